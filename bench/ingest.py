@@ -1,0 +1,161 @@
+"""Ingest benchmark: durable end-to-end events/s against the raw rates of its two disks.
+
+    ben bench ingest [--events N] [--runs R] [--json]
+
+Measured in one run, medians of R runs each:
+- events_per_s: SDK -> sidecar -> spine -> chDB, three separate processes plus the load
+  generator, timed from the first event emitted to the last one stored (counted in the store).
+- raw_store_rows_per_s: Arrow inserts of the same rows straight into chDB, in this process.
+- raw_wal_records_per_s: one-event records appended to the RocksDB WAL in fsync'd groups of 1000.
+- ratio: events_per_s / min(raw_store_rows_per_s, raw_wal_records_per_s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EVENT_BYTES = 96
+
+
+def _say(progress: bool, msg: str) -> None:
+    if progress:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def raw_wal(records: int = 200_000, group: int = 1000) -> float:
+    from ben.core.wal import Wal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wal = Wal(Path(tmp) / "wal")
+        payload = os.urandom(EVENT_BYTES)
+        started = time.perf_counter()
+        for _ in range(records // group):
+            wal.append([payload] * group)
+        elapsed = time.perf_counter() - started
+        wal.close()
+    return records / elapsed
+
+
+def sample_requests(events: int, per_batch: int = 1000):
+    """IngestRequests shaped like the load generator's."""
+    from ben.sdk.batch import BatchBuilder
+    from ben.v1 import telemetry_pb2 as pb
+
+    source = pb.Source(host="bench", subsystem="bench", instance="1")
+    out, seq = [], 1
+    while seq <= events:
+        b = BatchBuilder(seq)
+        for i in range(min(per_batch, events - seq + 1)):
+            b.add(pb.KIND_METRIC, f"series_{i % 50}", float(i), "", {"route": f"/r{i % 8}", "zone": "a"},
+                  1_700_000_000_000_000_000 + seq + i)
+        req = pb.IngestRequest(sender_id="bench", first_seq=seq, last_seq=b.last_seq, batch=b.build(source, "p"))
+        out.append(req)
+        seq = b.last_seq + 1
+    return out
+
+
+def raw_store(rows_total: int = 400_000, per_insert: int = 100_000) -> float:
+    from ben.store import rows
+    from ben.store.chdb import ChdbStore
+
+    requests = sample_requests(rows_total)
+    per = per_insert // 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        store = ChdbStore(Path(tmp) / "chdb")
+        try:
+            started = time.perf_counter()
+            for i in range(0, len(requests), per):
+                chunk = requests[i:i + per]
+                store.insert_events(rows.to_table([(i + j + 1, r) for j, r in enumerate(chunk)]))
+            elapsed = time.perf_counter() - started
+        finally:
+            store.close()
+    return rows_total / elapsed
+
+
+def load(sidecar: str, events: int) -> None:
+    """Load generator (its own process): emit `events` as fast as the SDK allows, then flush."""
+    from ben.sdk import Client
+
+    client = Client("bench", sidecar=sidecar, full_policy="block", max_batch_events=2000,
+                    max_buffer_events=200_000, window_batches=64)
+    started = time.perf_counter()
+    for i in range(events):
+        client.gauge("latency_ms", float(i % 1000), {"route": "/r%d" % (i % 8), "zone": "a"})
+    ok = client.flush(timeout=120)
+    client.shutdown(timeout=5)
+    print(json.dumps({"emit_s": time.perf_counter() - started, "flushed": ok, "acked": client.stats.acked}))
+
+
+def end_to_end(events: int, runs: int, progress: bool) -> tuple[list[float], dict]:
+    from ben.cli.procs import Proc, wait_for, write_config
+    from ben.core.admin import fetch_status
+
+    rates = []
+    with tempfile.TemporaryDirectory(prefix="ben-bench-") as tmp:
+        home = Path(tmp)
+        config = write_config(home / "ben.toml", home)
+        spine_addr, side_addr = f"unix://{home / 'spine.sock'}", f"unix://{home / 'sidecar.sock'}"
+        spine = Proc(["spine", "--config", str(config)], home / "spine.log")
+        side = None
+        try:
+            spine.wait_ready(spine_addr)
+            side = Proc(["sidecar", "--config", str(config)], home / "sidecar.log")
+            side.wait_ready(side_addr)
+            stored_before = 0.0
+            for run in range(runs):
+                started = time.perf_counter()
+                gen = subprocess.run([sys.executable, __file__, "load", side_addr, str(events)],
+                                     capture_output=True, text=True, timeout=600)
+                if gen.returncode != 0:
+                    raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
+                target = stored_before + events
+                wait_for(lambda: fetch_status(spine_addr).figures["rows_stored_total"] >= target, 600,
+                         f"{events} events to be stored", interval=0.01)
+                elapsed = time.perf_counter() - started
+                stored_before = target
+                rates.append(events / elapsed)
+                _say(progress, f"  end-to-end run {run + 1}/{runs}: {events:,} events stored in {elapsed:.2f}s "
+                               f"= {rates[-1]:,.0f} events/s (load generator: {gen.stdout.strip()})")
+            figures = dict(fetch_status(spine_addr).figures)
+        finally:
+            if side is not None:
+                side.stop()
+            spine.stop()
+    return rates, figures
+
+
+def run(events: int = 400_000, runs: int = 3, progress: bool = True) -> dict:
+    _say(progress, f"ben bench ingest: {runs} runs of each measurement, {events:,} events end to end per run")
+    wal = [raw_wal() for _ in range(runs)]
+    _say(progress, f"  raw WAL append (1000-record fsync'd groups): median {statistics.median(wal):,.0f} records/s")
+    store = [raw_store() for _ in range(runs)]
+    _say(progress, f"  raw chDB Arrow insert: median {statistics.median(store):,.0f} rows/s")
+    e2e, figures = end_to_end(events, runs, progress)
+    events_per_s = statistics.median(e2e)
+    raw_store_rate, raw_wal_rate = statistics.median(store), statistics.median(wal)
+    return {
+        "events_per_s": events_per_s,
+        "raw_store_rows_per_s": raw_store_rate,
+        "raw_wal_records_per_s": raw_wal_rate,
+        "ratio": events_per_s / min(raw_store_rate, raw_wal_rate),
+        "events_per_run": events,
+        "runs": runs,
+        "store_inserts": figures.get("store_inserts_total", 0.0),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "load":
+        load(sys.argv[2], int(sys.argv[3]))
+    else:
+        print(json.dumps(run()))

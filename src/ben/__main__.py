@@ -1,0 +1,3 @@
+from ben.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""The ``ben`` command line (typer + rich). Heavy imports happen inside each command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from ben.core.errors import BenError
+
+app = typer.Typer(
+    name="ben",
+    help="ben: observability with teeth, without lock-in.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+from ben.cli import bench, demo, emit, query, serve, synth  # noqa: E402  (commands register on app)
+
+app.add_typer(bench.app, name="bench")
+del bench, demo, emit, query, serve, synth
+
+
+def main() -> None:
+    try:
+        app()
+    except BenError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

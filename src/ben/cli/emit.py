@@ -1,0 +1,64 @@
+"""``ben emit``: send one event from the shell and wait for the sidecar's acknowledgement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import app, fail
+
+KINDS = ("metric", "counter", "event", "log", "alert")
+
+
+def parse_attrs(pairs: list[str], flag: str = "--attr") -> dict[str, str]:
+    attrs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise fail(f"{flag} {pair!r}: expected KEY=VALUE")
+        attrs[key] = value
+    return attrs
+
+
+@app.command()
+def emit(
+    name: Annotated[str, typer.Argument(help="series or event name, e.g. deploy or latency_ms")],
+    kind: Annotated[str, typer.Option(help=f"one of {', '.join(KINDS)}")] = "event",
+    value: Annotated[float, typer.Option(help="the value (metric, counter)")] = 1.0,
+    body: Annotated[str, typer.Option(help="text: log message, alert or event description")] = "",
+    attr: Annotated[Optional[list[str]], typer.Option("--attr", "-a", help="KEY=VALUE, repeatable")] = None,
+    subsystem: Annotated[str, typer.Option(help="subsystem the event belongs to")] = "shell",
+    sidecar: Annotated[Optional[str], typer.Option(help="sidecar address (default: $BEN_SIDECAR_SOCKET or ~/.local/state/ben/sidecar.sock)")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the acknowledgement")] = 10.0,
+) -> None:
+    """Send one event and wait until the sidecar has it on disk."""
+    from ben.sdk import Client
+
+    if kind not in KINDS:
+        raise fail(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
+    if not name.strip():
+        raise fail("NAME must not be empty")
+    attrs = parse_attrs(attr or [])
+    client = Client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
+    try:
+        if kind == "metric":
+            seq = client.gauge(name, value, attrs)
+        elif kind == "counter":
+            seq = client.counter(name, value, attrs)
+        elif kind == "log":
+            seq = client.log(body or name, level=name, attrs=attrs)
+        elif kind == "alert":
+            seq = client.alert(name, body, attrs)
+        else:
+            seq = client.event(name, attrs, body=body)
+        if seq is None:
+            raise fail("the event was refused (invalid value)")
+        if not client.flush(timeout):
+            raise fail(f"no acknowledgement from the sidecar within {timeout}s: "
+                       f"{client.last_error or 'no answer'}", code=1)
+        if client.stats.rejected:
+            raise fail("the sidecar refused the event (see its log)", code=1)
+    finally:
+        client.shutdown(timeout=0.5)
+    typer.echo(f"acknowledged: {kind} {name!r} producer={client.producer_id} seq={seq}")

@@ -1,0 +1,114 @@
+"""Starting ben's components as real processes and waiting for them (demo, bench, tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ben.core.admin import fetch_status, run_query
+from ben.core.errors import BenError, TransportError
+
+
+def write_config(path: Path, home: Path, **spine_store) -> Path:
+    """A config file for a spine and sidecar living under home (short socket paths)."""
+    store = "".join(f"{k} = {json.dumps(v)}\n" for k, v in spine_store.items())
+    path.write_text(
+        "[spine]\n"
+        f'data_dir = "{home / "spine"}"\n'
+        f'listen = "unix://{home / "spine.sock"}"\n'
+        f"[spine.store]\n{store}"
+        "[sidecar]\n"
+        f'data_dir = "{home / "sidecar"}"\n'
+        f'listen = "unix://{home / "sidecar.sock"}"\n'
+        f'spine = "unix://{home / "spine.sock"}"\n'
+    )
+    return path
+
+
+class Proc:
+    """A ben component in its own process, its output in a log file."""
+
+    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None):
+        self.args = args
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "ab")
+        self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=self._log,
+                                      stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                      start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def wait_ready(self, address: str, timeout: float = 60.0) -> None:
+        """Wait until the component answers Status at address (or died: raise with its log)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.alive():
+                raise BenError(f"ben {' '.join(self.args)} exited with {self.popen.returncode}:\n{self.tail()}")
+            try:
+                fetch_status(address, timeout=1.0)
+                return
+            except TransportError:
+                if time.monotonic() > deadline:
+                    raise BenError(f"ben {' '.join(self.args)} not ready after {timeout}s:\n{self.tail()}") from None
+                time.sleep(0.05)
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            self.popen.send_signal(sig)
+
+    def kill(self) -> None:
+        """SIGKILL: the crash case."""
+        self.signal(signal.SIGKILL)
+        self.popen.wait()
+        self._log.close()
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then wait; SIGKILL if it does not exit in time."""
+        self.signal(signal.SIGTERM)
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            code = self.popen.wait()
+        self._log.close()
+        return code
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.05):
+    """Poll condition() until it returns something truthy; raise BenError naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except BenError as exc:
+            last_exc = exc
+        time.sleep(interval)
+    raise BenError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_exc})" if last_exc else ""))
+
+
+def query_rows(spine: str, sql: str) -> list[dict]:
+    return json.loads(run_query(spine, sql))["data"]
+
+
+def count_stored(spine: str) -> int:
+    return int(query_rows(spine, "SELECT count() AS n FROM ben.events")[0]["n"])

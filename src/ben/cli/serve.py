@@ -1,0 +1,38 @@
+"""``ben spine`` and ``ben sidecar``: run one component until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import app, setup_logging
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (defaults work without)")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")]
+
+
+@app.command()
+def spine(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
+    """Run the spine: ingest from sidecars, WAL, store writer (chDB), query API."""
+    from ben.core.config import load_config
+    from ben.core.service import serve
+    from ben.spine import Spine
+
+    cfg = load_config(config).spine
+    setup_logging(verbose)
+    asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000))
+
+
+@app.command()
+def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
+    """Run a sidecar: ingest from local SDKs on a unix socket, WAL, ship to the spine."""
+    from ben.core.config import load_config
+    from ben.core.service import serve
+    from ben.sidecar import Sidecar
+
+    cfg = load_config(config).sidecar
+    setup_logging(verbose)
+    asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000))

@@ -1,0 +1,1 @@
+"""Small shared core: errors, config, write-ahead log, batch codec, transport, lifecycle."""

@@ -1,0 +1,51 @@
+"""Addresses and default locations, without heavy imports (the SDK uses this)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variables ben reads, in one place.
+ENV_HOME = "BEN_HOME"
+ENV_SIDECAR_SOCKET = "BEN_SIDECAR_SOCKET"
+
+UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
+
+
+def ben_home() -> Path:
+    """Where defaults live: ``$BEN_HOME`` or ``~/.local/state/ben``."""
+    env = os.environ.get(ENV_HOME)
+    return Path(env) if env else Path.home() / ".local" / "state" / "ben"
+
+
+def default_sidecar_address() -> str:
+    env = os.environ.get(ENV_SIDECAR_SOCKET)
+    return f"unix://{env}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+
+
+def default_spine_address() -> str:
+    return f"unix://{ben_home() / 'spine.sock'}"
+
+
+def check_address(value: str) -> str:
+    """Accept ``unix:///abs/path``, ``unix:path`` or ``host:port``; return the gRPC target."""
+    if value.startswith("unix:"):
+        path = value[len("unix://"):] if value.startswith("unix://") else value[len("unix:"):]
+        if not path:
+            raise ValueError("unix address has no path (expected unix:///path/to.sock)")
+        if len(os.fsencode(path)) > UNIX_PATH_MAX:
+            raise ValueError(f"unix socket path is {len(path)} bytes; the limit is {UNIX_PATH_MAX}")
+        return f"unix://{path}" if path.startswith("/") else f"unix:{path}"
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is neither unix:///path nor host:port")
+    return value
+
+
+def socket_path(address: str) -> Path | None:
+    """The filesystem path of a unix address, or None for TCP."""
+    if address.startswith("unix://"):
+        return Path(address[len("unix://"):])
+    if address.startswith("unix:"):
+        return Path(address[len("unix:"):])
+    return None

@@ -1,0 +1,68 @@
+"""Admin servicer (status and query), shared by the sidecar and the spine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import grpc
+
+from ben.core.errors import BenError, QueryError
+from ben.v1 import admin_pb2 as pb
+from ben.v1 import admin_pb2_grpc as pb_grpc
+
+
+class AdminServicer(pb_grpc.AdminServicer):
+    def __init__(
+        self,
+        component: str,
+        ident: Callable[[], str],
+        figures: Callable[[], dict[str, float]],
+        query: Callable[[str], bytes] | None = None,
+    ):
+        self._component = component
+        self._ident = ident
+        self._figures = figures
+        self._query = query
+
+    async def Status(self, request, context):
+        return pb.StatusReply(component=self._component, id=self._ident(), figures=self._figures())
+
+    async def Query(self, request, context):
+        if self._query is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} does not answer queries")
+        try:
+            data = await asyncio.to_thread(self._query, request.sql)
+        except QueryError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except BenError as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        return pb.QueryReply(json=data)
+
+
+# -- client side ------------------------------------------------------------------------------------
+def _call(address: str, method: str, request, timeout: float):
+    from ben.core.errors import TransportError
+    from ben.core.transport import CHANNEL_OPTIONS
+
+    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        stub = pb_grpc.AdminStub(channel)
+        try:
+            return getattr(stub, method)(request, timeout=timeout, wait_for_ready=False)
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise QueryError(exc.details()) from None
+            if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
+                raise TransportError(f"nothing answers at {address} (is it running?)") from None
+            raise TransportError(f"{address}: {code.name}: {exc.details()}") from None
+
+
+def fetch_status(address: str, timeout: float = 2.0) -> pb.StatusReply:
+    """Status of the sidecar or spine at address; TransportError if it does not answer."""
+    return _call(address, "Status", pb.StatusRequest(), timeout)
+
+
+def run_query(address: str, sql: str, timeout: float = 60.0) -> bytes:
+    """Run a read-only query through the spine; ClickHouse JSON bytes."""
+    return _call(address, "Query", pb.QueryRequest(sql=sql), timeout).json

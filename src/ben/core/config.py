@@ -1,0 +1,132 @@
+"""Typed configuration: one TOML file, validated at start-up, errors that name the field and file.
+
+The file has one table per component; every key is optional::
+
+    [spine]
+    data_dir = "/var/lib/ben/spine"
+    listen = "unix:///run/ben/spine.sock"     # or "127.0.0.1:7070"
+
+    [sidecar]
+    listen = "unix:///run/ben/sidecar.sock"
+    spine = "unix:///run/ben/spine.sock"
+
+Relative paths in a file are taken relative to that file's directory. Defaults live under
+``$BEN_HOME`` (default ``~/.local/state/ben``), so ``ben spine`` and ``ben sidecar`` run with
+no file at all and find each other.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ben.core.errors import ConfigError
+
+from ben.core.address import (  # noqa: F401  (re-exported for callers of config)
+    ENV_HOME,
+    ENV_SIDECAR_SOCKET,
+    ben_home,
+    check_address,
+    default_sidecar_address,
+    default_spine_address,
+    socket_path,
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SidecarConfig(_Section):
+    data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
+    listen: str = Field(default_factory=default_sidecar_address)
+    spine: str = Field(default_factory=default_spine_address)
+    #: Stable identity towards the spine; empty = generated once and kept in data_dir.
+    id: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,64}$")
+    #: WAL records shipped to the spine but not yet acknowledged, at most.
+    ship_window_records: int = Field(default=64, ge=1, le=100_000)
+    reconnect_min_ms: int = Field(default=50, ge=1)
+    reconnect_max_ms: int = Field(default=5_000, ge=1)
+    shutdown_timeout_ms: int = Field(default=5_000, ge=0)
+
+    _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
+
+
+class StoreConfig(_Section):
+    backend: Literal["chdb"] = "chdb"
+    #: chDB data directory; empty = <spine.data_dir>/chdb.
+    path: Path | None = None
+    #: Rows per INSERT at most (one insert is the unit of recovery).
+    insert_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
+
+
+class SpineConfig(_Section):
+    data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
+    listen: str = Field(default_factory=default_spine_address)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    shutdown_timeout_ms: int = Field(default=10_000, ge=0)
+
+    _addresses = field_validator("listen")(lambda cls, v: check_address(v))
+
+    @property
+    def store_path(self) -> Path:
+        return self.store.path or self.data_dir / "chdb"
+
+
+class BenConfig(_Section):
+    spine: SpineConfig = Field(default_factory=SpineConfig)
+    sidecar: SidecarConfig = Field(default_factory=SidecarConfig)
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
+    """Make relative paths in a file relative to the file's directory (in place)."""
+    for section, keys in (("spine", ("data_dir",)), ("sidecar", ("data_dir",))):
+        table = raw.get(section)
+        if not isinstance(table, dict):
+            continue
+        for key in keys:
+            if isinstance(table.get(key), str):
+                table[key] = str(base / table[key])
+        store = table.get("store")
+        if isinstance(store, dict) and isinstance(store.get("path"), str):
+            store["path"] = str(base / store["path"])
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:
+    """Validate a parsed TOML document; errors name the field and the source."""
+    try:
+        return BenConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check its spelling and its [table])"
+        elif "input" in err and not isinstance(err["input"], dict):
+            msg = f"{msg} (got {err['input']!r})"
+        more = len(exc.errors()) - 1
+        if more:
+            msg += f" (and {more} more error{'s' if more > 1 else ''})"
+        raise ConfigError(msg, source=source, field=field) from None
+
+
+def load_config(path: Path | str | None) -> BenConfig:
+    """Load and validate a config file; ``None`` gives the defaults."""
+    if path is None:
+        return BenConfig()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", source=str(path)) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+    _resolve_paths(raw, path.resolve().parent)
+    return parse_config(raw, source=str(path))

@@ -1,0 +1,51 @@
+"""Running a long-lived component: start, wait for SIGTERM/SIGINT, shut down within a timeout.
+
+A second signal during shutdown exits at once; everything acknowledged is already on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import os
+import signal
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class State(enum.Enum):
+    NEW = "new"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class Service(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+    async def shutdown(self, timeout: float) -> None: ...
+
+
+async def serve(service: Service, shutdown_timeout_s: float) -> None:
+    """Start the service, run until a stop signal, then shut it down."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            log.warning("%s: second signal, exiting now", service.name)
+            os._exit(1)
+        log.info("%s: %s received, shutting down (timeout %.1fs)", service.name, signal.Signals(signum).name,
+                 shutdown_timeout_s)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    await service.start()
+    print(f"{service.name}: ready", flush=True)
+    await stop.wait()
+    await service.shutdown(shutdown_timeout_s)
+    log.info("%s: stopped", service.name)

@@ -1,0 +1,76 @@
+"""gRPC plumbing shared by every component: channels, servers on unix sockets, backoff."""
+
+from __future__ import annotations
+
+import random
+import socket
+from collections.abc import Iterator
+
+import grpc
+
+from ben.core.address import socket_path
+from ben.core.errors import ConfigError
+
+MAX_MESSAGE_BYTES = 256 << 20
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.enable_retries", 0),
+]
+SERVER_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.so_reuseport", 0),
+]
+
+#: gRPC status codes after which a caller reconnects and resends.
+RETRYABLE_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    }
+)
+
+
+def backoff(min_ms: int, max_ms: int) -> Iterator[float]:
+    """Exponential backoff with full jitter, in seconds: min, ~2*min, ... capped at max."""
+    ceiling = float(min_ms)
+    while True:
+        yield random.uniform(min_ms, ceiling) / 1000.0
+        ceiling = min(float(max_ms), ceiling * 2)
+
+
+def prepare_listen(address: str, flag: str = "listen") -> None:
+    """Before binding a unix socket: refuse if a live server owns it, else remove a stale file."""
+    path = socket_path(address)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink(missing_ok=True)  # stale: its server is gone
+    else:
+        raise ConfigError(f"another process is already listening on {path}", field=flag)
+    finally:
+        probe.close()
+
+
+def bind(server: grpc.aio.Server, address: str, flag: str = "listen") -> None:
+    """Bind an aio server to an address, translating failures into ConfigError."""
+    prepare_listen(address, flag)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise ConfigError(f"cannot listen on {address}: {exc}", field=flag) from exc
+    if socket_path(address) is None and port == 0:
+        raise ConfigError(f"cannot listen on {address}", field=flag)

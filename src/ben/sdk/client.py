@@ -1,0 +1,186 @@
+"""The client a subsystem imports: ``gauge``, ``counter``, ``event``, ``log``, ``alert``.
+
+    from ben.sdk import Client
+
+    ben = Client("checkout-api")
+    ben.gauge("latency_ms", 12.5, {"route": "/pay"})
+    ben.alert("payment_provider_down", "provider answers 503 to every call")
+    ben.flush(timeout=5)     # True once the sidecar has every event on disk
+    ben.shutdown(timeout=5)
+
+Every emitting method returns the event's sequence number (or None when the event was
+dropped: buffer full, client shut down, bad arguments), never raises, and never blocks unless
+``full_policy="block"``. ``acked_seq`` tells how far the sidecar has acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+
+from ben.core.address import check_address, default_sidecar_address
+from ben.core.errors import ConfigError
+from ben.core.service import State
+from ben.sdk.buffer import Buffer, BufferStats, FullPolicy
+from ben.sdk.exporter import Exporter
+from ben.v1 import telemetry_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+Attrs = Mapping[str, object] | None
+
+METRIC, COUNTER, EVENT, LOG, ALERT = (pb.KIND_METRIC, pb.KIND_COUNTER, pb.KIND_EVENT, pb.KIND_LOG,
+                                      pb.KIND_ALERT)
+
+
+def _positive(name: str, value: int | float) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"must be a positive number, got {value!r}", source="Client()", field=name)
+
+
+class Client:
+    """Thread-safe SDK client; one per process is typical."""
+
+    def __init__(
+        self,
+        subsystem: str,
+        *,
+        sidecar: str | None = None,
+        host: str | None = None,
+        instance: str | None = None,
+        max_batch_events: int = 1000,
+        flush_interval_ms: int = 200,
+        max_buffer_events: int = 100_000,
+        full_policy: FullPolicy | str = FullPolicy.DROP,
+        block_timeout_ms: int | None = None,
+        window_batches: int = 32,
+        reconnect_min_ms: int = 50,
+        reconnect_max_ms: int = 2_000,
+    ):
+        if not isinstance(subsystem, str) or not subsystem:
+            raise ConfigError("must be a non-empty string", source="Client()", field="subsystem")
+        for name, value in (("max_batch_events", max_batch_events), ("flush_interval_ms", flush_interval_ms),
+                            ("max_buffer_events", max_buffer_events), ("window_batches", window_batches),
+                            ("reconnect_min_ms", reconnect_min_ms), ("reconnect_max_ms", reconnect_max_ms)):
+            _positive(name, value)
+        if block_timeout_ms is not None:
+            _positive("block_timeout_ms", block_timeout_ms)
+        try:
+            policy = FullPolicy(full_policy)
+        except ValueError:
+            raise ConfigError(f"must be 'drop' or 'block', got {full_policy!r}", source="Client()",
+                              field="full_policy") from None
+        try:
+            target = check_address(sidecar or default_sidecar_address())
+        except ValueError as exc:
+            raise ConfigError(str(exc), source="Client()", field="sidecar") from None
+        self.producer_id = uuid.uuid4().hex
+        self.source = pb.Source(host=host or socket.gethostname(), subsystem=subsystem,
+                                instance=instance or str(os.getpid()))
+        self._buffer = Buffer(max_buffer_events, max_batch_events, policy,
+                              None if block_timeout_ms is None else block_timeout_ms / 1000, self._wake)
+        self._exporter = Exporter(self._buffer, target, self.source, self.producer_id, flush_interval_ms / 1000,
+                                  window_batches, (reconnect_min_ms, reconnect_max_ms))
+        self.state = State.RUNNING
+        self._exporter.start()
+
+    def _wake(self) -> None:
+        self._exporter.wake()
+
+    # -- emitting (hot path: never raises) ----------------------------------------------------------
+    def _emit(self, kind: int, name: str, value: float, body: str, attrs: Attrs, ts: int | None) -> int | None:
+        if not isinstance(name, str) or not name or not isinstance(body, str) or (
+                attrs is not None and not isinstance(attrs, Mapping)):
+            self._buffer.stats.invalid += 1
+            return None
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            self._buffer.stats.invalid += 1
+            return None
+        return self._buffer.append(kind, name, value, body, attrs, time.time_ns() if ts is None else ts)
+
+    def gauge(self, name: str, value: float, attrs: Attrs = None, *, ts: int | None = None) -> int | None:
+        """A reading of something that goes up and down (latency, queue depth)."""
+        return self._emit(METRIC, name, value, "", attrs, ts)
+
+    def counter(self, name: str, increment: float = 1.0, attrs: Attrs = None, *, ts: int | None = None) -> int | None:
+        """An increment of something that only counts up (requests, errors)."""
+        if isinstance(increment, (int, float)) and (increment < 0 or math.isnan(increment)):
+            self._buffer.stats.invalid += 1
+            return None
+        return self._emit(COUNTER, name, increment, "", attrs, ts)
+
+    def event(self, name: str, attrs: Attrs = None, *, body: str = "", ts: int | None = None) -> int | None:
+        """Something happened (deploy, restart, config change)."""
+        return self._emit(EVENT, name, 1.0, body, attrs, ts)
+
+    def log(self, message: str, *, level: str = "info", attrs: Attrs = None, ts: int | None = None) -> int | None:
+        """A log line; its series name is the level."""
+        return self._emit(LOG, level, 1.0, message, attrs, ts)
+
+    def alert(self, name: str, message: str = "", attrs: Attrs = None, *, severity: str = "critical",
+              ts: int | None = None) -> int | None:
+        """The subsystem itself says something is wrong. Alerts are never shed downstream."""
+        merged = {"severity": severity, **(attrs or {})} if isinstance(attrs, Mapping) or attrs is None else attrs
+        return self._emit(ALERT, name, 1.0, message, merged, ts)
+
+    # -- acknowledgements ---------------------------------------------------------------------------------
+    @property
+    def acked_seq(self) -> int:
+        """Every event with a sequence number up to this one is durable at the sidecar."""
+        return self._buffer.acked_seq
+
+    def is_acked(self, seq: int) -> bool:
+        return seq <= self._buffer.acked_seq
+
+    @property
+    def stats(self) -> BufferStats:
+        return self._buffer.stats
+
+    @property
+    def buffered(self) -> int:
+        """Events not yet acknowledged."""
+        return self._buffer.buffered
+
+    @property
+    def connected(self) -> bool:
+        return self._exporter.connected
+
+    @property
+    def last_error(self) -> str:
+        return self._exporter.last_error
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def force_flush(self, timeout: float | None = None) -> bool:
+        """Send what is buffered; True once the sidecar acknowledged every event emitted so far."""
+        target = self._buffer.last_seq
+        self._buffer.seal()
+        return self._buffer.wait_acked(target, timeout)
+
+    flush = force_flush
+
+    def shutdown(self, timeout: float | None = 5.0) -> bool:
+        """Flush (up to timeout), then stop. A second call is a no-op; later events are dropped."""
+        if self.state is not State.RUNNING:
+            return self._buffer.buffered == 0
+        self.state = State.STOPPING
+        flushed = self.force_flush(timeout)
+        if not flushed:
+            log.warning("ben sdk: shutting down with %d events not acknowledged by the sidecar (%s)",
+                        self._buffer.buffered, self.last_error or "no error seen")
+        self._buffer.close()
+        self._exporter.stop(timeout=2.0)
+        self.state = State.STOPPED
+        return flushed
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()

@@ -1,0 +1,137 @@
+"""Streams sealed batches to the sidecar and hands its acknowledgements back to the buffer.
+
+Runs an asyncio loop in one daemon thread. After a broken stream it reconnects with backoff
+and resends every batch not yet acknowledged; the sidecar stores each batch once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import grpc
+
+from ben.core import transport
+from ben.sdk.buffer import Buffer
+from ben.v1 import telemetry_pb2 as pb
+from ben.v1 import telemetry_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+
+class Exporter:
+    def __init__(self, buffer: Buffer, target: str, source: pb.Source, producer_id: str,
+                 flush_interval_s: float, window_batches: int, backoff_ms: tuple[int, int]):
+        self._buffer = buffer
+        self._target = target
+        self._source = source
+        self._producer_id = producer_id
+        self._flush_interval = flush_interval_s
+        self._window = window_batches
+        self._backoff_ms = backoff_ms
+        self._loop = asyncio.new_event_loop()
+        self._wakeup: asyncio.Event | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._thread_main, name="ben-sdk-exporter", daemon=True)
+        self.connected = False
+        self.reconnects = 0
+        self.last_error = ""
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait()
+
+    def wake(self) -> None:
+        """Thread-safe: a batch was sealed."""
+        if self._wakeup is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._wakeup.set)
+            except RuntimeError:  # loop closed meanwhile
+                pass
+
+    def stop(self, timeout: float) -> None:
+        if self._stopping is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._stopping.set)
+            except RuntimeError:
+                pass
+        self._thread.join(timeout)
+
+    # -- the loop thread --------------------------------------------------------------------------
+    def _thread_main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._ready.set()
+        ticker = asyncio.create_task(self._tick())
+        runner = asyncio.create_task(self._connect_loop())
+        await self._stopping.wait()
+        for task in (ticker, runner):
+            task.cancel()
+        await asyncio.gather(ticker, runner, return_exceptions=True)
+
+    async def _tick(self) -> None:
+        """Seal a batch once it is flush_interval old, however small."""
+        while True:
+            await asyncio.sleep(self._flush_interval / 2)
+            self._buffer.seal(older_than_s=self._flush_interval)
+
+    async def _connect_loop(self) -> None:
+        delays = transport.backoff(*self._backoff_ms)
+        while True:
+            try:
+                await self._session()
+            except grpc.aio.AioRpcError as exc:
+                self.last_error = f"{exc.code().name}: {exc.details()}"
+            except (TimeoutError, OSError) as exc:
+                self.last_error = f"sidecar {self._target} unreachable: {exc or type(exc).__name__}"
+            if self.connected:
+                delays = transport.backoff(*self._backoff_ms)
+            self.connected = False
+            self.reconnects += 1
+            log.debug("ben sdk: %s; reconnecting", self.last_error)
+            await asyncio.sleep(next(delays))
+
+    async def _session(self) -> None:
+        async with grpc.aio.insecure_channel(self._target, options=transport.CHANNEL_OPTIONS) as channel:
+            await asyncio.wait_for(channel.channel_ready(), timeout=2.0)
+            call = pb_grpc.IngestStub(channel).Stream()
+            reader = asyncio.create_task(self._read_acks(call))
+            self.connected = True
+            sent = self._buffer.acked_seq  # resend everything not yet acknowledged
+            try:
+                while not reader.done():
+                    self._wakeup.clear()
+                    batches = self._buffer.unsent(sent, self._window)
+                    if not batches:
+                        waiter = asyncio.create_task(self._wakeup.wait())
+                        try:
+                            await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                        finally:
+                            waiter.cancel()
+                        continue
+                    for b in batches:
+                        request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
+                                                   last_seq=b.last_seq,
+                                                   batch=b.build(self._source, self._producer_id))
+                        await call.write(request)
+                        sent = b.last_seq
+                await reader  # re-raises the stream's error
+            finally:
+                reader.cancel()
+
+    async def _read_acks(self, call) -> None:
+        async for ack in call:
+            if ack.error:
+                log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
+            self._buffer.ack(ack.durable_seq, ack.error)
+            self._wakeup.set()
+        raise ConnectionError("sidecar closed the stream")

@@ -1,0 +1,120 @@
+"""Embedded ClickHouse (chDB) backend.
+
+chDB lets one process own a data directory; a second opener fails with an unhelpful message,
+which is translated here. Every call goes through one lock (the session is not thread-safe).
+Inserts go through Arrow (``INSERT ... SELECT * FROM Python(table)``), the fastest route.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from ben.core.errors import QueryError, StorageError
+from ben.store import schema
+from ben.store.query import check_read_only
+
+log = logging.getLogger(__name__)
+
+
+class Store(Protocol):
+    """What the spine needs from a store backend."""
+
+    def insert_events(self, table: pa.Table) -> None: ...
+    def max_spine_seq(self) -> int: ...
+    def count_by_spine_seq(self, low: int, high: int) -> dict[int, int]: ...
+    def delete_spine_seqs(self, seqs: list[int]) -> None: ...
+    def query_json(self, sql: str) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class ChdbStore:
+    """The events store in an embedded chDB data directory."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            from chdb import session as chdb_session
+
+            self._session = chdb_session.Session(str(self.path))
+        except Exception as exc:
+            if "EmbeddedServer" in str(exc) or "lock" in str(exc).lower():
+                raise StorageError(
+                    f"chDB data directory {self.path} is in use by another process "
+                    "(is a spine running on it? then query through the spine: ben query)"
+                ) from exc
+            raise StorageError(f"cannot open chDB at {self.path}: {exc}") from exc
+        self._run("SET output_format_json_quote_64bit_integers = 0")
+        for ddl in schema.DDL:
+            self._run(ddl)
+
+    def _run(self, sql: str, fmt: str = "CSV", **params):
+        try:
+            with self._lock:
+                return self._session.query(sql, fmt, **params)
+        except Exception as exc:
+            raise StorageError(f"chDB: {str(exc).strip()}") from exc
+
+    def insert_events(self, table: pa.Table) -> None:
+        columns = ", ".join(f"`{c}`" for c in schema.EVENT_COLUMNS)
+        sql = f"INSERT INTO {schema.EVENTS} ({columns}) SELECT * FROM Python(table)"
+        try:
+            with self._lock:
+                self._session.query(sql)
+        except Exception as exc:
+            raise StorageError(f"chDB insert of {table.num_rows} rows failed: {str(exc).strip()}") from exc
+
+    def _scalar(self, sql: str) -> int:
+        text = self._run(sql).bytes().decode().strip()
+        return int(text or 0)
+
+    def max_spine_seq(self) -> int:
+        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS}")
+
+    def count_rows(self) -> int:
+        return self._scalar(f"SELECT count() FROM {schema.EVENTS}")
+
+    def count_by_spine_seq(self, low: int, high: int) -> dict[int, int]:
+        text = self._run(
+            f"SELECT spine_seq, count() FROM {schema.EVENTS} "
+            f"WHERE spine_seq BETWEEN {int(low)} AND {int(high)} GROUP BY spine_seq"
+        ).bytes().decode()
+        out = {}
+        for line in text.split():
+            seq, count = line.split(",")
+            out[int(seq)] = int(count)
+        return out
+
+    def delete_spine_seqs(self, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        listed = ", ".join(str(int(s)) for s in seqs)
+        self._run(f"ALTER TABLE {schema.EVENTS} DELETE WHERE spine_seq IN ({listed}) SETTINGS mutations_sync = 2")
+
+    def query_json(self, sql: str) -> bytes:
+        """Run one read-only statement; ClickHouse JSON output."""
+        statement = check_read_only(sql)
+        try:
+            with self._lock:
+                return self._session.query(statement, "JSON").bytes()
+        except Exception as exc:
+            raise QueryError(str(exc).strip()) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._session.close()
+            except Exception as exc:  # closing must not hide the reason we are closing
+                log.warning("chDB close: %s", exc)
+
+
+def open_store(backend: str, path: Path | str) -> ChdbStore:
+    if backend != "chdb":
+        raise StorageError(f"unknown store backend {backend!r}")
+    return ChdbStore(path)

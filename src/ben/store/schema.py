@@ -1,0 +1,57 @@
+"""ben's tables: a public interface, versioned (issue 7 adds numbered migrations).
+
+Portable types only in the columns themselves (Int64 nanoseconds, Nested attributes, Enum8),
+so the same schema can live on any ClickHouse.
+"""
+
+from __future__ import annotations
+
+DATABASE = "ben"
+EVENTS = f"{DATABASE}.events"
+
+KINDS = {1: "metric", 2: "counter", 3: "event", 4: "log", 5: "alert"}
+
+#: Insert order of the columns; rows.to_table builds exactly these, in this order.
+EVENT_COLUMNS = (
+    "ts",
+    "kind",
+    "host",
+    "subsystem",
+    "instance",
+    "name",
+    "value",
+    "body",
+    "attributes.key",
+    "attributes.value",
+    "producer_id",
+    "producer_seq",
+    "sidecar_id",
+    "sidecar_seq",
+    "spine_seq",
+)
+
+_KIND_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in KINDS.items()) + ")"
+
+CREATE_EVENTS = f"""
+CREATE TABLE IF NOT EXISTS {EVENTS} (
+    ts Int64 COMMENT 'event time, unix nanoseconds',
+    kind {_KIND_ENUM},
+    host LowCardinality(String),
+    subsystem LowCardinality(String),
+    instance LowCardinality(String),
+    name LowCardinality(String),
+    value Float64,
+    body String,
+    attributes Nested(key String, value String),
+    producer_id LowCardinality(String) COMMENT 'SDK instance that emitted the event',
+    producer_seq UInt64 COMMENT 'event number within producer_id',
+    sidecar_id LowCardinality(String),
+    sidecar_seq UInt64 COMMENT 'sidecar WAL record that carried the event',
+    spine_seq UInt64 COMMENT 'spine WAL record that carried the event; the store writer cursor'
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))
+ORDER BY (subsystem, name, ts)
+SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
+"""
+
+DDL = (f"CREATE DATABASE IF NOT EXISTS {DATABASE}", CREATE_EVENTS)

@@ -1,0 +1,1 @@
+"""Generated wire contract (``make proto``); do not edit by hand."""
