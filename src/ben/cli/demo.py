@@ -13,16 +13,6 @@ import typer
 from ben.cli import app
 
 
-def _figures(address: str) -> dict[str, float]:
-    from ben.core.admin import fetch_status
-    from ben.core.errors import TransportError
-
-    try:
-        return dict(fetch_status(address, timeout=1.0).figures)
-    except TransportError:
-        return {}
-
-
 def _view(home: Path, side: dict, spine: dict, rate: float, started: float):
     from rich.table import Table
 
@@ -47,35 +37,29 @@ def demo(
     from rich.console import Console
     from rich.live import Live
 
-    from ben.cli.procs import Proc, count_stored, wait_for, write_config
+    from ben.cli.procs import Cluster, Proc, count_stored
 
     if duration < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--duration")
     home = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="ben-demo-"))
     home.mkdir(parents=True, exist_ok=True)
-    config = write_config(home / "ben.toml", home)
-    spine_addr, side_addr = f"unix://{home / 'spine.sock'}", f"unix://{home / 'sidecar.sock'}"
+    cluster = Cluster(home)
+    spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}")
     stopping = {"flag": False}
     signal.signal(signal.SIGINT, lambda *_: stopping.update(flag=True))
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(flag=True))
-    procs: list[Proc] = []
+    synth: Proc | None = None
     try:
-        spine = Proc(["spine", "--config", str(config)], home / "logs" / "spine.log")
-        procs.append(spine)
-        spine.wait_ready(spine_addr)
-        side = Proc(["sidecar", "--config", str(config)], home / "logs" / "sidecar.log")
-        procs.append(side)
-        side.wait_ready(side_addr)
+        cluster.start()
         synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr], home / "logs" / "synth.log")
-        procs.append(synth)
         started = time.monotonic()
         last = (started, 0.0)
         rate_now = 0.0
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             while not stopping["flag"] and (duration <= 0 or time.monotonic() - started < duration):
-                side_f, spine_f = _figures(side_addr), _figures(spine_addr)
+                side_f, spine_f = cluster.status("sidecar"), cluster.status("spine")
                 now, stored = time.monotonic(), spine_f.get("rows_stored_total", 0.0)
                 if now - last[0] >= 1.0:
                     rate_now = (stored - last[1]) / (now - last[0])
@@ -87,12 +71,12 @@ def demo(
                 time.sleep(0.25)
         console.print("\nben demo: stopping the subsystem and draining the WALs")
         synth.stop()
-        wait_for(lambda: _figures(side_addr).get("wal_records", 1) == 0, 60, "the sidecar WAL to drain")
-        wait_for(lambda: _figures(spine_addr).get("wal_records", 1) == 0, 60, "the spine to store its WAL")
+        cluster.wait_drained()
         stored = count_stored(spine_addr)
         console.print(f"ben demo: query the data with: ben query --data-dir {home / 'spine' / 'chdb'} "
                       "\"SELECT kind, count() FROM ben.events GROUP BY kind\"")
     finally:
-        for proc in reversed(procs):
-            proc.stop()
+        if synth is not None:
+            synth.stop()
+        cluster.stop()
     print(f"demo: events_stored={stored}", flush=True)

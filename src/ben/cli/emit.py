@@ -23,7 +23,7 @@ def parse_attrs(pairs: list[str], flag: str = "--attr") -> dict[str, str]:
 
 @app.command()
 def emit(
-    name: Annotated[str, typer.Argument(help="series or event name, e.g. deploy or latency_ms")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="series or event name, e.g. deploy or latency_ms")],
     kind: Annotated[str, typer.Option(help=f"one of {', '.join(KINDS)}")] = "event",
     value: Annotated[float, typer.Option(help="the value (metric, counter)")] = 1.0,
     body: Annotated[str, typer.Option(help="text: log message, alert or event description")] = "",

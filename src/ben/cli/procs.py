@@ -112,3 +112,48 @@ def query_rows(spine: str, sql: str) -> list[dict]:
 
 def count_stored(spine: str) -> int:
     return int(query_rows(spine, "SELECT count() AS n FROM ben.events")[0]["n"])
+
+
+class Cluster:
+    """A spine and a sidecar under one directory, as real processes (demo, bench, tests)."""
+
+    def __init__(self, home: Path, **store_options):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.config = write_config(self.home / "ben.toml", self.home, **store_options)
+        self.spine_addr = f"unix://{self.home / 'spine.sock'}"
+        self.sidecar_addr = f"unix://{self.home / 'sidecar.sock'}"
+        self.spine: Proc | None = None
+        self.sidecar: Proc | None = None
+
+    def start_spine(self, timeout: float = 60.0) -> Proc:
+        self.spine = Proc(["spine", "--config", str(self.config)], self.home / "logs" / "spine.log")
+        self.spine.wait_ready(self.spine_addr, timeout)
+        return self.spine
+
+    def start_sidecar(self, timeout: float = 60.0) -> Proc:
+        self.sidecar = Proc(["sidecar", "--config", str(self.config)], self.home / "logs" / "sidecar.log")
+        self.sidecar.wait_ready(self.sidecar_addr, timeout)
+        return self.sidecar
+
+    def start(self) -> Cluster:
+        self.start_spine()
+        self.start_sidecar()
+        return self
+
+    def status(self, which: str) -> dict[str, float]:
+        """Figures of "spine" or "sidecar" ({} if it does not answer)."""
+        try:
+            return dict(fetch_status(self.spine_addr if which == "spine" else self.sidecar_addr, 1.0).figures)
+        except TransportError:
+            return {}
+
+    def wait_drained(self, timeout: float = 60.0) -> None:
+        """Wait until the sidecar WAL is shipped and the spine WAL is stored."""
+        wait_for(lambda: self.status("sidecar").get("wal_records", 1) == 0, timeout, "the sidecar WAL to drain")
+        wait_for(lambda: self.status("spine").get("wal_records", 1) == 0, timeout, "the spine WAL to be stored")
+
+    def stop(self) -> None:
+        for proc in (self.sidecar, self.spine):
+            if proc is not None and proc.alive():
+                proc.stop()

@@ -29,7 +29,7 @@ def render_table(result: dict, title: str | None = None) -> None:
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="one read-only statement, e.g. \"SELECT count() FROM ben.events\"")],
+    sql: Annotated[str, typer.Argument(metavar="SQL", help="one read-only statement, e.g. \"SELECT count() FROM ben.events\"")],
     as_json: Annotated[bool, typer.Option("--json", help="print rows as JSON")] = False,
     spine: SpineOpt = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="read a chDB directory directly (spine stopped)")] = None,

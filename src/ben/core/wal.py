@@ -59,6 +59,9 @@ class Wal:
         try:
             self._db = Rdict(str(self.path), opts)
         except Exception as exc:  # rocksdict raises plain Exception
+            if "lock" in str(exc).lower():
+                raise WalError(f"WAL at {self.path} is in use by another process "
+                               "(is another ben component running on the same data_dir?)") from exc
             raise WalError(f"cannot open WAL at {self.path}: {exc}") from exc
         sync = WriteOptions()
         sync.sync = True

@@ -11,11 +11,12 @@ from ben.v1 import telemetry_pb2 as pb
 class BatchBuilder:
     """Accumulates events of one batch; strings are dictionary-encoded as they arrive."""
 
-    __slots__ = ("first_seq", "created", "strings", "ts", "values", "kinds", "names", "bodies",
+    __slots__ = ("first_seq", "n", "created", "strings", "ts", "values", "kinds", "names", "bodies",
                  "attr_counts", "attr_keys", "attr_values")
 
     def __init__(self, first_seq: int):
         self.first_seq = first_seq
+        self.n = 0
         self.created = time.monotonic()
         self.strings: dict[str, int] = {"": 0}
         self.ts: list[int] = []
@@ -28,45 +29,58 @@ class BatchBuilder:
         self.attr_values: list[int] = []
 
     def __len__(self) -> int:
-        return len(self.ts)
+        return self.n
 
     def add(self, kind: int, name: str, value: float, body: str, attrs: Mapping[str, object] | None,
             ts: int) -> None:
+        """Append one event. Raises TypeError/ValueError on bad arguments, before changing any column."""
         strings = self.strings
-        idx = strings.get(name)
-        if idx is None:
-            idx = strings[name] = len(strings)
-        self.names.append(idx)
+        get = strings.get
+        value = float(value)
+        ni = get(name)
+        if not ni:  # new, or "" (index 0), which is no name
+            if type(name) is not str or not name:
+                raise TypeError("name must be a non-empty str")
+            ni = strings[name] = len(strings)
         if body:
-            idx = strings.get(body)
-            if idx is None:
-                idx = strings[body] = len(strings)
-            self.bodies.append(idx)
+            bi = get(body)
+            if bi is None:
+                if type(body) is not str:
+                    raise TypeError("body must be a str")
+                bi = strings[body] = len(strings)
         else:
-            self.bodies.append(0)
+            bi = 0
         if attrs:
-            keys, vals = self.attr_keys, self.attr_values
+            keys = []
+            vals = []
             for k, v in attrs.items():
-                idx = strings.get(k)
-                if idx is None:
-                    idx = strings[k] = len(strings)
-                keys.append(idx)
-                if not isinstance(v, str):
+                i = get(k)
+                if i is None:
+                    if type(k) is not str:
+                        raise TypeError("attribute keys must be str")
+                    i = strings[k] = len(strings)
+                keys.append(i)
+                if type(v) is not str:
                     v = str(v)
-                idx = strings.get(v)
-                if idx is None:
-                    idx = strings[v] = len(strings)
-                vals.append(idx)
-            self.attr_counts.append(len(attrs))
+                i = get(v)
+                if i is None:
+                    i = strings[v] = len(strings)
+                vals.append(i)
+            self.attr_keys += keys
+            self.attr_values += vals
+            self.attr_counts.append(len(keys))
         else:
             self.attr_counts.append(0)
+        self.names.append(ni)
+        self.bodies.append(bi)
         self.ts.append(ts)
         self.values.append(value)
         self.kinds.append(kind)
+        self.n += 1
 
     @property
     def last_seq(self) -> int:
-        return self.first_seq + len(self.ts) - 1
+        return self.first_seq + self.n - 1
 
     def build(self, source: pb.Source, producer_id: str) -> pb.Batch:
         batch = pb.Batch(source=source, producer_id=producer_id, first_event_seq=self.first_seq)

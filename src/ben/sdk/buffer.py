@@ -40,7 +40,8 @@ class Buffer:
         self._policy = policy
         self._block_timeout = block_timeout_s
         self._on_seal = on_seal
-        self._cv = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)  # waits for room and for acknowledgements
         self._builder: BatchBuilder | None = None
         self._sealed: deque[BatchBuilder] = deque()   # oldest first, none acknowledged yet
         self._next_seq = 1
@@ -52,9 +53,8 @@ class Buffer:
     # -- producers (any thread) ---------------------------------------------------------------
     def append(self, kind: int, name: str, value: float, body: str,
                attrs: Mapping[str, object] | None, ts: int) -> int | None:
-        """Add one event; return its sequence number, or None if it was dropped."""
-        sealed = False
-        with self._cv:
+        """Add one event; return its sequence number, or None if it was dropped or invalid."""
+        with self._lock:
             if self._buffered >= self._max_events and not self._make_room():
                 return None
             if self.closed:
@@ -63,16 +63,20 @@ class Buffer:
             builder = self._builder
             if builder is None:
                 builder = self._builder = BatchBuilder(self._next_seq)
-            builder.add(kind, name, value, body, attrs, ts)
+            try:
+                builder.add(kind, name, value, body, attrs, ts)
+            except (TypeError, ValueError, AttributeError):
+                self.stats.invalid += 1
+                return None
             seq = self._next_seq
-            self._next_seq += 1
+            self._next_seq = seq + 1
             self._buffered += 1
             self.stats.emitted += 1
-            if len(builder) >= self._max_batch:
-                self._seal_locked()
-                sealed = True
-        if sealed:
-            self._on_seal()
+            if builder.n < self._max_batch:
+                return seq
+            self._sealed.append(builder)
+            self._builder = None
+        self._on_seal()
         return seq
 
     def _make_room(self) -> bool:
@@ -93,7 +97,7 @@ class Buffer:
         return False
 
     def _seal_locked(self) -> None:
-        if self._builder is not None and len(self._builder):
+        if self._builder is not None and self._builder.n:
             self._sealed.append(self._builder)
             self._builder = None
 
@@ -101,7 +105,7 @@ class Buffer:
         """Seal the batch being built if it is older than older_than_s; True if one was sealed."""
         with self._cv:
             b = self._builder
-            if b is None or not len(b) or time.monotonic() - b.created < older_than_s:
+            if b is None or not b.n or time.monotonic() - b.created < older_than_s:
                 return False
             self._seal_locked()
         self._on_seal()
@@ -122,7 +126,7 @@ class Buffer:
         with self._cv:
             while self._sealed and self._sealed[0].last_seq <= durable_seq:
                 b = self._sealed.popleft()
-                n = len(b)
+                n = b.n
                 self._buffered -= n
                 if error and b.last_seq == durable_seq:
                     self.stats.rejected += n

@@ -94,15 +94,6 @@ class Client:
 
     # -- emitting (hot path: never raises) ----------------------------------------------------------
     def _emit(self, kind: int, name: str, value: float, body: str, attrs: Attrs, ts: int | None) -> int | None:
-        if not isinstance(name, str) or not name or not isinstance(body, str) or (
-                attrs is not None and not isinstance(attrs, Mapping)):
-            self._buffer.stats.invalid += 1
-            return None
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            self._buffer.stats.invalid += 1
-            return None
         return self._buffer.append(kind, name, value, body, attrs, time.time_ns() if ts is None else ts)
 
     def gauge(self, name: str, value: float, attrs: Attrs = None, *, ts: int | None = None) -> int | None:

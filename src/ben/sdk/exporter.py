@@ -102,10 +102,8 @@ class Exporter:
 
     async def _session(self) -> None:
         async with grpc.aio.insecure_channel(self._target, options=transport.CHANNEL_OPTIONS) as channel:
-            await asyncio.wait_for(channel.channel_ready(), timeout=2.0)
-            call = pb_grpc.IngestStub(channel).Stream()
+            call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when nobody listens
             reader = asyncio.create_task(self._read_acks(call))
-            self.connected = True
             sent = self._buffer.acked_seq  # resend everything not yet acknowledged
             try:
                 while not reader.done():
@@ -130,6 +128,7 @@ class Exporter:
 
     async def _read_acks(self, call) -> None:
         async for ack in call:
+            self.connected = True
             if ack.error:
                 log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
             self._buffer.ack(ack.durable_seq, ack.error)

@@ -94,9 +94,7 @@ class Shipper:
     async def _session(self) -> None:
         self._sent_since_connect = 0
         async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
-            await asyncio.wait_for(channel.channel_ready(), timeout=5.0)
-            call = pb_grpc.IngestStub(channel).Stream()
-            self.figures.connected = True
+            call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when the spine is down
             sender = asyncio.get_running_loop().create_task(self._send(call))
             try:
                 async for ack in call:
@@ -128,6 +126,7 @@ class Shipper:
                 self._sent_since_connect += 1
 
     def _on_ack(self, ack: pb.IngestAck) -> None:
+        self.figures.connected = True
         if ack.error:
             self.figures.refused_by_spine += 1
             log.error("shipper: spine refused WAL record %d: %s; quarantining it", ack.durable_seq, ack.error)

@@ -1,0 +1,126 @@
+"""The ``ben`` command line as a user runs it: real processes, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import count_stored, wait_for
+
+
+def ben(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("command", ["spine", "sidecar"])
+def test_bad_config_is_refused_naming_field_and_file(home: Path, command: str) -> None:
+    config = home / "bad.toml"
+    config.write_text(f"[{command}]\nshutdown_timeout_ms = -5\n")
+    out = ben(command, "--config", str(config))
+    assert out.returncode == 2
+    assert f"{command}.shutdown_timeout_ms" in out.stderr and str(config) in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unknown_section_is_refused(home: Path) -> None:
+    config = home / "bad.toml"
+    config.write_text("[spien]\nlisten = \"127.0.0.1:1\"\n")
+    out = ben("spine", "--config", str(config))
+    assert out.returncode == 2 and "'spien'" in out.stderr and "unknown field" in out.stderr
+
+
+def test_missing_config_file(home: Path) -> None:
+    out = ben("sidecar", "--config", str(home / "nope.toml"))
+    assert out.returncode == 2 and "file not found" in out.stderr
+
+
+def test_second_spine_is_refused(cluster) -> None:
+    out = ben("spine", "--config", str(cluster.config))  # same data_dir
+    assert out.returncode == 2 and "in use by another process" in out.stderr, out.stderr
+    other = cluster.home / "other.toml"
+    other.write_text(f'[spine]\ndata_dir = "{cluster.home / "other"}"\nlisten = "{cluster.spine_addr}"\n')
+    out = ben("spine", "--config", str(other))  # same socket
+    assert out.returncode == 2 and "already listening" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["emit", "x", "--attr", "novalue"], "expected KEY=VALUE"),
+    (["emit", "x", "--kind", "bogus"], "--kind 'bogus'"),
+    (["emit", "x", "--value", "abc"], "'--value'"),
+    (["emit", " "], "NAME must not be empty"),
+    (["query", "--data-dir", "/nonexistent/ben", "SELECT 1"], "not a directory"),
+])
+def test_bad_cli_input(args: list[str], message: str) -> None:
+    out = ben(*args)
+    assert out.returncode == 2, out
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_emit_without_sidecar_fails_clearly(home: Path) -> None:
+    out = ben("emit", "deploy", "--sidecar", f"unix://{home / 'none.sock'}", "--timeout", "1")
+    assert out.returncode == 1 and "no acknowledgement from the sidecar" in out.stderr
+
+
+def test_query_without_spine_gives_a_hint(home: Path) -> None:
+    out = ben("query", "--spine", f"unix://{home / 'none.sock'}", "SELECT 1")
+    assert out.returncode == 2 and "start the spine" in out.stderr
+
+
+def test_emit_query_status_roundtrip(cluster) -> None:
+    out = ben("emit", "deploy", "--attr", "version=1.2.3", "--body", "rolled out", "--sidecar", cluster.sidecar_addr)
+    assert out.returncode == 0 and "acknowledged: event 'deploy'" in out.stdout, out.stderr
+    out = ben("emit", "latency_ms", "--kind", "metric", "--value", "12.5", "--sidecar", cluster.sidecar_addr)
+    assert out.returncode == 0, out.stderr
+    wait_for(lambda: count_stored(cluster.spine_addr) == 2, 30, "both events stored")
+    out = ben("query", "--json", "--spine", cluster.spine_addr,
+              "SELECT kind, name, value, body, attributes.value AS v FROM ben.events ORDER BY kind")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [
+        {"kind": "metric", "name": "latency_ms", "value": 12.5, "body": "", "v": []},
+        {"kind": "event", "name": "deploy", "value": 1, "body": "rolled out", "v": ["1.2.3"]},
+    ]
+    out = ben("query", "--spine", cluster.spine_addr, "SELECT count() AS n FROM ben.events")
+    assert out.returncode == 0 and "1 row(s)" in out.stdout and "│ 2 " in out.stdout
+    out = ben("query", "--spine", cluster.spine_addr, "DROP TABLE ben.events")
+    assert out.returncode == 2 and "only read-only" in out.stderr
+    out = ben("query", "--spine", cluster.spine_addr, "SELECT nope FROM ben.events")
+    assert out.returncode == 2 and "nope" in out.stderr
+    out = ben("status", "--json", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
+    status = json.loads(out.stdout)
+    assert status["spine"]["rows_stored_total"] == 2 and status["sidecar"]["acks_total"] >= 2
+
+
+def test_query_reads_a_stopped_spines_store(cluster) -> None:
+    out = ben("emit", "deploy", "--sidecar", cluster.sidecar_addr)
+    assert out.returncode == 0, out.stderr
+    cluster.wait_drained()
+    cluster.stop()
+    out = ben("query", "--json", "--data-dir", str(cluster.home / "spine" / "chdb"), "SELECT name FROM ben.events")
+    assert out.returncode == 0 and json.loads(out.stdout) == [{"name": "deploy"}], out.stderr
+
+
+def test_demo_runs_and_reports(home: Path) -> None:
+    out = ben("demo", "--duration", "4", "--rate", "2000", "--data-dir", str(home / "demo"), timeout=180)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("demo: events_stored=")
+    assert int(last.split("=")[1]) > 1000
+    synth = json.loads((home / "demo" / "logs" / "synth.log").read_text().strip().splitlines()[-1])
+    assert synth["acked"] == int(last.split("=")[1])  # everything acknowledged was stored, once
+
+
+def test_bench_ingest_json(home: Path) -> None:
+    out = ben("bench", "ingest", "--events", "5000", "--runs", "1", "--json", timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    for key in ("events_per_s", "raw_store_rows_per_s", "raw_wal_records_per_s", "ratio"):
+        assert result[key] > 0, key
+    assert result["ratio"] == pytest.approx(
+        result["events_per_s"] / min(result["raw_store_rows_per_s"], result["raw_wal_records_per_s"]))

@@ -1,0 +1,44 @@
+"""Shared fixtures: short temp dirs (unix socket paths are limited to 107 bytes) and real clusters."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import Cluster
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="bt-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(home: Path) -> Iterator[Cluster]:
+    """A spine and a sidecar, started as real processes on unix sockets."""
+    c = Cluster(home)
+    try:
+        yield c.start()
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def make_cluster(home: Path) -> Iterator:
+    """A cluster the test starts and restarts itself."""
+    made = []
+
+    def make(**store_options) -> Cluster:
+        c = Cluster(home, **store_options)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.stop()

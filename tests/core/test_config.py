@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ben.core.config import load_config, parse_config
+from ben.core.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ben.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_need_no_file(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BEN_HOME", str(tmp_path))
+    cfg = load_config(None)
+    assert cfg.spine.data_dir == tmp_path / "spine"
+    assert cfg.sidecar.spine == cfg.spine.listen == f"unix://{tmp_path / 'spine.sock'}"
+    assert cfg.spine.store_path == tmp_path / "spine" / "chdb"
+
+
+def test_unknown_field_names_field_and_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[spine]\nlisten_adress = \"127.0.0.1:7000\"\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert "spine.listen_adress" in str(err.value)
+    assert "unknown field" in str(err.value)
+
+
+def test_wrong_type_names_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "[sidecar]\nship_window_records = \"many\"\n")
+    with pytest.raises(ConfigError, match=r"sidecar\.ship_window_records"):
+        load_config(path)
+
+
+def test_out_of_range_names_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "[spine.store]\ninsert_max_rows = 0\n")
+    with pytest.raises(ConfigError, match=r"spine\.store\.insert_max_rows.*greater than or equal to 1"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("address", ["nowhere", "unix://", "host:99999", "unix:///" + "x" * 120])
+def test_bad_address_names_field(tmp_path: Path, address: str) -> None:
+    path = write(tmp_path, f'[sidecar]\nspine = "{address}"\n')
+    with pytest.raises(ConfigError, match=r"sidecar\.spine"):
+        load_config(path)
+
+
+def test_good_addresses() -> None:
+    cfg = parse_config({"spine": {"listen": "127.0.0.1:7070"}, "sidecar": {"spine": "unix:rel.sock"}})
+    assert cfg.spine.listen == "127.0.0.1:7070"
+    assert cfg.sidecar.spine == "unix:rel.sock"
+
+
+def test_bad_toml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "[spine\nlisten = 1\n")
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 1"):
+        load_config(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[spine]\ndata_dir = "data/spine"\n[spine.store]\npath = "db"\n')
+    cfg = load_config(path)
+    assert cfg.spine.data_dir == tmp_path.resolve() / "data" / "spine"
+    assert cfg.spine.store_path == tmp_path.resolve() / "db"

@@ -1,0 +1,59 @@
+"""Test helpers: a paced load generator through the real SDK, and exactly-once checks."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ben.cli.procs import query_rows, wait_for
+from ben.sdk import Client
+
+
+class Load:
+    """Emits events numbered 0..total-1 (the value is the number) from a thread, at about `rate`/s."""
+
+    def __init__(self, sidecar: str, total: int, rate: float = 20_000, subsystem: str = "load"):
+        self.total = total
+        self.rate = rate
+        self.client = Client(subsystem, sidecar=sidecar, full_policy="block", max_batch_events=500,
+                             flush_interval_ms=20, max_buffer_events=20_000, reconnect_max_ms=500)
+        self.emitted = 0
+        self.dropped = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        for i in range(self.total):
+            if self.client.gauge("n", float(i), {"mod": str(i % 7)}) is None:
+                self.dropped += 1
+            self.emitted = i + 1
+            if i % 500 == 499:  # pace: stay near `rate`
+                ahead = (i + 1) / self.rate - (time.monotonic() - started)
+                if ahead > 0 and self._stop.wait(ahead):
+                    return
+
+    def wait_emitted(self, n: int, timeout: float = 60) -> None:
+        wait_for(lambda: self.emitted >= n, timeout, f"{n} events emitted")
+
+    def finish(self, timeout: float = 120) -> None:
+        """Wait for the last event, then for the sidecar to acknowledge all of them."""
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "load generator did not finish"
+        assert self.client.flush(timeout), f"not all events acknowledged: {self.client.last_error}"
+        assert self.dropped == 0 and self.client.stats.acked == self.total
+        self.client.shutdown(timeout=5)
+
+
+def assert_exactly_once(spine: str, producer_id: str, total: int) -> dict:
+    """Every event 0..total-1 of producer_id is stored exactly once (identity and count)."""
+    row = query_rows(spine, f"""
+        SELECT count() AS n, uniqExact(producer_seq) AS uniq, min(producer_seq) AS lo, max(producer_seq) AS hi,
+               sum(value) AS total_value, countIf(toUInt64(value) + 1 != producer_seq) AS mismatched
+        FROM ben.events WHERE producer_id = '{producer_id}'""")[0]
+    assert row["n"] == total, f"stored {row['n']} rows for {total} events"
+    assert row["uniq"] == total and row["lo"] == 1 and row["hi"] == total, row
+    assert row["mismatched"] == 0, row
+    assert row["total_value"] == total * (total - 1) / 2, row
+    return row

@@ -1,0 +1,55 @@
+"""The SDK client against a real sidecar process (and without one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import count_stored, query_rows
+from ben.core.errors import ConfigError
+from ben.sdk import Client
+
+
+def test_acknowledged_events_reach_the_store(cluster) -> None:
+    client = Client("checkout", sidecar=cluster.sidecar_addr, max_batch_events=100, flush_interval_ms=20)
+    seqs = [client.gauge("latency_ms", 100.0 + i, {"route": "/pay"}) for i in range(250)]
+    seqs.append(client.counter("requests", 3, {"route": "/pay"}))
+    seqs.append(client.event("deploy", {"version": "1.2"}, body="rolled out"))
+    seqs.append(client.log("disk almost full", level="warn"))
+    seqs.append(client.alert("provider_down", "payments answer 503"))
+    assert seqs == list(range(1, 255))
+    assert client.flush(timeout=30)
+    assert client.acked_seq == 254 and client.is_acked(254) and client.buffered == 0
+    assert client.stats.acked == 254
+    assert client.shutdown(timeout=5)
+    assert client.shutdown(timeout=5)  # a second shutdown is a no-op
+    assert client.gauge("late", 1.0) is None and client.stats.dropped_closed == 1
+    cluster.wait_drained()
+    assert count_stored(cluster.spine_addr) == 254
+    rows = query_rows(cluster.spine_addr, "SELECT kind, name, body, attributes.value AS v FROM ben.events "
+                                          "WHERE kind != 'metric' ORDER BY producer_seq")
+    assert [(r["kind"], r["name"], r["body"]) for r in rows] == [
+        ("counter", "requests", ""), ("event", "deploy", "rolled out"), ("log", "warn", "disk almost full"),
+        ("alert", "provider_down", "payments answer 503")]
+    assert rows[3]["v"] == ["critical"]
+
+
+def test_flush_reports_false_without_a_sidecar(home: Path) -> None:
+    client = Client("x", sidecar=f"unix://{home / 'absent.sock'}", reconnect_max_ms=100)
+    assert client.gauge("m", 1.0) == 1
+    assert not client.flush(timeout=0.5)
+    assert client.acked_seq == 0 and client.buffered == 1
+    assert "unreachable" in client.last_error or "UNAVAILABLE" in client.last_error
+    assert not client.shutdown(timeout=0.2)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"subsystem": ""}, "subsystem"),
+    ({"subsystem": "s", "max_batch_events": 0}, "max_batch_events"),
+    ({"subsystem": "s", "full_policy": "sometimes"}, "full_policy"),
+    ({"subsystem": "s", "sidecar": "not-an-address"}, "sidecar"),
+])
+def test_bad_arguments_name_the_field(kwargs, field: str) -> None:
+    with pytest.raises(ConfigError, match=field):
+        Client(**kwargs)
