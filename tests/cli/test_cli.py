@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,17 @@ def test_bench_ingest_json(home: Path) -> None:
         assert result[key] > 0, key
     assert result["ratio"] == pytest.approx(
         result["events_per_s"] / min(result["raw_store_rows_per_s"], result["raw_wal_records_per_s"]))
+
+
+def test_demo_stops_cleanly_on_ctrl_c(home: Path) -> None:
+    demo = subprocess.Popen([sys.executable, "-m", "ben", "demo", "--rate", "1000", "--data-dir", str(home / "d")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: (home / "d" / "logs" / "synth.log").exists(), 120, "the demo to start its subsystem")
+        wait_for(lambda: count_stored(f"unix://{home / 'd' / 'spine.sock'}") > 0, 60, "events to be stored")
+        demo.send_signal(signal.SIGINT)
+        out, err = demo.communicate(timeout=120)
+    finally:
+        demo.kill()
+    assert demo.returncode == 0, err[-2000:]
+    assert out.strip().splitlines()[-1].startswith("demo: events_stored=")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from ben.cli.procs import wait_for
@@ -34,3 +36,16 @@ def test_spine_killed_and_stopped_mid_stream(cluster) -> None:
     cluster.wait_drained()
     assert_exactly_once(cluster.spine_addr, load.client.producer_id, 60_000)
     assert cluster.status("sidecar")["spine_reconnects_total"] >= 2
+
+
+def test_spine_over_tcp(make_cluster) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    cluster = make_cluster(spine_addr=f"127.0.0.1:{port}")
+    cluster.start()
+    load = Load(cluster.sidecar_addr, 5_000, rate=50_000)
+    load.finish()
+    cluster.wait_drained()
+    assert_exactly_once(cluster.spine_addr, load.client.producer_id, 5_000)

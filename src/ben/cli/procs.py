@@ -14,18 +14,22 @@ from ben.core.admin import fetch_status, run_query
 from ben.core.errors import BenError, TransportError
 
 
-def write_config(path: Path, home: Path, **spine_store) -> Path:
-    """A config file for a spine and sidecar living under home (short socket paths)."""
+def write_config(path: Path, home: Path, spine_addr: str | None = None, **spine_store) -> Path:
+    """A config file for a spine and sidecar living under home (short socket paths).
+
+    The spine listens on spine_addr (default: a unix socket under home).
+    """
+    spine_addr = spine_addr or f"unix://{home / 'spine.sock'}"
     store = "".join(f"{k} = {json.dumps(v)}\n" for k, v in spine_store.items())
     path.write_text(
         "[spine]\n"
         f'data_dir = "{home / "spine"}"\n'
-        f'listen = "unix://{home / "spine.sock"}"\n'
+        f'listen = "{spine_addr}"\n'
         f"[spine.store]\n{store}"
         "[sidecar]\n"
         f'data_dir = "{home / "sidecar"}"\n'
         f'listen = "unix://{home / "sidecar.sock"}"\n'
-        f'spine = "unix://{home / "spine.sock"}"\n'
+        f'spine = "{spine_addr}"\n'
     )
     return path
 
@@ -117,11 +121,11 @@ def count_stored(spine: str) -> int:
 class Cluster:
     """A spine and a sidecar under one directory, as real processes (demo, bench, tests)."""
 
-    def __init__(self, home: Path, **store_options):
+    def __init__(self, home: Path, spine_addr: str | None = None, **store_options):
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
-        self.config = write_config(self.home / "ben.toml", self.home, **store_options)
-        self.spine_addr = f"unix://{self.home / 'spine.sock'}"
+        self.spine_addr = spine_addr or f"unix://{self.home / 'spine.sock'}"
+        self.config = write_config(self.home / "ben.toml", self.home, self.spine_addr, **store_options)
         self.sidecar_addr = f"unix://{self.home / 'sidecar.sock'}"
         self.spine: Proc | None = None
         self.sidecar: Proc | None = None
