@@ -19,6 +19,13 @@ def home() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def dump_logs(home: Path) -> None:
+    """Print the components' logs; pytest shows them when the test failed."""
+    for log in sorted((home / "logs").glob("*.log")) if (home / "logs").is_dir() else []:
+        print(f"----- {log.name} (last 40 lines) -----")
+        print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+
+
 @pytest.fixture
 def cluster(home: Path) -> Iterator[Cluster]:
     """A spine and a sidecar, started as real processes on unix sockets."""
@@ -27,6 +34,7 @@ def cluster(home: Path) -> Iterator[Cluster]:
         yield c.start()
     finally:
         c.stop()
+        dump_logs(home)
 
 
 @pytest.fixture
@@ -42,3 +50,4 @@ def make_cluster(home: Path) -> Iterator:
     yield make
     for c in made:
         c.stop()
+    dump_logs(home)

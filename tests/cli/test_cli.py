@@ -95,7 +95,17 @@ def test_emit_query_status_roundtrip(cluster) -> None:
     assert out.returncode == 2 and "nope" in out.stderr
     out = ben("status", "--json", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
     status = json.loads(out.stdout)
-    assert status["spine"]["rows_stored_total"] == 2 and status["sidecar"]["acks_total"] >= 2
+    assert figure(status["spine"], "rows_stored_total", lane="routine") == 2
+    assert figure(status["sidecar"], "acks_total") >= 2
+    assert figure(status["sidecar"], "wal_records", lane="alert") == 0
+    out = ben("status", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
+    assert out.returncode == 0, out.stderr
+    assert "per lane" in out.stdout and "wal_oldest_age_seconds" in out.stdout and "reason=quota" in out.stdout
+
+
+def figure(component: dict, name: str, **labels: str) -> float:
+    return sum(f["value"] for f in component["figures"]
+               if f["name"] == name and all(f["labels"].get(k) == v for k, v in labels.items()))
 
 
 def test_query_reads_a_stopped_spines_store(cluster) -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import threading
 import time
 
+from ben.core.lanes import ALERT, ROUTINE
 from ben.sdk.buffer import Buffer, FullPolicy
+from ben.v1 import telemetry_pb2 as pb
 
 
 def make(max_events: int = 10, batch: int = 4, policy: FullPolicy = FullPolicy.DROP, timeout: float | None = None):
@@ -19,19 +21,19 @@ def test_sequence_numbers_and_sealing_by_size() -> None:
     buf, seals = make()
     assert [add(buf) for _ in range(5)] == [1, 2, 3, 4, 5]
     assert len(seals) == 1  # the 4th event filled a batch
-    assert [(b.first_seq, b.last_seq) for b in buf.unsent(0, window=10)] == [(1, 4)]
+    assert [(b.first_seq, b.last_seq) for b in buf.unsent(ROUTINE, 0, window=10)] == [(1, 4)]
     assert buf.seal() and len(seals) == 2
-    assert [(b.first_seq, b.last_seq) for b in buf.unsent(0, window=10)] == [(1, 4), (5, 5)]
+    assert [(b.first_seq, b.last_seq) for b in buf.unsent(ROUTINE, 0, window=10)] == [(1, 4), (5, 5)]
 
 
 def test_window_limits_batches_in_flight() -> None:
     buf, _ = make(max_events=100, batch=2)
     for _ in range(8):
         add(buf)
-    assert [b.first_seq for b in buf.unsent(0, window=2)] == [1, 3]
-    assert buf.unsent(4, window=2) == []  # two in flight already
-    buf.ack(2)
-    assert [b.first_seq for b in buf.unsent(4, window=2)] == [5]
+    assert [b.first_seq for b in buf.unsent(ROUTINE, 0, window=2)] == [1, 3]
+    assert buf.unsent(ROUTINE, 4, window=2) == []  # two in flight already
+    buf.ack(ROUTINE, 2)
+    assert [b.first_seq for b in buf.unsent(ROUTINE, 4, window=2)] == [5]
 
 
 def test_drop_policy_counts_and_never_blocks() -> None:
@@ -46,7 +48,7 @@ def test_acks_free_room_and_count() -> None:
     for _ in range(8):
         add(buf)
     assert add(buf) is None
-    buf.ack(4)
+    buf.ack(ROUTINE, 4)
     assert buf.acked_seq == 4 and buf.buffered == 4 and buf.stats.acked == 4
     assert add(buf) == 9
 
@@ -55,8 +57,8 @@ def test_rejected_batches_are_counted_apart() -> None:
     buf, _ = make(batch=2)
     for _ in range(4):
         add(buf)
-    buf.ack(2)
-    buf.ack(4, error="bad batch")
+    buf.ack(ROUTINE, 2)
+    buf.ack(ROUTINE, 4, error="bad batch")
     assert buf.stats.acked == 2 and buf.stats.rejected == 2 and buf.buffered == 0
 
 
@@ -69,7 +71,7 @@ def test_block_policy_waits_for_room() -> None:
     waiter.start()
     assert not buf.wait_acked(1, timeout=0.2)  # nothing acknowledged: the emitter is still waiting
     assert waiter.is_alive() and got == []
-    buf.ack(4)
+    buf.ack(ROUTINE, 4)
     waiter.join(timeout=10)
     assert got == [5] and buf.stats.dropped_full == 0
 
@@ -95,3 +97,20 @@ def test_closed_buffer_drops() -> None:
     buf, _ = make()
     buf.close()
     assert add(buf) is None and buf.stats.dropped_closed == 1
+
+
+def test_alerts_travel_in_their_own_lane() -> None:
+    buf, _ = make(max_events=100, batch=10)
+    add(buf), add(buf)                                     # 1, 2: routine
+    assert buf.append(pb.KIND_ALERT, "down", 1.0, "", None, 0) == 3
+    add(buf)                                               # 4: routine
+    assert buf.seal()
+    [alert] = buf.unsent(ALERT, 0, window=10)
+    [routine] = buf.unsent(ROUTINE, 0, window=10)
+    assert (alert.first_seq, alert.last_seq, alert.n) == (3, 3, 1)
+    assert (routine.first_seq, routine.last_seq, routine.n) == (1, 4, 3)
+    assert list(routine.build(pb.Source(), "p").event_seqs) == [1, 2, 4]
+    buf.ack(ALERT, 3)
+    assert buf.acked_seq == 0  # 1, 2 and 4 are not acknowledged yet
+    buf.ack(ROUTINE, 4)
+    assert buf.acked_seq == 4 and buf.stats.acked == 4

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ben.core.lanes import ALERT, ROUTINE, open_wals
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store.chdb import ChdbStore
@@ -15,16 +16,17 @@ from tests.store.test_chdb import metric_request
 
 @pytest.fixture
 def parts(tmp_path: Path):
-    wal = Wal(tmp_path / "wal")
+    wals = open_wals(tmp_path)
     store = ChdbStore(tmp_path / "chdb")
-    yield wal, store
+    yield wals, store
     store.close()
-    wal.close()
+    for wal in wals.values():
+        wal.close()
 
 
-def fill(wal: Wal, records: int, per: int = 10) -> None:
+def fill(wal: Wal, records: int, per: int = 10, first_event: int = 1) -> None:
     for i in range(records):
-        wal.append([metric_request(1 + i * per, per, seq=i + 1).SerializeToString()])
+        wal.append([metric_request(first_event + i * per, per, seq=i + 1).SerializeToString()])
 
 
 def exactly_once(store: ChdbStore, expected: int) -> None:
@@ -34,24 +36,28 @@ def exactly_once(store: ChdbStore, expected: int) -> None:
 
 
 def test_stores_everything_and_truncates(parts) -> None:
-    wal, store = parts
+    wals, store = parts
+    wal = wals[ROUTINE]
     fill(wal, 5)
-    writer = StoreWriter(wal, store, insert_max_rows=20)
+    fill(wals[ALERT], 2, first_event=1000)
+    writer = StoreWriter(wals, store, insert_max_rows=20)
     writer.start()
     writer.notify()
     assert writer.force_flush(timeout=30)
     assert writer.shutdown(timeout=5)
-    exactly_once(store, 50)
-    assert wal.depth == 0
-    assert writer.figures.inserts >= 3  # 20 rows per insert at most
+    exactly_once(store, 70)
+    assert wal.depth == 0 and wals[ALERT].depth == 0
+    assert writer.figures.inserts >= 4  # 20 rows per insert at most
+    assert writer.figures.rows_stored == {ROUTINE: 50, ALERT: 20}
 
 
 def test_restart_recovers_cursor_from_store(parts) -> None:
-    wal, store = parts
+    wals, store = parts
+    wal = wals[ROUTINE]
     fill(wal, 3)
     store.insert_events(to_table([(1, decode(r)) for r in wal.read(0, 1)]))  # record 1 stored, not truncated
-    writer = StoreWriter(wal, store)
-    assert writer.recover() == 1
+    writer = StoreWriter(wals, store)
+    assert writer.recover(ROUTINE) == 1 and writer.recover(ALERT) == 0
     assert wal.first_seq == 2  # record 1 is in the store, so it left the WAL
     writer.start()
     assert writer.force_flush(timeout=30)
@@ -60,7 +66,8 @@ def test_restart_recovers_cursor_from_store(parts) -> None:
 
 
 def test_partly_stored_insert_is_repaired(parts) -> None:
-    wal, store = parts
+    wals, store = parts
+    wal = wals[ROUTINE]
     fill(wal, 4)
     records = [(r.seq, decode(r)) for r in wal.read(0)]
     # A crash in the middle of one INSERT left record 1 whole, record 2 in part, record 3 not at all,
@@ -68,24 +75,24 @@ def test_partly_stored_insert_is_repaired(parts) -> None:
     store.insert_events(to_table(records[:1]))
     store.insert_events(to_table(records[1:2]).slice(0, 4))
     store.insert_events(to_table(records[3:4]))
-    writer = StoreWriter(wal, store)
+    writer = StoreWriter(wals, store)
     writer.start()
     assert writer.figures.repaired_records == 2
     assert writer.force_flush(timeout=30)
     writer.shutdown(timeout=5)
     exactly_once(store, 40)
-    assert store.count_by_spine_seq(1, 4) == {1: 10, 2: 10, 3: 10, 4: 10}
+    assert store.count_by_spine_seq(ROUTINE, 1, 4) == {1: 10, 2: 10, 3: 10, 4: 10}
 
 
 def test_store_ahead_of_a_replaced_wal(parts, tmp_path: Path) -> None:
-    wal, store = parts
-    fill(wal, 2)
-    writer = StoreWriter(wal, store)
+    wals, store = parts
+    fill(wals[ROUTINE], 2)
+    writer = StoreWriter(wals, store)
     writer.start()
     assert writer.force_flush(timeout=30)
     writer.shutdown(timeout=5)
     fresh = Wal(tmp_path / "wal2")  # the WAL directory was lost; the store was not
-    writer = StoreWriter(fresh, store)
+    writer = StoreWriter({ROUTINE: fresh}, store)
     writer.start()
     assert fresh.append([metric_request(21, 10, seq=1).SerializeToString()]) == (3, 3)  # numbering moved past the store
     writer.notify()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ben.core.errors import QueryError
+from ben.core.lanes import ALERT, ROUTINE
 from ben.store.chdb import ChdbStore
 from ben.store.rows import to_table
 from ben.v1 import telemetry_pb2 as pb
@@ -28,10 +29,13 @@ def metric_request(first: int, n: int, seq: int) -> pb.IngestRequest:
 def test_insert_count_max_delete(store: ChdbStore) -> None:
     store.insert_events(to_table([(1, metric_request(1, 5, 1)), (2, metric_request(6, 3, 2))]))
     assert store.count_rows() == 8
-    assert store.max_spine_seq() == 2
-    assert store.count_by_spine_seq(1, 2) == {1: 5, 2: 3}
-    store.delete_spine_seqs([2])
-    assert store.count_by_spine_seq(1, 2) == {1: 5}
+    assert store.max_spine_seq(ROUTINE) == 2 and store.max_spine_seq(ALERT) == 0
+    assert store.count_by_spine_seq(ROUTINE, 1, 2) == {1: 5, 2: 3}
+    assert store.count_by_spine_seq(ALERT, 1, 2) == {}
+    store.delete_spine_seqs(ALERT, [2])
+    assert store.count_by_spine_seq(ROUTINE, 1, 2) == {1: 5, 2: 3}
+    store.delete_spine_seqs(ROUTINE, [2])
+    assert store.count_by_spine_seq(ROUTINE, 1, 2) == {1: 5}
     data = json.loads(store.query_json("SELECT producer_seq, value FROM ben.events ORDER BY producer_seq"))
     assert [row["producer_seq"] for row in data["data"]] == [1, 2, 3, 4, 5]  # plain numbers, not strings
 

@@ -6,18 +6,20 @@ from ben.store.schema import EVENT_COLUMNS
 from ben.v1 import telemetry_pb2 as pb
 
 
-def request(first: int, events: list[tuple], sender: str = "sc-1", seq: int = 1) -> pb.IngestRequest:
+def request(first: int, events: list[tuple], sender: str = "sc-1", seq: int = 1, lane: int = pb.LANE_ROUTINE,
+            seqs: list[int] | None = None) -> pb.IngestRequest:
     b = BatchBuilder(first)
-    for kind, name, value, body, attrs in events:
-        b.add(kind, name, value, body, attrs, 1_700_000_000_000_000_000 + first)
+    for i, (kind, name, value, body, attrs) in enumerate(events):
+        b.add(kind, name, value, body, attrs, 1_700_000_000_000_000_000 + first, seqs[i] if seqs else None)
     source = pb.Source(host="h", subsystem="checkout", instance="7")
-    return pb.IngestRequest(sender_id=sender, first_seq=seq, last_seq=seq, batch=b.build(source, "prod"))
+    return pb.IngestRequest(sender_id=sender, first_seq=seq, last_seq=seq, lane=lane, batch=b.build(source, "prod"))
 
 
 def test_two_records_become_one_table() -> None:
     r1 = request(1, [(pb.KIND_METRIC, "latency_ms", 12.5, "", {"route": "/pay", "zone": "a"}),
                      (pb.KIND_LOG, "warn", 1.0, "slow", None)], seq=4)
-    r2 = request(3, [(pb.KIND_ALERT, "down", 1.0, "provider 503", {"severity": "critical"})], seq=5)
+    r2 = request(3, [(pb.KIND_ALERT, "down", 1.0, "provider 503", {"severity": "critical"})], seq=5,
+                 lane=pb.LANE_ALERT)
     table = to_table([(10, r1), (11, r2)])
     assert table.column_names == list(EVENT_COLUMNS)
     rows = table.to_pylist()
@@ -29,4 +31,14 @@ def test_two_records_become_one_table() -> None:
     assert [r["producer_seq"] for r in rows] == [1, 2, 3]
     assert [r["spine_seq"] for r in rows] == [10, 10, 11]
     assert [r["sidecar_seq"] for r in rows] == [4, 4, 5]
+    assert [r["lane"] for r in rows] == [0, 0, 2]
     assert {r["subsystem"] for r in rows} == {"checkout"} and {r["sidecar_id"] for r in rows} == {"sc-1"}
+
+
+def test_explicit_event_numbers() -> None:
+    r = request(3, [(pb.KIND_METRIC, "m", 1.0, "", None)] * 3, seqs=[3, 5, 9])
+    assert list(r.batch.event_seqs) == [3, 5, 9]
+    assert to_table([(1, r)]).column("producer_seq").to_pylist() == [3, 5, 9]
+    contiguous = request(3, [(pb.KIND_METRIC, "m", 1.0, "", None)] * 3)
+    assert list(contiguous.batch.event_seqs) == []  # implied: 3, 4, 5
+    assert to_table([(1, contiguous)]).column("producer_seq").to_pylist() == [3, 4, 5]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ben.core.admin import fetch_status, run_query
 from ben.core.errors import BenError, TransportError
+from ben.core.figures import flat
 
 
 def write_config(path: Path, home: Path, spine_addr: str | None = None, **spine_store) -> Path:
@@ -146,9 +147,9 @@ class Cluster:
         return self
 
     def status(self, which: str) -> dict[str, float]:
-        """Figures of "spine" or "sidecar" ({} if it does not answer)."""
+        """Figures of "spine" or "sidecar", flattened ({} if it does not answer)."""
         try:
-            return dict(fetch_status(self.spine_addr if which == "spine" else self.sidecar_addr, 1.0).figures)
+            return flat(fetch_status(self.spine_addr if which == "spine" else self.sidecar_addr, 1.0).figures)
         except TransportError:
             return {}
 

@@ -68,30 +68,61 @@ def status(
     sidecar: Annotated[Optional[str], typer.Option(help="sidecar address")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
-    """Figures of the sidecar and the spine: WAL depth and bytes, acks, rows stored."""
+    """Per component: WAL depth, bytes and oldest age per lane, acks, drops and refusals by reason."""
     from ben.core.address import check_address, default_sidecar_address, default_spine_address
     from ben.core.admin import fetch_status
     from ben.core.errors import TransportError
 
-    out = {}
+    out: dict[str, dict] = {}
     for label, address in (("sidecar", sidecar or default_sidecar_address()),
                            ("spine", spine or default_spine_address())):
         try:
             reply = fetch_status(check_address(address))
-            out[label] = {"id": reply.id, **dict(reply.figures)}
         except TransportError as exc:
             out[label] = {"error": str(exc)}
+            continue
+        out[label] = {"id": reply.id, "last_error": reply.last_error,
+                      "figures": [{"name": f.name, "labels": dict(f.labels), "value": f.value} for f in reply.figures]}
     if as_json:
         typer.echo(json.dumps(out))
-        return
+    else:
+        render_status(out)
+    if any("error" in v for v in out.values()):
+        raise typer.Exit(1)
+
+
+def render_status(out: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    for label, figures in out.items():
-        table = Table(title=f"{label} {figures.get('id', '')}")
-        table.add_column("figure")
-        table.add_column("value", justify="right")
-        for key, value in figures.items():
-            if key != "id":
-                table.add_row(key, f"{value:,.0f}" if isinstance(value, float) and value == int(value) else str(value))
-        Console().print(table)
+    console = Console()
+    for label, comp in out.items():
+        if "error" in comp:
+            console.print(f"[bold]{label}[/bold]: [red]{comp['error']}[/red]")
+            continue
+        lanes = sorted({f["labels"]["lane"] for f in comp["figures"] if "lane" in f["labels"]},
+                       key=["alert", "anomaly", "routine"].index)
+        per_lane = Table(title=f"{label} {comp['id']}: per lane")
+        per_lane.add_column("figure")
+        for lane in lanes:
+            per_lane.add_column(lane, justify="right")
+        rows: dict[str, dict[str, float]] = {}
+        others = Table(title=f"{label} {comp['id']}")
+        others.add_column("figure")
+        others.add_column("value", justify="right")
+        for f in comp["figures"]:
+            if "lane" in f["labels"]:
+                rows.setdefault(f["name"], {})[f["labels"]["lane"]] = f["value"]
+            else:
+                suffix = "".join(f" {k}={v}" for k, v in f["labels"].items())
+                others.add_row(f["name"] + suffix, _num(f["value"]))
+        for name, values in rows.items():
+            per_lane.add_row(name, *(_num(values.get(lane, 0.0)) for lane in lanes))
+        console.print(per_lane)
+        console.print(others)
+        if comp["last_error"]:
+            console.print(f"[red]last error:[/red] {comp['last_error']}")
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.3f}"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import grpc
 
 from ben.core.errors import BenError, QueryError
+from ben.core.figures import Figure
 from ben.v1 import admin_pb2 as pb
 from ben.v1 import admin_pb2_grpc as pb_grpc
 
@@ -17,16 +18,19 @@ class AdminServicer(pb_grpc.AdminServicer):
         self,
         component: str,
         ident: Callable[[], str],
-        figures: Callable[[], dict[str, float]],
+        figures: Callable[[], list[Figure]],
         query: Callable[[str], bytes] | None = None,
+        last_error: Callable[[], str] = lambda: "",
     ):
         self._component = component
         self._ident = ident
         self._figures = figures
         self._query = query
+        self._last_error = last_error
 
     async def Status(self, request, context):
-        return pb.StatusReply(component=self._component, id=self._ident(), figures=self._figures())
+        return pb.StatusReply(component=self._component, id=self._ident(),
+                              figures=[f.to_proto() for f in self._figures()], last_error=self._last_error())
 
     async def Query(self, request, context):
         if self._query is None:

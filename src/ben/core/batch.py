@@ -28,6 +28,8 @@ def validate(batch: pb.Batch) -> int:
         got = len(getattr(batch, field))
         if got != n:
             raise BatchError(f"field {field!r} has {got} entries, expected {n} (one per event)")
+    if len(batch.event_seqs) not in (0, n):
+        raise BatchError(f"field 'event_seqs' has {len(batch.event_seqs)} entries, expected 0 or {n}")
     if not batch.strings or batch.strings[0] != "":
         raise BatchError("field 'strings' must start with the empty string")
     if not batch.producer_id:

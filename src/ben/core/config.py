@@ -21,9 +21,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
+from ben.core.lanes import Quota
 
 from ben.core.address import (  # noqa: F401  (re-exported for callers of config)
     ENV_HOME,
@@ -40,7 +41,35 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SidecarConfig(_Section):
+class _WalQuota(_Section):
+    """WAL byte quota over all lanes: routine is refused first; alerts keep a reserve."""
+
+    wal_max_bytes: int = Field(default=1 << 30, ge=1 << 20)
+    wal_alert_reserve_bytes: int = Field(default=64 << 20, ge=0)
+    wal_anomaly_reserve_bytes: int = Field(default=64 << 20, ge=0)
+
+    @model_validator(mode="after")
+    def _reserves_fit(self):
+        if self.wal_alert_reserve_bytes + self.wal_anomaly_reserve_bytes >= self.wal_max_bytes:
+            raise ValueError("wal_alert_reserve_bytes + wal_anomaly_reserve_bytes must be below wal_max_bytes")
+        return self
+
+    #: Prometheus /metrics over HTTP on host:port; "" = off.
+    metrics_listen: str = ""
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_address(cls, value: str) -> str:
+        if value and (value.startswith("unix:") or not check_address(value)):
+            raise ValueError("expected host:port (HTTP)")
+        return value
+
+    @property
+    def quota(self) -> Quota:
+        return Quota(self.wal_max_bytes, self.wal_alert_reserve_bytes, self.wal_anomaly_reserve_bytes)
+
+
+class SidecarConfig(_WalQuota):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
     listen: str = Field(default_factory=default_sidecar_address)
     spine: str = Field(default_factory=default_spine_address)
@@ -63,8 +92,9 @@ class StoreConfig(_Section):
     insert_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
 
 
-class SpineConfig(_Section):
+class SpineConfig(_WalQuota):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
+    wal_max_bytes: int = Field(default=4 << 30, ge=1 << 20)
     listen: str = Field(default_factory=default_spine_address)
     store: StoreConfig = Field(default_factory=StoreConfig)
     shutdown_timeout_ms: int = Field(default=10_000, ge=0)

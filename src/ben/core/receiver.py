@@ -1,23 +1,30 @@
 """The receiving end of an ingest stream, shared by the sidecar and the spine.
 
-Each request is checked, de-duplicated against the sender's durable high-water mark, and
-appended to the write-ahead log; only then is it acknowledged. One commit task gathers the
-requests of every open stream that arrived while the previous fsync ran (group commit), and
-writes them, with the new high-water marks, in one WriteBatch. Resends after a crash or a
-reconnect are acknowledged again and never stored twice.
+Each request is checked, de-duplicated against its (sender, lane) durable high-water mark,
+checked against the WAL quota, and appended to its lane's write-ahead log; only then is it
+acknowledged. One commit task gathers the requests of every open stream that arrived while
+the previous fsync ran (group commit) and writes them, with the new high-water marks, in one
+WriteBatch per lane. Resends after a crash or a reconnect are acknowledged again and never
+stored twice.
+
+Back-pressure: when the quota refuses a request (or the WAL cannot be written, e.g. a full
+disk), the ack says ``retry_after_ms`` and the durable mark; every later request of that
+(sender, lane) is refused the same way until the sender resends from the mark. Nothing is
+lost: the sender still holds what was not acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-import grpc
-
 from ben.core import batch as batch_check
 from ben.core.errors import WalError
+from ben.core.lanes import LANES, Quota, used_bytes
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
@@ -26,16 +33,21 @@ log = logging.getLogger(__name__)
 
 _HWM = "hwm:"
 MAX_GROUP = 4096
+RETRY_AFTER_MS_QUOTA = 200
+RETRY_AFTER_MS_WAL_ERROR = 1000
 
 
 @dataclass
 class ReceiverFigures:
     requests: int = 0
-    events_in: int = 0
+    events_in: Counter = field(default_factory=Counter)        # by lane
     duplicates: int = 0
-    rejected: int = 0
+    rejected: int = 0                                          # invalid batches (permanent)
+    refused: Counter = field(default_factory=Counter)          # by reason: quota, wal_error
     commits: int = 0
     acks: int = 0
+    last_error: str = ""
+    last_error_at: float = 0.0
 
 
 @dataclass
@@ -44,41 +56,66 @@ class _Pending:
     done: asyncio.Future = field(repr=False)
 
 
+@dataclass
+class _Outcome:
+    pending: _Pending
+    lane: int
+    seq: int
+    error: str = ""
+    retry_after_ms: int = 0
+
+
 class IngestReceiver(pb_grpc.IngestServicer):
-    """gRPC Ingest servicer: check, de-duplicate, append durably, acknowledge."""
+    """gRPC Ingest servicer: check, de-duplicate, admit, append durably, acknowledge."""
 
     def __init__(
         self,
-        wal: Wal,
+        wals: dict[int, Wal],
         encode: Callable[[pb.IngestRequest], bytes],
         on_durable: Callable[[], None] | None = None,
+        quota: Quota | None = None,
         queue_requests: int = 1024,
     ):
-        self._wal = wal
+        self._wals = wals
         self._encode = encode
         self._on_durable = on_durable
+        self._quota = quota
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_requests)
-        self._hwm: dict[str, int] = self._load_hwm()
+        self._hwm: dict[tuple[str, int], int] = self._load_hwm()
+        self._refused_at: dict[tuple[str, int], int] = {}
         self._task: asyncio.Task | None = None
         self.figures = ReceiverFigures()
 
-    def _load_hwm(self) -> dict[str, int]:
-        return {name[len(_HWM):]: int.from_bytes(v, "big") for name, v in self._wal.iter_meta(_HWM)}
+    def _load_hwm(self) -> dict[tuple[str, int], int]:
+        marks = {}
+        for lane, wal in self._wals.items():
+            for name, value in wal.iter_meta(_HWM):
+                marks[(name[len(_HWM):], lane)] = int.from_bytes(value, "big")
+        return marks
 
-    def high_water_mark(self, sender: str) -> int:
-        return self._hwm.get(sender, 0)
+    def high_water_mark(self, sender: str, lane: int = pb.LANE_ROUTINE) -> int:
+        return self._hwm.get((sender, lane), 0)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._commit_loop(), name="wal-commit")
 
-    async def shutdown(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Commit what is queued (it may be acknowledged still), then stop."""
+        if self._task is None:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                while not self._queue.empty():
+                    await asyncio.sleep(0.005)
+        except TimeoutError:
+            log.warning("receiver: %d requests not committed at shutdown; their senders will resend",
+                        self._queue.qsize())
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._task = None
 
     # -- the stream -------------------------------------------------------------------------
     async def Stream(self, request_iterator: AsyncIterator[pb.IngestRequest], context) -> AsyncIterator[pb.IngestAck]:
@@ -100,16 +137,12 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 done = await order.get()
                 if done is None:
                     break
-                try:
-                    seq, error = await done
-                except WalError as exc:
-                    await context.abort(grpc.StatusCode.UNAVAILABLE, f"not stored, send again later: {exc}")
+                out: _Outcome = await done
                 self.figures.acks += 1
-                yield pb.IngestAck(durable_seq=seq, error=error)
+                yield pb.IngestAck(durable_seq=out.seq, error=out.error, lane=out.lane,
+                                   retry_after_ms=out.retry_after_ms)
         finally:
             reader.cancel()
-        if reader.done() and not reader.cancelled() and reader.exception() is not None:
-            log.debug("ingest stream ended: %s", reader.exception())
 
     # -- group commit -----------------------------------------------------------------------
     async def _commit_loop(self) -> None:
@@ -117,50 +150,91 @@ class IngestReceiver(pb_grpc.IngestServicer):
             group = [await self._queue.get()]
             while len(group) < MAX_GROUP and not self._queue.empty():
                 group.append(self._queue.get_nowait())
-            try:
-                await self._commit(group)
-            except WalError as exc:
-                log.error("WAL append failed; %d requests not acknowledged: %s", len(group), exc)
-                for p in group:
-                    if not p.done.done():
-                        p.done.set_exception(exc)
+            await self._commit(group)
+
+    def _note_error(self, message: str) -> None:
+        now = time.monotonic()
+        if message != self.figures.last_error or now - self.figures.last_error_at > 10:
+            log.error("%s", message)
+        self.figures.last_error, self.figures.last_error_at = message, now
 
     async def _commit(self, group: list[_Pending]) -> None:
-        payloads: list[bytes] = []
-        marks: dict[str, int] = {}
-        outcome: list[tuple[_Pending, int, str]] = []
+        payloads: dict[int, list[bytes]] = {lane: [] for lane in LANES}
+        marks: dict[tuple[str, int], int] = {}
+        outcomes: list[_Outcome] = []
+        events: Counter = Counter()
+        pending_bytes = 0
+        in_use = used_bytes(self._wals) if self._quota else 0
         for p in group:
             req = p.request
+            lane = req.lane
+            key = (req.sender_id, lane)
             self.figures.requests += 1
-            mark = marks.get(req.sender_id, self._hwm.get(req.sender_id, 0))
+            mark = marks.get(key, self._hwm.get(key, 0))
             if req.last_seq <= mark:  # already durable: acknowledge again, store nothing
                 self.figures.duplicates += 1
-                outcome.append((p, mark, ""))
+                outcomes.append(_Outcome(p, lane, mark))
                 continue
+            refused = self._refused_at.get(key)
+            if refused is not None:
+                if req.first_seq > refused:  # still behind a refused request: refuse too
+                    outcomes.append(_Outcome(p, lane, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA))
+                    continue
+                del self._refused_at[key]  # the sender came back to resend it
             error = self._check(req, mark)
             if error:
                 self.figures.rejected += 1
                 log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, error)
             else:
-                payloads.append(self._encode(req))
-                self.figures.events_in += len(req.batch.ts_unix_nano)
-            marks[req.sender_id] = req.last_seq
-            outcome.append((p, req.last_seq, error))
+                payload = self._encode(req)
+                if self._quota is not None and not self._quota.admits(lane, in_use + pending_bytes, len(payload)):
+                    self._refused_at[key] = req.first_seq
+                    self.figures.refused["quota"] += 1
+                    outcomes.append(_Outcome(p, lane, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA))
+                    continue
+                pending_bytes += len(payload)
+                payloads[lane].append(payload)
+                events[lane] += len(req.batch.ts_unix_nano)
+            marks[key] = req.last_seq
+            outcomes.append(_Outcome(p, lane, req.last_seq, error))
         if marks:
-            meta = {_HWM + s: m.to_bytes(8, "big") for s, m in marks.items()}
-            await asyncio.to_thread(self._wal.append, payloads, meta)
-            self._hwm.update(marks)
-            self.figures.commits += 1
-            if payloads and self._on_durable is not None:
-                self._on_durable()
-        for p, seq, error in outcome:
-            if not p.done.done():
-                p.done.set_result((seq, error))
+            try:
+                await asyncio.to_thread(self._append, payloads, marks)
+            except WalError as exc:
+                self._note_error(f"WAL append failed; refusing until it works again: {exc}")
+                self._refuse_group(outcomes, marks)
+            else:
+                self._hwm.update(marks)
+                self.figures.commits += 1
+                self.figures.events_in.update(events)
+                if self._on_durable is not None and any(payloads.values()):
+                    self._on_durable()
+        for out in outcomes:
+            if not out.pending.done.done():
+                out.pending.done.set_result(out)
 
-    @staticmethod
-    def _check(req: pb.IngestRequest, mark: int) -> str:
+    def _append(self, payloads: dict[int, list[bytes]], marks: dict[tuple[str, int], int]) -> None:
+        for lane in LANES:
+            meta = {_HWM + sender: m.to_bytes(8, "big") for (sender, ln), m in marks.items() if ln == lane}
+            if payloads[lane] or meta:
+                self._wals[lane].append(payloads[lane], meta)
+
+    def _refuse_group(self, outcomes: list[_Outcome], marks: dict[tuple[str, int], int]) -> None:
+        """The WAL write failed: nothing of this group is durable; ask senders to resend later."""
+        for out in outcomes:
+            req = out.pending.request
+            key = (req.sender_id, out.lane)
+            if key in marks and req.last_seq > self._hwm.get(key, 0):
+                self._refused_at.setdefault(key, req.first_seq)
+                self._refused_at[key] = min(self._refused_at[key], req.first_seq)
+                out.seq, out.error, out.retry_after_ms = self._hwm.get(key, 0), "", RETRY_AFTER_MS_WAL_ERROR
+                self.figures.refused["wal_error"] += 1
+
+    def _check(self, req: pb.IngestRequest, mark: int) -> str:
         if not req.sender_id:
             return "field 'sender_id' is empty"
+        if req.lane not in self._wals:
+            return f"field 'lane' holds unknown lane {req.lane}"
         if req.first_seq < 1 or req.last_seq < req.first_seq:
             return f"bad sequence range {req.first_seq}..{req.last_seq}"
         if req.first_seq <= mark:

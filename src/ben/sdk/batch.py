@@ -11,11 +11,13 @@ from ben.v1 import telemetry_pb2 as pb
 class BatchBuilder:
     """Accumulates events of one batch; strings are dictionary-encoded as they arrive."""
 
-    __slots__ = ("first_seq", "n", "created", "strings", "ts", "values", "kinds", "names", "bodies",
+    __slots__ = ("first_seq", "last_seq", "seqs", "n", "created", "strings", "ts", "values", "kinds", "names", "bodies",
                  "attr_counts", "attr_keys", "attr_values")
 
     def __init__(self, first_seq: int):
         self.first_seq = first_seq
+        self.last_seq = first_seq - 1
+        self.seqs: list[int] = []  # filled only once the numbering has a gap
         self.n = 0
         self.created = time.monotonic()
         self.strings: dict[str, int] = {"": 0}
@@ -32,8 +34,11 @@ class BatchBuilder:
         return self.n
 
     def add(self, kind: int, name: str, value: float, body: str, attrs: Mapping[str, object] | None,
-            ts: int) -> None:
-        """Append one event. Raises TypeError/ValueError on bad arguments, before changing any column."""
+            ts: int, seq: int | None = None) -> None:
+        """Append one event (numbered seq, default: the next one).
+
+        Raises TypeError/ValueError on bad arguments, before changing any column.
+        """
         strings = self.strings
         get = strings.get
         value = float(value)
@@ -76,11 +81,14 @@ class BatchBuilder:
         self.ts.append(ts)
         self.values.append(value)
         self.kinds.append(kind)
+        if seq is None:
+            seq = self.last_seq + 1
+        if seq != self.last_seq + 1 and not self.seqs:  # first gap: from now on, number explicitly
+            self.seqs = list(range(self.first_seq, self.first_seq + self.n))
+        if self.seqs:
+            self.seqs.append(seq)
+        self.last_seq = seq
         self.n += 1
-
-    @property
-    def last_seq(self) -> int:
-        return self.first_seq + self.n - 1
 
     def build(self, source: pb.Source, producer_id: str) -> pb.Batch:
         batch = pb.Batch(source=source, producer_id=producer_id, first_event_seq=self.first_seq)
@@ -93,4 +101,5 @@ class BatchBuilder:
         batch.attr_counts.extend(self.attr_counts)
         batch.attr_keys.extend(self.attr_keys)
         batch.attr_values.extend(self.attr_values)
+        batch.event_seqs.extend(self.seqs)
         return batch

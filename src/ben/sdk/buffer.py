@@ -14,7 +14,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ben.core.lanes import ALERT, LANES, ROUTINE
 from ben.sdk.batch import BatchBuilder
+from ben.v1.telemetry_pb2 import KIND_ALERT
 
 
 class FullPolicy(str, enum.Enum):
@@ -30,9 +32,12 @@ class BufferStats:
     dropped_full: int = 0       # refused because the buffer was full
     dropped_closed: int = 0     # emitted after shutdown
     invalid: int = 0            # bad arguments (counted, never raised on the hot path)
+    backpressure: int = 0       # times the sidecar said "not now" (its WAL quota was full)
 
 
 class Buffer:
+    """Per-lane batches being built and sealed, numbered with one event sequence."""
+
     def __init__(self, max_events: int, max_batch_events: int, policy: FullPolicy,
                  block_timeout_s: float | None, on_seal: Callable[[], None]):
         self._max_events = max_events
@@ -42,8 +47,8 @@ class Buffer:
         self._on_seal = on_seal
         self._lock = threading.Lock()
         self._cv = threading.Condition(self._lock)  # waits for room and for acknowledgements
-        self._builder: BatchBuilder | None = None
-        self._sealed: deque[BatchBuilder] = deque()   # oldest first, none acknowledged yet
+        self._builders: dict[int, BatchBuilder | None] = {lane: None for lane in LANES}
+        self._sealed: dict[int, deque[BatchBuilder]] = {lane: deque() for lane in LANES}  # oldest first
         self._next_seq = 1
         self._acked_seq = 0
         self._buffered = 0
@@ -54,28 +59,31 @@ class Buffer:
     def append(self, kind: int, name: str, value: float, body: str,
                attrs: Mapping[str, object] | None, ts: int) -> int | None:
         """Add one event; return its sequence number, or None if it was dropped or invalid."""
+        lane = ALERT if kind == KIND_ALERT else ROUTINE
         with self._lock:
             if self._buffered >= self._max_events and not self._make_room():
                 return None
             if self.closed:
                 self.stats.dropped_closed += 1
                 return None
-            builder = self._builder
+            seq = self._next_seq
+            builder = self._builders[lane]
             if builder is None:
-                builder = self._builder = BatchBuilder(self._next_seq)
+                builder = self._builders[lane] = BatchBuilder(seq)
             try:
-                builder.add(kind, name, value, body, attrs, ts)
+                builder.add(kind, name, value, body, attrs, ts, seq)
             except (TypeError, ValueError, AttributeError):
                 self.stats.invalid += 1
+                if not builder.n:
+                    self._builders[lane] = None
                 return None
-            seq = self._next_seq
             self._next_seq = seq + 1
             self._buffered += 1
             self.stats.emitted += 1
             if builder.n < self._max_batch:
                 return seq
-            self._sealed.append(builder)
-            self._builder = None
+            self._sealed[lane].append(builder)
+            self._builders[lane] = None
         self._on_seal()
         return seq
 
@@ -96,49 +104,51 @@ class Buffer:
             self.stats.dropped_full += 1
         return False
 
-    def _seal_locked(self) -> None:
-        if self._builder is not None and self._builder.n:
-            self._sealed.append(self._builder)
-            self._builder = None
-
     def seal(self, older_than_s: float = 0.0) -> bool:
-        """Seal the batch being built if it is older than older_than_s; True if one was sealed."""
-        with self._cv:
-            b = self._builder
-            if b is None or not b.n or time.monotonic() - b.created < older_than_s:
-                return False
-            self._seal_locked()
-        self._on_seal()
-        return True
+        """Seal every lane's batch that is older than older_than_s; True if one was sealed."""
+        sealed = False
+        now = time.monotonic()
+        with self._lock:
+            for lane, b in self._builders.items():
+                if b is not None and b.n and now - b.created >= older_than_s:
+                    self._sealed[lane].append(b)
+                    self._builders[lane] = None
+                    sealed = True
+        if sealed:
+            self._on_seal()
+        return sealed
 
     # -- the exporter ---------------------------------------------------------------------------
-    def unsent(self, after_seq: int, window: int) -> list[BatchBuilder]:
-        """Sealed batches after after_seq, keeping at most `window` batches in flight."""
-        with self._cv:
-            in_flight = sum(1 for b in self._sealed if b.first_seq <= after_seq)
+    def unsent(self, lane: int, after_seq: int, window: int) -> list[BatchBuilder]:
+        """Sealed batches of a lane after after_seq, keeping at most `window` batches in flight."""
+        with self._lock:
+            sealed = self._sealed[lane]
+            in_flight = sum(1 for b in sealed if b.first_seq <= after_seq)
             room = window - in_flight
             if room <= 0:
                 return []
-            return [b for b in self._sealed if b.first_seq > after_seq][:room]
+            return [b for b in sealed if b.first_seq > after_seq][:room]
 
-    def ack(self, durable_seq: int, error: str = "") -> None:
-        """The sidecar made everything up to durable_seq durable (or refused it, with error)."""
-        with self._cv:
-            while self._sealed and self._sealed[0].last_seq <= durable_seq:
-                b = self._sealed.popleft()
-                n = b.n
-                self._buffered -= n
+    def ack(self, lane: int, durable_seq: int, error: str = "") -> None:
+        """The sidecar made this lane durable up to durable_seq (or refused that batch, with error)."""
+        with self._lock:
+            sealed = self._sealed[lane]
+            while sealed and sealed[0].last_seq <= durable_seq:
+                b = sealed.popleft()
+                self._buffered -= b.n
                 if error and b.last_seq == durable_seq:
-                    self.stats.rejected += n
+                    self.stats.rejected += b.n
                 else:
-                    self.stats.acked += n
-            if durable_seq > self._acked_seq:
-                self._acked_seq = durable_seq
+                    self.stats.acked += b.n
+            lows = [d[0].first_seq for d in self._sealed.values() if d]
+            lows += [b.first_seq for b in self._builders.values() if b is not None and b.n]
+            self._acked_seq = (min(lows) - 1) if lows else self._next_seq - 1
             self._cv.notify_all()
 
     # -- figures and waiting ------------------------------------------------------------------
     @property
     def acked_seq(self) -> int:
+        """Every event numbered up to this one is acknowledged (or was refused as invalid)."""
         return self._acked_seq
 
     @property

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 
 import grpc
 
 from ben.core import transport
+from ben.core.lanes import LANES
 from ben.sdk.buffer import Buffer
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
@@ -37,6 +39,8 @@ class Exporter:
         self._thread = threading.Thread(target=self._thread_main, name="ben-sdk-exporter", daemon=True)
         self.connected = False
         self.reconnects = 0
+        self._sent: dict[int, int] = {}
+        self._paused_until: dict[int, float] = {}
         self.last_error = ""
 
     def start(self) -> None:
@@ -93,6 +97,8 @@ class Exporter:
                 self.last_error = f"{exc.code().name}: {exc.details()}"
             except (TimeoutError, OSError) as exc:
                 self.last_error = f"sidecar {self._target} unreachable: {exc or type(exc).__name__}"
+            except Exception as exc:  # e.g. a write racing the end of the stream: reconnect all the same
+                self.last_error = f"stream to sidecar {self._target} broke: {type(exc).__name__}: {exc}"
             if self.connected:
                 delays = transport.backoff(*self._backoff_ms)
             self.connected = False
@@ -103,34 +109,50 @@ class Exporter:
     async def _session(self) -> None:
         async with grpc.aio.insecure_channel(self._target, options=transport.CHANNEL_OPTIONS) as channel:
             call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when nobody listens
+            # Per lane: the last event number sent, and until when the sidecar asked us to wait.
+            self._sent = {lane: self._buffer.acked_seq for lane in LANES}  # resend all unacknowledged
+            self._paused_until = {lane: 0.0 for lane in LANES}
             reader = asyncio.create_task(self._read_acks(call))
-            sent = self._buffer.acked_seq  # resend everything not yet acknowledged
             try:
                 while not reader.done():
                     self._wakeup.clear()
-                    batches = self._buffer.unsent(sent, self._window)
-                    if not batches:
-                        waiter = asyncio.create_task(self._wakeup.wait())
-                        try:
-                            await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                        finally:
-                            waiter.cancel()
+                    sent_any = False
+                    now = time.monotonic()
+                    for lane in LANES:  # alerts first
+                        if self._paused_until[lane] > now:
+                            continue
+                        for b in self._buffer.unsent(lane, self._sent[lane], self._window):
+                            request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
+                                                       last_seq=b.last_seq, lane=lane,
+                                                       batch=b.build(self._source, self._producer_id))
+                            await call.write(request)
+                            self._sent[lane] = b.last_seq
+                            sent_any = True
+                    if sent_any:
                         continue
-                    for b in batches:
-                        request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
-                                                   last_seq=b.last_seq,
-                                                   batch=b.build(self._source, self._producer_id))
-                        await call.write(request)
-                        sent = b.last_seq
+                    waiter = asyncio.create_task(self._wakeup.wait())
+                    try:
+                        await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED,
+                                           timeout=self._next_unpause())
+                    finally:
+                        waiter.cancel()
                 await reader  # re-raises the stream's error
             finally:
                 reader.cancel()
 
+    def _next_unpause(self) -> float | None:
+        pending = [t for t in self._paused_until.values() if t > time.monotonic()]
+        return max(0.001, min(pending) - time.monotonic()) if pending else None
+
     async def _read_acks(self, call) -> None:
         async for ack in call:
             self.connected = True
-            if ack.error:
+            if ack.retry_after_ms:  # back-pressure: not stored; resend this lane from the mark later
+                self._buffer.stats.backpressure += 1
+                self._sent[ack.lane] = min(self._sent[ack.lane], ack.durable_seq)
+                self._paused_until[ack.lane] = time.monotonic() + ack.retry_after_ms / 1000
+            elif ack.error:
                 log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
-            self._buffer.ack(ack.durable_seq, ack.error)
+            self._buffer.ack(ack.lane, ack.durable_seq, ack.error)
             self._wakeup.set()
         raise ConnectionError("sidecar closed the stream")

@@ -10,6 +10,8 @@ import grpc
 from ben.core import transport
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
+from ben.core.figures import Figure, counter, gauge, serve_metrics
+from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
@@ -26,14 +28,16 @@ class Sidecar:
         self.config = config
         self.state = State.NEW
         self.id = ""
-        self.wal: Wal | None = None
+        self.wals: dict[int, Wal] = {}
         self.receiver: IngestReceiver | None = None
         self.shipper: Shipper | None = None
         self._server: grpc.aio.Server | None = None
+        self._metrics = None
 
     def _identity(self) -> str:
         """The configured id, or the one generated at first start and kept in the WAL."""
-        kept = self.wal.get_meta("sidecar_id")
+        routine = self.wals[ROUTINE]
+        kept = routine.get_meta("sidecar_id")
         configured = self.config.id
         if configured:
             if kept and kept.decode() != configured:
@@ -44,51 +48,52 @@ class Sidecar:
         else:
             ident = f"sc-{uuid.uuid4().hex[:12]}"
         if kept is None or kept.decode() != ident:
-            self.wal.put_meta("sidecar_id", ident.encode())
+            routine.put_meta("sidecar_id", ident.encode())
         return ident
 
     async def start(self) -> None:
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.wal = Wal(cfg.data_dir / "wal", cfg.data_dir / "quarantine")
+        self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()
-        self.shipper = Shipper(self.wal, self.id, cfg.spine, cfg.ship_window_records,
+        self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         # The sidecar WAL keeps the batch alone (issue 6 redacts it before it is written).
-        self.receiver = IngestReceiver(self.wal, lambda req: req.batch.SerializeToString(), self.shipper.notify)
+        self.receiver = IngestReceiver(self.wals, lambda req: req.batch.SerializeToString(), self.shipper.notify,
+                                       cfg.quota)
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
-        admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer("sidecar", lambda: self.id, self.figures),
-                                                   self._server)
+        admin_pb2_grpc.add_AdminServicer_to_server(
+            AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)
         transport.bind(self._server, cfg.listen, "sidecar.listen")
         await self._server.start()
+        self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures)
         self.shipper.start()
         self.state = State.RUNNING
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
 
-    def figures(self) -> dict[str, float]:
-        wal, rx, sh = self.wal, self.receiver, self.shipper
-        return {
-            "wal_records": wal.depth,
-            "wal_bytes": wal.nbytes,
-            "wal_oldest_age_s": wal.oldest_age_s(),
-            "wal_last_seq": wal.last_seq,
-            "wal_corrupt_records_total": wal.corrupt_records,
-            "wal_quarantined_records_total": wal.quarantined_records,
-            "events_received_total": rx.figures.events_in,
-            "requests_total": rx.figures.requests,
-            "duplicates_total": rx.figures.duplicates,
-            "rejected_total": rx.figures.rejected,
-            "acks_total": rx.figures.acks,
-            "commits_total": rx.figures.commits,
-            "shipped_records_total": sh.figures.records_sent,
-            "spine_acked_records_total": sh.figures.records_acked,
-            "spine_acked_seq": sh.acked,
-            "spine_refused_total": sh.figures.refused_by_spine,
-            "spine_reconnects_total": sh.figures.reconnects,
-            "spine_connected": float(sh.figures.connected),
-        }
+    def figures(self) -> list[Figure]:
+        rx, sh = self.receiver.figures, self.shipper.figures
+        out = wal_figures(self.wals, self.config.quota)
+        for lane, name in NAMES.items():
+            out += [
+                counter("events_received_total", rx.events_in[lane], "events made durable", lane=name),
+                counter("shipped_records_total", sh.records_sent[lane], "WAL records sent to the spine", lane=name),
+                counter("spine_acked_records_total", sh.records_acked[lane], "WAL records the spine acknowledged",
+                        lane=name),
+            ]
+        out += receiver_figures(rx)
+        out += [
+            counter("spine_backpressure_total", sh.backpressure, "times the spine said not now"),
+            counter("spine_refused_total", sh.refused_by_spine, "WAL records the spine refused (quarantined)"),
+            counter("spine_reconnects_total", sh.reconnects, "streams to the spine that ended"),
+            gauge("spine_connected", float(sh.connected), "1 while a stream to the spine is up"),
+        ]
+        return out
+
+    def last_error(self) -> str:
+        return self.receiver.figures.last_error if self.receiver else ""
 
     async def shutdown(self, timeout: float) -> None:
         """Stop taking data, give the shipper `timeout` to drain the WAL, then close it.
@@ -102,9 +107,11 @@ class Sidecar:
             await self._server.stop(grace=min(1.0, timeout))
         if self.receiver is not None:
             await self.receiver.shutdown()
+        if self._metrics is not None:
+            self._metrics.shutdown()
         if self.shipper is not None and not await self.shipper.shutdown(timeout):
             log.warning("sidecar: %d WAL records not yet acknowledged by the spine; they ship after restart",
-                        self.wal.depth)
-        if self.wal is not None:
-            self.wal.close()
+                        sum(w.depth for w in self.wals.values()))
+        for wal in self.wals.values():
+            wal.close()
         self.state = State.STOPPED

@@ -1,19 +1,24 @@
-"""Ships the sidecar WAL to the spine and deletes only what the spine acknowledged.
+"""Ships the sidecar's lane WALs to the spine and deletes only what the spine acknowledged.
 
-One stream at a time. After any break (spine down, restart, network), it reconnects with
-exponential backoff and jitter and resends everything not yet acknowledged; the spine
-recognises what it already has and acknowledges it again without storing it twice.
+One stream at a time, alerts first: on every round the alert lane is read before the
+anomaly lane, and both before routine. After any break (spine down, restart, network) it
+reconnects with exponential backoff and jitter and resends everything not yet acknowledged;
+the spine recognises what it already has and acknowledges it again without storing it twice.
+When the spine answers with back-pressure, that lane waits and resends from the spine's mark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 
 import grpc
 
 from ben.core import transport
+from ben.core.lanes import LANES
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
@@ -23,39 +28,51 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ShipperFigures:
-    records_sent: int = 0
-    records_acked: int = 0
+    records_sent: Counter = field(default_factory=Counter)    # by lane
+    records_acked: Counter = field(default_factory=Counter)   # by lane
     reconnects: int = 0
     refused_by_spine: int = 0
+    backpressure: int = 0
     connected: bool = False
 
 
 class Shipper:
-    def __init__(self, wal: Wal, sidecar_id: str, spine: str, window: int, backoff_ms: tuple[int, int]):
-        self._wal = wal
+    def __init__(self, wals: dict[int, Wal], sidecar_id: str, spine: str, window: int,
+                 backoff_ms: tuple[int, int]):
+        self._wals = wals
         self._id = sidecar_id
         self._spine = spine
         self._window = window
         self._backoff_ms = backoff_ms
         self._appended = asyncio.Event()
         self._acked_changed = asyncio.Event()
-        first = wal.first_seq
-        self.acked = (first - 1) if first is not None else wal.last_seq
+        self.acked = {lane: self._start_mark(wal) for lane, wal in wals.items()}
+        self._sent: dict[int, int] = dict(self.acked)
+        self._paused_until = {lane: 0.0 for lane in wals}
         self.figures = ShipperFigures()
         self._task: asyncio.Task | None = None
+        self._sent_since_connect = 0
+
+    @staticmethod
+    def _start_mark(wal: Wal) -> int:
+        first = wal.first_seq
+        return (first - 1) if first is not None else wal.last_seq
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="shipper")
 
     def notify(self) -> None:
-        """New records are durable in the WAL."""
+        """New records are durable in a WAL."""
         self._appended.set()
 
+    def drained(self) -> bool:
+        return all(self.acked[lane] >= wal.last_seq for lane, wal in self._wals.items())
+
     async def force_flush(self, timeout: float) -> bool:
-        """Wait until the spine has acknowledged everything in the WAL."""
+        """Wait until the spine has acknowledged everything in the WALs."""
         try:
             async with asyncio.timeout(timeout):
-                while self.acked < self._wal.last_seq:
+                while not self.drained():
                     self._acked_changed.clear()
                     await self._acked_changed.wait()
         except TimeoutError:
@@ -83,16 +100,17 @@ class Shipper:
                         exc.details())
             except (ConnectionError, OSError) as exc:
                 log.info("shipper: spine %s unreachable: %s", self._spine, exc)
+            except Exception as exc:  # e.g. a write racing the end of the stream: reconnect all the same
+                log.warning("shipper: stream to spine %s broke: %s: %s", self._spine, type(exc).__name__, exc)
             self.figures.connected = False
             self.figures.reconnects += 1
             if self._sent_since_connect:
                 delays = transport.backoff(*self._backoff_ms)  # it worked for a while: start low again
             await asyncio.sleep(next(delays))
 
-    _sent_since_connect = 0
-
     async def _session(self) -> None:
         self._sent_since_connect = 0
+        self._sent = dict(self.acked)  # resend everything not yet acknowledged
         async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
             call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when the spine is down
             sender = asyncio.get_running_loop().create_task(self._send(call))
@@ -105,34 +123,54 @@ class Shipper:
                 raise sender.exception()
 
     async def _send(self, call) -> None:
-        sent = self.acked  # resend everything not yet acknowledged
         while True:
-            room = self._window - (sent - self.acked)
-            if room <= 0:
-                self._acked_changed.clear()
-                await self._acked_changed.wait()
-                continue
             self._appended.clear()
-            records = await asyncio.to_thread(self._wal.read, sent, room)
-            if not records:
-                await self._appended.wait()
+            self._acked_changed.clear()
+            sent_any = False
+            now = time.monotonic()
+            for lane in LANES:  # alerts first, every round
+                if self._paused_until[lane] > now:
+                    continue
+                room = self._window - (self._sent[lane] - self.acked[lane])
+                if room <= 0:
+                    continue
+                records = await asyncio.to_thread(self._wals[lane].read, self._sent[lane], room)
+                for record in records:
+                    request = pb.IngestRequest(sender_id=self._id, first_seq=record.seq, last_seq=record.seq,
+                                               lane=lane)
+                    request.batch.MergeFromString(record.payload)
+                    await call.write(request)
+                    self._sent[lane] = record.seq
+                    self.figures.records_sent[lane] += 1
+                    self._sent_since_connect += 1
+                    sent_any = True
+            if sent_any:
                 continue
-            for record in records:
-                request = pb.IngestRequest(sender_id=self._id, first_seq=record.seq, last_seq=record.seq)
-                request.batch.MergeFromString(record.payload)
-                await call.write(request)
-                sent = record.seq
-                self.figures.records_sent += 1
-                self._sent_since_connect += 1
+            waiters = [asyncio.ensure_future(self._appended.wait()), asyncio.ensure_future(self._acked_changed.wait())]
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED, timeout=self._next_unpause())
+            finally:
+                for w in waiters:
+                    w.cancel()
+
+    def _next_unpause(self) -> float | None:
+        now = time.monotonic()
+        pending = [t for t in self._paused_until.values() if t > now]
+        return max(0.001, min(pending) - now) if pending else None
 
     def _on_ack(self, ack: pb.IngestAck) -> None:
         self.figures.connected = True
-        if ack.error:
+        lane = ack.lane
+        if ack.retry_after_ms:
+            self.figures.backpressure += 1
+            self._sent[lane] = min(self._sent[lane], ack.durable_seq)
+            self._paused_until[lane] = time.monotonic() + ack.retry_after_ms / 1000
+        elif ack.error:
             self.figures.refused_by_spine += 1
             log.error("shipper: spine refused WAL record %d: %s; quarantining it", ack.durable_seq, ack.error)
-            self._wal.quarantine(ack.durable_seq, f"refused by spine: {ack.error}")
-        if ack.durable_seq > self.acked:
-            self.figures.records_acked += ack.durable_seq - self.acked
-            self.acked = ack.durable_seq
-            self._wal.truncate(self.acked)
-            self._acked_changed.set()
+            self._wals[lane].quarantine(ack.durable_seq, f"refused by spine: {ack.error}")
+        if ack.durable_seq > self.acked[lane]:
+            self.figures.records_acked[lane] += 1
+            self.acked[lane] = ack.durable_seq
+            self._wals[lane].truncate(ack.durable_seq)
+        self._acked_changed.set()

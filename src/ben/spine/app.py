@@ -10,6 +10,8 @@ import grpc
 from ben.core import transport
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
+from ben.core.figures import Figure, counter, gauge, serve_metrics
+from ben.core.lanes import NAMES, open_wals, receiver_figures, wal_figures
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
@@ -26,51 +28,56 @@ class Spine:
     def __init__(self, config: SpineConfig):
         self.config = config
         self.state = State.NEW
-        self.wal: Wal | None = None
+        self.wals: dict[int, Wal] = {}
         self.store = None
         self.writer: StoreWriter | None = None
         self.receiver: IngestReceiver | None = None
         self._server: grpc.aio.Server | None = None
+        self._metrics = None
 
     async def start(self) -> None:
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.wal = Wal(cfg.data_dir / "wal", cfg.data_dir / "quarantine")
+        self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
-        self.writer = StoreWriter(self.wal, self.store, cfg.store.insert_max_rows)
+        self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows)
         await asyncio.to_thread(self.writer.start)
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
-        self.receiver = IngestReceiver(self.wal, lambda req: req.SerializeToString(), self.writer.notify)
+        self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,
+                                       cfg.quota)
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
-        admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json)
+        admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
+                              self.last_error)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
         transport.bind(self._server, cfg.listen, "spine.listen")
         await self._server.start()
+        self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
 
-    def figures(self) -> dict[str, float]:
-        wal, writer, rx = self.wal, self.writer, self.receiver
-        return {
-            "wal_records": wal.depth,
-            "wal_bytes": wal.nbytes,
-            "wal_oldest_age_s": wal.oldest_age_s(),
-            "wal_last_seq": wal.last_seq,
-            "wal_corrupt_records_total": wal.corrupt_records,
-            "events_received_total": rx.figures.events_in,
-            "requests_total": rx.figures.requests,
-            "duplicates_total": rx.figures.duplicates,
-            "rejected_total": rx.figures.rejected,
-            "acks_total": rx.figures.acks,
-            "commits_total": rx.figures.commits,
-            "store_cursor": writer.cursor,
-            "rows_stored_total": writer.figures.rows_stored,
-            "store_inserts_total": writer.figures.inserts,
-            "store_insert_errors_total": writer.figures.insert_errors,
-            "store_repaired_records_total": writer.figures.repaired_records,
-        }
+    def figures(self) -> list[Figure]:
+        rx, wr = self.receiver.figures, self.writer.figures
+        out = wal_figures(self.wals, self.config.quota)
+        for lane, name in NAMES.items():
+            out += [
+                counter("events_received_total", rx.events_in[lane], "events made durable", lane=name),
+                counter("rows_stored_total", wr.rows_stored[lane], "rows inserted into the store", lane=name),
+                gauge("store_cursor", self.writer.cursor[lane], "last spine WAL record stored", lane=name),
+            ]
+        out += receiver_figures(rx)
+        out += [
+            counter("store_inserts_total", wr.inserts, "INSERTs into the store"),
+            counter("store_insert_errors_total", wr.insert_errors, "failed INSERTs (retried)"),
+            counter("store_repaired_records_total", wr.repaired_records, "records re-inserted after a partial insert"),
+            gauge("store_last_insert_seconds", wr.last_insert_s, "duration of the latest INSERT"),
+        ]
+        return out
+
+    def last_error(self) -> str:
+        return (self.writer.figures.last_error if self.writer else "") or (
+            self.receiver.figures.last_error if self.receiver else "")
 
     async def shutdown(self, timeout: float) -> None:
         if self.state in (State.STOPPING, State.STOPPED):
@@ -80,12 +87,15 @@ class Spine:
             await self._server.stop(grace=min(1.0, timeout))
         if self.receiver is not None:
             await self.receiver.shutdown()
+        if self._metrics is not None:
+            self._metrics.shutdown()
         if self.writer is not None:
             drained = await asyncio.to_thread(self.writer.shutdown, timeout)
             if not drained:
-                log.warning("spine: %d WAL records not yet stored at shutdown; they stay in the WAL", self.wal.depth)
+                log.warning("spine: %d WAL records not yet stored at shutdown; they stay in the WAL",
+                            sum(w.depth for w in self.wals.values()))
         if self.store is not None:
             self.store.close()
-        if self.wal is not None:
-            self.wal.close()
+        for wal in self.wals.values():
+            wal.close()
         self.state = State.STOPPED

@@ -1,10 +1,11 @@
-"""The store writer: a consumer of the spine WAL that inserts its records into the store.
+"""The store writer: a consumer of the spine's lane WALs that inserts their records into the store.
 
-Its cursor is not kept anywhere of its own: it is recovered from the store itself (the highest
-``spine_seq`` stored), so a restart neither loses nor duplicates rows. One INSERT may have
-landed partly when the process died (ClickHouse commits an insert part by part); recovery
-compares, for every record still in the WAL, the rows stored against the rows the record
-holds, deletes a partial record's rows and inserts it again.
+Lanes are served by priority: every step stores the alert lane's backlog first, then anomalies,
+then routine data. Each lane's cursor is not kept anywhere of its own: it is recovered from the
+store itself (the highest ``spine_seq`` stored for that lane), so a restart neither loses nor
+duplicates rows. One INSERT may have landed partly when the process died (ClickHouse commits
+an insert part by part); recovery compares, for every record still in the WAL, the rows stored
+against the rows the record holds, deletes a partial record's rows and inserts it again.
 WAL records are truncated only after the store has them.
 """
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from ben.core.errors import BenError
+from ben.core.lanes import LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
 from ben.store import rows
@@ -28,39 +31,44 @@ READ_RECORDS = 4096
 
 @dataclass
 class WriterFigures:
-    rows_stored: int = 0
+    rows_stored: Counter = field(default_factory=Counter)  # by lane
     inserts: int = 0
     insert_errors: int = 0
     repaired_records: int = 0
     last_insert_s: float = 0.0
+    last_error: str = ""
 
 
 class StoreWriter:
-    def __init__(self, wal: Wal, store: Store, insert_max_rows: int = 200_000):
-        self._wal = wal
+    def __init__(self, wals: dict[int, Wal], store: Store, insert_max_rows: int = 200_000):
+        self._wals = wals
         self._store = store
         self._max_rows = insert_max_rows
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.cursor = 0
+        self.cursor = {lane: 0 for lane in wals}
         self.figures = WriterFigures()
         self._delays = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        self.cursor = self.recover()
+        for lane in self._wals:
+            self.cursor[lane] = self.recover(lane)
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
     def notify(self) -> None:
-        """New records are durable in the WAL."""
+        """New records are durable in a WAL."""
         self._wake.set()
 
+    def stored_all(self) -> bool:
+        return all(self.cursor[lane] >= wal.last_seq for lane, wal in self._wals.items())
+
     def force_flush(self, timeout: float) -> bool:
-        """Wait until everything in the WAL is stored; False on timeout."""
+        """Wait until everything in the WALs is stored; False on timeout."""
         deadline = time.monotonic() + timeout
-        while self.cursor < self._wal.last_seq:
+        while not self.stored_all():
             if time.monotonic() >= deadline or self._thread is None or not self._thread.is_alive():
                 return False
             self._wake.set()
@@ -76,26 +84,27 @@ class StoreWriter:
         return drained
 
     # -- recovery -----------------------------------------------------------------------------
-    def recover(self) -> int:
-        stored = self._store.max_spine_seq()
-        if stored > self._wal.last_seq:
-            log.warning("store holds spine_seq %d beyond the WAL's %d (WAL replaced?); continuing after it",
-                        stored, self._wal.last_seq)
-            self._wal.advance(stored)
-        first = self._wal.first_seq
+    def recover(self, lane: int) -> int:
+        wal = self._wals[lane]
+        stored = self._store.max_spine_seq(lane)
+        if stored > wal.last_seq:
+            log.warning("store holds %s spine_seq %d beyond the WAL's %d (WAL replaced?); continuing after it",
+                        NAMES[lane], stored, wal.last_seq)
+            wal.advance(stored)
+        first = wal.first_seq
         if first is not None and first <= stored:
-            self._repair(first, stored)
-        self._wal.truncate(stored)
-        log.info("store writer: cursor %d recovered from the store; %d WAL records to store",
-                 stored, self._wal.depth)
+            self._repair(lane, first, stored)
+        wal.truncate(stored)
+        log.info("store writer: %s cursor %d recovered from the store; %d WAL records to store",
+                 NAMES[lane], stored, wal.depth)
         return stored
 
-    def _repair(self, first: int, last: int) -> None:
-        counts = self._store.count_by_spine_seq(first, last)
+    def _repair(self, lane: int, first: int, last: int) -> None:
+        counts = self._store.count_by_spine_seq(lane, first, last)
         partial = []
         after = first - 1
         while after < last:
-            records = [r for r in self._wal.read(after, READ_RECORDS) if r.seq <= last]
+            records = [r for r in self._wals[lane].read(after, READ_RECORDS) if r.seq <= last]
             if not records:
                 break
             for record in records:
@@ -106,9 +115,9 @@ class StoreWriter:
         if not partial:
             return
         seqs = [seq for seq, _ in partial]
-        log.warning("store writer: %d WAL records were stored partly or not at all before a restart; "
-                    "re-inserting them: %s", len(seqs), seqs[:20])
-        self._store.delete_spine_seqs(seqs)
+        log.warning("store writer: %d %s WAL records were stored partly or not at all before a restart; "
+                    "re-inserting them: %s", len(seqs), NAMES[lane], seqs[:20])
+        self._store.delete_spine_seqs(lane, seqs)
         self._store.insert_events(rows.to_table(partial))
         self.figures.repaired_records += len(seqs)
 
@@ -116,37 +125,40 @@ class StoreWriter:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._step()
+                if not any(self._step(lane) for lane in LANES if lane in self._wals):
+                    self._wake.wait(0.5)
+                    self._wake.clear()
             except Exception:  # never let the writer die silently: log, back off, go on
                 log.exception("store writer: unexpected failure; retrying in 1s")
                 self._stop.wait(1.0)
 
-    def _step(self) -> None:
-        """Store the next run of WAL records (up to insert_max_rows rows), or wait for some."""
+    def _step(self, lane: int) -> bool:
+        """Store the next run of one lane's records (up to insert_max_rows rows); False if none."""
         batch, n_rows = [], 0
-        for record in self._wal.read(self.cursor, READ_RECORDS):
+        for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS):
             req = rows.decode(record)
             batch.append((record.seq, req))
             n_rows += len(req.batch.ts_unix_nano)
             if n_rows >= self._max_rows:
                 break
         if not batch:
-            self._wake.wait(0.5)
-            self._wake.clear()
-            return
+            return False
         started = time.perf_counter()
         try:
             self._store.insert_events(rows.to_table(batch))
         except BenError as exc:
             self.figures.insert_errors += 1
+            self.figures.last_error = str(exc)
             self._delays = self._delays or backoff(100, 5_000)
             delay = next(self._delays)
             log.error("store writer: insert failed, retrying in %.2fs (the WAL keeps the data): %s", delay, exc)
             self._stop.wait(delay)
-            return
+            return True
         self._delays = None
+        self.figures.last_error = ""
         self.figures.inserts += 1
-        self.figures.rows_stored += n_rows
+        self.figures.rows_stored[lane] += n_rows
         self.figures.last_insert_s = time.perf_counter() - started
-        self.cursor = batch[-1][0]
-        self._wal.truncate(self.cursor)
+        self.cursor[lane] = batch[-1][0]
+        self._wals[lane].truncate(self.cursor[lane])
+        return True

@@ -25,9 +25,9 @@ class Store(Protocol):
     """What the spine needs from a store backend."""
 
     def insert_events(self, table: pa.Table) -> None: ...
-    def max_spine_seq(self) -> int: ...
-    def count_by_spine_seq(self, low: int, high: int) -> dict[int, int]: ...
-    def delete_spine_seqs(self, seqs: list[int]) -> None: ...
+    def max_spine_seq(self, lane: int) -> int: ...
+    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]: ...
+    def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None: ...
     def query_json(self, sql: str) -> bytes: ...
     def close(self) -> None: ...
 
@@ -74,16 +74,16 @@ class ChdbStore:
         text = self._run(sql).bytes().decode().strip()
         return int(text or 0)
 
-    def max_spine_seq(self) -> int:
-        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS}")
+    def max_spine_seq(self, lane: int) -> int:
+        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS} WHERE lane = {int(lane)}")
 
     def count_rows(self) -> int:
         return self._scalar(f"SELECT count() FROM {schema.EVENTS}")
 
-    def count_by_spine_seq(self, low: int, high: int) -> dict[int, int]:
+    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]:
         text = self._run(
             f"SELECT spine_seq, count() FROM {schema.EVENTS} "
-            f"WHERE spine_seq BETWEEN {int(low)} AND {int(high)} GROUP BY spine_seq"
+            f"WHERE lane = {int(lane)} AND spine_seq BETWEEN {int(low)} AND {int(high)} GROUP BY spine_seq"
         ).bytes().decode()
         out = {}
         for line in text.split():
@@ -91,11 +91,12 @@ class ChdbStore:
             out[int(seq)] = int(count)
         return out
 
-    def delete_spine_seqs(self, seqs: list[int]) -> None:
+    def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None:
         if not seqs:
             return
         listed = ", ".join(str(int(s)) for s in seqs)
-        self._run(f"ALTER TABLE {schema.EVENTS} DELETE WHERE spine_seq IN ({listed}) SETTINGS mutations_sync = 2")
+        self._run(f"ALTER TABLE {schema.EVENTS} DELETE WHERE lane = {int(lane)} AND spine_seq IN ({listed}) "
+                  "SETTINGS mutations_sync = 2")
 
     def query_json(self, sql: str) -> bytes:
         """Run one read-only statement; ClickHouse JSON output."""

@@ -26,7 +26,7 @@ def to_table(records: Sequence[tuple[int, pb.IngestRequest]]) -> pa.Table:
     cols: dict[str, list[np.ndarray]] = {k: [] for k in (
         "ts", "kind", "value", "name", "body", "host", "subsystem", "instance",
         "attr_counts", "attr_keys", "attr_values", "producer_id", "producer_seq",
-        "sidecar_id", "sidecar_seq", "spine_seq")}
+        "sidecar_id", "sidecar_seq", "lane", "spine_seq")}
     for spine_seq, req in records:
         b = req.batch
         n = len(b.ts_unix_nano)
@@ -45,8 +45,12 @@ def to_table(records: Sequence[tuple[int, pb.IngestRequest]]) -> pa.Table:
         cols["attr_values"].append(np.asarray(b.attr_values, dtype=np.int64) + base)
         for i, key in enumerate(("host", "subsystem", "instance", "producer_id", "sidecar_id")):
             cols[key].append(np.full(n, own + i, dtype=np.int64))
-        cols["producer_seq"].append(np.arange(b.first_event_seq, b.first_event_seq + n, dtype=np.uint64))
+        if len(b.event_seqs):
+            cols["producer_seq"].append(np.asarray(b.event_seqs, dtype=np.uint64))
+        else:
+            cols["producer_seq"].append(np.arange(b.first_event_seq, b.first_event_seq + n, dtype=np.uint64))
         cols["sidecar_seq"].append(np.full(n, req.first_seq, dtype=np.uint64))
+        cols["lane"].append(np.full(n, req.lane, dtype=np.int8))
         cols["spine_seq"].append(np.full(n, spine_seq, dtype=np.uint64))
 
     cat = {k: np.concatenate(v) if v else np.empty(0) for k, v in cols.items()}
@@ -74,6 +78,7 @@ def to_table(records: Sequence[tuple[int, pb.IngestRequest]]) -> pa.Table:
         pa.array(cat["producer_seq"].astype(np.uint64, copy=False)),
         text("sidecar_id"),
         pa.array(cat["sidecar_seq"].astype(np.uint64, copy=False)),
+        pa.array(cat["lane"].astype(np.int8, copy=False)),
         pa.array(cat["spine_seq"].astype(np.uint64, copy=False)),
     ]
     return pa.Table.from_arrays(arrays, names=list(EVENT_COLUMNS))

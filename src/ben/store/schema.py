@@ -10,6 +10,7 @@ DATABASE = "ben"
 EVENTS = f"{DATABASE}.events"
 
 KINDS = {1: "metric", 2: "counter", 3: "event", 4: "log", 5: "alert"}
+LANES = {0: "routine", 1: "anomaly", 2: "alert"}
 
 #: Insert order of the columns; rows.to_table builds exactly these, in this order.
 EVENT_COLUMNS = (
@@ -27,10 +28,12 @@ EVENT_COLUMNS = (
     "producer_seq",
     "sidecar_id",
     "sidecar_seq",
+    "lane",
     "spine_seq",
 )
 
 _KIND_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in KINDS.items()) + ")"
+_LANE_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in LANES.items()) + ")"
 
 CREATE_EVENTS = f"""
 CREATE TABLE IF NOT EXISTS {EVENTS} (
@@ -47,7 +50,8 @@ CREATE TABLE IF NOT EXISTS {EVENTS} (
     producer_seq UInt64 COMMENT 'event number within producer_id',
     sidecar_id LowCardinality(String),
     sidecar_seq UInt64 COMMENT 'sidecar WAL record that carried the event',
-    spine_seq UInt64 COMMENT 'spine WAL record that carried the event; the store writer cursor'
+    lane {_LANE_ENUM} COMMENT 'priority lane the event travelled in',
+    spine_seq UInt64 COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor'
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))
 ORDER BY (subsystem, name, ts)

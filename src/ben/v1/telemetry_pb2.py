@@ -24,23 +24,25 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x62\x65n/v1/telemetry.proto\x12\x06\x62\x65n.v1\";\n\x06Source\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x11\n\tsubsystem\x18\x02 \x01(\t\x12\x10\n\x08instance\x18\x03 \x01(\t\"\x85\x02\n\x05\x42\x61tch\x12\x1e\n\x06source\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Source\x12\x13\n\x0bproducer_id\x18\x02 \x01(\t\x12\x17\n\x0f\x66irst_event_seq\x18\x03 \x01(\x04\x12\x0f\n\x07strings\x18\x04 \x03(\t\x12\x14\n\x0cts_unix_nano\x18\x05 \x03(\x10\x12\x0e\n\x06values\x18\x06 \x03(\x01\x12\x1b\n\x05kinds\x18\x07 \x03(\x0e\x32\x0c.ben.v1.Kind\x12\r\n\x05names\x18\x08 \x03(\r\x12\x0e\n\x06\x62odies\x18\t \x03(\r\x12\x13\n\x0b\x61ttr_counts\x18\n \x03(\r\x12\x11\n\tattr_keys\x18\x0b \x03(\r\x12\x13\n\x0b\x61ttr_values\x18\x0c \x03(\r\"e\n\rIngestRequest\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x11\n\tfirst_seq\x18\x02 \x01(\x04\x12\x10\n\x08last_seq\x18\x03 \x01(\x04\x12\x1c\n\x05\x62\x61tch\x18\x04 \x01(\x0b\x32\r.ben.v1.Batch\"/\n\tIngestAck\x12\x13\n\x0b\x64urable_seq\x18\x01 \x01(\x04\x12\r\n\x05\x65rror\x18\x02 \x01(\t*m\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_METRIC\x10\x01\x12\x10\n\x0cKIND_COUNTER\x10\x02\x12\x0e\n\nKIND_EVENT\x10\x03\x12\x0c\n\x08KIND_LOG\x10\x04\x12\x0e\n\nKIND_ALERT\x10\x05\x32@\n\x06Ingest\x12\x36\n\x06Stream\x12\x15.ben.v1.IngestRequest\x1a\x11.ben.v1.IngestAck(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x62\x65n/v1/telemetry.proto\x12\x06\x62\x65n.v1\";\n\x06Source\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x11\n\tsubsystem\x18\x02 \x01(\t\x12\x10\n\x08instance\x18\x03 \x01(\t\"\x99\x02\n\x05\x42\x61tch\x12\x1e\n\x06source\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Source\x12\x13\n\x0bproducer_id\x18\x02 \x01(\t\x12\x17\n\x0f\x66irst_event_seq\x18\x03 \x01(\x04\x12\x12\n\nevent_seqs\x18\r \x03(\x04\x12\x0f\n\x07strings\x18\x04 \x03(\t\x12\x14\n\x0cts_unix_nano\x18\x05 \x03(\x10\x12\x0e\n\x06values\x18\x06 \x03(\x01\x12\x1b\n\x05kinds\x18\x07 \x03(\x0e\x32\x0c.ben.v1.Kind\x12\r\n\x05names\x18\x08 \x03(\r\x12\x0e\n\x06\x62odies\x18\t \x03(\r\x12\x13\n\x0b\x61ttr_counts\x18\n \x03(\r\x12\x11\n\tattr_keys\x18\x0b \x03(\r\x12\x13\n\x0b\x61ttr_values\x18\x0c \x03(\r\"\x81\x01\n\rIngestRequest\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x11\n\tfirst_seq\x18\x02 \x01(\x04\x12\x10\n\x08last_seq\x18\x03 \x01(\x04\x12\x1c\n\x05\x62\x61tch\x18\x04 \x01(\x0b\x32\r.ben.v1.Batch\x12\x1a\n\x04lane\x18\x05 \x01(\x0e\x32\x0c.ben.v1.Lane\"c\n\tIngestAck\x12\x13\n\x0b\x64urable_seq\x18\x01 \x01(\x04\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x1a\n\x04lane\x18\x03 \x01(\x0e\x32\x0c.ben.v1.Lane\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\r*m\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_METRIC\x10\x01\x12\x10\n\x0cKIND_COUNTER\x10\x02\x12\x0e\n\nKIND_EVENT\x10\x03\x12\x0c\n\x08KIND_LOG\x10\x04\x12\x0e\n\nKIND_ALERT\x10\x05*:\n\x04Lane\x12\x10\n\x0cLANE_ROUTINE\x10\x00\x12\x10\n\x0cLANE_ANOMALY\x10\x01\x12\x0e\n\nLANE_ALERT\x10\x02\x32@\n\x06Ingest\x12\x36\n\x06Stream\x12\x15.ben.v1.IngestRequest\x1a\x11.ben.v1.IngestAck(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ben.v1.telemetry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_KIND']._serialized_start=511
-  _globals['_KIND']._serialized_end=620
+  _globals['_KIND']._serialized_start=612
+  _globals['_KIND']._serialized_end=721
+  _globals['_LANE']._serialized_start=723
+  _globals['_LANE']._serialized_end=781
   _globals['_SOURCE']._serialized_start=34
   _globals['_SOURCE']._serialized_end=93
   _globals['_BATCH']._serialized_start=96
-  _globals['_BATCH']._serialized_end=357
-  _globals['_INGESTREQUEST']._serialized_start=359
-  _globals['_INGESTREQUEST']._serialized_end=460
-  _globals['_INGESTACK']._serialized_start=462
-  _globals['_INGESTACK']._serialized_end=509
-  _globals['_INGEST']._serialized_start=622
-  _globals['_INGEST']._serialized_end=686
+  _globals['_BATCH']._serialized_end=377
+  _globals['_INGESTREQUEST']._serialized_start=380
+  _globals['_INGESTREQUEST']._serialized_end=509
+  _globals['_INGESTACK']._serialized_start=511
+  _globals['_INGESTACK']._serialized_end=610
+  _globals['_INGEST']._serialized_start=783
+  _globals['_INGEST']._serialized_end=847
 # @@protoc_insertion_point(module_scope)

@@ -15,12 +15,21 @@ class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     KIND_EVENT: _ClassVar[Kind]
     KIND_LOG: _ClassVar[Kind]
     KIND_ALERT: _ClassVar[Kind]
+
+class Lane(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LANE_ROUTINE: _ClassVar[Lane]
+    LANE_ANOMALY: _ClassVar[Lane]
+    LANE_ALERT: _ClassVar[Lane]
 KIND_UNSPECIFIED: Kind
 KIND_METRIC: Kind
 KIND_COUNTER: Kind
 KIND_EVENT: Kind
 KIND_LOG: Kind
 KIND_ALERT: Kind
+LANE_ROUTINE: Lane
+LANE_ANOMALY: Lane
+LANE_ALERT: Lane
 
 class Source(_message.Message):
     __slots__ = ("host", "subsystem", "instance")
@@ -33,10 +42,11 @@ class Source(_message.Message):
     def __init__(self, host: _Optional[str] = ..., subsystem: _Optional[str] = ..., instance: _Optional[str] = ...) -> None: ...
 
 class Batch(_message.Message):
-    __slots__ = ("source", "producer_id", "first_event_seq", "strings", "ts_unix_nano", "values", "kinds", "names", "bodies", "attr_counts", "attr_keys", "attr_values")
+    __slots__ = ("source", "producer_id", "first_event_seq", "event_seqs", "strings", "ts_unix_nano", "values", "kinds", "names", "bodies", "attr_counts", "attr_keys", "attr_values")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     PRODUCER_ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_EVENT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    EVENT_SEQS_FIELD_NUMBER: _ClassVar[int]
     STRINGS_FIELD_NUMBER: _ClassVar[int]
     TS_UNIX_NANO_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +59,7 @@ class Batch(_message.Message):
     source: Source
     producer_id: str
     first_event_seq: int
+    event_seqs: _containers.RepeatedScalarFieldContainer[int]
     strings: _containers.RepeatedScalarFieldContainer[str]
     ts_unix_nano: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
@@ -58,24 +69,30 @@ class Batch(_message.Message):
     attr_counts: _containers.RepeatedScalarFieldContainer[int]
     attr_keys: _containers.RepeatedScalarFieldContainer[int]
     attr_values: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, source: _Optional[_Union[Source, _Mapping]] = ..., producer_id: _Optional[str] = ..., first_event_seq: _Optional[int] = ..., strings: _Optional[_Iterable[str]] = ..., ts_unix_nano: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., kinds: _Optional[_Iterable[_Union[Kind, str]]] = ..., names: _Optional[_Iterable[int]] = ..., bodies: _Optional[_Iterable[int]] = ..., attr_counts: _Optional[_Iterable[int]] = ..., attr_keys: _Optional[_Iterable[int]] = ..., attr_values: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(self, source: _Optional[_Union[Source, _Mapping]] = ..., producer_id: _Optional[str] = ..., first_event_seq: _Optional[int] = ..., event_seqs: _Optional[_Iterable[int]] = ..., strings: _Optional[_Iterable[str]] = ..., ts_unix_nano: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., kinds: _Optional[_Iterable[_Union[Kind, str]]] = ..., names: _Optional[_Iterable[int]] = ..., bodies: _Optional[_Iterable[int]] = ..., attr_counts: _Optional[_Iterable[int]] = ..., attr_keys: _Optional[_Iterable[int]] = ..., attr_values: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class IngestRequest(_message.Message):
-    __slots__ = ("sender_id", "first_seq", "last_seq", "batch")
+    __slots__ = ("sender_id", "first_seq", "last_seq", "batch", "lane")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEQ_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
     sender_id: str
     first_seq: int
     last_seq: int
     batch: Batch
-    def __init__(self, sender_id: _Optional[str] = ..., first_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ...) -> None: ...
+    lane: Lane
+    def __init__(self, sender_id: _Optional[str] = ..., first_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., lane: _Optional[_Union[Lane, str]] = ...) -> None: ...
 
 class IngestAck(_message.Message):
-    __slots__ = ("durable_seq", "error")
+    __slots__ = ("durable_seq", "error", "lane", "retry_after_ms")
     DURABLE_SEQ_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
     durable_seq: int
     error: str
-    def __init__(self, durable_seq: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+    lane: Lane
+    retry_after_ms: int
+    def __init__(self, durable_seq: _Optional[int] = ..., error: _Optional[str] = ..., lane: _Optional[_Union[Lane, str]] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...

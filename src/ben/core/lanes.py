@@ -1,0 +1,94 @@
+"""Priority lanes: Alerts > Anomalies > Routine, one WAL per lane, and byte quotas.
+
+A full WAL refuses routine data first, then anomalies; alerts keep a reserve of their own.
+Nothing already in a WAL is ever evicted to make room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ben.v1 import telemetry_pb2 as pb
+
+if TYPE_CHECKING:  # the SDK imports this module; it must not need RocksDB
+    from ben.core.wal import Wal
+
+ALERT, ANOMALY, ROUTINE = pb.LANE_ALERT, pb.LANE_ANOMALY, pb.LANE_ROUTINE
+#: Highest priority first.
+LANES = (ALERT, ANOMALY, ROUTINE)
+NAMES = {ALERT: "alert", ANOMALY: "anomaly", ROUTINE: "routine"}
+
+
+def lane_of_kind(kind: int) -> int:
+    return ALERT if kind == pb.KIND_ALERT else ROUTINE
+
+
+def open_wals(data_dir: Path) -> dict[int, Wal]:
+    """One WAL per lane under data_dir (wal-alert, wal-anomaly, wal-routine), one quarantine dir."""
+    from ben.core.wal import Wal
+
+    return {lane: Wal(data_dir / f"wal-{NAMES[lane]}", data_dir / "quarantine") for lane in LANES}
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Byte limits over all lanes' WALs together."""
+
+    max_bytes: int
+    alert_reserve_bytes: int
+    anomaly_reserve_bytes: int
+
+    def limit(self, lane: int) -> int:
+        if lane == ALERT:
+            return self.max_bytes
+        if lane == ANOMALY:
+            return self.max_bytes - self.alert_reserve_bytes
+        return self.max_bytes - self.alert_reserve_bytes - self.anomaly_reserve_bytes
+
+    def admits(self, lane: int, used_bytes: int, extra_bytes: int) -> bool:
+        return used_bytes + extra_bytes <= self.limit(lane)
+
+
+def used_bytes(wals: dict[int, Wal]) -> int:
+    return sum(w.nbytes for w in wals.values())
+
+
+def wal_figures(wals: dict[int, Wal], quota: Quota) -> list:
+    """WAL depth, bytes, oldest age per lane; quota limits; corruption counters."""
+    from ben.core.figures import counter, gauge
+
+    out = []
+    for lane, wal in wals.items():
+        name = NAMES[lane]
+        out += [
+            gauge("wal_records", wal.depth, "records waiting for the next hop", lane=name),
+            gauge("wal_bytes", wal.nbytes, "bytes waiting for the next hop", lane=name),
+            gauge("wal_oldest_age_seconds", wal.oldest_age_s(), "age of the oldest unacknowledged record",
+                  lane=name),
+            gauge("wal_quota_bytes", quota.limit(lane), "WAL bytes (all lanes) above which this lane is refused",
+                  lane=name),
+            counter("wal_corrupt_records_total", wal.corrupt_records, "records that failed their checksum",
+                    lane=name),
+            counter("wal_quarantined_records_total", wal.quarantined_records, "records moved to quarantine",
+                    lane=name),
+        ]
+    return out
+
+
+def receiver_figures(rx) -> list:
+    """Ingest receiver counters: requests, acks, duplicates, refusals and drops by reason."""
+    from ben.core.figures import counter
+
+    out = [
+        counter("requests_total", rx.requests, "ingest requests received"),
+        counter("acks_total", rx.acks, "acknowledgements sent"),
+        counter("duplicates_total", rx.duplicates, "resent requests acknowledged again, not stored"),
+        counter("commits_total", rx.commits, "fsync'd WAL group commits"),
+        counter("dropped_total", rx.rejected, "requests refused for good", reason="invalid"),
+    ]
+    for reason in ("quota", "wal_error"):
+        out.append(counter("refused_total", rx.refused[reason], "requests refused for now (sender keeps them)",
+                           reason=reason))
+    return out
