@@ -42,8 +42,8 @@ def make_cluster(home: Path) -> Iterator:
     """A cluster the test starts and restarts itself."""
     made = []
 
-    def make(spine_addr: str | None = None, **store_options) -> Cluster:
-        c = Cluster(home, spine_addr, **store_options)
+    def make(spine_addr: str | None = None, **options) -> Cluster:
+        c = Cluster(home, spine_addr, **options)
         made.append(c)
         return c
 

@@ -15,22 +15,29 @@ from ben.core.errors import BenError, TransportError
 from ben.core.figures import flat
 
 
-def write_config(path: Path, home: Path, spine_addr: str | None = None, **spine_store) -> Path:
-    """A config file for a spine and sidecar living under home (short socket paths).
+def _toml_items(options: dict) -> str:
+    return "".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items())
 
-    The spine listens on spine_addr (default: a unix socket under home).
+
+def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine: dict | None = None,
+                 sidecar: dict | None = None, store: dict | None = None) -> Path:
+    """A config file for a spine and a sidecar living under home (short socket paths).
+
+    The spine listens on spine_addr (default: a unix socket under home); spine, sidecar and
+    store add options to those tables.
     """
     spine_addr = spine_addr or f"unix://{home / 'spine.sock'}"
-    store = "".join(f"{k} = {json.dumps(v)}\n" for k, v in spine_store.items())
     path.write_text(
         "[spine]\n"
         f'data_dir = "{home / "spine"}"\n'
         f'listen = "{spine_addr}"\n'
-        f"[spine.store]\n{store}"
+        f"{_toml_items(spine or {})}"
+        f"[spine.store]\n{_toml_items(store or {})}"
         "[sidecar]\n"
         f'data_dir = "{home / "sidecar"}"\n'
         f'listen = "unix://{home / "sidecar.sock"}"\n'
         f'spine = "{spine_addr}"\n'
+        f"{_toml_items(sidecar or {})}"
     )
     return path
 
@@ -42,10 +49,10 @@ class Proc:
         self.args = args
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "ab")
-        self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=self._log,
-                                      stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                                      start_new_session=True)
+        with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=log,
+                                          stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                          start_new_session=True)
 
     @property
     def pid(self) -> int:
@@ -82,7 +89,6 @@ class Proc:
         """SIGKILL: the crash case."""
         self.signal(signal.SIGKILL)
         self.popen.wait()
-        self._log.close()
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, then wait; SIGKILL if it does not exit in time."""
@@ -92,7 +98,6 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             code = self.popen.wait()
-        self._log.close()
         return code
 
 
@@ -122,11 +127,12 @@ def count_stored(spine: str) -> int:
 class Cluster:
     """A spine and a sidecar under one directory, as real processes (demo, bench, tests)."""
 
-    def __init__(self, home: Path, spine_addr: str | None = None, **store_options):
+    def __init__(self, home: Path, spine_addr: str | None = None, **options: dict):
+        """options: spine={...}, sidecar={...}, store={...} (config keys of those tables)."""
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.spine_addr = spine_addr or f"unix://{self.home / 'spine.sock'}"
-        self.config = write_config(self.home / "ben.toml", self.home, self.spine_addr, **store_options)
+        self.config = write_config(self.home / "ben.toml", self.home, self.spine_addr, **options)
         self.sidecar_addr = f"unix://{self.home / 'sidecar.sock'}"
         self.spine: Proc | None = None
         self.sidecar: Proc | None = None

@@ -95,18 +95,30 @@ class Shipper:
             try:
                 await self._session()
             except grpc.aio.AioRpcError as exc:
-                level = logging.INFO if exc.code() in transport.RETRYABLE_CODES else logging.ERROR
-                log.log(level, "shipper: stream to spine %s ended: %s %s", self._spine, exc.code().name,
-                        exc.details())
+                self._log_break(f"{exc.code().name} {exc.details()}",
+                                logging.INFO if exc.code() in transport.RETRYABLE_CODES else logging.ERROR)
             except (ConnectionError, OSError) as exc:
-                log.info("shipper: spine %s unreachable: %s", self._spine, exc)
+                self._log_break(f"unreachable: {exc}")
             except Exception as exc:  # e.g. a write racing the end of the stream: reconnect all the same
-                log.warning("shipper: stream to spine %s broke: %s: %s", self._spine, type(exc).__name__, exc)
+                self._log_break(f"broke: {type(exc).__name__}: {exc}", logging.WARNING)
             self.figures.connected = False
             self.figures.reconnects += 1
             if self._sent_since_connect:
                 delays = transport.backoff(*self._backoff_ms)  # it worked for a while: start low again
             await asyncio.sleep(next(delays))
+
+    _last_break_log = 0.0
+    _breaks_unlogged = 0
+
+    def _log_break(self, why: str, level: int = logging.INFO) -> None:
+        """Log a broken stream: the first after a success, then at most every 30 s (rate-limited)."""
+        now = time.monotonic()
+        if self._sent_since_connect or now - self._last_break_log > 30 or level >= logging.ERROR:
+            more = f" ({self._breaks_unlogged} more since the last report)" if self._breaks_unlogged else ""
+            log.log(level, "shipper: stream to spine %s ended: %s%s; reconnecting", self._spine, why, more)
+            self._last_break_log, self._breaks_unlogged = now, 0
+        else:
+            self._breaks_unlogged += 1
 
     async def _session(self) -> None:
         self._sent_since_connect = 0
