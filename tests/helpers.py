@@ -12,8 +12,9 @@ from ben.sdk import Client
 class Load:
     """Emits events numbered 0..total-1 (the value is the number) from a thread, at about `rate`/s."""
 
-    def __init__(self, sidecar: str, total: int, rate: float = 20_000, subsystem: str = "load"):
+    def __init__(self, sidecar: str, total: int, rate: float = 20_000, subsystem: str = "load", body_bytes: int = 0):
         self.total = total
+        self.body = "x" * body_bytes
         self.rate = rate
         self.client = Client(subsystem, sidecar=sidecar, full_policy="block", max_batch_events=500,
                              flush_interval_ms=20, max_buffer_events=20_000, reconnect_max_ms=500)
@@ -26,7 +27,13 @@ class Load:
     def _run(self) -> None:
         started = time.monotonic()
         for i in range(self.total):
-            if self.client.gauge("n", float(i), {"mod": str(i % 7)}) is None:
+            if self._stop.is_set():
+                return
+            if self.body:  # a unique body per event, so the dictionary encoding cannot shrink it
+                seq = self.client.log(f"{i:010d}{self.body}", level="n", attrs={"mod": str(i % 7)})
+            else:
+                seq = self.client.gauge("n", float(i), {"mod": str(i % 7)})
+            if seq is None:
                 self.dropped += 1
             self.emitted = i + 1
             if i % 500 == 499:  # pace: stay near `rate`
@@ -36,6 +43,12 @@ class Load:
 
     def wait_emitted(self, n: int, timeout: float = 60) -> None:
         wait_for(lambda: self.emitted >= n, timeout, f"{n} events emitted")
+
+    def stop(self) -> None:
+        """Stop emitting now; `emitted` is then the total."""
+        self._stop.set()
+        self._thread.join(30)
+        self.total = self.emitted
 
     def finish(self, timeout: float = 120) -> None:
         """Wait for the last event, then for the sidecar to acknowledge all of them."""
@@ -50,7 +63,9 @@ def assert_exactly_once(spine: str, producer_id: str, total: int) -> dict:
     """Every event 0..total-1 of producer_id is stored exactly once (identity and count)."""
     row = query_rows(spine, f"""
         SELECT count() AS n, uniqExact(producer_seq) AS uniq, min(producer_seq) AS lo, max(producer_seq) AS hi,
-               sum(value) AS total_value, countIf(toUInt64(value) + 1 != producer_seq) AS mismatched
+               sum(toUInt64(if(kind = 'log', toUInt64(substring(body, 1, 10)), value))) AS total_value,
+               countIf(if(kind = 'log', toUInt64(substring(body, 1, 10)), toUInt64(value)) + 1 != producer_seq)
+                   AS mismatched
         FROM ben.events WHERE producer_id = '{producer_id}'""")[0]
     assert row["n"] == total, f"stored {row['n']} rows for {total} events"
     assert row["uniq"] == total and row["lo"] == 1 and row["hi"] == total, row
