@@ -57,7 +57,7 @@ def test_full_wal_refuses_routine_first_and_keeps_room_for_alerts(make_cluster) 
     acked_before = routine.stats.acked
     cluster.start_spine()
     assert routine.flush(timeout=120), routine.last_error
-    assert blocking.flush(timeout=60)
+    assert blocking.flush(timeout=60), (blocking.stats, blocking.last_error, blocking.buffered, cluster.status("sidecar"))
     cluster.wait_drained()
     assert routine.stats.acked > acked_before
     for client in (routine, blocking, alerts):

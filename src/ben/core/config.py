@@ -90,6 +90,8 @@ class StoreConfig(_Section):
     path: Path | None = None
     #: Rows per INSERT at most (one insert is the unit of recovery).
     insert_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
+    #: WAL bytes per INSERT at most (bounds the writer's memory, also while the store is failing).
+    insert_max_bytes: int = Field(default=32 << 20, ge=1 << 16)
 
 
 class SpineConfig(_WalQuota):

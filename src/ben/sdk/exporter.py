@@ -41,6 +41,7 @@ class Exporter:
         self.reconnects = 0
         self._sent: dict[int, int] = {}
         self._paused_until: dict[int, float] = {}
+        self._rewinds: dict[int, int] = {}  # bumped when an ack rewinds a lane's sending
         self.last_error = ""
 
     def start(self) -> None:
@@ -112,20 +113,26 @@ class Exporter:
             # Per lane: the last event number sent, and until when the sidecar asked us to wait.
             self._sent = {lane: self._buffer.acked_seq for lane in LANES}  # resend all unacknowledged
             self._paused_until = {lane: 0.0 for lane in LANES}
+            self._rewinds = {lane: 0 for lane in LANES}
             reader = asyncio.create_task(self._read_acks(call))
             try:
                 while not reader.done():
                     self._wakeup.clear()
                     sent_any = False
                     now = time.monotonic()
+                    paused = []
                     for lane in LANES:  # alerts first
                         if self._paused_until[lane] > now:
+                            paused.append(self._paused_until[lane])
                             continue
+                        rewinds = self._rewinds[lane]
                         for b in self._buffer.unsent(lane, self._sent[lane], self._window):
                             request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
                                                        last_seq=b.last_seq, lane=lane,
                                                        batch=b.build(self._source, self._producer_id))
                             await call.write(request)
+                            if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
+                                break
                             self._sent[lane] = b.last_seq
                             sent_any = True
                     if sent_any:
@@ -133,16 +140,12 @@ class Exporter:
                     waiter = asyncio.create_task(self._wakeup.wait())
                     try:
                         await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED,
-                                           timeout=self._next_unpause())
+                                           timeout=_until(paused))
                     finally:
                         waiter.cancel()
                 await reader  # re-raises the stream's error
             finally:
                 reader.cancel()
-
-    def _next_unpause(self) -> float | None:
-        pending = [t for t in self._paused_until.values() if t > time.monotonic()]
-        return max(0.001, min(pending) - time.monotonic()) if pending else None
 
     async def _read_acks(self, call) -> None:
         async for ack in call:
@@ -150,9 +153,15 @@ class Exporter:
             if ack.retry_after_ms:  # back-pressure: not stored; resend this lane from the mark later
                 self._buffer.stats.backpressure += 1
                 self._sent[ack.lane] = min(self._sent[ack.lane], ack.durable_seq)
+                self._rewinds[ack.lane] += 1
                 self._paused_until[ack.lane] = time.monotonic() + ack.retry_after_ms / 1000
             elif ack.error:
                 log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
             self._buffer.ack(ack.lane, ack.durable_seq, ack.error)
             self._wakeup.set()
         raise ConnectionError("sidecar closed the stream")
+
+
+def _until(paused: list[float]) -> float | None:
+    """Seconds until the first paused lane may send again (never None while one is paused)."""
+    return max(0.0, min(paused) - time.monotonic()) if paused else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import grpc
@@ -38,17 +38,21 @@ class ShipperFigures:
 
 class Shipper:
     def __init__(self, wals: dict[int, Wal], sidecar_id: str, spine: str, window: int,
-                 backoff_ms: tuple[int, int]):
+                 backoff_ms: tuple[int, int], window_bytes: int = 16 << 20):
         self._wals = wals
         self._id = sidecar_id
         self._spine = spine
         self._window = window
+        self._window_bytes = window_bytes
+        # Per lane, what is in flight: (seq, bytes), oldest first. Bounds memory as well as records.
+        self._inflight: dict[int, deque[tuple[int, int]]] = {lane: deque() for lane in wals}
         self._backoff_ms = backoff_ms
         self._appended = asyncio.Event()
         self._acked_changed = asyncio.Event()
         self.acked = {lane: self._start_mark(wal) for lane, wal in wals.items()}
         self._sent: dict[int, int] = dict(self.acked)
         self._paused_until = {lane: 0.0 for lane in wals}
+        self._rewinds = {lane: 0 for lane in wals}  # bumped when an ack rewinds a lane's sending
         self.figures = ShipperFigures()
         self._task: asyncio.Task | None = None
         self._sent_since_connect = 0
@@ -123,6 +127,8 @@ class Shipper:
     async def _session(self) -> None:
         self._sent_since_connect = 0
         self._sent = dict(self.acked)  # resend everything not yet acknowledged
+        for inflight in self._inflight.values():
+            inflight.clear()
         async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
             call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when the spine is down
             sender = asyncio.get_running_loop().create_task(self._send(call))
@@ -140,18 +146,28 @@ class Shipper:
             self._acked_changed.clear()
             sent_any = False
             now = time.monotonic()
+            paused = []
             for lane in LANES:  # alerts first, every round
                 if self._paused_until[lane] > now:
+                    paused.append(self._paused_until[lane])
                     continue
-                room = self._window - (self._sent[lane] - self.acked[lane])
-                if room <= 0:
+                inflight = self._inflight[lane]
+                room = self._window - len(inflight)
+                room_bytes = self._window_bytes - sum(size for _, size in inflight)
+                if room <= 0 or room_bytes <= 0:
                     continue
-                records = await asyncio.to_thread(self._wals[lane].read, self._sent[lane], room)
+                rewinds = self._rewinds[lane]
+                records = await asyncio.to_thread(self._wals[lane].read, self._sent[lane], room, room_bytes)
                 for record in records:
+                    if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
+                        break
+                    inflight.append((record.seq, len(record.payload)))
                     request = pb.IngestRequest(sender_id=self._id, first_seq=record.seq, last_seq=record.seq,
                                                lane=lane)
                     request.batch.MergeFromString(record.payload)
                     await call.write(request)
+                    if self._rewinds[lane] != rewinds:
+                        break
                     self._sent[lane] = record.seq
                     self.figures.records_sent[lane] += 1
                     self._sent_since_connect += 1
@@ -160,15 +176,10 @@ class Shipper:
                 continue
             waiters = [asyncio.ensure_future(self._appended.wait()), asyncio.ensure_future(self._acked_changed.wait())]
             try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED, timeout=self._next_unpause())
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED, timeout=_until(paused))
             finally:
                 for w in waiters:
                     w.cancel()
-
-    def _next_unpause(self) -> float | None:
-        now = time.monotonic()
-        pending = [t for t in self._paused_until.values() if t > now]
-        return max(0.001, min(pending) - now) if pending else None
 
     def _on_ack(self, ack: pb.IngestAck) -> None:
         self.figures.connected = True
@@ -176,13 +187,23 @@ class Shipper:
         if ack.retry_after_ms:
             self.figures.backpressure += 1
             self._sent[lane] = min(self._sent[lane], ack.durable_seq)
+            self._rewinds[lane] += 1
+            self._inflight[lane].clear()  # everything after the mark is resent
             self._paused_until[lane] = time.monotonic() + ack.retry_after_ms / 1000
         elif ack.error:
             self.figures.refused_by_spine += 1
             log.error("shipper: spine refused WAL record %d: %s; quarantining it", ack.durable_seq, ack.error)
             self._wals[lane].quarantine(ack.durable_seq, f"refused by spine: {ack.error}")
+        inflight = self._inflight[lane]
+        while inflight and inflight[0][0] <= ack.durable_seq:
+            inflight.popleft()
         if ack.durable_seq > self.acked[lane]:
             self.figures.records_acked[lane] += 1
             self.acked[lane] = ack.durable_seq
             self._wals[lane].truncate(ack.durable_seq)
         self._acked_changed.set()
+
+
+def _until(paused: list[float]) -> float | None:
+    """Seconds until the first paused lane may send again (never None while one is paused)."""
+    return max(0.0, min(paused) - time.monotonic()) if paused else None

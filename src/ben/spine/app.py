@@ -40,7 +40,7 @@ class Spine:
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
-        self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows)
+        self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes)
         await asyncio.to_thread(self.writer.start)
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
         self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,

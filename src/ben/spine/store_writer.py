@@ -40,10 +40,12 @@ class WriterFigures:
 
 
 class StoreWriter:
-    def __init__(self, wals: dict[int, Wal], store: Store, insert_max_rows: int = 200_000):
+    def __init__(self, wals: dict[int, Wal], store: Store, insert_max_rows: int = 200_000,
+                 insert_max_bytes: int = 32 << 20):
         self._wals = wals
         self._store = store
         self._max_rows = insert_max_rows
+        self._max_bytes = insert_max_bytes
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -133,9 +135,12 @@ class StoreWriter:
                 self._stop.wait(1.0)
 
     def _step(self, lane: int) -> bool:
-        """Store the next run of one lane's records (up to insert_max_rows rows); False if none."""
+        """Store the next run of one lane's records (up to insert_max_rows / _bytes); False if none.
+
+        The byte cap bounds memory too: a failing store is retried with the same bounded run.
+        """
         batch, n_rows = [], 0
-        for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS):
+        for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS, max_bytes=self._max_bytes):
             req = rows.decode(record)
             batch.append((record.seq, req))
             n_rows += len(req.batch.ts_unix_nano)
