@@ -37,9 +37,33 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Durable end-to-end events/s (SDK -> sidecar -> spine -> chDB), raw store and raw WAL rates."""
-    result = load("ingest").run(events=events, runs=runs, progress=not as_json)
+    _print(load("ingest").run(events=events, runs=runs, progress=not as_json), as_json)
+
+
+def _print(result: dict, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(result))
-    else:
-        for key, value in result.items():
-            typer.echo(f"{key:>28}: {value:,.3f}" if isinstance(value, float) else f"{key:>28}: {value}")
+        return
+    for key, value in result.items():
+        if isinstance(value, float):
+            typer.echo(f"{key:>28}: {value:,.3f}")
+        elif not isinstance(value, (dict, list)):
+            typer.echo(f"{key:>28}: {value}")
+
+
+@app.command("detect")
+def detect(
+    series: Annotated[int, typer.Option(help="number of series", min=1)] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Detector speed: points/s with every built-in detector on, against a plain numpy EWMA pass."""
+    _print(load("detect").run(series=series, progress=not as_json), as_json)
+
+
+@app.command("detect-quality")
+def detect_quality(
+    seed: Annotated[int, typer.Option(help="generator seed")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Detector quality on labelled synthetic series: precision, recall, F1, delay, false alarms."""
+    _print(load("detect_quality").run(seed=seed, progress=not as_json), as_json)

@@ -1,0 +1,145 @@
+"""Incidents: anomalies grouped by subsystem and time, with a lifecycle and a narrative.
+
+An anomaly joins the open incident of its subsystem if it starts within ``group_window_ns``
+of that incident's latest activity; otherwise it opens a new incident. An incident resolves
+itself once all its anomalies have ended and ``resolve_after_ns`` has passed quietly; an
+operator may acknowledge it (or resolve it) earlier. Everything here is a pure function of the
+anomalies fed in, in order, so replaying the same anomalies gives the same incidents.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+
+from ben.spine.narrative import anomaly_sentence, fmt_duration, fmt_time
+
+
+class State(str, enum.Enum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass
+class Anomaly:
+    """One anomaly episode of one series, with its evidence in numbers."""
+
+    series: str                 # e.g. "checkout-api latency_ms{route=/pay}"
+    subsystem: str
+    name: str                   # the series name, e.g. latency_ms (its suffix gives the unit)
+    start_ns: int
+    baseline: float             # what was normal before
+    observed: float             # what was seen (peak excursion)
+    score: float                # peak combined score in [0, 1]
+    detectors: dict[str, dict[str, float]] = field(default_factory=dict)  # detector -> statistics
+    end_ns: int | None = None   # None while ongoing
+
+    @property
+    def id(self) -> str:
+        return "an-" + hashlib.sha1(f"{self.series}|{self.start_ns}".encode()).hexdigest()[:12]
+
+    def sentence(self) -> str:
+        return anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors)
+
+
+@dataclass
+class Incident:
+    subsystem: str
+    opened_ns: int
+    anomalies: list[Anomaly] = field(default_factory=list)
+    state: State = State.OPEN
+    updated_ns: int = 0
+    resolved_ns: int | None = None
+    acknowledged_by: str = ""
+
+    @property
+    def id(self) -> str:
+        return "inc-" + hashlib.sha1(f"{self.subsystem}|{self.opened_ns}".encode()).hexdigest()[:10]
+
+    @property
+    def severity(self) -> str:
+        peak = max((a.score for a in self.anomalies), default=0.0)
+        series = len({a.series for a in self.anomalies})
+        if peak >= 0.99 and series >= 2:
+            return "critical"
+        if peak >= 0.99 or series >= 3:
+            return "high"
+        if peak >= 0.9:
+            return "medium"
+        return "low"
+
+    @property
+    def ongoing(self) -> bool:
+        return any(a.end_ns is None for a in self.anomalies)
+
+    def narrative(self, now_ns: int | None = None) -> str:
+        """One breath: the leading anomaly, how many more, and where the incident stands."""
+        if not self.anomalies:
+            return f"{self.subsystem}: no anomalies"
+        lead = max(self.anomalies, key=lambda a: (a.score, -a.start_ns))
+        text = lead.sentence()
+        others = [a for a in self.anomalies if a is not lead]
+        if others:
+            names = sorted({a.series for a in others})
+            shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+            text += f"; also {shown}"
+        if self.state is State.RESOLVED and self.resolved_ns is not None:
+            text += f"; resolved at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
+        elif self.state is State.ACKNOWLEDGED:
+            text += f"; acknowledged{f' by {self.acknowledged_by}' if self.acknowledged_by else ''}, still open"
+        else:
+            text += "; still open"
+        return text
+
+
+class Correlator:
+    """Groups anomalies into incidents; deterministic in the order anomalies arrive."""
+
+    def __init__(self, group_window_ns: int = 300 * 10**9, resolve_after_ns: int = 120 * 10**9):
+        self.group_window_ns = group_window_ns
+        self.resolve_after_ns = resolve_after_ns
+        self.incidents: dict[str, Incident] = {}
+        self._open_by_subsystem: dict[str, str] = {}
+
+    def add(self, anomaly: Anomaly) -> Incident:
+        """Attach a new (or updated) anomaly; return the incident it belongs to."""
+        inc_id = self._open_by_subsystem.get(anomaly.subsystem)
+        inc = self.incidents.get(inc_id) if inc_id else None
+        if inc is not None:
+            for i, known in enumerate(inc.anomalies):
+                if known.id == anomaly.id:  # an update of an episode already attached
+                    inc.anomalies[i] = anomaly
+                    inc.updated_ns = max(inc.updated_ns, anomaly.end_ns or anomaly.start_ns)
+                    return inc
+            if anomaly.start_ns - inc.updated_ns <= self.group_window_ns:
+                inc.anomalies.append(anomaly)
+                inc.updated_ns = max(inc.updated_ns, anomaly.end_ns or anomaly.start_ns)
+                return inc
+            self._resolve(inc, inc.updated_ns)
+        inc = Incident(anomaly.subsystem, anomaly.start_ns, [anomaly], updated_ns=anomaly.end_ns or anomaly.start_ns)
+        self.incidents[inc.id] = inc
+        self._open_by_subsystem[anomaly.subsystem] = inc.id
+        return inc
+
+    def tick(self, now_ns: int) -> list[Incident]:
+        """Resolve incidents whose anomalies all ended resolve_after_ns ago; return them."""
+        done = []
+        for inc_id in list(self._open_by_subsystem.values()):
+            inc = self.incidents[inc_id]
+            if not inc.ongoing and now_ns - inc.updated_ns >= self.resolve_after_ns:
+                self._resolve(inc, now_ns)
+                done.append(inc)
+        return done
+
+    def acknowledge(self, incident_id: str, by: str = "") -> Incident:
+        inc = self.incidents[incident_id]
+        if inc.state is State.OPEN:
+            inc.state, inc.acknowledged_by = State.ACKNOWLEDGED, by
+        return inc
+
+    def _resolve(self, inc: Incident, at_ns: int) -> None:
+        inc.state, inc.resolved_ns = State.RESOLVED, at_ns
+        if self._open_by_subsystem.get(inc.subsystem) == inc.id:
+            del self._open_by_subsystem[inc.subsystem]

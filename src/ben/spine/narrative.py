@@ -1,0 +1,90 @@
+"""Sentences a person reads in one breath, from an anomaly's numbers.
+
+    checkout-api latency_ms{route=/pay} rose from 120 ms to 480 ms at 12:03:05 UTC
+    (CUSUM 6.2 sigma over 14 points); still open
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+
+#: Series-name suffixes that carry a unit.
+UNITS = {"_ms": "ms", "_us": "µs", "_s": "s", "_seconds": "s", "_bytes": "bytes", "_pct": "%", "_percent": "%"}
+
+DETECTOR_NAMES = {"ewma": "EWMA", "cusum": "CUSUM", "robust": "median/MAD", "drift": "drift (KL)"}
+
+
+def unit_of(name: str) -> str:
+    for suffix, unit in UNITS.items():
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def fmt_value(value: float, unit: str = "") -> str:
+    """12.0 -> '12', 0.1234 -> '0.123', 48211.5 -> '48,212'; with its unit."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    a = abs(value)
+    if a >= 1000:
+        text = f"{value:,.0f}"
+    elif a >= 100 or value == int(value):
+        text = f"{value:.0f}"
+    elif a >= 1:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.3g}"
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def fmt_time(ts_ns: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.timezone.utc).strftime("%H:%M:%S UTC")
+
+
+def fmt_duration(ns: int) -> str:
+    s = max(0, round(ns / 1e9))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
+def direction(baseline: float, observed: float) -> str:
+    if observed > baseline:
+        return "rose"
+    if observed < baseline:
+        return "fell"
+    return "changed shape"
+
+
+def evidence_clause(detectors: Mapping[str, Mapping[str, float]]) -> str:
+    """'(CUSUM 6.2 sigma over 14 points; EWMA 4.1 sigma)' from the detectors that fired."""
+    parts = []
+    for name, ev in detectors.items():
+        label = DETECTOR_NAMES.get(name, name)
+        if "sigma" in ev:
+            text = f"{label} {ev['sigma']:.1f} sigma"
+        elif "kl" in ev:
+            text = f"{label} {ev['kl']:.2f} nats"
+        else:
+            text = label
+        if ev.get("points"):
+            text += f" over {int(ev['points'])} points"
+        parts.append(text)
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def anomaly_sentence(series: str, name: str, baseline: float, observed: float, start_ns: int,
+                     detectors: Mapping[str, Mapping[str, float]]) -> str:
+    unit = unit_of(name)
+    verb = direction(baseline, observed)
+    if verb == "changed shape":
+        what = f"{series} changed its distribution around {fmt_value(observed, unit)}"
+    else:
+        what = f"{series} {verb} from {fmt_value(baseline, unit)} to {fmt_value(observed, unit)}"
+    return f"{what} at {fmt_time(start_ns)}{evidence_clause(detectors)}"
