@@ -86,3 +86,29 @@ def test_invalid_batches_are_refused_for_good(tmp_path: Path) -> None:
             w.close()
 
     asyncio.run(go())
+
+
+def test_a_lane_written_stays_written_when_another_lane_fails(tmp_path: Path) -> None:
+    async def go():
+        wals = open_wals(tmp_path)
+        rx = IngestReceiver(wals, lambda r: r.SerializeToString())
+        from ben.core.errors import WalError
+
+        real_append = wals[ROUTINE].append
+
+        def failing(*args, **kwargs):
+            raise WalError("disk full (no space left on device) at test")
+
+        wals[ROUTINE].append = failing
+        out = await send(rx, req("s", 1, ALERT), req("s", 1))
+        assert out[0] == (1, "", 0)          # the alert lane was written: acknowledged
+        assert out[1][0] == 0 and out[1][2] > 0  # routine was not: back-pressure
+        assert rx.high_water_mark("s", ALERT) == 1 and rx.high_water_mark("s", ROUTINE) == 0
+        wals[ROUTINE].append = real_append
+        out = await send(rx, req("s", 1, ALERT), req("s", 1))  # the sender resends both
+        assert out == [(1, "", 0), (1, "", 0)]
+        assert wals[ALERT].depth == 1 and wals[ROUTINE].depth == 1  # the alert was not stored twice
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

@@ -73,6 +73,10 @@ def wal_figures(wals: dict[int, Wal], quota: Quota) -> list:
                     lane=name),
             counter("wal_quarantined_records_total", wal.quarantined_records, "records moved to quarantine",
                     lane=name),
+            counter("wal_corruption_events_total", wal.corruption_events,
+                    "damaged RocksDB files found, quarantined and rebuilt around", lane=name),
+            counter("wal_write_errors_total", wal.write_errors, "failed WAL writes (e.g. disk full)", lane=name),
+            gauge("wal_writable", float(wal.writable), "0 while the WAL refuses writes (e.g. disk full)", lane=name),
         ]
     return out
 

@@ -198,29 +198,40 @@ class IngestReceiver(pb_grpc.IngestServicer):
             marks[key] = req.last_seq
             outcomes.append(_Outcome(p, lane, req.last_seq, error))
         if marks:
-            try:
-                await asyncio.to_thread(self._append, payloads, marks)
-            except WalError as exc:
-                self._note_error(f"WAL append failed; refusing until it works again: {exc}")
-                self._refuse_group(outcomes, marks)
-            else:
-                self._hwm.update(marks)
+            committed, error = await asyncio.to_thread(self._append, payloads, marks)
+            # Lanes are separate WALs: a lane that was written stays written even if another failed.
+            self._hwm.update({key: m for key, m in marks.items() if key[1] in committed})
+            self.figures.events_in.update({lane: n for lane, n in events.items() if lane in committed})
+            if committed:
                 self.figures.commits += 1
-                self.figures.events_in.update(events)
-                if self._on_durable is not None and any(payloads.values()):
-                    self._on_durable()
+            if error is not None:
+                self._note_error(f"WAL append failed; refusing until it works again: {error}")
+                self._refuse_group(outcomes, {key: m for key, m in marks.items() if key[1] not in committed})
+            if self._on_durable is not None and any(payloads[lane] for lane in committed):
+                self._on_durable()
         for out in outcomes:
             if not out.pending.done.done():
                 out.pending.done.set_result(out)
 
-    def _append(self, payloads: dict[int, list[bytes]], marks: dict[tuple[str, int], int]) -> None:
+    def _append(self, payloads: dict[int, list[bytes]],
+                marks: dict[tuple[str, int], int]) -> tuple[set[int], WalError | None]:
+        """Append each lane's share (records and marks) to its WAL; return the lanes written."""
+        committed: set[int] = set()
+        error: WalError | None = None
         for lane in LANES:
             meta = {_HWM + sender: m.to_bytes(8, "big") for (sender, ln), m in marks.items() if ln == lane}
-            if payloads[lane] or meta:
+            if not (payloads[lane] or meta):
+                continue
+            try:
                 self._wals[lane].append(payloads[lane], meta)
+            except WalError as exc:
+                error = error or exc
+            else:
+                committed.add(lane)
+        return committed, error
 
     def _refuse_group(self, outcomes: list[_Outcome], marks: dict[tuple[str, int], int]) -> None:
-        """The WAL write failed: nothing of this group is durable; ask senders to resend later."""
+        """A lane's WAL write failed: nothing of `marks`' keys is durable; ask their senders to resend later."""
         for out in outcomes:
             req = out.pending.request
             key = (req.sender_id, out.lane)
