@@ -1,0 +1,123 @@
+"""RocksDB plumbing: options and recovery modes, error classification, the reader/writer gate."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from rocksdict import DBRecoveryMode, Options, Rdict
+
+from ben.core.errors import WalError
+
+
+class _Corrupt(Exception):
+    """RocksDB reported corruption (internal: always handled or turned into a WalError)."""
+
+
+class _NoRoom(WalError):
+    """A write failed because the disk is full."""
+
+
+def _is_corruption(error: BaseException | str) -> bool:
+    return "corruption" in str(error).lower()
+
+
+def _is_disk_full(error: BaseException | str) -> bool:
+    text = str(error).lower()
+    return "no space left" in text or "nospace" in text or "disk full" in text
+
+
+def _get(db: Rdict, key: bytes) -> bytes | None:
+    try:
+        return db.get(key)
+    except Exception as exc:  # rocksdict raises plain Exception
+        if _is_corruption(exc):
+            raise _Corrupt(str(exc)) from exc
+        raise
+
+
+WRITE_BUFFER_BYTES = 8 << 20
+
+
+def _options(mode: DBRecoveryMode, *, create: bool = True, paranoid: bool = True) -> Options:
+    opts = Options(raw_mode=True)
+    opts.create_if_missing(create)
+    opts.set_paranoid_checks(paranoid)
+    opts.set_wal_recovery_mode(mode)
+    opts.set_keep_log_file_num(4)  # every (re)open starts a new info LOG; keep few of them
+    # Small memtables: a backlog lives on disk, not in memory (RocksDB's default is 64 MiB each).
+    opts.set_write_buffer_size(WRITE_BUFFER_BYTES)
+    opts.set_max_write_buffer_number(2)
+    return opts
+
+
+def _open_mode() -> DBRecoveryMode:
+    return DBRecoveryMode.absolute_consistency()  # report any damaged log record
+
+
+def _resume_mode() -> DBRecoveryMode:
+    return DBRecoveryMode.tolerate_corrupted_tail_records()  # a failed write may leave a torn tail
+
+
+def _salvage_mode() -> DBRecoveryMode:
+    return DBRecoveryMode.skip_any_corrupted_record()
+
+
+def _free_bytes(path: Path) -> int:
+    """Bytes this process may still write on path's filesystem (root may use the reserve)."""
+    try:
+        st = os.statvfs(path if path.exists() else path.parent)
+    except OSError:
+        return 1 << 62
+    return (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+
+
+def _iter_error(it) -> str | None:
+    """The iterator's error, if it stopped on one."""
+    try:
+        it.status()
+    except Exception as exc:  # rocksdict raises plain Exception
+        return str(exc)
+    return None
+
+
+class _Gate:
+    """Many threads using the open database at once, or one thread replacing it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._users = 0
+        self._replacing = False
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[None]:
+        with self._cond:
+            while self._replacing:
+                self._cond.wait()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._users -= 1
+                if not self._users:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def replace(self) -> Iterator[None]:
+        with self._cond:
+            while self._replacing:
+                self._cond.wait()
+            self._replacing = True
+            while self._users:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._replacing = False
+                self._cond.notify_all()
+
