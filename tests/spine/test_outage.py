@@ -12,7 +12,8 @@ import threading
 import psutil
 import pytest
 
-from ben.cli.procs import wait_for
+from ben.cli.procs import query_rows, wait_for
+from ben.sdk import Client
 from tests.helpers import Load, assert_exactly_once
 
 MiB = 1 << 20
@@ -95,3 +96,32 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     assert sidecar_growth < buffered / 2, "sidecar memory grew with the backlog"
     assert spine_growth < spine_buffered / 2, "spine memory grew with the backlog"
     load.client.shutdown()
+
+
+@pytest.mark.timeout(300)
+def test_spine_quota_refuses_routine_and_keeps_room_for_alerts(make_cluster, small_store_disk) -> None:
+    quota = {"wal_max_bytes": 96 * MiB, "wal_alert_reserve_bytes": 16 * MiB, "wal_anomaly_reserve_bytes": 16 * MiB}
+    cluster = make_cluster(spine=quota)
+    cluster.start()
+    filler = small_store_disk / "filler"
+    filler.write_bytes(b"\0" * (250 * MiB))  # the store cannot write: the spine WAL fills up
+    load = Load(cluster.sidecar_addr, 10_000_000, rate=10_000, body_bytes=2_000)
+    wait_for(lambda: cluster.status("spine").get("refused_total{reason=quota}", 0) > 0, 120,
+             "the spine to refuse routine data (quota)")
+    spine = cluster.status("spine")
+    assert spine["wal_bytes"] <= 64 * MiB  # routine stops at max - reserves
+    wait_for(lambda: cluster.status("sidecar").get("spine_backpressure_total", 0) > 0, 30,
+             "the sidecar to hold routine data back")
+    alerts = Client("alerts", sidecar=cluster.sidecar_addr, flush_interval_ms=10)
+    alerts.alert("disk_full", "store disk is full")
+    assert alerts.flush(timeout=30)
+    wait_for(lambda: cluster.status("spine").get("events_received_total{lane=alert}", 0) >= 1, 30,
+             "the alert to reach the spine while routine data is refused")
+    filler.unlink()
+    load.stop()
+    assert load.client.flush(timeout=180), load.client.last_error
+    cluster.wait_drained(timeout=180)
+    assert_exactly_once(cluster.spine_addr, load.client.producer_id, load.total)
+    assert query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.events WHERE kind = 'alert'")[0]["n"] == 1
+    load.client.shutdown()
+    alerts.shutdown()
