@@ -120,11 +120,26 @@ def test_query_reads_a_stopped_spines_store(cluster) -> None:
 def test_demo_runs_and_reports(home: Path) -> None:
     out = ben("demo", "--duration", "4", "--rate", "2000", "--data-dir", str(home / "demo"), timeout=180)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    last = out.stdout.strip().splitlines()[-1]
-    assert last.startswith("demo: events_stored=")
-    assert int(last.split("=")[1]) > 1000
+    summary = demo_summary(out.stdout)
+    assert summary["events_stored"] > 1000 and set(summary) == {"events_stored", "anomalies", "incidents"}
     synth = json.loads((home / "demo" / "logs" / "synth.log").read_text().strip().splitlines()[-1])
-    assert synth["acked"] == int(last.split("=")[1])  # everything acknowledged was stored, once
+    assert synth["acked"] == summary["events_stored"]  # everything acknowledged was stored, once
+
+
+def demo_summary(stdout: str) -> dict[str, int]:
+    last = stdout.strip().splitlines()[-1]
+    assert last.startswith("demo: "), last
+    return {k: int(v) for k, v in (pair.split("=") for pair in last[len("demo: "):].split())}
+
+
+@pytest.mark.timeout(240)
+def test_demo_injects_a_fault_and_shows_the_incident(home: Path) -> None:
+    out = ben("demo", "--duration", "32", "--rate", "2000", "--fault-start", "18", "--data-dir", str(home / "demo"),
+              timeout=200)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    summary = demo_summary(out.stdout)
+    assert summary["anomalies"] >= 1 and summary["incidents"] >= 1, out.stdout[-3000:]
+    assert "latency_ms{route=/pay} rose from" in " ".join(out.stdout.split())
 
 
 def test_bench_ingest_json(home: Path) -> None:

@@ -13,7 +13,19 @@ import typer
 from ben.cli import app
 
 
-def _view(home: Path, side: dict, spine: dict, rate: float, started: float):
+def _incidents(spine_addr: str) -> list[dict]:
+    from ben.cli.procs import query_rows
+    from ben.core.errors import BenError
+
+    try:
+        return query_rows(spine_addr, "SELECT id, state, narrative FROM ben.incidents FINAL "
+                                      "ORDER BY opened_ts DESC LIMIT 5")
+    except BenError:
+        return []
+
+
+def _view(home: Path, side: dict, spine: dict, rate: float, started: float, incidents: list[dict]):
+    from rich.console import Group
     from rich.table import Table
 
     table = Table(title=f"ben demo: {time.monotonic() - started:5.0f}s, data in {home} (Ctrl-C stops)")
@@ -24,7 +36,12 @@ def _view(home: Path, side: dict, spine: dict, rate: float, started: float):
                   g(side, "acks_total"), "")
     table.add_row("spine", g(spine, "events_received_total"), f"{rate:,.0f}", g(spine, "wal_records"),
                   g(spine, "wal_bytes"), g(spine, "acks_total"), g(spine, "rows_stored_total"))
-    return table
+    found = Table(title="incidents (newest first)", show_header=False)
+    found.add_column("", overflow="fold")
+    for inc in incidents or [{"state": "", "narrative": "none yet (detectors warm up for ~16 s)"}]:
+        color = {"open": "red", "acknowledged": "yellow", "resolved": "green"}.get(inc["state"], "white")
+        found.add_row(f"[{color}]{inc['state']}[/] {inc['narrative']}")
+    return Group(table, found)
 
 
 @app.command()
@@ -32,18 +49,20 @@ def demo(
     duration: Annotated[float, typer.Option(help="seconds, then exit by itself; 0 = until Ctrl-C")] = 0.0,
     rate: Annotated[float, typer.Option(help="events per second from the synthetic subsystem")] = 5000.0,
     data_dir: Annotated[Optional[Path], typer.Option(help="where the demo keeps its data (default: a new temp dir)")] = None,
+    fault_start: Annotated[float, typer.Option(help="seconds until the first injected fault (then every 45 s)")] = 25.0,
 ) -> None:
     """All in one: spine + sidecar + a synthetic subsystem, embedded chDB, no config."""
     from rich.console import Console
     from rich.live import Live
 
-    from ben.cli.procs import Cluster, Proc, count_stored
+    from ben.cli.procs import Cluster, Proc, count_stored, query_rows
 
     if duration < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--duration")
     home = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="ben-demo-"))
     home.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(home)
+    # Short buckets so the detectors are past their warm-up within seconds; quick incident lifecycle.
+    cluster = Cluster(home, spine={"detect": {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0}})
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}")
@@ -53,10 +72,13 @@ def demo(
     synth: Proc | None = None
     try:
         cluster.start()
-        synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr], home / "logs" / "synth.log")
+        synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr, "--fault-start", str(fault_start),
+                      "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log")
         started = time.monotonic()
         last = (started, 0.0)
         rate_now = 0.0
+        incidents: list[dict] = []
+        last_incidents = 0.0
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             while not stopping["flag"] and (duration <= 0 or time.monotonic() - started < duration):
                 side_f, spine_f = cluster.status("sidecar"), cluster.status("spine")
@@ -64,7 +86,9 @@ def demo(
                 if now - last[0] >= 1.0:
                     rate_now = (stored - last[1]) / (now - last[0])
                     last = (now, stored)
-                live.update(_view(home, side_f, spine_f, rate_now, started))
+                if now - last_incidents >= 2.0:
+                    incidents, last_incidents = _incidents(spine_addr), now
+                live.update(_view(home, side_f, spine_f, rate_now, started, incidents))
                 if not synth.alive():
                     console.print(f"[red]synthetic subsystem exited:[/red]\n{synth.tail()}")
                     break
@@ -73,10 +97,14 @@ def demo(
         synth.stop()
         cluster.wait_drained()
         stored = count_stored(spine_addr)
+        found = query_rows(spine_addr, "SELECT (SELECT count() FROM ben.anomalies FINAL) AS a, "
+                                       "(SELECT count() FROM ben.incidents FINAL) AS i")[0]
+        for inc in _incidents(spine_addr):
+            console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False)
         console.print(f"ben demo: query the data with: ben query --data-dir {home / 'spine' / 'chdb'} "
                       "\"SELECT kind, count() FROM ben.events GROUP BY kind\"")
     finally:
         if synth is not None:
             synth.stop()
         cluster.stop()
-    print(f"demo: events_stored={stored}", flush=True)
+    print(f"demo: events_stored={stored} anomalies={found['a']} incidents={found['i']}", flush=True)

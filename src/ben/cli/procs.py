@@ -15,8 +15,11 @@ from ben.core.errors import BenError, TransportError
 from ben.core.figures import flat
 
 
-def _toml_items(options: dict) -> str:
-    return "".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items())
+def _toml_table(name: str, options: dict) -> str:
+    """A TOML table: scalar keys first, then nested dicts as sub-tables [name.key]."""
+    scalars = "".join(f"{k} = {json.dumps(v)}\n" for k, v in options.items() if not isinstance(v, dict))
+    nested = "".join(_toml_table(f"{name}.{k}", v) for k, v in options.items() if isinstance(v, dict))
+    return f"[{name}]\n{scalars}{nested}"
 
 
 def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine: dict | None = None,
@@ -24,21 +27,14 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
     """A config file for a spine and a sidecar living under home (short socket paths).
 
     The spine listens on spine_addr (default: a unix socket under home); spine, sidecar and
-    store add options to those tables.
+    store add options to those tables (nested dicts become sub-tables).
     """
     spine_addr = spine_addr or f"unix://{home / 'spine.sock'}"
-    path.write_text(
-        "[spine]\n"
-        f'data_dir = "{home / "spine"}"\n'
-        f'listen = "{spine_addr}"\n'
-        f"{_toml_items(spine or {})}"
-        f"[spine.store]\n{_toml_items(store or {})}"
-        "[sidecar]\n"
-        f'data_dir = "{home / "sidecar"}"\n'
-        f'listen = "unix://{home / "sidecar.sock"}"\n'
-        f'spine = "{spine_addr}"\n'
-        f"{_toml_items(sidecar or {})}"
-    )
+    spine_table = {"data_dir": str(home / "spine"), "listen": spine_addr, **(spine or {})}
+    spine_table["store"] = {**spine_table.get("store", {}), **(store or {})}
+    sidecar_table = {"data_dir": str(home / "sidecar"), "listen": f"unix://{home / 'sidecar.sock'}",
+                     "spine": spine_addr, **(sidecar or {})}
+    path.write_text(_toml_table("spine", spine_table) + _toml_table("sidecar", sidecar_table))
     return path
 
 

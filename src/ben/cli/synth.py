@@ -16,8 +16,20 @@ from ben.cli import app
 ROUTES = ("/pay", "/cart", "/search", "/login")
 
 
-def run_synth(client, rate: float, duration: float, stop: threading.Event, seed: int = 1) -> int:
-    """Emit about `rate` events/s until duration (0 = forever) or stop; return events emitted."""
+def in_fault(elapsed: float, fault_start: float, fault_every: float, fault_for: float) -> bool:
+    """Whether a fault is injected `elapsed` seconds after the start (fault_start < 0: never)."""
+    if fault_start < 0 or elapsed < fault_start:
+        return False
+    since = elapsed - fault_start
+    return (since % fault_every if fault_every > 0 else since) < fault_for
+
+
+def run_synth(client, rate: float, duration: float, stop: threading.Event, seed: int = 1,
+              fault_start: float = -1.0, fault_every: float = 0.0, fault_for: float = 10.0) -> int:
+    """Emit about `rate` events/s until duration (0 = forever) or stop; return events emitted.
+
+    During a fault, latency on /pay is four times higher and the subsystem raises an alert once.
+    """
     rng = random.Random(seed)
     tick = 0.01
     per_tick = rate * tick
@@ -25,7 +37,12 @@ def run_synth(client, rate: float, duration: float, stop: threading.Event, seed:
     emitted = 0
     started = time.monotonic()
     next_tick = started
+    alerted = False
     while not stop.is_set() and (duration <= 0 or time.monotonic() - started < duration):
+        faulty = in_fault(time.monotonic() - started, fault_start, fault_every, fault_for)
+        if faulty and not alerted:
+            client.alert("payment_latency_slo", "p99 latency on /pay above its 300 ms SLO", {"route": "/pay"})
+        alerted = faulty
         owed += per_tick
         while owed >= 1:
             owed -= 1
@@ -39,7 +56,8 @@ def run_synth(client, rate: float, duration: float, stop: threading.Event, seed:
             elif r % 2:
                 client.counter("requests", 1, attrs)
             else:
-                client.gauge("latency_ms", max(1.0, rng.gauss(120.0, 12.0)), attrs)
+                level = 480.0 if faulty and route == "/pay" else 120.0
+                client.gauge("latency_ms", max(1.0, rng.gauss(level, level / 10)), attrs)
             emitted += 1
         next_tick += tick
         delay = next_tick - time.monotonic()
@@ -57,6 +75,9 @@ def synth(
     duration: Annotated[float, typer.Option(help="seconds; 0 = until SIGTERM/SIGINT")] = 0.0,
     sidecar: Annotated[Optional[str], typer.Option(help="sidecar address")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    fault_start: Annotated[float, typer.Option(help="seconds until the first injected fault; < 0: none")] = -1.0,
+    fault_every: Annotated[float, typer.Option(help="seconds between fault starts; 0: once")] = 0.0,
+    fault_for: Annotated[float, typer.Option(help="seconds each fault lasts")] = 10.0,
 ) -> None:
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
     from ben.sdk import Client
@@ -67,7 +88,7 @@ def synth(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=1000)
-    emitted = run_synth(client, rate, duration, stop, seed)
+    emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for)
     flushed = client.shutdown(timeout=30.0)
     s = client.stats
     typer.echo(json.dumps({"emitted": emitted, "acked": s.acked, "dropped_full": s.dropped_full,

@@ -94,11 +94,24 @@ class StoreConfig(_Section):
     insert_max_bytes: int = Field(default=32 << 20, ge=1 << 16)
 
 
+class DetectConfig(_Section):
+    """Detectors over metrics and counters, and incidents (ben.detect, ben.spine.incidents)."""
+
+    enabled: bool = True
+    #: Points of a series are aggregated per bucket of event time (mean; counters: rate per second).
+    bucket_ms: int = Field(default=1_000, ge=1)
+    #: An anomaly joins its subsystem's open incident if it starts within this of its last activity.
+    group_window_s: float = Field(default=300.0, gt=0)
+    #: An incident resolves once all its anomalies ended and this much event time passed quietly.
+    resolve_after_s: float = Field(default=120.0, gt=0)
+
+
 class SpineConfig(_WalQuota):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
     wal_max_bytes: int = Field(default=4 << 30, ge=1 << 20)
     listen: str = Field(default_factory=default_spine_address)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    detect: DetectConfig = Field(default_factory=DetectConfig)
     shutdown_timeout_ms: int = Field(default=10_000, ge=0)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))

@@ -11,7 +11,11 @@ from ben.core import transport
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.lanes import NAMES, open_wals, receiver_figures, wal_figures
+from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
+from ben.spine.detection import Detection
+from ben.spine.findings import anomaly_rows, incident_rows
+from ben.spine.incidents import Correlator
+from ben.store.schema import ANOMALIES, INCIDENTS
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
@@ -34,13 +38,20 @@ class Spine:
         self.receiver: IngestReceiver | None = None
         self._server: grpc.aio.Server | None = None
         self._metrics = None
+        self.detection: Detection | None = None
+        self.anomalies_total = 0
 
     async def start(self) -> None:
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
-        self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes)
+        det = cfg.detect
+        if det.enabled:
+            self.detection = Detection(det.bucket_ms * 10**6,
+                                       Correlator(int(det.group_window_s * 1e9), int(det.resolve_after_s * 1e9)))
+        self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
+                                  self._on_stored if det.enabled else None)
         await asyncio.to_thread(self.writer.start)
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
         self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,
@@ -56,6 +67,21 @@ class Spine:
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
+
+    def _on_stored(self, lane: int, table) -> None:
+        """Rows are in the store: run them through the detectors, store what changed."""
+        if lane != ROUTINE or not table.num_rows:
+            return
+        changes = self.detection.process(table)
+        pairs = [(a, inc.id) for a, inc in zip(changes.anomalies, changes.incidents) if a is not None]
+        if pairs:
+            self.store.insert_rows(ANOMALIES, anomaly_rows(pairs))
+            self.anomalies_total += len(pairs)
+            for a, _ in pairs:
+                log.info("anomaly: %s", a.sentence())
+        incidents = {inc.id: inc for inc in changes.incidents}
+        if incidents:
+            self.store.insert_rows(INCIDENTS, incident_rows(list(incidents.values())))
 
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures
@@ -73,6 +99,15 @@ class Spine:
             counter("store_repaired_records_total", wr.repaired_records, "records re-inserted after a partial insert"),
             gauge("store_last_insert_seconds", wr.last_insert_s, "duration of the latest INSERT"),
         ]
+        if self.detection is not None:
+            incidents = self.detection.correlator.incidents.values()
+            out += [
+                counter("detect_points_total", self.detection.points, "bucketed points run through the detectors"),
+                gauge("detect_series", len(self.detection.series), "series watched"),
+                counter("anomaly_updates_total", self.anomalies_total, "anomaly episodes opened or closed"),
+                gauge("incidents_open", sum(1 for i in incidents if i.state.value != "resolved"), "open incidents"),
+                counter("incidents_total", len(self.detection.correlator.incidents), "incidents since start"),
+            ]
         return out
 
     def last_error(self) -> str:

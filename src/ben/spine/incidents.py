@@ -80,7 +80,7 @@ class Incident:
             return f"{self.subsystem}: no anomalies"
         lead = max(self.anomalies, key=lambda a: (a.score, -a.start_ns))
         text = lead.sentence()
-        others = [a for a in self.anomalies if a is not lead]
+        others = [a for a in self.anomalies if a.series != lead.series]
         if others:
             names = sorted({a.series for a in others})
             shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")

@@ -63,19 +63,19 @@ def direction(baseline: float, observed: float) -> str:
 
 
 def evidence_clause(detectors: Mapping[str, Mapping[str, float]]) -> str:
-    """'(CUSUM 6.2 sigma over 14 points; EWMA 4.1 sigma)' from the detectors that fired."""
+    """'(CUSUM 6.2 sigma over 14 points; flagged by EWMA, median/MAD)' from the detectors that fired."""
     parts = []
-    for name, ev in detectors.items():
-        label = DETECTOR_NAMES.get(name, name)
-        if "sigma" in ev:
-            text = f"{label} {ev['sigma']:.1f} sigma"
-        elif "kl" in ev:
-            text = f"{label} {ev['kl']:.2f} nats"
-        else:
-            text = label
-        if ev.get("points"):
-            text += f" over {int(ev['points'])} points"
-        parts.append(text)
+    cusum = detectors.get("cusum") or {}
+    if "sigma" in cusum:
+        points = int(cusum.get("points", 0))
+        parts.append(f"CUSUM {cusum['sigma']:.1f} sigma" + (f" over {points} point{'s' if points != 1 else ''}"
+                                                           if points else ""))
+    others = [name for name in detectors if name != "cusum" or "sigma" not in cusum]
+    sigmas = [detectors[name]["sigma"] for name in others if "sigma" in detectors[name]]
+    if not parts and sigmas:
+        parts.append(f"{max(sigmas):.1f} sigma from the baseline")
+    if others:
+        parts.append("flagged by " + ", ".join(DETECTOR_NAMES.get(name, name) for name in others))
     return f" ({'; '.join(parts)})" if parts else ""
 
 

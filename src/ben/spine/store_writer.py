@@ -15,7 +15,10 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import pyarrow as pa
 
 from ben.core.errors import BenError
 from ben.core.lanes import LANES, NAMES
@@ -41,11 +44,12 @@ class WriterFigures:
 
 class StoreWriter:
     def __init__(self, wals: dict[int, Wal], store: Store, insert_max_rows: int = 200_000,
-                 insert_max_bytes: int = 32 << 20):
+                 insert_max_bytes: int = 32 << 20, on_stored: Callable[[int, pa.Table], None] | None = None):
         self._wals = wals
         self._store = store
         self._max_rows = insert_max_rows
         self._max_bytes = insert_max_bytes
+        self._on_stored = on_stored  # next consumer of what was stored (detection), in spine order
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -149,8 +153,9 @@ class StoreWriter:
         if not batch:
             return False
         started = time.perf_counter()
+        table = rows.to_table(batch)
         try:
-            self._store.insert_events(rows.to_table(batch))
+            self._store.insert_events(table)
         except BenError as exc:
             self.figures.insert_errors += 1
             self.figures.last_error = str(exc)
@@ -166,4 +171,9 @@ class StoreWriter:
         self.figures.last_insert_s = time.perf_counter() - started
         self.cursor[lane] = batch[-1][0]
         self._wals[lane].truncate(self.cursor[lane])
+        if self._on_stored is not None:
+            try:
+                self._on_stored(lane, table)
+            except Exception:  # detection must never stop storage
+                log.exception("store writer: the consumer of stored rows failed")
         return True

@@ -25,6 +25,7 @@ class Store(Protocol):
     """What the spine needs from a store backend."""
 
     def insert_events(self, table: pa.Table) -> None: ...
+    def insert_rows(self, target: str, table: pa.Table) -> None: ...
     def max_spine_seq(self, lane: int) -> int: ...
     def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]: ...
     def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None: ...
@@ -69,6 +70,23 @@ class ChdbStore:
                 self._session.query(sql)
         except Exception as exc:
             raise StorageError(f"chDB insert of {table.num_rows} rows failed: {str(exc).strip()}") from exc
+
+    def insert_rows(self, target: str, table: pa.Table) -> None:
+        """Insert an Arrow table whose columns are the target table's, in order."""
+        try:
+            with self._lock:
+                self._session.query(f"INSERT INTO {target} SELECT * FROM Python(table)")
+        except Exception as exc:
+            raise StorageError(f"chDB insert into {target} failed: {str(exc).strip()}") from exc
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        """Run one read-only statement; an Arrow table."""
+        statement = check_read_only(sql)
+        try:
+            with self._lock:
+                return self._session.query(statement, "ArrowTable")
+        except Exception as exc:
+            raise QueryError(str(exc).strip()) from exc
 
     def _scalar(self, sql: str) -> int:
         text = self._run(sql).bytes().decode().strip()

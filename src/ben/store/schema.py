@@ -58,4 +58,45 @@ ORDER BY (subsystem, name, ts)
 SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
 """
 
-DDL = (f"CREATE DATABASE IF NOT EXISTS {DATABASE}", CREATE_EVENTS)
+ANOMALIES = f"{DATABASE}.anomalies"
+INCIDENTS = f"{DATABASE}.incidents"
+
+#: One row per change of an anomaly episode; the latest version wins (query with FINAL).
+CREATE_ANOMALIES = f"""
+CREATE TABLE IF NOT EXISTS {ANOMALIES} (
+    id String,
+    series String,
+    subsystem LowCardinality(String),
+    name LowCardinality(String),
+    start_ts Int64 COMMENT 'unix nanoseconds',
+    end_ts Int64 COMMENT '0 while ongoing',
+    baseline Float64,
+    observed Float64,
+    score Float64,
+    detectors Array(String),
+    evidence String COMMENT 'JSON: per detector statistics',
+    sentence String,
+    incident_id String,
+    version Int64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id
+"""
+
+#: One row per change of an incident (open -> acknowledged -> resolved); the latest version wins.
+CREATE_INCIDENTS = f"""
+CREATE TABLE IF NOT EXISTS {INCIDENTS} (
+    id String,
+    subsystem LowCardinality(String),
+    state LowCardinality(String),
+    severity LowCardinality(String),
+    opened_ts Int64,
+    updated_ts Int64,
+    resolved_ts Int64 COMMENT '0 while not resolved',
+    narrative String,
+    anomaly_ids Array(String),
+    version Int64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id
+"""
+
+DDL = (f"CREATE DATABASE IF NOT EXISTS {DATABASE}", CREATE_EVENTS, CREATE_ANOMALIES, CREATE_INCIDENTS)
