@@ -114,3 +114,12 @@ def test_alerts_travel_in_their_own_lane() -> None:
     assert buf.acked_seq == 0  # 1, 2 and 4 are not acknowledged yet
     buf.ack(ROUTINE, 4)
     assert buf.acked_seq == 4 and buf.stats.acked == 4
+
+
+def test_routine_data_cannot_shed_alerts() -> None:
+    buf, _ = make(max_events=10, batch=100)
+    for _ in range(10):
+        add(buf)
+    assert add(buf) is None and buf.stats.dropped_full == 1  # routine: full
+    assert buf.append(pb.KIND_ALERT, "down", 1.0, "", None, 0) == 11  # an alert still gets in
+    assert buf.unsent(ALERT, 0, window=10)[0].first_seq == 11  # and leaves at once (sealed)

@@ -92,6 +92,9 @@ class StoreConfig(_Section):
     insert_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
     #: WAL bytes per INSERT at most (bounds the writer's memory, also while the store is failing).
     insert_max_bytes: int = Field(default=32 << 20, ge=1 << 16)
+    #: Rows per second at most into the store for every lane but alerts; 0 = no limit. What waits
+    #: stays in the spine WAL, and past its quota in the sidecars' (back-pressure).
+    max_rows_per_s: int = Field(default=0, ge=0)
 
 
 class DetectConfig(_Section):

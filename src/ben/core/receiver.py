@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ben.core import batch as batch_check
 from ben.core.errors import WalError
+from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import LANES, Quota, used_bytes
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
@@ -81,6 +82,9 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._on_durable = on_durable
         self._quota = quota
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_requests)
+        # Alerts wait in a queue of their own and are committed before anything else.
+        self._alerts: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._arrived = asyncio.Event()
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
         self._refused_at: dict[tuple[str, int], int] = {}
         self._task: asyncio.Task | None = None
@@ -105,7 +109,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             return
         try:
             async with asyncio.timeout(timeout):
-                while not self._queue.empty():
+                while not (self._queue.empty() and self._alerts.empty()):
                     await asyncio.sleep(0.005)
         except TimeoutError:
             log.warning("receiver: %d requests not committed at shutdown; their senders will resend",
@@ -126,7 +130,12 @@ class IngestReceiver(pb_grpc.IngestServicer):
             try:
                 async for request in request_iterator:
                     done = loop.create_future()
-                    await self._queue.put(_Pending(request, done))
+                    pending = _Pending(request, done)
+                    if request.lane == LANE_ALERT:
+                        self._alerts.put_nowait(pending)
+                    else:
+                        await self._queue.put(pending)
+                    self._arrived.set()
                     await order.put(done)
             finally:
                 await order.put(None)
@@ -147,9 +156,14 @@ class IngestReceiver(pb_grpc.IngestServicer):
     # -- group commit -----------------------------------------------------------------------
     async def _commit_loop(self) -> None:
         while True:
-            group = [await self._queue.get()]
-            while len(group) < MAX_GROUP and not self._queue.empty():
-                group.append(self._queue.get_nowait())
+            self._arrived.clear()
+            source = self._alerts if not self._alerts.empty() else self._queue
+            if source.empty():
+                await self._arrived.wait()
+                continue
+            group = [source.get_nowait()]
+            while len(group) < MAX_GROUP and not source.empty():
+                group.append(source.get_nowait())
             await self._commit(group)
 
     def _note_error(self, message: str) -> None:

@@ -19,6 +19,10 @@ from ben.sdk.batch import BatchBuilder
 from ben.v1.telemetry_pb2 import KIND_ALERT
 
 
+#: Events an SDK buffer holds for alerts beyond max_buffer_events.
+ALERT_RESERVE_EVENTS = 1_000
+
+
 class FullPolicy(str, enum.Enum):
     DROP = "drop"
     BLOCK = "block"
@@ -61,7 +65,9 @@ class Buffer:
         """Add one event; return its sequence number, or None if it was dropped or invalid."""
         lane = ALERT if kind == KIND_ALERT else ROUTINE
         with self._lock:
-            if self._buffered >= self._max_events and not self._make_room():
+            # Alerts have room of their own on top of max_events: routine data cannot shed them.
+            limit = self._max_events + (ALERT_RESERVE_EVENTS if lane == ALERT else 0)
+            if self._buffered >= limit and not self._make_room(limit):
                 return None
             if self.closed:
                 self.stats.dropped_closed += 1
@@ -80,23 +86,23 @@ class Buffer:
             self._next_seq = seq + 1
             self._buffered += 1
             self.stats.emitted += 1
-            if builder.n < self._max_batch:
+            if builder.n < self._max_batch and lane != ALERT:  # alerts leave at once
                 return seq
             self._sealed[lane].append(builder)
             self._builders[lane] = None
         self._on_seal()
         return seq
 
-    def _make_room(self) -> bool:
+    def _make_room(self, limit: int) -> bool:
         """Called full, with the lock held: wait for room (block) or count a drop."""
         if self._policy is FullPolicy.BLOCK and not self.closed:
             deadline = None if self._block_timeout is None else time.monotonic() + self._block_timeout
-            while self._buffered >= self._max_events and not self.closed:
+            while self._buffered >= limit and not self.closed:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     break
                 self._cv.wait(remaining)
-            if self._buffered < self._max_events:
+            if self._buffered < limit:
                 return True
         if self.closed:
             self.stats.dropped_closed += 1

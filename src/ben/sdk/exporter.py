@@ -42,6 +42,7 @@ class Exporter:
         self._sent: dict[int, int] = {}
         self._paused_until: dict[int, float] = {}
         self._rewinds: dict[int, int] = {}  # bumped when an ack rewinds a lane's sending
+        self._wakeups: dict[int, asyncio.Event] = {}
         self.last_error = ""
 
     def start(self) -> None:
@@ -108,44 +109,58 @@ class Exporter:
             await asyncio.sleep(next(delays))
 
     async def _session(self) -> None:
+        """One channel, one stream per lane: routine batches never sit in front of an alert."""
         async with grpc.aio.insecure_channel(self._target, options=transport.CHANNEL_OPTIONS) as channel:
-            call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when nobody listens
+            stub = pb_grpc.IngestStub(channel)
             # Per lane: the last event number sent, and until when the sidecar asked us to wait.
             self._sent = {lane: self._buffer.acked_seq for lane in LANES}  # resend all unacknowledged
             self._paused_until = {lane: 0.0 for lane in LANES}
             self._rewinds = {lane: 0 for lane in LANES}
-            reader = asyncio.create_task(self._read_acks(call))
+            self._wakeups = {lane: asyncio.Event() for lane in LANES}
+            tasks = []
+            for lane in LANES:
+                call = stub.Stream(wait_for_ready=False)  # fail fast when nobody listens
+                tasks.append(asyncio.ensure_future(self._send(lane, call)))
+                tasks.append(asyncio.ensure_future(self._read_acks(call)))
+            relay = asyncio.ensure_future(self._relay_wakeups())
             try:
-                while not reader.done():
-                    self._wakeup.clear()
-                    sent_any = False
-                    now = time.monotonic()
-                    paused = []
-                    for lane in LANES:  # alerts first
-                        if self._paused_until[lane] > now:
-                            paused.append(self._paused_until[lane])
-                            continue
-                        rewinds = self._rewinds[lane]
-                        for b in self._buffer.unsent(lane, self._sent[lane], self._window):
-                            request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
-                                                       last_seq=b.last_seq, lane=lane,
-                                                       batch=b.build(self._source, self._producer_id))
-                            await call.write(request)
-                            if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
-                                break
-                            self._sent[lane] = b.last_seq
-                            sent_any = True
-                    if sent_any:
-                        continue
-                    waiter = asyncio.create_task(self._wakeup.wait())
-                    try:
-                        await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED,
-                                           timeout=_until(paused))
-                    finally:
-                        waiter.cancel()
-                await reader  # re-raises the stream's error
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             finally:
-                reader.cancel()
+                for task in (*tasks, relay):
+                    task.cancel()
+                await asyncio.gather(*tasks, relay, return_exceptions=True)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()
+
+    async def _relay_wakeups(self) -> None:
+        """The buffer wakes one event (any thread); every lane's sender looks."""
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            for event in self._wakeups.values():
+                event.set()
+
+    async def _send(self, lane: int, call) -> None:
+        wakeup = self._wakeups[lane]
+        while True:
+            wakeup.clear()
+            paused = self._paused_until[lane]
+            batches = [] if paused > time.monotonic() else self._buffer.unsent(lane, self._sent[lane], self._window)
+            rewinds = self._rewinds[lane]
+            for b in batches:
+                request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq, last_seq=b.last_seq,
+                                           lane=lane, batch=b.build(self._source, self._producer_id))
+                await call.write(request)
+                if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
+                    break
+                self._sent[lane] = b.last_seq
+            if batches:
+                continue
+            try:
+                await asyncio.wait_for(wakeup.wait(), timeout=_until([paused] if paused > time.monotonic() else []))
+            except TimeoutError:
+                pass
 
     async def _read_acks(self, call) -> None:
         async for ack in call:
@@ -158,7 +173,7 @@ class Exporter:
             elif ack.error:
                 log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
             self._buffer.ack(ack.lane, ack.durable_seq, ack.error)
-            self._wakeup.set()
+            self._wakeups[ack.lane].set()
         raise ConnectionError("sidecar closed the stream")
 
 

@@ -1,7 +1,7 @@
 """Ships the sidecar's lane WALs to the spine and deletes only what the spine acknowledged.
 
-One stream at a time, alerts first: on every round the alert lane is read before the
-anomaly lane, and both before routine. After any break (spine down, restart, network) it
+One stream per lane over one channel, so a routine backlog never sits in front of an alert
+(HTTP/2 multiplexes the streams). After any break (spine down, restart, network) it
 reconnects with exponential backoff and jitter and resends everything not yet acknowledged;
 the spine recognises what it already has and acknowledges it again without storing it twice.
 When the spine answers with back-pressure, that lane waits and resends from the spine's mark.
@@ -125,39 +125,45 @@ class Shipper:
             self._breaks_unlogged += 1
 
     async def _session(self) -> None:
+        """One channel, one stream per lane: a lane's backlog never sits in front of an alert."""
         self._sent_since_connect = 0
         self._sent = dict(self.acked)  # resend everything not yet acknowledged
         for inflight in self._inflight.values():
             inflight.clear()
         async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
-            call = pb_grpc.IngestStub(channel).Stream(wait_for_ready=False)  # fail fast when the spine is down
-            sender = asyncio.get_running_loop().create_task(self._send(call))
+            stub = pb_grpc.IngestStub(channel)
+            tasks = []
+            for lane in LANES:
+                call = stub.Stream(wait_for_ready=False)  # fail fast when the spine is down
+                tasks.append(asyncio.ensure_future(self._send(lane, call)))
+                tasks.append(asyncio.ensure_future(self._read(call)))
             try:
-                async for ack in call:
-                    self._on_ack(ack)
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             finally:
-                sender.cancel()
-            if sender.done() and not sender.cancelled() and sender.exception() is not None:
-                raise sender.exception()
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()
 
-    async def _send(self, call) -> None:
+    async def _read(self, call) -> None:
+        async for ack in call:
+            self._on_ack(ack)
+        raise ConnectionError("the spine closed the stream")
+
+    async def _send(self, lane: int, call) -> None:
+        wal, inflight = self._wals[lane], self._inflight[lane]
         while True:
             self._appended.clear()
             self._acked_changed.clear()
-            sent_any = False
-            now = time.monotonic()
-            paused = []
-            for lane in LANES:  # alerts first, every round
-                if self._paused_until[lane] > now:
-                    paused.append(self._paused_until[lane])
-                    continue
-                inflight = self._inflight[lane]
-                room = self._window - len(inflight)
-                room_bytes = self._window_bytes - sum(size for _, size in inflight)
-                if room <= 0 or room_bytes <= 0:
-                    continue
+            paused = self._paused_until[lane]
+            room = self._window - len(inflight)
+            room_bytes = self._window_bytes - sum(size for _, size in inflight)
+            records = []
+            if paused <= time.monotonic() and room > 0 and room_bytes > 0:
                 rewinds = self._rewinds[lane]
-                records = await asyncio.to_thread(self._wals[lane].read, self._sent[lane], room, room_bytes)
+                records = await asyncio.to_thread(wal.read, self._sent[lane], room, room_bytes)
                 for record in records:
                     if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
                         break
@@ -171,12 +177,12 @@ class Shipper:
                     self._sent[lane] = record.seq
                     self.figures.records_sent[lane] += 1
                     self._sent_since_connect += 1
-                    sent_any = True
-            if sent_any:
+            if records:
                 continue
             waiters = [asyncio.ensure_future(self._appended.wait()), asyncio.ensure_future(self._acked_changed.wait())]
             try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED, timeout=_until(paused))
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED,
+                                   timeout=_until([paused] if paused > time.monotonic() else []))
             finally:
                 for w in waiters:
                     w.cancel()

@@ -13,9 +13,8 @@ from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection
-from ben.spine.findings import anomaly_rows, incident_rows
+from ben.spine.detector_thread import DetectorThread
 from ben.spine.incidents import Correlator
-from ben.store.schema import ANOMALIES, INCIDENTS
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
@@ -39,7 +38,7 @@ class Spine:
         self._server: grpc.aio.Server | None = None
         self._metrics = None
         self.detection: Detection | None = None
-        self.anomalies_total = 0
+        self.detector: DetectorThread | None = None
 
     async def start(self) -> None:
         cfg = self.config
@@ -50,8 +49,10 @@ class Spine:
         if det.enabled:
             self.detection = Detection(det.bucket_ms * 10**6,
                                        Correlator(int(det.group_window_s * 1e9), int(det.resolve_after_s * 1e9)))
+            self.detector = DetectorThread(self.detection, self.store)
+            self.detector.start()
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
-                                  self._on_stored if det.enabled else None)
+                                  self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
         await asyncio.to_thread(self.writer.start)
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
         self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,
@@ -69,19 +70,9 @@ class Spine:
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
 
     def _on_stored(self, lane: int, table) -> None:
-        """Rows are in the store: run them through the detectors, store what changed."""
-        if lane != ROUTINE or not table.num_rows:
-            return
-        changes = self.detection.process(table)
-        pairs = [(a, inc.id) for a, inc in zip(changes.anomalies, changes.incidents) if a is not None]
-        if pairs:
-            self.store.insert_rows(ANOMALIES, anomaly_rows(pairs))
-            self.anomalies_total += len(pairs)
-            for a, _ in pairs:
-                log.info("anomaly: %s", a.sentence())
-        incidents = {inc.id: inc for inc in changes.incidents}
-        if incidents:
-            self.store.insert_rows(INCIDENTS, incident_rows(list(incidents.values())))
+        """Rows are in the store: hand routine rows to the detectors (their own thread)."""
+        if lane == ROUTINE and table.num_rows:
+            self.detector.submit(table)
 
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures
@@ -104,7 +95,8 @@ class Spine:
             out += [
                 counter("detect_points_total", self.detection.points, "bucketed points run through the detectors"),
                 gauge("detect_series", len(self.detection.series), "series watched"),
-                counter("anomaly_updates_total", self.anomalies_total, "anomaly episodes opened or closed"),
+                counter("anomaly_updates_total", self.detector.anomaly_updates, "anomaly episodes opened or closed"),
+                counter("detect_errors_total", self.detector.errors, "stored tables detection failed on"),
                 gauge("incidents_open", sum(1 for i in incidents if i.state.value != "resolved"), "open incidents"),
                 counter("incidents_total", len(self.detection.correlator.incidents), "incidents since start"),
             ]
@@ -129,6 +121,8 @@ class Spine:
             if not drained:
                 log.warning("spine: %d WAL records not yet stored at shutdown; they stay in the WAL",
                             sum(w.depth for w in self.wals.values()))
+        if self.detector is not None:
+            await asyncio.to_thread(self.detector.shutdown, min(5.0, timeout))
         if self.store is not None:
             self.store.close()
         for wal in self.wals.values():

@@ -6,7 +6,11 @@ store itself (the highest ``spine_seq`` stored for that lane), so a restart neit
 duplicates rows. One INSERT may have landed partly when the process died (ClickHouse commits
 an insert part by part); recovery compares, for every record still in the WAL, the rows stored
 against the rows the record holds, deletes a partial record's rows and inserts it again.
-WAL records are truncated only after the store has them.
+WAL records are truncated only once the store has them on disk: inserts are not fsync'd one by
+one (that costs tens of milliseconds per INSERT, which alerts would wait for); instead the writer
+syncs the store's filesystem (syncfs) at most every ``sync_interval_s`` and then truncates every
+WAL up to what it had inserted before the sync. A crash before the sync loses nothing: the
+records are still in the WAL and recovery re-inserts whatever the store lacks.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from ben.core.errors import BenError
-from ben.core.lanes import LANES, NAMES
+from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
 from ben.store import rows
@@ -44,12 +48,20 @@ class WriterFigures:
 
 class StoreWriter:
     def __init__(self, wals: dict[int, Wal], store: Store, insert_max_rows: int = 200_000,
-                 insert_max_bytes: int = 32 << 20, on_stored: Callable[[int, pa.Table], None] | None = None):
+                 insert_max_bytes: int = 32 << 20, on_stored: Callable[[int, pa.Table], None] | None = None,
+                 max_rows_per_s: int = 0):
         self._wals = wals
         self._store = store
         self._max_rows = insert_max_rows
         self._max_bytes = insert_max_bytes
         self._on_stored = on_stored  # next consumer of what was stored (detection), in spine order
+        # Optional rate limit for every lane but alerts (protects the store from ingest storms).
+        self._rate = max_rows_per_s
+        self._tokens = 0.0
+        self._refilled = time.monotonic()
+        self.sync_interval_s = 0.2
+        self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
+        self._synced_at = time.monotonic()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,7 +81,23 @@ class StoreWriter:
         self._wake.set()
 
     def stored_all(self) -> bool:
-        return all(self.cursor[lane] >= wal.last_seq for lane, wal in self._wals.items())
+        return all(self.cursor[lane] >= wal.last_seq for lane, wal in self._wals.items()) and not any(
+            self._inserted[lane] > 0 for lane in self._wals)
+
+    def _sync_and_truncate(self, force: bool = False) -> None:
+        """After an fsync of the store's filesystem, drop from the WALs what was inserted before it."""
+        if not any(self._inserted.values()):
+            return
+        if not force and time.monotonic() - self._synced_at < self.sync_interval_s:
+            return
+        done = dict(self._inserted)
+        self._store.sync()
+        self._synced_at = time.monotonic()
+        for lane, upto in done.items():
+            if upto:
+                self._wals[lane].truncate(upto)
+                if self._inserted[lane] == upto:
+                    self._inserted[lane] = 0
 
     def force_flush(self, timeout: float) -> bool:
         """Wait until everything in the WALs is stored; False on timeout."""
@@ -100,6 +128,7 @@ class StoreWriter:
         first = wal.first_seq
         if first is not None and first <= stored:
             self._repair(lane, first, stored)
+        self._store.sync()  # what the store holds may be in the page cache only: make it durable first
         wal.truncate(stored)
         log.info("store writer: %s cursor %d recovered from the store; %d WAL records to store",
                  NAMES[lane], stored, wal.depth)
@@ -128,12 +157,28 @@ class StoreWriter:
         self.figures.repaired_records += len(seqs)
 
     # -- the loop -------------------------------------------------------------------------------
+    def _allowance(self, lane: int) -> int:
+        """Rows this lane may insert now (alerts: always the maximum)."""
+        if lane == ALERT or not self._rate:
+            return self._max_rows
+        now = time.monotonic()
+        self._tokens = min(self._rate / 5, self._tokens + (now - self._refilled) * self._rate)  # 200 ms burst
+        self._refilled = now
+        return min(self._max_rows, int(self._tokens))
+
+    def _idle_wait(self) -> float:
+        if self._rate and self._tokens < 1:
+            return min(0.5, (1 - self._tokens) / self._rate)
+        return 0.5
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if not any(self._step(lane) for lane in LANES if lane in self._wals):
-                    self._wake.wait(0.5)
-                    self._wake.clear()
+                self._wake.clear()  # before looking: a notify() from now on is not lost
+                busy = any(self._step(lane) for lane in LANES if lane in self._wals)
+                self._sync_and_truncate(force=not busy)
+                if not busy:
+                    self._wake.wait(self._idle_wait())
             except Exception:  # never let the writer die silently: log, back off, go on
                 log.exception("store writer: unexpected failure; retrying in 1s")
                 self._stop.wait(1.0)
@@ -143,15 +188,20 @@ class StoreWriter:
 
         The byte cap bounds memory too: a failing store is retried with the same bounded run.
         """
+        allowed = self._allowance(lane)
+        if allowed < 1:
+            return False
         batch, n_rows = [], 0
         for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS, max_bytes=self._max_bytes):
             req = rows.decode(record)
             batch.append((record.seq, req))
             n_rows += len(req.batch.ts_unix_nano)
-            if n_rows >= self._max_rows:
+            if n_rows >= allowed:
                 break
         if not batch:
             return False
+        if lane != ALERT and self._rate:
+            self._tokens -= n_rows
         started = time.perf_counter()
         table = rows.to_table(batch)
         try:
@@ -170,7 +220,7 @@ class StoreWriter:
         self.figures.rows_stored[lane] += n_rows
         self.figures.last_insert_s = time.perf_counter() - started
         self.cursor[lane] = batch[-1][0]
-        self._wals[lane].truncate(self.cursor[lane])
+        self._inserted[lane] = self.cursor[lane]
         if self._on_stored is not None:
             try:
                 self._on_stored(lane, table)

@@ -7,7 +7,9 @@ Inserts go through Arrow (``INSERT ... SELECT * FROM Python(table)``), the faste
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -30,7 +32,29 @@ class Store(Protocol):
     def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]: ...
     def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None: ...
     def query_json(self, sql: str) -> bytes: ...
+    def sync(self) -> None: ...
     def close(self) -> None: ...
+
+
+_libc = None
+
+
+def sync_filesystem(path: Path) -> None:
+    """syncfs(2) on the filesystem holding path (os.sync() where syncfs is not available)."""
+    global _libc
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _libc.syncfs(fd) != 0:
+                raise OSError(ctypes.get_errno(), f"syncfs({path}) failed")
+        finally:
+            os.close(fd)
+    except AttributeError:
+        os.sync()
+    except OSError as exc:
+        raise StorageError(f"cannot make the store durable: {exc}") from exc
 
 
 class ChdbStore:
@@ -124,6 +148,10 @@ class ChdbStore:
                 return self._session.query(statement, "JSON").bytes()
         except Exception as exc:
             raise QueryError(str(exc).strip()) from exc
+
+    def sync(self) -> None:
+        """Make every INSERT that returned so far durable (syncfs on the store's filesystem)."""
+        sync_filesystem(self.path)
 
     def close(self) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ column is a single ``take``; numeric columns are numpy concatenations. No per-ev
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,5 +81,6 @@ def to_table(records: Sequence[tuple[int, pb.IngestRequest]]) -> pa.Table:
         pa.array(cat["sidecar_seq"].astype(np.uint64, copy=False)),
         pa.array(cat["lane"].astype(np.int8, copy=False)),
         pa.array(cat["spine_seq"].astype(np.uint64, copy=False)),
+        pa.array(np.full(len(cat["ts"]), time.time_ns(), dtype=np.int64)),
     ]
     return pa.Table.from_arrays(arrays, names=list(EVENT_COLUMNS))

@@ -30,6 +30,7 @@ EVENT_COLUMNS = (
     "sidecar_seq",
     "lane",
     "spine_seq",
+    "stored_ts",
 )
 
 _KIND_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in KINDS.items()) + ")"
@@ -51,11 +52,11 @@ CREATE TABLE IF NOT EXISTS {EVENTS} (
     sidecar_id LowCardinality(String),
     sidecar_seq UInt64 COMMENT 'sidecar WAL record that carried the event',
     lane {_LANE_ENUM} COMMENT 'priority lane the event travelled in',
-    spine_seq UInt64 COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor'
+    spine_seq UInt64 COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor',
+    stored_ts Int64 COMMENT 'when the store writer issued the INSERT, unix nanoseconds (stored_ts - ts: latency)'
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))
 ORDER BY (subsystem, name, ts)
-SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
 """
 
 ANOMALIES = f"{DATABASE}.anomalies"

@@ -1,0 +1,136 @@
+"""Lanes benchmark: alerts keep flowing while routine traffic is twice what the spine can store.
+
+    ben bench lanes [--routine-rate R] [--spine-rows-per-s C] [--seconds S] [--json]
+
+The spine's store writer is capped at C rows/s for every lane but alerts (`store.max_rows_per_s`)
+and its WAL quota is small, so routine data backs up into the sidecar and then the SDK (drop
+policy: dropped and counted). One SDK client emits routine events at R = 2 C per second and an
+alert every 50 ms. Latency of an alert = stored_ts (the store writer issued the INSERT) - ts (the
+SDK stamped it when emitted), from the rows themselves. Reported: alert_p99_ms (and p50, max),
+alerts_sent (acknowledged by the sidecar), alerts_stored, routine_events_per_s (stored), and the
+baseline: the same alerts' latency with no routine traffic, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MiB = 1 << 20
+WARMUP_ALERTS = 20  # the first second of alerts of each phase: connection set-up, reported apart
+
+
+def _say(progress: bool, msg: str) -> None:
+    if progress:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def load(sidecar: str, routine_rate: float, seconds: float, alert_every_s: float) -> None:
+    """Load generator (its own process): routine events at a rate, an alert every alert_every_s."""
+    from ben.sdk import Client
+
+    client = Client("lanes", sidecar=sidecar, max_buffer_events=50_000, max_batch_events=500, flush_interval_ms=50)
+    started = time.monotonic()
+    next_alert, sent, emitted = started, 0, 0
+    per_tick = routine_rate / 200
+    owed = 0.0
+    while (now := time.monotonic()) - started < seconds:
+        if now >= next_alert:
+            if client.alert("lanes_probe", f"probe {sent}") is not None:
+                sent += 1
+            next_alert += alert_every_s
+        owed += per_tick
+        while owed >= 1:
+            client.gauge("routine", float(emitted), {"i": str(emitted % 10)})
+            emitted += 1
+            owed -= 1
+        delay = started + (emitted / routine_rate if routine_rate else 0) - time.monotonic()
+        time.sleep(max(0.0, min(delay, 0.005)))
+    client.flush(timeout=5)  # alerts are acknowledged at once; routine may still be held back
+    s = client.stats
+    client.shutdown(timeout=1)
+    print(json.dumps({"alerts_sent": sent, "alerts_acked_total": s.acked, "routine_emitted": emitted,
+                      "dropped_full": s.dropped_full, "backpressure": s.backpressure}))
+
+
+def _phase(cluster, routine_rate: float, seconds: float, since_ts: int) -> tuple[dict, dict]:
+    from ben.cli.procs import query_rows, wait_for
+
+    gen = subprocess.run([sys.executable, __file__, "load", cluster.sidecar_addr, str(routine_rate), str(seconds),
+                          "0.05"], capture_output=True, text=True, timeout=seconds + 120)
+    if gen.returncode != 0:
+        raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
+    out = json.loads(gen.stdout)
+    where = f"kind = 'alert' AND ts >= {since_ts}"
+    wait_for(lambda: query_rows(cluster.spine_addr, f"SELECT count() AS n FROM ben.events WHERE {where}")[0]["n"]
+             >= out["alerts_sent"], 60, "alerts to be stored")
+    rows = query_rows(cluster.spine_addr, f"SELECT (stored_ts - ts) / 1e6 AS ms FROM ben.events WHERE {where} "
+                                          "ORDER BY ts")
+    lat = [r["ms"] for r in rows]
+    steady = sorted(lat[WARMUP_ALERTS:])  # the first second includes the SDK's connection set-up
+    pick = lambda q: steady[min(len(steady) - 1, int(q * len(steady)))]  # noqa: E731
+    return out, {"n": len(lat), "p50": pick(0.5), "p99": pick(0.99), "worst": steady[-1],
+                 "first_ms": lat[0] if lat else 0.0}
+
+
+def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: float = 15.0,
+        progress: bool = True) -> dict:
+    from ben.cli.procs import Cluster, query_rows
+
+    _say(progress, f"ben bench lanes: routine {routine_rate:,.0f} events/s against a spine storing "
+                   f"{spine_rows_per_s:,} rows/s, an alert every 50 ms, {seconds:.0f} s per phase")
+    with tempfile.TemporaryDirectory(prefix="ben-lanes-") as tmp:
+        cluster = Cluster(Path(tmp), spine={
+            "wal_max_bytes": 16 * MiB, "wal_alert_reserve_bytes": 4 * MiB, "wal_anomaly_reserve_bytes": 4 * MiB,
+            "store": {"max_rows_per_s": spine_rows_per_s}})
+        try:
+            cluster.start()
+            t0 = time.time_ns()
+            base, base_lat = _phase(cluster, 0, seconds / 3, t0)
+            _say(progress, f"  baseline (alerts only): p50 {base_lat['p50']:.1f} ms, p99 {base_lat['p99']:.1f} ms")
+            t1 = time.time_ns()
+            rows_before = cluster.status("spine").get("rows_stored_total{lane=routine}", 0)
+            started = time.monotonic()
+            out, lat = _phase(cluster, routine_rate, seconds, t1)
+            elapsed = time.monotonic() - started
+            routine_stored = cluster.status("spine").get("rows_stored_total{lane=routine}", 0) - rows_before
+            side = cluster.status("sidecar")
+            spine = cluster.status("spine")
+            lost = query_rows(cluster.spine_addr, f"SELECT count() AS n FROM ben.events WHERE kind = 'alert' "
+                                                  f"AND ts >= {t1}")[0]["n"]
+        finally:
+            cluster.stop()
+    result = {
+        "alert_p99_ms": float(lat["p99"]),
+        "alert_p50_ms": float(lat["p50"]),
+        "alert_max_ms": float(lat["worst"]),
+        "first_alert_ms": float(lat["first_ms"]),
+        "alerts_sent": out["alerts_sent"],
+        "alerts_stored": int(lost),
+        "routine_events_per_s": routine_stored / elapsed,
+        "routine_offered_per_s": out["routine_emitted"] / seconds,
+        "routine_dropped_in_sdk": out["dropped_full"],
+        "sdk_backpressure": out["backpressure"],
+        "sidecar_spine_backpressure": side.get("spine_backpressure_total", 0),
+        "spine_refused_quota": spine.get("refused_total{reason=quota}", 0),
+        "baseline_alert_p99_ms": float(base_lat["p99"]),
+        "ratio": float(lat["p99"]) / max(1e-9, float(base_lat["p99"])),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    _say(progress, f"  under overload: alert p99 {result['alert_p99_ms']:.1f} ms (max {result['alert_max_ms']:.1f}); "
+                   f"{result['alerts_stored']}/{result['alerts_sent']} alerts stored; routine stored "
+                   f"{result['routine_events_per_s']:,.0f}/s of {result['routine_offered_per_s']:,.0f}/s offered")
+    return result
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "load":
+        load(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
+    else:
+        print(json.dumps(run()))
