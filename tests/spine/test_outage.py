@@ -42,6 +42,18 @@ class PeakRss:
         return self.peak - self.start
 
 
+def fill(path) -> None:
+    """Fill the filesystem holding path (until ENOSPC)."""
+    chunk = b"\0" * MiB
+    with open(path, "wb") as f:
+        try:
+            while True:
+                f.write(chunk)
+                f.flush()
+        except OSError:
+            pass
+
+
 @pytest.fixture
 def small_store_disk(home):
     """A 256 MiB tmpfs under the spine's chDB directory, so the test can fill it."""
@@ -75,9 +87,7 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     # 2. The store cannot write (its disk is full): the spine buffers in its WAL.
     #    (Memory is measured from here: the spine has warmed up on the catch-up above.)
     filler = small_store_disk / "filler"
-    subprocess.run(["fallocate", "-l", "250m", str(filler)], check=False)
-    if not filler.exists() or filler.stat().st_size < 200 * MiB:
-        filler.write_bytes(b"\0" * (250 * MiB))
+    fill(filler)
     spine_rss = PeakRss(cluster.spine.pid)
     wait_for(lambda: cluster.status("spine").get("store_insert_errors_total", 0) > 0, 60, "inserts to fail")
     wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 100 * MiB, 120, "the spine WAL to hold 100 MiB")
@@ -104,7 +114,7 @@ def test_spine_quota_refuses_routine_and_keeps_room_for_alerts(make_cluster, sma
     cluster = make_cluster(spine=quota)
     cluster.start()
     filler = small_store_disk / "filler"
-    filler.write_bytes(b"\0" * (250 * MiB))  # the store cannot write: the spine WAL fills up
+    fill(filler)  # the store cannot write: the spine WAL fills up
     load = Load(cluster.sidecar_addr, 10_000_000, rate=10_000, body_bytes=2_000)
     wait_for(lambda: cluster.status("spine").get("refused_total{reason=quota}", 0) > 0, 120,
              "the spine to refuse routine data (quota)")

@@ -12,7 +12,7 @@ from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
-from ben.spine.detection import Detection
+from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
 from ben.spine.incidents import Correlator
 from ben.core.receiver import IngestReceiver
@@ -72,7 +72,9 @@ class Spine:
     def _on_stored(self, lane: int, table) -> None:
         """Rows are in the store: hand routine rows to the detectors (their own thread)."""
         if lane == ROUTINE and table.num_rows:
-            self.detector.submit(table)
+            part = watched(table)
+            if part.num_rows:
+                self.detector.submit(part)
 
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures

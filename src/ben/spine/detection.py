@@ -25,6 +25,15 @@ from ben.spine.incidents import Anomaly, Correlator, Incident
 log = logging.getLogger(__name__)
 
 KIND_METRIC, KIND_COUNTER = 1, 2
+#: What detection reads of a stored table (live and replay read the same).
+COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attributes.value", "spine_seq")
+
+
+def watched(table: pa.Table) -> pa.Table:
+    """Only the rows and columns detection uses: metrics and counters (keeps hand-overs small)."""
+    kind = table["kind"].to_numpy(zero_copy_only=False)
+    keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
+    return table.select(list(COLUMNS)).take(pa.array(keep))
 
 
 @dataclass

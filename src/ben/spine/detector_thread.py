@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class DetectorThread:
-    def __init__(self, detection: Detection, store: Store, max_queued: int = 256):
+    def __init__(self, detection: Detection, store: Store, max_queued: int = 64):
         self.detection = detection
         self._store = store
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=max_queued)

@@ -10,15 +10,13 @@ import pyarrow as pa
 
 from ben.core.config import DetectConfig
 from ben.core.errors import ConfigError
-from ben.spine.detection import Detection
+from ben.spine.detection import COLUMNS, Detection
 from ben.spine.incidents import Correlator
-
-COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attributes.value", "spine_seq")
 
 REPLAY_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
-    "spine_seq FROM ben.events WHERE lane = 'routine' AND ts >= {t1} AND ts < {t2} "
-    "ORDER BY spine_seq, producer_seq"
+    "spine_seq FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
+    "AND ts >= {t1} AND ts < {t2} ORDER BY spine_seq, producer_seq"
 )
 
 
