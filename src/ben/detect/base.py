@@ -21,7 +21,7 @@ import numpy as np
 
 from ben.detect.errors import DetectorError
 
-__all__ = ["Verdict", "BankResult", "DetectorBank", "Detector", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER"]
+__all__ = ["Verdict", "BankResult", "DetectorBank", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER"]
 
 OK, NOT_FINITE, OUT_OF_ORDER = 0, 1, 2
 STATUS = {OK: "ok", NOT_FINITE: "not_finite", OUT_OF_ORDER: "out_of_order"}
@@ -78,6 +78,56 @@ def scale_floor(center: np.ndarray, rel_scale: float, min_scale: float) -> np.nd
     floor *= rel_scale
     np.maximum(floor, min_scale, out=floor)
     return floor
+
+
+FLOOR_EVERY = 16  # points between refreshes of a series' sigma floor
+
+
+def sigma_of(S: dict, n0, rel_scale: float, min_scale: float, out=None) -> np.ndarray:
+    """``max(sqrt(var), floor)``; the floor ``max(min_scale, rel_scale * |mean|)`` is refreshed
+    every ``FLOOR_EVERY`` points of the series (cheap, and the same on both paths)."""
+    m, floor = S["mean"], S["floor"]
+    if n0 is not None:
+        if n0 % FLOOR_EVERY == 0:
+            floor[...] = scale_floor(m, rel_scale, min_scale)
+    else:
+        due = S["n"] % FLOOR_EVERY == 0
+        if due.any():
+            floor[due] = scale_floor(m[due], rel_scale, min_scale)
+    sigma = np.sqrt(S["var"], out=out)
+    np.maximum(sigma, floor, out=sigma)
+    return sigma
+
+
+def held(values: list[np.ndarray], lengths: list[int]) -> np.ndarray:
+    """Per-series values held for a number of steps each: ``(sum(lengths), n_series)``.
+
+    One segment gives a read-only broadcast view (no copy); more are stacked.
+    """
+    if len(values) == 1:
+        return np.broadcast_to(values[0], (lengths[0], len(values[0])))
+    return np.concatenate([np.broadcast_to(v, (k, len(v))) for v, k in zip(values, lengths)])
+
+
+def block_runs(flags: np.ndarray, run0: np.ndarray) -> np.ndarray:
+    """Consecutive-flag counts over a block ``(steps, series)``, continuing from ``run0``."""
+    steps = len(flags)
+    t = np.arange(steps)[:, None]
+    last_off = np.where(flags, -1, t)
+    np.maximum.accumulate(last_off, axis=0, out=last_off)
+    return np.where(last_off >= 0, t - last_off, t + 1 + run0)
+
+
+def last_runs(flags: np.ndarray, run0: np.ndarray) -> np.ndarray:
+    """Consecutive flags at the end of a block ``(steps, series)``, continuing from ``run0``."""
+    steps = len(flags)
+    out = np.zeros(len(run0), dtype=np.int64)
+    cols = np.flatnonzero(flags[-1])
+    if len(cols):
+        sub = flags[:, cols]
+        tail = np.argmin(sub[::-1], axis=0)
+        out[cols] = np.where(sub.all(axis=0), steps + run0[cols], tail)
+    return out
 
 
 def check_param(name: str, value: float, low: float, high: float = math.inf, integer: bool = False) -> None:
@@ -194,8 +244,102 @@ class DetectorBank:
         return {"params": self.params(), "state": {k: v[i:i + 1].copy() for k, v in self._state.items()}}
 
     # ---- updates ---------------------------------------------------------------------------
-    def _step(self, rows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    # A detector implements ``_recur(S, x, out, t, n0)``: advance the state arrays ``S`` (the
+    # bank's own arrays, or gathered copies) by one point per series, in place. Per-point path:
+    # ``out is None`` and ``n0 is None``; it returns the raw outputs (``stat``, ``warm`` and the
+    # arrays named in ``_raw``) and increments ``S["n"]``. Block fast path: every series has seen
+    # the same ``n0`` points and is past every start-up case; it writes the raw outputs into
+    # ``out[key][t]`` and leaves ``n`` alone (the block adds the steps at the end). Scores, flags
+    # and runs are elementwise, so the two paths give the same numbers.
+    _raw: ClassVar[tuple[str, ...]] = ("stat", "baseline", "scale", "deviation_sigma")
+    _steady: int = 0  # points after which a series is past every start-up special case
+    CHUNK: ClassVar[int] = 16  # steps per internal chunk of a block (bounds memory)
+
+    def _recur(self, S: dict[str, np.ndarray], x: np.ndarray, out, t: int, n0) -> dict[str, Any] | None:
         raise NotImplementedError
+
+    def _fast_ok(self) -> bool:
+        """True when every series has seen the same number of points, all past start-up."""
+        if self.n_series == 0:
+            return False
+        lo, hi = int(self.n.min()), int(self.n.max())
+        return lo == hi and lo >= self._steady
+
+    def _finish(self, raw: dict) -> dict:
+        """Derived raw outputs (elementwise; e.g. CUSUM's two sides into one statistic)."""
+        return raw
+
+    def _aux(self, raw: dict, x: np.ndarray, run: np.ndarray) -> dict[str, np.ndarray]:
+        aux = {k: v for k, v in raw.items() if k not in ("stat", "warm")}
+        aux.update(observed=x, statistic=raw["stat"], threshold=np.full(np.shape(x), self.threshold),
+                   excursion_points=run)
+        return self._derive(aux)
+
+    def _derive(self, aux: dict) -> dict:
+        """Evidence derived from the raw outputs of chosen points (detectors may add to it)."""
+        return aux
+
+    def _step(self, rows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """One point for each series in ``rows`` (``slice(None)`` or distinct indices)."""
+        if isinstance(rows, slice):
+            S = self._state
+        else:
+            S = {k: v[rows] for k, v in self._state.items()}
+        raw = self._finish(self._recur(S, x, None, 0, None))
+        score, flag = score_of(raw["stat"].copy(), self.threshold, raw["warm"])
+        run = (S["run"] + 1) * flag
+        S["run"][...] = run
+        if not isinstance(rows, slice):
+            for k, v in S.items():
+                self._state[k][rows] = v
+        return score, flag, self._aux(raw, x, run)
+
+    def _block(self, X: np.ndarray, want_aux: bool = True):
+        """Steps of every series, ``X`` of shape ``(steps, n_series)``, all finite.
+
+        Returns ``(scores, flags, aux)``; ``aux`` is ``None`` unless ``want_aux`` (then the
+        evidence arrays, shape ``(steps, n_series)``), and on the fast path ``_last_raw`` keeps
+        the raw outputs for :meth:`_aux_at`.
+        """
+        steps = len(X)
+        if not self._fast_ok():
+            parts = [self._step(slice(None), X[t]) for t in range(steps)]
+            aux = {k: np.stack([p[2][k] for p in parts]) for k in parts[0][2]} if parts else {}
+            self._last_raw = ("slow", aux)
+            return (np.stack([p[0] for p in parts]) if parts else np.empty(X.shape),
+                    np.stack([p[1] for p in parts]) if parts else np.empty(X.shape, bool), aux)
+        raw = self._finish(self._fast_raw(X))
+        stat = np.minimum(raw["stat"], BIG)
+        raw["stat"] = stat
+        flag = stat >= self.threshold
+        score = stat / (stat + self.threshold)
+        run0 = self.run.copy()
+        if steps:
+            self.run[:] = last_runs(flag, run0)
+        self._last_raw = ("fast", raw, X, flag, run0)
+        if not want_aux:
+            return score, flag, None
+        return score, flag, self._aux(raw, X, block_runs(flag, run0))
+
+    def _fast_raw(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw outputs of a block on the fast path (every series aligned and steady)."""
+        n0 = int(self.n[0])
+        out = {k: np.empty(X.shape) for k in self._raw}
+        for t in range(len(X)):
+            self._recur(self._state, X[t], out, t, n0 + t)
+        self.n += len(X)
+        return out
+
+    def _aux_at(self, step: np.ndarray, series: np.ndarray) -> dict[str, np.ndarray]:
+        """Evidence of chosen points of the last ``_block`` call."""
+        if self._last_raw[0] == "slow":
+            return {k: v[step, series] for k, v in self._last_raw[1].items()}
+        _, raw, X, flag, run0 = self._last_raw
+        out = {k: v[step, series] for k, v in raw.items() if k != "stat"}
+        exc = block_runs(flag[:, series], run0[series])[step, np.arange(len(series))]
+        out.update(observed=X[step, series], statistic=raw["stat"][step, series],
+                   threshold=np.full(len(step), self.threshold), excursion_points=exc)
+        return self._derive(out)
 
     def update(self, series_index, ts_ns, values, *, evidence: bool = False) -> BankResult:
         """Feed a batch of points, possibly from many series (same series: in time order).
@@ -253,16 +397,14 @@ class DetectorBank:
             shape = (steps, self.n_series)
             ev = _block_evidence(res.evidence, self.n_series) if evidence else None
             return BankResult(res.scores.reshape(shape), res.flags.reshape(shape), res.status.reshape(shape), ev)
-        scores = np.empty(x.shape)
-        flags = np.empty(x.shape, dtype=bool)
+        scores, flags = np.empty(x.shape), np.empty(x.shape, dtype=bool)
         found = []
-        everything = slice(None)
-        for t in range(steps):
-            sc, fl, aux = self._step(everything, x[t])
-            scores[t], flags[t] = sc, fl
+        for c0 in range(0, steps, self.CHUNK):
+            sc, fl, _ = self._block(x[c0:c0 + self.CHUNK], want_aux=False)
+            scores[c0:c0 + self.CHUNK], flags[c0:c0 + self.CHUNK] = sc, fl
             if evidence and fl.any():
-                hit = np.flatnonzero(fl)
-                found.append({"step": np.full(len(hit), t), "series": hit, **{k: v[hit] for k, v in aux.items()}})
+                step, series = np.nonzero(fl)
+                found.append({"step": step + c0, "series": series, **self._aux_at(step, series)})
         if steps:
             self.last_ts[:] = ts[-1]
         return BankResult(scores, flags, np.zeros(x.shape, dtype=np.uint8), _concat(found) if evidence else None)
@@ -308,85 +450,3 @@ def _block_evidence(ev: dict[str, np.ndarray], n_series: int) -> dict[str, np.nd
         return {}
     point = ev.pop("point")
     return {"step": point // n_series, "series": point % n_series, **ev}
-
-
-class Detector:
-    """One series, one detector: the public single-series API.
-
-    Subclasses set ``bank_class`` and define ``__init__`` with their hyper-parameters.
-    ``update(ts_ns, value)`` returns a :class:`Verdict`; ``state()`` / ``from_state()``
-    checkpoint exactly; ``clone()`` is a fresh detector with the same parameters.
-    """
-
-    bank_class: ClassVar[type[DetectorBank]] = DetectorBank
-
-    def __init__(self, *, name: str = "series", **params: float):
-        self.name = name
-        self._bank = self.bank_class(1, **params)
-
-    def params(self) -> dict[str, float]:
-        """The hyper-parameters."""
-        return self._bank.params()
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
-        return f"{type(self).__name__}({args}, name={self.name!r})"
-
-    @property
-    def points(self) -> int:
-        """Points accepted so far."""
-        return int(self._bank.n[0])
-
-    def _check(self, ts_ns: int, value: float) -> float:
-        value = float(value)
-        if not math.isfinite(value):
-            raise DetectorError(f"value {value!r} at ts_ns={ts_ns} is not finite", series=self.name,
-                                problem="not_finite")
-        last = int(self._bank.last_ts[0])
-        if ts_ns < last:
-            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {last}",
-                                series=self.name, problem="out_of_order")
-        return value
-
-    def update(self, ts_ns: int, value: float) -> Verdict:
-        """Feed one point (in time order) and return its :class:`Verdict`."""
-        ts_ns = int(ts_ns)
-        x = np.array([self._check(ts_ns, value)])
-        score, flag, aux = self._bank._step(slice(None), x)
-        self._bank.last_ts[0] = ts_ns
-        return Verdict(float(score[0]), bool(flag[0]), {k: float(v[0]) for k, v in aux.items()})
-
-    def update_many(self, ts_ns, values) -> BankResult:
-        """Feed many points of this series at once (fast); raises like :meth:`update`.
-
-        Returns a :class:`BankResult` with 1-d ``scores`` and ``flags``. Same results as
-        calling :meth:`update` point by point.
-        """
-        ts = np.asarray(ts_ns, dtype=np.int64)
-        x = np.asarray(values, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(x))
-        if len(bad):
-            self._check(int(ts[bad[0]]), x[bad[0]])
-        back = np.flatnonzero(np.diff(np.r_[self._bank.last_ts[0], ts]) < 0)
-        if len(back):
-            self._check(int(ts[back[0]]), x[back[0]])
-        res = self._bank.update_block(ts, x.reshape(-1, 1))
-        return BankResult(res.scores[:, 0], res.flags[:, 0], res.status[:, 0])
-
-    def clone(self) -> Detector:
-        """A fresh detector with the same parameters and name (no state)."""
-        return type(self)(name=self.name, **self.params())
-
-    def state(self) -> dict:
-        """Plain-data checkpoint (see :func:`ben.detect.to_bytes` for bytes)."""
-        return self._bank.checkpoint()
-
-    @classmethod
-    def from_state(cls, state: dict, *, name: str = "series") -> Detector:
-        """Rebuild a detector from :meth:`state` (or from a bank's ``select(i)``)."""
-        det = cls(name=name, **state["params"])
-        det._bank.restore(state)
-        if det._bank.n_series != 1:
-            raise DetectorError(f"a single-series state has 1 series, this one {det._bank.n_series}",
-                                series=name, problem="bad_state")
-        return det

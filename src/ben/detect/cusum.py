@@ -4,7 +4,8 @@ Each point is standardised against a slower EWMA baseline (``z = (x - mean) / si
 accumulated as ``hi = max(0, hi + z - k)`` and ``lo = max(0, lo - z - k)``; the statistic is
 ``max(hi, lo)`` in sigma units, flagged at ``h``. ``k`` is half the smallest shift (in sigmas)
 worth finding quickly. ``excursion_points`` counts points since the statistic was last zero
-(the classical change-point estimate), and ``deviation_sigma = +/-(k + S / points)`` estimates
+(the classical change-point estimate), and ``deviation_sigma = +/-(k + S / points)`` (0 while
+the statistic is 0) estimates
 the size of the shift, so ``baseline + deviation_sigma * scale`` is the level observed since.
 The statistic is capped at ``cap * h`` so a long excursion ends soon after the data settle.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import BIG, Detector, DetectorBank, check_param, scale_floor, score_of
+from ben.detect.base import DetectorBank, block_runs, check_param, last_runs, sigma_of
+from ben.detect.single import Detector
 
 __all__ = ["CUSUMBank", "CUSUM"]
 
@@ -22,9 +24,10 @@ class CUSUMBank(DetectorBank):
     """Two-sided CUSUM over many series (see :class:`CUSUM` for the parameters)."""
 
     kind = "cusum"
-    _param_names = ("span", "k", "h", "warmup", "clip", "cap", "rel_scale", "min_scale")
+    _param_names = ("span", "k", "h", "trend", "warmup", "clip", "cap", "rel_scale", "min_scale")
 
-    def __init__(self, n_series: int = 1, *, span: float = 64.0, k: float = 1.0, h: float = 6.0, warmup: int = 32,
+    def __init__(self, n_series: int = 1, *, span: float = 16.0, k: float = 1.0, h: float = 6.0, trend: float = 0.2,
+                 warmup: int = 32,
                  clip: float = 3.0, cap: float = 2.0, rel_scale: float = 1e-4, min_scale: float = 1e-9):
         check_param("span", span, 1.0)
         check_param("k", k, 0.0)
@@ -34,58 +37,118 @@ class CUSUMBank(DetectorBank):
         check_param("cap", cap, 1.0)
         check_param("rel_scale", rel_scale, 0.0)
         check_param("min_scale", min_scale, 1e-300)
+        check_param("trend", trend, 0.0, 1.0)
         self.span, self.k, self.h, self.warmup = float(span), float(k), float(h), int(warmup)
+        self.trend = float(trend)
         self.clip, self.cap = float(clip), float(cap)
         self.rel_scale, self.min_scale = float(rel_scale), float(min_scale)
         self._alpha = 2.0 / (self.span + 1.0)
+        self._steady = max(self.warmup, int(np.ceil(self.span)))
         super().__init__(n_series)
 
     def _fields(self):
-        return {"mean": ((), np.float64, 0.0), "var": ((), np.float64, 0.0), "hi": ((), np.float64, 0.0),
-                "lo": ((), np.float64, 0.0), "run_hi": ((), np.int64, 0), "run_lo": ((), np.int64, 0)}
+        f, i = np.float64, np.int64
+        return {"mean": ((), f, 0.0), "slope": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0),
+                "hi": ((), f, 0.0), "lo": ((), f, 0.0), "run_hi": ((), i, 0), "run_lo": ((), i, 0), "run": ((), i, 0)}
 
-    def _step(self, rows, x):
-        m, v, n = self.mean[rows], self.var[rows], self.n[rows]
-        nmin = int(n.min()) if len(n) else 0
-        all_warm = nmin >= self.warmup
-        warm = True if all_warm else n >= self.warmup
-        sigma = np.sqrt(v)
-        np.maximum(sigma, scale_floor(m, self.rel_scale, self.min_scale), out=sigma)
-        d = x - m
-        z = d / sigma
-        np.clip(z, -BIG, BIG, out=z)
+    _raw = ("baseline", "scale", "hi", "lo")
+
+    def _recur(self, S, x, out, t, n0):
+        m, v, n = S["mean"], S["var"], S["n"]
+        fast = out is not None
+        nmin = n0 if fast else (int(n.min()) if len(n) else 0)
+        sigma = sigma_of(S, n0, self.rel_scale, self.min_scale, out["scale"][t] if fast else None)
+        base = out["baseline"][t] if fast else np.empty_like(m)
+        if self.trend:
+            m += S["slope"]  # the baseline is the one-step forecast of a local linear trend
+        base[...] = m
+        z = np.subtract(x, m)
+        z /= sigma
+        warm = True if nmin >= self.warmup else n >= self.warmup
         limit = self.cap * self.h
-        hi = self.hi[rows] + z
+        hi, lo = S["hi"], S["lo"]
+        hi += z
         hi -= self.k
         np.clip(hi, 0.0, limit, out=hi)
-        lo = self.lo[rows] - z
+        lo -= z
         lo -= self.k
         np.clip(lo, 0.0, limit, out=lo)
-        if not all_warm:
+        if nmin < self.warmup:
             hi *= warm
             lo *= warm
-        run_hi = np.where(hi > 0, self.run_hi[rows] + 1, 0)
-        run_lo = np.where(lo > 0, self.run_lo[rows] + 1, 0)
-        up = hi >= lo
-        stat = np.maximum(hi, lo)
-        run = np.where(up, run_hi, run_lo)
-        score, flag = score_of(stat.copy(), self.h, warm)
+        if not fast:
+            run_hi, run_lo = S["run_hi"], S["run_lo"]
+            run_hi += 1
+            run_hi *= hi > 0
+            run_lo += 1
+            run_lo *= lo > 0
+        dc = np.clip(z, -self.clip, self.clip)
+        if nmin < self.warmup:
+            dc[~warm] = z[~warm]
+        dc *= sigma
         a = self._alpha if nmin >= self.span else np.maximum(self._alpha, 1.0 / (n + 1.0))
-        lim = sigma * self.clip
-        if not all_warm:
-            lim[~warm] = np.inf
-        dc = np.clip(d, -lim, lim)
-        new_m = m + a * dc
-        new_v = (v + a * dc * dc) * (1.0 - a)
-        self.mean[rows], self.var[rows], self.n[rows] = new_m, new_v, n + 1
-        self.hi[rows], self.lo[rows], self.run_hi[rows], self.run_lo[rows] = hi, lo, run_hi, run_lo
+        step = dc * a
+        m += step
+        if self.trend:
+            S["slope"] += step * self.trend
+        step *= dc
+        v += step
+        v *= 1.0 - a
+        if fast:
+            out["hi"][t], out["lo"][t] = hi, lo
+            return None
+        n += 1
+        return {"baseline": base, "scale": sigma, "hi": hi.copy(), "lo": lo.copy(), "run_hi": run_hi.copy(),
+                "run_lo": run_lo.copy(), "warm": warm}
+
+    def _finish(self, raw):
+        """The statistic: the larger side (the rest of the evidence is derived on demand)."""
+        raw["stat"] = np.maximum(raw["hi"], raw["lo"])
+        return raw
+
+    def _fast_raw(self, X):
+        """Per-step recursion; the excursion lengths are rebuilt from the block's two sides."""
+        run_hi0, run_lo0 = self.run_hi.copy(), self.run_lo.copy()
+        raw = super()._fast_raw(X)
+        up, down = raw["hi"] > 0, raw["lo"] > 0
+        self.run_hi[:], self.run_lo[:] = last_runs(up, run_hi0), last_runs(down, run_lo0)
+        raw["run_hi"] = _LazyRuns(up, run_hi0)
+        raw["run_lo"] = _LazyRuns(down, run_lo0)
+        return raw
+
+    def _derive(self, aux: dict) -> dict:
+        """Excursion length and shift estimate, for the points whose evidence is wanted."""
+        hi, lo, stat = aux["hi"], aux["lo"], aux["statistic"]
+        up = hi >= lo
+        run_hi, run_lo = (r.full() if isinstance(r, _LazyRuns) else r for r in (aux["run_hi"], aux["run_lo"]))
+        aux["run_hi"], aux["run_lo"] = run_hi, run_lo
+        run = np.where(up, run_hi, run_lo)
         shift = stat / np.maximum(run, 1)
         shift += self.k
-        dev = np.where(stat > 0, np.where(up, shift, -shift), z)
-        aux = {"baseline": m, "scale": sigma, "observed": x, "deviation_sigma": dev, "statistic": stat,
-               "threshold": np.full(len(x), self.h), "excursion_points": run, "points": n + 1,
-               "level": m + dev * sigma}
-        return score, flag, aux
+        dev = np.where(up, shift, -shift)
+        dev *= stat > 0
+        aux.update(excursion_points=run, deviation_sigma=dev, level=aux["baseline"] + dev * aux["scale"])
+        return aux
+
+    @property
+    def threshold(self) -> float:
+        return self.h
+
+
+class _LazyRuns:
+    """Run lengths of a block, computed only for the points whose evidence is asked for."""
+
+    def __init__(self, on: np.ndarray, run0: np.ndarray):
+        self.on, self.run0 = on, run0
+
+    def __getitem__(self, key):
+        step, series = key
+        step, series = np.asarray(step), np.asarray(series)
+        runs = block_runs(self.on[:, series], self.run0[series])
+        return runs[step, np.arange(len(series))]
+
+    def full(self) -> np.ndarray:
+        return block_runs(self.on, self.run0)
 
 
 class CUSUM(Detector):
@@ -115,20 +178,20 @@ class CUSUM(Detector):
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(3)
-    >>> values = np.r_[120 + rng.normal(0, 5, 100), 140 + rng.normal(0, 5, 50)]  # +4 sigma at 100
+    >>> values = np.r_[120 + rng.normal(0, 5, 100), 150 + rng.normal(0, 5, 50)]  # +6 sigma at 100
     >>> det = CUSUM(name="p99_ms")
-    >>> flagged = [i for i, v in enumerate(values) if det.update(i, v).flag]
-    >>> flagged[0]
-    102
-    >>> det = CUSUM(name="p99_ms")
-    >>> ev = [det.update(i, v) for i, v in enumerate(values)][104].evidence
+    >>> verdicts = [det.update(i, v) for i, v in enumerate(values)]
+    >>> [i for i, v in enumerate(verdicts) if v.flag][:3]
+    [101, 102, 103]
+    >>> ev = verdicts[101].evidence
     >>> round(ev["baseline"]), round(ev["level"]), int(ev["excursion_points"])
-    (122, 146, 5)
+    (122, 156, 2)
     """
 
     bank_class = CUSUMBank
 
-    def __init__(self, span: float = 64.0, k: float = 1.0, h: float = 6.0, warmup: int = 32, clip: float = 3.0,
-                 cap: float = 2.0, rel_scale: float = 1e-4, min_scale: float = 1e-9, *, name: str = "series"):
-        super().__init__(name=name, span=span, k=k, h=h, warmup=warmup, clip=clip, cap=cap,
+    def __init__(self, span: float = 16.0, k: float = 1.0, h: float = 6.0, trend: float = 0.2, warmup: int = 32,
+                 clip: float = 3.0, cap: float = 2.0, rel_scale: float = 1e-4, min_scale: float = 1e-9, *,
+                 name: str = "series"):
+        super().__init__(name=name, span=span, k=k, h=h, trend=trend, warmup=warmup, clip=clip, cap=cap,
                          rel_scale=rel_scale, min_scale=min_scale)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import Detector, DetectorBank, check_param, scale_floor, score_of
+from ben.detect.base import DetectorBank, check_param, sigma_of
+from ben.detect.single import Detector
 
 __all__ = ["EWMABank", "EWMA"]
 
@@ -32,36 +33,38 @@ class EWMABank(DetectorBank):
         self.span, self.threshold, self.warmup = float(span), float(threshold), int(warmup)
         self.clip, self.rel_scale, self.min_scale = float(clip), float(rel_scale), float(min_scale)
         self._alpha = 2.0 / (self.span + 1.0)
+        self._steady = max(self.warmup, int(np.ceil(self.span)))
         super().__init__(n_series)
 
     def _fields(self):
-        return {"mean": ((), np.float64, 0.0), "var": ((), np.float64, 0.0), "run": ((), np.int64, 0)}
+        f = np.float64
+        return {"mean": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0), "run": ((), np.int64, 0)}
 
-    def _step(self, rows, x):
-        m, v, n = self.mean[rows], self.var[rows], self.n[rows]
-        sigma = np.sqrt(v)
-        np.maximum(sigma, scale_floor(m, self.rel_scale, self.min_scale), out=sigma)
-        d = x - m
-        z = d / sigma
-        nmin = int(n.min()) if len(n) else 0
-        all_warm = nmin >= self.warmup
-        warm = True if all_warm else n >= self.warmup
-        score, flag = score_of(np.abs(z), self.threshold, warm)
-        run = np.where(flag, self.run[rows] + 1, 0)
-        if nmin >= self.span:
-            a = self._alpha
-        else:
-            a = np.maximum(self._alpha, 1.0 / (n + 1.0))
-        lim = sigma * self.clip
-        if not all_warm:
-            lim[~warm] = np.inf
-        dc = np.clip(d, -lim, lim)
-        new_m = m + a * dc
-        new_v = (v + a * dc * dc) * (1.0 - a)
-        self.mean[rows], self.var[rows], self.run[rows], self.n[rows] = new_m, new_v, run, n + 1
-        aux = {"baseline": m, "scale": sigma, "observed": x, "deviation_sigma": z, "statistic": np.abs(z),
-               "threshold": np.full(len(x), self.threshold), "excursion_points": run, "points": n + 1}
-        return score, flag, aux
+    def _recur(self, S, x, out, t, n0):
+        m, v, n = S["mean"], S["var"], S["n"]
+        fast = out is not None
+        nmin = n0 if fast else (int(n.min()) if len(n) else 0)
+        sigma = sigma_of(S, n0, self.rel_scale, self.min_scale, out["scale"][t] if fast else None)
+        base = out["baseline"][t] if fast else np.empty_like(m)
+        base[...] = m
+        d = np.subtract(x, m)
+        z = np.divide(d, sigma, out=out["deviation_sigma"][t] if fast else None)
+        stat = np.abs(z, out=out["stat"][t] if fast else None)
+        warm = True if nmin >= self.warmup else n >= self.warmup
+        dc = np.clip(z, -self.clip, self.clip, out=d)
+        if nmin < self.warmup:
+            dc[~warm] = z[~warm]
+        dc *= sigma
+        a = self._alpha if nmin >= self.span else np.maximum(self._alpha, 1.0 / (n + 1.0))
+        step = dc * a
+        m += step
+        step *= dc
+        v += step
+        v *= 1.0 - a
+        if fast:
+            return None
+        n += 1
+        return {"stat": stat, "warm": warm, "baseline": base, "scale": sigma, "deviation_sigma": z}
 
 
 class EWMA(Detector):

@@ -1,0 +1,35 @@
+"""``ben.detect``: online, deterministic, checkpointable anomaly detectors.
+
+Single-series API (one object per series, points in time order)::
+
+    EWMA, CUSUM, Robust, Drift      .update(ts_ns, value) -> Verdict(score, flag, evidence)
+    SeriesMonitor                   all four + noise control -> MonitorVerdict(..., episodes)
+
+Vectorised banks for the spine (many series, numpy, time-major blocks)::
+
+    EWMABank, CUSUMBank, RobustBank, DriftBank   .update(...) / .update_block(...) -> BankResult
+    MonitorBank                                  -> MonitorResult(scores, flags, status, episodes)
+
+State: ``state()`` / ``from_state()`` (objects), ``checkpoint()`` / ``restore()`` (banks) give plain
+data; ``to_bytes`` / ``from_bytes`` serialise it. Bad points raise :class:`DetectorError` in the
+single-series API and are reported per point (``status``) by banks.
+"""
+
+from ben.detect.base import NOT_FINITE, OK, OUT_OF_ORDER, STATUS, BankResult, Verdict
+from ben.detect.checkpoint import from_bytes, to_bytes
+from ben.detect.cusum import CUSUM, CUSUMBank
+from ben.detect.drift import Drift, DriftBank
+from ben.detect.episode import Episode
+from ben.detect.errors import DetectorError
+from ben.detect.ewma import EWMA, EWMABank
+from ben.detect.monitor import DETECTORS, MonitorBank, MonitorResult, MonitorVerdict
+from ben.detect.noise import NoiseControl
+from ben.detect.robust import Robust, RobustBank
+from ben.detect.series import SeriesMonitor
+
+__all__ = [
+    "EWMA", "CUSUM", "Robust", "Drift", "SeriesMonitor",
+    "EWMABank", "CUSUMBank", "RobustBank", "DriftBank", "MonitorBank", "DETECTORS",
+    "Verdict", "MonitorVerdict", "BankResult", "MonitorResult", "Episode", "NoiseControl",
+    "DetectorError", "to_bytes", "from_bytes", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER",
+]
