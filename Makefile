@@ -21,6 +21,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/ben bench ingest
+	$(BIN)/ben bench lanes
+	$(BIN)/ben bench detect
+	$(BIN)/ben bench detect-quality
 
 # Regenerate the checked-in protobuf/gRPC code after editing proto/ (tests fail when it is stale).
 proto: $(STAMP)

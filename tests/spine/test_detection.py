@@ -94,8 +94,11 @@ def test_incidents_explain_and_replay_from_the_store(make_cluster) -> None:
     assert client.flush(timeout=60)
     client.shutdown()
     cluster.wait_drained()
-    wait_for(lambda: query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.incidents")[0]["n"] > 0, 30,
-             "an incident to be stored")
+    # Detection runs in its own thread after storage: wait for the incident's final state.
+    wait_for(lambda: query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.incidents FINAL "
+                                                    "WHERE state = 'resolved'")[0]["n"] > 0, 60,
+             "the incident to be stored, resolved")
+    wait_for(lambda: cluster.status("spine").get("detect_points_total", 0) >= 419, 60, "detection to catch up")
     out = ben("incidents", "--json", "--spine", cluster.spine_addr)
     assert out.returncode == 0, out.stderr
     [incident] = json.loads(out.stdout)
@@ -107,6 +110,7 @@ def test_incidents_explain_and_replay_from_the_store(make_cluster) -> None:
     assert out.returncode == 2 and "no incident or anomaly" in out.stderr
 
     stored = query_rows(cluster.spine_addr, "SELECT id, sentence FROM ben.anomalies FINAL ORDER BY id")
+    assert stored
     config = cluster.home / "ben.toml"
     out = ben("replay", "--from", str(T0), "--to", str(T0 + 600 * S), "--json", "--spine", cluster.spine_addr,
               "--config", str(config))
