@@ -120,3 +120,25 @@ def test_incidents_explain_and_replay_from_the_store(make_cluster) -> None:
     assert [(i["id"], i["narrative"]) for i in replayed["incidents"]] == [(incident["id"], incident["narrative"])]
     out = ben("replay", "--from", "yesterday", "--to", "now", "--spine", cluster.spine_addr)
     assert out.returncode == 2 and "--from" in out.stderr
+
+
+def test_an_operator_acknowledges_an_open_incident(make_cluster) -> None:
+    cluster = make_cluster(spine={"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}})
+    cluster.start()
+    client = Client("checkout-api", sidecar=cluster.sidecar_addr, max_batch_events=20)
+    rng = random.Random(4)
+    for sec in range(320):  # the data ends during the fault: the incident stays open
+        for j in range(10):
+            ts = T0 + sec * S + j * S // 10
+            client.gauge("latency_ms", rng.gauss(level(sec), level(sec) / 10), {"route": "/pay"}, ts=ts)
+    assert client.flush(timeout=60)
+    client.shutdown()
+    wait_for(lambda: query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.incidents FINAL "
+                                                    "WHERE state = 'open'")[0]["n"] > 0, 60, "an open incident")
+    [incident] = json.loads(ben("incidents", "--json", "--spine", cluster.spine_addr).stdout)
+    out = ben("acknowledge", incident["id"], "--by", "alice", "--spine", cluster.spine_addr)
+    assert out.returncode == 0 and "acknowledged" in out.stdout, out.stderr
+    [after] = json.loads(ben("incidents", "--json", "--spine", cluster.spine_addr).stdout)
+    assert after["state"] == "acknowledged" and "acknowledged by alice, still open" in after["narrative"]
+    out = ben("acknowledge", "inc-0000000000", "--spine", cluster.spine_addr)
+    assert out.returncode == 2 and "no incident" in out.stderr

@@ -143,3 +143,25 @@ def replay(
         typer.echo(f"incident {i['id']} [{i['state']}]: {i['narrative']}")
     typer.echo(f"replay: points={result['points']} anomalies={len(result['anomalies'])} "
                f"incidents={len(result['incidents'])}")
+
+
+@app.command()
+def acknowledge(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...)")],
+    by: Annotated[str, typer.Option(help="who takes it")] = "",
+    spine: SpineOpt = None,
+) -> None:
+    """Take an incident: open -> acknowledged (it still resolves by itself when quiet)."""
+    import getpass
+
+    from ben.core.address import check_address, default_spine_address
+    from ben.core.admin import acknowledge as ack
+    from ben.core.errors import QueryError, TransportError
+
+    try:
+        reply = ack(check_address(spine or default_spine_address()), incident_id, by or getpass.getuser())
+    except QueryError as exc:
+        raise fail(str(exc)) from None
+    except TransportError as exc:
+        raise fail(f"{exc}; incidents are acknowledged through the running spine") from None
+    typer.echo(f"{incident_id}: {reply.state}. {reply.narrative}")

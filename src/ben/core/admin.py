@@ -21,12 +21,14 @@ class AdminServicer(pb_grpc.AdminServicer):
         figures: Callable[[], list[Figure]],
         query: Callable[[str], bytes] | None = None,
         last_error: Callable[[], str] = lambda: "",
+        acknowledge: Callable[[str, str], tuple[str, str]] | None = None,
     ):
         self._component = component
         self._ident = ident
         self._figures = figures
         self._query = query
         self._last_error = last_error
+        self._acknowledge = acknowledge
 
     async def Status(self, request, context):
         return pb.StatusReply(component=self._component, id=self._ident(),
@@ -43,6 +45,16 @@ class AdminServicer(pb_grpc.AdminServicer):
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         return pb.QueryReply(json=data)
 
+    async def Acknowledge(self, request, context):
+        if self._acknowledge is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} has no incidents")
+        try:
+            state, narrative = await asyncio.to_thread(self._acknowledge, request.incident_id, request.by)
+        except KeyError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no incident {request.incident_id!r} in this spine's "
+                                                           "memory (ben incidents lists them)")
+        return pb.AcknowledgeReply(state=state, narrative=narrative)
+
 
 # -- client side ------------------------------------------------------------------------------------
 def _call(address: str, method: str, request, timeout: float):
@@ -55,7 +67,7 @@ def _call(address: str, method: str, request, timeout: float):
             return getattr(stub, method)(request, timeout=timeout, wait_for_ready=False)
         except grpc.RpcError as exc:
             code = exc.code()
-            if code == grpc.StatusCode.INVALID_ARGUMENT:
+            if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
                 raise QueryError(exc.details()) from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
@@ -70,3 +82,8 @@ def fetch_status(address: str, timeout: float = 2.0) -> pb.StatusReply:
 def run_query(address: str, sql: str, timeout: float = 60.0) -> bytes:
     """Run a read-only query through the spine; ClickHouse JSON bytes."""
     return _call(address, "Query", pb.QueryRequest(sql=sql), timeout).json
+
+
+def acknowledge(address: str, incident_id: str, by: str, timeout: float = 10.0) -> pb.AcknowledgeReply:
+    """Acknowledge an incident through the spine."""
+    return _call(address, "Acknowledge", pb.AcknowledgeRequest(incident_id=incident_id, by=by), timeout)

@@ -61,7 +61,7 @@ class Spine:
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
-                              self.last_error)
+                              self.last_error, self.detector.acknowledge if self.detector else None)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
         transport.bind(self._server, cfg.listen, "spine.listen")
         await self._server.start()

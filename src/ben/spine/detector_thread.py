@@ -37,6 +37,17 @@ class DetectorThread:
         """Called by the store writer after an insert (blocks only if detection is far behind)."""
         self._queue.put(table)
 
+    def acknowledge(self, incident_id: str, by: str, timeout: float = 10.0) -> tuple[str, str]:
+        """Acknowledge an incident (in the detection thread, in order with the data); (state, narrative)."""
+        result: list = []
+        done = threading.Event()
+        self._queue.put(("ack", incident_id, by, result, done))  # type: ignore[arg-type]
+        if not done.wait(timeout):
+            raise TimeoutError("detection is busy; try again")
+        if isinstance(result[0], Exception):
+            raise result[0]
+        return result[0]
+
     def force_flush(self, timeout: float) -> bool:
         """Wait until every submitted table was processed."""
         done = threading.Event()
@@ -55,6 +66,16 @@ class DetectorThread:
                 return
             if isinstance(item, threading.Event):
                 item.set()
+                continue
+            if isinstance(item, tuple):  # ("ack", incident_id, by, result, done)
+                _, incident_id, by, result, done = item
+                try:
+                    inc = self.detection.correlator.acknowledge(incident_id, by)
+                    self._store.insert_rows(INCIDENTS, incident_rows([inc]))
+                    result.append((inc.state.value, inc.narrative()))
+                except Exception as exc:  # KeyError: unknown incident
+                    result.append(exc)
+                done.set()
                 continue
             try:
                 self._process(item)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x62\x65n/v1/admin.proto\x12\x06\x62\x65n.v1\"\x0f\n\rStatusRequest\"\x9f\x01\n\x06\x46igure\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\x06labels\x18\x02 \x03(\x0b\x32\x1a.ben.v1.Figure.LabelsEntry\x12\r\n\x05value\x18\x03 \x01(\x01\x12\x0f\n\x07\x63ounter\x18\x04 \x01(\x08\x12\x0c\n\x04help\x18\x05 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"a\n\x0bStatusReply\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x1f\n\x07\x66igures\x18\x03 \x03(\x0b\x32\x0e.ben.v1.Figure\x12\x12\n\nlast_error\x18\x04 \x01(\t\"\x1b\n\x0cQueryRequest\x12\x0b\n\x03sql\x18\x01 \x01(\t\"\x1a\n\nQueryReply\x12\x0c\n\x04json\x18\x01 \x01(\x0c\x32p\n\x05\x41\x64min\x12\x34\n\x06Status\x12\x15.ben.v1.StatusRequest\x1a\x13.ben.v1.StatusReply\x12\x31\n\x05Query\x12\x14.ben.v1.QueryRequest\x1a\x12.ben.v1.QueryReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x62\x65n/v1/admin.proto\x12\x06\x62\x65n.v1\"\x0f\n\rStatusRequest\"\x9f\x01\n\x06\x46igure\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\x06labels\x18\x02 \x03(\x0b\x32\x1a.ben.v1.Figure.LabelsEntry\x12\r\n\x05value\x18\x03 \x01(\x01\x12\x0f\n\x07\x63ounter\x18\x04 \x01(\x08\x12\x0c\n\x04help\x18\x05 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"a\n\x0bStatusReply\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x1f\n\x07\x66igures\x18\x03 \x03(\x0b\x32\x0e.ben.v1.Figure\x12\x12\n\nlast_error\x18\x04 \x01(\t\"\x1b\n\x0cQueryRequest\x12\x0b\n\x03sql\x18\x01 \x01(\t\"\x1a\n\nQueryReply\x12\x0c\n\x04json\x18\x01 \x01(\x0c\"5\n\x12\x41\x63knowledgeRequest\x12\x13\n\x0bincident_id\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x01(\t\"4\n\x10\x41\x63knowledgeReply\x12\r\n\x05state\x18\x01 \x01(\t\x12\x11\n\tnarrative\x18\x02 \x01(\t2\xb5\x01\n\x05\x41\x64min\x12\x34\n\x06Status\x12\x15.ben.v1.StatusRequest\x1a\x13.ben.v1.StatusReply\x12\x31\n\x05Query\x12\x14.ben.v1.QueryRequest\x1a\x12.ben.v1.QueryReply\x12\x43\n\x0b\x41\x63knowledge\x12\x1a.ben.v1.AcknowledgeRequest\x1a\x18.ben.v1.AcknowledgeReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,6 +45,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUERYREQUEST']._serialized_end=335
   _globals['_QUERYREPLY']._serialized_start=337
   _globals['_QUERYREPLY']._serialized_end=363
-  _globals['_ADMIN']._serialized_start=365
-  _globals['_ADMIN']._serialized_end=477
+  _globals['_ACKNOWLEDGEREQUEST']._serialized_start=365
+  _globals['_ACKNOWLEDGEREQUEST']._serialized_end=418
+  _globals['_ACKNOWLEDGEREPLY']._serialized_start=420
+  _globals['_ACKNOWLEDGEREPLY']._serialized_end=472
+  _globals['_ADMIN']._serialized_start=475
+  _globals['_ADMIN']._serialized_end=656
 # @@protoc_insertion_point(module_scope)

@@ -54,3 +54,19 @@ class QueryReply(_message.Message):
     JSON_FIELD_NUMBER: _ClassVar[int]
     json: bytes
     def __init__(self, json: _Optional[bytes] = ...) -> None: ...
+
+class AcknowledgeRequest(_message.Message):
+    __slots__ = ("incident_id", "by")
+    INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    incident_id: str
+    by: str
+    def __init__(self, incident_id: _Optional[str] = ..., by: _Optional[str] = ...) -> None: ...
+
+class AcknowledgeReply(_message.Message):
+    __slots__ = ("state", "narrative")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NARRATIVE_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    narrative: str
+    def __init__(self, state: _Optional[str] = ..., narrative: _Optional[str] = ...) -> None: ...

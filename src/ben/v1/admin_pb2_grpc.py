@@ -44,6 +44,11 @@ class AdminStub:
                 request_serializer=ben_dot_v1_dot_admin__pb2.QueryRequest.SerializeToString,
                 response_deserializer=ben_dot_v1_dot_admin__pb2.QueryReply.FromString,
                 _registered_method=True)
+        self.Acknowledge = channel.unary_unary(
+                '/ben.v1.Admin/Acknowledge',
+                request_serializer=ben_dot_v1_dot_admin__pb2.AcknowledgeRequest.SerializeToString,
+                response_deserializer=ben_dot_v1_dot_admin__pb2.AcknowledgeReply.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -62,6 +67,13 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Acknowledge(self, request, context):
+        """spine only
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +86,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.Query,
                     request_deserializer=ben_dot_v1_dot_admin__pb2.QueryRequest.FromString,
                     response_serializer=ben_dot_v1_dot_admin__pb2.QueryReply.SerializeToString,
+            ),
+            'Acknowledge': grpc.unary_unary_rpc_method_handler(
+                    servicer.Acknowledge,
+                    request_deserializer=ben_dot_v1_dot_admin__pb2.AcknowledgeRequest.FromString,
+                    response_serializer=ben_dot_v1_dot_admin__pb2.AcknowledgeReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -130,6 +147,33 @@ class Admin:
             '/ben.v1.Admin/Query',
             ben_dot_v1_dot_admin__pb2.QueryRequest.SerializeToString,
             ben_dot_v1_dot_admin__pb2.QueryReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Acknowledge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ben.v1.Admin/Acknowledge',
+            ben_dot_v1_dot_admin__pb2.AcknowledgeRequest.SerializeToString,
+            ben_dot_v1_dot_admin__pb2.AcknowledgeReply.FromString,
             options,
             channel_credentials,
             insecure,
