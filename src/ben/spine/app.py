@@ -49,11 +49,22 @@ class Spine:
         if det.enabled:
             self.detection = Detection(det.bucket_ms * 10**6,
                                        Correlator(int(det.group_window_s * 1e9), int(det.resolve_after_s * 1e9)))
-            self.detector = DetectorThread(self.detection, self.store)
-            self.detector.start()
+            self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt")
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
         await asyncio.to_thread(self.writer.start)
+        if self.detector is not None:
+            # Detection catches up on what was stored (and repaired) before this start, from its
+            # checkpoint; tables the writer stores from now on queue up behind that.
+            try:
+                await asyncio.to_thread(self.detector.resume, self.writer.recovered[ROUTINE])
+            except Exception:  # detection must never keep the spine from running
+                log.exception("detection could not resume from its checkpoint; starting fresh")
+                self.detector.detection = Detection(det.bucket_ms * 10**6, Correlator(
+                    int(det.group_window_s * 1e9), int(det.resolve_after_s * 1e9)))
+                self.detector.last_seq = self.writer.recovered[ROUTINE]
+            self.detection = self.detector.detection
+            self.detector.start()
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
         self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,
                                        cfg.quota)

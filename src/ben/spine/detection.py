@@ -62,8 +62,9 @@ class Detection:
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table) -> np.ndarray:
         """One integer per row: its series, registering new series as they appear."""
-        attrs = pc.binary_join_element_wise(
-            pc.binary_join(table["attributes.key"], ","), pc.binary_join(table["attributes.value"], ","), "=")
+        strings = pa.list_(pa.string())  # (chDB returns list<string not null>, which binary_join lacks)
+        attrs = pc.binary_join_element_wise(pc.binary_join(table["attributes.key"].cast(strings), ","),
+                                            pc.binary_join(table["attributes.value"].cast(strings), ","), "=")
         key = pc.binary_join_element_wise(table["subsystem"], table["name"], attrs, "\x1f")
         encoded = key.combine_chunks().dictionary_encode() if isinstance(key, pa.ChunkedArray) else key.dictionary_encode()
         mapping = np.empty(len(encoded.dictionary), dtype=np.int64)

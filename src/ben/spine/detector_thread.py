@@ -3,28 +3,50 @@
 The store writer hands over each stored routine table; this thread feeds them, in order, to
 ``Detection`` and writes the anomalies and incidents that changed. The hand-over queue is
 bounded: if detection falls far behind, the store writer waits (and the WALs hold the data).
+
+Restarts: every ``checkpoint_interval_s`` and at shutdown, the whole detection state and the
+last spine_seq it covers are written to a checkpoint file (atomically: temp file, fsync,
+rename). At start, ``resume`` loads it and replays from the store the routine rows stored after
+that spine_seq, through the same code, so a restart (even kill -9) gives the same anomalies and
+incidents as an uninterrupted run. Without a checkpoint, detection starts fresh from new data.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import queue
 import threading
+import time
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ben.spine.detection import Detection
+from ben.spine.detection import COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
 from ben.store.chdb import Store
 from ben.store.schema import ANOMALIES, INCIDENTS
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_SQL = (
+    "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
+    "spine_seq FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) AND spine_seq > {low} "
+    "AND spine_seq <= {high} ORDER BY spine_seq, producer_seq"
+)
+
 
 class DetectorThread:
-    def __init__(self, detection: Detection, store: Store, max_queued: int = 64):
+    def __init__(self, detection: Detection, store: Store, max_queued: int = 64,
+                 checkpoint_path: Path | None = None, checkpoint_interval_s: float = 10.0):
         self.detection = detection
         self._store = store
+        self._checkpoint_path = checkpoint_path
+        self._checkpoint_interval = checkpoint_interval_s
+        self._checkpointed_at = time.monotonic()
+        self.last_seq = 0  # routine spine_seq covered
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=max_queued)
         self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
         self.anomaly_updates = 0
@@ -58,6 +80,47 @@ class DetectorThread:
         self.force_flush(timeout)
         self._queue.put(None)
         self._thread.join(timeout)
+        self.checkpoint()
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def resume(self, stored_upto: int) -> int:
+        """Load the checkpoint (if any) and replay stored rows after it; return rows replayed."""
+        path = self._checkpoint_path
+        if path is None or not path.exists():
+            self.last_seq = stored_upto  # fresh: watch what comes from now on
+            return 0
+        try:
+            last_seq, detection = pickle.loads(path.read_bytes())
+        except Exception as exc:  # damaged or from another version: start fresh, keep the file aside
+            aside = path.with_suffix(f".unreadable-{int(time.time())}")
+            path.rename(aside)
+            log.error("detection checkpoint %s unreadable (%s); moved to %s, starting fresh", path, exc, aside)
+            self.last_seq = stored_upto
+            return 0
+        self.detection, self.last_seq = detection, last_seq
+        if stored_upto <= last_seq:
+            return 0
+        table = self._store.query_arrow(CATCH_UP_SQL.format(low=int(last_seq), high=int(stored_upto)))
+        table = table.rename_columns(list(COLUMNS))
+        if table.num_rows:
+            self._process(table)
+        self.last_seq = stored_upto
+        log.info("detection resumed from its checkpoint at spine_seq %d; replayed %d stored rows up to %d",
+                 last_seq, table.num_rows, stored_upto)
+        return table.num_rows
+
+    def checkpoint(self) -> None:
+        path = self._checkpoint_path
+        if path is None:
+            return
+        blob = pickle.dumps((self.last_seq, self.detection), protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        self._checkpointed_at = time.monotonic()
 
     def _run(self) -> None:
         while True:
@@ -79,6 +142,9 @@ class DetectorThread:
                 continue
             try:
                 self._process(item)
+                self.last_seq = max(self.last_seq, int(pc.max(item["spine_seq"]).as_py()))
+                if time.monotonic() - self._checkpointed_at >= self._checkpoint_interval:
+                    self.checkpoint()
             except Exception:  # detection must never stop: log, count, go on
                 self.errors += 1
                 log.exception("detection failed on a stored table; going on")

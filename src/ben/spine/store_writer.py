@@ -66,6 +66,7 @@ class StoreWriter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.cursor = {lane: 0 for lane in wals}
+        self.recovered = dict(self.cursor)
         self.figures = WriterFigures()
         self._delays = None
 
@@ -73,6 +74,7 @@ class StoreWriter:
     def start(self) -> None:
         for lane in self._wals:
             self.cursor[lane] = self.recover(lane)
+        self.recovered = dict(self.cursor)  # what the store held (whole) when this start began
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
