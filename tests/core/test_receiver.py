@@ -112,3 +112,26 @@ def test_a_lane_written_stays_written_when_another_lane_fails(tmp_path: Path) ->
             w.close()
 
     asyncio.run(go())
+
+
+def test_acks_carry_credit(tmp_path: Path) -> None:
+    async def go():
+        wals = open_wals(tmp_path)
+        quota = Quota(max_bytes=60_000, alert_reserve_bytes=20_000, anomaly_reserve_bytes=10_000)
+        rx = IngestReceiver(wals, lambda r: r.SerializeToString(), quota=quota)
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(req("s", 1, body_bytes=9_000), loop.create_future()),
+                   _Pending(req("s", 1, ALERT, body_bytes=1_000), loop.create_future())]
+        await rx._commit(pending)
+        routine, alert = [await p.done for p in pending]
+        used = sum(w.nbytes for w in wals.values())
+        assert routine.credit_bytes == 30_000 - used  # routine may fill up to max - reserves
+        assert alert.credit_bytes == 60_000 - used    # alerts up to max
+        no_quota = IngestReceiver(open_wals(tmp_path / "b"), lambda r: r.SerializeToString())
+        p = _Pending(req("t", 1), loop.create_future())
+        await no_quota._commit([p])
+        assert (await p.done).credit_bytes is None  # no quota: no credit field in the ack
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

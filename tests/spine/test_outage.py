@@ -127,6 +127,9 @@ def test_spine_quota_refuses_routine_and_keeps_room_for_alerts(make_cluster, sma
     assert alerts.flush(timeout=30)
     wait_for(lambda: cluster.status("spine").get("events_received_total{lane=alert}", 0) >= 1, 30,
              "the alert to reach the spine while routine data is refused")
+    side = cluster.status("sidecar")  # credits: none left for routine, the reserve for alerts
+    assert 0 <= side["spine_credit_bytes{lane=routine}"] < 2 * MiB
+    assert side["spine_credit_bytes{lane=alert}"] > 2 * MiB
     filler.unlink()
     load.stop()
     assert load.client.flush(timeout=180), load.client.last_error

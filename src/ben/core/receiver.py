@@ -64,6 +64,7 @@ class _Outcome:
     seq: int
     error: str = ""
     retry_after_ms: int = 0
+    credit_bytes: int | None = None
 
 
 class IngestReceiver(pb_grpc.IngestServicer):
@@ -149,7 +150,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 out: _Outcome = await done
                 self.figures.acks += 1
                 yield pb.IngestAck(durable_seq=out.seq, error=out.error, lane=out.lane,
-                                   retry_after_ms=out.retry_after_ms)
+                                   retry_after_ms=out.retry_after_ms, credit_bytes=out.credit_bytes)
         finally:
             reader.cancel()
 
@@ -223,6 +224,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 self._refuse_group(outcomes, {key: m for key, m in marks.items() if key[1] not in committed})
             if self._on_durable is not None and any(payloads[lane] for lane in committed):
                 self._on_durable()
+        if self._quota is not None:  # credit: what each lane may still send
+            left = {lane: max(0, self._quota.limit(lane) - used_bytes(self._wals)) for lane in LANES}
+            for out in outcomes:
+                out.credit_bytes = left[out.lane]
         for out in outcomes:
             if not out.pending.done.done():
                 out.pending.done.set_result(out)

@@ -82,6 +82,8 @@ class Sidecar:
                 counter("shipped_records_total", sh.records_sent[lane], "WAL records sent to the spine", lane=name),
                 counter("spine_acked_records_total", sh.records_acked[lane], "WAL records the spine acknowledged",
                         lane=name),
+                gauge("spine_credit_bytes", -1 if self.shipper.credit.get(lane) is None else self.shipper.credit[lane],
+                      "bytes the spine would admit now (-1: no limit)", lane=name),
             ]
         out += receiver_figures(rx)
         out += [

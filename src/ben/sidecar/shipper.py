@@ -25,6 +25,8 @@ from ben.v1 import telemetry_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
+CREDIT_PROBE_S = 0.2  # with no credit left, probe the spine this often
+
 
 @dataclass
 class ShipperFigures:
@@ -53,6 +55,8 @@ class Shipper:
         self._sent: dict[int, int] = dict(self.acked)
         self._paused_until = {lane: 0.0 for lane in wals}
         self._rewinds = {lane: 0 for lane in wals}  # bumped when an ack rewinds a lane's sending
+        self.credit: dict[int, int | None] = {lane: None for lane in wals}  # None: the spine sets no limit
+        self._probe_at = {lane: 0.0 for lane in wals}
         self.figures = ShipperFigures()
         self._task: asyncio.Task | None = None
         self._sent_since_connect = 0
@@ -159,7 +163,20 @@ class Shipper:
             self._acked_changed.clear()
             paused = self._paused_until[lane]
             room = self._window - len(inflight)
-            room_bytes = self._window_bytes - sum(size for _, size in inflight)
+            in_flight_bytes = sum(size for _, size in inflight)
+            room_bytes = self._window_bytes - in_flight_bytes
+            credit, wake_at = self.credit[lane], []
+            if credit is not None:  # the spine's credit bounds what may be in flight
+                if credit > in_flight_bytes:
+                    room_bytes = min(room_bytes, credit - in_flight_bytes)
+                elif inflight:
+                    room_bytes = 0  # wait for acks: they bring fresh credit
+                elif time.monotonic() >= self._probe_at[lane]:
+                    room_bytes = 1  # no credit, nothing in flight: probe with one record now and then
+                    self._probe_at[lane] = time.monotonic() + CREDIT_PROBE_S
+                else:
+                    room_bytes = 0
+                    wake_at.append(self._probe_at[lane])
             records = []
             if paused <= time.monotonic() and room > 0 and room_bytes > 0:
                 rewinds = self._rewinds[lane]
@@ -182,7 +199,7 @@ class Shipper:
             waiters = [asyncio.ensure_future(self._appended.wait()), asyncio.ensure_future(self._acked_changed.wait())]
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED,
-                                   timeout=_until([paused] if paused > time.monotonic() else []))
+                                   timeout=_until(wake_at + ([paused] if paused > time.monotonic() else [])))
             finally:
                 for w in waiters:
                     w.cancel()
@@ -190,6 +207,7 @@ class Shipper:
     def _on_ack(self, ack: pb.IngestAck) -> None:
         self.figures.connected = True
         lane = ack.lane
+        self.credit[lane] = ack.credit_bytes if ack.HasField("credit_bytes") else None
         if ack.retry_after_ms:
             self.figures.backpressure += 1
             self._sent[lane] = min(self._sent[lane], ack.durable_seq)

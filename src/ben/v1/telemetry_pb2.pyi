@@ -86,13 +86,15 @@ class IngestRequest(_message.Message):
     def __init__(self, sender_id: _Optional[str] = ..., first_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., lane: _Optional[_Union[Lane, str]] = ...) -> None: ...
 
 class IngestAck(_message.Message):
-    __slots__ = ("durable_seq", "error", "lane", "retry_after_ms")
+    __slots__ = ("durable_seq", "error", "lane", "retry_after_ms", "credit_bytes")
     DURABLE_SEQ_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     durable_seq: int
     error: str
     lane: Lane
     retry_after_ms: int
-    def __init__(self, durable_seq: _Optional[int] = ..., error: _Optional[str] = ..., lane: _Optional[_Union[Lane, str]] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
+    credit_bytes: int
+    def __init__(self, durable_seq: _Optional[int] = ..., error: _Optional[str] = ..., lane: _Optional[_Union[Lane, str]] = ..., retry_after_ms: _Optional[int] = ..., credit_bytes: _Optional[int] = ...) -> None: ...
