@@ -2,7 +2,7 @@
 
     ben bench detect [--series N] [--points P] [--runs R] [--json]
 
-A ``MonitorBank`` (EWMA, CUSUM, robust, drift, noise control, episodes) over ``series`` series
+A ``MonitorBank`` (EWMA, CUSUM, robust, drift, variance, noise control, episodes) over ``series`` series
 is fed time-major blocks (one value per series per step, ``update_block``), after a warm-up long
 enough for every detector to reach its steady state (not timed). Measured in the same run, on
 the same arrays: a plain numpy EWMA pass (mean and variance, updated in place per step), the

@@ -192,7 +192,7 @@ def test_bad_parameter_names_the_parameter(case):
 
 @settings(max_examples=25, deadline=None)
 @given(values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=120),
-       cut=st.integers(0, 120), which=st.sampled_from(["ewma", "cusum", "robust", "drift"]))
+       cut=st.integers(0, 120), which=st.sampled_from(["ewma", "cusum", "robust", "drift", "variance"]))
 def test_property_restore_anywhere_and_bounded(values, cut, which):
     from tests.detect.conftest import CASES
 

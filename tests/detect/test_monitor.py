@@ -157,7 +157,42 @@ def test_bank_grows():
     assert res.scores.shape == (100, 6)
 
 
-@pytest.mark.parametrize("module", ["ewma", "cusum", "robust", "drift", "series", "episode", "checkpoint",
+def test_combine_k2_equals_sorted_second_largest():
+    rng = np.random.default_rng(3)
+    for m in (2, 3, 4, 5, 6):
+        s = [rng.random(50) for _ in range(m)]
+        got = combine(s, NoiseControl(k=2, solo=1.0))
+        assert np.array_equal(got, np.sort(np.stack(s), axis=0)[-2])
+
+
+def test_variance_increase_is_found_and_spikes_are_not_variance():
+    rng = np.random.default_rng(11)
+    x = 100 + rng.normal(0, 2, size=(900, 2))
+    x[600:700, 0] = 100 + rng.normal(0, 8, 100)   # fourfold noise for 100 points
+    x[650, 1] += 30                                 # one 15-sigma spike
+    bank = MonitorBank(2)
+    res = bank.update_block(TS, x)
+    opened = [e for e in res.episodes if e.kind == "anomaly" and e.state == "open"]
+    first = min(int(np.searchsorted(TS, e.start_ts)) for e in opened if e.series == 0)
+    assert 600 <= first < 640
+    var = bank.dets[bank.names.index("variance")]
+    assert var.s[1] < var.h  # the spike alone does not look like a variance change
+
+
+def test_old_ewma_checkpoint_restores_as_plain_ewma():
+    from ben.detect import EWMA, EWMABank
+
+    bank = EWMABank(2, trend=0.0)
+    bank.update_block(np.arange(40), 100 + np.random.default_rng(0).normal(0, 1, (40, 2)))
+    old = bank.checkpoint()
+    del old["params"]["trend"]
+    again = EWMABank.from_checkpoint(old)
+    assert again.params()["trend"] == 0.0
+    again.restore(old)
+    assert EWMA.from_state(bank.select(1)).params()["trend"] == 0.0
+
+
+@pytest.mark.parametrize("module", ["ewma", "cusum", "robust", "drift", "variance", "series", "episode", "checkpoint",
                                     "synthetic"])
 def test_doctests(module):
     mod = importlib.import_module(f"ben.detect.{module}")

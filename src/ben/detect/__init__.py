@@ -2,12 +2,12 @@
 
 Single-series API (one object per series, points in time order)::
 
-    EWMA, CUSUM, Robust, Drift      .update(ts_ns, value) -> Verdict(score, flag, evidence)
-    SeriesMonitor                   all four + noise control -> MonitorVerdict(..., episodes)
+    EWMA, CUSUM, Robust, Drift, Variance  .update(ts_ns, value) -> Verdict(score, flag, evidence)
+    SeriesMonitor                   all five + noise control -> MonitorVerdict(..., episodes)
 
 Vectorised banks for the spine (many series, numpy, time-major blocks)::
 
-    EWMABank, CUSUMBank, RobustBank, DriftBank   .update(...) / .update_block(...) -> BankResult
+    EWMABank, CUSUMBank, RobustBank, DriftBank, VarianceBank  .update(...) / .update_block(...) -> BankResult
     MonitorBank                                  -> MonitorResult(scores, flags, status, episodes)
 
 State: ``state()`` / ``from_state()`` (objects), ``checkpoint()`` / ``restore()`` (banks) give plain
@@ -26,10 +26,11 @@ from ben.detect.monitor import DETECTORS, MonitorBank, MonitorResult, MonitorVer
 from ben.detect.noise import NoiseControl
 from ben.detect.robust import Robust, RobustBank
 from ben.detect.series import SeriesMonitor
+from ben.detect.variance import Variance, VarianceBank
 
 __all__ = [
-    "EWMA", "CUSUM", "Robust", "Drift", "SeriesMonitor",
-    "EWMABank", "CUSUMBank", "RobustBank", "DriftBank", "MonitorBank", "DETECTORS",
+    "EWMA", "CUSUM", "Robust", "Drift", "Variance", "SeriesMonitor",
+    "EWMABank", "CUSUMBank", "RobustBank", "DriftBank", "VarianceBank", "MonitorBank", "DETECTORS",
     "Verdict", "MonitorVerdict", "BankResult", "MonitorResult", "Episode", "NoiseControl",
     "DetectorError", "to_bytes", "from_bytes", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER",
 ]

@@ -1,6 +1,7 @@
 """EWMA z-score detector: how far is this point from an exponentially weighted mean, in sigmas.
 
-Mean and variance are exponentially weighted with ``alpha = 2 / (span + 1)``; for the first
+Mean and variance are exponentially weighted with ``alpha = 2 / (span + 1)``, the mean following
+a local linear trend (``trend``, Holt; the baseline is the one-step forecast); for the first
 ``span`` points the weight is ``1 / (n + 1)`` (plain running mean and variance), so the
 baseline is unbiased from the start. Once warm, the update uses the deviation winsorised at
 ``clip`` sigmas, so one huge spike does not blow up the variance and hide the next one.
@@ -20,11 +21,13 @@ class EWMABank(DetectorBank):
     """EWMA z-score over many series (see :class:`EWMA` for the parameters)."""
 
     kind = "ewma"
-    _param_names = ("span", "threshold", "warmup", "clip", "rel_scale", "min_scale")
+    _param_names = ("span", "threshold", "warmup", "clip", "rel_scale", "min_scale", "trend")
 
     def __init__(self, n_series: int = 1, *, span: float = 32.0, threshold: float = 4.0, warmup: int = 24,
-                 clip: float = 4.0, rel_scale: float = 1e-4, min_scale: float = 1e-9):
+                 clip: float = 4.0, rel_scale: float = 1e-4, min_scale: float = 1e-9, trend: float = 0.2):
         check_param("span", span, 1.0)
+        check_param("trend", trend, 0.0, 1.0)
+        self.trend = float(trend)
         check_param("threshold", threshold, 1e-9)
         check_param("warmup", warmup, 1, integer=True)
         check_param("clip", clip, 1e-9)
@@ -36,15 +39,29 @@ class EWMABank(DetectorBank):
         self._steady = max(self.warmup, int(np.ceil(self.span)))
         super().__init__(n_series)
 
+    def restore(self, checkpoint: dict) -> None:
+        """As :meth:`DetectorBank.restore`; checkpoints from before ``trend`` existed restore as
+        ``trend=0`` (the plain EWMA they were)."""
+        super().restore(_with_trend(checkpoint))
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict) -> EWMABank:
+        return super().from_checkpoint(_with_trend(checkpoint))
+
     def _fields(self):
         f = np.float64
-        return {"mean": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0), "run": ((), np.int64, 0)}
+        fields = {"mean": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0), "run": ((), np.int64, 0)}
+        if self.trend:
+            fields["slope"] = ((), f, 0.0)
+        return fields
 
     def _recur(self, S, x, out, t, n0):
         m, v, n = S["mean"], S["var"], S["n"]
         fast = out is not None
         nmin = n0 if fast else (int(n.min()) if len(n) else 0)
         sigma = sigma_of(S, n0, self.rel_scale, self.min_scale, out["scale"][t] if fast else None)
+        if self.trend:
+            m += S["slope"]  # the baseline is the one-step forecast of a local linear trend
         base = out["baseline"][t] if fast else np.empty_like(m)
         base[...] = m
         d = np.subtract(x, m)
@@ -58,6 +75,11 @@ class EWMABank(DetectorBank):
         a = self._alpha if nmin >= self.span else np.maximum(self._alpha, 1.0 / (n + 1.0))
         step = dc * a
         m += step
+        if self.trend:
+            slope_step = step * self.trend
+            if nmin == 0:
+                slope_step *= n > 0  # the first point only starts the level
+            S["slope"] += slope_step
         step *= dc
         v += step
         v *= 1.0 - a
@@ -65,6 +87,13 @@ class EWMABank(DetectorBank):
             return None
         n += 1
         return {"stat": stat, "warm": warm, "baseline": base, "scale": sigma, "deviation_sigma": z}
+
+
+def _with_trend(checkpoint: dict) -> dict:
+    params = checkpoint.get("params")
+    if isinstance(params, dict) and "trend" not in params:
+        return {**checkpoint, "params": {**params, "trend": 0.0}}
+    return checkpoint
 
 
 class EWMA(Detector):
@@ -82,6 +111,11 @@ class EWMA(Detector):
         Once warm, deviations beyond ``clip`` sigmas are clipped before updating the baseline.
     rel_scale, min_scale : float, default 1e-4, 1e-9
         Sigma is never taken below ``max(min_scale, rel_scale * |mean|)`` (flat series).
+    trend : float, default 0.2
+        Gain of a local linear trend (Holt): the baseline is the one-step forecast
+        ``mean + slope``, the slope learning ``trend * alpha`` of each (winsorised) deviation.
+        It keeps the baseline on smooth swings (seasonality), where a plain EWMA lags by about
+        ``span / 2`` points; 0 gives the plain EWMA.
     name : str
         Names the series in errors.
 
@@ -103,6 +137,6 @@ class EWMA(Detector):
     bank_class = EWMABank
 
     def __init__(self, span: float = 32.0, threshold: float = 4.0, warmup: int = 24, clip: float = 4.0,
-                 rel_scale: float = 1e-4, min_scale: float = 1e-9, *, name: str = "series"):
+                 rel_scale: float = 1e-4, min_scale: float = 1e-9, trend: float = 0.2, *, name: str = "series"):
         super().__init__(name=name, span=span, threshold=threshold, warmup=warmup, clip=clip,
-                         rel_scale=rel_scale, min_scale=min_scale)
+                         rel_scale=rel_scale, min_scale=min_scale, trend=trend)

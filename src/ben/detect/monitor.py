@@ -22,13 +22,14 @@ from ben.detect.errors import DetectorError
 from ben.detect.ewma import EWMABank
 from ben.detect.noise import NoiseControl, combine
 from ben.detect.robust import RobustBank
+from ben.detect.variance import VarianceBank
 
 __all__ = ["MonitorBank", "SeriesMonitor", "MonitorResult", "MonitorVerdict", "DETECTORS"]
 
 DETECTORS: dict[str, type[DetectorBank]] = {"ewma": EWMABank, "cusum": CUSUMBank, "robust": RobustBank,
-                                            "drift": DriftBank}
-_BASELINE_ORDER = ("cusum", "ewma", "robust", "drift")
-SUSTAINED = ("cusum", "drift")  # detectors of sustained change: may alarm alone (NoiseControl.solo)
+                                            "drift": DriftBank, "variance": VarianceBank}
+_BASELINE_ORDER = ("cusum", "ewma", "robust", "drift", "variance")
+SUSTAINED = ("cusum", "drift", "variance")  # sustained-change detectors: may alarm alone (NoiseControl.solo)
 
 
 class MonitorResult(NamedTuple):
@@ -103,7 +104,7 @@ class MonitorBank:
     n_series : int
         Series held (``grow`` adds more).
     detectors : sequence of str
-        Names from ``DETECTORS`` (default: all four).
+        Names from ``DETECTORS`` (default: all five).
     noise : NoiseControl
         Warm-up, combination, dwell/hysteresis, flap suppression.
     params : dict

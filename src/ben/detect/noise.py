@@ -4,7 +4,7 @@ Defaults, and why (see docs/adr/0010-detectors.md):
 
 - ``warmup=64``: no verdict before the slowest default detector (drift) has a baseline.
 - ``k=2``, ``solo=0.67``: a point is anomalous when at least ``k`` detectors flag it, or when
-  a detector of *sustained* change (CUSUM, drift) alone scores ``>= solo`` (its statistic at
+  a detector of *sustained* change (CUSUM, drift, variance) alone scores ``>= solo`` (its statistic at
   about twice its threshold). EWMA and robust react to single points, which heavy tails produce,
   so they always need a partner. The combined score is ``max(s_(k), s_solo - (solo - 0.5))``
   (``s_(i)`` the i-th largest score, ``s_solo`` the largest score of a sustained-change
@@ -41,7 +41,7 @@ class NoiseControl:
     k : int, default 2
         Detectors that must flag together.
     solo : float, default 0.67
-        Score at which one sustained-change detector (CUSUM, drift) alone is enough (1.0 disables).
+        Score at which one sustained-change detector (CUSUM, drift, variance) alone is enough (1.0 disables).
     weights : tuple of float or None
         Weighted-mean combination instead of k-of-n (one weight per detector).
     dwell : int, default 2
@@ -119,6 +119,13 @@ def combine(scores: list[np.ndarray], noise: NoiseControl, solo_ok: tuple[bool, 
         a, b = np.maximum(scores[0], scores[1]), np.minimum(scores[0], scores[1])
         c, d = np.maximum(scores[2], scores[3]), np.minimum(scores[2], scores[3])
         kth = np.maximum(np.minimum(a, c), np.maximum(b, d))
+    elif k == 2:
+        top, kth = np.maximum(scores[0], scores[1]), np.minimum(scores[0], scores[1])
+        low = np.empty_like(top)
+        for s in scores[2:]:
+            np.minimum(top, s, out=low)
+            np.maximum(kth, low, out=kth)
+            np.maximum(top, s, out=top)
     else:
         kth = np.sort(np.stack(scores), axis=0)[-k]
     eligible = [s for s, ok in zip(scores, solo_ok) if ok]

@@ -7,8 +7,9 @@ and the point is compared with the baseline *before* it joins the window. When m
 the window is one value (MAD = 0), the mean absolute deviation around the median times 1.2533
 is used instead, then the floor ``max(min_scale, rel_scale * |median|)``. Recomputing every
 ``refresh`` points rather than every point is what makes this cheap across 10,000 series
-(one sort of the window per refresh). With the defaults (``window=refresh=32``) the baseline
-is the median of the previous full block of 32 points.
+(one sort of the window per refresh). With the defaults (``window=32``, ``refresh=16``) the
+baseline is the median of the last 32 points as of the latest refresh (at most 16 points old;
+refreshing every 32 points lagged seasonal swings enough to cause false alarms).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class RobustBank(DetectorBank):
     kind = "robust"
     _param_names = ("window", "threshold", "refresh", "warmup", "rel_scale", "min_scale")
 
-    def __init__(self, n_series: int = 1, *, window: int = 32, threshold: float = 5.0, refresh: int = 32,
+    def __init__(self, n_series: int = 1, *, window: int = 32, threshold: float = 5.0, refresh: int = 16,
                  warmup: int = 32, rel_scale: float = 1e-4, min_scale: float = 1e-9):
         check_param("window", window, 3, integer=True)
         check_param("threshold", threshold, 1e-9)
@@ -104,42 +105,46 @@ class RobustBank(DetectorBank):
 
     def _refresh(self, S, which, count: np.ndarray) -> None:
         """Median and robust sigma of the filled part of the window (NaNs sort last)."""
-        s = np.sort(S["buf"][which], axis=1)
-        lo, hi = ((count - 1) // 2)[:, None], (count // 2)[:, None]
-        med = np.take_along_axis(s, lo, 1)
-        med += np.take_along_axis(s, hi, 1)
-        med *= 0.5
         w = self.window
         if count[0] == w and (count == w).all():
-            mad = self._mad_full(s, med)
+            # full windows: sorted series-minor (w, n), so every step below is a contiguous pass
+            sT = np.sort(S["buf"][which].T, axis=0)
+            med = sT[(w - 1) // 2] + sT[w // 2]
+            med *= 0.5
+            mad = self._mad_full(sT, med)
+            s, med2 = None, None
         else:
-            dev = np.abs(s - med)
+            s = np.sort(S["buf"][which], axis=1)
+            lo, hi = ((count - 1) // 2)[:, None], (count // 2)[:, None]
+            med2 = np.take_along_axis(s, lo, 1)
+            med2 += np.take_along_axis(s, hi, 1)
+            med2 *= 0.5
+            dev = np.abs(s - med2)
             dev.sort(axis=1)
             mad = np.take_along_axis(dev, lo, 1)[:, 0]
+            med = med2[:, 0]
         scale = mad * MAD_SIGMA
         zero = scale == 0
         if zero.any():
-            dev = np.abs(s[zero] - med[zero])
+            win = sT[:, zero].T if s is None else s[zero]
+            dev = np.abs(win - med[zero][:, None])
             scale[zero] = np.nansum(dev, axis=1) / count[zero] * MEANAD_SIGMA
-        med = med[:, 0]
         np.maximum(scale, scale_floor(med, self.rel_scale, self.min_scale), out=scale)
         S["median"][which], S["sigma"][which] = med, scale
 
-    def _mad_full(self, s: np.ndarray, med: np.ndarray) -> np.ndarray:
-        """Low MAD (the ``(w + 1) // 2``-th smallest deviation) of full sorted windows, no second sort.
+    def _mad_full(self, sT: np.ndarray, med: np.ndarray) -> np.ndarray:
+        """Low MAD (the ``(w + 1) // 2``-th smallest deviation) of full sorted windows ``sT``
+        (shape ``(w, n)``), no second sort.
 
         The h values nearest the median are a contiguous run of the sorted window, so the h-th
         smallest deviation is ``min over j of max(med - s[j], s[j + h - 1] - med)``.
         """
         w = self.window
         h = (w + 1) // 2
-        left = med - s[:, :w - h + 1]
-        right = s[:, h - 1:] - med
+        left = np.subtract(med, sT[:w - h + 1])
+        right = np.subtract(sT[h - 1:], med)
         np.maximum(left, right, out=left)
-        acc = left[:, 0].copy()
-        for j in range(1, left.shape[1]):
-            np.minimum(acc, left[:, j], out=acc)
-        return acc
+        return left.min(axis=0)
 
 
 class Robust(Detector):
@@ -151,7 +156,7 @@ class Robust(Detector):
         Points in the baseline window.
     threshold : float, default 5.0
         Flag when ``|x - median| / (1.4826 * MAD) >= threshold`` (score 0.5 there).
-    refresh : int, default 32
+    refresh : int, default 16
         The median and MAD are recomputed every ``refresh`` points (and at warm-up).
     warmup : int, default 32
         Points learned before the first verdict.
@@ -174,7 +179,7 @@ class Robust(Detector):
 
     bank_class = RobustBank
 
-    def __init__(self, window: int = 32, threshold: float = 5.0, refresh: int = 32, warmup: int = 32,
+    def __init__(self, window: int = 32, threshold: float = 5.0, refresh: int = 16, warmup: int = 32,
                  rel_scale: float = 1e-4, min_scale: float = 1e-9, *, name: str = "series"):
         super().__init__(name=name, window=window, threshold=threshold, refresh=refresh, warmup=warmup,
                          rel_scale=rel_scale, min_scale=min_scale)
