@@ -209,3 +209,176 @@ def test_property_restore_anywhere_and_bounded(values, cut, which):
     assert [det.update(t, v) for t, v in zip(ts[cut:], values[cut:])] == whole[cut:]
     block = bank_cls(1, **params).update_block(np.array(ts), np.array(values)[:, None])
     assert block.scores[:, 0].tolist() == [v.score for v in whole]
+
+
+# ---- the seasonal baseline (a transform in front of the detectors, in MonitorBank) ----------------
+SEASONAL = {"max_period": 64, "history": 160}
+MTS = 1_700_000_000_000_000_000 + np.arange(700, dtype=np.int64) * 60_000_000_000
+
+
+def seasonal_data(seed: int = 0, n: int = 6) -> np.ndarray:
+    """Periods 24 and 50 (two series each), AR noise with a shift, and a flat series."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(700)[:, None]
+    x = 100 + rng.normal(0, 1, size=(700, n))
+    x[:, :2] += 5 * np.sin(2 * np.pi * t / 24 + np.array([0.0, 1.0]))
+    x[:, 2:4] += 4 * np.sin(2 * np.pi * t / 50 + np.array([2.0, 3.0]))
+    x[400, 0] += 6          # a spike hidden inside the swing
+    x[500:, 2] += 4         # a level shift
+    ar = np.zeros(700)
+    for i in range(1, 700):
+        ar[i] = 0.9 * ar[i - 1] + rng.normal()
+    x[:, 4] = 50 + ar
+    x[300:, 4] += 8
+    x[:, 5] = 3.0
+    return x
+
+
+def _events(episodes):
+    def plain(e):  # NaN != NaN: compare their text
+        return {k: ("nan" if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in (e.to_dict() | {"series": str(e.series)}).items()}
+    return sorted((plain(e) for e in episodes), key=lambda d: (d["series"], d["start_ts"], d["state"], d["kind"]))
+
+
+def test_seasonal_finds_periods_and_leaves_the_rest():
+    from ben.detect import MonitorBank
+
+    bank = MonitorBank(6, seasonal=SEASONAL)
+    bank.update_block(MTS, seasonal_data())
+    assert bank.season.period.tolist()[:4] == [24, 24, 50, 50]
+    assert bank.season.period.tolist()[4:] == [0, 0]
+
+
+def test_seasonal_period_detection_rejects_non_periodic():
+    from ben.detect.seasonal import find_period
+
+    rng = np.random.default_rng(5)
+    e = rng.normal(size=640)
+    ar = np.zeros(640)
+    for i in range(1, 640):
+        ar[i] = 0.97 * ar[i - 1] + e[i]
+    step = np.r_[np.zeros(300), np.full(340, 5.0)] + 0.3 * e
+    for y in (e, ar, np.cumsum(e), step, np.full(640, 7.0), np.arange(640.0)):
+        assert find_period(y, 8, 288, 0.4) == 0
+    for period in (8, 24, 96, 200):
+        y = 3 * np.sin(2 * np.pi * np.arange(640) / period) + e
+        assert abs(find_period(y, 8, 288, 0.4) - period) <= period // 100  # long periods: within 1%
+
+
+def test_seasonal_block_equals_points_equals_single_series():
+    from ben.detect import MonitorBank, SeriesMonitor
+
+    x = seasonal_data(1)
+    block = MonitorBank(6, seasonal=SEASONAL).update_block(MTS, x)
+    rng = np.random.default_rng(0)
+    owners = np.repeat(np.arange(6), 700)
+    rng.shuffle(owners)
+    pos = np.zeros(6, dtype=int)
+    idx, ts, vals = [], [], []
+    for s in owners:
+        idx.append(s)
+        ts.append(MTS[pos[s]])
+        vals.append(x[pos[s], s])
+        pos[s] += 1
+    pts = MonitorBank(6, seasonal=SEASONAL).update(np.array(idx), np.array(ts), np.array(vals))
+    got = np.zeros_like(block.scores)
+    pos[:] = 0
+    for k, s in enumerate(idx):
+        got[pos[s], s] = pts.scores[k]
+        pos[s] += 1
+    assert np.array_equal(got, block.scores)
+    assert _events(pts.episodes) == _events(block.episodes)
+    for j in range(6):
+        mon = SeriesMonitor(str(j), seasonal=SEASONAL)
+        verdicts = [mon.update(t, v) for t, v in zip(MTS, x[:, j])]
+        assert [v.score for v in verdicts] == block.scores[:, j].tolist()
+        many = SeriesMonitor(str(j), seasonal=SEASONAL).update_many(MTS, x[:, j])
+        assert many.scores.tolist() == block.scores[:, j].tolist()
+
+
+@pytest.mark.parametrize("cut", [1, 159, 160, 170, 444])
+def test_seasonal_checkpoint_restore_mid_stream(cut):
+    from ben.detect import MonitorBank, SeriesMonitor
+
+    x = seasonal_data(2)
+    whole = MonitorBank(6, seasonal=SEASONAL).update_block(MTS, x)
+    a = MonitorBank(6, seasonal=SEASONAL)
+    first = a.update_block(MTS[:cut], x[:cut])
+    blob = to_bytes(a.checkpoint())
+    b = MonitorBank.from_checkpoint(from_bytes(blob))
+    assert b.season is not None and b.season.params() == a.season.params()
+    rest = b.update_block(MTS[cut:], x[cut:])
+    assert np.array_equal(np.vstack([first.scores, rest.scores]), whole.scores)
+    assert _events(first.episodes + rest.episodes) == _events(whole.episodes)
+    c = MonitorBank(6, seasonal=SEASONAL)
+    c.restore(from_bytes(blob))
+    assert np.array_equal(c.update_block(MTS[cut:], x[cut:]).scores, whole.scores[cut:])
+    for j in (0, 4):
+        mon = SeriesMonitor.from_state(from_bytes(to_bytes(a.select(j))), name=str(j))
+        assert mon.update_many(MTS[cut:], x[cut:, j]).scores.tolist() == whole.scores[cut:, j].tolist()
+        assert mon.clone().update_many(MTS, x[:, j]).scores.tolist() == whole.scores[:, j].tolist()
+
+
+def test_old_checkpoint_without_seasonal_restores_with_it_off():
+    from ben.detect import MonitorBank
+
+    x = seasonal_data(3)
+    plain = MonitorBank(6, seasonal=False)
+    first = plain.update_block(MTS[:300], x[:300])
+    old = plain.checkpoint()
+    assert "seasonal" not in old
+    whole = MonitorBank(6, seasonal=False).update_block(MTS, x)
+    for again in (MonitorBank.from_checkpoint(from_bytes(to_bytes(old))), MonitorBank(6)):
+        if again.n_series == 6 and again.season is not None:
+            again.restore(old)
+        assert again.season is None
+        rest = again.update_block(MTS[300:], x[300:])
+        assert np.array_equal(np.vstack([first.scores, rest.scores]), whole.scores)
+
+
+def test_seasonal_grow_starts_fresh_and_is_independent():
+    from ben.detect import MonitorBank
+
+    x = seasonal_data(4)
+    bank = MonitorBank(3, seasonal=SEASONAL)
+    bank.update_block(MTS[:200], x[:200, :3])
+    bank.grow(6)
+    assert bank.season.n.tolist() == [200, 200, 200, 0, 0, 0]
+    res = bank.update(np.repeat(np.arange(3, 6), 700), np.tile(MTS, 3), x[:, 3:].T.reshape(-1))
+    alone = MonitorBank(3, seasonal=SEASONAL).update_block(MTS, x[:, 3:])
+    assert np.array_equal(res.scores.reshape(3, 700).T, alone.scores)
+
+
+def test_seasonal_reveals_a_spike_hidden_by_the_swing():
+    from ben.detect import MonitorBank
+
+    rng = np.random.default_rng(6)
+    t = np.arange(700)
+    x = 100 + 6 * np.sin(2 * np.pi * t / 48) + rng.normal(0, 1, 700)
+    x[600:602] -= 7  # at the crest, still inside the swing's range
+    x = x[:, None]
+    ts = MTS
+    on = MonitorBank(1, seasonal=SEASONAL).update_block(ts, x)
+    opened = [int(np.searchsorted(ts, e.start_ts)) for e in on.episodes if e.kind == "anomaly" and e.state == "open"]
+    assert any(600 <= a <= 605 for a in opened)
+    assert all(a >= 600 or a < 160 for a in opened)
+
+
+@settings(max_examples=20, deadline=None)
+@given(cut=st.integers(0, 400), seed=st.integers(0, 10_000), period=st.integers(6, 40))
+def test_property_seasonal_restore_anywhere(cut, seed, period):
+    from ben.detect import MonitorBank
+
+    params = {"min_period": 4, "max_period": 40, "history": 96}
+    rng = np.random.default_rng(seed)
+    t = np.arange(400)
+    x = (10 + 3 * np.sin(2 * np.pi * t / period) + rng.standard_t(4, 400))[:, None]
+    ts = np.arange(400, dtype=np.int64)
+    whole = MonitorBank(1, seasonal=params).update_block(ts, x)
+    a = MonitorBank(1, seasonal=params)
+    first = a.update(np.zeros(cut, np.int64), ts[:cut], x[:cut, 0])
+    b = MonitorBank.from_checkpoint(from_bytes(to_bytes(a.checkpoint())))
+    rest = b.update_block(ts[cut:], x[cut:])
+    assert np.array_equal(np.r_[first.scores, rest.scores[:, 0]], whole.scores[:, 0])
+    assert ((whole.scores >= 0) & (whole.scores <= 1)).all()

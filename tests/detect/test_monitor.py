@@ -192,7 +192,7 @@ def test_old_ewma_checkpoint_restores_as_plain_ewma():
     assert EWMA.from_state(bank.select(1)).params()["trend"] == 0.0
 
 
-@pytest.mark.parametrize("module", ["ewma", "cusum", "robust", "drift", "variance", "series", "episode", "checkpoint",
+@pytest.mark.parametrize("module", ["ewma", "cusum", "robust", "drift", "variance", "seasonal", "series", "episode", "checkpoint",
                                     "synthetic"])
 def test_doctests(module):
     mod = importlib.import_module(f"ben.detect.{module}")

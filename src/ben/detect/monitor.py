@@ -22,6 +22,7 @@ from ben.detect.errors import DetectorError
 from ben.detect.ewma import EWMABank
 from ben.detect.noise import NoiseControl, combine
 from ben.detect.robust import RobustBank
+from ben.detect.seasonal import SeasonalBank
 from ben.detect.variance import VarianceBank
 
 __all__ = ["MonitorBank", "SeriesMonitor", "MonitorResult", "MonitorVerdict", "DETECTORS"]
@@ -111,11 +112,18 @@ class MonitorBank:
         Per-detector keyword arguments, e.g. ``{"cusum": {"h": 8.0}}``.
     counters : array of bool, optional
         Which series are counters (watched as increases).
+    seasonal : bool or dict, default True
+        Per-series seasonal baseline (:class:`~ben.detect.seasonal.SeasonalBank`; a dict gives its
+        parameters): series found periodic during their first ``history`` points feed the
+        detectors their deseasonalised value; the others are untouched. ``False`` disables it.
     """
 
     def __init__(self, n_series: int = 1, *, detectors=tuple(DETECTORS), noise: NoiseControl | None = None,
-                 params: dict | None = None, counters=None):
+                 params: dict | None = None, counters=None, seasonal: bool | dict = True):
         self.noise = noise or NoiseControl()
+        if seasonal is True:
+            seasonal = {}
+        self.season = SeasonalBank(n_series, **seasonal) if isinstance(seasonal, dict) else None
         params = params or {}
         unknown = set(detectors) - set(DETECTORS) or set(params) - set(detectors)
         if unknown or not detectors:
@@ -139,30 +147,48 @@ class MonitorBank:
     # ---- state -------------------------------------------------------------------------
     def checkpoint(self) -> dict:
         """Plain data: noise params, monitor state, and each detector's checkpoint by name."""
-        return {"noise": self.noise.params(), "monitor": self.st.checkpoint(),
-                "detectors": {name: d.checkpoint() for name, d in zip(self.names, self.dets)}}
+        out = {"noise": self.noise.params(), "monitor": self.st.checkpoint(),
+               "detectors": {name: d.checkpoint() for name, d in zip(self.names, self.dets)}}
+        if self.season is not None:
+            out["seasonal"] = self.season.checkpoint()
+        return out
 
     @classmethod
     def from_checkpoint(cls, checkpoint: dict) -> MonitorBank:
+        """A monitor holding ``checkpoint`` (one without ``seasonal``, from before it existed: seasonal off)."""
         dets = checkpoint["detectors"]
+        seasonal = checkpoint["seasonal"]["params"] if "seasonal" in checkpoint else False
         bank = cls(0, detectors=tuple(dets), noise=NoiseControl.from_params(checkpoint["noise"]),
-                   params={k: v["params"] for k, v in dets.items()})
+                   params={k: v["params"] for k, v in dets.items()}, seasonal=seasonal)
         bank.restore(checkpoint)
         return bank
 
     def restore(self, checkpoint: dict) -> None:
-        """Replace the state with a checkpoint of a monitor with the same configuration."""
+        """Replace the state with a checkpoint of a monitor with the same configuration.
+
+        A checkpoint without ``seasonal`` (taken before the seasonal baseline existed, or with it
+        off) turns it off: its detectors have seen raw values.
+        """
         if set(checkpoint["detectors"]) != set(self.names):
             raise DetectorError(f"checkpoint detectors {sorted(checkpoint['detectors'])} differ from "
                                 f"{sorted(self.names)}", problem="bad_state")
         self.st.restore(checkpoint["monitor"])
         for name, d in zip(self.names, self.dets):
             d.restore(checkpoint["detectors"][name])
+        if "seasonal" in checkpoint:
+            if self.season is None:
+                self.season = SeasonalBank(0, **checkpoint["seasonal"]["params"])
+            self.season.restore(checkpoint["seasonal"])
+        else:
+            self.season = None
 
     def select(self, i: int) -> dict:
         """Checkpoint of series ``i`` alone (for :meth:`SeriesMonitor.from_state`)."""
-        return {"noise": self.noise.params(), "monitor": self.st.select(i),
-                "detectors": {name: d.select(i) for name, d in zip(self.names, self.dets)}}
+        out = {"noise": self.noise.params(), "monitor": self.st.select(i),
+               "detectors": {name: d.select(i) for name, d in zip(self.names, self.dets)}}
+        if self.season is not None:
+            out["seasonal"] = self.season.select(i)
+        return out
 
     def grow(self, n_series: int, counters=None) -> None:
         """Hold ``n_series`` series; the new ones start fresh (``counters`` for the new ones)."""
@@ -170,6 +196,8 @@ class MonitorBank:
         self.st.grow(n_series)
         for d in self.dets:
             d.grow(n_series)
+        if self.season is not None:
+            self.season.grow(n_series)
         if counters is not None:
             self.st.counter[old:] = np.asarray(counters, dtype=bool)
 
@@ -189,11 +217,12 @@ class MonitorBank:
             if len(sel) == 0:
                 continue
             xs = self._rate(rows, x[sel][None, :])[0] if self.st.counter.any() else x[sel]
-            outs = [d._step(rows, xs) for d in self.dets]
+            xd = self.season.transform(rows, xs[None, :])[0] if self.season is not None else xs
+            outs = [d._step(rows, xd) for d in self.dets]
             c = combine([o[0] for o in outs], self.noise, self._solo_ok)
             self.last_scores = {name: o[0][-1] for name, o in zip(self.names, outs)}
             view = _SlowView(outs)
-            fl = self._noise(rows, c[None, :], ts[sel][None, :], xs[None, :], view, events)
+            fl = self._noise(rows, c[None, :], ts[sel][None, :], xs[None, :], view, events, (xs - xd)[None, :])
             scores[sel], flags[sel] = c, fl[0]
             self.st.last_ts[rows] = ts[sel]
         return MonitorResult(scores, flags, status, events)
@@ -214,10 +243,12 @@ class MonitorBank:
             xc = x[c0:c0 + DetectorBank.CHUNK]
             if self.st.counter.any():
                 xc = self._rate(everything, xc)
-            outs = [d._block(xc, want_aux=False) for d in self.dets]
+            xd = self.season.transform(self._all, xc) if self.season is not None else xc
+            outs = [d._block(xd, want_aux=False) for d in self.dets]
             c = combine([o[0] for o in outs], self.noise, self._solo_ok)
             tsc = np.broadcast_to(ts[c0:c0 + len(xc), None], xc.shape)
-            flags[c0:c0 + len(xc)] = self._noise(everything, c, tsc, xc, _FastView(self.dets, outs), events)
+            flags[c0:c0 + len(xc)] = self._noise(everything, c, tsc, xc, _FastView(self.dets, outs), events,
+                                                 None if xd is xc else xc - xd)
             scores[c0:c0 + len(xc)] = c
         if steps:
             self.st.last_ts[:] = ts[-1]
@@ -234,7 +265,13 @@ class MonitorBank:
         st.last_x[rows] = np.where(is_c, X[-1], np.nan)
         return np.where(is_c, inc, X)
 
-    def _noise(self, rows, C, TS, X, view, events) -> np.ndarray:
+    @property
+    def _all(self) -> np.ndarray:
+        if len(getattr(self, "_arange", ())) != self.n_series:
+            self._arange = np.arange(self.n_series)
+        return self._arange
+
+    def _noise(self, rows, C, TS, X, view, events, off=None) -> np.ndarray:
         """Warm-up, dwell, hysteresis and flap suppression over a chunk ``(steps, series)``."""
         st, nc = self.st, self.noise
         steps = len(C)
@@ -265,7 +302,7 @@ class MonitorBank:
                 self._unmute(b[muted], n[muted], TS[t, cols][muted], events)
             start = a & ~st.in_ep[b] & ~st.muted[b] & ((st.ca[b] >= nc.dwell) | (c >= nc.instant))
             if start.any():
-                self._open(b, cols, start, n, t, TS, view, events)
+                self._open(b, cols, start, n, t, TS, view, events, off)
             live = st.in_ep[b]
             if live.any():
                 self._track(b[live], cols[live], t, a[live], c[live], X, TS, view, events)
@@ -280,7 +317,7 @@ class MonitorBank:
                                   float("nan"), (), float("nan"), float("nan"), float("nan"), 0.0))
         st.muted[ids[done]] = False
 
-    def _open(self, b, cols, start, n, t, TS, view, events):
+    def _open(self, b, cols, start, n, t, TS, view, events, off=None):
         st, nc = self.st, self.noise
         o_ids, o_cols, o_n = b[start], cols[start], n[start]
         if nc.flap_window > 0:
@@ -301,6 +338,8 @@ class MonitorBank:
         st.ep_start[o_ids] = TS[t, o_cols]
         st.ep_points[o_ids], st.ep_peak[o_ids], st.ep_mask[o_ids], st.ep_sum[o_ids] = 0, -1.0, 0, 0.0
         st.ep_base[o_ids], st.ep_scale[o_ids] = aux["baseline"], aux["scale"]
+        if off is not None:  # deseasonalised baselines: add back the profile at this phase
+            st.ep_base[o_ids] += off[t, o_cols]
         st.in_ep[o_ids] = True
         st.ep_new[o_ids] = True
 

@@ -29,6 +29,8 @@ class SeriesMonitor:
         Per-detector keyword arguments, e.g. ``{"ewma": {"threshold": 5.0}}``.
     counter : bool, default False
         The series is a monotone counter: watch its increase per point (a reset counts from 0).
+    seasonal : bool or dict, default True
+        Per-series seasonal baseline (see :class:`~ben.detect.MonitorBank`).
 
     Examples
     --------
@@ -49,10 +51,11 @@ class SeriesMonitor:
     """
 
     def __init__(self, name: str = "series", *, detectors=tuple(DETECTORS), noise: NoiseControl | None = None,
-                 params: dict | None = None, counter: bool = False):
+                 params: dict | None = None, counter: bool = False, seasonal: bool | dict = True):
         self.name = name
-        self._config = {"detectors": tuple(detectors), "noise": noise, "params": params}
-        self._bank = MonitorBank(1, detectors=detectors, noise=noise, params=params, counters=[counter])
+        self._config = {"detectors": tuple(detectors), "noise": noise, "params": params, "seasonal": seasonal}
+        self._bank = MonitorBank(1, detectors=detectors, noise=noise, params=params, counters=[counter],
+                                 seasonal=seasonal)
 
     def __repr__(self) -> str:
         return f"SeriesMonitor({self.name!r}, detectors={self._bank.names}, noise={self._bank.noise})"
@@ -121,7 +124,8 @@ class SeriesMonitor:
             raise DetectorError("a single-series state has 1 series", series=name, problem="bad_state")
         b = mon._bank
         mon._config = {"detectors": b.names, "noise": b.noise,
-                       "params": {n: d.params() for n, d in zip(b.names, b.dets)}}
+                       "params": {n: d.params() for n, d in zip(b.names, b.dets)},
+                       "seasonal": b.season.params() if b.season is not None else False}
         return mon
 
 
