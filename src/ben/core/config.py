@@ -95,6 +95,9 @@ class StoreConfig(_Section):
     #: Rows per second at most into the store for every lane but alerts; 0 = no limit. What waits
     #: stays in the spine WAL, and past its quota in the sidecars' (back-pressure).
     max_rows_per_s: int = Field(default=0, ge=0)
+    #: Inserts pause (the WAL keeps the data) while the store's disk has less free than this:
+    #: a store that runs out of space mid-write or mid-merge can leave a damaged part behind.
+    min_free_bytes: int = Field(default=256 << 20, ge=0)
 
 
 class DetectConfig(_Section):

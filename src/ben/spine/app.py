@@ -52,6 +52,7 @@ class Spine:
             self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt")
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
+        self.writer.min_free_bytes = cfg.store.min_free_bytes
         await asyncio.to_thread(self.writer.start)
         if self.detector is not None:
             # Detection catches up on what was stored (and repaired) before this start, from its

@@ -16,6 +16,7 @@ records are still in the WAL and recovery re-inserts whatever the store lacks.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from ben.core.errors import BenError
+from ben.core.errors import BenError, StorageError
 from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
@@ -60,6 +61,7 @@ class StoreWriter:
         self._tokens = 0.0
         self._refilled = time.monotonic()
         self.sync_interval_s = 0.2
+        self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
         self._synced_at = time.monotonic()
         self._wake = threading.Event()
@@ -159,6 +161,17 @@ class StoreWriter:
         self.figures.repaired_records += len(seqs)
 
     # -- the loop -------------------------------------------------------------------------------
+    def _check_room(self) -> None:
+        """Stop inserting before the store's disk is full: a store that runs out of space in the
+        middle of a write or a merge can leave a damaged part behind."""
+        if not self.min_free_bytes:
+            return
+        free = shutil.disk_usage(self._store.path).free
+        if free < self.min_free_bytes:
+            raise StorageError(f"store disk nearly full at {self._store.path}: {free / 2**20:.0f} MiB free, "
+                               f"keeping {self.min_free_bytes / 2**20:.0f} MiB free (store.min_free_bytes); "
+                               "the WAL keeps the data")
+
     def _allowance(self, lane: int) -> int:
         """Rows this lane may insert now (alerts: always the maximum)."""
         if lane == ALERT or not self._rate:
@@ -207,6 +220,7 @@ class StoreWriter:
         started = time.perf_counter()
         table = rows.to_table(batch)
         try:
+            self._check_room()
             self._store.insert_events(table)
         except BenError as exc:
             self.figures.insert_errors += 1
