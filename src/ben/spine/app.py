@@ -14,7 +14,6 @@ from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
-from ben.spine.incidents import Correlator
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
@@ -47,8 +46,7 @@ class Spine:
         self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
         det = cfg.detect
         if det.enabled:
-            self.detection = Detection(det.bucket_ms * 10**6,
-                                       Correlator(int(det.group_window_s * 1e9), int(det.resolve_after_s * 1e9)))
+            self.detection = Detection.from_config(det)
             self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt")
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
@@ -61,8 +59,7 @@ class Spine:
                 await asyncio.to_thread(self.detector.resume, self.writer.recovered[ROUTINE])
             except Exception:  # detection must never keep the spine from running
                 log.exception("detection could not resume from its checkpoint; starting fresh")
-                self.detector.detection = Detection(det.bucket_ms * 10**6, Correlator(
-                    int(det.group_window_s * 1e9), int(det.resolve_after_s * 1e9)))
+                self.detector.detection = Detection.from_config(det)
                 self.detector.last_seq = self.writer.recovered[ROUTINE]
             self.detection = self.detector.detection
             self.detector.start()

@@ -59,6 +59,12 @@ class Detection:
         self.points = 0
         self.late_points = 0
 
+    @classmethod
+    def from_config(cls, detect) -> Detection:
+        """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``)."""
+        return cls(detect.bucket_ms * 10**6,
+                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)))
+
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table) -> np.ndarray:
         """One integer per row: its series, registering new series as they appear."""

@@ -11,7 +11,6 @@ import pyarrow as pa
 from ben.core.config import DetectConfig
 from ben.core.errors import ConfigError
 from ben.spine.detection import COLUMNS, Detection
-from ben.spine.incidents import Correlator
 
 REPLAY_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
@@ -56,8 +55,7 @@ def fetch(t1: int, t2: int, spine: str | None = None, data_dir: Path | None = No
 
 
 def run(table: pa.Table, detect: DetectConfig) -> Detection:
-    det = Detection(detect.bucket_ms * 10**6,
-                    Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)))
+    det = Detection.from_config(detect)
     det.process(table)
     return det
 
