@@ -266,9 +266,55 @@ def test_seasonal_period_detection_rejects_non_periodic():
         assert abs(find_period(y, 8, 288, 0.4) - period) <= period // 100  # long periods: within 1%
 
 
-def test_seasonal_block_equals_points_equals_single_series():
+#: A history long enough for early decisions (at 192 and 256 points, before the end at 320).
+EARLY = {"max_period": 80, "history": 320}
+
+
+def test_seasonal_decides_early_when_cycles_repeat():
+    from ben.detect import MonitorBank
+
+    bank = MonitorBank(6, seasonal=EARLY)
+    bank.update_block(MTS[:200], seasonal_data()[:200])
+    assert bank.season.period.tolist() == [24, 24, 50, 50, 0, 0]
+    assert bank.season.decided.tolist()[:4] == [191] * 4  # the first early try, 192 points
+    bank.update_block(MTS[200:], seasonal_data()[200:])
+    assert bank.season.period.tolist() == [24, 24, 50, 50, 0, 0]  # confirmed by the whole history
+
+
+def test_seasonal_early_verdict_never_takes_the_edge_of_the_lags():
+    from ben.detect.seasonal import find_period
+
+    for seed in (0, 1, 3):
+        e = np.random.default_rng(seed).normal(size=340)
+        y = 4 * np.sin(2 * np.pi * np.arange(340) / 144 + 1.0) + e  # 2.4 cycles of 144, lags up to 128
+        assert find_period(y, 8, 128, 0.4) == 128  # the final verdict's rule takes the edge
+        assert find_period(y, 8, 128, 0.4, peak=True) == 0
+        assert abs(find_period(y, 8, 150, 0.4, peak=True) - 144) <= 2
+
+
+def test_seasonal_checkpoint_from_before_early_decisions_restores():
+    """Before early decisions the profile lived in ``buf`` and there was no ``decided``."""
+    from ben.detect import MonitorBank
+
+    x = seasonal_data(2)
+    a = MonitorBank(6, seasonal=SEASONAL)  # history 160 < EARLY_MIN: decisions at the end only
+    a.update_block(MTS[:200], x[:200])
+    cp = a.checkpoint()
+    st = cp["seasonal"]["state"]
+    periodic = st["period"] > 0
+    old_buf = np.where(periodic[:, None], np.pad(st["prof"], ((0, 0), (0, 160 - 64)))[:, :160], st["buf"])
+    old = {**cp, "seasonal": {**cp["seasonal"], "state": {k: v for k, v in st.items() if k not in ("prof", "decided")}
+                              | {"buf": old_buf}}}
+    b = MonitorBank.from_checkpoint(from_bytes(to_bytes(old)))
+    assert b.season.decided.tolist() == st["decided"].tolist()
+    assert np.array_equal(b.update_block(MTS[200:], x[200:]).scores, a.update_block(MTS[200:], x[200:]).scores)
+
+
+@pytest.mark.parametrize("params", [SEASONAL, EARLY], ids=["end", "early"])
+def test_seasonal_block_equals_points_equals_single_series(params):
     from ben.detect import MonitorBank, SeriesMonitor
 
+    SEASONAL = params
     x = seasonal_data(1)
     block = MonitorBank(6, seasonal=SEASONAL).update_block(MTS, x)
     rng = np.random.default_rng(0)
@@ -297,10 +343,12 @@ def test_seasonal_block_equals_points_equals_single_series():
         assert many.scores.tolist() == block.scores[:, j].tolist()
 
 
-@pytest.mark.parametrize("cut", [1, 159, 160, 170, 444])
-def test_seasonal_checkpoint_restore_mid_stream(cut):
+@pytest.mark.parametrize("params,cut", [(SEASONAL, c) for c in (1, 159, 160, 170, 444)]
+                         + [(EARLY, c) for c in (191, 192, 200, 319, 320)])
+def test_seasonal_checkpoint_restore_mid_stream(params, cut):
     from ben.detect import MonitorBank, SeriesMonitor
 
+    SEASONAL = params
     x = seasonal_data(2)
     whole = MonitorBank(6, seasonal=SEASONAL).update_block(MTS, x)
     a = MonitorBank(6, seasonal=SEASONAL)

@@ -3,13 +3,17 @@
 :class:`SeasonalBank` is not a detector but a transform in front of them (``MonitorBank`` runs
 it when ``seasonal`` is on, the default). Per series:
 
-1. The first ``history`` points are kept. At the last of them the series' autocorrelation
+1. The first ``history`` points are kept. Series whose cycles already repeat decide early
+   (``SeasonalBank._decide``; every 64 points from 192, lags with 2.5 cycles in hand, at a
+   local peak, the second cycle repeating the first); at the last point every series decides
+   finally. The series' autocorrelation
    (biased estimator, after removing a least-squares line) is computed at the candidate lags
    ``min_period..max_period``; a lag qualifies when its autocorrelation is at least
    ``threshold`` and rises at least ``threshold`` above the lowest one at a shorter lag (a real
    peak: smooth series, AR noise, trends and steps give a decay, not a peak); the series is
    *periodic* with period ``P`` = the qualifying lag of the largest autocorrelation (the biased
-   estimator favours the fundamental over its multiples). Everything else stays untouched, for good.
+   estimator favours the fundamental over its multiples), refined within 1/8 by the least residual
+   of a per-phase profile. Everything else stays untouched, for good.
 2. A periodic series gets a profile ``s[phase]`` (the mean of each phase over the history,
    minus the mean) and a level; from then on the detectors see ``x - s[n % P]`` instead of
    ``x`` (the value minus the profile plus the level, the profile being ``level + s``), the
@@ -20,8 +24,8 @@ it when ``seasonal`` is on, the default). Per series:
    leaks only a bounded amount into the profile.
 
 Everything is elementwise per series, so the bank and single-series forms agree exactly; the
-period is decided series by series (one FFT per series, once). Memory: ``history`` float64 per
-series (the buffer holds the profile once a period is found).
+period is decided series by series (one FFT per decision). Memory: ``history + max_period``
+float64 per series (the raw history until its end, and the profile).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from ben.detect.base import DetectorBank, check_param
 __all__ = ["SeasonalBank", "find_period"]
 
 
-def find_period(y: np.ndarray, min_period: int, max_period: int, threshold: float) -> int:
+def find_period(y: np.ndarray, min_period: int, max_period: int, threshold: float, peak: bool = False) -> int:
     """The period of ``y`` by autocorrelation, or 0 when it has none (see the module docstring).
 
     Examples
@@ -55,29 +59,64 @@ def find_period(y: np.ndarray, min_period: int, max_period: int, threshold: floa
     if tt > 0:
         d = d - t * (float(t @ d) / tt)
     f = np.fft.rfft(d, 2 * L)
-    acf = np.fft.irfft(f.real * f.real + f.imag * f.imag, 2 * L)[:max_period + 1]
+    reach = min(L - 1, max_period + max_period // 8 + 1) if peak else max_period
+    acf = np.fft.irfft(f.real * f.real + f.imag * f.imag, 2 * L)[:reach + 1]
     if not acf[0] > 0 or not np.isfinite(acf[0]):
         return 0
     acf = acf / acf[0]
     low = np.minimum.accumulate(acf[1:max_period + 1])  # low[k - 1]: the lowest at lags 1..k
     cand = acf[min_period:max_period + 1].copy()
     cand[(cand < threshold) | (cand - low[min_period - 2:max_period - 1] < threshold)] = -np.inf
-    k = int(np.argmax(cand))
-    if not np.isfinite(cand[k]):
-        return 0
+    while True:
+        k = int(np.argmax(cand))
+        if not np.isfinite(cand[k]):
+            return 0
+        lag = k + min_period
+        # an early verdict takes a lag at a local maximum only (lags beyond max_period looked at)
+        if not peak or cand[k] >= acf[lag + 1:min(reach, lag + max(1, lag // 8)) + 1].max(initial=-np.inf):
+            break
+        cand[k] = -np.inf
     k += min_period
     # Refine: the biased estimator pulls the peak towards shorter lags and one cycle's peak is
-    # flat; the unbiased autocovariance summed over the multiples of P (as far as the history
-    # allows) locates the period better.
+    # flat; the period whose per-phase profile explains the most (every cycle against every
+    # other, not only neighbours) locates it better.
     full = np.fft.irfft(f.real * f.real + f.imag * f.imag, 2 * L)[:L]
     unb = full / (L - np.arange(L))
-    best, best_score = k, -np.inf
+    best, best_score = k, np.inf
     for P in range(max(min_period, k - k // 8), min(max_period, k + k // 8) + 1):
-        lags = np.arange(P, L - L // 8, P)
-        score = float(unb[lags].mean()) if len(lags) else -np.inf
-        if score > best_score:
+        phase = np.arange(L) % P
+        counts = np.bincount(phase, minlength=P)
+        sums = np.bincount(phase, weights=d, minlength=P)
+        # what a per-phase profile of period P leaves unexplained, per degree of freedom
+        score = (float(d @ d) - float(sums @ (sums / counts))) / (L - P)
+        if score < best_score:
             best, best_score = P, score
+    if peak and not (2 * best < L and unb[2 * best] >= threshold * unb[0]):
+        return 0  # an early verdict wants the second cycle to repeat the first
     return best
+
+
+#: Early period decisions (see ``SeasonalBank._due``): how often, from when, and how many
+#: cycles of a candidate period must be in hand before the end of the history.
+EARLY_EVERY = 64
+EARLY_MIN = 192
+EARLY_CYCLES = 2.5
+
+
+def _with_decided(checkpoint: dict, history: int) -> dict:
+    """A checkpoint from before early decisions: the profile lived in ``buf`` and every period
+    was decided at the end of the history."""
+    state = checkpoint.get("state")
+    if not isinstance(state, dict) or "decided" in state or "period" not in state or "buf" not in state:
+        return checkpoint
+    period, buf = np.asarray(state["period"]), np.asarray(state["buf"])
+    max_period = int(checkpoint.get("params", {}).get("max_period", 288))
+    prof = np.zeros((len(period), max_period))
+    prof[:, :min(max_period, buf.shape[1])] = buf[:, :max_period]
+    old = period > 0
+    raw = np.where(old[:, None], 0.0, buf)  # not yet decided: buf still holds the raw history
+    return {**checkpoint, "state": {**state, "decided": np.where(old, history - 1, 0).astype(np.int64),
+                                    "buf": raw, "prof": prof}}
 
 
 class SeasonalBank(DetectorBank):
@@ -118,7 +157,17 @@ class SeasonalBank(DetectorBank):
     def _fields(self):
         f = np.float64
         return {"period": ((), np.int64, 0), "level": ((), f, 0.0), "scale": ((), f, 0.0),
-                "buf": ((self.history,), f, 0.0)}
+                "decided": ((), np.int64, 0), "buf": ((self.history,), f, 0.0),
+                "prof": ((self.max_period,), f, 0.0)}
+
+    def restore(self, checkpoint: dict) -> None:
+        """As :meth:`DetectorBank.restore`; checkpoints from before early decisions (no
+        ``decided``) decided at the end of the history."""
+        super().restore(_with_decided(checkpoint, self.history))
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict) -> SeasonalBank:
+        return super().from_checkpoint(_with_decided(checkpoint, checkpoint["params"]["history"]))
 
     def transform(self, rows: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Advance series ``rows`` (distinct indices) by ``X`` ``(steps, len(rows))``; the residuals.
@@ -141,44 +190,70 @@ class SeasonalBank(DetectorBank):
         W = self.history
         n = self.n[rows]
         r = x.copy()
-        per = np.flatnonzero((self.period[rows] > 0) & (n >= W))
+        per = np.flatnonzero(self.period[rows] > 0)
         if len(per):
             i, xp = rows[per], x[per]
             P = self.period[i]
             ph = n[per] % P
-            s = self.buf[i, ph]
+            s = self.prof[i, ph]
             level, scale = self.level[i], self.scale[i]
             dev = xp - level - s
             lim = self.clip * 1.2533 * scale
             cd = np.clip(dev, -lim, lim)
-            self.buf[i, ph] = s + self.profile_gain * cd
+            self.prof[i, ph] = s + self.profile_gain * cd
             a = 2.0 / (P + 1.0)
             self.level[i] = level + a * cd
             self.scale[i] = scale + a * (np.abs(cd) - scale)
             # the profile is phased in over one period: a sudden switch from the raw value to
             # the residual is a jump the detectors' baselines would report
-            w = np.minimum(1.0, (n[per] - (W - 1)) / P)
+            w = np.minimum(1.0, (n[per] - self.decided[i]) / P)
             r[per] = xp - w * s
         fill = np.flatnonzero(n < W)
         if len(fill):
-            i = rows[fill]
+            i, c = rows[fill], n[fill] + 1
             self.buf[i, n[fill]] = x[fill]
-            for j in i[n[fill] == W - 1]:
-                self._decide(int(j))
+            due = self._due(c, self.period[i] > 0)
+            for j, count in zip(i[due], c[due]):
+                self._decide(int(j), int(count))
         self.n[rows] = n + 1
         return r
 
-    def _decide(self, j: int) -> None:
-        y = self.buf[j].copy()
-        P = find_period(y, self.min_period, self.max_period, self.threshold)
-        if P == 0:
-            self.buf[j] = 0.0
+    def _due(self, count: np.ndarray, periodic: np.ndarray) -> np.ndarray:
+        """Whether a series holding ``count`` points decides on its period now: every series at
+        the end of the history; before it, a series not yet periodic every ``EARLY_EVERY``
+        points once it holds ``EARLY_MIN`` points."""
+        early = (count % EARLY_EVERY == 0) & (count >= max(EARLY_MIN, 2 * self.min_period)) & ~periodic
+        return (count == self.history) | early
+
+    def _decide(self, j: int, count: int) -> None:
+        """Period of series ``j`` from its first ``count`` points.
+
+        Before the end of the history only a period with ``EARLY_CYCLES`` cycles in hand, at a
+        peak of the autocorrelation (not the edge of the lags tried), qualifies; a series with
+        none keeps collecting. At the end of the history the verdict is final: a period found
+        early is confirmed, or replaced (profile rebuilt from the whole history) when the
+        history shows another.
+        """
+        final = count >= self.history
+        top = self.max_period if final else min(self.max_period, int(count / EARLY_CYCLES))
+        if top < self.min_period:
             return
-        W = len(y)
+        y = self.buf[j, :count].copy()
+        P = find_period(y, self.min_period, top, self.threshold, peak=not final)
+        if final:
+            self.buf[j] = 0.0  # the raw history is not needed any more
+        if P == int(self.period[j]):
+            return
+        if P == 0:
+            if final:  # an early period the whole history does not confirm
+                self.period[j], self.decided[j], self.prof[j] = 0, 0, 0.0
+            return
         level = float(y.mean())
-        phase = np.arange(W) % P
+        phase = np.arange(count) % P
         s = np.bincount(phase, weights=y, minlength=P) / np.bincount(phase, minlength=P) - level
+        if self.period[j] == 0:
+            self.decided[j] = count - 1
         self.period[j], self.level[j] = P, level
         self.scale[j] = float(np.mean(np.abs(y - level - s[phase])))
-        self.buf[j] = 0.0
-        self.buf[j, :P] = s
+        self.prof[j] = 0.0
+        self.prof[j, :P] = s
