@@ -2,10 +2,11 @@
 
 Each request is checked, de-duplicated against its (sender, lane) durable high-water mark,
 checked against the WAL quota, and appended to its lane's write-ahead log; only then is it
-acknowledged. One commit task gathers the requests of every open stream that arrived while
+acknowledged. A commit task gathers the requests of every open stream that arrived while
 the previous fsync ran (group commit) and writes them, with the new high-water marks, in one
-WriteBatch per lane. Resends after a crash or a reconnect are acknowledged again and never
-stored twice.
+WriteBatch per lane. Alerts have a commit task of their own, writing to the alert WAL while
+the other lanes' group is being fsync'd: an alert never waits behind routine data. Resends
+after a crash or a reconnect are acknowledged again and never stored twice.
 
 Back-pressure: when the quota refuses a request (or the WAL cannot be written, e.g. a full
 disk), the ack says ``retry_after_ms`` and the durable mark; every later request of that
@@ -83,12 +84,13 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._on_durable = on_durable
         self._quota = quota
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_requests)
-        # Alerts wait in a queue of their own and are committed before anything else.
+        # Alerts wait in a queue of their own, committed by a task of their own.
         self._alerts: asyncio.Queue[_Pending] = asyncio.Queue()
         self._arrived = asyncio.Event()
+        self._alert_arrived = asyncio.Event()
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
         self._refused_at: dict[tuple[str, int], int] = {}
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self.figures = ReceiverFigures()
 
     def _load_hwm(self) -> dict[tuple[str, int], int]:
@@ -102,11 +104,13 @@ class IngestReceiver(pb_grpc.IngestServicer):
         return self._hwm.get((sender, lane), 0)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._commit_loop(), name="wal-commit")
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._commit_loop(self._alerts, self._alert_arrived), name="wal-commit-alerts"),
+                       loop.create_task(self._commit_loop(self._queue, self._arrived), name="wal-commit")]
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Commit what is queued (it may be acknowledged still), then stop."""
-        if self._task is None:
+        if not self._tasks:
             return
         try:
             async with asyncio.timeout(timeout):
@@ -115,12 +119,14 @@ class IngestReceiver(pb_grpc.IngestServicer):
         except TimeoutError:
             log.warning("receiver: %d requests not committed at shutdown; their senders will resend",
                         self._queue.qsize())
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        self._task = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        self._tasks = []
 
     # -- the stream -------------------------------------------------------------------------
     async def Stream(self, request_iterator: AsyncIterator[pb.IngestRequest], context) -> AsyncIterator[pb.IngestAck]:
@@ -134,9 +140,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
                     pending = _Pending(request, done)
                     if request.lane == LANE_ALERT:
                         self._alerts.put_nowait(pending)
+                        self._alert_arrived.set()
                     else:
                         await self._queue.put(pending)
-                    self._arrived.set()
+                        self._arrived.set()
                     await order.put(done)
             finally:
                 await order.put(None)
@@ -155,12 +162,11 @@ class IngestReceiver(pb_grpc.IngestServicer):
             reader.cancel()
 
     # -- group commit -----------------------------------------------------------------------
-    async def _commit_loop(self) -> None:
+    async def _commit_loop(self, source: asyncio.Queue, arrived: asyncio.Event) -> None:
         while True:
-            self._arrived.clear()
-            source = self._alerts if not self._alerts.empty() else self._queue
+            arrived.clear()
             if source.empty():
-                await self._arrived.wait()
+                await arrived.wait()
                 continue
             group = [source.get_nowait()]
             while len(group) < MAX_GROUP and not source.empty():

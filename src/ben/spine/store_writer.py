@@ -35,6 +35,7 @@ from ben.store.chdb import Store
 log = logging.getLogger(__name__)
 
 READ_RECORDS = 4096
+_TR = {}
 
 
 @dataclass
@@ -64,6 +65,10 @@ class StoreWriter:
         self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
         self._synced_at = time.monotonic()
+        self._sync_lock = threading.Lock()  # _inserted and _syncing, shared with the sync thread
+        self._syncing = False
+        self._sync_thread: threading.Thread | None = None
+        self._sync_retry_at = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,23 +90,49 @@ class StoreWriter:
         self._wake.set()
 
     def stored_all(self) -> bool:
-        return all(self.cursor[lane] >= wal.last_seq for lane, wal in self._wals.items()) and not any(
-            self._inserted[lane] > 0 for lane in self._wals)
+        with self._sync_lock:
+            synced = not self._syncing and not any(self._inserted[lane] > 0 for lane in self._wals)
+        return synced and all(self.cursor[lane] >= wal.last_seq for lane, wal in self._wals.items())
 
     def _sync_and_truncate(self, force: bool = False) -> None:
-        """After an fsync of the store's filesystem, drop from the WALs what was inserted before it."""
-        if not any(self._inserted.values()):
-            return
-        if not force and time.monotonic() - self._synced_at < self.sync_interval_s:
-            return
-        done = dict(self._inserted)
-        self._store.sync()
-        self._synced_at = time.monotonic()
-        for lane, upto in done.items():
-            if upto:
-                self._wals[lane].truncate(upto)
-                if self._inserted[lane] == upto:
-                    self._inserted[lane] = 0
+        """Start a sync of the store's filesystem, after which the WALs drop what was inserted
+        before it (``force``: now, else at most every ``sync_interval_s``).
+
+        The sync runs in its own thread: syncfs waits for every dirty page of the filesystem
+        (tens of milliseconds under load), and alerts must not wait behind it.
+        """
+        with self._sync_lock:
+            if self._syncing or not any(self._inserted.values()) or time.monotonic() < self._sync_retry_at:
+                return
+            if not force and time.monotonic() - self._synced_at < self.sync_interval_s:
+                return
+            done = dict(self._inserted)
+            self._syncing = True
+            self._sync_thread = threading.Thread(target=self._sync, args=(done,), name="store-sync", daemon=True)
+            self._sync_thread.start()
+
+    def _sync(self, done: dict[int, int]) -> None:
+        try:
+            self._store.sync()
+            for lane, upto in done.items():
+                if upto:
+                    self._wals[lane].truncate(upto)
+            with self._sync_lock:
+                for lane, upto in done.items():
+                    if upto and self._inserted[lane] == upto:
+                        self._inserted[lane] = 0
+        except BenError as exc:  # the WAL keeps everything; the next sync tries again
+            self._sync_retry_at = time.monotonic() + 1.0
+            self.figures.last_error = str(exc)
+            log.error("store writer: sync failed (the WAL keeps the data): %s", exc)
+        except Exception:
+            self._sync_retry_at = time.monotonic() + 1.0
+            log.exception("store writer: unexpected failure in sync (the WAL keeps the data)")
+        finally:
+            with self._sync_lock:
+                self._syncing = False
+                self._synced_at = time.monotonic()
+            self._wake.set()
 
     def force_flush(self, timeout: float) -> bool:
         """Wait until everything in the WALs is stored; False on timeout."""
@@ -119,6 +150,10 @@ class StoreWriter:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=max(1.0, timeout))
+        with self._sync_lock:
+            syncing = self._sync_thread
+        if syncing is not None:  # the WALs close after this: let a sync in flight finish with them
+            syncing.join(timeout=max(1.0, timeout))
         return drained
 
     # -- recovery -----------------------------------------------------------------------------
@@ -221,7 +256,9 @@ class StoreWriter:
         table = rows.to_table(batch)
         try:
             self._check_room()
+            _t = time.perf_counter()
             self._store.insert_events(table)
+            _TR.setdefault(f"insert{lane}", []).append(time.perf_counter() - _t)
         except BenError as exc:
             self.figures.insert_errors += 1
             self.figures.last_error = str(exc)
@@ -236,7 +273,8 @@ class StoreWriter:
         self.figures.rows_stored[lane] += n_rows
         self.figures.last_insert_s = time.perf_counter() - started
         self.cursor[lane] = batch[-1][0]
-        self._inserted[lane] = self.cursor[lane]
+        with self._sync_lock:
+            self._inserted[lane] = self.cursor[lane]
         if self._on_stored is not None:
             try:
                 self._on_stored(lane, table)

@@ -57,6 +57,10 @@ def sync_filesystem(path: Path) -> None:
         raise StorageError(f"cannot make the store durable: {exc}") from exc
 
 
+#: Arrow tables up to this size are inserted as an IPC stream, larger ones through Python(table).
+STREAM_MAX_BYTES = 1 << 20
+
+
 class ChdbStore:
     """The events store in an embedded chDB data directory."""
 
@@ -87,21 +91,40 @@ class ChdbStore:
             raise StorageError(f"chDB: {str(exc).strip()}") from exc
 
     def insert_events(self, table: pa.Table) -> None:
-        columns = ", ".join(f"`{c}`" for c in schema.EVENT_COLUMNS)
-        sql = f"INSERT INTO {schema.EVENTS} ({columns}) SELECT * FROM Python(table)"
         try:
-            with self._lock:
-                self._session.query(sql)
+            self._insert_arrow(schema.EVENTS, schema.EVENT_COLUMNS, table)
         except Exception as exc:
             raise StorageError(f"chDB insert of {table.num_rows} rows failed: {str(exc).strip()}") from exc
 
     def insert_rows(self, target: str, table: pa.Table) -> None:
         """Insert an Arrow table whose columns are the target table's, in order."""
         try:
-            with self._lock:
-                self._session.query(f"INSERT INTO {target} SELECT * FROM Python(table)")
+            self._insert_arrow(target, table.column_names, table)
         except Exception as exc:
             raise StorageError(f"chDB insert into {target} failed: {str(exc).strip()}") from exc
+
+    def _insert_arrow(self, target: str, columns, table: pa.Table) -> None:
+        """One INSERT of an Arrow table, by whichever of chDB's two paths is cheaper for its size.
+
+        Small tables (alerts, a trickle of rows) are streamed as Arrow IPC bytes: about half the
+        fixed cost of ``INSERT ... SELECT FROM Python(table)`` (10 ms against 19 for one row, 64
+        against 129 for 10,000 small rows, reference machine). Past ``STREAM_MAX_BYTES`` chDB's
+        parse of the stream holds the interpreter longer than its read of the table (16,000 rows
+        of 2 KB bodies: 1,054 ms against 359, the GIL held up to 87 ms at a time against 20), so
+        large tables go through ``Python(table)``.
+        """
+        names = ", ".join(f"`{c}`" for c in columns)
+        if table.nbytes > STREAM_MAX_BYTES:
+            with self._lock:
+                self._session.query(f"INSERT INTO {target} ({names}) SELECT * FROM Python(table)")
+            return
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        data = sink.getvalue().to_pybytes()
+        with self._lock, self._session.send_insert(f"INSERT INTO {target} ({names})", "ArrowStream") as inserter:
+            inserter.append(data)
+            inserter.finish()
 
     def query_arrow(self, sql: str) -> pa.Table:
         """Run one read-only statement; an Arrow table."""
