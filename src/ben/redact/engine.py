@@ -1,0 +1,401 @@
+"""Applies a manifest to a columnar ``Batch`` (proto/ben/v1/telemetry.proto).
+
+Work is done per distinct string, not per event:
+
+1. *Global pass*: every dictionary string (names, bodies, attribute keys and values) is scanned once
+   by the value rules that have no ``fields`` (detectors, regexes); the result is cached per string
+   across batches, so a repeated value costs one dict lookup. A changed string is replaced in place.
+2. *Role pass*, only where a rule could apply: field rules and scoped value rules run per distinct
+   (attribute key, value) pair whose key some rule or the allow-list names, per distinct body and
+   per distinct name (cached too); their outputs get new dictionary entries.
+3. Only if something fired: index columns are rebuilt with numpy (pairs dropped, values remapped),
+   each touched event gets the attribute ``ben.redacted`` = the rules that fired (never the value),
+   and the dictionary is compacted so no replaced string stays in it.
+
+A batch in which nothing fires is returned as it came (the same object). ``apply`` never raises: on
+an internal error the batch fails closed (every string replaced, see ``FAILED``) and is counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+
+import numpy as np
+
+from ben.redact.actions import keyed_hash, truncate
+from ben.redact.manifest import Manifest, Rule
+from ben.v1 import telemetry_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+REDACTED_KEY = "ben.redacted"     # attribute on each touched event: comma-separated rule names
+FAILED = "[redaction failed]"     # every string of a batch the engine could not process
+CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
+CACHE_MAX_CHARS = 4096            # longer strings are not cached
+
+_MISS = object()
+_Out = tuple  # (text, mask, drop)
+
+
+def _could_nest(path: str, glob: str) -> bool:
+    """Could glob match a path below `path` (a key inside its JSON value)?"""
+    cut = min((i for i in (glob.find("*"), glob.find("?"), glob.find("[")) if i >= 0), default=-1)
+    pre = path + "."
+    if cut < 0:
+        return glob.startswith(pre)
+    lit = glob[:cut]
+    return lit.startswith(pre) or pre.startswith(lit)
+
+
+class _Cache(dict):
+    """A bounded dict: past CACHE_MAX entries the older half is forgotten."""
+
+    def put(self, key, value) -> None:
+        if len(self) >= CACHE_MAX:
+            for old in list(self)[: CACHE_MAX // 2]:
+                del self[old]
+        self[key] = value
+
+
+class Engine:
+    """A manifest ready to run. Not thread-safe (caches); the sidecar calls it from its event loop."""
+
+    def __init__(self, manifest: Manifest):
+        self.manifest = m = manifest
+        self.allow_bit = len(m.rules)
+        self.names = m.names
+        self.global_rules = tuple(r for r in m.rules if r.is_value_rule and not r.fields)
+        self.field_rules = tuple(r for r in m.rules if not r.is_value_rule)
+        self.scoped_rules = tuple(r for r in m.rules if r.is_value_rule and r.fields)
+        role_rules = self.field_rules + self.scoped_rules
+        self.name_active = any(r.matches("name") for r in role_rules)
+        self.body_direct = any(r.matches("body") for r in role_rules)
+        self.body_nested = any(_could_nest("body", g) for r in self.field_rules for g in r.fields)
+        self.attr_rules = any(g.startswith("attributes.") for r in role_rules for g in r.fields)
+        self.counts: Counter = Counter()    # occurrences redacted, by rule name
+        self.failures = 0
+        self.last_failure = ""
+        self._strings = _Cache()
+        self._keys = _Cache()
+        self._pairs = _Cache()
+        self._bodies = _Cache()
+        self._labels: dict[int, str] = {}
+        self._failure_logged = 0.0
+
+    # -- per string ------------------------------------------------------------------------
+    def _hash(self, text: str) -> str:
+        return keyed_hash(self.manifest.hash_key, text, self.manifest.hash_hex_chars)
+
+    def scan(self, text: str, rules: tuple[Rule, ...]) -> _Out:
+        """Value rules over one string: (new text, mask of rules that fired, drop the field?)."""
+        spans = []
+        for order, r in enumerate(rules):
+            for det in r.detectors:
+                for a, b in det.spans(text):
+                    spans.append((a, -b, order, r))
+            if r.pattern is not None:
+                has_group = "secret" in r.pattern.groupindex
+                for match in r.pattern.finditer(text):
+                    a, b = match.span("secret") if has_group and match.group("secret") is not None else match.span()
+                    if b > a:
+                        spans.append((a, -b, order, r))
+        if not spans:
+            return text, 0, False
+        mask = 0
+        drop = None
+        for _, _, _, r in spans:
+            mask |= 1 << r.bit
+            if r.action == "drop" and drop is None:
+                drop = r
+        if drop is not None:
+            return drop.replacement, mask, True
+        spans.sort()
+        out, pos = [], 0
+        for a, nb, _, r in spans:
+            b = -nb
+            if a < pos:   # overlaps a span already replaced: the earlier (longer) one wins
+                continue
+            out.append(text[pos:a])
+            out.append(r.replacement if r.action == "mask" else self._hash(text[a:b]))
+            pos = b
+        out.append(text[pos:])
+        return "".join(out), mask, False
+
+    def _global(self, text: str):
+        out = self.scan(text, self.global_rules)
+        return None if out[1] == 0 else out
+
+    def field(self, path: str, text: str, nested: bool) -> _Out:
+        """Everything that applies to a value at `path`: field rules, JSON keys below it, value rules."""
+        mask = 0
+        for r in self.field_rules:
+            if r.matches(path):
+                bit = 1 << r.bit
+                if r.action == "drop":
+                    return r.replacement, bit, True
+                if r.action == "mask":
+                    return r.replacement, bit, False
+                if r.action == "hash":
+                    return self._hash(text), bit, False
+                cut = truncate(text, r.max_chars)
+                if cut is not text:
+                    text, mask = cut, bit
+                break
+        if nested and text[:1] in ("{", "["):
+            text, m = self._json(path, text)
+            mask |= m
+        rules = self.global_rules + tuple(r for r in self.scoped_rules if r.matches(path))
+        new, m, drop = self.scan(text, rules) if rules else (text, 0, False)
+        return new, mask | m, drop
+
+    def _json(self, path: str, text: str) -> tuple[str, int]:
+        try:
+            doc = json.loads(text)
+        except (ValueError, RecursionError):
+            return text, 0
+        if not isinstance(doc, (dict, list)):
+            return text, 0
+        mask = self._walk(doc, path)
+        if not mask:
+            return text, 0
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mask
+
+    def _walk(self, node, prefix: str) -> int:
+        mask = 0
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for k, v in items:
+            path = f"{prefix}.{k}"
+            rule = next((r for r in self.field_rules if r.matches(path)), None)
+            if rule is not None:
+                if rule.action == "drop":
+                    if isinstance(node, dict):
+                        del node[k]
+                    else:
+                        node[k] = None
+                    mask |= 1 << rule.bit
+                    continue
+                if rule.action in ("mask", "hash"):
+                    node[k] = rule.replacement if rule.action == "mask" else \
+                        self._hash(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+                    mask |= 1 << rule.bit
+                    continue
+                if isinstance(v, str) and len(v) > rule.max_chars:
+                    node[k] = v = truncate(v, rule.max_chars)
+                    mask |= 1 << rule.bit
+            if isinstance(v, (dict, list)):
+                mask |= self._walk(v, path)
+        return mask
+
+    def _key_plan(self, key: str) -> tuple[bool, bool, bool]:
+        """(allowed, reserved, active: some rule may apply to this key's values)."""
+        plan = self._keys.get(key)
+        if plan is None:
+            path = "attributes." + key
+            role = self.field_rules + self.scoped_rules
+            nested = any(_could_nest(path, g) for r in self.field_rules for g in r.fields)
+            active = any(r.matches(path) for r in role) or nested
+            plan = (self.manifest.allowed(key), key == REDACTED_KEY, active, nested)
+            self._keys.put(key, plan)
+        return plan
+
+    # -- per batch -------------------------------------------------------------------------
+    def apply(self, batch: pb.Batch) -> pb.Batch:
+        """The redacted batch (the same object if nothing fired). Never raises."""
+        try:
+            return self._apply(batch)
+        except Exception as exc:  # noqa: BLE001 - fail closed, never let an unredacted batch through
+            self.failures += 1
+            self.last_failure = f"{type(exc).__name__}: {exc}"
+            now = time.monotonic()
+            if now - self._failure_logged > 10:
+                self._failure_logged = now
+                log.exception("redaction failed; the batch is stored with every string replaced by %r", FAILED)
+            out = pb.Batch()
+            out.CopyFrom(batch)
+            strings = [s if not s else FAILED for s in batch.strings] or [""]
+            strings[0] = ""
+            del out.strings[:]
+            out.strings.extend(strings)
+            return out
+
+    def _apply(self, batch: pb.Batch) -> pb.Batch:
+        strings = list(batch.strings)
+        cache = self._strings
+        changed: dict[int, tuple] = {}
+        for i, s in enumerate(strings):
+            r = cache.get(s, _MISS)
+            if r is _MISS:
+                r = self._global(s) if s else None
+                if len(s) <= CACHE_MAX_CHARS:
+                    cache.put(s, r)
+            if r is not None:
+                changed[i] = r
+        # Which roles need per-occurrence work?
+        key_plans = {}
+        attr_work = False
+        if self.attr_rules or self.manifest.mode == "allow" or changed:
+            if len(batch.attr_keys):
+                for k in set(batch.attr_keys):
+                    plan = self._key_plan(strings[k])
+                    key_plans[k] = plan
+                    if not plan[0] or plan[1] or plan[2]:
+                        attr_work = True
+            attr_work = attr_work or bool(changed)
+        if not (changed or attr_work or self.name_active or self.body_direct or self.body_nested):
+            return batch
+        return self._rebuild(batch, strings, changed, key_plans)
+
+    def _rebuild(self, batch: pb.Batch, strings: list[str], changed: dict, key_plans: dict) -> pb.Batch:
+        n = len(batch.ts_unix_nano)
+        n_str = len(strings)
+        new_strings = list(strings)
+        added: dict[str, int] = {}
+
+        def intern(text: str) -> int:
+            i = added.get(text)
+            if i is None:
+                i = added[text] = len(new_strings)
+                new_strings.append(text)
+            return i
+
+        str_mask = np.zeros(n_str, dtype=np.uint64)
+        str_drop = np.zeros(n_str, dtype=bool)
+        for i, (text, mask, drop) in changed.items():
+            new_strings[i] = text
+            str_mask[i] = mask
+            str_drop[i] = drop
+        ident = np.arange(n_str, dtype=np.int64)
+
+        # names: never dropped (a dropped name shows its rule's replacement)
+        names = np.asarray(batch.names, dtype=np.int64)
+        name_idx, name_mask = names, str_mask[names]
+        if self.name_active:
+            name_map, map_mask = ident.copy(), str_mask.copy()
+            for u in np.unique(names).tolist():
+                text, mask, _ = self._role_cached(self._bodies, ("name", strings[u]), "name", strings[u], False)
+                if mask or changed.get(u):
+                    name_map[u], map_mask[u] = intern(text), mask
+            name_idx, name_mask = name_map[names], map_mask[names]
+
+        # bodies: a dropped body becomes "" (index 0)
+        bodies = np.asarray(batch.bodies, dtype=np.int64)
+        body_map, body_mask_map, body_drop_map = ident, str_mask, str_drop
+        if self.body_direct or self.body_nested:
+            body_map, body_mask_map, body_drop_map = ident.copy(), str_mask.copy(), str_drop.copy()
+            for u in np.unique(bodies).tolist():
+                if u == 0:
+                    continue
+                text, mask, drop = self._role_cached(self._bodies, ("body", strings[u]), "body", strings[u],
+                                                     self.body_nested)
+                body_map[u], body_mask_map[u], body_drop_map[u] = intern(text), mask, drop
+        body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
+        body_mask = body_mask_map[bodies]
+
+        # attributes
+        counts = np.asarray(batch.attr_counts, dtype=np.int64)
+        keys = np.asarray(batch.attr_keys, dtype=np.int64)
+        vals = np.asarray(batch.attr_values, dtype=np.int64)
+        pos_val = vals.copy()
+        pos_mask = str_mask[keys] | str_mask[vals]
+        pos_drop = str_drop[keys] | str_drop[vals]
+        if key_plans:
+            allowed = np.ones(n_str, dtype=bool)
+            reserved = np.zeros(n_str, dtype=bool)
+            active = np.zeros(n_str, dtype=bool)
+            for k, (ok, res, act, _nested) in key_plans.items():
+                allowed[k], reserved[k], active[k] = ok, res, act
+            refused = ~allowed[keys]
+            if refused.any():
+                pos_drop |= refused
+                pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
+            pos_drop |= reserved[keys]
+            pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
+            work = np.flatnonzero(active[keys] & ~pos_drop)
+            if len(work):
+                combo = (keys[work] << 32) | vals[work]
+                uniq, inverse = np.unique(combo, return_inverse=True)
+                u_val = np.empty(len(uniq), dtype=np.int64)
+                u_mask = np.empty(len(uniq), dtype=np.uint64)
+                u_drop = np.empty(len(uniq), dtype=bool)
+                for j, c in enumerate(uniq.tolist()):
+                    k, v = c >> 32, c & 0xFFFFFFFF
+                    kstr, vstr = strings[k], strings[v]
+                    text, mask, drop = self._role_cached(self._pairs, (kstr, vstr), "attributes." + kstr, vstr,
+                                                         key_plans[k][3])
+                    u_val[j] = v if (text is vstr or text == new_strings[v]) else intern(text)
+                    u_mask[j] = mask | int(str_mask[k])
+                    u_drop[j] = drop or bool(str_drop[k])
+                pos_val[work] = u_val[inverse]
+                pos_mask[work] = u_mask[inverse]
+                pos_drop[work] = u_drop[inverse]
+
+        # which rules fired, per event and per rule
+        event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
+        event_mask = name_mask | body_mask
+        fired = np.flatnonzero(pos_mask)
+        if len(fired):
+            np.bitwise_or.at(event_mask, event_of[fired], pos_mask[fired])
+        self._count(np.concatenate([name_mask[name_mask != 0], body_mask[body_mask != 0], pos_mask[fired]]))
+
+        keep = ~pos_drop
+        new_keys, new_vals = keys[keep], pos_val[keep]
+        new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
+        touched = np.flatnonzero(event_mask)
+        if len(touched):
+            label_idx = np.empty(len(touched), dtype=np.int64)
+            for j, mask in enumerate(event_mask[touched].tolist()):
+                label_idx[j] = intern(self._label(mask))
+            ends = np.cumsum(new_counts)[touched]
+            new_keys = np.insert(new_keys, ends, intern(REDACTED_KEY))
+            new_vals = np.insert(new_vals, ends, label_idx)
+            new_counts[touched] += 1
+
+        # compact the dictionary: no replaced string may stay in it
+        used = np.zeros(len(new_strings), dtype=bool)
+        used[0] = True
+        for arr in (name_idx, body_idx, new_keys, new_vals):
+            used[arr] = True
+        remap = np.cumsum(used) - 1
+        out = pb.Batch()
+        out.source.CopyFrom(batch.source)
+        out.producer_id = batch.producer_id
+        out.first_event_seq = batch.first_event_seq
+        out.event_seqs.extend(batch.event_seqs)
+        out.ts_unix_nano.extend(batch.ts_unix_nano)
+        out.values.extend(batch.values)
+        out.kinds.extend(batch.kinds)
+        out.strings.extend([s for s, u in zip(new_strings, used.tolist()) if u])
+        out.names.extend(remap[name_idx].tolist())
+        out.bodies.extend(remap[body_idx].tolist())
+        out.attr_counts.extend(new_counts.tolist())
+        out.attr_keys.extend(remap[new_keys].tolist())
+        out.attr_values.extend(remap[new_vals].tolist())
+        return out
+
+    def _role_cached(self, cache: _Cache, key, path: str, text: str, nested: bool) -> _Out:
+        out = cache.get(key)
+        if out is None:
+            out = self.field(path, text, nested)
+            if len(text) <= CACHE_MAX_CHARS:
+                cache.put(key, out)
+        return out
+
+    def _label(self, mask: int) -> str:
+        label = self._labels.get(mask)
+        if label is None:
+            label = ",".join(name for bit, name in enumerate(self.names) if mask >> bit & 1)
+            if len(self._labels) < 4096:
+                self._labels[mask] = label
+        return label
+
+    def _count(self, masks: np.ndarray) -> None:
+        if not len(masks):
+            return
+        uniq, n = np.unique(masks, return_counts=True)
+        for mask, times in zip(uniq.tolist(), n.tolist()):
+            for bit, name in enumerate(self.names):
+                if mask >> bit & 1:
+                    self.counts[name] += times
