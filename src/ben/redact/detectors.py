@@ -26,6 +26,9 @@ class Detector:
     hint: Callable[[str], bool]
     validate: Callable[[str], bool] | None = None
     help: str = ""
+    #: For a candidate that fails `validate`: (start, end) of valid parts inside it (e.g. a card
+    #: number followed by another group of digits).
+    refine: Callable[[str], Iterator[tuple[int, int]]] | None = None
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """(start, end) of every secret part found in text."""
@@ -38,8 +41,13 @@ class Detector:
                 if m.group(g) is not None:
                     start, end = m.span(g)
                     break
-            if end > start and (self.validate is None or self.validate(text[start:end])):
+            if end <= start:
+                continue
+            if self.validate is None or self.validate(text[start:end]):
                 yield start, end
+            elif self.refine is not None:
+                for a, b in self.refine(text[start:end]):
+                    yield start + a, start + b
 
 
 def _any(*needles: str) -> Callable[[str], bool]:
@@ -98,6 +106,19 @@ def _card_ok(text: str) -> bool:
     return 13 <= len(digits) <= 19 and _card_issuer(digits) and luhn_ok(digits)
 
 
+def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
+    """The longest valid card number made of whole digit groups of a candidate, if any."""
+    starts = [m.start() for m in re.finditer(r"(?:^|(?<=[ \-]))[0-9]", candidate)]
+    ends = [m.end() for m in re.finditer(r"[0-9](?=[ \-]|$)", candidate)]
+    best = None
+    for a in starts:
+        for b in ends:
+            if b > a and (best is None or b - a > best[1] - best[0]) and _card_ok(candidate[a:b]):
+                best = (a, b)
+    if best is not None:
+        yield best
+
+
 # -- JWT, national IDs ----------------------------------------------------------------------------
 def _jwt_ok(text: str) -> bool:
     head = text.split(".", 1)[0]
@@ -131,11 +152,11 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
     Detector("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
              _any("@"), help="e-mail addresses"),
     Detector("card", re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9])"), _has_digit, _card_ok,
-             help="payment card numbers (issuer prefix and length, Luhn-checked)"),
+             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts),
     Detector("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
              help="IPv4 addresses"),
-    Detector("ipv6", re.compile(r"(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
-                                r"(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![0-9A-Fa-f:])"), _any(":"), _ip_ok,
+    Detector("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
+                                r"(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![0-9A-Za-z_:])"), _any(":"), _ip_ok,
              help="IPv6 addresses"),
     Detector("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens"),

@@ -236,7 +236,7 @@ class Engine:
         # Which roles need per-occurrence work?
         key_plans = {}
         attr_work = False
-        if self.attr_rules or self.manifest.mode == "allow" or changed:
+        if self.attr_rules or self.manifest.mode == "allow" or changed or REDACTED_KEY in strings:
             if len(batch.attr_keys):
                 for k in set(batch.attr_keys):
                     plan = self._key_plan(strings[k])
