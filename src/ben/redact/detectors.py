@@ -19,49 +19,85 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
 class Detector:
     name: str
     regex: re.Pattern
     hint: Callable[[str], bool]
     validate: Callable[[str], bool] | None = None
     help: str = ""
+    #: The shortest text a match can be found in: shorter strings skip this detector.
+    min_len: int = 1
+    #: Can a match lie in a text that is all letters and digits (``str.isalnum``)? Ids, hashes and
+    #: words skip the detectors that need '@', '.', ':', '-', '=', '_' or a space.
+    alnum: bool = False
     #: For a candidate that fails `validate`: (start, end) of valid parts inside it (e.g. a card
     #: number followed by another group of digits).
     refine: Callable[[str], Iterator[tuple[int, int]]] | None = None
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+    @property
+    def needles(self) -> tuple[str, ...] | None:
+        """The hint as substrings (one must occur), when it is one: the engine tests them inline."""
+        return getattr(self.hint, "needles", None)
+
+    def spans(self, text: str, hinted: bool = False) -> Iterator[tuple[int, int]]:
         """(start, end) of every secret part found in text."""
-        if not self.hint(text):
+        if not hinted and not self.hint(text):
             return
         groups = tuple(self.regex.groupindex)
-        for m in self.regex.finditer(text):
+        search = self.regex.search
+        pos = 0
+        while (m := search(text, pos)) is not None:
             start, end = m.span()
             for g in groups:  # the secret part, if the detector marks one
                 if m.group(g) is not None:
                     start, end = m.span(g)
                     break
             if end <= start:
+                pos = m.end() if m.end() > m.start() else m.start() + 1
                 continue
             if self.validate is None or self.validate(text[start:end]):
                 yield start, end
-            elif self.refine is not None:
+                pos = m.end()
+                continue
+            if self.refine is not None:
+                found = False
                 for a, b in self.refine(text[start:end]):
+                    found = True
                     yield start + a, start + b
+                if found:
+                    pos = m.end()
+                    continue
+            # not valid: a valid match may still start inside it (e.g. a card after other digits)
+            pos = m.start() + 1
 
 
 def _any(*needles: str) -> Callable[[str], bool]:
-    if len(needles) == 1:
-        needle = needles[0]
-        return lambda s: needle in s
-    return lambda s: any(n in s for n in needles)
+    def hint(s: str) -> bool:
+        for n in needles:
+            if n in s:
+                return True
+        return False
+
+    hint.needles = needles
+    return hint
 
 
 _DIGIT = re.compile(r"[0-9]")
+_DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
+_DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
 
 
 def _has_digit(s: str) -> bool:
     return _DIGIT.search(s) is not None
+
+
+def _card_hint(s: str) -> bool:
+    return _DIGITS_13(s) is not None
+
+
+def _digits_hint(s: str) -> bool:
+    return _DIGITS_6(s) is not None
 
 
 # -- payment cards ------------------------------------------------------------------------------
@@ -150,47 +186,48 @@ _E = r"(?![A-Za-z0-9])"    # not followed by one
 
 DETECTORS: dict[str, Detector] = {d.name: d for d in (
     Detector("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
-             _any("@"), help="e-mail addresses"),
-    Detector("card", re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9])"), _has_digit, _card_ok,
-             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts),
+             _any("@"), help="e-mail addresses", min_len=6),
+    Detector("card", re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9])"), _card_hint, _card_ok,
+             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True),
     Detector("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
-             help="IPv4 addresses"),
+             help="IPv4 addresses", min_len=7),
     Detector("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                                 r"(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![0-9A-Za-z_:])"), _any(":"), _ip_ok,
-             help="IPv6 addresses"),
+             help="IPv6 addresses", min_len=2),
     Detector("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
-             help="JSON Web Tokens"),
+             help="JSON Web Tokens", min_len=13),
     Detector("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC"),
-             help="credentials after 'Bearer', 'Token' or 'Basic' (authorization headers)"),
+             help="credentials after 'Bearer', 'Token' or 'Basic' (authorization headers)", min_len=14),
     Detector("aws_key", re.compile(
         _B + r"(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}" + _E +
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
         _any("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ecret", "ECRET"),
-        help="AWS access key ids and secret access keys"),
+        help="AWS access key ids and secret access keys", min_len=20, alnum=True),
     Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"),
-             _any("AIza", "ya29."), help="Google API keys and OAuth access tokens"),
+             _any("AIza", "ya29."), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
     Detector("azure_key", re.compile(
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
         r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
         r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
         _any("ccountKey", "ccessKey", "sig=", "Q~"), help="Azure storage/service-bus keys, SAS signatures, "
-                                                       "client secrets"),
+                                                       "client secrets", min_len=25),
     Detector("github_token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
-             _any("gh", "github_pat_"), help="GitHub tokens"),
+             _any("gh", "github_pat_"), help="GitHub tokens", min_len=33),
     Detector("slack_token", re.compile(r"xox[abposr]-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/services/[A-Za-z0-9/]+"),
-             _any("xox", "hooks.slack.com"), help="Slack tokens and webhook URLs"),
+             _any("xox", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
     Detector("private_key", re.compile(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)",
-        re.DOTALL), _any("PRIVATE KEY"), help="PEM private key blocks (to the end of the text if unterminated)"),
+        re.DOTALL), _any("PRIVATE KEY"), help="PEM private key blocks (to the end of the text if unterminated)", min_len=27),
     Detector("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666|9[0-9]{2})[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}"
-                                  r"(?![0-9\-])"), _any("-"), help="US social security numbers (dashed), opt-in"),
+                                  r"(?![0-9\-])"), _any("-"), help="US social security numbers (dashed), opt-in", min_len=11),
     Detector("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-                                   r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _has_digit,
-             help="UK national insurance numbers, opt-in"),
-    Detector("es_dni", re.compile(_B + r"[0-9]{8}-?[TRWAGMYFPDXBNJZSQVHLCKE]" + _E), _has_digit,
-             lambda t: _dni_ok(t.replace("-", "")), help="Spanish DNI numbers (check letter verified), opt-in"),
+                                   r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
+             help="UK national insurance numbers, opt-in", min_len=9, alnum=True),
+    Detector("es_dni", re.compile(_B + r"[0-9]{8}-?[TRWAGMYFPDXBNJZSQVHLCKE]" + _E), _digits_hint,
+             lambda t: _dni_ok(t.replace("-", "")), help="Spanish DNI numbers (check letter verified), opt-in", min_len=9, alnum=True),
 )}
 
 #: Detectors a default manifest turns on (ben.redact.defaults); the rest are opt-in.
 OPT_IN = frozenset({"ipv4", "ipv6", "us_ssn", "uk_nino", "es_dni"})
+

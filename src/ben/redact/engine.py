@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -51,9 +53,21 @@ def _could_nest(path: str, glob: str) -> bool:
 
 
 class _Cache(dict):
-    """A bounded dict: past CACHE_MAX entries the older half is forgotten."""
+    """A bounded dict that admits a key the second time it is seen: values unique to one event
+    (request ids, most log lines) pass through a small door-keeper set and never push out the
+    repeated ones. Past CACHE_MAX entries the older half is forgotten."""
+
+    def __init__(self):
+        super().__init__()
+        self._seen: set = set()
 
     def put(self, key, value) -> None:
+        seen = self._seen
+        if key not in seen:
+            if len(seen) >= CACHE_MAX:
+                seen.clear()
+            seen.add(key)
+            return
         if len(self) >= CACHE_MAX:
             for old in list(self)[: CACHE_MAX // 2]:
                 del self[old]
@@ -83,6 +97,8 @@ class Engine:
         self._pairs = _Cache()
         self._bodies = _Cache()
         self._labels: dict[int, str] = {}
+        self._plans: dict[tuple, tuple] = {}
+        self._paths: dict[str, tuple] = {}
         self._failure_logged = 0.0
 
     # -- per string ------------------------------------------------------------------------
@@ -91,12 +107,33 @@ class Engine:
 
     def scan(self, text: str, rules: tuple[Rule, ...]) -> _Out:
         """Value rules over one string: (new text, mask of rules that fired, drop the field?)."""
-        spans = []
-        for order, r in enumerate(rules):
-            for det in r.detectors:
-                for a, b in det.spans(text):
+        plans = self._plans.get(rules)
+        if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
+            full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
+                    for det in (r.detectors or (None,))]
+            plans = self._plans[rules] = tuple(
+                [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
+                 for n in range(65)] for alnum in (False, True))
+        n = len(text)
+        plan = plans[text.isalnum()][n if n < 64 else 64]
+        spans = None
+        for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
+            if det is None:
+                pass
+            elif needles is not None:
+                for needle in needles:
+                    if needle in text:
+                        break
+                else:
+                    continue
+            elif not det.hint(text):
+                continue
+            if spans is None:
+                spans = []
+            if det is not None:
+                for a, b in det.spans(text, hinted=True):
                     spans.append((a, -b, order, r))
-            if r.pattern is not None:
+            elif r.pattern is not None:
                 has_group = "secret" in r.pattern.groupindex
                 for match in r.pattern.finditer(text):
                     a, b = match.span("secret") if has_group and match.group("secret") is not None else match.span()
@@ -128,26 +165,35 @@ class Engine:
         out = self.scan(text, self.global_rules)
         return None if out[1] == 0 else out
 
+    def _path(self, path: str) -> tuple:
+        """(first field rule matching path or None, value rules for a value there): globs matched once per path."""
+        plan = self._paths.get(path)
+        if plan is None:
+            first = next((r for r in self.field_rules if r.matches(path)), None)
+            rules = self.global_rules + tuple(r for r in self.scoped_rules if r.matches(path))
+            plan = (first, rules)
+            if len(self._paths) < CACHE_MAX:
+                self._paths[path] = plan
+        return plan
+
     def field(self, path: str, text: str, nested: bool) -> _Out:
         """Everything that applies to a value at `path`: field rules, JSON keys below it, value rules."""
         mask = 0
-        for r in self.field_rules:
-            if r.matches(path):
-                bit = 1 << r.bit
-                if r.action == "drop":
-                    return r.replacement, bit, True
-                if r.action == "mask":
-                    return r.replacement, bit, False
-                if r.action == "hash":
-                    return self._hash(text), bit, False
-                cut = truncate(text, r.max_chars)
-                if cut is not text:
-                    text, mask = cut, bit
-                break
+        r, rules = self._path(path)
+        if r is not None:
+            bit = 1 << r.bit
+            if r.action == "drop":
+                return r.replacement, bit, True
+            if r.action == "mask":
+                return r.replacement, bit, False
+            if r.action == "hash":
+                return self._hash(text), bit, False
+            cut = truncate(text, r.max_chars)
+            if cut is not text:
+                text, mask = cut, bit
         if nested and text[:1] in ("{", "["):
             text, m = self._json(path, text)
             mask |= m
-        rules = self.global_rules + tuple(r for r in self.scoped_rules if r.matches(path))
         new, m, drop = self.scan(text, rules) if rules else (text, 0, False)
         return new, mask | m, drop
 
@@ -168,7 +214,7 @@ class Engine:
         items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
         for k, v in items:
             path = f"{prefix}.{k}"
-            rule = next((r for r in self.field_rules if r.matches(path)), None)
+            rule = self._path(path)[0]
             if rule is not None:
                 if rule.action == "drop":
                     if isinstance(node, dict):
@@ -189,15 +235,20 @@ class Engine:
                 mask |= self._walk(v, path)
         return mask
 
-    def _key_plan(self, key: str) -> tuple[bool, bool, bool]:
-        """(allowed, reserved, active: some rule may apply to this key's values)."""
+    def _key_plan(self, key: str) -> tuple:
+        """(allowed, reserved, active: some rule may apply to this key's values, nested: JSON keys below
+        it may match, const: the outcome for every value when a drop or mask field rule takes them all)."""
         plan = self._keys.get(key)
         if plan is None:
             path = "attributes." + key
             role = self.field_rules + self.scoped_rules
             nested = any(_could_nest(path, g) for r in self.field_rules for g in r.fields)
             active = any(r.matches(path) for r in role) or nested
-            plan = (self.manifest.allowed(key), key == REDACTED_KEY, active, nested)
+            first = next((r for r in self.field_rules if r.matches(path)), None)
+            const = None
+            if first is not None and first.action in ("drop", "mask"):
+                const = (first.replacement, 1 << first.bit, first.action == "drop")
+            plan = (self.manifest.allowed(key), key == REDACTED_KEY, active, nested, const)
             self._keys.put(key, plan)
         return plan
 
@@ -207,12 +258,15 @@ class Engine:
         try:
             return self._apply(batch)
         except Exception as exc:  # noqa: BLE001 - fail closed, never let an unredacted batch through
+            # The message may quote a value: log the type and where it happened, never the text.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
             self.failures += 1
-            self.last_failure = f"{type(exc).__name__}: {exc}"
+            self.last_failure = f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
             now = time.monotonic()
             if now - self._failure_logged > 10:
                 self._failure_logged = now
-                log.exception("redaction failed; the batch is stored with every string replaced by %r", FAILED)
+                log.error("redaction failed (%s); the batch is stored with every string replaced by %r",
+                          self.last_failure, FAILED)
             out = pb.Batch()
             out.CopyFrom(batch)
             strings = [s if not s else FAILED for s in batch.strings] or [""]
@@ -276,7 +330,7 @@ class Engine:
             name_map, map_mask = ident.copy(), str_mask.copy()
             for u in np.unique(names).tolist():
                 text, mask, _ = self._role_cached(self._bodies, ("name", strings[u]), "name", strings[u], False)
-                if mask or changed.get(u):
+                if mask:
                     name_map[u], map_mask[u] = intern(text), mask
             name_idx, name_mask = name_map[names], map_mask[names]
 
@@ -290,7 +344,8 @@ class Engine:
                     continue
                 text, mask, drop = self._role_cached(self._bodies, ("body", strings[u]), "body", strings[u],
                                                      self.body_nested)
-                body_map[u], body_mask_map[u], body_drop_map[u] = intern(text), mask, drop
+                if mask:
+                    body_map[u], body_mask_map[u], body_drop_map[u] = intern(text), mask, drop
         body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
         body_mask = body_mask_map[bodies]
 
@@ -305,32 +360,48 @@ class Engine:
             allowed = np.ones(n_str, dtype=bool)
             reserved = np.zeros(n_str, dtype=bool)
             active = np.zeros(n_str, dtype=bool)
-            for k, (ok, res, act, _nested) in key_plans.items():
+            c_has = np.zeros(n_str, dtype=bool)
+            c_val = np.zeros(n_str, dtype=np.int64)
+            c_mask = np.zeros(n_str, dtype=np.uint64)
+            c_drop = np.zeros(n_str, dtype=bool)
+            for k, (ok, res, act, _nested, const) in key_plans.items():
                 allowed[k], reserved[k], active[k] = ok, res, act
+                if const is not None:   # every value of this key gets the same outcome: no per-value work
+                    c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
+                    c_val[k] = 0 if const[2] else intern(const[0])
             refused = ~allowed[keys]
             if refused.any():
                 pos_drop |= refused
                 pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
             pos_drop |= reserved[keys]
             pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
-            work = np.flatnonzero(active[keys] & ~pos_drop)
+            const_pos = np.flatnonzero(c_has[keys] & ~pos_drop)
+            if len(const_pos):
+                ck = keys[const_pos]
+                pos_val[const_pos] = c_val[ck]
+                pos_mask[const_pos] = c_mask[ck] | str_mask[ck]
+                pos_drop[const_pos] = c_drop[ck]
+            work = np.flatnonzero(active[keys] & ~c_has[keys] & ~pos_drop)
             if len(work):
                 combo = (keys[work] << 32) | vals[work]
                 uniq, inverse = np.unique(combo, return_inverse=True)
-                u_val = np.empty(len(uniq), dtype=np.int64)
-                u_mask = np.empty(len(uniq), dtype=np.uint64)
-                u_drop = np.empty(len(uniq), dtype=bool)
-                for j, c in enumerate(uniq.tolist()):
+                key_mask = {k: int(str_mask[k]) for k in key_plans}
+                key_drop = {k: bool(str_drop[k]) for k in key_plans}
+                pairs = self._pairs
+                u_val, u_mask, u_drop = [], [], []
+                for c in uniq.tolist():
                     k, v = c >> 32, c & 0xFFFFFFFF
                     kstr, vstr = strings[k], strings[v]
-                    text, mask, drop = self._role_cached(self._pairs, (kstr, vstr), "attributes." + kstr, vstr,
-                                                         key_plans[k][3])
-                    u_val[j] = v if (text is vstr or text == new_strings[v]) else intern(text)
-                    u_mask[j] = mask | int(str_mask[k])
-                    u_drop[j] = drop or bool(str_drop[k])
-                pos_val[work] = u_val[inverse]
-                pos_mask[work] = u_mask[inverse]
-                pos_drop[work] = u_drop[inverse]
+                    out = pairs.get((kstr, vstr))
+                    if out is None:
+                        out = self._role_cached(pairs, (kstr, vstr), "attributes." + kstr, vstr, key_plans[k][3])
+                    text, mask, drop = out
+                    u_val.append(intern(text) if mask else v)
+                    u_mask.append(mask | key_mask[k])
+                    u_drop.append(drop or key_drop[k])
+                pos_val[work] = np.asarray(u_val, dtype=np.int64)[inverse]
+                pos_mask[work] = np.asarray(u_mask, dtype=np.uint64)[inverse]
+                pos_drop[work] = np.asarray(u_drop, dtype=bool)[inverse]
 
         # which rules fired, per event and per rule
         event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
@@ -345,9 +416,11 @@ class Engine:
         new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
         touched = np.flatnonzero(event_mask)
         if len(touched):
-            label_idx = np.empty(len(touched), dtype=np.int64)
-            for j, mask in enumerate(event_mask[touched].tolist()):
-                label_idx[j] = intern(self._label(mask))
+            labels: dict[int, int] = {}
+            for mask in np.unique(event_mask[touched]).tolist():
+                labels[mask] = intern(self._label(mask))
+            uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
+            label_idx = np.asarray([labels[m] for m in uniq_masks.tolist()], dtype=np.int64)[which]
             ends = np.cumsum(new_counts)[touched]
             new_keys = np.insert(new_keys, ends, intern(REDACTED_KEY))
             new_vals = np.insert(new_vals, ends, label_idx)

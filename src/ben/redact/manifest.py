@@ -149,7 +149,7 @@ class ManifestModel(_Model):
 
 
 # -- compiled form ----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
 class Rule:
     """One rule, ready to run. ``bit`` is its bit in the per-event mask of rules that fired."""
 
