@@ -236,19 +236,24 @@ class Engine:
         return mask
 
     def _key_plan(self, key: str) -> tuple:
-        """(allowed, reserved, active: some rule may apply to this key's values, nested: JSON keys below
-        it may match, const: the outcome for every value when a drop or mask field rule takes them all)."""
+        """(allowed, reserved, direct: some rule names this key's values, nested: JSON keys below it may
+        match, const: the outcome for every value when a drop or mask field rule takes them all,
+        terminal: every value is replaced whole)."""
         plan = self._keys.get(key)
         if plan is None:
             path = "attributes." + key
             role = self.field_rules + self.scoped_rules
             nested = any(_could_nest(path, g) for r in self.field_rules for g in r.fields)
-            active = any(r.matches(path) for r in role) or nested
+            direct = any(r.matches(path) for r in role)
             first = next((r for r in self.field_rules if r.matches(path)), None)
             const = None
             if first is not None and first.action in ("drop", "mask"):
                 const = (first.replacement, 1 << first.bit, first.action == "drop")
-            plan = (self.manifest.allowed(key), key == REDACTED_KEY, active, nested, const)
+            allowed = self.manifest.allowed(key)
+            # terminal: a value here is replaced whole whatever it holds (no need to scan it)
+            terminal = not allowed or key == REDACTED_KEY or (
+                first is not None and first.action in ("drop", "mask", "hash"))
+            plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal)
             self._keys.put(key, plan)
         return plan
 
@@ -277,9 +282,30 @@ class Engine:
 
     def _apply(self, batch: pb.Batch) -> pb.Batch:
         strings = list(batch.strings)
+        key_plans: dict[int, tuple] = {}
+        todo = None   # dictionary indexes to scan; None: all
+        if (self.attr_rules or self.manifest.mode == "allow" or REDACTED_KEY in strings) and len(batch.attr_keys):
+            keys = np.asarray(batch.attr_keys, dtype=np.int64)
+            terminal = []
+            for k in np.unique(keys).tolist():
+                plan = key_plans[k] = self._key_plan(strings[k])
+                if plan[5]:
+                    terminal.append(k)
+            if terminal:   # values found only under terminal keys are replaced whole: do not scan them
+                needed = np.zeros(len(strings), dtype=bool)
+                term = np.zeros(len(strings), dtype=bool)
+                term[terminal] = True
+                vals = np.asarray(batch.attr_values, dtype=np.int64)
+                needed[vals[~term[keys]]] = True
+                needed[keys] = True
+                needed[np.asarray(batch.names, dtype=np.int64)] = True
+                needed[np.asarray(batch.bodies, dtype=np.int64)] = True
+                needed[0] = False
+                todo = np.flatnonzero(needed).tolist()
         cache = self._strings
         changed: dict[int, tuple] = {}
-        for i, s in enumerate(strings):
+        for i in range(1, len(strings)) if todo is None else todo:
+            s = strings[i]
             r = cache.get(s, _MISS)
             if r is _MISS:
                 r = self._global(s) if s else None
@@ -287,22 +313,16 @@ class Engine:
                     cache.put(s, r)
             if r is not None:
                 changed[i] = r
-        # Which roles need per-occurrence work?
-        key_plans = {}
-        attr_work = False
-        if self.attr_rules or self.manifest.mode == "allow" or changed or REDACTED_KEY in strings:
-            if len(batch.attr_keys):
-                for k in set(batch.attr_keys):
-                    plan = self._key_plan(strings[k])
-                    key_plans[k] = plan
-                    if not plan[0] or plan[1] or plan[2]:
-                        attr_work = True
-            attr_work = attr_work or bool(changed)
-        if not (changed or attr_work or self.name_active or self.body_direct or self.body_nested):
+        jsonish = None   # values that may hold JSON, when some key's rules reach inside JSON
+        if any(p[3] for p in key_plans.values()):
+            jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
+        attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
+        if not (attr_work or self.name_active or self.body_direct or self.body_nested):
             return batch
-        return self._rebuild(batch, strings, changed, key_plans)
+        return self._rebuild(batch, strings, changed, key_plans, jsonish or [])
 
-    def _rebuild(self, batch: pb.Batch, strings: list[str], changed: dict, key_plans: dict) -> pb.Batch:
+    def _rebuild(self, batch: pb.Batch, strings: list[str], changed: dict, key_plans: dict,
+                 jsonish: list[int]) -> pb.Batch:
         n = len(batch.ts_unix_nano)
         n_str = len(strings)
         new_strings = list(strings)
@@ -364,8 +384,9 @@ class Engine:
             c_val = np.zeros(n_str, dtype=np.int64)
             c_mask = np.zeros(n_str, dtype=np.uint64)
             c_drop = np.zeros(n_str, dtype=bool)
-            for k, (ok, res, act, _nested, const) in key_plans.items():
-                allowed[k], reserved[k], active[k] = ok, res, act
+            nested = np.zeros(n_str, dtype=bool)
+            for k, (ok, res, direct, nest, const, _terminal) in key_plans.items():
+                allowed[k], reserved[k], active[k], nested[k] = ok, res, direct, nest
                 if const is not None:   # every value of this key gets the same outcome: no per-value work
                     c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
                     c_val[k] = 0 if const[2] else intern(const[0])
@@ -381,7 +402,12 @@ class Engine:
                 pos_val[const_pos] = c_val[ck]
                 pos_mask[const_pos] = c_mask[ck] | str_mask[ck]
                 pos_drop[const_pos] = c_drop[ck]
-            work = np.flatnonzero(active[keys] & ~c_has[keys] & ~pos_drop)
+            act = active[keys]
+            if jsonish:
+                json_val = np.zeros(n_str, dtype=bool)
+                json_val[jsonish] = True
+                act = act | (nested[keys] & json_val[vals])
+            work = np.flatnonzero(act & ~c_has[keys] & ~pos_drop)
             if len(work):
                 combo = (keys[work] << 32) | vals[work]
                 uniq, inverse = np.unique(combo, return_inverse=True)
