@@ -78,3 +78,10 @@ def test_cloud_tokens_in_context() -> None:
     assert found("azure_key", "https://x.blob.core.windows.net/c?sv=2020&sig=abcdefghijklmnopqrstuvwx%3D") == [
         "abcdefghijklmnopqrstuvwx%3D"]
     assert found("github_token", "ghp_short") == []
+
+
+def test_card_grouping_must_look_printed() -> None:
+    assert found("card", "POST /api/v1/orders/4070888059 200 in 6 ms") == []   # 10+3 digits: an id and a status
+    assert found("card", "4111 1111 1111 1") == []                               # Luhn fails anyway
+    assert found("card", "amex 3782 822463 10005 ok") == ["3782 822463 10005"]
+    assert found("card", "mixed 4111-1111 1111 1111") == []

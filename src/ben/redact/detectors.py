@@ -137,9 +137,24 @@ def _card_issuer(d: str) -> bool:
     return False
 
 
+_SEP = re.compile(r"[ \-]")
+
+
+def _card_layout(text: str) -> bool:
+    """Written with separators, a card number is grouped as printed: 4-4-4-4(-1..3), 4-4-4-1..4, or
+    4-6-5 / 4-6-4 (Amex, Diners), with one kind of separator. "order 4070888059 200" is not."""
+    groups = _SEP.split(text)
+    if len(groups) == 1:
+        return True
+    if ("-" in text) == (" " in text):
+        return False
+    sizes = [len(g) for g in groups]
+    return sizes in ([4, 6, 5], [4, 6, 4]) or (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4)
+
+
 def _card_ok(text: str) -> bool:
     digits = text.replace(" ", "").replace("-", "")
-    return 13 <= len(digits) <= 19 and _card_issuer(digits) and luhn_ok(digits)
+    return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
 
 
 def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
