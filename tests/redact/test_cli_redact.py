@@ -53,3 +53,13 @@ def test_default_prints_a_manifest_that_lints(tmp_path: Path) -> None:
     out = ben("default")
     (tmp_path / "d.toml").write_text(out.stdout)
     assert ben("lint", str(tmp_path / "d.toml")).returncode == 0
+
+
+def test_bench_redact_json() -> None:
+    out = subprocess.run([sys.executable, "-m", "ben", "bench", "redact", "--batches", "2", "--runs", "1", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for key in ("events_per_s", "baseline_events_per_s", "body_events_per_s", "body_baseline_events_per_s"):
+        assert result[key] > 0, key
+    assert result["ratio"] == result["events_per_s"] / result["baseline_events_per_s"]

@@ -217,7 +217,8 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
     Detector("aws_key", re.compile(
         _B + r"(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}" + _E +
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
-        _any("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ecret", "ECRET"),
+        lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
+                                                      "ANVA"))) or "ecret" in t or "ECRET" in t,
         help="AWS access key ids and secret access keys", min_len=20, alnum=True),
     Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"),
              _any("AIza", "ya29."), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
@@ -225,10 +226,10 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
         r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
         r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
-        _any("ccountKey", "ccessKey", "sig=", "Q~"), help="Azure storage/service-bus keys, SAS signatures, "
+        lambda t: ("=" in t and ("ccountKey" in t or "ccessKey" in t or "sig=" in t)) or "Q~" in t, help="Azure storage/service-bus keys, SAS signatures, "
                                                        "client secrets", min_len=25),
     Detector("github_token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
-             _any("gh", "github_pat_"), help="GitHub tokens", min_len=33),
+             lambda t: "_" in t and "gh" in t, help="GitHub tokens", min_len=33),
     Detector("slack_token", re.compile(r"xox[abposr]-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/services/[A-Za-z0-9/]+"),
              _any("xox", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
     Detector("private_key", re.compile(

@@ -2,7 +2,7 @@
 
 ``Redactor.encode`` is the sidecar receiver's encoder: it redacts a request's batch and returns
 the bytes written to the WAL, so nothing reaches the WAL (and so the wire and the store) that the
-manifest names. ``reload`` builds a complete new engine first and swaps it in with one assignment;
+manifest names. It runs in the receiver's commit worker thread (one at a time), off the event loop. ``reload`` builds a complete new engine first and swaps it in with one assignment;
 a manifest that does not load is refused with its error (file, rule, line), counted, and the
 previous one stays in force.
 """
@@ -64,8 +64,8 @@ class Redactor:
             self.last_error = f"redaction manifest refused ({why}), the previous one stays in force: {exc}"
             log.error("%s", self.last_error)
             return False
-        old, self.engine = self.engine, engine
-        self._counts.update(old.counts)
+        old, self.engine = self.engine, engine   # the worker picks the new one up at its next batch
+        self._counts.update(dict(old.counts))
         self._failures += old.failures
         self.loads += 1
         self.last_error = ""
@@ -78,7 +78,8 @@ class Redactor:
 
     @property
     def counts(self) -> Counter:
-        return self._counts + self.engine.counts
+        # dict() copies in one C call: the engine may be counting in the receiver's worker thread
+        return self._counts + Counter(dict(self.engine.counts))
 
     def figures(self) -> list[Figure]:
         rules = [r.name for r in self.engine.manifest.rules] + ["allow-list"]

@@ -66,7 +66,8 @@ class Sidecar:
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         # The sidecar WAL keeps the batch alone, redacted before it is written: nothing the manifest
         # names reaches the WAL, the spine or the store.
-        self.receiver = IngestReceiver(self.wals, self.redactor.encode, self.shipper.notify, cfg.quota)
+        self.receiver = IngestReceiver(self.wals, self.redactor.encode, self.shipper.notify, cfg.quota,
+                                       encode_in_thread=True)
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
