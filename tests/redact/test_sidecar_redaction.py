@@ -138,7 +138,8 @@ def test_reload_is_atomic_and_refuses_a_bad_manifest(make_cluster, home: Path, h
     manifest = home / "redact.toml"
     manifest.write_text(MANIFEST_V1)
     interval = 100 if how == "watch" else 0
-    cluster = make_cluster(sidecar={"redact_manifest": "redact.toml", "redact_watch_interval_ms": interval})
+    cluster = make_cluster(sidecar={"redact_manifest": "redact.toml", "redact_watch_interval_ms": interval,
+                                    "shutdown_timeout_ms": 300})   # no spine to drain to
     cluster.start_sidecar()   # no spine needed: the sidecar redacts before its WAL
 
     def change(text: str) -> None:
