@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/ben bench lanes
 	$(BIN)/ben bench detect
 	$(BIN)/ben bench detect-quality
+	$(BIN)/ben bench redact
 
 # Regenerate the checked-in protobuf/gRPC code after editing proto/ (tests fail when it is stale).
 proto: $(STAMP)

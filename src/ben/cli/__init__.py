@@ -31,10 +31,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-from ben.cli import bench, demo, emit, incidents, query, serve, synth  # noqa: E402  (commands register on app)
+from ben.cli import bench, demo, emit, incidents, query, redact, serve, synth  # noqa: E402  (commands register on app)
 
 app.add_typer(bench.app, name="bench")
-del bench, demo, emit, incidents, query, serve, synth
+app.add_typer(redact.app, name="redact")
+del bench, demo, emit, incidents, query, redact, serve, synth
 
 
 def main() -> None:

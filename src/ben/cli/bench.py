@@ -79,3 +79,13 @@ def lanes(
     """Alert latency (SDK to stored) while routine traffic is twice what the spine can store."""
     _print(load("lanes").run(routine_rate=routine_rate, spine_rows_per_s=spine_rows_per_s, seconds=seconds,
                              progress=not as_json), as_json)
+
+
+@app.command("redact")
+def redact(
+    batches: Annotated[int, typer.Option(help="1000-event batches per workload and run", min=1)] = 100,
+    runs: Annotated[int, typer.Option(help="runs of each measurement; medians are reported", min=1)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Redaction events/s on one core: attribute rules and body scanning, against no redaction."""
+    _print(load("redact").run(batches=batches, runs=runs, progress=not as_json), as_json)

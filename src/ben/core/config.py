@@ -80,6 +80,10 @@ class SidecarConfig(_WalQuota):
     reconnect_min_ms: int = Field(default=50, ge=1)
     reconnect_max_ms: int = Field(default=5_000, ge=1)
     shutdown_timeout_ms: int = Field(default=5_000, ge=0)
+    #: Redaction manifest (TOML, ADR 0014); none = the built-in default (``ben redact default``).
+    redact_manifest: Path | None = None
+    #: How often the manifest file is checked for changes (reloaded atomically); 0 = only on SIGHUP.
+    redact_watch_interval_ms: int = Field(default=2_000, ge=0)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
@@ -134,7 +138,7 @@ class BenConfig(_Section):
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make relative paths in a file relative to the file's directory (in place)."""
-    for section, keys in (("spine", ("data_dir",)), ("sidecar", ("data_dir",))):
+    for section, keys in (("spine", ("data_dir",)), ("sidecar", ("data_dir", "redact_manifest"))):
         table = raw.get(section)
         if not isinstance(table, dict):
             continue

@@ -5,8 +5,9 @@
     ├── TransportError       a peer could not be reached or the stream broke
     │   └── RetryableError   try again later (peer down, back-pressure)
     ├── WalError             the write-ahead log could not be opened, read or written
-    └── StorageError         the store (chDB / ClickHouse) refused or failed
-    └── QueryError       an operator's query was invalid or refused
+    ├── StorageError         the store (chDB / ClickHouse) refused or failed
+    │   └── QueryError       an operator's query was invalid or refused
+    └── RedactionError       a redaction manifest is invalid or its hash key missing (names file, rule, line)
 
 Adapter errors (grpc, rocksdict, chdb) are translated at the edge with ``raise X from exc``
 and never leak out of ben's public functions.
@@ -50,3 +51,21 @@ class StorageError(BenError):
 
 class QueryError(StorageError):
     """An operator's query was invalid or refused."""
+
+
+class RedactionError(BenError):
+    """A redaction manifest is invalid, or a rule cannot run (e.g. its hash key is missing).
+
+    ``source`` is the manifest file, ``rule`` the rule's name (or its position), ``line`` the
+    line of the rule (or of the offending key) in the file.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, rule: str | None = None,
+                 line: int | None = None):
+        self.source = source
+        self.rule = rule
+        self.line = line
+        self.reason = message
+        where = ", ".join(p for p in (source and f"in {source}", rule and f"rule {rule!r}",
+                                      line and f"line {line}") if p)
+        super().__init__(f"{where}: {message}" if where else message)

@@ -78,9 +78,13 @@ class IngestReceiver(pb_grpc.IngestServicer):
         on_durable: Callable[[], None] | None = None,
         quota: Quota | None = None,
         queue_requests: int = 1024,
+        encode_in_thread: bool = False,
     ):
+        """encode_in_thread: run `encode` in the commit's worker thread, off the event loop (the
+        sidecar's encoder redacts, which costs CPU per string; the loop keeps answering meanwhile)."""
         self._wals = wals
         self._encode = encode
+        self._encode_in_thread = encode_in_thread
         self._on_durable = on_durable
         self._quota = quota
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_requests)
@@ -179,7 +183,16 @@ class IngestReceiver(pb_grpc.IngestServicer):
             log.error("%s", message)
         self.figures.last_error, self.figures.last_error_at = message, now
 
+    def _encode_all(self, pending: list[_Pending]) -> dict[int, bytes]:
+        return {id(p): self._encode(p.request) for p in pending}
+
     async def _commit(self, group: list[_Pending]) -> None:
+        encoded: dict[int, bytes] = {}
+        if self._encode_in_thread:   # what is not yet durable; resends are not encoded again
+            todo = [p for p in group
+                    if p.request.last_seq > self._hwm.get((p.request.sender_id, p.request.lane), 0)]
+            if todo:
+                encoded = await asyncio.to_thread(self._encode_all, todo)
         payloads: dict[int, list[bytes]] = {lane: [] for lane in LANES}
         marks: dict[tuple[str, int], int] = {}
         outcomes: list[_Outcome] = []
@@ -207,7 +220,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 self.figures.rejected += 1
                 log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, error)
             else:
-                payload = self._encode(req)
+                payload = encoded[id(p)] if id(p) in encoded else self._encode(req)
                 if self._quota is not None and not self._quota.admits(lane, in_use + pending_bytes, len(payload)):
                     self._refused_at[key] = req.first_seq
                     self.figures.refused["quota"] += 1

@@ -1,6 +1,7 @@
 """Running a long-lived component: start, wait for SIGTERM/SIGINT, shut down within a timeout.
 
 A second signal during shutdown exits at once; everything acknowledged is already on disk.
+SIGHUP calls the service's ``reload()`` if it has one (the sidecar reloads its redaction manifest).
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ async def serve(service: Service, shutdown_timeout_s: float) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
+    reload = getattr(service, "reload", None)
+    service_started = asyncio.Event()
+    if reload is not None:
+        def on_hup() -> None:
+            if service_started.is_set():
+                log.info("%s: SIGHUP received, reloading", service.name)
+                reload()
+            else:
+                log.warning("%s: SIGHUP before the start finished; ignored", service.name)
+
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
     try:
         await service.start()
     except BaseException:
@@ -62,6 +74,7 @@ async def serve(service: Service, shutdown_timeout_s: float) -> None:
         except Exception:
             log.exception("%s: cleaning up after a failed start also failed", service.name)
         raise
+    service_started.set()
     print(f"{service.name}: ready", flush=True)
     await stop.wait()
     await service.shutdown(shutdown_timeout_s)

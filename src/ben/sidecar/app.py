@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -15,6 +16,7 @@ from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figu
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
+from ben.redact import Redactor
 from ben.sidecar.shipper import Shipper
 from ben.v1 import admin_pb2_grpc, telemetry_pb2_grpc
 
@@ -33,6 +35,8 @@ class Sidecar:
         self.shipper: Shipper | None = None
         self._server: grpc.aio.Server | None = None
         self._metrics = None
+        self.redactor: Redactor | None = None
+        self._watch: asyncio.Task | None = None
 
     def _identity(self) -> str:
         """The configured id, or the one generated at first start and kept in the WAL."""
@@ -53,14 +57,17 @@ class Sidecar:
 
     async def start(self) -> None:
         cfg = self.config
+        # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
+        self.redactor = Redactor(cfg.redact_manifest)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()
         self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
-        # The sidecar WAL keeps the batch alone (issue 6 redacts it before it is written).
-        self.receiver = IngestReceiver(self.wals, lambda req: req.batch.SerializeToString(), self.shipper.notify,
-                                       cfg.quota)
+        # The sidecar WAL keeps the batch alone, redacted before it is written: nothing the manifest
+        # names reaches the WAL, the spine or the store.
+        self.receiver = IngestReceiver(self.wals, self.redactor.encode, self.shipper.notify, cfg.quota,
+                                       encode_in_thread=True)
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
@@ -70,8 +77,21 @@ class Sidecar:
         await self._server.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures)
         self.shipper.start()
+        if cfg.redact_manifest is not None and cfg.redact_watch_interval_ms > 0:
+            self._watch = asyncio.get_running_loop().create_task(self._watch_manifest(), name="redact-watch")
         self.state = State.RUNNING
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
+
+    def reload(self) -> bool:
+        """SIGHUP: reload the redaction manifest (atomic; a bad one is refused and the old one stays)."""
+        return self.redactor.reload("SIGHUP") if self.redactor is not None else False
+
+    async def _watch_manifest(self) -> None:
+        interval = self.config.redact_watch_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            if self.redactor.changed_on_disk():
+                self.redactor.reload("file changed")
 
     def figures(self) -> list[Figure]:
         rx, sh = self.receiver.figures, self.shipper.figures
@@ -92,10 +112,12 @@ class Sidecar:
             counter("spine_reconnects_total", sh.reconnects, "streams to the spine that ended"),
             gauge("spine_connected", float(sh.connected), "1 while a stream to the spine is up"),
         ]
+        out += self.redactor.figures()
         return out
 
     def last_error(self) -> str:
-        return self.receiver.figures.last_error if self.receiver else ""
+        redact = self.redactor.last_error if self.redactor else ""
+        return redact or (self.receiver.figures.last_error if self.receiver else "")
 
     async def shutdown(self, timeout: float) -> None:
         """Stop taking data, give the shipper `timeout` to drain the WAL, then close it.
@@ -105,6 +127,8 @@ class Sidecar:
         if self.state in (State.STOPPING, State.STOPPED):
             return
         self.state = State.STOPPING
+        if self._watch is not None:
+            self._watch.cancel()
         if self._server is not None:
             await self._server.stop(grace=min(1.0, timeout))
         if self.receiver is not None:

@@ -1,0 +1,17 @@
+"""Redaction: a declarative manifest applied in the sidecar before anything is written (ADR 0014).
+
+    manifest  TOML -> validated, compiled rules (errors name the file, the rule and the line)
+    detectors e-mail, cards (Luhn), IPs, JWTs, bearer tokens, cloud keys, private keys, national IDs
+    actions   drop, mask, keyed hash (HMAC-SHA256), truncate
+    engine    a manifest applied to a columnar Batch, per distinct string
+    redactor  the sidecar's engine in force, atomic reload, figures
+"""
+
+from ben.redact.defaults import DEFAULT_MANIFEST
+from ben.redact.detectors import DETECTORS, OPT_IN
+from ben.redact.engine import FAILED, REDACTED_KEY, Engine
+from ben.redact.manifest import Manifest, Rule, load_manifest, parse_manifest
+from ben.redact.redactor import Redactor
+
+__all__ = ["DEFAULT_MANIFEST", "DETECTORS", "OPT_IN", "FAILED", "REDACTED_KEY", "Engine", "Manifest", "Rule",
+           "load_manifest", "parse_manifest", "Redactor"]

@@ -1,0 +1,249 @@
+"""Value detectors: find secrets and personal data inside any string.
+
+Each detector is a regex compiled once, a cheap *hint* (substring tests that must pass before the
+regex runs; most strings fail them in a few tens of nanoseconds) and an optional validator that
+rejects look-alikes (Luhn and issuer prefixes for cards, ``ipaddress`` for IPs, check letters for
+national IDs). A match's *secret* part is the named group ``s`` when the regex has one (e.g. the
+token after ``Bearer``), else the whole match.
+
+National ID detectors (``us_ssn``, ``uk_nino``, ``es_dni``) are opt-in: no default rule uses them.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
+class Detector:
+    name: str
+    regex: re.Pattern
+    hint: Callable[[str], bool]
+    validate: Callable[[str], bool] | None = None
+    help: str = ""
+    #: The shortest text a match can be found in: shorter strings skip this detector.
+    min_len: int = 1
+    #: Can a match lie in a text that is all letters and digits (``str.isalnum``)? Ids, hashes and
+    #: words skip the detectors that need '@', '.', ':', '-', '=', '_' or a space.
+    alnum: bool = False
+    #: For a candidate that fails `validate`: (start, end) of valid parts inside it (e.g. a card
+    #: number followed by another group of digits).
+    refine: Callable[[str], Iterator[tuple[int, int]]] | None = None
+
+    @property
+    def needles(self) -> tuple[str, ...] | None:
+        """The hint as substrings (one must occur), when it is one: the engine tests them inline."""
+        return getattr(self.hint, "needles", None)
+
+    def spans(self, text: str, hinted: bool = False) -> Iterator[tuple[int, int]]:
+        """(start, end) of every secret part found in text."""
+        if not hinted and not self.hint(text):
+            return
+        groups = tuple(self.regex.groupindex)
+        search = self.regex.search
+        pos = 0
+        while (m := search(text, pos)) is not None:
+            start, end = m.span()
+            for g in groups:  # the secret part, if the detector marks one
+                if m.group(g) is not None:
+                    start, end = m.span(g)
+                    break
+            if end <= start:
+                pos = m.end() if m.end() > m.start() else m.start() + 1
+                continue
+            if self.validate is None or self.validate(text[start:end]):
+                yield start, end
+                pos = m.end()
+                continue
+            if self.refine is not None:
+                found = False
+                for a, b in self.refine(text[start:end]):
+                    found = True
+                    yield start + a, start + b
+                if found:
+                    pos = m.end()
+                    continue
+            # not valid: a valid match may still start inside it (e.g. a card after other digits)
+            pos = m.start() + 1
+
+
+def _any(*needles: str) -> Callable[[str], bool]:
+    def hint(s: str) -> bool:
+        for n in needles:
+            if n in s:
+                return True
+        return False
+
+    hint.needles = needles
+    return hint
+
+
+_DIGIT = re.compile(r"[0-9]")
+_DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
+_DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
+
+
+def _has_digit(s: str) -> bool:
+    return _DIGIT.search(s) is not None
+
+
+def _card_hint(s: str) -> bool:
+    return _DIGITS_13(s) is not None
+
+
+def _digits_hint(s: str) -> bool:
+    return _DIGITS_6(s) is not None
+
+
+# -- payment cards ------------------------------------------------------------------------------
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_issuer(d: str) -> bool:
+    """A known issuer prefix and a length it issues (Visa, Mastercard, Amex, Discover, JCB, Diners,
+    UnionPay, Maestro): random digit runs (nanosecond timestamps, ids) mostly fail here."""
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    p2, p4 = int(d[:2]), int(d[:4])
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16
+    if p2 in (34, 37):
+        return n == 15
+    if d.startswith("6011") or p2 == 65 or 644 <= int(d[:3]) <= 649:
+        return 16 <= n <= 19
+    if 3528 <= p4 <= 3589:
+        return 16 <= n <= 19
+    if p2 in (36, 38, 39) or 300 <= int(d[:3]) <= 305 or d.startswith("3095"):
+        return 14 <= n <= 19
+    if p2 == 62:
+        return 16 <= n <= 19
+    if p2 in (50, 56, 57, 58, 63, 67):
+        return 12 <= n <= 19
+    return False
+
+
+_SEP = re.compile(r"[ \-]")
+
+
+def _card_layout(text: str) -> bool:
+    """Written with separators, a card number is grouped as printed: 4-4-4-4(-1..3), 4-4-4-1..4, or
+    4-6-5 / 4-6-4 (Amex, Diners), with one kind of separator. "order 4070888059 200" is not."""
+    groups = _SEP.split(text)
+    if len(groups) == 1:
+        return True
+    if ("-" in text) == (" " in text):
+        return False
+    sizes = [len(g) for g in groups]
+    return sizes in ([4, 6, 5], [4, 6, 4]) or (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4)
+
+
+def _card_ok(text: str) -> bool:
+    digits = text.replace(" ", "").replace("-", "")
+    return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
+
+
+def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
+    """The longest valid card number made of whole digit groups of a candidate, if any."""
+    starts = [m.start() for m in re.finditer(r"(?:^|(?<=[ \-]))[0-9]", candidate)]
+    ends = [m.end() for m in re.finditer(r"[0-9](?=[ \-]|$)", candidate)]
+    best = None
+    for a in starts:
+        for b in ends:
+            if b > a and (best is None or b - a > best[1] - best[0]) and _card_ok(candidate[a:b]):
+                best = (a, b)
+    if best is not None:
+        yield best
+
+
+# -- JWT, national IDs ----------------------------------------------------------------------------
+def _jwt_ok(text: str) -> bool:
+    head = text.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and ("alg" in header or "typ" in header)
+
+
+def _ip_ok(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def _dni_ok(text: str) -> bool:
+    digits, letter = text[:8], text[-1]
+    return _DNI_LETTERS[int(digits) % 23] == letter
+
+
+_B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
+_E = r"(?![A-Za-z0-9])"    # not followed by one
+
+DETECTORS: dict[str, Detector] = {d.name: d for d in (
+    Detector("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+             _any("@"), help="e-mail addresses", min_len=6),
+    Detector("card", re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9])"), _card_hint, _card_ok,
+             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True),
+    Detector("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
+             help="IPv4 addresses", min_len=7),
+    Detector("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
+                                r"(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![0-9A-Za-z_:])"), _any(":"), _ip_ok,
+             help="IPv6 addresses", min_len=2),
+    Detector("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
+             help="JSON Web Tokens", min_len=13),
+    Detector("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
+             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC"),
+             help="credentials after 'Bearer', 'Token' or 'Basic' (authorization headers)", min_len=14),
+    Detector("aws_key", re.compile(
+        _B + r"(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}" + _E +
+        r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
+        lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
+                                                      "ANVA"))) or "ecret" in t or "ECRET" in t,
+        help="AWS access key ids and secret access keys", min_len=20, alnum=True),
+    Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"),
+             _any("AIza", "ya29."), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
+    Detector("azure_key", re.compile(
+        r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
+        r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
+        r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
+        lambda t: ("=" in t and ("ccountKey" in t or "ccessKey" in t or "sig=" in t)) or "Q~" in t, help="Azure storage/service-bus keys, SAS signatures, "
+                                                       "client secrets", min_len=25),
+    Detector("github_token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
+             lambda t: "_" in t and "gh" in t, help="GitHub tokens", min_len=33),
+    Detector("slack_token", re.compile(r"xox[abposr]-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/services/[A-Za-z0-9/]+"),
+             _any("xox", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
+    Detector("private_key", re.compile(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)",
+        re.DOTALL), _any("PRIVATE KEY"), help="PEM private key blocks (to the end of the text if unterminated)", min_len=27),
+    Detector("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666|9[0-9]{2})[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}"
+                                  r"(?![0-9\-])"), _any("-"), help="US social security numbers (dashed), opt-in", min_len=11),
+    Detector("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+                                   r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
+             help="UK national insurance numbers, opt-in", min_len=9, alnum=True),
+    Detector("es_dni", re.compile(_B + r"[0-9]{8}-?[TRWAGMYFPDXBNJZSQVHLCKE]" + _E), _digits_hint,
+             lambda t: _dni_ok(t.replace("-", "")), help="Spanish DNI numbers (check letter verified), opt-in", min_len=9, alnum=True),
+)}
+
+#: Detectors a default manifest turns on (ben.redact.defaults); the rest are opt-in.
+OPT_IN = frozenset({"ipv4", "ipv6", "us_ssn", "uk_nino", "es_dni"})
+

@@ -1,0 +1,501 @@
+"""Applies a manifest to a columnar ``Batch`` (proto/ben/v1/telemetry.proto).
+
+Work is done per distinct string, not per event:
+
+1. *Global pass*: every dictionary string (names, bodies, attribute keys and values) is scanned once
+   by the value rules that have no ``fields`` (detectors, regexes); the result is cached per string
+   across batches, so a repeated value costs one dict lookup. A changed string is replaced in place.
+2. *Role pass*, only where a rule could apply: field rules and scoped value rules run per distinct
+   (attribute key, value) pair whose key some rule or the allow-list names, per distinct body and
+   per distinct name (cached too); their outputs get new dictionary entries.
+3. Only if something fired: index columns are rebuilt with numpy (pairs dropped, values remapped),
+   each touched event gets the attribute ``ben.redacted`` = the rules that fired (never the value),
+   and the dictionary is compacted so no replaced string stays in it.
+
+A batch in which nothing fires is returned as it came (the same object). ``apply`` never raises: on
+an internal error the batch fails closed (every string replaced, see ``FAILED``) and is counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ben.redact.actions import keyed_hash, truncate
+from ben.redact.manifest import Manifest, Rule
+from ben.v1 import telemetry_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+REDACTED_KEY = "ben.redacted"     # attribute on each touched event: comma-separated rule names
+FAILED = "[redaction failed]"     # every string of a batch the engine could not process
+CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
+CACHE_MAX_CHARS = 4096            # longer strings are not cached
+
+_MISS = object()
+_Out = tuple  # (text, mask, drop)
+
+
+def _could_nest(path: str, glob: str) -> bool:
+    """Could glob match a path below `path` (a key inside its JSON value)?"""
+    cut = min((i for i in (glob.find("*"), glob.find("?"), glob.find("[")) if i >= 0), default=-1)
+    pre = path + "."
+    if cut < 0:
+        return glob.startswith(pre)
+    lit = glob[:cut]
+    return lit.startswith(pre) or pre.startswith(lit)
+
+
+class _Cache(dict):
+    """A bounded dict that admits a key the second time it is seen: values unique to one event
+    (request ids, most log lines) pass through a small door-keeper set and never push out the
+    repeated ones. Past CACHE_MAX entries the older half is forgotten."""
+
+    def __init__(self):
+        super().__init__()
+        self._seen: set = set()
+
+    def put(self, key, value) -> None:
+        seen = self._seen
+        if key not in seen:
+            if len(seen) >= CACHE_MAX:
+                seen.clear()
+            seen.add(key)
+            return
+        if len(self) >= CACHE_MAX:
+            for old in list(self)[: CACHE_MAX // 2]:
+                del self[old]
+        self[key] = value
+
+
+class Engine:
+    """A manifest ready to run. Not thread-safe (caches, counts): one thread at a time per engine
+    (the sidecar keeps one per commit task, see ``Redactor``)."""
+
+    def __init__(self, manifest: Manifest):
+        self.manifest = m = manifest
+        self.allow_bit = len(m.rules)
+        self.names = m.names
+        self.global_rules = tuple(r for r in m.rules if r.is_value_rule and not r.fields)
+        self.field_rules = tuple(r for r in m.rules if not r.is_value_rule)
+        self.scoped_rules = tuple(r for r in m.rules if r.is_value_rule and r.fields)
+        role_rules = self.field_rules + self.scoped_rules
+        self.name_active = any(r.matches("name") for r in role_rules)
+        self.body_direct = any(r.matches("body") for r in role_rules)
+        self.body_nested = any(_could_nest("body", g) for r in self.field_rules for g in r.fields)
+        self.attr_rules = any(g.startswith("attributes.") for r in role_rules for g in r.fields)
+        self.counts: Counter = Counter()    # occurrences redacted, by rule name
+        self.failures = 0
+        self.last_failure = ""
+        self._strings = _Cache()
+        self._keys = _Cache()
+        self._pairs = _Cache()
+        self._bodies = _Cache()
+        self._labels: dict[int, str] = {}
+        self._plans: dict[tuple, tuple] = {}
+        self._paths: dict[str, tuple] = {}
+        self._failure_logged = 0.0
+
+    # -- per string ------------------------------------------------------------------------
+    def _hash(self, text: str) -> str:
+        return keyed_hash(self.manifest.hash_key, text, self.manifest.hash_hex_chars)
+
+    def scan(self, text: str, rules: tuple[Rule, ...]) -> _Out:
+        """Value rules over one string: (new text, mask of rules that fired, drop the field?)."""
+        plans = self._plans.get(rules)
+        if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
+            full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
+                    for det in (r.detectors or (None,))]
+            plans = self._plans[rules] = tuple(
+                [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
+                 for n in range(65)] for alnum in (False, True))
+        n = len(text)
+        plan = plans[text.isalnum()][n if n < 64 else 64]
+        spans = None
+        for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
+            if det is None:
+                pass
+            elif needles is not None:
+                for needle in needles:
+                    if needle in text:
+                        break
+                else:
+                    continue
+            elif not det.hint(text):
+                continue
+            if spans is None:
+                spans = []
+            if det is not None:
+                for a, b in det.spans(text, hinted=True):
+                    spans.append((a, -b, order, r))
+            elif r.pattern is not None:
+                has_group = "secret" in r.pattern.groupindex
+                for match in r.pattern.finditer(text):
+                    a, b = match.span("secret") if has_group and match.group("secret") is not None else match.span()
+                    if b > a:
+                        spans.append((a, -b, order, r))
+        if not spans:
+            return text, 0, False
+        mask = 0
+        drop = None
+        for _, _, _, r in spans:
+            mask |= 1 << r.bit
+            if r.action == "drop" and drop is None:
+                drop = r
+        if drop is not None:
+            return drop.replacement, mask, True
+        spans.sort()
+        out, pos = [], 0
+        for a, nb, _, r in spans:
+            b = -nb
+            if a < pos:   # overlaps a span already replaced: the earlier (longer) one wins
+                continue
+            out.append(text[pos:a])
+            out.append(r.replacement if r.action == "mask" else self._hash(text[a:b]))
+            pos = b
+        out.append(text[pos:])
+        return "".join(out), mask, False
+
+    def _global(self, text: str):
+        out = self.scan(text, self.global_rules)
+        return None if out[1] == 0 else out
+
+    def _path(self, path: str) -> tuple:
+        """(first field rule matching path or None, value rules for a value there): globs matched once per path."""
+        plan = self._paths.get(path)
+        if plan is None:
+            first = next((r for r in self.field_rules if r.matches(path)), None)
+            rules = self.global_rules + tuple(r for r in self.scoped_rules if r.matches(path))
+            plan = (first, rules)
+            if len(self._paths) < CACHE_MAX:
+                self._paths[path] = plan
+        return plan
+
+    def field(self, path: str, text: str, nested: bool) -> _Out:
+        """Everything that applies to a value at `path`: field rules, JSON keys below it, value rules."""
+        mask = 0
+        r, rules = self._path(path)
+        if r is not None:
+            bit = 1 << r.bit
+            if r.action == "drop":
+                return r.replacement, bit, True
+            if r.action == "mask":
+                return r.replacement, bit, False
+            if r.action == "hash":
+                return self._hash(text), bit, False
+            cut = truncate(text, r.max_chars)
+            if cut is not text:
+                text, mask = cut, bit
+        if nested and text[:1] in ("{", "["):
+            text, m = self._json(path, text)
+            mask |= m
+        new, m, drop = self.scan(text, rules) if rules else (text, 0, False)
+        return new, mask | m, drop
+
+    def _json(self, path: str, text: str) -> tuple[str, int]:
+        try:
+            doc = json.loads(text)
+        except (ValueError, RecursionError):
+            return text, 0
+        if not isinstance(doc, (dict, list)):
+            return text, 0
+        mask = self._walk(doc, path)
+        if not mask:
+            return text, 0
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mask
+
+    def _walk(self, node, prefix: str) -> int:
+        mask = 0
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for k, v in items:
+            path = f"{prefix}.{k}"
+            rule = self._path(path)[0]
+            if rule is not None:
+                if rule.action == "drop":
+                    if isinstance(node, dict):
+                        del node[k]
+                    else:
+                        node[k] = None
+                    mask |= 1 << rule.bit
+                    continue
+                if rule.action in ("mask", "hash"):
+                    node[k] = rule.replacement if rule.action == "mask" else \
+                        self._hash(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+                    mask |= 1 << rule.bit
+                    continue
+                if isinstance(v, str) and len(v) > rule.max_chars:
+                    node[k] = v = truncate(v, rule.max_chars)
+                    mask |= 1 << rule.bit
+            if isinstance(v, (dict, list)):
+                mask |= self._walk(v, path)
+        return mask
+
+    def _key_plan(self, key: str) -> tuple:
+        """(allowed, reserved, direct: some rule names this key's values, nested: JSON keys below it may
+        match, const: the outcome for every value when a drop or mask field rule takes them all,
+        terminal: every value is replaced whole)."""
+        plan = self._keys.get(key)
+        if plan is None:
+            path = "attributes." + key
+            role = self.field_rules + self.scoped_rules
+            nested = any(_could_nest(path, g) for r in self.field_rules for g in r.fields)
+            direct = any(r.matches(path) for r in role)
+            first = next((r for r in self.field_rules if r.matches(path)), None)
+            const = None
+            if first is not None and first.action in ("drop", "mask"):
+                const = (first.replacement, 1 << first.bit, first.action == "drop")
+            allowed = self.manifest.allowed(key)
+            # terminal: a value here is replaced whole whatever it holds (no need to scan it)
+            terminal = not allowed or key == REDACTED_KEY or (
+                first is not None and first.action in ("drop", "mask", "hash"))
+            plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal)
+            self._keys.put(key, plan)
+        return plan
+
+    # -- per batch -------------------------------------------------------------------------
+    def apply(self, batch: pb.Batch) -> pb.Batch:
+        """The redacted batch (the same object if nothing fired). Never raises."""
+        try:
+            return self._apply(batch)
+        except Exception as exc:  # noqa: BLE001 - fail closed, never let an unredacted batch through
+            # The message may quote a value: log the type and where it happened, never the text.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            self.failures += 1
+            self.last_failure = f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
+            now = time.monotonic()
+            if now - self._failure_logged > 10:
+                self._failure_logged = now
+                log.error("redaction failed (%s); the batch is stored with every string replaced by %r",
+                          self.last_failure, FAILED)
+            out = pb.Batch()
+            out.CopyFrom(batch)
+            strings = [s if not s else FAILED for s in batch.strings] or [""]
+            strings[0] = ""
+            del out.strings[:]
+            out.strings.extend(strings)
+            return out
+
+    def _apply(self, batch: pb.Batch) -> pb.Batch:
+        strings = list(batch.strings)
+        key_plans: dict[int, tuple] = {}
+        todo = None   # dictionary indexes to scan; None: all
+        if (self.attr_rules or self.manifest.mode == "allow" or REDACTED_KEY in strings) and len(batch.attr_keys):
+            keys = np.asarray(batch.attr_keys, dtype=np.int64)
+            terminal = []
+            for k in np.unique(keys).tolist():
+                plan = key_plans[k] = self._key_plan(strings[k])
+                if plan[5]:
+                    terminal.append(k)
+            if terminal:   # values found only under terminal keys are replaced whole: do not scan them
+                needed = np.zeros(len(strings), dtype=bool)
+                term = np.zeros(len(strings), dtype=bool)
+                term[terminal] = True
+                vals = np.asarray(batch.attr_values, dtype=np.int64)
+                needed[vals[~term[keys]]] = True
+                needed[keys] = True
+                needed[np.asarray(batch.names, dtype=np.int64)] = True
+                needed[np.asarray(batch.bodies, dtype=np.int64)] = True
+                needed[0] = False
+                todo = np.flatnonzero(needed).tolist()
+        cache = self._strings
+        changed: dict[int, tuple] = {}
+        for i in range(1, len(strings)) if todo is None else todo:
+            s = strings[i]
+            r = cache.get(s, _MISS)
+            if r is _MISS:
+                r = self._global(s) if s else None
+                if len(s) <= CACHE_MAX_CHARS:
+                    cache.put(s, r)
+            if r is not None:
+                changed[i] = r
+        jsonish = None   # values that may hold JSON, when some key's rules reach inside JSON
+        if any(p[3] for p in key_plans.values()):
+            jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
+        attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
+        if not (attr_work or self.name_active or self.body_direct or self.body_nested):
+            return batch
+        return self._rebuild(batch, strings, changed, key_plans, jsonish or [])
+
+    def _rebuild(self, batch: pb.Batch, strings: list[str], changed: dict, key_plans: dict,
+                 jsonish: list[int]) -> pb.Batch:
+        n = len(batch.ts_unix_nano)
+        n_str = len(strings)
+        new_strings = list(strings)
+        added: dict[str, int] = {}
+
+        def intern(text: str) -> int:
+            i = added.get(text)
+            if i is None:
+                i = added[text] = len(new_strings)
+                new_strings.append(text)
+            return i
+
+        str_mask = np.zeros(n_str, dtype=np.uint64)
+        str_drop = np.zeros(n_str, dtype=bool)
+        for i, (text, mask, drop) in changed.items():
+            new_strings[i] = text
+            str_mask[i] = mask
+            str_drop[i] = drop
+        ident = np.arange(n_str, dtype=np.int64)
+
+        # names: never dropped (a dropped name shows its rule's replacement)
+        names = np.asarray(batch.names, dtype=np.int64)
+        name_idx, name_mask = names, str_mask[names]
+        if self.name_active:
+            name_map, map_mask = ident.copy(), str_mask.copy()
+            for u in np.unique(names).tolist():
+                text, mask, _ = self._role_cached(self._bodies, ("name", strings[u]), "name", strings[u], False)
+                if mask:
+                    name_map[u], map_mask[u] = intern(text), mask
+            name_idx, name_mask = name_map[names], map_mask[names]
+
+        # bodies: a dropped body becomes "" (index 0)
+        bodies = np.asarray(batch.bodies, dtype=np.int64)
+        body_map, body_mask_map, body_drop_map = ident, str_mask, str_drop
+        if self.body_direct or self.body_nested:
+            body_map, body_mask_map, body_drop_map = ident.copy(), str_mask.copy(), str_drop.copy()
+            for u in np.unique(bodies).tolist():
+                if u == 0:
+                    continue
+                text, mask, drop = self._role_cached(self._bodies, ("body", strings[u]), "body", strings[u],
+                                                     self.body_nested)
+                if mask:
+                    body_map[u], body_mask_map[u], body_drop_map[u] = intern(text), mask, drop
+        body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
+        body_mask = body_mask_map[bodies]
+
+        # attributes
+        counts = np.asarray(batch.attr_counts, dtype=np.int64)
+        keys = np.asarray(batch.attr_keys, dtype=np.int64)
+        vals = np.asarray(batch.attr_values, dtype=np.int64)
+        pos_val = vals.copy()
+        pos_mask = str_mask[keys] | str_mask[vals]
+        pos_drop = str_drop[keys] | str_drop[vals]
+        if key_plans:
+            allowed = np.ones(n_str, dtype=bool)
+            reserved = np.zeros(n_str, dtype=bool)
+            active = np.zeros(n_str, dtype=bool)
+            c_has = np.zeros(n_str, dtype=bool)
+            c_val = np.zeros(n_str, dtype=np.int64)
+            c_mask = np.zeros(n_str, dtype=np.uint64)
+            c_drop = np.zeros(n_str, dtype=bool)
+            nested = np.zeros(n_str, dtype=bool)
+            for k, (ok, res, direct, nest, const, _terminal) in key_plans.items():
+                allowed[k], reserved[k], active[k], nested[k] = ok, res, direct, nest
+                if const is not None:   # every value of this key gets the same outcome: no per-value work
+                    c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
+                    c_val[k] = 0 if const[2] else intern(const[0])
+            refused = ~allowed[keys]
+            if refused.any():
+                pos_drop |= refused
+                pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
+            pos_drop |= reserved[keys]
+            pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
+            const_pos = np.flatnonzero(c_has[keys] & ~pos_drop)
+            if len(const_pos):
+                ck = keys[const_pos]
+                pos_val[const_pos] = c_val[ck]
+                pos_mask[const_pos] = c_mask[ck] | str_mask[ck]
+                pos_drop[const_pos] = c_drop[ck]
+            act = active[keys]
+            if jsonish:
+                json_val = np.zeros(n_str, dtype=bool)
+                json_val[jsonish] = True
+                act = act | (nested[keys] & json_val[vals])
+            work = np.flatnonzero(act & ~c_has[keys] & ~pos_drop)
+            if len(work):
+                combo = (keys[work] << 32) | vals[work]
+                uniq, inverse = np.unique(combo, return_inverse=True)
+                key_mask = {k: int(str_mask[k]) for k in key_plans}
+                key_drop = {k: bool(str_drop[k]) for k in key_plans}
+                pairs = self._pairs
+                u_val, u_mask, u_drop = [], [], []
+                for c in uniq.tolist():
+                    k, v = c >> 32, c & 0xFFFFFFFF
+                    kstr, vstr = strings[k], strings[v]
+                    out = pairs.get((kstr, vstr))
+                    if out is None:
+                        out = self._role_cached(pairs, (kstr, vstr), "attributes." + kstr, vstr, key_plans[k][3])
+                    text, mask, drop = out
+                    u_val.append(intern(text) if mask else v)
+                    u_mask.append(mask | key_mask[k])
+                    u_drop.append(drop or key_drop[k])
+                pos_val[work] = np.asarray(u_val, dtype=np.int64)[inverse]
+                pos_mask[work] = np.asarray(u_mask, dtype=np.uint64)[inverse]
+                pos_drop[work] = np.asarray(u_drop, dtype=bool)[inverse]
+
+        # which rules fired, per event and per rule
+        event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
+        event_mask = name_mask | body_mask
+        fired = np.flatnonzero(pos_mask)
+        if len(fired):
+            np.bitwise_or.at(event_mask, event_of[fired], pos_mask[fired])
+        self._count(np.concatenate([name_mask[name_mask != 0], body_mask[body_mask != 0], pos_mask[fired]]))
+
+        keep = ~pos_drop
+        new_keys, new_vals = keys[keep], pos_val[keep]
+        new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
+        touched = np.flatnonzero(event_mask)
+        if len(touched):
+            labels: dict[int, int] = {}
+            for mask in np.unique(event_mask[touched]).tolist():
+                labels[mask] = intern(self._label(mask))
+            uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
+            label_idx = np.asarray([labels[m] for m in uniq_masks.tolist()], dtype=np.int64)[which]
+            ends = np.cumsum(new_counts)[touched]
+            new_keys = np.insert(new_keys, ends, intern(REDACTED_KEY))
+            new_vals = np.insert(new_vals, ends, label_idx)
+            new_counts[touched] += 1
+
+        # compact the dictionary: no replaced string may stay in it
+        used = np.zeros(len(new_strings), dtype=bool)
+        used[0] = True
+        for arr in (name_idx, body_idx, new_keys, new_vals):
+            used[arr] = True
+        remap = np.cumsum(used) - 1
+        out = pb.Batch()
+        out.source.CopyFrom(batch.source)
+        out.producer_id = batch.producer_id
+        out.first_event_seq = batch.first_event_seq
+        out.event_seqs.extend(batch.event_seqs)
+        out.ts_unix_nano.extend(batch.ts_unix_nano)
+        out.values.extend(batch.values)
+        out.kinds.extend(batch.kinds)
+        out.strings.extend([s for s, u in zip(new_strings, used.tolist()) if u])
+        out.names.extend(remap[name_idx].tolist())
+        out.bodies.extend(remap[body_idx].tolist())
+        out.attr_counts.extend(new_counts.tolist())
+        out.attr_keys.extend(remap[new_keys].tolist())
+        out.attr_values.extend(remap[new_vals].tolist())
+        return out
+
+    def _role_cached(self, cache: _Cache, key, path: str, text: str, nested: bool) -> _Out:
+        out = cache.get(key)
+        if out is None:
+            out = self.field(path, text, nested)
+            if len(text) <= CACHE_MAX_CHARS:
+                cache.put(key, out)
+        return out
+
+    def _label(self, mask: int) -> str:
+        label = self._labels.get(mask)
+        if label is None:
+            label = ",".join(name for bit, name in enumerate(self.names) if mask >> bit & 1)
+            if len(self._labels) < 4096:
+                self._labels[mask] = label
+        return label
+
+    def _count(self, masks: np.ndarray) -> None:
+        if not len(masks):
+            return
+        uniq, n = np.unique(masks, return_counts=True)
+        for mask, times in zip(uniq.tolist(), n.tolist()):
+            for bit, name in enumerate(self.names):
+                if mask >> bit & 1:
+                    self.counts[name] += times
