@@ -5,8 +5,12 @@
     ├── TransportError       a peer could not be reached or the stream broke
     │   └── RetryableError   try again later (peer down, back-pressure)
     ├── WalError             the write-ahead log could not be opened, read or written
-    └── StorageError         the store (chDB / ClickHouse) refused or failed
-    └── QueryError       an operator's query was invalid or refused
+    ├── StorageError         the store (chDB / ClickHouse) refused or failed
+    │   └── QueryError       an operator's query was invalid or refused
+    └── ControlError         a command, approval, receipt or audit entry is not acceptable
+        ├── SignatureError   bad or unknown signature, key, role, envelope bytes, expiry, replay
+        ├── PolicyError      policy refuses it (target, rate, blast radius, breaker, approval, kill switch)
+        └── AuditError       the audit log is damaged: an entry altered, removed or reordered
 
 Adapter errors (grpc, rocksdict, chdb) are translated at the edge with ``raise X from exc``
 and never leak out of ben's public functions.
@@ -50,3 +54,36 @@ class StorageError(BenError):
 
 class QueryError(StorageError):
     """An operator's query was invalid or refused."""
+
+
+class ControlError(BenError):
+    """A command, approval, receipt or audit entry is not acceptable.
+
+    ``reason`` is a short machine-readable code (e.g. ``bad_signature``, ``over_rate``) that
+    receipts, audit entries and figures carry; the message is the sentence for a human.
+    """
+
+    reason = "refused"
+
+    def __init__(self, message: str, *, reason: str | None = None):
+        if reason is not None:
+            self.reason = reason
+        super().__init__(message)
+
+
+class SignatureError(ControlError):
+    """Not provably from someone allowed to send it: signature, key, role, bytes, time or replay."""
+
+    reason = "bad_signature"
+
+
+class PolicyError(ControlError):
+    """Signed correctly but outside the limits a human set in the policy."""
+
+    reason = "policy"
+
+
+class AuditError(ControlError):
+    """The audit log does not verify: an entry was altered, removed or reordered."""
+
+    reason = "audit"

@@ -8,6 +8,7 @@ import uuid
 import grpc
 
 from ben.core import transport
+from ben.control.sidecar_side import SidecarControl
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
@@ -16,7 +17,7 @@ from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
 from ben.sidecar.shipper import Shipper
-from ben.v1 import admin_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Sidecar:
         self.shipper: Shipper | None = None
         self._server: grpc.aio.Server | None = None
         self._metrics = None
+        self.control: SidecarControl | None = None
 
     def _identity(self) -> str:
         """The configured id, or the one generated at first start and kept in the WAL."""
@@ -62,14 +64,19 @@ class Sidecar:
         self.receiver = IngestReceiver(self.wals, lambda req: req.batch.SerializeToString(), self.shipper.notify,
                                        cfg.quota)
         self.receiver.start()
+        # Signed commands: verified and run here, receipts back to the spine (ADR 0013).
+        self.control = SidecarControl(cfg.control, cfg.data_dir, self.id, cfg.spine,
+                                      (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)
+        control_pb2_grpc.add_ControlServicer_to_server(self.control, self._server)
         transport.bind(self._server, cfg.listen, "sidecar.listen")
         await self._server.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures)
         self.shipper.start()
+        self.control.start()
         self.state = State.RUNNING
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
 
@@ -92,6 +99,8 @@ class Sidecar:
             counter("spine_reconnects_total", sh.reconnects, "streams to the spine that ended"),
             gauge("spine_connected", float(sh.connected), "1 while a stream to the spine is up"),
         ]
+        if self.control is not None:
+            out += self.control.figures()
         return out
 
     def last_error(self) -> str:
@@ -114,6 +123,8 @@ class Sidecar:
         if self.shipper is not None and not await self.shipper.shutdown(timeout):
             log.warning("sidecar: %d WAL records not yet acknowledged by the spine; they ship after restart",
                         sum(w.depth for w in self.wals.values()))
+        if self.control is not None:
+            await self.control.shutdown()
         for wal in self.wals.values():
             wal.close()
         self.state = State.STOPPED

@@ -8,6 +8,8 @@ import logging
 import grpc
 
 from ben.core import transport
+from ben.control.plane import ControlPlane
+from ben.control.router import Router
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
@@ -19,7 +21,7 @@ from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
-from ben.v1 import admin_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class Spine:
         self._metrics = None
         self.detection: Detection | None = None
         self.detector: DetectorThread | None = None
+        self.control: ControlPlane | None = None
 
     async def start(self) -> None:
         cfg = self.config
@@ -72,6 +75,9 @@ class Spine:
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
                               self.last_error, self.detector.acknowledge if self.detector else None)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
+        # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
+        self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
+        control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
         transport.bind(self._server, cfg.listen, "spine.listen")
         await self._server.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
@@ -111,6 +117,15 @@ class Spine:
                 gauge("incidents_open", sum(1 for i in incidents if i.state.value != "resolved"), "open incidents"),
                 counter("incidents_total", len(self.detection.correlator.incidents), "incidents since start"),
             ]
+        if self.control is not None:
+            ctl = self.control.figures()
+            out += [gauge("commands", n, "commands by state", state=state) for state, n in sorted(ctl["states"].items())]
+            out += [counter("commands_refused_total", n, "commands the spine refused, by reason", reason=reason)
+                    for reason, n in sorted(ctl["refusals"].items())]
+            out += [gauge("kill_switch", float(ctl["kill_switch"]), "1 while the kill switch stops all automation"),
+                    counter("audit_entries_total", ctl["audit_entries"], "entries in the audit log"),
+                    counter("audit_mirror_errors_total", ctl["audit_mirror_errors"],
+                            "audit entries not yet mirrored into ClickHouse")]
         return out
 
     def last_error(self) -> str:
@@ -134,6 +149,8 @@ class Spine:
                             sum(w.depth for w in self.wals.values()))
         if self.detector is not None:
             await asyncio.to_thread(self.detector.shutdown, min(5.0, timeout))
+        if self.control is not None:
+            self.control.close()
         if self.store is not None:
             self.store.close()
         for wal in self.wals.values():
