@@ -46,6 +46,12 @@ rate = 1000
 targets = ["*"]
 blast_radius = 100
 rate = 1000
+
+[actions.limited]
+targets = ["shop*"]
+blast_radius = 2
+rate = 3
+window_s = 3600
 """
 
 
@@ -59,7 +65,7 @@ approve = true
 
 [roles.automation]
 kind = "automation"
-actions = ["throttle_job", "set_mode", "ping"]
+actions = ["throttle_job", "set_mode", "ping", "limited"]
 targets = ["shop*", "batch*"]
 
 [roles.viewer]
@@ -128,7 +134,7 @@ class Recorder:
 
 
 def attach(sidecar_addr: str, subsystem: str, recorder: Recorder, cluster: Cluster | None = None,
-           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom")) -> Client:
+           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited")) -> Client:
     client = Client(subsystem, sidecar=sidecar_addr)
     for action in actions:
         client.on_command(action, recorder.handler)

@@ -73,7 +73,7 @@ def _show(reply, as_json: bool) -> None:
         typer.echo(json.dumps(rec))
         return
     line = f"{reply.command_id}: {reply.state}"
-    if rec.get("code") and rec.get("code") != "ok":
+    if rec.get("code") and rec.get("code") not in ("ok", "approved"):
         line += f" ({rec['code']})"
     typer.echo(f"{line}. {reply.reason}")
 

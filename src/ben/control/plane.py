@@ -208,7 +208,8 @@ class ControlPlane(ControlBase):
                 if now_ns() > rec["expires_at"] + self.verifier.skew_ns:
                     raise ControlError(f"command {rec['id']} expired before it was approved; send it again",
                                        reason="expired")
-                rec.update(state=PENDING, released_at=now_ns(), approvals=rec["approvals"] + [signed.to_json()],
+                rec.update(state=PENDING, code="approved", proposed_because=rec["code"], released_at=now_ns(),
+                           approvals=rec["approvals"] + [signed.to_json()],
                            approved_by=trusted.name, approval_reason=approval.reason)
                 return self._save(rec, "approval", body, trusted.id)
             rec.update(state=REFUSED, code="refused_by_human", refusal=f"refused by {trusted.name}: {approval.reason}")

@@ -109,8 +109,8 @@ class CommandChannel:
 
         async with grpc.aio.insecure_channel(self._target, options=transport.CHANNEL_OPTIONS) as channel:
             call = pb_grpc.ControlStub(channel).Commands(wait_for_ready=False)
+            self._changed.clear()  # before building the registration: a handler added meanwhile re-registers
             await call.write(self._register())
-            self._changed.clear()
             reregister = asyncio.ensure_future(self._reregister(call))
             try:
                 await call.wait_for_connection()
