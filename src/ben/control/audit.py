@@ -131,11 +131,11 @@ def verify_entries(entries: Iterable[tuple[int, Entry | None]], keys: dict[str, 
 
 
 def compare_copies(local: list[Entry], other: list[Entry], other_name: str) -> list[str]:
-    """Entries the two copies disagree on (same seq, different hash; one copy shorter)."""
+    """Entries the two copies disagree on (same seq, any field different; one copy shorter)."""
     problems = []
-    theirs = {e.seq: e.hash for e in other}
+    theirs = {e.seq: e for e in other}
     for entry in local:
-        if entry.seq in theirs and theirs[entry.seq] != entry.hash:
+        if entry.seq in theirs and theirs[entry.seq].to_bytes() != entry.to_bytes():
             problems.append(f"{other_name}: entry {entry.seq} differs from the local log")
     last_local = local[-1].seq if local else 0
     last_other = max(theirs) if theirs else 0

@@ -12,8 +12,12 @@ from ben.core.errors import ConfigError
 from ben.store.schema import AUDIT
 
 
-def verify_data_dir(data_dir: Path, key: Path | None = None, store_path: Path | None = None) -> list[dict]:
-    """Verify <data_dir>/control/db (and, for a spine, the ben.audit copy in its chDB); a report per copy."""
+def verify_data_dir(data_dir: Path, key: Path | None = None, store_path: Path | None = None, *, store=None,
+                    with_store: bool = True) -> list[dict]:
+    """Verify <data_dir>/control/db (and, for a spine, the ben.audit copy in its chDB); a report per copy.
+
+    ``store``: an already open store to read ``ben.audit`` from; ``with_store=False``: the local log only.
+    """
     data_dir = Path(data_dir)
     if not (control_dir(data_dir) / "db").is_dir():
         raise ConfigError("no control database here (expected <data_dir>/control/db)", source=str(data_dir),
@@ -31,13 +35,16 @@ def verify_data_dir(data_dir: Path, key: Path | None = None, store_path: Path | 
     local_entries = [e for _, e in positions if e is not None]
     verdicts = [verify_entries(positions, keys, "local log")]
     chdb_dir = store_path or (data_dir / "chdb" if name == "spine" else None)
-    if chdb_dir is not None and chdb_dir.is_dir():
+    sql = f"SELECT * FROM {AUDIT} ORDER BY seq"
+    if store is not None:
+        verdicts.append(verify_copy(json.loads(store.query_json(sql))["data"], keys, local_entries, AUDIT))
+    elif with_store and chdb_dir is not None and chdb_dir.is_dir():
         from ben.store.chdb import ChdbStore
 
-        store = ChdbStore(chdb_dir)
+        opened = ChdbStore(chdb_dir)
         try:
-            rows = json.loads(store.query_json(f"SELECT * FROM {AUDIT} ORDER BY seq"))["data"]
+            rows = json.loads(opened.query_json(sql))["data"]
         finally:
-            store.close()
+            opened.close()
         verdicts.append(verify_copy(rows, keys, local_entries, AUDIT))
     return report(verdicts)
