@@ -38,6 +38,20 @@ def component_public(data_dir: Path, name: str, key: Path | None = None) -> dict
     return {key_id(public.public_bytes_raw()): public}
 
 
+def check_files(cfg: ControlConfig) -> None:
+    """Load (validate) the trust store, the policy and a configured key; ConfigError naming file and field.
+
+    Components call this first thing at start, before opening anything, so a bad file stops
+    them cleanly.
+    """
+    if cfg.trust:
+        TrustStore.load(cfg.trust)
+    if cfg.policy:
+        Policy.load(cfg.policy)
+    if cfg.key:
+        load_signer(cfg.key)
+
+
 class ControlBase:
     """Opened at start, closed at shutdown; trust and policy loaded (and validated) at start."""
 

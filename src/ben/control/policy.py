@@ -32,7 +32,7 @@ from ben.core.errors import PolicyError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ActionRule(_Strict):

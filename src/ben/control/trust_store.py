@@ -40,7 +40,7 @@ NAME = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class RoleModel(_Strict):

@@ -9,6 +9,7 @@ import grpc
 
 from ben.core import transport
 from ben.control.sidecar_side import SidecarControl
+from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
@@ -55,6 +56,7 @@ class Sidecar:
 
     async def start(self) -> None:
         cfg = self.config
+        check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()

@@ -10,6 +10,7 @@ import grpc
 from ben.core import transport
 from ben.control.plane import ControlPlane
 from ben.control.router import Router
+from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
@@ -44,6 +45,7 @@ class Spine:
 
     async def start(self) -> None:
         cfg = self.config
+        check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
