@@ -47,6 +47,11 @@ targets = ["*"]
 blast_radius = 100
 rate = 1000
 
+[actions.slow_job]
+targets = ["*"]
+blast_radius = 100
+rate = 1000
+
 [actions.limited]
 targets = ["shop*"]
 blast_radius = 2
@@ -120,10 +125,15 @@ class Recorder:
 
     calls: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    started: threading.Event = field(default_factory=threading.Event)  # a slow_job began
+    release: threading.Event = field(default_factory=threading.Event)  # slow_job may finish
 
     def handler(self, cmd):
         with self.lock:
             self.calls.append(cmd)
+        if cmd.action == "slow_job":
+            self.started.set()
+            self.release.wait(30)
         if cmd.action == "boom":
             raise RuntimeError("the job runner is down")
         return {"done": cmd.action, "seen": len(self.calls)}
@@ -134,7 +144,7 @@ class Recorder:
 
 
 def attach(sidecar_addr: str, subsystem: str, recorder: Recorder, cluster: Cluster | None = None,
-           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited")) -> Client:
+           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited", "slow_job")) -> Client:
     client = Client(subsystem, sidecar=sidecar_addr)
     for action in actions:
         client.on_command(action, recorder.handler)

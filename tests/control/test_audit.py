@@ -5,32 +5,49 @@ stopped) are all found."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import tempfile
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from ben.cli.procs import wait_for
+from ben.cli.procs import Cluster, wait_for
 from ben.control import client
 from ben.control.audit import Entry, _key
 from ben.control.db import ControlDb
 from ben.control.documents import make_envelope
 from ben.control.offline import verify_data_dir
+from tests.conftest import dump_logs
 from tests.control.conftest import make_setup
-from tests.control.test_commands import ben
+from tests.control.test_commands import ben_process
 
 
 def problems(report: list[dict], copy: str | None = None) -> list[str]:
     return [p for c in report if copy is None or c["copy"] == copy for p in c["problems"]]
 
 
-@pytest.fixture
-def stopped_spine(make_cluster, home: Path) -> Path:
-    """A spine that audited a few commands (no sidecar: they stay pending) and was stopped."""
+@pytest.fixture(scope="module")
+def stopped_spine() -> Path:
+    """A spine that audited a few commands (no sidecar: they stay pending) and was stopped.
+
+    Shared by this module's tests: the local-log test puts back what it changed; the ClickHouse
+    test (last) leaves its damage.
+    """
+    home = Path(tempfile.mkdtemp(prefix="ba-", dir="/tmp"))
     setup = make_setup(home)
-    cluster = make_cluster(spine=setup.control_options())
+    cluster = Cluster(home, spine=setup.control_options())
+    try:
+        yield from _audited(cluster, setup)
+    finally:
+        cluster.stop()
+        dump_logs(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _audited(cluster, setup):
     cluster.start_spine()
     for i in range(3):
         client.send(cluster.spine_addr, make_envelope(setup.alice, "ping", "shop", {}, f"ping {i}")[1])
@@ -38,7 +55,7 @@ def stopped_spine(make_cluster, home: Path) -> Path:
     assert client.verify_audit(cluster.spine_addr).ok
     wait_for(lambda: len(client.audit_entries(cluster.spine_addr)) == 4, 10, "four audit entries")
     cluster.stop()
-    return home / "spine"
+    yield cluster.home / "spine"
 
 
 def test_local_log_alterations_removals_and_reorders_are_found(stopped_spine: Path) -> None:
@@ -127,6 +144,6 @@ def test_clickhouse_copy_alterations_removals_and_reorders_are_found(stopped_spi
     assert any("ben.audit: entry 1 " in p and "(altered)" in p for p in new), new
     assert any("ben.audit: entry 4 " in p for p in new), new
     # The operator's view: the CLI on the stopped spine's data directory says so, with exit code 1.
-    out = ben("audit", "verify", "--data-dir", str(stopped_spine), timeout=120)
+    out = ben_process("audit", "verify", "--data-dir", str(stopped_spine), timeout=120)
     assert out.returncode == 1 and "ben.audit: " in out.stdout and "DAMAGED" in out.stdout, out.stdout + out.stderr
     assert "local log: 4 entries" in out.stdout and "intact" in out.stdout.splitlines()[0]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,18 +13,17 @@ from ben.control.policy import Past, Policy
 from ben.control.trust_store import TrustStore
 from ben.core.errors import ConfigError, PolicyError, SignatureError
 from tests.control.conftest import make_setup
+from tests.control.test_commands import ben
 
 
 def test_keys_generate_writes_a_private_file_0600(home: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "ben", "keys", "generate", "ops", "--dir", str(home / "k")],
-                         capture_output=True, text=True, timeout=60)
+    out = ben("keys", "generate", "ops", "--dir", str(home / "k"))
     assert out.returncode == 0, out.stderr
     key = home / "k" / "ops.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     signer = load_signer(key)
     assert f"key id:      {signer.id}" in out.stdout and signer.public_text in out.stdout
-    again = subprocess.run([sys.executable, "-m", "ben", "keys", "generate", "ops", "--dir", str(home / "k")],
-                           capture_output=True, text=True, timeout=60)
+    again = ben("keys", "generate", "ops", "--dir", str(home / "k"))
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
     os.chmod(key, 0o644)
     with pytest.raises(ConfigError, match="accessible by others"):
@@ -119,6 +116,5 @@ def test_spine_refuses_to_start_with_a_bad_trust_store(home: Path) -> None:
     config = home / "ben.toml"
     config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "unix://{home / "s.sock"}"\n'
                       '[spine.control]\ntrust = "trust.toml"\n')
-    out = subprocess.run([sys.executable, "-m", "ben", "spine", "--config", str(config)], capture_output=True,
-                         text=True, timeout=120)
+    out = ben("spine", "--config", str(config))
     assert out.returncode == 2 and str(bad) in out.stderr and "keys[0].role" in out.stderr, out.stderr[-2000:]

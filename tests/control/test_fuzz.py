@@ -49,7 +49,7 @@ json_values = st.recursive(
 
 FIELDS = ("id", "action", "target", "params", "issuer", "issued_at", "expires_at", "nonce", "seq", "reason",
           "incident_id", "kind")
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
