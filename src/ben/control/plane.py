@@ -98,7 +98,8 @@ class ControlPlane(ControlBase):
     # -- recording --------------------------------------------------------------------------------------
     def _save(self, rec: dict, kind: str, body: dict, actor: str) -> dict:
         rec["updated_ts"] = now_ns()
-        self.audit.append(kind, rec["id"], {"reason": rec["reason"], "state": rec["state"], **body}, actor,
+        self.audit.append(kind, rec["id"], {"reason": rec["reason"], "state": rec["state"],
+                                            "incident_id": rec["incident_id"], **body}, actor,
                           puts={_cmd_key(rec["id"]): json.dumps(rec).encode()})
         self.records[rec["id"]] = rec
         self._mirror_record(rec)
@@ -130,8 +131,10 @@ class ControlPlane(ControlBase):
                 return self._refuse_unrecorded(signed, exc, "unverified")
             known = self.records.get(env.id)
             if known is not None:
-                if known["envelope_hash"] == signed.hash:
-                    return known  # the same command sent again: one command
+                if known["envelope_hash"] == signed.hash:  # the same command sent again: still one command
+                    self.audit.append("command", env.id, {"reason": env.reason, "state": known["state"],
+                                                          "repeat": True, "envelope_hash": signed.hash}, env.issuer)
+                    return known
                 return self._refuse_unrecorded(signed, SignatureError(
                     f"command id {env.id} was already used by another envelope", reason="replayed_id"), env.issuer)
             rec = {"id": env.id, "action": env.action, "target": env.target, "params": env.params,
