@@ -10,6 +10,10 @@ The file has one table per component; every key is optional::
     listen = "unix:///run/ben/sidecar.sock"
     spine = "unix:///run/ben/spine.sock"
 
+    [spine.control]                           # signed commands (ADR 0013); the same under [sidecar.control]
+    trust = "trust.toml"
+    policy = "policy.toml"
+
 Relative paths in a file are taken relative to that file's directory. Defaults live under
 ``$BEN_HOME`` (default ``~/.local/state/ben``), so ``ben spine`` and ``ben sidecar`` run with
 no file at all and find each other.

@@ -44,6 +44,16 @@ class Spine:
         self.control: ControlPlane | None = None
 
     async def start(self) -> None:
+        """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
+        re-raise: exiting with the store writer's and chDB's threads still busy could crash the process."""
+        try:
+            await self._start()
+        except BaseException:
+            log.debug("spine: start failed; stopping what already runs")
+            await self.shutdown(1.0)
+            raise
+
+    async def _start(self) -> None:
         cfg = self.config
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,10 +87,10 @@ class Spine:
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
                               self.last_error, self.detector.acknowledge if self.detector else None)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
+        transport.bind(self._server, cfg.listen, "spine.listen")
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
         self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
         control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
-        transport.bind(self._server, cfg.listen, "spine.listen")
         await self._server.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
