@@ -251,6 +251,9 @@ class ControlPlane(ControlBase):
                 public_from_text(public_text, source=f"sidecar {sidecar_id}", field="public_key")
                 self.db.write({key: public_text.encode()})
                 return public_text
+            if public_text and pinned.decode() != public_text:
+                log.error("control: sidecar %s presents another receipt key than the one pinned at its first "
+                          "attach; its receipts are refused until an operator removes the pin", sidecar_id)
             return pinned.decode()
 
     def receipt(self, sidecar_id: str, signed: Signed) -> dict | None:
