@@ -211,3 +211,33 @@ def test_kill9_while_the_handler_runs_is_never_run_again(rig: Rig) -> None:
     receipt, _ = rig.spine.deliver(signed)
     assert (receipt.status, receipt.code) == ("refused", "interrupted") and rig.recorder.count(env.id) == 1
     assert rig.spine.deliver(signed)[0] == receipt
+
+
+def test_the_sidecar_enforces_the_spines_kill_switch(rig: Rig) -> None:
+    from ben.control.documents import KillSwitch
+
+    s = rig.setup
+
+    def order(signer, on: bool, issued_at: int):
+        return KillSwitch(on=on, issuer=signer.id, issued_at=issued_at, nonce=new_nonce(),
+                          reason=f"{'stop' if on else 'resume'} automation").sign(signer)
+
+    def push(signed) -> None:
+        rig.spine.outbox.put(pb.Delivery(kill_switch=signed.to_proto(pb.Signed)))
+
+    t0 = now_ns()
+    push(order(s.victor, True, t0))  # a human without approve = true: ignored, and audited
+    push(order(s.alice, True, t0 + 2))
+    wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 1, 10, "the kill switch at the sidecar")
+    env, signed = make_envelope(s.bot, "ping", "shop", {}, "bot ping")
+    receipt, _ = rig.spine.deliver(signed)
+    assert (receipt.status, receipt.code) == ("refused", "kill_switch") and "stop automation" in receipt.reason
+    assert rig.spine.deliver(make_envelope(s.alice, "ping", "shop", {}, "human ping")[1])[0].status == "accepted"
+    push(order(s.alice, False, t0 + 1))  # older than the order held: a replay cannot lift the switch
+    assert rig.spine.deliver(make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])[0].code == "kill_switch"
+    push(order(s.alice, False, t0 + 3))
+    wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 0, 10, "the kill switch lifted")
+    assert rig.spine.deliver(make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])[0].status == "accepted"
+    entries = [e for e in client.audit_entries(rig.cluster.sidecar_addr) if e["command_id"] == ""]
+    assert [e["kind"] for e in entries] == ["refusal", "kill_switch", "kill_switch"]
+    assert rig.recorder.count(env.id) == 0

@@ -6,8 +6,10 @@ Order of checks: canonical bytes and fields, trusted key, signature, role for th
 target, time (expiry, not-yet-valid with bounded skew, ttl), then the ledger (a command id seen
 before: the stored receipt is returned again and the replay audited; a sequence number used
 before: refused), then the local policy if one is configured (action rule, allowed targets,
-kill switch for automation, rate / blast radius / circuit breaker at this sidecar unless a
-human approved, required approval present and valid), then routing (a subsystem attached under
+rate / blast radius / circuit breaker at this sidecar unless a
+human approved, required approval present and valid; the kill switch - the policy file's, or the
+latest signed order the spine pushed - refuses every automation command a human did not approve),
+then routing (a subsystem attached under
 that target with a handler for that action) and typed parameters. The command is recorded as
 claimed, with its audit entry, in one fsync'd batch *before* the handler runs; the receipt is
 stored under the command id once it returns. A command claimed but without a receipt (the
@@ -34,6 +36,8 @@ from ben.control.verify import Verifier
 from ben.core.errors import ControlError, PolicyError, SignatureError
 
 log = logging.getLogger(__name__)
+
+KILL_KEY = b"mkill"  # the kill-switch order the sidecar holds (JSON), in the control RocksDB
 
 
 @dataclass
@@ -62,6 +66,8 @@ class Gate:
         self.runner = runner
         self.decisions: Counter = Counter()  # by reason code ("ok" for accepted)
         self._lock = asyncio.Lock()  # one command at a time: checks and claim are atomic
+        raw = ledger.db.get(KILL_KEY)
+        self.kill: dict = json.loads(raw) if raw else {"on": False, "issued_at": 0, "by": "", "reason": ""}
 
     def _receipt(self, command_id: str, env_hash: str, target: str, status: str, code: str, reason: str,
                  received: int, result: dict | None = None, incident_id: str = "") -> Signed:
@@ -99,6 +105,7 @@ class Gate:
         # 3. Within the limits a human set? Is there a subsystem to run it?
         try:
             approved_by = self._approval(env, signed, approvals, trusted)
+            self._kill_switch(trusted, approved_by)
             self._policy(env, trusted, approved_by, await asyncio.to_thread(self.ledger.history), received)
             routes = self.routes()
             if env.target not in routes:
@@ -149,10 +156,38 @@ class Gate:
                               f"(policy {policy.source})", reason="approval_required")
         if approved_by:
             return  # a human decided: bounds do not apply to this one
-        if policy.kill_switch and not trusted.human:
-            raise PolicyError(f"the kill switch is on (policy {policy.source}): no automation runs",
-                              reason="kill_switch")
         policy.check(env.action, env.target, now, history)
+
+    def _kill_switch(self, trusted: Trusted, approved_by: str) -> None:
+        if trusted.human or approved_by:
+            return
+        if self.kill["on"]:
+            raise PolicyError(f"the kill switch is on (by {self.kill['by']}: {self.kill['reason']}): no automation "
+                              "runs", reason="kill_switch")
+        if self.policy is not None and self.policy.kill_switch:
+            raise PolicyError(f"the kill switch is on (policy {self.policy.source}): no automation runs",
+                              reason="kill_switch")
+
+    async def set_kill_switch(self, order: Signed) -> bool:
+        """Take a kill-switch order pushed by the spine if it is an approver's and newer than the one held."""
+        async with self._lock:
+            try:
+                toggle, trusted = self.verifier.kill_switch(order, now_ns(), fresh=False)
+            except ControlError as exc:
+                await asyncio.to_thread(self.audit.append, "refusal", "", {
+                    "reason": f"kill-switch order refused: {exc}", "code": exc.reason}, "unverified")
+                log.warning("control: kill-switch order refused: %s", exc)
+                return False
+            if toggle.issued_at <= self.kill["issued_at"]:
+                return False  # not newer than what is held (a replay, or the same order again)
+            kill = {"on": toggle.on, "issued_at": toggle.issued_at, "by": trusted.name, "reason": toggle.reason}
+            await asyncio.to_thread(self.audit.append, "kill_switch", "", {
+                "reason": toggle.reason, "on": toggle.on, "by": trusted.name, "order": order.to_json()}, trusted.id,
+                puts={KILL_KEY: json.dumps(kill).encode()})
+            self.kill = kill
+            log.warning("control: kill switch %s by %s: %s", "ON" if toggle.on else "off", trusted.name,
+                        toggle.reason)
+            return True
 
     async def _store(self, env: Envelope, signed: Signed, receipt: Signed, kind: str) -> None:
         rec = Receipt.parse(receipt.body)

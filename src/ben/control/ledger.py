@@ -40,6 +40,10 @@ class Ledger:
     def __init__(self, db: ControlDb):
         self._db = db
 
+    @property
+    def db(self) -> ControlDb:
+        return self._db
+
     def record(self, command_id: str) -> dict | None:
         raw = self._db.get(_id_key(command_id))
         return None if raw is None else json.loads(raw)

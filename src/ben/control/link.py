@@ -97,8 +97,11 @@ class SpineLink:
     async def _read(self, call, outbox: asyncio.Queue) -> None:
         async for delivery in call:
             self.connected = True
+            if delivery.HasField("kill_switch"):
+                await self._gate.set_kill_switch(Signed.from_proto(delivery.kill_switch))
+                continue
             if not delivery.HasField("envelope"):
-                continue  # a keep-alive / hello answer
+                continue  # the spine's first message: the stream is up
             self.deliveries += 1
             receipt = await self._gate.handle(Signed.from_proto(delivery.envelope),
                                               [Signed.from_proto(a) for a in delivery.approvals])

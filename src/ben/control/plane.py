@@ -221,12 +221,17 @@ class ControlPlane(ControlBase):
     def set_kill_switch(self, signed: Signed) -> dict:
         with self._lock:
             order, trusted = self.verifier.kill_switch(signed, now_ns())
-            self.kill = {"on": order.on, "by": trusted.name, "reason": order.reason}
+            self.kill = {"on": order.on, "by": trusted.name, "reason": order.reason, "order": signed.to_json()}
             self.audit.append("kill_switch", "", {"reason": order.reason, "on": order.on, "by": trusted.name,
                                                   "order": signed.to_json()}, trusted.id,
                               puts={_KILL: json.dumps(self.kill).encode()})
             log.warning("control: kill switch %s by %s: %s", "ON" if order.on else "off", trusted.name, order.reason)
             return {"id": "", "state": "kill_switch_on" if order.on else "kill_switch_off", "reason": order.reason}
+
+    def kill_order(self) -> Signed | None:
+        """The latest signed kill-switch order, for the sidecars (they enforce it too)."""
+        with self._lock:
+            return Signed.from_json(self.kill["order"]) if self.kill.get("order") else None
 
     # -- delivery and receipts (router) -----------------------------------------------------------------
     def deliverable(self, targets: set[str]) -> list[dict]:

@@ -91,6 +91,9 @@ class Router(pb_grpc.ControlServicer):
                 sidecar.targets = set(msg.hello.targets)
                 self._attached.append(sidecar)
                 log.info("control: sidecar %s attached with targets %s", sidecar.sidecar_id, sorted(sidecar.targets))
+                order = self.plane.kill_order()
+                if order is not None:  # before any command: the sidecar enforces the kill switch too
+                    sidecar.outbox.put_nowait(pb.Delivery(kill_switch=order.to_proto(pb.Signed)))
                 await self._deliver_pending(sidecar)
             elif which == "targets":
                 sidecar.targets = set(msg.targets.targets)
@@ -119,6 +122,8 @@ class Router(pb_grpc.ControlServicer):
             rec = await asyncio.to_thread(self.plane.set_kill_switch, Signed.from_proto(request.order))
         except ControlError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{exc.reason}: {exc}")
+        for sidecar in self._attached:
+            sidecar.outbox.put_nowait(pb.Delivery(kill_switch=request.order))
         return _reply(rec)
 
     async def List(self, request, context):

@@ -40,6 +40,7 @@ class SidecarControl(pb_grpc.ControlServicer):
                for code, n in sorted(self.gate.decisions.items())]
         out += [gauge("control_connected", float(self.link.connected), "1 while the control stream to the spine is up"),
                 gauge("subsystems_attached", len(self.hub.targets()), "subsystems with command handlers"),
+                gauge("kill_switch", float(self.gate.kill["on"]), "1 while the spine's kill switch stops automation"),
                 counter("audit_entries_total", self.audit.last_seq, "entries in the local audit log")]
         return out
 

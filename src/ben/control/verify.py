@@ -51,10 +51,15 @@ class Verifier:
                                  reason="approval_mismatch")
         return approval, trusted
 
-    def kill_switch(self, signed: Signed, now_ns: int) -> tuple[KillSwitch, Trusted]:
+    def kill_switch(self, signed: Signed, now_ns: int, *, fresh: bool = True) -> tuple[KillSwitch, Trusted]:
+        """A kill-switch order signed by an approver; ``fresh``: issued within 5 min (+ skew) of now.
+
+        The spine takes only fresh orders from operators; a sidecar takes any order newer than the
+        one it holds (the spine hands the latest one to every sidecar that attaches, however old).
+        """
         toggle = KillSwitch.parse(signed.body)
         trusted = self.trust.approver(toggle.issuer)
         self._signature(signed, trusted)
-        if abs(now_ns - toggle.issued_at) > self.skew_ns + 300 * 10**9:
+        if fresh and abs(now_ns - toggle.issued_at) > self.skew_ns + 300 * 10**9:
             raise SignatureError("the kill-switch order is stale or from the future (5 min + skew)", reason="expired")
         return toggle, trusted

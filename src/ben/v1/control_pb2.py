@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65n/v1/control.proto\x12\x06\x62\x65n.v1\")\n\x06Signed\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"G\n\x0cSidecarHello\x12\x12\n\nsidecar_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\x12\x0f\n\x07targets\x18\x03 \x03(\t\"\x1a\n\x07Targets\x12\x0f\n\x07targets\x18\x01 \x03(\t\"\x80\x01\n\tSidecarUp\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.ben.v1.SidecarHelloH\x00\x12\"\n\x07targets\x18\x02 \x01(\x0b\x32\x0f.ben.v1.TargetsH\x00\x12!\n\x07receipt\x18\x03 \x01(\x0b\x32\x0e.ben.v1.SignedH\x00\x42\x05\n\x03msg\"O\n\x08\x44\x65livery\x12 \n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\x12!\n\tapprovals\x18\x02 \x03(\x0b\x32\x0e.ben.v1.Signed\"@\n\x08Register\x12\x11\n\tsubsystem\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63tions\x18\x02 \x03(\t\x12\x10\n\x08instance\x18\x03 \x01(\t\"S\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0bresult_json\x18\x03 \x01(\t\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"c\n\x0bSubsystemUp\x12$\n\x08register\x18\x01 \x01(\x0b\x32\x10.ben.v1.RegisterH\x00\x12\'\n\x06result\x18\x02 \x01(\x0b\x32\x15.ben.v1.CommandResultH\x00\x42\x05\n\x03msg\"\x8c\x01\n\x0c\x43ommandToRun\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0bincident_id\x18\x06 \x01(\t\x12\x0e\n\x06issuer\x18\x07 \x01(\t\"/\n\x0bSendRequest\x12 \n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\"1\n\rDecideRequest\x12 \n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\"2\n\x11KillSwitchRequest\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\"V\n\x0c\x43ommandReply\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x13\n\x0brecord_json\x18\x04 \x01(\t\"?\n\x0bListRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\r\n\x05state\x18\x02 \x01(\t\x12\x12\n\ncommand_id\x18\x03 \x01(\t\"!\n\tListReply\x12\x14\n\x0crecords_json\x18\x01 \x01(\t\"&\n\x10RedeliverRequest\x12\x12\n\ncommand_id\x18\x01 \x01(\t\"\x1d\n\x0c\x41uditRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x04\"?\n\nAuditReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08problems\x18\x02 \x03(\t\x12\x13\n\x0breport_json\x18\x03 \x01(\t2\x83\x04\n\x07\x43ontrol\x12\x31\n\x06\x41ttach\x12\x11.ben.v1.SidecarUp\x1a\x10.ben.v1.Delivery(\x01\x30\x01\x12\x31\n\x04Send\x12\x13.ben.v1.SendRequest\x1a\x14.ben.v1.CommandReply\x12\x35\n\x06\x44\x65\x63ide\x12\x15.ben.v1.DecideRequest\x1a\x14.ben.v1.CommandReply\x12@\n\rSetKillSwitch\x12\x19.ben.v1.KillSwitchRequest\x1a\x14.ben.v1.CommandReply\x12.\n\x04List\x12\x13.ben.v1.ListRequest\x1a\x11.ben.v1.ListReply\x12;\n\tRedeliver\x12\x18.ben.v1.RedeliverRequest\x1a\x14.ben.v1.CommandReply\x12\x39\n\x08\x43ommands\x12\x13.ben.v1.SubsystemUp\x1a\x14.ben.v1.CommandToRun(\x01\x30\x01\x12\x37\n\x0bVerifyAudit\x12\x14.ben.v1.AuditRequest\x1a\x12.ben.v1.AuditReply\x12\x38\n\x0c\x41uditEntries\x12\x14.ben.v1.AuditRequest\x1a\x12.ben.v1.AuditReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x62\x65n/v1/control.proto\x12\x06\x62\x65n.v1\")\n\x06Signed\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"G\n\x0cSidecarHello\x12\x12\n\nsidecar_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\x12\x0f\n\x07targets\x18\x03 \x03(\t\"\x1a\n\x07Targets\x12\x0f\n\x07targets\x18\x01 \x03(\t\"\x80\x01\n\tSidecarUp\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.ben.v1.SidecarHelloH\x00\x12\"\n\x07targets\x18\x02 \x01(\x0b\x32\x0f.ben.v1.TargetsH\x00\x12!\n\x07receipt\x18\x03 \x01(\x0b\x32\x0e.ben.v1.SignedH\x00\x42\x05\n\x03msg\"t\n\x08\x44\x65livery\x12 \n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\x12!\n\tapprovals\x18\x02 \x03(\x0b\x32\x0e.ben.v1.Signed\x12#\n\x0bkill_switch\x18\x03 \x01(\x0b\x32\x0e.ben.v1.Signed\"@\n\x08Register\x12\x11\n\tsubsystem\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63tions\x18\x02 \x03(\t\x12\x10\n\x08instance\x18\x03 \x01(\t\"S\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x13\n\x0bresult_json\x18\x03 \x01(\t\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"c\n\x0bSubsystemUp\x12$\n\x08register\x18\x01 \x01(\x0b\x32\x10.ben.v1.RegisterH\x00\x12\'\n\x06result\x18\x02 \x01(\x0b\x32\x15.ben.v1.CommandResultH\x00\x42\x05\n\x03msg\"\x8c\x01\n\x0c\x43ommandToRun\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0bincident_id\x18\x06 \x01(\t\x12\x0e\n\x06issuer\x18\x07 \x01(\t\"/\n\x0bSendRequest\x12 \n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\"1\n\rDecideRequest\x12 \n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\"2\n\x11KillSwitchRequest\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.ben.v1.Signed\"V\n\x0c\x43ommandReply\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x13\n\x0brecord_json\x18\x04 \x01(\t\"?\n\x0bListRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\r\n\x05state\x18\x02 \x01(\t\x12\x12\n\ncommand_id\x18\x03 \x01(\t\"!\n\tListReply\x12\x14\n\x0crecords_json\x18\x01 \x01(\t\"&\n\x10RedeliverRequest\x12\x12\n\ncommand_id\x18\x01 \x01(\t\"\x1d\n\x0c\x41uditRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x04\"?\n\nAuditReply\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08problems\x18\x02 \x03(\t\x12\x13\n\x0breport_json\x18\x03 \x01(\t2\x83\x04\n\x07\x43ontrol\x12\x31\n\x06\x41ttach\x12\x11.ben.v1.SidecarUp\x1a\x10.ben.v1.Delivery(\x01\x30\x01\x12\x31\n\x04Send\x12\x13.ben.v1.SendRequest\x1a\x14.ben.v1.CommandReply\x12\x35\n\x06\x44\x65\x63ide\x12\x15.ben.v1.DecideRequest\x1a\x14.ben.v1.CommandReply\x12@\n\rSetKillSwitch\x12\x19.ben.v1.KillSwitchRequest\x1a\x14.ben.v1.CommandReply\x12.\n\x04List\x12\x13.ben.v1.ListRequest\x1a\x11.ben.v1.ListReply\x12;\n\tRedeliver\x12\x18.ben.v1.RedeliverRequest\x1a\x14.ben.v1.CommandReply\x12\x39\n\x08\x43ommands\x12\x13.ben.v1.SubsystemUp\x1a\x14.ben.v1.CommandToRun(\x01\x30\x01\x12\x37\n\x0bVerifyAudit\x12\x14.ben.v1.AuditRequest\x1a\x12.ben.v1.AuditReply\x12\x38\n\x0c\x41uditEntries\x12\x14.ben.v1.AuditRequest\x1a\x12.ben.v1.AuditReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,33 +40,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIDECARUP']._serialized_start=177
   _globals['_SIDECARUP']._serialized_end=305
   _globals['_DELIVERY']._serialized_start=307
-  _globals['_DELIVERY']._serialized_end=386
-  _globals['_REGISTER']._serialized_start=388
-  _globals['_REGISTER']._serialized_end=452
-  _globals['_COMMANDRESULT']._serialized_start=454
-  _globals['_COMMANDRESULT']._serialized_end=537
-  _globals['_SUBSYSTEMUP']._serialized_start=539
-  _globals['_SUBSYSTEMUP']._serialized_end=638
-  _globals['_COMMANDTORUN']._serialized_start=641
-  _globals['_COMMANDTORUN']._serialized_end=781
-  _globals['_SENDREQUEST']._serialized_start=783
-  _globals['_SENDREQUEST']._serialized_end=830
-  _globals['_DECIDEREQUEST']._serialized_start=832
-  _globals['_DECIDEREQUEST']._serialized_end=881
-  _globals['_KILLSWITCHREQUEST']._serialized_start=883
-  _globals['_KILLSWITCHREQUEST']._serialized_end=933
-  _globals['_COMMANDREPLY']._serialized_start=935
-  _globals['_COMMANDREPLY']._serialized_end=1021
-  _globals['_LISTREQUEST']._serialized_start=1023
-  _globals['_LISTREQUEST']._serialized_end=1086
-  _globals['_LISTREPLY']._serialized_start=1088
-  _globals['_LISTREPLY']._serialized_end=1121
-  _globals['_REDELIVERREQUEST']._serialized_start=1123
-  _globals['_REDELIVERREQUEST']._serialized_end=1161
-  _globals['_AUDITREQUEST']._serialized_start=1163
-  _globals['_AUDITREQUEST']._serialized_end=1192
-  _globals['_AUDITREPLY']._serialized_start=1194
-  _globals['_AUDITREPLY']._serialized_end=1257
-  _globals['_CONTROL']._serialized_start=1260
-  _globals['_CONTROL']._serialized_end=1775
+  _globals['_DELIVERY']._serialized_end=423
+  _globals['_REGISTER']._serialized_start=425
+  _globals['_REGISTER']._serialized_end=489
+  _globals['_COMMANDRESULT']._serialized_start=491
+  _globals['_COMMANDRESULT']._serialized_end=574
+  _globals['_SUBSYSTEMUP']._serialized_start=576
+  _globals['_SUBSYSTEMUP']._serialized_end=675
+  _globals['_COMMANDTORUN']._serialized_start=678
+  _globals['_COMMANDTORUN']._serialized_end=818
+  _globals['_SENDREQUEST']._serialized_start=820
+  _globals['_SENDREQUEST']._serialized_end=867
+  _globals['_DECIDEREQUEST']._serialized_start=869
+  _globals['_DECIDEREQUEST']._serialized_end=918
+  _globals['_KILLSWITCHREQUEST']._serialized_start=920
+  _globals['_KILLSWITCHREQUEST']._serialized_end=970
+  _globals['_COMMANDREPLY']._serialized_start=972
+  _globals['_COMMANDREPLY']._serialized_end=1058
+  _globals['_LISTREQUEST']._serialized_start=1060
+  _globals['_LISTREQUEST']._serialized_end=1123
+  _globals['_LISTREPLY']._serialized_start=1125
+  _globals['_LISTREPLY']._serialized_end=1158
+  _globals['_REDELIVERREQUEST']._serialized_start=1160
+  _globals['_REDELIVERREQUEST']._serialized_end=1198
+  _globals['_AUDITREQUEST']._serialized_start=1200
+  _globals['_AUDITREQUEST']._serialized_end=1229
+  _globals['_AUDITREPLY']._serialized_start=1231
+  _globals['_AUDITREPLY']._serialized_end=1294
+  _globals['_CONTROL']._serialized_start=1297
+  _globals['_CONTROL']._serialized_end=1812
 # @@protoc_insertion_point(module_scope)

@@ -41,12 +41,14 @@ class SidecarUp(_message.Message):
     def __init__(self, hello: _Optional[_Union[SidecarHello, _Mapping]] = ..., targets: _Optional[_Union[Targets, _Mapping]] = ..., receipt: _Optional[_Union[Signed, _Mapping]] = ...) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ("envelope", "approvals")
+    __slots__ = ("envelope", "approvals", "kill_switch")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     APPROVALS_FIELD_NUMBER: _ClassVar[int]
+    KILL_SWITCH_FIELD_NUMBER: _ClassVar[int]
     envelope: Signed
     approvals: _containers.RepeatedCompositeFieldContainer[Signed]
-    def __init__(self, envelope: _Optional[_Union[Signed, _Mapping]] = ..., approvals: _Optional[_Iterable[_Union[Signed, _Mapping]]] = ...) -> None: ...
+    kill_switch: Signed
+    def __init__(self, envelope: _Optional[_Union[Signed, _Mapping]] = ..., approvals: _Optional[_Iterable[_Union[Signed, _Mapping]]] = ..., kill_switch: _Optional[_Union[Signed, _Mapping]] = ...) -> None: ...
 
 class Register(_message.Message):
     __slots__ = ("subsystem", "actions", "instance")
