@@ -81,6 +81,8 @@ def test_cli_send_runs_once_with_a_signed_receipt_and_audit(live) -> None:
     assert query_rows(c.spine_addr, f"SELECT count() AS n FROM ben.audit WHERE command_id = '{rec['id']}'")[0]["n"] == 3
     listed = ben("command", "list", "--json", "--spine", c.spine_addr)
     assert rec["id"] in [r["id"] for r in json.loads(listed.stdout)]
+    table = ben("command", "list", "--spine", c.spine_addr)
+    assert table.returncode == 0 and "commands" in table.stdout and "alice" in table.stdout, table.stdout
     out = ben("audit", "verify", "--spine", c.spine_addr)
     assert out.returncode == 0 and "audit: intact" in out.stdout, out.stdout + out.stderr
     out = ben("audit", "verify", "--sidecar", c.sidecar_addr)

@@ -145,12 +145,12 @@ def list_(
         typer.echo(json.dumps(records))
         return
     table = Table(title="commands")
-    for col in ("id", "state", "action", "target", "issuer", "reason", "outcome"):
+    for col in ("id", "state", "action", "target", "issuer", "reason", "incident", "outcome"):
         table.add_column(col, overflow="fold")
     for r in records:
         outcome = r.get("refusal") or (json.dumps(r.get("result")) if r.get("receipt") else "")
         table.add_row(r["id"], r["state"], r["action"], r["target"], r.get("issuer_name", r["issuer"]), r["reason"],
-                      outcome)
+                      r.get("incident_id", ""), outcome)
     Console().print(table)
 
 
