@@ -8,6 +8,7 @@ from pathlib import Path
 #: Environment variables ben reads, in one place.
 ENV_HOME = "BEN_HOME"
 ENV_SIDECAR_SOCKET = "BEN_SIDECAR_SOCKET"
+ENV_KEY = "BEN_KEY"  # the private key `ben command` signs with
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 

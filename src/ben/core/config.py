@@ -10,6 +10,10 @@ The file has one table per component; every key is optional::
     listen = "unix:///run/ben/sidecar.sock"
     spine = "unix:///run/ben/spine.sock"
 
+    [spine.control]                           # signed commands (ADR 0013); the same under [sidecar.control]
+    trust = "trust.toml"
+    policy = "policy.toml"
+
 Relative paths in a file are taken relative to that file's directory. Defaults live under
 ``$BEN_HOME`` (default ``~/.local/state/ben``), so ``ben spine`` and ``ben sidecar`` run with
 no file at all and find each other.
@@ -69,6 +73,25 @@ class _WalQuota(_Section):
         return Quota(self.wal_max_bytes, self.wal_alert_reserve_bytes, self.wal_anomaly_reserve_bytes)
 
 
+class ControlConfig(_Section):
+    """Signed commands (ben.control, ADR 0013). With no trust store every command is refused."""
+
+    #: Trust store (TOML: roles and public keys). None = no key is trusted.
+    trust: Path | None = None
+    #: Policy (TOML: limits per action). None: the spine refuses every command; a sidecar
+    #: without one relies on the spine's checks and enforces only signatures, replay and routing.
+    policy: Path | None = None
+    #: This component's own signing key (receipts, audit entries); None = <data_dir>/control/<name>.key,
+    #: created at first start.
+    key: Path | None = None
+    #: How far a command's times may be off this clock (expiry, not-yet-valid).
+    clock_skew_ms: int = Field(default=30_000, ge=0, le=3_600_000)
+    #: A command may be valid for at most this long.
+    max_ttl_s: int = Field(default=86_400, ge=1)
+    #: A handler must answer within this (sidecar); then the receipt says failed.
+    handler_timeout_ms: int = Field(default=30_000, ge=1)
+
+
 class SidecarConfig(_WalQuota):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
     listen: str = Field(default_factory=default_sidecar_address)
@@ -84,6 +107,7 @@ class SidecarConfig(_WalQuota):
     redact_manifest: Path | None = None
     #: How often the manifest file is checked for changes (reloaded atomically); 0 = only on SIGHUP.
     redact_watch_interval_ms: int = Field(default=2_000, ge=0)
+    control: ControlConfig = Field(default_factory=ControlConfig)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
@@ -123,6 +147,7 @@ class SpineConfig(_WalQuota):
     store: StoreConfig = Field(default_factory=StoreConfig)
     detect: DetectConfig = Field(default_factory=DetectConfig)
     shutdown_timeout_ms: int = Field(default=10_000, ge=0)
+    control: ControlConfig = Field(default_factory=ControlConfig)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))
 
@@ -148,6 +173,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
         store = table.get("store")
         if isinstance(store, dict) and isinstance(store.get("path"), str):
             store["path"] = str(base / store["path"])
+        control = table.get("control")
+        if isinstance(control, dict):
+            for key in ("trust", "policy", "key"):
+                if isinstance(control.get(key), str):
+                    control[key] = str(base / control[key])
 
 
 def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:

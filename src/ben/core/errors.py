@@ -7,7 +7,11 @@
     ├── WalError             the write-ahead log could not be opened, read or written
     ├── StorageError         the store (chDB / ClickHouse) refused or failed
     │   └── QueryError       an operator's query was invalid or refused
-    └── RedactionError       a redaction manifest is invalid or its hash key missing (names file, rule, line)
+    ├── RedactionError       a redaction manifest is invalid or its hash key missing (names file, rule, line)
+    └── ControlError         a command, approval, receipt or audit entry is not acceptable
+        ├── SignatureError   bad or unknown signature, key, role, envelope bytes, expiry, replay
+        ├── PolicyError      policy refuses it (target, rate, blast radius, breaker, approval, kill switch)
+        └── AuditError       the audit log is damaged: an entry altered, removed or reordered
 
 Adapter errors (grpc, rocksdict, chdb) are translated at the edge with ``raise X from exc``
 and never leak out of ben's public functions.
@@ -69,3 +73,36 @@ class RedactionError(BenError):
         where = ", ".join(p for p in (source and f"in {source}", rule and f"rule {rule!r}",
                                       line and f"line {line}") if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class ControlError(BenError):
+    """A command, approval, receipt or audit entry is not acceptable.
+
+    ``reason`` is a short machine-readable code (e.g. ``bad_signature``, ``over_rate``) that
+    receipts, audit entries and figures carry; the message is the sentence for a human.
+    """
+
+    reason = "refused"
+
+    def __init__(self, message: str, *, reason: str | None = None):
+        if reason is not None:
+            self.reason = reason
+        super().__init__(message)
+
+
+class SignatureError(ControlError):
+    """Not provably from someone allowed to send it: signature, key, role, bytes, time or replay."""
+
+    reason = "bad_signature"
+
+
+class PolicyError(ControlError):
+    """Signed correctly but outside the limits a human set in the policy."""
+
+    reason = "policy"
+
+
+class AuditError(ControlError):
+    """The audit log does not verify: an entry was altered, removed or reordered."""
+
+    reason = "audit"

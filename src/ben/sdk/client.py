@@ -27,6 +27,7 @@ from ben.core.address import check_address, default_sidecar_address
 from ben.core.errors import ConfigError
 from ben.core.service import State
 from ben.sdk.buffer import Buffer, BufferStats, FullPolicy
+from ben.sdk.commands import CommandChannel, Handler
 from ben.sdk.exporter import Exporter
 from ben.v1 import telemetry_pb2 as pb
 
@@ -88,6 +89,31 @@ class Client:
                                   window_batches, (reconnect_min_ms, reconnect_max_ms))
         self.state = State.RUNNING
         self._exporter.start()
+        self._commands = CommandChannel(self._exporter.loop, target, subsystem, self.source.instance,
+                                        (reconnect_min_ms, reconnect_max_ms))
+
+    # -- commands ------------------------------------------------------------------------------------
+    def on_command(self, action: str, handler: Handler) -> None:
+        """Run ``handler(command)`` for each verified command ``action`` whose target is this subsystem.
+
+        Built-in actions ``set_mode``, ``throttle_job`` and ``quarantine_artifact`` get typed
+        parameters (``ben.control.actions``); any other lowercase name is a custom action. The
+        handler returns a dict (the result in the signed receipt) or None; an exception makes
+        the receipt say ``failed``.
+        """
+        from ben.control.documents import ACTION_RE
+
+        if not isinstance(action, str) or not ACTION_RE.match(action):
+            raise ConfigError(f"must match {ACTION_RE.pattern}, got {action!r}", source="Client.on_command()",
+                              field="action")
+        if not callable(handler):
+            raise ConfigError("must be callable", source="Client.on_command()", field="handler")
+        self._commands.add(action, handler)
+
+    @property
+    def commands_connected(self) -> bool:
+        """True while the command stream to the sidecar is up (handlers registered)."""
+        return self._commands.connected
 
     def _wake(self) -> None:
         self._exporter.wake()
@@ -165,6 +191,7 @@ class Client:
         if not flushed:
             log.warning("ben sdk: shutting down with %d events not acknowledged by the sidecar (%s)",
                         self._buffer.buffered, self.last_error or "no error seen")
+        self._commands.stop(timeout=2.0)
         self._buffer.close()
         self._exporter.stop(timeout=2.0)
         self.state = State.STOPPED

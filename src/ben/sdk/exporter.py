@@ -49,6 +49,11 @@ class Exporter:
         self._thread.start()
         self._ready.wait()
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The exporter's event loop (the SDK's command channel runs on it too)."""
+        return self._loop
+
     def wake(self) -> None:
         """Thread-safe: a batch was sealed."""
         if self._wakeup is not None and not self._loop.is_closed():

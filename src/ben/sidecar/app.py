@@ -9,6 +9,8 @@ import uuid
 import grpc
 
 from ben.core import transport
+from ben.control.sidecar_side import SidecarControl
+from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
@@ -18,7 +20,7 @@ from ben.core.service import State
 from ben.core.wal import Wal
 from ben.redact import Redactor
 from ben.sidecar.shipper import Shipper
-from ben.v1 import admin_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Sidecar:
         self._metrics = None
         self.redactor: Redactor | None = None
         self._watch: asyncio.Task | None = None
+        self.control: SidecarControl | None = None
 
     def _identity(self) -> str:
         """The configured id, or the one generated at first start and kept in the WAL."""
@@ -57,6 +60,7 @@ class Sidecar:
 
     async def start(self) -> None:
         cfg = self.config
+        check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
         self.redactor = Redactor(cfg.redact_manifest)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
@@ -69,16 +73,21 @@ class Sidecar:
         self.receiver = IngestReceiver(self.wals, self.redactor.encode, self.shipper.notify, cfg.quota,
                                        encode_in_thread=True)
         self.receiver.start()
+        # Signed commands: verified and run here, receipts back to the spine (ADR 0013).
+        self.control = SidecarControl(cfg.control, cfg.data_dir, self.id, cfg.spine,
+                                      (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)
+        control_pb2_grpc.add_ControlServicer_to_server(self.control, self._server)
         transport.bind(self._server, cfg.listen, "sidecar.listen")
         await self._server.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures)
         self.shipper.start()
         if cfg.redact_manifest is not None and cfg.redact_watch_interval_ms > 0:
             self._watch = asyncio.get_running_loop().create_task(self._watch_manifest(), name="redact-watch")
+        self.control.start()
         self.state = State.RUNNING
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
 
@@ -113,6 +122,8 @@ class Sidecar:
             gauge("spine_connected", float(sh.connected), "1 while a stream to the spine is up"),
         ]
         out += self.redactor.figures()
+        if self.control is not None:
+            out += self.control.figures()
         return out
 
     def last_error(self) -> str:
@@ -138,6 +149,8 @@ class Sidecar:
         if self.shipper is not None and not await self.shipper.shutdown(timeout):
             log.warning("sidecar: %d WAL records not yet acknowledged by the spine; they ship after restart",
                         sum(w.depth for w in self.wals.values()))
+        if self.control is not None:
+            await self.control.shutdown()
         for wal in self.wals.values():
             wal.close()
         self.state = State.STOPPED

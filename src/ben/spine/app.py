@@ -8,6 +8,9 @@ import logging
 import grpc
 
 from ben.core import transport
+from ben.control.plane import ControlPlane
+from ben.control.router import Router
+from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
@@ -19,7 +22,7 @@ from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
-from ben.v1 import admin_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +41,21 @@ class Spine:
         self._metrics = None
         self.detection: Detection | None = None
         self.detector: DetectorThread | None = None
+        self.control: ControlPlane | None = None
 
     async def start(self) -> None:
+        """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
+        re-raise: exiting with the store writer's and chDB's threads still busy could crash the process."""
+        try:
+            await self._start()
+        except BaseException:
+            log.debug("spine: start failed; stopping what already runs")
+            await self.shutdown(1.0)
+            raise
+
+    async def _start(self) -> None:
         cfg = self.config
+        check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
@@ -73,6 +88,9 @@ class Spine:
                               self.last_error, self.detector.acknowledge if self.detector else None)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
         transport.bind(self._server, cfg.listen, "spine.listen")
+        # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
+        self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
+        control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
         await self._server.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
@@ -111,6 +129,15 @@ class Spine:
                 gauge("incidents_open", sum(1 for i in incidents if i.state.value != "resolved"), "open incidents"),
                 counter("incidents_total", len(self.detection.correlator.incidents), "incidents since start"),
             ]
+        if self.control is not None:
+            ctl = self.control.figures()
+            out += [gauge("commands", n, "commands by state", state=state) for state, n in sorted(ctl["states"].items())]
+            out += [counter("commands_refused_total", n, "commands the spine refused, by reason", reason=reason)
+                    for reason, n in sorted(ctl["refusals"].items())]
+            out += [gauge("kill_switch", float(ctl["kill_switch"]), "1 while the kill switch stops all automation"),
+                    counter("audit_entries_total", ctl["audit_entries"], "entries in the audit log"),
+                    counter("audit_mirror_errors_total", ctl["audit_mirror_errors"],
+                            "audit entries not yet mirrored into ClickHouse")]
         return out
 
     def last_error(self) -> str:
@@ -134,6 +161,8 @@ class Spine:
                             sum(w.depth for w in self.wals.values()))
         if self.detector is not None:
             await asyncio.to_thread(self.detector.shutdown, min(5.0, timeout))
+        if self.control is not None:
+            self.control.close()
         if self.store is not None:
             self.store.close()
         for wal in self.wals.values():

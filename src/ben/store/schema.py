@@ -100,4 +100,43 @@ CREATE TABLE IF NOT EXISTS {INCIDENTS} (
 ORDER BY id
 """
 
-DDL = (f"CREATE DATABASE IF NOT EXISTS {DATABASE}", CREATE_EVENTS, CREATE_ANOMALIES, CREATE_INCIDENTS)
+COMMANDS = f"{DATABASE}.commands"
+AUDIT = f"{DATABASE}.audit"
+
+#: One row per change of a signed command (ben.control); the latest version wins (query with FINAL).
+CREATE_COMMANDS = f"""
+CREATE TABLE IF NOT EXISTS {COMMANDS} (
+    id String,
+    action String,
+    target String,
+    issuer String COMMENT 'key id of the signer',
+    state String COMMENT 'refused, awaiting_approval, pending, delivered, accepted, failed',
+    reason String COMMENT 'why: the reason of the command, or why it was refused',
+    incident_id String,
+    envelope String COMMENT 'JSON: the signed bytes and the signature',
+    receipt String COMMENT 'JSON: the signed receipt of the sidecar, if any',
+    updated_ts Int64 COMMENT 'unix nanoseconds',
+    version Int64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id
+"""
+
+#: The spine's hash-chained, signed audit log (a copy of the local one; ben audit verify compares them).
+CREATE_AUDIT = f"""
+CREATE TABLE IF NOT EXISTS {AUDIT} (
+    seq UInt64,
+    ts Int64 COMMENT 'unix nanoseconds',
+    kind String,
+    command_id String,
+    actor String,
+    body String COMMENT 'JSON',
+    prev_hash String,
+    hash String,
+    key_id String,
+    signature String
+) ENGINE = MergeTree
+ORDER BY seq
+"""
+
+DDL = (f"CREATE DATABASE IF NOT EXISTS {DATABASE}", CREATE_EVENTS, CREATE_ANOMALIES, CREATE_INCIDENTS,
+       CREATE_COMMANDS, CREATE_AUDIT)

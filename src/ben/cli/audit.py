@@ -1,0 +1,60 @@
+"""``ben audit verify``: is every audit entry there, in order, unaltered, and signed?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import fail
+
+app = typer.Typer(help="The hash-chained, signed audit log of the control plane.", no_args_is_help=True)
+
+
+@app.command()
+def verify(
+    spine: Annotated[Optional[str], typer.Option(help="ask the running spine (default)")] = None,
+    sidecar: Annotated[Optional[str], typer.Option(help="ask a running sidecar instead (its local log)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="a stopped spine's or sidecar's data directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Verify the local audit log and (spine) its ClickHouse copy: hashes, chain, signatures, both copies alike.
+
+    Exit code 0 when intact, 1 when anything was altered, removed or reordered.
+    """
+    from ben.core.address import check_address, default_spine_address
+    from ben.core.errors import TransportError
+
+    if data_dir is not None:
+        from ben.control.offline import verify_data_dir
+
+        if not data_dir.is_dir():
+            raise fail(f"--data-dir {data_dir}: not a directory")
+        report = verify_data_dir(data_dir)
+    else:
+        from ben.control import client
+
+        try:
+            address = check_address(sidecar or spine or default_spine_address())
+        except ValueError as exc:
+            raise fail(f"--{'sidecar' if sidecar else 'spine'}: {exc}") from None
+        try:
+            report = json.loads(client.verify_audit(address).report_json)
+        except TransportError as exc:
+            raise fail(f"{exc}; with the component stopped use --data-dir") from None
+        for copy in report:
+            copy.setdefault("problems", [])
+    problems = [p for copy in report for p in copy["problems"]]
+    if as_json:
+        typer.echo(json.dumps({"ok": not problems, "copies": report}))
+    else:
+        for copy in report:
+            typer.echo(f"{copy['copy']}: {copy['entries']} entries, head {copy['head'][:16]}, "
+                       f"{'intact' if copy['ok'] else 'DAMAGED'}")
+        for problem in problems:
+            typer.echo(f"  - {problem}")
+        typer.echo("audit: intact" if not problems else f"audit: {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(1)

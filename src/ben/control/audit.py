@@ -1,0 +1,237 @@
+"""The audit log: hash-chained, signed entries, kept in the component's RocksDB (and, at the
+spine, mirrored into ``ben.audit`` in ClickHouse).
+
+Every entry has its number ``seq`` (1, 2, ...), a time, a ``kind`` (command, proposal,
+approval, refusal, delivery, execution, receipt, kill_switch), the command it is about, the
+actor (a key id or component), a JSON ``body`` (always with the human ``reason``), the hash of
+the previous entry, its own hash (SHA-256 over the canonical bytes of all of the above) and the
+component key's Ed25519 signature over that hash. ``verify_entries`` walks a copy in ``seq``
+order and reports every entry that was altered (hash or signature), removed (a gap, or a
+broken link) or reordered (a broken link, or a stored seq that is not where it is kept).
+Removing the newest entries leaves a valid shorter chain: the local log and the ClickHouse copy
+are compared, so an attacker must rewrite both alike (see ADR 0013).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ben.control import canonical
+from ben.control.db import ControlDb
+from ben.control.keys import Signer, verify
+
+log = logging.getLogger(__name__)
+
+PREFIX = b"a"
+GENESIS = "0" * 64
+KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch")
+
+
+def _key(seq: int) -> bytes:
+    return PREFIX + seq.to_bytes(8, "big")
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    ts: int
+    kind: str
+    command_id: str
+    actor: str
+    body: dict
+    prev_hash: str
+    hash: str
+    key_id: str
+    signature: str  # base64
+
+    def chained(self) -> bytes:
+        return canonical.encode({"seq": self.seq, "ts": self.ts, "kind": self.kind, "command_id": self.command_id,
+                                 "actor": self.actor, "body": self.body, "prev_hash": self.prev_hash,
+                                 "key_id": self.key_id})
+
+    def to_bytes(self) -> bytes:
+        return canonical.encode(asdict(self))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Entry:
+        return cls(**json.loads(data))
+
+    def row(self) -> dict:
+        return {**asdict(self), "body": json.dumps(self.body, sort_keys=True)}
+
+    @classmethod
+    def from_row(cls, row: dict) -> Entry:
+        return cls(seq=int(row["seq"]), ts=int(row["ts"]), kind=row["kind"], command_id=row["command_id"],
+                   actor=row["actor"], body=json.loads(row["body"]), prev_hash=row["prev_hash"], hash=row["hash"],
+                   key_id=row["key_id"], signature=row["signature"])
+
+
+@dataclass
+class Verdict:
+    """What verifying one copy of the log found."""
+
+    copy: str
+    entries: int = 0
+    head: str = GENESIS
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_entries(entries: Iterable[tuple[int, Entry | None]], keys: dict[str, Ed25519PublicKey],
+                   copy: str) -> Verdict:
+    """entries: (position seq, entry or None if unreadable), in position order."""
+    verdict = Verdict(copy)
+    expected, prev = 1, GENESIS
+    for position, entry in entries:
+        verdict.entries += 1
+        if entry is None:
+            verdict.problems.append(f"{copy}: entry {position} is unreadable (altered)")
+            expected, prev = position + 1, "?"
+            continue
+        if position != entry.seq:
+            verdict.problems.append(f"{copy}: entry kept at {position} says it is entry {entry.seq} (reordered)")
+        if position > expected:
+            verdict.problems.append(f"{copy}: entries {expected}..{position - 1} are missing (removed)")
+        elif position < expected:
+            verdict.problems.append(f"{copy}: entry {position} appears again after {expected - 1} (reordered)")
+        try:
+            digest = hashlib.sha256(entry.chained()).hexdigest()
+        except (ValueError, TypeError):
+            digest = ""
+        if digest != entry.hash:
+            verdict.problems.append(f"{copy}: entry {position} ({entry.kind} {entry.command_id}) does not match its "
+                                    "hash (altered)")
+        if prev != "?" and entry.prev_hash != prev and position == expected:
+            verdict.problems.append(f"{copy}: entry {position} does not follow entry {position - 1} (its prev_hash "
+                                    "differs: altered, removed or reordered)")
+        public = keys.get(entry.key_id)
+        if public is None:
+            verdict.problems.append(f"{copy}: entry {position} is signed by unknown key {entry.key_id!r}")
+        else:
+            try:
+                good = verify(public, base64.b64decode(entry.signature), entry.hash.encode())
+            except ValueError:
+                good = False
+            if not good:
+                verdict.problems.append(f"{copy}: entry {position} has a bad signature (altered)")
+        expected, prev = max(expected, position + 1), entry.hash
+    verdict.head = prev
+    return verdict
+
+
+def compare_copies(local: list[Entry], other: list[Entry], other_name: str) -> list[str]:
+    """Entries the two copies disagree on (same seq, any field different; one copy shorter)."""
+    problems = []
+    theirs = {e.seq: e for e in other}
+    for entry in local:
+        if entry.seq in theirs and theirs[entry.seq].to_bytes() != entry.to_bytes():
+            problems.append(f"{other_name}: entry {entry.seq} differs from the local log")
+    last_local = local[-1].seq if local else 0
+    last_other = max(theirs) if theirs else 0
+    if last_other < last_local:
+        problems.append(f"{other_name} ends at entry {last_other}, the local log at {last_local} "
+                        "(entries removed from the copy)")
+    elif last_other > last_local:
+        problems.append(f"the local log ends at entry {last_local}, {other_name} at {last_other} "
+                        "(entries removed from the local log)")
+    return problems
+
+
+def read_positions(db: ControlDb) -> list[tuple[int, Entry | None]]:
+    """Every entry of a local log with the seq it is kept under (None: unreadable)."""
+    out = []
+    for key, value in db.scan(PREFIX):
+        try:
+            entry = Entry.from_bytes(value)
+        except (ValueError, TypeError, KeyError):
+            entry = None
+        out.append((int.from_bytes(key[1:], "big"), entry))
+    return out
+
+
+def verify_copy(rows: list[dict], keys: dict[str, Ed25519PublicKey], local: list[Entry], name: str) -> Verdict:
+    """Verify a copy read back from ClickHouse (rows ORDER BY seq) and compare it with the local log."""
+    copy: list[tuple[int, Entry | None]] = []
+    for row in rows:
+        try:
+            copy.append((int(row["seq"]), Entry.from_row(row)))
+        except (ValueError, KeyError, TypeError):
+            copy.append((int(row.get("seq", 0)), None))
+    verdict = verify_entries(copy, keys, name)
+    verdict.problems += compare_copies(local, [e for _, e in copy if e is not None], name)
+    return verdict
+
+
+def report(verdicts: list[Verdict]) -> list[dict]:
+    return [{"copy": v.copy, "entries": v.entries, "head": v.head, "ok": v.ok, "problems": v.problems}
+            for v in verdicts]
+
+
+class AuditLog:
+    """Append-only, hash-chained, signed; thread-safe. ``mirror`` gets each new entry (spine: ClickHouse)."""
+
+    def __init__(self, db: ControlDb, signer: Signer, actor: str, mirror: Callable[[list[Entry]], None] | None = None):
+        self._db = db
+        self._signer = signer
+        self.actor = actor
+        self._mirror = mirror
+        self.mirror_errors = 0
+        last = None
+        for _, value in self._db.scan(PREFIX):
+            last = value
+        if last is None:
+            self.last_seq, self.last_hash = 0, GENESIS
+        else:
+            try:
+                entry = Entry.from_bytes(last)
+                self.last_seq, self.last_hash = entry.seq, entry.hash
+            except (ValueError, TypeError, KeyError):
+                # A damaged last entry: keep numbering after it; verify reports it.
+                keys = [k for k, _ in self._db.scan(PREFIX)]
+                self.last_seq, self.last_hash = int.from_bytes(keys[-1][1:], "big"), "?"
+                log.error("audit log %s: the last entry is unreadable; `ben audit verify` will report it", db.path)
+
+    @property
+    def key_id(self) -> str:
+        return self._signer.id
+
+    def append(self, kind: str, command_id: str, body: dict, actor: str | None = None, *,
+               puts: dict[bytes, bytes] | None = None) -> Entry:
+        """Append durably (fsync), together with ``puts`` in the same RocksDB batch; then mirror."""
+        with self._db.lock:
+            seq = self.last_seq + 1
+            draft = Entry(seq, time.time_ns(), kind, command_id, actor or self.actor, body, self.last_hash, "",
+                          self._signer.id, "")
+            digest = hashlib.sha256(draft.chained()).hexdigest()
+            entry = Entry(**{**asdict(draft), "hash": digest,
+                             "signature": base64.b64encode(self._signer.sign(digest.encode())).decode()})
+            self._db.write({**(puts or {}), _key(seq): entry.to_bytes()})
+            self.last_seq, self.last_hash = seq, digest
+            if self._mirror is not None:
+                try:
+                    self._mirror([entry])
+                except Exception as exc:  # the local log is the record; the mirror catches up at start
+                    self.mirror_errors += 1
+                    log.warning("audit: mirroring entry %d failed (%s); it is mirrored at the next start", seq, exc)
+            return entry
+
+    def positions(self) -> list[tuple[int, Entry | None]]:
+        return read_positions(self._db)
+
+    def entries(self, after: int = 0) -> list[Entry]:
+        return [e for seq, e in self.positions() if e is not None and seq > after]
+
+    def verify(self, keys: dict[str, Ed25519PublicKey]) -> Verdict:
+        with self._db.lock:
+            return verify_entries(self.positions(), keys, "local log")

@@ -1,0 +1,67 @@
+"""Talking to the spine's (or a sidecar's) Control service from the CLI and tests."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+
+from ben.control.documents import Signed
+from ben.core.errors import ControlError, TransportError
+from ben.core.transport import CHANNEL_OPTIONS
+from ben.v1 import control_pb2 as pb
+from ben.v1 import control_pb2_grpc as pb_grpc
+
+
+def _call(address: str, method: str, request, timeout: float):
+    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        try:
+            return getattr(pb_grpc.ControlStub(channel), method)(request, timeout=timeout, wait_for_ready=False)
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+            if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND,
+                        grpc.StatusCode.INVALID_ARGUMENT):
+                reason, _, text = details.partition(": ")
+                raise ControlError(text or details, reason=reason if text else "refused") from None
+            if code == grpc.StatusCode.UNIMPLEMENTED:
+                raise TransportError(f"{address} does not serve {method} (is it a spine?)") from None
+            if code == grpc.StatusCode.UNAVAILABLE and "connect" in details.lower():
+                raise TransportError(f"nothing answers at {address} (is it running?)") from None
+            raise TransportError(f"{address}: {code.name}: {details}") from None
+
+
+def send(address: str, envelope: Signed, timeout: float = 30.0) -> pb.CommandReply:
+    return _call(address, "Send", pb.SendRequest(envelope=envelope.to_proto(pb.Signed)), timeout)
+
+
+def decide(address: str, approval: Signed, timeout: float = 30.0) -> pb.CommandReply:
+    return _call(address, "Decide", pb.DecideRequest(approval=approval.to_proto(pb.Signed)), timeout)
+
+
+def kill_switch(address: str, order: Signed, timeout: float = 30.0) -> pb.CommandReply:
+    return _call(address, "SetKillSwitch", pb.KillSwitchRequest(order=order.to_proto(pb.Signed)), timeout)
+
+
+def list_commands(address: str, limit: int = 100, state: str = "", command_id: str = "",
+                  timeout: float = 30.0) -> list[dict]:
+    reply = _call(address, "List", pb.ListRequest(limit=limit, state=state, command_id=command_id), timeout)
+    return json.loads(reply.records_json)
+
+
+def get_command(address: str, command_id: str, timeout: float = 30.0) -> dict:
+    found = list_commands(address, 1, "", command_id, timeout)
+    if not found:
+        raise ControlError(f"no command {command_id!r} at the spine (ben command list shows them)", reason="unknown")
+    return found[0]
+
+
+def redeliver(address: str, command_id: str, timeout: float = 30.0) -> pb.CommandReply:
+    return _call(address, "Redeliver", pb.RedeliverRequest(command_id=command_id), timeout)
+
+
+def verify_audit(address: str, timeout: float = 120.0) -> pb.AuditReply:
+    return _call(address, "VerifyAudit", pb.AuditRequest(), timeout)
+
+
+def audit_entries(address: str, after: int = 0, timeout: float = 30.0) -> list[dict]:
+    return json.loads(_call(address, "AuditEntries", pb.AuditRequest(after=after), timeout).report_json)

@@ -1,0 +1,79 @@
+"""What spine and sidecar share: the control database, the component's key, trust, policy, audit."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ben.control.audit import AuditLog, Verdict
+from ben.control.db import ControlDb
+from ben.control.keys import Signer, load_or_create, load_signer, public_from_text
+from ben.control.policy import Policy
+from ben.control.trust_store import TrustStore
+from ben.control.verify import Verifier
+from ben.core.config import ControlConfig
+
+log = logging.getLogger(__name__)
+
+
+def control_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "control"
+
+
+def component_signer(cfg: ControlConfig, data_dir: Path, name: str) -> Signer:
+    return load_signer(cfg.key) if cfg.key else load_or_create(control_dir(data_dir), name)
+
+
+def component_public(data_dir: Path, name: str, key: Path | None = None) -> dict[str, Ed25519PublicKey]:
+    """The public key a component signs its audit entries with (its .pub file), by key id."""
+    from ben.control.keys import key_id
+
+    pub = (key.with_suffix(".pub") if key else control_dir(data_dir) / f"{name}.pub")
+    if not pub.exists():
+        return {}
+    public = public_from_text(pub.read_text(), source=str(pub), field="(file)")
+    return {key_id(public.public_bytes_raw()): public}
+
+
+def check_files(cfg: ControlConfig) -> None:
+    """Load (validate) the trust store, the policy and a configured key; ConfigError naming file and field.
+
+    Components call this first thing at start, before opening anything, so a bad file stops
+    them cleanly.
+    """
+    if cfg.trust:
+        TrustStore.load(cfg.trust)
+    if cfg.policy:
+        Policy.load(cfg.policy)
+    if cfg.key:
+        load_signer(cfg.key)
+
+
+class ControlBase:
+    """Opened at start, closed at shutdown; trust and policy loaded (and validated) at start."""
+
+    def __init__(self, cfg: ControlConfig, data_dir: Path, name: str):
+        self.cfg = cfg
+        self.data_dir = Path(data_dir)
+        self.name = name
+        self.signer = component_signer(cfg, data_dir, name)
+        self.trust = TrustStore.load(cfg.trust) if cfg.trust else TrustStore.empty()
+        self.policy = Policy.load(cfg.policy) if cfg.policy else None
+        self.verifier = Verifier(self.trust, cfg.clock_skew_ms, cfg.max_ttl_s)
+        self.db = ControlDb(control_dir(data_dir) / "db")
+        self.audit: AuditLog | None = None
+
+    def audit_keys(self) -> dict[str, Ed25519PublicKey]:
+        return {self.signer.id: self.signer.public}
+
+    def verify_local(self) -> Verdict:
+        return self.audit.verify(self.audit_keys())
+
+    def audit_entries_json(self, after: int = 0) -> str:
+        return json.dumps([e.row() for e in self.audit.entries(after)])
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,122 @@
+"""The sidecar's side of the SDK control streams: subsystems register their handlers here.
+
+Each SDK client keeps one ``Control.Commands`` stream open and registers its subsystem (the
+command target) and the actions it handles. ``run`` hands a verified command to the first
+client registered for that target and action and waits for its result (bounded by the handler
+timeout). A client that goes away fails what it was running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ben.control.documents import Envelope
+from ben.control.gate import Outcome
+from ben.v1 import control_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Session:
+    number: int
+    subsystem: str = ""
+    actions: set[str] = field(default_factory=set)
+    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    running: dict[str, asyncio.Future] = field(default_factory=dict)
+
+
+class Hub:
+    def __init__(self, handler_timeout_s: float, on_change: Callable[[], None] = lambda: None):
+        self._timeout = handler_timeout_s
+        self._sessions: list[_Session] = []
+        self._numbers = itertools.count(1)
+        self.on_change = on_change
+
+    def routes(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for s in self._sessions:
+            if s.subsystem:
+                out.setdefault(s.subsystem, set()).update(s.actions)
+        return out
+
+    def targets(self) -> list[str]:
+        return sorted(self.routes())
+
+    async def run(self, env: Envelope) -> Outcome:
+        session = next((s for s in self._sessions if s.subsystem == env.target and env.action in s.actions), None)
+        if session is None:
+            return Outcome(False, {}, f"subsystem {env.target!r} went away before the command ran")
+        done = asyncio.get_running_loop().create_future()
+        session.running[env.id] = done
+        session.outbox.put_nowait(pb.CommandToRun(
+            command_id=env.id, action=env.action, target=env.target, params_json=json.dumps(env.params),
+            reason=env.reason, incident_id=env.incident_id, issuer=env.issuer))
+        try:
+            return await asyncio.wait_for(done, self._timeout)
+        except TimeoutError:
+            return Outcome(False, {}, f"no answer from the handler within {self._timeout:.0f} s")
+        finally:
+            session.running.pop(env.id, None)
+
+    # -- the servicer method (Control.Commands) ------------------------------------------------------
+    async def Commands(self, request_iterator, context):
+        session = _Session(next(self._numbers))
+        self._sessions.append(session)
+        reader = asyncio.ensure_future(self._read(request_iterator, session))
+        try:
+            while True:
+                get = asyncio.ensure_future(session.outbox.get())
+                done, _ = await asyncio.wait({get, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if get in done:
+                    yield get.result()
+                else:
+                    get.cancel()
+                    if not reader.cancelled() and reader.exception() is not None:
+                        log.warning("control: command stream of %s broke: %r", session.subsystem or "a client",
+                                    reader.exception())
+                    break
+        finally:
+            reader.cancel()
+            self._sessions.remove(session)
+            for fut in session.running.values():
+                if not fut.done():
+                    fut.set_result(Outcome(False, {}, f"subsystem {session.subsystem!r} disconnected while running"))
+            if session.subsystem:
+                log.info("control: subsystem %s detached", session.subsystem)
+                self.on_change()
+
+    async def _read(self, request_iterator, session: _Session) -> None:
+        async for msg in request_iterator:
+            which = msg.WhichOneof("msg")
+            if which == "register":
+                session.subsystem = msg.register.subsystem
+                session.actions = set(msg.register.actions)
+                log.info("control: subsystem %s attached with actions %s", session.subsystem, sorted(session.actions))
+                self.on_change()
+            elif which == "result":
+                fut = session.running.get(msg.result.command_id)
+                if fut is not None and not fut.done():
+                    try:
+                        result = json.loads(msg.result.result_json or "{}")
+                    except ValueError:
+                        result = {"text": msg.result.result_json[:2000]}
+                    if not isinstance(result, dict):
+                        result = {"value": result}
+                    fut.set_result(Outcome(msg.result.ok, _integral(result), msg.result.error[:2000]))
+
+
+def _integral(value):
+    """Handler results are signed: floats become strings (canonical JSON has no floats)."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value

@@ -1,0 +1,151 @@
+"""Ed25519 keys: generate, save (private key file 0600), load, sign, verify; key ids.
+
+A key pair lives in two files: ``NAME.key`` (the private key, PKCS#8 PEM, mode 0600, refused
+when readable by others) and ``NAME.pub`` (the raw public key, base64, one line). A key's id is
+``k-`` + the first 16 hex digits of SHA-256 over the raw public key, so anyone holding the
+public key can compute it. Each issuer key also has ``NAME.seq``: its per-issuer sequence
+counter, incremented under a file lock for every envelope it signs.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ben.core.errors import ConfigError, SignatureError
+
+
+def key_id(public_raw: bytes) -> str:
+    return "k-" + hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def public_from_text(text: str, *, source: str = "trust store", field: str = "public_key") -> Ed25519PublicKey:
+    """A public key from its base64 (or hex) text form."""
+    text = text.strip()
+    raw = None
+    try:
+        raw = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except ValueError:
+        pass
+    if raw is None or len(raw) != 32:
+        raise ConfigError("not an Ed25519 public key (expected 32 bytes, base64)", source=source, field=field)
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def public_text(public: Ed25519PublicKey) -> str:
+    return base64.b64encode(public.public_bytes_raw()).decode()
+
+
+def verify(public: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
+    try:
+        public.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+@dataclass
+class Signer:
+    """A private key in memory, its id, and where it lives (for the sequence counter)."""
+
+    private: Ed25519PrivateKey
+    path: Path | None = None
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    @property
+    def id(self) -> str:
+        return key_id(self.public.public_bytes_raw())
+
+    @property
+    def public_text(self) -> str:
+        return public_text(self.public)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private.sign(data)
+
+    def next_sequence(self) -> int:
+        """The next per-issuer sequence number, kept in ``NAME.seq`` beside the key (file lock, fsync)."""
+        if self.path is None:
+            raise ConfigError("an in-memory key has no sequence counter", field="key")
+        seq_path = self.path.with_suffix(".seq")
+        fd = os.open(seq_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            text = os.read(fd, 64).decode().strip()
+            seq = (int(text) if text.isdigit() else 0) + 1
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{seq}\n".encode())
+            os.fsync(fd)
+            return seq
+        finally:
+            os.close(fd)
+
+
+def generate(directory: Path, name: str, *, overwrite: bool = False) -> Signer:
+    """Create NAME.key (0600) and NAME.pub in directory; refuses to overwrite unless asked."""
+    if not name or not all(c.isalnum() or c in "._-" for c in name):
+        raise ConfigError("key name must be letters, digits, '.', '_' or '-'", source="command line", field="NAME")
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key_path, pub_path = directory / f"{name}.key", directory / f"{name}.pub"
+    if key_path.exists() and not overwrite:
+        raise ConfigError(f"{key_path} exists; refusing to overwrite a key (use --force)", source=str(key_path))
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    tmp = key_path.with_suffix(".key.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, pem)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, key_path)
+    signer = Signer(private, key_path)
+    pub_path.write_text(signer.public_text + "\n")
+    return signer
+
+
+def load_signer(path: Path | str) -> Signer:
+    """Load a private key file; refuses files others can read (like ssh)."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("key file not found (create one with: ben keys generate NAME)", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read key file: {exc}", source=str(path)) from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"private key file is accessible by others (mode {stat.S_IMODE(mode):o}); "
+                          "chmod 600 it", source=str(path))
+    try:
+        private = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"not a PEM private key: {exc}", source=str(path)) from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise ConfigError("not an Ed25519 private key", source=str(path))
+    return Signer(private, path)
+
+
+def load_or_create(directory: Path, name: str) -> Signer:
+    """A component's own key: load it, or create it at first start."""
+    path = directory / f"{name}.key"
+    return load_signer(path) if path.exists() else generate(directory, name)
+
+
+__all__ = ["InvalidSignature", "SignatureError", "Signer", "generate", "key_id", "load_or_create", "load_signer",
+           "public_from_text", "public_text", "verify"]

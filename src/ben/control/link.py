@@ -1,0 +1,109 @@
+"""The sidecar's control link: it dials the spine and keeps one ``Control.Attach`` stream open.
+
+It says hello (its id, its receipt-signing public key, the subsystems attached), then for each
+delivery the spine pushes it asks the gate and sends the signed receipt back. After any break
+it reconnects with backoff; the spine redelivers whatever has no receipt yet, and the gate's
+ledger makes a redelivery return the same receipt without running anything again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+
+from ben.control.documents import Signed
+from ben.control.gate import Gate
+from ben.control.hub import Hub
+from ben.control.keys import Signer
+from ben.core import transport
+from ben.v1 import control_pb2 as pb
+from ben.v1 import control_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+
+class SpineLink:
+    def __init__(self, spine: str, sidecar_id: str, signer: Signer, gate: Gate, hub: Hub,
+                 backoff_ms: tuple[int, int]):
+        self._spine = spine
+        self._id = sidecar_id
+        self._signer = signer
+        self._gate = gate
+        self._hub = hub
+        self._backoff_ms = backoff_ms
+        self._task: asyncio.Task | None = None
+        self._outbox: asyncio.Queue | None = None
+        self.connected = False
+        self.deliveries = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="control-link")
+
+    def targets_changed(self) -> None:
+        if self._outbox is not None:
+            self._outbox.put_nowait(pb.SidecarUp(targets=pb.Targets(targets=self._hub.targets())))
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        delays = transport.backoff(*self._backoff_ms)
+        while True:
+            try:
+                await self._session()
+            except grpc.aio.AioRpcError as exc:
+                level = logging.DEBUG if exc.code() in transport.RETRYABLE_CODES else logging.WARNING
+                log.log(level, "control link to %s: %s %s", self._spine, exc.code().name, exc.details())
+            except (ConnectionError, OSError) as exc:
+                log.debug("control link to %s: %s", self._spine, exc)
+            except Exception:  # keep the link alive whatever happens
+                log.exception("control link to %s broke", self._spine)
+            if self.connected:
+                delays = transport.backoff(*self._backoff_ms)
+            self.connected = False
+            self._outbox = None
+            await asyncio.sleep(next(delays))
+
+    async def _session(self) -> None:
+        async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
+            call = pb_grpc.ControlStub(channel).Attach(wait_for_ready=False)
+            outbox: asyncio.Queue = asyncio.Queue()
+            outbox.put_nowait(pb.SidecarUp(hello=pb.SidecarHello(
+                sidecar_id=self._id, public_key=self._signer.public_text, targets=self._hub.targets())))
+            self._outbox = outbox
+            writer = asyncio.ensure_future(self._write(call, outbox))
+            reader = asyncio.ensure_future(self._read(call, outbox))
+            try:
+                done, _ = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_EXCEPTION)
+            finally:
+                for task in (writer, reader):
+                    task.cancel()
+                await asyncio.gather(writer, reader, return_exceptions=True)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()
+
+    async def _write(self, call, outbox: asyncio.Queue) -> None:
+        while True:
+            await call.write(await outbox.get())
+
+    async def _read(self, call, outbox: asyncio.Queue) -> None:
+        async for delivery in call:
+            self.connected = True
+            if delivery.HasField("kill_switch"):
+                await self._gate.set_kill_switch(Signed.from_proto(delivery.kill_switch))
+                continue
+            if not delivery.HasField("envelope"):
+                continue  # the spine's first message: the stream is up
+            self.deliveries += 1
+            receipt = await self._gate.handle(Signed.from_proto(delivery.envelope),
+                                              [Signed.from_proto(a) for a in delivery.approvals])
+            outbox.put_nowait(pb.SidecarUp(receipt=receipt.to_proto(pb.Signed)))
+        raise ConnectionError("the spine closed the control stream")

@@ -1,0 +1,117 @@
+"""Bounded autonomy as policy-as-code: per action, the limits a human set.
+
+A TOML file (validated at start; errors name the file and the rule)::
+
+    kill_switch = false          # true: every automation command is refused
+
+    [actions.throttle_job]
+    targets = ["batch-*"]        # glob patterns of allowed targets
+    blast_radius = 3             # distinct targets per window, at most
+    rate = 10                    # commands per window, at most
+    window_s = 3600
+    breaker_failures = 3         # this many failed/refused receipts in a row open the circuit breaker
+    breaker_cooldown_s = 600     # ... for this long
+    require_approval = false     # true: every command of this action waits for a human's approval
+
+An action not listed is refused. ``Limits.check`` is pure: it gets the recent history and
+says which bound (if any) a new command would break, with the reason code
+``wrong_target``, ``over_rate``, ``over_blast_radius`` or ``breaker_open``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ben.control._toml import load_model
+from ben.control.documents import ACTION_RE
+from ben.core.errors import PolicyError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ActionRule(_Strict):
+    targets: list[str] = Field(min_length=1)
+    blast_radius: int = Field(default=1, ge=1)
+    rate: int = Field(default=10, ge=1)
+    window_s: int = Field(default=3600, ge=1)
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_cooldown_s: int = Field(default=600, ge=1)
+    require_approval: bool = False
+
+
+class PolicyModel(_Strict):
+    kill_switch: bool = False
+    actions: dict[str, ActionRule] = Field(default_factory=dict)
+
+    @field_validator("actions")
+    @classmethod
+    def _names(cls, actions: dict[str, ActionRule]) -> dict[str, ActionRule]:
+        for name in actions:
+            if not ACTION_RE.match(name):
+                raise ValueError(f"action name {name!r} must match {ACTION_RE.pattern}")
+        return actions
+
+
+@dataclass(frozen=True)
+class Past:
+    """A command already let through (for rate and blast radius) and how it ended (for the breaker)."""
+
+    action: str
+    target: str
+    at_ns: int
+    outcome: str = ""   # "", "accepted", "refused", "failed"
+
+
+class Policy:
+    def __init__(self, model: PolicyModel, source: str = "policy"):
+        self.model = model
+        self.source = source
+
+    @classmethod
+    def load(cls, path: Path | str) -> Policy:
+        return cls(load_model(Path(path), PolicyModel, "policy"), source=str(path))
+
+    @classmethod
+    def empty(cls) -> Policy:
+        return cls(PolicyModel(), source="(no policy configured)")
+
+    @property
+    def kill_switch(self) -> bool:
+        return self.model.kill_switch
+
+    def rule(self, action: str) -> ActionRule:
+        rule = self.model.actions.get(action)
+        if rule is None:
+            raise PolicyError(f"action {action!r} has no rule in the policy ({self.source}): refused",
+                              reason="action_not_allowed")
+        return rule
+
+    def check(self, action: str, target: str, now_ns: int, history: list[Past]) -> None:
+        """Raise PolicyError naming the bound a new command would break; history: commands let through."""
+        rule = self.rule(action)
+        where = f"rule [actions.{action}] in {self.source}"
+        if not any(fnmatch.fnmatchcase(target, p) for p in rule.targets):
+            raise PolicyError(f"target {target!r} is not among the allowed targets {rule.targets} ({where})",
+                              reason="wrong_target")
+        window_start = now_ns - rule.window_s * 10**9
+        recent = [p for p in history if p.action == action and p.at_ns >= window_start]
+        if len(recent) + 1 > rule.rate:
+            raise PolicyError(f"over rate: {len(recent)} {action} commands in the last {rule.window_s} s, at most "
+                              f"{rule.rate} ({where})", reason="over_rate")
+        targets = {p.target for p in recent} | {target}
+        if len(targets) > rule.blast_radius:
+            raise PolicyError(f"over blast radius: {action} would reach {len(targets)} targets in {rule.window_s} s, "
+                              f"at most {rule.blast_radius} ({where})", reason="over_blast_radius")
+        ended = sorted((p for p in history if p.action == action and p.outcome), key=lambda p: p.at_ns)
+        tail = ended[-rule.breaker_failures:]
+        if (len(tail) == rule.breaker_failures and all(p.outcome in ("refused", "failed") for p in tail)
+                and tail[-1].at_ns >= now_ns - rule.breaker_cooldown_s * 10**9):
+            raise PolicyError(f"circuit breaker open: the last {rule.breaker_failures} {action} commands failed or "
+                              f"were refused; it closes {rule.breaker_cooldown_s} s after the last ({where})",
+                              reason="breaker_open")

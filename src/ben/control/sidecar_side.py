@@ -1,0 +1,59 @@
+"""The sidecar's control plane: gate (enforcement), ledger, audit, SDK hub and the link to the spine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from ben.control.audit import AuditLog
+from ben.control.component import ControlBase
+from ben.control.gate import Gate
+from ben.control.hub import Hub
+from ben.control.ledger import Ledger
+from ben.control.link import SpineLink
+from ben.core.config import ControlConfig
+from ben.core.figures import Figure, counter, gauge
+from ben.v1 import control_pb2 as pb
+from ben.v1 import control_pb2_grpc as pb_grpc
+
+
+class SidecarControl(pb_grpc.ControlServicer):
+    def __init__(self, cfg: ControlConfig, data_dir: Path, sidecar_id: str, spine: str, backoff_ms: tuple[int, int]):
+        self.base = ControlBase(cfg, data_dir, "sidecar")
+        self.audit = self.base.audit = AuditLog(self.base.db, self.base.signer, f"sidecar:{sidecar_id}")
+        self.hub = Hub(cfg.handler_timeout_ms / 1000)
+        self.gate = Gate(self.base.verifier, self.base.policy, Ledger(self.base.db), self.audit, self.base.signer,
+                         sidecar_id, self.hub.routes, self.hub.run)
+        self.link = SpineLink(spine, sidecar_id, self.base.signer, self.gate, self.hub, backoff_ms)
+        self.hub.on_change = self.link.targets_changed
+
+    def start(self) -> None:
+        self.link.start()
+
+    async def shutdown(self) -> None:
+        await self.link.shutdown()
+        self.base.close()
+
+    def figures(self) -> list[Figure]:
+        out = [counter("commands_total", n, "commands decided, by reason code (ok = ran)", reason=code)
+               for code, n in sorted(self.gate.decisions.items())]
+        out += [gauge("control_connected", float(self.link.connected), "1 while the control stream to the spine is up"),
+                gauge("subsystems_attached", len(self.hub.targets()), "subsystems with command handlers"),
+                gauge("kill_switch", float(self.gate.kill["on"]), "1 while the spine's kill switch stops automation"),
+                counter("audit_entries_total", self.audit.last_seq, "entries in the local audit log")]
+        return out
+
+    # -- Control service (the sidecar serves Commands and the audit) ------------------------------------
+    async def Commands(self, request_iterator, context):
+        async for message in self.hub.Commands(request_iterator, context):
+            yield message
+
+    async def VerifyAudit(self, request, context):
+        verdict = await asyncio.to_thread(self.base.verify_local)
+        return pb.AuditReply(ok=verdict.ok, problems=verdict.problems, report_json=json.dumps(
+            [{"copy": verdict.copy, "entries": verdict.entries, "head": verdict.head, "ok": verdict.ok}]))
+
+    async def AuditEntries(self, request, context):
+        return pb.AuditReply(ok=True, report_json=await asyncio.to_thread(self.base.audit_entries_json, request.after))
+

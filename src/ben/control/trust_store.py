@@ -1,0 +1,139 @@
+"""The trust store: which public keys ben trusts, their roles, and what each role may sign for.
+
+A TOML file::
+
+    [roles.operator]
+    kind = "human"                 # "human" or "automation"
+    actions = ["*"]                # glob patterns of actions this role may sign
+    targets = ["*"]                # glob patterns of targets
+    approve = true                 # may approve/refuse proposals and flip the kill switch
+
+    [roles.automation]
+    kind = "automation"
+    actions = ["throttle_job"]
+    targets = ["batch-*"]
+
+    [[keys]]
+    name = "alice"
+    role = "operator"
+    public_key = "base64 of the 32-byte Ed25519 public key (the .pub file)"
+
+Each key's id is computed from its public key. Every check raises ``SignatureError`` with the
+reason code a receipt carries: ``unknown_key``, ``wrong_role``, ``wrong_target``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ben.control._toml import load_model
+from ben.control.keys import key_id, public_from_text
+from ben.core.errors import ConfigError, SignatureError
+
+NAME = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class RoleModel(_Strict):
+    kind: Literal["human", "automation"]
+    actions: list[str] = Field(min_length=1)
+    targets: list[str] = Field(min_length=1)
+    approve: bool = False
+
+    @field_validator("actions", "targets")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not v or any(c.isspace() for c in v):
+                raise ValueError(f"{v!r} is not a glob pattern")
+        return values
+
+
+class KeyModel(_Strict):
+    name: str = Field(pattern=NAME)
+    role: str = Field(pattern=NAME)
+    public_key: str
+    id: str | None = None  # optional: if given, must match the public key
+
+
+class TrustModel(_Strict):
+    roles: dict[str, RoleModel] = Field(default_factory=dict)
+    keys: list[KeyModel] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Trusted:
+    id: str
+    name: str
+    role_name: str
+    role: RoleModel
+    public: Ed25519PublicKey
+
+    @property
+    def human(self) -> bool:
+        return self.role.kind == "human"
+
+
+def _matches(value: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+class TrustStore:
+    def __init__(self, model: TrustModel, source: str = "trust store"):
+        self.source = source
+        self.keys: dict[str, Trusted] = {}
+        for i, entry in enumerate(model.keys):
+            where = f"keys[{i}]"
+            if entry.role not in model.roles:
+                raise ConfigError(f"role {entry.role!r} is not defined under [roles]", source=source,
+                                  field=f"{where}.role")
+            public = public_from_text(entry.public_key, source=source, field=f"{where}.public_key")
+            kid = key_id(public.public_bytes_raw())
+            if entry.id is not None and entry.id != kid:
+                raise ConfigError(f"id {entry.id!r} does not match the public key (its id is {kid})", source=source,
+                                  field=f"{where}.id")
+            if kid in self.keys:
+                raise ConfigError(f"the same public key is listed twice ({kid})", source=source, field=where)
+            self.keys[kid] = Trusted(kid, entry.name, entry.role, model.roles[entry.role], public)
+
+    @classmethod
+    def load(cls, path: Path | str) -> TrustStore:
+        return cls(load_model(Path(path), TrustModel, "trust store"), source=str(path))
+
+    @classmethod
+    def empty(cls) -> TrustStore:
+        return cls(TrustModel(), source="(no trust store configured)")
+
+    def key(self, kid: str) -> Trusted:
+        found = self.keys.get(kid)
+        if found is None:
+            raise SignatureError(f"key {kid[:40]!r} is not in the trust store ({self.source})", reason="unknown_key")
+        return found
+
+    def authorize(self, kid: str, action: str, target: str) -> Trusted:
+        """The key, if its role may sign this action on this target."""
+        trusted = self.key(kid)
+        if not _matches(action, trusted.role.actions):
+            raise SignatureError(f"key {trusted.name} ({kid}) has role {trusted.role_name!r}, which may not sign "
+                                 f"action {action!r}", reason="wrong_role")
+        if not _matches(target, trusted.role.targets):
+            raise SignatureError(f"key {trusted.name} ({kid}) has role {trusted.role_name!r}, which may not act on "
+                                 f"target {target!r}", reason="wrong_target")
+        return trusted
+
+    def approver(self, kid: str) -> Trusted:
+        """The key, if it is a human's allowed to approve (and to flip the kill switch)."""
+        trusted = self.key(kid)
+        if not (trusted.human and trusted.role.approve):
+            raise SignatureError(f"key {trusted.name} ({kid}) has role {trusted.role_name!r}, which may not approve "
+                                 "(needs kind = \"human\" and approve = true)", reason="wrong_role")
+        return trusted

@@ -1,0 +1,120 @@
+"""Keys, trust store and policy files: written safely, validated, errors that name the file and field."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ben.control.keys import generate, load_signer
+from ben.control.policy import Past, Policy
+from ben.control.trust_store import TrustStore
+from ben.core.errors import ConfigError, PolicyError, SignatureError
+from tests.control.conftest import make_setup
+from tests.control.test_commands import ben
+
+
+def test_keys_generate_writes_a_private_file_0600(home: Path) -> None:
+    out = ben("keys", "generate", "ops", "--dir", str(home / "k"))
+    assert out.returncode == 0, out.stderr
+    key = home / "k" / "ops.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    signer = load_signer(key)
+    assert f"key id:      {signer.id}" in out.stdout and signer.public_text in out.stdout
+    again = ben("keys", "generate", "ops", "--dir", str(home / "k"))
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+    os.chmod(key, 0o644)
+    with pytest.raises(ConfigError, match="accessible by others"):
+        load_signer(key)
+
+
+def test_sequence_numbers_increase_per_key(home: Path) -> None:
+    signer = generate(home, "seq")
+    assert [signer.next_sequence() for _ in range(3)] == [1, 2, 3]
+    assert load_signer(home / "seq.key").next_sequence() == 4
+
+
+@pytest.mark.parametrize("text, field, message", [
+    ('[roles.op]\nkind = "robot"\nactions = ["*"]\ntargets = ["*"]\n', "roles.op.kind", "'human' or 'automation'"),
+    ('[roles.op]\nkind = "human"\nactions = []\ntargets = ["*"]\n', "roles.op.actions", "at least 1"),
+    ('[[keys]]\nname = "a"\nrole = "nope"\npublic_key = "AAAA"\n', "keys[0].role", "not defined"),
+    ('[roles.op]\nkind = "human"\nactions = ["*"]\ntargets = ["*"]\n[[keys]]\nname = "a"\nrole = "op"\n'
+     'public_key = "abc"\n', "keys[0].public_key", "not an Ed25519 public key"),
+    ('[roles.op]\nkind = "human"\nactions = ["*"]\ntargets = ["*"]\nsuperuser = true\n', "roles.op.superuser",
+     "unknown field"),
+])
+def test_trust_store_errors_name_file_and_field(home: Path, text: str, field: str, message: str) -> None:
+    path = home / "trust.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        TrustStore.load(path)
+    assert str(path) in str(info.value) and field in str(info.value) and message in str(info.value)
+
+
+@pytest.mark.parametrize("text, field, message", [
+    ("[actions.set_mode]\ntargets = []\n", "actions.set_mode.targets", "at least 1"),
+    ('[actions.set_mode]\ntargets = ["*"]\nrate = 0\n', "actions.set_mode.rate", "greater than or equal to 1"),
+    ('[actions.set_mode]\ntargets = ["*"]\nblast = 3\n', "actions.set_mode.blast", "unknown field"),
+    ('[actions.Set-Mode]\ntargets = ["*"]\n', "actions", "action name 'Set-Mode'"),
+    ('kill_switch = "yes"\n', "kill_switch", "valid boolean"),
+])
+def test_policy_errors_name_file_and_rule(home: Path, text: str, field: str, message: str) -> None:
+    path = home / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        Policy.load(path)
+    assert str(path) in str(info.value) and field in str(info.value) and message in str(info.value), info.value
+
+
+def test_policy_bounds() -> None:
+    from ben.control.policy import ActionRule, PolicyModel
+
+    policy = Policy(PolicyModel(actions={"throttle_job": ActionRule(targets=["batch-*"], blast_radius=2, rate=3,
+                                                                   window_s=60, breaker_failures=2)}), "p.toml")
+    now = 1_000 * 10**9
+    past = [Past("throttle_job", "batch-a", now - 10 * 10**9), Past("throttle_job", "batch-b", now - 5 * 10**9)]
+    policy.check("throttle_job", "batch-a", now, past)
+    with pytest.raises(PolicyError) as info:
+        policy.check("throttle_job", "batch-c", now, past)
+    assert info.value.reason == "over_blast_radius" and "p.toml" in str(info.value)
+    with pytest.raises(PolicyError) as info:
+        policy.check("throttle_job", "batch-a", now, past + [Past("throttle_job", "batch-a", now - 1)])
+    assert info.value.reason == "over_rate"
+    policy.check("throttle_job", "batch-c", now + 61 * 10**9, past)  # the window moved on
+    failed = [Past("throttle_job", "batch-a", now - 2, "failed"), Past("throttle_job", "batch-a", now - 1, "refused")]
+    with pytest.raises(PolicyError) as info:
+        policy.check("throttle_job", "batch-a", now + 120 * 10**9, failed)
+    assert info.value.reason == "breaker_open"
+    with pytest.raises(PolicyError) as info:
+        policy.check("throttle_job", "web", now, [])
+    assert info.value.reason == "wrong_target"
+    with pytest.raises(PolicyError) as info:
+        policy.check("reboot", "batch-a", now, [])
+    assert info.value.reason == "action_not_allowed"
+
+
+def test_trust_authorizes_by_role(home: Path) -> None:
+    setup = make_setup(home)
+    trust = TrustStore.load(setup.trust)
+    assert trust.authorize(setup.bot.id, "throttle_job", "batch-7").name == "nightly-bot"
+    for kid, action, target, reason in ((setup.bot.id, "quarantine_artifact", "batch", "wrong_role"),
+                                        (setup.bot.id, "ping", "web", "wrong_target"),
+                                        (setup.stranger.id, "ping", "shop", "unknown_key")):
+        with pytest.raises(SignatureError) as info:
+            trust.authorize(kid, action, target)
+        assert info.value.reason == reason
+    assert trust.approver(setup.alice.id).name == "alice"
+    with pytest.raises(SignatureError):
+        trust.approver(setup.victor.id)  # a human without approve = true
+
+
+def test_spine_refuses_to_start_with_a_bad_trust_store(home: Path) -> None:
+    bad = home / "trust.toml"
+    bad.write_text('[[keys]]\nname = "a"\nrole = "ghost"\npublic_key = "x"\n')
+    config = home / "ben.toml"
+    config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "unix://{home / "s.sock"}"\n'
+                      '[spine.control]\ntrust = "trust.toml"\n')
+    out = ben("spine", "--config", str(config))
+    assert out.returncode == 2 and str(bad) in out.stderr and "keys[0].role" in out.stderr, out.stderr[-2000:]
