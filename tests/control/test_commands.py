@@ -265,3 +265,40 @@ def test_restart_kill9_sidecar_redelivery_returns_the_same_receipt(live) -> None
     assert audit_for(c.spine_addr, env.id)[-1]["body"]["same_receipt"] is True
     sidecar_audit = audit_for(c.sidecar_addr, env.id)
     assert sidecar_audit[-1]["kind"] == "refusal" and sidecar_audit[-1]["body"]["code"] == "replayed_id"
+
+
+def test_a_command_for_a_real_incident_is_in_its_explanation(live) -> None:
+    """Point 8 end to end: detection opens an incident, an operator acts on it with --incident,
+    and `ben explain` shows the command and its reason beside the evidence."""
+    import random
+
+    from ben.sdk import Client
+
+    c, s = live.cluster, live.setup
+    metrics = Client("shop", sidecar=c.sidecar_addr, max_batch_events=50)
+    rng = random.Random(8)
+    t0 = 1_767_225_600 * S
+    for sec in range(300):  # five minutes of event time: 120 ms latency, then 480 ms from minute 3
+        level = 120.0 if sec < 180 else 480.0
+        for j in range(5):
+            metrics.gauge("p99_latency_ms", rng.gauss(level, 6.0), ts=t0 + sec * S + j * S // 5)
+    assert metrics.flush(timeout=60)
+    metrics.shutdown()
+    incident = wait_for(lambda: query_rows(c.spine_addr, "SELECT id FROM ben.incidents FINAL "
+                                                         "WHERE subsystem = 'shop' LIMIT 1"), 60, "an incident")[0]["id"]
+    reason = "p99 latency at 480 ms: shed optional work"
+    out = ben_process("command", "send", "set_mode", "--target", "shop", "--param", "mode=degraded", "--reason", reason,
+                      "--incident", incident, "--key", str(s.home / "keys" / "alice.key"), "--wait", "30", "--json",
+                      "--spine", c.spine_addr)
+    assert out.returncode == 0, out.stderr
+    sent = json.loads(out.stdout)
+    assert sent["state"] == "accepted", sent
+    out = ben("explain", incident, "--json", "--spine", c.spine_addr)
+    assert out.returncode == 0, out.stderr
+    explained = json.loads(out.stdout)
+    assert explained["anomalies"], explained
+    assert [(x["id"], x["action"], x["reason"], x["state"]) for x in explained["commands"]] == [
+        (sent["id"], "set_mode", reason, "accepted")]
+    out = ben("explain", incident, "--spine", c.spine_addr)
+    assert out.returncode == 0, out.stderr
+    assert "commands" in out.stdout and sent["id"] in out.stdout and reason in out.stdout

@@ -84,7 +84,8 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
 ) -> None:
-    """Why an incident was opened: its narrative and every anomaly's evidence, in numbers."""
+    """Why an incident was opened: its narrative, every anomaly's evidence in numbers, and the
+    commands sent because of it (with their reasons)."""
     from rich.console import Console
 
     if not incident_id.replace("-", "").isalnum():
@@ -98,8 +99,11 @@ def explain(
     inc = found[0]
     anomalies = _query(spine, "SELECT * FROM ben.anomalies FINAL WHERE incident_id = "
                               f"'{inc['id']}' ORDER BY start_ts")
+    # Commands sent because of this incident (issue 5: every command carries its reason and incident).
+    commands = _query(spine, "SELECT id, action, target, issuer, state, reason, updated_ts FROM ben.commands FINAL "
+                             f"WHERE incident_id = '{inc['id']}' ORDER BY updated_ts")
     if as_json:
-        typer.echo(json.dumps({"incident": inc, "anomalies": anomalies}))
+        typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands}))
         return
     console = Console()
     console.print(f"[bold]{inc['id']}[/bold] {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
@@ -115,6 +119,11 @@ def explain(
                       f"baseline {a['baseline']:.4g}, observed {a['observed']:.4g}, score {a['score']:.3f}; "
                       f"detectors: {dets}", markup=False)
         console.print(f"  {a['sentence']}", markup=False)
+    if commands:
+        console.print("[bold]commands[/bold]")
+        for c in commands:
+            console.print(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
+                          f"reason: {c['reason']}", markup=False)
 
 
 @app.command()
