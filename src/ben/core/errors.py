@@ -6,9 +6,10 @@
     │   └── RetryableError   try again later (peer down, back-pressure)
     ├── WalError             the write-ahead log could not be opened, read or written
     └── StorageError         the store (chDB / ClickHouse) refused or failed
-    └── QueryError       an operator's query was invalid or refused
+        ├── StoreUnavailableError  the store could not be reached or is overloaded: retry later
+        └── QueryError       an operator's query was invalid or refused
 
-Adapter errors (grpc, rocksdict, chdb) are translated at the edge with ``raise X from exc``
+Adapter errors (grpc, rocksdict, chdb, clickhouse-driver) are translated at the edge with ``raise X from exc``
 and never leak out of ben's public functions.
 """
 
@@ -46,6 +47,10 @@ class WalError(BenError):
 
 class StorageError(BenError):
     """The store refused or failed an operation."""
+
+
+class StoreUnavailableError(StorageError):
+    """The store (a ClickHouse server) could not be reached or is overloaded; retrying may succeed."""
 
 
 class QueryError(StorageError):
