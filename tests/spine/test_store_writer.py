@@ -9,15 +9,21 @@ import pytest
 from ben.core.lanes import ALERT, ROUTINE, open_wals
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
-from ben.store.chdb import ChdbStore
+from ben.core.errors import StoreUnavailableError
+from ben.store import ChdbStore, ClickHouseStore
 from ben.store.rows import decode, to_table
 from tests.store.test_chdb import metric_request
 
 
-@pytest.fixture
-def parts(tmp_path: Path):
+@pytest.fixture(params=["chdb", "clickhouse"])
+def parts(tmp_path: Path, request):
+    """WALs and a store: embedded chDB, or a real clickhouse-server (18.16)."""
     wals = open_wals(tmp_path)
-    store = ChdbStore(tmp_path / "chdb")
+    if request.param == "chdb":
+        store = ChdbStore(tmp_path / "chdb")
+    else:
+        server = request.getfixturevalue("clickhouse")
+        store = ClickHouseStore(server.host, server.port)
     yield wals, store
     store.close()
     for wal in wals.values():
@@ -29,7 +35,7 @@ def fill(wal: Wal, records: int, per: int = 10, first_event: int = 1) -> None:
         wal.append([metric_request(first_event + i * per, per, seq=i + 1).SerializeToString()])
 
 
-def exactly_once(store: ChdbStore, expected: int) -> None:
+def exactly_once(store, expected: int) -> None:
     assert store.count_rows() == expected
     dupes = store.query_json("SELECT producer_seq FROM ben.events GROUP BY producer_seq HAVING count() > 1")
     assert b'"rows": 0' in dupes
@@ -100,3 +106,38 @@ def test_store_ahead_of_a_replaced_wal(parts, tmp_path: Path) -> None:
     writer.shutdown(timeout=5)
     fresh.close()
     exactly_once(store, 30)
+
+
+class LandsThenFails:
+    """A store whose next INSERTs land (all, or only their first rows) and then report a broken connection."""
+
+    def __init__(self, store, failures: list[int | None]):
+        self._store = store
+        self.failures = failures  # per failing INSERT: rows that land (None: all of them)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def insert_events(self, table) -> None:
+        if not self.failures:
+            return self._store.insert_events(table)
+        landed = self.failures.pop(0)
+        self._store.insert_events(table if landed is None else table.slice(0, landed))
+        raise StoreUnavailableError("connection reset (test)")
+
+
+def test_failed_insert_that_landed_is_neither_lost_nor_duplicated(parts) -> None:
+    wals, store = parts
+    fill(wals[ROUTINE], 6)
+    # 1st try of records 1-3: all landed but reported failed; 1st try of 4-6: 15 of 30 rows landed.
+    flaky = LandsThenFails(store, [None, 15])
+    seen = []
+    writer = StoreWriter(wals, flaky, insert_max_rows=30, on_stored=lambda lane, table: seen.append(table.num_rows))
+    writer.start()
+    writer.notify()
+    assert writer.force_flush(timeout=60)
+    writer.shutdown(timeout=5)
+    exactly_once(store, 60)
+    # Of records 4-6, record 4 had landed whole, record 5 in part (deleted, re-inserted), record 6 not at all.
+    assert writer.figures.insert_errors == 2 and writer.figures.repaired_records == 1
+    assert seen == [30, 30]  # detection saw every record once

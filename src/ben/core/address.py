@@ -8,6 +8,8 @@ from pathlib import Path
 #: Environment variables ben reads, in one place.
 ENV_HOME = "BEN_HOME"
 ENV_SIDECAR_SOCKET = "BEN_SIDECAR_SOCKET"
+#: Password for `ben query --clickhouse` (the spine reads spine.store.password_env or _file instead).
+ENV_CLICKHOUSE_PASSWORD = "BEN_CLICKHOUSE_PASSWORD"
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 

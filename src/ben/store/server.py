@@ -31,6 +31,9 @@ from ben.store.base import SqlStore
 from ben.store.query import check_read_only
 
 log = logging.getLogger(__name__)
+# The driver logs a traceback at WARNING for every failed connect; this module reports the failure
+# itself (once per attempt, as a StoreUnavailableError), so the driver's copy is noise.
+logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
 #: How long delete_spine_seqs waits for its mutation (18.16 has no mutations_sync).
 MUTATION_TIMEOUT_S = 120.0
@@ -75,7 +78,8 @@ class ClickHouseStore(SqlStore):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, user: str = "default", password: str = "",
                  secure: bool = False, connect_timeout_s: float = 10.0, query_timeout_s: float = 300.0,
-                 retention_days: int = 0):
+                 retention_days: int = 0, prepare: bool = True):
+        """prepare: probe the server, migrate the schema and set the retention (False: a reader only)."""
         from clickhouse_driver import Client
 
         self.address = f"{host}:{port}"
@@ -86,7 +90,10 @@ class ClickHouseStore(SqlStore):
                               sync_request_timeout=connect_timeout_s, client_name="ben",
                               settings={"strings_as_bytes": False})
         try:
-            self._prepare(retention_days)
+            if prepare:
+                self._prepare(retention_days)
+            else:
+                self.rows("SELECT 1")  # reachable?
         except BaseException:
             self.close()
             raise
