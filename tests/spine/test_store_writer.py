@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,21 @@ def test_failed_insert_that_landed_is_neither_lost_nor_duplicated(parts) -> None
     # Of records 4-6, record 4 had landed whole, record 5 in part (deleted, re-inserted), record 6 not at all.
     assert writer.figures.insert_errors == 2 and writer.figures.repaired_records == 1
     assert seen == [30, 30]  # detection saw every record once
+
+
+def test_writer_drops_expired_partitions(parts) -> None:
+    from ben.cli.procs import wait_for
+    from tests.store.test_backends import DAY_NS, metric_request as dated_request
+
+    wals, store = parts
+    store.retention_days = 30  # as StoreConfig.retention_days would set it
+    now = time.time_ns()
+    wals[ROUTINE].append([dated_request(1, 10, seq=1, ts=now - 40 * DAY_NS).SerializeToString()])
+    wals[ROUTINE].append([dated_request(11, 10, seq=2, ts=now).SerializeToString()])
+    writer = StoreWriter(wals, store)
+    writer.start()
+    writer.notify()
+    assert writer.force_flush(timeout=30)
+    wait_for(lambda: store.count_rows() == 10, 30, "the 40-day-old rows to be dropped by retention")
+    writer.shutdown(timeout=5)
+    assert store.count_by_spine_seq(ROUTINE, 1, 2) == {2: 10}
