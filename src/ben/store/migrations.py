@@ -62,14 +62,23 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST = MIGRATIONS[-1].version
 
 
+def _drop(ex: Executor, table: str) -> None:
+    """Drop a scratch table now: SYNC where the server has it (modern servers otherwise drop in a
+    background task minutes later, which a chDB process exiting meanwhile does not survive)."""
+    try:
+        ex.execute(f"DROP TABLE IF EXISTS {table} SYNC")
+    except StorageError:  # 18.16: no SYNC, and its DROP is synchronous anyway
+        ex.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _probe_ddl(ex: Executor, name: str, columns: str, tail: str = "") -> bool:
     table = f"{schema.DATABASE}.__ben_probe_{name}"
+    _drop(ex, table)
     try:
-        ex.execute(f"DROP TABLE IF EXISTS {table}")
         ex.execute(f"CREATE TABLE {table} ({columns}) ENGINE = MergeTree ORDER BY tuple(){tail}")
     except StorageError:
         return False
-    ex.execute(f"DROP TABLE IF EXISTS {table}")
+    _drop(ex, table)
     return True
 
 
