@@ -90,22 +90,22 @@ def create_events(caps: Capabilities) -> str:
     lc = _lc(caps)
     return f"""
 CREATE TABLE IF NOT EXISTS {EVENTS} (
-    ts Int64{_codec(caps, "Delta, ZSTD")} COMMENT 'event time, unix nanoseconds',
+    ts Int64{_codec(caps, "Delta, LZ4")} COMMENT 'event time, unix nanoseconds',
     kind {_KIND_ENUM},
     host {lc},
     subsystem {lc},
     instance {lc},
     name {lc},
-    value Float64{_codec(caps, "Gorilla, ZSTD")},
-    body String{_codec(caps, "ZSTD")},
+    value Float64,
+    body String,
     attributes Nested(key String, value String),
     producer_id {lc} COMMENT 'SDK instance that emitted the event',
-    producer_seq UInt64{_codec(caps, "Delta, ZSTD")} COMMENT 'event number within producer_id',
+    producer_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'event number within producer_id',
     sidecar_id {lc},
-    sidecar_seq UInt64{_codec(caps, "Delta, ZSTD")} COMMENT 'sidecar WAL record that carried the event',
+    sidecar_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'sidecar WAL record that carried the event',
     lane {_LANE_ENUM} COMMENT 'priority lane the event travelled in',
-    spine_seq UInt64{_codec(caps, "Delta, ZSTD")} COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor',
-    stored_ts Int64{_codec(caps, "Delta, ZSTD")} COMMENT 'when the store writer issued the INSERT, unix nanoseconds (stored_ts - ts: latency)'
+    spine_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor',
+    stored_ts Int64{_codec(caps, "Delta, LZ4")} COMMENT 'when the store writer issued the INSERT, unix nanoseconds (stored_ts - ts: latency)'
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))
 ORDER BY (subsystem, name, ts)
