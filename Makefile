@@ -16,7 +16,9 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ben demo
 
+# Debian packages the tests need (clickhouse-server): installed when missing (root), else a clear error.
 test: $(STAMP)
+	bash scripts/debian-deps.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,13 +1,22 @@
 """Ingest benchmark: durable end-to-end events/s against the raw rates of its two disks.
 
-    ben bench ingest [--events N] [--runs R] [--json]
+    ben bench ingest [--events N] [--runs R] [--store chdb|clickhouse] [--clickhouse HOST:PORT] [--json]
 
 Measured in one run, medians of R runs each:
-- events_per_s: SDK -> sidecar -> spine -> chDB as separate processes (load generator, sidecar,
+- events_per_s: SDK -> sidecar -> spine -> store as separate processes (load generator, sidecar,
   spine), timed from the first event emitted to the last one stored (rows counted by the spine).
-- raw_store_rows_per_s: Arrow inserts of the same rows straight into chDB, in this process.
+- raw_store_rows_per_s: the same rows inserted straight into the store, in this process
+  (chDB: ``ChdbStore.insert_events``, Arrow).
 - raw_wal_records_per_s: one-event records appended to the RocksDB WAL in fsync'd groups of 1000.
 - ratio: events_per_s / min(raw_store_rows_per_s, raw_wal_records_per_s).
+
+With ``--store clickhouse`` the store is a ClickHouse server: one the bench starts itself
+(Debian's clickhouse-server on loopback, data in a temp dir) or the one at ``--clickhouse``
+(the bench writes ben.events and a scratch database ben_bench there: use a scratch server). Then
+- raw_native_rows_per_s: the baseline, a plain clickhouse-driver columnar INSERT of the same rows
+  (Python lists prepared before the clock starts) into a table like ben.events;
+- raw_store_rows_per_s: ``ClickHouseStore.insert_events`` of the same rows (Arrow -> lists -> driver);
+- ratio: events_per_s / min(raw_native_rows_per_s, raw_wal_records_per_s).
 """
 
 from __future__ import annotations
@@ -81,6 +90,61 @@ def raw_store(rows_total: int = 400_000, per_insert: int = 100_000) -> float:
     return rows_total / elapsed
 
 
+def _tables(rows_total: int, per_insert: int):
+    from ben.store import rows
+
+    requests = sample_requests(rows_total)
+    per = per_insert // 1000
+    return [rows.to_table([(i + j + 1, r) for j, r in enumerate(requests[i:i + per])])
+            for i in range(0, len(requests), per)]
+
+
+def raw_native(host: str, port: int, rows_total: int = 400_000, per_insert: int = 100_000) -> float:
+    """The baseline: clickhouse-driver columnar INSERTs of the same rows, lists prepared beforehand."""
+    from clickhouse_driver import Client
+
+    from ben.store.schema import EVENT_COLUMNS
+
+    columns = [[t.column(i).to_pylist() for i in range(t.num_columns)] for t in _tables(rows_total, per_insert)]
+    names = ", ".join(f"`{c}`" for c in EVENT_COLUMNS)
+    client = Client(host=host, port=port)
+    try:
+        client.execute("CREATE DATABASE IF NOT EXISTS ben_bench")
+        client.execute("DROP TABLE IF EXISTS ben_bench.events")
+        client.execute("CREATE TABLE ben_bench.events AS ben.events")
+        started = time.perf_counter()
+        for data in columns:
+            client.execute(f"INSERT INTO ben_bench.events ({names}) VALUES", data, columnar=True)
+        elapsed = time.perf_counter() - started
+        client.execute("DROP DATABASE ben_bench")
+    finally:
+        client.disconnect()
+    return rows_total / elapsed
+
+
+def raw_server_store(host: str, port: int, rows_total: int = 400_000, per_insert: int = 100_000) -> float:
+    """ClickHouseStore.insert_events of the same rows (what the spine's store writer calls)."""
+    from clickhouse_driver import Client
+
+    from ben.store.server import ClickHouseStore
+
+    tables = _tables(rows_total, per_insert)
+    store = ClickHouseStore(host, port)
+    try:
+        started = time.perf_counter()
+        for table in tables:
+            store.insert_events(table)
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    client = Client(host=host, port=port)
+    try:
+        client.execute("TRUNCATE TABLE ben.events")  # the end-to-end runs start from an empty table
+    finally:
+        client.disconnect()
+    return rows_total / elapsed
+
+
 def load(sidecar: str, events: int) -> None:
     """Load generator (its own process): emit `events` as fast as the SDK allows, then flush."""
     from ben.sdk import Client
@@ -97,12 +161,12 @@ def load(sidecar: str, events: int) -> None:
                       "acked": client.stats.acked}))
 
 
-def end_to_end(events: int, runs: int, progress: bool) -> tuple[list[float], dict]:
+def end_to_end(events: int, runs: int, progress: bool, store: dict | None = None) -> tuple[list[float], dict]:
     from ben.cli.procs import Cluster, wait_for
 
     rates = []
     with tempfile.TemporaryDirectory(prefix="ben-bench-") as tmp:
-        cluster = Cluster(Path(tmp))
+        cluster = Cluster(Path(tmp), store=store or {})
         try:
             cluster.start()
             stored_before = 0.0
@@ -126,20 +190,71 @@ def end_to_end(events: int, runs: int, progress: bool) -> tuple[list[float], dic
     return rates, figures
 
 
-def run(events: int = 400_000, runs: int = 3, progress: bool = True) -> dict:
+def run(events: int = 400_000, runs: int = 3, progress: bool = True, store: str = "chdb",
+        clickhouse: str | None = None) -> dict:
+    if store == "clickhouse":
+        return run_clickhouse(events, runs, progress, clickhouse)
     _say(progress, f"ben bench ingest: {runs} runs of each measurement, {events:,} events end to end per run")
     wal = [raw_wal() for _ in range(runs)]
     _say(progress, f"  raw WAL append (1000-record fsync'd groups): median {statistics.median(wal):,.0f} records/s")
-    store = [raw_store() for _ in range(runs)]
-    _say(progress, f"  raw chDB Arrow insert: median {statistics.median(store):,.0f} rows/s")
+    raw = [raw_store() for _ in range(runs)]
+    _say(progress, f"  raw chDB Arrow insert: median {statistics.median(raw):,.0f} rows/s")
     e2e, figures = end_to_end(events, runs, progress)
     events_per_s = statistics.median(e2e)
-    raw_store_rate, raw_wal_rate = statistics.median(store), statistics.median(wal)
+    raw_store_rate, raw_wal_rate = statistics.median(raw), statistics.median(wal)
     return {
+        "store": "chdb",
         "events_per_s": events_per_s,
         "raw_store_rows_per_s": raw_store_rate,
         "raw_wal_records_per_s": raw_wal_rate,
         "ratio": events_per_s / min(raw_store_rate, raw_wal_rate),
+        "events_per_run": events,
+        "runs": runs,
+        "store_inserts": figures.get("store_inserts_total", 0.0),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+
+
+def run_clickhouse(events: int, runs: int, progress: bool, address: str | None) -> dict:
+    from ben.store.local_server import LocalClickHouse
+
+    with tempfile.TemporaryDirectory(prefix="ben-bench-ch-") as tmp:
+        server = None
+        if address is None:
+            server = LocalClickHouse(Path(tmp) / "clickhouse").start()
+            host, port = server.host, server.port
+        else:
+            host, _, port_text = address.rpartition(":")
+            port = int(port_text)
+        try:
+            from ben.store.server import ClickHouseStore
+
+            version = ClickHouseStore(host, port).capabilities.version  # also creates the schema
+            _say(progress, f"ben bench ingest --store clickhouse: ClickHouse {version} at {host}:{port}; {runs} runs "
+                           f"of each measurement, {events:,} events end to end per run")
+            wal = [raw_wal() for _ in range(runs)]
+            _say(progress, f"  raw WAL append (1000-record fsync'd groups): median {statistics.median(wal):,.0f} "
+                           "records/s")
+            raw_rows = min(400_000, max(50_000, events))  # small runs (tests) measure the baselines on fewer rows
+            native = [raw_native(host, port, raw_rows, min(raw_rows, 100_000)) for _ in range(runs)]
+            _say(progress, f"  raw native insert (clickhouse-driver, columnar): median "
+                           f"{statistics.median(native):,.0f} rows/s")
+            via_store = [raw_server_store(host, port, raw_rows, min(raw_rows, 100_000)) for _ in range(runs)]
+            _say(progress, f"  ClickHouseStore.insert_events: median {statistics.median(via_store):,.0f} rows/s")
+            e2e, figures = end_to_end(events, runs, progress, {"backend": "clickhouse", "host": host, "port": port})
+        finally:
+            if server is not None:
+                server.stop()
+    events_per_s = statistics.median(e2e)
+    native_rate, wal_rate = statistics.median(native), statistics.median(wal)
+    return {
+        "store": f"clickhouse {version}",
+        "events_per_s": events_per_s,
+        "raw_native_rows_per_s": native_rate,
+        "raw_store_rows_per_s": statistics.median(via_store),
+        "raw_wal_records_per_s": wal_rate,
+        "ratio_to_raw_native": events_per_s / native_rate,
+        "ratio": events_per_s / min(native_rate, wal_rate),
         "events_per_run": events,
         "runs": runs,
         "store_inserts": figures.get("store_inserts_total", 0.0),

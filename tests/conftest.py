@@ -51,3 +51,35 @@ def make_cluster(home: Path) -> Iterator:
     for c in made:
         c.stop()
     dump_logs(home)
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server(tmp_path_factory) -> Iterator:
+    """A real clickhouse-server (Debian's 18.16, installed by scripts/debian-deps.sh) on loopback.
+
+    Missing server = a failing test with the install hint, never a skip.
+    """
+    from ben.core.errors import StorageError
+    from ben.store.local_server import LocalClickHouse
+
+    try:
+        server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
+        server.start()
+    except StorageError as exc:
+        pytest.fail(f"the ClickHouse server tests need clickhouse-server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clickhouse(clickhouse_server):
+    """The session's clickhouse-server, running, with no ben database (each test starts empty)."""
+    from clickhouse_driver import Client
+
+    clickhouse_server.start()  # a test may have killed it
+    client = Client(host=clickhouse_server.host, port=clickhouse_server.port)
+    try:
+        client.execute("DROP DATABASE IF EXISTS ben")
+    finally:
+        client.disconnect()
+    return clickhouse_server

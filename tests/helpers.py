@@ -63,8 +63,8 @@ def assert_exactly_once(spine: str, producer_id: str, total: int) -> dict:
     """Every event 0..total-1 of producer_id is stored exactly once (identity and count)."""
     row = query_rows(spine, f"""
         SELECT count() AS n, uniqExact(producer_seq) AS uniq, min(producer_seq) AS lo, max(producer_seq) AS hi,
-               sum(toUInt64(if(kind = 'log', toUInt64(substring(body, 1, 10)), value))) AS total_value,
-               countIf(if(kind = 'log', toUInt64(substring(body, 1, 10)), toUInt64(value)) + 1 != producer_seq)
+               sum(if(kind = 'log', toUInt64OrZero(substring(body, 1, 10)), toUInt64(value))) AS total_value,
+               countIf(if(kind = 'log', toUInt64OrZero(substring(body, 1, 10)), toUInt64(value)) + 1 != producer_seq)
                    AS mismatched
         FROM ben.events WHERE producer_id = '{producer_id}'""")[0]
     assert row["n"] == total, f"stored {row['n']} rows for {total} events"

@@ -152,6 +152,19 @@ def test_bench_ingest_json(home: Path) -> None:
         result["events_per_s"] / min(result["raw_store_rows_per_s"], result["raw_wal_records_per_s"]))
 
 
+def test_bench_ingest_on_a_clickhouse_server(home: Path, clickhouse) -> None:
+    out = ben("bench", "ingest", "--store", "clickhouse", "--clickhouse", clickhouse.address, "--events", "5000",
+              "--runs", "1", "--json", timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["store"] == "clickhouse 18.16.1"
+    for key in ("events_per_s", "raw_native_rows_per_s", "raw_store_rows_per_s", "raw_wal_records_per_s"):
+        assert result[key] > 0, key
+    assert result["ratio_to_raw_native"] == pytest.approx(result["events_per_s"] / result["raw_native_rows_per_s"])
+    out = ben("bench", "ingest", "--store", "mysql")
+    assert out.returncode != 0 and "--store" in out.stderr
+
+
 def test_demo_stops_cleanly_on_ctrl_c(home: Path) -> None:
     demo = subprocess.Popen([sys.executable, "-m", "ben", "demo", "--rate", "1000", "--data-dir", str(home / "d")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

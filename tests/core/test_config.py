@@ -72,3 +72,30 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     cfg = load_config(path)
     assert cfg.spine.data_dir == tmp_path.resolve() / "data" / "spine"
     assert cfg.spine.store_path == tmp_path.resolve() / "db"
+
+
+@pytest.mark.parametrize("store, field", [
+    ('backend = "mysql"', "spine.store.backend"),
+    ("port = 0", "spine.store.port"),
+    ('host = "a b"', "spine.store.host"),
+    ("retention_days = -1", "spine.store.retention_days"),
+    ('password_env = "X"\npassword_file = "pw"', "spine.store"),
+])
+def test_bad_store_fields_are_named(tmp_path: Path, store: str, field: str) -> None:
+    path = write(tmp_path, f"[spine.store]\n{store}\n")
+    with pytest.raises(ConfigError, match=rf"{str(path)}.*'{field}'"):
+        load_config(path)
+
+
+def test_clickhouse_store_password_from_env_or_file(tmp_path: Path, monkeypatch) -> None:
+    path = write(tmp_path, '[spine.store]\nbackend = "clickhouse"\nport = 9440\nsecure = true\n'
+                           'password_env = "BEN_TEST_CH_PW"\n')
+    store = load_config(path).spine.store
+    assert (store.backend, store.port, store.secure) == ("clickhouse", 9440, True)
+    with pytest.raises(ConfigError, match="BEN_TEST_CH_PW is not set"):
+        store.password()
+    monkeypatch.setenv("BEN_TEST_CH_PW", "s3cret")
+    assert store.password() == "s3cret"
+    (tmp_path / "pw").write_text("from-file\n")
+    path = write(tmp_path, '[spine.store]\nbackend = "clickhouse"\npassword_file = "pw"\n')
+    assert load_config(path).spine.store.password() == "from-file"  # relative to the config file

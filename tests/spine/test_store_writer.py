@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -9,15 +10,21 @@ import pytest
 from ben.core.lanes import ALERT, ROUTINE, open_wals
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
-from ben.store.chdb import ChdbStore
+from ben.core.errors import StoreUnavailableError
+from ben.store import ChdbStore, ClickHouseStore
 from ben.store.rows import decode, to_table
 from tests.store.test_chdb import metric_request
 
 
-@pytest.fixture
-def parts(tmp_path: Path):
+@pytest.fixture(params=["chdb", "clickhouse"])
+def parts(tmp_path: Path, request):
+    """WALs and a store: embedded chDB, or a real clickhouse-server (18.16)."""
     wals = open_wals(tmp_path)
-    store = ChdbStore(tmp_path / "chdb")
+    if request.param == "chdb":
+        store = ChdbStore(tmp_path / "chdb")
+    else:
+        server = request.getfixturevalue("clickhouse")
+        store = ClickHouseStore(server.host, server.port)
     yield wals, store
     store.close()
     for wal in wals.values():
@@ -29,7 +36,7 @@ def fill(wal: Wal, records: int, per: int = 10, first_event: int = 1) -> None:
         wal.append([metric_request(first_event + i * per, per, seq=i + 1).SerializeToString()])
 
 
-def exactly_once(store: ChdbStore, expected: int) -> None:
+def exactly_once(store, expected: int) -> None:
     assert store.count_rows() == expected
     dupes = store.query_json("SELECT producer_seq FROM ben.events GROUP BY producer_seq HAVING count() > 1")
     assert b'"rows": 0' in dupes
@@ -100,3 +107,56 @@ def test_store_ahead_of_a_replaced_wal(parts, tmp_path: Path) -> None:
     writer.shutdown(timeout=5)
     fresh.close()
     exactly_once(store, 30)
+
+
+class LandsThenFails:
+    """A store whose next INSERTs land (all, or only their first rows) and then report a broken connection."""
+
+    def __init__(self, store, failures: list[int | None]):
+        self._store = store
+        self.failures = failures  # per failing INSERT: rows that land (None: all of them)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def insert_events(self, table) -> None:
+        if not self.failures:
+            return self._store.insert_events(table)
+        landed = self.failures.pop(0)
+        self._store.insert_events(table if landed is None else table.slice(0, landed))
+        raise StoreUnavailableError("connection reset (test)")
+
+
+def test_failed_insert_that_landed_is_neither_lost_nor_duplicated(parts) -> None:
+    wals, store = parts
+    fill(wals[ROUTINE], 6)
+    # 1st try of records 1-3: all landed but reported failed; 1st try of 4-6: 15 of 30 rows landed.
+    flaky = LandsThenFails(store, [None, 15])
+    seen = []
+    writer = StoreWriter(wals, flaky, insert_max_rows=30, on_stored=lambda lane, table: seen.append(table.num_rows))
+    writer.start()
+    writer.notify()
+    assert writer.force_flush(timeout=60)
+    writer.shutdown(timeout=5)
+    exactly_once(store, 60)
+    # Of records 4-6, record 4 had landed whole, record 5 in part (deleted, re-inserted), record 6 not at all.
+    assert writer.figures.insert_errors == 2 and writer.figures.repaired_records == 1
+    assert seen == [30, 30]  # detection saw every record once
+
+
+def test_writer_drops_expired_partitions(parts) -> None:
+    from ben.cli.procs import wait_for
+    from tests.store.test_backends import DAY_NS, metric_request as dated_request
+
+    wals, store = parts
+    store.retention_days = 30  # as StoreConfig.retention_days would set it
+    now = time.time_ns()
+    wals[ROUTINE].append([dated_request(1, 10, seq=1, ts=now - 40 * DAY_NS).SerializeToString()])
+    wals[ROUTINE].append([dated_request(11, 10, seq=2, ts=now).SerializeToString()])
+    writer = StoreWriter(wals, store)
+    writer.start()
+    writer.notify()
+    assert writer.force_flush(timeout=30)
+    wait_for(lambda: store.count_rows() == 10, 30, "the 40-day-old rows to be dropped by retention")
+    writer.shutdown(timeout=5)
+    assert store.count_by_spine_seq(ROUTINE, 1, 2) == {2: 10}

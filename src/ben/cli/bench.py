@@ -34,10 +34,22 @@ def load(name: str):
 def ingest(
     events: Annotated[int, typer.Option(help="events per end-to-end run", min=1000)] = 400_000,
     runs: Annotated[int, typer.Option(help="runs of each measurement; medians are reported", min=1)] = 3,
+    store: Annotated[str, typer.Option(help="store backend: chdb, or clickhouse (a server the bench starts, "
+                                              "or --clickhouse)")] = "chdb",
+    clickhouse: Annotated[str | None, typer.Option(metavar="HOST:PORT", help="use this ClickHouse server "
+                                                   "(a scratch one: the bench writes ben.events)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Durable end-to-end events/s (SDK -> sidecar -> spine -> chDB), raw store and raw WAL rates."""
-    _print(load("ingest").run(events=events, runs=runs, progress=not as_json), as_json)
+    """Durable end-to-end events/s (SDK -> sidecar -> spine -> store), raw store and raw WAL rates."""
+    if store not in ("chdb", "clickhouse"):
+        raise ConfigError(f"--store {store!r}: expected chdb or clickhouse", source="command line", field="--store")
+    if clickhouse is not None:
+        host, sep, port = clickhouse.rpartition(":")
+        if store != "clickhouse" or not sep or not host or not port.isdigit():
+            raise ConfigError(f"--clickhouse {clickhouse!r}: expected HOST:PORT, with --store clickhouse",
+                              source="command line", field="--clickhouse")
+    _print(load("ingest").run(events=events, runs=runs, progress=not as_json, store=store, clickhouse=clickhouse),
+           as_json)
 
 
 def _print(result: dict, as_json: bool) -> None:

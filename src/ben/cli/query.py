@@ -33,13 +33,36 @@ def query(
     as_json: Annotated[bool, typer.Option("--json", help="print rows as JSON")] = False,
     spine: SpineOpt = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="read a chDB directory directly (spine stopped)")] = None,
+    clickhouse: Annotated[Optional[str], typer.Option(
+        metavar="HOST:PORT", help="read a ClickHouse server directly (native protocol; password from "
+        "$BEN_CLICKHOUSE_PASSWORD)")] = None,
+    clickhouse_user: Annotated[str, typer.Option(help="user for --clickhouse")] = "default",
 ) -> None:
-    """Run SQL on the store: through the running spine, or on a chDB directory."""
-    from ben.core.address import check_address, default_spine_address
+    """Run SQL on the store: through the running spine, on a chDB directory, or on a ClickHouse server."""
+    from ben.core.address import ENV_CLICKHOUSE_PASSWORD, check_address, default_spine_address
     from ben.core.admin import run_query
-    from ben.core.errors import TransportError
+    from ben.core.errors import StorageError, TransportError
 
-    if data_dir is not None:
+    if data_dir is not None and clickhouse is not None:
+        raise fail("--data-dir and --clickhouse: pass one of them")
+    if clickhouse is not None:
+        import os
+
+        from ben.store.server import ClickHouseStore
+
+        host, sep, port = clickhouse.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise fail(f"--clickhouse {clickhouse!r}: expected HOST:PORT (the native protocol port, e.g. 9000)")
+        try:
+            store = ClickHouseStore(host, int(port), clickhouse_user, os.environ.get(ENV_CLICKHOUSE_PASSWORD, ""),
+                                    prepare=False)
+        except StorageError as exc:
+            raise fail(f"--clickhouse {clickhouse}: {exc}") from None
+        try:
+            raw = store.query_json(sql)
+        finally:
+            store.close()
+    elif data_dir is not None:
         from ben.store.chdb import ChdbStore
 
         if not data_dir.is_dir():

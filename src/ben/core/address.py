@@ -9,6 +9,8 @@ from pathlib import Path
 ENV_HOME = "BEN_HOME"
 ENV_SIDECAR_SOCKET = "BEN_SIDECAR_SOCKET"
 ENV_KEY = "BEN_KEY"  # the private key `ben command` signs with
+#: Password for `ben query --clickhouse` (the spine reads spine.store.password_env or _file instead).
+ENV_CLICKHOUSE_PASSWORD = "BEN_CLICKHOUSE_PASSWORD"
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 

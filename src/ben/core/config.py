@@ -113,9 +113,33 @@ class SidecarConfig(_WalQuota):
 
 
 class StoreConfig(_Section):
-    backend: Literal["chdb"] = "chdb"
+    """Where events are stored: embedded chDB (default) or a ClickHouse server (native protocol)::
+
+        [spine.store]
+        backend = "clickhouse"
+        host = "127.0.0.1"
+        port = 9000
+        user = "default"
+        password_env = "BEN_CLICKHOUSE_PASSWORD"   # or password_file = "/etc/ben/clickhouse.pw"
+    """
+
+    backend: Literal["chdb", "clickhouse"] = "chdb"
     #: chDB data directory; empty = <spine.data_dir>/chdb.
     path: Path | None = None
+    #: ClickHouse server (backend = "clickhouse"): native protocol address and user.
+    host: str = Field(default="127.0.0.1", min_length=1, pattern=r"^[A-Za-z0-9.:_-]+$")
+    port: int = Field(default=9000, ge=1, le=65535)
+    user: str = Field(default="default", min_length=1)
+    #: The password is never in the file: the name of an environment variable holding it, or a file.
+    password_env: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$")
+    password_file: Path | None = None
+    #: TLS on the native protocol (the server's tcp_port_secure).
+    secure: bool = False
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    #: Days of raw events kept (TTL where the server has it, else dropping day partitions); 0 = forever.
+    retention_days: int = Field(default=0, ge=0, le=36_500)
+    #: How often the store writer drops expired day partitions.
+    retention_check_interval_s: float = Field(default=3600.0, ge=1.0)
     #: Rows per INSERT at most (one insert is the unit of recovery).
     insert_max_rows: int = Field(default=200_000, ge=1, le=1_000_000)
     #: WAL bytes per INSERT at most (bounds the writer's memory, also while the store is failing).
@@ -126,6 +150,27 @@ class StoreConfig(_Section):
     #: Inserts pause (the WAL keeps the data) while the store's disk has less free than this:
     #: a store that runs out of space mid-write or mid-merge can leave a damaged part behind.
     min_free_bytes: int = Field(default=256 << 20, ge=0)
+
+    @model_validator(mode="after")
+    def _one_password_source(self):
+        if self.password_env and self.password_file is not None:
+            raise ValueError("set password_env or password_file, not both")
+        return self
+
+    def password(self) -> str:
+        """The server password from password_env or password_file ("" if neither is set)."""
+        import os
+
+        if self.password_env:
+            if self.password_env not in os.environ:
+                raise ConfigError(f"environment variable {self.password_env} is not set", field="spine.store.password_env")
+            return os.environ[self.password_env]
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read {self.password_file}: {exc}", field="spine.store.password_file") from None
+        return ""
 
 
 class DetectConfig(_Section):
@@ -171,8 +216,9 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
             if isinstance(table.get(key), str):
                 table[key] = str(base / table[key])
         store = table.get("store")
-        if isinstance(store, dict) and isinstance(store.get("path"), str):
-            store["path"] = str(base / store["path"])
+        for key in ("path", "password_file"):
+            if isinstance(store, dict) and isinstance(store.get(key), str):
+                store[key] = str(base / store[key])
         control = table.get("control")
         if isinstance(control, dict):
             for key in ("trust", "policy", "key"):

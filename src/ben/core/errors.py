@@ -6,6 +6,7 @@
     │   └── RetryableError   try again later (peer down, back-pressure)
     ├── WalError             the write-ahead log could not be opened, read or written
     ├── StorageError         the store (chDB / ClickHouse) refused or failed
+    │   ├── StoreUnavailableError  the store could not be reached or is overloaded: retry later
     │   └── QueryError       an operator's query was invalid or refused
     ├── RedactionError       a redaction manifest is invalid or its hash key missing (names file, rule, line)
     └── ControlError         a command, approval, receipt or audit entry is not acceptable
@@ -13,7 +14,7 @@
         ├── PolicyError      policy refuses it (target, rate, blast radius, breaker, approval, kill switch)
         └── AuditError       the audit log is damaged: an entry altered, removed or reordered
 
-Adapter errors (grpc, rocksdict, chdb) are translated at the edge with ``raise X from exc``
+Adapter errors (grpc, rocksdict, chdb, clickhouse-driver) are translated at the edge with ``raise X from exc``
 and never leak out of ben's public functions.
 """
 
@@ -51,6 +52,10 @@ class WalError(BenError):
 
 class StorageError(BenError):
     """The store refused or failed an operation."""
+
+
+class StoreUnavailableError(StorageError):
+    """The store (a ClickHouse server) could not be reached or is overloaded; retrying may succeed."""
 
 
 class QueryError(StorageError):

@@ -58,7 +58,7 @@ class Spine:
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
-        self.store = await asyncio.to_thread(open_store, cfg.store.backend, cfg.store_path)
+        self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path)
         det = cfg.detect
         if det.enabled:
             self.detection = Detection.from_config(det)
@@ -66,6 +66,7 @@ class Spine:
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
         self.writer.min_free_bytes = cfg.store.min_free_bytes
+        self.writer.retention_check_interval_s = cfg.store.retention_check_interval_s
         await asyncio.to_thread(self.writer.start)
         if self.detector is not None:
             # Detection catches up on what was stored (and repaired) before this start, from its

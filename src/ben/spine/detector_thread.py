@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from ben.spine.detection import COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
-from ben.store.chdb import Store
+from ben.store.base import Store
 from ben.store.schema import ANOMALIES, INCIDENTS
 
 log = logging.getLogger(__name__)

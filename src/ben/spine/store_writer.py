@@ -11,6 +11,12 @@ one (that costs tens of milliseconds per INSERT, which alerts would wait for); i
 syncs the store's filesystem (syncfs) at most every ``sync_interval_s`` and then truncates every
 WAL up to what it had inserted before the sync. A crash before the sync loses nothing: the
 records are still in the WAL and recovery re-inserts whatever the store lacks.
+
+A failed INSERT may also have landed in part or entirely (a ClickHouse server that died, or a
+connection that broke after the server committed but before it answered). So after a failure the
+next attempt at that run of records first asks the store what it holds of them: whole records are
+not inserted again, partial ones are deleted and re-inserted, like the recovery at start.
+Expired data is dropped by ``store.enforce_retention`` every ``retention_check_interval_s``.
 """
 
 from __future__ import annotations
@@ -30,12 +36,11 @@ from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
 from ben.store import rows
-from ben.store.chdb import Store
+from ben.store.base import Store
 
 log = logging.getLogger(__name__)
 
 READ_RECORDS = 4096
-_TR = {}
 
 
 @dataclass
@@ -76,6 +81,9 @@ class StoreWriter:
         self.recovered = dict(self.cursor)
         self.figures = WriterFigures()
         self._delays = None
+        self._suspect = {lane: False for lane in wals}  # an INSERT of this lane failed: check before retrying
+        self.retention_check_interval_s = 3600.0
+        self._retention_at = 0.0  # monotonic time of the next retention check (0: at the first idle moment)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -173,6 +181,21 @@ class StoreWriter:
                  NAMES[lane], stored, wal.depth)
         return stored
 
+    def _unstored(self, lane: int, batch: list) -> list:
+        """After a failed INSERT: the records of batch the store lacks (partial ones deleted first)."""
+        counts = self._store.count_by_spine_seq(lane, batch[0][0], batch[-1][0])
+        partial = [seq for seq, req in batch if 0 < counts.get(seq, 0) != len(req.batch.ts_unix_nano)]
+        if partial:
+            log.warning("store writer: a failed %s INSERT left %d records in part; deleting them before the retry",
+                        NAMES[lane], len(partial))
+            self._store.delete_spine_seqs(lane, partial)
+            self.figures.repaired_records += len(partial)
+        whole = {seq for seq, req in batch if counts.get(seq, 0) == len(req.batch.ts_unix_nano)}
+        if whole:
+            log.warning("store writer: %d %s records of a failed INSERT were stored after all; not inserting them "
+                        "again", len(whole), NAMES[lane])
+        return [(seq, req) for seq, req in batch if seq not in whole]
+
     def _repair(self, lane: int, first: int, last: int) -> None:
         counts = self._store.count_by_spine_seq(lane, first, last)
         partial = []
@@ -199,13 +222,23 @@ class StoreWriter:
     def _check_room(self) -> None:
         """Stop inserting before the store's disk is full: a store that runs out of space in the
         middle of a write or a merge can leave a damaged part behind."""
-        if not self.min_free_bytes:
+        if not self.min_free_bytes or self._store.path is None:  # a server minds its own disk
             return
         free = shutil.disk_usage(self._store.path).free
         if free < self.min_free_bytes:
             raise StorageError(f"store disk nearly full at {self._store.path}: {free / 2**20:.0f} MiB free, "
                                f"keeping {self.min_free_bytes / 2**20:.0f} MiB free (store.min_free_bytes); "
                                "the WAL keeps the data")
+
+    def _retention(self) -> None:
+        """Drop expired data now and then (when idle, so it never delays inserts)."""
+        if not self._store.retention_days or time.monotonic() < self._retention_at:
+            return
+        self._retention_at = time.monotonic() + self.retention_check_interval_s
+        try:
+            self._store.enforce_retention()
+        except BenError as exc:
+            log.error("store writer: retention failed (tried again in %.0fs): %s", self.retention_check_interval_s, exc)
 
     def _allowance(self, lane: int) -> int:
         """Rows this lane may insert now (alerts: always the maximum)."""
@@ -228,6 +261,7 @@ class StoreWriter:
                 busy = any(self._step(lane) for lane in LANES if lane in self._wals)
                 self._sync_and_truncate(force=not busy)
                 if not busy:
+                    self._retention()
                     self._wake.wait(self._idle_wait())
             except Exception:  # never let the writer die silently: log, back off, go on
                 log.exception("store writer: unexpected failure; retrying in 1s")
@@ -256,10 +290,14 @@ class StoreWriter:
         table = rows.to_table(batch)
         try:
             self._check_room()
-            _t = time.perf_counter()
-            self._store.insert_events(table)
-            _TR.setdefault(f"insert{lane}", []).append(time.perf_counter() - _t)
+            if self._suspect[lane]:
+                missing = self._unstored(lane, batch)
+                if missing:
+                    self._store.insert_events(table if len(missing) == len(batch) else rows.to_table(missing))
+            else:
+                self._store.insert_events(table)
         except BenError as exc:
+            self._suspect[lane] = True
             self.figures.insert_errors += 1
             self.figures.last_error = str(exc)
             self._delays = self._delays or backoff(100, 5_000)
@@ -268,6 +306,7 @@ class StoreWriter:
             self._stop.wait(delay)
             return True
         self._delays = None
+        self._suspect[lane] = False
         self.figures.last_error = ""
         self.figures.inserts += 1
         self.figures.rows_stored[lane] += n_rows

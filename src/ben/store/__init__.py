@@ -1,9 +1,27 @@
-"""The store: ClickHouse. Embedded chDB is the default backend.
+"""The store: ClickHouse. Embedded chDB is the default backend; a ClickHouse server is the other.
 
-Public API: ``open_store(config)`` returns a ``Store``; ``rows.to_table`` turns spine WAL
-records into the Arrow table the store inserts.
+Public API: ``open_store(config, path)`` returns a ``Store`` (schema migrated, retention set);
+``rows.to_table`` turns spine WAL records into the Arrow table the store inserts.
 """
 
-from ben.store.chdb import ChdbStore, Store, open_store
+from __future__ import annotations
 
-__all__ = ["ChdbStore", "Store", "open_store"]
+from pathlib import Path
+
+from ben.store.base import Store
+from ben.store.chdb import ChdbStore
+from ben.store.server import ClickHouseStore
+
+__all__ = ["ChdbStore", "ClickHouseStore", "Store", "open_store"]
+
+
+def open_store(config, path: Path | str) -> Store:
+    """The store a ``StoreConfig`` names; ``path`` is the chDB directory (unused for a server)."""
+    if config.backend == "chdb":
+        return ChdbStore(path, retention_days=config.retention_days)
+    if config.backend == "clickhouse":
+        return ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
+                               config.connect_timeout_s, retention_days=config.retention_days)
+    from ben.core.errors import StorageError
+
+    raise StorageError(f"unknown store backend {config.backend!r}")

@@ -8,32 +8,19 @@ Inserts go through Arrow (``INSERT ... SELECT * FROM Python(table)``), the faste
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
-
 import pyarrow as pa
 
 from ben.core.errors import QueryError, StorageError
 from ben.store import schema
+from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
 from ben.store.query import check_read_only
 
 log = logging.getLogger(__name__)
-
-
-class Store(Protocol):
-    """What the spine needs from a store backend."""
-
-    def insert_events(self, table: pa.Table) -> None: ...
-    def insert_rows(self, target: str, table: pa.Table) -> None: ...
-    def max_spine_seq(self, lane: int) -> int: ...
-    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]: ...
-    def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None: ...
-    def query_json(self, sql: str) -> bytes: ...
-    def sync(self) -> None: ...
-    def close(self) -> None: ...
 
 
 _libc = None
@@ -61,10 +48,10 @@ def sync_filesystem(path: Path) -> None:
 STREAM_MAX_BYTES = 1 << 20
 
 
-class ChdbStore:
+class ChdbStore(SqlStore):
     """The events store in an embedded chDB data directory."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, retention_days: int = 0):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -80,8 +67,11 @@ class ChdbStore:
                 ) from exc
             raise StorageError(f"cannot open chDB at {self.path}: {exc}") from exc
         self._run("SET output_format_json_quote_64bit_integers = 0")
-        for ddl in schema.DDL:
-            self._run(ddl)
+        try:
+            self._prepare(retention_days)
+        except BaseException:
+            self.close()
+            raise
 
     def _run(self, sql: str, fmt: str = "CSV", **params):
         try:
@@ -135,26 +125,12 @@ class ChdbStore:
         except Exception as exc:
             raise QueryError(str(exc).strip()) from exc
 
-    def _scalar(self, sql: str) -> int:
-        text = self._run(sql).bytes().decode().strip()
-        return int(text or 0)
+    def execute(self, sql: str) -> None:
+        self._run(sql)
 
-    def max_spine_seq(self, lane: int) -> int:
-        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS} WHERE lane = {int(lane)}")
-
-    def count_rows(self) -> int:
-        return self._scalar(f"SELECT count() FROM {schema.EVENTS}")
-
-    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]:
-        text = self._run(
-            f"SELECT spine_seq, count() FROM {schema.EVENTS} "
-            f"WHERE lane = {int(lane)} AND spine_seq BETWEEN {int(low)} AND {int(high)} GROUP BY spine_seq"
-        ).bytes().decode()
-        out = {}
-        for line in text.split():
-            seq, count = line.split(",")
-            out[int(seq)] = int(count)
-        return out
+    def rows(self, sql: str) -> list[tuple]:
+        text = self._run(sql, "JSONCompact").bytes()
+        return [tuple(r) for r in json.loads(text)["data"]] if text.strip() else []
 
     def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None:
         if not seqs:
@@ -182,9 +158,3 @@ class ChdbStore:
                 self._session.close()
             except Exception as exc:  # closing must not hide the reason we are closing
                 log.warning("chDB close: %s", exc)
-
-
-def open_store(backend: str, path: Path | str) -> ChdbStore:
-    if backend != "chdb":
-        raise StorageError(f"unknown store backend {backend!r}")
-    return ChdbStore(path)

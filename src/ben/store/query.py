@@ -30,9 +30,24 @@ def _strip_literals(sql: str) -> str:
     return "".join(out)
 
 
+def _strip_leading_comments(text: str) -> str:
+    """The statement without the -- and /* */ comments before its first word."""
+    while True:
+        text = text.lstrip()
+        if text.startswith("--"):
+            text = text.partition("\n")[2]
+        elif text.startswith("/*"):
+            end = text.find("*/")
+            if end < 0:
+                raise QueryError("unterminated /* comment in query")
+            text = text[end + 2:]
+        else:
+            return text
+
+
 def check_read_only(sql: str) -> str:
-    """Return the statement, stripped of a trailing ';', or raise QueryError naming the problem."""
-    text = sql.strip().rstrip(";").strip()
+    """Return the statement, stripped of leading comments and a trailing ';', or raise QueryError naming the problem."""
+    text = _strip_leading_comments(sql).rstrip().rstrip(";").strip()
     if not text:
         raise QueryError("query is empty")
     if ";" in _strip_literals(text):

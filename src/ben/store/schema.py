@@ -1,13 +1,27 @@
-"""ben's tables: a public interface, versioned (issue 7 adds numbered migrations).
+"""ben's tables: a public interface, versioned by numbered migrations (``ben.store.migrations``).
 
-Portable types only in the columns themselves (Int64 nanoseconds, Nested attributes, Enum8),
-so the same schema can live on any ClickHouse.
+Column types are portable (Int64 nanoseconds, ``Nested(key, value)`` attributes, Enum8), so the
+same tables live on ClickHouse 18.16 (Debian's server) and on modern ClickHouse (chDB). Modern
+features are switched on by server capability (``Capabilities``): LowCardinality strings and
+column codecs in the tables, friendly views with DateTime64 times and Map attributes, and TTL
+retention. The DDL of every table is built here from the capabilities; the migrations say in
+which order it is applied.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DATABASE = "ben"
 EVENTS = f"{DATABASE}.events"
+ANOMALIES = f"{DATABASE}.anomalies"
+INCIDENTS = f"{DATABASE}.incidents"
+COMMANDS = f"{DATABASE}.commands"
+AUDIT = f"{DATABASE}.audit"
+MIGRATIONS = f"{DATABASE}.schema_migrations"
+EVENTS_VIEW = f"{DATABASE}.events_view"
+ANOMALIES_VIEW = f"{DATABASE}.anomalies_view"
+INCIDENTS_VIEW = f"{DATABASE}.incidents_view"
 
 KINDS = {1: "metric", 2: "counter", 3: "event", 4: "log", 5: "alert"}
 LANES = {0: "routine", 1: "anomaly", 2: "alert"}
@@ -33,42 +47,80 @@ EVENT_COLUMNS = (
     "stored_ts",
 )
 
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the server can do beyond the portable core (found by probing it, ``migrations.probe``)."""
+
+    version: str = ""
+    low_cardinality: bool = False  # LowCardinality(String) columns without experimental settings
+    codecs: bool = False  # column CODEC(...)
+    ttl: bool = False  # table TTL
+    datetime64: bool = False  # DateTime64 and fromUnixTimestamp64Nano
+    map: bool = False  # Map and mapFromArrays
+
+    def features(self) -> str:
+        """The switched-on features, for the migrations table (e.g. "low_cardinality,codecs")."""
+        names = ("low_cardinality", "codecs", "ttl", "datetime64", "map")
+        return ",".join(n for n in names if getattr(self, n)) or "portable"
+
+
+#: ClickHouse 18.16 (Debian): none of the optional features.
+PORTABLE = Capabilities(version="18.16")
+#: Any recent ClickHouse (chDB 4): all of them.
+MODERN = Capabilities(version="modern", low_cardinality=True, codecs=True, ttl=True, datetime64=True, map=True)
+
 _KIND_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in KINDS.items()) + ")"
 _LANE_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in LANES.items()) + ")"
 
-CREATE_EVENTS = f"""
+
+def _lc(caps: Capabilities) -> str:
+    return "LowCardinality(String)" if caps.low_cardinality else "String"
+
+
+def _codec(caps: Capabilities, codec: str) -> str:
+    return f" CODEC({codec})" if caps.codecs else ""
+
+
+def create_database() -> str:
+    return f"CREATE DATABASE IF NOT EXISTS {DATABASE}"
+
+
+def create_events(caps: Capabilities) -> str:
+    lc = _lc(caps)
+    return f"""
 CREATE TABLE IF NOT EXISTS {EVENTS} (
-    ts Int64 COMMENT 'event time, unix nanoseconds',
+    ts Int64{_codec(caps, "Delta, LZ4")} COMMENT 'event time, unix nanoseconds',
     kind {_KIND_ENUM},
-    host LowCardinality(String),
-    subsystem LowCardinality(String),
-    instance LowCardinality(String),
-    name LowCardinality(String),
+    host {lc},
+    subsystem {lc},
+    instance {lc},
+    name {lc},
     value Float64,
     body String,
     attributes Nested(key String, value String),
-    producer_id LowCardinality(String) COMMENT 'SDK instance that emitted the event',
-    producer_seq UInt64 COMMENT 'event number within producer_id',
-    sidecar_id LowCardinality(String),
-    sidecar_seq UInt64 COMMENT 'sidecar WAL record that carried the event',
+    producer_id {lc} COMMENT 'SDK instance that emitted the event',
+    producer_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'event number within producer_id',
+    sidecar_id {lc},
+    sidecar_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'sidecar WAL record that carried the event',
     lane {_LANE_ENUM} COMMENT 'priority lane the event travelled in',
-    spine_seq UInt64 COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor',
-    stored_ts Int64 COMMENT 'when the store writer issued the INSERT, unix nanoseconds (stored_ts - ts: latency)'
+    spine_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor',
+    stored_ts Int64{_codec(caps, "Delta, LZ4")} COMMENT 'when the store writer issued the INSERT, unix nanoseconds (stored_ts - ts: latency)'
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))
 ORDER BY (subsystem, name, ts)
 """
 
-ANOMALIES = f"{DATABASE}.anomalies"
-INCIDENTS = f"{DATABASE}.incidents"
 
-#: One row per change of an anomaly episode; the latest version wins (query with FINAL).
-CREATE_ANOMALIES = f"""
+def create_anomalies(caps: Capabilities) -> str:
+    """One row per change of an anomaly episode; the latest version wins (query with FINAL)."""
+    lc = _lc(caps)
+    return f"""
 CREATE TABLE IF NOT EXISTS {ANOMALIES} (
     id String,
     series String,
-    subsystem LowCardinality(String),
-    name LowCardinality(String),
+    subsystem {lc},
+    name {lc},
     start_ts Int64 COMMENT 'unix nanoseconds',
     end_ts Int64 COMMENT '0 while ongoing',
     baseline Float64,
@@ -83,13 +135,16 @@ CREATE TABLE IF NOT EXISTS {ANOMALIES} (
 ORDER BY id
 """
 
-#: One row per change of an incident (open -> acknowledged -> resolved); the latest version wins.
-CREATE_INCIDENTS = f"""
+
+def create_incidents(caps: Capabilities) -> str:
+    """One row per change of an incident (open -> acknowledged -> resolved); the latest version wins."""
+    lc = _lc(caps)
+    return f"""
 CREATE TABLE IF NOT EXISTS {INCIDENTS} (
     id String,
-    subsystem LowCardinality(String),
-    state LowCardinality(String),
-    severity LowCardinality(String),
+    subsystem {lc},
+    state {lc},
+    severity {lc},
     opened_ts Int64,
     updated_ts Int64,
     resolved_ts Int64 COMMENT '0 while not resolved',
@@ -100,43 +155,68 @@ CREATE TABLE IF NOT EXISTS {INCIDENTS} (
 ORDER BY id
 """
 
-COMMANDS = f"{DATABASE}.commands"
-AUDIT = f"{DATABASE}.audit"
 
-#: One row per change of a signed command (ben.control); the latest version wins (query with FINAL).
-CREATE_COMMANDS = f"""
+def create_commands() -> str:
+    """Signed commands and their receipts (control plane); the latest version of a command wins."""
+    return f"""
 CREATE TABLE IF NOT EXISTS {COMMANDS} (
-    id String,
-    action String,
-    target String,
-    issuer String COMMENT 'key id of the signer',
-    state String COMMENT 'refused, awaiting_approval, pending, delivered, accepted, failed',
-    reason String COMMENT 'why: the reason of the command, or why it was refused',
-    incident_id String,
-    envelope String COMMENT 'JSON: the signed bytes and the signature',
-    receipt String COMMENT 'JSON: the signed receipt of the sidecar, if any',
-    updated_ts Int64 COMMENT 'unix nanoseconds',
-    version Int64
+    id String, action String, target String, issuer String, state String, reason String,
+    incident_id String, envelope String, receipt String, updated_ts Int64, version Int64
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY id
 """
 
-#: The spine's hash-chained, signed audit log (a copy of the local one; ben audit verify compares them).
-CREATE_AUDIT = f"""
+
+def create_audit() -> str:
+    """The hash-chained, signed audit log (control plane)."""
+    return f"""
 CREATE TABLE IF NOT EXISTS {AUDIT} (
-    seq UInt64,
-    ts Int64 COMMENT 'unix nanoseconds',
-    kind String,
-    command_id String,
-    actor String,
-    body String COMMENT 'JSON',
-    prev_hash String,
-    hash String,
-    key_id String,
-    signature String
+    seq UInt64, ts Int64, kind String, command_id String, actor String, body String,
+    prev_hash String, hash String, key_id String, signature String
 ) ENGINE = MergeTree
 ORDER BY seq
 """
 
-DDL = (f"CREATE DATABASE IF NOT EXISTS {DATABASE}", CREATE_EVENTS, CREATE_ANOMALIES, CREATE_INCIDENTS,
-       CREATE_COMMANDS, CREATE_AUDIT)
+
+def create_views(caps: Capabilities) -> list[str]:
+    """Friendly views (DateTime64 times, Map attributes); only where the server has both."""
+    if not (caps.datetime64 and caps.map):
+        return []
+    return [
+        f"""
+CREATE VIEW IF NOT EXISTS {EVENTS_VIEW} AS
+SELECT fromUnixTimestamp64Nano(ts) AS time, kind, host, subsystem, instance, name, value, body,
+       mapFromArrays(`attributes.key`, `attributes.value`) AS attributes,
+       producer_id, producer_seq, sidecar_id, sidecar_seq, lane, spine_seq,
+       fromUnixTimestamp64Nano(stored_ts) AS stored_time
+FROM {EVENTS}
+""",
+        f"""
+CREATE VIEW IF NOT EXISTS {ANOMALIES_VIEW} AS
+SELECT id, series, subsystem, name, fromUnixTimestamp64Nano(start_ts) AS started,
+       if(end_ts = 0, NULL, fromUnixTimestamp64Nano(end_ts)) AS ended,
+       baseline, observed, score, detectors, evidence, sentence, incident_id
+FROM {ANOMALIES} FINAL
+""",
+        f"""
+CREATE VIEW IF NOT EXISTS {INCIDENTS_VIEW} AS
+SELECT id, subsystem, state, severity, fromUnixTimestamp64Nano(opened_ts) AS opened,
+       fromUnixTimestamp64Nano(updated_ts) AS updated,
+       if(resolved_ts = 0, NULL, fromUnixTimestamp64Nano(resolved_ts)) AS resolved,
+       narrative, anomaly_ids
+FROM {INCIDENTS} FINAL
+""",
+    ]
+
+
+def create_migrations_table() -> str:
+    return f"""
+CREATE TABLE IF NOT EXISTS {MIGRATIONS} (
+    version UInt32,
+    name String,
+    applied_ts Int64 COMMENT 'unix nanoseconds',
+    checksum String COMMENT 'sha256 of the migration''s DDL (every variant)',
+    features String COMMENT 'server features the applied variant used'
+) ENGINE = MergeTree
+ORDER BY version
+"""

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages the tests need: clickhouse-server (the ClickHouse server backend's tests start one).
+# Idempotent: installs only what is missing; needs root for that (CI runs as root).
+set -euo pipefail
+
+missing=()
+command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "error: ${missing[*]} not installed; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: ${missing[*]} not installed and apt-get is not available (ben's tests expect Debian)" >&2
+    exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

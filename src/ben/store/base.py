@@ -1,0 +1,89 @@
+"""What both backends share: the Store protocol, and the cursor, repair, schema and retention
+logic written once over two primitives (``execute`` a statement, fetch ``rows`` of a SELECT)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from ben.store import migrations, retention, schema
+from ben.store.schema import Capabilities
+
+log = logging.getLogger(__name__)
+
+
+class Store(Protocol):
+    """What the spine needs from a store backend."""
+
+    #: The local directory holding the data (chDB), or None (a server: its disk is its own).
+    path: Path | None
+    retention_days: int
+
+    def insert_events(self, table: pa.Table) -> None: ...
+    def insert_rows(self, target: str, table: pa.Table) -> None: ...
+    def max_spine_seq(self, lane: int) -> int: ...
+    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]: ...
+    def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None: ...
+    def enforce_retention(self) -> list[str]: ...
+    def query_json(self, sql: str) -> bytes: ...
+    def query_arrow(self, sql: str) -> pa.Table: ...
+    def sync(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class SqlStore:
+    """Shared half of a backend; subclasses provide execute, rows and the insert/query paths."""
+
+    path: Path | None = None
+    retention_days: int = 0
+    capabilities: Capabilities = schema.PORTABLE
+
+    def execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def rows(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def insert_values(self, target: str, columns: list[str], rows: list[tuple]) -> None:
+        """Insert a few rows of ints and strings (bookkeeping, not events)."""
+        def literal(v) -> str:
+            if isinstance(v, int):
+                return str(v)
+            return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
+        values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
+        self.execute(f"INSERT INTO {target} ({', '.join(columns)}) VALUES {values}")
+
+    def _prepare(self, retention_days: int) -> None:
+        """Probe the server, apply pending migrations, set the retention (at open)."""
+        self.capabilities = migrations.probe(self)
+        ran = migrations.apply(self, self.capabilities)
+        if ran:
+            log.info("store: schema now at version %d (applied %s)", migrations.LATEST, ran)
+        self.retention_days = retention_days
+        retention.set_ttl(self, self.capabilities, retention_days)
+
+    def schema_version(self) -> int:
+        done = migrations.applied(self)
+        return max(done) if done else 0
+
+    def _scalar(self, sql: str) -> int:
+        rows = self.rows(sql)
+        return int(rows[0][0] or 0) if rows else 0
+
+    def max_spine_seq(self, lane: int) -> int:
+        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS} WHERE lane = {int(lane)}")
+
+    def count_rows(self) -> int:
+        return self._scalar(f"SELECT count() FROM {schema.EVENTS}")
+
+    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]:
+        rows = self.rows(f"SELECT spine_seq, count() FROM {schema.EVENTS} WHERE lane = {int(lane)} "
+                         f"AND spine_seq BETWEEN {int(low)} AND {int(high)} GROUP BY spine_seq")
+        return {int(seq): int(n) for seq, n in rows}
+
+    def enforce_retention(self) -> list[str]:
+        """Drop day partitions older than the retention (every backend; TTL also acts where supported)."""
+        return retention.drop_expired(self, self.retention_days)

@@ -1,0 +1,208 @@
+"""ClickHouse server backend over the native protocol (clickhouse-driver).
+
+Works with Debian's ClickHouse 18.16 and with modern servers (see ``schema.Capabilities``).
+Every call goes through one lock (one connection; clickhouse-driver reconnects by itself on the
+next call after a broken one). Driver errors are translated here: a server that cannot be
+reached is a ``StoreUnavailableError`` (retryable), a refused statement a ``StorageError``, a bad
+operator query a ``QueryError``.
+
+Durability: an INSERT the server acknowledged is in its files (page cache); it survives a crash
+of the server process (kill -9), which is what ``sync`` has to cover, so ``sync`` is a no-op
+here. Power loss on the server's machine is covered by replication (``insert_quorum``, ADR 0016),
+not by ben.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+
+import pyarrow as pa
+
+from ben.core.errors import QueryError, StorageError, StoreUnavailableError
+from ben.store import schema
+from ben.store.base import SqlStore
+from ben.store.query import check_read_only
+
+log = logging.getLogger(__name__)
+# The driver logs a traceback at WARNING for every failed connect; this module reports the failure
+# itself (once per attempt, as a StoreUnavailableError), so the driver's copy is noise.
+logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
+
+#: How long delete_spine_seqs waits for its mutation (18.16 has no mutations_sync).
+MUTATION_TIMEOUT_S = 120.0
+
+_ARROW_TYPES = {
+    "Int8": pa.int8(), "Int16": pa.int16(), "Int32": pa.int32(), "Int64": pa.int64(),
+    "UInt8": pa.uint8(), "UInt16": pa.uint16(), "UInt32": pa.uint32(), "UInt64": pa.uint64(),
+    "Float32": pa.float32(), "Float64": pa.float64(), "String": pa.string(),
+}
+
+
+def arrow_type(ch_type: str) -> pa.DataType | None:
+    """The Arrow type for a ClickHouse column type (None: let Arrow infer it)."""
+    for wrapper in ("LowCardinality(", "Nullable("):
+        if ch_type.startswith(wrapper):
+            return arrow_type(ch_type[len(wrapper):-1])
+    if ch_type.startswith("Array("):
+        inner = arrow_type(ch_type[6:-1])
+        return pa.list_(inner) if inner is not None else None
+    if ch_type.startswith("Enum"):
+        return pa.string()
+    return _ARROW_TYPES.get(ch_type)
+
+
+def _plain(value):
+    """A driver value as JSON (the shape of ClickHouse's own JSON output)."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID, bytes)):
+        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return value
+
+
+def _pylist(column: pa.ChunkedArray) -> list:
+    """A column as the Python list the driver sends; list columns without per-row Arrow objects
+    (4x faster than to_pylist for the attributes arrays)."""
+    array = column.combine_chunks()
+    if pa.types.is_list(array.type) and array.null_count == 0:
+        flat = array.flatten().to_pylist()
+        offsets = array.offsets.to_numpy()
+        bounds = (offsets - offsets[0]).tolist()
+        return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+    return array.to_pylist()
+
+
+class ClickHouseStore(SqlStore):
+    """The events store in a ClickHouse server (database ``ben``)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 9000, user: str = "default", password: str = "",
+                 secure: bool = False, connect_timeout_s: float = 10.0, query_timeout_s: float = 300.0,
+                 retention_days: int = 0, prepare: bool = True):
+        """prepare: probe the server, migrate the schema and set the retention (False: a reader only)."""
+        from clickhouse_driver import Client
+
+        self.address = f"{host}:{port}"
+        self.path = None
+        self._lock = threading.Lock()
+        self._client = Client(host=host, port=port, user=user, password=password, secure=secure,
+                              connect_timeout=connect_timeout_s, send_receive_timeout=query_timeout_s,
+                              sync_request_timeout=connect_timeout_s, client_name="ben",
+                              settings={"strings_as_bytes": False})
+        try:
+            if prepare:
+                self._prepare(retention_days)
+            else:
+                self.rows("SELECT 1")  # reachable?
+        except BaseException:
+            self.close()
+            raise
+
+    # -- the edge: every driver call goes through here ------------------------------------------
+    def _call(self, what: str, fn, *args, error=StorageError, **kwargs):
+        from clickhouse_driver import errors as ch_errors
+
+        try:
+            with self._lock:
+                return fn(*args, **kwargs)
+        except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, ch_errors.UnexpectedPacketFromServerError,
+                EOFError, OSError) as exc:
+            self._disconnect()
+            raise StoreUnavailableError(f"ClickHouse at {self.address} unreachable during {what}: "
+                                        f"{str(exc).strip() or type(exc).__name__}") from exc
+        except ch_errors.Error as exc:
+            first = " ".join(str(exc).split("Stack trace:")[0].split())[:1000]
+            if isinstance(exc, ch_errors.ServerException) and error is StorageError and exc.code in (
+                    ch_errors.ErrorCodes.TOO_MANY_SIMULTANEOUS_QUERIES, ch_errors.ErrorCodes.TOO_MANY_PARTS,
+                    ch_errors.ErrorCodes.MEMORY_LIMIT_EXCEEDED):
+                raise StoreUnavailableError(f"ClickHouse at {self.address} busy during {what}: {first}") from exc
+            raise error(f"ClickHouse at {self.address}, {what}: {first}") from exc
+
+    def _disconnect(self) -> None:
+        try:
+            self._client.disconnect()
+        except Exception:  # the connection is already broken; the next call reconnects
+            pass
+
+    def execute(self, sql: str) -> None:
+        self._call("a statement", self._client.execute, sql)
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self._call("a query", self._client.execute, sql)
+
+    def insert_values(self, target: str, columns: list[str], rows: list[tuple]) -> None:
+        self._call(f"an insert into {target}", self._client.execute,
+                   f"INSERT INTO {target} ({', '.join(columns)}) VALUES", rows)
+
+    # -- inserts ------------------------------------------------------------------------------
+    def _insert(self, target: str, columns: list[str], table: pa.Table) -> None:
+        names = ", ".join(f"`{c}`" for c in columns)
+        data = [_pylist(table.column(i)) for i in range(table.num_columns)]
+        self._call(f"an insert of {table.num_rows} rows into {target}", self._client.execute,
+                   f"INSERT INTO {target} ({names}) VALUES", data, columnar=True)
+
+    def insert_events(self, table: pa.Table) -> None:
+        self._insert(schema.EVENTS, list(schema.EVENT_COLUMNS), table)
+
+    def insert_rows(self, target: str, table: pa.Table) -> None:
+        """Insert an Arrow table whose columns are the target table's, by name."""
+        self._insert(target, table.column_names, table)
+
+    # -- repair ------------------------------------------------------------------------------
+    def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None:
+        """Delete rows of some spine records (an ALTER ... DELETE mutation) and wait until it is done."""
+        if not seqs:
+            return
+        listed = ", ".join(str(int(s)) for s in seqs)
+        self.execute(f"ALTER TABLE {schema.EVENTS} DELETE WHERE lane = {int(lane)} AND spine_seq IN ({listed})")
+        deadline = time.monotonic() + MUTATION_TIMEOUT_S
+        while True:
+            pending = self.rows(f"SELECT count() FROM system.mutations WHERE database = '{schema.DATABASE}' "
+                                "AND table = 'events' AND is_done = 0")
+            if not pending[0][0]:
+                return
+            if time.monotonic() > deadline:
+                raise StorageError(f"ClickHouse at {self.address}: deleting spine records {seqs[:10]} did not finish "
+                                   f"within {MUTATION_TIMEOUT_S:.0f}s (see system.mutations)")
+            time.sleep(0.05)
+
+    # -- operator queries -----------------------------------------------------------------------
+    def _select(self, sql: str):
+        statement = check_read_only(sql)
+        return self._call("a query", self._client.execute, statement, with_column_types=True, columnar=True,
+                          settings={"readonly": 2}, error=QueryError)
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        """Run one read-only statement; an Arrow table."""
+        columns, types = self._select(sql)
+        arrays = [pa.array(list(col), type=arrow_type(t)) for col, (_, t) in zip(columns, types)]
+        if not columns:  # no rows: the driver returns no columns
+            arrays = [pa.array([], type=arrow_type(t) or pa.null()) for _, t in types]
+        return pa.Table.from_arrays(arrays, names=[n for n, _ in types])
+
+    def query_json(self, sql: str) -> bytes:
+        """Run one read-only statement; JSON shaped like ClickHouse's JSON format (meta, data, rows)."""
+        columns, types = self._select(sql)
+        names = [n for n, _ in types]
+        data = [dict(zip(names, (_plain(v) for v in row))) for row in zip(*columns)] if columns else []
+        out = {"meta": [{"name": n, "type": t} for n, t in types], "data": data, "rows": len(data)}
+        return json.dumps(out).encode()
+
+    def sync(self) -> None:
+        """No-op: what the server acknowledged survives a crash of its process (see the module doc)."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._disconnect()
