@@ -91,7 +91,12 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     fill(filler)
     spine_rss = PeakRss(cluster.spine.pid)
     wait_for(lambda: cluster.status("spine").get("store_insert_errors_total", 0) > 0, 60, "inserts to pause")
-    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 100 * MiB, 120, "the spine WAL to hold 100 MiB")
+    # What must not grow with the backlog: the spine's memory between 50 MiB and 150 MiB of it. (Its
+    # first tens of MiB are a constant: one WAL read and one Arrow table of insert_max_bytes, the
+    # sidecars' window in flight, allocator arenas; they varied between 20 and 100 MiB by run.)
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 50 * MiB, 120, "the spine WAL to hold 50 MiB")
+    early_buffered, early_growth = cluster.status("spine")["wal_bytes"], spine_rss.peak - spine_rss.start
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 150 * MiB, 120, "the spine WAL to hold 150 MiB")
     spine_buffered = cluster.status("spine")["wal_bytes"]
     spine_growth = spine_rss.stop()
     filler.unlink()  # space returns
@@ -102,10 +107,11 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     cluster.wait_drained(timeout=180)
     row = assert_exactly_once(cluster.spine_addr, load.client.producer_id, load.total)
     print(f"outages: sidecar buffered {buffered / MiB:.0f} MiB with RSS growth {sidecar_growth / MiB:.0f} MiB; "
-          f"spine buffered {spine_buffered / MiB:.0f} MiB with RSS growth {spine_growth / MiB:.0f} MiB; "
+          f"spine buffered {spine_buffered / MiB:.0f} MiB with RSS growth {spine_growth / MiB:.0f} MiB "
+          f"({early_growth / MiB:.0f} MiB of it by {early_buffered / MiB:.0f} MiB); "
           f"{row['n']} events stored exactly once")
     assert sidecar_growth < buffered / 2, "sidecar memory grew with the backlog"
-    assert spine_growth < spine_buffered / 2, "spine memory grew with the backlog"
+    assert spine_growth - early_growth < (spine_buffered - early_buffered) / 2, "spine memory grew with the backlog"
     load.client.shutdown()
 
 

@@ -37,6 +37,7 @@ REDACTED_KEY = "ben.redacted"     # attribute on each touched event: comma-separ
 FAILED = "[redaction failed]"     # every string of a batch the engine could not process
 CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
 CACHE_MAX_CHARS = 4096            # longer strings are not cached
+CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, at most
 
 _MISS = object()
 _Out = tuple  # (text, mask, drop)
@@ -55,23 +56,31 @@ def _could_nest(path: str, glob: str) -> bool:
 class _Cache(dict):
     """A bounded dict that admits a key the second time it is seen: values unique to one event
     (request ids, most log lines) pass through a small door-keeper set and never push out the
-    repeated ones. Past CACHE_MAX entries the older half is forgotten."""
+    repeated ones. The door-keeper holds hashes, not the strings (a sidecar fed unique 2 KB bodies
+    kept 130 MB of them); a collision only admits a string a sighting early. Past CACHE_MAX
+    entries or CACHE_BUDGET_CHARS characters the older half is forgotten."""
 
     def __init__(self):
         super().__init__()
-        self._seen: set = set()
+        self._seen: set[int] = set()
+        self._sizes: dict = {}
+        self._chars = 0
 
-    def put(self, key, value) -> None:
+    def put(self, key, value, size: int = 0) -> None:
         seen = self._seen
-        if key not in seen:
+        h = hash(key)
+        if h not in seen:
             if len(seen) >= CACHE_MAX:
                 seen.clear()
-            seen.add(key)
+            seen.add(h)
             return
-        if len(self) >= CACHE_MAX:
-            for old in list(self)[: CACHE_MAX // 2]:
+        if len(self) >= CACHE_MAX or self._chars + size > CACHE_BUDGET_CHARS:
+            for old in list(self)[: max(1, len(self) // 2)]:
                 del self[old]
+                self._chars -= self._sizes.pop(old, 0)
         self[key] = value
+        self._sizes[key] = size
+        self._chars += size
 
 
 class Engine:
@@ -255,7 +264,7 @@ class Engine:
             terminal = not allowed or key == REDACTED_KEY or (
                 first is not None and first.action in ("drop", "mask", "hash"))
             plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal)
-            self._keys.put(key, plan)
+            self._keys.put(key, plan, len(key))
         return plan
 
     # -- per batch -------------------------------------------------------------------------
@@ -311,7 +320,7 @@ class Engine:
             if r is _MISS:
                 r = self._global(s) if s else None
                 if len(s) <= CACHE_MAX_CHARS:
-                    cache.put(s, r)
+                    cache.put(s, r, len(s))
             if r is not None:
                 changed[i] = r
         jsonish = None   # values that may hold JSON, when some key's rules reach inside JSON
@@ -480,7 +489,7 @@ class Engine:
         if out is None:
             out = self.field(path, text, nested)
             if len(text) <= CACHE_MAX_CHARS:
-                cache.put(key, out)
+                cache.put(key, out, len(text))
         return out
 
     def _label(self, mask: int) -> str:

@@ -74,6 +74,8 @@ class StoreWriter:
         self._syncing = False
         self._sync_thread: threading.Thread | None = None
         self._sync_retry_at = 0.0
+        self._sync_job: dict[int, int] | None = None
+        self._sync_wake = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,10 +116,23 @@ class StoreWriter:
                 return
             if not force and time.monotonic() - self._synced_at < self.sync_interval_s:
                 return
-            done = dict(self._inserted)
+            self._sync_job = dict(self._inserted)
             self._syncing = True
-            self._sync_thread = threading.Thread(target=self._sync, args=(done,), name="store-sync", daemon=True)
-            self._sync_thread.start()
+            if self._sync_thread is None:  # one thread for the writer's life, woken per sync
+                self._sync_thread = threading.Thread(target=self._sync_loop, name="store-sync", daemon=True)
+                self._sync_thread.start()
+        self._sync_wake.set()
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._sync_wake.wait()
+            self._sync_wake.clear()
+            with self._sync_lock:
+                done, self._sync_job = self._sync_job, None
+            if done is not None:
+                self._sync(done)
+            if self._stop.is_set():
+                return
 
     def _sync(self, done: dict[int, int]) -> None:
         try:
@@ -161,6 +176,7 @@ class StoreWriter:
         with self._sync_lock:
             syncing = self._sync_thread
         if syncing is not None:  # the WALs close after this: let a sync in flight finish with them
+            self._sync_wake.set()
             syncing.join(timeout=max(1.0, timeout))
         return drained
 
