@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ben.control.documents import Envelope
 from ben.control.gate import Outcome
+from ben.control.outbox import broke, relay
 from ben.v1 import control_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -70,17 +71,10 @@ class Hub:
         self._sessions.append(session)
         reader = asyncio.ensure_future(self._read(request_iterator, session))
         try:
-            while True:
-                get = asyncio.ensure_future(session.outbox.get())
-                done, _ = await asyncio.wait({get, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if get in done:
-                    yield get.result()
-                else:
-                    get.cancel()
-                    if not reader.cancelled() and reader.exception() is not None:
-                        log.warning("control: command stream of %s broke: %r", session.subsystem or "a client",
-                                    reader.exception())
-                    break
+            async for message in relay(session.outbox, reader):
+                yield message
+            if broke(reader) is not None:
+                log.warning("control: command stream of %s broke: %r", session.subsystem or "a client", broke(reader))
         finally:
             reader.cancel()
             self._sessions.remove(session)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from ben.control.documents import Signed
+from ben.control.outbox import broke, relay
 from ben.control.plane import ControlPlane
 from ben.core.errors import ControlError
 from ben.v1 import control_pb2 as pb
@@ -66,16 +67,10 @@ class Router(pb_grpc.ControlServicer):
         reader = asyncio.ensure_future(self._read(request_iterator, sidecar))
         try:
             yield pb.Delivery()  # tells the sidecar the stream is up
-            while True:
-                get = asyncio.ensure_future(sidecar.outbox.get())
-                done, _ = await asyncio.wait({get, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if get in done:
-                    yield get.result()
-                else:
-                    get.cancel()
-                    if not reader.cancelled() and reader.exception() is not None:
-                        log.info("control: sidecar %s stream ended: %s", sidecar.sidecar_id, reader.exception())
-                    break
+            async for message in relay(sidecar.outbox, reader):
+                yield message
+            if broke(reader) is not None:
+                log.info("control: sidecar %s stream ended: %s", sidecar.sidecar_id, broke(reader))
         finally:
             reader.cancel()
             if sidecar in self._attached:

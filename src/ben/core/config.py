@@ -226,22 +226,42 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
                     control[key] = str(base / control[key])
 
 
+def validation_error(exc: ValidationError, source: str) -> ConfigError:
+    """A pydantic error as a ConfigError naming the field (dotted) and the source."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check its spelling and its [table])"
+    elif "input" in err and not isinstance(err["input"], (dict, list)):
+        msg = f"{msg} (got {err['input']!r})"
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ConfigError(msg, source=source, field=field)
+
+
+def read_toml(path: Path, what: str = "") -> dict[str, Any]:
+    """A TOML file parsed; ConfigError naming the file (and ``what`` it is) when it cannot be."""
+    label = f"{what} " if what else ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{label}file not found", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what}: {exc}" if what else f"cannot read: {exc}", source=str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+
+
 def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:
     """Validate a parsed TOML document; errors name the field and the source."""
     try:
         return BenConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check its spelling and its [table])"
-        elif "input" in err and not isinstance(err["input"], dict):
-            msg = f"{msg} (got {err['input']!r})"
-        more = len(exc.errors()) - 1
-        if more:
-            msg += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise ConfigError(msg, source=source, field=field) from None
+        raise validation_error(exc, source) from None
 
 
 def load_config(path: Path | str | None) -> BenConfig:
@@ -249,15 +269,6 @@ def load_config(path: Path | str | None) -> BenConfig:
     if path is None:
         return BenConfig()
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", source=str(path)) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+    raw = read_toml(path)
     _resolve_paths(raw, path.resolve().parent)
     return parse_config(raw, source=str(path))

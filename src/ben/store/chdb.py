@@ -2,7 +2,8 @@
 
 chDB lets one process own a data directory; a second opener fails with an unhelpful message,
 which is translated here. Every call goes through one lock (the session is not thread-safe).
-Inserts go through Arrow (``INSERT ... SELECT * FROM Python(table)``), the fastest route.
+Inserts go through Arrow: small tables streamed as Arrow IPC, large ones read by
+``INSERT ... SELECT * FROM Python(table)`` (whichever costs less at that size; see ``_insert_arrow``).
 """
 
 from __future__ import annotations
