@@ -392,3 +392,54 @@ def test_damage_found_on_a_full_disk_is_repaired_once_there_is_room(tmp_path: Pa
     assert sorted(set(written) - set(got)) == lost
     check_quarantined(disk / "quarantine", log_file.name, damaged)
     wal.close()
+
+
+def test_a_failed_log_sync_counts_as_not_written_and_is_undone(tmp_path: Path, monkeypatch, caplog) -> None:
+    """The batch reached RocksDB, but fdatasync of its log failed: refused, undone at the reopen."""
+    import errno
+
+    path = tmp_path / "wal"
+    wal = Wal(path)
+    wal.append([b"one"], {"hwm:s": (1).to_bytes(8, "big")})
+    synced = []
+    real_sync = wal._log_sync.sync
+
+    def failing_sync() -> None:
+        synced.append(1)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(wal._log_sync, "sync", failing_sync)
+    with caplog.at_level(logging.ERROR, "ben.core.wal"), pytest.raises(WalError, match="syncing the log files failed"):
+        wal.append([b"two"], {"hwm:s": (2).to_bytes(8, "big")})
+    assert synced and not wal.writable and wal.write_errors == 1
+    assert errors_naming(caplog, "syncing the log files failed"), caplog.text
+    with pytest.raises(WalError, match="sync failed"):  # refused until the database is reopened
+        wal.append([b"three"])
+    monkeypatch.setattr(wal._log_sync, "sync", real_sync)
+    seq = append_when_room(wal, b"after")
+    assert seq == 2  # the failed batch's seq is handed out again: it never counted
+    assert read_all(wal) == {1: b"one", 2: b"after"}
+    assert wal.get_meta("hwm:s") == (1).to_bytes(8, "big")  # its metadata was undone too
+    wal.close()
+    wal = Wal(path)  # and so it stays after a reopen
+    assert read_all(wal) == {1: b"one", 2: b"after"} and wal.get_meta("hwm:s") == (1).to_bytes(8, "big")
+    wal.close()
+
+
+def test_log_sync_follows_rocksdb_to_new_log_files(tmp_path: Path) -> None:
+    """Past a memtable switch RocksDB writes a new log file: every one present is synced."""
+    from ben.core.wal import WRITE_BUFFER_BYTES
+
+    wal = Wal(tmp_path / "wal")
+    big = os.urandom(1 << 20)
+    wal.append([big])
+    first_logs = set(wal._log_sync._fds)
+    assert len(first_logs) == 1
+    for _ in range(3 * WRITE_BUFFER_BYTES // len(big) - 1):
+        wal.append([big])
+    present = {(e.name, e.inode()) for e in os.scandir(tmp_path / "wal") if e.name.endswith(".log")}
+    assert set(wal._log_sync._fds) == present  # exactly the log files there now
+    assert first_logs != present  # RocksDB moved on to a new log on the way
+    assert len(read_all(wal)) == 3 * WRITE_BUFFER_BYTES // len(big)
+    wal.close()
+    assert not wal._log_sync._fds

@@ -84,6 +84,8 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     cluster.start_spine()
     wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 1 << 40) < 10 * MiB, 120,
              "the sidecar backlog to reach the spine")
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 1 << 40) < 10 * MiB, 120,
+             "the spine to store the backlog")  # phase 2 measures the spine's WAL growing from here
 
     # 2. The store cannot write (its disk is full): the spine buffers in its WAL.
     #    (Memory is measured from here: the spine has warmed up on the catch-up above.)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -9,19 +10,23 @@ import pytest
 
 from ben.core.lanes import ALERT, ROUTINE, open_wals
 from ben.core.wal import Wal
+from ben.cli.procs import wait_for
 from ben.spine.store_writer import StoreWriter
 from ben.core.errors import StoreUnavailableError
-from ben.store import ChdbStore, ClickHouseStore
+from ben.store import ChdbProcessStore, ChdbStore, ClickHouseStore
 from ben.store.rows import decode, to_table
 from tests.store.test_chdb import metric_request
 
 
-@pytest.fixture(params=["chdb", "clickhouse"])
+@pytest.fixture(params=["chdb", "chdb-process", "clickhouse"])
 def parts(tmp_path: Path, request):
-    """WALs and a store: embedded chDB, or a real clickhouse-server (18.16)."""
+    """WALs and a store: embedded chDB (in this process, or in a store process as the spine runs
+    it), or a real clickhouse-server (18.16)."""
     wals = open_wals(tmp_path)
     if request.param == "chdb":
         store = ChdbStore(tmp_path / "chdb")
+    elif request.param == "chdb-process":
+        store = ChdbProcessStore(tmp_path / "chdb")
     else:
         server = request.getfixturevalue("clickhouse")
         store = ClickHouseStore(server.host, server.port)
@@ -160,3 +165,70 @@ def test_writer_drops_expired_partitions(parts) -> None:
     wait_for(lambda: store.count_rows() == 10, 30, "the 40-day-old rows to be dropped by retention")
     writer.shutdown(timeout=5)
     assert store.count_by_spine_seq(ROUTINE, 1, 2) == {2: 10}
+
+
+class _GatedStore:
+    """A store whose routine INSERTs wait at a gate (a routine INSERT that takes its time)."""
+
+    def __init__(self, store):
+        self._store = store
+        self.path = store.path
+        self.retention_days = 0
+        self.gate = threading.Event()
+        self.routine_waiting = threading.Event()
+        self.sizes: list[tuple[int, int]] = []  # (lane, rows) per INSERT
+
+    def insert_events(self, table) -> None:
+        lane = ALERT if threading.current_thread().name == "store-writer-alerts" else ROUTINE
+        self.sizes.append((lane, table.num_rows))
+        if lane == ROUTINE:
+            self.routine_waiting.set()
+            assert self.gate.wait(30), "the test never opened the gate"
+        self._store.insert_events(table)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_alerts_are_stored_while_a_routine_insert_is_in_flight(tmp_path: Path) -> None:
+    wals = open_wals(tmp_path)
+    store = _GatedStore(ChdbStore(tmp_path / "chdb"))
+    writer = StoreWriter(wals, store)
+    writer.start()
+    try:
+        fill(wals[ROUTINE], 3)
+        writer.notify()
+        assert store.routine_waiting.wait(30)  # the routine INSERT has started and is held
+        fill(wals[ALERT], 2, first_event=1000)
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 20, 30, "the alerts to be stored")
+        assert writer.figures.rows_stored[ROUTINE] == 0  # still held at the gate
+        store.gate.set()
+        assert writer.force_flush(timeout=30)
+        assert writer.figures.rows_stored == {ROUTINE: 30, ALERT: 20}
+    finally:
+        store.gate.set()
+        writer.shutdown(timeout=5)
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def test_a_rate_capped_lane_inserts_whole_bursts(tmp_path: Path) -> None:
+    """Under max_rows_per_s a lane inserts a fifth of a second's rows at a time, not each trickle
+    of tokens (chDB's fixed cost per INSERT)."""
+    wals = open_wals(tmp_path)
+    store = _GatedStore(ChdbStore(tmp_path / "chdb"))
+    store.gate.set()
+    writer = StoreWriter(wals, store, max_rows_per_s=1000)  # bursts of 200 rows
+    fill(wals[ROUTINE], 100)  # 1000 rows in records of 10
+    writer.start()
+    try:
+        writer.notify()
+        assert writer.force_flush(timeout=30)
+        assert [rows for lane, rows in store.sizes if lane == ROUTINE] == [200] * 5
+    finally:
+        writer.shutdown(timeout=5)
+        store.close()
+        for wal in wals.values():
+            wal.close()

@@ -1,7 +1,9 @@
 """The store writer: a consumer of the spine's lane WALs that inserts their records into the store.
 
-Lanes are served by priority: every step stores the alert lane's backlog first, then anomalies,
-then routine data. Each lane's cursor is not kept anywhere of its own: it is recovered from the
+Lanes are served by priority: alerts by a thread of their own (``store-writer-alerts``), so an
+alert never waits behind the decoding and conversion of a routine run, only, at most, behind the
+one INSERT the store is running; the other lanes by the ``store-writer`` thread, anomalies before
+routine data. Each lane's cursor is not kept anywhere of its own: it is recovered from the
 store itself (the highest ``spine_seq`` stored for that lane), so a restart neither loses nor
 duplicates rows. One INSERT may have landed partly when the process died (ClickHouse commits
 an insert part by part); recovery compares, for every record still in the WAL, the rows stored
@@ -76,13 +78,18 @@ class StoreWriter:
         self._sync_retry_at = 0.0
         self._sync_job: dict[int, int] | None = None
         self._sync_wake = threading.Event()
-        self._wake = threading.Event()
+        # One thread per group of lanes, each woken by its own event: alerts, then the others by priority.
+        self._groups = [[lane for lane in LANES if lane in wals and lane == ALERT],
+                        [lane for lane in LANES if lane in wals and lane != ALERT]]
+        self._groups = [g for g in self._groups if g]
+        self._wakes = [threading.Event() for _ in self._groups]
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._figures_lock = threading.Lock()  # figures are updated by every writer thread
         self.cursor = {lane: 0 for lane in wals}
         self.recovered = dict(self.cursor)
         self.figures = WriterFigures()
-        self._delays = None
+        self._delays = {lane: None for lane in wals}
         self._suspect = {lane: False for lane in wals}  # an INSERT of this lane failed: check before retrying
         self.retention_check_interval_s = 3600.0
         self._retention_at = 0.0  # monotonic time of the next retention check (0: at the first idle moment)
@@ -92,12 +99,19 @@ class StoreWriter:
         for lane in self._wals:
             self.cursor[lane] = self.recover(lane)
         self.recovered = dict(self.cursor)  # what the store held (whole) when this start began
-        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
-        self._thread.start()
+        for lanes, wake in zip(self._groups, self._wakes):
+            name = "store-writer-alerts" if lanes == [ALERT] else "store-writer"
+            thread = threading.Thread(target=self._run, args=(lanes, wake), name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def notify(self) -> None:
         """New records are durable in a WAL."""
-        self._wake.set()
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        for wake in self._wakes:
+            wake.set()
 
     def stored_all(self) -> bool:
         with self._sync_lock:
@@ -155,24 +169,24 @@ class StoreWriter:
             with self._sync_lock:
                 self._syncing = False
                 self._synced_at = time.monotonic()
-            self._wake.set()
+            self._wake_all()
 
     def force_flush(self, timeout: float) -> bool:
         """Wait until everything in the WALs is stored; False on timeout."""
         deadline = time.monotonic() + timeout
         while not self.stored_all():
-            if time.monotonic() >= deadline or self._thread is None or not self._thread.is_alive():
+            if time.monotonic() >= deadline or not self._threads or not all(t.is_alive() for t in self._threads):
                 return False
-            self._wake.set()
+            self._wake_all()
             time.sleep(0.01)
         return True
 
     def shutdown(self, timeout: float) -> bool:
         drained = self.force_flush(timeout)
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=max(1.0, timeout))
+        self._wake_all()
+        for thread in self._threads:
+            thread.join(timeout=max(1.0, timeout))
         with self._sync_lock:
             syncing = self._sync_thread
         if syncing is not None:  # the WALs close after this: let a sync in flight finish with them
@@ -205,7 +219,8 @@ class StoreWriter:
             log.warning("store writer: a failed %s INSERT left %d records in part; deleting them before the retry",
                         NAMES[lane], len(partial))
             self._store.delete_spine_seqs(lane, partial)
-            self.figures.repaired_records += len(partial)
+            with self._figures_lock:
+                self.figures.repaired_records += len(partial)
         whole = {seq for seq, req in batch if counts.get(seq, 0) == len(req.batch.ts_unix_nano)}
         if whole:
             log.warning("store writer: %d %s records of a failed INSERT were stored after all; not inserting them "
@@ -257,28 +272,42 @@ class StoreWriter:
             log.error("store writer: retention failed (tried again in %.0fs): %s", self.retention_check_interval_s, exc)
 
     def _allowance(self, lane: int) -> int:
-        """Rows this lane may insert now (alerts: always the maximum)."""
+        """Rows this lane may insert now (alerts: always the maximum; 0: wait).
+
+        Under ``max_rows_per_s`` a lane inserts a burst's worth (a fifth of a second of the rate)
+        at a time, not whatever trickle of tokens came since the last INSERT: chDB's fixed cost
+        per INSERT (about 10 ms) paid 40 times a second kept the store busy all the time, and an
+        alert's INSERT waited behind one routine INSERT after another.
+        """
         if lane == ALERT or not self._rate:
             return self._max_rows
         now = time.monotonic()
-        self._tokens = min(self._rate / 5, self._tokens + (now - self._refilled) * self._rate)  # 200 ms burst
+        burst = self._burst()
+        self._tokens = min(burst, self._tokens + (now - self._refilled) * self._rate)
         self._refilled = now
+        if self._tokens < burst:
+            return 0
         return min(self._max_rows, int(self._tokens))
 
-    def _idle_wait(self) -> float:
-        if self._rate and self._tokens < 1:
-            return min(0.5, (1 - self._tokens) / self._rate)
+    def _burst(self) -> float:
+        return max(1.0, min(self._rate / 5, self._max_rows))  # 200 ms of the rate
+
+    def _idle_wait(self, lanes: list[int]) -> float:
+        if self._rate and self._tokens < self._burst() and lanes != [ALERT]:
+            return min(0.5, (self._burst() - self._tokens) / self._rate)
         return 0.5
 
-    def _run(self) -> None:
+    def _run(self, lanes: list[int], wake: threading.Event) -> None:
+        """One writer thread: store its lanes' backlogs, the first lane first, until stopped."""
         while not self._stop.is_set():
             try:
-                self._wake.clear()  # before looking: a notify() from now on is not lost
-                busy = any(self._step(lane) for lane in LANES if lane in self._wals)
+                wake.clear()  # before looking: a notify() from now on is not lost
+                busy = any(self._step(lane) for lane in lanes)
                 self._sync_and_truncate(force=not busy)
                 if not busy:
-                    self._retention()
-                    self._wake.wait(self._idle_wait())
+                    if ALERT not in lanes:
+                        self._retention()
+                    wake.wait(self._idle_wait(lanes))
             except Exception:  # never let the writer die silently: log, back off, go on
                 log.exception("store writer: unexpected failure; retrying in 1s")
                 self._stop.wait(1.0)
@@ -314,19 +343,21 @@ class StoreWriter:
                 self._store.insert_events(table)
         except BenError as exc:
             self._suspect[lane] = True
-            self.figures.insert_errors += 1
-            self.figures.last_error = str(exc)
-            self._delays = self._delays or backoff(100, 5_000)
-            delay = next(self._delays)
+            with self._figures_lock:
+                self.figures.insert_errors += 1
+                self.figures.last_error = str(exc)
+            self._delays[lane] = self._delays[lane] or backoff(100, 5_000)
+            delay = next(self._delays[lane])
             log.error("store writer: insert failed, retrying in %.2fs (the WAL keeps the data): %s", delay, exc)
             self._stop.wait(delay)
             return True
-        self._delays = None
+        self._delays[lane] = None
         self._suspect[lane] = False
-        self.figures.last_error = ""
-        self.figures.inserts += 1
-        self.figures.rows_stored[lane] += n_rows
-        self.figures.last_insert_s = time.perf_counter() - started
+        with self._figures_lock:
+            self.figures.last_error = ""
+            self.figures.inserts += 1
+            self.figures.rows_stored[lane] += n_rows
+            self.figures.last_insert_s = time.perf_counter() - started
         self.cursor[lane] = batch[-1][0]
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]

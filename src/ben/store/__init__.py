@@ -1,6 +1,9 @@
 """The store: ClickHouse. Embedded chDB is the default backend; a ClickHouse server is the other.
 
-Public API: ``open_store(config, path)`` returns a ``Store`` (schema migrated, retention set);
+Public API: ``open_store(config, path)`` returns a ``Store`` (schema migrated, retention set): for
+chDB, a ``ChdbProcessStore`` (chDB in a child process, so that its GIL-holding calls never stall
+the spine; ``ben.store.process``); tools that run alone (replay, offline queries) open a
+``ChdbStore`` in their own process;
 ``rows.to_table`` turns spine WAL records into the Arrow table the store inserts.
 """
 
@@ -10,15 +13,16 @@ from pathlib import Path
 
 from ben.store.base import Store
 from ben.store.chdb import ChdbStore
+from ben.store.process import ChdbProcessStore
 from ben.store.server import ClickHouseStore
 
-__all__ = ["ChdbStore", "ClickHouseStore", "Store", "open_store"]
+__all__ = ["ChdbProcessStore", "ChdbStore", "ClickHouseStore", "Store", "open_store"]
 
 
 def open_store(config, path: Path | str) -> Store:
     """The store a ``StoreConfig`` names; ``path`` is the chDB directory (unused for a server)."""
     if config.backend == "chdb":
-        return ChdbStore(path, retention_days=config.retention_days)
+        return ChdbProcessStore(path, retention_days=config.retention_days)
     if config.backend == "clickhouse":
         return ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
                                config.connect_timeout_s, retention_days=config.retention_days)

@@ -16,10 +16,10 @@ from rocksdict import Rdict, WriteBatch, WriteOptions
 
 from ben.core.errors import WalError
 from ben.core.wal.damage import _DamageRepair
-from ben.core.wal.full_disk import _FullDiskResume
+from ben.core.wal.full_disk import RESUME_INTERVAL_S, _FullDiskResume
 from ben.core.wal.layout import _HEADER, _LAST_SEQ, _META, _REC, _SEQ, Record, _key
 from ben.core.wal.opening import _Opening
-from ben.core.wal.rocks import _Corrupt, _Gate, _is_corruption, _is_disk_full, _iter_error
+from ben.core.wal.rocks import LogSync, _Corrupt, _Gate, _get, _is_corruption, _is_disk_full, _iter_error, _NoRoom
 
 log = logging.getLogger(__package__)  # "ben.core.wal", as for every part of the WAL
 
@@ -44,6 +44,7 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         self._sync = WriteOptions()
         self._sync.sync = True
         self._nosync = WriteOptions()
+        self._log_sync = LogSync(self.path)     # durable writes: fdatasync without the GIL (see LogSync)
         self._lock = threading.RLock()        # writes, and replacing the database
         self._index_lock = threading.Lock()   # the in-memory index
         self._gate = _Gate()                  # reads vs. replacing the database
@@ -109,15 +110,44 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         self.append([], {name: value})
 
     def _write(self, wb: WriteBatch, sync: bool, what: str, undo: list[bytes]) -> None:
-        """Write one batch (the caller holds self._lock); WalError if it is not written."""
+        """Write one batch (the caller holds self._lock); WalError if it is not written.
+
+        ``sync``: durable before this returns. RocksDB writes the batch without syncing, then
+        :class:`LogSync` fdatasyncs its log files with the GIL released. If that sync fails, the
+        batch is in RocksDB but maybe not on disk: it is undone (old values of its keys, taken
+        before the write) when the database is reopened, and counts as not written.
+        """
         self._ensure_writable()
         try:
             with self._gate.use():
-                self._handle().write(wb, self._sync if sync else self._nosync)
+                db = self._handle()
+                before = {k: _get(db, k) for k in undo if not k.startswith(_REC)} if sync else {}
+                db.write(wb, self._nosync)
         except WalError:
             raise
         except Exception as exc:  # rocksdict raises plain Exception
             raise self._write_failed(exc, what, undo) from exc
+        if sync:
+            try:
+                self._log_sync.sync()
+            except OSError as exc:
+                raise self._sync_failed(exc, what, undo, before) from exc
+
+    def _sync_failed(self, exc: OSError, what: str, undo: list[bytes], before: dict[bytes, bytes | None]) -> WalError:
+        """The batch reached RocksDB but its sync failed: refuse writes, undo it at the reopen."""
+        for key in undo:
+            self._undo.setdefault(key, before.get(key))  # records were new: None deletes them
+        self.write_errors += 1
+        first = self._broken is None
+        self._next_attempt = time.monotonic() + RESUME_INTERVAL_S
+        full = _is_disk_full(exc) or getattr(exc, "errno", None) == 28
+        self._broken = ("disk full (no space left on device under " + str(self.path) + ")") if full \
+            else f"sync failed: {exc}"
+        message = (f"WAL {self.path}: {what} failed: syncing the log files failed ({exc}); nothing of it counts "
+                   "as written; writes are refused until the database can be reopened")
+        if first:
+            log.error("%s", message)
+        return _NoRoom(message) if full else WalError(message)
 
     # -- metadata ---------------------------------------------------------------------------
     def get_meta(self, name: str) -> bytes | None:
@@ -295,6 +325,7 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
     def close(self) -> None:
         with self._lock, self._gate.replace():
             db, self._db = self._db, None
+            self._log_sync.close()
             if db is None:
                 return
             try:

@@ -121,3 +121,49 @@ class _Gate:
                 self._replacing = False
                 self._cond.notify_all()
 
+
+
+class LogSync:
+    """Makes what RocksDB wrote to its log files durable: fdatasync, with the interpreter free.
+
+    rocksdict holds the GIL through a write with ``sync=True``, fsync included (measured: another
+    thread stalled 28-43 ms while 4 MB batches were synced; an alert path in the same process
+    waits that long for every routine group commit). So the Wal writes without ``sync`` (RocksDB
+    still hands the batch to the kernel before ``write`` returns: ``manual_wal_flush`` is off)
+    and then calls :meth:`sync`, which fdatasyncs every log file in the database directory with
+    ``os.fdatasync`` (it releases the GIL), and fsyncs the directory when a log file is new.
+
+    Every ``*.log`` file present is synced, not only the newest: a memtable switch may have moved
+    RocksDB to a new log between the write and the sync. A log file already deleted was flushed
+    to a table file first, which RocksDB syncs itself.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fds: dict[tuple[str, int], int] = {}  # (name, inode) -> an open descriptor
+
+    def sync(self) -> None:
+        """fdatasync the log files (OSError if the kernel reports a failure)."""
+        present = {(e.name, e.inode()) for e in os.scandir(self.path) if e.name.endswith(".log")}
+        for key in [k for k in self._fds if k not in present]:
+            os.close(self._fds.pop(key))
+        new = False
+        for key in sorted(present - self._fds.keys()):
+            try:
+                self._fds[key] = os.open(self.path / key[0], os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:  # deleted since the scan: flushed to a synced table file
+                continue
+            new = True
+        for fd in list(self._fds.values()):
+            os.fdatasync(fd)
+        if new:  # a new log's directory entry must be durable too
+            dirfd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                os.fsync(dirfd)
+            finally:
+                os.close(dirfd)
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()

@@ -1,0 +1,123 @@
+"""chDB in a store process of its own (ChdbProcessStore): the same store, the caller's interpreter free."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import wait_for
+from ben.core.errors import QueryError, StorageError
+from ben.store import ChdbProcessStore, ChdbStore
+from ben.store.rows import to_table
+from tests.store.test_chdb import metric_request
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = ChdbProcessStore(tmp_path / "chdb")
+    yield s
+    s.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of ours counts as gone
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def test_inserts_and_queries_go_through_the_child(store) -> None:
+    assert store.pid is not None and store.pid != os.getpid()
+    store.insert_events(to_table([(1, metric_request(1, 5, 1)), (2, metric_request(6, 3, 2))]))
+    assert store.count_rows() == 8
+    assert store.max_spine_seq(0) == 2
+    assert store.count_by_spine_seq(0, 1, 2) == {1: 5, 2: 3}
+    assert store.query_arrow("SELECT count() AS n FROM ben.events").to_pylist() == [{"n": 8}]
+    assert b'"n": 8' in store.query_json("SELECT count() AS n FROM ben.events")
+    assert store.schema_version() >= 1 and store.capabilities.version
+    store.sync()
+
+
+def test_errors_come_back_as_bens_own(store) -> None:
+    with pytest.raises(QueryError, match="read-only"):
+        store.query_json("DROP TABLE ben.events")
+    with pytest.raises(StorageError, match="Syntax error"):
+        store.execute("SELEC 1")
+    assert store.rows("SELECT 1") == [(1,)]  # the child is still there, still answering
+
+
+def test_a_killed_child_fails_one_call_and_the_next_starts_a_new_one(store) -> None:
+    store.insert_events(to_table([(1, metric_request(1, 4, 1))]))
+    first = store.pid
+    os.kill(first, signal.SIGKILL)
+    with pytest.raises(StorageError, match="store process .* failed"):
+        store.rows("SELECT 1")
+    assert store.count_rows() == 4  # a new child, on the same directory: nothing lost
+    assert store.pid != first and store.starts == 2
+
+
+def test_the_caller_keeps_running_while_the_child_works(store) -> None:
+    """chDB holds the GIL through a query; in the child that GIL is not the caller's."""
+    ticks, running, done = [0], threading.Event(), threading.Event()
+
+    def heavy() -> None:
+        running.set()
+        store.rows("SELECT sum(number) FROM numbers(400000000)")
+        done.set()
+
+    worker = threading.Thread(target=heavy)
+    worker.start()
+    running.wait()
+    while not done.is_set():
+        ticks[0] += 1
+    worker.join()
+    assert ticks[0] > 100_000, f"the calling process ran only {ticks[0]} loop turns while the query ran"
+
+
+def test_the_child_exits_when_its_owner_dies(tmp_path: Path) -> None:
+    code = ("import sys, time\n"
+            "from ben.store import ChdbProcessStore\n"
+            f"s = ChdbProcessStore({str(tmp_path / 'chdb')!r})\n"
+            "print(s.pid, flush=True)\n"
+            "time.sleep(600)\n")
+    owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(owner.stdout.readline())
+        assert _alive(child)
+        owner.kill()
+        owner.wait(timeout=30)
+        wait_for(lambda: not _alive(child), 30, "the store process to exit after its owner was killed")
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
+        owner.stdout.close()
+    reopened = ChdbStore(tmp_path / "chdb")  # the directory is free again
+    reopened.close()
+
+
+def test_a_directory_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    holder = ChdbStore(tmp_path / "chdb")
+    try:
+        with pytest.raises(StorageError, match="in use by another process"):
+            ChdbProcessStore(tmp_path / "chdb", open_wait_s=0.5)
+    finally:
+        holder.close()
+
+
+def test_close_stops_the_child_and_twice_is_harmless(tmp_path: Path) -> None:
+    s = ChdbProcessStore(tmp_path / "chdb")
+    pid = s.pid
+    s.close()
+    s.close()
+    assert s.pid is None and not _alive(pid)
