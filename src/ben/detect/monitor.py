@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ben.detect.base import (DetectorBank, Verdict, _as_batch, _as_block, _block_fast_ok, check_points,
+from ben.detect.base import (DetectorBank, Verdict, _as_batch, _as_block, _block_fast_ok, check_points, kernels,
                              rounds)
 from ben.detect.cusum import CUSUMBank
 from ben.detect.drift import DriftBank
@@ -245,7 +245,7 @@ class MonitorBank:
                 xc = self._rate(everything, xc)
             xd = self.season.transform(self._all, xc) if self.season is not None else xc
             outs = [d._block(xd, want_aux=False) for d in self.dets]
-            c = combine([o[0] for o in outs], self.noise, self._solo_ok)
+            c = self._combine_block([o[0] for o in outs])
             tsc = np.broadcast_to(ts[c0:c0 + len(xc), None], xc.shape)
             flags[c0:c0 + len(xc)] = self._noise(everything, c, tsc, xc, _FastView(self.dets, outs), events,
                                                  None if xd is xc else xc - xd)
@@ -253,6 +253,17 @@ class MonitorBank:
         if steps:
             self.st.last_ts[:] = ts[-1]
         return MonitorResult(scores, flags, np.zeros(x.shape, dtype=np.uint8), events)
+
+    def _combine_block(self, scores: list[np.ndarray]) -> np.ndarray:
+        """:func:`combine` of a chunk's scores, compiled for the default rule (k = 2, not 4 detectors)."""
+        nc = self.noise
+        kern = kernels() if nc.weights is None and min(nc.k, len(scores)) == 2 and len(scores) != 4 else None
+        if kern is None:
+            return combine(scores, nc, self._solo_ok)
+        out = np.empty(scores[0].shape)
+        shift = nc.solo - 0.5 if any(self._solo_ok) and nc.solo < 1.0 else -1.0
+        kern.combine_k2(tuple(scores), np.array(self._solo_ok), shift, out)
+        return out
 
     def _rate(self, rows, X):
         """Counters become their increase per point (a reset counts from zero; the first point is 0)."""
