@@ -37,18 +37,27 @@ _jit = njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 @_jit
 def _verdict(st, threshold, stat, score, flag, run, t, i):
     """Score, flag and run length of one point from its statistic (``_block``'s elementwise part)."""
+    stat[t, i] = _verdict_only(st, threshold, score, flag, run, t, i)
+
+
+@_jit
+def _verdict_only(st, threshold, score, flag, run, t, i):
+    """As :func:`_verdict`; returns the capped statistic instead of storing it."""
     s = st if st < BIG else BIG
-    stat[t, i] = s
     fl = s >= threshold
     flag[t, i] = fl
     score[t, i] = s / (s + threshold)
     run[i] = run[i] + 1 if fl else 0
+    return s
 
 
 @_jit
 def ewma_block(X, n0, mean, var, floor, slope, run, has_trend, trend, alpha, keep, rel_scale, min_scale, clip,
-               threshold, stat, base, scale, dev, score, flag):
-    """:meth:`EWMABank._recur` (fast path) for every step of ``X``; ``keep = 1 - alpha``."""
+               threshold, want_raw, stat, base, scale, dev, score, flag):
+    """:meth:`EWMABank._recur` (fast path) for every step of ``X``; ``keep = 1 - alpha``.
+
+    The raw outputs (``stat``, ``base``, ``scale``, ``dev``) are written only when ``want_raw``
+    (evidence: the block is replayed for the series asked about); scores, flags always."""
     steps, ns = X.shape
     for t in range(steps):
         refresh = (n0 + t) % FLOOR_EVERY == 0
@@ -64,10 +73,11 @@ def ewma_block(X, n0, mean, var, floor, slope, run, has_trend, trend, alpha, kee
             sg = sg if sg > f else f
             if has_trend:
                 m = m + slope[i]
-            base[t, i] = m
-            scale[t, i] = sg
             z = (X[t, i] - m) / sg
-            dev[t, i] = z
+            if want_raw:
+                base[t, i] = m
+                scale[t, i] = sg
+                dev[t, i] = z
             dc = -clip if z < -clip else z
             dc = clip if dc > clip else dc
             dc = dc * sg
@@ -77,13 +87,17 @@ def ewma_block(X, n0, mean, var, floor, slope, run, has_trend, trend, alpha, kee
                 slope[i] = slope[i] + step * trend
             step = step * dc
             var[i] = (var[i] + step) * keep
-            _verdict(abs(z), threshold, stat, score, flag, run, t, i)
+            c = _verdict_only(abs(z), threshold, score, flag, run, t, i)
+            if want_raw:
+                stat[t, i] = c
 
 
 @_jit
 def cusum_block(X, n0, mean, var, floor, slope, hi, lo, run_hi, run_lo, run, has_trend, trend, alpha, keep,
-                rel_scale, min_scale, clip, k, limit, threshold, stat, base, scale, out_hi, out_lo, score, flag):
-    """:meth:`CUSUMBank._recur` (fast path) and ``_finish`` for every step of ``X``."""
+                rel_scale, min_scale, clip, k, limit, threshold, want_raw, stat, base, scale, out_hi, out_lo, score,
+                flag):
+    """:meth:`CUSUMBank._recur` (fast path) and ``_finish`` for every step of ``X`` (raw outputs
+    only when ``want_raw``, as :func:`ewma_block`)."""
     steps, ns = X.shape
     for t in range(steps):
         refresh = (n0 + t) % FLOOR_EVERY == 0
@@ -99,8 +113,9 @@ def cusum_block(X, n0, mean, var, floor, slope, hi, lo, run_hi, run_lo, run, has
             sg = sg if sg > f else f
             if has_trend:
                 m = m + slope[i]
-            base[t, i] = m
-            scale[t, i] = sg
+            if want_raw:
+                base[t, i] = m
+                scale[t, i] = sg
             z = (X[t, i] - m) / sg
             h = (hi[i] + z) - k
             h = 0.0 if h < 0.0 else h
@@ -110,8 +125,9 @@ def cusum_block(X, n0, mean, var, floor, slope, hi, lo, run_hi, run_lo, run, has
             lw = limit if lw > limit else lw
             hi[i] = h
             lo[i] = lw
-            out_hi[t, i] = h
-            out_lo[t, i] = lw
+            if want_raw:
+                out_hi[t, i] = h
+                out_lo[t, i] = lw
             dc = -clip if z < -clip else z
             dc = clip if dc > clip else dc
             dc = dc * sg
@@ -122,16 +138,19 @@ def cusum_block(X, n0, mean, var, floor, slope, hi, lo, run_hi, run_lo, run, has
             step = step * dc
             var[i] = (var[i] + step) * keep
         for i in range(ns):  # a second pass: one loop over all these arrays is not vectorised
-            h, lw = out_hi[t, i], out_lo[t, i]
+            h, lw = hi[i], lo[i]
             run_hi[i] = run_hi[i] + 1 if h > 0 else 0
             run_lo[i] = run_lo[i] + 1 if lw > 0 else 0
-            _verdict(h if h > lw else lw, threshold, stat, score, flag, run, t, i)
+            c = _verdict_only(h if h > lw else lw, threshold, score, flag, run, t, i)
+            if want_raw:
+                stat[t, i] = c
 
 
 @_jit
 def variance_block(X, n0, last, ref, ref_var, mad, sigma, sd, s, run_s, run, beta, keep, rel_scale, min_scale,
-                   clip, k, limit, threshold, stat, base, scale, dev, out_sd, out_ref, score, flag):
-    """:meth:`VarianceBank._recur` (fast path, with ``_refresh``) for every step of ``X``."""
+                   clip, k, limit, threshold, want_raw, stat, base, scale, dev, out_sd, out_ref, score, flag):
+    """:meth:`VarianceBank._recur` (fast path, with ``_refresh``) for every step of ``X`` (raw
+    outputs only when ``want_raw``, as :func:`ewma_block`)."""
     steps, ns = X.shape
     for t in range(steps):
         if (n0 + t) % FLOOR_EVERY == 0:
@@ -147,7 +166,6 @@ def variance_block(X, n0, last, ref, ref_var, mad, sigma, sd, s, run_s, run, bet
             sg, sdi, r = sigma[i], sd[i], ref[i]
             x = X[t, i]
             d = x - prev
-            base[t, i] = prev
             last[i] = x
             ad = abs(d)
             u = ad / (ad + sg)
@@ -165,14 +183,18 @@ def variance_block(X, n0, last, ref, ref_var, mad, sigma, sd, s, run_s, run, bet
             lim = sg * clip
             ad = ad if ad < lim else lim
             mad[i] = mad[i] + (ad - mad[i]) * beta
-            dev[t, i] = d / sg
-            scale[t, i] = sg
-            out_sd[t, i] = sdi
-            out_ref[t, i] = r
+            if want_raw:
+                base[t, i] = prev
+                dev[t, i] = d / sg
+                scale[t, i] = sg
+                out_sd[t, i] = sdi
+                out_ref[t, i] = r
         for i in range(ns):  # a second pass, as in cusum_block
             c = s[i]
             run_s[i] = run_s[i] + 1 if c > 0 else 0
-            _verdict(c, threshold, stat, score, flag, run, t, i)
+            c = _verdict_only(c, threshold, score, flag, run, t, i)
+            if want_raw:
+                stat[t, i] = c
 
 
 @_jit
@@ -181,13 +203,26 @@ def robust_segment(X, t0, t1, n0, median, sigma, buf, threshold, run, stat, dev,
     ns = X.shape[1]
     w = buf.shape[1]
     for t in range(t0, t1):
-        pos = (n0 + t) % w
         for i in range(ns):
-            x = X[t, i]
-            z = (x - median[i]) / sigma[i]
+            z = (X[t, i] - median[i]) / sigma[i]
             dev[t, i] = z
-            buf[i, pos] = x
             _verdict(abs(z), threshold, stat, score, flag, run, t, i)
+    _to_rows(X, t0, t1, (n0 + t0) % w, buf)
+
+
+@_jit
+def _to_rows(X, t0, t1, pos0, buf):
+    """``buf[i, (pos0 + t - t0) % width] = X[t, i]``, series by series: each series' buffer row
+    is one or two cache lines, written once per segment instead of once per step."""
+    ns = X.shape[1]
+    w = buf.shape[1]
+    for i in range(ns):
+        pos = pos0
+        for t in range(t0, t1):
+            buf[i, pos] = X[t, i]
+            pos += 1
+            if pos == w:
+                pos = 0
 
 
 @_jit
@@ -224,10 +259,8 @@ def drift_segment(X, t0, t1, pos0, stat, xbuf, threshold, run, score, flag):
     """Steps ``t0..t1`` of :meth:`DriftBank._fast_raw` (the statistic held): buffer and verdicts.
     ``stat`` is the held statistic, already capped; ``pos0`` the buffer position of step ``t0``."""
     ns = X.shape[1]
+    _to_rows(X, t0, t1, pos0, xbuf)
     for t in range(t0, t1):
-        pos = pos0 + t - t0
-        for i in range(ns):
-            xbuf[i, pos] = X[t, i]
         for i in range(ns):
             s = stat[i]
             fl = s >= threshold
@@ -249,7 +282,7 @@ def drift_process(xbuf, mean, var, sigma, recent, ref, rec, kl, hot, blocks, rel
     ns, st = xbuf.shape
     bins = ref.shape[1]
     started = blocks >= 2
-    counts = np.zeros(bins, dtype=np.int64)
+    counts = np.zeros((2, bins), dtype=np.int64)
     off32, top32, zero32 = np.float32(offset), np.float32(top), np.float32(0.0)
     nb = blocks - 1
     hw_rec = 0.0
@@ -270,7 +303,7 @@ def drift_process(xbuf, mean, var, sigma, recent, ref, rec, kl, hot, blocks, rel
         sg32 = np.float32(sg)
         s1 = zero32
         s2 = zero32
-        counts[:] = 0
+        counts[:, :] = 0
         for j in range(st):
             d32 = np.float32(xbuf[i, j] - m)
             if started:
@@ -278,7 +311,7 @@ def drift_process(xbuf, mean, var, sigma, recent, ref, rec, kl, hot, blocks, rel
                 z = z + off32
                 z = z if z > zero32 else zero32
                 z = z if z < top32 else top32
-                counts[int(z)] += 1
+                counts[j & 1, int(z)] += 1
             if j == 0:
                 s1 = d32
                 s2 = d32 * d32
@@ -288,7 +321,7 @@ def drift_process(xbuf, mean, var, sigma, recent, ref, rec, kl, hot, blocks, rel
         if started:
             calm = kl[i] < threshold or hot[i] * st >= relearn
             for b in range(bins):
-                fq = counts[b] * inv
+                fq = (counts[0, b] + counts[1, b]) * inv
                 rc = rec[i, b] * (1.0 - hw_rec)
                 rc = rc + fq * hw_rec
                 rec[i, b] = rc

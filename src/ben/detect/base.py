@@ -289,10 +289,13 @@ class DetectorBank:
     _steady: int = 0  # points after which a series is past every start-up special case
     CHUNK: ClassVar[int] = 16  # steps per internal chunk of a block (bounds memory)
     _kernel: ClassVar[bool] = False  # has a compiled fast path (``_fast_kernel``)
+    _replay: ClassVar[bool] = False  # its kernel can skip the raw outputs (evidence by replay)
 
-    def _fast_kernel(self, kern, X: np.ndarray, score: np.ndarray, flag: np.ndarray) -> dict[str, Any]:
+    def _fast_kernel(self, kern, X: np.ndarray, score: np.ndarray, flag: np.ndarray,
+                     want_raw: bool = True) -> dict[str, Any] | None:
         """Compiled fast path: advance the state through ``X`` (not ``n``), fill ``score`` and
-        ``flag``, update ``run``; return the raw outputs (``stat`` already capped at ``BIG``)."""
+        ``flag``, update ``run``; return the raw outputs (``stat`` already capped at ``BIG``).
+        Banks with ``_replay`` skip the raw outputs unless ``want_raw`` (and return ``None``)."""
         raise NotImplementedError
 
     def _recur(self, S: dict[str, np.ndarray], x: np.ndarray, out, t: int, n0) -> dict[str, Any] | None:
@@ -346,6 +349,13 @@ class DetectorBank:
         if kern is not None:  # compiled: raw outputs, scores, flags and runs in one pass
             run0 = self.run.copy()
             score, flag = np.empty(X.shape), np.empty(X.shape, dtype=bool)
+            if self._replay and not want_aux:
+                # no raw outputs (memory traffic); evidence replays the block for the series asked about
+                snap = {k: v.copy() for k, v in self._state.items()}
+                self._fast_kernel(kern, X, score, flag, want_raw=False)
+                self._last_raw = ("replay", snap, X, flag, run0)
+                self.n += steps
+                return score, flag, None
             raw = self._fast_kernel(kern, X, score, flag)
             self.n += steps
             self._last_raw = ("fast", raw, X, flag, run0)
@@ -384,12 +394,28 @@ class DetectorBank:
         """Evidence of chosen points of the last ``_block`` call."""
         if self._last_raw[0] == "slow":
             return {k: v[step, series] for k, v in self._last_raw[1].items()}
-        _, raw, X, flag, run0 = self._last_raw
-        out = {k: v[step, series] for k, v in raw.items() if k != "stat"}
+        if self._last_raw[0] == "replay":
+            _, snap, X, flag, run0 = self._last_raw
+            raw, where = self._replayed(snap, X, step, series)
+        else:
+            _, raw, X, flag, run0 = self._last_raw
+            where = series
+        out = {k: v[step, where] for k, v in raw.items() if k != "stat"}
         exc = block_runs(flag[:, series], run0[series])[step, np.arange(len(series))]
-        out.update(observed=X[step, series], statistic=raw["stat"][step, series],
+        out.update(observed=X[step, series], statistic=raw["stat"][step, where],
                    threshold=np.full(len(step), self.threshold), excursion_points=exc)
         return self._derive(out)
+
+    def _replayed(self, snap: dict, X: np.ndarray, step: np.ndarray, series: np.ndarray):
+        """Raw outputs of the last block for ``series`` only, by running the same kernel again
+        from the state before the block (``snap``) on those series: ``(raw, where)``, ``where``
+        the column of each point's series in ``raw``."""
+        cols, where = np.unique(series, return_inverse=True)
+        sub = type(self).from_checkpoint({"params": self.params(), "state": {k: v[cols] for k, v in snap.items()}})
+        upto = int(step.max()) + 1 if len(step) else 0
+        Xs = np.ascontiguousarray(X[:upto, cols])
+        raw = sub._fast_kernel(kernels(), Xs, np.empty(Xs.shape), np.empty(Xs.shape, dtype=bool))
+        return raw, where
 
     def update(self, series_index, ts_ns, values, *, evidence: bool = False) -> BankResult:
         """Feed a batch of points, possibly from many series (same series: in time order).

@@ -54,14 +54,19 @@ class CUSUMBank(DetectorBank):
     _raw = ("baseline", "scale", "hi", "lo")
 
     _kernel = True
+    _replay = True
 
-    def _fast_kernel(self, kern, X, score, flag):
-        run_hi0, run_lo0 = self.run_hi.copy(), self.run_lo.copy()
-        raw = {k: np.empty(X.shape) for k in ("stat", "baseline", "scale", "hi", "lo")}
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        run_hi0, run_lo0 = (self.run_hi.copy(), self.run_lo.copy()) if want_raw else (None, None)
+        shape = X.shape if want_raw else (0, 0)
+        raw = {k: np.empty(shape) for k in ("stat", "baseline", "scale", "hi", "lo")}
         kern.cusum_block(X, int(self.n[0]), self.mean, self.var, self.floor, self.slope, self.hi, self.lo,
                          self.run_hi, self.run_lo, self.run, bool(self.trend), self.trend, self._alpha,
                          1.0 - self._alpha, self.rel_scale, self.min_scale, self.clip, self.k, self.cap * self.h,
-                         self.h, raw["stat"], raw["baseline"], raw["scale"], raw["hi"], raw["lo"], score, flag)
+                         self.h, want_raw, raw["stat"], raw["baseline"], raw["scale"], raw["hi"], raw["lo"], score,
+                         flag)
+        if not want_raw:
+            return None
         raw["run_hi"] = _LazyRuns(raw["hi"], run_hi0)
         raw["run_lo"] = _LazyRuns(raw["lo"], run_lo0)
         return raw

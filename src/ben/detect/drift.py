@@ -74,7 +74,7 @@ class DriftBank(DetectorBank):
 
     _kernel = True
 
-    def _fast_kernel(self, kern, X, score, flag):
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
         """As :meth:`_fast_raw`, compiled: segments between blocks, verdicts fused in."""
         steps, st = len(X), self.stride
         n0 = int(self.n[0])

@@ -76,7 +76,7 @@ class RobustBank(DetectorBank):
 
     _kernel = True
 
-    def _fast_kernel(self, kern, X, score, flag):
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
         """As :meth:`_fast_raw`, compiled: segments between refreshes, verdicts fused in."""
         steps, w = len(X), self.window
         n0 = int(self.n[0])

@@ -74,14 +74,18 @@ class VarianceBank(DetectorBank):
         return self.h
 
     _kernel = True
+    _replay = True
 
-    def _fast_kernel(self, kern, X, score, flag):
-        run0 = self.run_s.copy()
-        raw = {k: np.empty(X.shape) for k in self._raw}
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        run0 = self.run_s.copy() if want_raw else None
+        shape = X.shape if want_raw else (0, 0)
+        raw = {k: np.empty(shape) for k in self._raw}
         kern.variance_block(X, int(self.n[0]), self.last, self.ref, self.ref_var, self.mad, self.sigma, self.sd,
                             self.s, self.run_s, self.run, self._beta, 1.0 - self._beta, self.rel_scale,
-                            self.min_scale, self.clip, self.k, self.cap * self.h, self.h, raw["stat"],
+                            self.min_scale, self.clip, self.k, self.cap * self.h, self.h, want_raw, raw["stat"],
                             raw["baseline"], raw["scale"], raw["deviation_sigma"], raw["sd"], raw["ref"], score, flag)
+        if not want_raw:
+            return None
         raw["run_s"] = _LazyRuns(raw["stat"], run0)
         return raw
 
