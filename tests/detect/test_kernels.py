@@ -217,3 +217,35 @@ def test_import_does_not_load_numba_and_env_switches_kernels_off():
             "print('numba' in sys.modules)")
     assert _python(code).split() == ["False", "True"]
     assert _python(code, **{ENV_KERNELS: "0"}).split() == ["False", "False"]
+
+
+def test_no_writable_cache_directory_compiles_in_memory(monkeypatch, caplog):
+    """A read-only install with no writable home: numba cannot cache; the kernels still load
+    (compiled in each process) and say so once in the log."""
+    import importlib.util
+    import logging
+
+    import numba
+
+    from ben.detect import _kernels
+
+    real = numba.njit
+
+    def no_locator(*args, cache=False, **options):
+        if cache:
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'x.py'")
+        return real(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", no_locator)
+    spec = importlib.util.spec_from_file_location("ben_detect_kernels_uncached", _kernels.__file__)
+    mod = importlib.util.module_from_spec(spec)
+    with caplog.at_level(logging.WARNING):
+        spec.loader.exec_module(mod)
+    assert len(mod._NO_CACHE) == 1 and "compiling without a disk cache" in caplog.text
+    C = np.random.default_rng(0).random((16, 50)) ** 8  # some series quiet, some busy
+    got = [np.zeros(50, dtype=bool) for _ in range(2)]
+    cn = [np.zeros(50, dtype=np.int64) for _ in range(2)]
+    for k, m in enumerate((mod, _kernels)):
+        m.noise_busy(C, np.full(50, 100), 64, np.zeros(50, bool), np.zeros(50, bool), np.zeros(50, np.int64), cn[k],
+                     got[k])
+    assert np.array_equal(got[0], got[1]) and np.array_equal(cn[0], cn[1]) and got[0].any() and cn[0].any()

@@ -14,12 +14,14 @@ zeros included). ``error_model="numpy"``: a division by zero gives inf/nan as in
 
 This module is imported on the first fast-path block (``ben.detect.base.kernels``), never at
 ``import ben.detect``: processes that only use the per-point path (the spine) do not load numba.
-Compiled code is cached (``cache=True``) next to this file, or in numba's user cache directory
-when the package directory is read-only (``NUMBA_CACHE_DIR`` overrides both).
+Compiled code is cached (``cache=True``) in ``__pycache__`` next to this file, or in numba's
+user cache directory (``~/.cache/numba``) when the package directory is read-only
+(``NUMBA_CACHE_DIR`` overrides both); with neither writable, each process compiles in memory.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -31,7 +33,25 @@ MEANAD_SIGMA = 1.2533  # as ben.detect.variance.MEANAD_SIGMA
 MIN_SD = 0.05  # as ben.detect.variance.MIN_SD
 MAD_SIGMA = 1.4826  # as ben.detect.robust.MAD_SIGMA
 
-_jit = njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+_OPTIONS = {"nogil": True, "error_model": "numpy", "boundscheck": False}
+_log = logging.getLogger(__name__)
+
+
+def _jit(fn):
+    """``njit`` with the options above, cached on disk; when no cache directory is writable
+    (read-only install and home, no ``NUMBA_CACHE_DIR``), compiled in memory by each process
+    (logged once: the first block then takes several seconds)."""
+    try:
+        return njit(cache=True, **_OPTIONS)(fn)
+    except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+        if not _NO_CACHE:
+            _log.warning("detector kernels: %s; compiling without a disk cache (set NUMBA_CACHE_DIR to a "
+                         "writable directory)", exc)
+            _NO_CACHE.append(fn.__name__)
+        return njit(cache=False, **_OPTIONS)(fn)
+
+
+_NO_CACHE: list[str] = []
 
 
 @_jit
@@ -198,15 +218,15 @@ def variance_block(X, n0, last, ref, ref_var, mad, sigma, sd, s, run_s, run, bet
 
 
 @_jit
-def robust_segment(X, t0, t1, n0, median, sigma, buf, threshold, run, stat, dev, score, flag):
-    """Steps ``t0..t1`` of :meth:`RobustBank._fast_raw` (baseline constant): z, window, verdicts."""
+def robust_segment(X, t0, t1, n0, median, sigma, buf, threshold, run, score, flag):
+    """Steps ``t0..t1`` of :meth:`RobustBank._fast_raw` (baseline constant): window, verdicts
+    (``z`` itself is recomputed for the points whose evidence is wanted, the same operations)."""
     ns = X.shape[1]
     w = buf.shape[1]
     for t in range(t0, t1):
         for i in range(ns):
             z = (X[t, i] - median[i]) / sigma[i]
-            dev[t, i] = z
-            _verdict(abs(z), threshold, stat, score, flag, run, t, i)
+            _verdict_only(abs(z), threshold, score, flag, run, t, i)
     _to_rows(X, t0, t1, (n0 + t0) % w, buf)
 
 
@@ -395,3 +415,21 @@ def combine_k2(scores, solo_ok, shift, out):
                 solo = solo - shift
                 kth = kth if kth > solo else solo
             out[t, i] = kth
+
+
+@_jit
+def noise_busy(C, n0, warmup, in_ep, muted, ca, cn, busy):
+    """The first part of ``MonitorBank._noise`` over every series: ``busy`` = an anomalous point
+    (combined score >= 0.5, past the warm-up) in the chunk, or in an episode, muted, or counting
+    anomalous points; the others only add the chunk to their count of normal points ``cn``."""
+    steps, ns = C.shape
+    for i in range(ns):
+        b = in_ep[i] or muted[i] or ca[i] > 0
+        if not b:
+            for t in range(steps):
+                if C[t, i] >= 0.5 and n0[i] + t >= warmup:
+                    b = True
+                    break
+        busy[i] = b
+        if not b:
+            cn[i] += steps

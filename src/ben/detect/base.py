@@ -58,7 +58,8 @@ def kernels():
             from ben.detect import _kernels as mod
         except Exception as exc:  # ImportError (numba, llvmlite) or a numba compile/cache error
             raise DetectorError(f"cannot load the compiled detector kernels (numba): {type(exc).__name__}: {exc}; "
-                                f"set {ENV_KERNELS}=0 to run the numpy path instead") from exc
+                                f"if no cache directory is writable, set NUMBA_CACHE_DIR to one; or set "
+                                f"{ENV_KERNELS}=0 to run the numpy path instead") from exc
         _KERNELS["module"] = mod
     return mod
 
@@ -356,7 +357,7 @@ class DetectorBank:
                 self._last_raw = ("replay", snap, X, flag, run0)
                 self.n += steps
                 return score, flag, None
-            raw = self._fast_kernel(kern, X, score, flag)
+            raw = self._fast_kernel(kern, X, score, flag, want_raw=want_aux)
             self.n += steps
             self._last_raw = ("fast", raw, X, flag, run0)
             if not want_aux:
@@ -394,7 +395,7 @@ class DetectorBank:
         """Evidence of chosen points of the last ``_block`` call."""
         if self._last_raw[0] == "slow":
             return {k: v[step, series] for k, v in self._last_raw[1].items()}
-        if self._last_raw[0] == "replay":
+        if self._last_raw[0] == "replay":  # (banks whose kernel wrote no raw outputs)
             _, snap, X, flag, run0 = self._last_raw
             raw, where = self._replayed(snap, X, step, series)
         else:

@@ -288,23 +288,36 @@ class MonitorBank:
         steps = len(C)
         ids = np.arange(self.n_series)[rows]
         n0 = st.n[rows]
-        A = C >= 0.5
-        if int(n0.min()) < nc.warmup:
-            A &= (n0[None, :] + np.arange(steps)[:, None]) >= nc.warmup
-        st.n[rows] = n0 + steps
-        busy = A.any(axis=0)
-        busy |= st.in_ep[rows]
-        busy |= st.muted[rows]
-        busy |= st.ca[rows] > 0
         flags = np.zeros(C.shape, dtype=bool)
-        quiet = ids[~busy]
-        st.cn[quiet] += steps
-        cols = np.flatnonzero(busy)
-        if len(cols) == 0:
-            return flags
+        kern = kernels() if isinstance(rows, slice) and C.flags.c_contiguous else None
+        if kern is not None:  # compiled scan for the busy series (few); the quiet ones count normal points
+            busy = np.empty(len(ids), dtype=bool)
+            kern.noise_busy(C, n0, nc.warmup, st.in_ep, st.muted, st.ca, st.cn, busy)
+            st.n[rows] = n0 + steps
+            cols = np.flatnonzero(busy)
+            if len(cols) == 0:
+                return flags
+            A = C[:, cols] >= 0.5
+            if int(n0[cols].min()) < nc.warmup:
+                A &= (n0[cols][None, :] + np.arange(steps)[:, None]) >= nc.warmup
+        else:
+            A = C >= 0.5
+            if int(n0.min()) < nc.warmup:
+                A &= (n0[None, :] + np.arange(steps)[:, None]) >= nc.warmup
+            st.n[rows] = n0 + steps
+            busy = A.any(axis=0)
+            busy |= st.in_ep[rows]
+            busy |= st.muted[rows]
+            busy |= st.ca[rows] > 0
+            quiet = ids[~busy]
+            st.cn[quiet] += steps
+            cols = np.flatnonzero(busy)
+            if len(cols) == 0:
+                return flags
+            A = A[:, cols]
         b = ids[cols]
         for t in range(steps):
-            a, c = A[t, cols], C[t, cols]
+            a, c = A[t], C[t, cols]
             n = n0[cols] + t
             st.ca[b] = (st.ca[b] + 1) * a
             st.cn[b] = (st.cn[b] + 1) * ~a
