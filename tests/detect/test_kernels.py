@@ -249,3 +249,13 @@ def test_no_writable_cache_directory_compiles_in_memory(monkeypatch, caplog):
         m.noise_busy(C, np.full(50, 100), 64, np.zeros(50, bool), np.zeros(50, bool), np.zeros(50, np.int64), cn[k],
                      got[k])
     assert np.array_equal(got[0], got[1]) and np.array_equal(cn[0], cn[1]) and got[0].any() and cn[0].any()
+
+
+def test_fortran_ordered_and_strided_blocks_give_the_same_results():
+    x = kinds_of_data(900, 21)
+    ref = bank_run(DETECTORS["cusum"], {}, x)
+    same_bits(bank_run(DETECTORS["cusum"], {}, np.asfortranarray(x)), ref)
+    wide = np.repeat(x, 2, axis=1)[:, ::2]  # a strided view
+    same_bits(bank_run(DETECTORS["cusum"], {}, wide), ref)
+    sigs = {str(s[0]) for s in kernels().cusum_block.signatures}
+    assert sigs == {"array(float64, 2d, C)"}

@@ -348,6 +348,7 @@ class DetectorBank:
         steps = len(X)
         kern = kernels() if self._kernel and steps and self._fast_ok() else None
         if kern is not None:  # compiled: raw outputs, scores, flags and runs in one pass
+            X = np.ascontiguousarray(X)  # (one compiled signature: C-ordered blocks)
             run0 = self.run.copy()
             score, flag = np.empty(X.shape), np.empty(X.shape, dtype=bool)
             if self._replay and not want_aux:
