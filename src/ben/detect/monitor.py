@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ben.detect.base import (DetectorBank, Verdict, _as_batch, _as_block, _block_fast_ok, check_points, kernels,
-                             rounds)
+from ben.detect.base import (DetectorBank, Verdict, _as_batch, _as_block, _block_fast_ok, block_runs, check_points,
+                             kernels, last_runs, rounds)
 from ben.detect.cusum import CUSUMBank
 from ben.detect.drift import DriftBank
 from ben.detect.episode import Episode
@@ -315,6 +315,9 @@ class MonitorBank:
             if len(cols) == 0:
                 return flags
             A = A[:, cols]
+        cols, A = self._settle_simple(ids, cols, A, C)
+        if len(cols) == 0:
+            return flags
         b = ids[cols]
         for t in range(steps):
             a, c = A[t], C[t, cols]
@@ -332,6 +335,23 @@ class MonitorBank:
                 self._track(b[live], cols[live], t, a[live], c[live], X, TS, view, events)
             flags[t, cols] = st.in_ep[b]
         return flags
+
+    def _settle_simple(self, ids, cols, A, C):
+        """Busy series that are neither in an episode nor muted and open none in this chunk only
+        count anomalous and normal points: done for the whole chunk at once (the same counts the
+        per-step loop gives). Returns the other columns, and their ``A``, for that loop."""
+        st, nc = self.st, self.noise
+        b = ids[cols]
+        ca0 = st.ca[b]
+        starts = A & ((block_runs(A, ca0) >= nc.dwell) | (C[:, cols] >= nc.instant))
+        simple = ~(st.in_ep[b] | st.muted[b] | starts.any(axis=0))
+        if simple.any():
+            sb = b[simple]
+            st.ca[sb] = last_runs(A[:, simple], ca0[simple])
+            st.cn[sb] = last_runs(~A[:, simple], st.cn[sb])
+            rest = ~simple
+            return cols[rest], A[:, rest]
+        return cols, A
 
     def _unmute(self, ids, n, ts, events):
         st = self.st
