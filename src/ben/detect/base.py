@@ -14,6 +14,7 @@ Equal timestamps are accepted (points are taken in the order given).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
@@ -21,12 +22,46 @@ import numpy as np
 
 from ben.detect.errors import DetectorError
 
-__all__ = ["Verdict", "BankResult", "DetectorBank", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER"]
+__all__ = ["Verdict", "BankResult", "DetectorBank", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER", "ENV_KERNELS",
+           "kernels", "use_kernels"]
 
 OK, NOT_FINITE, OUT_OF_ORDER = 0, 1, 2
 STATUS = {OK: "ok", NOT_FINITE: "not_finite", OUT_OF_ORDER: "out_of_order"}
 TS_NONE = np.iinfo(np.int64).min
 BIG = 1e12  # statistics are clipped here so scores stay finite
+
+#: ``BEN_DETECT_KERNELS=0`` runs the block fast path in numpy instead of the compiled kernels
+#: (same results, bit for bit; about half the speed). Read once, at import.
+ENV_KERNELS = "BEN_DETECT_KERNELS"
+_KERNELS: dict[str, Any] = {"on": os.environ.get(ENV_KERNELS, "1").strip() != "0", "module": None}
+
+
+def use_kernels(on: bool) -> bool:
+    """Switch the compiled block kernels on or off (tests compare both); returns the old setting."""
+    old = _KERNELS["on"]
+    _KERNELS["on"] = bool(on)
+    return old
+
+
+def kernels():
+    """The compiled block kernels (``ben.detect._kernels``), or ``None`` when switched off.
+
+    Imported on the first fast-path block, not with ``ben.detect``: the per-point path (the
+    spine's) never loads numba. A failure to load or compile is a :class:`DetectorError` that
+    says what failed and how to run without the kernels.
+    """
+    if not _KERNELS["on"]:
+        return None
+    mod = _KERNELS["module"]
+    if mod is None:
+        try:
+            from ben.detect import _kernels as mod
+        except Exception as exc:  # ImportError (numba, llvmlite) or a numba compile/cache error
+            raise DetectorError(f"cannot load the compiled detector kernels (numba): {type(exc).__name__}: {exc}; "
+                                f"if no cache directory is writable, set NUMBA_CACHE_DIR to one; or set "
+                                f"{ENV_KERNELS}=0 to run the numpy path instead") from exc
+        _KERNELS["module"] = mod
+    return mod
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +289,15 @@ class DetectorBank:
     _raw: ClassVar[tuple[str, ...]] = ("stat", "baseline", "scale", "deviation_sigma")
     _steady: int = 0  # points after which a series is past every start-up special case
     CHUNK: ClassVar[int] = 16  # steps per internal chunk of a block (bounds memory)
+    _kernel: ClassVar[bool] = False  # has a compiled fast path (``_fast_kernel``)
+    _replay: ClassVar[bool] = False  # its kernel can skip the raw outputs (evidence by replay)
+
+    def _fast_kernel(self, kern, X: np.ndarray, score: np.ndarray, flag: np.ndarray,
+                     want_raw: bool = True) -> dict[str, Any] | None:
+        """Compiled fast path: advance the state through ``X`` (not ``n``), fill ``score`` and
+        ``flag``, update ``run``; return the raw outputs (``stat`` already capped at ``BIG``).
+        Banks with ``_replay`` skip the raw outputs unless ``want_raw`` (and return ``None``)."""
+        raise NotImplementedError
 
     def _recur(self, S: dict[str, np.ndarray], x: np.ndarray, out, t: int, n0) -> dict[str, Any] | None:
         raise NotImplementedError
@@ -302,6 +346,24 @@ class DetectorBank:
         the raw outputs for :meth:`_aux_at`.
         """
         steps = len(X)
+        kern = kernels() if self._kernel and steps and self._fast_ok() else None
+        if kern is not None:  # compiled: raw outputs, scores, flags and runs in one pass
+            X = np.ascontiguousarray(X)  # (one compiled signature: C-ordered blocks)
+            run0 = self.run.copy()
+            score, flag = np.empty(X.shape), np.empty(X.shape, dtype=bool)
+            if self._replay and not want_aux:
+                # no raw outputs (memory traffic); evidence replays the block for the series asked about
+                snap = {k: v.copy() for k, v in self._state.items()}
+                self._fast_kernel(kern, X, score, flag, want_raw=False)
+                self._last_raw = ("replay", snap, X, flag, run0)
+                self.n += steps
+                return score, flag, None
+            raw = self._fast_kernel(kern, X, score, flag, want_raw=want_aux)
+            self.n += steps
+            self._last_raw = ("fast", raw, X, flag, run0)
+            if not want_aux:
+                return score, flag, None
+            return score, flag, self._aux(raw, X, block_runs(flag, run0))
         if not self._fast_ok():
             parts = [self._step(slice(None), X[t]) for t in range(steps)]
             aux = {k: np.stack([p[2][k] for p in parts]) for k in parts[0][2]} if parts else {}
@@ -334,12 +396,28 @@ class DetectorBank:
         """Evidence of chosen points of the last ``_block`` call."""
         if self._last_raw[0] == "slow":
             return {k: v[step, series] for k, v in self._last_raw[1].items()}
-        _, raw, X, flag, run0 = self._last_raw
-        out = {k: v[step, series] for k, v in raw.items() if k != "stat"}
+        if self._last_raw[0] == "replay":  # (banks whose kernel wrote no raw outputs)
+            _, snap, X, flag, run0 = self._last_raw
+            raw, where = self._replayed(snap, X, step, series)
+        else:
+            _, raw, X, flag, run0 = self._last_raw
+            where = series
+        out = {k: v[step, where] for k, v in raw.items() if k != "stat"}
         exc = block_runs(flag[:, series], run0[series])[step, np.arange(len(series))]
-        out.update(observed=X[step, series], statistic=raw["stat"][step, series],
+        out.update(observed=X[step, series], statistic=raw["stat"][step, where],
                    threshold=np.full(len(step), self.threshold), excursion_points=exc)
         return self._derive(out)
+
+    def _replayed(self, snap: dict, X: np.ndarray, step: np.ndarray, series: np.ndarray):
+        """Raw outputs of the last block for ``series`` only, by running the same kernel again
+        from the state before the block (``snap``) on those series: ``(raw, where)``, ``where``
+        the column of each point's series in ``raw``."""
+        cols, where = np.unique(series, return_inverse=True)
+        sub = type(self).from_checkpoint({"params": self.params(), "state": {k: v[cols] for k, v in snap.items()}})
+        upto = int(step.max()) + 1 if len(step) else 0
+        Xs = np.ascontiguousarray(X[:upto, cols])
+        raw = sub._fast_kernel(kernels(), Xs, np.empty(Xs.shape), np.empty(Xs.shape, dtype=bool))
+        return raw, where
 
     def update(self, series_index, ts_ns, values, *, evidence: bool = False) -> BankResult:
         """Feed a batch of points, possibly from many series (same series: in time order).

@@ -53,6 +53,24 @@ class CUSUMBank(DetectorBank):
 
     _raw = ("baseline", "scale", "hi", "lo")
 
+    _kernel = True
+    _replay = True
+
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        run_hi0, run_lo0 = (self.run_hi.copy(), self.run_lo.copy()) if want_raw else (None, None)
+        shape = X.shape if want_raw else (0, 0)
+        raw = {k: np.empty(shape) for k in ("stat", "baseline", "scale", "hi", "lo")}
+        kern.cusum_block(X, int(self.n[0]), self.mean, self.var, self.floor, self.slope, self.hi, self.lo,
+                         self.run_hi, self.run_lo, self.run, bool(self.trend), self.trend, self._alpha,
+                         1.0 - self._alpha, self.rel_scale, self.min_scale, self.clip, self.k, self.cap * self.h,
+                         self.h, want_raw, raw["stat"], raw["baseline"], raw["scale"], raw["hi"], raw["lo"], score,
+                         flag)
+        if not want_raw:
+            return None
+        raw["run_hi"] = _LazyRuns(raw["hi"], run_hi0)
+        raw["run_lo"] = _LazyRuns(raw["lo"], run_lo0)
+        return raw
+
     def _recur(self, S, x, out, t, n0):
         m, v, n = S["mean"], S["var"], S["n"]
         fast = out is not None
@@ -112,8 +130,8 @@ class CUSUMBank(DetectorBank):
         raw = super()._fast_raw(X)
         up, down = raw["hi"] > 0, raw["lo"] > 0
         self.run_hi[:], self.run_lo[:] = last_runs(up, run_hi0), last_runs(down, run_lo0)
-        raw["run_hi"] = _LazyRuns(up, run_hi0)
-        raw["run_lo"] = _LazyRuns(down, run_lo0)
+        raw["run_hi"] = _LazyRuns(raw["hi"], run_hi0)
+        raw["run_lo"] = _LazyRuns(raw["lo"], run_lo0)
         return raw
 
     def _derive(self, aux: dict) -> dict:
@@ -136,19 +154,20 @@ class CUSUMBank(DetectorBank):
 
 
 class _LazyRuns:
-    """Run lengths of a block, computed only for the points whose evidence is asked for."""
+    """Run lengths of ``values > 0`` over a block, computed only for the points whose evidence
+    is asked for."""
 
-    def __init__(self, on: np.ndarray, run0: np.ndarray):
-        self.on, self.run0 = on, run0
+    def __init__(self, values: np.ndarray, run0: np.ndarray):
+        self.values, self.run0 = values, run0
 
     def __getitem__(self, key):
         step, series = key
         step, series = np.asarray(step), np.asarray(series)
-        runs = block_runs(self.on[:, series], self.run0[series])
+        runs = block_runs(self.values[:, series] > 0, self.run0[series])
         return runs[step, np.arange(len(series))]
 
     def full(self) -> np.ndarray:
-        return block_runs(self.on, self.run0)
+        return block_runs(self.values > 0, self.run0)
 
 
 class CUSUM(Detector):

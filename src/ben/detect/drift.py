@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, check_param, held, scale_floor
+from ben.detect.base import BIG, DetectorBank, check_param, held, scale_floor
 from ben.detect.errors import DetectorError
 from ben.detect.single import Detector
 
@@ -71,6 +71,40 @@ class DriftBank(DetectorBank):
         return {"mean": ((), f, 0.0), "var": ((), f, 0.0), "sigma": ((), f, 0.0), "recent": ((), f, 0.0),
                 "ref": ((b,), f, 0.0), "rec": ((b,), f, 0.0), "kl": ((), f, 0.0),
                 "xbuf": ((self.stride,), f, 0.0), "hot": ((), np.int64, 0), "run": ((), np.int64, 0)}
+
+    _kernel = True
+
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        """As :meth:`_fast_raw`, compiled: segments between blocks, verdicts fused in."""
+        steps, st = len(X), self.stride
+        n0 = int(self.n[0])
+        snaps: dict[str, list] = {"stat": [], "baseline": [], "scale": [], "level": []}
+        lengths = []
+        t = 0
+        while t < steps:
+            n = n0 + t
+            seg = min(steps - t, st - n % st)
+            stat = np.minimum(self.kl, BIG)
+            snaps["stat"].append(stat)
+            for key, name in (("baseline", "mean"), ("scale", "sigma"), ("level", "recent")):
+                snaps[key].append(self._state[name].copy())
+            lengths.append(seg)
+            kern.drift_segment(X, t, t + seg, n % st, stat, self.xbuf, self.threshold, self.run, score, flag)
+            if (n + seg) % st == 0:
+                self._process_fast(kern, (n + seg) // st)
+            t += seg
+        return {k: held(v, lengths) for k, v in snaps.items()}
+
+    def _process_fast(self, kern, blocks: int) -> None:
+        """:meth:`_process` of every series, compiled; the float32 logarithm stays numpy's."""
+        p = np.empty((self.n_series, self.bins))
+        q = np.empty((self.n_series, self.bins), dtype=np.float32)
+        kern.drift_process(self.xbuf, self.mean, self.var, self.sigma, self.recent, self.ref, self.rec, self.kl,
+                           self.hot, blocks, self.rel_scale, self.min_scale, self._offset, self.bins - 0.5,
+                           self._A_ref, self._A_rec, 1.0 - self._decay_ref, 1.0 - self._decay_rec, self.threshold,
+                           self.relearn, self.eps, p, q)
+        if blocks >= 2:
+            kern.drift_kl(p, np.log(q), self.kl, self.hot, self.threshold)
 
     def _fast_raw(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorised over time: the outputs only change at the end of a block."""
@@ -167,7 +201,7 @@ class DriftBank(DetectorBank):
         freq = np.empty((rows, self.bins))
         for b in range(self.bins):
             words = np.bitwise_count((k == b).view(np.uint64))
-            freq[:, b] = _row_sums(words)
+            freq[:, b] = _row_sums(words.astype(np.uint16))  # (uint8 sums would wrap at stride 256)
         freq *= 1.0 / self.stride
         w_rec = np.maximum(1.0 - self._decay_rec, 1.0 / nb)[:, None]
         w_ref = np.maximum(1.0 - self._decay_ref, 1.0 / nb)[:, None]

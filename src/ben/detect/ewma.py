@@ -55,6 +55,19 @@ class EWMABank(DetectorBank):
             fields["slope"] = ((), f, 0.0)
         return fields
 
+    _kernel = True
+    _replay = True
+
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        shape = X.shape if want_raw else (0, 0)
+        raw = {k: np.empty(shape) for k in self._raw}
+        slope = self.slope if self.trend else self.mean[:0]
+        kern.ewma_block(X, int(self.n[0]), self.mean, self.var, self.floor, slope, self.run, bool(self.trend),
+                        self.trend, self._alpha, 1.0 - self._alpha, self.rel_scale, self.min_scale, self.clip,
+                        self.threshold, want_raw, raw["stat"], raw["baseline"], raw["scale"], raw["deviation_sigma"],
+                        score, flag)
+        return raw if want_raw else None
+
     def _recur(self, S, x, out, t, n0):
         m, v, n = S["mean"], S["var"], S["n"]
         fast = out is not None

@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ben.detect.base import (DetectorBank, Verdict, _as_batch, _as_block, _block_fast_ok, check_points,
-                             rounds)
+from ben.detect.base import (DetectorBank, Verdict, _as_batch, _as_block, _block_fast_ok, block_runs, check_points,
+                             kernels, last_runs, rounds)
 from ben.detect.cusum import CUSUMBank
 from ben.detect.drift import DriftBank
 from ben.detect.episode import Episode
@@ -245,7 +245,7 @@ class MonitorBank:
                 xc = self._rate(everything, xc)
             xd = self.season.transform(self._all, xc) if self.season is not None else xc
             outs = [d._block(xd, want_aux=False) for d in self.dets]
-            c = combine([o[0] for o in outs], self.noise, self._solo_ok)
+            c = self._combine_block([o[0] for o in outs])
             tsc = np.broadcast_to(ts[c0:c0 + len(xc), None], xc.shape)
             flags[c0:c0 + len(xc)] = self._noise(everything, c, tsc, xc, _FastView(self.dets, outs), events,
                                                  None if xd is xc else xc - xd)
@@ -253,6 +253,17 @@ class MonitorBank:
         if steps:
             self.st.last_ts[:] = ts[-1]
         return MonitorResult(scores, flags, np.zeros(x.shape, dtype=np.uint8), events)
+
+    def _combine_block(self, scores: list[np.ndarray]) -> np.ndarray:
+        """:func:`combine` of a chunk's scores, compiled for the default rule (k = 2, not 4 detectors)."""
+        nc = self.noise
+        kern = kernels() if nc.weights is None and min(nc.k, len(scores)) == 2 and len(scores) != 4 else None
+        if kern is None:
+            return combine(scores, nc, self._solo_ok)
+        out = np.empty(scores[0].shape)
+        shift = nc.solo - 0.5 if any(self._solo_ok) and nc.solo < 1.0 else -1.0
+        kern.combine_k2(tuple(scores), np.array(self._solo_ok), shift, out)
+        return out
 
     def _rate(self, rows, X):
         """Counters become their increase per point (a reset counts from zero; the first point is 0)."""
@@ -277,23 +288,39 @@ class MonitorBank:
         steps = len(C)
         ids = np.arange(self.n_series)[rows]
         n0 = st.n[rows]
-        A = C >= 0.5
-        if int(n0.min()) < nc.warmup:
-            A &= (n0[None, :] + np.arange(steps)[:, None]) >= nc.warmup
-        st.n[rows] = n0 + steps
-        busy = A.any(axis=0)
-        busy |= st.in_ep[rows]
-        busy |= st.muted[rows]
-        busy |= st.ca[rows] > 0
         flags = np.zeros(C.shape, dtype=bool)
-        quiet = ids[~busy]
-        st.cn[quiet] += steps
-        cols = np.flatnonzero(busy)
+        kern = kernels() if isinstance(rows, slice) and C.flags.c_contiguous else None
+        if kern is not None:  # compiled scan for the busy series (few); the quiet ones count normal points
+            busy = np.empty(len(ids), dtype=bool)
+            kern.noise_busy(C, n0, nc.warmup, st.in_ep, st.muted, st.ca, st.cn, busy)
+            st.n[rows] = n0 + steps
+            cols = np.flatnonzero(busy)
+            if len(cols) == 0:
+                return flags
+            A = C[:, cols] >= 0.5
+            if int(n0[cols].min()) < nc.warmup:
+                A &= (n0[cols][None, :] + np.arange(steps)[:, None]) >= nc.warmup
+        else:
+            A = C >= 0.5
+            if int(n0.min()) < nc.warmup:
+                A &= (n0[None, :] + np.arange(steps)[:, None]) >= nc.warmup
+            st.n[rows] = n0 + steps
+            busy = A.any(axis=0)
+            busy |= st.in_ep[rows]
+            busy |= st.muted[rows]
+            busy |= st.ca[rows] > 0
+            quiet = ids[~busy]
+            st.cn[quiet] += steps
+            cols = np.flatnonzero(busy)
+            if len(cols) == 0:
+                return flags
+            A = A[:, cols]
+        cols, A = self._settle_simple(ids, cols, A, C)
         if len(cols) == 0:
             return flags
         b = ids[cols]
         for t in range(steps):
-            a, c = A[t, cols], C[t, cols]
+            a, c = A[t], C[t, cols]
             n = n0[cols] + t
             st.ca[b] = (st.ca[b] + 1) * a
             st.cn[b] = (st.cn[b] + 1) * ~a
@@ -308,6 +335,23 @@ class MonitorBank:
                 self._track(b[live], cols[live], t, a[live], c[live], X, TS, view, events)
             flags[t, cols] = st.in_ep[b]
         return flags
+
+    def _settle_simple(self, ids, cols, A, C):
+        """Busy series that are neither in an episode nor muted and open none in this chunk only
+        count anomalous and normal points: done for the whole chunk at once (the same counts the
+        per-step loop gives). Returns the other columns, and their ``A``, for that loop."""
+        st, nc = self.st, self.noise
+        b = ids[cols]
+        ca0 = st.ca[b]
+        starts = A & ((block_runs(A, ca0) >= nc.dwell) | (C[:, cols] >= nc.instant))
+        simple = ~(st.in_ep[b] | st.muted[b] | starts.any(axis=0))
+        if simple.any():
+            sb = b[simple]
+            st.ca[sb] = last_runs(A[:, simple], ca0[simple])
+            st.cn[sb] = last_runs(~A[:, simple], st.cn[sb])
+            rest = ~simple
+            return cols[rest], A[:, rest]
+        return cols, A
 
     def _unmute(self, ids, n, ts, events):
         st = self.st

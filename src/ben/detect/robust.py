@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, check_param, held, scale_floor
+from ben.detect.base import BIG, DetectorBank, check_param, held, scale_floor
 from ben.detect.single import Detector
 
 __all__ = ["RobustBank", "Robust"]
@@ -73,6 +73,43 @@ class RobustBank(DetectorBank):
         if due.any():
             self._refresh(S, due, np.minimum(n[due], self.window))
         return {"stat": stat, "warm": warm, "baseline": base, "scale": scale, "deviation_sigma": z}
+
+    _kernel = True
+
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        """As :meth:`_fast_raw`, compiled: segments between refreshes, verdicts fused in."""
+        steps, w = len(X), self.window
+        n0 = int(self.n[0])
+        meds, sigmas, lengths = [], [], []
+        t = 0
+        while t < steps:
+            n = n0 + t
+            seg = min(steps - t, self.refresh - n % self.refresh)
+            meds.append(self.median.copy())
+            sigmas.append(self.sigma.copy())
+            lengths.append(seg)
+            kern.robust_segment(X, t, t + seg, n0, self.median, self.sigma, self.buf, self.threshold, self.run,
+                                score, flag)
+            if (n + seg) % self.refresh == 0:
+                self._refresh_fast(kern, min(n + seg, w))
+            t += seg
+        base, scale = held(meds, lengths), held(sigmas, lengths)
+        stat, z = _LazyZ(X, base, scale, True), _LazyZ(X, base, scale, False)
+        if want_raw:
+            stat, z = stat[:, :], z[:, :]
+        return {"stat": stat, "baseline": base, "scale": scale, "deviation_sigma": z}
+
+    def _refresh_fast(self, kern, count: int) -> None:
+        """:meth:`_refresh` of every series: full windows compiled after numpy's sort; the rare
+        series whose MAD is 0 (and partial windows) by the numpy code itself."""
+        every = np.full(self.n_series, count)
+        if count != self.window:
+            self._refresh(self._state, slice(None), every)
+            return
+        sT = np.sort(self.buf.T, axis=0)
+        zero = np.empty(self.n_series, dtype=bool)
+        if kern.robust_full(sT, self.median, self.sigma, self.rel_scale, self.min_scale, zero):
+            self._refresh(self._state, zero, every[zero])
 
     def _fast_raw(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorised over time: the baseline is constant between refreshes."""
@@ -145,6 +182,22 @@ class RobustBank(DetectorBank):
         right = np.subtract(sT[h - 1:], med)
         np.maximum(left, right, out=left)
         return left.min(axis=0)
+
+
+class _LazyZ:
+    """``z = (x - median) / sigma`` of a block (``stat``: ``min(|z|, BIG)``), computed for the
+    points asked for only, with the operations of :meth:`RobustBank._fast_raw`."""
+
+    def __init__(self, X: np.ndarray, median: np.ndarray, sigma: np.ndarray, stat: bool):
+        self.X, self.median, self.sigma, self.stat = X, median, sigma, stat
+
+    def __getitem__(self, key):
+        z = np.subtract(self.X[key], self.median[key])
+        z /= self.sigma[key]
+        if self.stat:
+            np.abs(z, out=z)
+            np.minimum(z, BIG, out=z)
+        return z
 
 
 class Robust(Detector):

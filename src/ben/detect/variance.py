@@ -73,6 +73,22 @@ class VarianceBank(DetectorBank):
     def threshold(self) -> float:
         return self.h
 
+    _kernel = True
+    _replay = True
+
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        run0 = self.run_s.copy() if want_raw else None
+        shape = X.shape if want_raw else (0, 0)
+        raw = {k: np.empty(shape) for k in self._raw}
+        kern.variance_block(X, int(self.n[0]), self.last, self.ref, self.ref_var, self.mad, self.sigma, self.sd,
+                            self.s, self.run_s, self.run, self._beta, 1.0 - self._beta, self.rel_scale,
+                            self.min_scale, self.clip, self.k, self.cap * self.h, self.h, want_raw, raw["stat"],
+                            raw["baseline"], raw["scale"], raw["deviation_sigma"], raw["sd"], raw["ref"], score, flag)
+        if not want_raw:
+            return None
+        raw["run_s"] = _LazyRuns(raw["stat"], run0)
+        return raw
+
     def _recur(self, S, x, out, t, n0):
         n, ref, rv, mad = S["n"], S["ref"], S["ref_var"], S["mad"]
         fast = out is not None
@@ -152,9 +168,8 @@ class VarianceBank(DetectorBank):
         run0 = self.run_s.copy()
         raw = super()._fast_raw(X)
 
-        on = raw["stat"] > 0
-        self.run_s[:] = last_runs(on, run0)
-        raw["run_s"] = _LazyRuns(on, run0)
+        self.run_s[:] = last_runs(raw["stat"] > 0, run0)
+        raw["run_s"] = _LazyRuns(raw["stat"], run0)
         return raw
 
     def _derive(self, aux: dict) -> dict:
