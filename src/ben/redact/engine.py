@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ben.redact.actions import keyed_hash, truncate
+from ben.redact.actions import KeyedHasher, truncate
 from ben.redact.manifest import Manifest, Rule
+from ben.redact.prefilter import Prefilter, layout
 from ben.v1 import telemetry_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,16 @@ class _Cache(dict):
 
 class Engine:
     """A manifest ready to run. Not thread-safe (caches, counts): one thread at a time per engine
-    (the sidecar keeps one per commit task, see ``Redactor``)."""
+    (the sidecar keeps one per commit task, see ``Redactor``).
 
-    def __init__(self, manifest: Manifest):
+    ``fast`` (the default) turns on the batch-wide shortcuts of ADR 0018: the vectorised prefilter
+    before the per-string scan, the first-character test for JSON values, and one pass per key for
+    values a ``hash`` field rule replaces whole. ``fast=False`` is the plain path they must agree
+    with (tests/redact/test_fast_path.py)."""
+
+    def __init__(self, manifest: Manifest, fast: bool = True):
         self.manifest = m = manifest
+        self.fast = fast
         self.allow_bit = len(m.rules)
         self.names = m.names
         self.global_rules = tuple(r for r in m.rules if r.is_value_rule and not r.fields)
@@ -106,15 +113,16 @@ class Engine:
         self._keys = _Cache()
         self._pairs = _Cache()
         self._bodies = _Cache()
+        self._hashes = _Cache()   # value -> keyed hash, for values a hash field rule replaces whole
+        self._hash = KeyedHasher(m.hash_key, m.hash_hex_chars)
+        self._prefilter = Prefilter({d for r in self.global_rules for d in r.detectors},
+                                    everything=any(r.pattern is not None for r in self.global_rules))
         self._labels: dict[int, str] = {}
         self._plans: dict[tuple, tuple] = {}
         self._paths: dict[str, tuple] = {}
         self._failure_logged = 0.0
 
     # -- per string ------------------------------------------------------------------------
-    def _hash(self, text: str) -> str:
-        return keyed_hash(self.manifest.hash_key, text, self.manifest.hash_hex_chars)
-
     def scan(self, text: str, rules: tuple[Rule, ...]) -> _Out:
         """Value rules over one string: (new text, mask of rules that fired, drop the field?)."""
         plans = self._plans.get(rules)
@@ -248,7 +256,8 @@ class Engine:
     def _key_plan(self, key: str) -> tuple:
         """(allowed, reserved, direct: some rule names this key's values, nested: JSON keys below it may
         match, const: the outcome for every value when a drop or mask field rule takes them all,
-        terminal: every value is replaced whole)."""
+        terminal: every value is replaced whole, hashed: the bit of the hash field rule that replaces
+        every value by its keyed hash, else 0)."""
         plan = self._keys.get(key)
         if plan is None:
             path = "attributes." + key
@@ -263,7 +272,8 @@ class Engine:
             # terminal: a value here is replaced whole whatever it holds (no need to scan it)
             terminal = not allowed or key == REDACTED_KEY or (
                 first is not None and first.action in ("drop", "mask", "hash"))
-            plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal)
+            hashed = 1 << first.bit if first is not None and first.action == "hash" else 0
+            plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal, hashed)
             self._keys.put(key, plan, len(key))
         return plan
 
@@ -314,18 +324,42 @@ class Engine:
                 todo = np.flatnonzero(needed).tolist()
         cache = self._strings
         changed: dict[int, tuple] = {}
-        for i in range(1, len(strings)) if todo is None else todo:
-            s = strings[i]
-            r = cache.get(s, _MISS)
-            if r is _MISS:
-                r = self._global(s) if s else None
-                if len(s) <= CACHE_MAX_CHARS:
-                    cache.put(s, r, len(s))
-            if r is not None:
-                changed[i] = r
+        need_json = any(p[3] for p in key_plans.values())
         jsonish = None   # values that may hold JSON, when some key's rules reach inside JSON
-        if any(p[3] for p in key_plans.values()):
-            jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
+        if self.fast:
+            idx = list(range(1, len(strings))) if todo is None else todo
+            scan: list[int] = []
+            if idx:
+                texts = strings[1:] if todo is None else [strings[i] for i in idx]
+                joined = layout(texts)
+                if self.global_rules:   # only strings some detector's hint could accept are scanned
+                    scan = np.flatnonzero(self._prefilter.candidates(texts, joined)).tolist()
+                if need_json:   # values under keys whose rules reach inside JSON are all in idx
+                    a, starts = joined
+                    first = a[starts]
+                    jsonish = [idx[j] for j in np.flatnonzero((first == 123) | (first == 91)).tolist()]
+            for j in scan:
+                i = idx[j]
+                s = strings[i]
+                r = cache.get(s, _MISS)
+                if r is _MISS:
+                    r = self._global(s) if s else None
+                    if len(s) <= CACHE_MAX_CHARS:
+                        cache.put(s, r, len(s))
+                if r is not None:
+                    changed[i] = r
+        else:
+            for i in range(1, len(strings)) if todo is None else todo:
+                s = strings[i]
+                r = cache.get(s, _MISS)
+                if r is _MISS:
+                    r = self._global(s) if s else None
+                    if len(s) <= CACHE_MAX_CHARS:
+                        cache.put(s, r, len(s))
+                if r is not None:
+                    changed[i] = r
+            if need_json:
+                jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
         attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
         if not (attr_work or self.name_active or self.body_direct or self.body_nested):
             return batch
@@ -395,7 +429,7 @@ class Engine:
             c_mask = np.zeros(n_str, dtype=np.uint64)
             c_drop = np.zeros(n_str, dtype=bool)
             nested = np.zeros(n_str, dtype=bool)
-            for k, (ok, res, direct, nest, const, _terminal) in key_plans.items():
+            for k, (ok, res, direct, nest, const, _terminal, _hashed) in key_plans.items():
                 allowed[k], reserved[k], active[k], nested[k] = ok, res, direct, nest
                 if const is not None:   # every value of this key gets the same outcome: no per-value work
                     c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
@@ -423,18 +457,24 @@ class Engine:
                 uniq, inverse = np.unique(combo, return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
-                pairs = self._pairs
                 u_val, u_mask, u_drop = [], [], []
-                for c in uniq.tolist():
-                    k, v = c >> 32, c & 0xFFFFFFFF
-                    kstr, vstr = strings[k], strings[v]
-                    out = pairs.get((kstr, vstr))
-                    if out is None:
-                        out = self._role_cached(pairs, (kstr, vstr), "attributes." + kstr, vstr, key_plans[k][3])
-                    text, mask, drop = out
-                    u_val.append(intern(text) if mask else v)
-                    u_mask.append(mask | key_mask[k])
-                    u_drop.append(drop or key_drop[k])
+                if self.fast:   # by key (uniq is sorted by key, then value): the same order as one by one
+                    ks = uniq >> 32
+                    cuts = [0, *(np.flatnonzero(ks[1:] != ks[:-1]) + 1).tolist(), len(uniq)]
+                    for a, b in zip(cuts, cuts[1:]):
+                        k = int(ks[a])
+                        hashed = key_plans[k][6]
+                        if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
+                            hashes = self._hashes_of([strings[v] for v in (uniq[a:b] & 0xFFFFFFFF).tolist()])
+                            u_val.extend([intern(h) for h in hashes])
+                            u_mask.extend([hashed | key_mask[k]] * (b - a))
+                            u_drop.extend([key_drop[k]] * (b - a))
+                        else:
+                            self._pairs_one_by_one(uniq[a:b].tolist(), strings, key_plans, key_mask, key_drop,
+                                                   intern, u_val, u_mask, u_drop)
+                else:
+                    self._pairs_one_by_one(uniq.tolist(), strings, key_plans, key_mask, key_drop, intern,
+                                           u_val, u_mask, u_drop)
                 pos_val[work] = np.asarray(u_val, dtype=np.int64)[inverse]
                 pos_mask[work] = np.asarray(u_mask, dtype=np.uint64)[inverse]
                 pos_drop[work] = np.asarray(u_drop, dtype=bool)[inverse]
@@ -482,6 +522,33 @@ class Engine:
         out.attr_counts.extend(new_counts.tolist())
         out.attr_keys.extend(remap[new_keys].tolist())
         out.attr_values.extend(remap[new_vals].tolist())
+        return out
+
+    def _pairs_one_by_one(self, combos: list[int], strings: list[str], key_plans: dict, key_mask: dict,
+                          key_drop: dict, intern, u_val: list, u_mask: list, u_drop: list) -> None:
+        """Field rules and scoped value rules per distinct (key, value) pair (combo: key << 32 | value)."""
+        pairs = self._pairs
+        for c in combos:
+            k, v = c >> 32, c & 0xFFFFFFFF
+            kstr, vstr = strings[k], strings[v]
+            out = pairs.get((kstr, vstr))
+            if out is None:
+                out = self._role_cached(pairs, (kstr, vstr), "attributes." + kstr, vstr, key_plans[k][3])
+            text, mask, drop = out
+            u_val.append(intern(text) if mask else v)
+            u_mask.append(mask | key_mask[k])
+            u_drop.append(drop or key_drop[k])
+
+    def _hashes_of(self, texts: list[str]) -> list[str]:
+        """The keyed hash of each text, cached (door-keeper, bounded like the other caches)."""
+        cache = self._hashes
+        out = list(map(cache.get, texts))
+        for j, h in enumerate(out):
+            if h is None:
+                text = texts[j]
+                h = out[j] = self._hash(text)
+                if len(text) <= CACHE_MAX_CHARS:
+                    cache.put(text, h, len(text))
         return out
 
     def _role_cached(self, cache: _Cache, key, path: str, text: str, nested: bool) -> _Out:
