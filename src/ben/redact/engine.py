@@ -23,13 +23,14 @@ import logging
 import time
 import traceback
 from collections import Counter
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
 
 from ben.redact.actions import KeyedHasher, truncate
 from ben.redact.manifest import Manifest, Rule
-from ben.redact.prefilter import Prefilter, layout
+from ben.redact.prefilter import Prefilter, layout, possible
 from ben.v1 import telemetry_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -119,12 +120,14 @@ class Engine:
                                     everything=any(r.pattern is not None for r in self.global_rules))
         self._labels: dict[int, str] = {}
         self._plans: dict[tuple, tuple] = {}
+        self._narrow: dict[tuple, tuple] = {}   # plans narrowed by a prefilter mask
         self._paths: dict[str, tuple] = {}
         self._failure_logged = 0.0
 
     # -- per string ------------------------------------------------------------------------
-    def scan(self, text: str, rules: tuple[Rule, ...]) -> _Out:
-        """Value rules over one string: (new text, mask of rules that fired, drop the field?)."""
+    def scan(self, text: str, rules: tuple[Rule, ...], chars: int | None = None) -> _Out:
+        """Value rules over one string: (new text, mask of rules that fired, drop the field?).
+        ``chars``: the text's prefilter mask, if known: detectors whose hint it rules out are skipped."""
         plans = self._plans.get(rules)
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
             full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
@@ -133,7 +136,16 @@ class Engine:
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
                  for n in range(65)] for alnum in (False, True))
         n = len(text)
-        plan = plans[text.isalnum()][n if n < 64 else 64]
+        alnum = text.isalnum()
+        plan = plans[alnum][n if n < 64 else 64]
+        if chars is not None:
+            key = (rules, alnum, n if n < 64 else 64, chars)
+            narrow = self._narrow.get(key)
+            if narrow is None:
+                narrow = tuple(p for p in plan if p[3] is None or possible(p[3], chars))
+                if len(self._narrow) < CACHE_MAX:
+                    self._narrow[key] = narrow
+            plan = narrow
         spans = None
         for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
             if det is None:
@@ -179,8 +191,8 @@ class Engine:
         out.append(text[pos:])
         return "".join(out), mask, False
 
-    def _global(self, text: str):
-        out = self.scan(text, self.global_rules)
+    def _global(self, text: str, chars: int | None = None):
+        out = self.scan(text, self.global_rules, chars)
         return None if out[1] == 0 else out
 
     def _path(self, path: str) -> tuple:
@@ -329,21 +341,24 @@ class Engine:
         if self.fast:
             idx = list(range(1, len(strings))) if todo is None else todo
             scan: list[int] = []
+            chars: list = []
             if idx:
                 texts = strings[1:] if todo is None else [strings[i] for i in idx]
                 joined = layout(texts)
                 if self.global_rules:   # only strings some detector's hint could accept are scanned
-                    scan = np.flatnonzero(self._prefilter.candidates(texts, joined)).tolist()
+                    ok, masks = self._prefilter.candidates(texts, joined)
+                    scan = np.flatnonzero(ok).tolist()
+                    chars = masks[scan].tolist() if masks is not None else [None] * len(scan)
                 if need_json:   # values under keys whose rules reach inside JSON are all in idx
                     a, starts = joined
                     first = a[starts]
                     jsonish = [idx[j] for j in np.flatnonzero((first == 123) | (first == 91)).tolist()]
-            for j in scan:
+            for j, c in zip(scan, chars):
                 i = idx[j]
                 s = strings[i]
                 r = cache.get(s, _MISS)
                 if r is _MISS:
-                    r = self._global(s) if s else None
+                    r = self._global(s, c) if s else None
                     if len(s) <= CACHE_MAX_CHARS:
                         cache.put(s, r, len(s))
                 if r is not None:
@@ -378,6 +393,16 @@ class Engine:
                 i = added[text] = len(new_strings)
                 new_strings.append(text)
             return i
+
+        def intern_all(texts: list[str]) -> list[int]:
+            """[intern(t) for t in texts], in C when none of them was interned before."""
+            fresh = dict.fromkeys(texts)
+            if not self.fast or added.keys() & fresh.keys():
+                return [intern(t) for t in texts]
+            start = len(new_strings)
+            added.update(zip(fresh, range(start, start + len(fresh))))
+            new_strings.extend(fresh)
+            return list(map(added.__getitem__, texts))
 
         str_mask = np.zeros(n_str, dtype=np.uint64)
         str_drop = np.zeros(n_str, dtype=bool)
@@ -466,7 +491,7 @@ class Engine:
                         hashed = key_plans[k][6]
                         if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
                             hashes = self._hashes_of([strings[v] for v in (uniq[a:b] & 0xFFFFFFFF).tolist()])
-                            u_val.extend([intern(h) for h in hashes])
+                            u_val.extend(intern_all(hashes))
                             u_mask.extend([hashed | key_mask[k]] * (b - a))
                             u_drop.extend([key_drop[k]] * (b - a))
                         else:
@@ -516,7 +541,7 @@ class Engine:
         out.ts_unix_nano.extend(batch.ts_unix_nano)
         out.values.extend(batch.values)
         out.kinds.extend(batch.kinds)
-        out.strings.extend([s for s, u in zip(new_strings, used.tolist()) if u])
+        out.strings.extend(list(compress(new_strings, used.tolist())))
         out.names.extend(remap[name_idx].tolist())
         out.bodies.extend(remap[body_idx].tolist())
         out.attr_counts.extend(new_counts.tolist())

@@ -87,18 +87,34 @@ class Prefilter:
                 self._verdicts[mask] = verdict
         return verdict
 
-    def candidates(self, texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """A bool per text: True if some detector's hint could accept it (then scan it), False if none can.
-        ``joined``: ``layout(texts)`` when the caller has it already."""
+    def candidates(self, texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(a bool per text: True if some detector's hint could accept it (then scan it), False if none
+        can; the texts' masks, None when not computed). ``joined``: ``layout(texts)`` if the caller has it."""
         n = len(texts)
         if self.everything:
-            return np.ones(n, dtype=bool)
+            return np.ones(n, dtype=bool), None
         if not self.reqs or not n:
-            return np.zeros(n, dtype=bool)
+            return np.zeros(n, dtype=bool), None
         masks = masks_of(texts, joined)
         uniq, inverse = np.unique(masks, return_inverse=True)
         verdicts = np.fromiter(map(self.accepts, uniq.tolist()), dtype=bool, count=len(uniq))
-        return verdicts[inverse]
+        return verdicts[inverse], masks
+
+
+def possible(detector: Detector, mask: int) -> bool:
+    """Could the detector's hint accept a text of this mask?"""
+    return any(mask & r == r for r in _requirements(detector))
+
+
+_REQS: dict[Detector, tuple[int, ...]] = {}
+
+
+def _requirements(detector: Detector) -> tuple[int, ...]:
+    reqs = _REQS.get(detector)
+    if reqs is None:
+        reqs = _REQS[detector] = tuple(requirement(need, detector.min_digits) for need in detector.needs)
+    return reqs
 
 
 def layout(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
