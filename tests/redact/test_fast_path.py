@@ -190,3 +190,23 @@ def test_caches_stay_bounded_with_unique_long_values(monkeypatch) -> None:
         assert len(cache) <= 256 and len(cache._seen) <= 256
         assert cache._chars <= 64 * 1024
         assert cache._chars == sum(cache._sizes.values()) and set(cache._sizes) == set(cache)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cols=st.lists(st.lists(st.integers(0, 20_000), max_size=300), min_size=5, max_size=5))
+@example(cols=[[], [], [], [], []])
+@example(cols=[[0], [127], [128], [16383], []])
+@example(cols=[[], [16384], [1], [], [2]])
+def test_packed_index_columns_parse_as_extend_would_build_them(cols) -> None:
+    import numpy as np
+    arrays = tuple(np.asarray(c, dtype=np.int64) for c in cols)
+    packed = engine_mod._packed((8, 9, 10, 11, 12), arrays)
+    want = pb.Batch()
+    for field, c in zip(("names", "bodies", "attr_counts", "attr_keys", "attr_values"), cols):
+        getattr(want, field).extend(c)
+    if max((max(c) for c in cols if c), default=0) >= 1 << 14:
+        assert packed is None   # the caller falls back to extend
+    else:
+        got = pb.Batch()
+        got.MergeFromString(packed)
+        assert got == want and packed == want.SerializeToString()

@@ -24,6 +24,7 @@ import time
 import traceback
 from collections import Counter
 from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ FAILED = "[redaction failed]"     # every string of a batch the engine could not
 CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
 CACHE_MAX_CHARS = 4096            # longer strings are not cached
 CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, at most
+YOUNG_MAX_CHARS = 256             # longer strings are not kept at their first sighting
 
 _MISS = object()
 _Out = tuple  # (text, mask, drop)
@@ -55,27 +57,91 @@ def _could_nest(path: str, glob: str) -> bool:
     return lit.startswith(pre) or pre.startswith(lit)
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes | None:
+    """Repeated uint32 fields in protobuf's packed encoding, built with numpy in one pass over all
+    columns (``extend`` converts element by element): None unless every value is below 2**14 (one or
+    two varint bytes), i.e. the dictionary has fewer than 16,384 strings."""
+    values = np.concatenate(columns)
+    if not len(values):
+        return b""
+    if int(values.min()) < 0 or int(values.max()) >= 1 << 14:
+        return None
+    big = values >= 0x80
+    two = np.empty((len(values), 2), dtype=np.uint8)
+    two[:, 0] = (values & 0x7F) | (big << 7)
+    two[:, 1] = values >> 7
+    keep = np.ones((len(values), 2), dtype=bool)
+    keep[:, 1] = big
+    payload = two[keep].tobytes()
+    out, a = [], 0
+    for field, column in zip(fields, columns):
+        b = a + len(column)
+        if b > a:
+            size = b - a + int(np.count_nonzero(big[a:b]))
+            start = a + int(np.count_nonzero(big[:a]))   # bytes before this column
+            out += (_varint(field << 3 | 2), _varint(size), payload[start:start + size])
+        a = b
+    return b"".join(out)
+
+
+def _pick(strings: list[str], idx: list[int]) -> list[str] | tuple[str, ...]:
+    """[strings[i] for i in idx], in C."""
+    if len(idx) > 1:
+        return itemgetter(*idx)(strings)
+    return [strings[i] for i in idx]
+
+
 class _Cache(dict):
     """A bounded dict that admits a key the second time it is seen: values unique to one event
     (request ids, most log lines) pass through a small door-keeper set and never push out the
     repeated ones. The door-keeper holds hashes, not the strings (a sidecar fed unique 2 KB bodies
     kept 130 MB of them); a collision only admits a string a sighting early. Past CACHE_MAX
-    entries or CACHE_BUDGET_CHARS characters the older half is forgotten."""
+    entries or CACHE_BUDGET_CHARS characters the older half is forgotten.
 
-    def __init__(self):
+    ``young`` (string keys only): the result computed at a first sighting is kept too, in a second,
+    smaller bounded dict (keys of at most YOUNG_MAX_CHARS characters, CACHE_MAX // 2 entries,
+    CACHE_BUDGET_CHARS // 2 characters, older half forgotten), so that the second sighting, which
+    admits it, does not compute it again (a keyed hash, a scan): ``recall``."""
+
+    def __init__(self, young: bool = False):
         super().__init__()
         self._seen: set[int] = set()
         self._sizes: dict = {}
         self._chars = 0
+        self.young: dict | None = {} if young else None
+        self._young_chars = 0
+
+    def recall(self, key):
+        """The value a first sighting computed, or _MISS."""
+        return _MISS if self.young is None else self.young.get(key, _MISS)
 
     def put(self, key, value, size: int = 0) -> None:
         seen = self._seen
         h = hash(key)
+        young = self.young
         if h not in seen:
             if len(seen) >= CACHE_MAX:
                 seen.clear()
             seen.add(h)
+            if young is not None and len(key) <= YOUNG_MAX_CHARS and key not in young:
+                if len(young) >= CACHE_MAX // 2 or self._young_chars + len(key) > CACHE_BUDGET_CHARS // 2:
+                    for old in list(young)[: max(1, len(young) // 2)]:
+                        del young[old]
+                        self._young_chars -= len(old)
+                young[key] = value
+                self._young_chars += len(key)
             return
+        if young is not None and young.pop(key, _MISS) is not _MISS:
+            self._young_chars -= len(key)
         if len(self) >= CACHE_MAX or self._chars + size > CACHE_BUDGET_CHARS:
             for old in list(self)[: max(1, len(self) // 2)]:
                 del self[old]
@@ -83,6 +149,14 @@ class _Cache(dict):
         self[key] = value
         self._sizes[key] = size
         self._chars += size
+
+    def put_all(self, keys: list[str], values: list) -> None:
+        """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters."""
+        put = self.put
+        for key, value in zip(keys, values):
+            n = len(key)
+            if n <= CACHE_MAX_CHARS:
+                put(key, value, n)
 
 
 class Engine:
@@ -110,11 +184,11 @@ class Engine:
         self.counts: Counter = Counter()    # occurrences redacted, by rule name
         self.failures = 0
         self.last_failure = ""
-        self._strings = _Cache()
+        self._strings = _Cache(young=True)
         self._keys = _Cache()
         self._pairs = _Cache()
         self._bodies = _Cache()
-        self._hashes = _Cache()   # value -> keyed hash, for values a hash field rule replaces whole
+        self._hashes = _Cache(young=True)   # value -> keyed hash, for values a hash field rule replaces whole
         self._hash = KeyedHasher(m.hash_key, m.hash_hex_chars)
         self._prefilter = Prefilter({d for r in self.global_rules for d in r.detectors},
                                     everything=any(r.pattern is not None for r in self.global_rules))
@@ -319,7 +393,9 @@ class Engine:
         if (self.attr_rules or self.manifest.mode == "allow" or REDACTED_KEY in strings) and len(batch.attr_keys):
             keys = np.asarray(batch.attr_keys, dtype=np.int64)
             terminal = []
-            for k in np.unique(keys).tolist():
+            present = np.zeros(len(strings), dtype=bool)   # the distinct keys, ascending, without a sort
+            present[keys] = True
+            for k in np.flatnonzero(present).tolist():
                 plan = key_plans[k] = self._key_plan(strings[k])
                 if plan[5]:
                     terminal.append(k)
@@ -343,7 +419,7 @@ class Engine:
             scan: list[int] = []
             chars: list = []
             if idx:
-                texts = strings[1:] if todo is None else [strings[i] for i in idx]
+                texts = strings[1:] if todo is None else _pick(strings, idx)
                 joined = layout(texts)
                 if self.global_rules:   # only strings some detector's hint could accept are scanned
                     ok, masks = self._prefilter.candidates(texts, joined)
@@ -358,7 +434,9 @@ class Engine:
                 s = strings[i]
                 r = cache.get(s, _MISS)
                 if r is _MISS:
-                    r = self._global(s, c) if s else None
+                    r = cache.recall(s)
+                    if r is _MISS:
+                        r = self._global(s, c) if s else None
                     if len(s) <= CACHE_MAX_CHARS:
                         cache.put(s, r, len(s))
                 if r is not None:
@@ -406,10 +484,13 @@ class Engine:
 
         str_mask = np.zeros(n_str, dtype=np.uint64)
         str_drop = np.zeros(n_str, dtype=bool)
-        for i, (text, mask, drop) in changed.items():
-            new_strings[i] = text
-            str_mask[i] = mask
-            str_drop[i] = drop
+        if changed:
+            where = list(changed)
+            texts, masks, drops = zip(*changed.values())
+            for i, text in zip(where, texts):
+                new_strings[i] = text
+            str_mask[where] = masks
+            str_drop[where] = drops
         ident = np.arange(n_str, dtype=np.int64)
 
         # names: never dropped (a dropped name shows its rule's replacement)
@@ -490,7 +571,7 @@ class Engine:
                         k = int(ks[a])
                         hashed = key_plans[k][6]
                         if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
-                            hashes = self._hashes_of([strings[v] for v in (uniq[a:b] & 0xFFFFFFFF).tolist()])
+                            hashes = self._hashes_of(_pick(strings, (uniq[a:b] & 0xFFFFFFFF).tolist()))
                             u_val.extend(intern_all(hashes))
                             u_mask.extend([hashed | key_mask[k]] * (b - a))
                             u_drop.extend([key_drop[k]] * (b - a))
@@ -517,11 +598,8 @@ class Engine:
         new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
         touched = np.flatnonzero(event_mask)
         if len(touched):
-            labels: dict[int, int] = {}
-            for mask in np.unique(event_mask[touched]).tolist():
-                labels[mask] = intern(self._label(mask))
             uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
-            label_idx = np.asarray([labels[m] for m in uniq_masks.tolist()], dtype=np.int64)[which]
+            label_idx = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)[which]
             ends = np.cumsum(new_counts)[touched]
             new_keys = np.insert(new_keys, ends, intern(REDACTED_KEY))
             new_vals = np.insert(new_vals, ends, label_idx)
@@ -542,11 +620,16 @@ class Engine:
         out.values.extend(batch.values)
         out.kinds.extend(batch.kinds)
         out.strings.extend(list(compress(new_strings, used.tolist())))
-        out.names.extend(remap[name_idx].tolist())
-        out.bodies.extend(remap[body_idx].tolist())
-        out.attr_counts.extend(new_counts.tolist())
-        out.attr_keys.extend(remap[new_keys].tolist())
-        out.attr_values.extend(remap[new_vals].tolist())
+        columns = (remap[name_idx], remap[body_idx], new_counts, remap[new_keys], remap[new_vals])
+        packed = _packed((8, 9, 10, 11, 12), columns) if self.fast else None
+        if packed is not None:   # the index columns in protobuf's packed encoding, parsed by upb in C
+            out.MergeFromString(packed)
+        else:
+            out.names.extend(columns[0].tolist())
+            out.bodies.extend(columns[1].tolist())
+            out.attr_counts.extend(columns[2].tolist())
+            out.attr_keys.extend(columns[3].tolist())
+            out.attr_values.extend(columns[4].tolist())
         return out
 
     def _pairs_one_by_one(self, combos: list[int], strings: list[str], key_plans: dict, key_mask: dict,
@@ -565,15 +648,17 @@ class Engine:
             u_drop.append(drop or key_drop[k])
 
     def _hashes_of(self, texts: list[str]) -> list[str]:
-        """The keyed hash of each text, cached (door-keeper, bounded like the other caches)."""
+        """The keyed hash of each text, cached (door-keeper and young generation, bounded like the other caches)."""
         cache = self._hashes
         out = list(map(cache.get, texts))
-        for j, h in enumerate(out):
-            if h is None:
-                text = texts[j]
-                h = out[j] = self._hash(text)
-                if len(text) <= CACHE_MAX_CHARS:
-                    cache.put(text, h, len(text))
+        if None in out:
+            miss = [j for j, h in enumerate(out) if h is None]
+            new = [texts[j] for j in miss]
+            young, keyed = cache.young.get, self._hash
+            hashes = [young(t) or keyed(t) for t in new]   # young: computed at the first sighting
+            for j, h in zip(miss, hashes):
+                out[j] = h
+            cache.put_all(new, hashes)
         return out
 
     def _role_cached(self, cache: _Cache, key, path: str, text: str, nested: bool) -> _Out:
@@ -595,8 +680,8 @@ class Engine:
     def _count(self, masks: np.ndarray) -> None:
         if not len(masks):
             return
-        uniq, n = np.unique(masks, return_counts=True)
-        for mask, times in zip(uniq.tolist(), n.tolist()):
-            for bit, name in enumerate(self.names):
-                if mask >> bit & 1:
-                    self.counts[name] += times
+        bits = np.arange(len(self.names), dtype=np.uint64)
+        per_rule = ((masks[:, None] >> bits) & np.uint64(1)).sum(axis=0)
+        for name, times in zip(self.names, per_rule.tolist()):
+            if times:
+                self.counts[name] += times
