@@ -169,27 +169,45 @@ def test_precomputed_hmac_equals_hmac_digest(key: bytes, value: str, chars: int)
     assert KeyedHasher(key, chars)(value) == keyed_hash(key, value, chars)
 
 
-def test_caches_stay_bounded_with_unique_long_values(monkeypatch) -> None:
-    """Unique 2 KB bodies and hashed values: every cache stays within its entry and character budget."""
+def test_caches_stay_bounded_with_unique_values(monkeypatch) -> None:
+    """Unique 2 KB bodies and unique short values (hashed ids, e-mails): every cache, its door-keeper
+    and its young generation stay within their entry and character budgets."""
     monkeypatch.setattr(engine_mod, "CACHE_MAX", 256)
     monkeypatch.setattr(engine_mod, "CACHE_BUDGET_CHARS", 64 * 1024)
     e = Engine(_keyed(HASH + '[[rule]]\nname = "uid"\nfields = ["attributes.user.id"]\naction = "hash"\n'
                       + DEFAULT_MANIFEST.split("version = 1", 1)[1]))
     rng = random.Random(3)
-    for seq in range(30):
+    for seq in range(20):
         rows = []
         for _ in range(50):
             body = f"{rng.getrandbits(64):x} Bearer {rng.getrandbits(64):x} " + "".join(
                 rng.choice("abcdefghij @.-0123456789") for _ in range(2000))
-            rows.append(("log", body, {"user.id": body[:1500], "note": body[500:]}))
+            rows.append(("log", body, {"user.id": f"u-{rng.getrandbits(64):x}", "long.id": body[:1500],
+                                       "mail": f"{rng.getrandbits(64):x}@example.com", "note": body[500:]}))
         batch = build(rows, seq)
         e.apply(batch)
-        e.apply(batch)   # seen twice: the door-keeper admits them, so the caches fill and must evict
+        e.apply(batch)   # seen twice: admitted, so the caches fill and must evict
     assert e.failures == 0
     for cache in (e._strings, e._keys, e._pairs, e._bodies, e._hashes):
         assert len(cache) <= 256 and len(cache._seen) <= 256
         assert cache._chars <= 64 * 1024
         assert cache._chars == sum(cache._sizes.values()) and set(cache._sizes) == set(cache)
+        if cache.young is not None:
+            assert len(cache.young) <= 128 and cache._young_chars <= 32 * 1024
+            assert cache._young_chars == sum(map(len, cache.young))
+            assert all(len(k) <= engine_mod.YOUNG_MAX_CHARS for k in cache.young)
+    assert len(e._hashes) > 128 and len(e._strings) > 0   # 1,000 ids admitted into 256 places: it evicted
+
+
+def test_young_generation_saves_the_second_computation() -> None:
+    fast, _ = pair("fields")
+    calls = []
+    real = fast._hash
+    fast._hash = lambda t: calls.append(t) or real(t)
+    for seq in range(3):
+        fast.apply(build([("x", "", {"user.id": "u-7"})], seq))
+    assert calls == ["u-7"]   # first sighting computed; second recalled from the young generation; then cached
+    assert fast._hashes.get("u-7") == keyed_hash(_keyed(FIELDS).hash_key, "u-7", 16)
 
 
 @settings(max_examples=100, deadline=None)

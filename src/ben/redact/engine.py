@@ -76,12 +76,12 @@ def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes |
     if int(values.min()) < 0 or int(values.max()) >= 1 << 14:
         return None
     big = values >= 0x80
-    two = np.empty((len(values), 2), dtype=np.uint8)
-    two[:, 0] = (values & 0x7F) | (big << 7)
-    two[:, 1] = values >> 7
+    two = np.empty((len(values), 2), dtype=np.uint8)   # (low 7 bits | continuation, high 7 bits)
+    two[:, 0] = (values.astype(np.uint8) & 0x7F) | (big.view(np.uint8) << 7)
+    two[:, 1] = (values >> 7).astype(np.uint8)
     keep = np.ones((len(values), 2), dtype=bool)
     keep[:, 1] = big
-    payload = two[keep].tobytes()
+    payload = np.compress(keep.ravel(), two.ravel()).tobytes()
     out, a = [], 0
     for field, column in zip(fields, columns):
         b = a + len(column)
@@ -91,6 +91,18 @@ def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes |
             out += (_varint(field << 3 | 2), _varint(size), payload[start:start + size])
         a = b
     return b"".join(out)
+
+
+class _Columns:
+    """A batch's index columns as int64 arrays, each converted once, when first needed."""
+
+    def __init__(self, batch: pb.Batch):
+        self._batch = batch
+
+    def __getattr__(self, field: str) -> np.ndarray:
+        column = np.asarray(getattr(self._batch, field), dtype=np.int64)
+        setattr(self, field, column)
+        return column
 
 
 def _pick(strings: list[str], idx: list[int]) -> list[str] | tuple[str, ...]:
@@ -107,10 +119,11 @@ class _Cache(dict):
     kept 130 MB of them); a collision only admits a string a sighting early. Past CACHE_MAX
     entries or CACHE_BUDGET_CHARS characters the older half is forgotten.
 
-    ``young`` (string keys only): the result computed at a first sighting is kept too, in a second,
-    smaller bounded dict (keys of at most YOUNG_MAX_CHARS characters, CACHE_MAX // 2 entries,
-    CACHE_BUDGET_CHARS // 2 characters, older half forgotten), so that the second sighting, which
-    admits it, does not compute it again (a keyed hash, a scan): ``recall``."""
+    ``young`` (string keys only): a key of at most YOUNG_MAX_CHARS characters is kept at its first
+    sighting, with its value, in a second, smaller bounded dict (CACHE_MAX // 2 entries,
+    CACHE_BUDGET_CHARS // 2 characters, older half forgotten) instead of the door-keeper; its second
+    sighting finds the value there (``recall``: no keyed hash or scan computed again) and admits it.
+    Longer keys go through the door-keeper as before."""
 
     def __init__(self, young: bool = False):
         super().__init__()
@@ -125,23 +138,26 @@ class _Cache(dict):
         return _MISS if self.young is None else self.young.get(key, _MISS)
 
     def put(self, key, value, size: int = 0) -> None:
-        seen = self._seen
-        h = hash(key)
         young = self.young
-        if h not in seen:
-            if len(seen) >= CACHE_MAX:
-                seen.clear()
-            seen.add(h)
-            if young is not None and len(key) <= YOUNG_MAX_CHARS and key not in young:
-                if len(young) >= CACHE_MAX // 2 or self._young_chars + len(key) > CACHE_BUDGET_CHARS // 2:
+        if young is not None and len(key) <= YOUNG_MAX_CHARS:
+            if young.pop(key, _MISS) is _MISS:   # first sighting (or forgotten since): keep it young
+                n = len(key)
+                if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
                     for old in list(young)[: max(1, len(young) // 2)]:
                         del young[old]
                         self._young_chars -= len(old)
                 young[key] = value
-                self._young_chars += len(key)
-            return
-        if young is not None and young.pop(key, _MISS) is not _MISS:
+                self._young_chars += n
+                return
             self._young_chars -= len(key)
+        else:
+            seen = self._seen
+            h = hash(key)
+            if h not in seen:
+                if len(seen) >= CACHE_MAX:
+                    seen.clear()
+                seen.add(h)
+                return
         if len(self) >= CACHE_MAX or self._chars + size > CACHE_BUDGET_CHARS:
             for old in list(self)[: max(1, len(self) // 2)]:
                 del self[old]
@@ -387,11 +403,12 @@ class Engine:
             return out
 
     def _apply(self, batch: pb.Batch) -> pb.Batch:
+        cols = _Columns(batch)
         strings = list(batch.strings)
         key_plans: dict[int, tuple] = {}
         todo = None   # dictionary indexes to scan; None: all
         if (self.attr_rules or self.manifest.mode == "allow" or REDACTED_KEY in strings) and len(batch.attr_keys):
-            keys = np.asarray(batch.attr_keys, dtype=np.int64)
+            keys = cols.attr_keys
             terminal = []
             present = np.zeros(len(strings), dtype=bool)   # the distinct keys, ascending, without a sort
             present[keys] = True
@@ -403,11 +420,11 @@ class Engine:
                 needed = np.zeros(len(strings), dtype=bool)
                 term = np.zeros(len(strings), dtype=bool)
                 term[terminal] = True
-                vals = np.asarray(batch.attr_values, dtype=np.int64)
+                vals = cols.attr_values
                 needed[vals[~term[keys]]] = True
                 needed[keys] = True
-                needed[np.asarray(batch.names, dtype=np.int64)] = True
-                needed[np.asarray(batch.bodies, dtype=np.int64)] = True
+                needed[cols.names] = True
+                needed[cols.bodies] = True
                 needed[0] = False
                 todo = np.flatnonzero(needed).tolist()
         cache = self._strings
@@ -456,9 +473,9 @@ class Engine:
         attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
         if not (attr_work or self.name_active or self.body_direct or self.body_nested):
             return batch
-        return self._rebuild(batch, strings, changed, key_plans, jsonish or [])
+        return self._rebuild(batch, cols, strings, changed, key_plans, jsonish or [])
 
-    def _rebuild(self, batch: pb.Batch, strings: list[str], changed: dict, key_plans: dict,
+    def _rebuild(self, batch: pb.Batch, cols: _Columns, strings: list[str], changed: dict, key_plans: dict,
                  jsonish: list[int]) -> pb.Batch:
         n = len(batch.ts_unix_nano)
         n_str = len(strings)
@@ -494,7 +511,7 @@ class Engine:
         ident = np.arange(n_str, dtype=np.int64)
 
         # names: never dropped (a dropped name shows its rule's replacement)
-        names = np.asarray(batch.names, dtype=np.int64)
+        names = cols.names
         name_idx, name_mask = names, str_mask[names]
         if self.name_active:
             name_map, map_mask = ident.copy(), str_mask.copy()
@@ -505,7 +522,7 @@ class Engine:
             name_idx, name_mask = name_map[names], map_mask[names]
 
         # bodies: a dropped body becomes "" (index 0)
-        bodies = np.asarray(batch.bodies, dtype=np.int64)
+        bodies = cols.bodies
         body_map, body_mask_map, body_drop_map = ident, str_mask, str_drop
         if self.body_direct or self.body_nested:
             body_map, body_mask_map, body_drop_map = ident.copy(), str_mask.copy(), str_drop.copy()
@@ -520,9 +537,9 @@ class Engine:
         body_mask = body_mask_map[bodies]
 
         # attributes
-        counts = np.asarray(batch.attr_counts, dtype=np.int64)
-        keys = np.asarray(batch.attr_keys, dtype=np.int64)
-        vals = np.asarray(batch.attr_values, dtype=np.int64)
+        counts = cols.attr_counts
+        keys = cols.attr_keys
+        vals = cols.attr_values
         pos_val = vals.copy()
         pos_mask = str_mask[keys] | str_mask[vals]
         pos_drop = str_drop[keys] | str_drop[vals]
