@@ -167,12 +167,25 @@ class _Cache(dict):
         self._chars += size
 
     def put_all(self, keys: list[str], values: list) -> None:
-        """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters."""
-        put = self.put
+        """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters
+        (the young generation's first sightings inlined: the common case, one dict operation)."""
+        put, young = self.put, self.young
+        if young is None:
+            for key, value in zip(keys, values):
+                n = len(key)
+                if n <= CACHE_MAX_CHARS:
+                    put(key, value, n)
+            return
+        young_max, young_budget = CACHE_MAX // 2, CACHE_BUDGET_CHARS // 2
         for key, value in zip(keys, values):
             n = len(key)
-            if n <= CACHE_MAX_CHARS:
-                put(key, value, n)
+            if n > YOUNG_MAX_CHARS or key in young or len(young) >= young_max \
+                    or self._young_chars + n > young_budget:
+                if n <= CACHE_MAX_CHARS:
+                    put(key, value, n)   # a second sighting, a long key, or young is full
+            else:
+                young[key] = value
+                self._young_chars += n
 
 
 class Engine:
@@ -404,7 +417,7 @@ class Engine:
 
     def _apply(self, batch: pb.Batch) -> pb.Batch:
         cols = _Columns(batch)
-        strings = list(batch.strings)
+        strings = batch.strings[:]   # a list; slicing converts faster than list()
         key_plans: dict[int, tuple] = {}
         todo = None   # dictionary indexes to scan; None: all
         if (self.attr_rules or self.manifest.mode == "allow" or REDACTED_KEY in strings) and len(batch.attr_keys):
@@ -606,8 +619,10 @@ class Engine:
         event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
         event_mask = name_mask | body_mask
         fired = np.flatnonzero(pos_mask)
-        if len(fired):
-            np.bitwise_or.at(event_mask, event_of[fired], pos_mask[fired])
+        if len(fired):   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
+            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), np.cumsum(counts) - counts)
+            per_event[counts == 0] = 0
+            event_mask |= per_event
         self._count(np.concatenate([name_mask[name_mask != 0], body_mask[body_mask != 0], pos_mask[fired]]))
 
         keep = ~pos_drop
@@ -617,9 +632,14 @@ class Engine:
         if len(touched):
             uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
             label_idx = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)[which]
-            ends = np.cumsum(new_counts)[touched]
-            new_keys = np.insert(new_keys, ends, intern(REDACTED_KEY))
-            new_vals = np.insert(new_vals, ends, label_idx)
+            at = np.cumsum(new_counts)[touched] + np.arange(len(touched))   # where each goes in the output
+            slot = np.zeros(len(new_keys) + len(touched), dtype=bool)
+            slot[at] = True
+            keys_out = np.empty(len(slot), dtype=np.int64)
+            vals_out = np.empty(len(slot), dtype=np.int64)
+            keys_out[at], vals_out[at] = intern(REDACTED_KEY), label_idx
+            keys_out[~slot], vals_out[~slot] = new_keys, new_vals
+            new_keys, new_vals = keys_out, vals_out
             new_counts[touched] += 1
 
         # compact the dictionary: no replaced string may stay in it
