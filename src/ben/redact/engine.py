@@ -167,8 +167,8 @@ class _Cache(dict):
         self._chars += size
 
     def put_all(self, keys: list[str], values: list) -> None:
-        """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters
-        (the young generation's first sightings inlined: the common case, one dict operation)."""
+        """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters,
+        with the young generation's steps inlined (the common case: one or two dict operations)."""
         put, young = self.put, self.young
         if young is None:
             for key, value in zip(keys, values):
@@ -176,16 +176,28 @@ class _Cache(dict):
                 if n <= CACHE_MAX_CHARS:
                     put(key, value, n)
             return
-        young_max, young_budget = CACHE_MAX // 2, CACHE_BUDGET_CHARS // 2
+        pop, sizes = young.pop, self._sizes
         for key, value in zip(keys, values):
             n = len(key)
-            if n > YOUNG_MAX_CHARS or key in young or len(young) >= young_max \
-                    or self._young_chars + n > young_budget:
+            if n > YOUNG_MAX_CHARS:
                 if n <= CACHE_MAX_CHARS:
-                    put(key, value, n)   # a second sighting, a long key, or young is full
-            else:
+                    put(key, value, n)   # the door-keeper's way
+            elif pop(key, _MISS) is _MISS:   # a first sighting: keep it young
+                if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
+                    for old in list(young)[: max(1, len(young) // 2)]:
+                        del young[old]
+                        self._young_chars -= len(old)
                 young[key] = value
                 self._young_chars += n
+            else:   # the second: admit it
+                self._young_chars -= n
+                if len(self) >= CACHE_MAX or self._chars + n > CACHE_BUDGET_CHARS:
+                    for old in list(self)[: max(1, len(self) // 2)]:
+                        del self[old]
+                        self._chars -= sizes.pop(old, 0)
+                self[key] = value
+                sizes[key] = n
+                self._chars += n
 
 
 class Engine:
@@ -223,7 +235,6 @@ class Engine:
                                     everything=any(r.pattern is not None for r in self.global_rules))
         self._labels: dict[int, str] = {}
         self._plans: dict[tuple, tuple] = {}
-        self._narrow: dict[tuple, tuple] = {}   # plans narrowed by a prefilter mask
         self._paths: dict[str, tuple] = {}
         self._failure_logged = 0.0
 
@@ -235,20 +246,23 @@ class Engine:
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
             full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
                     for det in (r.detectors or (None,))]
-            plans = self._plans[rules] = tuple(
+            plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
-                 for n in range(65)] for alnum in (False, True))
+                 for n in range(65)] for alnum in (False, True)), {})
         n = len(text)
+        if n > 64:
+            n = 64
         alnum = text.isalnum()
-        plan = plans[alnum][n if n < 64 else 64]
-        if chars is not None:
-            key = (rules, alnum, n if n < 64 else 64, chars)
-            narrow = self._narrow.get(key)
-            if narrow is None:
-                narrow = tuple(p for p in plan if p[3] is None or possible(p[3], chars))
-                if len(self._narrow) < CACHE_MAX:
-                    self._narrow[key] = narrow
-            plan = narrow
+        if chars is None:
+            plan = plans[0][alnum][n]
+        else:   # narrowed by the prefilter mask: plans by (mask, length, alnum)
+            narrowed = plans[1]
+            key = chars << 8 | n << 1 | alnum
+            plan = narrowed.get(key)
+            if plan is None:
+                plan = tuple(p for p in plans[0][alnum][n] if p[3] is None or possible(p[3], chars))
+                if len(narrowed) < CACHE_MAX:
+                    narrowed[key] = plan
         spans = None
         for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
             if det is None:
