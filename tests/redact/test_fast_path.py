@@ -87,6 +87,8 @@ MANIFESTS = {
     "allow": 'mode = "allow"\nallow = ["http.*", "k*", "zone"]\n' + DEFAULT_MANIFEST.split("version = 1", 1)[1],
     "pattern": HASH + '[[rule]]\nname = "sess"\npattern = "session=(?P<secret>[a-z0-9]{8,})"\naction = "hash"\n'
                + '[[rule]]\nname = "mail"\ndetect = "email"\naction = "mask"\n',
+    "drop": '[[rule]]\nname = "gone"\ndetect = ["email", "card"]\naction = "drop"\n'
+            '[[rule]]\nname = "jwt"\ndetect = "jwt"\naction = "mask"\n',
     "scoped": HASH + '[[rule]]\nname = "uid"\nfields = ["attributes.user.*"]\naction = "hash"\n'
               '[[rule]]\nname = "c"\ndetect = "card"\nfields = ["body", "attributes.note"]\naction = "mask"\n',
 }

@@ -73,7 +73,7 @@ def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes |
     values = np.concatenate(columns)
     if not len(values):
         return b""
-    if int(values.min()) < 0 or int(values.max()) >= 1 << 14:
+    if int(values.max()) >= 1 << 14:   # dictionary indexes and counts: never negative
         return None
     big = values >= 0x80
     two = np.empty((len(values), 2), dtype=np.uint8)   # (low 7 bits | continuation, high 7 bits)
@@ -516,15 +516,14 @@ class Engine:
                 new_strings.append(text)
             return i
 
-        def intern_all(texts: list[str]) -> list[int]:
-            """[intern(t) for t in texts], in C when none of them was interned before."""
-            fresh = dict.fromkeys(texts)
-            if not self.fast or added.keys() & fresh.keys():
+        def intern_all(texts: list[str]) -> list[int] | range:
+            """[intern(t) for t in texts], in C when they are distinct and none was interned before."""
+            if not self.fast or len(set(texts)) != len(texts) or not added.keys().isdisjoint(texts):
                 return [intern(t) for t in texts]
             start = len(new_strings)
-            added.update(zip(fresh, range(start, start + len(fresh))))
-            new_strings.extend(fresh)
-            return list(map(added.__getitem__, texts))
+            added.update(zip(texts, range(start, start + len(texts))))
+            new_strings.extend(texts)
+            return range(start, start + len(texts))
 
         str_mask = np.zeros(n_str, dtype=np.uint64)
         str_drop = np.zeros(n_str, dtype=bool)
@@ -569,7 +568,8 @@ class Engine:
         vals = cols.attr_values
         pos_val = vals.copy()
         pos_mask = str_mask[keys] | str_mask[vals]
-        pos_drop = str_drop[keys] | str_drop[vals]
+        any_drop = not self.fast or bool(changed) and any(d for _, _, d in changed.values())
+        pos_drop = str_drop[keys] | str_drop[vals] if any_drop else np.zeros(len(keys), dtype=bool)
         if key_plans:
             allowed = np.ones(n_str, dtype=bool)
             reserved = np.zeros(n_str, dtype=bool)
@@ -584,12 +584,13 @@ class Engine:
                 if const is not None:   # every value of this key gets the same outcome: no per-value work
                     c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
                     c_val[k] = 0 if const[2] else intern(const[0])
-            refused = ~allowed[keys]
-            if refused.any():
+            refused = ~allowed[keys] if not self.fast or self.manifest.mode == "allow" else None
+            if refused is not None and refused.any():
                 pos_drop |= refused
                 pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
-            pos_drop |= reserved[keys]
-            pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
+            if not self.fast or any(p[1] for p in key_plans.values()):   # an incoming ben.redacted
+                pos_drop |= reserved[keys]
+                pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
             const_pos = np.flatnonzero(c_has[keys] & ~pos_drop)
             if len(const_pos):
                 ck = keys[const_pos]
