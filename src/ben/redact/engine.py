@@ -608,27 +608,35 @@ class Engine:
                 uniq, inverse = np.unique(combo, return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
-                u_val, u_mask, u_drop = [], [], []
                 if self.fast:   # by key (uniq is sorted by key, then value): the same order as one by one
+                    u_val = np.empty(len(uniq), dtype=np.int64)
+                    u_mask = np.empty(len(uniq), dtype=np.uint64)
+                    u_drop = np.empty(len(uniq), dtype=bool)
                     ks = uniq >> 32
                     cuts = [0, *(np.flatnonzero(ks[1:] != ks[:-1]) + 1).tolist(), len(uniq)]
                     for a, b in zip(cuts, cuts[1:]):
                         k = int(ks[a])
                         hashed = key_plans[k][6]
                         if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
-                            hashes = self._hashes_of(_pick(strings, (uniq[a:b] & 0xFFFFFFFF).tolist()))
-                            u_val.extend(intern_all(hashes))
-                            u_mask.extend([hashed | key_mask[k]] * (b - a))
-                            u_drop.extend([key_drop[k]] * (b - a))
+                            idx = intern_all(self._hashes_of(_pick(strings, (uniq[a:b] & 0xFFFFFFFF).tolist())))
+                            u_val[a:b] = np.arange(idx.start, idx.stop) if isinstance(idx, range) else idx
+                            u_mask[a:b] = hashed | key_mask[k]
+                            u_drop[a:b] = key_drop[k]
                         else:
+                            vs, ms, ds = [], [], []
                             self._pairs_one_by_one(uniq[a:b].tolist(), strings, key_plans, key_mask, key_drop,
-                                                   intern, u_val, u_mask, u_drop)
+                                                   intern, vs, ms, ds)
+                            u_val[a:b], u_mask[a:b], u_drop[a:b] = vs, ms, ds
                 else:
+                    u_val, u_mask, u_drop = [], [], []
                     self._pairs_one_by_one(uniq.tolist(), strings, key_plans, key_mask, key_drop, intern,
                                            u_val, u_mask, u_drop)
-                pos_val[work] = np.asarray(u_val, dtype=np.int64)[inverse]
-                pos_mask[work] = np.asarray(u_mask, dtype=np.uint64)[inverse]
-                pos_drop[work] = np.asarray(u_drop, dtype=bool)[inverse]
+                    u_val = np.asarray(u_val, dtype=np.int64)
+                    u_mask = np.asarray(u_mask, dtype=np.uint64)
+                    u_drop = np.asarray(u_drop, dtype=bool)
+                pos_val[work] = u_val[inverse]
+                pos_mask[work] = u_mask[inverse]
+                pos_drop[work] = u_drop[inverse]
 
         # which rules fired, per event and per rule
         event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
