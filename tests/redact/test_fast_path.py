@@ -230,3 +230,30 @@ def test_packed_index_columns_parse_as_extend_would_build_them(cols) -> None:
         got = pb.Batch()
         got.MergeFromString(packed)
         assert got == want and packed == want.SerializeToString()
+
+
+def _card_parts_reference(candidate: str):
+    """detectors._card_parts before the one-group shortcut (every start against every end)."""
+    import re
+
+    from ben.redact.detectors import _card_ok
+    starts = [m.start() for m in re.finditer(r"(?:^|(?<=[ \-]))[0-9]", candidate)]
+    ends = [m.end() for m in re.finditer(r"[0-9](?=[ \-]|$)", candidate)]
+    best = None
+    for a in starts:
+        for b in ends:
+            if b > a and (best is None or b - a > best[1] - best[0]) and _card_ok(candidate[a:b]):
+                best = (a, b)
+    return [best] if best is not None else []
+
+
+@settings(max_examples=300, deadline=None)
+@given(candidate=st.text("0123456789 -", min_size=13, max_size=40).filter(lambda c: c[0].isdigit()
+                                                                         and c[-1].isdigit()))
+@example(candidate="1764000000000000123")
+@example(candidate="4111111111111111")
+@example(candidate="order 4070888059 200".split(" ", 1)[1])
+def test_card_refinement_shortcut_changes_nothing(candidate: str) -> None:
+    from ben.redact.detectors import _card_ok, _card_parts
+    if not _card_ok(candidate):   # refine only ever sees candidates that failed validation
+        assert list(_card_parts(candidate)) == _card_parts_reference(candidate)

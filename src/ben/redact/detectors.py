@@ -172,10 +172,16 @@ def _card_ok(text: str) -> bool:
     return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
 
 
+_GROUP_START = re.compile(r"(?:^|(?<=[ \-]))[0-9]")
+_GROUP_END = re.compile(r"[0-9](?=[ \-]|$)")
+
+
 def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
     """The longest valid card number made of whole digit groups of a candidate, if any."""
-    starts = [m.start() for m in re.finditer(r"(?:^|(?<=[ \-]))[0-9]", candidate)]
-    ends = [m.end() for m in re.finditer(r"[0-9](?=[ \-]|$)", candidate)]
+    if " " not in candidate and "-" not in candidate:
+        return   # one group: the only part is the candidate itself, which failed already
+    starts = [m.start() for m in _GROUP_START.finditer(candidate)]
+    ends = [m.end() for m in _GROUP_END.finditer(candidate)]
     best = None
     for a in starts:
         for b in ends:
