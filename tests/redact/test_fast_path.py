@@ -199,6 +199,7 @@ def test_caches_stay_bounded_with_unique_values(monkeypatch) -> None:
             assert cache._young_chars == sum(map(len, cache.young))
             assert all(len(k) <= engine_mod.YOUNG_MAX_CHARS for k in cache.young)
     assert len(e._hashes) > 128 and len(e._strings) > 0   # 1,000 ids admitted into 256 places: it evicted
+    assert e._hashes.filled and e._strings.filled
 
 
 def test_young_generation_saves_the_second_computation() -> None:
@@ -206,11 +207,14 @@ def test_young_generation_saves_the_second_computation() -> None:
     calls = []
     real = fast._hash
     fast._hash = lambda t: calls.append(t) or real(t)
-    for seq in range(3):
+    fast.apply(build([("x", "", {"user.id": "u-1"})], 0))
+    assert "u-1" in fast._hashes   # room to spare: admitted at the first sighting
+    fast._hashes.filled = True     # as after a first eviction: the young generation decides
+    for seq in range(1, 4):
         fast.apply(build([("x", "", {"user.id": "u-7"})], seq))
-    assert calls == ["u-7"]   # first sighting computed; second recalled from the young generation; then cached
+    assert calls == ["u-1", "u-7"]   # first sighting computed; second recalled from the young generation; then cached
     assert fast._hashes.get("u-7") == keyed_hash(_keyed(FIELDS).hash_key, "u-7", 16)
-
+    assert not fast._hashes.young
 
 @settings(max_examples=100, deadline=None)
 @given(cols=st.lists(st.lists(st.integers(0, 20_000), max_size=300), min_size=5, max_size=5))

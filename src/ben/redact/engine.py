@@ -123,10 +123,15 @@ class _Cache(dict):
     sighting, with its value, in a second, smaller bounded dict (CACHE_MAX // 2 entries,
     CACHE_BUDGET_CHARS // 2 characters, older half forgotten) instead of the door-keeper; its second
     sighting finds the value there (``recall``: no keyed hash or scan computed again) and admits it.
-    Longer keys go through the door-keeper as before."""
+    Longer keys go through the door-keeper as before.
+
+    Until a cache is full for the first time, every key is admitted at once: with room to spare there
+    is nothing a one-off value could push out. The first eviction turns the door-keeper (and the
+    young generation) on for good, so the bounds are the same either way."""
 
     def __init__(self, young: bool = False):
         super().__init__()
+        self.filled = False   # has it ever been full? then admit at the second sighting
         self._seen: set[int] = set()
         self._sizes: dict = {}
         self._chars = 0
@@ -139,7 +144,9 @@ class _Cache(dict):
 
     def put(self, key, value, size: int = 0) -> None:
         young = self.young
-        if young is not None and len(key) <= YOUNG_MAX_CHARS:
+        if not self.filled:
+            pass   # room to spare: admit it now
+        elif young is not None and len(key) <= YOUNG_MAX_CHARS:
             if young.pop(key, _MISS) is _MISS:   # first sighting (or forgotten since): keep it young
                 n = len(key)
                 if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
@@ -159,6 +166,7 @@ class _Cache(dict):
                 seen.add(h)
                 return
         if len(self) >= CACHE_MAX or self._chars + size > CACHE_BUDGET_CHARS:
+            self.filled = True
             for old in list(self)[: max(1, len(self) // 2)]:
                 del self[old]
                 self._chars -= self._sizes.pop(old, 0)
@@ -179,7 +187,16 @@ class _Cache(dict):
         pop, sizes = young.pop, self._sizes
         for key, value in zip(keys, values):
             n = len(key)
-            if n > YOUNG_MAX_CHARS:
+            if not self.filled:   # room to spare: admit it now (put evicts, and sets filled, when full)
+                if n > CACHE_MAX_CHARS:
+                    continue
+                if len(self) >= CACHE_MAX or self._chars + n > CACHE_BUDGET_CHARS:
+                    put(key, value, n)
+                else:
+                    self[key] = value
+                    sizes[key] = n
+                    self._chars += n
+            elif n > YOUNG_MAX_CHARS:
                 if n <= CACHE_MAX_CHARS:
                     put(key, value, n)   # the door-keeper's way
             elif pop(key, _MISS) is _MISS:   # a first sighting: keep it young
@@ -192,6 +209,7 @@ class _Cache(dict):
             else:   # the second: admit it
                 self._young_chars -= n
                 if len(self) >= CACHE_MAX or self._chars + n > CACHE_BUDGET_CHARS:
+                    self.filled = True
                     for old in list(self)[: max(1, len(self) // 2)]:
                         del self[old]
                         self._chars -= sizes.pop(old, 0)
