@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -46,6 +47,11 @@ class Detector:
         """The hint as substrings (one must occur), when it is one: the engine tests them inline."""
         return getattr(self.hint, "needles", None)
 
+    @cached_property
+    def groups(self) -> tuple[str, ...]:
+        """The regex's named groups (the secret part, when one matched)."""
+        return tuple(self.regex.groupindex)
+
     @property
     def needs(self) -> tuple[str, ...]:
         """`requires`, or the hint's needles: one of them must be in a text, character by character."""
@@ -59,7 +65,7 @@ class Detector:
         """(start, end) of every secret part found in text."""
         if not hinted and not self.hint(text):
             return
-        groups = tuple(self.regex.groupindex)
+        groups = self.groups
         search = self.regex.search
         pos = 0
         while (m := search(text, pos)) is not None:

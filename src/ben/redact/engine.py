@@ -66,30 +66,29 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+_VARINT2 = np.arange(1 << 14, dtype=np.uint16)   # v < 2**14 as its varint bytes, little-endian
+_VARINT2[0x80:] = (_VARINT2[0x80:] & 0x7F | 0x80) | (_VARINT2[0x80:] >> 7) << 8
+
+
 def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes | None:
-    """Repeated uint32 fields in protobuf's packed encoding, built with numpy in one pass over all
-    columns (``extend`` converts element by element): None unless every value is below 2**14 (one or
-    two varint bytes), i.e. the dictionary has fewer than 16,384 strings."""
-    values = np.concatenate(columns)
-    if not len(values):
-        return b""
-    if int(values.max()) >= 1 << 14:   # dictionary indexes and counts: never negative
-        return None
-    big = values >= 0x80
-    two = np.empty((len(values), 2), dtype=np.uint8)   # (low 7 bits | continuation, high 7 bits)
-    two[:, 0] = (values.astype(np.uint8) & 0x7F) | (big.view(np.uint8) << 7)
-    two[:, 1] = (values >> 7).astype(np.uint8)
-    keep = np.ones((len(values), 2), dtype=bool)
-    keep[:, 1] = big
-    payload = np.compress(keep.ravel(), two.ravel()).tobytes()
-    out, a = [], 0
-    for field, column in zip(fields, columns):
-        b = a + len(column)
-        if b > a:
-            size = b - a + int(np.count_nonzero(big[a:b]))
-            start = a + int(np.count_nonzero(big[:a]))   # bytes before this column
-            out += (_varint(field << 3 | 2), _varint(size), payload[start:start + size])
-        a = b
+    """Repeated uint32 fields in protobuf's packed encoding, built with numpy (``extend`` converts
+    element by element): None unless every value is below 2**14 (one or two varint bytes), i.e. the
+    dictionary has fewer than 16,384 strings."""
+    out = []
+    for field, values in zip(fields, columns):
+        if not len(values):
+            continue
+        top = int(values.max())
+        if top >= 1 << 14:
+            return None
+        if top < 0x80:   # one byte each
+            payload = values.astype(np.uint8).tobytes()
+        else:   # each value's two bytes from a table, the high byte kept where the value needs it
+            two = _VARINT2.take(values).view(np.uint8)
+            keep = np.ones(len(two), dtype=bool)
+            keep[1::2] = values >= 0x80
+            payload = np.compress(keep, two).tobytes()
+        out += (_varint(field << 3 | 2), _varint(len(payload)), payload)
     return b"".join(out)
 
 
@@ -491,16 +490,19 @@ class Engine:
                     a, starts = joined
                     first = a[starts]
                     jsonish = [idx[j] for j in np.flatnonzero((first == 123) | (first == 91)).tolist()]
+            get, recall, put, rules, scan_one = cache.get, cache.recall, cache.put, self.global_rules, self.scan
             for j, c in zip(scan, chars):
                 i = idx[j]
                 s = strings[i]
-                r = cache.get(s, _MISS)
+                r = get(s, _MISS)
                 if r is _MISS:
-                    r = cache.recall(s)
-                    if r is _MISS:
-                        r = self._global(s, c) if s else None
+                    r = recall(s)
+                    if r is _MISS:   # what _global does, inline
+                        r = scan_one(s, rules, c) if s else None
+                        if r is not None and r[1] == 0:
+                            r = None
                     if len(s) <= CACHE_MAX_CHARS:
-                        cache.put(s, r, len(s))
+                        put(s, r, len(s))
                 if r is not None:
                     changed[i] = r
         else:
