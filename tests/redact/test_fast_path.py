@@ -57,6 +57,8 @@ def test_prefilter_never_rules_out_what_a_hint_accepts(s: str) -> None:
 @example(texts=["", "", ""])
 @example(texts=["a\x00b", "4111\x001111111111111", "@"])
 @example(texts=["0123456", "789012345678"])              # a chain must not cross from one text to the next
+@example(texts=["ab"] * 20 + ["4111 1111 1111 1111", "12345678901-2", "1 2 3 4 5 6 7 8 9 0 1 2 3"])   # few runs
+@example(texts=["ts=1764000000000000000"] * 5 + ["x 1234567890123"])   # many runs: every text at once
 @example(texts=["12345678901234567890" * 100, "\ud800", "é" * 3000])
 def test_vectorised_masks_equal_the_reference(texts: list[str]) -> None:
     got = masks_of(texts).tolist() if texts else []
