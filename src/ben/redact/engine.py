@@ -760,8 +760,8 @@ class Engine:
     def _count(self, masks: np.ndarray) -> None:
         if not len(masks):
             return
-        bits = np.arange(len(self.names), dtype=np.uint64)
-        per_rule = ((masks[:, None] >> bits) & np.uint64(1)).sum(axis=0)
-        for name, times in zip(self.names, per_rule.tolist()):
-            if times:
-                self.counts[name] += times
+        uniq, n = np.unique(masks, return_counts=True)
+        for mask, times in zip(uniq.tolist(), n.tolist()):
+            for bit, name in enumerate(self.names):
+                if mask >> bit & 1:
+                    self.counts[name] += times
