@@ -5,12 +5,16 @@ Work is done per distinct string, not per event:
 1. *Global pass*: every dictionary string (names, bodies, attribute keys and values) is scanned once
    by the value rules that have no ``fields`` (detectors, regexes); the result is cached per string
    across batches, so a repeated value costs one dict lookup. A changed string is replaced in place.
+   First, one vectorised test over all of the batch's strings (``ben.redact.prefilter``, ADR 0018)
+   rules out those that no detector's hint can accept: they are neither scanned nor cached.
 2. *Role pass*, only where a rule could apply: field rules and scoped value rules run per distinct
    (attribute key, value) pair whose key some rule or the allow-list names, per distinct body and
-   per distinct name (cached too); their outputs get new dictionary entries.
+   per distinct name (cached too); their outputs get new dictionary entries. Values under a key
+   whose first field rule is ``hash`` are hashed in one pass per key (value -> hash cache).
 3. Only if something fired: index columns are rebuilt with numpy (pairs dropped, values remapped),
    each touched event gets the attribute ``ben.redacted`` = the rules that fired (never the value),
-   and the dictionary is compacted so no replaced string stays in it.
+   and the dictionary is compacted so no replaced string stays in it; the index columns are written
+   as protobuf's packed bytes.
 
 A batch in which nothing fires is returned as it came (the same object). ``apply`` never raises: on
 an internal error the batch fails closed (every string replaced, see ``FAILED``) and is counted.
