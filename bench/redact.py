@@ -7,7 +7,9 @@ the way the sidecar writes its WAL: ``engine.apply(batch).SerializeToString()``;
 ``batch.SerializeToString()`` over the same batches in the same run. One thread (one core); the
 rates are events per CPU-second of this process (``time.process_time``), so that other work on a
 shared machine does not count against it (``*_wall`` figures: the same, by the wall clock).
-Medians of R runs; every run starts with a fresh engine (empty caches).
+Medians of R runs; every run starts with a fresh engine (empty caches). ``load_average_1m_start``
+and ``_end`` say how busy the machine was: rates per CPU-second still drop on a loaded machine (caches,
+SMT siblings), so compare figures taken at similar loads.
 
 - attribute rules (the target, ``events_per_s``): metric/event records with 9 attributes each
   (method, route, status, region, user id, client address, e-mail for 10%, an authorization header,
@@ -150,6 +152,7 @@ def run(batches: int = 100, runs: int = 5, progress: bool = True) -> dict:
     from ben.redact import DEFAULT_MANIFEST
 
     os.environ.setdefault("BEN_BENCH_REDACT_KEY", "bench-only-key-0123456789abcdef")
+    load_start = os.getloadavg()[0]
     _say(progress, f"ben bench redact: {runs} runs, {batches} batches of {PER_BATCH} events per workload, one thread")
     attrs = attribute_batches(batches)
     rules, rules_base, rules_counts, rules_wall = measure(attrs, DEFAULT_MANIFEST + ATTRIBUTE_RULES, runs)
@@ -174,6 +177,8 @@ def run(batches: int = 100, runs: int = 5, progress: bool = True) -> dict:
         "body_ratio": body / body_base,
         "body_events_per_s_wall": body_wall,
         "events_per_run": batches * PER_BATCH,
+        "load_average_1m_start": load_start,
+        "load_average_1m_end": os.getloadavg()[0],
         "runs": runs,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -34,17 +35,37 @@ class Detector:
     #: For a candidate that fails `validate`: (start, end) of valid parts inside it (e.g. a card
     #: number followed by another group of digits).
     refine: Callable[[str], Iterator[tuple[int, int]]] | None = None
+    #: What every text the hint accepts holds, for the engine's batch prefilter (``ben.redact.prefilter``):
+    #: all the characters of at least one of these strings ("" = no particular character) and at least
+    #: `min_digits` ASCII digits. None: the hint's needles. Must never be stricter than the hint
+    #: (tests/redact/test_prefilter.py checks it): a text the prefilter rejects is not scanned at all.
+    requires: tuple[str, ...] | None = None
+    min_digits: int = 0
 
     @property
     def needles(self) -> tuple[str, ...] | None:
         """The hint as substrings (one must occur), when it is one: the engine tests them inline."""
         return getattr(self.hint, "needles", None)
 
+    @cached_property
+    def groups(self) -> tuple[str, ...]:
+        """The regex's named groups (the secret part, when one matched)."""
+        return tuple(self.regex.groupindex)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """`requires`, or the hint's needles: one of them must be in a text, character by character."""
+        if self.requires is not None:
+            return self.requires
+        if self.needles is None:
+            raise TypeError(f"detector {self.name}: a hint that is not substrings needs `requires`")
+        return self.needles
+
     def spans(self, text: str, hinted: bool = False) -> Iterator[tuple[int, int]]:
         """(start, end) of every secret part found in text."""
         if not hinted and not self.hint(text):
             return
-        groups = tuple(self.regex.groupindex)
+        groups = self.groups
         search = self.regex.search
         pos = 0
         while (m := search(text, pos)) is not None:
@@ -157,10 +178,16 @@ def _card_ok(text: str) -> bool:
     return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
 
 
+_GROUP_START = re.compile(r"(?:^|(?<=[ \-]))[0-9]")
+_GROUP_END = re.compile(r"[0-9](?=[ \-]|$)")
+
+
 def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
     """The longest valid card number made of whole digit groups of a candidate, if any."""
-    starts = [m.start() for m in re.finditer(r"(?:^|(?<=[ \-]))[0-9]", candidate)]
-    ends = [m.end() for m in re.finditer(r"[0-9](?=[ \-]|$)", candidate)]
+    if " " not in candidate and "-" not in candidate:
+        return   # one group: the only part is the candidate itself, which failed already
+    starts = [m.start() for m in _GROUP_START.finditer(candidate)]
+    ends = [m.end() for m in _GROUP_END.finditer(candidate)]
     best = None
     for a in starts:
         for b in ends:
@@ -203,7 +230,8 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
     Detector("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
              _any("@"), help="e-mail addresses", min_len=6),
     Detector("card", re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9])"), _card_hint, _card_ok,
-             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True),
+             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True,
+             requires=("",), min_digits=13),
     Detector("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
              help="IPv4 addresses", min_len=7),
     Detector("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
@@ -219,7 +247,8 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
         lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
                                                       "ANVA"))) or "ecret" in t or "ECRET" in t,
-        help="AWS access key ids and secret access keys", min_len=20, alnum=True),
+        help="AWS access key ids and secret access keys", min_len=20, alnum=True,
+        requires=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ecret", "ECRET")),
     Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"),
              _any("AIza", "ya29."), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
     Detector("azure_key", re.compile(
@@ -227,9 +256,10 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
         r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
         r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
         lambda t: ("=" in t and ("ccountKey" in t or "ccessKey" in t or "sig=" in t)) or "Q~" in t, help="Azure storage/service-bus keys, SAS signatures, "
-                                                       "client secrets", min_len=25),
+                                                       "client secrets", min_len=25,
+             requires=("=ccountKey", "=ccessKey", "sig=", "Q~")),
     Detector("github_token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
-             lambda t: "_" in t and "gh" in t, help="GitHub tokens", min_len=33),
+             lambda t: "_" in t and "gh" in t, help="GitHub tokens", min_len=33, requires=("_gh",)),
     Detector("slack_token", re.compile(r"xox[abposr]-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/services/[A-Za-z0-9/]+"),
              _any("xox", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
     Detector("private_key", re.compile(
@@ -239,9 +269,10 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
                                   r"(?![0-9\-])"), _any("-"), help="US social security numbers (dashed), opt-in", min_len=11),
     Detector("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
-             help="UK national insurance numbers, opt-in", min_len=9, alnum=True),
+             help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),
     Detector("es_dni", re.compile(_B + r"[0-9]{8}-?[TRWAGMYFPDXBNJZSQVHLCKE]" + _E), _digits_hint,
-             lambda t: _dni_ok(t.replace("-", "")), help="Spanish DNI numbers (check letter verified), opt-in", min_len=9, alnum=True),
+             lambda t: _dni_ok(t.replace("-", "")), help="Spanish DNI numbers (check letter verified), opt-in", min_len=9, alnum=True,
+             requires=("",), min_digits=3),
 )}
 
 #: Detectors a default manifest turns on (ben.redact.defaults); the rest are opt-in.

@@ -5,12 +5,16 @@ Work is done per distinct string, not per event:
 1. *Global pass*: every dictionary string (names, bodies, attribute keys and values) is scanned once
    by the value rules that have no ``fields`` (detectors, regexes); the result is cached per string
    across batches, so a repeated value costs one dict lookup. A changed string is replaced in place.
+   First, one vectorised test over all of the batch's strings (``ben.redact.prefilter``, ADR 0018)
+   rules out those that no detector's hint can accept: they are neither scanned nor cached.
 2. *Role pass*, only where a rule could apply: field rules and scoped value rules run per distinct
    (attribute key, value) pair whose key some rule or the allow-list names, per distinct body and
-   per distinct name (cached too); their outputs get new dictionary entries.
+   per distinct name (cached too); their outputs get new dictionary entries. Values under a key
+   whose first field rule is ``hash`` are hashed in one pass per key (value -> hash cache).
 3. Only if something fired: index columns are rebuilt with numpy (pairs dropped, values remapped),
    each touched event gets the attribute ``ben.redacted`` = the rules that fired (never the value),
-   and the dictionary is compacted so no replaced string stays in it.
+   and the dictionary is compacted so no replaced string stays in it; the index columns are written
+   as protobuf's packed bytes.
 
 A batch in which nothing fires is returned as it came (the same object). ``apply`` never raises: on
 an internal error the batch fails closed (every string replaced, see ``FAILED``) and is counted.
@@ -23,12 +27,15 @@ import logging
 import time
 import traceback
 from collections import Counter
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
 
-from ben.redact.actions import keyed_hash, truncate
+from ben.redact.actions import KeyedHasher, truncate
 from ben.redact.manifest import Manifest, Rule
+from ben.redact.prefilter import Prefilter, layout, possible
 from ben.v1 import telemetry_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,7 @@ FAILED = "[redaction failed]"     # every string of a batch the engine could not
 CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
 CACHE_MAX_CHARS = 4096            # longer strings are not cached
 CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, at most
+YOUNG_MAX_CHARS = 256             # longer strings are not kept at their first sighting
 
 _MISS = object()
 _Out = tuple  # (text, mask, drop)
@@ -53,28 +61,115 @@ def _could_nest(path: str, glob: str) -> bool:
     return lit.startswith(pre) or pre.startswith(lit)
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_VARINT2 = np.arange(1 << 14, dtype=np.uint16)   # v < 2**14 as its varint bytes, little-endian
+_VARINT2[0x80:] = (_VARINT2[0x80:] & 0x7F | 0x80) | (_VARINT2[0x80:] >> 7) << 8
+
+
+def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes | None:
+    """Repeated uint32 fields in protobuf's packed encoding, built with numpy (``extend`` converts
+    element by element): None unless every value is below 2**14 (one or two varint bytes), i.e. the
+    dictionary has fewer than 16,384 strings."""
+    out = []
+    for field, values in zip(fields, columns):
+        if not len(values):
+            continue
+        top = int(values.max())
+        if top >= 1 << 14:
+            return None
+        if top < 0x80:   # one byte each
+            payload = values.astype(np.uint8).tobytes()
+        else:   # each value's two bytes from a table, the high byte kept where the value needs it
+            two = _VARINT2.take(values).view(np.uint8)
+            keep = np.ones(len(two), dtype=bool)
+            keep[1::2] = values >= 0x80
+            payload = np.compress(keep, two).tobytes()
+        out += (_varint(field << 3 | 2), _varint(len(payload)), payload)
+    return b"".join(out)
+
+
+class _Columns:
+    """A batch's index columns as int64 arrays, each converted once, when first needed."""
+
+    def __init__(self, batch: pb.Batch):
+        self._batch = batch
+
+    def __getattr__(self, field: str) -> np.ndarray:
+        column = np.asarray(getattr(self._batch, field), dtype=np.int64)
+        setattr(self, field, column)
+        return column
+
+
+def _pick(strings: list[str], idx: list[int]) -> list[str] | tuple[str, ...]:
+    """[strings[i] for i in idx], in C."""
+    if len(idx) > 1:
+        return itemgetter(*idx)(strings)
+    return [strings[i] for i in idx]
+
+
 class _Cache(dict):
     """A bounded dict that admits a key the second time it is seen: values unique to one event
     (request ids, most log lines) pass through a small door-keeper set and never push out the
     repeated ones. The door-keeper holds hashes, not the strings (a sidecar fed unique 2 KB bodies
     kept 130 MB of them); a collision only admits a string a sighting early. Past CACHE_MAX
-    entries or CACHE_BUDGET_CHARS characters the older half is forgotten."""
+    entries or CACHE_BUDGET_CHARS characters the older half is forgotten.
 
-    def __init__(self):
+    ``young`` (string keys only): a key of at most YOUNG_MAX_CHARS characters is kept at its first
+    sighting, with its value, in a second, smaller bounded dict (CACHE_MAX // 2 entries,
+    CACHE_BUDGET_CHARS // 2 characters, older half forgotten) instead of the door-keeper; its second
+    sighting finds the value there (``recall``: no keyed hash or scan computed again) and admits it.
+    Longer keys go through the door-keeper as before.
+
+    Until a cache is full for the first time, every key is admitted at once: with room to spare there
+    is nothing a one-off value could push out. The first eviction turns the door-keeper (and the
+    young generation) on for good, so the bounds are the same either way."""
+
+    def __init__(self, young: bool = False):
         super().__init__()
+        self.filled = False   # has it ever been full? then admit at the second sighting
         self._seen: set[int] = set()
         self._sizes: dict = {}
         self._chars = 0
+        self.young: dict | None = {} if young else None
+        self._young_chars = 0
+
+    def recall(self, key):
+        """The value a first sighting computed, or _MISS."""
+        return _MISS if self.young is None else self.young.get(key, _MISS)
 
     def put(self, key, value, size: int = 0) -> None:
-        seen = self._seen
-        h = hash(key)
-        if h not in seen:
-            if len(seen) >= CACHE_MAX:
-                seen.clear()
-            seen.add(h)
-            return
+        young = self.young
+        if not self.filled:
+            pass   # room to spare: admit it now
+        elif young is not None and len(key) <= YOUNG_MAX_CHARS:
+            if young.pop(key, _MISS) is _MISS:   # first sighting (or forgotten since): keep it young
+                n = len(key)
+                if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
+                    for old in list(young)[: max(1, len(young) // 2)]:
+                        del young[old]
+                        self._young_chars -= len(old)
+                young[key] = value
+                self._young_chars += n
+                return
+            self._young_chars -= len(key)
+        else:
+            seen = self._seen
+            h = hash(key)
+            if h not in seen:
+                if len(seen) >= CACHE_MAX:
+                    seen.clear()
+                seen.add(h)
+                return
         if len(self) >= CACHE_MAX or self._chars + size > CACHE_BUDGET_CHARS:
+            self.filled = True
             for old in list(self)[: max(1, len(self) // 2)]:
                 del self[old]
                 self._chars -= self._sizes.pop(old, 0)
@@ -82,13 +177,62 @@ class _Cache(dict):
         self._sizes[key] = size
         self._chars += size
 
+    def put_all(self, keys: list[str], values: list) -> None:
+        """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters,
+        with the young generation's steps inlined (the common case: one or two dict operations)."""
+        put, young = self.put, self.young
+        if young is None:
+            for key, value in zip(keys, values):
+                n = len(key)
+                if n <= CACHE_MAX_CHARS:
+                    put(key, value, n)
+            return
+        pop, sizes = young.pop, self._sizes
+        for key, value in zip(keys, values):
+            n = len(key)
+            if not self.filled:   # room to spare: admit it now (put evicts, and sets filled, when full)
+                if n > CACHE_MAX_CHARS:
+                    continue
+                if len(self) >= CACHE_MAX or self._chars + n > CACHE_BUDGET_CHARS:
+                    put(key, value, n)
+                else:
+                    self[key] = value
+                    sizes[key] = n
+                    self._chars += n
+            elif n > YOUNG_MAX_CHARS:
+                if n <= CACHE_MAX_CHARS:
+                    put(key, value, n)   # the door-keeper's way
+            elif pop(key, _MISS) is _MISS:   # a first sighting: keep it young
+                if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
+                    for old in list(young)[: max(1, len(young) // 2)]:
+                        del young[old]
+                        self._young_chars -= len(old)
+                young[key] = value
+                self._young_chars += n
+            else:   # the second: admit it
+                self._young_chars -= n
+                if len(self) >= CACHE_MAX or self._chars + n > CACHE_BUDGET_CHARS:
+                    self.filled = True
+                    for old in list(self)[: max(1, len(self) // 2)]:
+                        del self[old]
+                        self._chars -= sizes.pop(old, 0)
+                self[key] = value
+                sizes[key] = n
+                self._chars += n
+
 
 class Engine:
     """A manifest ready to run. Not thread-safe (caches, counts): one thread at a time per engine
-    (the sidecar keeps one per commit task, see ``Redactor``)."""
+    (the sidecar keeps one per commit task, see ``Redactor``).
 
-    def __init__(self, manifest: Manifest):
+    ``fast`` (the default) turns on the batch-wide shortcuts of ADR 0018: the vectorised prefilter
+    before the per-string scan, the first-character test for JSON values, and one pass per key for
+    values a ``hash`` field rule replaces whole. ``fast=False`` is the plain path they must agree
+    with (tests/redact/test_fast_path.py)."""
+
+    def __init__(self, manifest: Manifest, fast: bool = True):
         self.manifest = m = manifest
+        self.fast = fast
         self.allow_bit = len(m.rules)
         self.names = m.names
         self.global_rules = tuple(r for r in m.rules if r.is_value_rule and not r.fields)
@@ -102,30 +246,44 @@ class Engine:
         self.counts: Counter = Counter()    # occurrences redacted, by rule name
         self.failures = 0
         self.last_failure = ""
-        self._strings = _Cache()
+        self._strings = _Cache(young=True)
         self._keys = _Cache()
         self._pairs = _Cache()
         self._bodies = _Cache()
+        self._hashes = _Cache(young=True)   # value -> keyed hash, for values a hash field rule replaces whole
+        self._hash = KeyedHasher(m.hash_key, m.hash_hex_chars)
+        self._prefilter = Prefilter({d for r in self.global_rules for d in r.detectors},
+                                    everything=any(r.pattern is not None for r in self.global_rules))
         self._labels: dict[int, str] = {}
         self._plans: dict[tuple, tuple] = {}
         self._paths: dict[str, tuple] = {}
         self._failure_logged = 0.0
 
     # -- per string ------------------------------------------------------------------------
-    def _hash(self, text: str) -> str:
-        return keyed_hash(self.manifest.hash_key, text, self.manifest.hash_hex_chars)
-
-    def scan(self, text: str, rules: tuple[Rule, ...]) -> _Out:
-        """Value rules over one string: (new text, mask of rules that fired, drop the field?)."""
+    def scan(self, text: str, rules: tuple[Rule, ...], chars: int | None = None) -> _Out:
+        """Value rules over one string: (new text, mask of rules that fired, drop the field?).
+        ``chars``: the text's prefilter mask, if known: detectors whose hint it rules out are skipped."""
         plans = self._plans.get(rules)
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
             full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
                     for det in (r.detectors or (None,))]
-            plans = self._plans[rules] = tuple(
+            plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
-                 for n in range(65)] for alnum in (False, True))
+                 for n in range(65)] for alnum in (False, True)), {})
         n = len(text)
-        plan = plans[text.isalnum()][n if n < 64 else 64]
+        if n > 64:
+            n = 64
+        alnum = text.isalnum()
+        if chars is None:
+            plan = plans[0][alnum][n]
+        else:   # narrowed by the prefilter mask: plans by (mask, length, alnum)
+            narrowed = plans[1]
+            key = chars << 8 | n << 1 | alnum
+            plan = narrowed.get(key)
+            if plan is None:
+                plan = tuple(p for p in plans[0][alnum][n] if p[3] is None or possible(p[3], chars))
+                if len(narrowed) < CACHE_MAX:
+                    narrowed[key] = plan
         spans = None
         for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
             if det is None:
@@ -171,8 +329,8 @@ class Engine:
         out.append(text[pos:])
         return "".join(out), mask, False
 
-    def _global(self, text: str):
-        out = self.scan(text, self.global_rules)
+    def _global(self, text: str, chars: int | None = None):
+        out = self.scan(text, self.global_rules, chars)
         return None if out[1] == 0 else out
 
     def _path(self, path: str) -> tuple:
@@ -248,7 +406,8 @@ class Engine:
     def _key_plan(self, key: str) -> tuple:
         """(allowed, reserved, direct: some rule names this key's values, nested: JSON keys below it may
         match, const: the outcome for every value when a drop or mask field rule takes them all,
-        terminal: every value is replaced whole)."""
+        terminal: every value is replaced whole, hashed: the bit of the hash field rule that replaces
+        every value by its keyed hash, else 0)."""
         plan = self._keys.get(key)
         if plan is None:
             path = "attributes." + key
@@ -263,7 +422,8 @@ class Engine:
             # terminal: a value here is replaced whole whatever it holds (no need to scan it)
             terminal = not allowed or key == REDACTED_KEY or (
                 first is not None and first.action in ("drop", "mask", "hash"))
-            plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal)
+            hashed = 1 << first.bit if first is not None and first.action == "hash" else 0
+            plan = (allowed, key == REDACTED_KEY, direct, nested and not terminal, const, terminal, hashed)
             self._keys.put(key, plan, len(key))
         return plan
 
@@ -291,13 +451,16 @@ class Engine:
             return out
 
     def _apply(self, batch: pb.Batch) -> pb.Batch:
-        strings = list(batch.strings)
+        cols = _Columns(batch)
+        strings = batch.strings[:]   # a list; slicing converts faster than list()
         key_plans: dict[int, tuple] = {}
         todo = None   # dictionary indexes to scan; None: all
         if (self.attr_rules or self.manifest.mode == "allow" or REDACTED_KEY in strings) and len(batch.attr_keys):
-            keys = np.asarray(batch.attr_keys, dtype=np.int64)
+            keys = cols.attr_keys
             terminal = []
-            for k in np.unique(keys).tolist():
+            present = np.zeros(len(strings), dtype=bool)   # the distinct keys, ascending, without a sort
+            present[keys] = True
+            for k in np.flatnonzero(present).tolist():
                 plan = key_plans[k] = self._key_plan(strings[k])
                 if plan[5]:
                     terminal.append(k)
@@ -305,33 +468,65 @@ class Engine:
                 needed = np.zeros(len(strings), dtype=bool)
                 term = np.zeros(len(strings), dtype=bool)
                 term[terminal] = True
-                vals = np.asarray(batch.attr_values, dtype=np.int64)
+                vals = cols.attr_values
                 needed[vals[~term[keys]]] = True
                 needed[keys] = True
-                needed[np.asarray(batch.names, dtype=np.int64)] = True
-                needed[np.asarray(batch.bodies, dtype=np.int64)] = True
+                needed[cols.names] = True
+                needed[cols.bodies] = True
                 needed[0] = False
                 todo = np.flatnonzero(needed).tolist()
         cache = self._strings
         changed: dict[int, tuple] = {}
-        for i in range(1, len(strings)) if todo is None else todo:
-            s = strings[i]
-            r = cache.get(s, _MISS)
-            if r is _MISS:
-                r = self._global(s) if s else None
-                if len(s) <= CACHE_MAX_CHARS:
-                    cache.put(s, r, len(s))
-            if r is not None:
-                changed[i] = r
+        need_json = any(p[3] for p in key_plans.values())
         jsonish = None   # values that may hold JSON, when some key's rules reach inside JSON
-        if any(p[3] for p in key_plans.values()):
-            jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
+        if self.fast:
+            idx = list(range(1, len(strings))) if todo is None else todo
+            scan: list[int] = []
+            chars: list = []
+            if idx:
+                texts = strings[1:] if todo is None else _pick(strings, idx)
+                joined = layout(texts)
+                if self.global_rules:   # only strings some detector's hint could accept are scanned
+                    ok, masks = self._prefilter.candidates(texts, joined)
+                    scan = np.flatnonzero(ok).tolist()
+                    chars = masks[scan].tolist() if masks is not None else [None] * len(scan)
+                if need_json:   # values under keys whose rules reach inside JSON are all in idx
+                    a, starts = joined
+                    first = a[starts]
+                    jsonish = [idx[j] for j in np.flatnonzero((first == 123) | (first == 91)).tolist()]
+            get, recall, put, rules, scan_one = cache.get, cache.recall, cache.put, self.global_rules, self.scan
+            for j, c in zip(scan, chars):
+                i = idx[j]
+                s = strings[i]
+                r = get(s, _MISS)
+                if r is _MISS:
+                    r = recall(s)
+                    if r is _MISS:   # what _global does, inline
+                        r = scan_one(s, rules, c) if s else None
+                        if r is not None and r[1] == 0:
+                            r = None
+                    if len(s) <= CACHE_MAX_CHARS:
+                        put(s, r, len(s))
+                if r is not None:
+                    changed[i] = r
+        else:
+            for i in range(1, len(strings)) if todo is None else todo:
+                s = strings[i]
+                r = cache.get(s, _MISS)
+                if r is _MISS:
+                    r = self._global(s) if s else None
+                    if len(s) <= CACHE_MAX_CHARS:
+                        cache.put(s, r, len(s))
+                if r is not None:
+                    changed[i] = r
+            if need_json:
+                jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
         attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
         if not (attr_work or self.name_active or self.body_direct or self.body_nested):
             return batch
-        return self._rebuild(batch, strings, changed, key_plans, jsonish or [])
+        return self._rebuild(batch, cols, strings, changed, key_plans, jsonish or [])
 
-    def _rebuild(self, batch: pb.Batch, strings: list[str], changed: dict, key_plans: dict,
+    def _rebuild(self, batch: pb.Batch, cols: _Columns, strings: list[str], changed: dict, key_plans: dict,
                  jsonish: list[int]) -> pb.Batch:
         n = len(batch.ts_unix_nano)
         n_str = len(strings)
@@ -345,16 +540,28 @@ class Engine:
                 new_strings.append(text)
             return i
 
+        def intern_all(texts: list[str]) -> list[int] | range:
+            """[intern(t) for t in texts], in C when they are distinct and none was interned before."""
+            if not self.fast or len(set(texts)) != len(texts) or not added.keys().isdisjoint(texts):
+                return [intern(t) for t in texts]
+            start = len(new_strings)
+            added.update(zip(texts, range(start, start + len(texts))))
+            new_strings.extend(texts)
+            return range(start, start + len(texts))
+
         str_mask = np.zeros(n_str, dtype=np.uint64)
         str_drop = np.zeros(n_str, dtype=bool)
-        for i, (text, mask, drop) in changed.items():
-            new_strings[i] = text
-            str_mask[i] = mask
-            str_drop[i] = drop
+        if changed:
+            where = list(changed)
+            texts, masks, drops = zip(*changed.values())
+            for i, text in zip(where, texts):
+                new_strings[i] = text
+            str_mask[where] = masks
+            str_drop[where] = drops
         ident = np.arange(n_str, dtype=np.int64)
 
         # names: never dropped (a dropped name shows its rule's replacement)
-        names = np.asarray(batch.names, dtype=np.int64)
+        names = cols.names
         name_idx, name_mask = names, str_mask[names]
         if self.name_active:
             name_map, map_mask = ident.copy(), str_mask.copy()
@@ -365,7 +572,7 @@ class Engine:
             name_idx, name_mask = name_map[names], map_mask[names]
 
         # bodies: a dropped body becomes "" (index 0)
-        bodies = np.asarray(batch.bodies, dtype=np.int64)
+        bodies = cols.bodies
         body_map, body_mask_map, body_drop_map = ident, str_mask, str_drop
         if self.body_direct or self.body_nested:
             body_map, body_mask_map, body_drop_map = ident.copy(), str_mask.copy(), str_drop.copy()
@@ -380,12 +587,13 @@ class Engine:
         body_mask = body_mask_map[bodies]
 
         # attributes
-        counts = np.asarray(batch.attr_counts, dtype=np.int64)
-        keys = np.asarray(batch.attr_keys, dtype=np.int64)
-        vals = np.asarray(batch.attr_values, dtype=np.int64)
+        counts = cols.attr_counts
+        keys = cols.attr_keys
+        vals = cols.attr_values
         pos_val = vals.copy()
         pos_mask = str_mask[keys] | str_mask[vals]
-        pos_drop = str_drop[keys] | str_drop[vals]
+        any_drop = not self.fast or bool(changed) and any(d for _, _, d in changed.values())
+        pos_drop = str_drop[keys] | str_drop[vals] if any_drop else np.zeros(len(keys), dtype=bool)
         if key_plans:
             allowed = np.ones(n_str, dtype=bool)
             reserved = np.zeros(n_str, dtype=bool)
@@ -395,17 +603,18 @@ class Engine:
             c_mask = np.zeros(n_str, dtype=np.uint64)
             c_drop = np.zeros(n_str, dtype=bool)
             nested = np.zeros(n_str, dtype=bool)
-            for k, (ok, res, direct, nest, const, _terminal) in key_plans.items():
+            for k, (ok, res, direct, nest, const, _terminal, _hashed) in key_plans.items():
                 allowed[k], reserved[k], active[k], nested[k] = ok, res, direct, nest
                 if const is not None:   # every value of this key gets the same outcome: no per-value work
                     c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
                     c_val[k] = 0 if const[2] else intern(const[0])
-            refused = ~allowed[keys]
-            if refused.any():
+            refused = ~allowed[keys] if not self.fast or self.manifest.mode == "allow" else None
+            if refused is not None and refused.any():
                 pos_drop |= refused
                 pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
-            pos_drop |= reserved[keys]
-            pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
+            if not self.fast or any(p[1] for p in key_plans.values()):   # an incoming ben.redacted
+                pos_drop |= reserved[keys]
+                pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
             const_pos = np.flatnonzero(c_has[keys] & ~pos_drop)
             if len(const_pos):
                 ck = keys[const_pos]
@@ -423,28 +632,44 @@ class Engine:
                 uniq, inverse = np.unique(combo, return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
-                pairs = self._pairs
-                u_val, u_mask, u_drop = [], [], []
-                for c in uniq.tolist():
-                    k, v = c >> 32, c & 0xFFFFFFFF
-                    kstr, vstr = strings[k], strings[v]
-                    out = pairs.get((kstr, vstr))
-                    if out is None:
-                        out = self._role_cached(pairs, (kstr, vstr), "attributes." + kstr, vstr, key_plans[k][3])
-                    text, mask, drop = out
-                    u_val.append(intern(text) if mask else v)
-                    u_mask.append(mask | key_mask[k])
-                    u_drop.append(drop or key_drop[k])
-                pos_val[work] = np.asarray(u_val, dtype=np.int64)[inverse]
-                pos_mask[work] = np.asarray(u_mask, dtype=np.uint64)[inverse]
-                pos_drop[work] = np.asarray(u_drop, dtype=bool)[inverse]
+                if self.fast:   # by key (uniq is sorted by key, then value): the same order as one by one
+                    u_val = np.empty(len(uniq), dtype=np.int64)
+                    u_mask = np.empty(len(uniq), dtype=np.uint64)
+                    u_drop = np.empty(len(uniq), dtype=bool)
+                    ks = uniq >> 32
+                    cuts = [0, *(np.flatnonzero(ks[1:] != ks[:-1]) + 1).tolist(), len(uniq)]
+                    for a, b in zip(cuts, cuts[1:]):
+                        k = int(ks[a])
+                        hashed = key_plans[k][6]
+                        if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
+                            idx = intern_all(self._hashes_of(_pick(strings, (uniq[a:b] & 0xFFFFFFFF).tolist())))
+                            u_val[a:b] = np.arange(idx.start, idx.stop) if isinstance(idx, range) else idx
+                            u_mask[a:b] = hashed | key_mask[k]
+                            u_drop[a:b] = key_drop[k]
+                        else:
+                            vs, ms, ds = [], [], []
+                            self._pairs_one_by_one(uniq[a:b].tolist(), strings, key_plans, key_mask, key_drop,
+                                                   intern, vs, ms, ds)
+                            u_val[a:b], u_mask[a:b], u_drop[a:b] = vs, ms, ds
+                else:
+                    u_val, u_mask, u_drop = [], [], []
+                    self._pairs_one_by_one(uniq.tolist(), strings, key_plans, key_mask, key_drop, intern,
+                                           u_val, u_mask, u_drop)
+                    u_val = np.asarray(u_val, dtype=np.int64)
+                    u_mask = np.asarray(u_mask, dtype=np.uint64)
+                    u_drop = np.asarray(u_drop, dtype=bool)
+                pos_val[work] = u_val[inverse]
+                pos_mask[work] = u_mask[inverse]
+                pos_drop[work] = u_drop[inverse]
 
         # which rules fired, per event and per rule
         event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
         event_mask = name_mask | body_mask
         fired = np.flatnonzero(pos_mask)
-        if len(fired):
-            np.bitwise_or.at(event_mask, event_of[fired], pos_mask[fired])
+        if len(fired):   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
+            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), np.cumsum(counts) - counts)
+            per_event[counts == 0] = 0
+            event_mask |= per_event
         self._count(np.concatenate([name_mask[name_mask != 0], body_mask[body_mask != 0], pos_mask[fired]]))
 
         keep = ~pos_drop
@@ -452,14 +677,16 @@ class Engine:
         new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
         touched = np.flatnonzero(event_mask)
         if len(touched):
-            labels: dict[int, int] = {}
-            for mask in np.unique(event_mask[touched]).tolist():
-                labels[mask] = intern(self._label(mask))
             uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
-            label_idx = np.asarray([labels[m] for m in uniq_masks.tolist()], dtype=np.int64)[which]
-            ends = np.cumsum(new_counts)[touched]
-            new_keys = np.insert(new_keys, ends, intern(REDACTED_KEY))
-            new_vals = np.insert(new_vals, ends, label_idx)
+            label_idx = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)[which]
+            at = np.cumsum(new_counts)[touched] + np.arange(len(touched))   # where each goes in the output
+            slot = np.zeros(len(new_keys) + len(touched), dtype=bool)
+            slot[at] = True
+            keys_out = np.empty(len(slot), dtype=np.int64)
+            vals_out = np.empty(len(slot), dtype=np.int64)
+            keys_out[at], vals_out[at] = intern(REDACTED_KEY), label_idx
+            keys_out[~slot], vals_out[~slot] = new_keys, new_vals
+            new_keys, new_vals = keys_out, vals_out
             new_counts[touched] += 1
 
         # compact the dictionary: no replaced string may stay in it
@@ -476,12 +703,46 @@ class Engine:
         out.ts_unix_nano.extend(batch.ts_unix_nano)
         out.values.extend(batch.values)
         out.kinds.extend(batch.kinds)
-        out.strings.extend([s for s, u in zip(new_strings, used.tolist()) if u])
-        out.names.extend(remap[name_idx].tolist())
-        out.bodies.extend(remap[body_idx].tolist())
-        out.attr_counts.extend(new_counts.tolist())
-        out.attr_keys.extend(remap[new_keys].tolist())
-        out.attr_values.extend(remap[new_vals].tolist())
+        out.strings.extend(list(compress(new_strings, used.tolist())))
+        columns = (remap[name_idx], remap[body_idx], new_counts, remap[new_keys], remap[new_vals])
+        packed = _packed((8, 9, 10, 11, 12), columns) if self.fast else None
+        if packed is not None:   # the index columns in protobuf's packed encoding, parsed by upb in C
+            out.MergeFromString(packed)
+        else:
+            out.names.extend(columns[0].tolist())
+            out.bodies.extend(columns[1].tolist())
+            out.attr_counts.extend(columns[2].tolist())
+            out.attr_keys.extend(columns[3].tolist())
+            out.attr_values.extend(columns[4].tolist())
+        return out
+
+    def _pairs_one_by_one(self, combos: list[int], strings: list[str], key_plans: dict, key_mask: dict,
+                          key_drop: dict, intern, u_val: list, u_mask: list, u_drop: list) -> None:
+        """Field rules and scoped value rules per distinct (key, value) pair (combo: key << 32 | value)."""
+        pairs = self._pairs
+        for c in combos:
+            k, v = c >> 32, c & 0xFFFFFFFF
+            kstr, vstr = strings[k], strings[v]
+            out = pairs.get((kstr, vstr))
+            if out is None:
+                out = self._role_cached(pairs, (kstr, vstr), "attributes." + kstr, vstr, key_plans[k][3])
+            text, mask, drop = out
+            u_val.append(intern(text) if mask else v)
+            u_mask.append(mask | key_mask[k])
+            u_drop.append(drop or key_drop[k])
+
+    def _hashes_of(self, texts: list[str]) -> list[str]:
+        """The keyed hash of each text, cached (door-keeper and young generation, bounded like the other caches)."""
+        cache = self._hashes
+        out = list(map(cache.get, texts))
+        if None in out:
+            miss = [j for j, h in enumerate(out) if h is None]
+            new = [texts[j] for j in miss]
+            young, keyed = cache.young.get, self._hash
+            hashes = [young(t) or keyed(t) for t in new]   # young: computed at the first sighting
+            for j, h in zip(miss, hashes):
+                out[j] = h
+            cache.put_all(new, hashes)
         return out
 
     def _role_cached(self, cache: _Cache, key, path: str, text: str, nested: bool) -> _Out:

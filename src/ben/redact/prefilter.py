@@ -1,0 +1,199 @@
+"""Which strings of a batch could a detector match at all? One vectorised test over many strings.
+
+Most strings of a batch are new to the engine (request ids, trace ids, timestamps) and hold no
+secret; scanning each one in Python (a plan, a dozen substring hints) cost a few µs per string.
+Every detector declares what any text its hint accepts must hold (``Detector.requires``: all the
+characters of one of a few strings, and a chain of ``min_digits`` ASCII digits, one space or dash
+allowed between two of them, as in a card number). Here the strings are joined
+with NUL separators and encoded once, and numpy computes for every string at once a 64-bit mask of
+the characters (and digit counts) it holds; a string whose mask meets no requirement of the rules'
+detectors cannot pass any of their hints, so the engine's scan would return it unchanged: it is
+not scanned at all. The strings that pass go through the engine's exact scan (hints, regexes,
+validators), which decides. The test is conservative by construction (a superset of the hints,
+checked by tests/redact/test_prefilter.py), so it changes what is scanned, never what is found.
+
+Non-ASCII characters count as no character (every requirement is ASCII): ``encode("ascii",
+"replace")`` keeps one byte per character, so offsets stay character offsets. A string holding a
+NUL is measured by its length instead of by the separators.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+
+import numpy as np
+
+from ben.redact.detectors import DETECTORS, Detector
+
+_SEP = "\x00"
+
+
+def _table() -> tuple[np.ndarray, dict[str, int], dict[int, int]]:
+    """The static character -> bit table over every detector's requirements, and a bit per digit threshold."""
+    chars = sorted({c for d in DETECTORS.values() for need in d.needs for c in need})
+    thresholds = sorted({d.min_digits for d in DETECTORS.values() if d.min_digits})
+    if len(chars) + len(thresholds) > 64:
+        raise RuntimeError("detector requirements use more than 64 characters and digit thresholds")
+    lut = np.zeros(256, dtype=np.uint64)
+    char_bit = {}
+    for i, c in enumerate(chars):
+        char_bit[c] = 1 << i
+        lut[ord(c)] = np.uint64(1 << i)
+    digit_bit = {t: 1 << (len(chars) + j) for j, t in enumerate(thresholds)}
+    return lut, char_bit, digit_bit
+
+
+_LUT, _CHAR_BIT, _DIGIT_BIT = _table()
+#: A chain of t digits, one space or dash allowed between two of them (the card hint for t = 13).
+_CHAIN = {t: re.compile(rf"[0-9](?:[ \-]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
+
+
+def requirement(need: str, min_digits: int) -> int:
+    """A requirement as a mask: the string's mask must hold all of its bits."""
+    bits = 0
+    for c in need:
+        bits |= _CHAR_BIT[c]
+    if min_digits:
+        bits |= _DIGIT_BIT[min_digits]
+    return bits
+
+
+def mask_of(text: str) -> int:
+    """The mask of one string, computed the plain way (the reference the vectorised masks must equal)."""
+    bits = 0
+    for c in set(text):
+        bits |= _CHAR_BIT.get(c, 0)
+    for t, bit in _DIGIT_BIT.items():
+        if _CHAIN[t](text):
+            bits |= bit
+    return bits
+
+
+class Prefilter:
+    """The requirements of a rule set's detectors. ``everything``: a rule runs a custom regex (it
+    scans every string: nothing can be ruled out)."""
+
+    def __init__(self, detectors: Iterable[Detector], everything: bool = False):
+        detectors = list(detectors)
+        reqs = {requirement(need, d.min_digits) for d in detectors for need in d.needs}
+        self.thresholds = tuple(sorted({d.min_digits for d in detectors if d.min_digits}))
+        # a requirement that holds all the bits of another is implied by it: keep the weakest
+        self.reqs = tuple(sorted(r for r in reqs if not any(o != r and o & r == o for o in reqs)))
+        self.everything = everything
+        self._verdicts: dict[int, bool] = {}
+
+    def accepts(self, mask: int) -> bool:
+        verdict = self._verdicts.get(mask)
+        if verdict is None:
+            verdict = any(mask & r == r for r in self.reqs)
+            if len(self._verdicts) < 65_536:
+                self._verdicts[mask] = verdict
+        return verdict
+
+    def candidates(self, texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(a bool per text: True if some detector's hint could accept it (then scan it), False if none
+        can; the texts' masks, None when not computed). ``joined``: ``layout(texts)`` if the caller has it."""
+        n = len(texts)
+        if self.everything:
+            return np.ones(n, dtype=bool), None
+        if not self.reqs or not n:
+            return np.zeros(n, dtype=bool), None
+        masks = masks_of(texts, joined, self.thresholds)
+        uniq, inverse = np.unique(masks, return_inverse=True)
+        verdicts = np.fromiter(map(self.accepts, uniq.tolist()), dtype=bool, count=len(uniq))
+        return verdicts[inverse], masks
+
+
+def possible(detector: Detector, mask: int) -> bool:
+    """Could the detector's hint accept a text of this mask?"""
+    return any(mask & r == r for r in _requirements(detector))
+
+
+_REQS: dict[Detector, tuple[int, ...]] = {}
+
+
+def _requirements(detector: Detector) -> tuple[int, ...]:
+    reqs = _REQS.get(detector)
+    if reqs is None:
+        reqs = _REQS[detector] = tuple(requirement(need, detector.min_digits) for need in detector.needs)
+    return reqs
+
+
+def layout(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts joined (each followed by a NUL) as one byte per character, and where each starts."""
+    joined = (_SEP.join(texts) + _SEP).encode("ascii", "replace")
+    a = np.frombuffer(joined, dtype=np.uint8)
+    seps = np.flatnonzero(a == 0)
+    if len(seps) == len(texts):
+        starts = np.empty(len(texts), dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = seps[:-1] + 1
+    else:   # some text holds a NUL itself: measure by lengths
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        starts = np.cumsum(lengths + 1) - (lengths + 1)
+    return a, starts
+
+
+def masks_of(texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = None,
+             thresholds: tuple[int, ...] | None = None) -> np.ndarray:
+    """The mask of every text (uint64), vectorised: equal to ``mask_of`` text by text for the digit
+    thresholds asked for (None: all; a bit not asked for stays 0)."""
+    a, starts = joined if joined is not None else layout(texts)
+    masks = np.bitwise_or.reduceat(_LUT.take(a), starts)   # each segment holds at least its NUL: never empty
+    thresholds = tuple(_DIGIT_BIT) if thresholds is None else thresholds
+    for t in thresholds:
+        _digit_chains(texts, a, starts, masks, t)
+    return masks
+
+
+_BRIDGE = np.zeros(256, dtype=bool)   # the one character allowed between two digits of a chain
+_BRIDGE[[ord(" "), ord("-")]] = True
+
+
+_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -" else 0x30 for b in range(256))   # "1": may be in a chain
+
+
+def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
+    """Set the bit of threshold t where a text holds a chain of t digits. A chain lies in a run of
+    at least t characters of [0-9 -]: those runs are found with one translate and ``bytes.find``
+    (in C), and the few texts that hold one are checked with the chain's regex; when many do (log
+    bodies with timestamps), the chains of all texts are found at once with numpy."""
+    runs = a.tobytes().translate(_RUN_CLASS)
+    needle = b"1" * t
+    pos = runs.find(needle)
+    if pos < 0:
+        return
+    where = starts.tolist()
+    flagged = []
+    while pos >= 0:
+        j = bisect_right(where, pos) - 1
+        flagged.append(j)
+        if len(flagged) * 8 > len(texts):
+            _chains(a, a - 48 < 10, starts, masks, t)
+            return
+        pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
+    chain, bit = _CHAIN[t], np.uint64(_DIGIT_BIT[t])
+    hits = [j for j in dict.fromkeys(flagged) if chain(texts[j])]
+    if hits:
+        masks[hits] |= bit
+
+
+def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
+    """The chains of every text at once: runs of digits, merged where exactly one space or dash
+    lies between two runs, counted; a chain never crosses a NUL, so it lies in one text."""
+    step = np.zeros(len(a) + 1, dtype=np.int8)
+    step[1:] = isd
+    edges = np.flatnonzero(step[1:] != step[:-1])   # the joined text ends with a NUL: runs come in pairs
+    if not len(edges):
+        return
+    run_start, run_end = edges[0::2], edges[1::2]
+    first = np.ones(len(run_start), dtype=bool)   # does this run start a chain?
+    first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~_BRIDGE[a[run_end[:-1]]]
+    heads = np.flatnonzero(first)
+    digits = np.add.reduceat(run_end - run_start, heads)
+    hit = run_start[heads[digits >= t]]
+    if len(hit):
+        masks[np.searchsorted(starts, hit, side="right") - 1] |= np.uint64(_DIGIT_BIT[t])
