@@ -312,6 +312,18 @@ class StoreWriter:
                 log.exception("store writer: unexpected failure; retrying in 1s")
                 self._stop.wait(1.0)
 
+    def _failed(self, lane: int, exc: BenError, suspect: bool) -> None:
+        """An INSERT (``suspect``: it may have landed in part) or the room check failed: back off."""
+        if suspect:
+            self._suspect[lane] = True
+        with self._figures_lock:
+            self.figures.insert_errors += 1
+            self.figures.last_error = str(exc)
+        self._delays[lane] = self._delays[lane] or backoff(100, 5_000)
+        delay = next(self._delays[lane])
+        log.error("store writer: insert failed, retrying in %.2fs (the WAL keeps the data): %s", delay, exc)
+        self._stop.wait(delay)
+
     def _step(self, lane: int) -> bool:
         """Store the next run of one lane's records (up to insert_max_rows / _bytes); False if none.
 
@@ -320,6 +332,13 @@ class StoreWriter:
         allowed = self._allowance(lane)
         if allowed < 1:
             return False
+        if self._wals[lane].last_seq <= self.cursor[lane]:
+            return False
+        try:
+            self._check_room()  # before reading and converting a run that could not be inserted
+        except StorageError as exc:
+            self._failed(lane, exc, suspect=False)
+            return True
         batch, n_rows = [], 0
         for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS, max_bytes=self._max_bytes):
             req = rows.decode(record)
@@ -334,7 +353,6 @@ class StoreWriter:
         started = time.perf_counter()
         table = rows.to_table(batch)
         try:
-            self._check_room()
             if self._suspect[lane]:
                 missing = self._unstored(lane, batch)
                 if missing:
@@ -342,14 +360,7 @@ class StoreWriter:
             else:
                 self._store.insert_events(table)
         except BenError as exc:
-            self._suspect[lane] = True
-            with self._figures_lock:
-                self.figures.insert_errors += 1
-                self.figures.last_error = str(exc)
-            self._delays[lane] = self._delays[lane] or backoff(100, 5_000)
-            delay = next(self._delays[lane])
-            log.error("store writer: insert failed, retrying in %.2fs (the WAL keeps the data): %s", delay, exc)
-            self._stop.wait(delay)
+            self._failed(lane, exc, suspect=True)
             return True
         self._delays[lane] = None
         self._suspect[lane] = False
