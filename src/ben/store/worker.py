@@ -13,8 +13,10 @@ import sys
 import time
 from multiprocessing.connection import Connection
 
+import pyarrow as pa
+
 from ben.core.errors import BenError, QueryError, StorageError
-from ben.store.process import METHODS
+from ben.store.process import METHODS, TableRef
 
 def _open(path: str, retention_days: int, open_wait_s: float):
     from ben.store.chdb import ChdbStore
@@ -53,7 +55,9 @@ def serve(fd: int, path: str, retention_days: int, open_wait_s: float) -> None:
     conn.send(("ready", None))
     while True:
         try:
-            method, args = conn.recv()
+            method, args, n_tables = conn.recv()
+            tables = [pa.ipc.open_stream(conn.recv_bytes()).read_all() for _ in range(n_tables)]
+            args = tuple(tables[a.index] if isinstance(a, TableRef) else a for a in args)
         except (EOFError, OSError):
             os._exit(0)  # the spine is gone: exit without closing chDB (see the module docstring)
         if method == "close":
