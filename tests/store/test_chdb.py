@@ -33,3 +33,12 @@ def test_second_opener_gets_a_clear_error(store: ChdbStore) -> None:
             "    print('ERR', e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "ERR" in out.stdout and "in use by another process" in out.stdout, out.stdout + out.stderr
+
+
+def test_the_store_does_not_log_its_own_queries(store: ChdbStore) -> None:
+    """chDB's query, thread and processor logs and its sampling profiler are off (QUIET_SETTINGS)."""
+    rows = dict(store.rows("SELECT name, value FROM system.settings WHERE name IN ('log_queries', "
+                           "'log_query_threads', 'log_processors_profiles', 'query_profiler_real_time_period_ns', "
+                           "'query_profiler_cpu_time_period_ns')"))
+    assert rows == {"log_queries": "0", "log_query_threads": "0", "log_processors_profiles": "0",
+                    "query_profiler_real_time_period_ns": "0", "query_profiler_cpu_time_period_ns": "0"}
