@@ -72,3 +72,39 @@ def test_second_signal_exits_at_once_without_losing_acknowledged_data(make_clust
     cluster.start_spine()
     cluster.wait_drained()
     assert_exactly_once(cluster.spine_addr, client.producer_id, 5_000)
+
+
+def test_keep_connected_reconnects_with_backoff_and_starts_low_after_a_success() -> None:
+    """The one reconnect loop of every stream client: each end is reported, the wait grows, a
+    session that had worked starts the backoff low again, and cancellation ends it."""
+    import asyncio
+
+    from ben.core import transport
+
+    ends: list = []
+    worked = [False]
+    sessions = [0]
+
+    async def session() -> None:
+        sessions[0] += 1
+        if sessions[0] == 3:
+            worked[0] = True
+            return  # the peer closed a stream that had worked
+        worked[0] = False
+        raise ConnectionError(f"refused {sessions[0]}")
+
+    async def main() -> None:
+        task = asyncio.ensure_future(transport.keep_connected(session, (1, 4), ends.append, lambda: worked[0]))
+        while len(ends) < 5:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert task.cancelled()
+
+    asyncio.run(main())
+    assert [type(e).__name__ if e else None for e in ends[:5]] == \
+        ["ConnectionError", "ConnectionError", None, "ConnectionError", "ConnectionError"]
+    assert str(ends[0]) == "refused 1"

@@ -54,22 +54,18 @@ class SpineLink:
                 pass
 
     async def _run(self) -> None:
-        delays = transport.backoff(*self._backoff_ms)
-        while True:
-            try:
-                await self._session()
-            except grpc.aio.AioRpcError as exc:
-                level = logging.DEBUG if exc.code() in transport.RETRYABLE_CODES else logging.WARNING
-                log.log(level, "control link to %s: %s %s", self._spine, exc.code().name, exc.details())
-            except (ConnectionError, OSError) as exc:
-                log.debug("control link to %s: %s", self._spine, exc)
-            except Exception:  # keep the link alive whatever happens
-                log.exception("control link to %s broke", self._spine)
-            if self.connected:
-                delays = transport.backoff(*self._backoff_ms)
-            self.connected = False
-            self._outbox = None
-            await asyncio.sleep(next(delays))
+        await transport.keep_connected(self._session, self._backoff_ms, self._on_break, lambda: self.connected)
+
+    def _on_break(self, exc: Exception | None) -> None:
+        if isinstance(exc, grpc.aio.AioRpcError):
+            level = logging.DEBUG if exc.code() in transport.RETRYABLE_CODES else logging.WARNING
+            log.log(level, "control link to %s: %s %s", self._spine, exc.code().name, exc.details())
+        elif isinstance(exc, (ConnectionError, OSError)) or exc is None:
+            log.debug("control link to %s: %s", self._spine, exc or "stream ended")
+        else:  # keep the link alive whatever happens
+            log.error("control link to %s broke", self._spine, exc_info=exc)
+        self.connected = False
+        self._outbox = None
 
     async def _session(self) -> None:
         async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import grpc
 
@@ -81,3 +82,25 @@ def bind(server: grpc.aio.Server, address: str, flag: str = "listen") -> None:
         raise ConfigError(f"cannot listen on {address}: {exc}", field=flag) from exc
     if socket_path(address) is None and port == 0:
         raise ConfigError(f"cannot listen on {address}", field=flag)
+
+
+async def keep_connected(session: Callable[[], Awaitable[None]], backoff_ms: tuple[int, int],
+                         on_break: Callable[[Exception | None], None], succeeded: Callable[[], bool]) -> None:
+    """Run ``session()`` again and again until cancelled: the reconnect loop of every stream client.
+
+    After each end of a session (an error, or none when the peer closed it) ``on_break`` gets the
+    error to log and count, then the loop waits with exponential backoff and full jitter. The
+    backoff starts low again when ``succeeded()`` (asked before ``on_break``) says the session had
+    worked for a while. Cancellation is never caught.
+    """
+    delays = backoff(*backoff_ms)
+    while True:
+        error: Exception | None = None
+        try:
+            await session()
+        except Exception as exc:  # every failure means: reconnect (the caller classifies it)
+            error = exc
+        if succeeded():
+            delays = backoff(*backoff_ms)
+        on_break(error)
+        await asyncio.sleep(next(delays))

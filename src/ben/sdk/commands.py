@@ -84,18 +84,14 @@ class CommandChannel:
             pass
 
     async def _connect_loop(self) -> None:
-        delays = transport.backoff(*self._backoff_ms)
-        while True:
-            try:
-                await self._session()
-            except grpc.aio.AioRpcError as exc:
-                self.last_error = f"{exc.code().name}: {exc.details()}"
-            except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
-            if self.connected:
-                delays = transport.backoff(*self._backoff_ms)
-            self.connected = False
-            await asyncio.sleep(next(delays))
+        await transport.keep_connected(self._session, self._backoff_ms, self._on_break, lambda: self.connected)
+
+    def _on_break(self, exc: Exception | None) -> None:
+        if isinstance(exc, grpc.aio.AioRpcError):
+            self.last_error = f"{exc.code().name}: {exc.details()}"
+        elif exc is not None:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+        self.connected = False
 
     def _register(self):
         from ben.v1 import control_pb2 as pb

@@ -96,22 +96,20 @@ class Exporter:
             self._buffer.seal(older_than_s=self._flush_interval)
 
     async def _connect_loop(self) -> None:
-        delays = transport.backoff(*self._backoff_ms)
-        while True:
-            try:
-                await self._session()
-            except grpc.aio.AioRpcError as exc:
-                self.last_error = f"{exc.code().name}: {exc.details()}"
-            except (TimeoutError, OSError) as exc:
-                self.last_error = f"sidecar {self._target} unreachable: {exc or type(exc).__name__}"
-            except Exception as exc:  # e.g. a write racing the end of the stream: reconnect all the same
-                self.last_error = f"stream to sidecar {self._target} broke: {type(exc).__name__}: {exc}"
-            if self.connected:
-                delays = transport.backoff(*self._backoff_ms)
-            self.connected = False
-            self.reconnects += 1
-            log.debug("ben sdk: %s; reconnecting", self.last_error)
-            await asyncio.sleep(next(delays))
+        await transport.keep_connected(self._session, self._backoff_ms, self._on_break, lambda: self.connected)
+
+    def _on_break(self, exc: Exception | None) -> None:
+        if isinstance(exc, grpc.aio.AioRpcError):
+            self.last_error = f"{exc.code().name}: {exc.details()}"
+        elif isinstance(exc, (TimeoutError, OSError)):
+            self.last_error = f"sidecar {self._target} unreachable: {exc or type(exc).__name__}"
+        elif exc is not None:  # e.g. a write racing the end of the stream: reconnect all the same
+            self.last_error = f"stream to sidecar {self._target} broke: {type(exc).__name__}: {exc}"
+        else:
+            self.last_error = f"stream to sidecar {self._target} ended"
+        self.connected = False
+        self.reconnects += 1
+        log.debug("ben sdk: %s; reconnecting", self.last_error)
 
     async def _session(self) -> None:
         """One channel, one stream per lane: routine batches never sit in front of an alert."""

@@ -98,22 +98,19 @@ class Shipper:
         return drained
 
     async def _run(self) -> None:
-        delays = transport.backoff(*self._backoff_ms)
-        while True:
-            try:
-                await self._session()
-            except grpc.aio.AioRpcError as exc:
-                self._log_break(f"{exc.code().name} {exc.details()}",
-                                logging.INFO if exc.code() in transport.RETRYABLE_CODES else logging.ERROR)
-            except (ConnectionError, OSError) as exc:
-                self._log_break(f"unreachable: {exc}")
-            except Exception as exc:  # e.g. a write racing the end of the stream: reconnect all the same
-                self._log_break(f"broke: {type(exc).__name__}: {exc}", logging.WARNING)
-            self.figures.connected = False
-            self.figures.reconnects += 1
-            if self._sent_since_connect:
-                delays = transport.backoff(*self._backoff_ms)  # it worked for a while: start low again
-            await asyncio.sleep(next(delays))
+        await transport.keep_connected(self._session, self._backoff_ms, self._on_break,
+                                       lambda: self._sent_since_connect > 0)  # it worked for a while: start low
+
+    def _on_break(self, exc: Exception | None) -> None:
+        if isinstance(exc, grpc.aio.AioRpcError):
+            self._log_break(f"{exc.code().name} {exc.details()}",
+                            logging.INFO if exc.code() in transport.RETRYABLE_CODES else logging.ERROR)
+        elif isinstance(exc, (ConnectionError, OSError)):
+            self._log_break(f"unreachable: {exc}")
+        elif exc is not None:  # e.g. a write racing the end of the stream: reconnect all the same
+            self._log_break(f"broke: {type(exc).__name__}: {exc}", logging.WARNING)
+        self.figures.connected = False
+        self.figures.reconnects += 1
 
     _last_break_log = 0.0
     _breaks_unlogged = 0
