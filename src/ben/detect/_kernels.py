@@ -72,6 +72,20 @@ def _verdict_only(st, threshold, score, flag, run, t, i):
 
 
 @_jit
+def _sigma(m, var, floor, i, refresh, rel_scale, min_scale):
+    """``sigma_of`` for series ``i``: ``max(sqrt(var), floor)``, the floor ``max(min_scale,
+    rel_scale * |mean|)`` refreshed on ``refresh`` steps (EWMA and CUSUM share it)."""
+    if refresh:
+        f = abs(m) * rel_scale
+        f = f if f > min_scale else min_scale
+        floor[i] = f
+    else:
+        f = floor[i]
+    sg = math.sqrt(var[i])
+    return sg if sg > f else f
+
+
+@_jit
 def ewma_block(X, n0, mean, var, floor, slope, run, has_trend, trend, alpha, keep, rel_scale, min_scale, clip,
                threshold, want_raw, stat, base, scale, dev, score, flag):
     """:meth:`EWMABank._recur` (fast path) for every step of ``X``; ``keep = 1 - alpha``.
@@ -83,14 +97,7 @@ def ewma_block(X, n0, mean, var, floor, slope, run, has_trend, trend, alpha, kee
         refresh = (n0 + t) % FLOOR_EVERY == 0
         for i in range(ns):
             m = mean[i]
-            if refresh:
-                f = abs(m) * rel_scale
-                f = f if f > min_scale else min_scale
-                floor[i] = f
-            else:
-                f = floor[i]
-            sg = math.sqrt(var[i])
-            sg = sg if sg > f else f
+            sg = _sigma(m, var, floor, i, refresh, rel_scale, min_scale)
             if has_trend:
                 m = m + slope[i]
             z = (X[t, i] - m) / sg
@@ -123,14 +130,7 @@ def cusum_block(X, n0, mean, var, floor, slope, hi, lo, run_hi, run_lo, run, has
         refresh = (n0 + t) % FLOOR_EVERY == 0
         for i in range(ns):
             m = mean[i]
-            if refresh:
-                f = abs(m) * rel_scale
-                f = f if f > min_scale else min_scale
-                floor[i] = f
-            else:
-                f = floor[i]
-            sg = math.sqrt(var[i])
-            sg = sg if sg > f else f
+            sg = _sigma(m, var, floor, i, refresh, rel_scale, min_scale)
             if has_trend:
                 m = m + slope[i]
             if want_raw:

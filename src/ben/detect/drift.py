@@ -74,16 +74,23 @@ class DriftBank(DetectorBank):
 
     _kernel = True
 
-    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
-        """As :meth:`_fast_raw`, compiled: segments between blocks, verdicts fused in."""
-        steps, st = len(X), self.stride
-        n0 = int(self.n[0])
-        snaps: dict[str, list] = {"stat": [], "baseline": [], "scale": [], "level": []}
-        lengths = []
+    def _segments(self, steps: int):
+        """``(t, n, length)`` of each run of a block's steps up to the next end of a stride block
+        (``t``: first step of the run, ``n``: points the series had seen before it)."""
+        st, n0 = self.stride, int(self.n[0])
         t = 0
         while t < steps:
             n = n0 + t
             seg = min(steps - t, st - n % st)
+            yield t, n, seg
+            t += seg
+
+    def _fast_kernel(self, kern, X, score, flag, want_raw=True):
+        """As :meth:`_fast_raw`, compiled: segments between blocks, verdicts fused in."""
+        st = self.stride
+        snaps: dict[str, list] = {"stat": [], "baseline": [], "scale": [], "level": []}
+        lengths = []
+        for t, n, seg in self._segments(len(X)):
             stat = np.minimum(self.kl, BIG)
             snaps["stat"].append(stat)
             for key, name in (("baseline", "mean"), ("scale", "sigma"), ("level", "recent")):
@@ -92,7 +99,6 @@ class DriftBank(DetectorBank):
             kern.drift_segment(X, t, t + seg, n % st, stat, self.xbuf, self.threshold, self.run, score, flag)
             if (n + seg) % st == 0:
                 self._process_fast(kern, (n + seg) // st)
-            t += seg
         return {k: held(v, lengths) for k, v in snaps.items()}
 
     def _process_fast(self, kern, blocks: int) -> None:
@@ -109,20 +115,15 @@ class DriftBank(DetectorBank):
     def _fast_raw(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorised over time: the outputs only change at the end of a block."""
         steps, st = len(X), self.stride
-        n0 = int(self.n[0])
         snaps: dict[str, list] = {"stat": [], "baseline": [], "scale": [], "level": []}
         lengths = []
-        t = 0
-        while t < steps:
-            n = n0 + t
-            seg = min(steps - t, st - n % st)
+        for t, n, seg in self._segments(steps):
             for key, name in (("stat", "kl"), ("baseline", "mean"), ("scale", "sigma"), ("level", "recent")):
                 snaps[key].append(self._state[name].copy())
             lengths.append(seg)
             self.xbuf[:, n % st:n % st + seg] = X[t:t + seg].T
             if (n + seg) % st == 0:
                 self._process(self._state, slice(None), np.full(X.shape[1], (n + seg) // st))
-            t += seg
         self.n += steps
         return {k: held(v, lengths) for k, v in snaps.items()}
 

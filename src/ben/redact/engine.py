@@ -145,19 +145,23 @@ class _Cache(dict):
         """The value a first sighting computed, or _MISS."""
         return _MISS if self.young is None else self.young.get(key, _MISS)
 
+    def _keep_young(self, key: str, value, n: int) -> None:
+        """Remember a first sighting's result in the young generation (its older half forgotten when full)."""
+        young = self.young
+        if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
+            for old in list(young)[: max(1, len(young) // 2)]:
+                del young[old]
+                self._young_chars -= len(old)
+        young[key] = value
+        self._young_chars += n
+
     def put(self, key, value, size: int = 0) -> None:
         young = self.young
         if not self.filled:
             pass   # room to spare: admit it now
         elif young is not None and len(key) <= YOUNG_MAX_CHARS:
             if young.pop(key, _MISS) is _MISS:   # first sighting (or forgotten since): keep it young
-                n = len(key)
-                if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
-                    for old in list(young)[: max(1, len(young) // 2)]:
-                        del young[old]
-                        self._young_chars -= len(old)
-                young[key] = value
-                self._young_chars += n
+                self._keep_young(key, value, len(key))
                 return
             self._young_chars -= len(key)
         else:
@@ -203,12 +207,7 @@ class _Cache(dict):
                 if n <= CACHE_MAX_CHARS:
                     put(key, value, n)   # the door-keeper's way
             elif pop(key, _MISS) is _MISS:   # a first sighting: keep it young
-                if len(young) >= CACHE_MAX // 2 or self._young_chars + n > CACHE_BUDGET_CHARS // 2:
-                    for old in list(young)[: max(1, len(young) // 2)]:
-                        del young[old]
-                        self._young_chars -= len(old)
-                young[key] = value
-                self._young_chars += n
+                self._keep_young(key, value, n)
             else:   # the second: admit it
                 self._young_chars -= n
                 if len(self) >= CACHE_MAX or self._chars + n > CACHE_BUDGET_CHARS:
