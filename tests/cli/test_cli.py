@@ -152,6 +152,18 @@ def test_bench_ingest_json(home: Path) -> None:
         result["events_per_s"] / min(result["raw_store_rows_per_s"], result["raw_wal_records_per_s"]))
 
 
+def test_bench_lanes_json(home: Path) -> None:
+    """A short run: every key the issue names, both latency measures, no alert lost."""
+    out = ben("bench", "lanes", "--routine-rate", "2000", "--spine-rows-per-s", "1000", "--seconds", "3", "--json",
+              timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["alerts_sent"] >= 40 and result["alerts_stored"] == result["alerts_sent"]
+    assert 0 < result["alert_p50_ms"] <= result["alert_p99_ms"] <= result["alert_max_ms"]
+    assert 0 < result["alert_p99_issued_ms"] and 0 < result["baseline_alert_p99_ms"]
+    assert result["routine_events_per_s"] > 0 and result["ratio"] > 0
+
+
 def test_bench_ingest_on_a_clickhouse_server(home: Path, clickhouse) -> None:
     out = ben("bench", "ingest", "--store", "clickhouse", "--clickhouse", clickhouse.address, "--events", "5000",
               "--runs", "1", "--json", timeout=300)

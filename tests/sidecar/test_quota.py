@@ -18,7 +18,7 @@ def stored(spine: str, producer: str) -> dict:
 
 
 def test_full_wal_refuses_routine_first_and_keeps_room_for_alerts(make_cluster) -> None:
-    cluster = make_cluster(sidecar=QUOTA)
+    cluster = make_cluster(sidecar=QUOTA, spine={"store": {"alert_delay_window_s": 3600}})
     cluster.start()
     cluster.spine.stop()  # the spine is down: everything stays in the sidecar WAL
     routine = Client("quota", sidecar=cluster.sidecar_addr, max_buffer_events=5_000, max_batch_events=250,
@@ -66,3 +66,6 @@ def test_full_wal_refuses_routine_first_and_keeps_room_for_alerts(make_cluster) 
         got = stored(cluster.spine_addr, client.producer_id)
         assert got["n"] == got["uniq"] == client.stats.acked == client.stats.emitted, (client.source, got)
         client.shutdown()
+    # The spine's summary of alert delays (event time to stored) counts the time the alerts waited.
+    spine = cluster.status("spine")
+    assert spine["alert_store_delay_seconds{quantile=1}"] >= spine["alert_store_delay_seconds{quantile=0.5}"] > 0

@@ -203,6 +203,12 @@ def test_alerts_are_stored_while_a_routine_insert_is_in_flight(tmp_path: Path) -
         writer.notify()
         wait_for(lambda: writer.figures.rows_stored[ALERT] == 20, 30, "the alerts to be stored")
         assert writer.figures.rows_stored[ROUTINE] == 0  # still held at the gate
+        delays = writer.alert_delay_quantiles()  # event time to the INSERT's return, per alert
+        assert list(delays) == [0.5, 0.9, 0.99, 1.0] and len(writer.figures.alert_delays_s) == 20
+        writer.alert_delay_window_s = 1e-9
+        assert writer.alert_delay_quantiles() == {}  # none stored in the last nanosecond
+        writer.alert_delay_window_s = 60.0
+        assert 0 < delays[0.5] <= delays[0.99] <= delays[1.0]
         store.gate.set()
         assert writer.force_flush(timeout=30)
         assert writer.figures.rows_stored == {ROUTINE: 30, ALERT: 20}

@@ -42,3 +42,29 @@ def test_the_store_does_not_log_its_own_queries(store: ChdbStore) -> None:
                            "'query_profiler_cpu_time_period_ns')"))
     assert rows == {"log_queries": "0", "log_query_threads": "0", "log_processors_profiles": "0",
                     "query_profiler_real_time_period_ns": "0", "query_profiler_cpu_time_period_ns": "0"}
+
+
+def test_the_urgent_connection_runs_beside_the_other(store: ChdbStore) -> None:
+    """Two connections to one engine: an INSERT on the urgent one while a query runs on the other."""
+    import threading
+
+    from ben.cli.procs import wait_for
+    from ben.store.rows import to_table
+
+    before = store.count_rows()
+    done = threading.Event()
+
+    def slow() -> None:
+        store.rows("SELECT sleepEachRow(0.5) FROM numbers(4)")
+        done.set()
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    urgent = store.urgent()
+    assert urgent is store.urgent()  # one, for the store's life
+    wait_for(lambda: urgent.rows("SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow%' "
+                                 "AND query NOT LIKE '%system.processes%'")[0][0] > 0, 30, "the slow query")
+    urgent.insert_events(to_table([(900, metric_request(900, 3, 900))]))
+    assert not done.is_set(), "the urgent INSERT waited for the query on the other connection"
+    worker.join()
+    assert store.count_rows() == before + 3

@@ -1,13 +1,20 @@
 """Numbered migrations on both backends: recorded, idempotent, checked; capability-gated DDL;
-an existing chDB deployment (tables made before migrations existed) is adopted as it is."""
+an existing chDB deployment (tables made before migrations existed) is adopted with its data;
+migration 5 re-partitions ben.events by lane, resuming wherever a crash left it."""
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from ben.core.errors import StorageError
 from ben.store import ChdbStore, migrations, schema
 from ben.store.migrations import MIGRATIONS, Migration
+from ben.store.rows import to_table
+from ben.v1 import telemetry_pb2 as pb
+from tests.store.test_rows import request
+
+DAY_NS = 86_400 * 10**9
 
 
 def test_migrations_recorded_once(open_backend, backend) -> None:
@@ -92,8 +99,77 @@ def test_existing_chdb_deployment_is_adopted(tmp_path) -> None:
     try:
         assert store.schema_version() == migrations.LATEST
         assert store.count_rows() == 1 and store.max_spine_seq(0) == 7  # the data and the cursor are intact
-        assert "CODEC" not in store.rows("SHOW CREATE TABLE ben.events")[0][0]  # the table was kept as it was
+        ddl = store.rows("SHOW CREATE TABLE ben.events")[0][0]
+        assert f"PARTITION BY {schema.EVENTS_PARTITION}" in ddl.replace("\n", " ")  # migration 5 re-made it
         assert [r[0] for r in store.rows("DESCRIBE TABLE ben.commands")][:2] == ["id", "action"]
         assert store.rows("SELECT count() FROM ben.events_view WHERE attributes = map()")[0][0] == 1
     finally:
         store.close()
+
+
+def _by_day_with_rows(store) -> list[tuple]:
+    """ben.events as migrations 1-4 left it (partitioned by day), holding rows of 2 days x 3 lanes."""
+    migrations._drop(store, schema.EVENTS)
+    store.execute(schema.create_events(store.capabilities))  # the day partition key
+    for day in range(2):
+        for lane in (pb.LANE_ROUTINE, pb.LANE_ANOMALY, pb.LANE_ALERT):
+            table = to_table([(10 * day + lane + 1, request(1 + 3 * lane, [
+                (pb.KIND_METRIC, "m", float(i), "", {"i": str(i)}) for i in range(3)], lane=lane))])
+            ts = pa.array([t + day * DAY_NS for t in table.column("ts").to_pylist()], type=pa.int64())
+            store.insert_events(table.set_column(0, "ts", ts))
+    return _all_rows(store)
+
+
+def _all_rows(store) -> list[tuple]:
+    return store.rows("SELECT ts, kind, name, value, attributes.key, attributes.value, lane, spine_seq, stored_ts "
+                      "FROM ben.events ORDER BY lane, spine_seq, ts")
+
+
+def _assert_by_lane(store, rows: list[tuple]) -> None:
+    assert _all_rows(store) == rows  # every row, once
+    ddl = store.rows("SHOW CREATE TABLE ben.events")[0][0].replace("\n", " ")
+    assert f"PARTITION BY {schema.EVENTS_PARTITION}" in ddl
+    partitions = store.rows("SELECT DISTINCT partition FROM system.parts WHERE database = 'ben' AND table = 'events' "
+                            "AND active")
+    assert len(partitions) == 6  # 2 days x 3 lanes
+    assert {r[0] for r in store.rows("SELECT name FROM system.tables WHERE database = 'ben'")} & {
+        "events_by_lane", "events_by_day"} == set()  # no copy left behind
+    assert store.max_spine_seq(pb.LANE_ALERT) == 13 and store.count_by_spine_seq(pb.LANE_ALERT, 1, 20) == {3: 3, 13: 3}
+
+
+def test_migration_5_repartitions_events_by_lane_keeping_every_row(store) -> None:
+    rows = _by_day_with_rows(store)
+    assert len(rows) == 18
+    migrations.repartition_events(store, store.capabilities)
+    _assert_by_lane(store, rows)
+    migrations.repartition_events(store, store.capabilities)  # run again (a crash before its record): the same
+    _assert_by_lane(store, rows)
+
+
+@pytest.mark.parametrize("crash", ["copy_unfinished", "between_renames", "old_not_dropped"])
+def test_migration_5_resumes_where_a_crash_left_it(store, crash) -> None:
+    rows = _by_day_with_rows(store)
+    new, old = "ben.events_by_lane", "ben.events_by_day"
+    store.execute(schema.create_events(store.capabilities, table=new, partition=schema.EVENTS_PARTITION))
+    if crash == "copy_unfinished":  # part of the copy made, and a row that is in no source at all
+        store.execute(f"INSERT INTO {new} SELECT * FROM ben.events WHERE lane = 'routine'")
+        store.insert_rows(new, to_table([(99, request(500, [(pb.KIND_METRIC, "stray", 1.0, "", None)]))]))
+    else:
+        store.execute(f"INSERT INTO {new} SELECT * FROM ben.events")
+        store.execute(f"RENAME TABLE ben.events TO {old}")
+        if crash == "old_not_dropped":
+            store.execute(f"RENAME TABLE {new} TO ben.events")
+    migrations.repartition_events(store, store.capabilities)
+    _assert_by_lane(store, rows)
+
+
+def test_retention_drops_every_lane_of_an_expired_day(store) -> None:
+    from ben.store import retention
+
+    rows = _by_day_with_rows(store)
+    migrations.repartition_events(store, store.capabilities)
+    first_day_ns = min(r[0] for r in rows)
+    now = first_day_ns + DAY_NS + 3 * DAY_NS  # the first day is 3 days old, the second 2 days old
+    dropped = retention.drop_expired(store, 3, now_ns=now)
+    assert len(dropped) == 3 and all(p.startswith("(") for p in dropped)
+    assert sorted(r[0] for r in _all_rows(store)) == sorted(r[0] for r in rows if r[0] >= first_day_ns + DAY_NS)

@@ -121,3 +121,40 @@ def test_close_stops_the_child_and_twice_is_harmless(tmp_path: Path) -> None:
     s.close()
     s.close()
     assert s.pid is None and not _alive(pid)
+
+
+SLOW_QUERY = "SELECT sleepEachRow(0.5) FROM numbers(4)"  # 2 s in the child, one block
+
+
+def _running(ask, needle: str) -> bool:
+    return ask(f"SELECT count() FROM system.processes WHERE query LIKE '%{needle}%' "
+               "AND query NOT LIKE '%system.processes%'")[0][0] > 0
+
+
+def test_an_urgent_insert_runs_beside_a_call_in_flight(store) -> None:
+    """The alert lane's channel has its own thread and chDB connection in the child: its INSERT
+    does not wait for the main channel's call to finish."""
+    done = threading.Event()
+
+    def slow() -> None:
+        store.query_json(SLOW_QUERY)
+        done.set()
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    ask = lambda sql: store._call("rows", sql, channel="urgent")  # noqa: E731
+    wait_for(lambda: _running(ask, "sleepEachRow"), 30, "the slow query to run in the child")
+    store.urgent().insert_events(to_table([(1, metric_request(1, 2, 1))]))
+    assert not done.is_set(), "the urgent INSERT waited for the slow query"
+    worker.join()
+    assert store.count_rows() == 2
+    assert store.urgent().max_spine_seq(0) == 1 and store.urgent().count_by_spine_seq(0, 1, 1) == {1: 2}
+
+
+def test_a_killed_child_fails_each_channel_once_and_both_come_back(store) -> None:
+    store.insert_events(to_table([(1, metric_request(1, 2, 1))]))
+    os.kill(store.pid, signal.SIGKILL)
+    with pytest.raises(StorageError, match="store process .* failed during insert_events"):
+        store.urgent().insert_events(to_table([(2, metric_request(3, 1, 2))]))
+    store.urgent().insert_events(to_table([(2, metric_request(3, 1, 2))]))  # a new child
+    assert store.count_rows() == 3 and store.starts == 2  # the main channel follows to the new child

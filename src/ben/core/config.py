@@ -150,6 +150,8 @@ class StoreConfig(_Section):
     #: Inserts pause (the WAL keeps the data) while the store's disk has less free than this:
     #: a store that runs out of space mid-write or mid-merge can leave a damaged part behind.
     min_free_bytes: int = Field(default=256 << 20, ge=0)
+    #: The spine's alert_store_delay_seconds quantiles cover the alerts stored this many seconds back.
+    alert_delay_window_s: float = Field(default=60.0, gt=0, le=86_400)
 
     @model_validator(mode="after")
     def _one_password_source(self):

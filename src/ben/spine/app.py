@@ -67,6 +67,7 @@ class Spine:
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
         self.writer.min_free_bytes = cfg.store.min_free_bytes
         self.writer.retention_check_interval_s = cfg.store.retention_check_interval_s
+        self.writer.alert_delay_window_s = cfg.store.alert_delay_window_s
         await asyncio.to_thread(self.writer.start)
         if self.detector is not None:
             # Detection catches up on what was stored (and repaired) before this start, from its
@@ -120,6 +121,9 @@ class Spine:
             counter("store_repaired_records_total", wr.repaired_records, "records re-inserted after a partial insert"),
             gauge("store_last_insert_seconds", wr.last_insert_s, "duration of the latest INSERT"),
         ]
+        out += [gauge("alert_store_delay_seconds", delay, "event time to stored (INSERT returned), alerts of "
+                      "the last store.alert_delay_window_s", quantile=f"{q:g}")
+                for q, delay in self.writer.alert_delay_quantiles().items()]
         if self.detection is not None:
             incidents = self.detection.correlator.incidents.values()
             out += [

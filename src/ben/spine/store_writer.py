@@ -1,9 +1,10 @@
 """The store writer: a consumer of the spine's lane WALs that inserts their records into the store.
 
-Lanes are served by priority: alerts by a thread of their own (``store-writer-alerts``), so an
-alert never waits behind the decoding and conversion of a routine run, only, at most, behind the
-one INSERT the store is running; the other lanes by the ``store-writer`` thread, anomalies before
-routine data. Each lane's cursor is not kept anywhere of its own: it is recovered from the
+Lanes are served by priority: alerts by a thread of their own (``store-writer-alerts``) on the
+store's urgent connection (``Store.urgent``), so an alert waits neither behind the decoding and
+conversion of a routine run nor behind the routine INSERT in flight: the two INSERTs run side by
+side; the other lanes by the ``store-writer`` thread, anomalies before routine data. Each lane's
+cursor is not kept anywhere of its own: it is recovered from the
 store itself (the highest ``spine_seq`` stored for that lane), so a restart neither loses nor
 duplicates rows. One INSERT may have landed partly when the process died (ClickHouse commits
 an insert part by part); recovery compares, for every record still in the WAL, the rows stored
@@ -27,7 +28,7 @@ import logging
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ from ben.store.base import Store
 log = logging.getLogger(__name__)
 
 READ_RECORDS = 4096
+ALERT_DELAYS_KEPT = 100_000  # alert delays kept for the figures at most (the window may hold fewer)
 
 
 @dataclass
@@ -53,6 +55,20 @@ class WriterFigures:
     repaired_records: int = 0
     last_insert_s: float = 0.0
     last_error: str = ""
+    # (monotonic time the INSERT returned, seconds from the alert's event time - the SDK's stamp -
+    # to then) per alert: what an operator waits for an alert. Summarised over a time window.
+    alert_delays_s: deque = field(default_factory=lambda: deque(maxlen=ALERT_DELAYS_KEPT))
+
+    def alert_delay_quantiles(self, window_s: float, qs=(0.5, 0.9, 0.99, 1.0)) -> dict[float, float]:
+        """{q: seconds} over the alerts stored in the last window_s seconds ({} if none); call it as
+        ``StoreWriter.alert_delay_quantiles``, which holds the writers off meanwhile."""
+        since = time.monotonic() - window_s
+        while self.alert_delays_s and self.alert_delays_s[0][0] < since:
+            self.alert_delays_s.popleft()
+        delays = sorted(delay for _, delay in self.alert_delays_s)
+        if not delays:
+            return {}
+        return {q: delays[min(len(delays) - 1, int(q * len(delays)))] for q in qs}
 
 
 class StoreWriter:
@@ -61,6 +77,8 @@ class StoreWriter:
                  max_rows_per_s: int = 0):
         self._wals = wals
         self._store = store
+        # The alert lane writes over the store's urgent connection: beside a routine INSERT, not after it.
+        self._stores = {lane: store.urgent() if lane == ALERT else store for lane in wals}
         self._max_rows = insert_max_rows
         self._max_bytes = insert_max_bytes
         self._on_stored = on_stored  # next consumer of what was stored (detection), in spine order
@@ -69,6 +87,7 @@ class StoreWriter:
         self._tokens = 0.0
         self._refilled = time.monotonic()
         self.sync_interval_s = 0.2
+        self.alert_delay_window_s = 60.0
         self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
         self._synced_at = time.monotonic()
@@ -112,6 +131,11 @@ class StoreWriter:
     def _wake_all(self) -> None:
         for wake in self._wakes:
             wake.set()
+
+    def alert_delay_quantiles(self) -> dict[float, float]:
+        """Event time to stored, quantiles over the alerts stored in the last ``alert_delay_window_s``."""
+        with self._figures_lock:
+            return self.figures.alert_delay_quantiles(self.alert_delay_window_s)
 
     def stored_all(self) -> bool:
         with self._sync_lock:
@@ -213,12 +237,13 @@ class StoreWriter:
 
     def _unstored(self, lane: int, batch: list) -> list:
         """After a failed INSERT: the records of batch the store lacks (partial ones deleted first)."""
-        counts = self._store.count_by_spine_seq(lane, batch[0][0], batch[-1][0])
+        store = self._stores[lane]
+        counts = store.count_by_spine_seq(lane, batch[0][0], batch[-1][0])
         partial = [seq for seq, req in batch if 0 < counts.get(seq, 0) != len(req.batch.ts_unix_nano)]
         if partial:
             log.warning("store writer: a failed %s INSERT left %d records in part; deleting them before the retry",
                         NAMES[lane], len(partial))
-            self._store.delete_spine_seqs(lane, partial)
+            store.delete_spine_seqs(lane, partial)
             with self._figures_lock:
                 self.figures.repaired_records += len(partial)
         whole = {seq for seq, req in batch if counts.get(seq, 0) == len(req.batch.ts_unix_nano)}
@@ -356,15 +381,20 @@ class StoreWriter:
             if self._suspect[lane]:
                 missing = self._unstored(lane, batch)
                 if missing:
-                    self._store.insert_events(table if len(missing) == len(batch) else rows.to_table(missing))
+                    self._stores[lane].insert_events(table if len(missing) == len(batch) else rows.to_table(missing))
             else:
-                self._store.insert_events(table)
+                self._stores[lane].insert_events(table)
         except BenError as exc:
             self._failed(lane, exc, suspect=True)
             return True
         self._delays[lane] = None
         self._suspect[lane] = False
+        if lane == ALERT:  # after the INSERT returned: the alerts are stored
+            now, at = time.time_ns(), time.monotonic()
+            delays = [(at, d) for d in ((now - table.column("ts").to_numpy()) / 1e9).tolist()]
         with self._figures_lock:
+            if lane == ALERT:
+                self.figures.alert_delays_s.extend(delays)
             self.figures.last_error = ""
             self.figures.inserts += 1
             self.figures.rows_stored[lane] += n_rows

@@ -33,6 +33,11 @@ class Store(Protocol):
     def sync(self) -> None: ...
     def close(self) -> None: ...
 
+    def urgent(self) -> Store:
+        """This store for the alert lane's writes: a connection of its own, whose INSERTs run
+        beside (not after) the ones in flight on this one. Closed with this store."""
+        ...
+
 
 class SqlStore:
     """Shared half of a backend; subclasses provide execute, rows and the insert/query paths."""
@@ -74,13 +79,13 @@ class SqlStore:
         return int(rows[0][0] or 0) if rows else 0
 
     def max_spine_seq(self, lane: int) -> int:
-        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS} WHERE lane = {int(lane)}")
+        return self._scalar(f"SELECT max(spine_seq) FROM {schema.EVENTS} WHERE {schema.lane_is(lane)}")
 
     def count_rows(self) -> int:
         return self._scalar(f"SELECT count() FROM {schema.EVENTS}")
 
     def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]:
-        rows = self.rows(f"SELECT spine_seq, count() FROM {schema.EVENTS} WHERE lane = {int(lane)} "
+        rows = self.rows(f"SELECT spine_seq, count() FROM {schema.EVENTS} WHERE {schema.lane_is(lane)} "
                          f"AND spine_seq BETWEEN {int(low)} AND {int(high)} GROUP BY spine_seq")
         return {int(seq): int(n) for seq, n in rows}
 

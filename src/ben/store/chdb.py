@@ -1,7 +1,8 @@
 """Embedded ClickHouse (chDB) backend.
 
 chDB lets one process own a data directory; a second opener fails with an unhelpful message,
-which is translated here. Every call goes through one lock (the session is not thread-safe).
+which is translated here. Every call on a connection goes through its lock; :meth:`ChdbStore.urgent`
+opens a second connection to the same engine, whose statements run in parallel with the first's.
 Inserts go through Arrow: small tables streamed as Arrow IPC, large ones read by
 ``INSERT ... SELECT * FROM Python(table)`` (whichever costs less at that size; see ``_insert_arrow``).
 """
@@ -61,10 +62,14 @@ STREAM_MAX_BYTES = 1 << 20
 class ChdbStore(SqlStore):
     """The events store in an embedded chDB data directory."""
 
-    def __init__(self, path: Path | str, retention_days: int = 0):
+    def __init__(self, path: Path | str, retention_days: int = 0, *, prepare: bool = True):
+        """prepare: migrate the schema and set the retention (False: one more connection to an
+        engine this process already opened, see :meth:`urgent`)."""
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._urgent: ChdbStore | None = None
+        self._urgent_lock = threading.Lock()
         try:
             from chdb import session as chdb_session
 
@@ -79,11 +84,27 @@ class ChdbStore(SqlStore):
         self._run("SET output_format_json_quote_64bit_integers = 0")
         for setting in QUIET_SETTINGS:
             self._run(f"SET {setting}")
+        if not prepare:
+            self.retention_days = retention_days
+            return
         try:
             self._prepare(retention_days)
         except BaseException:
             self.close()
             raise
+
+    def urgent(self) -> ChdbStore:
+        """A second connection to the same engine, for writes that must not wait (alerts).
+
+        chDB runs statements of different connections in parallel (and releases the GIL while
+        they run), so an alert's INSERT on this connection proceeds while a routine INSERT is in
+        flight on the other, instead of queueing behind it. Opened once; closed with this store.
+        """
+        with self._urgent_lock:
+            if self._urgent is None:
+                self._urgent = ChdbStore(self.path, self.retention_days, prepare=False)
+                self._urgent.capabilities = self.capabilities
+            return self._urgent
 
     def _run(self, sql: str, fmt: str = "CSV", **params):
         try:
@@ -148,7 +169,7 @@ class ChdbStore(SqlStore):
         if not seqs:
             return
         listed = ", ".join(str(int(s)) for s in seqs)
-        self._run(f"ALTER TABLE {schema.EVENTS} DELETE WHERE lane = {int(lane)} AND spine_seq IN ({listed}) "
+        self._run(f"ALTER TABLE {schema.EVENTS} DELETE WHERE {schema.lane_is(lane)} AND spine_seq IN ({listed}) "
                   "SETTINGS mutations_sync = 2")
 
     def query_json(self, sql: str) -> bytes:
@@ -165,6 +186,10 @@ class ChdbStore(SqlStore):
         sync_filesystem(self.path)
 
     def close(self) -> None:
+        with self._urgent_lock:
+            urgent, self._urgent = self._urgent, None
+        if urgent is not None:
+            urgent.close()
         with self._lock:
             try:
                 self._session.close()

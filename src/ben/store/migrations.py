@@ -11,9 +11,12 @@ variant ran.
 Migrations 1-2 use ``CREATE TABLE IF NOT EXISTS`` with the DDL that ben wrote before migrations
 existed, so an existing deployment (tables, no migrations table) is adopted as it is.
 
-Rules for new migrations: never edit a released one (add a new number); every statement must be
-idempotent (``IF NOT EXISTS``, ``ADD COLUMN IF NOT EXISTS`` on modern servers), because a crash
-between the DDL and its record runs it again.
+A migration may also have a ``run`` step (Python, after its statements) for what DDL alone cannot
+do, such as moving data; its checksum covers ``run_text``, which names what the step does.
+
+Rules for new migrations: never edit a released one (add a new number); every statement and step
+must be idempotent (``IF NOT EXISTS``, ``ADD COLUMN IF NOT EXISTS`` on modern servers; a step finds
+where a crash left it), because a crash between the DDL and its record runs it again.
 """
 
 from __future__ import annotations
@@ -45,11 +48,59 @@ class Migration:
     version: int
     name: str
     statements: Callable[[Capabilities], list[str]]
+    run: Callable[[Executor, Capabilities], None] | None = None
+    run_text: str = ""  # what ``run`` does, for the checksum: change it whenever the step changes
 
     @property
     def checksum(self) -> str:
         text = "\n;\n".join(s.strip() for caps in (schema.PORTABLE, schema.MODERN) for s in self.statements(caps))
+        if self.run_text:
+            text += "\n;\n" + self.run_text
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _tables(ex: Executor) -> set[str]:
+    return {str(r[0]) for r in ex.rows(f"SELECT name FROM system.tables WHERE database = '{schema.DATABASE}'")}
+
+
+_NEW_EVENTS = f"{schema.DATABASE}.events_by_lane"    # the copy being built
+_OLD_EVENTS = f"{schema.DATABASE}.events_by_day"     # the previous table, until the copy replaced it
+
+
+def repartition_events(ex: Executor, caps: Capabilities) -> None:
+    """Migration 5: ben.events partitioned by (day, lane) instead of by day.
+
+    A partition key cannot be altered, so the table is copied: a new table with the new key, every
+    day of ben.events copied into it (logged day by day: a large store takes a while), then the new
+    table takes the name. Each state a crash can leave is recognised by the tables that exist:
+    ``events`` + ``events_by_lane`` (copy not finished: start it again on an emptied copy),
+    ``events_by_day`` + ``events_by_lane`` (between the two renames: finish them), ``events`` +
+    ``events_by_day`` (the old table not yet dropped: drop it).
+    """
+    tables = _tables(ex)
+    short = lambda name: name.split(".", 1)[1]  # noqa: E731
+    if short(_OLD_EVENTS) not in tables or "events" in tables:
+        if "events" not in tables:  # no events table at all: nothing to copy
+            ex.execute(schema.create_events(caps, partition=schema.EVENTS_PARTITION))
+            return
+        if short(_OLD_EVENTS) in tables:  # the copy replaced events; the old table was not dropped yet
+            _drop(ex, _OLD_EVENTS)
+            return
+        if short(_NEW_EVENTS) in tables:
+            ex.execute(f"TRUNCATE TABLE {_NEW_EVENTS}")  # a copy a crash interrupted: start it again
+        ex.execute(schema.create_events(caps, table=_NEW_EVENTS, partition=schema.EVENTS_PARTITION))
+        days = [int(r[0]) for r in ex.rows(
+            f"SELECT DISTINCT {schema.EVENTS_PARTITION_BY_DAY} AS day FROM {schema.EVENTS} ORDER BY day")]
+        total = 0
+        for i, day in enumerate(days, 1):
+            ex.execute(f"INSERT INTO {_NEW_EVENTS} SELECT * FROM {schema.EVENTS} "
+                       f"WHERE {schema.EVENTS_PARTITION_BY_DAY} = {day}")
+            total = int(ex.rows(f"SELECT count() FROM {_NEW_EVENTS}")[0][0])
+            log.info("store: migration 5 copied day %d (%d of %d) into the table partitioned by lane; "
+                     "%d rows so far", day, i, len(days), total)
+        ex.execute(f"RENAME TABLE {schema.EVENTS} TO {_OLD_EVENTS}")
+    ex.execute(f"RENAME TABLE {_NEW_EVENTS} TO {schema.EVENTS}")
+    _drop(ex, _OLD_EVENTS)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -57,6 +108,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "anomalies_incidents", lambda caps: [schema.create_anomalies(caps), schema.create_incidents(caps)]),
     Migration(3, "commands_audit", lambda caps: [schema.create_commands(), schema.create_audit()]),
     Migration(4, "friendly_views", schema.create_views),
+    Migration(5, "events_by_lane", lambda caps: [], repartition_events,
+              "copy ben.events into a table PARTITION BY (day, lane), rename it to ben.events, drop the old one"),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -134,6 +187,8 @@ def apply(ex: Executor, caps: Capabilities, migrations: tuple[Migration, ...] = 
         started = time.monotonic()
         for statement in m.statements(caps):
             ex.execute(statement)
+        if m.run is not None:
+            m.run(ex, caps)
         ex.insert_values(schema.MIGRATIONS, ["version", "name", "applied_ts", "checksum", "features"],
                          [(m.version, m.name, time.time_ns(), m.checksum, caps.features())])
         ran.append(m.version)

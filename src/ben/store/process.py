@@ -45,7 +45,8 @@ from ben.store.chdb import sync_filesystem
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT_S = 120.0  # a large store may take a while to load its parts
+READY_TIMEOUT_S = 120.0  # silence while opening: the child says "opening" every HEARTBEAT_S until ready
+HEARTBEAT_S = 5.0
 CLOSE_TIMEOUT_S = 30.0
 OPEN_WAIT_S = 10.0       # a directory still held by a dying child: keep trying this long
 
@@ -73,6 +74,23 @@ def ipc_bytes(table: pa.Table) -> pa.Buffer:
     return sink.getvalue()
 
 
+class _Channel:
+    """One socket to the child, used by one caller at a time, in order."""
+
+    __slots__ = ("name", "lock", "conn", "gen")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.lock = threading.Lock()
+        self.conn: Connection | None = None
+        self.gen = 0  # the child this connection belongs to (ChdbProcessStore._gen)
+
+
+#: The child's channels: ``main`` for everything, ``urgent`` for the alert lane's writes (a
+#: connection of its own in the child, so that an alert's INSERT runs beside a routine one).
+CHANNELS = ("main", "urgent")
+
+
 class ChdbProcessStore:
     """A :class:`~ben.store.chdb.ChdbStore` run by a child process; the same methods, called over a socket."""
 
@@ -82,9 +100,12 @@ class ChdbProcessStore:
         self.retention_days = retention_days
         self._open_wait_s = open_wait_s
         self._ready_timeout_s = ready_timeout_s
-        self._lock = threading.Lock()  # one call at a time, in order
+        self._lock = threading.Lock()  # the child: start and reap
         self._proc: subprocess.Popen | None = None
-        self._conn: Connection | None = None
+        self._gen = 0  # bumped at every start
+        self._fresh: dict[str, Connection] = {}  # a new child's connections, not yet taken by their channel
+        self._channels = {name: _Channel(name) for name in CHANNELS}
+        self._urgent = UrgentStore(self)
         self.capabilities = schema.PORTABLE
         self.starts = 0
         with self._lock:
@@ -93,29 +114,36 @@ class ChdbProcessStore:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _start(self) -> None:
-        """Spawn the child and wait until it has opened the store (the caller holds the lock)."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        """Spawn the child and wait until it has opened the store (the caller holds ``_lock``)."""
+        pairs = {name: socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for name in CHANNELS}
+        theirs = [pairs[name][1] for name in CHANNELS]
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "ben.store.worker", str(theirs.fileno()), str(self.path),
+                [sys.executable, "-m", "ben.store.worker", *(str(t.fileno()) for t in theirs), str(self.path),
                  str(self.retention_days), str(self._open_wait_s)],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True)
+                pass_fds=tuple(t.fileno() for t in theirs), stdin=subprocess.DEVNULL, close_fds=True)
         except OSError as exc:
-            ours.close()
+            for ours, _ in pairs.values():
+                ours.close()
             raise StorageError(f"cannot start the store process for {self.path}: {exc}") from exc
         finally:
-            theirs.close()
-        self._conn = Connection(ours.detach())
+            for t in theirs:
+                t.close()
+        self._fresh = {name: Connection(pairs[name][0].detach()) for name in CHANNELS}
+        self._gen += 1
         self.starts += 1
+        ready = self._fresh["main"]
         try:
-            if not self._conn.poll(self._ready_timeout_s):
-                raise StorageError(f"the store process for {self.path} did not open it within "
-                                   f"{self._ready_timeout_s:.0f}s")
-            status, value = self._conn.recv()
+            status = "opening"
+            while status == "opening":  # a long open (loading parts, a migration copying data) says so
+                if not ready.poll(self._ready_timeout_s):
+                    raise StorageError(f"the store process for {self.path} gave no sign of life for "
+                                       f"{self._ready_timeout_s:.0f}s while opening it")
+                status, value = ready.recv()
         except (EOFError, OSError) as exc:
-            self._reap()
+            code = self._reap()
             raise StorageError(f"the store process for {self.path} exited while opening it "
-                               f"(exit code {self._exit_code()})") from exc
+                               f"(exit code {code})") from exc
         except StorageError:
             self._reap()
             raise
@@ -123,53 +151,74 @@ class ChdbProcessStore:
             self._reap()
             raise value if isinstance(value, BenError) else StorageError(str(value))
 
-    def _exit_code(self):
-        if self._proc is None:
-            return None
-        try:
-            return self._proc.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def _reap(self) -> None:
-        """Forget the child: close the socket (it exits on EOF), kill it if it lingers."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def _reap(self):
+        """Forget the child (the caller holds ``_lock``): close the connections no channel took yet
+        (it exits when any of its sockets closes), kill it if it lingers; its exit code."""
+        for conn in self._fresh.values():
+            conn.close()
+        self._fresh = {}
+        code = None
         if self._proc is not None:
             try:
-                self._proc.wait(timeout=5.0)
+                code = self._proc.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
-                self._proc.wait()
+                code = self._proc.wait()
             self._proc = None
+        return code
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is None:
-                return
-            try:
-                self._conn.send(("close", (), 0))
-                if self._conn.poll(CLOSE_TIMEOUT_S):
-                    self._conn.recv()
-            except (EOFError, OSError):
-                pass
+        main, urgent = self._channels["main"], self._channels["urgent"]
+        with main.lock, urgent.lock, self._lock:
             if self._proc is not None:
+                conn = main.conn if main.gen == self._gen and main.conn is not None else self._fresh.pop("main", None)
+                try:
+                    if conn is not None:
+                        conn.send(("close", (), 0))
+                        if conn.poll(CLOSE_TIMEOUT_S):
+                            conn.recv()
+                except (EOFError, OSError):
+                    pass
                 try:
                     self._proc.wait(timeout=CLOSE_TIMEOUT_S)
                 except subprocess.TimeoutExpired:
                     log.warning("store process %d did not exit after close; killing it", self._proc.pid)
-            self._reap()
+                if conn is not None and conn is not main.conn:
+                    conn.close()
+                self._reap()
+            for ch in (main, urgent):
+                if ch.conn is not None:
+                    ch.conn.close()
+                    ch.conn = None
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    def urgent(self) -> UrgentStore:
+        """This store for the alert lane's writes: the child's second connection, so an alert's
+        INSERT runs beside the routine INSERT in flight instead of after it."""
+        return self._urgent
+
     # -- calls ----------------------------------------------------------------------------------
-    def _call(self, method: str, *args):
+    def _connection(self, ch: _Channel) -> Connection:
+        """The channel's connection to the current child, starting a child if there is none
+        (the caller holds the channel's lock)."""
         with self._lock:
-            if self._conn is None:
+            if ch.conn is None and ch.gen == self._gen and self._proc is not None:
+                self._reap()  # this channel's socket broke: the child is of no more use
+            if self._proc is None:
                 self._start()  # the previous child died: a new one
+            if ch.gen != self._gen:
+                if ch.conn is not None:
+                    ch.conn.close()
+                ch.conn, ch.gen = self._fresh.pop(ch.name), self._gen
+            return ch.conn
+
+    def _call(self, method: str, *args, channel: str = "main"):
+        ch = self._channels[channel]
+        with ch.lock:
+            conn = self._connection(ch)
             wire, tables = [], []
             for arg in args:
                 if isinstance(arg, pa.Table):
@@ -178,13 +227,15 @@ class ChdbProcessStore:
                 else:
                     wire.append(arg)
             try:
-                self._conn.send((method, tuple(wire), len(tables)))
+                conn.send((method, tuple(wire), len(tables)))
                 for data in tables:
-                    self._conn.send_bytes(data)
-                status, value = self._conn.recv()
+                    conn.send_bytes(data)
+                status, value = conn.recv()
             except (EOFError, OSError, pickle.PickleError) as exc:
-                code = self._exit_code() if not isinstance(exc, pickle.PickleError) else None
-                self._reap()
+                conn.close()  # the child's end sees EOF and exits
+                ch.conn = None
+                with self._lock:
+                    code = self._reap() if ch.gen == self._gen else None
                 raise StorageError(f"the store process for {self.path} failed during {method} "
                                    f"({type(exc).__name__}, exit code {code}); a new one starts at the next call"
                                    ) from exc
@@ -235,3 +286,27 @@ class ChdbProcessStore:
     def sync(self) -> None:
         """Make every INSERT that returned so far durable (syncfs, here: the child need not help)."""
         sync_filesystem(self.path)
+
+
+class UrgentStore:
+    """The alert lane's view of a :class:`ChdbProcessStore`: its writes and the checks that go
+    with them, over the child's ``urgent`` channel (see :meth:`ChdbProcessStore.urgent`)."""
+
+    def __init__(self, store: ChdbProcessStore):
+        self._store = store
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    def insert_events(self, table: pa.Table) -> None:
+        self._store._call("insert_events", table, channel="urgent")
+
+    def max_spine_seq(self, lane: int) -> int:
+        return self._store._call("max_spine_seq", lane, channel="urgent")
+
+    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]:
+        return self._store._call("count_by_spine_seq", lane, low, high, channel="urgent")
+
+    def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None:
+        self._store._call("delete_spine_seqs", lane, seqs, channel="urgent")

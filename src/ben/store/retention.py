@@ -8,8 +8,9 @@ Two mechanisms, one meaning ("events whose time is older than N days go"):
   partitions whose day is entirely older than the retention. The spine's store writer calls it
   periodically. It is also useful with TTL: dropping a partition is immediate, TTL waits for merges.
 
-The partition key is ``toYYYYMMDD(toDateTime(ts seconds))`` in the server's time zone; the cut-off
-is computed by the server with the same expression, so the two always agree.
+The partition key is ``(toYYYYMMDD(toDateTime(ts seconds)), lane)`` (before migration 5: the day
+alone) in the server's time zone; a partition's id starts with its day, and the cut-off is computed
+by the server with the same expression, so the two always agree.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ben.store.schema import Capabilities
 log = logging.getLogger(__name__)
 
 DAY_NS = 86_400 * 1_000_000_000
+_OURS = re.compile(r"^(\d{8}|\(\d{8},'(routine|anomaly|alert)'\))$")  # a partition ben's key makes
 
 
 def _ttl_expression(days: int) -> str:
@@ -72,15 +74,16 @@ def expired_partitions(ex: Executor, days: int, now_ns: int | None = None) -> li
     cutoff_s = ((now_ns or time.time_ns()) - int(days) * DAY_NS) // 1_000_000_000
     rows = ex.rows(
         f"SELECT DISTINCT partition FROM system.parts WHERE database = '{schema.DATABASE}' AND table = 'events' "
-        f"AND active AND toUInt32(partition) < toYYYYMMDD(toDateTime({int(cutoff_s)})) ORDER BY partition")
+        f"AND active AND toUInt32(splitByChar('-', partition_id)[1]) < toYYYYMMDD(toDateTime({int(cutoff_s)})) "
+        "ORDER BY partition")
     return [str(r[0]) for r in rows]
 
 
 def drop_expired(ex: Executor, days: int, now_ns: int | None = None) -> list[str]:
-    """Drop the expired day partitions of ben.events; return them."""
+    """Drop the expired partitions of ben.events (each day's, every lane's); return them."""
     dropped = []
     for partition in expired_partitions(ex, days, now_ns):
-        if not partition.isdigit():  # the partition key is toYYYYMMDD: anything else is not ours
+        if not _OURS.match(partition):  # (day, lane), or the day before migration 5: nothing else is ours
             log.warning("store: retention skips unexpected partition %r of %s", partition, schema.EVENTS)
             continue
         ex.execute(f"ALTER TABLE {schema.EVENTS} DROP PARTITION {partition}")

@@ -70,6 +70,12 @@ PORTABLE = Capabilities(version="18.16")
 #: Any recent ClickHouse (chDB 4): all of them.
 MODERN = Capabilities(version="modern", low_cardinality=True, codecs=True, ttl=True, datetime64=True, map=True)
 
+def lane_is(lane: int) -> str:
+    """``lane = 'alert'``: lanes compared by name (18.16 refuses to compare the Enum8 partition key
+    column with a number)."""
+    return f"lane = '{LANES[int(lane)]}'"
+
+
 _KIND_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in KINDS.items()) + ")"
 _LANE_ENUM = "Enum8(" + ", ".join(f"'{v}' = {k}" for k, v in LANES.items()) + ")"
 
@@ -86,10 +92,18 @@ def create_database() -> str:
     return f"CREATE DATABASE IF NOT EXISTS {DATABASE}"
 
 
-def create_events(caps: Capabilities) -> str:
+#: ben.events' partition key as migration 1 made it: one partition per day.
+EVENTS_PARTITION_BY_DAY = "toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))"
+#: ben.events' partition key since migration 5: per day and lane. Each lane's parts are merged
+#: with its own: an alert's one-row part no longer sits between two routine parts, which made every
+#: merge of routine data rewrite it, over and over (ADR 0021).
+EVENTS_PARTITION = f"({EVENTS_PARTITION_BY_DAY}, lane)"
+
+
+def create_events(caps: Capabilities, table: str = EVENTS, partition: str = EVENTS_PARTITION_BY_DAY) -> str:
     lc = _lc(caps)
     return f"""
-CREATE TABLE IF NOT EXISTS {EVENTS} (
+CREATE TABLE IF NOT EXISTS {table} (
     ts Int64{_codec(caps, "Delta, LZ4")} COMMENT 'event time, unix nanoseconds',
     kind {_KIND_ENUM},
     host {lc},
@@ -107,7 +121,7 @@ CREATE TABLE IF NOT EXISTS {EVENTS} (
     spine_seq UInt64{_codec(caps, "Delta, LZ4")} COMMENT 'spine WAL record (of this lane) that carried the event; the store writer cursor',
     stored_ts Int64{_codec(caps, "Delta, LZ4")} COMMENT 'when the store writer issued the INSERT, unix nanoseconds (stored_ts - ts: latency)'
 ) ENGINE = MergeTree
-PARTITION BY toYYYYMMDD(toDateTime(intDiv(ts, 1000000000)))
+PARTITION BY {partition}
 ORDER BY (subsystem, name, ts)
 """
 

@@ -90,13 +90,18 @@ class ClickHouseStore(SqlStore):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, user: str = "default", password: str = "",
                  secure: bool = False, connect_timeout_s: float = 10.0, query_timeout_s: float = 300.0,
-                 retention_days: int = 0, prepare: bool = True):
-        """prepare: probe the server, migrate the schema and set the retention (False: a reader only)."""
+                 retention_days: int = 0, prepare: bool = True, connect: bool = True):
+        """prepare: probe the server, migrate the schema and set the retention (False: a reader only);
+        connect: check now that the server answers (False: at the first call, see ``urgent``)."""
         from clickhouse_driver import Client
 
         self.address = f"{host}:{port}"
         self.path = None
         self._lock = threading.Lock()
+        self._params = dict(host=host, port=port, user=user, password=password, secure=secure,
+                            connect_timeout_s=connect_timeout_s, query_timeout_s=query_timeout_s)
+        self._urgent: ClickHouseStore | None = None
+        self._urgent_lock = threading.Lock()
         self._client = Client(host=host, port=port, user=user, password=password, secure=secure,
                               connect_timeout=connect_timeout_s, send_receive_timeout=query_timeout_s,
                               sync_request_timeout=connect_timeout_s, client_name="ben",
@@ -104,7 +109,7 @@ class ClickHouseStore(SqlStore):
         try:
             if prepare:
                 self._prepare(retention_days)
-            else:
+            elif connect:
                 self.rows("SELECT 1")  # reachable?
         except BaseException:
             self.close()
@@ -166,7 +171,7 @@ class ClickHouseStore(SqlStore):
         if not seqs:
             return
         listed = ", ".join(str(int(s)) for s in seqs)
-        self.execute(f"ALTER TABLE {schema.EVENTS} DELETE WHERE lane = {int(lane)} AND spine_seq IN ({listed})")
+        self.execute(f"ALTER TABLE {schema.EVENTS} DELETE WHERE {schema.lane_is(lane)} AND spine_seq IN ({listed})")
         deadline = time.monotonic() + MUTATION_TIMEOUT_S
         while True:
             pending = self.rows(f"SELECT count() FROM system.mutations WHERE database = '{schema.DATABASE}' "
@@ -203,6 +208,20 @@ class ClickHouseStore(SqlStore):
     def sync(self) -> None:
         """No-op: what the server acknowledged survives a crash of its process (see the module doc)."""
 
+    def urgent(self) -> ClickHouseStore:
+        """A second connection to the server for the alert lane's writes (opened at first use):
+        an alert's INSERT runs beside the routine INSERT in flight on this one."""
+        with self._urgent_lock:
+            if self._urgent is None:
+                self._urgent = ClickHouseStore(**self._params, retention_days=self.retention_days, prepare=False,
+                                               connect=False)
+                self._urgent.capabilities = self.capabilities
+            return self._urgent
+
     def close(self) -> None:
+        with self._urgent_lock:
+            urgent, self._urgent = self._urgent, None
+        if urgent is not None:
+            urgent.close()
         with self._lock:
             self._disconnect()

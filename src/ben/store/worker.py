@@ -1,7 +1,10 @@
 """The store process's side of :mod:`ben.store.process`: open a ChdbStore, answer calls until told to close.
 
-Run as ``python -m ben.store.worker FD PATH RETENTION_DAYS OPEN_WAIT_S`` by ``ChdbProcessStore``;
-FD is its end of the socket pair. It exits at once, without closing chDB, when the socket closes.
+Run as ``python -m ben.store.worker FD_MAIN FD_URGENT PATH RETENTION_DAYS OPEN_WAIT_S`` by
+``ChdbProcessStore``; the FDs are its ends of the two channels' socket pairs. Each channel is answered
+by a thread of its own on a chDB connection of its own (``ChdbStore.urgent`` for the urgent one), so
+an alert's INSERT runs beside a routine one. It exits at once, without closing chDB, when either
+socket closes.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ import logging
 import os
 import pickle
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 
 import pyarrow as pa
 
 from ben.core.errors import BenError, QueryError, StorageError
-from ben.store.process import METHODS, TableRef
+from ben.store.process import HEARTBEAT_S, METHODS, TableRef
 
 def _open(path: str, retention_days: int, open_wait_s: float):
     from ben.store.chdb import ChdbStore
@@ -44,15 +48,34 @@ def _reply_error(exc: BaseException) -> tuple[str, BaseException]:
     return "err", StorageError(f"store process: {type(exc).__name__}: {exc}")
 
 
-def serve(fd: int, path: str, retention_days: int, open_wait_s: float) -> None:
-    """The child's loop: open the store, answer calls until ``close`` or EOF."""
-    conn = Connection(fd)
+def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wait_s: float) -> None:
+    """The child: open the store, answer both channels until ``close`` or EOF."""
+    conn, urgent_conn = Connection(fd_main), Connection(fd_urgent)
+    opened = threading.Event()
+
+    def alive() -> None:  # while opening (a migration may copy data for a long time): "still opening"
+        while not opened.wait(HEARTBEAT_S):
+            conn.send(("opening", None))
+
+    heartbeat = threading.Thread(target=alive, name="opening", daemon=True)
+    heartbeat.start()
     try:
         store = _open(path, retention_days, open_wait_s)
+        urgent = store.urgent()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit
+        opened.set()
+        heartbeat.join()
         conn.send(_reply_error(exc))
         os._exit(1)
+    opened.set()
+    heartbeat.join()
     conn.send(("ready", None))
+    threading.Thread(target=_answer, args=(urgent_conn, urgent, store), name="urgent", daemon=True).start()
+    _answer(conn, store, store)
+
+
+def _answer(conn: Connection, store, owner) -> None:
+    """Answer one channel's calls, in order, on ``store`` (``owner``: the store ``close`` closes)."""
     while True:
         try:
             method, args, n_tables = conn.recv()
@@ -61,7 +84,7 @@ def serve(fd: int, path: str, retention_days: int, open_wait_s: float) -> None:
         except (EOFError, OSError):
             os._exit(0)  # the spine is gone: exit without closing chDB (see the module docstring)
         if method == "close":
-            store.close()
+            owner.close()
             conn.send(("ok", None))
             conn.close()
             os._exit(0)
@@ -86,4 +109,5 @@ def serve(fd: int, path: str, retention_days: int, open_wait_s: float) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s store-process %(message)s")
-    serve(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+    logging.getLogger("ben.store.migrations").setLevel(logging.INFO)  # a long migration shows its progress
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
