@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import gc
 import logging
 import os
 import signal
@@ -35,6 +36,14 @@ class Service(Protocol):
 #: ben's own processes run an event loop (acks) beside CPU-bound threads (store writer,
 #: detection); at 5 ms every hand-over can add 5 ms to an alert's way, at 1 ms one.
 SWITCH_INTERVAL_S = 0.001
+
+
+def freeze_heap() -> None:
+    """Exempt what the start made (modules, config, connections: kept for the process's life) from
+    garbage collection: a full collection then scans only what came after. Measured under the lanes
+    bench: full collections of 15-47 ms in the sidecar and the spine, each a stall on an alert's way."""
+    gc.collect()
+    gc.freeze()
 
 
 async def serve(service: Service, shutdown_timeout_s: float) -> None:
@@ -75,6 +84,7 @@ async def serve(service: Service, shutdown_timeout_s: float) -> None:
             log.exception("%s: cleaning up after a failed start also failed", service.name)
         raise
     service_started.set()
+    freeze_heap()
     print(f"{service.name}: ready", flush=True)
     await stop.wait()
     await service.shutdown(shutdown_timeout_s)

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 import pyarrow as pa
 
 from ben.core.errors import BenError, QueryError, StorageError
+from ben.core.service import freeze_heap
 from ben.store.process import HEARTBEAT_S, METHODS, TableRef
 
 def _open(path: str, retention_days: int, open_wait_s: float):
@@ -69,6 +70,7 @@ def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wai
         os._exit(1)
     opened.set()
     heartbeat.join()
+    freeze_heap()
     conn.send(("ready", None))
     threading.Thread(target=_answer, args=(urgent_conn, urgent, store), name="urgent", daemon=True).start()
     _answer(conn, store, store)
