@@ -28,7 +28,7 @@ import time
 import traceback
 from collections import Counter
 from itertools import compress
-from operator import itemgetter
+from operator import itemgetter, not_
 from pathlib import Path
 
 import numpy as np
@@ -183,8 +183,18 @@ class _Cache(dict):
 
     def put_all(self, keys: list[str], values: list) -> None:
         """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters,
-        with the young generation's steps inlined (the common case: one or two dict operations)."""
+        with the young generation's steps inlined (the common case: one or two dict operations).
+        The keys are distinct and not in the cache (misses of one batch)."""
         put, young = self.put, self.young
+        if not self.filled and keys:   # room to spare for all of them? then admit them at once, in C
+            sizes = list(map(len, keys))
+            total = sum(sizes)
+            if (len(self) + len(keys) < CACHE_MAX and self._chars + total <= CACHE_BUDGET_CHARS
+                    and max(sizes) <= CACHE_MAX_CHARS):
+                self.update(zip(keys, values))
+                self._sizes.update(zip(keys, sizes))
+                self._chars += total
+                return
         if young is None:
             for key, value in zip(keys, values):
                 n = len(key)
@@ -264,8 +274,9 @@ class Engine:
         ``chars``: the text's prefilter mask, if known: detectors whose hint it rules out are skipped."""
         plans = self._plans.get(rules)
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
-            full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
-                    for det in (r.detectors or (None,))]
+            full = [(order, r, det and det.needles, det,   # search: the spans inline (no validator, no groups)
+                     det.regex.search if det is not None and det.validate is None and not det.groups else None)
+                    for order, r in enumerate(rules) for det in (r.detectors or (None,))]
             plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
                  for n in range(65)] for alnum in (False, True)), {})
@@ -284,7 +295,7 @@ class Engine:
                 if len(narrowed) < CACHE_MAX:
                     narrowed[key] = plan
         spans = None
-        for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
+        for order, r, needles, det, search in plan:   # the hot loop: most strings fail every hint here
             if det is None:
                 pass
             elif needles is not None:
@@ -297,7 +308,16 @@ class Engine:
                 continue
             if spans is None:
                 spans = []
-            if det is not None:
+            if search is not None:   # Detector.spans without a generator: every non-empty match
+                pos = 0
+                while (match := search(text, pos)) is not None:
+                    a, b = match.span()
+                    if b > a:
+                        spans.append((a, -b, order, r))
+                        pos = b
+                    else:
+                        pos = a + 1
+            elif det is not None:
                 for a, b in det.spans(text, hinted=True):
                     spans.append((a, -b, order, r))
             elif r.pattern is not None:
@@ -308,6 +328,12 @@ class Engine:
                         spans.append((a, -b, order, r))
         if not spans:
             return text, 0, False
+        if len(spans) == 1:   # the common case: one secret in the text
+            a, nb, _, r = spans[0]
+            if r.action == "drop":
+                return r.replacement, 1 << r.bit, True
+            return (text[:a] + (r.replacement if r.action == "mask" else self._hash(text[a:-nb])) + text[-nb:],
+                    1 << r.bit, False)
         mask = 0
         drop = None
         for _, _, _, r in spans:
@@ -531,21 +557,37 @@ class Engine:
         n_str = len(strings)
         new_strings = list(strings)
         added: dict[str, int] = {}
+        ranges: list[tuple[int, list[str], set[str]]] = []   # appended by intern_all, not yet in `added`
 
         def intern(text: str) -> int:
             i = added.get(text)
             if i is None:
+                if ranges and any(text in seen for _, _, seen in ranges):
+                    settle()
+                    return added[text]
                 i = added[text] = len(new_strings)
                 new_strings.append(text)
             return i
 
+        def settle() -> None:
+            """Enter the strings intern_all appended into `added`."""
+            for start, texts, _ in ranges:
+                added.update(zip(texts, range(start, start + len(texts))))
+            ranges.clear()
+
         def intern_all(texts: list[str]) -> list[int] | range:
-            """[intern(t) for t in texts], in C when they are distinct and none was interned before."""
-            if not self.fast or len(set(texts)) != len(texts) or not added.keys().isdisjoint(texts):
+            """[intern(t) for t in texts], in C when they are distinct and none was interned before (then
+            `added` learns them only if a later intern asks for one of them)."""
+            if not self.fast:
+                return [intern(t) for t in texts]
+            seen = set(texts)
+            if len(seen) != len(texts) or not added.keys().isdisjoint(seen) or any(
+                    not seen.isdisjoint(other) for _, _, other in ranges):
+                settle()
                 return [intern(t) for t in texts]
             start = len(new_strings)
-            added.update(zip(texts, range(start, start + len(texts))))
             new_strings.extend(texts)
+            ranges.append((start, texts, seen))
             return range(start, start + len(texts))
 
         str_mask = np.zeros(n_str, dtype=np.uint64)
@@ -735,10 +777,14 @@ class Engine:
         cache = self._hashes
         out = list(map(cache.get, texts))
         if None in out:
-            miss = [j for j, h in enumerate(out) if h is None]
-            new = [texts[j] for j in miss]
-            young, keyed = cache.young.get, self._hash
-            hashes = [young(t) or keyed(t) for t in new]   # young: computed at the first sighting
+            miss = list(compress(range(len(out)), map(not_, out)))   # where out is None (a hash is never "")
+            new = _pick(texts, miss)
+            keyed = self._hash.__call__   # bound: calling the instance costs a slot lookup more
+            if cache.young:   # computed at the first sighting
+                young = cache.young.get
+                hashes = [young(t) or keyed(t) for t in new]
+            else:
+                hashes = list(map(keyed, new))
             for j, h in zip(miss, hashes):
                 out[j] = h
             cache.put_all(new, hashes)
