@@ -48,6 +48,8 @@ CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, a
 YOUNG_MAX_CHARS = 256             # longer strings are not kept at their first sighting
 
 _MISS = object()
+# a key's plan, as flags per attribute position (Engine._rebuild)
+_REFUSED, _RESERVED, _CONST, _WORK, _NESTED = 1, 2, 4, 8, 16
 _Out = tuple  # (text, mask, drop)
 
 
@@ -627,49 +629,73 @@ class Engine:
         body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
         body_mask = body_mask_map[bodies]
 
-        # attributes
+        # attributes: a key's plan as flags, gathered once per position
         counts = cols.attr_counts
         keys = cols.attr_keys
         vals = cols.attr_values
         pos_val = vals.copy()
-        pos_mask = str_mask[keys] | str_mask[vals]
         any_drop = not self.fast or bool(changed) and any(d for _, _, d in changed.values())
-        pos_drop = str_drop[keys] | str_drop[vals] if any_drop else np.zeros(len(keys), dtype=bool)
+        # the global pass's outcome per position: of the value, and of the key if it changed (rare)
+        keys_too = not key_plans or any(k in changed for k in key_plans)
+        if not changed:
+            pos_mask = np.zeros(len(keys), dtype=np.uint64)
+        else:
+            pos_mask = str_mask.take(vals)
+            if keys_too:
+                pos_mask |= str_mask.take(keys)
+        if any_drop:
+            pos_drop = str_drop.take(vals)
+            if keys_too:
+                pos_drop |= str_drop.take(keys)
+        else:
+            pos_drop = np.zeros(len(keys), dtype=bool)
+        dropping = any_drop   # may pos_drop hold a True?
         if key_plans:
-            allowed = np.ones(n_str, dtype=bool)
-            reserved = np.zeros(n_str, dtype=bool)
-            active = np.zeros(n_str, dtype=bool)
-            c_has = np.zeros(n_str, dtype=bool)
+            flags = np.zeros(n_str, dtype=np.uint8)
             c_val = np.zeros(n_str, dtype=np.int64)
             c_mask = np.zeros(n_str, dtype=np.uint64)
             c_drop = np.zeros(n_str, dtype=bool)
-            nested = np.zeros(n_str, dtype=bool)
+            any_const = any_const_drop = False
             for k, (ok, res, direct, nest, const, _terminal, _hashed) in key_plans.items():
-                allowed[k], reserved[k], active[k], nested[k] = ok, res, direct, nest
+                f = (0 if ok else _REFUSED) | (_RESERVED if res else 0) | (_NESTED if nest else 0)
                 if const is not None:   # every value of this key gets the same outcome: no per-value work
-                    c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
+                    f |= _CONST
+                    any_const = True
+                    any_const_drop |= const[2]
+                    c_mask[k], c_drop[k] = const[1] | int(str_mask[k]), const[2]
                     c_val[k] = 0 if const[2] else intern(const[0])
-            refused = ~allowed[keys] if not self.fast or self.manifest.mode == "allow" else None
-            if refused is not None and refused.any():
-                pos_drop |= refused
-                pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
+                elif direct:
+                    f |= _WORK
+                flags[k] = f
+            pf = flags.take(keys)
+            if not self.fast or self.manifest.mode == "allow":
+                refused = (pf & _REFUSED).astype(bool)
+                if refused.any():
+                    pos_drop |= refused
+                    pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
+                    dropping = True
             if not self.fast or any(p[1] for p in key_plans.values()):   # an incoming ben.redacted
-                pos_drop |= reserved[keys]
-                pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
-            const_pos = np.flatnonzero(c_has[keys] & ~pos_drop)
-            if len(const_pos):
-                ck = keys[const_pos]
-                pos_val[const_pos] = c_val[ck]
-                pos_mask[const_pos] = c_mask[ck] | str_mask[ck]
-                pos_drop[const_pos] = c_drop[ck]
-            act = active[keys]
-            if jsonish:
+                reserved = (pf & _RESERVED).astype(bool)
+                pos_drop |= reserved
+                pos_mask = np.where(reserved, np.uint64(0), pos_mask)
+                dropping = True
+            if any_const:
+                const_pos = np.flatnonzero((pf & _CONST).astype(bool) & ~pos_drop if dropping else pf & _CONST)
+                if len(const_pos):
+                    ck = keys.take(const_pos)
+                    pos_val[const_pos] = c_val.take(ck)
+                    pos_mask[const_pos] = c_mask.take(ck)
+                    if any_const_drop:
+                        pos_drop[const_pos] = c_drop.take(ck)
+                        dropping = True
+            act = (pf & _WORK).astype(bool)
+            if jsonish:   # keys whose rules reach inside JSON: their JSON values (never a const key's)
                 json_val = np.zeros(n_str, dtype=bool)
                 json_val[jsonish] = True
-                act = act | (nested[keys] & json_val[vals])
-            work = np.flatnonzero(act & ~c_has[keys] & ~pos_drop)
+                act |= (pf & _NESTED).astype(bool) & json_val.take(vals)
+            work = np.flatnonzero(act & ~pos_drop if dropping else act)
             if len(work):
-                combo = (keys[work] << 32) | vals[work]
+                combo = (keys.take(work) << 32) | vals.take(work)
                 uniq, inverse = np.unique(combo, return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
@@ -699,34 +725,43 @@ class Engine:
                     u_val = np.asarray(u_val, dtype=np.int64)
                     u_mask = np.asarray(u_mask, dtype=np.uint64)
                     u_drop = np.asarray(u_drop, dtype=bool)
-                pos_val[work] = u_val[inverse]
-                pos_mask[work] = u_mask[inverse]
-                pos_drop[work] = u_drop[inverse]
+                pos_val[work] = u_val.take(inverse)
+                pos_mask[work] = u_mask.take(inverse)
+                if not self.fast or u_drop.any():
+                    pos_drop[work] = u_drop.take(inverse)
+                    dropping = True
 
         # which rules fired, per event and per rule
-        event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
         event_mask = name_mask | body_mask
-        fired = np.flatnonzero(pos_mask)
-        if len(fired):   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
-            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), np.cumsum(counts) - counts)
+        starts = np.cumsum(counts) - counts
+        if pos_mask.any():   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
+            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), starts)
             per_event[counts == 0] = 0
             event_mask |= per_event
-        self._count(np.concatenate([name_mask[name_mask != 0], body_mask[body_mask != 0], pos_mask[fired]]))
+        self._count(name_mask, body_mask, pos_mask)
 
-        keep = ~pos_drop
-        new_keys, new_vals = keys[keep], pos_val[keep]
-        new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
+        if dropping and pos_drop.any():
+            keep = ~pos_drop
+            new_keys, new_vals = keys.compress(keep), pos_val.compress(keep)
+            kept = np.zeros(len(keep) + 1, dtype=np.int64)   # kept positions before each
+            np.cumsum(keep, out=kept[1:])
+            new_counts = kept.take(starts + counts) - kept.take(starts)
+        else:
+            new_keys, new_vals, new_counts = keys, pos_val, counts.copy()
         touched = np.flatnonzero(event_mask)
         if len(touched):
-            uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
-            label_idx = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)[which]
-            at = np.cumsum(new_counts)[touched] + np.arange(len(touched))   # where each goes in the output
+            touched_masks = event_mask.take(touched)
+            uniq_masks = np.unique(touched_masks)
+            labels = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)
+            label_idx = labels.take(np.searchsorted(uniq_masks, touched_masks)) if len(labels) > 1 else labels
+            at = np.cumsum(new_counts).take(touched) + np.arange(len(touched))   # where each goes in the output
             slot = np.zeros(len(new_keys) + len(touched), dtype=bool)
             slot[at] = True
             keys_out = np.empty(len(slot), dtype=np.int64)
             vals_out = np.empty(len(slot), dtype=np.int64)
             keys_out[at], vals_out[at] = intern(REDACTED_KEY), label_idx
-            keys_out[~slot], vals_out[~slot] = new_keys, new_vals
+            rest = ~slot
+            keys_out[rest], vals_out[rest] = new_keys, new_vals
             new_keys, new_vals = keys_out, vals_out
             new_counts[touched] += 1
 
@@ -745,7 +780,7 @@ class Engine:
         out.values.extend(batch.values)
         out.kinds.extend(batch.kinds)
         out.strings.extend(list(compress(new_strings, used.tolist())))
-        columns = (remap[name_idx], remap[body_idx], new_counts, remap[new_keys], remap[new_vals])
+        columns = (remap.take(name_idx), remap.take(body_idx), new_counts, remap.take(new_keys), remap.take(new_vals))
         packed = _packed((8, 9, 10, 11, 12), columns) if self.fast else None
         if packed is not None:   # the index columns in protobuf's packed encoding, parsed by upb in C
             out.MergeFromString(packed)
@@ -806,11 +841,13 @@ class Engine:
                 self._labels[mask] = label
         return label
 
-    def _count(self, masks: np.ndarray) -> None:
-        if not len(masks):
-            return
-        uniq, n = np.unique(masks, return_counts=True)
-        for mask, times in zip(uniq.tolist(), n.tolist()):
-            for bit, name in enumerate(self.names):
-                if mask >> bit & 1:
-                    self.counts[name] += times
+    def _count(self, *masks: np.ndarray) -> None:
+        """Count, per rule, the elements of the mask arrays in which its bit is set."""
+        present = 0
+        for m in masks:
+            if len(m):
+                present |= int(np.bitwise_or.reduce(m))
+        for bit, name in enumerate(self.names):
+            if present >> bit & 1:
+                b = np.uint64(1 << bit)
+                self.counts[name] += sum(int(np.count_nonzero(m & b)) for m in masks if len(m))
