@@ -186,16 +186,20 @@ class _Cache(dict):
     def put_all(self, keys: list[str], values: list) -> None:
         """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters,
         with the young generation's steps inlined (the common case: one or two dict operations).
-        The keys are distinct and not in the cache (misses of one batch)."""
+        The keys are misses of one batch: not in the cache."""
         put, young = self.put, self.young
         if not self.filled and keys:   # room to spare for all of them? then admit them at once, in C
             sizes = list(map(len, keys))
             total = sum(sizes)
             if (len(self) + len(keys) < CACHE_MAX and self._chars + total <= CACHE_BUDGET_CHARS
                     and max(sizes) <= CACHE_MAX_CHARS):
+                before = len(self)
                 self.update(zip(keys, values))
                 self._sizes.update(zip(keys, sizes))
-                self._chars += total
+                if len(self) - before == len(keys):
+                    self._chars += total
+                else:   # a key twice (a dictionary may repeat a string): count it once
+                    self._chars = sum(self._sizes.values())
                 return
         if young is None:
             for key, value in zip(keys, values):
@@ -521,21 +525,25 @@ class Engine:
                     a, starts = joined
                     first = a[starts]
                     jsonish = [idx[j] for j in np.flatnonzero((first == 123) | (first == 91)).tolist()]
-            get, recall, put, rules, scan_one = cache.get, cache.recall, cache.put, self.global_rules, self.scan
+            get, rules, scan_one = cache.get, self.global_rules, self.scan
+            recall = cache.young.get if cache.young else None   # the young generation, once the cache filled
+            new_keys, new_values = [], []   # admitted after the loop (the strings of a batch are distinct)
             for j, c in zip(scan, chars):
                 i = idx[j]
                 s = strings[i]
                 r = get(s, _MISS)
                 if r is _MISS:
-                    r = recall(s)
+                    r = _MISS if recall is None else recall(s, _MISS)
                     if r is _MISS:   # what _global does, inline
                         r = scan_one(s, rules, c) if s else None
                         if r is not None and r[1] == 0:
                             r = None
-                    if len(s) <= CACHE_MAX_CHARS:
-                        put(s, r, len(s))
+                    new_keys.append(s)
+                    new_values.append(r)
                 if r is not None:
                     changed[i] = r
+            if new_keys:
+                cache.put_all(new_keys, new_values)
         else:
             for i in range(1, len(strings)) if todo is None else todo:
                 s = strings[i]
