@@ -497,11 +497,10 @@ class Engine:
                     terminal.append(k)
             if terminal:   # values found only under terminal keys are replaced whole: do not scan them
                 needed = np.zeros(len(strings), dtype=bool)
-                term = np.zeros(len(strings), dtype=bool)
-                term[terminal] = True
-                vals = cols.attr_values
-                needed[vals[~term[keys]]] = True
-                needed[keys] = True
+                open_key = np.ones(len(strings), dtype=bool)
+                open_key[terminal] = False
+                needed[cols.attr_values.compress(open_key.take(keys))] = True
+                needed[list(key_plans)] = True
                 needed[cols.names] = True
                 needed[cols.bodies] = True
                 needed[0] = False
@@ -703,8 +702,7 @@ class Engine:
                 act |= (pf & _NESTED).astype(bool) & json_val.take(vals)
             work = np.flatnonzero(act & ~pos_drop if dropping else act)
             if len(work):
-                combo = (keys.take(work) << 32) | vals.take(work)
-                uniq, inverse = np.unique(combo, return_inverse=True)
+                uniq, inverse = np.unique((keys.take(work) << 32) | vals.take(work), return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
                 if self.fast:   # by key (uniq is sorted by key, then value): the same order as one by one
