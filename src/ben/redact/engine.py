@@ -127,7 +127,7 @@ class _Cache(dict):
     ``young`` (string keys only): a key of at most YOUNG_MAX_CHARS characters is kept at its first
     sighting, with its value, in a second, smaller bounded dict (CACHE_MAX // 2 entries,
     CACHE_BUDGET_CHARS // 2 characters, older half forgotten) instead of the door-keeper; its second
-    sighting finds the value there (``recall``: no keyed hash or scan computed again) and admits it.
+    sighting finds the value there (no keyed hash or scan computed again) and admits it.
     Longer keys go through the door-keeper as before.
 
     Until a cache is full for the first time, every key is admitted at once: with room to spare there
@@ -142,10 +142,6 @@ class _Cache(dict):
         self._chars = 0
         self.young: dict | None = {} if young else None
         self._young_chars = 0
-
-    def recall(self, key):
-        """The value a first sighting computed, or _MISS."""
-        return _MISS if self.young is None else self.young.get(key, _MISS)
 
     def _keep_young(self, key: str, value, n: int) -> None:
         """Remember a first sighting's result in the young generation (its older half forgotten when full)."""
