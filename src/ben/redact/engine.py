@@ -28,7 +28,7 @@ import time
 import traceback
 from collections import Counter
 from itertools import compress
-from operator import itemgetter
+from operator import itemgetter, not_
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,8 @@ CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, a
 YOUNG_MAX_CHARS = 256             # longer strings are not kept at their first sighting
 
 _MISS = object()
+# a key's plan, as flags per attribute position (Engine._rebuild)
+_REFUSED, _RESERVED, _CONST, _WORK, _NESTED = 1, 2, 4, 8, 16
 _Out = tuple  # (text, mask, drop)
 
 
@@ -125,7 +127,7 @@ class _Cache(dict):
     ``young`` (string keys only): a key of at most YOUNG_MAX_CHARS characters is kept at its first
     sighting, with its value, in a second, smaller bounded dict (CACHE_MAX // 2 entries,
     CACHE_BUDGET_CHARS // 2 characters, older half forgotten) instead of the door-keeper; its second
-    sighting finds the value there (``recall``: no keyed hash or scan computed again) and admits it.
+    sighting finds the value there (no keyed hash or scan computed again) and admits it.
     Longer keys go through the door-keeper as before.
 
     Until a cache is full for the first time, every key is admitted at once: with room to spare there
@@ -140,10 +142,6 @@ class _Cache(dict):
         self._chars = 0
         self.young: dict | None = {} if young else None
         self._young_chars = 0
-
-    def recall(self, key):
-        """The value a first sighting computed, or _MISS."""
-        return _MISS if self.young is None else self.young.get(key, _MISS)
 
     def _keep_young(self, key: str, value, n: int) -> None:
         """Remember a first sighting's result in the young generation (its older half forgotten when full)."""
@@ -183,8 +181,22 @@ class _Cache(dict):
 
     def put_all(self, keys: list[str], values: list) -> None:
         """``put(key, value, len(key))`` for each string key of at most CACHE_MAX_CHARS characters,
-        with the young generation's steps inlined (the common case: one or two dict operations)."""
+        with the young generation's steps inlined (the common case: one or two dict operations).
+        The keys are misses of one batch: not in the cache."""
         put, young = self.put, self.young
+        if not self.filled and keys:   # room to spare for all of them? then admit them at once, in C
+            sizes = list(map(len, keys))
+            total = sum(sizes)
+            if (len(self) + len(keys) < CACHE_MAX and self._chars + total <= CACHE_BUDGET_CHARS
+                    and max(sizes) <= CACHE_MAX_CHARS):
+                before = len(self)
+                self.update(zip(keys, values))
+                self._sizes.update(zip(keys, sizes))
+                if len(self) - before == len(keys):
+                    self._chars += total
+                else:   # a key twice (a dictionary may repeat a string): count it once
+                    self._chars = sum(self._sizes.values())
+                return
         if young is None:
             for key, value in zip(keys, values):
                 n = len(key)
@@ -264,8 +276,9 @@ class Engine:
         ``chars``: the text's prefilter mask, if known: detectors whose hint it rules out are skipped."""
         plans = self._plans.get(rules)
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
-            full = [(order, r, det and det.needles, det) for order, r in enumerate(rules)
-                    for det in (r.detectors or (None,))]
+            full = [(order, r, det and det.needles, det,   # search: the spans inline (no validator, no groups)
+                     det.regex.search if det is not None and det.validate is None and not det.groups else None)
+                    for order, r in enumerate(rules) for det in (r.detectors or (None,))]
             plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
                  for n in range(65)] for alnum in (False, True)), {})
@@ -284,7 +297,7 @@ class Engine:
                 if len(narrowed) < CACHE_MAX:
                     narrowed[key] = plan
         spans = None
-        for order, r, needles, det in plan:   # the hot loop: most strings fail every hint here
+        for order, r, needles, det, search in plan:   # the hot loop: most strings fail every hint here
             if det is None:
                 pass
             elif needles is not None:
@@ -297,7 +310,16 @@ class Engine:
                 continue
             if spans is None:
                 spans = []
-            if det is not None:
+            if search is not None:   # Detector.spans without a generator: every non-empty match
+                pos = 0
+                while (match := search(text, pos)) is not None:
+                    a, b = match.span()
+                    if b > a:
+                        spans.append((a, -b, order, r))
+                        pos = b
+                    else:
+                        pos = a + 1
+            elif det is not None:
                 for a, b in det.spans(text, hinted=True):
                     spans.append((a, -b, order, r))
             elif r.pattern is not None:
@@ -308,6 +330,12 @@ class Engine:
                         spans.append((a, -b, order, r))
         if not spans:
             return text, 0, False
+        if len(spans) == 1:   # the common case: one secret in the text
+            a, nb, _, r = spans[0]
+            if r.action == "drop":
+                return r.replacement, 1 << r.bit, True
+            return (text[:a] + (r.replacement if r.action == "mask" else self._hash(text[a:-nb])) + text[-nb:],
+                    1 << r.bit, False)
         mask = 0
         drop = None
         for _, _, _, r in spans:
@@ -465,11 +493,10 @@ class Engine:
                     terminal.append(k)
             if terminal:   # values found only under terminal keys are replaced whole: do not scan them
                 needed = np.zeros(len(strings), dtype=bool)
-                term = np.zeros(len(strings), dtype=bool)
-                term[terminal] = True
-                vals = cols.attr_values
-                needed[vals[~term[keys]]] = True
-                needed[keys] = True
+                open_key = np.ones(len(strings), dtype=bool)
+                open_key[terminal] = False
+                needed[cols.attr_values.compress(open_key.take(keys))] = True
+                needed[list(key_plans)] = True
                 needed[cols.names] = True
                 needed[cols.bodies] = True
                 needed[0] = False
@@ -493,21 +520,25 @@ class Engine:
                     a, starts = joined
                     first = a[starts]
                     jsonish = [idx[j] for j in np.flatnonzero((first == 123) | (first == 91)).tolist()]
-            get, recall, put, rules, scan_one = cache.get, cache.recall, cache.put, self.global_rules, self.scan
+            get, rules, scan_one = cache.get, self.global_rules, self.scan
+            recall = cache.young.get if cache.young else None   # the young generation, once the cache filled
+            new_keys, new_values = [], []   # admitted after the loop (the strings of a batch are distinct)
             for j, c in zip(scan, chars):
                 i = idx[j]
                 s = strings[i]
                 r = get(s, _MISS)
                 if r is _MISS:
-                    r = recall(s)
+                    r = _MISS if recall is None else recall(s, _MISS)
                     if r is _MISS:   # what _global does, inline
                         r = scan_one(s, rules, c) if s else None
                         if r is not None and r[1] == 0:
                             r = None
-                    if len(s) <= CACHE_MAX_CHARS:
-                        put(s, r, len(s))
+                    new_keys.append(s)
+                    new_values.append(r)
                 if r is not None:
                     changed[i] = r
+            if new_keys:
+                cache.put_all(new_keys, new_values)
         else:
             for i in range(1, len(strings)) if todo is None else todo:
                 s = strings[i]
@@ -531,21 +562,37 @@ class Engine:
         n_str = len(strings)
         new_strings = list(strings)
         added: dict[str, int] = {}
+        ranges: list[tuple[int, list[str], set[str]]] = []   # appended by intern_all, not yet in `added`
 
         def intern(text: str) -> int:
             i = added.get(text)
             if i is None:
+                if ranges and any(text in seen for _, _, seen in ranges):
+                    settle()
+                    return added[text]
                 i = added[text] = len(new_strings)
                 new_strings.append(text)
             return i
 
+        def settle() -> None:
+            """Enter the strings intern_all appended into `added`."""
+            for start, texts, _ in ranges:
+                added.update(zip(texts, range(start, start + len(texts))))
+            ranges.clear()
+
         def intern_all(texts: list[str]) -> list[int] | range:
-            """[intern(t) for t in texts], in C when they are distinct and none was interned before."""
-            if not self.fast or len(set(texts)) != len(texts) or not added.keys().isdisjoint(texts):
+            """[intern(t) for t in texts], in C when they are distinct and none was interned before (then
+            `added` learns them only if a later intern asks for one of them)."""
+            if not self.fast:
+                return [intern(t) for t in texts]
+            seen = set(texts)
+            if len(seen) != len(texts) or not added.keys().isdisjoint(seen) or any(
+                    not seen.isdisjoint(other) for _, _, other in ranges):
+                settle()
                 return [intern(t) for t in texts]
             start = len(new_strings)
-            added.update(zip(texts, range(start, start + len(texts))))
             new_strings.extend(texts)
+            ranges.append((start, texts, seen))
             return range(start, start + len(texts))
 
         str_mask = np.zeros(n_str, dtype=np.uint64)
@@ -585,50 +632,73 @@ class Engine:
         body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
         body_mask = body_mask_map[bodies]
 
-        # attributes
+        # attributes: a key's plan as flags, gathered once per position
         counts = cols.attr_counts
         keys = cols.attr_keys
         vals = cols.attr_values
         pos_val = vals.copy()
-        pos_mask = str_mask[keys] | str_mask[vals]
         any_drop = not self.fast or bool(changed) and any(d for _, _, d in changed.values())
-        pos_drop = str_drop[keys] | str_drop[vals] if any_drop else np.zeros(len(keys), dtype=bool)
+        # the global pass's outcome per position: of the value, and of the key if it changed (rare)
+        keys_too = not key_plans or any(k in changed for k in key_plans)
+        if not changed:
+            pos_mask = np.zeros(len(keys), dtype=np.uint64)
+        else:
+            pos_mask = str_mask.take(vals)
+            if keys_too:
+                pos_mask |= str_mask.take(keys)
+        if any_drop:
+            pos_drop = str_drop.take(vals)
+            if keys_too:
+                pos_drop |= str_drop.take(keys)
+        else:
+            pos_drop = np.zeros(len(keys), dtype=bool)
+        dropping = any_drop   # may pos_drop hold a True?
         if key_plans:
-            allowed = np.ones(n_str, dtype=bool)
-            reserved = np.zeros(n_str, dtype=bool)
-            active = np.zeros(n_str, dtype=bool)
-            c_has = np.zeros(n_str, dtype=bool)
+            flags = np.zeros(n_str, dtype=np.uint8)
             c_val = np.zeros(n_str, dtype=np.int64)
             c_mask = np.zeros(n_str, dtype=np.uint64)
             c_drop = np.zeros(n_str, dtype=bool)
-            nested = np.zeros(n_str, dtype=bool)
+            any_const = any_const_drop = False
             for k, (ok, res, direct, nest, const, _terminal, _hashed) in key_plans.items():
-                allowed[k], reserved[k], active[k], nested[k] = ok, res, direct, nest
+                f = (0 if ok else _REFUSED) | (_RESERVED if res else 0) | (_NESTED if nest else 0)
                 if const is not None:   # every value of this key gets the same outcome: no per-value work
-                    c_has[k], c_mask[k], c_drop[k] = True, const[1], const[2]
+                    f |= _CONST
+                    any_const = True
+                    any_const_drop |= const[2]
+                    c_mask[k], c_drop[k] = const[1] | int(str_mask[k]), const[2]
                     c_val[k] = 0 if const[2] else intern(const[0])
-            refused = ~allowed[keys] if not self.fast or self.manifest.mode == "allow" else None
-            if refused is not None and refused.any():
-                pos_drop |= refused
-                pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
+                elif direct:
+                    f |= _WORK
+                flags[k] = f
+            pf = flags.take(keys)
+            if not self.fast or self.manifest.mode == "allow":
+                refused = (pf & _REFUSED).astype(bool)
+                if refused.any():
+                    pos_drop |= refused
+                    pos_mask = np.where(refused, np.uint64(1 << self.allow_bit), pos_mask)
+                    dropping = True
             if not self.fast or any(p[1] for p in key_plans.values()):   # an incoming ben.redacted
-                pos_drop |= reserved[keys]
-                pos_mask = np.where(reserved[keys], np.uint64(0), pos_mask)
-            const_pos = np.flatnonzero(c_has[keys] & ~pos_drop)
-            if len(const_pos):
-                ck = keys[const_pos]
-                pos_val[const_pos] = c_val[ck]
-                pos_mask[const_pos] = c_mask[ck] | str_mask[ck]
-                pos_drop[const_pos] = c_drop[ck]
-            act = active[keys]
-            if jsonish:
+                reserved = (pf & _RESERVED).astype(bool)
+                pos_drop |= reserved
+                pos_mask = np.where(reserved, np.uint64(0), pos_mask)
+                dropping = True
+            if any_const:
+                const_pos = np.flatnonzero((pf & _CONST).astype(bool) & ~pos_drop if dropping else pf & _CONST)
+                if len(const_pos):
+                    ck = keys.take(const_pos)
+                    pos_val[const_pos] = c_val.take(ck)
+                    pos_mask[const_pos] = c_mask.take(ck)
+                    if any_const_drop:
+                        pos_drop[const_pos] = c_drop.take(ck)
+                        dropping = True
+            act = (pf & _WORK).astype(bool)
+            if jsonish:   # keys whose rules reach inside JSON: their JSON values (never a const key's)
                 json_val = np.zeros(n_str, dtype=bool)
                 json_val[jsonish] = True
-                act = act | (nested[keys] & json_val[vals])
-            work = np.flatnonzero(act & ~c_has[keys] & ~pos_drop)
+                act |= (pf & _NESTED).astype(bool) & json_val.take(vals)
+            work = np.flatnonzero(act & ~pos_drop if dropping else act)
             if len(work):
-                combo = (keys[work] << 32) | vals[work]
-                uniq, inverse = np.unique(combo, return_inverse=True)
+                uniq, inverse = np.unique((keys.take(work) << 32) | vals.take(work), return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
                 if self.fast:   # by key (uniq is sorted by key, then value): the same order as one by one
@@ -657,34 +727,43 @@ class Engine:
                     u_val = np.asarray(u_val, dtype=np.int64)
                     u_mask = np.asarray(u_mask, dtype=np.uint64)
                     u_drop = np.asarray(u_drop, dtype=bool)
-                pos_val[work] = u_val[inverse]
-                pos_mask[work] = u_mask[inverse]
-                pos_drop[work] = u_drop[inverse]
+                pos_val[work] = u_val.take(inverse)
+                pos_mask[work] = u_mask.take(inverse)
+                if not self.fast or u_drop.any():
+                    pos_drop[work] = u_drop.take(inverse)
+                    dropping = True
 
         # which rules fired, per event and per rule
-        event_of = np.repeat(np.arange(n, dtype=np.int64), counts)
         event_mask = name_mask | body_mask
-        fired = np.flatnonzero(pos_mask)
-        if len(fired):   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
-            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), np.cumsum(counts) - counts)
+        starts = np.cumsum(counts) - counts
+        if pos_mask.any():   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
+            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), starts)
             per_event[counts == 0] = 0
             event_mask |= per_event
-        self._count(np.concatenate([name_mask[name_mask != 0], body_mask[body_mask != 0], pos_mask[fired]]))
+        self._count(name_mask, body_mask, pos_mask)
 
-        keep = ~pos_drop
-        new_keys, new_vals = keys[keep], pos_val[keep]
-        new_counts = np.bincount(event_of[keep], minlength=n).astype(np.int64)
+        if dropping and pos_drop.any():
+            keep = ~pos_drop
+            new_keys, new_vals = keys.compress(keep), pos_val.compress(keep)
+            kept = np.zeros(len(keep) + 1, dtype=np.int64)   # kept positions before each
+            np.cumsum(keep, out=kept[1:])
+            new_counts = kept.take(starts + counts) - kept.take(starts)
+        else:
+            new_keys, new_vals, new_counts = keys, pos_val, counts.copy()
         touched = np.flatnonzero(event_mask)
         if len(touched):
-            uniq_masks, which = np.unique(event_mask[touched], return_inverse=True)
-            label_idx = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)[which]
-            at = np.cumsum(new_counts)[touched] + np.arange(len(touched))   # where each goes in the output
+            touched_masks = event_mask.take(touched)
+            uniq_masks = np.unique(touched_masks)
+            labels = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)
+            label_idx = labels.take(np.searchsorted(uniq_masks, touched_masks)) if len(labels) > 1 else labels
+            at = np.cumsum(new_counts).take(touched) + np.arange(len(touched))   # where each goes in the output
             slot = np.zeros(len(new_keys) + len(touched), dtype=bool)
             slot[at] = True
             keys_out = np.empty(len(slot), dtype=np.int64)
             vals_out = np.empty(len(slot), dtype=np.int64)
             keys_out[at], vals_out[at] = intern(REDACTED_KEY), label_idx
-            keys_out[~slot], vals_out[~slot] = new_keys, new_vals
+            rest = ~slot
+            keys_out[rest], vals_out[rest] = new_keys, new_vals
             new_keys, new_vals = keys_out, vals_out
             new_counts[touched] += 1
 
@@ -703,7 +782,7 @@ class Engine:
         out.values.extend(batch.values)
         out.kinds.extend(batch.kinds)
         out.strings.extend(list(compress(new_strings, used.tolist())))
-        columns = (remap[name_idx], remap[body_idx], new_counts, remap[new_keys], remap[new_vals])
+        columns = (remap.take(name_idx), remap.take(body_idx), new_counts, remap.take(new_keys), remap.take(new_vals))
         packed = _packed((8, 9, 10, 11, 12), columns) if self.fast else None
         if packed is not None:   # the index columns in protobuf's packed encoding, parsed by upb in C
             out.MergeFromString(packed)
@@ -735,10 +814,14 @@ class Engine:
         cache = self._hashes
         out = list(map(cache.get, texts))
         if None in out:
-            miss = [j for j, h in enumerate(out) if h is None]
-            new = [texts[j] for j in miss]
-            young, keyed = cache.young.get, self._hash
-            hashes = [young(t) or keyed(t) for t in new]   # young: computed at the first sighting
+            miss = list(compress(range(len(out)), map(not_, out)))   # where out is None (a hash is never "")
+            new = _pick(texts, miss)
+            keyed = self._hash.__call__   # bound: calling the instance costs a slot lookup more
+            if cache.young:   # computed at the first sighting
+                young = cache.young.get
+                hashes = [young(t) or keyed(t) for t in new]
+            else:
+                hashes = list(map(keyed, new))
             for j, h in zip(miss, hashes):
                 out[j] = h
             cache.put_all(new, hashes)
@@ -760,11 +843,13 @@ class Engine:
                 self._labels[mask] = label
         return label
 
-    def _count(self, masks: np.ndarray) -> None:
-        if not len(masks):
-            return
-        uniq, n = np.unique(masks, return_counts=True)
-        for mask, times in zip(uniq.tolist(), n.tolist()):
-            for bit, name in enumerate(self.names):
-                if mask >> bit & 1:
-                    self.counts[name] += times
+    def _count(self, *masks: np.ndarray) -> None:
+        """Count, per rule, the elements of the mask arrays in which its bit is set."""
+        present = 0
+        for m in masks:
+            if len(m):
+                present |= int(np.bitwise_or.reduce(m))
+        for bit, name in enumerate(self.names):
+            if present >> bit & 1:
+                b = np.uint64(1 << bit)
+                self.counts[name] += sum(int(np.count_nonzero(m & b)) for m in masks if len(m))
