@@ -38,7 +38,7 @@ class Detector:
     #: What every text the hint accepts holds, for the engine's batch prefilter (``ben.redact.prefilter``):
     #: all the characters of at least one of these strings ("" = no particular character) and at least
     #: `min_digits` ASCII digits. None: the hint's needles. Must never be stricter than the hint
-    #: (tests/redact/test_prefilter.py checks it): a text the prefilter rejects is not scanned at all.
+    #: (tests/redact/test_fast_path.py checks it): a text the prefilter rejects is not scanned at all.
     requires: tuple[str, ...] | None = None
     min_digits: int = 0
 

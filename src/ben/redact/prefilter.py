@@ -10,7 +10,7 @@ the characters (and digit counts) it holds; a string whose mask meets no require
 detectors cannot pass any of their hints, so the engine's scan would return it unchanged: it is
 not scanned at all. The strings that pass go through the engine's exact scan (hints, regexes,
 validators), which decides. The test is conservative by construction (a superset of the hints,
-checked by tests/redact/test_prefilter.py), so it changes what is scanned, never what is found.
+checked by tests/redact/test_fast_path.py), so it changes what is scanned, never what is found.
 
 Non-ASCII characters count as no character (every requirement is ASCII): ``encode("ascii",
 "replace")`` keeps one byte per character, so offsets stay character offsets. A string holding a
