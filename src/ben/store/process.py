@@ -205,8 +205,6 @@ class ChdbProcessStore:
         """The channel's connection to the current child, starting a child if there is none
         (the caller holds the channel's lock)."""
         with self._lock:
-            if ch.conn is None and ch.gen == self._gen and self._proc is not None:
-                self._reap()  # this channel's socket broke: the child is of no more use
             if self._proc is None:
                 self._start()  # the previous child died: a new one
             if ch.gen != self._gen:
