@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -12,10 +14,12 @@ from ben.core.lanes import ALERT, ROUTINE, open_wals
 from ben.core.wal import Wal
 from ben.cli.procs import wait_for
 from ben.spine.store_writer import StoreWriter
-from ben.core.errors import StoreUnavailableError
+from ben.core.errors import StorageError, StoreUnavailableError
 from ben.store import ChdbProcessStore, ChdbStore, ClickHouseStore
 from ben.store.rows import decode, to_table
+from ben.v1 import telemetry_pb2 as pb
 from tests.store.test_chdb import metric_request
+from tests.store.test_rows import request
 
 
 @pytest.fixture(params=["chdb", "chdb-process", "clickhouse"])
@@ -235,6 +239,76 @@ def test_a_rate_capped_lane_inserts_whole_bursts(tmp_path: Path) -> None:
         assert [rows for lane, rows in store.sizes if lane == ROUTINE] == [200] * 5
     finally:
         writer.shutdown(timeout=5)
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def fill_alerts(wal: Wal, records: int, per: int = 2, first_event: int = 10_000) -> None:
+    for i in range(records):
+        req = request(first_event + i * per, [(pb.KIND_ALERT, "down", 1.0, "provider 503", None)] * per,
+                      seq=i + 1, lane=pb.LANE_ALERT)
+        wal.append([req.SerializeToString()])
+
+
+def test_buffered_alerts_stay_in_the_wal_until_a_sync_flushed_them(tmp_path: Path, monkeypatch) -> None:
+    """The spine's store process keeps alerts in a buffer in memory: the WAL keeps them until a
+    sync has flushed them into ben.events. A kill -9 of the store process loses the buffer, and
+    the next writer stores every alert, once."""
+    wals = open_wals(tmp_path)
+    store = ChdbProcessStore(tmp_path / "chdb")
+    try:
+        def held() -> None:
+            raise StorageError("sync held by the test")
+        writer = StoreWriter(wals, store)
+        writer.start()
+        monkeypatch.setattr(store, "sync", held)  # no flush: the alerts stay in the child's buffer
+        fill_alerts(wals[ALERT], 3)
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 6, 30, "the alerts' INSERT into the buffer")
+        wait_for(lambda: "held" in writer.figures.last_error, 30, "a sync attempt")
+        assert wals[ALERT].depth == 3  # not truncated
+        assert store.rows("SELECT count() FROM ben.events") == [(0,)]  # in the buffer only
+        assert not writer.shutdown(timeout=0.5)  # not drained
+        os.kill(store.pid, signal.SIGKILL)  # the buffer dies with the child
+        monkeypatch.undo()
+        with pytest.raises(StorageError, match="store process"):
+            store.rows("SELECT 1")
+        writer = StoreWriter(wals, store)  # a new child at its first call
+        writer.start()
+        assert writer.recovered[ALERT] == 0  # none of them had reached ben.events
+        assert writer.force_flush(timeout=30)
+        writer.shutdown(timeout=5)
+        exactly_once(store, 6)
+        assert wals[ALERT].depth == 0
+    finally:
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def test_a_flush_that_failed_halfway_is_repaired_before_the_wal_is_truncated(tmp_path: Path) -> None:
+    """A failed flush of the urgent buffer may have stored its rows anyway (here: ben.events takes
+    them, then a view on it fails the INSERT) while the buffer keeps them for the next flush. The
+    writer checks the records it is about to truncate after a failed sync: each is stored once."""
+    wals = open_wals(tmp_path)
+    store = ChdbProcessStore(tmp_path / "chdb")
+    try:
+        store.execute("CREATE MATERIALIZED VIEW ben.no_alerts ENGINE = Null AS "
+                      "SELECT throwIf(lane = 'alert', 'no alerts today') AS refused FROM ben.events")
+        fill_alerts(wals[ALERT], 3)
+        writer = StoreWriter(wals, store)
+        writer.start()
+        writer.notify()
+        wait_for(lambda: "no alerts today" in writer.figures.last_error, 30, "a sync whose flush fails")
+        assert wals[ALERT].depth == 3  # not truncated
+        assert store.rows("SELECT count() FROM ben.events") == [(6,)]  # stored by the failed flush
+        store.execute("DROP VIEW ben.no_alerts")
+        assert writer.force_flush(timeout=30)  # the buffer's second flush stored them again; repaired
+        writer.shutdown(timeout=5)
+        exactly_once(store, 6)
+        assert writer.figures.repaired_records == 3 and wals[ALERT].depth == 0
+    finally:
         store.close()
         for wal in wals.values():
             wal.close()

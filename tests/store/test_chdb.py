@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ben.store.chdb import ChdbStore
+from ben.store.chdb import STREAM_MAX_BYTES, ChdbStore
 from ben.v1 import telemetry_pb2 as pb
 from tests.store.test_rows import request
 
@@ -68,3 +68,64 @@ def test_the_urgent_connection_runs_beside_the_other(store: ChdbStore) -> None:
     assert not done.is_set(), "the urgent INSERT waited for the query on the other connection"
     worker.join()
     assert store.count_rows() == before + 3
+
+
+def alert_table(first: int, n: int, seq: int):
+    from ben.store.rows import to_table
+    req = request(first, [(pb.KIND_ALERT, "down", 1.0, "provider 503", None)] * n, seq=seq, lane=pb.LANE_ALERT)
+    return to_table([(seq, req)])
+
+
+def test_urgent_inserts_wait_in_the_buffer_until_a_flush(store: ChdbStore) -> None:
+    """The urgent connection writes into the Buffer in front of ben.events (no part per alert);
+    sync moves the rows into ben.events, and the store's own reads flush first."""
+    in_events = lambda: store.rows("SELECT count() FROM ben.events")[0][0]  # noqa: E731
+    assert store.rows("SELECT engine FROM system.tables WHERE database = 'ben' AND name = 'events_urgent'") \
+        == [("Buffer",)]
+    store.sync()
+    before = in_events()
+    store.urgent().insert_events(alert_table(5000, 2, 5000))
+    assert in_events() == before  # buffered in memory
+    store.sync()
+    assert in_events() == before + 2
+    store.urgent().insert_events(alert_table(5002, 1, 5001))
+    assert store.max_spine_seq(pb.LANE_ALERT) == 5001 and store.count_rows() == before + 3  # flushed first
+    assert in_events() == before + 3
+
+
+def test_a_failed_flush_keeps_the_rows_in_the_buffer(store: ChdbStore) -> None:
+    """A flush that cannot write into ben.events raises (so the spine keeps its WAL) and loses nothing."""
+    from ben.core.errors import StorageError
+
+    store.sync()
+    before = store.rows("SELECT count() FROM ben.events")[0][0]
+    store.execute("ALTER TABLE ben.events ADD CONSTRAINT no_alerts CHECK lane != 'alert'")
+    try:
+        store.urgent().insert_events(alert_table(6000, 2, 6000))
+        with pytest.raises(StorageError, match="no_alerts"):
+            store.sync()
+        assert store.rows("SELECT count() FROM ben.events") == [(before,)]
+        assert store.rows("SELECT count() FROM ben.events_urgent") == [(before + 2,)]  # buffer + table
+    finally:
+        store.execute("ALTER TABLE ben.events DROP CONSTRAINT no_alerts")
+    store.sync()
+    assert store.rows("SELECT count() FROM ben.events") == [(before + 2,)]
+
+
+@pytest.mark.parametrize("rows", [1, 20_000], ids=["memfd", "python-table"])
+def test_a_failed_insert_raises(store: ChdbStore, rows: int) -> None:
+    """Both insert paths report a failure: chDB's streamed insert (send_insert) claimed every row
+    written when the INSERT had failed and stored nothing."""
+    import pyarrow as pa
+
+    from ben.core.errors import StorageError
+
+    store.execute(f"CREATE TABLE ben.checked_{rows} (n UInt64, pad String, CONSTRAINT small CHECK n < 10) "
+                  "ENGINE = MergeTree ORDER BY n")
+    table = pa.table({"n": pa.array(range(50, 50 + rows), pa.uint64()), "pad": ["x" * 100] * rows})
+    assert (table.nbytes > STREAM_MAX_BYTES) == (rows > 1)
+    with pytest.raises(StorageError, match="small"):
+        store.insert_rows(f"ben.checked_{rows}", table)
+    assert store.rows(f"SELECT count() FROM ben.checked_{rows}") == [(0,)]
+    store.insert_rows(f"ben.checked_{rows}", pa.table({"n": pa.array([5], pa.uint64()), "pad": ["x"]}))
+    assert store.rows(f"SELECT n FROM ben.checked_{rows}") == [(5,)]

@@ -15,7 +15,8 @@ from ben.cli.procs import wait_for
 from ben.core.errors import QueryError, StorageError
 from ben.store import ChdbProcessStore, ChdbStore
 from ben.store.rows import to_table
-from tests.store.test_chdb import metric_request
+from ben.v1 import telemetry_pb2 as pb
+from tests.store.test_chdb import alert_table, metric_request
 
 
 @pytest.fixture
@@ -158,3 +159,43 @@ def test_a_killed_child_fails_each_channel_once_and_both_come_back(store) -> Non
         store.urgent().insert_events(to_table([(2, metric_request(3, 1, 2))]))
     store.urgent().insert_events(to_table([(2, metric_request(3, 1, 2))]))  # a new child
     assert store.count_rows() == 3 and store.starts == 2  # the main channel follows to the new child
+
+
+def test_a_killed_child_loses_only_its_unflushed_buffer(store) -> None:
+    """The urgent buffer lives in the child's memory: what a sync flushed survives a kill -9, what
+    was buffered after it does not (the spine's WAL still holds it: tests/spine/test_store_writer.py),
+    and the new child makes its buffer again."""
+    store.urgent().insert_events(alert_table(1, 2, 1))
+    store.sync()
+    store.urgent().insert_events(alert_table(3, 1, 2))
+    os.kill(store.pid, signal.SIGKILL)
+    with pytest.raises(StorageError, match="store process .* failed during count_rows"):
+        store.count_rows()
+    assert store.count_rows() == 2 and store.max_spine_seq(pb.LANE_ALERT) == 1
+    store.urgent().insert_events(alert_table(3, 1, 2))  # the new child's buffer
+    store.sync()
+    assert store.rows("SELECT count() FROM ben.events") == [(3,)]
+
+
+@pytest.mark.timeout(120)
+def test_an_insert_on_a_full_disk_raises_and_stores_nothing(tmp_path: Path) -> None:
+    """chDB on a full disk: the INSERT fails loudly (never "written" with nothing stored), and
+    works again once there is room."""
+    from tests.core.test_wal_faults import fill, tmpfs
+
+    with tmpfs(tmp_path / "disk", "32m") as disk:
+        store = ChdbProcessStore(disk / "chdb")
+        try:
+            store.insert_events(to_table([(1, metric_request(1, 5, 1))]))
+            filler = fill(disk / "filler")
+            with pytest.raises(StorageError, match="(?i)space|write"):
+                for seq in range(2, 50):  # until a part does not fit
+                    store.insert_events(to_table([(seq, metric_request(seq * 1000, 500, seq))]))
+            failed = seq
+            filler.unlink()
+            stored = store.count_by_spine_seq(0, 1, failed)
+            assert failed not in stored and sum(stored.values()) == 5 + 500 * (failed - 2)
+            store.insert_events(to_table([(failed, metric_request(failed * 1000, 500, failed))]))
+            assert store.count_by_spine_seq(0, failed, failed) == {failed: 500}
+        finally:
+            store.close()

@@ -95,6 +95,7 @@ class StoreWriter:
         self._syncing = False
         self._sync_thread: threading.Thread | None = None
         self._sync_retry_at = 0.0
+        self._sync_failed = False  # the last sync failed: check what it may have half done (_check_synced)
         self._sync_job: dict[int, int] | None = None
         self._sync_wake = threading.Event()
         # One thread per group of lanes, each woken by its own event: alerts, then the others by priority.
@@ -175,6 +176,9 @@ class StoreWriter:
     def _sync(self, done: dict[int, int]) -> None:
         try:
             self._store.sync()
+            if self._sync_failed:
+                self._check_synced(done)
+                self._sync_failed = False
             for lane, upto in done.items():
                 if upto:
                     self._wals[lane].truncate(upto)
@@ -183,6 +187,7 @@ class StoreWriter:
                     if upto and self._inserted[lane] == upto:
                         self._inserted[lane] = 0
         except BenError as exc:  # the WAL keeps everything; the next sync tries again
+            self._sync_failed = True
             self._sync_retry_at = time.monotonic() + 1.0
             self.figures.last_error = str(exc)
             log.error("store writer: sync failed (the WAL keeps the data): %s", exc)
@@ -194,6 +199,22 @@ class StoreWriter:
                 self._syncing = False
                 self._synced_at = time.monotonic()
             self._wake_all()
+
+    def _check_synced(self, done: dict[int, int]) -> None:
+        """After a failed sync, before truncating: the records about to leave the WALs are in the
+        store once, whole (repaired if not), and durable.
+
+        A store's flush of its urgent buffer is not atomic (chDB's Buffer writes a part per
+        partition, and keeps the whole block when one part fails): a failed flush may have stored
+        part of the buffer, which the next flush stores again.
+        """
+        repaired = 0
+        for lane, upto in done.items():
+            first = self._wals[lane].first_seq
+            if upto and first is not None and first <= upto:
+                repaired += self._repair(lane, first, upto)
+        if repaired:
+            self._store.sync()
 
     def force_flush(self, timeout: float) -> bool:
         """Wait until everything in the WALs is stored; False on timeout."""
@@ -252,7 +273,9 @@ class StoreWriter:
                         "again", len(whole), NAMES[lane])
         return [(seq, req) for seq, req in batch if seq not in whole]
 
-    def _repair(self, lane: int, first: int, last: int) -> None:
+    def _repair(self, lane: int, first: int, last: int) -> int:
+        """Store again, once, the WAL records up to last that the store holds in part, twice or
+        not at all; how many."""
         counts = self._store.count_by_spine_seq(lane, first, last)
         partial = []
         after = first - 1
@@ -266,13 +289,15 @@ class StoreWriter:
                     partial.append((record.seq, req))
             after = records[-1].seq
         if not partial:
-            return
+            return 0
         seqs = [seq for seq, _ in partial]
-        log.warning("store writer: %d %s WAL records were stored partly or not at all before a restart; "
+        log.warning("store writer: %d %s WAL records were stored partly, more than once or not at all; "
                     "re-inserting them: %s", len(seqs), NAMES[lane], seqs[:20])
         self._store.delete_spine_seqs(lane, seqs)
         self._store.insert_events(rows.to_table(partial))
-        self.figures.repaired_records += len(seqs)
+        with self._figures_lock:
+            self.figures.repaired_records += len(seqs)
+        return len(seqs)
 
     # -- the loop -------------------------------------------------------------------------------
     def _check_room(self) -> None:

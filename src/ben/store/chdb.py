@@ -3,8 +3,9 @@
 chDB lets one process own a data directory; a second opener fails with an unhelpful message,
 which is translated here. Every call on a connection goes through its lock; :meth:`ChdbStore.urgent`
 opens a second connection to the same engine, whose statements run in parallel with the first's.
-Inserts go through Arrow: small tables streamed as Arrow IPC, large ones read by
+Inserts go through Arrow: small tables as Arrow IPC bytes read from a memfd, large ones read by
 ``INSERT ... SELECT * FROM Python(table)`` (whichever costs less at that size; see ``_insert_arrow``).
+The urgent connection's INSERTs land in a Buffer table in front of ben.events, flushed by ``sync``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from ben.core.errors import QueryError, StorageError
 from ben.store import schema
+from ben.store.rows import ipc_bytes
 from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
 from ben.store.query import check_read_only
 
@@ -55,7 +57,7 @@ QUIET_SETTINGS = (
     "query_profiler_real_time_period_ns = 0", "query_profiler_cpu_time_period_ns = 0",
 )
 
-#: Arrow tables up to this size are inserted as an IPC stream, larger ones through Python(table).
+#: Arrow tables up to this size are inserted from Arrow IPC bytes, larger ones through Python(table).
 STREAM_MAX_BYTES = 1 << 20
 
 
@@ -68,6 +70,7 @@ class ChdbStore(SqlStore):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._memfd: int | None = None  # small INSERTs' Arrow bytes, read by chDB's file() (see _insert_arrow)
         self._urgent: ChdbStore | None = None
         self._urgent_lock = threading.Lock()
         try:
@@ -84,11 +87,17 @@ class ChdbStore(SqlStore):
         self._run("SET output_format_json_quote_64bit_integers = 0")
         for setting in QUIET_SETTINGS:
             self._run(f"SET {setting}")
+        self._events = schema.EVENTS  # where insert_events writes (the urgent connection: its buffer)
         if not prepare:
             self.retention_days = retention_days
             return
         try:
+            # The urgent buffer is re-created at every open (it holds nothing across restarts), and
+            # dropped before the migrations: one may rename ben.events, and a Buffer flushing into a
+            # table that is gone discards its rows.
+            self._run(f"DROP TABLE IF EXISTS {schema.EVENTS_URGENT}")
             self._prepare(retention_days)
+            self._run(schema.create_urgent_buffer())
         except BaseException:
             self.close()
             raise
@@ -98,12 +107,15 @@ class ChdbStore(SqlStore):
 
         chDB runs statements of different connections in parallel (and releases the GIL while
         they run), so an alert's INSERT on this connection proceeds while a routine INSERT is in
-        flight on the other, instead of queueing behind it. Opened once; closed with this store.
+        flight on the other, instead of queueing behind it. Its INSERTs go to the buffer in front
+        of ben.events (``schema.create_urgent_buffer``): no part written per alert. Opened once;
+        closed with this store.
         """
         with self._urgent_lock:
             if self._urgent is None:
                 self._urgent = ChdbStore(self.path, self.retention_days, prepare=False)
                 self._urgent.capabilities = self.capabilities
+                self._urgent._events = schema.EVENTS_URGENT
             return self._urgent
 
     def _run(self, sql: str, fmt: str = "CSV", **params):
@@ -115,7 +127,7 @@ class ChdbStore(SqlStore):
 
     def insert_events(self, table: pa.Table) -> None:
         try:
-            self._insert_arrow(schema.EVENTS, schema.EVENT_COLUMNS, table)
+            self._insert_arrow(self._events, schema.EVENT_COLUMNS, table)
         except Exception as exc:
             raise StorageError(f"chDB insert of {table.num_rows} rows failed: {str(exc).strip()}") from exc
 
@@ -127,27 +139,39 @@ class ChdbStore(SqlStore):
             raise StorageError(f"chDB insert into {target} failed: {str(exc).strip()}") from exc
 
     def _insert_arrow(self, target: str, columns, table: pa.Table) -> None:
-        """One INSERT of an Arrow table, by whichever of chDB's two paths is cheaper for its size.
+        """One INSERT of an Arrow table, by whichever of two paths costs less for its size.
 
-        Small tables (alerts, a trickle of rows) are streamed as Arrow IPC bytes: about half the
-        fixed cost of ``INSERT ... SELECT FROM Python(table)`` (10 ms against 19 for one row, 64
-        against 129 for 10,000 small rows, reference machine). Past ``STREAM_MAX_BYTES`` chDB's
-        parse of the stream holds the interpreter longer than its read of the table (16,000 rows
-        of 2 KB bodies: 1,054 ms against 359, the GIL held up to 87 ms at a time against 20), so
-        large tables go through ``Python(table)``.
+        Small tables (alerts, a trickle of rows) are written as Arrow IPC bytes into a memfd that
+        chDB reads with ``file()``: about a third of the fixed cost of ``INSERT ... SELECT FROM
+        Python(table)`` (7 ms against 20 for one row, reference machine). Past ``STREAM_MAX_BYTES``
+        chDB's parse of Arrow IPC holds the interpreter longer than its read of the table (16,000
+        rows of 2 KB bodies: 1,054 ms against 359, the GIL held up to 87 ms at a time against 20),
+        so large tables go through ``Python(table)``.
+
+        Not chDB's streamed insert (``send_insert``): in chDB 4.4 its ``finish()`` reports every row
+        written when the INSERT failed (a full disk, a violated constraint) and nothing was stored.
+        Both paths here are plain queries, whose failures raise.
         """
         names = ", ".join(f"`{c}`" for c in columns)
         if table.nbytes > STREAM_MAX_BYTES:
             with self._lock:
                 self._session.query(f"INSERT INTO {target} ({names}) SELECT * FROM Python(table)")
             return
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        data = sink.getvalue().to_pybytes()
-        with self._lock, self._session.send_insert(f"INSERT INTO {target} ({names})", "ArrowStream") as inserter:
-            inserter.append(data)
-            inserter.finish()
+        data = memoryview(ipc_bytes(table))
+        with self._lock:
+            if self._memfd is None:
+                self._memfd = os.memfd_create("ben-insert", os.MFD_CLOEXEC)
+            fd = self._memfd
+            try:
+                os.ftruncate(fd, 0)
+                written = 0
+                while written < len(data):
+                    written += os.pwrite(fd, data[written:], written)
+                # One path for tables of every shape: no schema cached by path.
+                self._session.query(f"INSERT INTO {target} ({names}) SELECT * FROM file('/proc/self/fd/{fd}', "
+                                    "'ArrowStream') SETTINGS schema_inference_use_cache_for_file = 0")
+            finally:
+                os.ftruncate(fd, 0)
 
     def query_arrow(self, sql: str) -> pa.Table:
         """Run one read-only statement; an Arrow table."""
@@ -165,9 +189,24 @@ class ChdbStore(SqlStore):
         text = self._run(sql, "JSONCompact").bytes()
         return [tuple(r) for r in json.loads(text)["data"]] if text.strip() else []
 
+    # The store's own reads and deletes see every INSERT that returned: the buffer is flushed first
+    # (reading through a Buffer while it flushes may see a row twice or not at all).
+    def max_spine_seq(self, lane: int) -> int:
+        self.flush()
+        return super().max_spine_seq(lane)
+
+    def count_rows(self) -> int:
+        self.flush()
+        return super().count_rows()
+
+    def count_by_spine_seq(self, lane: int, low: int, high: int) -> dict[int, int]:
+        self.flush()
+        return super().count_by_spine_seq(lane, low, high)
+
     def delete_spine_seqs(self, lane: int, seqs: list[int]) -> None:
         if not seqs:
             return
+        self.flush()
         listed = ", ".join(str(int(s)) for s in seqs)
         self._run(f"ALTER TABLE {schema.EVENTS} DELETE WHERE {schema.lane_is(lane)} AND spine_seq IN ({listed}) "
                   "SETTINGS mutations_sync = 2")
@@ -181,8 +220,15 @@ class ChdbStore(SqlStore):
         except Exception as exc:
             raise QueryError(str(exc).strip()) from exc
 
+    def flush(self) -> None:
+        """Move the urgent connection's buffered rows into ben.events. A failed flush raises and
+        keeps them buffered (and the spine keeps them in its WAL)."""
+        self._run(f"OPTIMIZE TABLE {schema.EVENTS_URGENT}")
+
     def sync(self) -> None:
-        """Make every INSERT that returned so far durable (syncfs on the store's filesystem)."""
+        """Make every INSERT that returned so far durable: flush the buffer, then syncfs on the
+        store's filesystem."""
+        self.flush()
         sync_filesystem(self.path)
 
     def close(self) -> None:
@@ -195,3 +241,6 @@ class ChdbStore(SqlStore):
                 self._session.close()
             except Exception as exc:  # closing must not hide the reason we are closing
                 log.warning("chDB close: %s", exc)
+            if self._memfd is not None:
+                os.close(self._memfd)
+                self._memfd = None

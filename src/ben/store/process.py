@@ -42,6 +42,7 @@ import pyarrow as pa
 from ben.core.errors import BenError, StorageError
 from ben.store import schema
 from ben.store.chdb import sync_filesystem
+from ben.store.rows import ipc_bytes
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ OPEN_WAIT_S = 10.0       # a directory still held by a dying child: keep trying 
 METHODS = frozenset({
     "insert_events", "insert_rows", "insert_values", "max_spine_seq", "count_rows", "count_by_spine_seq",
     "delete_spine_seqs", "enforce_retention", "query_json", "query_arrow", "execute", "rows",
-    "schema_version", "capabilities",
+    "schema_version", "capabilities", "flush",
 })
 
 
@@ -65,13 +66,6 @@ class TableRef:
 
     def __init__(self, index: int):
         self.index = index
-
-
-def ipc_bytes(table: pa.Table) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue()
 
 
 class _Channel:
@@ -282,7 +276,9 @@ class ChdbProcessStore:
         return self._call("schema_version")
 
     def sync(self) -> None:
-        """Make every INSERT that returned so far durable (syncfs, here: the child need not help)."""
+        """Make every INSERT that returned so far durable: the child flushes the urgent buffer
+        (over the main channel, so no alert waits behind the flush), then syncfs from here."""
+        self._call("flush")
         sync_filesystem(self.path)
 
 

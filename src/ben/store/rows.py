@@ -84,3 +84,11 @@ def to_table(records: Sequence[tuple[int, pb.IngestRequest]]) -> pa.Table:
         pa.array(np.full(len(cat["ts"]), time.time_ns(), dtype=np.int64)),
     ]
     return pa.Table.from_arrays(arrays, names=list(EVENT_COLUMNS))
+
+
+def ipc_bytes(table: pa.Table) -> pa.Buffer:
+    """The table as an Arrow IPC stream."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()

@@ -20,6 +20,9 @@ COMMANDS = f"{DATABASE}.commands"
 AUDIT = f"{DATABASE}.audit"
 MIGRATIONS = f"{DATABASE}.schema_migrations"
 EVENTS_VIEW = f"{DATABASE}.events_view"
+#: chDB only: a Buffer table in front of ben.events for the urgent (alert) connection's INSERTs,
+#: flushed into ben.events by every ``sync`` (see ``create_urgent_buffer``).
+EVENTS_URGENT = f"{DATABASE}.events_urgent"
 ANOMALIES_VIEW = f"{DATABASE}.anomalies_view"
 INCIDENTS_VIEW = f"{DATABASE}.incidents_view"
 
@@ -124,6 +127,21 @@ CREATE TABLE IF NOT EXISTS {table} (
 PARTITION BY {partition}
 ORDER BY (subsystem, name, ts)
 """
+
+
+def create_urgent_buffer() -> str:
+    """A Buffer table in front of ben.events, written by the store's urgent connection (alerts).
+
+    A one-row INSERT into ``ben.events`` writes a part (a directory of column files) and later
+    merges; into a Buffer it appends to a block in memory: 4 ms against 15-17 on the reference
+    machine. ``sync`` flushes it (``OPTIMIZE TABLE``) before the spine truncates its WAL, so an
+    alert is in the WAL until it is in ``ben.events`` on disk; a failed flush raises and keeps the
+    rows in the buffer. The Buffer's own limits (5 s, 100,000 rows, 64 MiB) are a backstop only.
+    Not a migration: the buffer holds no data across restarts and is re-created, with the columns
+    of ``ben.events`` as they are then, every time the store opens.
+    """
+    return (f"CREATE TABLE {EVENTS_URGENT} AS {EVENTS} ENGINE = Buffer({DATABASE}, events, 1, "
+            "5, 5, 100000, 100000, 67108864, 67108864)")
 
 
 def create_anomalies(caps: Capabilities) -> str:
