@@ -129,3 +129,52 @@ def test_a_failed_insert_raises(store: ChdbStore, rows: int) -> None:
     assert store.rows(f"SELECT count() FROM ben.checked_{rows}") == [(0,)]
     store.insert_rows(f"ben.checked_{rows}", pa.table({"n": pa.array([5], pa.uint64()), "pad": ["x"]}))
     assert store.rows(f"SELECT n FROM ben.checked_{rows}") == [(5,)]
+
+
+def test_inline_and_arrow_inserts_store_the_same_events(store: ChdbStore) -> None:
+    """A few events go inline as JSON, more as Arrow bytes: every value comes back the same either
+    way (64-bit integers, NaN and infinities, quotes, backslashes, NUL, newlines, non-BMP text)."""
+    import math
+
+    from ben.store.chdb import INLINE_MAX_ROWS
+    from ben.store.rows import to_table
+
+    weird = "q'uo\"te \\ back\nline \x00 nul \u00e9 \U0001F600 end"
+    events = [(pb.KIND_ALERT, "w1", float("nan"), weird, {weird: weird, "k": ""}),
+              (pb.KIND_METRIC, "w2", float("inf"), "", None),
+              (pb.KIND_LOG, "w3", -float("inf"), "x", {"a": "b"}),
+              (pb.KIND_COUNTER, "w4", 5e-324, "y", {})]
+    few = to_table([(2**63 + 1, request(7_000, events, seq=7_000, lane=pb.LANE_ALERT))])
+    many = to_table([(2**63 + 2, request(7_100, events * (INLINE_MAX_ROWS // 4 + 1), seq=7_001,
+                                         lane=pb.LANE_ALERT))])
+    assert few.num_rows <= INLINE_MAX_ROWS < many.num_rows
+    store.insert_events(few)
+    store.insert_events(many)
+    cols = "kind, name, value, body, attributes.key, attributes.value, producer_seq, sidecar_seq, lane, spine_seq, ts"
+    got = {seq: store.rows(f"SELECT {cols} FROM ben.events WHERE spine_seq = {seq} ORDER BY producer_seq LIMIT 4")
+           for seq in (2**63 + 1, 2**63 + 2)}
+    assert len(got[2**63 + 1]) == 4
+
+    def same(a, b) -> bool:
+        return all(x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+
+    for inline_row, arrow_row in zip(got[2**63 + 1], got[2**63 + 2]):
+        assert same(inline_row[:6], arrow_row[:6]), (inline_row, arrow_row)
+    assert got[2**63 + 1][0][3] == weird and got[2**63 + 1][0][4] == [weird, "k"]
+    values = store.rows(f"SELECT isNaN(value), value = inf, value = -inf FROM ben.events WHERE spine_seq = {2**63 + 1} "
+                        "ORDER BY producer_seq")
+    assert values[:3] == [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+
+
+def test_a_failed_inline_insert_raises(store: ChdbStore) -> None:
+    from ben.core.errors import StorageError
+    from ben.store.rows import to_table
+
+    store.execute("ALTER TABLE ben.events ADD CONSTRAINT no_w CHECK name != 'refused'")
+    try:
+        with pytest.raises(StorageError, match="no_w"):
+            store.insert_events(to_table([(8_000, request(8_000, [(pb.KIND_METRIC, "refused", 1.0, "", None)],
+                                                          seq=8_000))]))
+    finally:
+        store.execute("ALTER TABLE ben.events DROP CONSTRAINT no_w")
+    assert store.count_by_spine_seq(0, 8_000, 8_000) == {}
