@@ -42,3 +42,15 @@ def test_explicit_event_numbers() -> None:
     contiguous = request(3, [(pb.KIND_METRIC, "m", 1.0, "", None)] * 3)
     assert list(contiguous.batch.event_seqs) == []  # implied: 3, 4, 5
     assert to_table([(1, contiguous)]).column("producer_seq").to_pylist() == [3, 4, 5]
+
+
+def test_warm_up_does_pyarrows_lazy_imports_at_start() -> None:
+    """The first alert after a start waited 0.3-0.7 s for pyarrow's first import of pandas and
+    pyarrow.compute in the store writer: the writer's start does them (in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ben.store import rows\nassert 'pandas' not in sys.modules\nrows.warm_up()\n"
+            "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "['pandas', 'pyarrow.compute']", out.stdout + out.stderr

@@ -116,6 +116,7 @@ class StoreWriter:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
+        rows.warm_up()  # not at the first alert
         for lane in self._wals:
             self.cursor[lane] = self.recover(lane)
         self.recovered = dict(self.cursor)  # what the store held (whole) when this start began

@@ -92,3 +92,12 @@ def ipc_bytes(table: pa.Table) -> pa.Buffer:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue()
+
+
+def warm_up() -> None:
+    """Build a one-row table once, at start: pyarrow imports pandas and pyarrow.compute at their
+    first use (0.1 s alone, 0.3-0.7 s on a busy machine), which the first alert after a start
+    waited for in the store writer (``ben bench lanes``)."""
+    b = pb.Batch(strings=["", "warm-up"], ts_unix_nano=[0], kinds=[pb.KIND_ALERT], names=[1], values=[0.0],
+                 bodies=[0], attr_counts=[1], attr_keys=[1], attr_values=[1])
+    ipc_bytes(to_table([(0, pb.IngestRequest(batch=b))]))
