@@ -102,9 +102,23 @@ class Prefilter:
         if not self.reqs or not n:
             return np.zeros(n, dtype=bool), None
         masks = masks_of(texts, joined, self.thresholds)
-        uniq, inverse = np.unique(masks, return_inverse=True)
+        uniq = distinct(masks)
         verdicts = np.fromiter(map(self.accepts, uniq.tolist()), dtype=bool, count=len(uniq))
-        return verdicts[inverse], masks
+        if not verdicts.any():   # the common case for a batch of ids: nothing to scan
+            return np.zeros(n, dtype=bool), masks
+        return verdicts.take(np.searchsorted(uniq, masks)), masks
+
+
+def distinct(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` of a 1-d integer array (sorted distinct values), without its general steps (axis,
+    NaN, inverse): a third of its time on the ~1,000 masks of a batch."""
+    s = np.sort(a)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s.compress(keep)
 
 
 def possible(detector: Detector, mask: int) -> bool:
