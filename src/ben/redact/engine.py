@@ -73,14 +73,19 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-_VARINT2 = np.arange(1 << 14, dtype=np.uint16)   # v < 2**14 as its varint bytes, little-endian
-_VARINT2[0x80:] = (_VARINT2[0x80:] & 0x7F | 0x80) | (_VARINT2[0x80:] >> 7) << 8
+# v < 2**14 as two varint bytes, little-endian: (v & 0x7F | 0x80, v >> 7). Below 128 that is the value
+# padded with one zero byte (0x80 | v, 0x00): a non-minimal varint, which protobuf parsers accept and read as
+# v (the conformance suite's ValidDataScalar cases hold such "long varints"); upb keeps the value, and
+# SerializeToString writes it back minimal. One gather per column instead of a gather, a mask and a compress.
+_VARINT2 = np.arange(1 << 14, dtype=np.uint16)
+_VARINT2 = (_VARINT2 & 0x7F | 0x80) | (_VARINT2 >> 7) << 8
 
 
 def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes | None:
     """Repeated uint32 fields in protobuf's packed encoding, built with numpy (``extend`` converts
-    element by element): None unless every value is below 2**14 (one or two varint bytes), i.e. the
-    dictionary has fewer than 16,384 strings."""
+    element by element), for ``MergeFromString``: None unless every value is below 2**14 (one or two
+    varint bytes), i.e. the dictionary has fewer than 16,384 strings. A column with a value of 128 or
+    more has every value in two bytes (see _VARINT2): meant to be parsed, not written out as it is."""
     out = []
     for field, values in zip(fields, columns):
         if not len(values):
@@ -90,11 +95,8 @@ def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes |
             return None
         if top < 0x80:   # one byte each
             payload = values.astype(np.uint8).tobytes()
-        else:   # each value's two bytes from a table, the high byte kept where the value needs it
-            two = _VARINT2.take(values).view(np.uint8)
-            keep = np.ones(len(two), dtype=bool)
-            keep[1::2] = values >= 0x80
-            payload = np.compress(keep, two).tobytes()
+        else:   # two bytes each, from the table
+            payload = _VARINT2.take(values).tobytes()
         out += (_varint(field << 3 | 2), _varint(len(payload)), payload)
     return b"".join(out)
 
@@ -602,9 +604,9 @@ class Engine:
         str_drop = np.zeros(n_str, dtype=bool)
         if changed:
             where = list(changed)
-            _, masks, drops = zip(*changed.values())
-            str_mask[where] = masks
-            str_drop[where] = drops
+            outs = list(changed.values())
+            str_mask[where] = [out[1] for out in outs]
+            str_drop[where] = [out[2] for out in outs]
         ident = np.arange(n_str, dtype=np.int64)
 
         # names: never dropped (a dropped name shows its rule's replacement)
@@ -773,7 +775,9 @@ class Engine:
         picked = np.flatnonzero(used).tolist()
         cut = bisect_left(picked, n_str)
         out.strings.extend(_pick(strings, picked[:cut]))
-        if cut < len(picked):
+        if len(picked) - cut == len(appended):   # every new string is used (the common case)
+            out.strings.extend(appended)
+        elif cut < len(picked):
             out.strings.extend(_pick(appended, [i - n_str for i in picked[cut:]]))
         columns = (remap.take(name_idx), remap.take(body_idx), new_counts, remap.take(new_keys), remap.take(new_vals))
         packed = _packed((8, 9, 10, 11, 12), columns) if self.fast else None

@@ -20,7 +20,6 @@ NUL is measured by its length instead of by the separators.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable
 
 import numpy as np
@@ -180,15 +179,14 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     pos = runs.find(needle)
     if pos < 0:
         return
-    where = starts.tolist()
-    flagged = []
+    found = []   # where the runs start
     while pos >= 0:
-        j = bisect_right(where, pos) - 1
-        flagged.append(j)
-        if len(flagged) * 8 > len(texts):
+        found.append(pos)
+        if len(found) * 8 > len(texts):
             _chains(a, a - 48 < 10, starts, masks, t)
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
+    flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
     chain, bit = _CHAIN[t], np.uint64(_DIGIT_BIT[t])
     hits = [j for j in dict.fromkeys(flagged) if chain(texts[j])]
     if hits:
