@@ -285,7 +285,7 @@ class Engine:
             plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
                  for n in range(65)] for alnum in (False, True)), {})
-        n = len(text)
+        size = n = len(text)
         if n > 64:
             n = 64
         alnum = text.isalnum()
@@ -319,6 +319,8 @@ class Engine:
                     a, b = match.span()
                     if b > a:
                         spans.append((a, -b, order, r))
+                        if b == size:   # the match ends the text: any further match would be empty
+                            break
                         pos = b
                     else:
                         pos = a + 1
@@ -611,7 +613,7 @@ class Engine:
 
         # names: never dropped (a dropped name shows its rule's replacement)
         names = cols.names
-        name_idx, name_mask = names, str_mask[names]
+        name_idx, name_mask = names, str_mask.take(names)
         if self.name_active:
             name_map, map_mask = ident.copy(), str_mask.copy()
             for u in np.unique(names).tolist():
@@ -632,8 +634,11 @@ class Engine:
                                                      self.body_nested)
                 if mask:
                     body_map[u], body_mask_map[u], body_drop_map[u] = intern(text), mask, drop
-        body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
-        body_mask = body_mask_map[bodies]
+        if body_map is ident:   # no body rule: a body is itself unless the global pass dropped it
+            body_idx = np.where(str_drop.take(bodies), 0, bodies) if changed else bodies
+        else:
+            body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
+        body_mask = body_mask_map.take(bodies)
 
         # attributes: a key's plan as flags, gathered once per position
         counts = cols.attr_counts
@@ -723,7 +728,8 @@ class Engine:
         event_mask = name_mask | body_mask
         starts = np.cumsum(counts) - counts
         if pos_mask.any():   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
-            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), starts)
+            # reduceat needs every start inside the array: a zero appended unless the last event has positions
+            per_event = np.bitwise_or.reduceat(pos_mask if counts[-1] else np.append(pos_mask, np.uint64(0)), starts)
             per_event[counts == 0] = 0
             event_mask |= per_event
         self._count(name_mask, body_mask, pos_mask)
@@ -800,10 +806,14 @@ class Engine:
         instead of ``np.unique`` over the pairs (a sort and its inverse): a batch has a few keys with work
         and thousands of positions. Writes the positions' outcome; True if some position is now dropped."""
         n_str = len(strings)
-        wk, wv = keys.take(work), vals.take(work)
-        present = np.zeros(n_str, dtype=bool)
-        present[wk] = True
-        ks = np.flatnonzero(present).tolist()
+        wv = vals.take(work)
+        # the keys that can have work: rules name their values (not a key replaced whole) or reach into them
+        ks = [k for k, plan in key_plans.items() if plan[4] is None and (plan[2] or plan[3])]
+        if len(ks) > 1:   # which of them have work in this batch, ascending
+            wk = keys.take(work)
+            present = np.zeros(n_str, dtype=bool)
+            present[wk] = True
+            ks = np.flatnonzero(present).tolist()
         dropped = False
         for k in ks:
             if len(ks) == 1:
