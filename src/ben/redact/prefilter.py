@@ -20,7 +20,6 @@ NUL is measured by its length instead of by the separators.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable
 
 import numpy as np
@@ -102,9 +101,23 @@ class Prefilter:
         if not self.reqs or not n:
             return np.zeros(n, dtype=bool), None
         masks = masks_of(texts, joined, self.thresholds)
-        uniq, inverse = np.unique(masks, return_inverse=True)
+        uniq = distinct(masks)
         verdicts = np.fromiter(map(self.accepts, uniq.tolist()), dtype=bool, count=len(uniq))
-        return verdicts[inverse], masks
+        if not verdicts.any():   # the common case for a batch of ids: nothing to scan
+            return np.zeros(n, dtype=bool), masks
+        return verdicts.take(np.searchsorted(uniq, masks)), masks
+
+
+def distinct(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` of a 1-d integer array (sorted distinct values), without its general steps (axis,
+    NaN, inverse): a third of its time on the ~1,000 masks of a batch."""
+    s = np.sort(a)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s.compress(keep)
 
 
 def possible(detector: Detector, mask: int) -> bool:
@@ -166,15 +179,14 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     pos = runs.find(needle)
     if pos < 0:
         return
-    where = starts.tolist()
-    flagged = []
+    found = []   # where the runs start
     while pos >= 0:
-        j = bisect_right(where, pos) - 1
-        flagged.append(j)
-        if len(flagged) * 8 > len(texts):
+        found.append(pos)
+        if len(found) * 8 > len(texts):
             _chains(a, a - 48 < 10, starts, masks, t)
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
+    flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
     chain, bit = _CHAIN[t], np.uint64(_DIGIT_BIT[t])
     hits = [j for j in dict.fromkeys(flagged) if chain(texts[j])]
     if hits:
