@@ -36,15 +36,11 @@ class KeyedHasher:
         self.hex_chars = hex_chars
 
     def __call__(self, text: str) -> str:
-        inner = self._inner.copy()
-        inner.update(text.encode("utf-8", "surrogatepass"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return "hmac:" + outer.hexdigest()[:self.hex_chars]
+        return self.many((text,))[0]
 
     def many(self, texts) -> list[str]:
-        """``[self(t) for t in texts]`` with the state copies and methods looked up once for all of
-        them: ~1.5 µs a value against ~1.9 µs through ``__call__`` (a batch's new ids are hashed here)."""
+        """The keyed hash of each text, with the state copies and methods looked up once for all of
+        them: ~1.5 µs a value against ~1.9 µs one call at a time (a batch's new ids are hashed here)."""
         inner_copy, outer_copy, n = self._inner.copy, self._outer.copy, self.hex_chars
         out = []
         append = out.append

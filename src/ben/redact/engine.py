@@ -823,12 +823,12 @@ class Engine:
                 at, v = work.compress(sel), wv.compress(sel)
             present = np.zeros(n_str, dtype=bool)
             present[v] = True
-            distinct = np.flatnonzero(present)
+            seen = np.flatnonzero(present)   # the key's distinct values, ascending
             new_val = np.empty(n_str, dtype=np.int64)   # a value's index -> the index of what replaces it
             hashed = key_plans[k][6]
             if hashed:   # every value replaced by its keyed hash: one pass, no pair tuples
-                idx = intern_all(self._hashes_of(_pick(strings, distinct.tolist())))
-                new_val[distinct] = np.arange(idx.start, idx.stop) if isinstance(idx, range) else idx
+                idx = intern_all(self._hashes_of(_pick(strings, seen.tolist())))
+                new_val[seen] = np.arange(idx.start, idx.stop) if isinstance(idx, range) else idx
                 pos_val[at] = new_val.take(v)
                 pos_mask[at] = hashed | key_mask[k]
                 if key_drop[k]:
@@ -836,16 +836,16 @@ class Engine:
                     dropped = True
                 continue
             vs, ms, ds = [], [], []
-            self._pairs_one_by_one([k << 32 | d for d in distinct.tolist()], strings, key_plans, key_mask,
+            self._pairs_one_by_one([k << 32 | d for d in seen.tolist()], strings, key_plans, key_mask,
                                    key_drop, intern, vs, ms, ds)
-            new_val[distinct] = vs
+            new_val[seen] = vs
             new_mask = np.empty(n_str, dtype=np.uint64)
-            new_mask[distinct] = ms
+            new_mask[seen] = ms
             pos_val[at] = new_val.take(v)
             pos_mask[at] = new_mask.take(v)
             if any(ds):
                 new_drop = np.zeros(n_str, dtype=bool)
-                new_drop[distinct] = ds
+                new_drop[seen] = ds
                 pos_drop[at] = new_drop.take(v)
                 dropped = True
         return dropped

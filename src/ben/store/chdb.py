@@ -182,9 +182,8 @@ class ChdbStore(SqlStore):
         with self._lock:
             if self._memfd is None:
                 self._memfd = os.memfd_create("ben-insert", os.MFD_CLOEXEC)
-            fd = self._memfd
+            fd = self._memfd   # empty: every INSERT truncates it when done
             try:
-                os.ftruncate(fd, 0)
                 written = 0
                 while written < len(data):
                     written += os.pwrite(fd, data[written:], written)
