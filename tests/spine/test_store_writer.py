@@ -312,3 +312,42 @@ def test_a_flush_that_failed_halfway_is_repaired_before_the_wal_is_truncated(tmp
         store.close()
         for wal in wals.values():
             wal.close()
+
+
+def test_alerts_do_not_sync_the_store_one_by_one(tmp_path: Path) -> None:
+    """A writer that goes idle after each alert does not sync then: syncs (an urgent-buffer flush,
+    which writes a part, and a syncfs) come at most every sync_interval_s, and at once only while
+    force_flush waits. Syncing whenever a writer went idle was 25 syncs a second under the lanes
+    benchmark."""
+    wals = open_wals(tmp_path)
+    store = ChdbStore(tmp_path / "chdb")
+    syncs: list[float] = []
+    real_sync = store.sync
+
+    def counted() -> None:
+        syncs.append(time.monotonic())
+        real_sync()
+
+    store.sync = counted
+    writer = StoreWriter(wals, store)
+    writer.sync_interval_s = 0.5
+    try:
+        writer.start()
+        started = time.monotonic()
+        for i in range(20):  # one alert at a time, each stored before the next
+            req = request(50_000 + i, [(pb.KIND_ALERT, "down", 1.0, "provider 503", None)], seq=i + 1,
+                          lane=pb.LANE_ALERT)
+            wals[ALERT].append([req.SerializeToString()])
+            writer.notify()
+            wait_for(lambda: writer.figures.rows_stored[ALERT] == i + 1, 30, f"alert {i + 1} to be stored")
+        elapsed = time.monotonic() - started
+        during = [t for t in syncs if started <= t <= started + elapsed]  # not the syncs of the start
+        assert len(during) <= elapsed / 0.5 + 1, (len(during), elapsed)
+        assert all(b - a >= 0.5 for a, b in zip(during, during[1:]))
+        wait_for(lambda: wals[ALERT].depth == 0, 30, "a sync to truncate the alert WAL unasked")
+        assert writer.force_flush(timeout=30)
+    finally:
+        writer.shutdown(timeout=5)
+        store.close()
+        for wal in wals.values():
+            wal.close()

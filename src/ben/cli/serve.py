@@ -23,7 +23,7 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
     cfg = load_config(config).spine
     setup_logging(verbose)
-    asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000))
+    asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice))
 
 
 @app.command()
@@ -35,4 +35,4 @@ def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
     cfg = load_config(config).sidecar
     setup_logging(verbose)
-    asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000))
+    asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice))

@@ -103,6 +103,9 @@ class SidecarConfig(_WalQuota):
     reconnect_min_ms: int = Field(default=50, ge=1)
     reconnect_max_ms: int = Field(default=5_000, ge=1)
     shutdown_timeout_ms: int = Field(default=5_000, ge=0)
+    #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
+    #: process): 0 leaves them at the default priority (ADR 0024).
+    background_nice: int = Field(default=10, ge=0, le=19)
     #: Redaction manifest (TOML, ADR 0014); none = the built-in default (``ben redact default``).
     redact_manifest: Path | None = None
     #: How often the manifest file is checked for changes (reloaded atomically); 0 = only on SIGHUP.
@@ -194,6 +197,9 @@ class SpineConfig(_WalQuota):
     store: StoreConfig = Field(default_factory=StoreConfig)
     detect: DetectConfig = Field(default_factory=DetectConfig)
     shutdown_timeout_ms: int = Field(default=10_000, ge=0)
+    #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
+    #: process): 0 leaves them at the default priority (ADR 0024).
+    background_nice: int = Field(default=10, ge=0, le=19)
     control: ControlConfig = Field(default_factory=ControlConfig)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))

@@ -15,6 +15,8 @@ import signal
 import sys
 from typing import Protocol
 
+from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority
+
 log = logging.getLogger(__name__)
 
 
@@ -46,9 +48,11 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-async def serve(service: Service, shutdown_timeout_s: float) -> None:
-    """Start the service, run until a stop signal, then shut it down."""
+async def serve(service: Service, shutdown_timeout_s: float, background_nice: int = BACKGROUND_NICE) -> None:
+    """Start the service, run until a stop signal, then shut it down. Background threads
+    (compactions, merges) run at ``background_nice`` (ADR 0024)."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    background = BackgroundPriority(ROCKSDB_BACKGROUND + CHDB_BACKGROUND, background_nice)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -85,7 +89,9 @@ async def serve(service: Service, shutdown_timeout_s: float) -> None:
         raise
     service_started.set()
     freeze_heap()
+    background.start()
     print(f"{service.name}: ready", flush=True)
     await stop.wait()
+    background.shutdown()
     await service.shutdown(shutdown_timeout_s)
     log.info("%s: stopped", service.name)

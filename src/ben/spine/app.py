@@ -58,7 +58,7 @@ class Spine:
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
-        self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path)
+        self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path, cfg.background_nice)
         det = cfg.detect
         if det.enabled:
             self.detection = Detection.from_config(det)

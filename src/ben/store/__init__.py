@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ben.core.priority import BACKGROUND_NICE
 from ben.store.base import Store
 from ben.store.chdb import ChdbStore
 from ben.store.process import ChdbProcessStore
@@ -19,10 +20,11 @@ from ben.store.server import ClickHouseStore
 __all__ = ["ChdbProcessStore", "ChdbStore", "ClickHouseStore", "Store", "open_store"]
 
 
-def open_store(config, path: Path | str) -> Store:
-    """The store a ``StoreConfig`` names; ``path`` is the chDB directory (unused for a server)."""
+def open_store(config, path: Path | str, background_nice: int = BACKGROUND_NICE) -> Store:
+    """The store a ``StoreConfig`` names; ``path`` is the chDB directory (unused for a server);
+    chDB's background threads run at ``background_nice`` (ADR 0024)."""
     if config.backend == "chdb":
-        return ChdbProcessStore(path, retention_days=config.retention_days)
+        return ChdbProcessStore(path, retention_days=config.retention_days, background_nice=background_nice)
     if config.backend == "clickhouse":
         return ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
                                config.connect_timeout_s, retention_days=config.retention_days)

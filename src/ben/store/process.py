@@ -40,6 +40,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ben.core.errors import BenError, StorageError
+from ben.core.priority import BACKGROUND_NICE
 from ben.store import schema
 from ben.store.chdb import sync_filesystem
 from ben.store.rows import ipc_bytes
@@ -89,8 +90,11 @@ class ChdbProcessStore:
     """A :class:`~ben.store.chdb.ChdbStore` run by a child process; the same methods, called over a socket."""
 
     def __init__(self, path: Path | str, retention_days: int = 0, *, open_wait_s: float = OPEN_WAIT_S,
-                 ready_timeout_s: float = READY_TIMEOUT_S):
+                 ready_timeout_s: float = READY_TIMEOUT_S, background_nice: int = BACKGROUND_NICE):
+        """background_nice: the child's background threads (chDB's merges and the like) run at
+        this nice value (ADR 0024); 0 leaves them alone."""
         self.path = Path(path)
+        self.background_nice = background_nice
         self.retention_days = retention_days
         self._open_wait_s = open_wait_s
         self._ready_timeout_s = ready_timeout_s
@@ -114,7 +118,7 @@ class ChdbProcessStore:
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "ben.store.worker", *(str(t.fileno()) for t in theirs), str(self.path),
-                 str(self.retention_days), str(self._open_wait_s)],
+                 str(self.retention_days), str(self._open_wait_s), str(self.background_nice)],
                 pass_fds=tuple(t.fileno() for t in theirs), stdin=subprocess.DEVNULL, close_fds=True)
         except OSError as exc:
             for ours, _ in pairs.values():

@@ -1,10 +1,10 @@
 """The store process's side of :mod:`ben.store.process`: open a ChdbStore, answer calls until told to close.
 
-Run as ``python -m ben.store.worker FD_MAIN FD_URGENT PATH RETENTION_DAYS OPEN_WAIT_S`` by
+Run as ``python -m ben.store.worker FD_MAIN FD_URGENT PATH RETENTION_DAYS OPEN_WAIT_S BACKGROUND_NICE`` by
 ``ChdbProcessStore``; the FDs are its ends of the two channels' socket pairs. Each channel is answered
 by a thread of its own on a chDB connection of its own (``ChdbStore.urgent`` for the urgent one), so
 an alert's INSERT runs beside a routine one. It exits at once, without closing chDB, when either
-socket closes.
+socket closes. chDB's background threads (merges and the like) run at BACKGROUND_NICE (ADR 0024).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 import pyarrow as pa
 
 from ben.core.errors import BenError, QueryError, StorageError
+from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, BackgroundPriority
 from ben.core.service import freeze_heap
 from ben.store.process import HEARTBEAT_S, METHODS, TableRef
 
@@ -49,7 +50,8 @@ def _reply_error(exc: BaseException) -> tuple[str, BaseException]:
     return "err", StorageError(f"store process: {type(exc).__name__}: {exc}")
 
 
-def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wait_s: float) -> None:
+def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wait_s: float,
+          background_nice: int = BACKGROUND_NICE) -> None:
     """The child: open the store, answer both channels until ``close`` or EOF."""
     conn, urgent_conn = Connection(fd_main), Connection(fd_urgent)
     opened = threading.Event()
@@ -71,6 +73,7 @@ def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wai
     opened.set()
     heartbeat.join()
     freeze_heap()
+    BackgroundPriority(CHDB_BACKGROUND, background_nice).start()  # for the process's life
     conn.send(("ready", None))
     threading.Thread(target=_answer, args=(urgent_conn, urgent, store), name="urgent", daemon=True).start()
     _answer(conn, store, store)
@@ -112,4 +115,4 @@ def _answer(conn: Connection, store, owner) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s store-process %(message)s")
     logging.getLogger("ben.store.migrations").setLevel(logging.INFO)  # a long migration shows its progress
-    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
