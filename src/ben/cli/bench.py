@@ -86,11 +86,12 @@ def lanes(
     routine_rate: Annotated[float, typer.Option(help="routine events/s offered")] = 30_000,
     spine_rows_per_s: Annotated[int, typer.Option(help="what the spine may store per second (cap)")] = 15_000,
     seconds: Annotated[float, typer.Option(help="seconds of overload")] = 15.0,
+    runs: Annotated[int, typer.Option(help="overload runs, each on a fresh cluster; medians are reported", min=1)] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Alert latency (SDK to stored) while routine traffic is twice what the spine can store."""
     _print(load("lanes").run(routine_rate=routine_rate, spine_rows_per_s=spine_rows_per_s, seconds=seconds,
-                             progress=not as_json), as_json)
+                             progress=not as_json, runs=runs), as_json)
 
 
 @app.command("redact")
