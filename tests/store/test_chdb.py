@@ -178,3 +178,34 @@ def test_a_failed_inline_insert_raises(store: ChdbStore) -> None:
     finally:
         store.execute("ALTER TABLE ben.events DROP CONSTRAINT no_w")
     assert store.count_by_spine_seq(0, 8_000, 8_000) == {}
+
+
+def test_json_rows_insert_stores_what_the_table_insert_stores(store: ChdbStore) -> None:
+    """The alert lane's INSERT from JSON rows (``insert_event_json``) against the Arrow path: the
+    same values back; and it raises, storing nothing, when the INSERT fails."""
+    import math
+
+    from ben.core.errors import StorageError
+    from ben.store.rows import to_json_rows, to_table
+
+    weird = "q'uo\"te \\ back\nline \x00 nul \u00e9 \U0001F600 end"
+    events = [(pb.KIND_ALERT, "j1", float("nan"), weird, {weird: weird, "k": ""}),
+              (pb.KIND_ALERT, "j2", -float("inf"), "", None)]
+    store.insert_event_json(to_json_rows([(9_001, request(9_000, events, seq=9_000, lane=pb.LANE_ALERT))])[0])
+    store.insert_events(to_table([(9_002, request(9_000, events, seq=9_000, lane=pb.LANE_ALERT))]))
+    cols = "kind, host, subsystem, instance, name, value, body, attributes.key, attributes.value, producer_id, " \
+           "producer_seq, sidecar_id, sidecar_seq, lane, ts"
+    got = {seq: store.rows(f"SELECT {cols} FROM ben.events WHERE spine_seq = {seq} ORDER BY producer_seq")
+           for seq in (9_001, 9_002)}
+    assert len(got[9_001]) == 2
+    for a, b in zip(got[9_001], got[9_002]):
+        assert all(x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)) for x, y in zip(a, b)), (a, b)
+    assert got[9_001][0][6] == weird
+    store.execute("ALTER TABLE ben.events ADD CONSTRAINT no_j CHECK name != 'refused'")
+    try:
+        with pytest.raises(StorageError, match="no_j"):
+            store.insert_event_json(to_json_rows([(9_003, request(9_100, [(pb.KIND_ALERT, "refused", 1.0, "", None)],
+                                                                  seq=9_003, lane=pb.LANE_ALERT))])[0])
+    finally:
+        store.execute("ALTER TABLE ben.events DROP CONSTRAINT no_j")
+    assert store.count_by_spine_seq(pb.LANE_ALERT, 9_003, 9_003) == {}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ben.sdk.batch import BatchBuilder
-from ben.store.rows import to_table
+from ben.store.rows import to_json_rows, to_table
 from ben.store.schema import EVENT_COLUMNS
 from ben.v1 import telemetry_pb2 as pb
 
@@ -54,3 +54,24 @@ def test_warm_up_does_pyarrows_lazy_imports_at_start() -> None:
             "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "['pandas', 'pyarrow.compute']", out.stdout + out.stderr
+
+
+def test_json_rows_are_the_tables_rows(monkeypatch) -> None:
+    """The alert lane's JSON rows carry exactly what to_table's rows hold: every column, in the
+    same values (NaN and infinities, quotes, newlines, NUL, non-BMP text, attributes, explicit and
+    implied event numbers, several records)."""
+    import json
+    import time
+
+    weird = "q'uo\"te \\ back\nline \x00 nul \u00e9 \U0001F600 end"
+    r1 = request(5, [(pb.KIND_ALERT, "down", float("nan"), weird, {weird: weird, "k": ""}),
+                     (pb.KIND_METRIC, weird, float("inf"), "", None)], seq=4, lane=pb.LANE_ALERT)
+    r2 = request(9, [(pb.KIND_LOG, "w", -float("inf"), "x", {"a": "b"})] * 3, seq=5, lane=pb.LANE_ALERT,
+                 seqs=[9, 12, 2**63 + 7])
+    records = [(2**63 + 1, r1), (7, r2)]
+    monkeypatch.setattr(time, "time_ns", lambda: 1_795_000_000_000_000_000)  # the same stored_ts in both
+    lines, ts = to_json_rows(records)
+    table = to_table(records)
+    assert lines == "\n".join(map(json.dumps, table.to_pylist()))
+    assert ts == table.column("ts").to_pylist()
+    assert len(lines.split("\n")) == 5 and set(json.loads(lines.split("\n")[0])) == set(EVENT_COLUMNS)

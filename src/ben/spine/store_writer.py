@@ -81,7 +81,7 @@ class StoreWriter:
         self._stores = {lane: store.urgent() if lane == ALERT else store for lane in wals}
         self._max_rows = insert_max_rows
         self._max_bytes = insert_max_bytes
-        self._on_stored = on_stored  # next consumer of what was stored (detection), in spine order
+        self._on_stored = on_stored  # next consumer of what was stored (detection), in spine order; not alerts
         # Optional rate limit for every lane but alerts (protects the store from ingest storms).
         self._rate = max_rows_per_s
         self._tokens = 0.0
@@ -421,14 +421,20 @@ class StoreWriter:
         if lane != ALERT and self._rate:
             self._tokens -= n_rows
         started = time.perf_counter()
-        table = rows.to_table(batch)
+        store = self._stores[lane]
+        # Alerts go as JSON rows where the store takes them (chDB): no Arrow table on their way (ADR 0024).
+        as_json = lane == ALERT and not self._suspect[lane] and hasattr(store, "insert_event_json")
+        table = None if as_json else rows.to_table(batch)
         try:
-            if self._suspect[lane]:
+            if as_json:
+                lines, event_ts = rows.to_json_rows(batch)
+                store.insert_event_json(lines)
+            elif self._suspect[lane]:
                 missing = self._unstored(lane, batch)
                 if missing:
-                    self._stores[lane].insert_events(table if len(missing) == len(batch) else rows.to_table(missing))
+                    store.insert_events(table if len(missing) == len(batch) else rows.to_table(missing))
             else:
-                self._stores[lane].insert_events(table)
+                store.insert_events(table)
         except BenError as exc:
             self._failed(lane, exc, suspect=True)
             return True
@@ -436,7 +442,8 @@ class StoreWriter:
         self._suspect[lane] = False
         if lane == ALERT:  # after the INSERT returned: the alerts are stored
             now, at = time.time_ns(), time.monotonic()
-            delays = [(at, d) for d in ((now - table.column("ts").to_numpy()) / 1e9).tolist()]
+            ts = event_ts if as_json else table.column("ts").to_pylist()
+            delays = [(at, (now - t) / 1e9) for t in ts]
         with self._figures_lock:
             if lane == ALERT:
                 self.figures.alert_delays_s.extend(delays)
@@ -447,7 +454,7 @@ class StoreWriter:
         self.cursor[lane] = batch[-1][0]
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]
-        if self._on_stored is not None:
+        if self._on_stored is not None and lane != ALERT:
             try:
                 self._on_stored(lane, table)
             except Exception:  # detection must never stop storage

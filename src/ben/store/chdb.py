@@ -154,10 +154,20 @@ class ChdbStore(SqlStore):
         (64-bit integers, NaN and infinities, any string; ``tests/store/test_chdb.py`` compares
         the two paths), but costs 90 ms for 3,000 rows: only up to ``INLINE_MAX_ROWS``.
         """
+        self._insert_json(target, columns, "\n".join(map(json.dumps, table.to_pylist())))
+
+    def _insert_json(self, target: str, columns, lines: str) -> None:
         names = ", ".join(f"`{c}`" for c in columns)
-        data = "\n".join(map(json.dumps, table.to_pylist()))
         with self._lock:
-            self._session.query(f"INSERT INTO {target} ({names}) FORMAT JSONEachRow\n{data}")
+            self._session.query(f"INSERT INTO {target} ({names}) FORMAT JSONEachRow\n{lines}")
+
+    def insert_event_json(self, lines: str) -> None:
+        """Events given as JSONEachRow lines (``rows.to_json_rows``): the alert lane's INSERT,
+        with no Arrow table on the way (see ``_insert_inline``)."""
+        try:
+            self._insert_json(self._events, schema.EVENT_COLUMNS, lines)
+        except Exception as exc:
+            raise StorageError(f"chDB insert of {lines.count(chr(10)) + 1} rows failed: {str(exc).strip()}") from exc
 
     def _insert_arrow(self, target: str, columns, table: pa.Table) -> None:
         """One INSERT of an Arrow table, by whichever of two paths costs less for its size.

@@ -54,7 +54,7 @@ OPEN_WAIT_S = 10.0       # a directory still held by a dying child: keep trying 
 
 #: The methods a child answers (the Store protocol and SqlStore's helpers).
 METHODS = frozenset({
-    "insert_events", "insert_rows", "insert_values", "max_spine_seq", "count_rows", "count_by_spine_seq",
+    "insert_events", "insert_event_json", "insert_rows", "insert_values", "max_spine_seq", "count_rows", "count_by_spine_seq",
     "delete_spine_seqs", "enforce_retention", "query_json", "query_arrow", "execute", "rows",
     "schema_version", "capabilities", "flush",
 })
@@ -299,6 +299,10 @@ class UrgentStore:
 
     def insert_events(self, table: pa.Table) -> None:
         self._store._call("insert_events", table, channel="urgent")
+
+    def insert_event_json(self, lines: str) -> None:
+        """JSONEachRow lines (``rows.to_json_rows``): a string crosses the socket, not Arrow IPC."""
+        self._store._call("insert_event_json", lines, channel="urgent")
 
     def max_spine_seq(self, lane: int) -> int:
         return self._store._call("max_spine_seq", lane, channel="urgent")
