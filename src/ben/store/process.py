@@ -1,9 +1,10 @@
 """chDB in a process of its own: the spine's store, without chDB holding the spine's interpreter.
 
-chDB runs every query and INSERT with the GIL held (measured: a 3,000-row INSERT stops every
-other Python thread of the process for 10-16 ms; a scan of 20 M rows for 30-60 ms). In the spine
-that froze the event loop that receives alerts, the alert commit task and the alert store
-writer alike, for every routine INSERT. So the spine runs its :class:`~ben.store.chdb.ChdbStore`
+chDB held the GIL through statements when this was built (measured: a 3,000-row INSERT stopped
+every other Python thread of the process for 10-16 ms; a scan of 20 M rows for 30-60 ms); chDB
+4.4 still does for ``INSERT ... FROM Python(table)``, ben's path for large tables (ADR 0019,
+revisited). In the spine that froze the event loop that receives alerts, the alert commit task
+and the alert store writer alike. So the spine runs its :class:`~ben.store.chdb.ChdbStore`
 in a child process (``python -m ben.store.worker``) and talks to it over a socket pair:
 each call is one pickled request ``(method, args, n_tables)``, followed by each Arrow table
 argument as an Arrow IPC stream message of its own (a third of pickle's cost to encode, nothing to
