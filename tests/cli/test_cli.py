@@ -154,8 +154,8 @@ def test_bench_ingest_json(home: Path) -> None:
 
 def test_bench_lanes_json(home: Path) -> None:
     """A short run: every key the issue names, both latency measures, no alert lost."""
-    out = ben("bench", "lanes", "--routine-rate", "2000", "--spine-rows-per-s", "1000", "--seconds", "3", "--runs", "2",
-              "--json", timeout=300)
+    out = ben("bench", "lanes", "--routine-rate", "2000", "--spine-rows-per-s", "1000", "--seconds", "3",
+              "--runs", "2", "--json", timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
     assert result["runs"] == 2 and len(result["alert_p99_ms_runs"]) == 2

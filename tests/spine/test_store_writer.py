@@ -351,3 +351,33 @@ def test_alerts_do_not_sync_the_store_one_by_one(tmp_path: Path) -> None:
         store.close()
         for wal in wals.values():
             wal.close()
+
+
+def test_a_few_alerts_go_as_json_rows_an_alert_storm_as_arrow(tmp_path: Path) -> None:
+    """The alert lane builds JSON rows only up to rows.INLINE_MAX_ROWS events per INSERT (row by
+    row in Python); a longer run of alerts goes as one Arrow table. Both are stored whole."""
+    from ben.store.rows import INLINE_MAX_ROWS
+
+    wals = open_wals(tmp_path)
+    store = ChdbStore(tmp_path / "chdb")
+    urgent = store.urgent()
+    calls: list[tuple[str, int]] = []
+    as_json, as_table = urgent.insert_event_json, urgent.insert_events
+    urgent.insert_event_json = lambda lines: (calls.append(("json", lines.count("\n") + 1)), as_json(lines))[1]
+    urgent.insert_events = lambda table: (calls.append(("arrow", table.num_rows)), as_table(table))[1]
+    fill_alerts(wals[ALERT], INLINE_MAX_ROWS)  # 2 events each: one run of 2 * INLINE_MAX_ROWS rows
+    writer = StoreWriter(wals, store)
+    try:
+        writer.start()
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 2 * INLINE_MAX_ROWS, 30, "the storm to be stored")
+        fill_alerts(wals[ALERT], 1, first_event=90_000)  # then a single alert record (seq continues)
+        writer.notify()
+        assert writer.force_flush(timeout=30)
+        assert calls == [("arrow", 2 * INLINE_MAX_ROWS), ("json", 2)]
+        exactly_once(store, 2 * INLINE_MAX_ROWS + 2)
+    finally:
+        writer.shutdown(timeout=5)
+        store.close()
+        for wal in wals.values():
+            wal.close()

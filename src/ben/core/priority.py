@@ -62,26 +62,23 @@ class BackgroundPriority:
         self.names = frozenset(names)
         self.nice = nice
         self.interval_s = interval_s
-        self.lowered: set[int] = set()  # thread ids given `nice` (ids of threads that ended included)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def apply(self) -> int:
-        """Lower every matching thread not lowered yet; how many were lowered now."""
+        """Lower every matching thread still above ``nice``; how many were lowered now."""
         if self.nice == 0:
             return 0
         done = 0
         for tid, name in thread_names().items():
-            if tid in self.lowered or name not in self.names:
+            if name not in self.names:
                 continue
             try:
                 if os.getpriority(os.PRIO_PROCESS, tid) < self.nice:
                     os.setpriority(os.PRIO_PROCESS, tid, self.nice)
+                    done += 1
             except OSError as exc:  # the thread ended, or a policy forbids it: never fatal
                 log.debug("background priority: thread %d (%s): %s", tid, name, exc)
-                continue
-            self.lowered.add(tid)
-            done += 1
         return done
 
     def start(self) -> None:

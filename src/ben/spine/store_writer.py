@@ -422,8 +422,10 @@ class StoreWriter:
             self._tokens -= n_rows
         started = time.perf_counter()
         store = self._stores[lane]
-        # Alerts go as JSON rows where the store takes them (chDB): no Arrow table on their way (ADR 0024).
-        as_json = lane == ALERT and not self._suspect[lane] and hasattr(store, "insert_event_json")
+        # A few alerts go as JSON rows where the store takes them (chDB): no Arrow table on their way
+        # (ADR 0024); an alert storm's long runs go as Arrow, cheaper past rows.INLINE_MAX_ROWS.
+        as_json = (lane == ALERT and n_rows <= rows.INLINE_MAX_ROWS and not self._suspect[lane]
+                   and hasattr(store, "insert_event_json"))
         table = None if as_json else rows.to_table(batch)
         try:
             if as_json:

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ben.core.errors import QueryError, StorageError
 from ben.store import schema
-from ben.store.rows import ipc_bytes
+from ben.store.rows import INLINE_MAX_ROWS, ipc_bytes
 from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
 from ben.store.query import check_read_only
 
@@ -57,8 +57,6 @@ QUIET_SETTINGS = (
     "query_profiler_real_time_period_ns = 0", "query_profiler_cpu_time_period_ns = 0",
 )
 
-#: Events tables of up to this many rows are inserted as JSON inside the statement (``_insert_inline``).
-INLINE_MAX_ROWS = 16
 
 #: Arrow tables up to this size are inserted from Arrow IPC bytes, larger ones through Python(table).
 STREAM_MAX_BYTES = 1 << 20

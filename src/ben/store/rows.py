@@ -87,11 +87,17 @@ def to_table(records: Sequence[tuple[int, pb.IngestRequest]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=list(EVENT_COLUMNS))
 
 
+#: Up to this many events, JSON rows inside the INSERT statement cost less than Arrow: chDB's fixed
+#: cost per INSERT is most of a small one, and the cheapest statement reads no table function
+#: (``ChdbStore._insert_inline``); past it, building JSON row by row costs more (90 ms for 3,000 rows).
+INLINE_MAX_ROWS = 16
+
+
 def to_json_rows(records: Sequence[tuple[int, pb.IngestRequest]]) -> tuple[str, list[int]]:
     """The same rows as :func:`to_table`, as JSONEachRow lines (one per event) and the events' ts.
 
-    For the alert lane: a few events, inserted as JSON inside the statement (``ChdbStore.
-    insert_event_json``). Building them from the protobuf costs ~20 us a row, where ``to_table``
+    For the alert lane: up to ``INLINE_MAX_ROWS`` events, inserted as JSON inside the statement
+    (``ChdbStore.insert_event_json``). Building them from the protobuf costs ~20 us a row, where ``to_table``
     costs ~1 ms for a single row and the table then crosses to the store process as Arrow IPC.
     The values are those of ``to_table(records).to_pylist()`` (``tests/store/test_rows.py``).
     """
