@@ -209,3 +209,22 @@ def test_json_rows_insert_stores_what_the_table_insert_stores(store: ChdbStore) 
     finally:
         store.execute("ALTER TABLE ben.events DROP CONSTRAINT no_j")
     assert store.count_by_spine_seq(pb.LANE_ALERT, 9_003, 9_003) == {}
+
+
+def test_a_json_row_whose_key_names_no_column_is_refused(store: ChdbStore) -> None:
+    """chDB's default drops a JSON key that names no column; ben's JSON inserts refuse the row, so a
+    renamed or misspelt column cannot lose a value silently."""
+    import json
+
+    from ben.core.errors import StorageError
+    from ben.store.rows import to_json_rows
+
+    lines, _ = to_json_rows([(9_101, request(9_100, [(pb.KIND_ALERT, "k1", 1.0, "", None)], seq=9_100,
+                                             lane=pb.LANE_ALERT))])
+    row = json.loads(lines)
+    row["no_such_column"] = 1
+    with pytest.raises(StorageError, match="no_such_column"):
+        store.insert_event_json(json.dumps(row))
+    assert store.count_by_spine_seq(pb.LANE_ALERT, 9_101, 9_101) == {}
+    store.insert_event_json(lines)  # the same row without the stray key is stored
+    assert store.count_by_spine_seq(pb.LANE_ALERT, 9_101, 9_101) == {9_101: 1}

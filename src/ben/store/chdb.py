@@ -60,6 +60,16 @@ QUIET_SETTINGS = (
 
 #: Arrow tables up to this size are inserted from Arrow IPC bytes, larger ones through Python(table).
 STREAM_MAX_BYTES = 1 << 20
+#: The settings of an INSERT whose rows are JSON inside the statement (a few events: an alert).
+#: Rows are matched to columns by their keys, and a key that names no column fails the INSERT
+#: instead of being dropped (chDB's default skips it). One thread does the whole INSERT: with the
+#: defaults a one-row INSERT handed its row between chDB's pool threads ~25 times (parallel
+#: parsing, the pipeline), and each hand-over waits for a core when the cores are busy. Measured
+#: on the reference machine (2 cores, nothing else running), one row into the alert buffer:
+#: 2.6 ms with the column list and the defaults, 2.0 ms like this; ``SELECT 1`` takes 1.5 ms.
+#: ADR 0025.
+INLINE_SETTINGS = ("SETTINGS input_format_skip_unknown_fields = 0, input_format_parallel_parsing = 0, "
+                   "max_threads = 1, max_insert_threads = 1")
 
 
 class ChdbStore(SqlStore):
@@ -129,7 +139,7 @@ class ChdbStore(SqlStore):
     def insert_events(self, table: pa.Table) -> None:
         try:
             if table.num_rows <= INLINE_MAX_ROWS:
-                self._insert_inline(self._events, schema.EVENT_COLUMNS, table)
+                self._insert_inline(self._events, table)
             else:
                 self._insert_arrow(self._events, schema.EVENT_COLUMNS, table)
         except Exception as exc:
@@ -142,7 +152,7 @@ class ChdbStore(SqlStore):
         except Exception as exc:
             raise StorageError(f"chDB insert into {target} failed: {str(exc).strip()}") from exc
 
-    def _insert_inline(self, target: str, columns, table: pa.Table) -> None:
+    def _insert_inline(self, target: str, table: pa.Table) -> None:
         """A few events (an alert) as JSON rows inside the INSERT statement itself.
 
         chDB's fixed cost per INSERT is most of a one-row INSERT, and the cheapest statement is one
@@ -152,18 +162,17 @@ class ChdbStore(SqlStore):
         (64-bit integers, NaN and infinities, any string; ``tests/store/test_chdb.py`` compares
         the two paths), but costs 90 ms for 3,000 rows: only up to ``INLINE_MAX_ROWS``.
         """
-        self._insert_json(target, columns, "\n".join(map(json.dumps, table.to_pylist())))
+        self._insert_json(target, "\n".join(map(json.dumps, table.to_pylist())))
 
-    def _insert_json(self, target: str, columns, lines: str) -> None:
-        names = ", ".join(f"`{c}`" for c in columns)
+    def _insert_json(self, target: str, lines: str) -> None:
         with self._lock:
-            self._session.query(f"INSERT INTO {target} ({names}) FORMAT JSONEachRow\n{lines}")
+            self._session.query(f"INSERT INTO {target} {INLINE_SETTINGS} FORMAT JSONEachRow\n{lines}")
 
     def insert_event_json(self, lines: str) -> None:
         """Events given as JSONEachRow lines (``rows.to_json_rows``): the alert lane's INSERT,
         with no Arrow table on the way (see ``_insert_inline``)."""
         try:
-            self._insert_json(self._events, schema.EVENT_COLUMNS, lines)
+            self._insert_json(self._events, lines)
         except Exception as exc:
             raise StorageError(f"chDB insert of {lines.count(chr(10)) + 1} rows failed: {str(exc).strip()}") from exc
 
