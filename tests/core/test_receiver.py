@@ -135,3 +135,57 @@ def test_acks_carry_credit(tmp_path: Path) -> None:
             w.close()
 
     asyncio.run(go())
+
+
+def test_a_few_alerts_are_encoded_on_the_loop_and_routine_in_a_thread(tmp_path: Path) -> None:
+    """encode_in_thread spares the loop the redaction of routine batches; a few alerts are encoded on
+    the loop (no thread hand-over on their way), a run of alerts above the limit in a thread."""
+    import threading
+
+    from ben.core.receiver import INLINE_ENCODE_EVENTS
+
+    async def go():
+        wals = open_wals(tmp_path)
+        where: list[tuple[int, bool]] = []
+        loop_thread = threading.current_thread()
+
+        def encode(r: pb.IngestRequest) -> bytes:
+            where.append((r.lane, threading.current_thread() is loop_thread))
+            return r.SerializeToString()
+
+        rx = IngestReceiver(wals, encode, encode_in_thread=True)
+        assert await send(rx, req("s", 1)) == [(1, "", 0)]
+        assert await send(rx, req("s", 1, ALERT)) == [(1, "", 0)]
+        storm = [req("s", i, ALERT) for i in range(2, INLINE_ENCODE_EVENTS + 3)]
+        assert [o[0] for o in await send(rx, *storm)] == list(range(2, INLINE_ENCODE_EVENTS + 3))
+        assert where[:2] == [(ROUTINE, False), (ALERT, True)]
+        assert set(where[2:]) == {(ALERT, False)}
+        assert wals[ALERT].depth == INLINE_ENCODE_EVENTS + 2
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())
+
+
+def test_notify_from_thread_runs_when_the_records_are_durable_off_the_loop(tmp_path: Path) -> None:
+    """The spine's store writer is woken by the thread that wrote the WAL, with the records already
+    readable, before the loop hears of the commit; without the flag, on the loop, after it."""
+    import threading
+
+    async def go(from_thread: bool):
+        wals = open_wals(tmp_path / str(from_thread))
+        seen: list[tuple[bool, int]] = []
+        loop_thread = threading.current_thread()
+
+        def on_durable() -> None:
+            seen.append((threading.current_thread() is loop_thread, wals[ALERT].last_seq))
+
+        rx = IngestReceiver(wals, lambda r: r.SerializeToString(), on_durable, notify_from_thread=from_thread)
+        assert await send(rx, req("s", 1, ALERT)) == [(1, "", 0)]
+        assert await send(rx, req("s", 1, ALERT)) == [(1, "", 0)]  # a resend writes nothing: no call
+        for w in wals.values():
+            w.close()
+        return seen
+
+    assert asyncio.run(go(True)) == [(False, 1)]
+    assert asyncio.run(go(False)) == [(True, 1)]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from ben.core import transport
+from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import LANES
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
@@ -177,7 +178,13 @@ class Shipper:
             records = []
             if paused <= time.monotonic() and room > 0 and room_bytes > 0:
                 rewinds = self._rewinds[lane]
-                records = await asyncio.to_thread(wal.read, self._sent[lane], room, room_bytes)
+                if lane == LANE_ALERT:
+                    # Alerts are read here, on the loop: rocksdict holds the interpreter during its
+                    # calls in any thread, so a worker thread would spare the loop only the decoding
+                    # of a few small records, and cost two thread wake-ups on the alert's way.
+                    records = wal.read(self._sent[lane], room, room_bytes)
+                else:
+                    records = await asyncio.to_thread(wal.read, self._sent[lane], room, room_bytes)
                 for record in records:
                     if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
                         break

@@ -82,7 +82,7 @@ class Spine:
             self.detector.start()
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
         self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,
-                                       cfg.quota)
+                                       cfg.quota, notify_from_thread=True)  # notify: a threading.Event
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
