@@ -66,8 +66,8 @@ STREAM_MAX_BYTES = 1 << 20
 #: defaults a one-row INSERT handed its row between chDB's pool threads ~25 times (parallel
 #: parsing, the pipeline), and each hand-over waits for a core when the cores are busy. Measured
 #: on the reference machine (2 cores, nothing else running), one row into the alert buffer:
-#: 2.6 ms with the column list and the defaults, 2.0 ms like this; ``SELECT 1`` takes 1.5 ms.
-#: ADR 0025.
+#: 2.84 ms with the column list and the defaults, 1.77 ms like this (``SELECT 1``: 1.36 ms);
+#: beside three busy processes 5.34 ms and 3.59 ms. ADR 0025.
 INLINE_SETTINGS = ("SETTINGS input_format_skip_unknown_fields = 0, input_format_parallel_parsing = 0, "
                    "max_threads = 1, max_insert_threads = 1")
 
