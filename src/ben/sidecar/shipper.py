@@ -176,7 +176,9 @@ class Shipper:
                     room_bytes = 0
                     wake_at.append(self._probe_at[lane])
             records = []
-            if paused <= time.monotonic() and room > 0 and room_bytes > 0:
+            # Nothing past what was sent: no read. Every append to any lane wakes every lane's
+            # sender, and a read that finds nothing still costs an iterator and a seek.
+            if wal.last_seq > self._sent[lane] and paused <= time.monotonic() and room > 0 and room_bytes > 0:
                 rewinds = self._rewinds[lane]
                 if lane == LANE_ALERT:
                     # Alerts are read here, on the loop: rocksdict holds the interpreter during its
