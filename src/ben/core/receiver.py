@@ -200,8 +200,9 @@ class IngestReceiver(pb_grpc.IngestServicer):
 
     async def _commit(self, group: list[_Pending]) -> None:
         encoded: dict[int, bytes] = {}
-        if self._encode_in_thread and not _few_alerts(group):  # a few alerts are encoded below, inline
-            # what is not yet durable; resends are not encoded again
+        # In a worker thread: what is not yet durable (resends are not encoded again), unless the
+        # group is a few alerts, which the loop below encodes itself.
+        if self._encode_in_thread and not _few_alerts(group):
             todo = [p for p in group
                     if p.request.last_seq > self._hwm.get((p.request.sender_id, p.request.lane), 0)]
             if todo:

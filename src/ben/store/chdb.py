@@ -57,9 +57,9 @@ QUIET_SETTINGS = (
     "query_profiler_real_time_period_ns = 0", "query_profiler_cpu_time_period_ns = 0",
 )
 
-
 #: Arrow tables up to this size are inserted from Arrow IPC bytes, larger ones through Python(table).
 STREAM_MAX_BYTES = 1 << 20
+
 #: The settings of an INSERT whose rows are JSON inside the statement (a few events: an alert).
 #: Rows are matched to columns by their keys, and a key that names no column fails the INSERT
 #: instead of being dropped (chDB's default skips it). One thread does the whole INSERT: with the
