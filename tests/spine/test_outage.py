@@ -77,13 +77,16 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     # 1. The spine is down: the sidecar buffers in its WAL.
     cluster.spine.stop()
     sidecar_rss = PeakRss(cluster.sidecar.pid)
-    # As for the spine below: what must not grow is the memory between 50 MiB and 150 MiB of backlog
-    # (the first tens of MiB, caches and buffers warming up, varied between 40 and 100 MiB by run).
-    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 50 * MiB, 120, "the sidecar WAL to hold 50 MiB")
-    side_early_buffered = cluster.status("sidecar")["wal_bytes"]
-    side_early_growth = sidecar_rss.peak - sidecar_rss.start
+    # What must not grow with the backlog: the sidecar's memory between 150 MiB and 350 MiB of it. Its
+    # first ~75 MiB of growth is warm-up (RocksDB, gRPC and allocator buffers): measured every 25 MiB of
+    # backlog, RSS climbed from 160 to 235 MiB by 300 MiB of backlog, then stayed in 150-235 MiB up to
+    # 450 MiB (and 188-248 MiB up to 895 MiB); a window from 50 to 150 MiB caught the climb (66 MiB in one run).
     wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 150 * MiB, 120,
              "the sidecar WAL to hold 150 MiB")
+    side_early_buffered = cluster.status("sidecar")["wal_bytes"]
+    side_early_growth = sidecar_rss.peak - sidecar_rss.start
+    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 350 * MiB, 120,
+             "the sidecar WAL to hold 350 MiB")
     buffered = cluster.status("sidecar")["wal_bytes"]
     sidecar_growth = sidecar_rss.stop()
     cluster.start_spine()
