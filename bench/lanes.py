@@ -20,12 +20,16 @@ the latency to ``stored_ts`` (when the store writer issued the INSERT), without 
 of each phase. Reported: alert_p99_ms (and
 p50, max), alerts_sent (acknowledged by the sidecar), alerts_stored, routine_events_per_s (stored),
 the back-pressure counters, and the baseline: the same alerts with no routine traffic, measured in
-the same run.
+the same run. Each run also reports how long the disk made the alert WALs' durable writes wait
+(``wal_sync_seconds`` of the sidecar's and the spine's alert lane, p99 and max): every alert waits
+for one fsync in each, so a stall of the disk shows there; each run's figures are in
+``overload_runs``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -136,7 +140,10 @@ def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: f
                            f"{one['alert_max_ms']:.1f}; to the INSERT issued: {one['alert_p99_issued_ms']:.1f}); "
                            f"{one['alerts_stored']}/{one['alerts_sent']} alerts stored; routine stored "
                            f"{one['routine_events_per_s']:,.0f}/s of {one['routine_offered_per_s']:,.0f}/s offered; "
-                           f"the spine asked the sidecar to hold back {one['sidecar_spine_backpressure']:.0f} times")
+                           f"the spine asked the sidecar to hold back {one['sidecar_spine_backpressure']:.0f} times; "
+                           f"alert WAL syncs p99/max: sidecar {one['sidecar_alert_sync_p99_ms']:.1f}/"
+                           f"{one['sidecar_alert_sync_max_ms']:.1f} ms, spine {one['spine_alert_sync_p99_ms']:.1f}/"
+                           f"{one['spine_alert_sync_max_ms']:.1f} ms")
     median = lambda key: float(statistics.median(r[key] for r in overload))  # noqa: E731
     result = {
         "alert_p99_ms": median("alert_p99_ms"),
@@ -155,6 +162,8 @@ def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: f
         "sdk_backpressure": sum(r["sdk_backpressure"] for r in overload),
         "sidecar_spine_backpressure": sum(r["sidecar_spine_backpressure"] for r in overload),
         "spine_refused_quota": sum(r["spine_refused_quota"] for r in overload),
+        "alert_sync_max_ms": max(max(r["sidecar_alert_sync_max_ms"], r["spine_alert_sync_max_ms"]) for r in overload),
+        "overload_runs": overload,
         "runs": runs,
         "baseline_alert_p99_ms": float(base_lat["p99"]),
         "baseline_alert_p99_issued_ms": float(base_lat["issued_p99"]),
@@ -185,6 +194,10 @@ def _figures(out: dict, lat: dict, seconds: float, elapsed: float) -> dict:
         "sdk_backpressure": out["backpressure"],
         "sidecar_spine_backpressure": side.get("spine_backpressure_total", 0),
         "spine_refused_quota": spine.get("refused_total{reason=quota}", 0),
+        # How long the disk made the alert WALs' durable writes wait (every alert waits for one in
+        # the sidecar and one in the spine): the syncs of the cluster's last minute.
+        **{f"{who}_alert_sync_{q}_ms": figures.get(f"wal_sync_seconds{{lane=alert,quantile={key}}}", math.nan) * 1e3
+           for who, figures in (("sidecar", side), ("spine", spine)) for q, key in (("p99", "0.99"), ("max", "1"))},
     }
 
 

@@ -98,9 +98,12 @@ def test_emit_query_status_roundtrip(cluster) -> None:
     assert figure(status["spine"], "rows_stored_total", lane="routine") == 2
     assert figure(status["sidecar"], "acks_total") >= 2
     assert figure(status["sidecar"], "wal_records", lane="alert") == 0
+    assert figure(status["sidecar"], "wal_syncs_total", lane="routine") >= 2  # a durable write per event at least
+    assert figure(status["spine"], "wal_sync_seconds", lane="routine", quantile="1") > 0
     out = ben("status", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
     assert out.returncode == 0, out.stderr
     assert "per lane" in out.stdout and "wal_oldest_age_seconds" in out.stdout and "reason=quota" in out.stdout
+    assert "wal_sync_seconds" in out.stdout and "quantile=0.99" in out.stdout  # a row per quantile
 
 
 def figure(component: dict, name: str, **labels: str) -> float:
@@ -165,6 +168,21 @@ def test_bench_lanes_json(home: Path) -> None:
     assert min(result["alert_p99_ms_runs"]) <= result["alert_p99_ms"] <= max(result["alert_p99_ms_runs"])
     assert 0 < result["alert_p99_issued_ms"] and 0 < result["baseline_alert_p99_ms"]
     assert result["routine_events_per_s"] > 0 and result["ratio"] > 0
+    for run in result["overload_runs"]:  # each alert waited for one fsync in the sidecar and one in the spine
+        for who in ("sidecar", "spine"):
+            assert 0 < run[f"{who}_alert_sync_p99_ms"] <= run[f"{who}_alert_sync_max_ms"] <= result["alert_sync_max_ms"]
+
+
+def test_bench_wal_json(home: Path) -> None:
+    out = ben("bench", "wal", "--cycles", "1000", "--dir", str(home), "--json", timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["cycles"] == 1000 and result["baseline_range_cycles"] == 1000
+    for key in ("cycle_us_first", "cycle_us_last", "ratio", "baseline_point_us_first", "baseline_range_us_last"):
+        assert result[key] > 0, key
+    assert result["ratio"] == pytest.approx(result["cycle_us_last"] / result["cycle_us_first"])
+    out = ben("bench", "wal", "--dir", str(home / "absent"))
+    assert out.returncode == 2 and "--dir" in out.stderr
 
 
 def test_bench_ingest_on_a_clickhouse_server(home: Path, clickhouse) -> None:

@@ -94,6 +94,19 @@ def lanes(
                              progress=not as_json, runs=runs), as_json)
 
 
+@app.command("wal")
+def wal(
+    cycles: Annotated[int, typer.Option(help="append-and-truncate cycles (at least 1000)", min=1000)] = 3000,
+    directory: Annotated[str | None, typer.Option("--dir", help="where the WALs go (default /dev/shm: no disk "
+                                                   "in the figures)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """A WAL truncated after every record (the alert lane): cost per cycle, first against last cycles."""
+    if directory is not None and not Path(directory).is_dir():
+        raise ConfigError(f"--dir {directory!r} is not a directory", source="command line", field="--dir")
+    _print(load("wal").run(cycles=cycles, directory=directory, progress=not as_json), as_json)
+
+
 @app.command("redact")
 def redact(
     batches: Annotated[int, typer.Option(help="1000-event batches per workload and run", min=1)] = 100,

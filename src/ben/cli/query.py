@@ -134,8 +134,9 @@ def render_status(out: dict) -> None:
         others.add_column("figure")
         others.add_column("value", justify="right")
         for f in comp["figures"]:
-            if "lane" in f["labels"]:
-                rows.setdefault(f["name"], {})[f["labels"]["lane"]] = f["value"]
+            if "lane" in f["labels"]:  # one row per name and other labels (e.g. a quantile)
+                suffix = "".join(f" {k}={v}" for k, v in f["labels"].items() if k != "lane")
+                rows.setdefault(f["name"] + suffix, {})[f["labels"]["lane"]] = f["value"]
             else:
                 suffix = "".join(f" {k}={v}" for k, v in f["labels"].items())
                 others.add_row(f["name"] + suffix, _num(f["value"]))

@@ -55,6 +55,10 @@ def used_bytes(wals: dict[int, Wal]) -> int:
     return sum(w.nbytes for w in wals.values())
 
 
+#: The wal_sync_seconds quantiles cover the syncs of this many seconds back.
+SYNC_WINDOW_S = 60.0
+
+
 def wal_figures(wals: dict[int, Wal], quota: Quota) -> list:
     """WAL depth, bytes, oldest age per lane; quota limits; corruption counters."""
     from ben.core.figures import counter, gauge
@@ -77,7 +81,11 @@ def wal_figures(wals: dict[int, Wal], quota: Quota) -> list:
                     "damaged RocksDB files found, quarantined and rebuilt around", lane=name),
             counter("wal_write_errors_total", wal.write_errors, "failed WAL writes (e.g. disk full)", lane=name),
             gauge("wal_writable", float(wal.writable), "0 while the WAL refuses writes (e.g. disk full)", lane=name),
+            counter("wal_syncs_total", wal.syncs, "durable writes (fdatasyncs of the WAL's log files)", lane=name),
         ]
+        out += [gauge("wal_sync_seconds", seconds, f"time one durable write waited for the disk, syncs of the "
+                      f"last {SYNC_WINDOW_S:g} s", lane=name, quantile=f"{q:g}")
+                for q, seconds in wal.sync_quantiles(SYNC_WINDOW_S).items()]
     return out
 
 

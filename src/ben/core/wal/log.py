@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import struct
 import threading
@@ -276,15 +277,25 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
 
         Not fsync'd: a lost delete only means a deduplicated resend. While writes fail (a full
         disk) nothing is deleted: the records stay on disk and in the index until a later truncate.
+
+        One point delete per record (every record in the database is in the index), never a range
+        deletion: RocksDB keeps range deletions in the memtable until it is flushed and fragments
+        them all again for every read and write, so a WAL truncated after each record (the alert
+        lane: one record, one truncate) slowed down with every truncate. Measured on tmpfs after
+        2,000 append-and-truncate cycles: a get plus a put took 61 ms with a range from 0 each
+        time (it grows with the square of the count), 0.75 ms with disjoint ranges (linearly), and
+        20 us with point deletes (flat).
         """
         with self._lock:
             with self._index_lock:
                 if not self._index or self._index[0][0] > upto_seq:
                     return
+                seqs = [entry[0] for entry in itertools.takewhile(lambda e: e[0] <= upto_seq, self._index)]
             if self._broken is not None:
                 return
             wb = WriteBatch(raw_mode=True)
-            wb.delete_range(_key(0), _key(upto_seq + 1))
+            for seq in seqs:
+                wb.delete(_key(seq))
             try:
                 self._write(wb, False, "truncate", [])
             except WalError:
@@ -315,6 +326,21 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
     def writable(self) -> bool:
         """False while writes are refused after a failed write (until the database is reopened)."""
         return self._broken is None
+
+    @property
+    def syncs(self) -> int:
+        """Durable writes made (fdatasyncs of the log files) since the WAL was opened."""
+        return self._log_sync.syncs
+
+    def sync_quantiles(self, window_s: float, qs=(0.5, 0.99, 1.0)) -> dict[float, float]:
+        """{q: seconds} over the syncs that returned in the last window_s ({} if none): what the
+        disk made each durable write wait. On a shared disk a sync also waits for what other
+        writers put on it since the last flush, so its tail is the disk's, not this WAL's."""
+        since = time.monotonic() - window_s
+        durations = sorted(d for ended, d in list(self._log_sync.recent) if ended >= since)
+        if not durations:
+            return {}
+        return {q: durations[min(len(durations) - 1, int(q * len(durations)))] for q in qs}
 
     def oldest_age_s(self) -> float:
         with self._index_lock:

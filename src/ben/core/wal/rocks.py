@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,6 +125,10 @@ class _Gate:
 
 
 
+#: Durations of the latest syncs kept per WAL for its figures (the window may hold fewer).
+SYNCS_KEPT = 20_000
+
+
 class LogSync:
     """Makes what RocksDB wrote to its log files durable: fdatasync, with the interpreter free.
 
@@ -141,9 +147,22 @@ class LogSync:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._fds: dict[tuple[str, int], int] = {}  # (name, inode) -> an open descriptor
+        self.syncs = 0
+        # (monotonic time the sync returned, its seconds) of the latest syncs: how long the disk
+        # made a durable write wait (``Wal.sync_quantiles``). Appended by the writing thread.
+        self.recent: collections.deque[tuple[float, float]] = collections.deque(maxlen=SYNCS_KEPT)
 
     def sync(self) -> None:
         """fdatasync the log files (OSError if the kernel reports a failure)."""
+        started = time.monotonic()
+        try:
+            self._sync()
+        finally:
+            ended = time.monotonic()
+            self.syncs += 1
+            self.recent.append((ended, ended - started))
+
+    def _sync(self) -> None:
         present = {(e.name, e.inode()) for e in os.scandir(self.path) if e.name.endswith(".log")}
         for key in [k for k in self._fds if k not in present]:
             os.close(self._fds.pop(key))
