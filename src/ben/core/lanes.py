@@ -60,7 +60,7 @@ SYNC_WINDOW_S = 60.0
 
 
 def wal_figures(wals: dict[int, Wal], quota: Quota) -> list:
-    """WAL depth, bytes, oldest age per lane; quota limits; corruption counters."""
+    """WAL depth, bytes, oldest age per lane; quota limits; corruption counters; sync times."""
     from ben.core.figures import counter, gauge
 
     out = []

@@ -124,7 +124,6 @@ class _Gate:
                 self._cond.notify_all()
 
 
-
 #: Durations of the latest syncs kept per WAL for its figures (the window may hold fewer).
 SYNCS_KEPT = 20_000
 
