@@ -8,6 +8,8 @@ disagree.
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -48,6 +50,31 @@ def flat(figures: Iterable[pb.Figure | Figure]) -> dict[str, float]:
             key = f.name + "{" + ",".join(f"{k}={v}" for k, v in sorted(dict(f.labels).items())) + "}"
             out[key] = f.value
     return out
+
+
+class RecentSamples:
+    """The latest values (at most ``maxlen``), each with the monotonic time it was taken; quantiles
+    over those of the last ``window_s`` seconds. One thread may add while another reads: a deque's
+    appends are atomic and a read copies it in one call."""
+
+    def __init__(self, maxlen: int):
+        self._samples: deque[tuple[float, float]] = deque(maxlen=maxlen)
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    def extend(self, values: Iterable[float], at: float | None = None) -> None:
+        """Add values taken at monotonic time ``at`` (now by default)."""
+        at = time.monotonic() if at is None else at
+        self._samples.extend((at, v) for v in values)
+
+    def quantiles(self, window_s: float, qs: Iterable[float]) -> dict[float, float]:
+        """{q: value} over the values of the last window_s seconds ({} if none)."""
+        since = time.monotonic() - window_s
+        values = sorted(v for at, v in list(self._samples) if at >= since)
+        if not values:
+            return {}
+        return {q: values[min(len(values) - 1, int(q * len(values)))] for q in qs}
 
 
 class _Collector:

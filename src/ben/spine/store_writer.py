@@ -28,13 +28,14 @@ import logging
 import shutil
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from ben.core.errors import BenError, StorageError
+from ben.core.figures import RecentSamples
 from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
@@ -55,20 +56,9 @@ class WriterFigures:
     repaired_records: int = 0
     last_insert_s: float = 0.0
     last_error: str = ""
-    # (monotonic time the INSERT returned, seconds from the alert's event time - the SDK's stamp -
-    # to then) per alert: what an operator waits for an alert. Summarised over a time window.
-    alert_delays_s: deque = field(default_factory=lambda: deque(maxlen=ALERT_DELAYS_KEPT))
-
-    def alert_delay_quantiles(self, window_s: float, qs=(0.5, 0.9, 0.99, 1.0)) -> dict[float, float]:
-        """{q: seconds} over the alerts stored in the last window_s seconds ({} if none); call it as
-        ``StoreWriter.alert_delay_quantiles``, which holds the writers off meanwhile."""
-        since = time.monotonic() - window_s
-        while self.alert_delays_s and self.alert_delays_s[0][0] < since:
-            self.alert_delays_s.popleft()
-        delays = sorted(delay for _, delay in self.alert_delays_s)
-        if not delays:
-            return {}
-        return {q: delays[min(len(delays) - 1, int(q * len(delays)))] for q in qs}
+    # Seconds from each alert's event time (the SDK's stamp) to the return of the INSERT that stored
+    # it, stamped with that return: what an operator waits for an alert. Summarised over a window.
+    alert_delays_s: RecentSamples = field(default_factory=lambda: RecentSamples(ALERT_DELAYS_KEPT))
 
 
 class StoreWriter:
@@ -137,8 +127,7 @@ class StoreWriter:
 
     def alert_delay_quantiles(self) -> dict[float, float]:
         """Event time to stored, quantiles over the alerts stored in the last ``alert_delay_window_s``."""
-        with self._figures_lock:
-            return self.figures.alert_delay_quantiles(self.alert_delay_window_s)
+        return self.figures.alert_delays_s.quantiles(self.alert_delay_window_s, (0.5, 0.9, 0.99, 1.0))
 
     def stored_all(self) -> bool:
         with self._sync_lock:
@@ -445,10 +434,10 @@ class StoreWriter:
         if lane == ALERT:  # after the INSERT returned: the alerts are stored
             now, at = time.time_ns(), time.monotonic()
             ts = event_ts if as_json else table.column("ts").to_pylist()
-            delays = [(at, (now - t) / 1e9) for t in ts]
+            delays = [(now - t) / 1e9 for t in ts]
         with self._figures_lock:
             if lane == ALERT:
-                self.figures.alert_delays_s.extend(delays)
+                self.figures.alert_delays_s.extend(delays, at)
             self.figures.last_error = ""
             self.figures.inserts += 1
             self.figures.rows_stored[lane] += n_rows

@@ -336,11 +336,7 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         """{q: seconds} over the syncs that returned in the last window_s ({} if none): what the
         disk made each durable write wait. On a shared disk a sync also waits for what other
         writers put on it since the last flush, so its tail is the disk's, not this WAL's."""
-        since = time.monotonic() - window_s
-        durations = sorted(d for ended, d in list(self._log_sync.recent) if ended >= since)
-        if not durations:
-            return {}
-        return {q: durations[min(len(durations) - 1, int(q * len(durations)))] for q in qs}
+        return self._log_sync.recent.quantiles(window_s, qs)
 
     def oldest_age_s(self) -> float:
         with self._index_lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import os
 import threading
@@ -13,6 +12,7 @@ from pathlib import Path
 from rocksdict import DBRecoveryMode, Options, Rdict
 
 from ben.core.errors import WalError
+from ben.core.figures import RecentSamples
 
 
 class _Corrupt(Exception):
@@ -147,9 +147,9 @@ class LogSync:
         self.path = Path(path)
         self._fds: dict[tuple[str, int], int] = {}  # (name, inode) -> an open descriptor
         self.syncs = 0
-        # (monotonic time the sync returned, its seconds) of the latest syncs: how long the disk
-        # made a durable write wait (``Wal.sync_quantiles``). Appended by the writing thread.
-        self.recent: collections.deque[tuple[float, float]] = collections.deque(maxlen=SYNCS_KEPT)
+        # Seconds each of the latest syncs took: how long the disk made a durable write wait
+        # (``Wal.sync_quantiles``).
+        self.recent = RecentSamples(SYNCS_KEPT)
 
     def sync(self) -> None:
         """fdatasync the log files (OSError if the kernel reports a failure)."""
@@ -159,7 +159,7 @@ class LogSync:
         finally:
             ended = time.monotonic()
             self.syncs += 1
-            self.recent.append((ended, ended - started))
+            self.recent.extend((ended - started,), at=ended)
 
     def _sync(self) -> None:
         present = {(e.name, e.inode()) for e in os.scandir(self.path) if e.name.endswith(".log")}
