@@ -101,12 +101,13 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     fill(filler)
     spine_rss = PeakRss(cluster.spine.pid)
     wait_for(lambda: cluster.status("spine").get("store_insert_errors_total", 0) > 0, 60, "inserts to pause")
-    # What must not grow with the backlog: the spine's memory between 50 MiB and 150 MiB of it. (Its
+    # What must not grow with the backlog: the spine's memory between 150 MiB and 350 MiB of it. (Its
     # first tens of MiB are a constant: one WAL read and one Arrow table of insert_max_bytes, the
-    # sidecars' window in flight, allocator arenas; they varied between 20 and 100 MiB by run.)
-    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 50 * MiB, 120, "the spine WAL to hold 50 MiB")
-    early_buffered, early_growth = cluster.status("spine")["wal_bytes"], spine_rss.peak - spine_rss.start
+    # sidecars' window in flight, allocator arenas; they varied between 20 and 100 MiB by run, and a
+    # window from 50 to 150 MiB caught their end once: 104 MiB.)
     wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 150 * MiB, 120, "the spine WAL to hold 150 MiB")
+    early_buffered, early_growth = cluster.status("spine")["wal_bytes"], spine_rss.peak - spine_rss.start
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 350 * MiB, 120, "the spine WAL to hold 350 MiB")
     spine_buffered = cluster.status("spine")["wal_bytes"]
     spine_growth = spine_rss.stop()
     filler.unlink()  # space returns
