@@ -1,6 +1,7 @@
 """Lanes benchmark: alerts keep flowing while routine traffic is twice what the spine can store.
 
-    ben bench lanes [--routine-rate R] [--spine-rows-per-s C] [--seconds S] [--runs N] [--json]
+    ben bench lanes [--routine-rate R] [--spine-rows-per-s C] [--seconds S] [--runs N]
+                    [--realtime-priority P] [--json]
 
 The spine's store writer is capped at C rows/s for every lane but alerts (`store.max_rows_per_s`)
 and its WAL quota leaves routine data 2 MiB, so within a second or two the overload reaches its
@@ -24,6 +25,13 @@ the same run. Each run also reports how long the disk made the alert WALs' durab
 (``wal_sync_seconds`` of the sidecar's and the spine's alert lane, p99 and max): every alert waits
 for one fsync in each, so a stall of the disk shows there; each run's figures are in
 ``overload_runs``.
+
+The cluster's sidecar and spine run with ``realtime_priority = P`` (default 1: SCHED_RR, ADR 0027),
+the setting for a host where the application and ben share the cores, as here: the load
+generator, the sidecar, the spine and its store process on one machine. ``--realtime-priority 0``
+measures normal scheduling. Each run reports the priority the processes actually ran at (the
+``realtime_priority`` status figure: 0 where the system refused it), and ``realtime_applied`` says
+whether every run had it.
 """
 
 from __future__ import annotations
@@ -101,24 +109,29 @@ def _phase(cluster, routine_rate: float, seconds: float) -> tuple[dict, dict]:
                  "sidecar": cluster.status("sidecar")}
 
 
-def _cluster(tmp: Path, spine_rows_per_s: int):
+def _cluster(tmp: Path, spine_rows_per_s: int, realtime_priority: int = 0):
     from ben.cli.procs import Cluster
 
     return Cluster(tmp, spine={
         "wal_max_bytes": 10 * MiB, "wal_alert_reserve_bytes": 4 * MiB, "wal_anomaly_reserve_bytes": 4 * MiB,
-        "store": {"max_rows_per_s": spine_rows_per_s, "alert_delay_window_s": WINDOW_S}})
+        "realtime_priority": realtime_priority,
+        "store": {"max_rows_per_s": spine_rows_per_s, "alert_delay_window_s": WINDOW_S}},
+        sidecar={"realtime_priority": realtime_priority})
 
 
 def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: float = 15.0,
-        progress: bool = True, runs: int = 3) -> dict:
+        progress: bool = True, runs: int = 3, realtime_priority: int = 1) -> dict:
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
+    if not 0 <= realtime_priority <= 99:
+        raise ValueError(f"realtime_priority must be 0..99, got {realtime_priority}")
+    scheduling = f"realtime priority {realtime_priority} (SCHED_RR)" if realtime_priority else "normal scheduling"
     _say(progress, f"ben bench lanes: routine {routine_rate:,.0f} events/s against a spine storing "
                    f"{spine_rows_per_s:,} rows/s, an alert every 50 ms, {seconds:.0f} s per phase, "
-                   f"{runs} overload run(s)")
+                   f"{runs} overload run(s), sidecar and spine at {scheduling}")
     overload = []
     with tempfile.TemporaryDirectory(prefix="ben-lanes-") as tmp:
-        cluster = _cluster(Path(tmp) / "baseline", spine_rows_per_s)
+        cluster = _cluster(Path(tmp) / "baseline", spine_rows_per_s, realtime_priority)
         try:
             cluster.start()
             base, base_lat = _phase(cluster, 0, seconds)
@@ -126,7 +139,7 @@ def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: f
             cluster.stop()
         _say(progress, f"  baseline (alerts only): p50 {base_lat['p50']:.1f} ms, p99 {base_lat['p99']:.1f} ms")
         for i in range(runs):
-            cluster = _cluster(Path(tmp) / f"overload-{i + 1}", spine_rows_per_s)
+            cluster = _cluster(Path(tmp) / f"overload-{i + 1}", spine_rows_per_s, realtime_priority)
             try:
                 cluster.start()
                 started = time.monotonic()
@@ -143,7 +156,8 @@ def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: f
                            f"the spine asked the sidecar to hold back {one['sidecar_spine_backpressure']:.0f} times; "
                            f"alert WAL syncs p99/max: sidecar {one['sidecar_alert_sync_p99_ms']:.1f}/"
                            f"{one['sidecar_alert_sync_max_ms']:.1f} ms, spine {one['spine_alert_sync_p99_ms']:.1f}/"
-                           f"{one['spine_alert_sync_max_ms']:.1f} ms")
+                           f"{one['spine_alert_sync_max_ms']:.1f} ms; realtime priority: sidecar "
+                           f"{one['sidecar_realtime_priority']}, spine {one['spine_realtime_priority']}")
     median = lambda key: float(statistics.median(r[key] for r in overload))  # noqa: E731
     result = {
         "alert_p99_ms": median("alert_p99_ms"),
@@ -165,11 +179,17 @@ def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: f
         "alert_sync_max_ms": max(max(r["sidecar_alert_sync_max_ms"], r["spine_alert_sync_max_ms"]) for r in overload),
         "overload_runs": overload,
         "runs": runs,
+        "realtime_priority": realtime_priority,
+        "realtime_applied": all(min(r["sidecar_realtime_priority"], r["spine_realtime_priority"]) == realtime_priority
+                                for r in overload) and realtime_priority > 0,
         "baseline_alert_p99_ms": float(base_lat["p99"]),
         "baseline_alert_p99_issued_ms": float(base_lat["issued_p99"]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
     result["ratio"] = result["alert_p99_ms"] / max(1e-9, result["baseline_alert_p99_ms"])
+    if realtime_priority and not result["realtime_applied"]:
+        _say(progress, "  note: the system refused realtime scheduling in some runs (see realtime_priority per run); "
+                       "those ran with normal scheduling")
     _say(progress, f"  median of {runs}: alert p99 {result['alert_p99_ms']:.1f} ms to stored (runs: "
                    f"{', '.join(f'{v:.1f}' for v in result['alert_p99_ms_runs'])}); "
                    f"{result['alerts_stored']}/{result['alerts_sent']} alerts stored; routine stored "
@@ -196,6 +216,8 @@ def _figures(out: dict, lat: dict, seconds: float, elapsed: float) -> dict:
         "spine_refused_quota": spine.get("refused_total{reason=quota}", 0),
         # How long the disk made the alert WALs' durable writes wait (every alert waits for one in
         # the sidecar and one in the spine): the syncs of the cluster's last minute.
+        **{f"{who}_realtime_priority": int(figures.get("realtime_priority", 0))
+           for who, figures in (("sidecar", side), ("spine", spine))},
         **{f"{who}_alert_sync_{q}_ms": figures.get(f"wal_sync_seconds{{lane=alert,quantile={key}}}", math.nan) * 1e3
            for who, figures in (("sidecar", side), ("spine", spine)) for q, key in (("p99", "0.99"), ("max", "1"))},
     }

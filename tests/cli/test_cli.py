@@ -171,6 +171,12 @@ def test_bench_lanes_json(home: Path) -> None:
     for run in result["overload_runs"]:  # each alert waited for one fsync in the sidecar and one in the spine
         for who in ("sidecar", "spine"):
             assert 0 < run[f"{who}_alert_sync_p99_ms"] <= run[f"{who}_alert_sync_max_ms"] <= result["alert_sync_max_ms"]
+    # The cluster asks for realtime priority 1 by default (ADR 0027); each run says what it got.
+    assert result["realtime_priority"] == 1
+    got = {run[f"{who}_realtime_priority"] for run in result["overload_runs"] for who in ("sidecar", "spine")}
+    assert got <= {0, 1} and result["realtime_applied"] == (got == {1})
+    out = ben("bench", "lanes", "--realtime-priority", "100")
+    assert out.returncode == 2 and "--realtime-priority" in out.stderr
 
 
 def test_bench_wal_json(home: Path) -> None:

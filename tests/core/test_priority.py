@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ben.cli.procs import wait_for
-from ben.core.priority import CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority, thread_names
+from ben.core.priority import (CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority, realtime_priority, set_realtime,
+                               thread_names)
 
 
 def named_thread(name: str):
@@ -102,3 +103,131 @@ def test_ben_processes_run_compactions_and_merges_at_the_configured_nice(make_cl
     assert in_store["ThreadPool"] == {0}  # queries and INSERTs
     assert _nice_by_name(spine)["python"] == {0}  # the event loop, the writers
     assert _nice_by_name(sidecar)[ROCKSDB_BACKGROUND[0]] == {0}  # background_nice = 0
+
+
+# -- realtime scheduling (ADR 0027) ---------------------------------------------------------------
+
+def _policies_by_name(pid: int) -> dict[str, set[tuple[str, int, int]]]:
+    """{thread name: {(policy, realtime priority, nice)}} of a process's threads."""
+    names = {os.SCHED_OTHER: "other", os.SCHED_RR: "rr", os.SCHED_FIFO: "fifo", os.SCHED_BATCH: "batch",
+             os.SCHED_IDLE: "idle"}
+    out: dict[str, set[tuple[str, int, int]]] = {}
+    for tid, name in thread_names(pid).items():
+        try:
+            out.setdefault(name, set()).add((names.get(os.sched_getscheduler(tid), "?"), realtime_priority(tid),
+                                             os.getpriority(os.PRIO_PROCESS, tid)))
+        except OSError:
+            continue
+    return out
+
+
+def _realtime_permitted() -> bool:
+    """Whether this system lets a process of this user run under SCHED_RR (probed in a child)."""
+    import subprocess
+    import sys
+
+    probe = "import os; os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
+
+
+_REALTIME_CHILD = r"""
+import json, os, queue, threading
+from ben.core.priority import BackgroundPriority, realtime_priority, set_realtime
+
+stop = threading.Event()
+
+def named(name):
+    tids = queue.Queue()
+    def run():
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+            f.write(name)
+        tids.put(threading.get_native_id())
+        stop.wait(30)
+    threading.Thread(target=run, daemon=True).start()
+    return tids.get(timeout=10)
+
+bg_before = named("ben-test-bg")   # exists before: kept normal, by name
+fg_before = named("ben-test-fg")   # exists before: set
+done = set_realtime(3, keep_normal=("ben-test-bg",))
+bg_after = named("ben-test-bg")    # started by a realtime thread: inherits it
+fg_after = named("ben-test-fg")
+inherited = realtime_priority(bg_after)
+BackgroundPriority(("ben-test-bg",), nice=6).apply()   # puts it back to normal scheduling
+print(json.dumps({"done": done, "main": realtime_priority(), "bg_before": realtime_priority(bg_before),
+                  "fg_before": realtime_priority(fg_before), "fg_after": realtime_priority(fg_after),
+                  "bg_after_inherited": inherited, "bg_after": realtime_priority(bg_after),
+                  "bg_after_nice": os.getpriority(os.PRIO_PROCESS, bg_after), "permitted": done > 0}))
+stop.set()
+"""
+
+
+def test_set_realtime_sets_every_thread_but_the_background_ones_and_new_threads_inherit_it() -> None:
+    """In a child process (this one keeps normal scheduling): the threads there are, and those
+    started later, run under SCHED_RR 3, but a background thread, which a scan puts back to normal
+    scheduling at its nice even when it inherited realtime from the thread that started it."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", _REALTIME_CHILD], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["permitted"] == _realtime_permitted()
+    if not got["permitted"]:  # a system that refuses SCHED_RR: nothing changed, and it said why
+        assert got["main"] == got["fg_before"] == got["fg_after"] == 0
+        assert "CAP_SYS_NICE" in out.stderr
+        return
+    assert got["done"] >= 2
+    assert got["main"] == got["fg_before"] == got["fg_after"] == 3
+    assert got["bg_before"] == 0
+    assert got["bg_after_inherited"] == 3  # what the scan is for
+    assert (got["bg_after"], got["bg_after_nice"]) == (0, 6)
+
+
+def test_refused_realtime_warns_names_the_remedy_and_changes_nothing(monkeypatch, caplog) -> None:
+    def refuse(*args):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)
+    with caplog.at_level("WARNING", logger="ben.core.priority"):
+        assert set_realtime(5) == 0
+    assert "realtime_priority = 5" in caplog.text and "CAP_SYS_NICE" in caplog.text and "LimitRTPRIO" in caplog.text
+    assert realtime_priority() == 0
+
+
+def test_realtime_priority_out_of_range_is_refused() -> None:
+    for bad in (0, 100, -1):
+        with pytest.raises(ValueError, match="realtime priority must be 1..99"):
+            set_realtime(bad)
+
+
+def test_ben_processes_run_at_the_configured_realtime_priority(make_cluster, home: Path) -> None:
+    """realtime_priority = 2 on both: the sidecar's, the spine's and the store process's threads run
+    under SCHED_RR 2 and say so in their status, except the background ones (RocksDB compactions,
+    chDB merges), which run normally scheduled at background_nice."""
+    cluster = make_cluster(spine={"realtime_priority": 2}, sidecar={"realtime_priority": 2}).start()
+    spine, sidecar = cluster.spine.pid, cluster.sidecar.pid
+    store = [p for p in _children(spine) if b"ben.store.worker" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert len(store) == 1, store
+    permitted = _realtime_permitted()
+    assert (cluster.status("spine")["realtime_priority"] > 0) == permitted
+    if not permitted:  # the system refused: the processes said why
+        assert cluster.status("sidecar")["realtime_priority"] == 0
+        assert "CAP_SYS_NICE" in (home / "logs" / "spine.log").read_text()
+        return
+
+    def settled() -> bool:
+        return (_policies_by_name(spine).get(ROCKSDB_BACKGROUND[0]) == {("other", 0, 10)}
+                and _policies_by_name(store[0]).get("MergeMutate") == {("other", 0, 10)})
+
+    wait_for(settled, 30, "the background threads back at normal scheduling, nice 10")
+    assert cluster.status("sidecar")["realtime_priority"] == 2
+    assert cluster.status("spine")["realtime_priority"] == 2
+    for pid in (spine, sidecar, store[0]):
+        assert _policies_by_name(pid)["python"] == {("rr", 2, 0)}, pid  # the loop, the writers, the WAL syncs
+    assert _policies_by_name(store[0])["ThreadPool"] == {("rr", 2, 0)}  # queries and INSERTs
+    in_store = _policies_by_name(store[0])
+    assert {name for name in in_store if ("other", 0, 10) in in_store[name]} <= set(CHDB_BACKGROUND)
+    assert all(policy == "rr" for name, found in in_store.items() if name not in CHDB_BACKGROUND
+               for policy, _, _ in found), in_store

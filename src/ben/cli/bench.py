@@ -87,11 +87,13 @@ def lanes(
     spine_rows_per_s: Annotated[int, typer.Option(help="what the spine may store per second (cap)")] = 15_000,
     seconds: Annotated[float, typer.Option(help="seconds of overload")] = 15.0,
     runs: Annotated[int, typer.Option(help="overload runs, each on a fresh cluster; medians are reported", min=1)] = 3,
+    realtime_priority: Annotated[int, typer.Option(
+        help="the sidecar's and spine's realtime_priority (SCHED_RR; 0 = normal scheduling)", min=0, max=99)] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Alert latency (SDK to stored) while routine traffic is twice what the spine can store."""
     _print(load("lanes").run(routine_rate=routine_rate, spine_rows_per_s=spine_rows_per_s, seconds=seconds,
-                             progress=not as_json, runs=runs), as_json)
+                             progress=not as_json, runs=runs, realtime_priority=realtime_priority), as_json)
 
 
 @app.command("wal")

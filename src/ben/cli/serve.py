@@ -23,7 +23,8 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
     cfg = load_config(config).spine
     setup_logging(verbose)
-    asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice))
+    asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
+                      cfg.realtime_priority))
 
 
 @app.command()
@@ -35,4 +36,5 @@ def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
 
     cfg = load_config(config).sidecar
     setup_logging(verbose)
-    asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice))
+    asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
+                      cfg.realtime_priority))

@@ -106,6 +106,10 @@ class SidecarConfig(_WalQuota):
     #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
     #: process): 0 leaves them at the default priority (ADR 0024).
     background_nice: int = Field(default=10, ge=0, le=19)
+    #: 1-99: run the process's threads (and the spine's store process) under SCHED_RR at this
+    #: priority, so that the threads on an alert's way preempt the host's other work at once;
+    #: background threads stay normal. Needs CAP_SYS_NICE or RLIMIT_RTPRIO; 0 = off (ADR 0027).
+    realtime_priority: int = Field(default=0, ge=0, le=99)
     #: Redaction manifest (TOML, ADR 0014); none = the built-in default (``ben redact default``).
     redact_manifest: Path | None = None
     #: How often the manifest file is checked for changes (reloaded atomically); 0 = only on SIGHUP.
@@ -200,6 +204,10 @@ class SpineConfig(_WalQuota):
     #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
     #: process): 0 leaves them at the default priority (ADR 0024).
     background_nice: int = Field(default=10, ge=0, le=19)
+    #: 1-99: run the process's threads (and the spine's store process) under SCHED_RR at this
+    #: priority, so that the threads on an alert's way preempt the host's other work at once;
+    #: background threads stay normal. Needs CAP_SYS_NICE or RLIMIT_RTPRIO; 0 = off (ADR 0027).
+    realtime_priority: int = Field(default=0, ge=0, le=99)
     control: ControlConfig = Field(default_factory=ControlConfig)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Protocol
 
-from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority
+from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority, set_realtime
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,14 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-async def serve(service: Service, shutdown_timeout_s: float, background_nice: int = BACKGROUND_NICE) -> None:
+async def serve(service: Service, shutdown_timeout_s: float, background_nice: int = BACKGROUND_NICE,
+                realtime_priority: int = 0) -> None:
     """Start the service, run until a stop signal, then shut it down. Background threads
-    (compactions, merges) run at ``background_nice`` (ADR 0024)."""
+    (compactions, merges) run at ``background_nice`` (ADR 0024); with ``realtime_priority`` the
+    others run under SCHED_RR at that priority, set before the service starts any (ADR 0027)."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    if realtime_priority:
+        set_realtime(realtime_priority, keep_normal=ROCKSDB_BACKGROUND + CHDB_BACKGROUND)
     background = BackgroundPriority(ROCKSDB_BACKGROUND + CHDB_BACKGROUND, background_nice)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -8,7 +8,7 @@ import uuid
 
 import grpc
 
-from ben.core import transport
+from ben.core import priority, transport
 from ben.control.sidecar_side import SidecarControl
 from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
@@ -122,6 +122,7 @@ class Sidecar:
             gauge("spine_connected", float(sh.connected), "1 while a stream to the spine is up"),
         ]
         out += self.redactor.figures()
+        out += priority.figures()
         if self.control is not None:
             out += self.control.figures()
         return out

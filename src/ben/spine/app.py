@@ -7,7 +7,7 @@ import logging
 
 import grpc
 
-from ben.core import transport
+from ben.core import priority, transport
 from ben.control.plane import ControlPlane
 from ben.control.router import Router
 from ben.control.component import check_files as check_control_files
@@ -143,6 +143,7 @@ class Spine:
                     counter("audit_entries_total", ctl["audit_entries"], "entries in the audit log"),
                     counter("audit_mirror_errors_total", ctl["audit_mirror_errors"],
                             "audit entries not yet mirrored into ClickHouse")]
+        out += priority.figures()
         return out
 
     def last_error(self) -> str:
