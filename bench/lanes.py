@@ -214,10 +214,11 @@ def _figures(out: dict, lat: dict, seconds: float, elapsed: float) -> dict:
         "sdk_backpressure": out["backpressure"],
         "sidecar_spine_backpressure": side.get("spine_backpressure_total", 0),
         "spine_refused_quota": spine.get("refused_total{reason=quota}", 0),
-        # How long the disk made the alert WALs' durable writes wait (every alert waits for one in
-        # the sidecar and one in the spine): the syncs of the cluster's last minute.
+        # The SCHED_RR priority each process actually ran at (0: normal scheduling; ADR 0027).
         **{f"{who}_realtime_priority": int(figures.get("realtime_priority", 0))
            for who, figures in (("sidecar", side), ("spine", spine))},
+        # How long the disk made the alert WALs' durable writes wait (every alert waits for one in
+        # the sidecar and one in the spine): the syncs of the cluster's last minute.
         **{f"{who}_alert_sync_{q}_ms": figures.get(f"wal_sync_seconds{{lane=alert,quantile={key}}}", math.nan) * 1e3
            for who, figures in (("sidecar", side), ("spine", spine)) for q, key in (("p99", "0.99"), ("max", "1"))},
     }

@@ -73,6 +73,18 @@ class _WalQuota(_Section):
         return Quota(self.wal_max_bytes, self.wal_alert_reserve_bytes, self.wal_anomaly_reserve_bytes)
 
 
+class _Scheduling(_Section):
+    """How a component's threads are scheduled (ben.core.priority)."""
+
+    #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
+    #: process): 0 leaves them at the default priority (ADR 0024).
+    background_nice: int = Field(default=10, ge=0, le=19)
+    #: 1-99: run the process's threads (and the spine's store process) under SCHED_RR at this
+    #: priority, so that the threads on an alert's way preempt the host's other work at once;
+    #: background threads stay normal. Needs CAP_SYS_NICE or RLIMIT_RTPRIO; 0 = off (ADR 0027).
+    realtime_priority: int = Field(default=0, ge=0, le=99)
+
+
 class ControlConfig(_Section):
     """Signed commands (ben.control, ADR 0013). With no trust store every command is refused."""
 
@@ -92,7 +104,7 @@ class ControlConfig(_Section):
     handler_timeout_ms: int = Field(default=30_000, ge=1)
 
 
-class SidecarConfig(_WalQuota):
+class SidecarConfig(_WalQuota, _Scheduling):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
     listen: str = Field(default_factory=default_sidecar_address)
     spine: str = Field(default_factory=default_spine_address)
@@ -103,13 +115,6 @@ class SidecarConfig(_WalQuota):
     reconnect_min_ms: int = Field(default=50, ge=1)
     reconnect_max_ms: int = Field(default=5_000, ge=1)
     shutdown_timeout_ms: int = Field(default=5_000, ge=0)
-    #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
-    #: process): 0 leaves them at the default priority (ADR 0024).
-    background_nice: int = Field(default=10, ge=0, le=19)
-    #: 1-99: run the process's threads (and the spine's store process) under SCHED_RR at this
-    #: priority, so that the threads on an alert's way preempt the host's other work at once;
-    #: background threads stay normal. Needs CAP_SYS_NICE or RLIMIT_RTPRIO; 0 = off (ADR 0027).
-    realtime_priority: int = Field(default=0, ge=0, le=99)
     #: Redaction manifest (TOML, ADR 0014); none = the built-in default (``ben redact default``).
     redact_manifest: Path | None = None
     #: How often the manifest file is checked for changes (reloaded atomically); 0 = only on SIGHUP.
@@ -194,20 +199,13 @@ class DetectConfig(_Section):
     resolve_after_s: float = Field(default=120.0, gt=0)
 
 
-class SpineConfig(_WalQuota):
+class SpineConfig(_WalQuota, _Scheduling):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
     wal_max_bytes: int = Field(default=4 << 30, ge=1 << 20)
     listen: str = Field(default_factory=default_spine_address)
     store: StoreConfig = Field(default_factory=StoreConfig)
     detect: DetectConfig = Field(default_factory=DetectConfig)
     shutdown_timeout_ms: int = Field(default=10_000, ge=0)
-    #: Nice value of background threads (RocksDB compactions; chDB merges in the spine's store
-    #: process): 0 leaves them at the default priority (ADR 0024).
-    background_nice: int = Field(default=10, ge=0, le=19)
-    #: 1-99: run the process's threads (and the spine's store process) under SCHED_RR at this
-    #: priority, so that the threads on an alert's way preempt the host's other work at once;
-    #: background threads stay normal. Needs CAP_SYS_NICE or RLIMIT_RTPRIO; 0 = off (ADR 0027).
-    realtime_priority: int = Field(default=0, ge=0, le=99)
     control: ControlConfig = Field(default_factory=ControlConfig)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))

@@ -84,14 +84,14 @@ def realtime_priority(tid: int = 0) -> int:
     return 0
 
 
-def set_realtime(priority: int, keep_normal: Iterable[str] = ()) -> int:
-    """Run this process's threads under ``SCHED_RR`` at ``priority`` (1-99), all of them now but
-    those named in ``keep_normal``; the threads they start later inherit it (so does a child
-    process). Returns how many threads were set; 0, after a warning, if the system does not
-    permit it (no CAP_SYS_NICE, RLIMIT_RTPRIO too low): the process then runs as before."""
+def set_realtime(priority: int) -> int:
+    """Run this process's threads under ``SCHED_RR`` at ``priority`` (1-99), all of them now; the
+    threads they start later inherit it (so does a child process). Background threads are put back
+    to normal scheduling by :class:`BackgroundPriority`. Returns how many threads were set; 0,
+    after a warning, if the system does not permit it (no CAP_SYS_NICE, RLIMIT_RTPRIO too low):
+    the process then runs as before."""
     if not 1 <= priority <= 99:
         raise ValueError(f"realtime priority must be 1..99, got {priority}")
-    keep = frozenset(keep_normal)
     param = os.sched_param(priority)
     try:
         os.sched_setscheduler(0, os.SCHED_RR, param)  # this thread first: the one that starts the others
@@ -103,7 +103,7 @@ def set_realtime(priority: int, keep_normal: Iterable[str] = ()) -> int:
     done = 1
     me = threading.get_native_id()
     for tid, name in thread_names().items():
-        if tid == me or name in keep:
+        if tid == me:
             continue
         try:
             os.sched_setscheduler(tid, os.SCHED_RR, param)

@@ -52,10 +52,11 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
                 realtime_priority: int = 0) -> None:
     """Start the service, run until a stop signal, then shut it down. Background threads
     (compactions, merges) run at ``background_nice`` (ADR 0024); with ``realtime_priority`` the
-    others run under SCHED_RR at that priority, set before the service starts any (ADR 0027)."""
+    others run under SCHED_RR at that priority, set before the service starts any (ADR 0027):
+    background threads inherit it until ``BackgroundPriority`` puts them back."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     if realtime_priority:
-        set_realtime(realtime_priority, keep_normal=ROCKSDB_BACKGROUND + CHDB_BACKGROUND)
+        set_realtime(realtime_priority)
     background = BackgroundPriority(ROCKSDB_BACKGROUND + CHDB_BACKGROUND, background_nice)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
