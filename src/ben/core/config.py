@@ -104,6 +104,45 @@ class ControlConfig(_Section):
     handler_timeout_ms: int = Field(default=30_000, ge=1)
 
 
+class OtlpConfig(_Section):
+    """The sidecar's OTLP receiver (ben.otlp, ADR 0036): what OpenTelemetry SDKs and Collectors send.
+
+    ``grpc_listen`` / ``http_listen``: ``host:port`` (port 0: any free port) or ``unix:///path``;
+    "" turns that listener off. A non-loopback address needs TLS or ``insecure = true``.
+    """
+
+    grpc_listen: str = "127.0.0.1:4317"
+    http_listen: str = "127.0.0.1:4318"
+    #: Largest request accepted (after gzip inflation); larger ones are refused before parsing.
+    max_request_bytes: int = Field(default=16 << 20, ge=1 << 10, le=256 << 20)
+    #: Log records with severity_number at or above this go to the alert lane (17 = ERROR); 0 = none.
+    alert_severity_number: int = Field(default=17, ge=0, le=24)
+    #: Spans also feed two series per (service, span name): span.duration_ms and span.errors.
+    span_series: bool = True
+    #: Requests delivered to the WAL concurrently (they share group commits).
+    slots: int = Field(default=8, ge=1, le=256)
+    #: TLS for both listeners (PEM files); required for a non-loopback address unless insecure = true.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    insecure: bool = False
+
+    @field_validator("grpc_listen", "http_listen")
+    @classmethod
+    def _otlp_address(cls, value: str) -> str:
+        if not value:
+            return value
+        if value.endswith(":0") and not value.startswith("unix:"):
+            check_address(value[:-1] + "1")
+            return value
+        return check_address(value)
+
+    @model_validator(mode="after")
+    def _tls_pair(self):
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        return self
+
+
 class SidecarConfig(_WalQuota, _Scheduling):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
     listen: str = Field(default_factory=default_sidecar_address)
@@ -120,6 +159,7 @@ class SidecarConfig(_WalQuota, _Scheduling):
     #: How often the manifest file is checked for changes (reloaded atomically); 0 = only on SIGHUP.
     redact_watch_interval_ms: int = Field(default=2_000, ge=0)
     control: ControlConfig = Field(default_factory=ControlConfig)
+    otlp: OtlpConfig = Field(default_factory=OtlpConfig)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
@@ -238,6 +278,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
             for key in ("trust", "policy", "key"):
                 if isinstance(control.get(key), str):
                     control[key] = str(base / control[key])
+        otlp = table.get("otlp")
+        if isinstance(otlp, dict):
+            for key in ("tls_cert_file", "tls_key_file"):
+                if isinstance(otlp.get(key), str):
+                    otlp[key] = str(base / otlp[key])
 
 
 def validation_error(exc: ValidationError, source: str) -> ConfigError:

@@ -56,6 +56,18 @@ class ReceiverFigures:
     last_error_at: float = 0.0
 
 
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What became of one submitted request: durable up to ``durable_seq`` (the request is durable
+    when it is at least its ``last_seq``), rejected for good (``error``), or refused for now
+    (``retry_after_ms`` > 0: nothing of it was stored)."""
+
+    durable_seq: int
+    error: str = ""
+    retry_after_ms: int = 0
+    reason: str = ""  # why it was refused: "quota" (the WAL budget) or "wal_error" (e.g. a full disk)
+
+
 @dataclass
 class _Pending:
     request: pb.IngestRequest
@@ -143,6 +155,21 @@ class IngestReceiver(pb_grpc.IngestServicer):
             except asyncio.CancelledError:
                 pass
         self._tasks = []
+
+    async def submit(self, request: pb.IngestRequest) -> IngestOutcome:
+        """One request from inside the process (the OTLP receiver): queued, committed with the
+        streams' requests (group commit), and answered once durable, refused or rejected."""
+        pending = _Pending(request, asyncio.get_running_loop().create_future())
+        if request.lane == LANE_ALERT:
+            self._alerts.put_nowait(pending)
+            self._alert_arrived.set()
+        else:
+            await self._queue.put(pending)
+            self._arrived.set()
+        out: _Outcome = await pending.done
+        reason = "" if not out.retry_after_ms else ("wal_error" if out.retry_after_ms == RETRY_AFTER_MS_WAL_ERROR
+                                                     else "quota")
+        return IngestOutcome(out.seq, out.error, out.retry_after_ms, reason)
 
     # -- the stream -------------------------------------------------------------------------
     async def Stream(self, request_iterator: AsyncIterator[pb.IngestRequest], context) -> AsyncIterator[pb.IngestAck]:

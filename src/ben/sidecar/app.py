@@ -18,6 +18,7 @@ from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figu
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
 from ben.core.wal import Wal
+from ben.otlp import OtlpReceiver
 from ben.redact import Redactor
 from ben.sidecar.shipper import Shipper
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
@@ -40,6 +41,7 @@ class Sidecar:
         self.redactor: Redactor | None = None
         self._watch: asyncio.Task | None = None
         self.control: SidecarControl | None = None
+        self.otlp: OtlpReceiver | None = None
 
     def _identity(self) -> str:
         """The configured id, or the one generated at first start and kept in the WAL."""
@@ -83,6 +85,9 @@ class Sidecar:
         control_pb2_grpc.add_ControlServicer_to_server(self.control, self._server)
         transport.bind(self._server, cfg.listen, "sidecar.listen")
         await self._server.start()
+        # OpenTelemetry SDKs and Collectors: into the same receiver, redaction and WALs (ADR 0036).
+        self.otlp = OtlpReceiver(cfg.otlp, self.receiver, self.id, frozenset(cfg.otlp.model_fields_set))
+        await self.otlp.start()
         self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures)
         self.shipper.start()
         if cfg.redact_manifest is not None and cfg.redact_watch_interval_ms > 0:
@@ -125,11 +130,14 @@ class Sidecar:
         out += priority.figures()
         if self.control is not None:
             out += self.control.figures()
+        if self.otlp is not None:
+            out += self.otlp.figures()
         return out
 
     def last_error(self) -> str:
         redact = self.redactor.last_error if self.redactor else ""
-        return redact or (self.receiver.figures.last_error if self.receiver else "")
+        otlp = self.otlp.exporting.figures.last_error if self.otlp else ""
+        return redact or (self.receiver.figures.last_error if self.receiver else "") or otlp
 
     async def shutdown(self, timeout: float) -> None:
         """Stop taking data, give the shipper `timeout` to drain the WAL, then close it.
@@ -141,6 +149,8 @@ class Sidecar:
         self.state = State.STOPPING
         if self._watch is not None:
             self._watch.cancel()
+        if self.otlp is not None:
+            await self.otlp.shutdown(min(1.0, timeout))
         if self._server is not None:
             await self._server.stop(grace=min(1.0, timeout))
         if self.receiver is not None:

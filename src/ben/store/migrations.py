@@ -110,6 +110,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "friendly_views", schema.create_views),
     Migration(5, "events_by_lane", lambda caps: [], repartition_events,
               "copy ben.events into a table PARTITION BY (day, lane), rename it to ben.events, drop the old one"),
+    Migration(6, "spans_view", lambda caps: [schema.create_spans_view()]),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -241,6 +241,28 @@ FROM {INCIDENTS} FINAL
     ]
 
 
+SPANS = f"{DATABASE}.spans"
+
+
+def _attr(key: str) -> str:
+    return f"`attributes.value`[indexOf(`attributes.key`, '{key}')]"
+
+
+def create_spans_view() -> str:
+    """``ben.spans``: the spans OTLP receivers stored as rows of ben.events (``otel.signal = span``,
+    ADR 0036), one row per span with its identity, timing and status as columns. Portable (18.16)."""
+    return f"""
+CREATE VIEW IF NOT EXISTS {SPANS} AS
+SELECT ts AS start, value AS duration_ms, subsystem AS service, host, instance, name,
+       {_attr('otel.trace_id')} AS trace_id, {_attr('otel.span_id')} AS span_id,
+       {_attr('otel.parent_span_id')} AS parent_span_id, {_attr('otel.span_kind')} AS span_kind,
+       {_attr('otel.status')} AS status, body AS status_message, {_attr('otel.events')} AS events,
+       {_attr('otel.links')} AS links, `attributes.key`, `attributes.value`, sidecar_id, spine_seq
+FROM {EVENTS}
+WHERE kind = 'event' AND {_attr('otel.signal')} = 'span'
+"""
+
+
 def create_migrations_table() -> str:
     return f"""
 CREATE TABLE IF NOT EXISTS {MIGRATIONS} (

@@ -1,0 +1,316 @@
+"""OTLP export requests -> ben's columnar batches, one per (resource, lane) (ADR 0036).
+
+The mapping (``docs/queries.md`` shows how to query each):
+
+- **Resource**: ``service.name`` -> ``subsystem`` (``unknown_service`` when unset), ``host.name`` ->
+  ``host``, ``service.instance.id`` -> ``instance``; its other attributes are kept on log and span
+  rows as ``resource.<key>``. Metric points keep only their own attributes, so a series' identity
+  (what detectors follow) does not change when an SDK version or a process id does.
+- **Logs** -> ``kind = 'log'``: the name is the severity (``severity_text`` lower-cased, else the
+  level of ``severity_number``, else ``log``), the body the record's body (non-strings as JSON),
+  attributes the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``,
+  ``otel.scope.name`` and the resource's. Records with ``severity_number`` >= the configured alert
+  severity (default 17, ERROR) or an attribute ``ben.alert = true`` travel in the alert lane.
+- **Metrics**: gauges and non-monotonic sums -> ``kind = 'metric'``; monotonic sums -> ``kind =
+  'counter'`` holding increments (cumulative totals turned into increments, ``cumulative.py``);
+  histograms and exponential histograms -> ``<name>.count`` and ``<name>.sum`` counters (the bucket
+  bounds and counts as JSON in the ``.count`` row's body) and ``<name>.p50``/``<name>.p99`` gauges
+  of the interval's observations; summaries -> ``.count``/``.sum`` counters and one gauge per
+  quantile (``<name>.p<q>``).
+- **Spans** -> rows of ``kind = 'event'`` with ``otel.signal = span`` (the ``ben.spans`` view reads
+  them): name, start (``ts``), duration in ms (``value``), status message (``body``) and attributes
+  ``otel.trace_id``, ``otel.span_id``, ``otel.parent_span_id``, ``otel.span_kind``,
+  ``otel.status``, ``otel.events`` and ``otel.links`` (JSON), the span's and the resource's; plus
+  two series per (service, span name) for the detectors: ``span.duration_ms`` (gauge) and
+  ``span.errors`` (counter, 1 per span whose status is ERROR, 0 otherwise).
+
+Items that cannot be stored (no timestamp that fits, a NaN or infinite value, a histogram whose
+bucket counts do not match its bounds) are left out, counted and described: the receiver reports
+them as ``partial_success``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_svc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
+from opentelemetry.proto.metrics.v1 import metrics_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from ben.core.lanes import ALERT, ROUTINE
+from ben.otlp import quantiles
+from ben.otlp.cumulative import Cumulative
+from ben.otlp.values import HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, hex_id, text
+from ben.sdk.batch import BatchBuilder
+from ben.v1 import telemetry_pb2 as pb
+
+#: Event times must fit ben's signed 64-bit nanoseconds.
+MAX_TS_NS = (1 << 63) - 1
+_LEVELS = ((21, "fatal"), (17, "error"), (13, "warn"), (9, "info"), (5, "debug"), (1, "trace"))
+_SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+_STATUS = {0: "unset", 1: "ok", 2: "error"}
+_CUMULATIVE = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
+_NO_VALUE = metrics_pb2.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
+
+
+@dataclass
+class Part:
+    """Events of one resource for one lane, ready to be numbered and sent."""
+
+    lane: int
+    source: pb.Source
+    events: BatchBuilder
+
+    def build(self, sender_id: str, first_seq: int) -> pb.Batch:
+        batch = self.events.build(self.source, sender_id)
+        batch.first_event_seq = first_seq
+        return batch
+
+
+@dataclass
+class Converted:
+    """What one export request became: parts to store, and the items left out (with why)."""
+
+    parts: list[Part] = field(default_factory=list)
+    items: int = 0
+    rejected: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(len(p.events) for p in self.parts)
+
+    def reject(self, n: int, reason: str) -> None:
+        self.rejected += n
+        if reason not in self.reasons and len(self.reasons) < 5:
+            self.reasons.append(reason)
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.reasons)
+
+
+class _Resource:
+    """The parts of one resource, by lane."""
+
+    def __init__(self, out: Converted, resource):
+        attrs = attributes(resource.attributes)
+        self.source = pb.Source(subsystem=attrs.pop(SERVICE_NAME, "") or UNKNOWN_SERVICE,
+                                host=attrs.pop(HOST_NAME, ""), instance=attrs.pop(INSTANCE_ID, ""))
+        self.attrs = {f"resource.{k}": v for k, v in attrs.items()}
+        self.key = (self.source.subsystem, self.source.host, self.source.instance)
+        self._out = out
+        self._lanes: dict[int, BatchBuilder] = {}
+
+    def add(self, lane: int, kind: int, name: str, value: float, body: str, attrs: dict, ts: int) -> None:
+        builder = self._lanes.get(lane)
+        if builder is None:
+            builder = self._lanes[lane] = BatchBuilder(1)
+            self._out.parts.append(Part(lane, self.source, builder))
+        builder.add(kind, name, value, body, attrs, ts)
+
+
+def _ts(*candidates: int) -> int:
+    for ts in candidates:
+        if 0 < ts <= MAX_TS_NS:
+            return int(ts)
+    return 0
+
+
+class Converter:
+    """Converts export requests; holds the cumulative state of metric streams between requests."""
+
+    def __init__(self, alert_severity_number: int = 17, span_series: bool = True,
+                 started_ns: int | None = None, max_streams: int = 200_000):
+        self.alert_severity_number = alert_severity_number
+        self.span_series = span_series
+        self.cumulative = Cumulative(time.time_ns() if started_ns is None else started_ns, max_streams)
+
+    # -- logs ---------------------------------------------------------------------------------
+    def logs(self, request: logs_svc.ExportLogsServiceRequest) -> Converted:
+        out = Converted()
+        now = time.time_ns()
+        for rl in request.resource_logs:
+            res = _Resource(out, rl.resource)
+            for sl in rl.scope_logs:
+                scope = sl.scope.name
+                for rec in sl.log_records:
+                    out.items += 1
+                    ts = _ts(rec.time_unix_nano, rec.observed_time_unix_nano, now)
+                    attrs = attributes(rec.attributes)
+                    alert = (self.alert_severity_number and rec.severity_number >= self.alert_severity_number) \
+                        or attrs.get("ben.alert") == "true"
+                    if rec.severity_number:
+                        attrs["severity_number"] = str(rec.severity_number)
+                    if rec.event_name:
+                        attrs["event_name"] = rec.event_name
+                    for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
+                        if hex_id(raw):
+                            attrs[key] = hex_id(raw)
+                    if scope:
+                        attrs["otel.scope.name"] = scope
+                    attrs.update(res.attrs)
+                    res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
+        return out
+
+    # -- metrics ------------------------------------------------------------------------------
+    def metrics(self, request: metrics_svc.ExportMetricsServiceRequest) -> Converted:
+        out = Converted()
+        for rm in request.resource_metrics:
+            res = _Resource(out, rm.resource)
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    which = metric.WhichOneof("data")
+                    if not metric.name:
+                        n = len(getattr(metric, which).data_points) if which else 0
+                        out.items += n
+                        out.reject(n, "a metric has no name")
+                        continue
+                    if which == "gauge":
+                        self._numbers(out, res, metric.name, metric.gauge.data_points, pb.KIND_METRIC, None)
+                    elif which == "sum":
+                        s = metric.sum
+                        kind = pb.KIND_COUNTER if s.is_monotonic else pb.KIND_METRIC
+                        self._numbers(out, res, metric.name, s.data_points, kind,
+                                      s.aggregation_temporality if s.is_monotonic else None)
+                    elif which == "histogram":
+                        self._histograms(out, res, metric.name, metric.histogram, exponential=False)
+                    elif which == "exponential_histogram":
+                        self._histograms(out, res, metric.name, metric.exponential_histogram, exponential=True)
+                    elif which == "summary":
+                        self._summaries(out, res, metric.name, metric.summary.data_points)
+        return out
+
+    def _numbers(self, out, res, name, points, kind, temporality) -> None:
+        for p in points:
+            out.items += 1
+            if p.flags & _NO_VALUE:
+                continue
+            value = float(p.as_int) if p.WhichOneof("value") == "as_int" else p.as_double
+            ts = _ts(p.time_unix_nano)
+            if not ts:
+                out.reject(1, f"metric {name!r}: a data point has no time_unix_nano")
+                continue
+            if not math.isfinite(value):
+                out.reject(1, f"metric {name!r}: a data point's value is {value}")
+                continue
+            attrs = attributes(p.attributes)
+            if temporality == _CUMULATIVE:
+                key = (res.key, name, tuple(sorted(attrs.items())))
+                value = float(self.cumulative.increment(key, p.start_time_unix_nano, [value])[0])
+            res.add(ROUTINE, kind, name, value, "", attrs, ts)
+
+    def _histograms(self, out, res, name, data, exponential: bool) -> None:
+        cumulative = data.aggregation_temporality == _CUMULATIVE
+        for p in data.data_points:
+            out.items += 1
+            if p.flags & _NO_VALUE:
+                continue
+            ts = _ts(p.time_unix_nano)
+            if not ts:
+                out.reject(1, f"histogram {name!r}: a data point has no time_unix_nano")
+                continue
+            attrs = attributes(p.attributes)
+            lo = p.min if p.HasField("min") else None
+            hi = p.max if p.HasField("max") else None
+            try:
+                if exponential:
+                    intervals = quantiles.exponential(p.scale, p.zero_count, p.positive, p.negative,
+                                                      p.zero_threshold)
+                else:
+                    intervals = quantiles.explicit(p.explicit_bounds, p.bucket_counts, lo, hi)
+            except (ValueError, OverflowError) as exc:
+                out.reject(1, f"histogram {name!r}: {exc}")
+                continue
+            counts = [c for _, _, c in intervals]
+            total_sum = p.sum if p.HasField("sum") else math.nan
+            totals = [float(p.count), total_sum if math.isfinite(total_sum) else 0.0, *counts]
+            if cumulative:
+                key = (res.key, name, tuple(sorted(attrs.items())), "histogram")
+                totals = list(self.cumulative.increment(key, p.start_time_unix_nano, totals))
+            delta = [(lo_, hi_, c) for (lo_, hi_, _), c in zip(intervals, totals[2:])]
+            buckets = json.dumps({"bounds": [b for _, b, _ in intervals[:-1]],
+                                  "counts": [int(c) for c in counts],
+                                  "temporality": "cumulative" if cumulative else "delta"}, allow_nan=False)
+            res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", totals[0], buckets, attrs, ts)
+            if math.isfinite(total_sum):
+                res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", totals[1], "", attrs, ts)
+            for q in quantiles.QUANTILES:
+                value = quantiles.quantile(delta, q)
+                if math.isfinite(value):
+                    res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(q)}", value, "", attrs, ts)
+
+    def _summaries(self, out, res, name, points) -> None:
+        for p in points:
+            out.items += 1
+            ts = _ts(p.time_unix_nano)
+            if not ts:
+                out.reject(1, f"summary {name!r}: a data point has no time_unix_nano")
+                continue
+            attrs = attributes(p.attributes)
+            key = (res.key, name, tuple(sorted(attrs.items())), "summary")
+            count, total = self.cumulative.increment(key, p.start_time_unix_nano,
+                                                     [float(p.count), p.sum if math.isfinite(p.sum) else 0.0])
+            res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", float(count), "", attrs, ts)
+            res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", float(total), "", attrs, ts)
+            for qv in p.quantile_values:
+                if math.isfinite(qv.value):
+                    res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(qv.quantile)}", qv.value, "", attrs, ts)
+
+    # -- traces -------------------------------------------------------------------------------
+    def traces(self, request: trace_svc.ExportTraceServiceRequest) -> Converted:
+        out = Converted()
+        for rs in request.resource_spans:
+            res = _Resource(out, rs.resource)
+            for ss in rs.scope_spans:
+                scope = ss.scope.name
+                for span in ss.spans:
+                    out.items += 1
+                    start, end = _ts(span.start_time_unix_nano), _ts(span.end_time_unix_nano)
+                    if not start or not span.name or not hex_id(span.trace_id) or not hex_id(span.span_id):
+                        out.reject(1, "a span lacks a name, trace_id, span_id or start_time_unix_nano")
+                        continue
+                    duration_ms = max(0, (end or start) - start) / 1e6
+                    status = _STATUS.get(span.status.code, str(span.status.code))
+                    attrs = attributes(span.attributes)
+                    attrs.update({"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
+                                  "otel.span_id": hex_id(span.span_id),
+                                  "otel.parent_span_id": hex_id(span.parent_span_id),
+                                  "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
+                                  "otel.status": status})
+                    if span.events:
+                        attrs["otel.events"] = json.dumps(
+                            [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
+                             for e in span.events], ensure_ascii=False)
+                    if span.links:
+                        attrs["otel.links"] = json.dumps(
+                            [{"trace_id": hex_id(ln.trace_id), "span_id": hex_id(ln.span_id)} for ln in span.links])
+                    if scope:
+                        attrs["otel.scope.name"] = scope
+                    attrs.update(res.attrs)
+                    res.add(ROUTINE, pb.KIND_EVENT, span.name, duration_ms, span.status.message, attrs, start)
+                    if self.span_series:
+                        series = {"span.name": span.name}
+                        res.add(ROUTINE, pb.KIND_METRIC, "span.duration_ms", duration_ms, "", series, end or start)
+                        res.add(ROUTINE, pb.KIND_COUNTER, "span.errors", 1.0 if status == "error" else 0.0, "",
+                                series, end or start)
+        return out
+
+
+def _level(rec) -> str:
+    if rec.severity_text:
+        return rec.severity_text.strip().lower() or "log"
+    for floor, name in _LEVELS:
+        if rec.severity_number >= floor:
+            return name
+    return "log"
+
+
+def _pct(q: float) -> str:
+    """0.5 -> "50", 0.99 -> "99", 0.999 -> "99.9"."""
+    return f"{q * 100:.10g}"

@@ -1,0 +1,138 @@
+"""One export request, whatever its transport: parse, convert, deliver, answer (ADR 0036).
+
+The transports (``grpc_server``, ``http_server``) only move bytes; what an answer means is decided
+here, once, as an :class:`Answer`:
+
+========================  =========================  ===========================  ==================
+what happened             gRPC status                HTTP status                  client retries?
+========================  =========================  ===========================  ==================
+stored (all or part)      OK (+ partial_success)     200 (+ partial_success)      no
+WAL budget full (quota)   RESOURCE_EXHAUSTED         429 + Retry-After            yes (RetryInfo)
+WAL cannot write (disk)   UNAVAILABLE                503 + Retry-After            yes (RetryInfo)
+malformed request         INVALID_ARGUMENT           400                          no
+========================  =========================  ===========================  ==================
+
+Success is answered only once every event of the request is fsync'd in the sidecar's WAL,
+redacted by the manifest in force (the ingest receiver's encoder), in its lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_svc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
+
+from ben.otlp import jsonform
+from ben.otlp.convert import Converted, Converter
+from ben.otlp.sender import Slots
+
+log = logging.getLogger(__name__)
+
+LOGS, METRICS, TRACES = "logs", "metrics", "traces"
+SIGNALS = (LOGS, METRICS, TRACES)
+
+
+@dataclass(frozen=True)
+class _Signal:
+    request: type
+    response: type
+    partial: type
+    rejected_field: str
+
+
+_TYPES = {
+    LOGS: _Signal(logs_svc.ExportLogsServiceRequest, logs_svc.ExportLogsServiceResponse,
+                  logs_svc.ExportLogsPartialSuccess, "rejected_log_records"),
+    METRICS: _Signal(metrics_svc.ExportMetricsServiceRequest, metrics_svc.ExportMetricsServiceResponse,
+                     metrics_svc.ExportMetricsPartialSuccess, "rejected_data_points"),
+    TRACES: _Signal(trace_svc.ExportTraceServiceRequest, trace_svc.ExportTraceServiceResponse,
+                    trace_svc.ExportTracePartialSuccess, "rejected_spans"),
+}
+
+OK, BUSY, DOWN, INVALID = "ok", "busy", "down", "invalid"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to tell the client: ``outcome`` (ok | busy | down | invalid), the response message
+    (ok), a message (otherwise), and how long to wait before retrying (busy, down)."""
+
+    outcome: str
+    response: object = None
+    message: str = ""
+    retry_after_ms: int = 0
+
+
+@dataclass
+class OtlpFigures:
+    requests: Counter = field(default_factory=Counter)       # (signal, transport)
+    items: Counter = field(default_factory=Counter)          # signal: items stored
+    rejected_items: Counter = field(default_factory=Counter) # signal: left out (partial_success)
+    refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid
+    last_error: str = ""
+
+
+class Exporting:
+    """Parses, converts and delivers export requests of every signal and transport."""
+
+    def __init__(self, slots: Slots, converter: Converter):
+        self._slots = slots
+        self._converter = converter
+        # Conversion runs off the event loop (the sidecar's SDK streams share it), one request at a
+        # time: the cumulative state of metric streams is updated in request order.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-convert")
+        self.figures = OtlpFigures()
+
+    def parse(self, signal: str, body: bytes, json_body: bool = False):
+        """The request message of ``signal`` from protobuf or OTLP/JSON bytes; ValueError if malformed."""
+        kind = _TYPES[signal].request
+        if json_body:
+            return jsonform.parse(body, kind())
+        try:
+            return kind.FromString(body)
+        except DecodeError as exc:
+            raise ValueError(f"the body is not a valid {kind.DESCRIPTOR.full_name} (protobuf): {exc}") from None
+
+    async def export(self, signal: str, transport: str, body: bytes, json_body: bool = False) -> Answer:
+        self.figures.requests[(signal, transport)] += 1
+        try:
+            request = self.parse(signal, body, json_body)
+        except ValueError as exc:
+            return self._invalid(signal, str(exc))
+        convert = getattr(self._converter, signal)
+        converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
+        delivery = await self._slots.deliver(converted)
+        if delivery.error:
+            return self._invalid(signal, delivery.error)
+        if not delivery.ok:
+            self.figures.refused[(signal, delivery.reason)] += 1
+            why = ("the sidecar's WAL budget is full" if delivery.reason == "quota"
+                   else "the sidecar's WAL cannot be written (disk full?)")
+            self.figures.last_error = f"otlp {signal}: refused, {why}"
+            return Answer(BUSY if delivery.reason == "quota" else DOWN, message=f"{why}; retry later",
+                          retry_after_ms=delivery.retry_after_ms)
+        types = _TYPES[signal]
+        self.figures.items[signal] += converted.items - converted.rejected
+        response = types.response()
+        if converted.rejected:
+            self.figures.rejected_items[signal] += converted.rejected
+            partial = types.partial(error_message=converted.message)
+            setattr(partial, types.rejected_field, converted.rejected)
+            response.partial_success.CopyFrom(partial)
+        return Answer(OK, response)
+
+    def _invalid(self, signal: str, message: str) -> Answer:
+        self.figures.refused[(signal, "invalid")] += 1
+        self.figures.last_error = f"otlp {signal}: {message}"
+        log.warning("otlp %s: refused a malformed request: %s", signal, message)
+        return Answer(INVALID, message=message)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,55 @@
+"""OTLP/HTTP: ``POST /v1/logs``, ``/v1/metrics``, ``/v1/traces`` (aiohttp, in the sidecar's loop).
+
+Bodies are ``application/x-protobuf`` or ``application/json``, optionally gzip-compressed
+(aiohttp inflates ``Content-Encoding: gzip`` and counts the inflated size against
+``max_request_bytes``, so a small compressed bomb is refused, 413). Answers are encoded like the
+request; errors carry a ``google.rpc.Status``; refusals carry ``Retry-After`` (whole seconds).
+"""
+
+from __future__ import annotations
+
+import math
+
+from aiohttp import web
+
+from ben.otlp import jsonform
+from ben.otlp.exporting import BUSY, DOWN, LOGS, METRICS, TRACES, Answer, Exporting
+from ben.otlp.grpc_server import status_details
+
+PROTOBUF, JSON = "application/x-protobuf", "application/json"
+_HTTP = {BUSY: 429, DOWN: 503}
+
+
+def _encode(message, json_body: bool) -> tuple[bytes, str]:
+    return (jsonform.dump(message), JSON) if json_body else (message.SerializeToString(), PROTOBUF)
+
+
+def app(exporting: Exporting, max_request_bytes: int) -> web.Application:
+    application = web.Application(client_max_size=max_request_bytes)
+
+    def route(signal: str):
+        async def handle(request: web.Request) -> web.Response:
+            ctype = request.content_type
+            if ctype not in (PROTOBUF, JSON):
+                return web.Response(status=415, text=f"Content-Type must be {PROTOBUF} or {JSON}, not {ctype!r}\n")
+            json_body = ctype == JSON
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                return web.Response(status=413, text=f"request body over {max_request_bytes} bytes "
+                                                     "(max_request_bytes)\n")
+            answer: Answer = await exporting.export(signal, "http", body, json_body)
+            if answer.response is not None:
+                data, content_type = _encode(answer.response, json_body)
+                return web.Response(body=data, content_type=content_type)
+            data, content_type = _encode(status_details(answer), json_body)
+            headers = {}
+            if answer.retry_after_ms:
+                headers["Retry-After"] = str(max(1, math.ceil(answer.retry_after_ms / 1000)))
+            return web.Response(status=_HTTP.get(answer.outcome, 400), body=data, content_type=content_type,
+                                headers=headers)
+        return handle
+
+    for signal in (LOGS, METRICS, TRACES):
+        application.router.add_post(f"/v1/{signal}", route(signal))
+    return application

@@ -1,0 +1,170 @@
+"""The sidecar's OTLP receiver: OTLP/gRPC and OTLP/HTTP listeners feeding its ingest receiver.
+
+On by default, on the ports every OpenTelemetry exporter uses (``127.0.0.1:4317`` gRPC,
+``127.0.0.1:4318`` HTTP), loopback only. A non-loopback bind needs TLS (``tls_cert_file`` and
+``tls_key_file``) or an explicit ``insecure = true`` (logged at every start), as OpenTelemetry's
+Collector does. When a DEFAULT port is taken (another sidecar on this host), that listener is left
+off with a warning and the sidecar runs on; a port the config names must be free, or the start is
+refused naming the field.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import ssl
+import time
+
+import grpc
+from aiohttp import web
+
+from ben.core import transport
+from ben.core.address import socket_path
+from ben.core.errors import ConfigError
+from ben.core.figures import Figure, counter, gauge
+from ben.core.receiver import IngestReceiver
+from ben.otlp import grpc_server, http_server
+from ben.otlp.convert import Converter
+from ben.otlp.exporting import SIGNALS, Exporting
+from ben.otlp.sender import Slots
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRPC, DEFAULT_HTTP = "127.0.0.1:4317", "127.0.0.1:4318"
+
+
+def _loopback(address: str) -> bool:
+    if socket_path(address) is not None:
+        return True
+    host = address.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OtlpReceiver:
+    """Both OTLP listeners of one sidecar; ``start`` / ``shutdown`` like every component."""
+
+    def __init__(self, config, receiver: IngestReceiver, sidecar_id: str, explicit: frozenset[str] = frozenset()):
+        """``config``: the sidecar's ``[sidecar.otlp]`` (``OtlpConfig``); ``explicit``: which of its
+        listen fields the config file set (a taken default port is then not an error)."""
+        self.config = config
+        self._explicit = explicit
+        converter = Converter(config.alert_severity_number, config.span_series, time.time_ns())
+        self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots), converter)
+        self._grpc: grpc.aio.Server | None = None
+        self._http: web.AppRunner | None = None
+        self.grpc_port = 0
+        self.http_port = 0
+
+    def _check_transport(self, address: str, field: str) -> ssl.SSLContext | None:
+        cfg = self.config
+        if cfg.tls_cert_file and cfg.tls_key_file:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            try:
+                context.load_cert_chain(cfg.tls_cert_file, cfg.tls_key_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"cannot load the OTLP TLS certificate or key: {exc}",
+                                  field="sidecar.otlp.tls_cert_file") from exc
+            return context
+        if not _loopback(address):
+            if not cfg.insecure:
+                raise ConfigError(f"OTLP on {address} is not loopback: set tls_cert_file and tls_key_file, "
+                                  "or insecure = true to accept plain-text telemetry from the network",
+                                  field=field)
+            log.warning("OTLP on %s accepts plain-text telemetry from the network (insecure = true)", address)
+        return None
+
+    def _taken(self, field: str, address: str, exc: Exception) -> bool:
+        """A default port that is in use: warn and run without it. Otherwise the caller raises."""
+        if field.rsplit(".", 1)[-1] in self._explicit:
+            return False
+        log.warning("OTLP listener %s not started: %s is in use (%s); set sidecar.otlp.%s to another "
+                    "address, or \"\" to turn it off", field, address, exc, field.rsplit(".", 1)[-1])
+        return True
+
+    async def start(self) -> None:
+        cfg = self.config
+        if cfg.grpc_listen:
+            await self._start_grpc(cfg.grpc_listen, "sidecar.otlp.grpc_listen")
+        if cfg.http_listen:
+            await self._start_http(cfg.http_listen, "sidecar.otlp.http_listen")
+
+    async def _start_grpc(self, address: str, field: str) -> None:
+        tls = self._check_transport(address, field)
+        limit = self.config.max_request_bytes
+        server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
+                                          ("grpc.max_send_message_length", 1 << 20),
+                                          ("grpc.so_reuseport", 0)])
+        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting))
+        transport.prepare_listen(address, field)
+        try:
+            if tls is not None:
+                creds = grpc.ssl_server_credentials([(open(self.config.tls_key_file, "rb").read(),
+                                                      open(self.config.tls_cert_file, "rb").read())])
+                port = server.add_secure_port(address, creds)
+            else:
+                port = server.add_insecure_port(address)
+        except RuntimeError as exc:
+            if self._taken(field, address, exc):
+                return
+            raise ConfigError(f"cannot listen on {address}: {exc}", field=field) from exc
+        await server.start()
+        self._grpc, self.grpc_port = server, port
+        log.info("OTLP/gRPC listening on %s%s", address if port == 0 or socket_path(address) else
+                 f"{address.rpartition(':')[0]}:{port}", " (TLS)" if tls else "")
+
+    async def _start_http(self, address: str, field: str) -> None:
+        tls = self._check_transport(address, field)
+        runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes),
+                               access_log=None, handle_signals=False)
+        await runner.setup()
+        path = socket_path(address)
+        try:
+            if path is not None:
+                transport.prepare_listen(address, field)
+                site = web.UnixSite(runner, str(path), ssl_context=tls)
+            else:
+                host, _, port = address.rpartition(":")
+                site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls, reuse_port=False)
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            if self._taken(field, address, exc):
+                return
+            raise ConfigError(f"cannot listen on {address}: {exc}", field=field) from exc
+        self._http = runner
+        if path is None:
+            self.http_port = site._server.sockets[0].getsockname()[1]
+            address = f"{address.rpartition(':')[0]}:{self.http_port}"
+        log.info("OTLP/HTTP listening on %s%s", address, " (TLS)" if tls else "")
+
+    def figures(self) -> list[Figure]:
+        f = self.exporting.figures
+        out = [gauge("otlp_grpc_port", self.grpc_port, "port of the OTLP/gRPC listener (0: none on TCP)"),
+               gauge("otlp_http_port", self.http_port, "port of the OTLP/HTTP listener (0: none on TCP)")]
+        for signal in SIGNALS:
+            for tr in ("grpc", "http"):
+                out.append(counter("otlp_requests_total", f.requests[(signal, tr)], "OTLP export requests",
+                                   signal=signal, transport=tr))
+            out.append(counter("otlp_items_total", f.items[signal], "OTLP items stored (log records, data "
+                               "points, spans)", signal=signal))
+            out.append(counter("otlp_rejected_items_total", f.rejected_items[signal],
+                               "OTLP items left out (partial_success)", signal=signal))
+            for reason in ("quota", "wal_error", "invalid"):
+                out.append(counter("otlp_refused_total", f.refused[(signal, reason)],
+                                   "OTLP requests refused", signal=signal, reason=reason))
+        return out
+
+    async def shutdown(self, timeout: float = 1.0) -> None:
+        """Stop listening; requests in flight get ``timeout`` to be answered."""
+        if self._grpc is not None:
+            await self._grpc.stop(grace=timeout)
+            self._grpc = None
+        if self._http is not None:
+            await self._http.cleanup()
+            self._http = None
+        self.exporting.shutdown()

@@ -1,0 +1,80 @@
+"""Hands converted OTLP requests to the sidecar's ingest receiver: numbered, durable, or refused.
+
+The receiver de-duplicates by (sender, lane) and sequence number, as for every hop (ADR 0005).
+OTLP carries no such numbers, so the OTLP receiver is a small, fixed set of in-process senders
+(``otlp-<sidecar id>-<slot>``): each export request takes a free slot, numbers its events after
+what that slot last made durable, submits them, and waits. A slot is used by one request at a
+time, so each (slot, lane) numbers its events in order, with no gap: after a refusal the next
+request of the slot takes the refused numbers again, as a resending SDK would. Several slots let
+concurrent requests share one group commit (one fsync for all of them).
+
+OTLP itself is at-least-once: a client that does not get the answer (a timeout, a sidecar killed
+between the fsync and the answer) sends again, and the request is stored again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ben.core.receiver import IngestOutcome, IngestReceiver
+from ben.otlp.convert import Converted
+from ben.v1 import telemetry_pb2 as pb
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one export request: stored, refused for now (retry), or rejected."""
+
+    ok: bool
+    retry_after_ms: int = 0
+    reason: str = ""       # "quota" | "wal_error" when refused for now
+    error: str = ""        # rejected for good (the batch contract), names the field
+
+
+class Slots:
+    """The OTLP receiver's senders towards the local ingest receiver."""
+
+    def __init__(self, receiver: IngestReceiver, sidecar_id: str, slots: int = 8):
+        self._receiver = receiver
+        self._free: asyncio.Queue[str] = asyncio.Queue()
+        self._next: dict[tuple[str, int], int] = {}
+        for i in range(slots):
+            sender = f"otlp-{sidecar_id}-{i}"
+            self._free.put_nowait(sender)
+
+    def _first(self, sender: str, lane: int) -> int:
+        key = (sender, lane)
+        if key not in self._next:
+            self._next[key] = self._receiver.high_water_mark(sender, lane) + 1
+        return self._next[key]
+
+    async def deliver(self, converted: Converted) -> Delivery:
+        """Submit every part and wait until all are durable (or one is refused/rejected)."""
+        if not converted.parts:
+            return Delivery(True)
+        sender = await self._free.get()
+        try:
+            requests: list[pb.IngestRequest] = []
+            for part in converted.parts:
+                first = self._first(sender, part.lane)
+                last = first + len(part.events) - 1
+                requests.append(pb.IngestRequest(sender_id=sender, first_seq=first, last_seq=last, lane=part.lane,
+                                                 batch=part.build(sender, first)))
+                self._next[(sender, part.lane)] = last + 1
+            outcomes: list[IngestOutcome] = await asyncio.gather(
+                *(self._receiver.submit(r) for r in requests))
+            # Where each lane of this slot goes on: after what the receiver holds durable.
+            for r, out in zip(requests, outcomes):
+                self._next[(sender, r.lane)] = min(self._next[(sender, r.lane)], out.durable_seq + 1) \
+                    if out.retry_after_ms else max(self._next[(sender, r.lane)], out.durable_seq + 1)
+            refused = [o for o in outcomes if o.retry_after_ms]
+            if refused:
+                worst = max(refused, key=lambda o: o.retry_after_ms)
+                return Delivery(False, worst.retry_after_ms, worst.reason)
+            errors = [o.error for o in outcomes if o.error]
+            if errors:
+                return Delivery(False, error=errors[0])
+            return Delivery(True)
+        finally:
+            self._free.put_nowait(sender)

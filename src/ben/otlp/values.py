@@ -1,0 +1,54 @@
+"""OTLP attribute values and identities as ben strings (``AnyValue`` -> str, ids -> hex)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from opentelemetry.proto.common.v1 import common_pb2
+
+#: Resource attributes that become the batch's source instead of attributes.
+SERVICE_NAME, HOST_NAME, INSTANCE_ID = "service.name", "host.name", "service.instance.id"
+#: What OpenTelemetry names a service that set no ``service.name``.
+UNKNOWN_SERVICE = "unknown_service"
+
+
+def plain(value: common_pb2.AnyValue) -> object:
+    """An ``AnyValue`` as a JSON-able Python value (bytes as base64)."""
+    which = value.WhichOneof("value")
+    if which is None:
+        return None
+    if which == "array_value":
+        return [plain(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return {kv.key: plain(kv.value) for kv in value.kvlist_value.values}
+    if which == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return getattr(value, which)
+
+
+def text(value: common_pb2.AnyValue) -> str:
+    """An ``AnyValue`` as one string: strings as they are, numbers and booleans as JSON would
+    write them, bytes as base64, arrays and maps as JSON."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    if which is None:
+        return ""
+    if which == "bool_value":
+        return "true" if value.bool_value else "false"
+    if which == "int_value":
+        return str(value.int_value)
+    if which == "double_value":
+        return repr(value.double_value)
+    return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+
+
+def attributes(kvs, prefix: str = "") -> dict[str, str]:
+    """Repeated ``KeyValue`` as a dict of strings (a later duplicate key wins, as in the SDKs)."""
+    return {prefix + kv.key: text(kv.value) for kv in kvs if kv.key}
+
+
+def hex_id(raw: bytes) -> str:
+    """A trace or span id as the lowercase hex OpenTelemetry shows (empty when unset)."""
+    return raw.hex() if raw and any(raw) else ""

@@ -1,0 +1,77 @@
+"""The official OpenTelemetry SDK and OTLP exporters send to a real sidecar, unchanged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import query_rows, wait_for
+
+APP = Path(__file__).with_name("otel_app.py")
+OTLP_ANY_PORT = {"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}}
+
+
+@pytest.fixture
+def otlp_cluster(make_cluster):
+    c = make_cluster(sidecar=OTLP_ANY_PORT)
+    c.start()
+    return c
+
+
+def _run_app(protocol: str, endpoint: str, run_id: str, errors: int = 0) -> None:
+    done = subprocess.run([sys.executable, str(APP), protocol, endpoint, run_id, str(errors)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http"])
+def test_official_exporters_land_in_the_store(otlp_cluster, protocol):
+    c = otlp_cluster
+    status = c.status("sidecar")
+    port = int(status["otlp_grpc_port" if protocol == "grpc" else "otlp_http_port"])
+    assert port > 0
+    endpoint = f"127.0.0.1:{port}" if protocol == "grpc" else f"http://127.0.0.1:{port}"
+    run = uuid.uuid4().hex[:8]
+    _run_app(protocol, endpoint, run, errors=1)
+    # acknowledged = in the sidecar's WAL; the rows reach the store after shipping
+    wait_for(lambda: c.status("sidecar").get("otlp_items_total{signal=traces}", 0) >= 8, 30, "spans acknowledged")
+    c.wait_drained()
+
+    logs = query_rows(c.spine_addr, f"SELECT name, body, subsystem, host, lane, attributes.key AS k, "
+                                    f"attributes.value AS v FROM ben.events WHERE kind = 'log' "
+                                    f"AND position(body, '{run}') > 0 ORDER BY ts")
+    assert len(logs) == 6
+    assert {r["subsystem"] for r in logs} == {"checkout"} and {r["host"] for r in logs} == {"web-1"}
+    error = [r for r in logs if r["name"] == "error"]
+    assert len(error) == 1 and error[0]["lane"] == "alert" and "payment provider down" in error[0]["body"]
+    assert {r["lane"] for r in logs if r["name"] == "info"} == {"routine"}
+    attrs = dict(zip(logs[0]["k"], logs[0]["v"]))
+    assert attrs["order.id"] == "0" and attrs["resource.deployment.environment"] == "test"
+
+    counters = query_rows(c.spine_addr, "SELECT name, kind, sum(value) AS total FROM ben.events "
+                                        f"WHERE has(attributes.value, '{run}') AND kind IN ('metric', 'counter') "
+                                        "GROUP BY name, kind ORDER BY name")
+    by_name = {r["name"]: r for r in counters}
+    assert by_name["requests"]["kind"] == "counter" and by_name["requests"]["total"] == 10
+    assert by_name["latency_ms.count"]["total"] == 10 and by_name["latency_ms.sum"]["total"] == sum(range(10, 20))
+    assert by_name["latency_ms.p50"]["kind"] == "metric"
+
+    spans = query_rows(c.spine_addr, f"SELECT name, trace_id, span_id, parent_span_id, status, duration_ms "
+                                     f"FROM ben.spans WHERE attributes.value[indexOf(attributes.key, 'run')] = "
+                                     f"'{run}' ORDER BY start")
+    assert len(spans) == 4
+    assert all(len(s["trace_id"]) == 32 and len(s["span_id"]) == 16 for s in spans)
+    assert [s["status"] for s in spans].count("error") == 1
+    children = query_rows(c.spine_addr, "SELECT count() AS n FROM ben.spans WHERE name = 'db.query' AND "
+                                        f"parent_span_id IN (SELECT span_id FROM ben.spans WHERE "
+                                        f"attributes.value[indexOf(attributes.key, 'run')] = '{run}')")
+    assert children[0]["n"] == 4
+    series = query_rows(c.spine_addr, "SELECT name, sum(value) AS v, count() AS n FROM ben.events WHERE "
+                                      "name IN ('span.duration_ms', 'span.errors') AND "
+                                      "has(attributes.value, 'GET /pay') GROUP BY name ORDER BY name")
+    assert [(r["name"], r["n"]) for r in series] == [("span.duration_ms", 4), ("span.errors", 4)]
+    assert series[1]["v"] == 1
