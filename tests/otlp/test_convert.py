@@ -1,0 +1,189 @@
+"""OTLP messages -> ben batches: the mapping of ADR 0036, item by item."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+
+from ben.core.lanes import ALERT, ROUTINE
+from ben.otlp import jsonform, quantiles
+from ben.otlp.convert import Converter
+from ben.v1 import telemetry_pb2 as pb
+
+T0 = 1_700_000_000_000_000_000
+
+
+def kv(key, value):
+    if isinstance(value, str):
+        return KeyValue(key=key, value=AnyValue(string_value=value))
+    if isinstance(value, bool):
+        return KeyValue(key=key, value=AnyValue(bool_value=value))
+    if isinstance(value, int):
+        return KeyValue(key=key, value=AnyValue(int_value=value))
+    return KeyValue(key=key, value=AnyValue(double_value=value))
+
+
+def rows(converted):
+    """(lane, subsystem, kind, name, value, body, attrs) of every event."""
+    out = []
+    for part in converted.parts:
+        b = part.build("s", 1)
+        pos = 0
+        for i in range(len(b.ts_unix_nano)):
+            n = b.attr_counts[i]
+            attrs = {b.strings[k]: b.strings[v] for k, v in zip(b.attr_keys[pos:pos + n], b.attr_values[pos:pos + n])}
+            pos += n
+            out.append((part.lane, b.source.subsystem, b.kinds[i], b.strings[b.names[i]], b.values[i],
+                        b.strings[b.bodies[i]], attrs))
+    return out
+
+
+def metrics_request(metric, service="api"):
+    req = ExportMetricsServiceRequest()
+    rm = req.resource_metrics.add()
+    rm.resource.attributes.append(kv("service.name", service))
+    rm.scope_metrics.add().metrics.append(metric)
+    return req
+
+
+def test_logs_severity_lane_body_and_ids():
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.extend([kv("service.name", "shop"), kv("host.name", "h1"), kv("k8s.pod", "p")])
+    sl = rl.scope_logs.add()
+    sl.scope.name = "lib"
+    sl.log_records.add(time_unix_nano=T0, severity_number=9, body=AnyValue(string_value="hello"),
+                       trace_id=bytes(range(16)), span_id=bytes(range(8)), attributes=[kv("n", 3)])
+    sl.log_records.add(observed_time_unix_nano=T0, severity_number=17, severity_text="ERROR",
+                       body=AnyValue(kvlist_value={"values": [kv("a", 1)]}))
+    sl.log_records.add(time_unix_nano=T0, attributes=[kv("ben.alert", True)])
+    out = Converter().logs(req)
+    got = rows(out)
+    assert out.items == 3 and out.rejected == 0
+    info, error, marked = sorted(got, key=lambda r: (r[0] != ROUTINE, r[3]))
+    assert info[:6] == (ROUTINE, "shop", pb.KIND_LOG, "info", 1.0, "hello")
+    assert info[6]["trace_id"] == bytes(range(16)).hex() and info[6]["span_id"] == bytes(range(8)).hex()
+    assert info[6]["n"] == "3" and info[6]["resource.k8s.pod"] == "p" and info[6]["otel.scope.name"] == "lib"
+    assert {error[0], marked[0]} == {ALERT}
+    assert error[3] == "error" and error[5] == '{"a":1}'
+    assert marked[3] == "log"
+
+
+def test_cumulative_counter_becomes_increments_and_resets():
+    conv = Converter(started_ns=T0 - 10)
+    def point(value, start):
+        metric = m.Metric(name="requests", sum=m.Sum(is_monotonic=True,
+                          aggregation_temporality=m.AGGREGATION_TEMPORALITY_CUMULATIVE))
+        metric.sum.data_points.add(start_time_unix_nano=start, time_unix_nano=T0 + 1, as_int=value,
+                                   attributes=[kv("route", "/pay")])
+        return [r[4] for r in rows(conv.metrics(metrics_request(metric)))]
+    assert point(5, T0) == [5.0]            # started after the receiver: counted since its start
+    assert point(12, T0) == [7.0]
+    assert point(3, T0 + 100) == [3.0]      # a new start: a reset
+    assert point(2, T0 + 100) == [2.0]      # went down: a reset too
+    old = Converter(started_ns=T0 + 10**12)
+    metric = m.Metric(name="requests", sum=m.Sum(is_monotonic=True,
+                      aggregation_temporality=m.AGGREGATION_TEMPORALITY_CUMULATIVE))
+    metric.sum.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 1, as_int=1000)
+    assert [r[4] for r in rows(old.metrics(metrics_request(metric)))] == [0.0]  # the receiver restarted
+
+
+def test_gauge_non_monotonic_sum_and_bad_points():
+    metric = m.Metric(name="temp", gauge=m.Gauge())
+    metric.gauge.data_points.add(time_unix_nano=T0, as_double=21.5)
+    metric.gauge.data_points.add(time_unix_nano=T0, as_double=math.nan)
+    metric.gauge.data_points.add(time_unix_nano=0, as_double=1.0)
+    metric.gauge.data_points.add(time_unix_nano=T0, flags=m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
+    out = Converter().metrics(metrics_request(metric))
+    assert [(r[2], r[3], r[4]) for r in rows(out)] == [(pb.KIND_METRIC, "temp", 21.5)]
+    assert out.items == 4 and out.rejected == 2
+    assert "nan" in out.message and "time_unix_nano" in out.message
+    queue = m.Metric(name="queue", sum=m.Sum(is_monotonic=False,
+                     aggregation_temporality=m.AGGREGATION_TEMPORALITY_CUMULATIVE))
+    queue.sum.data_points.add(time_unix_nano=T0, as_int=-4)
+    assert [(r[2], r[4]) for r in rows(Converter().metrics(metrics_request(queue)))] == [(pb.KIND_METRIC, -4.0)]
+
+
+def test_histogram_count_sum_buckets_and_quantiles_of_the_interval():
+    conv = Converter(started_ns=T0 - 10)
+    def send(counts, total, n):
+        metric = m.Metric(name="latency", histogram=m.Histogram(
+            aggregation_temporality=m.AGGREGATION_TEMPORALITY_CUMULATIVE))
+        metric.histogram.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 5, count=n, sum=total,
+                                         explicit_bounds=[10, 100], bucket_counts=counts)
+        return {r[3]: r for r in rows(conv.metrics(metrics_request(metric)))}
+    first = send([10, 0, 0], 50.0, 10)
+    assert first["latency.count"][4] == 10 and first["latency.sum"][4] == 50.0
+    assert '"bounds": [10.0, 100.0]' in first["latency.count"][5]
+    assert first["latency.p50"][4] == pytest.approx(10.0)  # all in (-inf, 10]: closed at the first bound
+    second = send([10, 0, 90], 9050.0, 100)     # 90 slow requests since the last point
+    assert second["latency.count"][4] == 90 and second["latency.sum"][4] == 9000.0
+    assert second["latency.p50"][4] == pytest.approx(100.0)  # the interval's, not the lifetime's
+
+
+def test_histogram_with_mismatched_buckets_is_rejected():
+    metric = m.Metric(name="latency", histogram=m.Histogram(aggregation_temporality=1))
+    metric.histogram.data_points.add(time_unix_nano=T0, count=1, explicit_bounds=[1, 2], bucket_counts=[1])
+    out = Converter().metrics(metrics_request(metric))
+    assert out.rejected == 1 and "bucket_counts has 1 entries, expected 3" in out.message and not out.parts
+
+
+def test_exponential_histogram_quantiles():
+    metric = m.Metric(name="size", exponential_histogram=m.ExponentialHistogram(aggregation_temporality=1))
+    p = metric.exponential_histogram.data_points.add(time_unix_nano=T0, count=100, sum=1.0, scale=0, zero_count=0)
+    p.positive.offset = 3          # buckets (8, 16], (16, 32]
+    p.positive.bucket_counts.extend([50, 50])
+    got = {r[3]: r[4] for r in rows(Converter().metrics(metrics_request(metric)))}
+    assert got["size.p50"] == pytest.approx(16.0) and 31 < got["size.p99"] <= 32
+    assert quantiles.quantile(quantiles.exponential(1, 0, p.positive, p.negative), 0.5) == pytest.approx(4.0)  # (2**1.5, 2**2] | (2**2, 2**2.5]
+
+
+def test_summary():
+    metric = m.Metric(name="rpc", summary=m.Summary())
+    p = metric.summary.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 1, count=4, sum=2.0)
+    p.quantile_values.add(quantile=0.99, value=0.9)
+    got = {r[3]: r[4] for r in rows(Converter(started_ns=T0 - 1).metrics(metrics_request(metric)))}
+    assert got == {"rpc.count": 4.0, "rpc.sum": 2.0, "rpc.p99": 0.9}
+
+
+def test_spans_become_rows_and_series():
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    rs.resource.attributes.append(kv("service.name", "shop"))
+    spans = rs.scope_spans.add().spans
+    spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, parent_span_id=b"\x03" * 8, name="GET /pay", kind=2,
+              start_time_unix_nano=T0, end_time_unix_nano=T0 + 25_000_000, status={"code": 2, "message": "boom"},
+              events=[{"name": "retry", "time_unix_nano": T0 + 1}])
+    spans.add(trace_id=b"\x00" * 16, span_id=b"\x02" * 8, name="bad", start_time_unix_nano=T0)
+    out = Converter().traces(req)
+    got = rows(out)
+    assert out.items == 2 and out.rejected == 1
+    span = next(r for r in got if r[2] == pb.KIND_EVENT)
+    assert span[3:6] == ("GET /pay", 25.0, "boom")
+    assert span[6]["otel.trace_id"] == "01" * 16 and span[6]["otel.parent_span_id"] == "03" * 8
+    assert span[6]["otel.span_kind"] == "server" and span[6]["otel.status"] == "error"
+    assert '"name": "retry"' in span[6]["otel.events"]
+    series = {r[3]: (r[2], r[4], r[6]) for r in got if r[2] != pb.KIND_EVENT}
+    assert series == {"span.duration_ms": (pb.KIND_METRIC, 25.0, {"span.name": "GET /pay"}),
+                      "span.errors": (pb.KIND_COUNTER, 1.0, {"span.name": "GET /pay"})}
+
+
+def test_otlp_json_ids_are_hex_and_errors_name_the_field():
+    body = (b'{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},'
+            b'"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",'
+            b'"name":"x","kind":2,"startTimeUnixNano":"1700000000000000000","unknownField":1}]}]}]}')
+    req = jsonform.parse(body, ExportTraceServiceRequest())
+    assert req.resource_spans[0].scope_spans[0].spans[0].trace_id.hex() == "5b8efff798038103d269b633813fc60c"
+    with pytest.raises(ValueError, match="traceId is not a hex id"):
+        jsonform.parse(b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}',
+                       ExportTraceServiceRequest())
+    with pytest.raises(ValueError, match="not valid JSON"):
+        jsonform.parse(b"{", ExportTraceServiceRequest())
+    with pytest.raises(ValueError, match="nested too deeply"):
+        jsonform.parse(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, ExportTraceServiceRequest())
