@@ -109,6 +109,18 @@ def wal(
     _print(load("wal").run(cycles=cycles, directory=directory, progress=not as_json), as_json)
 
 
+@app.command("otlp")
+def otlp(
+    records: Annotated[int, typer.Option(help="OTLP log records and metric points per run", min=1000)] = 200_000,
+    runs: Annotated[int, typer.Option(help="runs of each measurement; medians are reported", min=1)] = 3,
+    streams: Annotated[int, typer.Option(help="concurrent OTLP/gRPC streams of the load generator", min=1,
+                                         max=64)] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """OTLP items/s through the sidecar's OTLP receiver to the store, against the native SDK path."""
+    _print(load("otlp").run(records=records, runs=runs, streams=streams, progress=not as_json), as_json)
+
+
 @app.command("redact")
 def redact(
     batches: Annotated[int, typer.Option(help="1000-event batches per workload and run", min=1)] = 100,
