@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -75,3 +76,32 @@ def test_official_exporters_land_in_the_store(otlp_cluster, protocol):
                                       "has(attributes.value, 'GET /pay') GROUP BY name ORDER BY name")
     assert [(r["name"], r["n"]) for r in series] == [("span.duration_ms", 4), ("span.errors", 4)]
     assert series[1]["v"] == 1
+
+
+def test_the_sdk_exporter_retries_a_full_sidecar_and_nothing_is_lost(make_cluster):
+    """The sidecar's WAL budget is full (spine away): the official exporter is refused with
+    RESOURCE_EXHAUSTED + RetryInfo, retries, and gets through once the spine drains the WAL."""
+    c = make_cluster(sidecar={**OTLP_ANY_PORT, "wal_max_bytes": 1 << 20, "wal_alert_reserve_bytes": 0,
+                              "wal_anomaly_reserve_bytes": 0})
+    c.start_sidecar()
+    port = int(c.status("sidecar")["otlp_grpc_port"])
+    from tests.otlp.test_transports import logs_request, post
+
+    filler = uuid.uuid4().hex[:8]
+    http = int(c.status("sidecar")["otlp_http_port"])
+    while post(http, "/v1/logs", logs_request([f"{filler} " + "x" * 900] * 20).SerializeToString())[0] == 200:
+        pass
+    refused = c.status("sidecar")["otlp_refused_total{reason=quota,signal=logs}"]
+    run = uuid.uuid4().hex[:8]
+    app = subprocess.Popen([sys.executable, str(APP), "grpc", f"127.0.0.1:{port}", run],
+                           env={**os.environ, "OTEL_EXPORTER_OTLP_TIMEOUT": "120"},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for(lambda: c.status("sidecar")["otlp_refused_total{reason=quota,signal=logs}"] > refused, 60,
+             "the exporter to be refused")
+    c.start_spine()                                   # the WAL drains; the exporter's retries get through
+    out, _ = app.communicate(timeout=180)
+    assert app.returncode == 0, out
+    c.wait_drained(120)
+    logs = query_rows(c.spine_addr, f"SELECT count() AS n FROM ben.events WHERE kind = 'log' "
+                                    f"AND position(body, '{run}') > 0")
+    assert logs[0]["n"] == 6
