@@ -124,9 +124,12 @@ def test_demo_runs_and_reports(home: Path) -> None:
     out = ben("demo", "--duration", "4", "--rate", "2000", "--data-dir", str(home / "demo"), timeout=180)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     summary = demo_summary(out.stdout)
-    assert summary["events_stored"] > 1000 and set(summary) == {"events_stored", "anomalies", "incidents"}
+    assert summary["events_stored"] > 1000 and set(summary) == {"events_stored", "anomalies", "incidents",
+                                                                 "otel_spans", "otel_events"}
     synth = json.loads((home / "demo" / "logs" / "synth.log").read_text().strip().splitlines()[-1])
-    assert synth["acked"] == summary["events_stored"]  # everything acknowledged was stored, once
+    # everything acknowledged was stored, once; the OpenTelemetry example app's 50 requests too (over OTLP)
+    assert synth["acked"] == summary["events_stored"] - summary["otel_events"]
+    assert summary["otel_spans"] == 50 and summary["otel_events"] > 50
 
 
 def demo_summary(stdout: str) -> dict[str, int]:

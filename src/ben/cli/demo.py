@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -44,6 +48,20 @@ def _view(home: Path, side: dict, spine: dict, rate: float, started: float, inci
     return Group(table, found)
 
 
+def _otel_app(side: dict, home: Path, console):
+    """The OpenTelemetry example app (docs/examples/otel_app.py), sending to the sidecar's OTLP port."""
+    port = int(side.get("otlp_grpc_port", 0))
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "otel_app.py"
+    if not port or not example.is_file() or importlib.util.find_spec("opentelemetry.sdk") is None:
+        return None
+    console.print(f"ben demo: an OpenTelemetry-instrumented app ({example}) sends spans and logs to the "
+                  f"sidecar's OTLP/gRPC port 127.0.0.1:{port}")
+    with open(home / "logs" / "otel_app.log", "ab") as log:
+        return subprocess.Popen([sys.executable, str(example)], stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+                                     "OTEL_APP_REQUESTS": "50"})
+
+
 @app.command()
 def demo(
     duration: Annotated[float, typer.Option(help="seconds, then exit by itself; 0 = until Ctrl-C")] = 0.0,
@@ -70,8 +88,10 @@ def demo(
     signal.signal(signal.SIGINT, lambda *_: stopping.update(flag=True))
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(flag=True))
     synth: Proc | None = None
+    otel = None
     try:
         cluster.start()
+        otel = _otel_app(cluster.status("sidecar"), home, console)
         synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr, "--fault-start", str(fault_start),
                       "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log")
         started = time.monotonic()
@@ -95,10 +115,14 @@ def demo(
                 time.sleep(0.25)
         console.print("\nben demo: stopping the subsystem and draining the WALs")
         synth.stop()
+        if otel is not None:
+            otel.wait(timeout=60)
         cluster.wait_drained()
         stored = count_stored(spine_addr)
         found = query_rows(spine_addr, "SELECT (SELECT count() FROM ben.anomalies FINAL) AS a, "
-                                       "(SELECT count() FROM ben.incidents FINAL) AS i")[0]
+                                       "(SELECT count() FROM ben.incidents FINAL) AS i, "
+                                       "(SELECT count() FROM ben.spans) AS s, "
+                                       "(SELECT count() FROM ben.events WHERE subsystem = 'otel-shop') AS o")[0]
         for inc in _incidents(spine_addr):
             console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False)
         console.print(f"ben demo: query the data with: ben query --data-dir {home / 'spine' / 'chdb'} "
@@ -106,5 +130,9 @@ def demo(
     finally:
         if synth is not None:
             synth.stop()
+        if otel is not None and otel.poll() is None:
+            otel.kill()
         cluster.stop()
-    print(f"demo: events_stored={stored} anomalies={found['a']} incidents={found['i']}", flush=True)
+    print(f"demo: events_stored={stored} anomalies={found['a']} incidents={found['i']} otel_spans={found['s']} "
+          f"otel_events={found['o']}",
+          flush=True)
