@@ -128,3 +128,30 @@ def test_full_wal_is_refused_with_retry_info_and_nothing_acknowledged_is_lost(ma
     stored = query_rows(c.spine_addr, f"SELECT count() AS n, uniqExact(substring(body, 10, 7)) AS reqs "
                                       f"FROM ben.events WHERE startsWith(body, '{run} req')")[0]
     assert stored["n"] == 20 * len(accepted) and stored["reqs"] == len(accepted)
+
+
+def test_network_bind_needs_tls_or_insecure(home):
+    from ben.cli.procs import Proc, write_config
+
+    config = write_config(home / "ben.toml", home, sidecar={"otlp": {"grpc_listen": "0.0.0.0:0", "http_listen": ""}})
+    proc = Proc(["sidecar", "--config", str(config)], home / "logs" / "sidecar.log")
+    assert proc.popen.wait(60) == 2
+    assert "sidecar.otlp.grpc_listen" in proc.tail() and "insecure = true" in proc.tail()
+
+
+def test_http_on_a_unix_socket(make_cluster, home):
+    import socket
+
+    path = home / "otlp.sock"
+    c = make_cluster(sidecar={"otlp": {"grpc_listen": "", "http_listen": f"unix://{path}"}})
+    c.start_sidecar()
+    body = logs_request(["over a unix socket"]).SerializeToString()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(path))
+        s.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                  b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    assert c.status("sidecar")["otlp_items_total{signal=logs}"] == 1
