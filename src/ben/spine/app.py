@@ -22,6 +22,7 @@ from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
+from ben.store.query import QueryLimits
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,12 @@ class Spine:
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
-        admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
-                              self.last_error, self.detector.acknowledge if self.detector else None)
+        limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes)
+        store = self.store
+        admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
+                              lambda sql, query_id: store.operator_query(sql, query_id, limits),
+                              self.last_error, self.detector.acknowledge if self.detector else None,
+                              cancel_query=store.cancel_query)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
         transport.bind(self._server, cfg.listen, "spine.listen")
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).

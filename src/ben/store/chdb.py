@@ -314,6 +314,7 @@ class QuerySandbox:
         self.limits = limits
         self._lock = threading.Lock()
         self._session = self._killer = None
+        self._cancelled: set[str] = set()  # cancelled before their statement started
         self._open()
 
     def _open(self) -> None:
@@ -341,11 +342,15 @@ class QuerySandbox:
     def run(self, sql: str, query_id: str) -> bytes:
         statement = check_read_only(sql)
         with self._lock:
+            if query_id in self._cancelled:
+                self._cancelled.discard(query_id)
+                raise explain_error("", self.limits, cancelled=True)
             try:
                 formatted = "\n".join(self._engine(f"SELECT formatQuerySingleLine({quote(statement)})"))
                 check_canonical(formatted)
                 check_ast(self._engine(f"EXPLAIN AST {formatted}"))
                 return self._session.query(MARK.format(query_id) + statement, "JSON").bytes()
+                # (a late cancel leaves its id in _cancelled: ids are never reused)
             except QueryError:
                 raise
             except Exception as exc:
@@ -355,6 +360,10 @@ class QuerySandbox:
     def cancel(self, query_id: str = "") -> None:
         """KILL the operator query ``query_id`` ("": every operator query) if it is running."""
         prefix = MARK.format(query_id) if query_id else MARK.partition("{")[0]
+        if query_id:
+            if len(self._cancelled) > 1000:
+                self._cancelled.clear()
+            self._cancelled.add(query_id)
         try:
             self._killer.query(f"KILL QUERY WHERE startsWith(query, {quote(prefix)}) ASYNC")
         except Exception as exc:  # a cancel that fails leaves max_execution_time to end the query
