@@ -130,6 +130,14 @@ def check_canonical(formatted: str) -> None:
                          "(queries never read or write files)")
 
 
+def check_no_file_words(sql: str) -> None:
+    """Refuse raw statement text with the word OUTFILE or INFILE outside quotes (where the engine
+    cannot format the statement first: the ClickHouse server backend). Errs on the side of refusing."""
+    found = re.search(r"\b(OUTFILE|INFILE)\b", _strip_literals(sql), re.IGNORECASE)
+    if found:
+        raise QueryError(f"refused by the query sandbox: {found.group(1).upper()} (queries never read or write files)")
+
+
 def check_ast(explain: list[str]) -> None:
     """Refuse a statement whose ``EXPLAIN AST`` (the engine's parse, one node a line) uses a table
     function outside ``ALLOWED_TABLE_FUNCTIONS`` or a function of ``DENIED_FUNCTIONS``."""

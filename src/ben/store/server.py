@@ -28,7 +28,7 @@ import pyarrow as pa
 from ben.core.errors import QueryError, StorageError, StoreUnavailableError
 from ben.store import schema
 from ben.store.base import SqlStore
-from ben.store.query import QueryLimits, check_read_only, explain_error
+from ben.store.query import QueryLimits, check_no_file_words, check_read_only, explain_error
 
 log = logging.getLogger(__name__)
 # The driver logs a traceback at WARNING for every failed connect; this module reports the failure
@@ -212,9 +212,7 @@ class ClickHouseStore(SqlStore):
         the query sandbox on a server (ADR 0032). Use a read-only user too (ADR 0032 shows one).
         JSON shaped like ClickHouse's JSON format."""
         statement = check_read_only(sql)
-        from ben.store.query import check_canonical
-
-        check_canonical(statement)  # the server ignores INTO OUTFILE; refused anyway, as on chDB
+        check_no_file_words(statement)  # the server ignores INTO OUTFILE; refused anyway, as on chDB
         with self._urgent_lock:
             if self._reader is None:
                 self._reader = ClickHouseStore(**self._params, prepare=False, connect=False)
