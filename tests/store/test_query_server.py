@@ -70,3 +70,28 @@ def test_cancel_on_the_server(server_store) -> None:
     thread.join(30)
     assert time.monotonic() - started < 5.0
     assert [str(e) for e in outcome] == ["query cancelled: the client went away or was interrupted"]
+
+
+def test_a_read_only_user_as_documented(clickhouse) -> None:
+    """The ``ben_reader`` user of ADR 0032 (readonly = 1 profile, database ben only): operator
+    queries run as it; table functions, other databases and writes are the server's refusals."""
+    from ben.core.config import StoreConfig
+    from ben.store import open_store
+
+    store = open_store(StoreConfig(backend="clickhouse", host=clickhouse.host, port=clickhouse.port,
+                                   query_user="ben_reader"), None)
+    try:
+        assert json.loads(store.operator_query("SELECT user AS u FROM system.processes", "r1", LIMITS))["data"] == [
+            {"u": "ben_reader"}]
+        with pytest.raises(QueryError, match="forbidden in readonly mode"):
+            store.operator_query("SELECT * FROM numbers(2)", "r2", LIMITS)
+        with pytest.raises(QueryError, match="Code: 291"):  # ACCESS_DENIED to a database
+            store.operator_query("SELECT * FROM default.anything", "r3", LIMITS)
+        reader = ClickHouseStore(clickhouse.host, clickhouse.port, user="ben_reader", prepare=False)
+        try:
+            with pytest.raises(Exception, match="readonly"):
+                reader.execute("DROP TABLE ben.events")
+        finally:
+            reader.close()
+    finally:
+        store.close()

@@ -103,6 +103,8 @@ class ClickHouseStore(SqlStore):
         self._urgent: ClickHouseStore | None = None
         self._urgent_lock = threading.Lock()
         self._reader: ClickHouseStore | None = None  # operator queries' connection (see operator_query)
+        #: (user, password) operator queries connect as (a read-only user, ADR 0032); None: this store's.
+        self.query_credentials: tuple[str, str] | None = None
         self._client = Client(host=host, port=port, user=user, password=password, secure=secure,
                               connect_timeout=connect_timeout_s, send_receive_timeout=query_timeout_s,
                               sync_request_timeout=connect_timeout_s, client_name="ben",
@@ -215,7 +217,10 @@ class ClickHouseStore(SqlStore):
         check_no_file_words(statement)  # the server ignores INTO OUTFILE; refused anyway, as on chDB
         with self._urgent_lock:
             if self._reader is None:
-                self._reader = ClickHouseStore(**self._params, prepare=False, connect=False)
+                params = dict(self._params)
+                if self.query_credentials is not None:
+                    params["user"], params["password"] = self.query_credentials
+                self._reader = ClickHouseStore(**params, prepare=False, connect=False)
             reader = self._reader
         settings = {"readonly": 1, **{k: v for k, v in limits.settings().items()
                                       if k in ("max_execution_time", "max_result_bytes", "result_overflow_mode",
