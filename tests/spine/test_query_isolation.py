@@ -41,6 +41,7 @@ class Query:
 @pytest.mark.timeout(240)
 def test_alerts_and_events_are_stored_on_time_during_long_queries(cluster) -> None:
     queries = [Query(cluster.spine_addr, sql) for sql in (BUSY, SLEEPING)]
+    wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 2, 30, "the queries to be in flight")
     client = Client("probe", sidecar=cluster.sidecar_addr, flush_interval_ms=5)
     load = Load(cluster.sidecar_addr, 5_000, rate=2_000)
     try:
@@ -62,7 +63,7 @@ def test_alerts_and_events_are_stored_on_time_during_long_queries(cluster) -> No
 @pytest.mark.timeout(120)
 def test_sigterm_during_a_long_query_exits_promptly(cluster) -> None:
     query = Query(cluster.spine_addr, SLEEPING)
-    time.sleep(1.0)  # let it start (nothing to poll: a query through the spine would queue behind it)
+    wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 30, "the query to run")
     stopped = time.monotonic()
     assert cluster.spine.stop(timeout=30) == 0
     assert time.monotonic() - stopped < 15.0
@@ -74,8 +75,9 @@ def test_sigterm_during_a_long_query_exits_promptly(cluster) -> None:
 def test_a_client_that_goes_away_cancels_its_query(cluster) -> None:
     with grpc.insecure_channel(cluster.spine_addr, options=CHANNEL_OPTIONS) as channel:
         call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=BUSY), timeout=600)
-        time.sleep(1.0)
+        wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 30, "the query to run")
         call.cancel()  # what Ctrl-C does in ben query
+    wait_for(lambda: cluster.status("spine").get("queries_cancelled_total", 0) == 1, 10, "the spine to cancel it")
     # The query channel is free again at once: the next query is answered, not queued for minutes.
     started = time.monotonic()
     assert b'"n": 1' in run_query(cluster.spine_addr, "SELECT 1 AS n", timeout=30)

@@ -33,6 +33,8 @@ class AdminServicer(pb_grpc.AdminServicer):
         self._last_error = last_error
         self._acknowledge = acknowledge
         self._cancel_query = cancel_query
+        self.queries_running = 0    # operator queries in flight
+        self.queries_cancelled = 0  # ... cancelled because their client went away (or we stopped)
 
     async def Status(self, request, context):
         return pb.StatusReply(component=self._component, id=self._ident(),
@@ -44,9 +46,11 @@ class AdminServicer(pb_grpc.AdminServicer):
         from ben.store.query import new_query_id
 
         query_id = new_query_id()
+        self.queries_running += 1
         try:
             data = await asyncio.to_thread(self._query, request.sql, query_id)
         except asyncio.CancelledError:  # the client went away or was interrupted, or we stop
+            self.queries_cancelled += 1
             if self._cancel_query is not None:
                 self._cancel_query(query_id)
             raise
@@ -54,6 +58,8 @@ class AdminServicer(pb_grpc.AdminServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except BenError as exc:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"the store failed during the query: {exc}")
+        finally:
+            self.queries_running -= 1
         return pb.QueryReply(json=data)
 
     async def Acknowledge(self, request, context):

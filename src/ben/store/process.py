@@ -290,13 +290,12 @@ class ChdbProcessStore:
         channel: one at a time, beside inserts; ``cancel_query`` stops it from any thread."""
         ch = self._channels["query"]
         with ch.lock:
-            with self._query_send:
-                if query_id in self._query_cancelled:
-                    self._query_cancelled.discard(query_id)
-                    raise QueryError("query cancelled: the client went away or was interrupted")
             conn = self._connection(ch)
             try:
-                with self._query_send:
+                with self._query_send:  # a cancel comes before this (refused here) or after (sent on)
+                    if query_id in self._query_cancelled:
+                        self._query_cancelled.discard(query_id)
+                        raise QueryError("query cancelled: the client went away or was interrupted")
                     conn.send(("operator_query", (sql, query_id, limits), 0))
                     self._query_running = (query_id, conn)
                 status, value = conn.recv()

@@ -130,15 +130,26 @@ def _answer_queries(conn: Connection, store) -> None:
             except (EOFError, OSError):
                 os._exit(0)
 
+    def cancel(query_id: str, runner: threading.Thread) -> None:
+        """KILL until the statement is gone: a cancel that came just before the statement
+        registered with the engine would otherwise find nothing to kill."""
+        for _ in range(50):
+            store.cancel_query(query_id)
+            if not runner.is_alive():
+                return
+            runner.join(0.2)
+
+    runner = threading.Thread()
     while True:
         try:
             method, args, _ = conn.recv()
         except (EOFError, OSError):
             os._exit(0)  # the spine is gone (see the module docstring)
         if method == "operator_query":
-            threading.Thread(target=run, args=(args,), name="query-run", daemon=True).start()
+            runner = threading.Thread(target=run, args=(args,), name="query-run", daemon=True)
+            runner.start()
         elif method == "cancel_query":
-            store.cancel_query(*args)
+            threading.Thread(target=cancel, args=(*args, runner), name="query-cancel", daemon=True).start()
 
 
 if __name__ == "__main__":
