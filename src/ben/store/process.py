@@ -23,6 +23,10 @@ Lifecycle and faults (the caller sees ``StorageError`` and retries; its WAL keep
   call starts a new child.
 - ``close`` asks the child to close chDB and waits for it to exit (then kills it).
 
+Operator queries (``operator_query``) go over a third channel, ``query``, to the child's query
+sandbox (ADR 0032): they never wait behind an INSERT, nor an INSERT behind them, and
+``cancel_query`` reaches the child while one runs.
+
 ``sync`` (syncfs) runs in the calling process: it needs no chDB, and must not wait behind an
 INSERT in the child.
 """
