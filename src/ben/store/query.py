@@ -35,9 +35,10 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({
 
 #: Ordinary functions that reach outside the store: refused wherever they appear.
 DENIED_FUNCTIONS = frozenset({"file", "url", "s3", "remote", "executable"})
-#: ... and every function whose name starts with one of these (dictGet and the like: a
-#: dictionary's source may be a file, a URL or another server).
-DENIED_PREFIXES = ("dict",)
+#: ... and every function whose name starts with one of these: dictGet and the like (a
+#: dictionary's source may be a file, a URL or another server), the AI functions (aiGenerate,
+#: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files).
+DENIED_PREFIXES = ("dict", "ai", "naivebayes")
 
 #: The comment that starts every operator statement (the engine's query text): ``cancel`` finds
 #: the statement by it, and nothing a user writes can come before it.
