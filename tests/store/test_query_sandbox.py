@@ -110,6 +110,13 @@ def test_the_engines_readonly_alone_refuses_them(store, place, monkeypatch, func
      "LIFETIME(0)", "only read-only"),
     ("SELECT 1; SELECT * FROM file('{canary}', 'CSV')", "one statement"),
     ("SYSTEM SHUTDOWN", "only read-only"),
+    ("SELECT * FROM `file`('{canary}', 'CSV')", "table function file()"),
+    ("SELECT `file`('{canary}')", "function file()"),
+    ("DESCRIBE file('{canary}', 'CSV')", "table function file()"),
+    ("EXPLAIN SELECT * FROM url('http://127.0.0.1:9/x', 'CSV')", "table function url()"),
+    ("SELECT (SELECT * FROM file('{canary}', 'CSV'))", "table function file()"),
+    ("SELECT 1 WHERE EXISTS (SELECT * FROM file('{canary}', 'CSV'))", "table function file()"),
+    ("SELECT * FROM numbers(1) AS n PASTE JOIN file('{canary}', 'CSV') AS f", "table function file()"),
 ])
 def test_clauses_and_functions_that_reach_outside_are_refused(store, place, sql: str, expected: str) -> None:
     assert expected in refused(store, place, sql)
