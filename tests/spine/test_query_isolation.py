@@ -54,6 +54,8 @@ def test_alerts_and_events_are_stored_on_time_during_long_queries(cluster) -> No
             assert time.monotonic() - sent < 5.0, f"alert {i} took {time.monotonic() - sent:.1f}s to be stored"
         load.finish()
         wait_for(lambda: cluster.status("spine").get("wal_records", 1) == 0, 30, "routine events to be stored")
+        wait_for(lambda: cluster.status("spine").get("detect_points_total", 0) > 0, 30,
+                 "detection to run on the routine metrics")
         assert all(q.thread.is_alive() for q in queries), "a long query ended early"
     finally:
         client.shutdown(timeout=5)
