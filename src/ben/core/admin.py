@@ -19,7 +19,7 @@ class AdminServicer(pb_grpc.AdminServicer):
         component: str,
         ident: Callable[[], str],
         figures: Callable[[], list[Figure]],
-        query: Callable[[str], bytes] | None = None,
+        query: Callable[[str, str], bytes] | None = None,
         last_error: Callable[[], str] = lambda: "",
         acknowledge: Callable[[str, str], tuple[str, str]] | None = None,
         cancel_query: Callable[[str], None] | None = None,

@@ -4,7 +4,7 @@ Run as ``python -m ben.store.worker FD_MAIN FD_URGENT FD_QUERY PATH RETENTION_DA
 by ``ChdbProcessStore``; the FDs are its ends of the channels' socket pairs. Each channel is answered
 by a thread of its own on a chDB connection of its own (``ChdbStore.urgent`` for the urgent one, the
 query sandbox for the query one), so an alert's INSERT runs beside a routine one, and an operator
-query beside both. It exits at once, without closing chDB, when either
+query beside both. It exits at once, without closing chDB, when any
 socket closes. chDB's background threads (merges and the like) run at BACKGROUND_NICE (ADR 0024).
 """
 
@@ -53,7 +53,7 @@ def _reply_error(exc: BaseException) -> tuple[str, BaseException]:
 
 def serve(fd_main: int, fd_urgent: int, fd_query: int, path: str, retention_days: int, open_wait_s: float,
           background_nice: int = BACKGROUND_NICE) -> None:
-    """The child: open the store, answer both channels until ``close`` or EOF."""
+    """The child: open the store, answer every channel until ``close`` or EOF."""
     conn, urgent_conn, query_conn = Connection(fd_main), Connection(fd_urgent), Connection(fd_query)
     opened = threading.Event()
 
