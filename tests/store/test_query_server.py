@@ -95,3 +95,24 @@ def test_a_read_only_user_as_documented(clickhouse) -> None:
             reader.close()
     finally:
         store.close()
+
+
+def test_close_during_a_query_is_prompt_on_the_server(clickhouse) -> None:
+    store = ClickHouseStore(clickhouse.host, clickhouse.port)
+    outcome: list[Exception] = []
+
+    def run() -> None:
+        try:
+            store.operator_query("SELECT count() FROM system.numbers", "close1", QueryLimits(timeout_s=120))
+        except QueryError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    wait_for(lambda: store.rows("SELECT count() FROM system.processes WHERE query_id = 'close1'")[0][0], 30,
+             "the query to run")
+    started = time.monotonic()
+    store.close()
+    assert time.monotonic() - started < 10.0
+    thread.join(10)
+    assert not thread.is_alive() and outcome

@@ -105,6 +105,7 @@ class ClickHouseStore(SqlStore):
         self._reader: ClickHouseStore | None = None  # operator queries' connection (see operator_query)
         #: (user, password) operator queries connect as (a read-only user, ADR 0032); None: this store's.
         self.query_credentials: tuple[str, str] | None = None
+        self._queries_running: set[str] = set()  # operator query ids in flight (close cancels them)
         self._client = Client(host=host, port=port, user=user, password=password, secure=secure,
                               connect_timeout=connect_timeout_s, send_receive_timeout=query_timeout_s,
                               sync_request_timeout=connect_timeout_s, client_name="ben",
@@ -225,11 +226,14 @@ class ClickHouseStore(SqlStore):
         settings = {"readonly": 1, **{k: v for k, v in limits.settings().items()
                                       if k in ("max_execution_time", "max_result_bytes", "result_overflow_mode",
                                                "timeout_overflow_mode")}}
+        self._queries_running.add(query_id)
         try:
             columns, types = reader._call("a query", reader._client.execute, statement, with_column_types=True,
                                           columnar=True, settings=settings, query_id=query_id, error=QueryError)
         except QueryError as exc:
             raise explain_error(str(exc).partition(": ")[2], limits) from exc
+        finally:
+            self._queries_running.discard(query_id)
         names = [n for n, _ in types]
         data = [dict(zip(names, (_plain(v) for v in row))) for row in zip(*columns)] if columns else []
         return json.dumps({"meta": [{"name": n, "type": t} for n, t in types], "data": data,
@@ -263,6 +267,8 @@ class ClickHouseStore(SqlStore):
             return self._urgent
 
     def close(self) -> None:
+        for query_id in list(self._queries_running):  # the reader's lock is held until they end
+            self.cancel_query(query_id)
         with self._urgent_lock:
             urgent, self._urgent = self._urgent, None
             reader, self._reader = self._reader, None
