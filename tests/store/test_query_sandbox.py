@@ -117,6 +117,8 @@ def test_the_engines_readonly_alone_refuses_them(store, place, monkeypatch, func
     ("SELECT (SELECT * FROM file('{canary}', 'CSV'))", "table function file()"),
     ("SELECT 1 WHERE EXISTS (SELECT * FROM file('{canary}', 'CSV'))", "table function file()"),
     ("SELECT * FROM numbers(1) AS n PASTE JOIN file('{canary}', 'CSV') AS f", "table function file()"),
+    ("SELECT 1 FORMAT CSV", "FORMAT clause is not allowed"),
+    ("select 1 format /* c */ TSVRaw", "FORMAT clause is not allowed"),
 ])
 def test_clauses_and_functions_that_reach_outside_are_refused(store, place, sql: str, expected: str) -> None:
     assert expected in refused(store, place, sql)
@@ -127,6 +129,7 @@ def test_clauses_and_functions_that_reach_outside_are_refused(store, place, sql:
     "SELECT * FROM generateRandom('x String') LIMIT 3", "SELECT * FROM view(SELECT 1 AS n)",
     "SELECT count() AS n FROM ben.events", "SHOW TABLES FROM ben", "DESCRIBE ben.events", "EXISTS ben.events",
     "WITH 1 AS x SELECT x AS n", "SELECT 'INTO OUTFILE' AS s", "SELECT 1 AS n UNION ALL SELECT 2",
+    "SELECT format('{{}} {{}}', 'a', 'b') AS format", "SELECT 'x FORMAT CSV' AS s",
 ])
 def test_harmless_statements_run(store, sql: str) -> None:
     assert run(store, sql)["data"]

@@ -123,12 +123,20 @@ _NODE = re.compile(r"^( *)(\w+)(?: (\S+))?")
 _OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b|\bFROM\s+INFILE\b", re.IGNORECASE)
 
 
+_FORMAT = re.compile(r"\bFORMAT\s+\w+")  # the keyword, in capitals in the engine's formatting
+
+
 def check_canonical(formatted: str) -> None:
-    """Refuse a statement whose engine-formatted text (``formatQuerySingleLine``) writes or reads a file."""
-    found = _OUTFILE.search(_strip_literals(formatted))
+    """Refuse a statement whose engine-formatted text (``formatQuerySingleLine``) writes or reads a
+    file, or names its output format (ben reads JSON; ``ben query --json`` prints rows as JSON)."""
+    text = _strip_literals(formatted)
+    found = _OUTFILE.search(text)
     if found:
         raise QueryError(f"refused by the query sandbox: {' '.join(found.group(0).upper().split())} "
                          "(queries never read or write files)")
+    if _FORMAT.search(text):
+        raise QueryError("a FORMAT clause is not allowed: ben chooses the output format "
+                         "(ben query --json prints rows as JSON)")
 
 
 def check_no_file_words(sql: str) -> None:
