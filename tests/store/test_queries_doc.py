@@ -49,7 +49,10 @@ def seed(store) -> str:
 
 
 def run(store, sql: str, incident_id: str) -> list[dict]:
-    return json.loads(store.query_json(sql.replace(PLACEHOLDER, incident_id)))["data"]
+    """As ``ben query`` runs it: in the query sandbox (ADR 0032)."""
+    from ben.store.query import QueryLimits
+
+    return json.loads(store.operator_query(sql.replace(PLACEHOLDER, incident_id), "doc", QueryLimits()))["data"]
 
 
 def test_the_docs_example_queries_run(store, backend) -> None:

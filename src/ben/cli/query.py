@@ -41,7 +41,8 @@ def query(
     """Run SQL on the store: through the running spine, on a chDB directory, or on a ClickHouse server."""
     from ben.core.address import ENV_CLICKHOUSE_PASSWORD, check_address, default_spine_address
     from ben.core.admin import run_query
-    from ben.core.errors import StorageError, TransportError
+    from ben.core.errors import QueryError, StorageError, TransportError
+    from ben.store.query import QueryLimits, new_query_id
 
     if data_dir is not None and clickhouse is not None:
         raise fail("--data-dir and --clickhouse: pass one of them")
@@ -59,7 +60,9 @@ def query(
         except StorageError as exc:
             raise fail(f"--clickhouse {clickhouse}: {exc}") from None
         try:
-            raw = store.query_json(sql)
+            raw = store.operator_query(sql, new_query_id(), QueryLimits())
+        except QueryError as exc:
+            raise fail(str(exc)) from None
         finally:
             store.close()
     elif data_dir is not None:
@@ -69,14 +72,20 @@ def query(
             raise fail(f"--data-dir {data_dir}: not a directory")
         store = ChdbStore(data_dir)
         try:
-            raw = store.query_json(sql)
+            raw = store.operator_query(sql, new_query_id(), QueryLimits())
+        except QueryError as exc:
+            raise fail(str(exc)) from None
         finally:
             store.close()
     else:
         address = check_address(spine or default_spine_address())
         try:
             raw = run_query(address, sql)
-        except TransportError as exc:
+        except KeyboardInterrupt:
+            raise fail("query interrupted; the spine cancels it", code=130) from None
+        except QueryError as exc:  # the spine answered: what happened to the query
+            raise fail(str(exc)) from None
+        except TransportError as exc:  # nothing answered
             raise fail(f"{exc}; start the spine, or pass --data-dir to read a stopped spine's store") from None
     result = json.loads(raw)
     if as_json:

@@ -19,16 +19,22 @@ class AdminServicer(pb_grpc.AdminServicer):
         component: str,
         ident: Callable[[], str],
         figures: Callable[[], list[Figure]],
-        query: Callable[[str], bytes] | None = None,
+        query: Callable[[str, str], bytes] | None = None,
         last_error: Callable[[], str] = lambda: "",
         acknowledge: Callable[[str, str], tuple[str, str]] | None = None,
+        cancel_query: Callable[[str], None] | None = None,
     ):
+        """query(sql, query_id): an operator query (ADR 0032); cancel_query(query_id) stops it
+        when the client goes away, is interrupted, or the server stops."""
         self._component = component
         self._ident = ident
         self._figures = figures
         self._query = query
         self._last_error = last_error
         self._acknowledge = acknowledge
+        self._cancel_query = cancel_query
+        self.queries_running = 0    # operator queries in flight
+        self.queries_cancelled = 0  # ... cancelled because their client went away (or we stopped)
 
     async def Status(self, request, context):
         return pb.StatusReply(component=self._component, id=self._ident(),
@@ -37,12 +43,23 @@ class AdminServicer(pb_grpc.AdminServicer):
     async def Query(self, request, context):
         if self._query is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} does not answer queries")
+        from ben.store.query import new_query_id
+
+        query_id = new_query_id()
+        self.queries_running += 1
         try:
-            data = await asyncio.to_thread(self._query, request.sql)
+            data = await asyncio.to_thread(self._query, request.sql, query_id)
+        except asyncio.CancelledError:  # the client went away or was interrupted, or we stop
+            self.queries_cancelled += 1
+            if self._cancel_query is not None:
+                self._cancel_query(query_id)
+            raise
         except QueryError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except BenError as exc:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"the store failed during the query: {exc}")
+        finally:
+            self.queries_running -= 1
         return pb.QueryReply(json=data)
 
     async def Acknowledge(self, request, context):
@@ -79,9 +96,31 @@ def fetch_status(address: str, timeout: float = 2.0) -> pb.StatusReply:
     return _call(address, "Status", pb.StatusRequest(), timeout)
 
 
-def run_query(address: str, sql: str, timeout: float = 60.0) -> bytes:
-    """Run a read-only query through the spine; ClickHouse JSON bytes."""
-    return _call(address, "Query", pb.QueryRequest(sql=sql), timeout).json
+def run_query(address: str, sql: str, timeout: float = 600.0) -> bytes:
+    """Run a read-only query through the spine; ClickHouse JSON bytes. The spine's own limits
+    (max_execution_time, max_result_bytes) end a query first; ``timeout`` only bounds the wait
+    for a spine that does not answer. Ctrl-C (KeyboardInterrupt) cancels the query at the spine."""
+    from ben.core.errors import TransportError
+    from ben.core.transport import CHANNEL_OPTIONS
+
+    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=sql), timeout=timeout,
+                                                       wait_for_ready=False)
+        try:
+            return call.result().json
+        except KeyboardInterrupt:
+            call.cancel()  # the spine kills the query
+            raise
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise QueryError(exc.details()) from None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise QueryError(f"no answer from the spine at {address} within {timeout:g} s; the query was "
+                                 "cancelled") from None
+            if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
+                raise TransportError(f"nothing answers at {address} (is it running?)") from None
+            raise QueryError(f"{address}: {code.name}: {exc.details()}") from None
 
 
 def acknowledge(address: str, incident_id: str, by: str, timeout: float = 10.0) -> pb.AcknowledgeReply:

@@ -204,6 +204,14 @@ class StoreConfig(_Section):
     min_free_bytes: int = Field(default=256 << 20, ge=0)
     #: The spine's alert_store_delay_seconds quantiles cover the alerts stored this many seconds back.
     alert_delay_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    # Operator queries (ben query; ADR 0032): read-only, in a session of their own, within these
+    # limits, which the engine enforces: max_execution_time, and max_result_bytes (uncompressed).
+    query_timeout_s: float = Field(default=60.0, gt=0, le=86_400)
+    query_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
+    #: ClickHouse server: the user operator queries run as (a read-only user, ADR 0032); empty = ``user``.
+    query_user: str = ""
+    #: ... and the environment variable holding its password (empty: no password).
+    query_password_env: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$")
 
     @model_validator(mode="after")
     def _one_password_source(self):

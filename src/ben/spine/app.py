@@ -22,6 +22,7 @@ from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
+from ben.store.query import QueryLimits
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Spine:
         self.detection: Detection | None = None
         self.detector: DetectorThread | None = None
         self.control: ControlPlane | None = None
+        self._admin: AdminServicer | None = None
 
     async def start(self) -> None:
         """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
@@ -86,8 +88,13 @@ class Spine:
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
-        admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
-                              self.last_error, self.detector.acknowledge if self.detector else None)
+        limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes)
+        store = self.store
+        admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
+                              lambda sql, query_id: store.operator_query(sql, query_id, limits),
+                              self.last_error, self.detector.acknowledge if self.detector else None,
+                              cancel_query=store.cancel_query)
+        self._admin = admin
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
         transport.bind(self._server, cfg.listen, "spine.listen")
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
@@ -143,6 +150,10 @@ class Spine:
                     counter("audit_entries_total", ctl["audit_entries"], "entries in the audit log"),
                     counter("audit_mirror_errors_total", ctl["audit_mirror_errors"],
                             "audit entries not yet mirrored into ClickHouse")]
+        if self._admin is not None:
+            out += [gauge("queries_running", self._admin.queries_running, "operator queries in flight (ADR 0032)"),
+                    counter("queries_cancelled_total", self._admin.queries_cancelled,
+                            "operator queries cancelled because their client went away or the spine stopped")]
         out += priority.figures()
         return out
 

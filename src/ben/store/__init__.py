@@ -26,8 +26,14 @@ def open_store(config, path: Path | str, background_nice: int = BACKGROUND_NICE)
     if config.backend == "chdb":
         return ChdbProcessStore(path, retention_days=config.retention_days, background_nice=background_nice)
     if config.backend == "clickhouse":
-        return ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
-                               config.connect_timeout_s, retention_days=config.retention_days)
+        import os
+
+        store = ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
+                                config.connect_timeout_s, retention_days=config.retention_days)
+        if config.query_user:  # operator queries as a read-only user (ADR 0032)
+            store.query_credentials = (config.query_user, os.environ.get(config.query_password_env, "")
+                                       if config.query_password_env else "")
+        return store
     from ben.core.errors import StorageError
 
     raise StorageError(f"unknown store backend {config.backend!r}")

@@ -22,7 +22,7 @@ from ben.core.errors import QueryError, StorageError
 from ben.store import schema
 from ben.store.rows import INLINE_MAX_ROWS, ipc_bytes
 from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
-from ben.store.query import check_read_only
+from ben.store.query import MARK, QueryLimits, check_ast, check_canonical, check_read_only, explain_error, quote
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class ChdbStore(SqlStore):
         self._memfd: int | None = None  # small INSERTs' Arrow bytes, read by chDB's file() (see _insert_arrow)
         self._urgent: ChdbStore | None = None
         self._urgent_lock = threading.Lock()
+        self._sandbox: QuerySandbox | None = None  # operator queries (see operator_query)
         try:
             from chdb import session as chdb_session
 
@@ -268,9 +269,29 @@ class ChdbStore(SqlStore):
         self.flush()
         sync_filesystem(self.path)
 
+    def operator_query(self, sql: str, query_id: str, limits: QueryLimits) -> bytes:
+        """Run an operator's statement in the query sandbox (ADR 0032); ClickHouse JSON output.
+        Runs beside this store's other calls, on sessions of its own."""
+        with self._urgent_lock:
+            if self._sandbox is None or self._sandbox.limits != limits:
+                if self._sandbox is not None:
+                    self._sandbox.close()
+                self._sandbox = QuerySandbox(self.path, limits)
+            sandbox = self._sandbox
+        return sandbox.run(sql, query_id)
+
+    def cancel_query(self, query_id: str) -> None:
+        """Stop the operator query ``query_id`` if it runs (from any thread)."""
+        sandbox = self._sandbox
+        if sandbox is not None:
+            sandbox.cancel(query_id)
+
     def close(self) -> None:
         with self._urgent_lock:
             urgent, self._urgent = self._urgent, None
+            sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            sandbox.close()
         if urgent is not None:
             urgent.close()
         with self._lock:
@@ -281,3 +302,83 @@ class ChdbStore(SqlStore):
             if self._memfd is not None:
                 os.close(self._memfd)
                 self._memfd = None
+
+
+class QuerySandbox:
+    """Two chDB sessions for operator queries: ``readonly = 1`` with the limits set before it (the
+    statements run there, one at a time), and one that only cancels them (``KILL QUERY``), so a
+    cancel never waits behind the statement it stops or behind an INSERT. ADR 0032."""
+
+    def __init__(self, path: Path, limits: QueryLimits):
+        self.path = path
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._session = self._killer = None
+        self._cancelled: set[str] = set()  # cancelled before their statement started
+        self._open()
+
+    def _open(self) -> None:
+        """(Re)open both sessions: after a statement failed, chDB 4.4 may hand its late result
+        to the next statement of the same session, so a failure costs the session."""
+        from chdb import session as chdb_session
+
+        self._close_sessions()
+        try:
+            self._session = chdb_session.Session(str(self.path))
+            self._killer = chdb_session.Session(str(self.path))
+            for setting in QUIET_SETTINGS:
+                self._session.query(f"SET {setting}")
+            for name, value in self.limits.settings().items():
+                self._session.query(f"SET {name} = {quote(value) if isinstance(value, str) else value}")
+            self._session.query("SET readonly = 1")  # last: from here on no setting changes
+        except Exception as exc:
+            raise StorageError(f"chDB: cannot open the query sandbox: {str(exc).strip()}") from exc
+
+    def _engine(self, sql: str) -> list[str]:
+        """One value a line (the engine's parse of an operator statement), on the read-only session."""
+        raw = self._session.query(sql, "TabSeparatedRaw").bytes().decode(errors="replace")
+        return raw.splitlines()
+
+    def run(self, sql: str, query_id: str) -> bytes:
+        statement = check_read_only(sql)
+        with self._lock:
+            if query_id in self._cancelled:
+                self._cancelled.discard(query_id)
+                raise explain_error("", self.limits, cancelled=True)
+            try:
+                formatted = "\n".join(self._engine(f"SELECT formatQuerySingleLine({quote(statement)})"))
+                check_canonical(formatted)
+                check_ast(self._engine(f"EXPLAIN AST {formatted}"))
+                return self._session.query(MARK.format(query_id) + statement, "JSON").bytes()
+                # (a late cancel leaves its id in _cancelled: ids are never reused)
+            except QueryError:
+                raise
+            except Exception as exc:
+                self._open()
+                raise explain_error(str(exc), self.limits) from exc
+
+    def cancel(self, query_id: str = "") -> None:
+        """KILL the operator query ``query_id`` ("": every operator query) if it is running."""
+        prefix = MARK.format(query_id) if query_id else MARK.partition("{")[0]
+        if query_id:
+            if len(self._cancelled) > 1000:
+                self._cancelled.clear()
+            self._cancelled.add(query_id)
+        try:
+            self._killer.query(f"KILL QUERY WHERE startsWith(query, {quote(prefix)}) ASYNC")
+        except Exception as exc:  # a cancel that fails leaves max_execution_time to end the query
+            log.warning("chDB: cannot cancel operator query %s: %s", query_id or "(all)", str(exc).strip())
+
+    def close(self) -> None:
+        self.cancel()
+        with self._lock:  # the statement in flight returns (cancelled)
+            self._close_sessions()
+
+    def _close_sessions(self) -> None:
+        for session in (self._session, self._killer):
+            if session is not None:
+                try:
+                    session.close()
+                except Exception as exc:
+                    log.warning("chDB close of the query sandbox: %s", exc)
+        self._session = self._killer = None

@@ -53,8 +53,24 @@ CONFIG = """<?xml version="1.0"?>
             <profile>default</profile>
             <quota>default</quota>
         </default>
+        <ben_reader>
+            <password></password>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <profile>ben_reader</profile>
+            <quota>default</quota>
+            <allow_databases><database>ben</database></allow_databases>
+        </ben_reader>
     </users>
-    <profiles><default><background_pool_size>4</background_pool_size></default></profiles>
+    <profiles>
+        <default><background_pool_size>4</background_pool_size></default>
+        <ben_reader>
+            <readonly>1</readonly>
+            <max_execution_time>60</max_execution_time>
+            <timeout_overflow_mode>throw</timeout_overflow_mode>
+            <max_result_bytes>268435456</max_result_bytes>
+            <result_overflow_mode>throw</result_overflow_mode>
+        </ben_reader>
+    </profiles>
     <quotas><default></default></quotas>
 </yandex>
 """

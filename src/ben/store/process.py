@@ -23,6 +23,10 @@ Lifecycle and faults (the caller sees ``StorageError`` and retries; its WAL keep
   call starts a new child.
 - ``close`` asks the child to close chDB and waits for it to exit (then kills it).
 
+Operator queries (``operator_query``) go over a third channel, ``query``, to the child's query
+sandbox (ADR 0032): they never wait behind an INSERT, nor an INSERT behind them, and
+``cancel_query`` reaches the child while one runs.
+
 ``sync`` (syncfs) runs in the calling process: it needs no chDB, and must not wait behind an
 INSERT in the child.
 """
@@ -40,10 +44,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ben.core.errors import BenError, StorageError
+from ben.core.errors import BenError, QueryError, StorageError
 from ben.core.priority import BACKGROUND_NICE
 from ben.store import schema
 from ben.store.chdb import sync_filesystem
+from ben.store.query import QueryLimits
 from ben.store.rows import ipc_bytes
 
 log = logging.getLogger(__name__)
@@ -83,8 +88,10 @@ class _Channel:
 
 
 #: The child's channels: ``main`` for everything, ``urgent`` for the alert lane's writes (a
-#: connection of its own in the child, so that an alert's INSERT runs beside a routine one).
-CHANNELS = ("main", "urgent")
+#: connection of its own in the child, so that an alert's INSERT runs beside a routine one),
+#: ``query`` for operator queries (the query sandbox's sessions, ADR 0032: a query never waits
+#: behind an INSERT, nor an INSERT behind a query).
+CHANNELS = ("main", "urgent", "query")
 
 
 class ChdbProcessStore:
@@ -105,6 +112,9 @@ class ChdbProcessStore:
         self._fresh: dict[str, Connection] = {}  # a new child's connections, not yet taken by their channel
         self._channels = {name: _Channel(name) for name in CHANNELS}
         self._urgent = UrgentStore(self)
+        self._query_send = threading.Lock()  # the query channel's sends: a call's, or a cancel's
+        self._query_running: tuple[str, Connection] | None = None
+        self._query_cancelled: set[str] = set()  # cancelled before they started
         self.capabilities = schema.PORTABLE
         self.starts = 0
         with self._lock:
@@ -189,6 +199,14 @@ class ChdbProcessStore:
                 if ch.conn is not None:
                     ch.conn.close()
                     ch.conn = None
+        query = self._channels["query"]  # a query in flight ends when the child exits (EOF)
+        if query.lock.acquire(timeout=CLOSE_TIMEOUT_S):
+            try:
+                if query.conn is not None:
+                    query.conn.close()
+                    query.conn = None
+            finally:
+                query.lock.release()
 
     @property
     def pid(self) -> int | None:
@@ -270,6 +288,50 @@ class ChdbProcessStore:
 
     def query_arrow(self, sql: str) -> pa.Table:
         return self._call("query_arrow", sql)
+
+    def operator_query(self, sql: str, query_id: str, limits: QueryLimits) -> bytes:
+        """An operator's statement in the child's query sandbox (ADR 0032), over the ``query``
+        channel: one at a time, beside inserts; ``cancel_query`` stops it from any thread."""
+        ch = self._channels["query"]
+        with ch.lock:
+            conn = self._connection(ch)
+            try:
+                with self._query_send:  # a cancel comes before this (refused here) or after (sent on)
+                    if query_id in self._query_cancelled:
+                        self._query_cancelled.discard(query_id)
+                        raise QueryError("query cancelled: the client went away or was interrupted")
+                    conn.send(("operator_query", (sql, query_id, limits), 0))
+                    self._query_running = (query_id, conn)
+                status, value = conn.recv()
+            except (EOFError, OSError, pickle.PickleError) as exc:
+                conn.close()
+                ch.conn = None
+                with self._lock:
+                    code = self._reap() if ch.gen == self._gen else None
+                raise StorageError(f"the store process for {self.path} failed during a query "
+                                   f"({type(exc).__name__}, exit code {code}); a new one starts at the next call"
+                                   ) from exc
+            finally:
+                with self._query_send:
+                    self._query_running = None
+        if status == "ok":
+            return value
+        raise value
+
+    def cancel_query(self, query_id: str) -> None:
+        """Stop the operator query ``query_id``: the child kills it if it runs; one still waiting
+        for the channel is refused when its turn comes."""
+        with self._query_send:
+            running = self._query_running
+            if running is not None and running[0] == query_id:
+                try:
+                    running[1].send(("cancel_query", (query_id,), 0))
+                except (OSError, ValueError):
+                    pass  # the child is gone: the call in flight fails by itself
+            else:
+                if len(self._query_cancelled) > 1000:
+                    self._query_cancelled.clear()
+                self._query_cancelled.add(query_id)
 
     def execute(self, sql: str) -> None:
         self._call("execute", sql)

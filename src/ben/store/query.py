@@ -1,10 +1,66 @@
-"""Operator queries: one read-only statement at a time."""
+"""Operator queries: one read-only statement at a time, in a sandbox, within limits (ADR 0032).
+
+Three layers, each enough to refuse what it covers:
+
+1. ``check_read_only`` (here, before anything runs): one statement, starting with a read-only
+   keyword.
+2. The engine's parser (``SandboxCheck``): the backend asks ClickHouse itself to parse the
+   statement (``formatQuerySingleLine`` and ``EXPLAIN AST``), so comments, case, whitespace and
+   nesting cannot hide anything; refused are ``INTO OUTFILE``/``INFILE``, every table function
+   not in ``ALLOWED_TABLE_FUNCTIONS`` and the functions of ``DENIED_FUNCTIONS`` (``file()``, the
+   scalar, reads any path in chDB, read-only or not).
+3. The engine's settings: the statement runs on a session of its own with ``readonly = 1`` (no
+   INSERT, DDL or SET, no SETTINGS clause that changes anything, every table function but the
+   engine's harmless ones refused) and the limits of ``QueryLimits`` (``max_execution_time``,
+   ``max_result_bytes`` with ``result_overflow_mode = 'throw'``), which the statement cannot lift.
+"""
 
 from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
 
 from ben.core.errors import QueryError
 
 READ_ONLY_STARTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS")
+
+#: Table functions an operator query may use: they generate values or read the store's own
+#: tables. Every other one (file, url, s3, s3Cluster, hdfs, remote, remoteSecure, cluster, mysql,
+#: postgresql, sqlite, odbc, jdbc, mongodb, redis, azureBlobStorage, executable, input,
+#: dictionary, Python, and any the engine adds) is refused by name, and again by ``readonly``.
+ALLOWED_TABLE_FUNCTIONS = frozenset({
+    "numbers", "numbers_mt", "values", "generaterandom", "generateseries", "generate_series", "null", "view",
+})
+
+#: Ordinary functions that reach outside the store: refused wherever they appear.
+DENIED_FUNCTIONS = frozenset({"file", "url", "s3", "remote", "executable"})
+#: ... and every function whose name starts with one of these: dictGet and the like (a
+#: dictionary's source may be a file, a URL or another server), the AI functions (aiGenerate,
+#: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files).
+DENIED_PREFIXES = ("dict", "ai", "naivebayes")
+
+#: The comment that starts every operator statement (the engine's query text): ``cancel`` finds
+#: the statement by it, and nothing a user writes can come before it.
+MARK = "/* ben-query:{} */ "
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The limits of one operator query, enforced by the engine (``[spine.store]`` query_*)."""
+
+    timeout_s: float = 60.0
+    max_result_bytes: int = 256 << 20
+
+    def settings(self) -> dict[str, object]:
+        """The engine settings that enforce them (applied before ``readonly = 1``)."""
+        return {"max_execution_time": self.timeout_s, "timeout_overflow_mode": "throw",
+                "max_result_bytes": self.max_result_bytes, "result_overflow_mode": "throw",
+                "allow_ddl": 0, "allow_introspection_functions": 0}
+
+
+def new_query_id() -> str:
+    return secrets.token_hex(8)
 
 
 def _strip_literals(sql: str) -> str:
@@ -56,3 +112,87 @@ def check_read_only(sql: str) -> str:
     if first not in READ_ONLY_STARTS:
         raise QueryError(f"only read-only queries are allowed ({', '.join(READ_ONLY_STARTS)}); got {first}")
     return text
+
+
+def quote(text: str) -> str:
+    """A ClickHouse string literal holding text."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+_NODE = re.compile(r"^( *)(\w+)(?: (\S+))?")
+_OUTFILE = re.compile(r"\bINTO\s+OUTFILE\b|\bFROM\s+INFILE\b", re.IGNORECASE)
+
+
+_FORMAT = re.compile(r"\bFORMAT\s+\w+")  # the keyword, in capitals in the engine's formatting
+
+
+def check_canonical(formatted: str) -> None:
+    """Refuse a statement whose engine-formatted text (``formatQuerySingleLine``) writes or reads a
+    file, or names its output format (ben reads JSON; ``ben query --json`` prints rows as JSON)."""
+    text = _strip_literals(formatted)
+    found = _OUTFILE.search(text)
+    if found:
+        raise QueryError(f"refused by the query sandbox: {' '.join(found.group(0).upper().split())} "
+                         "(queries never read or write files)")
+    if _FORMAT.search(text):
+        raise QueryError("a FORMAT clause is not allowed: ben chooses the output format "
+                         "(ben query --json prints rows as JSON)")
+
+
+def check_no_file_words(sql: str) -> None:
+    """Refuse raw statement text with the word OUTFILE or INFILE outside quotes (where the engine
+    cannot format the statement first: the ClickHouse server backend). Errs on the side of refusing."""
+    found = re.search(r"\b(OUTFILE|INFILE)\b", _strip_literals(sql), re.IGNORECASE)
+    if found:
+        raise QueryError(f"refused by the query sandbox: {found.group(1).upper()} (queries never read or write files)")
+
+
+def check_ast(explain: list[str]) -> None:
+    """Refuse a statement whose ``EXPLAIN AST`` (the engine's parse, one node a line) uses a table
+    function outside ``ALLOWED_TABLE_FUNCTIONS`` or a function of ``DENIED_FUNCTIONS``."""
+    parents: list[tuple[int, str]] = []  # (indent, node kind) of the path to the current node
+    for line in explain:
+        match = _NODE.match(line)
+        if match is None:
+            continue
+        indent, kind, name = len(match.group(1)), match.group(2), match.group(3) or ""
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        if kind == "Function":
+            lowered = name.lower()
+            if parents and parents[-1][1] == "TableExpression":
+                if lowered not in ALLOWED_TABLE_FUNCTIONS:
+                    raise QueryError(f"refused by the query sandbox: table function {name}() (allowed: "
+                                     f"{', '.join(sorted(ALLOWED_TABLE_FUNCTIONS))})")
+            elif lowered in DENIED_FUNCTIONS or lowered.startswith(DENIED_PREFIXES):
+                raise QueryError(f"refused by the query sandbox: function {name}() reaches outside the store")
+        parents.append((indent, kind))
+
+
+#: ClickHouse error codes an operator sees explained.
+_TIMEOUT, _CANCELLED, _TOO_BIG, _READONLY = 159, 394, 396, 164
+
+
+def explain_error(message: str, limits: QueryLimits, *, cancelled: bool = False) -> QueryError:
+    """The engine's error for an operator query, as an operator should read it."""
+    first = " ".join(message.split("Stack trace:")[0].split())[:600]
+    code = re.search(r"Code: (\d+)", first)
+    number = int(code.group(1)) if code else 0
+    if number == _TIMEOUT or "TIMEOUT_EXCEEDED" in first:
+        return QueryError(f"query cancelled after {limits.timeout_s:g} s: max_execution_time "
+                          "(spine.store.query_timeout_s)")
+    if number == _TOO_BIG or "TOO_MANY_ROWS_OR_BYTES" in first:
+        return QueryError(f"result over {_size(limits.max_result_bytes)}: max_result_bytes "
+                          "(spine.store.query_max_result_bytes; add a LIMIT or aggregate)")
+    if number == _CANCELLED or cancelled:
+        return QueryError("query cancelled: the client went away or was interrupted")
+    if number == _READONLY:
+        return QueryError(f"refused by the query sandbox (read-only): {first}")
+    return QueryError(first)
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} bytes"

@@ -28,7 +28,7 @@ import pyarrow as pa
 from ben.core.errors import QueryError, StorageError, StoreUnavailableError
 from ben.store import schema
 from ben.store.base import SqlStore
-from ben.store.query import check_read_only
+from ben.store.query import QueryLimits, check_no_file_words, check_read_only, explain_error
 
 log = logging.getLogger(__name__)
 # The driver logs a traceback at WARNING for every failed connect; this module reports the failure
@@ -102,6 +102,10 @@ class ClickHouseStore(SqlStore):
                             connect_timeout_s=connect_timeout_s, query_timeout_s=query_timeout_s)
         self._urgent: ClickHouseStore | None = None
         self._urgent_lock = threading.Lock()
+        self._reader: ClickHouseStore | None = None  # operator queries' connection (see operator_query)
+        #: (user, password) operator queries connect as (a read-only user, ADR 0032); None: this store's.
+        self.query_credentials: tuple[str, str] | None = None
+        self._queries_running: set[str] = set()  # operator query ids in flight (close cancels them)
         self._client = Client(host=host, port=port, user=user, password=password, secure=secure,
                               connect_timeout=connect_timeout_s, send_receive_timeout=query_timeout_s,
                               sync_request_timeout=connect_timeout_s, client_name="ben",
@@ -205,6 +209,50 @@ class ClickHouseStore(SqlStore):
         out = {"meta": [{"name": n, "type": t} for n, t in types], "data": data, "rows": len(data)}
         return json.dumps(out).encode()
 
+    def operator_query(self, sql: str, query_id: str, limits: QueryLimits) -> bytes:
+        """Run an operator's statement on a connection of its own with ``readonly = 1`` and the
+        limits as query settings (the server enforces them; the statement cannot change them):
+        the query sandbox on a server (ADR 0032). Use a read-only user too (ADR 0032 shows one).
+        JSON shaped like ClickHouse's JSON format."""
+        statement = check_read_only(sql)
+        check_no_file_words(statement)  # the server ignores INTO OUTFILE; refused anyway, as on chDB
+        with self._urgent_lock:
+            if self._reader is None:
+                params = dict(self._params)
+                if self.query_credentials is not None:
+                    params["user"], params["password"] = self.query_credentials
+                self._reader = ClickHouseStore(**params, prepare=False, connect=False)
+            reader = self._reader
+        settings = {"readonly": 1, **{k: v for k, v in limits.settings().items()
+                                      if k in ("max_execution_time", "max_result_bytes", "result_overflow_mode",
+                                               "timeout_overflow_mode")}}
+        self._queries_running.add(query_id)
+        try:
+            columns, types = reader._call("a query", reader._client.execute, statement, with_column_types=True,
+                                          columnar=True, settings=settings, query_id=query_id, error=QueryError)
+        except QueryError as exc:
+            raise explain_error(str(exc).partition(": ")[2], limits) from exc
+        finally:
+            self._queries_running.discard(query_id)
+        names = [n for n, _ in types]
+        data = [dict(zip(names, (_plain(v) for v in row))) for row in zip(*columns)] if columns else []
+        return json.dumps({"meta": [{"name": n, "type": t} for n, t in types], "data": data,
+                           "rows": len(data)}).encode()
+
+    def cancel_query(self, query_id: str) -> None:
+        """Stop the operator query ``query_id`` (KILL QUERY on a short connection of its own)."""
+        from clickhouse_driver import Client
+
+        p = self._params
+        client = Client(host=p["host"], port=p["port"], user=p["user"], password=p["password"], secure=p["secure"],
+                        connect_timeout=p["connect_timeout_s"], send_receive_timeout=p["connect_timeout_s"])
+        try:
+            client.execute(f"KILL QUERY WHERE query_id = '{query_id}' ASYNC")
+        except Exception as exc:  # the query's max_execution_time still ends it
+            log.warning("ClickHouse at %s: cannot cancel query %s: %s", self.address, query_id, exc)
+        finally:
+            client.disconnect()
+
     def sync(self) -> None:
         """No-op: what the server acknowledged survives a crash of its process (see the module doc)."""
 
@@ -219,9 +267,13 @@ class ClickHouseStore(SqlStore):
             return self._urgent
 
     def close(self) -> None:
+        for query_id in list(self._queries_running):  # the reader's lock is held until they end
+            self.cancel_query(query_id)
         with self._urgent_lock:
             urgent, self._urgent = self._urgent, None
-        if urgent is not None:
-            urgent.close()
+            reader, self._reader = self._reader, None
+        for other in (urgent, reader):
+            if other is not None:
+                other.close()
         with self._lock:
             self._disconnect()

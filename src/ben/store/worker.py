@@ -1,9 +1,10 @@
 """The store process's side of :mod:`ben.store.process`: open a ChdbStore, answer calls until told to close.
 
-Run as ``python -m ben.store.worker FD_MAIN FD_URGENT PATH RETENTION_DAYS OPEN_WAIT_S BACKGROUND_NICE`` by
-``ChdbProcessStore``; the FDs are its ends of the two channels' socket pairs. Each channel is answered
-by a thread of its own on a chDB connection of its own (``ChdbStore.urgent`` for the urgent one), so
-an alert's INSERT runs beside a routine one. It exits at once, without closing chDB, when either
+Run as ``python -m ben.store.worker FD_MAIN FD_URGENT FD_QUERY PATH RETENTION_DAYS OPEN_WAIT_S BACKGROUND_NICE``
+by ``ChdbProcessStore``; the FDs are its ends of the channels' socket pairs. Each channel is answered
+by a thread of its own on a chDB connection of its own (``ChdbStore.urgent`` for the urgent one, the
+query sandbox for the query one), so an alert's INSERT runs beside a routine one, and an operator
+query beside both. It exits at once, without closing chDB, when any
 socket closes. chDB's background threads (merges and the like) run at BACKGROUND_NICE (ADR 0024).
 """
 
@@ -50,10 +51,10 @@ def _reply_error(exc: BaseException) -> tuple[str, BaseException]:
     return "err", StorageError(f"store process: {type(exc).__name__}: {exc}")
 
 
-def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wait_s: float,
+def serve(fd_main: int, fd_urgent: int, fd_query: int, path: str, retention_days: int, open_wait_s: float,
           background_nice: int = BACKGROUND_NICE) -> None:
-    """The child: open the store, answer both channels until ``close`` or EOF."""
-    conn, urgent_conn = Connection(fd_main), Connection(fd_urgent)
+    """The child: open the store, answer every channel until ``close`` or EOF."""
+    conn, urgent_conn, query_conn = Connection(fd_main), Connection(fd_urgent), Connection(fd_query)
     opened = threading.Event()
 
     def alive() -> None:  # while opening (a migration may copy data for a long time): "still opening"
@@ -76,6 +77,7 @@ def serve(fd_main: int, fd_urgent: int, path: str, retention_days: int, open_wai
     BackgroundPriority(CHDB_BACKGROUND, background_nice).start()  # for the process's life
     conn.send(("ready", None))
     threading.Thread(target=_answer, args=(urgent_conn, urgent, store), name="urgent", daemon=True).start()
+    threading.Thread(target=_answer_queries, args=(query_conn, store), name="query", daemon=True).start()
     _answer(conn, store, store)
 
 
@@ -112,7 +114,46 @@ def _answer(conn: Connection, store, owner) -> None:
             conn.send(("err", StorageError(f"store process: cannot return the result of {method}: {exc}")))
 
 
+def _answer_queries(conn: Connection, store) -> None:
+    """Answer the query channel: an operator query runs in a thread of its own while this one
+    reads on, so that a ``cancel_query`` for it is carried out at once (ADR 0032)."""
+    send = threading.Lock()
+
+    def run(args) -> None:
+        try:
+            reply = ("ok", store.operator_query(*args))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
+            reply = _reply_error(exc)
+        with send:
+            try:
+                conn.send(reply)
+            except (EOFError, OSError):
+                os._exit(0)
+
+    def cancel(query_id: str, runner: threading.Thread) -> None:
+        """KILL until the statement is gone: a cancel that came just before the statement
+        registered with the engine would otherwise find nothing to kill."""
+        for _ in range(50):
+            store.cancel_query(query_id)
+            if not runner.is_alive():
+                return
+            runner.join(0.2)
+
+    runner = threading.Thread()
+    while True:
+        try:
+            method, args, _ = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the spine is gone (see the module docstring)
+        if method == "operator_query":
+            runner = threading.Thread(target=run, args=(args,), name="query-run", daemon=True)
+            runner.start()
+        elif method == "cancel_query":
+            threading.Thread(target=cancel, args=(*args, runner), name="query-cancel", daemon=True).start()
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s store-process %(message)s")
     logging.getLogger("ben.store.migrations").setLevel(logging.INFO)  # a long migration shows its progress
-    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), float(sys.argv[6]),
+          int(sys.argv[7]))
