@@ -60,7 +60,10 @@ window_s = 3600
 """
 
 
-def trust_toml(operator: keys.Signer, bot: keys.Signer, viewer: keys.Signer) -> str:
+SIDECAR_ID = "sc-test"
+
+
+def trust_toml(operator: keys.Signer, bot: keys.Signer, viewer: keys.Signer, sidecar: keys.Signer | None = None) -> str:
     return f"""
 [roles.operator]
 kind = "human"
@@ -92,7 +95,11 @@ public_key = "{bot.public_text}"
 name = "victor"
 role = "viewer"
 public_key = "{viewer.public_text}"
-"""
+""" + (f"""
+[[sidecars]]
+id = "{SIDECAR_ID}"
+public_key = "{sidecar.public_text}"
+""" if sidecar is not None else "")
 
 
 @dataclass
@@ -104,19 +111,25 @@ class Setup:
     stranger: keys.Signer
     trust: Path
     policy: Path
+    sidecar: keys.Signer  # the sidecar's receipt key, pinned in the trust store under SIDECAR_ID
 
     def control_options(self) -> dict:
         return {"control": {"trust": str(self.trust), "policy": str(self.policy)}}
+
+    def sidecar_options(self) -> dict:
+        """A sidecar with the pinned id and key (the key where a sidecar creates its own)."""
+        return {"id": SIDECAR_ID, **self.control_options()}
 
 
 def make_setup(home: Path) -> Setup:
     kdir = home / "keys"
     alice, bot, victor, stranger = (keys.generate(kdir, n) for n in ("alice", "bot", "victor", "stranger"))
+    sidecar = keys.generate(home / "sidecar" / "control", "sidecar")
     trust = home / "trust.toml"
-    trust.write_text(trust_toml(alice, bot, victor))
+    trust.write_text(trust_toml(alice, bot, victor, sidecar))
     policy = home / "policy.toml"
     policy.write_text(POLICY)
-    return Setup(home, alice, bot, victor, stranger, trust, policy)
+    return Setup(home, alice, bot, victor, stranger, trust, policy, sidecar)
 
 
 @dataclass
@@ -168,7 +181,7 @@ def live() -> Iterator[Live]:
     and SDK clients for subsystems "shop", "shop-eu" and "batch" in this process."""
     home = Path(tempfile.mkdtemp(prefix="bc-", dir="/tmp"))
     setup = make_setup(home)
-    cluster = Cluster(home, spine=setup.control_options(), sidecar=setup.control_options())
+    cluster = Cluster(home, spine=setup.control_options(), sidecar=setup.sidecar_options())
     recorder = Recorder()
     clients: list[Client] = []
     try:

@@ -98,11 +98,11 @@ def send(
     from ben.control.documents import ACTION_RE, ID_RE, TARGET_RE, make_envelope
     from ben.core.errors import ControlError
 
-    if not ACTION_RE.match(action):
+    if not ACTION_RE.fullmatch(action):
         raise fail(f"ACTION {action!r}: expected lowercase letters, digits and '_' (e.g. set_mode)")
-    if not TARGET_RE.match(target):
+    if not TARGET_RE.fullmatch(target):
         raise fail(f"--target {target!r}: expected letters, digits, '.', '_' or '-'")
-    if incident and not ID_RE.match(incident):
+    if incident and not ID_RE.fullmatch(incident):
         raise fail(f"--incident {incident!r}: expected an id such as inc-3f2a9c0d1e")
     reason = _reason(reason)
     try:
