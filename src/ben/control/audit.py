@@ -207,15 +207,19 @@ class AuditLog:
         return self._signer.id
 
     def append(self, kind: str, command_id: str, body: dict, actor: str | None = None, *,
-               puts: dict[bytes, bytes] | None = None) -> Entry:
+               puts: dict[bytes, bytes] | None = None, sync: bool = True) -> Entry:
         """Append durably (fsync), together with ``puts`` in the same RocksDB batch; then mirror."""
-        return self.append_many([(kind, command_id, body, actor, puts)])[0]
+        return self.append_many([(kind, command_id, body, actor, puts)], sync=sync)[0]
 
-    def append_many(self, items: list[tuple[str, str, dict, str | None, dict[bytes, bytes] | None]]) -> list[Entry]:
+    def append_many(self, items: list[tuple[str, str, dict, str | None, dict[bytes, bytes] | None]], *,
+                    sync: bool = True) -> list[Entry]:
         """Several entries (kind, command_id, body, actor, puts) and their puts in one batch, one fsync.
 
         Everything is built (and every body encoded) before anything is written: an entry that
-        cannot be encoded raises here and nothing of the batch is kept."""
+        cannot be encoded raises here and nothing of the batch is kept. ``sync=False`` (for what
+        a crash may lose because it is redone: a delivery, a receipt the sidecar sends again)
+        skips the fsync; RocksDB's log is ordered, so such entries can only be lost from the end,
+        never leave a gap, and the next synced write makes them durable too."""
         with self._db.lock:
             seq, prev = self.last_seq, self.last_hash
             entries, batch = [], {}
@@ -230,7 +234,7 @@ class AuditLog:
                 batch[_key(seq)] = entry.to_bytes()
                 entries.append(entry)
                 prev = digest
-            self._db.write(batch)
+            self._db.write(batch, sync=sync)
             self.last_seq, self.last_hash = seq, prev
             if self._mirror is not None:
                 try:

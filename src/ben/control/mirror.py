@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _BATCH = 2000
 _BACKOFF_S = (0.05, 5.0)
+_GATHER_S = 0.25
 
 
 def audit_table(entries: list[Entry]) -> pa.Table:
@@ -60,6 +61,7 @@ class Mirror:
         self._dirty: dict[str, int] = {}  # command id -> generation of its last change
         self._gen = 0
         self._stop = False
+        self._flushing = 0
         self.mirrored_seq = -1  # unknown until the table was asked
         self.errors = 0
         self.last_error = ""
@@ -88,13 +90,17 @@ class Mirror:
     def force_flush(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._cond:
+            self._flushing += 1
             self._cond.notify_all()
-            while not self._caught_up():
-                left = deadline - time.monotonic()
-                if left <= 0 or not self._thread.is_alive():
-                    return False
-                self._cond.wait(min(left, 0.05))
-            return True
+            try:
+                while not self._caught_up():
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._thread.is_alive():
+                        return False
+                    self._cond.wait(min(left, 0.05))
+                return True
+            finally:
+                self._flushing -= 1
 
     def shutdown(self, timeout: float) -> None:
         self.force_flush(timeout)
@@ -112,6 +118,8 @@ class Mirror:
                     self._cond.wait(1.0)
                 if self._stop:
                     return
+                if not self._flushing:  # gather a batch: one insert per table per interval, not per command
+                    self._cond.wait(_GATHER_S)
             try:
                 self._pass()
                 backoff = _BACKOFF_S[0]

@@ -105,11 +105,12 @@ class ControlPlane(ControlBase):
         return self.mirror.force_flush(timeout) if self.mirror is not None else True
 
     # -- recording --------------------------------------------------------------------------------------
-    def _save(self, rec: dict, kind: str, body: dict, actor: str, extra: dict[bytes, bytes] | None = None) -> dict:
+    def _save(self, rec: dict, kind: str, body: dict, actor: str, extra: dict[bytes, bytes] | None = None, *,
+              sync: bool = True) -> dict:
         rec["updated_ts"] = now_ns()
         self.audit.append(kind, rec["id"], {"reason": rec["reason"], "state": rec["state"],
                                             "incident_id": rec["incident_id"], **body}, actor,
-                          puts={_cmd_key(rec["id"]): json.dumps(rec).encode(), **(extra or {})})
+                          puts={_cmd_key(rec["id"]): json.dumps(rec).encode(), **(extra or {})}, sync=sync)
         self.records[rec["id"]] = rec
         if self.mirror is not None:
             self.mirror.changed(rec["id"])
@@ -279,7 +280,9 @@ class ControlPlane(ControlBase):
                 items.append(("delivery", rec["id"], {"reason": rec["reason"], "state": DELIVERED,
                                                       "incident_id": rec["incident_id"], "sidecar_id": sidecar_id},
                               "spine", {_cmd_key(rec["id"]): json.dumps(rec).encode()}))
-            self.audit.append_many(items)
+            # not fsync'd: lost in a crash, the command is pending again and delivered again (the
+            # sidecar's ledger answers a command it saw with its stored receipt)
+            self.audit.append_many(items, sync=False)
             if self.mirror is not None:
                 for rec in out:
                     self.mirror.changed(rec["id"])
@@ -340,9 +343,11 @@ class ControlPlane(ControlBase):
                        refusal=receipt.reason if receipt.status != "accepted" else "")
             if rec.get("released_at"):
                 self._ended(rec)
+            # not fsync'd: lost in a crash, the command is unanswered again, delivered again, and the
+            # sidecar sends the same receipt from its ledger
             return self._save(rec, "receipt", {"status": receipt.status, "code": receipt.code,
                                                "receipt_reason": receipt.reason, "result": receipt.result,
-                                               "receipt_hash": signed.hash}, actor)
+                                               "receipt_hash": signed.hash}, actor, sync=False)
 
     # -- reading ----------------------------------------------------------------------------------------
     def list(self, limit: int = 100, state: str = "", command_id: str = "") -> list[dict]:
