@@ -52,6 +52,18 @@ targets = ["*"]
 blast_radius = 100
 rate = 1000
 
+[actions.fragile]
+targets = ["*"]
+blast_radius = 100
+rate = 1000
+breaker_failures = 2
+
+[actions.two_person]
+targets = ["*"]
+blast_radius = 100
+rate = 1000
+require_distinct_approver = true
+
 [actions.limited]
 targets = ["shop*"]
 blast_radius = 2
@@ -63,7 +75,14 @@ window_s = 3600
 SIDECAR_ID = "sc-test"
 
 
-def trust_toml(operator: keys.Signer, bot: keys.Signer, viewer: keys.Signer, sidecar: keys.Signer | None = None) -> str:
+def trust_toml(operator: keys.Signer, bot: keys.Signer, viewer: keys.Signer, sidecar: keys.Signer | None = None,
+               bob: keys.Signer | None = None) -> str:
+    second = f"""
+[[keys]]
+name = "bob"
+role = "operator"
+public_key = "{bob.public_text}"
+""" if bob is not None else ""
     return f"""
 [roles.operator]
 kind = "human"
@@ -91,6 +110,7 @@ name = "nightly-bot"
 role = "automation"
 public_key = "{bot.public_text}"
 
+{second}
 [[keys]]
 name = "victor"
 role = "viewer"
@@ -112,6 +132,7 @@ class Setup:
     trust: Path
     policy: Path
     sidecar: keys.Signer  # the sidecar's receipt key, pinned in the trust store under SIDECAR_ID
+    bob: keys.Signer      # a second operator (two-person rule)
 
     def control_options(self) -> dict:
         return {"control": {"trust": str(self.trust), "policy": str(self.policy)}}
@@ -126,10 +147,11 @@ def make_setup(home: Path) -> Setup:
     alice, bot, victor, stranger = (keys.generate(kdir, n) for n in ("alice", "bot", "victor", "stranger"))
     sidecar = keys.generate(home / "sidecar" / "control", "sidecar")
     trust = home / "trust.toml"
-    trust.write_text(trust_toml(alice, bot, victor, sidecar))
+    bob = keys.generate(kdir, "bob")
+    trust.write_text(trust_toml(alice, bot, victor, sidecar, bob))
     policy = home / "policy.toml"
     policy.write_text(POLICY)
-    return Setup(home, alice, bot, victor, stranger, trust, policy, sidecar)
+    return Setup(home, alice, bot, victor, stranger, trust, policy, sidecar, bob)
 
 
 @dataclass
@@ -157,7 +179,8 @@ class Recorder:
 
 
 def attach(sidecar_addr: str, subsystem: str, recorder: Recorder, cluster: Cluster | None = None,
-           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited", "slow_job")) -> Client:
+           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited", "slow_job",
+                    "two_person")) -> Client:
     client = Client(subsystem, sidecar=sidecar_addr)
     for action in actions:
         client.on_command(action, recorder.handler)
