@@ -1,6 +1,6 @@
 """Commands benchmark: a burst of signed commands through a real spine and sidecar.
 
-    ben bench commands [--commands N] [--in-flight W] [--senders S] [--json]
+    ben bench commands [--commands N] [--in-flight W] [--senders S] [--realtime-priority P] [--json]
 
 A spine and a sidecar run as processes (trust store with an operator key and the sidecar's pinned
 key, a policy allowing the burst); an SDK client in this process handles the action ``bench_ping``
@@ -14,6 +14,7 @@ a run (closed loop: a sender waits while W commands are outstanding). Reported:
 * ``deliveries_per_command``: pushes to the sidecar over N (1.0: each pushed once);
 * ``ran_once``: every command ran exactly once (the handler's counts), ``accepted``: receipts;
 * ``sidecar_rss_mib``: the sidecar's resident memory before and after the burst, and the growth;
+* the sidecar and the spine run at ``realtime_priority = P`` (default 0: normal scheduling; ADR 0027);
 * the baseline, measured in the same run: bare gRPC round trips to the same spine (``List`` of one
   unknown id, no disk) over one channel, p50 and p99 (``baseline_rtt_p50_ms``, ``baseline_rtt_p99_ms``).
 """
@@ -82,7 +83,8 @@ window_s = 3600
     return operator, {"control": control}, {"id": SIDECAR_ID, "control": control}
 
 
-def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress: bool = True) -> dict:
+def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress: bool = True,
+        realtime_priority: int = 0) -> dict:
     import grpc
 
     from ben.cli.procs import Cluster, wait_for
@@ -98,7 +100,8 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
     with tempfile.TemporaryDirectory(prefix="ben-cmds-", dir="/tmp") as tmp:
         home = Path(tmp)
         operator, spine_opts, sidecar_opts = _setup(home, commands)
-        cluster = Cluster(home, spine=spine_opts, sidecar=sidecar_opts)
+        cluster = Cluster(home, spine={**spine_opts, "realtime_priority": realtime_priority},
+                          sidecar={**sidecar_opts, "realtime_priority": realtime_priority})
         runs: dict[str, int] = {}
         lock = threading.Lock()
         ran = threading.Semaphore(0)
@@ -181,7 +184,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
     first = min(r["created_at"] for r in records.values())
     last = max(r["receipt_at"] for r in records.values())
     out = {
-        "commands": commands, "in_flight": in_flight, "senders": senders,
+        "commands": commands, "in_flight": in_flight, "senders": senders, "realtime_priority": realtime_priority,
         "commands_per_s": round(commands / ((last - first) / 1e9), 1),
         "p50_ms": round(_pct(latencies, 0.5), 1), "p99_ms": round(_pct(latencies, 0.99), 1),
         "max_ms": round(max(latencies), 1),
