@@ -222,3 +222,43 @@ def test_without_a_policy_the_sidecar_still_verifies(home: Path) -> None:
         assert b.handle(_forge(envelope(b.setup.alice)[1])).code == "bad_signature"
     finally:
         b.db.close()
+
+
+def _approve(signer, env, signed) -> Signed:
+    return Approval(command_id=env.id, envelope_hash=signed.hash, decision="approve", issuer=signer.id,
+                    issued_at=now_ns(), nonce=new_nonce(), reason="looked at it").sign(signer)
+
+
+def test_two_person_rule_at_the_sidecar(bench: Bench) -> None:
+    """require_distinct_approver: the signer's own approval does not count here either."""
+    s = bench.setup
+    bench.routes["shop"].add("two_person")
+    env, signed = envelope(s.alice, "two_person", "shop", params={})
+    assert bench.handle(signed).code == "approval_required"
+    env, signed = envelope(s.alice, "two_person", "shop", params={})
+    assert bench.handle(signed, [_approve(s.alice, env, signed)]).code == "approval_required"
+    env, signed = envelope(s.alice, "two_person", "shop", params={})
+    assert bench.handle(signed, [_approve(s.bob, env, signed)]).status == "accepted" and bench.ran == [env.id]
+
+
+def test_kill_switch_orders_only_move_forward_at_the_sidecar(bench: Bench) -> None:
+    from ben.control.documents import KillSwitch
+
+    s = bench.setup
+
+    def order(on: bool, at: int) -> Signed:
+        return KillSwitch(on=on, issuer=s.alice.id, issued_at=at, nonce=new_nonce(), reason="r").sign(s.alice)
+
+    t0 = now_ns()
+    on = order(True, t0)
+    assert asyncio.run(bench.gate.set_kill_switch(on)).taken
+    ack = asyncio.run(bench.gate.set_kill_switch(on))  # the spine hands it again on attach: no refusal
+    assert (ack.taken, ack.code) == (False, "same_order")
+    ack = asyncio.run(bench.gate.set_kill_switch(order(False, t0 - 1)))
+    assert (ack.taken, ack.code) == (False, "stale_order") and Signed.from_proto(ack.held) == on
+    assert bench.last_audit()["code"] == "stale_order"
+    bench.reopen()  # persisted: the order held and its nonce
+    replay = Signed(on.body, on.signature)
+    assert bench.gate.kill["on"] is True
+    assert asyncio.run(bench.gate.set_kill_switch(replay)).code == "same_order"
+    assert [e.body.get("code") for e in bench.audit.entries() if e.kind == "refusal"] == ["stale_order"]
