@@ -237,3 +237,32 @@ def test_patterns_anchor_at_the_very_end_and_text_is_clean(field: str, value: st
     with pytest.raises(ControlError) as err:
         Envelope.parse(canonical.encode(doc))
     assert err.value.reason == "malformed" and repr(field) in str(err.value)
+
+
+def test_a_replayed_earlier_off_order_cannot_lift_the_kill_switch(live) -> None:
+    """The reported attack, end to end: an approver's "off" signed before her "on", replayed within
+    its 5 minutes, is refused and audited; the sidecars keep the switch on and say so."""
+    from ben.control.documents import KillSwitch
+
+    s, c = live.setup, live.cluster
+
+    def order(on: bool) -> Signed:
+        return KillSwitch(on=on, issuer=s.alice.id, issued_at=now_ns(), nonce=new_nonce(),
+                          reason="stop" if on else "resume").sign(s.alice)
+
+    earlier_off, on = order(False), order(True)
+    client.kill_switch(c.spine_addr, on)
+    try:
+        wait_for(lambda: c.status("sidecar").get("kill_switch") == 1, 10, "the sidecar to hold the order")
+        wait_for(lambda: c.status("spine").get("kill_switch_unacknowledged", 1) == 0, 10, "the acknowledgement")
+        with pytest.raises(ControlError) as err:
+            client.kill_switch(c.spine_addr, earlier_off)
+        assert err.value.reason == "stale_order"
+        refused = [json.loads(e["body"]) for e in client.audit_entries(c.spine_addr) if e["kind"] == "refusal"]
+        assert refused[-1]["code"] == "stale_order"
+        reply = client.send(c.spine_addr, make_envelope(s.bot, "ping", "shop", {}, "bot after the replay")[1])
+        assert json.loads(reply.record_json)["code"] == "kill_switch"
+        assert c.status("sidecar").get("kill_switch") == 1
+    finally:
+        client.kill_switch(c.spine_addr, order(False))
+    wait_for(lambda: c.status("sidecar").get("kill_switch") == 0, 10, "the switch lifted")
