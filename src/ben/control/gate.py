@@ -101,11 +101,10 @@ class Gate:
             env, trusted = self.verifier.envelope(signed, received)
         except SignatureError as exc:
             return await self._refuse_unverified(signed, exc, received)
-        # 2. Seen before? (Only verified envelopes reach the ledger.)
-        record = await asyncio.to_thread(self.ledger.record, env.id)
+        # 2. Seen before? (Only verified envelopes reach the ledger.) One hop to a thread for the reads.
+        record, used_by, history = await asyncio.to_thread(self._lookups, env)
         if record is not None:
             return await self._replayed(env, signed, record, received)
-        used_by = await asyncio.to_thread(self.ledger.sequence_used, env.issuer, env.seq)
         if used_by is not None:
             return await self._refuse(env, signed, SignatureError(
                 f"sequence {env.seq} of key {env.issuer} was already used by {used_by}", reason="replayed_sequence"),
@@ -114,7 +113,7 @@ class Gate:
         try:
             approved_by = self._approval(env, signed, approvals, trusted)
             self._kill_switch(trusted, approved_by)
-            self._policy(env, trusted, approved_by, await asyncio.to_thread(self._history), received)
+            self._policy(env, trusted, approved_by, history, received)
             routes = self.routes()
             if env.target not in routes:
                 raise PolicyError(f"no subsystem named {env.target!r} is attached to sidecar {self.sidecar_id}",
@@ -228,6 +227,14 @@ class Gate:
                         toggle.reason)
             return pb.KillSwitchAck(order_hash=order.hash, taken=True, code="ok", reason=toggle.reason,
                                     held=order.to_proto(pb.Signed))
+
+    def _lookups(self, env: Envelope):
+        """The ledger's record of this id, who used its sequence number, and the history (policy)."""
+        record = self.ledger.record(env.id)
+        if record is not None:
+            return record, None, None
+        return None, self.ledger.sequence_used(env.issuer, env.seq), (
+            self._history() if self.policy is not None else None)
 
     def _history(self) -> Releases:
         """What ran here (and what was refused for the target's sake), read from the ledger once."""

@@ -50,6 +50,14 @@ def _reply(rec: dict) -> pb.CommandReply:
                            record_json=json.dumps(rec))
 
 
+def _peek_id(body: bytes) -> str:
+    try:
+        value = json.loads(body).get("command_id", "")
+        return value if isinstance(value, str) else ""
+    except Exception:
+        return ""
+
+
 def _delivery(rec: dict) -> pb.Delivery:
     return pb.Delivery(envelope=Signed.from_json(rec["envelope"]).to_proto(pb.Signed),
                        approvals=[Signed.from_json(a).to_proto(pb.Signed) for a in rec["approvals"]])
@@ -77,6 +85,25 @@ class Router(pb_grpc.ControlServicer):
                 for rec in records:
                     sidecar.inflight[rec["id"]] = now
                     sidecar.outbox.put_nowait(_delivery(rec))
+
+    async def _answered(self, sidecar: _Attached, signed: Signed) -> None:
+        """Take a receipt and refill the slot it frees, in one hop to a worker thread."""
+        async with sidecar.pump:
+            command_id = _peek_id(signed.body)
+            room = self.window - len(sidecar.inflight) + (command_id in sidecar.inflight)
+
+            def answer() -> tuple[dict | None, list[dict]]:
+                rec = self.plane.receipt(sidecar.sidecar_id, signed)
+                more = self.plane.claim(sidecar.sidecar_id, set(sidecar.targets), room) if rec and room > 0 else []
+                return rec, more
+
+            rec, records = await asyncio.to_thread(answer)
+            if rec is not None:
+                sidecar.inflight.pop(rec["id"], None)
+            now = time.monotonic()
+            for more in records:
+                sidecar.inflight[more["id"]] = now
+                sidecar.outbox.put_nowait(_delivery(more))
 
     async def _pump_target(self, target: str) -> None:
         for sidecar in list(self._attached):
@@ -174,11 +201,7 @@ class Router(pb_grpc.ControlServicer):
                 sidecar.targets = set(msg.targets.targets)
                 await self._pump(sidecar)
             elif which == "receipt":
-                signed = Signed.from_proto(msg.receipt)
-                rec = await asyncio.to_thread(self.plane.receipt, sidecar.sidecar_id, signed)
-                if rec is not None:
-                    sidecar.inflight.pop(rec["id"], None)
-                    await self._pump(sidecar)
+                await self._answered(sidecar, Signed.from_proto(msg.receipt))
             elif which == "kill_ack":
                 ack = msg.kill_ack
                 await asyncio.to_thread(self.plane.orders.acknowledged, sidecar.sidecar_id, ack.taken, ack.code,
@@ -189,7 +212,6 @@ class Router(pb_grpc.ControlServicer):
         rec = await asyncio.to_thread(self.plane.send, Signed.from_proto(request.envelope))
         if rec.get("state") == "pending":
             await self._pump_target(rec["target"])
-            rec = (await asyncio.to_thread(self.plane.list, 1, "", rec["id"]) or [rec])[0]
         return _reply(rec)
 
     async def Decide(self, request, context):
