@@ -104,7 +104,8 @@ def test_a_rogue_sidecar_cannot_attach_and_take_commands(live, case: str, code: 
         "pinned_key_without_it": (SIDECAR_ID, s.sidecar.public_text, rogue),
     }[case]
     err = _attach(addr, lambda challenge: pb.SidecarHello(
-        sidecar_id=sidecar_id, public_key=public, targets=["shop"], proof=signer.sign(attach_proof(sidecar_id, challenge))))
+        sidecar_id=sidecar_id, public_key=public, targets=["shop"],
+        proof=signer.sign(attach_proof(sidecar_id, challenge))))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED, err
     entries = [e for e in client.audit_entries(addr) if e["kind"] == "refusal" and e["command_id"] == ""]
     assert json.loads(entries[-1]["body"])["code"] == code
@@ -224,7 +225,8 @@ def test_typed_parameters_refuse_a_boolean_as_a_number() -> None:
 
 
 @pytest.mark.parametrize("field, value", [("target", "shop\n"), ("id", "cmd-1\n"), ("action", "ping\n"),
-                                          ("reason", "why\udc80"), ("reason", "a\x1b[31mred"), ("incident_id", "inc-1\n")])
+                                          ("reason", "why\udc80"), ("reason", "a\x1b[31mred"),
+                                          ("incident_id", "inc-1\n")])
 def test_patterns_anchor_at_the_very_end_and_text_is_clean(field: str, value: str) -> None:
     from ben.control.keys import generate
 

@@ -198,7 +198,8 @@ def test_sidecar_pins_come_from_the_trust_store_and_every_change_is_audited(spin
 def test_a_receipt_counts_only_from_the_sidecar_the_command_was_delivered_to(home: Path) -> None:
     setup = make_setup(home)
     second = generate(home / "sc2", "sidecar")
-    setup.trust.write_text(setup.trust.read_text() + f'\n[[sidecars]]\nid = "sc-2"\npublic_key = "{second.public_text}"\n')
+    pin = f'\n[[sidecars]]\nid = "sc-2"\npublic_key = "{second.public_text}"\n'
+    setup.trust.write_text(setup.trust.read_text() + pin)
     plane = ControlPlane(ControlConfig(trust=setup.trust, policy=setup.policy), home / "spine")
     try:
         rec = plane.send(make_envelope(setup.alice, "ping", "shop", {}, "for the real one")[1])

@@ -19,8 +19,8 @@ def verify(
     sidecar: Annotated[Optional[str], typer.Option(help="ask a running sidecar instead (its local log)")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="a stopped spine's or sidecar's data directory")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    audit_key: Annotated[Optional[Path], typer.Option(help="with --data-dir: the component's audit_key_file (or its "
-                                                           ".pub) when its audit key lives outside the data dir")] = None,
+    audit_key: Annotated[Optional[Path], typer.Option(
+        help="with --data-dir: the component's audit_key_file (or its .pub), kept outside the data dir")] = None,
 ) -> None:
     """Verify the local audit log and (spine) its ClickHouse copy: hashes, chain, signatures, both copies alike.
 

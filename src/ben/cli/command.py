@@ -45,7 +45,8 @@ def _signer(key: Path | None):
         elif len(present) == 1:
             chosen = present[0]
         elif not present:
-            raise fail(f"--key: no key in {kdir} (create one with: ben keys generate NAME, or give --key or ${ENV_KEY})")
+            raise fail(f"--key: no key in {kdir} (create one with: ben keys generate NAME; or give --key or "
+                       f"${ENV_KEY})")
         else:
             raise fail(f"--key: {len(present)} keys in {kdir} ({', '.join(p.stem for p in present)}): say which one "
                        f"with --key {kdir}/NAME.key or ${ENV_KEY}")

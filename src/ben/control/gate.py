@@ -203,9 +203,9 @@ class Gate:
                         raise ControlError(f"nonce {toggle.nonce} was already used: a replayed order",
                                            reason="replayed_nonce")
                     if toggle.issued_at <= self.kill["issued_at"]:
-                        raise ControlError(f"the order is not newer than the one held ({'on' if self.kill['on'] else 'off'}"
-                                           f" by {self.kill['by']}): the kill switch only moves forward",
-                                           reason="stale_order")
+                        state = "on" if self.kill["on"] else "off"
+                        raise ControlError(f"the order is not newer than the one held ({state} by {self.kill['by']}): "
+                                           "the kill switch only moves forward", reason="stale_order")
                 except ControlError as exc:
                     code, why = exc.reason, str(exc)
                     await asyncio.to_thread(self.audit.append, "refusal", "", {
