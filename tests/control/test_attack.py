@@ -268,3 +268,20 @@ def test_a_replayed_earlier_off_order_cannot_lift_the_kill_switch(live) -> None:
     finally:
         client.kill_switch(c.spine_addr, order(False))
     wait_for(lambda: c.status("sidecar").get("kill_switch") == 0, 10, "the switch lifted")
+
+
+def test_keys_trust_pins_a_sidecar_in_the_trust_store(home) -> None:
+    from ben.control.keys import generate
+    from ben.control.trust_store import TrustStore
+
+    trust = home / "trust.toml"
+    trust.write_text('[roles.operator]\nkind = "human"\nactions = ["*"]\ntargets = ["*"]\n')
+    sidecar, other = generate(home / "a", "sidecar"), generate(home / "b", "sidecar")
+    out = ben("keys", "trust", "--sidecar", "web-1", str(home / "a" / "sidecar.pub"), "--trust", str(trust))
+    assert out.returncode == 0 and sidecar.id in out.stdout, out.stderr
+    assert TrustStore.load(trust).sidecars == {"web-1": sidecar.public_text}
+    out = ben("keys", "trust", "--sidecar", "web-1", other.public_text, "--trust", str(trust))
+    assert out.returncode == 2 and "already pinned to another key" in out.stderr
+    out = ben("keys", "trust", "--sidecar", "web 1", other.public_text, "--trust", str(trust))
+    assert out.returncode == 2 and "--sidecar 'web 1'" in out.stderr
+    assert TrustStore.load(trust).sidecars == {"web-1": sidecar.public_text}
