@@ -14,7 +14,8 @@ a run (closed loop: a sender waits while W commands are outstanding). Reported:
 * ``deliveries_per_command``: pushes to the sidecar over N (1.0: each pushed once);
 * ``ran_once``: every command ran exactly once (the handler's counts), ``accepted``: receipts;
 * ``sidecar_rss_mib``: the sidecar's resident memory before and after the burst, and the growth;
-* the sidecar and the spine run at ``realtime_priority = P`` (default 0: normal scheduling; ADR 0027);
+* the sidecar and the spine run at ``realtime_priority = P`` (default 1, SCHED_RR, as ``ben bench lanes``:
+  the setting for a host whose cores ben shares, ADR 0027; 0 = normal scheduling);
 * the baseline, measured in the same run: bare gRPC round trips to the same spine (``List`` of one
   unknown id, no disk) over one channel, p50 and p99 (``baseline_rtt_p50_ms``, ``baseline_rtt_p99_ms``).
 """
@@ -84,7 +85,7 @@ window_s = 3600
 
 
 def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress: bool = True,
-        realtime_priority: int = 0) -> dict:
+        realtime_priority: int = 1) -> dict:
     import grpc
 
     from ben.cli.procs import Cluster, wait_for

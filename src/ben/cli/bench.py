@@ -125,7 +125,7 @@ def commands(
     in_flight: Annotated[int, typer.Option(help="commands sent and not yet run, at most (closed loop)", min=1)] = 16,
     senders: Annotated[int, typer.Option(help="sender threads", min=1)] = 4,
     realtime_priority: Annotated[int, typer.Option(
-        help="the sidecar's and spine's realtime_priority (SCHED_RR; 0 = normal scheduling)", min=0, max=99)] = 0,
+        help="the sidecar's and spine's realtime_priority (SCHED_RR; 0 = normal scheduling)", min=0, max=99)] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """A burst of signed commands through a real spine and sidecar: rate, p99 send-to-receipt, deliveries."""
