@@ -262,3 +262,14 @@ def test_kill_switch_orders_only_move_forward_at_the_sidecar(bench: Bench) -> No
     assert bench.gate.kill["on"] is True
     assert asyncio.run(bench.gate.set_kill_switch(replay)).code == "same_order"
     assert [e.body.get("code") for e in bench.audit.entries() if e.kind == "refusal"] == ["stale_order"]
+
+
+def test_an_internal_error_is_refused_and_audited(bench: Bench) -> None:
+    def broken():
+        raise RuntimeError("routes table is gone")
+
+    bench.gate.routes = broken
+    env, signed = envelope(bench.setup.alice)
+    receipt = bench.handle(signed)
+    assert (receipt.status, receipt.code) == ("refused", "internal_error") and bench.ran == []
+    assert bench.last_audit()["kind"] == "refusal" and bench.last_audit()["code"] == "internal_error"

@@ -243,3 +243,19 @@ def test_the_sidecar_enforces_the_spines_kill_switch(rig: Rig) -> None:
     assert [(e["kind"], json.loads(e["body"]).get("code")) for e in entries] == [
         ("refusal", "wrong_role"), ("kill_switch", None), ("refusal", "stale_order"), ("kill_switch", None)]
     assert rig.recorder.count(env.id) == 0
+
+
+def test_a_lone_surrogate_in_a_signed_reason_never_breaks_the_sidecar_stream(rig: Rig) -> None:
+    """Signed by a trusted key, but not valid Unicode: refused (malformed), audited, nothing run, and the
+    stream carries the next command as before."""
+    from ben.control import canonical
+
+    s = rig.setup
+    env, _ = make_envelope(s.victor, "ping", "shop", {}, "placeholder")
+    doc = {**env.to_dict(), "reason": "restart \udc80 now"}
+    body = canonical.encode(doc)
+    receipt, _ = rig.spine.deliver(Signed(body, s.victor.sign(body)))
+    assert (receipt.status, receipt.code) == ("refused", "malformed") and rig.recorder.count(env.id) == 0
+    assert rig.audit(env.id)[-1]["kind"] == "refusal"
+    env2, signed2 = make_envelope(s.alice, "ping", "shop", {}, "after the bad one")
+    assert rig.spine.deliver(signed2)[0].status == "accepted" and rig.recorder.count(env2.id) == 1
