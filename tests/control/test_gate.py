@@ -273,3 +273,25 @@ def test_an_internal_error_is_refused_and_audited(bench: Bench) -> None:
     receipt = bench.handle(signed)
     assert (receipt.status, receipt.code) == ("refused", "internal_error") and bench.ran == []
     assert bench.last_audit()["kind"] == "refusal" and bench.last_audit()["code"] == "internal_error"
+
+
+def test_the_sidecar_signs_its_audit_with_audit_key_file(home: Path) -> None:
+    from ben.control.sidecar_side import SidecarControl
+    from ben.core.config import ControlConfig
+
+    setup = make_setup(home)
+    audit_key = generate(home / "outside", "audit")
+    control = SidecarControl(ControlConfig(trust=setup.trust, policy=setup.policy, audit_key_file=audit_key.path),
+                             home / "sidecar", "sc-test", "unix:///nonexistent.sock", (50, 100))
+    try:
+        env, signed = envelope(setup.alice)
+        control.gate.routes = lambda: {"shop": {"set_mode"}}
+
+        async def ok(_env):
+            return Outcome(True, {})
+
+        control.gate.runner = ok
+        asyncio.run(control.gate.handle(signed))
+        assert {e.key_id for e in control.audit.entries()} == {audit_key.id} and control.base.verify_local().ok
+    finally:
+        control.base.close()
