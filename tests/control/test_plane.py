@@ -22,7 +22,7 @@ class Incidents:
     def query_json(self, sql: str) -> bytes:
         if "ben.incidents" in sql:
             return json.dumps({"data": [{"n": int(any(f"'{i}'" in sql for i in self.known))}]}).encode()
-        return json.dumps({"data": [{"m": 0, "n": 0}]}).encode()
+        return json.dumps({"data": [{"m": 0, "n": 0, "t": 0}]}).encode()
 
     def insert_rows(self, target: str, table) -> None:
         self.rows.append((target, table.to_pylist()))

@@ -53,10 +53,12 @@ def commands_table(records: list[dict]) -> pa.Table:
 class Mirror:
     """Copies the audit log and changed command records into the store, in a background thread."""
 
-    def __init__(self, store, audit: AuditLog, record: Callable[[str], dict | None]):
+    def __init__(self, store, audit: AuditLog, record: Callable[[str], dict | None],
+                 changed_since: Callable[[int], list[str]] = lambda _ts: []):
         self._store = store
         self._audit = audit
         self._record = record
+        self._changed_since = changed_since
         self._cond = threading.Condition()
         self._dirty: dict[str, int] = {}  # command id -> generation of its last change
         self._gen = 0
@@ -134,8 +136,12 @@ class Mirror:
                 backoff = min(backoff * 2, _BACKOFF_S[1])
 
     def _pass(self) -> None:
-        if self.mirrored_seq < 0:
+        if self.mirrored_seq < 0:  # first pass: what the tables lack (a crash, a store that was down)
             have = json.loads(self._store.query_json(f"SELECT max(seq) AS m, count() AS n FROM {AUDIT}"))["data"][0]
+            newest = json.loads(self._store.query_json(
+                f"SELECT max(updated_ts) AS t, count() AS n FROM {COMMANDS}"))["data"][0]
+            for command_id in self._changed_since(int(newest["t"]) if int(newest["n"]) else -1):
+                self.changed(command_id)
             self.mirrored_seq = int(have["m"]) if int(have["n"]) else 0
         entries = self._audit.entries(after=self.mirrored_seq, limit=_BATCH)
         if entries:

@@ -55,7 +55,7 @@ class ControlPlane(ControlBase):
         self.mirror: Mirror | None = None
         self.audit = AuditLog(self.db, self.audit_signer, "spine", self._appended)
         if store is not None:
-            self.mirror = Mirror(store, self.audit, self._record_copy)
+            self.mirror = Mirror(store, self.audit, self._record_copy, self._changed_since)
         self.records: dict[str, dict] = {}
         self._seqs: dict[tuple[str, int], str] = {}
         self._queue: dict[str, dict[str, None]] = {}     # target -> pending ids (never delivered), in order
@@ -90,12 +90,16 @@ class ControlPlane(ControlBase):
         if self.mirror is not None:
             self.mirror.changed()
 
+    def _changed_since(self, ts: int) -> list[str]:
+        with self._lock:
+            return [r["id"] for r in self.records.values() if r.get("updated_ts", 0) > ts]
+
     def _record_copy(self, command_id: str) -> dict | None:
         with self._lock:
             rec = self.records.get(command_id)
             return dict(rec) if rec is not None else None
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 5.0) -> None:
         if self.mirror is not None:
             self.mirror.shutdown(timeout)
         super().close()
