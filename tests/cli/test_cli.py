@@ -182,6 +182,19 @@ def test_bench_lanes_json(home: Path) -> None:
     assert out.returncode == 2 and "--realtime-priority" in out.stderr
 
 
+def test_bench_commands_json(home: Path) -> None:
+    """A short burst: every key the issue names; each command pushed and run once."""
+    out = ben("bench", "commands", "--commands", "200", "--json", timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["ran_once"] is True and result["accepted"] == 200 and result["send_errors_total"] == 0
+    assert result["deliveries_per_command"] == 1.0 and result["commands_per_s"] > 0
+    assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"] and result["baseline_rtt_p50_ms"] > 0
+    assert result["sidecar_rss_mib"]["after"] > 0
+    out = ben("bench", "commands", "--commands", "0")
+    assert out.returncode == 2 and "--commands" in out.stderr
+
+
 def test_bench_wal_json(home: Path) -> None:
     out = ben("bench", "wal", "--cycles", "1000", "--dir", str(home), "--json", timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

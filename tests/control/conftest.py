@@ -52,6 +52,18 @@ targets = ["*"]
 blast_radius = 100
 rate = 1000
 
+[actions.fragile]
+targets = ["*"]
+blast_radius = 100
+rate = 1000
+breaker_failures = 2
+
+[actions.two_person]
+targets = ["*"]
+blast_radius = 100
+rate = 1000
+require_distinct_approver = true
+
 [actions.limited]
 targets = ["shop*"]
 blast_radius = 2
@@ -60,7 +72,17 @@ window_s = 3600
 """
 
 
-def trust_toml(operator: keys.Signer, bot: keys.Signer, viewer: keys.Signer) -> str:
+SIDECAR_ID = "sc-test"
+
+
+def trust_toml(operator: keys.Signer, bot: keys.Signer, viewer: keys.Signer, sidecar: keys.Signer | None = None,
+               bob: keys.Signer | None = None) -> str:
+    second = f"""
+[[keys]]
+name = "bob"
+role = "operator"
+public_key = "{bob.public_text}"
+""" if bob is not None else ""
     return f"""
 [roles.operator]
 kind = "human"
@@ -88,11 +110,16 @@ name = "nightly-bot"
 role = "automation"
 public_key = "{bot.public_text}"
 
+{second}
 [[keys]]
 name = "victor"
 role = "viewer"
 public_key = "{viewer.public_text}"
-"""
+""" + (f"""
+[[sidecars]]
+id = "{SIDECAR_ID}"
+public_key = "{sidecar.public_text}"
+""" if sidecar is not None else "")
 
 
 @dataclass
@@ -104,19 +131,27 @@ class Setup:
     stranger: keys.Signer
     trust: Path
     policy: Path
+    sidecar: keys.Signer  # the sidecar's receipt key, pinned in the trust store under SIDECAR_ID
+    bob: keys.Signer      # a second operator (two-person rule)
 
     def control_options(self) -> dict:
         return {"control": {"trust": str(self.trust), "policy": str(self.policy)}}
+
+    def sidecar_options(self) -> dict:
+        """A sidecar with the pinned id and key (the key where a sidecar creates its own)."""
+        return {"id": SIDECAR_ID, **self.control_options()}
 
 
 def make_setup(home: Path) -> Setup:
     kdir = home / "keys"
     alice, bot, victor, stranger = (keys.generate(kdir, n) for n in ("alice", "bot", "victor", "stranger"))
+    sidecar = keys.generate(home / "sidecar" / "control", "sidecar")
     trust = home / "trust.toml"
-    trust.write_text(trust_toml(alice, bot, victor))
+    bob = keys.generate(kdir, "bob")
+    trust.write_text(trust_toml(alice, bot, victor, sidecar, bob))
     policy = home / "policy.toml"
     policy.write_text(POLICY)
-    return Setup(home, alice, bot, victor, stranger, trust, policy)
+    return Setup(home, alice, bot, victor, stranger, trust, policy, sidecar, bob)
 
 
 @dataclass
@@ -144,7 +179,8 @@ class Recorder:
 
 
 def attach(sidecar_addr: str, subsystem: str, recorder: Recorder, cluster: Cluster | None = None,
-           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited", "slow_job")) -> Client:
+           actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited", "slow_job",
+                    "two_person")) -> Client:
     client = Client(subsystem, sidecar=sidecar_addr)
     for action in actions:
         client.on_command(action, recorder.handler)
@@ -168,7 +204,7 @@ def live() -> Iterator[Live]:
     and SDK clients for subsystems "shop", "shop-eu" and "batch" in this process."""
     home = Path(tempfile.mkdtemp(prefix="bc-", dir="/tmp"))
     setup = make_setup(home)
-    cluster = Cluster(home, spine=setup.control_options(), sidecar=setup.control_options())
+    cluster = Cluster(home, spine=setup.control_options(), sidecar=setup.sidecar_options())
     recorder = Recorder()
     clients: list[Client] = []
     try:

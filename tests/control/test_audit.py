@@ -53,7 +53,7 @@ def _audited(cluster, setup):
         client.send(cluster.spine_addr, make_envelope(setup.alice, "ping", "shop", {}, f"ping {i}")[1])
     client.send(cluster.spine_addr, make_envelope(setup.stranger, "ping", "shop", {}, "forged")[1])
     assert client.verify_audit(cluster.spine_addr).ok
-    wait_for(lambda: len(client.audit_entries(cluster.spine_addr)) == 4, 10, "four audit entries")
+    wait_for(lambda: len(client.audit_entries(cluster.spine_addr)) == 5, 10, "the sidecar pin and four audit entries")
     cluster.stop()
     yield cluster.home / "spine"
 
@@ -115,7 +115,7 @@ CHDB_TAMPER = textwrap.dedent("""
         store._run(sql)
         out[name] = [p for c in verify_data_dir(spine, store=store) for p in c["problems"]]
     out["before"] = [p for c in verify_data_dir(spine, store=store) for p in c["problems"]]
-    step("altered", "ALTER TABLE ben.audit UPDATE body = replace(body, 'ping 1', 'ping 9') WHERE seq = 2 "
+    step("altered", "ALTER TABLE ben.audit UPDATE body = replace(body, 'ping 0', 'ping 9') WHERE seq = 2 "
                     "SETTINGS mutations_sync = 2")
     step("removed", "ALTER TABLE ben.audit DELETE WHERE seq = 3 SETTINGS mutations_sync = 2")
     # reorder: entries 1 and 2 trade places (each row keeps its content, takes the other's seq)
@@ -146,4 +146,4 @@ def test_clickhouse_copy_alterations_removals_and_reorders_are_found(stopped_spi
     # The operator's view: the CLI on the stopped spine's data directory says so, with exit code 1.
     out = ben_process("audit", "verify", "--data-dir", str(stopped_spine), timeout=120)
     assert out.returncode == 1 and "ben.audit: " in out.stdout and "DAMAGED" in out.stdout, out.stdout + out.stderr
-    assert "local log: 4 entries" in out.stdout and "intact" in out.stdout.splitlines()[0]
+    assert "local log: 5 entries" in out.stdout and "intact" in out.stdout.splitlines()[0]

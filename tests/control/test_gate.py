@@ -222,3 +222,76 @@ def test_without_a_policy_the_sidecar_still_verifies(home: Path) -> None:
         assert b.handle(_forge(envelope(b.setup.alice)[1])).code == "bad_signature"
     finally:
         b.db.close()
+
+
+def _approve(signer, env, signed) -> Signed:
+    return Approval(command_id=env.id, envelope_hash=signed.hash, decision="approve", issuer=signer.id,
+                    issued_at=now_ns(), nonce=new_nonce(), reason="looked at it").sign(signer)
+
+
+def test_two_person_rule_at_the_sidecar(bench: Bench) -> None:
+    """require_distinct_approver: the signer's own approval does not count here either."""
+    s = bench.setup
+    bench.routes["shop"].add("two_person")
+    env, signed = envelope(s.alice, "two_person", "shop", params={})
+    assert bench.handle(signed).code == "approval_required"
+    env, signed = envelope(s.alice, "two_person", "shop", params={})
+    assert bench.handle(signed, [_approve(s.alice, env, signed)]).code == "approval_required"
+    env, signed = envelope(s.alice, "two_person", "shop", params={})
+    assert bench.handle(signed, [_approve(s.bob, env, signed)]).status == "accepted" and bench.ran == [env.id]
+
+
+def test_kill_switch_orders_only_move_forward_at_the_sidecar(bench: Bench) -> None:
+    from ben.control.documents import KillSwitch
+
+    s = bench.setup
+
+    def order(on: bool, at: int) -> Signed:
+        return KillSwitch(on=on, issuer=s.alice.id, issued_at=at, nonce=new_nonce(), reason="r").sign(s.alice)
+
+    t0 = now_ns()
+    on = order(True, t0)
+    assert asyncio.run(bench.gate.set_kill_switch(on)).taken
+    ack = asyncio.run(bench.gate.set_kill_switch(on))  # the spine hands it again on attach: no refusal
+    assert (ack.taken, ack.code) == (False, "same_order")
+    ack = asyncio.run(bench.gate.set_kill_switch(order(False, t0 - 1)))
+    assert (ack.taken, ack.code) == (False, "stale_order") and Signed.from_proto(ack.held) == on
+    assert bench.last_audit()["code"] == "stale_order"
+    bench.reopen()  # persisted: the order held and its nonce
+    replay = Signed(on.body, on.signature)
+    assert bench.gate.kill["on"] is True
+    assert asyncio.run(bench.gate.set_kill_switch(replay)).code == "same_order"
+    assert [e.body.get("code") for e in bench.audit.entries() if e.kind == "refusal"] == ["stale_order"]
+
+
+def test_an_internal_error_is_refused_and_audited(bench: Bench) -> None:
+    def broken():
+        raise RuntimeError("routes table is gone")
+
+    bench.gate.routes = broken
+    env, signed = envelope(bench.setup.alice)
+    receipt = bench.handle(signed)
+    assert (receipt.status, receipt.code) == ("refused", "internal_error") and bench.ran == []
+    assert bench.last_audit()["kind"] == "refusal" and bench.last_audit()["code"] == "internal_error"
+
+
+def test_the_sidecar_signs_its_audit_with_audit_key_file(home: Path) -> None:
+    from ben.control.sidecar_side import SidecarControl
+    from ben.core.config import ControlConfig
+
+    setup = make_setup(home)
+    audit_key = generate(home / "outside", "audit")
+    control = SidecarControl(ControlConfig(trust=setup.trust, policy=setup.policy, audit_key_file=audit_key.path),
+                             home / "sidecar", "sc-test", "unix:///nonexistent.sock", (50, 100))
+    try:
+        env, signed = envelope(setup.alice)
+        control.gate.routes = lambda: {"shop": {"set_mode"}}
+
+        async def ok(_env):
+            return Outcome(True, {})
+
+        control.gate.runner = ok
+        asyncio.run(control.gate.handle(signed))
+        assert {e.key_id for e in control.audit.entries()} == {audit_key.id} and control.base.verify_local().ok
+    finally:
+        control.base.close()

@@ -22,7 +22,7 @@ class Incidents:
     def query_json(self, sql: str) -> bytes:
         if "ben.incidents" in sql:
             return json.dumps({"data": [{"n": int(any(f"'{i}'" in sql for i in self.known))}]}).encode()
-        return json.dumps({"data": [{"m": 0, "n": 0}]}).encode()
+        return json.dumps({"data": [{"m": 0, "n": 0, "t": 0}]}).encode()
 
     def insert_rows(self, target: str, table) -> None:
         self.rows.append((target, table.to_pylist()))
@@ -40,6 +40,7 @@ def test_incident_link_and_reason_travel_with_the_command(home: Path) -> None:
         assert rec["state"] == "pending" and rec["incident_id"] == "inc-3f2a9c0d1e"
         entry = plane.audit.entries()[-1]
         assert entry.body["incident_id"] == "inc-3f2a9c0d1e" and entry.body["reason"].startswith("probe checkout")
+        assert plane.force_flush(10)  # mirrored in the background
         commands = [r for t, rows in store.rows if t == "ben.commands" for r in rows]
         assert commands[-1]["incident_id"] == "inc-3f2a9c0d1e" and commands[-1]["reason"] == env.reason
         assert plane.send(signed)["id"] == env.id  # sent twice: one command, and the repeat is audited
@@ -51,6 +52,6 @@ def test_incident_link_and_reason_travel_with_the_command(home: Path) -> None:
     plane = ControlPlane(cfg, home / "spine", store)  # reopened: the records and the chain continue
     try:
         assert plane.records[env.id]["incident_id"] == "inc-3f2a9c0d1e"
-        assert plane.verify_audit()[0]["ok"] and plane.audit.last_seq == 3
+        assert plane.verify_audit()[0]["ok"] and plane.audit.last_seq == 4  # the sidecar pin, then 3
     finally:
         plane.close()

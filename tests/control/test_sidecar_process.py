@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import shutil
 import tempfile
@@ -75,7 +76,7 @@ class Rig:
         self.home = home
         self.setup = make_setup(home)
         self.spine = FakeSpine(f"unix://{home / 'fake-spine.sock'}")
-        self.cluster = Cluster(home, f"unix://{home / 'fake-spine.sock'}", sidecar=self.setup.control_options())
+        self.cluster = Cluster(home, f"unix://{home / 'fake-spine.sock'}", sidecar=self.setup.sidecar_options())
         self.recorder = Recorder()
         self.clients = []
 
@@ -239,5 +240,22 @@ def test_the_sidecar_enforces_the_spines_kill_switch(rig: Rig) -> None:
     wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 0, 10, "the kill switch lifted")
     assert rig.spine.deliver(make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])[0].status == "accepted"
     entries = [e for e in client.audit_entries(rig.cluster.sidecar_addr) if e["command_id"] == ""]
-    assert [e["kind"] for e in entries] == ["refusal", "kill_switch", "kill_switch"]
+    assert [(e["kind"], json.loads(e["body"]).get("code")) for e in entries] == [
+        ("refusal", "wrong_role"), ("kill_switch", None), ("refusal", "stale_order"), ("kill_switch", None)]
     assert rig.recorder.count(env.id) == 0
+
+
+def test_a_lone_surrogate_in_a_signed_reason_never_breaks_the_sidecar_stream(rig: Rig) -> None:
+    """Signed by a trusted key, but not valid Unicode: refused (malformed), audited, nothing run, and the
+    stream carries the next command as before."""
+    from ben.control import canonical
+
+    s = rig.setup
+    env, _ = make_envelope(s.victor, "ping", "shop", {}, "placeholder")
+    doc = {**env.to_dict(), "reason": "restart \udc80 now"}
+    body = canonical.encode(doc)
+    receipt, _ = rig.spine.deliver(Signed(body, s.victor.sign(body)))
+    assert (receipt.status, receipt.code) == ("refused", "malformed") and rig.recorder.count(env.id) == 0
+    assert rig.audit(env.id)[-1]["kind"] == "refusal"
+    env2, signed2 = make_envelope(s.alice, "ping", "shop", {}, "after the bad one")
+    assert rig.spine.deliver(signed2)[0].status == "accepted" and rig.recorder.count(env2.id) == 1

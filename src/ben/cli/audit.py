@@ -19,6 +19,8 @@ def verify(
     sidecar: Annotated[Optional[str], typer.Option(help="ask a running sidecar instead (its local log)")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="a stopped spine's or sidecar's data directory")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    audit_key: Annotated[Optional[Path], typer.Option(
+        help="with --data-dir: the component's audit_key_file (or its .pub), kept outside the data dir")] = None,
 ) -> None:
     """Verify the local audit log and (spine) its ClickHouse copy: hashes, chain, signatures, both copies alike.
 
@@ -32,7 +34,9 @@ def verify(
 
         if not data_dir.is_dir():
             raise fail(f"--data-dir {data_dir}: not a directory")
-        report = verify_data_dir(data_dir)
+        if audit_key is not None and not audit_key.with_suffix(".pub").is_file():
+            raise fail(f"--audit-key {audit_key}: no {audit_key.with_suffix('.pub').name} beside it")
+        report = verify_data_dir(data_dir, key=audit_key)
     else:
         from ben.control import client
 

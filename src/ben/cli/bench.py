@@ -129,3 +129,17 @@ def redact(
 ) -> None:
     """Redaction events/s on one core: attribute rules and body scanning, against no redaction."""
     _print(load("redact").run(batches=batches, runs=runs, progress=not as_json), as_json)
+
+
+@app.command("commands")
+def commands(
+    count: Annotated[int, typer.Option("--commands", help="signed commands to send", min=1)] = 10_000,
+    in_flight: Annotated[int, typer.Option(help="commands sent and not yet run, at most (closed loop)", min=1)] = 16,
+    senders: Annotated[int, typer.Option(help="sender threads", min=1)] = 4,
+    realtime_priority: Annotated[int, typer.Option(
+        help="the sidecar's and spine's realtime_priority (SCHED_RR; 0 = normal scheduling)", min=0, max=99)] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """A burst of signed commands through a real spine and sidecar: rate, p99 send-to-receipt, deliveries."""
+    _print(load("commands").run(commands=count, in_flight=in_flight, senders=senders, progress=not as_json,
+                                realtime_priority=realtime_priority), as_json)

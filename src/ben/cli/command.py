@@ -29,13 +29,40 @@ def _spine(spine: str | None) -> str:
 
 
 def _signer(key: Path | None):
+    """--key, else $BEN_KEY, else $BEN_HOME/keys/operator.key, else the only key in $BEN_HOME/keys."""
     import os
 
     from ben.cli.keys import default_key_dir
     from ben.control.keys import load_signer
     from ben.core.address import ENV_KEY
 
-    return load_signer(key or os.environ.get(ENV_KEY) or default_key_dir() / "operator.key")
+    chosen = key or os.environ.get(ENV_KEY)
+    if not chosen:
+        kdir = default_key_dir()
+        present = sorted(kdir.glob("*.key")) if kdir.is_dir() else []
+        if (kdir / "operator.key").exists():
+            chosen = kdir / "operator.key"
+        elif len(present) == 1:
+            chosen = present[0]
+        elif not present:
+            raise fail(f"--key: no key in {kdir} (create one with: ben keys generate NAME; or give --key or "
+                       f"${ENV_KEY})")
+        else:
+            raise fail(f"--key: {len(present)} keys in {kdir} ({', '.join(p.stem for p in present)}): say which one "
+                       f"with --key {kdir}/NAME.key or ${ENV_KEY}")
+    return load_signer(chosen)
+
+
+#: Which flag gives each signed field (for errors).
+_FLAGS = {"reason": "--reason", "target": "--target", "action": "ACTION", "incident_id": "--incident",
+          "params": "--param"}
+
+
+def _flag_error(exc) -> typer.Exit:
+    """A signed field refused while signing, named by the flag that gave it."""
+    text = str(exc)
+    name = text.split("'")[1] if text.startswith("field '") else ""
+    return fail(f"{_FLAGS.get(name.split('.')[0], name or 'command')}: {text}")
 
 
 def _reason(reason: str) -> str:
@@ -98,11 +125,11 @@ def send(
     from ben.control.documents import ACTION_RE, ID_RE, TARGET_RE, make_envelope
     from ben.core.errors import ControlError
 
-    if not ACTION_RE.match(action):
+    if not ACTION_RE.fullmatch(action):
         raise fail(f"ACTION {action!r}: expected lowercase letters, digits and '_' (e.g. set_mode)")
-    if not TARGET_RE.match(target):
+    if not TARGET_RE.fullmatch(target):
         raise fail(f"--target {target!r}: expected letters, digits, '.', '_' or '-'")
-    if incident and not ID_RE.match(incident):
+    if incident and not ID_RE.fullmatch(incident):
         raise fail(f"--incident {incident!r}: expected an id such as inc-3f2a9c0d1e")
     reason = _reason(reason)
     try:
@@ -111,7 +138,10 @@ def send(
         raise fail(f"--param: {exc}") from None
     address = _spine(spine)
     signer = _signer(key)
-    _, signed = make_envelope(signer, action, target, params, reason, ttl_s=ttl, incident_id=incident)
+    try:
+        _, signed = make_envelope(signer, action, target, params, reason, ttl_s=ttl, incident_id=incident)
+    except ControlError as exc:
+        raise _flag_error(exc) from None
     reply = _call(client.send, address, signed)
     if wait and reply.state in ("pending", "delivered"):
         deadline = time.monotonic() + wait
@@ -165,7 +195,18 @@ def _decide(command_id: str, decision: str, reason: str, key: Path | None, spine
     envelope = Signed.from_json(rec["envelope"])
     approval = Approval(command_id=rec["id"], envelope_hash=envelope.hash, decision=decision, issuer=signer.id,
                         issued_at=now_ns(), nonce=new_nonce(), reason=reason).sign(signer)
+    _checked(Approval, approval)
     _show(_call(client.decide, address, approval), as_json)
+
+
+def _checked(kind, signed) -> None:
+    """Refuse to send what the spine would refuse to read (e.g. a control character in --reason)."""
+    from ben.core.errors import ControlError
+
+    try:
+        kind.parse(signed.body)
+    except ControlError as exc:
+        raise _flag_error(exc) from None
 
 
 @app.command()
@@ -208,6 +249,7 @@ def kill_switch(
     signer = _signer(key)
     order = KillSwitch(on=state == "on", issuer=signer.id, issued_at=now_ns(), nonce=new_nonce(),
                        reason=_reason(reason)).sign(signer)
+    _checked(KillSwitch, order)
     reply = _call(client.kill_switch, _spine(spine), order)
     typer.echo(f"kill switch {state}: {reply.reason}")
 

@@ -1,7 +1,9 @@
-"""``ben keys generate``: an Ed25519 key pair for an operator, an automation, or a component."""
+"""``ben keys generate``: an Ed25519 key pair for an operator, an automation, or a component;
+``ben keys trust --sidecar ID PUBKEY``: pin a sidecar's key in the trust store."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -33,3 +35,56 @@ def generate(
     typer.echo(f"public key:  {signer.path.with_suffix('.pub')}")
     typer.echo("\nAdd to the trust store:\n")
     typer.echo(f'[[keys]]\nname = "{name}"\nrole = "{role}"\npublic_key = "{signer.public_text}"')
+
+
+@app.command()
+def trust(
+    sidecar: Annotated[str, typer.Option("--sidecar", metavar="ID", help="the sidecar's id (its `id` setting)")],
+    public_key: Annotated[str, typer.Argument(metavar="PUBKEY", help="the sidecar's public key: the base64 text of "
+                                                                     "<data_dir>/control/sidecar.pub, or that file")],
+    trust_file: Annotated[Path, typer.Option("--trust", help="the trust store to add the pin to (the spine's "
+                                                             "control.trust)")],
+) -> None:
+    """Pin a sidecar's receipt key in the trust store: the spine takes its attach and receipts only then.
+
+    The spine reads the trust store again when it changed, and audits every pin change.
+    """
+    import os
+
+    from ben.cli import fail
+    from ben.control.keys import key_id, public_from_text
+    from ben.control.trust_store import NAME, TrustStore
+    from ben.core.errors import ConfigError
+
+    if not re.fullmatch(NAME.strip("^$"), sidecar):
+        raise fail(f"--sidecar {sidecar!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
+    text = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key.strip()
+    try:
+        public = public_from_text(text, source="command line", field="PUBKEY")
+        current = TrustStore.load(trust_file) if trust_file.exists() else None
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    if current is not None and sidecar in current.sidecars:
+        if current.sidecars[sidecar] == text:
+            typer.echo(f"sidecar {sidecar} is already pinned to {key_id(public.public_bytes_raw())} in {trust_file}")
+            return
+        raise fail(f"--sidecar {sidecar}: already pinned to another key in {trust_file}; edit its [[sidecars]] "
+                   "entry to change it (the spine audits the change)")
+    old = trust_file.read_text() if trust_file.exists() else ""
+    new = old + ("" if not old or old.endswith("\n") else "\n") + (
+        f'\n[[sidecars]]\nid = "{sidecar}"\npublic_key = "{text}"\n')
+    tmp = trust_file.with_name(trust_file.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, trust_file.stat().st_mode & 0o777
+                 if trust_file.exists() else 0o600)
+    try:
+        os.write(fd, new.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        TrustStore.load(tmp)
+    except ConfigError as exc:
+        tmp.unlink()
+        raise fail(f"the trust store would not load with this pin: {exc}") from None
+    os.replace(tmp, trust_file)
+    typer.echo(f"pinned sidecar {sidecar} to key {key_id(public.public_bytes_raw())} in {trust_file}")

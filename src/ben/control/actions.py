@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ben.core.errors import PolicyError
 
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data):
+        """``true`` is not an integer here (pydantic's lax mode would take it as 1)."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                info = cls.model_fields.get(name)
+                if isinstance(value, bool) and info is not None and info.annotation is not bool:
+                    raise ValueError(f"parameter {name!r}: a boolean is not a number")
+        return data
 
 
 class SetMode(_Params):
@@ -54,6 +65,8 @@ def typed_params(action: str, params: dict) -> _Params | dict:
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err["loc"]) or "params"
         msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+        if err["type"] == "value_error":  # our own check: its message names the parameter
+            raise PolicyError(f"{action}: {msg.removeprefix('Value error, ')}", reason="bad_params") from None
         raise PolicyError(f"{action}: parameter {name!r}: {msg}", reason="bad_params") from None
 
 

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = b"a"
 GENESIS = "0" * 64
-KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch")
+KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch", "pin")
 
 
 def _key(seq: int) -> bytes:
@@ -207,30 +207,57 @@ class AuditLog:
         return self._signer.id
 
     def append(self, kind: str, command_id: str, body: dict, actor: str | None = None, *,
-               puts: dict[bytes, bytes] | None = None) -> Entry:
+               puts: dict[bytes, bytes] | None = None, sync: bool = True) -> Entry:
         """Append durably (fsync), together with ``puts`` in the same RocksDB batch; then mirror."""
+        return self.append_many([(kind, command_id, body, actor, puts)], sync=sync)[0]
+
+    def append_many(self, items: list[tuple[str, str, dict, str | None, dict[bytes, bytes] | None]], *,
+                    sync: bool = True) -> list[Entry]:
+        """Several entries (kind, command_id, body, actor, puts) and their puts in one batch, one fsync.
+
+        Everything is built (and every body encoded) before anything is written: an entry that
+        cannot be encoded raises here and nothing of the batch is kept. ``sync=False`` (for what
+        a crash may lose because it is redone: a delivery, a receipt the sidecar sends again)
+        skips the fsync; RocksDB's log is ordered, so such entries can only be lost from the end,
+        never leave a gap, and the next synced write makes them durable too."""
         with self._db.lock:
-            seq = self.last_seq + 1
-            draft = Entry(seq, time.time_ns(), kind, command_id, actor or self.actor, body, self.last_hash, "",
-                          self._signer.id, "")
-            digest = hashlib.sha256(draft.chained()).hexdigest()
-            entry = Entry(**{**asdict(draft), "hash": digest,
-                             "signature": base64.b64encode(self._signer.sign(digest.encode())).decode()})
-            self._db.write({**(puts or {}), _key(seq): entry.to_bytes()})
-            self.last_seq, self.last_hash = seq, digest
+            seq, prev = self.last_seq, self.last_hash
+            entries, batch = [], {}
+            for kind, command_id, body, actor, puts in items:
+                seq += 1
+                draft = Entry(seq, time.time_ns(), kind, command_id, actor or self.actor, body, prev, "",
+                              self._signer.id, "")
+                digest = hashlib.sha256(draft.chained()).hexdigest()
+                entry = Entry(**{**asdict(draft), "hash": digest,
+                                 "signature": base64.b64encode(self._signer.sign(digest.encode())).decode()})
+                batch.update(puts or {})
+                batch[_key(seq)] = entry.to_bytes()
+                entries.append(entry)
+                prev = digest
+            self._db.write(batch, sync=sync)
+            self.last_seq, self.last_hash = seq, prev
             if self._mirror is not None:
                 try:
-                    self._mirror([entry])
-                except Exception as exc:  # the local log is the record; the mirror catches up at start
+                    self._mirror(entries)
+                except Exception as exc:  # the local log is the record; the mirror catches up from it
                     self.mirror_errors += 1
-                    log.warning("audit: mirroring entry %d failed (%s); it is mirrored at the next start", seq, exc)
-            return entry
+                    log.warning("audit: mirroring entries up to %d failed (%s); retried from the log", seq, exc)
+            return entries
 
     def positions(self) -> list[tuple[int, Entry | None]]:
         return read_positions(self._db)
 
-    def entries(self, after: int = 0) -> list[Entry]:
-        return [e for seq, e in self.positions() if e is not None and seq > after]
+    def entries(self, after: int = 0, limit: int | None = None) -> list[Entry]:
+        """Readable entries kept above ``after`` (at most ``limit``), read from there on."""
+        out = []
+        for key, value in self._db.scan(PREFIX, _key(after + 1)):
+            try:
+                out.append(Entry.from_bytes(value))
+            except (ValueError, TypeError, KeyError):
+                continue
+            if limit is not None and len(out) >= limit:
+                break
+        return out
 
     def verify(self, keys: dict[str, Ed25519PublicKey]) -> Verdict:
         with self._db.lock:

@@ -50,6 +50,8 @@ def check_files(cfg: ControlConfig) -> None:
         Policy.load(cfg.policy)
     if cfg.key:
         load_signer(cfg.key)
+    if cfg.audit_key_file:
+        load_signer(cfg.audit_key_file)
 
 
 class ControlBase:
@@ -60,14 +62,40 @@ class ControlBase:
         self.data_dir = Path(data_dir)
         self.name = name
         self.signer = component_signer(cfg, data_dir, name)
+        #: Signs the audit entries: ``audit_key_file`` (outside the data dir) or the component's key.
+        self.audit_signer = load_signer(cfg.audit_key_file) if cfg.audit_key_file else self.signer
+        self._trust_stamp = self._stamp()
         self.trust = TrustStore.load(cfg.trust) if cfg.trust else TrustStore.empty()
         self.policy = Policy.load(cfg.policy) if cfg.policy else None
         self.verifier = Verifier(self.trust, cfg.clock_skew_ms, cfg.max_ttl_s)
         self.db = ControlDb(control_dir(data_dir) / "db")
         self.audit: AuditLog | None = None
 
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = Path(self.cfg.trust).stat() if self.cfg.trust else None
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size) if st else None
+
+    def reload_trust(self) -> bool:
+        """Read the trust store again if its file changed (e.g. ``ben keys trust`` pinned a sidecar);
+        a file that no longer loads is logged and the store in force is kept."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._trust_stamp:
+            return False
+        self._trust_stamp = stamp
+        try:
+            self.trust = TrustStore.load(self.cfg.trust)
+        except Exception as exc:
+            log.error("control: the trust store changed but does not load (%s); keeping the one in force", exc)
+            return False
+        self.verifier.trust = self.trust
+        log.info("control: trust store %s reloaded", self.cfg.trust)
+        return True
+
     def audit_keys(self) -> dict[str, Ed25519PublicKey]:
-        return {self.signer.id: self.signer.public}
+        return {self.audit_signer.id: self.audit_signer.public}
 
     def verify_local(self) -> Verdict:
         return self.audit.verify(self.audit_keys())

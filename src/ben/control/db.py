@@ -51,9 +51,10 @@ class ControlDb:
         except Exception as exc:
             raise WalError(f"control database {self.path}: write failed: {exc}") from exc
 
-    def scan(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+    def scan(self, prefix: bytes, start: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Keys with ``prefix`` in order, from ``start`` (a key with that prefix) if given."""
         it = self._db.iter()
-        it.seek(prefix)
+        it.seek(start or prefix)
         while it.valid():
             key = it.key()
             if not key.startswith(prefix):

@@ -22,13 +22,15 @@ from ben.control import canonical
 from ben.control.keys import Signer
 from ben.core.errors import SignatureError
 
-ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-TARGET_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-KEY_ID_RE = re.compile(r"^k-[0-9a-f]{16}$")
-PARAM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-NONCE_RE = re.compile(r"^[0-9a-f]{32}$")
-HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+# Every pattern is applied with ``fullmatch`` (and ends in ``\Z``): ``$`` would also match before a
+# trailing newline, so "shop\n" would pass for "shop".
+ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
+ACTION_RE = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+TARGET_RE = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
+KEY_ID_RE = re.compile(r"k-[0-9a-f]{16}\Z")
+PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+NONCE_RE = re.compile(r"[0-9a-f]{32}\Z")
+HASH_RE = re.compile(r"[0-9a-f]{64}\Z")
 MAX_REASON = 2000
 MAX_PARAMS = 32
 MAX_PARAM_CHARS = 4096
@@ -44,6 +46,24 @@ def _bad(field_name: str, message: str) -> SignatureError:
     return SignatureError(f"field {field_name!r}: {message}", reason="malformed")
 
 
+def text_problem(value: str) -> str:
+    """Why a signed text is not acceptable ("" when it is): valid Unicode (no lone surrogate) and no
+    control character (C0, DEL, C1), so it survives every encoder on its way (protobuf, Arrow, logs)."""
+    for ch in value:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            return f"not valid Unicode (a lone surrogate U+{code:04X})"
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            return f"contains the control character U+{code:04X}"
+    return ""
+
+
+def clean_text(value: str) -> str:
+    """``value`` with every character ``text_problem`` objects to replaced by U+FFFD (for texts a
+    component writes itself into a signed document, such as a handler's error)."""
+    return "".join("\ufffd" if text_problem(ch) else ch for ch in value)
+
+
 def _str(doc: dict, name: str, pattern: re.Pattern | None = None, *, empty: bool = False,
          max_chars: int = MAX_REASON) -> str:
     value = doc.get(name)
@@ -53,7 +73,10 @@ def _str(doc: dict, name: str, pattern: re.Pattern | None = None, *, empty: bool
         raise _bad(name, "must not be empty")
     if len(value) > max_chars:
         raise _bad(name, f"longer than {max_chars} characters")
-    if value and pattern is not None and not pattern.match(value):
+    problem = text_problem(value)
+    if problem:
+        raise _bad(name, problem)
+    if value and pattern is not None and not pattern.fullmatch(value):
         raise _bad(name, f"{value[:80]!r} does not match {pattern.pattern}")
     return value
 
@@ -71,11 +94,14 @@ def check_params(params: Any, name: str = "params") -> Params:
     if len(params) > MAX_PARAMS:
         raise _bad(name, f"more than {MAX_PARAMS} entries")
     for key, value in params.items():
-        if not PARAM_RE.match(key):
-            raise _bad(f"{name}.{key}", "parameter names are letters, digits and '_'")
+        if not isinstance(key, str) or not PARAM_RE.fullmatch(key):
+            raise _bad(f"{name}.{str(key)[:64]!r}", "parameter names are letters, digits and '_'")
         if isinstance(value, str):
             if len(value) > MAX_PARAM_CHARS:
                 raise _bad(f"{name}.{key}", f"longer than {MAX_PARAM_CHARS} characters")
+            problem = text_problem(value)
+            if problem:
+                raise _bad(f"{name}.{key}", problem)
         elif not isinstance(value, (int, bool)):
             raise _bad(f"{name}.{key}", "must be a string, an integer or a boolean")
     return params
@@ -270,3 +296,8 @@ def make_envelope(signer: Signer, action: str, target: str, params: Params, reas
     signed = env.sign(signer)
     Envelope.parse(signed.body)  # refuse to sign what a verifier would refuse to read
     return env, signed
+
+
+def attach_proof(sidecar_id: str, challenge: bytes) -> bytes:
+    """What a sidecar signs to attach: the spine's fresh challenge and its own id (proof of its key)."""
+    return canonical.encode({"kind": "attach", "challenge": challenge.hex(), "sidecar_id": sidecar_id})

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from ben.control import actions
 from ben.control.audit import AuditLog
-from ben.control.documents import ACCEPTED, FAILED, REFUSED, Envelope, Receipt, Signed, now_ns
+from ben.control.documents import ACCEPTED, FAILED, REFUSED, Envelope, Receipt, Signed, clean_text, now_ns
 from ben.control.keys import Signer
-from ben.control.ledger import Ledger
-from ben.control.policy import Policy
+from ben.control.ledger import Ledger, counts_for_breaker
+from ben.control.policy import Policy, Releases
 from ben.control.trust_store import Trusted
 from ben.control.verify import Verifier
 from ben.core.errors import ControlError, PolicyError, SignatureError
@@ -66,13 +66,14 @@ class Gate:
         self.runner = runner
         self.decisions: Counter = Counter()  # by reason code ("ok" for accepted)
         self._lock = asyncio.Lock()  # one command at a time: checks and claim are atomic
+        self._releases: Releases | None = None  # built from the ledger at the first policy check
         raw = ledger.db.get(KILL_KEY)
         self.kill: dict = json.loads(raw) if raw else {"on": False, "issued_at": 0, "by": "", "reason": ""}
 
     def _receipt(self, command_id: str, env_hash: str, target: str, status: str, code: str, reason: str,
                  received: int, result: dict | None = None, incident_id: str = "") -> Signed:
         return Receipt(command_id=command_id or "(unreadable)", envelope_hash=env_hash, sidecar_id=self.sidecar_id,
-                       target=target, status=status, code=code, reason=reason[:2000], result=result or {},
+                       target=target, status=status, code=code, reason=clean_text(reason[:2000]), result=result or {},
                        received_at=received, finished_at=now_ns(), issuer=self.signer.id,
                        incident_id=incident_id).sign(self.signer)
 
@@ -83,8 +84,15 @@ class Gate:
             except Exception as exc:  # never crash the sidecar on a command
                 log.exception("control: unexpected error handling a command")
                 self.decisions["internal_error"] += 1
-                return self._receipt(_peek_id(envelope.body), envelope.hash, "", REFUSED, "internal_error",
-                                     f"internal error: {type(exc).__name__}", now_ns())
+                receipt = self._receipt(_peek_id(envelope.body), envelope.hash, "", REFUSED, "internal_error",
+                                        f"internal error: {type(exc).__name__}", now_ns())
+                try:
+                    await asyncio.to_thread(self.audit.append, "refusal", _peek_id(envelope.body) or "(unreadable)",
+                                            {"reason": f"internal error: {type(exc).__name__}",
+                                             "code": "internal_error", "envelope_hash": envelope.hash}, "sidecar")
+                except Exception:
+                    log.exception("control: the refusal could not be audited either")
+                return receipt
 
     async def _handle(self, signed: Signed, approvals: list[Signed]) -> Signed:
         received = now_ns()
@@ -93,11 +101,10 @@ class Gate:
             env, trusted = self.verifier.envelope(signed, received)
         except SignatureError as exc:
             return await self._refuse_unverified(signed, exc, received)
-        # 2. Seen before? (Only verified envelopes reach the ledger.)
-        record = await asyncio.to_thread(self.ledger.record, env.id)
+        # 2. Seen before? (Only verified envelopes reach the ledger.) One hop to a thread for the reads.
+        record, used_by, history = await asyncio.to_thread(self._lookups, env)
         if record is not None:
             return await self._replayed(env, signed, record, received)
-        used_by = await asyncio.to_thread(self.ledger.sequence_used, env.issuer, env.seq)
         if used_by is not None:
             return await self._refuse(env, signed, SignatureError(
                 f"sequence {env.seq} of key {env.issuer} was already used by {used_by}", reason="replayed_sequence"),
@@ -106,7 +113,7 @@ class Gate:
         try:
             approved_by = self._approval(env, signed, approvals, trusted)
             self._kill_switch(trusted, approved_by)
-            self._policy(env, trusted, approved_by, await asyncio.to_thread(self.ledger.history), received)
+            self._policy(env, trusted, approved_by, history, received)
             routes = self.routes()
             if env.target not in routes:
                 raise PolicyError(f"no subsystem named {env.target!r} is attached to sidecar {self.sidecar_id}",
@@ -122,6 +129,8 @@ class Gate:
                 "incident_id": env.incident_id, "envelope_hash": signed.hash, "approved_by": approved_by}
         await asyncio.to_thread(self.audit.append, "execution", env.id, body, env.issuer,
                                 puts=self.ledger.claim(env, signed, "claimed"))
+        if self._releases is not None:
+            self._releases.add(env.id, env.action, env.target, env.issued_at)
         outcome = await self.runner(env)
         status, code = (ACCEPTED, "ok") if outcome.ok else (FAILED, "handler_error")
         reason = env.reason if outcome.ok else f"the handler failed: {outcome.error}"
@@ -132,13 +141,18 @@ class Gate:
         return receipt
 
     def _approval(self, env: Envelope, signed: Signed, approvals: list[Signed], trusted: Trusted) -> str:
-        """The approver's key id if a valid human approval of exactly this envelope is attached, else ""."""
+        """The approver's key id if a valid human approval of exactly this envelope is attached, else ""
+        (under the two-person rule, an approval by the command's own signer does not count)."""
+        rule = self.policy.model.actions.get(env.action) if self.policy is not None else None
         problems = []
         for approval in approvals:
             try:
                 decision, approver = self.verifier.approval(approval, signed, env.id)
             except ControlError as exc:
                 problems.append(str(exc))
+                continue
+            if rule is not None and rule.require_distinct_approver and approver.id == env.issuer:
+                problems.append(f"{approver.name} signed the command and may not approve it too (two-person rule)")
                 continue
             if decision.decision == "approve":
                 return approver.id
@@ -151,7 +165,7 @@ class Gate:
         if policy is None:
             return
         rule = policy.rule(env.action)
-        if rule.require_approval and not approved_by:
+        if (rule.require_approval or rule.require_distinct_approver) and not approved_by:
             raise PolicyError(f"action {env.action!r} requires a human's approval and none valid is attached "
                               f"(policy {policy.source})", reason="approval_required")
         if approved_by:
@@ -168,29 +182,76 @@ class Gate:
             raise PolicyError(f"the kill switch is on (policy {self.policy.source}): no automation runs",
                               reason="kill_switch")
 
-    async def set_kill_switch(self, order: Signed) -> bool:
-        """Take a kill-switch order pushed by the spine if it is an approver's and newer than the one held."""
+    def held_order(self) -> Signed | None:
+        """The kill-switch order this sidecar holds (the spine adopts it when it is newer than its own)."""
+        return Signed.from_json(self.kill["order"]) if self.kill.get("order") else None
+
+    async def set_kill_switch(self, order: Signed):
+        """Take a kill-switch order pushed by the spine if it is an approver's, its nonce unused and it
+        is newer than the one held; every refusal is audited. Returns the acknowledgement for the spine."""
+        from ben.v1 import control_pb2 as pb
+
         async with self._lock:
-            try:
-                toggle, trusted = self.verifier.kill_switch(order, now_ns(), fresh=False)
-            except ControlError as exc:
-                await asyncio.to_thread(self.audit.append, "refusal", "", {
-                    "reason": f"kill-switch order refused: {exc}", "code": exc.reason}, "unverified")
-                log.warning("control: kill-switch order refused: %s", exc)
-                return False
-            if toggle.issued_at <= self.kill["issued_at"]:
-                return False  # not newer than what is held (a replay, or the same order again)
-            kill = {"on": toggle.on, "issued_at": toggle.issued_at, "by": trusted.name, "reason": toggle.reason}
+            held = self.held_order()
+            code, why = "", ""
+            if held is not None and held.hash == order.hash:
+                code = "same_order"  # the spine hands its order again on every attach: nothing to do
+            else:
+                try:
+                    toggle, trusted = self.verifier.kill_switch(order, now_ns(), fresh=False)
+                    if self.ledger.db.get(b"n" + toggle.nonce.encode()) is not None:
+                        raise ControlError(f"nonce {toggle.nonce} was already used: a replayed order",
+                                           reason="replayed_nonce")
+                    if toggle.issued_at <= self.kill["issued_at"]:
+                        state = "on" if self.kill["on"] else "off"
+                        raise ControlError(f"the order is not newer than the one held ({state} by {self.kill['by']}): "
+                                           "the kill switch only moves forward", reason="stale_order")
+                except ControlError as exc:
+                    code, why = exc.reason, str(exc)
+                    await asyncio.to_thread(self.audit.append, "refusal", "", {
+                        "reason": f"kill-switch order refused: {exc}", "code": exc.reason, "order_hash": order.hash},
+                        "unverified" if exc.reason in ("malformed", "unknown_key", "bad_signature") else "spine")
+                    self.decisions[exc.reason] += 1
+                    log.warning("control: kill-switch order refused: %s", exc)
+            if code:
+                held = self.held_order()
+                return pb.KillSwitchAck(order_hash=order.hash, taken=False, code=code, reason=why,
+                                        held=held.to_proto(pb.Signed) if held is not None else None)
+            kill = {"on": toggle.on, "issued_at": toggle.issued_at, "by": trusted.name, "reason": toggle.reason,
+                    "order": order.to_json()}
             await asyncio.to_thread(self.audit.append, "kill_switch", "", {
                 "reason": toggle.reason, "on": toggle.on, "by": trusted.name, "order": order.to_json()}, trusted.id,
-                puts={KILL_KEY: json.dumps(kill).encode()})
+                puts={KILL_KEY: json.dumps(kill).encode(), b"n" + toggle.nonce.encode(): b"1"})
             self.kill = kill
             log.warning("control: kill switch %s by %s: %s", "ON" if toggle.on else "off", trusted.name,
                         toggle.reason)
-            return True
+            return pb.KillSwitchAck(order_hash=order.hash, taken=True, code="ok", reason=toggle.reason,
+                                    held=order.to_proto(pb.Signed))
+
+    def _lookups(self, env: Envelope):
+        """The ledger's record of this id, who used its sequence number, and the history (policy)."""
+        record = self.ledger.record(env.id)
+        if record is not None:
+            return record, None, None
+        return None, self.ledger.sequence_used(env.issuer, env.seq), (
+            self._history() if self.policy is not None else None)
+
+    def _history(self) -> Releases:
+        """What ran here (and what was refused for the target's sake), read from the ledger once."""
+        if self._releases is None:
+            self._releases = Releases()
+            for command_id, past in self.ledger.history():
+                if past.outcome == REFUSED:  # toward the breaker only
+                    self._releases.ended(command_id, past.action, past.at_ns, past.outcome)
+                else:
+                    self._releases.add(command_id, past.action, past.target, past.at_ns, past.outcome)
+        return self._releases
 
     async def _store(self, env: Envelope, signed: Signed, receipt: Signed, kind: str) -> None:
         rec = Receipt.parse(receipt.body)
+        if self._releases is not None and (rec.status != REFUSED or counts_for_breaker(rec.status, rec.code)):
+            # a refusal for the target's sake counts toward the breaker only (not rate nor blast radius)
+            self._releases.ended(env.id, env.action, env.issued_at, rec.status)
         body = {"reason": rec.reason, "status": rec.status, "code": rec.code, "receipt": receipt.to_json(),
                 "incident_id": env.incident_id}
         await asyncio.to_thread(self.audit.append, kind, env.id, body, self.signer.id,

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ben.control.documents import Envelope
+from ben.control.documents import Envelope, clean_text
 from ben.control.gate import Outcome
 from ben.control.outbox import broke, relay
 from ben.v1 import control_pb2 as pb
@@ -102,15 +102,19 @@ class Hub:
                         result = {"text": msg.result.result_json[:2000]}
                     if not isinstance(result, dict):
                         result = {"value": result}
-                    fut.set_result(Outcome(msg.result.ok, _integral(result), msg.result.error[:2000]))
+                    fut.set_result(Outcome(msg.result.ok, _integral(result), clean_text(msg.result.error[:2000])))
 
 
 def _integral(value):
-    """Handler results are signed: floats become strings (canonical JSON has no floats)."""
-    if isinstance(value, float):
+    """Handler results are signed: floats and integers beyond int64 become strings (canonical JSON
+    has neither), lone surrogates become U+FFFD (no encoder on the way takes them)."""
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)
+                                    and not -(1 << 63) <= value < (1 << 63)):
         return repr(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if not value.isascii() else value
     if isinstance(value, dict):
-        return {str(k): _integral(v) for k, v in value.items()}
+        return {_integral(str(k)): _integral(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_integral(v) for v in value]
     return value

@@ -63,7 +63,8 @@ class Ledger:
         puts = {_id_key(env.id): json.dumps({
             "state": state, "hash": signed.hash, "action": env.action, "target": env.target,
             "at": env.issued_at, "receipt": receipt.to_json() if receipt else None,
-            "outcome": "" if receipt is None else json.loads(receipt.body)["status"]}).encode()}
+            "outcome": "" if receipt is None else json.loads(receipt.body)["status"],
+            "code": "" if receipt is None else json.loads(receipt.body)["code"]}).encode()}
         if self._db.get(_seq_key(env.issuer, env.seq)) is None:
             puts[_seq_key(env.issuer, env.seq)] = env.id.encode()
         raw = self._db.get(_hwm_key(env.issuer))
@@ -74,11 +75,23 @@ class Ledger:
     def done(self, env: Envelope, signed: Signed, receipt: Signed) -> dict[bytes, bytes]:
         return self.claim(env, signed, "done", receipt)
 
-    def history(self) -> list[Past]:
-        """Commands that ran here (for the local re-check of rate, blast radius and breaker)."""
+    def history(self) -> list[tuple[str, Past]]:
+        """(id, command) for what ran here, and what was refused for the target's sake (the
+        breaker counts it), for the local re-check of rate, blast radius and breaker."""
         out = []
-        for _, raw in self._db.scan(b"i"):
+        for key, raw in self._db.scan(b"i"):
             rec = json.loads(raw)
-            if rec.get("outcome") in ("accepted", "failed") or rec["state"] == "claimed":
-                out.append(Past(rec["action"], rec["target"], rec["at"], rec.get("outcome", "")))
+            outcome = rec.get("outcome", "")
+            if outcome in ("accepted", "failed") or rec["state"] == "claimed" or counts_for_breaker(
+                    outcome, rec.get("code", "")):
+                out.append((key[1:].decode(), Past(rec["action"], rec["target"], rec["at"], outcome)))
         return out
+
+
+#: A sidecar's refusals that say the target cannot take the command (they count toward the breaker);
+#: refusals by the bounds, signatures or replay do not.
+TARGET_REFUSALS = ("unknown_target", "no_handler", "bad_params", "interrupted")
+
+
+def counts_for_breaker(status: str, code: str) -> bool:
+    return status == "failed" or (status == "refused" and code in TARGET_REFUSALS)

@@ -1,7 +1,9 @@
 """The sidecar's control link: it dials the spine and keeps one ``Control.Attach`` stream open.
 
-It says hello (its id, its receipt-signing public key, the subsystems attached), then for each
-delivery the spine pushes it asks the gate and sends the signed receipt back. After any break
+The spine's first message is a challenge; the sidecar says hello (its id, its receipt-signing
+public key, a signature over the challenge proving it holds that key, the subsystems attached and
+the kill-switch order it holds), then for each delivery the spine pushes it asks the gate and
+sends the signed receipt back (for a kill-switch order: an acknowledgement with the order held). After any break
 it reconnects with backoff; the spine redelivers whatever has no receipt yet, and the gate's
 ledger makes a redelivery return the same receipt without running anything again.
 """
@@ -13,7 +15,7 @@ import logging
 
 import grpc
 
-from ben.control.documents import Signed
+from ben.control.documents import Signed, attach_proof
 from ben.control.gate import Gate
 from ben.control.hub import Hub
 from ben.control.keys import Signer
@@ -71,9 +73,6 @@ class SpineLink:
         async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
             call = pb_grpc.ControlStub(channel).Attach(wait_for_ready=False)
             outbox: asyncio.Queue = asyncio.Queue()
-            outbox.put_nowait(pb.SidecarUp(hello=pb.SidecarHello(
-                sidecar_id=self._id, public_key=self._signer.public_text, targets=self._hub.targets())))
-            self._outbox = outbox
             writer = asyncio.ensure_future(self._write(call, outbox))
             reader = asyncio.ensure_future(self._read(call, outbox))
             try:
@@ -90,14 +89,29 @@ class SpineLink:
         while True:
             await call.write(await outbox.get())
 
+    def _hello(self, challenge: bytes) -> pb.SidecarUp:
+        """Who this sidecar is, proven by signing the spine's challenge, and the kill-switch order it holds."""
+        held = self._gate.held_order()
+        return pb.SidecarUp(hello=pb.SidecarHello(
+            sidecar_id=self._id, public_key=self._signer.public_text, targets=self._hub.targets(),
+            proof=self._signer.sign(attach_proof(self._id, challenge)),
+            kill_switch=held.to_proto(pb.Signed) if held is not None else None))
+
     async def _read(self, call, outbox: asyncio.Queue) -> None:
+        hello_sent = False
         async for delivery in call:
             self.connected = True
+            if not hello_sent:  # the spine's first message: its challenge
+                outbox.put_nowait(self._hello(bytes(delivery.challenge)))
+                self._outbox = outbox
+                hello_sent = True
+                continue
             if delivery.HasField("kill_switch"):
-                await self._gate.set_kill_switch(Signed.from_proto(delivery.kill_switch))
+                ack = await self._gate.set_kill_switch(Signed.from_proto(delivery.kill_switch))
+                outbox.put_nowait(pb.SidecarUp(kill_ack=ack))
                 continue
             if not delivery.HasField("envelope"):
-                continue  # the spine's first message: the stream is up
+                continue
             self.deliveries += 1
             receipt = await self._gate.handle(Signed.from_proto(delivery.envelope),
                                               [Signed.from_proto(a) for a in delivery.approvals])

@@ -4,15 +4,18 @@
 
 * refused (signature, key, role, time, replay, unknown incident, an action without a rule, the
   kill switch for automation, or a human's command outside the bounds) - with the reason;
-* awaiting_approval - the action requires a human's approval, or an *automation* key's command
-  is outside the bounds (target, rate, blast radius, circuit breaker): it becomes a proposal a
-  human approves (``ben command approve ID``) or refuses;
-* pending - the router delivers it to the sidecar that has the target attached, then
-  delivered, then the receipt's status (accepted, refused, failed).
+* awaiting_approval - the action requires a human's approval (or a second person's), or an
+  *automation* key's command is outside the bounds (target, rate, blast radius, circuit breaker):
+  it becomes a proposal a human approves (``ben command approve ID``) or refuses;
+* pending - queued for its target; the router hands it to one authenticated sidecar with that
+  target (``claim``), then delivered (sticky: only that sidecar's receipt is taken), then the
+  receipt's status (accepted, refused, failed).
 
-Every record is kept in the control RocksDB (written in the same fsync'd batch as its audit
-entry) and mirrored as a new version into ``ben.commands``; the audit log is mirrored into
-``ben.audit``. All methods are thread-safe and blocking (the router calls them in a thread).
+Every decision, refusals included, is an audit entry written in the same fsync'd batch as the
+record it changes; ``ben.commands`` and ``ben.audit`` are mirrored from the log in the background
+(``mirror``). Control orders (kill switch, approvals) only move forward: each order's nonce is
+kept, a kill-switch order must be newer than the one held, and what sidecars acknowledge is kept
+per sidecar (``orders``). All methods are thread-safe and blocking.
 """
 
 from __future__ import annotations
@@ -20,25 +23,24 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from pathlib import Path
 
-import pyarrow as pa
-
-from ben.control.audit import AuditLog, Entry, report, verify_copy
+from ben.control.audit import AuditLog, report, verify_copy
 from ben.control.component import ControlBase
 from ben.control.documents import Envelope, Receipt, Signed, now_ns
 from ben.control.keys import key_id, public_from_text, verify
-from ben.control.policy import Past
+from ben.control.ledger import counts_for_breaker
+from ben.control.mirror import Mirror
+from ben.control.orders import Orders
+from ben.control.policy import Releases
 from ben.core.config import ControlConfig
 from ben.core.errors import BenError, ControlError, PolicyError, SignatureError
-from ben.store.schema import AUDIT, COMMANDS
+from ben.store.schema import AUDIT
 
 log = logging.getLogger(__name__)
 
 REFUSED, AWAITING, PENDING, DELIVERED = "refused", "awaiting_approval", "pending", "delivered"
 LET_THROUGH = (PENDING, DELIVERED, "accepted", "failed")
-_KILL = b"mkill"
 
 
 def _cmd_key(command_id: str) -> bytes:
@@ -50,76 +52,84 @@ class ControlPlane(ControlBase):
         super().__init__(cfg, data_dir, "spine")
         self.store = store
         self._lock = threading.RLock()
-        self.audit = AuditLog(self.db, self.signer, "spine", self._mirror_audit if store is not None else None)
-        self.records: dict[str, dict] = {}
-        for _, raw in self.db.scan(b"c"):
-            rec = json.loads(raw)
-            self.records[rec["id"]] = rec
-        raw = self.db.get(_KILL)
-        self.kill = json.loads(raw) if raw else {"on": False, "by": "", "reason": ""}
-        self.refusals: dict[str, int] = {}
+        self.mirror: Mirror | None = None
+        self.audit = AuditLog(self.db, self.audit_signer, "spine", self._appended)
         if store is not None:
-            self._backfill_audit()
+            self.mirror = Mirror(store, self.audit, self._record_copy, self._changed_since)
+        self.records: dict[str, dict] = {}
+        self._seqs: dict[tuple[str, int], str] = {}
+        self._queue: dict[str, dict[str, None]] = {}     # target -> pending ids (never delivered), in order
+        self.releases = Releases()
+        for _, raw in self.db.scan(b"c"):
+            self._index(json.loads(raw))
+        self.orders = Orders(self)
+        self.refusals: dict[str, int] = {}
+        if self.mirror is not None:
+            self.mirror.start()
+        self.orders.check_pins()
 
-    # -- mirrors into ClickHouse ------------------------------------------------------------------------
-    def _mirror_audit(self, entries: list[Entry]) -> None:
-        rows = [e.row() for e in entries]
-        self.store.insert_rows(AUDIT, pa.table({
-            "seq": pa.array([r["seq"] for r in rows], pa.uint64()),
-            "ts": pa.array([r["ts"] for r in rows], pa.int64()),
-            **{name: pa.array([r[name] for r in rows], pa.string())
-               for name in ("kind", "command_id", "actor", "body", "prev_hash", "hash", "key_id", "signature")}}))
+    @property
+    def kill(self) -> dict:
+        return self.orders.kill
 
-    def _backfill_audit(self) -> None:
-        """Mirror what the local log has and ClickHouse lacks (a crash between the two writes)."""
-        try:
-            have = json.loads(self.store.query_json(f"SELECT max(seq) AS m, count() AS n FROM {AUDIT}"))["data"][0]
-            missing = self.audit.entries(after=int(have["m"]) if int(have["n"]) else 0)
-            if missing:
-                self._mirror_audit(missing)
-                log.info("control: mirrored %d audit entries into %s", len(missing), AUDIT)
-        except BenError as exc:
-            log.warning("control: cannot mirror the audit log into %s: %s", AUDIT, exc)
+    def _index(self, rec: dict) -> None:
+        self.records[rec["id"]] = rec
+        self._seqs[(rec["issuer"], rec["seq"])] = rec["id"]
+        if rec["state"] == PENDING:
+            self._queue.setdefault(rec["target"], {})[rec["id"]] = None
+        if rec.get("released_at"):
+            self.releases.add(rec["id"], rec["action"], rec["target"], rec["released_at"])
+            self._ended(rec)
 
-    def _mirror_record(self, rec: dict) -> None:
-        if self.store is None:
-            return
-        try:
-            self.store.insert_rows(COMMANDS, pa.table({
-                **{name: pa.array([str(rec.get(name, ""))], pa.string())
-                   for name in ("id", "action", "target", "issuer", "state", "reason", "incident_id")},
-                "envelope": pa.array([json.dumps(rec["envelope"])], pa.string()),
-                "receipt": pa.array([json.dumps(rec["receipt"]) if rec.get("receipt") else ""], pa.string()),
-                "updated_ts": pa.array([rec["updated_ts"]], pa.int64()),
-                "version": pa.array([time.time_ns()], pa.int64())}))
-        except BenError as exc:
-            log.warning("control: cannot mirror command %s into %s: %s", rec["id"], COMMANDS, exc)
+    def _ended(self, rec: dict) -> None:
+        outcome = rec.get("outcome", "")
+        if outcome in ("accepted", "failed") or counts_for_breaker(outcome, rec.get("code", "")):
+            self.releases.ended(rec["id"], rec["action"], rec["released_at"], outcome)
+
+    def _appended(self, _entries) -> None:
+        if self.mirror is not None:
+            self.mirror.changed()
+
+    def _changed_since(self, ts: int) -> list[str]:
+        with self._lock:
+            return [r["id"] for r in self.records.values() if r.get("updated_ts", 0) > ts]
+
+    def _record_copy(self, command_id: str) -> dict | None:
+        with self._lock:
+            rec = self.records.get(command_id)
+            return dict(rec) if rec is not None else None
+
+    def close(self, timeout: float = 5.0) -> None:
+        if self.mirror is not None:
+            self.mirror.shutdown(timeout)
+        super().close()
+
+    def force_flush(self, timeout: float = 30.0) -> bool:
+        """Wait until ``ben.audit`` and ``ben.commands`` hold everything the log has."""
+        return self.mirror.force_flush(timeout) if self.mirror is not None else True
 
     # -- recording --------------------------------------------------------------------------------------
-    def _save(self, rec: dict, kind: str, body: dict, actor: str) -> dict:
+    def _save(self, rec: dict, kind: str, body: dict, actor: str, extra: dict[bytes, bytes] | None = None, *,
+              sync: bool = True) -> dict:
         rec["updated_ts"] = now_ns()
         self.audit.append(kind, rec["id"], {"reason": rec["reason"], "state": rec["state"],
                                             "incident_id": rec["incident_id"], **body}, actor,
-                          puts={_cmd_key(rec["id"]): json.dumps(rec).encode()})
+                          puts={_cmd_key(rec["id"]): json.dumps(rec).encode(), **(extra or {})}, sync=sync)
         self.records[rec["id"]] = rec
-        self._mirror_record(rec)
+        if self.mirror is not None:
+            self.mirror.changed(rec["id"])
         return rec
 
-    def _refuse_unrecorded(self, signed: Signed, exc: ControlError, actor: str) -> dict:
-        """A refusal of something that cannot be recorded under its id (unverified, or a replayed id)."""
-        command_id = _peek(signed.body, "id") or "(unreadable)"
-        self.refusals[exc.reason] = self.refusals.get(exc.reason, 0) + 1
-        self.audit.append("refusal", command_id, {"reason": str(exc), "code": exc.reason,
-                                                   "envelope_hash": signed.hash}, actor)
-        log.warning("control: refused %s: %s", command_id, exc)
-        return {"id": command_id, "state": REFUSED, "code": exc.reason, "reason": str(exc)}
+    def refuse(self, subject: str, code: str, why: str, actor: str, **body) -> dict:
+        """Audit a refusal of something that is not (or cannot be) recorded as a command."""
+        self.refusals[code] = self.refusals.get(code, 0) + 1
+        self.audit.append("refusal", subject, {"reason": why, "code": code, **body}, actor)
+        log.warning("control: refused %s (%s): %s", subject, code, why)
+        return {"id": subject, "state": REFUSED, "code": code, "reason": why}
 
-    def _history(self) -> list[Past]:
-        out = []
-        for rec in self.records.values():
-            if rec["state"] in LET_THROUGH and rec.get("released_at"):
-                out.append(Past(rec["action"], rec["target"], rec["released_at"], rec.get("outcome", "")))
-        return out
+    def _refuse_unrecorded(self, signed: Signed, exc: ControlError, actor: str) -> dict:
+        return self.refuse(_peek(signed.body, "id") or "(unreadable)", exc.reason, str(exc), actor,
+                           envelope_hash=signed.hash)
 
     # -- operator requests ------------------------------------------------------------------------------
     def send(self, signed: Signed) -> dict:
@@ -143,32 +153,40 @@ class ControlPlane(ControlBase):
                    "issued_at": env.issued_at, "expires_at": env.expires_at, "created_at": now,
                    "envelope": signed.to_json(), "envelope_hash": signed.hash, "approvals": [], "receipt": None,
                    "state": "", "code": "", "outcome": "", "released_at": 0, "deliveries": 0, "receipts_seen": 0,
-                   "receipt_mismatch": 0, "sidecar_id": ""}
+                   "receipt_mismatch": 0, "sidecar_id": "", "receipt_at": 0}
             try:
                 self._check(env, trusted.human, now)
             except ControlError as exc:
-                if isinstance(exc, PolicyError) and not trusted.human and exc.reason in (
-                        "wrong_target", "over_rate", "over_blast_radius", "breaker_open", "approval_required"):
+                proposable = ("wrong_target", "over_rate", "over_blast_radius", "breaker_open")
+                if exc.reason in ("approval_required", "distinct_approver_required") or (
+                        isinstance(exc, PolicyError) and not trusted.human and exc.reason in proposable):
                     rec.update(state=AWAITING, code=exc.reason)
-                    return self._save(rec, "proposal", {"why_proposed": str(exc), "action": env.action,
-                                                        "target": env.target, "params": env.params}, env.issuer)
-                if exc.reason == "approval_required":
-                    rec.update(state=AWAITING, code=exc.reason)
+                    self._seqs[(env.issuer, env.seq)] = env.id
                     return self._save(rec, "proposal", {"why_proposed": str(exc), "action": env.action,
                                                         "target": env.target, "params": env.params}, env.issuer)
                 rec.update(state=REFUSED, code=exc.reason, refusal=str(exc))
                 self.refusals[exc.reason] = self.refusals.get(exc.reason, 0) + 1
+                if exc.reason != "replayed_sequence":
+                    self._seqs[(env.issuer, env.seq)] = env.id
                 log.warning("control: refused %s (%s on %s): %s", env.id, env.action, env.target, exc)
                 return self._save(rec, "refusal", {"code": exc.reason, "refusal": str(exc)}, env.issuer)
-            rec.update(state=PENDING, code="ok", released_at=now)
-            return self._save(rec, "command", {"action": env.action, "target": env.target, "params": env.params,
-                                               "seq": env.seq, "envelope_hash": signed.hash}, env.issuer)
+            self._seqs[(env.issuer, env.seq)] = env.id
+            return self._release(rec, "command", {"action": env.action, "target": env.target, "params": env.params,
+                                                  "seq": env.seq, "envelope_hash": signed.hash}, env.issuer, now)
+
+    def _release(self, rec: dict, kind: str, body: dict, actor: str, now: int,
+                 extra: dict[bytes, bytes] | None = None, **changes) -> dict:
+        rec.update(state=PENDING, released_at=now, **{"code": "ok", **changes})
+        self._save(rec, kind, body, actor, extra)
+        self.releases.add(rec["id"], rec["action"], rec["target"], now)
+        self._queue.setdefault(rec["target"], {})[rec["id"]] = None
+        return rec
 
     def _check(self, env: Envelope, human: bool, now: int) -> None:
-        for rec in self.records.values():
-            if rec["issuer"] == env.issuer and rec["seq"] == env.seq:
-                raise SignatureError(f"sequence {env.seq} of key {env.issuer} was already used by {rec['id']}",
-                                     reason="replayed_sequence")
+        used_by = self._seqs.get((env.issuer, env.seq))
+        if used_by is not None:
+            raise SignatureError(f"sequence {env.seq} of key {env.issuer} was already used by {used_by}",
+                                 reason="replayed_sequence")
         if env.incident_id and self.store is not None:
             try:
                 found = json.loads(self.store.query_json(
@@ -186,47 +204,57 @@ class ControlPlane(ControlBase):
         if not human and (policy.kill_switch or self.kill["on"]):
             by = f" by {self.kill['by']}: {self.kill['reason']}" if self.kill["on"] else f" in {policy.source}"
             raise PolicyError(f"the kill switch is on{by}; no automation runs", reason="kill_switch")
-        policy.check(env.action, env.target, now, self._history())
+        policy.check(env.action, env.target, now, self.releases)
+        if rule.require_distinct_approver:
+            raise PolicyError(f"action {env.action!r} requires the approval of a second person (policy "
+                              f"{policy.source})", reason="distinct_approver_required")
         if rule.require_approval:
             raise PolicyError(f"action {env.action!r} requires a human's approval (policy {policy.source})",
                               reason="approval_required")
 
     def decide(self, signed: Signed) -> dict:
-        """A human approves or refuses a command awaiting approval."""
+        """A human approves or refuses a command awaiting approval (every refusal of it is audited)."""
         with self._lock:
             command_id = _peek(signed.body, "command_id")
             rec = self.records.get(command_id)
             if rec is None:
-                raise ControlError(f"no command {command_id!r} (ben command list shows them)", reason="unknown")
+                self._refuse_decision(signed, command_id or "(unreadable)", ControlError(
+                    f"no command {command_id!r} (ben command list shows them)", reason="unknown"))
             try:
                 approval, trusted = self.verifier.approval(signed, Signed.from_json(rec["envelope"]), rec["id"])
             except SignatureError as exc:
-                self._refuse_unrecorded(signed, exc, "unverified")
-                raise
+                self._refuse_decision(signed, rec["id"], exc, "unverified")
+            self.orders.check_nonce(approval.nonce, rec["id"], approval.issuer, self._refuse_decision, signed)
             if rec["state"] != AWAITING:
-                raise ControlError(f"command {rec['id']} is {rec['state']}, not awaiting approval", reason="state")
+                self._refuse_decision(signed, rec["id"], ControlError(
+                    f"command {rec['id']} is {rec['state']}, not awaiting approval", reason="state"), trusted.id)
+            rule = self.policy.rule(rec["action"]) if self.policy is not None else None
+            if (approval.decision == "approve" and rule is not None and rule.require_distinct_approver
+                    and trusted.id == rec["issuer"]):
+                self._refuse_decision(signed, rec["id"], PolicyError(
+                    f"action {rec['action']!r} needs a second person: {trusted.name} signed the command and may not "
+                    "approve it too", reason="same_approver"), trusted.id)
             body = {"decision": approval.decision, "by": trusted.name, "approver": trusted.id,
                     "approval": signed.to_json(), "why": approval.reason}
+            nonce_put = self.orders.nonce_put(approval.nonce)
             if approval.decision == "approve":
                 if now_ns() > rec["expires_at"] + self.verifier.skew_ns:
-                    raise ControlError(f"command {rec['id']} expired before it was approved; send it again",
-                                       reason="expired")
-                rec.update(state=PENDING, code="approved", proposed_because=rec["code"], released_at=now_ns(),
-                           approvals=rec["approvals"] + [signed.to_json()],
-                           approved_by=trusted.name, approval_reason=approval.reason)
-                return self._save(rec, "approval", body, trusted.id)
+                    self._refuse_decision(signed, rec["id"], ControlError(
+                        f"command {rec['id']} expired before it was approved; send it again", reason="expired"),
+                        trusted.id)
+                return self._release(rec, "approval", body, trusted.id, now_ns(), nonce_put, code="approved",
+                                     proposed_because=rec["code"], approvals=rec["approvals"] + [signed.to_json()],
+                                     approved_by=trusted.name, approval_reason=approval.reason)
             rec.update(state=REFUSED, code="refused_by_human", refusal=f"refused by {trusted.name}: {approval.reason}")
-            return self._save(rec, "refusal", {**body, "code": "refused_by_human"}, trusted.id)
+            return self._save(rec, "refusal", {**body, "code": "refused_by_human"}, trusted.id, nonce_put)
+
+    def _refuse_decision(self, signed: Signed, subject: str, exc: ControlError, actor: str = "unverified"):
+        self.refuse(subject, exc.reason, f"approval refused: {exc}", actor, approval_hash=signed.hash)
+        raise exc
 
     def set_kill_switch(self, signed: Signed) -> dict:
         with self._lock:
-            order, trusted = self.verifier.kill_switch(signed, now_ns())
-            self.kill = {"on": order.on, "by": trusted.name, "reason": order.reason, "order": signed.to_json()}
-            self.audit.append("kill_switch", "", {"reason": order.reason, "on": order.on, "by": trusted.name,
-                                                  "order": signed.to_json()}, trusted.id,
-                              puts={_KILL: json.dumps(self.kill).encode()})
-            log.warning("control: kill switch %s by %s: %s", "ON" if order.on else "off", trusted.name, order.reason)
-            return {"id": "", "state": "kill_switch_on" if order.on else "kill_switch_off", "reason": order.reason}
+            return self.orders.take(signed)
 
     def kill_order(self) -> Signed | None:
         """The latest signed kill-switch order, for the sidecars (they enforce it too)."""
@@ -234,55 +262,77 @@ class ControlPlane(ControlBase):
             return Signed.from_json(self.kill["order"]) if self.kill.get("order") else None
 
     # -- delivery and receipts (router) -----------------------------------------------------------------
-    def deliverable(self, targets: set[str]) -> list[dict]:
+    def claim(self, sidecar_id: str, targets: set[str], room: int) -> list[dict]:
+        """Up to ``room`` pending commands for these targets, now delivered to this sidecar (audited in
+        one batch): from here on only its receipt is taken."""
         with self._lock:
-            return [r for r in self.records.values()
-                    if r["state"] in (PENDING, DELIVERED) and not r.get("receipt") and r["target"] in targets]
+            out: list[dict] = []
+            for target in sorted(targets):
+                queue = self._queue.get(target)
+                while queue and len(out) < room:
+                    command_id = next(iter(queue))
+                    del queue[command_id]
+                    rec = self.records[command_id]
+                    if rec["state"] == PENDING:
+                        out.append(rec)
+            if not out:
+                return []
+            now = now_ns()
+            items = []
+            for rec in out:
+                rec.update(state=DELIVERED, sidecar_id=sidecar_id, deliveries=rec["deliveries"] + 1, updated_ts=now)
+                items.append(("delivery", rec["id"], {"reason": rec["reason"], "state": DELIVERED,
+                                                      "incident_id": rec["incident_id"], "sidecar_id": sidecar_id},
+                              "spine", {_cmd_key(rec["id"]): json.dumps(rec).encode()}))
+            # not fsync'd: lost in a crash, the command is pending again and delivered again (the
+            # sidecar's ledger answers a command it saw with its stored receipt)
+            self.audit.append_many(items, sync=False)
+            if self.mirror is not None:
+                for rec in out:
+                    self.mirror.changed(rec["id"])
+            return [dict(r) for r in out]
 
-    def delivered(self, command_id: str, sidecar_id: str) -> None:
+    def unanswered(self, sidecar_id: str) -> list[dict]:
+        """Commands delivered to this sidecar that have no receipt yet (resent when it reattaches)."""
         with self._lock:
-            rec = self.records[command_id]
-            rec["deliveries"] += 1
-            if rec["state"] == PENDING:
-                rec.update(state=DELIVERED, sidecar_id=sidecar_id)
-                self._save(rec, "delivery", {"sidecar_id": sidecar_id}, "spine")
+            return [dict(r) for r in self.records.values()
+                    if r["state"] == DELIVERED and r["sidecar_id"] == sidecar_id and not r.get("receipt")]
 
-    def pin_sidecar_key(self, sidecar_id: str, public_text: str) -> str:
-        """Trust on first use: a sidecar's receipt key is pinned the first time it attaches."""
+    def resent(self, command_id: str) -> None:
         with self._lock:
-            key = b"k" + sidecar_id.encode()
-            pinned = self.db.get(key)
-            if pinned is None:
-                public_from_text(public_text, source=f"sidecar {sidecar_id}", field="public_key")
-                self.db.write({key: public_text.encode()})
-                return public_text
-            if public_text and pinned.decode() != public_text:
-                log.error("control: sidecar %s presents another receipt key than the one pinned at its first "
-                          "attach; its receipts are refused until an operator removes the pin", sidecar_id)
-            return pinned.decode()
+            rec = self.records.get(command_id)
+            if rec is not None:
+                rec["deliveries"] += 1
+
+    def sidecar_key(self, sidecar_id: str) -> str | None:
+        return self.orders.sidecar_key(sidecar_id)
 
     def receipt(self, sidecar_id: str, signed: Signed) -> dict | None:
+        """Take a receipt from the sidecar the command was delivered to (anything else is refused, audited)."""
         with self._lock:
-            raw = self.db.get(b"k" + sidecar_id.encode())
-            pinned = raw.decode() if raw is not None else None
+            actor = f"sidecar:{sidecar_id}"
+            subject = _peek(signed.body, "command_id") or "(unreadable)"
             try:
                 receipt = Receipt.parse(signed.body)
-                public = public_from_text(pinned or "", source=f"sidecar {sidecar_id}")
+                public = public_from_text(self.sidecar_key(sidecar_id) or "", source=f"sidecar {sidecar_id}")
                 if key_id(public.public_bytes_raw()) != receipt.issuer or not verify(public, signed.signature,
                                                                                      signed.body):
                     raise SignatureError("receipt signature does not verify with the sidecar's pinned key",
                                          reason="bad_signature")
             except BenError as exc:
-                self.audit.append("refusal", _peek(signed.body, "command_id") or "(unreadable)",
-                                  {"reason": f"receipt from sidecar {sidecar_id} refused: {exc}", "code": "bad_receipt"},
-                                  f"sidecar:{sidecar_id}")
+                self.refuse(subject, "bad_receipt", f"receipt from sidecar {sidecar_id} refused: {exc}", actor)
                 return None
             rec = self.records.get(receipt.command_id)
             if rec is None or rec["envelope_hash"] != receipt.envelope_hash:
                 # A refusal of something the spine never recorded (e.g. a forged envelope): audit it.
                 self.audit.append("receipt", receipt.command_id, {"reason": receipt.reason, "status": receipt.status,
                                                                   "code": receipt.code, "receipt": signed.to_json()},
-                                  f"sidecar:{sidecar_id}")
+                                  actor)
+                return None
+            if rec["sidecar_id"] != sidecar_id or rec["state"] == PENDING:
+                self.refuse(rec["id"], "wrong_sidecar", f"receipt from sidecar {sidecar_id} refused: command "
+                            f"{rec['id']} was delivered to {rec['sidecar_id'] or 'no sidecar yet'}", actor,
+                            status=receipt.status)
                 return None
             rec["receipts_seen"] += 1
             if rec.get("receipt"):
@@ -291,27 +341,32 @@ class ControlPlane(ControlBase):
                     rec["receipt_mismatch"] += 1
                     log.error("control: sidecar %s answered command %s with a different receipt", sidecar_id, rec["id"])
                 return self._save(rec, "receipt", {"repeat": True, "same_receipt": same, "receipt_hash": signed.hash,
-                                                   "status": receipt.status, "code": receipt.code},
-                                  f"sidecar:{sidecar_id}")
+                                                   "status": receipt.status, "code": receipt.code}, actor)
             rec.update(receipt=signed.to_json(), state=receipt.status, outcome=receipt.status, code=receipt.code,
-                       result=receipt.result, sidecar_id=sidecar_id,
+                       result=receipt.result, receipt_at=now_ns(),
                        refusal=receipt.reason if receipt.status != "accepted" else "")
+            if rec.get("released_at"):
+                self._ended(rec)
+            # not fsync'd: lost in a crash, the command is unanswered again, delivered again, and the
+            # sidecar sends the same receipt from its ledger
             return self._save(rec, "receipt", {"status": receipt.status, "code": receipt.code,
                                                "receipt_reason": receipt.reason, "result": receipt.result,
-                                               "receipt_hash": signed.hash}, f"sidecar:{sidecar_id}")
+                                               "receipt_hash": signed.hash}, actor, sync=False)
 
     # -- reading ----------------------------------------------------------------------------------------
     def list(self, limit: int = 100, state: str = "", command_id: str = "") -> list[dict]:
         with self._lock:
-            recs = sorted(self.records.values(), key=lambda r: r["created_at"], reverse=True)
             if command_id:
-                recs = [r for r in recs if r["id"] == command_id]
+                rec = self.records.get(command_id)
+                return [dict(rec)] if rec is not None and (not state or rec["state"] == state) else []
+            recs = sorted(self.records.values(), key=lambda r: r["created_at"], reverse=True)
             if state:
                 recs = [r for r in recs if r["state"] == state]
             return [dict(r) for r in recs[:limit or 100]]
 
     def verify_audit(self) -> list[dict]:
         """Verify the local log and the ClickHouse copy, and compare them; a report per copy."""
+        self.force_flush(30.0)
         with self._lock:
             keys = self.audit_keys()
             verdicts = [self.audit.verify(keys)]
@@ -326,7 +381,10 @@ class ControlPlane(ControlBase):
             for rec in self.records.values():
                 states[rec["state"]] = states.get(rec["state"], 0) + 1
             return {"states": states, "refusals": dict(self.refusals), "kill_switch": self.kill["on"],
-                    "audit_entries": self.audit.last_seq, "audit_mirror_errors": self.audit.mirror_errors}
+                    "kill_switch_unacknowledged": self.orders.unacknowledged(),
+                    "audit_entries": self.audit.last_seq,
+                    "audit_mirror_errors": self.mirror.errors if self.mirror is not None else 0,
+                    "audit_mirror_behind": self.mirror.behind if self.mirror is not None else 0}
 
 
 def _peek(body: bytes, name: str) -> str:
@@ -335,4 +393,3 @@ def _peek(body: bytes, name: str) -> str:
         return value[:64] if isinstance(value, str) else ""
     except Exception:
         return ""
-

@@ -10,8 +10,10 @@ A TOML file (validated at start; errors name the file and the rule)::
     rate = 10                    # commands per window, at most
     window_s = 3600
     breaker_failures = 3         # this many failed/refused receipts in a row open the circuit breaker
+                                 # (refusals by the bounds themselves - rate, kill switch... - do not count)
     breaker_cooldown_s = 600     # ... for this long
     require_approval = false     # true: every command of this action waits for a human's approval
+    require_distinct_approver = false  # true: ... for the approval of another person than its signer
 
 An action not listed is refused. ``Limits.check`` is pure: it gets the recent history and
 says which bound (if any) a new command would break, with the reason code
@@ -20,6 +22,7 @@ says which bound (if any) a new command would break, with the reason code
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +46,9 @@ class ActionRule(_Strict):
     breaker_failures: int = Field(default=3, ge=1)
     breaker_cooldown_s: int = Field(default=600, ge=1)
     require_approval: bool = False
+    #: Two-person rule: every command of this action waits for the approval of a key other than
+    #: the one that signed it (implies require_approval).
+    require_distinct_approver: bool = False
 
 
 class PolicyModel(_Strict):
@@ -53,7 +59,7 @@ class PolicyModel(_Strict):
     @classmethod
     def _names(cls, actions: dict[str, ActionRule]) -> dict[str, ActionRule]:
         for name in actions:
-            if not ACTION_RE.match(name):
+            if not ACTION_RE.fullmatch(name):
                 raise ValueError(f"action name {name!r} must match {ACTION_RE.pattern}")
         return actions
 
@@ -92,26 +98,83 @@ class Policy:
                               reason="action_not_allowed")
         return rule
 
-    def check(self, action: str, target: str, now_ns: int, history: list[Past]) -> None:
+    def check(self, action: str, target: str, now_ns: int, history: list[Past] | Releases) -> None:
         """Raise PolicyError naming the bound a new command would break; history: commands let through."""
         rule = self.rule(action)
         where = f"rule [actions.{action}] in {self.source}"
         if not any(fnmatch.fnmatchcase(target, p) for p in rule.targets):
             raise PolicyError(f"target {target!r} is not among the allowed targets {rule.targets} ({where})",
                               reason="wrong_target")
+        if not isinstance(history, Releases):
+            history = Releases.of(history)
         window_start = now_ns - rule.window_s * 10**9
-        recent = [p for p in history if p.action == action and p.at_ns >= window_start]
-        if len(recent) + 1 > rule.rate:
-            raise PolicyError(f"over rate: {len(recent)} {action} commands in the last {rule.window_s} s, at most "
+        recent = history.count_since(action, window_start)
+        if recent + 1 > rule.rate:
+            raise PolicyError(f"over rate: {recent} {action} commands in the last {rule.window_s} s, at most "
                               f"{rule.rate} ({where})", reason="over_rate")
-        targets = {p.target for p in recent} | {target}
+        targets = history.targets_since(action, window_start) | {target}
         if len(targets) > rule.blast_radius:
             raise PolicyError(f"over blast radius: {action} would reach {len(targets)} targets in {rule.window_s} s, "
                               f"at most {rule.blast_radius} ({where})", reason="over_blast_radius")
-        ended = sorted((p for p in history if p.action == action and p.outcome), key=lambda p: p.at_ns)
-        tail = ended[-rule.breaker_failures:]
-        if (len(tail) == rule.breaker_failures and all(p.outcome in ("refused", "failed") for p in tail)
+        tail = history.last_ended(action, rule.breaker_failures)
+        if (len(tail) == rule.breaker_failures and all(p.outcome in BREAKER_OUTCOMES for p in tail)
                 and tail[-1].at_ns >= now_ns - rule.breaker_cooldown_s * 10**9):
             raise PolicyError(f"circuit breaker open: the last {rule.breaker_failures} {action} commands failed or "
                               f"were refused; it closes {rule.breaker_cooldown_s} s after the last ({where})",
                               reason="breaker_open")
+
+
+#: Outcomes that count toward the circuit breaker: a handler that raised, and a command the
+#: sidecar refused after the spine let it through (no handler, bad parameters, the subsystem gone...).
+BREAKER_OUTCOMES = ("refused", "failed")
+
+
+class _Track:
+    def __init__(self) -> None:
+        self.times: list[int] = []                   # release times, sorted
+        self.last_by_target: dict[str, int] = {}     # target -> latest release time
+        self.ended: list[tuple[int, str, str]] = []  # (release time, key, outcome), sorted
+
+
+class Releases:
+    """Commands let through, per action, indexed for the three questions ``Policy.check`` asks
+    (how many since t, which targets since t, the last n that ended) in O(log n) + the answer."""
+
+    def __init__(self) -> None:
+        self._tracks: dict[str, _Track] = {}
+        self._ended_keys: set[str] = set()
+
+    @classmethod
+    def of(cls, history: list[Past]) -> Releases:
+        out = cls()
+        for i, past in enumerate(history):
+            out.add(str(i), past.action, past.target, past.at_ns, past.outcome)
+        return out
+
+    def add(self, key: str, action: str, target: str, at_ns: int, outcome: str = "") -> None:
+        track = self._tracks.setdefault(action, _Track())
+        bisect.insort(track.times, at_ns)
+        if track.last_by_target.get(target, -1) < at_ns:
+            track.last_by_target[target] = at_ns
+        if outcome:
+            self.ended(key, action, at_ns, outcome)
+
+    def ended(self, key: str, action: str, at_ns: int, outcome: str) -> None:
+        """A command let through at ``at_ns`` ended with ``outcome`` (once per key)."""
+        if key in self._ended_keys:
+            return
+        self._ended_keys.add(key)
+        bisect.insort(self._tracks.setdefault(action, _Track()).ended, (at_ns, key, outcome))
+
+    def count_since(self, action: str, since_ns: int) -> int:
+        track = self._tracks.get(action)
+        return 0 if track is None else len(track.times) - bisect.bisect_left(track.times, since_ns)
+
+    def targets_since(self, action: str, since_ns: int) -> set[str]:
+        track = self._tracks.get(action)
+        return set() if track is None else {t for t, at in track.last_by_target.items() if at >= since_ns}
+
+    def last_ended(self, action: str, n: int) -> list[Past]:
+        track = self._tracks.get(action)
+        tail = [] if track is None else track.ended[-n:]
+        return [Past(action, "", at, outcome) for at, _, outcome in tail]

@@ -1,10 +1,15 @@
 """The spine's Control service: operators send and decide, sidecars attach, the router delivers.
 
-Sidecars attach with ``Control.Attach`` and say which subsystems (targets) they have. A command
-that is ``pending`` goes to a sidecar that has its target (the first attached); whatever has
-no receipt yet is pushed again whenever a sidecar with its target (re)attaches. Operators'
-requests (``Send``, ``Decide``, ``SetKillSwitch``, ``List``, ``Redeliver``, the audit) run the
-``ControlPlane`` in a worker thread so RocksDB fsyncs and chDB inserts never block ingest.
+A sidecar attaches with ``Control.Attach``: the spine's first message is a random challenge, the
+sidecar's hello signs it with its receipt key, and the spine takes the hello only if that key is
+the one pinned for this sidecar id in the trust store (``[[sidecars]]``); anything else is refused,
+audited, and the stream closed. Delivery is incremental, with back-pressure: each command is
+pushed once to one attached sidecar with its target (``ControlPlane.claim``: from then on only that
+sidecar's receipt counts), at most ``delivery_window`` unanswered per sidecar; a receipt frees a
+slot. It is pushed again only when its receipt is missing: when that sidecar attaches again, or
+after ``redeliver_after_s`` on the same stream. Operators' requests (``Send``, ``Decide``,
+``SetKillSwitch``, ``List``, ``Redeliver``, the audit) run the ``ControlPlane`` in a worker thread
+so RocksDB fsyncs never block ingest.
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
+import time
 from dataclasses import dataclass, field
 
 import grpc
 
-from ben.control.documents import Signed
+from ben.control.documents import Signed, attach_proof
+from ben.control.keys import public_from_text, verify
 from ben.control.outbox import broke, relay
 from ben.control.plane import ControlPlane
-from ben.core.errors import ControlError
+from ben.core.errors import BenError, ControlError
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
 
@@ -29,8 +37,11 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Attached:
     sidecar_id: str
+    challenge: bytes = b""
     targets: set[str] = field(default_factory=set)
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    inflight: dict[str, float] = field(default_factory=dict)  # command id -> monotonic time pushed
+    pump: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def _reply(rec: dict) -> pb.CommandReply:
@@ -39,68 +50,168 @@ def _reply(rec: dict) -> pb.CommandReply:
                            record_json=json.dumps(rec))
 
 
+def _peek_id(body: bytes) -> str:
+    try:
+        value = json.loads(body).get("command_id", "")
+        return value if isinstance(value, str) else ""
+    except Exception:
+        return ""
+
+
+def _delivery(rec: dict) -> pb.Delivery:
+    return pb.Delivery(envelope=Signed.from_json(rec["envelope"]).to_proto(pb.Signed),
+                       approvals=[Signed.from_json(a).to_proto(pb.Signed) for a in rec["approvals"]])
+
+
 class Router(pb_grpc.ControlServicer):
     def __init__(self, plane: ControlPlane):
         self.plane = plane
+        self.window = plane.cfg.delivery_window
+        self.redeliver_after_s = plane.cfg.redeliver_after_s
         self._attached: list[_Attached] = []
 
     # -- delivery -----------------------------------------------------------------------------------
-    def _push(self, sidecar: _Attached, records: list[dict]) -> None:
+    async def _pump(self, sidecar: _Attached) -> None:
+        """Fill this sidecar's window with pending commands for its targets (each pushed once)."""
+        async with sidecar.pump:
+            while sidecar in self._attached:
+                room = self.window - len(sidecar.inflight)
+                if room <= 0:
+                    return
+                records = await asyncio.to_thread(self.plane.claim, sidecar.sidecar_id, set(sidecar.targets), room)
+                if not records:
+                    return
+                now = time.monotonic()
+                for rec in records:
+                    sidecar.inflight[rec["id"]] = now
+                    sidecar.outbox.put_nowait(_delivery(rec))
+
+    async def _answered(self, sidecar: _Attached, signed: Signed) -> None:
+        """Take a receipt and refill the slot it frees, in one hop to a worker thread."""
+        async with sidecar.pump:
+            command_id = _peek_id(signed.body)
+            room = self.window - len(sidecar.inflight) + (command_id in sidecar.inflight)
+
+            def answer() -> tuple[dict | None, list[dict]]:
+                rec = self.plane.receipt(sidecar.sidecar_id, signed)
+                more = self.plane.claim(sidecar.sidecar_id, set(sidecar.targets), room) if rec and room > 0 else []
+                return rec, more
+
+            rec, records = await asyncio.to_thread(answer)
+            if rec is not None:
+                sidecar.inflight.pop(rec["id"], None)
+            now = time.monotonic()
+            for more in records:
+                sidecar.inflight[more["id"]] = now
+                sidecar.outbox.put_nowait(_delivery(more))
+
+    async def _pump_target(self, target: str) -> None:
+        for sidecar in list(self._attached):
+            if target in sidecar.targets:
+                await self._pump(sidecar)
+
+    async def _resend(self, sidecar: _Attached, records: list[dict]) -> None:
+        now = time.monotonic()
         for rec in records:
-            sidecar.outbox.put_nowait(pb.Delivery(
-                envelope=Signed.from_json(rec["envelope"]).to_proto(pb.Signed),
-                approvals=[Signed.from_json(a).to_proto(pb.Signed) for a in rec["approvals"]]))
+            sidecar.inflight[rec["id"]] = now
+            sidecar.outbox.put_nowait(_delivery(rec))
+            await asyncio.to_thread(self.plane.resent, rec["id"])
 
-    async def _deliver_pending(self, only: _Attached | None = None) -> None:
-        for sidecar in [only] if only else list(self._attached):
-            records = await asyncio.to_thread(self.plane.deliverable, sidecar.targets)
-            records = [r for r in records if self._owner(r["target"]) is sidecar]
-            self._push(sidecar, records)
-            for rec in records:
-                await asyncio.to_thread(self.plane.delivered, rec["id"], sidecar.sidecar_id)
-
-    def _owner(self, target: str) -> _Attached | None:
-        return next((s for s in self._attached if target in s.targets), None)
+    async def _watch(self, sidecar: _Attached) -> None:
+        """Push again what stayed unanswered for ``redeliver_after_s`` on this stream."""
+        while True:
+            await asyncio.sleep(max(self.redeliver_after_s / 4, 0.5))
+            late = time.monotonic() - self.redeliver_after_s
+            ids = [i for i, at in sidecar.inflight.items() if at < late]
+            if ids:
+                records = [r for i in ids for r in await asyncio.to_thread(self.plane.list, 1, "", i)
+                           if not r.get("receipt")]
+                for i in ids:
+                    if i not in {r["id"] for r in records}:
+                        sidecar.inflight.pop(i, None)
+                log.info("control: %d commands unanswered by sidecar %s for %d s: pushed again", len(records),
+                         sidecar.sidecar_id, self.redeliver_after_s)
+                await self._resend(sidecar, records)
+                await self._pump(sidecar)
 
     async def Attach(self, request_iterator, context):
-        sidecar = _Attached("")
+        sidecar = _Attached("", challenge=secrets.token_bytes(32))
         reader = asyncio.ensure_future(self._read(request_iterator, sidecar))
+        watch = asyncio.ensure_future(self._watch(sidecar))
         try:
-            yield pb.Delivery()  # tells the sidecar the stream is up
+            yield pb.Delivery(challenge=sidecar.challenge)  # the stream is up: prove your key
             async for message in relay(sidecar.outbox, reader):
                 yield message
             if broke(reader) is not None:
+                if isinstance(broke(reader), PermissionError):
+                    await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(broke(reader)))
                 log.info("control: sidecar %s stream ended: %s", sidecar.sidecar_id, broke(reader))
         finally:
             reader.cancel()
+            watch.cancel()
             if sidecar in self._attached:
                 self._attached.remove(sidecar)
+                self.plane.orders.detached(sidecar.sidecar_id)
                 log.info("control: sidecar %s detached", sidecar.sidecar_id)
+
+    async def _hello(self, hello, sidecar: _Attached) -> None:
+        pinned = await asyncio.to_thread(self.plane.sidecar_key, hello.sidecar_id)
+        why, code = "", ""
+        if pinned is None:
+            why, code = (f"sidecar {hello.sidecar_id!r} is not pinned in the trust store (add it: ben keys trust "
+                         "--sidecar ID PUBKEY)"), "unknown_sidecar"
+        elif pinned != hello.public_key.strip():
+            why, code = (f"sidecar {hello.sidecar_id!r} presents another key than the one pinned in the trust "
+                         "store"), "sidecar_key_mismatch"
+        else:
+            try:
+                good = verify(public_from_text(pinned), bytes(hello.proof), attach_proof(hello.sidecar_id,
+                                                                                         sidecar.challenge))
+            except (ValueError, BenError):
+                good = False
+            if not good:
+                why, code = f"sidecar {hello.sidecar_id!r} did not prove it holds its pinned key", "bad_proof"
+        if why:
+            await asyncio.to_thread(self.plane.refuse, "", code, f"attach refused: {why}",
+                                    f"sidecar:{hello.sidecar_id[:64]}")
+            raise PermissionError(why)
+        if any(s.sidecar_id == hello.sidecar_id for s in self._attached):
+            log.warning("control: sidecar %s attached again; the older stream stays until it ends", hello.sidecar_id)
+        sidecar.sidecar_id = hello.sidecar_id
+        sidecar.targets = set(hello.targets)
+        self._attached.append(sidecar)
+        log.info("control: sidecar %s attached with targets %s", sidecar.sidecar_id, sorted(sidecar.targets))
+        if hello.HasField("kill_switch"):  # what it holds: the spine adopts a newer order
+            await asyncio.to_thread(self.plane.orders.acknowledged, sidecar.sidecar_id, True, "", "",
+                                    Signed.from_proto(hello.kill_switch))
+        order = self.plane.kill_order()
+        if order is not None:  # before any command: the sidecar enforces the kill switch too
+            sidecar.outbox.put_nowait(pb.Delivery(kill_switch=order.to_proto(pb.Signed)))
+        await self._resend(sidecar, await asyncio.to_thread(self.plane.unanswered, sidecar.sidecar_id))
+        await self._pump(sidecar)
 
     async def _read(self, request_iterator, sidecar: _Attached) -> None:
         async for msg in request_iterator:
             which = msg.WhichOneof("msg")
-            if which == "hello":
-                sidecar.sidecar_id = msg.hello.sidecar_id
-                await asyncio.to_thread(self.plane.pin_sidecar_key, sidecar.sidecar_id, msg.hello.public_key)
-                sidecar.targets = set(msg.hello.targets)
-                self._attached.append(sidecar)
-                log.info("control: sidecar %s attached with targets %s", sidecar.sidecar_id, sorted(sidecar.targets))
-                order = self.plane.kill_order()
-                if order is not None:  # before any command: the sidecar enforces the kill switch too
-                    sidecar.outbox.put_nowait(pb.Delivery(kill_switch=order.to_proto(pb.Signed)))
-                await self._deliver_pending(sidecar)
+            if which == "hello" and not sidecar.sidecar_id:
+                await self._hello(msg.hello, sidecar)
+            elif not sidecar.sidecar_id:
+                continue  # nothing counts before an authenticated hello
             elif which == "targets":
                 sidecar.targets = set(msg.targets.targets)
-                await self._deliver_pending(sidecar)
-            elif which == "receipt" and sidecar.sidecar_id:
-                await asyncio.to_thread(self.plane.receipt, sidecar.sidecar_id, Signed.from_proto(msg.receipt))
+                await self._pump(sidecar)
+            elif which == "receipt":
+                await self._answered(sidecar, Signed.from_proto(msg.receipt))
+            elif which == "kill_ack":
+                ack = msg.kill_ack
+                await asyncio.to_thread(self.plane.orders.acknowledged, sidecar.sidecar_id, ack.taken, ack.code,
+                                        ack.reason, Signed.from_proto(ack.held) if ack.HasField("held") else None)
 
     # -- operators ----------------------------------------------------------------------------------
     async def Send(self, request, context):
         rec = await asyncio.to_thread(self.plane.send, Signed.from_proto(request.envelope))
         if rec.get("state") == "pending":
-            await self._deliver_pending()
+            await self._pump_target(rec["target"])
         return _reply(rec)
 
     async def Decide(self, request, context):
@@ -109,7 +220,7 @@ class Router(pb_grpc.ControlServicer):
         except ControlError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{exc.reason}: {exc}")
         if rec.get("state") == "pending":
-            await self._deliver_pending()
+            await self._pump_target(rec["target"])
         return _reply(rec)
 
     async def SetKillSwitch(self, request, context):
@@ -131,13 +242,14 @@ class Router(pb_grpc.ControlServicer):
         if not found:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no command {request.command_id!r}")
         rec = found[0]
-        sidecar = self._owner(rec["target"])
-        if rec["state"] in ("refused", "awaiting_approval") and not rec.get("receipt"):
+        if rec["state"] in ("refused", "awaiting_approval", "pending") and not rec.get("receipt"):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
-                                f"command {rec['id']} is {rec['state']}: there is nothing to deliver")
+                                f"command {rec['id']} is {rec['state']}: there is nothing to deliver again")
+        sidecar = next((s for s in self._attached if s.sidecar_id == rec["sidecar_id"]), None)
         if sidecar is None:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"no sidecar with target {rec['target']!r} is attached")
-        self._push(sidecar, [rec])
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                f"sidecar {rec['sidecar_id']!r}, which the command was delivered to, is not attached")
+        await self._resend(sidecar, [rec])
         return _reply(rec)
 
     async def VerifyAudit(self, request, context):

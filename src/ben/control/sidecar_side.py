@@ -21,7 +21,7 @@ from ben.v1 import control_pb2_grpc as pb_grpc
 class SidecarControl(pb_grpc.ControlServicer):
     def __init__(self, cfg: ControlConfig, data_dir: Path, sidecar_id: str, spine: str, backoff_ms: tuple[int, int]):
         self.base = ControlBase(cfg, data_dir, "sidecar")
-        self.audit = self.base.audit = AuditLog(self.base.db, self.base.signer, f"sidecar:{sidecar_id}")
+        self.audit = self.base.audit = AuditLog(self.base.db, self.base.audit_signer, f"sidecar:{sidecar_id}")
         self.hub = Hub(cfg.handler_timeout_ms / 1000)
         self.gate = Gate(self.base.verifier, self.base.policy, Ledger(self.base.db), self.audit, self.base.signer,
                          sidecar_id, self.hub.routes, self.hub.run)

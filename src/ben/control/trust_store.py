@@ -18,6 +18,10 @@ A TOML file::
     role = "operator"
     public_key = "base64 of the 32-byte Ed25519 public key (the .pub file)"
 
+    [[sidecars]]                   # the spine takes commands' receipts only from pinned sidecars
+    id = "web-1"
+    public_key = "base64 of the sidecar's key (<data_dir>/control/sidecar.pub)"
+
 Each key's id is computed from its public key. Every check raises ``SignatureError`` with the
 reason code a receipt carries: ``unknown_key``, ``wrong_role``, ``wrong_target``.
 """
@@ -33,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ben.control._toml import load_model
-from ben.control.keys import key_id, public_from_text
+from ben.control.keys import key_id, public_from_text, public_text
 from ben.core.errors import ConfigError, SignatureError
 
 NAME = r"^[A-Za-z0-9._-]{1,64}$"
@@ -65,9 +69,15 @@ class KeyModel(_Strict):
     id: str | None = None  # optional: if given, must match the public key
 
 
+class SidecarModel(_Strict):
+    id: str = Field(pattern=NAME)
+    public_key: str  # the sidecar's receipt key (its <data_dir>/control/sidecar.pub)
+
+
 class TrustModel(_Strict):
     roles: dict[str, RoleModel] = Field(default_factory=dict)
     keys: list[KeyModel] = Field(default_factory=list)
+    sidecars: list[SidecarModel] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,14 @@ class TrustStore:
             if kid in self.keys:
                 raise ConfigError(f"the same public key is listed twice ({kid})", source=source, field=where)
             self.keys[kid] = Trusted(kid, entry.name, entry.role, model.roles[entry.role], public)
+        #: Pinned sidecar receipt keys: sidecar id -> public key text (base64).
+        self.sidecars: dict[str, str] = {}
+        for i, pin in enumerate(model.sidecars):
+            where = f"sidecars[{i}]"
+            public = public_from_text(pin.public_key, source=source, field=f"{where}.public_key")
+            if pin.id in self.sidecars:
+                raise ConfigError(f"sidecar {pin.id!r} is pinned twice", source=source, field=f"{where}.id")
+            self.sidecars[pin.id] = public_text(public)
 
     @classmethod
     def load(cls, path: Path | str) -> TrustStore:

@@ -102,6 +102,14 @@ class ControlConfig(_Section):
     max_ttl_s: int = Field(default=86_400, ge=1)
     #: A handler must answer within this (sidecar); then the receipt says failed.
     handler_timeout_ms: int = Field(default=30_000, ge=1)
+    # -- commands under attack and load (ADR 0035) --
+    #: Key that signs this component's audit entries, kept outside the data dir (its .pub beside
+    #: it); None = the component's key. Then rewriting the log needs this key too.
+    audit_key_file: Path | None = None
+    #: Commands delivered to one sidecar and not yet answered, at most (spine; back-pressure).
+    delivery_window: int = Field(default=64, ge=1, le=10_000)
+    #: A delivered command without a receipt after this long is pushed again on the same stream (spine).
+    redeliver_after_s: int = Field(default=60, ge=1)
 
 
 class OtlpConfig(_Section):

@@ -147,6 +147,8 @@ class Spine:
             out += [counter("commands_refused_total", n, "commands the spine refused, by reason", reason=reason)
                     for reason, n in sorted(ctl["refusals"].items())]
             out += [gauge("kill_switch", float(ctl["kill_switch"]), "1 while the kill switch stops all automation"),
+                    gauge("kill_switch_unacknowledged", ctl["kill_switch_unacknowledged"],
+                          "attached sidecars that do not hold the spine's kill-switch order"),
                     counter("audit_entries_total", ctl["audit_entries"], "entries in the audit log"),
                     counter("audit_mirror_errors_total", ctl["audit_mirror_errors"],
                             "audit entries not yet mirrored into ClickHouse")]

@@ -15,14 +15,32 @@ class Signed(_message.Message):
     def __init__(self, body: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class SidecarHello(_message.Message):
-    __slots__ = ("sidecar_id", "public_key", "targets")
+    __slots__ = ("sidecar_id", "public_key", "targets", "proof", "kill_switch")
     SIDECAR_ID_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     TARGETS_FIELD_NUMBER: _ClassVar[int]
+    PROOF_FIELD_NUMBER: _ClassVar[int]
+    KILL_SWITCH_FIELD_NUMBER: _ClassVar[int]
     sidecar_id: str
     public_key: str
     targets: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, sidecar_id: _Optional[str] = ..., public_key: _Optional[str] = ..., targets: _Optional[_Iterable[str]] = ...) -> None: ...
+    proof: bytes
+    kill_switch: Signed
+    def __init__(self, sidecar_id: _Optional[str] = ..., public_key: _Optional[str] = ..., targets: _Optional[_Iterable[str]] = ..., proof: _Optional[bytes] = ..., kill_switch: _Optional[_Union[Signed, _Mapping]] = ...) -> None: ...
+
+class KillSwitchAck(_message.Message):
+    __slots__ = ("order_hash", "taken", "code", "reason", "held")
+    ORDER_HASH_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    order_hash: str
+    taken: bool
+    code: str
+    reason: str
+    held: Signed
+    def __init__(self, order_hash: _Optional[str] = ..., taken: _Optional[bool] = ..., code: _Optional[str] = ..., reason: _Optional[str] = ..., held: _Optional[_Union[Signed, _Mapping]] = ...) -> None: ...
 
 class Targets(_message.Message):
     __slots__ = ("targets",)
@@ -31,24 +49,28 @@ class Targets(_message.Message):
     def __init__(self, targets: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SidecarUp(_message.Message):
-    __slots__ = ("hello", "targets", "receipt")
+    __slots__ = ("hello", "targets", "receipt", "kill_ack")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     TARGETS_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    KILL_ACK_FIELD_NUMBER: _ClassVar[int]
     hello: SidecarHello
     targets: Targets
     receipt: Signed
-    def __init__(self, hello: _Optional[_Union[SidecarHello, _Mapping]] = ..., targets: _Optional[_Union[Targets, _Mapping]] = ..., receipt: _Optional[_Union[Signed, _Mapping]] = ...) -> None: ...
+    kill_ack: KillSwitchAck
+    def __init__(self, hello: _Optional[_Union[SidecarHello, _Mapping]] = ..., targets: _Optional[_Union[Targets, _Mapping]] = ..., receipt: _Optional[_Union[Signed, _Mapping]] = ..., kill_ack: _Optional[_Union[KillSwitchAck, _Mapping]] = ...) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ("envelope", "approvals", "kill_switch")
+    __slots__ = ("envelope", "approvals", "kill_switch", "challenge")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     APPROVALS_FIELD_NUMBER: _ClassVar[int]
     KILL_SWITCH_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     envelope: Signed
     approvals: _containers.RepeatedCompositeFieldContainer[Signed]
     kill_switch: Signed
-    def __init__(self, envelope: _Optional[_Union[Signed, _Mapping]] = ..., approvals: _Optional[_Iterable[_Union[Signed, _Mapping]]] = ..., kill_switch: _Optional[_Union[Signed, _Mapping]] = ...) -> None: ...
+    challenge: bytes
+    def __init__(self, envelope: _Optional[_Union[Signed, _Mapping]] = ..., approvals: _Optional[_Iterable[_Union[Signed, _Mapping]]] = ..., kill_switch: _Optional[_Union[Signed, _Mapping]] = ..., challenge: _Optional[bytes] = ...) -> None: ...
 
 class Register(_message.Message):
     __slots__ = ("subsystem", "actions", "instance")
