@@ -116,6 +116,8 @@ def test_caps_refuse_new_series_and_count_them() -> None:
     assert det.refused_series == 7 and det.refused_points == 7
     det.process(rows([(T0 + S, KIND_METRIC, "a", "m0", 2.0, 2), (T0 + S, KIND_METRIC, "c", "m0", 2.0, 2)]))
     assert det.refused_points == 8 and det.rows == 14  # known series still watched; refused ones counted
+    det.process(rows([(T0 + 2 * S, KIND_METRIC, "c", "m9", 2.0, 3)]))  # only refused rows: nothing breaks
+    assert det.refused_points == 9 and det.refused_series == 9
 
 
 def test_same_findings_whatever_the_chunking_with_many_series() -> None:

@@ -210,6 +210,8 @@ class Detection:
         if not ok.all():
             self._refused(int((~ok).sum()))
             series, ts, values, record = series[ok], ts[ok], values[ok], record[ok]
+            if not len(series):
+                return []
         closed = self._bucket(series, ts // self.bucket_ns, values, record)
         if not len(closed.series):
             return []

@@ -2,7 +2,8 @@
 
 The store writer hands over each stored routine table; this thread feeds them, in order, to
 ``Detection`` and writes the anomalies and incidents that changed. The hand-over queue is
-bounded: if detection falls far behind, the store writer waits (and the WALs hold the data).
+bounded, in tables and in rows (``max_queued_rows``: what waits is memory): if detection falls
+far behind, the store writer waits (and the WALs hold the data).
 
 Restarts: every ``checkpoint_interval_s`` and at shutdown, the whole detection state and the
 last spine_seq it covers are written to a checkpoint file (``ben.spine.detect_state``: no
@@ -43,7 +44,8 @@ CATCH_UP_SQL = (
 
 class DetectorThread:
     def __init__(self, detection: Detection, store: Store, max_queued: int = 64,
-                 checkpoint_path: Path | None = None, checkpoint_interval_s: float = 10.0):
+                 checkpoint_path: Path | None = None, checkpoint_interval_s: float = 10.0,
+                 max_queued_rows: int = 400_000):
         self.detection = detection
         self._store = store
         self._checkpoint_path = checkpoint_path
@@ -51,6 +53,9 @@ class DetectorThread:
         self._checkpointed_at = time.monotonic()
         self._key: bytes | None = None
         self._waiting: collections.deque[float] = collections.deque()  # submit times of queued tables
+        self._max_rows = max_queued_rows
+        self._queued_rows = 0
+        self._room = threading.Condition()
         self.last_seq = 0  # routine spine_seq covered
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=max_queued)
         self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
@@ -62,6 +67,10 @@ class DetectorThread:
 
     def submit(self, table: pa.Table) -> None:
         """Called by the store writer after an insert (blocks only if detection is far behind)."""
+        with self._room:  # one table always fits, so a table larger than the bound still goes
+            while self._queued_rows and self._queued_rows + table.num_rows > self._max_rows:
+                self._room.wait(1.0)
+            self._queued_rows += table.num_rows
         self._waiting.append(time.monotonic())
         self._queue.put(table)
 
@@ -166,6 +175,9 @@ class DetectorThread:
             finally:
                 if self._waiting:
                     self._waiting.popleft()
+                with self._room:
+                    self._queued_rows -= item.num_rows
+                    self._room.notify_all()
 
     def _process(self, table: pa.Table) -> None:
         changes = self.detection.process(table)
