@@ -195,13 +195,15 @@ class Detection:
         kind = table["kind"].to_numpy(zero_copy_only=False)
         keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
         events: list[tuple[int, Episode]] = []
+        closed = None
         if len(keep):
             part = table if len(keep) == table.num_rows else table.take(pa.array(keep))
-            events = self._points(part, kind[keep], record[keep])
-        self._correlate(events, record_max_ts, changes)
+            events, closed = self._points(part, kind[keep], record[keep])
+        self._correlate(events, closed, record_max_ts, changes)
         return changes
 
-    def _points(self, part: pa.Table, kind: np.ndarray, record: np.ndarray) -> list[tuple[int, Episode]]:
+    def _points(self, part: pa.Table, kind: np.ndarray,
+                record: np.ndarray) -> tuple[list[tuple[int, Episode]], _Closed | None]:
         series = self._series_index(part, kind)
         ts = part["ts"].to_numpy()
         values = part["value"].to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -211,14 +213,13 @@ class Detection:
             self._refused(int((~ok).sum()))
             series, ts, values, record = series[ok], ts[ok], values[ok], record[ok]
             if not len(series):
-                return []
+                return [], None
         closed = self._bucket(series, ts // self.bucket_ns, values, record)
         if not len(closed.series):
-            return []
+            return [], None
         self.points += len(closed.series)
-        self.comove.add(closed.series, closed.ts // self.bucket_ns, closed.value)
         result = self.bank.update(closed.series, closed.ts, closed.value)
-        return self._place(result.episodes, result.flags, closed)
+        return self._place(result.episodes, result.flags, closed), closed
 
     def _refused(self, points: int) -> None:
         self.refused_points += points
@@ -322,11 +323,21 @@ class Detection:
         last_record = int(closed.record[-1])
         return [(int(closed.record[at]) if at < n else last_record, ep) for at, ep in placed]
 
-    def _correlate(self, events: list[tuple[int, Episode]], record_max_ts: np.ndarray, changes: Changes) -> None:
-        """Episodes to incidents, record by record, ticking incidents after each record."""
+    def _correlate(self, events: list[tuple[int, Episode]], closed: _Closed | None, record_max_ts: np.ndarray,
+                   changes: Changes) -> None:
+        """Episodes to incidents, record by record, ticking incidents after each record.
+
+        The co-movement rings take each record's closed buckets before that record's episodes
+        are correlated, so what they hold then does not depend on how records were grouped.
+        """
         at = 0
+        fed = 0
         corr = self.correlator
         for rec, now in enumerate(record_max_ts.tolist()):
+            if at < len(events) and events[at][0] == rec:
+                upto = int(np.searchsorted(closed.record, rec, side="right"))
+                self._ring(closed, fed, upto)
+                fed = upto
             while at < len(events) and events[at][0] == rec:
                 self._on_episode(events[at][1], changes)
                 at += 1
@@ -334,6 +345,12 @@ class Detection:
                 for inc in corr.tick(int(now)):
                     changes.anomalies.append(None)
                     changes.incidents.append(inc)
+        if closed is not None:
+            self._ring(closed, fed, len(closed.series))
+
+    def _ring(self, closed: _Closed, lo: int, hi: int) -> None:
+        if hi > lo:
+            self.comove.add(closed.series[lo:hi], closed.ts[lo:hi] // self.bucket_ns, closed.value[lo:hi])
 
     def _on_episode(self, ep: Episode, changes: Changes) -> None:
         index = int(ep.series)

@@ -107,12 +107,18 @@ class Incident:
             return f"{self.subsystem}: no anomalies"
         lead = max(self.anomalies, key=lambda a: (a.score, -a.start_ns))
         text = lead.sentence()
-        with_lead = sorted({(a.series, mi) for a in self.anomalies for s, mi in a.moved_with if s == lead.series}
-                           - set(lead.moved_with), key=lambda p: (-p[1], p[0]))
-        if with_lead:
-            text += ("; moved with " if not lead.moved_with else ", ") + ", ".join(
-                f"{s} ({fmt_mi(mi)})" for s, mi in with_lead)
-        others = [a for a in self.anomalies if a.series != lead.series]
+        if lead.moved_with:
+            text = text[:text.rindex("; moved with ")]
+        moved: dict[str, float] = {}  # series that moved with the lead's series, best MI either way
+        for a in self.anomalies:
+            pairs = a.moved_with if a.series == lead.series else [(a.series, mi) for s, mi in a.moved_with
+                                                                  if s == lead.series]
+            for s, mi in pairs:
+                moved[s] = max(mi, moved.get(s, 0.0))
+        if moved:
+            text += "; moved with " + ", ".join(f"{s} ({fmt_mi(mi)})" for s, mi in
+                                                sorted(moved.items(), key=lambda p: (-p[1], p[0])))
+        others = [a for a in self.anomalies if a.series != lead.series and a.series not in moved]
         if others:
             names = sorted({a.series for a in others})
             shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
@@ -148,8 +154,8 @@ class Correlator:
         inc = self.incidents.get(inc_id) if inc_id else None
         if inc is not None:
             for i, known in enumerate(inc.anomalies):
-                if known.id == anomaly.id:  # an update of an episode already attached
-                    anomaly.moved_with = known.moved_with
+                if known.id == anomaly.id:  # an update of an episode already attached (more of it seen now)
+                    anomaly.moved_with = self._moved_with(anomaly, inc, related) or known.moved_with
                     inc.anomalies[i] = anomaly
                     inc.updated_ns = max(inc.updated_ns, anomaly.end_ns or anomaly.start_ns)
                     return inc
