@@ -149,3 +149,21 @@ def test_same_findings_whatever_the_chunking_with_many_series() -> None:
             chunked.process(table.slice(at, n))
             at += n
         assert findings(chunked) == findings(whole)
+
+
+def test_detect_lag_is_the_wait_of_the_oldest_table_handed_over() -> None:
+    from ben.spine.detector_thread import DetectorThread
+
+    class NoStore:
+        def insert_rows(self, *_):
+            pass
+
+    thread = DetectorThread(Detection(S), NoStore(), max_queued_rows=10)  # type: ignore[arg-type]
+    assert thread.lag_seconds == 0.0
+    thread.submit(rows([(T0, KIND_METRIC, "a", "m", 1.0, 1)]))
+    waited = thread.lag_seconds
+    assert waited > 0.0  # not started: the table waits
+    thread.start()
+    assert thread.force_flush(30)
+    assert thread.lag_seconds == 0.0 and thread.detection.rows == 1
+    thread.shutdown(5)
