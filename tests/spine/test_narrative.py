@@ -109,6 +109,9 @@ def test_tag_alongs_below_the_incidents_threshold_are_not_attached() -> None:
     inc = c.add(lead)
     weak = Anomaly("demo requests", "demo", "requests", T0 + S, 1_200.0, 1_213.0, 0.6, {"cusum": {}}, scale=12.0)
     assert c.add(weak) is None and inc.anomalies == [lead]
+    weak.end_ns = T0 + 5 * S
+    assert c.add(weak) is None and c.detached == {weak.id: weak}  # its update stays detached
+    assert c.tick(T0 + 100 * S) == [] and inc.state.value == "open"  # the lead is still ongoing
     strong = Anomaly("demo errors", "demo", "errors", T0 + S, 1.0, 40.0, 0.9, {"ewma": {}}, scale=2.0)
     assert c.add(strong) is inc
 

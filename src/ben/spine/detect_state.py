@@ -145,6 +145,7 @@ def write(path: Path, blob: bytes) -> None:
 def _correlator_state(c: Correlator) -> dict:
     return {"group_window_ns": c.group_window_ns, "resolve_after_ns": c.resolve_after_ns,
             "open": c._open_by_subsystem,
+            "detached": [_anomaly_state(a) for a in c.detached.values()],
             "incidents": [{"subsystem": i.subsystem, "opened_ns": i.opened_ns, "state": i.state.value,
                            "updated_ns": i.updated_ns, "resolved_ns": i.resolved_ns,
                            "acknowledged_by": i.acknowledged_by,
@@ -165,4 +166,7 @@ def _correlator(state: dict) -> Correlator:
                        i["resolved_ns"], i["acknowledged_by"])
         c.incidents[inc.id] = inc
     c._open_by_subsystem = dict(state["open"])
+    for a in state["detached"]:
+        anomaly = Anomaly(**{**a, "moved_with": [tuple(p) for p in a["moved_with"]]})
+        c.detached[anomaly.id] = anomaly
     return c

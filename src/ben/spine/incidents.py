@@ -140,6 +140,7 @@ class Correlator:
         self.resolve_after_ns = resolve_after_ns
         self.incidents: dict[str, Incident] = {}
         self._open_by_subsystem: dict[str, str] = {}
+        self.detached: dict[str, Anomaly] = {}  # tag-alongs: anomalies attached to no incident, by id
 
     def pending(self) -> bool:
         """Whether any incident is open (so that ``tick`` may resolve one)."""
@@ -150,6 +151,9 @@ class Correlator:
 
         ``related(a, b)`` gives the mutual information between the series of indices a and b.
         """
+        if anomaly.id in self.detached:  # an update of a tag-along: it stays one
+            self.detached[anomaly.id] = anomaly
+            return None
         inc_id = self._open_by_subsystem.get(anomaly.subsystem)
         inc = self.incidents.get(inc_id) if inc_id else None
         if inc is not None:
@@ -163,7 +167,8 @@ class Correlator:
             within = anomaly.start_ns - inc.updated_ns <= self.group_window_ns
             if within or moved:
                 if not moved and anomaly.shift_sigma < MIN_ATTACH_SIGMA:
-                    return None  # a tag-along: below the incident's threshold and moving with none of it
+                    self.detached[anomaly.id] = anomaly  # a tag-along: below the incident's threshold,
+                    return None                           # moving with none of it
                 anomaly.moved_with = moved
                 inc.anomalies.append(anomaly)
                 inc.updated_ns = max(inc.updated_ns, anomaly.end_ns or anomaly.start_ns)
