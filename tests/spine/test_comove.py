@@ -75,3 +75,31 @@ def test_mutual_information_of_rings() -> None:
     cm.grow(4)
     cm.add(np.full(4, 3, dtype=np.int64), np.arange(4), np.arange(4.0))
     assert cm.related(0, 3) == 0.0  # too few shared buckets to say anything
+
+
+def test_ben_explain_names_the_series_that_moved_with_it(make_cluster) -> None:
+    """A real spine: `ben explain` (text and JSON) says which series moved with the lead, with its MI."""
+    import json
+
+    from ben.cli.procs import query_rows, wait_for
+    from ben.sdk import Client
+    from tests.spine.test_detection import ben
+
+    cluster = make_cluster(spine={"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}})
+    cluster.start()
+    client = Client("checkout", sidecar=cluster.sidecar_addr, max_batch_events=50)
+    for row in checkout_rows().to_pylist():
+        client.gauge(row["name"], row["value"], {}, ts=row["ts"])
+    assert client.flush(timeout=60)
+    client.shutdown()
+    wait_for(lambda: query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.incidents FINAL "
+                                                    "WHERE state = 'resolved'")[0]["n"] > 0, 60, "the incident")
+    [incident] = json.loads(ben("incidents", "--json", "--spine", cluster.spine_addr).stdout)
+    moved = re.compile(r"moved with checkout db_connections \(MI (\d\.\d\d)\)")
+    out = ben("explain", incident["id"], "--spine", cluster.spine_addr)
+    assert out.returncode == 0 and moved.search(" ".join(out.stdout.split())), out.stdout + out.stderr  # (wrapped)
+    out = ben("explain", incident["id"], "--json", "--spine", cluster.spine_addr)
+    explained = json.loads(out.stdout)
+    found = moved.search(explained["incident"]["narrative"])
+    assert found and float(found.group(1)) >= MIN_MI, explained["incident"]["narrative"]
+    assert any("moved with" in a["sentence"] for a in explained["anomalies"])
