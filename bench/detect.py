@@ -11,6 +11,14 @@ baseline. Medians of ``runs`` runs of ``points`` points each.
 Returns ``points_per_s``, ``baseline_points_per_s``, ``ratio`` (= ``points_per_s /
 baseline_points_per_s``, as in the other benchmarks: the fraction of the plain EWMA pass's speed
 kept with every detector and noise control on), and the per-detector rates (each bank alone).
+
+The spine's side (ADR 0029): ``spine_points_per_s`` is stored rows per second of CPU through
+``ben.spine.detection.Detection`` (series keys, registration, 1 s bucketing, the bank, episodes,
+incidents), 10,000 gauge series sending one point a second in records of ``SPINE_RECORD`` rows, as
+the store writer hands them over; ``spine_vs_ingest`` sets it against ``INGEST_EVENTS_PER_S``, the
+end-to-end ingest rate recorded by ``ben bench ingest`` in docs/benchmarks.md (a recorded figure,
+not measured in this run: a cluster beside this benchmark would measure the machine, not detection).
+``spine_rss_mib_100k_series`` is the peak RSS of a fresh process holding 100,000 active series.
 """
 
 from __future__ import annotations
@@ -24,6 +32,10 @@ import time
 import numpy as np
 
 WARMUP_STEPS = 640
+SPINE_SERIES = 10_000
+SPINE_RECORD = 100          # rows per spine WAL record (an SDK batch)
+SPINE_SECONDS = 12          # seconds of data timed (after 3 not timed)
+INGEST_EVENTS_PER_S = 240_000.0  # end-to-end ingest, ben bench ingest (docs/benchmarks.md)
 
 
 def _say(progress: bool, msg: str) -> None:
@@ -47,6 +59,55 @@ def _timed(bank, ts: np.ndarray, values: np.ndarray) -> float:
     started = time.perf_counter()
     bank.update_block(ts, values)
     return time.perf_counter() - started
+
+
+def _spine_tables(n_series: int, seconds: int, per_record: int, seed: int = 0):
+    """Stored routine rows as the store writer hands them to detection: one table per second."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(10, 1000, n_series)
+    sub = pa.array([f"svc-{i % 20}" for i in range(n_series)])
+    name = pa.array([f"metric_{i % 50}_ms" for i in range(n_series)])
+    keys = pa.array([["host"]] * n_series, pa.list_(pa.string()))
+    hosts = pa.array([[f"host-{i}"] for i in range(n_series)], pa.list_(pa.string()))
+    kind = pa.array(np.ones(n_series, dtype=np.int8))
+    t0, seq = 1_795_000_000 * 10**9, 1
+    for sec in range(seconds):
+        ts = t0 + sec * 10**9 + np.arange(n_series) * (10**9 // n_series)
+        seqs = seq + np.arange(n_series) // per_record
+        seq = int(seqs[-1]) + 1
+        yield pa.table({"ts": ts, "kind": kind, "subsystem": sub, "name": name,
+                        "value": level * (1 + 0.05 * rng.standard_normal(n_series)), "attributes.key": keys,
+                        "attributes.value": hosts, "spine_seq": pa.array(seqs, pa.uint64())})
+
+
+def spine_rate(n_series: int = SPINE_SERIES, seconds: int = SPINE_SECONDS, per_record: int = SPINE_RECORD) -> float:
+    """Stored rows per CPU second through the spine's ``Detection`` (3 seconds of warm-up not timed)."""
+    from ben.spine.detection import Detection
+
+    tables = list(_spine_tables(n_series, seconds + 3, per_record))
+    det = Detection()
+    for t in tables[:3]:
+        det.process(t)
+    started = time.process_time()
+    for t in tables[3:]:
+        det.process(t)
+    return n_series * seconds / (time.process_time() - started)
+
+
+def spine_rss_mib(n_series: int = 100_000, seconds: int = 4) -> float:
+    """Peak RSS (MiB) of a fresh process whose ``Detection`` holds ``n_series`` active series."""
+    import subprocess
+
+    code = (f"import resource, bench.detect as b\nfrom ben.spine.detection import Detection\n"
+            f"d = Detection(max_series_per_subsystem={n_series}, max_series={n_series})\n"
+            f"for t in b._spine_tables({n_series}, {seconds}, {SPINE_RECORD}): d.process(t)\n"
+            f"assert len(d.series) == {n_series}\n"
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    return float(out.stdout.strip())
 
 
 def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int = 0, progress: bool = True) -> dict:
@@ -88,6 +149,13 @@ def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int 
         _say(progress, f"  {name} alone: {per_detector[f'{name}_points_per_s'] / 1e6:.1f} M points/s")
     points_per_s = statistics.median(ours)
     baseline = statistics.median(base)
+    spine = statistics.median(spine_rate() for _ in range(3))
+    _say(progress, f"  spine Detection ({SPINE_SERIES:,} gauge series, {SPINE_RECORD} rows a record): "
+                   f"{spine:,.0f} rows/s ({1e6 / spine:.1f} ms per 1,000)")
+    rss = spine_rss_mib()
+    _say(progress, f"  spine Detection RSS with 100,000 active series: {rss:,.0f} MiB")
+    spine_keys = {"spine_points_per_s": spine, "spine_vs_ingest": spine / INGEST_EVENTS_PER_S,
+                  "ingest_events_per_s_recorded": INGEST_EVENTS_PER_S, "spine_rss_mib_100k_series": rss}
     return {
         "points_per_s": points_per_s,
         "baseline_points_per_s": baseline,
@@ -97,6 +165,7 @@ def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int 
         "runs": runs,
         "runs_points_per_s": ours,
         **per_detector,
+        **spine_keys,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                    f"numpy {np.__version__}",
     }

@@ -253,6 +253,12 @@ class DetectConfig(_Section):
     group_window_s: float = Field(default=300.0, gt=0)
     #: An incident resolves once all its anomalies ended and this much event time passed quietly.
     resolve_after_s: float = Field(default=120.0, gt=0)
+    # Cardinality (ADR 0029): new series beyond these caps are not watched (their events are still
+    # stored); refusals are counted (detect_refused_series_total) and logged at most once a minute.
+    #: Series watched per subsystem.
+    max_series_per_subsystem: int = Field(default=10_000, ge=1)
+    #: Series watched in all (bounds detection's memory: about 11 KiB per series, see ADR 0029).
+    max_series: int = Field(default=100_000, ge=1)
 
 
 class SpineConfig(_WalQuota, _Scheduling):

@@ -264,12 +264,26 @@ class DetectorBank:
         return bank
 
     def grow(self, n_series: int) -> None:
-        """Add fresh series so that the bank holds ``n_series`` (existing state kept)."""
-        extra = n_series - self.n_series
-        if extra < 0:
+        """Add fresh series so that the bank holds ``n_series`` (existing state kept).
+
+        The arrays are views of buffers whose capacity doubles, so adding series one at a time
+        costs amortised O(1) per series (not a copy of every array per new series).
+        """
+        old = self.n_series
+        if n_series < old:
             raise DetectorError(f"cannot shrink a bank from {self.n_series} to {n_series} series")
+        spare = getattr(self, "_spare", None)
+        if spare is None:
+            spare = self._spare = {}
         for name, (tail, dtype, fill) in self._all_fields().items():
-            arr = np.concatenate([self._state[name], np.full((extra, *tail), fill, dtype=dtype)])
+            cur = self._state[name]
+            buf = spare.get(name)
+            if buf is None or cur.base is not buf or len(buf) < n_series:
+                buf = np.empty((max(n_series, 2 * old, 16), *tail), dtype=dtype)
+                buf[:old] = cur
+                spare[name] = buf
+            buf[old:n_series] = fill
+            arr = buf[:n_series]
             self._state[name] = arr
             setattr(self, name, arr)
         self.n_series = int(n_series)

@@ -136,6 +136,12 @@ class Spine:
             out += [
                 counter("detect_points_total", self.detection.points, "bucketed points run through the detectors"),
                 gauge("detect_series", len(self.detection.series), "series watched"),
+                counter("detect_refused_series_total", self.detection.refused_series,
+                        "new series not watched: over spine.detect.max_series[_per_subsystem] (still stored)"),
+                counter("detect_refused_points_total", self.detection.refused_points,
+                        "points of series not watched (still stored)"),
+                gauge("detect_lag_seconds", self.detector.lag_seconds,
+                      "how long the oldest stored table not yet through detection has waited"),
                 counter("anomaly_updates_total", self.detector.anomaly_updates, "anomaly episodes opened or closed"),
                 counter("detect_errors_total", self.detector.errors, "stored tables detection failed on"),
                 gauge("incidents_open", sum(1 for i in incidents if i.state.value != "resolved"), "open incidents"),

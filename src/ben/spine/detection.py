@@ -1,4 +1,4 @@
-"""From stored rows to anomalies and incidents, deterministically.
+"""From stored rows to anomalies and incidents, deterministically, without Python work per point.
 
 The store writer hands every routine-lane table it has stored to ``Detection.process``, in
 spine order. Metrics and counters become series (subsystem, name, attributes); their points are
@@ -6,13 +6,22 @@ aggregated per series into fixed buckets of event time (mean for gauges, sum for
 counter is watched as a rate); each closed bucket is one point for ``ben.detect.MonitorBank``.
 Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
 
-Given the same rows in the same order, the output is the same: that is what ``ben replay``
-relies on (it feeds rows read back from the store through this same class).
+A whole table is handled at once (ADR 0029): series keys are built and dictionary-encoded by
+Arrow, looked up once per distinct key, new series registered together (amortised growth);
+bucketing is a sort and a few segmented reductions; the closed buckets of every record go to
+the bank in one call. Episodes are then put back at the record whose point caused them, and
+incidents are ticked after each record, so the result is the one a record-by-record feed gives:
+it does not depend on how records were grouped into inserts (``ben replay`` relies on it).
+
+Cardinality is bounded: a subsystem holds at most ``max_series_per_subsystem`` series and the
+whole detection ``max_series``; the points of a refused series are still stored, not watched,
+and counted (``refused_points``, ``refused_series``), with a log line at most once a minute.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ben.detect import Episode, MonitorBank
+from ben.spine.comove import CoMovement
 from ben.spine.incidents import Anomaly, Correlator, Incident
 
 log = logging.getLogger(__name__)
@@ -27,6 +37,9 @@ log = logging.getLogger(__name__)
 KIND_METRIC, KIND_COUNTER = 1, 2
 #: What detection reads of a stored table (live and replay read the same).
 COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attributes.value", "spine_seq")
+SEP = "\x1f"  # between subsystem, name and attributes in a series key
+REFUSAL_LOG_INTERVAL_S = 60.0
+_REFUSED = -1
 
 
 def watched(table: pa.Table) -> pa.Table:
@@ -36,146 +49,316 @@ def watched(table: pa.Table) -> pa.Table:
     return table.select(list(COLUMNS)).take(pa.array(keep))
 
 
+def describe(key: str) -> tuple[str, str, str]:
+    """A series key -> (display name, subsystem, name): ``checkout-api latency_ms{route=/pay}``."""
+    subsystem, name, attrs = key.split(SEP)
+    pairs = ""
+    if attrs != "=":
+        ks, vs = attrs.split("=", 1)
+        pairs = "{" + ",".join(f"{k}={v}" for k, v in zip(ks.split(","), vs.split(","))) + "}"
+    return f"{subsystem} {name}{pairs}", subsystem, name
+
+
 @dataclass
 class Changes:
     """Parallel lists: each changed anomaly (None for an incident resolved by time) and its incident."""
 
     anomalies: list[Anomaly | None] = field(default_factory=list)
-    incidents: list[Incident] = field(default_factory=list)
+    incidents: list[Incident | None] = field(default_factory=list)  # None: an anomaly attached to none
+
+
+class _Columns:
+    """Per-series arrays with capacity doubling: registering a series is amortised O(1)."""
+
+    SPEC = {"open_bucket": (np.int64, -1), "sum": (np.float64, 0.0), "count": (np.int64, 0),
+            "counter": (np.bool_, False)}
+
+    def __init__(self, n: int = 0):
+        self.n = 0
+        self._cap = {k: np.full(max(16, n), fill, dtype=dt) for k, (dt, fill) in self.SPEC.items()}
+        self.grow(n)
+
+    def grow(self, n: int) -> None:
+        cap = len(self._cap["sum"])
+        if n > cap:
+            new = max(n, 2 * cap)
+            for k, (dt, fill) in self.SPEC.items():
+                arr = np.full(new, fill, dtype=dt)
+                arr[:self.n] = self._cap[k][:self.n]
+                self._cap[k] = arr
+        self.n = n
+        for k in self.SPEC:
+            setattr(self, k, self._cap[k][:n])
+
+
+@dataclass
+class _Closed:
+    """Closed buckets of a table, in feed order (record, time, series): one bank point each."""
+
+    series: np.ndarray
+    ts: np.ndarray
+    value: np.ndarray
+    record: np.ndarray
 
 
 class Detection:
-    def __init__(self, bucket_ns: int = 10**9, correlator: Correlator | None = None):
+    """Detection over stored rows: series, buckets, the monitor bank, co-movement and incidents."""
+
+    def __init__(self, bucket_ns: int = 10**9, correlator: Correlator | None = None, *,
+                 max_series_per_subsystem: int = 10_000, max_series: int = 100_000):
         self.bucket_ns = bucket_ns
+        self.max_series_per_subsystem = max_series_per_subsystem
+        self.max_series = max_series
         self.bank = MonitorBank(0)
         self.correlator = correlator or Correlator()
+        self.comove = CoMovement()
         self.keys: dict[str, int] = {}
-        self.series: list[tuple[str, str, str]] = []   # (display name, subsystem, name)
-        self._open_bucket = np.zeros(0, dtype=np.int64)
-        self._sum = np.zeros(0)
-        self._count = np.zeros(0, dtype=np.int64)
-        self._counter = np.zeros(0, dtype=bool)
-        self._episodes: dict[int, Anomaly] = {}       # series index -> its open anomaly
-        self.points = 0
+        self.series: list[str] = []              # series key by index (describe() gives its parts)
+        self.per_subsystem: dict[str, int] = {}
+        self.cols = _Columns()
+        self._open: set[int] = set()             # series with an anomaly episode open
+        self.points = 0                          # bucketed points run through the bank
+        self.rows = 0                            # watched rows taken in
         self.late_points = 0
+        self.refused_points = 0
+        self.refused_series = 0                  # distinct refused keys, counted once per table they appear in
+        self._refusal_logged = 0.0
 
     @classmethod
     def from_config(cls, detect) -> Detection:
         """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``)."""
         return cls(detect.bucket_ms * 10**6,
-                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)))
+                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
+                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series)
 
     # -- series -------------------------------------------------------------------------------
-    def _series_index(self, table: pa.Table) -> np.ndarray:
-        """One integer per row: its series, registering new series as they appear."""
+    def _series_index(self, table: pa.Table, kind: np.ndarray) -> np.ndarray:
+        """One integer per row: its series (``-1``: refused by the caps), registering new ones."""
         strings = pa.list_(pa.string())  # (chDB returns list<string not null>, which binary_join lacks)
         attrs = pc.binary_join_element_wise(pc.binary_join(table["attributes.key"].cast(strings), ","),
                                             pc.binary_join(table["attributes.value"].cast(strings), ","), "=")
-        key = pc.binary_join_element_wise(table["subsystem"], table["name"], attrs, "\x1f")
+        key = pc.binary_join_element_wise(table["subsystem"], table["name"], attrs, SEP)
         encoded = key.combine_chunks().dictionary_encode() if isinstance(key, pa.ChunkedArray) else key.dictionary_encode()
-        mapping = np.empty(len(encoded.dictionary), dtype=np.int64)
-        for i, k in enumerate(encoded.dictionary.to_pylist()):
-            idx = self.keys.get(k)
-            if idx is None:
-                idx = self._register(k)
-            mapping[i] = idx
-        return mapping[encoded.indices.to_numpy(zero_copy_only=False)]
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        distinct = encoded.dictionary.to_pylist()
+        get = self.keys.get
+        mapping = np.array([get(k, _REFUSED) for k in distinct], dtype=np.int64)
+        new = np.flatnonzero(mapping == _REFUSED)
+        if len(new):
+            first_row = np.full(len(distinct), len(indices), dtype=np.int64)
+            np.minimum.at(first_row, indices, np.arange(len(indices)))
+            mapping[new] = self._register([distinct[i] for i in new], kind[first_row[new]] == KIND_COUNTER)
+        return mapping[indices]
 
-    def _register(self, key: str) -> int:
-        subsystem, name, attrs = key.split("\x1f")
-        pairs = ""
-        if attrs != "=":
-            ks, vs = attrs.split("=", 1)
-            pairs = "{" + ",".join(f"{k}={v}" for k, v in zip(ks.split(","), vs.split(","))) + "}"
-        idx = len(self.series)
-        self.keys[key] = idx
-        self.series.append((f"{subsystem} {name}{pairs}", subsystem, name))
-        n = idx + 1
-        self._open_bucket = np.append(self._open_bucket, -1)
-        self._sum = np.append(self._sum, 0.0)
-        self._count = np.append(self._count, 0)
-        self._counter = np.append(self._counter, False)
-        self.bank.grow(n)
-        return idx
+    def _register(self, keys: list[str], counters: np.ndarray) -> np.ndarray:
+        """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
+        out = np.full(len(keys), _REFUSED, dtype=np.int64)
+        start = len(self.series)
+        per = self.per_subsystem
+        for i, key in enumerate(keys):
+            subsystem = key[:key.index(SEP)]
+            held = per.get(subsystem, 0)
+            if held >= self.max_series_per_subsystem or len(self.series) >= self.max_series:
+                self.refused_series += 1
+                continue
+            per[subsystem] = held + 1
+            out[i] = len(self.series)
+            self.keys[key] = len(self.series)
+            self.series.append(key)
+        n = len(self.series)
+        if n > start:
+            self.cols.grow(n)
+            self.cols.counter[start:n] = counters[out >= 0]
+            self.bank.grow(n)
+            self.comove.grow(n)
+        return out
+
+    def describe(self, index: int) -> tuple[str, str, str]:
+        """(display name, subsystem, name) of series ``index``."""
+        return describe(self.series[index])
 
     # -- the pipeline ---------------------------------------------------------------------------
     def process(self, table: pa.Table) -> Changes:
         """Feed stored rows (spine order, with spine_seq); return anomalies and incidents that changed.
 
-        Rows are taken one spine WAL record at a time and incidents are ticked after each, so
-        the result does not depend on how records were grouped into inserts (replay relies on it).
+        The result is the one a feed of one spine WAL record at a time gives, incidents ticked
+        after each record, so it does not depend on how records were grouped into inserts.
         """
         changes = Changes()
         if not table.num_rows:
             return changes
         seq = table["spine_seq"].to_numpy()
-        bounds = np.concatenate(([0], np.flatnonzero(np.diff(seq)) + 1, [len(seq)]))
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            self._record(table.slice(int(lo), int(hi - lo)), changes)
-        return changes
-
-    def _record(self, table: pa.Table, changes: Changes) -> None:
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(seq)) + 1))
+        record = np.repeat(np.arange(len(starts)), np.diff(np.concatenate((starts, [len(seq)]))))
         ts_all = table["ts"].to_numpy()
+        record_max_ts = np.maximum.reduceat(ts_all, starts)
         kind = table["kind"].to_numpy(zero_copy_only=False)
         keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
+        events: list[tuple[int, Episode]] = []
+        closed = None
         if len(keep):
-            self._points(table.take(pa.array(keep)), kind[keep], changes)
-        for inc in self.correlator.tick(int(ts_all.max())):
-            changes.anomalies.append(None)
-            changes.incidents.append(inc)
+            part = table if len(keep) == table.num_rows else table.take(pa.array(keep))
+            events, closed = self._points(part, kind[keep], record[keep])
+        self._correlate(events, closed, record_max_ts, changes)
+        return changes
 
-    def _points(self, part: pa.Table, kind: np.ndarray, changes: Changes) -> None:
-        series = self._series_index(part)
+    def _points(self, part: pa.Table, kind: np.ndarray,
+                record: np.ndarray) -> tuple[list[tuple[int, Episode]], _Closed | None]:
+        series = self._series_index(part, kind)
         ts = part["ts"].to_numpy()
-        values = part["value"].to_numpy()
-        self._counter[series] |= kind == KIND_COUNTER
-        idx, bts, bval = self._bucket(series, ts // self.bucket_ns, values)
-        if len(idx):
-            self.points += len(idx)
-            result = self.bank.update(idx, bts, bval)
-            for ep in result.episodes:
-                self._on_episode(ep, changes)
+        values = part["value"].to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        self.rows += len(series)
+        ok = series >= 0
+        if not ok.all():
+            self._refused(int((~ok).sum()))
+            series, ts, values, record = series[ok], ts[ok], values[ok], record[ok]
+            if not len(series):
+                return [], None
+        closed = self._bucket(series, ts // self.bucket_ns, values, record)
+        if not len(closed.series):
+            return [], None
+        self.points += len(closed.series)
+        result = self.bank.update(closed.series, closed.ts, closed.value)
+        return self._place(result.episodes, result.flags, closed), closed
 
-    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray):
-        """Aggregate points into buckets; return the buckets that closed, as (series, ts, value)."""
-        out_s, out_t, out_v = [], [], []
-        # Group consecutive rows of the same (series, bucket), keeping first-seen order of groups.
-        order = np.lexsort((np.arange(len(series)), bucket, series))
-        s, b, v = series[order], bucket[order], values[order]
-        edges = np.flatnonzero((np.diff(s) != 0) | (np.diff(b) != 0)) + 1
-        starts = np.concatenate(([0], edges))
-        sums = np.add.reduceat(v, starts) if len(v) else np.zeros(0)
-        counts = np.diff(np.concatenate((starts, [len(v)])))
-        for i, start in enumerate(starts):
-            si, bi = int(s[start]), int(b[start])
-            open_b = self._open_bucket[si]
-            if bi == open_b or open_b < 0:
-                self._open_bucket[si] = bi
-            elif bi > open_b:
-                out_s.append(si)
-                out_t.append(int(open_b) * self.bucket_ns)
-                out_v.append(self._value(si))
-                self._open_bucket[si], self._sum[si], self._count[si] = bi, 0.0, 0
-            else:  # an older bucket than the open one: fold it in, count it
-                self.late_points += int(counts[i])
-            self._sum[si] += sums[i]
-            self._count[si] += counts[i]
-        if not out_s:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        out = np.array(out_s, dtype=np.int64), np.array(out_t, dtype=np.int64), np.array(out_v)
-        by_time = np.lexsort((out[0], out[1]))  # time order across series, then series order
-        return out[0][by_time], out[1][by_time], out[2][by_time]
+    def _refused(self, points: int) -> None:
+        self.refused_points += points
+        now = time.monotonic()
+        if now - self._refusal_logged >= REFUSAL_LOG_INTERVAL_S:
+            self._refusal_logged = now
+            log.warning("detection: series cap reached (max_series_per_subsystem=%d, max_series=%d): %d new "
+                        "series and %d points not watched so far (still stored)", self.max_series_per_subsystem,
+                        self.max_series, self.refused_series, self.refused_points)
 
-    def _value(self, si: int) -> float:
-        if self._counter[si]:
-            return float(self._sum[si]) * 1e9 / self.bucket_ns  # per second
-        return float(self._sum[si] / max(1, self._count[si]))
+    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> _Closed:
+        """Aggregate points into buckets; return the buckets that closed.
+
+        Per series, in row order: a point of the open bucket adds to it; a point of a later
+        bucket closes the open one (one output point, at the closing row's record) and opens
+        its own; a point of an older bucket is late: counted and folded into the open bucket.
+        Done for the whole table with one stable sort: each series' rows are preceded by a
+        synthetic row holding its carried state, a running maximum finds the rows that open a
+        bucket, and segmented sums give each bucket's total.
+        """
+        cols = self.cols
+        order = np.argsort(series, kind="stable")
+        s, b, v, r = series[order], bucket[order], values[order], record[order]
+        n = len(s)
+        first = np.r_[True, s[1:] != s[:-1]] if n else np.zeros(0, dtype=bool)
+        heads = np.flatnonzero(first)
+        g = np.cumsum(first) - 1
+        gs = s[heads]
+        # Extended arrays: one synthetic row (the carried state) before each series' rows.
+        m = n + len(heads)
+        pos = np.arange(n) + g + 1
+        syn = heads + np.arange(len(heads))
+        eb = np.empty(m, dtype=np.int64)
+        eb[pos], eb[syn] = b, cols.open_bucket[gs]
+        ev = np.empty(m)
+        ev[pos], ev[syn] = v, cols.sum[gs]
+        ec = np.ones(m, dtype=np.int64)
+        ec[syn] = cols.count[gs]
+        eg = np.empty(m, dtype=np.int64)
+        eg[pos], eg[syn] = g, np.arange(len(heads))
+        er = np.full(m, -1, dtype=np.int64)
+        er[pos] = r
+        # Running maximum of the bucket within each series (ranks keep the keys small).
+        uniq, rank = np.unique(eb, return_inverse=True)
+        width = len(uniq) + 1
+        run = np.maximum.accumulate(eg * width + rank.reshape(-1))
+        prev_b = uniq[run[pos - 1] - eg[pos - 1] * width]
+        opens = b > prev_b
+        self.late_points += int((b < prev_b).sum())
+        seg = np.zeros(m, dtype=bool)
+        seg[syn] = True
+        seg[pos[opens]] = True
+        starts = np.flatnonzero(seg)
+        seg_sum = np.add.reduceat(ev, starts)
+        seg_cnt = np.add.reduceat(ec, starts)
+        seg_b, seg_g = eb[starts], eg[starts]
+        last = np.r_[seg_g[1:] != seg_g[:-1], True]
+        # The last segment of each series stays open (the carried state); the others closed.
+        lg = seg_g[last]
+        cols.open_bucket[gs[lg]] = seg_b[last]
+        cols.sum[gs[lg]] = seg_sum[last]
+        cols.count[gs[lg]] = seg_cnt[last]
+        done = np.flatnonzero(~last & (seg_b >= 0))
+        cs = gs[seg_g[done]]
+        c_ts = seg_b[done] * self.bucket_ns
+        c_rec = er[starts[done + 1]]  # the record of the row that opened the next bucket
+        c_val = np.where(cols.counter[cs], seg_sum[done] * 1e9 / self.bucket_ns,
+                         seg_sum[done] / np.maximum(1, seg_cnt[done]))
+        by = np.lexsort((cs, c_ts, c_rec))  # record, then time, then series
+        return _Closed(cs[by], c_ts[by], c_val[by], c_rec[by])
+
+    def _place(self, episodes: list[Episode], flags: np.ndarray, closed: _Closed) -> list[tuple[int, Episode]]:
+        """Each episode event with the feed position of the point that caused it.
+
+        An anomaly opens at the point whose in-episode flag turns on and closes at the one whose
+        flag turns off (per series, in order); mutes only log and go at the end of the table.
+        """
+        if not episodes:
+            return []
+        n = len(closed.series)
+        order = np.argsort(closed.series, kind="stable")
+        s, f = closed.series[order], flags[order]
+        first = np.r_[True, s[1:] != s[:-1]]
+        before = np.empty(n, dtype=bool)
+        before[1:] = f[:-1]
+        before[first] = np.isin(s[first], np.fromiter(self._open, dtype=np.int64, count=len(self._open)))
+        turns = order[np.flatnonzero(f != before)]  # feed positions, per series in order
+        by_series: dict[int, list[int]] = {}
+        for p in turns[np.lexsort((turns, closed.series[turns]))]:
+            by_series.setdefault(int(closed.series[p]), []).append(int(p))
+        placed = []
+        for ep in episodes:
+            at = n
+            if ep.kind == "anomaly":
+                i = int(ep.series)
+                queue = by_series.get(i)
+                at = queue.pop(0) if queue else n - 1
+                (self._open.add if ep.state == "open" else self._open.discard)(i)
+            placed.append((at, ep))
+        placed.sort(key=lambda item: item[0])  # stable: a point's events keep the bank's order
+        last_record = int(closed.record[-1])
+        return [(int(closed.record[at]) if at < n else last_record, ep) for at, ep in placed]
+
+    def _correlate(self, events: list[tuple[int, Episode]], closed: _Closed | None, record_max_ts: np.ndarray,
+                   changes: Changes) -> None:
+        """Episodes to incidents, record by record, ticking incidents after each record.
+
+        The co-movement rings take each record's closed buckets before that record's episodes
+        are correlated, so what they hold then does not depend on how records were grouped.
+        """
+        at = 0
+        fed = 0
+        corr = self.correlator
+        for rec, now in enumerate(record_max_ts.tolist()):
+            if at < len(events) and events[at][0] == rec:
+                upto = int(np.searchsorted(closed.record, rec, side="right"))
+                self._ring(closed, fed, upto)
+                fed = upto
+            while at < len(events) and events[at][0] == rec:
+                self._on_episode(events[at][1], changes)
+                at += 1
+            if corr.pending():
+                for inc in corr.tick(int(now)):
+                    changes.anomalies.append(None)
+                    changes.incidents.append(inc)
+        if closed is not None:
+            self._ring(closed, fed, len(closed.series))
+
+    def _ring(self, closed: _Closed, lo: int, hi: int) -> None:
+        if hi > lo:
+            self.comove.add(closed.series[lo:hi], closed.ts[lo:hi] // self.bucket_ns, closed.value[lo:hi])
 
     def _on_episode(self, ep: Episode, changes: Changes) -> None:
+        index = int(ep.series)
         if ep.kind != "anomaly":
-            log.info("detection: series %s muted (flapping)", self.series[int(ep.series)][0])
+            log.info("detection: series %s %s (flapping)", self.describe(index)[0],
+                     "muted" if ep.state == "open" else "unmuted")
             return
-        display, subsystem, name = self.series[int(ep.series)]
+        display, subsystem, name = self.describe(index)
         detectors = {d: {} for d in ep.detectors}
         if "cusum" in detectors and ep.cusum_points:
             detectors["cusum"] = {"sigma": float(ep.cusum_statistic), "points": int(ep.cusum_points)}
@@ -183,7 +366,8 @@ class Detection:
             if d != "cusum" or not detectors[d]:
                 detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
-                          float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts))
-        incident = self.correlator.add(anomaly)
+                          float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
+                          scale=float(ep.scale), index=index)
+        incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)

@@ -2,20 +2,23 @@
 
 The store writer hands over each stored routine table; this thread feeds them, in order, to
 ``Detection`` and writes the anomalies and incidents that changed. The hand-over queue is
-bounded: if detection falls far behind, the store writer waits (and the WALs hold the data).
+bounded, in tables and in rows (``max_queued_rows``: what waits is memory): if detection falls
+far behind, the store writer waits (and the WALs hold the data).
 
 Restarts: every ``checkpoint_interval_s`` and at shutdown, the whole detection state and the
-last spine_seq it covers are written to a checkpoint file (atomically: temp file, fsync,
-rename). At start, ``resume`` loads it and replays from the store the routine rows stored after
+last spine_seq it covers are written to a checkpoint file (``ben.spine.detect_state``: no
+pickle, encrypted with a key of its own, 0600, atomically: temp file, fsync, rename). At start, ``resume`` loads it and replays from the store the routine rows stored after
 that spine_seq, through the same code, so a restart (even kill -9) gives the same anomalies and
 incidents as an uninterrupted run. Without a checkpoint, detection starts fresh from new data.
+
+``lag_seconds`` is how long the oldest table handed over has been waiting (0 when idle): the
+spine's ``detect_lag_seconds``.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
-import os
-import pickle
 import queue
 import threading
 import time
@@ -24,6 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ben.spine import detect_state
 from ben.spine.detection import COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
 from ben.store.base import Store
@@ -40,12 +44,18 @@ CATCH_UP_SQL = (
 
 class DetectorThread:
     def __init__(self, detection: Detection, store: Store, max_queued: int = 64,
-                 checkpoint_path: Path | None = None, checkpoint_interval_s: float = 10.0):
+                 checkpoint_path: Path | None = None, checkpoint_interval_s: float = 10.0,
+                 max_queued_rows: int = 400_000):
         self.detection = detection
         self._store = store
         self._checkpoint_path = checkpoint_path
         self._checkpoint_interval = checkpoint_interval_s
         self._checkpointed_at = time.monotonic()
+        self._key: bytes | None = None
+        self._waiting: collections.deque[float] = collections.deque()  # submit times of queued tables
+        self._max_rows = max_queued_rows
+        self._queued_rows = 0
+        self._room = threading.Condition()
         self.last_seq = 0  # routine spine_seq covered
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=max_queued)
         self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
@@ -57,7 +67,25 @@ class DetectorThread:
 
     def submit(self, table: pa.Table) -> None:
         """Called by the store writer after an insert (blocks only if detection is far behind)."""
+        with self._room:  # one table always fits, so a table larger than the bound still goes
+            while self._queued_rows and self._queued_rows + table.num_rows > self._max_rows:
+                self._room.wait(1.0)
+            self._queued_rows += table.num_rows
+        self._waiting.append(time.monotonic())
         self._queue.put(table)
+
+    @property
+    def lag_seconds(self) -> float:
+        """How long the oldest stored table not yet through detection has waited (0: caught up)."""
+        try:
+            return max(0.0, time.monotonic() - self._waiting[0])
+        except IndexError:
+            return 0.0
+
+    def _key_bytes(self) -> bytes:
+        if self._key is None:
+            self._key = detect_state.load_key(self._checkpoint_path.with_name("detect.key"))
+        return self._key
 
     def acknowledge(self, incident_id: str, by: str, timeout: float = 10.0) -> tuple[str, str]:
         """Acknowledge an incident (in the detection thread, in order with the data); (state, narrative)."""
@@ -90,7 +118,9 @@ class DetectorThread:
             self.last_seq = stored_upto  # fresh: watch what comes from now on
             return 0
         try:
-            last_seq, detection = pickle.loads(path.read_bytes())
+            last_seq, detection = detect_state.decode(path.read_bytes(), self._key_bytes())
+            detection.max_series_per_subsystem = self.detection.max_series_per_subsystem
+            detection.max_series = self.detection.max_series
         except Exception as exc:  # damaged or from another version: start fresh, keep the file aside
             aside = path.with_suffix(f".unreadable-{int(time.time())}")
             path.rename(aside)
@@ -113,13 +143,7 @@ class DetectorThread:
         path = self._checkpoint_path
         if path is None:
             return
-        blob = pickle.dumps((self.last_seq, self.detection), protocol=pickle.HIGHEST_PROTOCOL)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        detect_state.write(path, detect_state.encode(self.detection, self.last_seq, self._key_bytes()))
         self._checkpointed_at = time.monotonic()
 
     def _run(self) -> None:
@@ -148,15 +172,22 @@ class DetectorThread:
             except Exception:  # detection must never stop: log, count, go on
                 self.errors += 1
                 log.exception("detection failed on a stored table; going on")
+            finally:
+                if self._waiting:
+                    self._waiting.popleft()
+                with self._room:
+                    self._queued_rows -= item.num_rows
+                    self._room.notify_all()
 
     def _process(self, table: pa.Table) -> None:
         changes = self.detection.process(table)
-        pairs = [(a, inc.id) for a, inc in zip(changes.anomalies, changes.incidents) if a is not None]
+        pairs = [(a, inc.id if inc is not None else "") for a, inc in zip(changes.anomalies, changes.incidents)
+                 if a is not None]
         if pairs:
             self._store.insert_rows(ANOMALIES, anomaly_rows(pairs))
             self.anomaly_updates += len(pairs)
             for a, _ in pairs:
                 log.info("anomaly: %s", a.sentence())
-        incidents = {inc.id: inc for inc in changes.incidents}
+        incidents = {inc.id: inc for inc in changes.incidents if inc is not None}
         if incidents:
             self._store.insert_rows(INCIDENTS, incident_rows(list(incidents.values())))

@@ -5,15 +5,28 @@ of that incident's latest activity; otherwise it opens a new incident. An incide
 itself once all its anomalies have ended and ``resolve_after_ns`` has passed quietly; an
 operator may acknowledge it (or resolve it) earlier. Everything here is a pure function of the
 anomalies fed in, in order, so replaying the same anomalies gives the same incidents.
+
+Two refinements (ADR 0029): an anomaly whose series moved with a series already in the open
+incident (mutual information at least ``comove.MIN_MI`` over their recent buckets) joins it even
+after the group window, and names it ("moved with db.connections (MI 0.42)"); an anomaly whose
+shift is below ``MIN_ATTACH_SIGMA`` of its own scale and that moved with nothing there is not
+attached to an open incident (a tag-along): it is kept as an anomaly of its own, with no incident.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ben.spine.narrative import anomaly_sentence, fmt_duration, fmt_time
+from ben.spine.comove import MIN_MI
+from ben.spine.narrative import anomaly_sentence, fmt_duration, fmt_mi, fmt_time
+
+#: An anomaly that shifted its series by less than this many of its own sigmas does not join an open
+#: incident unless it moved with one of its series (it would be a tag-along, not evidence).
+MIN_ATTACH_SIGMA = 3.0
 
 
 class State(str, enum.Enum):
@@ -35,13 +48,27 @@ class Anomaly:
     score: float                # peak combined score in [0, 1]
     detectors: dict[str, dict[str, float]] = field(default_factory=dict)  # detector -> statistics
     end_ns: int | None = None   # None while ongoing
+    scale: float = math.nan     # the series' sigma when the episode opened (NaN: unknown)
+    index: int = -1             # the series' index in detection (-1: none)
+    moved_with: list[tuple[str, float]] = field(default_factory=list)  # (series, MI in nats) it moved with
 
     @property
     def id(self) -> str:
         return "an-" + hashlib.sha1(f"{self.series}|{self.start_ns}".encode()).hexdigest()[:12]
 
+    @property
+    def shift_sigma(self) -> float:
+        """|observed - baseline| in the series' own sigmas (NaN when the scale is unknown)."""
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            return math.nan
+        return abs(self.observed - self.baseline) / self.scale
+
     def sentence(self) -> str:
-        return anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors)
+        text = anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors,
+                                scale=self.scale)
+        if self.moved_with:
+            text += "; moved with " + ", ".join(f"{s} ({fmt_mi(mi)})" for s, mi in self.moved_with)
+        return text
 
 
 @dataclass
@@ -80,7 +107,18 @@ class Incident:
             return f"{self.subsystem}: no anomalies"
         lead = max(self.anomalies, key=lambda a: (a.score, -a.start_ns))
         text = lead.sentence()
-        others = [a for a in self.anomalies if a.series != lead.series]
+        if lead.moved_with:
+            text = text[:text.rindex("; moved with ")]
+        moved: dict[str, float] = {}  # series that moved with the lead's series, best MI either way
+        for a in self.anomalies:
+            pairs = a.moved_with if a.series == lead.series else [(a.series, mi) for s, mi in a.moved_with
+                                                                  if s == lead.series]
+            for s, mi in pairs:
+                moved[s] = max(mi, moved.get(s, 0.0))
+        if moved:
+            text += "; moved with " + ", ".join(f"{s} ({fmt_mi(mi)})" for s, mi in
+                                                sorted(moved.items(), key=lambda p: (-p[1], p[0])))
+        others = [a for a in self.anomalies if a.series != lead.series and a.series not in moved]
         if others:
             names = sorted({a.series for a in others})
             shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
@@ -102,18 +140,36 @@ class Correlator:
         self.resolve_after_ns = resolve_after_ns
         self.incidents: dict[str, Incident] = {}
         self._open_by_subsystem: dict[str, str] = {}
+        self.detached: dict[str, Anomaly] = {}  # tag-alongs: anomalies attached to no incident, by id
 
-    def add(self, anomaly: Anomaly) -> Incident:
-        """Attach a new (or updated) anomaly; return the incident it belongs to."""
+    def pending(self) -> bool:
+        """Whether any incident is open (so that ``tick`` may resolve one)."""
+        return bool(self._open_by_subsystem)
+
+    def add(self, anomaly: Anomaly, related: Callable[[int, int], float] | None = None) -> Incident | None:
+        """Attach a new (or updated) anomaly; return the incident it belongs to (None: a tag-along).
+
+        ``related(a, b)`` gives the mutual information between the series of indices a and b.
+        """
+        if anomaly.id in self.detached:  # an update of a tag-along: it stays one
+            self.detached[anomaly.id] = anomaly
+            return None
         inc_id = self._open_by_subsystem.get(anomaly.subsystem)
         inc = self.incidents.get(inc_id) if inc_id else None
         if inc is not None:
             for i, known in enumerate(inc.anomalies):
-                if known.id == anomaly.id:  # an update of an episode already attached
+                if known.id == anomaly.id:  # an update of an episode already attached (more of it seen now)
+                    anomaly.moved_with = self._moved_with(anomaly, inc, related) or known.moved_with
                     inc.anomalies[i] = anomaly
                     inc.updated_ns = max(inc.updated_ns, anomaly.end_ns or anomaly.start_ns)
                     return inc
-            if anomaly.start_ns - inc.updated_ns <= self.group_window_ns:
+            moved = self._moved_with(anomaly, inc, related)
+            within = anomaly.start_ns - inc.updated_ns <= self.group_window_ns
+            if within or moved:
+                if not moved and anomaly.shift_sigma < MIN_ATTACH_SIGMA:
+                    self.detached[anomaly.id] = anomaly  # a tag-along: below the incident's threshold,
+                    return None                           # moving with none of it
+                anomaly.moved_with = moved
                 inc.anomalies.append(anomaly)
                 inc.updated_ns = max(inc.updated_ns, anomaly.end_ns or anomaly.start_ns)
                 return inc
@@ -122,6 +178,19 @@ class Correlator:
         self.incidents[inc.id] = inc
         self._open_by_subsystem[anomaly.subsystem] = inc.id
         return inc
+
+    @staticmethod
+    def _moved_with(anomaly: Anomaly, inc: Incident, related) -> list[tuple[str, float]]:
+        """The incident's series this anomaly's series moved with (MI >= MIN_MI), strongest first."""
+        if related is None or anomaly.index < 0:
+            return []
+        found = {}
+        for other in inc.anomalies:
+            if other.index >= 0 and other.series != anomaly.series and other.series not in found:
+                mi = related(anomaly.index, other.index)
+                if mi >= MIN_MI:
+                    found[other.series] = round(mi, 2)
+        return sorted(found.items(), key=lambda p: (-p[1], p[0]))
 
     def tick(self, now_ns: int) -> list[Incident]:
         """Resolve incidents whose anomalies all ended resolve_after_ns ago; return them."""

@@ -1,7 +1,12 @@
 """Sentences a person reads in one breath, from an anomaly's numbers.
 
     checkout-api latency_ms{route=/pay} rose from 120 ms to 480 ms at 12:03:05 UTC
-    (CUSUM 6.2 sigma over 14 points); still open
+    (18.0 sigma; CUSUM over 14 points); still open
+
+A sentence never claims a change its numbers do not show (ADR 0029): the sigma it states is the
+shift from the baseline to the observed value in the series' own scale, so "from" and "to" differ
+by at least that many sigmas; a shift under ``MIN_CLAIM_SIGMA``, or one the shown figures cannot
+tell apart, is told as a change of distribution around a value, with the detectors that fired.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from collections.abc import Mapping
 UNITS = {"_ms": "ms", "_us": "µs", "_s": "s", "_seconds": "s", "_bytes": "bytes", "_pct": "%", "_percent": "%"}
 
 DETECTOR_NAMES = {"ewma": "EWMA", "cusum": "CUSUM", "robust": "median/MAD", "drift": "drift (KL)"}
+#: Below this shift (in the series' sigmas) a sentence does not say "rose" or "fell".
+MIN_CLAIM_SIGMA = 1.0
 
 
 def unit_of(name: str) -> str:
@@ -79,12 +86,54 @@ def evidence_clause(detectors: Mapping[str, Mapping[str, float]]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def fmt_mi(mi: float) -> str:
+    """Mutual information as shown: 'MI 0.42'."""
+    return f"MI {mi:.2f}"
+
+
+def _shown(value: float, unit: str, other: float) -> tuple[str, str]:
+    """Both values with enough digits to tell them apart (up to 6 significant)."""
+    a, b = fmt_value(value, unit), fmt_value(other, unit)
+    digits = 3
+    while a == b and digits <= 6 and math.isfinite(value) and math.isfinite(other):
+        a, b = f"{value:,.{digits}g}", f"{other:,.{digits}g}"
+        if unit:
+            a, b = (f"{a}{unit}", f"{b}{unit}") if unit == "%" else (f"{a} {unit}", f"{b} {unit}")
+        digits += 1
+    return a, b
+
+
 def anomaly_sentence(series: str, name: str, baseline: float, observed: float, start_ns: int,
-                     detectors: Mapping[str, Mapping[str, float]]) -> str:
+                     detectors: Mapping[str, Mapping[str, float]], scale: float = math.nan) -> str:
     unit = unit_of(name)
     verb = direction(baseline, observed)
+    known = math.isfinite(scale) and scale > 0
+    shift = abs(observed - baseline) / scale if known else math.nan
+    if known:
+        frm, to = _shown(baseline, unit, observed)
+        if verb == "changed shape" or shift < MIN_CLAIM_SIGMA or frm == to:
+            what = f"{series} changed its distribution around {fmt_value(observed, unit)}"
+            evidence = _flagged(detectors)
+        else:
+            what = f"{series} {verb} from {frm} to {to}"
+            sigma = math.floor(shift * 10) / 10  # never round up: from and to differ by at least this
+            evidence = _flagged(detectors, f"{sigma:.1f} sigma")
+        return f"{what} at {fmt_time(start_ns)}{evidence}"
     if verb == "changed shape":
         what = f"{series} changed its distribution around {fmt_value(observed, unit)}"
     else:
         what = f"{series} {verb} from {fmt_value(baseline, unit)} to {fmt_value(observed, unit)}"
     return f"{what} at {fmt_time(start_ns)}{evidence_clause(detectors)}"
+
+
+def _flagged(detectors: Mapping[str, Mapping[str, float]], lead: str = "") -> str:
+    """'(4.2 sigma; CUSUM over 14 points; flagged by EWMA, median/MAD)': sigma stated once, by the caller."""
+    parts = [lead] if lead else []
+    cusum = detectors.get("cusum") or {}
+    points = int(cusum.get("points", 0))
+    if points:
+        parts.append(f"CUSUM over {points} point{'s' if points != 1 else ''}")
+    others = [name for name in detectors if name != "cusum" or not points]
+    if others:
+        parts.append("flagged by " + ", ".join(DETECTOR_NAMES.get(name, name) for name in others))
+    return f" ({'; '.join(parts)})" if parts else ""

@@ -64,7 +64,8 @@ def replay_range(t1: int, t2: int, detect: DetectConfig, spine: str | None = Non
                  data_dir: Path | None = None) -> dict:
     det = run(fetch(t1, t2, spine, data_dir), detect)
     incidents = sorted(det.correlator.incidents.values(), key=lambda i: (i.opened_ns, i.id))
-    anomalies = [a for inc in incidents for a in inc.anomalies]
+    anomalies = [a for inc in incidents for a in inc.anomalies] + sorted(
+        det.correlator.detached.values(), key=lambda a: (a.start_ns, a.id))  # tag-alongs (ADR 0029)
     return {
         "points": det.points,
         "anomalies": [{"id": a.id, "series": a.series, "start_ts": a.start_ns, "end_ts": a.end_ns or 0,

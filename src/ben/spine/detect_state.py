@@ -1,0 +1,172 @@
+"""The detection checkpoint file: no pickle, nothing from telemetry in clear, written atomically, 0600.
+
+Layout (ADR 0029)::
+
+    b"BENDCKP1\\n" | nonce (12 bytes) | AES-256-GCM( u32 header length | JSON header | BENDET1 arrays )
+
+The JSON header holds the spine_seq covered, the configuration and counters, the series keys and
+the correlator's incidents; the arrays (the monitor bank, open buckets, co-movement rings) are the
+detectors' own documented checkpoint format (``ben.detect.checkpoint``: a JSON index and raw
+little-endian bytes, never pickle). Series keys are built from attribute values, so the whole
+payload is encrypted and authenticated with a key of its own (``detect.key``, 32 random bytes,
+0600, in the data directory): the file is not a second clear copy of telemetry, and a file that
+was altered or written with another key is refused before anything in it is parsed. Loading
+never calls pickle, so a crafted file cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ben.core.errors import StorageError
+from ben.detect import MonitorBank
+from ben.detect.checkpoint import from_bytes, to_bytes
+from ben.spine.comove import CoMovement
+from ben.spine.detection import Detection, _Columns
+from ben.spine.incidents import Anomaly, Correlator, Incident, State
+
+MAGIC = b"BENDCKP1\n"
+VERSION = 1
+KEY_BYTES = 32
+
+
+def load_key(path: Path) -> bytes:
+    """The checkpoint key, created (0600, exclusively) on first use; refused if readable by others."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise StorageError(f"{path}: mode {mode:o} lets others read the detection checkpoint key; "
+                               f"chmod 600 it") from None
+        key = path.read_bytes()
+        if len(key) != KEY_BYTES:
+            raise StorageError(f"{path}: {len(key)} bytes, expected a {KEY_BYTES}-byte key") from None
+        return key
+    key = os.urandom(KEY_BYTES)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def encode(detection: Detection, last_seq: int, key: bytes) -> bytes:
+    """The whole detection state and the spine_seq it covers, as checkpoint bytes."""
+    det = detection
+    n = len(det.series)
+    header = {
+        "version": VERSION, "last_seq": int(last_seq), "bucket_ns": det.bucket_ns,
+        "max_series_per_subsystem": det.max_series_per_subsystem, "max_series": det.max_series,
+        "counts": {"points": det.points, "rows": det.rows, "late_points": det.late_points,
+                   "refused_points": det.refused_points, "refused_series": det.refused_series},
+        "series": det.series, "open": sorted(det._open),
+        "correlator": _correlator_state(det.correlator),
+    }
+    cm = det.comove
+    arrays = {"bank": det.bank.checkpoint(),
+              "cols": {k: getattr(det.cols, k).copy() for k in _Columns.SPEC},
+              "comove": {"bucket": cm._bucket[:n].copy(), "value": cm._value[:n].copy(),
+                         "count": cm._count[:n].copy()}}
+    arrays["cols"]["counter"] = arrays["cols"]["counter"].astype(np.bool_)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    plain = struct.pack("<I", len(head)) + head + to_bytes(arrays)
+    nonce = os.urandom(12)
+    return MAGIC + nonce + AESGCM(key).encrypt(nonce, plain, MAGIC)
+
+
+def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
+    """(last_seq, detection) from checkpoint bytes; ``StorageError`` if they are not ours or damaged."""
+    if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 12 + 16:
+        raise StorageError("not a detection checkpoint (bad magic; an older pickle checkpoint is never loaded)")
+    nonce = blob[len(MAGIC):len(MAGIC) + 12]
+    try:
+        plain = AESGCM(key).decrypt(nonce, blob[len(MAGIC) + 12:], MAGIC)
+    except InvalidTag:
+        raise StorageError("detection checkpoint fails its authentication (altered, or another key)") from None
+    try:
+        (size,) = struct.unpack_from("<I", plain, 0)
+        header = json.loads(plain[4:4 + size])
+        if header.get("version") != VERSION:
+            raise StorageError(f"detection checkpoint version {header.get('version')}, expected {VERSION}")
+        arrays = from_bytes(plain[4 + size:])
+        det = Detection(int(header["bucket_ns"]), _correlator(header["correlator"]),
+                        max_series_per_subsystem=int(header["max_series_per_subsystem"]),
+                        max_series=int(header["max_series"]))
+        det.bank = MonitorBank.from_checkpoint(arrays["bank"])
+        det.series = list(header["series"])
+        det.keys = {k: i for i, k in enumerate(det.series)}
+        for k in det.series:
+            sub = k[:k.index("\x1f")]
+            det.per_subsystem[sub] = det.per_subsystem.get(sub, 0) + 1
+        n = len(det.series)
+        det.cols.grow(n)
+        for k in _Columns.SPEC:
+            getattr(det.cols, k)[:] = arrays["cols"][k]
+        det.comove.grow(n)
+        det.comove._bucket[:n], det.comove._value[:n] = arrays["comove"]["bucket"], arrays["comove"]["value"]
+        det.comove._count[:n] = arrays["comove"]["count"]
+        det._open = set(header["open"])
+        for name, value in header["counts"].items():
+            setattr(det, name, int(value))
+    except StorageError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (any malformed content: one clear refusal)
+        raise StorageError(f"detection checkpoint damaged: {type(exc).__name__}: {exc}") from exc
+    if det.bank.n_series != n:
+        raise StorageError(f"detection checkpoint damaged: {det.bank.n_series} series in the bank, {n} keys")
+    return int(header["last_seq"]), det
+
+
+def write(path: Path, blob: bytes) -> None:
+    """Atomically (temp file 0600, fsync, rename, fsync of the directory)."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def _correlator_state(c: Correlator) -> dict:
+    return {"group_window_ns": c.group_window_ns, "resolve_after_ns": c.resolve_after_ns,
+            "open": c._open_by_subsystem,
+            "detached": [_anomaly_state(a) for a in c.detached.values()],
+            "incidents": [{"subsystem": i.subsystem, "opened_ns": i.opened_ns, "state": i.state.value,
+                           "updated_ns": i.updated_ns, "resolved_ns": i.resolved_ns,
+                           "acknowledged_by": i.acknowledged_by,
+                           "anomalies": [_anomaly_state(a) for a in i.anomalies]} for i in c.incidents.values()]}
+
+
+def _anomaly_state(a: Anomaly) -> dict:
+    return {"series": a.series, "subsystem": a.subsystem, "name": a.name, "start_ns": a.start_ns,
+            "baseline": a.baseline, "observed": a.observed, "score": a.score, "detectors": a.detectors,
+            "end_ns": a.end_ns, "scale": a.scale, "index": a.index, "moved_with": a.moved_with}
+
+
+def _correlator(state: dict) -> Correlator:
+    c = Correlator(int(state["group_window_ns"]), int(state["resolve_after_ns"]))
+    for i in state["incidents"]:
+        anomalies = [Anomaly(**{**a, "moved_with": [tuple(p) for p in a["moved_with"]]}) for a in i["anomalies"]]
+        inc = Incident(i["subsystem"], int(i["opened_ns"]), anomalies, State(i["state"]), int(i["updated_ns"]),
+                       i["resolved_ns"], i["acknowledged_by"])
+        c.incidents[inc.id] = inc
+    c._open_by_subsystem = dict(state["open"])
+    for a in state["detached"]:
+        anomaly = Anomaly(**{**a, "moved_with": [tuple(p) for p in a["moved_with"]]})
+        c.detached[anomaly.id] = anomaly
+    return c

@@ -1,0 +1,78 @@
+"""The detection checkpoint: exact, no pickle ever loaded, no telemetry in clear, 0600, atomic."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import stat
+from pathlib import Path
+
+import pytest
+
+from ben.core.errors import StorageError
+from ben.spine import detect_state
+from ben.spine.detection import Detection
+from ben.spine.detector_thread import DetectorThread
+from ben.spine.incidents import Correlator
+
+from tests.spine.test_detection import S, findings, stored_rows
+
+SECRET = "/pay"  # the attribute value in every series key of stored_rows()
+
+
+class Boom:
+    def __reduce__(self):
+        return (Path.touch, (Path(os.environ["BEN_TEST_MARKER"]),))
+
+
+def test_checkpoint_restores_exactly(tmp_path: Path) -> None:
+    table = stored_rows()
+    whole = Detection(S, Correlator(60 * S, 30 * S))
+    whole.process(table)
+    first = Detection(S, Correlator(60 * S, 30 * S))
+    first.process(table.slice(0, 3_000))  # mid-way, with buckets and rings in flight
+    key = detect_state.load_key(tmp_path / "detect.key")
+    last_seq, back = detect_state.decode(detect_state.encode(first, 150, key), key)
+    assert last_seq == 150 and back.series == first.series and back.points == first.points
+    back.process(table.slice(3_000))
+    assert findings(back) == findings(whole)
+    assert findings(back)[1], "no incident to compare"
+
+
+def test_no_pickle_is_ever_loaded_and_nothing_in_clear(tmp_path: Path, monkeypatch) -> None:
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("BEN_TEST_MARKER", str(marker))
+    path = tmp_path / "detect.ckpt"
+    path.write_bytes(pickle.dumps((10, Boom())))  # an old-format (or hostile) pickle checkpoint
+    thread = DetectorThread(Detection(S), store=None, checkpoint_path=path)  # type: ignore[arg-type]
+    assert thread.resume(stored_upto=7) == 0
+    assert not marker.exists(), "a pickle payload ran"
+    assert not path.exists() and list(tmp_path.glob("detect.unreadable-*"))  # moved aside, fresh start
+    assert thread.last_seq == 7
+    thread.detection.process(stored_rows(60))
+    thread.checkpoint()
+    blob = path.read_bytes()
+    assert blob.startswith(detect_state.MAGIC)
+    for clear in (SECRET.encode(), b"route", b"latency_ms", b"checkout-api"):
+        assert clear not in blob, clear
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "detect.key").stat().st_mode) == 0o600
+    assert not path.with_suffix(".tmp").exists()
+    # Round trip through the file, then a tampered file is refused before anything is parsed.
+    again = DetectorThread(Detection(S), store=None, checkpoint_path=path)  # type: ignore[arg-type]
+    assert again.resume(stored_upto=thread.last_seq) == 0 and again.detection.series == thread.detection.series
+    key = (tmp_path / "detect.key").read_bytes()
+    bad = bytearray(blob)
+    bad[-5] ^= 1
+    with pytest.raises(StorageError, match="authentication"):
+        detect_state.decode(bytes(bad), key)
+    with pytest.raises(StorageError, match="bad magic"):
+        detect_state.decode(pickle.dumps((1, 2)), key)
+
+
+def test_a_key_readable_by_others_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "detect.key"
+    detect_state.load_key(key)
+    key.chmod(0o644)
+    with pytest.raises(StorageError, match="chmod 600"):
+        detect_state.load_key(key)
