@@ -156,16 +156,20 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 pass
         self._tasks = []
 
-    async def submit(self, request: pb.IngestRequest) -> IngestOutcome:
-        """One request from inside the process (the OTLP receiver): queued, committed with the
-        streams' requests (group commit), and answered once durable, refused or rejected."""
-        pending = _Pending(request, asyncio.get_running_loop().create_future())
-        if request.lane == LANE_ALERT:
+    async def _enqueue(self, pending: _Pending) -> None:
+        """To the commit task of its lane: alerts to their own (never waiting), others to the bounded queue."""
+        if pending.request.lane == LANE_ALERT:
             self._alerts.put_nowait(pending)
             self._alert_arrived.set()
         else:
             await self._queue.put(pending)
             self._arrived.set()
+
+    async def submit(self, request: pb.IngestRequest) -> IngestOutcome:
+        """One request from inside the process (the OTLP receiver): queued, committed with the
+        streams' requests (group commit), and answered once durable, refused or rejected."""
+        pending = _Pending(request, asyncio.get_running_loop().create_future())
+        await self._enqueue(pending)
         out: _Outcome = await pending.done
         reason = "" if not out.retry_after_ms else ("wal_error" if out.retry_after_ms == RETRY_AFTER_MS_WAL_ERROR
                                                      else "quota")
@@ -180,13 +184,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             try:
                 async for request in request_iterator:
                     done = loop.create_future()
-                    pending = _Pending(request, done)
-                    if request.lane == LANE_ALERT:
-                        self._alerts.put_nowait(pending)
-                        self._alert_arrived.set()
-                    else:
-                        await self._queue.put(pending)
-                        self._arrived.set()
+                    await self._enqueue(_Pending(request, done))
                     await order.put(done)
             finally:
                 await order.put(None)

@@ -135,27 +135,22 @@ class Converter:
     def logs(self, request: logs_svc.ExportLogsServiceRequest) -> Converted:
         out = Converted()
         now = time.time_ns()
-        for rl in request.resource_logs:
-            res = _Resource(out, rl.resource)
-            for sl in rl.scope_logs:
-                scope = sl.scope.name
-                for rec in sl.log_records:
-                    out.items += 1
-                    ts = _ts(rec.time_unix_nano, rec.observed_time_unix_nano, now)
-                    attrs = attributes(rec.attributes)
-                    alert = (self.alert_severity_number and rec.severity_number >= self.alert_severity_number) \
-                        or attrs.get("ben.alert") == "true"
-                    if rec.severity_number:
-                        attrs["severity_number"] = str(rec.severity_number)
-                    if rec.event_name:
-                        attrs["event_name"] = rec.event_name
-                    for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
-                        if hex_id(raw):
-                            attrs[key] = hex_id(raw)
-                    if scope:
-                        attrs["otel.scope.name"] = scope
-                    attrs.update(res.attrs)
-                    res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
+        for res, scope, rec in _walk(out, request.resource_logs, "scope_logs", "log_records"):
+            ts = _ts(rec.time_unix_nano, rec.observed_time_unix_nano, now)
+            attrs = attributes(rec.attributes)
+            alert = (self.alert_severity_number and rec.severity_number >= self.alert_severity_number) \
+                or attrs.get("ben.alert") == "true"
+            if rec.severity_number:
+                attrs["severity_number"] = str(rec.severity_number)
+            if rec.event_name:
+                attrs["event_name"] = rec.event_name
+            for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
+                if hex_id(raw):
+                    attrs[key] = hex_id(raw)
+            if scope:
+                attrs["otel.scope.name"] = scope
+            attrs.update(res.attrs)
+            res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
         return out
 
     # -- metrics ------------------------------------------------------------------------------
@@ -265,41 +260,46 @@ class Converter:
     # -- traces -------------------------------------------------------------------------------
     def traces(self, request: trace_svc.ExportTraceServiceRequest) -> Converted:
         out = Converted()
-        for rs in request.resource_spans:
-            res = _Resource(out, rs.resource)
-            for ss in rs.scope_spans:
-                scope = ss.scope.name
-                for span in ss.spans:
-                    out.items += 1
-                    start, end = _ts(span.start_time_unix_nano), _ts(span.end_time_unix_nano)
-                    if not start or not span.name or not hex_id(span.trace_id) or not hex_id(span.span_id):
-                        out.reject(1, "a span lacks a name, trace_id, span_id or start_time_unix_nano")
-                        continue
-                    duration_ms = max(0, (end or start) - start) / 1e6
-                    status = _STATUS.get(span.status.code, str(span.status.code))
-                    attrs = attributes(span.attributes)
-                    attrs.update({"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
-                                  "otel.span_id": hex_id(span.span_id),
-                                  "otel.parent_span_id": hex_id(span.parent_span_id),
-                                  "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
-                                  "otel.status": status})
-                    if span.events:
-                        attrs["otel.events"] = json.dumps(
-                            [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
-                             for e in span.events], ensure_ascii=False)
-                    if span.links:
-                        attrs["otel.links"] = json.dumps(
-                            [{"trace_id": hex_id(ln.trace_id), "span_id": hex_id(ln.span_id)} for ln in span.links])
-                    if scope:
-                        attrs["otel.scope.name"] = scope
-                    attrs.update(res.attrs)
-                    res.add(ROUTINE, pb.KIND_EVENT, span.name, duration_ms, span.status.message, attrs, start)
-                    if self.span_series:
-                        series = {"span.name": span.name}
-                        res.add(ROUTINE, pb.KIND_METRIC, "span.duration_ms", duration_ms, "", series, end or start)
-                        res.add(ROUTINE, pb.KIND_COUNTER, "span.errors", 1.0 if status == "error" else 0.0, "",
-                                series, end or start)
+        for res, scope, span in _walk(out, request.resource_spans, "scope_spans", "spans"):
+            start, end = _ts(span.start_time_unix_nano), _ts(span.end_time_unix_nano)
+            if not start or not span.name or not hex_id(span.trace_id) or not hex_id(span.span_id):
+                out.reject(1, "a span lacks a name, trace_id, span_id or start_time_unix_nano")
+                continue
+            duration_ms = max(0, (end or start) - start) / 1e6
+            status = _STATUS.get(span.status.code, str(span.status.code))
+            attrs = attributes(span.attributes)
+            attrs.update({"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
+                          "otel.span_id": hex_id(span.span_id),
+                          "otel.parent_span_id": hex_id(span.parent_span_id),
+                          "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
+                          "otel.status": status})
+            if span.events:
+                attrs["otel.events"] = json.dumps(
+                    [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
+                     for e in span.events], ensure_ascii=False)
+            if span.links:
+                attrs["otel.links"] = json.dumps(
+                    [{"trace_id": hex_id(ln.trace_id), "span_id": hex_id(ln.span_id)} for ln in span.links])
+            if scope:
+                attrs["otel.scope.name"] = scope
+            attrs.update(res.attrs)
+            res.add(ROUTINE, pb.KIND_EVENT, span.name, duration_ms, span.status.message, attrs, start)
+            if self.span_series:
+                series = {"span.name": span.name}
+                res.add(ROUTINE, pb.KIND_METRIC, "span.duration_ms", duration_ms, "", series, end or start)
+                res.add(ROUTINE, pb.KIND_COUNTER, "span.errors", 1.0 if status == "error" else 0.0, "",
+                        series, end or start)
         return out
+
+
+def _walk(out: Converted, resources, scopes: str, items: str):
+    """Every item of a logs or traces request, with its resource and scope name (counted in ``out``)."""
+    for r in resources:
+        res = _Resource(out, r.resource)
+        for s in getattr(r, scopes):
+            for item in getattr(s, items):
+                out.items += 1
+                yield res, s.scope.name, item
 
 
 def _level(rec) -> str:
