@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ben.core.peers import CALLER
 from ben.control import canonical
 from ben.control.db import ControlDb
 from ben.control.keys import Signer, verify
@@ -209,6 +210,9 @@ class AuditLog:
     def append(self, kind: str, command_id: str, body: dict, actor: str | None = None, *,
                puts: dict[bytes, bytes] | None = None) -> Entry:
         """Append durably (fsync), together with ``puts`` in the same RocksDB batch; then mirror."""
+        caller = CALLER.get()
+        if caller and "operator" not in body:
+            body = {**body, "operator": caller}  # the authenticated operator of this call (ADR 0034)
         with self._db.lock:
             seq = self.last_seq + 1
             draft = Entry(seq, time.time_ns(), kind, command_id, actor or self.actor, body, self.last_hash, "",
