@@ -20,6 +20,7 @@ import grpc
 import pytest
 
 from ben.cli.procs import Cluster, Proc, wait_for
+from ben.control.documents import Signed
 from ben.core.certs import init_ca, issue
 from ben.core.errors import TransportError
 from ben.v1 import admin_pb2, admin_pb2_grpc, control_pb2, control_pb2_grpc, telemetry_pb2, telemetry_pb2_grpc
@@ -81,6 +82,9 @@ def test_plain_tcp_spine_refuses_to_start_and_insecure_warns(home) -> None:
     assert proc.popen.wait(60) == 2
     assert "spine.listen" in proc.tail() and "insecure = true" in proc.tail()
     assert not (home / "spine").exists()  # refused before anything was opened
+    sidecar = Proc(["sidecar", "--config", str(refused.config)], home / "logs" / "refused-sidecar.log")
+    assert sidecar.popen.wait(60) == 2
+    assert "sidecar.spine" in sidecar.tail() and "insecure = true" in sidecar.tail()
 
     plain = Cluster(home, addr, spine={"insecure": True}, sidecar={"insecure": True})
     try:
@@ -104,6 +108,8 @@ def test_mutual_tls_ingest_and_unauthenticated_peers_refused(home, monkeypatch) 
         load.finish()
         cluster.wait_drained()
         assert_exactly_once(cluster.spine_addr, load.client.producer_id, 3_000)  # alice queries over mTLS
+        spine = cluster.status("spine")  # the sidecar's stamp is believed: nothing redacted twice
+        assert spine["ingest_batches_stamped_total"] > 0 and spine["ingest_batches_redacted_total"] == 0
 
         # No client certificate: the TLS handshake fails; no ingest, no attach, no query.
         creds = grpc.ssl_channel_credentials(root_certificates=(certs / "ca.crt").read_bytes())
@@ -210,6 +216,11 @@ def test_operators_by_uid_on_the_unix_socket(home) -> None:
         cluster.start_spine()
         assert json.loads(run_query(cluster.spine_addr, "SELECT 1 AS one"))["data"] == [{"one": 1}]
         assert client.list_commands(cluster.spine_addr) == []
+        # The operator's name goes into the audit entry the call writes (a forged envelope: refused, audited).
+        reply = client.send(cluster.spine_addr, Signed(body=b'{"kind":"command"}', signature=b"x" * 64))
+        assert reply.state == "refused"
+        entries = client.audit_entries(cluster.spine_addr)
+        assert [json.loads(e["body"])["operator"] for e in entries if e["kind"] == "refusal"] == ["ops"]
     finally:
         cluster.stop()
 
