@@ -6,6 +6,7 @@ chDB's parts, the control RocksDB and keys), not from what ben asked for.
 
 from __future__ import annotations
 
+import grp
 import os
 import stat
 from pathlib import Path
@@ -34,7 +35,8 @@ def test_real_processes_make_private_files_and_0660_sockets(home) -> None:
     (home / "spine").mkdir(mode=0o755)
     (home / "spine" / "old.log").write_text("left by an older version")
     os.chmod(home / "spine" / "old.log", 0o644)
-    cluster = Cluster(home)
+    group = grp.getgrnam("daemon")  # present on every Debian system
+    cluster = Cluster(home, spine={"socket_group": group.gr_name, "socket_mode": 0o660})
     try:
         cluster.start()
         load = Load(cluster.sidecar_addr, 2_000, rate=20_000)
@@ -42,6 +44,7 @@ def test_real_processes_make_private_files_and_0660_sockets(home) -> None:
         cluster.wait_drained()
         for sock in ("spine.sock", "sidecar.sock", "spine.sock.auth"):
             assert stat.S_IMODE(os.stat(home / sock).st_mode) == 0o660, sock
+        assert os.stat(home / "spine.sock").st_gid == os.stat(home / "spine.sock.auth").st_gid == group.gr_gid
         seen = {}
         for component in ("spine", "sidecar"):
             seen.update(modes(home / component))

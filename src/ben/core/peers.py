@@ -101,14 +101,14 @@ class TokenIssuer:
         self.path: Path | None = None
         self.refused = 0
 
-    async def start(self, grpc_address: str, mode: int) -> None:
+    async def start(self, grpc_address: str) -> None:
+        """Serve ``<socket>.auth`` beside a unix gRPC address (nothing for TCP); the caller sets its mode."""
         path = socket_path(grpc_address)
         if path is None:
             return
         self.path = Path(str(path) + AUTH_SUFFIX)
         self.path.unlink(missing_ok=True)  # the gRPC socket beside it was checked: no live spine owns it
         self._server = await asyncio.start_unix_server(self._answer, path=str(self.path))
-        os.chmod(self.path, mode)
 
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -113,7 +113,9 @@ class Spine:
         control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
         await self._server.start()
         transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
-        await self.tokens.start(cfg.listen, cfg.socket_mode)
+        await self.tokens.start(cfg.listen)
+        if self.tokens.path is not None:  # the auth socket: the same gate as the socket beside it
+            transport.secure_socket(f"unix://{self.tokens.path}", cfg.socket_mode, cfg.socket_group, "spine.listen")
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
