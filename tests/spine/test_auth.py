@@ -108,6 +108,8 @@ def test_mutual_tls_ingest_and_unauthenticated_peers_refused(home, monkeypatch) 
         load.finish()
         cluster.wait_drained()
         assert_exactly_once(cluster.spine_addr, load.client.producer_id, 3_000)  # alice queries over mTLS
+        # The sidecar's control link attached over mutual TLS under its certificate's name.
+        wait_for(lambda: "sidecar sc-1 attached" in cluster.spine.tail(400), 30, "the control link to attach")
         spine = cluster.status("spine")  # the sidecar's stamp is believed: nothing redacted twice
         assert spine["ingest_batches_stamped_total"] > 0 and spine["ingest_batches_redacted_total"] == 0
 
