@@ -59,14 +59,21 @@ SIDECAR_METHODS = frozenset({"/ben.v1.Ingest/Stream", "/ben.v1.Control/Attach"})
 
 @dataclass(frozen=True)
 class Operator:
+    """An operator: unix user ids, and the common name of a client certificate ("" = none)."""
+
     name: str
     uids: tuple[int, ...] = ()
     cert: str = ""
 
 
-def operators_from_config(configured: Iterable) -> list[Operator]:
-    """The configured operators, or the user the process runs as when none is."""
+def operators_from_config(configured: Iterable, flag: str = "spine.operators") -> list[Operator]:
+    """The configured operators, or the user the process runs as (by uid only) when none is."""
     ops = [Operator(o.name, tuple(o.uids), o.cert or o.name) for o in configured]
+    for what, keys in (("name", [op.name for op in ops]), ("cert", [op.cert for op in ops]),
+                       ("uid", [uid for op in ops for uid in op.uids])):
+        dupes = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ConfigError(f"{what} {', '.join(dupes)} belongs to more than one operator", field=flag)
     if not ops:
         uid = os.geteuid()
         try:
@@ -81,7 +88,7 @@ def operators_from_config(configured: Iterable) -> list[Operator]:
 class Peer:
     """An authenticated peer: kind ``operator`` or ``sidecar`` (with its name), or not authenticated."""
 
-    kind: str          # "operator" | "sidecar" | "local" (a unix peer) | "insecure" (plain TCP) | "anonymous"
+    kind: str          # "operator" | "sidecar" | "local" (a unix peer, no token) | "insecure" (plain TCP)
     name: str = ""
 
 
@@ -178,7 +185,7 @@ class Guard(grpc.aio.ServerInterceptor):
     """Authenticates every call before the servicer sees it (see the module docstring)."""
 
     def __init__(self, operators: list[Operator], tokens: TokenIssuer | None):
-        self._by_cert = {op.cert or op.name: op.name for op in operators}
+        self._by_cert = {op.cert: op.name for op in operators if op.cert}
         self._tokens = tokens
         self.denied = 0
 
@@ -273,11 +280,3 @@ class Guard(grpc.aio.ServerInterceptor):
                 denied.append(f"sidecar_id {msg.hello.sidecar_id!r} is not this peer's certificate name {peer.name!r}")
                 return
             yield msg
-
-
-def check_operator_names(operators: list[Operator], flag: str = "spine.operators") -> None:
-    seen: set[str] = set()
-    for op in operators:
-        if op.name in seen:
-            raise ConfigError(f"operator {op.name!r} is listed twice", field=flag)
-        seen.add(op.name)

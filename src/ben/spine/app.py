@@ -66,6 +66,7 @@ class Spine:
         if tls is not None:
             tls.read("spine.tls")  # a missing or loose key refuses the start before anything opens
         transport.check_listen(cfg.listen, "spine.listen", tls=tls, insecure=cfg.insecure)
+        operators = operators_from_config(cfg.operators)
         # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
         self.redaction = IngestRedaction(cfg.redact_manifest)
         private_dir(cfg.data_dir, "spine.data_dir")
@@ -99,7 +100,6 @@ class Spine:
                                        cfg.quota, notify_from_thread=True)  # notify: a threading.Event
         self.receiver.start()
         # Every call is authenticated before a servicer sees it (ADR 0034).
-        operators = operators_from_config(cfg.operators)
         self.tokens = TokenIssuer(operators)
         self.guard = Guard(operators, self.tokens)
         self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
