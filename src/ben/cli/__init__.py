@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -43,6 +44,9 @@ del audit, bench, certs, command, demo, emit, incidents, keys, query, redact, se
 
 
 def main() -> None:
+    # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
+    # data directories) is the user's alone (ADR 0034).
+    os.umask(0o077)
     try:
         app()
     except BenError as exc:

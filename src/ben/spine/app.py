@@ -120,6 +120,10 @@ class Spine:
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
 
+    def reload(self) -> bool:
+        """SIGHUP: reload the redaction manifest ingest is checked against (ADR 0034)."""
+        return self.redaction.reload("SIGHUP") if self.redaction is not None else False
+
     def _on_stored(self, lane: int, table) -> None:
         """Rows are in the store: hand routine rows to the detectors (their own thread)."""
         if lane == ROUTINE and table.num_rows:

@@ -4,7 +4,8 @@ A batch stamped (``Batch.redacted_by``) with the digest of the manifest in force
 and received from an authenticated sidecar or over the spine's unix socket, is written as it is.
 Anything else (no stamp, another manifest, or a stamp the guard removed because the peer is plain
 TCP with ``insecure = true``) is redacted with the spine's manifest before its WAL append.
-The manifest is ``spine.redact_manifest``, or the built-in default as in the sidecar.
+The manifest is ``spine.redact_manifest``, or the built-in default as in the sidecar; SIGHUP
+reloads it (a bad one is refused and the one in force stays).
 """
 
 from __future__ import annotations
@@ -27,11 +28,24 @@ class IngestRedaction:
     def __init__(self, manifest: Path | None):
         self.redactor = Redactor(manifest)  # a bad manifest refuses the start
         self._stampers = {False: Stamper(), True: Stamper()}
+        self.digest = ""
+        self._in_force()
+        self.passed = 0
+        self.redacted = 0
+
+    def _in_force(self) -> None:
         for alert, stamper in self._stampers.items():
             stamper.stamp(self.redactor.alert_engine.manifest if alert else self.redactor.engine.manifest)
         self.digest = self._stampers[False].digest
-        self.passed = 0
-        self.redacted = 0
+
+    def reload(self, why: str = "SIGHUP") -> bool:
+        """Load the manifest again (atomic; a bad one is refused and the one in force stays). Runs on the
+        event loop, like ``encode``: no batch sees half of it."""
+        swapped = self.redactor.reload(why)
+        if swapped:
+            self._in_force()
+            log.info("spine: redaction manifest in force: %s", self.digest)
+        return swapped
 
     def encode(self, request: pb.IngestRequest) -> bytes:
         if request.batch.redacted_by == self.digest:
