@@ -107,11 +107,17 @@ class Sidecar:
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
 
     def _encode(self, request) -> bytes:
-        """Redact the batch (``Redactor.encode``'s engines), stamped with the manifest that did it."""
+        """``Redactor.encode``, stamped with the manifest that redacted the batch (ADR 0034). A reload
+        in between (another thread) leaves it unstamped: the spine then redacts it again."""
         alert = request.lane == LANE_ALERT
-        engine = self.redactor.alert_engine if alert else self.redactor.engine
-        stamper = self._stampers[alert]
-        return engine.apply(request.batch).SerializeToString() + stamper.stamp(engine.manifest)
+        manifest = self._engine(alert).manifest
+        data = self.redactor.encode(request)
+        if self._engine(alert).manifest is not manifest:
+            return data
+        return data + self._stampers[alert].stamp(manifest)
+
+    def _engine(self, alert: bool):
+        return self.redactor.alert_engine if alert else self.redactor.engine
 
     def reload(self) -> bool:
         """SIGHUP: reload the redaction manifest (atomic; a bad one is refused and the old one stays)."""

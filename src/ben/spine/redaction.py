@@ -4,7 +4,8 @@ A batch stamped (``Batch.redacted_by``) with the digest of the manifest in force
 and received from an authenticated sidecar or over the spine's unix socket, is written as it is.
 Anything else (no stamp, another manifest, or a stamp the guard removed because the peer is plain
 TCP with ``insecure = true``) is redacted with the spine's manifest before its WAL append.
-The manifest is ``spine.redact_manifest``, or the built-in default as in the sidecar; SIGHUP
+Redacting runs on the event loop (where the spine's encoder runs): a peer that sends much
+unredacted data slows the spine's loop, as ADR 0034 says. The manifest is ``spine.redact_manifest``, or the built-in default as in the sidecar; SIGHUP
 reloads it (a bad one is refused and the one in force stays).
 """
 
@@ -57,8 +58,8 @@ class IngestRedaction:
                         request.sender_id, request.batch.redacted_by or "none", self.digest, self.redacted)
         alert = request.lane == ALERT
         engine = self.redactor.alert_engine if alert else self.redactor.engine
-        stamp = self._stampers[alert].stamp(engine.manifest)
-        batch = engine.apply(request.batch).SerializeToString() + stamp
+        # encode and reload both run on the event loop: the manifest cannot change in between.
+        batch = self.redactor.encode(request) + self._stampers[alert].stamp(engine.manifest)
         out = pb.IngestRequest(sender_id=request.sender_id, first_seq=request.first_seq, last_seq=request.last_seq,
                                lane=request.lane)
         return out.SerializeToString() + _batch_field(batch)
