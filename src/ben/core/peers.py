@@ -165,6 +165,8 @@ def operator_metadata(address: str, timeout: float = 5.0) -> list[tuple[str, str
         try:
             sock.connect(str(auth))
             answer = sock.makefile("rb").readline().decode().strip()
+        except (ConnectionRefusedError, FileNotFoundError):
+            raise TransportError(f"nothing answers at {address} (is it running?)") from None  # left by a kill -9
         except OSError as exc:
             raise TransportError(f"cannot authenticate at {auth}: {exc}") from None
     verdict, _, rest = answer.partition(" ")
