@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import grp
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -86,8 +87,15 @@ def test_spine_with_a_loose_tls_key_refuses_to_start(home) -> None:
     init_ca(certs)
     cert, key = issue(certs, "spine", server=True)
     os.chmod(key, 0o640)
-    cluster = Cluster(home, "127.0.0.1:1", spine={"tls": {"cert": str(cert), "key": str(key),
-                                                          "ca": str(certs / "ca.crt")}})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cluster = Cluster(home, f"127.0.0.1:{port}", spine={"tls": {"cert": str(cert), "key": str(key),
+                                                                "ca": str(certs / "ca.crt")}})
     proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
-    assert proc.popen.wait(60) == 2
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
     assert f"key file {key} has mode 0640" in proc.tail() and "spine.tls.key" in proc.tail()

@@ -78,13 +78,15 @@ def stored_bodies(spine: str, producer: str = "p-direct") -> list[str]:
 def test_plain_tcp_spine_refuses_to_start_and_insecure_warns(home) -> None:
     addr = f"127.0.0.1:{free_port()}"
     refused = Cluster(home, addr)
-    proc = Proc(["spine", "--config", str(refused.config)], home / "logs" / "refused.log")
-    assert proc.popen.wait(60) == 2
-    assert "spine.listen" in proc.tail() and "insecure = true" in proc.tail()
-    assert not (home / "spine").exists()  # refused before anything was opened
-    sidecar = Proc(["sidecar", "--config", str(refused.config)], home / "logs" / "refused-sidecar.log")
-    assert sidecar.popen.wait(60) == 2
-    assert "sidecar.spine" in sidecar.tail() and "insecure = true" in sidecar.tail()
+    for which, flag in (("spine", "spine.listen"), ("sidecar", "sidecar.spine")):
+        proc = Proc([which, "--config", str(refused.config)], home / "logs" / f"refused-{which}.log")
+        try:
+            assert proc.popen.wait(60) == 2
+        finally:
+            if proc.alive():
+                proc.stop()
+        assert flag in proc.tail() and "insecure = true" in proc.tail()
+        assert not (home / which).exists()  # refused before anything was opened
 
     plain = Cluster(home, addr, spine={"insecure": True}, sidecar={"insecure": True})
     try:
