@@ -253,12 +253,9 @@ class Guard(grpc.aio.ServerInterceptor):
             peer = self.identify(context)
             if peer.kind not in ("operator", "insecure"):
                 await self._deny(context, method, peer, "not authenticated as an operator")
-            reset = CALLER.set(peer.name)
-            try:
-                async for reply in inner(request_iterator, context):
-                    yield reply
-            finally:
-                CALLER.reset(reset)
+            CALLER.set(peer.name)  # the call's own task: its context ends with it
+            async for reply in inner(request_iterator, context):
+                yield reply
 
         return grpc.stream_stream_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
                                                      response_serializer=handler.response_serializer)
