@@ -205,7 +205,8 @@ def test_operators_by_uid_on_the_unix_socket(home) -> None:
     cluster.config.write_text(cluster.config.read_text() + '\n[[spine.operators]]\nname = "ops"\nuids = [4242]\n')
     try:
         cluster.start_spine()
-        for call in (lambda: run_query(cluster.spine_addr, "SELECT 1"), lambda: client.list_commands(cluster.spine_addr)):
+        addr = cluster.spine_addr
+        for call in (lambda: run_query(addr, "SELECT 1"), lambda: client.list_commands(addr)):
             with pytest.raises(TransportError, match="not an operator"):
                 call()
         # The gRPC socket itself, without a token: refused as well.

@@ -35,8 +35,8 @@ def issue(
     name: Annotated[str, typer.Argument(metavar="NAME", help="common name: a sidecar id, an operator name, or spine")],
     directory: DirOpt = None,
     server: Annotated[bool, typer.Option("--server", help="a server certificate (the spine's)")] = False,
-    host: Annotated[Optional[list[str]], typer.Option("--host", help="host name or IP address sidecars dial the "
-                                                                     "spine by (repeatable; default: loopback)")] = None,
+    host: Annotated[Optional[list[str]], typer.Option(
+        "--host", help="host name or IP address sidecars dial the spine by (repeatable; default: loopback)")] = None,
     force: ForceOpt = False,
 ) -> None:
     """Create NAME.crt and NAME.key (mode 600) signed by the CA; print the config snippet."""

@@ -48,7 +48,8 @@ def _key_pem(key) -> bytes:
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ben"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ben"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
 def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -> Path:
@@ -58,7 +59,8 @@ def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=CA_DAYS))
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                          content_commitment=False, key_encipherment=False, data_encipherment=False,
@@ -75,7 +77,8 @@ def _load_ca(directory: Path):
         key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
         cert = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load the CA in {directory}: {exc} (ben certs init makes one)", field="--dir") from None
+        raise ConfigError(f"cannot load the CA in {directory}: {exc} (ben certs init makes one)",
+                          field="--dir") from None
     return key, cert
 
 

@@ -57,5 +57,6 @@ class Stamper:
     def stamp(self, manifest) -> bytes:
         if manifest is not self._manifest:
             digest = manifest_digest(manifest)
-            self._stamp, self.digest, self._manifest = pb.Batch(redacted_by=digest).SerializeToString(), digest, manifest
+            self._stamp = pb.Batch(redacted_by=digest).SerializeToString()
+            self.digest, self._manifest = digest, manifest
         return self._stamp

@@ -5,8 +5,8 @@ and received from an authenticated sidecar or over the spine's unix socket, is w
 Anything else (no stamp, another manifest, or a stamp the guard removed because the peer is plain
 TCP with ``insecure = true``) is redacted with the spine's manifest before its WAL append.
 Redacting runs on the event loop (where the spine's encoder runs): a peer that sends much
-unredacted data slows the spine's loop, as ADR 0034 says. The manifest is ``spine.redact_manifest``, or the built-in default as in the sidecar; SIGHUP
-reloads it (a bad one is refused and the one in force stays).
+unredacted data slows the spine's loop, as ADR 0034 says. The manifest is
+``spine.redact_manifest``, or the built-in default as in the sidecar; SIGHUP reloads it (a bad one is refused and the one in force stays).
 """
 
 from __future__ import annotations
