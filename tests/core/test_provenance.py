@@ -28,3 +28,15 @@ def test_stamp_replaces_what_the_sender_put_there() -> None:
     forged = pb.Batch(producer_id="p", redacted_by="sha256:forged").SerializeToString()
     merged = pb.Batch.FromString(forged + Stamper().stamp(manifest))
     assert merged.redacted_by == manifest_digest(manifest) and merged.producer_id == "p"
+
+
+def test_digest_is_the_same_in_every_process() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("from ben.core.provenance import manifest_digest; from ben.redact import DEFAULT_MANIFEST, parse_manifest;"
+            "print(manifest_digest(parse_manifest(DEFAULT_MANIFEST)))")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert digests == {manifest_digest(parse_manifest(DEFAULT_MANIFEST))}

@@ -33,10 +33,14 @@ def _canon(value, depth: int = 0):
     if isinstance(value, (tuple, list)):
         return tuple(_canon(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        return tuple(sorted((str(k), _canon(v, depth + 1)) for k, v in value.items()))
+        return tuple(sorted((str(k), repr(_canon(v, depth + 1))) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted(repr(_canon(v, depth + 1)) for v in value)))
     if callable(value):
         return ("fn", getattr(value, "__qualname__", type(value).__name__))
-    return value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return ("obj", type(value).__qualname__)  # never a repr with an address: the same in every process
 
 
 def manifest_digest(manifest) -> str:
