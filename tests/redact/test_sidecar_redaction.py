@@ -55,7 +55,9 @@ def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home:
     proxy = RecordingProxy(home / "proxy.sock", home / "spine.sock")
     sidecar = {"spine": f"unix://{home / 'proxy.sock'}", "redact_manifest": str(EXAMPLE), "reconnect_max_ms": 200}
     # The store writer first keeps everything in the spine WAL (inserts pause below min_free_bytes).
-    cluster = make_cluster(sidecar=sidecar, store={"min_free_bytes": 1 << 60})
+    # The spine names the same manifest: it stores the sidecar's batches as they come (ADR 0034).
+    spine = {"redact_manifest": str(EXAMPLE)}
+    cluster = make_cluster(spine=spine, sidecar=sidecar, store={"min_free_bytes": 1 << 60})
     canary = "canary-" + uuid.uuid4().hex[:12]
     hidden, evs = corpus_events(canary)
 
@@ -87,7 +89,7 @@ def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home:
 
         # 3. The store: restart the spine without the pause; check through SQL, then the raw files.
         cluster.spine.stop()
-        write_config(cluster.config, home, cluster.spine_addr, sidecar=sidecar)
+        write_config(cluster.config, home, cluster.spine_addr, spine=spine, sidecar=sidecar)
         cluster.start_spine()
         cluster.wait_drained()
         rows = query_rows(cluster.spine_addr, "SELECT name, body, attributes.key AS k, attributes.value AS v "

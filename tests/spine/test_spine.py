@@ -43,7 +43,8 @@ def test_spine_over_tcp(make_cluster) -> None:
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    cluster = make_cluster(spine_addr=f"127.0.0.1:{port}")
+    # Plain TCP only when asked for (ADR 0034); tests/spine/test_auth.py runs it with mutual TLS.
+    cluster = make_cluster(spine_addr=f"127.0.0.1:{port}", spine={"insecure": True}, sidecar={"insecure": True})
     cluster.start()
     load = Load(cluster.sidecar_addr, 5_000, rate=50_000)
     load.finish()

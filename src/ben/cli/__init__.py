@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -31,17 +32,21 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-from ben.cli import audit, bench, command, demo, emit, incidents, keys, query, redact, serve, synth  # noqa: E402
+from ben.cli import audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth  # noqa: E402
 
 app.add_typer(bench.app, name="bench")
 app.add_typer(redact.app, name="redact")
 app.add_typer(keys.app, name="keys")
 app.add_typer(command.app, name="command")
 app.add_typer(audit.app, name="audit")
-del audit, bench, command, demo, emit, incidents, keys, query, redact, serve, synth
+app.add_typer(certs.app, name="certs")
+del audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth
 
 
 def main() -> None:
+    # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
+    # data directories) is the user's alone (ADR 0034).
+    os.umask(0o077)
     try:
         app()
     except BenError as exc:

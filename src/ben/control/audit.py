@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ben.core.peers import CALLER
 from ben.control import canonical
 from ben.control.db import ControlDb
 from ben.control.keys import Signer, verify
@@ -220,10 +221,13 @@ class AuditLog:
         a crash may lose because it is redone: a delivery, a receipt the sidecar sends again)
         skips the fsync; RocksDB's log is ordered, so such entries can only be lost from the end,
         never leave a gap, and the next synced write makes them durable too."""
+        caller = CALLER.get()  # the authenticated operator of this call (ADR 0034)
         with self._db.lock:
             seq, prev = self.last_seq, self.last_hash
             entries, batch = [], {}
             for kind, command_id, body, actor, puts in items:
+                if caller and "operator" not in body:
+                    body = {**body, "operator": caller}
                 seq += 1
                 draft = Entry(seq, time.time_ns(), kind, command_id, actor or self.actor, body, prev, "",
                               self._signer.id, "")

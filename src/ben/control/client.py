@@ -8,15 +8,18 @@ import grpc
 
 from ben.control.documents import Signed
 from ben.core.errors import ControlError, TransportError
-from ben.core.transport import CHANNEL_OPTIONS
+from ben.core.peers import operator_metadata
+from ben.core.transport import channel as open_channel
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
 
 
 def _call(address: str, method: str, request, timeout: float):
-    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    metadata = operator_metadata(address)  # the caller authenticates as an operator (ADR 0034)
+    with open_channel(address) as channel:
         try:
-            return getattr(pb_grpc.ControlStub(channel), method)(request, timeout=timeout, wait_for_ready=False)
+            return getattr(pb_grpc.ControlStub(channel), method)(request, timeout=timeout, wait_for_ready=False,
+                                                                 metadata=metadata)
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             if code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND,

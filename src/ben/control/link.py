@@ -70,7 +70,7 @@ class SpineLink:
         self._outbox = None
 
     async def _session(self) -> None:
-        async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
+        async with transport.aio_channel(self._spine) as channel:
             call = pb_grpc.ControlStub(channel).Attach(wait_for_ready=False)
             outbox: asyncio.Queue = asyncio.Queue()
             writer = asyncio.ensure_future(self._write(call, outbox))

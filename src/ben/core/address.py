@@ -11,6 +11,10 @@ ENV_SIDECAR_SOCKET = "BEN_SIDECAR_SOCKET"
 ENV_KEY = "BEN_KEY"  # the private key `ben command` signs with
 #: Password for `ben query --clickhouse` (the spine reads spine.store.password_env or _file instead).
 ENV_CLICKHOUSE_PASSWORD = "BEN_CLICKHOUSE_PASSWORD"
+#: Client certificate, its key and the CA of a spine on TCP with mutual TLS (`ben query`, `ben command`...).
+ENV_TLS_CERT = "BEN_TLS_CERT"
+ENV_TLS_KEY = "BEN_TLS_KEY"
+ENV_TLS_CA = "BEN_TLS_CA"
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 

@@ -76,16 +76,20 @@ class AdminServicer(pb_grpc.AdminServicer):
 # -- client side ------------------------------------------------------------------------------------
 def _call(address: str, method: str, request, timeout: float):
     from ben.core.errors import TransportError
-    from ben.core.transport import CHANNEL_OPTIONS
+    from ben.core.peers import operator_metadata
+    from ben.core.transport import channel as open_channel
 
-    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    metadata = operator_metadata(address) if method != "Status" else []
+    with open_channel(address) as channel:
         stub = pb_grpc.AdminStub(channel)
         try:
-            return getattr(stub, method)(request, timeout=timeout, wait_for_ready=False)
+            return getattr(stub, method)(request, timeout=timeout, wait_for_ready=False, metadata=metadata)
         except grpc.RpcError as exc:
             code = exc.code()
             if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
                 raise QueryError(exc.details()) from None
+            if code == grpc.StatusCode.PERMISSION_DENIED:
+                raise TransportError(f"{address} refused this caller: {exc.details()}") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
             raise TransportError(f"{address}: {code.name}: {exc.details()}") from None

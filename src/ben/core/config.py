@@ -85,6 +85,42 @@ class _Scheduling(_Section):
     realtime_priority: int = Field(default=0, ge=0, le=99)
 
 
+# -- authenticated transports and private files (ADR 0034) --------------------------------------------
+class TlsConfig(_Section):
+    """Mutual TLS on TCP: this component's certificate and key (PEM), and the CA its peers' certificates
+    must chain to (``ben certs`` makes all three, or the operator's PKI)."""
+
+    cert: Path | None = None
+    key: Path | None = None
+    ca: Path | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.cert is not None or self.key is not None or self.ca is not None
+
+
+class OperatorConfig(_Section):
+    """An operator allowed to List, Send, Decide, Query: by unix user id (local socket) or by the common
+    name of a client certificate (TCP with mutual TLS); the name goes into the audit entries."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
+    uids: list[int] = Field(default_factory=list)
+    #: Common name of the operator's client certificate; "" = the name.
+    cert: str = ""
+
+
+class _Listener(_Section):
+    """How a component's listener and its dial to the spine are secured."""
+
+    #: Plain TCP without authentication; the start then logs a WARNING. Off: a TCP listen (or a TCP
+    #: spine address) needs [tls] cert, key and ca.
+    insecure: bool = False
+    tls: TlsConfig = Field(default_factory=TlsConfig)
+    #: Mode and group of the unix socket (0660: the owner and the group connect).
+    socket_mode: int = Field(default=0o660, ge=0, le=0o777)
+    socket_group: str = ""
+
+
 class ControlConfig(_Section):
     """Signed commands (ben.control, ADR 0013). With no trust store every command is refused."""
 
@@ -151,7 +187,7 @@ class OtlpConfig(_Section):
         return self
 
 
-class SidecarConfig(_WalQuota, _Scheduling):
+class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
     listen: str = Field(default_factory=default_sidecar_address)
     spine: str = Field(default_factory=default_spine_address)
@@ -261,7 +297,7 @@ class DetectConfig(_Section):
     max_series: int = Field(default=100_000, ge=1)
 
 
-class SpineConfig(_WalQuota, _Scheduling):
+class SpineConfig(_WalQuota, _Scheduling, _Listener):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
     wal_max_bytes: int = Field(default=4 << 30, ge=1 << 20)
     listen: str = Field(default_factory=default_spine_address)
@@ -269,6 +305,11 @@ class SpineConfig(_WalQuota, _Scheduling):
     detect: DetectConfig = Field(default_factory=DetectConfig)
     shutdown_timeout_ms: int = Field(default=10_000, ge=0)
     control: ControlConfig = Field(default_factory=ControlConfig)
+    #: Operators (ADR 0034); none = the user the spine runs as, by uid.
+    operators: list[OperatorConfig] = Field(default_factory=list)
+    #: The deployment's redaction manifest: a batch not redacted with it is redacted again before
+    #: the WAL (ADR 0034); none = the built-in default, as in the sidecar.
+    redact_manifest: Path | None = None
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))
 
@@ -284,7 +325,7 @@ class BenConfig(_Section):
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make relative paths in a file relative to the file's directory (in place)."""
-    for section, keys in (("spine", ("data_dir",)), ("sidecar", ("data_dir", "redact_manifest"))):
+    for section, keys in (("spine", ("data_dir", "redact_manifest")), ("sidecar", ("data_dir", "redact_manifest"))):
         table = raw.get(section)
         if not isinstance(table, dict):
             continue
@@ -305,6 +346,12 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
             for key in ("tls_cert_file", "tls_key_file"):
                 if isinstance(otlp.get(key), str):
                     otlp[key] = str(base / otlp[key])
+
+        tls = table.get("tls")
+        if isinstance(tls, dict):
+            for key in ("cert", "key", "ca"):
+                if isinstance(tls.get(key), str):
+                    tls[key] = str(base / tls[key])
 
 
 def validation_error(exc: ValidationError, source: str) -> ConfigError:

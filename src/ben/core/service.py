@@ -2,6 +2,7 @@
 
 A second signal during shutdown exits at once; everything acknowledged is already on disk.
 SIGHUP calls the service's ``reload()`` if it has one (the sidecar reloads its redaction manifest).
+The process's umask is 0o077 from the start on: every file it or its libraries create is private.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import sys
 from typing import Protocol
 
+from ben.core.files import private_umask
 from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority, set_realtime
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
     others run under SCHED_RR at that priority, set before the service starts any (ADR 0027):
     background threads inherit it until ``BackgroundPriority`` puts them back."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # Before anything is opened: what RocksDB, chDB (its process inherits it) and the sockets create
+    # is the owner's alone (ADR 0034).
+    private_umask()
     if realtime_priority:
         set_realtime(realtime_priority)
     background = BackgroundPriority(ROCKSDB_BACKGROUND + CHDB_BACKGROUND, background_nice)

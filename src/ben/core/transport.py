@@ -1,22 +1,42 @@
-"""gRPC plumbing shared by every component: channels, servers on unix sockets, backoff."""
+"""gRPC plumbing shared by every component: channels, servers, TLS, message limits, backoff.
+
+A TCP listener serves mutual TLS (``tls`` cert, key and the CA client certificates must chain to)
+or, with ``insecure = true`` only, plain TCP with a WARNING at every start; a unix socket gets the
+configured mode and group (ADR 0034). Channels to a TCP address use the process's client TLS
+material (``use_client_tls``, set by the sidecar from its config; else ``BEN_TLS_CA``,
+``BEN_TLS_CERT``, ``BEN_TLS_KEY`` for the command line) and plain TCP without it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import grp
+import logging
+import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 
-from ben.core.address import socket_path
+from ben.core.address import ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY, socket_path
 from ben.core.errors import ConfigError
 
-MAX_MESSAGE_BYTES = 256 << 20
+log = logging.getLogger(__name__)
+
+#: ben's limit on one request (an ingest batch of the SDK, a control document is 64 KiB at most): every
+#: server refuses a larger message before parsing it, every channel refuses to send one.
+MAX_MESSAGE_BYTES = 16 << 20
+#: The spine takes a sidecar's batch after redaction, which may lengthen strings, in a request wrapper.
+SPINE_MAX_MESSAGE_BYTES = 2 * MAX_MESSAGE_BYTES
+#: Replies (query results) may be larger than requests.
+MAX_REPLY_BYTES = 256 << 20
 
 CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
     ("grpc.enable_retries", 0),
     # ben reconnects with its own backoff. By default gRPC shares subchannels between channels
     # process-wide and backs off up to 120 s after a refused connection, so a new channel to a
@@ -27,10 +47,15 @@ CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", 1000),
 ]
 SERVER_OPTIONS = [
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_REPLY_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.so_reuseport", 0),
 ]
+SPINE_SERVER_OPTIONS = [(k, SPINE_MAX_MESSAGE_BYTES if k == "grpc.max_receive_message_length" else v)
+                        for k, v in SERVER_OPTIONS]
+#: Channels of a sidecar to its spine send what the spine takes.
+SPINE_CHANNEL_OPTIONS = [(k, SPINE_MAX_MESSAGE_BYTES if k == "grpc.max_send_message_length" else v)
+                         for k, v in CHANNEL_OPTIONS]
 
 #: gRPC status codes after which a caller reconnects and resends.
 RETRYABLE_CODES = frozenset(
@@ -73,15 +98,134 @@ def prepare_listen(address: str, flag: str = "listen") -> None:
         probe.close()
 
 
-def bind(server: grpc.aio.Server, address: str, flag: str = "listen") -> None:
-    """Bind an aio server to an address, translating failures into ConfigError."""
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of one end of a mutual-TLS connection."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def read(self, flag: str) -> tuple[bytes, bytes, bytes]:
+        from ben.core.files import check_private
+
+        check_private(self.key, f"{flag}.key")
+        out = []
+        for name in ("cert", "key", "ca"):
+            path = getattr(self, name)
+            try:
+                out.append(path.read_bytes())
+            except OSError as exc:
+                raise ConfigError(f"cannot read {path}: {exc.strerror}", field=f"{flag}.{name}") from None
+        return out[0], out[1], out[2]
+
+
+def tls_files(tls, flag: str) -> TlsFiles | None:
+    """The TlsConfig as files (None when it names none); ConfigError when only some are set."""
+    if tls is None or not tls.configured:
+        return None
+    missing = [name for name in ("cert", "key", "ca") if getattr(tls, name) is None]
+    if missing:
+        raise ConfigError(f"mutual TLS needs cert, key and ca; {', '.join(missing)} not set", field=flag)
+    return TlsFiles(tls.cert, tls.key, tls.ca)
+
+
+def check_listen(address: str, flag: str, *, tls: TlsFiles | None, insecure: bool) -> None:
+    """Refuse a TCP listen with neither mutual TLS nor an explicit ``insecure = true`` (at once, at start)."""
+    if socket_path(address) is None and tls is None and not insecure:
+        raise ConfigError(f"{address} is TCP: set [tls] cert, key and ca (mutual TLS; `ben certs` makes them) "
+                          f"or insecure = true to serve plain TCP without authentication", field=flag)
+
+
+def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: TlsFiles | None = None,
+         insecure: bool = False) -> None:
+    """Bind an aio server to an address, translating failures into ConfigError.
+
+    TCP: mutual TLS with ``tls``; without it only when ``insecure`` (a WARNING, every start); else
+    the start is refused. A unix socket is plain: its mode and group are its gate (``secure_socket``)."""
     prepare_listen(address, flag)
+    tcp = socket_path(address) is None
     try:
-        port = server.add_insecure_port(address)
+        if tcp and tls is not None:
+            cert, key, ca = tls.read(flag.rsplit(".", 1)[0] + ".tls")
+            creds = grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=True)
+            port = server.add_secure_port(address, creds)
+        else:
+            check_listen(address, flag, tls=tls, insecure=insecure)
+            if tcp:
+                log.warning("INSECURE: %s serves plain TCP on %s without TLS or authentication (insecure = true): "
+                            "any peer that reaches it can ingest, attach and query", flag, address)
+            port = server.add_insecure_port(address)
     except RuntimeError as exc:
         raise ConfigError(f"cannot listen on {address}: {exc}", field=flag) from exc
-    if socket_path(address) is None and port == 0:
+    if tcp and port == 0:
         raise ConfigError(f"cannot listen on {address}", field=flag)
+
+
+def secure_socket(address: str, mode: int, group: str, flag: str = "listen") -> None:
+    """Give a bound unix socket its mode and group (after the server started: it creates the file)."""
+    path = socket_path(address)
+    if path is None:
+        return
+    try:
+        if group:
+            try:
+                gid = grp.getgrnam(group).gr_gid
+            except KeyError:
+                raise ConfigError(f"no group {group!r} on this host", field=f"{flag.rsplit('.', 1)[0]}.socket_group")
+            os.chown(path, -1, gid)
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise ConfigError(f"cannot set the mode of {path}: {exc.strerror}", field=flag) from None
+
+
+# -- the client side --------------------------------------------------------------------------------
+_client_tls: TlsFiles | None = None
+
+
+def use_client_tls(tls: TlsFiles | None) -> None:
+    """The TLS material this process dials TCP addresses with (the sidecar's [sidecar.tls])."""
+    global _client_tls
+    _client_tls = tls
+
+
+def client_tls() -> TlsFiles | None:
+    if _client_tls is not None:
+        return _client_tls
+    env = [os.environ.get(name, "") for name in (ENV_TLS_CERT, ENV_TLS_KEY, ENV_TLS_CA)]
+    if all(env):
+        return TlsFiles(Path(env[0]), Path(env[1]), Path(env[2]))
+    if any(env):
+        raise ConfigError(f"set all of {ENV_TLS_CERT}, {ENV_TLS_KEY} and {ENV_TLS_CA}, or none", field=ENV_TLS_CERT)
+    return None
+
+
+def _credentials(address: str) -> grpc.ChannelCredentials | None:
+    if socket_path(address) is not None:
+        return None
+    tls = client_tls()
+    if tls is None:
+        return None
+    cert, key, ca = tls.read("tls")
+    return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+
+
+def channel(address: str, options=None) -> grpc.Channel:
+    """A blocking channel: mutual TLS to a TCP address when this process has TLS material."""
+    creds = _credentials(address)
+    options = CHANNEL_OPTIONS if options is None else options
+    if creds is None:
+        return grpc.insecure_channel(address, options=options)
+    return grpc.secure_channel(address, creds, options=options)
+
+
+def aio_channel(address: str, options=None) -> grpc.aio.Channel:
+    """An asyncio channel: mutual TLS to a TCP address when this process has TLS material."""
+    creds = _credentials(address)
+    options = CHANNEL_OPTIONS if options is None else options
+    if creds is None:
+        return grpc.aio.insecure_channel(address, options=options)
+    return grpc.aio.secure_channel(address, creds, options=options)
 
 
 async def keep_connected(session: Callable[[], Awaitable[None]], backoff_ms: tuple[int, int],

@@ -14,6 +14,11 @@ from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
+from ben.core.files import private_dir
+from ben.core.provenance import Stamper
+from ben.core.address import socket_path
+from ben.core.errors import ConfigError
+from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
@@ -43,6 +48,8 @@ class Sidecar:
         self.control: SidecarControl | None = None
         self.otlp: OtlpReceiver | None = None
 
+        self._stampers = {False: Stamper(), True: Stamper()}  # one per engine: they run in two threads
+
     def _identity(self) -> str:
         """The configured id, or the one generated at first start and kept in the WAL."""
         routine = self.wals[ROUTINE]
@@ -65,14 +72,22 @@ class Sidecar:
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
         self.redactor = Redactor(cfg.redact_manifest)
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        tls = transport.tls_files(cfg.tls, "sidecar.tls")
+        if tls is None and not cfg.insecure and socket_path(cfg.spine) is None:
+            raise ConfigError(f"the spine address {cfg.spine} is TCP: set [sidecar.tls] cert, key and ca (this "
+                              "sidecar's certificate names its id) or insecure = true", field="sidecar.spine")
+        if tls is not None:
+            tls.read("sidecar.tls")  # a missing or loose key refuses the start now, not at the first dial
+        transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
+        transport.use_client_tls(tls)
+        private_dir(cfg.data_dir, "sidecar.data_dir")
         self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()
         self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         # The sidecar WAL keeps the batch alone, redacted before it is written: nothing the manifest
         # names reaches the WAL, the spine or the store.
-        self.receiver = IngestReceiver(self.wals, self.redactor.encode, self.shipper.notify, cfg.quota,
+        self.receiver = IngestReceiver(self.wals, self._encode, self.shipper.notify, cfg.quota,
                                        encode_in_thread=True)
         self.receiver.start()
         # Signed commands: verified and run here, receipts back to the spine (ADR 0013).
@@ -83,11 +98,15 @@ class Sidecar:
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)
         control_pb2_grpc.add_ControlServicer_to_server(self.control, self._server)
-        transport.bind(self._server, cfg.listen, "sidecar.listen")
+        transport.bind(self._server, cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         await self._server.start()
         # OpenTelemetry SDKs and Collectors: into the same receiver, redaction and WALs (ADR 0036).
         self.otlp = OtlpReceiver(cfg.otlp, self.receiver, self.id, frozenset(cfg.otlp.model_fields_set))
         await self.otlp.start()
+        for address, field in ((cfg.listen, "sidecar.listen"), (cfg.otlp.grpc_listen, "sidecar.otlp.grpc_listen"),
+                               (cfg.otlp.http_listen, "sidecar.otlp.http_listen")):
+            if address and socket_path(address) is not None:
+                transport.secure_socket(address, cfg.socket_mode, cfg.socket_group, field)
         self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures)
         self.shipper.start()
         if cfg.redact_manifest is not None and cfg.redact_watch_interval_ms > 0:
@@ -95,6 +114,19 @@ class Sidecar:
         self.control.start()
         self.state = State.RUNNING
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
+
+    def _encode(self, request) -> bytes:
+        """``Redactor.encode``, stamped with the manifest that redacted the batch (ADR 0034). A reload
+        in between (another thread) leaves it unstamped: the spine then redacts it again."""
+        alert = request.lane == LANE_ALERT
+        manifest = self._engine(alert).manifest
+        data = self.redactor.encode(request)
+        if self._engine(alert).manifest is not manifest:
+            return data
+        return data + self._stampers[alert].stamp(manifest)
+
+    def _engine(self, alert: bool):
+        return self.redactor.alert_engine if alert else self.redactor.engine
 
     def reload(self) -> bool:
         """SIGHUP: reload the redaction manifest (atomic; a bad one is refused and the old one stays)."""

@@ -132,7 +132,7 @@ class Shipper:
         self._sent = dict(self.acked)  # resend everything not yet acknowledged
         for inflight in self._inflight.values():
             inflight.clear()
-        async with grpc.aio.insecure_channel(self._spine, options=transport.CHANNEL_OPTIONS) as channel:
+        async with transport.aio_channel(self._spine, transport.SPINE_CHANNEL_OPTIONS) as channel:
             stub = pb_grpc.IngestStub(channel)
             tasks = []
             for lane in LANES:

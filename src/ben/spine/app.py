@@ -14,6 +14,9 @@ from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
+from ben.core.files import private_dir
+from ben.core.peers import Guard, TokenIssuer, operators_from_config
+from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
@@ -45,6 +48,10 @@ class Spine:
         self.control: ControlPlane | None = None
         self._admin: AdminServicer | None = None
 
+        self.guard: Guard | None = None
+        self.tokens: TokenIssuer | None = None
+        self.redaction: IngestRedaction | None = None
+
     async def start(self) -> None:
         """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
         re-raise: exiting with the store writer's and chDB's threads still busy could crash the process."""
@@ -58,7 +65,16 @@ class Spine:
     async def _start(self) -> None:
         cfg = self.config
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        tls = transport.tls_files(cfg.tls, "spine.tls")
+        if tls is not None:
+            tls.read("spine.tls")  # a missing or loose key refuses the start before anything opens
+        transport.check_listen(cfg.listen, "spine.listen", tls=tls, insecure=cfg.insecure)
+        operators = operators_from_config(cfg.operators)
+        # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
+        self.redaction = IngestRedaction(cfg.redact_manifest)
+        private_dir(cfg.data_dir, "spine.data_dir")
+        if cfg.store.backend == "chdb" and cfg.store.path is not None:
+            private_dir(cfg.store.path, "spine.store.path")
         self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path, cfg.background_nice)
         det = cfg.detect
@@ -83,10 +99,13 @@ class Spine:
             self.detection = self.detector.detection
             self.detector.start()
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
-        self.receiver = IngestReceiver(self.wals, lambda req: req.SerializeToString(), self.writer.notify,
+        self.receiver = IngestReceiver(self.wals, self.redaction.encode, self.writer.notify,
                                        cfg.quota, notify_from_thread=True)  # notify: a threading.Event
         self.receiver.start()
-        self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
+        # Every call is authenticated before a servicer sees it (ADR 0034).
+        self.tokens = TokenIssuer(operators)
+        self.guard = Guard(operators, self.tokens)
+        self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
         telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes)
         store = self.store
@@ -96,14 +115,22 @@ class Spine:
                               cancel_query=store.cancel_query)
         self._admin = admin
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
-        transport.bind(self._server, cfg.listen, "spine.listen")
+        transport.bind(self._server, cfg.listen, "spine.listen", tls=tls, insecure=cfg.insecure)
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
         self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
         control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
         await self._server.start()
+        transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
+        await self.tokens.start(cfg.listen)
+        if self.tokens.path is not None:  # the auth socket: the same gate as the socket beside it
+            transport.secure_socket(f"unix://{self.tokens.path}", cfg.socket_mode, cfg.socket_group, "spine.listen")
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
+
+    def reload(self) -> bool:
+        """SIGHUP: reload the redaction manifest ingest is checked against (ADR 0034)."""
+        return self.redaction.reload("SIGHUP") if self.redaction is not None else False
 
     def _on_stored(self, lane: int, table) -> None:
         """Rows are in the store: hand routine rows to the detectors (their own thread)."""
@@ -162,6 +189,10 @@ class Spine:
             out += [gauge("queries_running", self._admin.queries_running, "operator queries in flight (ADR 0032)"),
                     counter("queries_cancelled_total", self._admin.queries_cancelled,
                             "operator queries cancelled because their client went away or the spine stopped")]
+
+        out += self.redaction.figures()
+        out += [counter("peers_refused_total", self.guard.denied + self.tokens.refused,
+                        "calls refused: peer or operator not authenticated")]
         out += priority.figures()
         return out
 
@@ -175,6 +206,8 @@ class Spine:
         self.state = State.STOPPING
         if self._server is not None:
             await self._server.stop(grace=min(1.0, timeout))
+        if self.tokens is not None:
+            await self.tokens.shutdown()
         if self.receiver is not None:
             await self.receiver.shutdown()
         if self._metrics is not None:

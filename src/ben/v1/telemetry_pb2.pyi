@@ -42,7 +42,7 @@ class Source(_message.Message):
     def __init__(self, host: _Optional[str] = ..., subsystem: _Optional[str] = ..., instance: _Optional[str] = ...) -> None: ...
 
 class Batch(_message.Message):
-    __slots__ = ("source", "producer_id", "first_event_seq", "event_seqs", "strings", "ts_unix_nano", "values", "kinds", "names", "bodies", "attr_counts", "attr_keys", "attr_values")
+    __slots__ = ("source", "producer_id", "first_event_seq", "event_seqs", "strings", "ts_unix_nano", "values", "kinds", "names", "bodies", "attr_counts", "attr_keys", "attr_values", "redacted_by")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     PRODUCER_ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_EVENT_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,7 @@ class Batch(_message.Message):
     ATTR_COUNTS_FIELD_NUMBER: _ClassVar[int]
     ATTR_KEYS_FIELD_NUMBER: _ClassVar[int]
     ATTR_VALUES_FIELD_NUMBER: _ClassVar[int]
+    REDACTED_BY_FIELD_NUMBER: _ClassVar[int]
     source: Source
     producer_id: str
     first_event_seq: int
@@ -69,7 +70,8 @@ class Batch(_message.Message):
     attr_counts: _containers.RepeatedScalarFieldContainer[int]
     attr_keys: _containers.RepeatedScalarFieldContainer[int]
     attr_values: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, source: _Optional[_Union[Source, _Mapping]] = ..., producer_id: _Optional[str] = ..., first_event_seq: _Optional[int] = ..., event_seqs: _Optional[_Iterable[int]] = ..., strings: _Optional[_Iterable[str]] = ..., ts_unix_nano: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., kinds: _Optional[_Iterable[_Union[Kind, str]]] = ..., names: _Optional[_Iterable[int]] = ..., bodies: _Optional[_Iterable[int]] = ..., attr_counts: _Optional[_Iterable[int]] = ..., attr_keys: _Optional[_Iterable[int]] = ..., attr_values: _Optional[_Iterable[int]] = ...) -> None: ...
+    redacted_by: str
+    def __init__(self, source: _Optional[_Union[Source, _Mapping]] = ..., producer_id: _Optional[str] = ..., first_event_seq: _Optional[int] = ..., event_seqs: _Optional[_Iterable[int]] = ..., strings: _Optional[_Iterable[str]] = ..., ts_unix_nano: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., kinds: _Optional[_Iterable[_Union[Kind, str]]] = ..., names: _Optional[_Iterable[int]] = ..., bodies: _Optional[_Iterable[int]] = ..., attr_counts: _Optional[_Iterable[int]] = ..., attr_keys: _Optional[_Iterable[int]] = ..., attr_values: _Optional[_Iterable[int]] = ..., redacted_by: _Optional[str] = ...) -> None: ...
 
 class IngestRequest(_message.Message):
     __slots__ = ("sender_id", "first_seq", "last_seq", "batch", "lane")

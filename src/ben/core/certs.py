@@ -1,0 +1,113 @@
+"""A small certificate authority for mutual TLS between ben's components (``ben certs``, ADR 0034).
+
+``init`` makes ``ca.crt`` and ``ca.key``; ``issue`` makes ``NAME.crt`` and ``NAME.key`` signed by
+it, with the common name NAME: a sidecar's id, an operator's name (``spine.operators[].cert``) or
+the spine, whose certificate also names the hosts and addresses sidecars dial it by. Keys are
+ECDSA P-256 (every TLS stack takes them), written 0600; certificates 0644. An operator's own PKI
+serves as well: the spine needs a server certificate, the CA client certificates chain to, and
+client certificates whose common name is the sidecar id or the operator's name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ben.core.errors import ConfigError
+from ben.core.files import check_private
+
+CA_DAYS = 3650
+LEAF_DAYS = 825
+DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _write(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} exists (--force overwrites it)", field="--dir")
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _key_pem(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ben"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -> Path:
+    """Create ca.crt and ca.key (0600) in directory (made 0700)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    _write(directory / "ca.key", _key_pem(key), 0o600, overwrite)
+    _write(directory / "ca.crt", cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
+    return directory / "ca.crt"
+
+
+def _load_ca(directory: Path):
+    check_private(directory / "ca.key", "ca.key")
+    try:
+        key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
+        cert = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the CA in {directory}: {exc} (ben certs init makes one)",
+                          field="--dir") from None
+    return key, cert
+
+
+def issue(directory: Path, name: str, *, server: bool = False, hosts: tuple[str, ...] = (),
+          overwrite: bool = False) -> tuple[Path, Path]:
+    """NAME.crt and NAME.key (0600) signed by the CA in directory. ``server``: also a TLS server
+    certificate for ``hosts`` (DNS names or IP addresses; default localhost and loopback)."""
+    if not name or "/" in name or name.startswith("."):
+        raise ConfigError(f"{name!r} is not a usable name", field="NAME")
+    ca_key, ca_cert = _load_ca(directory)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if server else [])
+    sans: list[x509.GeneralName] = [x509.DNSName(name)] if not server else []
+    for host in (hosts or DEFAULT_HOSTS) if server else hosts:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            sans.append(x509.DNSName(host))
+    builder = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(ca_cert.subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=LEAF_DAYS))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.ExtendedKeyUsage(usages), critical=False))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    key_path, cert_path = directory / f"{name}.key", directory / f"{name}.crt"
+    _write(key_path, _key_pem(key), 0o600, overwrite)
+    _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
+    return cert_path, key_path

@@ -1,0 +1,40 @@
+"""`ben certs` (ADR 0034): a CA, server and client certificates, keys 0600."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from typer.testing import CliRunner
+
+from ben.cli import app
+from ben.core.certs import issue
+from ben.core.errors import ConfigError
+
+
+def test_ben_certs_makes_a_ca_and_certificates(tmp_path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["certs", "init", "--dir", str(tmp_path)]).exit_code == 0
+    out = runner.invoke(app, ["certs", "issue", "spine", "--server", "--host", "spine.example", "--dir", str(tmp_path)])
+    assert out.exit_code == 0 and "[spine.tls]" in out.output
+    assert runner.invoke(app, ["certs", "issue", "sc-1", "--dir", str(tmp_path)]).exit_code == 0
+    for name in ("ca", "spine", "sc-1"):
+        assert stat.S_IMODE((tmp_path / f"{name}.key").stat().st_mode) == 0o600
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.crt").read_bytes())
+    spine = x509.load_pem_x509_certificate((tmp_path / "spine.crt").read_bytes())
+    client = x509.load_pem_x509_certificate((tmp_path / "sc-1.crt").read_bytes())
+    spine.verify_directly_issued_by(ca)
+    client.verify_directly_issued_by(ca)
+    assert client.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "sc-1"
+    sans = spine.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "spine.example" in sans.get_values_for_type(x509.DNSName)
+    # No overwriting by accident.
+    again = runner.invoke(app, ["certs", "issue", "sc-1", "--dir", str(tmp_path)])
+    assert again.exit_code != 0
+
+
+def test_issue_without_a_ca_names_the_file(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="ca.key"):
+        issue(tmp_path, "sc-1")

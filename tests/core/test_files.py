@@ -1,0 +1,101 @@
+"""Private files (ADR 0034): data directories 0700, files 0600, sockets 0660, loose keys refused.
+
+The modes are read from the files real spine and sidecar processes made (RocksDB's WAL files,
+chDB's parts, the control RocksDB and keys), not from what ben asked for.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import Cluster, Proc
+from ben.core.errors import ConfigError
+from ben.core.files import check_private, private_dir
+from tests.helpers import Load
+
+
+def modes(root: Path) -> dict[Path, int]:
+    """Modes of everything under root (symbolic links have none of their own: chDB links tables)."""
+    out = {root: stat.S_IMODE(os.lstat(root).st_mode)}
+    for d, dirs, files in os.walk(root):
+        for n in [*dirs, *files]:
+            st = os.lstat(Path(d) / n)
+            if not stat.S_ISLNK(st.st_mode):
+                out[Path(d) / n] = stat.S_IMODE(st.st_mode)
+    return out
+
+
+def test_real_processes_make_private_files_and_0660_sockets(home) -> None:
+    os.umask(0o022)  # what a login shell gives: nothing of ben may depend on it
+    (home / "spine").mkdir(mode=0o755)
+    (home / "spine" / "old.log").write_text("left by an older version")
+    os.chmod(home / "spine" / "old.log", 0o644)
+    group = grp.getgrnam("daemon")  # present on every Debian system
+    cluster = Cluster(home, spine={"socket_group": group.gr_name, "socket_mode": 0o660})
+    try:
+        cluster.start()
+        load = Load(cluster.sidecar_addr, 2_000, rate=20_000)
+        load.finish()
+        cluster.wait_drained()
+        for sock in ("spine.sock", "sidecar.sock", "spine.sock.auth"):
+            assert stat.S_IMODE(os.stat(home / sock).st_mode) == 0o660, sock
+        assert os.stat(home / "spine.sock").st_gid == os.stat(home / "spine.sock.auth").st_gid == group.gr_gid
+        seen = {}
+        for component in ("spine", "sidecar"):
+            seen.update(modes(home / component))
+        files = [p for p in seen if p.is_file()]
+        assert any("chdb" in str(p) for p in files) and any("wal-routine" in str(p) for p in files)
+        assert any(p.name.endswith(".key") for p in files) and any("control" in str(p) for p in files)
+        loose = {str(p): oct(m) for p, m in seen.items() if m & 0o077}
+        assert not loose, loose
+        assert {seen[home / "spine"], seen[home / "sidecar"]} == {0o700}
+    finally:
+        cluster.stop()
+
+
+def test_private_dir_tightens_what_exists(tmp_path) -> None:
+    top = tmp_path / "data"
+    (top / "sub").mkdir(parents=True, mode=0o755)
+    (top / "sub" / "f").write_text("x")
+    os.chmod(top / "sub" / "f", 0o664)
+    os.chmod(top, 0o755)
+    private_dir(top)
+    assert {p.name: m for p, m in modes(top).items()} == {"data": 0o700, "sub": 0o700, "f": 0o600}
+
+
+def test_loose_key_file_refused_naming_it(tmp_path) -> None:
+    key = tmp_path / "spine.key"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    os.chmod(key, 0o644)
+    with pytest.raises(ConfigError, match=f"key file {key} has mode 0644") as refused:
+        check_private(key, "spine.tls.key")
+    assert refused.value.field == "spine.tls.key"
+    os.chmod(key, 0o600)
+    check_private(key, "spine.tls.key")
+
+
+def test_spine_with_a_loose_tls_key_refuses_to_start(home) -> None:
+    from ben.core.certs import init_ca, issue
+
+    certs = home / "certs"
+    init_ca(certs)
+    cert, key = issue(certs, "spine", server=True)
+    os.chmod(key, 0o640)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cluster = Cluster(home, f"127.0.0.1:{port}", spine={"tls": {"cert": str(cert), "key": str(key),
+                                                                "ca": str(certs / "ca.crt")}})
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    assert f"key file {key} has mode 0640" in proc.tail() and "spine.tls.key" in proc.tail()

@@ -1,0 +1,65 @@
+"""Transport security options (ADR 0034): config, TLS files, the listen check, client material."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ben.core import transport
+from ben.core.config import load_config
+from ben.core.errors import ConfigError
+
+
+def test_security_options_parse_and_resolve_relative_paths(tmp_path: Path) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text('[spine]\nlisten = "0.0.0.0:7070"\nsocket_mode = 0o640\nsocket_group = "ben"\n'
+                    'redact_manifest = "redact.toml"\n'
+                    'tls = { cert = "certs/spine.crt", key = "certs/spine.key", ca = "certs/ca.crt" }\n'
+                    '[[spine.operators]]\nname = "alice"\nuids = [1000]\n'
+                    '[sidecar]\ninsecure = true\n')
+    cfg = load_config(path)
+    assert cfg.spine.socket_mode == 0o640 and cfg.spine.socket_group == "ben"
+    assert cfg.spine.tls.key == tmp_path / "certs" / "spine.key"
+    assert cfg.spine.redact_manifest == tmp_path / "redact.toml"
+    assert [(o.name, o.uids) for o in cfg.spine.operators] == [("alice", [1000])]
+    assert cfg.sidecar.insecure and not cfg.spine.insecure
+    files = transport.tls_files(cfg.spine.tls, "spine.tls")
+    assert files is not None and files.ca == tmp_path / "certs" / "ca.crt"
+
+
+def test_bad_security_options_name_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text("[spine]\nsocket_mode = 0o1777\n")
+    with pytest.raises(ConfigError, match="spine.socket_mode"):
+        load_config(path)
+    path.write_text('[spine]\ntls = { cert = "a.crt" }\n')
+    with pytest.raises(ConfigError, match="key, ca not set") as partial:
+        transport.tls_files(load_config(path).spine.tls, "spine.tls")
+    assert partial.value.field == "spine.tls"
+
+
+def test_tcp_listen_needs_tls_or_insecure() -> None:
+    with pytest.raises(ConfigError, match="insecure = true") as refused:
+        transport.check_listen("127.0.0.1:7070", "spine.listen", tls=None, insecure=False)
+    assert refused.value.field == "spine.listen"
+    transport.check_listen("127.0.0.1:7070", "spine.listen", tls=None, insecure=True)
+    transport.check_listen("unix:///tmp/x.sock", "spine.listen", tls=None, insecure=False)
+
+
+def test_client_material_from_the_environment(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BEN_TLS_CERT", str(tmp_path / "a.crt"))
+    with pytest.raises(ConfigError, match="BEN_TLS_KEY"):
+        transport.client_tls()
+    monkeypatch.setenv("BEN_TLS_KEY", str(tmp_path / "a.key"))
+    monkeypatch.setenv("BEN_TLS_CA", str(tmp_path / "ca.crt"))
+    assert transport.client_tls() == transport.TlsFiles(tmp_path / "a.crt", tmp_path / "a.key", tmp_path / "ca.crt")
+
+
+def test_limits_match_bens_own() -> None:
+    from ben.control.canonical import MAX_BYTES
+
+    options = dict(transport.SERVER_OPTIONS)
+    assert MAX_BYTES < options["grpc.max_receive_message_length"] == transport.MAX_MESSAGE_BYTES == 16 << 20
+    assert dict(transport.SPINE_SERVER_OPTIONS)["grpc.max_receive_message_length"] == 32 << 20
+    assert dict(transport.CHANNEL_OPTIONS)["grpc.max_send_message_length"] == transport.MAX_MESSAGE_BYTES
