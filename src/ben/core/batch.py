@@ -7,6 +7,10 @@ import numpy as np
 from ben.v1 import telemetry_pb2 as pb
 
 MAX_EVENTS_PER_BATCH = 1_000_000
+#: Event times outside [MIN_TS_NS, MAX_TS_NS) (2000-01-01 to 2100-01-01 UTC) are refused by the SDK
+#: and counted by the receivers (``count_bad_ts``): a producer that sends them anyway is seen.
+MIN_TS_NS = 946_684_800 * 10**9
+MAX_TS_NS = 4_102_444_800 * 10**9
 _KIND_MAX = max(pb.Kind.values())
 
 
@@ -50,3 +54,9 @@ def validate(batch: pb.Batch) -> int:
     if int(kinds.min()) < 1 or int(kinds.max()) > _KIND_MAX:
         raise BatchError(f"field 'kinds' holds a value outside 1..{_KIND_MAX}")
     return n
+
+
+def count_bad_ts(batch: pb.Batch) -> int:
+    """How many events of a batch have a ts outside [MIN_TS_NS, MAX_TS_NS)."""
+    ts = np.asarray(batch.ts_unix_nano, dtype=np.int64)
+    return int(np.count_nonzero((ts < MIN_TS_NS) | (ts >= MAX_TS_NS)))

@@ -98,7 +98,16 @@ def receiver_figures(rx) -> list:
         counter("acks_total", rx.acks, "acknowledgements sent"),
         counter("duplicates_total", rx.duplicates, "resent requests acknowledged again, not stored"),
         counter("commits_total", rx.commits, "fsync'd WAL group commits"),
-        counter("dropped_total", rx.rejected, "requests refused for good", reason="invalid"),
+    ]
+    reasons = getattr(rx, "rejected_by_reason", {})
+    for reason in dict.fromkeys(("invalid", "undecodable", "unencodable", *reasons)):
+        out.append(counter("dropped_total", reasons.get(reason, 0) if reasons else rx.rejected * (reason == "invalid"),
+                           "requests refused for good", reason=reason))
+    out += [
+        counter("quarantined_requests_total", getattr(rx, "quarantined", 0),
+                "refused requests kept in the quarantine dir (undecodable, unencodable)"),
+        counter("bad_ts_events_total", getattr(rx, "bad_ts_events", 0),
+                "events stored with a ts outside 2000..2100 (an SDK refuses them; another producer sent them)"),
     ]
     for reason in ("quota", "wal_error"):
         out.append(counter("refused_total", rx.refused[reason], "requests refused for now (sender keeps them)",

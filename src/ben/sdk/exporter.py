@@ -152,8 +152,15 @@ class Exporter:
             batches = [] if paused > time.monotonic() else self._buffer.unsent(lane, self._sent[lane], self._window)
             rewinds = self._rewinds[lane]
             for b in batches:
-                request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq, last_seq=b.last_seq,
-                                           lane=lane, batch=b.build(self._source, self._producer_id))
+                try:
+                    request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
+                                               last_seq=b.last_seq, lane=lane,
+                                               batch=b.build(self._source, self._producer_id))
+                    request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
+                except Exception as exc:  # one bad batch must not break the stream for good: drop it, go on
+                    self._buffer.discard(lane, b, f"{type(exc).__name__}: {exc}")
+                    self._sent[lane] = max(self._sent[lane], b.last_seq)
+                    continue
                 await call.write(request)
                 if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
                     break

@@ -22,7 +22,7 @@ from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
-from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Spine:
                                        cfg.quota, notify_from_thread=True)  # notify: a threading.Event
         self.receiver.start()
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
-        telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
+        self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures, self.store.query_json,
                               self.last_error, self.detector.acknowledge if self.detector else None)
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
@@ -119,6 +119,8 @@ class Spine:
             counter("store_inserts_total", wr.inserts, "INSERTs into the store"),
             counter("store_insert_errors_total", wr.insert_errors, "failed INSERTs (retried)"),
             counter("store_repaired_records_total", wr.repaired_records, "records re-inserted after a partial insert"),
+            counter("store_quarantined_records_total", wr.quarantined_records,
+                    "WAL records that could not be decoded (set aside, not stored)"),
             gauge("store_last_insert_seconds", wr.last_insert_s, "duration of the latest INSERT"),
         ]
         out += [gauge("alert_store_delay_seconds", delay, "event time to stored (INSERT returned), alerts of "
