@@ -109,6 +109,13 @@ def receiver_figures(rx) -> list:
         counter("bad_ts_events_total", getattr(rx, "bad_ts_events", 0),
                 "events stored with a ts outside 2000..2100 (an SDK refuses them; another producer sent them)"),
     ]
+    for producer, counts in list(getattr(rx, "producers", {}).items()):
+        for reason in ("dropped_full", "dropped_closed", "invalid", "truncated", "replaced_strings", "quarantined",
+                       "rejected"):
+            value = getattr(counts, reason)
+            if value:  # only what happened: a quiet producer adds no rows to `ben status`
+                out.append(counter("sdk_events_total", value, "events an SDK dropped, refused or changed, as it "
+                                   "reported them (reason: its BufferStats field)", producer=producer, reason=reason))
     for reason in ("quota", "wal_error"):
         out.append(counter("refused_total", rx.refused[reason], "requests refused for now (sender keeps them)",
                            reason=reason))

@@ -44,6 +44,8 @@ MAX_GROUP = 4096
 INLINE_ENCODE_EVENTS = 16
 RETRY_AFTER_MS_QUOTA = 200
 RETRY_AFTER_MS_WAL_ERROR = 1000
+#: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
+MAX_PRODUCERS = 256
 
 
 @dataclass
@@ -55,6 +57,8 @@ class ReceiverFigures:
     rejected_by_reason: Counter = field(default_factory=Counter)  # invalid, undecodable, unencodable
     quarantined: int = 0                                       # refused requests saved to the quarantine dir
     bad_ts_events: int = 0                                     # events with ts outside batch.MIN_TS_NS..MAX_TS_NS
+    # Per producer (SDK), its latest own counts (drops, invalid, cuts): "subsystem/instance" -> counts.
+    producers: dict = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)          # by reason: quota, wal_error
     commits: int = 0
     acks: int = 0
@@ -287,6 +291,15 @@ class IngestReceiver(pb_grpc.IngestServicer):
         except Exception as exc:  # one bad batch must never stop the commit loop
             return f"could not be encoded: {type(exc).__name__}: {exc}"
 
+    def _note_producer(self, req: pb.IngestRequest) -> None:
+        src = req.batch.source
+        name = f"{src.subsystem or '?'}/{src.instance or req.sender_id[:12]}"
+        producers = self.figures.producers
+        producers.pop(name, None)
+        producers[name] = req.producer_counts
+        if len(producers) > MAX_PRODUCERS:
+            del producers[next(iter(producers))]
+
     def _quarantine(self, p: _Pending, reason: str) -> None:
         """Keep a refused request's bytes and reason beside the WAL quarantine, for an operator."""
         req = p.request
@@ -326,6 +339,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
             lane = req.lane
             key = (req.sender_id, lane)
             self.figures.requests += 1
+            if req.HasField("producer_counts"):
+                self._note_producer(req)
             mark = marks.get(key, self._hwm.get(key, 0))
             if req.last_seq <= mark:  # already durable: acknowledge again, store nothing
                 self.figures.duplicates += 1

@@ -156,6 +156,7 @@ class Exporter:
                     request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
                                                last_seq=b.last_seq, lane=lane,
                                                batch=b.build(self._source, self._producer_id))
+                    self._counts(request.producer_counts)
                     request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
                 except Exception as exc:  # one bad batch must not break the stream for good: drop it, go on
                     self._buffer.discard(lane, b, f"{type(exc).__name__}: {exc}")
@@ -171,6 +172,13 @@ class Exporter:
                 await asyncio.wait_for(wakeup.wait(), timeout=_until([paused] if paused > time.monotonic() else []))
             except TimeoutError:
                 pass
+
+    def _counts(self, out: pb.ProducerCounts) -> None:
+        """What this SDK dropped or changed so far: it travels to the sidecar, for `ben status`."""
+        st = self._buffer.stats
+        out.dropped_full, out.dropped_closed, out.invalid = st.dropped_full, st.dropped_closed, st.invalid
+        out.truncated, out.replaced_strings = st.truncated, st.replaced_strings
+        out.quarantined, out.rejected = st.quarantined, st.rejected
 
     async def _read_acks(self, call) -> None:
         async for ack in call:
