@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app
+from ben.cli import app, fail
 
 
 def _incidents(spine_addr: str) -> list[dict]:
@@ -24,11 +24,14 @@ def _incidents(spine_addr: str) -> list[dict]:
         return []
 
 
-def _view(home: Path, side: dict, spine: dict, rate: float, started: float, incidents: list[dict]):
+def _view(home: Path, side: dict, spine: dict, rate: float, started: float, incidents: list[dict], spine_addr: str):
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"ben demo: {time.monotonic() - started:5.0f}s, data in {home} (Ctrl-C stops)")
+    from ben.cli import plain
+
+    table = Table(title=plain(f"ben demo: {time.monotonic() - started:5.0f}s, data in {home} (Ctrl-C stops)"))
     for col in ("", "events in", "events/s stored", "WAL records", "WAL bytes", "acks", "rows stored"):
         table.add_column(col, justify="right")
     g = lambda f, k: f"{f.get(k, 0):,.0f}"  # noqa: E731
@@ -38,10 +41,18 @@ def _view(home: Path, side: dict, spine: dict, rate: float, started: float, inci
                   g(spine, "wal_bytes"), g(spine, "acks_total"), g(spine, "rows_stored_total"))
     found = Table(title="incidents (newest first)", show_header=False)
     found.add_column("", overflow="fold")
-    for inc in incidents or [{"state": "", "narrative": "none yet (detectors warm up for ~16 s)"}]:
+    for inc in incidents or [{"id": "", "state": "", "narrative": "none yet (detectors warm up for ~16 s)"}]:
         color = {"open": "red", "acknowledged": "yellow", "resolved": "green"}.get(inc["state"], "white")
-        found.add_row(f"[{color}]{inc['state']}[/] {inc['narrative']}")
-    return Group(table, found)
+        found.add_row(Text.assemble((inc["id"], "bold"), " ", (inc["state"], color), " ", inc["narrative"]))
+    if not incidents:
+        return Group(table, found)
+    return Group(table, found, plain(f"try, in another terminal: {explain_line(incidents[0]['id'], spine_addr)}"))
+
+
+def explain_line(incident_id: str, spine_addr: str | None = None, data_dir: Path | None = None) -> str:
+    """The command that explains an incident of the demo (through its spine, or its stopped store)."""
+    where = f"--data-dir {data_dir}" if data_dir is not None else f"--spine {spine_addr}"
+    return f"ben explain {incident_id} {where}"
 
 
 @app.command()
@@ -59,13 +70,19 @@ def demo(
 
     if duration < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--duration")
+    from ben.core.errors import ConfigError
+    from ben.core.paths import writable_dir
+
     home = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="ben-demo-"))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        writable_dir(home, "--data-dir", source="command line")
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     # Short buckets so the detectors are past their warm-up within seconds; quick incident lifecycle.
     cluster = Cluster(home, spine={"detect": {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0}})
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
-    console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}")
+    console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)
     stopping = {"flag": False}
     signal.signal(signal.SIGINT, lambda *_: stopping.update(flag=True))
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(flag=True))
@@ -88,9 +105,9 @@ def demo(
                     last = (now, stored)
                 if now - last_incidents >= 2.0:
                     incidents, last_incidents = _incidents(spine_addr), now
-                live.update(_view(home, side_f, spine_f, rate_now, started, incidents))
+                live.update(_view(home, side_f, spine_f, rate_now, started, incidents, spine_addr))
                 if not synth.alive():
-                    console.print(f"[red]synthetic subsystem exited:[/red]\n{synth.tail()}")
+                    console.print(f"synthetic subsystem exited:\n{synth.tail()}", markup=False, style="red")
                     break
                 time.sleep(0.25)
         console.print("\nben demo: stopping the subsystem and draining the WALs")
@@ -99,10 +116,15 @@ def demo(
         stored = count_stored(spine_addr)
         found = query_rows(spine_addr, "SELECT (SELECT count() FROM ben.anomalies FINAL) AS a, "
                                        "(SELECT count() FROM ben.incidents FINAL) AS i")[0]
-        for inc in _incidents(spine_addr):
-            console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False)
+        shown = _incidents(spine_addr)
+        for inc in shown:
+            console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False, emoji=False)
+        if shown:
+            console.print("ben demo: see why an incident was opened with: "
+                          + explain_line(shown[0]["id"], data_dir=home / "spine" / "chdb"), markup=False,
+                          soft_wrap=True)  # a command to copy: never wrapped
         console.print(f"ben demo: query the data with: ben query --data-dir {home / 'spine' / 'chdb'} "
-                      "\"SELECT kind, count() FROM ben.events GROUP BY kind\"")
+                      "\"SELECT kind, count() FROM ben.events GROUP BY kind\"", markup=False, soft_wrap=True)
     finally:
         if synth is not None:
             synth.stop()

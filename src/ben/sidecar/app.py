@@ -14,6 +14,7 @@ from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
+from ben.core.paths import writable_dir
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
@@ -63,7 +64,7 @@ class Sidecar:
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
         self.redactor = Redactor(cfg.redact_manifest)
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        writable_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
         self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()
         self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,

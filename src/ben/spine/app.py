@@ -14,6 +14,7 @@ from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
+from ben.core.paths import writable_dir
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
@@ -56,7 +57,7 @@ class Spine:
     async def _start(self) -> None:
         cfg = self.config
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        writable_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
         self.wals = open_wals(cfg.data_dir)
         self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path, cfg.background_nice)
         det = cfg.detect
