@@ -147,7 +147,7 @@ def test_demo_injects_a_fault_and_shows_the_incident(home: Path) -> None:
     # The demo names its incidents and the line that explains one; that line works on its stopped store.
     line = re.search(r"see why an incident was opened with: (ben explain (inc-[0-9a-f]+) --data-dir (\S+))",
                      out.stdout)
-    assert line, out.stdout[-3000:]
+    assert line, out.stdout[-6000:]
     assert f"incident {line.group(2)} [" in out.stdout
     explained = ben(*line.group(1).split()[1:])
     assert explained.returncode == 0 and explained.stdout.startswith(line.group(2)), explained.stderr[-2000:]

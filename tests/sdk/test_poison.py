@@ -75,9 +75,9 @@ def _raw_stream(address: str):
                                           response_deserializer=pb.IngestAck.FromString)
 
 
-def _request(sender: str, first: int, last: int, text: str) -> pb.IngestRequest:
+def _request(sender: str, first: int, last: int, text: str, ts: int = TS) -> pb.IngestRequest:
     batch = pb.Batch(producer_id=sender, first_event_seq=first, strings=["", text],
-                     ts_unix_nano=[TS + i for i in range(last - first + 1)], values=[1.0] * (last - first + 1),
+                     ts_unix_nano=[ts + i for i in range(last - first + 1)], values=[1.0] * (last - first + 1),
                      kinds=[pb.KIND_METRIC] * (last - first + 1), names=[1] * (last - first + 1),
                      bodies=[0] * (last - first + 1), attr_counts=[0] * (last - first + 1))
     return pb.IngestRequest(sender_id=sender, first_seq=first, last_seq=last, batch=batch)
@@ -88,13 +88,15 @@ def test_an_undecodable_request_is_quarantined_and_the_stream_goes_on(cluster) -
     same stream's next request is stored."""
     bad = _request("raw-producer", 1, 2, "bad_X_name").SerializeToString().replace(b"bad_X_name", b"bad_\xff_name")
     good = _request("raw-producer", 3, 5, "raw_good").SerializeToString()
+    negative = _request("raw-producer", 6, 9, "raw_old", ts=-10**18).SerializeToString()  # 1938: counted
     channel, stream = _raw_stream(cluster.sidecar_addr)
     with channel:
-        acks = list(stream(iter([bad, good]), timeout=30))
-    assert [a.durable_seq for a in acks] == [2, 5]
-    assert "undecodable" in acks[0].error and acks[1].error == ""
+        acks = list(stream(iter([bad, good, negative]), timeout=30))
+    assert [a.durable_seq for a in acks] == [2, 5, 9]
+    assert "undecodable" in acks[0].error and acks[1].error == "" and acks[2].error == ""
     status = cluster.status("sidecar")
     assert status["dropped_total{reason=undecodable}"] == 1 and status["quarantined_requests_total"] == 1
+    assert status["bad_ts_events_total"] == 4
     kept = list((cluster.home / "sidecar" / "quarantine").glob("ingest-raw-producer-0-1-2.*"))
     assert sorted(p.suffix for p in kept) == [".bin", ".reason"]
     cluster.wait_drained()

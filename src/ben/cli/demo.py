@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import tempfile
 import time
@@ -12,16 +13,23 @@ import typer
 
 from ben.cli import app, fail
 
+log = logging.getLogger(__name__)
 
-def _incidents(spine_addr: str) -> list[dict]:
+
+def _incidents(spine_addr: str, tries: int = 1) -> list[dict]:
     from ben.cli.procs import query_rows
     from ben.core.errors import BenError
 
-    try:
-        return query_rows(spine_addr, "SELECT id, state, narrative FROM ben.incidents FINAL "
-                                      "ORDER BY opened_ts DESC LIMIT 5")
-    except BenError:
-        return []
+    for attempt in range(tries):
+        try:
+            return query_rows(spine_addr, "SELECT id, state, narrative FROM ben.incidents FINAL "
+                                          "ORDER BY opened_ts DESC LIMIT 5")
+        except BenError as exc:
+            if attempt + 1 < tries:
+                time.sleep(1.0)
+            else:
+                log.debug("demo: incidents not read: %s", exc)
+    return []
 
 
 def _view(home: Path, side: dict, spine: dict, rate: float, started: float, incidents: list[dict], spine_addr: str):
@@ -116,7 +124,7 @@ def demo(
         stored = count_stored(spine_addr)
         found = query_rows(spine_addr, "SELECT (SELECT count() FROM ben.anomalies FINAL) AS a, "
                                        "(SELECT count() FROM ben.incidents FINAL) AS i")[0]
-        shown = _incidents(spine_addr)
+        shown = _incidents(spine_addr, tries=5)
         for inc in shown:
             console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False, emoji=False)
         if shown:
