@@ -127,3 +127,25 @@ def test_undecodable_wal_records_are_set_aside_by_shipper_and_store_writer(make_
     wait_for(lambda: cluster.status("spine").get("store_quarantined_records_total") == 1, 30,
              "the store writer to quarantine the bad record")
     assert query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.events WHERE name = 'after'")[0]["n"] == 100
+
+
+def test_a_batch_that_cannot_be_encoded_is_dropped_and_the_lane_goes_on(cluster) -> None:
+    """Defence in depth: a batch poisoned after the checks (here by hand) is dropped and counted by the
+    exporter, never allowed to break the stream; the events after it are delivered."""
+    client = Client("poisoned-batch", sidecar=cluster.sidecar_addr, max_batch_events=10, flush_interval_ms=20)
+    try:
+        for i in range(5):
+            client.gauge("before_poison", float(i))
+        client._buffer._builders[0].ts[-1] = 1.5  # what a float ts did before the checks
+        client._buffer.seal()
+        for i in range(50):
+            client.gauge("after_poison", float(i))
+        assert client.alert("after_poison_alert") is not None
+        assert client.flush(timeout=30), client.last_error
+        assert client.stats.quarantined == 5 and client.stats.acked == 51
+    finally:
+        client.shutdown(timeout=5)
+    cluster.wait_drained()
+    rows = query_rows(cluster.spine_addr, "SELECT name, count() AS n FROM ben.events WHERE name LIKE 'after_poison%' "
+                                          "GROUP BY name ORDER BY name")
+    assert rows == [{"name": "after_poison", "n": 50}, {"name": "after_poison_alert", "n": 1}]
