@@ -108,3 +108,9 @@ def test_nan_and_infinities_stay_distinct_and_sdk_counts_reach_status(cluster) -
     table = ben("status", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
     assert "sdk_events_total producer=limits/i1 reason=invalid" in table.stdout
     client.shutdown(timeout=5)
+
+
+def test_the_sdk_checks_add_no_heavy_import() -> None:
+    out = subprocess.run([sys.executable, "-c", "import sys, ben.sdk; print('numpy' in sys.modules)"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr

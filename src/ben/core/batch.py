@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ben.core.timerange import MAX_TS_NS, MIN_TS_NS
 from ben.v1 import telemetry_pb2 as pb
 
 MAX_EVENTS_PER_BATCH = 1_000_000
-#: Event times outside [MIN_TS_NS, MAX_TS_NS) (2000-01-01 to 2100-01-01 UTC) are refused by the SDK
-#: and counted by the receivers (``count_bad_ts``): a producer that sends them anyway is seen.
-MIN_TS_NS = 946_684_800 * 10**9
-MAX_TS_NS = 4_102_444_800 * 10**9
 _KIND_MAX = max(pb.Kind.values())
 
 

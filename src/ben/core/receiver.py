@@ -56,7 +56,7 @@ class ReceiverFigures:
     rejected: int = 0                                          # invalid batches (permanent)
     rejected_by_reason: Counter = field(default_factory=Counter)  # invalid, undecodable, unencodable
     quarantined: int = 0                                       # refused requests saved to the quarantine dir
-    bad_ts_events: int = 0                                     # events with ts outside batch.MIN_TS_NS..MAX_TS_NS
+    bad_ts_events: int = 0                                     # events with ts outside timerange.MIN_TS_NS..MAX_TS_NS
     # Per producer (SDK), its latest own counts (drops, invalid, cuts): "subsystem/instance" -> counts.
     producers: dict = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)          # by reason: quota, wal_error

@@ -29,7 +29,7 @@ import math
 import operator
 
 from ben.core.errors import InvalidEventError
-from ben.core.batch import MAX_TS_NS, MIN_TS_NS  # 2000-01-01 and 2100-01-01 UTC (receivers count the rest)
+from ben.core.timerange import MAX_TS_NS, MIN_TS_NS  # 2000-01-01 and 2100-01-01 UTC (receivers count the rest)
 
 MAX_NAME_CHARS = 256
 MAX_BODY_CHARS = 65_536
