@@ -84,6 +84,13 @@ class Client:
             target = check_address(sidecar or default_sidecar_address())
         except ValueError as exc:
             raise ConfigError(str(exc), source="Client()", field="sidecar") from None
+        for name, value in (("subsystem", subsystem), ("host", host), ("instance", instance)):
+            try:
+                if value is not None:
+                    value.encode("utf-8")
+            except (AttributeError, UnicodeEncodeError):
+                raise ConfigError(f"must be a str of valid UTF-8, got {value!r:.60}", source="Client()",
+                                  field=name) from None
         self.producer_id = uuid.uuid4().hex
         self.source = pb.Source(host=host or socket.gethostname(), subsystem=subsystem,
                                 instance=instance or str(os.getpid()))
