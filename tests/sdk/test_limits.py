@@ -114,3 +114,10 @@ def test_the_sdk_checks_add_no_heavy_import() -> None:
     out = subprocess.run([sys.executable, "-c", "import sys, ben.sdk; print('numpy' in sys.modules)"],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_the_server_backend_json_keeps_nan_and_infinities_apart() -> None:
+    from ben.store.server import _plain
+
+    assert [_plain(v) for v in (math.nan, math.inf, -math.inf, 1.5)] == ["nan", "inf", "-inf", 1.5]
+    assert _plain([math.nan, {"k": -math.inf}]) == ["nan", {"k": "-inf"}]
