@@ -87,8 +87,8 @@ def incidents(
     rows = _query(spine, sql)
     typer.echo(f"ben incidents: following ({len(rows)} so far), refreshed every second; "
                f"{'waiting for the first one' if not rows else 'waiting for changes'}... (Ctrl-C stops)", err=True)
-    with Live(_following(rows), refresh_per_second=2) as live:
-        try:
+    try:  # Ctrl-C at any point ends it quietly
+        with Live(_following(rows), refresh_per_second=2) as live:
             while True:
                 if as_json:
                     for r in rows:
@@ -98,8 +98,8 @@ def incidents(
                 live.update(_following(rows))
                 time.sleep(1.0)
                 rows = _query(spine, sql)
-        except KeyboardInterrupt:
-            return
+    except KeyboardInterrupt:
+        return
 
 
 def _following(rows: list[dict]):
