@@ -83,11 +83,14 @@ def ben(*args: str) -> subprocess.CompletedProcess:
 
 def test_nan_and_infinities_stay_distinct_and_sdk_counts_reach_status(cluster) -> None:
     client = Client("limits", sidecar=cluster.sidecar_addr, flush_interval_ms=20, instance="i1")
-    for name, value in (("v_nan", math.nan), ("v_pinf", math.inf), ("v_ninf", -math.inf), ("v_one", 1.0)):
-        assert client.gauge(name, value) is not None
-    assert client.gauge("m", 1.0, {"k": b"x"}) is None and client.gauge("m", 1.0, ts=-1) is None
-    assert client.log("x" * (limits.MAX_BODY_CHARS + 5)) is not None
-    assert client.flush(timeout=30), client.last_error
+    try:
+        for name, value in (("v_nan", math.nan), ("v_pinf", math.inf), ("v_ninf", -math.inf), ("v_one", 1.0)):
+            assert client.gauge(name, value) is not None
+        assert client.gauge("m", 1.0, {"k": b"x"}) is None and client.gauge("m", 1.0, ts=-1) is None
+        assert client.log("x" * (limits.MAX_BODY_CHARS + 5)) is not None
+        assert client.flush(timeout=60), client.last_error
+    finally:
+        client.shutdown(timeout=5)
     cluster.wait_drained()
     out = ben("query", "--json", "--spine", cluster.spine_addr,
               "SELECT name, value FROM ben.events WHERE name LIKE 'v\\_%' ORDER BY name")
@@ -97,17 +100,14 @@ def test_nan_and_infinities_stay_distinct_and_sdk_counts_reach_status(cluster) -
     lengths = query_rows(cluster.spine_addr, "SELECT length(body) AS n FROM ben.events WHERE name = 'info'")
     assert lengths == [{"n": limits.MAX_BODY_CHARS}]
 
-    def reported() -> dict:
-        status = ben("status", "--json", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
-        figures = json.loads(status.stdout)["sidecar"]["figures"]
-        return {f["labels"]["reason"]: f["value"] for f in figures
-                if f["name"] == "sdk_events_total" and f["labels"]["producer"] == "limits/i1"}
-
-    assert wait_for(lambda: reported() == {"invalid": 2, "truncated": 1} and reported(), 30,
-                    "the SDK's counts in ben status") == {"invalid": 2, "truncated": 1}
+    key = "sdk_events_total{{producer=limits/i1,reason={}}}"
+    wait_for(lambda: cluster.status("sidecar").get(key.format("invalid")) == 2, 60, "the SDK's counts at the sidecar")
+    status = ben("status", "--json", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
+    figures = json.loads(status.stdout)["sidecar"]["figures"]
+    assert {f["labels"]["reason"]: f["value"] for f in figures if f["name"] == "sdk_events_total"
+            and f["labels"]["producer"] == "limits/i1"} == {"invalid": 2, "truncated": 1}
     table = ben("status", "--spine", cluster.spine_addr, "--sidecar", cluster.sidecar_addr)
     assert "sdk_events_total producer=limits/i1 reason=invalid" in table.stdout
-    client.shutdown(timeout=5)
 
 
 def test_the_sdk_checks_add_no_heavy_import() -> None:

@@ -44,18 +44,20 @@ def _probes(client: Client) -> tuple[list, list]:
 
 def test_every_probe_then_good_events_and_an_alert_are_delivered(cluster) -> None:
     client = Client("poison", sidecar=cluster.sidecar_addr, max_batch_events=500, flush_interval_ms=20)
-    accepted, refused = _probes(client)
-    assert all(seq is not None for seq in accepted), accepted
-    assert refused == [None] * len(refused)
-    assert client.stats.invalid == len(refused)
-    assert client.stats.invalid_by_field == {"ts": 3, "attrs": 3, "increment": 2, "value": 1}
-    assert client.stats.replaced_strings == 5
-    for i in range(GOOD):
-        assert client.gauge("good", float(i), {"i": str(i % 10)}) is not None
-    assert client.alert("after_probes", "the lane goes on") is not None
-    assert client.flush(timeout=60), client.last_error
-    assert client.stats.acked == len(accepted) + GOOD + 1 and client.stats.quarantined == 0
-    client.shutdown(timeout=5)
+    try:
+        accepted, refused = _probes(client)
+        assert all(seq is not None for seq in accepted), accepted
+        assert refused == [None] * len(refused)
+        assert client.stats.invalid == len(refused)
+        assert client.stats.invalid_by_field == {"ts": 3, "attrs": 3, "increment": 2, "value": 1}
+        assert client.stats.replaced_strings == 5
+        for i in range(GOOD):
+            assert client.gauge("good", float(i), {"i": str(i % 10)}) is not None
+        assert client.alert("after_probes", "the lane goes on") is not None
+        assert client.flush(timeout=60), client.last_error
+        assert client.stats.acked == len(accepted) + GOOD + 1 and client.stats.quarantined == 0
+    finally:
+        client.shutdown(timeout=5)
     cluster.wait_drained()
     rows = query_rows(cluster.spine_addr, f"SELECT name, count() AS n FROM ben.events "
                                           f"WHERE producer_id = '{client.producer_id}' GROUP BY name ORDER BY name")
@@ -118,10 +120,12 @@ def test_undecodable_wal_records_are_set_aside_by_shipper_and_store_writer(make_
             wal.close()
     cluster.start()
     client = Client("after-bad-records", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
-    for i in range(100):
-        client.gauge("after", float(i))
-    assert client.flush(timeout=30), client.last_error
-    client.shutdown(timeout=5)
+    try:
+        for i in range(100):
+            client.gauge("after", float(i))
+        assert client.flush(timeout=60), client.last_error
+    finally:
+        client.shutdown(timeout=5)
     cluster.wait_drained()
     assert cluster.status("sidecar")["ship_quarantined_records_total"] == 1
     wait_for(lambda: cluster.status("spine").get("store_quarantined_records_total") == 1, 30,
