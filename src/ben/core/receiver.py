@@ -46,6 +46,9 @@ RETRY_AFTER_MS_QUOTA = 200
 RETRY_AFTER_MS_WAL_ERROR = 1000
 #: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
 MAX_PRODUCERS = 256
+#: Refused requests kept as files in the quarantine dir per run; past it they are only counted
+#: (a local process sending garbage in a loop must not fill the disk).
+MAX_QUARANTINE_FILES = 1_000
 
 
 @dataclass
@@ -303,6 +306,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
     def _quarantine(self, p: _Pending, reason: str) -> None:
         """Keep a refused request's bytes and reason beside the WAL quarantine, for an operator."""
         req = p.request
+        if self.figures.quarantined >= MAX_QUARANTINE_FILES:
+            log.warning("not keeping refused request %d..%d of %s: %d kept already (MAX_QUARANTINE_FILES)",
+                        req.first_seq, req.last_seq, req.sender_id, self.figures.quarantined)
+            return
         wal = self._wals.get(req.lane) or next(iter(self._wals.values()))
         stem = (f"ingest-{re.sub(r'[^A-Za-z0-9_-]', '_', req.sender_id)[:64]}-{req.lane}-"
                 f"{req.first_seq}-{req.last_seq}")

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ben.core.errors import InvalidEventError
-
 from ben.core.lanes import ALERT, LANES, ROUTINE
 from ben.sdk.batch import BatchBuilder
 from ben.sdk.limits import Counts
