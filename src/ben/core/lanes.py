@@ -99,17 +99,15 @@ def receiver_figures(rx) -> list:
         counter("duplicates_total", rx.duplicates, "resent requests acknowledged again, not stored"),
         counter("commits_total", rx.commits, "fsync'd WAL group commits"),
     ]
-    reasons = getattr(rx, "rejected_by_reason", {})
-    for reason in dict.fromkeys(("invalid", "undecodable", "unencodable", *reasons)):
-        out.append(counter("dropped_total", reasons.get(reason, 0) if reasons else rx.rejected * (reason == "invalid"),
-                           "requests refused for good", reason=reason))
+    for reason in ("invalid", "undecodable", "unencodable"):
+        out.append(counter("dropped_total", rx.rejected_by_reason[reason], "requests refused for good", reason=reason))
     out += [
-        counter("quarantined_requests_total", getattr(rx, "quarantined", 0),
+        counter("quarantined_requests_total", rx.quarantined,
                 "refused requests kept in the quarantine dir (undecodable, unencodable)"),
-        counter("bad_ts_events_total", getattr(rx, "bad_ts_events", 0),
+        counter("bad_ts_events_total", rx.bad_ts_events,
                 "events stored with a ts outside 2000..2100 (an SDK refuses them; another producer sent them)"),
     ]
-    for producer, counts in list(getattr(rx, "producers", {}).items()):
+    for producer, counts in list(rx.producers.items()):
         for reason in ("dropped_full", "dropped_closed", "invalid", "truncated", "replaced_strings", "quarantined",
                        "rejected"):
             value = getattr(counts, reason)
