@@ -78,7 +78,7 @@ class BatchBuilder:
             for k, v in items:
                 i = get(k) if type(k) is str and len(k) <= limits.MAX_ATTR_KEY_CHARS else None
                 if i is None:
-                    k = clean(k, limits.MAX_ATTR_KEY_CHARS, f"attrs key {k!r:.60}", counts)
+                    k = clean(k, limits.MAX_ATTR_KEY_CHARS, f"attrs[{k!r:.60}] (its key)", counts)
                     i = strings.setdefault(k, len(strings))
                 keys.append(i)
                 if type(v) is not str:
