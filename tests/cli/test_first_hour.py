@@ -3,6 +3,7 @@ clear errors for an unwritable data dir, several Clients in one process."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -42,11 +43,14 @@ def test_the_readme_recipe_makes_an_incident(cluster) -> None:
     outs = [sh(line, cluster.home) for line in lines]
     for line, out in zip(lines, outs):
         assert out.returncode == 0, (line, out.stdout[-2000:], out.stderr[-2000:])
+    synth = json.loads(outs[0].stdout.strip().splitlines()[-1])
+    assert synth["emitted"] == 300_000 and synth["acked"] == 300_001 and synth["flushed"], synth  # + the alert
     ids = re.findall(r"\binc-[0-9a-f]+", outs[1].stdout)
-    assert ids, outs[1].stdout
+    assert ids, outs[1].stdout + outs[1].stderr
     assert f"ben explain {ids[0]}" in outs[1].stdout
     explained = " ".join(outs[2].stdout.split())
-    assert explained.startswith(ids[0]) and "latency_ms{route=/pay}" in explained and "evidence" in explained
+    assert explained.startswith(ids[0]) and "evidence" in explained, explained
+    assert "latency_ms{route=/pay}" in explained, explained
 
 
 def test_version() -> None:

@@ -119,7 +119,8 @@ def synth(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=1000)
+    # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
+    client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
     flushed = client.shutdown(timeout=30.0)
     s = client.stats
