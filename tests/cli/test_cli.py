@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,6 +147,13 @@ def test_demo_injects_a_fault_and_shows_the_incident(home: Path) -> None:
     summary = demo_summary(out.stdout)
     assert summary["anomalies"] >= 1 and summary["incidents"] >= 1, out.stdout[-3000:]
     assert "latency_ms{route=/pay} rose from" in " ".join(out.stdout.split())
+    # The demo names its incidents and the line that explains one; that line works on its stopped store.
+    line = re.search(r"see why an incident was opened with: (ben explain (inc-[0-9a-f]+) --data-dir (\S+))",
+                     out.stdout)
+    assert line, out.stdout[-6000:]
+    assert f"incident {line.group(2)} [" in out.stdout
+    explained = ben(*line.group(1).split()[1:])
+    assert explained.returncode == 0 and explained.stdout.startswith(line.group(2)), explained.stderr[-2000:]
 
 
 def test_bench_ingest_json(home: Path) -> None:

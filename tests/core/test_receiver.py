@@ -189,3 +189,28 @@ def test_notify_from_thread_runs_when_the_records_are_durable_off_the_loop(tmp_p
 
     assert asyncio.run(go(True)) == [(False, 1)]
     assert asyncio.run(go(False)) == [(True, 1)]
+
+
+def test_an_encoder_failure_refuses_that_request_only_and_quarantines_it(tmp_path: Path) -> None:
+    """The sidecar's encoder (redaction) raising on one batch must not stop the commit: that request
+    is refused for good and kept aside with its reason; the group's other requests are stored."""
+    def encode(r: pb.IngestRequest) -> bytes:
+        if r.first_seq == 2:
+            raise RuntimeError("redaction blew up")
+        return r.SerializeToString()
+
+    async def go():
+        wals = open_wals(tmp_path)
+        for in_thread in (False, True):
+            rx = IngestReceiver(wals, encode, encode_in_thread=in_thread)
+            sender = f"enc-{in_thread}"
+            results = await send(rx, req(sender, 1), req(sender, 2), req(sender, 3))
+            assert [r[:2] for r in results[::2]] == [(1, ""), (3, "")]
+            assert results[1][0] == 2 and "could not be encoded: RuntimeError: redaction blew up" in results[1][1]
+            assert rx.figures.rejected_by_reason == {"unencodable": 1} and rx.figures.quarantined == 1
+            assert (tmp_path / "quarantine" / f"ingest-{sender}-0-2-2.reason").read_text().startswith("could not")
+        assert wals[ROUTINE].depth == 4
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

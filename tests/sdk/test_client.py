@@ -49,6 +49,8 @@ def test_flush_reports_false_without_a_sidecar(home: Path) -> None:
     ({"subsystem": "s", "max_batch_events": 0}, "max_batch_events"),
     ({"subsystem": "s", "full_policy": "sometimes"}, "full_policy"),
     ({"subsystem": "s", "sidecar": "not-an-address"}, "sidecar"),
+    ({"subsystem": "lone\ud800"}, "subsystem"),
+    ({"subsystem": "s", "instance": "i\udc80"}, "instance"),
 ])
 def test_bad_arguments_name_the_field(kwargs, field: str) -> None:
     with pytest.raises(ConfigError, match=field):

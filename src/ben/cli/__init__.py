@@ -19,6 +19,30 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ben import __version__
+
+        typer.echo(f"ben {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="print ben's version and exit"),
+) -> None:
+    """ben: observability with teeth, without lock-in."""
+
+
+def plain(value: object):
+    """Text shown verbatim in a rich table or line: stored data may hold "[red]", "[/]" or ":x:",
+    which rich would otherwise read as markup (or fail on) and emoji codes."""
+    from rich.text import Text
+
+    return Text(value if isinstance(value, str) else str(value))
+
+
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

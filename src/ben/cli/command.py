@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import fail, plain
 
 app = typer.Typer(help="Signed, bounded, audited commands (sent through the spine).", no_args_is_help=True)
 
@@ -179,8 +179,8 @@ def list_(
         table.add_column(col, overflow="fold")
     for r in records:
         outcome = r.get("refusal") or (json.dumps(r.get("result")) if r.get("receipt") else "")
-        table.add_row(r["id"], r["state"], r["action"], r["target"], r.get("issuer_name", r["issuer"]), r["reason"],
-                      r.get("incident_id", ""), outcome)
+        table.add_row(*map(plain, (r["id"], r["state"], r["action"], r["target"], r.get("issuer_name", r["issuer"]),
+                                   r["reason"], r.get("incident_id", ""), outcome)))
     Console().print(table)
 
 

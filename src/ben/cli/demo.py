@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import logging
 import signal
 import subprocess
 import sys
@@ -14,25 +15,35 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app
+from ben.cli import app, fail
+
+log = logging.getLogger(__name__)
 
 
-def _incidents(spine_addr: str) -> list[dict]:
+def _incidents(spine_addr: str, tries: int = 1) -> list[dict]:
     from ben.cli.procs import query_rows
     from ben.core.errors import BenError
 
-    try:
-        return query_rows(spine_addr, "SELECT id, state, narrative FROM ben.incidents FINAL "
-                                      "ORDER BY opened_ts DESC LIMIT 5")
-    except BenError:
-        return []
+    for attempt in range(tries):
+        try:
+            return query_rows(spine_addr, "SELECT id, state, narrative FROM ben.incidents FINAL "
+                                          "ORDER BY opened_ts DESC LIMIT 5")
+        except BenError as exc:
+            if attempt + 1 < tries:
+                time.sleep(1.0)
+            else:
+                log.debug("demo: incidents not read: %s", exc)
+    return []
 
 
-def _view(home: Path, side: dict, spine: dict, rate: float, started: float, incidents: list[dict]):
+def _view(home: Path, side: dict, spine: dict, rate: float, started: float, incidents: list[dict], spine_addr: str):
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"ben demo: {time.monotonic() - started:5.0f}s, data in {home} (Ctrl-C stops)")
+    from ben.cli import plain
+
+    table = Table(title=plain(f"ben demo: {time.monotonic() - started:5.0f}s, data in {home} (Ctrl-C stops)"))
     for col in ("", "events in", "events/s stored", "WAL records", "WAL bytes", "acks", "rows stored"):
         table.add_column(col, justify="right")
     g = lambda f, k: f"{f.get(k, 0):,.0f}"  # noqa: E731
@@ -42,10 +53,18 @@ def _view(home: Path, side: dict, spine: dict, rate: float, started: float, inci
                   g(spine, "wal_bytes"), g(spine, "acks_total"), g(spine, "rows_stored_total"))
     found = Table(title="incidents (newest first)", show_header=False)
     found.add_column("", overflow="fold")
-    for inc in incidents or [{"state": "", "narrative": "none yet (detectors warm up for ~16 s)"}]:
+    for inc in incidents or [{"id": "", "state": "", "narrative": "none yet (detectors warm up for ~16 s)"}]:
         color = {"open": "red", "acknowledged": "yellow", "resolved": "green"}.get(inc["state"], "white")
-        found.add_row(f"[{color}]{inc['state']}[/] {inc['narrative']}")
-    return Group(table, found)
+        found.add_row(Text.assemble((inc["id"], "bold"), " ", (inc["state"], color), " ", inc["narrative"]))
+    if not incidents:
+        return Group(table, found)
+    return Group(table, found, plain(f"try, in another terminal: {explain_line(incidents[0]['id'], spine_addr)}"))
+
+
+def explain_line(incident_id: str, spine_addr: str | None = None, data_dir: Path | None = None) -> str:
+    """The command that explains an incident of the demo (through its spine, or its stopped store)."""
+    where = f"--data-dir {data_dir}" if data_dir is not None else f"--spine {spine_addr}"
+    return f"ben explain {incident_id} {where}"
 
 
 def _otel_app(side: dict, home: Path, console):
@@ -77,13 +96,19 @@ def demo(
 
     if duration < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--duration")
+    from ben.core.errors import ConfigError
+    from ben.core.paths import writable_dir
+
     home = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="ben-demo-"))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        writable_dir(home, "--data-dir", source="command line")
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     # Short buckets so the detectors are past their warm-up within seconds; quick incident lifecycle.
     cluster = Cluster(home, spine={"detect": {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0}})
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
-    console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}")
+    console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)
     stopping = {"flag": False}
     signal.signal(signal.SIGINT, lambda *_: stopping.update(flag=True))
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(flag=True))
@@ -108,9 +133,9 @@ def demo(
                     last = (now, stored)
                 if now - last_incidents >= 2.0:
                     incidents, last_incidents = _incidents(spine_addr), now
-                live.update(_view(home, side_f, spine_f, rate_now, started, incidents))
+                live.update(_view(home, side_f, spine_f, rate_now, started, incidents, spine_addr))
                 if not synth.alive():
-                    console.print(f"[red]synthetic subsystem exited:[/red]\n{synth.tail()}")
+                    console.print(f"synthetic subsystem exited:\n{synth.tail()}", markup=False, style="red")
                     break
                 time.sleep(0.25)
         console.print("\nben demo: stopping the subsystem and draining the WALs")
@@ -123,10 +148,15 @@ def demo(
                                        "(SELECT count() FROM ben.incidents FINAL) AS i, "
                                        "(SELECT count() FROM ben.spans) AS s, "
                                        "(SELECT count() FROM ben.events WHERE subsystem = 'otel-shop') AS o")[0]
-        for inc in _incidents(spine_addr):
-            console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False)
+        shown = _incidents(spine_addr, tries=5)
+        for inc in shown:
+            console.print(f"incident {inc['id']} [{inc['state']}]: {inc['narrative']}", markup=False, emoji=False)
+        if shown:
+            console.print("ben demo: see why an incident was opened with: "
+                          + explain_line(shown[0]["id"], data_dir=home / "spine" / "chdb"), markup=False,
+                          soft_wrap=True)  # a command to copy: never wrapped
         console.print(f"ben demo: query the data with: ben query --data-dir {home / 'spine' / 'chdb'} "
-                      "\"SELECT kind, count() FROM ben.events GROUP BY kind\"")
+                      "\"SELECT kind, count() FROM ben.events GROUP BY kind\"", markup=False, soft_wrap=True)
     finally:
         if synth is not None:
             synth.stop()

@@ -9,22 +9,31 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail
+from ben.cli import app, fail, plain
 from ben.cli.query import SpineOpt
 
 INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts, narrative, anomaly_ids "
                  "FROM ben.incidents FINAL ORDER BY opened_ts DESC LIMIT {limit}")
 
 
-def _query(spine: str | None, sql: str) -> list[dict]:
+def _query(spine: str | None, sql: str, store=None) -> list[dict]:
+    """Rows of sql, through the running spine, or from `store` (a stopped spine's chDB directory)."""
     from ben.core.address import check_address, default_spine_address
     from ben.core.admin import run_query
     from ben.core.errors import TransportError
 
+    if store is not None:
+        return json.loads(store.query_json(sql))["data"]
     try:
         return json.loads(run_query(check_address(spine or default_spine_address()), sql))["data"]
     except TransportError as exc:
-        raise fail(f"{exc}; incidents are read through the running spine") from None
+        raise fail(f"{exc}; incidents are read through the running spine (or pass --data-dir to read a "
+                   "stopped spine's store)") from None
+
+
+def _g(value, spec: str) -> str:
+    """A number from query JSON (NaN and infinities arrive as "nan", "inf", "-inf")."""
+    return format(value, spec) if isinstance(value, (int, float)) else str(value)
 
 
 def _when(ts: int) -> str:
@@ -33,14 +42,15 @@ def _when(ts: int) -> str:
 
 def _table(rows: list[dict]):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="incidents")
     for col in ("id", "state", "severity", "opened (UTC)", "narrative"):
         table.add_column(col, overflow="fold")
     colors = {"open": "red", "acknowledged": "yellow", "resolved": "green"}
     for r in rows:
-        state = f"[{colors.get(r['state'], 'white')}]{r['state']}[/]"
-        table.add_row(r["id"], state, r["severity"], _when(r["opened_ts"]), r["narrative"])
+        state = Text(r["state"], style=colors.get(r["state"], "white"))
+        table.add_row(plain(r["id"]), state, plain(r["severity"]), _when(r["opened_ts"]), plain(r["narrative"]))
     return table
 
 
@@ -49,6 +59,8 @@ def incidents(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep showing them as they change")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     limit: Annotated[int, typer.Option(help="at most this many, newest first", min=1)] = 50,
+    wait: Annotated[float, typer.Option(help="seconds to wait for a first incident when there is none yet",
+                                        min=0)] = 0.0,
     spine: SpineOpt = None,
 ) -> None:
     """Incidents with their narrative, newest first."""
@@ -56,33 +68,57 @@ def incidents(
     from rich.live import Live
 
     sql = INCIDENTS_SQL.format(limit=int(limit))
-    if as_json and not follow:
-        typer.echo(json.dumps(_query(spine, sql)))
-        return
     if not follow:
-        Console().print(_table(_query(spine, sql)))
+        rows = _query(spine, sql)
+        deadline = time.monotonic() + wait
+        if not rows and wait > 0:
+            typer.echo(f"no incidents yet; waiting up to {wait:g} s for one...", err=True)
+            while not rows and time.monotonic() < deadline:
+                time.sleep(0.5)
+                rows = _query(spine, sql)
+        if as_json:
+            typer.echo(json.dumps(rows))
+        else:
+            Console().print(_table(rows))
+            if rows:
+                typer.echo(f"see why with: ben explain {rows[0]['id']}")
         return
     seen: dict[str, str] = {}
-    with Live(_table(_query(spine, sql)), refresh_per_second=2) as live:
-        try:
+    rows = _query(spine, sql)
+    typer.echo(f"ben incidents: following ({len(rows)} so far), refreshed every second; "
+               f"{'waiting for the first one' if not rows else 'waiting for changes'}... (Ctrl-C stops)", err=True)
+    try:  # Ctrl-C at any point ends it quietly
+        with Live(_following(rows), refresh_per_second=2) as live:
             while True:
-                rows = _query(spine, sql)
                 if as_json:
                     for r in rows:
                         if seen.get(r["id"]) != r["narrative"] + r["state"]:
                             seen[r["id"]] = r["narrative"] + r["state"]
-                            live.console.print(json.dumps(r))
-                live.update(_table(rows))
+                            live.console.print(json.dumps(r), markup=False, emoji=False, highlight=False)
+                live.update(_following(rows))
                 time.sleep(1.0)
-        except KeyboardInterrupt:
-            return
+                rows = _query(spine, sql)
+    except KeyboardInterrupt:
+        return
+
+
+def _following(rows: list[dict]):
+    """The table, and a line that says --follow is waiting (and for what)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    waiting = ("no incidents yet: " if not rows else "") + \
+        f"following, refreshed every second since {time.strftime('%H:%M:%S')} UTC... (Ctrl-C stops)"
+    return Group(_table(rows), Text(waiting, style="dim"))
 
 
 @app.command()
 def explain(
-    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...) or anomaly id (an-...)")],
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...), an anomaly id (an-...), "
+                                               "or 'latest' (the newest incident)")],
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="read a stopped spine's chDB directory")] = None,
 ) -> None:
     """Why an incident was opened: its narrative, every anomaly's evidence in numbers, and the
     commands sent because of it (with their reasons)."""
@@ -90,25 +126,26 @@ def explain(
 
     if not incident_id.replace("-", "").isalnum():
         raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
-    found = _query(spine, f"SELECT * FROM ben.incidents FINAL WHERE id = '{incident_id}'")
-    if not found:
-        found_a = _query(spine, f"SELECT incident_id FROM ben.anomalies FINAL WHERE id = '{incident_id}'")
-        if not found_a:
-            raise fail(f"no incident or anomaly with id {incident_id!r} (ben incidents lists them)")
-        found = _query(spine, f"SELECT * FROM ben.incidents FINAL WHERE id = '{found_a[0]['incident_id']}'")
-    inc = found[0]
-    anomalies = _query(spine, "SELECT * FROM ben.anomalies FINAL WHERE incident_id = "
-                              f"'{inc['id']}' ORDER BY start_ts")
-    # Commands sent because of this incident (issue 5: every command carries its reason and incident).
-    commands = _query(spine, "SELECT id, action, target, issuer, state, reason, updated_ts FROM ben.commands FINAL "
-                             f"WHERE incident_id = '{inc['id']}' ORDER BY updated_ts")
+    store = None
+    if data_dir is not None:
+        from ben.store.chdb import ChdbStore
+
+        if not data_dir.is_dir():
+            raise fail(f"--data-dir {data_dir}: not a directory")
+        store = ChdbStore(data_dir)
+    try:
+        inc, anomalies, commands = _explained(spine, incident_id, store)
+    finally:
+        if store is not None:
+            store.close()
     if as_json:
         typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands}))
         return
-    console = Console()
-    console.print(f"[bold]{inc['id']}[/bold] {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
+    console = Console(emoji=False)
+    console.print(f"{inc['id']} {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
                   f"opened {_when(inc['opened_ts'])} UTC" + (f", resolved {_when(inc['resolved_ts'])} UTC"
-                                                              if inc["resolved_ts"] else ""))
+                                                              if inc["resolved_ts"] else ""), markup=False,
+                  style="bold")
     console.print(inc["narrative"], markup=False)
     console.print("[bold]evidence[/bold]")
     for a in anomalies:
@@ -116,7 +153,7 @@ def explain(
         dets = "; ".join(f"{d} " + ", ".join(f"{k}={v:.3g}" for k, v in ev.items()) if ev else d
                          for d, ev in evidence.items())
         console.print(f"- {a['id']} {a['series']}: {_when(a['start_ts'])} -> {_when(a['end_ts']) or 'ongoing'}; "
-                      f"baseline {a['baseline']:.4g}, observed {a['observed']:.4g}, score {a['score']:.3f}; "
+                      f"baseline {_g(a['baseline'], '.4g')}, observed {_g(a['observed'], '.4g')}, score {_g(a['score'], '.3f')}; "
                       f"detectors: {dets}", markup=False)
         console.print(f"  {a['sentence']}", markup=False)
     if commands:
@@ -124,6 +161,27 @@ def explain(
         for c in commands:
             console.print(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
                           f"reason: {c['reason']}", markup=False)
+
+
+def _explained(spine: str | None, incident_id: str, store) -> tuple[dict, list[dict], list[dict]]:
+    if incident_id == "latest":
+        newest = _query(spine, "SELECT id FROM ben.incidents FINAL ORDER BY opened_ts DESC LIMIT 1", store)
+        if not newest:
+            raise fail("no incidents yet (ben incidents --follow shows them as they open)")
+        incident_id = newest[0]["id"]
+    found = _query(spine, f"SELECT * FROM ben.incidents FINAL WHERE id = '{incident_id}'", store)
+    if not found:
+        found_a = _query(spine, f"SELECT incident_id FROM ben.anomalies FINAL WHERE id = '{incident_id}'", store)
+        if not found_a:
+            raise fail(f"no incident or anomaly with id {incident_id!r} (ben incidents lists them)")
+        found = _query(spine, f"SELECT * FROM ben.incidents FINAL WHERE id = '{found_a[0]['incident_id']}'", store)
+    inc = found[0]
+    anomalies = _query(spine, "SELECT * FROM ben.anomalies FINAL WHERE incident_id = "
+                              f"'{inc['id']}' ORDER BY start_ts", store)
+    # Commands sent because of this incident (issue 5: every command carries its reason and incident).
+    commands = _query(spine, "SELECT id, action, target, issuer, state, reason, updated_ts FROM ben.commands FINAL "
+                             f"WHERE incident_id = '{inc['id']}' ORDER BY updated_ts", store)
+    return inc, anomalies, commands
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail
+from ben.cli import app, fail, plain
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: ~/.local/state/ben/spine.sock)")]
 
@@ -20,9 +20,9 @@ def render_table(result: dict, title: str | None = None) -> None:
     table = Table(title=title)
     names = [m["name"] for m in result.get("meta", [])]
     for name in names:
-        table.add_column(name)
+        table.add_column(plain(name))
     for row in result.get("data", []):
-        table.add_row(*(v if isinstance(v, str) else json.dumps(v) for v in (row[n] for n in names)))
+        table.add_row(*(plain(v if isinstance(v, str) else json.dumps(v)) for v in (row[n] for n in names)))
     Console().print(table)
     typer.echo(f"{result.get('rows', len(result.get('data', [])))} row(s)")
 
@@ -126,20 +126,21 @@ def status(
 def render_status(out: dict) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     for label, comp in out.items():
         if "error" in comp:
-            console.print(f"[bold]{label}[/bold]: [red]{comp['error']}[/red]")
+            console.print(Text.assemble((label, "bold"), ": ", (comp["error"], "red")))
             continue
         lanes = sorted({f["labels"]["lane"] for f in comp["figures"] if "lane" in f["labels"]},
                        key=["alert", "anomaly", "routine"].index)
-        per_lane = Table(title=f"{label} {comp['id']}: per lane")
+        per_lane = Table(title=plain(f"{label} {comp['id']}: per lane"))
         per_lane.add_column("figure")
         for lane in lanes:
             per_lane.add_column(lane, justify="right")
         rows: dict[str, dict[str, float]] = {}
-        others = Table(title=f"{label} {comp['id']}")
+        others = Table(title=plain(f"{label} {comp['id']}"))
         others.add_column("figure")
         others.add_column("value", justify="right")
         for f in comp["figures"]:
@@ -148,13 +149,13 @@ def render_status(out: dict) -> None:
                 rows.setdefault(f["name"] + suffix, {})[f["labels"]["lane"]] = f["value"]
             else:
                 suffix = "".join(f" {k}={v}" for k, v in f["labels"].items())
-                others.add_row(f["name"] + suffix, _num(f["value"]))
+                others.add_row(plain(f["name"] + suffix), _num(f["value"]))
         for name, values in rows.items():
-            per_lane.add_row(name, *(_num(values.get(lane, 0.0)) for lane in lanes))
+            per_lane.add_row(plain(name), *(_num(values.get(lane, 0.0)) for lane in lanes))
         console.print(per_lane)
         console.print(others)
         if comp["last_error"]:
-            console.print(f"[red]last error:[/red] {comp['last_error']}")
+            console.print(Text.assemble(("last error:", "red"), " ", comp["last_error"]))
 
 
 def _num(value: float) -> str:

@@ -25,11 +25,15 @@ def in_fault(elapsed: float, fault_start: float, fault_every: float, fault_for: 
 
 
 def run_synth(client, rate: float, duration: float, stop: threading.Event, seed: int = 1,
-              fault_start: float = -1.0, fault_every: float = 0.0, fault_for: float = 10.0) -> int:
+              fault_start: float = -1.0, fault_every: float = 0.0, fault_for: float = 10.0, fast: bool = False) -> int:
     """Emit about `rate` events/s until duration (0 = forever) or stop; return events emitted.
 
     During a fault, latency on /pay is four times higher and the subsystem raises an alert once.
+    fast: emit the `duration` seconds' events at once, as fast as the sidecar takes them, their
+    event times spread over the `duration` seconds that end now (detection goes by event time).
     """
+    if fast:
+        return _run_fast(client, rate, duration, stop, seed, fault_start, fault_every, fault_for)
     rng = random.Random(seed)
     tick = 0.01
     per_tick = rate * tick
@@ -68,6 +72,30 @@ def run_synth(client, rate: float, duration: float, stop: threading.Event, seed:
     return emitted
 
 
+def _run_fast(client, rate: float, duration: float, stop: threading.Event, seed: int, fault_start: float,
+              fault_every: float, fault_for: float) -> int:
+    rng = random.Random(seed)
+    total = int(rate * duration)
+    t0 = time.time_ns() - int(duration * 1e9)
+    alerted = False
+    for i in range(total):
+        if stop.is_set():
+            return i
+        elapsed = i / rate
+        ts = t0 + int(elapsed * 1e9)
+        faulty = in_fault(elapsed, fault_start, fault_every, fault_for)
+        if faulty and not alerted:
+            client.alert("payment_latency_slo", "p99 latency on /pay above its 300 ms SLO", {"route": "/pay"}, ts=ts)
+        alerted = faulty
+        route = ROUTES[i % len(ROUTES)]
+        if i % 2:
+            client.counter("requests", 1, {"route": route}, ts=ts)
+        else:
+            level = 480.0 if faulty and route == "/pay" else 120.0
+            client.gauge("latency_ms", max(1.0, rng.gauss(level, level / 10)), {"route": route}, ts=ts)
+    return total
+
+
 @app.command()
 def synth(
     subsystem: Annotated[str, typer.Option(help="subsystem name")] = "checkout-api",
@@ -78,17 +106,22 @@ def synth(
     fault_start: Annotated[float, typer.Option(help="seconds until the first injected fault; < 0: none")] = -1.0,
     fault_every: Annotated[float, typer.Option(help="seconds between fault starts; 0: once")] = 0.0,
     fault_for: Annotated[float, typer.Option(help="seconds each fault lasts")] = 10.0,
+    fast: Annotated[bool, typer.Option("--fast", help="emit --duration seconds of telemetry at once (event "
+                                       "times: the --duration seconds that end now)")] = False,
 ) -> None:
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
     from ben.sdk import Client
 
     if rate <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--rate")
+    if fast and duration <= 0:
+        raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=1000)
-    emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for)
+    # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
+    client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
+    emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
     flushed = client.shutdown(timeout=30.0)
     s = client.stats
     typer.echo(json.dumps({"emitted": emitted, "acked": s.acked, "dropped_full": s.dropped_full,

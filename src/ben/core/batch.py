@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ben.core.timerange import MAX_TS_NS, MIN_TS_NS
 from ben.v1 import telemetry_pb2 as pb
 
 MAX_EVENTS_PER_BATCH = 1_000_000
@@ -50,3 +51,9 @@ def validate(batch: pb.Batch) -> int:
     if int(kinds.min()) < 1 or int(kinds.max()) > _KIND_MAX:
         raise BatchError(f"field 'kinds' holds a value outside 1..{_KIND_MAX}")
     return n
+
+
+def count_bad_ts(batch: pb.Batch) -> int:
+    """How many events of a batch have a ts outside [MIN_TS_NS, MAX_TS_NS)."""
+    ts = np.asarray(batch.ts_unix_nano, dtype=np.int64)
+    return int(np.count_nonzero((ts < MIN_TS_NS) | (ts >= MAX_TS_NS)))

@@ -2,6 +2,7 @@
 
     BenError
     ├── ConfigError          bad config file, field or flag (names the field and the file)
+    ├── InvalidEventError    an SDK call's argument cannot be sent (names the argument; Client(strict=True))
     ├── TransportError       a peer could not be reached or the stream broke
     │   └── RetryableError   try again later (peer down, back-pressure)
     ├── WalError             the write-ahead log could not be opened, read or written
@@ -36,6 +37,14 @@ class ConfigError(BenError):
         self.field = field
         where = ", ".join(p for p in (source and f"in {source}", field and f"field {field!r}") if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidEventError(BenError, ValueError):
+    """An event's argument cannot be sent as it is (``field`` names the argument: ts, name, attrs['k'], ...)."""
+
+    def __init__(self, message: str, *, field: str):
+        self.field = field
+        super().__init__(f"argument {field!r}: {message}")
 
 
 class TransportError(BenError):

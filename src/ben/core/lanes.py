@@ -98,8 +98,22 @@ def receiver_figures(rx) -> list:
         counter("acks_total", rx.acks, "acknowledgements sent"),
         counter("duplicates_total", rx.duplicates, "resent requests acknowledged again, not stored"),
         counter("commits_total", rx.commits, "fsync'd WAL group commits"),
-        counter("dropped_total", rx.rejected, "requests refused for good", reason="invalid"),
     ]
+    for reason in ("invalid", "undecodable", "unencodable"):
+        out.append(counter("dropped_total", rx.rejected_by_reason[reason], "requests refused for good", reason=reason))
+    out += [
+        counter("quarantined_requests_total", rx.quarantined,
+                "refused requests kept in the quarantine dir (undecodable, unencodable)"),
+        counter("bad_ts_events_total", rx.bad_ts_events,
+                "events stored with a ts outside 2000..2100 (an SDK refuses them; another producer sent them)"),
+    ]
+    for producer, counts in list(rx.producers.items()):
+        for reason in ("dropped_full", "dropped_closed", "invalid", "truncated", "replaced_strings", "quarantined",
+                       "rejected"):
+            value = getattr(counts, reason)
+            if value:  # only what happened: a quiet producer adds no rows to `ben status`
+                out.append(counter("sdk_events_total", value, "events an SDK dropped, refused or changed, as it "
+                                   "reported them (reason: its BufferStats field)", producer=producer, reason=reason))
     for reason in ("quota", "wal_error"):
         out.append(counter("refused_total", rx.refused[reason], "requests refused for now (sender keeps them)",
                            reason=reason))

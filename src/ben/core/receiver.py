@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
 
 from ben.core import batch as batch_check
 from ben.core.errors import WalError
@@ -41,6 +44,11 @@ MAX_GROUP = 4096
 INLINE_ENCODE_EVENTS = 16
 RETRY_AFTER_MS_QUOTA = 200
 RETRY_AFTER_MS_WAL_ERROR = 1000
+#: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
+MAX_PRODUCERS = 256
+#: Refused requests kept as files in the quarantine dir per run; past it they are only counted
+#: (a local process sending garbage in a loop must not fill the disk).
+MAX_QUARANTINE_FILES = 1_000
 
 
 @dataclass
@@ -49,6 +57,11 @@ class ReceiverFigures:
     events_in: Counter = field(default_factory=Counter)        # by lane
     duplicates: int = 0
     rejected: int = 0                                          # invalid batches (permanent)
+    rejected_by_reason: Counter = field(default_factory=Counter)  # invalid, undecodable, unencodable
+    quarantined: int = 0                                       # refused requests saved to the quarantine dir
+    bad_ts_events: int = 0                                     # events with ts outside timerange.MIN_TS_NS..MAX_TS_NS
+    # Per producer (SDK), its latest own counts (drops, invalid, cuts): "subsystem/instance" -> counts.
+    producers: dict = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)          # by reason: quota, wal_error
     commits: int = 0
     acks: int = 0
@@ -72,6 +85,70 @@ class IngestOutcome:
 class _Pending:
     request: pb.IngestRequest
     done: asyncio.Future = field(repr=False)
+    undecodable: str = ""        # why the request's bytes could not be decoded (request: its header only)
+    raw: bytes = field(default=b"", repr=False)
+
+
+class Undecodable:
+    """What the tolerant deserializer returns for bytes that are not a valid IngestRequest."""
+
+    __slots__ = ("header", "raw", "reason")
+
+    def __init__(self, header: pb.IngestRequest, raw: bytes, reason: str):
+        self.header, self.raw, self.reason = header, raw, reason
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, i
+        shift += 7
+        if shift > 63:
+            raise DecodeError("varint too long")
+
+
+def _header(data: bytes) -> pb.IngestRequest:
+    """sender_id, first_seq, last_seq and lane of an IngestRequest whose batch does not decode."""
+    out = pb.IngestRequest()
+    i = 0
+    try:
+        while i < len(data):
+            key, i = _varint(data, i)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, i = _varint(data, i)
+                if number == 2:
+                    out.first_seq = value
+                elif number == 3:
+                    out.last_seq = value
+                elif number == 5:
+                    out.lane = value if value in pb.Lane.values() else 0
+            elif wire == 2:
+                size, i = _varint(data, i)
+                if number == 1:
+                    out.sender_id = data[i:i + size].decode("utf-8", "replace")
+                i += size
+            elif wire in (1, 5):
+                i += 8 if wire == 1 else 4
+            else:
+                raise DecodeError(f"wire type {wire}")
+    except IndexError:
+        raise DecodeError("truncated") from None
+    return out
+
+
+def decode_request(data: bytes) -> pb.IngestRequest | Undecodable:
+    """Tolerant request deserializer: a request whose batch cannot be decoded (e.g. a string that is
+    not UTF-8) is refused and quarantined by the receiver instead of breaking the stream for good
+    (its sender would resend it after every reconnect). Only bytes without a readable header raise."""
+    try:
+        return pb.IngestRequest.FromString(data)
+    except DecodeError as exc:
+        return Undecodable(_header(data), data, f"undecodable request: {exc}")
 
 
 @dataclass
@@ -127,6 +204,14 @@ class IngestReceiver(pb_grpc.IngestServicer):
             for name, value in wal.iter_meta(_HWM):
                 marks[(name[len(_HWM):], lane)] = int.from_bytes(value, "big")
         return marks
+
+    def add_to_server(self, server) -> None:
+        """Serve Ingest on a grpc.aio server, with the tolerant request deserializer."""
+        import grpc
+
+        handler = grpc.stream_stream_rpc_method_handler(
+            self.Stream, request_deserializer=decode_request, response_serializer=pb.IngestAck.SerializeToString)
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("ben.v1.Ingest", {"Stream": handler}),))
 
     def high_water_mark(self, sender: str, lane: int = pb.LANE_ROUTINE) -> int:
         return self._hwm.get((sender, lane), 0)
@@ -184,7 +269,12 @@ class IngestReceiver(pb_grpc.IngestServicer):
             try:
                 async for request in request_iterator:
                     done = loop.create_future()
-                    await self._enqueue(_Pending(request, done))
+                    if isinstance(request, Undecodable):
+                        pending = _Pending(request.header, done, request.reason, request.raw)
+                        request = request.header
+                    else:
+                        pending = _Pending(request, done)
+                    await self._enqueue(pending)
                     await order.put(done)
             finally:
                 await order.put(None)
@@ -220,16 +310,55 @@ class IngestReceiver(pb_grpc.IngestServicer):
             log.error("%s", message)
         self.figures.last_error, self.figures.last_error_at = message, now
 
-    def _encode_all(self, pending: list[_Pending]) -> dict[int, bytes]:
-        return {id(p): self._encode(p.request) for p in pending}
+    def _encode_all(self, pending: list[_Pending]) -> dict[int, bytes | str]:
+        return {id(p): self._encode_one(p) for p in pending}
+
+    def _encode_one(self, p: _Pending) -> bytes | str:
+        """The WAL payload, or why the request could not be encoded (a str)."""
+        try:
+            return self._encode(p.request)
+        except Exception as exc:  # one bad batch must never stop the commit loop
+            return f"could not be encoded: {type(exc).__name__}: {exc}"
+
+    def _note_producer(self, req: pb.IngestRequest) -> None:
+        src = req.batch.source
+        name = f"{src.subsystem or '?'}/{src.instance or req.sender_id[:12]}"
+        producers = self.figures.producers
+        producers.pop(name, None)
+        producers[name] = req.producer_counts
+        if len(producers) > MAX_PRODUCERS:
+            del producers[next(iter(producers))]
+
+    def _quarantine(self, p: _Pending, reason: str) -> None:
+        """Keep a refused request's bytes and reason beside the WAL quarantine, for an operator."""
+        req = p.request
+        if self.figures.quarantined >= MAX_QUARANTINE_FILES:
+            log.warning("not keeping refused request %d..%d of %s: %d kept already (MAX_QUARANTINE_FILES)",
+                        req.first_seq, req.last_seq, req.sender_id, self.figures.quarantined)
+            return
+        wal = self._wals.get(req.lane) or next(iter(self._wals.values()))
+        stem = (f"ingest-{re.sub(r'[^A-Za-z0-9_-]', '_', req.sender_id)[:64]}-{req.lane}-"
+                f"{req.first_seq}-{req.last_seq}")
+        try:
+            raw = p.raw or req.SerializeToString()
+        except Exception:  # noqa: BLE001 - the reason is what matters
+            raw = b""
+        try:
+            wal.quarantine_dir.mkdir(parents=True, exist_ok=True)
+            (wal.quarantine_dir / f"{stem}.bin").write_bytes(raw)
+            (wal.quarantine_dir / f"{stem}.reason").write_text(reason + "\n", errors="replace")
+        except OSError as exc:
+            log.error("could not quarantine refused request %s: %s", stem, exc)
+            return
+        self.figures.quarantined += 1
 
     async def _commit(self, group: list[_Pending]) -> None:
         encoded: dict[int, bytes] = {}
         # In a worker thread: what is not yet durable (resends are not encoded again), unless the
         # group is a few alerts, which the loop below encodes itself.
         if self._encode_in_thread and not _few_alerts(group):
-            todo = [p for p in group
-                    if p.request.last_seq > self._hwm.get((p.request.sender_id, p.request.lane), 0)]
+            todo = [p for p in group if not p.undecodable
+                    and p.request.last_seq > self._hwm.get((p.request.sender_id, p.request.lane), 0)]
             if todo:
                 encoded = await asyncio.to_thread(self._encode_all, todo)
         payloads: dict[int, list[bytes]] = {lane: [] for lane in LANES}
@@ -243,6 +372,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
             lane = req.lane
             key = (req.sender_id, lane)
             self.figures.requests += 1
+            if req.HasField("producer_counts"):
+                self._note_producer(req)
             mark = marks.get(key, self._hwm.get(key, 0))
             if req.last_seq <= mark:  # already durable: acknowledge again, store nothing
                 self.figures.duplicates += 1
@@ -254,12 +385,22 @@ class IngestReceiver(pb_grpc.IngestServicer):
                     outcomes.append(_Outcome(p, lane, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA))
                     continue
                 del self._refused_at[key]  # the sender came back to resend it
-            error = self._check(req, mark)
+            error = self._check(req, mark, p.undecodable)
+            payload = b""
+            if not error:
+                payload = encoded[id(p)] if id(p) in encoded else self._encode_one(p)
+                if isinstance(payload, str):
+                    error = payload
             if error:
+                reason = ("undecodable" if p.undecodable else "unencodable" if isinstance(payload, str)
+                          else "invalid")
                 self.figures.rejected += 1
+                self.figures.rejected_by_reason[reason] += 1
+                if reason != "invalid":
+                    self._quarantine(p, error)
                 log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, error)
             else:
-                payload = encoded[id(p)] if id(p) in encoded else self._encode(req)
+                self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
                 if self._quota is not None and not self._quota.admits(lane, in_use + pending_bytes, len(payload)):
                     self._refused_at[key] = req.first_seq
                     self.figures.refused["quota"] += 1
@@ -321,7 +462,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 out.seq, out.error, out.retry_after_ms = self._hwm.get(key, 0), "", RETRY_AFTER_MS_WAL_ERROR
                 self.figures.refused["wal_error"] += 1
 
-    def _check(self, req: pb.IngestRequest, mark: int) -> str:
+    def _check(self, req: pb.IngestRequest, mark: int, undecodable: str = "") -> str:
         if not req.sender_id:
             return "field 'sender_id' is empty"
         if req.lane not in self._wals:
@@ -330,6 +471,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
             return f"bad sequence range {req.first_seq}..{req.last_seq}"
         if req.first_seq <= mark:
             return f"range {req.first_seq}..{req.last_seq} overlaps what is already durable (up to {mark})"
+        if undecodable:
+            return undecodable
         try:
             batch_check.validate(req.batch)
         except batch_check.BatchError as exc:

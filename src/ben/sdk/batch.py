@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from ben.core.errors import InvalidEventError
+from ben.sdk import limits
+from ben.sdk.limits import Counts, attr_value_text, check_value, clean
 from ben.v1 import telemetry_pb2 as pb
 
 
@@ -34,42 +37,56 @@ class BatchBuilder:
         return self.n
 
     def add(self, kind: int, name: str, value: float, body: str, attrs: Mapping[str, object] | None,
-            ts: int, seq: int | None = None) -> None:
-        """Append one event (numbered seq, default: the next one).
+            ts: int, seq: int | None = None, counts: Counts | None = None) -> None:
+        """Append one event (numbered seq, default: the next one), cleaned as ``ben.sdk.limits`` says.
 
-        Raises TypeError/ValueError on bad arguments, before changing any column.
+        Raises InvalidEventError (a ValueError naming the argument) on bad arguments, before
+        changing any column; cuts and replacements are added to ``counts``.
         """
+        counts = counts if counts is not None else Counts()
         strings = self.strings
         get = strings.get
-        value = float(value)
-        ni = get(name)
+        value = value if type(value) is float else check_value(value)
+        # A string found in the dictionary was cleaned when it went in: valid UTF-8 (its length is
+        # still checked: the same text may be a long body and a name).
+        ni = get(name) if type(name) is str and len(name) <= limits.MAX_NAME_CHARS else None
         if not ni:  # new, or "" (index 0), which is no name
-            if type(name) is not str or not name:
-                raise TypeError("name must be a non-empty str")
-            ni = strings[name] = len(strings)
+            if not name or not isinstance(name, str):
+                raise InvalidEventError("must be a non-empty str", field="name")
+            name = clean(name, limits.MAX_NAME_CHARS, "name", counts)
+            ni = get(name) or len(strings)
+            strings.setdefault(name, ni)
         if body:
-            bi = get(body)
+            bi = get(body) if type(body) is str and len(body) <= limits.MAX_BODY_CHARS else None
             if bi is None:
-                if type(body) is not str:
-                    raise TypeError("body must be a str")
-                bi = strings[body] = len(strings)
+                body = clean(body, limits.MAX_BODY_CHARS, "body", counts)
+                bi = strings.setdefault(body, len(strings))
         else:
+            if body is not None and body != "":
+                raise InvalidEventError(f"must be a str, got {type(body).__name__}", field="body")
             bi = 0
         if attrs:
+            if not isinstance(attrs, Mapping):
+                raise InvalidEventError(f"must be a mapping of str to str/int/float/bool, got {type(attrs).__name__}",
+                                        field="attrs")
             keys = []
             vals = []
-            for k, v in attrs.items():
-                i = get(k)
+            items = attrs.items()
+            if len(attrs) > limits.MAX_ATTRS:
+                items = list(items)[:limits.MAX_ATTRS]
+                counts.truncated += 1
+            for k, v in items:
+                i = get(k) if type(k) is str and len(k) <= limits.MAX_ATTR_KEY_CHARS else None
                 if i is None:
-                    if type(k) is not str:
-                        raise TypeError("attribute keys must be str")
-                    i = strings[k] = len(strings)
+                    k = clean(k, limits.MAX_ATTR_KEY_CHARS, f"attrs[{k!r:.60}] (its key)", counts)
+                    i = strings.setdefault(k, len(strings))
                 keys.append(i)
                 if type(v) is not str:
-                    v = str(v)
-                i = get(v)
+                    v = attr_value_text(k, v)
+                i = get(v) if len(v) <= limits.MAX_ATTR_VALUE_CHARS else None
                 if i is None:
-                    i = strings[v] = len(strings)
+                    v = clean(v, limits.MAX_ATTR_VALUE_CHARS, f"attrs[{k!r:.60}]", counts)
+                    i = strings.setdefault(v, len(strings))
                 vals.append(i)
             self.attr_keys += keys
             self.attr_values += vals

@@ -8,15 +8,20 @@ the event at once and counts it; ``block`` makes the caller wait for room, up to
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ben.core.errors import InvalidEventError
 from ben.core.lanes import ALERT, LANES, ROUTINE
 from ben.sdk.batch import BatchBuilder
+from ben.sdk.limits import Counts
 from ben.v1.telemetry_pb2 import KIND_ALERT
+
+log = logging.getLogger(__name__)
 
 
 #: Events an SDK buffer holds for alerts beyond max_buffer_events.
@@ -35,15 +40,20 @@ class BufferStats:
     rejected: int = 0           # refused by the sidecar (invalid batch); not retried
     dropped_full: int = 0       # refused because the buffer was full
     dropped_closed: int = 0     # emitted after shutdown
-    invalid: int = 0            # bad arguments (counted, never raised on the hot path)
+    invalid: int = 0            # bad arguments (counted, never raised on the hot path unless strict)
     backpressure: int = 0       # times the sidecar said "not now" (its WAL quota was full)
+    truncated: int = 0          # names, bodies, attributes cut to their limit (ben.sdk.limits)
+    replaced_strings: int = 0   # strings made valid UTF-8 (lone surrogates replaced by U+FFFD)
+    quarantined: int = 0        # events of a batch that could not be encoded: dropped, never sent
+    invalid_by_field: Counter = field(default_factory=Counter)  # invalid events by argument (ts, attrs[...])
+    last_invalid: str = ""      # why the latest invalid event was refused
 
 
 class Buffer:
     """Per-lane batches being built and sealed, numbered with one event sequence."""
 
     def __init__(self, max_events: int, max_batch_events: int, policy: FullPolicy,
-                 block_timeout_s: float | None, on_seal: Callable[[], None]):
+                 block_timeout_s: float | None, on_seal: Callable[[], None], strict: bool = False):
         self._max_events = max_events
         self._max_batch = max_batch_events
         self._policy = policy
@@ -58,6 +68,9 @@ class Buffer:
         self._buffered = 0
         self.closed = False
         self.stats = BufferStats()
+        self._counts = Counts()
+        self._strict = strict
+        self._invalid_logged_at = 0.0
 
     # -- producers (any thread) ---------------------------------------------------------------
     def append(self, kind: int, name: str, value: float, body: str,
@@ -76,13 +89,16 @@ class Buffer:
             builder = self._builders[lane]
             if builder is None:
                 builder = self._builders[lane] = BatchBuilder(seq)
+            counts = self._counts
             try:
-                builder.add(kind, name, value, body, attrs, ts, seq)
-            except (TypeError, ValueError, AttributeError):
-                self.stats.invalid += 1
+                builder.add(kind, name, value, body, attrs, ts, seq, counts)
+            except (InvalidEventError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 if not builder.n:
                     self._builders[lane] = None
+                self.invalid(exc)
                 return None
+            finally:
+                self.stats.truncated, self.stats.replaced_strings = counts.truncated, counts.replaced_strings
             self._next_seq = seq + 1
             self._buffered += 1
             self.stats.emitted += 1
@@ -92,6 +108,34 @@ class Buffer:
             self._builders[lane] = None
         self._on_seal()
         return seq
+
+    def invalid(self, exc: Exception) -> None:
+        """Count a refused event (the argument it names); log now and then; raise if strict."""
+        if not isinstance(exc, InvalidEventError):
+            exc = InvalidEventError(f"{type(exc).__name__}: {exc}", field="event")
+        self.stats.invalid += 1
+        self.stats.invalid_by_field[exc.field.split("[")[0]] += 1
+        self.stats.last_invalid = str(exc)
+        if self._strict:
+            raise exc
+        now = time.monotonic()
+        if now - self._invalid_logged_at > 10:
+            self._invalid_logged_at = now
+            log.warning("ben sdk: event refused (%d so far; Client.stats.invalid): %s", self.stats.invalid, exc)
+
+    def discard(self, lane: int, builder: BatchBuilder, reason: str) -> None:
+        """A sealed batch that cannot be encoded: drop it, count its events, never send it."""
+        with self._lock:
+            try:
+                self._sealed[lane].remove(builder)
+            except ValueError:
+                return
+            self._buffered -= builder.n
+            self.stats.quarantined += builder.n
+            self._set_acked_seq()
+            self._cv.notify_all()
+        log.error("ben sdk: a batch of %d events (%d..%d) could not be encoded and was dropped: %s",
+                  builder.n, builder.first_seq, builder.last_seq, reason)
 
     def _make_room(self, limit: int) -> bool:
         """Called full, with the lock held: wait for room (block) or count a drop."""
@@ -146,10 +190,13 @@ class Buffer:
                     self.stats.rejected += b.n
                 else:
                     self.stats.acked += b.n
-            lows = [d[0].first_seq for d in self._sealed.values() if d]
-            lows += [b.first_seq for b in self._builders.values() if b is not None and b.n]
-            self._acked_seq = (min(lows) - 1) if lows else self._next_seq - 1
+            self._set_acked_seq()
             self._cv.notify_all()
+
+    def _set_acked_seq(self) -> None:
+        lows = [d[0].first_seq for d in self._sealed.values() if d]
+        lows += [b.first_seq for b in self._builders.values() if b is not None and b.n]
+        self._acked_seq = (min(lows) - 1) if lows else self._next_seq - 1
 
     # -- figures and waiting ------------------------------------------------------------------
     @property

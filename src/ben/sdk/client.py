@@ -9,8 +9,10 @@
     ben.shutdown(timeout=5)
 
 Every emitting method returns the event's sequence number (or None when the event was
-dropped: buffer full, client shut down, bad arguments), never raises, and never blocks unless
-``full_policy="block"``. ``acked_seq`` tells how far the sidecar has acknowledged.
+dropped: buffer full, client shut down, bad arguments), never raises (unless ``strict=True``:
+bad arguments then raise ``InvalidEventError``, naming the argument), and never blocks unless
+``full_policy="block"``. ``acked_seq`` tells how far the sidecar has acknowledged. What an event
+may hold (types, ``ts`` range, sizes, UTF-8) is checked at the call: ``ben.sdk.limits``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import uuid
 from collections.abc import Mapping
 
 from ben.core.address import check_address, default_sidecar_address
-from ben.core.errors import ConfigError
+from ben.core.errors import ConfigError, InvalidEventError
 from ben.core.service import State
+from ben.sdk import limits
 from ben.sdk.buffer import Buffer, BufferStats, FullPolicy
 from ben.sdk.commands import CommandChannel, Handler
 from ben.sdk.exporter import Exporter
@@ -62,6 +65,7 @@ class Client:
         window_batches: int = 32,
         reconnect_min_ms: int = 50,
         reconnect_max_ms: int = 2_000,
+        strict: bool = False,
     ):
         if not isinstance(subsystem, str) or not subsystem:
             raise ConfigError("must be a non-empty string", source="Client()", field="subsystem")
@@ -80,11 +84,19 @@ class Client:
             target = check_address(sidecar or default_sidecar_address())
         except ValueError as exc:
             raise ConfigError(str(exc), source="Client()", field="sidecar") from None
+        for name, value in (("subsystem", subsystem), ("host", host), ("instance", instance)):
+            try:
+                if value is not None:
+                    value.encode("utf-8")
+            except (AttributeError, UnicodeEncodeError):
+                raise ConfigError(f"must be a str of valid UTF-8, got {value!r:.60}", source="Client()",
+                                  field=name) from None
         self.producer_id = uuid.uuid4().hex
         self.source = pb.Source(host=host or socket.gethostname(), subsystem=subsystem,
                                 instance=instance or str(os.getpid()))
         self._buffer = Buffer(max_buffer_events, max_batch_events, policy,
-                              None if block_timeout_ms is None else block_timeout_ms / 1000, self._wake)
+                              None if block_timeout_ms is None else block_timeout_ms / 1000, self._wake,
+                              strict=bool(strict))
         self._exporter = Exporter(self._buffer, target, self.source, self.producer_id, flush_interval_ms / 1000,
                                   window_batches, (reconnect_min_ms, reconnect_max_ms))
         self.state = State.RUNNING
@@ -120,7 +132,15 @@ class Client:
 
     # -- emitting (hot path: never raises) ----------------------------------------------------------
     def _emit(self, kind: int, name: str, value: float, body: str, attrs: Attrs, ts: int | None) -> int | None:
-        return self._buffer.append(kind, name, value, body, attrs, time.time_ns() if ts is None else ts)
+        if ts is None:
+            ts = time.time_ns()
+        elif type(ts) is not int or not limits.MIN_TS_NS <= ts < limits.MAX_TS_NS:
+            try:
+                ts = limits.check_ts(ts)
+            except InvalidEventError as exc:
+                self._buffer.invalid(exc)
+                return None
+        return self._buffer.append(kind, name, value, body, attrs, ts)
 
     def gauge(self, name: str, value: float, attrs: Attrs = None, *, ts: int | None = None) -> int | None:
         """A reading of something that goes up and down (latency, queue depth)."""
@@ -128,9 +148,12 @@ class Client:
 
     def counter(self, name: str, increment: float = 1.0, attrs: Attrs = None, *, ts: int | None = None) -> int | None:
         """An increment of something that only counts up (requests, errors)."""
-        if isinstance(increment, (int, float)) and (increment < 0 or math.isnan(increment)):
-            self._buffer.stats.invalid += 1
-            return None
+        if type(increment) is not float or not 0 <= increment < math.inf:
+            try:
+                increment = limits.check_increment(increment)
+            except InvalidEventError as exc:
+                self._buffer.invalid(exc)
+                return None
         return self._emit(COUNTER, name, increment, "", attrs, ts)
 
     def event(self, name: str, attrs: Attrs = None, *, body: str = "", ts: int | None = None) -> int | None:

@@ -1,13 +1,17 @@
 """Streams sealed batches to the sidecar and hands its acknowledgements back to the buffer.
 
-Runs an asyncio loop in one daemon thread. After a broken stream it reconnects with backoff
-and resends every batch not yet acknowledged; the sidecar stores each batch once.
+Every Client of a process runs on one asyncio loop in one daemon thread (``shared_loop``), never
+closed: gRPC's asyncio layer polls completions for every loop of the process from one poller,
+and a loop closed by one Client's shutdown made it print "Event loop is closed" tracebacks in
+the others. After a broken stream the exporter reconnects with backoff and resends every batch
+not yet acknowledged; the sidecar stores each batch once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 
@@ -21,6 +25,34 @@ from ben.v1 import telemetry_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
+_shared: asyncio.AbstractEventLoop | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_loop() -> asyncio.AbstractEventLoop:
+    """The process's SDK event loop, running in a daemon thread (started at first use, never closed)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=_run_forever, args=(loop,), name="ben-sdk-loop", daemon=True).start()
+            _shared = loop
+        return _shared
+
+
+def _run_forever(loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.set_event_loop(loop)
+    loop.run_forever()
+
+
+def _forget_after_fork() -> None:
+    """A forked child has the loop but not its thread: its Clients start a loop of their own."""
+    global _shared, _shared_lock
+    _shared, _shared_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
 
 class Exporter:
     def __init__(self, buffer: Buffer, target: str, source: pb.Source, producer_id: str,
@@ -32,11 +64,11 @@ class Exporter:
         self._flush_interval = flush_interval_s
         self._window = window_batches
         self._backoff_ms = backoff_ms
-        self._loop = asyncio.new_event_loop()
+        self._loop = shared_loop()
         self._wakeup: asyncio.Event | None = None
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._thread_main, name="ben-sdk-exporter", daemon=True)
+        self._done = None  # concurrent.futures.Future of _main
         self.connected = False
         self.reconnects = 0
         self._sent: dict[int, int] = {}
@@ -46,7 +78,7 @@ class Exporter:
         self.last_error = ""
 
     def start(self) -> None:
-        self._thread.start()
+        self._done = asyncio.run_coroutine_threadsafe(self._main(), self._loop)
         self._ready.wait()
 
     @property
@@ -68,15 +100,13 @@ class Exporter:
                 self._loop.call_soon_threadsafe(self._stopping.set)
             except RuntimeError:
                 pass
-        self._thread.join(timeout)
+        if self._done is not None:
+            try:
+                self._done.result(timeout)
+            except Exception:  # noqa: BLE001 - stopping: a timeout or a failure leaves nothing to do
+                pass
 
-    # -- the loop thread --------------------------------------------------------------------------
-    def _thread_main(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._main())
-        finally:
-            self._loop.close()
+    # -- on the shared loop -----------------------------------------------------------------------
 
     async def _main(self) -> None:
         self._wakeup = asyncio.Event()
@@ -152,8 +182,16 @@ class Exporter:
             batches = [] if paused > time.monotonic() else self._buffer.unsent(lane, self._sent[lane], self._window)
             rewinds = self._rewinds[lane]
             for b in batches:
-                request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq, last_seq=b.last_seq,
-                                           lane=lane, batch=b.build(self._source, self._producer_id))
+                try:
+                    request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
+                                               last_seq=b.last_seq, lane=lane,
+                                               batch=b.build(self._source, self._producer_id))
+                    self._counts(request.producer_counts)
+                    request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
+                except Exception as exc:  # one bad batch must not break the stream for good: drop it, go on
+                    self._buffer.discard(lane, b, f"{type(exc).__name__}: {exc}")
+                    self._sent[lane] = max(self._sent[lane], b.last_seq)
+                    continue
                 await call.write(request)
                 if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
                     break
@@ -164,6 +202,13 @@ class Exporter:
                 await asyncio.wait_for(wakeup.wait(), timeout=_until([paused] if paused > time.monotonic() else []))
             except TimeoutError:
                 pass
+
+    def _counts(self, out: pb.ProducerCounts) -> None:
+        """What this SDK dropped or changed so far: it travels to the sidecar, for `ben status`."""
+        st = self._buffer.stats
+        out.dropped_full, out.dropped_closed, out.invalid = st.dropped_full, st.dropped_closed, st.invalid
+        out.truncated, out.replaced_strings = st.truncated, st.replaced_strings
+        out.quarantined, out.rejected = st.quarantined, st.rejected
 
     async def _read_acks(self, call) -> None:
         async for ack in call:

@@ -19,6 +19,7 @@ from ben.core.provenance import Stamper
 from ben.core.address import socket_path
 from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
+from ben.core.paths import writable_dir
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
@@ -26,7 +27,7 @@ from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
 from ben.redact import Redactor
 from ben.sidecar.shipper import Shipper
-from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Sidecar:
             tls.read("sidecar.tls")  # a missing or loose key refuses the start now, not at the first dial
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         transport.use_client_tls(tls)
+        writable_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
         private_dir(cfg.data_dir, "sidecar.data_dir")
         self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()
@@ -94,7 +96,7 @@ class Sidecar:
         self.control = SidecarControl(cfg.control, cfg.data_dir, self.id, cfg.spine,
                                       (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
-        telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
+        self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)
         control_pb2_grpc.add_ControlServicer_to_server(self.control, self._server)
@@ -156,6 +158,7 @@ class Sidecar:
             counter("spine_backpressure_total", sh.backpressure, "times the spine said not now"),
             counter("spine_refused_total", sh.refused_by_spine, "WAL records the spine refused (quarantined)"),
             counter("spine_reconnects_total", sh.reconnects, "streams to the spine that ended"),
+            counter("ship_quarantined_records_total", sh.quarantined, "WAL records that could not be decoded (set aside)"),
             gauge("spine_connected", float(sh.connected), "1 while a stream to the spine is up"),
         ]
         out += self.redactor.figures()

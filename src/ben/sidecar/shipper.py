@@ -35,6 +35,7 @@ class ShipperFigures:
     records_acked: Counter = field(default_factory=Counter)   # by lane
     reconnects: int = 0
     refused_by_spine: int = 0
+    quarantined: int = 0                                      # WAL records that could not be decoded
     backpressure: int = 0
     connected: bool = False
 
@@ -58,6 +59,7 @@ class Shipper:
         self._rewinds = {lane: 0 for lane in wals}  # bumped when an ack rewinds a lane's sending
         self.credit: dict[int, int | None] = {lane: None for lane in wals}  # None: the spine sets no limit
         self._probe_at = {lane: 0.0 for lane in wals}
+        self._skipped: dict[int, set[int]] = {lane: set() for lane in wals}  # quarantined, never sent
         self.figures = ShipperFigures()
         self._task: asyncio.Task | None = None
         self._sent_since_connect = 0
@@ -190,10 +192,14 @@ class Shipper:
                 for record in records:
                     if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
                         break
-                    inflight.append((record.seq, len(record.payload)))
                     request = pb.IngestRequest(sender_id=self._id, first_seq=record.seq, last_seq=record.seq,
                                                lane=lane)
-                    request.batch.MergeFromString(record.payload)
+                    try:
+                        request.batch.MergeFromString(record.payload)
+                    except Exception as exc:  # one bad record must not stop the lane: set it aside, go on
+                        self._skip(lane, record.seq, f"could not be decoded: {type(exc).__name__}: {exc}")
+                        continue
+                    inflight.append((record.seq, len(record.payload)))
                     await call.write(request)
                     if self._rewinds[lane] != rewinds:
                         break
@@ -209,6 +215,25 @@ class Shipper:
             finally:
                 for w in waiters:
                     w.cancel()
+
+    def _skip(self, lane: int, seq: int, reason: str) -> None:
+        """Quarantine a WAL record that cannot be sent; the lane's mark moves past it once all before it is acked."""
+        self.figures.quarantined += 1
+        self._wals[lane].quarantine(seq, reason)
+        self._sent[lane] = max(self._sent[lane], seq)
+        self._skipped[lane].add(seq)
+        self._advance_past_skipped(lane)
+
+    def _advance_past_skipped(self, lane: int) -> None:
+        skipped = self._skipped[lane]
+        moved = False
+        while self.acked[lane] + 1 in skipped:
+            skipped.discard(self.acked[lane] + 1)
+            self.acked[lane] += 1
+            moved = True
+        if moved:
+            self._wals[lane].truncate(self.acked[lane])
+            self._acked_changed.set()
 
     def _on_ack(self, ack: pb.IngestAck) -> None:
         self.figures.connected = True
@@ -231,6 +256,9 @@ class Shipper:
             self.figures.records_acked[lane] += 1
             self.acked[lane] = ack.durable_seq
             self._wals[lane].truncate(ack.durable_seq)
+        if self._skipped[lane]:
+            self._skipped[lane] = {seq for seq in self._skipped[lane] if seq > self.acked[lane]}
+            self._advance_past_skipped(lane)
         self._acked_changed.set()
 
 

@@ -17,6 +17,7 @@ from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import private_dir
 from ben.core.peers import Guard, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
+from ben.core.paths import writable_dir
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
@@ -26,7 +27,7 @@ from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
 from ben.store.query import QueryLimits
-from ben.v1 import admin_pb2_grpc, control_pb2_grpc, telemetry_pb2_grpc
+from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Spine:
         operators = operators_from_config(cfg.operators)
         # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
         self.redaction = IngestRedaction(cfg.redact_manifest)
+        writable_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
         private_dir(cfg.data_dir, "spine.data_dir")
         if cfg.store.backend == "chdb" and cfg.store.path is not None:
             private_dir(cfg.store.path, "spine.store.path")
@@ -106,7 +108,7 @@ class Spine:
         self.tokens = TokenIssuer(operators)
         self.guard = Guard(operators, self.tokens)
         self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
-        telemetry_pb2_grpc.add_IngestServicer_to_server(self.receiver, self._server)
+        self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes)
         store = self.store
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
@@ -153,6 +155,8 @@ class Spine:
             counter("store_inserts_total", wr.inserts, "INSERTs into the store"),
             counter("store_insert_errors_total", wr.insert_errors, "failed INSERTs (retried)"),
             counter("store_repaired_records_total", wr.repaired_records, "records re-inserted after a partial insert"),
+            counter("store_quarantined_records_total", wr.quarantined_records,
+                    "WAL records that could not be decoded (set aside, not stored)"),
             gauge("store_last_insert_seconds", wr.last_insert_s, "duration of the latest INSERT"),
         ]
         out += [gauge("alert_store_delay_seconds", delay, "event time to stored (INSERT returned), alerts of "

@@ -54,6 +54,7 @@ class WriterFigures:
     inserts: int = 0
     insert_errors: int = 0
     repaired_records: int = 0
+    quarantined_records: int = 0     # WAL records that could not be decoded: set aside, never stored
     last_insert_s: float = 0.0
     last_error: str = ""
     # Seconds from each alert's event time (the SDK's stamp) to the return of the INSERT that stored
@@ -293,8 +294,8 @@ class StoreWriter:
             if not records:
                 break
             for record in records:
-                req = rows.decode(record)
-                if counts.get(record.seq, 0) != len(req.batch.ts_unix_nano):
+                req = self._decode(lane, record)
+                if req is not None and counts.get(record.seq, 0) != len(req.batch.ts_unix_nano):
                     partial.append((record.seq, req))
             after = records[-1].seq
         if not partial:
@@ -309,6 +310,16 @@ class StoreWriter:
         return len(seqs)
 
     # -- the loop -------------------------------------------------------------------------------
+    def _decode(self, lane: int, record):
+        """A WAL record's request, or None after quarantining a record that cannot be decoded (ADR 0033)."""
+        try:
+            return rows.decode(record)
+        except Exception as exc:  # one bad record must never stop the lane
+            self._wals[lane].quarantine(record.seq, f"could not be decoded: {type(exc).__name__}: {exc}")
+            with self._figures_lock:
+                self.figures.quarantined_records += 1
+            return None
+
     def _check_room(self) -> None:
         """Stop inserting before the store's disk is full: a store that runs out of space in the
         middle of a write or a merge can leave a damaged part behind."""
@@ -398,14 +409,20 @@ class StoreWriter:
         except StorageError as exc:
             self._failed(lane, exc, suspect=False)
             return True
-        batch, n_rows = [], 0
+        batch, n_rows, skipped = [], 0, 0
         for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS, max_bytes=self._max_bytes):
-            req = rows.decode(record)
+            req = self._decode(lane, record)
+            if req is None:  # quarantined: the lane goes on past it
+                skipped = record.seq
+                continue
             batch.append((record.seq, req))
             n_rows += len(req.batch.ts_unix_nano)
             if n_rows >= allowed:
                 break
         if not batch:
+            if skipped:
+                self.cursor[lane] = skipped
+                return True
             return False
         if lane != ALERT and self._rate:
             self._tokens -= n_rows
@@ -442,7 +459,7 @@ class StoreWriter:
             self.figures.inserts += 1
             self.figures.rows_stored[lane] += n_rows
             self.figures.last_insert_s = time.perf_counter() - started
-        self.cursor[lane] = batch[-1][0]
+        self.cursor[lane] = max(batch[-1][0], skipped)
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]
         if self._on_stored is not None and lane != ALERT:

@@ -97,6 +97,7 @@ class ChdbStore(SqlStore):
                 ) from exc
             raise StorageError(f"cannot open chDB at {self.path}: {exc}") from exc
         self._run("SET output_format_json_quote_64bit_integers = 0")
+        self._run("SET output_format_json_quote_denormals = 1")  # NaN, inf, -inf as "nan", "inf", "-inf": not null
         for setting in QUIET_SETTINGS:
             self._run(f"SET {setting}")
         self._events = schema.EVENTS  # where insert_events writes (the urgent connection: its buffer)

@@ -61,7 +61,9 @@ def arrow_type(ch_type: str) -> pa.DataType | None:
 def _plain(value):
     """A driver value as JSON (the shape of ClickHouse's own JSON output)."""
     if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
+        if math.isnan(value) or math.isinf(value):  # as ClickHouse's output_format_json_quote_denormals
+            return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+        return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -74,18 +74,38 @@ class Batch(_message.Message):
     def __init__(self, source: _Optional[_Union[Source, _Mapping]] = ..., producer_id: _Optional[str] = ..., first_event_seq: _Optional[int] = ..., event_seqs: _Optional[_Iterable[int]] = ..., strings: _Optional[_Iterable[str]] = ..., ts_unix_nano: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., kinds: _Optional[_Iterable[_Union[Kind, str]]] = ..., names: _Optional[_Iterable[int]] = ..., bodies: _Optional[_Iterable[int]] = ..., attr_counts: _Optional[_Iterable[int]] = ..., attr_keys: _Optional[_Iterable[int]] = ..., attr_values: _Optional[_Iterable[int]] = ..., redacted_by: _Optional[str] = ...) -> None: ...
 
 class IngestRequest(_message.Message):
-    __slots__ = ("sender_id", "first_seq", "last_seq", "batch", "lane")
+    __slots__ = ("sender_id", "first_seq", "last_seq", "batch", "lane", "producer_counts")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEQ_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
+    PRODUCER_COUNTS_FIELD_NUMBER: _ClassVar[int]
     sender_id: str
     first_seq: int
     last_seq: int
     batch: Batch
     lane: Lane
-    def __init__(self, sender_id: _Optional[str] = ..., first_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., lane: _Optional[_Union[Lane, str]] = ...) -> None: ...
+    producer_counts: ProducerCounts
+    def __init__(self, sender_id: _Optional[str] = ..., first_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., lane: _Optional[_Union[Lane, str]] = ..., producer_counts: _Optional[_Union[ProducerCounts, _Mapping]] = ...) -> None: ...
+
+class ProducerCounts(_message.Message):
+    __slots__ = ("dropped_full", "dropped_closed", "invalid", "truncated", "replaced_strings", "quarantined", "rejected")
+    DROPPED_FULL_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    INVALID_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_STRINGS_FIELD_NUMBER: _ClassVar[int]
+    QUARANTINED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    dropped_full: int
+    dropped_closed: int
+    invalid: int
+    truncated: int
+    replaced_strings: int
+    quarantined: int
+    rejected: int
+    def __init__(self, dropped_full: _Optional[int] = ..., dropped_closed: _Optional[int] = ..., invalid: _Optional[int] = ..., truncated: _Optional[int] = ..., replaced_strings: _Optional[int] = ..., quarantined: _Optional[int] = ..., rejected: _Optional[int] = ...) -> None: ...
 
 class IngestAck(_message.Message):
     __slots__ = ("durable_seq", "error", "lane", "retry_after_ms", "credit_bytes")
