@@ -97,11 +97,11 @@ def demo(
     if duration < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--duration")
     from ben.core.errors import ConfigError
-    from ben.core.paths import writable_dir
+    from ben.core.files import private_dir
 
     home = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="ben-demo-"))
     try:
-        writable_dir(home, "--data-dir", source="command line")
+        private_dir(home, "--data-dir")
     except ConfigError as exc:
         raise fail(str(exc)) from None
     # Short buckets so the detectors are past their warm-up within seconds; quick incident lifecycle.

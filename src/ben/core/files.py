@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import stat
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def private_umask() -> int:
 
 
 def private_dir(path: Path, flag: str = "data_dir") -> Path:
-    """Create ``path`` (0700) or tighten it: no bit for group or others on it or anything below."""
+    """Create ``path`` (0700) or tighten it: no bit for group or others on it or anything below; and
+    check that files can be written in it. ConfigError naming ``flag`` and the path otherwise."""
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         tightened = 0
@@ -44,6 +46,12 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
         raise ConfigError(f"cannot make {exc.filename or path} private: {exc.strerror}", field=flag) from None
     if tightened:
         log.info("%s: took group and other permissions off %d entries under %s", flag, tightened, path)
+    try:  # writable: one clear line naming the path now, not a traceback from RocksDB or chDB later
+        fd, probe = tempfile.mkstemp(prefix=".ben-write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"cannot write to {path}: {exc.strerror or exc}", field=flag) from None
     return path
 
 

@@ -19,7 +19,6 @@ from ben.core.provenance import Stamper
 from ben.core.address import socket_path
 from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
-from ben.core.paths import writable_dir
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.core.receiver import IngestReceiver
 from ben.core.service import State
@@ -81,8 +80,7 @@ class Sidecar:
             tls.read("sidecar.tls")  # a missing or loose key refuses the start now, not at the first dial
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         transport.use_client_tls(tls)
-        writable_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
-        private_dir(cfg.data_dir, "sidecar.data_dir")
+        private_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
         self.wals = open_wals(cfg.data_dir)
         self.id = self._identity()
         self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,

@@ -17,7 +17,6 @@ from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import private_dir
 from ben.core.peers import Guard, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
-from ben.core.paths import writable_dir
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
@@ -73,8 +72,7 @@ class Spine:
         operators = operators_from_config(cfg.operators)
         # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
         self.redaction = IngestRedaction(cfg.redact_manifest)
-        writable_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
-        private_dir(cfg.data_dir, "spine.data_dir")
+        private_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
         if cfg.store.backend == "chdb" and cfg.store.path is not None:
             private_dir(cfg.store.path, "spine.store.path")
         self.wals = open_wals(cfg.data_dir)
