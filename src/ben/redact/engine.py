@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ben.redact.actions import KeyedHasher, truncate
+from ben.redact.decode import decoded
 from ben.redact.manifest import Manifest, Rule
 from ben.redact.prefilter import Prefilter, distinct, layout, possible
 from ben.v1 import telemetry_pb2 as pb
@@ -280,7 +281,8 @@ class Engine:
         plans = self._plans.get(rules)
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
             full = [(order, r, det and det.needles, det,   # search: the spans inline (no validator, no groups)
-                     det.regex.search if det is not None and det.validate is None and not det.groups else None)
+                     det.regex.search if det is not None and det.validate is None and not det.groups
+                     and det.find is None else None)
                     for order, r in enumerate(rules) for det in (r.detectors or (None,))]
             plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
@@ -299,6 +301,55 @@ class Engine:
                 plan = tuple(p for p in plans[0][alnum][n] if p[3] is None or possible(p[3], chars))
                 if len(narrowed) < CACHE_MAX:
                     narrowed[key] = plan
+        spans = self._spans(text, size, plan)
+        if "%" in text or "+" in text or "\\" in text:   # and in what an encoding hides (ben.redact.decode)
+            dec = decoded(text)
+            if dec is not None:
+                d, starts = dec
+                more = self._spans(d, len(d), plans[0][d.isalnum()][min(len(d), 64)])
+                if more:
+                    spans = (spans or []) + [(starts[a], -starts[-nb], order, r) for a, nb, order, r in more]
+        if not spans:
+            return text, 0, False
+        if len(spans) == 1:   # the common case: one secret in the text
+            a, nb, _, r = spans[0]
+            if r.action == "drop":
+                return r.replacement, 1 << r.bit, True
+            return (text[:a] + (r.replacement if r.action == "mask" else self._hash(text[a:-nb])) + text[-nb:],
+                    1 << r.bit, False)
+        mask = 0
+        drop = None
+        for _, _, _, r in spans:
+            mask |= 1 << r.bit
+            if r.action == "drop" and drop is None:
+                drop = r
+        if drop is not None:
+            return drop.replacement, mask, True
+        spans.sort()
+        out, pos = [], 0
+        cur = None   # the span being built: overlapping spans are merged (a secret is masked whole)
+        for a, nb, _, r in spans:
+            b = -nb
+            if cur is not None and a < cur[1]:
+                if b > cur[1]:
+                    cur[1] = b
+                continue
+            if cur is not None:
+                out.append(self._replace(text, cur))
+                pos = cur[1]
+            out.append(text[pos:a])
+            cur = [a, b, r]
+        out.append(self._replace(text, cur))
+        out.append(text[cur[1]:])
+        return "".join(out), mask, False
+
+    def _replace(self, text: str, span: list) -> str:
+        a, b, r = span
+        return r.replacement if r.action == "mask" else self._hash(text[a:b])
+
+    @staticmethod
+    def _spans(text: str, size: int, plan: tuple) -> list | None:
+        """(start, -end, rule order, rule) of every match of the plan's detectors and patterns in text."""
         spans = None
         for order, r, needles, det, search in plan:   # the hot loop: most strings fail every hint here
             if det is None:
@@ -333,33 +384,7 @@ class Engine:
                     a, b = match.span("secret") if has_group and match.group("secret") is not None else match.span()
                     if b > a:
                         spans.append((a, -b, order, r))
-        if not spans:
-            return text, 0, False
-        if len(spans) == 1:   # the common case: one secret in the text
-            a, nb, _, r = spans[0]
-            if r.action == "drop":
-                return r.replacement, 1 << r.bit, True
-            return (text[:a] + (r.replacement if r.action == "mask" else self._hash(text[a:-nb])) + text[-nb:],
-                    1 << r.bit, False)
-        mask = 0
-        drop = None
-        for _, _, _, r in spans:
-            mask |= 1 << r.bit
-            if r.action == "drop" and drop is None:
-                drop = r
-        if drop is not None:
-            return drop.replacement, mask, True
-        spans.sort()
-        out, pos = [], 0
-        for a, nb, _, r in spans:
-            b = -nb
-            if a < pos:   # overlaps a span already replaced: the earlier (longer) one wins
-                continue
-            out.append(text[pos:a])
-            out.append(r.replacement if r.action == "mask" else self._hash(text[a:b]))
-            pos = b
-        out.append(text[pos:])
-        return "".join(out), mask, False
+        return spans
 
     def _global(self, text: str, chars: int | None = None):
         out = self.scan(text, self.global_rules, chars)
