@@ -3,7 +3,8 @@
 ``decoded(text)`` returns the text with those escapes undone, and for every character of the result
 where it starts in the original, so that a secret found in the decoded form masks exactly the
 original characters that spell it (``Bearer%20abc`` -> the ``abc`` of the original). Two rounds
-undo a double encoding (``%2520``). Percent-escapes of non-ASCII bytes are left as they are (secrets
+undo a double encoding (``%2520``); ``+`` is a space in the first round only (in the second it
+was written ``%2B``). Percent-escapes of non-ASCII bytes are left as they are (secrets
 and the words around them are ASCII); a character count is kept either way.
 """
 
@@ -16,7 +17,7 @@ _JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "
 ROUNDS = 2
 
 
-def _once(text: str) -> tuple[str, list[int]] | None:
+def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
     pieces: list[str] = []
     starts: list[int] = []
     pos = 0
@@ -24,6 +25,8 @@ def _once(text: str) -> tuple[str, list[int]] | None:
         a, b = m.span()
         esc = m.group()
         if esc == "+":
+            if not plus:
+                continue
             ch = " "
         elif esc[0] == "%":
             v = int(esc[1:], 16)
@@ -50,12 +53,12 @@ def _once(text: str) -> tuple[str, list[int]] | None:
 def decoded(text: str) -> tuple[str, list[int]] | None:
     """(the decoded text, the start in ``text`` of each of its characters, then ``len(text)``), or None
     when there is nothing to decode."""
-    out = _once(text)
+    out = _once(text, True)
     if out is None:
         return None
     result, starts = out
     for _ in range(ROUNDS - 1):
-        more = _once(result)
+        more = _once(result, False)   # a '+' now is one that was written %2B
         if more is None:
             break
         result, inner = more

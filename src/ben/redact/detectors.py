@@ -241,7 +241,7 @@ def _dni_ok(text: str) -> bool:
 
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
-_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9][A-Za-z0-9_\-.$~]{15,}")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9][A-Za-z0-9_\-.$~]{5,}")
 
 
 def _token_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -250,14 +250,20 @@ def _token_spans(text: str) -> Iterator[tuple[int, int]]:
     index = INDEX
     for m in _TOKEN.finditer(text):
         s = m.start()
-        forms = index.get(text[s:s + 3])
-        if forms is None:
-            continue
-        for _, rx in forms:
-            f = rx.match(text, s)
-            if f is not None:
-                yield s, f.end()
-                break
+        tok = m.group()
+        starts = (s,) if "." not in tok else (s, *(s + i + 1 for i, c in enumerate(tok) if c == "."))
+        for s in starts:   # a token may follow a dot (a metric name "app.ghp_...")
+            forms = index.get(text[s:s + 3])
+            if forms is None:
+                continue
+            for _, rx in forms:
+                f = rx.match(text, s)
+                if f is not None:
+                    yield s, f.end()
+                    break
+            else:
+                continue
+            break
 
 
 def _token_hint(text: str) -> bool:
@@ -346,9 +352,9 @@ def _iban_spans(text: str) -> Iterator[tuple[int, int]]:
 
 # -- phone numbers --------------------------------------------------------------------------------------
 _PHONE = re.compile(
-    r"(?<![\w+\-./:])(?:\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}"                     # international (E.164, spaced)
-    r"|\(?[2-9][0-9]{2}\)?[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}"                    # North American
-    r"|0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4})(?![\w\-/]|\.[0-9])")         # national, trunk prefix 0
+    r"(?:(?<![\w+])\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}"                         # international (E.164, spaced)
+    r"|(?<![\w+\-.:])\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}"                    # North American
+    r"|(?<![\w+\-.:])0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4})(?![\w\-]|\.[0-9])")         # national, trunk prefix 0
 
 
 def _phone_ok(text: str) -> bool:
@@ -366,6 +372,9 @@ def _random_b64(text: str) -> bool:
     core = text.rstrip("=")
     if core.isalnum() and (core.islower() or core.isupper() or core.isdigit()):
         return False
+    if core.count("/") + core.count("+") > len(core) // 8 or any(
+            len(part) >= 4 and part.isalpha() and part.islower() for part in core.split("/")):
+        return False   # a path (api/v1/Users/...), not a key: random base64 has a '/' or '+' in 32 characters
     if not (any(c.isupper() for c in core) and any(c.islower() for c in core) and any(c.isdigit() for c in core)):
         return False
     try:
@@ -382,7 +391,7 @@ _E = r"(?![A-Za-z0-9])"    # not followed by one
 DETECTORS: dict[str, Detector] = {d.name: d for d in (
     Detector("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
              _any("@"), help="e-mail addresses", min_len=6),
-    Detector("card", re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9])"), _card_hint, _card_ok,
+    Detector("card", re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9A-Za-z])"), _card_hint, _card_ok,
              help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True,
              requires=("",), min_digits=13),
     Detector("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
@@ -403,8 +412,9 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
                                                       "ANVA"))) or "ecret" in t or "ECRET" in t,
         help="AWS access key ids and secret access keys", min_len=20, alnum=True,
         requires=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ecret", "ECRET")),
-    Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"),
-             _any("AIza", "ya29."), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
+    Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"
+                                   r"|(?<![A-Za-z0-9])1//0[0-9A-Za-z\-_]{30,}"),
+             _any("AIza", "ya29.", "1//0"), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
     Detector("azure_key", re.compile(
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
         r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
@@ -439,19 +449,21 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
         min_len=8),
     Detector("telegram_token", re.compile(r"(?<![0-9])[0-9]{8,10}:A[A-Za-z0-9_\-]{32,36}(?![A-Za-z0-9_\-])"),
              _any(":A"), help="Telegram bot tokens", min_len=43),
-    Detector("discord_token", re.compile(r"(?<![A-Za-z0-9_\-.])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6,7}\."
-                                         r"[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-.])"),
+    Detector("discord_token", re.compile(r"(?<![A-Za-z0-9_\-])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6,7}\."
+                                         r"[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-])"),
              lambda t: "." in t and ("M" in t or "N" in t or "O" in t), help="Discord bot tokens", min_len=58,
              requires=("M.", "N.", "O.")),
     Detector("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"),
              _any("/api/webhooks", "webhookb2"), help="Discord and Microsoft Teams webhook URLs", min_len=30),
+    Detector("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
+             help="New Relic license keys", min_len=40, alnum=True),
     Detector("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),
              help="Mailchimp API keys", min_len=35),
     Detector("okta_token", re.compile(r"(?<![A-Za-z0-9_\-])00[A-Za-z0-9_\-]{40}(?![A-Za-z0-9_\-])"), lambda t: "00" in t and _mixed_case(t),
              _random_b64, help="Okta API tokens (00 and 40 characters, mixed case)", min_len=42, alnum=True,
              requires=("\x01\x02",)),
-    Detector("random_key", re.compile(r"(?<![A-Za-z0-9+/=_\-])(?:[A-Za-z0-9+/]{40}|[A-Za-z0-9+/]{86}==)"
-                                      r"(?![A-Za-z0-9+/=_\-])"),
+    Detector("random_key", re.compile(r"(?<![A-Za-z0-9+_\-])(?:[A-Za-z0-9+/]{40}|[A-Za-z0-9+/]{86}==)"
+                                      r"(?![A-Za-z0-9+=_\-])"),
              _mixed_case, _random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
              alnum=True, requires=("\x01\x02",)),
@@ -462,8 +474,9 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
              _phone_ok,
              help="phone numbers: international (+CC ...) and common national forms, separated", min_len=10,
              requires=("+", "-", " ", ".", "("), min_digits=3),
-    Detector("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666|9[0-9]{2})[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}"
-                                  r"(?![0-9\-])"), _any("-"), help="US social security numbers (dashed)", min_len=11),
+    Detector("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666)[0-9]{3}([\- ])(?!00)[0-9]{2}\1(?!0000)[0-9]{4}"
+                                  r"(?![0-9\-])"), lambda t: ("-" in t or " " in t) and _digits_hint(t), help="US social security numbers (dashed or spaced; ITINs too)", min_len=11,
+             requires=("-", " "), min_digits=3),
     Detector("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),

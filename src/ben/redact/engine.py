@@ -37,13 +37,14 @@ import numpy as np
 from ben.redact.actions import KeyedHasher, truncate
 from ben.redact.decode import decoded
 from ben.redact.manifest import Manifest, Rule
-from ben.redact.prefilter import Prefilter, distinct, layout, possible
+from ben.redact.prefilter import Prefilter, distinct, layout, mask_of, possible
 from ben.v1 import telemetry_pb2 as pb
 
 log = logging.getLogger(__name__)
 
 REDACTED_KEY = "ben.redacted"     # attribute on each touched event: comma-separated rule names
 FAILED = "[redaction failed]"     # every string of a batch the engine could not process
+SOURCE_FIELDS = ("host", "subsystem", "instance")   # a batch's source, scanned by the value rules too
 CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
 CACHE_MAX_CHARS = 4096            # longer strings are not cached
 CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, at most
@@ -256,7 +257,7 @@ class Engine:
         role_rules = self.field_rules + self.scoped_rules
         self.name_active = any(r.matches("name") for r in role_rules)
         self.body_direct = any(r.matches("body") for r in role_rules)
-        self.body_nested = any(_could_nest("body", g) for r in self.field_rules for g in r.fields)
+        self.body_nested = any(_could_nest(r.path("body"), g) for r in self.field_rules for g in r.fields)
         self.attr_rules = any(g.startswith("attributes.") for r in role_rules for g in r.fields)
         self.counts: Counter = Counter()    # occurrences redacted, by rule name
         self.failures = 0
@@ -469,7 +470,7 @@ class Engine:
         if plan is None:
             path = "attributes." + key
             role = self.field_rules + self.scoped_rules
-            nested = any(_could_nest(path, g) for r in self.field_rules for g in r.fields)
+            nested = any(_could_nest(r.path(path), g) for r in self.field_rules for g in r.fields)
             direct = any(r.matches(path) for r in role)
             first = next((r for r in self.field_rules if r.matches(path)), None)
             const = None
@@ -505,6 +506,9 @@ class Engine:
             strings[0] = ""
             del out.strings[:]
             out.strings.extend(strings)
+            for field in SOURCE_FIELDS:
+                if getattr(out.source, field):
+                    setattr(out.source, field, FAILED)
             return out
 
     def _apply(self, batch: pb.Batch) -> pb.Batch:
@@ -581,13 +585,38 @@ class Engine:
                     changed[i] = r
             if need_json:
                 jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
+        source = self._source(batch.source) if self.global_rules else None
         attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
-        if not (attr_work or self.name_active or self.body_direct or self.body_nested):
+        if not (attr_work or self.name_active or self.body_direct or self.body_nested or source):
             return batch
-        return self._rebuild(batch, cols, strings, changed, key_plans, jsonish or [])
+        return self._rebuild(batch, cols, strings, changed, key_plans, jsonish or [], source)
+
+    def _source(self, src: pb.Source) -> dict[str, _Out] | None:
+        """The value rules over the batch's source fields (host, subsystem, instance): {field: outcome}
+        of those that changed, or None. Cached per string like the dictionary's strings."""
+        out = None
+        cache = self._strings
+        for field in SOURCE_FIELDS:
+            text = getattr(src, field)
+            if not text:
+                continue
+            r = cache.get(text, _MISS)
+            if r is _MISS:
+                if self.fast:   # the prefilter first, as for the dictionary's strings
+                    chars = None if self._prefilter.everything else mask_of(text)
+                    r = None if chars is not None and not self._prefilter.accepts(chars) else self._global(text, chars)
+                else:
+                    r = self._global(text)
+                if len(text) <= CACHE_MAX_CHARS:
+                    cache.put(text, r, len(text))
+            if r is not None:
+                if out is None:
+                    out = {}
+                out[field] = r
+        return out
 
     def _rebuild(self, batch: pb.Batch, cols: _Columns, strings: list[str], changed: dict, key_plans: dict,
-                 jsonish: list[int]) -> pb.Batch:
+                 jsonish: list[int], source: dict[str, _Out] | None = None) -> pb.Batch:
         """The batch with the outcomes applied (see the module's step 3). ``strings`` (the batch's dictionary
         as a list, the caller's own) is overwritten with the changed strings at the end."""
         n = len(batch.ts_unix_nano)
@@ -751,6 +780,14 @@ class Engine:
 
         # which rules fired, per event and per rule
         event_mask = name_mask | body_mask
+        if source:   # a source field redacted: every event of the batch carries it
+            src_mask = 0
+            for _, m, _ in source.values():
+                src_mask |= m
+                for bit, name in enumerate(self.names):
+                    if m >> bit & 1:
+                        self.counts[name] += 1
+            event_mask = event_mask | np.uint64(src_mask)
         starts = np.cumsum(counts) - counts
         if pos_mask.any():   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
             # reduceat needs every start inside the array: a zero appended unless the last event has positions
@@ -792,6 +829,8 @@ class Engine:
         remap = np.cumsum(used) - 1
         out = pb.Batch()
         out.source.CopyFrom(batch.source)
+        for field, (text, _, drop) in (source or {}).items():   # a dropped source field is emptied
+            setattr(out.source, field, "" if drop else text)
         out.producer_id = batch.producer_id
         out.first_event_seq = batch.first_event_seq
         out.event_seqs.extend(batch.event_seqs)

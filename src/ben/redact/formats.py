@@ -52,6 +52,7 @@ _TABLE = (
     # -- cloud providers --
     ("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"),
      r"[A-Z0-9]{12,20}"),
+    ("aws-session-token", ("IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"), rf"[{_AN}+/=]{{60,}}"),
     ("gcp-api-key", ("AIza",), rf"[{_AN}_\-]{{30,40}}"),
     ("gcp-oauth-access-token", ("ya29.",), rf"[{_AN}_\-.]{{20,}}"),
     ("gcp-oauth-client-secret", ("GOCSPX-",), rf"[{_AN}_\-]{{20,40}}"),

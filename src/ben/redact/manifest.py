@@ -75,6 +75,8 @@ class RuleModel(_Model):
     pattern: str | None = None
     max_chars: int | None = Field(default=None, ge=1)
     replacement: str | None = None
+    #: Field globs match paths without regard to case ("attributes.*password*" takes "Password").
+    ignore_case: bool = False
 
     @field_validator("detect", mode="before")
     @classmethod
@@ -162,13 +164,20 @@ class Rule:
     pattern: re.Pattern | None = None
     max_chars: int = 0
     replacement: str = ""
+    ignore_case: bool = False   # then `fields` are lower-cased globs, matched against lower-cased paths
 
     @property
     def is_value_rule(self) -> bool:
         return bool(self.detectors) or self.pattern is not None
 
     def matches(self, path: str) -> bool:
+        if self.ignore_case:
+            path = path.lower()
         return any(fnmatch.fnmatchcase(path, g) for g in self.fields)
+
+    def path(self, path: str) -> str:
+        """A path as this rule's globs see it."""
+        return path.lower() if self.ignore_case else path
 
 
 @dataclass(frozen=True)
@@ -320,7 +329,7 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
                                  source=source, rule=r.name, line=_key_line(text, "action", *ranges[i]) or line)
         rules.append(Rule(
             name=r.name, bit=i, action=r.action, line=line,
-            fields=tuple(r.fields or ()),
+            fields=tuple(f.lower() if r.ignore_case else f for f in r.fields or ()), ignore_case=r.ignore_case,
             detectors=tuple(DETECTORS[d] for d in (r.detect or ())),
             pattern=re.compile(r.pattern) if r.pattern is not None else None,
             max_chars=r.max_chars or 0,
