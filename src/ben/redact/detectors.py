@@ -15,6 +15,7 @@ import base64
 import ipaddress
 import json
 import re
+import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -266,8 +267,44 @@ def _token_spans(text: str) -> Iterator[tuple[int, int]]:
             break
 
 
+_HEADS = re.compile(r"(?:(?<![A-Za-z0-9_\-])|(?<=\.))([A-Za-z0-9][A-Za-z0-9_\-.$~]{2})").findall
+_KEYS = frozenset(INDEX)
+
+
 def _token_hint(text: str) -> bool:
-    return next(_token_spans(text), None) is not None
+    """Does some token (or a part after a dot) start with the first three characters of a format? One
+    findall and a set test, in C; the formats' regexes run only when one does."""
+    return not _KEYS.isdisjoint(_HEADS(text)) and next(_token_spans(text), None) is not None
+
+
+def _after(rx: re.Pattern, chars: str) -> Callable[[str], Iterator[tuple[int, int]]]:
+    """The matches of rx not preceded by one of chars: a lookbehind at the start of a pattern keeps
+    ``re`` from skipping ahead to the pattern's first character, so it is checked here instead."""
+    def find(text: str) -> Iterator[tuple[int, int]]:
+        for m in rx.finditer(text):
+            a = m.start()
+            if a == 0 or text[a - 1] not in chars:
+                yield a, m.end()
+
+    return find
+
+
+def _validated(rx: re.Pattern, chars: str, validate: Callable[[str], bool]) -> Callable[[str], Iterator[tuple[int, int]]]:
+    """``_after``, and only the matches validate accepts."""
+    after = _after(rx, chars)
+
+    def find(text: str) -> Iterator[tuple[int, int]]:
+        for a, b in after(text):
+            if validate(text[a:b]):
+                yield a, b
+
+    return find
+
+
+_WORD = string.ascii_letters + string.digits
+_DISCORD = re.compile(r"[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6,7}\.[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-])")
+_OKTA = re.compile(r"00[A-Za-z0-9_\-]{40}(?![A-Za-z0-9_\-])")
+_RANDOM_KEY = re.compile(r"(?<![A-Za-z0-9+_\-])(?:[A-Za-z0-9+/]{86}==|[A-Za-z0-9+/]{40})(?![A-Za-z0-9+=_\-])")
 
 
 # -- key = value pairs ----------------------------------------------------------------------------------
@@ -449,24 +486,21 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
         min_len=8),
     Detector("telegram_token", re.compile(r"(?<![0-9])[0-9]{8,10}:A[A-Za-z0-9_\-]{32,36}(?![A-Za-z0-9_\-])"),
              _any(":A"), help="Telegram bot tokens", min_len=43),
-    Detector("discord_token", re.compile(r"(?<![A-Za-z0-9_\-])[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6,7}\."
-                                         r"[A-Za-z0-9_\-]{27,40}(?![A-Za-z0-9_\-])"),
+    Detector("discord_token", _DISCORD,
              lambda t: "." in t and ("M" in t or "N" in t or "O" in t), help="Discord bot tokens", min_len=58,
-             requires=("M.", "N.", "O.")),
+             requires=("M.", "N.", "O."), find=_after(_DISCORD, _WORD + "_-")),
     Detector("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"),
              _any("/api/webhooks", "webhookb2"), help="Discord and Microsoft Teams webhook URLs", min_len=30),
     Detector("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
              help="New Relic license keys", min_len=40, alnum=True),
     Detector("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),
              help="Mailchimp API keys", min_len=35),
-    Detector("okta_token", re.compile(r"(?<![A-Za-z0-9_\-])00[A-Za-z0-9_\-]{40}(?![A-Za-z0-9_\-])"), lambda t: "00" in t and _mixed_case(t),
+    Detector("okta_token", _OKTA, lambda t: "00" in t and _mixed_case(t),
              _random_b64, help="Okta API tokens (00 and 40 characters, mixed case)", min_len=42, alnum=True,
-             requires=("\x01\x02",)),
-    Detector("random_key", re.compile(r"(?<![A-Za-z0-9+_\-])(?:[A-Za-z0-9+/]{40}|[A-Za-z0-9+/]{86}==)"
-                                      r"(?![A-Za-z0-9+=_\-])"),
-             _mixed_case, _random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
+             requires=("\x01\x02",), find=_validated(_OKTA, _WORD + "_-", _random_b64)),
+    Detector("random_key", _RANDOM_KEY, _mixed_case, _random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
-             alnum=True, requires=("\x01\x02",)),
+             alnum=True, requires=("\x01\x02",), ),
     Detector("iban", _IBAN, lambda t: _UPPER(t) is not None and _digits_hint(t),
              help="IBANs (country length and mod-97 checked)", min_len=15, alnum=True,
              requires=("\x01",), min_digits=3, find=_iban_spans),
