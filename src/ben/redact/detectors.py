@@ -252,8 +252,8 @@ def _token_spans(text: str) -> Iterator[tuple[int, int]]:
     for m in _TOKEN.finditer(text):
         s = m.start()
         tok = m.group()
-        starts = (s,) if "." not in tok else (s, *(s + i + 1 for i, c in enumerate(tok) if c == "."))
-        for s in starts:   # a token may follow a dot (a metric name "app.ghp_...")
+        starts = (s, *(s + i + 1 for i, c in enumerate(tok) if c in "._-"))
+        for s in starts:   # a token may follow a dot, a dash or an underscore ("app.ghp_...", "worker-sk_live_...")
             forms = index.get(text[s:s + 3])
             if forms is None:
                 continue
@@ -267,7 +267,7 @@ def _token_spans(text: str) -> Iterator[tuple[int, int]]:
             break
 
 
-_HEADS = re.compile(r"(?:(?<![A-Za-z0-9_\-])|(?<=\.))([A-Za-z0-9][A-Za-z0-9_\-.$~]{2})").findall
+_HEADS = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=[._\-]))([A-Za-z0-9][A-Za-z0-9_\-.$~]{2})").findall
 _KEYS = frozenset(INDEX)
 
 

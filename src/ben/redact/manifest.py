@@ -343,6 +343,23 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
                     tuple(r.name for r in rules) + (ALLOW_RULE,))
 
 
+def lint_warnings(manifest: Manifest) -> list[str]:
+    """What a manifest allows but probably does not mean (``ben redact lint`` prints them; the manifest
+    still loads): a ``drop`` that empties whole bodies."""
+    out = []
+    for r in manifest.rules:
+        if r.action != "drop":
+            continue
+        where = f"rule {r.name!r} (line {r.line})"
+        if r.is_value_rule and (not r.fields or r.matches("body")):
+            out.append(f"{where}: action 'drop' on a {'detector' if r.detectors else 'pattern'} match drops the "
+                       f"whole field it is found in: a body holding one becomes empty (use 'mask' to replace only "
+                       f"the match)")
+        elif not r.is_value_rule and r.matches("body"):
+            out.append(f"{where}: action 'drop' on the path 'body' empties every body")
+    return out
+
+
 def load_manifest(path: Path | str, *, need_key: bool = True) -> Manifest:
     path = Path(path)
     try:
