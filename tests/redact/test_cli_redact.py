@@ -63,6 +63,8 @@ def test_bench_redact_json() -> None:
     for key in ("events_per_s", "baseline_events_per_s", "body_events_per_s", "body_baseline_events_per_s"):
         assert result[key] > 0, key
     assert result["ratio"] == result["events_per_s"] / result["baseline_events_per_s"]
+    assert result["formats"] >= 40 and len(result["recall_by_placement"]) >= 10
+    assert result["recall_min"] >= 0.99 and result["benign_mangled_rate"] <= 0.005, result["missed"]
 
 
 def test_lint_warns_about_a_drop_rule_that_would_empty_bodies(tmp_path: Path) -> None:
