@@ -116,6 +116,9 @@ def _any(*needles: str) -> Callable[[str], bool]:
 _DIGIT = re.compile(r"[0-9]")
 _DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
 _DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
+# a phone number holds 4 digits in a row (its last group; spaces or dashes may join groups), an SSN 9
+_CHAIN_4 = re.compile(r"[0-9](?:[ \-]?[0-9]){3}").search
+_CHAIN_9 = re.compile(r"[0-9](?:[ \-]?[0-9]){8}").search
 
 
 _UPPER = re.compile(r"[A-Z]").search
@@ -357,7 +360,8 @@ _IBAN_LENGTHS = {
     "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19,
     "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
 }
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}")
+_WORD_CHARS = string.ascii_letters + string.digits + "_"
 
 
 def iban_ok(compact: str) -> bool:
@@ -369,7 +373,11 @@ def iban_ok(compact: str) -> bool:
 
 
 def _iban_spans(text: str) -> Iterator[tuple[int, int]]:
-    for m in _IBAN.finditer(text):
+    pos = 0
+    while (m := _IBAN.search(text, pos)) is not None:
+        pos = m.start() + 1
+        if m.start() and text[m.start() - 1].isascii() and text[m.start() - 1].isalnum():
+            continue   # inside a word
         cand = m.group()
         want = _IBAN_LENGTHS.get(cand[:2])
         if want is None:
@@ -385,6 +393,7 @@ def _iban_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         if iban_ok(cand[:end].replace(" ", "")):
             yield m.start(), m.start() + end
+            pos = m.start() + end
 
 
 # -- phone numbers --------------------------------------------------------------------------------------
@@ -392,6 +401,43 @@ _PHONE = re.compile(
     r"(?:(?<![\w+])\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}"                         # international (E.164, spaced)
     r"|(?<![\w+\-.:])\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}"                    # North American
     r"|(?<![\w+\-.:])0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4})(?![\w\-]|\.[0-9])")         # national, trunk prefix 0
+# The same alternatives apart, each starting with a character (re then skips ahead to it) and its
+# lookbehind checked in Python: a leading lookbehind made re try every position of a log line.
+_PHONE_END = r"(?![\w\-]|\.[0-9])"
+_PHONE_PARTS = (
+    (re.compile(r"\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}" + _PHONE_END), frozenset(_WORD_CHARS + "+")),
+    (re.compile(r"\([0-9]{3}\)[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS)),
+    (re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-.:")),
+    (re.compile(r"0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-.:")),
+)
+
+
+def _phone_spans(text: str) -> Iterator[tuple[int, int]]:
+    for rx, before in _PHONE_PARTS:
+        pos = 0
+        while (m := rx.search(text, pos)) is not None:
+            a = m.start()
+            if (a == 0 or text[a - 1] not in before) and _phone_ok(m.group()):
+                yield a, m.end()
+                pos = m.end()
+            else:
+                pos = a + 1
+
+
+_SSN = re.compile(r"[0-9]{3}([\- ])[0-9]{2}\1[0-9]{4}(?![0-9\-])")
+
+
+def _ssn_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Dashed or spaced, not after a digit or a dash; no 000/666 area, 00 group or 0000 serial."""
+    pos = 0
+    while (m := _SSN.search(text, pos)) is not None:
+        a, g = m.start(), m.group()
+        if (a == 0 or text[a - 1] not in "0123456789-") and g[:3] not in ("000", "666") and g[4:6] != "00" \
+                and g[7:] != "0000":
+            yield a, m.end()
+            pos = m.end()
+        else:
+            pos = a + 1
 
 
 def _phone_ok(text: str) -> bool:
@@ -504,13 +550,15 @@ DETECTORS: dict[str, Detector] = {d.name: d for d in (
     Detector("iban", _IBAN, lambda t: _UPPER(t) is not None and _digits_hint(t),
              help="IBANs (country length and mod-97 checked)", min_len=15, alnum=True,
              requires=("\x01",), min_digits=3, find=_iban_spans),
-    Detector("phone", _PHONE, lambda t: _digits_hint(t) and ("+" in t or "-" in t or " " in t or "." in t or "(" in t),
+    Detector("phone", _PHONE, lambda t: _CHAIN_4(t) is not None and ("+" in t or "-" in t or " " in t or "." in t
+                                                                    or "(" in t),
              _phone_ok,
              help="phone numbers: international (+CC ...) and common national forms, separated", min_len=10,
-             requires=("+", "-", " ", ".", "("), min_digits=3),
+             requires=("+", "-", " ", ".", "("), min_digits=4, find=_phone_spans),
     Detector("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666)[0-9]{3}([\- ])(?!00)[0-9]{2}\1(?!0000)[0-9]{4}"
-                                  r"(?![0-9\-])"), lambda t: ("-" in t or " " in t) and _digits_hint(t), help="US social security numbers (dashed or spaced; ITINs too)", min_len=11,
-             requires=("-", " "), min_digits=3),
+                                  r"(?![0-9\-])"), lambda t: ("-" in t or " " in t) and _CHAIN_9(t) is not None,
+             help="US social security numbers (dashed or spaced; ITINs too)", min_len=11,
+             requires=("-", " "), min_digits=9, find=_ssn_spans),
     Detector("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),

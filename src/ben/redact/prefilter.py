@@ -130,6 +130,7 @@ class Prefilter:
         self.reqs = tuple(sorted(r for r in reqs if not any(o != r and o & r == o for o in reqs)))
         self.everything = everything
         self._verdicts: dict[int, bool] = {}
+        self._reqs = np.asarray(self.reqs, dtype=np.uint64)
 
     def accepts(self, mask: int) -> bool:
         verdict = self._verdicts.get(mask)
@@ -150,7 +151,16 @@ class Prefilter:
             return np.zeros(n, dtype=bool), None
         masks = masks_of(texts, joined, self.thresholds)
         uniq = distinct(masks)
-        verdicts = np.fromiter(map(self.accepts, uniq.tolist()), dtype=bool, count=len(uniq))
+        get = self._verdicts.get
+        known = [get(m) for m in uniq.tolist()]
+        if None in known:   # the new masks against every requirement at once (a few hundred of each)
+            new = np.flatnonzero([v is None for v in known])
+            fresh = ((uniq[new, None] & self._reqs[None, :]) == self._reqs[None, :]).any(axis=1).tolist()
+            for i, v in zip(new.tolist(), fresh):
+                known[i] = v
+                if len(self._verdicts) < 65_536:
+                    self._verdicts[int(uniq[i])] = v
+        verdicts = np.asarray(known, dtype=bool)
         if not verdicts.any():   # the common case for a batch of ids: nothing to scan
             return np.zeros(n, dtype=bool), masks
         return verdicts.take(np.searchsorted(uniq, masks)), masks
@@ -205,8 +215,12 @@ def masks_of(texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = No
     a, starts = joined if joined is not None else layout(texts)
     masks = np.bitwise_or.reduceat(_LUT.take(a), starts)   # each segment holds at least its NUL: never empty
     thresholds = tuple(_DIGIT_BIT) if thresholds is None else thresholds
+    small = [t for t in thresholds if t < _FIND_FROM]
+    if small:   # short chains are in most texts: all of them at once, with numpy
+        _chains(a, a - 48 < 10, starts, masks, small)
     for t in thresholds:
-        _digit_chains(texts, a, starts, masks, t)
+        if t >= _FIND_FROM:
+            _digit_chains(texts, a, starts, masks, t)
     escaped = (masks & np.uint64(_ESCAPE_BITS)) != 0
     if escaped.any():
         masks[escaped] = np.uint64(_ALL)
@@ -237,7 +251,7 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     while pos >= 0:
         found.append(pos)
         if len(found) * 8 > len(texts):
-            _chains(a, a - 48 < 10, starts, masks, t)
+            _chains(a, a - 48 < 10, starts, masks, [t])
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
     flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
@@ -247,9 +261,13 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
         masks[hits] |= bit
 
 
-def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
-    """The chains of every text at once: runs of digits, merged where exactly one space or dash
-    lies between two runs, counted; a chain never crosses a NUL, so it lies in one text."""
+_FIND_FROM = 9   # thresholds from here: the texts with a run that long are found with bytes.find first
+
+
+def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, ts: list[int]) -> None:
+    """The chains of every text at once: runs of digits, merged where exactly one space, dash or plus
+    lies between two runs, counted; a chain never crosses a NUL, so it lies in one text. Sets the bit
+    of each threshold in ts."""
     step = np.zeros(len(a) + 1, dtype=np.int8)
     step[1:] = isd
     edges = np.flatnonzero(step[1:] != step[:-1])   # the joined text ends with a NUL: runs come in pairs
@@ -260,6 +278,7 @@ def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarra
     first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~_BRIDGE[a[run_end[:-1]]]
     heads = np.flatnonzero(first)
     digits = np.add.reduceat(run_end - run_start, heads)
-    hit = run_start[heads[digits >= t]]
-    if len(hit):
-        masks[np.searchsorted(starts, hit, side="right") - 1] |= np.uint64(_DIGIT_BIT[t])
+    for t in ts:
+        hit = run_start[heads[digits >= t]]
+        if len(hit):
+            masks[np.searchsorted(starts, hit, side="right") - 1] |= np.uint64(_DIGIT_BIT[t])
