@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from ben.redact.formats import INDEX, PREFIXES
+from ben.redact.formats import INDEX, PREFIXES, PREFIXES_BY_HEAD, head
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -257,7 +257,7 @@ def _token_spans(text: str) -> Iterator[tuple[int, int]]:
         tok = m.group()
         starts = (s, *(s + i + 1 for i, c in enumerate(tok) if c in "._-"))
         for s in starts:   # a token may follow a dot, a dash or an underscore ("app.ghp_...", "worker-sk_live_...")
-            forms = index.get(text[s:s + 3])
+            forms = index.get(head(text, s))
             if forms is None:
                 continue
             for _, rx in forms:
@@ -270,14 +270,22 @@ def _token_spans(text: str) -> Iterator[tuple[int, int]]:
             break
 
 
-_HEADS = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=[._\-]))([A-Za-z0-9][A-Za-z0-9_\-.$~]{2})").findall
+_PARTS = re.compile(r"[^A-Za-z0-9]+").split
 _KEYS = frozenset(INDEX)
 
 
 def _token_hint(text: str) -> bool:
-    """Does some token (or a part after a dot) start with the first three characters of a format? One
-    findall and a set test, in C; the formats' regexes run only when one does."""
-    return not _KEYS.isdisjoint(_HEADS(text)) and next(_token_spans(text), None) is not None
+    """Does some token (or a part after a dot) start with the first three characters of a format, and
+    does the text hold that format's whole prefix? One findall and a set test, in C, then a substring
+    test per head found ("api" in "/api/v1" is no "api_org_"); the formats' regexes run only then."""
+    heads = _KEYS.intersection([p[:3] for p in _PARTS(text)])   # every candidate's head starts a part
+    if not heads:
+        return False
+    for head in heads:
+        for prefix in PREFIXES_BY_HEAD[head]:
+            if prefix in text:
+                return True
+    return False
 
 
 def _after(rx: re.Pattern, chars: str) -> Callable[[str], Iterator[tuple[int, int]]]:

@@ -150,11 +150,23 @@ _TABLE = (
 )
 FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE for p in ps)
 
-# -- the index: first three characters of a token -> the formats that can start it -----------------
-def _expand(prefix: str, body: str) -> list[str]:
-    """Keys of length 3 for a prefix (a 2-character prefix takes each character its body may start with)."""
-    if len(prefix) >= 3:
-        return [prefix[:3]]
+# -- the index: a token's head -> the formats that can start it ---------------------------------------
+def head(text: str, at: int = 0) -> str:
+    """The key a token starting at ``at`` is filed under: its first three characters, cut at the first
+    that is not an ASCII letter or digit ("sk_live_..." -> "sk", "ghp_..." -> "ghp")."""
+    out = text[at:at + 3]
+    for i, c in enumerate(out):
+        if not ("a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9"):
+            return out[:i]
+    return out
+
+
+def _keys(prefix: str, body: str) -> list[str]:
+    """The heads a format's tokens have: a prefix of two letters or digits only ("SK") takes each
+    character its body may start with."""
+    key = head(prefix)
+    if len(key) == 3 or len(key) < len(prefix):
+        return [key]
     m = re.match(r"\[([^\]]+)\]", body)
     chars = set()
     spec = m.group(1) if m else ""
@@ -173,12 +185,15 @@ def _index() -> dict[str, tuple[tuple[str, re.Pattern], ...]]:
     out: dict[str, list] = {}
     for f in FORMATS:
         rx = re.compile(re.escape(f.prefix) + f"(?:{f.body})(?![A-Za-z0-9])")
-        for key in _expand(f.prefix, f.body):
+        for key in _keys(f.prefix, f.body):
             out.setdefault(key, []).append((f.name, rx))
     # longer (more specific) prefixes first: sk-ant- before sk-
     return {k: tuple(sorted(v, key=lambda nr: -len(nr[1].pattern))) for k, v in out.items()}
 
 
 INDEX = _index()
+#: The prefixes filed under each head (a cheap substring test before any regex).
+PREFIXES_BY_HEAD: dict[str, tuple[str, ...]] = {
+    key: tuple(sorted({f.prefix for f in FORMATS if key in _keys(f.prefix, f.body)})) for key in INDEX}
 #: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one).
 PREFIXES: tuple[str, ...] = tuple(sorted({f.prefix for f in FORMATS}))
