@@ -114,6 +114,7 @@ _TABLE = (
     # -- package registries --
     ("npm-token", ("npm_",), rf"[{_AN}]{{30,40}}"),
     ("pypi-token", ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"), rf"[{_AN}_\-]{{30,1000}}"),
+    ("pypi-token-other", ("pypi-",), rf"[{_AN}_\-]{{60,1000}}"),   # a macaroon under another issuer
     ("rubygems-token", ("rubygems_",), rf"[{_HEX}]{{40,48}}"),
     ("nuget-key", ("oy2",), r"[a-z0-9]{40,46}"),
     ("docker-pat", ("dckr_pat_", "dckr_oat_"), rf"[{_AN}_\-]{{20,40}}"),
