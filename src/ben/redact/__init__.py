@@ -2,7 +2,7 @@
 
     manifest  TOML -> validated, compiled rules (errors name the file, the rule and the line)
     detectors e-mail, cards (Luhn), IPs, JWTs, bearer tokens, cloud keys, private keys, national IDs,
-              passwords and secret pairs, URL userinfo, IBAN, phones, and (formats) ~170 token formats
+              passwords and secret pairs, URL userinfo, IBAN, phones, and (formats) ~176 token prefixes
     decode    URL and JSON escapes undone, with offsets back into the original (ADR 0030)
     corpus    fake secrets and look-alikes in every placement: recall and benign rate of a manifest
     actions   drop, mask, keyed hash (HMAC-SHA256), truncate

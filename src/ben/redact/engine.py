@@ -11,6 +11,9 @@ Work is done per distinct string, not per event:
    (attribute key, value) pair whose key some rule or the allow-list names, per distinct body and
    per distinct name (cached too); their outputs get new dictionary entries. Values under a key
    whose first field rule is ``hash`` are hashed in one pass per key (value -> hash cache).
+   The batch's source fields (host, subsystem, instance) go through the same value rules (ADR 0030),
+   and every scan also looks at the string URL-decoded and JSON-unescaped (``ben.redact.decode``),
+   mapping a match back to the original characters.
 3. Only if something fired: index columns are rebuilt with numpy (pairs dropped, values remapped),
    each touched event gets the attribute ``ben.redacted`` = the rules that fired (never the value),
    and the dictionary is compacted so no replaced string stays in it; the index columns are written
