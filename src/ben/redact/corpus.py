@@ -126,6 +126,8 @@ def secrets(seed: int = 20) -> dict[str, str]:
         "phone-e164": f"+44 20 {rng.randint(7000, 7999)} {rng.randint(1000, 9999)}",
         "phone-us": f"({rng.randint(201, 989)}) {rng.randint(200, 989)}-{rng.randint(1000, 9999):04d}",
         "phone-us-dashed": f"+1-{rng.randint(201, 989)}-555-{rng.randint(1000, 9999):04d}",
+        "phone-us-plain": f"{rng.randint(201, 989)}-{rng.randint(200, 989)}-{rng.randint(1000, 9999):04d}",
+        "phone-uk-national": f"0{rng.randint(7000, 7999)} {rng.randint(100000, 999999)}",
         "phone-fr": f"+33 {rng.randint(1, 9)} {r(2, string.digits)} {r(2, string.digits)} {r(2, string.digits)} "
                     f"{r(2, string.digits)}",
         "aws-session-token": "IQoJb3JpZ2luX2VjE" + r(300, _AN + "+/") + "==",
