@@ -78,7 +78,7 @@ def test_github_fine_grained_pat_without_gh_in_its_body() -> None:
 
 def test_words_after_token_or_bearer_are_not_credentials() -> None:
     for text in ("token validation succeeded", "Token expired, refreshing session", "the bearer of bad news",
-                 "Basic authentication is disabled for this realm"):
+                 "Basic authentication is disabled for this realm", "the api key: expired", "max_tokens=1024"):
         assert redact(text) == text
     assert "Zx81qPe0Tr55" not in redact("Authorization: Bearer Zx81qPe0Tr55abcd")
 
@@ -123,6 +123,7 @@ def test_passwords_in_urls(url: str, password: str) -> None:
     ("db_password: Tr0ub4dor&3", "Tr0ub4dor"),
     ("api_key=9fK2mQ7xL4pR8sT1 retry", "9fK2mQ7xL4pR8sT1"),
     ("client_secret: 'Zq81Xt5Pw2Lm9Nr4'", "Zq81Xt5Pw2Lm9Nr4"),
+    ("datadog api key: 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),   # no prefix of its own
 ])
 def test_password_and_secret_pairs(text: str, secret: str) -> None:
     assert secret not in redact(text)

@@ -109,9 +109,9 @@ def credential_like(text: str) -> bool:
 PAIR_VALUE = (r"""(?:\\?["'])?\s{0,3}(?::=|=>|[:=])\s{0,3}"""
           r"""(?:\\?["'](?P<s>[^"'\\\r\n]{%(q)s})|(?P<s2>[^\s"'\\&,;<>(){}\[\]]{%(u)s}))""")
 PASSWORD_KEYS = r"(?i:pass(?:word|wd|phrase)|pwd|secret)"
-SECRET_KEYS = (r"(?i:token|api[_\-.]?key|apikey|access[_\-.]?key(?:[_\-.]?id)?|secret[_\-.]?key|private[_\-.]?key"
-                r"(?:[_\-.]?id)?|auth[_\-.]?key|app[_\-.]?key|license[_\-.]?key|credentials?|client[_\-.]?secret|"
-                r"signing[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key|dsn|cookie)")
+SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)?|secret[_\-. ]?key|private[_\-. ]?key"
+                r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
+                r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|cookie)")
 
 
 def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
