@@ -63,3 +63,15 @@ def test_bench_redact_json() -> None:
     for key in ("events_per_s", "baseline_events_per_s", "body_events_per_s", "body_baseline_events_per_s"):
         assert result[key] > 0, key
     assert result["ratio"] == result["events_per_s"] / result["baseline_events_per_s"]
+    assert result["formats"] >= 40 and len(result["recall_by_placement"]) >= 10
+    assert result["recall_min"] >= 0.99 and result["benign_mangled_rate"] <= 0.005, result["missed"]
+
+
+def test_lint_warns_about_a_drop_rule_that_would_empty_bodies(tmp_path: Path) -> None:
+    dropping = tmp_path / "drop.toml"
+    dropping.write_text('[[rule]]\nname = "private-key"\ndetect = "private_key"\naction = "drop"\n')
+    out = ben("lint", str(dropping))
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+    assert "warning: rule 'private-key' (line 1)" in out.stderr and "becomes empty" in out.stderr, out.stderr
+    out = ben("lint", "--no-key", str(EXAMPLE))
+    assert out.returncode == 0 and "warning" not in out.stderr, out.stderr

@@ -18,6 +18,7 @@ from ben.redact.actions import KeyedHasher, keyed_hash
 from ben.redact.prefilter import Prefilter, layout, mask_of, masks_of, possible
 from ben.sdk.batch import BatchBuilder
 from ben.v1 import telemetry_pb2 as pb
+from ben.redact import corpus as ben_corpus
 from tests.redact.corpus import planted, secrets
 from tests.redact.test_engine import EVERY_DETECTOR, FIELDS, HASH, _keyed
 
@@ -28,7 +29,10 @@ FRAGMENTS = sorted({n for d in DETECTORS.values() for n in d.needs if n} | {
     "Bearer ", "token ", "Basic ", "aws_secret_access_key=", "AccountKey=", "SharedAccessKey=", "&sig=", "?sig=",
     "ghp_", "github_pat_", "xoxb-", "hooks.slack.com/services/", "-----BEGIN PRIVATE KEY-----", "eyJhbGciOi",
     "4111 1111 1111 1111", "4111-1111-1111-1111", "1764000000000000000", "123-45-6789", "AB 12 34 56 C", "12345678Z",
-    "ya29.", "AIza", "Q~", "@", ".", ":", "-", " ", "0", "9", "é", "\x00", "\u2028", "日本"})
+    "ya29.", "AIza", "Q~", "@", ".", ":", "-", " ", "0", "9", "é", "\x00", "\u2028", "日本",
+    "%20", "%2F", "%3D", "%252F", "%C3%A9", "+", "\\n", "\\u0041", '\\"', "password=", '"api_key": "', "://u:",
+    "sk_live_", "glpat-", "xapp-", "SG.", "+44 20 7946 0958", "DE89 3704 0044 0532 0130 00"} | {
+    v for v in ben_corpus.secrets(20).values() if len(v) < 120})
 fragment = st.sampled_from(FRAGMENTS + PLANTED)
 noise = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 digits = st.text("0123456789 -", min_size=1, max_size=30)
@@ -150,6 +154,20 @@ def test_fast_and_plain_on_realistic_batches(name) -> None:
              ("long", "y" * 100_000 + " Bearer abcdefgh12345678", {"note": "0123456789" * 2_000})]
     same(fast, plain, build(edges))
     same(fast, plain, build(edges))
+
+
+def test_fast_and_plain_on_the_coverage_corpus() -> None:
+    """Every format in every placement (source fields and URL-encoded ones too): the same bytes."""
+    from ben.redact.corpus import PLACEMENTS, place
+
+    fast, plain = pair("default")
+    values = list(ben_corpus.secrets(20).values()) + ben_corpus.benign(21)[:60]
+    for p in PLACEMENTS:
+        for i, v in enumerate(values):
+            it = place(v, p, i)
+            b = BatchBuilder(1)
+            b.add(it.kind, it.name, 1.0, it.body, it.attributes, 1)
+            same(fast, plain, b.build(pb.Source(**{"host": "h", **it.source}), "p"))
 
 
 def test_the_prefilter_skips_strings_no_detector_can_match() -> None:

@@ -180,3 +180,54 @@ def test_bad_manifest_refuses_the_start(home: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "rule 'oops'" in out.stderr and "line 13" in out.stderr, out.stderr
     assert not (home / "data").exists()   # refused before anything was opened
+
+
+def test_default_manifest_keeps_the_corpus_out_of_wal_and_store(make_cluster, home: Path) -> None:
+    """The built-in manifest (no redact_manifest) on ben.redact.corpus: every format in a log sentence, a
+    gauge's attribute, a metric name, URL-encoded, and in the source's host, subsystem and instance of
+    real clients, through a real sidecar and spine into the store."""
+    from urllib.parse import quote
+
+    from ben.redact.corpus import secrets as formats
+
+    found = formats(20)
+    cluster = make_cluster(store={"min_free_bytes": 1 << 60})   # the spine WAL keeps everything at first
+    canary = "canary-" + uuid.uuid4().hex[:12]
+    hidden = list(found.values())
+    cluster.start_sidecar()
+    sources = [dict(subsystem="corpus", host=f"node-{found['stripe-secret']}", instance=canary),
+               dict(subsystem=f"svc-{found['github-pat']}", host="node-1", instance=canary),
+               dict(subsystem="corpus", host="node-2", instance=found["email"])]
+    for source in sources:
+        client = Client(sidecar=cluster.sidecar_addr, flush_interval_ms=10, **source)
+        client.log(f"started {canary}")
+        assert client.flush(30), client.last_error
+        client.shutdown(5)
+    client = Client("corpus", sidecar=cluster.sidecar_addr, flush_interval_ms=10, instance=canary)
+    for name, value in found.items():
+        client.log(f"upstream returned {value} for {canary}", attrs={"detail": value})
+        client.gauge(f"checkout.{value}.total" if "\n" not in value else "checkout.total", 1.0, {"label": value})
+        client.log(f"redirect https://example.com/cb?v={quote(value, safe='')} {canary}")
+    assert client.flush(30), client.last_error
+    client.shutdown(5)
+
+    def no_secret_in(where: str, raw: bytes) -> None:
+        leaked = [s for s in hidden if s.encode() in raw or quote(s, safe="").encode() in raw]
+        assert not leaked, f"found in the {where}: {leaked}"
+        assert canary.encode() in raw, f"positive control: the canary is not in the {where}"
+
+    no_secret_in("sidecar WAL", files_bytes(home / "sidecar"))
+    cluster.start_spine()
+    wait_for(lambda: cluster.status("sidecar").get("wal_records", 1) == 0, 60, "the sidecar WAL to ship")
+    no_secret_in("spine WAL", b"".join(files_bytes(p) for p in (home / "spine").glob("wal-*")))
+    cluster.spine.stop()
+    write_config(cluster.config, home, cluster.spine_addr)
+    cluster.start_spine()
+    cluster.wait_drained()
+    rows = query_rows(cluster.spine_addr, "SELECT host, subsystem, instance, name, body, attributes.value AS v "
+                                          "FROM ben.events WHERE producer_id != ''")
+    assert len(rows) == len(sources) + 3 * len(found)
+    stored = json.dumps(rows, ensure_ascii=False)
+    leaked = [s for s in hidden if s in stored or json.dumps(s)[1:-1] in stored or quote(s, safe="") in stored]
+    assert not leaked, leaked
+    assert {r["host"] for r in rows} >= {"node-1", "node-2"} and stored.count(canary) >= len(rows) - 1

@@ -22,10 +22,14 @@ def lint(
     manifest: Annotated[Path, typer.Argument(metavar="FILE", help="manifest (TOML)")],
     no_key: Annotated[bool, typer.Option("--no-key", help="do not read the hash key (env var or key_file)")] = False,
 ) -> None:
-    """Validate a manifest; errors name the rule and the line (exit code 2)."""
+    """Validate a manifest; errors name the rule and the line (exit code 2). Warnings (a ``drop`` that
+    would empty bodies) go to stderr; the exit code stays 0."""
     from ben.redact import load_manifest
+    from ben.redact.manifest import lint_warnings
 
     m = load_manifest(manifest, need_key=not no_key)
+    for warning in lint_warnings(m):
+        typer.echo(f"{manifest}: warning: {warning}", err=True)
     typer.echo(f"{manifest}: ok, mode {m.mode}, {len(m.rules)} rules: {', '.join(r.name for r in m.rules) or '-'}")
 
 

@@ -1,7 +1,10 @@
 """Redaction: a declarative manifest applied in the sidecar before anything is written (ADR 0014).
 
     manifest  TOML -> validated, compiled rules (errors name the file, the rule and the line)
-    detectors e-mail, cards (Luhn), IPs, JWTs, bearer tokens, cloud keys, private keys, national IDs
+    detectors e-mail, cards (Luhn), IPs, JWTs, bearer tokens, cloud keys, private keys, national IDs,
+              passwords and secret pairs, URL userinfo, IBAN, phones, and (formats) ~176 token prefixes
+    decode    URL and JSON escapes undone, with offsets back into the original (ADR 0030)
+    corpus    fake secrets and look-alikes in every placement: recall and benign rate of a manifest
     actions   drop, mask, keyed hash (HMAC-SHA256), truncate
     engine    a manifest applied to a columnar Batch, per distinct string
     redactor  the sidecar's engine in force, atomic reload, figures

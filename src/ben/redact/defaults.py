@@ -1,15 +1,29 @@
 """The manifest a sidecar runs when its config names none (``ben redact default`` prints it)."""
 
 DEFAULT_MANIFEST = '''\
-# ben's built-in redaction manifest: secrets that must never be stored, wherever they appear
-# (names, bodies, attribute keys and values). E-mail addresses are masked: a keyed hash needs a
-# key only the operator can provide (see docs/examples/redact.toml). IP addresses and national IDs
-# are opt-in.
+# ben's built-in redaction manifest: secrets and personal data that must never be stored, wherever
+# they appear (names, bodies, attribute keys and values, the source's host, subsystem and instance),
+# also when URL-encoded or JSON-escaped. A match is masked, not the field around it. E-mail
+# addresses are masked: a keyed hash needs a key only the operator can provide (see
+# docs/examples/redact.toml). IP addresses and national IDs other than the US SSN are opt-in.
 version = 1
 
 [[rule]]
 name = "private-key"
 detect = "private_key"
+action = "mask"
+
+# the whole value of an attribute whose key names a secret (any case: Authorization, X-Api-Key, DB_PASSWORD)
+[[rule]]
+name = "secret-attribute"
+fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphrase*", "attributes.*pwd",
+          "attributes.*secret*", "attributes.*token", "attributes.*api_key*", "attributes.*api-key*", "attributes.*auth",
+          "attributes.*apikey*", "attributes.*api.key", "attributes.*access_key*", "attributes.*access-key*",
+          "attributes.*accesskey*", "attributes.*private_key*", "attributes.*private-key*",
+          "attributes.*privatekey*", "attributes.*signing_key*", "attributes.*authorization*",
+          "attributes.*cookie*", "attributes.*credential*", "attributes.*dsn",
+          "attributes.*connection_string*", "attributes.*connectionstring*"]
+ignore_case = true
 action = "mask"
 
 [[rule]]
@@ -32,8 +46,36 @@ name = "cloud-key"
 detect = ["aws_key", "gcp_key", "azure_key", "github_token", "slack_token"]
 action = "mask"
 
+# token formats of a maintained secret scanner (ben.redact.formats) and other structured tokens
+[[rule]]
+name = "api-token"
+detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
+          "okta_token", "random_key"]
+action = "mask"
+
+# password=..., "api_key": "...", scheme://user:password@host
+[[rule]]
+name = "password"
+detect = ["password", "secret_pair", "url_userinfo"]
+action = "mask"
+
 [[rule]]
 name = "email"
 detect = "email"
+action = "mask"
+
+[[rule]]
+name = "iban"
+detect = "iban"
+action = "mask"
+
+[[rule]]
+name = "ssn"
+detect = "us_ssn"
+action = "mask"
+
+[[rule]]
+name = "phone"
+detect = "phone"
 action = "mask"
 '''

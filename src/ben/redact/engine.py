@@ -11,6 +11,9 @@ Work is done per distinct string, not per event:
    (attribute key, value) pair whose key some rule or the allow-list names, per distinct body and
    per distinct name (cached too); their outputs get new dictionary entries. Values under a key
    whose first field rule is ``hash`` are hashed in one pass per key (value -> hash cache).
+   The batch's source fields (host, subsystem, instance) go through the same value rules (ADR 0030),
+   and every scan also looks at the string URL-decoded and JSON-unescaped (``ben.redact.decode``),
+   mapping a match back to the original characters.
 3. Only if something fired: index columns are rebuilt with numpy (pairs dropped, values remapped),
    each touched event gets the attribute ``ben.redacted`` = the rules that fired (never the value),
    and the dictionary is compacted so no replaced string stays in it; the index columns are written
@@ -35,14 +38,16 @@ from pathlib import Path
 import numpy as np
 
 from ben.redact.actions import KeyedHasher, truncate
+from ben.redact.decode import decoded
 from ben.redact.manifest import Manifest, Rule
-from ben.redact.prefilter import Prefilter, distinct, layout, possible
+from ben.redact.prefilter import Prefilter, distinct, layout, mask_of, possible
 from ben.v1 import telemetry_pb2 as pb
 
 log = logging.getLogger(__name__)
 
 REDACTED_KEY = "ben.redacted"     # attribute on each touched event: comma-separated rule names
 FAILED = "[redaction failed]"     # every string of a batch the engine could not process
+SOURCE_FIELDS = ("host", "subsystem", "instance")   # a batch's source, scanned by the value rules too
 CACHE_MAX = 65_536                # distinct strings (and pairs) remembered per cache
 CACHE_MAX_CHARS = 4096            # longer strings are not cached
 CACHE_BUDGET_CHARS = 2 << 20      # characters of the strings one cache holds, at most
@@ -255,7 +260,7 @@ class Engine:
         role_rules = self.field_rules + self.scoped_rules
         self.name_active = any(r.matches("name") for r in role_rules)
         self.body_direct = any(r.matches("body") for r in role_rules)
-        self.body_nested = any(_could_nest("body", g) for r in self.field_rules for g in r.fields)
+        self.body_nested = any(_could_nest(r.path("body"), g) for r in self.field_rules for g in r.fields)
         self.attr_rules = any(g.startswith("attributes.") for r in role_rules for g in r.fields)
         self.counts: Counter = Counter()    # occurrences redacted, by rule name
         self.failures = 0
@@ -280,7 +285,8 @@ class Engine:
         plans = self._plans.get(rules)
         if plans is None:   # by (all alphanumeric?, length up to 64): only detectors that can match such a text
             full = [(order, r, det and det.needles, det,   # search: the spans inline (no validator, no groups)
-                     det.regex.search if det is not None and det.validate is None and not det.groups else None)
+                     det.regex.search if det is not None and det.validate is None and not det.groups
+                     and det.find is None else None)
                     for order, r in enumerate(rules) for det in (r.detectors or (None,))]
             plans = self._plans[rules] = (tuple(
                 [tuple(p for p in full if p[3] is None or (p[3].min_len <= n and (p[3].alnum or not alnum)))
@@ -299,6 +305,55 @@ class Engine:
                 plan = tuple(p for p in plans[0][alnum][n] if p[3] is None or possible(p[3], chars))
                 if len(narrowed) < CACHE_MAX:
                     narrowed[key] = plan
+        spans = self._spans(text, size, plan)
+        if "%" in text or "+" in text or "\\" in text:   # and in what an encoding hides (ben.redact.decode)
+            dec = decoded(text)
+            if dec is not None:
+                d, starts = dec
+                more = self._spans(d, len(d), plans[0][d.isalnum()][min(len(d), 64)])
+                if more:
+                    spans = (spans or []) + [(starts[a], -starts[-nb], order, r) for a, nb, order, r in more]
+        if not spans:
+            return text, 0, False
+        if len(spans) == 1:   # the common case: one secret in the text
+            a, nb, _, r = spans[0]
+            if r.action == "drop":
+                return r.replacement, 1 << r.bit, True
+            return (text[:a] + (r.replacement if r.action == "mask" else self._hash(text[a:-nb])) + text[-nb:],
+                    1 << r.bit, False)
+        mask = 0
+        drop = None
+        for _, _, _, r in spans:
+            mask |= 1 << r.bit
+            if r.action == "drop" and drop is None:
+                drop = r
+        if drop is not None:
+            return drop.replacement, mask, True
+        spans.sort()
+        out, pos = [], 0
+        cur = None   # the span being built: overlapping spans are merged (a secret is masked whole)
+        for a, nb, _, r in spans:
+            b = -nb
+            if cur is not None and a < cur[1]:
+                if b > cur[1]:
+                    cur[1] = b
+                continue
+            if cur is not None:
+                out.append(self._replace(text, cur))
+                pos = cur[1]
+            out.append(text[pos:a])
+            cur = [a, b, r]
+        out.append(self._replace(text, cur))
+        out.append(text[cur[1]:])
+        return "".join(out), mask, False
+
+    def _replace(self, text: str, span: list) -> str:
+        a, b, r = span
+        return r.replacement if r.action == "mask" else self._hash(text[a:b])
+
+    @staticmethod
+    def _spans(text: str, size: int, plan: tuple) -> list | None:
+        """(start, -end, rule order, rule) of every match of the plan's detectors and patterns in text."""
         spans = None
         for order, r, needles, det, search in plan:   # the hot loop: most strings fail every hint here
             if det is None:
@@ -333,33 +388,7 @@ class Engine:
                     a, b = match.span("secret") if has_group and match.group("secret") is not None else match.span()
                     if b > a:
                         spans.append((a, -b, order, r))
-        if not spans:
-            return text, 0, False
-        if len(spans) == 1:   # the common case: one secret in the text
-            a, nb, _, r = spans[0]
-            if r.action == "drop":
-                return r.replacement, 1 << r.bit, True
-            return (text[:a] + (r.replacement if r.action == "mask" else self._hash(text[a:-nb])) + text[-nb:],
-                    1 << r.bit, False)
-        mask = 0
-        drop = None
-        for _, _, _, r in spans:
-            mask |= 1 << r.bit
-            if r.action == "drop" and drop is None:
-                drop = r
-        if drop is not None:
-            return drop.replacement, mask, True
-        spans.sort()
-        out, pos = [], 0
-        for a, nb, _, r in spans:
-            b = -nb
-            if a < pos:   # overlaps a span already replaced: the earlier (longer) one wins
-                continue
-            out.append(text[pos:a])
-            out.append(r.replacement if r.action == "mask" else self._hash(text[a:b]))
-            pos = b
-        out.append(text[pos:])
-        return "".join(out), mask, False
+        return spans
 
     def _global(self, text: str, chars: int | None = None):
         out = self.scan(text, self.global_rules, chars)
@@ -444,7 +473,7 @@ class Engine:
         if plan is None:
             path = "attributes." + key
             role = self.field_rules + self.scoped_rules
-            nested = any(_could_nest(path, g) for r in self.field_rules for g in r.fields)
+            nested = any(_could_nest(r.path(path), g) for r in self.field_rules for g in r.fields)
             direct = any(r.matches(path) for r in role)
             first = next((r for r in self.field_rules if r.matches(path)), None)
             const = None
@@ -480,6 +509,9 @@ class Engine:
             strings[0] = ""
             del out.strings[:]
             out.strings.extend(strings)
+            for field in SOURCE_FIELDS:
+                if getattr(out.source, field):
+                    setattr(out.source, field, FAILED)
             return out
 
     def _apply(self, batch: pb.Batch) -> pb.Batch:
@@ -556,13 +588,38 @@ class Engine:
                     changed[i] = r
             if need_json:
                 jsonish = [i for i, s in enumerate(strings) if s[:1] in ("{", "[")]
+        source = self._source(batch.source) if self.global_rules else None
         attr_work = bool(changed) or bool(jsonish) or any(not p[0] or p[1] or p[2] for p in key_plans.values())
-        if not (attr_work or self.name_active or self.body_direct or self.body_nested):
+        if not (attr_work or self.name_active or self.body_direct or self.body_nested or source):
             return batch
-        return self._rebuild(batch, cols, strings, changed, key_plans, jsonish or [])
+        return self._rebuild(batch, cols, strings, changed, key_plans, jsonish or [], source)
+
+    def _source(self, src: pb.Source) -> dict[str, _Out] | None:
+        """The value rules over the batch's source fields (host, subsystem, instance): {field: outcome}
+        of those that changed, or None. Cached per string like the dictionary's strings."""
+        out = None
+        cache = self._strings
+        for field in SOURCE_FIELDS:
+            text = getattr(src, field)
+            if not text:
+                continue
+            r = cache.get(text, _MISS)
+            if r is _MISS:
+                if self.fast:   # the prefilter first, as for the dictionary's strings
+                    chars = None if self._prefilter.everything else mask_of(text)
+                    r = None if chars is not None and not self._prefilter.accepts(chars) else self._global(text, chars)
+                else:
+                    r = self._global(text)
+                if len(text) <= CACHE_MAX_CHARS:
+                    cache.put(text, r, len(text))
+            if r is not None:
+                if out is None:
+                    out = {}
+                out[field] = r
+        return out
 
     def _rebuild(self, batch: pb.Batch, cols: _Columns, strings: list[str], changed: dict, key_plans: dict,
-                 jsonish: list[int]) -> pb.Batch:
+                 jsonish: list[int], source: dict[str, _Out] | None = None) -> pb.Batch:
         """The batch with the outcomes applied (see the module's step 3). ``strings`` (the batch's dictionary
         as a list, the caller's own) is overwritten with the changed strings at the end."""
         n = len(batch.ts_unix_nano)
@@ -726,6 +783,14 @@ class Engine:
 
         # which rules fired, per event and per rule
         event_mask = name_mask | body_mask
+        if source:   # a source field redacted: every event of the batch carries it
+            src_mask = 0
+            for _, m, _ in source.values():
+                src_mask |= m
+                for bit, name in enumerate(self.names):
+                    if m >> bit & 1:
+                        self.counts[name] += 1
+            event_mask = event_mask | np.uint64(src_mask)
         starts = np.cumsum(counts) - counts
         if pos_mask.any():   # an event's positions are contiguous: OR them per event (ufunc.at is slower)
             # reduceat needs every start inside the array: a zero appended unless the last event has positions
@@ -767,6 +832,8 @@ class Engine:
         remap = np.cumsum(used) - 1
         out = pb.Batch()
         out.source.CopyFrom(batch.source)
+        for field, (text, _, drop) in (source or {}).items():   # a dropped source field is emptied
+            setattr(out.source, field, "" if drop else text)
         out.producer_id = batch.producer_id
         out.first_event_seq = batch.first_event_seq
         out.event_seqs.extend(batch.event_seqs)

@@ -75,6 +75,8 @@ class RuleModel(_Model):
     pattern: str | None = None
     max_chars: int | None = Field(default=None, ge=1)
     replacement: str | None = None
+    #: Field globs match paths without regard to case ("attributes.*password*" takes "Password").
+    ignore_case: bool = False
 
     @field_validator("detect", mode="before")
     @classmethod
@@ -162,13 +164,20 @@ class Rule:
     pattern: re.Pattern | None = None
     max_chars: int = 0
     replacement: str = ""
+    ignore_case: bool = False   # then `fields` are lower-cased globs, matched against lower-cased paths
 
     @property
     def is_value_rule(self) -> bool:
         return bool(self.detectors) or self.pattern is not None
 
     def matches(self, path: str) -> bool:
+        if self.ignore_case:
+            path = path.lower()
         return any(fnmatch.fnmatchcase(path, g) for g in self.fields)
+
+    def path(self, path: str) -> str:
+        """A path as this rule's globs see it."""
+        return path.lower() if self.ignore_case else path
 
 
 @dataclass(frozen=True)
@@ -320,7 +329,7 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
                                  source=source, rule=r.name, line=_key_line(text, "action", *ranges[i]) or line)
         rules.append(Rule(
             name=r.name, bit=i, action=r.action, line=line,
-            fields=tuple(r.fields or ()),
+            fields=tuple(f.lower() if r.ignore_case else f for f in r.fields or ()), ignore_case=r.ignore_case,
             detectors=tuple(DETECTORS[d] for d in (r.detect or ())),
             pattern=re.compile(r.pattern) if r.pattern is not None else None,
             max_chars=r.max_chars or 0,
@@ -332,6 +341,23 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
     return Manifest(tuple(rules), model.mode, tuple(model.allow), key,
                     model.hash.hex_chars if model.hash else 16, source,
                     tuple(r.name for r in rules) + (ALLOW_RULE,))
+
+
+def lint_warnings(manifest: Manifest) -> list[str]:
+    """What a manifest allows but probably does not mean (``ben redact lint`` prints them; the manifest
+    still loads): a ``drop`` that empties whole bodies."""
+    out = []
+    for r in manifest.rules:
+        if r.action != "drop":
+            continue
+        where = f"rule {r.name!r} (line {r.line})"
+        if r.is_value_rule and (not r.fields or r.matches("body")):
+            out.append(f"{where}: action 'drop' on a {'detector' if r.detectors else 'pattern'} match drops the "
+                       f"whole field it is found in: a body holding one becomes empty (use 'mask' to replace only "
+                       f"the match)")
+        elif not r.is_value_rule and r.matches("body"):
+            out.append(f"{where}: action 'drop' on the path 'body' empties every body")
+    return out
 
 
 def load_manifest(path: Path | str, *, need_key: bool = True) -> Manifest:

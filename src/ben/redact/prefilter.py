@@ -29,31 +29,70 @@ from ben.redact.detectors import DETECTORS, Detector
 _SEP = "\x00"
 
 
+#: Pseudo-characters a requirement may name: "any ASCII capital", "any ASCII small letter".
+UPPER, LOWER = "\x01", "\x02"
+#: Characters that may hide others behind an escape (``%41``, ``\\u0041``): a text holding one may decode
+#: to anything, so its mask holds every bit (the engine scans its decoded form too, ``ben.redact.decode``).
+ESCAPES = "%\\"
+
+
+def _ranked(wanted: set[str], needs: list[str]) -> list[str]:
+    """Which characters get a bit of their own, first to last: the escapes and classes, punctuation,
+    small letters (words and key names), then capitals by how many requirements name them. A
+    character without a bit is left out of every requirement (conservative: a weaker requirement)."""
+    uses = {c: sum(c in need for need in needs) for c in wanted}
+
+    def rank(c: str) -> tuple:
+        if c in (UPPER, LOWER) or c in ESCAPES or c in "+ ":
+            return 0, c
+        if not c.isalnum():
+            return 1, c
+        if c.islower():
+            return 2, c
+        if c.isupper():
+            return 3, -uses[c], c
+        return 4, c
+
+    return sorted(wanted, key=rank)
+
+
 def _table() -> tuple[np.ndarray, dict[str, int], dict[int, int]]:
     """The static character -> bit table over every detector's requirements, and a bit per digit threshold."""
-    chars = sorted({c for d in DETECTORS.values() for need in d.needs for c in need})
+    needs = [need for d in DETECTORS.values() for need in d.needs]
+    wanted = {c for need in needs for c in need} | {UPPER, LOWER, " ", "+"} | set(ESCAPES)
     thresholds = sorted({d.min_digits for d in DETECTORS.values() if d.min_digits})
-    if len(chars) + len(thresholds) > 64:
-        raise RuntimeError("detector requirements use more than 64 characters and digit thresholds")
+    chars = _ranked(wanted, needs)[:64 - len(thresholds)]
     lut = np.zeros(256, dtype=np.uint64)
     char_bit = {}
     for i, c in enumerate(chars):
         char_bit[c] = 1 << i
-        lut[ord(c)] = np.uint64(1 << i)
+    for b in range(128):   # a letter also sets its class's bit
+        c = chr(b)
+        bits = char_bit.get(c, 0)
+        if "A" <= c <= "Z":
+            bits |= char_bit[UPPER]
+        elif "a" <= c <= "z":
+            bits |= char_bit[LOWER]
+        if bits:
+            char_bit[c] = bits
+            lut[b] = np.uint64(bits)
     digit_bit = {t: 1 << (len(chars) + j) for j, t in enumerate(thresholds)}
     return lut, char_bit, digit_bit
 
 
 _LUT, _CHAR_BIT, _DIGIT_BIT = _table()
-#: A chain of t digits, one space or dash allowed between two of them (the card hint for t = 13).
-_CHAIN = {t: re.compile(rf"[0-9](?:[ \-]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
+_ALL = (1 << 64) - 1
+_ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"]
+_PLUS_BIT, _SPACE_BIT = _CHAR_BIT["+"], _CHAR_BIT[" "]
+#: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13).
+_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
 
 
 def requirement(need: str, min_digits: int) -> int:
     """A requirement as a mask: the string's mask must hold all of its bits."""
     bits = 0
     for c in need:
-        bits |= _CHAR_BIT[c]
+        bits |= _CHAR_BIT.get(c, 0)
     if min_digits:
         bits |= _DIGIT_BIT[min_digits]
     return bits
@@ -67,6 +106,15 @@ def mask_of(text: str) -> int:
     for t, bit in _DIGIT_BIT.items():
         if _CHAIN[t](text):
             bits |= bit
+    return _widen(bits)
+
+
+def _widen(bits: int) -> int:
+    """What a text's decoded form may hold too: anything behind an escape, a space for a '+'."""
+    if bits & _ESCAPE_BITS:
+        return _ALL
+    if bits & _PLUS_BIT:
+        bits |= _SPACE_BIT
     return bits
 
 
@@ -82,6 +130,7 @@ class Prefilter:
         self.reqs = tuple(sorted(r for r in reqs if not any(o != r and o & r == o for o in reqs)))
         self.everything = everything
         self._verdicts: dict[int, bool] = {}
+        self._reqs = np.asarray(self.reqs, dtype=np.uint64)
 
     def accepts(self, mask: int) -> bool:
         verdict = self._verdicts.get(mask)
@@ -102,7 +151,16 @@ class Prefilter:
             return np.zeros(n, dtype=bool), None
         masks = masks_of(texts, joined, self.thresholds)
         uniq = distinct(masks)
-        verdicts = np.fromiter(map(self.accepts, uniq.tolist()), dtype=bool, count=len(uniq))
+        get = self._verdicts.get
+        known = [get(m) for m in uniq.tolist()]
+        if None in known:   # the new masks against every requirement at once (a few hundred of each)
+            new = np.flatnonzero([v is None for v in known])
+            fresh = ((uniq[new, None] & self._reqs[None, :]) == self._reqs[None, :]).any(axis=1).tolist()
+            for i, v in zip(new.tolist(), fresh):
+                known[i] = v
+                if len(self._verdicts) < 65_536:
+                    self._verdicts[int(uniq[i])] = v
+        verdicts = np.asarray(known, dtype=bool)
         if not verdicts.any():   # the common case for a batch of ids: nothing to scan
             return np.zeros(n, dtype=bool), masks
         return verdicts.take(np.searchsorted(uniq, masks)), masks
@@ -157,16 +215,26 @@ def masks_of(texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = No
     a, starts = joined if joined is not None else layout(texts)
     masks = np.bitwise_or.reduceat(_LUT.take(a), starts)   # each segment holds at least its NUL: never empty
     thresholds = tuple(_DIGIT_BIT) if thresholds is None else thresholds
+    small = [t for t in thresholds if t < _FIND_FROM]
+    if small:   # short chains are in most texts: all of them at once, with numpy
+        _chains(a, a - 48 < 10, starts, masks, small)
     for t in thresholds:
-        _digit_chains(texts, a, starts, masks, t)
+        if t >= _FIND_FROM:
+            _digit_chains(texts, a, starts, masks, t)
+    escaped = (masks & np.uint64(_ESCAPE_BITS)) != 0
+    if escaped.any():
+        masks[escaped] = np.uint64(_ALL)
+    plus = (masks & np.uint64(_PLUS_BIT)) != 0
+    if plus.any():
+        masks[plus] |= np.uint64(_SPACE_BIT)
     return masks
 
 
 _BRIDGE = np.zeros(256, dtype=bool)   # the one character allowed between two digits of a chain
-_BRIDGE[[ord(" "), ord("-")]] = True
+_BRIDGE[[ord(" "), ord("-"), ord("+")]] = True
 
 
-_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -" else 0x30 for b in range(256))   # "1": may be in a chain
+_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+" else 0x30 for b in range(256))   # "1": may be in a chain
 
 
 def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
@@ -183,7 +251,7 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     while pos >= 0:
         found.append(pos)
         if len(found) * 8 > len(texts):
-            _chains(a, a - 48 < 10, starts, masks, t)
+            _chains(a, a - 48 < 10, starts, masks, [t])
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
     flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
@@ -193,9 +261,13 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
         masks[hits] |= bit
 
 
-def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
-    """The chains of every text at once: runs of digits, merged where exactly one space or dash
-    lies between two runs, counted; a chain never crosses a NUL, so it lies in one text."""
+_FIND_FROM = 9   # thresholds from here: the texts with a run that long are found with bytes.find first
+
+
+def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, ts: list[int]) -> None:
+    """The chains of every text at once: runs of digits, merged where exactly one space, dash or plus
+    lies between two runs, counted; a chain never crosses a NUL, so it lies in one text. Sets the bit
+    of each threshold in ts."""
     step = np.zeros(len(a) + 1, dtype=np.int8)
     step[1:] = isd
     edges = np.flatnonzero(step[1:] != step[:-1])   # the joined text ends with a NUL: runs come in pairs
@@ -206,6 +278,7 @@ def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarra
     first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~_BRIDGE[a[run_end[:-1]]]
     heads = np.flatnonzero(first)
     digits = np.add.reduceat(run_end - run_start, heads)
-    hit = run_start[heads[digits >= t]]
-    if len(hit):
-        masks[np.searchsorted(starts, hit, side="right") - 1] |= np.uint64(_DIGIT_BIT[t])
+    for t in ts:
+        hit = run_start[heads[digits >= t]]
+        if len(hit):
+            masks[np.searchsorted(starts, hit, side="right") - 1] |= np.uint64(_DIGIT_BIT[t])

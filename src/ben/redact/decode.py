@@ -1,0 +1,66 @@
+"""What a secret may hide behind: URL encoding (``%xx``, ``+``) and JSON string escapes.
+
+``decoded(text)`` returns the text with those escapes undone, and for every character of the result
+where it starts in the original, so that a secret found in the decoded form masks exactly the
+original characters that spell it (``Bearer%20abc`` -> the ``abc`` of the original). Two rounds
+undo a double encoding (``%2520``); ``+`` is a space in the first round only (in the second it
+was written ``%2B``). Percent-escapes of non-ASCII bytes are left as they are (secrets
+and the words around them are ASCII); a character count is kept either way.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ESC = re.compile(r"%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|[\"\\/bfnrt])")
+_JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+ROUNDS = 2
+
+
+def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
+    pieces: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for m in _ESC.finditer(text):
+        a, b = m.span()
+        esc = m.group()
+        if esc == "+":
+            if not plus:
+                continue
+            ch = " "
+        elif esc[0] == "%":
+            v = int(esc[1:], 16)
+            if v >= 0x80:
+                continue   # a byte of a multi-byte character: kept as written
+            ch = chr(v)
+        elif esc[1] == "u":
+            ch = chr(int(esc[2:], 16))
+        else:
+            ch = _JSON[esc[1]]
+        if a > pos:
+            pieces.append(text[pos:a])
+            starts.extend(range(pos, a))
+        pieces.append(ch)
+        starts.append(a)
+        pos = b
+    if not starts:
+        return None
+    pieces.append(text[pos:])
+    starts.extend(range(pos, len(text) + 1))   # and one past the end
+    return "".join(pieces), starts
+
+
+def decoded(text: str) -> tuple[str, list[int]] | None:
+    """(the decoded text, the start in ``text`` of each of its characters, then ``len(text)``), or None
+    when there is nothing to decode."""
+    out = _once(text, True)
+    if out is None:
+        return None
+    result, starts = out
+    for _ in range(ROUNDS - 1):
+        more = _once(result, False)   # a '+' now is one that was written %2B
+        if more is None:
+            break
+        result, inner = more
+        starts = [starts[i] for i in inner]
+    return result, starts

@@ -1,0 +1,200 @@
+"""Token formats of maintained secret scanners, as data: a fixed prefix and what follows it.
+
+The list follows the default rule set of gitleaks (https://github.com/gitleaks/gitleaks,
+``config/gitleaks.toml``), whose rules are published under the MIT licence:
+
+    MIT License -- Copyright (c) 2019 Zachary Rice
+
+    Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+    and associated documentation files (the "Software"), to deal in the Software without
+    restriction, including without limitation the rights to use, copy, modify, merge, publish,
+    distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+    Software is furnished to do so, subject to the following conditions: The above copyright
+    notice and this permission notice shall be included in all copies or substantial portions of
+    the Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+    IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A
+    PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE
+    LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+    OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+    IN THE SOFTWARE.
+
+The patterns here are written for ben from the published formats, not copied: only the formats
+that carry a prefix of their own (``ghp_``, ``sk_live_``, ``xoxb-``...) are listed, since a prefix
+is what tells a token from a trace id or a hash. Bodies are lenient on length (a format-valid fake
+or a format revision must not slip through); a prefix plus a long body is what makes a match.
+Keyword-only rules of gitleaks (a vendor name next to an anonymous hex string) are covered by the
+``secret_pair`` detector and the default manifest's key rule instead (see ADR 0014).
+
+``detectors.token`` finds candidate tokens (a run of ``[A-Za-z0-9_.$~-]`` of 16+ characters
+starting at a word boundary), looks the first three characters up in ``INDEX`` and tries only the
+formats filed there, anchored at the token's start: a few dictionary lookups per long token.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    """One token format: ``prefix`` then a body matching ``body`` (a regex, anchored after the prefix)."""
+
+    name: str
+    prefix: str
+    body: str
+
+
+_AN = "A-Za-z0-9"
+_HEX = "0-9a-f"
+
+_TABLE = (
+    # -- cloud providers --
+    ("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"),
+     r"[A-Z0-9]{12,20}"),
+    ("aws-session-token", ("IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"), rf"[{_AN}+/=]{{60,}}"),
+    ("gcp-api-key", ("AIza",), rf"[{_AN}_\-]{{30,40}}"),
+    ("gcp-oauth-access-token", ("ya29.",), rf"[{_AN}_\-.]{{20,}}"),
+    ("gcp-oauth-client-secret", ("GOCSPX-",), rf"[{_AN}_\-]{{20,40}}"),
+    ("digitalocean-token", ("dop_v1_", "doo_v1_", "dor_v1_"), rf"[{_HEX}]{{40,64}}"),
+    ("alibaba-access-key-id", ("LTAI",), rf"[{_AN}]{{12,24}}"),
+    ("cloudflare-origin-ca-key", ("v1.0-",), rf"[{_HEX}]{{24}}-[{_HEX}]{{100,}}"),
+    ("flyio-token", ("fo1_", "fm1a_", "fm1r_", "fm2_"), rf"[{_AN}_\-+/=]{{30,}}"),
+    ("tailscale-key", ("tskey-",), rf"[{_AN}\-]{{20,}}"),
+    ("supabase-token", ("sbp_",), rf"[{_HEX}]{{30,50}}"),
+    ("netlify-token", ("nfp_",), rf"[{_AN}]{{30,50}}"),
+    ("render-token", ("rnd_",), rf"[{_AN}]{{24,40}}"),
+    ("hashicorp-tf-token", ("atlasv1.",), rf"[{_AN}_\-=]{{40,80}}"),
+    # -- version control --
+    ("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), rf"[{_AN}]{{30,255}}"),
+    ("github-fine-grained-pat", ("github_pat_",), rf"[{_AN}_]{{22,255}}"),
+    ("gitlab-token", ("glpat-", "gldt-", "glrt-", "glft-", "glsoat-", "glimt-", "glagent-", "gloas-", "glffct-",
+                      "glcbt-", "GR1348941"), rf"[{_AN}_\-.]{{18,300}}"),
+    ("gitlab-pipeline-trigger-token", ("glptt-",), rf"[{_HEX}]{{30,40}}"),
+    ("bitbucket-app-password", ("ATBB",), rf"[{_AN}]{{28,40}}"),
+    ("atlassian-api-token", ("ATATT3", "ATCTT3"), rf"[{_AN}_\-=]{{40,200}}"),
+    ("sourcegraph-token", ("sgp_",), rf"[{_AN}_]{{40,}}"),
+    # -- CI / CD --
+    ("circleci-token", ("CCIPAT_", "CCIPRJ_"), rf"[{_AN}_]{{30,}}"),
+    ("buildkite-token", ("bkua_",), rf"[{_HEX}]{{36,40}}"),
+    ("pulumi-token", ("pul-",), rf"[{_HEX}]{{36,40}}"),
+    ("harness-token", ("pat.", "sat."), rf"[{_AN}_\-]{{18,24}}\.[{_AN}]{{20,24}}\.[{_AN}]{{16,20}}"),
+    ("octopus-deploy-key", ("API-",), r"[A-Z0-9]{24,32}"),
+    ("prefect-token", ("pnu_",), rf"[{_AN}]{{30,40}}"),
+    ("scalingo-token", ("tk-us-",), rf"[{_AN}_\-]{{40,50}}"),
+    ("doppler-token", ("dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."), rf"[{_AN}_\-.]{{30,50}}"),
+    ("vault-token", ("hvs.", "hvb.", "hvr."), rf"[{_AN}_\-]{{20,300}}"),
+    ("1password-service-account", ("ops_eyJ",), rf"[{_AN}+/=]{{40,}}"),
+    ("1password-secret-key", ("A3-",), r"[A-Z0-9]{6}-[A-Z0-9\-]{20,40}"),
+    ("age-secret-key", ("AGE-SECRET-KEY-1",), r"[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,60}"),
+    # -- payment --
+    ("stripe-key", ("sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "pk_live_", "pk_test_",
+                    "whsec_"), rf"[{_AN}]{{10,255}}"),
+    ("square-token", ("sq0atp-", "sq0csp-", "EAAA"), rf"[{_AN}_\-]{{22,100}}"),
+    ("paypal-braintree-token", ("access_token$production$", "access_token$sandbox$"),
+     rf"[{_AN}]{{12,20}}\$[{_AN}]{{24,40}}"),
+    ("flutterwave-key", ("FLWSECK_TEST-", "FLWSECK-", "FLWPUBK_TEST-", "FLWPUBK-"), rf"[{_AN}]{{12,}}(?:-X)?"),
+    ("easypost-token", ("EZAK", "EZTK"), rf"[{_AN}]{{40,60}}"),
+    ("duffel-token", ("duffel_test_", "duffel_live_"), rf"[{_AN}_\-=]{{40,50}}"),
+    ("shippo-token", ("shippo_live_", "shippo_test_"), r"[0-9a-fA-F]{36,40}"),
+    # -- messaging --
+    ("slack-token", ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe-", "xoxe.xoxb-", "xoxe.xoxp-", "xapp-"),
+     rf"[{_AN}\-]{{10,250}}"),
+    ("twilio-key", ("SK", "AC"), r"[0-9a-fA-F]{32}"),
+    ("sendgrid-key", ("SG.",), rf"[{_AN}_\-]{{16,32}}\.[{_AN}_\-]{{30,50}}"),
+    ("sendinblue-key", ("xkeysib-",), rf"[{_HEX}]{{64}}-[{_AN}]{{16}}"),
+    ("mailgun-key", ("key-", "pubkey-"), rf"[{_HEX}]{{32}}"),
+    ("postman-key", ("PMAK-",), rf"[{_AN}]{{20,30}}-[{_AN}]{{30,40}}"),
+    ("linear-key", ("lin_api_", "lin_oauth_"), rf"[{_AN}]{{32,64}}"),
+    ("notion-token", ("ntn_",), rf"[{_AN}]{{40,50}}"),
+    ("notion-secret", ("secret_",), rf"[{_AN}]{{40,46}}"),
+    ("typeform-token", ("tfp_",), rf"[{_AN}_\-.=]{{40,64}}"),
+    ("frameio-token", ("fio-u-",), rf"[{_AN}_\-=]{{60,70}}"),
+    ("readme-token", ("rdme_",), rf"[{_AN}]{{60,80}}"),
+    # -- package registries --
+    ("npm-token", ("npm_",), rf"[{_AN}]{{30,40}}"),
+    ("pypi-token", ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"), rf"[{_AN}_\-]{{30,1000}}"),
+    ("pypi-token-other", ("pypi-",), rf"[{_AN}_\-]{{60,1000}}"),   # a macaroon under another issuer
+    ("rubygems-token", ("rubygems_",), rf"[{_HEX}]{{40,48}}"),
+    ("nuget-key", ("oy2",), r"[a-z0-9]{40,46}"),
+    ("docker-pat", ("dckr_pat_", "dckr_oat_"), rf"[{_AN}_\-]{{20,40}}"),
+    ("clojars-token", ("CLOJARS_",), rf"[{_AN}]{{50,60}}"),
+    ("artifactory-key", ("AKCp",), rf"[{_AN}]{{60,73}}"),
+    ("artifactory-reference-token", ("cmVmd",), rf"[{_AN}]{{50,64}}"),
+    # -- AI providers --
+    ("anthropic-key", ("sk-ant-",), rf"[a-z]{{2,8}}[0-9]{{0,3}}-[{_AN}_\-]{{32,200}}"),
+    ("openai-key", ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-"), rf"[{_AN}_\-]{{32,300}}"),
+    ("openai-legacy-key", ("sk-",), rf"[{_AN}]{{32,60}}"),
+    ("huggingface-token", ("hf_", "api_org_"), rf"[{_AN}]{{30,40}}"),
+    ("replicate-token", ("r8_",), rf"[{_AN}]{{36,40}}"),
+    ("groq-key", ("gsk_",), rf"[{_AN}]{{48,56}}"),
+    ("xai-key", ("xai-",), rf"[{_AN}]{{60,90}}"),
+    ("perplexity-key", ("pplx-",), rf"[{_AN}]{{40,56}}"),
+    # -- SaaS --
+    ("shopify-token", ("shpat_", "shpca_", "shppa_", "shpss_"), r"[0-9a-fA-F]{32}"),
+    ("heroku-key", ("HRKU-",), rf"[{_AN}_\-]{{30,70}}"),
+    ("newrelic-key", ("NRAK-", "NRJS-", "NRII-", "NRAA-"), r"[A-Za-z0-9\-]{19,40}"),
+    ("sentry-token", ("sntrys_", "sntryu_"), rf"[{_AN}+/=_]{{40,}}"),
+    ("databricks-token", ("dapi",), rf"[{_HEX}]{{32}}(?:-[0-9])?"),
+    ("dynatrace-token", ("dt0c01.",), rf"[{_AN}]{{24}}\.[{_AN}]{{64}}"),
+    ("grafana-token", ("glc_", "glsa_", "eyJrIjoi"), rf"[{_AN}_+/=]{{32,400}}"),
+    ("planetscale-token", ("pscale_tkn_", "pscale_pw_", "pscale_oauth_"), rf"[{_AN}_=.\-]{{32,64}}"),
+    ("contentful-token", ("CFPAT-",), rf"[{_AN}_\-]{{40,50}}"),
+    ("infracost-token", ("ico-",), rf"[{_AN}]{{32}}"),
+    ("mapbox-secret-token", ("sk.eyJ",), rf"[{_AN}_\-.]{{60,}}"),
+    ("facebook-page-token", ("EAAM", "EAAC"), rf"[{_AN}]{{60,}}"),
+    ("adobe-client-secret", ("p8e-",), rf"[{_AN}]{{32}}"),
+    ("openshift-token", ("sha256~",), rf"[{_AN}_\-]{{43}}"),
+    ("settlemint-token", ("sm_pat_", "sm_aat_", "sm_sat_"), rf"[{_AN}]{{16}}"),
+    ("intra42-secret", ("s-s4t2ud-", "s-s4t2af-"), rf"[{_HEX}]{{64}}"),
+    ("defined-networking-key", ("dnkey-",), rf"[{_AN}=_\-]{{26}}-[{_AN}=_\-]{{52}}"),
+)
+FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE for p in ps)
+
+# -- the index: a token's head -> the formats that can start it ---------------------------------------
+def head(text: str, at: int = 0) -> str:
+    """The key a token starting at ``at`` is filed under: its first three characters, cut at the first
+    that is not an ASCII letter or digit ("sk_live_..." -> "sk", "ghp_..." -> "ghp")."""
+    out = text[at:at + 3]
+    for i, c in enumerate(out):
+        if not ("a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9"):
+            return out[:i]
+    return out
+
+
+def _keys(prefix: str, body: str) -> list[str]:
+    """The heads a format's tokens have: a prefix of two letters or digits only ("SK") takes each
+    character its body may start with."""
+    key = head(prefix)
+    if len(key) == 3 or len(key) < len(prefix):
+        return [key]
+    m = re.match(r"\[([^\]]+)\]", body)
+    chars = set()
+    spec = m.group(1) if m else ""
+    i = 0
+    while i < len(spec):   # expand a character class such as 0-9a-fA-F
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            chars.update(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            chars.add(spec[i])
+            i += 1
+    return [prefix + c for c in sorted(chars)]
+
+
+def _index() -> dict[str, tuple[tuple[str, re.Pattern], ...]]:
+    out: dict[str, list] = {}
+    for f in FORMATS:
+        rx = re.compile(re.escape(f.prefix) + f"(?:{f.body})(?![A-Za-z0-9])")
+        for key in _keys(f.prefix, f.body):
+            out.setdefault(key, []).append((f.name, rx))
+    # longer (more specific) prefixes first: sk-ant- before sk-
+    return {k: tuple(sorted(v, key=lambda nr: -len(nr[1].pattern))) for k, v in out.items()}
+
+
+INDEX = _index()
+#: The prefixes filed under each head (a cheap substring test before any regex).
+PREFIXES_BY_HEAD: dict[str, tuple[str, ...]] = {
+    key: tuple(sorted({f.prefix for f in FORMATS if key in _keys(f.prefix, f.body)})) for key in INDEX}
+#: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one).
+PREFIXES: tuple[str, ...] = tuple(sorted({f.prefix for f in FORMATS}))
