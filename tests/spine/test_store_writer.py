@@ -381,3 +381,33 @@ def test_a_few_alerts_go_as_json_rows_an_alert_storm_as_arrow(tmp_path: Path) ->
         store.close()
         for wal in wals.values():
             wal.close()
+
+
+def test_alerts_buffered_by_a_killed_store_process_are_repaired_before_truncating(tmp_path: Path) -> None:
+    """The store process dies with alerts in its buffer; the next alert's INSERT quietly starts a
+    new one, whose sync flushes a buffer without them and succeeds. The writer sees that the
+    process that took them is not the one that synced, and stores them again before truncating."""
+    wals = open_wals(tmp_path)
+    store = ChdbProcessStore(tmp_path / "chdb")
+    try:
+        writer = StoreWriter(wals, store)
+        writer.sync_interval_s = 3600.0  # no sync until force_flush: the alerts stay in the buffer
+        writer.start()
+        fill_alerts(wals[ALERT], 3)
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 6, 30, "the alerts' INSERT into the buffer")
+        first = store.generation
+        os.kill(store.pid, signal.SIGKILL)  # the buffer dies with the child
+        req = request(20_000, [(pb.KIND_ALERT, "down", 1.0, "after the kill", None)], seq=4, lane=pb.LANE_ALERT)
+        wals[ALERT].append([req.SerializeToString()])
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 7, 30, "the next alert, in a new store process")
+        assert store.generation > first and writer.figures.insert_errors >= 1
+        assert writer.force_flush(timeout=30)
+        writer.shutdown(timeout=5)
+        exactly_once(store, 7)
+        assert writer.figures.repaired_records == 3 and wals[ALERT].depth == 0
+    finally:
+        store.close()
+        for wal in wals.values():
+            wal.close()

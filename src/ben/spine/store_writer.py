@@ -15,6 +15,13 @@ syncs the store's filesystem (syncfs) at most every ``sync_interval_s`` and then
 WAL up to what it had inserted before the sync. A crash before the sync loses nothing: the
 records are still in the WAL and recovery re-inserts whatever the store lacks.
 
+A sync makes durable only what the store engine that runs it holds: chDB in a store process keeps
+alerts in a buffer in its memory, lost with that process, and the next call quietly starts a new
+one whose sync flushes an empty buffer. So the writer notes, for each INSERT not yet synced, the
+store's ``generation`` read before it (never newer than the engine that took it), and reads it
+again after each sync (never older than the engine that flushed): where they differ, it repairs
+the records it is about to truncate (counts per record, as at start) before truncating them.
+
 A failed INSERT may also have landed in part or entirely (a ClickHouse server that died, or a
 connection that broke after the server committed but before it answered). So after a failure the
 next attempt at that run of records first asks the store what it holds of them: whole records are
@@ -28,7 +35,7 @@ import logging
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -80,6 +87,8 @@ class StoreWriter:
         self.alert_delay_window_s = 60.0
         self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
+        # Per lane, each INSERT not yet synced: (its last seq, the store generation read before it).
+        self._taken_by: dict[int, deque[tuple[int, int]]] = {lane: deque() for lane in wals}
         self._synced_at = time.monotonic()
         self._sync_lock = threading.Lock()  # _inserted and _syncing, shared with the sync thread
         self._syncing = False
@@ -179,14 +188,18 @@ class StoreWriter:
     def _sync(self, done: dict[int, int]) -> None:
         try:
             self._store.sync()
-            if self._sync_failed:
-                self._check_synced(done)
+            replaced = self._replaced_since(done, self._store.generation)
+            if self._sync_failed or replaced:
+                self._check_synced(done if self._sync_failed else {lane: done[lane] for lane in replaced})
                 self._sync_failed = False
             for lane, upto in done.items():
                 if upto:
                     self._wals[lane].truncate(upto)
             with self._sync_lock:
                 for lane, upto in done.items():
+                    taken = self._taken_by[lane]
+                    while taken and taken[0][0] <= upto:
+                        taken.popleft()
                     if upto and self._inserted[lane] == upto:
                         self._inserted[lane] = 0
         except BenError as exc:  # the WAL keeps everything; the next sync tries again
@@ -203,9 +216,22 @@ class StoreWriter:
                 self._synced_at = time.monotonic()
             self._wake_all()
 
+    def _replaced_since(self, done: dict[int, int], synced: int) -> list[int]:
+        """The lanes of ``done`` with an INSERT taken by a store engine other than the one that
+        synced (generation ``synced``): what it held in memory may be gone."""
+        with self._sync_lock:
+            replaced = [lane for lane, upto in done.items()
+                        if upto and any(gen != synced for seq, gen in self._taken_by[lane] if seq <= upto)]
+        if replaced:
+            log.warning("store writer: the store process was replaced since %s records were inserted (now "
+                        "generation %d); checking them before the WAL drops them",
+                        ", ".join(NAMES[lane] for lane in replaced), synced)
+        return replaced
+
     def _check_synced(self, done: dict[int, int]) -> None:
-        """After a failed sync, before truncating: the records about to leave the WALs are in the
-        store once, whole (repaired if not), and durable.
+        """After a failed sync, or a sync by another store engine than the one that took some of the
+        INSERTs, before truncating: the records about to leave the WALs are in the store once,
+        whole (repaired if not), and durable.
 
         A store's flush of its urgent buffer is not atomic (chDB's Buffer writes a part per
         partition, and keeps the whole block when one part fails): a failed flush may have stored
@@ -411,6 +437,7 @@ class StoreWriter:
             self._tokens -= n_rows
         started = time.perf_counter()
         store = self._stores[lane]
+        generation = store.generation  # before the INSERT: never newer than the engine that takes it
         # A few alerts go as JSON rows where the store takes them (chDB): no Arrow table on their way
         # (ADR 0024); an alert storm's long runs go as Arrow, cheaper past rows.INLINE_MAX_ROWS.
         as_json = (lane == ALERT and n_rows <= rows.INLINE_MAX_ROWS and not self._suspect[lane]
@@ -445,6 +472,7 @@ class StoreWriter:
         self.cursor[lane] = batch[-1][0]
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]
+            self._taken_by[lane].append((self.cursor[lane], generation))
         if self._on_stored is not None and lane != ALERT:
             try:
                 self._on_stored(lane, table)

@@ -21,6 +21,9 @@ class Store(Protocol):
     #: The local directory holding the data (chDB), or None (a server: its disk is its own).
     path: Path | None
     retention_days: int
+    #: Which engine instance takes the calls now; it changes when one that may have held acknowledged
+    #: INSERTs in memory (chDB's urgent buffer in a store process) is replaced. Constant elsewhere.
+    generation: int
 
     def insert_events(self, table: pa.Table) -> None: ...
     def insert_rows(self, target: str, table: pa.Table) -> None: ...
@@ -44,6 +47,7 @@ class SqlStore:
 
     path: Path | None = None
     retention_days: int = 0
+    generation: int = 0  # an engine in this process, or a server: nothing acknowledged lives in memory only
     capabilities: Capabilities = schema.PORTABLE
 
     def execute(self, sql: str) -> None:
