@@ -164,6 +164,9 @@ class StoreConfig(_Section):
     min_free_bytes: int = Field(default=256 << 20, ge=0)
     #: The spine's alert_store_delay_seconds quantiles cover the alerts stored this many seconds back.
     alert_delay_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    #: While the spine starts, a store that is unavailable (its store process died, a server does
+    #: not answer) is tried again with backoff for this long before the spine gives up (ADR 0031).
+    start_retry_timeout_s: float = Field(default=300.0, ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _one_password_source(self):

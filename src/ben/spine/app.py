@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import grpc
 
@@ -13,6 +14,7 @@ from ben.control.router import Router
 from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
+from ben.core.errors import StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
 from ben.spine.detection import Detection, watched
@@ -58,7 +60,8 @@ class Spine:
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.wals = open_wals(cfg.data_dir)
-        self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path, cfg.background_nice)
+        self.store = await self._retrying("open the store", open_store, cfg.store, cfg.store_path,
+                                          cfg.background_nice)
         det = cfg.detect
         if det.enabled:
             self.detection = Detection.from_config(det)
@@ -68,7 +71,7 @@ class Spine:
         self.writer.min_free_bytes = cfg.store.min_free_bytes
         self.writer.retention_check_interval_s = cfg.store.retention_check_interval_s
         self.writer.alert_delay_window_s = cfg.store.alert_delay_window_s
-        await asyncio.to_thread(self.writer.start)
+        await self._retrying("recover the store writer's cursors from the store", self.writer.start)
         if self.detector is not None:
             # Detection catches up on what was stored (and repaired) before this start, from its
             # checkpoint; tables the writer stores from now on queue up behind that.
@@ -97,6 +100,22 @@ class Spine:
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
+
+    async def _retrying(self, what: str, fn, *args):
+        """fn(*args) in a thread, tried again with backoff while the store is unavailable (a store
+        process that died while the spine starts, a server not answering yet), for at most
+        ``store.start_retry_timeout_s``: a spine that exits then is a crash loop for its supervisor."""
+        deadline = time.monotonic() + self.config.store.start_retry_timeout_s
+        delays = transport.backoff(200, 5_000)
+        while True:
+            try:
+                return await asyncio.to_thread(fn, *args)
+            except StoreUnavailableError as exc:
+                delay = next(delays)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.error("spine: could not %s, trying again in %.1fs: %s", what, delay, exc)
+                await asyncio.sleep(delay)
 
     def _on_stored(self, lane: int, table) -> None:
         """Rows are in the store: hand routine rows to the detectors (their own thread)."""

@@ -19,7 +19,7 @@ Lifecycle and faults (the caller sees ``StorageError`` and retries; its WAL keep
 - The child exits at once when its socket closes (the spine exited or was killed), without
   closing chDB: what it had inserted is on disk or recovered from the spine's WAL, exactly as
   after a kill -9 of a spine that ran chDB itself.
-- A child that died (crash, OOM) makes the call in flight fail with ``StorageError``; the next
+- A child that died (crash, OOM) makes the call in flight fail with ``StoreUnavailableError``; the next
   call starts a new child.
 - ``close`` asks the child to close chDB and waits for it to exit (then kills it).
 
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ben.core.errors import BenError, StorageError
+from ben.core.errors import BenError, StorageError, StoreUnavailableError
 from ben.core.priority import BACKGROUND_NICE
 from ben.store import schema
 from ben.store.chdb import sync_filesystem
@@ -141,7 +141,7 @@ class ChdbProcessStore:
                 status, value = ready.recv()
         except (EOFError, OSError) as exc:
             code = self._reap()
-            raise StorageError(f"the store process for {self.path} exited while opening it "
+            raise StoreUnavailableError(f"the store process for {self.path} exited while opening it "
                                f"(exit code {code})") from exc
         except StorageError:
             self._reap()
@@ -194,6 +194,13 @@ class ChdbProcessStore:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    @property
+    def generation(self) -> int:
+        """The child now serving calls (bumped at every start). What a child holds in memory (the
+        urgent buffer) dies with it: the store writer compares the generation it read before an
+        INSERT with the one after the sync that should have made it durable (ADR 0031)."""
+        return self._gen
+
     def urgent(self) -> UrgentStore:
         """This store for the alert lane's writes: the child's second connection, so an alert's
         INSERT runs beside the routine INSERT in flight instead of after it."""
@@ -233,7 +240,7 @@ class ChdbProcessStore:
                 ch.conn = None
                 with self._lock:
                     code = self._reap() if ch.gen == self._gen else None
-                raise StorageError(f"the store process for {self.path} failed during {method} "
+                raise StoreUnavailableError(f"the store process for {self.path} failed during {method} "
                                    f"({type(exc).__name__}, exit code {code}); a new one starts at the next call"
                                    ) from exc
         if status == "ok":
@@ -297,6 +304,10 @@ class UrgentStore:
     @property
     def path(self) -> Path:
         return self._store.path
+
+    @property
+    def generation(self) -> int:
+        return self._store.generation
 
     def insert_events(self, table: pa.Table) -> None:
         self._store._call("insert_events", table, channel="urgent")
