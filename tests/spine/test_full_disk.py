@@ -21,7 +21,9 @@ TOTAL = 40_000
 
 @pytest.mark.timeout(150)
 def test_spine_full_disk_refuses_then_recovers_without_loss(make_cluster, home) -> None:
-    cluster = make_cluster(store={"min_free_bytes": 1 << 20})  # a 16 MiB disk: keep 1 MiB free
+    # A 16 MiB disk: chDB keeps 1 MiB free, the WALs refuse below 512 KiB and resume at 2 MiB.
+    cluster = make_cluster(store={"min_free_bytes": 1 << 20},
+                           spine={"wal_min_free_bytes": 512 * KiB, "wal_resume_free_bytes": 2048 * KiB})
     with tmpfs(home / "spine", "16m") as disk:
         try:
             cluster.start()

@@ -58,6 +58,17 @@ class _WalQuota(_Section):
             raise ValueError("wal_alert_reserve_bytes + wal_anomaly_reserve_bytes must be below wal_max_bytes")
         return self
 
+    #: Appends are refused (back-pressure) while the WAL's disk has less free than this, before
+    #: RocksDB itself fails; they are taken again once wal_resume_free_bytes are free (ADR 0031).
+    wal_min_free_bytes: int = Field(default=64 << 20, ge=0)
+    wal_resume_free_bytes: int = Field(default=128 << 20, ge=0)
+
+    @model_validator(mode="after")
+    def _resume_above_min(self):
+        if self.wal_resume_free_bytes < self.wal_min_free_bytes:
+            raise ValueError("wal_resume_free_bytes must be at least wal_min_free_bytes")
+        return self
+
     #: Prometheus /metrics over HTTP on host:port; "" = off.
     metrics_listen: str = ""
 

@@ -25,11 +25,13 @@ def lane_of_kind(kind: int) -> int:
     return ALERT if kind == pb.KIND_ALERT else ROUTINE
 
 
-def open_wals(data_dir: Path) -> dict[int, Wal]:
-    """One WAL per lane under data_dir (wal-alert, wal-anomaly, wal-routine), one quarantine dir."""
+def open_wals(data_dir: Path, *, min_free_bytes: int = 0, resume_free_bytes: int = 1 << 20) -> dict[int, Wal]:
+    """One WAL per lane under data_dir (wal-alert, wal-anomaly, wal-routine), one quarantine dir;
+    free-space thresholds as ``Wal`` takes them (ADR 0031)."""
     from ben.core.wal import Wal
 
-    return {lane: Wal(data_dir / f"wal-{NAMES[lane]}", data_dir / "quarantine") for lane in LANES}
+    return {lane: Wal(data_dir / f"wal-{NAMES[lane]}", data_dir / "quarantine", min_free_bytes=min_free_bytes,
+                      resume_free_bytes=resume_free_bytes) for lane in LANES}
 
 
 @dataclass(frozen=True)

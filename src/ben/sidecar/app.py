@@ -64,7 +64,8 @@ class Sidecar:
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
         self.redactor = Redactor(cfg.redact_manifest)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.wals = open_wals(cfg.data_dir)
+        self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
+                              resume_free_bytes=cfg.wal_resume_free_bytes)
         self.id = self._identity()
         self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))

@@ -59,7 +59,8 @@ class Spine:
         cfg = self.config
         check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.wals = open_wals(cfg.data_dir)
+        self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
+                              resume_free_bytes=cfg.wal_resume_free_bytes)
         self.store = await self._retrying("open the store", open_store, cfg.store, cfg.store_path,
                                           cfg.background_nice)
         det = cfg.detect
