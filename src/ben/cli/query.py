@@ -116,6 +116,7 @@ def status(
 
 def render_status(out: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -144,8 +145,8 @@ def render_status(out: dict) -> None:
             per_lane.add_row(name, *(_num(values.get(lane, 0.0)) for lane in lanes))
         console.print(per_lane)
         console.print(others)
-        if comp["last_error"]:
-            console.print(f"[red]last error:[/red] {comp['last_error']}")
+        for line in comp["last_error"].splitlines():  # each part's current problem (refusals by reason)
+            console.print(f"[red]now:[/red] {escape(line)}")
 
 
 def _num(value: float) -> str:

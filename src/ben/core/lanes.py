@@ -57,6 +57,21 @@ def used_bytes(wals: dict[int, Wal]) -> int:
     return sum(w.nbytes for w in wals.values())
 
 
+def refusals(wals: dict[int, Wal], quota: Quota) -> list[str]:
+    """Why the receiver in front of these WALs refuses batches now, lane by lane, with the reason
+    its ``refused_total`` counts them under (``ben status`` shows these lines; ADR 0031)."""
+    out = []
+    for lane, wal in wals.items():
+        if wal.refusal:
+            out.append(f"receiver: refusing {NAMES[lane]} batches (wal_error): WAL {wal.path}: {wal.refusal}")
+    used = used_bytes(wals)
+    for lane in wals:
+        if used >= quota.limit(lane):
+            out.append(f"receiver: refusing {NAMES[lane]} batches (quota): the WALs hold {used} bytes, "
+                       f"{NAMES[lane]} may fill them to {quota.limit(lane)}")
+    return out
+
+
 #: The wal_sync_seconds quantiles cover the syncs of this many seconds back.
 SYNC_WINDOW_S = 60.0
 

@@ -14,8 +14,8 @@ from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
-from ben.core.receiver import IngestReceiver
+from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
+from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import State
 from ben.core.wal import Wal
 from ben.redact import Redactor
@@ -129,8 +129,11 @@ class Sidecar:
         return out
 
     def last_error(self) -> str:
-        redact = self.redactor.last_error if self.redactor else ""
-        return redact or (self.receiver.figures.last_error if self.receiver else "")
+        """Every part's current problem, a line each: the redactor's, the receiver's refusals (by
+        reason); else the receiver's last error of the last minute."""
+        lines = [f"redactor: {self.redactor.last_error}"] if self.redactor and self.redactor.last_error else []
+        lines += refusals(self.wals, self.config.quota) if self.wals else []
+        return "\n".join(lines) or recent_error(self.receiver)
 
     async def shutdown(self, timeout: float) -> None:
         """Stop taking data, give the shipper `timeout` to drain the WAL, then close it.

@@ -16,10 +16,10 @@ from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.errors import StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
+from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
-from ben.core.receiver import IngestReceiver
+from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
@@ -167,8 +167,12 @@ class Spine:
         return out
 
     def last_error(self) -> str:
-        return (self.writer.figures.last_error if self.writer else "") or (
-            self.receiver.figures.last_error if self.receiver else "")
+        """Every part's current problem, a line each: the receiver's refusals (by reason), the
+        store writer's failing INSERT or sync; else the receiver's last error of the last minute."""
+        lines = refusals(self.wals, self.config.quota) if self.wals else []
+        if self.writer is not None and self.writer.figures.last_error:
+            lines.append(f"store writer: {self.writer.figures.last_error}")
+        return "\n".join(lines) or recent_error(self.receiver)
 
     async def shutdown(self, timeout: float) -> None:
         if self.state in (State.STOPPING, State.STOPPED):
