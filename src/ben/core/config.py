@@ -178,6 +178,9 @@ class StoreConfig(_Section):
     #: While the spine starts, a store that is unavailable (its store process died, a server does
     #: not answer) is tried again with backoff for this long before the spine gives up (ADR 0031).
     start_retry_timeout_s: float = Field(default=300.0, ge=0, le=86_400)
+    #: A ClickHouse server without fsync_after_insert (18.16): seconds the spine's WAL keeps a
+    #: record after the server acknowledged its INSERT (the kernel's writeback; ADR 0031).
+    writeback_wait_s: float = Field(default=35.0, ge=0, le=3_600)
 
     @model_validator(mode="after")
     def _one_password_source(self):

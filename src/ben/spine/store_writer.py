@@ -21,6 +21,9 @@ one whose sync flushes an empty buffer. So the writer notes, for each INSERT not
 store's ``generation`` read before it (never newer than the engine that took it), and reads it
 again after each sync (never older than the engine that flushed): where they differ, it repairs
 the records it is about to truncate (counts per record, as at start) before truncating them.
+A store that does not make what it acknowledged durable by itself (a ClickHouse server without
+``fsync_after_insert``) names the seconds that takes (``durable_after_s``): records stay in the
+WAL until their INSERT returned that long ago.
 
 A failed INSERT may also have landed in part or entirely (a ClickHouse server that died, or a
 connection that broke after the server committed but before it answered). So after a failure the
@@ -87,8 +90,9 @@ class StoreWriter:
         self.alert_delay_window_s = 60.0
         self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
-        # Per lane, each INSERT not yet synced: (its last seq, the store generation read before it).
-        self._taken_by: dict[int, deque[tuple[int, int]]] = {lane: deque() for lane in wals}
+        # Per lane, each INSERT not yet synced: (its last seq, the store generation read before it,
+        # monotonic time it returned).
+        self._taken_by: dict[int, deque[tuple[int, int, float]]] = {lane: deque() for lane in wals}
         self._synced_at = time.monotonic()
         self._sync_lock = threading.Lock()  # _inserted and _syncing, shared with the sync thread
         self._syncing = False
@@ -188,6 +192,7 @@ class StoreWriter:
     def _sync(self, done: dict[int, int]) -> None:
         try:
             self._store.sync()
+            done = self._durable_part(done)
             replaced = self._replaced_since(done, self._store.generation)
             if self._sync_failed or replaced:
                 self._check_synced(done if self._sync_failed else {lane: done[lane] for lane in replaced})
@@ -198,7 +203,7 @@ class StoreWriter:
             with self._sync_lock:
                 for lane, upto in done.items():
                     taken = self._taken_by[lane]
-                    while taken and taken[0][0] <= upto:
+                    while upto and taken and taken[0][0] <= upto:
                         taken.popleft()
                     if upto and self._inserted[lane] == upto:
                         self._inserted[lane] = 0
@@ -216,12 +221,23 @@ class StoreWriter:
                 self._synced_at = time.monotonic()
             self._wake_all()
 
+    def _durable_part(self, done: dict[int, int]) -> dict[int, int]:
+        """Of each lane's records up to ``done``, those whose INSERT returned at least the store's
+        ``durable_after_s`` ago (all of them for a store whose sync makes them durable)."""
+        wait_s = self._store.durable_after_s
+        if not wait_s:
+            return done
+        before = time.monotonic() - wait_s
+        with self._sync_lock:
+            return {lane: max((seq for seq, _, at in self._taken_by[lane] if seq <= upto and at <= before), default=0)
+                    for lane, upto in done.items()}
+
     def _replaced_since(self, done: dict[int, int], synced: int) -> list[int]:
         """The lanes of ``done`` with an INSERT taken by a store engine other than the one that
         synced (generation ``synced``): what it held in memory may be gone."""
         with self._sync_lock:
             replaced = [lane for lane, upto in done.items()
-                        if upto and any(gen != synced for seq, gen in self._taken_by[lane] if seq <= upto)]
+                        if upto and any(gen != synced for seq, gen, _ in self._taken_by[lane] if seq <= upto)]
         if replaced:
             log.warning("store writer: the store process was replaced since %s records were inserted (now "
                         "generation %d); checking them before the WAL drops them",
@@ -286,7 +302,12 @@ class StoreWriter:
         if first is not None and first <= stored:
             self._repair(lane, first, stored)
         self._store.sync()  # what the store holds may be in the page cache only: make it durable first
-        wal.truncate(stored)
+        if self._store.durable_after_s and first is not None and first <= stored:
+            with self._sync_lock:  # a server that does not fsync: truncated once that wait is over
+                self._inserted[lane] = stored
+                self._taken_by[lane].append((stored, self._store.generation, time.monotonic()))
+        else:
+            wal.truncate(stored)
         log.info("store writer: %s cursor %d recovered from the store; %d WAL records to store",
                  NAMES[lane], stored, wal.depth)
         return stored
@@ -472,7 +493,7 @@ class StoreWriter:
         self.cursor[lane] = batch[-1][0]
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]
-            self._taken_by[lane].append((self.cursor[lane], generation))
+            self._taken_by[lane].append((self.cursor[lane], generation, time.monotonic()))
         if self._on_stored is not None and lane != ALERT:
             try:
                 self._on_stored(lane, table)

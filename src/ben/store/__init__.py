@@ -27,7 +27,8 @@ def open_store(config, path: Path | str, background_nice: int = BACKGROUND_NICE)
         return ChdbProcessStore(path, retention_days=config.retention_days, background_nice=background_nice)
     if config.backend == "clickhouse":
         return ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
-                               config.connect_timeout_s, retention_days=config.retention_days)
+                               config.connect_timeout_s, retention_days=config.retention_days,
+                               writeback_wait_s=config.writeback_wait_s)
     from ben.core.errors import StorageError
 
     raise StorageError(f"unknown store backend {config.backend!r}")

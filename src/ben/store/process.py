@@ -90,6 +90,8 @@ CHANNELS = ("main", "urgent")
 class ChdbProcessStore:
     """A :class:`~ben.store.chdb.ChdbStore` run by a child process; the same methods, called over a socket."""
 
+    durable_after_s = 0.0  # what a sync flushed and synced is durable
+
     def __init__(self, path: Path | str, retention_days: int = 0, *, open_wait_s: float = OPEN_WAIT_S,
                  ready_timeout_s: float = READY_TIMEOUT_S, background_nice: int = BACKGROUND_NICE):
         """background_nice: the child's background threads (chDB's merges and the like) run at
