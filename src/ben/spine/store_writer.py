@@ -38,7 +38,7 @@ import logging
 import shutil
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,6 +50,7 @@ from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
 from ben.store import rows
+from ben.spine.unsynced import Taken, Unsynced
 from ben.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,7 @@ class StoreWriter:
         self.alert_delay_window_s = 60.0
         self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
-        # Per lane, each INSERT not yet synced: (its last seq, the store generation read before it,
-        # monotonic time it returned).
-        self._taken_by: dict[int, deque[tuple[int, int, float]]] = {lane: deque() for lane in wals}
+        self._unsynced = Unsynced(wals)  # each INSERT still in the WALs: which store engine took it, when
         self._synced_at = time.monotonic()
         self._sync_lock = threading.Lock()  # _inserted and _syncing, shared with the sync thread
         self._syncing = False
@@ -192,19 +191,20 @@ class StoreWriter:
     def _sync(self, done: dict[int, int]) -> None:
         try:
             self._store.sync()
-            done = self._durable_part(done)
-            replaced = self._replaced_since(done, self._store.generation)
+            with self._sync_lock:
+                durable = self._unsynced.durable_part(done, self._store.durable_after_s, time.monotonic())
+            replaced = self._replaced_since(durable, self._store.generation)
             if self._sync_failed or replaced:
-                self._check_synced(done if self._sync_failed else {lane: done[lane] for lane in replaced})
-                self._sync_failed = False
+                self._check_synced(durable if self._sync_failed else {lane: durable[lane] for lane in replaced})
+                self._sync_failed = self._sync_failed and durable != done  # the rest: checked at a later sync
+            done = durable
             for lane, upto in done.items():
                 if upto:
                     self._wals[lane].truncate(upto)
             with self._sync_lock:
                 for lane, upto in done.items():
-                    taken = self._taken_by[lane]
-                    while upto and taken and taken[0][0] <= upto:
-                        taken.popleft()
+                    if upto:
+                        self._unsynced.drop(lane, upto)
                     if upto and self._inserted[lane] == upto:
                         self._inserted[lane] = 0
         except BenError as exc:  # the WAL keeps everything; the next sync tries again
@@ -221,23 +221,11 @@ class StoreWriter:
                 self._synced_at = time.monotonic()
             self._wake_all()
 
-    def _durable_part(self, done: dict[int, int]) -> dict[int, int]:
-        """Of each lane's records up to ``done``, those whose INSERT returned at least the store's
-        ``durable_after_s`` ago (all of them for a store whose sync makes them durable)."""
-        wait_s = self._store.durable_after_s
-        if not wait_s:
-            return done
-        before = time.monotonic() - wait_s
-        with self._sync_lock:
-            return {lane: max((seq for seq, _, at in self._taken_by[lane] if seq <= upto and at <= before), default=0)
-                    for lane, upto in done.items()}
-
     def _replaced_since(self, done: dict[int, int], synced: int) -> list[int]:
         """The lanes of ``done`` with an INSERT taken by a store engine other than the one that
         synced (generation ``synced``): what it held in memory may be gone."""
         with self._sync_lock:
-            replaced = [lane for lane, upto in done.items()
-                        if upto and any(gen != synced for seq, gen, _ in self._taken_by[lane] if seq <= upto)]
+            replaced = self._unsynced.replaced(done, synced)
         if replaced:
             log.warning("store writer: the store process was replaced since %s records were inserted (now "
                         "generation %d); checking them before the WAL drops them",
@@ -305,7 +293,7 @@ class StoreWriter:
         if self._store.durable_after_s and first is not None and first <= stored:
             with self._sync_lock:  # a server that does not fsync: truncated once that wait is over
                 self._inserted[lane] = stored
-                self._taken_by[lane].append((stored, self._store.generation, time.monotonic()))
+                self._unsynced.note(lane, Taken(stored, self._store.generation, time.monotonic()))
         else:
             wal.truncate(stored)
         log.info("store writer: %s cursor %d recovered from the store; %d WAL records to store",
@@ -493,7 +481,7 @@ class StoreWriter:
         self.cursor[lane] = batch[-1][0]
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]
-            self._taken_by[lane].append((self.cursor[lane], generation, time.monotonic()))
+            self._unsynced.note(lane, Taken(self.cursor[lane], generation, time.monotonic()))
         if self._on_stored is not None and lane != ALERT:
             try:
                 self._on_stored(lane, table)
