@@ -16,6 +16,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -396,6 +397,33 @@ def test_a_nearly_full_disk_refuses_early_and_resumes_past_a_margin_without_reop
     assert wal._db is db and wal.reopens == 0 and wal.resumes == 201
     assert grown < 16 * MiB, f"RSS grew by {grown / MiB:.0f} MiB over 200 refusals"
     wal.close()
+
+
+def test_after_a_write_rocksdb_failed_the_wal_reopens_once_past_the_margin(tmp_path: Path) -> None:
+    """A batch larger than the room left fails inside RocksDB (read-only until reopened). Then
+    appends are refused without reopening while the free space stays under RocksDB's logs plus
+    resume_free_bytes (before: a reopen every half second once its logs and 1 MiB fit), and the
+    WAL reopens once, when it fits."""
+    with tmpfs(tmp_path / "disk", "32m") as disk:
+        wal = Wal(disk / "wal", disk / "quarantine", min_free_bytes=MiB, resume_free_bytes=6 * MiB)
+        wal.append([b"first"])
+        filler = disk / "filler"
+        filler.write_bytes(b"")
+        set_free(filler, 3 * MiB)
+        with pytest.raises(WalError, match="disk full"):
+            wal.append([random.Random(3).randbytes(4 * MiB)])  # more than the room: RocksDB fails
+        assert not wal.writable and wal.reopens == 0
+        set_free(filler, 5 * MiB)  # room for the logs and 1 MiB (the old rule), not for the margin
+        deadline = time.monotonic() + 2.0  # four of the old attempts
+        while time.monotonic() < deadline:
+            with pytest.raises(WalError, match="disk full"):
+                wal.append([b"refused"])
+            time.sleep(0.05)
+        assert wal.reopens == 0
+        set_free(filler, wal._room_to_resume() + MiB)
+        assert append_when_room(wal, b"after") == 2 and wal.reopens == 1 and wal.writable
+        assert read_all(wal) == {1: b"first", 2: b"after"}
+        wal.close()
 
 
 def test_opened_on_a_full_disk_serves_reads_and_resumes(disk: Path) -> None:
