@@ -47,3 +47,41 @@ def test_a_store_process_that_dies_while_the_spine_starts_is_started_again(home:
 
     asyncio.run(run())
     assert len(killed) == 3
+
+
+def test_a_stop_signal_while_the_spine_waits_for_its_store_stops_it(home: Path, monkeypatch) -> None:
+    """The store process dies at every start: the spine keeps trying, and SIGTERM stops it then
+    (before: the start went on until store.start_retry_timeout_s, 300 s, had passed)."""
+    import sys
+
+    from ben.cli.procs import wait_for
+    from ben.core.service import serve
+
+    cfg = load_config(write_config(home / "ben.toml", home)).spine
+    start = ChdbProcessStore._start
+    killed: list[int] = []
+
+    def start_then_die(self) -> None:
+        start(self)
+        killed.append(self._proc.pid)
+        os.kill(self._proc.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(ChdbProcessStore, "_start", start_then_die)
+    spine = Spine(cfg)
+
+    async def run() -> None:
+        async def stop_after_two_attempts() -> None:
+            await asyncio.to_thread(wait_for, lambda: len(killed) >= 2, 60, "two attempts to open the store")
+            os.kill(os.getpid(), signal.SIGTERM)  # serve's handler: the stop an operator's SIGTERM is
+
+        stopper = asyncio.get_running_loop().create_task(stop_after_two_attempts())
+        await serve(spine, shutdown_timeout_s=5.0)
+        await stopper
+
+    switch = sys.getswitchinterval()
+    try:
+        asyncio.run(run())
+    finally:
+        sys.setswitchinterval(switch)
+    assert spine.state is State.STOPPED and spine.store is None
+    assert 2 <= len(killed) <= 3  # stopped during the retries, not after the 300 s
