@@ -448,7 +448,8 @@ def test_a_server_with_fsync_after_insert_gets_it_turned_on(tmp_path: Path) -> N
 
     store = ChdbStore(tmp_path / "chdb")
     try:
-        assert make_inserts_durable(store) == ("fsync_after_insert", 0.0)
+        durable = make_inserts_durable(store)
+        assert (durable.how, durable.wait_s) == ("fsync_after_insert", 0.0)
         created = store.rows("SHOW CREATE TABLE ben.events")[0][0]
         assert "fsync_after_insert = 1" in created and "fsync_part_directory = 1" in created, created
     finally:

@@ -19,8 +19,8 @@ Lifecycle and faults (the caller sees ``StorageError`` and retries; its WAL keep
 - The child exits at once when its socket closes (the spine exited or was killed), without
   closing chDB: what it had inserted is on disk or recovered from the spine's WAL, exactly as
   after a kill -9 of a spine that ran chDB itself.
-- A child that died (crash, OOM) makes the call in flight fail with ``StoreUnavailableError``; the next
-  call starts a new child.
+- A child that died (crash, OOM) makes the call in flight fail with ``StoreUnavailableError``; the
+  next call starts a new child (a new ``generation``).
 - ``close`` asks the child to close chDB and waits for it to exit (then kills it).
 
 ``sync`` (syncfs) runs in the calling process: it needs no chDB, and must not wait behind an
@@ -144,7 +144,7 @@ class ChdbProcessStore:
         except (EOFError, OSError) as exc:
             code = self._reap()
             raise StoreUnavailableError(f"the store process for {self.path} exited while opening it "
-                               f"(exit code {code})") from exc
+                                        f"(exit code {code})") from exc
         except StorageError:
             self._reap()
             raise
@@ -243,8 +243,8 @@ class ChdbProcessStore:
                 with self._lock:
                     code = self._reap() if ch.gen == self._gen else None
                 raise StoreUnavailableError(f"the store process for {self.path} failed during {method} "
-                                   f"({type(exc).__name__}, exit code {code}); a new one starts at the next call"
-                                   ) from exc
+                                            f"({type(exc).__name__}, exit code {code}); a new one starts at the "
+                                            "next call") from exc
         if status == "ok":
             return value
         raise value

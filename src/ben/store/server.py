@@ -27,6 +27,7 @@ import math
 import threading
 import time
 import uuid
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -49,19 +50,25 @@ WRITEBACK_WAIT_S = 35.0
 FSYNC_SETTINGS = ("fsync_after_insert", "fsync_part_directory")
 
 
-def make_inserts_durable(ex, writeback_wait_s: float = WRITEBACK_WAIT_S) -> tuple[str, float]:
-    """Turn on fsync_after_insert (and fsync_part_directory) for ben.events where the server has
-    it; (how inserts are durable, seconds the WAL must keep a record after its INSERT returned)."""
+class InsertDurability(NamedTuple):
+    """How an INSERT the server acknowledged becomes durable."""
+
+    how: str         # "fsync_after_insert" or "writeback_wait"
+    wait_s: float    # seconds the spine's WAL keeps a record after its INSERT returned
+
+
+def make_inserts_durable(ex, writeback_wait_s: float = WRITEBACK_WAIT_S) -> InsertDurability:
+    """Turn on fsync_after_insert (and fsync_part_directory) for ben.events where the server has it."""
     names = ", ".join(f"'{n}'" for n in FSYNC_SETTINGS)
     have = {str(n) for (n,) in ex.rows(f"SELECT name FROM system.merge_tree_settings WHERE name IN ({names})")}
     if "fsync_after_insert" in have:
         ex.execute(f"ALTER TABLE {schema.EVENTS} MODIFY SETTING "
                    + ", ".join(f"{n} = 1" for n in FSYNC_SETTINGS if n in have))
-        return "fsync_after_insert", 0.0
+        return InsertDurability("fsync_after_insert", 0.0)
     log.warning("store: this ClickHouse has no fsync_after_insert: an INSERT it acknowledged is durable only once "
                 "the kernel wrote it back; the spine's WAL keeps each record %.0fs after its INSERT "
                 "(store.writeback_wait_s)", writeback_wait_s)
-    return "writeback_wait", float(writeback_wait_s)
+    return InsertDurability("writeback_wait", float(writeback_wait_s))
 
 _ARROW_TYPES = {
     "Int8": pa.int8(), "Int16": pa.int16(), "Int32": pa.int32(), "Int64": pa.int64(),
@@ -138,7 +145,8 @@ class ClickHouseStore(SqlStore):
         try:
             if prepare:
                 self._prepare(retention_days)
-                self.durability, self.durable_after_s = make_inserts_durable(self, writeback_wait_s)
+                durable = make_inserts_durable(self, writeback_wait_s)
+                self.durability, self.durable_after_s = durable.how, durable.wait_s
             elif connect:
                 self.rows("SELECT 1")  # reachable?
         except BaseException:
