@@ -454,3 +454,27 @@ def test_a_server_with_fsync_after_insert_gets_it_turned_on(tmp_path: Path) -> N
         assert "fsync_after_insert = 1" in created and "fsync_part_directory = 1" in created, created
     finally:
         store.close()
+
+
+def test_a_repair_of_tens_of_thousands_of_records_goes_in_runs(tmp_path: Path) -> None:
+    """Store processes killed one after another can leave tens of thousands of alerts to repair.
+    Listing all their seqs in one DELETE overflowed chDB's max_query_size (256 KiB) and the
+    repair failed at every sync; in runs it goes through, and each record is stored once."""
+    n, base = 19_000, 10**12  # 13-digit seqs, as after a long run: 285 KB of them in one statement
+    wals = open_wals(tmp_path)
+    store = ChdbStore(tmp_path / "chdb")
+    try:
+        wals[ROUTINE].advance(base)
+        wals[ROUTINE].append([metric_request(1, 1, seq=1).SerializeToString()] * n)
+        table = to_table([(r.seq, decode(r)) for r in wals[ROUTINE].read(base, n)])
+        store.insert_events(table)
+        store.insert_events(table)  # every record twice
+        writer = StoreWriter(wals, store)
+        assert writer._repair(ROUTINE, base + 1, base + n) == n
+        assert store.count_rows() == n
+        assert store.rows("SELECT count() FROM (SELECT spine_seq, count() AS c FROM ben.events "
+                          "GROUP BY spine_seq HAVING c != 1)") == [(0,)]
+    finally:
+        store.close()
+        for wal in wals.values():
+            wal.close()

@@ -56,6 +56,7 @@ from ben.store.base import Store
 log = logging.getLogger(__name__)
 
 READ_RECORDS = 4096
+DELETE_RUN = 16_384  # seqs listed in one DELETE of a repair (13 digits each stay under 256 KiB)
 ALERT_DELAYS_KEPT = 100_000  # alert delays kept for the figures at most (the window may hold fewer)
 
 
@@ -337,8 +338,14 @@ class StoreWriter:
         seqs = [seq for seq, _ in partial]
         log.warning("store writer: %d %s WAL records were stored partly, more than once or not at all; "
                     "re-inserting them: %s", len(seqs), NAMES[lane], seqs[:20])
-        self._store.delete_spine_seqs(lane, seqs)
-        self._store.insert_events(rows.to_table(partial))
+        # In runs: a delete lists its seqs in the statement (tens of thousands of alerts lost with
+        # store processes killed one after another overflowed chDB's max_query_size, 256 KiB, and
+        # the repair failed at every sync); records the store lacks entirely need no delete.
+        present = [seq for seq in seqs if counts.get(seq, 0)]
+        for i in range(0, len(present), DELETE_RUN):
+            self._store.delete_spine_seqs(lane, present[i:i + DELETE_RUN])
+        for i in range(0, len(partial), READ_RECORDS):
+            self._store.insert_events(rows.to_table(partial[i:i + READ_RECORDS]))
         with self._figures_lock:
             self.figures.repaired_records += len(seqs)
         return len(seqs)
