@@ -16,6 +16,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -347,6 +348,82 @@ def test_full_disk_refuses_then_resumes_without_restart(disk: Path, caplog) -> N
     assert wal.get_meta("hwm:s") == max(appended).to_bytes(8, "big")
     assert not (disk / "quarantine").exists() or not any((disk / "quarantine").iterdir())
     wal.close()
+
+
+MiB = 1 << 20
+
+
+def set_free(filler: Path, free: int) -> None:
+    """Grow or shrink filler until its filesystem has about `free` bytes free (another writer)."""
+    now = shutil.disk_usage(filler.parent).free
+    size = max(0, filler.stat().st_size + now - free)
+    if size > filler.stat().st_size:
+        with open(filler, "ab") as f:
+            f.write(b"\0" * (size - filler.stat().st_size))
+    else:
+        os.truncate(filler, size)
+
+
+def test_a_nearly_full_disk_refuses_early_and_resumes_past_a_margin_without_reopening(disk: Path) -> None:
+    """Below min_free_bytes appends are refused before RocksDB fails; they are taken again only
+    once resume_free_bytes are free (a free-space level between the two changes nothing), and
+    nothing is reopened: 200 refusals and resumes later, the same database, memory flat. Before,
+    writes went on to the last byte, then flapped, reopening RocksDB each time."""
+    import psutil
+
+    wal = Wal(disk / "wal", disk / "quarantine", min_free_bytes=2 * MiB, resume_free_bytes=4 * MiB)
+    db = wal._db
+    filler = disk / "filler"
+    filler.write_bytes(b"")
+    set_free(filler, 3 * MiB)
+    appended, exc = append_until_full(wal)
+    assert "disk full" in str(exc) and str(disk / "wal") in str(exc), exc
+    assert shutil.disk_usage(disk).free >= MiB  # refused with room to spare: RocksDB never failed
+    assert not wal.writable and "disk full" in wal.refusal and wal.write_errors == 1
+    wal.truncate(max(appended) // 2)  # deletes go on: they are what frees the space
+    set_free(filler, 3 * MiB)  # between the two thresholds: still refused
+    with pytest.raises(WalError, match="disk full"):
+        wal.append([b"x"])
+    set_free(filler, 5 * MiB)
+    assert wal.append([b"after"])[0] == max(appended) + 1 and wal.writable and wal.refusal == ""
+    rss = psutil.Process().memory_info().rss
+    for _ in range(200):  # the disk flaps around the thresholds: refused, then taken again
+        set_free(filler, MiB)
+        with pytest.raises(WalError, match="disk full"):
+            wal.append([b"refused"])
+        set_free(filler, 5 * MiB)
+        wal.append([b"taken"])
+    grown = psutil.Process().memory_info().rss - rss
+    assert wal._db is db and wal.reopens == 0 and wal.resumes == 201
+    assert grown < 16 * MiB, f"RSS grew by {grown / MiB:.0f} MiB over 200 refusals"
+    wal.close()
+
+
+def test_after_a_write_rocksdb_failed_the_wal_reopens_once_past_the_margin(tmp_path: Path) -> None:
+    """A batch larger than the room left fails inside RocksDB (read-only until reopened). Then
+    appends are refused without reopening while the free space stays under RocksDB's logs plus
+    resume_free_bytes (before: a reopen every half second once its logs and 1 MiB fit), and the
+    WAL reopens once, when it fits."""
+    with tmpfs(tmp_path / "disk", "32m") as disk:
+        wal = Wal(disk / "wal", disk / "quarantine", min_free_bytes=MiB, resume_free_bytes=6 * MiB)
+        wal.append([b"first"])
+        filler = disk / "filler"
+        filler.write_bytes(b"")
+        set_free(filler, 3 * MiB)
+        with pytest.raises(WalError, match="disk full"):
+            wal.append([random.Random(3).randbytes(4 * MiB)])  # more than the room: RocksDB fails
+        assert not wal.writable and wal.reopens == 0
+        set_free(filler, 5 * MiB)  # room for the logs and 1 MiB (the old rule), not for the margin
+        deadline = time.monotonic() + 2.0  # four of the old attempts
+        while time.monotonic() < deadline:
+            with pytest.raises(WalError, match="disk full"):
+                wal.append([b"refused"])
+            time.sleep(0.05)
+        assert wal.reopens == 0
+        set_free(filler, wal._room_to_resume() + MiB)
+        assert append_when_room(wal, b"after") == 2 and wal.reopens == 1 and wal.writable
+        assert read_all(wal) == {1: b"first", 2: b"after"}
+        wal.close()
 
 
 def test_opened_on_a_full_disk_serves_reads_and_resumes(disk: Path) -> None:

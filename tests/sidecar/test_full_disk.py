@@ -35,7 +35,8 @@ def figure(status: dict, name: str, **labels: str) -> float:
 
 @pytest.mark.timeout(120)
 def test_sidecar_full_disk_refuses_then_recovers_without_loss(make_cluster, home) -> None:
-    cluster = make_cluster()
+    # An 8 MiB disk: the WALs refuse below 512 KiB free and resume at 2 MiB.
+    cluster = make_cluster(sidecar={"wal_min_free_bytes": MiB // 2, "wal_resume_free_bytes": 2 * MiB})
     with tmpfs(home / "sidecar", "8m") as disk:
         try:
             cluster.start_sidecar()  # no spine: what is acknowledged stays in the sidecar WAL

@@ -33,7 +33,7 @@ def parts(tmp_path: Path, request):
         store = ChdbProcessStore(tmp_path / "chdb")
     else:
         server = request.getfixturevalue("clickhouse")
-        store = ClickHouseStore(server.host, server.port)
+        store = ClickHouseStore(server.host, server.port, writeback_wait_s=0.3)  # 18.16: no fsync_after_insert
     yield wals, store
     store.close()
     for wal in wals.values():
@@ -74,7 +74,9 @@ def test_restart_recovers_cursor_from_store(parts) -> None:
     store.insert_events(to_table([(1, decode(r)) for r in wal.read(0, 1)]))  # record 1 stored, not truncated
     writer = StoreWriter(wals, store)
     assert writer.recover(ROUTINE) == 1 and writer.recover(ALERT) == 0
-    assert wal.first_seq == 2  # record 1 is in the store, so it left the WAL
+    # Record 1 is in the store, so it left the WAL (on a server without fsync_after_insert: once
+    # the writeback wait is over).
+    assert wal.first_seq == (1 if store.durable_after_s else 2)
     writer.start()
     assert writer.force_flush(timeout=30)
     writer.shutdown(timeout=5)
@@ -378,6 +380,101 @@ def test_a_few_alerts_go_as_json_rows_an_alert_storm_as_arrow(tmp_path: Path) ->
         exactly_once(store, 2 * INLINE_MAX_ROWS + 2)
     finally:
         writer.shutdown(timeout=5)
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def test_alerts_buffered_by_a_killed_store_process_are_repaired_before_truncating(tmp_path: Path) -> None:
+    """The store process dies with alerts in its buffer; the next alert's INSERT quietly starts a
+    new one, whose sync flushes a buffer without them and succeeds. The writer sees that the
+    process that took them is not the one that synced, and stores them again before truncating."""
+    wals = open_wals(tmp_path)
+    store = ChdbProcessStore(tmp_path / "chdb")
+    try:
+        writer = StoreWriter(wals, store)
+        writer.sync_interval_s = 3600.0  # no sync until force_flush: the alerts stay in the buffer
+        writer.start()
+        fill_alerts(wals[ALERT], 3)
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 6, 30, "the alerts' INSERT into the buffer")
+        first = store.generation
+        os.kill(store.pid, signal.SIGKILL)  # the buffer dies with the child
+        req = request(20_000, [(pb.KIND_ALERT, "down", 1.0, "after the kill", None)], seq=4, lane=pb.LANE_ALERT)
+        wals[ALERT].append([req.SerializeToString()])
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ALERT] == 7, 30, "the next alert, in a new store process")
+        assert store.generation > first and writer.figures.insert_errors >= 1
+        assert writer.force_flush(timeout=30)
+        writer.shutdown(timeout=5)
+        exactly_once(store, 7)
+        assert writer.figures.repaired_records == 3 and wals[ALERT].depth == 0
+    finally:
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def test_a_server_without_fsync_after_insert_keeps_records_in_the_wal_for_the_writeback_wait(
+        clickhouse, tmp_path: Path) -> None:
+    """ClickHouse 18.16 has no fsync_after_insert: what it acknowledged is durable once the kernel
+    wrote it back, so the WAL keeps each record writeback_wait_s after its INSERT returned (before:
+    truncated at the next sync, a no-op on a server)."""
+    wals = open_wals(tmp_path)
+    store = ClickHouseStore(clickhouse.host, clickhouse.port, writeback_wait_s=1.5)
+    try:
+        assert store.durability == "writeback_wait" and store.durable_after_s == 1.5
+        assert store.urgent().durable_after_s == 1.5
+        fill(wals[ROUTINE], 3)
+        writer = StoreWriter(wals, store)
+        writer.start()
+        writer.notify()
+        wait_for(lambda: writer.figures.rows_stored[ROUTINE] == 30, 30, "the INSERT")
+        stored_at = time.monotonic()
+        wait_for(lambda: wals[ROUTINE].depth == 0, 30, "the WAL to be truncated")
+        assert time.monotonic() - stored_at >= 1.3  # kept 1.5 s after the INSERT (syncs ran every 0.2 s)
+        assert writer.force_flush(timeout=10)
+        writer.shutdown(timeout=5)
+        exactly_once(store, 30)
+    finally:
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def test_a_server_with_fsync_after_insert_gets_it_turned_on(tmp_path: Path) -> None:
+    """A modern engine (chDB is ClickHouse 25) has the setting: it is turned on for ben.events."""
+    from ben.store.server import make_inserts_durable
+
+    store = ChdbStore(tmp_path / "chdb")
+    try:
+        durable = make_inserts_durable(store)
+        assert (durable.how, durable.wait_s) == ("fsync_after_insert", 0.0)
+        created = store.rows("SHOW CREATE TABLE ben.events")[0][0]
+        assert "fsync_after_insert = 1" in created and "fsync_part_directory = 1" in created, created
+    finally:
+        store.close()
+
+
+def test_a_repair_of_tens_of_thousands_of_records_goes_in_runs(tmp_path: Path) -> None:
+    """Store processes killed one after another can leave tens of thousands of alerts to repair.
+    Listing all their seqs in one DELETE overflowed chDB's max_query_size (256 KiB) and the
+    repair failed at every sync; in runs it goes through, and each record is stored once."""
+    n, base = 19_000, 10**12  # 13-digit seqs, as after a long run: 285 KB of them in one statement
+    wals = open_wals(tmp_path)
+    store = ChdbStore(tmp_path / "chdb")
+    try:
+        wals[ROUTINE].advance(base)
+        wals[ROUTINE].append([metric_request(1, 1, seq=1).SerializeToString()] * n)
+        table = to_table([(r.seq, decode(r)) for r in wals[ROUTINE].read(base, n)])
+        store.insert_events(table)
+        store.insert_events(table)  # every record twice
+        writer = StoreWriter(wals, store)
+        assert writer._repair(ROUTINE, base + 1, base + n) == n
+        assert store.count_rows() == n
+        assert store.rows("SELECT count() FROM (SELECT spine_seq, count() AS c FROM ben.events "
+                          "GROUP BY spine_seq HAVING c != 1)") == [(0,)]
+    finally:
         store.close()
         for wal in wals.values():
             wal.close()

@@ -154,8 +154,8 @@ def render_status(out: dict) -> None:
             per_lane.add_row(plain(name), *(_num(values.get(lane, 0.0)) for lane in lanes))
         console.print(per_lane)
         console.print(others)
-        if comp["last_error"]:
-            console.print(Text.assemble(("last error:", "red"), " ", comp["last_error"]))
+        for line in comp["last_error"].splitlines():  # each part's current problem (refusals by reason)
+            console.print(Text.assemble(("now:", "red"), " ", line))
 
 
 def _num(value: float) -> str:

@@ -58,6 +58,17 @@ class _WalQuota(_Section):
             raise ValueError("wal_alert_reserve_bytes + wal_anomaly_reserve_bytes must be below wal_max_bytes")
         return self
 
+    #: Appends are refused (back-pressure) while the WAL's disk has less free than this, before
+    #: RocksDB itself fails; they are taken again once wal_resume_free_bytes are free (ADR 0031).
+    wal_min_free_bytes: int = Field(default=64 << 20, ge=0)
+    wal_resume_free_bytes: int = Field(default=128 << 20, ge=0)
+
+    @model_validator(mode="after")
+    def _resume_above_min(self):
+        if self.wal_resume_free_bytes < self.wal_min_free_bytes:
+            raise ValueError("wal_resume_free_bytes must be at least wal_min_free_bytes")
+        return self
+
     #: Prometheus /metrics over HTTP on host:port; "" = off.
     metrics_listen: str = ""
 
@@ -256,6 +267,12 @@ class StoreConfig(_Section):
     query_user: str = ""
     #: ... and the environment variable holding its password (empty: no password).
     query_password_env: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$")
+    #: While the spine starts, a store that is unavailable (its store process died, a server does
+    #: not answer) is tried again with backoff for this long before the spine gives up (ADR 0031).
+    start_retry_timeout_s: float = Field(default=300.0, ge=0, le=86_400)
+    #: A ClickHouse server without fsync_after_insert (18.16): seconds the spine's WAL keeps a
+    #: record after the server acknowledged its INSERT (the kernel's writeback; ADR 0031).
+    writeback_wait_s: float = Field(default=35.0, ge=0, le=3_600)
 
     @model_validator(mode="after")
     def _one_password_source(self):

@@ -25,11 +25,13 @@ def lane_of_kind(kind: int) -> int:
     return ALERT if kind == pb.KIND_ALERT else ROUTINE
 
 
-def open_wals(data_dir: Path) -> dict[int, Wal]:
-    """One WAL per lane under data_dir (wal-alert, wal-anomaly, wal-routine), one quarantine dir."""
+def open_wals(data_dir: Path, *, min_free_bytes: int = 0, resume_free_bytes: int = 1 << 20) -> dict[int, Wal]:
+    """One WAL per lane under data_dir (wal-alert, wal-anomaly, wal-routine), one quarantine dir;
+    free-space thresholds as ``Wal`` takes them (ADR 0031)."""
     from ben.core.wal import Wal
 
-    return {lane: Wal(data_dir / f"wal-{NAMES[lane]}", data_dir / "quarantine") for lane in LANES}
+    return {lane: Wal(data_dir / f"wal-{NAMES[lane]}", data_dir / "quarantine", min_free_bytes=min_free_bytes,
+                      resume_free_bytes=resume_free_bytes) for lane in LANES}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,21 @@ class Quota:
 
 def used_bytes(wals: dict[int, Wal]) -> int:
     return sum(w.nbytes for w in wals.values())
+
+
+def refusals(wals: dict[int, Wal], quota: Quota) -> list[str]:
+    """Why the receiver in front of these WALs refuses batches now, lane by lane, with the reason
+    its ``refused_total`` counts them under (``ben status`` shows these lines; ADR 0031)."""
+    out = []
+    for lane, wal in wals.items():
+        if wal.refusal:
+            out.append(f"receiver: refusing {NAMES[lane]} batches (wal_error): WAL {wal.path}: {wal.refusal}")
+    used = used_bytes(wals)
+    for lane in wals:
+        if used >= quota.limit(lane):
+            out.append(f"receiver: refusing {NAMES[lane]} batches (quota): the WALs hold {used} bytes, "
+                       f"{NAMES[lane]} may fill them to {quota.limit(lane)}")
+    return out
 
 
 #: The wal_sync_seconds quantiles cover the syncs of this many seconds back.

@@ -81,6 +81,15 @@ class IngestOutcome:
     reason: str = ""  # why it was refused: "quota" (the WAL budget) or "wal_error" (e.g. a full disk)
 
 
+def recent_error(receiver: IngestReceiver | None, window_s: float = 60.0) -> str:
+    """The receiver's last error if it is at most window_s old ("" otherwise): for ``ben status``."""
+    if receiver is None or not receiver.figures.last_error:
+        return ""
+    if time.monotonic() - receiver.figures.last_error_at > window_s:
+        return ""
+    return f"receiver: {receiver.figures.last_error}"
+
+
 @dataclass
 class _Pending:
     request: pb.IngestRequest

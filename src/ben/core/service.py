@@ -87,8 +87,21 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
                 log.warning("%s: SIGHUP before the start finished; ignored", service.name)
 
         loop.add_signal_handler(signal.SIGHUP, on_hup)
+    starting = asyncio.ensure_future(service.start())
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # a stop signal while starting (the spine waiting for its store): give the start up
+        log.info("%s: stop requested while starting; giving the start up", service.name)
+        starting.cancel()
+    stopped.cancel()
     try:
-        await service.start()
+        await starting
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+        await service.shutdown(min(shutdown_timeout_s, 5.0))  # what had started (a no-op if done already)
+        log.info("%s: stopped before it was ready", service.name)
+        return
     except BaseException:
         # Threads already started (store writer, detection) must not be inside a native library
         # while the interpreter exits: stop what started, then report the error.

@@ -19,8 +19,8 @@ from ben.core.provenance import Stamper
 from ben.core.address import socket_path
 from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
-from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
-from ben.core.receiver import IngestReceiver
+from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
+from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import State
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
@@ -81,7 +81,8 @@ class Sidecar:
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         transport.use_client_tls(tls)
         private_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
-        self.wals = open_wals(cfg.data_dir)
+        self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
+                              resume_free_bytes=cfg.wal_resume_free_bytes)
         self.id = self._identity()
         self.shipper = Shipper(self.wals, self.id, cfg.spine, cfg.ship_window_records,
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
@@ -168,9 +169,13 @@ class Sidecar:
         return out
 
     def last_error(self) -> str:
-        redact = self.redactor.last_error if self.redactor else ""
-        otlp = self.otlp.exporting.figures.last_error if self.otlp else ""
-        return redact or (self.receiver.figures.last_error if self.receiver else "") or otlp
+        """Every part's current problem, a line each: the redactor's, the receiver's refusals (by
+        reason); else the receiver's last error of the last minute."""
+        lines = [f"redactor: {self.redactor.last_error}"] if self.redactor and self.redactor.last_error else []
+        lines += refusals(self.wals, self.config.quota) if self.wals else []
+        if self.otlp is not None and self.otlp.exporting.figures.last_error:
+            lines.append(f"otlp: {self.otlp.exporting.figures.last_error}")
+        return "\n".join(lines) or recent_error(self.receiver)
 
     async def shutdown(self, timeout: float) -> None:
         """Stop taking data, give the shipper `timeout` to drain the WAL, then close it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import grpc
 
@@ -13,14 +14,15 @@ from ben.control.router import Router
 from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
+from ben.core.errors import StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import private_dir
 from ben.core.peers import Guard, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
-from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, wal_figures
+from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
-from ben.core.receiver import IngestReceiver
+from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import State
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
@@ -75,8 +77,10 @@ class Spine:
         private_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
         if cfg.store.backend == "chdb" and cfg.store.path is not None:
             private_dir(cfg.store.path, "spine.store.path")
-        self.wals = open_wals(cfg.data_dir)
-        self.store = await asyncio.to_thread(open_store, cfg.store, cfg.store_path, cfg.background_nice)
+        self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
+                              resume_free_bytes=cfg.wal_resume_free_bytes)
+        self.store = await self._retrying("open the store", open_store, cfg.store, cfg.store_path,
+                                          cfg.background_nice)
         det = cfg.detect
         if det.enabled:
             self.detection = Detection.from_config(det)
@@ -86,7 +90,7 @@ class Spine:
         self.writer.min_free_bytes = cfg.store.min_free_bytes
         self.writer.retention_check_interval_s = cfg.store.retention_check_interval_s
         self.writer.alert_delay_window_s = cfg.store.alert_delay_window_s
-        await asyncio.to_thread(self.writer.start)
+        await self._retrying("recover the store writer's cursors from the store", self.writer.start)
         if self.detector is not None:
             # Detection catches up on what was stored (and repaired) before this start, from its
             # checkpoint; tables the writer stores from now on queue up behind that.
@@ -131,6 +135,22 @@ class Spine:
     def reload(self) -> bool:
         """SIGHUP: reload the redaction manifest ingest is checked against (ADR 0034)."""
         return self.redaction.reload("SIGHUP") if self.redaction is not None else False
+
+    async def _retrying(self, what: str, fn, *args):
+        """fn(*args) in a thread, tried again with backoff while the store is unavailable (a store
+        process that died while the spine starts, a server not answering yet), for at most
+        ``store.start_retry_timeout_s``: a spine that exits then is a crash loop for its supervisor."""
+        deadline = time.monotonic() + self.config.store.start_retry_timeout_s
+        delays = transport.backoff(200, 5_000)
+        while True:
+            try:
+                return await asyncio.to_thread(fn, *args)
+            except StoreUnavailableError as exc:
+                delay = next(delays)
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.error("spine: could not %s, trying again in %.1fs: %s", what, delay, exc)
+                await asyncio.sleep(delay)
 
     def _on_stored(self, lane: int, table) -> None:
         """Rows are in the store: hand routine rows to the detectors (their own thread)."""
@@ -199,8 +219,12 @@ class Spine:
         return out
 
     def last_error(self) -> str:
-        return (self.writer.figures.last_error if self.writer else "") or (
-            self.receiver.figures.last_error if self.receiver else "")
+        """Every part's current problem, a line each: the receiver's refusals (by reason), the
+        store writer's failing INSERT or sync; else the receiver's last error of the last minute."""
+        lines = refusals(self.wals, self.config.quota) if self.wals else []
+        if self.writer is not None and self.writer.figures.last_error:
+            lines.append(f"store writer: {self.writer.figures.last_error}")
+        return "\n".join(lines) or recent_error(self.receiver)
 
     async def shutdown(self, timeout: float) -> None:
         if self.state in (State.STOPPING, State.STOPPED):

@@ -15,6 +15,16 @@ syncs the store's filesystem (syncfs) at most every ``sync_interval_s`` and then
 WAL up to what it had inserted before the sync. A crash before the sync loses nothing: the
 records are still in the WAL and recovery re-inserts whatever the store lacks.
 
+A sync makes durable only what the store engine that runs it holds: chDB in a store process keeps
+alerts in a buffer in its memory, lost with that process, and the next call quietly starts a new
+one whose sync flushes an empty buffer. So the writer notes, for each INSERT not yet synced, the
+store's ``generation`` read before it (never newer than the engine that took it), and reads it
+again after each sync (never older than the engine that flushed): where they differ, it repairs
+the records it is about to truncate (counts per record, as at start) before truncating them.
+A store that does not make what it acknowledged durable by itself (a ClickHouse server without
+``fsync_after_insert``) names the seconds that takes (``durable_after_s``): records stay in the
+WAL until their INSERT returned that long ago.
+
 A failed INSERT may also have landed in part or entirely (a ClickHouse server that died, or a
 connection that broke after the server committed but before it answered). So after a failure the
 next attempt at that run of records first asks the store what it holds of them: whole records are
@@ -40,11 +50,13 @@ from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
 from ben.store import rows
+from ben.spine.unsynced import Taken, Unsynced
 from ben.store.base import Store
 
 log = logging.getLogger(__name__)
 
 READ_RECORDS = 4096
+DELETE_RUN = 16_384  # seqs listed in one DELETE of a repair (13 digits each stay under 256 KiB)
 ALERT_DELAYS_KEPT = 100_000  # alert delays kept for the figures at most (the window may hold fewer)
 
 
@@ -81,6 +93,7 @@ class StoreWriter:
         self.alert_delay_window_s = 60.0
         self.min_free_bytes = 0
         self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
+        self._unsynced = Unsynced(wals)  # each INSERT still in the WALs: which store engine took it, when
         self._synced_at = time.monotonic()
         self._sync_lock = threading.Lock()  # _inserted and _syncing, shared with the sync thread
         self._syncing = False
@@ -180,14 +193,20 @@ class StoreWriter:
     def _sync(self, done: dict[int, int]) -> None:
         try:
             self._store.sync()
-            if self._sync_failed:
-                self._check_synced(done)
-                self._sync_failed = False
+            with self._sync_lock:
+                durable = self._unsynced.durable_part(done, self._store.durable_after_s, time.monotonic())
+            replaced = self._replaced_since(durable, self._store.generation)
+            if self._sync_failed or replaced:
+                self._check_synced(durable if self._sync_failed else {lane: durable[lane] for lane in replaced})
+                self._sync_failed = self._sync_failed and durable != done  # the rest: checked at a later sync
+            done = durable
             for lane, upto in done.items():
                 if upto:
                     self._wals[lane].truncate(upto)
             with self._sync_lock:
                 for lane, upto in done.items():
+                    if upto:
+                        self._unsynced.drop(lane, upto)
                     if upto and self._inserted[lane] == upto:
                         self._inserted[lane] = 0
         except BenError as exc:  # the WAL keeps everything; the next sync tries again
@@ -204,9 +223,21 @@ class StoreWriter:
                 self._synced_at = time.monotonic()
             self._wake_all()
 
+    def _replaced_since(self, done: dict[int, int], synced: int) -> list[int]:
+        """The lanes of ``done`` with an INSERT taken by a store engine other than the one that
+        synced (generation ``synced``): what it held in memory may be gone."""
+        with self._sync_lock:
+            replaced = self._unsynced.replaced(done, synced)
+        if replaced:
+            log.warning("store writer: the store process was replaced since %s records were inserted (now "
+                        "generation %d); checking them before the WAL drops them",
+                        ", ".join(NAMES[lane] for lane in replaced), synced)
+        return replaced
+
     def _check_synced(self, done: dict[int, int]) -> None:
-        """After a failed sync, before truncating: the records about to leave the WALs are in the
-        store once, whole (repaired if not), and durable.
+        """After a failed sync, or a sync by another store engine than the one that took some of the
+        INSERTs, before truncating: the records about to leave the WALs are in the store once,
+        whole (repaired if not), and durable.
 
         A store's flush of its urgent buffer is not atomic (chDB's Buffer writes a part per
         partition, and keeps the whole block when one part fails): a failed flush may have stored
@@ -261,7 +292,12 @@ class StoreWriter:
         if first is not None and first <= stored:
             self._repair(lane, first, stored)
         self._store.sync()  # what the store holds may be in the page cache only: make it durable first
-        wal.truncate(stored)
+        if self._store.durable_after_s and first is not None and first <= stored:
+            with self._sync_lock:  # a server that does not fsync: truncated once that wait is over
+                self._inserted[lane] = stored
+                self._unsynced.note(lane, Taken(stored, self._store.generation, time.monotonic()))
+        else:
+            wal.truncate(stored)
         log.info("store writer: %s cursor %d recovered from the store; %d WAL records to store",
                  NAMES[lane], stored, wal.depth)
         return stored
@@ -303,8 +339,14 @@ class StoreWriter:
         seqs = [seq for seq, _ in partial]
         log.warning("store writer: %d %s WAL records were stored partly, more than once or not at all; "
                     "re-inserting them: %s", len(seqs), NAMES[lane], seqs[:20])
-        self._store.delete_spine_seqs(lane, seqs)
-        self._store.insert_events(rows.to_table(partial))
+        # In runs: a delete lists its seqs in the statement (tens of thousands of alerts lost with
+        # store processes killed one after another overflowed chDB's max_query_size, 256 KiB, and
+        # the repair failed at every sync); records the store lacks entirely need no delete.
+        present = [seq for seq in seqs if counts.get(seq, 0)]
+        for i in range(0, len(present), DELETE_RUN):
+            self._store.delete_spine_seqs(lane, present[i:i + DELETE_RUN])
+        for i in range(0, len(partial), READ_RECORDS):
+            self._store.insert_events(rows.to_table(partial[i:i + READ_RECORDS]))
         with self._figures_lock:
             self.figures.repaired_records += len(seqs)
         return len(seqs)
@@ -428,6 +470,7 @@ class StoreWriter:
             self._tokens -= n_rows
         started = time.perf_counter()
         store = self._stores[lane]
+        generation = store.generation  # before the INSERT: never newer than the engine that takes it
         # A few alerts go as JSON rows where the store takes them (chDB): no Arrow table on their way
         # (ADR 0024); an alert storm's long runs go as Arrow, cheaper past rows.INLINE_MAX_ROWS.
         as_json = (lane == ALERT and n_rows <= rows.INLINE_MAX_ROWS and not self._suspect[lane]
@@ -462,6 +505,7 @@ class StoreWriter:
         self.cursor[lane] = max(batch[-1][0], skipped)
         with self._sync_lock:
             self._inserted[lane] = self.cursor[lane]
+            self._unsynced.note(lane, Taken(self.cursor[lane], generation, time.monotonic()))
         if self._on_stored is not None and lane != ALERT:
             try:
                 self._on_stored(lane, table)

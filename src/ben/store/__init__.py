@@ -29,7 +29,8 @@ def open_store(config, path: Path | str, background_nice: int = BACKGROUND_NICE)
         import os
 
         store = ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
-                                config.connect_timeout_s, retention_days=config.retention_days)
+                                config.connect_timeout_s, retention_days=config.retention_days,
+                                writeback_wait_s=config.writeback_wait_s)
         if config.query_user:  # operator queries as a read-only user (ADR 0032)
             store.query_credentials = (config.query_user, os.environ.get(config.query_password_env, "")
                                        if config.query_password_env else "")

@@ -22,6 +22,12 @@ class Store(Protocol):
     #: The local directory holding the data (chDB), or None (a server: its disk is its own).
     path: Path | None
     retention_days: int
+    #: Which engine instance takes the calls now; it changes when one that may have held acknowledged
+    #: INSERTs in memory (chDB's urgent buffer in a store process) is replaced. Constant elsewhere.
+    generation: int
+    #: Seconds after an INSERT returned before the WAL may drop its records (beyond ``sync``): a
+    #: server that does not fsync what it acknowledged (ADR 0031). 0 elsewhere.
+    durable_after_s: float
 
     def insert_events(self, table: pa.Table) -> None: ...
     def insert_rows(self, target: str, table: pa.Table) -> None: ...
@@ -49,6 +55,8 @@ class SqlStore:
 
     path: Path | None = None
     retention_days: int = 0
+    generation: int = 0  # an engine in this process, or a server: nothing acknowledged lives in memory only
+    durable_after_s: float = 0.0  # an acknowledged INSERT is durable after its sync (a server: see server.py)
     capabilities: Capabilities = schema.PORTABLE
 
     def execute(self, sql: str) -> None:

@@ -19,8 +19,8 @@ Lifecycle and faults (the caller sees ``StorageError`` and retries; its WAL keep
 - The child exits at once when its socket closes (the spine exited or was killed), without
   closing chDB: what it had inserted is on disk or recovered from the spine's WAL, exactly as
   after a kill -9 of a spine that ran chDB itself.
-- A child that died (crash, OOM) makes the call in flight fail with ``StorageError``; the next
-  call starts a new child.
+- A child that died (crash, OOM) makes the call in flight fail with ``StoreUnavailableError``; the
+  next call starts a new child (a new ``generation``).
 - ``close`` asks the child to close chDB and waits for it to exit (then kills it).
 
 Operator queries (``operator_query``) go over a third channel, ``query``, to the child's query
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ben.core.errors import BenError, QueryError, StorageError
+from ben.core.errors import BenError, QueryError, StorageError, StoreUnavailableError
 from ben.core.priority import BACKGROUND_NICE
 from ben.store import schema
 from ben.store.chdb import sync_filesystem
@@ -96,6 +96,8 @@ CHANNELS = ("main", "urgent", "query")
 
 class ChdbProcessStore:
     """A :class:`~ben.store.chdb.ChdbStore` run by a child process; the same methods, called over a socket."""
+
+    durable_after_s = 0.0  # what a sync flushed and synced is durable
 
     def __init__(self, path: Path | str, retention_days: int = 0, *, open_wait_s: float = OPEN_WAIT_S,
                  ready_timeout_s: float = READY_TIMEOUT_S, background_nice: int = BACKGROUND_NICE):
@@ -151,8 +153,8 @@ class ChdbProcessStore:
                 status, value = ready.recv()
         except (EOFError, OSError) as exc:
             code = self._reap()
-            raise StorageError(f"the store process for {self.path} exited while opening it "
-                               f"(exit code {code})") from exc
+            raise StoreUnavailableError(f"the store process for {self.path} exited while opening it "
+                                        f"(exit code {code})") from exc
         except StorageError:
             self._reap()
             raise
@@ -212,6 +214,13 @@ class ChdbProcessStore:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    @property
+    def generation(self) -> int:
+        """The child now serving calls (bumped at every start). What a child holds in memory (the
+        urgent buffer) dies with it: the store writer compares the generation it read before an
+        INSERT with the one after the sync that should have made it durable (ADR 0031)."""
+        return self._gen
+
     def urgent(self) -> UrgentStore:
         """This store for the alert lane's writes: the child's second connection, so an alert's
         INSERT runs beside the routine INSERT in flight instead of after it."""
@@ -251,9 +260,9 @@ class ChdbProcessStore:
                 ch.conn = None
                 with self._lock:
                     code = self._reap() if ch.gen == self._gen else None
-                raise StorageError(f"the store process for {self.path} failed during {method} "
-                                   f"({type(exc).__name__}, exit code {code}); a new one starts at the next call"
-                                   ) from exc
+                raise StoreUnavailableError(f"the store process for {self.path} failed during {method} "
+                                            f"({type(exc).__name__}, exit code {code}); a new one starts at the "
+                                            "next call") from exc
         if status == "ok":
             return value
         raise value
@@ -359,6 +368,10 @@ class UrgentStore:
     @property
     def path(self) -> Path:
         return self._store.path
+
+    @property
+    def generation(self) -> int:
+        return self._store.generation
 
     def insert_events(self, table: pa.Table) -> None:
         self._store._call("insert_events", table, channel="urgent")

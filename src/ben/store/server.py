@@ -7,9 +7,14 @@ reached is a ``StoreUnavailableError`` (retryable), a refused statement a ``Stor
 operator query a ``QueryError``.
 
 Durability: an INSERT the server acknowledged is in its files (page cache); it survives a crash
-of the server process (kill -9), which is what ``sync`` has to cover, so ``sync`` is a no-op
-here. Power loss on the server's machine is covered by replication (``insert_quorum``, ADR 0016),
-not by ben.
+of the server process (kill -9), not a power loss, and the spine's WAL must keep a record until
+the server made it durable (ADR 0031). Where the server has the MergeTree setting
+``fsync_after_insert`` (ClickHouse 21+), ben turns it on for ``ben.events`` (with
+``fsync_part_directory``) at every open: each acknowledged INSERT is then on disk, and ``sync``
+stays a no-op. Where it has not (Debian's 18.16), the store says so with ``durable_after_s``
+(``writeback_wait_s``, 35 s by default: Linux writes dirty pages back once they are 30 s old,
+checking every 5 s), and the store writer keeps each record in its WAL that long after the
+server acknowledged it. Replicated tables with ``insert_quorum`` (ADR 0016) are not built yet.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import math
 import threading
 import time
 import uuid
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -37,6 +43,32 @@ logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
 #: How long delete_spine_seqs waits for its mutation (18.16 has no mutations_sync).
 MUTATION_TIMEOUT_S = 120.0
+#: Without fsync_after_insert: seconds a record stays in the WAL after the server acknowledged it
+#: (vm.dirty_expire_centisecs 30 s + vm.dirty_writeback_centisecs 5 s, Linux's defaults).
+WRITEBACK_WAIT_S = 35.0
+#: MergeTree settings that make an acknowledged INSERT durable, where the server has them.
+FSYNC_SETTINGS = ("fsync_after_insert", "fsync_part_directory")
+
+
+class InsertDurability(NamedTuple):
+    """How an INSERT the server acknowledged becomes durable."""
+
+    how: str         # "fsync_after_insert" or "writeback_wait"
+    wait_s: float    # seconds the spine's WAL keeps a record after its INSERT returned
+
+
+def make_inserts_durable(ex, writeback_wait_s: float = WRITEBACK_WAIT_S) -> InsertDurability:
+    """Turn on fsync_after_insert (and fsync_part_directory) for ben.events where the server has it."""
+    names = ", ".join(f"'{n}'" for n in FSYNC_SETTINGS)
+    have = {str(n) for (n,) in ex.rows(f"SELECT name FROM system.merge_tree_settings WHERE name IN ({names})")}
+    if "fsync_after_insert" in have:
+        ex.execute(f"ALTER TABLE {schema.EVENTS} MODIFY SETTING "
+                   + ", ".join(f"{n} = 1" for n in FSYNC_SETTINGS if n in have))
+        return InsertDurability("fsync_after_insert", 0.0)
+    log.warning("store: this ClickHouse has no fsync_after_insert: an INSERT it acknowledged is durable only once "
+                "the kernel wrote it back; the spine's WAL keeps each record %.0fs after its INSERT "
+                "(store.writeback_wait_s)", writeback_wait_s)
+    return InsertDurability("writeback_wait", float(writeback_wait_s))
 
 _ARROW_TYPES = {
     "Int8": pa.int8(), "Int16": pa.int16(), "Int32": pa.int32(), "Int64": pa.int64(),
@@ -92,9 +124,11 @@ class ClickHouseStore(SqlStore):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, user: str = "default", password: str = "",
                  secure: bool = False, connect_timeout_s: float = 10.0, query_timeout_s: float = 300.0,
-                 retention_days: int = 0, prepare: bool = True, connect: bool = True):
-        """prepare: probe the server, migrate the schema and set the retention (False: a reader only);
-        connect: check now that the server answers (False: at the first call, see ``urgent``)."""
+                 retention_days: int = 0, prepare: bool = True, connect: bool = True,
+                 writeback_wait_s: float = WRITEBACK_WAIT_S):
+        """prepare: probe the server, migrate the schema, set the retention and make inserts durable
+        (False: a reader only); connect: check now that the server answers (False: at the first
+        call, see ``urgent``); writeback_wait_s: see the module docstring."""
         from clickhouse_driver import Client
 
         self.address = f"{host}:{port}"
@@ -108,6 +142,8 @@ class ClickHouseStore(SqlStore):
         #: (user, password) operator queries connect as (a read-only user, ADR 0032); None: this store's.
         self.query_credentials: tuple[str, str] | None = None
         self._queries_running: set[str] = set()  # operator query ids in flight (close cancels them)
+        #: How an acknowledged INSERT is durable, and seconds the WAL keeps a record after it (above).
+        self.durability, self.durable_after_s = "unknown", float(writeback_wait_s)
         self._client = Client(host=host, port=port, user=user, password=password, secure=secure,
                               connect_timeout=connect_timeout_s, send_receive_timeout=query_timeout_s,
                               sync_request_timeout=connect_timeout_s, client_name="ben",
@@ -115,6 +151,8 @@ class ClickHouseStore(SqlStore):
         try:
             if prepare:
                 self._prepare(retention_days)
+                durable = make_inserts_durable(self, writeback_wait_s)
+                self.durability, self.durable_after_s = durable.how, durable.wait_s
             elif connect:
                 self.rows("SELECT 1")  # reachable?
         except BaseException:
@@ -266,6 +304,7 @@ class ClickHouseStore(SqlStore):
                 self._urgent = ClickHouseStore(**self._params, retention_days=self.retention_days, prepare=False,
                                                connect=False)
                 self._urgent.capabilities = self.capabilities
+                self._urgent.durability, self._urgent.durable_after_s = self.durability, self.durable_after_s
             return self._urgent
 
     def close(self) -> None:

@@ -60,7 +60,10 @@ there is room again (RocksDB's log size plus ``RESUME_SLACK_BYTES``); then the n
 reopens the database inside the Wal (no restart), undoes the failed batch should part of it
 have reached the disk after all, and rebuilds the in-memory index from the disk.
 ``truncate`` is skipped meanwhile (the records stay until a later truncate). A Wal opened on
-a full disk starts read-only the same way.
+a full disk starts read-only the same way. With ``min_free_bytes`` the Wal refuses appends
+before RocksDB fails (below that much free space; deletes go on), nothing to reopen, and takes
+them again once ``resume_free_bytes`` are free: a margin, so a nearly full disk does not make it
+flap (ADR 0031).
 
 Parts of the package
 --------------------

@@ -17,7 +17,7 @@ from rocksdict import Rdict, WriteBatch, WriteOptions
 
 from ben.core.errors import WalError
 from ben.core.wal.damage import _DamageRepair
-from ben.core.wal.full_disk import RESUME_INTERVAL_S, _FullDiskResume
+from ben.core.wal.full_disk import RESUME_INTERVAL_S, RESUME_SLACK_BYTES, _FullDiskResume
 from ben.core.wal.layout import _HEADER, _LAST_SEQ, _META, _REC, _SEQ, Record, _key
 from ben.core.wal.opening import _Opening
 from ben.core.wal.rocks import LogSync, _Corrupt, _Gate, _get, _is_corruption, _is_disk_full, _iter_error, _NoRoom
@@ -38,8 +38,16 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
     ``_DamageRepair`` (damage.py), failed writes and resuming in ``_FullDiskResume`` (full_disk.py).
     """
 
-    def __init__(self, path: Path | str, quarantine_dir: Path | str | None = None):
+    def __init__(self, path: Path | str, quarantine_dir: Path | str | None = None, *, min_free_bytes: int = 0,
+                 resume_free_bytes: int = RESUME_SLACK_BYTES):
+        """min_free_bytes: refuse appends below this much free space (0: only when a write fails);
+        resume_free_bytes: resume once this much is free (see ``full_disk``)."""
+        if resume_free_bytes < min_free_bytes:
+            raise WalError(f"WAL {path}: resume_free_bytes ({resume_free_bytes}) is below min_free_bytes "
+                           f"({min_free_bytes})")
         self.path = Path(path)
+        self.min_free_bytes = min_free_bytes
+        self.resume_free_bytes = resume_free_bytes
         self.quarantine_dir = Path(quarantine_dir) if quarantine_dir else self.path.parent / "quarantine"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._sync = WriteOptions()
@@ -62,6 +70,10 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         self._broken: str | None = None       # why writes are refused, until the database is reopened
         self._undo: dict[bytes, bytes | None] = {}  # pre-images of a failed batch's keys
         self._next_attempt = 0.0
+        self._resume_interval_s = RESUME_INTERVAL_S / 2  # doubled before each reopen
+        self._short: str | None = None        # why appends are refused while the disk is short of room
+        self.reopens = 0                      # reopens of the database after a failed write
+        self.resumes = 0                      # times writes were taken again after a refusal
         self._open_at_start()
 
     # -- write ----------------------------------------------------------------------------
@@ -118,7 +130,7 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         batch is in RocksDB but maybe not on disk: it is undone (old values of its keys, taken
         before the write) when the database is reopened, and counts as not written.
         """
-        self._ensure_writable()
+        self._ensure_writable(grows=what not in ("truncate", "quarantine"))
         try:
             with self._gate.use():
                 db = self._handle()
@@ -324,8 +336,14 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
 
     @property
     def writable(self) -> bool:
-        """False while writes are refused after a failed write (until the database is reopened)."""
-        return self._broken is None
+        """False while writes are refused: after a failed write (until the database is reopened),
+        or while the disk is short of room (``min_free_bytes``)."""
+        return self._broken is None and self._short is None
+
+    @property
+    def refusal(self) -> str:
+        """Why appends are refused now ("" when they are not)."""
+        return self._broken or self._short or ""
 
     @property
     def syncs(self) -> int:

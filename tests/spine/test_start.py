@@ -1,0 +1,87 @@
+"""The spine's start when its store is unavailable: tried again with backoff, not an exit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from ben.cli.procs import write_config
+from ben.core.config import load_config
+from ben.core.service import State
+from ben.spine import Spine
+from ben.store import ChdbProcessStore
+
+
+def test_a_store_process_that_dies_while_the_spine_starts_is_started_again(home: Path, monkeypatch) -> None:
+    """The store process is killed twice while the spine opens the store, and once while the
+    store writer recovers its cursors from it: the spine starts all the same (before: exit code 2)."""
+    cfg = load_config(write_config(home / "ben.toml", home)).spine
+    start, max_spine_seq = ChdbProcessStore._start, ChdbProcessStore.max_spine_seq
+    killed: list[int] = []
+
+    def start_then_die(self) -> None:
+        start(self)
+        if len(killed) < 2:  # dies at once: the call for its capabilities fails
+            killed.append(self._proc.pid)
+            os.kill(self._proc.pid, signal.SIGKILL)
+
+    def die_at_the_first_recovery(self, lane: int) -> int:
+        if len(killed) == 2:
+            killed.append(self.pid)
+            os.kill(self.pid, signal.SIGKILL)
+        return max_spine_seq(self, lane)
+
+    monkeypatch.setattr(ChdbProcessStore, "_start", start_then_die)
+    monkeypatch.setattr(ChdbProcessStore, "max_spine_seq", die_at_the_first_recovery)
+
+    async def run() -> None:
+        spine = Spine(cfg)
+        try:
+            await spine.start()
+            assert spine.state is State.RUNNING
+            assert spine.store.starts == 2 and spine.store.rows("SELECT 1") == [(1,)]
+        finally:
+            await spine.shutdown(5.0)
+
+    asyncio.run(run())
+    assert len(killed) == 3
+
+
+def test_a_stop_signal_while_the_spine_waits_for_its_store_stops_it(home: Path, monkeypatch) -> None:
+    """The store process dies at every start: the spine keeps trying, and SIGTERM stops it then
+    (before: the start went on until store.start_retry_timeout_s, 300 s, had passed)."""
+    import sys
+
+    from ben.cli.procs import wait_for
+    from ben.core.service import serve
+
+    cfg = load_config(write_config(home / "ben.toml", home)).spine
+    start = ChdbProcessStore._start
+    killed: list[int] = []
+
+    def start_then_die(self) -> None:
+        start(self)
+        killed.append(self._proc.pid)
+        os.kill(self._proc.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(ChdbProcessStore, "_start", start_then_die)
+    spine = Spine(cfg)
+
+    async def run() -> None:
+        async def stop_after_two_attempts() -> None:
+            await asyncio.to_thread(wait_for, lambda: len(killed) >= 2, 60, "two attempts to open the store")
+            os.kill(os.getpid(), signal.SIGTERM)  # serve's handler: the stop an operator's SIGTERM is
+
+        stopper = asyncio.get_running_loop().create_task(stop_after_two_attempts())
+        await serve(spine, shutdown_timeout_s=5.0)
+        await stopper
+
+    switch = sys.getswitchinterval()
+    try:
+        asyncio.run(run())
+    finally:
+        sys.setswitchinterval(switch)
+    assert spine.state is State.STOPPED and spine.store is None
+    assert 2 <= len(killed) <= 3  # stopped during the retries, not after the 300 s
