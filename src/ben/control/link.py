@@ -23,6 +23,10 @@ from ben.core import transport
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
 
+#: After the spine refused this sidecar's attach (not pinned, another key): the next try waits this
+#: long. Each refusal is an audit entry at the spine; a retry every few milliseconds would flood it.
+REFUSED_RETRY_S = 60.0
+
 log = logging.getLogger(__name__)
 
 
@@ -83,7 +87,13 @@ class SpineLink:
                 await asyncio.gather(writer, reader, return_exceptions=True)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()
+                    exc = task.exception()
+                    if isinstance(exc, grpc.aio.AioRpcError) and exc.code() == grpc.StatusCode.PERMISSION_DENIED:
+                        self.connected = False  # not a session that worked: no quick reconnect
+                        log.warning("control link to %s: attach refused (%s); trying again in %.0f s", self._spine,
+                                    exc.details(), REFUSED_RETRY_S)
+                        await asyncio.sleep(REFUSED_RETRY_S)
+                    raise exc
 
     async def _write(self, call, outbox: asyncio.Queue) -> None:
         while True:

@@ -105,11 +105,13 @@ def run_query(address: str, sql: str, timeout: float = 600.0) -> bytes:
     (max_execution_time, max_result_bytes) end a query first; ``timeout`` only bounds the wait
     for a spine that does not answer. Ctrl-C (KeyboardInterrupt) cancels the query at the spine."""
     from ben.core.errors import TransportError
-    from ben.core.transport import CHANNEL_OPTIONS
+    from ben.core.peers import operator_metadata
+    from ben.core.transport import channel as open_channel
 
-    with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    metadata = operator_metadata(address)  # who asks (ADR 0034)
+    with open_channel(address) as channel:
         call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=sql), timeout=timeout,
-                                                       wait_for_ready=False)
+                                                       wait_for_ready=False, metadata=metadata)
         try:
             return call.result().json
         except KeyboardInterrupt:
@@ -122,6 +124,8 @@ def run_query(address: str, sql: str, timeout: float = 600.0) -> bytes:
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise QueryError(f"no answer from the spine at {address} within {timeout:g} s; the query was "
                                  "cancelled") from None
+            if code == grpc.StatusCode.PERMISSION_DENIED:
+                raise TransportError(f"{address} refused this caller: {exc.details()}") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
             raise QueryError(f"{address}: {code.name}: {exc.details()}") from None
