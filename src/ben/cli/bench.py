@@ -117,3 +117,19 @@ def redact(
 ) -> None:
     """Redaction events/s on one core: attribute rules and body scanning, against no redaction."""
     _print(load("redact").run(batches=batches, runs=runs, progress=not as_json), as_json)
+
+
+@app.command("web")
+def web(
+    incidents: Annotated[int, typer.Option(help="incidents stored (each with one anomaly)", min=1)] = 100_000,
+    events: Annotated[int, typer.Option(help="events stored", min=1000)] = 10_000_000,
+    requests: Annotated[int, typer.Option(help="requests per page; p50/p99 over them", min=5)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (p99_ms: the worst page's p99)")] = False,
+) -> None:
+    """Web interface: p50/p99 server time per page with many incidents and events stored, against the
+    same queries through the admin API (ben query)."""
+    result = load("web").run(incidents=incidents, events=events, requests=requests, progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    _print(result, False)
