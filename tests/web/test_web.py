@@ -211,6 +211,7 @@ def test_a_non_loopback_bind_needs_the_token(site, browser, monkeypatch) -> None
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10)
             assert refused.value.code == 401
+            refused.value.close()
         with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}),
                                     timeout=10) as ok:
             assert ok.status == 200

@@ -171,7 +171,10 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         yield
         await live.shutdown()
 
-    app = Starlette(routes=[
+    async def unavailable(request: Request, exc: Exception):
+        return page(request, "error.html", 503, message=f"{exc} (the interface reads through the spine)")
+
+    app = Starlette(exception_handlers={BenError: unavailable}, routes=[
         Route("/", map_page), Route("/incidents", feed), Route("/incident/{id}", incident),
         Route("/incident/{id}/acknowledge", ack, methods=["POST"]), Route("/series", series_page),
         Route("/api/series", series_api), Route("/sql", sql, methods=["GET", "POST"]), Route("/status", status),

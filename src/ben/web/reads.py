@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from ben.core.admin import fetch_status, run_query
-from ben.core.errors import QueryError
+from ben.core.errors import QueryError, TransportError
 from ben.core.figures import flat
 
 ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -51,11 +51,16 @@ class Reader:
         self._timeout = timeout_s
 
     def rows(self, sql: str) -> list[dict]:
-        return json.loads(run_query(self.spine, sql, self._timeout))["data"]
+        return self.result(sql)["data"]
 
     def result(self, sql: str) -> dict:
-        """Full ClickHouse JSON (meta, data, statistics): the SQL page."""
-        return json.loads(run_query(self.spine, sql, self._timeout))
+        """Full ClickHouse JSON (meta, data, statistics). A connection refused is tried once more after
+        0.2 s (a spine busy accepting); a second refusal is the caller's TransportError."""
+        try:
+            return json.loads(run_query(self.spine, sql, self._timeout))
+        except TransportError:
+            time.sleep(0.2)
+            return json.loads(run_query(self.spine, sql, self._timeout))
 
     # -- incidents ------------------------------------------------------------------------------------
     def incidents(self, f: FeedFilter) -> list[dict]:
@@ -121,23 +126,23 @@ class Reader:
                 "mean": [r["mean"] for r in rows], "points": sum(int(r["n"]) for r in rows), "buckets": len(rows)}
 
     def anomaly_plot(self, a: dict, width: int = 600) -> dict:
-        """The anomalous series around its episode, its baseline and a band (the 1st-99th percentile of the
-        five minutes before the episode, as the store holds them)."""
+        """The anomalous series around its episode (min/max/mean per pixel), its baseline and a band: the
+        1st percentile of the bucket minima to the 99th of the bucket maxima before the episode (from
+        the same downsampled rows: one query per plot)."""
         name, attrs = a["name"], parse_attributes(a["series"])
         start, end = int(a["start_ts"]), int(a["end_ts"])
         if not end:  # ongoing: up to the newest stored point of the series (event time, not the clock)
             end = int(self.rows(f"SELECT max(ts) AS t FROM ben.events WHERE subsystem = {lit(a['subsystem'])} "
                                 f"AND name = {lit(name)}")[0]["t"] or start)
         span = max(end - start, 30 * 10**9)
-        t1, t2 = start - 4 * span, end + span
-        data = self.series(subsystem=a["subsystem"], name=name, t1=t1, t2=t2, width=width, attributes=attrs)
-        acond = " AND ".join(f"`attributes.value`[indexOf(`attributes.key`, {lit(k)})] = {lit(v)}"
-                             for k, v in attrs.items()) or "1"
-        band = self.rows(f"SELECT quantile(0.01)(value) AS lo, quantile(0.99)(value) AS hi FROM ben.events "
-                         f"WHERE subsystem = {lit(a['subsystem'])} AND name = {lit(name)} AND ts >= {t1} "
-                         f"AND ts < {start} AND {acond}")
-        data.update(baseline=a["baseline"], band_lo=band[0]["lo"] if band else None,
-                    band_hi=band[0]["hi"] if band else None, start=start / 1e9, end=end / 1e9, title=a["series"])
+        data = self.series(subsystem=a["subsystem"], name=name, t1=start - 4 * span, t2=end + span, width=width,
+                           attributes=attrs)
+        before = [i for i, t in enumerate(data["t"]) if t < start / 1e9]
+        lows = sorted(data["lo"][i] for i in before)
+        highs = sorted(data["hi"][i] for i in before)
+        data.update(baseline=a["baseline"], band_lo=lows[int(0.01 * (len(lows) - 1))] if lows else None,
+                    band_hi=highs[int(0.99 * (len(highs) - 1))] if highs else None, start=start / 1e9,
+                    end=end / 1e9, title=a["series"])
         return data
 
     # -- status and topology --------------------------------------------------------------------------
