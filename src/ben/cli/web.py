@@ -36,5 +36,4 @@ def web(
     setup_logging(verbose)
     server = WebServer(web_config(config, host, port), check_address(spine or default_spine_address()),
                        tuple(check_address(s) for s in sidecar or ()))
-    typer.echo(f"ben web: serving {server.url} (Ctrl-C stops)", err=True)
-    server.run()
+    server.run(announce=lambda url: typer.echo(f"ben web: serving {url} (Ctrl-C stops)", err=True))

@@ -46,6 +46,29 @@ def _duration(inc: dict) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
+class ServerTiming:
+    """ASGI middleware: ``Server-Timing: app;dur=MS`` on every answer, the time from the request to the
+    start of the response (the page rendered; a stream's first byte). ``ben bench web`` reads it."""
+
+    def __init__(self, app):
+        self._app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message):
+            if message["type"] == "http.response.start":
+                ms = (time.perf_counter() - started) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={ms:.2f}".encode())]}
+            await send(message)
+
+        await self._app(scope, receive, timed)
+
+
 def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
                operator: str | None = None) -> TokenAuth:
     """The web interface over `reader`; wrapped in token auth when `token` is set."""
@@ -181,4 +204,4 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], lifespan=lifespan)
-    return TokenAuth(app, token)
+    return TokenAuth(ServerTiming(app), token)

@@ -47,9 +47,18 @@ class WebServer:
                 return sock.getsockname()[1]
         return self._cfg.listen_port
 
-    def run(self) -> None:
-        """Serve until SIGINT/SIGTERM (uvicorn's handlers)."""
-        self._server.run()
+    def run(self, announce=None) -> None:
+        """Serve until SIGINT/SIGTERM (uvicorn's handlers); announce(url) once listening."""
+
+        async def main() -> None:
+            task = asyncio.create_task(self._server.serve())
+            while not self._server.started and not task.done():
+                await asyncio.sleep(0.02)
+            if self._server.started and announce is not None:
+                announce(self.url)
+            await task
+
+        asyncio.run(main())
         if not self._server.started:
             raise BenError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port}")
 
