@@ -63,7 +63,7 @@ class WebServer:
             raise BenError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port}")
 
     def start(self, timeout: float = 10.0) -> "WebServer":
-        self._server.config.install_signal_handlers = False  # the host process owns the signals
+        # In a thread uvicorn installs no signal handlers: the host process keeps its own.
         self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve()), name="ben-web",
                                         daemon=True)
         self._thread.start()
