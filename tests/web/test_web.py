@@ -129,6 +129,10 @@ def test_the_map_shows_the_nodes_live(site, page) -> None:
 
 
 def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page) -> None:
+    the_map = page.context.new_page()
+    the_map.goto(site.url + "/")
+    the_map.wait_for_function("() => window.benMap && window.benMap.getElementById('sub:checkout-api').length")
+    assert the_map.evaluate("() => window.benMap.getElementById('sub:checkout-api').data('open')") == 0
     page.goto(site.url + "/incidents")
     page.wait_for_selector("#live-dot.on", timeout=5_000)
     fault_at = site.inject_fault()
@@ -137,6 +141,10 @@ def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page) -> None:
     assert took < 5.0, took
     item = page.inner_text("#feed li.incident")
     assert "checkout-api" in item and "open" in item
+    # The map, open in another tab, shows the open incident on its subsystem within 2 s of it being seen.
+    the_map.wait_for_function("() => window.benMap.getElementById('sub:checkout-api').data('open') >= 1",
+                              timeout=2_000)
+    the_map.close()
 
 
 def test_the_feed_filters(site, page) -> None:
