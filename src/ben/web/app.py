@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import logging
 import re
 import time
 import urllib.parse
@@ -24,6 +25,7 @@ from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 NAME_RE = re.compile(r"^[\w .@-]{1,64}$")
 
 
@@ -126,6 +128,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             reply = await read(acknowledge, reader.spine, incident_id, f"{by} (web)")
         except QueryError as exc:
             return PlainTextResponse(str(exc), status_code=404)
+        client = request.client.host if request.client else "?"
+        log.info("incident %s acknowledged by %s (web, from %s): %s", incident_id, by, client, reply.state)
         return PlainTextResponse(f"{reply.state}: {reply.narrative}")
 
     async def series_page(request: Request):
