@@ -165,6 +165,12 @@ def test_the_incident_page_draws_its_plot_and_acknowledges(site, page) -> None:
         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
     assert painted > 2_000, painted  # lines, band and the shaded episode
     assert "cusum" in page.inner_text("table.evidence").lower()
+    # Hovering over the shaded episode shows the detectors' statistics.
+    over = page.evaluate("""() => { const u = window.benPlots[0], box = u.over.getBoundingClientRect();
+        const p = JSON.parse(document.getElementById('plots').textContent)[0];
+        return {x: box.left + u.valToPos((p.start + p.end) / 2, 'x'), y: box.top + box.height / 2}; }""")
+    page.mouse.move(over["x"], over["y"])
+    page.wait_for_selector("[data-testid=detector-tip]:has-text('cusum')", timeout=3_000)
     page.fill("input[name=by]", "alice")
     page.click("form.ack button")
     page.wait_for_selector("#ack-result:has-text('acknowledged')", timeout=10_000)

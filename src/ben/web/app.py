@@ -109,7 +109,7 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             return page(request, "error.html", 404, message=f"no incident {request.path_params['id']!r}")
         async def plot(a: dict) -> dict:
             try:
-                return await read(reader.anomaly_plot, a)
+                return {**await read(reader.anomaly_plot, a), "evidence": a["evidence"], "score": a["score"]}
             except BenError as exc:
                 return {"title": a["series"], "error": str(exc)}
 

@@ -110,9 +110,21 @@ const ben = (() => {
         {label: "max", stroke: "#93c5fd"}, {label: "baseline", stroke: "#16a34a", dash: [6, 4]}];
       const data = [p.t, p.mean, p.lo, p.hi, fill(p.baseline)];
       if (hasBand) { series.push({label: "band p01", stroke: "#86efac"}, {label: "band p99", stroke: "#86efac"}); data.push(fill(p.band_lo), fill(p.band_hi)); }
-      new uPlot({title: p.title, width: Math.min(1000, el.clientWidth || 900), height: 260, series,
+      const tip = document.createElement("div");
+      tip.className = "tip"; tip.dataset.testid = "detector-tip";
+      const stats = Object.entries(p.evidence || {}).map(([d, ev]) => `${d}: ` + (ev && typeof ev === "object"
+        ? Object.entries(ev).map(([k, v]) => `${k}=${fmt(v)}`).join(", ") : String(ev))).join("; ");
+      const hover = (u) => {  // detector statistics while the cursor is over the episode
+        const t = u.cursor.left >= 0 ? u.posToVal(u.cursor.left, "x") : null;
+        const inside = t !== null && t >= p.start && t <= p.end;
+        tip.textContent = inside ? `episode: score ${fmt(p.score)}; ${stats}` : "";
+        tip.style.visibility = inside ? "visible" : "hidden";
+      };
+      window.benPlots = window.benPlots || [];
+      window.benPlots[i] = new uPlot({title: p.title, width: Math.min(1000, el.clientWidth || 900), height: 260, series,
         bands: hasBand ? [{series: [6, 5], fill: "rgba(22,163,74,0.12)"}] : [],
-        hooks: {drawClear: [shade(p.start, p.end)]}}, data, el);
+        hooks: {drawClear: [shade(p.start, p.end)], setCursor: [hover]}}, data, el);
+      el.appendChild(tip);
     });
   }
   function seriesPage() {
