@@ -3,6 +3,7 @@ and sidecar (processes over unix sockets) with data, the web server over real TC
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
@@ -212,6 +213,12 @@ def test_series_are_downsampled_in_the_store(site) -> None:
     raw = query_rows(site.cluster.spine_addr, "SELECT min(value) AS lo, max(value) AS hi FROM ben.events "
                                              f"WHERE name = 'latency_ms' AND ts >= {T0} AND ts < {T0 + 300 * S}")[0]
     assert min(data["lo"]) == raw["lo"] and max(data["hi"]) == raw["hi"]
+    # The explorer's JSON endpoint, with an attribute filter.
+    q = f"subsystem=checkout-api&name=latency_ms&from={T0 / S}&to={T0 / S + 300}&width=50"
+    with urllib.request.urlopen(f"{site.url}/api/series?{q}&attributes=route%3D/pay", timeout=30) as r:
+        assert json.loads(r.read())["points"] == 3000
+    with urllib.request.urlopen(f"{site.url}/api/series?{q}&attributes=route%3D/other", timeout=30) as r:
+        assert json.loads(r.read())["points"] == 0
 
 
 def test_a_non_loopback_bind_needs_the_token(site, browser, monkeypatch) -> None:

@@ -22,7 +22,7 @@ from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
 from ben.web.auth import TokenAuth
 from ben.web.live import Live
-from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id
+from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -142,7 +142,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             t2 = int(float(q.get("to") or time.time()) * 1e9)
             t1 = int(float(q.get("from") or (t2 / 1e9 - 3600)) * 1e9)
             data = await read(reader.series, subsystem=q.get("subsystem", ""), name=q.get("name", ""),
-                              t1=t1, t2=t2, width=int(q.get("width") or 800))
+                              t1=t1, t2=t2, width=int(q.get("width") or 800),
+                              attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
         except ValueError:
             return JSONResponse({"error": "from, to and width must be numbers"}, status_code=400)
         except QueryError as exc:

@@ -138,7 +138,8 @@ const ben = (() => {
         const last = Number(pick.selectedOptions[0].dataset.last) / 1e9 || Date.now() / 1000;
         to = last + 1; from = to - Number(range.value);
       }
-      const q = new URLSearchParams({subsystem, name, from, to, width: Math.min(1200, el.clientWidth || 1000)});
+      const q = new URLSearchParams({subsystem, name, from, to, width: Math.min(1200, el.clientWidth || 1000),
+                                     attributes: document.getElementById("series-attrs").value});
       const started = performance.now();
       const d = await (await fetch(`/api/series?${q}`)).json();
       if (d.error) { infoEl.textContent = d.error; return; }
