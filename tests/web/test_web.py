@@ -133,7 +133,8 @@ def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page) -> None:
     the_map = page.context.new_page()
     the_map.goto(site.url + "/")
     the_map.wait_for_function("() => window.benMap && window.benMap.getElementById('sub:checkout-api').length")
-    assert the_map.evaluate("() => window.benMap.getElementById('sub:checkout-api').data('open')") == 0
+    if site.fault_at is None:  # (in file order the fault is injected here for the first time)
+        assert the_map.evaluate("() => window.benMap.getElementById('sub:checkout-api').data('open')") == 0
     page.goto(site.url + "/incidents")
     page.wait_for_selector("#live-dot.on", timeout=5_000)
     fault_at = site.inject_fault()
