@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench proto clean
+.PHONY: demo test bench proto clean screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found; ben needs Python 3.11 (set PY=...)" >&2; exit 1; }
@@ -27,6 +27,11 @@ bench: $(STAMP)
 	$(BIN)/ben bench detect
 	$(BIN)/ben bench detect-quality
 	$(BIN)/ben bench redact
+
+# A PNG of each page of the web interface in docs/images/ (Debian's headless Chromium; see ADR 0037).
+screenshots: $(STAMP)
+	bash scripts/debian-deps.sh
+	$(BIN)/python scripts/screenshots.py
 
 # Regenerate the checked-in protobuf/gRPC code after editing proto/ (tests fail when it is stale).
 proto: $(STAMP)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: clickhouse-server (the ClickHouse server backend's tests start one).
+# Debian packages the tests need: clickhouse-server (the ClickHouse server backend's tests start one);
+# chromium (the web interface's tests drive Debian's headless browser; no browser is ever downloaded).
 # Idempotent: installs only what is missing; needs root for that (CI runs as root).
 set -euo pipefail
 
 missing=()
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -56,7 +56,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-from ben.cli import audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth  # noqa: E402
+from ben.cli import audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth, web  # noqa: E402
 
 app.add_typer(bench.app, name="bench")
 app.add_typer(redact.app, name="redact")
@@ -64,7 +64,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(command.app, name="command")
 app.add_typer(audit.app, name="audit")
 app.add_typer(certs.app, name="certs")
-del audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth
+del audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth, web
 
 
 def main() -> None:

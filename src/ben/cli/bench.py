@@ -144,3 +144,19 @@ def commands(
     """A burst of signed commands through a real spine and sidecar: rate, p99 send-to-receipt, deliveries."""
     _print(load("commands").run(commands=count, in_flight=in_flight, senders=senders, progress=not as_json,
                                 realtime_priority=realtime_priority), as_json)
+
+
+@app.command("web")
+def web(
+    incidents: Annotated[int, typer.Option(help="incidents stored (each with one anomaly)", min=1)] = 100_000,
+    events: Annotated[int, typer.Option(help="events stored", min=1000)] = 10_000_000,
+    requests: Annotated[int, typer.Option(help="requests per page; p50/p99 over them", min=5)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (p99_ms: the worst page's p99)")] = False,
+) -> None:
+    """Web interface: p50/p99 server time per page with many incidents and events stored, against the
+    same queries through the admin API (ben query)."""
+    result = load("web").run(incidents=incidents, events=events, requests=requests, progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    _print(result, False)

@@ -87,6 +87,7 @@ def demo(
     rate: Annotated[float, typer.Option(help="events per second from the synthetic subsystem")] = 5000.0,
     data_dir: Annotated[Optional[Path], typer.Option(help="where the demo keeps its data (default: a new temp dir)")] = None,
     fault_start: Annotated[float, typer.Option(help="seconds until the first injected fault (then every 45 s)")] = 25.0,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="serve the web interface (127.0.0.1:8427)")] = True,
 ) -> None:
     """All in one: spine + sidecar + a synthetic subsystem, embedded chDB, no config."""
     from rich.console import Console
@@ -114,9 +115,15 @@ def demo(
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(flag=True))
     synth: Proc | None = None
     otel = None
+    ui = None
     try:
         cluster.start()
         otel = _otel_app(cluster.status("sidecar"), home, console)
+        if web:
+            from ben.web.server import start_beside
+
+            ui = start_beside(spine_addr, (side_addr,))
+            console.print(f"ben demo: web interface on {ui.url}")
         synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr, "--fault-start", str(fault_start),
                       "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log")
         started = time.monotonic()
@@ -158,6 +165,8 @@ def demo(
         console.print(f"ben demo: query the data with: ben query --data-dir {home / 'spine' / 'chdb'} "
                       "\"SELECT kind, count() FROM ben.events GROUP BY kind\"", markup=False, soft_wrap=True)
     finally:
+        if ui is not None:
+            ui.shutdown(2.0)
         if synth is not None:
             synth.stop()
         if otel is not None and otel.poll() is None:

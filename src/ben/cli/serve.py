@@ -15,16 +15,29 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging
 
 
 @app.command()
-def spine(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
+def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
+          web: Annotated[bool, typer.Option("--web", help="also serve the web interface ([web] in the config; "
+                                                          "default http://127.0.0.1:8427/)")] = False) -> None:
     """Run the spine: ingest from sidecars, WAL, store writer (chDB), query API."""
     from ben.core.config import load_config
     from ben.core.service import serve
     from ben.spine import Spine
 
-    cfg = load_config(config).spine
+    full = load_config(config)
+    cfg = full.spine
     setup_logging(verbose)
-    asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
-                      cfg.realtime_priority))
+    ui = None
+    if web:  # started before serve() so that its thread never inherits realtime scheduling (ADR 0037)
+        from ben.web import WebServer
+
+        ui = WebServer(full.web, cfg.listen).start()
+        typer.echo(f"ben spine: web interface on {ui.url}", err=True)
+    try:
+        asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
+                          cfg.realtime_priority))
+    finally:
+        if ui is not None:
+            ui.shutdown(2.0)
 
 
 @app.command()

@@ -335,9 +335,22 @@ class SpineConfig(_WalQuota, _Scheduling, _Listener):
         return self.store.path or self.data_dir / "chdb"
 
 
+# -- web interface (ben web, ben spine --web; ADR 0037) ------------------------------------------------
+class WebConfig(_Section):
+    """Where the web interface listens. Loopback needs nothing; any other address needs an access token,
+    read from the environment variable named by token_env or from token_file (one line)."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8427, ge=0, le=65535)
+    token_env: str = ""
+    token_file: Path | None = None
+    poll_interval_ms: int = Field(default=500, ge=50)
+
+
 class BenConfig(_Section):
     spine: SpineConfig = Field(default_factory=SpineConfig)
     sidecar: SidecarConfig = Field(default_factory=SidecarConfig)
+    web: WebConfig = Field(default_factory=lambda: WebConfig())
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:

@@ -1,0 +1,39 @@
+"""``ben web``: the web interface beside a running spine (reads through its admin API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import app, setup_logging
+
+
+def web_config(config: Path | None, host: str | None, port: int | None):
+    """[web] from the config file, with --host/--port over it (validated like the file)."""
+    from ben.core.config import WebConfig, load_config
+
+    cfg = load_config(config).web
+    changes = {k: v for k, v in (("listen_host", host), ("listen_port", port)) if v is not None}
+    return WebConfig(**{**cfg.model_dump(), **changes}) if changes else cfg
+
+
+@app.command()
+def web(
+    spine: Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock)")] = None,
+    sidecar: Annotated[Optional[list[str]], typer.Option(help="a sidecar to show on the map (repeatable)")] = None,
+    host: Annotated[Optional[str], typer.Option(help="listen address (default [web] listen_host, 127.0.0.1); "
+                                                     "not loopback: needs [web] token_env or token_file")] = None,
+    port: Annotated[Optional[int], typer.Option(help="listen port (default [web] listen_port, 8427)")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file ([web])")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+) -> None:
+    """Serve the web interface: cluster map, incident feed, series, SQL, status, commands."""
+    from ben.core.address import check_address, default_spine_address
+    from ben.web import WebServer
+
+    setup_logging(verbose)
+    server = WebServer(web_config(config, host, port), check_address(spine or default_spine_address()),
+                       tuple(check_address(s) for s in sidecar or ()))
+    server.run(announce=lambda url: typer.echo(f"ben web: serving {url} (Ctrl-C stops)", err=True))

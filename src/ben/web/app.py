@@ -1,0 +1,213 @@
+"""The ASGI app (Starlette): pages, a JSON endpoint for the series explorer, server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import re
+import time
+import urllib.parse
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from ben.core.admin import acknowledge
+from ben.core.errors import BenError, QueryError
+from ben.web.auth import TokenAuth
+from ben.web.live import Live
+from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
+
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+NAME_RE = re.compile(r"^[\w .@-]{1,64}$")
+
+
+async def _form(request: Request, limit: int = 1 << 20) -> dict[str, str]:
+    """An urlencoded form body (the only kind the pages send), without python-multipart."""
+    body = await request.body()
+    if len(body) > limit:
+        return {}
+    return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _when(ts) -> str:
+    ts = int(ts or 0)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts / 1e9)) if ts else ""
+
+
+def _duration(inc: dict) -> str:
+    end = int(inc.get("resolved_ts") or 0) or int(time.time() * 1e9)
+    s = max(0, (end - int(inc.get("opened_ts") or 0)) // 10**9)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+class ServerTiming:
+    """ASGI middleware: ``Server-Timing: app;dur=MS`` on every answer, the time from the request to the
+    start of the response (the page rendered; a stream's first byte). ``ben bench web`` reads it."""
+
+    def __init__(self, app):
+        self._app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message):
+            if message["type"] == "http.response.start":
+                ms = (time.perf_counter() - started) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={ms:.2f}".encode())]}
+            await send(message)
+
+        await self._app(scope, receive, timed)
+
+
+def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
+               operator: str | None = None) -> TokenAuth:
+    """The web interface over `reader`; wrapped in token auth when `token` is set."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["when"] = _when
+    templates.env.filters["duration"] = _duration
+    live = Live(reader, poll_interval_s)
+    default_operator = operator or getpass.getuser()
+
+    async def read(fn, *args, **kwargs):
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def page(request: Request, name: str, status_code: int = 200, **ctx) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, {"nav": name, **ctx}, status_code=status_code)
+
+    async def map_page(request: Request):
+        snap = await read(live.snapshot)
+        return page(request, "map.html", model=snap["map"])
+
+    async def feed(request: Request):
+        q = request.query_params
+        try:
+            f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
+                           since_s=int(q.get("since_s") or 0), limit=min(int(q.get("limit") or 100), 1000))
+        except ValueError:
+            return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
+        rows = await read(reader.incidents, f)
+        return page(request, "feed.html", incidents=rows, f=f, severities=SEVERITIES, states=STATES)
+
+    async def incident(request: Request):
+        try:
+            inc = await read(reader.incident, request.path_params["id"])
+        except QueryError as exc:
+            return page(request, "error.html", 400, message=str(exc))
+        if inc is None:
+            return page(request, "error.html", 404, message=f"no incident {request.path_params['id']!r}")
+        async def plot(a: dict) -> dict:
+            try:
+                return {**await read(reader.anomaly_plot, a), "evidence": a["evidence"], "score": a["score"]}
+            except BenError as exc:
+                return {"title": a["series"], "error": str(exc)}
+
+        plots = list(await asyncio.gather(*(plot(a) for a in inc["anomalies"][:12])))
+        return page(request, "incident.html", inc=inc, plots=plots, operator=default_operator)
+
+    async def ack(request: Request):
+        if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
+            return PlainTextResponse("acknowledge from the incident page", status_code=403)
+        form = await _form(request)
+        by = str(form.get("by", "")).strip()
+        if not NAME_RE.match(by):
+            return PlainTextResponse("by: the operator's name (letters, digits, . @ - and spaces)", status_code=400)
+        try:
+            incident_id = check_id(request.path_params["id"])
+            reply = await read(acknowledge, reader.spine, incident_id, f"{by} (web)")
+        except QueryError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        client = request.client.host if request.client else "?"
+        log.info("incident %s acknowledged by %s (web, from %s): %s", incident_id, by, client, reply.state)
+        return PlainTextResponse(f"{reply.state}: {reply.narrative}")
+
+    async def series_page(request: Request):
+        names = await read(reader.series_names)
+        return page(request, "series.html", names=names, q=dict(request.query_params))
+
+    async def series_api(request: Request):
+        q = request.query_params
+        try:
+            t2 = int(float(q.get("to") or time.time()) * 1e9)
+            t1 = int(float(q.get("from") or (t2 / 1e9 - 3600)) * 1e9)
+            data = await read(reader.series, subsystem=q.get("subsystem", ""), name=q.get("name", ""),
+                              t1=t1, t2=t2, width=int(q.get("width") or 800),
+                              attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
+        except ValueError:
+            return JSONResponse({"error": "from, to and width must be numbers"}, status_code=400)
+        except QueryError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(data)
+
+    async def sql(request: Request):
+        text = (await _form(request)).get("q", "") if request.method == "POST" else request.query_params.get("q", "")
+        result, error = None, ""
+        if text:
+            try:
+                result = await read(reader.result, str(text))
+            except BenError as exc:
+                error = str(exc)
+        return page(request, "sql.html", q=text, result=result, error=error, status_code=400 if error else 200)
+
+    async def status(request: Request):
+        return page(request, "status.html", components=await read(reader.status))
+
+    async def commands(request: Request):
+        from ben.control import client
+
+        state = request.query_params.get("state", "")
+        try:
+            records = await read(client.list_commands, reader.spine, 200, state)
+            error = ""
+        except BenError as exc:
+            records, error = [], str(exc)
+        return page(request, "commands.html", records=records, error=error, spine=reader.spine, state=state)
+
+    async def stream(request: Request):
+        q = live.subscribe()
+        live.reset()
+
+        async def events():
+            try:
+                yield "retry: 1000\n\n"
+                while True:
+                    try:
+                        event, body = await asyncio.wait_for(q.get(), 15.0)
+                        yield f"event: {event}\ndata: {body}\n\n"
+                    except asyncio.TimeoutError:
+                        yield ": keep-alive\n\n"
+            finally:
+                live.unsubscribe(q)
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    async def favicon(request: Request):
+        return RedirectResponse("/static/favicon.svg")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        await live.shutdown()
+
+    async def unavailable(request: Request, exc: Exception):
+        return page(request, "error.html", 503, message=f"{exc} (the interface reads through the spine)")
+
+    app = Starlette(exception_handlers={BenError: unavailable}, routes=[
+        Route("/", map_page), Route("/incidents", feed), Route("/incident/{id}", incident),
+        Route("/incident/{id}/acknowledge", ack, methods=["POST"]), Route("/series", series_page),
+        Route("/api/series", series_api), Route("/sql", sql, methods=["GET", "POST"]), Route("/status", status),
+        Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ], lifespan=lifespan)
+    return TokenAuth(ServerTiming(app), token)

@@ -1,0 +1,85 @@
+"""Who may read: loopback by default; any other bind needs the access token the config names."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ben.core.config import WebConfig
+from ben.core.errors import ConfigError
+
+COOKIE = "ben_web_token"
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_token(cfg: WebConfig) -> str | None:
+    """The access token, or None on loopback without one; ConfigError naming the field otherwise."""
+    if cfg.token_env and cfg.token_file is not None:
+        raise ConfigError("set web.token_env or web.token_file, not both", field="web.token_env")
+    token = ""
+    if cfg.token_env:
+        token = os.environ.get(cfg.token_env, "").strip()
+        if not token:
+            raise ConfigError(f"the environment variable {cfg.token_env} (named by web.token_env) is empty or unset",
+                              field="web.token_env")
+    elif cfg.token_file is not None:
+        try:
+            token = cfg.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {cfg.token_file}: {exc}", field="web.token_file") from None
+        if not token:
+            raise ConfigError(f"{cfg.token_file} is empty", field="web.token_file")
+    if token and len(token) < 16:
+        raise ConfigError("the access token must be at least 16 characters", field="web.token_env"
+                          if cfg.token_env else "web.token_file")
+    if not token and not is_loopback(cfg.listen_host):
+        raise ConfigError(f"web.listen_host = {cfg.listen_host!r} is not loopback: set web.token_env or "
+                          "web.token_file to name an access token", field="web.token_env")
+    return token or None
+
+
+class TokenAuth:
+    """ASGI middleware: every request carries the token (Bearer header or cookie) or gets 401.
+
+    ``?token=...`` on any page sets the cookie (HttpOnly, SameSite=Strict) and redirects without it.
+    Comparison is constant-time (hmac.compare_digest).
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None):
+        self._app = app
+        self._token = token.encode() if token else None
+
+    def _ok(self, given: str | None) -> bool:
+        return given is not None and hmac.compare_digest(given.encode(), self._token or b"")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._token is None or scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        request = Request(scope)
+        header = request.headers.get("authorization", "")
+        bearer = header[7:] if header.lower().startswith("bearer ") else None
+        response: Response | None = None
+        if self._ok(bearer) or self._ok(request.cookies.get(COOKIE)):
+            await self._app(scope, receive, send)
+            return
+        if self._ok(request.query_params.get("token")):
+            response = RedirectResponse(request.url.remove_query_params("token"), status_code=303)
+            response.set_cookie(COOKIE, self._token.decode(), httponly=True, samesite="strict")
+        else:
+            response = PlainTextResponse("401: this interface needs its access token (Authorization: Bearer ...)",
+                                         status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        await response(scope, receive, send)

@@ -1,0 +1,92 @@
+"""WebServer: uvicorn serving the app, in the foreground (``ben web``) or a thread (``ben spine --web``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import uvicorn
+
+from ben.core.config import WebConfig
+from ben.core.errors import BenError
+from ben.web.app import create_app
+from ben.web.auth import resolve_token
+from ben.web.reads import Reader
+
+log = logging.getLogger(__name__)
+
+
+class WebServer:
+    """The web interface for one spine. ``start()`` runs it in a daemon thread; ``run()`` blocks.
+
+    The access token is resolved before anything listens: a non-loopback bind without one refuses to
+    start with a ConfigError naming ``web.token_env``.
+    """
+
+    def __init__(self, cfg: WebConfig, spine: str, sidecars: tuple[str, ...] = ()):
+        self._cfg = cfg
+        self._token = resolve_token(cfg)
+        app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000)
+        self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
+                                                     log_level="warning", access_log=False, lifespan="on",
+                                                     timeout_graceful_shutdown=1))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = self._cfg.listen_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def port(self) -> int:
+        servers = getattr(self._server, "servers", None) or []
+        for s in servers:
+            for sock in s.sockets:
+                return sock.getsockname()[1]
+        return self._cfg.listen_port
+
+    def run(self, announce=None) -> None:
+        """Serve until SIGINT/SIGTERM (uvicorn's handlers); announce(url) once listening."""
+
+        async def main() -> None:
+            task = asyncio.create_task(self._server.serve())
+            while not self._server.started and not task.done():
+                await asyncio.sleep(0.02)
+            if self._server.started and announce is not None:
+                announce(self.url)
+            await task
+
+        asyncio.run(main())
+        if not self._server.started:
+            raise BenError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port}")
+
+    def start(self, timeout: float = 10.0) -> "WebServer":
+        # In a thread uvicorn installs no signal handlers: the host process keeps its own.
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve()), name="ben-web",
+                                        daemon=True)
+        self._thread.start()
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.02)):
+            if self._server.started or not self._thread.is_alive():
+                break
+            deadline.wait(0.02)
+        if not self._server.started:
+            raise BenError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port}")
+        log.info("web interface on %s", self.url)
+        return self
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def start_beside(spine: str, sidecars: tuple[str, ...] = (), port: int = 8427) -> WebServer:
+    """A loopback web interface for `ben demo`: on `port`, or on any free port when that one is taken."""
+    try:
+        return WebServer(WebConfig(listen_port=port), spine, sidecars).start()
+    except BenError:
+        log.info("port %d is taken; the web interface takes a free one", port)
+        return WebServer(WebConfig(listen_port=0), spine, sidecars).start()

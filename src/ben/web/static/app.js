@@ -1,0 +1,171 @@
+// ben's web interface: small page scripts over vendored uPlot, Cytoscape.js and htmx. No build step.
+"use strict";
+const ben = (() => {
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  const when = (ns) => ns ? new Date(ns / 1e6).toISOString().replace("T", " ").slice(0, 19) : "";
+  const json = (id) => JSON.parse(document.getElementById(id).textContent);
+  const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 1e4 ? v.toExponential(3) : +v.toPrecision(4)) : v;
+
+  function live(handlers) {
+    const src = new EventSource("/live");
+    const dot = document.getElementById("live-dot");
+    src.onopen = () => dot && dot.classList.add("on");
+    src.onerror = () => dot && dot.classList.remove("on");
+    for (const [name, fn] of Object.entries(handlers)) src.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+    return src;
+  }
+
+  // -- map -------------------------------------------------------------------------------------------
+  function nodeLabel(n) {
+    const h = Object.entries(n.health || {}).filter(([k]) => /wal_records|lag|refus|oldest|open_/.test(k)).slice(0, 4);
+    return n.label + (h.length ? "\n" + h.map(([k, v]) => `${k} ${fmt(v)}`).join("\n") : "");
+  }
+  function nodeColor(n) {
+    if (!n.up) return "#dc2626";
+    if (n.kind === "subsystem") return {critical: "#7f1d1d", high: "#dc2626", medium: "#f59e0b", warning: "#f59e0b", low: "#eab308"}[n.worst] || "#16a34a";
+    return {spine: "#2563eb", store: "#7c3aed", sidecar: "#0891b2"}[n.kind] || "#6b7280";
+  }
+  function elements(model) {
+    const ids = new Set(model.nodes.map((n) => n.id));
+    return [
+      ...model.nodes.map((n) => ({data: {...n, display: nodeLabel(n), color: nodeColor(n)}})),
+      ...model.edges.filter((e) => ids.has(e.source) && ids.has(e.target))
+        .map((e) => ({data: {id: `${e.source}->${e.target}`, source: e.source, target: e.target}})),
+    ];
+  }
+  function mapPage() {
+    let model = json("map-model");
+    const cy = cytoscape({
+      container: document.getElementById("map"), elements: elements(model), wheelSensitivity: 0.3,
+      style: [
+        {selector: "node", style: {"background-color": "data(color)", label: "data(display)", "text-wrap": "wrap",
+          "font-size": 10, "text-valign": "bottom", "text-margin-y": 4, width: 28, height: 28}},
+        {selector: "edge", style: {width: 2, "line-color": "#94a3b8", "target-arrow-color": "#94a3b8",
+          "target-arrow-shape": "triangle", "curve-style": "bezier"}},
+      ],
+      layout: {name: "breadthfirst", directed: true, spacingFactor: 1.1},
+    });
+    window.benMap = cy;
+    let selected = null;
+    const info = (n) => {
+      if (!n) return;
+      const d = n.data();
+      const rows = Object.entries(d.health || {}).map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(fmt(v))}</td></tr>`).join("");
+      let links = `<a href="/status">status</a>`;
+      if (d.kind === "subsystem") {
+        const s = encodeURIComponent(d.label);
+        links = `<a href="/incidents?subsystem=${s}">incidents</a> · <a href="/series?subsystem=${s}">series</a>`;
+      }
+      document.getElementById("node-info").innerHTML = `<h2>${esc(d.label)}</h2><p>${d.up ? "up" : '<span class="error">down</span>'}
+        ${d.error ? `<br><span class="error">${esc(d.error)}</span>` : ""}</p><table>${rows}</table><p>${links}</p>`;
+    };
+    cy.on("tap", "node", (e) => { selected = e.target.id(); info(e.target); });
+    live({map: (m) => {
+      const same = m.nodes.length === model.nodes.length && m.nodes.every((n, i) => n.id === model.nodes[i].id);
+      model = m;
+      if (same) {
+        for (const n of m.nodes) cy.getElementById(n.id).data({...n, display: nodeLabel(n), color: nodeColor(n)});
+      } else {
+        cy.elements().remove(); cy.add(elements(m)); cy.layout({name: "breadthfirst", directed: true, spacingFactor: 1.1}).run();
+      }
+      document.getElementById("map").dataset.updated = String(m.ts);
+      if (selected) info(cy.getElementById(selected));
+    }});
+  }
+
+  // -- feed ------------------------------------------------------------------------------------------
+  function feedPage() {
+    const form = document.getElementById("filters");
+    const dur = (i) => { const s = Math.max(0, Math.floor(((i.resolved_ts || Date.now() * 1e6) - i.opened_ts) / 1e9));
+      return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor(s % 3600 / 60)).padStart(2, "0")}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`; };
+    live({incidents: (msg) => {
+      const f = Object.fromEntries(new FormData(form));
+      const since = Number(f.since_s || 0);
+      const rows = msg.incidents.filter((i) => (!f.subsystem || i.subsystem === f.subsystem) && (!f.severity || i.severity === f.severity)
+        && (!f.state || i.state === f.state) && (!since || i.opened_ts >= (Date.now() / 1000 - since) * 1e9));
+      document.getElementById("feed").innerHTML = rows.map((i) => `<li class="incident sev-${esc(i.severity)} state-${esc(i.state)}" data-id="${esc(i.id)}">
+        <span class="badge">${esc(i.severity)}</span> <span class="state">${esc(i.state)}</span>
+        <a href="/incident/${esc(i.id)}">${esc(i.id)}</a> <span class="sub">${esc(i.subsystem)}</span>
+        <span class="muted">opened ${when(i.opened_ts)} UTC, ${dur(i)}</span><p class="narrative">${esc(i.narrative)}</p></li>`).join("")
+        || '<li class="muted empty">no incidents</li>';
+    }});
+  }
+
+  // -- plots -----------------------------------------------------------------------------------------
+  function shade(t1, t2) {  // a uPlot hook drawing the anomaly episode behind the series
+    return (u) => {
+      const x1 = u.valToPos(t1, "x", true), x2 = u.valToPos(t2, "x", true);
+      u.ctx.save(); u.ctx.fillStyle = "rgba(220,38,38,0.12)";
+      u.ctx.fillRect(x1, u.bbox.top, Math.max(1, x2 - x1), u.bbox.height); u.ctx.restore();
+    };
+  }
+  function incidentPage() {
+    json("plots").forEach((p, i) => {
+      const el = document.querySelector(`[data-plot="${i}"]`);
+      if (!el) return;
+      if (p.error || !p.t || !p.t.length) { el.textContent = p.error || "no stored points in this window"; return; }
+      const n = p.t.length, fill = (v) => new Array(n).fill(v);
+      const hasBand = p.band_lo !== null && p.band_hi !== null;
+      const series = [{}, {label: "observed (mean)", stroke: "#2563eb", width: 1.5}, {label: "min", stroke: "#93c5fd"},
+        {label: "max", stroke: "#93c5fd"}, {label: "baseline", stroke: "#16a34a", dash: [6, 4]}];
+      const data = [p.t, p.mean, p.lo, p.hi, fill(p.baseline)];
+      if (hasBand) { series.push({label: "band p01", stroke: "#86efac"}, {label: "band p99", stroke: "#86efac"}); data.push(fill(p.band_lo), fill(p.band_hi)); }
+      const tip = document.createElement("div");
+      tip.className = "tip"; tip.dataset.testid = "detector-tip";
+      const stats = Object.entries(p.evidence || {}).map(([d, ev]) => `${d}: ` + (ev && typeof ev === "object"
+        ? Object.entries(ev).map(([k, v]) => `${k}=${fmt(v)}`).join(", ") : String(ev))).join("; ");
+      const hover = (u) => {  // detector statistics while the cursor is over the episode
+        const t = u.cursor.left >= 0 ? u.posToVal(u.cursor.left, "x") : null;
+        const inside = t !== null && t >= p.start && t <= p.end;
+        tip.textContent = inside ? `episode: score ${fmt(p.score)}; ${stats}` : "";
+        tip.style.visibility = inside ? "visible" : "hidden";
+      };
+      window.benPlots = window.benPlots || [];
+      window.benPlots[i] = new uPlot({title: p.title, width: Math.min(1000, el.clientWidth || 900), height: 260, series,
+        bands: hasBand ? [{series: [6, 5], fill: "rgba(22,163,74,0.12)"}] : [],
+        hooks: {drawClear: [shade(p.start, p.end)], setCursor: [hover]}}, data, el);
+      el.appendChild(tip);
+    });
+  }
+  function seriesPage() {
+    const pick = document.getElementById("series-pick"), range = document.getElementById("series-range");
+    const el = document.getElementById("series-plot"), infoEl = document.getElementById("series-info");
+    let plot = null;
+    async function show(from, to) {
+      if (!pick.value) { infoEl.textContent = "no series stored yet"; return; }
+      const [subsystem, name] = pick.value.split("|");
+      if (to === undefined) {
+        const last = Number(pick.selectedOptions[0].dataset.last) / 1e9 || Date.now() / 1000;
+        to = last + 1; from = to - Number(range.value);
+      }
+      const q = new URLSearchParams({subsystem, name, from, to, width: Math.min(1200, el.clientWidth || 1000),
+                                     attributes: document.getElementById("series-attrs").value});
+      const started = performance.now();
+      const d = await (await fetch(`/api/series?${q}`)).json();
+      if (d.error) { infoEl.textContent = d.error; return; }
+      infoEl.textContent = `${d.points.toLocaleString()} points in ${d.buckets} buckets, ${Math.round(performance.now() - started)} ms`;
+      if (plot) plot.destroy();
+      plot = new uPlot({title: `${subsystem} · ${name}`, width: Math.min(1200, el.clientWidth || 1000), height: 360,
+        series: [{}, {label: "mean", stroke: "#2563eb"}, {label: "min", stroke: "#93c5fd"}, {label: "max", stroke: "#93c5fd"}],
+        bands: [{series: [3, 2], fill: "rgba(37,99,235,0.12)"}],
+        hooks: {setSelect: [(u) => { if (u.select.width > 4) { const a = u.posToVal(u.select.left, "x"), b = u.posToVal(u.select.left + u.select.width, "x"); show(a, b); } }]},
+        cursor: {drag: {setScale: false, x: true, y: false}}}, [d.t, d.mean, d.lo, d.hi], el);
+    }
+    document.getElementById("series-form").addEventListener("submit", (e) => { e.preventDefault(); show(); });
+    show();
+  }
+  function sqlPage() {
+    const r = json("sql-result"), el = document.getElementById("sql-chart");
+    const numeric = r.meta.filter((m) => /Int|Float|Decimal/.test(m.type)).map((m) => m.name);
+    if (!numeric.length || !r.data.length) return;
+    const first = r.meta[0].name, xNum = numeric.includes(first) && numeric.length > 1;
+    const ys = xNum ? numeric.filter((n) => n !== first) : numeric;
+    const rows = xNum ? [...r.data].sort((a, b) => Number(a[first]) - Number(b[first])) : r.data;
+    const x = rows.map((row, i) => xNum ? Number(row[first]) : i);
+    const colors = ["#2563eb", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed"];
+    new uPlot({title: xNum ? `by ${first}` : "by row", width: 900, height: 240, scales: {x: {time: false}},
+      series: [{label: xNum ? first : "row"}, ...ys.map((n, i) => ({label: n, stroke: colors[i % 5]}))]},
+      [x, ...ys.map((n) => rows.map((row) => Number(row[n])))], el);
+  }
+  return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, live};
+})();
