@@ -1,7 +1,8 @@
 """The default detection: time-based memory, calendar seasonality, calibrated tail evidence.
 
 One series' whole state is a flat ``float64`` array (layout: the ``I_*`` indices below); one compiled
-step (:func:`step`) consumes a point. Everything that remembers is set in seconds (:class:`Timing`)
+step (``step`` in :mod:`ben.detect._calibrated_kernel`, compiled by numba; :func:`kernel` loads it)
+consumes a point. Everything that remembers is set in seconds (:class:`Timing`)
 and turned into a per-point weight from the time since the previous point,
 ``alpha = 1 - 2 ** (-dt / half_life)``, with a floor in points (``min_points``) so a series sampled
 every hour still averages enough points. So one default holds from 1-second to 1-hour sampling and
@@ -38,11 +39,11 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from numba import njit
 
-__all__ = ["Timing", "N_STATE", "N_BINS", "new_state", "step", "run", "EV_OPEN", "EV_CLOSE"]
+__all__ = ["Timing", "N_STATE", "N_BINS", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
 
 N_BINS = 24                 # hour-of-day profile (UTC)
+WHY = ("", "level", "distribution", "drift")   # what opened an episode (I_WHY), as Episode.detectors
 EV_NONE, EV_OPEN, EV_CLOSE = 0, 1, 2
 
 # --- state layout (one float64 array per series) --------------------------------------------------------
@@ -83,7 +84,22 @@ I_LSLOW = 33       # slow level (drift reference)
 I_F3M = 34         # feature 3 (|L - Lslow| / D): tracked upper quantile
 I_F3S = 35         # feature 3: mean excess
 I_F3 = 36          # last feature 3
-I_S = 40           # start of the hour-of-day profile (N_BINS values)
+I_XR = 37          # recent mean of the raw values (what a re-baselining adopts)
+I_XRS = 38         # recent mean of the deseasonalised values
+I_WHY = 39         # feature that opened the pending onset / episode: 1 point, 2 distribution (KL), 3 drift
+I_COUNTER = 40     # 1.0: the series is a counter, watched as its increase (a reset counts from zero)
+I_RAW = 41         # last raw value (counters)
+I_EP_PEAK = 42     # the open episode's peak score
+I_EP_PEAK_X = 43   # value at the peak
+I_EP_PEAK_THI = 44  # peak timestamp, ns, high 32 bits (exact in float64)
+I_EP_PEAK_TLO = 45  # ... low 32 bits
+I_EP_THI = 46      # episode (or pending onset) start, ns, high 32 bits
+I_EP_TLO = 47
+I_EP_POINTS = 48   # points in the episode
+I_EP_SUM = 49      # sum of its values (observed mean)
+I_EP_REBASED = 50  # 1.0: the episode closed because its change became the new normal
+I_KL_AT = 51       # KL divergence at the last re-baselining
+I_S = 56           # start of the hour-of-day profile (N_BINS values)
 N_STATE = I_S + N_BINS
 
 
@@ -112,7 +128,7 @@ class Timing:
     min_points : float, default 6
         Floor of every half-life, in points (sparse series still average several points).
     warmup_points : float, default 150
-    open_evidence, clear_evidence : float, default 5.0, 2.0
+    open_evidence, clear_evidence : float, default 7.0, 3.0
         ``-ln p`` (Bonferroni-corrected) that opens an episode / under which it clears.
     kl_bound : float, default 1.5
     season_gain : float, default 0.85
@@ -131,7 +147,7 @@ class Timing:
     rebaseline_s: float = 7200.0
     min_points: float = 6.0
     warmup_points: float = 150.0
-    open_evidence: float = 5.0
+    open_evidence: float = 7.0
     clear_evidence: float = 3.0
     kl_bound: float = 1.5
     season_gain: float = 0.85
@@ -155,207 +171,32 @@ P_LEVEL, P_SCALE, P_RECENT, P_CAL, P_SEASON, P_WARM_S, P_CLEAR_S, P_REBASE_S, P_
     P_OPEN, P_CLEAR, P_KL, P_GAIN, P_HUBER, P_HALF, P_CONFIRM_S, P_SLOW = range(18)
 
 
-def new_state() -> np.ndarray:
-    """A fresh state vector."""
+def new_state(*, counter: bool = False) -> np.ndarray:
+    """A fresh state vector (``counter``: watch the series' increase, a reset counting from zero)."""
     s = np.zeros(N_STATE)
+    s[I_COUNTER] = 1.0 if counter else 0.0
     s[I_F1M], s[I_F1S], s[I_F2M], s[I_F2S], s[I_F3M], s[I_F3S] = 3.0, 1.0, 0.5, 0.3, 2.0, 1.0
     return s
 
 
-@njit(cache=True, inline="always")
-def _alpha(dt, half_life, dt_est, min_points):
-    hl = max(half_life, min_points * dt_est)
-    return 1.0 - 2.0 ** (-dt / hl)
-
-
 TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
+F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
+F2_FLOOR = 0.1
+F3_FLOOR = 0.5
+LN_FEATURES = math.log(3.0)   # Bonferroni: three features
+SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
+GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
 
 
-@njit(cache=True, inline="always")
-def _tail(f, u, beta):
-    """``-ln P(F >= f)`` under the fitted tail: 2% above ``u``, exponential with mean excess ``beta``."""
-    if f <= u:
-        return 0.0
-    return -math.log(TAIL) + (f - u) / max(beta, 1e-9)
 
 
-@njit(cache=True, inline="always")
-def _learn_tail(s, i, f, a):
-    """Track the upper quantile (stochastic approximation) and the mean excess over it."""
-    u, beta = s[i], s[i + 1]
-    if f > u:
-        exc = min(f - u, 20.0 * beta)
-        s[i + 1] = beta + min(1.0, a / TAIL) * (exc - beta)
-        s[i] = u + a * beta * (1.0 / TAIL - 1.0) * min(1.0, exc / beta)
-    else:
-        s[i] = u - a * beta
+def kernel():
+    """The compiled ``step`` / ``run`` module, imported on first use (``import ben.detect`` does not load
+    numba). With the compiled kernels switched off (``BEN_DETECT_KERNELS=0``) the same functions run as
+    plain Python (``.py_func``: identical results, far slower)."""
+    from ben.detect import _calibrated_kernel as mod
+    from ben.detect.base import _KERNELS
 
-
-@njit(cache=True)
-def step(s, t, x, p):
-    """Consume one point (``t`` seconds, ``x`` finite, in time order); returns ``(score, flag, event)``."""
-    n = s[I_N]
-    if n == 0:
-        s[I_T0] = t
-        s[I_T] = t
-        s[I_L0] = x
-        s[I_LS] = x
-        s[I_LSLOW] = x
-        s[I_X] = x
-        s[I_N] = 1.0
-        return 0.0, False, EV_NONE
-    dt = t - s[I_T]
-    if dt <= 0.0:
-        dt = 1e-3 if s[I_DT] <= 0 else s[I_DT] * 1e-3
-    # robust sampling interval: median-tracking with a step relative to the estimate
-    if s[I_DT] <= 0.0:
-        s[I_DT] = dt
-    elif dt > s[I_DT]:
-        s[I_DT] = s[I_DT] * 1.05 if dt > s[I_DT] * 1.05 else dt
-    else:
-        s[I_DT] = s[I_DT] * 0.95 if dt < s[I_DT] * 0.95 else dt
-    de = s[I_DT]
-    mp = p[P_MINPTS]
-    a_lvl = _alpha(dt, p[P_LEVEL], de, mp)
-    a_scl = _alpha(dt, p[P_SCALE], de, mp * 8.0)
-    a_rec = _alpha(dt, p[P_RECENT], de, mp * 0.5)
-    a_slow = _alpha(dt, p[P_SLOW], de, mp * 4.0)
-    a_cal = _alpha(dt, p[P_CAL], de, mp * 30.0)
-    a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
-    # quantum: smallest nonzero step seen lately
-    step_abs = abs(x - s[I_X])
-    if step_abs > 0.0:
-        if s[I_Q] == 0.0 or step_abs < s[I_Q]:
-            s[I_Q] = step_abs
-        else:
-            s[I_Q] += 0.001 * (step_abs - s[I_Q])
-    s[I_X] = x
-    floor = max(0.5 * s[I_Q], 1e-9 * abs(s[I_L0]), 1e-12)
-    # predictions of both models
-    b = int(((t % 86400.0) / 3600.0)) % N_BINS
-    sb = s[I_S + b]
-    r0 = x - s[I_L0]
-    rs = x - s[I_LS] - sb
-    use_s = s[I_USE_S] > 0.5
-    if use_s:
-        r, d, pred = rs, max(s[I_DS], floor), s[I_LS] + sb
-    else:
-        r, d, pred = r0, max(s[I_D0], floor), s[I_L0]
-    if n < 3:
-        d = max(abs(r0), floor)
-    # features
-    f1 = abs(r) / d
-    rm = s[I_RM] + a_rec * (r - s[I_RM])
-    rd = s[I_RD] + a_rec * (abs(r - s[I_RM]) - s[I_RD])
-    rdf = max(rd, floor * 0.5)
-    f2 = math.log(d / rdf) + (rdf * rdf + rm * rm) / (2.0 * d * d) - 0.5
-    # calibrated evidence: peaks over a tracked TAIL quantile, exponential excess; Bonferroni over two
-    e1 = _tail(f1, s[I_F1M], s[I_F1S])
-    e2 = _tail(f2, s[I_F2M], s[I_F2S])
-    f3 = abs(s[I_L0] - s[I_LSLOW]) / d
-    e3 = _tail(f3, s[I_F3M], s[I_F3S])
-    evid = max(e1, max(e2, e3)) - math.log(3.0)
-    if evid < 0.0:
-        evid = 0.0
-    score = evid / (evid + p[P_HALF])
-    warm = (n >= p[P_WARM_N]) and (t - s[I_T0] >= p[P_WARM_S])
-    event = EV_NONE
-    in_ep = s[I_EP] > 0.5
-    pend = s[I_PEND] > 0.5
-    force = False
-    if not warm:
-        score = 0.0
-    elif not in_ep:
-        if not pend and evid >= p[P_OPEN]:
-            pend = True
-            s[I_PEND] = 1.0
-            s[I_PEND_T] = t
-            s[I_PEND_PEAK] = evid
-            s[I_BASE_AT_OPEN] = pred
-            s[I_SCALE_AT_OPEN] = d
-        elif pend and (evid < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
-            # the onset is confirmed once its evidence stops rising (or after confirm_s): it opens at
-            # the time the evidence first crossed open_evidence, scored by the peak evidence so far
-            peak = max(evid, s[I_PEND_PEAK])
-            score = peak / (peak + p[P_HALF])
-            s[I_PEND] = 0.0
-            pend = False
-            s[I_EP] = 1.0
-            s[I_EP_START] = s[I_PEND_T]
-            s[I_CLEAR_T] = 0.0
-            in_ep = True
-            event = EV_OPEN
-        elif pend:
-            s[I_PEND_PEAK] = max(evid, s[I_PEND_PEAK])
-    else:
-        if t - s[I_EP_START] >= max(p[P_REBASE_S], mp * 2.0 * de):
-            force = True            # sustained this long: the new normal (re-baselined below)
-            s[I_EP] = 0.0
-            in_ep = False
-            event = EV_CLOSE
-        elif evid < p[P_CLEAR]:
-            s[I_CLEAR_T] += dt
-            if s[I_CLEAR_T] >= max(p[P_CLEAR_S], mp * 0.5 * de):
-                s[I_EP] = 0.0
-                in_ep = False
-                event = EV_CLOSE
-        else:
-            s[I_CLEAR_T] = 0.0
-    # learn: calibration (frozen during an episode), levels, scales, season, recent
-    if not in_ep and not pend and event == EV_NONE:
-        _learn_tail(s, I_F1M, f1, a_cal)
-        _learn_tail(s, I_F2M, f2, a_cal)
-        _learn_tail(s, I_F3M, f3, a_cal)
-    hub0 = p[P_HUBER] * max(s[I_D0], floor)
-    hubs = p[P_HUBER] * max(s[I_DS], floor)
-    if n < 3:
-        hub0 = hubs = 1e300
-    c0 = min(max(r0, -hub0), hub0)
-    cs = min(max(rs, -hubs), hubs)
-    s[I_L0] += a_lvl * c0
-    s[I_LS] += a_lvl * cs
-    s[I_LSLOW] += a_slow * c0
-    s[I_S + b] = sb + a_sea * (x - s[I_LS] - sb)
-    s[I_D0] += a_scl * (abs(c0) - s[I_D0]) if n > 1 else abs(r0) - s[I_D0]
-    s[I_DS] += a_scl * (abs(cs) - s[I_DS]) if n > 1 else abs(rs) - s[I_DS]
-    if t - s[I_T0] > 86400.0:
-        if use_s and s[I_DS] > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
-            s[I_USE_S] = 0.0
-        elif (not use_s) and s[I_DS] < s[I_D0] * p[P_GAIN]:
-            s[I_USE_S] = 1.0
-    s[I_RM] = rm
-    s[I_RD] = rd
-    # re-baselining on a sustained distribution change (KL divergence above the bound)
-    if f2 > p[P_KL] or force:
-        s[I_KL_T] += dt
-        if force or s[I_KL_T] >= max(p[P_REBASE_S], mp * 2.0 * de):
-            s[I_LSLOW] = s[I_L0] + rm
-            s[I_L0] += rm
-            s[I_LS] += rm
-            s[I_D0] = max(rd, floor)
-            s[I_DS] = max(rd, floor)
-            s[I_RM] = 0.0
-            s[I_KL_T] = 0.0
-            s[I_REBASE_TS] = t
-            s[I_REBASES] += 1.0
-    else:
-        s[I_KL_T] = 0.0
-    s[I_N] = n + 1.0
-    s[I_T] = t
-    s[I_EVID] = evid
-    s[I_F1] = f1
-    s[I_F2] = f2
-    s[I_F3] = f3
-    s[I_PRED] = pred
-    s[I_SCALE] = d
-    return score, in_ep, event
-
-
-@njit(cache=True)
-def run(s, ts_ns, xs, p, scores, flags, events):
-    """:func:`step` over arrays (one compiled loop); fills ``scores``, ``flags``, ``events``."""
-    for i in range(len(xs)):
-        sc, fl, ev = step(s, ts_ns[i] * 1e-9, xs[i], p)
-        scores[i] = sc
-        flags[i] = fl
-        events[i] = ev
+    if _KERNELS["on"]:
+        return mod.step, mod.run
+    return mod.step.py_func, mod.run.py_func
