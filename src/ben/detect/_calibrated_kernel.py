@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+LN2 = math.log(2.0)   # two combinations (max, sum): Bonferroni
+
 from numba import njit
 
 from ben.detect.calibrated import (  # noqa: F401
@@ -71,7 +73,16 @@ from ben.detect.calibrated import (  # noqa: F401
     F1_FLOOR,
     F2_FLOOR,
     F3_FLOOR,
+    F4_FLOOR,
+    TAIL_INIT,
+    AUTO_COUNTER_POINTS,
+    I_MONO,
+    I_CNT_SEEN,
+    I_F4M,
+    I_F4S,
+    I_F4,
     LN_FEATURES,
+    N_FEATURES,
     SEASON_AFTER_S,
     GAP_INTERVALS,
     N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
@@ -89,15 +100,17 @@ def _alpha(dt, half_life, dt_est, min_points):
 
 @njit(cache=True, inline="always")
 def _tail(f, u, beta):
-    """``-ln P(F >= f)`` under the fitted tail: 2% above ``u``, exponential with mean excess ``beta``."""
+    """``-ln P(F >= f)`` under the fitted tail: ``TAIL`` above ``u``, then exponential with mean
+    excess ``beta`` (a peaks-over-threshold fit with shape 0)."""
     if f <= u:
         return 0.0
-    return -math.log(TAIL) + (f - u) / max(beta, 1e-9)
+    return -math.log(TAIL) + (f - u) / beta
 
 
 @njit(cache=True, inline="always")
 def _learn_tail(s, i, f, a, floor):
-    """Track the upper quantile (stochastic approximation) and the mean excess over it.
+    """Track the upper ``TAIL`` quantile ``u`` (stochastic approximation) and the mean excess
+    ``beta`` over it.
 
     ``floor`` bounds both from below (in the feature's own units): a series that is nearly always
     the same does not make its smallest wobble infinitely surprising.
@@ -109,6 +122,34 @@ def _learn_tail(s, i, f, a, floor):
         s[i] = u + a * beta * (1.0 / TAIL - 1.0) * min(1.0, exc / beta)
     else:
         s[i] = max(floor, u - a * beta)
+
+
+@njit(cache=True)
+def _become_counter(s):
+    """Start over as a counter (found to be one): keep the last reading as the origin."""
+    raw = s[I_RAW]
+    s[:] = 0.0
+    s[I_COUNTER] = 2.0
+    s[I_CNT_SEEN] = 1.0
+    s[I_RAW] = raw
+    for k in range(4):
+        s[I_F1M + k] = TAIL_INIT[k]
+    s[I_F3M] = TAIL_INIT[4]
+    s[I_F3S] = TAIL_INIT[5]
+    s[I_F4M] = TAIL_INIT[6]
+    s[I_F4S] = TAIL_INIT[7]
+
+
+@njit(cache=True, inline="always")
+def _fisher(y):
+    """``-ln P(G >= y)`` for G the sum of N_FEATURES independent unit exponentials (each ``-ln p``):
+    the features' joint surprise when several move at once."""
+    term = 1.0
+    total = 1.0
+    for j in range(1, N_FEATURES):
+        term *= y / j
+        total += term
+    return y - math.log(total)
 
 
 @njit(cache=True, inline="always")
@@ -129,8 +170,18 @@ def step(s, ts_ns, x, p):
         raw = x
         x = x - s[I_RAW] if x >= s[I_RAW] else x
         s[I_RAW] = raw
-        if n == 0 and s[I_T] == 0.0:
-            s[I_T] = t             # the first reading of a counter only sets its origin
+        if s[I_CNT_SEEN] == 0.0:
+            s[I_CNT_SEEN] = 1.0    # the first reading of a counter only sets its origin
+            return 0.0, False, EV_NONE
+    elif n < AUTO_COUNTER_POINTS:
+        if n > 0:
+            if x < s[I_RAW]:
+                s[I_MONO] = -1e300
+            elif x > s[I_RAW]:
+                s[I_MONO] += 1.0
+        s[I_RAW] = x
+        if n == AUTO_COUNTER_POINTS - 1 and s[I_MONO] >= 0.9 * n:
+            _become_counter(s)
             return 0.0, False, EV_NONE
     if n == 0:
         s[I_T0] = t
@@ -165,8 +216,9 @@ def step(s, ts_ns, x, p):
     a_slow = _alpha(dt, p[P_SLOW], de, mp * 4.0)
     a_cal = _alpha(dt, p[P_CAL], de, mp * 30.0)
     a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
-    # quantum: the smallest nonzero step seen lately
+    # quantum: the smallest nonzero step seen lately; run: time the value has not changed
     step_abs = abs(x - s[I_X])
+    f4 = s[I_F4] + dt / de if step_abs == 0.0 else 0.0
     if step_abs > 0.0:
         if s[I_Q] == 0.0 or step_abs < s[I_Q]:
             s[I_Q] = step_abs
@@ -199,8 +251,10 @@ def step(s, ts_ns, x, p):
     e1 = _tail(f1, s[I_F1M], s[I_F1S])
     e2 = _tail(f2, s[I_F2M], s[I_F2S])
     e3 = _tail(f3, s[I_F3M], s[I_F3S])
-    why = 1.0 if e1 >= e2 and e1 >= e3 else (2.0 if e2 >= e3 else 3.0)
-    evid = max(e1, max(e2, e3)) - LN_FEATURES
+    e4 = _tail(f4, s[I_F4M], s[I_F4S])
+    top = max(max(e1, e2), max(e3, e4))
+    why = 1.0 if e1 == top else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
+    evid = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)) - LN2
     if evid < 0.0:
         evid = 0.0
     score = evid / (evid + p[P_HALF])
@@ -279,6 +333,7 @@ def step(s, ts_ns, x, p):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
+        _learn_tail(s, I_F4M, f4, a_cal, F4_FLOOR)
     hub0 = p[P_HUBER] * max(s[I_D0], floor)
     hubs = p[P_HUBER] * max(s[I_DS], floor)
     if n < 3:
@@ -328,6 +383,7 @@ def step(s, ts_ns, x, p):
     s[I_F1] = f1
     s[I_F2] = f2
     s[I_F3] = f3
+    s[I_F4] = f4
     s[I_PRED] = pred
     s[I_SCALE] = d
     return score, in_ep, event

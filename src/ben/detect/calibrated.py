@@ -43,7 +43,7 @@ import numpy as np
 __all__ = ["Timing", "N_STATE", "N_BINS", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
 
 N_BINS = 24                 # hour-of-day profile (UTC)
-WHY = ("", "level", "distribution", "drift")   # what opened an episode (I_WHY), as Episode.detectors
+WHY = ("", "level", "distribution", "drift", "flat")   # what opened an episode (I_WHY), as Episode.detectors
 EV_NONE, EV_OPEN, EV_CLOSE = 0, 1, 2
 
 # --- state layout (one float64 array per series) --------------------------------------------------------
@@ -87,7 +87,8 @@ I_F3 = 36          # last feature 3
 I_XR = 37          # recent mean of the raw values (what a re-baselining adopts)
 I_XRS = 38         # recent mean of the deseasonalised values
 I_WHY = 39         # feature that opened the pending onset / episode: 1 point, 2 distribution (KL), 3 drift
-I_COUNTER = 40     # 1.0: the series is a counter, watched as its increase (a reset counts from zero)
+I_COUNTER = 40     # 1.0: a counter (said so), 2.0: found to be one; watched as its increase (a reset
+#                    counts from zero)
 I_RAW = 41         # last raw value (counters)
 I_EP_PEAK = 42     # the open episode's peak score
 I_EP_PEAK_X = 43   # value at the peak
@@ -99,7 +100,12 @@ I_EP_POINTS = 48   # points in the episode
 I_EP_SUM = 49      # sum of its values (observed mean)
 I_EP_REBASED = 50  # 1.0: the episode closed because its change became the new normal
 I_KL_AT = 51       # KL divergence at the last re-baselining
-I_S = 56           # start of the hour-of-day profile (N_BINS values)
+I_F4M = 52         # feature 4 (how long the value has not changed, in sampling intervals): tail quantile
+I_F4S = 53         # feature 4: mean excess
+I_F4 = 54          # last feature 4 (the run so far)
+I_MONO = 55        # while young, increasing steps so far (negative once the series went down)
+I_CNT_SEEN = 56    # 1.0 once a counter's first reading (its origin) is known
+I_S = 64           # start of the hour-of-day profile (N_BINS values)
 N_STATE = I_S + N_BINS
 
 
@@ -128,7 +134,7 @@ class Timing:
     min_points : float, default 6
         Floor of every half-life, in points (sparse series still average several points).
     warmup_points : float, default 150
-    open_evidence, clear_evidence : float, default 7.0, 3.0
+    open_evidence, clear_evidence : float, default 7.0, 5.0
         ``-ln p`` (Bonferroni-corrected) that opens an episode / under which it clears.
     kl_bound : float, default 1.5
     season_gain : float, default 0.85
@@ -148,7 +154,7 @@ class Timing:
     min_points: float = 6.0
     warmup_points: float = 150.0
     open_evidence: float = 7.0
-    clear_evidence: float = 3.0
+    clear_evidence: float = 5.0
     kl_bound: float = 1.5
     season_gain: float = 0.85
     huber: float = 4.0
@@ -175,7 +181,9 @@ def new_state(*, counter: bool = False) -> np.ndarray:
     """A fresh state vector (``counter``: watch the series' increase, a reset counting from zero)."""
     s = np.zeros(N_STATE)
     s[I_COUNTER] = 1.0 if counter else 0.0
-    s[I_F1M], s[I_F1S], s[I_F2M], s[I_F2S], s[I_F3M], s[I_F3S] = 3.0, 1.0, 0.5, 0.3, 2.0, 1.0
+    s[I_F1M:I_F1M + 4] = TAIL_INIT[:4]
+    s[I_F3M:I_F3M + 2] = TAIL_INIT[4:6]
+    s[I_F4M:I_F4M + 2] = TAIL_INIT[6:]
     return s
 
 
@@ -183,7 +191,12 @@ TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
 F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
 F2_FLOOR = 0.1
 F3_FLOOR = 0.5
-LN_FEATURES = math.log(3.0)   # Bonferroni: three features
+F4_FLOOR = 1.0
+TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0, 3.0, 2.0)   # prior (u, beta) of features 1, 2, 3, 4
+AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
+#                            is a counter: from then on its increase is watched
+N_FEATURES = 4
+LN_FEATURES = math.log(4.0)   # Bonferroni: four features
 SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
 GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
 

@@ -279,7 +279,7 @@ class SeriesMonitor:
 
     def clone(self) -> SeriesMonitor:
         """A fresh monitor with the same configuration."""
-        return SeriesMonitor(self.name, timing=self.timing, counter=bool(self._s[cal.I_COUNTER] > 0.5))
+        return SeriesMonitor(self.name, timing=self.timing, counter=bool(self._s[cal.I_COUNTER] == 1.0))
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
