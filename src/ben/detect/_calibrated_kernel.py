@@ -227,8 +227,13 @@ def step(s, ts_ns, x, p):
     s[I_X] = x
     floor = max(0.5 * s[I_Q], 1e-9 * abs(s[I_L0]), 1e-12)
     # predictions of both models
-    b = int((t % 86400.0) / 3600.0) % N_BINS
-    sb = s[I_S + b]
+    # hour-of-day profile, linear between the bins' centres
+    pos = (t % 86400.0) / (86400.0 / N_BINS) - 0.5
+    fl = math.floor(pos)
+    w = pos - fl
+    b0 = int(fl) % N_BINS
+    b1 = (b0 + 1) % N_BINS
+    sb = (1.0 - w) * s[I_S + b0] + w * s[I_S + b1]
     r0 = x - s[I_L0]
     rs = x - s[I_LS] - sb
     use_s = s[I_USE_S] > 0.5
@@ -342,9 +347,11 @@ def step(s, ts_ns, x, p):
     c0 = min(max(r0, -hub0), hub0)
     cs = min(max(rs, -hubs), hubs)
     s[I_L0] += a_lvl * c0
-    s[I_LS] += a_lvl * cs
+    s[I_LS] += a_slow * cs
     s[I_LSLOW] += a_slow * c0
-    s[I_S + b] = sb + a_sea * (x - s[I_LS] - sb)
+    err = x - s[I_LS] - sb
+    s[I_S + b0] += a_sea * (1.0 - w) * err
+    s[I_S + b1] += a_sea * w * err
     if n > 1:
         s[I_D0] += a_scl * (abs(c0) - s[I_D0])
         s[I_DS] += a_scl * (abs(cs) - s[I_DS])
@@ -368,8 +375,8 @@ def step(s, ts_ns, x, p):
             s[I_L0] = s[I_XR]
             s[I_LS] = s[I_XRS]
             s[I_LSLOW] = s[I_XR]
-            s[I_D0] = max(rd, 0.5 * s[I_D0], floor)    # a quieter regime lowers the scale only halfway
-            s[I_DS] = max(rd, 0.5 * s[I_DS], floor)
+            s[I_D0] = max(rd, s[I_D0], floor)    # a noisier regime raises the scale at once; a quieter one
+            s[I_DS] = max(rd, s[I_DS], floor)    # lowers it at the scale's own pace
             s[I_RM] = 0.0
             s[I_KL_T] = 0.0
             s[I_KL_AT] = f2

@@ -283,13 +283,12 @@ class SeriesMonitor:
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
-        return {"kind": "calibrated", "version": 1, "timing": asdict(self.timing), "state": self._s.copy(),
-                "last_ts": self._last}
+        return {"calibrated": 1, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
 
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
         """Rebuild from :meth:`state` (or a bank monitor's state)."""
-        if state.get("kind") != "calibrated":
+        if "calibrated" not in state:
             return BankSeriesMonitor.from_state(state, name=name)
         try:
             timing = cal.Timing(**state["timing"])
@@ -297,9 +296,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
-        if s.shape != (cal.N_STATE,) or state.get("version") != 1:
-            raise DetectorError(f"state has {s.shape} values (version {state.get('version')!r}); expected "
-                                f"{cal.N_STATE} (version 1)", series=name, problem="bad_state")
+        if s.shape != (cal.N_STATE,) or state["calibrated"] != 1:
+            raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
+                                f"{cal.N_STATE} (format 1)", series=name, problem="bad_state")
         mon = cls(name, timing=timing)
         mon._s = s
         mon._last = last
