@@ -1,6 +1,6 @@
 """Detection on labelled (real) data, scored with the NAB rules.
 
-    ben bench detect-real DIR [--generate] [--seed S] [--files N] [--json]
+    ben bench detect-real DIR [--generate] [--seed S] [--files N] [--baseline] [--json]
 
 DIR holds a corpus in the layout of :mod:`ben.detect.corpus` (NAB's: ``data/<group>/<file>.csv`` with
 ``timestamp,value`` and ``labels/combined_windows.json``); ``--generate`` first writes the realistic
@@ -10,7 +10,9 @@ detection. One threshold is swept over the whole corpus (:func:`ben.detect.nab.s
 
 Returns ``standard``, ``low_fp``, ``low_fn`` (normalised NAB scores), the episode ``precision`` and
 ``recall`` (every onset after the probationary period, no threshold), ``median_delay_s`` (window start
-to the first onset inside it) and a ``files`` table.
+to the first onset inside it) and a ``files`` table. With ``--baseline``, the same corpus also goes
+through the detector bank's monitor (``BankSeriesMonitor``, the default before calibrated detection,
+still what ``MonitorBank`` runs) and ``baseline`` holds its figures, measured in the same run.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def evaluate(corpus, scores) -> dict:
 
 
 def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, progress: bool = True,
-        make=None) -> dict:
+        make=None, baseline: bool = False) -> dict:
     """Read (or first generate) the corpus at ``root``, run the monitors, score."""
     from ben.detect.corpus import generate_corpus, read_corpus, write_corpus
 
@@ -105,4 +107,12 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
                        f"low_fn {out['low_fn']:.1f}  precision {out['precision']:.3f}  recall {out['recall']:.3f}")
     out["points"] = points
     out["points_per_s"] = points / elapsed if elapsed > 0 else 0.0
+    if baseline:
+        from ben.detect.series import BankSeriesMonitor
+
+        _say(progress, "detect-real: the same corpus through BankSeriesMonitor (the baseline)")
+        base = evaluate(corpus, [onset_scores(s, BankSeriesMonitor) for s in corpus])
+        out["baseline"] = {k: v for k, v in base.items() if k != "files"}
+        _say(progress, f"baseline: NAB standard {base['standard']:.1f}  low_fp {base['low_fp']:.1f}  "
+                       f"low_fn {base['low_fn']:.1f}  precision {base['precision']:.3f}  recall {base['recall']:.3f}")
     return out

@@ -74,6 +74,14 @@ from ben.detect.calibrated import (  # noqa: F401
     F2_FLOOR,
     F3_FLOOR,
     F4_FLOOR,
+    ESCALATE,
+    I_ESC,
+    I_ESC_X,
+    I_EP_PENDING_THI,
+    I_EP_PENDING_TLO,
+    I_A,
+    I_A_DT,
+    I_A_DE,
     TAIL_INIT,
     AUTO_COUNTER_POINTS,
     I_MONO,
@@ -210,12 +218,28 @@ def step(s, ts_ns, x, p):
     # a gap decays memory as GAP_INTERVALS intervals would: one point after it must not replace
     # what the series has taught so far
     dt = min(dt, GAP_INTERVALS * de)
-    a_lvl = _alpha(dt, p[P_LEVEL], de, mp)
-    a_scl = _alpha(dt, p[P_SCALE], de, mp * 8.0)
-    a_rec = _alpha(dt, p[P_RECENT], de, mp * 0.5)
-    a_slow = _alpha(dt, p[P_SLOW], de, mp * 4.0)
-    a_cal = _alpha(dt, p[P_CAL], de, mp * 30.0)
-    a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
+    if dt == s[I_A_DT] and de == s[I_A_DE]:      # regular sampling: the weights of the last point
+        a_lvl = s[I_A + 1]
+        a_scl = s[I_A + 2]
+        a_rec = s[I_A + 3]
+        a_slow = s[I_A + 4]
+        a_cal = s[I_A + 5]
+        a_sea = s[I_A + 6]
+    else:
+        a_lvl = _alpha(dt, p[P_LEVEL], de, mp)
+        a_scl = _alpha(dt, p[P_SCALE], de, mp * 8.0)
+        a_rec = _alpha(dt, p[P_RECENT], de, mp * 0.5)
+        a_slow = _alpha(dt, p[P_SLOW], de, mp * 4.0)
+        a_cal = _alpha(dt, p[P_CAL], de, mp * 30.0)
+        s[I_A_DT] = dt
+        s[I_A_DE] = de
+        s[I_A + 1] = a_lvl
+        s[I_A + 2] = a_scl
+        s[I_A + 3] = a_rec
+        s[I_A + 4] = a_slow
+        a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
+        s[I_A + 5] = a_cal
+        s[I_A + 6] = a_sea
     # quantum: the smallest nonzero step seen lately; run: time the value has not changed
     step_abs = abs(x - s[I_X])
     f4 = s[I_F4] + dt / de if step_abs == 0.0 else 0.0
@@ -268,6 +292,16 @@ def step(s, ts_ns, x, p):
     in_ep = s[I_EP] > 0.5
     pend = s[I_PEND] > 0.5
     force = False
+    if s[I_ESC] > 0.5:
+        # the last point closed an episode for a far stronger onset: its record starts there
+        s[I_ESC] = 0.0
+        s[I_EP_THI] = s[I_EP_PENDING_THI]
+        s[I_EP_TLO] = s[I_EP_PENDING_TLO]
+        s[I_EP_PEAK_THI] = s[I_EP_PENDING_THI]
+        s[I_EP_PEAK_TLO] = s[I_EP_PENDING_TLO]
+        s[I_EP_PEAK_X] = s[I_ESC_X]
+        s[I_EP_POINTS] = 1.0
+        s[I_EP_SUM] = s[I_ESC_X]
     if not warm:
         score = 0.0
     elif not in_ep:
@@ -319,7 +353,23 @@ def step(s, ts_ns, x, p):
                 s[I_EP_PEAK] = score
                 s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
                 s[I_EP_PEAK_X] = x
-        if t - s[I_EP_START] >= max(p[P_REBASE_S], mp * 2.0 * de):
+        if evid >= ESCALATE * max(s[I_PEND_PEAK], p[P_OPEN]):
+            # far stronger than what opened this episode: a new onset, not the same condition
+            # (the episode closes here; the new one is pending from this point)
+            s[I_EP] = 0.0
+            in_ep = False
+            event = EV_CLOSE
+            pend = True
+            s[I_PEND] = 1.0
+            s[I_PEND_T] = t
+            s[I_PEND_PEAK] = evid
+            s[I_BASE_AT_OPEN] = pred
+            s[I_SCALE_AT_OPEN] = d
+            s[I_WHY] = why
+            s[I_EP_PENDING_THI], s[I_EP_PENDING_TLO] = _split(ts_ns)
+            s[I_ESC] = 1.0
+            s[I_ESC_X] = x
+        elif t - s[I_EP_START] >= max(p[P_REBASE_S], mp * 2.0 * de):
             force = True            # sustained this long: the new normal (re-baselined below)
             s[I_EP] = 0.0
             s[I_EP_REBASED] = 1.0

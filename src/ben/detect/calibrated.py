@@ -105,7 +105,14 @@ I_F4S = 53         # feature 4: mean excess
 I_F4 = 54          # last feature 4 (the run so far)
 I_MONO = 55        # while young, increasing steps so far (negative once the series went down)
 I_CNT_SEEN = 56    # 1.0 once a counter's first reading (its origin) is known
-I_S = 64           # start of the hour-of-day profile (N_BINS values)
+I_A_DT = 57        # the (time step, interval estimate) the cached per-point weights were computed for
+I_A_DE = 58
+I_A = 58           # cached weights: I_A + 1 .. I_A + 6 (level, scale, recent, slow, calibration, season)
+I_EP_PENDING_THI = 65  # start (ns, high / low 32 bits) and value of an onset that closed a weaker
+I_EP_PENDING_TLO = 66  # episode (ESCALATE)
+I_ESC = 67
+I_ESC_X = 68
+I_S = 72           # start of the hour-of-day profile (N_BINS values)
 N_STATE = I_S + N_BINS
 
 
@@ -192,6 +199,7 @@ F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale un
 F2_FLOOR = 0.1
 F3_FLOOR = 0.5
 F4_FLOOR = 1.0
+ESCALATE = 3.0     # evidence this many times what opened the open episode starts a new onset
 TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0, 3.0, 2.0)   # prior (u, beta) of features 1, 2, 3, 4
 AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
 #                            is a counter: from then on its increase is watched
