@@ -222,7 +222,7 @@ class SeriesMonitor:
                                 series=self.name, problem="out_of_order")
         self._last = ts_ns
         s = self._s
-        score, flag, event = self._step(s, ts_ns, value, self._p)
+        score, flag, event = self._step(s=s, ts_ns=ts_ns, x=value, p=self._p)
         evidence = {"score": score, "evidence": s[cal.I_EVID], "level_z": s[cal.I_F1], "kl": s[cal.I_F2],
                     "drift_z": s[cal.I_F3], "expected": s[cal.I_PRED], "scale": s[cal.I_SCALE]}
         if event:
@@ -249,7 +249,8 @@ class SeriesMonitor:
         episodes = []
         i = 0
         while i < n:
-            i = self._run(self._s, ts, x, self._p, scores, flags, events, i)
+            i = self._run(s=self._s, ts_ns=ts, xs=x, p=self._p, scores=scores, flags=flags, events=events,
+                          start=i)
             if events[i - 1]:
                 episodes.append(self._episode(int(events[i - 1]), int(ts[i - 1])))
         if n:
