@@ -166,3 +166,12 @@ def test_bad_points_and_states_are_refused():
 def test_bank_arguments_still_give_the_bank_monitor():
     assert isinstance(SeriesMonitor("s", seasonal=False), BankSeriesMonitor)
     assert type(SeriesMonitor("s")) is SeriesMonitor
+
+
+def test_a_flat_line_on_a_noisy_series_is_one_onset_not_a_stream():
+    ts = _ts(5000, 300.0)
+    x = 10 + np.random.default_rng(0).normal(0, 1, 5000)
+    x[4000:4200] = x[4000]                                            # a stuck sensor for 16 h
+    opens = _opens(SeriesMonitor("temp").update_many(ts, x))
+    during = [e for e in opens if ts[4000] <= e.start_ts <= ts[4230]]
+    assert len(during) == 1 and during[0].start_ts <= ts[4030]

@@ -75,6 +75,8 @@ from ben.detect.calibrated import (  # noqa: F401
     F3_FLOOR,
     F4_FLOOR,
     ESCALATE,
+    I_LAST_PEAK,
+    I_LAST_CLOSE_T,
     I_ESC,
     I_ESC_X,
     I_EP_PENDING_THI,
@@ -305,7 +307,9 @@ def step(s, ts_ns, x, p):
     if not warm:
         score = 0.0
     elif not in_ep:
-        if not pend and evid >= p[P_OPEN]:
+        if not pend and evid >= p[P_OPEN] and (t - s[I_LAST_CLOSE_T] >= max(p[P_REBASE_S] * 0.5, mp * de)
+                                               or evid > s[I_LAST_PEAK]):
+            # (within an hour of an episode's end, only evidence above that episode's peak re-opens)
             pend = True
             s[I_PEND] = 1.0
             s[I_PEND_T] = t
@@ -370,6 +374,8 @@ def step(s, ts_ns, x, p):
             s[I_ESC] = 1.0
             s[I_ESC_X] = x
         elif t - s[I_EP_START] >= max(p[P_REBASE_S], mp * 2.0 * de):
+            s[I_LAST_PEAK] = s[I_PEND_PEAK]
+            s[I_LAST_CLOSE_T] = t
             force = True            # sustained this long: the new normal (re-baselined below)
             s[I_EP] = 0.0
             s[I_EP_REBASED] = 1.0
@@ -378,11 +384,15 @@ def step(s, ts_ns, x, p):
         elif evid < p[P_CLEAR]:
             s[I_CLEAR_T] += dt
             if s[I_CLEAR_T] >= max(p[P_CLEAR_S], mp * 0.5 * de):
+                s[I_LAST_PEAK] = s[I_PEND_PEAK]
+                s[I_LAST_CLOSE_T] = t
                 s[I_EP] = 0.0
                 in_ep = False
                 event = EV_CLOSE
         else:
             s[I_CLEAR_T] = 0.0
+        if in_ep and evid > s[I_PEND_PEAK]:
+            s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
     # learn: calibration (frozen while an onset is pending or an episode open), models, recent
     if not in_ep and not pend and event == EV_NONE:
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)

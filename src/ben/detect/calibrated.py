@@ -112,6 +112,8 @@ I_EP_PENDING_THI = 65  # start (ns, high / low 32 bits) and value of an onset th
 I_EP_PENDING_TLO = 66  # episode (ESCALATE)
 I_ESC = 67
 I_ESC_X = 68
+I_LAST_PEAK = 69       # peak evidence of the last closed episode, and when it closed (seconds):
+I_LAST_CLOSE_T = 70    # within rebaseline_s / 2 of that, only stronger evidence re-opens
 I_S = 72           # start of the hour-of-day profile (N_BINS values)
 N_STATE = I_S + N_BINS
 
