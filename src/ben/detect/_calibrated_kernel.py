@@ -154,6 +154,8 @@ def _become_counter(s):
 def _fisher(y):
     """``-ln P(G >= y)`` for G the sum of N_FEATURES independent unit exponentials (each ``-ln p``):
     the features' joint surprise when several move at once."""
+    if y <= 0.0:
+        return 0.0            # no feature past its tail threshold (most points): exactly 0
     term = 1.0
     total = 1.0
     for j in range(1, N_FEATURES):
