@@ -150,6 +150,10 @@ class Timing:
     huber : float, default 4.0
     score_half : float, default 10.0
         Evidence at which the score is 0.5.
+    confirm_s : float, default 1800
+        The longest an onset waits for its evidence to stop rising before it opens (30 min).
+    slow_half_life_s : float, default 43200
+        The slow level's half-life (12 h): the drift reference and the seasonal model's level.
     """
 
     level_half_life_s: float = 3600.0
