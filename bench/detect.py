@@ -19,6 +19,11 @@ the store writer hands them over; ``spine_vs_ingest`` sets it against ``INGEST_E
 end-to-end ingest rate recorded by ``ben bench ingest`` in docs/benchmarks.md (a recorded figure,
 not measured in this run: a cluster beside this benchmark would measure the machine, not detection).
 ``spine_rss_mib_100k_series`` is the peak RSS of a fresh process holding 100,000 active series.
+
+The single-series API, the default ``SeriesMonitor`` (one series sampled every minute, a realistic
+mix: noise, a daily cycle, a level shift): ``series_update_points_per_s`` (``update`` point by point,
+Python ints and floats in, a ``MonitorVerdict`` out) and ``series_update_many_points_per_s``
+(``update_many`` over arrays), medians of ``runs`` runs, each on a fresh monitor past its warm-up.
 """
 
 from __future__ import annotations
@@ -156,6 +161,7 @@ def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int 
     _say(progress, f"  spine Detection RSS with 100,000 active series: {rss:,.0f} MiB")
     spine_keys = {"spine_points_per_s": spine, "spine_vs_ingest": spine / INGEST_EVENTS_PER_S,
                   "ingest_events_per_s_recorded": INGEST_EVENTS_PER_S, "spine_rss_mib_100k_series": rss}
+    single = _series_rates(runs, progress)
     return {
         "points_per_s": points_per_s,
         "baseline_points_per_s": baseline,
@@ -166,9 +172,43 @@ def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int 
         "runs_points_per_s": ours,
         **per_detector,
         **spine_keys,
+        **single,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                    f"numpy {np.__version__}",
     }
+
+
+def _series_rates(runs: int, progress: bool, n_update: int = 100_000, n_many: int = 2_000_000) -> dict:
+    """Points/s of the default single-series monitor: ``update`` and ``update_many``."""
+    from ben.detect import SeriesMonitor
+
+    rng = np.random.default_rng(1)
+    n = n_many
+    ts = 1_767_225_600 * 10**9 + np.arange(n, dtype=np.int64) * 60 * 10**9
+    hours = (ts // 10**9 % 86_400) / 3600
+    x = 100 + 20 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 3, n)
+    x[n // 2:] += 25
+    warm = 2_000
+    SeriesMonitor("warm-up").update_many(ts[:warm], x[:warm])          # compiles (or loads) the kernel
+    upd, many = [], []
+    for r in range(runs):
+        mon = SeriesMonitor("bench")
+        mon.update_many(ts[:warm], x[:warm])
+        tl, xl = ts[warm:warm + n_update].tolist(), x[warm:warm + n_update].tolist()
+        update = mon.update
+        started = time.perf_counter()
+        for t, v in zip(tl, xl):
+            update(t, v)
+        upd.append(len(tl) / (time.perf_counter() - started))
+        mon = SeriesMonitor("bench")
+        mon.update_many(ts[:warm], x[:warm])
+        started = time.perf_counter()
+        mon.update_many(ts[warm:], x[warm:])
+        many.append((n - warm) / (time.perf_counter() - started))
+        _say(progress, f"  SeriesMonitor run {r + 1}/{runs}: update {upd[-1] / 1e3:.0f} k points/s, "
+                       f"update_many {many[-1] / 1e6:.2f} M points/s")
+    return {"series_update_points_per_s": statistics.median(upd),
+            "series_update_many_points_per_s": statistics.median(many)}
 
 
 if __name__ == "__main__":

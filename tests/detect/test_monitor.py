@@ -38,7 +38,7 @@ def test_block_equals_points_equals_single_series():
     assert np.array_equal(block.flags.reshape(-1), pts.flags)
     assert events(block) == events(pts)
     for j in range(6):
-        mon = SeriesMonitor(str(j))
+        mon = SeriesMonitor(str(j), seasonal=True)
         verdicts = [mon.update(t, v) for t, v in zip(TS, x[:, j])]
         assert [v.score for v in verdicts] == block.scores[:, j].tolist()
         assert [v.flag for v in verdicts] == block.flags[:, j].tolist()
@@ -126,14 +126,14 @@ def test_clone_and_counter_resets():
     rng = np.random.default_rng(3)
     total = np.cumsum(rng.poisson(50, 900)).astype(float)
     total[500:] -= total[499]   # the process restarted
-    mon = SeriesMonitor("requests_total", counter=True)
+    mon = SeriesMonitor("requests_total", counter=True, seasonal=True)
     res = mon.update_many(TS, total)
     assert not [e for e in res.episodes if e.kind == "anomaly"]
     assert mon.clone().update_many(TS, total).scores.tolist() == res.scores.tolist()
 
 
 def test_errors_name_the_series():
-    mon = SeriesMonitor("queue")
+    mon = SeriesMonitor("queue", seasonal=True)
     mon.update(5, 1.0)
     with pytest.raises(DetectorError, match="'queue'.*not finite"):
         mon.update(6, float("nan"))

@@ -81,6 +81,29 @@ def detect_quality(
     _print(load("detect_quality").run(seed=seed, progress=not as_json), as_json)
 
 
+@app.command("detect-real")
+def detect_real(
+    corpus: Annotated[Path, typer.Argument(help="corpus directory: data/<group>/<file>.csv (timestamp,value) and "
+                                                "labels/combined_windows.json (NAB's layout)")],
+    generate: Annotated[bool, typer.Option("--generate", help="first write the realistic synthetic corpus there")]
+    = False,
+    seed: Annotated[int, typer.Option(help="generator seed (with --generate)")] = 17,
+    files: Annotated[int, typer.Option(help="files to generate (with --generate)", min=1)] = 40,
+    baseline: Annotated[bool, typer.Option("--baseline", help="also run the detector bank's monitor (before/after)")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Detection on labelled data: NAB scores (standard, low-FP, low-FN), episode precision/recall, delay."""
+    if not generate and not corpus.is_dir():
+        raise ConfigError(f"{corpus}: not a directory (use --generate to write a corpus there)",
+                          source="command line", field="CORPUS")
+    result = load("detect_real").run(str(corpus), generate=generate, seed=seed, n_files=files, progress=not as_json,
+                                     baseline=baseline)
+    if not as_json:
+        result = {k: v for k, v in result.items() if k != "files"}
+    _print(result, as_json)
+
+
 @app.command("lanes")
 def lanes(
     routine_rate: Annotated[float, typer.Option(help="routine events/s offered")] = 30_000,

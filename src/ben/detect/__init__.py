@@ -3,7 +3,8 @@
 Single-series API (one object per series, points in time order)::
 
     EWMA, CUSUM, Robust, Drift, Variance  .update(ts_ns, value) -> Verdict(score, flag, evidence)
-    SeriesMonitor                   all five + noise control -> MonitorVerdict(..., episodes)
+    SeriesMonitor                   calibrated detection (ADR 0028) -> MonitorVerdict(..., episodes)
+    BankSeriesMonitor               all five + noise control (what MonitorBank runs) -> the same
 
 Vectorised banks for the spine (many series, numpy, time-major blocks)::
 
@@ -25,11 +26,12 @@ from ben.detect.ewma import EWMA, EWMABank
 from ben.detect.monitor import DETECTORS, MonitorBank, MonitorResult, MonitorVerdict
 from ben.detect.noise import NoiseControl
 from ben.detect.robust import Robust, RobustBank
-from ben.detect.series import SeriesMonitor
+from ben.detect.calibrated import Timing
+from ben.detect.series import BankSeriesMonitor, SeriesMonitor
 from ben.detect.variance import Variance, VarianceBank
 
 __all__ = [
-    "EWMA", "CUSUM", "Robust", "Drift", "Variance", "SeriesMonitor",
+    "EWMA", "CUSUM", "Robust", "Drift", "Variance", "SeriesMonitor", "BankSeriesMonitor", "Timing",
     "EWMABank", "CUSUMBank", "RobustBank", "DriftBank", "VarianceBank", "MonitorBank", "DETECTORS",
     "Verdict", "MonitorVerdict", "BankResult", "MonitorResult", "Episode", "NoiseControl",
     "DetectorError", "to_bytes", "from_bytes", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER",

@@ -43,6 +43,8 @@ class Episode:
         ``(peak_value - baseline) / scale``.
     cusum_statistic, cusum_points : float, int
         CUSUM statistic (sigma units) and excursion length at the peak (0 without CUSUM).
+    note : str
+        Why it ended, when that is worth saying (e.g. the change became the new baseline).
     """
 
     series: int | str
@@ -61,6 +63,7 @@ class Episode:
     peak_deviation_sigma: float
     cusum_statistic: float = 0.0
     cusum_points: int = 0
+    note: str = ""
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly)."""
@@ -89,6 +92,8 @@ class Episode:
                if self.cusum_statistic > 0 and "cusum" in self.detectors
                else f"{self.peak_deviation_sigma:+.1f} sigma, {', '.join(self.detectors) or 'combined'}")
         end = "still open" if self.state == "open" else f"lasted {_dur(self)}"
+        if self.note:
+            end += f"; {self.note}"
         return (f"{who} {verb} from {_num(self.baseline)}{unit} to {_num(self.observed)}{unit} at {at} "
                 f"({why}); {end}")
 

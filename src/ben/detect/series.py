@@ -1,20 +1,29 @@
-"""``SeriesMonitor``: every detector plus noise control for one series (the notebook API)."""
+"""``SeriesMonitor``: one series watched by the default detection (the notebook API).
+
+By default a monitor runs :mod:`ben.detect.calibrated` (time-based memory, hour-of-day seasonality,
+calibrated tail evidence, one episode per onset). Given ``detectors``, ``noise``, ``params`` or
+``seasonal``, it runs the detector bank instead (:class:`BankSeriesMonitor`, what
+:class:`~ben.detect.MonitorBank` runs for many series).
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, replace
 
 import numpy as np
 
+from ben.detect import calibrated as cal
+
 from ben.detect.episode import Episode
 from ben.detect.errors import DetectorError
-from ben.detect.monitor import DETECTORS, MonitorBank, MonitorVerdict
+from ben.detect.monitor import DETECTORS, MonitorBank, MonitorResult, MonitorVerdict
 from ben.detect.noise import NoiseControl
 
-__all__ = ["SeriesMonitor"]
+__all__ = ["SeriesMonitor", "BankSeriesMonitor"]
 
 
-class SeriesMonitor:
+class BankSeriesMonitor:
     """Watch one series with EWMA, CUSUM, robust and drift detectors and noise control.
 
     Parameters
@@ -38,7 +47,7 @@ class SeriesMonitor:
     >>> rng = np.random.default_rng(42)
     >>> latency = 120 + rng.normal(0, 8, 400)
     >>> latency[300:] += 360                       # p99 jumps from 120 ms to 480 ms
-    >>> mon = SeriesMonitor("checkout p99")
+    >>> mon = BankSeriesMonitor("checkout p99")
     >>> ts = 1_700_000_000_000_000_000 + np.arange(400) * 10_000_000_000
     >>> episodes = [e for t, v in zip(ts, latency) for e in mon.update(t, v).episodes]
     >>> first = episodes[0]
@@ -106,16 +115,16 @@ class SeriesMonitor:
         eps = self._bank.open_episodes()
         return _named(eps[0], self.name) if eps else None
 
-    def clone(self) -> SeriesMonitor:
+    def clone(self) -> BankSeriesMonitor:
         """A fresh monitor with the same configuration."""
-        return SeriesMonitor(self.name, counter=bool(self._bank.st.counter[0]), **self._config)
+        return BankSeriesMonitor(self.name, counter=bool(self._bank.st.counter[0]), **self._config)
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it)."""
         return self._bank.checkpoint()
 
     @classmethod
-    def from_state(cls, state: dict, name: str = "series") -> SeriesMonitor:
+    def from_state(cls, state: dict, name: str = "series") -> BankSeriesMonitor:
         """Rebuild from :meth:`state` or from ``MonitorBank.select(i)``."""
         mon = cls.__new__(cls)
         mon.name = name
@@ -130,5 +139,168 @@ class SeriesMonitor:
 
 
 def _named(e: Episode, name: str) -> Episode:
-    from dataclasses import replace
     return replace(e, series=name)
+
+
+_FINITE = math.isfinite
+
+
+class SeriesMonitor:
+    """Watch one series: the default detection, one episode per onset.
+
+    Parameters
+    ----------
+    name : str
+        The series' name (in errors and in the episodes it reports).
+    timing : Timing, optional
+        Memories and decisions in seconds (:class:`ben.detect.calibrated.Timing`, documented defaults).
+    counter : bool, default False
+        The series is a monotone counter: watch its increase (a reset counts from zero).
+    detectors, noise, params, seasonal : optional
+        Any of these runs the detector bank instead (see :class:`BankSeriesMonitor`).
+
+    ``update(ts_ns, value)`` returns a :class:`~ben.detect.MonitorVerdict`: ``score`` in [0, 1)
+    (calibrated, comparable across series; at an onset, the onset's score), ``flag`` (an episode is
+    open), ``evidence`` and ``episodes`` (the events this point caused).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(42)
+    >>> ts = 1_700_000_000_000_000_000 + np.arange(2000) * 60_000_000_000   # one point a minute
+    >>> latency = 120 + rng.normal(0, 8, 2000)
+    >>> latency[1500:] += 360                       # p99 jumps from 120 ms to 480 ms
+    >>> mon = SeriesMonitor("checkout p99")
+    >>> episodes = [e for t, v in zip(ts, latency) for e in mon.update(t, v).episodes]
+    >>> first = episodes[0]
+    >>> first.state, first.detectors, bool(first.start_ts == ts[1500])
+    ('open', ('level',), True)
+    >>> print(first.summary(unit=" ms"))
+    checkout p99 rose from 120 ms to 475 ms at 23:13:20 (+41.7 sigma, level); still open
+    >>> closed = episodes[1]                        # two hours on, the new level is the new normal
+    >>> closed.state, closed.note
+    ('closed', 'the change lasted 2 h and became the new baseline (KL divergence 6.41)')
+    """
+
+    def __new__(cls, name: str = "series", *, timing=None, counter: bool = False, detectors=None, noise=None,
+                params=None, seasonal=None):
+        if detectors is not None or noise is not None or params is not None or seasonal is not None:
+            kw = {k: v for k, v in (("detectors", detectors), ("noise", noise), ("params", params),
+                                    ("seasonal", seasonal)) if v is not None}
+            return BankSeriesMonitor(name, counter=counter, **kw)
+        return super().__new__(cls)
+
+    def __init__(self, name: str = "series", *, timing=None, counter: bool = False, detectors=None, noise=None,
+                 params=None, seasonal=None):
+        self.name = name
+        self.timing = timing if timing is not None else cal.Timing()
+        if not isinstance(self.timing, cal.Timing):
+            raise DetectorError(f"timing must be a ben.detect.calibrated.Timing, not {type(timing).__name__}",
+                                series=name)
+        self._p = self.timing.vector()
+        self._s = cal.new_state(counter=counter)
+        self._step, self._run = cal.kernel()
+        self._last = -(2 ** 63)
+
+    def __repr__(self) -> str:
+        return f"SeriesMonitor({self.name!r}, timing={self.timing!r})"
+
+    @property
+    def points(self) -> int:
+        """Points accepted so far."""
+        return int(self._s[cal.I_N])
+
+    def update(self, ts_ns: int, value: float) -> MonitorVerdict:
+        """Feed one point (in time order); returns its :class:`~ben.detect.MonitorVerdict`."""
+        ts_ns = int(ts_ns)
+        value = float(value)
+        if not _FINITE(value):
+            raise DetectorError(f"value {value!r} at ts_ns={ts_ns} is not finite", series=self.name,
+                                problem="not_finite")
+        if ts_ns < self._last:
+            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {self._last}",
+                                series=self.name, problem="out_of_order")
+        self._last = ts_ns
+        s = self._s
+        score, flag, event = self._step(s=s, ts_ns=ts_ns, x=value, p=self._p)
+        evidence = {"score": score, "evidence": s[cal.I_EVID], "level_z": s[cal.I_F1], "kl": s[cal.I_F2],
+                    "drift_z": s[cal.I_F3], "expected": s[cal.I_PRED], "scale": s[cal.I_SCALE]}
+        if event:
+            return MonitorVerdict(score, flag, evidence, (self._episode(event, ts_ns),))
+        return MonitorVerdict(score, flag, evidence)
+
+    def update_many(self, ts_ns, values) -> MonitorResult:
+        """Feed many points at once (one compiled loop); same results as :meth:`update` point by point."""
+        ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
+        x = np.ascontiguousarray(values, dtype=np.float64)
+        if ts.shape != x.shape or ts.ndim != 1:
+            raise DetectorError(f"ts_ns and values must be 1-d of one length, got {ts.shape} and {x.shape}",
+                                series=self.name)
+        bad = np.flatnonzero(~np.isfinite(x))
+        if len(bad):
+            raise DetectorError(f"value {x[bad[0]]!r} at ts_ns={ts[bad[0]]} is not finite", series=self.name,
+                                problem="not_finite")
+        if len(ts) and (ts[0] < self._last or (len(ts) > 1 and bool((ts[1:] < ts[:-1]).any()))):
+            raise DetectorError("timestamps go back in time", series=self.name, problem="out_of_order")
+        n = len(x)
+        scores = np.empty(n)
+        flags = np.empty(n, np.bool_)
+        events = np.empty(n, np.int64)
+        episodes = []
+        i = 0
+        while i < n:
+            i = self._run(s=self._s, ts_ns=ts, xs=x, p=self._p, scores=scores, flags=flags, events=events,
+                          start=i)
+            if events[i - 1]:
+                episodes.append(self._episode(int(events[i - 1]), int(ts[i - 1])))
+        if n:
+            self._last = int(ts[-1])
+        return MonitorResult(scores, flags, np.zeros(n, np.uint8), episodes)
+
+    def _episode(self, event: int, ts_ns: int) -> Episode:
+        s = self._s
+        start = (int(s[cal.I_EP_THI]) << 32) | int(s[cal.I_EP_TLO])
+        peak_ts = (int(s[cal.I_EP_PEAK_THI]) << 32) | int(s[cal.I_EP_PEAK_TLO])
+        base, scale = float(s[cal.I_BASE_AT_OPEN]), float(s[cal.I_SCALE_AT_OPEN])
+        pts = int(s[cal.I_EP_POINTS])
+        observed = float(s[cal.I_EP_SUM]) / max(pts, 1)
+        peak_x = float(s[cal.I_EP_PEAK_X])
+        closed = event == cal.EV_CLOSE
+        note = ""
+        if closed and s[cal.I_EP_REBASED] > 0.5:
+            note = (f"the change lasted {self.timing.rebaseline_s / 3600:g} h and became the new baseline "
+                    f"(KL divergence {float(s[cal.I_KL_AT]):.2f})")
+        return Episode(self.name, "anomaly", "closed" if closed else "open", start, ts_ns if closed else None,
+                       pts, float(s[cal.I_EP_PEAK]), peak_ts, peak_x, (cal.WHY[int(s[cal.I_WHY])],),
+                       base, scale, observed, (peak_x - base) / scale if scale > 0 else 0.0, note=note)
+
+    def open_episode(self) -> Episode | None:
+        """The episode open now, if any."""
+        return self._episode(cal.EV_OPEN, self._last) if self._s[cal.I_EP] > 0.5 else None
+
+    def clone(self) -> SeriesMonitor:
+        """A fresh monitor with the same configuration."""
+        return SeriesMonitor(self.name, timing=self.timing, counter=bool(self._s[cal.I_COUNTER] == 1.0))
+
+    def state(self) -> dict:
+        """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
+        return {"calibrated": 1, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
+
+    @classmethod
+    def from_state(cls, state: dict, name: str = "series"):
+        """Rebuild from :meth:`state` (or a bank monitor's state)."""
+        if "calibrated" not in state:
+            return BankSeriesMonitor.from_state(state, name=name)
+        try:
+            timing = cal.Timing(**state["timing"])
+            s = np.array(state["state"], dtype=np.float64)
+            last = int(state["last_ts"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
+        if s.shape != (cal.N_STATE,) or state["calibrated"] != 1:
+            raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
+                                f"{cal.N_STATE} (format 1)", series=name, problem="bad_state")
+        mon = cls(name, timing=timing)
+        mon._s = s
+        mon._last = last
+        return mon

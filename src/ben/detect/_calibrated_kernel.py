@@ -1,0 +1,473 @@
+"""Compiled per-point step of the default detection (numba); see :mod:`ben.detect.calibrated`.
+
+The constants (state layout, parameter slots, tail and floor values) come from
+:mod:`ben.detect.calibrated`, which owns and documents them; numba freezes them at compile time.
+Compiled without ``fastmath``: results are deterministic and identical to ``step.py_func``.
+"""
+
+from __future__ import annotations
+
+import math
+
+LN2 = math.log(2.0)   # two combinations (max, sum): Bonferroni
+
+from numba import njit
+
+from ben.detect.calibrated import (  # noqa: F401
+    EV_CLOSE, EV_NONE, EV_OPEN,
+    I_N,
+    I_T,
+    I_T0,
+    I_DT,
+    I_L0,
+    I_D0,
+    I_LS,
+    I_DS,
+    I_USE_S,
+    I_Q,
+    I_RM,
+    I_RD,
+    I_F1M,
+    I_F1S,
+    I_F2M,
+    I_F2S,
+    I_EP,
+    I_EP_START,
+    I_CLEAR_T,
+    I_KL_T,
+    I_REBASE_TS,
+    I_REBASES,
+    I_EVID,
+    I_F1,
+    I_F2,
+    I_PRED,
+    I_SCALE,
+    I_BASE_AT_OPEN,
+    I_SCALE_AT_OPEN,
+    I_X,
+    I_PEND,
+    I_PEND_T,
+    I_PEND_PEAK,
+    I_LSLOW,
+    I_F3M,
+    I_F3S,
+    I_F3,
+    I_XR,
+    I_XRS,
+    I_WHY,
+    I_COUNTER,
+    I_RAW,
+    I_EP_PEAK,
+    I_EP_PEAK_X,
+    I_EP_PEAK_THI,
+    I_EP_PEAK_TLO,
+    I_EP_THI,
+    I_EP_TLO,
+    I_EP_POINTS,
+    I_EP_SUM,
+    I_EP_REBASED,
+    I_KL_AT,
+    I_S,
+    N_STATE,
+    TAIL,
+    F1_FLOOR,
+    F2_FLOOR,
+    F3_FLOOR,
+    F4_FLOOR,
+    ESCALATE,
+    I_LAST_PEAK,
+    I_LAST_CLOSE_T,
+    I_ESC,
+    I_ESC_X,
+    I_EP_PENDING_THI,
+    I_EP_PENDING_TLO,
+    I_A,
+    I_A_DT,
+    I_A_DE,
+    TAIL_INIT,
+    AUTO_COUNTER_POINTS,
+    I_MONO,
+    I_CNT_SEEN,
+    I_F4M,
+    I_F4S,
+    I_F4,
+    LN_FEATURES,
+    N_FEATURES,
+    SEASON_AFTER_S,
+    GAP_INTERVALS,
+    N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
+    P_REBASE_S, P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
+)
+
+__all__ = ["step", "run"]
+
+
+@njit(cache=True, inline="always")
+def _alpha(dt, half_life, dt_est, min_points):
+    hl = max(half_life, min_points * dt_est)
+    return 1.0 - 2.0 ** (-dt / hl)
+
+
+@njit(cache=True, inline="always")
+def _tail(f, u, beta):
+    """``-ln P(F >= f)`` under the fitted tail: ``TAIL`` above ``u``, then exponential with mean
+    excess ``beta`` (a peaks-over-threshold fit with shape 0)."""
+    if f <= u:
+        return 0.0
+    return -math.log(TAIL) + (f - u) / beta
+
+
+@njit(cache=True, inline="always")
+def _learn_tail(s, i, f, a, floor):
+    """Track the upper ``TAIL`` quantile ``u`` (stochastic approximation) and the mean excess
+    ``beta`` over it.
+
+    ``floor`` bounds both from below (in the feature's own units): a series that is nearly always
+    the same does not make its smallest wobble infinitely surprising.
+    """
+    u, beta = s[i], s[i + 1]
+    if f > u:
+        exc = min(f - u, 20.0 * beta)
+        s[i + 1] = max(floor, beta + min(1.0, a / TAIL) * (exc - beta))
+        s[i] = u + a * beta * (1.0 / TAIL - 1.0) * min(1.0, exc / beta)
+    else:
+        s[i] = max(floor, u - a * beta)
+
+
+@njit(cache=True)
+def _become_counter(s):
+    """Start over as a counter (found to be one): keep the last reading as the origin."""
+    raw = s[I_RAW]
+    s[:] = 0.0
+    s[I_COUNTER] = 2.0
+    s[I_CNT_SEEN] = 1.0
+    s[I_RAW] = raw
+    for k in range(4):
+        s[I_F1M + k] = TAIL_INIT[k]
+    s[I_F3M] = TAIL_INIT[4]
+    s[I_F3S] = TAIL_INIT[5]
+    s[I_F4M] = TAIL_INIT[6]
+    s[I_F4S] = TAIL_INIT[7]
+
+
+@njit(cache=True, inline="always")
+def _fisher(y):
+    """``-ln P(G >= y)`` for G the sum of N_FEATURES independent unit exponentials (each ``-ln p``):
+    the features' joint surprise when several move at once."""
+    if y <= 0.0:
+        return 0.0            # no feature past its tail threshold (most points): exactly 0
+    term = 1.0
+    total = 1.0
+    for j in range(1, N_FEATURES):
+        term *= y / j
+        total += term
+    return y - math.log(total)
+
+
+@njit(cache=True, inline="always")
+def _split(ts_ns):
+    return float(ts_ns >> 32), float(ts_ns & 0xFFFFFFFF)
+
+
+@njit(cache=True)
+def step(s, ts_ns, x, p):
+    """Consume one point (``ts_ns`` int nanoseconds, ``x`` finite, in time order).
+
+    Returns ``(score, flag, event)``: the score in [0, 1) (at an ``EV_OPEN`` the onset's score),
+    whether an episode is open, and ``EV_NONE`` / ``EV_OPEN`` / ``EV_CLOSE``.
+    """
+    t = ts_ns * 1e-9
+    n = s[I_N]
+    if s[I_COUNTER] > 0.5:
+        raw = x
+        x = x - s[I_RAW] if x >= s[I_RAW] else x
+        s[I_RAW] = raw
+        if s[I_CNT_SEEN] == 0.0:
+            s[I_CNT_SEEN] = 1.0    # the first reading of a counter only sets its origin
+            return 0.0, False, EV_NONE
+    elif n < AUTO_COUNTER_POINTS:
+        if n > 0:
+            if x < s[I_RAW]:
+                s[I_MONO] = -1e300
+            elif x > s[I_RAW]:
+                s[I_MONO] += 1.0
+        s[I_RAW] = x
+        if n == AUTO_COUNTER_POINTS - 1 and s[I_MONO] >= 0.9 * n:
+            _become_counter(s)
+            return 0.0, False, EV_NONE
+    if n == 0:
+        s[I_T0] = t
+        s[I_T] = t
+        s[I_L0] = x
+        s[I_LS] = x
+        s[I_LSLOW] = x
+        s[I_XR] = x
+        s[I_XRS] = x
+        s[I_X] = x
+        s[I_N] = 1.0
+        return 0.0, False, EV_NONE
+    dt = t - s[I_T]
+    if dt <= 0.0:
+        dt = 1e-3 if s[I_DT] <= 0 else s[I_DT] * 1e-3
+    # robust sampling interval: median tracking, multiplicative steps (faster while young)
+    g = 1.25 if n < 32 else 1.05
+    if s[I_DT] <= 0.0:
+        s[I_DT] = dt
+    elif dt > s[I_DT]:
+        s[I_DT] = s[I_DT] * g if dt > s[I_DT] * g else dt
+    else:
+        s[I_DT] = s[I_DT] / g if dt < s[I_DT] / g else dt
+    de = s[I_DT]
+    mp = p[P_MINPTS]
+    # a gap decays memory as GAP_INTERVALS intervals would: one point after it must not replace
+    # what the series has taught so far
+    dt = min(dt, GAP_INTERVALS * de)
+    if dt == s[I_A_DT] and de == s[I_A_DE]:      # regular sampling: the weights of the last point
+        a_lvl = s[I_A + 1]
+        a_scl = s[I_A + 2]
+        a_rec = s[I_A + 3]
+        a_slow = s[I_A + 4]
+        a_cal = s[I_A + 5]
+        a_sea = s[I_A + 6]
+    else:
+        a_lvl = _alpha(dt, p[P_LEVEL], de, mp)
+        a_scl = _alpha(dt, p[P_SCALE], de, mp * 8.0)
+        a_rec = _alpha(dt, p[P_RECENT], de, mp * 0.5)
+        a_slow = _alpha(dt, p[P_SLOW], de, mp * 4.0)
+        a_cal = _alpha(dt, p[P_CAL], de, mp * 30.0)
+        s[I_A_DT] = dt
+        s[I_A_DE] = de
+        s[I_A + 1] = a_lvl
+        s[I_A + 2] = a_scl
+        s[I_A + 3] = a_rec
+        s[I_A + 4] = a_slow
+        a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
+        s[I_A + 5] = a_cal
+        s[I_A + 6] = a_sea
+    # quantum: the smallest nonzero step seen lately; run: time the value has not changed
+    step_abs = abs(x - s[I_X])
+    f4 = s[I_F4] + dt / de if step_abs == 0.0 else 0.0
+    if step_abs > 0.0:
+        if s[I_Q] == 0.0 or step_abs < s[I_Q]:
+            s[I_Q] = step_abs
+        else:
+            s[I_Q] += 0.001 * (step_abs - s[I_Q])
+    s[I_X] = x
+    floor = max(0.5 * s[I_Q], 1e-9 * abs(s[I_L0]), 1e-12)
+    # predictions of both models
+    # hour-of-day profile, linear between the bins' centres
+    pos = (t % 86400.0) / (86400.0 / N_BINS) - 0.5
+    fl = math.floor(pos)
+    w = pos - fl
+    b0 = int(fl) % N_BINS
+    b1 = (b0 + 1) % N_BINS
+    sb = (1.0 - w) * s[I_S + b0] + w * s[I_S + b1]
+    r0 = x - s[I_L0]
+    rs = x - s[I_LS] - sb
+    use_s = s[I_USE_S] > 0.5
+    if use_s:
+        r, d, pred = rs, max(s[I_DS], floor), s[I_LS] + sb
+    else:
+        r, d, pred = r0, max(s[I_D0], floor), s[I_L0]
+    if n < 3:
+        d = max(abs(r0), floor)
+    # raw features
+    f1 = abs(r) / d
+    hub = p[P_HUBER] * d
+    rc = min(max(r, -hub), hub)       # one wild point is feature 1's business, not the distribution's
+    rm = s[I_RM] + a_rec * (rc - s[I_RM])
+    rd = s[I_RD] + a_rec * (min(abs(rc - s[I_RM]), hub) - s[I_RD])
+    rdf = max(rd, floor * 0.5)
+    f2 = math.log(d / rdf) + (rdf * rdf + rm * rm) / (2.0 * d * d) - 0.5
+    f3 = abs(s[I_L0] - s[I_LSLOW]) / d
+    # calibrated evidence: peaks over each feature's tracked tail quantile; Bonferroni over three
+    e1 = _tail(f1, s[I_F1M], s[I_F1S])
+    e2 = _tail(f2, s[I_F2M], s[I_F2S])
+    e3 = _tail(f3, s[I_F3M], s[I_F3S])
+    e4 = _tail(f4, s[I_F4M], s[I_F4S])
+    top = max(max(e1, e2), max(e3, e4))
+    why = 1.0 if e1 == top else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
+    evid = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)) - LN2
+    if evid < 0.0:
+        evid = 0.0
+    score = evid / (evid + p[P_HALF])
+    warm = (n >= p[P_WARM_N]) and (t - s[I_T0] >= p[P_WARM_S])
+    event = EV_NONE
+    in_ep = s[I_EP] > 0.5
+    pend = s[I_PEND] > 0.5
+    force = False
+    if s[I_ESC] > 0.5:
+        # the last point closed an episode for a far stronger onset: its record starts there
+        s[I_ESC] = 0.0
+        s[I_EP_THI] = s[I_EP_PENDING_THI]
+        s[I_EP_TLO] = s[I_EP_PENDING_TLO]
+        s[I_EP_PEAK_THI] = s[I_EP_PENDING_THI]
+        s[I_EP_PEAK_TLO] = s[I_EP_PENDING_TLO]
+        s[I_EP_PEAK_X] = s[I_ESC_X]
+        s[I_EP_POINTS] = 1.0
+        s[I_EP_SUM] = s[I_ESC_X]
+    if not warm:
+        score = 0.0
+    elif not in_ep:
+        if not pend and evid >= p[P_OPEN] and (t - s[I_LAST_CLOSE_T] >= max(p[P_REBASE_S] * 0.5, mp * de)
+                                               or evid > s[I_LAST_PEAK]):
+            # (within an hour of an episode's end, only evidence above that episode's peak re-opens)
+            pend = True
+            s[I_PEND] = 1.0
+            s[I_PEND_T] = t
+            s[I_PEND_PEAK] = evid
+            s[I_BASE_AT_OPEN] = pred
+            s[I_SCALE_AT_OPEN] = d
+            s[I_WHY] = why
+            s[I_EP_THI], s[I_EP_TLO] = _split(ts_ns)
+            s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
+            s[I_EP_PEAK_X] = x
+            s[I_EP_POINTS] = 1.0
+            s[I_EP_SUM] = x
+        elif pend and (evid < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
+            # confirmed once its evidence stops rising (or after confirm_s): the episode starts when
+            # the evidence first crossed open_evidence and is scored by its peak evidence so far
+            if evid > s[I_PEND_PEAK]:
+                s[I_PEND_PEAK] = evid
+                s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
+                s[I_EP_PEAK_X] = x
+            peak = s[I_PEND_PEAK]
+            score = peak / (peak + p[P_HALF])
+            s[I_EP_PEAK] = score
+            s[I_PEND] = 0.0
+            pend = False
+            s[I_EP] = 1.0
+            s[I_EP_START] = s[I_PEND_T]
+            s[I_EP_REBASED] = 0.0
+            s[I_CLEAR_T] = 0.0
+            s[I_EP_POINTS] += 1.0
+            s[I_EP_SUM] += x
+            in_ep = True
+            event = EV_OPEN
+        elif pend:
+            if evid > s[I_PEND_PEAK]:
+                s[I_PEND_PEAK] = evid
+                s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
+                s[I_EP_PEAK_X] = x
+            s[I_EP_POINTS] += 1.0
+            s[I_EP_SUM] += x
+    else:
+        if evid >= p[P_CLEAR]:
+            s[I_EP_POINTS] += 1.0
+            s[I_EP_SUM] += x
+            if score > s[I_EP_PEAK]:
+                s[I_EP_PEAK] = score
+                s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
+                s[I_EP_PEAK_X] = x
+        if evid >= ESCALATE * max(s[I_PEND_PEAK], p[P_OPEN]):
+            # far stronger than what opened this episode: a new onset, not the same condition
+            # (the episode closes here; the new one is pending from this point)
+            s[I_EP] = 0.0
+            in_ep = False
+            event = EV_CLOSE
+            pend = True
+            s[I_PEND] = 1.0
+            s[I_PEND_T] = t
+            s[I_PEND_PEAK] = evid
+            s[I_BASE_AT_OPEN] = pred
+            s[I_SCALE_AT_OPEN] = d
+            s[I_WHY] = why
+            s[I_EP_PENDING_THI], s[I_EP_PENDING_TLO] = _split(ts_ns)
+            s[I_ESC] = 1.0
+            s[I_ESC_X] = x
+        elif t - s[I_EP_START] >= max(p[P_REBASE_S], mp * 2.0 * de):
+            s[I_LAST_PEAK] = s[I_PEND_PEAK]
+            s[I_LAST_CLOSE_T] = t
+            force = True            # sustained this long: the new normal (re-baselined below)
+            s[I_EP] = 0.0
+            s[I_EP_REBASED] = 1.0
+            in_ep = False
+            event = EV_CLOSE
+        elif evid < p[P_CLEAR]:
+            s[I_CLEAR_T] += dt
+            if s[I_CLEAR_T] >= max(p[P_CLEAR_S], mp * 0.5 * de):
+                s[I_LAST_PEAK] = s[I_PEND_PEAK]
+                s[I_LAST_CLOSE_T] = t
+                s[I_EP] = 0.0
+                in_ep = False
+                event = EV_CLOSE
+        else:
+            s[I_CLEAR_T] = 0.0
+        if in_ep and evid > s[I_PEND_PEAK]:
+            s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
+    # learn: calibration (frozen while an onset is pending or an episode open), models, recent
+    if not in_ep and not pend and event == EV_NONE:
+        _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
+        _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
+        _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
+        _learn_tail(s, I_F4M, f4, a_cal, F4_FLOOR)
+    hub0 = p[P_HUBER] * max(s[I_D0], floor)
+    hubs = p[P_HUBER] * max(s[I_DS], floor)
+    if n < 3:
+        hub0 = 1e300
+        hubs = 1e300
+    c0 = min(max(r0, -hub0), hub0)
+    cs = min(max(rs, -hubs), hubs)
+    s[I_L0] += a_lvl * c0
+    s[I_LS] += a_slow * cs
+    s[I_LSLOW] += a_slow * c0
+    err = x - s[I_LS] - sb
+    s[I_S + b0] += a_sea * (1.0 - w) * err
+    s[I_S + b1] += a_sea * w * err
+    if n > 1:
+        s[I_D0] += a_scl * (abs(c0) - s[I_D0])
+        s[I_DS] += a_scl * (abs(cs) - s[I_DS])
+    else:
+        s[I_D0] = abs(r0)
+        s[I_DS] = abs(rs)
+    if t - s[I_T0] > SEASON_AFTER_S:
+        if use_s and s[I_DS] > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
+            s[I_USE_S] = 0.0
+        elif (not use_s) and s[I_DS] < s[I_D0] * p[P_GAIN]:
+            s[I_USE_S] = 1.0
+    s[I_RM] = rm
+    s[I_RD] = rd
+    s[I_XR] += a_rec * (x - s[I_XR])
+    s[I_XRS] += a_rec * (x - sb - s[I_XRS])
+    # re-baselining: a distribution change (KL above kl_bound) that lasts rebaseline_s, or an
+    # episode open that long, becomes the new normal
+    if f2 > p[P_KL] or force:
+        s[I_KL_T] += dt
+        if force or s[I_KL_T] >= max(p[P_REBASE_S], mp * 2.0 * de):
+            s[I_L0] = s[I_XR]
+            s[I_LS] = s[I_XRS]
+            s[I_LSLOW] = s[I_XR]
+            s[I_D0] = max(rd, s[I_D0], floor)    # a noisier regime raises the scale at once; a quieter one
+            s[I_DS] = max(rd, s[I_DS], floor)    # lowers it at the scale's own pace
+            s[I_RM] = 0.0
+            s[I_KL_T] = 0.0
+            s[I_KL_AT] = f2
+            s[I_REBASE_TS] = t
+            s[I_REBASES] += 1.0
+    else:
+        s[I_KL_T] = 0.0
+    s[I_N] = n + 1.0
+    s[I_T] = t
+    s[I_EVID] = evid
+    s[I_F1] = f1
+    s[I_F2] = f2
+    s[I_F3] = f3
+    s[I_F4] = f4
+    s[I_PRED] = pred
+    s[I_SCALE] = d
+    return score, in_ep, event
+
+
+@njit(cache=True)
+def run(s, ts_ns, xs, p, scores, flags, events, start):
+    """:func:`step` over ``ts_ns[start:]`` / ``xs[start:]`` in one compiled loop, filling ``scores``,
+    ``flags`` and ``events``; stops right after a point with an event (so the caller can read the
+    episode from the state) and returns the index after the last point consumed."""
+    for i in range(start, len(xs)):
+        sc, fl, ev = step(s, ts_ns[i], xs[i], p)
+        scores[i] = sc
+        flags[i] = fl
+        events[i] = ev
+        if ev != EV_NONE:
+            return i + 1
+    return len(xs)

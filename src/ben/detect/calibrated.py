@@ -1,0 +1,229 @@
+"""The default detection: time-based memory, calendar seasonality, calibrated tail evidence.
+
+One series' whole state is a flat ``float64`` array (layout: the ``I_*`` indices below); one compiled
+step (``step`` in :mod:`ben.detect._calibrated_kernel`, compiled by numba; :func:`kernel` loads it)
+consumes a point. Everything that remembers is set in seconds (:class:`Timing`)
+and turned into a per-point weight from the time since the previous point,
+``alpha = 1 - 2 ** (-dt / half_life)``, with a floor in points (``min_points``) so a series sampled
+every hour still averages enough points. So one default holds from 1-second to 1-hour sampling and
+across gaps.
+
+Per point:
+
+1. **Prediction.** Two models run side by side: a plain robust level ``L0`` and a Holt-Winters-like
+   level ``Ls`` plus an hour-of-day profile ``S[hour]`` by wall-clock (UTC) time. Each keeps an
+   exponentially weighted mean absolute residual (``D0``, ``Ds``). The seasonal model is used only
+   while its residuals are clearly smaller (``Ds < season_gain * D0``): a series without a daily
+   cycle is not forced into one. Levels are Huber-updated (a residual is clipped at ``huber`` scales)
+   so one outlier does not drag them.
+2. **Raw features** against the prediction ``p`` and scale ``D`` (floored at the series' quantum,
+   so a flat series moving by one step is no surprise): ``|x - p| / D`` (a point out of line) and the
+   KL divergence between the recent residual distribution (short mean and scale) and the reference
+   one (mean 0, scale ``D``): a shifted level, more noise, or a flat-line on a noisy series.
+3. **Calibration.** Each feature becomes a tail probability against the series' own history: an
+   exponential tail (a peaks-over-threshold fit with shape 0) whose location and scale are the
+   feature's long-run EW mean and mean absolute deviation. Evidence ``E = max_k(-ln p_k) - ln(K)``
+   (a Bonferroni correction), so the same ``E`` means the same surprise on every series. The
+   score is ``E / (E + score_half)`` in [0, 1).
+4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
+   (the score there ranks it) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
+   open, the calibration statistics are frozen. **Re-baselining:** when the KL divergence stays
+   above ``kl_bound`` for ``rebaseline_s``, the level and scale are re-fitted to the recent
+   distribution: a persistent change becomes the new normal, and the state says so
+   (``I_REBASE_TS``, ``I_REBASES``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+__all__ = ["Timing", "N_STATE", "N_BINS", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
+
+N_BINS = 24                 # hour-of-day profile (UTC)
+WHY = ("", "level", "distribution", "drift", "flat")   # what opened an episode (I_WHY), as Episode.detectors
+EV_NONE, EV_OPEN, EV_CLOSE = 0, 1, 2
+
+# --- state layout (one float64 array per series) --------------------------------------------------------
+I_N = 0            # points seen
+I_T = 1            # last timestamp, seconds
+I_T0 = 2           # first timestamp, seconds
+I_DT = 3           # robust sampling interval estimate, seconds
+I_L0 = 4           # plain level
+I_D0 = 5           # plain mean absolute residual
+I_LS = 6           # seasonal model's level
+I_DS = 7           # seasonal model's mean absolute residual
+I_USE_S = 8        # 1.0 while the seasonal model is used
+I_Q = 9            # quantum: EW of the smallest nonzero step
+I_RM = 10          # recent residual mean (short)
+I_RD = 11          # recent mean absolute residual (short)
+I_F1M = 12         # feature 1 (|r|/D): tracked upper quantile (the POT threshold u)
+I_F1S = 13         # feature 1: mean excess over u (the exponential tail's scale)
+I_F2M = 14         # feature 2 (KL): tracked upper quantile
+I_F2S = 15         # feature 2: mean excess over it
+I_EP = 16          # 1.0 while an episode is open
+I_EP_START = 17    # episode start, seconds
+I_CLEAR_T = 18     # time evidence has been below clear_evidence (seconds) while open
+I_KL_T = 19        # time KL has been above kl_bound (seconds)
+I_REBASE_TS = 20   # last re-baselining, seconds (0 = never)
+I_REBASES = 21     # re-baselinings so far
+I_EVID = 22        # last evidence
+I_F1 = 23          # last feature 1
+I_F2 = 24          # last feature 2
+I_PRED = 25        # last prediction
+I_SCALE = 26       # last scale
+I_BASE_AT_OPEN = 27
+I_SCALE_AT_OPEN = 28
+I_X = 29           # last value
+I_PEND = 30        # 1.0 while an onset is pending (evidence over open_evidence, peak not yet passed)
+I_PEND_T = 31      # when the pending onset started, seconds
+I_PEND_PEAK = 32   # highest evidence while pending
+I_LSLOW = 33       # slow level (drift reference)
+I_F3M = 34         # feature 3 (|L - Lslow| / D): tracked upper quantile
+I_F3S = 35         # feature 3: mean excess
+I_F3 = 36          # last feature 3
+I_XR = 37          # recent mean of the raw values (what a re-baselining adopts)
+I_XRS = 38         # recent mean of the deseasonalised values
+I_WHY = 39         # feature that opened the pending onset / episode: 1 point, 2 distribution (KL), 3 drift
+I_COUNTER = 40     # 1.0: a counter (said so), 2.0: found to be one; watched as its increase (a reset
+#                    counts from zero)
+I_RAW = 41         # last raw value (counters)
+I_EP_PEAK = 42     # the open episode's peak score
+I_EP_PEAK_X = 43   # value at the peak
+I_EP_PEAK_THI = 44  # peak timestamp, ns, high 32 bits (exact in float64)
+I_EP_PEAK_TLO = 45  # ... low 32 bits
+I_EP_THI = 46      # episode (or pending onset) start, ns, high 32 bits
+I_EP_TLO = 47
+I_EP_POINTS = 48   # points in the episode
+I_EP_SUM = 49      # sum of its values (observed mean)
+I_EP_REBASED = 50  # 1.0: the episode closed because its change became the new normal
+I_KL_AT = 51       # KL divergence at the last re-baselining
+I_F4M = 52         # feature 4 (how long the value has not changed, in sampling intervals): tail quantile
+I_F4S = 53         # feature 4: mean excess
+I_F4 = 54          # last feature 4 (the run so far)
+I_MONO = 55        # while young, increasing steps so far (negative once the series went down)
+I_CNT_SEEN = 56    # 1.0 once a counter's first reading (its origin) is known
+I_A_DT = 57        # the (time step, interval estimate) the cached per-point weights were computed for
+I_A_DE = 58
+I_A = 58           # cached weights: I_A + 1 .. I_A + 6 (level, scale, recent, slow, calibration, season)
+I_EP_PENDING_THI = 65  # start (ns, high / low 32 bits) and value of an onset that closed a weaker
+I_EP_PENDING_TLO = 66  # episode (ESCALATE)
+I_ESC = 67
+I_ESC_X = 68
+I_LAST_PEAK = 69       # peak evidence of the last closed episode, and when it closed (seconds):
+I_LAST_CLOSE_T = 70    # within rebaseline_s / 2 of that, only stronger evidence re-opens
+I_S = 72           # start of the hour-of-day profile (N_BINS values)
+N_STATE = I_S + N_BINS
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Memory and decisions of the default detection, in seconds (documented defaults).
+
+    Parameters
+    ----------
+    level_half_life_s : float, default 3600
+        The level's half-life (1 h).
+    scale_half_life_s : float, default 86400
+        The residual scale's half-life (1 day).
+    recent_half_life_s : float, default 1800
+        The "recent" residual distribution compared with the reference one (30 min).
+    calibration_half_life_s : float, default 4 * 86400
+        The history each feature's tail is calibrated against (4 days).
+    season_half_life_s : float, default 3 * 86400
+        Each hour-of-day value's memory (3 days).
+    warmup_s : float, default 3600
+        No episode before this much time and ``warmup_points`` points.
+    clear_s : float, default 900
+        An open episode closes after this long with evidence under ``clear_evidence``.
+    rebaseline_s : float, default 7200
+        A distribution change (KL above ``kl_bound``) this long becomes the new normal.
+    min_points : float, default 6
+        Floor of every half-life, in points (sparse series still average several points).
+    warmup_points : float, default 150
+    open_evidence, clear_evidence : float, default 7.0, 5.0
+        ``-ln p`` (Bonferroni-corrected) that opens an episode / under which it clears.
+    kl_bound : float, default 1.5
+    season_gain : float, default 0.85
+    huber : float, default 4.0
+    score_half : float, default 10.0
+        Evidence at which the score is 0.5.
+    confirm_s : float, default 1800
+        The longest an onset waits for its evidence to stop rising before it opens (30 min).
+    slow_half_life_s : float, default 43200
+        The slow level's half-life (12 h): the drift reference and the seasonal model's level.
+    """
+
+    level_half_life_s: float = 3600.0
+    scale_half_life_s: float = 86400.0
+    recent_half_life_s: float = 1800.0
+    calibration_half_life_s: float = 4 * 86400.0
+    season_half_life_s: float = 3 * 86400.0
+    warmup_s: float = 3600.0
+    clear_s: float = 900.0
+    rebaseline_s: float = 7200.0
+    min_points: float = 6.0
+    warmup_points: float = 150.0
+    open_evidence: float = 7.0
+    clear_evidence: float = 5.0
+    kl_bound: float = 1.5
+    season_gain: float = 0.85
+    huber: float = 4.0
+    score_half: float = 10.0
+    confirm_s: float = 1800.0
+    slow_half_life_s: float = 43200.0
+
+    def __post_init__(self):
+        for key, value in asdict(self).items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                from ben.detect.errors import DetectorError
+                raise DetectorError(f"{key}={value!r}: expected a finite number > 0")
+
+    def vector(self) -> np.ndarray:
+        """The parameters as the float array :func:`step` takes."""
+        return np.array(list(asdict(self).values()), dtype=np.float64)
+
+
+P_LEVEL, P_SCALE, P_RECENT, P_CAL, P_SEASON, P_WARM_S, P_CLEAR_S, P_REBASE_S, P_MINPTS, P_WARM_N, \
+    P_OPEN, P_CLEAR, P_KL, P_GAIN, P_HUBER, P_HALF, P_CONFIRM_S, P_SLOW = range(18)
+
+
+def new_state(*, counter: bool = False) -> np.ndarray:
+    """A fresh state vector (``counter``: watch the series' increase, a reset counting from zero)."""
+    s = np.zeros(N_STATE)
+    s[I_COUNTER] = 1.0 if counter else 0.0
+    s[I_F1M:I_F1M + 4] = TAIL_INIT[:4]
+    s[I_F3M:I_F3M + 2] = TAIL_INIT[4:6]
+    s[I_F4M:I_F4M + 2] = TAIL_INIT[6:]
+    return s
+
+
+TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
+F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
+F2_FLOOR = 0.1
+F3_FLOOR = 0.5
+F4_FLOOR = 1.0
+ESCALATE = 3.0     # evidence this many times what opened the open episode starts a new onset
+TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0, 3.0, 2.0)   # prior (u, beta) of features 1, 2, 3, 4
+AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
+#                            is a counter: from then on its increase is watched
+N_FEATURES = 4
+LN_FEATURES = math.log(4.0)   # Bonferroni: four features
+SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
+GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
+
+
+
+
+def kernel():
+    """The compiled ``step`` / ``run`` module, imported on first use (``import ben.detect`` does not load
+    numba). With the compiled kernels switched off (``BEN_DETECT_KERNELS=0``) the same functions run as
+    plain Python (``.py_func``: identical results, far slower)."""
+    from ben.detect import _calibrated_kernel as mod
+    from ben.detect.base import _KERNELS
+
+    if _KERNELS["on"]:
+        return mod.step, mod.run
+    return mod.step.py_func, mod.run.py_func

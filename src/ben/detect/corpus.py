@@ -1,0 +1,221 @@
+"""Labelled corpora of series: the layout ``ben bench detect-real`` reads, and a realistic generator.
+
+Layout (NAB's)::
+
+    DIR/data/<group>/<file>.csv        header ``timestamp,value``; timestamps ISO 8601 (UTC, e.g.
+                                       ``2026-03-01 00:05:00``) or epoch seconds
+    DIR/labels/combined_windows.json   {"<group>/<file>.csv": [["<start>", "<end>"], ...], ...}
+
+Files without an entry in the labels have no anomaly window. :func:`write_corpus` generates such a
+corpus from operational-looking series: daily and weekly cycles by wall clock, heavy tails, integer
+and quantised values, 1-min / 5-min / 1-h sampling with jitter and gaps, counters that reset, slow
+drifts, regime changes that are incidents (labelled) and that are not (a deploy that moves a level a
+little, unlabelled), spikes, level shifts, variance changes, flat-lines, dips to zero, drifts to
+failure and broken daily patterns. Windows are sized as NAB's: 10% of the file's length divided by
+its number of anomalies, centred on the anomaly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ben.detect.errors import DetectorError
+
+__all__ = ["Series", "read_corpus", "write_corpus", "generate_corpus"]
+
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Series:
+    """One labelled file: its name, timestamps (ns), values and windows ``(start_ns, end_ns)``."""
+
+    name: str
+    ts_ns: np.ndarray
+    values: np.ndarray
+    windows: tuple[tuple[int, int], ...]
+    kinds: tuple[str, ...] = ()
+
+
+def _parse_ts(text: str, where: str) -> int:
+    text = text.strip()
+    try:
+        return int(round(float(text) * _NS))
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(text.replace("T", " ").replace("Z", ""))
+    except ValueError as exc:
+        raise DetectorError(f"{where}: timestamp {text!r} is neither ISO 8601 nor epoch seconds") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1000
+
+
+def _fmt_ts(ns: int) -> str:
+    return datetime.fromtimestamp(ns / _NS, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def read_corpus(root: str | Path) -> list[Series]:
+    """Read a corpus in the layout above (raises :class:`DetectorError` naming the bad file)."""
+    root = Path(root)
+    data = root / "data"
+    if not data.is_dir():
+        raise DetectorError(f"{root}: no data/ directory (expected DIR/data/<group>/<file>.csv)")
+    label_path = root / "labels" / "combined_windows.json"
+    labels = {}
+    if label_path.is_file():
+        try:
+            labels = json.loads(label_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise DetectorError(f"{label_path}: not JSON ({exc})") from exc
+    out = []
+    for path in sorted(data.rglob("*.csv")):
+        key = path.relative_to(data).as_posix()
+        ts, vals = [], []
+        with path.open(newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None or [h.strip().lower() for h in header[:2]] != ["timestamp", "value"]:
+                raise DetectorError(f"{path}: the header must be 'timestamp,value', got {header!r}")
+            for line, row in enumerate(reader, start=2):
+                if len(row) < 2:
+                    continue
+                ts.append(_parse_ts(row[0], f"{path}:{line}"))
+                try:
+                    vals.append(float(row[1]))
+                except ValueError as exc:
+                    raise DetectorError(f"{path}:{line}: value {row[1]!r} is not a number") from exc
+        windows = []
+        for pair in labels.get(key, []):
+            if len(pair) != 2:
+                raise DetectorError(f"{label_path}: window {pair!r} of {key} is not [start, end]")
+            windows.append((_parse_ts(str(pair[0]), str(label_path)), _parse_ts(str(pair[1]), str(label_path))))
+        ts_a = np.asarray(ts, dtype=np.int64)
+        order = np.argsort(ts_a, kind="stable")
+        out.append(Series(key, ts_a[order], np.asarray(vals, dtype=np.float64)[order], tuple(windows)))
+    if not out:
+        raise DetectorError(f"{data}: no .csv files")
+    return out
+
+
+def write_corpus(root: str | Path, series: list[Series]) -> None:
+    """Write ``series`` in the layout above."""
+    root = Path(root)
+    labels = {}
+    for s in series:
+        path = root / "data" / s.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["timestamp", "value"])
+            for t, v in zip(s.ts_ns, s.values):
+                w.writerow([_fmt_ts(int(t)), repr(float(v))])
+        labels[s.name] = [[_fmt_ts(a), _fmt_ts(b)] for a, b in s.windows]
+    (root / "labels").mkdir(parents=True, exist_ok=True)
+    (root / "labels" / "combined_windows.json").write_text(json.dumps(labels, indent=1, sort_keys=True))
+
+
+# ----------------------------------------------------------------------------------------------- generator
+
+_ANOMALIES = ("spike", "shift", "variance", "flatline", "dip", "ramp", "pattern")
+
+
+def _daily_shape(hours: np.ndarray, rng) -> np.ndarray:
+    peak = rng.uniform(10, 16)
+    width = rng.uniform(2.5, 5)
+    d = np.minimum(np.abs(hours - peak), 24 - np.abs(hours - peak))
+    return np.exp(-0.5 * (d / width) ** 2)
+
+
+def _one(idx: int, rng) -> Series:
+    dt = float(rng.choice([60, 300, 300, 300, 3600, 10]))
+    n = int(rng.integers(2500, 6000)) if dt < 3600 else int(rng.integers(1500, 3000))
+    start = int(datetime(2026, 1, 5, tzinfo=timezone.utc).timestamp()) + int(rng.integers(0, 60)) * 86_400
+    steps = dt * (1 + rng.uniform(-0.15, 0.15, n) * (rng.random() < 0.4))
+    t = start + np.cumsum(steps)
+    if rng.random() < 0.4:                       # gaps: a few outages of the collector
+        for _ in range(int(rng.integers(1, 4))):
+            at = int(rng.integers(n // 5, n - 10))
+            t[at:] += dt * int(rng.integers(5, 60))
+    hours = (t % 86_400) / 3600.0
+    dow = ((t // 86_400) + 3) % 7                # 1970-01-01 was a Thursday; 5, 6 = Sat, Sun
+    kind = rng.choice(["cpu", "latency", "requests", "temperature", "counter", "random_walk", "queue"])
+    level = float(rng.choice([1.0, 20.0, 55.0, 300.0, 2000.0]))
+    noise_sd = level * rng.uniform(0.03, 0.12)
+    seasonal = rng.random() < 0.65 and kind not in ("temperature", "random_walk")
+    amp = level * rng.uniform(0.2, 0.8) if seasonal else 0.0
+    weekend = rng.uniform(0.3, 0.9) if seasonal and rng.random() < 0.6 else 1.0
+    base = level + amp * _daily_shape(hours, rng) * np.where(dow >= 5, weekend, 1.0)
+    if kind == "random_walk":
+        base = base + np.cumsum(rng.normal(0, noise_sd * 0.15, n))
+    if kind == "temperature" or rng.random() < 0.2:   # slow drift, not an incident
+        base = base + np.linspace(0, rng.uniform(-1, 1) * 3 * noise_sd, n)
+    if kind == "latency":
+        noise = noise_sd * (rng.lognormal(0, 0.6, n) - np.exp(0.18))
+    else:
+        noise = noise_sd * rng.standard_t(3, n) / 1.7
+    x = base + noise
+    labels, kinds = [], []
+    n_anom = int(rng.choice([0, 1, 1, 2, 2, 3]))
+    prob = int(min(0.15 * n, 750))
+    spots = sorted(rng.choice(np.arange(prob + n // 20, n - n // 20), size=n_anom, replace=False)) if n_anom else []
+    spots = [s for i, s in enumerate(spots) if i == 0 or s - spots[i - 1] > n // 8]
+    sd = float(np.std(np.diff(x)) / np.sqrt(2)) + 1e-9
+    for at in spots:
+        a = str(rng.choice(_ANOMALIES))
+        dur = int(rng.integers(3, max(4, n // 40)))
+        end = min(n, at + dur)
+        if a == "spike":
+            x[at:at + int(rng.integers(1, 3))] += rng.choice([-1, 1]) * sd * rng.uniform(6, 15)
+        elif a == "shift":
+            x[at:] += rng.choice([-1, 1]) * sd * rng.uniform(3, 8)
+        elif a == "variance":
+            x[at:end] += rng.normal(0, sd * rng.uniform(3, 6), end - at)
+        elif a == "flatline":
+            x[at:end + n // 30] = x[at]
+        elif a == "dip":
+            x[at:end] = base[at:end] * rng.uniform(0, 0.2)
+        elif a == "ramp":
+            ramp = np.linspace(0, sd * rng.uniform(5, 12), end - at)
+            x[at:end] += ramp
+            x[end:] += ramp[-1]
+        else:                                    # the daily pattern stops (a stuck job, a dead region)
+            if not seasonal:
+                x[at:at + 2] += sd * 10
+            else:
+                x[at:end + n // 30] = level + noise[at:end + n // 30] * 0.5
+        labels.append(int(at))
+        kinds.append(a)
+    if rng.random() < 0.3:                        # a deploy that moves the level a little: not an incident
+        at = int(rng.integers(prob, n))
+        if all(abs(at - s) > n // 10 for s in labels):
+            x[at:] += sd * rng.uniform(1.0, 2.0) * rng.choice([-1, 1])
+    if kind in ("requests", "queue") or rng.random() < 0.15:
+        x = np.maximum(np.round(x), 0)          # integer counts
+    elif rng.random() < 0.2:
+        q = 10 ** np.floor(np.log10(sd + 1e-12))
+        x = np.round(x / q) * q                 # quantised gauge
+    if kind == "counter":
+        inc = np.maximum(x, 0)
+        total = np.cumsum(inc)
+        for r in sorted(rng.integers(prob, n, size=int(rng.integers(0, 3)))):
+            total[r:] -= total[r - 1]           # a restart resets the counter to zero
+        x = total
+    t_ns = (t * _NS).astype(np.int64)
+    half = int(0.1 * n / max(len(labels), 1)) // 2
+    windows = tuple((int(t_ns[max(0, s - half)]), int(t_ns[min(n - 1, s + half)])) for s in labels)
+    return Series(f"{kind}/{kind}_{idx:03d}.csv", t_ns, x.astype(np.float64), windows, tuple(kinds))
+
+
+def generate_corpus(n_files: int = 40, seed: int = 17) -> list[Series]:
+    """``n_files`` labelled series (deterministic for a seed)."""
+    rng = np.random.default_rng(seed)
+    return [_one(i, rng) for i in range(n_files)]

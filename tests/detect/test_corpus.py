@@ -1,0 +1,56 @@
+"""The labelled-corpus layout (read/write), the realistic generator, and ben bench detect-real."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ben.cli import app
+from ben.detect import DetectorError
+from ben.detect.corpus import generate_corpus, read_corpus, write_corpus
+
+
+def test_generated_corpus_round_trips(tmp_path):
+    series = generate_corpus(6, seed=3)
+    write_corpus(tmp_path, series)
+    back = read_corpus(tmp_path)
+    assert sorted(s.name for s in back) == sorted(s.name for s in series)
+    by = {s.name: s for s in back}
+    for s in series:
+        b = by[s.name]
+        assert np.array_equal(b.ts_ns, s.ts_ns // 1_000_000_000 * 1_000_000_000)
+        assert np.allclose(b.values, s.values)
+        assert [(a // 10**9, z // 10**9) for a, z in b.windows] == [(a // 10**9, z // 10**9) for a, z in s.windows]
+
+
+def test_generator_is_realistic_enough():
+    series = generate_corpus(40, seed=17)
+    gaps = [np.median(np.diff(s.ts_ns)) / 1e9 for s in series]
+    assert {60, 300, 3600} <= {round(g / 60) * 60 for g in gaps if g >= 50}
+    assert any(np.all(s.values == np.round(s.values)) for s in series)          # integer counts
+    assert sum(len(s.windows) for s in series) >= 30
+    assert any(not s.windows for s in series)                                    # files with no incident
+
+
+def test_bad_corpus_is_named(tmp_path):
+    with pytest.raises(DetectorError, match="no data/"):
+        read_corpus(tmp_path)
+    (tmp_path / "data" / "g").mkdir(parents=True)
+    (tmp_path / "data" / "g" / "x.csv").write_text("time,val\n1,2\n")
+    with pytest.raises(DetectorError, match="x.csv.*header"):
+        read_corpus(tmp_path)
+    (tmp_path / "data" / "g" / "x.csv").write_text("timestamp,value\nyesterday,2\n")
+    with pytest.raises(DetectorError, match="x.csv:2.*timestamp"):
+        read_corpus(tmp_path)
+
+
+def test_bench_detect_real_json(tmp_path):
+    series = generate_corpus(3, seed=5)
+    write_corpus(tmp_path, series)
+    res = CliRunner().invoke(app, ["bench", "detect-real", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    for key in ("standard", "low_fp", "low_fn", "precision", "recall", "median_delay_s"):
+        assert key in out
+    assert len(out["files"]) == 3 and -100 <= out["standard"] <= 100
