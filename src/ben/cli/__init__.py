@@ -31,14 +31,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-from ben.cli import audit, bench, command, demo, emit, incidents, keys, query, redact, serve, synth  # noqa: E402
+from ben.cli import audit, bench, command, demo, emit, federation, incidents, keys, query, redact, serve, synth  # noqa: E402,E501
 
 app.add_typer(bench.app, name="bench")
 app.add_typer(redact.app, name="redact")
 app.add_typer(keys.app, name="keys")
 app.add_typer(command.app, name="command")
 app.add_typer(audit.app, name="audit")
-del audit, bench, command, demo, emit, incidents, keys, query, redact, serve, synth
+app.add_typer(federation.app, name="federation")
+del audit, bench, command, demo, emit, federation, incidents, keys, query, redact, serve, synth
 
 
 def main() -> None:

@@ -1,0 +1,262 @@
+"""The Federation component: publishes this cluster's summaries to JetStream and stores its peers'.
+
+It runs in a thread of its own with its own asyncio loop (nats-py is asyncio; the store is
+blocking), so nothing in it can stall the spine. Two tasks:
+
+* the publisher polls ``ben.incidents`` into the outbox (``Outbox.poll``), then publishes every
+  summary still in the outbox with ``Nats-Msg-Id`` = its id and truncates it only after JetStream's
+  PubAck (a crash resends; the stream's duplicate window drops the copy);
+* the consumer pulls from a durable consumer (``ben-<cluster>``), verifies each summary
+  (``open_summary``), inserts it into ``ben.federated_incidents`` unless that summary is there
+  already, and only then acks. A summary already stored from the same stream message is a
+  redelivery (acked, not stored again); from another message, a replay (rejected).
+
+Status (peers, lag, counts) goes to ``<data_dir>/federation/status.json`` every poll, for
+``ben federation status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import nats
+import pyarrow as pa
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+
+from ben.control.keys import load_or_create, load_signer
+from ben.core.config import FederationConfig
+from ben.federation.outbox import Outbox
+from ben.federation.policy import load_policy
+from ben.federation.summary import Rejected, load_trust, open_summary
+from ben.store.schema import FEDERATED_INCIDENTS
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("summary_id", "cluster", "incident", "change", "subsystem_class", "subsystem", "detector", "direction",
+           "magnitude_class", "severity", "state", "opened_minute", "resolved_minute", "duration_bucket",
+           "anomalies", "stream_seq", "published_ts", "received_ts")
+_FROM_BODY = {"incident": "incident", "change": "change", "subsystem_class": "subsystem_class",
+              "subsystem": "subsystem", "detector": "detector", "direction": "direction",
+              "magnitude_class": "magnitude", "severity": "severity", "state": "state",
+              "opened_minute": "opened", "resolved_minute": "resolved", "duration_bucket": "duration",
+              "anomalies": "anomalies"}
+_INTS = {"opened_minute", "resolved_minute", "anomalies", "stream_seq", "published_ts", "received_ts"}
+
+
+def row_of(summary, stream_seq: int) -> pa.Table:
+    values = {c: summary.body.get(src, 0 if c in _INTS else "") for c, src in _FROM_BODY.items()}
+    values |= {"summary_id": summary.summary_id, "cluster": summary.cluster, "stream_seq": stream_seq,
+               "published_ts": summary.published, "received_ts": time.time_ns()}
+    return pa.table({c: pa.array([values[c]], pa.int64() if c in _INTS else pa.string()) for c in COLUMNS})
+
+
+class Federation:
+    """Federated incident summaries over NATS JetStream (ADR 0038); ``start`` / ``shutdown(timeout)``."""
+
+    def __init__(self, config: FederationConfig, data_dir: Path, store):
+        self.config = config
+        self.dir = Path(data_dir) / "federation"
+        self.store = store
+        self.published = 0
+        self.publish_duplicates = 0
+        self.received = 0
+        self.redelivered = 0
+        self.rejected: Counter = Counter()
+        self.peers: dict[str, dict] = {}
+        self.lag = 0
+        self.connected = False
+        self.last_error = ""
+        self.outbox: Outbox | None = None
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        cfg = self.config
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.policy = load_policy(cfg.policy, cfg.pseudonym_key or self.dir / "pseudonym.key")
+        self.signer = load_signer(cfg.key) if cfg.key else load_or_create(self.dir, cfg.cluster)
+        self.trust = load_trust(cfg.trust)
+        self.outbox = Outbox(self.dir / "outbox", store=self.store, policy=self.policy, signer=self.signer,
+                             cluster=cfg.cluster)
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="federation", daemon=True)
+        self._thread.start()
+        ready.wait(5.0)
+        log.info("federation: cluster %s, servers %s, stream %s", cfg.cluster, ", ".join(cfg.servers), cfg.stream)
+
+    def shutdown(self, timeout: float) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.outbox is not None:
+            self.outbox.close()
+            self.outbox = None
+
+    def _run(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        ready.set()
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        cfg = self.config
+        nc = None
+        while not self._stop.is_set():
+            try:
+                nc = await nats.connect(servers=cfg.servers, name=f"ben-{cfg.cluster}", connect_timeout=2,
+                                        allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.2,
+                                        error_cb=self._nats_error)
+                break
+            except Exception as exc:  # no server yet: keep trying; the outbox keeps everything meanwhile
+                self._error(f"cannot connect to NATS ({exc!r})")
+                await self._pause(1.0)
+        if nc is None:
+            return
+        js = nc.jetstream()
+        tasks = [asyncio.create_task(self._publisher(nc, js))]
+        if cfg.consume:
+            tasks.append(asyncio.create_task(self._consumer(js)))
+        await self._stop.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await nc.close()
+        except Exception:
+            pass
+
+    async def _nats_error(self, exc: Exception) -> None:
+        self._error(f"NATS: {exc!r}")  # nats-py would log a traceback per reconnect attempt
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    def _error(self, message: str) -> None:
+        if message != self.last_error:
+            log.warning("federation: %s", message)
+        self.last_error = message
+
+    async def _ensure_stream(self, js) -> None:
+        cfg = self.config
+        await js.add_stream(StreamConfig(name=cfg.stream, subjects=[f"{cfg.subject_prefix}.>"],
+                                         storage=StorageType.FILE, max_age=float(cfg.max_age_s),
+                                         duplicate_window=float(cfg.dedup_window_s)))
+
+    async def _publisher(self, nc, js) -> None:
+        cfg = self.config
+        stream_ready = False
+        while not self._stop.is_set():
+            try:
+                if not stream_ready:
+                    await self._ensure_stream(js)
+                    stream_ready = True
+                await asyncio.to_thread(self.outbox.poll)
+                for rec in await asyncio.to_thread(self.outbox.pending):
+                    summary_id = json.loads(rec.payload)["summary"]["id"]
+                    change = json.loads(rec.payload)["summary"]["body"].get("change", "change")
+                    ack = await js.publish(f"{cfg.subject_prefix}.{cfg.cluster}.{change}", rec.payload,
+                                           timeout=5, headers={"Nats-Msg-Id": summary_id})
+                    await asyncio.to_thread(self.outbox.acked, rec.seq)
+                    self.published += 1  # acknowledged by JetStream (stored now, or before: a resend)
+                    self.publish_duplicates += int(bool(ack.duplicate))
+                self.connected = nc.is_connected
+                self._write_status()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS down, timeout, store busy: the outbox keeps it; try again
+                self.connected = nc.is_connected
+                self._error(f"publishing: {exc!r}")
+                self._write_status()
+            await self._pause(cfg.poll_interval_ms / 1000)
+
+    async def _consumer(self, js) -> None:
+        cfg = self.config
+        sub = None
+        while not self._stop.is_set():
+            try:
+                if sub is None:
+                    await self._ensure_stream(js)
+                    sub = await js.pull_subscribe(f"{cfg.subject_prefix}.>", durable=f"ben-{cfg.cluster}",
+                                                  stream=cfg.stream,
+                                                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                                                                        ack_wait=float(cfg.ack_wait_s)))
+                try:
+                    msgs = await sub.fetch(batch=64, timeout=cfg.poll_interval_ms / 1000)
+                except nats.errors.TimeoutError:
+                    msgs = []
+                for msg in msgs:
+                    await self._receive(msg)
+                if msgs:
+                    self.lag = msgs[-1].metadata.num_pending
+                else:
+                    self.lag = (await sub.consumer_info()).num_pending
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._error(f"consuming: {exc!r}")
+                await self._pause(0.5)
+
+    async def _receive(self, msg) -> None:
+        meta = msg.metadata
+        origin = msg.subject.split(".")[-2] if msg.subject.count(".") >= 2 else ""
+        if origin == self.config.cluster:
+            await msg.ack()  # our own summaries
+            return
+        try:
+            summary = open_summary(msg.data, self.trust, max_age_s=self.config.max_age_s)
+            if summary.cluster != origin:
+                raise Rejected("bad_subject", f"summary of {summary.cluster!r} on {origin!r}'s subject")
+            seen = await asyncio.to_thread(self._stored_seq, summary.summary_id)
+            if seen is not None and seen != meta.sequence.stream:
+                raise Rejected("replayed", f"summary {summary.summary_id} already stored from stream message {seen}")
+        except Rejected as exc:
+            self.rejected[exc.reason] += 1
+            log.warning("federation: rejected a summary on %s (stream message %d): %s", msg.subject,
+                        meta.sequence.stream, exc)
+            await msg.ack()  # never deliver it again
+            return
+        if seen is None:
+            await asyncio.to_thread(self.store.insert_rows, FEDERATED_INCIDENTS, row_of(summary, meta.sequence.stream))
+            self.received += 1
+            peer = self.peers.setdefault(summary.cluster, {"received": 0, "last_published": 0})
+            peer["received"] += 1
+            peer["last_published"] = max(peer["last_published"], summary.published)
+        else:
+            self.redelivered += 1
+        await msg.ack_sync()
+
+    def _stored_seq(self, summary_id: str) -> int | None:
+        safe = summary_id.replace("\\", "").replace("'", "")
+        rows = json.loads(self.store.query_json(
+            f"SELECT stream_seq FROM {FEDERATED_INCIDENTS} FINAL WHERE summary_id = '{safe}' LIMIT 1"))["data"]
+        return int(rows[0]["stream_seq"]) if rows else None
+
+    def status(self) -> dict:
+        return {"cluster": self.config.cluster, "servers": self.config.servers, "stream": self.config.stream,
+                "connected": self.connected, "published": self.published,
+                "publish_duplicates": self.publish_duplicates,
+                "outbox_depth": self.outbox.depth if self.outbox else 0,
+                "held_back": self.outbox.held if self.outbox else 0, "received": self.received,
+                "redelivered": self.redelivered, "rejected": dict(self.rejected),
+                "rejected_total": sum(self.rejected.values()), "lag": self.lag, "peers": self.peers,
+                "last_error": self.last_error, "updated": int(time.time())}
+
+    def _write_status(self) -> None:
+        tmp = self.dir / "status.json.tmp"
+        tmp.write_text(json.dumps(self.status(), indent=1))
+        os.replace(tmp, self.dir / "status.json")
