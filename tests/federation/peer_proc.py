@@ -1,0 +1,92 @@
+"""A cluster's federation in a process of its own, for the kill -9 tests.
+
+``east``: opens its store, starts Federation (publish only) and stores incident changes the way
+the spine does, one every ``--interval`` seconds, resuming after a kill where its store says it
+stopped: incident n opens; incident n-2 resolves when n%3 == 2 (only once its opening was polled).
+``west``: consumes; writes ``counts.json`` (rows and distinct summary ids in its table, without FINAL)
+every 0.2 s and once more after a clean shutdown (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ben.core.config import FederationConfig
+from ben.federation import Federation
+from ben.store.process import ChdbProcessStore
+from tests.federation.conftest import add_incident
+
+
+def plan(count: int) -> list[tuple[int, str]]:
+    steps = []
+    for n in range(count):
+        steps.append((n, "open"))
+        if n % 3 == 2:
+            steps.append((n - 2, "resolved"))
+    return steps
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("role", choices=["east", "west"])
+    p.add_argument("--dir", type=Path, required=True)
+    p.add_argument("--nats", required=True)
+    p.add_argument("--key", type=Path)
+    p.add_argument("--trust", type=Path)
+    p.add_argument("--count", type=int, default=0)
+    p.add_argument("--interval", type=float, default=0.05)
+    a = p.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    store = ChdbProcessStore(a.dir / "chdb")
+    cfg = FederationConfig(enabled=True, servers=[a.nats], cluster=a.role, poll_interval_ms=100, ack_wait_s=2,
+                           consume=a.role == "west", key=a.key, trust=a.trust)
+    fed = Federation(cfg, a.dir, store)
+    fed.start()
+    counts = a.dir / "counts.json"
+
+    def write_counts() -> None:
+        row = json.loads(store.query_json("SELECT count() AS rows, uniqExact(summary_id) AS ids "
+                                          "FROM ben.federated_incidents"))["data"][0]
+        counts.with_suffix(".tmp").write_text(json.dumps({k: int(v) for k, v in row.items()}))
+        counts.with_suffix(".tmp").replace(counts)
+
+    if a.role == "east":
+        done = {(r["id"], r["state"]) for r in json.loads(store.query_json(
+            "SELECT id, state, version FROM ben.incidents"))["data"]}
+        opened_version = {r["id"]: int(r["version"]) for r in json.loads(store.query_json(
+            "SELECT id, state, version FROM ben.incidents WHERE state = 'open'"))["data"]}
+        for n, state in plan(a.count):
+            inc_id = f"inc-{n:010d}"
+            if (inc_id, state) in done:
+                continue
+            if state == "resolved":
+                while fed.outbox.cursor < opened_version[inc_id] and not stop.is_set():
+                    time.sleep(0.02)
+            version = time.time_ns()
+            add_incident(store, n=n, subsystem=f"svc-{n}", series=f"svc-{n} latency_ms", state=state,
+                         resolved_ns=(1_780_000_000_000_000_000 + n * 60 * 10**9 + 900 * 10**9) if state == "resolved"
+                         else 0, version=version)
+            if state == "open":
+                opened_version[inc_id] = version
+            if stop.wait(a.interval):
+                break
+        (a.dir / "done").write_text("done")
+    while not stop.wait(0.2):
+        if a.role == "west":
+            write_counts()
+    fed.shutdown(5)
+    if a.role == "west":
+        write_counts()
+    store.close()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
