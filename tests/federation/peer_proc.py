@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -32,6 +33,26 @@ def plan(count: int) -> list[tuple[int, str]]:
     return steps
 
 
+def _crash_point(fed: Federation, store: ChdbProcessStore, role: str, nth: int) -> None:
+    calls = [0]
+
+    def wrap(inner):
+        def call(*args, **kw):
+            if role == "west" and args[0] != "ben.federated_incidents":
+                return inner(*args, **kw)
+            result = inner(*args, **kw) if role == "west" else None  # west: stored; east: not yet forgotten
+            calls[0] += 1
+            if calls[0] == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result if role == "west" else inner(*args, **kw)
+        return call
+
+    if role == "west":
+        store.insert_rows = wrap(store.insert_rows)
+    else:
+        fed.outbox.acked = wrap(fed.outbox.acked)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("role", choices=["east", "west"])
@@ -41,6 +62,9 @@ def main() -> None:
     p.add_argument("--trust", type=Path)
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--interval", type=float, default=0.05)
+    p.add_argument("--kill-after", type=int, default=0,
+                   help="SIGKILL itself at the worst moment, the Nth time: east after a PubAck before the outbox "
+                        "forgot the summary; west after the insert before the ack")
     a = p.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -49,6 +73,8 @@ def main() -> None:
                            consume=a.role == "west", key=a.key, trust=a.trust)
     fed = Federation(cfg, a.dir, store)
     fed.start()
+    if a.kill_after:
+        _crash_point(fed, store, a.role, a.kill_after)
     counts = a.dir / "counts.json"
 
     def write_counts() -> None:

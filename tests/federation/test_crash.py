@@ -44,21 +44,21 @@ def test_every_summary_arrives_exactly_once_through_kill_9(tmp_path, nats_server
     trust.write_text(f'[clusters.east]\npublic_key = "{key.public_text}"\n')
     east_dir, west_dir = tmp_path / "east", tmp_path / "west"
     east_args = ("--key", str(key.path), "--count", str(COUNT), "--interval", "0.1")
-    procs = {"east": _spawn("east", east_dir, nats_server.url, *east_args),
-             "west": _spawn("west", west_dir, nats_server.url, "--trust", str(trust))}
+    # Each dies by SIGKILL at its worst moment: east after a PubAck, before its outbox forgot the summary
+    # (so it publishes it again); west after storing a summary, before acking it (so it is delivered again).
+    procs = {"east": _spawn("east", east_dir, nats_server.url, *east_args, "--kill-after", "5"),
+             "west": _spawn("west", west_dir, nats_server.url, "--trust", str(trust), "--kill-after", "8")}
     expected = len(plan(COUNT))
     try:
-        wait_for(lambda: _received(west_dir) >= 4, 90, "the first summaries at west", 0.1)
-        procs["east"].send_signal(signal.SIGKILL)                 # the publisher dies mid-stream
-        procs["east"].wait(10)
+        assert procs["east"].wait(90) == -signal.SIGKILL
         procs["east"] = _spawn("east", east_dir, nats_server.url, *east_args)
-        got = _received(west_dir)
-        wait_for(lambda: _received(west_dir) >= got + 4, 90, "summaries after the publisher's restart", 0.1)
-        procs["west"].send_signal(signal.SIGKILL)                 # the consumer dies mid-stream
-        procs["west"].wait(10)
+        assert procs["west"].wait(90) == -signal.SIGKILL
         procs["west"] = _spawn("west", west_dir, nats_server.url, "--trust", str(trust))
         got = _received(west_dir)
-        wait_for(lambda: _received(west_dir) >= got + 2, 90, "summaries after the consumer's restart", 0.1)
+        wait_for(lambda: _received(west_dir) >= got + 2, 90, "summaries after both restarts", 0.1)
+        procs["east"].send_signal(signal.SIGKILL)                 # and once more at a random moment
+        procs["east"].wait(10)
+        procs["east"] = _spawn("east", east_dir, nats_server.url, *east_args)
         nats_server.kill()                                        # NATS dies while incidents open
         time.sleep(0.5)  # noqa: the outage itself (incidents keep opening meanwhile), not a wait for a condition
         nats_server.start()
@@ -67,7 +67,8 @@ def test_every_summary_arrives_exactly_once_through_kill_9(tmp_path, nats_server
                  and _received(west_dir) >= expected, 120, f"{expected} summaries at west", 0.1)
         for role in ("east", "west"):
             procs[role].terminate()
-            assert procs[role].wait(60) == 0, (tmp_path / role / f"{role}.log").read_text()[-3000:]
+            code = procs[role].wait(60)
+            assert code == 0, (role, code, (tmp_path / role / f"{role}.log").read_text()[-3000:])
     finally:
         for p in procs.values():
             if p.poll() is None:
