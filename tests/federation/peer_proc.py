@@ -33,6 +33,21 @@ def plan(count: int) -> list[tuple[int, str]]:
     return steps
 
 
+def _log_inserts(store: ChdbProcessStore, path: Path) -> None:
+    """Every summary id inserted into ben.federated_incidents, appended (fsync'd) after its insert returned:
+    the table itself cannot show a second insert once ReplacingMergeTree merged it away."""
+    inner = store.insert_rows
+
+    def insert_rows(target, table):
+        inner(target, table)
+        if target == "ben.federated_incidents":
+            with open(path, "a") as f:
+                f.write("".join(f"{i}\n" for i in table.column("summary_id").to_pylist()))
+                f.flush()
+                os.fsync(f.fileno())
+    store.insert_rows = insert_rows
+
+
 def _crash_point(fed: Federation, store: ChdbProcessStore, role: str, nth: int) -> None:
     calls = [0]
 
@@ -48,7 +63,7 @@ def _crash_point(fed: Federation, store: ChdbProcessStore, role: str, nth: int) 
         return call
 
     if role == "west":
-        store.insert_rows = wrap(store.insert_rows)
+        store.insert_rows = wrap(store.insert_rows)  # over the logging one: killed after the insert is logged
     else:
         fed.outbox.acked = wrap(fed.outbox.acked)
 
@@ -72,6 +87,8 @@ def main() -> None:
     cfg = FederationConfig(enabled=True, servers=[a.nats], cluster=a.role, poll_interval_ms=100, ack_wait_s=2,
                            consume=a.role == "west", key=a.key, trust=a.trust)
     fed = Federation(cfg, a.dir, store)
+    if a.role == "west":
+        _log_inserts(store, a.dir / "inserts.log")
     fed.start()
     if a.kill_after:
         _crash_point(fed, store, a.role, a.kill_after)

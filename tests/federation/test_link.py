@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 
 import nats
 import pytest
@@ -77,6 +79,14 @@ def test_every_change_arrives_once_anonymised_through_a_nats_restart(clusters, n
     wait_for(lambda: west.status()["received"] == 13, 10, "west's received count")
     assert east.status()["published"] == 13, east.status()
     assert west.status()["peers"]["east"]["received"] == 13 and west.status()["lag"] == 0
+    west._write_status()
+    out = subprocess.run([sys.executable, "-m", "ben", "federation", "status", "--data-dir", str(west.dir.parent)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "received 13" in out.stdout and "peer east: 13 summaries" in out.stdout and "rejected 0" in out.stdout
+    missing = subprocess.run([sys.executable, "-m", "ben", "federation", "status", "--data-dir", "/nonexistent"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no federation status" in missing.stderr
 
 
 def test_forged_altered_replayed_and_unknown_summaries_are_rejected(clusters, nats_server, tmp_path, caplog):
