@@ -125,6 +125,7 @@ class Federation:
         if nc is None:
             return
         js = nc.jetstream()
+        self._nc = nc
         tasks = [asyncio.create_task(self._publisher(nc, js))]
         if cfg.consume:
             tasks.append(asyncio.create_task(self._consumer(js)))
@@ -199,8 +200,8 @@ class Federation:
                     msgs = await sub.fetch(batch=64, timeout=cfg.poll_interval_ms / 1000)
                 except nats.errors.TimeoutError:
                     msgs = []
-                for msg in msgs:
-                    await self._receive(msg)
+                if msgs:
+                    await self._receive_batch(msgs)
                 if msgs:
                     self.lag = msgs[-1].metadata.num_pending
                 else:
@@ -211,40 +212,55 @@ class Federation:
                 self._error(f"consuming: {exc!r}")
                 await self._pause(0.5)
 
-    async def _receive(self, msg) -> None:
-        meta = msg.metadata
-        origin = msg.subject.split(".")[-2] if msg.subject.count(".") >= 2 else ""
-        if origin == self.config.cluster:
-            await msg.ack()  # our own summaries
-            return
-        try:
-            summary = open_summary(msg.data, self.trust, max_age_s=self.config.max_age_s)
-            if summary.cluster != origin:
-                raise Rejected("bad_subject", f"summary of {summary.cluster!r} on {origin!r}'s subject")
-            seen = await asyncio.to_thread(self._stored_seq, summary.summary_id)
-            if seen is not None and seen != meta.sequence.stream:
-                raise Rejected("replayed", f"summary {summary.summary_id} already stored from stream message {seen}")
-        except Rejected as exc:
-            self.rejected[exc.reason] += 1
-            log.warning("federation: rejected a summary on %s (stream message %d): %s", msg.subject,
-                        meta.sequence.stream, exc)
-            await msg.ack()  # never deliver it again
-            return
-        if seen is None:
-            await asyncio.to_thread(self.store.insert_rows, FEDERATED_INCIDENTS, row_of(summary, meta.sequence.stream))
-            self.received += 1
-            peer = self.peers.setdefault(summary.cluster, {"received": 0, "last_published": 0})
-            peer["received"] += 1
-            peer["last_published"] = max(peer["last_published"], summary.published)
-        else:
-            self.redelivered += 1
-        await msg.ack_sync()
+    async def _receive_batch(self, msgs: list) -> None:
+        """Verify a fetched batch, insert what is new in ONE insert, then ack every message."""
+        fresh: dict[str, tuple] = {}  # summary id -> (summary, stream seq)
+        checked = []
+        for msg in msgs:
+            origin = msg.subject.split(".")[-2] if msg.subject.count(".") >= 2 else ""
+            if origin == self.config.cluster:
+                continue  # our own summaries: acked below
+            try:
+                summary = open_summary(msg.data, self.trust, max_age_s=self.config.max_age_s)
+                if summary.cluster != origin:
+                    raise Rejected("bad_subject", f"summary of {summary.cluster!r} on {origin!r}'s subject")
+                checked.append((msg, summary))
+            except Rejected as exc:
+                self._reject(msg, exc)
+        stored = await asyncio.to_thread(self._stored_seqs, [s.summary_id for _, s in checked]) if checked else {}
+        for msg, summary in checked:
+            seq = msg.metadata.sequence.stream
+            seen = stored.get(summary.summary_id, fresh.get(summary.summary_id, (None, None))[1])
+            if seen is None:
+                fresh[summary.summary_id] = (summary, seq)
+            elif seen != seq:
+                self._reject(msg, Rejected("replayed", f"summary {summary.summary_id} already stored from "
+                                                       f"stream message {seen}"))
+            else:
+                self.redelivered += 1
+        if fresh:
+            tables = [row_of(summary, seq) for summary, seq in fresh.values()]
+            await asyncio.to_thread(self.store.insert_rows, FEDERATED_INCIDENTS, pa.concat_tables(tables))
+            for summary, _ in fresh.values():
+                self.received += 1
+                peer = self.peers.setdefault(summary.cluster, {"received": 0, "last_published": 0})
+                peer["received"] += 1
+                peer["last_published"] = max(peer["last_published"], summary.published)
+        for msg in msgs:  # only now: what is acked is stored (or refused for good)
+            await msg.ack()
+        await self._nc.flush()  # the acks are on the wire before the next fetch
 
-    def _stored_seq(self, summary_id: str) -> int | None:
-        safe = summary_id.replace("\\", "").replace("'", "")
+    def _reject(self, msg, exc: Rejected) -> None:
+        self.rejected[exc.reason] += 1
+        log.warning("federation: rejected a summary on %s (stream message %d): %s", msg.subject,
+                    msg.metadata.sequence.stream, exc)
+
+    def _stored_seqs(self, summary_ids: list[str]) -> dict[str, int]:
+        """summary id -> the stream message it was stored from, for those already stored."""
+        safe = ", ".join("'" + i.replace("\\", "").replace("'", "") + "'" for i in summary_ids)
         rows = json.loads(self.store.query_json(
-            f"SELECT stream_seq FROM {FEDERATED_INCIDENTS} FINAL WHERE summary_id = '{safe}' LIMIT 1"))["data"]
-        return int(rows[0]["stream_seq"]) if rows else None
+            f"SELECT summary_id, stream_seq FROM {FEDERATED_INCIDENTS} FINAL WHERE summary_id IN ({safe})"))["data"]
+        return {r["summary_id"]: int(r["stream_seq"]) for r in rows}
 
     def status(self) -> dict:
         return {"cluster": self.config.cluster, "servers": self.config.servers, "stream": self.config.stream,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from ben.core.errors import SignatureError
 from ben.federation.policy import TREATMENTS
 
 VERSION = 1
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _INT_FACTS = {"anomalies", "opened", "resolved"}
 
 
@@ -95,7 +97,8 @@ def open_summary(data: bytes, trust: dict[str, Ed25519PublicKey], *, max_age_s: 
     if doc["key_id"] != key_id(public.public_bytes_raw()) or not verify(public, signature, canonical.encode(doc)):
         raise Rejected("bad_signature", f"signature does not verify with cluster {cluster!r}'s key")
     body = doc["body"]
-    if not isinstance(body, dict) or not isinstance(doc["id"], str) or not isinstance(doc["published"], int):
+    if not isinstance(body, dict) or not isinstance(doc["id"], str) or not _ID.fullmatch(doc["id"]) \
+            or not isinstance(doc["published"], int):
         raise Rejected("malformed", "bad id, published or body")
     for fact, value in body.items():
         if fact not in TREATMENTS or not isinstance(value, int if fact in _INT_FACTS else str) \
