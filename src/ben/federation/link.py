@@ -39,6 +39,10 @@ from ben.store.schema import FEDERATED_INCIDENTS
 
 log = logging.getLogger(__name__)
 
+PUBLISH_BATCH = 256      # summaries in flight at once (each PubAcked before the outbox forgets it)
+PUBACK_TIMEOUT_S = 10.0
+FETCH_BATCH = 256
+
 COLUMNS = ("summary_id", "cluster", "incident", "change", "subsystem_class", "subsystem", "detector", "direction",
            "magnitude_class", "severity", "state", "opened_minute", "resolved_minute", "duration_bucket",
            "anomalies", "stream_seq", "published_ts", "received_ts")
@@ -167,14 +171,21 @@ class Federation:
                     await self._ensure_stream(js)
                     stream_ready = True
                 await asyncio.to_thread(self.outbox.poll)
-                for rec in await asyncio.to_thread(self.outbox.pending):
-                    summary_id = json.loads(rec.payload)["summary"]["id"]
-                    change = json.loads(rec.payload)["summary"]["body"].get("change", "change")
-                    ack = await js.publish(f"{cfg.subject_prefix}.{cfg.cluster}.{change}", rec.payload,
-                                           timeout=5, headers={"Nats-Msg-Id": summary_id})
-                    await asyncio.to_thread(self.outbox.acked, rec.seq)
-                    self.published += 1  # acknowledged by JetStream (stored now, or before: a resend)
-                    self.publish_duplicates += int(bool(ack.duplicate))
+                while not self._stop.is_set():
+                    records = await asyncio.to_thread(self.outbox.pending, PUBLISH_BATCH)
+                    if not records:
+                        break
+                    futures = []
+                    for rec in records:
+                        doc = json.loads(rec.payload)["summary"]
+                        futures.append(await js.publish_async(
+                            f"{cfg.subject_prefix}.{cfg.cluster}.{doc['body'].get('change', 'change')}", rec.payload,
+                            headers={"Nats-Msg-Id": doc["id"]}))
+                    acks = await asyncio.wait_for(asyncio.gather(*futures), PUBACK_TIMEOUT_S)
+                    # Every one of them PubAcked: only now may the outbox forget them (a failure: all again).
+                    await asyncio.to_thread(self.outbox.acked, records[-1].seq)
+                    self.published += len(acks)  # acknowledged by JetStream (stored now, or before: a resend)
+                    self.publish_duplicates += sum(bool(a.duplicate) for a in acks)
                 self.connected = nc.is_connected
                 self._write_status()
             except asyncio.CancelledError:
@@ -197,7 +208,7 @@ class Federation:
                                                   config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
                                                                         ack_wait=float(cfg.ack_wait_s)))
                 try:
-                    msgs = await sub.fetch(batch=64, timeout=cfg.poll_interval_ms / 1000)
+                    msgs = await sub.fetch(batch=FETCH_BATCH, timeout=cfg.poll_interval_ms / 1000)
                 except nats.errors.TimeoutError:
                     msgs = []
                 if msgs:
