@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from ben.control.keys import Signer
@@ -28,13 +27,6 @@ log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 POLL_ROWS = 1000
-
-
-@dataclass(frozen=True)
-class Pending:
-    seq: int
-    summary_id: str
-    data: bytes
 
 
 def _lead(anomalies: list[dict]) -> tuple[str, str, float]:
