@@ -277,6 +277,12 @@ class FederationConfig(_Section):
     ack_wait_s: int = Field(default=30, ge=1)
     poll_interval_ms: int = Field(default=1_000, ge=10)
 
+    @model_validator(mode="after")
+    def _window_within_age(self) -> FederationConfig:
+        if self.dedup_window_s > self.max_age_s:
+            raise ValueError("dedup_window_s must not exceed max_age_s (JetStream refuses such a stream)")
+        return self
+
 
 class SpineConfig(_WalQuota, _Scheduling):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
