@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: clickhouse-server (the ClickHouse server backend's tests start one);
-# chromium (the web interface's tests drive Debian's headless browser; no browser is ever downloaded).
+# chromium (the web interface's tests drive Debian's headless browser; no browser is ever downloaded);
+# nats-server (the federation tests start one with JetStream on loopback).
 # Idempotent: installs only what is missing; needs root for that (CI runs as root).
 set -euo pipefail
 
 missing=()
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

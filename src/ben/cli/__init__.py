@@ -56,7 +56,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-from ben.cli import audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth, web  # noqa: E402
+from ben.cli import (audit, bench, certs, command, demo, emit, federation, incidents, keys, query, redact,  # noqa: E402
+                     serve, synth, web)
 
 app.add_typer(bench.app, name="bench")
 app.add_typer(redact.app, name="redact")
@@ -64,7 +65,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(command.app, name="command")
 app.add_typer(audit.app, name="audit")
 app.add_typer(certs.app, name="certs")
-del audit, bench, certs, command, demo, emit, incidents, keys, query, redact, serve, synth, web
+app.add_typer(federation.app, name="federation")
+del audit, bench, certs, command, demo, emit, federation, incidents, keys, query, redact, serve, synth, web
 
 
 def main() -> None:

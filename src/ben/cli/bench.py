@@ -63,6 +63,15 @@ def _print(result: dict, as_json: bool) -> None:
             typer.echo(f"{key:>28}: {value}")
 
 
+@app.command("federation")
+def federation(
+    summaries: Annotated[int, typer.Option(help="summaries published end to end", min=10)] = 100_000,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Federation: summaries/s and p99 through a local nats-server into a peer's store, vs nats-py's raw rate."""
+    _print(load("federation").run(summaries=summaries, progress=not as_json), as_json)
+
+
 @app.command("detect")
 def detect(
     series: Annotated[int, typer.Option(help="number of series", min=1)] = 10_000,

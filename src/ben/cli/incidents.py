@@ -112,6 +112,18 @@ def _following(rows: list[dict]):
     return Group(_table(rows), Text(waiting, style="dim"))
 
 
+def _similar(config: Path | None, inc: dict, anomalies: list[dict], spine: str | None, store=None) -> list[dict]:
+    """Federated incidents with this one's signature (ADR 0038); [] when none."""
+    from ben.core.config import load_config
+    from ben.federation.policy import PolicyFile
+    from ben.control._toml import load_model
+    from ben.federation.similar import signature, similar_sql
+
+    policy = load_config(config).spine.federation.policy
+    classes = load_model(policy, PolicyFile, "federation policy").classes if policy else {}
+    return _query(spine, similar_sql(signature(inc["subsystem"], anomalies, classes)), store)
+
+
 @app.command()
 def explain(
     incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...), an anomaly id (an-...), "
@@ -119,9 +131,11 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="read a stopped spine's chDB directory")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="ben config: its federation policy's "
+                                                                    "subsystem classes")] = None,
 ) -> None:
-    """Why an incident was opened: its narrative, every anomaly's evidence in numbers, and the
-    commands sent because of it (with their reasons)."""
+    """Why an incident was opened: its narrative, every anomaly's evidence in numbers, the
+    commands sent because of it (with their reasons), and similar incidents at federated clusters."""
     from rich.console import Console
 
     if not incident_id.replace("-", "").isalnum():
@@ -135,11 +149,13 @@ def explain(
         store = ChdbStore(data_dir)
     try:
         inc, anomalies, commands = _explained(spine, incident_id, store)
+        similar = _similar(config, inc, anomalies, spine, store)
     finally:
         if store is not None:
             store.close()
     if as_json:
-        typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands}))
+        typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands,
+                               "federated_similar": similar}))
         return
     console = Console(emoji=False)
     console.print(f"{inc['id']} {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
@@ -156,6 +172,12 @@ def explain(
                       f"baseline {_g(a['baseline'], '.4g')}, observed {_g(a['observed'], '.4g')}, score {_g(a['score'], '.3f')}; "
                       f"detectors: {dets}", markup=False)
         console.print(f"  {a['sentence']}", markup=False)
+    if similar:
+        console.print("[bold]similar incidents at federated clusters (30 days)[/bold]")
+        for f in similar:
+            console.print(f"- {f['cluster']} {f['subsystem_class']}: {f['detector']} {f['direction']} "
+                          f"{f['magnitude_class']}, severity {f['severity']}, {f['state']}"
+                          + (f" after {f['duration_bucket']}" if f["state"] == "resolved" else ""), markup=False)
     if commands:
         console.print("[bold]commands[/bold]")
         for c in commands:

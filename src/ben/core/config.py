@@ -314,6 +314,43 @@ class DetectConfig(_Section):
     max_series: int = Field(default=100_000, ge=1)
 
 
+class FederationConfig(_Section):
+    """Federation over NATS JetStream (ben.federation, ADR 0038): anonymised, signed incident summaries.
+
+    Off unless ``enabled``. ``policy`` says which fields leave (default: only classes, no free-form text);
+    ``pseudonym_key`` is the HMAC key file (0600); ``trust`` lists the clusters whose summaries are accepted.
+    """
+
+    enabled: bool = False
+    #: NATS server URLs, e.g. ["nats://127.0.0.1:4222"].
+    servers: list[str] = Field(default_factory=lambda: ["nats://127.0.0.1:4222"])
+    #: This cluster's name in summaries and subjects (letters, digits, '-', '_').
+    cluster: str = Field(default="ben", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    stream: str = Field(default="BEN_FEDERATION", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    #: Summaries go to <subject_prefix>.<cluster>.<change>; peers consume <subject_prefix>.>.
+    subject_prefix: str = Field(default="ben.federation", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+    #: JetStream's duplicate window for Nats-Msg-Id.
+    dedup_window_s: int = Field(default=7 * 86_400, ge=60)
+    #: Stream retention (max age of summaries in the stream).
+    max_age_s: int = Field(default=30 * 86_400, ge=60)
+    policy: Path | None = None
+    pseudonym_key: Path | None = None
+    trust: Path | None = None
+    #: Signing key; None = <data_dir>/federation/<cluster>.key, created at first start.
+    key: Path | None = None
+    #: Consume peers' summaries into ben.federated_incidents.
+    consume: bool = True
+    #: A summary delivered but not acked (the consumer died) is delivered again after this.
+    ack_wait_s: int = Field(default=30, ge=1)
+    poll_interval_ms: int = Field(default=1_000, ge=10)
+
+    @model_validator(mode="after")
+    def _window_within_age(self) -> FederationConfig:
+        if self.dedup_window_s > self.max_age_s:
+            raise ValueError("dedup_window_s must not exceed max_age_s (JetStream refuses such a stream)")
+        return self
+
+
 class SpineConfig(_WalQuota, _Scheduling, _Listener):
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
     wal_max_bytes: int = Field(default=4 << 30, ge=1 << 20)
@@ -327,6 +364,7 @@ class SpineConfig(_WalQuota, _Scheduling, _Listener):
     #: The deployment's redaction manifest: a batch not redacted with it is redacted again before
     #: the WAL (ADR 0034); none = the built-in default, as in the sidecar.
     redact_manifest: Path | None = None
+    federation: FederationConfig = Field(default_factory=FederationConfig)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))
 
@@ -366,6 +404,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
         for key in ("path", "password_file"):
             if isinstance(store, dict) and isinstance(store.get(key), str):
                 store[key] = str(base / store[key])
+        federation = table.get("federation")
+        if isinstance(federation, dict):
+            for key in ("policy", "pseudonym_key", "trust", "key"):
+                if isinstance(federation.get(key), str):
+                    federation[key] = str(base / federation[key])
         control = table.get("control")
         if isinstance(control, dict):
             for key in ("trust", "policy", "key"):

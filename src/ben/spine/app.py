@@ -49,6 +49,7 @@ class Spine:
         self.detector: DetectorThread | None = None
         self.control: ControlPlane | None = None
         self._admin: AdminServicer | None = None
+        self.federation = None  # ben.federation.Federation when [spine.federation] is enabled
 
         self.guard: Guard | None = None
         self.tokens: TokenIssuer | None = None
@@ -129,6 +130,11 @@ class Spine:
         if self.tokens.path is not None:  # the auth socket: the same gate as the socket beside it
             transport.secure_socket(f"unix://{self.tokens.path}", cfg.socket_mode, cfg.socket_group, "spine.listen")
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
+        if cfg.federation.enabled:  # incident summaries to and from peers (ADR 0038)
+            from ben.federation import Federation
+
+            self.federation = Federation(cfg.federation, cfg.data_dir, self.store)
+            await asyncio.to_thread(self.federation.start)
         self.state = State.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
 
@@ -245,6 +251,8 @@ class Spine:
                             sum(w.depth for w in self.wals.values()))
         if self.detector is not None:
             await asyncio.to_thread(self.detector.shutdown, min(5.0, timeout))
+        if self.federation is not None:
+            await asyncio.to_thread(self.federation.shutdown, min(5.0, timeout))
         if self.control is not None:
             self.control.close()
         if self.store is not None:

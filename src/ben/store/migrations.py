@@ -111,6 +111,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "events_by_lane", lambda caps: [], repartition_events,
               "copy ben.events into a table PARTITION BY (day, lane), rename it to ben.events, drop the old one"),
     Migration(6, "spans_view", lambda caps: [schema.create_spans_view()]),
+    Migration(7, "federated_incidents", lambda caps: [schema.create_federated_incidents(caps)]),
 )
 
 LATEST = MIGRATIONS[-1].version

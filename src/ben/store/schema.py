@@ -274,3 +274,35 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS} (
 ) ENGINE = MergeTree
 ORDER BY version
 """
+
+
+FEDERATED_INCIDENTS = f"{DATABASE}.federated_incidents"
+
+
+def create_federated_incidents(caps: Capabilities) -> str:
+    """Incident summaries received from federated clusters (ben.federation, ADR 0038): anonymised,
+    verified; one row per summary, a summary received twice replaces itself (read with FINAL)."""
+    lc = _lc(caps)
+    return f"""
+CREATE TABLE IF NOT EXISTS {FEDERATED_INCIDENTS} (
+    summary_id String,
+    cluster {lc},
+    incident {lc} COMMENT 'pseudonym of the incident id',
+    change {lc},
+    subsystem_class {lc},
+    subsystem {lc} COMMENT 'pseudonym',
+    detector {lc},
+    direction {lc},
+    magnitude_class {lc},
+    severity {lc},
+    state {lc},
+    opened_minute Int64,
+    resolved_minute Int64,
+    duration_bucket {lc},
+    anomalies Int64,
+    stream_seq Int64 COMMENT 'JetStream sequence it arrived as',
+    published_ts Int64,
+    received_ts Int64
+) ENGINE = ReplacingMergeTree(received_ts)
+ORDER BY summary_id
+"""

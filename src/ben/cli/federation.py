@@ -1,0 +1,49 @@
+"""``ben federation status``: peers, lag, published / received / rejected summaries (ADR 0038)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import fail
+
+app = typer.Typer(help="Federated incident summaries over NATS JetStream.", no_args_is_help=True)
+
+
+@app.command()
+def status(
+    config: Annotated[Optional[Path], typer.Option("--config", help="ben config file (its spine.data_dir)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="the spine's data directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
+) -> None:
+    """What the running spine's federation reports (written by it every poll)."""
+    from ben.core.config import load_config
+
+    spine = load_config(config).spine
+    path = (data_dir or spine.data_dir) / "federation" / "status.json"
+    try:
+        st = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise fail(f"{path}: no federation status (is [spine.federation] enabled and the spine running?)") from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"{path}: cannot read the federation status: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps(st, indent=1, sort_keys=True))
+        return
+    age = int(time.time()) - int(st.get("updated", 0))
+    typer.echo(f"cluster {st['cluster']} on {', '.join(st['servers'])} (stream {st['stream']}): "
+               f"{'connected' if st['connected'] else 'NOT connected'}; status {age}s old")
+    typer.echo(f"published {st['published']} (duplicates dropped by JetStream {st['publish_duplicates']}), "
+               f"outbox {st['outbox_depth']}, held back {st['held_back']}")
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(st["rejected"].items())) or "none"
+    typer.echo(f"received {st['received']} (redelivered {st['redelivered']}), lag {st['lag']}, "
+               f"rejected {st['rejected_total']} ({rejected})")
+    for name, peer in sorted(st["peers"].items()):
+        last = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(peer["last_published"]))
+        typer.echo(f"  peer {name}: {peer['received']} summaries, last published {last} UTC")
+    if st.get("last_error"):
+        typer.echo(f"last error: {st['last_error']}")

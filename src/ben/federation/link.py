@@ -1,0 +1,289 @@
+"""The Federation component: publishes this cluster's summaries to JetStream and stores its peers'.
+
+It runs in a thread of its own with its own asyncio loop (nats-py is asyncio; the store is
+blocking), so nothing in it can stall the spine. Two tasks:
+
+* the publisher polls ``ben.incidents`` into the outbox (``Outbox.poll``), then publishes every
+  summary still in the outbox (up to 256 in flight) with ``Nats-Msg-Id`` = its id and truncates
+  them only after every PubAck (a crash resends; the stream's duplicate window drops the copy);
+* the consumer pulls batches from a durable consumer (``ben-<cluster>``), verifies each summary
+  (``open_summary``), inserts those not stored yet into ``ben.federated_incidents`` in one insert,
+  and only then acks them. A summary already stored from the same stream message is a
+  redelivery (acked, not stored again); from another message, a replay (rejected).
+
+Status (peers, lag, counts) goes to ``<data_dir>/federation/status.json`` every poll, for
+``ben federation status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import nats
+import pyarrow as pa
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+
+from ben.control.keys import load_or_create, load_signer
+from ben.core.config import FederationConfig
+from ben.federation.outbox import Outbox
+from ben.federation.policy import load_policy
+from ben.federation.summary import Rejected, load_trust, open_summary
+from ben.store.schema import FEDERATED_INCIDENTS
+
+log = logging.getLogger(__name__)
+
+PUBLISH_BATCH = 256      # summaries in flight at once (each PubAcked before the outbox forgets it)
+PUBACK_TIMEOUT_S = 10.0
+FETCH_BATCH = 256
+
+COLUMNS = ("summary_id", "cluster", "incident", "change", "subsystem_class", "subsystem", "detector", "direction",
+           "magnitude_class", "severity", "state", "opened_minute", "resolved_minute", "duration_bucket",
+           "anomalies", "stream_seq", "published_ts", "received_ts")
+_FROM_BODY = {"incident": "incident", "change": "change", "subsystem_class": "subsystem_class",
+              "subsystem": "subsystem", "detector": "detector", "direction": "direction",
+              "magnitude_class": "magnitude", "severity": "severity", "state": "state",
+              "opened_minute": "opened", "resolved_minute": "resolved", "duration_bucket": "duration",
+              "anomalies": "anomalies"}
+_INTS = {"opened_minute", "resolved_minute", "anomalies", "stream_seq", "published_ts", "received_ts"}
+
+
+def row_of(summary, stream_seq: int) -> pa.Table:
+    values = {c: summary.body.get(src, 0 if c in _INTS else "") for c, src in _FROM_BODY.items()}
+    values |= {"summary_id": summary.summary_id, "cluster": summary.cluster, "stream_seq": stream_seq,
+               "published_ts": summary.published, "received_ts": time.time_ns()}
+    return pa.table({c: pa.array([values[c]], pa.int64() if c in _INTS else pa.string()) for c in COLUMNS})
+
+
+class Federation:
+    """Federated incident summaries over NATS JetStream (ADR 0038); ``start`` / ``shutdown(timeout)``."""
+
+    def __init__(self, config: FederationConfig, data_dir: Path, store):
+        self.config = config
+        self.dir = Path(data_dir) / "federation"
+        self.store = store
+        self.published = 0
+        self.publish_duplicates = 0
+        self.received = 0
+        self.redelivered = 0
+        self.rejected: Counter = Counter()
+        self.peers: dict[str, dict] = {}
+        self.lag = 0
+        self.connected = False
+        self.last_error = ""
+        self.outbox: Outbox | None = None
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        cfg = self.config
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.policy = load_policy(cfg.policy, cfg.pseudonym_key or self.dir / "pseudonym.key")
+        self.signer = load_signer(cfg.key) if cfg.key else load_or_create(self.dir, cfg.cluster)
+        self.trust = load_trust(cfg.trust)
+        self.outbox = Outbox(self.dir / "outbox", store=self.store, policy=self.policy, signer=self.signer,
+                             cluster=cfg.cluster)
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="federation", daemon=True)
+        self._thread.start()
+        ready.wait(5.0)
+        log.info("federation: cluster %s, servers %s, stream %s", cfg.cluster, ", ".join(cfg.servers), cfg.stream)
+
+    def shutdown(self, timeout: float) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.outbox is not None:
+            self.outbox.close()
+            self.outbox = None
+
+    def _run(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        ready.set()
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        cfg = self.config
+        nc = None
+        while not self._stop.is_set():
+            try:
+                nc = await nats.connect(servers=cfg.servers, name=f"ben-{cfg.cluster}", connect_timeout=2,
+                                        allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.2,
+                                        error_cb=self._nats_error)
+                break
+            except Exception as exc:  # no server yet: keep trying; the outbox keeps everything meanwhile
+                self._error(f"cannot connect to NATS ({exc!r})")
+                await self._pause(1.0)
+        if nc is None:
+            return
+        js = nc.jetstream()
+        self._nc = nc
+        tasks = [asyncio.create_task(self._publisher(nc, js))]
+        if cfg.consume:
+            tasks.append(asyncio.create_task(self._consumer(js)))
+        await self._stop.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await nc.close()
+        except Exception:
+            pass
+
+    async def _nats_error(self, exc: Exception) -> None:
+        self._error(f"NATS: {exc!r}")  # nats-py would log a traceback per reconnect attempt
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    def _error(self, message: str) -> None:
+        if message != self.last_error:
+            log.warning("federation: %s", message)
+        self.last_error = message
+
+    async def _ensure_stream(self, js) -> None:
+        cfg = self.config
+        await js.add_stream(StreamConfig(name=cfg.stream, subjects=[f"{cfg.subject_prefix}.>"],
+                                         storage=StorageType.FILE, max_age=float(cfg.max_age_s),
+                                         duplicate_window=float(cfg.dedup_window_s)))
+
+    async def _publisher(self, nc, js) -> None:
+        cfg = self.config
+        stream_ready = False
+        while not self._stop.is_set():
+            try:
+                if not stream_ready:
+                    await self._ensure_stream(js)
+                    stream_ready = True
+                await asyncio.to_thread(self.outbox.poll)
+                while not self._stop.is_set():
+                    records = await asyncio.to_thread(self.outbox.pending, PUBLISH_BATCH)
+                    if not records:
+                        break
+                    futures = []
+                    for rec in records:
+                        doc = json.loads(rec.payload)["summary"]
+                        futures.append(await js.publish_async(
+                            f"{cfg.subject_prefix}.{cfg.cluster}.{doc['body'].get('change', 'change')}", rec.payload,
+                            headers={"Nats-Msg-Id": doc["id"]}))
+                    acks = await asyncio.wait_for(asyncio.gather(*futures), PUBACK_TIMEOUT_S)
+                    # Every one of them PubAcked: only now may the outbox forget them (a failure: all again).
+                    await asyncio.to_thread(self.outbox.acked, records[-1].seq)
+                    self.published += len(acks)  # acknowledged by JetStream (stored now, or before: a resend)
+                    self.publish_duplicates += sum(bool(a.duplicate) for a in acks)
+                self.connected = nc.is_connected
+                self._write_status()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS down, timeout, store busy: the outbox keeps it; try again
+                self.connected = nc.is_connected
+                self._error(f"publishing: {exc!r}")
+                self._write_status()
+            await self._pause(cfg.poll_interval_ms / 1000)
+
+    async def _consumer(self, js) -> None:
+        cfg = self.config
+        sub = None
+        while not self._stop.is_set():
+            try:
+                if sub is None:
+                    await self._ensure_stream(js)
+                    sub = await js.pull_subscribe(f"{cfg.subject_prefix}.>", durable=f"ben-{cfg.cluster}",
+                                                  stream=cfg.stream,
+                                                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                                                                        ack_wait=float(cfg.ack_wait_s)))
+                try:
+                    msgs = await sub.fetch(batch=FETCH_BATCH, timeout=cfg.poll_interval_ms / 1000)
+                except nats.errors.TimeoutError:
+                    msgs = []
+                if msgs:
+                    await self._receive_batch(msgs)
+                if msgs:
+                    self.lag = msgs[-1].metadata.num_pending
+                else:
+                    self.lag = (await sub.consumer_info()).num_pending
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._error(f"consuming: {exc!r}")
+                await self._pause(0.5)
+
+    async def _receive_batch(self, msgs: list) -> None:
+        """Verify a fetched batch, insert what is new in ONE insert, then ack every message."""
+        fresh: dict[str, tuple] = {}  # summary id -> (summary, stream seq)
+        checked = []
+        for msg in msgs:
+            origin = msg.subject.split(".")[-2] if msg.subject.count(".") >= 2 else ""
+            if origin == self.config.cluster:
+                continue  # our own summaries: acked below
+            try:
+                summary = open_summary(msg.data, self.trust, max_age_s=self.config.max_age_s)
+                if summary.cluster != origin:
+                    raise Rejected("bad_subject", f"summary of {summary.cluster!r} on {origin!r}'s subject")
+                checked.append((msg, summary))
+            except Rejected as exc:
+                self._reject(msg, exc)
+        stored = await asyncio.to_thread(self._stored_seqs, [s.summary_id for _, s in checked]) if checked else {}
+        for msg, summary in checked:
+            seq = msg.metadata.sequence.stream
+            seen = stored.get(summary.summary_id, fresh.get(summary.summary_id, (None, None))[1])
+            if seen is None:
+                fresh[summary.summary_id] = (summary, seq)
+            elif seen != seq:
+                self._reject(msg, Rejected("replayed", f"summary {summary.summary_id} already stored from "
+                                                       f"stream message {seen}"))
+            else:
+                self.redelivered += 1
+        if fresh:
+            tables = [row_of(summary, seq) for summary, seq in fresh.values()]
+            await asyncio.to_thread(self.store.insert_rows, FEDERATED_INCIDENTS, pa.concat_tables(tables))
+            for summary, _ in fresh.values():
+                self.received += 1
+                peer = self.peers.setdefault(summary.cluster, {"received": 0, "last_published": 0})
+                peer["received"] += 1
+                peer["last_published"] = max(peer["last_published"], summary.published)
+        for msg in msgs:  # only now: what is acked is stored (or refused for good)
+            await msg.ack()
+        await self._nc.flush()  # the acks are on the wire before the next fetch
+
+    def _reject(self, msg, exc: Rejected) -> None:
+        self.rejected[exc.reason] += 1
+        log.warning("federation: rejected a summary on %s (stream message %d): %s", msg.subject,
+                    msg.metadata.sequence.stream, exc)
+
+    def _stored_seqs(self, summary_ids: list[str]) -> dict[str, int]:
+        """summary id -> the stream message it was stored from, for those already stored."""
+        safe = ", ".join("'" + i.replace("\\", "").replace("'", "") + "'" for i in summary_ids)
+        rows = json.loads(self.store.query_json(
+            f"SELECT summary_id, stream_seq FROM {FEDERATED_INCIDENTS} FINAL WHERE summary_id IN ({safe})"))["data"]
+        return {r["summary_id"]: int(r["stream_seq"]) for r in rows}
+
+    def status(self) -> dict:
+        return {"cluster": self.config.cluster, "servers": self.config.servers, "stream": self.config.stream,
+                "connected": self.connected, "published": self.published,
+                "publish_duplicates": self.publish_duplicates,
+                "outbox_depth": self.outbox.depth if self.outbox else 0,
+                "held_back": self.outbox.held if self.outbox else 0, "received": self.received,
+                "redelivered": self.redelivered, "rejected": dict(self.rejected),
+                "rejected_total": sum(self.rejected.values()), "lag": self.lag, "peers": self.peers,
+                "last_error": self.last_error, "updated": int(time.time())}
+
+    def _write_status(self) -> None:
+        tmp = self.dir / "status.json.tmp"
+        tmp.write_text(json.dumps(self.status(), indent=1))
+        os.replace(tmp, self.dir / "status.json")

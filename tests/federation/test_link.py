@@ -1,0 +1,120 @@
+"""Federation end to end over a real nats-server (JetStream) between two clusters' real stores."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import sys
+
+import nats
+import pytest
+
+from ben.control import canonical
+from ben.control.keys import generate
+from ben.core.config import FederationConfig
+from ben.federation import Federation
+from ben.federation.summary import seal
+from ben.store.process import ChdbProcessStore
+from tests.federation.conftest import add_incident, federated_rows, wait_for
+
+# What must never leave a cluster: host names, IPs, service names, attribute values, log phrases.
+SEEDS = ["pg-primary-eu7.corp.example", "10.42.17.201", "checkout-payments-svc", "tenant=acme-gmbh-4471",
+         "ERROR disk quota exceeded for user mallard"]
+
+
+@pytest.fixture
+def clusters(tmp_path, nats_server):
+    """east publishes, west consumes (and trusts east); each with its own store process."""
+    east_key = generate(tmp_path / "keys", "east")
+    trust = tmp_path / "west-trust.toml"
+    trust.write_text(f'[clusters.east]\npublic_key = "{east_key.public_text}"\n')
+    common = dict(enabled=True, servers=[nats_server.url], poll_interval_ms=100, ack_wait_s=2)
+    stores = [ChdbProcessStore(tmp_path / "east-chdb"), ChdbProcessStore(tmp_path / "west-chdb")]
+    east = Federation(FederationConfig(cluster="east", consume=False, key=east_key.path, **common),
+                      tmp_path / "east", stores[0])
+    west = Federation(FederationConfig(cluster="west", trust=trust, **common), tmp_path / "west", stores[1])
+    east.start()
+    west.start()
+    yield east, west, east_key
+    for fed in (east, west):
+        fed.shutdown(5)
+    for store in stores:
+        store.close()
+
+
+def _seeded(store, n: int, **kw) -> str:
+    seed = SEEDS[n % len(SEEDS)]
+    return add_incident(store, n=n, subsystem=f"{SEEDS[0]}-{n}", series=f"{SEEDS[2]} latency_ms{{{SEEDS[3]}}}",
+                        narrative=f"{seed}; {SEEDS[4]} on {SEEDS[1]}", **kw)
+
+
+def test_every_change_arrives_once_anonymised_through_a_nats_restart(clusters, nats_server):
+    east, west, _ = clusters
+    for n in range(5):
+        _seeded(east.store, n)
+    wait_for(lambda: len(federated_rows(west.store)) == 5, 60, "5 summaries at west")
+
+    nats_server.kill()                                   # NATS down while incidents open and resolve
+    for n in range(5, 10):
+        _seeded(east.store, n)
+    for n in range(3):
+        _seeded(east.store, n, state="resolved", resolved_ns=1_780_000_000_000_000_000 + n * 60 * 10**9 + 600 * 10**9)
+    wait_for(lambda: east.outbox.depth == 8, 30, "8 summaries waiting in east's outbox")
+    nats_server.start()
+    wait_for(lambda: len(federated_rows(west.store)) == 13, 60, "13 summaries at west after the restart")
+
+    rows = federated_rows(west.store)
+    assert len({r["summary_id"] for r in rows}) == 13                      # none twice
+    assert sorted(r["change"] for r in rows) == ["opened"] * 10 + ["resolved"] * 3
+    assert {r["cluster"] for r in rows} == {"east"} and {r["duration_bucket"] for r in rows} >= {"5-30m"}
+    stored = repr(rows).encode()
+    on_disk = nats_server.stream_bytes()
+    assert b"ben.federation.east.opened" in on_disk                        # the stream files are the ones read
+    for seed in SEEDS + [f"{SEEDS[0]}-3", "inc-0000000003"]:
+        for part in (seed, *seed.replace("=", " ").split()):
+            if len(part) >= 5:
+                assert part.encode() not in on_disk, f"{part!r} in the NATS stream files"
+                assert part.encode() not in stored, f"{part!r} in the peer's table"
+    wait_for(lambda: west.status()["received"] == 13, 10, "west's received count")
+    assert east.status()["published"] == 13, east.status()
+    assert west.status()["peers"]["east"]["received"] == 13 and west.status()["lag"] == 0
+    west._write_status()
+    out = subprocess.run([sys.executable, "-m", "ben", "federation", "status", "--data-dir", str(west.dir.parent)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "received 13" in out.stdout and "peer east: 13 summaries" in out.stdout and "rejected 0" in out.stdout
+    missing = subprocess.run([sys.executable, "-m", "ben", "federation", "status", "--data-dir", "/nonexistent"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no federation status" in missing.stderr
+
+
+def test_forged_altered_replayed_and_unknown_summaries_are_rejected(clusters, nats_server, tmp_path, caplog):
+    east, west, east_key = clusters
+    mallory = generate(tmp_path / "keys", "mallory")
+    _seeded(east.store, 1)
+    wait_for(lambda: len(federated_rows(west.store)) == 1, 60, "the genuine summary at west")
+    genuine_id = federated_rows(west.store)[0]["summary_id"]
+    body = {"change": "opened", "severity": "low", "anomalies": 1}
+    valid = seal(east_key, summary_id=genuine_id, cluster="east", body=body)
+    altered = canonical.decode(seal(east_key, summary_id="s-altered", cluster="east", body=body))
+    altered["summary"]["body"]["severity"] = "critical"
+    attacks = [("ben.federation.east.opened", seal(mallory, summary_id="s-forged", cluster="east", body=body), "f"),
+               ("ben.federation.east.opened", canonical.encode(altered), "a"),
+               ("ben.federation.mallory.opened", seal(mallory, summary_id="s-m", cluster="mallory", body=body), "u"),
+               ("ben.federation.east.opened", valid, "r")]   # a stored summary id again, as a new message
+
+    async def publish():
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        for subject, data, msg_id in attacks:
+            await js.publish(subject, data, headers={"Nats-Msg-Id": f"attack-{msg_id}"})
+        await nc.close()
+
+    with caplog.at_level(logging.WARNING, logger="ben.federation"):
+        asyncio.run(publish())
+        wait_for(lambda: sum(west.rejected.values()) == 4, 30, "4 rejections")
+    assert dict(west.rejected) == {"bad_signature": 2, "unknown_cluster": 1, "replayed": 1}
+    assert len(federated_rows(west.store)) == 1 and west.received == 1
+    assert sum("rejected a summary" in r.getMessage() for r in caplog.records) == 4
+    wait_for(lambda: west.status()["lag"] == 0, 10, "the rejected messages acked (no redelivery)")
