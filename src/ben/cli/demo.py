@@ -67,6 +67,18 @@ def explain_line(incident_id: str, spine_addr: str | None = None, data_dir: Path
     return f"ben explain {incident_id} {where}"
 
 
+def _free_or_any(port: int) -> str:
+    """``127.0.0.1:port`` when nothing listens there, else ``127.0.0.1:0`` (any free port)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return "127.0.0.1:0"
+    return f"127.0.0.1:{port}"
+
+
 def _otel_app(side: dict, home: Path, console):
     """The OpenTelemetry example app (docs/examples/otel_app.py), sending to the sidecar's OTLP port."""
     port = int(side.get("otlp_grpc_port", 0))
@@ -106,7 +118,10 @@ def demo(
     except ConfigError as exc:
         raise fail(str(exc)) from None
     # Short buckets so the detectors are past their warm-up within seconds; quick incident lifecycle.
-    cluster = Cluster(home, spine={"detect": {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0}})
+    # OTLP on the ports OpenTelemetry exporters use by default, or any free one if another process has them.
+    otlp = {"grpc_listen": _free_or_any(4317), "http_listen": _free_or_any(4318)}
+    cluster = Cluster(home, spine={"detect": {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0}},
+                      sidecar={"otlp": otlp})
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)
