@@ -33,12 +33,12 @@ class LinUCB:
     """Discounted LinUCB over fixed-size vectors; arms are response names."""
 
     def __init__(self, *, arms: list[str], dim: int, alpha: float = 0.5, discount: float = 0.99,
-                 ridge: float = 1.0):
+                 ridge: float = 1.0, prior: float = 0.0):
         if not arms:
             raise ConfigError("the bandit needs at least one response", field="cortex.responses")
         if not 0.0 < discount <= 1.0:
             raise ConfigError(f"discount {discount} must be in (0, 1]", field="cortex.discount")
-        self.dim, self.alpha, self.discount, self.ridge = dim, alpha, discount, ridge
+        self.dim, self.alpha, self.discount, self.ridge, self.prior = dim, alpha, discount, ridge, prior
         self.arms: list[str] = []
         self.A: dict[str, np.ndarray] = {}
         self.b: dict[str, np.ndarray] = {}
@@ -58,7 +58,7 @@ class LinUCB:
     def estimate(self, arm: str, x: np.ndarray) -> Estimate:
         A = self.A[arm]
         theta = np.linalg.solve(A, self.b[arm])
-        mean = float(x @ theta)
+        mean = self.prior + float(x @ theta)
         unc = float(np.sqrt(max(0.0, x @ np.linalg.solve(A, x))))
         return Estimate(arm=arm, mean=mean, uncertainty=unc, score=mean + self.alpha * unc, weight=self.weight[arm])
 
@@ -89,12 +89,12 @@ class LinUCB:
                 self.b[a] = g * self.b[a]
                 self.weight[a] *= g
         self.A[arm] = self.A[arm] + np.outer(x, x)
-        self.b[arm] = self.b[arm] + reward * x
+        self.b[arm] = self.b[arm] + (reward - self.prior) * x
         self.weight[arm] += 1.0
         self.updates += 1
 
     def to_json(self) -> dict:
-        return {"dim": self.dim, "alpha": self.alpha, "discount": self.discount, "ridge": self.ridge,
+        return {"dim": self.dim, "alpha": self.alpha, "discount": self.discount, "ridge": self.ridge, "prior": self.prior,
                 "updates": self.updates,
                 "arms": [{"arm": a, "A": self.A[a].tolist(), "b": self.b[a].tolist(), "weight": self.weight[a]}
                          for a in self.arms]}
@@ -102,7 +102,7 @@ class LinUCB:
     @classmethod
     def from_json(cls, doc: dict) -> LinUCB:
         out = cls(arms=[e["arm"] for e in doc["arms"]] or ["watch"], dim=int(doc["dim"]), alpha=float(doc["alpha"]),
-                  discount=float(doc["discount"]), ridge=float(doc["ridge"]))
+                  discount=float(doc["discount"]), ridge=float(doc["ridge"]), prior=float(doc.get("prior", 0.0)))
         for e in doc["arms"]:
             A, b = np.asarray(e["A"], dtype=float), np.asarray(e["b"], dtype=float)
             if A.shape != (out.dim, out.dim) or b.shape != (out.dim,):
