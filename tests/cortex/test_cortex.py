@@ -95,7 +95,7 @@ def test_features_are_named_and_stable():
 
 
 def test_bandit_learns_contexts_and_never_leaves_the_allowed_set():
-    b = LinUCB(arms=["a", "b", "c"], dim=8, alpha=0.5, discount=0.99)
+    b = LinUCB(arms=["a", "b", "c"], dim=8)
     x1, x2 = np.eye(8)[0] + np.eye(8)[7], np.eye(8)[1] + np.eye(8)[7]
     for _ in range(60):
         for x, good in ((x1, "a"), (x2, "b")):
@@ -152,9 +152,10 @@ def test_command_line_quotes():
     assert "--param 'mode=safe now'" in line
 
 
-def test_triage_bench_meets_its_targets():
-    result = simulate.run(incidents=2000, seed=7)
+@pytest.mark.parametrize("seed", [2, 7])
+def test_triage_bench_meets_its_targets(seed):
+    result = simulate.run(incidents=2000, seed=seed)
     assert result.oracle_ratio >= 0.90
     assert result.recovery_incidents <= 200
     assert result.policy_reward > result.best_fixed_reward > result.random_reward
-    assert result.off_policy["abs_error"] <= 0.05
+    assert result.off_policy["abs_error"] <= 0.05    # IPS from logged random decisions vs the truth

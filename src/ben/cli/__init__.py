@@ -38,6 +38,8 @@ app.add_typer(redact.app, name="redact")
 app.add_typer(keys.app, name="keys")
 app.add_typer(command.app, name="command")
 app.add_typer(audit.app, name="audit")
+from ben.cli import cortex  # noqa: E402
+app.add_typer(cortex.app, name="cortex")
 del audit, bench, command, demo, emit, incidents, keys, query, redact, serve, synth
 
 

@@ -83,6 +83,7 @@ def explain(
     incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...) or anomaly id (an-...)")],
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="ben config ([cortex])")] = None,
 ) -> None:
     """Why an incident was opened: its narrative, every anomaly's evidence in numbers, and the
     commands sent because of it (with their reasons)."""
@@ -102,8 +103,12 @@ def explain(
     # Commands sent because of this incident (issue 5: every command carries its reason and incident).
     commands = _query(spine, "SELECT id, action, target, issuer, state, reason, updated_ts FROM ben.commands FINAL "
                              f"WHERE incident_id = '{inc['id']}' ORDER BY updated_ts")
+    from ben.cli.cortex import print_recommendations, recommendations
+
+    recs = recommendations(inc, anomalies, config)
     if as_json:
-        typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands}))
+        typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands,
+                               "recommendations": recs}))
         return
     console = Console()
     console.print(f"[bold]{inc['id']}[/bold] {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
@@ -124,6 +129,7 @@ def explain(
         for c in commands:
             console.print(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
                           f"reason: {c['reason']}", markup=False)
+    print_recommendations(console, recs)
 
 
 @app.command()

@@ -32,8 +32,8 @@ class Estimate:
 class LinUCB:
     """Discounted LinUCB over fixed-size vectors; arms are response names."""
 
-    def __init__(self, *, arms: list[str], dim: int, alpha: float = 0.5, discount: float = 0.99,
-                 ridge: float = 1.0, prior: float = 0.0):
+    def __init__(self, *, arms: list[str], dim: int, alpha: float = 0.02, discount: float = 0.99,
+                 ridge: float = 1.0, prior: float = 0.5):
         if not arms:
             raise ConfigError("the bandit needs at least one response", field="cortex.responses")
         if not 0.0 < discount <= 1.0:
@@ -102,7 +102,7 @@ class LinUCB:
     @classmethod
     def from_json(cls, doc: dict) -> LinUCB:
         out = cls(arms=[e["arm"] for e in doc["arms"]] or ["watch"], dim=int(doc["dim"]), alpha=float(doc["alpha"]),
-                  discount=float(doc["discount"]), ridge=float(doc["ridge"]), prior=float(doc.get("prior", 0.0)))
+                  discount=float(doc["discount"]), ridge=float(doc["ridge"]), prior=float(doc["prior"]))
         for e in doc["arms"]:
             A, b = np.asarray(e["A"], dtype=float), np.asarray(e["b"], dtype=float)
             if A.shape != (out.dim, out.dim) or b.shape != (out.dim,):

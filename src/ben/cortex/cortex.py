@@ -34,8 +34,8 @@ RECEIPTS = {"accepted": 1.0, "succeeded": 1.0, "done": 1.0, "refused": 0.0, "fai
 
 @dataclass(frozen=True)
 class Settings:
-    alpha: float = 0.05
-    discount: float = 0.98
+    alpha: float = 0.02
+    discount: float = 0.99
     feature_dim: int = 64
     resolve_within_s: float = 1800.0
     similar_cosine: float = 0.8

@@ -87,8 +87,9 @@ class TriageResult:
         return dict(self.__dict__)
 
 
-def run(*, incidents: int = 2000, seed: int = 7, changes: tuple[int, ...] = (700, 1400), alpha: float = 0.05,
-        discount: float = 0.98, dim: int = DEFAULT_DIM, window: int = 100) -> TriageResult:
+def run(*, incidents: int = 2000, seed: int = 7, changes: tuple[int, ...] | None = None, alpha: float = 0.02,
+        discount: float = 0.99, dim: int = DEFAULT_DIM, window: int = 100) -> TriageResult:
+    changes = (int(incidents * 0.35), int(incidents * 0.7)) if changes is None else tuple(changes)
     rng, world = random.Random(seed), World(seed=seed)
     bandit = LinUCB(arms=list(ARMS), dim=dim, alpha=alpha, discount=discount)
     got, best, rnd = np.zeros(incidents), np.zeros(incidents), np.zeros(incidents)
