@@ -159,3 +159,15 @@ def test_triage_bench_meets_its_targets(seed):
     assert result.recovery_incidents <= 200
     assert result.policy_reward > result.best_fixed_reward > result.random_reward
     assert result.off_policy["abs_error"] <= 0.05    # IPS from logged random decisions vs the truth
+
+
+def test_resolution_after_the_accepted_response_is_a_signal(tmp_path):
+    responses, policy = _files(tmp_path)
+    cx = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy,
+                settings=Settings(resolve_within_s=600)).start()
+    row, anomalies = _incident()
+    cx.accept(row, anomalies, "watch", by="ann")
+    at = cx.events[-1]["at_ns"]
+    assert cx.feedback({**row, "resolved_ts": at + 60 * 10**9}, anomalies)["signals"]["resolved_in_time"] is True
+    assert cx.feedback({**row, "resolved_ts": at + 3600 * 10**9}, anomalies)["reward"] == 0.0
+    assert cx.feedback({**row, "resolved_ts": at - 1}, anomalies, verdict="helpful")["signals"]["resolved_in_time"] is None

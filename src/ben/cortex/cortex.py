@@ -163,7 +163,8 @@ class Cortex:
                     raise ConfigError(f"no response is offered for {iid}: nothing to learn", field="ID")
                 response = rec["ranked"][0]["response"]
         resolved_in_time = None
-        if accepted is not None and incident.get("resolved_ts"):
+        if accepted is not None and int(incident.get("resolved_ts") or 0) >= accepted["at_ns"]:
+            # Resolved after the response: a success if soon enough (resolved before it: no signal).
             resolved_in_time = (int(incident["resolved_ts"]) - accepted["at_ns"]) / 1e9 <= self.settings.resolve_within_s
         r = reward(verdict=verdict, resolved_in_time=resolved_in_time, receipt=receipt)
         event = {"type": "learn", "incident": iid, "response": response, "reward": r, "by": by,
