@@ -171,3 +171,15 @@ def test_resolution_after_the_accepted_response_is_a_signal(tmp_path):
     assert cx.feedback({**row, "resolved_ts": at + 60 * 10**9}, anomalies)["signals"]["resolved_in_time"] is True
     assert cx.feedback({**row, "resolved_ts": at + 3600 * 10**9}, anomalies)["reward"] == 0.0
     assert cx.feedback({**row, "resolved_ts": at - 1}, anomalies, verdict="helpful")["signals"]["resolved_in_time"] is None
+
+
+def test_explain_leaves_the_cortex_off_without_responses(tmp_path, monkeypatch):
+    from ben.cli.cortex import recommendations
+
+    monkeypatch.setenv("BEN_HOME", str(tmp_path))
+    row, anomalies = _incident()
+    assert recommendations(row, anomalies, None) is None and not (tmp_path / "cortex").exists()
+    _files(tmp_path)
+    (tmp_path / "ben.toml").write_text('[cortex]\nresponses = "responses.toml"\n')
+    rec = recommendations(row, anomalies, tmp_path / "ben.toml")
+    assert [e["response"] for e in rec["ranked"]] and (tmp_path / "cortex" / "history.jsonl").exists()

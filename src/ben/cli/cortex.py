@@ -34,8 +34,13 @@ def open_cortex(config: Path | None):
                   settings=settings).start()
 
 
-def recommendations(incident: dict, anomalies: list[dict], config: Path | None) -> dict:
-    """For ``ben explain``: the ranked, explained responses of an incident (an audit line each time they change)."""
+def recommendations(incident: dict, anomalies: list[dict], config: Path | None) -> dict | None:
+    """For ``ben explain``: the ranked, explained responses of an incident (an audit line each time they
+    change); None when the config names no ``[cortex] responses`` (the cortex is off: nothing is written)."""
+    from ben.core.config import load_config
+
+    if load_config(config).cortex.responses is None:
+        return None
     return open_cortex(config).recommend(incident, anomalies)
 
 

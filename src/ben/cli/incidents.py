@@ -129,7 +129,8 @@ def explain(
         for c in commands:
             console.print(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
                           f"reason: {c['reason']}", markup=False)
-    print_recommendations(console, recs)
+    if recs is not None:
+        print_recommendations(console, recs)
 
 
 @app.command()

@@ -283,7 +283,8 @@ class CortexConfig(_Section):
 
     #: History and model state; None = $BEN_HOME/cortex.
     data_dir: Path | None = None
-    #: Candidate responses per subsystem (TOML, ben.cortex.responses); None = only "watch".
+    #: Candidate responses per subsystem (TOML, ben.cortex.responses); None = the cortex is off in
+    #: ``ben explain`` (``ben cortex ...`` then offers only "watch").
     responses: Path | None = None
     #: Exploration: weight of the uncertainty in a response's score.
     alpha: float = Field(default=0.02, ge=0.0, le=10.0)
