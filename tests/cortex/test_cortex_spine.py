@@ -85,7 +85,7 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert sent["state"] == "accepted" and sent["receipt"], sent
     assert [c.action for c in recorder.calls] == ["throttle_job"]
 
-    out = ben("cortex", "feedback", iid, "helpful", "--config", str(home / "cx.toml"))
+    out = ben("incidents", "feedback", iid, "helpful", "--config", str(home / "cx.toml"))
     assert "learned reward 1.00 for cmd:throttle" in out.stdout
     learned = {e["response"]: e for e in explain(iid)["ranked"]}
     assert learned["cmd:throttle"]["expected_reward"] > before and learned["cmd:throttle"]["support"] == 1

@@ -138,3 +138,29 @@ def triage(
     o = r.off_policy
     typer.echo(f"  off-policy ({o['estimator']}, {o['logged']} logged random decisions): estimate {o['estimate']:.3f}, "
                f"truth {o['truth']:.3f}, error {o['abs_error']:.3f}")
+
+
+def _incidents_group() -> None:
+    """``ben incidents feedback``: ``ben incidents`` becomes a group whose bare form runs the same
+    command with the same options (its signature is taken from ``ben.cli.incidents.incidents``)."""
+    import inspect
+
+    from ben.cli import app as root
+    from ben.cli import incidents as listing
+
+    def show(ctx: typer.Context, **options) -> None:
+        if ctx.invoked_subcommand is None:
+            listing.incidents(**options)
+
+    sig = inspect.signature(listing.incidents, eval_str=True)
+    ctx_param = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    show.__signature__ = sig.replace(parameters=[ctx_param, *sig.parameters.values()])
+    show.__doc__ = listing.incidents.__doc__
+    group = typer.Typer(help=listing.incidents.__doc__)
+    group.callback(invoke_without_command=True)(show)
+    group.command("feedback")(feedback)
+    root.registered_commands[:] = [c for c in root.registered_commands if c.callback is not listing.incidents]
+    root.add_typer(group, name="incidents")
+
+
+_incidents_group()
