@@ -170,7 +170,8 @@ def test_resolution_after_the_accepted_response_is_a_signal(tmp_path):
     at = cx.events[-1]["at_ns"]
     assert cx.feedback({**row, "resolved_ts": at + 60 * 10**9}, anomalies)["signals"]["resolved_in_time"] is True
     assert cx.feedback({**row, "resolved_ts": at + 3600 * 10**9}, anomalies)["reward"] == 0.0
-    assert cx.feedback({**row, "resolved_ts": at - 1}, anomalies, verdict="helpful")["signals"]["resolved_in_time"] is None
+    early = cx.feedback({**row, "resolved_ts": at - 1}, anomalies, verdict="helpful")
+    assert early["signals"]["resolved_in_time"] is None
 
 
 def test_explain_leaves_the_cortex_off_without_responses(tmp_path, monkeypatch):

@@ -63,8 +63,8 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
             metrics.gauge("p99_latency_ms", rng.gauss(120.0 if sec < 180 else 480.0, 6.0), ts=t0 + sec * S + j * S // 5)
     assert metrics.flush(timeout=60)
     metrics.shutdown()
-    iid = wait_for(lambda: query_rows(cluster.spine_addr, "SELECT id FROM ben.incidents FINAL "
-                                                          "WHERE subsystem = 'shop' LIMIT 1"), 60, "an incident")[0]["id"]
+    iid = wait_for(lambda: query_rows(cluster.spine_addr, "SELECT id FROM ben.incidents FINAL WHERE subsystem = "
+                                                          "'shop' LIMIT 1"), 60, "an incident")[0]["id"]
 
     rec = explain(iid)
     ranked = {e["response"]: e for e in rec["ranked"]}
@@ -76,7 +76,8 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert rec["ranked"][1]["why_lower"] and all("support" in e and "uncertainty" in e for e in rec["ranked"])
     before = ranked["cmd:throttle"]["expected_reward"]
 
-    line = ben("cortex", "accept", iid, "cmd:throttle", "--by", "alice", "--config", str(home / "cx.toml")).stdout.strip()
+    line = ben("cortex", "accept", iid, "cmd:throttle", "--by", "alice",
+               "--config", str(home / "cx.toml")).stdout.strip()
     assert line == (f"ben command send throttle_job --target shop --param job=checkout --param rate_per_s=5 "
                     f"--incident {iid} --reason 'cortex recommendation cmd:throttle for {iid}'")
     # The human runs it: the existing signed path, policy, sidecar handler and receipt.

@@ -94,7 +94,8 @@ class LinUCB:
         self.updates += 1
 
     def to_json(self) -> dict:
-        return {"dim": self.dim, "alpha": self.alpha, "discount": self.discount, "ridge": self.ridge, "prior": self.prior,
+        return {"dim": self.dim, "alpha": self.alpha, "discount": self.discount, "ridge": self.ridge,
+                "prior": self.prior,
                 "updates": self.updates,
                 "arms": [{"arm": a, "A": self.A[a].tolist(), "b": self.b[a].tolist(), "weight": self.weight[a]}
                          for a in self.arms]}

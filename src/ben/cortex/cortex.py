@@ -165,7 +165,8 @@ class Cortex:
         resolved_in_time = None
         if accepted is not None and int(incident.get("resolved_ts") or 0) >= accepted["at_ns"]:
             # Resolved after the response: a success if soon enough (resolved before it: no signal).
-            resolved_in_time = (int(incident["resolved_ts"]) - accepted["at_ns"]) / 1e9 <= self.settings.resolve_within_s
+            after_s = (int(incident["resolved_ts"]) - accepted["at_ns"]) / 1e9
+            resolved_in_time = after_s <= self.settings.resolve_within_s
         r = reward(verdict=verdict, resolved_in_time=resolved_in_time, receipt=receipt)
         event = {"type": "learn", "incident": iid, "response": response, "reward": r, "by": by,
                  "signals": {"verdict": verdict, "resolved_in_time": resolved_in_time, "receipt": receipt},

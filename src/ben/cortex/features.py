@@ -4,8 +4,8 @@ Features are named so that ``explain`` can say which drove a recommendation: ``b
 ``subsystem=<s>``, ``severity=<s>``, ``detector=<d>``, ``stat:<d>.<k>`` (a detector's statistic,
 squashed), ``direction=up|down``, ``magnitude`` (log of the relative change), ``series=<name>``,
 ``score``, ``comoving`` (how many series moved together), ``hour_sin`` / ``hour_cos`` (time of day,
-UTC), ``cross=<subsystem>|<direction or detector>``. Names map to one of ``dim`` slots by a stable hash (blake2b), so the vector is the same on
-every machine and across restarts.
+UTC), ``cross=<subsystem>|<direction or detector>``. Names map to one of ``dim`` slots by a
+stable hash (blake2b), so the vector is the same on every machine and across restarts.
 """
 
 from __future__ import annotations

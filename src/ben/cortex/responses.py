@@ -78,7 +78,8 @@ class Route(_Strict):
     def _responses(cls, v: list[str]) -> list[str]:
         for r in v:
             kind, _, arg = r.partition(":")
-            if r == "watch" or (kind == "page" and TEAM_RE.fullmatch(arg)) or (kind == "cmd" and NAME_RE.fullmatch(arg)):
+            if r == "watch" or (kind == "page" and TEAM_RE.fullmatch(arg)) or (
+                    kind == "cmd" and NAME_RE.fullmatch(arg)):
                 continue
             raise ValueError(f"response {r!r}: expected 'watch', 'page:<team>' or 'cmd:<name>'")
         if len(set(v)) != len(v):
