@@ -28,14 +28,15 @@ responses = ["watch"]
 
 [commands.throttle]
 action = "throttle_job"
-params = { max_per_s = 10 }
+params = { job = "etl", rate_per_s = 10 }
 
 [commands.quarantine]
 action = "quarantine_artifact"
+params = { artifact = "build-7" }
 
 [commands.mode]
 action = "set_mode"
-params = { mode = "safe" }
+params = { mode = "degraded" }
 """
 
 POLICY = """
@@ -74,6 +75,7 @@ def test_modes_follow_the_command_policy(tmp_path):
     ('[[subsystems]]\nmatch = "*"\nresponses = ["shout"]\n', "subsystems.0.responses"),
     ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\n[commands.x]\naction = "Bad!"\n', "commands.x.action"),
     ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\nextra = 1\n', "extra"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\n[commands.t]\naction = "throttle_job"\n', "commands.t.params"),
 ])
 def test_bad_responses_name_file_and_field(tmp_path, text, field):
     path = tmp_path / "r.toml"
@@ -124,8 +126,8 @@ def test_feedback_teaches_persists_and_survives_torn_history(tmp_path):
     assert [e["response"] for e in first["excluded"]] == ["cmd:mode"]
     assert first["ranked"][1]["why_lower"] and all("drivers" in e for e in first["ranked"])
     accepted = cx.accept(row, anomalies, "cmd:throttle", by="ann")
-    assert accepted["command"].startswith("ben command send throttle_job --target batch-etl --param max_per_s=10 "
-                                          "--incident inc-0000")
+    assert accepted["command"].startswith("ben command send throttle_job --target batch-etl --param job=etl "
+                                          "--param rate_per_s=10 --incident inc-0000")
     for n in range(8):
         r, a = _incident(n)
         cx.feedback(r, a, verdict="helpful", response="cmd:throttle")

@@ -93,6 +93,15 @@ class ResponsesModel(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> ResponsesModel:
+        from ben.control.actions import coerce_params
+        from ben.core.errors import ControlError
+
+        for name, tpl in self.commands.items():
+            try:   # the parameters a built-in action needs, typed as `ben command send` would
+                coerce_params(tpl.action, {k: str(v).lower() if isinstance(v, bool) else str(v)
+                                           for k, v in tpl.params.items()})
+            except ControlError as exc:
+                raise ValueError(f"commands.{name}.params: {exc}") from None
         for i, route in enumerate(self.subsystems):
             for r in route.responses:
                 if r.startswith("cmd:") and r[4:] not in self.commands:
