@@ -9,7 +9,7 @@ A TOML file (validated when loaded; errors name the file and the field)::
     [commands.throttle]
     action = "throttle_job"               # a control-plane action (set_mode, quarantine_artifact, custom...)
     target = "{subsystem}"                # template: {subsystem} is the incident's subsystem
-    params = { max_per_s = 10 }
+    params = { job = "etl", rate_per_s = 10 }   # checked as `ben command send --param` checks them
     destructive = false                   # default: true for quarantine_artifact, false otherwise
 
 A response is ``watch``, ``page:<team>`` or ``cmd:<name>`` (a template above). ``Candidates.for_incident``
