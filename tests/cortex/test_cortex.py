@@ -186,3 +186,23 @@ def test_explain_leaves_the_cortex_off_without_responses(tmp_path, monkeypatch):
     (tmp_path / "ben.toml").write_text('[cortex]\nresponses = "responses.toml"\n')
     rec = recommendations(row, anomalies, tmp_path / "ben.toml")
     assert [e["response"] for e in rec["ranked"]] and (tmp_path / "cortex" / "history.jsonl").exists()
+
+
+def test_cli_bench_json_and_rebuild(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ben.cli import app
+
+    out = CliRunner().invoke(app, ["bench", "triage", "--json", "--incidents", "300"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert {"oracle_ratio", "recovery_incidents", "off_policy", "random_reward", "best_fixed_reward"} <= set(doc)
+    monkeypatch.setenv("BEN_HOME", str(tmp_path))
+    _files(tmp_path)
+    (tmp_path / "ben.toml").write_text('[cortex]\nresponses = "responses.toml"\n')
+    row, anomalies = _incident()
+    from ben.cli.cortex import open_cortex
+
+    open_cortex(tmp_path / "ben.toml").feedback(row, anomalies, verdict="helpful", response="watch")
+    out = CliRunner().invoke(app, ["cortex", "rebuild", "--config", str(tmp_path / "ben.toml")])
+    assert out.exit_code == 0 and "rebuilt from 1 outcomes" in out.output, out.output
