@@ -66,7 +66,9 @@ app.add_typer(command.app, name="command")
 app.add_typer(audit.app, name="audit")
 app.add_typer(certs.app, name="certs")
 app.add_typer(federation.app, name="federation")
-del audit, bench, certs, command, demo, emit, federation, incidents, keys, query, redact, serve, synth, web
+from ben.cli import cortex  # noqa: E402
+app.add_typer(cortex.app, name="cortex")
+del audit, bench, certs, command, cortex, demo, emit, federation, incidents, keys, query, redact, serve, synth, web
 
 
 def main() -> None:

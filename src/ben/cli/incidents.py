@@ -131,8 +131,8 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="read a stopped spine's chDB directory")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="ben config: its federation policy's "
-                                                                    "subsystem classes")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="ben config: its federation policy's "
+                                                                          "subsystem classes, [cortex]")] = None,
 ) -> None:
     """Why an incident was opened: its narrative, every anomaly's evidence in numbers, the
     commands sent because of it (with their reasons), and similar incidents at federated clusters."""
@@ -153,9 +153,12 @@ def explain(
     finally:
         if store is not None:
             store.close()
+    from ben.cli.cortex import print_recommendations, recommendations
+
+    recs = recommendations(inc, anomalies, config)
     if as_json:
         typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands,
-                               "federated_similar": similar}))
+                               "federated_similar": similar, "recommendations": recs}))
         return
     console = Console(emoji=False)
     console.print(f"{inc['id']} {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
@@ -183,6 +186,8 @@ def explain(
         for c in commands:
             console.print(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
                           f"reason: {c['reason']}", markup=False)
+    if recs is not None:
+        print_recommendations(console, recs)
 
 
 def _explained(spine: str | None, incident_id: str, store) -> tuple[dict, list[dict], list[dict]]:

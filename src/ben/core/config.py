@@ -385,10 +385,30 @@ class WebConfig(_Section):
     poll_interval_ms: int = Field(default=500, ge=50)
 
 
+# -- learning cortex (ben.cortex, ADR 0039) --
+class CortexConfig(_Section):
+    """Triage recommendations learned from outcomes ([cortex]; relative paths: from the file)."""
+
+    #: History and model state; None = $BEN_HOME/cortex.
+    data_dir: Path | None = None
+    #: Candidate responses per subsystem (TOML, ben.cortex.responses); None = the cortex is off in
+    #: ``ben explain`` (``ben cortex ...`` then offers only "watch").
+    responses: Path | None = None
+    #: Exploration: weight of the uncertainty in a response's score.
+    alpha: float = Field(default=0.02, ge=0.0, le=10.0)
+    #: Forgetting per learning update (1 = never forget); about 1/(1-discount) updates are remembered.
+    discount: float = Field(default=0.99, gt=0.0, le=1.0)
+    #: Size of the hashed feature vector.
+    feature_dim: int = Field(default=64, ge=8, le=1024)
+    #: An incident resolved within this after its accepted response counts as a success.
+    resolve_within_s: float = Field(default=1800.0, gt=0)
+
+
 class BenConfig(_Section):
     spine: SpineConfig = Field(default_factory=SpineConfig)
     sidecar: SidecarConfig = Field(default_factory=SidecarConfig)
     web: WebConfig = Field(default_factory=lambda: WebConfig())
+    cortex: CortexConfig = Field(default_factory=CortexConfig)
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
@@ -419,6 +439,10 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
             for key in ("tls_cert_file", "tls_key_file"):
                 if isinstance(otlp.get(key), str):
                     otlp[key] = str(base / otlp[key])
+    cortex = raw.get("cortex")
+    for key in ("data_dir", "responses"):
+        if isinstance(cortex, dict) and isinstance(cortex.get(key), str):
+            cortex[key] = str(base / cortex[key])
 
         tls = table.get("tls")
         if isinstance(tls, dict):

@@ -1,0 +1,166 @@
+"""``ben cortex accept|feedback|rebuild`` and ``ben bench triage``: the learning cortex (ADR 0039)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import fail
+from ben.cli.bench import app as bench_app
+from ben.cli.query import SpineOpt
+
+app = typer.Typer(help="Triage recommendations learned from outcomes (humans decide).", no_args_is_help=True)
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="ben config ([cortex], [spine.control])")]
+
+
+def open_cortex(config: Path | None):
+    """The cortex of a config file: its responses, the spine's command policy, its data dir."""
+    from ben.control.policy import Policy
+    from ben.core.config import ben_home, load_config
+    from ben.cortex.cortex import Cortex, Settings
+    from ben.cortex.responses import Responses
+
+    cfg = load_config(config)
+    c = cfg.cortex
+    responses = Responses.load(c.responses) if c.responses else Responses.default()
+    policy = Policy.load(cfg.spine.control.policy) if cfg.spine.control.policy else None
+    settings = Settings(alpha=c.alpha, discount=c.discount, feature_dim=c.feature_dim,
+                        resolve_within_s=c.resolve_within_s)
+    return Cortex(data_dir=c.data_dir or ben_home() / "cortex", responses=responses, policy=policy,
+                  settings=settings).start()
+
+
+def recommendations(incident: dict, anomalies: list[dict], config: Path | None) -> dict | None:
+    """For ``ben explain``: the ranked, explained responses of an incident (an audit line each time they
+    change); None when the config names no ``[cortex] responses`` (the cortex is off: nothing is written)."""
+    from ben.core.config import load_config
+
+    if load_config(config).cortex.responses is None:
+        return None
+    return open_cortex(config).recommend(incident, anomalies)
+
+
+def print_recommendations(console, rec: dict) -> None:
+    console.print("[bold]recommended responses[/bold] (learned from outcomes; a human decides)")
+    for e in rec["ranked"]:
+        drivers = ", ".join(f"{d['feature']} {d['contribution']:+.2f}" for d in e["drivers"]) or "none yet"
+        console.print(f"{e['rank']}. {e['response']} [{e['mode']}]: expected {e['expected_reward']:.2f} "
+                      f"± {e['uncertainty']:.2f}, {e['support']} similar past incidents; drivers: {drivers}",
+                      markup=False)
+        if e.get("why_lower"):
+            console.print(f"   ranks lower: {e['why_lower']}", markup=False)
+    for e in rec["excluded"]:
+        console.print(f"- {e['response']} not offered: {e['note']}", markup=False)
+
+
+def _incident(spine: str | None, incident_id: str) -> tuple[dict, list[dict], list[dict]]:
+    from ben.cli.incidents import _query
+
+    if not incident_id.replace("-", "").isalnum():
+        raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
+    found = _query(spine, f"SELECT * FROM ben.incidents FINAL WHERE id = '{incident_id}'")
+    if not found:
+        raise fail(f"no incident with id {incident_id!r} (ben incidents lists them)")
+    anomalies = _query(spine, f"SELECT * FROM ben.anomalies FINAL WHERE incident_id = '{incident_id}' "
+                              "ORDER BY start_ts")
+    commands = _query(spine, "SELECT id, action, state, updated_ts FROM ben.commands FINAL "
+                             f"WHERE incident_id = '{incident_id}' ORDER BY updated_ts")
+    return found[0], anomalies, commands
+
+
+@app.command()
+def accept(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...)")],
+    response: Annotated[str, typer.Argument(metavar="RESPONSE", help="a response `ben explain ID` offers")],
+    by: Annotated[str, typer.Option(help="who decides")] = "",
+    config: ConfigOpt = None,
+    spine: SpineOpt = None,
+) -> None:
+    """Accept a recommended response: prints the signed-command line to run (or the advice to follow)."""
+    inc, anomalies, _ = _incident(spine, incident_id)
+    out = open_cortex(config).accept(inc, anomalies, response, by=by or getpass.getuser())
+    if not out["command"]:
+        typer.echo(f"{incident_id}: {response} accepted (advice: nothing to send)")
+        return
+    if out["mode"] == "proposal":
+        typer.echo(f"# proposal ({out['note']}): the spine holds it for approval, or review it before running")
+    typer.echo(out["command"])
+
+
+@app.command()
+def feedback(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...)")],
+    verdict: Annotated[str, typer.Argument(metavar="VERDICT", help="helpful or unhelpful")],
+    response: Annotated[str, typer.Option(help="the response judged (default: the accepted one, else the top)")] = "",
+    by: Annotated[str, typer.Option(help="who judges")] = "",
+    config: ConfigOpt = None,
+    spine: SpineOpt = None,
+) -> None:
+    """Teach the cortex: was the response to this incident helpful? (also uses resolution time and receipt)"""
+    if verdict not in ("helpful", "unhelpful"):
+        raise fail(f"VERDICT {verdict!r}: expected helpful or unhelpful")
+    inc, anomalies, commands = _incident(spine, incident_id)
+    receipt = commands[-1]["state"] if commands else None
+    event = open_cortex(config).feedback(inc, anomalies, verdict=verdict, response=response, receipt=receipt,
+                                         by=by or getpass.getuser())
+    typer.echo(f"{incident_id}: learned reward {event['reward']:.2f} for {event['response']}")
+
+
+@app.command()
+def rebuild(config: ConfigOpt = None) -> None:
+    """Rebuild the model from the cortex's stored history (same history, same model)."""
+    n = open_cortex(config).rebuild()
+    typer.echo(f"cortex: model rebuilt from {n} outcomes")
+
+
+@bench_app.command("triage")
+def triage(
+    incidents: Annotated[int, typer.Option(help="simulated incidents", min=100)] = 2000,
+    seed: Annotated[int, typer.Option(help="simulator seed")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Simulated triage: the cortex against the oracle, random and the best fixed response."""
+    from ben.cortex.simulate import run
+
+    r = run(incidents=incidents, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(r.to_json()))
+        return
+    typer.echo(f"triage over {r.incidents} incidents (rewards over the last half; changes at {r.changes}):")
+    typer.echo(f"  cortex {r.policy_reward:.1f}  oracle {r.oracle_reward:.1f}  random {r.random_reward:.1f}  "
+               f"best fixed ({r.best_fixed}) {r.best_fixed_reward:.1f}")
+    typer.echo(f"  oracle_ratio {r.oracle_ratio:.3f} (target >= 0.90); recovery_incidents {r.recovery_incidents} "
+               "(target <= 200)")
+    o = r.off_policy
+    typer.echo(f"  off-policy ({o['estimator']}, {o['logged']} logged random decisions): estimate {o['estimate']:.3f}, "
+               f"truth {o['truth']:.3f}, error {o['abs_error']:.3f}")
+
+
+def _incidents_group() -> None:
+    """``ben incidents feedback``: ``ben incidents`` becomes a group whose bare form runs the same
+    command with the same options (its signature is taken from ``ben.cli.incidents.incidents``)."""
+    import inspect
+
+    from ben.cli import app as root
+    from ben.cli import incidents as listing
+
+    def show(ctx: typer.Context, **options) -> None:
+        if ctx.invoked_subcommand is None:
+            listing.incidents(**options)
+
+    sig = inspect.signature(listing.incidents, eval_str=True)
+    ctx_param = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    show.__signature__ = sig.replace(parameters=[ctx_param, *sig.parameters.values()])
+    show.__doc__ = listing.incidents.__doc__
+    group = typer.Typer(help=listing.incidents.__doc__)
+    group.callback(invoke_without_command=True)(show)
+    group.command("feedback")(feedback)
+    root.registered_commands[:] = [c for c in root.registered_commands if c.callback is not listing.incidents]
+    root.add_typer(group, name="incidents")
+
+
+_incidents_group()

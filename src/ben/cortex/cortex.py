@@ -1,0 +1,264 @@
+"""The cortex: recommend responses to an incident, learn from outcomes, keep both on disk.
+
+Everything it decides or learns is a line in ``<data_dir>/history.jsonl`` (append-only, fsynced
+before it counts): ``recommendation`` (the ranked responses shown for an incident: the cortex's
+audit trail), ``accept`` (a human chose a response) and ``learn`` (a reward for a response in a
+context). The model (``state.json``: the bandit's arrays and how many ``learn`` lines it holds) is
+written atomically (temp file, fsync, rename; mode 0600) after each ``learn``. A crash between the
+two is repaired at start by replaying the ``learn`` lines the state lacks; a torn last line is
+dropped. ``rebuild`` replays the whole history into a fresh model: the same history gives the same
+model (the bandit is deterministic).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ben.core.errors import ConfigError
+from ben.cortex.bandit import LinUCB
+from ben.cortex.features import Context, from_incident, slot, vector
+from ben.cortex.responses import Candidate, Responses
+
+log = logging.getLogger(__name__)
+
+VERDICTS = {"helpful": 1.0, "unhelpful": 0.0}
+RECEIPTS = {"accepted": 1.0, "succeeded": 1.0, "done": 1.0, "refused": 0.0, "failed": 0.0}
+
+
+@dataclass(frozen=True)
+class Settings:
+    alpha: float = 0.02
+    discount: float = 0.99
+    feature_dim: int = 64
+    resolve_within_s: float = 1800.0
+    similar_cosine: float = 0.8
+
+
+def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, receipt: str | None = None) -> float:
+    """The mean of the signals there are: the operator's verdict, resolved in time, the command's receipt."""
+    signals = []
+    if verdict is not None:
+        if verdict not in VERDICTS:
+            raise ConfigError(f"verdict {verdict!r}: expected helpful or unhelpful", field="verdict")
+        signals.append(VERDICTS[verdict])
+    if resolved_in_time is not None:
+        signals.append(1.0 if resolved_in_time else 0.0)
+    if receipt in RECEIPTS:
+        signals.append(RECEIPTS[receipt])
+    if not signals:
+        raise ConfigError("no outcome to learn from (no verdict, resolution or receipt)", field="verdict")
+    return sum(signals) / len(signals)
+
+
+class Cortex:
+    """Recommendations and learning for one data directory (see the module docstring)."""
+
+    def __init__(self, *, data_dir: Path, responses: Responses, policy=None, settings: Settings = Settings()):
+        self.dir = Path(data_dir)
+        self.responses, self.policy, self.settings = responses, policy, settings
+        self.history_path, self.state_path = self.dir / "history.jsonl", self.dir / "state.json"
+        self.bandit = self._fresh()
+        self.events: list[dict] = []
+        self.learned: list[tuple[str, np.ndarray, float]] = []   # (response, x, reward), for support
+
+    def _fresh(self) -> LinUCB:
+        s = self.settings
+        return LinUCB(arms=self.responses.arms(), dim=s.feature_dim, alpha=s.alpha, discount=s.discount)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> Cortex:
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.events = self._read_history()
+        learns = [e for e in self.events if e["type"] == "learn"]
+        applied = 0
+        try:
+            doc = json.loads(self.state_path.read_text(encoding="utf-8"))
+            model = LinUCB.from_json(doc["model"])
+            if (model.dim, model.alpha, model.discount) == (self.settings.feature_dim, self.settings.alpha,
+                                                            self.settings.discount) and doc["applied"] <= len(learns):
+                self.bandit, applied = model, int(doc["applied"])
+        except FileNotFoundError:
+            pass
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("cortex: %s unreadable (%s); rebuilding the model from %s", self.state_path, exc,
+                        self.history_path)
+        for e in learns[applied:]:
+            self._apply(e)
+        self.learned = [(e["response"], self._x(e), e["reward"]) for e in learns]
+        if applied < len(learns):
+            self._save(len(learns))
+        return self
+
+    def shutdown(self, timeout: float = 0.0) -> None:
+        """Nothing pending: every change is on disk when its call returns."""
+
+    def rebuild(self) -> int:
+        """A fresh model from every ``learn`` line of the history; how many it replayed."""
+        self.bandit = self._fresh()
+        learns = [e for e in self.events if e["type"] == "learn"]
+        for e in learns:
+            self._apply(e)
+        self._save(len(learns))
+        return len(learns)
+
+    # -- decisions ------------------------------------------------------------------------------
+    def recommend(self, incident: dict, anomalies: list[dict], *, now_ns: int | None = None) -> dict:
+        """Ranked responses for an incident (each an audit line), explained; excluded ones apart."""
+        ctx = from_incident(incident, anomalies)
+        x = vector(ctx, self.settings.feature_dim)
+        cands = {c.response: c for c in self.responses.for_incident(ctx.subsystem, self.policy, now_ns)}
+        allowed = [r for r, c in cands.items() if c.mode != "excluded"]
+        ranked = self.bandit.rank(x, allowed) if allowed else []
+        entries = []
+        for i, est in enumerate(ranked):
+            entry = {"rank": i + 1, **cands[est.arm].to_json(), "expected_reward": round(est.mean, 4),
+                     "uncertainty": round(est.uncertainty, 4), "score": round(est.score, 4),
+                     "support": self._support(est.arm, x), "drivers": self._drivers(est.arm, ctx)}
+            entries.append(entry)
+        if len(ranked) > 1:
+            entries[1]["why_lower"] = self._why_lower(ranked[0], ranked[1], ctx)
+        out = {"incident": incident.get("id", ""), "model_updates": self.bandit.updates, "ranked": entries,
+               "excluded": [c.to_json() for c in cands.values() if c.mode == "excluded"], "context": ctx.values}
+        last = next((e for e in reversed(self.events) if e["type"] == "recommendation"
+                     and e["incident"] == out["incident"]), None)
+        if last is None or last["model_updates"] != out["model_updates"] or last["ranked"] != [
+                e["response"] for e in entries]:
+            self._append({"type": "recommendation", "incident": out["incident"], "model_updates": out["model_updates"],
+                          "ranked": [e["response"] for e in entries],
+                          "modes": [e["mode"] for e in entries], "context": ctx.to_json()})
+        return out
+
+    def accept(self, incident: dict, anomalies: list[dict], response: str, *, by: str) -> dict:
+        """A human chose ``response`` for the incident; returns the candidate and the command line (if any)."""
+        rec = self.recommend(incident, anomalies)
+        chosen = next((e for e in rec["ranked"] if e["response"] == response), None)
+        if chosen is None:
+            offered = ", ".join(e["response"] for e in rec["ranked"]) or "none"
+            raise ConfigError(f"response {response!r} is not offered for {rec['incident']} (offered: {offered}; "
+                              f"excluded ones are refused by the command policy)", field="RESPONSE")
+        line = command_line(chosen, rec["incident"]) if chosen["action"] else ""
+        self._append({"type": "accept", "incident": rec["incident"], "response": response, "by": by,
+                      "mode": chosen["mode"], "command": line,
+                      "context": from_incident(incident, anomalies).to_json()})
+        return {**chosen, "command": line}
+
+    def feedback(self, incident: dict, anomalies: list[dict], *, verdict: str | None = None, response: str = "",
+                 receipt: str | None = None, by: str = "", now_ns: int | None = None) -> dict:
+        """Learn from an incident's outcome, for the response accepted (else ``response``, else the top one)."""
+        iid = incident.get("id", "")
+        accepted = next((e for e in reversed(self.events) if e["type"] == "accept" and e["incident"] == iid), None)
+        if not response:
+            if accepted is not None:
+                response = accepted["response"]
+            else:
+                rec = self.recommend(incident, anomalies)
+                if not rec["ranked"]:
+                    raise ConfigError(f"no response is offered for {iid}: nothing to learn", field="ID")
+                response = rec["ranked"][0]["response"]
+        resolved_in_time = None
+        if accepted is not None and int(incident.get("resolved_ts") or 0) >= accepted["at_ns"]:
+            # Resolved after the response: a success if soon enough (resolved before it: no signal).
+            after_s = (int(incident["resolved_ts"]) - accepted["at_ns"]) / 1e9
+            resolved_in_time = after_s <= self.settings.resolve_within_s
+        r = reward(verdict=verdict, resolved_in_time=resolved_in_time, receipt=receipt)
+        event = {"type": "learn", "incident": iid, "response": response, "reward": r, "by": by,
+                 "signals": {"verdict": verdict, "resolved_in_time": resolved_in_time, "receipt": receipt},
+                 "context": from_incident(incident, anomalies).to_json()}
+        self._append(event, now_ns=now_ns)
+        self._apply(event)
+        self.learned.append((response, self._x(event), r))
+        self._save(sum(1 for e in self.events if e["type"] == "learn"))
+        return event
+
+    # -- explanations ---------------------------------------------------------------------------
+    def _support(self, arm: str, x: np.ndarray) -> int:
+        nx = float(np.linalg.norm(x)) or 1.0
+        return sum(1 for a, y, _ in self.learned if a == arm
+                   and float(x @ y) / (nx * (float(np.linalg.norm(y)) or 1.0)) >= self.settings.similar_cosine)
+
+    def _contrib(self, arm: str, ctx: Context) -> dict[str, float]:
+        theta, dim = self.bandit.theta(arm), self.settings.feature_dim
+        return {name: v * float(theta[slot(name, dim)]) for name, v in ctx.values.items()}
+
+    def _drivers(self, arm: str, ctx: Context, n: int = 3) -> list[dict]:
+        c = self._contrib(arm, ctx)
+        top = sorted(c, key=lambda k: (-abs(c[k]), k))[:n]
+        return [{"feature": k, "contribution": round(c[k], 4)} for k in top if abs(c[k]) > 1e-6]
+
+    def _why_lower(self, best, alt, ctx: Context) -> str:
+        cb, ca = self._contrib(best.arm, ctx), self._contrib(alt.arm, ctx)
+        gap = max(ctx.values, key=lambda k: (cb[k] - ca[k], k))
+        if alt.mean < best.mean:
+            return (f"expected reward {alt.mean:.2f} < {best.mean:.2f} for {best.arm}; the feature that separates "
+                    f"them most is {gap} ({cb[gap]:+.2f} vs {ca[gap]:+.2f})")
+        return (f"expected reward {alt.mean:.2f} >= {best.mean:.2f}, but {best.arm} is less tried here "
+                f"(uncertainty {best.uncertainty:.2f} vs {alt.uncertainty:.2f}): it is explored first")
+
+    # -- storage --------------------------------------------------------------------------------
+    def _x(self, event: dict) -> np.ndarray:
+        return vector(Context.from_json(event["context"]), self.settings.feature_dim)
+
+    def _apply(self, event: dict) -> None:
+        self.bandit.update(event["response"], self._x(event), float(event["reward"]))
+
+    def _append(self, event: dict, *, now_ns: int | None = None) -> None:
+        event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
+        fd = os.open(self.history_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (json.dumps(event, sort_keys=True) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.events.append(event)
+
+    def _read_history(self) -> list[dict]:
+        try:
+            raw = self.history_path.read_bytes()
+        except FileNotFoundError:
+            return []
+        events, good = [], 0
+        for line in raw.splitlines(keepends=True):
+            try:
+                if not line.endswith(b"\n"):
+                    raise ValueError("torn")
+                events.append(json.loads(line))
+                good += len(line)
+            except ValueError:
+                log.warning("cortex: dropping a torn last line of %s (%d bytes)", self.history_path, len(raw) - good)
+                with open(self.history_path, "r+b") as f:
+                    f.truncate(good)
+                break
+        return events
+
+    def _save(self, applied: int) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, json.dumps({"applied": applied, "model": self.bandit.to_json()}).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.state_path)
+        dfd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def command_line(entry: dict, incident_id: str) -> str:
+    """The exact ``ben command send`` line of a command response (shell-quoted)."""
+    import shlex
+
+    parts = ["ben", "command", "send", entry["action"], "--target", entry["target"]]
+    for k, v in sorted(entry["params"].items()):
+        parts += ["--param", f"{k}={str(v).lower() if isinstance(v, bool) else v}"]
+    parts += ["--incident", incident_id, "--reason", f"cortex recommendation {entry['response']} for {incident_id}"]
+    return " ".join(shlex.quote(p) for p in parts)
