@@ -76,9 +76,13 @@ def test_cli_send_runs_once_with_a_signed_receipt_and_audit(live) -> None:
     assert kinds == ["command", "delivery", "receipt"], kinds
     assert all(e["body"]["reason"] for e in audit_for(c.spine_addr, rec["id"]))
     assert [e["kind"] for e in audit_for(c.sidecar_addr, rec["id"])] == ["execution", "receipt"]
-    stored = query_rows(c.spine_addr, f"SELECT state, reason, issuer FROM ben.commands FINAL WHERE id = '{rec['id']}'")
+    # The store's copy follows the control log within a mirror batch (ADR 0035): wait for it.
+    sql = f"SELECT state, reason, issuer FROM ben.commands FINAL WHERE id = '{rec['id']}'"
+    stored = wait_for(lambda: [r for r in query_rows(c.spine_addr, sql) if r["state"] == "accepted"], 30,
+                      "the command's receipt in the store")
     assert stored == [{"state": "accepted", "reason": rec["reason"], "issuer": s.alice.id}]
-    assert query_rows(c.spine_addr, f"SELECT count() AS n FROM ben.audit WHERE command_id = '{rec['id']}'")[0]["n"] == 3
+    wait_for(lambda: query_rows(c.spine_addr, f"SELECT count() AS n FROM ben.audit WHERE command_id = "
+                                              f"'{rec['id']}'")[0]["n"] == 3, 30, "three audit entries in the store")
     listed = ben("command", "list", "--json", "--spine", c.spine_addr)
     assert rec["id"] in [r["id"] for r in json.loads(listed.stdout)]
     table = ben("command", "list", "--spine", c.spine_addr)
@@ -293,9 +297,13 @@ def test_a_command_for_a_real_incident_is_in_its_explanation(live) -> None:
     assert out.returncode == 0, out.stderr
     sent = json.loads(out.stdout)
     assert sent["state"] == "accepted", sent
-    out = ben("explain", incident, "--json", "--spine", c.spine_addr)
-    assert out.returncode == 0, out.stderr
-    explained = json.loads(out.stdout)
+    def explained_once_mirrored() -> dict | None:  # the store's copy follows within a mirror batch (ADR 0035)
+        out = ben("explain", incident, "--json", "--spine", c.spine_addr)
+        assert out.returncode == 0, out.stderr
+        found = json.loads(out.stdout)
+        return found if [x["state"] for x in found["commands"]] == ["accepted"] else None
+
+    explained = wait_for(explained_once_mirrored, 30, "the accepted command in the incident's explanation")
     assert explained["anomalies"], explained
     assert [(x["id"], x["action"], x["reason"], x["state"]) for x in explained["commands"]] == [
         (sent["id"], "set_mode", reason, "accepted")]
