@@ -90,6 +90,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
 
     from ben.cli.procs import Cluster, wait_for
     from ben.control.documents import make_envelope
+    from ben.core.peers import operator_metadata
     from ben.core.transport import CHANNEL_OPTIONS
     from ben.sdk import Client
     from ben.v1 import control_pb2 as pb
@@ -123,10 +124,14 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
             wait_for(lambda: cluster.status("sidecar").get("control_connected", 0) == 1, 30, "the control link")
             channel = grpc.insecure_channel(cluster.spine_addr, options=CHANNEL_OPTIONS)
             stub = pb_grpc.ControlStub(channel)
+
+            def who() -> list[tuple[str, str]]:  # an operator token per call (ADR 0034), in the baseline too
+                return operator_metadata(cluster.spine_addr)
+
             rtts = []
             for _ in range(500):  # the baseline: bare round trips to the same spine
                 t = time.perf_counter()
-                stub.List(pb.ListRequest(limit=1, command_id="none"), timeout=30)
+                stub.List(pb.ListRequest(limit=1, command_id="none"), timeout=30, metadata=who())
                 rtts.append((time.perf_counter() - t) * 1000)
             _say(progress, f"  baseline gRPC round trip: p50 {_pct(rtts, 0.5):.2f} ms, p99 {_pct(rtts, 0.99):.2f} ms")
             envelopes = [make_envelope(operator, ACTION, TARGET, {}, f"bench burst {i}", ttl_s=3600, seq=i + 1)
@@ -147,7 +152,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
                 own = pb_grpc.ControlStub(grpc.insecure_channel(cluster.spine_addr, options=CHANNEL_OPTIONS))
                 for _, signed in part:
                     slots.acquire()
-                    reply = own.Send(pb.SendRequest(envelope=signed.to_proto(pb.Signed)), timeout=60)
+                    reply = own.Send(pb.SendRequest(envelope=signed.to_proto(pb.Signed)), timeout=60, metadata=who())
                     if reply.state not in ("pending", "delivered", "accepted"):
                         errors.append(f"{reply.command_id}: {reply.state}: {reply.reason}")
                         slots.release()
@@ -167,7 +172,8 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
                 for command_id in ids:
                     if command_id in records:
                         continue
-                    got = json.loads(stub.List(pb.ListRequest(limit=1, command_id=command_id), timeout=30).records_json)
+                    got = json.loads(stub.List(pb.ListRequest(limit=1, command_id=command_id), timeout=30,
+                                               metadata=who()).records_json)
                     if not got or not got[0].get("receipt"):
                         return False
                     records[command_id] = got[0]
