@@ -99,3 +99,21 @@ def test_clickhouse_store_password_from_env_or_file(tmp_path: Path, monkeypatch)
     (tmp_path / "pw").write_text("from-file\n")
     path = write(tmp_path, '[spine.store]\nbackend = "clickhouse"\npassword_file = "pw"\n')
     assert load_config(path).spine.store.password() == "from-file"  # relative to the config file
+
+
+def test_relative_paths_of_every_table_are_taken_from_the_file(tmp_path) -> None:
+    """spine and sidecar TLS, store, federation, control and OTLP files, the cortex's and the web's."""
+    from ben.core.config import load_config
+
+    cfg = tmp_path / "etc" / "ben.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('[spine]\ndata_dir = "d"\n[spine.tls]\ncert = "s.pem"\nkey = "s.key"\nca = "ca.pem"\n'
+                   '[spine.federation]\npolicy = "f.toml"\n[sidecar.tls]\ncert = "c.pem"\nkey = "c.key"\n'
+                   'ca = "ca.pem"\n[sidecar.otlp]\ntls_cert_file = "o.pem"\ntls_key_file = "o.key"\n'
+                   '[cortex]\nresponses = "r.toml"\n[web]\ntoken_file = "tok"\n')
+    c = load_config(cfg)
+    base = cfg.parent
+    assert c.spine.data_dir == base / "d" and c.spine.federation.policy == base / "f.toml"
+    assert (c.spine.tls.cert, c.sidecar.tls.ca) == (base / "s.pem", base / "ca.pem")
+    assert c.sidecar.otlp.tls_key_file == base / "o.key"
+    assert c.cortex.responses == base / "r.toml" and c.web.token_file == base / "tok"

@@ -411,44 +411,28 @@ class BenConfig(_Section):
     cortex: CortexConfig = Field(default_factory=CortexConfig)
 
 
+#: Paths a config file may give relative to itself: per component table, (sub-table or "", keys).
+_COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "password_file")),
+                    ("federation", ("policy", "pseudonym_key", "trust", "key")), ("control", ("trust", "policy", "key")),
+                    ("otlp", ("tls_cert_file", "tls_key_file")), ("tls", ("cert", "key", "ca")))
+_TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
+
+
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make relative paths in a file relative to the file's directory (in place)."""
-    for section, keys in (("spine", ("data_dir", "redact_manifest")), ("sidecar", ("data_dir", "redact_manifest"))):
-        table = raw.get(section)
-        if not isinstance(table, dict):
-            continue
-        for key in keys:
-            if isinstance(table.get(key), str):
-                table[key] = str(base / table[key])
-        store = table.get("store")
-        for key in ("path", "password_file"):
-            if isinstance(store, dict) and isinstance(store.get(key), str):
-                store[key] = str(base / store[key])
-        federation = table.get("federation")
-        if isinstance(federation, dict):
-            for key in ("policy", "pseudonym_key", "trust", "key"):
-                if isinstance(federation.get(key), str):
-                    federation[key] = str(base / federation[key])
-        control = table.get("control")
-        if isinstance(control, dict):
-            for key in ("trust", "policy", "key"):
-                if isinstance(control.get(key), str):
-                    control[key] = str(base / control[key])
-        otlp = table.get("otlp")
-        if isinstance(otlp, dict):
-            for key in ("tls_cert_file", "tls_key_file"):
-                if isinstance(otlp.get(key), str):
-                    otlp[key] = str(base / otlp[key])
-    cortex = raw.get("cortex")
-    for key in ("data_dir", "responses"):
-        if isinstance(cortex, dict) and isinstance(cortex.get(key), str):
-            cortex[key] = str(base / cortex[key])
+    def resolve(table: Any, keys: tuple[str, ...]) -> None:
+        if isinstance(table, dict):
+            for key in keys:
+                if isinstance(table.get(key), str):
+                    table[key] = str(base / table[key])
 
-        tls = table.get("tls")
-        if isinstance(tls, dict):
-            for key in ("cert", "key", "ca"):
-                if isinstance(tls.get(key), str):
-                    tls[key] = str(base / tls[key])
+    for section in ("spine", "sidecar"):
+        table = raw.get(section)
+        if isinstance(table, dict):
+            for sub, keys in _COMPONENT_PATHS:
+                resolve(table.get(sub) if sub else table, keys)
+    for section, keys in _TOP_PATHS:
+        resolve(raw.get(section), keys)
 
 
 def validation_error(exc: ValidationError, source: str) -> ConfigError:
