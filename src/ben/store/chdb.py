@@ -56,6 +56,9 @@ QUIET_SETTINGS = (
     "log_queries = 0", "log_query_threads = 0", "log_processors_profiles = 0",
     "query_profiler_real_time_period_ns = 0", "query_profiler_cpu_time_period_ns = 0",
 )
+#: How every session writes JSON results (the store's own and the operator queries' sandbox alike):
+#: 64-bit integers as numbers; NaN, inf and -inf as "nan", "inf", "-inf", not null (ADR 0033).
+JSON_SETTINGS = ("output_format_json_quote_64bit_integers = 0", "output_format_json_quote_denormals = 1")
 
 #: Arrow tables up to this size are inserted from Arrow IPC bytes, larger ones through Python(table).
 STREAM_MAX_BYTES = 1 << 20
@@ -96,9 +99,7 @@ class ChdbStore(SqlStore):
                     "(is a spine running on it? then query through the spine: ben query)"
                 ) from exc
             raise StorageError(f"cannot open chDB at {self.path}: {exc}") from exc
-        self._run("SET output_format_json_quote_64bit_integers = 0")
-        self._run("SET output_format_json_quote_denormals = 1")  # NaN, inf, -inf as "nan", "inf", "-inf": not null
-        for setting in QUIET_SETTINGS:
+        for setting in JSON_SETTINGS + QUIET_SETTINGS:
             self._run(f"SET {setting}")
         self._events = schema.EVENTS  # where insert_events writes (the urgent connection: its buffer)
         if not prepare:
@@ -327,7 +328,7 @@ class QuerySandbox:
         try:
             self._session = chdb_session.Session(str(self.path))
             self._killer = chdb_session.Session(str(self.path))
-            for setting in QUIET_SETTINGS:
+            for setting in JSON_SETTINGS + QUIET_SETTINGS:
                 self._session.query(f"SET {setting}")
             for name, value in self.limits.settings().items():
                 self._session.query(f"SET {name} = {quote(value) if isinstance(value, str) else value}")
