@@ -100,7 +100,13 @@ def test_mutual_tls_ingest_and_unauthenticated_peers_refused(home, monkeypatch) 
     certs = make_certs(home / "certs")
     port = free_port()
     addr = f"127.0.0.1:{port}"
-    cluster = Cluster(home, addr, spine={"tls": tls(certs, "spine")},
+    # The sidecar's control key, pinned in the spine's trust store before either starts (ADR 0035).
+    from ben.control import keys
+
+    sidecar_key = keys.generate(home / "sidecar" / "control", "sidecar")
+    trust = home / "trust.toml"
+    trust.write_text(f'[[sidecars]]\nid = "sc-1"\npublic_key = "{sidecar_key.public_text}"\n')
+    cluster = Cluster(home, addr, spine={"tls": tls(certs, "spine"), "control": {"trust": str(trust)}},
                       sidecar={"id": "sc-1", "tls": tls(certs, "sc-1")})
     cluster.config.write_text(cluster.config.read_text() + '\n[[spine.operators]]\nname = "alice"\n')
     client_env(monkeypatch, certs, "alice")
