@@ -12,6 +12,7 @@ import pytest
 from ben.cli.procs import wait_for
 from ben.core.admin import run_query
 from ben.core.errors import QueryError, TransportError
+from ben.core.peers import operator_metadata
 from ben.core.transport import CHANNEL_OPTIONS
 from ben.sdk import Client
 from ben.v1 import admin_pb2 as pb
@@ -76,7 +77,8 @@ def test_sigterm_during_a_long_query_exits_promptly(cluster) -> None:
 @pytest.mark.timeout(120)
 def test_a_client_that_goes_away_cancels_its_query(cluster) -> None:
     with grpc.insecure_channel(cluster.spine_addr, options=CHANNEL_OPTIONS) as channel:
-        call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=BUSY), timeout=600)
+        call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=BUSY), timeout=600,
+                                                       metadata=operator_metadata(cluster.spine_addr))
         wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 30, "the query to run")
         call.cancel()  # what Ctrl-C does in ben query
     wait_for(lambda: cluster.status("spine").get("queries_cancelled_total", 0) == 1, 10, "the spine to cancel it")
