@@ -169,6 +169,25 @@ def _split(ts_ns):
     return float(ts_ns >> 32), float(ts_ns & 0xFFFFFFFF)
 
 
+@njit(cache=True, inline="always")
+def _pend(s, t, evid, pred, d, why):
+    """A candidate onset from this point: pending until its evidence stops rising."""
+    s[I_PEND] = 1.0
+    s[I_PEND_T] = t
+    s[I_PEND_PEAK] = evid
+    s[I_BASE_AT_OPEN] = pred
+    s[I_SCALE_AT_OPEN] = d
+    s[I_WHY] = why
+
+
+@njit(cache=True, inline="always")
+def _peak(s, evid, ts_ns, x):
+    """A pending onset's evidence rose: this point is its peak so far."""
+    s[I_PEND_PEAK] = evid
+    s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
+    s[I_EP_PEAK_X] = x
+
+
 @njit(cache=True)
 def step(s, ts_ns, x, p):
     """Consume one point (``ts_ns`` int nanoseconds, ``x`` finite, in time order).
@@ -313,12 +332,7 @@ def step(s, ts_ns, x, p):
                                                or evid > s[I_LAST_PEAK]):
             # (within an hour of an episode's end, only evidence above that episode's peak re-opens)
             pend = True
-            s[I_PEND] = 1.0
-            s[I_PEND_T] = t
-            s[I_PEND_PEAK] = evid
-            s[I_BASE_AT_OPEN] = pred
-            s[I_SCALE_AT_OPEN] = d
-            s[I_WHY] = why
+            _pend(s, t, evid, pred, d, why)
             s[I_EP_THI], s[I_EP_TLO] = _split(ts_ns)
             s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
             s[I_EP_PEAK_X] = x
@@ -328,9 +342,7 @@ def step(s, ts_ns, x, p):
             # confirmed once its evidence stops rising (or after confirm_s): the episode starts when
             # the evidence first crossed open_evidence and is scored by its peak evidence so far
             if evid > s[I_PEND_PEAK]:
-                s[I_PEND_PEAK] = evid
-                s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
-                s[I_EP_PEAK_X] = x
+                _peak(s, evid, ts_ns, x)
             peak = s[I_PEND_PEAK]
             score = peak / (peak + p[P_HALF])
             s[I_EP_PEAK] = score
@@ -346,9 +358,7 @@ def step(s, ts_ns, x, p):
             event = EV_OPEN
         elif pend:
             if evid > s[I_PEND_PEAK]:
-                s[I_PEND_PEAK] = evid
-                s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
-                s[I_EP_PEAK_X] = x
+                _peak(s, evid, ts_ns, x)
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
     else:
@@ -366,12 +376,7 @@ def step(s, ts_ns, x, p):
             in_ep = False
             event = EV_CLOSE
             pend = True
-            s[I_PEND] = 1.0
-            s[I_PEND_T] = t
-            s[I_PEND_PEAK] = evid
-            s[I_BASE_AT_OPEN] = pred
-            s[I_SCALE_AT_OPEN] = d
-            s[I_WHY] = why
+            _pend(s, t, evid, pred, d, why)
             s[I_EP_PENDING_THI], s[I_EP_PENDING_TLO] = _split(ts_ns)
             s[I_ESC] = 1.0
             s[I_ESC_X] = x
