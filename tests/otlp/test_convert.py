@@ -187,3 +187,22 @@ def test_otlp_json_ids_are_hex_and_errors_name_the_field():
         jsonform.parse(b"{", ExportTraceServiceRequest())
     with pytest.raises(ValueError, match="nested too deeply"):
         jsonform.parse(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, ExportTraceServiceRequest())
+
+
+def test_a_request_that_cannot_be_converted_is_refused_not_raised():
+    """The hot path never raises to its caller: a conversion failure is an INVALID answer, counted."""
+    import asyncio
+
+    from ben.otlp.exporting import INVALID, Exporting
+
+    class Broken(Converter):
+        def logs(self, request):
+            raise RuntimeError("boom")
+
+    exporting = Exporting(slots=None, converter=Broken())
+    try:
+        answer = asyncio.run(exporting.export("logs", "http", ExportLogsServiceRequest().SerializeToString()))
+    finally:
+        exporting.shutdown()
+    assert answer.outcome == INVALID and "RuntimeError: boom" in answer.message
+    assert exporting.figures.refused[("logs", "invalid")] == 1

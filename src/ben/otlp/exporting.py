@@ -107,7 +107,11 @@ class Exporting:
         except ValueError as exc:
             return self._invalid(signal, str(exc))
         convert = getattr(self._converter, signal)
-        converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
+        try:
+            converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
+        except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
+            log.exception("otlp %s: could not convert a request", signal)
+            return self._invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
         delivery = await self._slots.deliver(converted)
         if delivery.error:
             return self._invalid(signal, delivery.error)
