@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from ben.federation.link import row_of
+from ben.federation.link import rows_of
 from ben.federation.summary import Verified
 from ben.store.process import ChdbProcessStore
 from ben.store.schema import FEDERATED_INCIDENTS
@@ -18,7 +18,7 @@ def _federated(store, cluster: str, incident: str, detector: str, opened_minute:
     body = {"incident": incident, "change": "resolved", "state": "resolved", "subsystem_class": "postgres",
             "detector": detector, "direction": "up", "magnitude": "3-10x", "severity": "high",
             "opened": opened_minute, "resolved": opened_minute + 900, "duration": "5-30m", "anomalies": 1}
-    store.insert_rows(FEDERATED_INCIDENTS, row_of(Verified(f"s-{incident}", cluster, opened_minute, body), 1))
+    store.insert_rows(FEDERATED_INCIDENTS, rows_of([(Verified(f"s-{incident}", cluster, opened_minute, body), 1)]))
 
 
 def test_explain_lists_similar_federated_incidents(make_cluster, home):

@@ -68,7 +68,10 @@ app.add_typer(certs.app, name="certs")
 app.add_typer(federation.app, name="federation")
 from ben.cli import cortex  # noqa: E402
 app.add_typer(cortex.app, name="cortex")
-del audit, bench, certs, command, cortex, demo, emit, federation, incidents, keys, query, redact, serve, synth, web
+from ben.cli import baseline  # noqa: E402  (after cortex: it adds ``label`` to the ``incidents`` group)
+app.add_typer(baseline.app, name="baseline")
+baseline.add_label_command()
+del audit, baseline, bench, certs, command, cortex, demo, emit, federation, incidents, keys, query, redact, serve, synth, web
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ class AdminServicer(pb_grpc.AdminServicer):
         last_error: Callable[[], str] = lambda: "",
         acknowledge: Callable[[str, str], tuple[str, str]] | None = None,
         cancel_query: Callable[[str], None] | None = None,
+        label: Callable[[str, str, str, str, str], int] | None = None,
     ):
         """query(sql, query_id): an operator query (ADR 0032); cancel_query(query_id) stops it
         when the client goes away, is interrupted, or the server stops."""
@@ -33,6 +34,7 @@ class AdminServicer(pb_grpc.AdminServicer):
         self._last_error = last_error
         self._acknowledge = acknowledge
         self._cancel_query = cancel_query
+        self._label = label  # (incident_id, label, kind, note, by) -> audit seq (ben.baseline.labels)
         self.queries_running = 0    # operator queries in flight
         self.queries_cancelled = 0  # ... cancelled because their client went away (or we stopped)
 
@@ -71,6 +73,18 @@ class AdminServicer(pb_grpc.AdminServicer):
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no incident {request.incident_id!r} in this spine's "
                                                            "memory (ben incidents lists them)")
         return pb.AcknowledgeReply(state=state, narrative=narrative)
+
+    async def Label(self, request, context):
+        if self._label is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} has no incidents")
+        try:
+            seq = await asyncio.to_thread(self._label, request.incident_id, request.label, request.kind,
+                                          request.note, request.by)
+        except KeyError as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc.args[0]))
+        except ValueError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return pb.LabelReply(audit_seq=seq)
 
 
 # -- client side ------------------------------------------------------------------------------------
@@ -134,3 +148,10 @@ def run_query(address: str, sql: str, timeout: float = 600.0) -> bytes:
 def acknowledge(address: str, incident_id: str, by: str, timeout: float = 10.0) -> pb.AcknowledgeReply:
     """Acknowledge an incident through the spine."""
     return _call(address, "Acknowledge", pb.AcknowledgeRequest(incident_id=incident_id, by=by), timeout)
+
+
+def label(address: str, incident_id: str, label: str, kind: str, note: str, by: str,
+          timeout: float = 10.0) -> pb.LabelReply:
+    """Label an incident (real | noise) through the spine: audited, stored in ben.incident_labels."""
+    return _call(address, "Label", pb.LabelRequest(incident_id=incident_id, label=label, kind=kind, note=note, by=by),
+                 timeout)

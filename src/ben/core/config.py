@@ -343,6 +343,9 @@ class FederationConfig(_Section):
     #: A summary delivered but not acked (the consumer died) is delivered again after this.
     ack_wait_s: int = Field(default=30, ge=1)
     poll_interval_ms: int = Field(default=1_000, ge=10)
+    #: Days ben.federated_incidents keeps a received summary (TTL on received_ts, set at every start where
+    #: the server has TTL); 0 = keep forever.
+    retention_days: int = Field(default=90, ge=0, le=36_500)
 
     @model_validator(mode="after")
     def _window_within_age(self) -> FederationConfig:

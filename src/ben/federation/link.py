@@ -23,7 +23,7 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 import nats
@@ -35,13 +35,15 @@ from ben.core.config import FederationConfig
 from ben.federation.outbox import Outbox
 from ben.federation.policy import load_policy
 from ben.federation.summary import Rejected, load_trust, open_summary
+from ben.store import retention
 from ben.store.schema import FEDERATED_INCIDENTS
 
 log = logging.getLogger(__name__)
 
-PUBLISH_BATCH = 256      # summaries in flight at once (each PubAcked before the outbox forgets it)
+PUBLISH_CHUNK = 256      # summaries read from the outbox and published together
+PUBLISH_IN_FLIGHT = 2048  # summaries published and not yet PubAcked, at most (the outbox keeps them all)
 PUBACK_TIMEOUT_S = 10.0
-FETCH_BATCH = 256
+FETCH_BATCH = 1000       # summaries fetched, verified, inserted in ONE insert, then acked
 
 COLUMNS = ("summary_id", "cluster", "incident", "change", "subsystem_class", "subsystem", "detector", "direction",
            "magnitude_class", "severity", "state", "opened_minute", "resolved_minute", "duration_bucket",
@@ -54,11 +56,20 @@ _FROM_BODY = {"incident": "incident", "change": "change", "subsystem_class": "su
 _INTS = {"opened_minute", "resolved_minute", "anomalies", "stream_seq", "published_ts", "received_ts"}
 
 
-def row_of(summary, stream_seq: int) -> pa.Table:
-    values = {c: summary.body.get(src, 0 if c in _INTS else "") for c, src in _FROM_BODY.items()}
-    values |= {"summary_id": summary.summary_id, "cluster": summary.cluster, "stream_seq": stream_seq,
-               "published_ts": summary.published, "received_ts": time.time_ns()}
-    return pa.table({c: pa.array([values[c]], pa.int64() if c in _INTS else pa.string()) for c in COLUMNS})
+def rows_of(summaries: list[tuple], received_ns: int | None = None) -> pa.Table:
+    """One table of (summary, stream seq) pairs, in COLUMNS order: the batch's one insert."""
+    received_ns = time.time_ns() if received_ns is None else received_ns
+    cols: dict[str, list] = {c: [] for c in COLUMNS}
+    for summary, stream_seq in summaries:
+        body = summary.body
+        for c, src in _FROM_BODY.items():
+            cols[c].append(body.get(src, 0 if c in _INTS else ""))
+        cols["summary_id"].append(summary.summary_id)
+        cols["cluster"].append(summary.cluster)
+        cols["stream_seq"].append(stream_seq)
+        cols["published_ts"].append(summary.published)
+        cols["received_ts"].append(received_ns)
+    return pa.table({c: pa.array(cols[c], pa.int64() if c in _INTS else pa.string()) for c in COLUMNS})
 
 
 class Federation:
@@ -88,6 +99,9 @@ class Federation:
         self.policy = load_policy(cfg.policy, cfg.pseudonym_key or self.dir / "pseudonym.key")
         self.signer = load_signer(cfg.key) if cfg.key else load_or_create(self.dir, cfg.cluster)
         self.trust = load_trust(cfg.trust)
+        if cfg.consume and hasattr(self.store, "capabilities"):  # retention of what peers sent (TTL)
+            retention.set_ttl(self.store, self.store.capabilities, cfg.retention_days, FEDERATED_INCIDENTS,
+                              "received_ts")
         self.outbox = Outbox(self.dir / "outbox", store=self.store, policy=self.policy, signer=self.signer,
                              cluster=cfg.cluster)
         ready = threading.Event()
@@ -171,21 +185,7 @@ class Federation:
                     await self._ensure_stream(js)
                     stream_ready = True
                 await asyncio.to_thread(self.outbox.poll)
-                while not self._stop.is_set():
-                    records = await asyncio.to_thread(self.outbox.pending, PUBLISH_BATCH)
-                    if not records:
-                        break
-                    futures = []
-                    for rec in records:
-                        doc = json.loads(rec.payload)["summary"]
-                        futures.append(await js.publish_async(
-                            f"{cfg.subject_prefix}.{cfg.cluster}.{doc['body'].get('change', 'change')}", rec.payload,
-                            headers={"Nats-Msg-Id": doc["id"]}))
-                    acks = await asyncio.wait_for(asyncio.gather(*futures), PUBACK_TIMEOUT_S)
-                    # Every one of them PubAcked: only now may the outbox forget them (a failure: all again).
-                    await asyncio.to_thread(self.outbox.acked, records[-1].seq)
-                    self.published += len(acks)  # acknowledged by JetStream (stored now, or before: a resend)
-                    self.publish_duplicates += sum(bool(a.duplicate) for a in acks)
+                await self._drain(js)
                 self.connected = nc.is_connected
                 self._write_status()
             except asyncio.CancelledError:
@@ -196,9 +196,56 @@ class Federation:
                 self._write_status()
             await self._pause(cfg.poll_interval_ms / 1000)
 
+    async def _drain(self, js) -> None:
+        """Publish everything in the outbox, pipelined: chunks of PUBLISH_CHUNK go out while up to
+        PUBLISH_IN_FLIGHT summaries wait for their PubAck; the outbox forgets a chunk only once it and
+        every chunk before it were PubAcked (in order, several chunks in one truncation). A failure
+        abandons what is in flight: the caller retries from the outbox (JetStream drops the copies)."""
+        cfg = self.config
+        inflight: deque[tuple[int, list[asyncio.Future]]] = deque()
+        outstanding = 0
+        after = None
+        try:
+            while not self._stop.is_set():
+                first = self.outbox.wal.first_seq
+                if after is None and first is not None:
+                    after = first - 1
+                records = await asyncio.to_thread(self.outbox.read_after, after, PUBLISH_CHUNK) \
+                    if after is not None else []
+                if records:
+                    futures = []
+                    for rec in records:
+                        doc = json.loads(rec.payload)["summary"]
+                        futures.append(await js.publish_async(
+                            f"{cfg.subject_prefix}.{cfg.cluster}.{doc['body'].get('change', 'change')}", rec.payload,
+                            headers={"Nats-Msg-Id": doc["id"]}))
+                    inflight.append((records[-1].seq, futures))
+                    outstanding += len(futures)
+                    after = records[-1].seq
+                if not inflight:
+                    return
+                if records and outstanding < PUBLISH_IN_FLIGHT:
+                    continue
+                # The oldest chunk's PubAcks, then every following chunk already PubAcked: one truncation.
+                upto = None
+                while inflight and (upto is None or all(f.done() for f in inflight[0][1])):
+                    seq, futures = inflight.popleft()
+                    acks = await asyncio.wait_for(asyncio.gather(*futures), PUBACK_TIMEOUT_S)
+                    outstanding -= len(futures)
+                    self.published += len(acks)  # acknowledged by JetStream (stored now, or before: a resend)
+                    self.publish_duplicates += sum(bool(a.duplicate) for a in acks)
+                    upto = seq
+                await asyncio.to_thread(self.outbox.acked, upto)  # only now may the outbox forget them
+        finally:
+            for _, futures in inflight:  # abandoned (an error, or stopping): sent again from the outbox
+                for f in futures:
+                    f.cancel()
+
     async def _consumer(self, js) -> None:
+        """Fetch batches; verify batch N+1 while batch N is inserted, then acked (ack only after insert)."""
         cfg = self.config
         sub = None
+        storing: asyncio.Task | None = None
         while not self._stop.is_set():
             try:
                 if sub is None:
@@ -206,31 +253,37 @@ class Federation:
                     sub = await js.pull_subscribe(f"{cfg.subject_prefix}.>", durable=f"ben-{cfg.cluster}",
                                                   stream=cfg.stream,
                                                   config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
-                                                                        ack_wait=float(cfg.ack_wait_s)))
+                                                                        ack_wait=float(cfg.ack_wait_s),
+                                                                        max_ack_pending=4 * FETCH_BATCH))
                 try:
                     msgs = await sub.fetch(batch=FETCH_BATCH, timeout=cfg.poll_interval_ms / 1000)
-                except nats.errors.TimeoutError:
+                except asyncio.TimeoutError:  # nats' TimeoutError, or the one of a wait inside fetch
                     msgs = []
+                checked = self._verify(msgs)  # CPU: overlaps the previous batch's insert
+                if storing is not None:
+                    await storing  # the previous batch stored and acked before this one is checked
+                    storing = None
                 if msgs:
-                    await self._receive_batch(msgs)
-                if msgs:
+                    storing = asyncio.create_task(self._store_batch(msgs, checked))
                     self.lag = msgs[-1].metadata.num_pending
                 else:
                     self.lag = (await sub.consumer_info()).num_pending
             except asyncio.CancelledError:
+                if storing is not None:
+                    storing.cancel()
                 raise
-            except Exception as exc:
+            except Exception as exc:  # what was not acked is delivered again after ack_wait_s
+                storing = None
                 self._error(f"consuming: {exc!r}")
                 await self._pause(0.5)
 
-    async def _receive_batch(self, msgs: list) -> None:
-        """Verify a fetched batch, insert what is new in ONE insert, then ack every message."""
-        fresh: dict[str, tuple] = {}  # summary id -> (summary, stream seq)
+    def _verify(self, msgs: list) -> list[tuple]:
+        """(msg, summary) of the messages that verify; the others are rejected (acked with the batch)."""
         checked = []
         for msg in msgs:
             origin = msg.subject.split(".")[-2] if msg.subject.count(".") >= 2 else ""
             if origin == self.config.cluster:
-                continue  # our own summaries: acked below
+                continue  # our own summaries: acked with the batch
             try:
                 summary = open_summary(msg.data, self.trust, max_age_s=self.config.max_age_s)
                 if summary.cluster != origin:
@@ -238,6 +291,12 @@ class Federation:
                 checked.append((msg, summary))
             except Rejected as exc:
                 self._reject(msg, exc)
+        return checked
+
+    async def _store_batch(self, msgs: list, checked: list[tuple]) -> None:
+        """Insert the verified summaries not stored yet in ONE insert, then ack every message of the batch.
+        A summary already stored from the same stream message is a redelivery; from another, a replay."""
+        fresh: dict[str, tuple] = {}  # summary id -> (summary, stream seq)
         stored = await asyncio.to_thread(self._stored_seqs, [s.summary_id for _, s in checked]) if checked else {}
         for msg, summary in checked:
             seq = msg.metadata.sequence.stream
@@ -250,8 +309,7 @@ class Federation:
             else:
                 self.redelivered += 1
         if fresh:
-            tables = [row_of(summary, seq) for summary, seq in fresh.values()]
-            await asyncio.to_thread(self.store.insert_rows, FEDERATED_INCIDENTS, pa.concat_tables(tables))
+            await asyncio.to_thread(self.store.insert_rows, FEDERATED_INCIDENTS, rows_of(list(fresh.values())))
             for summary, _ in fresh.values():
                 self.received += 1
                 peer = self.peers.setdefault(summary.cluster, {"received": 0, "last_published": 0})
@@ -270,7 +328,7 @@ class Federation:
         """summary id -> the stream message it was stored from, for those already stored."""
         safe = ", ".join("'" + i.replace("\\", "").replace("'", "") + "'" for i in summary_ids)
         rows = json.loads(self.store.query_json(
-            f"SELECT summary_id, stream_seq FROM {FEDERATED_INCIDENTS} FINAL WHERE summary_id IN ({safe})"))["data"]
+            f"SELECT summary_id, stream_seq FROM {FEDERATED_INCIDENTS} WHERE summary_id IN ({safe})"))["data"]
         return {r["summary_id"]: int(r["stream_seq"]) for r in rows}
 
     def status(self) -> dict:

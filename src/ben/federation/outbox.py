@@ -123,6 +123,10 @@ class Outbox:
         first = self.wal.first_seq
         return [] if first is None else self.wal.read(first - 1, max_records)
 
+    def read_after(self, seq: int, max_records: int = 256) -> list[Record]:
+        """Summaries after ``seq`` (the publisher's pipeline reads ahead of what was PubAcked)."""
+        return self.wal.read(seq, max_records)
+
     def acked(self, seq: int) -> None:
         self.wal.truncate(seq)
 

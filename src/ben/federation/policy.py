@@ -42,7 +42,8 @@ MINUTE_NS = 60 * 10**9
 
 class PolicyFile(BaseModel):
     """The TOML file: ``version = 1``, ``leave``/``pseudonymise``/``generalise`` lists of facts,
-    ``min_group_size``, ``[classes]`` subsystem -> operator-declared class (e.g. postgres, nginx)."""
+    ``min_group_size``, ``[classes]`` subsystem -> operator-declared class (e.g. postgres, nginx),
+    ``export_notes`` (baseline export: label notes leave only if true)."""
 
     model_config = ConfigDict(extra="forbid")
     version: int = Field(default=1, ge=1, le=1)
@@ -51,6 +52,8 @@ class PolicyFile(BaseModel):
     generalise: list[str] = Field(default_factory=lambda: list(DEFAULT_GENERALISE))
     min_group_size: int = Field(default=1, ge=1, le=1000)
     classes: dict[str, str] = Field(default_factory=dict)
+    #: ``ben baseline export``: the operator's free-form label notes leave only if this is true.
+    export_notes: bool = False
 
     @model_validator(mode="after")
     def _known(self) -> PolicyFile:

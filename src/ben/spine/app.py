@@ -117,7 +117,7 @@ class Spine:
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
                               lambda sql, query_id: store.operator_query(sql, query_id, limits),
                               self.last_error, self.detector.acknowledge if self.detector else None,
-                              cancel_query=store.cancel_query)
+                              cancel_query=store.cancel_query, label=self._label)
         self._admin = admin
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
         transport.bind(self._server, cfg.listen, "spine.listen", tls=tls, insecure=cfg.insecure)
@@ -164,6 +164,12 @@ class Spine:
             part = watched(table)
             if part.num_rows:
                 self.detector.submit(part)
+
+    def _label(self, incident_id: str, label: str, kind: str, note: str, by: str) -> int:
+        """An operator's label of an incident (baseline library, ADR 0038): audited, then stored."""
+        from ben.baseline.labels import record_label
+
+        return record_label(self.store, self.control.audit, incident_id, label, kind, note, by)
 
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures

@@ -112,6 +112,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               "copy ben.events into a table PARTITION BY (day, lane), rename it to ben.events, drop the old one"),
     Migration(6, "spans_view", lambda caps: [schema.create_spans_view()]),
     Migration(7, "federated_incidents", lambda caps: [schema.create_federated_incidents(caps)]),
+    Migration(8, "incident_labels", lambda caps: [schema.create_incident_labels(caps)]),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -29,13 +29,13 @@ DAY_NS = 86_400 * 1_000_000_000
 _OURS = re.compile(r"^(\d{8}|\(\d{8},'(routine|anomaly|alert)'\))$")  # a partition ben's key makes
 
 
-def _ttl_expression(days: int) -> str:
-    return f"toDateTime(intDiv(ts, 1000000000)) + INTERVAL {int(days)} DAY"
+def _ttl_expression(days: int, column: str = "ts") -> str:
+    return f"toDateTime(intDiv({column}, 1000000000)) + INTERVAL {int(days)} DAY"
 
 
-def current_ttl(ex: Executor) -> str:
+def current_ttl(ex: Executor, table: str = schema.EVENTS) -> str:
     rows = ex.rows(f"SELECT create_table_query FROM system.tables WHERE database = '{schema.DATABASE}' "
-                   "AND name = 'events'")
+                   f"AND name = '{table.split('.', 1)[1]}'")
     query = str(rows[0][0]) if rows else ""
     at = query.find(" TTL ")
     if at < 0:
@@ -49,21 +49,22 @@ def ttl_days(ttl: str) -> int | None:
     return int(found.group(1) or found.group(2)) if found else None
 
 
-def set_ttl(ex: Executor, caps: Capabilities, days: int) -> bool:
-    """Make ben.events' TTL match the config; True if the table changed. No-op without TTL support."""
+def set_ttl(ex: Executor, caps: Capabilities, days: int, table: str = schema.EVENTS, column: str = "ts") -> bool:
+    """Make ``table``'s TTL (on ``column``, unix ns) match the config; True if the table changed.
+    No-op without TTL support. ben.events by default; ben.federated_incidents on ``received_ts``."""
     if not caps.ttl:
         return False
-    have = current_ttl(ex)
+    have = current_ttl(ex, table)
     if days <= 0:
         if not have:
             return False
-        ex.execute(f"ALTER TABLE {schema.EVENTS} REMOVE TTL")
-        log.info("store: retention off; TTL removed from %s", schema.EVENTS)
+        ex.execute(f"ALTER TABLE {table} REMOVE TTL")
+        log.info("store: retention off; TTL removed from %s", table)
         return True
     if ttl_days(have) == int(days):
         return False
-    ex.execute(f"ALTER TABLE {schema.EVENTS} MODIFY TTL {_ttl_expression(days)}")
-    log.info("store: retention %d days (TTL on %s)", days, schema.EVENTS)
+    ex.execute(f"ALTER TABLE {table} MODIFY TTL {_ttl_expression(days, column)}")
+    log.info("store: retention %d days (TTL on %s)", days, table)
     return True
 
 

@@ -306,3 +306,25 @@ CREATE TABLE IF NOT EXISTS {FEDERATED_INCIDENTS} (
 ) ENGINE = ReplacingMergeTree(received_ts)
 ORDER BY summary_id
 """
+
+
+INCIDENT_LABELS = f"{DATABASE}.incident_labels"
+
+
+def create_incident_labels(caps: Capabilities) -> str:
+    """Operators' labels of incidents for the baseline library (ben.baseline, ADR 0038): real or noise, a
+    kind, a note; every label is also an audit entry. Labelled again: the latest version wins (FINAL)."""
+    lc = _lc(caps)
+    return f"""
+CREATE TABLE IF NOT EXISTS {INCIDENT_LABELS} (
+    incident_id String,
+    label {lc} COMMENT 'real | noise',
+    kind {lc} COMMENT 'spike | level | drift | seasonal | other',
+    note String COMMENT 'free-form: exported only if the federation policy allows',
+    operator String COMMENT 'who labelled (the authenticated operator, else the claimed name)',
+    audit_seq UInt64 COMMENT 'the audit entry that records the label',
+    labelled_ts Int64,
+    version Int64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY incident_id
+"""

@@ -70,3 +70,23 @@ class AcknowledgeReply(_message.Message):
     state: str
     narrative: str
     def __init__(self, state: _Optional[str] = ..., narrative: _Optional[str] = ...) -> None: ...
+
+class LabelRequest(_message.Message):
+    __slots__ = ("incident_id", "label", "kind", "note", "by")
+    INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    incident_id: str
+    label: str
+    kind: str
+    note: str
+    by: str
+    def __init__(self, incident_id: _Optional[str] = ..., label: _Optional[str] = ..., kind: _Optional[str] = ..., note: _Optional[str] = ..., by: _Optional[str] = ...) -> None: ...
+
+class LabelReply(_message.Message):
+    __slots__ = ("audit_seq",)
+    AUDIT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    audit_seq: int
+    def __init__(self, audit_seq: _Optional[int] = ...) -> None: ...

@@ -49,6 +49,11 @@ class AdminStub:
                 request_serializer=ben_dot_v1_dot_admin__pb2.AcknowledgeRequest.SerializeToString,
                 response_deserializer=ben_dot_v1_dot_admin__pb2.AcknowledgeReply.FromString,
                 _registered_method=True)
+        self.Label = channel.unary_unary(
+                '/ben.v1.Admin/Label',
+                request_serializer=ben_dot_v1_dot_admin__pb2.LabelRequest.SerializeToString,
+                response_deserializer=ben_dot_v1_dot_admin__pb2.LabelReply.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -74,6 +79,13 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Label(self, request, context):
+        """spine only
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +103,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.Acknowledge,
                     request_deserializer=ben_dot_v1_dot_admin__pb2.AcknowledgeRequest.FromString,
                     response_serializer=ben_dot_v1_dot_admin__pb2.AcknowledgeReply.SerializeToString,
+            ),
+            'Label': grpc.unary_unary_rpc_method_handler(
+                    servicer.Label,
+                    request_deserializer=ben_dot_v1_dot_admin__pb2.LabelRequest.FromString,
+                    response_serializer=ben_dot_v1_dot_admin__pb2.LabelReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -174,6 +191,33 @@ class Admin:
             '/ben.v1.Admin/Acknowledge',
             ben_dot_v1_dot_admin__pb2.AcknowledgeRequest.SerializeToString,
             ben_dot_v1_dot_admin__pb2.AcknowledgeReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Label(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ben.v1.Admin/Label',
+            ben_dot_v1_dot_admin__pb2.LabelRequest.SerializeToString,
+            ben_dot_v1_dot_admin__pb2.LabelReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,261 @@
+"""The baseline dataset on disk, format ``ben-baseline`` version 1: write, read and validate it.
+
+Layout of a package directory::
+
+    datapackage.json    Frictionless Data Package (profile tabular-data-package), a schema per resource,
+                        ``ben_baseline_format`` (this module's FORMAT_VERSION) and ``synthetic``
+    README.md           the datasheet (Gebru et al., "Datasheets for Datasets")
+    episodes.parquet    one row per labelled episode (an incident): labels and the policy's facts
+    anomalies.parquet   one row per anomaly of an episode: its series, window and numeric evidence
+    points.parquet      the series: before, during and after each episode
+    corpus/             the same series in ``ben bench detect-real``'s layout (data/<episode>/<series>.csv,
+                        labels/combined_windows.json: the anomaly windows of episodes labelled real)
+
+The Parquet files are written by ClickHouse's own Parquet output (chDB, ``FORMAT Parquet``) from the
+rows, in a child process (chDB keeps one session per process). They are read with pyarrow (already
+one of ben's dependencies). Reading checks the format version, every resource's columns and types
+against the schema below, and the enumerated values; an error names the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ben.core.errors import ConfigError
+
+FORMAT_VERSION = 1
+NAME = "ben-baseline"
+LABELS = ("real", "noise")
+KINDS = ("spike", "level", "drift", "seasonal", "other")
+PHASES = ("before", "during", "after")
+
+# resource -> [(field, ClickHouse type, Frictionless type, description)], in column order.
+SCHEMAS: dict[str, list[tuple[str, str, str, str]]] = {
+    "episodes": [
+        ("episode", "String", "string", "episode id (the incident's pseudonym, or a synthetic id)"),
+        ("label", "String", "string", "real | noise (the operator's verdict)"),
+        ("kind", "String", "string", "spike | level | drift | seasonal | other"),
+        ("note", "String", "string", "the operator's note; empty unless the policy sets export_notes"),
+        ("subsystem", "String", "string", "pseudonym of the subsystem (keyed HMAC)"),
+        ("subsystem_class", "String", "string", "operator-declared class (postgres, nginx, ...) or other"),
+        ("state", "String", "string", "open | acknowledged | resolved"),
+        ("severity", "String", "string", "low | medium | high | critical"),
+        ("detector", "String", "string", "the lead anomaly's first detector"),
+        ("direction", "String", "string", "up | down"),
+        ("magnitude", "String", "string", "magnitude class: <1.5x | 1.5-3x | 3-10x | >10x"),
+        ("duration", "String", "string", "duration bucket: <5m | 5-30m | 30m-2h | 2-12h | >12h | ongoing"),
+        ("anomalies", "Int64", "integer", "anomalies in the incident"),
+        ("opened_minute", "Int64", "integer", "unix seconds, generalised to the minute (0: withheld)"),
+        ("resolved_minute", "Int64", "integer", "unix seconds, generalised to the minute (0: open or withheld)"),
+        ("window_start_ns", "Int64", "integer", "start of the exported series window (unix ns)"),
+        ("window_end_ns", "Int64", "integer", "end of the exported series window (unix ns)"),
+    ],
+    "anomalies": [
+        ("episode", "String", "string", "the episode"),
+        ("series", "String", "string", "pseudonym of the series (subsystem, metric name and attributes)"),
+        ("start_ns", "Int64", "integer", "anomaly start (unix ns)"),
+        ("end_ns", "Int64", "integer", "anomaly end (unix ns; the episode's end while it was ongoing)"),
+        ("baseline", "Float64", "number", "expected value"),
+        ("observed", "Float64", "number", "observed value"),
+        ("score", "Float64", "number", "detector score"),
+        ("detectors", "String", "string", "detectors that flagged it, comma-separated"),
+        ("evidence", "String", "string", "JSON: per-detector numeric statistics (no text)"),
+    ],
+    "points": [
+        ("episode", "String", "string", "the episode"),
+        ("series", "String", "string", "pseudonym of the series"),
+        ("metric_kind", "String", "string", "metric | counter (a counter's raw cumulative value)"),
+        ("phase", "String", "string", "before | during | after the episode's anomalies"),
+        ("ts_ns", "Int64", "integer", "point time (unix ns)"),
+        ("value", "Float64", "number", "point value"),
+    ],
+}
+ORDER = {"episodes": "episode", "anomalies": "episode, series, start_ns", "points": "episode, series, ts_ns"}
+ENUMS = {("episodes", "label"): LABELS, ("episodes", "kind"): KINDS, ("points", "phase"): PHASES,
+         ("points", "metric_kind"): ("metric", "counter")}
+_ARROW = {"String": ("string", "large_string", "binary", "large_binary"), "Int64": ("int64",),
+          "Float64": ("double",)}
+
+
+@dataclass
+class Package:
+    """A dataset in memory: rows per resource (dicts keyed by the schema's fields) and its metadata."""
+
+    episodes: list[dict] = field(default_factory=list)
+    anomalies: list[dict] = field(default_factory=list)
+    points: list[dict] = field(default_factory=list)
+    synthetic: bool = False
+    description: dict = field(default_factory=dict)  # source, period, policy, generator seed, ...
+
+    def rows(self, resource: str) -> list[dict]:
+        return getattr(self, resource)
+
+
+def _error(path: Path, what: str, fieldname: str = "") -> ConfigError:
+    return ConfigError(f"baseline package: {what}", source=str(path), field=fieldname or None)
+
+
+# --------------------------------------------------------------------------------------------- writing
+def _to_parquet(jobs: list[tuple[Path, str, Path, str]]) -> None:
+    """(JSONEachRow in, structure, Parquet out, ORDER BY) each through chDB's Parquet output, in a child."""
+    spec = json.dumps([[str(a), s, str(b), o] for a, s, b, o in jobs])
+    proc = subprocess.run([sys.executable, "-m", "ben.baseline.package", spec], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode != 0:
+        raise ConfigError(f"baseline package: chDB could not write Parquet: {proc.stderr.strip()[-500:]}",
+                          source=str(jobs[0][2].parent), field=None)
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN: Parquet gets a null-free 0 below
+    return value
+
+
+def datapackage(pkg: Package) -> dict:
+    resources = []
+    for name, cols in SCHEMAS.items():
+        fields = [{"name": f, "type": t, "description": d} for f, _, t, d in cols]
+        for f in fields:
+            if (name, f["name"]) in ENUMS:
+                f["constraints"] = {"enum": list(ENUMS[(name, f["name"])])}
+        resources.append({"name": name, "path": f"{name}.parquet", "profile": "tabular-data-resource",
+                          "format": "parquet", "mediatype": "application/vnd.apache.parquet",
+                          "schema": {"fields": fields}})
+    return {"profile": "tabular-data-package", "name": NAME + ("-synthetic" if pkg.synthetic else ""),
+            "title": "ben baseline library: labelled operational episodes" + (" (SYNTHETIC)" if pkg.synthetic else ""),
+            "version": f"{FORMAT_VERSION}.0.0", "ben_baseline_format": FORMAT_VERSION, "synthetic": pkg.synthetic,
+            "description": pkg.description, "licenses": [{"name": "CC-BY-4.0",
+                                                          "path": "https://creativecommons.org/licenses/by/4.0/"}],
+            "resources": resources}
+
+
+def write_package(out: Path, pkg: Package) -> None:
+    """Write ``pkg`` as a package directory (Parquet, datapackage.json, README.md datasheet, corpus/)."""
+    from ben.baseline.datasheet import datasheet
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ben-baseline-") as tmp:
+        jobs = []
+        for name, cols in SCHEMAS.items():
+            src = Path(tmp) / f"{name}.jsonl"
+            with src.open("w") as fh:
+                for row in pkg.rows(name):
+                    fh.write(json.dumps({f: _clean(row[f]) for f, *_ in cols}) + "\n")
+            structure = ", ".join(f"{f} {t}" for f, t, *_ in cols)
+            jobs.append((src, structure, out / f"{name}.parquet", ORDER[name]))
+        _to_parquet(jobs)
+    (out / "datapackage.json").write_text(json.dumps(datapackage(pkg), indent=1, sort_keys=True) + "\n")
+    (out / "README.md").write_text(datasheet(pkg))
+    write_detect_corpus(out / "corpus", read_package(out))
+
+
+# --------------------------------------------------------------------------------------------- reading
+def read_package(root: Path) -> Package:
+    """Read and validate a package directory; ConfigError naming the file and field otherwise."""
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    meta_path = root / "datapackage.json"
+    if not meta_path.is_file():
+        raise _error(root, "no datapackage.json (not a baseline package directory)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise _error(meta_path, f"not JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("profile") != "tabular-data-package":
+        raise _error(meta_path, "expected profile tabular-data-package", "profile")
+    if meta.get("ben_baseline_format") != FORMAT_VERSION:
+        raise _error(meta_path, f"format version {meta.get('ben_baseline_format')!r} is not one this ben reads "
+                                f"({FORMAT_VERSION})", "ben_baseline_format")
+    declared = {r.get("name"): r for r in meta.get("resources", []) if isinstance(r, dict)}
+    pkg = Package(synthetic=bool(meta.get("synthetic")), description=meta.get("description") or {})
+    for name, cols in SCHEMAS.items():
+        res = declared.get(name)
+        if res is None:
+            raise _error(meta_path, f"no resource {name!r}", "resources")
+        fields = [(f.get("name"), f.get("type")) for f in res.get("schema", {}).get("fields", [])]
+        want = [(f, t) for f, _, t, _ in cols]
+        if fields != want:
+            bad = next((w for w, h in zip(want + [None] * len(fields), fields + [None] * len(want)) if w != h), None)
+            raise _error(meta_path, f"resource {name}: schema differs from format {FORMAT_VERSION} at "
+                                    f"{bad[0] if bad else '?'}", f"resources.{name}.schema.fields")
+        path = root / str(res.get("path", ""))
+        if res.get("path") != f"{name}.parquet" or not path.is_file():
+            raise _error(path, f"resource {name}: file missing", f"resources.{name}.path")
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several kinds for a damaged file
+            raise _error(path, f"not a readable Parquet file ({exc})") from None
+        for f, ch_type, _, _ in cols:
+            if f not in table.column_names:
+                raise _error(path, "column missing", f)
+            arrow = str(table.schema.field(f).type)
+            if arrow not in _ARROW[ch_type]:
+                raise _error(path, f"column has type {arrow}, expected {ch_type}", f)
+        rows = table.select([f for f, *_ in cols]).to_pylist()
+        for (res_name, f), allowed in ENUMS.items():
+            if res_name != name:
+                continue
+            for i, row in enumerate(rows):
+                value = row[f].decode() if isinstance(row[f], bytes) else row[f]
+                if value not in allowed:
+                    raise _error(path, f"row {i}: {value!r} is not one of {', '.join(allowed)}", f)
+        for row in rows:
+            for f, ch_type, _, _ in cols:
+                if isinstance(row[f], bytes):
+                    row[f] = row[f].decode()
+        setattr(pkg, name, rows)
+    episodes = {e["episode"] for e in pkg.episodes}
+    for name in ("anomalies", "points"):
+        for i, row in enumerate(pkg.rows(name)):
+            if row["episode"] not in episodes:
+                raise _error(root / f"{name}.parquet", f"row {i}: episode {row['episode']!r} is not in "
+                                                       "episodes.parquet", "episode")
+    return pkg
+
+
+# ------------------------------------------------------------------------------- detect-real's layout
+def write_detect_corpus(out: Path, pkg: Package) -> int:
+    """The series in ``ben bench detect-real``'s layout; the windows are the anomalies of episodes
+    labelled real (an episode labelled noise has none: what fires there is a false alarm). Files."""
+    import numpy as np
+
+    from ben.detect.corpus import Series, write_corpus
+
+    labels = {e["episode"]: e["label"] for e in pkg.episodes}
+    windows: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for a in pkg.anomalies:
+        if labels.get(a["episode"]) == "real":
+            windows.setdefault((a["episode"], a["series"]), []).append((int(a["start_ns"]), int(a["end_ns"])))
+    points: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for p in pkg.points:
+        points.setdefault((p["episode"], p["series"]), []).append((int(p["ts_ns"]), float(p["value"])))
+    series = []
+    for (episode, name), pts in sorted(points.items()):
+        pts.sort()
+        series.append(Series(f"{episode}/{name}.csv", np.array([t for t, _ in pts], dtype=np.int64),
+                             np.array([v for _, v in pts], dtype=np.float64),
+                             tuple(sorted(windows.get((episode, name), [])))))
+    if series:
+        write_corpus(out, series)
+    return len(series)
+
+
+def _child(spec: str) -> None:
+    import chdb
+
+    for src, structure, dst, order in json.loads(spec):
+        sql = f"SELECT * FROM file('{src}', 'JSONEachRow', '{structure}') ORDER BY {order}"
+        Path(dst).write_bytes(chdb.query(sql, "Parquet").bytes())
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])

@@ -1,0 +1,146 @@
+"""``ben baseline export|import|generate`` and ``ben incidents label``: the baseline library (ADR 0038)."""
+
+from __future__ import annotations
+
+import getpass
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ben.cli import fail
+from ben.cli.query import SpineOpt
+
+app = typer.Typer(help="The baseline library: labelled episodes as an open, versioned dataset.", no_args_is_help=True)
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="ben config ([spine.federation] policy "
+                                                                          "and pseudonym key)")]
+
+
+def label(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...)")],
+    verdict: Annotated[str, typer.Argument(metavar="LABEL", help="real or noise")],
+    kind: Annotated[str, typer.Option(help="spike, level, drift, seasonal or other")] = "other",
+    note: Annotated[str, typer.Option(help="free-form; exported only if the federation policy allows")] = "",
+    by: Annotated[str, typer.Option(help="who labels (the spine records the authenticated operator too)")] = "",
+    spine: SpineOpt = None,
+) -> None:
+    """Label an incident real or noise for the baseline library (audited; stored in ben.incident_labels)."""
+    from ben.baseline.labels import check
+    from ben.core.address import check_address, default_spine_address
+    from ben.core.admin import label as send
+    from ben.core.errors import QueryError, TransportError
+
+    try:
+        kind = check(incident_id, verdict, kind, note)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    try:
+        reply = send(check_address(spine or default_spine_address()), incident_id, verdict, kind, note,
+                     by or getpass.getuser())
+    except QueryError as exc:
+        raise fail(str(exc)) from None
+    except TransportError as exc:
+        raise fail(f"{exc}; incidents are labelled through the running spine") from None
+    typer.echo(f"{incident_id}: labelled {verdict} ({kind}); audit entry {reply.audit_seq}")
+
+
+def _when(text: str, flag: str) -> int:
+    """ISO 8601 (UTC unless it says otherwise) or epoch seconds -> unix ns."""
+    try:
+        return int(float(text) * 1e9)
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"{flag} {text!r}: expected ISO 8601 (2026-03-01 or 2026-03-01T12:00) or epoch seconds") from None
+    return int((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp() * 1e9)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="directory to write the package to (new or empty)")],
+    since: Annotated[str, typer.Option("--from", help="incidents opened at or after (ISO 8601 or epoch s)")] = "0",
+    until: Annotated[str, typer.Option("--to", help="... and before (default: now)")] = "",
+    before_s: Annotated[float, typer.Option(help="seconds of series before the first anomaly", min=0)] = 21_600,
+    after_s: Annotated[float, typer.Option(help="seconds of series after the last anomaly", min=0)] = 3_600,
+    config: ConfigOpt = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="read a stopped spine's store (its data dir)")] = None,
+    spine: SpineOpt = None,
+) -> None:
+    """Labelled incidents as a dataset: Parquet, datapackage.json, datasheet README, detect-real corpus."""
+    from ben.baseline import export as exporter
+    from ben.baseline.package import write_package
+    from ben.cli.incidents import _query
+    from ben.core.config import load_config
+    from ben.federation.policy import load_policy
+
+    from_ns, to_ns = _when(since, "--from"), _when(until, "--to") if until else time.time_ns()
+    if to_ns <= from_ns:
+        raise fail(f"--to must be after --from ({until} <= {since})")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise fail(f"OUT {out}: exists and is not an empty directory")
+    cfg = load_config(config).spine
+    fed = cfg.federation
+    policy = load_policy(fed.policy, fed.pseudonym_key or (data_dir or cfg.data_dir) / "federation" / "pseudonym.key")
+    store = None
+    if data_dir is not None:
+        from ben.store.process import ChdbProcessStore
+
+        store = ChdbProcessStore(data_dir / "chdb")
+    try:
+        pkg = exporter.build(lambda sql: _query(spine, sql, store), policy, from_ns=from_ns, to_ns=to_ns,
+                             before_s=before_s, after_s=after_s)
+    finally:
+        if store is not None:
+            store.close()
+    if not pkg.episodes:
+        raise fail("no labelled incident opened in that period (label them with: ben incidents label ID real|noise)")
+    write_package(out, pkg)
+    typer.echo(f"{out}: {len(pkg.episodes)} episodes, {len(pkg.anomalies)} anomalies, {len(pkg.points)} points "
+               f"(score them: ben bench detect-real {out / 'corpus'})")
+
+
+@app.command("import")
+def import_(
+    package: Annotated[Path, typer.Argument(metavar="DIR", help="a baseline package directory")],
+    corpus: Annotated[Optional[Path], typer.Option(help="write the detect-real corpus here (default DIR/corpus)")]
+    = None,
+) -> None:
+    """Read and validate a baseline package; write its series in detect-real's layout."""
+    from ben.baseline.package import read_package, write_detect_corpus
+
+    pkg = read_package(package)
+    target = corpus or package / "corpus"
+    files = write_detect_corpus(target, pkg)
+    kind = "SYNTHETIC " if pkg.synthetic else ""
+    typer.echo(f"{package}: {kind}baseline package, {len(pkg.episodes)} episodes ({sum(e['label'] == 'real' for e in pkg.episodes)} "
+               f"real), {len(pkg.points)} points; {files} series in {target} (ben bench detect-real {target})")
+
+
+@app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="directory to write the synthetic package to")],
+    seed: Annotated[int, typer.Option(help="generator seed")] = 17,
+    files: Annotated[int, typer.Option(help="generated series", min=1, max=200)] = 8,
+) -> None:
+    """A synthetic baseline library from ben's series generator (how docs/baseline-library was made)."""
+    from ben.baseline.package import write_package
+    from ben.baseline.synthetic import build
+
+    pkg = build(seed=seed, files=files)
+    write_package(out, pkg)
+    typer.echo(f"{out}: SYNTHETIC baseline package, seed {seed}, {len(pkg.episodes)} episodes")
+
+
+def add_label_command() -> None:
+    """``ben incidents label``, beside ``ben incidents feedback`` in the ``incidents`` group."""
+    from ben.cli import app as root
+
+    for group in root.registered_groups:
+        if group.name == "incidents":
+            group.typer_instance.command("label")(label)
+            return
+    root.command("label-incident")(label)  # no group (should not happen): still reachable
