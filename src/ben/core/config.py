@@ -346,6 +346,8 @@ class FederationConfig(_Section):
     #: Days ben.federated_incidents keeps a received summary (TTL on received_ts, set at every start where
     #: the server has TTL); 0 = keep forever.
     retention_days: int = Field(default=90, ge=0, le=36_500)
+    #: Replicas of the stream when ben creates it: 3 (R3) on a JetStream cluster of 3 or more servers.
+    replicas: int = Field(default=1, ge=1, le=5)
 
     @model_validator(mode="after")
     def _window_within_age(self) -> FederationConfig:

@@ -174,7 +174,7 @@ class Federation:
         cfg = self.config
         await js.add_stream(StreamConfig(name=cfg.stream, subjects=[f"{cfg.subject_prefix}.>"],
                                          storage=StorageType.FILE, max_age=float(cfg.max_age_s),
-                                         duplicate_window=float(cfg.dedup_window_s)))
+                                         duplicate_window=float(cfg.dedup_window_s), num_replicas=cfg.replicas))
 
     async def _publisher(self, nc, js) -> None:
         cfg = self.config
