@@ -3,8 +3,9 @@
 End to end: sealed (signed, anonymised) summaries are appended to a publishing Federation's outbox at once;
 it publishes them to JetStream (pipelined, up to 2,048 awaiting their PubAck; the outbox forgets them only
 after), a consuming Federation fetches batches of up to 1,000, verifies each and inserts the batch into
-its chDB store (``ben.federated_incidents``) in one insert before acking each message. Latency per summary: outbox append to the
-return of its insert. The publisher's poll of ``ben.incidents`` is not part of it (its store is empty).
+its chDB store (``ben.federated_incidents``) in one insert before acking each message. Latency per
+summary: outbox append to the return of its insert. The publisher's poll of ``ben.incidents`` is not
+part of it (its store is empty).
 The summaries are sealed before the clock starts (that is ``Outbox.poll``'s work, not measured here).
 Baseline in the same run: nats-py publishing the same bytes, core NATS (``raw_publish_per_s``, publish +
 flush), JetStream one PubAck at a time (``raw_js_publish_per_s``) and pipelined (``publish_async``, all

@@ -106,8 +106,9 @@ def test_missing_package_and_bad_json(tmp_path: Path) -> None:
         read_package(tmp_path)
 
 
-@pytest.mark.parametrize("args, word", [(("inc-1", "maybe", "", ""), "LABEL"), (("inc-1", "real", "wobble", ""), "--kind"),
-                                        (("x'; DROP", "real", "", ""), "ID"), (("inc-1", "real", "", "a\nb"), "--note")])
+@pytest.mark.parametrize("args, word", [
+    (("inc-1", "maybe", "", ""), "LABEL"), (("inc-1", "real", "wobble", ""), "--kind"),
+    (("x'; DROP", "real", "", ""), "ID"), (("inc-1", "real", "", "a\nb"), "--note")])
 def test_label_fields_are_checked(args, word) -> None:
     with pytest.raises(ValueError, match=word):
         check(*args)

@@ -100,7 +100,8 @@ def build(query: Callable[[str], list[dict]], policy: Policy, *, from_ns: int, t
             pkg.anomalies.append({
                 "episode": episode, "series": series, "start_ns": int(a["start_ts"]),
                 "end_ns": int(a["end_ts"]) or end, "baseline": float(a["baseline"]), "observed": float(a["observed"]),
-                "score": float(a["score"]), "detectors": ",".join(d for d in sorted(a["detectors"]) if _WORD.fullmatch(d)),
+                "score": float(a["score"]),
+                "detectors": ",".join(d for d in sorted(a["detectors"]) if _WORD.fullmatch(d)),
                 "evidence": numeric_evidence(a["evidence"])})
             if series in done:
                 continue

@@ -42,7 +42,8 @@ def build(seed: int = SEED, files: int = FILES, before_points: int = 600, after_
             episode = f"syn-ep-{len(pkg.episodes):03d}"
             series = f"syn-{stem}"
             pkg.episodes.append({
-                "episode": episode, "label": label, "kind": kind, "note": "", "subsystem": f"syn-{s.name.split('/')[0]}",
+                "episode": episode, "label": label, "kind": kind, "note": "",
+                "subsystem": f"syn-{s.name.split('/')[0]}",
                 "subsystem_class": "other", "state": "resolved", "severity": "", "detector": "", "direction": "",
                 "magnitude": "", "duration": duration_bucket((end - start) / 1e9), "anomalies": 1,
                 "opened_minute": start // MINUTE_NS * 60, "resolved_minute": end // MINUTE_NS * 60,

@@ -116,7 +116,8 @@ def import_(
     target = corpus or package / "corpus"
     files = write_detect_corpus(target, pkg)
     kind = "SYNTHETIC " if pkg.synthetic else ""
-    typer.echo(f"{package}: {kind}baseline package, {len(pkg.episodes)} episodes ({sum(e['label'] == 'real' for e in pkg.episodes)} "
+    real = sum(e["label"] == "real" for e in pkg.episodes)
+    typer.echo(f"{package}: {kind}baseline package, {len(pkg.episodes)} episodes ({real} "
                f"real), {len(pkg.points)} points; {files} series in {target} (ben bench detect-real {target})")
 
 

@@ -4,12 +4,14 @@ It runs in a thread of its own with its own asyncio loop (nats-py is asyncio; th
 blocking), so nothing in it can stall the spine. Two tasks:
 
 * the publisher polls ``ben.incidents`` into the outbox (``Outbox.poll``), then publishes every
-  summary still in the outbox (up to 256 in flight) with ``Nats-Msg-Id`` = its id and truncates
-  them only after every PubAck (a crash resends; the stream's duplicate window drops the copy);
+  summary still in the outbox, pipelined (up to PUBLISH_IN_FLIGHT awaiting their PubAck), with
+  ``Nats-Msg-Id`` = its id, and truncates them only after their PubAck and every earlier one's
+  (a crash resends; the stream's duplicate window drops the copy);
 * the consumer pulls batches from a durable consumer (``ben-<cluster>``), verifies each summary
-  (``open_summary``), inserts those not stored yet into ``ben.federated_incidents`` in one insert,
-  and only then acks them. A summary already stored from the same stream message is a
-  redelivery (acked, not stored again); from another message, a replay (rejected).
+  (``open_summary``; batch N+1 while batch N is being inserted), inserts those not stored yet into
+  ``ben.federated_incidents`` in one insert per batch, and only then acks them. A summary already
+  stored from the same stream message is a redelivery (acked, not stored again); from another
+  message, a replay (rejected).
 
 Status (peers, lag, counts) goes to ``<data_dir>/federation/status.json`` every poll, for
 ``ben federation status``.
