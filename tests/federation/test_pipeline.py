@@ -90,3 +90,81 @@ def test_a_missing_puback_keeps_everything_for_the_next_round(tmp_path, monkeypa
     asyncio.run(scenario())
     assert fed.outbox.depth == 600 and all(f.cancelled() for f in js.futures)
     fed.outbox.close()
+
+
+class Msg:
+    def __init__(self, data: bytes, seq: int, acks: list[int]):
+        self.subject, self.data, self._acks = "ben.federation.east.opened", data, acks
+        self.metadata = SimpleNamespace(sequence=SimpleNamespace(stream=seq), num_pending=0)
+
+    async def ack(self) -> None:
+        self._acks.append(self.metadata.sequence.stream)
+
+
+class HeldInserts:
+    """A store whose inserts wait until the test lets them return."""
+
+    def __init__(self):
+        import threading
+
+        self.release = threading.Event()
+        self.inserted: list[int] = []
+
+    def query_json(self, sql: str) -> bytes:
+        return b'{"data": []}'
+
+    def insert_rows(self, target, table) -> None:
+        self.release.wait(20)
+        self.inserted.extend(table.column("stream_seq").to_pylist())
+
+
+def test_consumer_acks_a_batch_only_after_its_insert(tmp_path) -> None:
+    from ben.control.keys import generate
+    from ben.federation.summary import seal
+
+    key = generate(tmp_path / "keys", "east")
+    acks: list[int] = []
+    batches = [[Msg(seal(key, summary_id=f"s-{b}-{i}", cluster="east", body={"change": "opened"}), b * 10 + i, acks)
+                for i in range(10)] for b in range(3)]
+    fetched = []
+
+    class Sub:
+        async def fetch(self, batch, timeout):
+            if len(fetched) < len(batches):
+                fetched.append(len(fetched))
+                return batches[len(fetched) - 1]
+            await asyncio.sleep(timeout)
+            raise asyncio.TimeoutError
+
+        async def consumer_info(self):
+            return SimpleNamespace(num_pending=0)
+
+    class Js:
+        async def add_stream(self, config):
+            return None
+
+        async def pull_subscribe(self, *args, **kwargs):
+            return Sub()
+
+    store = HeldInserts()
+    fed = Federation(FederationConfig(cluster="west", poll_interval_ms=20), tmp_path / "west", store)
+    fed.trust = {"east": key.public}
+    fed._stop = asyncio.Event()
+
+    async def flush():
+        return None
+    fed._nc = SimpleNamespace(flush=flush)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(fed._consumer(Js()))
+        await _until(lambda: len(fetched) >= 2, "the second batch fetched while the first is being inserted")
+        await asyncio.sleep(0.2)
+        assert acks == [] and store.inserted == []  # nothing acked before its insert returned
+        store.release.set()
+        await _until(lambda: len(acks) == 30, "every message acked after its insert")
+        fed._stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    asyncio.run(scenario())
+    assert store.inserted == sorted(store.inserted) and len(store.inserted) == 30 and fed.received == 30
+    assert acks == list(range(30))
