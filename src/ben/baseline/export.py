@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from ben.baseline.package import Package
 from ben.federation.outbox import _lead
@@ -66,7 +67,8 @@ def build(query: Callable[[str], list[dict]], policy: Policy, *, from_ns: int, t
         f"FINAL WHERE opened_ts >= {int(from_ns)} AND opened_ts < {int(to_ns)} ORDER BY opened_ts")
         if r["id"] in labels and _ID.fullmatch(r["id"])]
     pkg = Package(description={"source": "exported from a ben store", "from_ns": int(from_ns), "to_ns": int(to_ns),
-                               "before_s": before_s, "after_s": after_s, "policy": policy.source})
+                               "before_s": before_s, "after_s": after_s,
+                               "policy": Path(policy.source).name if policy.source != "default policy" else "default"})
     for inc in incidents:
         label = labels[inc["id"]]
         anomalies = query(f"SELECT id, series, subsystem, name, start_ts, end_ts, baseline, observed, score, "
