@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ben.cli.procs import Cluster, query_rows
 from ben.store.process import ChdbProcessStore
@@ -92,6 +93,14 @@ def test_label_export_import_and_detect_real_score_it(home: Path) -> None:
         assert out.returncode == 0, out.stderr[-3000:]
     finally:
         cluster.stop()
+
+    # The stopped spine's store gives the same package (same policy key, same pseudonyms).
+    again = home / "pkg-offline"
+    out = ben("baseline", "export", str(again), "--from", str(T0 // 10**9), "--to", str(T0 // 10**9 + 86_400),
+              "--config", str(cluster.config), "--data-dir", str(home / "spine"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    for name in ("episodes", "anomalies", "points"):
+        assert pq.read_table(again / f"{name}.parquet").to_pylist() == pq.read_table(pkg / f"{name}.parquet").to_pylist()
 
     files = [p for p in pkg.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"datapackage.json", "README.md", "episodes.parquet", "anomalies.parquet",
