@@ -100,7 +100,8 @@ def test_label_export_import_and_detect_real_score_it(home: Path) -> None:
               "--config", str(cluster.config), "--data-dir", str(home / "spine"))
     assert out.returncode == 0, out.stderr[-3000:]
     for name in ("episodes", "anomalies", "points"):
-        assert pq.read_table(again / f"{name}.parquet").to_pylist() == pq.read_table(pkg / f"{name}.parquet").to_pylist()
+        rows = pq.read_table(pkg / f"{name}.parquet").to_pylist()
+        assert pq.read_table(again / f"{name}.parquet").to_pylist() == rows and rows
 
     files = [p for p in pkg.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"datapackage.json", "README.md", "episodes.parquet", "anomalies.parquet",
