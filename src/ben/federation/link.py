@@ -275,7 +275,9 @@ class Federation:
                     storing.cancel()
                 raise
             except Exception as exc:  # what was not acked is delivered again after ack_wait_s
-                storing = None
+                if storing is not None:  # one batch stored at a time, always: let it finish (or fail)
+                    await asyncio.gather(storing, return_exceptions=True)
+                    storing = None
                 self._error(f"consuming: {exc!r}")
                 await self._pause(0.5)
 
