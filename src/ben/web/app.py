@@ -138,14 +138,18 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
 
     async def series_api(request: Request):
         q = request.query_params
+        subsystem, name = q.get("subsystem", ""), q.get("name", "")
         try:
-            t2 = int(float(q.get("to") or time.time()) * 1e9)
-            t1 = int(float(q.get("from") or (t2 / 1e9 - 3600)) * 1e9)
-            data = await read(reader.series, subsystem=q.get("subsystem", ""), name=q.get("name", ""),
-                              t1=t1, t2=t2, width=int(q.get("width") or 800),
+            if q.get("to"):
+                t2 = int(float(q["to"]) * 1e9)
+            else:  # `range` seconds up to the series' newest point (or now, if it has none)
+                t2 = (await read(reader.last_ts, subsystem=subsystem, name=name) or time.time_ns()) + 10**9
+            t1 = int(float(q["from"]) * 1e9) if q.get("from") else t2 - int(float(q.get("range") or 3600) * 1e9)
+            data = await read(reader.series, subsystem=subsystem, name=name, t1=t1, t2=t2,
+                              width=int(q.get("width") or 800),
                               attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
         except ValueError:
-            return JSONResponse({"error": "from, to and width must be numbers"}, status_code=400)
+            return JSONResponse({"error": "from, to, range and width must be numbers"}, status_code=400)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(data)

@@ -134,12 +134,10 @@ const ben = (() => {
     async function show(from, to) {
       if (!pick.value) { infoEl.textContent = "no series stored yet"; return; }
       const [subsystem, name] = pick.value.split("|");
-      if (to === undefined) {
-        const last = Number(pick.selectedOptions[0].dataset.last) / 1e9 || Date.now() / 1000;
-        to = last + 1; from = to - Number(range.value);
-      }
-      const q = new URLSearchParams({subsystem, name, from, to, width: Math.min(1200, el.clientWidth || 1000),
-                                     attributes: document.getElementById("series-attrs").value});
+      // Without a zoom: the chosen range up to the series' newest point (the server finds it).
+      const q = new URLSearchParams({subsystem, name, width: Math.min(1200, el.clientWidth || 1000),
+                                     attributes: document.getElementById("series-attrs").value,
+                                     ...(to === undefined ? {range: range.value} : {from, to})});
       const started = performance.now();
       const d = await (await fetch(`/api/series?${q}`)).json();
       if (d.error) { infoEl.textContent = d.error; return; }
