@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 
 from ben.cli.procs import Cluster, query_rows, wait_for
-from ben.core.config import WebConfig
+from ben.control import client as audit
+from ben.core.config import BenConfig, CortexConfig, WebConfig
 from ben.core.errors import ConfigError
 from ben.sdk import Client
 from ben.web import WebServer, resolve_token
 from ben.web.reads import Reader
+from ben.web.triage import recommender
 from tests.conftest import dump_logs
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,6 +32,15 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 T0 = 1_795_000_000 * 10**9
 S = 10**9
 NARRATIVE = "latency_ms{route=/pay} rose from"
+RESPONSES = """
+[[subsystems]]
+match = "checkout*"
+responses = ["watch", "page:payments", "cmd:throttle"]
+
+[commands.throttle]
+action = "throttle_job"
+params = { job = "checkout", rate_per_s = 5 }
+"""
 
 
 def level(sec: int) -> float:
@@ -56,8 +67,10 @@ class Site:
                                                        "resolve_after_s": 3600.0}}).start()
         emit(self.cluster, 0, 300)
         wait_for(lambda: self.cluster.status("spine").get("detect_points_total", 0) >= 299, 60, "detection warm-up")
+        (home / "responses.toml").write_text(RESPONSES)
+        cortex = BenConfig(cortex=CortexConfig(data_dir=home / "cortex", responses=home / "responses.toml"))
         self.web = WebServer(WebConfig(listen_port=0, poll_interval_ms=250), self.cluster.spine_addr,
-                             (self.cluster.sidecar_addr,)).start()
+                             (self.cluster.sidecar_addr,), recommend=recommender(cortex)).start()
         self.url = self.web.url.rstrip("/")
         self.fault_at: float | None = None
 
@@ -178,6 +191,32 @@ def test_the_incident_page_draws_its_plot_and_acknowledges(site, page) -> None:
     page.wait_for_selector("#ack-result:has-text('acknowledged')", timeout=10_000)
     rows = query_rows(site.cluster.spine_addr, f"SELECT state, narrative FROM ben.incidents FINAL WHERE id = '{incident_id}'")
     assert rows[0]["state"] == "acknowledged" and "alice (web)" in rows[0]["narrative"]
+    # Audited in the hash-chained, signed audit log with the operator's name, and the chain still verifies
+    # (the local log and its copy in ben.audit).
+    acks = [e for e in audit.audit_entries(site.cluster.spine_addr)
+            if e["kind"] == "acknowledgement" and e["command_id"] == incident_id]
+    assert len(acks) == 1 and acks[0]["actor"] == "alice (web)", acks
+    assert json.loads(acks[0]["body"])["by"] == "alice (web)"
+    verdict = audit.verify_audit(site.cluster.spine_addr)
+    assert verdict.ok, list(verdict.problems)
+    # ... and the incident page's audit trail shows it.
+    page.goto(f"{site.url}/incident/{incident_id}")
+    assert "acknowledgement" in page.inner_text("#audit") and "alice (web)" in page.inner_text("#audit")
+
+
+def test_the_incident_page_shows_the_cortex_recommendations(site, page) -> None:
+    incident_id = site.incident_id()
+    page.goto(f"{site.url}/incident/{incident_id}")
+    section = page.locator("#recommendations")
+    assert "Recommended responses" in section.inner_text()
+    shown = page.eval_on_selector_all("#recommendations tr[data-response]", "rs => rs.map(r => r.dataset.response)")
+    assert sorted(shown) == ["page:payments", "watch"], shown
+    assert f"ben cortex accept {incident_id} page:payments" in section.inner_text()
+    assert "cmd:throttle not offered" in section.inner_text()  # no command policy allows it: excluded
+    # The same ranking as `ben explain --json` gives (its audit line: in the cortex's history).
+    history = [json.loads(line) for line in (site.home / "cortex" / "history.jsonl").read_text().splitlines()]
+    assert any(e["type"] == "recommendation" and e["incident"] == incident_id and e["ranked"] == shown
+               for e in history), history
 
 
 def test_the_sql_page_shows_a_table_and_refuses_a_write(site, page) -> None:

@@ -23,6 +23,7 @@ from ben.core.errors import BenError, QueryError
 from ben.web.auth import TokenAuth
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
+from ben.web.triage import Recommend
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -72,8 +73,9 @@ class ServerTiming:
 
 
 def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
-               operator: str | None = None) -> TokenAuth:
-    """The web interface over `reader`; wrapped in token auth when `token` is set."""
+               operator: str | None = None, recommend: Recommend | None = None) -> TokenAuth:
+    """The web interface over `reader`; wrapped in token auth when `token` is set. ``recommend``: the
+    cortex's recommendations for the incident page (ben.web.triage; None: the cortex is off)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
     templates.env.filters["duration"] = _duration
@@ -113,8 +115,17 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             except BenError as exc:
                 return {"title": a["series"], "error": str(exc)}
 
-        plots = list(await asyncio.gather(*(plot(a) for a in inc["anomalies"][:12])))
-        return page(request, "incident.html", inc=inc, plots=plots, operator=default_operator)
+        async def recommendations() -> dict | None:
+            if recommend is None:
+                return None
+            try:
+                return await read(recommend, inc, inc["anomalies"])
+            except Exception as exc:  # noqa: BLE001 - the page shows the incident whatever the cortex says
+                log.warning("cortex recommendations for %s: %s", inc["id"], exc)
+                return {"error": str(exc)}
+
+        recs, *plots = await asyncio.gather(recommendations(), *(plot(a) for a in inc["anomalies"][:12]))
+        return page(request, "incident.html", inc=inc, plots=plots, operator=default_operator, recs=recs)
 
     async def ack(request: Request):
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)

@@ -13,6 +13,7 @@ from ben.core.errors import BenError
 from ben.web.app import create_app
 from ben.web.auth import resolve_token
 from ben.web.reads import Reader
+from ben.web.triage import Recommend
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,16 @@ class WebServer:
     """The web interface for one spine. ``start()`` runs it in a daemon thread; ``run()`` blocks.
 
     The access token is resolved before anything listens: a non-loopback bind without one refuses to
-    start with a ConfigError naming ``web.token_env``.
+    start with a ConfigError naming ``web.token_env``. ``recommend`` (``ben.web.triage.recommender``):
+    the cortex's recommendations on the incident page.
     """
 
-    def __init__(self, cfg: WebConfig, spine: str, sidecars: tuple[str, ...] = ()):
+    def __init__(self, cfg: WebConfig, spine: str, sidecars: tuple[str, ...] = (), *,
+                 recommend: Recommend | None = None):
         self._cfg = cfg
         self._token = resolve_token(cfg)
-        app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000)
+        app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
+                         recommend=recommend)
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
                                                      timeout_graceful_shutdown=1))
