@@ -145,7 +145,10 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
 
     async def series_page(request: Request):
         names = await read(reader.series_names)
-        return page(request, "series.html", names=names, q=dict(request.query_params))
+        q = dict(request.query_params)
+        chosen = next((n for n in names if n["subsystem"] == q.get("subsystem")
+                       and q.get("name", n["name"]) == n["name"]), None)  # ?subsystem= alone: its first series
+        return page(request, "series.html", names=names, q=q, chosen=chosen)
 
     async def series_api(request: Request):
         q = request.query_params

@@ -51,10 +51,13 @@ const ben = (() => {
       if (!n) return;
       const d = n.data();
       const rows = Object.entries(d.health || {}).map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(fmt(v))}</td></tr>`).join("");
+      const subLinks = (sub) => { const s = encodeURIComponent(sub);
+        return `<a href="/incidents?subsystem=${s}">incidents</a> · <a href="/series?subsystem=${s}">series</a>`; };
       let links = `<a href="/status">status</a>`;
-      if (d.kind === "subsystem") {
-        const s = encodeURIComponent(d.label);
-        links = `<a href="/incidents?subsystem=${s}">incidents</a> · <a href="/series?subsystem=${s}">series</a>`;
+      if (d.kind === "subsystem") links = subLinks(d.label);
+      if (d.kind === "sidecar") {  // the subsystems it carries: their series and incidents
+        const subs = n.incomers("node").filter((m) => m.data("kind") === "subsystem").map((m) => m.data("label"));
+        links += subs.map((sub) => `<br>${esc(sub)}: ${subLinks(sub)}`).join("");
       }
       document.getElementById("node-info").innerHTML = `<h2>${esc(d.label)}</h2><p>${d.up ? "up" : '<span class="error">down</span>'}
         ${d.error ? `<br><span class="error">${esc(d.error)}</span>` : ""}</p><table>${rows}</table><p>${links}</p>`;
@@ -75,11 +78,10 @@ const ben = (() => {
 
   // -- feed ------------------------------------------------------------------------------------------
   function feedPage() {
-    const form = document.getElementById("filters");
     const dur = (i) => { const s = Math.max(0, Math.floor(((i.resolved_ts || Date.now() * 1e6) - i.opened_ts) / 1e9));
       return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor(s % 3600 / 60)).padStart(2, "0")}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`; };
     live({incidents: (msg) => {
-      const f = Object.fromEntries(new FormData(form));
+      const f = Object.fromEntries(new URLSearchParams(location.search));  // the filters the page was asked with
       const since = Number(f.since_s || 0);
       const rows = msg.incidents.filter((i) => (!f.subsystem || i.subsystem === f.subsystem) && (!f.severity || i.severity === f.severity)
         && (!f.state || i.state === f.state) && (!since || i.opened_ts >= (Date.now() / 1000 - since) * 1e9));
