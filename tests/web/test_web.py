@@ -320,10 +320,15 @@ def test_a_non_loopback_bind_needs_the_token(site, browser, monkeypatch) -> None
                     site.cluster.spine_addr).start()
     try:
         url = f"http://127.0.0.1:{web.port}/status"
-        for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}):
+        base = f"http://127.0.0.1:{web.port}"
+        for path, method, headers in [("/status", "GET", {}), ("/status", "GET", {"Authorization": "Bearer wrong-token-0123456789"}),
+                                      ("/live", "GET", {}), ("/static/app.js", "GET", {}), ("/api/series", "GET", {}),
+                                      ("/incident/inc-0/acknowledge", "POST", {"HX-Request": "true"})]:
             with pytest.raises(urllib.error.HTTPError) as refused:
-                urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10)
-            assert refused.value.code == 401
+                urllib.request.urlopen(urllib.request.Request(base + path, method=method, headers=headers,
+                                                              data=b"by=mallory" if method == "POST" else None),
+                                       timeout=10)
+            assert refused.value.code == 401, path
             refused.value.close()
         with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}),
                                     timeout=10) as ok:
@@ -336,6 +341,23 @@ def test_a_non_loopback_bind_needs_the_token(site, browser, monkeypatch) -> None
         context.close()
     finally:
         web.shutdown(2.0)
+
+
+def test_read_only_except_acknowledgement(site) -> None:
+    """Every route answers GET only, but the acknowledgement (POST, with htmx's header: no cross-site form)."""
+    for path in ("/", "/incidents", "/incident/inc-0", "/series", "/api/series", "/status", "/commands", "/live"):
+        for method in ("POST", "PUT", "DELETE"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(urllib.request.Request(site.url + path, method=method, data=b""), timeout=10)
+            assert refused.value.code == 405, (method, path)
+            refused.value.close()
+    incident_id = site.incident_id()
+    with pytest.raises(urllib.error.HTTPError) as refused:  # a cross-site form cannot send HX-Request
+        urllib.request.urlopen(urllib.request.Request(f"{site.url}/incident/{incident_id}/acknowledge",
+                                                      data=b"by=mallory"), timeout=10)
+    assert refused.value.code == 403
+    refused.value.close()
+    assert "mallory" not in query_rows(site.cluster.spine_addr, "SELECT narrative FROM ben.incidents FINAL")[0]["narrative"]
 
 
 def test_a_non_loopback_bind_without_a_token_refuses_to_start(tmp_path) -> None:
