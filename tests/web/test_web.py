@@ -7,6 +7,7 @@ import json
 import random
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,8 @@ import pytest
 
 from ben.cli.procs import Cluster, query_rows, wait_for
 from ben.control import client as audit
-from ben.core.config import BenConfig, CortexConfig, WebConfig
+from ben.core.certs import init_ca, issue
+from ben.core.config import BenConfig, CortexConfig, TlsConfig, WebConfig
 from ben.core.errors import ConfigError
 from ben.sdk import Client
 from ben.web import WebServer, resolve_token
@@ -358,6 +360,43 @@ def test_read_only_except_acknowledgement(site) -> None:
     assert refused.value.code == 403
     refused.value.close()
     assert "mallory" not in query_rows(site.cluster.spine_addr, "SELECT narrative FROM ben.incidents FINAL")[0]["narrative"]
+
+
+def test_client_certificates_stand_in_for_the_token(site, tmp_path) -> None:
+    """[web.tls] from `ben certs`: HTTPS off loopback without a token; only clients whose certificate
+    the CA signed get an answer."""
+    certs, other = tmp_path / "certs", tmp_path / "other"
+    init_ca(certs)
+    issue(certs, "web", server=True)
+    issue(certs, "alice")
+    init_ca(other)
+    issue(other, "mallory")
+    cfg = WebConfig(listen_host="0.0.0.0", listen_port=0,
+                    tls=TlsConfig(cert=certs / "web.crt", key=certs / "web.key", ca=certs / "ca.crt"))
+    assert resolve_token(cfg) is None  # no token needed: the certificates authenticate
+    web = WebServer(cfg, site.cluster.spine_addr).start()
+    try:
+        assert web.url.startswith("https://")
+        url = f"https://127.0.0.1:{web.port}/status"
+
+        def client(name: str | None, ca_dir: Path = certs) -> ssl.SSLContext:
+            ctx = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+            if name:
+                ctx.load_cert_chain(ca_dir / f"{name}.crt", ca_dir / f"{name}.key")
+            return ctx
+
+        with urllib.request.urlopen(url, context=client("alice"), timeout=10) as r:
+            assert r.status == 200 and "<title>ben · status</title>" in r.read().decode()
+        for ctx in (client(None), client("mallory", other)):  # no certificate; one another CA signed
+            with pytest.raises(OSError):  # the handshake fails (ssl.SSLError, or reset: TLS 1.3)
+                urllib.request.urlopen(url, context=ctx, timeout=10).read()
+        with pytest.raises(OSError):  # and plain HTTP gets no page (the connection is closed)
+            urllib.request.urlopen(f"http://127.0.0.1:{web.port}/status", timeout=10).read()
+    finally:
+        web.shutdown(2.0)
+    with pytest.raises(ConfigError) as err:  # part of [web.tls] is an error naming the field
+        resolve_token(WebConfig(listen_host="0.0.0.0", tls=TlsConfig(cert=certs / "web.crt")))
+    assert err.value.field == "web.tls.key"
 
 
 def test_a_non_loopback_bind_without_a_token_refuses_to_start(tmp_path) -> None:
