@@ -149,7 +149,10 @@ def test_the_map_shows_the_nodes_live(site, page) -> None:
     page.wait_for_function("() => document.getElementById('map').dataset.updated", timeout=5_000)
     click_node(page, "spine")
     page.wait_for_selector("#node-info h2:has-text('spine')", timeout=3_000)
-    assert "wal_records" in page.inner_text("#node-info")
+    info = page.inner_text("#node-info")  # health: WAL depth and oldest age per lane, lag, refusals
+    for lane in ("alert", "anomaly", "routine"):
+        assert f"wal_records{{lane={lane}}}" in info and f"wal_oldest_age_seconds{{lane={lane}}}" in info, info
+    assert "detect_lag_seconds" in info and "detect_refused_points_total" in info, info
     # A sidecar links to the series and incidents of the subsystems it carries.
     sidecar = next(i for i in ids if i.startswith("sidecar:"))
     click_node(page, sidecar)
@@ -194,6 +197,8 @@ def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page) -> None:
     the_map.wait_for_function("() => window.openShownAt", timeout=5_000)
     shown_after = the_map.evaluate("() => window.openShownAt") / 1000 - stored_at
     assert shown_after < 2.0, shown_after
+    health = the_map.evaluate("() => window.benMap.getElementById('sub:checkout-api').data('health')")
+    assert sum(v for k, v in health.items() if k.startswith("open_")) >= 1, health  # open incidents by severity
     the_map.close()
 
 
