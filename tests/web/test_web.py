@@ -134,8 +134,8 @@ def page(browser):
 def click_node(page, node_id: str) -> None:
     """A real mouse click on a node of the map, where Cytoscape drew it."""
     at = page.evaluate("""(id) => { const p = window.benMap.getElementById(id).renderedPosition();
-        const b = document.getElementById('map').getBoundingClientRect(); return {x: b.left + p.x, y: b.top + p.y}; }""",
-                       node_id)
+        const b = document.getElementById('map').getBoundingClientRect();
+        return {x: b.left + p.x, y: b.top + p.y}; }""", node_id)
     page.mouse.click(at["x"], at["y"])
 
 
@@ -185,8 +185,8 @@ def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page) -> None:
     page.wait_for_selector("#live-dot.on", timeout=5_000)
     fault_at = site.inject_fault()
     # When the change is in the store (polled as fast as a query answers): from there to the map's screen.
-    stored_at = wait_for(lambda: query_rows(site.cluster.spine_addr, "SELECT id FROM ben.incidents FINAL") and time.time(),
-                         30, "the incident to be stored", interval=0.02)
+    stored_at = wait_for(lambda: query_rows(site.cluster.spine_addr, "SELECT id FROM ben.incidents FINAL")
+                         and time.time(), 30, "the incident to be stored", interval=0.02)
     page.wait_for_selector(f"#feed li.incident:has-text('{NARRATIVE}')", timeout=5_000)
     took = time.monotonic() - fault_at
     assert took < 5.0, took
@@ -204,7 +204,8 @@ def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page) -> None:
 
 def test_the_feed_filters(site, page) -> None:
     incident_id = site.incident_id()
-    severity = query_rows(site.cluster.spine_addr, f"SELECT severity FROM ben.incidents FINAL WHERE id = '{incident_id}'")[0]["severity"]
+    severity = query_rows(site.cluster.spine_addr,
+                          f"SELECT severity FROM ben.incidents FINAL WHERE id = '{incident_id}'")[0]["severity"]
     other = "critical" if severity != "critical" else "low"
     shown = lambda: page.eval_on_selector_all("#feed li.incident", "ls => ls.map(l => l.dataset.id)")  # noqa: E731
     page.goto(site.url + "/incidents?state=resolved")
@@ -328,8 +329,9 @@ def test_a_non_loopback_bind_needs_the_token(site, browser, monkeypatch) -> None
     try:
         url = f"http://127.0.0.1:{web.port}/status"
         base = f"http://127.0.0.1:{web.port}"
-        for path, method, headers in [("/status", "GET", {}), ("/status", "GET", {"Authorization": "Bearer wrong-token-0123456789"}),
-                                      ("/live", "GET", {}), ("/static/app.js", "GET", {}), ("/api/series", "GET", {}),
+        wrong = {"Authorization": "Bearer wrong-token-0123456789"}
+        for path, method, headers in [("/status", "GET", {}), ("/status", "GET", wrong), ("/live", "GET", {}),
+                                      ("/static/app.js", "GET", {}), ("/api/series", "GET", {}),
                                       ("/incident/inc-0/acknowledge", "POST", {"HX-Request": "true"})]:
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(urllib.request.Request(base + path, method=method, headers=headers,
@@ -364,7 +366,8 @@ def test_read_only_except_acknowledgement(site) -> None:
                                                       data=b"by=mallory"), timeout=10)
     assert refused.value.code == 403
     refused.value.close()
-    assert "mallory" not in query_rows(site.cluster.spine_addr, "SELECT narrative FROM ben.incidents FINAL")[0]["narrative"]
+    narrative = query_rows(site.cluster.spine_addr, "SELECT narrative FROM ben.incidents FINAL")[0]["narrative"]
+    assert "mallory" not in narrative
 
 
 def test_client_certificates_stand_in_for_the_token(site, tmp_path) -> None:
