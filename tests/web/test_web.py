@@ -72,7 +72,7 @@ class Site:
         wait_for(lambda: self.cluster.status("spine").get("detect_points_total", 0) >= 299, 60, "detection warm-up")
         (home / "responses.toml").write_text(RESPONSES)
         cortex = BenConfig(cortex=CortexConfig(data_dir=home / "cortex", responses=home / "responses.toml"))
-        self.web = WebServer(WebConfig(listen_port=0, poll_interval_ms=250), self.cluster.spine_addr,
+        self.web = WebServer(WebConfig(listen_port=0), self.cluster.spine_addr,
                              (self.cluster.sidecar_addr,), recommend=recommender(cortex)).start()
         self.url = self.web.url.rstrip("/")
         self.fault_at: float | None = None
