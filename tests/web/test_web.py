@@ -246,9 +246,14 @@ def test_the_incident_page_draws_its_plot_and_acknowledges(site, page) -> None:
         return {x: box.left + u.valToPos((p.start + p.end) / 2, 'x'), y: box.top + box.height / 2}; }""")
     page.mouse.move(over["x"], over["y"])
     page.wait_for_selector("[data-testid=detector-tip]:has-text('cusum')", timeout=3_000)
+    feed = page.context.new_page()  # the feed, open in another tab, shows the change live
+    feed.goto(site.url + "/incidents")
+    feed.wait_for_selector(f"#feed li.incident.state-open[data-id='{incident_id}']", timeout=5_000)
     page.fill("input[name=by]", "alice")
     page.click("form.ack button")
     page.wait_for_selector("#ack-result:has-text('acknowledged')", timeout=10_000)
+    feed.wait_for_selector(f"#feed li.incident.state-acknowledged[data-id='{incident_id}']", timeout=5_000)
+    feed.close()
     rows = query_rows(site.cluster.spine_addr, f"SELECT state, narrative FROM ben.incidents FINAL WHERE id = '{incident_id}'")
     assert rows[0]["state"] == "acknowledged" and "alice (web)" in rows[0]["narrative"]
     # Audited in the hash-chained, signed audit log with the operator's name, and the chain still verifies
