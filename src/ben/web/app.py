@@ -93,6 +93,7 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         return page(request, "map.html", model=snap["map"])
 
     async def feed(request: Request):
+        """The feed; ``/incidents/items``: its list only (what a live update of the page asks for)."""
         q = request.query_params
         try:
             f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
@@ -100,7 +101,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         except ValueError:
             return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
         rows = await read(reader.incidents, f)
-        return page(request, "feed.html", incidents=rows, f=f, severities=SEVERITIES, states=STATES)
+        name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
+        return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES)
 
     async def incident(request: Request):
         try:
@@ -222,7 +224,7 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         return page(request, "error.html", 503, message=f"{exc} (the interface reads through the spine)")
 
     app = Starlette(exception_handlers={BenError: unavailable}, routes=[
-        Route("/", map_page), Route("/incidents", feed), Route("/incident/{id}", incident),
+        Route("/", map_page), Route("/incidents", feed), Route("/incidents/items", feed), Route("/incident/{id}", incident),
         Route("/incident/{id}/acknowledge", ack, methods=["POST"]), Route("/series", series_page),
         Route("/api/series", series_api), Route("/sql", sql, methods=["GET", "POST"]), Route("/status", status),
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),

@@ -194,7 +194,11 @@ class Reader:
         out = []
         for address in (self.spine, *self.sidecars):
             try:
-                reply = fetch_status(address, 2.0)
+                try:
+                    reply = fetch_status(address, 2.0)
+                except TransportError:  # a refused connection (a busy accept queue): once more, as in result()
+                    time.sleep(0.2)
+                    reply = fetch_status(address, 2.0)
                 out.append({"component": reply.component, "address": address, "id": reply.id, "up": True,
                             "figures": flat(reply.figures), "last_error": reply.last_error})
             except Exception as exc:  # noqa: BLE001 - a component that does not answer is shown as down
