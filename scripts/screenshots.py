@@ -14,14 +14,25 @@ import tempfile
 from pathlib import Path
 
 from ben.cli.procs import Cluster, query_rows, wait_for
-from ben.core.config import WebConfig
+from ben.core.admin import acknowledge
+from ben.core.config import BenConfig, CortexConfig, WebConfig
 from ben.sdk import Client
 from ben.web import WebServer
+from ben.web.triage import recommender
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 S = 10**9
+RESPONSES = """
+[[subsystems]]
+match = "*"
+responses = ["watch", "page:oncall", "cmd:throttle"]
+
+[commands.throttle]
+action = "throttle_job"
+params = { job = "checkout", rate_per_s = 5 }
+"""
 
 
 def emit(cluster: Cluster, t0: int, seconds: int, fault_from: int) -> None:
@@ -51,7 +62,15 @@ def main() -> int:
         emit(cluster, t0, 330, 300)
         [inc] = wait_for(lambda: query_rows(cluster.spine_addr, "SELECT id FROM ben.incidents FINAL LIMIT 1"), 60,
                          "an incident")
-        web = WebServer(WebConfig(listen_port=0), cluster.spine_addr, (cluster.sidecar_addr,)).start()
+        # An acknowledgement (audited: its entry shows in the incident's audit trail) and the cortex's
+        # recommendations for the incident page.
+        acknowledge(cluster.spine_addr, inc["id"], "alice (web)")
+        wait_for(lambda: query_rows(cluster.spine_addr, "SELECT seq FROM ben.audit WHERE kind = 'acknowledgement'"),
+                 30, "the acknowledgement in ben.audit")
+        (home / "responses.toml").write_text(RESPONSES)
+        cortex = BenConfig(cortex=CortexConfig(data_dir=home / "cortex", responses=home / "responses.toml"))
+        web = WebServer(WebConfig(listen_port=0), cluster.spine_addr, (cluster.sidecar_addr,),
+                        recommend=recommender(cortex)).start()
         base = web.url.rstrip("/")
         OUT.mkdir(parents=True, exist_ok=True)
         pages = {"map": "/", "incidents": "/incidents", "incident": f"/incident/{inc['id']}",

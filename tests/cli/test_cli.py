@@ -131,6 +131,7 @@ def test_demo_runs_and_reports(home: Path) -> None:
     # everything acknowledged was stored, once; the OpenTelemetry example app's 50 requests too (over OTLP)
     assert synth["acked"] == summary["events_stored"] - summary["otel_events"]
     assert summary["otel_spans"] == 50 and summary["otel_events"] > 50
+    assert re.search(r"ben demo: web interface on http://127\.0\.0\.1:\d+/", out.stdout)  # on by default (ADR 0037)
 
 
 def demo_summary(stdout: str) -> dict[str, int]:

@@ -110,10 +110,12 @@ def test_relative_paths_of_every_table_are_taken_from_the_file(tmp_path) -> None
     cfg.write_text('[spine]\ndata_dir = "d"\n[spine.tls]\ncert = "s.pem"\nkey = "s.key"\nca = "ca.pem"\n'
                    '[spine.federation]\npolicy = "f.toml"\n[sidecar.tls]\ncert = "c.pem"\nkey = "c.key"\n'
                    'ca = "ca.pem"\n[sidecar.otlp]\ntls_cert_file = "o.pem"\ntls_key_file = "o.key"\n'
-                   '[cortex]\nresponses = "r.toml"\n[web]\ntoken_file = "tok"\n')
+                   '[cortex]\nresponses = "r.toml"\n[web]\ntoken_file = "tok"\n[web.tls]\ncert = "w.pem"\nkey = "w.key"\n'
+                   'ca = "ca.pem"\n')
     c = load_config(cfg)
     base = cfg.parent
     assert c.spine.data_dir == base / "d" and c.spine.federation.policy == base / "f.toml"
     assert (c.spine.tls.cert, c.sidecar.tls.ca) == (base / "s.pem", base / "ca.pem")
     assert c.sidecar.otlp.tls_key_file == base / "o.key"
     assert c.cortex.responses == base / "r.toml" and c.web.token_file == base / "tok"
+    assert (c.web.tls.cert, c.web.tls.key, c.web.tls.ca) == (base / "w.pem", base / "w.key", base / "ca.pem")

@@ -29,8 +29,9 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
     ui = None
     if web:  # started before serve() so that its thread never inherits realtime scheduling (ADR 0037)
         from ben.web import WebServer
+        from ben.web.triage import recommender
 
-        ui = WebServer(full.web, cfg.listen).start()
+        ui = WebServer(full.web, cfg.listen, recommend=recommender(full)).start()
         typer.echo(f"ben spine: web interface on {ui.url}", err=True)
     try:
         asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,

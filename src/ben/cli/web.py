@@ -26,7 +26,8 @@ def web(
     host: Annotated[Optional[str], typer.Option(help="listen address (default [web] listen_host, 127.0.0.1); "
                                                      "not loopback: needs [web] token_env or token_file")] = None,
     port: Annotated[Optional[int], typer.Option(help="listen port (default [web] listen_port, 8427)")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file ([web])")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file ([web]; [cortex]: "
+                                                                          "recommendations on incident pages)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
 ) -> None:
     """Serve the web interface: cluster map, incident feed, series, SQL, status, commands."""
@@ -34,6 +35,9 @@ def web(
     from ben.web import WebServer
 
     setup_logging(verbose)
+    from ben.core.config import load_config
+    from ben.web.triage import recommender
+
     server = WebServer(web_config(config, host, port), check_address(spine or default_spine_address()),
-                       tuple(check_address(s) for s in sidecar or ()))
+                       tuple(check_address(s) for s in sidecar or ()), recommend=recommender(load_config(config)))
     server.run(announce=lambda url: typer.echo(f"ben web: serving {url} (Ctrl-C stops)", err=True))

@@ -2,8 +2,9 @@
 spine, mirrored into ``ben.audit`` in ClickHouse).
 
 Every entry has its number ``seq`` (1, 2, ...), a time, a ``kind`` (command, proposal,
-approval, refusal, delivery, execution, receipt, kill_switch), the command it is about, the
-actor (a key id or component), a JSON ``body`` (always with the human ``reason``), the hash of
+approval, refusal, delivery, execution, receipt, kill_switch, acknowledgement), the command (for an
+acknowledgement: the incident) it is about, the actor (a key id or component; for an acknowledgement
+the operator's name), a JSON ``body`` (always with the human ``reason``), the hash of
 the previous entry, its own hash (SHA-256 over the canonical bytes of all of the above) and the
 component key's Ed25519 signature over that hash. ``verify_entries`` walks a copy in ``seq``
 order and reports every entry that was altered (hash or signature), removed (a gap, or a
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = b"a"
 GENESIS = "0" * 64
-KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch", "pin")
+KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch", "pin",
+         "acknowledgement")
 
 
 def _key(seq: int) -> bytes:

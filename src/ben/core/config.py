@@ -388,6 +388,9 @@ class WebConfig(_Section):
     token_env: str = ""
     token_file: Path | None = None
     poll_interval_ms: int = Field(default=500, ge=50)
+    #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
+    #: client must present a certificate the CA signed; it stands in for the token off loopback.
+    tls: TlsConfig = Field(default_factory=TlsConfig)
 
 
 # -- learning cortex (ben.cortex, ADR 0039) --
@@ -438,6 +441,8 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
                 resolve(table.get(sub) if sub else table, keys)
     for section, keys in _TOP_PATHS:
         resolve(raw.get(section), keys)
+    if isinstance(raw.get("web"), dict):  # [web.tls]
+        resolve(raw["web"].get("tls"), ("cert", "key", "ca"))
 
 
 def validation_error(exc: ValidationError, source: str) -> ConfigError:

@@ -116,7 +116,7 @@ class Spine:
         store = self.store
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
                               lambda sql, query_id: store.operator_query(sql, query_id, limits),
-                              self.last_error, self.detector.acknowledge if self.detector else None,
+                              self.last_error, self.acknowledge if self.detector else None,
                               cancel_query=store.cancel_query, label=self._label)
         self._admin = admin
         admin_pb2_grpc.add_AdminServicer_to_server(admin, self._server)
@@ -229,6 +229,16 @@ class Spine:
                         "calls refused: peer or operator not authenticated")]
         out += priority.figures()
         return out
+
+    def acknowledge(self, incident_id: str, by: str) -> tuple[str, str]:
+        """Acknowledge an incident (detection thread), then record it in the hash-chained audit log
+        (kind ``acknowledgement``, the operator's name as actor; ADR 0013, 0037)."""
+        state, narrative = self.detector.acknowledge(incident_id, by)
+        if self.control is not None:
+            self.control.audit.append("acknowledgement", incident_id,
+                                      {"reason": f"incident acknowledged by {by or 'an operator'}", "by": by,
+                                       "incident_id": incident_id, "state": state}, by or None)
+        return state, narrative
 
     def last_error(self) -> str:
         """Every part's current problem, a line each: the receiver's refusals (by reason), the

@@ -23,6 +23,7 @@ from ben.core.errors import BenError, QueryError
 from ben.web.auth import TokenAuth
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
+from ben.web.triage import Recommend
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -72,8 +73,9 @@ class ServerTiming:
 
 
 def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
-               operator: str | None = None) -> TokenAuth:
-    """The web interface over `reader`; wrapped in token auth when `token` is set."""
+               operator: str | None = None, recommend: Recommend | None = None) -> TokenAuth:
+    """The web interface over `reader`; wrapped in token auth when `token` is set. ``recommend``: the
+    cortex's recommendations for the incident page (ben.web.triage; None: the cortex is off)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
     templates.env.filters["duration"] = _duration
@@ -91,6 +93,7 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         return page(request, "map.html", model=snap["map"])
 
     async def feed(request: Request):
+        """The feed; ``/incidents/items``: its list only (what a live update of the page asks for)."""
         q = request.query_params
         try:
             f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
@@ -98,7 +101,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         except ValueError:
             return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
         rows = await read(reader.incidents, f)
-        return page(request, "feed.html", incidents=rows, f=f, severities=SEVERITIES, states=STATES)
+        name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
+        return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES)
 
     async def incident(request: Request):
         try:
@@ -113,8 +117,17 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             except BenError as exc:
                 return {"title": a["series"], "error": str(exc)}
 
-        plots = list(await asyncio.gather(*(plot(a) for a in inc["anomalies"][:12])))
-        return page(request, "incident.html", inc=inc, plots=plots, operator=default_operator)
+        async def recommendations() -> dict | None:
+            if recommend is None:
+                return None
+            try:
+                return await read(recommend, inc, inc["anomalies"])
+            except Exception as exc:  # noqa: BLE001 - the page shows the incident whatever the cortex says
+                log.warning("cortex recommendations for %s: %s", inc["id"], exc)
+                return {"error": str(exc)}
+
+        recs, *plots = await asyncio.gather(recommendations(), *(plot(a) for a in inc["anomalies"][:12]))
+        return page(request, "incident.html", inc=inc, plots=plots, operator=default_operator, recs=recs)
 
     async def ack(request: Request):
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
@@ -134,18 +147,25 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
 
     async def series_page(request: Request):
         names = await read(reader.series_names)
-        return page(request, "series.html", names=names, q=dict(request.query_params))
+        q = dict(request.query_params)
+        chosen = next((n for n in names if n["subsystem"] == q.get("subsystem")
+                       and q.get("name", n["name"]) == n["name"]), None)  # ?subsystem= alone: its first series
+        return page(request, "series.html", names=names, q=q, chosen=chosen)
 
     async def series_api(request: Request):
         q = request.query_params
+        subsystem, name = q.get("subsystem", ""), q.get("name", "")
         try:
-            t2 = int(float(q.get("to") or time.time()) * 1e9)
-            t1 = int(float(q.get("from") or (t2 / 1e9 - 3600)) * 1e9)
-            data = await read(reader.series, subsystem=q.get("subsystem", ""), name=q.get("name", ""),
-                              t1=t1, t2=t2, width=int(q.get("width") or 800),
+            if q.get("to"):
+                t2 = int(float(q["to"]) * 1e9)
+            else:  # `range` seconds up to the series' newest point (or now, if it has none)
+                t2 = (await read(reader.last_ts, subsystem=subsystem, name=name) or time.time_ns()) + 10**9
+            t1 = int(float(q["from"]) * 1e9) if q.get("from") else t2 - int(float(q.get("range") or 3600) * 1e9)
+            data = await read(reader.series, subsystem=subsystem, name=name, t1=t1, t2=t2,
+                              width=int(q.get("width") or 800),
                               attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
         except ValueError:
-            return JSONResponse({"error": "from, to and width must be numbers"}, status_code=400)
+            return JSONResponse({"error": "from, to, range and width must be numbers"}, status_code=400)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(data)
@@ -204,7 +224,7 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         return page(request, "error.html", 503, message=f"{exc} (the interface reads through the spine)")
 
     app = Starlette(exception_handlers={BenError: unavailable}, routes=[
-        Route("/", map_page), Route("/incidents", feed), Route("/incident/{id}", incident),
+        Route("/", map_page), Route("/incidents", feed), Route("/incidents/items", feed), Route("/incident/{id}", incident),
         Route("/incident/{id}/acknowledge", ack, methods=["POST"]), Route("/series", series_page),
         Route("/api/series", series_api), Route("/sql", sql, methods=["GET", "POST"]), Route("/status", status),
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),

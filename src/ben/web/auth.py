@@ -1,4 +1,5 @@
-"""Who may read: loopback by default; any other bind needs the access token the config names."""
+"""Who may read: loopback by default; any other bind needs the access token the config names, or
+client certificates ([web.tls]: HTTPS, every client presents a certificate the CA signed)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_tls(cfg: WebConfig) -> bool:
+    """True when [web.tls] is set (cert, key and ca, all readable); ConfigError naming the field if
+    only part of it is, or a file cannot be read."""
+    tls = cfg.tls
+    if not tls.configured:
+        return False
+    for name in ("cert", "key", "ca"):
+        path = getattr(tls, name)
+        if path is None:
+            raise ConfigError("web.tls needs cert, key and ca together (ben certs makes them)",
+                              field=f"web.tls.{name}")
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc}", field=f"web.tls.{name}") from None
+    return True
+
+
 def resolve_token(cfg: WebConfig) -> str | None:
-    """The access token, or None on loopback without one; ConfigError naming the field otherwise."""
+    """The access token, or None on loopback (or with client certificates) without one; ConfigError
+    naming the field otherwise."""
     if cfg.token_env and cfg.token_file is not None:
         raise ConfigError("set web.token_env or web.token_file, not both", field="web.token_env")
     token = ""
@@ -45,9 +65,10 @@ def resolve_token(cfg: WebConfig) -> str | None:
     if token and len(token) < 16:
         raise ConfigError("the access token must be at least 16 characters", field="web.token_env"
                           if cfg.token_env else "web.token_file")
-    if not token and not is_loopback(cfg.listen_host):
+    if not token and not is_loopback(cfg.listen_host) and not check_tls(cfg):
         raise ConfigError(f"web.listen_host = {cfg.listen_host!r} is not loopback: set web.token_env or "
-                          "web.token_file to name an access token", field="web.token_env")
+                          "web.token_file to name an access token (or [web.tls] for client certificates)",
+                          field="web.token_env")
     return token or None
 
 

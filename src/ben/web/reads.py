@@ -7,9 +7,11 @@ Values are put into SQL only as quoted literals (``lit``) or checked numbers.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 import re
+import threading
 import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ben.core.admin import fetch_status, run_query
@@ -19,6 +21,10 @@ from ben.core.figures import flat
 ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 SEVERITIES = ("critical", "high", "medium", "low", "warning", "info")
 STATES = ("open", "acknowledged", "resolved")
+NAMES_TTL_S = 10.0   # the series list is re-read at most this often
+SETTLED_S = 300      # a plot whose window ended this long ago (wall clock) no longer changes: cached
+PLOT_CACHE = 256     # plots kept
+PLOT_TTL_S = 600.0   # ... for at most this long
 
 
 def lit(value: str) -> str:
@@ -50,6 +56,9 @@ class Reader:
         self.spine = spine
         self.sidecars = tuple(sidecars)
         self._timeout = timeout_s
+        self._lock = threading.Lock()
+        self._plots: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()  # settled episodes' plots (anomaly_plot)
+        self._names: tuple[float, list[dict]] | None = None     # (read at, series_names)
 
     def rows(self, sql: str) -> list[dict]:
         return self.result(sql)["data"]
@@ -79,22 +88,27 @@ class Reader:
                          f"FROM ben.incidents FINAL {cond} ORDER BY opened_ts DESC LIMIT {int(f.limit)}")
 
     def incident(self, incident_id: str) -> dict | None:
-        found = self.rows(f"SELECT * FROM ben.incidents FINAL WHERE id = {lit(check_id(incident_id))}")
-        if not found:
-            return None
-        inc = found[0]
-        iid = lit(inc["id"])
-        queries = {  # independent: asked at once (the incident page's server time is their slowest)
-            "anomalies": f"SELECT * FROM ben.anomalies FINAL WHERE incident_id = {iid} ORDER BY start_ts",
+        """The incident with its anomalies, commands and audit entries: four queries asked at once, each
+        bounded by a primary key or a small table (the page's server time is about their slowest)."""
+        iid = lit(check_id(incident_id))
+        queries = {
+            "incident": f"SELECT * FROM ben.incidents FINAL WHERE id = {iid}",
+            # By primary key (ben.anomalies is ORDER BY id): the ids the incident lists, not a scan of all.
+            "anomalies": "SELECT * FROM ben.anomalies FINAL WHERE id IN (SELECT arrayJoin(anomaly_ids) FROM "
+                         f"ben.incidents FINAL WHERE id = {iid}) ORDER BY start_ts",
             "commands": "SELECT id, action, target, issuer, state, reason, receipt, updated_ts FROM ben.commands FINAL "
                         f"WHERE incident_id = {iid} ORDER BY updated_ts",
+            # The entries about its commands, and those about the incident itself (acknowledgements).
             "audit": "SELECT seq, ts, kind, command_id, actor, body FROM ben.audit WHERE command_id IN (SELECT id FROM "
-                     f"ben.commands FINAL WHERE incident_id = {iid}) OR command_id = {iid} OR position(body, {iid}) > 0 "
-                     "ORDER BY seq LIMIT 200",
+                     f"ben.commands FINAL WHERE incident_id = {iid}) OR command_id = {iid} ORDER BY seq LIMIT 200",
         }
         with ThreadPoolExecutor(len(queries), thread_name_prefix="ben-web-read") as pool:
             futures = {k: pool.submit(self.rows, sql) for k, sql in queries.items()}
-            inc.update({k: f.result() for k, f in futures.items()})
+            found = {k: f.result() for k, f in futures.items()}
+        if not found["incident"]:
+            return None
+        inc = found["incident"][0]
+        inc.update(anomalies=found["anomalies"], commands=found["commands"], audit=found["audit"])
         for a in inc["anomalies"]:
             try:
                 a["evidence"] = json.loads(a["evidence"] or "{}")
@@ -108,9 +122,21 @@ class Reader:
 
     # -- series ---------------------------------------------------------------------------------------
     def series_names(self, limit: int = 500) -> list[dict]:
-        return self.rows("SELECT subsystem, name, count() AS n, max(ts) AS last_ts FROM ben.events "
-                         "WHERE kind IN ('metric', 'counter') GROUP BY subsystem, name ORDER BY subsystem, name "
-                         f"LIMIT {int(limit)}")
+        """The stored metric series (subsystem, name), at most ``limit``; re-read at most every
+        ``NAMES_TTL_S``. ``DISTINCT`` over the two LowCardinality key columns (and ``kind``) reads their
+        dictionary keys only: 10 M rows in tens of milliseconds (a ``GROUP BY`` with counts took 0.6 s)."""
+        now = time.monotonic()
+        if self._names is None or now - self._names[0] >= NAMES_TTL_S:
+            rows = self.rows("SELECT DISTINCT subsystem, name, kind FROM ben.events LIMIT 10000")
+            names = sorted({(r["subsystem"], r["name"]) for r in rows if r["kind"] in ("metric", "counter")})
+            self._names = (now, [{"subsystem": s, "name": n} for s, n in names])
+        return self._names[1][:int(limit)]
+
+    def last_ts(self, *, subsystem: str, name: str) -> int:
+        """The newest stored point of a series (0 if none): read in primary-key order, a few granules."""
+        rows = self.rows(f"SELECT ts FROM ben.events WHERE subsystem = {lit(subsystem)} AND name = {lit(name)} "
+                         "ORDER BY ts DESC LIMIT 1")
+        return int(rows[0]["ts"]) if rows else 0
 
     def series(self, *, subsystem: str, name: str, t1: int, t2: int, width: int = 800,
                attributes: dict[str, str] | None = None) -> dict:
@@ -133,12 +159,19 @@ class Reader:
     def anomaly_plot(self, a: dict, width: int = 600) -> dict:
         """The anomalous series around its episode (min/max/mean per pixel), its baseline and a band: the
         1st percentile of the bucket minima to the 99th of the bucket maxima before the episode (from
-        the same downsampled rows: one query per plot)."""
+        the same downsampled rows: one query per plot). The plot of an episode whose window ended more
+        than ``SETTLED_S`` ago is kept for ``PLOT_TTL_S`` (LRU, by anomaly id and version): its rows no
+        longer change, short of data arriving that late."""
+        key = (a["id"], int(a.get("version") or 0), int(width))
+        with self._lock:
+            cached = self._plots.get(key)
+            if cached is not None and time.monotonic() - cached[0] < PLOT_TTL_S:
+                self._plots.move_to_end(key)
+                return dict(cached[1])
         name, attrs = a["name"], parse_attributes(a["series"])
         start, end = int(a["start_ts"]), int(a["end_ts"])
         if not end:  # ongoing: up to the newest stored point of the series (event time, not the clock)
-            end = int(self.rows(f"SELECT max(ts) AS t FROM ben.events WHERE subsystem = {lit(a['subsystem'])} "
-                                f"AND name = {lit(name)}")[0]["t"] or start)
+            end = self.last_ts(subsystem=a["subsystem"], name=name) or start
         span = max(end - start, 30 * 10**9)
         data = self.series(subsystem=a["subsystem"], name=name, t1=start - 4 * span, t2=end + span, width=width,
                            attributes=attrs)
@@ -148,6 +181,11 @@ class Reader:
         data.update(baseline=a["baseline"], band_lo=lows[int(0.01 * (len(lows) - 1))] if lows else None,
                     band_hi=highs[int(0.99 * (len(highs) - 1))] if highs else None, start=start / 1e9,
                     end=end / 1e9, title=a["series"])
+        if int(a["end_ts"]) and time.time_ns() - (end + span) >= SETTLED_S * 10**9:
+            with self._lock:
+                self._plots[key] = (time.monotonic(), dict(data))
+                while len(self._plots) > PLOT_CACHE:
+                    self._plots.popitem(last=False)
         return data
 
     # -- status and topology --------------------------------------------------------------------------
@@ -156,7 +194,11 @@ class Reader:
         out = []
         for address in (self.spine, *self.sidecars):
             try:
-                reply = fetch_status(address, 2.0)
+                try:
+                    reply = fetch_status(address, 2.0)
+                except TransportError:  # a refused connection (a busy accept queue): once more, as in result()
+                    time.sleep(0.2)
+                    reply = fetch_status(address, 2.0)
                 out.append({"component": reply.component, "address": address, "id": reply.id, "up": True,
                             "figures": flat(reply.figures), "last_error": reply.last_error})
             except Exception as exc:  # noqa: BLE001 - a component that does not answer is shown as down

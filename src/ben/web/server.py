@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
 
 import uvicorn
@@ -11,8 +12,9 @@ import uvicorn
 from ben.core.config import WebConfig
 from ben.core.errors import BenError
 from ben.web.app import create_app
-from ben.web.auth import resolve_token
+from ben.web.auth import check_tls, resolve_token
 from ben.web.reads import Reader
+from ben.web.triage import Recommend
 
 log = logging.getLogger(__name__)
 
@@ -21,23 +23,31 @@ class WebServer:
     """The web interface for one spine. ``start()`` runs it in a daemon thread; ``run()`` blocks.
 
     The access token is resolved before anything listens: a non-loopback bind without one refuses to
-    start with a ConfigError naming ``web.token_env``.
+    start with a ConfigError naming ``web.token_env``. ``recommend`` (``ben.web.triage.recommender``):
+    the cortex's recommendations on the incident page.
     """
 
-    def __init__(self, cfg: WebConfig, spine: str, sidecars: tuple[str, ...] = ()):
+    def __init__(self, cfg: WebConfig, spine: str, sidecars: tuple[str, ...] = (), *,
+                 recommend: Recommend | None = None):
         self._cfg = cfg
         self._token = resolve_token(cfg)
-        app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000)
+        app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
+                         recommend=recommend)
+        tls = {}
+        if check_tls(cfg):  # HTTPS; a client without a certificate the CA signed fails the handshake
+            tls = {"ssl_certfile": str(cfg.tls.cert), "ssl_keyfile": str(cfg.tls.key),
+                   "ssl_ca_certs": str(cfg.tls.ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+        self._scheme = "https" if tls else "http"
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
-                                                     timeout_graceful_shutdown=1))
+                                                     timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host = self._cfg.listen_host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}/"
+        return f"{self._scheme}://{host}:{self.port}/"
 
     @property
     def port(self) -> int:

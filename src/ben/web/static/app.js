@@ -2,7 +2,6 @@
 "use strict";
 const ben = (() => {
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
-  const when = (ns) => ns ? new Date(ns / 1e6).toISOString().replace("T", " ").slice(0, 19) : "";
   const json = (id) => JSON.parse(document.getElementById(id).textContent);
   const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 1e4 ? v.toExponential(3) : +v.toPrecision(4)) : v;
 
@@ -51,10 +50,13 @@ const ben = (() => {
       if (!n) return;
       const d = n.data();
       const rows = Object.entries(d.health || {}).map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(fmt(v))}</td></tr>`).join("");
+      const subLinks = (sub) => { const s = encodeURIComponent(sub);
+        return `<a href="/incidents?subsystem=${s}">incidents</a> · <a href="/series?subsystem=${s}">series</a>`; };
       let links = `<a href="/status">status</a>`;
-      if (d.kind === "subsystem") {
-        const s = encodeURIComponent(d.label);
-        links = `<a href="/incidents?subsystem=${s}">incidents</a> · <a href="/series?subsystem=${s}">series</a>`;
+      if (d.kind === "subsystem") links = subLinks(d.label);
+      if (d.kind === "sidecar") {  // the subsystems it carries: their series and incidents
+        const subs = n.incomers("node").filter((m) => m.data("kind") === "subsystem").map((m) => m.data("label"));
+        links += subs.map((sub) => `<br>${esc(sub)}: ${subLinks(sub)}`).join("");
       }
       document.getElementById("node-info").innerHTML = `<h2>${esc(d.label)}</h2><p>${d.up ? "up" : '<span class="error">down</span>'}
         ${d.error ? `<br><span class="error">${esc(d.error)}</span>` : ""}</p><table>${rows}</table><p>${links}</p>`;
@@ -75,19 +77,15 @@ const ben = (() => {
 
   // -- feed ------------------------------------------------------------------------------------------
   function feedPage() {
-    const form = document.getElementById("filters");
-    const dur = (i) => { const s = Math.max(0, Math.floor(((i.resolved_ts || Date.now() * 1e6) - i.opened_ts) / 1e9));
-      return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor(s % 3600 / 60)).padStart(2, "0")}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`; };
-    live({incidents: (msg) => {
-      const f = Object.fromEntries(new FormData(form));
-      const since = Number(f.since_s || 0);
-      const rows = msg.incidents.filter((i) => (!f.subsystem || i.subsystem === f.subsystem) && (!f.severity || i.severity === f.severity)
-        && (!f.state || i.state === f.state) && (!since || i.opened_ts >= (Date.now() / 1000 - since) * 1e9));
-      document.getElementById("feed").innerHTML = rows.map((i) => `<li class="incident sev-${esc(i.severity)} state-${esc(i.state)}" data-id="${esc(i.id)}">
-        <span class="badge">${esc(i.severity)}</span> <span class="state">${esc(i.state)}</span>
-        <a href="/incident/${esc(i.id)}">${esc(i.id)}</a> <span class="sub">${esc(i.subsystem)}</span>
-        <span class="muted">opened ${when(i.opened_ts)} UTC, ${dur(i)}</span><p class="narrative">${esc(i.narrative)}</p></li>`).join("")
-        || '<li class="muted empty">no incidents</li>';
+    // A change among the newest incidents re-asks the server for this page's list, with the filters the
+    // page was asked with: the store filters (a filtered list may reach past the newest 100 the live
+    // message carries), and the server renders every item the same way.
+    let asked = 0;
+    live({incidents: async () => {
+      const mine = ++asked;
+      const r = await fetch(`/incidents/items${location.search}`);
+      const feed = document.getElementById("feed"), text = r.ok ? await r.text() : null;
+      if (text !== null && mine === asked) { feed.innerHTML = text; feed.dataset.updated = String(mine); }
     }});
   }
 
@@ -134,12 +132,10 @@ const ben = (() => {
     async function show(from, to) {
       if (!pick.value) { infoEl.textContent = "no series stored yet"; return; }
       const [subsystem, name] = pick.value.split("|");
-      if (to === undefined) {
-        const last = Number(pick.selectedOptions[0].dataset.last) / 1e9 || Date.now() / 1000;
-        to = last + 1; from = to - Number(range.value);
-      }
-      const q = new URLSearchParams({subsystem, name, from, to, width: Math.min(1200, el.clientWidth || 1000),
-                                     attributes: document.getElementById("series-attrs").value});
+      // Without a zoom: the chosen range up to the series' newest point (the server finds it).
+      const q = new URLSearchParams({subsystem, name, width: Math.min(1200, el.clientWidth || 1000),
+                                     attributes: document.getElementById("series-attrs").value,
+                                     ...(to === undefined ? {range: range.value} : {from, to})});
       const started = performance.now();
       const d = await (await fetch(`/api/series?${q}`)).json();
       if (d.error) { infoEl.textContent = d.error; return; }
