@@ -110,11 +110,6 @@ class BankSeriesMonitor:
         return res._replace(scores=res.scores[:, 0], flags=res.flags[:, 0], status=res.status[:, 0],
                             episodes=[_named(e, self.name) for e in res.episodes])
 
-    def open_episode(self) -> Episode | None:
-        """The episode open now, if any."""
-        eps = self._bank.open_episodes()
-        return _named(eps[0], self.name) if eps else None
-
     def clone(self) -> BankSeriesMonitor:
         """A fresh monitor with the same configuration."""
         return BankSeriesMonitor(self.name, counter=bool(self._bank.st.counter[0]), **self._config)
@@ -273,10 +268,6 @@ class SeriesMonitor:
         return Episode(self.name, "anomaly", "closed" if closed else "open", start, ts_ns if closed else None,
                        pts, float(s[cal.I_EP_PEAK]), peak_ts, peak_x, (cal.WHY[int(s[cal.I_WHY])],),
                        base, scale, observed, (peak_x - base) / scale if scale > 0 else 0.0, note=note)
-
-    def open_episode(self) -> Episode | None:
-        """The episode open now, if any."""
-        return self._episode(cal.EV_OPEN, self._last) if self._s[cal.I_EP] > 0.5 else None
 
     def clone(self) -> SeriesMonitor:
         """A fresh monitor with the same configuration."""
