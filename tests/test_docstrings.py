@@ -28,7 +28,8 @@ def undocumented(files: dict[str, str]) -> list[tuple[str, str]]:
         tree = ast.parse(source)
         exported: set[str] = set()
         for node in tree.body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            names = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            if isinstance(node, ast.Assign) and "__all__" in names:
                 if isinstance(node.value, (ast.List, ast.Tuple)):
                     exported |= {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
         for node in tree.body:

@@ -32,7 +32,7 @@ def mismatches(cls) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(DETECTORS))
 def test_documented_defaults_are_the_defaults(name):
-    single = checks._single_of(DETECTORS[name])
+    single = checks.single_of(DETECTORS[name])
     assert single is not None, f"{name} has a single-series class"
     assert mismatches(single) == []
 

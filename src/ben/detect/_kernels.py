@@ -27,9 +27,9 @@ import math
 import numpy as np
 from numba import njit
 
-from ben.detect.primitives import BIG, FLOOR_EVERY
+from ben.detect.primitives import BIG, FLOOR_EVERY, MEANAD_SIGMA
 from ben.detect.robust import MAD_SIGMA
-from ben.detect.variance import MEANAD_SIGMA, MIN_SD
+from ben.detect.variance import MIN_SD
 
 # numba freezes module globals into compiled code, and its disk cache is keyed on this file only:
 # a constant changed in its owner would leave a stale cached kernel. ``_frozen`` (compiled and

@@ -147,14 +147,9 @@ class DetectorBank(BankState):
         """``n``, ``last_ts`` and ``run``: the arrays the update paths rely on."""
         return {**super()._base_fields(), "run": ((), np.int64, 0)}
 
-    # ---- updates ---------------------------------------------------------------------------
-    # A detector implements ``_recur(S, x, out, t, n0)``: advance the state arrays ``S`` (the
-    # bank's own arrays, or gathered copies) by one point per series, in place. Per-point path:
-    # ``out is None`` and ``n0 is None``; it returns the raw outputs (``stat``, ``warm`` and the
-    # arrays named in ``_raw``) and increments ``S["n"]``. Block fast path: every series has seen
-    # the same ``n0`` points and is past every start-up case; it writes the raw outputs into
-    # ``out[key][t]`` and leaves ``n`` alone (the block adds the steps at the end). Scores, flags
-    # and runs are elementwise, so the two paths give the same numbers.
+    # ---- the hooks a detector implements -------------------------------------------------
+    # Scores, flags and runs are elementwise in the raw outputs, so the per-point and the block
+    # paths give the same numbers as long as ``_recur`` (and ``_fast_kernel``) do.
     _raw: ClassVar[tuple[str, ...]] = ("stat", "baseline", "scale", "deviation_sigma")
     """Raw outputs the block fast path stores per step (``_recur``'s ``out`` keys)."""
     _steady: int = 0  # points after which a series is past every start-up special case
@@ -208,6 +203,7 @@ class DetectorBank(BankState):
         """Evidence derived from the raw outputs of chosen points (detectors may add to it)."""
         return aux
 
+    # ---- updates ---------------------------------------------------------------------------
     def step(self, rows, x: np.ndarray) -> Step:
         """One point for each series in ``rows`` (``slice(None)`` or distinct indices), in place.
 

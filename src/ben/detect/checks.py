@@ -32,7 +32,8 @@ from ben.detect.base import NOT_FINITE, OUT_OF_ORDER, DetectorBank, use_kernels
 from ben.detect.checkpoint import from_bytes, to_bytes
 from ben.detect.errors import DetectorError
 
-__all__ = ["MONITORS", "check_monitor", "probe_series", "check_detector", "check_registered", "probe_block"]
+__all__ = ["MONITORS", "check_monitor", "probe_series", "check_detector", "check_registered", "probe_block",
+           "single_of"]
 
 T0 = 1_767_225_600 * 10**9
 
@@ -129,7 +130,8 @@ def _interleaved(bank: DetectorBank, ts: np.ndarray, x: np.ndarray, seed: int = 
     return out
 
 
-def _single_of(bank_class: type[DetectorBank]):
+def single_of(bank_class: type[DetectorBank]):
+    """The single-series class (a :class:`~ben.detect.single.SeriesDetector`) of a bank, or ``None``."""
     from ben.detect.single import SeriesDetector
 
     def walk(cls):
@@ -186,7 +188,7 @@ def check_detector(bank_class: type[DetectorBank], **params) -> None:
     fresh = bank_class.from_checkpoint(make().checkpoint())
     assert np.array_equal(fresh.update_block(ts, x).scores, sc), "a fresh checkpoint restores a fresh bank"
     _check_bad_points(make(), ts, x)
-    single = _single_of(bank_class)
+    single = single_of(bank_class)
     if single is not None:
         det = single(name="s", **params)
         got = [det.update(int(t), float(v)).score for t, v in zip(ts, x[:, 0])]

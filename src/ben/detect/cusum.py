@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, block_runs, check_param, last_runs, sigma_of
+from ben.detect.base import DetectorBank
+from ben.detect.primitives import block_runs, check_param, last_runs, sigma_of
 from ben.detect.single import SeriesDetector
 
 __all__ = ["CUSUMBank", "CUSUM"]

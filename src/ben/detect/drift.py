@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import BIG, DetectorBank, check_param, held, scale_floor
+from ben.detect.base import DetectorBank
 from ben.detect.errors import DetectorError
+from ben.detect.primitives import BIG, check_param, held, scale_floor
 from ben.detect.single import SeriesDetector
 
 __all__ = ["DriftBank", "Drift"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, check_param, sigma_of
+from ben.detect.base import DetectorBank
+from ben.detect.primitives import check_param, sigma_of
 from ben.detect.single import SeriesDetector
 
 __all__ = ["EWMABank", "EWMA"]

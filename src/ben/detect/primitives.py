@@ -13,13 +13,14 @@ import numpy as np
 
 from ben.detect.errors import DetectorError
 
-__all__ = ["OK", "NOT_FINITE", "OUT_OF_ORDER", "STATUS", "TS_NONE", "BIG", "FLOOR_EVERY", "score_of",
+__all__ = ["OK", "NOT_FINITE", "OUT_OF_ORDER", "STATUS", "TS_NONE", "BIG", "MEANAD_SIGMA", "FLOOR_EVERY", "score_of",
            "scale_floor", "sigma_of", "held", "block_runs", "last_runs", "check_param", "check_points", "rounds"]
 
 OK, NOT_FINITE, OUT_OF_ORDER = 0, 1, 2
 STATUS = {OK: "ok", NOT_FINITE: "not_finite", OUT_OF_ORDER: "out_of_order"}
 TS_NONE = np.iinfo(np.int64).min
 BIG = 1e12  # statistics are clipped here so scores stay finite
+MEANAD_SIGMA = 1.2533  # sigma / E|x - mean| for Gaussian noise (sqrt(pi / 2))
 
 
 def score_of(stat: np.ndarray, threshold: float, warm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

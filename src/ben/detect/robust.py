@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import BIG, DetectorBank, check_param, held, scale_floor
+from ben.detect.base import DetectorBank
+from ben.detect.primitives import BIG, MEANAD_SIGMA, check_param, held, scale_floor
 from ben.detect.single import SeriesDetector
 
 __all__ = ["RobustBank", "Robust"]
 
 MAD_SIGMA = 1.4826
-MEANAD_SIGMA = 1.2533
 
 
 class RobustBank(DetectorBank):

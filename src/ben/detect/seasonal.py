@@ -34,7 +34,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ben.detect.primitives import check_param
+from ben.detect.primitives import MEANAD_SIGMA, check_param
 from ben.detect.state import BankState
 
 __all__ = ["SeasonalBank", "find_period"]
@@ -199,7 +199,7 @@ class SeasonalBank(BankState):
             s = self.prof[i, ph]
             level, scale = self.level[i], self.scale[i]
             dev = xp - level - s
-            lim = self.clip * 1.2533 * scale
+            lim = self.clip * MEANAD_SIGMA * scale
             cd = np.clip(dev, -lim, lim)
             self.prof[i, ph] = s + self.profile_gain * cd
             a = 2.0 / (P + 1.0)

@@ -24,14 +24,15 @@ __all__ = ["SeriesMonitor", "BankSeriesMonitor"]
 
 
 class BankSeriesMonitor:
-    """Watch one series with EWMA, CUSUM, robust and drift detectors and noise control.
+    """Watch one series with the detector bank (EWMA, CUSUM, robust, drift, variance) and noise control.
 
     Parameters
     ----------
     name : str
         The series' name (in errors and in the episodes it reports).
     detectors : sequence of str
-        Detector names (default: all of ``ewma``, ``cusum``, ``robust``, ``drift``).
+        Detector names from ``ben.detect.DETECTORS`` (default: all of ``ewma``, ``cusum``, ``robust``,
+        ``drift``, ``variance``).
     noise : NoiseControl, optional
         Warm-up, combination, dwell/hysteresis and flap suppression (documented defaults).
     params : dict, optional

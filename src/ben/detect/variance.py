@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import FLOOR_EVERY, DetectorBank, check_param, last_runs, scale_floor
+from ben.detect.base import DetectorBank
 from ben.detect.cusum import _LazyRuns
+from ben.detect.primitives import FLOOR_EVERY, MEANAD_SIGMA, check_param, last_runs, scale_floor
 from ben.detect.single import SeriesDetector
 
 __all__ = ["VarianceBank", "Variance"]
 
-MEANAD_SIGMA = 1.2533  # sigma / E|d| for Gaussian noise
 MIN_SD = 0.05  # floor of the standard deviation of u (quantised and flat series); 0.19 for Gaussian
 
 
