@@ -1,9 +1,13 @@
-"""The library's conformance checks (ben.detect.checks) over every monitor it ships, defaults included."""
+"""The library's conformance checks (ben.detect.checks) over every monitor it ships and every detector
+registered in ``DETECTORS``, defaults included."""
 
 import pytest
 
 from ben.detect import calibrated as cal
 from ben.detect import checks
+from ben.detect.base import DetectorBank
+from ben.detect.ewma import EWMABank
+from ben.detect.monitor import DETECTORS
 from ben.detect.series import SeriesMonitor
 
 
@@ -25,10 +29,6 @@ def test_the_checks_can_fail():
 
 
 # ---- the detector contract, over the registry ------------------------------------------------
-
-from ben.detect.base import DetectorBank  # noqa: E402
-from ben.detect.ewma import EWMABank  # noqa: E402
-from ben.detect.monitor import DETECTORS  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(DETECTORS))
