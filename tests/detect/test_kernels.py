@@ -127,7 +127,8 @@ def test_kernel_path_is_taken(monkeypatch):
     for name in ("ewma_block", "cusum_block", "variance_block", "robust_segment", "robust_full", "drift_segment",
                  "drift_process", "drift_kl", "combine_k2"):
         real = getattr(kern, name)
-        monkeypatch.setattr(kern, name, lambda *a, _real=real, _name=name: (calls.append(_name), _real(*a))[1])
+        monkeypatch.setattr(kern, name,
+                            lambda *a, _real=real, _name=name, **kw: (calls.append(_name), _real(*a, **kw))[1])
     feed(MonitorBank(4, seasonal=False), kinds_of_data(800, 3)[:, :4], cuts=[800], evidence=False)
     assert set(calls) == {"ewma_block", "cusum_block", "variance_block", "robust_segment", "robust_full",
                           "drift_segment", "drift_process", "drift_kl", "combine_k2"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ben.cli.procs import write_config
 from ben.core.config import load_config
-from ben.core.service import State
+from ben.core.service import Lifecycle
 from ben.spine import Spine
 from ben.store import ChdbProcessStore
 
@@ -40,7 +40,7 @@ def test_a_store_process_that_dies_while_the_spine_starts_is_started_again(home:
         spine = Spine(cfg)
         try:
             await spine.start()
-            assert spine.state is State.RUNNING
+            assert spine.state is Lifecycle.RUNNING
             assert spine.store.starts == 2 and spine.store.rows("SELECT 1") == [(1,)]
         finally:
             await spine.shutdown(5.0)
@@ -83,5 +83,5 @@ def test_a_stop_signal_while_the_spine_waits_for_its_store_stops_it(home: Path, 
         asyncio.run(run())
     finally:
         sys.setswitchinterval(switch)
-    assert spine.state is State.STOPPED and spine.store is None
+    assert spine.state is Lifecycle.STOPPED and spine.store is None
     assert 2 <= len(killed) <= 3  # stopped during the retries, not after the 300 s

@@ -44,6 +44,9 @@ def _key(seq: int) -> bytes:
 
 @dataclass(frozen=True)
 class Entry:
+    """One record of the hash-chained audit log: what happened to which command, by whom, chained to the previous
+    entry's hash and signed."""
+
     seq: int
     ts: int
     kind: str

@@ -17,6 +17,8 @@ from ben.core.errors import WalError
 
 
 class ControlDb:
+    """The control plane's own RocksDB (ledger, orders, audit), opened with paranoid checks."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)

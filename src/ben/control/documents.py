@@ -19,21 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ben.control import canonical
+from ben.control.contract import (ACTION_RE, HASH_RE, ID_RE, KEY_ID_RE, MAX_PARAM_CHARS,  # noqa: F401
+                                  MAX_PARAMS, MAX_REASON, NONCE_RE, PARAM_RE, TARGET_RE)
 from ben.control.keys import Signer
 from ben.core.errors import SignatureError
-
-# Every pattern is applied with ``fullmatch`` (and ends in ``\Z``): ``$`` would also match before a
-# trailing newline, so "shop\n" would pass for "shop".
-ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
-ACTION_RE = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
-TARGET_RE = re.compile(r"[A-Za-z0-9._-]{1,128}\Z")
-KEY_ID_RE = re.compile(r"k-[0-9a-f]{16}\Z")
-PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
-NONCE_RE = re.compile(r"[0-9a-f]{32}\Z")
-HASH_RE = re.compile(r"[0-9a-f]{64}\Z")
-MAX_REASON = 2000
-MAX_PARAMS = 32
-MAX_PARAM_CHARS = 4096
 
 Params = dict[str, "str | int | bool"]
 

@@ -42,6 +42,8 @@ KILL_KEY = b"mkill"  # the kill-switch order the sidecar holds (JSON), in the co
 
 @dataclass
 class Outcome:
+    """What the gate did with one command: ran it (``ok``, ``result``) or refused it (``error``)."""
+
     ok: bool
     result: dict
     error: str = ""
@@ -54,6 +56,9 @@ Routes = Callable[[], dict[str, set[str]]]
 
 
 class Gate:
+    """The sidecar's gate: verifies a signed command, applies the policy and the ledger (each command once), runs
+    it through the routes and signs the receipt; every step audited."""
+
     def __init__(self, verifier: Verifier, policy: Policy | None, ledger: Ledger, audit: AuditLog, signer: Signer,
                  sidecar_id: str, routes: Routes, runner: Runner):
         self.verifier = verifier

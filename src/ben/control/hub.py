@@ -33,6 +33,9 @@ class _Session:
 
 
 class Hub:
+    """The SDK sessions attached to a sidecar and the actions each handles: routes commands to the subsystem's
+    handler, with a timeout."""
+
     def __init__(self, handler_timeout_s: float, on_change: Callable[[], None] = lambda: None):
         self._timeout = handler_timeout_s
         self._sessions: list[_Session] = []

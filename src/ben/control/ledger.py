@@ -37,6 +37,8 @@ def _hwm_key(issuer: str) -> bytes:
 
 
 class Ledger:
+    """What the sidecar knows of each command id (run, refused, its receipt), so that a command runs at most once."""
+
     def __init__(self, db: ControlDb):
         self._db = db
 

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 
 class SpineLink:
+    """The sidecar's stream to the spine's control plane: receives commands for its targets, hands them to the
+    gate, returns the signed receipts; reconnects with backoff."""
+
     def __init__(self, spine: str, sidecar_id: str, signer: Signer, gate: Gate, hub: Hub,
                  backoff_ms: tuple[int, int]):
         self._spine = spine

@@ -33,6 +33,8 @@ def _kid(public: str) -> str:
 
 
 class Orders:
+    """Standing orders of the control plane (the kill switch) and which attached sidecar holds which order."""
+
     def __init__(self, plane):
         self.plane = plane
         raw = plane.db.get(_KILL)

@@ -48,6 +48,9 @@ def _cmd_key(command_id: str) -> bytes:
 
 
 class ControlPlane(ControlBase):
+    """The spine's control plane: accepts signed commands, keeps their records and the audit log (mirrored to the
+    store), and delivers them through the router."""
+
     def __init__(self, cfg: ControlConfig, data_dir: Path, store=None):
         super().__init__(cfg, data_dir, "spine")
         self.store = store

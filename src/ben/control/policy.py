@@ -39,6 +39,8 @@ class _Strict(BaseModel):
 
 
 class ActionRule(_Strict):
+    """Policy for one action: allowed targets, blast radius, rate, circuit breaker and approvals."""
+
     targets: list[str] = Field(min_length=1)
     blast_radius: int = Field(default=1, ge=1)
     rate: int = Field(default=10, ge=1)
@@ -52,6 +54,8 @@ class ActionRule(_Strict):
 
 
 class PolicyModel(_Strict):
+    """The policy file as validated: the kill switch and one rule per action."""
+
     kill_switch: bool = False
     actions: dict[str, ActionRule] = Field(default_factory=dict)
 
@@ -75,6 +79,8 @@ class Past:
 
 
 class Policy:
+    """The policy in force: decides whether a command may run (targets, rate, blast radius, breaker, approvals)."""
+
     def __init__(self, model: PolicyModel, source: str = "policy"):
         self.model = model
         self.source = source

@@ -64,6 +64,9 @@ def _delivery(rec: dict) -> pb.Delivery:
 
 
 class Router(pb_grpc.ControlServicer):
+    """The spine's ``Control`` service: sidecars attach, and commands for their targets are pushed in a window and
+    redelivered until receipted."""
+
     def __init__(self, plane: ControlPlane):
         self.plane = plane
         self.window = plane.cfg.delivery_window

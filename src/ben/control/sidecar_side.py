@@ -19,6 +19,9 @@ from ben.v1 import control_pb2_grpc as pb_grpc
 
 
 class SidecarControl(pb_grpc.ControlServicer):
+    """The sidecar's control side: gate, ledger, audit, SDK hub and link to the spine, served as its ``Control``
+    service."""
+
     def __init__(self, cfg: ControlConfig, data_dir: Path, sidecar_id: str, spine: str, backoff_ms: tuple[int, int]):
         self.base = ControlBase(cfg, data_dir, "sidecar")
         self.audit = self.base.audit = AuditLog(self.base.db, self.base.audit_signer, f"sidecar:{sidecar_id}")

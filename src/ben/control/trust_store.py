@@ -48,6 +48,8 @@ class _Strict(BaseModel):
 
 
 class RoleModel(_Strict):
+    """A role in the trust store: human or automation, the actions and targets it may sign, whether it may approve."""
+
     kind: Literal["human", "automation"]
     actions: list[str] = Field(min_length=1)
     targets: list[str] = Field(min_length=1)
@@ -63,6 +65,8 @@ class RoleModel(_Strict):
 
 
 class KeyModel(_Strict):
+    """A trusted public key and the role it signs under."""
+
     name: str = Field(pattern=NAME)
     role: str = Field(pattern=NAME)
     public_key: str
@@ -70,11 +74,15 @@ class KeyModel(_Strict):
 
 
 class SidecarModel(_Strict):
+    """A sidecar's receipt key, by sidecar id."""
+
     id: str = Field(pattern=NAME)
     public_key: str  # the sidecar's receipt key (its <data_dir>/control/sidecar.pub)
 
 
 class TrustModel(_Strict):
+    """The trust store file as validated: roles, keys and sidecars."""
+
     roles: dict[str, RoleModel] = Field(default_factory=dict)
     keys: list[KeyModel] = Field(default_factory=list)
     sidecars: list[SidecarModel] = Field(default_factory=list)
@@ -82,6 +90,8 @@ class TrustModel(_Strict):
 
 @dataclass(frozen=True)
 class Trusted:
+    """A key the trust store trusts, with its role resolved."""
+
     id: str
     name: str
     role_name: str
@@ -98,6 +108,8 @@ def _matches(value: str, patterns: list[str]) -> bool:
 
 
 class TrustStore:
+    """The trust store in force: trusted keys by id, sidecar receipt keys; errors name the field."""
+
     def __init__(self, model: TrustModel, source: str = "trust store"):
         self.source = source
         self.keys: dict[str, Trusted] = {}

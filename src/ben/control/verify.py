@@ -14,6 +14,9 @@ from ben.core.errors import SignatureError
 
 
 class Verifier:
+    """Checks a signed command: signature by a trusted key, role allows action and target, clock skew and time to
+    live."""
+
     def __init__(self, trust: TrustStore, clock_skew_ms: int = 30_000, max_ttl_s: int = 86_400):
         self.trust = trust
         self.skew_ns = clock_skew_ms * 1_000_000

@@ -199,6 +199,8 @@ class OtlpConfig(_Section):
 
 
 class SidecarConfig(_WalQuota, _Scheduling, _Listener):
+    """The ``[sidecar]`` section of the configuration."""
+
     data_dir: Path = Field(default_factory=lambda: ben_home() / "sidecar")
     listen: str = Field(default_factory=default_sidecar_address)
     spine: str = Field(default_factory=default_spine_address)
@@ -357,6 +359,8 @@ class FederationConfig(_Section):
 
 
 class SpineConfig(_WalQuota, _Scheduling, _Listener):
+    """The ``[spine]`` section of the configuration."""
+
     data_dir: Path = Field(default_factory=lambda: ben_home() / "spine")
     wal_max_bytes: int = Field(default=4 << 30, ge=1 << 20)
     listen: str = Field(default_factory=default_spine_address)
@@ -413,6 +417,8 @@ class CortexConfig(_Section):
 
 
 class BenConfig(_Section):
+    """The whole configuration file: ``[spine]``, ``[sidecar]``, ``[web]``, ``[cortex]``."""
+
     spine: SpineConfig = Field(default_factory=SpineConfig)
     sidecar: SidecarConfig = Field(default_factory=SidecarConfig)
     web: WebConfig = Field(default_factory=lambda: WebConfig())

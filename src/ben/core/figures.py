@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Figure:
+    """One figure for status and Prometheus: a named value with labels (a counter or a gauge)."""
+
     name: str
     value: float
     labels: dict[str, str] = field(default_factory=dict)

@@ -21,10 +21,6 @@ LANES = (ALERT, ANOMALY, ROUTINE)
 NAMES = {ALERT: "alert", ANOMALY: "anomaly", ROUTINE: "routine"}
 
 
-def lane_of_kind(kind: int) -> int:
-    return ALERT if kind == pb.KIND_ALERT else ROUTINE
-
-
 def open_wals(data_dir: Path, *, min_free_bytes: int = 0, resume_free_bytes: int = 1 << 20) -> dict[int, Wal]:
     """One WAL per lane under data_dir (wal-alert, wal-anomaly, wal-routine), one quarantine dir;
     free-space thresholds as ``Wal`` takes them (ADR 0031)."""

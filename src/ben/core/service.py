@@ -22,7 +22,10 @@ from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, ROCKSDB_BACKGROU
 log = logging.getLogger(__name__)
 
 
-class State(enum.Enum):
+class Lifecycle(enum.Enum):
+    """Where a long-running component is in its life: ``NEW`` -> ``RUNNING`` (``start``) ->
+    ``STOPPING`` (``shutdown``) -> ``STOPPED``; a second ``shutdown`` is a no-op."""
+
     NEW = "new"
     RUNNING = "running"
     STOPPING = "stopping"
@@ -30,6 +33,8 @@ class State(enum.Enum):
 
 
 class Service(Protocol):
+    """What a long-running component offers the process runner: ``start`` and ``shutdown(timeout)``."""
+
     name: str
 
     async def start(self) -> None: ...

@@ -34,6 +34,8 @@ RECEIPTS = {"accepted": 1.0, "succeeded": 1.0, "done": 1.0, "refused": 0.0, "fai
 
 @dataclass(frozen=True)
 class Settings:
+    """The learning cortex's settings (exploration, discount, features, resolution window)."""
+
     alpha: float = 0.02
     discount: float = 0.99
     feature_dim: int = 64

@@ -45,6 +45,8 @@ class _Strict(BaseModel):
 
 
 class CommandTemplate(_Strict):
+    """A command the cortex may propose: action, target and parameters (``{subsystem}`` filled in)."""
+
     action: str
     target: str = "{subsystem}"
     params: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -70,6 +72,8 @@ class CommandTemplate(_Strict):
 
 
 class Route(_Strict):
+    """Which responses the cortex may choose for subsystems matching a pattern."""
+
     match: str = Field(min_length=1)
     responses: list[str] = Field(min_length=1)
 
@@ -88,6 +92,8 @@ class Route(_Strict):
 
 
 class ResponsesModel(_Strict):
+    """The responses file as validated: routes per subsystem and the command templates they name."""
+
     subsystems: list[Route] = Field(min_length=1)
     commands: dict[str, CommandTemplate] = Field(default_factory=dict)
 

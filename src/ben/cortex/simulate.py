@@ -22,7 +22,7 @@ from ben.cortex.features import DEFAULT_DIM, from_incident, vector
 
 ARMS = ["watch", "page:oncall", "cmd:throttle", "cmd:set_mode", "cmd:restart"]
 SUBSYSTEMS = ["api", "batch", "db"]
-DETECTORS = ["ewma", "cusum", "robust", "seasonal"]
+DETECTOR_NAMES = ["ewma", "cusum", "robust", "seasonal"]  # names drawn for simulated anomalies
 
 
 @dataclass
@@ -61,7 +61,7 @@ def incident(rng: random.Random, n: int) -> tuple[tuple[str, str], dict, list[di
     obs = base + change if direction == "up" else max(0.0, base - change / 6)
     anomalies = []
     for j in range(rng.randint(1, 3)):
-        det = rng.choice(DETECTORS)
+        det = rng.choice(DETECTOR_NAMES)
         anomalies.append({"series": f"{sub}/m{j}", "name": f"m{j}", "baseline": base, "observed": obs,
                           "score": rng.uniform(3, 30), "detectors": [det],
                           "evidence": {det: {"z": rng.uniform(3, 20)}}})
@@ -72,6 +72,8 @@ def incident(rng: random.Random, n: int) -> tuple[tuple[str, str], dict, list[di
 
 @dataclass(frozen=True)
 class TriageResult:
+    """Rewards of the learned policy against an oracle, a random and the best fixed response over a simulated run."""
+
     incidents: int
     policy_reward: float
     oracle_reward: float

@@ -14,9 +14,13 @@ Vectorised banks for the spine (many series, numpy, time-major blocks)::
 State: ``state()`` / ``from_state()`` (objects), ``checkpoint()`` / ``restore()`` (banks) give plain
 data; ``to_bytes`` / ``from_bytes`` serialise it. Bad points raise :class:`DetectorError` in the
 single-series API and are reported per point (``status``) by banks.
+
+A new detector subclasses :class:`DetectorBank` (its abstract hooks, :mod:`ben.detect.base`), gets a
+:class:`SeriesDetector` for one series, and is registered in ``DETECTORS``: the conformance checks
+of :mod:`ben.detect.checks` then run over it with its defaults (``tests/detect/test_checks.py``).
 """
 
-from ben.detect.base import NOT_FINITE, OK, OUT_OF_ORDER, STATUS, BankResult, Verdict
+from ben.detect.base import NOT_FINITE, OK, OUT_OF_ORDER, STATUS, BankResult, DetectorBank, Verdict
 from ben.detect.checkpoint import from_bytes, to_bytes
 from ben.detect.cusum import CUSUM, CUSUMBank
 from ben.detect.drift import Drift, DriftBank
@@ -28,6 +32,7 @@ from ben.detect.noise import NoiseControl
 from ben.detect.robust import Robust, RobustBank
 from ben.detect.calibrated import Timing
 from ben.detect.series import BankSeriesMonitor, SeriesMonitor
+from ben.detect.single import SeriesDetector
 from ben.detect.variance import Variance, VarianceBank
 
 __all__ = [
@@ -35,4 +40,5 @@ __all__ = [
     "EWMABank", "CUSUMBank", "RobustBank", "DriftBank", "VarianceBank", "MonitorBank", "DETECTORS",
     "Verdict", "MonitorVerdict", "BankResult", "MonitorResult", "Episode", "NoiseControl",
     "DetectorError", "to_bytes", "from_bytes", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER",
+    "DetectorBank", "SeriesDetector",
 ]

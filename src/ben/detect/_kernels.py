@@ -27,11 +27,14 @@ import math
 import numpy as np
 from numba import njit
 
-BIG = 1e12  # as ben.detect.base.BIG
-FLOOR_EVERY = 16  # as ben.detect.base.FLOOR_EVERY
-MEANAD_SIGMA = 1.2533  # as ben.detect.variance.MEANAD_SIGMA
-MIN_SD = 0.05  # as ben.detect.variance.MIN_SD
-MAD_SIGMA = 1.4826  # as ben.detect.robust.MAD_SIGMA
+from ben.detect.primitives import BIG, FLOOR_EVERY, MEANAD_SIGMA
+from ben.detect.robust import MAD_SIGMA
+from ben.detect.variance import MIN_SD
+
+# numba freezes module globals into compiled code, and its disk cache is keyed on this file only:
+# a constant changed in its owner would leave a stale cached kernel. ``_frozen`` (compiled and
+# cached like the kernels) reports the values the cache holds; a mismatch fails the import.
+CONSTANTS = (BIG, FLOOR_EVERY, MEANAD_SIGMA, MIN_SD, MAD_SIGMA)
 
 _OPTIONS = {"nogil": True, "error_model": "numpy", "boundscheck": False}
 _log = logging.getLogger(__name__)
@@ -55,14 +58,20 @@ _NO_CACHE: list[str] = []
 
 
 @_jit
-def _verdict(st, threshold, stat, score, flag, run, t, i):
-    """Score, flag and run length of one point from its statistic (``_block``'s elementwise part)."""
-    stat[t, i] = _verdict_only(st, threshold, score, flag, run, t, i)
+def _frozen():
+    """The owners' constants as compiled (see ``CONSTANTS``)."""
+    return (BIG, FLOOR_EVERY, MEANAD_SIGMA, MIN_SD, MAD_SIGMA)
+
+
+if tuple(_frozen()) != CONSTANTS:
+    raise ImportError(f"the cached detector kernels were compiled with constants {tuple(_frozen())}, the code "
+                      f"now has {CONSTANTS}: delete the numba cache (__pycache__ of ben.detect, or NUMBA_CACHE_DIR)")
 
 
 @_jit
 def _verdict_only(st, threshold, score, flag, run, t, i):
-    """As :func:`_verdict`; returns the capped statistic instead of storing it."""
+    """Score, flag and run length of one point from its statistic (``_block``'s elementwise part);
+    returns the capped statistic."""
     s = st if st < BIG else BIG
     fl = s >= threshold
     flag[t, i] = fl

@@ -1,9 +1,14 @@
-"""The detector contract: a vectorised *bank* of per-series states, and a single-series view.
+"""The detector contract: a vectorised *bank* of per-series states, and its update paths.
 
-Every detector is written once, as a bank: state arrays indexed by series, updated in place by
-``_step(rows, x)`` where ``rows`` is ``slice(None)`` (every series, the time-major fast path) or
-an array of distinct series indices. The single-series class is a bank of one series, so the
-single-series and vectorised results are the same code and agree exactly.
+Every detector is written once, as a bank (:class:`DetectorBank`): state arrays indexed by
+series (:class:`ben.detect.state.BankState`), advanced in place by the public
+:meth:`DetectorBank.step` ``(rows, x)`` where ``rows`` is ``slice(None)`` (every series) or an
+array of distinct series indices. A detector implements two abstract hooks, ``_fields`` (its
+state arrays) and ``_recur`` (one point per series), and may add a compiled fast path
+(``_fast_kernel``) and derived evidence (``_finish``, ``_derive``). The single-series class
+(:class:`ben.detect.single.SeriesDetector`) is a bank of one series, so the single-series and
+vectorised results are the same code and agree exactly. :mod:`ben.detect.checks` holds the
+conformance checks every registered detector passes.
 
 Bad points: single-series objects raise :class:`~ben.detect.errors.DetectorError`; banks never
 raise for a bad point, they skip it (state untouched) and report it in ``status``:
@@ -13,22 +18,22 @@ Equal timestamps are accepted (points are taken in the order given).
 
 from __future__ import annotations
 
-import math
 import os
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from ben.detect.errors import DetectorError
+from ben.detect.primitives import (BIG, FLOOR_EVERY, NOT_FINITE, OK, OUT_OF_ORDER, STATUS, TS_NONE,  # noqa: F401
+                                   _as_batch, _as_block, _block_evidence, _block_fast_ok, _concat, block_runs,
+                                   check_param, check_points, held, last_runs, rounds, scale_floor, score_of,
+                                   sigma_of)
+from ben.detect.state import BankState, FieldSpec
 
-__all__ = ["Verdict", "BankResult", "DetectorBank", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER", "ENV_KERNELS",
-           "kernels", "use_kernels"]
-
-OK, NOT_FINITE, OUT_OF_ORDER = 0, 1, 2
-STATUS = {OK: "ok", NOT_FINITE: "not_finite", OUT_OF_ORDER: "out_of_order"}
-TS_NONE = np.iinfo(np.int64).min
-BIG = 1e12  # statistics are clipped here so scores stay finite
+__all__ = ["Verdict", "BankResult", "Step", "DetectorBank", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER",
+           "ENV_KERNELS", "kernels", "use_kernels"]
 
 #: ``BEN_DETECT_KERNELS=0`` runs the block fast path in numpy instead of the compiled kernels
 #: (same results, bit for bit; about half the speed). Read once, at import.
@@ -97,224 +102,85 @@ class BankResult(NamedTuple):
     evidence: dict[str, np.ndarray] | None = None
 
 
-def score_of(stat: np.ndarray, threshold: float, warm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Map a non-negative statistic to (score in [0, 1], flag): 0.5 exactly at the threshold."""
-    np.minimum(stat, BIG, out=stat)
-    flag = stat >= threshold
-    flag &= warm
-    score = stat / (stat + threshold)
-    score *= warm
-    return score, flag
+class Step(NamedTuple):
+    """What :meth:`DetectorBank.step` returns: arrays aligned with the rows stepped.
 
-
-def scale_floor(center: np.ndarray, rel_scale: float, min_scale: float) -> np.ndarray:
-    """The smallest scale (sigma) trusted around ``center``: ``max(min_scale, rel_scale*|center|)``."""
-    floor = np.abs(center)
-    floor *= rel_scale
-    np.maximum(floor, min_scale, out=floor)
-    return floor
-
-
-FLOOR_EVERY = 16  # points between refreshes of a series' sigma floor
-
-
-def sigma_of(S: dict, n0, rel_scale: float, min_scale: float, out=None) -> np.ndarray:
-    """``max(sqrt(var), floor)``; the floor ``max(min_scale, rel_scale * |mean|)`` is refreshed
-    every ``FLOOR_EVERY`` points of the series (cheap, and the same on both paths)."""
-    m, floor = S["mean"], S["floor"]
-    if n0 is not None:
-        if n0 % FLOOR_EVERY == 0:
-            floor[...] = scale_floor(m, rel_scale, min_scale)
-    else:
-        due = S["n"] % FLOOR_EVERY == 0
-        if due.any():
-            floor[due] = scale_floor(m[due], rel_scale, min_scale)
-    sigma = np.sqrt(S["var"], out=out)
-    np.maximum(sigma, floor, out=sigma)
-    return sigma
-
-
-def held(values: list[np.ndarray], lengths: list[int]) -> np.ndarray:
-    """Per-series values held for a number of steps each: ``(sum(lengths), n_series)``.
-
-    One segment gives a read-only broadcast view (no copy); more are stacked.
+    ``evidence`` holds every evidence array (``baseline``, ``scale``, ``observed``, ...), one
+    value per row.
     """
-    if len(values) == 1:
-        return np.broadcast_to(values[0], (lengths[0], len(values[0])))
-    return np.concatenate([np.broadcast_to(v, (k, len(v))) for v, k in zip(values, lengths)])
+
+    scores: np.ndarray
+    flags: np.ndarray
+    evidence: dict[str, np.ndarray]
 
 
-def block_runs(flags: np.ndarray, run0: np.ndarray) -> np.ndarray:
-    """Consecutive-flag counts over a block ``(steps, series)``, continuing from ``run0``."""
-    steps = len(flags)
-    t = np.arange(steps)[:, None]
-    last_off = np.where(flags, -1, t)
-    np.maximum.accumulate(last_off, axis=0, out=last_off)
-    return np.where(last_off >= 0, t - last_off, t + 1 + run0)
-
-
-def last_runs(flags: np.ndarray, run0: np.ndarray) -> np.ndarray:
-    """Consecutive flags at the end of a block ``(steps, series)``, continuing from ``run0``."""
-    steps = len(flags)
-    out = np.zeros(len(run0), dtype=np.int64)
-    cols = np.flatnonzero(flags[-1])
-    if len(cols):
-        sub = flags[:, cols]
-        tail = np.argmin(sub[::-1], axis=0)
-        out[cols] = np.where(sub.all(axis=0), steps + run0[cols], tail)
-    return out
-
-
-def check_param(name: str, value: float, low: float, high: float = math.inf, integer: bool = False) -> None:
-    """Validate one constructor argument at once (errors name the argument)."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok and integer:
-        ok = float(value).is_integer()
-    if not ok or not (low <= value <= high) or math.isnan(value):
-        kind = "an integer" if integer else "a number"
-        raise DetectorError(f"parameter {name}={value!r} must be {kind} in [{low}, {high}]")
-
-
-def check_points(rows: np.ndarray, ts: np.ndarray, x: np.ndarray, last_ts: np.ndarray) -> np.ndarray:
-    """Status per point for one round (``rows`` distinct): 0 ok, 1 not finite, 2 out of order."""
-    status = np.zeros(len(x), dtype=np.uint8)
-    status[ts < last_ts[rows]] = OUT_OF_ORDER
-    status[~np.isfinite(x)] = NOT_FINITE
-    return status
-
-
-def rounds(series_index: np.ndarray) -> list[np.ndarray]:
-    """Split a batch into rounds with at most one point per series, keeping per-series order."""
-    if len(series_index) == 0:
-        return []
-    order = np.argsort(series_index, kind="stable")
-    s = series_index[order]
-    starts = np.r_[0, np.flatnonzero(s[1:] != s[:-1]) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(s)]))
-    rank = np.empty(len(s), dtype=np.int64)
-    rank[order] = np.arange(len(s)) - group_start
-    if rank.max() == 0:
-        return [np.arange(len(s))]
-    by_rank = np.argsort(rank, kind="stable")
-    cuts = np.flatnonzero(np.diff(rank[by_rank])) + 1
-    return np.split(by_rank, cuts)
-
-
-class DetectorBank:
+class DetectorBank(BankState):
     """Base of the vectorised detectors: per-series state arrays updated in place.
 
-    Subclasses define ``kind``, ``_param_names``, ``_fields()`` and ``_step(rows, x)``.
-    Every bank has ``n`` (points accepted per series) and ``last_ts`` (last timestamp).
+    A detector subclass defines:
+
+    - ``kind`` (its registry name) and ``_param_names`` (its hyper-parameters, stored as
+      attributes of the same name, validated in ``__init__`` with
+      :func:`~ben.detect.primitives.check_param`), a ``threshold`` (the statistic's value where
+      the score is 0.5) and ``_steady`` (points after which a series is past every start-up case);
+    - :meth:`_fields`, its state arrays, and :meth:`_recur`, one point per series (abstract);
+    - optionally a compiled fast path (``_kernel = True`` and :meth:`_fast_kernel`) and derived
+      outputs (:meth:`_finish`, :meth:`_derive`).
+
+    The base declares and keeps ``n``, ``last_ts`` and ``run`` (consecutive flagged points per
+    series), turns the statistic into a score and a flag, validates points, and runs the
+    per-point (:meth:`update`, :meth:`step`) and time-major block (:meth:`update_block`) paths.
     """
 
     kind: ClassVar[str] = "base"
-    _param_names: ClassVar[tuple[str, ...]] = ()
+    threshold: float
+    """The statistic's decision threshold: score 0.5 and the flag there."""
+    run: np.ndarray
+    """Consecutive flagged points per series, ending at the last one (int64)."""
 
-    def __init__(self, n_series: int = 1):
-        check_param("n_series", n_series, 0, integer=True)
-        self.n_series = int(n_series)
-        self._state: dict[str, np.ndarray] = {}
-        for name, (tail, dtype, fill) in self._all_fields().items():
-            arr = np.full((self.n_series, *tail), fill, dtype=dtype)
-            self._state[name] = arr
-            setattr(self, name, arr)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._kernel and cls._fast_kernel is DetectorBank._fast_kernel:
+            raise TypeError(f"{cls.__name__} sets _kernel = True but does not implement _fast_kernel")
 
-    # ---- description -------------------------------------------------------------------
-    def _fields(self) -> dict[str, tuple[tuple[int, ...], Any, Any]]:
-        raise NotImplementedError
+    def _base_fields(self) -> dict[str, FieldSpec]:
+        """``n``, ``last_ts`` and ``run``: the arrays the update paths rely on."""
+        return {**super()._base_fields(), "run": ((), np.int64, 0)}
 
-    def _all_fields(self) -> dict[str, tuple[tuple[int, ...], Any, Any]]:
-        return {"n": ((), np.int64, 0), "last_ts": ((), np.int64, TS_NONE), **self._fields()}
-
-    def params(self) -> dict[str, float]:
-        """The constructor's hyper-parameters (numbers only)."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
-        return f"{type(self).__name__}(n_series={self.n_series}, {args})"
-
-    # ---- state ---------------------------------------------------------------------------
-    def checkpoint(self) -> dict:
-        """Plain-data copy of the whole state: ``{"params": {...}, "state": {name: array}}``."""
-        return {"params": self.params(), "state": {k: v.copy() for k, v in self._state.items()}}
-
-    def restore(self, checkpoint: dict) -> None:
-        """Replace this bank's state with a checkpoint taken from a bank with the same params."""
-        if checkpoint.get("params") != self.params():
-            raise DetectorError(f"checkpoint params {checkpoint.get('params')} differ from {self.params()}",
-                                problem="bad_state")
-        state = checkpoint["state"]
-        n = len(state["n"])
-        for name, (tail, dtype, _fill) in self._all_fields().items():
-            arr = np.asarray(state.get(name))
-            if arr.shape != (n, *tail):
-                raise DetectorError(f"checkpoint field {name!r} has shape {arr.shape}, want {(n, *tail)}",
-                                    problem="bad_state")
-            arr = arr.astype(dtype, copy=True)
-            self._state[name] = arr
-            setattr(self, name, arr)
-        self.n_series = n
-
-    @classmethod
-    def from_checkpoint(cls, checkpoint: dict) -> DetectorBank:
-        """A new bank holding ``checkpoint``."""
-        bank = cls(0, **checkpoint["params"])
-        bank.restore(checkpoint)
-        return bank
-
-    def grow(self, n_series: int) -> None:
-        """Add fresh series so that the bank holds ``n_series`` (existing state kept).
-
-        The arrays are views of buffers whose capacity doubles, so adding series one at a time
-        costs amortised O(1) per series (not a copy of every array per new series).
-        """
-        old = self.n_series
-        if n_series < old:
-            raise DetectorError(f"cannot shrink a bank from {self.n_series} to {n_series} series")
-        spare = getattr(self, "_spare", None)
-        if spare is None:
-            spare = self._spare = {}
-        for name, (tail, dtype, fill) in self._all_fields().items():
-            cur = self._state[name]
-            buf = spare.get(name)
-            if buf is None or cur.base is not buf or len(buf) < n_series:
-                buf = np.empty((max(n_series, 2 * old, 16), *tail), dtype=dtype)
-                buf[:old] = cur
-                spare[name] = buf
-            buf[old:n_series] = fill
-            arr = buf[:n_series]
-            self._state[name] = arr
-            setattr(self, name, arr)
-        self.n_series = int(n_series)
-
-    def select(self, i: int) -> dict:
-        """Checkpoint of series ``i`` alone (restorable into a single-series object)."""
-        return {"params": self.params(), "state": {k: v[i:i + 1].copy() for k, v in self._state.items()}}
-
-    # ---- updates ---------------------------------------------------------------------------
-    # A detector implements ``_recur(S, x, out, t, n0)``: advance the state arrays ``S`` (the
-    # bank's own arrays, or gathered copies) by one point per series, in place. Per-point path:
-    # ``out is None`` and ``n0 is None``; it returns the raw outputs (``stat``, ``warm`` and the
-    # arrays named in ``_raw``) and increments ``S["n"]``. Block fast path: every series has seen
-    # the same ``n0`` points and is past every start-up case; it writes the raw outputs into
-    # ``out[key][t]`` and leaves ``n`` alone (the block adds the steps at the end). Scores, flags
-    # and runs are elementwise, so the two paths give the same numbers.
+    # ---- the hooks a detector implements -------------------------------------------------
+    # Scores, flags and runs are elementwise in the raw outputs, so the per-point and the block
+    # paths give the same numbers as long as ``_recur`` (and ``_fast_kernel``) do.
     _raw: ClassVar[tuple[str, ...]] = ("stat", "baseline", "scale", "deviation_sigma")
+    """Raw outputs the block fast path stores per step (``_recur``'s ``out`` keys)."""
     _steady: int = 0  # points after which a series is past every start-up special case
     CHUNK: ClassVar[int] = 16  # steps per internal chunk of a block (bounds memory)
     _kernel: ClassVar[bool] = False  # has a compiled fast path (``_fast_kernel``)
     _replay: ClassVar[bool] = False  # its kernel can skip the raw outputs (evidence by replay)
 
+    @abstractmethod
+    def _fields(self) -> dict[str, FieldSpec]:
+        """The detector's state arrays: ``{name: (tail shape, dtype, fill)}`` (not ``n``,
+        ``last_ts``, ``run``: the base declares those)."""
+
+    @abstractmethod
+    def _recur(self, S: dict[str, np.ndarray], x: np.ndarray, out, t: int, n0) -> dict[str, Any] | None:
+        """Advance the state arrays ``S`` by one point per series ``x``, in place.
+
+        ``S`` is the bank's own arrays or gathered copies of some rows. Per-point path
+        (``out is None``, ``n0 is None``): increment ``S["n"]`` and return the raw outputs,
+        ``stat`` (non-negative statistic), ``warm`` (bool or bool array: past warm-up) and the
+        arrays named in ``_raw``. Block fast path (every series has seen ``n0`` points, all past
+        ``_steady``): write the raw outputs into ``out[key][t]``, leave ``n`` alone and return
+        ``None``. Both paths must give the same numbers bit for bit.
+        """
+
     def _fast_kernel(self, kern, X: np.ndarray, score: np.ndarray, flag: np.ndarray,
                      want_raw: bool = True) -> dict[str, Any] | None:
-        """Compiled fast path: advance the state through ``X`` (not ``n``), fill ``score`` and
-        ``flag``, update ``run``; return the raw outputs (``stat`` already capped at ``BIG``).
-        Banks with ``_replay`` skip the raw outputs unless ``want_raw`` (and return ``None``)."""
-        raise NotImplementedError
-
-    def _recur(self, S: dict[str, np.ndarray], x: np.ndarray, out, t: int, n0) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """Compiled fast path (only with ``_kernel = True``): advance the state through ``X``
+        (not ``n``), fill ``score`` and ``flag``, update ``run``; return the raw outputs
+        (``stat`` already capped at ``BIG``). Banks with ``_replay`` skip the raw outputs unless
+        ``want_raw`` (and return ``None``). ``kern`` is :mod:`ben.detect._kernels`."""
+        raise NotImplementedError(f"{type(self).__name__} has no compiled fast path")
 
     def _fast_ok(self) -> bool:
         """True when every series has seen the same number of points, all past start-up."""
@@ -337,8 +203,13 @@ class DetectorBank:
         """Evidence derived from the raw outputs of chosen points (detectors may add to it)."""
         return aux
 
-    def _step(self, rows, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """One point for each series in ``rows`` (``slice(None)`` or distinct indices)."""
+    # ---- updates ---------------------------------------------------------------------------
+    def step(self, rows, x: np.ndarray) -> Step:
+        """One point for each series in ``rows`` (``slice(None)`` or distinct indices), in place.
+
+        ``x`` holds finite values, one per row; timestamps are the caller's (:meth:`update`
+        checks and records them). Returns the :class:`Step` (scores, flags, evidence).
+        """
         if isinstance(rows, slice):
             S = self._state
         else:
@@ -350,7 +221,9 @@ class DetectorBank:
         if not isinstance(rows, slice):
             for k, v in S.items():
                 self._state[k][rows] = v
-        return score, flag, self._aux(raw, x, run)
+        return Step(score, flag, self._aux(raw, x, run))
+
+    _step = step  # (the name MonitorBank calls)
 
     def _block(self, X: np.ndarray, want_aux: bool = True):
         """Steps of every series, ``X`` of shape ``(steps, n_series)``, all finite.
@@ -379,7 +252,7 @@ class DetectorBank:
                 return score, flag, None
             return score, flag, self._aux(raw, X, block_runs(flag, run0))
         if not self._fast_ok():
-            parts = [self._step(slice(None), X[t]) for t in range(steps)]
+            parts = [self.step(slice(None), X[t]) for t in range(steps)]
             aux = {k: np.stack([p[2][k] for p in parts]) for k in parts[0][2]} if parts else {}
             self._last_raw = ("slow", aux)
             return (np.stack([p[0] for p in parts]) if parts else np.empty(X.shape),
@@ -465,7 +338,7 @@ class DetectorBank:
                 sel, rows = sel[st == 0], rows[st == 0]
             if len(sel) == 0:
                 continue
-            sc, fl, aux = self._step(rows, x[sel])
+            sc, fl, aux = self.step(rows, x[sel])
             self.last_ts[rows] = ts[sel]
             scores[sel], flags[sel] = sc, fl
             if evidence and fl.any():
@@ -500,45 +373,3 @@ class DetectorBank:
         if steps:
             self.last_ts[:] = ts[-1]
         return BankResult(scores, flags, np.zeros(x.shape, dtype=np.uint8), _concat(found) if evidence else None)
-
-
-def _as_batch(series_index, ts_ns, values, n_series: int):
-    idx = np.asarray(series_index, dtype=np.int64)
-    ts = np.asarray(ts_ns, dtype=np.int64)
-    x = np.asarray(values, dtype=np.float64)
-    if not (idx.ndim == ts.ndim == x.ndim == 1 and len(idx) == len(ts) == len(x)):
-        raise DetectorError(f"series_index, ts_ns and values must be 1-d of one length, got shapes "
-                            f"{idx.shape}, {ts.shape}, {x.shape}", problem="bad_series")
-    if len(idx) and (idx.min() < 0 or idx.max() >= n_series):
-        raise DetectorError(f"series index out of range [0, {n_series})", problem="bad_series")
-    return idx, ts, x
-
-
-def _as_block(ts_ns, values, n_series: int):
-    ts = np.asarray(ts_ns, dtype=np.int64)
-    x = np.asarray(values, dtype=np.float64)
-    if ts.ndim != 1 or x.shape != (len(ts), n_series):
-        raise DetectorError(f"update_block wants ts_ns (steps,) and values (steps, {n_series}), got "
-                            f"{ts.shape} and {x.shape}", problem="bad_series")
-    return ts, x
-
-
-def _block_fast_ok(ts: np.ndarray, x: np.ndarray, last_ts: np.ndarray) -> bool:
-    if len(ts) == 0:
-        return True
-    if len(last_ts) and ts[0] < last_ts.max():
-        return False
-    return bool((np.diff(ts) >= 0).all() and np.isfinite(x).all())
-
-
-def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    if not parts:
-        return {}
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def _block_evidence(ev: dict[str, np.ndarray], n_series: int) -> dict[str, np.ndarray]:
-    if not ev:
-        return {}
-    point = ev.pop("point")
-    return {"step": point // n_series, "series": point % n_series, **ev}

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, block_runs, check_param, last_runs, sigma_of
-from ben.detect.single import Detector
+from ben.detect.base import DetectorBank
+from ben.detect.primitives import block_runs, check_param, last_runs, sigma_of
+from ben.detect.single import SeriesDetector
 
 __all__ = ["CUSUMBank", "CUSUM"]
 
@@ -49,7 +50,7 @@ class CUSUMBank(DetectorBank):
     def _fields(self):
         f, i = np.float64, np.int64
         return {"mean": ((), f, 0.0), "slope": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0),
-                "hi": ((), f, 0.0), "lo": ((), f, 0.0), "run_hi": ((), i, 0), "run_lo": ((), i, 0), "run": ((), i, 0)}
+                "hi": ((), f, 0.0), "lo": ((), f, 0.0), "run_hi": ((), i, 0), "run_lo": ((), i, 0)}
 
     _raw = ("baseline", "scale", "hi", "lo")
 
@@ -60,11 +61,13 @@ class CUSUMBank(DetectorBank):
         run_hi0, run_lo0 = (self.run_hi.copy(), self.run_lo.copy()) if want_raw else (None, None)
         shape = X.shape if want_raw else (0, 0)
         raw = {k: np.empty(shape) for k in ("stat", "baseline", "scale", "hi", "lo")}
-        kern.cusum_block(X, int(self.n[0]), self.mean, self.var, self.floor, self.slope, self.hi, self.lo,
-                         self.run_hi, self.run_lo, self.run, bool(self.trend), self.trend, self._alpha,
-                         1.0 - self._alpha, self.rel_scale, self.min_scale, self.clip, self.k, self.cap * self.h,
-                         self.h, want_raw, raw["stat"], raw["baseline"], raw["scale"], raw["hi"], raw["lo"], score,
-                         flag)
+        kern.cusum_block(X=X, n0=int(self.n[0]), mean=self.mean, var=self.var, floor=self.floor, slope=self.slope,
+                         hi=self.hi, lo=self.lo, run_hi=self.run_hi, run_lo=self.run_lo, run=self.run,
+                         has_trend=bool(self.trend), trend=self.trend, alpha=self._alpha,
+                         keep=1.0 - self._alpha, rel_scale=self.rel_scale, min_scale=self.min_scale,
+                         clip=self.clip, k=self.k, limit=self.cap * self.h, threshold=self.h, want_raw=want_raw,
+                         stat=raw["stat"], base=raw["baseline"], scale=raw["scale"], out_hi=raw["hi"],
+                         out_lo=raw["lo"], score=score, flag=flag)
         if not want_raw:
             return None
         raw["run_hi"] = _LazyRuns(raw["hi"], run_hi0)
@@ -170,18 +173,21 @@ class _LazyRuns:
         return block_runs(self.values > 0, self.run0)
 
 
-class CUSUM(Detector):
+class CUSUM(SeriesDetector):
     """Two-sided CUSUM detector for one series.
 
     Parameters
     ----------
-    span : float, default 64
+    span : float, default 16
         Memory of the baseline mean and sigma in points.
     k : float, default 1.0
         Allowance in sigmas: shifts below ``k`` sigma are not accumulated (ignores slow wander
         and seasonality); shifts of ``2k`` sigma and more are found in about ``h / k`` points.
     h : float, default 6.0
         Decision threshold on the statistic (sigma units); score 0.5 there.
+    trend : float, default 0.2
+        Gain of a local linear trend (Holt, as :class:`~ben.detect.EWMA`'s): the baseline is the
+        one-step forecast ``mean + slope``; 0 gives a plain EWMA baseline.
     warmup : int, default 32
         Points learned before the first verdict.
     clip : float, default 3.0

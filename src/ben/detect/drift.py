@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import BIG, DetectorBank, check_param, held, scale_floor
+from ben.detect.base import DetectorBank
 from ben.detect.errors import DetectorError
-from ben.detect.single import Detector
+from ben.detect.primitives import BIG, check_param, held, scale_floor
+from ben.detect.single import SeriesDetector
 
 __all__ = ["DriftBank", "Drift"]
 
@@ -70,7 +71,7 @@ class DriftBank(DetectorBank):
         b, f = self.bins, np.float64
         return {"mean": ((), f, 0.0), "var": ((), f, 0.0), "sigma": ((), f, 0.0), "recent": ((), f, 0.0),
                 "ref": ((b,), f, 0.0), "rec": ((b,), f, 0.0), "kl": ((), f, 0.0),
-                "xbuf": ((self.stride,), f, 0.0), "hot": ((), np.int64, 0), "run": ((), np.int64, 0)}
+                "xbuf": ((self.stride,), f, 0.0), "hot": ((), np.int64, 0)}
 
     _kernel = True
 
@@ -96,7 +97,8 @@ class DriftBank(DetectorBank):
             for key, name in (("baseline", "mean"), ("scale", "sigma"), ("level", "recent")):
                 snaps[key].append(self._state[name].copy())
             lengths.append(seg)
-            kern.drift_segment(X, t, t + seg, n % st, stat, self.xbuf, self.threshold, self.run, score, flag)
+            kern.drift_segment(X=X, t0=t, t1=t + seg, pos0=n % st, stat=stat, xbuf=self.xbuf, threshold=self.threshold,
+                               run=self.run, score=score, flag=flag)
             if (n + seg) % st == 0:
                 self._process_fast(kern, (n + seg) // st)
         return {k: held(v, lengths) for k, v in snaps.items()}
@@ -105,12 +107,14 @@ class DriftBank(DetectorBank):
         """:meth:`_process` of every series, compiled; the float32 logarithm stays numpy's."""
         p = np.empty((self.n_series, self.bins))
         q = np.empty((self.n_series, self.bins), dtype=np.float32)
-        kern.drift_process(self.xbuf, self.mean, self.var, self.sigma, self.recent, self.ref, self.rec, self.kl,
-                           self.hot, blocks, self.rel_scale, self.min_scale, self._offset, self.bins - 0.5,
-                           self._A_ref, self._A_rec, 1.0 - self._decay_ref, 1.0 - self._decay_rec, self.threshold,
-                           self.relearn, self.eps, p, q)
+        kern.drift_process(xbuf=self.xbuf, mean=self.mean, var=self.var, sigma=self.sigma, recent=self.recent,
+                           ref=self.ref, rec=self.rec, kl=self.kl, hot=self.hot, blocks=blocks,
+                           rel_scale=self.rel_scale, min_scale=self.min_scale, offset=self._offset,
+                           top=self.bins - 0.5, a_ref=self._A_ref, a_rec=self._A_rec,
+                           w_ref=1.0 - self._decay_ref, w_rec=1.0 - self._decay_rec, threshold=self.threshold,
+                           relearn=self.relearn, eps=self.eps, p_out=p, q_out=q)
         if blocks >= 2:
-            kern.drift_kl(p, np.log(q), self.kl, self.hot, self.threshold)
+            kern.drift_kl(p=p, ratio=np.log(q), kl=self.kl, hot=self.hot, threshold=self.threshold)
 
     def _fast_raw(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorised over time: the outputs only change at the end of a block."""
@@ -233,7 +237,7 @@ def _row_sums(a: np.ndarray) -> np.ndarray:
     return acc
 
 
-class Drift(Detector):
+class Drift(SeriesDetector):
     """KL-divergence drift detector for one series.
 
     Parameters

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, check_param, sigma_of
-from ben.detect.single import Detector
+from ben.detect.base import DetectorBank
+from ben.detect.primitives import check_param, sigma_of
+from ben.detect.single import SeriesDetector
 
 __all__ = ["EWMABank", "EWMA"]
 
@@ -50,7 +51,7 @@ class EWMABank(DetectorBank):
 
     def _fields(self):
         f = np.float64
-        fields = {"mean": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0), "run": ((), np.int64, 0)}
+        fields = {"mean": ((), f, 0.0), "floor": ((), f, 0.0), "var": ((), f, 0.0)}
         if self.trend:
             fields["slope"] = ((), f, 0.0)
         return fields
@@ -62,10 +63,12 @@ class EWMABank(DetectorBank):
         shape = X.shape if want_raw else (0, 0)
         raw = {k: np.empty(shape) for k in self._raw}
         slope = self.slope if self.trend else self.mean[:0]
-        kern.ewma_block(X, int(self.n[0]), self.mean, self.var, self.floor, slope, self.run, bool(self.trend),
-                        self.trend, self._alpha, 1.0 - self._alpha, self.rel_scale, self.min_scale, self.clip,
-                        self.threshold, want_raw, raw["stat"], raw["baseline"], raw["scale"], raw["deviation_sigma"],
-                        score, flag)
+        kern.ewma_block(X=X, n0=int(self.n[0]), mean=self.mean, var=self.var, floor=self.floor, slope=slope,
+                        run=self.run, has_trend=bool(self.trend), trend=self.trend, alpha=self._alpha,
+                        keep=1.0 - self._alpha, rel_scale=self.rel_scale, min_scale=self.min_scale,
+                        clip=self.clip, threshold=self.threshold, want_raw=want_raw, stat=raw["stat"],
+                        base=raw["baseline"], scale=raw["scale"], dev=raw["deviation_sigma"], score=score,
+                        flag=flag)
         return raw if want_raw else None
 
     def _recur(self, S, x, out, t, n0):
@@ -109,7 +112,7 @@ def _with_trend(checkpoint: dict) -> dict:
     return checkpoint
 
 
-class EWMA(Detector):
+class EWMA(SeriesDetector):
     """EWMA z-score detector for one series.
 
     Parameters

@@ -23,6 +23,7 @@ from ben.detect.ewma import EWMABank
 from ben.detect.noise import NoiseControl, combine
 from ben.detect.robust import RobustBank
 from ben.detect.seasonal import SeasonalBank
+from ben.detect.state import BankState
 from ben.detect.variance import VarianceBank
 
 __all__ = ["MonitorBank", "SeriesMonitor", "MonitorResult", "MonitorVerdict", "DETECTORS"]
@@ -49,7 +50,7 @@ class MonitorVerdict(Verdict):
     episodes: tuple[Episode, ...] = ()
 
 
-class _NoiseState(DetectorBank):
+class _NoiseState(BankState):
     kind = "noise"
 
     def __init__(self, n_series: int = 1, *, flap_episodes: int = 2):

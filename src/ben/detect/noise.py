@@ -2,7 +2,8 @@
 
 Defaults, and why (see docs/adr/0010-detectors.md):
 
-- ``warmup=64``: no verdict before the slowest default detector (drift) has a baseline.
+- ``warmup=64``: no verdict before the default detectors have a baseline (EWMA 24, CUSUM and
+  robust 32, variance 64 points); drift, whose reference takes 512, scores 0 until then.
 - ``k=2``, ``solo=0.67``: a point is anomalous when at least ``k`` detectors flag it, or when
   a detector of *sustained* change (CUSUM, drift, variance) alone scores ``>= solo`` (its statistic at
   about twice its threshold). EWMA and robust react to single points, which heavy tails produce,

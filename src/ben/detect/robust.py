@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import BIG, DetectorBank, check_param, held, scale_floor
-from ben.detect.single import Detector
+from ben.detect.base import DetectorBank
+from ben.detect.primitives import BIG, MEANAD_SIGMA, check_param, held, scale_floor
+from ben.detect.single import SeriesDetector
 
 __all__ = ["RobustBank", "Robust"]
 
 MAD_SIGMA = 1.4826
-MEANAD_SIGMA = 1.2533
 
 
 class RobustBank(DetectorBank):
@@ -46,7 +46,7 @@ class RobustBank(DetectorBank):
 
     def _fields(self):
         return {"buf": ((self.window,), np.float64, np.nan), "median": ((), np.float64, 0.0),
-                "sigma": ((), np.float64, 1.0), "run": ((), np.int64, 0)}
+                "sigma": ((), np.float64, 1.0)}
 
     def _recur(self, S, x, out, t, n0):
         n, med, sigma = S["n"], S["median"], S["sigma"]
@@ -88,8 +88,8 @@ class RobustBank(DetectorBank):
             meds.append(self.median.copy())
             sigmas.append(self.sigma.copy())
             lengths.append(seg)
-            kern.robust_segment(X, t, t + seg, n0, self.median, self.sigma, self.buf, self.threshold, self.run,
-                                score, flag)
+            kern.robust_segment(X=X, t0=t, t1=t + seg, n0=n0, median=self.median, sigma=self.sigma, buf=self.buf,
+                                threshold=self.threshold, run=self.run, score=score, flag=flag)
             if (n + seg) % self.refresh == 0:
                 self._refresh_fast(kern, min(n + seg, w))
             t += seg
@@ -108,7 +108,8 @@ class RobustBank(DetectorBank):
             return
         sT = np.sort(self.buf.T, axis=0)
         zero = np.empty(self.n_series, dtype=bool)
-        if kern.robust_full(sT, self.median, self.sigma, self.rel_scale, self.min_scale, zero):
+        if kern.robust_full(sT=sT, median=self.median, sigma=self.sigma, rel_scale=self.rel_scale,
+                            min_scale=self.min_scale, zero=zero):
             self._refresh(self._state, zero, every[zero])
 
     def _fast_raw(self, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -200,7 +201,7 @@ class _LazyZ:
         return z
 
 
-class Robust(Detector):
+class Robust(SeriesDetector):
     """Median/MAD detector for one series.
 
     Parameters

@@ -34,7 +34,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ben.detect.base import DetectorBank, check_param
+from ben.detect.primitives import MEANAD_SIGMA, check_param
+from ben.detect.state import BankState
 
 __all__ = ["SeasonalBank", "find_period"]
 
@@ -119,7 +120,7 @@ def _with_decided(checkpoint: dict, history: int) -> dict:
                                     "buf": raw, "prof": prof}}
 
 
-class SeasonalBank(DetectorBank):
+class SeasonalBank(BankState):
     """Per-series period detection and per-phase profile (a transform, not a detector).
 
     Parameters
@@ -161,7 +162,7 @@ class SeasonalBank(DetectorBank):
                 "prof": ((self.max_period,), f, 0.0)}
 
     def restore(self, checkpoint: dict) -> None:
-        """As :meth:`DetectorBank.restore`; checkpoints from before early decisions (no
+        """As :meth:`BankState.restore`; checkpoints from before early decisions (no
         ``decided``) decided at the end of the history."""
         super().restore(_with_decided(checkpoint, self.history))
 
@@ -198,7 +199,7 @@ class SeasonalBank(DetectorBank):
             s = self.prof[i, ph]
             level, scale = self.level[i], self.scale[i]
             dev = xp - level - s
-            lim = self.clip * 1.2533 * scale
+            lim = self.clip * MEANAD_SIGMA * scale
             cd = np.clip(dev, -lim, lim)
             self.prof[i, ph] = s + self.profile_gain * cd
             a = 2.0 / (P + 1.0)

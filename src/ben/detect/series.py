@@ -24,14 +24,15 @@ __all__ = ["SeriesMonitor", "BankSeriesMonitor"]
 
 
 class BankSeriesMonitor:
-    """Watch one series with EWMA, CUSUM, robust and drift detectors and noise control.
+    """Watch one series with the detector bank (EWMA, CUSUM, robust, drift, variance) and noise control.
 
     Parameters
     ----------
     name : str
         The series' name (in errors and in the episodes it reports).
     detectors : sequence of str
-        Detector names (default: all of ``ewma``, ``cusum``, ``robust``, ``drift``).
+        Detector names from ``ben.detect.DETECTORS`` (default: all of ``ewma``, ``cusum``, ``robust``,
+        ``drift``, ``variance``).
     noise : NoiseControl, optional
         Warm-up, combination, dwell/hysteresis and flap suppression (documented defaults).
     params : dict, optional
@@ -109,11 +110,6 @@ class BankSeriesMonitor:
         res = self._bank.update_block(ts, x.reshape(-1, 1))
         return res._replace(scores=res.scores[:, 0], flags=res.flags[:, 0], status=res.status[:, 0],
                             episodes=[_named(e, self.name) for e in res.episodes])
-
-    def open_episode(self) -> Episode | None:
-        """The episode open now, if any."""
-        eps = self._bank.open_episodes()
-        return _named(eps[0], self.name) if eps else None
 
     def clone(self) -> BankSeriesMonitor:
         """A fresh monitor with the same configuration."""
@@ -273,10 +269,6 @@ class SeriesMonitor:
         return Episode(self.name, "anomaly", "closed" if closed else "open", start, ts_ns if closed else None,
                        pts, float(s[cal.I_EP_PEAK]), peak_ts, peak_x, (cal.WHY[int(s[cal.I_WHY])],),
                        base, scale, observed, (peak_x - base) / scale if scale > 0 else 0.0, note=note)
-
-    def open_episode(self) -> Episode | None:
-        """The episode open now, if any."""
-        return self._episode(cal.EV_OPEN, self._last) if self._s[cal.I_EP] > 0.5 else None
 
     def clone(self) -> SeriesMonitor:
         """A fresh monitor with the same configuration."""

@@ -10,18 +10,19 @@ import numpy as np
 from ben.detect.base import BankResult, DetectorBank, Verdict
 from ben.detect.errors import DetectorError
 
-__all__ = ["Detector"]
+__all__ = ["SeriesDetector"]
 
 
-class Detector:
-    """One series, one detector: the public single-series API.
+class SeriesDetector:
+    """One series, one detector: the public single-series API (a bank of one series).
 
-    Subclasses set ``bank_class`` and define ``__init__`` with their hyper-parameters.
+    Subclasses set ``bank_class`` (a :class:`~ben.detect.base.DetectorBank`) and define
+    ``__init__`` with their hyper-parameters, passed on by keyword.
     ``update(ts_ns, value)`` returns a :class:`Verdict`; ``state()`` / ``from_state()``
     checkpoint exactly; ``clone()`` is a fresh detector with the same parameters.
     """
 
-    bank_class: ClassVar[type[DetectorBank]] = DetectorBank
+    bank_class: ClassVar[type[DetectorBank]]
 
     def __init__(self, *, name: str = "series", **params: float):
         self.name = name
@@ -55,7 +56,7 @@ class Detector:
         """Feed one point (in time order) and return its :class:`Verdict`."""
         ts_ns = int(ts_ns)
         x = np.array([self._check(ts_ns, value)])
-        score, flag, aux = self._bank._step(slice(None), x)
+        score, flag, aux = self._bank.step(slice(None), x)
         self._bank.last_ts[0] = ts_ns
         return Verdict(float(score[0]), bool(flag[0]), {k: float(v[0]) for k, v in aux.items()})
 
@@ -76,7 +77,7 @@ class Detector:
         res = self._bank.update_block(ts, x.reshape(-1, 1))
         return BankResult(res.scores[:, 0], res.flags[:, 0], res.status[:, 0])
 
-    def clone(self) -> Detector:
+    def clone(self) -> SeriesDetector:
         """A fresh detector with the same parameters and name (no state)."""
         return type(self)(name=self.name, **self.params())
 
@@ -85,7 +86,7 @@ class Detector:
         return self._bank.checkpoint()
 
     @classmethod
-    def from_state(cls, state: dict, *, name: str = "series") -> Detector:
+    def from_state(cls, state: dict, *, name: str = "series") -> SeriesDetector:
         """Rebuild a detector from :meth:`state` (or from a bank's ``select(i)``)."""
         det = cls(name=name, **state["params"])
         det._bank.restore(state)

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ben.detect.base import FLOOR_EVERY, DetectorBank, check_param, last_runs, scale_floor
+from ben.detect.base import DetectorBank
 from ben.detect.cusum import _LazyRuns
-from ben.detect.single import Detector
+from ben.detect.primitives import FLOOR_EVERY, MEANAD_SIGMA, check_param, last_runs, scale_floor
+from ben.detect.single import SeriesDetector
 
 __all__ = ["VarianceBank", "Variance"]
 
-MEANAD_SIGMA = 1.2533  # sigma / E|d| for Gaussian noise
 MIN_SD = 0.05  # floor of the standard deviation of u (quantised and flat series); 0.19 for Gaussian
 
 
@@ -64,8 +64,7 @@ class VarianceBank(DetectorBank):
     def _fields(self):
         f = np.float64
         return {"last": ((), f, 0.0), "ref": ((), f, 0.0), "ref_var": ((), f, 0.0), "mad": ((), f, 0.0),
-                "sigma": ((), f, 1.0), "sd": ((), f, MIN_SD), "s": ((), f, 0.0), "run_s": ((), np.int64, 0),
-                "run": ((), np.int64, 0)}
+                "sigma": ((), f, 1.0), "sd": ((), f, MIN_SD), "s": ((), f, 0.0), "run_s": ((), np.int64, 0)}
 
     _raw = ("stat", "baseline", "scale", "deviation_sigma", "sd", "ref")
 
@@ -80,10 +79,13 @@ class VarianceBank(DetectorBank):
         run0 = self.run_s.copy() if want_raw else None
         shape = X.shape if want_raw else (0, 0)
         raw = {k: np.empty(shape) for k in self._raw}
-        kern.variance_block(X, int(self.n[0]), self.last, self.ref, self.ref_var, self.mad, self.sigma, self.sd,
-                            self.s, self.run_s, self.run, self._beta, 1.0 - self._beta, self.rel_scale,
-                            self.min_scale, self.clip, self.k, self.cap * self.h, self.h, want_raw, raw["stat"],
-                            raw["baseline"], raw["scale"], raw["deviation_sigma"], raw["sd"], raw["ref"], score, flag)
+        kern.variance_block(X=X, n0=int(self.n[0]), last=self.last, ref=self.ref, ref_var=self.ref_var, mad=self.mad,
+                            sigma=self.sigma, sd=self.sd, s=self.s, run_s=self.run_s, run=self.run,
+                            beta=self._beta, keep=1.0 - self._beta, rel_scale=self.rel_scale,
+                            min_scale=self.min_scale, clip=self.clip, k=self.k, limit=self.cap * self.h,
+                            threshold=self.h, want_raw=want_raw, stat=raw["stat"], base=raw["baseline"],
+                            scale=raw["scale"], dev=raw["deviation_sigma"], out_sd=raw["sd"],
+                            out_ref=raw["ref"], score=score, flag=flag)
         if not want_raw:
             return None
         raw["run_s"] = _LazyRuns(raw["stat"], run0)
@@ -189,7 +191,7 @@ class VarianceBank(DetectorBank):
         return aux
 
 
-class Variance(Detector):
+class Variance(SeriesDetector):
     """Variance-increase detector for one series (CUSUM on the bounded magnitude of the change
     from the previous point).
 

@@ -110,6 +110,8 @@ def duration_bucket(seconds: float | None) -> str:
 
 @dataclass
 class Policy:
+    """What this cluster shares with others: pseudonyms (keyed HMAC) and subsystem classes."""
+
     rules: PolicyFile = field(default_factory=PolicyFile)
     key: bytes = b""
     source: str = "default policy"

@@ -47,6 +47,8 @@ def seal(signer: Signer, *, summary_id: str, cluster: str, body: dict, published
 
 
 class TrustedCluster(BaseModel):
+    """A cluster whose signed summaries are accepted: its public key."""
+
     model_config = ConfigDict(extra="forbid")
     public_key: str
 
@@ -68,6 +70,8 @@ def load_trust(path: Path | None) -> dict[str, Ed25519PublicKey]:
 
 @dataclass(frozen=True)
 class Verified:
+    """A summary whose signature verified: its id, cluster, publication time and body."""
+
     summary_id: str
     cluster: str
     published: int

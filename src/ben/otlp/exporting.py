@@ -72,6 +72,8 @@ class Answer:
 
 @dataclass
 class OtlpFigures:
+    """Counts of the OTLP receiver: requests, items stored, items left out and requests refused, by reason."""
+
     requests: Counter = field(default_factory=Counter)       # (signal, transport)
     items: Counter = field(default_factory=Counter)          # signal: items stored
     rejected_items: Counter = field(default_factory=Counter) # signal: left out (partial_success)

@@ -29,12 +29,16 @@ ALERT_RESERVE_EVENTS = 1_000
 
 
 class FullPolicy(str, enum.Enum):
+    """What ``emit`` does when the buffer is full: ``drop`` the event (counted) or ``block`` the caller."""
+
     DROP = "drop"
     BLOCK = "block"
 
 
 @dataclass
 class BufferStats:
+    """Counts of the SDK buffer: events emitted, acknowledged, refused, dropped, cut or repaired."""
+
     emitted: int = 0            # accepted into the buffer (got a sequence number)
     acked: int = 0              # acknowledged durable by the sidecar
     rejected: int = 0           # refused by the sidecar (invalid batch); not retried

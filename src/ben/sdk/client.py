@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 from ben.core.address import check_address, default_sidecar_address
 from ben.core.errors import ConfigError, InvalidEventError
-from ben.core.service import State
+from ben.core.service import Lifecycle
 from ben.sdk import limits
 from ben.sdk.buffer import Buffer, BufferStats, FullPolicy
 from ben.sdk.commands import CommandChannel, Handler
@@ -99,7 +99,7 @@ class Client:
                               strict=bool(strict))
         self._exporter = Exporter(self._buffer, target, self.source, self.producer_id, flush_interval_ms / 1000,
                                   window_batches, (reconnect_min_ms, reconnect_max_ms))
-        self.state = State.RUNNING
+        self.state = Lifecycle.RUNNING
         self._exporter.start()
         self._commands = CommandChannel(self._exporter.loop, target, subsystem, self.source.instance,
                                         (reconnect_min_ms, reconnect_max_ms))
@@ -113,7 +113,7 @@ class Client:
         handler returns a dict (the result in the signed receipt) or None; an exception makes
         the receipt say ``failed``.
         """
-        from ben.control.documents import ACTION_RE
+        from ben.control.contract import ACTION_RE
 
         if not isinstance(action, str) or not ACTION_RE.match(action):
             raise ConfigError(f"must match {ACTION_RE.pattern}, got {action!r}", source="Client.on_command()",
@@ -207,9 +207,9 @@ class Client:
 
     def shutdown(self, timeout: float | None = 5.0) -> bool:
         """Flush (up to timeout), then stop. A second call is a no-op; later events are dropped."""
-        if self.state is not State.RUNNING:
+        if self.state is not Lifecycle.RUNNING:
             return self._buffer.buffered == 0
-        self.state = State.STOPPING
+        self.state = Lifecycle.STOPPING
         flushed = self.force_flush(timeout)
         if not flushed:
             log.warning("ben sdk: shutting down with %d events not acknowledged by the sidecar (%s)",
@@ -217,7 +217,7 @@ class Client:
         self._commands.stop(timeout=2.0)
         self._buffer.close()
         self._exporter.stop(timeout=2.0)
-        self.state = State.STOPPED
+        self.state = Lifecycle.STOPPED
         return flushed
 
     def __enter__(self) -> Client:

@@ -21,7 +21,7 @@ from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
 from ben.core.receiver import IngestReceiver, recent_error
-from ben.core.service import State
+from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
 from ben.redact import Redactor
@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 class Sidecar:
+    """The sidecar process: ingest receiver into its WALs, redaction, shipper to the spine, admin and control."""
+
     name = "sidecar"
 
     def __init__(self, config: SidecarConfig):
         self.config = config
-        self.state = State.NEW
+        self.state = Lifecycle.NEW
         self.id = ""
         self.wals: dict[int, Wal] = {}
         self.receiver: IngestReceiver | None = None
@@ -113,7 +115,7 @@ class Sidecar:
         if cfg.redact_manifest is not None and cfg.redact_watch_interval_ms > 0:
             self._watch = asyncio.get_running_loop().create_task(self._watch_manifest(), name="redact-watch")
         self.control.start()
-        self.state = State.RUNNING
+        self.state = Lifecycle.RUNNING
         log.info("sidecar %s listening on %s, shipping to %s", self.id, cfg.listen, cfg.spine)
 
     def _encode(self, request) -> bytes:
@@ -182,9 +184,9 @@ class Sidecar:
 
         What is not drained stays in the WAL and ships after the next start.
         """
-        if self.state in (State.STOPPING, State.STOPPED):
+        if self.state in (Lifecycle.STOPPING, Lifecycle.STOPPED):
             return
-        self.state = State.STOPPING
+        self.state = Lifecycle.STOPPING
         if self._watch is not None:
             self._watch.cancel()
         if self.otlp is not None:
@@ -202,4 +204,4 @@ class Sidecar:
             await self.control.shutdown()
         for wal in self.wals.values():
             wal.close()
-        self.state = State.STOPPED
+        self.state = Lifecycle.STOPPED

@@ -1,6 +1,8 @@
 """The spine: receives batches from sidecars, keeps them in its WAL, and feeds its consumers.
 
-Today's consumer is the store writer (WAL -> ClickHouse); detector lanes come next.
+The store writer (WAL -> ClickHouse or chDB), then detection (stored rows -> series ->
+:class:`ben.detect.MonitorBank` -> anomalies), the correlator (anomalies -> incidents, with their
+``explain`` narrative) and the command plane (signed commands to sidecars).
 """
 
 from ben.spine.app import Spine

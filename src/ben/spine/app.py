@@ -23,7 +23,7 @@ from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals
 from ben.spine.detection import Detection, watched
 from ben.spine.detector_thread import DetectorThread
 from ben.core.receiver import IngestReceiver, recent_error
-from ben.core.service import State
+from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
 from ben.store import open_store
@@ -34,11 +34,14 @@ log = logging.getLogger(__name__)
 
 
 class Spine:
+    """The spine process: ingest receiver into its WALs, store writer, detection, incidents, admin and control
+    plane."""
+
     name = "spine"
 
     def __init__(self, config: SpineConfig):
         self.config = config
-        self.state = State.NEW
+        self.state = Lifecycle.NEW
         self.wals: dict[int, Wal] = {}
         self.store = None
         self.writer: StoreWriter | None = None
@@ -135,7 +138,7 @@ class Spine:
 
             self.federation = Federation(cfg.federation, cfg.data_dir, self.store)
             await asyncio.to_thread(self.federation.start)
-        self.state = State.RUNNING
+        self.state = Lifecycle.RUNNING
         log.info("spine listening on %s, data in %s", cfg.listen, cfg.data_dir)
 
     def reload(self) -> bool:
@@ -249,9 +252,9 @@ class Spine:
         return "\n".join(lines) or recent_error(self.receiver)
 
     async def shutdown(self, timeout: float) -> None:
-        if self.state in (State.STOPPING, State.STOPPED):
+        if self.state in (Lifecycle.STOPPING, Lifecycle.STOPPED):
             return
-        self.state = State.STOPPING
+        self.state = Lifecycle.STOPPING
         if self._server is not None:
             await self._server.stop(grace=min(1.0, timeout))
         if self.tokens is not None:
@@ -275,4 +278,4 @@ class Spine:
             self.store.close()
         for wal in self.wals.values():
             wal.close()
-        self.state = State.STOPPED
+        self.state = Lifecycle.STOPPED

@@ -30,6 +30,8 @@ MIN_ATTACH_SIGMA = 3.0
 
 
 class State(str, enum.Enum):
+    """An incident's state: ``open`` -> ``acknowledged`` -> ``resolved``."""
+
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
@@ -73,6 +75,8 @@ class Anomaly:
 
 @dataclass
 class Incident:
+    """Anomalies of one subsystem grouped in time, with their state and who acknowledged them."""
+
     subsystem: str
     opened_ns: int
     anomalies: list[Anomaly] = field(default_factory=list)

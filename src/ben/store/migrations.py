@@ -45,6 +45,8 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered schema migration: its statements per server capability, and its checksum."""
+
     version: int
     name: str
     statements: Callable[[Capabilities], list[str]]

@@ -18,6 +18,8 @@ def _key(seq: int) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Record:
+    """One WAL record: its sequence number, when it was appended, and its payload."""
+
     seq: int
     appended_at_ns: int
     payload: bytes
