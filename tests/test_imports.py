@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"store", "detect", "redact"},
     {"control"},
     {"sdk", "federation", "cortex"},
-    {"otlp"},
+    {"otlp", "baseline"},
     {"sidecar", "spine", "web"},
     {"cli"},
     {"ben"},  # ben/__init__.py, ben/__main__.py
