@@ -95,6 +95,7 @@ from ben.detect.calibrated import (  # noqa: F401
     N_FEATURES,
     SEASON_AFTER_S,
     GAP_INTERVALS,
+    I_DW, I_USE_W, I_DSL, I_DWL, I_WK, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
     N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
     P_REBASE_S, P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
 )
@@ -281,10 +282,22 @@ def step(s, ts_ns, x, p):
     b0 = int(fl) % N_BINS
     b1 = (b0 + 1) % N_BINS
     sb = (1.0 - w) * s[I_S + b0] + w * s[I_S + b1]
+    # time-of-week profile (4-hour bins from Monday 00:00 UTC) on top of the daily model, linear too
+    age = t - s[I_T0]
+    wpos = ((t + MONDAY_S) % WEEK_S) / (WEEK_S / N_WEEK) - 0.5
+    wfl = math.floor(wpos)
+    ww = wpos - wfl
+    k0 = int(wfl) % N_WEEK
+    k1 = (k0 + 1) % N_WEEK
+    wb = (1.0 - ww) * s[I_WK + k0] + ww * s[I_WK + k1]
     r0 = x - s[I_L0]
     rs = x - s[I_LS] - sb
+    rw = rs - wb
     use_s = s[I_USE_S] > 0.5
-    if use_s:
+    use_w = s[I_USE_W] > 0.5
+    if use_s and use_w:
+        r, d, pred = rw, max(s[I_DW], floor), s[I_LS] + sb + wb
+    elif use_s:
         r, d, pred = rs, max(s[I_DS], floor), s[I_LS] + sb
     else:
         r, d, pred = r0, max(s[I_D0], floor), s[I_L0]
@@ -362,6 +375,10 @@ def step(s, ts_ns, x, p):
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
     else:
+        # the episode is already reported: the score ranks only what exceeds its peak evidence (an
+        # escalation), so a sustained condition does not read as fresh detections point after point
+        ex = evid - s[I_PEND_PEAK]
+        score = ex / (ex + p[P_HALF]) if ex > 0.0 else 0.0
         if evid >= p[P_CLEAR]:
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
@@ -419,21 +436,46 @@ def step(s, ts_ns, x, p):
     err = x - s[I_LS] - sb
     s[I_S + b0] += a_sea * (1.0 - w) * err
     s[I_S + b1] += a_sea * w * err
+    # the week profile learns what the daily model leaves (a running mean while young, so two weeks of
+    # data are enough; Huber-clipped so one holiday moves it by a fraction)
+    hubw = p[P_HUBER] * max(s[I_DW], floor)
+    if n < 3:
+        hubw = 1e300
+    a_wk = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
+    a_wk = max(a_wk, min(1.0, dt * N_WEEK / max(age, WEEK_S)))
+    ew = min(max(err - wb, -hubw), hubw)
+    s[I_WK + k0] += a_wk * (1.0 - ww) * ew
+    s[I_WK + k1] += a_wk * ww * ew
+    cw = min(max(rw, -hubw), hubw)
     if n > 1:
         s[I_D0] += a_scl * (abs(c0) - s[I_D0])
         s[I_DS] += a_scl * (abs(cs) - s[I_DS])
+        s[I_DW] += a_scl * (abs(cw) - s[I_DW])
     else:
         s[I_D0] = abs(r0)
         s[I_DS] = abs(rs)
-    if t - s[I_T0] > SEASON_AFTER_S:
-        if use_s and s[I_DS] > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
+        s[I_DW] = abs(rs)
+    if age > WEEK_S:
+        # after a week (every time-of-week bin seen once), a slow comparison of the daily model with and
+        # without the week profile: a series without a weekly cycle is not forced into one
+        a_wl = max(_alpha(dt, WEEK_S, de, mp), min(1.0, dt / (age - WEEK_S + dt)))
+        s[I_DSL] += a_wl * (abs(cs) - s[I_DSL])
+        s[I_DWL] += a_wl * (abs(cw) - s[I_DWL])
+        if age > WEEK_AFTER_S:
+            if use_w and s[I_DWL] > s[I_DSL] * (WEEK_GAIN + 0.05):
+                s[I_USE_W] = 0.0
+            elif (not use_w) and s[I_DWL] < s[I_DSL] * WEEK_GAIN:
+                s[I_USE_W] = 1.0
+    if age > SEASON_AFTER_S:
+        dsw = s[I_DW] if s[I_USE_W] > 0.5 else s[I_DS]
+        if use_s and dsw > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
             s[I_USE_S] = 0.0
-        elif (not use_s) and s[I_DS] < s[I_D0] * p[P_GAIN]:
+        elif (not use_s) and dsw < s[I_D0] * p[P_GAIN]:
             s[I_USE_S] = 1.0
     s[I_RM] = rm
     s[I_RD] = rd
     s[I_XR] += a_rec * (x - s[I_XR])
-    s[I_XRS] += a_rec * (x - sb - s[I_XRS])
+    s[I_XRS] += a_rec * (x - sb - (wb if use_w else 0.0) - s[I_XRS])
     # re-baselining: a distribution change (KL above kl_bound) that lasts rebaseline_s, or an
     # episode open that long, becomes the new normal
     if f2 > p[P_KL] or force:

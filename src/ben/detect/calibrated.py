@@ -40,9 +40,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "N_STATE", "N_BINS", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
+__all__ = ["Timing", "N_STATE", "N_BINS", "N_WEEK", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
 
 N_BINS = 24                 # hour-of-day profile (UTC)
+N_WEEK = 42                 # time-of-week profile: 4-hour bins from Monday 00:00 UTC
+WEEK_S = 7 * 86400.0
+MONDAY_S = 3 * 86400.0      # 1970-01-01 was a Thursday: (t + MONDAY_S) % WEEK_S is the time since Monday
+WEEK_AFTER_S = 8 * 86400.0  # the week profile competes after a week and a day of data
+WEEK_GAIN = 0.9             # ... and is used while its slow residual is below WEEK_GAIN of the daily model's
 WHY = ("", "level", "distribution", "drift", "flat")   # what opened an episode (I_WHY), as Episode.detectors
 EV_NONE, EV_OPEN, EV_CLOSE = 0, 1, 2
 
@@ -115,7 +120,12 @@ I_ESC_X = 68
 I_LAST_PEAK = 69       # peak evidence of the last closed episode, and when it closed (seconds):
 I_LAST_CLOSE_T = 70    # within rebaseline_s / 2 of that, only stronger evidence re-opens
 I_S = 72           # start of the hour-of-day profile (N_BINS values)
-N_STATE = I_S + N_BINS
+I_DW = I_S + N_BINS    # the weekly model's mean absolute residual (daily model + time-of-week profile)
+I_USE_W = I_DW + 1     # 1.0 while the time-of-week profile is used
+I_DSL = I_DW + 2       # slow (one week) mean absolute residual of the daily model ...
+I_DWL = I_DW + 3       # ... and of the weekly model: they decide whether the week profile is used
+I_WK = I_DW + 4        # start of the time-of-week profile (N_WEEK values, on top of the daily one)
+N_STATE = I_WK + N_WEEK
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,9 @@ class Timing:
         The longest an onset waits for its evidence to stop rising before it opens (30 min).
     slow_half_life_s : float, default 43200
         The slow level's half-life (12 h): the drift reference and the seasonal model's level.
+    week_half_life_s : float, default 21 * 86400
+        Each time-of-week value's memory (3 weeks; a running mean while younger): one holiday moves
+        it by a fraction, not a week.
     """
 
     level_half_life_s: float = 3600.0
@@ -174,6 +187,7 @@ class Timing:
     score_half: float = 10.0
     confirm_s: float = 1800.0
     slow_half_life_s: float = 43200.0
+    week_half_life_s: float = 21 * 86400.0
 
     def __post_init__(self):
         for key, value in asdict(self).items():
@@ -187,7 +201,7 @@ class Timing:
 
 
 P_LEVEL, P_SCALE, P_RECENT, P_CAL, P_SEASON, P_WARM_S, P_CLEAR_S, P_REBASE_S, P_MINPTS, P_WARM_N, \
-    P_OPEN, P_CLEAR, P_KL, P_GAIN, P_HUBER, P_HALF, P_CONFIRM_S, P_SLOW = range(18)
+    P_OPEN, P_CLEAR, P_KL, P_GAIN, P_HUBER, P_HALF, P_CONFIRM_S, P_SLOW, P_WEEK = range(19)
 
 
 def new_state(*, counter: bool = False) -> np.ndarray:

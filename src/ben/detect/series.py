@@ -160,8 +160,9 @@ class SeriesMonitor:
         Any of these runs the detector bank instead (see :class:`BankSeriesMonitor`).
 
     ``update(ts_ns, value)`` returns a :class:`~ben.detect.MonitorVerdict`: ``score`` in [0, 1)
-    (calibrated, comparable across series; at an onset, the onset's score), ``flag`` (an episode is
-    open), ``evidence`` and ``episodes`` (the events this point caused).
+    (calibrated, comparable across series; at an onset, the onset's score; while that episode stays
+    open, only evidence beyond its peak scores, so a sustained condition is not re-scored point after
+    point), ``flag`` (an episode is open), ``evidence`` and ``episodes`` (the events this point caused).
 
     Examples
     --------
@@ -284,7 +285,7 @@ class SeriesMonitor:
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
-        return {"calibrated": 1, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
+        return {"calibrated": 2, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
 
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
@@ -297,9 +298,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
-        if s.shape != (cal.N_STATE,) or state["calibrated"] != 1:
+        if s.shape != (cal.N_STATE,) or state["calibrated"] != 2:
             raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
-                                f"{cal.N_STATE} (format 1)", series=name, problem="bad_state")
+                                f"{cal.N_STATE} (format 2)", series=name, problem="bad_state")
         mon = cls(name, timing=timing)
         mon._s = s
         mon._last = last
