@@ -88,7 +88,9 @@ def inject(name: str, ts: np.ndarray, x: np.ndarray, rng) -> Series:
     n = len(x)
     dt = float(np.median(np.diff(ts))) / _NS
     day = max(int(round(86400 / dt)), 4)
-    sd = float(np.median(np.abs(np.diff(x)))) / 0.954 + 1e-9     # robust noise scale (of the steps)
+    steps = np.diff(x)
+    lo_q, hi_q = np.percentile(steps, [1, 99])
+    sd = float(np.std(steps[(steps >= lo_q) & (steps <= hi_q)])) / np.sqrt(2) + 1e-9   # noise (trimmed steps)
     spread = float(np.percentile(x, 95) - np.percentile(x, 5)) + 1e-9
     n_anom = int(rng.integers(1, 4))
     lo, hi = int(0.15 * n) + n // 20, n - n // 10
@@ -100,7 +102,7 @@ def inject(name: str, ts: np.ndarray, x: np.ndarray, rng) -> Series:
         dur = int(rng.integers(max(3, n // 200), max(4, n // 40)))
         end = min(n, at + dur)
         if a == "spike":
-            x[at:at + int(rng.integers(1, 3))] += rng.choice([-1, 1]) * max(sd * rng.uniform(8, 20), 0.3 * spread)
+            x[at:at + int(rng.integers(1, 3))] += rng.choice([-1, 1]) * max(sd * rng.uniform(8, 20), rng.uniform(0.3, 0.6) * spread)
         elif a == "shift":
             x[at:] += rng.choice([-1, 1]) * max(sd * rng.uniform(4, 10), 0.25 * spread)
         elif a == "ramp":

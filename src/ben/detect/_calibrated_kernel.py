@@ -95,6 +95,7 @@ from ben.detect.calibrated import (  # noqa: F401
     N_FEATURES,
     SEASON_AFTER_S,
     GAP_INTERVALS,
+    TAIL_AFTER,
     I_DW, I_USE_W, I_DSL, I_DWL, I_WK, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
     N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
     P_REBASE_S, P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
@@ -128,7 +129,7 @@ def _learn_tail(s, i, f, a, floor):
     """
     u, beta = s[i], s[i + 1]
     if f > u:
-        exc = min(f - u, 20.0 * beta)
+        exc = min(f - u, 4.0 * beta)     # one wild value moves the tail by a bounded factor
         s[i + 1] = max(floor, beta + min(1.0, a / TAIL) * (exc - beta))
         s[i] = u + a * beta * (1.0 / TAIL - 1.0) * min(1.0, exc / beta)
     else:
@@ -418,7 +419,9 @@ def step(s, ts_ns, x, p):
         if in_ep and evid > s[I_PEND_PEAK]:
             s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
     # learn: calibration (frozen while an onset is pending or an episode open), models, recent
-    if not in_ep and not pend and event == EV_NONE:
+    # (nor from a point the tails already call anomalous: an outage during the warm-up, or a condition
+    # that lingers after its episode closed, must not teach the tails that it is normal)
+    if not in_ep and not pend and event == EV_NONE and n >= TAIL_AFTER and evid < p[P_OPEN]:
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
@@ -448,6 +451,7 @@ def step(s, ts_ns, x, p):
     s[I_WK + k1] += a_wk * ww * ew
     cw = min(max(rw, -hubw), hubw)
     if n > 1:
+        a_scl = max(a_scl, 1.0 / n)     # a running mean while young: one early step does not set the scale
         s[I_D0] += a_scl * (abs(c0) - s[I_D0])
         s[I_DS] += a_scl * (abs(cs) - s[I_DS])
         s[I_DW] += a_scl * (abs(cw) - s[I_DW])
