@@ -283,7 +283,7 @@ def step(s, ts_ns, x, p):
     b0 = int(fl) % N_BINS
     b1 = (b0 + 1) % N_BINS
     sb = (1.0 - w) * s[I_S + b0] + w * s[I_S + b1]
-    # time-of-week profile (4-hour bins from Monday 00:00 UTC) on top of the daily model, linear too
+    # time-of-week profile (2-hour bins from Monday 00:00 UTC) on top of the daily model, linear too
     age = t - s[I_T0]
     wpos = ((t + MONDAY_S) % WEEK_S) / (WEEK_S / N_WEEK) - 0.5
     wfl = math.floor(wpos)

@@ -43,7 +43,7 @@ import numpy as np
 __all__ = ["Timing", "N_STATE", "N_BINS", "N_WEEK", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
 
 N_BINS = 24                 # hour-of-day profile (UTC)
-N_WEEK = 42                 # time-of-week profile: 4-hour bins from Monday 00:00 UTC
+N_WEEK = 84                 # time-of-week profile: 2-hour bins from Monday 00:00 UTC
 WEEK_S = 7 * 86400.0
 MONDAY_S = 3 * 86400.0      # 1970-01-01 was a Thursday: (t + MONDAY_S) % WEEK_S is the time since Monday
 WEEK_AFTER_S = 8 * 86400.0  # the week profile competes after a week and a day of data
