@@ -96,7 +96,7 @@ from ben.detect.calibrated import (  # noqa: F401
     SEASON_AFTER_S,
     GAP_INTERVALS,
     TAIL_AFTER,
-    I_DW, I_USE_W, I_DSL, I_DWL, I_WK, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
+    I_DW, I_USE_W, I_DSL, I_DWL, I_D0L, I_WK, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
     N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
     P_REBASE_S, P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
 )
@@ -188,6 +188,19 @@ def _peak(s, evid, ts_ns, x):
     s[I_PEND_PEAK] = evid
     s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
     s[I_EP_PEAK_X] = x
+
+
+@njit(cache=True, inline="always")
+def _learn_week(s, k, delta):
+    """Move time-of-week bin ``k`` by ``delta`` and the same time of day on every day by ``-delta / 7``:
+    the week profile holds only how the days differ (what repeats daily is the daily profile's), so a
+    series with a daily cycle alone keeps a week profile of noise, and the two never trade places."""
+    per_day = N_WEEK // 7
+    j = k % per_day
+    share = delta / 7.0
+    for day in range(7):
+        s[I_WK + j + day * per_day] -= share
+    s[I_WK + k] += delta
 
 
 @njit(cache=True)
@@ -447,8 +460,8 @@ def step(s, ts_ns, x, p):
     a_wk = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
     a_wk = max(a_wk, min(1.0, dt * N_WEEK / max(age, WEEK_S)))
     ew = min(max(err - wb, -hubw), hubw)
-    s[I_WK + k0] += a_wk * (1.0 - ww) * ew
-    s[I_WK + k1] += a_wk * ww * ew
+    _learn_week(s, k0, a_wk * (1.0 - ww) * ew)
+    _learn_week(s, k1, a_wk * ww * ew)
     cw = min(max(rw, -hubw), hubw)
     if n > 1:
         a_scl = max(a_scl, 1.0 / n)     # a running mean while young: one early step does not set the scale
@@ -465,12 +478,19 @@ def step(s, ts_ns, x, p):
         a_wl = max(_alpha(dt, WEEK_S, de, mp), min(1.0, dt / (age - WEEK_S + dt)))
         s[I_DSL] += a_wl * (abs(cs) - s[I_DSL])
         s[I_DWL] += a_wl * (abs(cw) - s[I_DWL])
+        s[I_D0L] += a_wl * (abs(c0) - s[I_D0L])
         if age > WEEK_AFTER_S:
             if use_w and s[I_DWL] > s[I_DSL] * (WEEK_GAIN + 0.05):
                 s[I_USE_W] = 0.0
             elif (not use_w) and s[I_DWL] < s[I_DSL] * WEEK_GAIN:
                 s[I_USE_W] = 1.0
-    if age > SEASON_AFTER_S:
+            # and the seasonal model against the plain one, over a week too (a holiday is one day of it)
+            dsw = s[I_DWL] if s[I_USE_W] > 0.5 else s[I_DSL]
+            if use_s and dsw > s[I_D0L] * min(1.0, p[P_GAIN] + 0.1):
+                s[I_USE_S] = 0.0
+            elif (not use_s) and dsw < s[I_D0L] * p[P_GAIN]:
+                s[I_USE_S] = 1.0
+    elif age > SEASON_AFTER_S:
         dsw = s[I_DW] if s[I_USE_W] > 0.5 else s[I_DS]
         if use_s and dsw > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
             s[I_USE_S] = 0.0

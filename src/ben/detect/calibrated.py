@@ -124,7 +124,8 @@ I_DW = I_S + N_BINS    # the weekly model's mean absolute residual (daily model 
 I_USE_W = I_DW + 1     # 1.0 while the time-of-week profile is used
 I_DSL = I_DW + 2       # slow (one week) mean absolute residual of the daily model ...
 I_DWL = I_DW + 3       # ... and of the weekly model: they decide whether the week profile is used
-I_WK = I_DW + 4        # start of the time-of-week profile (N_WEEK values, on top of the daily one)
+I_D0L = I_DW + 4       # ... and of the plain model: after a week, these decide which model is used
+I_WK = I_DW + 5        # start of the time-of-week profile (N_WEEK values, on top of the daily one)
 N_STATE = I_WK + N_WEEK
 
 
