@@ -96,7 +96,7 @@ from ben.detect.calibrated import (  # noqa: F401
     SEASON_AFTER_S,
     GAP_INTERVALS,
     TAIL_AFTER,
-    I_DW, I_USE_W, I_DSL, I_DWL, I_D0L, I_WK, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
+    I_DW, I_USE_W, I_DSL, I_DWL, I_D0L, I_WK, I_A_WK, I_A_WL, I_WSUM, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
     N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
     P_REBASE_S, P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
 )
@@ -191,16 +191,17 @@ def _peak(s, evid, ts_ns, x):
 
 
 @njit(cache=True, inline="always")
+def _week(s, k):
+    """Time-of-week bin ``k``'s value: its raw value less the mean of its time of day over the 7 days
+    (what repeats daily is the daily profile's), so a series with a daily cycle alone keeps a week
+    profile of noise, and the two profiles never trade places."""
+    return s[I_WK + k] - s[I_WSUM + k % (N_WEEK // 7)] / 7.0
+
+
+@njit(cache=True, inline="always")
 def _learn_week(s, k, delta):
-    """Move time-of-week bin ``k`` by ``delta`` and the same time of day on every day by ``-delta / 7``:
-    the week profile holds only how the days differ (what repeats daily is the daily profile's), so a
-    series with a daily cycle alone keeps a week profile of noise, and the two never trade places."""
-    per_day = N_WEEK // 7
-    j = k % per_day
-    share = delta / 7.0
-    for day in range(7):
-        s[I_WK + j + day * per_day] -= share
     s[I_WK + k] += delta
+    s[I_WSUM + k % (N_WEEK // 7)] += delta
 
 
 @njit(cache=True)
@@ -278,6 +279,8 @@ def step(s, ts_ns, x, p):
         a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
         s[I_A + 5] = a_cal
         s[I_A + 6] = a_sea
+        s[I_A_WK] = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
+        s[I_A_WL] = _alpha(dt, WEEK_S, de, mp)
     # quantum: the smallest nonzero step seen lately; run: time the value has not changed
     step_abs = abs(x - s[I_X])
     f4 = s[I_F4] + dt / de if step_abs == 0.0 else 0.0
@@ -303,7 +306,7 @@ def step(s, ts_ns, x, p):
     ww = wpos - wfl
     k0 = int(wfl) % N_WEEK
     k1 = (k0 + 1) % N_WEEK
-    wb = (1.0 - ww) * s[I_WK + k0] + ww * s[I_WK + k1]
+    wb = (1.0 - ww) * _week(s, k0) + ww * _week(s, k1)
     r0 = x - s[I_L0]
     rs = x - s[I_LS] - sb
     rw = rs - wb
@@ -457,8 +460,7 @@ def step(s, ts_ns, x, p):
     hubw = p[P_HUBER] * max(s[I_DW], floor)
     if n < 3:
         hubw = 1e300
-    a_wk = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
-    a_wk = max(a_wk, min(1.0, dt * N_WEEK / max(age, WEEK_S)))
+    a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S)))
     ew = min(max(err - wb, -hubw), hubw)
     _learn_week(s, k0, a_wk * (1.0 - ww) * ew)
     _learn_week(s, k1, a_wk * ww * ew)
@@ -475,7 +477,7 @@ def step(s, ts_ns, x, p):
     if age > WEEK_S:
         # after a week (every time-of-week bin seen once), a slow comparison of the daily model with and
         # without the week profile: a series without a weekly cycle is not forced into one
-        a_wl = max(_alpha(dt, WEEK_S, de, mp), min(1.0, dt / (age - WEEK_S + dt)))
+        a_wl = max(s[I_A_WL], min(1.0, dt / (age - WEEK_S + dt)))
         s[I_DSL] += a_wl * (abs(cs) - s[I_DSL])
         s[I_DWL] += a_wl * (abs(cw) - s[I_DWL])
         s[I_D0L] += a_wl * (abs(c0) - s[I_D0L])

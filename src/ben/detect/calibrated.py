@@ -125,7 +125,12 @@ I_USE_W = I_DW + 1     # 1.0 while the time-of-week profile is used
 I_DSL = I_DW + 2       # slow (one week) mean absolute residual of the daily model ...
 I_DWL = I_DW + 3       # ... and of the weekly model: they decide whether the week profile is used
 I_D0L = I_DW + 4       # ... and of the plain model: after a week, these decide which model is used
-I_WK = I_DW + 5        # start of the time-of-week profile (N_WEEK values, on top of the daily one)
+I_A_WK = I_DW + 5      # cached weights (with the others at I_A): the week profile's, the slow comparison's
+I_A_WL = I_DW + 6
+I_WSUM = I_DW + 7      # per time of day (N_WEEK // 7 values): the sum over the 7 days of the raw week bins
+I_WK = I_WSUM + N_WEEK // 7   # start of the time-of-week profile (N_WEEK raw values; a bin's value is
+#                               its raw value less its time of day's mean over the week, so the profile
+#                               holds only how the days differ)
 N_STATE = I_WK + N_WEEK
 
 
