@@ -418,6 +418,9 @@ def step(s, ts_ns, x, p):
             s[I_LAST_PEAK] = s[I_PEND_PEAK]
             s[I_LAST_CLOSE_T] = t
             force = True            # sustained this long: the new normal (re-baselined below)
+            # a flat run that became the new normal is not counted on (until the value moves again)
+            if f4 > 0.0:
+                f4 = -1e300
             s[I_EP] = 0.0
             s[I_EP_REBASED] = 1.0
             in_ep = False
@@ -435,9 +438,10 @@ def step(s, ts_ns, x, p):
         if in_ep and evid > s[I_PEND_PEAK]:
             s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
     # learn: calibration (frozen while an onset is pending or an episode open), models, recent
-    # (nor from a point the tails already call anomalous: an outage during the warm-up, or a condition
-    # that lingers after its episode closed, must not teach the tails that it is normal)
-    if not in_ep and not pend and event == EV_NONE and n >= TAIL_AFTER and evid < p[P_OPEN]:
+    # (nor, during the warm-up, from a point the tails already call anomalous: an outage while warming
+    # up must not teach the tails that it is normal; after an episode, a condition that lingers does
+    # teach them, so a change that became the new normal does not re-open)
+    if not in_ep and not pend and event == EV_NONE and n >= TAIL_AFTER and (warm or evid < p[P_OPEN]):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)

@@ -222,7 +222,7 @@ def new_state(*, counter: bool = False) -> np.ndarray:
 
 TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
 F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
-F2_FLOOR = 0.1
+F2_FLOOR = 0.3
 F3_FLOOR = 0.5
 F4_FLOOR = 1.0
 ESCALATE = 3.0     # evidence this many times what opened the open episode starts a new onset
