@@ -191,17 +191,17 @@ def _peak(s, evid, ts_ns, x):
 
 
 @njit(cache=True, inline="always")
-def _week(s, k):
-    """Time-of-week bin ``k``'s value: its raw value less the mean of its time of day over the 7 days
-    (what repeats daily is the daily profile's), so a series with a daily cycle alone keeps a week
-    profile of noise, and the two profiles never trade places."""
-    return s[I_WK + k] - s[I_WSUM + k % (N_WEEK // 7)] / 7.0
+def _week(s, k, j):
+    """Time-of-week bin ``k``'s value (``j``: its time of day, ``k % (N_WEEK // 7)``): its raw value less
+    the mean of its time of day over the 7 days (what repeats daily is the daily profile's), so a series
+    with a daily cycle alone keeps a week profile of noise, and the two profiles never trade places."""
+    return s[I_WK + k] - s[I_WSUM + j] * (1.0 / 7.0)
 
 
 @njit(cache=True, inline="always")
-def _learn_week(s, k, delta):
+def _learn_week(s, k, j, delta):
     s[I_WK + k] += delta
-    s[I_WSUM + k % (N_WEEK // 7)] += delta
+    s[I_WSUM + j] += delta
 
 
 @njit(cache=True)
@@ -305,8 +305,10 @@ def step(s, ts_ns, x, p):
     wfl = math.floor(wpos)
     ww = wpos - wfl
     k0 = int(wfl) % N_WEEK
-    k1 = (k0 + 1) % N_WEEK
-    wb = (1.0 - ww) * _week(s, k0) + ww * _week(s, k1)
+    k1 = k0 + 1 if k0 + 1 < N_WEEK else 0
+    j0 = k0 % (N_WEEK // 7)
+    j1 = j0 + 1 if j0 + 1 < N_WEEK // 7 else 0
+    wb = (1.0 - ww) * _week(s, k0, j0) + ww * _week(s, k1, j1)
     r0 = x - s[I_L0]
     rs = x - s[I_LS] - sb
     rw = rs - wb
@@ -466,8 +468,8 @@ def step(s, ts_ns, x, p):
         hubw = 1e300
     a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S)))
     ew = min(max(err - wb, -hubw), hubw)
-    _learn_week(s, k0, a_wk * (1.0 - ww) * ew)
-    _learn_week(s, k1, a_wk * ww * ew)
+    _learn_week(s, k0, j0, a_wk * (1.0 - ww) * ew)
+    _learn_week(s, k1, j1, a_wk * ww * ew)
     cw = min(max(rw, -hubw), hubw)
     if n > 1:
         a_scl = max(a_scl, 1.0 / n)     # a running mean while young: one early step does not set the scale

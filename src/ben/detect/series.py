@@ -177,10 +177,10 @@ class SeriesMonitor:
     >>> first.state, first.detectors, bool(first.start_ts == ts[1500])
     ('open', ('level',), True)
     >>> print(first.summary(unit=" ms"))
-    checkout p99 rose from 120 ms to 475 ms at 23:13:20 (+41.7 sigma, level); still open
+    checkout p99 rose from 120 ms to 475 ms at 23:13:20 (+55.9 sigma, level); still open
     >>> closed = episodes[1]                        # two hours on, the new level is the new normal
     >>> closed.state, closed.note
-    ('closed', 'the change lasted 2 h and became the new baseline (KL divergence 6.41)')
+    ('closed', 'the change lasted 2 h and became the new baseline (KL divergence 6.21)')
     """
 
     def __new__(cls, name: str = "series", *, timing=None, counter: bool = False, detectors=None, noise=None,
