@@ -232,7 +232,8 @@ AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points
 N_FEATURES = 4
 LN_FEATURES = math.log(4.0)   # Bonferroni: four features
 SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
-TAIL_AFTER = 30     # the tails learn from the 30th point on (the first residuals measure the model, not the series)
+TAIL_AFTER = 30     # the tails learn from the 30th point on (the first residuals measure the model,
+#                     not the series)
 GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
 
 
