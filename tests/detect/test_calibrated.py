@@ -131,3 +131,18 @@ def test_detect_real_scores_every_point_that_holds_an_open_episode():
     out = detect_real.onset_scores(S, make=Lingering)
     assert np.array_equal(np.flatnonzero(np.isfinite(out)), [2, 3, 4, 5])
     assert np.allclose(out[2:6], [0.53, 0.54, 0.55, 0.56])
+
+
+def test_the_week_profile_survives_missing_days_and_a_level_shift():
+    ts, x, day = _weekly(35)
+    ref = _onset_days(SeriesMonitor("s").update_many(ts, x))
+    keep = (day != 16) & (day != 17)                          # the collector was down two days
+    mon = SeriesMonitor("s")
+    on = _onset_days(mon.update_many(ts[keep], x[keep]))
+    assert mon.state()["state"][cal.I_USE_W] == 1.0 and len(on) <= len(ref) + 1
+    assert not [d for d in on if 18 <= d < 19]                # the first day back is not an anomaly
+    shifted = x + np.where(day >= 22, 30.0, 0.0)              # a lasting level shift in week 4
+    mon = SeriesMonitor("s")
+    on = _onset_days(mon.update_many(ts, shifted))
+    assert len([d for d in on if 22 <= d < 23]) == 1          # one onset, at the shift
+    assert mon.state()["state"][cal.I_USE_W] == 1.0           # the week is still known after it

@@ -31,6 +31,13 @@ def test_generator_is_realistic_enough():
     assert any(np.all(s.values == np.round(s.values)) for s in series)          # integer counts
     assert sum(len(s.windows) for s in series) >= 30
     assert any(not s.windows for s in series)                                    # files with no incident
+    kinds = {k for s in series for k in s.kinds}
+    assert {"burst", "failure", "shift", "spike", "pattern"} <= kinds            # storms, failing sensors
+    assert any(s.name.startswith("mentions/") for s in series)                   # bursty mention counts
+    hourly = [len(s.values) for s in series if np.median(np.diff(s.ts_ns)) >= 3000e9]
+    assert hourly and all(1200 <= n <= 2200 for n in hourly)                      # ~1,500 hourly points
+    assert sum(len(s.values) == 4032 for s in series) >= 5                       # two weeks at 5 min
+    assert max(len(s.values) for s in series) >= 12000
 
 
 def test_bad_corpus_is_named(tmp_path):
