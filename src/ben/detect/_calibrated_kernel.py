@@ -499,7 +499,7 @@ def step(s, ts_ns, x, p):
                 s[I_USE_S] = 0.0
             elif (not use_s) and dsw < s[I_D0L] * p[P_GAIN]:
                 s[I_USE_S] = 1.0
-    elif age > SEASON_AFTER_S:
+    if SEASON_AFTER_S < age <= WEEK_AFTER_S:
         dsw = s[I_DW] if s[I_USE_W] > 0.5 else s[I_DS]
         if use_s and dsw > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
             s[I_USE_S] = 0.0

@@ -11,11 +11,15 @@ across gaps.
 Per point:
 
 1. **Prediction.** Two models run side by side: a plain robust level ``L0`` and a Holt-Winters-like
-   level ``Ls`` plus an hour-of-day profile ``S[hour]`` by wall-clock (UTC) time. Each keeps an
-   exponentially weighted mean absolute residual (``D0``, ``Ds``). The seasonal model is used only
-   while its residuals are clearly smaller (``Ds < season_gain * D0``): a series without a daily
-   cycle is not forced into one. Levels are Huber-updated (a residual is clipped at ``huber`` scales)
-   so one outlier does not drag them.
+   level ``Ls`` plus an hour-of-day profile ``S[hour]`` by wall-clock (UTC) time, and on top of it a
+   time-of-week profile (``N_WEEK`` two-hour bins from Monday 00:00, each less its time of day's mean
+   over the week: only how the days differ) learned from what the daily model leaves. Each keeps an
+   exponentially weighted mean absolute residual (``D0``, ``Ds``, ``Dw``). The seasonal model is used
+   only while its residuals are clearly smaller (``season_gain``), the week profile only while it
+   makes them smaller still (``WEEK_GAIN``; both judged over a week's residuals from the second week
+   on, so one holiday does not switch models): a series without a daily or weekly cycle is not
+   forced into one. Levels are Huber-updated (a residual is clipped at ``huber`` scales) so one
+   outlier does not drag them.
 2. **Raw features** against the prediction ``p`` and scale ``D`` (floored at the series' quantum,
    so a flat series moving by one step is no surprise): ``|x - p| / D`` (a point out of line) and the
    KL divergence between the recent residual distribution (short mean and scale) and the reference
@@ -26,7 +30,8 @@ Per point:
    (a Bonferroni correction), so the same ``E`` means the same surprise on every series. The
    score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
-   (the score there ranks it) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
+   (the score there ranks it; while the episode stays open, the score is only the evidence beyond
+   its peak) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
    open, the calibration statistics are frozen. **Re-baselining:** when the KL divergence stays
    above ``kl_bound`` for ``rebaseline_s``, the level and scale are re-fitted to the recent
    distribution: a persistent change becomes the new normal, and the state says so
