@@ -5,8 +5,11 @@
 DIR holds a corpus in the layout of :mod:`ben.detect.corpus` (NAB's: ``data/<group>/<file>.csv`` with
 ``timestamp,value`` and ``labels/combined_windows.json``); ``--generate`` first writes the realistic
 synthetic corpus there. Each file goes point by point through a default ``SeriesMonitor(name)``; a
-point's score counts only where an episode opens (what reaches a person), every other point is no
+point's ``verdict.score`` counts wherever ``verdict.episodes`` holds an episode in state ``"open"``
+(for the default monitor: where an episode opens, what reaches a person), every other point is no
 detection. One threshold is swept over the whole corpus (:func:`ben.detect.nab.score_corpus`).
+A corpus without windows (real data believed normal) measures the false-alarm rate:
+``onsets_per_10k`` (onsets after the probationary period per 10,000 points).
 
 Returns ``standard``, ``low_fp``, ``low_fn`` (normalised NAB scores), the episode ``precision`` and
 ``recall`` (every onset after the probationary period, no threshold), ``median_delay_s`` (window start
@@ -29,14 +32,17 @@ def _say(progress: bool, msg: str) -> None:
 
 
 def onset_scores(series, make=None) -> np.ndarray:
-    """Scores at episode onsets (NaN elsewhere), fed point by point through ``update``."""
+    """``verdict.score`` at every point whose ``verdict.episodes`` holds an episode in state ``"open"``
+    (NaN elsewhere: no detection), fed point by point through ``update``. A verdict lists the episodes
+    that point opened or closed, so for the default monitor these are the onsets; a monitor that
+    listed an open episode at every point would be scored at every one of them."""
     from ben.detect import SeriesMonitor
 
     mon = (make or SeriesMonitor)(series.name)
     out = np.full(len(series.values), np.nan)
     for i, (t, v) in enumerate(zip(series.ts_ns.tolist(), series.values.tolist())):
         verdict = mon.update(t, v)
-        if any(e.state == "open" and e.kind == "anomaly" for e in verdict.episodes):
+        if any(e.state == "open" for e in verdict.episodes):
             out[i] = verdict.score
     return out
 
@@ -78,6 +84,8 @@ def evaluate(corpus, scores) -> dict:
     out["recall"] = round(hit_all / win_all, 4) if win_all else 0.0
     out["median_delay_s"] = float(np.median(delays)) if delays else None
     out["windows"], out["onsets"] = win_all, on_all
+    scored = sum(max(len(s.ts_ns) - probation_rows(len(s.ts_ns)), 0) for s in corpus)
+    out["onsets_per_10k"] = round(1e4 * on_all / scored, 2) if scored else 0.0
     out["files"] = table
     return out
 
@@ -104,7 +112,8 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
             _say(progress, f"{row['file']:>40} {row['points']:>6} windows {row['detected']}/{row['windows']} "
                            f"onsets {row['true_onsets']}/{row['onsets']} delay {delay}")
         _say(progress, f"NAB standard {out['standard']:.1f}  low_fp {out['low_fp']:.1f}  "
-                       f"low_fn {out['low_fn']:.1f}  precision {out['precision']:.3f}  recall {out['recall']:.3f}")
+                       f"low_fn {out['low_fn']:.1f}  precision {out['precision']:.3f}  recall {out['recall']:.3f}  "
+                       f"onsets per 10k points {out['onsets_per_10k']:.2f}")
     out["points"] = points
     out["points_per_s"] = points / elapsed if elapsed > 0 else 0.0
     if baseline:

@@ -31,6 +31,13 @@ def test_generator_is_realistic_enough():
     assert any(np.all(s.values == np.round(s.values)) for s in series)          # integer counts
     assert sum(len(s.windows) for s in series) >= 30
     assert any(not s.windows for s in series)                                    # files with no incident
+    kinds = {k for s in series for k in s.kinds}
+    assert {"burst", "failure", "shift", "spike", "pattern"} <= kinds            # storms, failing sensors
+    assert any(s.name.startswith("mentions/") for s in series)                   # bursty mention counts
+    hourly = [len(s.values) for s in series if np.median(np.diff(s.ts_ns)) >= 3000e9]
+    assert hourly and all(1200 <= n <= 2200 for n in hourly)                      # ~1,500 hourly points
+    assert sum(len(s.values) == 4032 for s in series) >= 5                       # two weeks at 5 min
+    assert max(len(s.values) for s in series) >= 12000
 
 
 def test_bad_corpus_is_named(tmp_path):
@@ -54,3 +61,20 @@ def test_bench_detect_real_json(tmp_path):
     for key in ("standard", "low_fp", "low_fn", "precision", "recall", "median_delay_s"):
         assert key in out
     assert len(out["files"]) == 3 and -100 <= out["standard"] <= 100
+
+
+def test_semi_real_injection_labels_what_it_changes():
+    from ben.cli.bench import load
+
+    rb = load("real_backgrounds")
+    ts = (1_767_225_600 + np.arange(4032) * 1800) * 1_000_000_000
+    x = 100 + 10 * np.sin(np.arange(4032) * 2 * np.pi / 48)
+    for seed in range(6):
+        s = rb.inject("g/f.csv", ts, x, np.random.default_rng(seed))
+        assert 1 <= len(s.windows) == len(s.kinds) <= 3
+        changed = np.flatnonzero(s.values != x)
+        assert len(changed) and changed[0] >= int(0.15 * len(x))          # after the probationary period
+        first = min(a for a, _ in s.windows)
+        assert first <= ts[changed[0]]                                     # the first change is labelled
+        width = 0.1 * len(x) / len(s.windows) * 1800e9
+        assert all(abs((b - a) - width) <= 2 * 1800e9 for a, b in s.windows)

@@ -157,7 +157,7 @@ def test_bad_points_and_states_are_refused():
     with pytest.raises(DetectorError, match="back in time"):
         mon.update_many([T0 + 5, T0 + 2], [1.0, 2.0])
     with pytest.raises(DetectorError, match="expected"):
-        SeriesMonitor.from_state({"calibrated": 1, "timing": {}, "state": [1.0],
+        SeriesMonitor.from_state({"calibrated": 2, "timing": {}, "state": [1.0],
                                   "last_ts": 0})
     with pytest.raises(DetectorError, match="warmup_s"):
         cal.Timing(warmup_s=-1)

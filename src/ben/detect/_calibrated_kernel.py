@@ -95,6 +95,9 @@ from ben.detect.calibrated import (  # noqa: F401
     N_FEATURES,
     SEASON_AFTER_S,
     GAP_INTERVALS,
+    TAIL_AFTER,
+    I_DW, I_USE_W, I_DSL, I_DWL, I_D0L, I_WK, I_A_WK, I_A_WL, I_WSUM,
+    N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK,
     N_BINS, P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN,
     P_REBASE_S, P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
 )
@@ -127,7 +130,7 @@ def _learn_tail(s, i, f, a, floor):
     """
     u, beta = s[i], s[i + 1]
     if f > u:
-        exc = min(f - u, 20.0 * beta)
+        exc = min(f - u, 4.0 * beta)     # one wild value moves the tail by a bounded factor
         s[i + 1] = max(floor, beta + min(1.0, a / TAIL) * (exc - beta))
         s[i] = u + a * beta * (1.0 / TAIL - 1.0) * min(1.0, exc / beta)
     else:
@@ -186,6 +189,20 @@ def _peak(s, evid, ts_ns, x):
     s[I_PEND_PEAK] = evid
     s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
     s[I_EP_PEAK_X] = x
+
+
+@njit(cache=True, inline="always")
+def _week(s, k, j):
+    """Time-of-week bin ``k``'s value (``j``: its time of day, ``k % (N_WEEK // 7)``): its raw value less
+    the mean of its time of day over the 7 days (what repeats daily is the daily profile's), so a series
+    with a daily cycle alone keeps a week profile of noise, and the two profiles never trade places."""
+    return s[I_WK + k] - s[I_WSUM + j] * (1.0 / 7.0)
+
+
+@njit(cache=True, inline="always")
+def _learn_week(s, k, j, delta):
+    s[I_WK + k] += delta
+    s[I_WSUM + j] += delta
 
 
 @njit(cache=True)
@@ -263,6 +280,8 @@ def step(s, ts_ns, x, p):
         a_sea = _alpha(dt * N_BINS, p[P_SEASON], de, mp)
         s[I_A + 5] = a_cal
         s[I_A + 6] = a_sea
+        s[I_A_WK] = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
+        s[I_A_WL] = _alpha(dt, WEEK_S, de, mp)
     # quantum: the smallest nonzero step seen lately; run: time the value has not changed
     step_abs = abs(x - s[I_X])
     f4 = s[I_F4] + dt / de if step_abs == 0.0 else 0.0
@@ -281,10 +300,24 @@ def step(s, ts_ns, x, p):
     b0 = int(fl) % N_BINS
     b1 = (b0 + 1) % N_BINS
     sb = (1.0 - w) * s[I_S + b0] + w * s[I_S + b1]
+    # time-of-week profile (2-hour bins from Monday 00:00 UTC) on top of the daily model, linear too
+    age = t - s[I_T0]
+    wpos = ((t + MONDAY_S) % WEEK_S) / (WEEK_S / N_WEEK) - 0.5
+    wfl = math.floor(wpos)
+    ww = wpos - wfl
+    k0 = int(wfl) % N_WEEK
+    k1 = k0 + 1 if k0 + 1 < N_WEEK else 0
+    j0 = k0 % (N_WEEK // 7)
+    j1 = j0 + 1 if j0 + 1 < N_WEEK // 7 else 0
+    wb = (1.0 - ww) * _week(s, k0, j0) + ww * _week(s, k1, j1)
     r0 = x - s[I_L0]
     rs = x - s[I_LS] - sb
+    rw = rs - wb
     use_s = s[I_USE_S] > 0.5
-    if use_s:
+    use_w = s[I_USE_W] > 0.5
+    if use_s and use_w:
+        r, d, pred = rw, max(s[I_DW], floor), s[I_LS] + sb + wb
+    elif use_s:
         r, d, pred = rs, max(s[I_DS], floor), s[I_LS] + sb
     else:
         r, d, pred = r0, max(s[I_D0], floor), s[I_L0]
@@ -362,6 +395,10 @@ def step(s, ts_ns, x, p):
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
     else:
+        # the episode is already reported: the score ranks only what exceeds its peak evidence (an
+        # escalation), so a sustained condition does not read as fresh detections point after point
+        ex = evid - s[I_PEND_PEAK]
+        score = ex / (ex + p[P_HALF]) if ex > 0.0 else 0.0
         if evid >= p[P_CLEAR]:
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
@@ -384,6 +421,9 @@ def step(s, ts_ns, x, p):
             s[I_LAST_PEAK] = s[I_PEND_PEAK]
             s[I_LAST_CLOSE_T] = t
             force = True            # sustained this long: the new normal (re-baselined below)
+            # a flat run that became the new normal is not counted on (until the value moves again)
+            if f4 > 0.0:
+                f4 = -1e300
             s[I_EP] = 0.0
             s[I_EP_REBASED] = 1.0
             in_ep = False
@@ -401,7 +441,10 @@ def step(s, ts_ns, x, p):
         if in_ep and evid > s[I_PEND_PEAK]:
             s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
     # learn: calibration (frozen while an onset is pending or an episode open), models, recent
-    if not in_ep and not pend and event == EV_NONE:
+    # (nor, during the warm-up, from a point the tails already call anomalous: an outage while warming
+    # up must not teach the tails that it is normal; after an episode, a condition that lingers does
+    # teach them, so a change that became the new normal does not re-open)
+    if not in_ep and not pend and event == EV_NONE and n >= TAIL_AFTER and (warm or evid < p[P_OPEN]):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
@@ -419,21 +462,53 @@ def step(s, ts_ns, x, p):
     err = x - s[I_LS] - sb
     s[I_S + b0] += a_sea * (1.0 - w) * err
     s[I_S + b1] += a_sea * w * err
+    # the week profile learns what the daily model leaves (a running mean while young, so two weeks of
+    # data are enough; Huber-clipped so one holiday moves it by a fraction)
+    hubw = p[P_HUBER] * max(s[I_DW], floor)
+    if n < 3:
+        hubw = 1e300
+    a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S)))
+    ew = min(max(err - wb, -hubw), hubw)
+    _learn_week(s, k0, j0, a_wk * (1.0 - ww) * ew)
+    _learn_week(s, k1, j1, a_wk * ww * ew)
+    cw = min(max(rw, -hubw), hubw)
     if n > 1:
+        a_scl = max(a_scl, 1.0 / n)     # a running mean while young: one early step does not set the scale
         s[I_D0] += a_scl * (abs(c0) - s[I_D0])
         s[I_DS] += a_scl * (abs(cs) - s[I_DS])
+        s[I_DW] += a_scl * (abs(cw) - s[I_DW])
     else:
         s[I_D0] = abs(r0)
         s[I_DS] = abs(rs)
-    if t - s[I_T0] > SEASON_AFTER_S:
-        if use_s and s[I_DS] > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
+        s[I_DW] = abs(rs)
+    if age > WEEK_S:
+        # after a week (every time-of-week bin seen once), a slow comparison of the daily model with and
+        # without the week profile: a series without a weekly cycle is not forced into one
+        a_wl = max(s[I_A_WL], min(1.0, dt / (age - WEEK_S + dt)))
+        s[I_DSL] += a_wl * (abs(cs) - s[I_DSL])
+        s[I_DWL] += a_wl * (abs(cw) - s[I_DWL])
+        s[I_D0L] += a_wl * (abs(c0) - s[I_D0L])
+        if age > WEEK_AFTER_S:
+            if use_w and s[I_DWL] > s[I_DSL] * (WEEK_GAIN + 0.05):
+                s[I_USE_W] = 0.0
+            elif (not use_w) and s[I_DWL] < s[I_DSL] * WEEK_GAIN:
+                s[I_USE_W] = 1.0
+            # and the seasonal model against the plain one, over a week too (a holiday is one day of it)
+            dsw = s[I_DWL] if s[I_USE_W] > 0.5 else s[I_DSL]
+            if use_s and dsw > s[I_D0L] * min(1.0, p[P_GAIN] + 0.1):
+                s[I_USE_S] = 0.0
+            elif (not use_s) and dsw < s[I_D0L] * p[P_GAIN]:
+                s[I_USE_S] = 1.0
+    if SEASON_AFTER_S < age <= WEEK_AFTER_S:
+        dsw = s[I_DW] if s[I_USE_W] > 0.5 else s[I_DS]
+        if use_s and dsw > s[I_D0] * min(1.0, p[P_GAIN] + 0.1):
             s[I_USE_S] = 0.0
-        elif (not use_s) and s[I_DS] < s[I_D0] * p[P_GAIN]:
+        elif (not use_s) and dsw < s[I_D0] * p[P_GAIN]:
             s[I_USE_S] = 1.0
     s[I_RM] = rm
     s[I_RD] = rd
     s[I_XR] += a_rec * (x - s[I_XR])
-    s[I_XRS] += a_rec * (x - sb - s[I_XRS])
+    s[I_XRS] += a_rec * (x - sb - (wb if use_w else 0.0) - s[I_XRS])
     # re-baselining: a distribution change (KL above kl_bound) that lasts rebaseline_s, or an
     # episode open that long, becomes the new normal
     if f2 > p[P_KL] or force:

@@ -11,11 +11,15 @@ across gaps.
 Per point:
 
 1. **Prediction.** Two models run side by side: a plain robust level ``L0`` and a Holt-Winters-like
-   level ``Ls`` plus an hour-of-day profile ``S[hour]`` by wall-clock (UTC) time. Each keeps an
-   exponentially weighted mean absolute residual (``D0``, ``Ds``). The seasonal model is used only
-   while its residuals are clearly smaller (``Ds < season_gain * D0``): a series without a daily
-   cycle is not forced into one. Levels are Huber-updated (a residual is clipped at ``huber`` scales)
-   so one outlier does not drag them.
+   level ``Ls`` plus an hour-of-day profile ``S[hour]`` by wall-clock (UTC) time, and on top of it a
+   time-of-week profile (``N_WEEK`` two-hour bins from Monday 00:00, each less its time of day's mean
+   over the week: only how the days differ) learned from what the daily model leaves. Each keeps an
+   exponentially weighted mean absolute residual (``D0``, ``Ds``, ``Dw``). The seasonal model is used
+   only while its residuals are clearly smaller (``season_gain``), the week profile only while it
+   makes them smaller still (``WEEK_GAIN``; both judged over a week's residuals from the second week
+   on, so one holiday does not switch models): a series without a daily or weekly cycle is not
+   forced into one. Levels are Huber-updated (a residual is clipped at ``huber`` scales) so one
+   outlier does not drag them.
 2. **Raw features** against the prediction ``p`` and scale ``D`` (floored at the series' quantum,
    so a flat series moving by one step is no surprise): ``|x - p| / D`` (a point out of line) and the
    KL divergence between the recent residual distribution (short mean and scale) and the reference
@@ -26,7 +30,8 @@ Per point:
    (a Bonferroni correction), so the same ``E`` means the same surprise on every series. The
    score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
-   (the score there ranks it) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
+   (the score there ranks it; while the episode stays open, the score is only the evidence beyond
+   its peak) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
    open, the calibration statistics are frozen. **Re-baselining:** when the KL divergence stays
    above ``kl_bound`` for ``rebaseline_s``, the level and scale are re-fitted to the recent
    distribution: a persistent change becomes the new normal, and the state says so
@@ -40,9 +45,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Timing", "N_STATE", "N_BINS", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
+__all__ = ["Timing", "N_STATE", "N_BINS", "N_WEEK", "new_state", "kernel", "EV_NONE", "EV_OPEN", "EV_CLOSE", "WHY"]
 
 N_BINS = 24                 # hour-of-day profile (UTC)
+N_WEEK = 84                 # time-of-week profile: 2-hour bins from Monday 00:00 UTC
+WEEK_S = 7 * 86400.0
+MONDAY_S = 3 * 86400.0      # 1970-01-01 was a Thursday: (t + MONDAY_S) % WEEK_S is the time since Monday
+WEEK_AFTER_S = 8 * 86400.0  # the week profile competes after a week and a day of data
+WEEK_GAIN = 0.9             # ... and is used while its slow residual is below WEEK_GAIN of the daily model's
 WHY = ("", "level", "distribution", "drift", "flat")   # what opened an episode (I_WHY), as Episode.detectors
 EV_NONE, EV_OPEN, EV_CLOSE = 0, 1, 2
 
@@ -115,7 +125,18 @@ I_ESC_X = 68
 I_LAST_PEAK = 69       # peak evidence of the last closed episode, and when it closed (seconds):
 I_LAST_CLOSE_T = 70    # within rebaseline_s / 2 of that, only stronger evidence re-opens
 I_S = 72           # start of the hour-of-day profile (N_BINS values)
-N_STATE = I_S + N_BINS
+I_DW = I_S + N_BINS    # the weekly model's mean absolute residual (daily model + time-of-week profile)
+I_USE_W = I_DW + 1     # 1.0 while the time-of-week profile is used
+I_DSL = I_DW + 2       # slow (one week) mean absolute residual of the daily model ...
+I_DWL = I_DW + 3       # ... and of the weekly model: they decide whether the week profile is used
+I_D0L = I_DW + 4       # ... and of the plain model: after a week, these decide which model is used
+I_A_WK = I_DW + 5      # cached weights (with the others at I_A): the week profile's, the slow comparison's
+I_A_WL = I_DW + 6
+I_WSUM = I_DW + 7      # per time of day (N_WEEK // 7 values): the sum over the 7 days of the raw week bins
+I_WK = I_WSUM + N_WEEK // 7   # start of the time-of-week profile (N_WEEK raw values; a bin's value is
+#                               its raw value less its time of day's mean over the week, so the profile
+#                               holds only how the days differ)
+N_STATE = I_WK + N_WEEK
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,9 @@ class Timing:
         The longest an onset waits for its evidence to stop rising before it opens (30 min).
     slow_half_life_s : float, default 43200
         The slow level's half-life (12 h): the drift reference and the seasonal model's level.
+    week_half_life_s : float, default 21 * 86400
+        Each time-of-week value's memory (3 weeks; a running mean while younger): one holiday moves
+        it by a fraction, not a week.
     """
 
     level_half_life_s: float = 3600.0
@@ -174,6 +198,7 @@ class Timing:
     score_half: float = 10.0
     confirm_s: float = 1800.0
     slow_half_life_s: float = 43200.0
+    week_half_life_s: float = 21 * 86400.0
 
     def __post_init__(self):
         for key, value in asdict(self).items():
@@ -187,7 +212,7 @@ class Timing:
 
 
 P_LEVEL, P_SCALE, P_RECENT, P_CAL, P_SEASON, P_WARM_S, P_CLEAR_S, P_REBASE_S, P_MINPTS, P_WARM_N, \
-    P_OPEN, P_CLEAR, P_KL, P_GAIN, P_HUBER, P_HALF, P_CONFIRM_S, P_SLOW = range(18)
+    P_OPEN, P_CLEAR, P_KL, P_GAIN, P_HUBER, P_HALF, P_CONFIRM_S, P_SLOW, P_WEEK = range(19)
 
 
 def new_state(*, counter: bool = False) -> np.ndarray:
@@ -202,7 +227,7 @@ def new_state(*, counter: bool = False) -> np.ndarray:
 
 TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
 F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
-F2_FLOOR = 0.1
+F2_FLOOR = 0.3
 F3_FLOOR = 0.5
 F4_FLOOR = 1.0
 ESCALATE = 3.0     # evidence this many times what opened the open episode starts a new onset
@@ -212,6 +237,8 @@ AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points
 N_FEATURES = 4
 LN_FEATURES = math.log(4.0)   # Bonferroni: four features
 SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
+TAIL_AFTER = 30     # the tails learn from the 30th point on (the first residuals measure the model,
+#                     not the series)
 GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
 
 

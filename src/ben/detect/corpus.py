@@ -9,9 +9,12 @@ Layout (NAB's)::
 Files without an entry in the labels have no anomaly window. :func:`write_corpus` generates such a
 corpus from operational-looking series: daily and weekly cycles by wall clock, heavy tails, integer
 and quantised values, 1-min / 5-min / 1-h sampling with jitter and gaps, counters that reset, slow
-drifts, regime changes that are incidents (labelled) and that are not (a deploy that moves a level a
-little, unlabelled), spikes, level shifts, variance changes, flat-lines, dips to zero, drifts to
-failure and broken daily patterns. Windows are sized as NAB's: 10% of the file's length divided by
+drifts, public holidays (a weekday like a Sunday), bursty mention counts (Poisson with everyday bursts),
+regime changes that are incidents (labelled) and that are not (a deploy that moves a level a little,
+unlabelled), spikes, level shifts, variance changes, flat-lines, dips to zero, drifts to failure,
+sensors that heat up then fail, storms of mentions and broken daily patterns. Lengths run as real
+exports do: mostly two weeks at 5 minutes (4,032 points), some of 12,000-16,000, hourly ones of
+1,200-2,200. Windows are sized as NAB's: 10% of the file's length divided by
 its number of anomalies, centred on the anomaly.
 """
 
@@ -135,9 +138,21 @@ def _daily_shape(hours: np.ndarray, rng) -> np.ndarray:
     return np.exp(-0.5 * (d / width) ** 2)
 
 
+def _length(dt: float, kind: str, rng) -> int:
+    """Points of one file, as real monitoring exports run: two weeks at 5 min (4,032) most often,
+    a few long ones (two months of 5-minute mention counts, or a sensor's 2.5 months), ~1,500 hourly."""
+    if dt >= 3600:
+        return int(rng.integers(1200, 2200))
+    if kind == "mentions" or rng.random() < 0.1:
+        return int(rng.integers(12000, 16000))
+    return int(rng.choice([4032, 4032, int(rng.integers(1000, 4000)), int(rng.integers(4000, 8000))]))
+
+
 def _one(idx: int, rng) -> Series:
-    dt = float(rng.choice([60, 300, 300, 300, 3600, 10]))
-    n = int(rng.integers(2500, 6000)) if dt < 3600 else int(rng.integers(1500, 3000))
+    kind = str(rng.choice(["cpu", "latency", "requests", "temperature", "counter", "random_walk", "queue",
+                           "mentions"]))
+    dt = 300.0 if kind == "mentions" else float(rng.choice([60, 300, 300, 300, 3600, 10]))
+    n = _length(dt, kind, rng)
     start = int(datetime(2026, 1, 5, tzinfo=timezone.utc).timestamp()) + int(rng.integers(0, 60)) * 86_400
     steps = dt * (1 + rng.uniform(-0.15, 0.15, n) * (rng.random() < 0.4))
     t = start + np.cumsum(steps)
@@ -146,35 +161,60 @@ def _one(idx: int, rng) -> Series:
             at = int(rng.integers(n // 5, n - 10))
             t[at:] += dt * int(rng.integers(5, 60))
     hours = (t % 86_400) / 3600.0
-    dow = ((t // 86_400) + 3) % 7                # 1970-01-01 was a Thursday; 5, 6 = Sat, Sun
-    kind = rng.choice(["cpu", "latency", "requests", "temperature", "counter", "random_walk", "queue"])
+    day = (t // 86_400).astype(np.int64)
+    dow = (day + 3) % 7                          # 1970-01-01 was a Thursday; 5, 6 = Sat, Sun
     level = float(rng.choice([1.0, 20.0, 55.0, 300.0, 2000.0]))
     noise_sd = level * rng.uniform(0.03, 0.12)
     seasonal = rng.random() < 0.65 and kind not in ("temperature", "random_walk")
     amp = level * rng.uniform(0.2, 0.8) if seasonal else 0.0
     weekend = rng.uniform(0.3, 0.9) if seasonal and rng.random() < 0.6 else 1.0
-    base = level + amp * _daily_shape(hours, rng) * np.where(dow >= 5, weekend, 1.0)
+    off = (dow >= 5).astype(float)
+    prob = int(min(0.15 * n, 750))
+    if weekend < 1.0 and rng.random() < 0.5:      # a public holiday: a weekday like a Sunday (not an incident)
+        weekdays = np.unique(day[prob:][dow[prob:] < 5])
+        if len(weekdays) > 2:
+            off[day == int(rng.choice(weekdays[1:-1]))] = 1.0
+    base = level + amp * _daily_shape(hours, rng) * (1.0 - (1.0 - weekend) * off)
     if kind == "random_walk":
         base = base + np.cumsum(rng.normal(0, noise_sd * 0.15, n))
     if kind == "temperature" or rng.random() < 0.2:   # slow drift, not an incident
         base = base + np.linspace(0, rng.uniform(-1, 1) * 3 * noise_sd, n)
-    if kind == "latency":
+    if kind == "mentions":                        # social-media mentions: Poisson counts with bursts
+        rate = np.maximum(base / level * rng.uniform(2, 40), 0.2)
+        for _ in range(int(rng.integers(2, 8))):  # everyday bursts (a popular post): not incidents
+            at = int(rng.integers(0, n - 5))
+            rate[at:at + int(rng.integers(1, 12))] *= rng.uniform(1.5, 3.0)
+        noise = rng.poisson(rate) - rate
+        base = rate
+        noise_sd = float(np.sqrt(rate.mean()))
+    elif kind == "latency":
         noise = noise_sd * (rng.lognormal(0, 0.6, n) - np.exp(0.18))
     else:
         noise = noise_sd * rng.standard_t(3, n) / 1.7
     x = base + noise
     labels, kinds = [], []
     n_anom = int(rng.choice([0, 1, 1, 2, 2, 3]))
-    prob = int(min(0.15 * n, 750))
     spots = sorted(rng.choice(np.arange(prob + n // 20, n - n // 20), size=n_anom, replace=False)) if n_anom else []
     spots = [s for i, s in enumerate(spots) if i == 0 or s - spots[i - 1] > n // 8]
     sd = float(np.std(np.diff(x)) / np.sqrt(2)) + 1e-9
     for at in spots:
         a = str(rng.choice(_ANOMALIES))
+        if kind == "mentions" and a in ("variance", "dip", "ramp"):
+            a = "burst"
+        if kind == "temperature" and rng.random() < 0.5:
+            a = "failure"
         dur = int(rng.integers(3, max(4, n // 40)))
         end = min(n, at + dur)
         if a == "spike":
             x[at:at + int(rng.integers(1, 3))] += rng.choice([-1, 1]) * sd * rng.uniform(6, 15)
+        elif a == "burst":                       # a storm of mentions: many times the usual rate, hours long
+            width = int(rng.integers(3, 30))
+            x[at:at + width] += rng.poisson(base[at:at + width] * rng.uniform(4, 12))
+        elif a == "failure":                     # a machine heats up over hours, then fails (drops)
+            lead = int(rng.integers(n // 60, n // 20))
+            at = max(prob + 1, at - lead)
+            x[at:at + lead] += np.linspace(0, sd * rng.uniform(4, 8), len(x[at:at + lead]))
+            x[at + lead:at + lead + dur] = base[at + lead:at + lead + dur] * rng.uniform(0.3, 0.7)
         elif a == "shift":
             x[at:] += rng.choice([-1, 1]) * sd * rng.uniform(3, 8)
         elif a == "variance":
@@ -198,7 +238,7 @@ def _one(idx: int, rng) -> Series:
         at = int(rng.integers(prob, n))
         if all(abs(at - s) > n // 10 for s in labels):
             x[at:] += sd * rng.uniform(1.0, 2.0) * rng.choice([-1, 1])
-    if kind in ("requests", "queue") or rng.random() < 0.15:
+    if kind in ("requests", "queue", "mentions") or rng.random() < 0.15:
         x = np.maximum(np.round(x), 0)          # integer counts
     elif rng.random() < 0.2:
         q = 10 ** np.floor(np.log10(sd + 1e-12))

@@ -156,8 +156,9 @@ class SeriesMonitor:
         Any of these runs the detector bank instead (see :class:`BankSeriesMonitor`).
 
     ``update(ts_ns, value)`` returns a :class:`~ben.detect.MonitorVerdict`: ``score`` in [0, 1)
-    (calibrated, comparable across series; at an onset, the onset's score), ``flag`` (an episode is
-    open), ``evidence`` and ``episodes`` (the events this point caused).
+    (calibrated, comparable across series; at an onset, the onset's score; while that episode stays
+    open, only evidence beyond its peak scores, so a sustained condition is not re-scored point after
+    point), ``flag`` (an episode is open), ``evidence`` and ``episodes`` (the events this point caused).
 
     Examples
     --------
@@ -172,10 +173,10 @@ class SeriesMonitor:
     >>> first.state, first.detectors, bool(first.start_ts == ts[1500])
     ('open', ('level',), True)
     >>> print(first.summary(unit=" ms"))
-    checkout p99 rose from 120 ms to 475 ms at 23:13:20 (+41.7 sigma, level); still open
+    checkout p99 rose from 120 ms to 475 ms at 23:13:20 (+55.9 sigma, level); still open
     >>> closed = episodes[1]                        # two hours on, the new level is the new normal
     >>> closed.state, closed.note
-    ('closed', 'the change lasted 2 h and became the new baseline (KL divergence 6.41)')
+    ('closed', 'the change lasted 2 h and became the new baseline (KL divergence 6.21)')
     """
 
     def __new__(cls, name: str = "series", *, timing=None, counter: bool = False, detectors=None, noise=None,
@@ -276,7 +277,7 @@ class SeriesMonitor:
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
-        return {"calibrated": 1, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
+        return {"calibrated": 2, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
 
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
@@ -289,9 +290,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
-        if s.shape != (cal.N_STATE,) or state["calibrated"] != 1:
+        if s.shape != (cal.N_STATE,) or state["calibrated"] != 2:
             raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
-                                f"{cal.N_STATE} (format 1)", series=name, problem="bad_state")
+                                f"{cal.N_STATE} (format 2)", series=name, problem="bad_state")
         mon = cls(name, timing=timing)
         mon._s = s
         mon._last = last

@@ -1,0 +1,148 @@
+"""The default detection's calendar profiles and onset scores (ben.detect.calibrated and its kernel)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ben.detect import SeriesMonitor
+from ben.detect import calibrated as cal
+from ben.detect.episode import Episode
+from ben.detect.monitor import MonitorVerdict
+
+MONDAY = 1_767_571_200          # 2026-01-05 00:00 UTC, a Monday
+DAY = 86_400
+EVERY = 300                      # 5-minute sampling
+
+
+def _weekly(days: int, *, holiday: int | None = None, weekly: bool = True, daily: bool = True, seed: int = 0):
+    """A 5-minute business series: a daytime peak on weekdays, a low, flat weekend (and ``holiday``,
+    a weekday that behaves like a Sunday)."""
+    rng = np.random.default_rng(seed)
+    t = MONDAY + np.arange(days * DAY // EVERY) * EVERY
+    hour = (t % DAY) / 3600
+    day = (t - MONDAY) // DAY
+    off = (day % 7 >= 5) if weekly else np.zeros(len(t), bool)
+    if holiday is not None:
+        off = off | (day == holiday)
+    shape = np.exp(-0.5 * ((hour - 13) / 3.5) ** 2) if daily else 0 * hour
+    x = 100 + 80 * shape * np.where(off, 0.3, 1.0) - np.where(off, 15, 0) + rng.normal(0, 4, len(t))
+    return t * 1_000_000_000, x, day
+
+
+def _onset_days(res) -> list[float]:
+    return [(e.start_ts / 1e9 - MONDAY) / DAY for e in res.episodes if e.state == "open"]
+
+
+def test_a_weekly_cycle_at_5_min_is_learned_by_day_of_week():
+    ts, x, day = _weekly(28)
+    mon = SeriesMonitor("orders")
+    res = mon.update_many(ts, x)
+    s = mon.state()["state"]
+    assert s[cal.I_USE_S] == 1.0 and s[cal.I_USE_W] == 1.0
+    # the week profile knows the weekend: over the last weekend the prediction is within noise
+    # (sd 4, mean absolute 3.2); the daily profile alone is off by the weekday/weekend difference
+    mon2 = SeriesMonitor("orders")
+    err = []
+    for t, v, d in zip(ts.tolist(), x.tolist(), day.tolist()):
+        verdict = mon2.update(t, v)
+        if d in (26, 27):
+            err.append(abs(v - verdict.evidence["expected"]))
+    assert np.mean(err) < 6.0
+    assert s[cal.I_DWL] < 0.7 * s[cal.I_DSL]
+    # ... and the weekends of weeks 3 and 4 do not read as a stream of anomalies
+    assert len([d for d in _onset_days(res) if d >= 15 and (d % 7) >= 5]) <= 1
+
+
+def test_a_holiday_is_at_most_one_episode_and_does_not_corrupt_the_week():
+    hol = 23                                                  # the fourth week's Wednesday
+    ts, x, day = _weekly(35, holiday=hol)
+    res = SeriesMonitor("orders").update_many(ts, x)
+    on = _onset_days(res)
+    assert len([d for d in on if hol <= d < hol + 1.5]) <= 1
+    # the next Wednesday is an ordinary Wednesday again: the holiday taught the profile a fraction
+    assert not [d for d in on if hol + 7 <= d < hol + 8]
+    ref = SeriesMonitor("orders").update_many(*_weekly(35)[:2])
+    assert len(_onset_days(res)) <= len(_onset_days(ref)) + 1
+
+
+def test_a_series_without_seasonality_is_not_forced_into_one():
+    rng = np.random.default_rng(3)
+    for x in (_weekly(28, weekly=False, daily=False)[1],                       # noise
+              100 + np.cumsum(rng.normal(0, 1, 28 * DAY // EVERY))):          # a random walk
+        mon = SeriesMonitor("s")
+        mon.update_many(_weekly(28)[0], x)
+        s = mon.state()["state"]
+        assert s[cal.I_USE_S] == 0.0 and s[cal.I_USE_W] == 0.0
+    mon = SeriesMonitor("s")                                  # a daily cycle and no weekly one
+    mon.update_many(*_weekly(28, weekly=False)[:2])
+    s = mon.state()["state"]
+    assert s[cal.I_USE_S] == 1.0 and s[cal.I_USE_W] == 0.0
+
+
+def test_the_onset_scores_and_a_lasting_episode_does_not():
+    rng = np.random.default_rng(7)
+    n = 3000
+    ts = MONDAY * 10**9 + np.arange(n, dtype=np.int64) * 60 * 10**9
+    x = 50 + rng.normal(0, 2, n)
+    x[2000:2100] += 12                                        # a condition that lasts 100 minutes
+    x[2060] += 400                                            # ... and, within it, a far stronger one
+    mon = SeriesMonitor("s")
+    scores, opened, open_at = [], [], []
+    for t, v in zip(ts.tolist(), x.tolist()):
+        verdict = mon.update(t, v)
+        scores.append(verdict.score)
+        open_at.append(verdict.flag)
+        opened.append(any(e.state == "open" for e in verdict.episodes))
+    scores, opened, open_at = np.array(scores), np.array(opened), np.array(open_at)
+    first = int(np.flatnonzero(opened)[0])
+    assert 2000 <= first < 2030 and scores[first] > 0.4
+    # while the same episode stays open, the score is only what goes beyond its peak: mostly 0, and far
+    # below the onset's (a lasting condition is not a stream of confident detections) ...
+    held = np.flatnonzero(open_at & ~opened)
+    held = held[(held > first) & (held < 2060)]
+    assert len(held) > 10 and np.mean(scores[held] == 0.0) > 0.6
+    assert scores[held].max() < 0.5 * scores[first] and scores[held].mean() < 0.1
+    # ... unless it escalates: the far stronger point scores, and opens its own episode
+    assert scores[2060] > scores[first]
+    assert any(2060 <= i <= 2075 for i in np.flatnonzero(opened))
+
+
+def test_detect_real_scores_every_point_that_holds_an_open_episode():
+    from ben.cli.bench import load               # the bench modules are loaded as the CLI does
+
+    detect_real = load("detect_real")
+
+    class Lingering:
+        """A monitor that lists its open episode at every point while it lasts."""
+
+        def __init__(self, name):
+            self.i = 0
+
+        def update(self, ts_ns, value):
+            self.i += 1
+            ep = Episode("s", "anomaly", "open", 0, None, 1, 0.9, 0, 0.0, ("x",), 0.0, 1.0, 0.0, 0.0)
+            return MonitorVerdict(0.5 + self.i / 100, True, {}, (ep,) if 3 <= self.i <= 6 else ())
+
+    class S:
+        name = "s"
+        ts_ns = np.arange(10, dtype=np.int64)
+        values = np.zeros(10)
+
+    out = detect_real.onset_scores(S, make=Lingering)
+    assert np.array_equal(np.flatnonzero(np.isfinite(out)), [2, 3, 4, 5])
+    assert np.allclose(out[2:6], [0.53, 0.54, 0.55, 0.56])
+
+
+def test_the_week_profile_survives_missing_days_and_a_level_shift():
+    ts, x, day = _weekly(35)
+    ref = _onset_days(SeriesMonitor("s").update_many(ts, x))
+    keep = (day != 16) & (day != 17)                          # the collector was down two days
+    mon = SeriesMonitor("s")
+    on = _onset_days(mon.update_many(ts[keep], x[keep]))
+    assert mon.state()["state"][cal.I_USE_W] == 1.0 and len(on) <= len(ref) + 1
+    assert not [d for d in on if 18 <= d < 19]                # the first day back is not an anomaly
+    shifted = x + np.where(day >= 22, 30.0, 0.0)              # a lasting level shift in week 4
+    mon = SeriesMonitor("s")
+    on = _onset_days(mon.update_many(ts, shifted))
+    assert len([d for d in on if 22 <= d < 23]) == 1          # one onset, at the shift
+    assert mon.state()["state"][cal.I_USE_W] == 1.0           # the week is still known after it
