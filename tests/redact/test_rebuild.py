@@ -208,3 +208,19 @@ def test_the_output_dictionary_holds_only_what_is_used() -> None:
     assert [a for _, _, a in events(out)] == [
         {"user.id": keyed_hash(KEY.encode(), "u-1", 16), "j": "keep", REDACTED_KEY: "gone,uid"},
         {"user.id": keyed_hash(KEY.encode(), "u-2", 16), REDACTED_KEY: "gone,uid"}]
+
+
+def test_new_strings_number_as_one_intern_each() -> None:
+    """A rebuild's new strings get the same indexes whether they come one by one or in runs (the fast
+    path's intern_all), a string appended in a run found again by a later intern."""
+    from ben.redact.rebuild import NewStrings
+
+    fast, plain = NewStrings(10, fast=True), NewStrings(10, fast=False)
+    for ns in (fast, plain):
+        assert ns.intern("a") == 10
+        assert list(ns.intern_all(["b", "c"])) == [11, 12]
+        assert ns.intern("c") == 12 and ns.intern("d") == 13
+        assert list(ns.intern_all(["e", "a"])) == [14, 10]   # "a" was interned before: one by one
+        assert list(ns.intern_all(["f", "f"])) == [15, 15]
+        assert ns.appended == ["a", "b", "c", "d", "e", "f"]
+    assert isinstance(fast.intern_all(["g", "h"]), range)   # distinct and new: appended in one step
