@@ -70,6 +70,7 @@ class Admission(NamedTuple):
 
 
 def key_of(request: pb.IngestRequest) -> Key:
+    """The (sender, lane) a request's marks and refusals are kept under."""
     return (request.sender_id, request.lane)
 
 
