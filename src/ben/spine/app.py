@@ -168,11 +168,12 @@ class Spine:
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures
         out = wal_figures(self.wals, self.config.quota)
+        cursors = self.writer.cursors()
         for lane, name in NAMES.items():
             out += [
                 counter("events_received_total", rx.events_in[lane], "events made durable", lane=name),
                 counter("rows_stored_total", wr.rows_stored[lane], "rows inserted into the store", lane=name),
-                gauge("store_cursor", self.writer.cursor[lane], "last spine WAL record stored", lane=name),
+                gauge("store_cursor", cursors[lane], "last spine WAL record stored", lane=name),
             ]
         out += receiver_figures(rx)
         out += [

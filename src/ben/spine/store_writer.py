@@ -169,11 +169,15 @@ class StoreWriter:
     def sync_interval_s(self, seconds: float) -> None:
         self._sync.interval_s = seconds
 
+    def cursors(self) -> dict[int, int]:
+        """Each lane's cursor (the last WAL record stored), read under the lock they are written under."""
+        with self._lock:
+            return dict(self.cursor)
+
     def stored_all(self) -> bool:
         """Everything in the WALs is stored and synced (the cursors read before the sync's state:
         an INSERT is noted by the sync before its cursor moves)."""
-        with self._lock:
-            cursor = dict(self.cursor)
+        cursor = self.cursors()
         return self._sync.idle() and all(cursor[lane] >= wal.last_seq for lane, wal in self._wals.items())
 
     def _note_error(self, text: str) -> None:
