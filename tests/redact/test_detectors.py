@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ben.redact.detectors import DETECTORS
+from ben.redact.detectors import SECRET_RULES
 from tests.redact.corpus import planted, secrets
 
 CORPUS = secrets()
 
 
 def found(name: str, text: str) -> list[str]:
-    return [text[a:b] for a, b in DETECTORS[name].spans(text)]
+    return [text[a:b] for a, b in SECRET_RULES[name].spans(text)]
 
 
 @pytest.mark.parametrize("name, secret", [(n, s) for n, ss in CORPUS.items() for s in ss])

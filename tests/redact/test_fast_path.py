@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ben.core import batch as batch_check
-from ben.redact import DEFAULT_MANIFEST, DETECTORS, Engine, parse_manifest
-from ben.redact import engine as engine_mod
+from ben.redact import DEFAULT_MANIFEST, SECRET_RULES, Engine, parse_manifest
+from ben.redact import cache as cache_mod
+from ben.redact import wire
 from ben.redact.actions import KeyedHasher, keyed_hash
 from ben.redact.prefilter import Prefilter, layout, mask_of, masks_of, possible
 from ben.sdk.batch import BatchBuilder
@@ -25,7 +26,7 @@ from tests.redact.test_engine import EVERY_DETECTOR, FIELDS, HASH, _keyed
 CORPUS = secrets()
 PLANTED = [planted(name, s) for name, ss in CORPUS.items() for s in ss]
 # every needle and requirement of every detector, and look-alikes around them
-FRAGMENTS = sorted({n for d in DETECTORS.values() for n in d.needs if n} | {
+FRAGMENTS = sorted({n for d in SECRET_RULES.values() for n in d.needs if n} | {
     "Bearer ", "token ", "Basic ", "aws_secret_access_key=", "AccountKey=", "SharedAccessKey=", "&sig=", "?sig=",
     "ghp_", "github_pat_", "xoxb-", "hooks.slack.com/services/", "-----BEGIN PRIVATE KEY-----", "eyJhbGciOi",
     "4111 1111 1111 1111", "4111-1111-1111-1111", "1764000000000000000", "123-45-6789", "AB 12 34 56 C", "12345678Z",
@@ -49,7 +50,7 @@ text = st.lists(piece, max_size=6).map("".join)
 @example(s="x" * 5000 + "@")
 def test_prefilter_never_rules_out_what_a_hint_accepts(s: str) -> None:
     mask = mask_of(s)
-    for det in DETECTORS.values():
+    for det in SECRET_RULES.values():
         if det.hint(s):
             assert possible(det, mask), (det.name, s)
 
@@ -74,14 +75,14 @@ def test_vectorised_masks_equal_the_reference(texts: list[str]) -> None:
 
 
 def test_candidates_are_exactly_the_texts_whose_mask_meets_a_requirement() -> None:
-    pf = Prefilter(DETECTORS.values())
+    pf = Prefilter(SECRET_RULES.values())
     rng = random.Random(5)
     texts = [f"{rng.getrandbits(64):016x}" for _ in range(300)] + PLANTED + ["GET", "/api/v1/orders", ""]
     ok, masks = pf.candidates(texts)
     assert masks.tolist() == [mask_of(t) for t in texts]
-    assert ok.tolist() == [any(possible(d, mask_of(t)) for d in DETECTORS.values()) for t in texts]
+    assert ok.tolist() == [any(possible(d, mask_of(t)) for d in SECRET_RULES.values()) for t in texts]
     assert all(ok[len(texts) - 3 - len(PLANTED):len(texts) - 3])   # every planted secret is scanned
-    assert Prefilter(DETECTORS.values(), everything=True).candidates(texts)[0].all()
+    assert Prefilter(SECRET_RULES.values(), everything=True).candidates(texts)[0].all()
     assert not Prefilter(()).candidates(texts)[0].any()
 
 
@@ -203,8 +204,8 @@ def test_many_hashes_equal_one_by_one(key: bytes, values: list[str], chars: int)
 def test_caches_stay_bounded_with_unique_values(monkeypatch) -> None:
     """Unique 2 KB bodies and unique short values (hashed ids, e-mails): every cache, its door-keeper
     and its young generation stay within their entry and character budgets."""
-    monkeypatch.setattr(engine_mod, "CACHE_MAX", 256)
-    monkeypatch.setattr(engine_mod, "CACHE_BUDGET_CHARS", 64 * 1024)
+    monkeypatch.setattr(cache_mod, "CACHE_MAX", 256)
+    monkeypatch.setattr(cache_mod, "CACHE_BUDGET_CHARS", 64 * 1024)
     e = Engine(_keyed(HASH + '[[rule]]\nname = "uid"\nfields = ["attributes.user.id"]\naction = "hash"\n'
                       + DEFAULT_MANIFEST.split("version = 1", 1)[1]))
     rng = random.Random(3)
@@ -226,7 +227,7 @@ def test_caches_stay_bounded_with_unique_values(monkeypatch) -> None:
         if cache.young is not None:
             assert len(cache.young) <= 128 and cache._young_chars <= 32 * 1024
             assert cache._young_chars == sum(map(len, cache.young))
-            assert all(len(k) <= engine_mod.YOUNG_MAX_CHARS for k in cache.young)
+            assert all(len(k) <= cache_mod.YOUNG_MAX_CHARS for k in cache.young)
     assert len(e._hashes) > 128 and len(e._strings) > 0   # 1,000 ids admitted into 256 places: it evicted
     assert e._hashes.filled and e._strings.filled
 
@@ -268,7 +269,7 @@ def test_young_generation_saves_the_second_computation() -> None:
 def test_packed_index_columns_parse_as_extend_would_build_them(cols) -> None:
     import numpy as np
     arrays = tuple(np.asarray(c, dtype=np.int64) for c in cols)
-    packed = engine_mod._packed((8, 9, 10, 11, 12), arrays)
+    packed = wire.packed((8, 9, 10, 11, 12), arrays)
     want = pb.Batch()
     for field, c in zip(("names", "bodies", "attr_counts", "attr_keys", "attr_values"), cols):
         getattr(want, field).extend(c)

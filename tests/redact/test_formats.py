@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ben.redact.decode import decoded
-from ben.redact.detectors import DETECTORS
+from ben.redact.detectors import SECRET_RULES
 from ben.redact.finders import iban_ok, token_hint, token_spans
 from ben.redact.formats import FORMATS, INDEX, PREFIXES_BY_HEAD, head
 
@@ -51,20 +51,20 @@ def test_words_and_ids_are_not_tokens() -> None:
 def test_iban_checksum() -> None:
     assert iban_ok("DE89370400440532013000") and iban_ok("GB82WEST12345698765432")
     assert not iban_ok("DE89370400440532013001") and not iban_ok("DE8937040044053201300")   # digit, length
-    found = [t[a:b] for t in ("pay to GB82 WEST 1234 5698 7654 32 today",) for a, b in DETECTORS["iban"].spans(t)]
+    found = [t[a:b] for t in ("pay to GB82 WEST 1234 5698 7654 32 today",) for a, b in SECRET_RULES["iban"].spans(t)]
     assert found == ["GB82 WEST 1234 5698 7654 32"]
 
 
 @pytest.mark.parametrize("text", ["call +1 (202) 555-0143", "+44 20 7946 0958", "(202) 555-0143", "202.555.0143",
                                   "020 7946 0958", "07700 900123", "+33 1 23 45 67 89", "+14155552671"])
 def test_phone_forms(text: str) -> None:
-    assert list(DETECTORS["phone"].spans(text)), text
+    assert list(SECRET_RULES["phone"].spans(text)), text
 
 
 @pytest.mark.parametrize("text", ["ts 1764000000000000123", "2024-01-15 10:20:30", "v1.24.3", "10.0.0.1",
                                   "ORD-4411223344", "ISBN 978-3-16-148410-0", "+00:00", "arn:aws:iam::012345678901:role/x"])
 def test_phone_look_alikes(text: str) -> None:
-    assert list(DETECTORS["phone"].spans(text)) == [], text
+    assert list(SECRET_RULES["phone"].spans(text)) == [], text
 
 
 @settings(max_examples=300, deadline=None)

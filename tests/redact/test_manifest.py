@@ -15,7 +15,7 @@ KEY = "k" * 32
 
 def test_default_manifest_turns_on_the_sane_detectors() -> None:
     m = parse_manifest(DEFAULT_MANIFEST)
-    on = {d.name for r in m.rules for d in r.detectors}
+    on = {d.name for r in m.rules for d in r.secret_rules}
     assert {"card", "private_key", "jwt", "bearer", "aws_key", "gcp_key", "azure_key", "github_token",
             "slack_token", "email"} <= on
     assert not on & OPT_IN

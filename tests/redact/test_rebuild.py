@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ben.redact import DEFAULT_MANIFEST, REDACTED_KEY, Engine
-from ben.redact import engine as engine_mod
+from ben.redact import cache as cache_mod
 from ben.redact.actions import keyed_hash
 from tests.redact.test_engine import EVERY_DETECTOR, HASH, KEY, _keyed, build, engine, events
 from tests.redact.test_fast_path import PLANTED, text
@@ -24,11 +24,11 @@ MANIFESTS = [DEFAULT_MANIFEST, EVERY_DETECTOR + HASH,
 
 
 def _scan_reference(e: Engine, s: str, rules) -> tuple:
-    """Engine.scan's general path, as it was before the shortcuts: every span through Detector.spans,
+    """Engine.scan's general path, as it was before the shortcuts: every span through SecretRule.spans,
     sorted, the earlier (longer) span winning an overlap."""
     spans = []
     for order, r in enumerate(rules):
-        for det in r.detectors or (None,):
+        for det in r.secret_rules or (None,):
             if det is not None:
                 spans += [(a, -b, order, r) for a, b in det.spans(s)]
             elif r.pattern is not None:
@@ -77,20 +77,20 @@ def test_bulk_admission_equals_one_put_per_key(calls) -> None:
     """While a cache has room, put_all admits a batch's misses at once: the same entries, sizes, order and
     bounds as one put each (the young generation and the door-keeper take over once it was full)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine_mod, "CACHE_MAX", 16)
-        mp.setattr(engine_mod, "CACHE_BUDGET_CHARS", 2048)
-        mp.setattr(engine_mod, "CACHE_MAX_CHARS", 512)
+        mp.setattr(cache_mod, "CACHE_MAX", 16)
+        mp.setattr(cache_mod, "CACHE_BUDGET_CHARS", 2048)
+        mp.setattr(cache_mod, "CACHE_MAX_CHARS", 512)
         _bulk_against_one_by_one(calls)
 
 
 def _bulk_against_one_by_one(calls) -> None:
-    bulk, one = engine_mod._Cache(young=True), engine_mod._Cache(young=True)
+    bulk, one = cache_mod.Cache(young=True), cache_mod.Cache(young=True)
     for keys in calls:
         keys = [k for k in dict.fromkeys(keys) if k not in bulk]   # distinct misses, as the engine passes them
         values = [f"v{len(k)}" for k in keys]
         bulk.put_all(keys, values)
         for k, v in zip(keys, values):
-            if len(k) <= engine_mod.CACHE_MAX_CHARS:
+            if len(k) <= cache_mod.CACHE_MAX_CHARS:
                 one.put(k, v, len(k))
         assert list(bulk.items()) == list(one.items()) and bulk._sizes == one._sizes
         assert (bulk._chars, bulk.filled, bulk.young) == (one._chars, one.filled, one.young)
@@ -98,7 +98,7 @@ def _bulk_against_one_by_one(calls) -> None:
 
 
 def test_bulk_admission_counts_a_repeated_key_once() -> None:
-    cache = engine_mod._Cache(young=True)
+    cache = cache_mod.Cache(young=True)
     cache.put_all(["a", "bb", "a"], [1, 2, 3])
     assert cache == {"a": 3, "bb": 2} and cache._chars == 3 == sum(cache._sizes.values())
 
@@ -208,3 +208,19 @@ def test_the_output_dictionary_holds_only_what_is_used() -> None:
     assert [a for _, _, a in events(out)] == [
         {"user.id": keyed_hash(KEY.encode(), "u-1", 16), "j": "keep", REDACTED_KEY: "gone,uid"},
         {"user.id": keyed_hash(KEY.encode(), "u-2", 16), REDACTED_KEY: "gone,uid"}]
+
+
+def test_new_strings_number_as_one_intern_each() -> None:
+    """A rebuild's new strings get the same indexes whether they come one by one or in runs (the fast
+    path's intern_all), a string appended in a run found again by a later intern."""
+    from ben.redact.rebuild import NewStrings
+
+    fast, plain = NewStrings(10, fast=True), NewStrings(10, fast=False)
+    for ns in (fast, plain):
+        assert ns.intern("a") == 10
+        assert list(ns.intern_all(["b", "c"])) == [11, 12]
+        assert ns.intern("c") == 12 and ns.intern("d") == 13
+        assert list(ns.intern_all(["e", "a"])) == [14, 10]   # "a" was interned before: one by one
+        assert list(ns.intern_all(["f", "f"])) == [15, 15]
+        assert ns.appended == ["a", "b", "c", "d", "e", "f"]
+    assert isinstance(fast.intern_all(["g", "h"]), range)   # distinct and new: appended in one step

@@ -12,6 +12,20 @@ Back-pressure: when the quota refuses a request (or the WAL cannot be written, e
 disk), the ack says ``retry_after_ms`` and the durable mark; every later request of that
 (sender, lane) is refused the same way until the sender resends from the mark. Nothing is
 lost: the sender still holds what was not acknowledged.
+
+What becomes of each request is decided by ``ben.core.admission.admit`` (pure; its verdicts are
+listed there). Per (sender, lane) the receiver keeps the durable mark (``_hwm``, in the WAL's meta)
+and, while it refuses that sender, the first seq it refused (``_refused_at``)::
+
+    state       request (in the order checked)          verdict      then
+    OPEN        last_seq <= mark                        DUPLICATE    OPEN
+                invalid, undecodable, unencodable       REJECTED     OPEN, mark = last_seq once written
+                its payload does not fit the quota      OVER_QUOTA   REFUSING from first_seq
+                otherwise                               ACCEPTED     OPEN, mark = last_seq once written
+                ... then its lane's WAL append fails    WAL_ERROR    REFUSING from min(first_seq)
+    REFUSING f  last_seq <= mark                        DUPLICATE    REFUSING f
+                first_seq > f: behind the refused one   HELD         REFUSING f
+                first_seq <= f: the sender resends      as OPEN      OPEN (or REFUSING again)
 """
 
 from __future__ import annotations
@@ -20,13 +34,15 @@ import asyncio
 import logging
 import re
 import time
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from google.protobuf.message import DecodeError
 
 from ben.core import batch as batch_check
+from ben.core.admission import RETRY_AFTER_MS_WAL_ERROR, Admission, Verdict, admit, key_of, write_failed
 from ben.core.errors import WalError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import LANES, Quota, used_bytes
@@ -42,8 +58,6 @@ MAX_GROUP = 4096
 #: thread and back costs two thread wake-ups, each a wait for a core when the cores are busy,
 #: for work (redacting one alert) of tens of microseconds. ADR 0025.
 INLINE_ENCODE_EVENTS = 16
-RETRY_AFTER_MS_QUOTA = 200
-RETRY_AFTER_MS_WAL_ERROR = 1000
 #: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
 MAX_PRODUCERS = 256
 #: Refused requests kept as files in the quarantine dir per run; past it they are only counted
@@ -322,6 +336,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
     def _encode_all(self, pending: list[_Pending]) -> dict[int, bytes | str]:
         return {id(p): self._encode_one(p) for p in pending}
 
+    def _payload(self, encoded: dict[int, bytes | str], p: _Pending) -> bytes | str:
+        """The request's WAL payload: encoded in the worker thread already, or now."""
+        return encoded[id(p)] if id(p) in encoded else self._encode_one(p)
+
     def _encode_one(self, p: _Pending) -> bytes | str:
         """The WAL payload, or why the request could not be encoded (a str)."""
         try:
@@ -376,50 +394,26 @@ class IngestReceiver(pb_grpc.IngestServicer):
         events: Counter = Counter()
         pending_bytes = 0
         in_use = used_bytes(self._wals) if self._quota else 0
+        durable = ChainMap(marks, self._hwm)  # the marks this group moved, over the durable ones
+        lanes = self._wals.keys()
         for p in group:
             req = p.request
             lane = req.lane
-            key = (req.sender_id, lane)
+            key = key_of(req)
             self.figures.requests += 1
             if req.HasField("producer_counts"):
                 self._note_producer(req)
-            mark = marks.get(key, self._hwm.get(key, 0))
-            if req.last_seq <= mark:  # already durable: acknowledge again, store nothing
-                self.figures.duplicates += 1
-                outcomes.append(_Outcome(p, lane, mark))
-                continue
-            refused = self._refused_at.get(key)
-            if refused is not None:
-                if req.first_seq > refused:  # still behind a refused request: refuse too
-                    outcomes.append(_Outcome(p, lane, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA))
-                    continue
-                del self._refused_at[key]  # the sender came back to resend it
-            error = self._check(req, mark, p.undecodable)
-            payload = b""
-            if not error:
-                payload = encoded[id(p)] if id(p) in encoded else self._encode_one(p)
-                if isinstance(payload, str):
-                    error = payload
-            if error:
-                reason = ("undecodable" if p.undecodable else "unencodable" if isinstance(payload, str)
-                          else "invalid")
-                self.figures.rejected += 1
-                self.figures.rejected_by_reason[reason] += 1
-                if reason != "invalid":
-                    self._quarantine(p, error)
-                log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, error)
-            else:
-                self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
-                if self._quota is not None and not self._quota.admits(lane, in_use + pending_bytes, len(payload)):
-                    self._refused_at[key] = req.first_seq
-                    self.figures.refused["quota"] += 1
-                    outcomes.append(_Outcome(p, lane, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA))
-                    continue
-                pending_bytes += len(payload)
-                payloads[lane].append(payload)
+            room = None if self._quota is None else self._quota.limit(lane) - in_use - pending_bytes
+            out = admit(req, durable, self._refused_at, lanes=lanes, room=room, undecodable=p.undecodable,
+                        encode=partial(self._payload, encoded, p))
+            self._apply(p, out)
+            if out.verdict is Verdict.ACCEPTED:
+                pending_bytes += len(out.payload)
+                payloads[lane].append(out.payload)
                 events[lane] += len(req.batch.ts_unix_nano)
-            marks[key] = req.last_seq
-            outcomes.append(_Outcome(p, lane, req.last_seq, error))
+            if out.moves_mark:
+                marks[key] = req.last_seq
+            outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms))
         if marks:
             committed, error = await asyncio.to_thread(self._append, payloads, marks)
             # Lanes are separate WALs: a lane that was written stays written even if another failed.
@@ -440,6 +434,27 @@ class IngestReceiver(pb_grpc.IngestServicer):
         for out in outcomes:
             if not out.pending.done.done():
                 out.pending.done.set_result(out)
+
+    def _apply(self, p: _Pending, out: Admission) -> None:
+        """Count an admission and note what it changes of the (sender, lane)'s refusal."""
+        req = p.request
+        key = key_of(req)
+        if out.resumed:
+            del self._refused_at[key]
+        verdict = out.verdict
+        if verdict is Verdict.DUPLICATE:
+            self.figures.duplicates += 1
+        elif verdict is Verdict.REJECTED:
+            self.figures.rejected += 1
+            self.figures.rejected_by_reason[out.reason] += 1
+            if out.reason != "invalid":
+                self._quarantine(p, out.error)
+            log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, out.error)
+        elif verdict in (Verdict.ACCEPTED, Verdict.OVER_QUOTA):
+            self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
+            if verdict is Verdict.OVER_QUOTA:
+                self._refused_at[key] = req.first_seq
+                self.figures.refused["quota"] += 1
 
     def _append(self, payloads: dict[int, list[bytes]],
                 marks: dict[tuple[str, int], int]) -> tuple[set[int], WalError | None]:
@@ -464,29 +479,12 @@ class IngestReceiver(pb_grpc.IngestServicer):
         """A lane's WAL write failed: nothing of `marks`' keys is durable; ask their senders to resend later."""
         for out in outcomes:
             req = out.pending.request
-            key = (req.sender_id, out.lane)
-            if key in marks and req.last_seq > self._hwm.get(key, 0):
-                self._refused_at.setdefault(key, req.first_seq)
-                self._refused_at[key] = min(self._refused_at[key], req.first_seq)
-                out.seq, out.error, out.retry_after_ms = self._hwm.get(key, 0), "", RETRY_AFTER_MS_WAL_ERROR
-                self.figures.refused["wal_error"] += 1
-
-    def _check(self, req: pb.IngestRequest, mark: int, undecodable: str = "") -> str:
-        if not req.sender_id:
-            return "field 'sender_id' is empty"
-        if req.lane not in self._wals:
-            return f"field 'lane' holds unknown lane {req.lane}"
-        if req.first_seq < 1 or req.last_seq < req.first_seq:
-            return f"bad sequence range {req.first_seq}..{req.last_seq}"
-        if req.first_seq <= mark:
-            return f"range {req.first_seq}..{req.last_seq} overlaps what is already durable (up to {mark})"
-        if undecodable:
-            return undecodable
-        try:
-            batch_check.validate(req.batch)
-        except batch_check.BatchError as exc:
-            return str(exc)
-        return ""
+            key = key_of(req)
+            refused = write_failed(req, self._hwm.get(key, 0)) if key in marks else None
+            if refused is not None:
+                self._refused_at[key] = min(self._refused_at.get(key, req.first_seq), req.first_seq)
+                out.seq, out.error, out.retry_after_ms = refused.ack_seq, refused.error, refused.retry_after_ms
+                self.figures.refused[refused.reason] += 1
 
 
 def _few_alerts(group: list[_Pending]) -> bool:

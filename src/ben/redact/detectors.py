@@ -26,7 +26,11 @@ from ben.redact.formats import PREFIXES
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
-class Detector:
+class SecretRule:
+    """A built-in kind of secret a manifest's ``detect = [...]`` names (``SECRET_RULES[name]``): a
+    cheap hint, a regex and an optional validator, with what the engine's shortcuts need to know of
+    them. Called a secret rule, not a detector: ``ben.detect`` has detectors of anomalies."""
+
     name: str
     regex: re.Pattern
     hint: Callable[[str], bool]
@@ -115,7 +119,6 @@ def _any(*needles: str) -> Callable[[str], bool]:
     return hint
 
 
-_DIGIT = re.compile(r"[0-9]")
 _DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
 _DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
 # a phone number holds 4 digits in a row (its last group; spaces or dashes may join groups), an SSN 9
@@ -130,10 +133,6 @@ _LOWER = re.compile(r"[a-z]").search
 def _mixed_case(s: str) -> bool:
     """An ASCII capital and an ASCII small letter (the prefilter's classes "\\x01" and "\\x02")."""
     return _UPPER(s) is not None and _LOWER(s) is not None
-
-
-def _has_digit(s: str) -> bool:
-    return _DIGIT.search(s) is not None
 
 
 def _card_hint(s: str) -> bool:
@@ -249,98 +248,98 @@ def _dni_ok(text: str) -> bool:
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
-DETECTORS: dict[str, Detector] = {d.name: d for d in (
-    Detector("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
+    SecretRule("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
              _any("@"), help="e-mail addresses", min_len=6),
-    Detector("card", re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9A-Za-z])"), _card_hint, _card_ok,
+    SecretRule("card", re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9A-Za-z])"), _card_hint, _card_ok,
              help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True,
              requires=("",), min_digits=13),
-    Detector("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
+    SecretRule("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
              help="IPv4 addresses", min_len=7),
-    Detector("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
+    SecretRule("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                                 r"(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![0-9A-Za-z_:])"), _any(":"), _ip_ok,
              help="IPv6 addresses", min_len=2),
-    Detector("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
+    SecretRule("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens", min_len=13),
-    Detector("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC"), credential_like,
              help="credentials after 'Bearer', 'Token' or 'Basic' (authorization headers); a word is not one "
                   "('token validation succeeded')", min_len=14),
-    Detector("aws_key", re.compile(
+    SecretRule("aws_key", re.compile(
         _B + r"(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}" + _E +
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
         lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
                                                       "ANVA"))) or "ecret" in t or "ECRET" in t,
         help="AWS access key ids and secret access keys", min_len=20, alnum=True,
         requires=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ecret", "ECRET")),
-    Detector("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"
+    SecretRule("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"
                                    r"|(?<![A-Za-z0-9])1//0[0-9A-Za-z\-_]{30,}"),
              _any("AIza", "ya29.", "1//0"), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
-    Detector("azure_key", re.compile(
+    SecretRule("azure_key", re.compile(
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
         r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
         r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
         lambda t: ("=" in t and ("ccountKey" in t or "ccessKey" in t or "sig=" in t)) or "Q~" in t, help="Azure storage/service-bus keys, SAS signatures, "
                                                        "client secrets", min_len=25,
              requires=("=ccountKey", "=ccessKey", "sig=", "Q~")),
-    Detector("github_token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
+    SecretRule("github_token", re.compile(_B + r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"),
              _any("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), help="GitHub tokens", min_len=33),
-    Detector("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
+    SecretRule("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
              _any("xox", "xapp-", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
-    Detector("private_key", re.compile(
+    SecretRule("private_key", re.compile(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)",
         re.DOTALL), _any("PRIVATE KEY"), help="PEM private key blocks (to the end of the text if unterminated)", min_len=27),
-    Detector("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
+    SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
              min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
-    Detector("password", re.compile(PASSWORD_KEYS + PAIR_VALUE % {"q": "1,400", "u": "1,400"}),
+    SecretRule("password", re.compile(PASSWORD_KEYS + PAIR_VALUE % {"q": "1,400", "u": "1,400"}),
              pairs(("ass", "ASS", "wd", "WD", "ecret", "ECRET")), not_placeholder,
              help="values of password=, passwd:, \"secret\": ... pairs (text, JSON, query strings, logs)", min_len=5,
              requires=("ass=", "ass:", "ASS=", "ASS:", "wd=", "wd:", "WD=", "WD:", "ecret=", "ecret:", "ECRET=",
                        "ECRET:")),
-    Detector("secret_pair", re.compile(SECRET_KEYS + PAIR_VALUE % {"q": "8,400", "u": "8,400"}),
+    SecretRule("secret_pair", re.compile(SECRET_KEYS + PAIR_VALUE % {"q": "8,400", "u": "8,400"}),
              pairs(("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "ookie", "OOKIE")),
              credential_like, help="values of token=, api_key:, access_key, client_secret, ... pairs", min_len=11,
              requires=("oken=", "oken:", "OKEN=", "OKEN:", "ey=", "ey:", "EY=", "EY:", "redential", "REDENTIAL",
                        "ecret", "ECRET", "sn=", "sn:", "SN=", "SN:", "ookie", "OOKIE")),
-    Detector("url_userinfo", re.compile(
+    SecretRule("url_userinfo", re.compile(
         r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?#]{1,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
-    Detector("telegram_token", re.compile(r"(?<![0-9])[0-9]{8,10}:A[A-Za-z0-9_\-]{32,36}(?![A-Za-z0-9_\-])"),
+    SecretRule("telegram_token", re.compile(r"(?<![0-9])[0-9]{8,10}:A[A-Za-z0-9_\-]{32,36}(?![A-Za-z0-9_\-])"),
              _any(":A"), help="Telegram bot tokens", min_len=43),
-    Detector("discord_token", DISCORD,
+    SecretRule("discord_token", DISCORD,
              lambda t: "." in t and ("M" in t or "N" in t or "O" in t), help="Discord bot tokens", min_len=58,
              requires=("M.", "N.", "O."), find=after(DISCORD, WORD + "_-")),
-    Detector("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"),
+    SecretRule("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"),
              _any("/api/webhooks", "webhookb2"), help="Discord and Microsoft Teams webhook URLs", min_len=30),
-    Detector("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
+    SecretRule("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
              help="New Relic license keys", min_len=40, alnum=True),
-    Detector("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),
+    SecretRule("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),
              help="Mailchimp API keys", min_len=35),
-    Detector("okta_token", OKTA, lambda t: "00" in t and _mixed_case(t),
+    SecretRule("okta_token", OKTA, lambda t: "00" in t and _mixed_case(t),
              random_b64, help="Okta API tokens (00 and 40 characters, mixed case)", min_len=42, alnum=True,
              requires=("\x01\x02",), find=validated(OKTA, WORD + "_-", random_b64)),
-    Detector("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
+    SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
              alnum=True, requires=("\x01\x02",), ),
-    Detector("iban", IBAN, lambda t: _UPPER(t) is not None and _digits_hint(t),
+    SecretRule("iban", IBAN, lambda t: _UPPER(t) is not None and _digits_hint(t),
              help="IBANs (country length and mod-97 checked)", min_len=15, alnum=True,
              requires=("\x01",), min_digits=3, find=iban_spans),
-    Detector("phone", PHONE, lambda t: _CHAIN_4(t) is not None and ("+" in t or "-" in t or " " in t or "." in t
+    SecretRule("phone", PHONE, lambda t: _CHAIN_4(t) is not None and ("+" in t or "-" in t or " " in t or "." in t
                                                                     or "(" in t),
              phone_ok,
              help="phone numbers: international (+CC ...) and common national forms, separated", min_len=10,
              requires=("+", "-", " ", ".", "("), min_digits=4, find=phone_spans),
-    Detector("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666)[0-9]{3}([\- ])(?!00)[0-9]{2}\1(?!0000)[0-9]{4}"
+    SecretRule("us_ssn", re.compile(r"(?<![0-9\-])(?!000|666)[0-9]{3}([\- ])(?!00)[0-9]{2}\1(?!0000)[0-9]{4}"
                                   r"(?![0-9\-])"), lambda t: ("-" in t or " " in t) and _CHAIN_9(t) is not None,
              help="US social security numbers (dashed or spaced; ITINs too)", min_len=11,
              requires=("-", " "), min_digits=9, find=ssn_spans),
-    Detector("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),
-    Detector("es_dni", re.compile(_B + r"[0-9]{8}-?[TRWAGMYFPDXBNJZSQVHLCKE]" + _E), _digits_hint,
+    SecretRule("es_dni", re.compile(_B + r"[0-9]{8}-?[TRWAGMYFPDXBNJZSQVHLCKE]" + _E), _digits_hint,
              lambda t: _dni_ok(t.replace("-", "")), help="Spanish DNI numbers (check letter verified), opt-in", min_len=9, alnum=True,
              requires=("",), min_digits=3),
 )}

@@ -36,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import RedactionError
-from ben.redact.detectors import DETECTORS, Detector
+from ben.redact.detectors import SECRET_RULES, SecretRule
 
 MAX_RULES = 60          # rules are bits of a 64-bit mask (the rest: built-in pseudo-rules)
 MIN_KEY_BYTES = 16
@@ -87,8 +87,8 @@ class RuleModel(_Model):
     @classmethod
     def _known(cls, v: list[str] | None) -> list[str] | None:
         for name in v or ():
-            if name not in DETECTORS:
-                raise ValueError(f"unknown detector {name!r} (known: {', '.join(DETECTORS)})")
+            if name not in SECRET_RULES:
+                raise ValueError(f"unknown detector {name!r} (known: {', '.join(SECRET_RULES)})")
         if v is not None and not v:
             raise ValueError("name at least one detector")
         return v
@@ -160,7 +160,7 @@ class Rule:
     action: str
     line: int
     fields: tuple[str, ...] = ()             # field paths (globs); () = every string (value rules)
-    detectors: tuple[Detector, ...] = ()
+    secret_rules: tuple[SecretRule, ...] = ()
     pattern: re.Pattern | None = None
     max_chars: int = 0
     replacement: str = ""
@@ -168,7 +168,7 @@ class Rule:
 
     @property
     def is_value_rule(self) -> bool:
-        return bool(self.detectors) or self.pattern is not None
+        return bool(self.secret_rules) or self.pattern is not None
 
     def matches(self, path: str) -> bool:
         if self.ignore_case:
@@ -330,7 +330,7 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
         rules.append(Rule(
             name=r.name, bit=i, action=r.action, line=line,
             fields=tuple(f.lower() if r.ignore_case else f for f in r.fields or ()), ignore_case=r.ignore_case,
-            detectors=tuple(DETECTORS[d] for d in (r.detect or ())),
+            secret_rules=tuple(SECRET_RULES[d] for d in (r.detect or ())),
             pattern=re.compile(r.pattern) if r.pattern is not None else None,
             max_chars=r.max_chars or 0,
             replacement=r.replacement if r.replacement is not None else f"[{r.name}]",
@@ -352,7 +352,7 @@ def lint_warnings(manifest: Manifest) -> list[str]:
             continue
         where = f"rule {r.name!r} (line {r.line})"
         if r.is_value_rule and (not r.fields or r.matches("body")):
-            out.append(f"{where}: action 'drop' on a {'detector' if r.detectors else 'pattern'} match drops the "
+            out.append(f"{where}: action 'drop' on a {'detector' if r.secret_rules else 'pattern'} match drops the "
                        f"whole field it is found in: a body holding one becomes empty (use 'mask' to replace only "
                        f"the match)")
         elif not r.is_value_rule and r.matches("body"):

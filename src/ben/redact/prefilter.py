@@ -2,7 +2,7 @@
 
 Most strings of a batch are new to the engine (request ids, trace ids, timestamps) and hold no
 secret; scanning each one in Python (a plan, a dozen substring hints) cost a few µs per string.
-Every detector declares what any text its hint accepts must hold (``Detector.requires``: all the
+Every detector declares what any text its hint accepts must hold (``SecretRule.requires``: all the
 characters of one of a few strings, and a chain of ``min_digits`` ASCII digits, one space or dash
 allowed between two of them, as in a card number). Here the strings are joined
 with NUL separators and encoded once, and numpy computes for every string at once a 64-bit mask of
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ben.redact.detectors import DETECTORS, Detector
+from ben.redact.detectors import SECRET_RULES, SecretRule
 
 _SEP = "\x00"
 
@@ -58,9 +58,9 @@ def _ranked(wanted: set[str], needs: list[str]) -> list[str]:
 
 def _table() -> tuple[np.ndarray, dict[str, int], dict[int, int]]:
     """The static character -> bit table over every detector's requirements, and a bit per digit threshold."""
-    needs = [need for d in DETECTORS.values() for need in d.needs]
+    needs = [need for d in SECRET_RULES.values() for need in d.needs]
     wanted = {c for need in needs for c in need} | {UPPER, LOWER, " ", "+"} | set(ESCAPES)
-    thresholds = sorted({d.min_digits for d in DETECTORS.values() if d.min_digits})
+    thresholds = sorted({d.min_digits for d in SECRET_RULES.values() if d.min_digits})
     chars = _ranked(wanted, needs)[:64 - len(thresholds)]
     lut = np.zeros(256, dtype=np.uint64)
     char_bit = {}
@@ -122,7 +122,7 @@ class Prefilter:
     """The requirements of a rule set's detectors. ``everything``: a rule runs a custom regex (it
     scans every string: nothing can be ruled out)."""
 
-    def __init__(self, detectors: Iterable[Detector], everything: bool = False):
+    def __init__(self, detectors: Iterable[SecretRule], everything: bool = False):
         detectors = list(detectors)
         reqs = {requirement(need, d.min_digits) for d in detectors for need in d.needs}
         self.thresholds = tuple(sorted({d.min_digits for d in detectors if d.min_digits}))
@@ -178,15 +178,15 @@ def distinct(a: np.ndarray) -> np.ndarray:
     return s.compress(keep)
 
 
-def possible(detector: Detector, mask: int) -> bool:
+def possible(detector: SecretRule, mask: int) -> bool:
     """Could the detector's hint accept a text of this mask?"""
     return any(mask & r == r for r in _requirements(detector))
 
 
-_REQS: dict[Detector, tuple[int, ...]] = {}
+_REQS: dict[SecretRule, tuple[int, ...]] = {}
 
 
-def _requirements(detector: Detector) -> tuple[int, ...]:
+def _requirements(detector: SecretRule) -> tuple[int, ...]:
     reqs = _REQS.get(detector)
     if reqs is None:
         reqs = _REQS[detector] = tuple(requirement(need, detector.min_digits) for need in detector.needs)

@@ -90,10 +90,10 @@ class Spine:
             self.detection = Detection.from_config(det)
             self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt")
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
-                                  self._on_stored if det.enabled else None, cfg.store.max_rows_per_s)
-        self.writer.min_free_bytes = cfg.store.min_free_bytes
-        self.writer.retention_check_interval_s = cfg.store.retention_check_interval_s
-        self.writer.alert_delay_window_s = cfg.store.alert_delay_window_s
+                                  self._on_stored if det.enabled else None, cfg.store.max_rows_per_s,
+                                  min_free_bytes=cfg.store.min_free_bytes,
+                                  retention_check_interval_s=cfg.store.retention_check_interval_s,
+                                  alert_delay_window_s=cfg.store.alert_delay_window_s)
         await self._retrying("recover the store writer's cursors from the store", self.writer.start)
         if self.detector is not None:
             # Detection catches up on what was stored (and repaired) before this start, from its
@@ -177,11 +177,12 @@ class Spine:
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures
         out = wal_figures(self.wals, self.config.quota)
+        cursors = self.writer.cursors()
         for lane, name in NAMES.items():
             out += [
                 counter("events_received_total", rx.events_in[lane], "events made durable", lane=name),
                 counter("rows_stored_total", wr.rows_stored[lane], "rows inserted into the store", lane=name),
-                gauge("store_cursor", self.writer.cursor[lane], "last spine WAL record stored", lane=name),
+                gauge("store_cursor", cursors[lane], "last spine WAL record stored", lane=name),
             ]
         out += receiver_figures(rx)
         out += [

@@ -9,21 +9,18 @@ store itself (the highest ``spine_seq`` stored for that lane), so a restart neit
 duplicates rows. One INSERT may have landed partly when the process died (ClickHouse commits
 an insert part by part); recovery compares, for every record still in the WAL, the rows stored
 against the rows the record holds, deletes a partial record's rows and inserts it again.
-WAL records are truncated only once the store has them on disk: inserts are not fsync'd one by
-one (that costs tens of milliseconds per INSERT, which alerts would wait for); instead the writer
-syncs the store's filesystem (syncfs) at most every ``sync_interval_s`` and then truncates every
-WAL up to what it had inserted before the sync. A crash before the sync loses nothing: the
-records are still in the WAL and recovery re-inserts whatever the store lacks.
+WAL records are truncated only once the store has them on disk: the store's filesystem is synced
+at most every ``sync_interval_s`` by a thread of its own, and the WALs truncated behind it; the
+states of that sync (idle, due, syncing, uncertain after a failure) and their transitions are
+drawn in ``ben.spine.store_sync``. The writer notes, for each INSERT, the store's ``generation``
+read before it (never newer than the engine that took it), so a sync by another store engine
+checks the records before they leave the WAL.
 
-A sync makes durable only what the store engine that runs it holds: chDB in a store process keeps
-alerts in a buffer in its memory, lost with that process, and the next call quietly starts a new
-one whose sync flushes an empty buffer. So the writer notes, for each INSERT not yet synced, the
-store's ``generation`` read before it (never newer than the engine that took it), and reads it
-again after each sync (never older than the engine that flushed): where they differ, it repairs
-the records it is about to truncate (counts per record, as at start) before truncating them.
-A store that does not make what it acknowledged durable by itself (a ClickHouse server without
-``fsync_after_insert``) names the seconds that takes (``durable_after_s``): records stay in the
-WAL until their INSERT returned that long ago.
+Each writer thread's step is three steps, each returning what it did (``_step``): read a run of
+records from the lane's WAL (``_read`` -> ``Run``), insert it (``_insert`` -> ``Inserted``, or None
+after a failure), record it (``_record``: figures, cursor, what the sync must wait for, the next
+consumer). Shared fields: ``cursor`` under ``_lock`` (written by the lane's thread), the figures
+under ``_figures_lock``, the sync's fields under its own lock (``StoreSync``).
 
 A failed INSERT may also have landed in part or entirely (a ClickHouse server that died, or a
 connection that broke after the server committed but before it answered). So after a failure the
@@ -41,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -50,7 +48,7 @@ from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
 from ben.store import rows
-from ben.spine.unsynced import Taken, Unsynced
+from ben.spine.store_sync import StoreSync
 from ben.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -62,6 +60,8 @@ ALERT_DELAYS_KEPT = 100_000  # alert delays kept for the figures at most (the wi
 
 @dataclass
 class WriterFigures:
+    """What the store writer did (``ben status`` and the metrics show these)."""
+
     rows_stored: Counter = field(default_factory=Counter)  # by lane
     inserts: int = 0
     insert_errors: int = 0
@@ -74,10 +74,36 @@ class WriterFigures:
     alert_delays_s: RecentSamples = field(default_factory=lambda: RecentSamples(ALERT_DELAYS_KEPT))
 
 
+class Run(NamedTuple):
+    """A run of one lane's WAL records read for one INSERT."""
+
+    records: list   # (seq, IngestRequest), in order; empty if every record read was quarantined
+    rows: int       # events in them
+    skipped: int    # the seq of the last quarantined record read past, 0 if none
+
+
+class Inserted(NamedTuple):
+    """What one INSERT stored, for ``_record``."""
+
+    table: pa.Table | None   # the rows as Arrow (None: they went as JSON rows)
+    event_ts: list[int]      # the events' times, when they went as JSON rows
+    generation: int          # the store's generation read before the INSERT
+    started: float           # perf_counter when it began
+
+
 class StoreWriter:
+    """Stores the records of the spine's lane WALs, by priority, and truncates the WALs once the store
+    has them on disk (see the module's docstring).
+
+    Settings: ``insert_max_rows`` / ``insert_max_bytes`` per INSERT; ``max_rows_per_s`` for every lane
+    but alerts (0: no limit); ``sync_interval_s`` between syncs of the store's filesystem;
+    ``alert_delay_window_s`` for ``alert_delay_quantiles``; ``min_free_bytes`` kept free on the store's
+    disk (0: not checked); ``retention_check_interval_s`` between retention checks."""
+
     def __init__(self, wals: dict[int, Wal], store: Store, insert_max_rows: int = 200_000,
                  insert_max_bytes: int = 32 << 20, on_stored: Callable[[int, pa.Table], None] | None = None,
-                 max_rows_per_s: int = 0):
+                 max_rows_per_s: int = 0, *, sync_interval_s: float = 0.2, alert_delay_window_s: float = 60.0,
+                 min_free_bytes: int = 0, retention_check_interval_s: float = 3600.0):
         self._wals = wals
         self._store = store
         # The alert lane writes over the store's urgent connection: beside a routine INSERT, not after it.
@@ -89,20 +115,11 @@ class StoreWriter:
         self._rate = max_rows_per_s
         self._tokens = 0.0
         self._refilled = time.monotonic()
-        self.sync_interval_s = 0.2
-        self.alert_delay_window_s = 60.0
-        self.min_free_bytes = 0
-        self._inserted = {lane: 0 for lane in wals}  # inserted, not yet synced: WAL keeps these
-        self._unsynced = Unsynced(wals)  # each INSERT still in the WALs: which store engine took it, when
-        self._synced_at = time.monotonic()
-        self._sync_lock = threading.Lock()  # _inserted and _syncing, shared with the sync thread
-        self._syncing = False
-        self._sync_thread: threading.Thread | None = None
-        self._sync_retry_at = 0.0
-        self._sync_failed = False  # the last sync failed: check what it may have half done (_check_synced)
-        self._draining = 0  # force_flush calls waiting: sync at once
-        self._sync_job: dict[int, int] | None = None
-        self._sync_wake = threading.Event()
+        self.alert_delay_window_s = alert_delay_window_s
+        self.min_free_bytes = min_free_bytes
+        self.retention_check_interval_s = retention_check_interval_s
+        self._sync = StoreSync(wals, store, interval_s=sync_interval_s, repair=self._repair,
+                               on_done=self._wake_all, note_error=self._note_error)
         # One thread per group of lanes, each woken by its own event: alerts, then the others by priority.
         self._groups = [[lane for lane in LANES if lane in wals and lane == ALERT],
                         [lane for lane in LANES if lane in wals and lane != ALERT]]
@@ -111,12 +128,12 @@ class StoreWriter:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._figures_lock = threading.Lock()  # figures are updated by every writer thread
+        self._lock = threading.Lock()  # cursor: written by its lane's thread, read by others
         self.cursor = {lane: 0 for lane in wals}
         self.recovered = dict(self.cursor)
         self.figures = WriterFigures()
         self._delays = {lane: None for lane in wals}
         self._suspect = {lane: False for lane in wals}  # an INSERT of this lane failed: check before retrying
-        self.retention_check_interval_s = 3600.0
         self._retention_at = 0.0  # monotonic time of the next retention check (0: at the first idle moment)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -143,119 +160,34 @@ class StoreWriter:
         """Event time to stored, quantiles over the alerts stored in the last ``alert_delay_window_s``."""
         return self.figures.alert_delays_s.quantiles(self.alert_delay_window_s, (0.5, 0.9, 0.99, 1.0))
 
+    @property
+    def sync_interval_s(self) -> float:
+        """Seconds between syncs of the store's filesystem (at once while force_flush waits)."""
+        return self._sync.interval_s
+
+    @sync_interval_s.setter
+    def sync_interval_s(self, seconds: float) -> None:
+        self._sync.interval_s = seconds
+
+    def cursors(self) -> dict[int, int]:
+        """Each lane's cursor (the last WAL record stored), read under the lock they are written under."""
+        with self._lock:
+            return dict(self.cursor)
+
     def stored_all(self) -> bool:
-        with self._sync_lock:
-            synced = not self._syncing and not any(self._inserted[lane] > 0 for lane in self._wals)
-        return synced and all(self.cursor[lane] >= wal.last_seq for lane, wal in self._wals.items())
+        """Everything in the WALs is stored and synced (the cursors read before the sync's state:
+        an INSERT is noted by the sync before its cursor moves)."""
+        cursor = self.cursors()
+        return self._sync.idle() and all(cursor[lane] >= wal.last_seq for lane, wal in self._wals.items())
 
-    def _sync_and_truncate(self) -> None:
-        """Start a sync of the store's filesystem, after which the WALs drop what was inserted
-        before it: at most every ``sync_interval_s``, or at once while ``force_flush`` waits.
-
-        The sync runs in its own thread: syncfs waits for every dirty page of the filesystem
-        (tens of milliseconds under load), and alerts must not wait behind it. Nor is it run
-        whenever a writer goes idle: that was after every alert and every routine burst, 25
-        syncs a second under the lanes benchmark, each flushing the urgent buffer (a part in
-        ben.events for a single alert, with the buffer locked meanwhile) and the whole filesystem.
-        """
-        with self._sync_lock:
-            if self._syncing or not any(self._inserted.values()) or time.monotonic() < self._sync_retry_at:
-                return
-            if not self._draining and time.monotonic() - self._synced_at < self.sync_interval_s:
-                return
-            self._sync_job = dict(self._inserted)
-            self._syncing = True
-            if self._sync_thread is None:  # one thread for the writer's life, woken per sync
-                self._sync_thread = threading.Thread(target=self._sync_loop, name="store-sync", daemon=True)
-                self._sync_thread.start()
-        self._sync_wake.set()
-
-    def _sync_due_in(self) -> float:
-        """Seconds until a sync is due (0.5 when none is: the sync thread wakes the writers when it ends)."""
-        with self._sync_lock:
-            if self._syncing or not any(self._inserted.values()):
-                return 0.5
-            due = self._sync_retry_at if self._draining else max(self._synced_at + self.sync_interval_s,
-                                                                   self._sync_retry_at)
-        return min(0.5, max(0.001, due - time.monotonic()))
-
-    def _sync_loop(self) -> None:
-        while True:
-            self._sync_wake.wait()
-            self._sync_wake.clear()
-            with self._sync_lock:
-                done, self._sync_job = self._sync_job, None
-            if done is not None:
-                self._sync(done)
-            if self._stop.is_set():
-                return
-
-    def _sync(self, done: dict[int, int]) -> None:
-        try:
-            self._store.sync()
-            with self._sync_lock:
-                durable = self._unsynced.durable_part(done, self._store.durable_after_s, time.monotonic())
-            replaced = self._replaced_since(durable, self._store.generation)
-            if self._sync_failed or replaced:
-                self._check_synced(durable if self._sync_failed else {lane: durable[lane] for lane in replaced})
-                self._sync_failed = self._sync_failed and durable != done  # the rest: checked at a later sync
-            done = durable
-            for lane, upto in done.items():
-                if upto:
-                    self._wals[lane].truncate(upto)
-            with self._sync_lock:
-                for lane, upto in done.items():
-                    if upto:
-                        self._unsynced.drop(lane, upto)
-                    if upto and self._inserted[lane] == upto:
-                        self._inserted[lane] = 0
-        except BenError as exc:  # the WAL keeps everything; the next sync tries again
-            self._sync_failed = True
-            self._sync_retry_at = time.monotonic() + 1.0
-            self.figures.last_error = str(exc)
-            log.error("store writer: sync failed (the WAL keeps the data): %s", exc)
-        except Exception:
-            self._sync_retry_at = time.monotonic() + 1.0
-            log.exception("store writer: unexpected failure in sync (the WAL keeps the data)")
-        finally:
-            with self._sync_lock:
-                self._syncing = False
-                self._synced_at = time.monotonic()
-            self._wake_all()
-
-    def _replaced_since(self, done: dict[int, int], synced: int) -> list[int]:
-        """The lanes of ``done`` with an INSERT taken by a store engine other than the one that
-        synced (generation ``synced``): what it held in memory may be gone."""
-        with self._sync_lock:
-            replaced = self._unsynced.replaced(done, synced)
-        if replaced:
-            log.warning("store writer: the store process was replaced since %s records were inserted (now "
-                        "generation %d); checking them before the WAL drops them",
-                        ", ".join(NAMES[lane] for lane in replaced), synced)
-        return replaced
-
-    def _check_synced(self, done: dict[int, int]) -> None:
-        """After a failed sync, or a sync by another store engine than the one that took some of the
-        INSERTs, before truncating: the records about to leave the WALs are in the store once,
-        whole (repaired if not), and durable.
-
-        A store's flush of its urgent buffer is not atomic (chDB's Buffer writes a part per
-        partition, and keeps the whole block when one part fails): a failed flush may have stored
-        part of the buffer, which the next flush stores again.
-        """
-        repaired = 0
-        for lane, upto in done.items():
-            first = self._wals[lane].first_seq
-            if upto and first is not None and first <= upto:
-                repaired += self._repair(lane, first, upto)
-        if repaired:
-            self._store.sync()
+    def _note_error(self, text: str) -> None:
+        with self._figures_lock:
+            self.figures.last_error = text
 
     def force_flush(self, timeout: float) -> bool:
         """Wait until everything in the WALs is stored and synced; False on timeout."""
         deadline = time.monotonic() + timeout
-        with self._sync_lock:
-            self._draining += 1
+        self._sync.drain(True)
         try:
             while not self.stored_all():
                 if time.monotonic() >= deadline or not self._threads or not all(t.is_alive() for t in self._threads):
@@ -264,8 +196,7 @@ class StoreWriter:
                 time.sleep(0.01)
             return True
         finally:
-            with self._sync_lock:
-                self._draining -= 1
+            self._sync.drain(False)
 
     def shutdown(self, timeout: float) -> bool:
         drained = self.force_flush(timeout)
@@ -273,11 +204,7 @@ class StoreWriter:
         self._wake_all()
         for thread in self._threads:
             thread.join(timeout=max(1.0, timeout))
-        with self._sync_lock:
-            syncing = self._sync_thread
-        if syncing is not None:  # the WALs close after this: let a sync in flight finish with them
-            self._sync_wake.set()
-            syncing.join(timeout=max(1.0, timeout))
+        self._sync.shutdown(timeout)  # the WALs close after this: let a sync in flight finish with them
         return drained
 
     # -- recovery -----------------------------------------------------------------------------
@@ -293,9 +220,8 @@ class StoreWriter:
             self._repair(lane, first, stored)
         self._store.sync()  # what the store holds may be in the page cache only: make it durable first
         if self._store.durable_after_s and first is not None and first <= stored:
-            with self._sync_lock:  # a server that does not fsync: truncated once that wait is over
-                self._inserted[lane] = stored
-                self._unsynced.note(lane, Taken(stored, self._store.generation, time.monotonic()))
+            # a server that does not fsync: truncated once that wait is over
+            self._sync.inserted(lane, stored, self._store.generation)
         else:
             wal.truncate(stored)
         log.info("store writer: %s cursor %d recovered from the store; %d WAL records to store",
@@ -415,11 +341,11 @@ class StoreWriter:
             try:
                 wake.clear()  # before looking: a notify() from now on is not lost
                 busy = any(self._step(lane) for lane in lanes)
-                self._sync_and_truncate()
+                self._sync.schedule()
                 if not busy:
                     if ALERT not in lanes:
                         self._retention()
-                    wake.wait(min(self._idle_wait(lanes), self._sync_due_in()))
+                    wake.wait(min(self._idle_wait(lanes), self._sync.due_in()))
             except Exception:  # never let the writer die silently: log, back off, go on
                 log.exception("store writer: unexpected failure; retrying in 1s")
                 self._stop.wait(1.0)
@@ -442,15 +368,28 @@ class StoreWriter:
         The byte cap bounds memory too: a failing store is retried with the same bounded run.
         """
         allowed = self._allowance(lane)
-        if allowed < 1:
-            return False
-        if self._wals[lane].last_seq <= self.cursor[lane]:
+        if allowed < 1 or self._wals[lane].last_seq <= self.cursor[lane]:
             return False
         try:
             self._check_room()  # before reading and converting a run that could not be inserted
         except StorageError as exc:
             self._failed(lane, exc, suspect=False)
             return True
+        run = self._read(lane, allowed)
+        if run is None:
+            return False
+        if not run.records:  # every record read was quarantined: the lane goes on past them
+            with self._lock:
+                self.cursor[lane] = run.skipped
+            return True
+        inserted = self._insert(lane, run)
+        if inserted is not None:
+            self._record(lane, run, inserted)
+        return True
+
+    def _read(self, lane: int, allowed: int) -> Run | None:
+        """The next run of the lane's records after its cursor, up to ``allowed`` rows (and the byte
+        cap); None if there is none."""
         batch, n_rows, skipped = [], 0, 0
         for record in self._wals[lane].read(self.cursor[lane], READ_RECORDS, max_bytes=self._max_bytes):
             req = self._decode(lane, record)
@@ -461,11 +400,13 @@ class StoreWriter:
             n_rows += len(req.batch.ts_unix_nano)
             if n_rows >= allowed:
                 break
-        if not batch:
-            if skipped:
-                self.cursor[lane] = skipped
-                return True
-            return False
+        if not batch and not skipped:
+            return None
+        return Run(batch, n_rows, skipped)
+
+    def _insert(self, lane: int, run: Run) -> Inserted | None:
+        """INSERT the run (after a failure: only what the store lacks); None if it failed (backed off)."""
+        batch, n_rows = run.records, run.rows
         if lane != ALERT and self._rate:
             self._tokens -= n_rows
         started = time.perf_counter()
@@ -476,6 +417,7 @@ class StoreWriter:
         as_json = (lane == ALERT and n_rows <= rows.INLINE_MAX_ROWS and not self._suspect[lane]
                    and hasattr(store, "insert_event_json"))
         table = None if as_json else rows.to_table(batch)
+        event_ts: list[int] = []
         try:
             if as_json:
                 lines, event_ts = rows.to_json_rows(batch)
@@ -488,27 +430,30 @@ class StoreWriter:
                 store.insert_events(table)
         except BenError as exc:
             self._failed(lane, exc, suspect=True)
-            return True
+            return None
         self._delays[lane] = None
         self._suspect[lane] = False
+        return Inserted(table, event_ts, generation, started)
+
+    def _record(self, lane: int, run: Run, done: Inserted) -> None:
+        """After an INSERT returned: figures, the cursor, what the sync waits for, the next consumer."""
         if lane == ALERT:  # after the INSERT returned: the alerts are stored
             now, at = time.time_ns(), time.monotonic()
-            ts = event_ts if as_json else table.column("ts").to_pylist()
+            ts = done.event_ts if done.table is None else done.table.column("ts").to_pylist()
             delays = [(now - t) / 1e9 for t in ts]
         with self._figures_lock:
             if lane == ALERT:
                 self.figures.alert_delays_s.extend(delays, at)
             self.figures.last_error = ""
             self.figures.inserts += 1
-            self.figures.rows_stored[lane] += n_rows
-            self.figures.last_insert_s = time.perf_counter() - started
-        self.cursor[lane] = max(batch[-1][0], skipped)
-        with self._sync_lock:
-            self._inserted[lane] = self.cursor[lane]
-            self._unsynced.note(lane, Taken(self.cursor[lane], generation, time.monotonic()))
+            self.figures.rows_stored[lane] += run.rows
+            self.figures.last_insert_s = time.perf_counter() - done.started
+        cursor = max(run.records[-1][0], run.skipped)
+        self._sync.inserted(lane, cursor, done.generation)  # before the cursor moves: see stored_all
+        with self._lock:
+            self.cursor[lane] = cursor
         if self._on_stored is not None and lane != ALERT:
             try:
-                self._on_stored(lane, table)
+                self._on_stored(lane, done.table)
             except Exception:  # detection must never stop storage
                 log.exception("store writer: the consumer of stored rows failed")
-        return True

@@ -1,0 +1,134 @@
+"""Admission: what the receiver does with one ingest request, decided without I/O (``admit``).
+
+The receiver (``ben.core.receiver``) keeps, per (sender, lane), the durable high-water mark (the
+last seq its WAL holds) and, while it refuses that sender, the first seq it refused (``refusals``).
+``admit`` reads both and returns an ``Admission``: the verdict, the seq to acknowledge, and what to
+write. The receiver applies it (counts, WAL append, marks, refusals); ``write_failed`` says what
+becomes of a request whose lane's WAL append then failed. Both are pure: tested without asyncio.
+
+Verdicts, in the order they are decided:
+
+- DUPLICATE: ``last_seq`` is at most the mark (a resend after a reconnect or a crash):
+  acknowledged again at the mark, nothing stored.
+- HELD: a request of the same (sender, lane) before this one was refused and not resent yet:
+  refused too (``retry_after_ms``), at the mark; the sender resends from the mark.
+- REJECTED: invalid (empty sender, unknown lane, bad or overlapping range, a batch that fails
+  validation), undecodable or unencodable (``reason``): refused for good with ``error``; its range
+  is passed over (the mark moves to its ``last_seq``) so the sender goes on.
+- OVER_QUOTA: its payload does not fit in what the WALs' byte budget leaves its lane (``room``):
+  refused for now at the mark, nothing stored; the receiver refuses what follows (HELD) until the
+  sender resends it.
+- ACCEPTED: appended to its lane's WAL with the new mark; acknowledged at its ``last_seq`` once durable.
+- WAL_ERROR (``write_failed``, after the append): its lane's WAL could not be written (e.g. a full
+  disk): refused for now at the durable mark; what follows is HELD until the sender resends it.
+
+``resumed``: the request is the resend of a refused one (its ``first_seq`` is at most the refused
+seq): the refusal is lifted whatever becomes of it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Container, Mapping
+from typing import NamedTuple
+
+from ben.core import batch as batch_check
+from ben.v1 import telemetry_pb2 as pb
+
+RETRY_AFTER_MS_QUOTA = 200
+RETRY_AFTER_MS_WAL_ERROR = 1000
+
+Key = tuple[str, int]   # (sender_id, lane)
+
+
+class Verdict(enum.Enum):
+    """What becomes of one request (see the module's docstring)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    HELD = "held"
+    REJECTED = "rejected"
+    OVER_QUOTA = "over_quota"
+    WAL_ERROR = "wal_error"
+
+
+class Admission(NamedTuple):
+    """The receiver's answer to one request, before (or, for WAL_ERROR, after) the WAL append."""
+
+    verdict: Verdict
+    ack_seq: int            # the ack's durable_seq
+    error: str = ""         # REJECTED: why, for the sender (and the log)
+    retry_after_ms: int = 0  # refused for now: when to try again
+    reason: str = ""        # REJECTED: invalid / undecodable / unencodable; refused: quota / wal_error
+    payload: bytes = b""    # ACCEPTED: the WAL record
+    resumed: bool = False   # the resend of a refused request: its refusal is lifted
+
+    @property
+    def moves_mark(self) -> bool:
+        """The (sender, lane) mark moves to the request's last_seq (its range is done with)."""
+        return self.verdict in (Verdict.ACCEPTED, Verdict.REJECTED)
+
+
+def key_of(request: pb.IngestRequest) -> Key:
+    """The (sender, lane) a request's marks and refusals are kept under."""
+    return (request.sender_id, request.lane)
+
+
+def admit(request: pb.IngestRequest, marks: Mapping[Key, int], refusals: Mapping[Key, int], *,
+          lanes: Container[int], room: int | None, encode: Callable[[], bytes | str],
+          undecodable: str = "") -> Admission:
+    """What to do with ``request``. ``marks``: durable marks by (sender, lane), including those this
+    commit group moved; ``refusals``: the first refused seq by (sender, lane); ``lanes``: the lanes
+    served; ``room``: bytes the quota still leaves the request's lane (None: no quota); ``encode()``:
+    the WAL payload, or why it could not be made (a str), called only for a request to be stored;
+    ``undecodable``: why its bytes could not be decoded (the request is then its header only)."""
+    key = key_of(request)
+    mark = marks.get(key, 0)
+    if request.last_seq <= mark:  # already durable: acknowledge again, store nothing
+        return Admission(Verdict.DUPLICATE, mark)
+    resumed = False
+    refused = refusals.get(key)
+    if refused is not None:
+        if request.first_seq > refused:  # still behind a refused request: refuse too
+            return Admission(Verdict.HELD, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA)
+        resumed = True  # the sender came back to resend it
+    error = check(request, mark, lanes=lanes, undecodable=undecodable)
+    reason = "undecodable" if undecodable else "invalid"
+    payload: bytes | str = b""
+    if not error:
+        payload = encode()
+        if isinstance(payload, str):
+            error, reason = payload, "unencodable"
+    if error:
+        return Admission(Verdict.REJECTED, request.last_seq, error=error, reason=reason, resumed=resumed)
+    if room is not None and len(payload) > room:
+        return Admission(Verdict.OVER_QUOTA, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA, reason="quota",
+                         resumed=resumed)
+    return Admission(Verdict.ACCEPTED, request.last_seq, payload=payload, resumed=resumed)
+
+
+def write_failed(request: pb.IngestRequest, mark: int) -> Admission | None:
+    """What becomes of a request of a commit group whose lane's WAL append failed, ``mark`` being its
+    (sender, lane)'s durable mark: refused for now (WAL_ERROR), or None if it is durable already."""
+    if request.last_seq <= mark:
+        return None
+    return Admission(Verdict.WAL_ERROR, mark, retry_after_ms=RETRY_AFTER_MS_WAL_ERROR, reason="wal_error")
+
+
+def check(request: pb.IngestRequest, mark: int, *, lanes: Container[int], undecodable: str = "") -> str:
+    """Why the request is invalid ("" if it is not)."""
+    if not request.sender_id:
+        return "field 'sender_id' is empty"
+    if request.lane not in lanes:
+        return f"field 'lane' holds unknown lane {request.lane}"
+    if request.first_seq < 1 or request.last_seq < request.first_seq:
+        return f"bad sequence range {request.first_seq}..{request.last_seq}"
+    if request.first_seq <= mark:
+        return f"range {request.first_seq}..{request.last_seq} overlaps what is already durable (up to {mark})"
+    if undecodable:
+        return undecodable
+    try:
+        batch_check.validate(request.batch)
+    except batch_check.BatchError as exc:
+        return str(exc)
+    return ""
