@@ -25,7 +25,7 @@ MANIFESTS = [DEFAULT_MANIFEST, EVERY_DETECTOR + HASH,
 
 def _scan_reference(e: Engine, s: str, rules) -> tuple:
     """Engine.scan's general path, as it was before the shortcuts: every span through SecretRule.spans,
-    sorted, the earlier (longer) span winning an overlap."""
+    sorted, overlapping spans merged into one secret masked whole (the earlier, longer span's rule)."""
     spans = []
     for order, r in enumerate(rules):
         for det in r.secret_rules or (None,):
@@ -47,12 +47,16 @@ def _scan_reference(e: Engine, s: str, rules) -> tuple:
             drop = r
     if drop is not None:
         return drop.replacement, mask, True
-    out, pos = [], 0
+    merged: list[list] = []   # overlapping spans are one secret, masked whole (the earliest rule's action)
     for a, nb, _, r in sorted(spans, key=lambda t: t[:3]):
-        if a < pos:
-            continue
-        out += [s[pos:a], r.replacement if r.action == "mask" else e._hash(s[a:-nb])]
-        pos = -nb
+        if merged and a < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], -nb)
+        else:
+            merged.append([a, -nb, r])
+    out, pos = [], 0
+    for a, b, r in merged:
+        out += [s[pos:a], r.replacement if r.action == "mask" else e._hash(s[a:b])]
+        pos = b
     return "".join(out + [s[pos:]]), mask, False
 
 
@@ -60,6 +64,7 @@ def _scan_reference(e: Engine, s: str, rules) -> tuple:
 @given(s=st.one_of(text, st.sampled_from(PLANTED), st.lists(st.sampled_from(PLANTED), max_size=3).map(" ".join)),
        which=st.integers(0, len(MANIFESTS) - 1))
 @example(s="", which=0)
+@example(s="10.219.245.238 5336 8813 9849 1651", which=0)
 @example(s="a@b.io and c@d.io", which=0)
 @example(s="x\x00a@b.io\x00", which=1)
 @example(s="メール a@b.io 4111 1111 1111 1111", which=2)
