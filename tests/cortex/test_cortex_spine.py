@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from ben.cli.procs import query_rows, wait_for
+from ben.control.client import audit_entries, verify_audit
 from ben.sdk import Client
 from tests.control.conftest import Recorder, attach, make_setup
 
@@ -95,6 +96,15 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     [learn] = [e for e in audit if e["type"] == "learn"]
     assert learn["signals"] == {"verdict": "helpful", "resolved_in_time": None, "receipt": "accepted"}
 
+    # Every recommendation, decision and outcome is an entry of the spine's hash-chained audit log.
+    ben("cortex", "dismiss", iid, "--reason", "handled", "--by", "bob", "--config", str(home / "cx.toml"))
+    history = [json.loads(x) for x in (home / "cortex" / "history.jsonl").read_text().splitlines()]
+    entries = [e for e in audit_entries(cluster.spine_addr) if e["kind"] in ("recommendation", "decision", "outcome")]
+    assert [json.loads(e["body"])["cortex_seq"] for e in entries] == [h["seq"] for h in history]
+    assert [e["kind"] for e in entries].count("decision") == 2 and entries[-1]["command_id"] == iid
+    assert {e["actor"] for e in entries} == {"cortex"} and all(json.loads(e["body"])["operator"] for e in entries)
+    assert verify_audit(cluster.spine_addr).ok
+
     shop.shutdown(timeout=2)
     cluster.stop()
     cluster.start()
@@ -102,3 +112,7 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert again["model_updates"] == 1
     assert {e["response"]: e["expected_reward"] for e in again["ranked"]} == {
         r: e["expected_reward"] for r, e in learned.items()}
+    # `ben replay --cortex` rebuilds the model from the stored history: the same model.
+    replayed = json.loads(ben("replay", "--from", str(t0), "--to", str(t0 + 300 * S), "--cortex", "--json",
+                              "--config", str(home / "cx.toml")).stdout)["cortex"]
+    assert replayed == {"outcomes": 1, "history": len(history), "same": True}

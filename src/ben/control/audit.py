@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PREFIX = b"a"
 GENESIS = "0" * 64
 KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch", "pin")
+#: Kinds an operator's client records through ``Control.Record`` (the learning cortex, ADR 0039).
+RECORD_KINDS = ("recommendation", "decision", "outcome")
 
 
 def _key(seq: int) -> bytes:

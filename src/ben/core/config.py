@@ -402,6 +402,12 @@ class CortexConfig(_Section):
     feature_dim: int = Field(default=64, ge=8, le=1024)
     #: An incident resolved within this after its accepted response counts as a success.
     resolve_within_s: float = Field(default=1800.0, gt=0)
+    #: Change detection per response: the smallest fall of its reward that is looked for (0 = off)...
+    change_drop: float = Field(default=0.3, ge=0.0, lt=1.0)
+    #: ... and the CUSUM level at which the response forgets what it knew about such incidents.
+    change_threshold: float = Field(default=3.0, gt=0.0)
+    #: How far before an incident's onset its subsystem's deploy/config log lines count as features.
+    change_window_s: float = Field(default=3600.0, gt=0)
 
 
 class BenConfig(_Section):

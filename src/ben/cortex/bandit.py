@@ -33,12 +33,22 @@ class LinUCB:
     """Discounted LinUCB over fixed-size vectors; arms are response names."""
 
     def __init__(self, *, arms: list[str], dim: int, alpha: float = 0.02, discount: float = 0.99,
-                 ridge: float = 1.0, prior: float = 0.5):
+                 ridge: float = 1.0, prior: float = 0.5, change_drop: float = 0.0, change_threshold: float = 4.0):
         if not arms:
             raise ConfigError("the bandit needs at least one response", field="cortex.responses")
         if not 0.0 < discount <= 1.0:
             raise ConfigError(f"discount {discount} must be in (0, 1]", field="cortex.discount")
+        if not 0.0 <= change_drop < 1.0:
+            raise ConfigError(f"change_drop {change_drop} must be in [0, 1)", field="cortex.change_drop")
         self.dim, self.alpha, self.discount, self.ridge, self.prior = dim, alpha, discount, ridge, prior
+        self.change_drop, self.change_threshold = change_drop, change_threshold
+        self.confident = 0.5     # uncertainty (per unit of |x|) under which an expectation is believed
+        #: Outcomes remembered one by one so that a change can remove them (older ones weigh < 0.3%).
+        self.memory = 600 if discount >= 1.0 else min(600, int(np.ceil(np.log(0.003) / np.log(discount))))
+        self.recent: list[dict] = []
+        self.cusum: dict[str, float] = {}
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.resets: list[dict] = []     # change alarms: {"arm", "update"} (the last few, for explanations)
         self.arms: list[str] = []
         self.A: dict[str, np.ndarray] = {}
         self.b: dict[str, np.ndarray] = {}
@@ -55,15 +65,22 @@ class LinUCB:
         self.b[arm] = np.zeros(self.dim)
         self.weight[arm] = 0.0
 
+    def _solved(self, arm: str) -> tuple[np.ndarray, np.ndarray]:
+        """``A^-1`` and ``theta`` of an arm, kept until the arm changes."""
+        got = self._cache.get(arm)
+        if got is None:
+            inv = np.linalg.inv(self.A[arm])
+            got = self._cache[arm] = (inv, inv @ self.b[arm])
+        return got
+
     def estimate(self, arm: str, x: np.ndarray) -> Estimate:
-        A = self.A[arm]
-        theta = np.linalg.solve(A, self.b[arm])
+        inv, theta = self._solved(arm)
         mean = self.prior + float(x @ theta)
-        unc = float(np.sqrt(max(0.0, x @ np.linalg.solve(A, x))))
+        unc = float(np.sqrt(max(0.0, x @ inv @ x)))
         return Estimate(arm=arm, mean=mean, uncertainty=unc, score=mean + self.alpha * unc, weight=self.weight[arm])
 
     def theta(self, arm: str) -> np.ndarray:
-        return np.linalg.solve(self.A[arm], self.b[arm])
+        return self._solved(arm)[1]
 
     def rank(self, x: np.ndarray, allowed: list[str] | None = None) -> list[Estimate]:
         """Allowed arms (default: all), best score first; ties keep arm order."""
@@ -78,9 +95,11 @@ class LinUCB:
     def choose(self, x: np.ndarray, allowed: list[str] | None = None) -> str:
         return self.rank(x, allowed)[0].arm
 
-    def update(self, arm: str, x: np.ndarray, reward: float) -> None:
-        """Learn that ``arm`` got ``reward`` (0..1) in context ``x``; everything else fades by ``discount``."""
+    def update(self, arm: str, x: np.ndarray, reward: float, key: str = "") -> None:
+        """Learn that ``arm`` got ``reward`` (0..1) in context ``x`` (of kind ``key``, e.g. the
+        subsystem and direction); everything else fades by ``discount``."""
         self.add_arm(arm)
+        self._watch(arm, x, reward, key)
         g = self.discount
         if g < 1.0:
             prior = (1.0 - g) * self.ridge * np.eye(self.dim)
@@ -88,26 +107,78 @@ class LinUCB:
                 self.A[a] = g * self.A[a] + prior
                 self.b[a] = g * self.b[a]
                 self.weight[a] *= g
+        self._cache.clear()
         self.A[arm] = self.A[arm] + np.outer(x, x)
         self.b[arm] = self.b[arm] + (reward - self.prior) * x
         self.weight[arm] += 1.0
         self.updates += 1
+        if self.change_drop > 0.0:
+            self.recent.append({"arm": arm, "x": x.copy(), "reward": float(reward), "key": key, "at": self.updates})
+            del self.recent[:-self.memory]
+
+    def _watch(self, arm: str, x: np.ndarray, reward: float, key: str) -> None:
+        """Change detection on each (response, kind of context) reward stream: a one-sided CUSUM of how
+        much worse the reward is than the model confidently expected, ``g = max(0, g + expected -
+        reward - drop/2)`` (only where the arm's uncertainty at ``x`` is below ``confident`` per unit
+        of ``|x|``: an optimistic guess about a response barely tried is exploration, not a change).
+        A fall of ``change_drop`` or more crosses ``change_threshold`` after a few outcomes; then every
+        arm forgets its remembered outcomes of that kind of context (``forget``): the best response
+        there changed, so what the others were worth there is stale too, and the new best is found by
+        trying them again. The other contexts keep what they learned. Off when ``change_drop`` is 0."""
+        if self.change_drop <= 0.0:
+            return
+        est = self.estimate(arm, x)
+        if est.uncertainty > self.confident * float(np.linalg.norm(x)):
+            return
+        watched = f"{arm}|{key}"
+        g = max(0.0, self.cusum.get(watched, 0.0) + min(1.0, max(0.0, est.mean)) - reward - self.change_drop / 2.0)
+        self.cusum[watched] = g
+        if g > self.change_threshold:
+            self.forget(key)
+            self.resets = [*self.resets[-9:], {"arm": arm, "key": key, "update": self.updates + 1}]
+
+    def forget(self, key: str) -> int:
+        """Remove, exactly, what every arm still holds of its last ``memory`` outcomes in contexts of
+        kind ``key`` (an outcome ``k`` updates ago weighs ``discount^k``: that is subtracted from ``A``
+        and ``b``); their CUSUMs restart. How many outcomes were forgotten."""
+        g, kept, gone = self.discount, [], 0
+        for e in self.recent:
+            if e["key"] != key:
+                kept.append(e)
+                continue
+            w = g ** (self.updates - e["at"])
+            x, arm = np.asarray(e["x"], dtype=float), e["arm"]
+            self.A[arm] = self.A[arm] - w * np.outer(x, x)
+            self.b[arm] = self.b[arm] - w * (e["reward"] - self.prior) * x
+            self.weight[arm] = max(0.0, self.weight[arm] - w)
+            gone += 1
+        self.recent = kept
+        self._cache.clear()
+        for k in [k for k in self.cusum if k.endswith(f"|{key}")]:
+            self.cusum[k] = 0.0
+        return gone
 
     def to_json(self) -> dict:
         return {"dim": self.dim, "alpha": self.alpha, "discount": self.discount, "ridge": self.ridge,
-                "prior": self.prior,
-                "updates": self.updates,
+                "prior": self.prior, "change_drop": self.change_drop, "change_threshold": self.change_threshold,
+                "updates": self.updates, "resets": list(self.resets),
+                "cusum": dict(sorted(self.cusum.items())),
+                "recent": [{**e, "x": [float(v) for v in e["x"]]} for e in self.recent],
                 "arms": [{"arm": a, "A": self.A[a].tolist(), "b": self.b[a].tolist(), "weight": self.weight[a]}
                          for a in self.arms]}
 
     @classmethod
     def from_json(cls, doc: dict) -> LinUCB:
         out = cls(arms=[e["arm"] for e in doc["arms"]] or ["watch"], dim=int(doc["dim"]), alpha=float(doc["alpha"]),
-                  discount=float(doc["discount"]), ridge=float(doc["ridge"]), prior=float(doc["prior"]))
+                  discount=float(doc["discount"]), ridge=float(doc["ridge"]), prior=float(doc["prior"]),
+                  change_drop=float(doc.get("change_drop", 0.0)), change_threshold=float(doc.get("change_threshold", 4.0)))
         for e in doc["arms"]:
             A, b = np.asarray(e["A"], dtype=float), np.asarray(e["b"], dtype=float)
             if A.shape != (out.dim, out.dim) or b.shape != (out.dim,):
                 raise ValueError(f"arm {e['arm']!r}: arrays of the wrong shape")
             out.A[e["arm"]], out.b[e["arm"]], out.weight[e["arm"]] = A, b, float(e["weight"])
-        out.updates = int(doc["updates"])
+        out._cache.clear()
+        out.updates, out.resets = int(doc["updates"]), list(doc.get("resets", []))
+        out.cusum = {str(k): float(v) for k, v in doc.get("cusum", {}).items()}
+        out.recent = [{**e, "x": np.asarray(e["x"], dtype=float)} for e in doc.get("recent", [])]
         return out
