@@ -77,7 +77,7 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert rec["ranked"][1]["why_lower"] and all("support" in e and "uncertainty" in e for e in rec["ranked"])
     before = ranked["cmd:throttle"]["expected_reward"]
 
-    line = ben("cortex", "accept", iid, "cmd:throttle", "--by", "alice",
+    line = ben("cortex", "accept", iid, "--response", "cmd:throttle", "--by", "alice",
                "--config", str(home / "cx.toml")).stdout.strip()
     assert line == (f"ben command send throttle_job --target shop --param job=checkout --param rate_per_s=5 "
                     f"--incident {iid} --reason 'cortex recommendation cmd:throttle for {iid}'")

@@ -24,7 +24,7 @@ import numpy as np
 
 from ben.core.errors import ConfigError
 from ben.cortex.bandit import LinUCB
-from ben.cortex.features import Context, from_incident, slot, vector
+from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
 from ben.cortex.responses import Candidate, Responses
 
@@ -36,8 +36,8 @@ RECEIPTS = {"accepted": 1.0, "succeeded": 1.0, "done": 1.0, "refused": 0.0, "fai
 
 @dataclass(frozen=True)
 class Settings:
-    alpha: float = 0.02
-    discount: float = 0.99
+    alpha: float = 0.0
+    discount: float = 0.995
     feature_dim: int = 64
     resolve_within_s: float = 1800.0
     similar_cosine: float = 0.8
@@ -72,7 +72,7 @@ class Cortex:
         self.responses, self.policy, self.settings = responses, policy, settings
         self.history_path, self.state_path = self.dir / "history.jsonl", self.dir / "state.json"
         self.outbox = Outbox(self.dir / "audited", audit)
-        self.bandit = self._fresh()
+        self.bandit, self.index = self._fresh(), FeatureIndex(settings.feature_dim)
         self.events: list[dict] = []
         self.learned: list[tuple[str, np.ndarray, float]] = []   # (response, x, reward), for support
 
@@ -95,6 +95,7 @@ class Cortex:
                     s.feature_dim, s.alpha, s.discount, s.change_drop, s.change_threshold) and doc["applied"] <= len(
                     learns):
                 self.bandit, applied = model, int(doc["applied"])
+                self.index = FeatureIndex(s.feature_dim, doc["features"])
         except FileNotFoundError:
             pass
         except (ValueError, KeyError, TypeError) as exc:
@@ -113,7 +114,7 @@ class Cortex:
 
     def rebuild(self) -> int:
         """A fresh model from every ``learn`` line of the history; how many it replayed."""
-        self.bandit = self._fresh()
+        self.bandit, self.index = self._fresh(), FeatureIndex(self.settings.feature_dim)
         learns = [e for e in self.events if e["type"] == "learn"]
         for e in learns:
             self._apply(e)
@@ -132,7 +133,7 @@ class Cortex:
         """Ranked responses for an incident, explained; excluded ones apart. Each new ranking is a
         history line and an entry in ben's audit log."""
         ctx = from_incident(incident, anomalies, changes)
-        x = vector(ctx, self.settings.feature_dim)
+        x = self.index.vector(ctx)
         cands = {c.response: c for c in self.responses.for_incident(ctx.subsystem, self.policy, now_ns)}
         allowed = [r for r, c in cands.items() if c.mode != "excluded"]
         ranked = self.bandit.rank(x, allowed) if allowed else []
@@ -272,8 +273,8 @@ class Cortex:
                    and float(x @ y) / (nx * (float(np.linalg.norm(y)) or 1.0)) >= self.settings.similar_cosine)
 
     def _contrib(self, arm: str, ctx: Context) -> dict[str, float]:
-        theta, dim = self.bandit.theta(arm), self.settings.feature_dim
-        return {name: v * float(theta[slot(name, dim)]) for name, v in ctx.values.items()}
+        theta, slots = self.bandit.theta(arm), self.index.lookup(ctx.values)
+        return {name: v * float(theta[slots[name]]) for name, v in ctx.values.items()}
 
     def _drivers(self, arm: str, ctx: Context, n: int = 3) -> list[dict]:
         c = self._contrib(arm, ctx)
@@ -290,11 +291,11 @@ class Cortex:
                 f"(uncertainty {best.uncertainty:.2f} vs {alt.uncertainty:.2f}): it is explored first")
 
     # -- storage --------------------------------------------------------------------------------
-    def _x(self, event: dict) -> np.ndarray:
-        return vector(Context.from_json(event["context"]), self.settings.feature_dim)
+    def _x(self, event: dict, *, learn: bool = False) -> np.ndarray:
+        return self.index.vector(Context.from_json(event["context"]), learn=learn)
 
     def _apply(self, event: dict) -> None:
-        self.bandit.update(event["response"], self._x(event), float(event["reward"]),
+        self.bandit.update(event["response"], self._x(event, learn=True), float(event["reward"]),
                            key=Context.from_json(event["context"]).key)
 
     def _append(self, event: dict, *, now_ns: int | None = None) -> dict:
@@ -331,7 +332,8 @@ class Cortex:
         tmp = self.state_path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, json.dumps({"applied": applied, "model": self.bandit.to_json()}).encode())
+            os.write(fd, json.dumps({"applied": applied, "model": self.bandit.to_json(),
+                                     "features": self.index.to_json()}).encode())
             os.fsync(fd)
         finally:
             os.close(fd)

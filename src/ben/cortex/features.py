@@ -138,7 +138,51 @@ def slot(name: str, dim: int) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") % dim
 
 
+class FeatureIndex:
+    """Feature names -> vector slots without collisions while there is room: each name the model
+    learns from takes the next free slot; once all ``dim`` are taken, a new name shares the slot its
+    hash gives (``slot``). The index grows only when the model learns, in history order, so a
+    rebuild gives the same index; a name not learned yet gets a provisional free slot (its weight
+    is 0 there and its uncertainty the prior's). 64 hashed slots put ~40 names in ~8 collisions
+    (a context's identity sharing a slot with the hour or a detector): the model could not tell
+    those contexts apart."""
+
+    def __init__(self, dim: int = DEFAULT_DIM, names: list[str] = ()):
+        self.dim = dim
+        self.slots: dict[str, int] = {}
+        for name in names:
+            self._add(name)
+
+    def _add(self, name: str) -> int:
+        n = len(self.slots)
+        self.slots[name] = n if n < self.dim else slot(name, self.dim)
+        return self.slots[name]
+
+    def lookup(self, names, *, learn: bool = False) -> dict[str, int]:
+        """The slot of each name (sorted order); ``learn``: new names are added for good."""
+        out, fresh = {}, len(self.slots)
+        for name in sorted(names):
+            if name in self.slots:
+                out[name] = self.slots[name]
+            elif learn:
+                out[name] = self._add(name)
+            else:
+                out[name] = fresh if fresh < self.dim else slot(name, self.dim)
+                fresh += 1
+        return out
+
+    def vector(self, ctx: Context, *, learn: bool = False) -> np.ndarray:
+        x = np.zeros(self.dim)
+        for name, i in self.lookup(ctx.values, learn=learn).items():
+            x[i] += ctx.values[name]
+        return x
+
+    def to_json(self) -> list[str]:
+        return list(self.slots)
+
+
 def vector(ctx: Context, dim: int = DEFAULT_DIM) -> np.ndarray:
+    """The hashed vector of a context (no index: every name at its hash slot)."""
     x = np.zeros(dim)
     for name, v in ctx.values.items():
         x[slot(name, dim)] += v
