@@ -373,4 +373,5 @@ def test_learning_survives_kill_9_and_rebuilds_the_same(tmp_path):
     assert rebuilt.bandit.to_json() == again.bandit.to_json()
     row, anomalies = _incident(99999)
     again.feedback(row, anomalies, verdict="helpful", response="watch")
-    assert Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start().bandit.updates == len(learns) + 1
+    restarted = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+    assert restarted.bandit.updates == len(learns) + 1

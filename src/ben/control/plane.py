@@ -365,7 +365,8 @@ class ControlPlane(ControlBase):
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("reason"), str):
-            raise ControlError("body_json: expected a JSON object (at most 64 KiB) with a 'reason'", reason="bad_record")
+            raise ControlError("body_json: expected a JSON object (at most 64 KiB) with a 'reason'",
+                               reason="bad_record")
         try:
             canonical.encode(body)
         except ValueError as exc:

@@ -171,7 +171,8 @@ class LinUCB:
     def from_json(cls, doc: dict) -> LinUCB:
         out = cls(arms=[e["arm"] for e in doc["arms"]] or ["watch"], dim=int(doc["dim"]), alpha=float(doc["alpha"]),
                   discount=float(doc["discount"]), ridge=float(doc["ridge"]), prior=float(doc["prior"]),
-                  change_drop=float(doc.get("change_drop", 0.0)), change_threshold=float(doc.get("change_threshold", 4.0)))
+                  change_drop=float(doc.get("change_drop", 0.0)),
+                  change_threshold=float(doc.get("change_threshold", 4.0)))
         for e in doc["arms"]:
             A, b = np.asarray(e["A"], dtype=float), np.asarray(e["b"], dtype=float)
             if A.shape != (out.dim, out.dim) or b.shape != (out.dim,):
