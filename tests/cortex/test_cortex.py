@@ -254,7 +254,16 @@ def test_outcome_teaches_without_a_human_then_the_verdict_alone(tmp_path):
     # Resolved before the response was accepted: no signal from the resolution.
     row3, _ = _incident(2)
     cx.accept(row3, anomalies, "watch", by="ann")
-    assert cx.observe({**row3, "resolved_ts": cx.events[-1]["at_ns"] - 1}, anomalies) is None
+    at3 = cx.events[-1]["at_ns"]
+    assert cx.observe({**row3, "resolved_ts": at3 - 1}, anomalies) is None
+    # ... but the receipt of the command it led to still teaches (the incident's story is over).
+    row4, _ = _incident(3)
+    cx.accept(row4, anomalies, "cmd:throttle", by="ann")
+    at4 = cx.events[-1]["at_ns"]
+    failed = [{"action": "throttle_job", "state": "failed", "updated_ts": at4 + 1}]
+    assert cx.observe(row4, anomalies, commands=failed, now_ns=at4 + 10**9) is None        # open: wait
+    by_receipt = cx.observe({**row4, "resolved_ts": at4 - 1}, anomalies, commands=failed)
+    assert by_receipt["signals"] == {"verdict": None, "resolved_in_time": None, "receipt": "failed"}
 
 
 def test_accept_pick_another_dismiss_each_audited_in_order(tmp_path):

@@ -87,14 +87,22 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert sent["state"] == "accepted" and sent["receipt"], sent
     assert [c.action for c in recorder.calls] == ["throttle_job"]
 
+    # The outcome teaches without a human: the receipt (the incident, replayed from the past, was
+    # already resolved when the response was accepted: its resolution says nothing of it).
+    wait_for(lambda: query_rows(cluster.spine_addr, "SELECT id FROM ben.commands FINAL WHERE incident_id = "
+                                                    f"'{iid}' AND state = 'accepted'"), 30, "the receipt in ben.commands")
+    out = ben("cortex", "outcomes", "--config", str(home / "cx.toml"))
+    assert "1 outcomes learned" in out.stdout, out.stdout
     out = ben("incidents", "feedback", iid, "helpful", "--config", str(home / "cx.toml"))
     assert "learned reward 1.00 for cmd:throttle" in out.stdout
     learned = {e["response"]: e for e in explain(iid)["ranked"]}
-    assert learned["cmd:throttle"]["expected_reward"] > before and learned["cmd:throttle"]["support"] == 1
+    assert learned["cmd:throttle"]["expected_reward"] > before and learned["cmd:throttle"]["support"] == 2
     audit = [json.loads(x) for x in (home / "cortex" / "history.jsonl").read_text().splitlines()]
     assert [e["type"] for e in audit].count("recommendation") >= 2
-    [learn] = [e for e in audit if e["type"] == "learn"]
-    assert learn["signals"] == {"verdict": "helpful", "resolved_in_time": None, "receipt": "accepted"}
+    outcome, verdict = [e for e in audit if e["type"] == "learn"]
+    assert outcome["signals"] == {"verdict": None, "resolved_in_time": None, "receipt": "accepted"}
+    assert outcome["reward"] == 1.0 and outcome["by"] == "outcome"
+    assert verdict["signals"] == {"verdict": "helpful", "resolved_in_time": None, "receipt": None}
 
     # Every recommendation, decision and outcome is an entry of the spine's hash-chained audit log.
     ben("cortex", "dismiss", iid, "--reason", "handled", "--by", "bob", "--config", str(home / "cx.toml"))
@@ -109,10 +117,10 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     cluster.stop()
     cluster.start()
     again = explain(iid)
-    assert again["model_updates"] == 1
+    assert again["model_updates"] == 2
     assert {e["response"]: e["expected_reward"] for e in again["ranked"]} == {
         r: e["expected_reward"] for r, e in learned.items()}
     # `ben replay --cortex` rebuilds the model from the stored history: the same model.
     replayed = json.loads(ben("replay", "--from", str(t0), "--to", str(t0 + 300 * S), "--cortex", "--json",
                               "--config", str(home / "cx.toml")).stdout)["cortex"]
-    assert replayed == {"outcomes": 1, "history": len(history), "same": True}
+    assert replayed == {"outcomes": 2, "history": len(history), "same": True}

@@ -196,7 +196,8 @@ class Cortex:
 
     def _outcome_learned(self, accepted: dict) -> bool:
         return any(e["type"] == "learn" and e["incident"] == accepted["incident"] and e["seq"] > accepted["seq"]
-                   and e["response"] == accepted["response"] and e["signals"].get("resolved_in_time") is not None
+                   and e["response"] == accepted["response"]
+                   and (e.get("by") == "outcome" or e["signals"].get("resolved_in_time") is not None)
                    for e in self.events)
 
     def _resolution(self, incident: dict, accepted: dict | None, now_ns: int) -> bool | None:
@@ -214,18 +215,19 @@ class Cortex:
     def observe(self, incident: dict, anomalies: list[dict], *, commands: list[dict] = (),
                 changes: list[dict] = (), now_ns: int | None = None) -> dict | None:
         """The outcome of an accepted response, learned once it is known (no human needed): the
-        incident resolved in time or not, and the receipt of the command it led to. None: nothing
-        accepted, already learned, or not known yet."""
+        incident resolved in time or not, and the receipt of the command it led to (an incident
+        already resolved when the response was accepted teaches by the receipt alone). None:
+        nothing accepted, already learned, or not known yet."""
         accepted = self.accepted_for(incident.get("id", ""))
         if accepted is None or self._outcome_learned(accepted):
             return None
         now_ns = time.time_ns() if now_ns is None else now_ns
-        resolved_in_time = self._resolution(incident, accepted, now_ns)
-        if resolved_in_time is None:
+        resolved_in_time, receipt = self._resolution(incident, accepted, now_ns), receipt_of(accepted, commands)
+        over = resolved_in_time is not None or int(incident.get("resolved_ts") or 0) > 0
+        if not over or (resolved_in_time is None and receipt is None):
             return None
         return self._learn(incident, anomalies, changes, response=accepted["response"], verdict=None,
-                           resolved_in_time=resolved_in_time, receipt=receipt_of(accepted, commands), by="outcome",
-                           now_ns=now_ns)
+                           resolved_in_time=resolved_in_time, receipt=receipt, by="outcome", now_ns=now_ns)
 
     def feedback(self, incident: dict, anomalies: list[dict], *, verdict: str | None = None, response: str = "",
                  receipt: str | None = None, commands: list[dict] = (), changes: list[dict] = (), by: str = "",
