@@ -169,7 +169,7 @@ def feedback(
 @app.command()
 def outcomes(config: ConfigOpt = None, spine: SpineOpt = None) -> None:
     """Learn the outcomes now known of every accepted response (resolved in time or not, receipt);
-    ``ben explain`` and the other verbs do it for their incident (run this one periodically)."""
+    ben explain and the other verbs do it for their incident (run this one periodically)."""
     cortex = open_cortex(config, spine)
     ids = sorted({e["incident"] for e in cortex.events if e["type"] == "accept"})
     learned = 0

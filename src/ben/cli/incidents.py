@@ -221,7 +221,7 @@ def replay(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="spine config ([spine.detect])")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     cortex: Annotated[bool, typer.Option("--cortex", help="also rebuild the learning cortex's model from its "
-                                                       "stored history ([cortex] of --config)")] = False,
+                                                       "stored history (the cortex table of --config)")] = False,
 ) -> None:
     """Re-run the detectors over stored raw events; print the anomalies and incidents they give."""
     from ben.core.config import load_config
