@@ -11,9 +11,9 @@ from typing import Annotated, Optional
 import typer
 
 from ben.cli import fail
-from ben.core.errors import BenError
 from ben.cli.bench import app as bench_app
 from ben.cli.query import SpineOpt
+from ben.core.errors import BenError
 
 app = typer.Typer(help="Triage recommendations learned from outcomes (humans decide).", no_args_is_help=True)
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="ben config ([cortex], [spine.control])")]

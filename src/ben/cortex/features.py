@@ -68,10 +68,11 @@ def onset(incident: dict, anomalies: list[dict]) -> int:
 def change_sql(incident: dict, anomalies: list[dict], window_s: float = DEFAULT_CHANGE_WINDOW_S) -> str:
     """The query for the subsystem's change announcements (logs, events) in the window before onset."""
     from ben.store.query import quote
+    from ben.store.schema import EVENTS
 
     t = onset(incident, anomalies)
     words = "|".join(CHANGE_WORDS)
-    return (f"SELECT ts, name, body FROM ben.events WHERE subsystem = {quote(str(incident.get('subsystem', '')))} "
+    return (f"SELECT ts, name, body FROM {EVENTS} WHERE subsystem = {quote(str(incident.get('subsystem', '')))} "
             f"AND kind IN ('log', 'event') AND ts >= {t - int(window_s * 1e9)} AND ts <= {t} "
             f"AND match(lower(concat(name, ' ', body)), '{words}') ORDER BY ts DESC LIMIT 100")
 
