@@ -62,11 +62,15 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     for sec in range(300):  # 120 ms p99, then 480 ms from minute 3
         for j in range(5):
             metrics.gauge("p99_latency_ms", rng.gauss(120.0 if sec < 180 else 480.0, 6.0), ts=t0 + sec * S + j * S // 5)
+    metrics.log("Deployed checkout v2.4.1 (rollout 3/3)", ts=t0 + 170 * S)     # a change 10 s before onset
+    metrics.log("GET /cart 200", ts=t0 + 175 * S)                              # not a change
     assert metrics.flush(timeout=60)
     metrics.shutdown()
     iid = wait_for(lambda: query_rows(cluster.spine_addr, "SELECT id FROM ben.incidents FINAL WHERE subsystem = "
                                                           "'shop' LIMIT 1"), 60, "an incident")[0]["id"]
 
+    wait_for(lambda: query_rows(cluster.spine_addr, "SELECT ts FROM ben.events WHERE subsystem = 'shop' AND "
+                                                    "kind = 'log'"), 60, "the log lines in ben.events")
     rec = explain(iid)
     ranked = {e["response"]: e for e in rec["ranked"]}
     assert set(ranked) == {"watch", "page:payments", "cmd:throttle", "cmd:quarantine"} and rec["model_updates"] == 0
@@ -74,6 +78,8 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert ranked["cmd:throttle"]["mode"] == "automatic" and ranked["cmd:quarantine"]["mode"] == "proposal"
     assert ranked["watch"]["mode"] == "advice"
     assert "subsystem=shop" in rec["context"] and "direction=up" in rec["context"]
+    assert rec["context"]["change=deploy"] == rec["context"]["change=rollout"] == 1.0     # from the log line
+    assert 0.99 < rec["context"]["change_recency"] <= 1.0 and "change=version" not in rec["context"]
     assert rec["ranked"][1]["why_lower"] and all("support" in e and "uncertainty" in e for e in rec["ranked"])
     before = ranked["cmd:throttle"]["expected_reward"]
 
