@@ -11,9 +11,13 @@ import shlex
 import subprocess
 import sys
 
+import grpc
+import pytest
+
 from ben.cli.procs import query_rows, wait_for
 from ben.control.client import audit_entries, verify_audit
 from ben.sdk import Client
+from ben.v1 import control_pb2, control_pb2_grpc
 from tests.control.conftest import Recorder, attach, make_setup
 
 S = 10**9
@@ -118,6 +122,11 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
     assert [e["kind"] for e in entries].count("decision") == 2 and entries[-1]["command_id"] == iid
     assert {e["actor"] for e in entries} == {"cortex"} and all(json.loads(e["body"])["operator"] for e in entries)
     assert verify_audit(cluster.spine_addr).ok
+    with grpc.insecure_channel(cluster.spine_addr) as channel:       # no operator token: refused
+        with pytest.raises(grpc.RpcError) as denied:
+            control_pb2_grpc.ControlStub(channel).Record(control_pb2.RecordRequest(
+                kind="outcome", subject=iid, body_json='{"reason": "forged"}'), timeout=10)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
     shop.shutdown(timeout=2)
     cluster.stop()
