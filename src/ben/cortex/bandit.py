@@ -46,6 +46,11 @@ class LinUCB:
         #: Outcomes remembered one by one so that a change can remove them (older ones weigh < 0.3%).
         self.memory = 600 if discount >= 1.0 else min(600, int(np.ceil(np.log(0.003) / np.log(discount))))
         self.recent: list[dict] = []
+        #: After a change in a kind of context, its next ``explore_after_change`` outcomes per arm are
+        #: chosen with the uncertainty weighing ``explore_alpha``: the responses that look good there
+        #: only because of what they do elsewhere (shared features) must not keep the new best untried.
+        self.explore_after_change, self.explore_alpha = 2, 0.2
+        self.exploring: dict[str, int] = {}
         self.cusum: dict[str, float] = {}
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.resets: list[dict] = []     # change alarms: {"arm", "update"} (the last few, for explanations)
@@ -73,27 +78,29 @@ class LinUCB:
             got = self._cache[arm] = (inv, inv @ self.b[arm])
         return got
 
-    def estimate(self, arm: str, x: np.ndarray) -> Estimate:
+    def estimate(self, arm: str, x: np.ndarray, key: str = "") -> Estimate:
         inv, theta = self._solved(arm)
         mean = self.prior + float(x @ theta)
         unc = float(np.sqrt(max(0.0, x @ inv @ x)))
-        return Estimate(arm=arm, mean=mean, uncertainty=unc, score=mean + self.alpha * unc, weight=self.weight[arm])
+        alpha = self.explore_alpha if self.exploring.get(key, 0) > 0 else self.alpha
+        return Estimate(arm=arm, mean=mean, uncertainty=unc, score=mean + alpha * unc, weight=self.weight[arm])
 
     def theta(self, arm: str) -> np.ndarray:
         return self._solved(arm)[1]
 
-    def rank(self, x: np.ndarray, allowed: list[str] | None = None) -> list[Estimate]:
-        """Allowed arms (default: all), best score first; ties keep arm order."""
+    def rank(self, x: np.ndarray, allowed: list[str] | None = None, key: str = "") -> list[Estimate]:
+        """Allowed arms (default: all), best score first; ties keep arm order. ``key``: the kind of
+        context (after a change there, its uncertainty weighs ``explore_alpha``)."""
         arms = self.arms if allowed is None else [a for a in self.arms if a in set(allowed)]
         for a in allowed or ():
             if a not in self.A:
                 self.add_arm(a)
                 arms.append(a)
-        ests = [self.estimate(a, x) for a in arms]
+        ests = [self.estimate(a, x, key) for a in arms]
         return sorted(ests, key=lambda e: -e.score)
 
-    def choose(self, x: np.ndarray, allowed: list[str] | None = None) -> str:
-        return self.rank(x, allowed)[0].arm
+    def choose(self, x: np.ndarray, allowed: list[str] | None = None, key: str = "") -> str:
+        return self.rank(x, allowed, key)[0].arm
 
     def update(self, arm: str, x: np.ndarray, reward: float, key: str = "") -> None:
         """Learn that ``arm`` got ``reward`` (0..1) in context ``x`` (of kind ``key``, e.g. the
@@ -112,6 +119,8 @@ class LinUCB:
         self.b[arm] = self.b[arm] + (reward - self.prior) * x
         self.weight[arm] += 1.0
         self.updates += 1
+        if self.exploring.get(key, 0) > 0:
+            self.exploring[key] -= 1
         if self.change_drop > 0.0:
             self.recent.append({"arm": arm, "x": x.copy(), "reward": float(reward), "key": key, "at": self.updates})
             del self.recent[:-self.memory]
@@ -135,6 +144,7 @@ class LinUCB:
         self.cusum[watched] = g
         if g > self.change_threshold:
             self.forget(key)
+            self.exploring[key] = self.explore_after_change * len(self.arms)
             self.resets = [*self.resets[-9:], {"arm": arm, "key": key, "update": self.updates + 1}]
 
     def forget(self, key: str) -> int:
@@ -162,7 +172,7 @@ class LinUCB:
         return {"dim": self.dim, "alpha": self.alpha, "discount": self.discount, "ridge": self.ridge,
                 "prior": self.prior, "change_drop": self.change_drop, "change_threshold": self.change_threshold,
                 "updates": self.updates, "resets": list(self.resets),
-                "cusum": dict(sorted(self.cusum.items())),
+                "cusum": dict(sorted(self.cusum.items())), "exploring": dict(sorted(self.exploring.items())),
                 "recent": [{**e, "x": [float(v) for v in e["x"]]} for e in self.recent],
                 "arms": [{"arm": a, "A": self.A[a].tolist(), "b": self.b[a].tolist(), "weight": self.weight[a]}
                          for a in self.arms]}
@@ -181,5 +191,6 @@ class LinUCB:
         out._cache.clear()
         out.updates, out.resets = int(doc["updates"]), list(doc.get("resets", []))
         out.cusum = {str(k): float(v) for k, v in doc.get("cusum", {}).items()}
+        out.exploring = {str(k): int(v) for k, v in doc.get("exploring", {}).items()}
         out.recent = [{**e, "x": np.asarray(e["x"], dtype=float)} for e in doc.get("recent", [])]
         return out

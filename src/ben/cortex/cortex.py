@@ -136,7 +136,7 @@ class Cortex:
         x = self.index.vector(ctx)
         cands = {c.response: c for c in self.responses.for_incident(ctx.subsystem, self.policy, now_ns)}
         allowed = [r for r, c in cands.items() if c.mode != "excluded"]
-        ranked = self.bandit.rank(x, allowed) if allowed else []
+        ranked = self.bandit.rank(x, allowed, ctx.key) if allowed else []
         entries = []
         for i, est in enumerate(ranked):
             entry = {"rank": i + 1, **cands[est.arm].to_json(), "expected_reward": round(est.mean, 4),

@@ -106,7 +106,7 @@ def run(*, incidents: int = 2000, seed: int = 7, changes: tuple[int, ...] | None
             world.shift(rng)
         key, row, anomalies = incident(rng, n)
         ctx = from_incident(row, anomalies)
-        arm = bandit.choose(index.vector(ctx))
+        arm = bandit.choose(index.vector(ctx), key=ctx.key)
         p = world.probs[key]
         got[n], best[n], rnd[n] = p[arm], max(p.values()), float(np.mean(list(p.values())))
         for a in ARMS:
