@@ -228,6 +228,11 @@ def test_change_detection_forgets_only_the_changed_kind_of_context():
     assert b.resets[-1]["key"] == "k1" and all(e["key"] != "k1" or e["at"] >= at for e in b.recent)
     assert b.estimate("a", x2).mean > 0.8 and abs(b.estimate("a", x2).mean - before) < 0.2
     assert b.estimate("a", x1).uncertainty > 0.5 * np.linalg.norm(x1)      # k1 is unknown again: re-tried
+    assert b.exploring == {"k1": 2 * 2 - 1}           # and explored: its uncertainty weighs 0.2 for a while
+    assert b.estimate("a", x1, "k1").score > b.estimate("a", x1).score
+    for _ in range(3):
+        b.update("b", x1, 1.0, key="k1")
+    assert b.exploring == {"k1": 0} and b.estimate("a", x1, "k1").score == b.estimate("a", x1).score
 
 
 def test_outcome_teaches_without_a_human_then_the_verdict_alone(tmp_path):

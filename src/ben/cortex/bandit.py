@@ -5,8 +5,11 @@ expected reward of context ``x`` is ``x . theta_a`` (``theta_a = A_a^-1 b_a``), 
 ``sqrt(x . A_a^-1 x)``, and the score ``mean + alpha * uncertainty``. Every update discounts every
 arm by ``gamma`` (towards the prior), so what was learned long ago fades: a response that stopped
 working loses its lead within about ``1 / (1 - gamma)`` incidents, and responses not tried lately
-grow uncertain again and get re-tried (D-LinUCB, Russac et al. 2019). Deterministic: no randomness,
-ties go to the earlier arm. State is plain arrays (``to_json`` / ``from_json``), never pickled.
+grow uncertain again and get re-tried (D-LinUCB, Russac et al. 2019). A change is detected rather
+than waited for (``_watch``: a CUSUM per response and kind of context, M-UCB style): the outcomes
+remembered of that kind of context are removed exactly (``forget``) and it is explored for a few
+outcomes (ADR 0039). Deterministic: no randomness, ties go to the earlier arm. State is plain
+arrays and numbers (``to_json`` / ``from_json``), never pickled.
 """
 
 from __future__ import annotations
