@@ -72,7 +72,7 @@ def test_record_appends_an_operators_record_to_the_chain(home):
         first = plane.audit.last_seq
         row = plane.record("recommendation", "inc-1", '{"reason": "cortex recommended watch for inc-1"}')
         assert row["seq"] == first + 1 and row["kind"] == "recommendation" and row["command_id"] == "inc-1"
-        plane.record("decision", "inc-1", '{"reason": "ann dismissed", "decision": "dismiss"}')
+        plane.record("decision", "inc-1", '{"reason": "ann dismissed", "decision": "dismiss", "operator": "mallory"}')
         for kind, subject, body in (("command", "inc-1", '{"reason": "x"}'), ("outcome", "inc'1", '{"reason": "x"}'),
                                     ("outcome", "inc-1", '{"no": "reason"}'), ("outcome", "inc-1", "[1]"),
                                     ("outcome", "inc-1", '{"reason": "x", "reward": 0.5}')):
@@ -82,5 +82,6 @@ def test_record_appends_an_operators_record_to_the_chain(home):
         assert plane.verify_audit()[0]["ok"]
         [entry] = [e for e in plane.audit.entries(first + 1)]
         assert entry.prev_hash == plane.audit.entries(first)[0].hash and entry.body["decision"] == "dismiss"
+        assert entry.body.get("operator") != "mallory"      # the caller is recorded, not what the body claims
     finally:
         plane.close()

@@ -371,6 +371,7 @@ class ControlPlane(ControlBase):
             canonical.encode(body)
         except ValueError as exc:
             raise ControlError(f"body_json: {exc}", reason="bad_record") from None
+        body.pop("operator", None)   # who called is the authenticated caller (ADR 0034), never what the body says
         return self.audit.append(kind, subject, body, "cortex").row()
 
     # -- reading ----------------------------------------------------------------------------------------
