@@ -55,3 +55,33 @@ def test_incident_link_and_reason_travel_with_the_command(home: Path) -> None:
         assert plane.verify_audit()[0]["ok"] and plane.audit.last_seq == 4  # the sidecar pin, then 3
     finally:
         plane.close()
+
+
+def test_record_appends_an_operators_record_to_the_chain(home):
+    """The cortex's recommendations, decisions and outcomes (ADR 0039): chained, signed, checked."""
+    import pytest as _pytest
+
+    from ben.control.plane import ControlPlane
+    from ben.core.config import ControlConfig
+    from ben.core.errors import ControlError
+    from tests.control.conftest import make_setup
+
+    setup = make_setup(home)
+    plane = ControlPlane(ControlConfig(trust=setup.trust, policy=setup.policy), home / "spine")
+    try:
+        first = plane.audit.last_seq
+        row = plane.record("recommendation", "inc-1", '{"reason": "cortex recommended watch for inc-1"}')
+        assert row["seq"] == first + 1 and row["kind"] == "recommendation" and row["command_id"] == "inc-1"
+        plane.record("decision", "inc-1", '{"reason": "ann dismissed", "decision": "dismiss", "operator": "mallory"}')
+        for kind, subject, body in (("command", "inc-1", '{"reason": "x"}'), ("outcome", "inc'1", '{"reason": "x"}'),
+                                    ("outcome", "inc-1", '{"no": "reason"}'), ("outcome", "inc-1", "[1]"),
+                                    ("outcome", "inc-1", '{"reason": "x", "reward": 0.5}')):
+            with _pytest.raises(ControlError, match="kind|subject|body_json"):   # floats: not canonical
+                plane.record(kind, subject, body)
+        assert plane.audit.last_seq == first + 2
+        assert plane.verify_audit()[0]["ok"]
+        [entry] = [e for e in plane.audit.entries(first + 1)]
+        assert entry.prev_hash == plane.audit.entries(first)[0].hash and entry.body["decision"] == "dismiss"
+        assert entry.body.get("operator") != "mallory"      # the caller is recorded, not what the body claims
+    finally:
+        plane.close()

@@ -1,4 +1,5 @@
-"""``ben cortex accept|feedback|rebuild`` and ``ben bench triage``: the learning cortex (ADR 0039)."""
+"""``ben cortex accept|dismiss|feedback|outcomes|rebuild``, ``ben incidents feedback`` and ``ben bench
+triage``: the learning cortex (ADR 0039)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ import typer
 from ben.cli import fail
 from ben.cli.bench import app as bench_app
 from ben.cli.query import SpineOpt
+from ben.core.errors import BenError
 
 app = typer.Typer(help="Triage recommendations learned from outcomes (humans decide).", no_args_is_help=True)
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="ben config ([cortex], [spine.control])")]
 
 
-def open_cortex(config: Path | None):
-    """The cortex of a config file: its responses, the spine's command policy, its data dir."""
+def open_cortex(config: Path | None, spine: str | None = None, *, audited: bool = True):
+    """The cortex of a config file: its responses, the spine's command policy, its data dir; its
+    decisions go to the audit log of the spine at ``spine`` (default address) unless ``audited`` is
+    False (then they wait in the cortex's outbox for the next call that reaches the spine)."""
     from ben.control.policy import Policy
     from ben.core.config import ben_home, load_config
     from ben.cortex.cortex import Cortex, Settings
@@ -29,19 +33,41 @@ def open_cortex(config: Path | None):
     responses = Responses.load(c.responses) if c.responses else Responses.default()
     policy = Policy.load(cfg.spine.control.policy) if cfg.spine.control.policy else None
     settings = Settings(alpha=c.alpha, discount=c.discount, feature_dim=c.feature_dim,
-                        resolve_within_s=c.resolve_within_s)
+                        resolve_within_s=c.resolve_within_s, change_drop=c.change_drop,
+                        change_threshold=c.change_threshold)
     return Cortex(data_dir=c.data_dir or ben_home() / "cortex", responses=responses, policy=policy,
-                  settings=settings).start()
+                  settings=settings, audit=_auditor(spine) if audited else None).start()
 
 
-def recommendations(incident: dict, anomalies: list[dict], config: Path | None) -> dict | None:
-    """For ``ben explain``: the ranked, explained responses of an incident (an audit line each time they
-    change); None when the config names no ``[cortex] responses`` (the cortex is off: nothing is written)."""
+def _auditor(spine: str | None):
+    from ben.control.client import record
+    from ben.core.address import check_address, default_spine_address
+
+    address = check_address(spine or default_spine_address())
+    return lambda kind, subject, body: record(address, kind, subject, body, timeout=10.0)
+
+
+def change_window_s(config: Path | None) -> float:
     from ben.core.config import load_config
+
+    return load_config(config).cortex.change_window_s
+
+
+def recommendations(incident: dict, anomalies: list[dict], config: Path | None, *, query=None,
+                    commands: list[dict] = (), spine: str | None = None, audited: bool = True) -> dict | None:
+    """For ``ben explain``: the ranked, explained responses of an incident (each new ranking a history
+    line and an audit entry at the spine); an accepted response's known outcome is learned first.
+    ``query(sql) -> rows`` reads the subsystem's recent changes. None when the config names no
+    ``[cortex] responses`` (the cortex is off: nothing is written)."""
+    from ben.core.config import load_config
+    from ben.cortex.features import change_sql
 
     if load_config(config).cortex.responses is None:
         return None
-    return open_cortex(config).recommend(incident, anomalies)
+    changes = query(change_sql(incident, anomalies, change_window_s(config))) if query is not None else []
+    cortex = open_cortex(config, spine, audited=audited)
+    cortex.observe(incident, anomalies, commands=commands, changes=changes)
+    return cortex.recommend(incident, anomalies, changes=changes)
 
 
 def print_recommendations(console, rec: dict) -> None:
@@ -57,8 +83,10 @@ def print_recommendations(console, rec: dict) -> None:
         console.print(f"- {e['response']} not offered: {e['note']}", markup=False)
 
 
-def _incident(spine: str | None, incident_id: str) -> tuple[dict, list[dict], list[dict]]:
+def _incident(spine: str | None, incident_id: str, config: Path | None) -> dict:
+    """The incident, its anomalies, its commands and its subsystem's recent changes (keyword args)."""
     from ben.cli.incidents import _query
+    from ben.cortex.features import change_sql
 
     if not incident_id.replace("-", "").isalnum():
         raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
@@ -69,26 +97,53 @@ def _incident(spine: str | None, incident_id: str) -> tuple[dict, list[dict], li
                               "ORDER BY start_ts")
     commands = _query(spine, "SELECT id, action, state, updated_ts FROM ben.commands FINAL "
                              f"WHERE incident_id = '{incident_id}' ORDER BY updated_ts")
-    return found[0], anomalies, commands
+    changes = _query(spine, change_sql(found[0], anomalies, change_window_s(config)))
+    return {"incident": found[0], "anomalies": anomalies, "commands": commands, "changes": changes}
 
 
 @app.command()
 def accept(
     incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...)")],
-    response: Annotated[str, typer.Argument(metavar="RESPONSE", help="a response `ben explain ID` offers")],
+    response_arg: Annotated[str, typer.Argument(metavar="[RESPONSE]", help="another response `ben explain ID` "
+                                                "offers (default: the top recommendation)", show_default=False)] = "",
+    response: Annotated[str, typer.Option("--response", "-r", help="same as RESPONSE")] = "",
     by: Annotated[str, typer.Option(help="who decides")] = "",
     config: ConfigOpt = None,
     spine: SpineOpt = None,
 ) -> None:
-    """Accept a recommended response: prints the signed-command line to run (or the advice to follow)."""
-    inc, anomalies, _ = _incident(spine, incident_id)
-    out = open_cortex(config).accept(inc, anomalies, response, by=by or getpass.getuser())
+    """Accept the recommendation (or pick another response): prints the signed-command line to run
+    (or the advice to follow). Audited."""
+    if response and response_arg and response != response_arg:
+        raise fail(f"RESPONSE {response_arg!r} and --response {response!r} differ: give one")
+    got = _incident(spine, incident_id, config)
+    cortex = open_cortex(config, spine)
+    cortex.observe(got["incident"], got["anomalies"], commands=got["commands"], changes=got["changes"])
+    try:
+        out = cortex.accept(got["incident"], got["anomalies"], response or response_arg, by=by or getpass.getuser(),
+                            changes=got["changes"])
+    except BenError as exc:
+        raise fail(str(exc)) from None
     if not out["command"]:
-        typer.echo(f"{incident_id}: {response} accepted (advice: nothing to send)")
+        typer.echo(f"{incident_id}: {out['response']} accepted (advice: nothing to send)")
         return
     if out["mode"] == "proposal":
         typer.echo(f"# proposal ({out['note']}): the spine holds it for approval, or review it before running")
     typer.echo(out["command"])
+
+
+@app.command()
+def dismiss(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="an incident id (inc-...)")],
+    reason: Annotated[str, typer.Option(help="why (recorded)")] = "",
+    by: Annotated[str, typer.Option(help="who decides")] = "",
+    config: ConfigOpt = None,
+    spine: SpineOpt = None,
+) -> None:
+    """Dismiss the recommendations of an incident (nothing is sent; no response is learned). Audited."""
+    got = _incident(spine, incident_id, config)
+    open_cortex(config, spine).dismiss(got["incident"], got["anomalies"], by=by or getpass.getuser(), why=reason,
+                                       changes=got["changes"])
+    typer.echo(f"{incident_id}: recommendations dismissed")
 
 
 @app.command()
@@ -100,14 +155,31 @@ def feedback(
     config: ConfigOpt = None,
     spine: SpineOpt = None,
 ) -> None:
-    """Teach the cortex: was the response to this incident helpful? (also uses resolution time and receipt)"""
+    """Teach the cortex: was the response to this incident helpful? (with its resolution time and
+    receipt, when the outcome has not taught them already)"""
     if verdict not in ("helpful", "unhelpful"):
         raise fail(f"VERDICT {verdict!r}: expected helpful or unhelpful")
-    inc, anomalies, commands = _incident(spine, incident_id)
-    receipt = commands[-1]["state"] if commands else None
-    event = open_cortex(config).feedback(inc, anomalies, verdict=verdict, response=response, receipt=receipt,
-                                         by=by or getpass.getuser())
+    got = _incident(spine, incident_id, config)
+    event = open_cortex(config, spine).feedback(got["incident"], got["anomalies"], verdict=verdict, response=response,
+                                                commands=got["commands"], changes=got["changes"],
+                                                by=by or getpass.getuser())
     typer.echo(f"{incident_id}: learned reward {event['reward']:.2f} for {event['response']}")
+
+
+@app.command()
+def outcomes(config: ConfigOpt = None, spine: SpineOpt = None) -> None:
+    """Learn the outcomes now known of every accepted response (resolved in time or not, receipt);
+    ben explain and the other verbs do it for their incident (run this one periodically)."""
+    cortex = open_cortex(config, spine)
+    ids = sorted({e["incident"] for e in cortex.events if e["type"] == "accept"})
+    learned = 0
+    for iid in ids:
+        if cortex.accepted_for(iid) is None:
+            continue
+        got = _incident(spine, iid, config)
+        learned += cortex.observe(got["incident"], got["anomalies"], commands=got["commands"],
+                                  changes=got["changes"]) is not None
+    typer.echo(f"cortex: {learned} outcomes learned ({len(ids)} incidents with an accepted response)")
 
 
 @app.command()

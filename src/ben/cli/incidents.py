@@ -150,12 +150,13 @@ def explain(
     try:
         inc, anomalies, commands = _explained(spine, incident_id, store)
         similar = _similar(config, inc, anomalies, spine, store)
+        from ben.cli.cortex import print_recommendations, recommendations
+
+        recs = recommendations(inc, anomalies, config, query=lambda sql: _query(spine, sql, store), commands=commands,
+                               spine=spine, audited=store is None)
     finally:
         if store is not None:
             store.close()
-    from ben.cli.cortex import print_recommendations, recommendations
-
-    recs = recommendations(inc, anomalies, config)
     if as_json:
         typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands,
                                "federated_similar": similar, "recommendations": recs}))
@@ -219,6 +220,8 @@ def replay(
     spine: SpineOpt = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="spine config ([spine.detect])")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+    cortex: Annotated[bool, typer.Option("--cortex", help="also rebuild the learning cortex's model from its "
+                                                       "stored history (the cortex table of --config)")] = False,
 ) -> None:
     """Re-run the detectors over stored raw events; print the anomalies and incidents they give."""
     from ben.core.config import load_config
@@ -228,6 +231,10 @@ def replay(
     if t2 <= t1:
         raise fail("--to must be after --from")
     result = replay_range(t1, t2, load_config(config).spine.detect, spine=spine, data_dir=data_dir)
+    if cortex:   # ADR 0039: the model is a function of the cortex's history (decisions, outcomes)
+        from ben.cli.cortex import open_cortex
+
+        result["cortex"] = open_cortex(config, audited=False).rebuilt()
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -237,6 +244,10 @@ def replay(
         typer.echo(f"incident {i['id']} [{i['state']}]: {i['narrative']}")
     typer.echo(f"replay: points={result['points']} anomalies={len(result['anomalies'])} "
                f"incidents={len(result['incidents'])}")
+    if cortex:
+        c = result["cortex"]
+        typer.echo(f"cortex: model rebuilt from {c['outcomes']} outcomes of {c['history']} history lines "
+                   f"({'same as' if c['same'] else 'differs from'} the stored model)")
 
 
 @app.command()

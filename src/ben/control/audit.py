@@ -36,6 +36,8 @@ PREFIX = b"a"
 GENESIS = "0" * 64
 KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch", "pin",
          "acknowledgement")
+#: Kinds an operator's client records through ``Control.Record`` (the learning cortex, ADR 0039).
+RECORD_KINDS = ("recommendation", "decision", "outcome")
 
 
 def _key(seq: int) -> bytes:

@@ -68,3 +68,9 @@ def verify_audit(address: str, timeout: float = 120.0) -> pb.AuditReply:
 
 def audit_entries(address: str, after: int = 0, timeout: float = 30.0) -> list[dict]:
     return json.loads(_call(address, "AuditEntries", pb.AuditRequest(after=after), timeout).report_json)
+
+
+def record(address: str, kind: str, subject: str, body: dict, timeout: float = 30.0) -> dict:
+    """Append an operator's record (ADR 0039) to the spine's audit log; the entry (a row)."""
+    reply = _call(address, "Record", pb.RecordRequest(kind=kind, subject=subject, body_json=json.dumps(body)), timeout)
+    return json.loads(reply.report_json)

@@ -25,7 +25,8 @@ import logging
 import threading
 from pathlib import Path
 
-from ben.control.audit import AuditLog, report, verify_copy
+from ben.control import canonical
+from ben.control.audit import RECORD_KINDS, AuditLog, report, verify_copy
 from ben.control.component import ControlBase
 from ben.control.documents import Envelope, Receipt, Signed, now_ns
 from ben.control.keys import key_id, public_from_text, verify
@@ -355,6 +356,26 @@ class ControlPlane(ControlBase):
             return self._save(rec, "receipt", {"status": receipt.status, "code": receipt.code,
                                                "receipt_reason": receipt.reason, "result": receipt.result,
                                                "receipt_hash": signed.hash}, actor, sync=False)
+
+    def record(self, kind: str, subject: str, body_json: str) -> dict:
+        """An operator's record (the cortex's recommendations, decisions, outcomes) as an audit entry."""
+        if kind not in RECORD_KINDS:
+            raise ControlError(f"kind {kind!r}: expected one of {', '.join(RECORD_KINDS)}", reason="bad_record")
+        if not subject.replace("-", "").isalnum() or len(subject) > 64:
+            raise ControlError(f"subject {subject[:64]!r}: expected an incident id", reason="bad_record")
+        try:
+            body = json.loads(body_json) if len(body_json) <= 65_536 else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("reason"), str):
+            raise ControlError("body_json: expected a JSON object (at most 64 KiB) with a 'reason'",
+                               reason="bad_record")
+        try:
+            canonical.encode(body)
+        except ValueError as exc:
+            raise ControlError(f"body_json: {exc}", reason="bad_record") from None
+        body.pop("operator", None)   # who called is the authenticated caller (ADR 0034), never what the body says
+        return self.audit.append(kind, subject, body, "cortex").row()
 
     # -- reading ----------------------------------------------------------------------------------------
     def list(self, limit: int = 100, state: str = "", command_id: str = "") -> list[dict]:

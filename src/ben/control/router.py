@@ -263,3 +263,10 @@ class Router(pb_grpc.ControlServicer):
     async def AuditEntries(self, request, context):
         return pb.AuditReply(ok=True, report_json=await asyncio.to_thread(self.plane.audit_entries_json,
                                                                             request.after))
+
+    async def Record(self, request, context):
+        try:
+            row = await asyncio.to_thread(self.plane.record, request.kind, request.subject, request.body_json)
+        except ControlError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{exc.reason}: {exc}")
+        return pb.AuditReply(ok=True, report_json=json.dumps(row))

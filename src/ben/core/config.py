@@ -406,14 +406,21 @@ class CortexConfig(_Section):
     #: Candidate responses per subsystem (TOML, ben.cortex.responses); None = the cortex is off in
     #: ``ben explain`` (``ben cortex ...`` then offers only "watch").
     responses: Path | None = None
-    #: Exploration: weight of the uncertainty in a response's score.
-    alpha: float = Field(default=0.02, ge=0.0, le=10.0)
+    #: Exploration: weight of the uncertainty in a response's score (0: the prior, forgetting and
+    #: change detection explore; ADR 0039).
+    alpha: float = Field(default=0.0, ge=0.0, le=10.0)
     #: Forgetting per learning update (1 = never forget); about 1/(1-discount) updates are remembered.
-    discount: float = Field(default=0.99, gt=0.0, le=1.0)
+    discount: float = Field(default=0.995, gt=0.0, le=1.0)
     #: Size of the hashed feature vector.
     feature_dim: int = Field(default=64, ge=8, le=1024)
     #: An incident resolved within this after its accepted response counts as a success.
     resolve_within_s: float = Field(default=1800.0, gt=0)
+    #: Change detection per response: the smallest fall of its reward that is looked for (0 = off)...
+    change_drop: float = Field(default=0.3, ge=0.0, lt=1.0)
+    #: ... and the CUSUM level at which the response forgets what it knew about such incidents.
+    change_threshold: float = Field(default=3.0, gt=0.0)
+    #: How far before an incident's onset its subsystem's deploy/config log lines count as features.
+    change_window_s: float = Field(default=3600.0, gt=0)
 
 
 class BenConfig(_Section):

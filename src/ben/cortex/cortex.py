@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,8 @@ import numpy as np
 
 from ben.core.errors import ConfigError
 from ben.cortex.bandit import LinUCB
-from ben.cortex.features import Context, from_incident, slot, vector
+from ben.cortex.features import Context, FeatureIndex, from_incident
+from ben.cortex.record import Outbox
 from ben.cortex.responses import Candidate, Responses
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,13 @@ RECEIPTS = {"accepted": 1.0, "succeeded": 1.0, "done": 1.0, "refused": 0.0, "fai
 class Settings:
     """The learning cortex's settings (exploration, discount, features, resolution window)."""
 
-    alpha: float = 0.02
-    discount: float = 0.99
+    alpha: float = 0.0
+    discount: float = 0.995
     feature_dim: int = 64
     resolve_within_s: float = 1800.0
     similar_cosine: float = 0.8
+    change_drop: float = 0.3
+    change_threshold: float = 3.0
 
 
 def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, receipt: str | None = None) -> float:
@@ -62,17 +66,22 @@ def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, 
 class Cortex:
     """Recommendations and learning for one data directory (see the module docstring)."""
 
-    def __init__(self, *, data_dir: Path, responses: Responses, policy=None, settings: Settings = Settings()):
+    def __init__(self, *, data_dir: Path, responses: Responses, policy=None, settings: Settings = Settings(),
+                 audit: Callable[[str, str, dict], dict] | None = None):
+        """``audit(kind, incident_id, body)``: appends to ben's audit log (``ben.control.client.record``
+        against the spine); None: the lines wait in the outbox (``record``) for a cortex that has it."""
         self.dir = Path(data_dir)
         self.responses, self.policy, self.settings = responses, policy, settings
         self.history_path, self.state_path = self.dir / "history.jsonl", self.dir / "state.json"
-        self.bandit = self._fresh()
+        self.outbox = Outbox(self.dir / "audited", audit)
+        self.bandit, self.index = self._fresh(), FeatureIndex(settings.feature_dim)
         self.events: list[dict] = []
         self.learned: list[tuple[str, np.ndarray, float]] = []   # (response, x, reward), for support
 
     def _fresh(self) -> LinUCB:
         s = self.settings
-        return LinUCB(arms=self.responses.arms(), dim=s.feature_dim, alpha=s.alpha, discount=s.discount)
+        return LinUCB(arms=self.responses.arms(), dim=s.feature_dim, alpha=s.alpha, discount=s.discount,
+                      change_drop=s.change_drop, change_threshold=s.change_threshold)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
@@ -83,9 +92,12 @@ class Cortex:
         try:
             doc = json.loads(self.state_path.read_text(encoding="utf-8"))
             model = LinUCB.from_json(doc["model"])
-            if (model.dim, model.alpha, model.discount) == (self.settings.feature_dim, self.settings.alpha,
-                                                            self.settings.discount) and doc["applied"] <= len(learns):
+            s = self.settings
+            if (model.dim, model.alpha, model.discount, model.change_drop, model.change_threshold) == (
+                    s.feature_dim, s.alpha, s.discount, s.change_drop, s.change_threshold) and doc["applied"] <= len(
+                    learns):
                 self.bandit, applied = model, int(doc["applied"])
+                self.index = FeatureIndex(s.feature_dim, doc["features"])
         except FileNotFoundError:
             pass
         except (ValueError, KeyError, TypeError) as exc:
@@ -96,6 +108,7 @@ class Cortex:
         self.learned = [(e["response"], self._x(e), e["reward"]) for e in learns]
         if applied < len(learns):
             self._save(len(learns))
+        self.outbox.flush(self.events)
         return self
 
     def shutdown(self, timeout: float = 0.0) -> None:
@@ -103,21 +116,29 @@ class Cortex:
 
     def rebuild(self) -> int:
         """A fresh model from every ``learn`` line of the history; how many it replayed."""
-        self.bandit = self._fresh()
+        self.bandit, self.index = self._fresh(), FeatureIndex(self.settings.feature_dim)
         learns = [e for e in self.events if e["type"] == "learn"]
         for e in learns:
             self._apply(e)
         self._save(len(learns))
         return len(learns)
 
+    def rebuilt(self) -> dict:
+        """``rebuild``, and whether the result equals the model that was stored (``ben replay --cortex``)."""
+        before = self.bandit.to_json()
+        n = self.rebuild()
+        return {"outcomes": n, "history": len(self.events), "same": self.bandit.to_json() == before}
+
     # -- decisions ------------------------------------------------------------------------------
-    def recommend(self, incident: dict, anomalies: list[dict], *, now_ns: int | None = None) -> dict:
-        """Ranked responses for an incident (each an audit line), explained; excluded ones apart."""
-        ctx = from_incident(incident, anomalies)
-        x = vector(ctx, self.settings.feature_dim)
+    def recommend(self, incident: dict, anomalies: list[dict], *, changes: list[dict] = (),
+                  now_ns: int | None = None) -> dict:
+        """Ranked responses for an incident, explained; excluded ones apart. Each new ranking is a
+        history line and an entry in ben's audit log."""
+        ctx = from_incident(incident, anomalies, changes)
+        x = self.index.vector(ctx)
         cands = {c.response: c for c in self.responses.for_incident(ctx.subsystem, self.policy, now_ns)}
         allowed = [r for r, c in cands.items() if c.mode != "excluded"]
-        ranked = self.bandit.rank(x, allowed) if allowed else []
+        ranked = self.bandit.rank(x, allowed, ctx.key) if allowed else []
         entries = []
         for i, est in enumerate(ranked):
             entry = {"rank": i + 1, **cands[est.arm].to_json(), "expected_reward": round(est.mean, 4),
@@ -133,13 +154,20 @@ class Cortex:
         if last is None or last["model_updates"] != out["model_updates"] or last["ranked"] != [
                 e["response"] for e in entries]:
             self._append({"type": "recommendation", "incident": out["incident"], "model_updates": out["model_updates"],
-                          "ranked": [e["response"] for e in entries],
-                          "modes": [e["mode"] for e in entries], "context": ctx.to_json()})
+                          "ranked": [e["response"] for e in entries], "modes": [e["mode"] for e in entries],
+                          "expected": [e["expected_reward"] for e in entries], "context": ctx.to_json()})
+        self.outbox.flush(self.events)
         return out
 
-    def accept(self, incident: dict, anomalies: list[dict], response: str, *, by: str) -> dict:
-        """A human chose ``response`` for the incident; returns the candidate and the command line (if any)."""
-        rec = self.recommend(incident, anomalies)
+    def accept(self, incident: dict, anomalies: list[dict], response: str = "", *, by: str,
+               changes: list[dict] = ()) -> dict:
+        """A human accepts the top recommendation (``response`` empty) or picks another offered one;
+        returns the candidate and its ``ben command send`` line (empty for advice)."""
+        rec = self.recommend(incident, anomalies, changes=changes)
+        if not rec["ranked"]:
+            raise ConfigError(f"no response is offered for {rec['incident']}", field="RESPONSE")
+        top = rec["ranked"][0]["response"]
+        response = response or top
         chosen = next((e for e in rec["ranked"] if e["response"] == response), None)
         if chosen is None:
             offered = ", ".join(e["response"] for e in rec["ranked"]) or "none"
@@ -147,36 +175,99 @@ class Cortex:
                               f"excluded ones are refused by the command policy)", field="RESPONSE")
         line = command_line(chosen, rec["incident"]) if chosen["action"] else ""
         self._append({"type": "accept", "incident": rec["incident"], "response": response, "by": by,
+                      "recommended": top, "choice": "recommended" if response == top else "other",
                       "mode": chosen["mode"], "command": line,
-                      "context": from_incident(incident, anomalies).to_json()})
+                      "context": from_incident(incident, anomalies, changes).to_json()})
+        self.outbox.flush(self.events)
         return {**chosen, "command": line}
 
+    def dismiss(self, incident: dict, anomalies: list[dict], *, by: str, why: str = "",
+                changes: list[dict] = ()) -> dict:
+        """A human dismisses the recommendations (nothing is done; no reward: no response was tried)."""
+        rec = self.recommend(incident, anomalies, changes=changes)
+        event = self._append({"type": "dismiss", "incident": rec["incident"], "by": by, "why": why,
+                              "recommended": rec["ranked"][0]["response"] if rec["ranked"] else ""})
+        self.outbox.flush(self.events)
+        return event
+
+    def accepted_for(self, iid: str) -> dict | None:
+        """The incident's latest decision, if it is an accept (a later dismiss withdraws it)."""
+        last = next((e for e in reversed(self.events) if e["type"] in ("accept", "dismiss") and e["incident"] == iid),
+                    None)
+        return last if last is not None and last["type"] == "accept" else None
+
+    def _outcome_learned(self, accepted: dict) -> bool:
+        return any(e["type"] == "learn" and e["incident"] == accepted["incident"] and e["seq"] > accepted["seq"]
+                   and e["response"] == accepted["response"]
+                   and (e.get("by") == "outcome" or e["signals"].get("resolved_in_time") is not None)
+                   for e in self.events)
+
+    def _resolution(self, incident: dict, accepted: dict | None, now_ns: int) -> bool | None:
+        """Resolved within ``resolve_within_s`` of the accepted response: True; not by then: False;
+        still open and within the time, or resolved before the response: None (no signal yet)."""
+        if accepted is None:
+            return None
+        resolved, limit = int(incident.get("resolved_ts") or 0), self.settings.resolve_within_s * 1e9
+        if resolved >= accepted["at_ns"]:
+            return resolved - accepted["at_ns"] <= limit
+        if not resolved and now_ns - accepted["at_ns"] > limit:
+            return False
+        return None
+
+    def observe(self, incident: dict, anomalies: list[dict], *, commands: list[dict] = (),
+                changes: list[dict] = (), now_ns: int | None = None) -> dict | None:
+        """The outcome of an accepted response, learned once it is known (no human needed): the
+        incident resolved in time or not, and the receipt of the command it led to (an incident
+        already resolved when the response was accepted teaches by the receipt alone). None:
+        nothing accepted, already learned, or not known yet."""
+        accepted = self.accepted_for(incident.get("id", ""))
+        if accepted is None or self._outcome_learned(accepted):
+            return None
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        resolved_in_time, receipt = self._resolution(incident, accepted, now_ns), receipt_of(accepted, commands)
+        over = resolved_in_time is not None or int(incident.get("resolved_ts") or 0) > 0
+        if not over or (resolved_in_time is None and receipt is None):
+            return None
+        return self._learn(incident, anomalies, changes, response=accepted["response"], verdict=None,
+                           resolved_in_time=resolved_in_time, receipt=receipt, by="outcome", now_ns=now_ns)
+
     def feedback(self, incident: dict, anomalies: list[dict], *, verdict: str | None = None, response: str = "",
-                 receipt: str | None = None, by: str = "", now_ns: int | None = None) -> dict:
-        """Learn from an incident's outcome, for the response accepted (else ``response``, else the top one)."""
+                 receipt: str | None = None, commands: list[dict] = (), changes: list[dict] = (), by: str = "",
+                 now_ns: int | None = None) -> dict:
+        """An operator's verdict on the response to an incident (the accepted one, else ``response``,
+        else the top one), with the outcome signals not learned yet (resolution, receipt)."""
         iid = incident.get("id", "")
-        accepted = next((e for e in reversed(self.events) if e["type"] == "accept" and e["incident"] == iid), None)
+        accepted = self.accepted_for(iid)
         if not response:
             if accepted is not None:
                 response = accepted["response"]
             else:
-                rec = self.recommend(incident, anomalies)
+                rec = self.recommend(incident, anomalies, changes=changes)
                 if not rec["ranked"]:
                     raise ConfigError(f"no response is offered for {iid}: nothing to learn", field="ID")
                 response = rec["ranked"][0]["response"]
         resolved_in_time = None
-        if accepted is not None and int(incident.get("resolved_ts") or 0) >= accepted["at_ns"]:
-            # Resolved after the response: a success if soon enough (resolved before it: no signal).
-            after_s = (int(incident["resolved_ts"]) - accepted["at_ns"]) / 1e9
-            resolved_in_time = after_s <= self.settings.resolve_within_s
+        if accepted is not None and accepted["response"] == response and not self._outcome_learned(accepted):
+            resolved_in_time = self._resolution(incident, accepted, time.time_ns() if now_ns is None else now_ns)
+            if receipt is None:
+                receipt = receipt_of(accepted, commands)
+        elif accepted is not None and accepted["response"] == response:
+            receipt = None      # the outcome already taught its resolution and receipt
+        return self._learn(incident, anomalies, changes, response=response, verdict=verdict,
+                           resolved_in_time=resolved_in_time, receipt=receipt, by=by, now_ns=now_ns)
+
+    def _learn(self, incident: dict, anomalies: list[dict], changes: list[dict], *, response: str,
+               verdict: str | None, resolved_in_time: bool | None, receipt: str | None, by: str,
+               now_ns: int | None) -> dict:
         r = reward(verdict=verdict, resolved_in_time=resolved_in_time, receipt=receipt)
-        event = {"type": "learn", "incident": iid, "response": response, "reward": r, "by": by,
-                 "signals": {"verdict": verdict, "resolved_in_time": resolved_in_time, "receipt": receipt},
-                 "context": from_incident(incident, anomalies).to_json()}
-        self._append(event, now_ns=now_ns)
+        event = self._append({"type": "learn", "incident": incident.get("id", ""), "response": response, "reward": r,
+                              "by": by, "signals": {"verdict": verdict, "resolved_in_time": resolved_in_time,
+                                                    "receipt": receipt if receipt in RECEIPTS else None},
+                              "context": from_incident(incident, anomalies, changes).to_json()}, now_ns=now_ns)
         self._apply(event)
         self.learned.append((response, self._x(event), r))
         self._save(sum(1 for e in self.events if e["type"] == "learn"))
+        self.outbox.flush(self.events)
         return event
 
     # -- explanations ---------------------------------------------------------------------------
@@ -186,8 +277,8 @@ class Cortex:
                    and float(x @ y) / (nx * (float(np.linalg.norm(y)) or 1.0)) >= self.settings.similar_cosine)
 
     def _contrib(self, arm: str, ctx: Context) -> dict[str, float]:
-        theta, dim = self.bandit.theta(arm), self.settings.feature_dim
-        return {name: v * float(theta[slot(name, dim)]) for name, v in ctx.values.items()}
+        theta, slots = self.bandit.theta(arm), self.index.lookup(ctx.values)
+        return {name: v * float(theta[slots[name]]) for name, v in ctx.values.items()}
 
     def _drivers(self, arm: str, ctx: Context, n: int = 3) -> list[dict]:
         c = self._contrib(arm, ctx)
@@ -204,13 +295,14 @@ class Cortex:
                 f"(uncertainty {best.uncertainty:.2f} vs {alt.uncertainty:.2f}): it is explored first")
 
     # -- storage --------------------------------------------------------------------------------
-    def _x(self, event: dict) -> np.ndarray:
-        return vector(Context.from_json(event["context"]), self.settings.feature_dim)
+    def _x(self, event: dict, *, learn: bool = False) -> np.ndarray:
+        return self.index.vector(Context.from_json(event["context"]), learn=learn)
 
     def _apply(self, event: dict) -> None:
-        self.bandit.update(event["response"], self._x(event), float(event["reward"]))
+        self.bandit.update(event["response"], self._x(event, learn=True), float(event["reward"]),
+                           key=Context.from_json(event["context"]).key)
 
-    def _append(self, event: dict, *, now_ns: int | None = None) -> None:
+    def _append(self, event: dict, *, now_ns: int | None = None) -> dict:
         event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
         fd = os.open(self.history_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -219,6 +311,7 @@ class Cortex:
         finally:
             os.close(fd)
         self.events.append(event)
+        return event
 
     def _read_history(self) -> list[dict]:
         try:
@@ -243,7 +336,8 @@ class Cortex:
         tmp = self.state_path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, json.dumps({"applied": applied, "model": self.bandit.to_json()}).encode())
+            os.write(fd, json.dumps({"applied": applied, "model": self.bandit.to_json(),
+                                     "features": self.index.to_json()}).encode())
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -253,6 +347,15 @@ class Cortex:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def receipt_of(accepted: dict, commands: list[dict]) -> str | None:
+    """The state of the command an accepted response led to (the incident's latest command of that
+    action sent after the accept), if it has a receipt (``RECEIPTS``)."""
+    action = accepted["command"].split()[3] if accepted.get("command") else ""
+    sent = [c for c in commands if action and c.get("action") == action
+            and int(c.get("updated_ts") or 0) >= accepted["at_ns"] and c.get("state") in RECEIPTS]
+    return sent[-1]["state"] if sent else None
 
 
 def command_line(entry: dict, incident_id: str) -> str:

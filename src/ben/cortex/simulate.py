@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ben.cortex.bandit import LinUCB
-from ben.cortex.features import DEFAULT_DIM, from_incident, vector
+from ben.cortex.cortex import Settings
+from ben.cortex.features import FeatureIndex, from_incident
 
+DEFAULTS = Settings()
 ARMS = ["watch", "page:oncall", "cmd:throttle", "cmd:set_mode", "cmd:restart"]
 SUBSYSTEMS = ["api", "batch", "db"]
 DETECTOR_NAMES = ["ewma", "cusum", "robust", "seasonal"]  # names drawn for simulated anomalies
@@ -89,24 +91,29 @@ class TriageResult:
         return dict(self.__dict__)
 
 
-def run(*, incidents: int = 2000, seed: int = 7, changes: tuple[int, ...] | None = None, alpha: float = 0.02,
-        discount: float = 0.99, dim: int = DEFAULT_DIM, window: int = 100) -> TriageResult:
+def run(*, incidents: int = 2000, seed: int = 7, changes: tuple[int, ...] | None = None,
+        alpha: float = DEFAULTS.alpha, discount: float = DEFAULTS.discount, dim: int = DEFAULTS.feature_dim,
+        window: int = 100, change_drop: float = DEFAULTS.change_drop,
+        change_threshold: float = DEFAULTS.change_threshold) -> TriageResult:
+    """The simulation with the cortex's default settings (``Settings``) unless given."""
     changes = (int(incidents * 0.35), int(incidents * 0.7)) if changes is None else tuple(changes)
     rng, world = random.Random(seed), World(seed=seed)
-    bandit = LinUCB(arms=list(ARMS), dim=dim, alpha=alpha, discount=discount)
+    bandit = LinUCB(arms=list(ARMS), dim=dim, alpha=alpha, discount=discount, change_drop=change_drop,
+                    change_threshold=change_threshold)
+    index = FeatureIndex(dim)
     got, best, rnd = np.zeros(incidents), np.zeros(incidents), np.zeros(incidents)
     fixed = {a: np.zeros(incidents) for a in ARMS}
     for n in range(incidents):
         if n in changes:
             world.shift(rng)
         key, row, anomalies = incident(rng, n)
-        x = vector(from_incident(row, anomalies), dim)
-        arm = bandit.choose(x)
+        ctx = from_incident(row, anomalies)
+        arm = bandit.choose(index.vector(ctx), key=ctx.key)
         p = world.probs[key]
         got[n], best[n], rnd[n] = p[arm], max(p.values()), float(np.mean(list(p.values())))
         for a in ARMS:
             fixed[a][n] = p[a]
-        bandit.update(arm, x, 1.0 if rng.random() < p[arm] else 0.0)
+        bandit.update(arm, index.vector(ctx, learn=True), 1.0 if rng.random() < p[arm] else 0.0, key=ctx.key)
     half = incidents // 2
     best_fixed = max(ARMS, key=lambda a: fixed[a][half:].sum())
     return TriageResult(
@@ -115,7 +122,8 @@ def run(*, incidents: int = 2000, seed: int = 7, changes: tuple[int, ...] | None
         best_fixed_reward=round(float(fixed[best_fixed][half:].sum()), 2), best_fixed=best_fixed,
         oracle_ratio=round(float(got[half:].sum() / best[half:].sum()), 4),
         recovery_incidents=max((_recovery(got, best, c, window) for c in changes if c < incidents), default=0),
-        changes=list(changes), off_policy=off_policy(bandit, seed=seed + 1, dim=dim, world=world))
+        changes=list(changes), off_policy=off_policy(bandit, index=index, seed=seed + 1, dim=dim,
+                                                                   world=world))
 
 
 def _recovery(got: np.ndarray, best: np.ndarray, change: int, window: int) -> int:
@@ -127,18 +135,37 @@ def _recovery(got: np.ndarray, best: np.ndarray, change: int, window: int) -> in
     return len(got) - change
 
 
-def off_policy(target: LinUCB, *, seed: int, dim: int, world: World, n: int = 2000) -> dict:
-    """IPS estimate of ``target``'s greedy value from ``n`` decisions logged by a uniformly random policy
-    (propensity 1/k), against its true expected value on the same incidents."""
+def off_policy(target: LinUCB, *, index: FeatureIndex, seed: int, dim: int, world: World, n: int = 4000) -> dict:
+    """Estimates of ``target``'s greedy value from ``n`` decisions logged by a uniformly random policy
+    (propensity 1/k), against its true expected value on the same incidents: inverse propensity
+    (IPS) and doubly robust (DR: a reward model's prediction for the target's pick, corrected by the
+    IPS-weighted residual of the logged one; the model is a ridge regression per response fitted on
+    the other half of the log, so no decision scores itself). DR is the one checked."""
     rng = random.Random(seed)
-    ips, truth = 0.0, 0.0
+    k = len(ARMS)
+    logs = []
     for i in range(n):
         key, row, anomalies = incident(rng, i)
-        x = vector(from_incident(row, anomalies), dim)
+        x = index.vector(from_incident(row, anomalies))
         logged = rng.choice(ARMS)
         reward = 1.0 if rng.random() < world.probs[key][logged] else 0.0
         pick = max(target.arms, key=lambda a: target.estimate(a, x).mean)
-        ips += reward * (pick == logged) * len(ARMS)
-        truth += world.probs[key][pick]
-    return {"estimator": "ips", "logged": n, "estimate": round(ips / n, 4), "truth": round(truth / n, 4),
-            "abs_error": round(abs(ips - truth) / n, 4)}
+        logs.append((x, logged, reward, pick, world.probs[key][pick]))
+    halves = (logs[: n // 2], logs[n // 2:])
+    models = []
+    for half in halves:   # fitted on one half, used on the other (cross-fitting)
+        m = LinUCB(arms=list(ARMS), dim=dim, discount=1.0)
+        for x, logged, reward, _, _ in half:
+            m.update(logged, x, reward)
+        models.append(m)
+    ips = dr = truth = 0.0
+    for h, half in enumerate(halves):
+        model = models[1 - h]
+        for x, logged, reward, pick, true_value in half:
+            hit = k * (pick == logged)
+            ips += reward * hit
+            dr += model.estimate(pick, x).mean + hit * (reward - model.estimate(logged, x).mean)
+            truth += true_value
+    return {"estimator": "dr", "logged": n, "estimate": round(dr / n, 4), "ips_estimate": round(ips / n, 4),
+            "truth": round(truth / n, 4), "abs_error": round(abs(dr - truth) / n, 4),
+            "ips_abs_error": round(abs(ips - truth) / n, 4)}

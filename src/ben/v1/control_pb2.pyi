@@ -178,6 +178,16 @@ class AuditRequest(_message.Message):
     after: int
     def __init__(self, after: _Optional[int] = ...) -> None: ...
 
+class RecordRequest(_message.Message):
+    __slots__ = ("kind", "subject", "body_json")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    subject: str
+    body_json: str
+    def __init__(self, kind: _Optional[str] = ..., subject: _Optional[str] = ..., body_json: _Optional[str] = ...) -> None: ...
+
 class AuditReply(_message.Message):
     __slots__ = ("ok", "problems", "report_json")
     OK_FIELD_NUMBER: _ClassVar[int]

@@ -79,6 +79,11 @@ class ControlStub:
                 request_serializer=ben_dot_v1_dot_control__pb2.AuditRequest.SerializeToString,
                 response_deserializer=ben_dot_v1_dot_control__pb2.AuditReply.FromString,
                 _registered_method=True)
+        self.Record = channel.unary_unary(
+                '/ben.v1.Control/Record',
+                request_serializer=ben_dot_v1_dot_control__pb2.RecordRequest.SerializeToString,
+                response_deserializer=ben_dot_v1_dot_control__pb2.AuditReply.FromString,
+                _registered_method=True)
 
 
 class ControlServicer:
@@ -147,6 +152,13 @@ class ControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Record(self, request, context):
+        """spine: report_json = the entry
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -193,6 +205,11 @@ def add_ControlServicer_to_server(servicer, server):
             'AuditEntries': grpc.unary_unary_rpc_method_handler(
                     servicer.AuditEntries,
                     request_deserializer=ben_dot_v1_dot_control__pb2.AuditRequest.FromString,
+                    response_serializer=ben_dot_v1_dot_control__pb2.AuditReply.SerializeToString,
+            ),
+            'Record': grpc.unary_unary_rpc_method_handler(
+                    servicer.Record,
+                    request_deserializer=ben_dot_v1_dot_control__pb2.RecordRequest.FromString,
                     response_serializer=ben_dot_v1_dot_control__pb2.AuditReply.SerializeToString,
             ),
     }
@@ -438,6 +455,33 @@ class Control:
             target,
             '/ben.v1.Control/AuditEntries',
             ben_dot_v1_dot_control__pb2.AuditRequest.SerializeToString,
+            ben_dot_v1_dot_control__pb2.AuditReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Record(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ben.v1.Control/Record',
+            ben_dot_v1_dot_control__pb2.RecordRequest.SerializeToString,
             ben_dot_v1_dot_control__pb2.AuditReply.FromString,
             options,
             channel_credentials,
