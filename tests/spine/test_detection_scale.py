@@ -7,11 +7,15 @@ import random
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
+from ben.cli.demo import DEMO_TIMING
+from ben.detect.calibrated import Timing
 from ben.spine.detection import KIND_COUNTER, KIND_METRIC, Detection, _Columns
 from ben.spine.incidents import Correlator
 
 S = 10**9
+QUICK = Timing(**DEMO_TIMING)  # the demo's short memories: detection within seconds
 T0 = 1_795_000_000 * S
 
 
@@ -89,13 +93,14 @@ def test_whole_table_bucketing_equals_the_row_by_row_rule() -> None:
             assert (gts, gkey) == (wts, wkey) and abs(gv - wv) <= 1e-9 * max(1.0, abs(wv))
 
 
-def test_registration_is_amortised_constant_time() -> None:
+@pytest.mark.parametrize("algorithm", ["calibrated", "bank"])
+def test_registration_is_amortised_constant_time(algorithm: str) -> None:
     """1,000 series arriving one table each: the arrays are reallocated O(log n) times, not n."""
-    det = Detection(S, max_series_per_subsystem=20_000)
+    det = Detection(S, max_series_per_subsystem=20_000, algorithm=algorithm)
     reallocations, last = 0, None
     for i in range(1_000):
         det.process(rows([(T0 + i, KIND_METRIC, "s", f"m{i}", 1.0, i + 1)]))
-        buf = det.bank.dets[0]._spare["n"]
+        buf = det.bank._states if algorithm == "calibrated" else det.bank.dets[0]._spare["n"]
         if buf is not last:
             reallocations, last = reallocations + 1, buf
     assert len(det.series) == 1_000 and det.bank.n_series == 1_000 and det.cols.n == 1_000
@@ -137,11 +142,11 @@ def test_same_findings_whatever_the_chunking_with_many_series() -> None:
         incs = sorted(det.correlator.incidents.values(), key=lambda i: i.id)
         return [(i.id, i.state, i.narrative(), [a.sentence() for a in i.anomalies]) for i in incs]
 
-    whole = Detection(S, Correlator(60 * S, 30 * S))
+    whole = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
     whole.process(table)
     assert findings(whole), "the fault was not found"
     for seed in range(3):
-        chunked = Detection(S, Correlator(60 * S, 30 * S))
+        chunked = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
         r = random.Random(seed)
         at = 0
         while at < table.num_rows:

@@ -44,7 +44,9 @@ _LOOPS: dict = {}
 class CalibratedResult(NamedTuple):
     """Per point: ``scores``, ``flags`` (an episode is open), ``status`` (0 ok, 1 not finite, 2 out
     of order: skipped), ``events`` (``EV_NONE`` / ``EV_OPEN`` / ``EV_CLOSE``); and the episodes, in
-    point order, with ``at``, the index of the point that caused each."""
+    point order, with ``at``, the index of the point that caused each, and ``evidence``, the series'
+    figures right after that point (the keys of ``SeriesMonitor.update``'s evidence: ``evidence``,
+    ``level_z``, ``kl``, ``drift_z``, ``expected``, ``scale``; and ``flat_intervals``, ``rebaselines``)."""
 
     scores: np.ndarray
     flags: np.ndarray
@@ -52,6 +54,7 @@ class CalibratedResult(NamedTuple):
     events: np.ndarray
     episodes: list[Episode]
     at: np.ndarray
+    evidence: list[dict]
 
 
 def _loop_for(step, compiled: bool):
@@ -105,6 +108,13 @@ def _loop_for(step, compiled: bool):
     return loop
 
 
+def _evidence(state: np.ndarray) -> dict:
+    return {"evidence": float(state[cal.I_EVID]), "level_z": float(state[cal.I_F1]), "kl": float(state[cal.I_F2]),
+            "drift_z": float(state[cal.I_F3]), "flat_intervals": float(state[cal.I_F4]),
+            "expected": float(state[cal.I_PRED]), "scale": float(state[cal.I_SCALE]),
+            "rebaselines": float(state[cal.I_REBASES])}
+
+
 class CalibratedBank:
     """The default (calibrated) detection over many series: one state row each.
 
@@ -124,15 +134,25 @@ class CalibratedBank:
 
     def __init__(self, n_series: int = 0, *, timing: cal.Timing | None = None, counters=None):
         self.timing = timing if timing is not None else cal.Timing()
-        if not isinstance(self.timing, cal.Timing):
-            raise DetectorError(f"timing must be a ben.detect.calibrated.Timing, not {type(timing).__name__}")
-        self._p = self.timing.vector()
         self._fresh = (cal.new_state(counter=False), cal.new_state(counter=True))
         self._n = 0
         self._states = np.empty((16, cal.N_STATE))
         self._last = np.full(16, _NEVER, dtype=np.int64)
         self._view = None
         self.grow(n_series, counters)
+
+    @property
+    def timing(self) -> cal.Timing:
+        """The memories and decisions every series runs with (may be changed between batches)."""
+        return self._timing
+
+    @timing.setter
+    def timing(self, timing: cal.Timing) -> None:
+        if not isinstance(timing, cal.Timing):
+            raise DetectorError(f"timing must be a ben.detect.calibrated.Timing, not {type(timing).__name__}")
+        self._timing = timing
+        self._p = timing.vector()
+        self._view = None
 
     # ---- series -------------------------------------------------------------------------------
     @property
@@ -194,6 +214,7 @@ class CalibratedBank:
         status = np.empty(n, dtype=np.uint8)
         episodes: list[Episode] = []
         at: list[int] = []
+        evidence: list[dict] = []
         if n:
             step, _ = cal.kernel()
             from ben.detect.base import _KERNELS
@@ -209,8 +230,10 @@ class CalibratedBank:
                 for j in range(k):
                     p = int(snap_at[j])
                     episodes.append(self._episode(snaps[j], int(events[p]), int(ts[p]), int(rows[p])))
+                    evidence.append(_evidence(snaps[j]))
                     at.append(p)
-        return CalibratedResult(scores, flags, status, events.astype(np.int8), episodes, np.array(at, dtype=np.int64))
+        return CalibratedResult(scores, flags, status, events.astype(np.int8), episodes, np.array(at, dtype=np.int64),
+                                evidence)
 
     def _episode(self, state: np.ndarray, event: int, ts_ns: int, row: int) -> Episode:
         """The episode as the single-series monitor reads it from a state right after ``event``."""

@@ -3,13 +3,15 @@
 The store writer hands every routine-lane table it has stored to ``Detection.process``, in
 spine order. Metrics and counters become series (subsystem, name, attributes); their points are
 aggregated per series into fixed buckets of event time (mean for gauges, sum for counters, so a
-counter is watched as a rate); each closed bucket is one point for ``ben.detect.MonitorBank``.
-Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
+counter is watched as a rate); each closed bucket is one point for the detection algorithm:
+``calibrated`` (the default, ADR 0040: ``ben.detect.CalibratedBank``, the compiled per-point step
+``SeriesMonitor`` runs, one state row per series) or ``bank`` (``ben.detect.MonitorBank``, the detector
+bank of ADR 0010). Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
 
 A whole table is handled at once (ADR 0029): series keys are built and dictionary-encoded by
 Arrow, looked up once per distinct key, new series registered together (amortised growth);
 bucketing is a sort and a few segmented reductions; the closed buckets of every record go to
-the bank in one call. Episodes are then put back at the record whose point caused them, and
+the detector in one call. Episodes are then put back at the record whose point caused them, and
 incidents are ticked after each record, so the result is the one a record-by-record feed gives:
 it does not depend on how records were grouped into inserts (``ben replay`` relies on it).
 
@@ -29,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ben.detect import Episode, MonitorBank
+from ben.detect.calibrated import Timing
+from ben.detect.calibrated_bank import CalibratedBank
 from ben.spine.comove import CoMovement
 from ben.spine.incidents import Anomaly, Correlator, Incident
 
@@ -40,6 +44,10 @@ COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attrib
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
 _REFUSED = -1
+ALGORITHMS = ("calibrated", "bank")
+#: A calibrated episode's reason (``Episode.detectors``) as the anomaly's evidence key: ``drift`` there is
+#: the gap between the fast and the slow level, not the bank's KL drift detector, so it is named apart.
+CALIBRATED_KEYS = {"level": "level", "distribution": "distribution", "drift": "level_drift", "flat": "flat"}
 
 
 def watched(table: pa.Table) -> pa.Table:
@@ -102,14 +110,23 @@ class _Closed:
 
 
 class Detection:
-    """Detection over stored rows: series, buckets, the monitor bank, co-movement and incidents."""
+    """Detection over stored rows: series, buckets, the detector, co-movement and incidents.
+
+    ``algorithm``: ``"calibrated"`` (default; ``timing`` sets its memories, documented defaults) or
+    ``"bank"`` (the detector bank).
+    """
 
     def __init__(self, bucket_ns: int = 10**9, correlator: Correlator | None = None, *,
-                 max_series_per_subsystem: int = 10_000, max_series: int = 100_000):
+                 max_series_per_subsystem: int = 10_000, max_series: int = 100_000, algorithm: str = "calibrated",
+                 timing: Timing | None = None):
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
         self.bucket_ns = bucket_ns
         self.max_series_per_subsystem = max_series_per_subsystem
         self.max_series = max_series
-        self.bank = MonitorBank(0)
+        self.algorithm = algorithm
+        self.bank: CalibratedBank | MonitorBank = (CalibratedBank(0, timing=timing) if algorithm == "calibrated"
+                                                   else MonitorBank(0))
         self.correlator = correlator or Correlator()
         self.comove = CoMovement()
         self.keys: dict[str, int] = {}
@@ -129,7 +146,8 @@ class Detection:
         """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``)."""
         return cls(detect.bucket_ms * 10**6,
                    Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
-                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series)
+                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series,
+                   algorithm=detect.algorithm, timing=Timing(**detect.timing))
 
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table, kind: np.ndarray) -> np.ndarray:
@@ -203,7 +221,7 @@ class Detection:
         return changes
 
     def _points(self, part: pa.Table, kind: np.ndarray,
-                record: np.ndarray) -> tuple[list[tuple[int, Episode]], _Closed | None]:
+                record: np.ndarray) -> tuple[list[tuple[int, Episode, dict | None]], _Closed | None]:
         series = self._series_index(part, kind)
         ts = part["ts"].to_numpy()
         values = part["value"].to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -219,6 +237,11 @@ class Detection:
             return [], None
         self.points += len(closed.series)
         result = self.bank.update(closed.series, closed.ts, closed.value)
+        if isinstance(self.bank, CalibratedBank):  # each episode comes with the point that caused it
+            for ep in result.episodes:
+                (self._open.add if ep.state == "open" else self._open.discard)(int(ep.series))
+            return [(int(closed.record[at]), ep, ev) for at, ep, ev in
+                    zip(result.at.tolist(), result.episodes, result.evidence)], closed
         return self._place(result.episodes, result.flags, closed), closed
 
     def _refused(self, points: int) -> None:
@@ -291,7 +314,8 @@ class Detection:
         by = np.lexsort((cs, c_ts, c_rec))  # record, then time, then series
         return _Closed(cs[by], c_ts[by], c_val[by], c_rec[by])
 
-    def _place(self, episodes: list[Episode], flags: np.ndarray, closed: _Closed) -> list[tuple[int, Episode]]:
+    def _place(self, episodes: list[Episode], flags: np.ndarray,
+               closed: _Closed) -> list[tuple[int, Episode, dict | None]]:
         """Each episode event with the feed position of the point that caused it.
 
         An anomaly opens at the point whose in-episode flag turns on and closes at the one whose
@@ -321,9 +345,10 @@ class Detection:
             placed.append((at, ep))
         placed.sort(key=lambda item: item[0])  # stable: a point's events keep the bank's order
         last_record = int(closed.record[-1])
-        return [(int(closed.record[at]) if at < n else last_record, ep) for at, ep in placed]
+        return [(int(closed.record[at]) if at < n else last_record, ep, None) for at, ep in placed]
 
-    def _correlate(self, events: list[tuple[int, Episode]], closed: _Closed | None, record_max_ts: np.ndarray,
+    def _correlate(self, events: list[tuple[int, Episode, dict | None]], closed: _Closed | None,
+                   record_max_ts: np.ndarray,
                    changes: Changes) -> None:
         """Episodes to incidents, record by record, ticking incidents after each record.
 
@@ -339,7 +364,7 @@ class Detection:
                 self._ring(closed, fed, upto)
                 fed = upto
             while at < len(events) and events[at][0] == rec:
-                self._on_episode(events[at][1], changes)
+                self._on_episode(events[at][1], events[at][2], changes)
                 at += 1
             if corr.pending():
                 for inc in corr.tick(int(now)):
@@ -352,22 +377,46 @@ class Detection:
         if hi > lo:
             self.comove.add(closed.series[lo:hi], closed.ts[lo:hi] // self.bucket_ns, closed.value[lo:hi])
 
-    def _on_episode(self, ep: Episode, changes: Changes) -> None:
+    def _on_episode(self, ep: Episode, evidence: dict | None, changes: Changes) -> None:
         index = int(ep.series)
         if ep.kind != "anomaly":
             log.info("detection: series %s %s (flapping)", self.describe(index)[0],
                      "muted" if ep.state == "open" else "unmuted")
             return
         display, subsystem, name = self.describe(index)
-        detectors = {d: {} for d in ep.detectors}
-        if "cusum" in detectors and ep.cusum_points:
-            detectors["cusum"] = {"sigma": float(ep.cusum_statistic), "points": int(ep.cusum_points)}
-        for d in detectors:
-            if d != "cusum" or not detectors[d]:
-                detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
+        if evidence is not None:
+            detectors = calibrated_evidence(ep, evidence, self.bank.timing)
+        else:
+            detectors = {d: {} for d in ep.detectors}
+            if "cusum" in detectors and ep.cusum_points:
+                detectors["cusum"] = {"sigma": float(ep.cusum_statistic), "points": int(ep.cusum_points)}
+            for d in detectors:
+                if d != "cusum" or not detectors[d]:
+                    detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
-                          scale=float(ep.scale), index=index)
+                          scale=float(ep.scale), index=index, note=ep.note)
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)
+
+
+def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str, dict[str, float]]:
+    """A calibrated episode's evidence for ``ben explain``, in numbers, under the feature that opened it.
+
+    ``sigma``: the peak's shift in the scale at the onset; ``evidence``: the peak's calibrated surprise
+    (``-ln p``, Bonferroni-corrected nats; the score is ``evidence / (evidence + score_half)``); at the
+    point that caused this event, the four features (``level_z``: deviation from the prediction in
+    scales, ``kl``: the recent residual distribution's KL divergence from the reference, ``drift_z``: the
+    fast level's gap to the slow one in scales, ``flat_intervals``: how long the value has not changed),
+    the prediction (``expected``) and the band (``band``: the scale, so normal is ``expected +- band``);
+    ``rebaselined`` 1.0 when the change became the new normal (the sentence then says so).
+    """
+    score = min(float(ep.peak_score), 1.0 - 1e-12)
+    stats = {"sigma": abs(float(ep.peak_deviation_sigma)), "evidence": timing.score_half * score / (1.0 - score),
+             "level_z": float(evidence["level_z"]), "kl": float(evidence["kl"]),
+             "drift_z": float(evidence["drift_z"]), "flat_intervals": float(evidence["flat_intervals"]),
+             "expected": float(evidence["expected"]), "band": float(evidence["scale"])}
+    if ep.note:
+        stats["rebaselined"] = 1.0
+    return {CALIBRATED_KEYS.get(d, d): dict(stats) for d in ep.detectors}
