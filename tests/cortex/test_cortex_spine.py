@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 
+from ben.cli.demo import DEMO_TIMING
 from ben.cli.procs import query_rows, wait_for
 from ben.sdk import Client
 from tests.control.conftest import Recorder, attach, make_setup
@@ -51,7 +52,8 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
         return json.loads(ben("explain", iid, "--json", "--config", str(home / "cx.toml")).stdout)["recommendations"]
 
     cluster = make_cluster(spine={**setup.control_options(),
-                                  "detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}},
+                                  "detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0,
+                                             "timing": DEMO_TIMING}},
                            sidecar=setup.sidecar_options())
     cluster.start()
     recorder = Recorder()
