@@ -254,63 +254,30 @@ class Detection:
                         self.max_series, self.refused_series, self.refused_points)
 
     def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> _Closed:
-        """Aggregate points into buckets; return the buckets that closed.
+        """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order.
 
         Per series, in row order: a point of the open bucket adds to it; a point of a later
         bucket closes the open one (one output point, at the closing row's record) and opens
         its own; a point of an older bucket is late: counted and folded into the open bucket.
-        Done for the whole table with one stable sort: each series' rows are preceded by a
-        synthetic row holding its carried state, a running maximum finds the rows that open a
-        bucket, and segmented sums give each bucket's total.
+        One compiled pass over the rows (``ben.spine._bucket_kernel``, ADR 0040).
         """
+        from ben.spine._bucket_kernel import bucket_rows
+
         cols = self.cols
-        order = np.argsort(series, kind="stable")
-        s, b, v, r = series[order], bucket[order], values[order], record[order]
-        n = len(s)
-        first = np.r_[True, s[1:] != s[:-1]] if n else np.zeros(0, dtype=bool)
-        heads = np.flatnonzero(first)
-        g = np.cumsum(first) - 1
-        gs = s[heads]
-        # Extended arrays: one synthetic row (the carried state) before each series' rows.
-        m = n + len(heads)
-        pos = np.arange(n) + g + 1
-        syn = heads + np.arange(len(heads))
-        eb = np.empty(m, dtype=np.int64)
-        eb[pos], eb[syn] = b, cols.open_bucket[gs]
-        ev = np.empty(m)
-        ev[pos], ev[syn] = v, cols.sum[gs]
-        ec = np.ones(m, dtype=np.int64)
-        ec[syn] = cols.count[gs]
-        eg = np.empty(m, dtype=np.int64)
-        eg[pos], eg[syn] = g, np.arange(len(heads))
-        er = np.full(m, -1, dtype=np.int64)
-        er[pos] = r
-        # Running maximum of the bucket within each series (ranks keep the keys small).
-        uniq, rank = np.unique(eb, return_inverse=True)
-        width = len(uniq) + 1
-        run = np.maximum.accumulate(eg * width + rank.reshape(-1))
-        prev_b = uniq[run[pos - 1] - eg[pos - 1] * width]
-        opens = b > prev_b
-        self.late_points += int((b < prev_b).sum())
-        seg = np.zeros(m, dtype=bool)
-        seg[syn] = True
-        seg[pos[opens]] = True
-        starts = np.flatnonzero(seg)
-        seg_sum = np.add.reduceat(ev, starts)
-        seg_cnt = np.add.reduceat(ec, starts)
-        seg_b, seg_g = eb[starts], eg[starts]
-        last = np.r_[seg_g[1:] != seg_g[:-1], True]
-        # The last segment of each series stays open (the carried state); the others closed.
-        lg = seg_g[last]
-        cols.open_bucket[gs[lg]] = seg_b[last]
-        cols.sum[gs[lg]] = seg_sum[last]
-        cols.count[gs[lg]] = seg_cnt[last]
-        done = np.flatnonzero(~last & (seg_b >= 0))
-        cs = gs[seg_g[done]]
-        c_ts = seg_b[done] * self.bucket_ns
-        c_rec = er[starts[done + 1]]  # the record of the row that opened the next bucket
-        c_val = np.where(cols.counter[cs], seg_sum[done] * 1e9 / self.bucket_ns,
-                         seg_sum[done] / np.maximum(1, seg_cnt[done]))
+        n = len(series)
+        out_s = np.empty(n, dtype=np.int64)
+        out_b = np.empty(n, dtype=np.int64)
+        out_v = np.empty(n)
+        out_r = np.empty(n, dtype=np.int64)
+        closed, late = bucket_rows(series=np.ascontiguousarray(series, dtype=np.int64),
+                                   bucket=np.ascontiguousarray(bucket, dtype=np.int64),
+                                   values=np.ascontiguousarray(values, dtype=np.float64),
+                                   record=np.ascontiguousarray(record, dtype=np.int64),
+                                   open_bucket=cols.open_bucket, sums=cols.sum, counts=cols.count,
+                                   counter=cols.counter, bucket_ns=self.bucket_ns, out_series=out_s,
+                                   out_bucket=out_b, out_value=out_v, out_record=out_r)
+        self.late_points += int(late)
+        cs, c_ts, c_val, c_rec = out_s[:closed], out_b[:closed] * self.bucket_ns, out_v[:closed], out_r[:closed]
         by = np.lexsort((cs, c_ts, c_rec))  # record, then time, then series
         return _Closed(cs[by], c_ts[by], c_val[by], c_rec[by])
 
