@@ -172,3 +172,18 @@ def test_detect_lag_is_the_wait_of_the_oldest_table_handed_over() -> None:
     assert thread.force_flush(30)
     assert thread.lag_seconds == 0.0 and thread.detection.rows == 1
     thread.shutdown(5)
+
+
+def test_key_lookup_in_arrow_equals_the_dict() -> None:
+    """Many distinct keys go through Arrow's hash lookup, a few through the dict: the same series."""
+    det = Detection(S, max_series_per_subsystem=50_000)
+    det.process(rows([(T0, KIND_METRIC, "s", f"m{i}", 1.0, 1) for i in range(3_000)]))
+    keys = det.series[::7] + ["s\x1fnot-there\x1f=", det.series[5]]
+    many = pa.array(keys)
+    few = pa.array(keys[:3] + keys[-2:])
+    want = [det.keys.get(k, -1) for k in keys]
+    assert len(keys) * 8 >= len(det.series) and len(few) * 8 < len(det.series)  # both paths are taken
+    assert det._lookup(many).tolist() == want
+    assert det._lookup(few).tolist() == want[:3] + want[-2:]
+    det.process(rows([(T0 + S, KIND_METRIC, "s", f"n{i}", 1.0, 2) for i in range(500)]))  # registered later
+    assert det._lookup(pa.array(det.series)).tolist() == list(range(3_500))

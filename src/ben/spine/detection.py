@@ -44,6 +44,8 @@ COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attrib
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
 _REFUSED = -1
+#: A table's distinct keys are looked up in Arrow when they are at least 1/LOOKUP_RATIO of the known ones.
+LOOKUP_RATIO = 8
 ALGORITHMS = ("calibrated", "bank")
 #: A calibrated episode's reason (``Episode.detectors``) as the anomaly's evidence key: ``drift`` there is
 #: the gap between the fast and the slow level, not the bank's KL drift detector, so it is named apart.
@@ -131,6 +133,8 @@ class Detection:
         self.comove = CoMovement()
         self.keys: dict[str, int] = {}
         self.series: list[str] = []              # series key by index (describe() gives its parts)
+        self._known: list[pa.Array] = []         # the first _known_n series keys, as Arrow (see _lookup)
+        self._known_n = 0
         self.per_subsystem: dict[str, int] = {}
         self.cols = _Columns()
         self._open: set[int] = set()             # series with an anomaly episode open
@@ -158,15 +162,30 @@ class Detection:
         key = pc.binary_join_element_wise(table["subsystem"], table["name"], attrs, SEP)
         encoded = key.combine_chunks().dictionary_encode() if isinstance(key, pa.ChunkedArray) else key.dictionary_encode()
         indices = encoded.indices.to_numpy(zero_copy_only=False)
-        distinct = encoded.dictionary.to_pylist()
-        get = self.keys.get
-        mapping = np.array([get(k, _REFUSED) for k in distinct], dtype=np.int64)
+        dictionary = encoded.dictionary
+        mapping = self._lookup(dictionary)
         new = np.flatnonzero(mapping == _REFUSED)
         if len(new):
-            first_row = np.full(len(distinct), len(indices), dtype=np.int64)
+            first_row = np.full(len(dictionary), len(indices), dtype=np.int64)
             np.minimum.at(first_row, indices, np.arange(len(indices)))
-            mapping[new] = self._register([distinct[i] for i in new], kind[first_row[new]] == KIND_COUNTER)
+            mapping[new] = self._register(dictionary.take(pa.array(new)).to_pylist(),
+                                          kind[first_row[new]] == KIND_COUNTER)
         return mapping[indices]
+
+    def _lookup(self, distinct: pa.Array) -> np.ndarray:
+        """Each distinct key's series (``-1``: not registered). Many keys against the known ones: one
+        hash lookup in Arrow (the known keys kept as an Arrow array, extended as series register);
+        a few: the dict (building Arrow's hash of every known key would cost more)."""
+        known = len(self.series)
+        if known and len(distinct) * LOOKUP_RATIO >= known:
+            if self._known_n < known:
+                self._known.append(pa.array(self.series[self._known_n:], pa.string()))
+                self._known = [pa.concat_arrays(self._known)] if len(self._known) > 1 else self._known
+                self._known_n = known
+            found = pc.index_in(distinct.cast(pa.string()), value_set=self._known[0])
+            return pc.fill_null(found, _REFUSED).to_numpy(zero_copy_only=False).astype(np.int64)
+        get = self.keys.get
+        return np.array([get(k, _REFUSED) for k in distinct.to_pylist()], dtype=np.int64)
 
     def _register(self, keys: list[str], counters: np.ndarray) -> np.ndarray:
         """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
