@@ -187,3 +187,20 @@ def test_key_lookup_in_arrow_equals_the_dict() -> None:
     assert det._lookup(few).tolist() == want[:3] + want[-2:]
     det.process(rows([(T0 + S, KIND_METRIC, "s", f"n{i}", 1.0, 2) for i in range(500)]))  # registered later
     assert det._lookup(pa.array(det.series)).tolist() == list(range(3_500))
+
+
+def test_the_detection_bench_measures_the_spine_with_both_algorithms() -> None:
+    """`ben bench detect`'s spine figures (small): capacity through Detection, and a fresh process' RSS."""
+    from ben.cli.bench import load
+
+    bench = load("detect")
+    assert bench.spine_rate(n_series=2_000, seconds=2, algorithm="calibrated") > 0
+    assert bench.spine_rate(n_series=2_000, seconds=2, algorithm="bank") > 0
+    assert 0 < bench.spine_rss_mib(n_series=5_000, seconds=2) < 1024
+    bench.spine_rate = lambda algorithm="calibrated": 500_000.0 if algorithm == "calibrated" else 100_000.0
+    bench.ingest_rate = lambda events, progress: 250_000.0
+    bench.spine_rss_mib = lambda: 600.0
+    figures = bench.spine_figures(progress=False, ingest_events=1_000)  # the keys ben bench detect --json adds
+    assert figures == {"spine_points_per_s": 500_000.0, "spine_bank_points_per_s": 100_000.0,
+                       "ingest_events_per_s": 250_000.0, "ingest_measured": True, "spine_vs_ingest": 2.0,
+                       "spine_rss_mib_100k_series": 600.0}
