@@ -8,10 +8,10 @@ counter is watched as a rate); each closed bucket is one point for the detection
 ``SeriesMonitor`` runs, one state row per series) or ``bank`` (``ben.detect.MonitorBank``, the detector
 bank of ADR 0010). Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
 
-A whole table is handled at once (ADR 0029): series keys are built and dictionary-encoded by
-Arrow, looked up once per distinct key, new series registered together (amortised growth);
-bucketing is a sort and a few segmented reductions; the closed buckets of every record go to
-the detector in one call. Episodes are then put back at the record whose point caused them, and
+A whole table is handled at once (ADR 0029, 0040): series keys are built and dictionary-encoded
+by Arrow, each distinct key looked up once (many at once: one Arrow hash lookup), new series
+registered together (amortised growth); bucketing is one compiled pass over the rows; the closed
+buckets of every record go to the detector in one call. Episodes are then put back at the record whose point caused them, and
 incidents are ticked after each record, so the result is the one a record-by-record feed gives:
 it does not depend on how records were grouped into inserts (``ben replay`` relies on it).
 
