@@ -192,6 +192,10 @@ class CalibratedBank:
             self._last[old:n_series] = _NEVER
         self._n = n_series
 
+    def warm_up(self) -> None:
+        """Compile the batch loop now (once per process, a few seconds) rather than at the first batch."""
+        CalibratedBank(1, timing=self.timing).update(np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1))
+
     # ---- points -------------------------------------------------------------------------------
     def update(self, rows, ts_ns, values) -> CalibratedResult:
         """Feed a batch of points ``(row, ts_ns, value)``, each series' points in time order.

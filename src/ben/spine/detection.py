@@ -147,11 +147,26 @@ class Detection:
 
     @classmethod
     def from_config(cls, detect) -> Detection:
-        """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``)."""
-        return cls(detect.bucket_ms * 10**6,
-                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
-                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series,
-                   algorithm=detect.algorithm, timing=Timing(**detect.timing))
+        """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``), its compiled kernels ready
+        (:meth:`warm_up`)."""
+        det = cls(detect.bucket_ms * 10**6,
+                  Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
+                  max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series,
+                  algorithm=detect.algorithm, timing=Timing(**detect.timing))
+        det.warm_up()
+        return det
+
+    def warm_up(self) -> None:
+        """Compile (or load) the compiled kernels now, once per process: compiling holds the interpreter for
+        a few seconds, which must not happen at the first stored table while the spine takes data."""
+        from ben.spine._bucket_kernel import bucket_rows
+
+        one = np.zeros(1, dtype=np.int64)
+        bucket_rows(series=one, bucket=one, values=np.zeros(1), record=one, open_bucket=np.full(1, -1),
+                    sums=np.zeros(1), counts=one.copy(), counter=np.zeros(1, dtype=np.bool_), bucket_ns=self.bucket_ns,
+                    out_series=one.copy(), out_bucket=one.copy(), out_value=np.zeros(1), out_record=one.copy())
+        if isinstance(self.bank, CalibratedBank):
+            self.bank.warm_up()
 
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table, kind: np.ndarray) -> np.ndarray:
