@@ -12,13 +12,17 @@ Returns ``points_per_s``, ``baseline_points_per_s``, ``ratio`` (= ``points_per_s
 baseline_points_per_s``, as in the other benchmarks: the fraction of the plain EWMA pass's speed
 kept with every detector and noise control on), and the per-detector rates (each bank alone).
 
-The spine's side (ADR 0029): ``spine_points_per_s`` is stored rows per second of CPU through
-``ben.spine.detection.Detection`` (series keys, registration, 1 s bucketing, the bank, episodes,
-incidents), 10,000 gauge series sending one point a second in records of ``SPINE_RECORD`` rows, as
-the store writer hands them over; ``spine_vs_ingest`` sets it against ``INGEST_EVENTS_PER_S``, the
-end-to-end ingest rate recorded by ``ben bench ingest`` in docs/benchmarks.md (a recorded figure,
-not measured in this run: a cluster beside this benchmark would measure the machine, not detection).
-``spine_rss_mib_100k_series`` is the peak RSS of a fresh process holding 100,000 active series.
+The spine's side (ADR 0029, 0040): ``spine_points_per_s`` is stored rows per second of CPU through
+``ben.spine.detection.Detection`` with its default (calibrated) detection (series keys, registration,
+1 s bucketing, the compiled per-point step, episodes, incidents), 10,000 gauge series sending one point
+a second in records of ``SPINE_RECORD`` rows, as the store writer hands them over;
+``spine_bank_points_per_s`` the same with the detector bank (``algorithm = "bank"``). Beside it,
+``ingest_events_per_s``: the end-to-end ingest rate measured in the same run (SDK -> sidecar -> spine
+-> chDB as separate processes, ``ben bench ingest``'s measurement, one run of ``ingest_events``;
+0 skips it and sets the recorded ``INGEST_EVENTS_PER_S`` instead, ``ingest_measured`` says which);
+``spine_vs_ingest`` is their ratio (target >= 1: detection keeps up with ingest).
+``spine_rss_mib_100k_series`` is the peak RSS of a fresh process whose ``Detection`` holds 100,000
+active series (target < 1,024 MiB).
 
 The single-series API, the default ``SeriesMonitor`` (one series sampled every minute, a realistic
 mix: noise, a daily cycle, a level shift): ``series_update_points_per_s`` (``update`` point by point,
@@ -40,7 +44,7 @@ WARMUP_STEPS = 640
 SPINE_SERIES = 10_000
 SPINE_RECORD = 100          # rows per spine WAL record (an SDK batch)
 SPINE_SECONDS = 12          # seconds of data timed (after 3 not timed)
-INGEST_EVENTS_PER_S = 240_000.0  # end-to-end ingest, ben bench ingest (docs/benchmarks.md)
+INGEST_EVENTS_PER_S = 240_000.0  # end-to-end ingest recorded by ben bench ingest (docs/benchmarks.md)
 
 
 def _say(progress: bool, msg: str) -> None:
@@ -87,12 +91,13 @@ def _spine_tables(n_series: int, seconds: int, per_record: int, seed: int = 0):
                         "attributes.value": hosts, "spine_seq": pa.array(seqs, pa.uint64())})
 
 
-def spine_rate(n_series: int = SPINE_SERIES, seconds: int = SPINE_SECONDS, per_record: int = SPINE_RECORD) -> float:
+def spine_rate(n_series: int = SPINE_SERIES, seconds: int = SPINE_SECONDS, per_record: int = SPINE_RECORD,
+               algorithm: str = "calibrated") -> float:
     """Stored rows per CPU second through the spine's ``Detection`` (3 seconds of warm-up not timed)."""
     from ben.spine.detection import Detection
 
     tables = list(_spine_tables(n_series, seconds + 3, per_record))
-    det = Detection()
+    det = Detection(algorithm=algorithm)
     for t in tables[:3]:
         det.process(t)
     started = time.process_time()
@@ -101,12 +106,12 @@ def spine_rate(n_series: int = SPINE_SERIES, seconds: int = SPINE_SECONDS, per_r
     return n_series * seconds / (time.process_time() - started)
 
 
-def spine_rss_mib(n_series: int = 100_000, seconds: int = 4) -> float:
+def spine_rss_mib(n_series: int = 100_000, seconds: int = 4, algorithm: str = "calibrated") -> float:
     """Peak RSS (MiB) of a fresh process whose ``Detection`` holds ``n_series`` active series."""
     import subprocess
 
     code = (f"import resource, bench.detect as b\nfrom ben.spine.detection import Detection\n"
-            f"d = Detection(max_series_per_subsystem={n_series}, max_series={n_series})\n"
+            f"d = Detection(max_series_per_subsystem={n_series}, max_series={n_series}, algorithm={algorithm!r})\n"
             f"for t in b._spine_tables({n_series}, {seconds}, {SPINE_RECORD}): d.process(t)\n"
             f"assert len(d.series) == {n_series}\n"
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
@@ -115,7 +120,39 @@ def spine_rss_mib(n_series: int = 100_000, seconds: int = 4) -> float:
     return float(out.stdout.strip())
 
 
-def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int = 0, progress: bool = True) -> dict:
+def ingest_rate(events: int, progress: bool) -> float:
+    """End-to-end ingest, events/s: ``ben bench ingest``'s measurement (one run, a cluster of its own)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ingest.py")
+    spec = importlib.util.spec_from_file_location("ben_bench_ingest", path)
+    ingest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ingest)
+    rates, _ = ingest.end_to_end(events, 1, progress)
+    return rates[0]
+
+
+def spine_figures(progress: bool = True, ingest_events: int = 200_000) -> dict:
+    """The spine's detection capacity beside the end-to-end ingest rate of the same run, and its RSS."""
+    spine = statistics.median(spine_rate() for _ in range(3))
+    _say(progress, f"  spine Detection, calibrated ({SPINE_SERIES:,} gauge series, {SPINE_RECORD} rows a record): "
+                   f"{spine:,.0f} rows/s ({1e6 / spine:.1f} ms per 1,000)")
+    bank = spine_rate(algorithm="bank")
+    _say(progress, f"  spine Detection, detector bank: {bank:,.0f} rows/s ({1e6 / bank:.1f} ms per 1,000)")
+    if ingest_events > 0:
+        ingest = ingest_rate(ingest_events, progress)
+        _say(progress, f"  end-to-end ingest, same run: {ingest:,.0f} events/s")
+    else:
+        ingest = INGEST_EVENTS_PER_S
+    rss = spine_rss_mib()
+    _say(progress, f"  spine Detection RSS with 100,000 active series: {rss:,.0f} MiB")
+    return {"spine_points_per_s": spine, "spine_bank_points_per_s": bank, "ingest_events_per_s": ingest,
+            "ingest_measured": ingest_events > 0, "spine_vs_ingest": spine / ingest,
+            "spine_rss_mib_100k_series": rss}
+
+
+def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int = 0, progress: bool = True,
+        ingest_events: int = 200_000) -> dict:
     """Measure; see the module docstring. Progress lines go to stderr."""
     from ben.detect import DETECTORS, MonitorBank
 
@@ -154,13 +191,7 @@ def run(series: int = 10_000, points: int = 2_000_000, runs: int = 5, seed: int 
         _say(progress, f"  {name} alone: {per_detector[f'{name}_points_per_s'] / 1e6:.1f} M points/s")
     points_per_s = statistics.median(ours)
     baseline = statistics.median(base)
-    spine = statistics.median(spine_rate() for _ in range(3))
-    _say(progress, f"  spine Detection ({SPINE_SERIES:,} gauge series, {SPINE_RECORD} rows a record): "
-                   f"{spine:,.0f} rows/s ({1e6 / spine:.1f} ms per 1,000)")
-    rss = spine_rss_mib()
-    _say(progress, f"  spine Detection RSS with 100,000 active series: {rss:,.0f} MiB")
-    spine_keys = {"spine_points_per_s": spine, "spine_vs_ingest": spine / INGEST_EVENTS_PER_S,
-                  "ingest_events_per_s_recorded": INGEST_EVENTS_PER_S, "spine_rss_mib_100k_series": rss}
+    spine_keys = spine_figures(progress, ingest_events)
     single = _series_rates(runs, progress)
     return {
         "points_per_s": points_per_s,

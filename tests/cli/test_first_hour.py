@@ -44,7 +44,7 @@ def test_the_readme_recipe_makes_an_incident(cluster) -> None:
     for line, out in zip(lines, outs):
         assert out.returncode == 0, (line, out.stdout[-2000:], out.stderr[-2000:])
     synth = json.loads(outs[0].stdout.strip().splitlines()[-1])
-    assert synth["emitted"] == 300_000 and synth["acked"] == 300_001 and synth["flushed"], synth  # + the alert
+    assert synth["emitted"] == 390_000 and synth["acked"] == 390_001 and synth["flushed"], synth  # + the alert
     ids = re.findall(r"\binc-[0-9a-f]+", outs[1].stdout)
     assert ids, outs[1].stdout + outs[1].stderr
     assert f"ben explain {ids[0]}" in outs[1].stdout

@@ -14,6 +14,7 @@ import sys
 import grpc
 import pytest
 
+from ben.cli.demo import DEMO_TIMING
 from ben.cli.procs import query_rows, wait_for
 from ben.control.client import audit_entries, verify_audit
 from ben.sdk import Client
@@ -56,7 +57,8 @@ def test_recommend_accept_send_learn_restart(make_cluster, home) -> None:
         return json.loads(ben("explain", iid, "--json", "--config", str(home / "cx.toml")).stdout)["recommendations"]
 
     cluster = make_cluster(spine={**setup.control_options(),
-                                  "detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}},
+                                  "detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0,
+                                             "timing": DEMO_TIMING}},
                            sidecar=setup.sidecar_options())
     cluster.start()
     recorder = Recorder()

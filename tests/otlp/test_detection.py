@@ -11,12 +11,13 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from ben.cli.demo import DEMO_TIMING
 from ben.cli.procs import query_rows, wait_for
 from tests.otlp.test_transports import ANY_PORT, ports, post
 
 T0 = 1_795_000_000 * 10**9
 S = 10**9
-DETECT = {"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}}
+DETECT = {"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0, "timing": DEMO_TIMING}}
 
 
 def kv(k: str, v: str) -> KeyValue:

@@ -6,10 +6,12 @@ import random
 import threading
 import time
 
+from ben.cli.demo import DEMO_TIMING
 from ben.cli.procs import query_rows, wait_for
 from ben.sdk import Client
 
 S = 10**9
+QUICK_DETECT = {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0, "timing": DEMO_TIMING}
 T0 = 1_795_000_000 * S
 BURST = 1_000_000
 #: Documented bound (ADR 0029): the spine stays under 1 GiB through the burst. Detection may add at
@@ -27,7 +29,7 @@ def rss_mib(pid: int) -> float:
 
 
 def test_a_burst_of_new_series_does_not_blind_detection(make_cluster) -> None:
-    cluster = make_cluster(spine={"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}})
+    cluster = make_cluster(spine={"detect": QUICK_DETECT})
     cluster.start()
     rng = random.Random(7)
     steady = Client("checkout-api", sidecar=cluster.sidecar_addr, max_batch_events=100)

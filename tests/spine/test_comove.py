@@ -8,11 +8,15 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from ben.cli.demo import DEMO_TIMING
+from ben.detect.calibrated import Timing
 from ben.spine.comove import MIN_MI, CoMovement
 from ben.spine.detection import Detection
 from ben.spine.incidents import Correlator
 
 S = 10**9
+QUICK = Timing(**DEMO_TIMING)  # the demo's short memories: detection within seconds
+QUICK_DETECT = {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0, "timing": DEMO_TIMING}
 T0 = 1_795_000_000 * S
 
 
@@ -42,7 +46,7 @@ def narratives(det: Detection) -> list[str]:
 
 def test_co_moving_series_are_named_with_their_mutual_information() -> None:
     table = checkout_rows()
-    det = Detection(S, Correlator(60 * S, 30 * S))
+    det = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
     det.process(table)
     [text] = narratives(det)
     assert text.startswith("checkout p99_ms rose from"), text
@@ -51,7 +55,7 @@ def test_co_moving_series_are_named_with_their_mutual_information() -> None:
     assert "cpu_pct" not in text
     # Deterministic: any grouping of the records gives the same incident (replay relies on it).
     for seed in range(2):
-        chunked = Detection(S, Correlator(60 * S, 30 * S))
+        chunked = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
         rng = random.Random(seed)
         at = 0
         while at < table.num_rows:
@@ -85,7 +89,7 @@ def test_ben_explain_names_the_series_that_moved_with_it(make_cluster) -> None:
     from ben.sdk import Client
     from tests.spine.test_detection import ben
 
-    cluster = make_cluster(spine={"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0}})
+    cluster = make_cluster(spine={"detect": QUICK_DETECT})
     cluster.start()
     client = Client("checkout", sidecar=cluster.sidecar_addr, max_batch_events=50)
     for row in checkout_rows().to_pylist():

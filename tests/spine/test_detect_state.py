@@ -7,9 +7,12 @@ import pickle
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from ben.cli.demo import DEMO_TIMING
 from ben.core.errors import StorageError
+from ben.detect.calibrated import Timing
 from ben.spine import detect_state
 from ben.spine.detection import Detection
 from ben.spine.detector_thread import DetectorThread
@@ -18,6 +21,7 @@ from ben.spine.incidents import Correlator
 from tests.spine.test_detection import S, findings, stored_rows
 
 SECRET = "/pay"  # the attribute value in every series key of stored_rows()
+QUICK = Timing(**DEMO_TIMING)  # the demo's short memories: detection within seconds
 
 
 class Boom:
@@ -25,18 +29,34 @@ class Boom:
         return (Path.touch, (Path(os.environ["BEN_TEST_MARKER"]),))
 
 
-def test_checkpoint_restores_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("algorithm", ["calibrated", "bank"])
+def test_checkpoint_restores_exactly(tmp_path: Path, algorithm: str) -> None:
     table = stored_rows()
-    whole = Detection(S, Correlator(60 * S, 30 * S))
+    whole = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK, algorithm=algorithm)
     whole.process(table)
-    first = Detection(S, Correlator(60 * S, 30 * S))
+    first = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK, algorithm=algorithm)
     first.process(table.slice(0, 3_000))  # mid-way, with buckets and rings in flight
     key = detect_state.load_key(tmp_path / "detect.key")
     last_seq, back = detect_state.decode(detect_state.encode(first, 150, key), key)
     assert last_seq == 150 and back.series == first.series and back.points == first.points
+    assert back.algorithm == algorithm
+    if algorithm == "calibrated":  # the state matrix, bit for bit, and the timing
+        assert back.bank.states.tobytes() == first.bank.states.tobytes() and back.bank.timing == QUICK
+        assert np.array_equal(back.bank.last_ts, first.bank.last_ts)
     back.process(table.slice(3_000))
     assert findings(back) == findings(whole)
     assert findings(back)[1], "no incident to compare"
+
+
+def test_a_checkpoint_of_another_algorithm_starts_detection_fresh(tmp_path: Path) -> None:
+    path = tmp_path / "detect.ckpt"
+    old = DetectorThread(Detection(S, algorithm="bank"), store=None, checkpoint_path=path)  # type: ignore[arg-type]
+    old.detection.process(stored_rows(30))
+    old.last_seq = 30
+    old.checkpoint()
+    now = DetectorThread(Detection(S, timing=QUICK), store=None, checkpoint_path=path)  # type: ignore[arg-type]
+    assert now.resume(stored_upto=40) == 0 and now.last_seq == 40
+    assert now.detection.algorithm == "calibrated" and not now.detection.series
 
 
 def test_no_pickle_is_ever_loaded_and_nothing_in_clear(tmp_path: Path, monkeypatch) -> None:

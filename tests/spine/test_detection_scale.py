@@ -7,11 +7,15 @@ import random
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
+from ben.cli.demo import DEMO_TIMING
+from ben.detect.calibrated import Timing
 from ben.spine.detection import KIND_COUNTER, KIND_METRIC, Detection, _Columns
 from ben.spine.incidents import Correlator
 
 S = 10**9
+QUICK = Timing(**DEMO_TIMING)  # the demo's short memories: detection within seconds
 T0 = 1_795_000_000 * S
 
 
@@ -89,13 +93,14 @@ def test_whole_table_bucketing_equals_the_row_by_row_rule() -> None:
             assert (gts, gkey) == (wts, wkey) and abs(gv - wv) <= 1e-9 * max(1.0, abs(wv))
 
 
-def test_registration_is_amortised_constant_time() -> None:
+@pytest.mark.parametrize("algorithm", ["calibrated", "bank"])
+def test_registration_is_amortised_constant_time(algorithm: str) -> None:
     """1,000 series arriving one table each: the arrays are reallocated O(log n) times, not n."""
-    det = Detection(S, max_series_per_subsystem=20_000)
+    det = Detection(S, max_series_per_subsystem=20_000, algorithm=algorithm)
     reallocations, last = 0, None
     for i in range(1_000):
         det.process(rows([(T0 + i, KIND_METRIC, "s", f"m{i}", 1.0, i + 1)]))
-        buf = det.bank.dets[0]._spare["n"]
+        buf = det.bank._states if algorithm == "calibrated" else det.bank.dets[0]._spare["n"]
         if buf is not last:
             reallocations, last = reallocations + 1, buf
     assert len(det.series) == 1_000 and det.bank.n_series == 1_000 and det.cols.n == 1_000
@@ -137,11 +142,11 @@ def test_same_findings_whatever_the_chunking_with_many_series() -> None:
         incs = sorted(det.correlator.incidents.values(), key=lambda i: i.id)
         return [(i.id, i.state, i.narrative(), [a.sentence() for a in i.anomalies]) for i in incs]
 
-    whole = Detection(S, Correlator(60 * S, 30 * S))
+    whole = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
     whole.process(table)
     assert findings(whole), "the fault was not found"
     for seed in range(3):
-        chunked = Detection(S, Correlator(60 * S, 30 * S))
+        chunked = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
         r = random.Random(seed)
         at = 0
         while at < table.num_rows:
@@ -167,3 +172,35 @@ def test_detect_lag_is_the_wait_of_the_oldest_table_handed_over() -> None:
     assert thread.force_flush(30)
     assert thread.lag_seconds == 0.0 and thread.detection.rows == 1
     thread.shutdown(5)
+
+
+def test_key_lookup_in_arrow_equals_the_dict() -> None:
+    """Many distinct keys go through Arrow's hash lookup, a few through the dict: the same series."""
+    det = Detection(S, max_series_per_subsystem=50_000)
+    det.process(rows([(T0, KIND_METRIC, "s", f"m{i}", 1.0, 1) for i in range(3_000)]))
+    keys = det.series[::7] + ["s\x1fnot-there\x1f=", det.series[5]]
+    many = pa.array(keys)
+    few = pa.array(keys[:3] + keys[-2:])
+    want = [det.keys.get(k, -1) for k in keys]
+    assert len(keys) * 8 >= len(det.series) and len(few) * 8 < len(det.series)  # both paths are taken
+    assert det._lookup(many).tolist() == want
+    assert det._lookup(few).tolist() == want[:3] + want[-2:]
+    det.process(rows([(T0 + S, KIND_METRIC, "s", f"n{i}", 1.0, 2) for i in range(500)]))  # registered later
+    assert det._lookup(pa.array(det.series)).tolist() == list(range(3_500))
+
+
+def test_the_detection_bench_measures_the_spine_with_both_algorithms() -> None:
+    """`ben bench detect`'s spine figures (small): capacity through Detection, and a fresh process' RSS."""
+    from ben.cli.bench import load
+
+    bench = load("detect")
+    assert bench.spine_rate(n_series=2_000, seconds=2, algorithm="calibrated") > 0
+    assert bench.spine_rate(n_series=2_000, seconds=2, algorithm="bank") > 0
+    assert 0 < bench.spine_rss_mib(n_series=5_000, seconds=2) < 1024
+    bench.spine_rate = lambda algorithm="calibrated": 500_000.0 if algorithm == "calibrated" else 100_000.0
+    bench.ingest_rate = lambda events, progress: 250_000.0
+    bench.spine_rss_mib = lambda: 600.0
+    figures = bench.spine_figures(progress=False, ingest_events=1_000)  # the keys ben bench detect --json adds
+    assert figures == {"spine_points_per_s": 500_000.0, "spine_bank_points_per_s": 100_000.0,
+                       "ingest_events_per_s": 250_000.0, "ingest_measured": True, "spine_vs_ingest": 2.0,
+                       "spine_rss_mib_100k_series": 600.0}

@@ -8,11 +8,14 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from ben.cli.demo import DEMO_TIMING
+from ben.detect.calibrated import Timing
 from ben.spine.detection import KIND_COUNTER, KIND_METRIC, Detection
 from ben.spine.incidents import MIN_ATTACH_SIGMA, Anomaly, Correlator
 from ben.spine.narrative import anomaly_sentence
 
 S = 10**9
+QUICK = Timing(**DEMO_TIMING)  # the demo's short memories: detection within seconds
 T0 = 1_795_000_000 * S
 ROUTES = ("/pay", "/cart", "/search", "/login")
 
@@ -62,7 +65,7 @@ def demo_rows(seconds: int = 160, rate: int = 5_000, seed: int = 1) -> pa.Table:
 
 @functools.lru_cache(maxsize=1)
 def demo_incidents():
-    det = Detection(250 * 10**6, Correlator(30 * S, 8 * S))  # the demo's [spine.detect]
+    det = Detection(250 * 10**6, Correlator(30 * S, 8 * S), timing=QUICK)  # the demo's [spine.detect]
     det.process(demo_rows())
     return list(det.correlator.incidents.values())
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ben.cli.demo import DEMO_TIMING
 from ben.cli.procs import Cluster, query_rows, wait_for
 from ben.control import client as audit
 from ben.core.certs import init_ca, issue
@@ -67,7 +68,7 @@ class Site:
     def __init__(self, home: Path):
         self.home = home
         self.cluster = Cluster(home, spine={"detect": {"bucket_ms": 1000, "group_window_s": 60.0,
-                                                       "resolve_after_s": 3600.0}}).start()
+                                                       "resolve_after_s": 3600.0, "timing": DEMO_TIMING}}).start()
         emit(self.cluster, 0, 300)
         wait_for(lambda: self.cluster.status("spine").get("detect_points_total", 0) >= 299, 60, "detection warm-up")
         (home / "responses.toml").write_text(RESPONSES)
@@ -242,13 +243,13 @@ def test_the_incident_page_draws_its_plot_and_acknowledges(site, page) -> None:
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
     assert painted > 2_000, painted  # lines, band and the shaded episode
-    assert "cusum" in page.inner_text("table.evidence").lower()
+    assert "level_z" in page.inner_text("table.evidence").lower()
     # Hovering over the shaded episode shows the detectors' statistics.
     over = page.evaluate("""() => { const u = window.benPlots[0], box = u.over.getBoundingClientRect();
         const p = JSON.parse(document.getElementById('plots').textContent)[0];
         return {x: box.left + u.valToPos((p.start + p.end) / 2, 'x'), y: box.top + box.height / 2}; }""")
     page.mouse.move(over["x"], over["y"])
-    page.wait_for_selector("[data-testid=detector-tip]:has-text('cusum')", timeout=3_000)
+    page.wait_for_selector("[data-testid=detector-tip]:has-text('level_z')", timeout=3_000)
     feed = page.context.new_page()  # the feed, open in another tab, shows the change live
     feed.goto(site.url + "/incidents")
     feed.wait_for_selector(f"#feed li.incident.state-open[data-id='{incident_id}']", timeout=5_000)

@@ -19,6 +19,16 @@ from ben.cli import app, fail
 
 log = logging.getLogger(__name__)
 
+#: The demo's calibrated detection (``[spine.detect.timing]``, keys of ``ben.detect.calibrated.Timing``): memories
+#: of seconds instead of hours, so a subsystem started seconds ago is past its warm-up (15 s and 30 points)
+#: when the first fault comes (production keeps the documented defaults: ADR 0028, 0040). Tests that need
+#: detection within seconds use it too.
+DEMO_TIMING = {"level_half_life_s": 10.0, "scale_half_life_s": 120.0, "recent_half_life_s": 5.0,
+               "calibration_half_life_s": 600.0, "slow_half_life_s": 120.0, "warmup_s": 15.0, "warmup_points": 30.0,
+               "clear_s": 5.0, "rebaseline_s": 60.0, "confirm_s": 3.0}
+#: The demo's ``[spine.detect]``: short buckets, the timing above, a quick incident lifecycle.
+DEMO_DETECT = {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0, "timing": DEMO_TIMING}
+
 
 def _incidents(spine_addr: str, tries: int = 1) -> list[dict]:
     from ben.cli.procs import query_rows
@@ -117,11 +127,9 @@ def demo(
         private_dir(home, "--data-dir")
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    # Short buckets so the detectors are past their warm-up within seconds; quick incident lifecycle.
     # OTLP on the ports OpenTelemetry exporters use by default, or any free one if another process has them.
     otlp = {"grpc_listen": _free_or_any(4317), "http_listen": _free_or_any(4318)}
-    cluster = Cluster(home, spine={"detect": {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0}},
-                      sidecar={"otlp": otlp})
+    cluster = Cluster(home, spine={"detect": DEMO_DETECT}, sidecar={"otlp": otlp})
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)

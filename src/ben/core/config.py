@@ -314,6 +314,32 @@ class DetectConfig(_Section):
     max_series_per_subsystem: int = Field(default=10_000, ge=1)
     #: Series watched in all (bounds detection's memory: about 11 KiB per series, see ADR 0029).
     max_series: int = Field(default=100_000, ge=1)
+    # The detection algorithm (ADR 0040): "calibrated" runs ben.detect.calibrated (what SeriesMonitor runs:
+    # memories in seconds, calibrated evidence, one episode per onset); "bank" the detector bank (ADR 0010).
+    algorithm: Literal["calibrated", "bank"] = "calibrated"
+    #: The calibrated detection's memories and decisions: any field of ben.detect.calibrated.Timing (the
+    #: *_s keys in seconds), e.g. {warmup_s = 5.0, warmup_points = 20.0}; a key not set keeps its
+    #: documented default (warm-up 1 h and 150 points, level half-life 1 h, clear 15 min, ...).
+    timing: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("timing")
+    @classmethod
+    def _timing_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        if value:
+            from dataclasses import fields
+
+            from ben.detect.calibrated import Timing
+            from ben.detect.errors import DetectorError
+
+            known = [f.name for f in fields(Timing)]
+            unknown = sorted(set(value) - set(known))
+            if unknown:
+                raise ValueError(f"unknown key {unknown[0]!r}; known: {', '.join(known)}")
+            try:
+                Timing(**value)
+            except DetectorError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class FederationConfig(_Section):

@@ -10,6 +10,7 @@ Vectorised banks for the spine (many series, numpy, time-major blocks)::
 
     EWMABank, CUSUMBank, RobustBank, DriftBank, VarianceBank  .update(...) / .update_block(...) -> BankResult
     MonitorBank                                  -> MonitorResult(scores, flags, status, episodes)
+    CalibratedBank   SeriesMonitor's calibrated detection, one state row per series (the spine's default)
 
 State: ``state()`` / ``from_state()`` (objects), ``checkpoint()`` / ``restore()`` (banks) give plain
 data; ``to_bytes`` / ``from_bytes`` serialise it. Bad points raise :class:`DetectorError` in the
@@ -31,6 +32,7 @@ from ben.detect.monitor import DETECTORS, MonitorBank, MonitorResult, MonitorVer
 from ben.detect.noise import NoiseControl
 from ben.detect.robust import Robust, RobustBank
 from ben.detect.calibrated import Timing
+from ben.detect.calibrated_bank import CalibratedBank, CalibratedResult
 from ben.detect.series import BankSeriesMonitor, SeriesMonitor
 from ben.detect.single import SeriesDetector
 from ben.detect.variance import Variance, VarianceBank
@@ -40,5 +42,5 @@ __all__ = [
     "EWMABank", "CUSUMBank", "RobustBank", "DriftBank", "VarianceBank", "MonitorBank", "DETECTORS",
     "Verdict", "MonitorVerdict", "BankResult", "MonitorResult", "Episode", "NoiseControl",
     "DetectorError", "to_bytes", "from_bytes", "STATUS", "OK", "NOT_FINITE", "OUT_OF_ORDER",
-    "DetectorBank", "SeriesDetector",
+    "DetectorBank", "SeriesDetector", "CalibratedBank", "CalibratedResult",
 ]

@@ -1,6 +1,6 @@
 """Which series moved together: mutual information over each series' recent buckets.
 
-Every series keeps its last ``window`` closed buckets (bucket number and value) in a ring.
+Every series keeps its last ``window`` (64) closed buckets (bucket number and value) in a ring.
 ``related(a, b)`` aligns two rings on the buckets they share and measures how much one tells
 about the other: the Spearman rank correlation ``rho`` of the shared values, turned into the
 mutual information of a Gaussian copula, ``MI = -1/2 ln(1 - rho^2)`` nats (ADR 0029). Ranks make
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-WINDOW = 32       # recent buckets kept per series
+WINDOW = 64       # recent buckets kept per series (ADR 0040: a calibrated episode closes once its evidence settled)
 MIN_SHARED = 8    # shared buckets needed to say anything
 #: MI (nats) from which two anomalous series are said to have moved together (|rho| about 0.6).
 MIN_MI = 0.22

@@ -5,9 +5,11 @@ Layout (ADR 0029)::
     b"BENDCKP1\\n" | nonce (12 bytes) | AES-256-GCM( u32 header length | JSON header | BENDET1 arrays )
 
 The JSON header holds the spine_seq covered, the configuration and counters, the series keys and
-the correlator's incidents; the arrays (the monitor bank, open buckets, co-movement rings) are the
-detectors' own documented checkpoint format (``ben.detect.checkpoint``: a JSON index and raw
-little-endian bytes, never pickle). Series keys are built from attribute values, so the whole
+the correlator's incidents; the arrays (the detector's state, open buckets, co-movement rings) are
+the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a JSON index and raw
+little-endian bytes, never pickle). For the calibrated detection (ADR 0040) the detector's state is
+``CalibratedBank.checkpoint()``: the ``(series, N_STATE)`` float64 state matrix, each series' last
+timestamp (int64 ns), the timing and the format number. Series keys are built from attribute values, so the whole
 payload is encrypted and authenticated with a key of its own (``detect.key``, 32 random bytes,
 0600, in the data directory): the file is not a second clear copy of telemetry, and a file that
 was altered or written with another key is refused before anything in it is parsed. Loading
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ben.core.errors import StorageError
 from ben.detect import MonitorBank
+from ben.detect.calibrated_bank import CalibratedBank
 from ben.detect.checkpoint import from_bytes, to_bytes
 from ben.spine.comove import CoMovement
 from ben.spine.detection import Detection, _Columns
@@ -63,7 +66,7 @@ def encode(detection: Detection, last_seq: int, key: bytes) -> bytes:
     det = detection
     n = len(det.series)
     header = {
-        "version": VERSION, "last_seq": int(last_seq), "bucket_ns": det.bucket_ns,
+        "version": VERSION, "last_seq": int(last_seq), "bucket_ns": det.bucket_ns, "algorithm": det.algorithm,
         "max_series_per_subsystem": det.max_series_per_subsystem, "max_series": det.max_series,
         "counts": {"points": det.points, "rows": det.rows, "late_points": det.late_points,
                    "refused_points": det.refused_points, "refused_series": det.refused_series},
@@ -97,10 +100,12 @@ def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
         if header.get("version") != VERSION:
             raise StorageError(f"detection checkpoint version {header.get('version')}, expected {VERSION}")
         arrays = from_bytes(plain[4 + size:])
+        algorithm = header.get("algorithm", "bank")  # (checkpoints from before the calibrated default: the bank)
         det = Detection(int(header["bucket_ns"]), _correlator(header["correlator"]),
                         max_series_per_subsystem=int(header["max_series_per_subsystem"]),
-                        max_series=int(header["max_series"]))
-        det.bank = MonitorBank.from_checkpoint(arrays["bank"])
+                        max_series=int(header["max_series"]), algorithm=algorithm)
+        det.bank = (CalibratedBank.from_checkpoint(arrays["bank"]) if algorithm == "calibrated"
+                    else MonitorBank.from_checkpoint(arrays["bank"]))
         det.series = list(header["series"])
         det.keys = {k: i for i, k in enumerate(det.series)}
         for k in det.series:
@@ -155,7 +160,7 @@ def _correlator_state(c: Correlator) -> dict:
 def _anomaly_state(a: Anomaly) -> dict:
     return {"series": a.series, "subsystem": a.subsystem, "name": a.name, "start_ns": a.start_ns,
             "baseline": a.baseline, "observed": a.observed, "score": a.score, "detectors": a.detectors,
-            "end_ns": a.end_ns, "scale": a.scale, "index": a.index, "moved_with": a.moved_with}
+            "end_ns": a.end_ns, "scale": a.scale, "index": a.index, "moved_with": a.moved_with, "note": a.note}
 
 
 def _correlator(state: dict) -> Correlator:

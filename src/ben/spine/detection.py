@@ -3,13 +3,15 @@
 The store writer hands every routine-lane table it has stored to ``Detection.process``, in
 spine order. Metrics and counters become series (subsystem, name, attributes); their points are
 aggregated per series into fixed buckets of event time (mean for gauges, sum for counters, so a
-counter is watched as a rate); each closed bucket is one point for ``ben.detect.MonitorBank``.
-Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
+counter is watched as a rate); each closed bucket is one point for the detection algorithm:
+``calibrated`` (the default, ADR 0040: ``ben.detect.CalibratedBank``, the compiled per-point step
+``SeriesMonitor`` runs, one state row per series) or ``bank`` (``ben.detect.MonitorBank``, the detector
+bank of ADR 0010). Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
 
-A whole table is handled at once (ADR 0029): series keys are built and dictionary-encoded by
-Arrow, looked up once per distinct key, new series registered together (amortised growth);
-bucketing is a sort and a few segmented reductions; the closed buckets of every record go to
-the bank in one call. Episodes are then put back at the record whose point caused them, and
+A whole table is handled at once (ADR 0029, 0040): series keys are built and dictionary-encoded
+by Arrow, each distinct key looked up once (many at once: one Arrow hash lookup), new series
+registered together (amortised growth); bucketing is one compiled pass over the rows; the closed
+buckets of every record go to the detector in one call. Episodes are then put back at the record whose point caused them, and
 incidents are ticked after each record, so the result is the one a record-by-record feed gives:
 it does not depend on how records were grouped into inserts (``ben replay`` relies on it).
 
@@ -29,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ben.detect import Episode, MonitorBank
+from ben.detect.calibrated import Timing
+from ben.detect.calibrated_bank import CalibratedBank
 from ben.spine.comove import CoMovement
 from ben.spine.incidents import Anomaly, Correlator, Incident
 
@@ -40,6 +44,12 @@ COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attrib
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
 _REFUSED = -1
+#: A table's distinct keys are looked up in Arrow when they are at least 1/LOOKUP_RATIO of the known ones.
+LOOKUP_RATIO = 8
+ALGORITHMS = ("calibrated", "bank")
+#: A calibrated episode's reason (``Episode.detectors``) as the anomaly's evidence key: ``drift`` there is
+#: the gap between the fast and the slow level, not the bank's KL drift detector, so it is named apart.
+CALIBRATED_KEYS = {"level": "level", "distribution": "distribution", "drift": "level_drift", "flat": "flat"}
 
 
 def watched(table: pa.Table) -> pa.Table:
@@ -102,18 +112,29 @@ class _Closed:
 
 
 class Detection:
-    """Detection over stored rows: series, buckets, the monitor bank, co-movement and incidents."""
+    """Detection over stored rows: series, buckets, the detector, co-movement and incidents.
+
+    ``algorithm``: ``"calibrated"`` (default; ``timing`` sets its memories, documented defaults) or
+    ``"bank"`` (the detector bank).
+    """
 
     def __init__(self, bucket_ns: int = 10**9, correlator: Correlator | None = None, *,
-                 max_series_per_subsystem: int = 10_000, max_series: int = 100_000):
+                 max_series_per_subsystem: int = 10_000, max_series: int = 100_000, algorithm: str = "calibrated",
+                 timing: Timing | None = None):
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
         self.bucket_ns = bucket_ns
         self.max_series_per_subsystem = max_series_per_subsystem
         self.max_series = max_series
-        self.bank = MonitorBank(0)
+        self.algorithm = algorithm
+        self.bank: CalibratedBank | MonitorBank = (CalibratedBank(0, timing=timing) if algorithm == "calibrated"
+                                                   else MonitorBank(0))
         self.correlator = correlator or Correlator()
         self.comove = CoMovement()
         self.keys: dict[str, int] = {}
         self.series: list[str] = []              # series key by index (describe() gives its parts)
+        self._known: list[pa.Array] = []         # the first _known_n series keys, as Arrow (see _lookup)
+        self._known_n = 0
         self.per_subsystem: dict[str, int] = {}
         self.cols = _Columns()
         self._open: set[int] = set()             # series with an anomaly episode open
@@ -126,10 +147,26 @@ class Detection:
 
     @classmethod
     def from_config(cls, detect) -> Detection:
-        """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``)."""
-        return cls(detect.bucket_ms * 10**6,
-                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
-                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series)
+        """Detection as configured by a ``[spine.detect]`` table (``DetectConfig``), its compiled kernels ready
+        (:meth:`warm_up`)."""
+        det = cls(detect.bucket_ms * 10**6,
+                  Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
+                  max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series,
+                  algorithm=detect.algorithm, timing=Timing(**detect.timing))
+        det.warm_up()
+        return det
+
+    def warm_up(self) -> None:
+        """Compile (or load) the compiled kernels now, once per process: compiling holds the interpreter for
+        a few seconds, which must not happen at the first stored table while the spine takes data."""
+        from ben.spine._bucket_kernel import bucket_rows
+
+        one = np.zeros(1, dtype=np.int64)
+        bucket_rows(series=one, bucket=one, values=np.zeros(1), record=one, open_bucket=np.full(1, -1),
+                    sums=np.zeros(1), counts=one.copy(), counter=np.zeros(1, dtype=np.bool_), bucket_ns=self.bucket_ns,
+                    out_series=one.copy(), out_bucket=one.copy(), out_value=np.zeros(1), out_record=one.copy())
+        if isinstance(self.bank, CalibratedBank):
+            self.bank.warm_up()
 
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table, kind: np.ndarray) -> np.ndarray:
@@ -140,15 +177,30 @@ class Detection:
         key = pc.binary_join_element_wise(table["subsystem"], table["name"], attrs, SEP)
         encoded = key.combine_chunks().dictionary_encode() if isinstance(key, pa.ChunkedArray) else key.dictionary_encode()
         indices = encoded.indices.to_numpy(zero_copy_only=False)
-        distinct = encoded.dictionary.to_pylist()
-        get = self.keys.get
-        mapping = np.array([get(k, _REFUSED) for k in distinct], dtype=np.int64)
+        dictionary = encoded.dictionary
+        mapping = self._lookup(dictionary)
         new = np.flatnonzero(mapping == _REFUSED)
         if len(new):
-            first_row = np.full(len(distinct), len(indices), dtype=np.int64)
+            first_row = np.full(len(dictionary), len(indices), dtype=np.int64)
             np.minimum.at(first_row, indices, np.arange(len(indices)))
-            mapping[new] = self._register([distinct[i] for i in new], kind[first_row[new]] == KIND_COUNTER)
+            mapping[new] = self._register(dictionary.take(pa.array(new)).to_pylist(),
+                                          kind[first_row[new]] == KIND_COUNTER)
         return mapping[indices]
+
+    def _lookup(self, distinct: pa.Array) -> np.ndarray:
+        """Each distinct key's series (``-1``: not registered). Many keys against the known ones: one
+        hash lookup in Arrow (the known keys kept as an Arrow array, extended as series register);
+        a few: the dict (building Arrow's hash of every known key would cost more)."""
+        known = len(self.series)
+        if known and len(distinct) * LOOKUP_RATIO >= known:
+            if self._known_n < known:
+                self._known.append(pa.array(self.series[self._known_n:], pa.string()))
+                self._known = [pa.concat_arrays(self._known)] if len(self._known) > 1 else self._known
+                self._known_n = known
+            found = pc.index_in(distinct.cast(pa.string()), value_set=self._known[0])
+            return pc.fill_null(found, _REFUSED).to_numpy(zero_copy_only=False).astype(np.int64)
+        get = self.keys.get
+        return np.array([get(k, _REFUSED) for k in distinct.to_pylist()], dtype=np.int64)
 
     def _register(self, keys: list[str], counters: np.ndarray) -> np.ndarray:
         """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
@@ -203,7 +255,7 @@ class Detection:
         return changes
 
     def _points(self, part: pa.Table, kind: np.ndarray,
-                record: np.ndarray) -> tuple[list[tuple[int, Episode]], _Closed | None]:
+                record: np.ndarray) -> tuple[list[tuple[int, Episode, dict | None]], _Closed | None]:
         series = self._series_index(part, kind)
         ts = part["ts"].to_numpy()
         values = part["value"].to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -219,6 +271,11 @@ class Detection:
             return [], None
         self.points += len(closed.series)
         result = self.bank.update(closed.series, closed.ts, closed.value)
+        if isinstance(self.bank, CalibratedBank):  # each episode comes with the point that caused it
+            for ep in result.episodes:
+                (self._open.add if ep.state == "open" else self._open.discard)(int(ep.series))
+            return [(int(closed.record[at]), ep, ev) for at, ep, ev in
+                    zip(result.at.tolist(), result.episodes, result.evidence)], closed
         return self._place(result.episodes, result.flags, closed), closed
 
     def _refused(self, points: int) -> None:
@@ -231,67 +288,35 @@ class Detection:
                         self.max_series, self.refused_series, self.refused_points)
 
     def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> _Closed:
-        """Aggregate points into buckets; return the buckets that closed.
+        """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order.
 
         Per series, in row order: a point of the open bucket adds to it; a point of a later
         bucket closes the open one (one output point, at the closing row's record) and opens
         its own; a point of an older bucket is late: counted and folded into the open bucket.
-        Done for the whole table with one stable sort: each series' rows are preceded by a
-        synthetic row holding its carried state, a running maximum finds the rows that open a
-        bucket, and segmented sums give each bucket's total.
+        One compiled pass over the rows (``ben.spine._bucket_kernel``, ADR 0040).
         """
+        from ben.spine._bucket_kernel import bucket_rows
+
         cols = self.cols
-        order = np.argsort(series, kind="stable")
-        s, b, v, r = series[order], bucket[order], values[order], record[order]
-        n = len(s)
-        first = np.r_[True, s[1:] != s[:-1]] if n else np.zeros(0, dtype=bool)
-        heads = np.flatnonzero(first)
-        g = np.cumsum(first) - 1
-        gs = s[heads]
-        # Extended arrays: one synthetic row (the carried state) before each series' rows.
-        m = n + len(heads)
-        pos = np.arange(n) + g + 1
-        syn = heads + np.arange(len(heads))
-        eb = np.empty(m, dtype=np.int64)
-        eb[pos], eb[syn] = b, cols.open_bucket[gs]
-        ev = np.empty(m)
-        ev[pos], ev[syn] = v, cols.sum[gs]
-        ec = np.ones(m, dtype=np.int64)
-        ec[syn] = cols.count[gs]
-        eg = np.empty(m, dtype=np.int64)
-        eg[pos], eg[syn] = g, np.arange(len(heads))
-        er = np.full(m, -1, dtype=np.int64)
-        er[pos] = r
-        # Running maximum of the bucket within each series (ranks keep the keys small).
-        uniq, rank = np.unique(eb, return_inverse=True)
-        width = len(uniq) + 1
-        run = np.maximum.accumulate(eg * width + rank.reshape(-1))
-        prev_b = uniq[run[pos - 1] - eg[pos - 1] * width]
-        opens = b > prev_b
-        self.late_points += int((b < prev_b).sum())
-        seg = np.zeros(m, dtype=bool)
-        seg[syn] = True
-        seg[pos[opens]] = True
-        starts = np.flatnonzero(seg)
-        seg_sum = np.add.reduceat(ev, starts)
-        seg_cnt = np.add.reduceat(ec, starts)
-        seg_b, seg_g = eb[starts], eg[starts]
-        last = np.r_[seg_g[1:] != seg_g[:-1], True]
-        # The last segment of each series stays open (the carried state); the others closed.
-        lg = seg_g[last]
-        cols.open_bucket[gs[lg]] = seg_b[last]
-        cols.sum[gs[lg]] = seg_sum[last]
-        cols.count[gs[lg]] = seg_cnt[last]
-        done = np.flatnonzero(~last & (seg_b >= 0))
-        cs = gs[seg_g[done]]
-        c_ts = seg_b[done] * self.bucket_ns
-        c_rec = er[starts[done + 1]]  # the record of the row that opened the next bucket
-        c_val = np.where(cols.counter[cs], seg_sum[done] * 1e9 / self.bucket_ns,
-                         seg_sum[done] / np.maximum(1, seg_cnt[done]))
+        n = len(series)
+        out_s = np.empty(n, dtype=np.int64)
+        out_b = np.empty(n, dtype=np.int64)
+        out_v = np.empty(n)
+        out_r = np.empty(n, dtype=np.int64)
+        closed, late = bucket_rows(series=np.ascontiguousarray(series, dtype=np.int64),
+                                   bucket=np.ascontiguousarray(bucket, dtype=np.int64),
+                                   values=np.ascontiguousarray(values, dtype=np.float64),
+                                   record=np.ascontiguousarray(record, dtype=np.int64),
+                                   open_bucket=cols.open_bucket, sums=cols.sum, counts=cols.count,
+                                   counter=cols.counter, bucket_ns=self.bucket_ns, out_series=out_s,
+                                   out_bucket=out_b, out_value=out_v, out_record=out_r)
+        self.late_points += int(late)
+        cs, c_ts, c_val, c_rec = out_s[:closed], out_b[:closed] * self.bucket_ns, out_v[:closed], out_r[:closed]
         by = np.lexsort((cs, c_ts, c_rec))  # record, then time, then series
         return _Closed(cs[by], c_ts[by], c_val[by], c_rec[by])
 
-    def _place(self, episodes: list[Episode], flags: np.ndarray, closed: _Closed) -> list[tuple[int, Episode]]:
+    def _place(self, episodes: list[Episode], flags: np.ndarray,
+               closed: _Closed) -> list[tuple[int, Episode, dict | None]]:
         """Each episode event with the feed position of the point that caused it.
 
         An anomaly opens at the point whose in-episode flag turns on and closes at the one whose
@@ -321,9 +346,10 @@ class Detection:
             placed.append((at, ep))
         placed.sort(key=lambda item: item[0])  # stable: a point's events keep the bank's order
         last_record = int(closed.record[-1])
-        return [(int(closed.record[at]) if at < n else last_record, ep) for at, ep in placed]
+        return [(int(closed.record[at]) if at < n else last_record, ep, None) for at, ep in placed]
 
-    def _correlate(self, events: list[tuple[int, Episode]], closed: _Closed | None, record_max_ts: np.ndarray,
+    def _correlate(self, events: list[tuple[int, Episode, dict | None]], closed: _Closed | None,
+                   record_max_ts: np.ndarray,
                    changes: Changes) -> None:
         """Episodes to incidents, record by record, ticking incidents after each record.
 
@@ -339,7 +365,7 @@ class Detection:
                 self._ring(closed, fed, upto)
                 fed = upto
             while at < len(events) and events[at][0] == rec:
-                self._on_episode(events[at][1], changes)
+                self._on_episode(events[at][1], events[at][2], changes)
                 at += 1
             if corr.pending():
                 for inc in corr.tick(int(now)):
@@ -352,22 +378,46 @@ class Detection:
         if hi > lo:
             self.comove.add(closed.series[lo:hi], closed.ts[lo:hi] // self.bucket_ns, closed.value[lo:hi])
 
-    def _on_episode(self, ep: Episode, changes: Changes) -> None:
+    def _on_episode(self, ep: Episode, evidence: dict | None, changes: Changes) -> None:
         index = int(ep.series)
         if ep.kind != "anomaly":
             log.info("detection: series %s %s (flapping)", self.describe(index)[0],
                      "muted" if ep.state == "open" else "unmuted")
             return
         display, subsystem, name = self.describe(index)
-        detectors = {d: {} for d in ep.detectors}
-        if "cusum" in detectors and ep.cusum_points:
-            detectors["cusum"] = {"sigma": float(ep.cusum_statistic), "points": int(ep.cusum_points)}
-        for d in detectors:
-            if d != "cusum" or not detectors[d]:
-                detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
+        if evidence is not None:
+            detectors = calibrated_evidence(ep, evidence, self.bank.timing)
+        else:
+            detectors = {d: {} for d in ep.detectors}
+            if "cusum" in detectors and ep.cusum_points:
+                detectors["cusum"] = {"sigma": float(ep.cusum_statistic), "points": int(ep.cusum_points)}
+            for d in detectors:
+                if d != "cusum" or not detectors[d]:
+                    detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
-                          scale=float(ep.scale), index=index)
+                          scale=float(ep.scale), index=index, note=ep.note)
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)
+
+
+def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str, dict[str, float]]:
+    """A calibrated episode's evidence for ``ben explain``, in numbers, under the feature that opened it.
+
+    ``sigma``: the peak's shift in the scale at the onset; ``evidence``: the peak's calibrated surprise
+    (``-ln p``, Bonferroni-corrected nats; the score is ``evidence / (evidence + score_half)``); at the
+    point that caused this event, the four features (``level_z``: deviation from the prediction in
+    scales, ``kl``: the recent residual distribution's KL divergence from the reference, ``drift_z``: the
+    fast level's gap to the slow one in scales, ``flat_intervals``: how long the value has not changed),
+    the prediction (``expected``) and the band (``band``: the scale, so normal is ``expected +- band``);
+    ``rebaselined`` 1.0 when the change became the new normal (the sentence then says so).
+    """
+    score = min(float(ep.peak_score), 1.0 - 1e-12)
+    stats = {"sigma": abs(float(ep.peak_deviation_sigma)), "evidence": timing.score_half * score / (1.0 - score),
+             "level_z": float(evidence["level_z"]), "kl": float(evidence["kl"]),
+             "drift_z": float(evidence["drift_z"]), "flat_intervals": float(evidence["flat_intervals"]),
+             "expected": float(evidence["expected"]), "band": float(evidence["scale"])}
+    if ep.note:
+        stats["rebaselined"] = 1.0
+    return {CALIBRATED_KEYS.get(d, d): dict(stats) for d in ep.detectors}

@@ -127,6 +127,13 @@ class DetectorThread:
             log.error("detection checkpoint %s unreadable (%s); moved to %s, starting fresh", path, exc, aside)
             self.last_seq = stored_upto
             return 0
+        if detection.algorithm != self.detection.algorithm:  # the configuration changed: a state that cannot go on
+            log.warning("detection checkpoint %s holds the %s detection, %s is configured; starting fresh", path,
+                        detection.algorithm, self.detection.algorithm)
+            self.last_seq = stored_upto
+            return 0
+        if detection.algorithm == "calibrated":
+            detection.bank.timing = self.detection.bank.timing  # the configured timing, on the restored states
         self.detection, self.last_seq = detection, last_seq
         if stored_upto <= last_seq:
             return 0

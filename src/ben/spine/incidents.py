@@ -53,6 +53,7 @@ class Anomaly:
     scale: float = math.nan     # the series' sigma when the episode opened (NaN: unknown)
     index: int = -1             # the series' index in detection (-1: none)
     moved_with: list[tuple[str, float]] = field(default_factory=list)  # (series, MI in nats) it moved with
+    note: str = ""              # why it ended, when worth saying (the change became the new baseline)
 
     @property
     def id(self) -> str:
@@ -68,6 +69,8 @@ class Anomaly:
     def sentence(self) -> str:
         text = anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors,
                                 scale=self.scale)
+        if self.note:
+            text += f"; {self.note}"
         if self.moved_with:
             text += "; moved with " + ", ".join(f"{s} ({fmt_mi(mi)})" for s, mi in self.moved_with)
         return text
