@@ -61,3 +61,18 @@ def test_ids_are_deterministic() -> None:
 def test_numbers() -> None:
     assert fmt_value(120.0, "ms") == "120 ms" and fmt_value(0.1234) == "0.123" and fmt_value(48211.5) == "48,212"
     assert fmt_value(12.5, "%") == "12.5%"
+
+
+def test_a_calibrated_anomaly_is_graded_by_its_evidence_not_its_score() -> None:
+    """Calibrated scores are evidence / (evidence + 10), so a 0.9 score would need 90 nats: severity
+    reads the evidence itself (15 nats strong, 30 very strong); a bank anomaly keeps its score grades."""
+    def calibrated(evidence: float, series: str = "checkout-api latency_ms") -> Anomaly:
+        return Anomaly(series, "checkout-api", "latency_ms", T0, 120.0, 480.0, evidence / (evidence + 10.0),
+                       {"level": {"sigma": 8.0, "evidence": evidence}})
+
+    assert [calibrated(e).strength for e in (8.0, 15.0, 29.9, 30.0)] == [0, 1, 1, 2]
+    assert [Correlator().add(calibrated(e)).severity for e in (8.0, 20.0, 45.0)] == ["low", "medium", "high"]
+    c = Correlator()
+    c.add(calibrated(45.0))
+    assert c.add(calibrated(20.0, "checkout-api errors")).severity == "critical"
+    assert [latency(T0, score=s).strength for s in (0.5, 0.9, 0.99)] == [0, 1, 2]

@@ -37,6 +37,11 @@ class State(str, enum.Enum):
     RESOLVED = "resolved"
 
 
+#: Grades of an anomaly for an incident's severity: calibrated evidence in nats, bank scores.
+STRONG_EVIDENCE = (15.0, 30.0)
+STRONG_SCORE = (0.9, 0.99)
+
+
 @dataclass
 class Anomaly:
     """One anomaly episode of one series, with its evidence in numbers."""
@@ -58,6 +63,17 @@ class Anomaly:
     @property
     def id(self) -> str:
         return "an-" + hashlib.sha1(f"{self.series}|{self.start_ns}".encode()).hexdigest()[:12]
+
+    @property
+    def strength(self) -> int:
+        """0 (an anomaly), 1 (strong), 2 (very strong). A calibrated anomaly is graded by its evidence
+        (``-ln p``, the same on every series: >= 15 nats strong, >= 30 very strong); a bank anomaly by
+        its combined score (>= 0.9, >= 0.99), the scale its detectors share."""
+        evidence = [st["evidence"] for st in self.detectors.values() if "evidence" in st]
+        if evidence:
+            top = max(evidence)
+            return 2 if top >= STRONG_EVIDENCE[1] else 1 if top >= STRONG_EVIDENCE[0] else 0
+        return 2 if self.score >= STRONG_SCORE[1] else 1 if self.score >= STRONG_SCORE[0] else 0
 
     @property
     def shift_sigma(self) -> float:
@@ -94,13 +110,14 @@ class Incident:
 
     @property
     def severity(self) -> str:
-        peak = max((a.score for a in self.anomalies), default=0.0)
+        """critical / high / medium / low, from the strongest anomaly and how many series moved."""
+        peak = max((a.strength for a in self.anomalies), default=0)
         series = len({a.series for a in self.anomalies})
-        if peak >= 0.99 and series >= 2:
+        if peak >= 2 and series >= 2:
             return "critical"
-        if peak >= 0.99 or series >= 3:
+        if peak >= 2 or series >= 3:
             return "high"
-        if peak >= 0.9:
+        if peak >= 1:
             return "medium"
         return "low"
 
