@@ -36,7 +36,7 @@ def test_a_lane_with_nothing_new_is_not_read_when_another_lane_is_appended(tmp_p
             wal.read = counting
         shipper = Shipper(wals, "sc", "unix:///nowhere", window=64, backoff_ms=(10, 100))
         stream = _Stream()
-        tasks = [asyncio.ensure_future(shipper._send(lane, stream)) for lane in (ALERT, ROUTINE)]
+        tasks = [asyncio.ensure_future(shipper._sender._send(lane, stream)) for lane in (ALERT, ROUTINE)]
         try:
             for i in range(5):
                 wals[ROUTINE].append([pb.Batch().SerializeToString()])
