@@ -66,22 +66,24 @@ async def _stream(channel: FakeChannel, session: int = 1) -> FakeCall:
     return channel.calls[session - 1]
 
 
+async def _written(call: FakeCall, n: int) -> list[int]:
+    """The sequence numbers written once there are n writes and the sender has nothing more to do."""
+    await wait_until(lambda: len(call.writes) >= n, what=f"{n} writes")
+    await settle()
+    return call.seqs
+
+
 def test_the_window_keeps_at_most_window_items_in_flight_until_acks_free_room() -> None:
     source, channel = MemorySource(), FakeChannel()
     source.add(ROUTINE, 1, 2, 3, 4, 5)
 
     async def test(sender: Sender) -> None:
         call = await _stream(channel)
-        await wait_until(lambda: len(call.writes) >= 2)
-        await settle()
-        assert call.seqs == [1, 2]
+        assert await _written(call, 2) == [1, 2]
         call.ack(ROUTINE, 1)
-        await wait_until(lambda: len(call.writes) >= 3)
-        await settle()
-        assert call.seqs == [1, 2, 3]
+        assert await _written(call, 3) == [1, 2, 3]
         call.ack(ROUTINE, 3)
-        await wait_until(lambda: len(call.writes) >= 5)
-        assert call.seqs == [1, 2, 3, 4, 5]
+        assert await _written(call, 5) == [1, 2, 3, 4, 5]
 
     _run(source, channel, test, window_items=2)
 
@@ -108,24 +110,18 @@ def test_the_receivers_credit_bounds_the_bytes_in_flight_and_no_credit_probes_wi
         await wait_until(lambda: call.seqs == [1])
         source.add(ROUTINE, *range(2, 11))  # 100 bytes each
         call.ack(ROUTINE, 1, credit_bytes=250)
-        await wait_until(lambda: len(call.writes) >= 4)
-        await settle()
         # 250 bytes of credit: items go while less than that is sent (the last one may pass it, as a WAL read does)
-        assert call.seqs == [1, 2, 3, 4] and sender.credit(ROUTINE) == 250
+        assert await _written(call, 4) == [1, 2, 3, 4] and sender.credit(ROUTINE) == 250
         call.ack(ROUTINE, 2, credit_bytes=0)
         await settle()
         assert call.seqs == [1, 2, 3, 4]  # no credit, 3 and 4 in flight: wait for their acks
         call.ack(ROUTINE, 4, credit_bytes=0)
-        await wait_until(lambda: len(call.writes) >= 5)  # no credit, nothing in flight: one probe
-        await settle()
-        assert call.seqs == [1, 2, 3, 4, 5]
+        assert await _written(call, 5) == [1, 2, 3, 4, 5]  # no credit, nothing in flight: one probe
         call.ack(ROUTINE, 5, credit_bytes=0)
-        await wait_until(lambda: len(call.writes) >= 6)  # the next probe, not before it is due
-        assert call.seqs == [1, 2, 3, 4, 5, 6]
+        assert await _written(call, 6) == [1, 2, 3, 4, 5, 6]  # the next probe, not before it is due
         assert call.writes[5].at - call.writes[4].at >= CREDIT_PROBE_S * 0.95
         call.ack(ROUTINE, 6)  # no credit_bytes: the receiver sets no limit
-        await wait_until(lambda: len(call.writes) >= 10)
-        assert call.seqs == list(range(1, 11)) and sender.credit(ROUTINE) is None
+        assert await _written(call, 10) == list(range(1, 11)) and sender.credit(ROUTINE) is None
 
     _run(source, channel, test)
 
@@ -139,9 +135,7 @@ def test_back_pressure_pauses_the_lane_and_resends_from_the_mark() -> None:
         await wait_until(lambda: len(call.writes) >= 5)
         refused_at = time.monotonic()
         call.ack(ROUTINE, 2, retry_after_ms=150)  # stored up to 2; 3 and later were not
-        await wait_until(lambda: len(call.writes) >= 8)
-        await settle()
-        assert call.seqs == [1, 2, 3, 4, 5, 3, 4, 5]
+        assert await _written(call, 8) == [1, 2, 3, 4, 5, 3, 4, 5]
         assert call.writes[5].at - refused_at >= 0.15 * 0.95  # paused for retry_after_ms
 
     _run(source, channel, test)
@@ -162,9 +156,7 @@ def test_a_rewind_during_a_write_cannot_move_the_lane_forward() -> None:
 
     async def test(sender: Sender) -> None:
         call = await _stream(channel)
-        await wait_until(lambda: len(call.writes) >= 6)
-        await settle()
-        assert call.seqs == [1, 2, 3, 3, 4, 5]
+        assert await _written(call, 6) == [1, 2, 3, 3, 4, 5]
 
     _run(source, channel, test)
 
@@ -180,9 +172,7 @@ def test_after_a_break_the_next_session_resends_everything_not_acknowledged() ->
         await wait_until(lambda: sender.connected)
         first.end()
         second = await _stream(channel, session=2)
-        await wait_until(lambda: len(second.writes) >= 2)
-        await settle()
-        assert second.seqs == [3, 4]
+        assert await _written(second, 2) == [3, 4]
         assert len(breaks) == 1 and isinstance(breaks[0], ConnectionError)
         assert "the fake receiver closed the stream" in str(breaks[0]) and not sender.connected
 
@@ -218,8 +208,6 @@ def test_an_item_that_cannot_be_sent_is_set_aside_once_and_the_lane_goes_on() ->
         assert call.seqs == [1] and source.set_aside_seqs == [2]
         source.add(ROUTINE, 3)
         sender.notify()
-        await wait_until(lambda: len(call.writes) >= 2)
-        await settle()
-        assert call.seqs == [1, 3] and source.set_aside_seqs == [2]
+        assert await _written(call, 2) == [1, 3] and source.set_aside_seqs == [2]
 
     _run(source, channel, test)

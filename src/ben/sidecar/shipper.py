@@ -22,7 +22,7 @@ import grpc
 
 from ben.core import transport
 from ben.core.lanes import ALERT as LANE_ALERT
-from ben.core.sender import Item, Sender
+from ben.core.sender import Dial, Item, Sender
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
 
@@ -49,7 +49,8 @@ class WalSource:
         self._wals = wals
         self._id = sidecar_id
         self._figures = figures
-        self.acked = {lane: self._start_mark(wal) for lane, wal in wals.items()}
+        #: Per lane, the last record the spine acknowledged (or that was set aside): the WAL holds only what follows.
+        self.marks = {lane: self._start_mark(wal) for lane, wal in wals.items()}
         self.acked_changed = asyncio.Event()
         self._skipped: dict[int, set[int]] = {lane: set() for lane in wals}  # quarantined, never sent
 
@@ -59,7 +60,7 @@ class WalSource:
         return (first - 1) if first is not None else wal.last_seq
 
     def start_mark(self, lane: int) -> int:
-        return self.acked[lane]
+        return self.marks[lane]
 
     def has_after(self, lane: int, seq: int) -> bool:
         return self._wals[lane].last_seq > seq
@@ -104,24 +105,24 @@ class WalSource:
             figures.refused_by_spine += 1
             log.error("shipper: spine refused WAL record %d: %s; quarantining it", ack.durable_seq, ack.error)
             self._wals[lane].quarantine(ack.durable_seq, f"refused by spine: {ack.error}")
-        if ack.durable_seq > self.acked[lane]:
+        if ack.durable_seq > self.marks[lane]:
             figures.records_acked[lane] += 1
-            self.acked[lane] = ack.durable_seq
+            self.marks[lane] = ack.durable_seq
             self._wals[lane].truncate(ack.durable_seq)
         if self._skipped[lane]:
-            self._skipped[lane] = {seq for seq in self._skipped[lane] if seq > self.acked[lane]}
+            self._skipped[lane] = {seq for seq in self._skipped[lane] if seq > self.marks[lane]}
             self._advance_past_skipped(lane)
         self.acked_changed.set()
 
     def _advance_past_skipped(self, lane: int) -> None:
         skipped = self._skipped[lane]
         moved = False
-        while self.acked[lane] + 1 in skipped:
-            skipped.discard(self.acked[lane] + 1)
-            self.acked[lane] += 1
+        while self.marks[lane] + 1 in skipped:
+            skipped.discard(self.marks[lane] + 1)
+            self.marks[lane] += 1
             moved = True
         if moved:
-            self._wals[lane].truncate(self.acked[lane])
+            self._wals[lane].truncate(self.marks[lane])
             self.acked_changed.set()
 
 
@@ -129,13 +130,14 @@ class Shipper:
     """The sidecar's WALs -> the spine (``Sender`` over a ``WalSource``), its figures and logging."""
 
     def __init__(self, wals: dict[int, Wal], sidecar_id: str, spine: str, window: int,
-                 backoff_ms: tuple[int, int], window_bytes: int = 16 << 20):
+                 backoff_ms: tuple[int, int], window_bytes: int = 16 << 20, dial: Dial | None = None):
+        """dial: opens the channel to the spine (default: a gRPC channel to spine, mutual TLS to a TCP address when configured)."""
         self._wals = wals
         self._spine = spine
         self.figures = ShipperFigures()
         self._source = WalSource(wals, sidecar_id, self.figures)
-        self._sender = Sender(self._source, lambda: transport.aio_channel(spine, transport.SPINE_CHANNEL_OPTIONS),
-                              peer="the spine", window_items=window, window_bytes=window_bytes,
+        dial = dial or (lambda: transport.aio_channel(spine, transport.SPINE_CHANNEL_OPTIONS))
+        self._sender = Sender(self._source, dial, peer="the spine", window_items=window, window_bytes=window_bytes,
                               backoff_ms=backoff_ms, on_break=self._on_break,
                               succeeded=lambda: self._sender.sent_in_session > 0,  # it worked a while: start low
                               lanes=tuple(wals))
@@ -144,7 +146,7 @@ class Shipper:
     @property
     def acked(self) -> dict[int, int]:
         """Per lane, the last WAL record the spine acknowledged (or that was set aside)."""
-        return self._source.acked
+        return self._source.marks
 
     @property
     def credit(self) -> dict[int, int | None]:
