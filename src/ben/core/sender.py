@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
 import sys
 import time
 from collections import deque
@@ -60,8 +59,6 @@ from ben.core import transport
 from ben.core.lanes import LANES
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
-
-log = logging.getLogger(__name__)
 
 #: With no credit left and nothing in flight, a lane sends one item this often: its ack brings fresh credit.
 CREDIT_PROBE_S = 0.2
