@@ -104,9 +104,9 @@ class MemorySource:
         self.acks: list[pb.IngestAck] = []
 
     def add(self, lane: int, *seqs: int, size: int = 100, bad: bool = False) -> None:
+        """Items of `size` bytes; `bad` ones cannot be encoded."""
         for seq in seqs:
-            request = None if bad else pb.IngestRequest(sender_id="fake", first_seq=seq, last_seq=seq, lane=lane)
-            self.items[seq] = Item(seq, seq, size, request, "cannot be encoded" if bad else "")
+            self.items[seq] = Item(seq, seq, size, None if bad else lane)
 
     def start_mark(self, lane: int) -> int:
         return self.mark
@@ -123,7 +123,12 @@ class MemorySource:
             size += self.items[seq].size
         return out
 
-    def set_aside(self, lane: int, item: Item) -> None:
+    def encode(self, lane: int, item: Item) -> tuple[pb.IngestRequest, int]:
+        if item.body is None:
+            raise ValueError("cannot be encoded")
+        return pb.IngestRequest(sender_id="fake", first_seq=item.first_seq, last_seq=item.last_seq, lane=lane), item.size
+
+    def set_aside(self, lane: int, item: Item, error: Exception) -> None:
         self.set_aside_seqs.append(item.first_seq)
 
     def sent(self, lane: int, item: Item) -> None:

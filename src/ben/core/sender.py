@@ -68,16 +68,12 @@ UNLIMITED = sys.maxsize
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One numbered unit a source hands the sender: a sealed batch, a WAL record.
-
-    ``request`` is None when it cannot be sent (``problem`` says why): the sender passes it to
-    ``Source.set_aside`` and goes on with the next one, so one bad item never stops a lane."""
+    """One numbered unit a source hands the sender (a sealed batch, a WAL record), not yet encoded."""
 
     first_seq: int
     last_seq: int
-    size: int  # bytes, counted against window_bytes and the receiver's credit
-    request: pb.IngestRequest | None
-    problem: str = ""
+    size: int  # bytes, when the source knows them before encoding (a WAL record); else 0
+    body: object  # the source's own: what ``encode`` and ``set_aside`` need
 
 
 class Source(Protocol):
@@ -90,11 +86,15 @@ class Source(Protocol):
         """Cheap: may there be items after seq? False spares a read."""
 
     async def read(self, lane: int, after_seq: int, max_items: int, max_bytes: int) -> list[Item]:
-        """Items after after_seq, oldest first: at most max_items, and no more once max_bytes are
-        reached (the last one may pass it: at least one item comes back when there is one)."""
+        """Items after after_seq, oldest first: at most max_items and, where the source knows sizes
+        before encoding, no more once max_bytes are reached (the last one may pass it: at least one
+        item comes back when there is one)."""
 
-    def set_aside(self, lane: int, item: Item) -> None:
-        """An item that cannot be sent (``item.problem``): drop or quarantine it, count it."""
+    def encode(self, lane: int, item: Item) -> tuple[pb.IngestRequest, int]:
+        """The request for an item and its size in bytes; raises if it cannot be encoded."""
+
+    def set_aside(self, lane: int, item: Item, error: Exception) -> None:
+        """An item that cannot be encoded (``encode`` raised error): drop or quarantine it, count it."""
 
     def sent(self, lane: int, item: Item) -> None:
         """The item was written to the lane's stream."""
@@ -153,9 +153,9 @@ class Flight:
         self.inflight.clear()
         self.inflight_bytes = 0
 
-    def wrote(self, item: Item) -> None:
-        self.inflight.append(InFlight(item.last_seq, item.size))
-        self.inflight_bytes += item.size
+    def wrote(self, last_seq: int, size: int) -> None:
+        self.inflight.append(InFlight(last_seq, size))
+        self.inflight_bytes += size
 
     def acked_upto(self, seq: int) -> None:
         inflight = self.inflight
@@ -268,17 +268,22 @@ class Sender:
             if room.items and source.has_after(lane, flight.sent):
                 if room.mode is Mode.PROBE:
                     flight.probe_at = now + CREDIT_PROBE_S
-                rewinds = flight.rewinds
+                rewinds, used = flight.rewinds, 0
                 items = await source.read(lane, flight.sent, room.items, room.bytes)
                 for item in items:
-                    if flight.rewinds != rewinds:  # an ack rewound this lane meanwhile
+                    # Stop when an ack rewound this lane meanwhile, or the bytes are used (sources that
+                    # learn an item's size only by encoding it, the SDK's buffer, are bounded here).
+                    if flight.rewinds != rewinds or used >= room.bytes:
                         break
-                    if item.request is None:  # one bad item must not stop the lane: set it aside, go on
-                        source.set_aside(lane, item)
+                    try:  # each item is encoded just before it is written: the receiver gets the first one soonest
+                        request, size = source.encode(lane, item)
+                    except Exception as exc:  # one bad item must not stop the lane: set it aside, go on
+                        source.set_aside(lane, item, exc)
                         flight.sent = max(flight.sent, item.last_seq)
                         continue
-                    flight.wrote(item)
-                    await call.write(item.request)
+                    used += size
+                    flight.wrote(item.last_seq, size)
+                    await call.write(request)
                     if flight.rewinds != rewinds:
                         break
                     flight.sent = item.last_seq

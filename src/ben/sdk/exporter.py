@@ -58,7 +58,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class BufferSource:
-    """The SDK's buffer as a sender's source: sealed batches, built into requests as they are read."""
+    """The SDK's buffer as a sender's source: sealed batches, each built into a request as it is sent."""
 
     def __init__(self, buffer: Buffer, source: pb.Source, producer_id: str):
         self._buffer = buffer
@@ -72,26 +72,18 @@ class BufferSource:
         return self._buffer.last_seq > seq
 
     async def read(self, lane: int, after_seq: int, max_items: int, max_bytes: int) -> list[Item]:
-        items, size = [], 0
-        for b in self._buffer.unsent(lane, after_seq, max_items):
-            if size >= max_bytes:
-                break
-            try:
-                request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq, last_seq=b.last_seq,
-                                           lane=lane, batch=b.build(self._source, self._producer_id))
-                self._counts(request.producer_counts)
-                n = request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
-            except Exception as exc:  # one bad batch must not break the stream for good: drop it, go on
-                problem = f"{type(exc).__name__}: {exc}"
-                self._buffer.discard(lane, b, problem)  # dropped and counted here; set_aside has nothing left to do
-                items.append(Item(b.first_seq, b.last_seq, 0, None, problem))
-                continue
-            items.append(Item(b.first_seq, b.last_seq, n, request))
-            size += n
-        return items
+        return [Item(b.first_seq, b.last_seq, 0, b) for b in self._buffer.unsent(lane, after_seq, max_items)]
 
-    def set_aside(self, lane: int, item: Item) -> None:
-        """Nothing to do: ``read`` dropped the batch from the buffer and counted it (``quarantined``)."""
+    def encode(self, lane: int, item: Item) -> tuple[pb.IngestRequest, int]:
+        b = item.body
+        request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq, last_seq=b.last_seq,
+                                   lane=lane, batch=b.build(self._source, self._producer_id))
+        self._counts(request.producer_counts)
+        return request, request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
+
+    def set_aside(self, lane: int, item: Item, error: Exception) -> None:
+        """A batch that cannot be encoded is dropped and counted (``stats.quarantined``), never sent."""
+        self._buffer.discard(lane, item.body, f"{type(error).__name__}: {error}")
 
     def sent(self, lane: int, item: Item) -> None:
         pass

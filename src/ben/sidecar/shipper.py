@@ -66,30 +66,25 @@ class WalSource:
         return self._wals[lane].last_seq > seq
 
     async def read(self, lane: int, after_seq: int, max_items: int, max_bytes: int) -> list[Item]:
+        wal = self._wals[lane]
         if lane == LANE_ALERT:
             # Alerts are read here, on the loop: rocksdict holds the interpreter during its calls
             # in any thread, so a worker thread would spare the loop only the decoding of a few
             # small records, and cost two thread wake-ups on the alert's way.
-            return self._items(lane, after_seq, max_items, max_bytes)
-        return await asyncio.to_thread(self._items, lane, after_seq, max_items, max_bytes)
+            records = wal.read(after_seq, max_items, max_bytes)
+        else:
+            records = await asyncio.to_thread(wal.read, after_seq, max_items, max_bytes)
+        return [Item(r.seq, r.seq, len(r.payload), r.payload) for r in records]
 
-    def _items(self, lane: int, after_seq: int, max_items: int, max_bytes: int) -> list[Item]:
-        items = []
-        for record in self._wals[lane].read(after_seq, max_items, max_bytes):
-            seq, size = record.seq, len(record.payload)
-            request = pb.IngestRequest(sender_id=self._id, first_seq=seq, last_seq=seq, lane=lane)
-            try:
-                request.batch.MergeFromString(record.payload)
-            except Exception as exc:  # one bad record must not stop the lane: set aside by the sender
-                items.append(Item(seq, seq, size, None, f"could not be decoded: {type(exc).__name__}: {exc}"))
-            else:
-                items.append(Item(seq, seq, size, request))
-        return items
+    def encode(self, lane: int, item: Item) -> tuple[pb.IngestRequest, int]:
+        request = pb.IngestRequest(sender_id=self._id, first_seq=item.first_seq, last_seq=item.last_seq, lane=lane)
+        request.batch.MergeFromString(item.body)
+        return request, item.size
 
-    def set_aside(self, lane: int, item: Item) -> None:
-        """Quarantine a WAL record that cannot be sent; the lane's mark moves past it once all before it is acked."""
+    def set_aside(self, lane: int, item: Item, error: Exception) -> None:
+        """Quarantine a WAL record that cannot be decoded; the lane's mark moves past it once all before it is acked."""
         self._figures.quarantined += 1
-        self._wals[lane].quarantine(item.last_seq, item.problem)
+        self._wals[lane].quarantine(item.last_seq, f"could not be decoded: {type(error).__name__}: {error}")
         self._skipped[lane].add(item.last_seq)
         self._advance_past_skipped(lane)
 
