@@ -27,7 +27,8 @@ lane's ``Flight`` and the clock)::
             credit used up with something in flight            and brings fresh credit)
     HELD    no credit, nothing in flight, probe not yet due    wait until it is due
     PROBE   no credit, nothing in flight, probe due            send one item (its ack says the credit)
-    OPEN    room left                                          read up to the room and send;
+    OPEN    room left                                          read up to the room; encode and
+                                                               write one item at a time;
                                                                nothing new: wait for ``notify``
 
 and on every acknowledgement of the lane::
