@@ -21,19 +21,20 @@ def test_sequence_numbers_and_sealing_by_size() -> None:
     buf, seals = make()
     assert [add(buf) for _ in range(5)] == [1, 2, 3, 4, 5]
     assert len(seals) == 1  # the 4th event filled a batch
-    assert [(b.first_seq, b.last_seq) for b in buf.unsent(ROUTINE, 0, window=10)] == [(1, 4)]
+    assert [(b.first_seq, b.last_seq) for b in buf.unsent(ROUTINE, 0, max_batches=10)] == [(1, 4)]
     assert buf.seal() and len(seals) == 2
-    assert [(b.first_seq, b.last_seq) for b in buf.unsent(ROUTINE, 0, window=10)] == [(1, 4), (5, 5)]
+    assert [(b.first_seq, b.last_seq) for b in buf.unsent(ROUTINE, 0, max_batches=10)] == [(1, 4), (5, 5)]
 
 
-def test_window_limits_batches_in_flight() -> None:
+def test_unsent_lists_sealed_batches_after_a_mark_up_to_a_count() -> None:
+    """The window itself is the sender's (tests/core/test_sender.py)."""
     buf, _ = make(max_events=100, batch=2)
     for _ in range(8):
         add(buf)
-    assert [b.first_seq for b in buf.unsent(ROUTINE, 0, window=2)] == [1, 3]
-    assert buf.unsent(ROUTINE, 4, window=2) == []  # two in flight already
+    assert [b.first_seq for b in buf.unsent(ROUTINE, 0, max_batches=2)] == [1, 3]
+    assert [b.first_seq for b in buf.unsent(ROUTINE, 4, max_batches=2)] == [5, 7]
     buf.ack(ROUTINE, 2)
-    assert [b.first_seq for b in buf.unsent(ROUTINE, 4, window=2)] == [5]
+    assert [b.first_seq for b in buf.unsent(ROUTINE, 0, max_batches=9)] == [3, 5, 7]
 
 
 def test_drop_policy_counts_and_never_blocks() -> None:
@@ -105,8 +106,8 @@ def test_alerts_travel_in_their_own_lane() -> None:
     assert buf.append(pb.KIND_ALERT, "down", 1.0, "", None, 0) == 3
     add(buf)                                               # 4: routine
     assert buf.seal()
-    [alert] = buf.unsent(ALERT, 0, window=10)
-    [routine] = buf.unsent(ROUTINE, 0, window=10)
+    [alert] = buf.unsent(ALERT, 0, max_batches=10)
+    [routine] = buf.unsent(ROUTINE, 0, max_batches=10)
     assert (alert.first_seq, alert.last_seq, alert.n) == (3, 3, 1)
     assert (routine.first_seq, routine.last_seq, routine.n) == (1, 4, 3)
     assert list(routine.build(pb.Source(), "p").event_seqs) == [1, 2, 4]
@@ -122,4 +123,4 @@ def test_routine_data_cannot_shed_alerts() -> None:
         add(buf)
     assert add(buf) is None and buf.stats.dropped_full == 1  # routine: full
     assert buf.append(pb.KIND_ALERT, "down", 1.0, "", None, 0) == 11  # an alert still gets in
-    assert buf.unsent(ALERT, 0, window=10)[0].first_seq == 11  # and leaves at once (sealed)
+    assert buf.unsent(ALERT, 0, max_batches=10)[0].first_seq == 11  # and leaves at once (sealed)

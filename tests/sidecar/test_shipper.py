@@ -1,13 +1,14 @@
-"""The shipper in-process, with real WALs and a recording stand-in for the spine's stream."""
+"""The shipper in-process, with real WALs and a recording stand-in for the spine's stream (no network)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from ben.core.lanes import ALERT, ROUTINE, open_wals
+from ben.core.lanes import ALERT, LANES, ROUTINE, open_wals
 from ben.sidecar.shipper import Shipper
 from ben.v1 import telemetry_pb2 as pb
+from tests.core.ingest_fake import FakeChannel, wait_until
 
 
 class _Stream:
@@ -36,7 +37,7 @@ def test_a_lane_with_nothing_new_is_not_read_when_another_lane_is_appended(tmp_p
             wal.read = counting
         shipper = Shipper(wals, "sc", "unix:///nowhere", window=64, backoff_ms=(10, 100))
         stream = _Stream()
-        tasks = [asyncio.ensure_future(shipper._send(lane, stream)) for lane in (ALERT, ROUTINE)]
+        tasks = [asyncio.ensure_future(shipper._sender._send(lane, stream)) for lane in (ALERT, ROUTINE)]
         try:
             for i in range(5):
                 wals[ROUTINE].append([pb.Batch().SerializeToString()])
@@ -53,6 +54,42 @@ def test_a_lane_with_nothing_new_is_not_read_when_another_lane_is_appended(tmp_p
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for wal in wals.values():
+                wal.close()
+
+    asyncio.run(go())
+
+
+def test_acknowledged_records_leave_the_wal_refused_and_undecodable_ones_are_quarantined(tmp_path: Path) -> None:
+    """The WAL's side of the sender: truncate on ack, quarantine what the spine refuses or what cannot be
+    decoded, and move the lane's mark past it."""
+
+    async def go():
+        wals = open_wals(tmp_path)
+        channel = FakeChannel()
+        shipper = Shipper(wals, "sc", "unix:///nowhere", window=64, backoff_ms=(10, 100), dial=channel.dial)
+        shipper.start()
+        try:
+            await wait_until(lambda: len(channel.calls) == len(LANES))
+            routine = channel.calls[list(LANES).index(ROUTINE)]
+            wal = wals[ROUTINE]
+            wal.append([pb.Batch(producer_id=f"p{i}").SerializeToString() for i in range(3)])
+            shipper.notify()
+            await wait_until(lambda: routine.seqs == [1, 2, 3])
+            routine.ack(ROUTINE, 2)
+            routine.ack(ROUTINE, 3, error="invalid batch")
+            assert await shipper.force_flush(5) and shipper.acked[ROUTINE] == 3 and wal.depth == 0
+            assert shipper.figures.records_acked[ROUTINE] == 2 and shipper.figures.refused_by_spine == 1
+            wal.append([b"\xff\xff not a batch", pb.Batch().SerializeToString()])
+            shipper.notify()
+            await wait_until(lambda: routine.seqs[3:] == [5])  # 4 cannot be decoded: set aside
+            assert shipper.figures.quarantined == 1 and shipper.acked[ROUTINE] == 4  # past 4; 5 not acknowledged yet
+            routine.ack(ROUTINE, 5)
+            assert await shipper.force_flush(5) and shipper.acked[ROUTINE] == 5 and wal.depth == 0
+            quarantined = sorted(int(p.stem.rsplit("-", 1)[1]) for p in (tmp_path / "quarantine").glob("wal-routine-*.bin"))
+            assert quarantined == [3, 4]
+        finally:
+            await shipper.shutdown(0)
             for wal in wals.values():
                 wal.close()
 

@@ -173,15 +173,10 @@ class Buffer:
         return sealed
 
     # -- the exporter ---------------------------------------------------------------------------
-    def unsent(self, lane: int, after_seq: int, window: int) -> list[BatchBuilder]:
-        """Sealed batches of a lane after after_seq, keeping at most `window` batches in flight."""
+    def unsent(self, lane: int, after_seq: int, max_batches: int) -> list[BatchBuilder]:
+        """The first max_batches sealed batches of a lane after after_seq (the sender keeps the window)."""
         with self._lock:
-            sealed = self._sealed[lane]
-            in_flight = sum(1 for b in sealed if b.first_seq <= after_seq)
-            room = window - in_flight
-            if room <= 0:
-                return []
-            return [b for b in sealed if b.first_seq > after_seq][:room]
+            return [b for b in self._sealed[lane] if b.first_seq > after_seq][:max_batches]
 
     def ack(self, lane: int, durable_seq: int, error: str = "") -> None:
         """The sidecar made this lane durable up to durable_seq (or refused that batch, with error)."""

@@ -1,5 +1,10 @@
 """Streams sealed batches to the sidecar and hands its acknowledgements back to the buffer.
 
+The sending is ``ben.core.sender``'s (the sidecar's shipper uses the same engine): one stream
+per lane, at most ``window_batches`` in flight per lane and no more bytes than the sidecar's
+credit, back-pressure pauses the lane and resends from the sidecar's mark. This module is the
+buffer's side of it (``BufferSource``) and the SDK's event loop.
+
 Every Client of a process runs on one asyncio loop in one daemon thread (``shared_loop``), never
 closed: gRPC's asyncio layer polls completions for every loop of the process from one poller,
 and a loop closed by one Client's shutdown made it print "Event loop is closed" tracebacks in
@@ -13,15 +18,13 @@ import asyncio
 import logging
 import os
 import threading
-import time
 
 import grpc
 
 from ben.core import transport
-from ben.core.lanes import LANES
+from ben.core.sender import Dial, Item, Sender
 from ben.sdk.buffer import Buffer
 from ben.v1 import telemetry_pb2 as pb
-from ben.v1 import telemetry_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +57,70 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-class Exporter:
-    def __init__(self, buffer: Buffer, target: str, source: pb.Source, producer_id: str,
-                 flush_interval_s: float, window_batches: int, backoff_ms: tuple[int, int]):
+class BufferSource:
+    """The SDK's buffer as a sender's source: sealed batches, each built into a request as it is sent."""
+
+    def __init__(self, buffer: Buffer, source: pb.Source, producer_id: str):
         self._buffer = buffer
-        self._target = target
         self._source = source
         self._producer_id = producer_id
+
+    def start_mark(self, lane: int) -> int:
+        return self._buffer.acked_seq
+
+    def has_after(self, lane: int, seq: int) -> bool:
+        return self._buffer.last_seq > seq
+
+    async def read(self, lane: int, after_seq: int, max_items: int, max_bytes: int) -> list[Item]:
+        return [Item(b.first_seq, b.last_seq, 0, b) for b in self._buffer.unsent(lane, after_seq, max_items)]
+
+    def encode(self, lane: int, item: Item) -> tuple[pb.IngestRequest, int]:
+        b = item.body
+        request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq, last_seq=b.last_seq,
+                                   lane=lane, batch=b.build(self._source, self._producer_id))
+        self._counts(request.producer_counts)
+        return request, request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
+
+    def set_aside(self, lane: int, item: Item, error: Exception) -> None:
+        """A batch that cannot be encoded is dropped and counted (``stats.quarantined``), never sent."""
+        self._buffer.discard(lane, item.body, f"{type(error).__name__}: {error}")
+
+    def sent(self, lane: int, item: Item) -> None:
+        pass
+
+    def acked(self, lane: int, ack: pb.IngestAck) -> None:
+        if ack.retry_after_ms:  # back-pressure: not stored; the sender resends this lane from the mark later
+            self._buffer.stats.backpressure += 1
+        elif ack.error:
+            log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
+        self._buffer.ack(lane, ack.durable_seq, ack.error)
+
+    def _counts(self, out: pb.ProducerCounts) -> None:
+        """What this SDK dropped or changed so far: it travels to the sidecar, for `ben status`."""
+        st = self._buffer.stats
+        out.dropped_full, out.dropped_closed, out.invalid = st.dropped_full, st.dropped_closed, st.invalid
+        out.truncated, out.replaced_strings = st.truncated, st.replaced_strings
+        out.quarantined, out.rejected = st.quarantined, st.rejected
+
+
+class Exporter:
+    """The SDK's sender (``Sender`` over a ``BufferSource``) on the shared loop, and its batch timer."""
+
+    def __init__(self, buffer: Buffer, target: str, source: pb.Source, producer_id: str,
+                 flush_interval_s: float, window_batches: int, backoff_ms: tuple[int, int], dial: Dial | None = None):
+        """dial: opens the channel to the sidecar (default: a gRPC channel to target)."""
+        self._buffer = buffer
+        self._target = target
         self._flush_interval = flush_interval_s
-        self._window = window_batches
-        self._backoff_ms = backoff_ms
         self._loop = shared_loop()
-        self._wakeup: asyncio.Event | None = None
+        dial = dial or (lambda: grpc.aio.insecure_channel(target, options=transport.CHANNEL_OPTIONS))
+        self._sender = Sender(BufferSource(buffer, source, producer_id), dial,
+                              peer="sidecar", window_items=window_batches, window_bytes=None,
+                              backoff_ms=backoff_ms, on_break=self._on_break)
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
         self._done = None  # concurrent.futures.Future of _main
-        self.connected = False
         self.reconnects = 0
-        self._sent: dict[int, int] = {}
-        self._paused_until: dict[int, float] = {}
-        self._rewinds: dict[int, int] = {}  # bumped when an ack rewinds a lane's sending
-        self._wakeups: dict[int, asyncio.Event] = {}
         self.last_error = ""
 
     def start(self) -> None:
@@ -86,11 +132,16 @@ class Exporter:
         """The exporter's event loop (the SDK's command channel runs on it too)."""
         return self._loop
 
+    @property
+    def connected(self) -> bool:
+        """The sidecar acknowledged something since the stream last broke."""
+        return self._sender.connected
+
     def wake(self) -> None:
         """Thread-safe: a batch was sealed."""
-        if self._wakeup is not None and not self._loop.is_closed():
+        if not self._loop.is_closed():
             try:
-                self._loop.call_soon_threadsafe(self._wakeup.set)
+                self._loop.call_soon_threadsafe(self._sender.notify)
             except RuntimeError:  # loop closed meanwhile
                 pass
 
@@ -109,11 +160,10 @@ class Exporter:
     # -- on the shared loop -----------------------------------------------------------------------
 
     async def _main(self) -> None:
-        self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._ready.set()
         ticker = asyncio.create_task(self._tick())
-        runner = asyncio.create_task(self._connect_loop())
+        runner = asyncio.create_task(self._sender.run())
         await self._stopping.wait()
         for task in (ticker, runner):
             task.cancel()
@@ -125,9 +175,6 @@ class Exporter:
             await asyncio.sleep(self._flush_interval / 2)
             self._buffer.seal(older_than_s=self._flush_interval)
 
-    async def _connect_loop(self) -> None:
-        await transport.keep_connected(self._session, self._backoff_ms, self._on_break, lambda: self.connected)
-
     def _on_break(self, exc: Exception | None) -> None:
         if isinstance(exc, grpc.aio.AioRpcError):
             self.last_error = f"{exc.code().name}: {exc.details()}"
@@ -137,94 +184,5 @@ class Exporter:
             self.last_error = f"stream to sidecar {self._target} broke: {type(exc).__name__}: {exc}"
         else:
             self.last_error = f"stream to sidecar {self._target} ended"
-        self.connected = False
         self.reconnects += 1
         log.debug("ben sdk: %s; reconnecting", self.last_error)
-
-    async def _session(self) -> None:
-        """One channel, one stream per lane: routine batches never sit in front of an alert."""
-        async with grpc.aio.insecure_channel(self._target, options=transport.CHANNEL_OPTIONS) as channel:
-            stub = pb_grpc.IngestStub(channel)
-            # Per lane: the last event number sent, and until when the sidecar asked us to wait.
-            self._sent = {lane: self._buffer.acked_seq for lane in LANES}  # resend all unacknowledged
-            self._paused_until = {lane: 0.0 for lane in LANES}
-            self._rewinds = {lane: 0 for lane in LANES}
-            self._wakeups = {lane: asyncio.Event() for lane in LANES}
-            tasks = []
-            for lane in LANES:
-                call = stub.Stream(wait_for_ready=False)  # fail fast when nobody listens
-                tasks.append(asyncio.ensure_future(self._send(lane, call)))
-                tasks.append(asyncio.ensure_future(self._read_acks(call)))
-            relay = asyncio.ensure_future(self._relay_wakeups())
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            finally:
-                for task in (*tasks, relay):
-                    task.cancel()
-                await asyncio.gather(*tasks, relay, return_exceptions=True)
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()
-
-    async def _relay_wakeups(self) -> None:
-        """The buffer wakes one event (any thread); every lane's sender looks."""
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            for event in self._wakeups.values():
-                event.set()
-
-    async def _send(self, lane: int, call) -> None:
-        wakeup = self._wakeups[lane]
-        while True:
-            wakeup.clear()
-            paused = self._paused_until[lane]
-            batches = [] if paused > time.monotonic() else self._buffer.unsent(lane, self._sent[lane], self._window)
-            rewinds = self._rewinds[lane]
-            for b in batches:
-                try:
-                    request = pb.IngestRequest(sender_id=self._producer_id, first_seq=b.first_seq,
-                                               last_seq=b.last_seq, lane=lane,
-                                               batch=b.build(self._source, self._producer_id))
-                    self._counts(request.producer_counts)
-                    request.ByteSize()  # encodes: what cannot be encoded fails here, not in the stream
-                except Exception as exc:  # one bad batch must not break the stream for good: drop it, go on
-                    self._buffer.discard(lane, b, f"{type(exc).__name__}: {exc}")
-                    self._sent[lane] = max(self._sent[lane], b.last_seq)
-                    continue
-                await call.write(request)
-                if self._rewinds[lane] != rewinds:  # an ack rewound this lane meanwhile
-                    break
-                self._sent[lane] = b.last_seq
-            if batches:
-                continue
-            try:
-                await asyncio.wait_for(wakeup.wait(), timeout=_until([paused] if paused > time.monotonic() else []))
-            except TimeoutError:
-                pass
-
-    def _counts(self, out: pb.ProducerCounts) -> None:
-        """What this SDK dropped or changed so far: it travels to the sidecar, for `ben status`."""
-        st = self._buffer.stats
-        out.dropped_full, out.dropped_closed, out.invalid = st.dropped_full, st.dropped_closed, st.invalid
-        out.truncated, out.replaced_strings = st.truncated, st.replaced_strings
-        out.quarantined, out.rejected = st.quarantined, st.rejected
-
-    async def _read_acks(self, call) -> None:
-        async for ack in call:
-            self.connected = True
-            if ack.retry_after_ms:  # back-pressure: not stored; resend this lane from the mark later
-                self._buffer.stats.backpressure += 1
-                self._sent[ack.lane] = min(self._sent[ack.lane], ack.durable_seq)
-                self._rewinds[ack.lane] += 1
-                self._paused_until[ack.lane] = time.monotonic() + ack.retry_after_ms / 1000
-            elif ack.error:
-                log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
-            self._buffer.ack(ack.lane, ack.durable_seq, ack.error)
-            self._wakeups[ack.lane].set()
-        raise ConnectionError("sidecar closed the stream")
-
-
-def _until(paused: list[float]) -> float | None:
-    """Seconds until the first paused lane may send again (never None while one is paused)."""
-    return max(0.0, min(paused) - time.monotonic()) if paused else None
