@@ -67,6 +67,8 @@ MAX_QUARANTINE_FILES = 1_000
 
 @dataclass
 class ReceiverFigures:
+    """What the receiver counted since start (requests, events by lane, duplicates, refusals), for status."""
+
     requests: int = 0
     events_in: Counter = field(default_factory=Counter)        # by lane
     duplicates: int = 0

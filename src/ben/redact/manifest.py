@@ -49,6 +49,8 @@ class _Model(BaseModel):
 
 
 class HashSettings(_Model):
+    """The manifest's ``[hash]`` table: where the HMAC key comes from and how much of the digest is kept."""
+
     key_env: str | None = Field(default=None, min_length=1)
     key_file: str | None = Field(default=None, min_length=1)
     #: Hex characters of the HMAC kept in the output (64 bits by default).
@@ -68,6 +70,8 @@ def _path_ok(path: str) -> str:
 
 
 class RuleModel(_Model):
+    """One ``[[rule]]`` of a manifest as written (validated; compiled into a :class:`Rule`)."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
     action: Literal["drop", "mask", "hash", "truncate"]
     fields: list[str] | None = None
@@ -135,6 +139,8 @@ class RuleModel(_Model):
 
 
 class ManifestModel(_Model):
+    """A redaction manifest file as written: version, mode, allow-list, hash settings and rules."""
+
     version: Literal[1] = 1
     mode: Literal["deny", "allow"] = "deny"
     allow: list[str] = Field(default_factory=list)
@@ -182,6 +188,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Manifest:
+    """A validated, compiled manifest: the rules in order, the mode, the allow-list and the hash key."""
+
     rules: tuple[Rule, ...]
     mode: str = "deny"
     allow: tuple[str, ...] = ()

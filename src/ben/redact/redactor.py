@@ -32,6 +32,8 @@ def load(path: Path | None) -> Manifest:
 
 
 class Redactor:
+    """The sidecar's redaction in force: the engine of the current manifest, reloaded atomically, with figures."""
+
     def __init__(self, path: Path | None):
         self.path = path
         manifest = load(path)   # a bad manifest at start is a start failure

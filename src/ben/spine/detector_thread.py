@@ -43,6 +43,9 @@ CATCH_UP_SQL = (
 
 
 class DetectorThread:
+    """The thread that runs detection on stored tables, off the store writer's path, through a bounded queue,
+    and writes the anomalies and incidents that changed (checkpointing detection as it goes)."""
+
     def __init__(self, detection: Detection, store: Store, max_queued: int = 64,
                  checkpoint_path: Path | None = None, checkpoint_interval_s: float = 10.0,
                  max_queued_rows: int = 400_000):
