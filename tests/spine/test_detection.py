@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pyarrow as pa
+import pytest
 
 from ben.cli.demo import DEMO_TIMING
 from ben.cli.procs import query_rows, wait_for
@@ -190,3 +191,17 @@ def test_detection_survives_spine_restarts(make_cluster) -> None:
         (r["id"], r["sentence"]) for r in stored_a]
     assert sorted((i["id"], i["narrative"]) for i in replayed["incidents"]) == [
         (r["id"], r["narrative"]) for r in stored_i]
+
+
+def test_a_timing_the_detection_cannot_take_is_a_config_error_naming_the_key() -> None:
+    from ben.core.config import parse_config
+    from ben.core.errors import ConfigError
+    from ben.spine.detection import timing_of
+
+    assert timing_of({"warmup_s": 5.0}).warmup_s == 5.0
+    with pytest.raises(ConfigError, match="spine.detect.timing.warmup_minutes"):
+        timing_of({"warmup_minutes": 5.0})
+    with pytest.raises(ConfigError, match="spine.detect.timing"):
+        parse_config({"spine": {"detect": {"timing": {"warmup_s": -1.0}}}})
+    with pytest.raises(ConfigError, match="spine.detect.timing"):
+        Detection.from_config(parse_config({"spine": {"detect": {"timing": {"warmup": 5.0}}}}).spine.detect)

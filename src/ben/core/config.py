@@ -21,15 +21,24 @@ no file at all and find each other.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
 from ben.core.lanes import Quota
 
+from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
+    CortexConfig,
+    FederationConfig,
+    OtlpConfig,
+    TlsConfig,
+    WebConfig,
+    _Section,
+)
 from ben.core.address import (  # noqa: F401  (re-exported for callers of config)
     ENV_HOME,
     ENV_SIDECAR_SOCKET,
@@ -39,10 +48,6 @@ from ben.core.address import (  # noqa: F401  (re-exported for callers of config
     default_spine_address,
     socket_path,
 )
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class _WalQuota(_Section):
@@ -96,20 +101,6 @@ class _Scheduling(_Section):
     realtime_priority: int = Field(default=0, ge=0, le=99)
 
 
-# -- authenticated transports and private files (ADR 0034) --------------------------------------------
-class TlsConfig(_Section):
-    """Mutual TLS on TCP: this component's certificate and key (PEM), and the CA its peers' certificates
-    must chain to (``ben certs`` makes all three, or the operator's PKI)."""
-
-    cert: Path | None = None
-    key: Path | None = None
-    ca: Path | None = None
-
-    @property
-    def configured(self) -> bool:
-        return self.cert is not None or self.key is not None or self.ca is not None
-
-
 class OperatorConfig(_Section):
     """An operator allowed to List, Send, Decide, Query: by unix user id (local socket) or by the common
     name of a client certificate (TCP with mutual TLS); the name goes into the audit entries."""
@@ -157,45 +148,6 @@ class ControlConfig(_Section):
     delivery_window: int = Field(default=64, ge=1, le=10_000)
     #: A delivered command without a receipt after this long is pushed again on the same stream (spine).
     redeliver_after_s: int = Field(default=60, ge=1)
-
-
-class OtlpConfig(_Section):
-    """The sidecar's OTLP receiver (ben.otlp, ADR 0036): what OpenTelemetry SDKs and Collectors send.
-
-    ``grpc_listen`` / ``http_listen``: ``host:port`` (port 0: any free port) or ``unix:///path``;
-    "" turns that listener off. A non-loopback address needs TLS or ``insecure = true``.
-    """
-
-    grpc_listen: str = "127.0.0.1:4317"
-    http_listen: str = "127.0.0.1:4318"
-    #: Largest request accepted (after gzip inflation); larger ones are refused before parsing.
-    max_request_bytes: int = Field(default=16 << 20, ge=1 << 10, le=256 << 20)
-    #: Log records with severity_number at or above this go to the alert lane (17 = ERROR); 0 = none.
-    alert_severity_number: int = Field(default=17, ge=0, le=24)
-    #: Spans also feed two series per (service, span name): span.duration_ms and span.errors.
-    span_series: bool = True
-    #: Requests delivered to the WAL concurrently (they share group commits).
-    slots: int = Field(default=8, ge=1, le=256)
-    #: TLS for both listeners (PEM files); required for a non-loopback address unless insecure = true.
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
-    insecure: bool = False
-
-    @field_validator("grpc_listen", "http_listen")
-    @classmethod
-    def _otlp_address(cls, value: str) -> str:
-        if not value:
-            return value
-        if value.endswith(":0") and not value.startswith("unix:"):
-            check_address(value[:-1] + "1")
-            return value
-        return check_address(value)
-
-    @model_validator(mode="after")
-    def _tls_pair(self):
-        if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise ValueError("tls_cert_file and tls_key_file go together")
-        return self
 
 
 class SidecarConfig(_WalQuota, _Scheduling, _Listener):
@@ -324,64 +276,13 @@ class DetectConfig(_Section):
 
     @field_validator("timing")
     @classmethod
-    def _timing_keys(cls, value: dict[str, float]) -> dict[str, float]:
-        if value:
-            from dataclasses import fields
-
-            from ben.detect.calibrated import Timing
-            from ben.detect.errors import DetectorError
-
-            known = [f.name for f in fields(Timing)]
-            unknown = sorted(set(value) - set(known))
-            if unknown:
-                raise ValueError(f"unknown key {unknown[0]!r}; known: {', '.join(known)}")
-            try:
-                Timing(**value)
-            except DetectorError as exc:
-                raise ValueError(str(exc)) from None
+    def _timing_values(cls, value: dict[str, float]) -> dict[str, float]:
+        # The keys are checked against ben.detect.calibrated.Timing when the spine builds its detection
+        # (ben.spine.detection.timing_of: core does not import detect).
+        for key, v in value.items():
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{key} = {v!r}: expected a finite number > 0")
         return value
-
-
-class FederationConfig(_Section):
-    """Federation over NATS JetStream (ben.federation, ADR 0038): anonymised, signed incident summaries.
-
-    Off unless ``enabled``. ``policy`` says which fields leave (default: only classes, no free-form text);
-    ``pseudonym_key`` is the HMAC key file (0600); ``trust`` lists the clusters whose summaries are accepted.
-    """
-
-    enabled: bool = False
-    #: NATS server URLs, e.g. ["nats://127.0.0.1:4222"].
-    servers: list[str] = Field(default_factory=lambda: ["nats://127.0.0.1:4222"])
-    #: This cluster's name in summaries and subjects (letters, digits, '-', '_').
-    cluster: str = Field(default="ben", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    stream: str = Field(default="BEN_FEDERATION", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    #: Summaries go to <subject_prefix>.<cluster>.<change>; peers consume <subject_prefix>.>.
-    subject_prefix: str = Field(default="ben.federation", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-    #: JetStream's duplicate window for Nats-Msg-Id.
-    dedup_window_s: int = Field(default=7 * 86_400, ge=60)
-    #: Stream retention (max age of summaries in the stream).
-    max_age_s: int = Field(default=30 * 86_400, ge=60)
-    policy: Path | None = None
-    pseudonym_key: Path | None = None
-    trust: Path | None = None
-    #: Signing key; None = <data_dir>/federation/<cluster>.key, created at first start.
-    key: Path | None = None
-    #: Consume peers' summaries into ben.federated_incidents.
-    consume: bool = True
-    #: A summary delivered but not acked (the consumer died) is delivered again after this.
-    ack_wait_s: int = Field(default=30, ge=1)
-    poll_interval_ms: int = Field(default=1_000, ge=10)
-    #: Days ben.federated_incidents keeps a received summary (TTL on received_ts, set at every start where
-    #: the server has TTL); 0 = keep forever.
-    retention_days: int = Field(default=90, ge=0, le=36_500)
-    #: Replicas of the stream when ben creates it: 3 (R3) on a JetStream cluster of 3 or more servers.
-    replicas: int = Field(default=1, ge=1, le=5)
-
-    @model_validator(mode="after")
-    def _window_within_age(self) -> FederationConfig:
-        if self.dedup_window_s > self.max_age_s:
-            raise ValueError("dedup_window_s must not exceed max_age_s (JetStream refuses such a stream)")
-        return self
 
 
 class SpineConfig(_WalQuota, _Scheduling, _Listener):
@@ -406,47 +307,6 @@ class SpineConfig(_WalQuota, _Scheduling, _Listener):
     @property
     def store_path(self) -> Path:
         return self.store.path or self.data_dir / "chdb"
-
-
-# -- web interface (ben web, ben spine --web; ADR 0037) ------------------------------------------------
-class WebConfig(_Section):
-    """Where the web interface listens. Loopback needs nothing; any other address needs an access token,
-    read from the environment variable named by token_env or from token_file (one line)."""
-
-    listen_host: str = "127.0.0.1"
-    listen_port: int = Field(default=8427, ge=0, le=65535)
-    token_env: str = ""
-    token_file: Path | None = None
-    poll_interval_ms: int = Field(default=500, ge=50)
-    #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
-    #: client must present a certificate the CA signed; it stands in for the token off loopback.
-    tls: TlsConfig = Field(default_factory=TlsConfig)
-
-
-# -- learning cortex (ben.cortex, ADR 0039) --
-class CortexConfig(_Section):
-    """Triage recommendations learned from outcomes ([cortex]; relative paths: from the file)."""
-
-    #: History and model state; None = $BEN_HOME/cortex.
-    data_dir: Path | None = None
-    #: Candidate responses per subsystem (TOML, ben.cortex.responses); None = the cortex is off in
-    #: ``ben explain`` (``ben cortex ...`` then offers only "watch").
-    responses: Path | None = None
-    #: Exploration: weight of the uncertainty in a response's score (0: the prior, forgetting and
-    #: change detection explore; ADR 0039).
-    alpha: float = Field(default=0.0, ge=0.0, le=10.0)
-    #: Forgetting per learning update (1 = never forget); about 1/(1-discount) updates are remembered.
-    discount: float = Field(default=0.995, gt=0.0, le=1.0)
-    #: Size of the hashed feature vector.
-    feature_dim: int = Field(default=64, ge=8, le=1024)
-    #: An incident resolved within this after its accepted response counts as a success.
-    resolve_within_s: float = Field(default=1800.0, gt=0)
-    #: Change detection per response: the smallest fall of its reward that is looked for (0 = off)...
-    change_drop: float = Field(default=0.3, ge=0.0, lt=1.0)
-    #: ... and the CUSUM level at which the response forgets what it knew about such incidents.
-    change_threshold: float = Field(default=3.0, gt=0.0)
-    #: How far before an incident's onset its subsystem's deploy/config log lines count as features.
-    change_window_s: float = Field(default=3600.0, gt=0)
 
 
 class BenConfig(_Section):

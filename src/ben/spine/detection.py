@@ -22,6 +22,7 @@ and counted (``refused_points``, ``refused_series``), with a log line at most on
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ben.detect import Episode, MonitorBank
+from ben.core.errors import ConfigError
+from ben.detect import DetectorError, Episode, MonitorBank
 from ben.detect.calibrated import Timing
 from ben.detect.calibrated_bank import CalibratedBank
 from ben.spine.comove import CoMovement
@@ -152,7 +154,7 @@ class Detection:
         det = cls(detect.bucket_ms * 10**6,
                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series,
-                  algorithm=detect.algorithm, timing=Timing(**detect.timing))
+                  algorithm=detect.algorithm, timing=timing_of(detect.timing))
         det.warm_up()
         return det
 
@@ -400,6 +402,18 @@ class Detection:
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)
+
+
+def timing_of(keys: dict[str, float]) -> Timing:
+    """``[spine.detect.timing]`` as a :class:`Timing`; a ConfigError naming the key it cannot take."""
+    known = [f.name for f in dataclasses.fields(Timing)]
+    unknown = sorted(set(keys) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key; known: {', '.join(known)}", field=f"spine.detect.timing.{unknown[0]}")
+    try:
+        return Timing(**keys)
+    except DetectorError as exc:
+        raise ConfigError(str(exc), field="spine.detect.timing") from None
 
 
 def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str, dict[str, float]]:
