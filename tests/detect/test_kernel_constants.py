@@ -40,8 +40,6 @@ def test_the_detectors_call_the_kernels_by_keyword():
 
     import ben.detect
 
-    # (monitor.py's two calls in MonitorBank's block loop are not covered yet)
     for path in sorted(Path(ben.detect.__file__).parent.glob("*.py")):
-        if path.name != "monitor.py":
-            assert positional_kernel_calls(path.read_text()) == [], path.name
+        assert positional_kernel_calls(path.read_text()) == [], path.name
     assert positional_kernel_calls("kern.ewma_block(X, n0=1)\nkern.drift_kl(p=p)\n") == ["1: kern.ewma_block"]

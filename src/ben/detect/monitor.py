@@ -263,7 +263,7 @@ class MonitorBank:
             return combine(scores, nc, self._solo_ok)
         out = np.empty(scores[0].shape)
         shift = nc.solo - 0.5 if any(self._solo_ok) and nc.solo < 1.0 else -1.0
-        kern.combine_k2(tuple(scores), np.array(self._solo_ok), shift, out)
+        kern.combine_k2(scores=tuple(scores), solo_ok=np.array(self._solo_ok), shift=shift, out=out)
         return out
 
     def _rate(self, rows, X):
@@ -293,7 +293,7 @@ class MonitorBank:
         kern = kernels() if isinstance(rows, slice) and C.flags.c_contiguous else None
         if kern is not None:  # compiled scan for the busy series (few); the quiet ones count normal points
             busy = np.empty(len(ids), dtype=bool)
-            kern.noise_busy(C, n0, nc.warmup, st.in_ep, st.muted, st.ca, st.cn, busy)
+            kern.noise_busy(C=C, n0=n0, warmup=nc.warmup, in_ep=st.in_ep, muted=st.muted, ca=st.ca, cn=st.cn, busy=busy)
             st.n[rows] = n0 + steps
             cols = np.flatnonzero(busy)
             if len(cols) == 0:
