@@ -54,14 +54,12 @@ log = logging.getLogger(__name__)
 
 _HWM = "hwm:"
 MAX_GROUP = 4096
-#: An alert group of up to this many events is encoded on the event loop: handing it to a worker
-#: thread and back costs two thread wake-ups, each a wait for a core when the cores are busy,
-#: for work (redacting one alert) of tens of microseconds. ADR 0025.
+#: An alert group of up to this many events is encoded on the event loop: a worker thread costs two
+#: wake-ups (each a wait for a busy core) for tens of microseconds of work. ADR 0025.
 INLINE_ENCODE_EVENTS = 16
 #: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
 MAX_PRODUCERS = 256
-#: Refused requests kept as files in the quarantine dir per run; past it they are only counted
-#: (a local process sending garbage in a loop must not fill the disk).
+#: Refused requests kept as files in the quarantine dir per run; past it only counted (no full disk).
 MAX_QUARANTINE_FILES = 1_000
 
 
