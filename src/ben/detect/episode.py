@@ -105,5 +105,15 @@ def _num(v: float) -> str:
 
 
 def _dur(e: Episode) -> str:
-    secs = ((e.end_ts or e.start_ts) - e.start_ts) / 1e9
-    return f"{secs:.0f} s" if secs < 120 else f"{secs / 60:.0f} min"
+    return duration_text(((e.end_ts or e.start_ts) - e.start_ts) / 1e9)
+
+
+def duration_text(secs: float) -> str:
+    """A duration as people say it: "45 s", "12 min", "2 h", "1.5 h", "3 days"."""
+    if secs < 120:
+        return f"{secs:.0f} s"
+    if secs < 7200:
+        return f"{secs / 60:.0f} min"
+    if secs < 3 * 86400:
+        return f"{secs / 3600:.3g} h"
+    return f"{secs / 86400:.3g} days"

@@ -15,7 +15,7 @@ import numpy as np
 
 from ben.detect import calibrated as cal
 
-from ben.detect.episode import Episode
+from ben.detect.episode import Episode, duration_text
 from ben.detect.errors import DetectorError
 from ben.detect.monitor import DETECTORS, MonitorBank, MonitorResult, MonitorVerdict
 from ben.detect.noise import NoiseControl
@@ -265,7 +265,7 @@ class SeriesMonitor:
         closed = event == cal.EV_CLOSE
         note = ""
         if closed and s[cal.I_EP_REBASED] > 0.5:
-            note = (f"the change lasted {self.timing.rebaseline_s / 3600:g} h and became the new baseline "
+            note = (f"the change lasted {duration_text(self.timing.rebaseline_s)} and became the new baseline "
                     f"(KL divergence {float(s[cal.I_KL_AT]):.2f})")
         return Episode(self.name, "anomaly", "closed" if closed else "open", start, ts_ns if closed else None,
                        pts, float(s[cal.I_EP_PEAK]), peak_ts, peak_x, (cal.WHY[int(s[cal.I_WHY])],),
