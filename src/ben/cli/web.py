@@ -16,7 +16,18 @@ def web_config(config: Path | None, host: str | None, port: int | None):
 
     cfg = load_config(config).web
     changes = {k: v for k, v in (("listen_host", host), ("listen_port", port)) if v is not None}
-    return WebConfig(**{**cfg.model_dump(), **changes}) if changes else cfg
+    if not changes:
+        return cfg
+    from pydantic import ValidationError
+
+    from ben.core.errors import ConfigError
+
+    try:
+        return WebConfig(**{**cfg.model_dump(), **changes})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        flag = {"listen_host": "--host", "listen_port": "--port"}.get(str(err["loc"][0]), str(err["loc"][0]))
+        raise ConfigError(f"{err['msg']} (got {err.get('input')!r})", source="command line", field=flag) from None
 
 
 @app.command()
