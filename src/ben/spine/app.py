@@ -127,11 +127,13 @@ class Spine:
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
         self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
         control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
-        await self._server.start()
-        transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
+        # The auth socket first: once Status answers, an operator's call can get its token (a client
+        # that saw the spine ready must not find the auth socket missing or stale).
         await self.tokens.start(cfg.listen)
         if self.tokens.path is not None:  # the auth socket: the same gate as the socket beside it
             transport.secure_socket(f"unix://{self.tokens.path}", cfg.socket_mode, cfg.socket_group, "spine.listen")
+        await self._server.start()
+        transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
         if cfg.federation.enabled:  # incident summaries to and from peers (ADR 0038)
             from ben.federation import Federation
