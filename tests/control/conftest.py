@@ -204,7 +204,10 @@ def live() -> Iterator[Live]:
     and SDK clients for subsystems "shop", "shop-eu" and "batch" in this process."""
     home = Path(tempfile.mkdtemp(prefix="bc-", dir="/tmp"))
     setup = make_setup(home)
-    cluster = Cluster(home, spine=setup.control_options(), sidecar=setup.sidecar_options())
+    from ben.cli.demo import DEMO_TIMING  # detection that learns in seconds (the default learns for an hour)
+
+    cluster = Cluster(home, spine={**setup.control_options(), "detect": {"timing": DEMO_TIMING}},
+                      sidecar=setup.sidecar_options())
     recorder = Recorder()
     clients: list[Client] = []
     try:
