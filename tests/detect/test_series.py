@@ -175,3 +175,12 @@ def test_a_flat_line_on_a_noisy_series_is_one_onset_not_a_stream():
     opens = _opens(SeriesMonitor("temp").update_many(ts, x))
     during = [e for e in opens if ts[4000] <= e.start_ts <= ts[4230]]
     assert len(during) == 1 and during[0].start_ts <= ts[4030]
+
+
+def test_a_series_constant_from_its_start_is_not_a_flat_line():
+    """A steady rate (the same value every point since the first) never moved, so it cannot have gone
+    flat: no onset; the same series with one early wiggle then constant is watched as usual."""
+    ts = _ts(3000, 1.0)
+    assert _opens(SeriesMonitor("rate").update_many(ts, np.full(3000, 10.0))) == []
+    for step in (1.0, 60.0, 3600.0):
+        assert _opens(SeriesMonitor("rate").update_many(_ts(3000, step), np.full(3000, 10.0))) == []
