@@ -248,6 +248,9 @@ def kernel():
     """The compiled ``step`` / ``run`` module, imported on first use (``import ben.detect`` does not load
     numba). With the compiled kernels switched off (``BEN_DETECT_KERNELS=0``) the same functions run as
     plain Python (``.py_func``: identical results, far slower)."""
+    from ben.detect._calibrated_rows import drop_stale_caches
+
+    drop_stale_caches()   # numba does not see a change of the constants the kernel froze
     from ben.detect import _calibrated_kernel as mod
     from ben.detect.base import _KERNELS
 

@@ -14,8 +14,9 @@ live there alone. An episode is read from its series' state right after the poin
 it (the loop copies that row aside) by the single-series monitor's own code, so its fields are the
 ones ``SeriesMonitor`` reports.
 
-The loop is compiled when first used (numba, not cached on disk: a disk cache of a caller is not
-invalidated when the ``step`` it calls changes). With the compiled kernels off
+The compiled loop is ``ben.detect._calibrated_rows_loop.loop``, cached on disk; the cache is
+dropped whenever the sources it inlines change (:mod:`ben.detect._calibrated_rows`), so a spine
+start loads it instead of compiling it for seconds. With the compiled kernels off
 (``BEN_DETECT_KERNELS=0``) the same loop runs as plain Python around ``step.py_func``.
 """
 
@@ -59,6 +60,10 @@ class CalibratedResult(NamedTuple):
 
 def _loop_for(step, compiled: bool):
     """The batch loop around ``step`` (compiled once per ``step``)."""
+    if compiled:   # the cached compiled loop (ben.detect._calibrated_rows_loop), never a stale one
+        from ben.detect._calibrated_rows import compiled_loop
+
+        return compiled_loop()
     key = (id(step), compiled)
     if key in _LOOPS:
         return _LOOPS[key][1]
