@@ -22,14 +22,12 @@ start loads it instead of compiling it for seconds. With the compiled kernels of
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from typing import NamedTuple
 
 import numpy as np
 
 from ben.detect import calibrated as cal
-from ben.detect.base import NOT_FINITE, OUT_OF_ORDER
 from ben.detect.episode import Episode
 from ben.detect.errors import DetectorError
 
@@ -59,58 +57,16 @@ class CalibratedResult(NamedTuple):
 
 
 def _loop_for(step, compiled: bool):
-    """The batch loop around ``step`` (compiled once per ``step``)."""
-    if compiled:   # the cached compiled loop (ben.detect._calibrated_rows_loop), never a stale one
+    """The batch loop: compiled and cached on disk (never a stale cache), or plain Python."""
+    if compiled:
         from ben.detect._calibrated_rows import compiled_loop
 
         return compiled_loop()
-    key = (id(step), compiled)
-    if key in _LOOPS:
-        return _LOOPS[key][1]
-    i_ep = cal.I_EP
-    ev_none = cal.EV_NONE
+    if "plain" not in _LOOPS:
+        from ben.detect._calibrated_rows_loop import plain_loop
 
-    def loop(states, last, rows, ts, xs, p, scores, flags, events, status, snaps, snap_at, start):
-        """Feed points ``start:`` until the end or until ``snaps`` is full; (next index, snapshots)."""
-        k = 0
-        cap = snaps.shape[0]
-        for i in range(start, len(xs)):
-            r = rows[i]
-            t = ts[i]
-            x = xs[i]
-            if not math.isfinite(x):
-                status[i] = NOT_FINITE
-                scores[i] = 0.0
-                flags[i] = states[r, i_ep] > 0.5
-                events[i] = ev_none
-                continue
-            if t < last[r]:
-                status[i] = OUT_OF_ORDER
-                scores[i] = 0.0
-                flags[i] = states[r, i_ep] > 0.5
-                events[i] = ev_none
-                continue
-            last[r] = t
-            s = states[r]
-            sc, fl, ev = step(s=s, ts_ns=t, x=x, p=p)
-            scores[i] = sc
-            flags[i] = fl
-            events[i] = ev
-            status[i] = 0
-            if ev != ev_none:
-                snaps[k, :] = s
-                snap_at[k] = i
-                k += 1
-                if k == cap:
-                    return i + 1, k
-        return len(xs), k
-
-    if compiled:
-        from numba import njit
-
-        loop = njit(loop)
-    _LOOPS[key] = (step, loop)  # (keeps ``step`` alive, so its id is not reused)
-    return loop
+        _LOOPS["plain"] = plain_loop()
+    return _LOOPS["plain"]
 
 
 def _evidence(state: np.ndarray) -> dict:
