@@ -205,3 +205,16 @@ def test_a_timing_the_detection_cannot_take_is_a_config_error_naming_the_key() -
         parse_config({"spine": {"detect": {"timing": {"warmup_s": -1.0}}}})
     with pytest.raises(ConfigError, match="spine.detect.timing"):
         Detection.from_config(parse_config({"spine": {"detect": {"timing": {"warmup": 5.0}}}}).spine.detect)
+
+
+def test_a_bad_timing_refuses_the_spine_before_it_opens_anything(tmp_path) -> None:
+    import asyncio
+
+    from ben.core.config import parse_config
+    from ben.core.errors import ConfigError
+    from ben.spine.app import Spine
+
+    cfg = parse_config({"spine": {"data_dir": str(tmp_path / "spine"), "detect": {"timing": {"warmup": 5.0}}}})
+    with pytest.raises(ConfigError, match="spine.detect.timing.warmup"):
+        asyncio.run(Spine(cfg.spine).start())
+    assert not (tmp_path / "spine").exists()  # no WAL, no store opened for a start that cannot run

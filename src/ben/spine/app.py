@@ -20,7 +20,7 @@ from ben.core.files import private_dir
 from ben.core.peers import Guard, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
-from ben.spine.detection import Detection, watched
+from ben.spine.detection import Detection, timing_of, watched
 from ben.spine.detector_thread import DetectorThread
 from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import Lifecycle
@@ -61,6 +61,8 @@ class Spine:
     async def start(self) -> None:
         """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
         re-raise: exiting with the store writer's and chDB's threads still busy could crash the process."""
+        if self.config.detect.enabled:  # a detection setting it cannot take: refused before anything opens
+            timing_of(self.config.detect.timing)
         try:
             await self._start()
         except BaseException:
