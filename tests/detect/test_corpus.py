@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from ben.cli import app
 from ben.detect import DetectorError
-from ben.detect.corpus import generate_corpus, read_corpus, write_corpus
+from ben.detect.corpus import generate_corpus, generate_hard_corpus, read_corpus, write_corpus
 
 
 def test_generated_corpus_round_trips(tmp_path):
@@ -38,6 +38,28 @@ def test_generator_is_realistic_enough():
     assert hourly and all(1200 <= n <= 2200 for n in hourly)                      # ~1,500 hourly points
     assert sum(len(s.values) == 4032 for s in series) >= 5                       # two weeks at 5 min
     assert max(len(s.values) for s in series) >= 12000
+
+
+def test_hard_generator_has_the_categories_it_names():
+    series = generate_hard_corpus(10, seed=1)
+    assert generate_hard_corpus(10, seed=1)[3].values.tolist() == series[3].values.tolist()   # deterministic
+    by = {s.name.split("/")[0]: s for s in series}
+    assert set(by) == {"traffic", "adexchange", "deploy", "heating", "storms"}
+    steps = np.diff(by["traffic"].ts_ns) / 1e9
+    assert steps.min() < 240 and np.percentile(steps, 90) > 600 and steps.max() > 3600    # irregular, outages
+    hourly = by["adexchange"]
+    assert np.median(np.diff(hourly.ts_ns)) == 3600e9 and 1300 <= len(hourly.values) < 1700
+    storms = by["storms"].values
+    assert (storms == 0).mean() > 0.2 and storms.max() >= 10                            # zeros and storms
+    assert len(by["heating"].windows) == 2                                              # heating, then failure
+    dep = by["deploy"]
+    (a, z), = dep.windows
+    onset = int(np.searchsorted(dep.ts_ns, (a + z) // 2))
+    before, after = np.median(dep.values[onset - 300:onset - 10]), np.median(dep.values[onset + 10:])
+    assert abs(after - before) > 20                                                     # the shift persists
+    for s in series:
+        w0 = s.windows[0][0]
+        assert w0 >= s.ts_ns[int(0.15 * len(s.ts_ns))]                                  # after the probation
 
 
 def test_bad_corpus_is_named(tmp_path):

@@ -30,7 +30,7 @@ import numpy as np
 
 from ben.detect.errors import DetectorError
 
-__all__ = ["Series", "read_corpus", "write_corpus", "generate_corpus"]
+__all__ = ["Series", "read_corpus", "write_corpus", "generate_corpus", "generate_hard_corpus"]
 
 _NS = 1_000_000_000
 
@@ -259,3 +259,83 @@ def generate_corpus(n_files: int = 40, seed: int = 17) -> list[Series]:
     """``n_files`` labelled series (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     return [_one(i, rng) for i in range(n_files)]
+
+
+# ------------------------------------------------------------------------- harder operational categories
+
+_HARD_KINDS = ("traffic", "adexchange", "deploy", "heating", "storms")
+
+
+def _hard(idx: int, rng) -> Series:
+    """One series of a category :func:`generate_corpus` under-represents (see :func:`generate_hard_corpus`)."""
+    kind = _HARD_KINDS[idx % len(_HARD_KINDS)]
+    start = int(datetime(2026, 2, 2, tzinfo=timezone.utc).timestamp()) + int(rng.integers(0, 30)) * 86_400
+    if kind == "traffic":          # a road sensor: irregular sampling (3-30 min) and outages of hours
+        n = int(rng.integers(1500, 2600))
+        steps = rng.lognormal(np.log(420.0), 0.5, n)
+        for _ in range(int(rng.integers(2, 6))):
+            steps[int(rng.integers(n // 6, n - 5))] += rng.uniform(3600, 4 * 3600)
+    elif kind == "adexchange":     # hourly, ~1,500 points: the warm-up is a large part of the file
+        n = int(rng.integers(1300, 1700))
+        steps = np.full(n, 3600.0)
+    else:
+        n = 4032
+        steps = np.full(n, 300.0)
+    t = start + np.cumsum(steps)
+    hours = (t % 86_400) / 3600.0
+    dow = ((t // 86_400).astype(np.int64) + 3) % 7
+    prob = int(min(0.15 * n, 750))
+    if kind == "traffic":          # speed: rush-hour dips on weekdays, noise, capped at the limit
+        base = 62.0 - 25.0 * (_daily_shape(hours, rng) * (dow < 5))
+        x = np.minimum(base + rng.normal(0, 4.0, n), 75.0)
+    elif kind == "adexchange":     # cost per click: heavy tails (lognormal), a weekly rhythm
+        base = 1.0 + 0.3 * (dow < 5) + 0.2 * _daily_shape(hours, rng)
+        x = base * rng.lognormal(0, 0.35, n)
+    elif kind == "deploy":         # latency whose level moves for good after a deploy (labelled once)
+        base = 180.0 + 40.0 * _daily_shape(hours, rng)
+        x = base + 12.0 * (rng.lognormal(0, 0.7, n) - 1.28)
+    elif kind == "heating":        # machine temperature: slow noise, a long heating, then failure
+        base = 80.0 + np.cumsum(rng.normal(0, 0.05, n))
+        x = base + rng.normal(0, 0.6, n)
+    else:                          # counts with many zeros and everyday storms (a popular post)
+        rate = 0.4 + 0.8 * _daily_shape(hours, rng)
+        for _ in range(int(rng.integers(3, 9))):
+            at = int(rng.integers(0, n - 5))
+            rate[at:at + int(rng.integers(2, 10))] *= rng.uniform(4, 12)
+        base = rate
+        x = rng.poisson(rate).astype(np.float64)
+    at = int(rng.integers(prob + n // 10, n - n // 8))
+    onsets = (at,)
+    sd = float(np.std(np.diff(x)) / np.sqrt(2)) + 1e-9
+    if kind == "traffic":          # an accident: speed collapses for an hour or two
+        end = int(np.searchsorted(t, t[at] + rng.uniform(3600, 7200)))
+        x[at:end] = rng.uniform(8, 20) + rng.normal(0, 2.0, end - at)
+    elif kind == "adexchange":     # the price moves to a new level (a campaign misconfigured)
+        x[at:] *= rng.choice([0.45, 1.9])
+    elif kind == "deploy":
+        x[at:] += rng.choice([-1, 1]) * sd * rng.uniform(3, 6)
+    elif kind == "heating":        # heats for a day or so, then fails: both labelled
+        lead = int(rng.integers(300, 450))
+        at = min(at, n - lead - 60)
+        x[at:at + lead] += np.linspace(0, rng.uniform(6, 12), lead)
+        x[at + lead:at + lead + 30] = rng.uniform(20, 40)
+        onsets = (at, at + lead)
+    else:                          # a storm far larger and longer than the everyday ones
+        width = int(rng.integers(12, 48))
+        x[at:at + width] += rng.poisson(rng.uniform(15, 40), len(x[at:at + width]))
+    t_ns = (t * _NS).astype(np.int64)
+    onsets = onsets if kind == "heating" else (at,)
+    half = int(0.1 * n / len(onsets)) // 2        # NAB-sized windows, centred on each onset
+    windows = tuple((int(t_ns[max(0, a - half)]), int(t_ns[min(n - 1, a + half)])) for a in onsets)
+    return Series(f"{kind}/{kind}_{idx:03d}.csv", t_ns, x.astype(np.float64), windows, (kind,) * len(onsets))
+
+
+def generate_hard_corpus(n_files: int = 20, seed: int = 1) -> list[Series]:
+    """``n_files`` labelled series of categories :func:`generate_corpus` under-represents, in turn:
+    road-traffic speeds sampled irregularly (3-30 min, outages of hours), hourly ad-exchange prices of
+    ~1,500 points (the warm-up a large part of the file), latency whose level moves for good after a
+    deploy (labelled once, at its onset), a machine that heats up for a day before it fails, and counts
+    with many zeros and everyday storms. One labelled anomaly each (two for the machine: the heating's
+    onset and the failure); deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    return [_hard(i, rng) for i in range(n_files)]
