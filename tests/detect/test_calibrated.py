@@ -146,3 +146,29 @@ def test_the_week_profile_survives_missing_days_and_a_level_shift():
     on = _onset_days(mon.update_many(ts, shifted))
     assert len([d for d in on if 22 <= d < 23]) == 1          # one onset, at the shift
     assert mon.state()["state"][cal.I_USE_W] == 1.0           # the week is still known after it
+
+
+def test_a_run_of_zeros_is_no_flat_line_but_a_stuck_value_and_a_drop_to_zero_are_found():
+    days = 14
+    t = MONDAY + np.arange(days * DAY // EVERY) * EVERY
+    ts = t * 1_000_000_000
+    hour = (t % DAY) / 3600
+    rng = np.random.default_rng(0)
+    rate = 0.4 + 0.8 * np.exp(-0.5 * ((hour - 13) / 3.5) ** 2)   # mentions: often zero, a daily rhythm
+    for _ in range(6):                                            # ... and everyday storms
+        a = int(rng.integers(0, len(t) - 10))
+        rate[a:a + int(rng.integers(2, 10))] *= rng.uniform(4, 12)
+    sparse = rng.poisson(rate).astype(float)
+    assert (sparse == 0).mean() > 0.3
+    res = SeriesMonitor("mentions").update_many(ts, sparse)
+    # (counted as flat-lines, its runs of zeros opened four "flat" episodes)
+    assert not [e for e in res.episodes if e.state == "open" and e.detectors == ("flat",)]
+    busy = rng.poisson(40 + 30 * np.exp(-0.5 * ((hour - 14) / 3) ** 2)).astype(float)
+    stuck, dead = busy.copy(), busy.copy()
+    at = 8 * DAY // EVERY + 12 * 3600 // EVERY                  # day 8, noon
+    stuck[at:at + 48] = stuck[at]                               # a sensor stuck at its last reading for 4 h
+    dead[at:at + 48] = 0.0                                      # a feed that drops to zero for 4 h
+    for x, why in ((stuck, "flat"), (dead, None)):
+        opened = [e for e in SeriesMonitor("requests").update_many(ts, x).episodes
+                  if e.state == "open" and at * EVERY <= e.start_ts / 1e9 - MONDAY < (at + 48) * EVERY]
+        assert opened and (why is None or opened[0].detectors == (why,))

@@ -208,9 +208,11 @@ def step(s, ts_ns, x, p):
         s[I_A_WK] = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
         s[I_A_WL] = _alpha(dt, WEEK_S, de, mp)
     # quantum: the smallest nonzero step seen lately; run: time the value has not changed (only a series
-    # that ever moved can go flat: one constant from its start, e.g. a steady rate, is not a flat-line)
+    # that ever moved can go flat: one constant from its start, e.g. a steady rate, is not a flat-line;
+    # nor does a run of zeros count: a count at zero is an absence of events, not a stuck sensor, and a
+    # series that is seldom zero sees its drop to zero as a deviation of its level)
     step_abs = abs(x - s[I_X])
-    f4 = s[I_F4] + dt / de if step_abs == 0.0 and s[I_Q] > 0.0 else 0.0
+    f4 = s[I_F4] + dt / de if step_abs == 0.0 and s[I_Q] > 0.0 and x != 0.0 else 0.0
     if step_abs > 0.0:
         if s[I_Q] == 0.0 or step_abs < s[I_Q]:
             s[I_Q] = step_abs
