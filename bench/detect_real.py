@@ -1,11 +1,11 @@
 """Detection on labelled (real) data, scored with the NAB rules.
 
-    ben bench detect-real DIR [--generate] [--seed S] [--files N] [--baseline] [--json]
+    ben bench detect-real DIR [--generate [--hard]] [--seed S] [--files N] [--baseline] [--json]
 
 DIR holds a corpus in the layout of :mod:`ben.detect.corpus` (NAB's: ``data/<group>/<file>.csv`` with
 ``timestamp,value`` and ``labels/combined_windows.json``); ``--generate`` first writes the realistic
-synthetic corpus there. Each file goes point by point through a default ``SeriesMonitor(name)``; a
-point's ``verdict.score`` counts wherever ``verdict.episodes`` holds an episode in state ``"open"``
+synthetic corpus there (``--hard``: the categories it under-represents, one anomaly each). Each file
+goes point by point through a default ``SeriesMonitor(name)``; a point's ``verdict.score`` counts wherever ``verdict.episodes`` holds an episode in state ``"open"``
 (for the default monitor: where an episode opens, what reaches a person), every other point is no
 detection. One threshold is swept over the whole corpus (:func:`ben.detect.nab.score_corpus`).
 A corpus without windows (real data believed normal) measures the false-alarm rate:
@@ -91,13 +91,15 @@ def evaluate(corpus, scores) -> dict:
 
 
 def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, progress: bool = True,
-        make=None, baseline: bool = False) -> dict:
-    """Read (or first generate) the corpus at ``root``, run the monitors, score."""
-    from ben.detect.corpus import generate_corpus, read_corpus, write_corpus
+        make=None, baseline: bool = False, hard: bool = False) -> dict:
+    """Read (or first generate) the corpus at ``root``, run the monitors, score. ``hard``: generate the
+    harder operational categories (:func:`ben.detect.corpus.generate_hard_corpus`) instead."""
+    from ben.detect.corpus import generate_corpus, generate_hard_corpus, read_corpus, write_corpus
 
     if generate:
-        _say(progress, f"detect-real: writing {n_files} generated files (seed {seed}) to {root}")
-        write_corpus(root, generate_corpus(n_files, seed=seed))
+        _say(progress, f"detect-real: writing {n_files} generated files (seed {seed}{', hard' if hard else ''}) "
+                       f"to {root}")
+        write_corpus(root, (generate_hard_corpus if hard else generate_corpus)(n_files, seed=seed))
     corpus = read_corpus(root)
     points = sum(len(s.values) for s in corpus)
     _say(progress, f"detect-real: {len(corpus)} files, {points} points, "

@@ -85,6 +85,16 @@ def test_bench_detect_real_json(tmp_path):
     assert len(out["files"]) == 3 and -100 <= out["standard"] <= 100
 
 
+def test_bench_detect_real_generates_the_hard_corpus(tmp_path):
+    res = CliRunner().invoke(app, ["bench", "detect-real", str(tmp_path / "c"), "--generate", "--hard",
+                                   "--files", "5", "--seed", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert sorted(f["file"].split("/")[0] for f in out["files"]) == sorted(
+        ["traffic", "adexchange", "deploy", "heating", "storms"])
+    assert out["windows"] == 6 and -100 <= out["standard"] <= 100
+
+
 def test_semi_real_injection_labels_what_it_changes():
     from ben.cli.bench import load
 

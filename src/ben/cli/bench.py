@@ -101,6 +101,8 @@ def detect_real(
     = False,
     seed: Annotated[int, typer.Option(help="generator seed (with --generate)")] = 17,
     files: Annotated[int, typer.Option(help="files to generate (with --generate)", min=1)] = 40,
+    hard: Annotated[bool, typer.Option("--hard", help="with --generate: the harder operational categories instead "
+                                                      "(ben.detect.corpus.generate_hard_corpus)")] = False,
     baseline: Annotated[bool, typer.Option("--baseline", help="also run the detector bank's monitor (before/after)")]
     = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
@@ -110,7 +112,7 @@ def detect_real(
         raise ConfigError(f"{corpus}: not a directory (use --generate to write a corpus there)",
                           source="command line", field="CORPUS")
     result = load("detect_real").run(str(corpus), generate=generate, seed=seed, n_files=files, progress=not as_json,
-                                     baseline=baseline)
+                                     baseline=baseline, hard=hard)
     if not as_json:
         result = {k: v for k, v in result.items() if k != "files"}
     _print(result, as_json)
