@@ -4,12 +4,13 @@
 
 DIR holds a corpus in the layout of :mod:`ben.detect.corpus` (NAB's: ``data/<group>/<file>.csv`` with
 ``timestamp,value`` and ``labels/combined_windows.json``); ``--generate`` first writes the realistic
-synthetic corpus there (``--hard``: the categories it under-represents, one anomaly each). Each file
-goes point by point through a default ``SeriesMonitor(name)``; a point's ``verdict.score`` counts
-wherever ``verdict.episodes`` holds an episode in state ``"open"`` (for the default monitor: where an
-episode opens, what reaches a person), every other point is no detection. One threshold is swept over
-the whole corpus (:func:`ben.detect.nab.score_corpus`). A corpus without windows (real data believed normal) measures the false-alarm rate:
-``onsets_per_10k`` (onsets after the probationary period per 10,000 points).
+synthetic corpus there (``--hard``: the categories it under-represents, one anomaly each). Each file goes
+point by point through a default ``SeriesMonitor(name)``; a point's ``verdict.score`` counts wherever
+``verdict.episodes`` holds an episode in state ``"open"`` (for the default monitor: where an episode
+opens, what reaches a person), every other point is no detection. One threshold is swept over the whole
+corpus (:func:`ben.detect.nab.score_corpus`). A corpus without windows (real data believed normal)
+measures the false-alarm rate: ``onsets_per_10k`` (onsets after the probationary period per 10,000
+points).
 
 Returns ``standard``, ``low_fp``, ``low_fn`` (normalised NAB scores), the episode ``precision`` and
 ``recall`` (every onset after the probationary period, no threshold), ``median_delay_s`` (window start
