@@ -7,9 +7,10 @@ The mapping (``docs/queries.md`` shows how to query each):
   rows as ``resource.<key>``. Metric points keep only their own attributes, so a series' identity
   (what detectors follow) does not change when an SDK version or a process id does.
 - **Logs** -> ``kind = 'log'``: the name is the severity (``severity_text`` lower-cased, else the
-  level of ``severity_number``, else ``log``), the body the record's body (non-strings as JSON),
-  attributes the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``,
-  ``otel.scope.name`` and the resource's. Records with ``severity_number`` >= the configured alert
+  level of ``severity_number``, else ``log``), the body the record's body (strings as they are,
+  numbers and booleans as JSON writes them, bytes as base64, arrays and maps as JSON), attributes
+  the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``, the scope's
+  (``otel.scope.name``, ``otel.scope.version``, ``scope.<key>``) and the resource's. Records with ``severity_number`` >= the configured alert
   severity (default 17, ERROR) or an attribute ``ben.alert = true`` travel in the alert lane.
 - **Metrics**: gauges and non-monotonic sums -> ``kind = 'metric'``; monotonic sums -> ``kind =
   'counter'`` holding increments (cumulative totals turned into increments, ``cumulative.py``);
@@ -20,7 +21,8 @@ The mapping (``docs/queries.md`` shows how to query each):
 - **Spans** -> rows of ``kind = 'event'`` with ``otel.signal = span`` (the ``ben.spans`` view reads
   them): name, start (``ts``), duration in ms (``value``), status message (``body``) and attributes
   ``otel.trace_id``, ``otel.span_id``, ``otel.parent_span_id``, ``otel.span_kind``,
-  ``otel.status``, ``otel.events`` and ``otel.links`` (JSON), the span's and the resource's; plus
+  ``otel.status``, ``otel.events`` and ``otel.links`` (JSON, with their attributes), the span's, the
+  scope's and the resource's; plus
   two series per (service, span name) for the detectors: ``span.duration_ms`` (gauge) and
   ``span.errors`` (counter, 1 per span whose status is ERROR, 0 otherwise).
 
@@ -146,8 +148,7 @@ class Converter:
             for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
                 if hex_id(raw):
                     attrs[key] = hex_id(raw)
-            if scope:
-                attrs["otel.scope.name"] = scope
+            attrs.update(scope)
             attrs.update(res.attrs)
             res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
         return out
@@ -277,10 +278,8 @@ class Converter:
                     [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
                      for e in span.events], ensure_ascii=False)
             if span.links:
-                attrs["otel.links"] = json.dumps(
-                    [{"trace_id": hex_id(ln.trace_id), "span_id": hex_id(ln.span_id)} for ln in span.links])
-            if scope:
-                attrs["otel.scope.name"] = scope
+                attrs["otel.links"] = json.dumps([_link(ln) for ln in span.links], ensure_ascii=False)
+            attrs.update(scope)
             attrs.update(res.attrs)
             res.add(ROUTINE, pb.KIND_EVENT, span.name, duration_ms, span.status.message, attrs, start)
             if self.span_series:
@@ -291,14 +290,35 @@ class Converter:
         return out
 
 
+def _scope(scope) -> dict[str, str]:
+    """The attributes a log or span row gets from its instrumentation scope: ``otel.scope.name``,
+    ``otel.scope.version`` and the scope's own attributes as ``scope.<key>``."""
+    attrs = attributes(scope.attributes, "scope.")
+    if scope.name:
+        attrs["otel.scope.name"] = scope.name
+    if scope.version:
+        attrs["otel.scope.version"] = scope.version
+    return attrs
+
+
 def _walk(out: Converted, resources, scopes: str, items: str):
-    """Every item of a logs or traces request, with its resource and scope name (counted in ``out``)."""
+    """Every item of a logs or traces request, with its resource and scope attributes (counted in ``out``)."""
     for r in resources:
         res = _Resource(out, r.resource)
         for s in getattr(r, scopes):
+            scope = _scope(s.scope)
             for item in getattr(s, items):
                 out.items += 1
-                yield res, s.scope.name, item
+                yield res, scope, item
+
+
+def _link(link) -> dict:
+    out = {"trace_id": hex_id(link.trace_id), "span_id": hex_id(link.span_id)}
+    if link.attributes:
+        out["attributes"] = attributes(link.attributes)
+    if link.trace_state:
+        out["trace_state"] = link.trace_state
+    return out
 
 
 def _level(rec) -> str:

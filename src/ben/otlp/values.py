@@ -41,6 +41,8 @@ def text(value: common_pb2.AnyValue) -> str:
         return str(value.int_value)
     if which == "double_value":
         return repr(value.double_value)
+    if which == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
     return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=True)
 
 
