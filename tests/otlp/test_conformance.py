@@ -26,6 +26,7 @@ from tests.conftest import dump_logs
 from tests.otlp.test_transports import ANY_PORT, T0, ports, post
 
 JSON = "application/json"
+SPANS = 90_000
 SERVICES = {"logs": "opentelemetry.proto.collector.logs.v1.LogsService",
             "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
             "traces": "opentelemetry.proto.collector.trace.v1.TraceService"}
@@ -243,3 +244,29 @@ def test_a_batch_at_the_size_limit_is_stored_whole(cluster):
     c.wait_drained(120)
     n = query_rows(c.spine_addr, f"SELECT count() AS n, uniqExact(body) AS u FROM ben.events WHERE subsystem = 'big-{run}'")
     assert n[0] == {"n": 80_000, "u": 40_000}
+
+
+def test_a_large_span_batch_is_stored_whole(cluster):
+    """Spans grow when stored (hex ids, three rows a span): a 9 MiB request becomes one batch larger than
+    the native SDK's 16 MiB message limit, which the sidecar's WAL and its shipping to the spine carry
+    whole (a 15 MiB request was checked by hand: 27 MiB, under the spine's 32 MiB limit)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest as Req
+
+    c = cluster
+    _, http = ports(c)
+    svc = f"spans-{uuid.uuid4().hex[:8]}"
+    req = Req()
+    rs = req.resource_spans.add()
+    rs.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value=svc)))
+    spans = rs.scope_spans.add().spans
+    now = time.time_ns()
+    for i in range(SPANS):
+        spans.add(trace_id=uuid.uuid4().bytes, span_id=uuid.uuid4().bytes[:8], parent_span_id=uuid.uuid4().bytes[:8],
+                  name=f"op{i % 50}", start_time_unix_nano=now, end_time_unix_nano=now + 1000,
+                  attributes=[KeyValue(key="request.id", value=AnyValue(string_value=uuid.uuid4().hex))])
+    data = req.SerializeToString()
+    assert 8 << 20 < len(data) < 16 << 20, len(data)
+    status, _, answer = post(http, "/v1/traces", data)
+    assert status == 200 and not ExportTraceServiceResponse.FromString(answer).HasField("partial_success"), answer[:300]
+    c.wait_drained(120)
+    assert query_rows(c.spine_addr, f"SELECT count() AS n FROM ben.spans WHERE service = '{svc}'")[0]["n"] == SPANS
