@@ -10,6 +10,7 @@ stored (all or part)      OK (+ partial_success)     200 (+ partial_success)    
 WAL budget full (quota)   RESOURCE_EXHAUSTED         429 + Retry-After            yes (RetryInfo)
 WAL cannot write (disk)   UNAVAILABLE                503 + Retry-After            yes (RetryInfo)
 malformed request         INVALID_ARGUMENT           400                          no
+no or wrong bearer token  UNAUTHENTICATED            401                          no
 ========================  =========================  ===========================  ==================
 
 Success is answered only once every event of the request is fsync'd in the sidecar's WAL,
@@ -77,7 +78,7 @@ class OtlpFigures:
     requests: Counter = field(default_factory=Counter)       # (signal, transport)
     items: Counter = field(default_factory=Counter)          # signal: items stored
     rejected_items: Counter = field(default_factory=Counter) # signal: left out (partial_success)
-    refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid
+    refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid | unauthenticated
     last_error: str = ""
 
 
@@ -133,6 +134,12 @@ class Exporting:
             setattr(partial, types.rejected_field, converted.rejected)
             response.partial_success.CopyFrom(partial)
         return Answer(OK, response)
+
+    def unauthenticated(self, signal: str, transport: str) -> None:
+        """Count a request refused for its missing or wrong token (answered by the transport)."""
+        self.figures.requests[(signal, transport)] += 1
+        self.figures.refused[(signal, "unauthenticated")] += 1
+        self.figures.last_error = f"otlp {signal}: refused a request without the bearer token ({transport})"
 
     def _invalid(self, signal: str, message: str) -> Answer:
         self.figures.refused[(signal, "invalid")] += 1

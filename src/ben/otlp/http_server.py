@@ -12,7 +12,9 @@ import math
 
 from aiohttp import web
 
-from ben.otlp import jsonform
+from google.rpc import code_pb2, status_pb2
+
+from ben.otlp import auth, jsonform
 from ben.otlp.exporting import BUSY, DOWN, LOGS, METRICS, TRACES, Answer, Exporting
 from ben.otlp.grpc_server import status_details
 
@@ -24,12 +26,20 @@ def _encode(message, json_body: bool) -> tuple[bytes, str]:
     return (jsonform.dump(message), JSON) if json_body else (message.SerializeToString(), PROTOBUF)
 
 
-def app(exporting: Exporting, max_request_bytes: int) -> web.Application:
+def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None) -> web.Application:
+    """``POST /v1/<signal>``; with ``token``, a request without ``Authorization: Bearer <token>`` is a 401
+    (before its body is read)."""
     application = web.Application(client_max_size=max_request_bytes)
 
     def route(signal: str):
         async def handle(request: web.Request) -> web.Response:
             ctype = request.content_type
+            if not auth.authorized(token, request.headers.get("Authorization")):
+                exporting.unauthenticated(signal, "http")
+                data, content_type = _encode(status_pb2.Status(code=code_pb2.UNAUTHENTICATED, message=auth.REFUSAL),
+                                             ctype == JSON)
+                return web.Response(status=401, body=data, content_type=content_type,
+                                    headers={"WWW-Authenticate": "Bearer"})
             if ctype not in (PROTOBUF, JSON):
                 return web.Response(status=415, text=f"Content-Type must be {PROTOBUF} or {JSON}, not {ctype!r}\n")
             json_body = ctype == JSON
