@@ -108,16 +108,16 @@ class Exporting:
         try:
             request = self.parse(signal, body, json_body)
         except ValueError as exc:
-            return self._invalid(signal, str(exc))
+            return self.invalid(signal, str(exc))
         convert = getattr(self._converter, signal)
         try:
             converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
         except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
             log.exception("otlp %s: could not convert a request", signal)
-            return self._invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
+            return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
         delivery = await self._slots.deliver(converted)
         if delivery.error:
-            return self._invalid(signal, delivery.error)
+            return self.invalid(signal, delivery.error)
         if not delivery.ok:
             self.figures.refused[(signal, delivery.reason)] += 1
             why = ("the sidecar's WAL budget is full" if delivery.reason == "quota"
@@ -141,7 +141,8 @@ class Exporting:
         self.figures.refused[(signal, "unauthenticated")] += 1
         self.figures.last_error = f"otlp {signal}: refused a request without the bearer token ({transport})"
 
-    def _invalid(self, signal: str, message: str) -> Answer:
+    def invalid(self, signal: str, message: str) -> Answer:
+        """Refuse a malformed request for good (400 / INVALID_ARGUMENT), counted and logged."""
         self.figures.refused[(signal, "invalid")] += 1
         self.figures.last_error = f"otlp {signal}: {message}"
         log.warning("otlp %s: refused a malformed request: %s", signal, message)
