@@ -244,6 +244,39 @@ def test_content_encodings(cluster):
     assert query_rows(c.spine_addr, f"SELECT count() AS n FROM ben.events WHERE subsystem = 'enc-{run}'")[0]["n"] == 4
 
 
+def test_items_over_ben_limits_are_cut_keeping_the_span_and_told_as_a_warning(cluster):
+    """A span with 100 attributes (the SDKs allow 128) and exception events with long stack traces: the
+    span keeps its ids and status (ben's own attributes go first; they were cut, and the span was
+    missing from ben.spans), its events stay valid JSON within the 4,096-character value limit, and the
+    answer is a success whose partial_success says what was cut with nothing rejected (the spec's warning)."""
+    c = cluster
+    _, http = ports(c)
+    svc = f"limits-{uuid.uuid4().hex[:8]}"
+    now = time.time_ns()
+    attrs = [_kv(f"app.attr{i:03d}", {"intValue": str(i)}) for i in range(100)]
+    events = [{"timeUnixNano": str(now), "name": "exception", "attributes": [
+        _kv("exception.message", {"stringValue": f"boom {i}"}),
+        _kv("exception.stacktrace", {"stringValue": "Error: boom\n" + "    at frame (file.js:1:1)\n" * 400})]}
+        for i in range(5)]
+    body = {"resourceSpans": [{"resource": _resource(svc), "scopeSpans": [{"spans": [{
+        "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "wide",
+        "startTimeUnixNano": str(now), "endTimeUnixNano": str(now + 10**6), "status": {"code": 2},
+        "attributes": attrs, "events": events}]}]}]}
+    status, _, data = post(http, "/v1/traces", json.dumps(body).encode(), JSON)
+    assert status == 200, data
+    partial = json.loads(data)["partialSuccess"]
+    assert "rejectedSpans" not in partial and "cut to ben's limits" in partial["errorMessage"], partial
+    c.wait_drained()
+    rows = query_rows(c.spine_addr, f"SELECT trace_id, status, events, length(attributes.key) AS n FROM ben.spans "
+                                    f"WHERE service = '{svc}'")
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["trace_id"], row["status"], row["n"]) == ("5b8efff798038103d269b633813fc60c", "error", 64)
+    stored = json.loads(row["events"])
+    assert len(row["events"]) <= 4096 and stored[0]["attributes"]["exception.message"] == "boom 0"
+    assert stored[0]["attributes"]["exception.stacktrace"].endswith("…")
+
+
 def _big_logs(run: str, n: int, body_bytes: int) -> ExportLogsServiceRequest:
     req = ExportLogsServiceRequest()
     rl = req.resource_logs.add()

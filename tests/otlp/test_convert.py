@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -206,3 +207,20 @@ def test_a_request_that_cannot_be_converted_is_refused_not_raised():
         exporting.shutdown()
     assert answer.outcome == INVALID and "RuntimeError: boom" in answer.message
     assert exporting.figures.refused[("logs", "invalid")] == 1
+
+
+def test_bounded_json_stays_valid_within_the_limit():
+    from ben.otlp.values import bounded_json
+    from ben.sdk.limits import Counts
+
+    counts = Counts()
+    small = [{"name": "a", "attributes": {"k": "v"}}]
+    assert json.loads(bounded_json(small, counts)) == small and counts.truncated == 0
+    many = [{"name": f"e{i}", "attributes": {"stack": "x" * 1000}} for i in range(40)]
+    out = bounded_json(many, counts, limit=2000)
+    got = json.loads(out)
+    assert len(out) <= 2000 and counts.truncated == 1
+    assert got[0]["attributes"]["stack"] == "x" * 256 + "…"
+    assert got[-1] == {"dropped": 40 - (len(got) - 1)} and len(got) > 2
+    huge_names = [{"name": "n" * 5000}]
+    assert json.loads(bounded_json(huge_names, counts, limit=100)) == [{"dropped": 1}]

@@ -28,7 +28,10 @@ The mapping (``docs/queries.md`` shows how to query each):
 
 Items that cannot be stored (no timestamp that fits, a NaN or infinite value, a histogram whose
 bucket counts do not match its bounds) are left out, counted and described: the receiver reports
-them as ``partial_success``.
+them as ``partial_success``. Stored items are cut to ``ben.sdk.limits`` (ADR 0033) like the SDK's,
+ben's own attributes first so that a span with a hundred attributes keeps its ids; cuts are told
+in ``partial_success.error_message`` with nothing rejected (the spec's warning). ``otel.events`` and
+``otel.links`` stay valid JSON within the attribute value limit (``values.bounded_json``).
 """
 
 from __future__ import annotations
@@ -46,8 +49,11 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 from ben.core.lanes import ALERT, ROUTINE
 from ben.otlp import quantiles
 from ben.otlp.cumulative import Cumulative
-from ben.otlp.values import HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, hex_id, text
+from ben.otlp.values import (HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, bounded_json,
+                             hex_id, text)
+from ben.sdk import limits
 from ben.sdk.batch import BatchBuilder
+from ben.sdk.limits import Counts
 from ben.v1 import telemetry_pb2 as pb
 
 #: Event times must fit ben's signed 64-bit nanoseconds.
@@ -81,6 +87,7 @@ class Converted:
     items: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)   # strings and attribute lists cut to ben's limits
 
     @property
     def events(self) -> int:
@@ -93,7 +100,14 @@ class Converted:
 
     @property
     def message(self) -> str:
-        return "; ".join(self.reasons)
+        """Why items were left out, and whether stored ones were cut (a partial_success message)."""
+        reasons = list(self.reasons)
+        if self.counts.truncated:
+            reasons.append(f"{self.counts.truncated} strings or attribute lists were cut to ben's limits (name "
+                           f"{limits.MAX_NAME_CHARS}, body {limits.MAX_BODY_CHARS}, attribute key "
+                           f"{limits.MAX_ATTR_KEY_CHARS} and value {limits.MAX_ATTR_VALUE_CHARS} characters, "
+                           f"{limits.MAX_ATTRS} attributes an item)")
+        return "; ".join(reasons)
 
 
 class _Resource:
@@ -113,7 +127,7 @@ class _Resource:
         if builder is None:
             builder = self._lanes[lane] = BatchBuilder(1)
             self._out.parts.append(Part(lane, self.source, builder))
-        builder.add(kind, name, value, body, attrs, ts)
+        builder.add(kind, name, value, body, attrs, ts, counts=self._out.counts)
 
 
 def _ts(*candidates: int) -> int:
@@ -138,16 +152,19 @@ class Converter:
         now = time.time_ns()
         for res, scope, rec in _walk(out, request.resource_logs, "scope_logs", "log_records"):
             ts = _ts(rec.time_unix_nano, rec.observed_time_unix_nano, now)
-            attrs = attributes(rec.attributes)
+            own = attributes(rec.attributes)
             alert = (self.alert_severity_number and rec.severity_number >= self.alert_severity_number) \
-                or attrs.get("ben.alert") == "true"
+                or own.get("ben.alert") == "true"
+            # ben's own keys first: past MAX_ATTRS (64) the builder cuts the last ones.
+            attrs = {}
+            for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
+                if hex_id(raw):
+                    attrs[key] = hex_id(raw)
             if rec.severity_number:
                 attrs["severity_number"] = str(rec.severity_number)
             if rec.event_name:
                 attrs["event_name"] = rec.event_name
-            for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
-                if hex_id(raw):
-                    attrs[key] = hex_id(raw)
+            _merge(attrs, own)
             attrs.update(scope)
             attrs.update(res.attrs)
             res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
@@ -267,18 +284,17 @@ class Converter:
                 continue
             duration_ms = max(0, (end or start) - start) / 1e6
             status = _STATUS.get(span.status.code, str(span.status.code))
-            attrs = attributes(span.attributes)
-            attrs.update({"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
-                          "otel.span_id": hex_id(span.span_id),
-                          "otel.parent_span_id": hex_id(span.parent_span_id),
-                          "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
-                          "otel.status": status})
+            # ben's own keys first (what ben.spans reads): past MAX_ATTRS the builder cuts the last ones.
+            attrs = {"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
+                     "otel.span_id": hex_id(span.span_id), "otel.parent_span_id": hex_id(span.parent_span_id),
+                     "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)), "otel.status": status}
             if span.events:
-                attrs["otel.events"] = json.dumps(
+                attrs["otel.events"] = bounded_json(
                     [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
-                     for e in span.events], ensure_ascii=False)
+                     for e in span.events], out.counts)
             if span.links:
-                attrs["otel.links"] = json.dumps([_link(ln) for ln in span.links], ensure_ascii=False)
+                attrs["otel.links"] = bounded_json([_link(ln) for ln in span.links], out.counts)
+            _merge(attrs, attributes(span.attributes))
             attrs.update(scope)
             attrs.update(res.attrs)
             res.add(ROUTINE, pb.KIND_EVENT, span.name, duration_ms, span.status.message, attrs, start)
@@ -310,6 +326,12 @@ def _walk(out: Converted, resources, scopes: str, items: str):
             for item in getattr(s, items):
                 out.items += 1
                 yield res, scope, item
+
+
+def _merge(attrs: dict, own: dict) -> None:
+    """The item's own attributes after ben's keys (which they do not replace)."""
+    for key, value in own.items():
+        attrs.setdefault(key, value)
 
 
 def _link(link) -> dict:

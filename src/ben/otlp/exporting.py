@@ -7,6 +7,8 @@ here, once, as an :class:`Answer`:
 what happened             gRPC status                HTTP status                  client retries?
 ========================  =========================  ===========================  ==================
 stored (all or part)      OK (+ partial_success)     200 (+ partial_success)      no
+stored, some strings cut  OK (+ partial_success:     200 (+ partial_success:      no
+                          0 rejected, a message)     0 rejected, a message)
 WAL budget full (quota)   RESOURCE_EXHAUSTED         429 + Retry-After            yes (RetryInfo)
 WAL cannot write (disk)   UNAVAILABLE                503 + Retry-After            yes (RetryInfo)
 malformed request         INVALID_ARGUMENT           400                          no
@@ -128,7 +130,7 @@ class Exporting:
         types = _TYPES[signal]
         self.figures.items[signal] += converted.items - converted.rejected
         response = types.response()
-        if converted.rejected:
+        if converted.rejected or converted.counts.truncated:   # with nothing rejected: the spec's warning
             self.figures.rejected_items[signal] += converted.rejected
             partial = types.partial(error_message=converted.message)
             setattr(partial, types.rejected_field, converted.rejected)
