@@ -235,6 +235,9 @@ def test_content_encodings(cluster):
     assert status == 400 and "not valid gzip" in status_pb2.Status.FromString(answer).message, (status, answer)
     status, headers, answer = post(http, "/v1/logs", b"{}", JSON, encoding="gzip")
     assert status == 400 and "not valid gzip" in json.loads(answer)["message"], (status, answer)
+    bomb = gzip.compress(b"\x00" * (17 << 20))
+    status, _, answer = post(http, "/v1/logs", bomb, JSON, encoding="gzip")
+    assert status == 413 and "max_request_bytes" in json.loads(answer)["message"], (status, answer)
     status, _, answer = post(http, "/v1/logs", data, encoding="snappy")
     assert status == 415 and "Content-Encoding 'snappy' is not supported" in status_pb2.Status.FromString(answer).message
     for encoding in ("zstd", "br", "lz4"):

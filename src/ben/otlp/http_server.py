@@ -67,8 +67,9 @@ def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None
             try:
                 body = await request.read()
             except web.HTTPRequestEntityTooLarge:
-                return web.Response(status=413, text=f"request body over {max_request_bytes} bytes "
-                                                     "(max_request_bytes)\n")
+                return _refusal(exporting.invalid(signal, f"the request body is over {max_request_bytes} bytes "
+                                                          "(sidecar.otlp.max_request_bytes, after inflating): "
+                                                          "send smaller batches"), json_body, status=413)
             except (RequestPayloadError, HttpProcessingError) as exc:   # a body that does not inflate
                 cause = exc.__cause__ or exc
                 return _refusal(exporting.invalid(signal, f"the body is not valid {encoding or 'data'}: "
