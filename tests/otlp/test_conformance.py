@@ -308,6 +308,9 @@ def test_a_batch_at_the_size_limit_is_stored_whole(cluster):
                                compression=grpc.Compression.Gzip) as channel:
         export = channel.unary_unary(f"/{SERVICES['logs']}/Export")
         assert export(data, timeout=60) == b""
+        with pytest.raises(grpc.RpcError) as err:            # a gzip bomb: refused by its inflated size
+            export(b"\x0a" + b"\x00" * (17 << 20), timeout=60)
+        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in err.value.details()
     c.wait_drained(120)
     n = query_rows(c.spine_addr, f"SELECT count() AS n, uniqExact(body) AS u FROM ben.events WHERE subsystem = 'big-{run}'")
     assert n[0] == {"n": 80_000, "u": 40_000}
