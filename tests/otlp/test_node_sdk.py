@@ -88,7 +88,8 @@ def _check_metrics(c, protocol, run):
 
 def _check_spans(c, protocol, run):
     spans = query_rows(c.spine_addr, f"SELECT name, span_kind, status, status_message, events, links, parent_span_id, "
-                                     f"span_id, trace_id FROM ben.spans WHERE service = 'node-{run}' ORDER BY start, name")
+                                     f"span_id, trace_id FROM ben.spans WHERE service = 'node-{run}' "
+                                     "ORDER BY start, name")
     assert len(spans) == 8, (protocol, spans)
     server = [s for s in spans if s["name"] == "GET /pay"]
     client = [s for s in spans if s["name"] == "db.query"]
