@@ -10,8 +10,9 @@ The mapping (``docs/queries.md`` shows how to query each):
   level of ``severity_number``, else ``log``), the body the record's body (strings as they are,
   numbers and booleans as JSON writes them, bytes as base64, arrays and maps as JSON), attributes
   the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``, the scope's
-  (``otel.scope.name``, ``otel.scope.version``, ``scope.<key>``) and the resource's. Records with ``severity_number`` >= the configured alert
-  severity (default 17, ERROR) or an attribute ``ben.alert = true`` travel in the alert lane.
+  (``otel.scope.name``, ``otel.scope.version``, ``scope.<key>``) and the resource's. Records with
+  ``severity_number`` >= the configured alert severity (default 17, ERROR) or an attribute
+  ``ben.alert = true`` travel in the alert lane.
 - **Metrics**: gauges and non-monotonic sums -> ``kind = 'metric'``; monotonic sums -> ``kind =
   'counter'`` holding increments (cumulative totals turned into increments, ``cumulative.py``);
   histograms and exponential histograms -> ``<name>.count`` and ``<name>.sum`` counters (the bucket
@@ -22,8 +23,8 @@ The mapping (``docs/queries.md`` shows how to query each):
   them): name, start (``ts``), duration in ms (``value``), status message (``body``) and attributes
   ``otel.trace_id``, ``otel.span_id``, ``otel.parent_span_id``, ``otel.span_kind``,
   ``otel.status``, ``otel.events`` and ``otel.links`` (JSON, with their attributes), the span's, the
-  scope's and the resource's; plus
-  two series per (service, span name) for the detectors: ``span.duration_ms`` (gauge) and
+  scope's and the resource's; plus two series per (service, span name) for the detectors:
+  ``span.duration_ms`` (gauge) and
   ``span.errors`` (counter, 1 per span whose status is ERROR, 0 otherwise).
 
 Items that cannot be stored (no timestamp that fits, a NaN or infinite value, a histogram whose
