@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench proto clean screenshots
+.PHONY: demo test bench proto clean screenshots node-otel
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found; ben needs Python 3.11 (set PY=...)" >&2; exit 1; }
@@ -19,7 +19,16 @@ demo: $(STAMP)
 # Debian packages the tests need (clickhouse-server): installed when missing (root), else a clear error.
 test: $(STAMP)
 	bash scripts/debian-deps.sh
+	$(MAKE) node-otel
 	$(BIN)/python -m pytest
+
+# The pinned OpenTelemetry JS SDK the OTLP tests drive (tests/otlp/node, ADR 0036): `npm ci` from the
+# committed lockfile, only when the lockfile changed; a test installs it the same way when this was skipped.
+NODE_OTEL := tests/otlp/node/node_modules/.installed
+node-otel: $(NODE_OTEL)
+$(NODE_OTEL): tests/otlp/node/package-lock.json
+	cd tests/otlp/node && npm ci --no-audit --no-fund --ignore-scripts --prefer-offline
+	touch $(NODE_OTEL)
 
 bench: $(STAMP)
 	$(BIN)/ben bench ingest

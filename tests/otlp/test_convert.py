@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -206,3 +207,47 @@ def test_a_request_that_cannot_be_converted_is_refused_not_raised():
         exporting.shutdown()
     assert answer.outcome == INVALID and "RuntimeError: boom" in answer.message
     assert exporting.figures.refused[("logs", "invalid")] == 1
+
+
+def test_bounded_json_stays_valid_within_the_limit():
+    from ben.otlp.values import bounded_json
+    from ben.sdk.limits import Counts
+
+    counts = Counts()
+    small = [{"name": "a", "attributes": {"k": "v"}}]
+    assert json.loads(bounded_json(small, counts)) == small and counts.truncated == 0
+    many = [{"name": f"e{i}", "attributes": {"stack": "x" * 1000}} for i in range(40)]
+    out = bounded_json(many, counts, limit=2000)
+    got = json.loads(out)
+    assert len(out) <= 2000 and counts.truncated == 1
+    assert got[0]["attributes"]["stack"] == "x" * 256 + "…"
+    assert got[-1] == {"dropped": 40 - (len(got) - 1)} and len(got) > 2
+    huge_names = [{"name": "n" * 5000}]
+    assert json.loads(bounded_json(huge_names, counts, limit=100)) == [{"dropped": 1}]
+
+
+def test_resources_of_one_source_share_a_batch_and_too_many_sources_are_left_out():
+    req = ExportLogsServiceRequest()
+    for pod in range(50):                       # one service on one host, 50 resources (pods)
+        rl = req.resource_logs.add()
+        rl.resource.attributes.extend([kv("service.name", "api"), kv("host.name", "h"), kv("k8s.pod.name", f"p{pod}")])
+        rl.scope_logs.add().log_records.add(time_unix_nano=T0, body=AnyValue(string_value=f"from p{pod}"))
+    out = Converter().logs(req)
+    assert len(out.parts) == 1 and out.events == 50 and out.rejected == 0
+    assert {r[6]["resource.k8s.pod.name"] for r in rows(out)} == {f"p{i}" for i in range(50)}
+
+    req = ExportLogsServiceRequest()
+    for service in range(5):
+        rl = req.resource_logs.add()
+        rl.resource.attributes.append(kv("service.name", f"s{service % 4}"))     # s0 twice: 4 sources
+        rl.scope_logs.add().log_records.add(time_unix_nano=T0, body=AnyValue(string_value="x"))
+        rl.scope_logs.add().log_records.add(time_unix_nano=T0, body=AnyValue(string_value="y"))
+    out = Converter(max_sources=3).logs(req)
+    assert {p.source.subsystem for p in out.parts} == {"s0", "s1", "s2"} and out.events == 8
+    assert out.items == 10 and out.rejected == 2 and "more than 3 distinct" in out.message
+    metric = m.Metric(name="g", gauge=m.Gauge())
+    metric.gauge.data_points.add(time_unix_nano=T0, as_double=1.0)
+    mreq = metrics_request(metric, "a")
+    mreq.resource_metrics.append(metrics_request(metric, "b").resource_metrics[0])
+    out = Converter(max_sources=1).metrics(mreq)
+    assert out.events == 1 and out.rejected == 1

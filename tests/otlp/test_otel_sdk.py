@@ -23,21 +23,28 @@ def otlp_cluster(make_cluster):
     return c
 
 
-def _run_app(protocol: str, endpoint: str, run_id: str, errors: int = 0) -> None:
-    done = subprocess.run([sys.executable, str(APP), protocol, endpoint, run_id, str(errors)],
+def otel_env(endpoint: str, **more: str) -> dict:
+    """The environment of an application configured by OpenTelemetry's standard variables only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    return {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, **more}
+
+
+def _run_app(protocol: str, endpoint: str, run_id: str, errors: int = 0, **env: str) -> None:
+    done = subprocess.run([sys.executable, str(APP), protocol, run_id, str(errors)], env=otel_env(endpoint, **env),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("protocol", ["grpc", "http"])
-def test_official_exporters_land_in_the_store(otlp_cluster, protocol):
+@pytest.mark.parametrize("protocol,compression", [("grpc", "gzip"), ("http", "gzip")])
+def test_official_exporters_land_in_the_store(otlp_cluster, protocol, compression):
+    """Exporters built with no arguments, configured by OTEL_EXPORTER_OTLP_ENDPOINT (the base URL, as
+    for every SDK: the HTTP exporter appends /v1/<signal>) and OTEL_EXPORTER_OTLP_COMPRESSION."""
     c = otlp_cluster
     status = c.status("sidecar")
     port = int(status["otlp_grpc_port" if protocol == "grpc" else "otlp_http_port"])
     assert port > 0
-    endpoint = f"127.0.0.1:{port}" if protocol == "grpc" else f"http://127.0.0.1:{port}"
     run = uuid.uuid4().hex[:8]
-    _run_app(protocol, endpoint, run, errors=1)
+    _run_app(protocol, f"http://localhost:{port}", run, errors=1, OTEL_EXPORTER_OTLP_COMPRESSION=compression)
     # acknowledged = in the sidecar's WAL; the rows reach the store after shipping
     wait_for(lambda: c.status("sidecar").get("otlp_items_total{signal=traces}", 0) >= 8, 30, "spans acknowledged")
     c.wait_drained()
@@ -93,8 +100,8 @@ def test_the_sdk_exporter_retries_a_full_sidecar_and_nothing_is_lost(make_cluste
         pass
     refused = c.status("sidecar")["otlp_refused_total{reason=quota,signal=logs}"]
     run = uuid.uuid4().hex[:8]
-    app = subprocess.Popen([sys.executable, str(APP), "grpc", f"127.0.0.1:{port}", run],
-                           env={**os.environ, "OTEL_EXPORTER_OTLP_TIMEOUT": "120"},
+    app = subprocess.Popen([sys.executable, str(APP), "grpc", run],
+                           env=otel_env(f"http://127.0.0.1:{port}", OTEL_EXPORTER_OTLP_TIMEOUT="120"),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for(lambda: c.status("sidecar")["otlp_refused_total{reason=quota,signal=logs}"] > refused, 60,
              "the exporter to be refused")

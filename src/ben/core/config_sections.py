@@ -52,6 +52,8 @@ class OtlpConfig(_Section):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     insecure: bool = False
+    #: A private file (0600) with a bearer token every OTLP request must carry (ben.otlp.auth).
+    auth_token_file: Path | None = None
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

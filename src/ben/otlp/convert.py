@@ -7,10 +7,12 @@ The mapping (``docs/queries.md`` shows how to query each):
   rows as ``resource.<key>``. Metric points keep only their own attributes, so a series' identity
   (what detectors follow) does not change when an SDK version or a process id does.
 - **Logs** -> ``kind = 'log'``: the name is the severity (``severity_text`` lower-cased, else the
-  level of ``severity_number``, else ``log``), the body the record's body (non-strings as JSON),
-  attributes the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``,
-  ``otel.scope.name`` and the resource's. Records with ``severity_number`` >= the configured alert
-  severity (default 17, ERROR) or an attribute ``ben.alert = true`` travel in the alert lane.
+  level of ``severity_number``, else ``log``), the body the record's body (strings as they are,
+  numbers and booleans as JSON writes them, bytes as base64, arrays and maps as JSON), attributes
+  the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``, the scope's
+  (``otel.scope.name``, ``otel.scope.version``, ``scope.<key>``) and the resource's. Records with
+  ``severity_number`` >= the configured alert severity (default 17, ERROR) or an attribute
+  ``ben.alert = true`` travel in the alert lane.
 - **Metrics**: gauges and non-monotonic sums -> ``kind = 'metric'``; monotonic sums -> ``kind =
   'counter'`` holding increments (cumulative totals turned into increments, ``cumulative.py``);
   histograms and exponential histograms -> ``<name>.count`` and ``<name>.sum`` counters (the bucket
@@ -20,13 +22,17 @@ The mapping (``docs/queries.md`` shows how to query each):
 - **Spans** -> rows of ``kind = 'event'`` with ``otel.signal = span`` (the ``ben.spans`` view reads
   them): name, start (``ts``), duration in ms (``value``), status message (``body``) and attributes
   ``otel.trace_id``, ``otel.span_id``, ``otel.parent_span_id``, ``otel.span_kind``,
-  ``otel.status``, ``otel.events`` and ``otel.links`` (JSON), the span's and the resource's; plus
-  two series per (service, span name) for the detectors: ``span.duration_ms`` (gauge) and
+  ``otel.status``, ``otel.events`` and ``otel.links`` (JSON, with their attributes), the span's, the
+  scope's and the resource's; plus two series per (service, span name) for the detectors:
+  ``span.duration_ms`` (gauge) and
   ``span.errors`` (counter, 1 per span whose status is ERROR, 0 otherwise).
 
 Items that cannot be stored (no timestamp that fits, a NaN or infinite value, a histogram whose
 bucket counts do not match its bounds) are left out, counted and described: the receiver reports
-them as ``partial_success``.
+them as ``partial_success``. Stored items are cut to ``ben.sdk.limits`` (ADR 0033) like the SDK's,
+ben's own attributes first so that a span with a hundred attributes keeps its ids; cuts are told
+in ``partial_success.error_message`` with nothing rejected (the spec's warning). ``otel.events`` and
+``otel.links`` stay valid JSON within the attribute value limit (``values.bounded_json``).
 """
 
 from __future__ import annotations
@@ -44,10 +50,18 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 from ben.core.lanes import ALERT, ROUTINE
 from ben.otlp import quantiles
 from ben.otlp.cumulative import Cumulative
-from ben.otlp.values import HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, hex_id, text
+from ben.otlp.values import (HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, bounded_json,
+                             hex_id, text)
+from ben.sdk import limits
 from ben.sdk.batch import BatchBuilder
+from ben.sdk.limits import Counts
 from ben.v1 import telemetry_pb2 as pb
 
+#: Distinct (service.name, host.name, service.instance.id) in one request: each is a batch of its own down
+#: the pipeline (about 0.6 ms each on a loaded 2-core machine); the items of further ones are left out
+#: (partial_success), so that a small request of 100,000 one-record resources cannot hold the receiver
+#: for a minute.
+MAX_SOURCES_PER_REQUEST = 4096
 #: Event times must fit ben's signed 64-bit nanoseconds.
 MAX_TS_NS = (1 << 63) - 1
 _LEVELS = ((21, "fatal"), (17, "error"), (13, "warn"), (9, "info"), (5, "debug"), (1, "trace"))
@@ -79,6 +93,9 @@ class Converted:
     items: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)   # strings and attribute lists cut to ben's limits
+    builders: dict = field(default_factory=dict)      # (source key, lane) -> BatchBuilder, shared by resources
+    sources: set = field(default_factory=set)         # the distinct (service, host, instance) of the request
 
     @property
     def events(self) -> int:
@@ -91,27 +108,39 @@ class Converted:
 
     @property
     def message(self) -> str:
-        return "; ".join(self.reasons)
+        """Why items were left out, and whether stored ones were cut (a partial_success message)."""
+        reasons = list(self.reasons)
+        if self.counts.truncated:
+            reasons.append(f"{self.counts.truncated} strings or attribute lists were cut to ben's limits (name "
+                           f"{limits.MAX_NAME_CHARS}, body {limits.MAX_BODY_CHARS}, attribute key "
+                           f"{limits.MAX_ATTR_KEY_CHARS} and value {limits.MAX_ATTR_VALUE_CHARS} characters, "
+                           f"{limits.MAX_ATTRS} attributes an item)")
+        return "; ".join(reasons)
 
 
 class _Resource:
-    """The parts of one resource, by lane."""
+    """One resource of a request: its source, the attributes it lends to rows, and the batches (by lane)
+    of its source, which the request's other resources with the same source share (a Collector batches
+    many resources of one service into a request: one batch each would cost one WAL record each)."""
 
-    def __init__(self, out: Converted, resource):
+    def __init__(self, out: Converted, resource, max_sources: int):
         attrs = attributes(resource.attributes)
         self.source = pb.Source(subsystem=attrs.pop(SERVICE_NAME, "") or UNKNOWN_SERVICE,
                                 host=attrs.pop(HOST_NAME, ""), instance=attrs.pop(INSTANCE_ID, ""))
         self.attrs = {f"resource.{k}": v for k, v in attrs.items()}
         self.key = (self.source.subsystem, self.source.host, self.source.instance)
         self._out = out
-        self._lanes: dict[int, BatchBuilder] = {}
+        #: True when the request already has max_sources other sources: this one's items are left out.
+        self.over = self.key not in out.sources and len(out.sources) >= max_sources
+        if not self.over:
+            out.sources.add(self.key)
 
     def add(self, lane: int, kind: int, name: str, value: float, body: str, attrs: dict, ts: int) -> None:
-        builder = self._lanes.get(lane)
+        builder = self._out.builders.get((self.key, lane))
         if builder is None:
-            builder = self._lanes[lane] = BatchBuilder(1)
+            builder = self._out.builders[(self.key, lane)] = BatchBuilder(1)
             self._out.parts.append(Part(lane, self.source, builder))
-        builder.add(kind, name, value, body, attrs, ts)
+        builder.add(kind, name, value, body, attrs, ts, counts=self._out.counts)
 
 
 def _ts(*candidates: int) -> int:
@@ -125,29 +154,34 @@ class Converter:
     """Converts export requests; holds the cumulative state of metric streams between requests."""
 
     def __init__(self, alert_severity_number: int = 17, span_series: bool = True,
-                 started_ns: int | None = None, max_streams: int = 200_000):
+                 started_ns: int | None = None, max_streams: int = 200_000,
+                 max_sources: int = MAX_SOURCES_PER_REQUEST):
         self.alert_severity_number = alert_severity_number
         self.span_series = span_series
+        self.max_sources = max_sources
         self.cumulative = Cumulative(time.time_ns() if started_ns is None else started_ns, max_streams)
 
     # -- logs ---------------------------------------------------------------------------------
     def logs(self, request: logs_svc.ExportLogsServiceRequest) -> Converted:
         out = Converted()
         now = time.time_ns()
-        for res, scope, rec in _walk(out, request.resource_logs, "scope_logs", "log_records"):
+        records = _walk(out, request.resource_logs, "scope_logs", "log_records", self.max_sources)
+        for res, scope, rec in records:
             ts = _ts(rec.time_unix_nano, rec.observed_time_unix_nano, now)
-            attrs = attributes(rec.attributes)
+            own = attributes(rec.attributes)
             alert = (self.alert_severity_number and rec.severity_number >= self.alert_severity_number) \
-                or attrs.get("ben.alert") == "true"
+                or own.get("ben.alert") == "true"
+            # ben's own keys first: past MAX_ATTRS (64) the builder cuts the last ones.
+            attrs = {}
+            for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
+                if hex_id(raw):
+                    attrs[key] = hex_id(raw)
             if rec.severity_number:
                 attrs["severity_number"] = str(rec.severity_number)
             if rec.event_name:
                 attrs["event_name"] = rec.event_name
-            for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
-                if hex_id(raw):
-                    attrs[key] = hex_id(raw)
-            if scope:
-                attrs["otel.scope.name"] = scope
+            _merge(attrs, own)
+            attrs.update(scope)
             attrs.update(res.attrs)
             res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
         return out
@@ -156,12 +190,15 @@ class Converter:
     def metrics(self, request: metrics_svc.ExportMetricsServiceRequest) -> Converted:
         out = Converted()
         for rm in request.resource_metrics:
-            res = _Resource(out, rm.resource)
+            res = _Resource(out, rm.resource, self.max_sources)
+            if res.over:
+                _over(out, sum(_points(m) for sm in rm.scope_metrics for m in sm.metrics), self.max_sources)
+                continue
             for sm in rm.scope_metrics:
                 for metric in sm.metrics:
                     which = metric.WhichOneof("data")
                     if not metric.name:
-                        n = len(getattr(metric, which).data_points) if which else 0
+                        n = _points(metric)
                         out.items += n
                         out.reject(n, "a metric has no name")
                         continue
@@ -259,28 +296,25 @@ class Converter:
     # -- traces -------------------------------------------------------------------------------
     def traces(self, request: trace_svc.ExportTraceServiceRequest) -> Converted:
         out = Converted()
-        for res, scope, span in _walk(out, request.resource_spans, "scope_spans", "spans"):
+        for res, scope, span in _walk(out, request.resource_spans, "scope_spans", "spans", self.max_sources):
             start, end = _ts(span.start_time_unix_nano), _ts(span.end_time_unix_nano)
             if not start or not span.name or not hex_id(span.trace_id) or not hex_id(span.span_id):
                 out.reject(1, "a span lacks a name, trace_id, span_id or start_time_unix_nano")
                 continue
             duration_ms = max(0, (end or start) - start) / 1e6
             status = _STATUS.get(span.status.code, str(span.status.code))
-            attrs = attributes(span.attributes)
-            attrs.update({"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
-                          "otel.span_id": hex_id(span.span_id),
-                          "otel.parent_span_id": hex_id(span.parent_span_id),
-                          "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
-                          "otel.status": status})
+            # ben's own keys first (what ben.spans reads): past MAX_ATTRS the builder cuts the last ones.
+            attrs = {"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
+                     "otel.span_id": hex_id(span.span_id), "otel.parent_span_id": hex_id(span.parent_span_id),
+                     "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)), "otel.status": status}
             if span.events:
-                attrs["otel.events"] = json.dumps(
+                attrs["otel.events"] = bounded_json(
                     [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
-                     for e in span.events], ensure_ascii=False)
+                     for e in span.events], out.counts)
             if span.links:
-                attrs["otel.links"] = json.dumps(
-                    [{"trace_id": hex_id(ln.trace_id), "span_id": hex_id(ln.span_id)} for ln in span.links])
-            if scope:
-                attrs["otel.scope.name"] = scope
+                attrs["otel.links"] = bounded_json([_link(ln) for ln in span.links], out.counts)
+            _merge(attrs, attributes(span.attributes))
+            attrs.update(scope)
             attrs.update(res.attrs)
             res.add(ROUTINE, pb.KIND_EVENT, span.name, duration_ms, span.status.message, attrs, start)
             if self.span_series:
@@ -291,14 +325,55 @@ class Converter:
         return out
 
 
-def _walk(out: Converted, resources, scopes: str, items: str):
-    """Every item of a logs or traces request, with its resource and scope name (counted in ``out``)."""
+def _scope(scope) -> dict[str, str]:
+    """The attributes a log or span row gets from its instrumentation scope: ``otel.scope.name``,
+    ``otel.scope.version`` and the scope's own attributes as ``scope.<key>``."""
+    attrs = attributes(scope.attributes, "scope.")
+    if scope.name:
+        attrs["otel.scope.name"] = scope.name
+    if scope.version:
+        attrs["otel.scope.version"] = scope.version
+    return attrs
+
+
+def _points(metric) -> int:
+    which = metric.WhichOneof("data")
+    return len(getattr(metric, which).data_points) if which else 0
+
+
+def _over(out: Converted, n: int, max_sources: int) -> None:
+    out.items += n
+    out.reject(n, f"more than {max_sources} distinct (service.name, host.name, service.instance.id) in one "
+                  "request: send them in several")
+
+
+def _walk(out: Converted, resources, scopes: str, items: str, max_sources: int):
+    """Every item of a logs or traces request, with its resource and scope attributes (counted in ``out``)."""
     for r in resources:
-        res = _Resource(out, r.resource)
+        res = _Resource(out, r.resource, max_sources)
+        if res.over:
+            _over(out, sum(len(getattr(s, items)) for s in getattr(r, scopes)), max_sources)
+            continue
         for s in getattr(r, scopes):
+            scope = _scope(s.scope)
             for item in getattr(s, items):
                 out.items += 1
-                yield res, s.scope.name, item
+                yield res, scope, item
+
+
+def _merge(attrs: dict, own: dict) -> None:
+    """The item's own attributes after ben's keys (which they do not replace)."""
+    for key, value in own.items():
+        attrs.setdefault(key, value)
+
+
+def _link(link) -> dict:
+    out = {"trace_id": hex_id(link.trace_id), "span_id": hex_id(link.span_id)}
+    if link.attributes:
+        out["attributes"] = attributes(link.attributes)
+    if link.trace_state:
+        out["trace_state"] = link.trace_state
+    return out
 
 
 def _level(rec) -> str:

@@ -7,9 +7,12 @@ here, once, as an :class:`Answer`:
 what happened             gRPC status                HTTP status                  client retries?
 ========================  =========================  ===========================  ==================
 stored (all or part)      OK (+ partial_success)     200 (+ partial_success)      no
+stored, some strings cut  OK (+ partial_success:     200 (+ partial_success:      no
+                          0 rejected, a message)     0 rejected, a message)
 WAL budget full (quota)   RESOURCE_EXHAUSTED         429 + Retry-After            yes (RetryInfo)
 WAL cannot write (disk)   UNAVAILABLE                503 + Retry-After            yes (RetryInfo)
 malformed request         INVALID_ARGUMENT           400                          no
+no or wrong bearer token  UNAUTHENTICATED            401                          no
 ========================  =========================  ===========================  ==================
 
 Success is answered only once every event of the request is fsync'd in the sidecar's WAL,
@@ -77,7 +80,7 @@ class OtlpFigures:
     requests: Counter = field(default_factory=Counter)       # (signal, transport)
     items: Counter = field(default_factory=Counter)          # signal: items stored
     rejected_items: Counter = field(default_factory=Counter) # signal: left out (partial_success)
-    refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid
+    refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid | unauthenticated
     last_error: str = ""
 
 
@@ -107,16 +110,16 @@ class Exporting:
         try:
             request = self.parse(signal, body, json_body)
         except ValueError as exc:
-            return self._invalid(signal, str(exc))
+            return self.invalid(signal, str(exc))
         convert = getattr(self._converter, signal)
         try:
             converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
         except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
             log.exception("otlp %s: could not convert a request", signal)
-            return self._invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
+            return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
         delivery = await self._slots.deliver(converted)
         if delivery.error:
-            return self._invalid(signal, delivery.error)
+            return self.invalid(signal, delivery.error)
         if not delivery.ok:
             self.figures.refused[(signal, delivery.reason)] += 1
             why = ("the sidecar's WAL budget is full" if delivery.reason == "quota"
@@ -127,14 +130,21 @@ class Exporting:
         types = _TYPES[signal]
         self.figures.items[signal] += converted.items - converted.rejected
         response = types.response()
-        if converted.rejected:
+        if converted.rejected or converted.counts.truncated:   # with nothing rejected: the spec's warning
             self.figures.rejected_items[signal] += converted.rejected
             partial = types.partial(error_message=converted.message)
             setattr(partial, types.rejected_field, converted.rejected)
             response.partial_success.CopyFrom(partial)
         return Answer(OK, response)
 
-    def _invalid(self, signal: str, message: str) -> Answer:
+    def unauthenticated(self, signal: str, transport: str) -> None:
+        """Count a request refused for its missing or wrong token (answered by the transport)."""
+        self.figures.requests[(signal, transport)] += 1
+        self.figures.refused[(signal, "unauthenticated")] += 1
+        self.figures.last_error = f"otlp {signal}: refused a request without the bearer token ({transport})"
+
+    def invalid(self, signal: str, message: str) -> Answer:
+        """Refuse a malformed request for good (400 / INVALID_ARGUMENT), counted and logged."""
         self.figures.refused[(signal, "invalid")] += 1
         self.figures.last_error = f"otlp {signal}: {message}"
         log.warning("otlp %s: refused a malformed request: %s", signal, message)

@@ -11,6 +11,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from ben.otlp import auth
 from ben.otlp.exporting import BUSY, DOWN, INVALID, LOGS, METRICS, TRACES, Answer, Exporting
 
 _SERVICES = {
@@ -33,11 +34,17 @@ def status_details(answer: Answer) -> status_pb2.Status:
     return status
 
 
-def handlers(exporting: Exporting) -> list[grpc.GenericRpcHandler]:
-    """One generic handler per OTLP service, each with its ``Export`` method."""
+def handlers(exporting: Exporting, token: bytes | None = None) -> list[grpc.GenericRpcHandler]:
+    """One generic handler per OTLP service, each with its ``Export`` method; with ``token``, a request
+    without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED."""
     out = []
     for signal, service in _SERVICES.items():
         async def export(body: bytes, context, signal=signal):
+            if token is not None:
+                metadata = dict(context.invocation_metadata() or ())
+                if not auth.authorized(token, metadata.get("authorization")):
+                    exporting.unauthenticated(signal, "grpc")
+                    await context.abort(grpc.StatusCode.UNAUTHENTICATED, auth.REFUSAL)
             answer = await exporting.export(signal, "grpc", body)
             if answer.response is not None:
                 return answer.response

@@ -5,7 +5,7 @@ On by default, on the ports every OpenTelemetry exporter uses (``127.0.0.1:4317`
 ``tls_key_file``) or an explicit ``insecure = true`` (logged at every start), as OpenTelemetry's
 Collector does. When a DEFAULT port is taken (another sidecar on this host), that listener is left
 off with a warning and the sidecar runs on; a port the config names must be free, or the start is
-refused naming the field.
+refused naming the field. ``auth_token_file`` makes every request carry a bearer token (``auth``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ben.core.address import socket_path
 from ben.core.errors import ConfigError
 from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
-from ben.otlp import grpc_server, http_server
+from ben.otlp import auth, grpc_server, http_server
 from ben.otlp.convert import Converter
 from ben.otlp.exporting import SIGNALS, Exporting
 from ben.otlp.sender import Slots
@@ -57,6 +57,7 @@ class OtlpReceiver:
         self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots), converter)
         self._grpc: grpc.aio.Server | None = None
         self._http: web.AppRunner | None = None
+        self._token: bytes | None = None
         self.grpc_port = 0
         self.http_port = 0
 
@@ -88,6 +89,7 @@ class OtlpReceiver:
 
     async def start(self) -> None:
         cfg = self.config
+        self._token = auth.load_token(cfg.auth_token_file)
         if cfg.grpc_listen:
             await self._start_grpc(cfg.grpc_listen, "sidecar.otlp.grpc_listen")
         if cfg.http_listen:
@@ -99,7 +101,7 @@ class OtlpReceiver:
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
                                           ("grpc.so_reuseport", 0)])
-        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting))
+        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token))
         transport.prepare_listen(address, field)
         try:
             if tls is not None:
@@ -119,7 +121,7 @@ class OtlpReceiver:
 
     async def _start_http(self, address: str, field: str) -> None:
         tls = self._check_transport(address, field)
-        runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes),
+        runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes, self._token),
                                access_log=None, handle_signals=False)
         await runner.setup()
         path = socket_path(address)
@@ -154,7 +156,7 @@ class OtlpReceiver:
                                "points, spans)", signal=signal))
             out.append(counter("otlp_rejected_items_total", f.rejected_items[signal],
                                "OTLP items left out (partial_success)", signal=signal))
-            for reason in ("quota", "wal_error", "invalid"):
+            for reason in ("quota", "wal_error", "invalid", "unauthenticated"):
                 out.append(counter("otlp_refused_total", f.refused[(signal, reason)],
                                    "OTLP requests refused", signal=signal, reason=reason))
         return out

@@ -7,10 +7,13 @@ import json
 
 from opentelemetry.proto.common.v1 import common_pb2
 
+from ben.sdk.limits import MAX_ATTR_VALUE_CHARS
+
 #: Resource attributes that become the batch's source instead of attributes.
 SERVICE_NAME, HOST_NAME, INSTANCE_ID = "service.name", "host.name", "service.instance.id"
 #: What OpenTelemetry names a service that set no ``service.name``.
 UNKNOWN_SERVICE = "unknown_service"
+_SHORT = 256
 
 
 def plain(value: common_pb2.AnyValue) -> object:
@@ -41,12 +44,36 @@ def text(value: common_pb2.AnyValue) -> str:
         return str(value.int_value)
     if which == "double_value":
         return repr(value.double_value)
+    if which == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
     return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=True)
 
 
 def attributes(kvs, prefix: str = "") -> dict[str, str]:
     """Repeated ``KeyValue`` as a dict of strings (a later duplicate key wins, as in the SDKs)."""
     return {prefix + kv.key: text(kv.value) for kv in kvs if kv.key}
+
+
+def bounded_json(items: list[dict], counts, limit: int = MAX_ATTR_VALUE_CHARS) -> str:
+    """``items`` (span events or links) as a JSON array of at most ``limit`` characters, still valid JSON:
+    long attribute values are shortened first (to 256 characters, with "…"), then the last items are
+    left out and one ``{"dropped": n}`` says how many. Each shortening adds one to ``counts.truncated``."""
+    out = json.dumps(items, ensure_ascii=False)
+    if len(out) <= limit:
+        return out
+    counts.truncated += 1
+    for item in items:
+        attrs = item.get("attributes") or {}
+        for key, value in attrs.items():
+            if len(value) > _SHORT:
+                attrs[key] = value[:_SHORT] + "…"
+    kept = list(items)
+    while True:
+        dropped = len(items) - len(kept)
+        out = json.dumps(kept + ([{"dropped": dropped}] if dropped else []), ensure_ascii=False)
+        if len(out) <= limit or not kept:
+            return out
+        kept.pop()
 
 
 def hex_id(raw: bytes) -> str:

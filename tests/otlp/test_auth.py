@@ -1,0 +1,83 @@
+"""[sidecar.otlp] auth_token_file: the OpenTelemetry SDKs send the bearer token from
+OTEL_EXPORTER_OTLP_HEADERS (no code change); a request without it is refused on both transports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import grpc
+import pytest
+
+from ben.cli.procs import query_rows
+from ben.core.errors import ConfigError
+from ben.otlp import auth
+from tests.otlp.node_sdk import NODE_DIR, ensure_installed
+from tests.otlp.test_otel_sdk import APP, otel_env
+from tests.otlp.test_transports import ANY_PORT, logs_request, ports, post
+
+TOKEN = "s3cret-" + "a1b2c3d4" * 3
+
+
+def test_token_file_must_be_private_and_long(tmp_path):
+    path = tmp_path / "otlp.token"
+    path.write_text("short\n")
+    path.chmod(0o600)
+    with pytest.raises(ConfigError, match="at least 16") as err:
+        auth.load_token(path)
+    assert err.value.field == auth.FIELD
+    path.write_text(TOKEN + "\n")
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        auth.load_token(path)
+    path.chmod(0o600)
+    token = auth.load_token(path)
+    assert auth.authorized(token, f"Bearer {TOKEN}") and auth.authorized(token, f"bearer {TOKEN}")
+    assert not auth.authorized(token, None) and not auth.authorized(token, TOKEN)
+    assert not auth.authorized(token, f"Bearer {TOKEN}x") and auth.authorized(None, None)
+
+
+def test_sdks_send_the_token_from_the_environment_and_others_are_refused(make_cluster, home):
+    token_file = home / "otlp.token"
+    token_file.write_text(TOKEN)
+    token_file.chmod(0o600)
+    c = make_cluster(sidecar={"otlp": {**ANY_PORT["otlp"], "auth_token_file": str(token_file)}}).start()
+    grpc_port, http = ports(c)
+    node = ensure_installed()
+    run = uuid.uuid4().hex[:8]
+    headers = {"OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer%20{TOKEN}"}
+    python_app = subprocess.Popen([sys.executable, str(APP), "grpc", run],
+                                  env=otel_env(f"http://127.0.0.1:{grpc_port}", **headers),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    node_env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    node_env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{http}", "OTEL_SERVICE_NAME": f"node-{run}",
+                     **headers})
+    node_app = subprocess.Popen([node, "app.js", run], cwd=NODE_DIR, env=node_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    status, headers_out, data = post(http, "/v1/logs", logs_request(["no token"]).SerializeToString())
+    assert status == 401 and headers_out["WWW-Authenticate"] == "Bearer"
+    status, _, data = post(http, "/v1/traces", b"{}", "application/json")
+    assert status == 401 and "authorization: Bearer" in json.loads(data)["message"]
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        export = channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Export")
+        for metadata in ((), (("authorization", "Bearer wrong-token-wrong-token"),)):
+            with pytest.raises(grpc.RpcError) as err:
+                export(logs_request(["no token"]).SerializeToString(), metadata=metadata, timeout=10)
+            assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    for name, app in (("python", python_app), ("node", node_app)):
+        out, _ = app.communicate(timeout=120)
+        assert app.returncode == 0, f"{name}: {out}"
+    figures = c.status("sidecar")
+    assert figures["otlp_refused_total{reason=unauthenticated,signal=logs}"] == 3
+    assert figures["otlp_refused_total{reason=unauthenticated,signal=traces}"] == 1
+    c.wait_drained()
+    got = query_rows(c.spine_addr, f"SELECT subsystem, count() AS n FROM ben.events WHERE kind = 'log' AND "
+                                   f"(position(body, '{run}') > 0 OR subsystem = 'node-{run}') GROUP BY subsystem "
+                                   "ORDER BY subsystem")
+    assert [(r["subsystem"], r["n"]) for r in got] == [("checkout", 6), (f"node-{run}", 8)]
+    assert query_rows(c.spine_addr, "SELECT count() AS n FROM ben.events WHERE body = 'no token'")[0]["n"] == 0
