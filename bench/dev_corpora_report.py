@@ -6,7 +6,8 @@ Each file goes through a default ``SeriesMonitor`` point by point, as ``ben benc
 (the same scores: :func:`detect_real.onset_scores`'s rule). Per category (a file's group), the NAB
 scores of that category alone (its own threshold sweep), the windows scored and detected, the false
 onsets (after the probationary period, outside every window) per 10,000 points, the detectors named
-by the episodes that opened them, and the delay of each first detection from the real event's start
+by the episodes that opened them, how many came first after a gap in the sampling (more than 3 median
+steps) and on which weekday, and the delay of each first detection from the real event's start
 (``OUT/sources.json``'s ``event_spans``; negative: before the event, inside its window).
 """
 
@@ -25,6 +26,7 @@ from ben.cli.bench import load
 from ben.detect.corpus import read_corpus
 
 _NS = 1_000_000_000
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class _Onsets:
@@ -79,7 +81,8 @@ def analyse(root: str | Path) -> dict:
     for group, idx in sorted(groups.items()):
         res = evaluate([corpus[k] for k in idx], [runs[k].scores for k in idx])
         fp_detectors, tp_detectors, delays, missed, fp_sigma = Counter(), Counter(), [], [], []
-        fp_points = fp = 0
+        fp_points = fp = after_gap = 0
+        weekdays: Counter = Counter()
         for k in idx:
             s, r = corpus[k], runs[k]
             prob = probation_rows(len(s.ts_ns))
@@ -101,11 +104,14 @@ def analyse(root: str | Path) -> dict:
                     missed.append(s.name + (f" ({event[2]} from "
                                             f"{datetime.fromtimestamp(event[0] / _NS, tz=timezone.utc):%Y-%m-%d %H:%M})"
                                             if event else ""))
+            step = float(np.median(np.diff(s.ts_ns))) if len(s.ts_ns) > 1 else 0.0
             for i, hit in zip(onsets.tolist(), inside.tolist()):
                 (tp_detectors if hit else fp_detectors).update(r.detectors.get(i, ()) or ("?",))
                 if not hit:
                     fp += 1
                     fp_sigma.append(abs(r.sigma.get(i, float("nan"))))
+                    after_gap += bool(i and s.ts_ns[i] - s.ts_ns[i - 1] > 3 * step)
+                    weekdays[_DAYS[int((s.ts_ns[i] // (86_400 * _NS) + 3) % 7)]] += 1
         finite = [x for x in fp_sigma if np.isfinite(x)]
         out["categories"][group] = {
             "files": len(idx), "points": int(sum(len(corpus[k].values) for k in idx)),
@@ -117,6 +123,8 @@ def analyse(root: str | Path) -> dict:
             "delays_from_event_s": sorted(delays), "missed": missed,
             "false_onset_detectors": dict(fp_detectors.most_common()),
             "true_onset_detectors": dict(tp_detectors.most_common()),
+            "false_onsets_after_gap": after_gap,
+            "false_onsets_by_weekday": {d: weekdays[d] for d in _DAYS if weekdays[d]},
             "false_onset_median_sigma": round(statistics.median(finite), 1) if finite else None,
         }
     return out
@@ -138,7 +146,8 @@ def main() -> None:
         delay = "-" if c["median_delay_from_event_s"] is None else f"{c['median_delay_from_event_s'] / 3600:.1f} h"
         print(f"{group:>22} files {c['files']:>3} std {c['standard']:6.1f} lowfp {c['low_fp']:6.1f} "
               f"lowfn {c['low_fn']:6.1f} windows {c['detected']}/{c['windows']} false {c['false_onsets']} "
-              f"({c['false_onsets_per_10k']}/10k) delay {delay} fp-detectors {c['false_onset_detectors']}")
+              f"({c['false_onsets_per_10k']}/10k, {c['false_onsets_after_gap']} after a gap) delay {delay} "
+              f"fp-detectors {c['false_onset_detectors']} fp-days {c['false_onsets_by_weekday']}")
         for m in c["missed"]:
             print(f"{'':>24}missed {m}")
 

@@ -71,9 +71,9 @@ def _members(rng) -> dict[str, bytes]:
     def motes(labelled: int) -> pd.DataFrame:
         out = []
         for mote in (1, 2):
-            for r in range(1, 301):
-                hit = mote == labelled and 150 <= r <= 160
-                out.append((r, mote, 1, 45 + (30 if hit else 0) + rng.normal(0, 0.1), 27 + (15 if hit else 0), int(hit)))
+            for r in range(1, 2001):
+                hit = mote == labelled and 1400 <= r <= 1410
+                out.append((r, mote, 1, 45 + (30 if hit else 0) + rng.normal(0, 0.1), 27 + (15 if hit else 0) + rng.normal(0, 0.05), int(hit)))
         return pd.DataFrame(out, columns=["reading", "mote_id", "indoor", "humidity", "temperature", "label"])
 
     return {
@@ -137,8 +137,8 @@ def test_build_is_deterministic(pkgs, built, tmp_path):
 def test_labels_lie_inside_files_and_cover_the_real_events(built):
     out, _ = built
     labelled = {s.name: s for s in read_corpus(out / "labelled")}
-    expect = {"sensor_5s/single_hop_mote1_temperature.csv": (_ns("2010-05-09 00:12:25"), _ns("2010-05-09 00:13:15")),
-              "sensor_5s/multi_hop_mote2_humidity.csv": (_ns("2010-07-10 00:12:25"), _ns("2010-07-10 00:13:15")),
+    expect = {"sensor_5s/single_hop_mote1_temperature.csv": (_ns("2010-05-09 01:56:35"), _ns("2010-05-09 01:57:25")),
+              "sensor_5s/multi_hop_mote2_humidity.csv": (_ns("2010-07-10 01:56:35"), _ns("2010-07-10 01:57:25")),
               "sensor_hourly/weather_JFK_wind_speed_2013q1.csv": (_ns("2013-02-12 08:00:00"),) * 2,
               "traffic_hourly/departures_JFK_2013q2.csv": (_ns("2013-05-15 00:00:00"), _ns("2013-05-15 23:59:59")),
               "latency_irregular/dep_delay_JFK_2013q2.csv": (_ns("2013-05-15 08:00:00"),) * 2,
@@ -221,3 +221,21 @@ def test_bench_detect_real_reads_the_built_corpus(built):
     got = json.loads(res.output[res.output.index("{"):])
     assert {"standard", "low_fp", "low_fn"} <= set(got) and got["windows"] >= 6
     assert len(got["files"]) == 8 and -100 <= got["standard"] <= 100
+
+
+def test_report_by_category_counts_what_it_scores(built):
+    out, _ = built
+    rep = load("dev_corpora_report")
+    res = rep.analyse(out / "labelled")
+    cats = res["categories"]
+    assert set(cats) == {"demand_30min", "latency_irregular", "sensor_5s", "sensor_hourly", "traffic_hourly"}
+    assert sum(c["files"] for c in cats.values()) == 8
+    assert sum(c["windows"] for c in cats.values()) == res["overall"]["windows"]
+    assert sum(c["onsets"] for c in cats.values()) == res["overall"]["onsets"]
+    for c in cats.values():
+        assert c["detected"] <= c["windows"] and c["false_onsets"] <= c["onsets"]
+        assert sum(c["false_onsets_by_weekday"].values()) == c["false_onsets"] >= c["false_onsets_after_gap"]
+        assert len(c["missed"]) == c["windows"] - c["detected"]
+    five = cats["sensor_5s"]                       # a 30-sigma step on quiet readings: found at once
+    assert five["detected"] == five["windows"] == 4
+    assert all(-60 <= d <= 60 for d in five["delays_from_event_s"])
