@@ -1,6 +1,6 @@
 """Where the default detector gains and loses on a development corpus, by category (ADR 0044).
 
-    python bench/dev_corpora_report.py OUT/labelled [--json]
+    python bench/dev_corpora_report.py OUT/labelled [--json] [--reference]
 
 Each file goes through a default ``SeriesMonitor`` point by point, as ``ben bench detect-real`` does
 (the same scores: :func:`detect_real.onset_scores`'s rule). Per category (a file's group), the NAB
@@ -54,11 +54,26 @@ def run_file(series) -> _Onsets:
     return out
 
 
+def ewma_scores(x: np.ndarray, alpha: float = 0.001) -> np.ndarray:
+    """A reference detector at every point: ``z / (z + 3)`` of an EWMA z-score (mean and variance
+    with weight ``alpha``; issue 17 lists its held-out score), to tell a hard corpus from a weak detector."""
+    mean, var = float(x[0]), 0.0
+    out = np.zeros(len(x))
+    for i, v in enumerate(x.tolist()):
+        sd = var ** 0.5
+        z = abs(v - mean) / sd if sd > 0 else 0.0
+        out[i] = z / (z + 3.0)
+        d = v - mean
+        mean += alpha * d
+        var = (1 - alpha) * (var + alpha * d * d)
+    return out
+
+
 def _ts(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()) * _NS
 
 
-def analyse(root: str | Path) -> dict:
+def analyse(root: str | Path, reference: bool = False) -> dict:
     """Per-category figures of ``root`` (a corpus written by ``bench/dev_corpora.py``)."""
     from ben.detect.nab import probation_rows
 
@@ -78,6 +93,9 @@ def analyse(root: str | Path) -> dict:
         groups.setdefault(s.name.split("/")[0], []).append(k)
     out = {"overall": {k: v for k, v in evaluate(corpus, [r.scores for r in runs]).items() if k != "files"},
            "categories": {}}
+    if reference:
+        ref = evaluate(corpus, [ewma_scores(s.values) for s in corpus])
+        out["ewma_reference"] = {k: ref[k] for k in ("standard", "low_fp", "low_fn")}
     for group, idx in sorted(groups.items()):
         res = evaluate([corpus[k] for k in idx], [runs[k].scores for k in idx])
         fp_detectors, tp_detectors, delays, missed, fp_sigma = Counter(), Counter(), [], [], []
@@ -134,14 +152,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", help="a corpus written by bench/dev_corpora.py (e.g. OUT/labelled)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--reference", action="store_true", help="also score the EWMA z-score reference detector")
     a = ap.parse_args()
-    res = analyse(a.corpus)
+    res = analyse(a.corpus, reference=a.reference)
     if a.json:
         print(json.dumps(res, indent=1))
         return
     o = res["overall"]
     print(f"overall: standard {o['standard']:.1f} low_fp {o['low_fp']:.1f} low_fn {o['low_fn']:.1f} "
           f"windows {o['windows']} onsets {o['onsets']}")
+    if "ewma_reference" in res:
+        r = res["ewma_reference"]
+        print(f"EWMA z-score reference: standard {r['standard']:.1f} low_fp {r['low_fp']:.1f} low_fn {r['low_fn']:.1f}")
     for group, c in res["categories"].items():
         delay = "-" if c["median_delay_from_event_s"] is None else f"{c['median_delay_from_event_s'] / 3600:.1f} h"
         print(f"{group:>22} files {c['files']:>3} std {c['standard']:6.1f} lowfp {c['low_fp']:6.1f} "

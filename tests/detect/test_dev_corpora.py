@@ -239,3 +239,11 @@ def test_report_by_category_counts_what_it_scores(built):
     five = cats["sensor_5s"]                       # a 30-sigma step on quiet readings: found at once
     assert five["detected"] == five["windows"] == 4
     assert all(-60 <= d <= 60 for d in five["delays_from_event_s"])
+
+
+def test_ewma_reference_scores_a_jump_above_quiet_points():
+    rep = load("dev_corpora_report")
+    x = np.concatenate([np.random.default_rng(2).normal(10, 1, 2000), [40.0]])
+    s = rep.ewma_scores(x)
+    assert s.shape == x.shape and np.all((0 <= s) & (s < 1))
+    assert s[-1] > 0.85 > np.percentile(s[100:-1], 99)                    # z of ~30 against |z| < 3
