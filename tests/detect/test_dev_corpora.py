@@ -77,7 +77,11 @@ def _members(rng) -> dict[str, bytes]:
                 out.append((r, mote, 1, 45 + (30 if hit else 0) + rng.normal(0, 0.1), 27 + (15 if hit else 0) + rng.normal(0, 0.05), int(hit)))
         return pd.DataFrame(out, columns=["reading", "mote_id", "indoor", "humidity", "temperature", "label"])
 
+    ped = pd.date_range("2016-04-01", "2016-06-30 23:00", freq="h")
+    footfall = pd.DataFrame({"Sensor": "Southern Cross Station", "Date_Time": "", "Date": ped.strftime("%Y-%m-%d"),
+                             "Time": ped.hour, "Count": rng.poisson(500, len(ped))})
     return {
+        "pedestrian": footfall.to_csv(index=False).encode(),
         "flights": _xz_pickle(flights), "weather": _xz_pickle(weather), "elecdemand": _xz_pickle(elec),
         "bank_calls": _xz_pickle(calls), "sst": _gz_csv(sst), "glucose": _gz_csv(cgm),
         "single_hop": motes(1).to_csv(index=False).encode(), "multi_hop": motes(2).to_csv(index=False).encode(),
@@ -189,6 +193,10 @@ def test_bad_archives_are_named(pkgs, tmp_path):
         src.bank_calls(bad, bad_pins)
     with pytest.raises(DetectorError, match=r"single-hop.*data\.csv: field 'label' must be 0 or 1, got 7 \(row 2\)"):
         src.motes(bad, bad_pins)
+    members["pedestrian"] = members["pedestrian"].replace(b",0,", b",24,", 1)
+    bad_pins = _write_archives(bad, members)
+    with pytest.raises(DetectorError, match=r"pedestrian\.csv: field 'Time' must be an hour 0-23 \(row 2\)"):
+        src.pedestrians(bad, bad_pins)
     (tmp_path / "out" / "normal").mkdir(parents=True)
     (tmp_path / "out" / "normal" / "stale").write_text("x")
     with pytest.raises(DetectorError, match=r"out/normal: exists and is not empty"):
@@ -230,6 +238,7 @@ def test_report_by_category_counts_what_it_scores(built):
     res = rep.analyse(out / "labelled")
     cats = res["categories"]
     assert set(cats) == {"demand_30min", "latency_irregular", "sensor_5s", "sensor_hourly", "traffic_hourly"}
+    assert (out / "normal" / "data" / "footfall_hourly" / "pedestrians_Southern_Cross_Station_2016q2.csv").is_file()
     assert sum(c["files"] for c in cats.values()) == 8
     assert sum(c["windows"] for c in cats.values()) == res["overall"]["windows"]
     assert sum(c["onsets"] for c in cats.values()) == res["overall"]["onsets"]
