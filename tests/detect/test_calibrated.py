@@ -172,3 +172,31 @@ def test_a_run_of_zeros_is_no_flat_line_but_a_stuck_value_and_a_drop_to_zero_are
         opened = [e for e in SeriesMonitor("requests").update_many(ts, x).episodes
                   if e.state == "open" and at * EVERY <= e.start_ts / 1e9 - MONDAY < (at + 48) * EVERY]
         assert opened and (why is None or opened[0].detectors == (why,))
+
+
+def _onset_evidence(x, ts) -> list[float]:
+    """The evidence behind each onset's score (``score = E / (E + score_half)``, inverted)."""
+    mon = SeriesMonitor("s")
+    half = mon.timing.score_half
+    out = []
+    for t, v in zip(ts.tolist(), x.tolist()):
+        verdict = mon.update(t, v)
+        if any(e.state == "open" for e in verdict.episodes):
+            out.append(half * verdict.score / (1.0 - verdict.score))
+    return out
+
+
+def test_an_onset_that_holds_outranks_one_heavy_tailed_point_of_the_same_peak():
+    # the same series, the same jump at the same point: once for one point, once held for ten
+    rng = np.random.default_rng(3)
+    n = 4000
+    ts = MONDAY * 10**9 + np.arange(n, dtype=np.int64) * 60 * 10**9
+    base = 50 + rng.normal(0, 2, n)
+    spike, held = base.copy(), base.copy()
+    spike[3000] += 30
+    held[3000:3010] += 30
+    e_spike, e_held = _onset_evidence(spike, ts), _onset_evidence(held, ts)
+    assert len(e_spike) == 1 and len(e_held) == 1
+    # a single point is scored by its own evidence; a change that holds adds what its other points
+    # show, up to PERSIST_CAP of the peak: it ranks above the lone point
+    assert e_held[0] > 1.6 * e_spike[0]

@@ -24,7 +24,7 @@ from ben.detect.calibrated import (  # noqa: F401
     I_F4, LN_FEATURES, N_FEATURES, SEASON_AFTER_S, GAP_INTERVALS, TAIL_AFTER, I_DW, I_USE_W, I_DSL, I_DWL,
     I_D0L, I_WK, I_A_WK, I_A_WL, I_WSUM, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK, N_BINS,
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
-    P_RECENT, P_SCALE, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
+    P_RECENT, P_SCALE, I_PEND_SUM, PERSIST_CAP, PERSIST_OTHER, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
 )
 
 __all__ = ["step", "run"]
@@ -103,6 +103,7 @@ def _pend(s, t, evid, pred, d, why):
     s[I_PEND] = 1.0
     s[I_PEND_T] = t
     s[I_PEND_PEAK] = evid
+    s[I_PEND_SUM] = 0.0
     s[I_BASE_AT_OPEN] = pred
     s[I_SCALE_AT_OPEN] = d
     s[I_WHY] = why
@@ -271,6 +272,9 @@ def step(s, ts_ns, x, p):
     if evid < 0.0:
         evid = 0.0
     score = evid / (evid + p[P_HALF])
+    # what this point adds to a pending onset: the point feature's own evidence, and the others' at
+    # PERSIST_OTHER (their windows overlap from point to point, so their persistence is partly echo)
+    held = max(e1 - LN_FEATURES - LN2, 0.0) + PERSIST_OTHER * evid
     warm = (n >= p[P_WARM_N]) and (t - s[I_T0] >= p[P_WARM_S])
     event = EV_NONE
     in_ep = s[I_EP] > 0.5
@@ -305,7 +309,10 @@ def step(s, ts_ns, x, p):
             if evid > s[I_PEND_PEAK]:
                 _peak(s, evid, ts_ns, x)
             peak = s[I_PEND_PEAK]
-            score = peak / (peak + p[P_HALF])
+            # ranked by the onset's evidence: its peak plus what its other points add (capped), so a
+            # change that holds outranks a single heavy-tailed point of the same peak
+            onset = peak + min(s[I_PEND_SUM] + held, PERSIST_CAP * peak)
+            score = onset / (onset + p[P_HALF])
             s[I_EP_PEAK] = score
             s[I_PEND] = 0.0
             pend = False
@@ -320,6 +327,7 @@ def step(s, ts_ns, x, p):
         elif pend:
             if evid > s[I_PEND_PEAK]:
                 _peak(s, evid, ts_ns, x)
+            s[I_PEND_SUM] += held
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
     else:

@@ -30,8 +30,11 @@ Per point:
    (a Bonferroni correction), so the same ``E`` means the same surprise on every series. The
    score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
-   (the score there ranks it; while the episode stays open, the score is only the evidence beyond
-   its peak) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
+   (the score there ranks it by the onset's evidence: its peak plus what the points after its first
+   crossing, up to its confirmation, add (the point feature's evidence and ``PERSIST_OTHER`` of the
+   combined one), at most ``PERSIST_CAP`` of the peak, so a change that holds for several points
+   outranks one heavy-tailed point of the same peak; while the episode stays open,
+   the score is only the evidence beyond its peak) and closes once ``E < clear_evidence`` for ``clear_s``. While it is
    open, the calibration statistics are frozen. **Re-baselining:** when the KL divergence stays
    above ``kl_bound`` for ``rebaseline_s``, the level and scale are re-fitted to the recent
    distribution: a persistent change becomes the new normal, and the state says so
@@ -124,6 +127,7 @@ I_ESC = 67
 I_ESC_X = 68
 I_LAST_PEAK = 69       # peak evidence of the last closed episode, and when it closed (seconds):
 I_LAST_CLOSE_T = 70    # within rebaseline_s / 2 of that, only stronger evidence re-opens
+I_PEND_SUM = 71    # evidence a pending onset's points after the first add (its score: see PERSIST_CAP)
 I_S = 72           # start of the hour-of-day profile (N_BINS values)
 I_DW = I_S + N_BINS    # the weekly model's mean absolute residual (daily model + time-of-week profile)
 I_USE_W = I_DW + 1     # 1.0 while the time-of-week profile is used
@@ -230,6 +234,8 @@ F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale un
 F2_FLOOR = 0.3
 F3_FLOOR = 0.5
 F4_FLOOR = 1.0
+PERSIST_CAP = 0.5  # an onset's score adds what its points after the first show, up to this share of its peak:
+PERSIST_OTHER = 0.5  # the point feature's evidence, plus this share of the combined evidence
 ESCALATE = 3.0     # evidence this many times what opened the open episode starts a new onset
 TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0, 3.0, 2.0)   # prior (u, beta) of features 1, 2, 3, 4
 AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
