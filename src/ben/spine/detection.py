@@ -419,8 +419,9 @@ def timing_of(keys: dict[str, float]) -> Timing:
 def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str, dict[str, float]]:
     """A calibrated episode's evidence for ``ben explain``, in numbers, under the feature that opened it.
 
-    ``sigma``: the peak's shift in the scale at the onset; ``evidence``: the peak's calibrated surprise
-    (``-ln p``, Bonferroni-corrected nats; the score is ``evidence / (evidence + score_half)``); at the
+    ``sigma``: the peak's shift in the scale at the onset; ``evidence``: the onset's calibrated surprise
+    (``-ln p``, Bonferroni-corrected nats: the peak's, plus what the points that held it added, up to
+    half the peak again; the score is ``evidence / (evidence + score_half)``); at the
     point that caused this event, the four features (``level_z``: deviation from the prediction in
     scales, ``kl``: the recent residual distribution's KL divergence from the reference, ``drift_z``: the
     fast level's gap to the slow one in scales, ``flat_intervals``: how long the value has not changed),
