@@ -217,6 +217,8 @@ class StoreConfig(_Section):
     # limits, which the engine enforces: max_execution_time, and max_result_bytes (uncompressed).
     query_timeout_s: float = Field(default=60.0, gt=0, le=86_400)
     query_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
+    #: ... and the memory one operator query may use in the engine (max_memory_usage; ADR 0045).
+    query_max_memory_bytes: int = Field(default=1 << 30, ge=16 << 20)
     #: ClickHouse server: the user operator queries run as (a read-only user, ADR 0032); empty = ``user``.
     query_user: str = ""
     #: ... and the environment variable holding its password (empty: no password).

@@ -125,6 +125,9 @@ class WebConfig(_Section):
     #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
     #: client must present a certificate the CA signed; it stands in for the token off loopback.
     tls: TlsConfig = Field(default_factory=TlsConfig)
+    #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
+    #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
+    local_uids: list[int] = Field(default_factory=list)
 
 
 # -- learning cortex (ben.cortex, ADR 0039) --

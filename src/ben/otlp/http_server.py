@@ -8,6 +8,7 @@ request; errors carry a ``google.rpc.Status``; refusals carry ``Retry-After`` (w
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 from aiohttp import web
@@ -16,6 +17,10 @@ from ben.otlp import jsonform
 from ben.otlp.exporting import BUSY, DOWN, LOGS, METRICS, TRACES, Answer, Exporting
 from ben.otlp.grpc_server import status_details
 
+#: Slow clients (slowloris): a connection whose request headers are not complete within
+#: HEADER_TIMEOUT_S is closed (aiohttp's keep-alive deadline, armed when the connection opens and
+#: after each answer); a body not received within BODY_TIMEOUT_S is answered 408.
+HEADER_TIMEOUT_S, BODY_TIMEOUT_S = 10.0, 60.0
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 _HTTP = {BUSY: 429, DOWN: 503}
 
@@ -34,10 +39,14 @@ def app(exporting: Exporting, max_request_bytes: int) -> web.Application:
                 return web.Response(status=415, text=f"Content-Type must be {PROTOBUF} or {JSON}, not {ctype!r}\n")
             json_body = ctype == JSON
             try:
-                body = await request.read()
+                async with asyncio.timeout(BODY_TIMEOUT_S):
+                    body = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 return web.Response(status=413, text=f"request body over {max_request_bytes} bytes "
                                                      "(max_request_bytes)\n")
+            except TimeoutError:
+                return web.Response(status=408, text=f"request body not received within {BODY_TIMEOUT_S:g} s\n",
+                                    headers={"Connection": "close"})
             answer: Answer = await exporting.export(signal, "http", body, json_body)
             if answer.response is not None:
                 data, content_type = _encode(answer.response, json_body)

@@ -120,7 +120,8 @@ class OtlpReceiver:
     async def _start_http(self, address: str, field: str) -> None:
         tls = self._check_transport(address, field)
         runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes),
-                               access_log=None, handle_signals=False)
+                               access_log=None, handle_signals=False,
+                               keepalive_timeout=http_server.HEADER_TIMEOUT_S)
         await runner.setup()
         path = socket_path(address)
         try:

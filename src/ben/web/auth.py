@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
+from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
 
@@ -76,18 +77,35 @@ class TokenAuth:
     """ASGI middleware: every request carries the token (Bearer header or cookie) or gets 401.
 
     ``?token=...`` on any page sets the cookie (HttpOnly, SameSite=Strict) and redirects without it.
-    Comparison is constant-time (hmac.compare_digest).
+    Comparison is constant-time (hmac.compare_digest). Without a token, ``local_uids`` (when not
+    None) are the only accounts served: the kernel names the uid owning the client's socket
+    (``ben.web.peer``); any other local user gets 403 (a loopback port is open to every account).
     """
 
-    def __init__(self, app: ASGIApp, token: str | None):
+    def __init__(self, app: ASGIApp, token: str | None, local_uids: frozenset[int] | None = None):
         self._app = app
         self._token = token.encode() if token else None
+        self._local_uids = local_uids
+
+    def _local_peer(self, scope: Scope) -> bool:
+        client, server = scope.get("client"), scope.get("server")
+        if not client or not server:
+            return False
+        return peer_uid((client[0], client[1]), (server[0], server[1])) in self._local_uids
 
     def _ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self._token or b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._token is None or scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        if self._token is None:
+            if self._local_uids is not None and not self._local_peer(scope):
+                await PlainTextResponse("403: on loopback this interface serves only the accounts of web.local_uids "
+                                        "(default: the user it runs as); others need web.token_env or token_file",
+                                        status_code=403)(scope, receive, send)
+                return
             await self._app(scope, receive, send)
             return
         request = Request(scope)
