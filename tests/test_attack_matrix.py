@@ -69,7 +69,7 @@ class Rig:
     def __init__(self, home: Path):
         self.home = home
         os.chmod(home, 0o755)  # any user may reach the sockets: only their own modes defend them
-        self.cluster = Cluster(home, sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
+        self.cluster = Cluster(home, store={"query_timeout_s": 5, "query_max_memory_bytes": 256 << 20}, sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
         self.cluster.config.write_text(self.cluster.config.read_text() + "\n[web]\nlisten_port = 0\n")
         old = os.umask(0)
         try:
@@ -310,7 +310,8 @@ REFUSED = [
     ("INSERT INTO ben.events (producer_id) VALUES ('x')", ""),
     ("DROP TABLE ben.events", ""),
     ("CREATE TABLE ben.x (a UInt8) ENGINE = Memory", ""),
-    ("SELECT count() FROM numbers(10000000000000)", ""),
+    ("SELECT count() FROM numbers(10000000000000)", "max_execution_time"),
+    ("SELECT length(groupArray(number)) FROM numbers(400000000)", "max_memory_usage"),
     ("SELECT * FROM system.zookeeper WHERE path = '/'", ""),
 ]
 

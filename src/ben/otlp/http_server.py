@@ -1,8 +1,9 @@
 """OTLP/HTTP: ``POST /v1/logs``, ``/v1/metrics``, ``/v1/traces`` (aiohttp, in the sidecar's loop).
 
 Bodies are ``application/x-protobuf`` or ``application/json``, optionally gzip-compressed
-(aiohttp inflates ``Content-Encoding: gzip`` and counts the inflated size against
-``max_request_bytes``, so a small compressed bomb is refused, 413). Answers are encoded like the
+(``Content-Encoding: gzip``). ben inflates the body itself, at most ``max_request_bytes`` of it
+(zlib's ``max_length``), so a small compressed bomb is refused, 413, without being inflated
+(aiohttp's own inflation ran before the size check: a 2 MB bomb grew the process by 100+ MB). Answers are encoded like the
 request; errors carry a ``google.rpc.Status``; refusals carry ``Retry-After`` (whole seconds).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import zlib
 
 from aiohttp import web
 
@@ -27,6 +29,20 @@ _HTTP = {BUSY: 429, DOWN: 503}
 
 def _encode(message, json_body: bool) -> tuple[bytes, str]:
     return (jsonform.dump(message), JSON) if json_body else (message.SerializeToString(), PROTOBUF)
+
+
+def _inflate(body: bytes, limit: int) -> bytes | web.Response:
+    """The gzip body inflated, or the answer refusing it: 413 past ``limit`` bytes, 400 if not gzip."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        return web.Response(status=400, text=f"the gzip body does not inflate: {exc}\n")
+    if len(data) > limit:
+        return web.Response(status=413, text=f"request body over {limit} bytes once inflated (max_request_bytes)\n")
+    if not inflater.eof:
+        return web.Response(status=400, text="the gzip body is cut short\n")
+    return data
 
 
 def app(exporting: Exporting, max_request_bytes: int) -> web.Application:
@@ -47,6 +63,13 @@ def app(exporting: Exporting, max_request_bytes: int) -> web.Application:
             except TimeoutError:
                 return web.Response(status=408, text=f"request body not received within {BODY_TIMEOUT_S:g} s\n",
                                     headers={"Connection": "close"})
+            encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+            if encoding == "gzip":
+                body = _inflate(body, max_request_bytes)
+                if isinstance(body, web.Response):
+                    return body
+            elif encoding not in ("identity", ""):
+                return web.Response(status=415, text=f"Content-Encoding must be gzip or identity, not {encoding!r}\n")
             answer: Answer = await exporting.export(signal, "http", body, json_body)
             if answer.response is not None:
                 data, content_type = _encode(answer.response, json_body)

@@ -121,7 +121,8 @@ class OtlpReceiver:
         tls = self._check_transport(address, field)
         runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes),
                                access_log=None, handle_signals=False,
-                               keepalive_timeout=http_server.HEADER_TIMEOUT_S)
+                               keepalive_timeout=http_server.HEADER_TIMEOUT_S,
+                               auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
         path = socket_path(address)
         try:
