@@ -57,6 +57,12 @@ def _children(pid: int) -> list[int]:
     return kids + [g for k in kids for g in _children(k)]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def as_nobody(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run Python code (the system interpreter, no ben import) as uid/gid nobody, no groups."""
     return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
@@ -69,7 +75,9 @@ class Rig:
     def __init__(self, home: Path):
         self.home = home
         os.chmod(home, 0o755)  # any user may reach the sockets: only their own modes defend them
-        self.cluster = Cluster(home, store={"query_timeout_s": 5, "query_max_memory_bytes": 256 << 20}, sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
+        self.metrics = free_port()
+        self.cluster = Cluster(home, store={"query_timeout_s": 5, "query_max_memory_bytes": 256 << 20},
+                               spine={"metrics_listen": f"127.0.0.1:{self.metrics}"}, sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
         self.cluster.config.write_text(self.cluster.config.read_text() + "\n[web]\nlisten_port = 0\n")
         old = os.umask(0)
         try:
@@ -263,6 +271,14 @@ def _slow_clients(port: int, count: int, first_line: bytes) -> list[socket.socke
     return socks
 
 
+def _get_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except OSError:  # a listener at its connection bound closes the newest: the client tries again
+        return 0
+
+
 def _closed_by_server(s: socket.socket) -> bool:
     s.settimeout(0.01)
     try:
@@ -273,9 +289,9 @@ def _closed_by_server(s: socket.socket) -> bool:
         return True
 
 
-@pytest.mark.parametrize("which", ["otlp_http", "web"])
+@pytest.mark.parametrize("which", ["otlp_http", "web", "metrics"])
 def test_slowloris_connections_are_cut_and_others_served(rig: Rig, which: str) -> None:
-    port = rig.otlp_http if which == "otlp_http" else int(rig.web.rpartition(":")[2])
+    port = {"otlp_http": rig.otlp_http, "web": int(rig.web.rpartition(":")[2]), "metrics": rig.metrics}[which]
     line = b"POST /v1/logs HTTP/1.1\r\nHost: x\r\n" if which == "otlp_http" else b"GET / HTTP/1.1\r\nHost: x\r\n"
     socks = _slow_clients(port, 200, line)
     try:
@@ -283,9 +299,9 @@ def test_slowloris_connections_are_cut_and_others_served(rig: Rig, which: str) -
         if which == "otlp_http":
             status, _ = _post(port, "/v1/logs", b"", {})
         else:
-            with urllib.request.urlopen(rig.web + "/status", timeout=20) as r:
-                status = r.status
-        assert status == 200 and time.monotonic() - t0 < 10
+            url = rig.web + "/status" if which == "web" else f"http://127.0.0.1:{port}/metrics"
+            status = wait_for(lambda: _get_status(url), 20, f"{which} to answer beside the slow clients")
+        assert status == 200 and time.monotonic() - t0 < 20
         # half-open clients that never finish their headers are cut, not held for ever
         wait_for(lambda: all(_closed_by_server(s) for s in socks), 60, f"{which} to cut slow clients")
     finally:
@@ -335,3 +351,97 @@ def test_refused_queries_are_audited_with_the_operator(rig: Rig) -> None:
     body = json.loads(entries[0]["body"])
     assert entries[0]["kind"] == "refusal" and body["code"] == "query_refused", entries
     assert body["operator"] and "file" in body["reason"] and marker in body["sql"]
+
+
+def test_metrics_off_loopback_need_tls_or_insecure(tmp_path) -> None:
+    from ben.core.config import TlsConfig
+    from ben.core.errors import ConfigError
+    from ben.core.figures import serve_metrics
+
+    with pytest.raises(ConfigError) as err:
+        serve_metrics(f"0.0.0.0:{free_port()}", "spine", lambda: [])
+    assert err.value.field == "spine.metrics_listen" and "insecure = true" in str(err.value)
+    from ben.core.certs import init_ca, issue
+
+    init_ca(tmp_path)
+    issue(tmp_path, "spine", server=True)
+    issue(tmp_path, "prometheus")
+    port = free_port()
+    tls = TlsConfig(cert=tmp_path / "spine.crt", key=tmp_path / "spine.key", ca=tmp_path / "ca.crt")
+    server = serve_metrics(f"0.0.0.0:{port}", "spine", lambda: [], tls=tls)
+    try:
+        import ssl
+
+        plain = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+        plain.check_hostname = False
+        with pytest.raises((ssl.SSLError, OSError)):  # no client certificate: the handshake fails
+            urllib.request.urlopen(f"https://127.0.0.1:{port}/metrics", context=plain, timeout=10).read()
+        plain.load_cert_chain(tmp_path / "prometheus.crt", tmp_path / "prometheus.key")
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/metrics", context=plain, timeout=10) as r:
+            assert r.status == 200
+    finally:
+        server.shutdown()
+
+
+def test_secret_files_others_may_read_are_refused(tmp_path) -> None:
+    from ben.core.config import StoreConfig, WebConfig
+    from ben.core.errors import ConfigError
+    from ben.web import resolve_token
+
+    secret = tmp_path / "secret"
+    secret.write_text("a-token-long-enough-0123456789\n")
+    os.chmod(secret, 0o644)
+    with pytest.raises(ConfigError) as err:
+        resolve_token(WebConfig(listen_host="10.0.0.1", token_file=secret))
+    assert err.value.field == "web.token_file" and "chmod 600" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        StoreConfig(backend="clickhouse", password_file=secret).password()
+    assert err.value.field == "spine.store.password_file"
+    os.chmod(secret, 0o600)
+    assert resolve_token(WebConfig(listen_host="10.0.0.1", token_file=secret)).startswith("a-token")
+
+
+def test_otlp_with_client_ca_refuses_peers_without_a_certificate(home) -> None:
+    import ssl
+
+    from ben.core.certs import init_ca, issue
+
+    certs = home / "certs"
+    init_ca(certs)
+    issue(certs, "otlp", server=True)
+    issue(certs, "app")
+    otlp = {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0", "tls_cert_file": str(certs / "otlp.crt"),
+            "tls_key_file": str(certs / "otlp.key"), "tls_client_ca_file": str(certs / "ca.crt")}
+    cluster = Cluster(home, sidecar={"otlp": otlp})
+    try:
+        cluster.start_sidecar()
+        side = cluster.status("sidecar")
+        grpc_port, http_port = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
+        url = f"https://127.0.0.1:{http_port}/v1/logs"
+        context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+        request = urllib.request.Request(url, data=b"", method="POST", headers={"Content-Type": "application/x-protobuf"})
+        with pytest.raises((ssl.SSLError, OSError)):  # no client certificate
+            urllib.request.urlopen(request, context=context, timeout=10).read()
+        with pytest.raises(OSError):  # plain text to the TLS port
+            urllib.request.urlopen(request.full_url.replace("https", "http"), data=b"", timeout=10).read()
+        context.load_cert_chain(certs / "app.crt", certs / "app.key")
+        with urllib.request.urlopen(request, context=context, timeout=10) as r:
+            assert r.status == 200
+        ca = (certs / "ca.crt").read_bytes()
+        for creds, ok in ((grpc.ssl_channel_credentials(ca), False),
+                          (grpc.ssl_channel_credentials(ca, (certs / "app.key").read_bytes(),
+                                                        (certs / "app.crt").read_bytes()), True)):
+            with grpc.secure_channel(f"127.0.0.1:{grpc_port}", creds) as channel:
+                export = channel.unary_unary(LOGS_EXPORT)
+                if ok:
+                    export(b"", timeout=10)
+                else:
+                    with pytest.raises(grpc.RpcError) as err:
+                        export(b"", timeout=10)
+                    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        cluster.sidecar.stop()
+        os.chmod(certs / "otlp.key", 0o644)  # a TLS key others may read refuses the start, naming the field
+        proc = Proc(["sidecar", "--config", str(cluster.config)], home / "logs" / "loose.log")
+        assert proc.popen.wait(60) == 2 and "sidecar.otlp.tls_key_file" in proc.tail()
+    finally:
+        cluster.stop()

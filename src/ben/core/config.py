@@ -245,6 +245,9 @@ class StoreConfig(_Section):
                 raise ConfigError(f"environment variable {self.password_env} is not set", field="spine.store.password_env")
             return os.environ[self.password_env]
         if self.password_file is not None:
+            from ben.core.files import check_private
+
+            check_private(self.password_file, "spine.store.password_file")  # a password others may read is none
             try:
                 return self.password_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
@@ -323,7 +326,7 @@ class BenConfig(_Section):
 #: Paths a config file may give relative to itself: per component table, (sub-table or "", keys).
 _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "password_file")),
                     ("federation", ("policy", "pseudonym_key", "trust", "key")), ("control", ("trust", "policy", "key")),
-                    ("otlp", ("tls_cert_file", "tls_key_file")), ("tls", ("cert", "key", "ca")))
+                    ("otlp", ("tls_cert_file", "tls_key_file", "tls_client_ca_file")), ("tls", ("cert", "key", "ca")))
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 

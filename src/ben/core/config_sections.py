@@ -51,6 +51,8 @@ class OtlpConfig(_Section):
     #: TLS for both listeners (PEM files); required for a non-loopback address unless insecure = true.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
+    #: With TLS: clients must present a certificate this CA signed (mutual TLS; ``ben certs``).
+    tls_client_ca_file: Path | None = None
     insecure: bool = False
 
     @field_validator("grpc_listen", "http_listen")
@@ -67,6 +69,8 @@ class OtlpConfig(_Section):
     def _tls_pair(self):
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("tls_cert_file and tls_key_file go together")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
         return self
 
 

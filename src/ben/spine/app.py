@@ -137,7 +137,8 @@ class Spine:
             transport.secure_socket(f"unix://{self.tokens.path}", cfg.socket_mode, cfg.socket_group, "spine.listen")
         await self._server.start()
         transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
-        self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
+        self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures, tls=cfg.tls,
+                                      insecure=cfg.insecure)
         if cfg.federation.enabled:  # incident summaries to and from peers (ADR 0038)
             from ben.federation import Federation
 

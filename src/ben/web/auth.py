@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
+from ben.core.files import check_private
 from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
@@ -57,6 +58,7 @@ def resolve_token(cfg: WebConfig) -> str | None:
             raise ConfigError(f"the environment variable {cfg.token_env} (named by web.token_env) is empty or unset",
                               field="web.token_env")
     elif cfg.token_file is not None:
+        check_private(cfg.token_file, "web.token_file")  # a token others may read is no secret
         try:
             token = cfg.token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
