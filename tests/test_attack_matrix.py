@@ -280,9 +280,12 @@ def _get_status(url: str) -> int:
 
 
 def _closed_by_server(s: socket.socket) -> bool:
+    """True once the server closed the connection (what it sent before, such as a 408, is read)."""
     s.settimeout(0.01)
     try:
-        return s.recv(4096) == b"" or True
+        while s.recv(65536):
+            pass
+        return True
     except (TimeoutError, BlockingIOError):
         return False
     except OSError:
@@ -304,6 +307,18 @@ def test_slowloris_connections_are_cut_and_others_served(rig: Rig, which: str) -
         assert status == 200 and time.monotonic() - t0 < 20
         # half-open clients that never finish their headers are cut, not held for ever
         wait_for(lambda: all(_closed_by_server(s) for s in socks), 60, f"{which} to cut slow clients")
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_half_open_grpc_connections_are_cut_and_others_served(rig: Rig) -> None:
+    """Connections that never finish the HTTP/2 preface hold nothing for long (OTLP/gRPC on TCP)."""
+    socks = _slow_clients(rig.otlp_grpc, 100, b"PRI * HTTP/2.0\r\n")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
+            channel.unary_unary(LOGS_EXPORT)(b"", timeout=20)
+        wait_for(lambda: all(_closed_by_server(s) for s in socks), 60, "OTLP/gRPC to cut half-open clients")
     finally:
         for s in socks:
             s.close()

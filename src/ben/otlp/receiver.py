@@ -107,7 +107,8 @@ class OtlpReceiver:
         limit = self.config.max_request_bytes
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
-                                          ("grpc.so_reuseport", 0)])
+                                          ("grpc.so_reuseport", 0),
+                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS)])
         server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting))
         transport.prepare_listen(address, field)
         try:
