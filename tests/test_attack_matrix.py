@@ -95,7 +95,7 @@ class Rig:
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory) -> Iterator[Rig]:
+def rig() -> Iterator[Rig]:
     import shutil
     import tempfile
 
@@ -197,14 +197,12 @@ except urllib.error.HTTPError as e:
 
 def test_another_local_user_cannot_read_through_the_web_interface(rig: Rig) -> None:
     """The web interface reads as the spine's operator: a loopback TCP port must not hand that to any uid."""
-    url = rig.web + "/api/query?" + urllib.parse.urlencode({"sql": "SELECT 42 AS answer"})
     for path in ("/", "/sql?" + urllib.parse.urlencode({"q": "SELECT 42 AS answer"}), "/status"):
         run = as_nobody(WEB_AS.replace("URL", repr(rig.web + path)))
         assert run.returncode == 0, run.stderr
         assert run.stdout.split()[0] in ("401", "403"), (path, run.stdout[:300])
     with urllib.request.urlopen(rig.web + "/", timeout=20) as own:  # the spine's own uid is served
         assert own.status == 200
-    del url
 
 
 # -- network peer ---------------------------------------------------------------------------------
