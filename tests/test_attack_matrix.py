@@ -205,6 +205,21 @@ def test_another_local_user_cannot_read_through_the_web_interface(rig: Rig) -> N
         assert own.status == 200
 
 
+def test_a_page_from_elsewhere_rebound_to_loopback_is_refused(rig: Rig) -> None:
+    """DNS rebinding: a site whose name now resolves to 127.0.0.1 runs in the operator's browser (the
+    operator's own uid) and would read the interface as same-origin; its Host header names it."""
+    port = rig.web.rpartition(":")[2]
+    for host, expected in ((f"evil.example:{port}", 403), (f"localhost.evil.example:{port}", 403),
+                           (f"localhost:{port}", 200), (f"127.0.0.1:{port}", 200)):
+        request = urllib.request.Request(rig.web + "/status", headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == expected, host
+
+
 # -- network peer ---------------------------------------------------------------------------------
 def _listening(pids: list[int]) -> list[str]:
     out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout

@@ -28,6 +28,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _loopback_host(header: str) -> bool:
+    """A Host header naming this machine's loopback (any port): 127.0.0.1:8427, [::1], localhost."""
+    if header.startswith("["):
+        host = header[1:header.find("]")]
+    else:
+        host = header.rsplit(":", 1)[0]
+    return is_loopback(host.lower())
+
+
 def check_tls(cfg: WebConfig) -> bool:
     """True when [web.tls] is set (cert, key and ca, all readable); ConfigError naming the field if
     only part of it is, or a file cannot be read."""
@@ -103,6 +112,11 @@ class TokenAuth:
             await self._app(scope, receive, send)
             return
         if self._token is None:
+            if self._local_uids is not None and not _loopback_host(Request(scope).headers.get("host", "")):
+                # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
+                await PlainTextResponse("403: on loopback this interface answers only to a loopback Host "
+                                        "(127.0.0.1, [::1], localhost)", status_code=403)(scope, receive, send)
+                return
             if self._local_uids is not None and not self._local_peer(scope):
                 await PlainTextResponse("403: on loopback this interface serves only the accounts of web.local_uids "
                                         "(default: the user it runs as); others need web.token_env or token_file",
