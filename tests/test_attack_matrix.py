@@ -195,6 +195,21 @@ except urllib.error.HTTPError as e:
 """
 
 
+def test_an_operator_token_is_good_for_one_call_only(rig: Rig) -> None:
+    """A token read off the wire (or left in a core dump) is spent: the second call is refused."""
+    from ben.core.peers import operator_metadata
+    from ben.core.transport import channel as open_channel
+    from ben.v1 import admin_pb2, admin_pb2_grpc
+
+    metadata = operator_metadata(rig.cluster.spine_addr)
+    with open_channel(rig.cluster.spine_addr) as channel:
+        query = admin_pb2_grpc.AdminStub(channel).Query
+        assert json.loads(query(admin_pb2.QueryRequest(sql="SELECT 1 AS one"), metadata=metadata, timeout=30).json)
+        with pytest.raises(grpc.RpcError) as err:
+            query(admin_pb2.QueryRequest(sql="SELECT 1 AS one"), metadata=metadata, timeout=30)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
 def test_another_local_user_cannot_read_through_the_web_interface(rig: Rig) -> None:
     """The web interface reads as the spine's operator: a loopback TCP port must not hand that to any uid."""
     for path in ("/", "/sql?" + urllib.parse.urlencode({"q": "SELECT 42 AS answer"}), "/status"):
