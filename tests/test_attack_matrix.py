@@ -235,6 +235,20 @@ def test_a_page_from_elsewhere_rebound_to_loopback_is_refused(rig: Rig) -> None:
         assert status == expected, host
 
 
+def test_a_form_posted_from_another_site_is_refused(rig: Rig) -> None:
+    """A page elsewhere posting a form to the SQL page on loopback (the browser names its origin)."""
+    data = urllib.parse.urlencode({"q": "SELECT 42 AS answer"}).encode()
+    for origin, expected in (("http://evil.example", 403), (rig.web, 200), (None, 200)):
+        headers = {"Origin": origin} if origin else {}
+        request = urllib.request.Request(rig.web + "/sql", data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == expected, origin
+
+
 # -- network peer ---------------------------------------------------------------------------------
 def _listening(pids: list[int]) -> list[str]:
     out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout

@@ -37,6 +37,14 @@ def _loopback_host(header: str) -> bool:
     return is_loopback(host.lower())
 
 
+def _cross_site(request: Request) -> bool:
+    """A POST (or any write) whose browser says it comes from a page of another origin."""
+    origin = request.headers.get("origin")
+    if request.method in ("GET", "HEAD", "OPTIONS") or origin is None:
+        return False
+    return origin.split("://", 1)[-1].rstrip("/") != request.headers.get("host", "")
+
+
 def check_tls(cfg: WebConfig) -> bool:
     """True when [web.tls] is set (cert, key and ca, all readable); ConfigError naming the field if
     only part of it is, or a file cannot be read."""
@@ -116,6 +124,10 @@ class TokenAuth:
                 # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
                 await PlainTextResponse("403: on loopback this interface answers only to a loopback Host "
                                         "(127.0.0.1, [::1], localhost)", status_code=403)(scope, receive, send)
+                return
+            if self._local_uids is not None and _cross_site(Request(scope)):
+                await PlainTextResponse("403: a form from another site cannot post here", status_code=403)(
+                    scope, receive, send)
                 return
             if self._local_uids is not None and not self._local_peer(scope):
                 await PlainTextResponse("403: on loopback this interface serves only the accounts of web.local_uids "
