@@ -190,6 +190,10 @@ def _metrics_server(host: str, port: int, registry, tls):
             finally:
                 slots.release()
 
+        def shutdown(self) -> None:  # stop serving and close the listening socket
+            super().shutdown()
+            self.server_close()
+
     from ben.core.files import check_private
 
     if tls is not None:
