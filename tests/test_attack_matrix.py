@@ -77,7 +77,8 @@ class Rig:
         os.chmod(home, 0o755)  # any user may reach the sockets: only their own modes defend them
         self.metrics = free_port()
         self.cluster = Cluster(home, store={"query_timeout_s": 5, "query_max_memory_bytes": 256 << 20},
-                               spine={"metrics_listen": f"127.0.0.1:{self.metrics}"}, sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
+                               spine={"metrics_listen": f"127.0.0.1:{self.metrics}"},
+                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
         self.cluster.config.write_text(self.cluster.config.read_text() + "\n[web]\nlisten_port = 0\n")
         old = os.umask(0)
         try:
@@ -478,7 +479,8 @@ def test_otlp_with_client_ca_refuses_peers_without_a_certificate(home) -> None:
         grpc_port, http_port = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
         url = f"https://127.0.0.1:{http_port}/v1/logs"
         context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
-        request = urllib.request.Request(url, data=b"", method="POST", headers={"Content-Type": "application/x-protobuf"})
+        request = urllib.request.Request(url, data=b"", method="POST",
+                                         headers={"Content-Type": "application/x-protobuf"})
         with pytest.raises((ssl.SSLError, OSError)):  # no client certificate
             urllib.request.urlopen(request, context=context, timeout=10).read()
         with pytest.raises(OSError):  # plain text to the TLS port

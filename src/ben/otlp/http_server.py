@@ -3,8 +3,9 @@
 Bodies are ``application/x-protobuf`` or ``application/json``, optionally gzip-compressed
 (``Content-Encoding: gzip``). ben inflates the body itself, at most ``max_request_bytes`` of it
 (zlib's ``max_length``), so a small compressed bomb is refused, 413, without being inflated
-(aiohttp's own inflation ran before the size check: a 2 MB bomb grew the process by 100+ MB). Answers are encoded like the
-request; errors carry a ``google.rpc.Status``; refusals carry ``Retry-After`` (whole seconds).
+(aiohttp's own inflation ran before its size check: a 2 MB bomb grew the process by 100+ MB).
+Answers are encoded like the request; errors carry a ``google.rpc.Status``; refusals carry
+``Retry-After`` (whole seconds).
 """
 
 from __future__ import annotations

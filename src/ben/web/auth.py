@@ -106,11 +106,19 @@ class TokenAuth:
         self._token = token.encode() if token else None
         self._local_uids = local_uids
 
-    def _local_peer(self, scope: Scope) -> bool:
+    def _local_refusal(self, scope: Scope) -> str | None:
+        """Why a request to the loopback interface without a token is refused (None: it is served)."""
+        request = Request(scope)
+        if not _loopback_host(request.headers.get("host", "")):
+            # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
+            return "on loopback this interface answers only to a loopback Host (127.0.0.1, [::1], localhost)"
+        if _cross_site(request):
+            return "a form from another site cannot post here"
         client, server = scope.get("client"), scope.get("server")
-        if not client or not server:
-            return False
-        return peer_uid((client[0], client[1]), (server[0], server[1])) in self._local_uids
+        if not client or not server or peer_uid((client[0], client[1]), (server[0], server[1])) not in self._local_uids:
+            return ("on loopback this interface serves only the accounts of web.local_uids (default: the user it "
+                    "runs as); others need web.token_env or token_file")
+        return None
 
     def _ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self._token or b"")
@@ -120,19 +128,9 @@ class TokenAuth:
             await self._app(scope, receive, send)
             return
         if self._token is None:
-            if self._local_uids is not None and not _loopback_host(Request(scope).headers.get("host", "")):
-                # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
-                await PlainTextResponse("403: on loopback this interface answers only to a loopback Host "
-                                        "(127.0.0.1, [::1], localhost)", status_code=403)(scope, receive, send)
-                return
-            if self._local_uids is not None and _cross_site(Request(scope)):
-                await PlainTextResponse("403: a form from another site cannot post here", status_code=403)(
-                    scope, receive, send)
-                return
-            if self._local_uids is not None and not self._local_peer(scope):
-                await PlainTextResponse("403: on loopback this interface serves only the accounts of web.local_uids "
-                                        "(default: the user it runs as); others need web.token_env or token_file",
-                                        status_code=403)(scope, receive, send)
+            refusal = self._local_refusal(scope) if self._local_uids is not None else None
+            if refusal is not None:
+                await PlainTextResponse(f"403: {refusal}", status_code=403)(scope, receive, send)
                 return
             await self._app(scope, receive, send)
             return

@@ -70,7 +70,8 @@ class WebServer:
                    "ssl_ca_certs": str(cfg.tls.ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
         self._scheme = "https" if tls else "http"
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
-                                                     log_level="warning", access_log=False, lifespan="on", http=HeaderDeadline,
+                                                     log_level="warning", access_log=False, lifespan="on",
+                                                     http=HeaderDeadline,
                                                      timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
 
