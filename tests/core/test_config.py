@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,7 @@ def test_clickhouse_store_password_from_env_or_file(tmp_path: Path, monkeypatch)
     monkeypatch.setenv("BEN_TEST_CH_PW", "s3cret")
     assert store.password() == "s3cret"
     (tmp_path / "pw").write_text("from-file\n")
+    os.chmod(tmp_path / "pw", 0o600)  # a password file others may read is refused (ADR 0045)
     path = write(tmp_path, '[spine.store]\nbackend = "clickhouse"\npassword_file = "pw"\n')
     assert load_config(path).spine.store.password() == "from-file"  # relative to the config file
 

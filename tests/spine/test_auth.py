@@ -36,6 +36,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _closed(s: socket.socket) -> bool:
+    s.settimeout(0.01)
+    try:
+        while s.recv(65536):
+            pass
+        return True
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
 def make_certs(directory: Path) -> Path:
     init_ca(directory)
     issue(directory, "spine", server=True)
@@ -120,6 +132,14 @@ def test_mutual_tls_ingest_and_unauthenticated_peers_refused(home, monkeypatch) 
         wait_for(lambda: "sidecar sc-1 attached" in cluster.spine.tail(400), 30, "the control link to attach")
         spine = cluster.status("spine")  # the sidecar's stamp is believed: nothing redacted twice
         assert spine["ingest_batches_stamped_total"] > 0 and spine["ingest_batches_redacted_total"] == 0
+
+        # Half-open peers (TCP connected, no TLS handshake) are cut within the handshake deadline (ADR 0045).
+        half_open = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(50)]
+        try:
+            wait_for(lambda: all(_closed(s) for s in half_open), 40, "the spine to cut half-open peers")
+        finally:
+            for s in half_open:
+                s.close()
 
         # No client certificate: the TLS handshake fails; no ingest, no attach, no query.
         creds = grpc.ssl_channel_credentials(root_certificates=(certs / "ca.crt").read_bytes())

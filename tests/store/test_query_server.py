@@ -50,6 +50,12 @@ def test_limits_on_the_server(server_store) -> None:
         server_store.operator_query("SELECT count() FROM system.numbers", "s3", LIMITS)
     with pytest.raises(QueryError, match=r"^result over 1 MiB: max_result_bytes"):
         server_store.operator_query("SELECT * FROM system.numbers LIMIT 10000000", "s4", LIMITS)
+    small = QueryLimits(timeout_s=20.0, max_result_bytes=1 << 20, max_memory_bytes=64 << 20)  # ADR 0045
+    with pytest.raises(QueryError, match=r"^query used over 64 MiB of memory: max_memory_usage"):
+        server_store.operator_query("SELECT length(groupArray(number)) FROM system.numbers LIMIT 50000000", "s5",
+                                    small)
+    with pytest.raises(QueryError, match="readonly"):
+        server_store.operator_query("SELECT 1 SETTINGS max_memory_usage = 0", "s6", small)
 
 
 def test_cancel_on_the_server(server_store) -> None:

@@ -217,6 +217,8 @@ class StoreConfig(_Section):
     # limits, which the engine enforces: max_execution_time, and max_result_bytes (uncompressed).
     query_timeout_s: float = Field(default=60.0, gt=0, le=86_400)
     query_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
+    #: ... and the memory one operator query may use in the engine (max_memory_usage; ADR 0045).
+    query_max_memory_bytes: int = Field(default=1 << 30, ge=16 << 20)
     #: ClickHouse server: the user operator queries run as (a read-only user, ADR 0032); empty = ``user``.
     query_user: str = ""
     #: ... and the environment variable holding its password (empty: no password).
@@ -243,6 +245,9 @@ class StoreConfig(_Section):
                 raise ConfigError(f"environment variable {self.password_env} is not set", field="spine.store.password_env")
             return os.environ[self.password_env]
         if self.password_file is not None:
+            from ben.core.files import check_private
+
+            check_private(self.password_file, "spine.store.password_file")  # a password others may read is none
             try:
                 return self.password_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
@@ -321,7 +326,8 @@ class BenConfig(_Section):
 #: Paths a config file may give relative to itself: per component table, (sub-table or "", keys).
 _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "password_file")),
                     ("federation", ("policy", "pseudonym_key", "trust", "key")), ("control", ("trust", "policy", "key")),
-                    ("otlp", ("tls_cert_file", "tls_key_file", "auth_token_file")), ("tls", ("cert", "key", "ca")))
+                    ("otlp", ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "auth_token_file")),
+                    ("tls", ("cert", "key", "ca")))
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 

@@ -51,6 +51,8 @@ class OtlpConfig(_Section):
     #: TLS for both listeners (PEM files); required for a non-loopback address unless insecure = true.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
+    #: With TLS: clients must present a certificate this CA signed (mutual TLS; ``ben certs``).
+    tls_client_ca_file: Path | None = None
     insecure: bool = False
     #: A private file (0600) with a bearer token every OTLP request must carry (ben.otlp.auth).
     auth_token_file: Path | None = None
@@ -69,6 +71,8 @@ class OtlpConfig(_Section):
     def _tls_pair(self):
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise ValueError("tls_cert_file and tls_key_file go together")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
         return self
 
 
@@ -127,6 +131,9 @@ class WebConfig(_Section):
     #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
     #: client must present a certificate the CA signed; it stands in for the token off loopback.
     tls: TlsConfig = Field(default_factory=TlsConfig)
+    #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
+    #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
+    local_uids: list[int] = Field(default_factory=list)
 
 
 # -- learning cortex (ben.cortex, ADR 0039) --

@@ -98,21 +98,112 @@ class _Collector:
         yield from families.values()
 
 
-def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure]]):
-    """Serve /metrics on host:port (HTTP); returns the server (call .shutdown()) or None if listen is ""."""
+#: The metrics listener's bounds against slow or idle clients (slowloris): connections served at
+#: once (more are closed at once), and the time one connection may take, handshake included.
+METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
+
+
+def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure]], *, tls=None,
+                  insecure: bool = False):
+    """Serve /metrics on host:port; returns the server (call .shutdown()) or None if listen is "".
+
+    Like every TCP listener (ADR 0034, 0045): with the component's ``[tls]`` it is HTTPS and asks
+    for a client certificate of the CA; without, only a loopback address, unless ``insecure``."""
     if not listen:
         return None
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import CollectorRegistry
 
+    field = f"{component}.metrics_listen"
     try:
         check_address(listen)
         host, _, port = listen.rpartition(":")
         if listen.startswith("unix:"):
             raise ValueError("metrics are served over HTTP on host:port")
+        secure = tls is not None and tls.configured
+        if not secure and not _loopback(host.strip("[]")):
+            if not insecure:
+                raise ConfigError(f"metrics on {listen} are not loopback: set [{component}.tls] (mutual TLS) or "
+                                  "insecure = true", field=field)
+            log.warning("INSECURE: %s metrics on %s in plain text, without authentication", component, listen)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Collector(component, figures))
-        server, _thread = start_http_server(int(port), addr=host, registry=registry)
+        server = _metrics_server(host.strip("[]"), int(port), registry, tls if secure else None)
     except (ValueError, OSError) as exc:
-        raise ConfigError(f"cannot serve metrics on {listen}: {exc}", field=f"{component}.metrics_listen") from exc
-    log.info("%s: Prometheus metrics on http://%s/metrics", component, listen)
+        raise ConfigError(f"cannot serve metrics on {listen}: {exc}", field=field) from exc
+    log.info("%s: Prometheus metrics on %s://%s/metrics", component, "https" if secure else "http", listen)
     return server
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _metrics_server(host: str, port: int, registry, tls):
+    """prometheus_client's WSGI app on a threading server with bounded connections and time."""
+    import socket
+    import ssl
+    import threading
+    from wsgiref.simple_server import make_server
+
+    from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler, make_wsgi_app
+
+    slots = threading.BoundedSemaphore(METRICS_CONNECTIONS)
+
+    class Handler(_SilentHandler):
+        timeout = METRICS_CONNECTION_S
+
+        def setup(self) -> None:
+            super().setup()
+            self._cut = threading.Timer(METRICS_CONNECTION_S, self._shut)
+            self._cut.daemon = True
+            self._cut.start()
+
+        def _shut(self) -> None:
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        def finish(self) -> None:
+            self._cut.cancel()
+            super().finish()
+
+    class Server(ThreadingWSGIServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        def process_request(self, request, client_address) -> None:
+            if not slots.acquire(blocking=False):
+                self.shutdown_request(request)
+                return
+            super().process_request(request, client_address)
+
+        def process_request_thread(self, request, client_address) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                slots.release()
+
+        def shutdown(self) -> None:  # stop serving and close the listening socket
+            super().shutdown()
+            self.server_close()
+
+    from ben.core.files import check_private
+
+    if tls is not None:
+        check_private(tls.key, "tls.key")
+    httpd = make_server(host, port, make_wsgi_app(registry), Server, handler_class=Handler)
+    if tls is not None:  # the handshake runs in the connection's thread, under its deadline
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(tls.cert), str(tls.key))
+        context.load_verify_locations(cafile=str(tls.ca))
+        context.verify_mode = ssl.CERT_REQUIRED
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+    threading.Thread(target=httpd.serve_forever, name="ben-metrics", daemon=True).start()
+    return httpd

@@ -46,10 +46,14 @@ CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 50),
     ("grpc.max_reconnect_backoff_ms", 1000),
 ]
+#: A connection that has not finished its handshake (TLS, and the HTTP/2 preface and settings)
+#: within this is closed: half-open and slow clients hold nothing for long (gRPC's default: 120 s).
+HANDSHAKE_TIMEOUT_MS = 10_000
 SERVER_OPTIONS = [
     ("grpc.max_send_message_length", MAX_REPLY_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.so_reuseport", 0),
+    ("grpc.server_handshake_timeout_ms", HANDSHAKE_TIMEOUT_MS),
 ]
 SPINE_SERVER_OPTIONS = [(k, SPINE_MAX_MESSAGE_BYTES if k == "grpc.max_receive_message_length" else v)
                         for k, v in SERVER_OPTIONS]

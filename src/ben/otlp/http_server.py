@@ -1,20 +1,21 @@
 """OTLP/HTTP: ``POST /v1/logs``, ``/v1/metrics``, ``/v1/traces`` (aiohttp, in the sidecar's loop).
 
 Bodies are ``application/x-protobuf`` or ``application/json``, optionally compressed
-(``Content-Encoding: gzip`` or ``deflate``; aiohttp inflates them and counts the inflated size against
-``max_request_bytes``, so a small compressed bomb is refused, 413). Another encoding (zstd, snappy, br)
-is a 415 naming it, and a body that does not inflate a 400, before anything is parsed. Answers are
-encoded like the request; errors carry a ``google.rpc.Status``; refusals carry ``Retry-After`` (whole
-seconds).
+(``Content-Encoding: gzip`` or ``deflate``). ben inflates the body itself, at most ``max_request_bytes``
+of it (zlib's ``max_length``), so a small compressed bomb is refused, 413, without being inflated
+(aiohttp's own inflation ran before its size check: a 2 MB bomb grew the process by 100+ MB). Another
+encoding (zstd, snappy, br) is a 415 naming it, and a body that does not inflate a 400, before anything
+is parsed. Answers are encoded like the request; errors carry a ``google.rpc.Status``; refusals carry
+``Retry-After`` (whole seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import zlib
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_protocol import RequestPayloadError
 
 from google.rpc import code_pb2, status_pb2
 
@@ -22,10 +23,15 @@ from ben.otlp import auth, jsonform
 from ben.otlp.exporting import BUSY, DOWN, LOGS, METRICS, TRACES, Answer, Exporting
 from ben.otlp.grpc_server import status_details
 
+#: Slow clients (slowloris): a connection whose request headers are not complete within
+#: HEADER_TIMEOUT_S is closed (aiohttp's keep-alive deadline, armed when the connection opens and
+#: after each answer); a body not received within BODY_TIMEOUT_S is answered 408.
+HEADER_TIMEOUT_S, BODY_TIMEOUT_S = 10.0, 60.0
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 _HTTP = {BUSY: 429, DOWN: 503}
-#: Content-Encodings accepted (what the OpenTelemetry exporters send: gzip, or none; deflate too).
-ENCODINGS = frozenset({"", "identity", "gzip", "deflate"})
+#: Content-Encodings accepted (what the OpenTelemetry exporters send: gzip, or none; deflate too), with
+#: the zlib window bits that read them (deflate: a zlib or gzip header, detected).
+ENCODINGS = {"": 0, "identity": 0, "gzip": 16 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}
 
 
 def _encode(message, json_body: bool) -> tuple[bytes, str]:
@@ -40,6 +46,26 @@ def _refusal(answer: Answer, json_body: bool, status: int = 0) -> web.Response:
         headers["Retry-After"] = str(max(1, math.ceil(answer.retry_after_ms / 1000)))
     return web.Response(status=status or _HTTP.get(answer.outcome, 400), body=data, content_type=content_type,
                         headers=headers)
+
+
+def _too_large(limit: int) -> str:
+    return (f"the request body is over {limit} bytes (sidecar.otlp.max_request_bytes, after inflating): "
+            "send smaller batches")
+
+
+def _inflate(body: bytes, encoding: str, limit: int) -> tuple[bytes, str, int]:
+    """(the body inflated, "", 0), or (b"", why, status) refusing it: 413 past ``limit`` bytes, 400 if the
+    body does not inflate."""
+    inflater = zlib.decompressobj(ENCODINGS[encoding])
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        return b"", f"the body is not valid {encoding}: {exc}", 400
+    if len(data) > limit:
+        return b"", _too_large(limit), 413
+    if not inflater.eof:
+        return b"", f"the body is not valid {encoding}: it is cut short", 400
+    return data, "", 0
 
 
 def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None) -> web.Application:
@@ -65,15 +91,17 @@ def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None
                                                    "deflate or an uncompressed body")
                 return _refusal(answer, json_body, status=415)
             try:
-                body = await request.read()
+                async with asyncio.timeout(BODY_TIMEOUT_S):
+                    body = await request.read()
             except web.HTTPRequestEntityTooLarge:
-                return _refusal(exporting.invalid(signal, f"the request body is over {max_request_bytes} bytes "
-                                                          "(sidecar.otlp.max_request_bytes, after inflating): "
-                                                          "send smaller batches"), json_body, status=413)
-            except (RequestPayloadError, HttpProcessingError) as exc:   # a body that does not inflate
-                cause = exc.__cause__ or exc
-                return _refusal(exporting.invalid(signal, f"the body is not valid {encoding or 'data'}: "
-                                                          f"{cause}".rstrip(": ")), json_body)
+                return _refusal(exporting.invalid(signal, _too_large(max_request_bytes)), json_body, status=413)
+            except TimeoutError:
+                return web.Response(status=408, text=f"request body not received within {BODY_TIMEOUT_S:g} s\n",
+                                    headers={"Connection": "close"})
+            if ENCODINGS[encoding]:
+                body, why, status = _inflate(body, encoding, max_request_bytes)
+                if status:
+                    return _refusal(exporting.invalid(signal, why), json_body, status=status)
             answer: Answer = await exporting.export(signal, "http", body, json_body)
             if answer.response is not None:
                 data, content_type = _encode(answer.response, json_body)

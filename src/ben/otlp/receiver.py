@@ -21,6 +21,7 @@ from aiohttp import web
 from ben.core import transport
 from ben.core.address import socket_path
 from ben.core.errors import ConfigError
+from ben.core.files import check_private
 from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
@@ -64,12 +65,20 @@ class OtlpReceiver:
     def _check_transport(self, address: str, field: str) -> ssl.SSLContext | None:
         cfg = self.config
         if cfg.tls_cert_file and cfg.tls_key_file:
+            check_private(cfg.tls_key_file, "sidecar.otlp.tls_key_file")  # a loose key refuses the start
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             try:
                 context.load_cert_chain(cfg.tls_cert_file, cfg.tls_key_file)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(f"cannot load the OTLP TLS certificate or key: {exc}",
                                   field="sidecar.otlp.tls_cert_file") from exc
+            if cfg.tls_client_ca_file:  # mutual TLS: a client without a certificate of this CA fails the handshake
+                try:
+                    context.load_verify_locations(cafile=str(cfg.tls_client_ca_file))
+                except (OSError, ssl.SSLError) as exc:
+                    raise ConfigError(f"cannot load the OTLP client CA: {exc}",
+                                      field="sidecar.otlp.tls_client_ca_file") from exc
+                context.verify_mode = ssl.CERT_REQUIRED
             return context
         if not _loopback(address):
             if not cfg.insecure:
@@ -100,13 +109,17 @@ class OtlpReceiver:
         limit = self.config.max_request_bytes
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
-                                          ("grpc.so_reuseport", 0)])
+                                          ("grpc.so_reuseport", 0),
+                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS)])
         server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token))
         transport.prepare_listen(address, field)
         try:
             if tls is not None:
+                ca = self.config.tls_client_ca_file
                 creds = grpc.ssl_server_credentials([(open(self.config.tls_key_file, "rb").read(),
-                                                      open(self.config.tls_cert_file, "rb").read())])
+                                                      open(self.config.tls_cert_file, "rb").read())],
+                                                    root_certificates=open(ca, "rb").read() if ca else None,
+                                                    require_client_auth=ca is not None)
                 port = server.add_secure_port(address, creds)
             else:
                 port = server.add_insecure_port(address)
@@ -122,7 +135,9 @@ class OtlpReceiver:
     async def _start_http(self, address: str, field: str) -> None:
         tls = self._check_transport(address, field)
         runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes, self._token),
-                               access_log=None, handle_signals=False)
+                               access_log=None, handle_signals=False,
+                               keepalive_timeout=http_server.HEADER_TIMEOUT_S,
+                               auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
         path = socket_path(address)
         try:

@@ -14,7 +14,7 @@ from ben.control.router import Router
 from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
-from ben.core.errors import StoreUnavailableError
+from ben.core.errors import QueryError, StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import private_dir
 from ben.core.peers import Guard, TokenIssuer, operators_from_config
@@ -117,10 +117,11 @@ class Spine:
         self.guard = Guard(operators, self.tokens)
         self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
-        limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes)
+        limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes,
+                             cfg.store.query_max_memory_bytes)
         store = self.store
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
-                              lambda sql, query_id: store.operator_query(sql, query_id, limits),
+                              lambda sql, query_id: self._operator_query(sql, query_id, limits),
                               self.last_error, self.acknowledge if self.detector else None,
                               cancel_query=store.cancel_query, label=self._label)
         self._admin = admin
@@ -136,7 +137,8 @@ class Spine:
             transport.secure_socket(f"unix://{self.tokens.path}", cfg.socket_mode, cfg.socket_group, "spine.listen")
         await self._server.start()
         transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
-        self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures)
+        self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures, tls=cfg.tls,
+                                      insecure=cfg.insecure)
         if cfg.federation.enabled:  # incident summaries to and from peers (ADR 0038)
             from ben.federation import Federation
 
@@ -171,6 +173,20 @@ class Spine:
             part = watched(table)
             if part.num_rows:
                 self.detector.submit(part)
+
+    def _operator_query(self, sql: str, query_id: str, limits: QueryLimits) -> bytes:
+        """An operator query (ADR 0032); a refused one (sandbox, limits, errors) is audited with the
+        operator's name and the statement (ADR 0045)."""
+        try:
+            return self.store.operator_query(sql, query_id, limits)
+        except QueryError as exc:
+            if self.control is not None:
+                from ben.control.documents import clean_text
+
+                statement = clean_text(" ".join(sql.split())[:4096])
+                self.control.refuse(f"query:{query_id}", "query_refused", str(exc)[:1024], "operator",
+                                    sql=statement)
+            raise
 
     def _label(self, incident_id: str, label: str, kind: str, note: str, by: str) -> int:
         """An operator's label of an incident (baseline library, ADR 0038): audited, then stored."""

@@ -69,6 +69,7 @@ CONFIG = """<?xml version="1.0"?>
             <timeout_overflow_mode>throw</timeout_overflow_mode>
             <max_result_bytes>268435456</max_result_bytes>
             <result_overflow_mode>throw</result_overflow_mode>
+            <max_memory_usage>1073741824</max_memory_usage>
         </ben_reader>
     </profiles>
     <quotas><default></default></quotas>

@@ -51,11 +51,13 @@ class QueryLimits:
 
     timeout_s: float = 60.0
     max_result_bytes: int = 256 << 20
+    max_memory_bytes: int = 1 << 30
 
     def settings(self) -> dict[str, object]:
         """The engine settings that enforce them (applied before ``readonly = 1``)."""
         return {"max_execution_time": self.timeout_s, "timeout_overflow_mode": "throw",
                 "max_result_bytes": self.max_result_bytes, "result_overflow_mode": "throw",
+                "max_memory_usage": self.max_memory_bytes,
                 "allow_ddl": 0, "allow_introspection_functions": 0}
 
 
@@ -170,7 +172,7 @@ def check_ast(explain: list[str]) -> None:
 
 
 #: ClickHouse error codes an operator sees explained.
-_TIMEOUT, _CANCELLED, _TOO_BIG, _READONLY = 159, 394, 396, 164
+_TIMEOUT, _CANCELLED, _TOO_BIG, _READONLY, _MEMORY = 159, 394, 396, 164, 241
 
 
 def explain_error(message: str, limits: QueryLimits, *, cancelled: bool = False) -> QueryError:
@@ -184,6 +186,9 @@ def explain_error(message: str, limits: QueryLimits, *, cancelled: bool = False)
     if number == _TOO_BIG or "TOO_MANY_ROWS_OR_BYTES" in first:
         return QueryError(f"result over {_size(limits.max_result_bytes)}: max_result_bytes "
                           "(spine.store.query_max_result_bytes; add a LIMIT or aggregate)")
+    if number == _MEMORY or "MEMORY_LIMIT_EXCEEDED" in first:
+        return QueryError(f"query used over {_size(limits.max_memory_bytes)} of memory: max_memory_usage "
+                          "(spine.store.query_max_memory_bytes; aggregate less or add a LIMIT)")
     if number == _CANCELLED or cancelled:
         return QueryError("query cancelled: the client went away or was interrupted")
     if number == _READONLY:

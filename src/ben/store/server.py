@@ -265,7 +265,7 @@ class ClickHouseStore(SqlStore):
             reader = self._reader
         settings = {"readonly": 1, **{k: v for k, v in limits.settings().items()
                                       if k in ("max_execution_time", "max_result_bytes", "result_overflow_mode",
-                                               "timeout_overflow_mode")}}
+                                               "timeout_overflow_mode", "max_memory_usage")}}
         self._queries_running.add(query_id)
         try:
             columns, types = reader._call("a query", reader._client.execute, statement, with_column_types=True,

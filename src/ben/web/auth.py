@@ -13,6 +13,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
+from ben.core.files import check_private
+from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
 
@@ -24,6 +26,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _loopback_host(header: str) -> bool:
+    """A Host header naming this machine's loopback (any port): 127.0.0.1:8427, [::1], localhost."""
+    if header.startswith("["):
+        host = header[1:header.find("]")]
+    else:
+        host = header.rsplit(":", 1)[0]
+    return is_loopback(host.lower())
+
+
+def _cross_site(request: Request) -> bool:
+    """A POST (or any write) whose browser says it comes from a page of another origin."""
+    origin = request.headers.get("origin")
+    if request.method in ("GET", "HEAD", "OPTIONS") or origin is None:
+        return False
+    return origin.split("://", 1)[-1].rstrip("/") != request.headers.get("host", "")
 
 
 def check_tls(cfg: WebConfig) -> bool:
@@ -56,6 +75,7 @@ def resolve_token(cfg: WebConfig) -> str | None:
             raise ConfigError(f"the environment variable {cfg.token_env} (named by web.token_env) is empty or unset",
                               field="web.token_env")
     elif cfg.token_file is not None:
+        check_private(cfg.token_file, "web.token_file")  # a token others may read is no secret
         try:
             token = cfg.token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
@@ -76,18 +96,42 @@ class TokenAuth:
     """ASGI middleware: every request carries the token (Bearer header or cookie) or gets 401.
 
     ``?token=...`` on any page sets the cookie (HttpOnly, SameSite=Strict) and redirects without it.
-    Comparison is constant-time (hmac.compare_digest).
+    Comparison is constant-time (hmac.compare_digest). Without a token, ``local_uids`` (when not
+    None) are the only accounts served: the kernel names the uid owning the client's socket
+    (``ben.web.peer``); any other local user gets 403 (a loopback port is open to every account).
     """
 
-    def __init__(self, app: ASGIApp, token: str | None):
+    def __init__(self, app: ASGIApp, token: str | None, local_uids: frozenset[int] | None = None):
         self._app = app
         self._token = token.encode() if token else None
+        self._local_uids = local_uids
+
+    def _local_refusal(self, scope: Scope) -> str | None:
+        """Why a request to the loopback interface without a token is refused (None: it is served)."""
+        request = Request(scope)
+        if not _loopback_host(request.headers.get("host", "")):
+            # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
+            return "on loopback this interface answers only to a loopback Host (127.0.0.1, [::1], localhost)"
+        if _cross_site(request):
+            return "a form from another site cannot post here"
+        client, server = scope.get("client"), scope.get("server")
+        if not client or not server or peer_uid((client[0], client[1]), (server[0], server[1])) not in self._local_uids:
+            return ("on loopback this interface serves only the accounts of web.local_uids (default: the user it "
+                    "runs as); others need web.token_env or token_file")
+        return None
 
     def _ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self._token or b"")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._token is None or scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        if self._token is None:
+            refusal = self._local_refusal(scope) if self._local_uids is not None else None
+            if refusal is not None:
+                await PlainTextResponse(f"403: {refusal}", status_code=403)(scope, receive, send)
+                return
             await self._app(scope, receive, send)
             return
         request = Request(scope)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 import threading
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ben.core.config import WebConfig
 from ben.core.errors import BenError
@@ -17,6 +19,32 @@ from ben.web.reads import Reader
 from ben.web.triage import Recommend
 
 log = logging.getLogger(__name__)
+
+
+HEADER_TIMEOUT_S = 10.0
+
+
+class HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on request headers (slowloris): a connection on which
+    no request started for ``HEADER_TIMEOUT_S`` while none is running is closed (uvicorn times
+    out an idle keep-alive connection, not one that sends its headers a byte at a time)."""
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._last_cycle = None
+        self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._check_progress)
+
+    def _check_progress(self) -> None:
+        cycle = self.cycle
+        if (cycle is None or cycle.response_complete) and cycle is self._last_cycle:
+            self.transport.close()
+            return
+        self._last_cycle = cycle
+        self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._check_progress)
+
+    def connection_lost(self, exc) -> None:
+        self._deadline.cancel()
+        super().connection_lost(exc)
 
 
 class WebServer:
@@ -31,15 +59,19 @@ class WebServer:
                  recommend: Recommend | None = None):
         self._cfg = cfg
         self._token = resolve_token(cfg)
+        secure = check_tls(cfg)
+        # No token, no client certificates (loopback): only these accounts, named by the kernel.
+        local_uids = None if self._token or secure else frozenset({os.geteuid(), *cfg.local_uids})
         app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
-                         recommend=recommend)
+                         recommend=recommend, local_uids=local_uids)
         tls = {}
-        if check_tls(cfg):  # HTTPS; a client without a certificate the CA signed fails the handshake
+        if secure:  # HTTPS; a client without a certificate the CA signed fails the handshake
             tls = {"ssl_certfile": str(cfg.tls.cert), "ssl_keyfile": str(cfg.tls.key),
                    "ssl_ca_certs": str(cfg.tls.ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
         self._scheme = "https" if tls else "http"
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
+                                                     http=HeaderDeadline,
                                                      timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
 

@@ -1,0 +1,51 @@
+"""The kernel names the uid behind a loopback connection (ben.web.peer): netlink, and /proc as fallback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+import pytest
+
+from ben.web import peer
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def server():
+    with socket.socket(socket.AF_INET6) as srv:  # dual-stack: IPv4 clients arrive as ::ffff:127.0.0.1
+        srv.bind(("::", 0))
+        srv.listen()
+        yield srv
+
+
+def _from_nobody(port: int, host: str) -> subprocess.Popen:
+    code = (f"import socket, sys; s = socket.create_connection(({host!r}, {port})); print('up', flush=True); "
+            "sys.stdin.read()")
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             "/usr/bin/python3", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "up"
+    return proc
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+@pytest.mark.parametrize("netlink", [True, False])
+def test_the_uid_of_the_client_socket(server, monkeypatch, host: str, netlink: bool) -> None:
+    if not netlink:
+        monkeypatch.setattr(peer, "_diag", lambda *a: (_ for _ in ()).throw(OSError("no netlink")))
+    port = server.getsockname()[1]
+    with socket.create_connection((host, port)) as mine:
+        conn, addr = server.accept()
+        with conn:
+            assert peer.peer_uid(addr[:2], conn.getsockname()[:2]) == os.geteuid()
+        assert mine
+    proc = _from_nobody(port, host)
+    try:
+        conn, addr = server.accept()
+        with conn:
+            assert peer.peer_uid(addr[:2], conn.getsockname()[:2]) == NOBODY
+    finally:
+        proc.communicate("")
+    assert peer.peer_uid((host, 1), (host, port)) is None  # no such connection
