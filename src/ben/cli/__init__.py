@@ -70,6 +70,19 @@ def chdb_dir(data_dir: Path) -> Path:
     return data_dir
 
 
+def sidecar_listening(value: str | None) -> str:
+    """The sidecar's address (``--sidecar`` or its default), refused at once when it is a unix socket that does
+    not exist: nothing runs there, and the SDK would otherwise retry until its timeout."""
+    from ben.core.address import socket_path
+
+    address = address_flag(value, "--sidecar")
+    path = socket_path(address)
+    if path is not None and not path.exists():
+        where = "--sidecar" if value else "the default sidecar socket ($BEN_HOME or $BEN_SIDECAR_SOCKET)"
+        raise fail(f"{where}: no sidecar listens at {path} (start one with: ben sidecar; or pass --sidecar ADDRESS)")
+    return address
+
+
 def address_flag(value: str | None, flag: str) -> str:
     """The gRPC target of an address flag (``--spine``, ``--sidecar``), or of its default under $BEN_HOME
     (``$BEN_SIDECAR_SOCKET`` for a sidecar) when the flag is not given; a ConfigError naming the flag or

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail
+from ben.cli import app, fail, sidecar_listening
 
 KINDS = ("metric", "counter", "event", "log", "alert")
 
@@ -40,6 +41,9 @@ def emit(
     if not name.strip():
         raise fail("NAME must not be empty")
     attrs = parse_attrs(attr or [])
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise fail(f"--timeout {timeout}: expected a number of seconds > 0")
+    sidecar = sidecar_listening(sidecar)
     client = Client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
     try:
         if kind == "metric":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import signal
 import threading
@@ -11,7 +12,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app
+from ben.cli import app, fail, sidecar_listening
+
+#: --fast builds every event at once: past this, a mistyped flag would take hours and the machine's memory.
+MAX_FAST_EVENTS = 100_000_000
 
 ROUTES = ("/pay", "/cart", "/search", "/login")
 
@@ -112,10 +116,16 @@ def synth(
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
     from ben.sdk import Client
 
-    if rate <= 0:
-        raise typer.BadParameter("must be > 0", param_hint="--rate")
+    if not (math.isfinite(rate) and rate > 0):
+        raise typer.BadParameter("must be a number > 0", param_hint="--rate")
+    if not (math.isfinite(duration) and duration >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0 (0 = until SIGTERM/SIGINT)", param_hint="--duration")
     if fast and duration <= 0:
         raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
+    if fast and rate * duration > MAX_FAST_EVENTS:
+        raise typer.BadParameter(f"--rate x --duration is {rate * duration:.3g} events; --fast emits at most "
+                                 f"{MAX_FAST_EVENTS:,}", param_hint="--duration")
+    sidecar = sidecar_listening(sidecar)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -126,3 +136,6 @@ def synth(
     s = client.stats
     typer.echo(json.dumps({"emitted": emitted, "acked": s.acked, "dropped_full": s.dropped_full,
                            "rejected": s.rejected, "flushed": flushed}))
+    if not flushed:  # not on the sidecar's disk: say so, and fail
+        raise fail(f"{client.buffered} events not acknowledged by the sidecar at {sidecar} within 30 s "
+                   f"({client.last_error or 'no answer'})", code=1)
