@@ -43,8 +43,10 @@ METRIC, COUNTER, EVENT, LOG, ALERT = (pb.KIND_METRIC, pb.KIND_COUNTER, pb.KIND_E
 
 
 def _positive(name: str, value: int | float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
         raise ConfigError(f"must be a positive number, got {value!r}", source="Client()", field=name)
+    if name in ("max_batch_events", "max_buffer_events", "window_batches") and not isinstance(value, int):
+        raise ConfigError(f"must be a whole number, got {value!r}", source="Client()", field=name)
 
 
 def _timeout(method: str, value: float | None) -> float | None:
