@@ -191,3 +191,14 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_on_request(home: Path
     out = subprocess.run([sys.executable, "-c", script, "boom"], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "BEN_TRACEBACK": "1"})
     assert "Traceback" in out.stderr and out.returncode == 1
+
+
+def test_a_web_port_in_use_is_one_line(home: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = ben("web", "--port", str(port), env={"BEN_HOME": str(home)})
+    one_clear_line(out, 2, "web.listen_port", f"127.0.0.1:{port}", "--port")

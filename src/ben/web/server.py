@@ -10,7 +10,7 @@ import threading
 import uvicorn
 
 from ben.core.config import WebConfig
-from ben.core.errors import BenError
+from ben.core.errors import BenError, ConfigError
 from ben.web.app import create_app
 from ben.web.auth import check_tls, resolve_token
 from ben.web.reads import Reader
@@ -60,8 +60,15 @@ class WebServer:
     def run(self, announce=None) -> None:
         """Serve until SIGINT/SIGTERM (uvicorn's handlers); announce(url) once listening."""
 
+        async def serve() -> None:
+            try:
+                await self._server.serve()
+            except SystemExit:  # uvicorn's answer to a port it cannot bind (it logged why): said below
+                if self._server.started:
+                    raise
+
         async def main() -> None:
-            task = asyncio.create_task(self._server.serve())
+            task = asyncio.create_task(serve())
             while not self._server.started and not task.done():
                 await asyncio.sleep(0.02)
             if self._server.started and announce is not None:
@@ -70,7 +77,8 @@ class WebServer:
 
         asyncio.run(main())
         if not self._server.started:
-            raise BenError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port}")
+            raise ConfigError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port} "
+                              "(in use? choose another with --port)", field="web.listen_port")
 
     def start(self, timeout: float = 10.0) -> "WebServer":
         # In a thread uvicorn installs no signal handlers: the host process keeps its own.
