@@ -114,6 +114,10 @@ FLAG_CASES = [
     (("synth", "--rate", "nan"), "--rate"),
     (("synth", "--rate", "1e6", "--duration", "1e6", "--fast"), "--duration"),
     (("replay", "--from", "yesterday", "--to", "2"), "--from"),
+    (("demo", "--rate", "0", "--duration", "1"), "--rate"),
+    (("demo", "--duration", "nan"), "--duration"),
+    (("demo", "--fault-start", "inf", "--duration", "1"), "--fault-start"),
+    (("demo", "--data-dir", "/etc/hostname"), "--data-dir"),
 ]
 
 
