@@ -206,3 +206,20 @@ def test_a_web_port_in_use_is_one_line(home: Path) -> None:
         port = taken.getsockname()[1]
         out = ben("web", "--port", str(port), env={"BEN_HOME": str(home)})
     one_clear_line(out, 2, "web.listen_port", f"127.0.0.1:{port}", "--port")
+
+
+def test_a_sidecar_without_its_spine_says_so_and_keeps_the_events(home: Path) -> None:
+    from ben.cli.procs import Proc, wait_for
+
+    config = home / "ben.toml"
+    config.write_text(f'[sidecar]\ndata_dir = "{home / "sc"}"\nlisten = "unix://{home / "sc.sock"}"\n'
+                      f'spine = "unix://{home / "no-spine.sock"}"\n[sidecar.otlp]\ngrpc_listen = ""\nhttp_listen = ""\n')
+    proc = Proc(["sidecar", "--config", str(config)], home / "logs" / "sidecar.log")
+    try:
+        proc.wait_ready(f"unix://{home / 'sc.sock'}")
+        out = ben("emit", "deploy", "--sidecar", f"unix://{home / 'sc.sock'}")
+        assert out.returncode == 0 and "acknowledged" in out.stdout, out.stderr[-2000:]
+        wait_for(lambda: "is the spine running there?" in proc.tail(50), 30, "the sidecar to say the spine is missing")
+        assert "Traceback" not in proc.tail(200)
+    finally:
+        assert proc.stop() == 0
