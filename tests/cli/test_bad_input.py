@@ -223,3 +223,15 @@ def test_a_sidecar_without_its_spine_says_so_and_keeps_the_events(home: Path) ->
         assert "Traceback" not in proc.tail(200)
     finally:
         assert proc.stop() == 0
+
+
+def test_an_event_or_query_the_cli_cannot_send_names_the_flag(home: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as stale:  # the values are refused before anything is sent
+        stale.bind(str(home / "sc.sock"))
+    side = f"unix://{home / 'sc.sock'}"
+    cases = [(("emit", "c", "--kind", "counter", "--value", "-5", "--sidecar", side), ("--value", "increment")),
+             (("emit", "c", "--kind", "counter", "--value", "inf", "--sidecar", side), ("--value", "increment")),
+             (("query", "SELECT '\udcff'", "--spine", "unix:///tmp/no-such-ben.sock"), ("SQL", "UTF-8", "0xff"))]
+    check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])

@@ -57,7 +57,10 @@ def emit(
         else:
             seq = client.event(name, attrs, body=body)
         if seq is None:
-            raise fail("the event was refused (invalid value)")
+            flags = {"value": "--value", "increment": "--value", "name": "NAME", "attrs": "--attr", "body": "--body"}
+            field = client.stats.last_invalid.split("'", 2)[1] if "'" in client.stats.last_invalid else ""
+            flag = flags.get(field.split("[")[0], "")
+            raise fail(f"{flag + ': ' if flag else ''}the event was refused: {client.stats.last_invalid}")
         if not client.flush(timeout):
             raise fail(f"no acknowledgement from the sidecar within {timeout}s: "
                        f"{client.last_error or 'no answer'}", code=1)
@@ -65,4 +68,7 @@ def emit(
             raise fail("the sidecar refused the event (see its log)", code=1)
     finally:
         client.shutdown(timeout=0.5)
+    if client.stats.truncated or client.stats.replaced_strings:
+        typer.echo(f"note: {client.stats.truncated} text(s) cut to ben's limits, {client.stats.replaced_strings} with "
+                   "invalid UTF-8 replaced (ben.sdk.limits)", err=True)
     typer.echo(f"acknowledged: {kind} {name!r} producer={client.producer_id} seq={seq}")

@@ -46,6 +46,10 @@ def query(
 
     if data_dir is not None and clickhouse is not None:
         raise fail("--data-dir and --clickhouse: pass one of them")
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise fail(f"SQL: not valid UTF-8 text (a byte 0x{ord(sql[exc.start]) & 0xff:02x} at {exc.start})") from None
     if clickhouse is not None:
         import os
 
