@@ -235,3 +235,12 @@ def test_an_event_or_query_the_cli_cannot_send_names_the_flag(home: Path) -> Non
              (("emit", "c", "--kind", "counter", "--value", "inf", "--sidecar", side), ("--value", "increment")),
              (("query", "SELECT '\udcff'", "--spine", "unix:///tmp/no-such-ben.sock"), ("SQL", "UTF-8", "0xff"))]
     check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])
+
+
+def test_a_clickhouse_store_that_does_not_answer_says_how_long_the_spine_tries(home: Path) -> None:
+    config = home / "ben.toml"
+    config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "unix://{home / "s.sock"}"\n'
+                      '[spine.store]\nbackend = "clickhouse"\nport = 9\nstart_retry_timeout_s = 1.5\n')
+    out = ben("spine", "--config", str(config))
+    one_clear_line(out, 2, "127.0.0.1:9")
+    assert "spine.store.start_retry_timeout_s" in out.stderr, out.stderr[-2000:]

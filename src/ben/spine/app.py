@@ -163,7 +163,8 @@ class Spine:
                 delay = next(delays)
                 if time.monotonic() + delay > deadline:
                     raise
-                log.error("spine: could not %s, trying again in %.1fs: %s", what, delay, exc)
+                log.error("spine: could not %s, trying again in %.1fs (for %.0f s more: "
+                          "spine.store.start_retry_timeout_s): %s", what, delay, deadline - time.monotonic(), exc)
                 await asyncio.sleep(delay)
 
     def _on_stored(self, lane: int, table) -> None:
