@@ -169,8 +169,6 @@ def test_a_data_dir_is_marked_and_then_refused_to_the_other_component(home: Path
 BAD_CONFIGS = [
     ('[spine]\ndata_dirr = "x"\n', ("spine.data_dirr", "did you mean 'spine.data_dir'")),
     ('[spien]\nlisten = "x"\n', ("'spien'", "did you mean 'spine'")),
-    ("[spine.store]\nretension_days = 3\n", ("did you mean 'spine.store.retention_days'",)),
-    ('[sidecar.otlp]\ngrpc_listn = ""\n', ("did you mean 'sidecar.otlp.grpc_listen'",)),
     ("[spine]\nstore = 3\n", ("spine.store", "expected a table")),
     ("[spine]\nlisten = 5\n", ("spine.listen", "got 5")),
     ("not toml [[[\n", ("not valid TOML", "line 1")),

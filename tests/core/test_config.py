@@ -129,6 +129,7 @@ def test_relative_paths_of_every_table_are_taken_from_the_file(tmp_path) -> None
     ("[[spine.operators]]\nname = 'a'\nuid = [1]\n", "spine.operators.0.uid", "spine.operators.0.uids"),
     ("[web.tls]\ncertt = 'x'\n", "web.tls.certt", "web.tls.cert"),
     ("[sidcar]\nid = 'x'\n", "sidcar", "sidecar"),
+    ("[sidecar.otlp]\ngrpc_listn = ''\n", "sidecar.otlp.grpc_listn", "sidecar.otlp.grpc_listen"),
 ])
 def test_an_unknown_key_names_the_nearest_valid_one(tmp_path: Path, text: str, field: str, near: str) -> None:
     path = tmp_path / "ben.toml"
@@ -142,4 +143,11 @@ def test_an_unknown_key_with_nothing_near_says_to_check_it(tmp_path: Path) -> No
     path = tmp_path / "ben.toml"
     path.write_text("[spine]\nzzzzzz = 1\n")
     with pytest.raises(ConfigError, match=r"'spine.zzzzzz': unknown field \(check its spelling"):
+        load_config(path)
+
+
+def test_a_scalar_where_a_table_belongs_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text("[spine]\nstore = 3\n")
+    with pytest.raises(ConfigError, match=r"'spine.store': expected a table \[spine.store\], got 3"):
         load_config(path)
