@@ -242,3 +242,25 @@ def test_a_clickhouse_store_that_does_not_answer_says_how_long_the_spine_tries(h
     out = ben("spine", "--config", str(config))
     one_clear_line(out, 2, "127.0.0.1:9")
     assert "spine.store.start_retry_timeout_s" in out.stderr, out.stderr[-2000:]
+
+
+def test_the_demo_web_interface_moves_off_a_taken_port_without_an_error(home: Path, caplog, capfd) -> None:
+    import logging
+    import socket
+
+    from ben.web.server import start_beside
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with caplog.at_level(logging.INFO):
+            ui = start_beside(f"unix://{home / 'spine.sock'}", port=port)
+        try:
+            assert ui.port not in (0, port)
+        finally:
+            ui.shutdown(2.0)
+    err = capfd.readouterr().err  # uvicorn logs to stderr through its own handler
+    assert "ERROR" not in err and "Errno" not in err, err
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert any(f"port {port} is taken" in r.getMessage() for r in caplog.records)

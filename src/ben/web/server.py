@@ -103,6 +103,15 @@ class WebServer:
 
 def start_beside(spine: str, sidecars: tuple[str, ...] = (), port: int = 8427) -> WebServer:
     """A loopback web interface for `ben demo`: on `port`, or on any free port when that one is taken."""
+    import socket
+
+    with socket.socket() as probe:  # taken: say so in one line, not with uvicorn's ERROR and its errno
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            log.info("port %d is taken; the web interface takes a free one", port)
+            return WebServer(WebConfig(listen_port=0), spine, sidecars).start()
     try:
         return WebServer(WebConfig(listen_port=port), spine, sidecars).start()
     except BenError:
