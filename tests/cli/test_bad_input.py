@@ -234,6 +234,11 @@ def test_an_event_or_query_the_cli_cannot_send_names_the_flag(home: Path) -> Non
              (("query", "SELECT '\udcff'", "--spine", "unix:///tmp/no-such-ben.sock"), ("SQL", "UTF-8", "0xff"))]
     check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])
 
+    # a sidecar that does not take the events (its socket left behind): synth fails, saying how many
+    out = ben("synth", "--rate", "20", "--duration", "0.5", "--flush-timeout", "1", "--sidecar", side)
+    one_clear_line(out, 1, "not acknowledged by the sidecar", "within 1 s")
+    assert '"flushed": false' in out.stdout, out.stdout
+
 
 def test_a_clickhouse_store_that_does_not_answer_says_how_long_the_spine_tries(home: Path) -> None:
     config = home / "ben.toml"

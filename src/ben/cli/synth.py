@@ -112,6 +112,8 @@ def synth(
     fault_for: Annotated[float, typer.Option(help="seconds each fault lasts")] = 10.0,
     fast: Annotated[bool, typer.Option("--fast", help="emit --duration seconds of telemetry at once (event "
                                        "times: the --duration seconds that end now)")] = False,
+    flush_timeout: Annotated[float, typer.Option(help="seconds to wait at the end for the sidecar to have every "
+                                                      "event on disk (else exit 1)")] = 30.0,
 ) -> None:
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
     from ben.sdk import Client
@@ -120,6 +122,8 @@ def synth(
         raise typer.BadParameter("must be a number > 0", param_hint="--rate")
     if not (math.isfinite(duration) and duration >= 0):
         raise typer.BadParameter("must be a number of seconds >= 0 (0 = until SIGTERM/SIGINT)", param_hint="--duration")
+    if not (math.isfinite(flush_timeout) and flush_timeout >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0", param_hint="--flush-timeout")
     if fast and duration <= 0:
         raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
     if fast and rate * duration > MAX_FAST_EVENTS:
@@ -132,10 +136,10 @@ def synth(
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
     client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
-    flushed = client.shutdown(timeout=30.0)
+    flushed = client.shutdown(timeout=flush_timeout)
     s = client.stats
     typer.echo(json.dumps({"emitted": emitted, "acked": s.acked, "dropped_full": s.dropped_full,
                            "rejected": s.rejected, "flushed": flushed}))
     if not flushed:  # not on the sidecar's disk: say so, and fail
-        raise fail(f"{client.buffered} events not acknowledged by the sidecar at {sidecar} within 30 s "
+        raise fail(f"{client.buffered} events not acknowledged by the sidecar at {sidecar} within {flush_timeout:g} s "
                    f"({client.last_error or 'no answer'})", code=1)
