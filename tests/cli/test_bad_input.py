@@ -269,3 +269,25 @@ def test_the_demo_web_interface_moves_off_a_taken_port_without_an_error(home: Pa
     assert "ERROR" not in err and "Errno" not in err, err
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
     assert any(f"port {port} is taken" in r.getMessage() for r in caplog.records)
+
+
+def test_a_second_ctrl_c_ends_a_synth_stuck_on_a_sidecar_that_is_gone(home: Path) -> None:
+    import signal
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as stale:  # a socket file nothing listens on: --fast waits for room for ever
+        stale.bind(str(home / "sc.sock"))
+    proc = subprocess.Popen([sys.executable, "-m", "ben", "synth", "--fast", "--rate", "100000", "--duration", "60",
+                             "--sidecar", f"unix://{home / 'sc.sock'}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "BEN_HOME": str(home)})
+    err = ""
+    try:
+        assert "Ctrl-C stops" in proc.stderr.readline()  # its handlers are in place
+        proc.send_signal(signal.SIGINT)
+        assert "stopping" in proc.stderr.readline()  # then it waits: for room, or for the flush
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "exiting now" in err and "Traceback" not in err, (proc.returncode, err)

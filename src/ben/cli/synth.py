@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import signal
 import threading
@@ -131,8 +132,17 @@ def synth(
                                  f"{MAX_FAST_EVENTS:,}", param_hint="--duration")
     sidecar = sidecar_listening(sidecar)
     stop = threading.Event()
+    def on_signal(*_) -> None:
+        if stop.is_set():  # a second Ctrl-C: out now (a --fast run may wait for room at a sidecar that is gone)
+            os.write(2, b"ben synth: second signal, exiting now; events not yet acknowledged may be lost\n")
+            os._exit(130)
+        os.write(2, b"ben synth: stopping; flushing what was emitted (Ctrl-C again exits at once)\n")
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
+    what = f"{int(rate * duration):,} events at once" if fast else f"{rate:g} events/s"
+    typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
     client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
