@@ -67,6 +67,12 @@ def test_bad_cli_input(args: list[str], message: str) -> None:
 
 def test_emit_without_sidecar_fails_clearly(home: Path) -> None:
     out = ben("emit", "deploy", "--sidecar", f"unix://{home / 'none.sock'}", "--timeout", "1")
+    assert out.returncode == 2 and "no sidecar listens at" in out.stderr  # no socket: said at once
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as stale:  # a socket file nothing listens on (a sidecar killed -9)
+        stale.bind(str(home / "stale.sock"))
+    out = ben("emit", "deploy", "--sidecar", f"unix://{home / 'stale.sock'}", "--timeout", "1")
     assert out.returncode == 1 and "no acknowledgement from the sidecar" in out.stderr
 
 

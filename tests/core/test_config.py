@@ -121,3 +121,35 @@ def test_relative_paths_of_every_table_are_taken_from_the_file(tmp_path) -> None
     assert c.sidecar.otlp.tls_key_file == base / "o.key"
     assert c.cortex.responses == base / "r.toml" and c.web.token_file == base / "tok"
     assert (c.web.tls.cert, c.web.tls.key, c.web.tls.ca) == (base / "w.pem", base / "w.key", base / "ca.pem")
+
+
+@pytest.mark.parametrize("text,field,near", [
+    ("[spine]\ndata_dirr = 'x'\n", "spine.data_dirr", "spine.data_dir"),
+    ("[sidecar]\nshutdown_timeout = 5\n", "sidecar.shutdown_timeout", "sidecar.shutdown_timeout_ms"),
+    ("[spine.store]\nretension_days = 3\n", "spine.store.retension_days", "spine.store.retention_days"),
+    ("[spine.detect]\nbucket = 5\n", "spine.detect.bucket", "spine.detect.bucket_ms"),
+    ("[[spine.operators]]\nname = 'a'\nuid = [1]\n", "spine.operators.0.uid", "spine.operators.0.uids"),
+    ("[web.tls]\ncertt = 'x'\n", "web.tls.certt", "web.tls.cert"),
+    ("[sidcar]\nid = 'x'\n", "sidcar", "sidecar"),
+    ("[sidecar.otlp]\ngrpc_listn = ''\n", "sidecar.otlp.grpc_listn", "sidecar.otlp.grpc_listen"),
+])
+def test_an_unknown_key_names_the_nearest_valid_one(tmp_path: Path, text: str, field: str, near: str) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.field == field and f"did you mean {near!r}?" in str(err.value), str(err.value)
+
+
+def test_an_unknown_key_with_nothing_near_says_to_check_it(tmp_path: Path) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text("[spine]\nzzzzzz = 1\n")
+    with pytest.raises(ConfigError, match=r"'spine.zzzzzz': unknown field \(check its spelling"):
+        load_config(path)
+
+
+def test_a_scalar_where_a_table_belongs_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text("[spine]\nstore = 3\n")
+    with pytest.raises(ConfigError, match=r"'spine.store': expected a table \[spine.store\], got 3"):
+        load_config(path)

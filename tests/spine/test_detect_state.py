@@ -96,3 +96,15 @@ def test_a_key_readable_by_others_is_refused(tmp_path: Path) -> None:
     key.chmod(0o644)
     with pytest.raises(StorageError, match="chmod 600"):
         detect_state.load_key(key)
+
+
+def test_a_spine_stopped_while_starting_leaves_its_checkpoint_alone(tmp_path: Path) -> None:
+    """SIGTERM before detection started (the spine still opening its store): shutdown returns at once (it
+    raised "cannot join thread before it is started", a traceback at the user), and writes no checkpoint."""
+    import time
+
+    path = tmp_path / "detect.ckpt"
+    thread = DetectorThread(Detection(S), store=None, checkpoint_path=path)  # type: ignore[arg-type]
+    started = time.monotonic()
+    thread.shutdown(timeout=5.0)
+    assert time.monotonic() - started < 1.0 and not path.exists()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import typer
 
-from ben.core.errors import BenError
+from ben.core.errors import BenError, ConfigError
 
 app = typer.Typer(
     name="ben",
@@ -56,6 +57,50 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def chdb_dir(data_dir: Path) -> Path:
+    """The chDB directory a ``--data-dir`` names: a store directory (it has ``metadata/``), or a spine's
+    data_dir (its store is ``chdb/`` inside). Anything else is refused: chDB would make an empty store there."""
+    if not data_dir.is_dir():
+        raise fail(f"--data-dir {data_dir}: not a directory")
+    if not (data_dir / "metadata").is_dir():
+        if (data_dir / "chdb" / "metadata").is_dir():
+            return data_dir / "chdb"
+        raise fail(f"--data-dir {data_dir}: not a chDB store (no metadata/ in it); give a stopped spine's data_dir "
+                   "or its chdb/ directory")
+    return data_dir
+
+
+def sidecar_listening(value: str | None) -> str:
+    """The sidecar's address (``--sidecar`` or its default), refused at once when it is a unix socket that does
+    not exist: nothing runs there, and the SDK would otherwise retry until its timeout."""
+    from ben.core.address import socket_path
+
+    address = address_flag(value, "--sidecar")
+    path = socket_path(address)
+    if path is not None and not path.exists():
+        where = "--sidecar" if value else "the default sidecar socket ($BEN_HOME or $BEN_SIDECAR_SOCKET)"
+        raise fail(f"{where}: no sidecar listens at {path} (start one with: ben sidecar; or pass --sidecar ADDRESS)")
+    return address
+
+
+def address_flag(value: str | None, flag: str) -> str:
+    """The gRPC target of an address flag (``--spine``, ``--sidecar``), or of its default under $BEN_HOME
+    (``$BEN_SIDECAR_SOCKET`` for a sidecar) when the flag is not given; a ConfigError naming the flag or
+    the variable when it is not ``unix:///path`` or ``host:port``."""
+    from ben.core.address import (ENV_HOME, ENV_SIDECAR_SOCKET, check_address, default_sidecar_address,
+                                  default_spine_address)
+
+    sidecar = flag == "--sidecar"
+    given = value or (default_sidecar_address() if sidecar else default_spine_address())
+    try:
+        return check_address(given)
+    except ValueError as exc:
+        where = flag if value else f"${ENV_SIDECAR_SOCKET if sidecar and os.environ.get(ENV_SIDECAR_SOCKET) else ENV_HOME}"
+        name = "sidecar" if sidecar else "spine"
+        hint = f" (e.g. unix:///run/ben/{name}.sock or {name}.example:7070)" if value else ""
+        raise ConfigError(f"{exc}{hint}", source="command line" if value else "environment", field=where) from None
+
+
 from ben.cli import (audit, bench, certs, command, demo, emit, federation, incidents, keys, query, redact,  # noqa: E402
                      serve, synth, web)
 
@@ -84,4 +129,15 @@ def main() -> None:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
+        typer.echo("ben: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # a file or directory the command needed: one line naming it, not a traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        typer.echo(f"error:{where}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug: one line, and the traceback with BEN_TRACEBACK=1
+        if os.environ.get("BEN_TRACEBACK"):
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ben; BEN_TRACEBACK=1 shows where)",
+                   err=True)
+        sys.exit(1)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import address_flag, fail
 from ben.cli.query import SpineOpt
 
 app = typer.Typer(help="The baseline library: labelled episodes as an open, versioned dataset.", no_args_is_help=True)
@@ -28,7 +28,6 @@ def label(
 ) -> None:
     """Label an incident real or noise for the baseline library (audited; stored in ben.incident_labels)."""
     from ben.baseline.labels import check
-    from ben.core.address import check_address, default_spine_address
     from ben.core.admin import label as send
     from ben.core.errors import QueryError, TransportError
 
@@ -37,7 +36,7 @@ def label(
     except ValueError as exc:
         raise fail(str(exc)) from None
     try:
-        reply = send(check_address(spine or default_spine_address()), incident_id, verdict, kind, note,
+        reply = send(address_flag(spine, "--spine"), incident_id, verdict, kind, note,
                      by or getpass.getuser())
     except QueryError as exc:
         raise fail(str(exc)) from None

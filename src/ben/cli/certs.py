@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ben.cli import fail
+
 app = typer.Typer(help="Certificates for mutual TLS on TCP (a small CA; or use your own PKI).", no_args_is_help=True)
 
 
@@ -26,7 +28,10 @@ def init(directory: DirOpt = None, force: ForceOpt = False) -> None:
     """Create the CA: ca.crt (give it to every component) and ca.key (mode 600: keep it offline)."""
     from ben.core.certs import init_ca
 
-    path = init_ca(directory or default_cert_dir(), overwrite=force)
+    try:
+        path = init_ca(directory or default_cert_dir(), overwrite=force)
+    except OSError as exc:
+        raise fail(f"--dir {exc.filename or directory}: {exc.strerror or exc}") from None
     typer.echo(f"CA certificate: {path}\nCA key:         {path.with_suffix('.key')} (mode 600)")
 
 
@@ -43,7 +48,10 @@ def issue(
     from ben.core.certs import issue as make
 
     directory = directory or default_cert_dir()
-    cert, key = make(directory, name, server=server, hosts=tuple(host or ()), overwrite=force)
+    try:
+        cert, key = make(directory, name, server=server, hosts=tuple(host or ()), overwrite=force)
+    except OSError as exc:
+        raise fail(f"--dir {exc.filename or directory}: {exc.strerror or exc}") from None
     typer.echo(f"certificate: {cert}\nprivate key: {key} (mode 600)")
     section = "spine" if server else "sidecar"
     typer.echo(f'\n[{section}.tls]\ncert = "{cert}"\nkey = "{key}"\nca = "{directory / "ca.crt"}"')

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import address_flag, fail
 from ben.cli.bench import app as bench_app
 from ben.cli.query import SpineOpt
 from ben.core.errors import BenError
@@ -41,9 +41,8 @@ def open_cortex(config: Path | None, spine: str | None = None, *, audited: bool 
 
 def _auditor(spine: str | None):
     from ben.control.client import record
-    from ben.core.address import check_address, default_spine_address
 
-    address = check_address(spine or default_spine_address())
+    address = address_flag(spine, "--spine")
     return lambda kind, subject, body: record(address, kind, subject, body, timeout=10.0)
 
 

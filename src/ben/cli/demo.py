@@ -117,8 +117,16 @@ def demo(
 
     from ben.cli.procs import Cluster, Proc, count_stored, query_rows
 
-    if duration < 0:
-        raise typer.BadParameter("must be >= 0", param_hint="--duration")
+    import math
+
+    if not (math.isfinite(duration) and duration >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0 (0 = until Ctrl-C)", param_hint="--duration")
+    if not (math.isfinite(rate) and rate > 0):
+        raise typer.BadParameter("must be a number > 0", param_hint="--rate")
+    if not math.isfinite(fault_start):
+        raise typer.BadParameter("must be a number of seconds (< 0: no fault)", param_hint="--fault-start")
+    if data_dir is not None and data_dir.exists() and not data_dir.is_dir():
+        raise fail(f"--data-dir {data_dir}: not a directory")
     from ben.core.errors import ConfigError
     from ben.core.files import private_dir
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail
+from ben.cli import app, fail, sidecar_listening
 
 KINDS = ("metric", "counter", "event", "log", "alert")
 
@@ -40,6 +41,9 @@ def emit(
     if not name.strip():
         raise fail("NAME must not be empty")
     attrs = parse_attrs(attr or [])
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise fail(f"--timeout {timeout}: expected a number of seconds > 0")
+    sidecar = sidecar_listening(sidecar)
     client = Client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
     try:
         if kind == "metric":
@@ -53,7 +57,10 @@ def emit(
         else:
             seq = client.event(name, attrs, body=body)
         if seq is None:
-            raise fail("the event was refused (invalid value)")
+            flags = {"value": "--value", "increment": "--value", "name": "NAME", "attrs": "--attr", "body": "--body"}
+            field = client.stats.last_invalid.split("'", 2)[1] if "'" in client.stats.last_invalid else ""
+            flag = flags.get(field.split("[")[0], "")
+            raise fail(f"{flag + ': ' if flag else ''}the event was refused: {client.stats.last_invalid}")
         if not client.flush(timeout):
             raise fail(f"no acknowledgement from the sidecar within {timeout}s: "
                        f"{client.last_error or 'no answer'}", code=1)
@@ -61,4 +68,7 @@ def emit(
             raise fail("the sidecar refused the event (see its log)", code=1)
     finally:
         client.shutdown(timeout=0.5)
+    if client.stats.truncated or client.stats.replaced_strings:
+        typer.echo(f"note: {client.stats.truncated} text(s) cut to ben's limits, {client.stats.replaced_strings} with "
+                   "invalid UTF-8 replaced (ben.sdk.limits)", err=True)
     typer.echo(f"acknowledged: {kind} {name!r} producer={client.producer_id} seq={seq}")

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, plain
+from ben.cli import address_flag, app, chdb_dir, fail, plain
 from ben.cli.query import SpineOpt
 
 INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts, narrative, anomaly_ids "
@@ -18,14 +18,13 @@ INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts,
 
 def _query(spine: str | None, sql: str, store=None) -> list[dict]:
     """Rows of sql, through the running spine, or from `store` (a stopped spine's chDB directory)."""
-    from ben.core.address import check_address, default_spine_address
     from ben.core.admin import run_query
     from ben.core.errors import TransportError
 
     if store is not None:
         return json.loads(store.query_json(sql))["data"]
     try:
-        return json.loads(run_query(check_address(spine or default_spine_address()), sql))["data"]
+        return json.loads(run_query(address_flag(spine, "--spine"), sql))["data"]
     except TransportError as exc:
         raise fail(f"{exc}; incidents are read through the running spine (or pass --data-dir to read a "
                    "stopped spine's store)") from None
@@ -62,13 +61,25 @@ def incidents(
     wait: Annotated[float, typer.Option(help="seconds to wait for a first incident when there is none yet",
                                         min=0)] = 0.0,
     spine: SpineOpt = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="read a stopped spine's store (its data_dir or "
+                                                          "chDB directory)")] = None,
 ) -> None:
     """Incidents with their narrative, newest first."""
     from rich.console import Console
     from rich.live import Live
 
     sql = INCIDENTS_SQL.format(limit=int(limit))
-    if not follow:
+    if data_dir is not None:
+        if follow or wait:
+            raise fail("--data-dir reads a stopped spine's store: --follow and --wait need the running spine")
+        from ben.store.chdb import ChdbStore
+
+        store = ChdbStore(chdb_dir(data_dir))
+        try:
+            rows = _query(spine, sql, store)
+        finally:
+            store.close()
+    if not follow and data_dir is None:
         rows = _query(spine, sql)
         deadline = time.monotonic() + wait
         if not rows and wait > 0:
@@ -76,12 +87,14 @@ def incidents(
             while not rows and time.monotonic() < deadline:
                 time.sleep(0.5)
                 rows = _query(spine, sql)
+    if not follow:
         if as_json:
             typer.echo(json.dumps(rows))
         else:
             Console().print(_table(rows))
             if rows:
-                typer.echo(f"see why with: ben explain {rows[0]['id']}")
+                where = f" --data-dir {data_dir}" if data_dir is not None else ""
+                typer.echo(f"see why with: ben explain {rows[0]['id']}{where}")
         return
     seen: dict[str, str] = {}
     rows = _query(spine, sql)
@@ -144,9 +157,7 @@ def explain(
     if data_dir is not None:
         from ben.store.chdb import ChdbStore
 
-        if not data_dir.is_dir():
-            raise fail(f"--data-dir {data_dir}: not a directory")
-        store = ChdbStore(data_dir)
+        store = ChdbStore(chdb_dir(data_dir))
     try:
         inc, anomalies, commands = _explained(spine, incident_id, store)
         similar = _similar(config, inc, anomalies, spine, store)
@@ -230,6 +241,10 @@ def replay(
     t1, t2 = parse_time(start, "--from"), parse_time(end, "--to")
     if t2 <= t1:
         raise fail("--to must be after --from")
+    if data_dir is None:
+        spine = address_flag(spine, "--spine")
+    else:
+        data_dir = chdb_dir(data_dir)
     result = replay_range(t1, t2, load_config(config).spine.detect, spine=spine, data_dir=data_dir)
     if cortex:   # ADR 0039: the model is a function of the cortex's history (decisions, outcomes)
         from ben.cli.cortex import open_cortex
@@ -259,12 +274,11 @@ def acknowledge(
     """Take an incident: open -> acknowledged (it still resolves by itself when quiet)."""
     import getpass
 
-    from ben.core.address import check_address, default_spine_address
     from ben.core.admin import acknowledge as ack
     from ben.core.errors import QueryError, TransportError
 
     try:
-        reply = ack(check_address(spine or default_spine_address()), incident_id, by or getpass.getuser())
+        reply = ack(address_flag(spine, "--spine"), incident_id, by or getpass.getuser())
     except QueryError as exc:
         raise fail(str(exc)) from None
     except TransportError as exc:

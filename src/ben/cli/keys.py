@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ben.cli import fail
+
 app = typer.Typer(help="Ed25519 keys that sign commands and approvals.", no_args_is_help=True)
 
 
@@ -29,7 +31,10 @@ def generate(
     """Create NAME.key (private, mode 0600) and NAME.pub; print its id and a trust-store entry."""
     from ben.control.keys import generate as make
 
-    signer = make(directory or default_key_dir(), name, overwrite=force)
+    try:
+        signer = make(directory or default_key_dir(), name, overwrite=force)
+    except OSError as exc:
+        raise fail(f"--dir {exc.filename or directory}: {exc.strerror or exc}") from None
     typer.echo(f"key id:      {signer.id}")
     typer.echo(f"private key: {signer.path} (mode 600: keep it secret)")
     typer.echo(f"public key:  {signer.path.with_suffix('.pub')}")

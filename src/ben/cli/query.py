@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, plain
+from ben.cli import address_flag, app, chdb_dir, fail, plain
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: ~/.local/state/ben/spine.sock)")]
 
@@ -39,13 +39,17 @@ def query(
     clickhouse_user: Annotated[str, typer.Option(help="user for --clickhouse")] = "default",
 ) -> None:
     """Run SQL on the store: through the running spine, on a chDB directory, or on a ClickHouse server."""
-    from ben.core.address import ENV_CLICKHOUSE_PASSWORD, check_address, default_spine_address
+    from ben.core.address import ENV_CLICKHOUSE_PASSWORD
     from ben.core.admin import run_query
     from ben.core.errors import QueryError, StorageError, TransportError
     from ben.store.query import QueryLimits, new_query_id
 
     if data_dir is not None and clickhouse is not None:
         raise fail("--data-dir and --clickhouse: pass one of them")
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise fail(f"SQL: not valid UTF-8 text (a byte 0x{ord(sql[exc.start]) & 0xff:02x} at {exc.start})") from None
     if clickhouse is not None:
         import os
 
@@ -68,9 +72,7 @@ def query(
     elif data_dir is not None:
         from ben.store.chdb import ChdbStore
 
-        if not data_dir.is_dir():
-            raise fail(f"--data-dir {data_dir}: not a directory")
-        store = ChdbStore(data_dir)
+        store = ChdbStore(chdb_dir(data_dir))
         try:
             raw = store.operator_query(sql, new_query_id(), QueryLimits())
         except QueryError as exc:
@@ -78,7 +80,7 @@ def query(
         finally:
             store.close()
     else:
-        address = check_address(spine or default_spine_address())
+        address = address_flag(spine, "--spine")
         try:
             raw = run_query(address, sql)
         except KeyboardInterrupt:
@@ -101,15 +103,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Per component: WAL depth, bytes and oldest age per lane, acks, drops and refusals by reason."""
-    from ben.core.address import check_address, default_sidecar_address, default_spine_address
     from ben.core.admin import fetch_status
     from ben.core.errors import TransportError
 
     out: dict[str, dict] = {}
-    for label, address in (("sidecar", sidecar or default_sidecar_address()),
-                           ("spine", spine or default_spine_address())):
+    for label, address in (("sidecar", address_flag(sidecar, "--sidecar")), ("spine", address_flag(spine, "--spine"))):
         try:
-            reply = fetch_status(check_address(address))
+            reply = fetch_status(address)
         except TransportError as exc:
             out[label] = {"error": str(exc)}
             continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import signal
 import threading
@@ -11,7 +13,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app
+from ben.cli import app, fail, sidecar_listening
+
+#: --fast builds every event at once: past this, a mistyped flag would take hours and the machine's memory.
+MAX_FAST_EVENTS = 100_000_000
 
 ROUTES = ("/pay", "/cart", "/search", "/login")
 
@@ -108,21 +113,43 @@ def synth(
     fault_for: Annotated[float, typer.Option(help="seconds each fault lasts")] = 10.0,
     fast: Annotated[bool, typer.Option("--fast", help="emit --duration seconds of telemetry at once (event "
                                        "times: the --duration seconds that end now)")] = False,
+    flush_timeout: Annotated[float, typer.Option(help="seconds to wait at the end for the sidecar to have every "
+                                                      "event on disk (else exit 1)")] = 30.0,
 ) -> None:
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
     from ben.sdk import Client
 
-    if rate <= 0:
-        raise typer.BadParameter("must be > 0", param_hint="--rate")
+    if not (math.isfinite(rate) and rate > 0):
+        raise typer.BadParameter("must be a number > 0", param_hint="--rate")
+    if not (math.isfinite(duration) and duration >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0 (0 = until SIGTERM/SIGINT)", param_hint="--duration")
+    if not (math.isfinite(flush_timeout) and flush_timeout >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0", param_hint="--flush-timeout")
     if fast and duration <= 0:
         raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
+    if fast and rate * duration > MAX_FAST_EVENTS:
+        raise typer.BadParameter(f"--rate x --duration is {rate * duration:.3g} events; --fast emits at most "
+                                 f"{MAX_FAST_EVENTS:,}", param_hint="--duration")
+    sidecar = sidecar_listening(sidecar)
     stop = threading.Event()
+    def on_signal(*_) -> None:
+        if stop.is_set():  # a second Ctrl-C: out now (a --fast run may wait for room at a sidecar that is gone)
+            os.write(2, b"ben synth: second signal, exiting now; events not yet acknowledged may be lost\n")
+            os._exit(130)
+        os.write(2, b"ben synth: stopping; flushing what was emitted (Ctrl-C again exits at once)\n")
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
+    what = f"{int(rate * duration):,} events at once" if fast else f"{rate:g} events/s"
+    typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
     client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
-    flushed = client.shutdown(timeout=30.0)
+    flushed = client.shutdown(timeout=flush_timeout)
     s = client.stats
     typer.echo(json.dumps({"emitted": emitted, "acked": s.acked, "dropped_full": s.dropped_full,
                            "rejected": s.rejected, "flushed": flushed}))
+    if not flushed:  # not on the sidecar's disk: say so, and fail
+        raise fail(f"{client.buffered} events not acknowledged by the sidecar at {sidecar} within {flush_timeout:g} s "
+                   f"({client.last_error or 'no answer'})", code=1)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, setup_logging
+from ben.cli import address_flag, app, setup_logging
 
 
 def web_config(config: Path | None, host: str | None, port: int | None):
@@ -42,13 +42,12 @@ def web(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
 ) -> None:
     """Serve the web interface: cluster map, incident feed, series, SQL, status, commands."""
-    from ben.core.address import check_address, default_spine_address
     from ben.web import WebServer
 
     setup_logging(verbose)
     from ben.core.config import load_config
     from ben.web.triage import recommender
 
-    server = WebServer(web_config(config, host, port), check_address(spine or default_spine_address()),
-                       tuple(check_address(s) for s in sidecar or ()), recommend=recommender(load_config(config)))
+    server = WebServer(web_config(config, host, port), address_flag(spine, "--spine"),
+                       tuple(address_flag(s, "--sidecar") for s in sidecar or ()), recommend=recommender(load_config(config)))
     server.run(announce=lambda url: typer.echo(f"ben web: serving {url} (Ctrl-C stops)", err=True))

@@ -14,4 +14,4 @@ def load_model(path: Path, model: type[BaseModel], what: str) -> BaseModel:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, str(path)) from None
+        raise validation_error(exc, str(path), model) from None

@@ -350,13 +350,41 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
         resolve(raw["web"].get("tls"), ("cert", "key", "ca"))
 
 
-def validation_error(exc: ValidationError, source: str) -> ConfigError:
-    """A pydantic error as a ConfigError naming the field (dotted) and the source."""
+def _nearest_key(model: type | None, loc: tuple) -> str:
+    """The valid key nearest to the unknown one at ``loc`` (dotted, as it would be written), or ""."""
+    import difflib
+    import typing
+
+    from pydantic import BaseModel
+
+    path: list[str] = []
+    for part in loc[:-1]:
+        if isinstance(part, int):  # an element of a list of tables ([[spine.operators]])
+            path.append(str(part))
+            continue
+        field = model.model_fields.get(str(part)) if model is not None else None
+        if field is None:
+            return ""
+        path.append(str(part))
+        candidates = [field.annotation, *typing.get_args(field.annotation)]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if model is None:
+        return ""
+    near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return ".".join([*path, near[0]]) if near else ""
+
+
+def validation_error(exc: ValidationError, source: str, model: type | None = None) -> ConfigError:
+    """A pydantic error as a ConfigError naming the field (dotted) and the source; an unknown key of
+    ``model`` (the validated class) names the valid key nearest to it."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        msg = "unknown field (check its spelling and its [table])"
+        near = _nearest_key(model, tuple(err["loc"]))
+        msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
+    elif err["type"] == "model_type":
+        msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif "input" in err and not isinstance(err["input"], (dict, list)):
         msg = f"{msg} (got {err['input']!r})"
     more = len(exc.errors()) - 1
@@ -385,7 +413,7 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:
     try:
         return BenConfig.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, source) from None
+        raise validation_error(exc, source, BenConfig) from None
 
 
 def load_config(path: Path | str | None) -> BenConfig:

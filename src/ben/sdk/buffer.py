@@ -88,6 +88,9 @@ class Buffer:
                 return None
             if self.closed:
                 self.stats.dropped_closed += 1
+                if self.stats.dropped_closed == 1:  # a developer's mistake: said once, counted always
+                    log.warning("ben sdk: an event emitted after Client.shutdown() was dropped "
+                                "(Client.stats.dropped_closed counts them)")
                 return None
             seq = self._next_seq
             builder = self._builders[lane]

@@ -43,8 +43,19 @@ METRIC, COUNTER, EVENT, LOG, ALERT = (pb.KIND_METRIC, pb.KIND_COUNTER, pb.KIND_E
 
 
 def _positive(name: str, value: int | float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
         raise ConfigError(f"must be a positive number, got {value!r}", source="Client()", field=name)
+    if name in ("max_batch_events", "max_buffer_events", "window_batches") and not isinstance(value, int):
+        raise ConfigError(f"must be a whole number, got {value!r}", source="Client()", field=name)
+
+
+def _timeout(method: str, value: float | None) -> float | None:
+    """A timeout argument: None (wait as long as it takes) or seconds (<= 0: do not wait)."""
+    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                              or math.isnan(value)):
+        raise ConfigError(f"must be None or a number of seconds, got {value!r:.60}",
+                          source=f"Client.{method}()", field="timeout")
+    return None if value is None or value == math.inf else value
 
 
 class Client:
@@ -80,6 +91,11 @@ class Client:
         except ValueError:
             raise ConfigError(f"must be 'drop' or 'block', got {full_policy!r}", source="Client()",
                               field="full_policy") from None
+        if sidecar is not None and not isinstance(sidecar, str):
+            raise ConfigError(f"must be a str (unix:///path or host:port), got {sidecar!r:.60}", source="Client()",
+                              field="sidecar")
+        if not isinstance(strict, bool):
+            raise ConfigError(f"must be True or False, got {strict!r:.60}", source="Client()", field="strict")
         try:
             target = check_address(sidecar or default_sidecar_address())
         except ValueError as exc:
@@ -199,6 +215,7 @@ class Client:
     # -- lifecycle -----------------------------------------------------------------------------------------
     def force_flush(self, timeout: float | None = None) -> bool:
         """Send what is buffered; True once the sidecar acknowledged every event emitted so far."""
+        timeout = _timeout("force_flush", timeout)
         target = self._buffer.last_seq
         self._buffer.seal()
         return self._buffer.wait_acked(target, timeout)
@@ -207,6 +224,7 @@ class Client:
 
     def shutdown(self, timeout: float | None = 5.0) -> bool:
         """Flush (up to timeout), then stop. A second call is a no-op; later events are dropped."""
+        timeout = _timeout("shutdown", timeout)
         if self.state is not Lifecycle.RUNNING:
             return self._buffer.buffered == 0
         self.state = Lifecycle.STOPPING

@@ -181,7 +181,9 @@ class Shipper:
 
     def _on_break(self, exc: Exception | None) -> None:
         if isinstance(exc, grpc.aio.AioRpcError):
-            self._log_break(f"{exc.code().name} {exc.details()}",
+            hint = (" (is the spine running there? events wait in this sidecar's WAL until it answers)"
+                    if exc.code() is grpc.StatusCode.UNAVAILABLE else "")
+            self._log_break(f"{exc.code().name} {exc.details()}{hint}",
                             logging.INFO if exc.code() in transport.RETRYABLE_CODES else logging.ERROR)
         elif isinstance(exc, (ConnectionError, OSError)):
             self._log_break(f"unreachable: {exc}")

@@ -16,7 +16,7 @@ from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.errors import QueryError, StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.files import private_dir
+from ben.core.files import claim_data_dir, private_dir
 from ben.core.peers import Guard, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
@@ -81,6 +81,7 @@ class Spine:
         # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
         self.redaction = IngestRedaction(cfg.redact_manifest)
         private_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
+        claim_data_dir(cfg.data_dir, "spine", "spine.data_dir")  # not another component's, nor a newer ben's
         if cfg.store.backend == "chdb" and cfg.store.path is not None:
             private_dir(cfg.store.path, "spine.store.path")
         self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
@@ -164,7 +165,8 @@ class Spine:
                 delay = next(delays)
                 if time.monotonic() + delay > deadline:
                     raise
-                log.error("spine: could not %s, trying again in %.1fs: %s", what, delay, exc)
+                log.error("spine: could not %s, trying again in %.1fs (for %.0f s more: "
+                          "spine.store.start_retry_timeout_s): %s", what, delay, deadline - time.monotonic(), exc)
                 await asyncio.sleep(delay)
 
     def _on_stored(self, lane: int, table) -> None:

@@ -108,6 +108,8 @@ class DetectorThread:
         return done.wait(timeout)
 
     def shutdown(self, timeout: float) -> None:
+        if self._thread.ident is None:  # stopped while the spine was starting: nothing ran, nothing to save
+            return
         self.force_flush(timeout)
         self._queue.put(None)
         self._thread.join(timeout)

@@ -12,7 +12,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ben.core.config import WebConfig
-from ben.core.errors import BenError
+from ben.core.errors import BenError, ConfigError
 from ben.web.app import create_app
 from ben.web.auth import check_tls, resolve_token
 from ben.web.reads import Reader
@@ -92,8 +92,15 @@ class WebServer:
     def run(self, announce=None) -> None:
         """Serve until SIGINT/SIGTERM (uvicorn's handlers); announce(url) once listening."""
 
+        async def serve() -> None:
+            try:
+                await self._server.serve()
+            except SystemExit:  # uvicorn's answer to a port it cannot bind (it logged why): said below
+                if self._server.started:
+                    raise
+
         async def main() -> None:
-            task = asyncio.create_task(self._server.serve())
+            task = asyncio.create_task(serve())
             while not self._server.started and not task.done():
                 await asyncio.sleep(0.02)
             if self._server.started and announce is not None:
@@ -102,7 +109,8 @@ class WebServer:
 
         asyncio.run(main())
         if not self._server.started:
-            raise BenError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port}")
+            raise ConfigError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port} "
+                              "(in use? choose another with --port)", field="web.listen_port")
 
     def start(self, timeout: float = 10.0) -> "WebServer":
         # In a thread uvicorn installs no signal handlers: the host process keeps its own.
@@ -127,6 +135,15 @@ class WebServer:
 
 def start_beside(spine: str, sidecars: tuple[str, ...] = (), port: int = 8427) -> WebServer:
     """A loopback web interface for `ben demo`: on `port`, or on any free port when that one is taken."""
+    import socket
+
+    with socket.socket() as probe:  # taken: say so in one line, not with uvicorn's ERROR and its errno
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            log.info("port %d is taken; the web interface takes a free one", port)
+            return WebServer(WebConfig(listen_port=0), spine, sidecars).start()
     try:
         return WebServer(WebConfig(listen_port=port), spine, sidecars).start()
     except BenError:

@@ -1,0 +1,295 @@
+"""A new user giving bad input on purpose (ADR 0033): every case ends in one ``error:`` line that names the flag,
+field, file or variable, a non-zero exit code, no traceback, and no wait for a peer that is not there."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def ben(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+def ben_all(runs: list[tuple[tuple[str, ...], dict]]) -> list[subprocess.CompletedProcess]:
+    """Several ``ben`` runs at once (each is mostly interpreter start-up): the tables stay fast."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda run: ben(*run[0], env=run[1]), runs))
+
+
+def check_all(cases: list, outs: list[subprocess.CompletedProcess], code: int, names_of) -> None:
+    """one_clear_line for every case; the failures together, each with its case."""
+    failed = []
+    for case, out in zip(cases, outs):
+        try:
+            one_clear_line(out, code, *names_of(case))
+        except AssertionError as exc:
+            failed.append(f"{case}: {exc}")
+    assert not failed, "\n".join(failed)
+
+
+def one_clear_line(out: subprocess.CompletedProcess, code: int, *names: str) -> str:
+    """The error line: the last of stderr, starting ``error:``, naming each of ``names``; no traceback."""
+    assert "Traceback" not in out.stderr + out.stdout, out.stderr[-3000:]
+    assert out.returncode == code, (out.returncode, out.stdout[-1000:], out.stderr[-2000:])
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: "), out.stderr[-2000:]
+    for name in names:
+        assert name in line, (name, line)
+    return line
+
+
+@pytest.fixture
+def tree(home: Path) -> Path:
+    """A home with what the cases point at: a plain file, a directory that is no store, an empty dir,
+    data directories of another component, of a newer ben and with a damaged marker."""
+    (home / "a file").write_text("x")
+    (home / "no store é").mkdir()
+    (home / "empty").mkdir()
+    (home / "sidecar-data" / "control").mkdir(parents=True)
+    (home / "sidecar-data" / "control" / "sidecar.key").write_bytes(b"k")
+    (home / "newer").mkdir()
+    (home / "newer" / "ben-data-dir.json").write_text(json.dumps({"component": "spine", "layout": 99,
+                                                                   "written_by": "ben 9.9"}))
+    (home / "damaged").mkdir()
+    (home / "damaged" / "ben-data-dir.json").write_text("\x00\x01garbage")
+    return home
+
+
+ADDRESS_FLAGS = [
+    ("status", "--spine", "abc"), ("status", "--sidecar", "abc"), ("query", "--spine", "abc", "SELECT 1"),
+    ("incidents", "--spine", "abc"), ("explain", "--spine", "abc", "latest"),
+    ("acknowledge", "--spine", "abc", "inc-1"), ("replay", "--spine", "abc", "--from", "1", "--to", "2"),
+    ("web", "--spine", "nohost:"), ("web", "--sidecar", "abc"), ("status", "--spine", "unix://"),
+]
+
+
+def test_a_bad_address_flag_names_the_flag(home: Path) -> None:
+    outs = ben_all([(args, {"BEN_HOME": str(home)}) for args in ADDRESS_FLAGS])
+    check_all(ADDRESS_FLAGS, outs, 2, lambda args: (f"'{args[1]}'", "unix:///"))
+
+
+def test_a_ben_home_too_long_for_a_socket_names_the_variable(home: Path) -> None:
+    out = ben("status", env={"BEN_HOME": str(home / ("x" * 120))})
+    one_clear_line(out, 2, "$BEN_HOME", "107")
+
+
+# (args, names the error line must hold); {h} is the home
+PATH_CASES = [
+    (("query", "SELECT 1", "--data-dir", "{h}/no store é"), ("--data-dir", "no store é", "not a chDB store")),
+    (("query", "SELECT 1", "--data-dir", "{h}/missing"), ("--data-dir", "not a directory")),
+    (("query", "SELECT 1", "--data-dir", "{h}/a file"), ("--data-dir", "not a directory")),
+    (("incidents", "--data-dir", "{h}/empty"), ("--data-dir", "not a chDB store")),
+    (("incidents", "--data-dir", "{h}/empty", "--follow"), ("--data-dir", "--follow")),
+    (("explain", "latest", "--data-dir", "{h}/empty"), ("--data-dir", "not a chDB store")),
+    (("replay", "--from", "1", "--to", "2", "--data-dir", "{h}/missing"), ("--data-dir", "not a directory")),
+    (("keys", "generate", "k", "--dir", "{h}/a file/keys"), ("--dir", "a file")),
+    (("certs", "init", "--dir", "{h}/a file/certs"), ("--dir", "a file")),
+    (("certs", "issue", "x", "--dir", "{h}/empty"), ("--dir", "no CA", "ben certs init")),
+    (("spine", "--config", "{h}/empty"), ("empty", "Is a directory")),
+    (("spine", "--config", "{h}/missing.toml"), ("missing.toml", "not found")),
+]
+
+
+def test_a_bad_path_names_the_flag_and_the_path(tree: Path) -> None:
+    outs = ben_all([(tuple(a.format(h=tree) for a in args), {"BEN_HOME": str(tree)}) for args, _ in PATH_CASES])
+    check_all(PATH_CASES, outs, 2, lambda case: case[1])
+    assert not (tree / "no store é" / "metadata").exists() and not (tree / "empty" / "metadata").exists()
+
+
+FLAG_CASES = [
+    (("emit", "x", "--timeout", "-1"), "--timeout"),
+    (("emit", "x", "--timeout", "nan"), "--timeout"),
+    (("emit", "x", "--attr", "novalue"), "--attr"),
+    (("synth", "--duration", "-5"), "--duration"),
+    (("synth", "--rate", "nan"), "--rate"),
+    (("synth", "--rate", "1e6", "--duration", "1e6", "--fast"), "--duration"),
+    (("replay", "--from", "yesterday", "--to", "2"), "--from"),
+    (("demo", "--rate", "0", "--duration", "1"), "--rate"),
+    (("demo", "--duration", "nan"), "--duration"),
+    (("demo", "--fault-start", "inf", "--duration", "1"), "--fault-start"),
+    (("demo", "--data-dir", "/etc/hostname"), "--data-dir"),
+]
+
+
+def test_a_bad_number_or_time_names_the_flag(home: Path) -> None:
+    outs = ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in FLAG_CASES])
+    for (args, flag), out in zip(FLAG_CASES, outs):
+        assert "Traceback" not in out.stderr and out.returncode == 2, (args, out.returncode, out.stderr[-2000:])
+        assert flag in out.stderr, (args, out.stderr)
+
+
+NO_SIDECAR = [("emit", "deploy"), ("synth", "--rate", "10", "--duration", "1"),
+              ("emit", "deploy", "--sidecar", "unix:///tmp/no-such-ben.sock")]
+
+
+def test_no_sidecar_is_said_at_once(home: Path) -> None:
+    started = time.monotonic()
+    outs = ben_all([(args, {"BEN_HOME": str(home)}) for args in NO_SIDECAR])
+    check_all(NO_SIDECAR, outs, 2, lambda args: ("no sidecar listens at", "ben sidecar"))
+    assert time.monotonic() - started < 9.5  # not the SDK's 10 s (emit) or 30 s (synth) of retries
+
+
+OTHER_DATA_DIRS = [
+    ("spine", "sidecar-data", ("spine.data_dir", "a sidecar's data directory")),
+    ("spine", "newer", ("spine.data_dir", "newer ben", "ben 9.9")),
+    ("sidecar", "damaged", ("sidecar.data_dir", "ben-data-dir.json", "damaged")),
+]
+
+
+def test_a_data_dir_of_another_component_or_version_is_refused(tree: Path) -> None:
+    runs = []
+    for i, (command, data_dir, _) in enumerate(OTHER_DATA_DIRS):
+        config = tree / f"ben{i}.toml"
+        config.write_text(f'[{command}]\ndata_dir = "{tree / data_dir}"\nlisten = "unix://{tree / f"s{i}.sock"}"\n')
+        runs.append(((command, "--config", str(config)), {}))
+    check_all(OTHER_DATA_DIRS, ben_all(runs), 2, lambda case: case[2])
+
+
+def test_a_data_dir_is_marked_and_then_refused_to_the_other_component(home: Path) -> None:
+    from ben.core.files import claim_data_dir
+    from ben.core.errors import ConfigError
+
+    claim_data_dir(home, "sidecar", "sidecar.data_dir")
+    assert json.loads((home / "ben-data-dir.json").read_text())["component"] == "sidecar"
+    claim_data_dir(home, "sidecar", "sidecar.data_dir")  # its own: taken again
+    with pytest.raises(ConfigError, match="spine.data_dir.*a sidecar's data directory"):
+        claim_data_dir(home, "spine", "spine.data_dir")
+
+
+BAD_CONFIGS = [
+    ('[spine]\ndata_dirr = "x"\n', ("spine.data_dirr", "did you mean 'spine.data_dir'")),
+    ('[spien]\nlisten = "x"\n', ("'spien'", "did you mean 'spine'")),
+    ("[spine]\nstore = 3\n", ("spine.store", "expected a table")),
+    ("[spine]\nlisten = 5\n", ("spine.listen", "got 5")),
+    ("not toml [[[\n", ("not valid TOML", "line 1")),
+    ("\udcff\x00\x01", ("cannot read",)),
+]
+
+
+def test_a_bad_config_file_names_the_file_and_the_nearest_key(home: Path) -> None:
+    runs = []
+    for i, (text, _) in enumerate(BAD_CONFIGS):
+        config = home / f"my config ü {i}.toml"
+        config.write_bytes(text.encode("utf-8", "surrogateescape"))
+        runs.append((("sidecar", "--config", str(config)), {}))
+    check_all(list(zip(runs, BAD_CONFIGS)), ben_all(runs), 2, lambda case: (case[0][0][2], *case[1][1]))
+
+
+def test_an_unexpected_error_is_one_line_and_the_traceback_on_request(home: Path) -> None:
+    script = ("import ben.cli as c\n@c.app.command('boom')\ndef boom():\n    raise RuntimeError('kaput')\n"
+              "c.main()\n")
+    out = subprocess.run([sys.executable, "-c", script, "boom"], capture_output=True, text=True, timeout=60)
+    one_clear_line(out, 1, "unexpected RuntimeError: kaput", "BEN_TRACEBACK=1")
+    out = subprocess.run([sys.executable, "-c", script, "boom"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "BEN_TRACEBACK": "1"})
+    assert "Traceback" in out.stderr and out.returncode == 1
+
+
+def test_a_web_port_in_use_is_one_line(home: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = ben("web", "--port", str(port), env={"BEN_HOME": str(home)})
+    one_clear_line(out, 2, "web.listen_port", f"127.0.0.1:{port}", "--port")
+
+
+def test_a_sidecar_without_its_spine_says_so_and_keeps_the_events(home: Path) -> None:
+    from ben.cli.procs import Proc, wait_for
+
+    config = home / "ben.toml"
+    config.write_text(f'[sidecar]\ndata_dir = "{home / "sc"}"\nlisten = "unix://{home / "sc.sock"}"\n'
+                      f'spine = "unix://{home / "no-spine.sock"}"\n[sidecar.otlp]\ngrpc_listen = ""\nhttp_listen = ""\n')
+    proc = Proc(["sidecar", "--config", str(config)], home / "logs" / "sidecar.log")
+    try:
+        proc.wait_ready(f"unix://{home / 'sc.sock'}")
+        out = ben("emit", "deploy", "--sidecar", f"unix://{home / 'sc.sock'}")
+        assert out.returncode == 0 and "acknowledged" in out.stdout, out.stderr[-2000:]
+        wait_for(lambda: "is the spine running there?" in proc.tail(50), 30, "the sidecar to say the spine is missing")
+        assert "Traceback" not in proc.tail(200)
+    finally:
+        assert proc.stop() == 0
+
+
+def test_an_event_or_query_the_cli_cannot_send_names_the_flag(home: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as stale:  # the values are refused before anything is sent
+        stale.bind(str(home / "sc.sock"))
+    side = f"unix://{home / 'sc.sock'}"
+    cases = [(("emit", "c", "--kind", "counter", "--value", "-5", "--sidecar", side), ("--value", "increment")),
+             (("emit", "c", "--kind", "counter", "--value", "inf", "--sidecar", side), ("--value", "increment")),
+             (("query", "SELECT '\udcff'", "--spine", "unix:///tmp/no-such-ben.sock"), ("SQL", "UTF-8", "0xff"))]
+    check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])
+
+    # a sidecar that does not take the events (its socket left behind): synth fails, saying how many
+    out = ben("synth", "--rate", "20", "--duration", "0.5", "--flush-timeout", "1", "--sidecar", side)
+    one_clear_line(out, 1, "not acknowledged by the sidecar", "within 1 s")
+    assert '"flushed": false' in out.stdout, out.stdout
+
+
+def test_a_clickhouse_store_that_does_not_answer_says_how_long_the_spine_tries(home: Path) -> None:
+    config = home / "ben.toml"
+    config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "unix://{home / "s.sock"}"\n'
+                      '[spine.store]\nbackend = "clickhouse"\nport = 9\nstart_retry_timeout_s = 1.5\n')
+    out = ben("spine", "--config", str(config))
+    one_clear_line(out, 2, "127.0.0.1:9")
+    assert "spine.store.start_retry_timeout_s" in out.stderr, out.stderr[-2000:]
+
+
+def test_the_demo_web_interface_moves_off_a_taken_port_without_an_error(home: Path, caplog, capfd) -> None:
+    import logging
+    import socket
+
+    from ben.web.server import start_beside
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with caplog.at_level(logging.INFO):
+            ui = start_beside(f"unix://{home / 'spine.sock'}", port=port)
+        try:
+            assert ui.port not in (0, port)
+        finally:
+            ui.shutdown(2.0)
+    err = capfd.readouterr().err  # uvicorn logs to stderr through its own handler
+    assert "ERROR" not in err and "Errno" not in err, err
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert any(f"port {port} is taken" in r.getMessage() for r in caplog.records)
+
+
+def test_a_second_ctrl_c_ends_a_synth_stuck_on_a_sidecar_that_is_gone(home: Path) -> None:
+    import signal
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as stale:  # a socket file nothing listens on: --fast waits for room for ever
+        stale.bind(str(home / "sc.sock"))
+    proc = subprocess.Popen([sys.executable, "-m", "ben", "synth", "--fast", "--rate", "100000", "--duration", "60",
+                             "--sidecar", f"unix://{home / 'sc.sock'}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "BEN_HOME": str(home)})
+    err = ""
+    try:
+        assert "Ctrl-C stops" in proc.stderr.readline()  # its handlers are in place
+        # Two signals that the kernel does not merge into one (two SIGINTs sent at once may be): the first
+        # stops it (and it would then wait: for room, or for the flush), the second ends it at once.
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "stopping" in err and "exiting now" in err, (proc.returncode, err)
+    assert "Traceback" not in err, err

@@ -1,0 +1,60 @@
+"""A developer misusing the SDK (ADR 0033): a wrong argument to Client or its lifecycle raises a ConfigError
+naming it; an event after shutdown() is dropped, counted and said once. No sidecar needs to run."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pytest
+
+from ben.core.errors import BenError, ConfigError
+from ben.sdk import Client
+
+NOWHERE = "unix:///tmp/ben-no-such-sidecar.sock"
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"sidecar": 123}, "sidecar"),
+    ({"sidecar": b"unix:///tmp/x.sock"}, "sidecar"),
+    ({"sidecar": "abc"}, "sidecar"),
+    ({"strict": "yes"}, "strict"),
+    ({"flush_interval_ms": -1}, "flush_interval_ms"),
+    ({"max_buffer_events": math.nan}, "max_buffer_events"),
+    ({"flush_interval_ms": math.inf}, "flush_interval_ms"),
+    ({"max_batch_events": 2.5}, "max_batch_events"),
+    ({"full_policy": "sometimes"}, "full_policy"),
+])
+def test_a_wrong_client_argument_is_named(kwargs: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        Client("checkout-api", **{"sidecar": NOWHERE, **kwargs})
+    assert err.value.field == field and isinstance(err.value, BenError), str(err.value)
+
+
+@pytest.mark.parametrize("method", ["flush", "force_flush", "shutdown"])
+@pytest.mark.parametrize("timeout", ["5", math.nan, [1], True])
+def test_a_timeout_that_is_not_a_number_is_named(method: str, timeout) -> None:
+    client = Client("checkout-api", sidecar=NOWHERE)
+    try:
+        with pytest.raises(ConfigError, match=rf"Client\.\w*{method.split('_')[-1]}\(\), field 'timeout'"):
+            getattr(client, method)(timeout=timeout)
+    finally:
+        client.shutdown(timeout=0)
+
+
+def test_a_negative_or_infinite_timeout_is_taken() -> None:
+    client = Client("checkout-api", sidecar=NOWHERE)
+    assert client.flush(timeout=-1) is True  # nothing emitted: nothing to wait for
+    assert client.flush(timeout=math.inf) is True
+    client.shutdown(timeout=0)
+
+
+def test_an_event_after_shutdown_is_dropped_counted_and_said_once(caplog) -> None:
+    client = Client("checkout-api", sidecar=NOWHERE)
+    client.shutdown(timeout=0)
+    with caplog.at_level(logging.WARNING, logger="ben.sdk"):
+        assert client.gauge("latency_ms", 1.0) is None
+        assert client.log("late") is None
+    assert client.stats.dropped_closed == 2
+    said = [r for r in caplog.records if "after Client.shutdown()" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in caplog.records]
