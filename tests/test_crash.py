@@ -6,10 +6,13 @@ Seeded: set BEN_TORTURE_SEED to replay a run; the seed is printed.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +48,27 @@ def test_kill9_torture(cluster) -> None:
     print(f"torture seed={seed}: kills={kills}, events acknowledged={acked}, checked in the store={row['n']} "
           f"(each exactly once)")
     load.client.shutdown()
+
+
+def _harness():
+    """scripts/crash_harness.py, the outside kill -9 harness (a script, not a package module)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "crash_harness.py"
+    spec = importlib.util.spec_from_file_location("crash_harness", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> None:
+    """A few seeded rounds of the outside harness: processes started and restarted with documented
+    commands, SDK and OTLP load, random kill -9 faults (BEN_CRASH_SEED replays one)."""
+    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
+    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
+    summary = _harness().run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120)
+    print(summary)
+    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
+    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
+    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
+    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == 0, f"seed={seed}: {summary}"

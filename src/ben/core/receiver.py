@@ -42,7 +42,7 @@ from functools import partial
 from google.protobuf.message import DecodeError
 
 from ben.core import batch as batch_check
-from ben.core.admission import RETRY_AFTER_MS_WAL_ERROR, Admission, Verdict, admit, key_of, write_failed
+from ben.core.admission import Admission, Verdict, admit, key_of, write_failed
 from ben.core.errors import WalError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import LANES, Quota, used_bytes
@@ -182,6 +182,7 @@ class _Outcome:
     error: str = ""
     retry_after_ms: int = 0
     credit_bytes: int | None = None
+    reason: str = ""  # refused for now: "quota" or "wal_error" (also for a request HELD behind one)
 
 
 class IngestReceiver(pb_grpc.IngestServicer):
@@ -218,6 +219,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._alert_arrived = asyncio.Event()
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
         self._refused_at: dict[tuple[str, int], int] = {}
+        self._refused_why: dict[tuple[str, int], str] = {}  # quota | wal_error, for the requests HELD behind
         self._tasks: list[asyncio.Task] = []
         self.figures = ReceiverFigures()
 
@@ -279,9 +281,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         pending = _Pending(request, asyncio.get_running_loop().create_future())
         await self._enqueue(pending)
         out: _Outcome = await pending.done
-        reason = "" if not out.retry_after_ms else ("wal_error" if out.retry_after_ms == RETRY_AFTER_MS_WAL_ERROR
-                                                     else "quota")
-        return IngestOutcome(out.seq, out.error, out.retry_after_ms, reason)
+        return IngestOutcome(out.seq, out.error, out.retry_after_ms, out.reason if out.retry_after_ms else "")
 
     # -- the stream -------------------------------------------------------------------------
     async def Stream(self, request_iterator: AsyncIterator[pb.IngestRequest], context) -> AsyncIterator[pb.IngestAck]:
@@ -405,7 +405,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 self._note_producer(req)
             room = None if self._quota is None else self._quota.limit(lane) - in_use - pending_bytes
             out = admit(req, durable, self._refused_at, lanes=lanes, room=room, undecodable=p.undecodable,
-                        encode=partial(self._payload, encoded, p))
+                        encode=partial(self._payload, encoded, p), refusal_reasons=self._refused_why)
             self._apply(p, out)
             if out.verdict is Verdict.ACCEPTED:
                 pending_bytes += len(out.payload)
@@ -413,7 +413,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 events[lane] += len(req.batch.ts_unix_nano)
             if out.moves_mark:
                 marks[key] = req.last_seq
-            outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms))
+            outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms,
+                                     reason=out.reason if out.retry_after_ms else ""))
         if marks:
             committed, error = await asyncio.to_thread(self._append, payloads, marks)
             # Lanes are separate WALs: a lane that was written stays written even if another failed.
@@ -441,6 +442,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         key = key_of(req)
         if out.resumed:
             del self._refused_at[key]
+            self._refused_why.pop(key, None)
         verdict = out.verdict
         if verdict is Verdict.DUPLICATE:
             self.figures.duplicates += 1
@@ -454,6 +456,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
             if verdict is Verdict.OVER_QUOTA:
                 self._refused_at[key] = req.first_seq
+                self._refused_why[key] = "quota"
                 self.figures.refused["quota"] += 1
 
     def _append(self, payloads: dict[int, list[bytes]],
@@ -483,7 +486,9 @@ class IngestReceiver(pb_grpc.IngestServicer):
             refused = write_failed(req, self._hwm.get(key, 0)) if key in marks else None
             if refused is not None:
                 self._refused_at[key] = min(self._refused_at.get(key, req.first_seq), req.first_seq)
+                self._refused_why[key] = refused.reason
                 out.seq, out.error, out.retry_after_ms = refused.ack_seq, refused.error, refused.retry_after_ms
+                out.reason = refused.reason
                 self.figures.refused[refused.reason] += 1
 
 
