@@ -169,6 +169,7 @@ class Loader:
                 self.retried.add(int(rest[0]))
             elif word == "done":
                 self.finished = True
+        self.proc.stdout.close()
 
 
 class Harness:
@@ -359,7 +360,8 @@ class Harness:
             down = [which]
         if self.rng.random() < 0.25:
             self.rng_wait(0.0, 2.0)  # sometimes stay down a while
-        for which in ("spine", "sidecar"):
+        order = ["spine", "sidecar"] if self.rng.random() < 0.5 else ["sidecar", "spine"]  # a sidecar may
+        for which in order:                                                          # start with no spine
             if which in down:
                 self.start(which)
         sdk_acked = sum(ld.acked for ld in self.loaders if ld.kind == "sdk")
@@ -402,44 +404,46 @@ class Harness:
 
     def check(self) -> dict:
         summary = {"seed": self.seed, "sdk_acked": 0, "sdk_lost": 0, "sdk_duplicated": 0, "otlp_requests_acked": 0,
-                   "otlp_records_acked": 0, "otlp_lost": 0, "otlp_duplicated_unexplained": 0,
+                   "otlp_requests_retried": 0, "otlp_records_acked": 0, "otlp_lost": 0, "otlp_duplicated_unexplained": 0,
                    "otlp_duplicated_after_retry": 0}
-        for ld in self.loaders:
-            if ld.kind == "sdk":
-                rows = self.query(
-                    "SELECT producer_seq AS s, count() AS c FROM ben.events "
-                    f"WHERE subsystem = '{ld.name}' AND producer_seq <= {ld.acked} GROUP BY s HAVING c > 1 "
-                    "UNION ALL SELECT 0 AS s, uniqExact(producer_seq) AS c FROM ben.events "
-                    f"WHERE subsystem = '{ld.name}' AND producer_seq <= {ld.acked}")
-                present = next(r["c"] for r in rows if r["s"] == 0)
-                dups = [r for r in rows if r["s"] != 0]
-                beyond = self.query("SELECT producer_seq AS s, count() AS c FROM ben.events "
-                                    f"WHERE subsystem = '{ld.name}' AND producer_seq > {ld.acked} "
-                                    "GROUP BY s HAVING c > 1")
-                summary["sdk_acked"] += ld.acked
-                summary["sdk_lost"] += ld.acked - int(present)
-                summary["sdk_duplicated"] += sum(int(r["c"]) - 1 for r in dups + beyond)
-                if int(present) != ld.acked or dups or beyond:
-                    self.finding(f"sdk {ld.name}: acked 1..{ld.acked}, stored {present} of them; duplicated: "
-                                 f"{(dups + beyond)[:5]}")
-            else:
-                rows = self.query("SELECT body, count() AS c FROM ben.events "
-                                  f"WHERE subsystem = '{ld.name}' AND kind = 'log' GROUP BY body")
-                stored = {r["body"]: int(r["c"]) for r in rows}
-                summary["otlp_requests_acked"] += len(ld.ok)
-                for r, attempts in ld.ok.items():
-                    for k in range(OTLP_RECORDS):
-                        c = stored.get(f"otlp {r} {k}", 0)
-                        summary["otlp_records_acked"] += 1
-                        if c == 0:
-                            summary["otlp_lost"] += 1
-                        elif c > 1 and (attempts > 1 or r in ld.retried):
-                            summary["otlp_duplicated_after_retry"] += c - 1
-                        elif c > 1:
-                            summary["otlp_duplicated_unexplained"] += c - 1
-                if summary["otlp_lost"] or summary["otlp_duplicated_unexplained"]:
-                    self.finding(f"otlp {ld.name}: lost {summary['otlp_lost']}, duplicated without a retry "
-                                 f"{summary['otlp_duplicated_unexplained']}")
+        sdk = [ld for ld in self.loaders if ld.kind == "sdk"]
+        names = ", ".join(f"'{ld.name}'" for ld in sdk)
+        rows = self.query(  # one query for every SDK load process: events it saw acknowledged, and all
+            "SELECT subsystem, uniqExactIf(producer_seq, producer_seq <= acked) AS acked_present, "
+            "count() AS n, uniqExact(producer_seq) AS distinct_seqs FROM (SELECT subsystem, producer_seq, "
+            f"transform(subsystem, [{names}], [{', '.join(str(ld.acked) for ld in sdk)}], 0) AS acked "
+            f"FROM ben.events WHERE subsystem IN ({names})) GROUP BY subsystem")
+        by_name = {r["subsystem"]: r for r in rows}
+        for ld in sdk:
+            row = by_name.get(ld.name, {"acked_present": 0, "n": 0, "distinct_seqs": 0})
+            lost, dup = ld.acked - int(row["acked_present"]), int(row["n"]) - int(row["distinct_seqs"])
+            summary["sdk_acked"] += ld.acked
+            summary["sdk_lost"] += lost
+            summary["sdk_duplicated"] += dup
+            if lost or dup:
+                seqs = self.query(f"SELECT producer_seq AS s, count() AS c FROM ben.events WHERE subsystem = "
+                                  f"'{ld.name}' GROUP BY s HAVING c > 1 ORDER BY s LIMIT 5")
+                self.finding(f"sdk {ld.name}: acknowledged 1..{ld.acked}, {lost} of them not stored; "
+                             f"{dup} rows stored twice (first: {seqs})")
+        for ld in (ld for ld in self.loaders if ld.kind == "otlp"):
+            rows = self.query("SELECT body, count() AS c FROM ben.events "
+                              f"WHERE subsystem = '{ld.name}' AND kind = 'log' GROUP BY body")
+            stored = {r["body"]: int(r["c"]) for r in rows}
+            summary["otlp_requests_acked"] += len(ld.ok)
+            summary["otlp_requests_retried"] += len(ld.retried)
+            for r, attempts in ld.ok.items():
+                for k in range(OTLP_RECORDS):
+                    c = stored.get(f"otlp {r} {k}", 0)
+                    summary["otlp_records_acked"] += 1
+                    if c == 0:
+                        summary["otlp_lost"] += 1
+                    elif c > 1 and (attempts > 1 or r in ld.retried):
+                        summary["otlp_duplicated_after_retry"] += c - 1
+                    elif c > 1:
+                        summary["otlp_duplicated_unexplained"] += c - 1
+            if summary["otlp_lost"] or summary["otlp_duplicated_unexplained"]:
+                self.finding(f"otlp {ld.name}: lost {summary['otlp_lost']}, duplicated without a retry "
+                             f"{summary['otlp_duplicated_unexplained']}")
         twice = self.query("SELECT id, count() AS c FROM ben.incidents FINAL GROUP BY id HAVING c > 1")
         if twice:
             self.finding(f"incidents stored twice: {twice[:5]}")
@@ -475,12 +479,19 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
     """Run the harness; the summary (rounds, acked, lost, duplicated, findings)."""
     own = home is None
     home = Path(home or tempfile.mkdtemp(prefix="ben-crash-", dir="/tmp"))
+    home.mkdir(parents=True, exist_ok=True)
     h = Harness(home, seed, rate=rate, otlp_rate=otlp_rate, log=log)
     t0 = time.monotonic()
     log(f"crash harness: seed={seed} rounds={rounds} home={home}")
     try:
-        h.start("spine")
-        h.start("sidecar")
+        for which in ("spine", "sidecar"):
+            if h.rng.random() < 0.5:  # killed during its very first start (an empty data directory)
+                h.spawn(which)
+                after = h.rng.uniform(0.0, 3.0)
+                time.sleep(after)
+                h.kill(which)
+                log(f"first start of the {which} killed after {after:.2f} s")
+            h.start(which)
         h.start_loader("sdk")
         h.start_loader("otlp")
         for n in range(1, rounds + 1):
@@ -523,7 +534,8 @@ def main() -> int:
               f"sdk events acked {summary['sdk_acked']}, lost {summary['sdk_lost']}, duplicated "
               f"{summary['sdk_duplicated']}; otlp records acked {summary['otlp_records_acked']}, lost "
               f"{summary['otlp_lost']}, duplicated {summary['otlp_duplicated_unexplained']} "
-              f"(+{summary['otlp_duplicated_after_retry']} after a retry, at-least-once by design); "
+              f"(+{summary['otlp_duplicated_after_retry']} after a retry of {summary['otlp_requests_retried']} "
+              f"requests sent again, at-least-once by design); "
               f"incidents stored twice {summary['incidents_stored_twice']}; median restart "
               f"{summary['restart_median_s']} s; findings {len(summary['findings'])}")
         for f in summary["findings"]:
