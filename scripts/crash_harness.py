@@ -18,7 +18,7 @@ way, and at the end reads the store with ``ben query`` and checks:
 Faults, one per round, chosen by the seed: SIGKILL of the sidecar, the spine, the spine's store
 process, the load process, several at once, a component killed while it starts or while it
 drains after SIGTERM, and a kill followed by a torn write appended to the newest RocksDB log
-of its WAL (a half-written record).
+of its WAL (a half-written record), and a spine killed again while it catches up on a backlog.
 
     python scripts/crash_harness.py --rounds 50 --seed 7     # progress per round, then a summary
 
@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 READY_TIMEOUT_S = 180.0
-SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail")
+SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
+             "backlog")
 OTLP_RECORDS = 20  # log records per OTLP request
 
 
@@ -353,6 +354,17 @@ class Harness:
                 self.kill(which)
                 detail = f"{which} killed {after:.2f} s into its shutdown"
             down = [which]
+        elif scenario == "backlog":  # a spine down long enough for a backlog, killed again while it catches up
+            self.kill("spine")                  # (its store writer inserting, syncing and truncating hard)
+            self.rng_wait(3.0, 8.0)
+            self.start("spine")
+            after = self.rng.uniform(0.0, 3.0)
+            time.sleep(after)
+            if self.rng.random() < 0.5:
+                self.kill_store()
+            self.kill("spine")
+            detail = f"spine killed {after:.2f} s into its catch-up"
+            down = ["spine"]
         elif scenario == "torn-tail":
             which = self.rng.choice(["spine", "sidecar"])
             self.kill(which)
