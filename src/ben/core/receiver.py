@@ -10,12 +10,12 @@ after a crash or a reconnect are acknowledged again and never stored twice.
 
 Back-pressure: when the quota refuses a request (or the WAL cannot be written, e.g. a full
 disk), the ack says ``retry_after_ms`` and the durable mark; every later request of that
-(sender, lane) is refused the same way until the sender resends from the mark. Nothing is
-lost: the sender still holds what was not acknowledged.
+(sender, lane) is refused the same way (same reason) until the sender resends from the mark.
+Nothing is lost: the sender still holds what was not acknowledged.
 
 What becomes of each request is decided by ``ben.core.admission.admit`` (pure; its verdicts are
 listed there). Per (sender, lane) the receiver keeps the durable mark (``_hwm``, in the WAL's meta)
-and, while it refuses that sender, the first seq it refused (``_refused_at``)::
+and, while it refuses that sender, the first seq it refused (``_refused_at``) and why::
 
     state       request (in the order checked)          verdict      then
     OPEN        last_seq <= mark                        DUPLICATE    OPEN
@@ -42,7 +42,7 @@ from functools import partial
 from google.protobuf.message import DecodeError
 
 from ben.core import batch as batch_check
-from ben.core.admission import Admission, Verdict, admit, key_of, write_failed
+from ben.core.admission import RETRY_AFTER_MS_WAL_ERROR, Admission, Verdict, admit, key_of, write_failed
 from ben.core.errors import WalError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import LANES, Quota, used_bytes
@@ -182,7 +182,6 @@ class _Outcome:
     error: str = ""
     retry_after_ms: int = 0
     credit_bytes: int | None = None
-    reason: str = ""  # refused for now: "quota" or "wal_error" (also for a request HELD behind one)
 
 
 class IngestReceiver(pb_grpc.IngestServicer):
@@ -218,8 +217,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._arrived = asyncio.Event()
         self._alert_arrived = asyncio.Event()
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
-        self._refused_at: dict[tuple[str, int], int] = {}
-        self._refused_why: dict[tuple[str, int], str] = {}  # quota | wal_error, for the requests HELD behind
+        self._refused_at, self._refused_why = {}, {}  # by (sender, lane): first seq refused; why (quota, wal_error)
         self._tasks: list[asyncio.Task] = []
         self.figures = ReceiverFigures()
 
@@ -281,7 +279,9 @@ class IngestReceiver(pb_grpc.IngestServicer):
         pending = _Pending(request, asyncio.get_running_loop().create_future())
         await self._enqueue(pending)
         out: _Outcome = await pending.done
-        return IngestOutcome(out.seq, out.error, out.retry_after_ms, out.reason if out.retry_after_ms else "")
+        reason = "" if not out.retry_after_ms else ("wal_error" if out.retry_after_ms == RETRY_AFTER_MS_WAL_ERROR
+                                                     else "quota")  # a request HELD behind one too
+        return IngestOutcome(out.seq, out.error, out.retry_after_ms, reason)
 
     # -- the stream -------------------------------------------------------------------------
     async def Stream(self, request_iterator: AsyncIterator[pb.IngestRequest], context) -> AsyncIterator[pb.IngestAck]:
@@ -413,8 +413,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 events[lane] += len(req.batch.ts_unix_nano)
             if out.moves_mark:
                 marks[key] = req.last_seq
-            outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms,
-                                     reason=out.reason if out.retry_after_ms else ""))
+            outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms))
         if marks:
             committed, error = await asyncio.to_thread(self._append, payloads, marks)
             # Lanes are separate WALs: a lane that was written stays written even if another failed.
@@ -441,8 +440,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         req = p.request
         key = key_of(req)
         if out.resumed:
-            del self._refused_at[key]
-            self._refused_why.pop(key, None)
+            del self._refused_at[key]  # (its _refused_why is replaced with the next refusal)
         verdict = out.verdict
         if verdict is Verdict.DUPLICATE:
             self.figures.duplicates += 1
@@ -455,8 +453,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         elif verdict in (Verdict.ACCEPTED, Verdict.OVER_QUOTA):
             self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
             if verdict is Verdict.OVER_QUOTA:
-                self._refused_at[key] = req.first_seq
-                self._refused_why[key] = "quota"
+                self._refused_at[key], self._refused_why[key] = req.first_seq, "quota"
                 self.figures.refused["quota"] += 1
 
     def _append(self, payloads: dict[int, list[bytes]],
@@ -488,7 +485,6 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 self._refused_at[key] = min(self._refused_at.get(key, req.first_seq), req.first_seq)
                 self._refused_why[key] = refused.reason
                 out.seq, out.error, out.retry_after_ms = refused.ack_seq, refused.error, refused.retry_after_ms
-                out.reason = refused.reason
                 self.figures.refused[refused.reason] += 1
 
 
