@@ -174,7 +174,9 @@ class Loader:
 
 
 class Harness:
-    def __init__(self, home: Path, seed: int, *, rate: float, otlp_rate: float, log=print):
+    def __init__(self, home: Path, seed: int, *, rate: float, otlp_rate: float, log=print,
+                 scenarios: tuple[str, ...] = SCENARIOS):
+        self.scenarios = tuple(scenarios)
         self.home = home
         self.seed = seed
         self.rng = random.Random(seed)
@@ -194,6 +196,8 @@ class Harness:
         self.loaders: list[Loader] = []
         self.findings: list[str] = []
         self.restarts: list[float] = []
+        self.resends = {"sidecar": 0, "spine": 0}  # requests resent and acknowledged again, not stored
+        self._seen: dict[str, tuple[int, float]] = {}  # component -> (pid, its duplicates_total when seen)
 
     # -- processes -------------------------------------------------------------------------------------------
     def spawn(self, which: str) -> subprocess.Popen:
@@ -307,9 +311,24 @@ class Harness:
             f.write(garbage)
         return f"{len(garbage)} bytes on {newest.relative_to(self.home)}"
 
+    def count_resends(self) -> None:
+        """Add what each component counted in ``duplicates_total`` (resends of what it had made
+        durable: the clients' retries after a lost answer) since the last look; figures restart at 0."""
+        out = json.loads(ben("status", "--spine", self.spine_addr, "--sidecar", self.sidecar_addr, "--json").stdout
+                         or "{}")
+        for which, comp in out.items():
+            proc = self.procs.get(which)
+            value = sum(f["value"] for f in comp.get("figures", []) if f["name"] == "duplicates_total")
+            if proc is None or "figures" not in comp:
+                continue
+            pid, before = self._seen.get(which, (-1, 0.0))
+            self.resends[which] += int(value - before if pid == proc.pid else value)
+            self._seen[which] = (proc.pid, value)
+
     def round(self, n: int, total: int) -> None:
         self.rng_wait(0.3, 2.5)  # a random moment under load: that is the point
-        scenario = self.rng.choice(SCENARIOS)
+        self.count_resends()
+        scenario = self.rng.choice(self.scenarios)
         detail = ""
         down: list[str] = []
         if scenario in ("sidecar", "spine"):
@@ -464,6 +483,8 @@ class Harness:
             if out.returncode != 0:
                 self.finding(f"ben audit verify {flag}: {out.stdout.strip() or out.stderr.strip()}")
         summary["incidents_stored_twice"] = len(twice)
+        self.count_resends()
+        summary["resends_deduplicated"] = dict(self.resends)
         return summary
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -487,12 +508,15 @@ class Harness:
 
 
 def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, home: Path | None = None,
-        drain_timeout: float = 300, log=print) -> dict:
+        drain_timeout: float = 300, log=print, scenarios: tuple[str, ...] = SCENARIOS) -> dict:
     """Run the harness; the summary (rounds, acked, lost, duplicated, findings)."""
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown or not scenarios:
+        raise SystemExit(f"--scenarios: unknown {sorted(unknown)} (known: {', '.join(SCENARIOS)})")
     own = home is None
     home = Path(home or tempfile.mkdtemp(prefix="ben-crash-", dir="/tmp"))
     home.mkdir(parents=True, exist_ok=True)
-    h = Harness(home, seed, rate=rate, otlp_rate=otlp_rate, log=log)
+    h = Harness(home, seed, rate=rate, otlp_rate=otlp_rate, log=log, scenarios=scenarios)
     t0 = time.monotonic()
     log(f"crash harness: seed={seed} rounds={rounds} home={home}")
     try:
@@ -535,10 +559,13 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2_000, help="SDK events/s (default 2000)")
     parser.add_argument("--otlp-rate", type=float, default=400, help="OTLP log records/s (default 400)")
     parser.add_argument("--home", type=Path, default=None, help="working directory (default: a new one in /tmp)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"faults to draw from, comma-separated (default: all: {','.join(SCENARIOS)})")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
-    summary = run(rounds=args.rounds, seed=seed, rate=args.rate, otlp_rate=args.otlp_rate, home=args.home)
+    summary = run(rounds=args.rounds, seed=seed, rate=args.rate, otlp_rate=args.otlp_rate, home=args.home,
+                  scenarios=tuple(s.strip() for s in args.scenarios.split(",") if s.strip()))
     if args.json:
         print(json.dumps(summary))
     else:
@@ -548,7 +575,8 @@ def main() -> int:
               f"{summary['otlp_lost']}, duplicated {summary['otlp_duplicated_unexplained']} "
               f"(+{summary['otlp_duplicated_after_retry']} after a retry of {summary['otlp_requests_retried']} "
               f"requests sent again, at-least-once by design); "
-              f"incidents stored twice {summary['incidents_stored_twice']}; median restart "
+              f"incidents stored twice {summary['incidents_stored_twice']}; requests resent and acknowledged "
+              f"again without storing (sidecar, spine): {summary['resends_deduplicated']}; median restart "
               f"{summary['restart_median_s']} s; findings {len(summary['findings'])}")
         for f in summary["findings"]:
             print(f"  - {f}")
