@@ -478,10 +478,14 @@ class Harness:
         twice = self.query("SELECT id, count() AS c FROM ben.incidents FINAL GROUP BY id HAVING c > 1")
         if twice:
             self.finding(f"incidents stored twice: {twice[:5]}")
+        summary["audit_entries"] = {}
         for flag, addr in (("--spine", self.spine_addr), ("--sidecar", self.sidecar_addr)):
             out = ben("audit", "verify", flag, addr, "--json")
             if out.returncode != 0:
                 self.finding(f"ben audit verify {flag}: {out.stdout.strip() or out.stderr.strip()}")
+            else:  # each copy's entries (the refused control attaches of every restart are audited too)
+                copies = json.loads(out.stdout)["copies"]
+                summary["audit_entries"][flag[2:]] = {c["copy"]: c["entries"] for c in copies}
         summary["incidents_stored_twice"] = len(twice)
         self.count_resends()
         summary["resends_deduplicated"] = dict(self.resends)
@@ -576,7 +580,8 @@ def main() -> int:
               f"(+{summary['otlp_duplicated_after_retry']} after a retry of {summary['otlp_requests_retried']} "
               f"requests sent again, at-least-once by design); "
               f"incidents stored twice {summary['incidents_stored_twice']}; requests resent and acknowledged "
-              f"again without storing (sidecar, spine): {summary['resends_deduplicated']}; median restart "
+              f"again without storing: {summary['resends_deduplicated']}; audit entries verified intact: "
+              f"{summary['audit_entries']}; median restart "
               f"{summary['restart_median_s']} s; findings {len(summary['findings'])}")
         for f in summary["findings"]:
             print(f"  - {f}")
