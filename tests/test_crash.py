@@ -6,10 +6,14 @@ Seeded: set BEN_TORTURE_SEED to replay a run; the seed is printed.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +49,72 @@ def test_kill9_torture(cluster) -> None:
     print(f"torture seed={seed}: kills={kills}, events acknowledged={acked}, checked in the store={row['n']} "
           f"(each exactly once)")
     load.client.shutdown()
+
+
+def _harness():
+    """scripts/crash_harness.py, the outside kill -9 harness (a script, not a package module)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "crash_harness.py"
+    spec = importlib.util.spec_from_file_location("crash_harness", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> None:
+    """A few seeded rounds of the outside harness: processes started and restarted with documented
+    commands, SDK and OTLP load, random kill -9 faults (BEN_CRASH_SEED replays one)."""
+    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
+    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
+    harness = _harness()
+    quick = tuple(s for s in harness.SCENARIOS if s != "backlog")  # the long run has it (ADR 0046)
+    summary = harness.run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
+                          scenarios=quick)
+    print(summary)
+    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
+    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
+    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
+    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == 0, f"seed={seed}: {summary}"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_demo_takes_its_components_down_and_starts_again_on_its_data(home) -> None:
+    """kill -9 of `ben demo` stops its spine, sidecar and subsystem (they drained and exited), and
+    the next `ben demo` on the same data directory starts without manual repair."""
+    from ben.cli.procs import count_stored, wait_for
+
+    data = home / "d"
+    args = [sys.executable, "-m", "ben", "demo", "--rate", "500", "--no-web", "--data-dir", str(data)]
+    demo = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(lambda: (data / "logs" / "synth.log").exists(), 120, "the demo to start its subsystem")
+        wait_for(lambda: count_stored(f"unix://{data / 'spine.sock'}") > 0, 60, "events to be stored")
+        components = [pid for pid in _children(demo.pid) if b" ben " in Path(f"/proc/{pid}/cmdline").read_bytes()
+                      .replace(b"\0", b" ")]
+        assert len(components) == 3, components  # spine, sidecar, synth
+        demo.kill()
+        demo.wait()
+        wait_for(lambda: not any(_alive(pid) for pid in components), 60, "the demo's components to exit")
+    finally:
+        demo.kill()
+    again = subprocess.run([*args, "--duration", "2"], capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip().splitlines()[-1].startswith("demo: events_stored=")

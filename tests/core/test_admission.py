@@ -54,8 +54,16 @@ def test_duplicate_is_acknowledged_at_the_mark_and_never_encoded() -> None:
 
 def test_held_behind_a_refused_request() -> None:
     out, calls = run(req(7), marks={A: 4}, refusals={A: 5})
-    assert out == Admission(Verdict.HELD, 4, retry_after_ms=RETRY_AFTER_MS_QUOTA) and calls == 0
+    assert out == Admission(Verdict.HELD, 4, retry_after_ms=RETRY_AFTER_MS_QUOTA, reason="quota") and calls == 0
     assert not out.moves_mark and not out.resumed
+
+
+def test_held_behind_a_wal_error_keeps_its_reason_and_wait() -> None:
+    from ben.core.admission import RETRY_AFTER_MS_WAL_ERROR
+
+    encode = Encoder(b"x")
+    out = admit(req(7), {A: 4}, {A: 5}, lanes=LANES, room=None, encode=encode, refusal_reasons={A: "wal_error"})
+    assert out == Admission(Verdict.HELD, 4, retry_after_ms=RETRY_AFTER_MS_WAL_ERROR, reason="wal_error")
 
 
 def test_the_resend_of_a_refused_request_lifts_the_refusal() -> None:

@@ -214,3 +214,32 @@ def test_an_encoder_failure_refuses_that_request_only_and_quarantines_it(tmp_pat
             w.close()
 
     asyncio.run(go())
+
+
+def test_a_request_held_behind_a_wal_error_is_refused_as_wal_error_not_quota(tmp_path: Path) -> None:
+    """What waits behind a request the WAL could not write is refused for that reason (and its
+    retry_after_ms), not as "quota"."""
+    from ben.core.admission import RETRY_AFTER_MS_WAL_ERROR
+    from ben.core.errors import WalError
+
+    async def go():
+        wals = open_wals(tmp_path)
+        rx = IngestReceiver(wals, lambda r: r.SerializeToString())
+        real_append = wals[ROUTINE].append
+
+        def failing(*args, **kwargs):
+            raise WalError("disk full (no space left on device) at test")
+
+        wals[ROUTINE].append = failing
+        assert await send(rx, req("s", 1)) == [(0, "", RETRY_AFTER_MS_WAL_ERROR)]
+        wals[ROUTINE].append = real_append
+        assert await send(rx, req("s", 2)) == [(0, "", RETRY_AFTER_MS_WAL_ERROR)]  # held behind seq 1
+        held = _Pending(req("s", 3), asyncio.get_running_loop().create_future())
+        await rx._commit([held])
+        assert (await held.done).retry_after_ms == RETRY_AFTER_MS_WAL_ERROR  # submit (OTLP) says wal_error
+        assert rx.figures.refused == {"wal_error": 1}
+        assert await send(rx, req("s", 1), req("s", 2), req("s", 3)) == [(1, "", 0), (2, "", 0), (3, "", 0)]
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

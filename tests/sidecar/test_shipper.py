@@ -94,3 +94,30 @@ def test_acknowledged_records_leave_the_wal_refused_and_undecodable_ones_are_qua
                 wal.close()
 
     asyncio.run(go())
+
+
+def test_the_backoff_starts_low_again_only_after_an_acknowledgement_as_in_the_sdk(tmp_path: Path) -> None:
+    """A session in which requests were sent but nothing was acknowledged (a spine dying before it
+    answers) does not count as one that worked: the shipper resets its backoff by the SDK's rule."""
+
+    async def go():
+        wals = open_wals(tmp_path)
+        channel = FakeChannel()
+        shipper = Shipper(wals, "sc", "unix:///nowhere", window=64, backoff_ms=(10, 100), dial=channel.dial)
+        shipper.start()
+        try:
+            await wait_until(lambda: len(channel.calls) == len(LANES))
+            routine = channel.calls[list(LANES).index(ROUTINE)]
+            wals[ROUTINE].append([pb.Batch(producer_id="p").SerializeToString()])
+            shipper.notify()
+            await wait_until(lambda: routine.seqs == [1])
+            assert shipper._sender.sent_in_session > 0 and not shipper._sender._succeeded()
+            routine.ack(ROUTINE, 1)
+            await wait_until(lambda: shipper.acked[ROUTINE] == 1)
+            assert shipper._sender._succeeded()
+        finally:
+            await shipper.shutdown(0)
+            for wal in wals.values():
+                wal.close()
+
+    asyncio.run(go())

@@ -137,7 +137,7 @@ def demo(
         raise fail(str(exc)) from None
     # OTLP on the ports OpenTelemetry exporters use by default, or any free one if another process has them.
     otlp = {"grpc_listen": _free_or_any(4317), "http_listen": _free_or_any(4318)}
-    cluster = Cluster(home, spine={"detect": DEMO_DETECT}, sidecar={"otlp": otlp})
+    cluster = Cluster(home, spine={"detect": DEMO_DETECT}, sidecar={"otlp": otlp}, stop_with_parent=True)
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)
@@ -156,7 +156,7 @@ def demo(
             ui = start_beside(spine_addr, (side_addr,))
             console.print(f"ben demo: web interface on {ui.url}")
         synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr, "--fault-start", str(fault_start),
-                      "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log")
+                      "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log", stop_with_parent=True)
         started = time.monotonic()
         last = (started, 0.0)
         rate_now = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -38,17 +39,41 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
     return path
 
 
-class Proc:
-    """A ben component in its own process, its output in a log file."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None):
+
+def _stop_with_parent():
+    """A ``preexec_fn``: the child gets SIGTERM (drains, keeps the rest on disk) when the process that
+    started it dies, kill -9 included; without it a killed ``ben demo`` left its spine and sidecar
+    running in sessions of their own, holding the data directory the next ``ben demo`` wants."""
+    parent = os.getpid()
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork: the child only calls it
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+class Proc:
+    """A ben component in its own process, its output in a log file.
+
+    ``stop_with_parent``: SIGTERM it when this process dies (Linux; for ``ben demo``, whose
+    components live and die with it); start it from a thread that lives as long as the process.
+    """
+
+    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None, *,
+                 stop_with_parent: bool = False):
         self.args = args
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        preexec = _stop_with_parent() if stop_with_parent and sys.platform == "linux" else None
         with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=log,
                                           stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                                          start_new_session=True)
+                                          start_new_session=True, preexec_fn=preexec)
 
     @property
     def pid(self) -> int:
@@ -123,8 +148,11 @@ def count_stored(spine: str) -> int:
 class Cluster:
     """A spine and a sidecar under one directory, as real processes (demo, bench, tests)."""
 
-    def __init__(self, home: Path, spine_addr: str | None = None, **options: dict):
-        """options: spine={...}, sidecar={...}, store={...} (config keys of those tables)."""
+    def __init__(self, home: Path, spine_addr: str | None = None, *, stop_with_parent: bool = False,
+                 **options: dict):
+        """options: spine={...}, sidecar={...}, store={...} (config keys of those tables);
+        stop_with_parent: see ``Proc``."""
+        self.stop_with_parent = stop_with_parent
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.spine_addr = spine_addr or f"unix://{self.home / 'spine.sock'}"
@@ -134,12 +162,14 @@ class Cluster:
         self.sidecar: Proc | None = None
 
     def start_spine(self, timeout: float = 60.0) -> Proc:
-        self.spine = Proc(["spine", "--config", str(self.config)], self.home / "logs" / "spine.log")
+        self.spine = Proc(["spine", "--config", str(self.config)], self.home / "logs" / "spine.log",
+                          stop_with_parent=self.stop_with_parent)
         self.spine.wait_ready(self.spine_addr, timeout)
         return self.spine
 
     def start_sidecar(self, timeout: float = 60.0) -> Proc:
-        self.sidecar = Proc(["sidecar", "--config", str(self.config)], self.home / "logs" / "sidecar.log")
+        self.sidecar = Proc(["sidecar", "--config", str(self.config)], self.home / "logs" / "sidecar.log",
+                            stop_with_parent=self.stop_with_parent)
         self.sidecar.wait_ready(self.sidecar_addr, timeout)
         return self.sidecar
 

@@ -11,7 +11,8 @@ Verdicts, in the order they are decided:
 - DUPLICATE: ``last_seq`` is at most the mark (a resend after a reconnect or a crash):
   acknowledged again at the mark, nothing stored.
 - HELD: a request of the same (sender, lane) before this one was refused and not resent yet:
-  refused too (``retry_after_ms``), at the mark; the sender resends from the mark.
+  refused too, at the mark, for the same reason and ``retry_after_ms`` as that one (``quota`` or
+  ``wal_error``, from ``refusal_reasons``); the sender resends from the mark.
 - REJECTED: invalid (empty sender, unknown lane, bad or overlapping range, a batch that fails
   validation), undecodable or unencodable (``reason``): refused for good with ``error``; its range
   is passed over (the mark moves to its ``last_seq``) so the sender goes on.
@@ -37,6 +38,7 @@ from ben.v1 import telemetry_pb2 as pb
 
 RETRY_AFTER_MS_QUOTA = 200
 RETRY_AFTER_MS_WAL_ERROR = 1000
+RETRY_AFTER_MS = {"quota": RETRY_AFTER_MS_QUOTA, "wal_error": RETRY_AFTER_MS_WAL_ERROR}  # by refusal reason
 
 Key = tuple[str, int]   # (sender_id, lane)
 
@@ -76,12 +78,13 @@ def key_of(request: pb.IngestRequest) -> Key:
 
 def admit(request: pb.IngestRequest, marks: Mapping[Key, int], refusals: Mapping[Key, int], *,
           lanes: Container[int], room: int | None, encode: Callable[[], bytes | str],
-          undecodable: str = "") -> Admission:
+          undecodable: str = "", refusal_reasons: Mapping[Key, str] | None = None) -> Admission:
     """What to do with ``request``. ``marks``: durable marks by (sender, lane), including those this
     commit group moved; ``refusals``: the first refused seq by (sender, lane); ``lanes``: the lanes
     served; ``room``: bytes the quota still leaves the request's lane (None: no quota); ``encode()``:
     the WAL payload, or why it could not be made (a str), called only for a request to be stored;
-    ``undecodable``: why its bytes could not be decoded (the request is then its header only)."""
+    ``undecodable``: why its bytes could not be decoded (the request is then its header only);
+    ``refusal_reasons``: why each refusal of ``refusals`` was made (default ``quota``)."""
     key = key_of(request)
     mark = marks.get(key, 0)
     if request.last_seq <= mark:  # already durable: acknowledge again, store nothing
@@ -89,8 +92,9 @@ def admit(request: pb.IngestRequest, marks: Mapping[Key, int], refusals: Mapping
     resumed = False
     refused = refusals.get(key)
     if refused is not None:
-        if request.first_seq > refused:  # still behind a refused request: refuse too
-            return Admission(Verdict.HELD, mark, retry_after_ms=RETRY_AFTER_MS_QUOTA)
+        if request.first_seq > refused:  # still behind a refused request: refuse too, for its reason
+            why = (refusal_reasons or {}).get(key, "quota")
+            return Admission(Verdict.HELD, mark, retry_after_ms=RETRY_AFTER_MS[why], reason=why)
         resumed = True  # the sender came back to resend it
     error = check(request, mark, lanes=lanes, undecodable=undecodable)
     reason = "undecodable" if undecodable else "invalid"

@@ -10,12 +10,12 @@ after a crash or a reconnect are acknowledged again and never stored twice.
 
 Back-pressure: when the quota refuses a request (or the WAL cannot be written, e.g. a full
 disk), the ack says ``retry_after_ms`` and the durable mark; every later request of that
-(sender, lane) is refused the same way until the sender resends from the mark. Nothing is
-lost: the sender still holds what was not acknowledged.
+(sender, lane) is refused the same way (same reason) until the sender resends from the mark.
+Nothing is lost: the sender still holds what was not acknowledged.
 
 What becomes of each request is decided by ``ben.core.admission.admit`` (pure; its verdicts are
 listed there). Per (sender, lane) the receiver keeps the durable mark (``_hwm``, in the WAL's meta)
-and, while it refuses that sender, the first seq it refused (``_refused_at``)::
+and, while it refuses that sender, the first seq it refused (``_refused_at``) and why::
 
     state       request (in the order checked)          verdict      then
     OPEN        last_seq <= mark                        DUPLICATE    OPEN
@@ -217,7 +217,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._arrived = asyncio.Event()
         self._alert_arrived = asyncio.Event()
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
-        self._refused_at: dict[tuple[str, int], int] = {}
+        self._refused_at, self._refused_why = {}, {}  # by (sender, lane): first seq refused; why (quota, wal_error)
         self._tasks: list[asyncio.Task] = []
         self.figures = ReceiverFigures()
 
@@ -280,7 +280,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         await self._enqueue(pending)
         out: _Outcome = await pending.done
         reason = "" if not out.retry_after_ms else ("wal_error" if out.retry_after_ms == RETRY_AFTER_MS_WAL_ERROR
-                                                     else "quota")
+                                                     else "quota")  # a request HELD behind one too
         return IngestOutcome(out.seq, out.error, out.retry_after_ms, reason)
 
     # -- the stream -------------------------------------------------------------------------
@@ -405,7 +405,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 self._note_producer(req)
             room = None if self._quota is None else self._quota.limit(lane) - in_use - pending_bytes
             out = admit(req, durable, self._refused_at, lanes=lanes, room=room, undecodable=p.undecodable,
-                        encode=partial(self._payload, encoded, p))
+                        encode=partial(self._payload, encoded, p), refusal_reasons=self._refused_why)
             self._apply(p, out)
             if out.verdict is Verdict.ACCEPTED:
                 pending_bytes += len(out.payload)
@@ -440,7 +440,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         req = p.request
         key = key_of(req)
         if out.resumed:
-            del self._refused_at[key]
+            del self._refused_at[key]  # (its _refused_why is replaced with the next refusal)
         verdict = out.verdict
         if verdict is Verdict.DUPLICATE:
             self.figures.duplicates += 1
@@ -453,7 +453,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         elif verdict in (Verdict.ACCEPTED, Verdict.OVER_QUOTA):
             self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
             if verdict is Verdict.OVER_QUOTA:
-                self._refused_at[key] = req.first_seq
+                self._refused_at[key], self._refused_why[key] = req.first_seq, "quota"
                 self.figures.refused["quota"] += 1
 
     def _append(self, payloads: dict[int, list[bytes]],
@@ -483,6 +483,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             refused = write_failed(req, self._hwm.get(key, 0)) if key in marks else None
             if refused is not None:
                 self._refused_at[key] = min(self._refused_at.get(key, req.first_seq), req.first_seq)
+                self._refused_why[key] = refused.reason
                 out.seq, out.error, out.retry_after_ms = refused.ack_seq, refused.error, refused.retry_after_ms
                 self.figures.refused[refused.reason] += 1
 

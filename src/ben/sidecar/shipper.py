@@ -133,9 +133,10 @@ class Shipper:
         self._source = WalSource(wals, sidecar_id, self.figures)
         dial = dial or (lambda: transport.aio_channel(spine, transport.SPINE_CHANNEL_OPTIONS))
         self._sender = Sender(self._source, dial, peer="the spine", window_items=window, window_bytes=window_bytes,
-                              backoff_ms=backoff_ms, on_break=self._on_break,
-                              succeeded=lambda: self._sender.sent_in_session > 0,  # it worked a while: start low
-                              lanes=tuple(wals))
+                              backoff_ms=backoff_ms, on_break=self._on_break, lanes=tuple(wals))
+        # The backoff starts low again after a session in which the spine acknowledged something (the
+        # engine's rule, the SDK's too); a spine that takes the stream and dies before answering (a
+        # crash loop) is not hammered at the lowest backoff.
         self._task: asyncio.Task | None = None
 
     @property

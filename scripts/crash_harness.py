@@ -1,0 +1,592 @@
+#!/usr/bin/env python3
+"""kill -9 harness: ben's promise "nothing acknowledged is lost" checked from the outside.
+
+Written as a stranger would write it, with documented commands and APIs only: it starts
+``ben spine --config`` and ``ben sidecar --config`` as processes, sends events through the
+public SDK (``ben.sdk.Client``, in load processes of its own) and through OTLP/gRPC (the
+``LogsService/Export`` call any OpenTelemetry exporter makes), records every acknowledgement
+the clients got, SIGKILLs processes at seeded random moments, restarts them the documented
+way, and at the end reads the store with ``ben query`` and checks:
+
+- every event the SDK acknowledged is stored exactly once (``ben.events``, by its number);
+- every log record of an OTLP request answered with success is stored, once if the request
+  was sent once; a request sent again after a lost answer may be stored twice (OTLP is
+  at-least-once, ADR 0036): those are counted apart and reported, not failed;
+- no incident is stored twice (``FINAL``), ``ben audit verify`` says intact for both
+  components, and both stop on SIGTERM in time.
+
+Faults, one per round, chosen by the seed: SIGKILL of the sidecar, the spine, the spine's store
+process, the load process, several at once, a component killed while it starts or while it
+drains after SIGTERM, and a kill followed by a torn write appended to the newest RocksDB log
+of its WAL (a half-written record), and a spine killed again while it catches up on a backlog.
+
+    python scripts/crash_harness.py --rounds 50 --seed 7     # progress per round, then a summary
+
+Exit code 0: nothing acknowledged lost or duplicated, every restart without manual repair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+READY_TIMEOUT_S = 180.0
+SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
+             "backlog")
+OTLP_RECORDS = 20  # log records per OTLP request
+
+
+# -- the load processes (this same file, run with --sdk-load / --otlp-load) -------------------------------------
+def sdk_load(sidecar: str, subsystem: str, rate: float) -> None:
+    """Emit numbered events through the public SDK; print every new acknowledgement (``acked N``)."""
+    from ben.sdk import Client
+
+    client = Client(subsystem, sidecar=sidecar, full_policy="block", max_batch_events=200, flush_interval_ms=20,
+                    max_buffer_events=50_000, reconnect_max_ms=500)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    printed = 0
+
+    def report() -> None:
+        nonlocal printed
+        acked = client.acked_seq
+        if acked > printed:
+            printed = acked
+            print(f"acked {acked}", flush=True)
+
+    started = time.monotonic()
+    i = 0
+    while not stop.is_set():
+        i += 1
+        if i % 25 == 0:  # alerts take their own lane (and the store's urgent path)
+            seq = client.alert("crash.alert", "harness alert")
+        else:
+            seq = client.gauge("crash.n", float(i))
+        if seq is None:
+            print(f"dropped {i}", flush=True)
+        if i % 50 == 0:
+            report()
+            ahead = i / rate - (time.monotonic() - started)
+            if ahead > 0:
+                stop.wait(ahead)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not client.flush(timeout=0.5):
+        report()
+    report()
+    print(f"done {client.acked_seq}", flush=True)
+    client.shutdown(timeout=5)
+
+
+def otlp_load(endpoint: str, service: str, rate: float) -> None:
+    """Send OTLP/gRPC log requests; print ``ok R`` for each answered with success (``retry R`` when a
+    request had to be sent again, as every OTLP exporter does after a failure)."""
+    import grpc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_grpc
+    from opentelemetry.proto.common.v1 import common_pb2
+    from opentelemetry.proto.logs.v1 import logs_pb2
+    from opentelemetry.proto.resource.v1 import resource_pb2
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    channel = grpc.insecure_channel(endpoint)
+    stub = logs_grpc.LogsServiceStub(channel)
+    resource = resource_pb2.Resource(attributes=[common_pb2.KeyValue(
+        key="service.name", value=common_pb2.AnyValue(string_value=service))])
+    started = time.monotonic()
+    r = 0
+    while not stop.is_set():
+        r += 1
+        now = time.time_ns()
+        records = [logs_pb2.LogRecord(time_unix_nano=now, severity_text="INFO", severity_number=9,
+                                      body=common_pb2.AnyValue(string_value=f"otlp {r} {k}"))
+                   for k in range(OTLP_RECORDS)]
+        request = logs_svc.ExportLogsServiceRequest(resource_logs=[logs_pb2.ResourceLogs(
+            resource=resource, scope_logs=[logs_pb2.ScopeLogs(log_records=records)])])
+        backoff = 0.05
+        attempts = 0
+        while True:  # a request is sent until it is answered with success (the exporters' retry)
+            attempts += 1
+            try:
+                stub.Export(request, timeout=10)
+                print(f"ok {r} {attempts}", flush=True)
+                break
+            except grpc.RpcError:
+                if attempts == 1:
+                    print(f"retry {r}", flush=True)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+        ahead = r * OTLP_RECORDS / rate - (time.monotonic() - started)
+        if ahead > 0:
+            stop.wait(ahead)
+    print("done", flush=True)
+
+
+# -- the harness --------------------------------------------------------------------------------------------------
+def ben(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a documented ``ben`` command (the one beside this interpreter)."""
+    return subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Loader:
+    """A load process and the acknowledgements it printed."""
+
+    kind: str  # sdk | otlp
+    name: str  # the SDK subsystem / the OTLP service.name
+    proc: subprocess.Popen
+    acked: int = 0  # sdk: every event numbered up to this one was acknowledged
+    ok: dict[int, int] = field(default_factory=dict)  # otlp: request -> attempts
+    retried: set[int] = field(default_factory=set)
+    finished: bool = False
+    reader: threading.Thread | None = None
+
+    def read(self) -> None:
+        for line in self.proc.stdout:
+            word, *rest = line.split()
+            if word == "acked":
+                self.acked = max(self.acked, int(rest[0]))
+            elif word == "ok":
+                self.ok[int(rest[0])] = int(rest[1])
+            elif word == "retry":
+                self.retried.add(int(rest[0]))
+            elif word == "done":
+                self.finished = True
+        self.proc.stdout.close()
+
+
+class Harness:
+    def __init__(self, home: Path, seed: int, *, rate: float, otlp_rate: float, log=print,
+                 scenarios: tuple[str, ...] = SCENARIOS):
+        self.scenarios = tuple(scenarios)
+        self.home = home
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.rate = rate
+        self.otlp_rate = otlp_rate
+        self.log = log
+        self.spine_addr = f"unix://{home / 'spine.sock'}"
+        self.sidecar_addr = f"unix://{home / 'sidecar.sock'}"
+        self.otlp_endpoint = f"127.0.0.1:{free_port()}"
+        self.config = home / "ben.toml"
+        self.config.write_text(
+            f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "{self.spine_addr}"\n'
+            f'[sidecar]\ndata_dir = "{home / "sidecar"}"\nlisten = "{self.sidecar_addr}"\n'
+            f'spine = "{self.spine_addr}"\n'
+            f'[sidecar.otlp]\ngrpc_listen = "{self.otlp_endpoint}"\nhttp_listen = ""\n')
+        self.procs: dict[str, subprocess.Popen | None] = {"spine": None, "sidecar": None}
+        self.loaders: list[Loader] = []
+        self.findings: list[str] = []
+        self.restarts: list[float] = []
+        self.resends = {"sidecar": 0, "spine": 0}  # requests resent and acknowledged again, not stored
+        self._seen: dict[str, tuple[int, float]] = {}  # component -> (pid, its duplicates_total when seen)
+
+    # -- processes -------------------------------------------------------------------------------------------
+    def spawn(self, which: str) -> subprocess.Popen:
+        logs = self.home / "logs"
+        logs.mkdir(exist_ok=True)
+        with open(logs / f"{which}.log", "ab") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "ben", which, "--config", str(self.config)],
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[which] = proc
+        return proc
+
+    def ready(self, which: str, timeout: float = READY_TIMEOUT_S) -> bool:
+        """Wait until ``ben status`` gets an answer from it (False if it died or did not answer in time)."""
+        deadline = time.monotonic() + timeout
+        flag = "--spine" if which == "spine" else "--sidecar"
+        addr = self.spine_addr if which == "spine" else self.sidecar_addr
+        while time.monotonic() < deadline:
+            proc = self.procs[which]
+            if proc is None or proc.poll() is not None:
+                return False
+            out = ben("status", flag, addr, "--json", timeout=60)
+            if "error" not in json.loads(out.stdout or "{}").get(which, {"error": 1}):
+                return True
+            time.sleep(0.2)
+        return False
+
+    def start(self, which: str) -> None:
+        """Start it the documented way; a start that fails or hangs is a finding (started again once)."""
+        t0 = time.monotonic()
+        for attempt in (1, 2):
+            self.spawn(which)
+            if self.ready(which):
+                self.restarts.append(time.monotonic() - t0)
+                return
+            code = self.procs[which].poll()
+            self.finding(f"{which} did not start (attempt {attempt}, exit code {code}): {self.tail(which)}")
+            self.kill(which)
+        raise SystemExit(f"seed={self.seed}: {which} cannot be restarted without manual repair")
+
+    def kill(self, which: str) -> None:
+        proc = self.procs.get(which)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+    def store_pids(self) -> list[int]:
+        """The spine's store process(es): its children running ``ben.store.worker``."""
+        spine = self.procs["spine"]
+        if spine is None or spine.poll() is not None:
+            return []
+        pids = []
+        for task in Path(f"/proc/{spine.pid}/task").glob("*"):
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        found = []
+        for pid in pids:
+            try:
+                if b"ben.store.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    def kill_store(self) -> bool:
+        pids = self.store_pids()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return bool(pids)
+
+    def tail(self, which: str, lines: int = 15) -> str:
+        try:
+            return "\n".join((self.home / "logs" / f"{which}.log").read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def finding(self, text: str) -> None:
+        self.findings.append(text)
+        self.log(f"  FINDING: {text}")
+
+    # -- load ------------------------------------------------------------------------------------------------
+    def start_loader(self, kind: str) -> Loader:
+        name = f"crash-{kind}-{self.seed}-{len(self.loaders)}"
+        args = (["--sdk-load", self.sidecar_addr, name, str(self.rate)] if kind == "sdk"
+                else ["--otlp-load", self.otlp_endpoint, name, str(self.otlp_rate)])
+        with open(self.home / "logs" / f"{name}.err", "ab") as err:
+            proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=err,
+                                    text=True, start_new_session=True)
+        loader = Loader(kind, name, proc)
+        loader.reader = threading.Thread(target=loader.read, daemon=True)
+        loader.reader.start()
+        self.loaders.append(loader)
+        return loader
+
+    def live_loaders(self, kind: str) -> list[Loader]:
+        return [ld for ld in self.loaders if ld.kind == kind and ld.proc.poll() is None]
+
+    # -- faults ----------------------------------------------------------------------------------------------
+    def tear_tail(self, which: str) -> str:
+        """Append a half-written record to the newest RocksDB log of the (stopped) component's WALs."""
+        logs = list((self.home / which).glob("wal-*/*.log"))  # RocksDB's logs of its WALs (ADR 0003)
+        if not logs:
+            return "no log file"
+        newest = max(logs, key=lambda p: p.stat().st_mtime)
+        garbage = self.rng.randbytes(self.rng.randint(7, 3000))
+        with open(newest, "ab") as f:
+            f.write(garbage)
+        return f"{len(garbage)} bytes on {newest.relative_to(self.home)}"
+
+    def count_resends(self) -> None:
+        """Add what each component counted in ``duplicates_total`` (resends of what it had made
+        durable: the clients' retries after a lost answer) since the last look; figures restart at 0."""
+        out = json.loads(ben("status", "--spine", self.spine_addr, "--sidecar", self.sidecar_addr, "--json").stdout
+                         or "{}")
+        for which, comp in out.items():
+            proc = self.procs.get(which)
+            value = sum(f["value"] for f in comp.get("figures", []) if f["name"] == "duplicates_total")
+            if proc is None or "figures" not in comp:
+                continue
+            pid, before = self._seen.get(which, (-1, 0.0))
+            self.resends[which] += int(value - before if pid == proc.pid else value)
+            self._seen[which] = (proc.pid, value)
+
+    def round(self, n: int, total: int) -> None:
+        self.rng_wait(0.3, 2.5)  # a random moment under load: that is the point
+        self.count_resends()
+        scenario = self.rng.choice(self.scenarios)
+        detail = ""
+        down: list[str] = []
+        if scenario in ("sidecar", "spine"):
+            self.kill(scenario)
+            down = [scenario]
+        elif scenario == "store":
+            detail = "store process killed" if self.kill_store() else "no store process found"
+        elif scenario == "spine+sidecar":
+            self.kill("spine")
+            self.kill("sidecar")
+            down = ["spine", "sidecar"]
+        elif scenario == "all":
+            self.kill_store()
+            self.kill("spine")
+            self.kill("sidecar")
+            for ld in self.live_loaders("sdk"):
+                ld.proc.kill()
+            down = ["spine", "sidecar"]
+            self.start_loader("sdk")
+        elif scenario == "loader":
+            for ld in self.live_loaders("sdk"):
+                ld.proc.kill()
+            self.start_loader("sdk")
+        elif scenario == "startup":  # killed while it starts, then started again
+            which = self.rng.choice(["spine", "sidecar"])
+            self.kill(which)
+            self.spawn(which)
+            after = self.rng.uniform(0.0, 4.0)
+            time.sleep(after)
+            self.kill(which)
+            detail = f"{which} killed {after:.2f} s into its start"
+            down = [which]
+        elif scenario == "shutdown":  # killed while it drains after SIGTERM
+            which = self.rng.choice(["spine", "sidecar"])
+            proc = self.procs[which]
+            proc.send_signal(signal.SIGTERM)
+            after = self.rng.uniform(0.0, 1.5)
+            try:
+                proc.wait(after)
+                detail = f"{which} stopped by SIGTERM before the kill ({after:.2f} s)"
+            except subprocess.TimeoutExpired:
+                self.kill(which)
+                detail = f"{which} killed {after:.2f} s into its shutdown"
+            down = [which]
+        elif scenario == "backlog":  # a spine down long enough for a backlog, killed again while it catches up
+            self.kill("spine")                  # (its store writer inserting, syncing and truncating hard)
+            self.rng_wait(3.0, 8.0)
+            self.start("spine")
+            after = self.rng.uniform(0.0, 3.0)
+            time.sleep(after)
+            if self.rng.random() < 0.5:
+                self.kill_store()
+            self.kill("spine")
+            detail = f"spine killed {after:.2f} s into its catch-up"
+            down = ["spine"]
+        elif scenario == "torn-tail":
+            which = self.rng.choice(["spine", "sidecar"])
+            self.kill(which)
+            detail = f"{which}: " + self.tear_tail(which)
+            down = [which]
+        if self.rng.random() < 0.25:
+            self.rng_wait(0.0, 2.0)  # sometimes stay down a while
+        order = ["spine", "sidecar"] if self.rng.random() < 0.5 else ["sidecar", "spine"]  # a sidecar may
+        for which in order:                                                          # start with no spine
+            if which in down:
+                self.start(which)
+        sdk_acked = sum(ld.acked for ld in self.loaders if ld.kind == "sdk")
+        otlp_ok = sum(len(ld.ok) for ld in self.loaders if ld.kind == "otlp")
+        self.log(f"round {n}/{total} seed={self.seed} {scenario}{': ' + detail if detail else ''} | "
+                 f"acked so far: sdk {sdk_acked}, otlp requests {otlp_ok}")
+
+    def rng_wait(self, lo: float, hi: float) -> None:
+        time.sleep(self.rng.uniform(lo, hi))
+
+    # -- the end ----------------------------------------------------------------------------------------------
+    def finish(self, drain_timeout: float) -> None:
+        for ld in self.loaders:
+            if ld.proc.poll() is None:
+                ld.proc.send_signal(signal.SIGTERM)
+        for ld in self.loaders:
+            try:
+                ld.proc.wait(drain_timeout)
+            except subprocess.TimeoutExpired:
+                self.finding(f"load process {ld.name} did not get its events acknowledged in {drain_timeout:.0f} s")
+                ld.proc.kill()
+                ld.proc.wait()
+            ld.reader.join(10)
+        deadline = time.monotonic() + drain_timeout
+        while time.monotonic() < deadline:
+            out = json.loads(ben("status", "--spine", self.spine_addr, "--sidecar", self.sidecar_addr,
+                                 "--json").stdout or "{}")
+            depth = sum(f["value"] for comp in out.values() for f in comp.get("figures", [])
+                        if f["name"] == "wal_records")
+            if out and all("figures" in comp for comp in out.values()) and depth == 0:
+                return
+            time.sleep(0.5)
+        self.finding(f"the WALs did not drain in {drain_timeout:.0f} s")
+
+    def query(self, sql: str) -> list[dict]:
+        out = ben("query", "--spine", self.spine_addr, "--json", sql)
+        if out.returncode != 0:
+            raise SystemExit(f"seed={self.seed}: ben query failed: {out.stderr.strip()}")
+        return json.loads(out.stdout)
+
+    def check(self) -> dict:
+        summary = {"seed": self.seed, "sdk_acked": 0, "sdk_lost": 0, "sdk_duplicated": 0, "otlp_requests_acked": 0,
+                   "otlp_requests_retried": 0, "otlp_records_acked": 0, "otlp_lost": 0, "otlp_duplicated_unexplained": 0,
+                   "otlp_duplicated_after_retry": 0}
+        sdk = [ld for ld in self.loaders if ld.kind == "sdk"]
+        names = ", ".join(f"'{ld.name}'" for ld in sdk)
+        rows = self.query(  # one query for every SDK load process: events it saw acknowledged, and all
+            "SELECT subsystem, uniqExactIf(producer_seq, producer_seq <= acked) AS acked_present, "
+            "count() AS n, uniqExact(producer_seq) AS distinct_seqs FROM (SELECT subsystem, producer_seq, "
+            f"transform(subsystem, [{names}], [{', '.join(str(ld.acked) for ld in sdk)}], 0) AS acked "
+            f"FROM ben.events WHERE subsystem IN ({names})) GROUP BY subsystem")
+        by_name = {r["subsystem"]: r for r in rows}
+        for ld in sdk:
+            row = by_name.get(ld.name, {"acked_present": 0, "n": 0, "distinct_seqs": 0})
+            lost, dup = ld.acked - int(row["acked_present"]), int(row["n"]) - int(row["distinct_seqs"])
+            summary["sdk_acked"] += ld.acked
+            summary["sdk_lost"] += lost
+            summary["sdk_duplicated"] += dup
+            if lost or dup:
+                seqs = self.query(f"SELECT producer_seq AS s, count() AS c FROM ben.events WHERE subsystem = "
+                                  f"'{ld.name}' GROUP BY s HAVING c > 1 ORDER BY s LIMIT 5")
+                self.finding(f"sdk {ld.name}: acknowledged 1..{ld.acked}, {lost} of them not stored; "
+                             f"{dup} rows stored twice (first: {seqs})")
+        for ld in (ld for ld in self.loaders if ld.kind == "otlp"):
+            rows = self.query("SELECT body, count() AS c FROM ben.events "
+                              f"WHERE subsystem = '{ld.name}' AND kind = 'log' GROUP BY body")
+            stored = {r["body"]: int(r["c"]) for r in rows}
+            summary["otlp_requests_acked"] += len(ld.ok)
+            summary["otlp_requests_retried"] += len(ld.retried)
+            for r, attempts in ld.ok.items():
+                for k in range(OTLP_RECORDS):
+                    c = stored.get(f"otlp {r} {k}", 0)
+                    summary["otlp_records_acked"] += 1
+                    if c == 0:
+                        summary["otlp_lost"] += 1
+                    elif c > 1 and (attempts > 1 or r in ld.retried):
+                        summary["otlp_duplicated_after_retry"] += c - 1
+                    elif c > 1:
+                        summary["otlp_duplicated_unexplained"] += c - 1
+            if summary["otlp_lost"] or summary["otlp_duplicated_unexplained"]:
+                self.finding(f"otlp {ld.name}: lost {summary['otlp_lost']}, duplicated without a retry "
+                             f"{summary['otlp_duplicated_unexplained']}")
+        twice = self.query("SELECT id, count() AS c FROM ben.incidents FINAL GROUP BY id HAVING c > 1")
+        if twice:
+            self.finding(f"incidents stored twice: {twice[:5]}")
+        summary["audit_entries"] = {}
+        for flag, addr in (("--spine", self.spine_addr), ("--sidecar", self.sidecar_addr)):
+            out = ben("audit", "verify", flag, addr, "--json")
+            if out.returncode != 0:
+                self.finding(f"ben audit verify {flag}: {out.stdout.strip() or out.stderr.strip()}")
+            else:  # each copy's entries (the refused control attaches of every restart are audited too)
+                copies = json.loads(out.stdout)["copies"]
+                summary["audit_entries"][flag[2:]] = {c["copy"]: c["entries"] for c in copies}
+        summary["incidents_stored_twice"] = len(twice)
+        self.count_resends()
+        summary["resends_deduplicated"] = dict(self.resends)
+        return summary
+
+    def stop(self, timeout: float = 60.0) -> None:
+        for which in ("sidecar", "spine"):
+            proc = self.procs[which]
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.finding(f"{which} did not stop within {timeout:.0f} s of SIGTERM")
+                self.kill(which)
+
+    def kill_all(self) -> None:
+        for ld in self.loaders:
+            if ld.proc.poll() is None:
+                ld.proc.kill()
+        self.kill("sidecar")
+        self.kill("spine")
+
+
+def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, home: Path | None = None,
+        drain_timeout: float = 300, log=print, scenarios: tuple[str, ...] = SCENARIOS) -> dict:
+    """Run the harness; the summary (rounds, acked, lost, duplicated, findings)."""
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown or not scenarios:
+        raise SystemExit(f"--scenarios: unknown {sorted(unknown)} (known: {', '.join(SCENARIOS)})")
+    own = home is None
+    home = Path(home or tempfile.mkdtemp(prefix="ben-crash-", dir="/tmp"))
+    home.mkdir(parents=True, exist_ok=True)
+    h = Harness(home, seed, rate=rate, otlp_rate=otlp_rate, log=log, scenarios=scenarios)
+    t0 = time.monotonic()
+    log(f"crash harness: seed={seed} rounds={rounds} home={home}")
+    try:
+        for which in ("spine", "sidecar"):
+            if h.rng.random() < 0.5:  # killed during its very first start (an empty data directory)
+                h.spawn(which)
+                after = h.rng.uniform(0.0, 3.0)
+                time.sleep(after)
+                h.kill(which)
+                log(f"first start of the {which} killed after {after:.2f} s")
+            h.start(which)
+        h.start_loader("sdk")
+        h.start_loader("otlp")
+        for n in range(1, rounds + 1):
+            h.round(n, rounds)
+        h.finish(drain_timeout)
+        summary = h.check()
+        h.stop()
+    except BaseException:
+        log(f"crash harness: seed={seed} interrupted; logs in {home}")
+        h.kill_all()
+        raise
+    summary.update(rounds=rounds, seconds=round(time.monotonic() - t0, 1), findings=h.findings,
+                   restart_median_s=round(sorted(h.restarts)[len(h.restarts) // 2], 2) if h.restarts else None)
+    if own and not h.findings:
+        shutil.rmtree(home, ignore_errors=True)
+    else:
+        summary["home"] = str(home)
+    return summary
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] in ("--sdk-load", "--otlp-load"):
+        target, name, rate = sys.argv[2], sys.argv[3], float(sys.argv[4])
+        (sdk_load if sys.argv[1] == "--sdk-load" else otlp_load)(target, name, rate)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30, help="kill rounds (default 30)")
+    parser.add_argument("--seed", type=int, default=None, help="replay a run (default: random, printed)")
+    parser.add_argument("--rate", type=float, default=2_000, help="SDK events/s (default 2000)")
+    parser.add_argument("--otlp-rate", type=float, default=400, help="OTLP log records/s (default 400)")
+    parser.add_argument("--home", type=Path, default=None, help="working directory (default: a new one in /tmp)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"faults to draw from, comma-separated (default: all: {','.join(SCENARIOS)})")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
+    summary = run(rounds=args.rounds, seed=seed, rate=args.rate, otlp_rate=args.otlp_rate, home=args.home,
+                  scenarios=tuple(s.strip() for s in args.scenarios.split(",") if s.strip()))
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"summary: seed={seed} rounds={summary['rounds']} in {summary['seconds']} s; "
+              f"sdk events acked {summary['sdk_acked']}, lost {summary['sdk_lost']}, duplicated "
+              f"{summary['sdk_duplicated']}; otlp records acked {summary['otlp_records_acked']}, lost "
+              f"{summary['otlp_lost']}, duplicated {summary['otlp_duplicated_unexplained']} "
+              f"(+{summary['otlp_duplicated_after_retry']} after a retry of {summary['otlp_requests_retried']} "
+              f"requests sent again, at-least-once by design); "
+              f"incidents stored twice {summary['incidents_stored_twice']}; requests resent and acknowledged "
+              f"again without storing: {summary['resends_deduplicated']}; audit entries verified intact: "
+              f"{summary['audit_entries']}; median restart "
+              f"{summary['restart_median_s']} s; findings {len(summary['findings'])}")
+        for f in summary["findings"]:
+            print(f"  - {f}")
+    return 1 if summary["findings"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
