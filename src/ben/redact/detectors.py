@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, IBAN, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
-                                PASSWORD_NEEDLES, PHONE, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
-                                cookie_spans, credential_like, iban_spans, not_placeholder, pair_spans, pairs, phone_ok,
+                                PASSWORD_NEEDLES, PASSWORD_NEEDLES_WIDE, PHONE, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
+                                cookie_spans, credential_like, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
                                 phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
 
@@ -299,10 +299,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
              min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
-    SecretRule("password", _PASSWORD, pairs(PASSWORD_NEEDLES), not_placeholder,
+    SecretRule("password", _PASSWORD, password_hint, not_placeholder,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
-             requires=tuple(n + sep for n in PASSWORD_NEEDLES for sep in "=:>"),
+             requires=tuple(n + sep for n in PASSWORD_NEEDLES + PASSWORD_NEEDLES_WIDE for sep in "=:>"),
              find=pair_spans(_PASSWORD, not_placeholder)),
     SecretRule("secret_pair", _SECRET_PAIR,
              pairs(("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH")),
