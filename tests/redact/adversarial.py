@@ -149,6 +149,11 @@ def tokens(g: Gen) -> list[tuple[str, str]]:
         ("sentry-user-token", "sntryu_" + g.s(64, HEX)),
         ("azure-ad-client-secret", g.s(3, AN) + "8Q~" + g.s(34, URLSAFE)),
         ("okta", "00" + g.mixed(40, URLSAFE)),
+        ("mailchimp", g.s(32, HEX) + "-us" + str(g.rng.randint(1, 21))),
+        ("slack-webhook", f"https://hooks.slack.com/services/T{g.s(8, UP + DIG)}/B{g.s(8, UP + DIG)}/{g.mixed(24)}"),
+        ("discord-webhook", f"https://discord.com/api/webhooks/{g.s(18, DIG)}/{g.s(68, URLSAFE)}"),
+        ("teams-webhook", f"https://shop.webhook.office.com/webhookb2/{uuid.UUID(int=g.rng.getrandbits(128))}@"
+                          f"{uuid.UUID(int=g.rng.getrandbits(128))}/IncomingWebhook/{g.s(32, HEX)}/{uuid.UUID(int=g.rng.getrandbits(128))}"),
     ]
 
 
@@ -210,6 +215,7 @@ def keyed_placements(g: Gen, key: str, v: str) -> list[Case]:
         ("dict-repr", f"config={{'host': 'db', '{key}': '{v}', 'port': 5432}}", {}),
         ("cli-flag", f"/usr/bin/tool --user svc --{key}={v} --verbose", {}),
         ("cli-flag-space", f"tool --user svc --{key} {v} --verbose", {}),
+        ("call", f"define('{key}', '{v}');", {}),
     ]
     out = []
     for form, body, attrs in forms:
@@ -431,6 +437,9 @@ def logs(g: Gen) -> list[Case]:
             ("b64-wrapped-token", f"payload={base64.b64encode(('ghp_' + g.mixed(36)).encode()).decode()}", ()),
             ("url-encoded-json", "data=" + quote(json.dumps({"user": "svc", "password": pw}), safe=""),
              (quote(pw, safe=""), pw)),
+            ("sql-identified-by", f"CREATE USER 'app'@'%' IDENTIFIED BY '{pw}';", (pw,)),
+            ("sql-with-password", f"ALTER ROLE app WITH LOGIN PASSWORD '{pw}'", (pw,)),
+            ("netrc", f"machine api.example.com login bob password {pw}", (pw,)),
         ]
         for name, text, secrets in forms:
             if name == "b64-wrapped-token":
@@ -566,6 +575,10 @@ def benign(seed: int = 31) -> list[Case]:
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + g.s(43, B64) + " deploy@ci",
         "-----BEGIN CERTIFICATE-----", "-----BEGIN PUBLIC KEY-----",
         "version=1.2.3 commit=" + g.s(40, HEX) + " go=go1.22.1",
+        "tests pass: 12 of 12", "identified by the operator", json.dumps({"required": ["password", "username"]}),
+        "docker login --password-stdin registry.example.com", "Cookie: lang=en-US; theme=dark",
+        "using default password policy", "tool --token-file /var/run/secrets/token --verbose",
+        "Digest authentication failed for realm api", "cache bypass=enabled for /static",
     ):
         add("sentence", text)
     return out

@@ -124,6 +124,10 @@ def test_pairs_in_markup_and_odd_values(text: str, secret: str) -> None:
     ('["/usr/bin/app", "--db-password", "0rKT10CYWlyI5Eyg", "--port", "8080"]', "0rKT10CYWlyI5Eyg"),
     ("tool --private_key yXcokHPDAqQWueCNtHo49tKj --verbose", "yXcokHPDAqQWueCNtHo49tKj"),
     ("jdbc:oracle:thin:scott/mJOTy6l4LrBh@10.1.2.3:1521:ORCL", "mJOTy6l4LrBh"),
+    ("CREATE USER 'app'@'%' IDENTIFIED BY 'S3cr3t!x9';", "S3cr3t!x9"),
+    ("machine api.example.com login bob password s3cr3tX9", "s3cr3tX9"),
+    ("define('DB_PASSWORD', 'Xk81-pw9q');", "Xk81-pw9q"),
+    ('os.getenv("API_KEY", "Zx81qPe0Tr55abcd")', "Zx81qPe0Tr55abcd"),
     ("login failed for user admin with password 'D50NPBqZxPVv*116'", "D50NPBqZxPVv*116"),
     ("temporary password is D50NPBqZxPVv*116 (expires in 24h)", "D50NPBqZxPVv*116"),
 ])
@@ -138,6 +142,9 @@ def test_passwords_on_command_lines_and_in_sentences(text: str, secret: str) -> 
     "Access denied for user 'root'@'localhost' (using password: YES)", "cache bypass=enabled for /static",
     "Set-Cookie: theme=dark; Path=/", "cookie consent accepted", "Digest authentication failed for realm api",
     "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"", "auth=ok latency=12ms",
+    "tests pass: 12 of 12", "identified by the operator", '"required": ["password", "username"]',
+    "docker login --password-stdin registry.example.com", "tool --token-file /var/run/secrets/token --verbose",
+    "using default password policy",
 ])
 def test_look_alikes_of_the_new_rules_stay(text: str) -> None:
     assert redact(text) == text

@@ -249,7 +249,8 @@ def _dni_ok(text: str) -> bool:
 _PASSWORD = re.compile(PASSWORD_KEYS + "(?:" + PAIR_VALUE % {"q": "1,400", "u": "1,400"} + "|" + MARKUP_VALUE + ")")
 _SECRET_PAIR = re.compile(SECRET_KEYS + "(?:" + PAIR_VALUE % {"q": "8,400", "u": "8,400"} + "|" + MARKUP_VALUE + ")")
 
-_CMD_NEEDLES = ("--", " -p", " -a ", " -u ", "assword", "ASSWORD", "asswd", "assphrase", "oracle:", "htpasswd")
+_CMD_NEEDLES = ("--", " -p", " -a ", " -u ", "assword", "ASSWORD", "asswd", "assphrase", "oracle:", "htpasswd", "dentified",
+                "DENTIFIED")
 
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
@@ -267,7 +268,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="IPv6 addresses", min_len=2),
     SecretRule("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST"), credential_like,
              help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
@@ -302,14 +303,13 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("password", _PASSWORD, password_hint, not_placeholder,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
-             requires=tuple(n + sep for n in PASSWORD_NEEDLES + PASSWORD_NEEDLES_WIDE for sep in "=:>"),
+             requires=tuple(n + sep for n in PASSWORD_NEEDLES + PASSWORD_NEEDLES_WIDE for sep in "=:>,"),
              find=pair_spans(_PASSWORD, not_placeholder)),
     SecretRule("secret_pair", _SECRET_PAIR,
              pairs(("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH")),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
-             requires=("oken=", "oken:", "oken>", "OKEN=", "OKEN:", "OKEN>", "ey=", "ey:", "ey>", "EY=", "EY:", "EY>",
-                       "redential", "REDENTIAL", "ecret", "ECRET", "sn=", "sn:", "SN=", "SN:", "uth=", "uth:", "uth>",
-                       "UTH=", "UTH:", "UTH>"),
+             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,")
+             + ("redential", "REDENTIAL", "ecret", "ECRET"),
              find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
     SecretRule("command_line", COMMAND_LINE,
              _any(*_CMD_NEEDLES),

@@ -110,11 +110,13 @@ def credential_like(text: str) -> bool:
 # query parameter, ',' or ';'); brackets stay part of a password ("pa(ss)word") but not of a list.
 PAIR_VALUE = (r"""(?:\\?["'])?\s{0,3}(?::=|=>|[:=])\s{0,3}"""
           r"""(?:\\?["'](?P<s>[^"'\\\r\n]{%(q)s})|(?P<s2>(?:[^\s"'\\&,;<>{}\[\]]|&(?![\w.\-\[\]%%]{1,40}=)){%(u)s}))""")
-# The same key in markup and argument lists: <password>v</password>, name="password" value="v".
-MARKUP_VALUE = r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400}))"""
+# The same key in markup and calls: <password>v</password>, name="password" value="v",
+# define('DB_PASSWORD', 'v'), getenv("API_KEY", "v").
+MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400})"""
+                r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\))""")
 # Words for a password, also in the languages logs are commonly written in ("pass" only after a
 # non-letter: "bypass=" is no key).
-PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])pass(?![a-z])|pwd|secret|kennwort|contrase[ñn]a|clave|"
+PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|secret|kennwort|contrase[ñn]a|clave|"
                   r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
                   r"jelsz[óo]|heslo|[şs]ifre|adgangskode|lozinka|пароль|密码|口令|パスワード|비밀번호")
 PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})"
@@ -129,9 +131,9 @@ PASSWORD_NEEDLES_WIDE = ("asło", "ASŁO", "ösen", "ÖSEN", "ароль", "АР
 
 
 def password_hint(s: str) -> bool:
-    """A separator and a password word: one of PASSWORD_NEEDLES, or of PASSWORD_NEEDLES_WIDE in a
+    """A separator (``= : > ,``) and a password word: one of PASSWORD_NEEDLES, or of PASSWORD_NEEDLES_WIDE in a
     text that is not all ASCII."""
-    if "=" not in s and ":" not in s and ">" not in s:
+    if "=" not in s and ":" not in s and ">" not in s and "," not in s:
         return False
     for n in PASSWORD_NEEDLES:
         if n in s:
@@ -151,9 +153,9 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
 
 
 def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
-    """A key word and a separator: one of the needles, and ':', '=' or '>' (markup)."""
+    """A key word and a separator: one of the needles, and ':', '=', '>' (markup) or ',' (a call's arguments)."""
     def hint(s: str) -> bool:
-        if "=" not in s and ":" not in s and ">" not in s:
+        if "=" not in s and ":" not in s and ">" not in s and "," not in s:
             return False
         for n in needles:
             if n in s:
@@ -167,13 +169,18 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
     """The value of every key = value (or markup) pair rx finds that ok accepts."""
     def find(text: str) -> Iterator[tuple[int, int]]:
         for m in rx.finditer(text):
-            for g in ("s", "s2", "s3", "s4"):
+            for g in ("s", "s2", "s3", "s4", "s5"):
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
-                    if v.strip() and ok(v.strip()):
+                    v = v.strip()
+                    if g == "s5" and not credential_like(v):
+                        break   # a call's second argument that is a word: ("password", "username")
+                    if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
+                        break   # 'pass' alone: "tests pass: 12" is a count
+                    if v and ok(v):
                         yield a, b
                     break
 
@@ -181,17 +188,20 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
 
 
 # -- passwords on command lines and in sentences -------------------------------------------------------
-_FLAG_KEYS = (rf"(?:{PASSWORD_WORDS}|token|api[_\-]?key|apikey|access[_\-]?key|client[_\-]?secret|credentials?|auth|"
+_FLAG_KEYS = (rf"(?:{PASSWORD_WORDS.replace('(?P<bare>pass)', 'pass')}|token|api[_\-]?key|apikey|access[_\-]?key|client[_\-]?secret|credentials?|auth|"
               r"(?:private|master|encryption|signing|license|app)[_\-]?key)")
 _ARG = r"""(?:"(?P<{0}q>[^"\r\n]{{1,400}})"|'(?P<{0}a>[^'\r\n]{{1,400}})'|(?P<{0}u>[^\s"'\-][^\s"']{{0,399}}))"""
 COMMAND_LINE = re.compile(
-    rf"(?i)(?<![\w\-])--?[\w.\-]*?{_FLAG_KEYS}[\w\-]*(?:\s{{1,3}}|[\"'],\s{{0,3}}[\"']){_ARG.format('f')}"  # --password v
+    rf"(?i)(?<![\w\-])--?[\w.\-]*?{_FLAG_KEYS}(?:[_\-]?(?:value|string|key|secret|b64|base64))?"   # --password v
+    rf"(?:\s{{1,3}}|[\"'],\s{{0,3}}[\"']){_ARG.format('f')}"
     rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]*?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
     rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]*?\s-p\s+{_ARG.format('p')}"
     rf"|\bredis-cli\b[^\r\n|;&]*?\s-a\s+{_ARG.format('r')}"
     rf"|\b(?:curl|wget|http)\b[^\r\n|;&]*?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
     rf"|\bhtpasswd\s+-\w*b\w*\s+\S+\s+\S+\s+{_ARG.format('h')}"
     rf"|\bjdbc:oracle:\w+:[^\s/@:\"']+/(?P<o>[^\s@\"']+)@"                                            # scott/tiger@db
+    rf"|\bidentified\s+by\s+(?:password\s+)?{_ARG.format('i')}"                             # SQL: IDENTIFIED BY 'pw'
+    rf"|\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<n>\S+)"                                  # .netrc
     rf"|(?i:pass(?:word|wd|phrase))\s{{1,3}}(?:(?:is|was|set\s+to|changed\s+to|reset\s+to)\s+{_ARG.format('w')}"
     r"""|"(?P<xq>[^"\r\n]{1,400})"|'(?P<xa>[^'\r\n]{1,400})')""")   # password is X, password 'X'
 
@@ -215,7 +225,7 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
                     break
                 if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
                     yield m.span(g)
-            elif g.startswith("f"):
+            elif g[0] in "fi":   # a flag's or IDENTIFIED BY's value: not a word, not a path
                 if credential_like(v) and not v.startswith(("/", "./", "~/")) and not v.isdigit():
                     yield m.span(g)
             elif not_placeholder(v):
