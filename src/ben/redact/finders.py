@@ -120,28 +120,37 @@ PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![
                   r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
                   r"jelsz[óo]|heslo|[şs]ifre|adgangskode|lozinka|пароль|密码|口令|パスワード|비밀번호")
 PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})"
-#: Substrings one of which a text with a password key holds (the password hint's needles), in small
-#: letters and capitals (a hint tests each needle: ~40 ns a needle on a log line; one regex of them all
-#: costs ~20 µs, lower-casing the text ~1 µs).
-_FOREIGN = ("nwort", "ntrase", "enha", "twoord", "aslo", "senord", "lasana", "elsz", "eslo", "ifre", "skode", "zinka",
-            "clave", "arola")
-PASSWORD_NEEDLES = ("ass", "ASS", "wd", "WD", "ecret", "ECRET") + _FOREIGN + tuple(n.upper() for n in _FOREIGN)
-#: Tested only in a text that is not all ASCII (``str.isascii`` is free).
-PASSWORD_NEEDLES_WIDE = ("asło", "ASŁO", "ösen", "ÖSEN", "ароль", "АРОЛЬ", "密码", "口令", "パスワード", "비밀번호")
+#: The last three characters (in small letters) of every word of PASSWORD_WORDS, and the last two of
+#: the words written in two characters: the password hint looks only at what precedes a separator.
+PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "eña", "ena", "ave", "sse", "nha", "slo",
+                            "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль"})
+PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호"})
+_QUOTES = "\"'\\ "
+
+
+def _tail_is_key(s: str, at: int) -> bool:
+    """Does a password word end just before ``at`` (after quotes, a backslash and spaces are skipped)?"""
+    q = at
+    while q > 0 and s[q - 1] in _QUOTES:
+        q -= 1
+    tail = s[q - 3 if q > 3 else 0:q].lower()
+    if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
+        return True
+    if tail == "lue" and s[q - 5:q].lower() == "value":   # name="password" value="..."
+        return _tail_is_key(s, q - 5)
+    return False
 
 
 def password_hint(s: str) -> bool:
-    """A separator (``= : > ,``) and a password word: one of PASSWORD_NEEDLES, or of PASSWORD_NEEDLES_WIDE in a
-    text that is not all ASCII."""
-    if "=" not in s and ":" not in s and ">" not in s and "," not in s:
-        return False
-    for n in PASSWORD_NEEDLES:
-        if n in s:
-            return True
-    if not s.isascii():
-        for n in PASSWORD_NEEDLES_WIDE:
-            if n in s:
+    """A password word just before a separator (``= : > ,``, after quotes and spaces): one find per
+    separator and a set lookup of the three characters before it, in place of ~34 substring tests
+    (a substring test costs 0.1-0.3 µs on a log line; lower-casing a line ~1 µs, one regex of the words ~20 µs)."""
+    for sep in "=:>,":
+        p = s.find(sep)
+        while p > 0:
+            if _tail_is_key(s, p):
                 return True
+            p = s.find(sep, p + 1)
     return False
 
 
