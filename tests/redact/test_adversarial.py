@@ -71,7 +71,7 @@ def _without(detector: str) -> str:
 #: Detectors of the default manifest that catch secrets of the adversarial corpus no other one does.
 UNIQUE = ("private_key", "card", "jwt", "bearer", "azure_key", "token", "telegram_token", "discord_token",
           "okta_token", "random_key", "password", "secret_pair", "url_userinfo", "command_line", "cookie", "email",
-          "iban", "us_ssn", "phone")
+          "iban", "us_ssn", "phone", "base64_wrapped")
 
 
 def test_every_detector_catches_what_no_other_does() -> None:
@@ -180,3 +180,16 @@ def test_percent_encoded_utf8_is_decoded_with_offsets_into_the_original() -> Non
     assert d == "a=1&contraseña=x&密=y %FFA"
     assert text[starts[d.index("ñ")]:].startswith("%C3%B1") and text[starts[d.index("密")]:].startswith("%E5%AF%86")
     assert text[starts[d.index("y")]] == "y"
+
+
+@pytest.mark.parametrize("plain, secret", [
+    (b"password=Hunter22x", True), (b"ghp_" + b"Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7c", True),
+    (b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow" + b"A" * 40, True),
+    (b"password reset email sent to you", False), (b"ghp_notatoken", False),
+])
+def test_base64_wrapped_secrets(plain: bytes, secret: bool) -> None:
+    import base64
+
+    blob = base64.b64encode(plain).decode()
+    out = redact(f"payload={blob} end")
+    assert (blob not in out) is secret and out.startswith("payload=") and out.endswith(" end"), out

@@ -24,6 +24,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, IBAN, MARKUP_VALU
                                 cookie_spans, credential_like, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
                                 phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact.wrapped import NEEDLES as B64_NEEDLES, wrapped_spans
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -339,6 +340,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("okta_token", OKTA, lambda t: "00" in t and _mixed_case(t),
              random_b64, help="Okta API tokens (00 and 40 characters, mixed case)", min_len=42, alnum=True,
              requires=("\x01\x02",), find=validated(OKTA, WORD + "_-", random_b64)),
+    SecretRule("base64_wrapped", re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}"), _any(*B64_NEEDLES),
+             help="base64 blobs that begin with a token, a private key or a password line (ghp_..., -----BEGIN, "
+                  "password=...) and decode to a secret", min_len=16, alnum=True,
+             find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
              alnum=True, requires=("\x01\x02",), ),
