@@ -12,9 +12,27 @@ from __future__ import annotations
 
 import re
 
-_ESC = re.compile(r"%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|[\"\\/bfnrt])")
+_ESC = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|[\"\\/bfnrt])")
 _JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 ROUNDS = 2
+
+
+def _utf8(run: str) -> list[tuple[int, str]] | None:
+    """The characters a run of %xx escapes of bytes >= 0x80 spells in UTF-8, each with its offset in the
+    run; None if the bytes are not UTF-8."""
+    raw = bytes.fromhex(run.replace("%", ""))
+    out, i = [], 0
+    while i < len(raw):
+        b = raw[i]
+        n = 2 if 0xC0 <= b < 0xE0 else 3 if 0xE0 <= b < 0xF0 else 4 if 0xF0 <= b < 0xF8 else 0
+        if not n:
+            return None
+        try:
+            out.append((3 * i, raw[i:i + n].decode("utf-8")))
+        except UnicodeDecodeError:
+            return None
+        i += n
+    return out
 
 
 def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
@@ -29,10 +47,19 @@ def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
                 continue
             ch = " "
         elif esc[0] == "%":
-            v = int(esc[1:], 16)
-            if v >= 0x80:
-                continue   # a byte of a multi-byte character: kept as written
-            ch = chr(v)
+            if len(esc) > 3 or esc[1] in "89ABCDEFabcdef":   # UTF-8 bytes: a key such as contrase%C3%B1a
+                chars = _utf8(esc)
+                if chars is None:
+                    continue   # not UTF-8: kept as written
+                if a > pos:
+                    pieces.append(text[pos:a])
+                    starts.extend(range(pos, a))
+                for at, ch in chars:
+                    pieces.append(ch)
+                    starts.append(a + at)
+                pos = b
+                continue
+            ch = chr(int(esc[1:], 16))
         elif esc[1] == "u":
             ch = chr(int(esc[2:], 16))
         else:

@@ -13,7 +13,8 @@ name = "private-key"
 detect = "private_key"
 action = "mask"
 
-# the whole value of an attribute whose key names a secret (any case: Authorization, X-Api-Key, DB_PASSWORD)
+# the whole value of an attribute whose key names a secret (any case: Authorization, X-Api-Key, DB_PASSWORD,
+# DB_PASS, and the word for a password in the languages logs are commonly written in)
 [[rule]]
 name = "secret-attribute"
 fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphrase*", "attributes.*pwd",
@@ -22,7 +23,16 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*accesskey*", "attributes.*private_key*", "attributes.*private-key*",
           "attributes.*privatekey*", "attributes.*signing_key*", "attributes.*authorization*",
           "attributes.*cookie*", "attributes.*credential*", "attributes.*dsn",
-          "attributes.*connection_string*", "attributes.*connectionstring*"]
+          "attributes.*connection_string*", "attributes.*connectionstring*",
+          "attributes.pass", "attributes.*_pass", "attributes.*.pass", "attributes.*-pass", "attributes.*master_key*",
+          "attributes.*encryption_key*", "attributes.*license_key*", "attributes.*app_key*", "attributes.*auth_key*",
+          "attributes.*passwort*", "attributes.*kennwort*", "attributes.*contrase?a*", "attributes.*clave",
+          "attributes.*mot_de_passe*", "attributes.*motdepasse*", "attributes.*senha*", "attributes.*wachtwoord*",
+          "attributes.*haslo*", "attributes.*hasło*", "attributes.*lösenord*", "attributes.*losenord*",
+          "attributes.*salasana*", "attributes.*parola", "attributes.*jelsz?*", "attributes.*heslo*",
+          "attributes.*şifre*", "attributes.*sifre*", "attributes.*adgangskode*", "attributes.*passord*",
+          "attributes.*lozinka*", "attributes.*пароль*", "attributes.*密码*", "attributes.*口令*",
+          "attributes.*パスワード*", "attributes.*비밀번호*"]
 ignore_case = true
 action = "mask"
 
@@ -50,13 +60,14 @@ action = "mask"
 [[rule]]
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
-          "okta_token", "random_key"]
+          "okta_token", "random_key", "base64_wrapped"]
 action = "mask"
 
-# password=..., "api_key": "...", scheme://user:password@host
+# password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,
+# session cookies
 [[rule]]
 name = "password"
-detect = ["password", "secret_pair", "url_userinfo"]
+detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie"]
 action = "mask"
 
 [[rule]]

@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from ben.redact.finders import (DISCORD, IBAN, OKTA, after, PAIR_VALUE, PASSWORD_KEYS, PHONE, RANDOM_KEY, SECRET_KEYS, TOKEN,
-                                WORD, credential_like, iban_spans, not_placeholder, pairs, phone_ok,
+from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, IBAN, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
+                                PASSWORD_TAILS, PASSWORD_TAILS_2, PHONE, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
+                                cookie_spans, credential_like, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
                                 phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact.wrapped import NEEDLES as B64_NEEDLES, wrapped_spans
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -245,6 +247,13 @@ def _dni_ok(text: str) -> bool:
     return _DNI_LETTERS[int(digits) % 23] == letter
 
 
+_PASSWORD = re.compile(PASSWORD_KEYS + "(?:" + PAIR_VALUE % {"q": "1,400", "u": "1,400"} + "|" + MARKUP_VALUE + ")")
+_SECRET_PAIR = re.compile(SECRET_KEYS + "(?:" + PAIR_VALUE % {"q": "8,400", "u": "8,400"} + "|" + MARKUP_VALUE + ")")
+
+# a flag follows a space or, in an argv list, a quote: "u-5cb96538d3" (a dash alone) is not looked at;
+# "ass" stands for password, passwd, passphrase and htpasswd (each needle costs 0.1-0.3 µs a log line)
+_CMD_NEEDLES = (" -", '"-', "'-", "ass", "ASS", "oracle:", "dentified", "DENTIFIED")
+
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
@@ -261,10 +270,11 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="IPv6 addresses", min_len=2),
     SecretRule("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9\-._~+/]{8,}=*)"),
-             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC"), credential_like,
-             help="credentials after 'Bearer', 'Token' or 'Basic' (authorization headers); a word is not one "
-                  "('token validation succeeded')", min_len=14),
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+                                   r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
+             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST"), credential_like,
+             help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
+                  "headers); a word is not one ('token validation succeeded')", min_len=14),
     SecretRule("aws_key", re.compile(
         _B + r"(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}" + _E +
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
@@ -292,18 +302,27 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
              min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
-    SecretRule("password", re.compile(PASSWORD_KEYS + PAIR_VALUE % {"q": "1,400", "u": "1,400"}),
-             pairs(("ass", "ASS", "wd", "WD", "ecret", "ECRET")), not_placeholder,
-             help="values of password=, passwd:, \"secret\": ... pairs (text, JSON, query strings, logs)", min_len=5,
-             requires=("ass=", "ass:", "ASS=", "ASS:", "wd=", "wd:", "WD=", "WD:", "ecret=", "ecret:", "ECRET=",
-                       "ECRET:")),
-    SecretRule("secret_pair", re.compile(SECRET_KEYS + PAIR_VALUE % {"q": "8,400", "u": "8,400"}),
-             pairs(("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "ookie", "OOKIE")),
-             credential_like, help="values of token=, api_key:, access_key, client_secret, ... pairs", min_len=11,
-             requires=("oken=", "oken:", "OKEN=", "OKEN:", "ey=", "ey:", "EY=", "EY:", "redential", "REDENTIAL",
-                       "ecret", "ECRET", "sn=", "sn:", "SN=", "SN:", "ookie", "OOKIE")),
+    SecretRule("password", _PASSWORD, password_hint, not_placeholder,
+             help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
+                  "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
+             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,"),
+             find=pair_spans(_PASSWORD, not_placeholder)),
+    SecretRule("secret_pair", _SECRET_PAIR,
+             pairs(("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH")),
+             credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
+             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,")
+             + ("redential", "REDENTIAL", "ecret", "ECRET"),
+             find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
+    SecretRule("command_line", COMMAND_LINE,
+             _any(*_CMD_NEEDLES),
+             help="passwords given to programs (--password v, mysql -pX, sshpass -p, redis-cli -a, curl -u user:pw, "
+                  "oracle user/pw@db) and after 'password is' in sentences", min_len=8,
+             requires=_CMD_NEEDLES, find=command_line_spans),
+    SecretRule("cookie", COOKIE, _any("ookie", "OOKIE"),
+             help="session values of Cookie and Set-Cookie headers (attributes and short words stay)", min_len=10,
+             find=cookie_spans),
     SecretRule("url_userinfo", re.compile(
-        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?#]{1,200})"
+        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
@@ -321,6 +340,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("okta_token", OKTA, lambda t: "00" in t and _mixed_case(t),
              random_b64, help="Okta API tokens (00 and 40 characters, mixed case)", min_len=42, alnum=True,
              requires=("\x01\x02",), find=validated(OKTA, WORD + "_-", random_b64)),
+    SecretRule("base64_wrapped", re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}"), _any(*B64_NEEDLES),
+             help="base64 blobs that begin with a token, a private key or a password line (ghp_..., -----BEGIN, "
+                  "password=...) and decode to a secret", min_len=16, alnum=True,
+             find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
              alnum=True, requires=("\x01\x02",), ),

@@ -59,7 +59,9 @@ def _ranked(wanted: set[str], needs: list[str]) -> list[str]:
 def _table() -> tuple[np.ndarray, dict[str, int], dict[int, int]]:
     """The static character -> bit table over every detector's requirements, and a bit per digit threshold."""
     needs = [need for d in SECRET_RULES.values() for need in d.needs]
-    wanted = {c for need in needs for c in need} | {UPPER, LOWER, " ", "+"} | set(ESCAPES)
+    # ASCII only: a text is encoded one byte per character with non-ASCII as '?', so a non-ASCII
+    # character of a requirement (the 'ł' of "hasło") gets no bit and is left out of it
+    wanted = {c for need in needs for c in need if c < "\x80"} | {UPPER, LOWER, " ", "+"} | set(ESCAPES)
     thresholds = sorted({d.min_digits for d in SECRET_RULES.values() if d.min_digits})
     chars = _ranked(wanted, needs)[:64 - len(thresholds)]
     lut = np.zeros(256, dtype=np.uint64)
