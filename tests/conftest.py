@@ -96,11 +96,17 @@ def clickhouse_server(tmp_path_factory) -> Iterator:
     from ben.core.errors import StorageError
     from ben.store.local_server import LocalClickHouse
 
-    try:
-        server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
-        server.start()
-    except StorageError as exc:
-        pytest.fail(f"the ClickHouse server tests need clickhouse-server: {exc}")
+    for attempt in range(3):  # a free port can be taken by another process before the server binds it
+        server = None
+        try:
+            server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
+            server.start()
+            break
+        except StorageError as exc:
+            if server is not None:
+                server.stop()  # not ready in time: never leave it running
+            if attempt == 2 or "Address already in use" not in str(exc):
+                pytest.fail(f"the ClickHouse server tests need clickhouse-server: {exc}")
     yield server
     server.stop()
 
