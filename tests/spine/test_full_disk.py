@@ -22,7 +22,7 @@ KiB = 1 << 10
 TOTAL = 40_000
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(600)
 def test_spine_full_disk_refuses_then_recovers_without_loss(make_cluster, home) -> None:
     # A 16 MiB disk: chDB keeps 1 MiB free, the WALs refuse below 512 KiB and resume at 2 MiB; the
     # store writer lags behind the load (5,000 rows/s), so it has records to store when the disk fills.
