@@ -32,7 +32,11 @@ def test_spine_full_disk_refuses_then_recovers_without_loss(make_cluster, home) 
         try:
             cluster.start()
             load = Load(cluster.sidecar_addr, TOTAL, rate=10_000)
-            wait_for(lambda: cluster.status("spine").get("rows_stored_total", 0) > 0, 30, "the first rows stored")
+            # The disk fills while the store writer has records to store (the filler once came before it
+            # fell behind: it had stored everything, so it never met the full disk and the test failed).
+            wait_for(lambda: cluster.status("spine").get("rows_stored_total", 0) > 0
+                     and cluster.status("spine").get("wal_records", 0) >= 20, 60,
+                     "the first rows stored, and 20 WAL records not yet stored (the writer behind the load)")
             filler = fill(disk / "filler", leave=256 * KiB)  # while the load goes on
             # The sidecar keeps resending (back-pressure: about once a second); the spine keeps refusing.
             wait_for(lambda: cluster.status("spine").get("refused_total{reason=wal_error}", 0) >= 3, 60,
