@@ -17,9 +17,12 @@ demo: $(STAMP)
 	$(BIN)/ben demo
 
 # Debian packages the tests need (clickhouse-server): installed when missing (root), else a clear error.
+# ben's byte-code is compiled once first: with PYTHONDONTWRITEBYTECODE set (as on CI) every process the tests
+# start (hundreds of spines, sidecars, store processes, CLI calls) would otherwise compile the source again.
 test: $(STAMP)
 	bash scripts/debian-deps.sh
 	$(MAKE) node-otel
+	$(BIN)/python -m compileall -q -j 0 src
 	$(BIN)/python -m pytest
 
 # The pinned OpenTelemetry JS SDK the OTLP tests drive (tests/otlp/node, ADR 0036): `npm ci` from the

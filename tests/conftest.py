@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,39 @@ from pathlib import Path
 import pytest
 
 from ben.cli.procs import Cluster
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--order", default="file", metavar="ORDER",
+                     help="test order: file (default), reverse, or random:SEED (modules shuffled, and the tests "
+                          "within each module; a module's tests stay together so its fixtures start once). "
+                          "A test that fails in another order depends on one that ran before it.")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items: list) -> None:
+    order = config.getoption("--order")
+    if order == "file":
+        return
+    if order != "reverse" and not (order.startswith("random:") and order[7:].isdigit()):
+        raise pytest.UsageError(f"--order {order!r}: expected file, reverse or random:SEED (SEED an integer)")
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    groups = list(modules.values())
+    if order == "reverse":
+        groups = [g[::-1] for g in groups[::-1]]
+    else:
+        rng = random.Random(int(order[7:]))
+        rng.shuffle(groups)
+        for g in groups:
+            rng.shuffle(g)
+    items[:] = [item for g in groups for item in g]
+
+
+def pytest_report_header(config) -> str | None:
+    order = config.getoption("--order")
+    return None if order == "file" else f"test order: {order}"
 
 
 @pytest.fixture
@@ -62,11 +96,17 @@ def clickhouse_server(tmp_path_factory) -> Iterator:
     from ben.core.errors import StorageError
     from ben.store.local_server import LocalClickHouse
 
-    try:
-        server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
-        server.start()
-    except StorageError as exc:
-        pytest.fail(f"the ClickHouse server tests need clickhouse-server: {exc}")
+    for attempt in range(3):  # a free port can be taken by another process before the server binds it
+        server = None
+        try:
+            server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
+            server.start()
+            break
+        except StorageError as exc:
+            if server is not None:
+                server.stop()  # not ready in time: never leave it running
+            if attempt == 2 or "Address already in use" not in str(exc):
+                pytest.fail(f"the ClickHouse server tests need clickhouse-server: {exc}")
     yield server
     server.stop()
 

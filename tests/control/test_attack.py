@@ -255,8 +255,8 @@ def test_a_replayed_earlier_off_order_cannot_lift_the_kill_switch(live) -> None:
     earlier_off, on = order(False), order(True)
     client.kill_switch(c.spine_addr, on)
     try:
-        wait_for(lambda: c.status("sidecar").get("kill_switch") == 1, 10, "the sidecar to hold the order")
-        wait_for(lambda: c.status("spine").get("kill_switch_unacknowledged", 1) == 0, 10, "the acknowledgement")
+        wait_for(lambda: c.status("sidecar").get("kill_switch") == 1, 60, "the sidecar to hold the order")
+        wait_for(lambda: c.status("spine").get("kill_switch_unacknowledged", 1) == 0, 60, "the acknowledgement")
         with pytest.raises(ControlError) as err:
             client.kill_switch(c.spine_addr, earlier_off)
         assert err.value.reason == "stale_order"
@@ -267,7 +267,7 @@ def test_a_replayed_earlier_off_order_cannot_lift_the_kill_switch(live) -> None:
         assert c.status("sidecar").get("kill_switch") == 1
     finally:
         client.kill_switch(c.spine_addr, order(False))
-    wait_for(lambda: c.status("sidecar").get("kill_switch") == 0, 10, "the switch lifted")
+    wait_for(lambda: c.status("sidecar").get("kill_switch") == 0, 60, "the switch lifted")
 
 
 def test_keys_trust_pins_a_sidecar_in_the_trust_store(home) -> None:

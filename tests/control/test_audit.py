@@ -53,7 +53,7 @@ def _audited(cluster, setup):
         client.send(cluster.spine_addr, make_envelope(setup.alice, "ping", "shop", {}, f"ping {i}")[1])
     client.send(cluster.spine_addr, make_envelope(setup.stranger, "ping", "shop", {}, "forged")[1])
     assert client.verify_audit(cluster.spine_addr).ok
-    wait_for(lambda: len(client.audit_entries(cluster.spine_addr)) == 5, 10, "the sidecar pin and four audit entries")
+    wait_for(lambda: len(client.audit_entries(cluster.spine_addr)) == 5, 60, "the sidecar pin and four audit entries")
     cluster.stop()
     yield cluster.home / "spine"
 

@@ -207,7 +207,7 @@ def test_kill_switch_stops_all_automation(live) -> None:
     out = ben("command", "kill-switch", "on", "--reason", "runaway automation", "--key", key, "--spine", c.spine_addr)
     assert out.returncode == 0, out.stderr
     try:
-        wait_for(lambda: c.status("sidecar").get("kill_switch") == 1, 10, "the order to reach the sidecar")
+        wait_for(lambda: c.status("sidecar").get("kill_switch") == 1, 60, "the order to reach the sidecar")
         reply = client.send(c.spine_addr, make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])
         assert reply.state == "refused" and json.loads(reply.record_json)["code"] == "kill_switch"
         assert "runaway automation" in reply.reason
@@ -219,7 +219,7 @@ def test_kill_switch_stops_all_automation(live) -> None:
     finally:
         out = ben("command", "kill-switch", "off", "--reason", "fixed", "--key", key, "--spine", c.spine_addr)
         assert out.returncode == 0, out.stderr
-    wait_for(lambda: c.status("sidecar").get("kill_switch") == 0, 10, "the sidecar to lift it")
+    wait_for(lambda: c.status("sidecar").get("kill_switch") == 0, 60, "the sidecar to lift it")
     reply = client.send(c.spine_addr, make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])
     assert reply.state in LET_THROUGH
     assert [e["kind"] for e in client.audit_entries(c.spine_addr) if e["kind"] == "kill_switch"] == ["kill_switch"] * 2

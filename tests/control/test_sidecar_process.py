@@ -229,7 +229,7 @@ def test_the_sidecar_enforces_the_spines_kill_switch(rig: Rig) -> None:
     t0 = now_ns()
     push(order(s.victor, True, t0))  # a human without approve = true: ignored, and audited
     push(order(s.alice, True, t0 + 2))
-    wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 1, 10, "the kill switch at the sidecar")
+    wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 1, 60, "the kill switch at the sidecar")
     env, signed = make_envelope(s.bot, "ping", "shop", {}, "bot ping")
     receipt, _ = rig.spine.deliver(signed)
     assert (receipt.status, receipt.code) == ("refused", "kill_switch") and "stop automation" in receipt.reason
@@ -237,7 +237,7 @@ def test_the_sidecar_enforces_the_spines_kill_switch(rig: Rig) -> None:
     push(order(s.alice, False, t0 + 1))  # older than the order held: a replay cannot lift the switch
     assert rig.spine.deliver(make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])[0].code == "kill_switch"
     push(order(s.alice, False, t0 + 3))
-    wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 0, 10, "the kill switch lifted")
+    wait_for(lambda: rig.cluster.status("sidecar").get("kill_switch") == 0, 60, "the kill switch lifted")
     assert rig.spine.deliver(make_envelope(s.bot, "ping", "shop", {}, "bot ping")[1])[0].status == "accepted"
     entries = [e for e in client.audit_entries(rig.cluster.sidecar_addr) if e["command_id"] == ""]
     assert [(e["kind"], json.loads(e["body"]).get("code")) for e in entries] == [

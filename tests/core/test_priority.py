@@ -48,7 +48,7 @@ def test_a_thread_started_later_is_lowered_by_the_next_scan() -> None:
     prio.start()
     try:
         tid, stop = named_thread("ben-test-late")
-        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, tid) == 5, 10, "the periodic scan to lower the new thread")
+        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, tid) == 5, 60, "the periodic scan to lower the new thread")
         stop.set()
     finally:
         prio.shutdown()

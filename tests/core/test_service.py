@@ -62,7 +62,7 @@ def test_second_signal_exits_at_once_without_losing_acknowledged_data(make_clust
     client = emit_acked(cluster, 5_000)
     side = cluster.sidecar
     side.signal(signal.SIGTERM)  # it now waits up to 60 s for the spine to take the WAL
-    wait_for(lambda: "shutting down" in side.tail(), 10, "the sidecar to start shutting down")
+    wait_for(lambda: "shutting down" in side.tail(), 60, "the sidecar to start shutting down")
     started = time.monotonic()
     side.signal(signal.SIGTERM)
     assert side.popen.wait(timeout=10) == 1

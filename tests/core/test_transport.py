@@ -63,3 +63,32 @@ def test_limits_match_bens_own() -> None:
     assert MAX_BYTES < options["grpc.max_receive_message_length"] == transport.MAX_MESSAGE_BYTES == 16 << 20
     assert dict(transport.SPINE_SERVER_OPTIONS)["grpc.max_receive_message_length"] == 32 << 20
     assert dict(transport.CHANNEL_OPTIONS)["grpc.max_send_message_length"] == transport.MAX_MESSAGE_BYTES
+
+
+def test_a_peer_paused_for_half_a_second_answers_and_a_missing_one_fails_at_once(make_cluster, home) -> None:
+    """One connection attempt may take as long as the call allows (gRPC's min connect timeout), so a
+    spine that stalls on a loaded machine is not "nothing answers" after 0.1 s; no socket still fails fast."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from ben.core.admin import fetch_status
+    from ben.core.errors import TransportError
+
+    cluster = make_cluster()
+    cluster.start_spine()
+    os.kill(cluster.spine.pid, signal.SIGSTOP)
+    resume = threading.Timer(0.5, os.kill, (cluster.spine.pid, signal.SIGCONT))
+    resume.start()
+    try:
+        started = time.monotonic()
+        fetch_status(cluster.spine_addr, timeout=30.0)
+        assert time.monotonic() - started >= 0.4  # it was paused: the answer came after the resume
+    finally:
+        resume.join()
+        os.kill(cluster.spine.pid, signal.SIGCONT)
+    started = time.monotonic()
+    with pytest.raises(TransportError, match="nothing answers"):
+        fetch_status(f"unix://{home / 'absent.sock'}", timeout=30.0)
+    assert time.monotonic() - started < 5.0

@@ -309,7 +309,7 @@ def append_when_room(wal: Wal, payload: bytes) -> int:
             return wal.append([payload])[0]
         except WalError:
             return None
-    return wait_for(attempt, 10, "the WAL to take appends again")
+    return wait_for(attempt, 60, "the WAL to take appends again")
 
 
 def test_full_disk_refuses_then_resumes_without_restart(disk: Path, caplog) -> None:

@@ -58,7 +58,7 @@ class NatsServer:
             except OSError:
                 assert self.proc.poll() is None, "nats-server exited"
                 return False
-        wait_for(up, 10, "nats-server to listen")
+        wait_for(up, 60, "nats-server to listen")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -50,7 +50,7 @@ async def _stream_replicas(urls: list[str], stream: str) -> int:
         await nc.close()
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_r3_stream_on_a_three_server_cluster_survives_a_server(tmp_path) -> None:
     if not Path(NATS).exists():
         pytest.fail("nats-server is not installed: run scripts/debian-deps.sh")

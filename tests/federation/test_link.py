@@ -76,7 +76,7 @@ def test_every_change_arrives_once_anonymised_through_a_nats_restart(clusters, n
             if len(part) >= 5:
                 assert part.encode() not in on_disk, f"{part!r} in the NATS stream files"
                 assert part.encode() not in stored, f"{part!r} in the peer's table"
-    wait_for(lambda: west.status()["received"] == 13, 10, "west's received count")
+    wait_for(lambda: west.status()["received"] == 13, 60, "west's received count")
     assert east.status()["published"] == 13, east.status()
     assert west.status()["peers"]["east"]["received"] == 13 and west.status()["lag"] == 0
     west._write_status()
@@ -117,4 +117,4 @@ def test_forged_altered_replayed_and_unknown_summaries_are_rejected(clusters, na
     assert dict(west.rejected) == {"bad_signature": 2, "unknown_cluster": 1, "replayed": 1}
     assert len(federated_rows(west.store)) == 1 and west.received == 1
     assert sum("rejected a summary" in r.getMessage() for r in caplog.records) == 4
-    wait_for(lambda: west.status()["lag"] == 0, 10, "the rejected messages acked (no redelivery)")
+    wait_for(lambda: west.status()["lag"] == 0, 60, "the rejected messages acked (no redelivery)")

@@ -33,7 +33,7 @@ def figure(status: dict, name: str, **labels: str) -> float:
     return sum(f["value"] for f in status["figures"] if f["name"] == name and f["labels"] == labels)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)
 def test_sidecar_full_disk_refuses_then_recovers_without_loss(make_cluster, home) -> None:
     # An 8 MiB disk: the WALs refuse below 512 KiB free and resume at 2 MiB.
     cluster = make_cluster(sidecar={"wal_min_free_bytes": MiB // 2, "wal_resume_free_bytes": 2 * MiB})

@@ -27,7 +27,7 @@ def test_restarted_sidecar_replays_its_wal(make_cluster) -> None:
     assert_exactly_once(cluster.spine_addr, client.producer_id, 5_000)
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_sidecar_killed_mid_stream(cluster) -> None:
     load = Load(cluster.sidecar_addr, 50_000, rate=15_000)
     load.wait_emitted(10_000)

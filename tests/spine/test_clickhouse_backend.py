@@ -25,7 +25,7 @@ def ben(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})})
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_spine_killed_mid_stream_on_clickhouse(make_cluster, clickhouse) -> None:
     cluster = server_cluster(make_cluster, clickhouse).start()
     load = Load(cluster.sidecar_addr, 40_000, rate=15_000)
@@ -50,7 +50,7 @@ def test_spine_killed_mid_stream_on_clickhouse(make_cluster, clickhouse) -> None
     assert out.returncode == 2 and "expected HOST:PORT" in out.stderr
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_server_outage_while_ingesting(make_cluster, clickhouse) -> None:
     cluster = server_cluster(make_cluster, clickhouse).start()
     load = Load(cluster.sidecar_addr, 60_000, rate=10_000)

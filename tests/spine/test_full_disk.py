@@ -22,7 +22,7 @@ KiB = 1 << 10
 TOTAL = 40_000
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(600)
 def test_spine_full_disk_refuses_then_recovers_without_loss(make_cluster, home) -> None:
     # A 16 MiB disk: chDB keeps 1 MiB free, the WALs refuse below 512 KiB and resume at 2 MiB; the
     # store writer lags behind the load (5,000 rows/s), so it has records to store when the disk fills.
@@ -32,7 +32,11 @@ def test_spine_full_disk_refuses_then_recovers_without_loss(make_cluster, home) 
         try:
             cluster.start()
             load = Load(cluster.sidecar_addr, TOTAL, rate=10_000)
-            wait_for(lambda: cluster.status("spine").get("rows_stored_total", 0) > 0, 30, "the first rows stored")
+            # The disk fills while the store writer has records to store (the filler once came before it
+            # fell behind: it had stored everything, so it never met the full disk and the test failed).
+            wait_for(lambda: cluster.status("spine").get("rows_stored_total", 0) > 0
+                     and cluster.status("spine").get("wal_records", 0) >= 20, 60,
+                     "the first rows stored, and 20 WAL records not yet stored (the writer behind the load)")
             filler = fill(disk / "filler", leave=256 * KiB)  # while the load goes on
             # The sidecar keeps resending (back-pressure: about once a second); the spine keeps refusing.
             wait_for(lambda: cluster.status("spine").get("refused_total{reason=wal_error}", 0) >= 3, 60,

@@ -67,7 +67,7 @@ def small_store_disk(home):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # the sum of its waits' deadlines: each bounds a failure, none paces the test
 def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store_disk) -> None:
     cluster = make_cluster(store={"min_free_bytes": 64 * MiB})
     cluster.start()
@@ -81,18 +81,18 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     # first ~75 MiB of growth is warm-up (not broken down; a Wal alone stays flat): measured every 25 MiB of
     # backlog, RSS climbed from 160 to 235 MiB by 300 MiB of backlog, then stayed in 150-235 MiB up to
     # 450 MiB (and 188-248 MiB up to 895 MiB); a window from 50 to 150 MiB caught the climb (66 MiB in one run).
-    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 150 * MiB, 120,
+    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 150 * MiB, 240,
              "the sidecar WAL to hold 150 MiB")
     side_early_buffered = cluster.status("sidecar")["wal_bytes"]
     side_early_growth = sidecar_rss.peak - sidecar_rss.start
-    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 350 * MiB, 120,
+    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 0) > 350 * MiB, 240,
              "the sidecar WAL to hold 350 MiB")
     buffered = cluster.status("sidecar")["wal_bytes"]
     sidecar_growth = sidecar_rss.stop()
     cluster.start_spine()
-    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 1 << 40) < 10 * MiB, 120,
+    wait_for(lambda: cluster.status("sidecar").get("wal_bytes", 1 << 40) < 10 * MiB, 240,
              "the sidecar backlog to reach the spine")
-    wait_for(lambda: cluster.status("spine").get("wal_bytes", 1 << 40) < 10 * MiB, 120,
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 1 << 40) < 10 * MiB, 240,
              "the spine to store the backlog")  # phase 2 measures the spine's WAL growing from here
 
     # 2. The store cannot write (its disk is full): the spine buffers in its WAL.
@@ -105,9 +105,9 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     # first tens of MiB are a constant: one WAL read and one Arrow table of insert_max_bytes, the
     # sidecars' window in flight, allocator arenas; they varied between 20 and 100 MiB by run, and a
     # window from 50 to 150 MiB caught their end once: 104 MiB.)
-    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 150 * MiB, 120, "the spine WAL to hold 150 MiB")
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 150 * MiB, 240, "the spine WAL to hold 150 MiB")
     early_buffered, early_growth = cluster.status("spine")["wal_bytes"], spine_rss.peak - spine_rss.start
-    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 350 * MiB, 120, "the spine WAL to hold 350 MiB")
+    wait_for(lambda: cluster.status("spine").get("wal_bytes", 0) > 350 * MiB, 240, "the spine WAL to hold 350 MiB")
     spine_buffered = cluster.status("spine")["wal_bytes"]
     spine_growth = spine_rss.stop()
     filler.unlink()  # space returns
@@ -128,7 +128,7 @@ def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store
     load.client.shutdown()
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # the sum of its waits' deadlines: each bounds a failure, none paces the test
 def test_spine_quota_refuses_routine_and_keeps_room_for_alerts(make_cluster, small_store_disk) -> None:
     quota = {"wal_max_bytes": 96 * MiB, "wal_alert_reserve_bytes": 16 * MiB, "wal_anomaly_reserve_bytes": 16 * MiB}
     cluster = make_cluster(spine=quota, store={"min_free_bytes": 64 * MiB})

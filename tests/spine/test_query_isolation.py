@@ -39,7 +39,7 @@ class Query:
             self.error = exc
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_alerts_and_events_are_stored_on_time_during_long_queries(cluster) -> None:
     queries = [Query(cluster.spine_addr, sql) for sql in (BUSY, SLEEPING)]
     wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 2, 30, "the queries to be in flight")
@@ -63,7 +63,7 @@ def test_alerts_and_events_are_stored_on_time_during_long_queries(cluster) -> No
     assert cluster.spine.stop(timeout=30) == 0
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)
 def test_sigterm_during_a_long_query_exits_promptly(cluster) -> None:
     query = Query(cluster.spine_addr, SLEEPING)
     wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 30, "the query to run")
@@ -74,14 +74,14 @@ def test_sigterm_during_a_long_query_exits_promptly(cluster) -> None:
     assert query.error is not None
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)
 def test_a_client_that_goes_away_cancels_its_query(cluster) -> None:
     with grpc.insecure_channel(cluster.spine_addr, options=CHANNEL_OPTIONS) as channel:
         call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=BUSY), timeout=600,
                                                        metadata=operator_metadata(cluster.spine_addr))
         wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 30, "the query to run")
         call.cancel()  # what Ctrl-C does in ben query
-    wait_for(lambda: cluster.status("spine").get("queries_cancelled_total", 0) == 1, 10, "the spine to cancel it")
+    wait_for(lambda: cluster.status("spine").get("queries_cancelled_total", 0) == 1, 60, "the spine to cancel it")
     # The query channel is free again at once: the next query is answered, not queued for minutes.
     started = time.monotonic()
     assert b'"n": 1' in run_query(cluster.spine_addr, "SELECT 1 AS n", timeout=30)

@@ -19,7 +19,7 @@ def test_two_producers_every_event_exactly_once(cluster) -> None:
         assert_exactly_once(cluster.spine_addr, load.client.producer_id, 20_000)
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_spine_killed_and_stopped_mid_stream(cluster) -> None:
     load = Load(cluster.sidecar_addr, 60_000, rate=15_000)
     load.wait_emitted(12_000)

@@ -67,7 +67,7 @@ def store_process(spine_pid: int, not_in: set[int]) -> psutil.Process | None:
     return None
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_kill9_of_the_store_process_loses_nothing_acknowledged(cluster) -> None:
     seed = int(os.environ.get("BEN_TORTURE_SEED", time.time_ns() % 1_000_000))
     print(f"store-process kill seed={seed} (BEN_TORTURE_SEED={seed} replays this run)")

@@ -84,12 +84,13 @@ def test_urgent_inserts_wait_in_the_buffer_until_a_flush(store: ChdbStore) -> No
         == [("Buffer",)]
     store.sync()
     before = in_events()
-    store.urgent().insert_events(alert_table(5000, 2, 5000))
+    seq = max(5000, store.max_spine_seq(pb.LANE_ALERT) + 1)  # above the alerts the module's other tests stored
+    store.urgent().insert_events(alert_table(5000, 2, seq))
     assert in_events() == before  # buffered in memory
     store.sync()
     assert in_events() == before + 2
-    store.urgent().insert_events(alert_table(5002, 1, 5001))
-    assert store.max_spine_seq(pb.LANE_ALERT) == 5001 and store.count_rows() == before + 3  # flushed first
+    store.urgent().insert_events(alert_table(5002, 1, seq + 1))
+    assert store.max_spine_seq(pb.LANE_ALERT) == seq + 1 and store.count_rows() == before + 3  # flushed first
     assert in_events() == before + 3
 
 

@@ -177,7 +177,7 @@ def test_a_killed_child_loses_only_its_unflushed_buffer(store) -> None:
     assert store.rows("SELECT count() FROM ben.events") == [(3,)]
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(600)
 def test_an_insert_on_a_full_disk_raises_and_stores_nothing(tmp_path: Path) -> None:
     """chDB on a full disk: the INSERT fails loudly (never "written" with nothing stored), and
     works again once there is room."""

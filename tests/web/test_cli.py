@@ -27,7 +27,7 @@ def test_spine_web_and_ben_web_serve_the_pages(home) -> None:
     beside = None
     try:
         spine.wait_ready(spine_addr, 60)
-        inside = wait_for(lambda: url_in(spine), 10, "the spine to print the web URL")
+        inside = wait_for(lambda: url_in(spine), 60, "the spine to print the web URL")
         assert inside.startswith("http://127.0.0.1:")
         assert "rows_stored_total" in get(inside + "status")
         beside = Proc(["web", "--spine", spine_addr, "--port", "0"], home / "logs" / "web.log")

@@ -28,13 +28,17 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
     """A config file for a spine and a sidecar living under home (short socket paths).
 
     The spine listens on spine_addr (default: a unix socket under home); spine, sidecar and
-    store add options to those tables (nested dicts become sub-tables).
+    store add options to those tables (nested dicts become sub-tables). The sidecar's OTLP
+    listeners take any free loopback port unless sidecar["otlp"] names one: the well-known
+    4317/4318 are one per machine, and two clusters side by side must not share them.
     """
     spine_addr = spine_addr or f"unix://{home / 'spine.sock'}"
     spine_table = {"data_dir": str(home / "spine"), "listen": spine_addr, **(spine or {})}
     spine_table["store"] = {**spine_table.get("store", {}), **(store or {})}
     sidecar_table = {"data_dir": str(home / "sidecar"), "listen": f"unix://{home / 'sidecar.sock'}",
                      "spine": spine_addr, **(sidecar or {})}
+    sidecar_table["otlp"] = {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+                             **sidecar_table.get("otlp", {})}
     path.write_text(_toml_table("spine", spine_table) + _toml_table("sidecar", sidecar_table))
     return path
 

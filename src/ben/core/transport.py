@@ -43,7 +43,10 @@ CHANNEL_OPTIONS = [
     # restarted peer could wait two minutes: give each channel its own subchannels, short backoff.
     ("grpc.use_local_subchannel_pool", 1),
     ("grpc.initial_reconnect_backoff_ms", 50),
-    ("grpc.min_reconnect_backoff_ms", 50),
+    # Despite its name gRPC reads this as the least time one connection attempt gets (at least 100 ms):
+    # at 50 a peer slow to answer its handshake for 0.1 s (a loaded machine) was "nothing answers" at
+    # once, whatever the call's deadline. A refused or missing socket still fails at once.
+    ("grpc.min_reconnect_backoff_ms", 20_000),
     ("grpc.max_reconnect_backoff_ms", 1000),
 ]
 #: A connection that has not finished its handshake (TLS, and the HTTP/2 preface and settings)
