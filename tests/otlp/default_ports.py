@@ -34,7 +34,11 @@ def loopback_up() -> None:
 def main() -> None:
     home, run, node = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     loopback_up()
-    c = Cluster(home)          # the default [sidecar.otlp]: 127.0.0.1:4317 and 127.0.0.1:4318
+    # the default [sidecar.otlp] (127.0.0.1:4317 and 127.0.0.1:4318), named because the test clusters'
+    # config otherwise takes free ports; this namespace has the well-known ones to itself
+    from ben.core.config_sections import OtlpConfig
+    defaults = OtlpConfig()
+    c = Cluster(home, sidecar={"otlp": {"grpc_listen": defaults.grpc_listen, "http_listen": defaults.http_listen}})
     try:
         c.start()
         status = c.status("sidecar")
