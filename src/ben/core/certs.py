@@ -73,8 +73,8 @@ def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -
 
 def _load_ca(directory: Path):
     if not (directory / "ca.key").exists():
-        raise ConfigError(f"no CA in {directory}: {directory / 'ca.key'} does not exist (ben certs init --dir {directory} "
-                          "makes one)", field="--dir")
+        raise ConfigError(f"no CA in {directory}: {directory / 'ca.key'} does not exist "
+                          f"(ben certs init --dir {directory} makes one)", field="--dir")
     check_private(directory / "ca.key", "ca.key")
     try:
         key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
