@@ -174,6 +174,33 @@ def test_a_run_of_zeros_is_no_flat_line_but_a_stuck_value_and_a_drop_to_zero_are
         assert opened and (why is None or opened[0].detectors == (why,))
 
 
+
+def _mote(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """8 hours of a slow humidity mote read every 5 s at 0.01 resolution: most readings repeat, in runs."""
+    rng = np.random.default_rng(seed)
+    n = 8 * 3600 // 5
+    ts = (MONDAY + np.arange(n) * 5) * 1_000_000_000
+    drift = np.cumsum(rng.normal(0, 0.002, n)) + 0.3 * np.sin(np.arange(n) / 2000.0)
+    return ts, np.round(45.0 + drift + rng.normal(0, 0.003, n), 2)
+
+
+def test_a_flat_line_is_judged_against_the_series_own_runs_of_equal_values():
+    flat = 0
+    for seed in range(3):
+        ts, x = _mote(seed)
+        assert (np.diff(x) == 0).mean() > 0.5
+        res = SeriesMonitor("mote").update_many(ts, x)
+        flat += len([e for e in res.episodes if e.state == "open" and "flat" in e.detectors])
+    # (judged by run length alone, each of these opened three "flat" episodes: nine in all)
+    assert flat <= 1
+    # ... and a mote stuck for an hour (far beyond its own runs) is still a flat-line
+    ts, x = _mote(0)
+    at = len(x) // 2
+    x[at:at + 720] = x[at]
+    opened = [e for e in SeriesMonitor("mote").update_many(ts, x).episodes
+              if e.state == "open" and ts[at] <= e.start_ts <= ts[at + 720]]
+    assert opened and opened[0].detectors == ("flat",)
+
 def _onset_evidence(x, ts) -> list[float]:
     """The evidence behind each onset's score (``score = E / (E + score_half)``, inverted)."""
     mon = SeriesMonitor("s")
