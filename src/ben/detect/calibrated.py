@@ -28,6 +28,10 @@ Per point:
    exponential tail (a peaks-over-threshold fit with shape 0) whose location and scale are the
    feature's long-run EW mean and mean absolute deviation. Evidence ``E = max_k(-ln p_k) - ln(K)``
    (a Bonferroni correction), so the same ``E`` means the same surprise on every series. The
+   flat-line feature (a run of ``k`` sampling intervals without a change) has its own model instead:
+   with ``m`` the mean length of the series' past runs of equal values, a run goes on one more
+   interval with probability ``exp(-1 / m)``, so its evidence is ``k / m`` (a quantised slow sensor
+   whose readings often repeat needs a far longer run than a series that never repeated). The
    score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
    (the score there ranks it by the onset's evidence: its peak plus what the points after its first
