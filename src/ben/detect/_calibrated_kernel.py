@@ -181,7 +181,8 @@ def step(s, ts_ns, x, p):
     de = s[I_DT]
     mp = p[P_MINPTS]
     # a gap decays memory as GAP_INTERVALS intervals would: one point after it must not replace
-    # what the series has taught so far
+    # what the series has taught so far (nor does it show that a pending onset held through the gap)
+    gap = dt > GAP_INTERVALS * de
     dt = min(dt, GAP_INTERVALS * de)
     if dt == s[I_A_DT] and de == s[I_A_DE]:      # regular sampling: the weights of the last point
         a_lvl = s[I_A + 1]
@@ -315,8 +316,9 @@ def step(s, ts_ns, x, p):
                 _peak(s, evid, ts_ns, x)
             peak = s[I_PEND_PEAK]
             # ranked by the onset's evidence: its peak plus what its other points add (capped), so a
-            # change that holds outranks a single heavy-tailed point of the same peak
-            onset = peak + min(s[I_PEND_SUM] + held, PERSIST_CAP * peak)
+            # change that holds outranks a single heavy-tailed point of the same peak; the first point
+            # after a gap in the sampling adds nothing (nobody saw the condition hold across the gap)
+            onset = peak + min(s[I_PEND_SUM] + (0.0 if gap else held), PERSIST_CAP * peak)
             score = onset / (onset + p[P_HALF])
             s[I_EP_PEAK] = score
             s[I_PEND] = 0.0
