@@ -174,6 +174,57 @@ def test_a_run_of_zeros_is_no_flat_line_but_a_stuck_value_and_a_drop_to_zero_are
         assert opened and (why is None or opened[0].detectors == (why,))
 
 
+
+def _mote(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """8 hours of a slow humidity mote read every 5 s at 0.01 resolution: most readings repeat, in runs."""
+    rng = np.random.default_rng(seed)
+    n = 8 * 3600 // 5
+    ts = (MONDAY + np.arange(n) * 5) * 1_000_000_000
+    drift = np.cumsum(rng.normal(0, 0.002, n)) + 0.3 * np.sin(np.arange(n) / 2000.0)
+    return ts, np.round(45.0 + drift + rng.normal(0, 0.003, n), 2)
+
+
+def test_a_flat_line_is_judged_against_the_series_own_runs_of_equal_values():
+    flat = 0
+    for seed in range(3):
+        ts, x = _mote(seed)
+        assert (np.diff(x) == 0).mean() > 0.5
+        res = SeriesMonitor("mote").update_many(ts, x)
+        flat += len([e for e in res.episodes if e.state == "open" and "flat" in e.detectors])
+    # (judged by run length alone, each of these opened three "flat" episodes: nine in all)
+    assert flat <= 1
+    # ... and a mote stuck for an hour (far beyond its own runs) is still a flat-line
+    ts, x = _mote(0)
+    at = len(x) // 2
+    x[at:at + 720] = x[at]
+    opened = [e for e in SeriesMonitor("mote").update_many(ts, x).episodes
+              if e.state == "open" and ts[at] <= e.start_ts <= ts[at + 720]]
+    assert opened and opened[0].detectors == ("flat",)
+
+
+def test_the_first_point_after_a_gap_adds_nothing_to_a_pending_onsets_score():
+    # a spike on the last point before a 6-hour gap is confirmed on the first point after it: what
+    # that point shows (another stretch of sampling) must not rank the onset higher
+    rng = np.random.default_rng(3)
+    t = MONDAY + np.arange(3 * DAY // EVERY) * EVERY
+    x = 100.0 + rng.normal(0, 1.0, len(t))
+    at = len(t) - 12 * 3600 // EVERY
+    x[at] = 130.0
+    keep = np.ones(len(t), bool)
+    keep[at + 1:at + 1 + 6 * 3600 // EVERY] = False
+    scores = []
+    for after in (100.0, 112.0):
+        y = x.copy()
+        y[at + 1 + 6 * 3600 // EVERY] = after
+        mon = SeriesMonitor("s")
+        opened = {}
+        for ts, v in zip((t[keep] * 1_000_000_000).tolist(), y[keep].tolist()):
+            verdict = mon.update(ts, v)
+            if any(e.state == "open" for e in verdict.episodes):
+                opened[ts] = verdict.score
+        scores.append(opened[int(t[at + 1 + 6 * 3600 // EVERY]) * 1_000_000_000])
+    assert scores[0] > 0.3 and scores[0] == scores[1]
+
 def _onset_evidence(x, ts) -> list[float]:
     """The evidence behind each onset's score (``score = E / (E + score_half)``, inverted)."""
     mon = SeriesMonitor("s")

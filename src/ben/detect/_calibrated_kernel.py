@@ -19,8 +19,8 @@ from ben.detect.calibrated import (  # noqa: F401
     I_PRED, I_SCALE, I_BASE_AT_OPEN, I_SCALE_AT_OPEN, I_X, I_PEND, I_PEND_T, I_PEND_PEAK, I_LSLOW, I_F3M,
     I_F3S, I_F3, I_XR, I_XRS, I_WHY, I_COUNTER, I_RAW, I_EP_PEAK, I_EP_PEAK_X, I_EP_PEAK_THI, I_EP_PEAK_TLO,
     I_EP_THI, I_EP_TLO, I_EP_POINTS, I_EP_SUM, I_EP_REBASED, I_KL_AT, I_S, N_STATE, TAIL, F1_FLOOR, F2_FLOOR,
-    F3_FLOOR, F4_FLOOR, ESCALATE, I_LAST_PEAK, I_LAST_CLOSE_T, I_ESC, I_ESC_X, I_EP_PENDING_THI,
-    I_EP_PENDING_TLO, I_A, I_A_DT, I_A_DE, TAIL_INIT, AUTO_COUNTER_POINTS, I_MONO, I_CNT_SEEN, I_F4M, I_F4S,
+    F3_FLOOR, RUN_INIT, RUN_LEARN, ESCALATE, I_LAST_PEAK, I_LAST_CLOSE_T, I_ESC, I_ESC_X, I_EP_PENDING_THI,
+    I_EP_PENDING_TLO, I_A, I_A_DT, I_A_DE, TAIL_INIT, AUTO_COUNTER_POINTS, I_MONO, I_CNT_SEEN, I_RUNM, I_RUNN,
     I_F4, LN_FEATURES, N_FEATURES, SEASON_AFTER_S, GAP_INTERVALS, TAIL_AFTER, I_DW, I_USE_W, I_DSL, I_DWL,
     I_D0L, I_WK, I_A_WK, I_A_WL, I_WSUM, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK, N_BINS,
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
@@ -74,8 +74,7 @@ def _become_counter(s):
         s[I_F1M + k] = TAIL_INIT[k]
     s[I_F3M] = TAIL_INIT[4]
     s[I_F3S] = TAIL_INIT[5]
-    s[I_F4M] = TAIL_INIT[6]
-    s[I_F4S] = TAIL_INIT[7]
+    s[I_RUNM] = RUN_INIT
 
 
 @njit(cache=True, inline="always")
@@ -182,7 +181,8 @@ def step(s, ts_ns, x, p):
     de = s[I_DT]
     mp = p[P_MINPTS]
     # a gap decays memory as GAP_INTERVALS intervals would: one point after it must not replace
-    # what the series has taught so far
+    # what the series has taught so far (nor does it show that a pending onset held through the gap)
+    gap = dt > GAP_INTERVALS * de
     dt = min(dt, GAP_INTERVALS * de)
     if dt == s[I_A_DT] and de == s[I_A_DE]:      # regular sampling: the weights of the last point
         a_lvl = s[I_A + 1]
@@ -214,6 +214,7 @@ def step(s, ts_ns, x, p):
     # series that is seldom zero sees its drop to zero as a deviation of its level)
     step_abs = abs(x - s[I_X])
     f4 = s[I_F4] + dt / de if step_abs == 0.0 and s[I_Q] > 0.0 and x != 0.0 else 0.0
+    run_ended = s[I_F4] > 0.0 and step_abs > 0.0
     if step_abs > 0.0:
         if s[I_Q] == 0.0 or step_abs < s[I_Q]:
             s[I_Q] = step_abs
@@ -261,11 +262,16 @@ def step(s, ts_ns, x, p):
     rdf = max(rd, floor * 0.5)
     f2 = math.log(d / rdf) + (rdf * rdf + rm * rm) / (2.0 * d * d) - 0.5
     f3 = abs(s[I_L0] - s[I_LSLOW]) / d
-    # calibrated evidence: peaks over each feature's tracked tail quantile; Bonferroni over three
+    # calibrated evidence: peaks over each feature's tracked tail quantile (the run's own model for the
+    # fourth); Bonferroni over the four
     e1 = _tail(f1, s[I_F1M], s[I_F1S])
     e2 = _tail(f2, s[I_F2M], s[I_F2S])
     e3 = _tail(f3, s[I_F3M], s[I_F3S])
-    e4 = _tail(f4, s[I_F4M], s[I_F4S])
+    # a run of equal values is judged against the series' own runs: with m their mean length (intervals),
+    # the chance that a run goes on one more interval is p = exp(-1 / m), a run of k intervals has
+    # probability p ** k, and its evidence is -ln(p ** k) = k / m (a series that repeats often needs a far
+    # longer run; one that never repeated, m at its prior of one interval, flags a stuck value at once)
+    e4 = max(f4, 0.0) / s[I_RUNM]
     top = max(max(e1, e2), max(e3, e4))
     why = 1.0 if e1 == top else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
     evid = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)) - LN2
@@ -310,8 +316,9 @@ def step(s, ts_ns, x, p):
                 _peak(s, evid, ts_ns, x)
             peak = s[I_PEND_PEAK]
             # ranked by the onset's evidence: its peak plus what its other points add (capped), so a
-            # change that holds outranks a single heavy-tailed point of the same peak
-            onset = peak + min(s[I_PEND_SUM] + held, PERSIST_CAP * peak)
+            # change that holds outranks a single heavy-tailed point of the same peak; the first point
+            # after a gap in the sampling adds nothing (nobody saw the condition hold across the gap)
+            onset = peak + min(s[I_PEND_SUM] + (0.0 if gap else held), PERSIST_CAP * peak)
             score = onset / (onset + p[P_HALF])
             s[I_EP_PEAK] = score
             s[I_PEND] = 0.0
@@ -384,7 +391,10 @@ def step(s, ts_ns, x, p):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
-        _learn_tail(s, I_F4M, f4, a_cal, F4_FLOOR)
+    if run_ended and not in_ep and not pend:
+        # a run of equal values ended outside an episode: its length teaches the mean run
+        s[I_RUNN] += 1.0
+        s[I_RUNM] += max(1.0 / (s[I_RUNN] + 1.0), RUN_LEARN) * (s[I_F4] - s[I_RUNM])
     hub0 = p[P_HUBER] * max(s[I_D0], floor)
     hubs = p[P_HUBER] * max(s[I_DS], floor)
     if n < 3:

@@ -28,6 +28,10 @@ Per point:
    exponential tail (a peaks-over-threshold fit with shape 0) whose location and scale are the
    feature's long-run EW mean and mean absolute deviation. Evidence ``E = max_k(-ln p_k) - ln(K)``
    (a Bonferroni correction), so the same ``E`` means the same surprise on every series. The
+   flat-line feature (a run of ``k`` sampling intervals without a change) has its own model instead:
+   with ``m`` the mean length of the series' past runs of equal values, a run goes on one more
+   interval with probability ``exp(-1 / m)``, so its evidence is ``k / m`` (a quantised slow sensor
+   whose readings often repeat needs a far longer run than a series that never repeated). The
    score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
    (the score there ranks it by the onset's evidence: its peak plus what the points after its first
@@ -113,8 +117,8 @@ I_EP_POINTS = 48   # points in the episode
 I_EP_SUM = 49      # sum of its values (observed mean)
 I_EP_REBASED = 50  # 1.0: the episode closed because its change became the new normal
 I_KL_AT = 51       # KL divergence at the last re-baselining
-I_F4M = 52         # feature 4 (how long the value has not changed, in sampling intervals): tail quantile
-I_F4S = 53         # feature 4: mean excess
+I_RUNM = 52        # feature 4 (flat-line): the mean length of the series' runs of equal values (intervals)
+I_RUNN = 53        # feature 4: the runs that mean was learned from
 I_F4 = 54          # last feature 4 (the run so far)
 I_MONO = 55        # while young, increasing steps so far (negative once the series went down)
 I_CNT_SEEN = 56    # 1.0 once a counter's first reading (its origin) is known
@@ -225,7 +229,7 @@ def new_state(*, counter: bool = False) -> np.ndarray:
     s[I_COUNTER] = 1.0 if counter else 0.0
     s[I_F1M:I_F1M + 4] = TAIL_INIT[:4]
     s[I_F3M:I_F3M + 2] = TAIL_INIT[4:6]
-    s[I_F4M:I_F4M + 2] = TAIL_INIT[6:]
+    s[I_RUNM] = RUN_INIT
     return s
 
 
@@ -233,11 +237,12 @@ TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
 F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
 F2_FLOOR = 0.3
 F3_FLOOR = 0.5
-F4_FLOOR = 1.0
 PERSIST_CAP = 0.5  # an onset's score adds what its points after the first show, up to this share of its peak:
 PERSIST_OTHER = 0.5  # the point feature's evidence, plus this share of the combined evidence
 ESCALATE = 3.0     # evidence this many times what opened the open episode starts a new onset
-TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0, 3.0, 2.0)   # prior (u, beta) of features 1, 2, 3, 4
+TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0)   # prior (u, beta) of features 1, 2, 3
+RUN_INIT = 1.0     # feature 4: prior mean run of equal values (one pseudo-run of one interval), and
+RUN_LEARN = 0.01   # each run's weight in that mean after the first 100 (a running mean until then)
 AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
 #                            is a counter: from then on its increase is watched
 N_FEATURES = 4
