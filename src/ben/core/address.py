@@ -19,6 +19,20 @@ ENV_TLS_CA = "BEN_TLS_CA"
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 
 
+def is_loopback(host: str) -> bool:
+    """True for a host that names this machine's loopback: ``localhost``, ``127.0.0.0/8``, ``::1``
+    (brackets allowed); False for anything else, names included (they could resolve elsewhere)."""
+    import ipaddress
+
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def ben_home() -> Path:
     """Where defaults live: ``$BEN_HOME`` or ``~/.local/state/ben``."""
     env = os.environ.get(ENV_HOME)

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ben.core.address import check_address
+from ben.core.address import check_address, is_loopback
 from ben.core.errors import ConfigError
 from ben.v1 import admin_pb2 as pb
 
@@ -120,7 +120,7 @@ def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure
         if listen.startswith("unix:"):
             raise ValueError("metrics are served over HTTP on host:port")
         secure = tls is not None and tls.configured
-        if not secure and not _loopback(host.strip("[]")):
+        if not secure and not is_loopback(host):
             if not insecure:
                 raise ConfigError(f"metrics on {listen} are not loopback: set [{component}.tls] (mutual TLS) or "
                                   "insecure = true", field=field)
@@ -132,17 +132,6 @@ def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure
         raise ConfigError(f"cannot serve metrics on {listen}: {exc}", field=field) from exc
     log.info("%s: Prometheus metrics on %s://%s/metrics", component, "https" if secure else "http", listen)
     return server
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _metrics_server(host: str, port: int, registry, tls):

@@ -10,7 +10,6 @@ refused naming the field. ``auth_token_file`` makes every request carry a bearer
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import ssl
 import time
@@ -19,7 +18,7 @@ import grpc
 from aiohttp import web
 
 from ben.core import transport
-from ben.core.address import socket_path
+from ben.core.address import is_loopback, socket_path
 from ben.core.errors import ConfigError
 from ben.core.files import check_private
 from ben.core.figures import Figure, counter, gauge
@@ -37,13 +36,7 @@ DEFAULT_GRPC, DEFAULT_HTTP = "127.0.0.1:4317", "127.0.0.1:4318"
 def _loopback(address: str) -> bool:
     if socket_path(address) is not None:
         return True
-    host = address.rpartition(":")[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(address.rpartition(":")[0])
 
 
 class OtlpReceiver:

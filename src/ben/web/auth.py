@@ -4,28 +4,19 @@ client certificates ([web.tls]: HTTPS, every client presents a certificate the C
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
 from ben.core.files import check_private
 from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _loopback_host(header: str) -> bool:
