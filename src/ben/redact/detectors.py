@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, IBAN, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
+from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, IBAN, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
                                 PASSWORD_TAILS, PASSWORD_TAILS_2, PHONE, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
-                                cookie_spans, credential_like, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
+                                cookie_spans, credential_like, email_spans, hash_spans, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
                                 phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
 from ben.redact.wrapped import NEEDLES as B64_NEEDLES, wrapped_spans
@@ -121,7 +121,7 @@ def _any(*needles: str) -> Callable[[str], bool]:
     return hint
 
 
-_DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
+_DIGITS_13 = re.compile(r"[0-9](?:[ \-.]?[0-9]){12}").search
 _DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
 # a phone number holds 4 digits in a row (its last group; spaces or dashes may join groups), an SSN 9
 _CHAIN_4 = re.compile(r"[0-9](?:[ \-]?[0-9]){3}").search
@@ -182,33 +182,34 @@ def _card_issuer(d: str) -> bool:
     return False
 
 
-_SEP = re.compile(r"[ \-]")
+_SEP = re.compile(r"[ \-.]")
 
 
 def _card_layout(text: str) -> bool:
     """Written with separators, a card number is grouped as printed: 4-4-4-4(-1..3), 4-4-4-1..4, or
-    4-6-5 / 4-6-4 (Amex, Diners), with one kind of separator. "order 4070888059 200" is not."""
+    4-6-5 / 4-6-4 (Amex, Diners), with one kind of separator (a space, a dash or a dot: "4111.1111.1111.1111").
+    "order 4070888059 200" is not, nor a decimal number ("4111111111111.111")."""
     groups = _SEP.split(text)
     if len(groups) == 1:
         return True
-    if ("-" in text) == (" " in text):
+    if ("-" in text) + (" " in text) + ("." in text) != 1:
         return False
     sizes = [len(g) for g in groups]
     return sizes in ([4, 6, 5], [4, 6, 4]) or (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4)
 
 
 def _card_ok(text: str) -> bool:
-    digits = text.replace(" ", "").replace("-", "")
+    digits = text.replace(" ", "").replace("-", "").replace(".", "")
     return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
 
 
-_GROUP_START = re.compile(r"(?:^|(?<=[ \-]))[0-9]")
-_GROUP_END = re.compile(r"[0-9](?=[ \-]|$)")
+_GROUP_START = re.compile(r"(?:^|(?<=[ \-.]))[0-9]")
+_GROUP_END = re.compile(r"[0-9](?=[ \-.]|$)")
 
 
 def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
     """The longest valid card number made of whole digit groups of a candidate, if any."""
-    if " " not in candidate and "-" not in candidate:
+    if " " not in candidate and "-" not in candidate and "." not in candidate:
         return   # one group: the only part is the candidate itself, which failed already
     starts = [m.start() for m in _GROUP_START.finditer(candidate)]
     ends = [m.end() for m in _GROUP_END.finditer(candidate)]
@@ -258,9 +259,9 @@ _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
 SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
-    SecretRule("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
-             _any("@"), help="e-mail addresses", min_len=6),
-    SecretRule("card", re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9A-Za-z])"), _card_hint, _card_ok,
+    SecretRule("email", EMAIL, _any("@"), help="e-mail addresses (not the password@host of a URL's user:password@host: "
+             "url_userinfo masks the password, the host stays)", min_len=6, find=email_spans),
+    SecretRule("card", re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-.]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])"), _card_hint, _card_ok,
              help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True,
              requires=("",), min_digits=13),
     SecretRule("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
@@ -326,6 +327,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
+    SecretRule("password_hash", PASSWORD_HASH, _any("$", "{", "::"),
+             help="password hashes: LDAP {SSHA}/{SHA}/{CRYPT}... values, crypt(3) strings ($2b$, $6$, $apr1$, "
+                  "$argon2id$, $y$) as in htpasswd and shadow lines, Django's; LDIF userPassword:: values", min_len=12,
+             requires=("$", "{", "::"), find=hash_spans),
     SecretRule("telegram_token", re.compile(r"(?<![0-9])[0-9]{8,10}:A[A-Za-z0-9_\-]{32,36}(?![A-Za-z0-9_\-])"),
              _any(":A"), help="Telegram bot tokens", min_len=43),
     SecretRule("discord_token", DISCORD,

@@ -86,8 +86,9 @@ _LUT, _CHAR_BIT, _DIGIT_BIT = _table()
 _ALL = (1 << 64) - 1
 _ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"]
 _PLUS_BIT, _SPACE_BIT = _CHAR_BIT["+"], _CHAR_BIT[" "]
-#: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13).
-_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
+#: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13);
+#: from ``_FIND_FROM`` digits a dot too (a card number written 4111.1111.1111.1111).
+_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+{'.' if t >= 9 else ''}]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
 
 
 def requirement(need: str, min_digits: int) -> int:
@@ -234,9 +235,11 @@ def masks_of(texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = No
 
 _BRIDGE = np.zeros(256, dtype=bool)   # the one character allowed between two digits of a chain
 _BRIDGE[[ord(" "), ord("-"), ord("+")]] = True
+_LONG_BRIDGE = _BRIDGE.copy()          # the same for chains of _FIND_FROM digits or more: a dot too
+_LONG_BRIDGE[ord(".")] = True
 
 
-_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+" else 0x30 for b in range(256))   # "1": may be in a chain
+_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+." else 0x30 for b in range(256))   # "1": may be in a long chain
 
 
 def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
@@ -253,7 +256,7 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     while pos >= 0:
         found.append(pos)
         if len(found) * 8 > len(texts):
-            _chains(a, a - 48 < 10, starts, masks, [t])
+            _chains(a, a - 48 < 10, starts, masks, [t], _LONG_BRIDGE)
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
     flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
@@ -266,7 +269,8 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
 _FIND_FROM = 9   # thresholds from here: the texts with a run that long are found with bytes.find first
 
 
-def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, ts: list[int]) -> None:
+def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, ts: list[int],
+            bridge: np.ndarray = _BRIDGE) -> None:
     """The chains of every text at once: runs of digits, merged where exactly one space, dash or plus
     lies between two runs, counted; a chain never crosses a NUL, so it lies in one text. Sets the bit
     of each threshold in ts."""
@@ -277,7 +281,7 @@ def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarra
         return
     run_start, run_end = edges[0::2], edges[1::2]
     first = np.ones(len(run_start), dtype=bool)   # does this run start a chain?
-    first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~_BRIDGE[a[run_end[:-1]]]
+    first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~bridge[a[run_end[:-1]]]
     heads = np.flatnonzero(first)
     digits = np.add.reduceat(run_end - run_start, heads)
     for t in ts:
