@@ -24,7 +24,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, IBAN, PASS
                                 cookie_spans, credential_like, email_spans, hash_spans, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
                                 phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
-from ben.redact.wrapped import NEEDLES as B64_NEEDLES, wrapped_spans
+from ben.redact.wrapped import MIDDLE as B64_MIDDLE, NEEDLES as B64_NEEDLES, hint as b64_hint, wrapped_spans
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -183,6 +183,7 @@ def _card_issuer(d: str) -> bool:
 
 
 _SEP = re.compile(r"[ \-.]")
+_CARD = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-.]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])")
 
 
 def _card_layout(text: str) -> bool:
@@ -199,27 +200,56 @@ def _card_layout(text: str) -> bool:
 
 
 def _card_ok(text: str) -> bool:
+    if text[0] not in "23456":   # every issuer prefix starts with 2 to 6: timestamps and ids stop here
+        return False
     digits = text.replace(" ", "").replace("-", "").replace(".", "")
     return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
 
 
-_GROUP_START = re.compile(r"(?:^|(?<=[ \-.]))[0-9]")
-_GROUP_END = re.compile(r"[0-9](?=[ \-.]|$)")
+_GROUPS = re.compile(r"[0-9]+")
 
 
 def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
-    """The longest valid card number made of whole digit groups of a candidate, if any."""
+    """The longest valid card number made of whole digit groups of a candidate, if any. Only runs of
+    groups holding 13 to 19 digits are tried ("order 4070888059 200" has none but itself)."""
     if " " not in candidate and "-" not in candidate and "." not in candidate:
         return   # one group: the only part is the candidate itself, which failed already
-    starts = [m.start() for m in _GROUP_START.finditer(candidate)]
-    ends = [m.end() for m in _GROUP_END.finditer(candidate)]
+    groups = [m.span() for m in _GROUPS.finditer(candidate)]
     best = None
-    for a in starts:
-        for b in ends:
-            if b > a and (best is None or b - a > best[1] - best[0]) and _card_ok(candidate[a:b]):
+    n = len(groups)
+    for i in range(n):
+        digits = 0
+        for j in range(i, n):
+            digits += groups[j][1] - groups[j][0]
+            if digits > 19:
+                break
+            if digits < 13 or (i == 0 and j == n - 1):
+                continue
+            a, b = groups[i][0], groups[j][1]
+            if (best is None or b - a > best[1] - best[0]) and _card_ok(candidate[a:b]):
                 best = (a, b)
     if best is not None:
         yield best
+
+
+def card_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Card numbers: what ``SecretRule.spans`` finds with the card regex, `_card_ok` and `_card_parts`,
+    without its generic steps (the card is the costliest detector on log lines full of digits)."""
+    search = _CARD.search
+    pos = 0
+    while (m := search(text, pos)) is not None:
+        start, stop = m.span()
+        cand = m.group()
+        if _card_ok(cand):
+            yield start, stop
+            pos = stop
+            continue
+        part = next(_card_parts(cand), None)
+        if part is not None:
+            yield start + part[0], start + part[1]
+            pos = stop
+        else:
+            pos = start + 1
 
 
 # -- JWT, national IDs ----------------------------------------------------------------------------
@@ -261,9 +291,9 @@ _E = r"(?![A-Za-z0-9])"    # not followed by one
 SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("email", EMAIL, _any("@"), help="e-mail addresses (not the password@host of a URL's user:password@host: "
              "url_userinfo masks the password, the host stays)", min_len=6, find=email_spans),
-    SecretRule("card", re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-.]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])"), _card_hint, _card_ok,
-             help="payment card numbers (issuer prefix and length, Luhn-checked)", refine=_card_parts, min_len=13, alnum=True,
-             requires=("",), min_digits=13),
+    SecretRule("card", _CARD, _card_hint, _card_ok,
+             help="payment card numbers (issuer prefix and length, Luhn-checked; grouped by spaces, dashes or dots)",
+             refine=_card_parts, min_len=13, alnum=True, requires=("",), min_digits=13, find=card_spans),
     SecretRule("ipv4", re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9]|\.[0-9])"), _any("."), _ip_ok,
              help="IPv4 addresses", min_len=7),
     SecretRule("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
@@ -345,9 +375,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("okta_token", OKTA, lambda t: "00" in t and _mixed_case(t),
              random_b64, help="Okta API tokens (00 and 40 characters, mixed case)", min_len=42, alnum=True,
              requires=("\x01\x02",), find=validated(OKTA, WORD + "_-", random_b64)),
-    SecretRule("base64_wrapped", re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}"), _any(*B64_NEEDLES),
+    SecretRule("base64_wrapped", re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}"), b64_hint,
              help="base64 blobs that begin with a token, a private key or a password line (ghp_..., -----BEGIN, "
-                  "password=...) and decode to a secret", min_len=16, alnum=True,
+                  "password=...) or hold a word announcing one (password, secret, token, PRIVATE KEY, ://, \"auth\") "
+                  "and decode to a secret", min_len=16, alnum=True, requires=B64_NEEDLES + B64_MIDDLE,
              find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,

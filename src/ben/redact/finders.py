@@ -431,7 +431,12 @@ _PHONE_PARTS = (
 
 
 def phone_spans(text: str) -> Iterator[tuple[int, int]]:
-    for rx, before in _PHONE_PARTS:
+    parts = _PHONE_PARTS
+    if "+" not in text:   # the international form starts with '+', the bracketed one with '(': skip a search each
+        parts = parts[1:] if "(" in text else parts[2:]
+    elif "(" not in text:
+        parts = (parts[0],) + parts[2:]
+    for rx, before in parts:
         pos = 0
         while (m := rx.search(text, pos)) is not None:
             a = m.start()
