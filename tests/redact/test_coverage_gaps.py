@@ -153,3 +153,20 @@ def test_card_finder_equals_the_generic_scan() -> None:
         text = "x " + rng.choice(" -.").join(parts) + rng.choice(("", " y", ".5", "."))
         assert list(rule.spans(text)) == list(generic.spans(text)), text
     assert list(rule.spans("order 4070888059 200 card 4111 1111 1111 1111")) == [(26, 45)]
+
+
+def test_digit_shape_gates_are_implied_by_their_regexes() -> None:
+    """The substring tests of ``finders.shape`` skip a regex only where it cannot match."""
+    from ben.redact.finders import _NANP, _SSN, IBAN, shape
+
+    rng = random.Random(11)
+    pieces = ["0", "12", "345", "6789", "DE", "GB", "x", "ü", " ", ".", "-", "(", ")", "+"]
+    hits = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(6, 24)))
+        sh = shape(text)
+        for rx, gate in ((_NANP, b"dddsdddsdddd"), (_SSN, b"dddsddsdddd"), (IBAN, b"AAdd")):
+            if rx.search(text) is not None:
+                hits += 1
+                assert gate in sh, (text, rx.pattern)
+    assert hits > 100

@@ -368,6 +368,20 @@ def email_spans(text: str) -> Iterator[tuple[int, int]]:
         yield m.span()
 
 
+# -- the shape of a text's digits ---------------------------------------------------------------------
+#: A byte per character: 'd' a digit, 's' a space, dot or dash, 'A' an ASCII capital, 'x' anything else
+#: (a non-ASCII character: one 'x' per UTF-8 byte). The digit detectors test a substring of it (in C,
+#: ~0.3 µs a log line with the translation) before running a regex that costs ~2 µs on a line full of
+#: ids: ``ddd-dd-dddd`` must be in it for an SSN, ``dddsdddsdddd`` for a North American number, ``AAdd``
+#: for an IBAN. Each test is implied by the regex it guards (never stricter).
+_SHAPE = bytes(ord("d") if 48 <= b <= 57 else ord("s") if b in b" .-" else ord("A") if 65 <= b <= 90 else ord("x")
+               for b in range(256))
+
+
+def shape(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
 # -- IBAN ---------------------------------------------------------------------------------------------
 _IBAN_LENGTHS = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "BY": 28,
@@ -391,6 +405,8 @@ def iban_ok(compact: str) -> bool:
 
 
 def iban_spans(text: str) -> Iterator[tuple[int, int]]:
+    if b"AAdd" not in shape(text):   # two capitals and two digits start every IBAN
+        return
     pos = 0
     while (m := IBAN.search(text, pos)) is not None:
         pos = m.start() + 1
@@ -425,7 +441,7 @@ _PHONE_END = r"(?![\w\-]|\.[0-9])"
 _PHONE_PARTS = (
     (re.compile(r"\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}" + _PHONE_END), frozenset(_WORD_CHARS + "+")),
     (re.compile(r"\([0-9]{3}\)[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS)),
-    (re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
+    (_NANP := re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
     (re.compile(r"0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
 )
 
@@ -436,6 +452,8 @@ def phone_spans(text: str) -> Iterator[tuple[int, int]]:
         parts = parts[1:] if "(" in text else parts[2:]
     elif "(" not in text:
         parts = (parts[0],) + parts[2:]
+    if b"dddsdddsdddd" not in shape(text):   # no North American number (bracketed or not) can be in it
+        parts = tuple(p for p in parts if p[0] is not _NANP)
     for rx, before in parts:
         pos = 0
         while (m := rx.search(text, pos)) is not None:
@@ -452,6 +470,8 @@ _SSN = re.compile(r"[0-9]{3}([\- ])[0-9]{2}\1[0-9]{4}(?![0-9\-])")
 
 def ssn_spans(text: str) -> Iterator[tuple[int, int]]:
     """Dashed or spaced, not after a digit or a dash; no 000/666 area, 00 group or 0000 serial."""
+    if b"dddsddsdddd" not in shape(text):
+        return
     pos = 0
     while (m := _SSN.search(text, pos)) is not None:
         a, g = m.start(), m.group()
