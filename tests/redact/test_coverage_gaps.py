@@ -150,7 +150,8 @@ def test_card_finder_equals_the_generic_scan() -> None:
     for _ in range(3000):
         parts = ["".join(rng.choice("0123456789") for _ in range(rng.choice((1, 2, 3, 4, 4, 4, 5, 6, 16))))
                  for _ in range(rng.randint(1, 6))]
-        text = "x " + rng.choice(" -.").join(parts) + rng.choice(("", " y", ".5", "."))
+        text = (rng.choice(("x ", "a", "=", "", "1 ", "-", ".")) + rng.choice(" -.").join(parts)
+                + rng.choice(("", " y", ".5", ".", "b", "-7", " 12")))
         assert list(rule.spans(text)) == list(generic.spans(text)), text
     assert list(rule.spans("order 4070888059 200 card 4111 1111 1111 1111")) == [(26, 45)]
 

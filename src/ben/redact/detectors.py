@@ -232,24 +232,34 @@ def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
         yield best
 
 
+#: Where a card can be: a run of 13+ digits, spaces, dots and dashes starting with a digit. One
+#: character class repeated: ``re`` finds these runs in ~0.2 µs on a log line, where the card regex
+#: (a leading lookbehind: every position tried) takes ~2.4 µs; the card regex runs inside them only.
+_CARD_RUN = re.compile(r"[0-9][0-9 .\-]{12,}")
+
+
 def card_spans(text: str) -> Iterator[tuple[int, int]]:
     """Card numbers: what ``SecretRule.spans`` finds with the card regex, `_card_ok` and `_card_parts`,
     without its generic steps (the card is the costliest detector on log lines full of digits)."""
-    search = _CARD.search
-    pos = 0
-    while (m := search(text, pos)) is not None:
-        start, stop = m.span()
-        cand = m.group()
-        if _card_ok(cand):
-            yield start, stop
-            pos = stop
-            continue
-        part = next(_card_parts(cand), None)
-        if part is not None:
-            yield start + part[0], start + part[1]
-            pos = stop
-        else:
-            pos = start + 1
+    search, size = _CARD.search, len(text)
+    for run in _CARD_RUN.finditer(text):   # a card lies in a run of digits, spaces, dots and dashes
+        pos, end = run.start(), min(size, run.end() + 2)   # two characters more: the card regex's lookahead
+        while (m := search(text, pos, end)) is not None:
+            start, stop = m.span()
+            cand = m.group()
+            if not cand.isdigit() and all(len(g) != 4 and len(g) < 13 for g in _SEP.split(cand)):
+                pos = start + 1   # no group of 4 to start a layout, none of 13+ digits alone: no card in it
+                continue
+            if _card_ok(cand):
+                yield start, stop
+                pos = stop
+                continue
+            part = next(_card_parts(cand), None)
+            if part is not None:
+                yield start + part[0], start + part[1]
+                pos = stop
+            else:
+                pos = start + 1
 
 
 # -- JWT, national IDs ----------------------------------------------------------------------------
