@@ -24,7 +24,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, IBAN, PASS
                                 cookie_spans, credential_like, email_spans, hash_spans, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
                                 phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
-from ben.redact.wrapped import MIDDLE as B64_MIDDLE, NEEDLES as B64_NEEDLES, hint as b64_hint, wrapped_spans
+from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, wrapped_spans
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -388,7 +388,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("base64_wrapped", re.compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}"), b64_hint,
              help="base64 blobs that begin with a token, a private key or a password line (ghp_..., -----BEGIN, "
                   "password=...) or hold a word announcing one (password, secret, token, PRIVATE KEY, ://, \"auth\") "
-                  "and decode to a secret", min_len=16, alnum=True, requires=B64_NEEDLES + B64_MIDDLE,
+                  "and decode to a secret", min_len=16, alnum=True, requires=B64_REQUIRES,
              find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,

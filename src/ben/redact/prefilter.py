@@ -87,8 +87,9 @@ _ALL = (1 << 64) - 1
 _ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"]
 _PLUS_BIT, _SPACE_BIT = _CHAR_BIT["+"], _CHAR_BIT[" "]
 #: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13);
-#: from ``_FIND_FROM`` digits a dot too (a card number written 4111.1111.1111.1111).
-_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+{'.' if t >= 9 else ''}]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
+#: from ``_DOTS_FROM`` digits (a card's) a dot too (a card number written 4111.1111.1111.1111).
+_DOTS_FROM = 13
+_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+{'.' if t >= _DOTS_FROM else ''}]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
 
 
 def requirement(need: str, min_digits: int) -> int:
@@ -192,7 +193,9 @@ _REQS: dict[SecretRule, tuple[int, ...]] = {}
 def _requirements(detector: SecretRule) -> tuple[int, ...]:
     reqs = _REQS.get(detector)
     if reqs is None:
-        reqs = _REQS[detector] = tuple(requirement(need, detector.min_digits) for need in detector.needs)
+        every = {requirement(need, detector.min_digits) for need in detector.needs}
+        # the weakest only (one holding all the bits of another is implied by it): fewer tests per plan
+        reqs = _REQS[detector] = tuple(sorted(r for r in every if not any(o != r and o & r == o for o in every)))
     return reqs
 
 
@@ -235,11 +238,12 @@ def masks_of(texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = No
 
 _BRIDGE = np.zeros(256, dtype=bool)   # the one character allowed between two digits of a chain
 _BRIDGE[[ord(" "), ord("-"), ord("+")]] = True
-_LONG_BRIDGE = _BRIDGE.copy()          # the same for chains of _FIND_FROM digits or more: a dot too
+_LONG_BRIDGE = _BRIDGE.copy()          # the same for chains of _DOTS_FROM digits or more: a dot too
 _LONG_BRIDGE[ord(".")] = True
 
 
-_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+." else 0x30 for b in range(256))   # "1": may be in a long chain
+_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+" else 0x30 for b in range(256))   # "1": may be in a chain
+_DOTTED_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+." else 0x30 for b in range(256))   # from _DOTS_FROM digits
 
 
 def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
@@ -247,7 +251,7 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     at least t characters of [0-9 -]: those runs are found with one translate and ``bytes.find``
     (in C), and the few texts that hold one are checked with the chain's regex; when many do (log
     bodies with timestamps), the chains of all texts are found at once with numpy."""
-    runs = a.tobytes().translate(_RUN_CLASS)
+    runs = a.tobytes().translate(_DOTTED_RUN_CLASS if t >= _DOTS_FROM else _RUN_CLASS)
     needle = b"1" * t
     pos = runs.find(needle)
     if pos < 0:
@@ -256,7 +260,7 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     while pos >= 0:
         found.append(pos)
         if len(found) * 8 > len(texts):
-            _chains(a, a - 48 < 10, starts, masks, [t], _LONG_BRIDGE)
+            _chains(a, a - 48 < 10, starts, masks, [t], _LONG_BRIDGE if t >= _DOTS_FROM else _BRIDGE)
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
     flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
