@@ -378,6 +378,9 @@ _SHAPE = bytes(ord("d") if 48 <= b <= 57 else ord("s") if b in b" .-" else ord("
                for b in range(256))
 
 
+SSN_SHAPE, NANP_SHAPE, IBAN_SHAPE = b"dddsddsdddd", b"dddsdddsdddd", b"AAdd"
+
+
 def shape(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
 
@@ -405,7 +408,7 @@ def iban_ok(compact: str) -> bool:
 
 
 def iban_spans(text: str) -> Iterator[tuple[int, int]]:
-    if b"AAdd" not in shape(text):   # two capitals and two digits start every IBAN
+    if IBAN_SHAPE not in shape(text):   # two capitals and two digits start every IBAN
         return
     pos = 0
     while (m := IBAN.search(text, pos)) is not None:
@@ -452,7 +455,7 @@ def phone_spans(text: str) -> Iterator[tuple[int, int]]:
         parts = parts[1:] if "(" in text else parts[2:]
     elif "(" not in text:
         parts = (parts[0],) + parts[2:]
-    if b"dddsdddsdddd" not in shape(text):   # no North American number (bracketed or not) can be in it
+    if NANP_SHAPE not in shape(text):   # no North American number (bracketed or not) can be in it
         parts = tuple(p for p in parts if p[0] is not _NANP)
     for rx, before in parts:
         pos = 0
@@ -470,7 +473,7 @@ _SSN = re.compile(r"[0-9]{3}([\- ])[0-9]{2}\1[0-9]{4}(?![0-9\-])")
 
 def ssn_spans(text: str) -> Iterator[tuple[int, int]]:
     """Dashed or spaced, not after a digit or a dash; no 000/666 area, 00 group or 0000 serial."""
-    if b"dddsddsdddd" not in shape(text):
+    if SSN_SHAPE not in shape(text):
         return
     pos = 0
     while (m := _SSN.search(text, pos)) is not None:
