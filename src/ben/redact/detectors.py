@@ -121,7 +121,11 @@ def _any(*needles: str) -> Callable[[str], bool]:
     return hint
 
 
-_DIGITS_13 = re.compile(r"[0-9](?:[ \-.]?[0-9]){12}").search
+_DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
+_DIGITS_13_DOTTED = re.compile(r"[0-9](?:[ \-.]?[0-9]){12}").search
+#: Every card number grouped by dots holds four digits, a dot and four digits (an IPv4 address never
+#: does): the batch prefilter tests this one for dotted cards (``prefilter.DOTTED``).
+DOTTED_4 = re.compile(r"[0-9]{4}\.[0-9]{4}").search
 _DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
 # a phone number holds 4 digits in a row (its last group; spaces or dashes may join groups), an SSN 9
 _CHAIN_4 = re.compile(r"[0-9](?:[ \-]?[0-9]){3}").search
@@ -138,7 +142,7 @@ def _mixed_case(s: str) -> bool:
 
 
 def _card_hint(s: str) -> bool:
-    return _DIGITS_13(s) is not None
+    return _DIGITS_13(s) is not None or ("." in s and DOTTED_4(s) is not None and _DIGITS_13_DOTTED(s) is not None)
 
 
 def _digits_hint(s: str) -> bool:

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ben.redact.detectors import SECRET_RULES, SecretRule
+from ben.redact.detectors import DOTTED_4, SECRET_RULES, SecretRule
 
 _SEP = "\x00"
 
@@ -87,9 +87,10 @@ _ALL = (1 << 64) - 1
 _ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"]
 _PLUS_BIT, _SPACE_BIT = _CHAR_BIT["+"], _CHAR_BIT[" "]
 #: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13);
-#: from ``_DOTS_FROM`` digits (a card's) a dot too (a card number written 4111.1111.1111.1111).
+#: From ``_DOTS_FROM`` digits (a card's), four digits, a dot and four digits count too: every card number
+#: grouped by dots holds them (the card hint's test, ``detectors.DOTTED_4``), no IPv4 address does.
 _DOTS_FROM = 13
-_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+{'.' if t >= _DOTS_FROM else ''}]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
+_CHAIN = {t: re.compile(rf"[0-9](?:[ \-+]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
 
 
 def requirement(need: str, min_digits: int) -> int:
@@ -108,7 +109,7 @@ def mask_of(text: str) -> int:
     for c in set(text):
         bits |= _CHAR_BIT.get(c, 0)
     for t, bit in _DIGIT_BIT.items():
-        if _CHAIN[t](text):
+        if _CHAIN[t](text) or (t >= _DOTS_FROM and DOTTED_4(text)):
             bits |= bit
     return _widen(bits)
 
@@ -238,12 +239,11 @@ def masks_of(texts: list[str], joined: tuple[np.ndarray, np.ndarray] | None = No
 
 _BRIDGE = np.zeros(256, dtype=bool)   # the one character allowed between two digits of a chain
 _BRIDGE[[ord(" "), ord("-"), ord("+")]] = True
-_LONG_BRIDGE = _BRIDGE.copy()          # the same for chains of _DOTS_FROM digits or more: a dot too
-_LONG_BRIDGE[ord(".")] = True
 
 
 _RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+" else 0x30 for b in range(256))   # "1": may be in a chain
-_DOTTED_RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+." else 0x30 for b in range(256))   # from _DOTS_FROM digits
+_DOT_CLASS = bytes(0x31 if chr(b) in "0123456789" else 0x2E if chr(b) == "." else 0x30 for b in range(256))
+DOTTED = b"1111.1111"   # DOTTED_4 in the _DOT_CLASS translation
 
 
 def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
@@ -251,7 +251,9 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     at least t characters of [0-9 -]: those runs are found with one translate and ``bytes.find``
     (in C), and the few texts that hold one are checked with the chain's regex; when many do (log
     bodies with timestamps), the chains of all texts are found at once with numpy."""
-    runs = a.tobytes().translate(_DOTTED_RUN_CLASS if t >= _DOTS_FROM else _RUN_CLASS)
+    if t >= _DOTS_FROM:
+        _dotted(a, starts, masks, t)
+    runs = a.tobytes().translate(_RUN_CLASS)
     needle = b"1" * t
     pos = runs.find(needle)
     if pos < 0:
@@ -260,7 +262,7 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     while pos >= 0:
         found.append(pos)
         if len(found) * 8 > len(texts):
-            _chains(a, a - 48 < 10, starts, masks, [t], _LONG_BRIDGE if t >= _DOTS_FROM else _BRIDGE)
+            _chains(a, a - 48 < 10, starts, masks, [t])
             return
         pos = runs.find(needle, runs.find(b"0", pos))   # past this run (every text ends with a NUL: "0")
     flagged = (np.searchsorted(starts, found, side="right") - 1).tolist()   # the texts they lie in
@@ -268,6 +270,18 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     hits = [j for j in dict.fromkeys(flagged) if chain(texts[j])]
     if hits:
         masks[hits] |= bit
+
+
+def _dotted(a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
+    """Set the bit of threshold t where a text holds four digits, a dot and four digits (a dotted card)."""
+    runs = a.tobytes().translate(_DOT_CLASS)
+    found = []
+    pos = runs.find(DOTTED)
+    while pos >= 0:
+        found.append(pos)
+        pos = runs.find(DOTTED, pos + 1)
+    if found:
+        masks[np.unique(np.searchsorted(starts, found, side="right") - 1)] |= np.uint64(_DIGIT_BIT[t])
 
 
 _FIND_FROM = 9   # thresholds from here: the texts with a run that long are found with bytes.find first
