@@ -579,6 +579,11 @@ def benign(seed: int = 31) -> list[Case]:
         "docker login --password-stdin registry.example.com", "Cookie: lang=en-US; theme=dark",
         "using default password policy", "tool --token-file /var/run/secrets/token --verbose",
         "Digest authentication failed for realm api", "cache bypass=enabled for /static",
+        # look-alikes of the forms of ADR 0030 revision 3: block scalars, hashes, dotted numbers, base64 of words
+        "description: |\n  plain text, no secret here\nnext: 1", "password: >\nnot indented, no value", "ref 4111.1111.1111.1112 (not Luhn)",
+        "v 4111111111111.111", "build 2026.1204.1111.1111", "costs $1$ and {SHA} in ${HOME}", "echo $2$3 {CRYPT}",
+        "GET /search?q=a&b=c&page=2 200", "payload " + base64.b64encode(b"x tokens per second were high").decode(),
+        "https://app.example.com/?to=docs&lang=en",
     ):
         add("sentence", text)
     return out

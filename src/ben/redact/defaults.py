@@ -64,10 +64,10 @@ detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,
-# session cookies
+# session cookies, password hashes ({SSHA}..., $2b$..., $6$..., $argon2id$...)
 [[rule]]
 name = "password"
-detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie"]
+detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash"]
 action = "mask"
 
 [[rule]]

@@ -106,10 +106,15 @@ def credential_like(text: str) -> bool:
     return not (text.islower() or text.isupper() or text.istitle())
 
 
-# A value after a key: quoted (to the quote), or unquoted (to a space, a quote, '&' before the next
-# query parameter, ',' or ';'); brackets stay part of a password ("pa(ss)word") but not of a list.
-PAIR_VALUE = (r"""(?:\\?["'])?\s{0,3}(?::=|=>|[:=])\s{0,3}"""
-          r"""(?:\\?["'](?P<s>[^"'\\\r\n]{%(q)s})|(?P<s2>(?:[^\s"'\\&,;<>{}\[\]]|&(?![\w.\-\[\]%%]{1,40}=)){%(u)s}))""")
+# A value after a key: a YAML block scalar (``secret: |`` and the more indented lines below: ``blk``),
+# quoted (to the quote), an LDAP scheme and its hash ({SSHA}...: ``s6``), or unquoted (to a space, a
+# quote, '&' before the next query parameter, ',' or ';'); brackets stay part of a password
+# ("pa(ss)word") but not of a list. Whether '&' ends an unquoted value depends on the syntax around
+# the key (``pair_spans``: only in a query string).
+PAIR_VALUE = (r"""(?:\\?["'])?\s{0,3}(?:::|:=|=>|[:=])\s{0,3}"""
+          r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
+          r"""|\\?["'](?P<s>[^"'\\\r\n]{%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
+          r"""|(?P<s2>[^\s"'\\,;<>{}\[\]]{%(u)s}))""")
 # The same key in markup and calls: <password>v</password>, name="password" value="v",
 # define('DB_PASSWORD', 'v'), getenv("API_KEY", "v").
 MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400})"""
@@ -180,14 +185,62 @@ def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
     return hint
 
 
+_NEXT_PARAM = re.compile(r"&(?=[\w.\-\[\]%]{1,40}=)")
+_SEGMENT_ENDS = " \t\r\n\"'"
+
+
+def in_query(text: str, at: int) -> bool:
+    """Is the key at ``at`` a parameter of a query string or form body (``?``, ``&`` before it in the
+    same run of non-space characters), where '&' ends a value? In an .env line, an INI file, a shell
+    assignment or a log field it does not: ``DB_PASSWORD=ab&cd=ef`` is one value."""
+    lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
+    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0
+
+
+def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
+    """The lines of a YAML block scalar (``key: |`` / ``key: >-`` ...) after the key's line: those more
+    indented than the key (blank lines inside it included); None if there are none."""
+    line = text.rfind("\n", 0, key_at) + 1
+    indent = 0
+    while line + indent < key_at and text[line + indent] in " \t-":   # "- key: |" in a list counts the dash
+        indent += 1
+    pos = text.find("\n", body_at)
+    first = end = -1
+    while pos >= 0:
+        start = pos + 1
+        nxt = text.find("\n", start)
+        stop = len(text) if nxt < 0 else nxt
+        content = text[start:stop].rstrip(" \t\r")
+        if content.strip():
+            lead = len(content) - len(content.lstrip(" \t"))
+            if lead <= indent:
+                break
+            if first < 0:
+                first = start + lead
+            end = start + len(content)
+        pos = nxt
+    return None if first < 0 else (first, end)
+
+
 def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Iterator[tuple[int, int]]]:
     """The value of every key = value (or markup) pair rx finds that ok accepts."""
     def find(text: str) -> Iterator[tuple[int, int]]:
-        for m in rx.finditer(text):
-            for g in ("s", "s2", "s3", "s4", "s5"):
+        pos = 0
+        while (m := rx.search(text, pos)) is not None:
+            pos = m.end()
+            if m.group("blk") is not None:
+                span = block_span(text, m.start(), m.end("blk"))
+                if span is not None:
+                    yield span
+                continue
+            for g in ("s", "s6", "s2", "s3", "s4", "s5"):
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
+                    if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
+                            and in_query(text, m.start()):   # the next parameter of a query string
+                        b = pos = cut.start()
+                        v = text[a:b]
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()
@@ -275,6 +328,63 @@ def cookie_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield base, base + len(v)
 
 
+# -- password hashes ---------------------------------------------------------------------------------
+_C = r"[./A-Za-z0-9]"
+PASSWORD_HASH = re.compile(
+    r"\{(?i:S?SHA(?:256|384|512)?|S?MD5|CRYPT|PBKDF2(?:-SHA[0-9]+)?|ARGON2|BCRYPT|PKCS5S2|CLEARTEXT)\}"
+    r"[A-Za-z0-9+/=.$,\-_]{8,}"                                               # LDAP: {SSHA}..., {CRYPT}$6$...
+    r"|(?<![\w$])\$(?:2[abxy]?\$[0-9]{2}\$" + _C + r"{53}"                     # bcrypt
+    r"|(?:1|apr1|md5)\$" + _C + r"{1,8}\$" + _C + r"{22}"                       # md5-crypt, htpasswd
+    r"|[56]\$(?:rounds=[0-9]+\$)?" + _C + r"{1,16}\$" + _C + r"{43,86}"         # sha256/512-crypt
+    r"|(?:y|gy|7)\$" + _C + r"+\$" + _C + r"+\$" + _C + r"{16,}"                 # yescrypt, scrypt
+    r"|argon2(?:id|i|d)\$(?:v=[0-9]+\$)?m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]{8,}\$[A-Za-z0-9+/]{16,}"
+    r"|(?:scrypt|pbkdf2[\w\-]*|sha1|sha256|sha512)\$[^\s$]{1,40}\$[A-Za-z0-9+/.=]{4,}\$[A-Za-z0-9+/.=]{16,})"
+    r"|(?<![\w$])(?:pbkdf2_sha(?:1|256)|argon2|bcrypt_sha256|scrypt)\$[^\s]{24,}"   # Django
+    r"|(?i:userPassword)::\s{0,3}(?P<s>[A-Za-z0-9+/]{8,}={0,2})")                  # LDIF: the base64 of one
+
+
+def hash_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Password hashes (crackable offline): LDAP {SCHEME} values, crypt(3) strings ($2b$, $6$, $apr1$,
+    $argon2id$, yescrypt), Django's; and the base64 value of an LDIF ``userPassword::``."""
+    for m in PASSWORD_HASH.finditer(text):
+        yield m.span("s") if m.group("s") is not None else m.span()
+
+
+# -- e-mail addresses -------------------------------------------------------------------------------------
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_URL_USERINFO = re.compile(r"[a-z][a-z0-9+.\-]{1,20}://[^\s/@:?#]*:[^\s/?#]*$", re.I)
+
+
+def email_spans(text: str) -> Iterator[tuple[int, int]]:
+    """E-mail addresses, but not the ``password@host`` of ``scheme://user:password@host``: that '@' ends
+    a URL's credentials (url_userinfo masks the password; the host is no personal data)."""
+    for m in EMAIL.finditer(text):
+        a = m.start()
+        if "://" in text[max(0, a - 230):a]:
+            at = a + m.group().index("@")
+            lo = max(text.rfind(" ", 0, a), text.rfind("\n", 0, a), text.rfind("\t", 0, a), a - 230, -1) + 1
+            if _URL_USERINFO.search(text, lo, at) is not None:
+                continue
+        yield m.span()
+
+
+# -- the shape of a text's digits ---------------------------------------------------------------------
+#: A byte per character: 'd' a digit, 's' a space, dot or dash, 'A' an ASCII capital, 'x' anything else
+#: (a non-ASCII character: one 'x' per UTF-8 byte). The digit detectors test a substring of it (in C,
+#: ~0.3 µs a log line with the translation) before running a regex that costs ~2 µs on a line full of
+#: ids: ``ddd-dd-dddd`` must be in it for an SSN, ``dddsdddsdddd`` for a North American number, ``AAdd``
+#: for an IBAN. Each test is implied by the regex it guards (never stricter).
+_SHAPE = bytes(ord("d") if 48 <= b <= 57 else ord("s") if b in b" .-" else ord("A") if 65 <= b <= 90 else ord("x")
+               for b in range(256))
+
+
+SSN_SHAPE, NANP_SHAPE, IBAN_SHAPE = b"dddsddsdddd", b"dddsdddsdddd", b"AAdd"
+
+
+def shape(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
 # -- IBAN ---------------------------------------------------------------------------------------------
 _IBAN_LENGTHS = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "BY": 28,
@@ -298,6 +408,8 @@ def iban_ok(compact: str) -> bool:
 
 
 def iban_spans(text: str) -> Iterator[tuple[int, int]]:
+    if IBAN_SHAPE not in shape(text):   # two capitals and two digits start every IBAN
+        return
     pos = 0
     while (m := IBAN.search(text, pos)) is not None:
         pos = m.start() + 1
@@ -332,13 +444,20 @@ _PHONE_END = r"(?![\w\-]|\.[0-9])"
 _PHONE_PARTS = (
     (re.compile(r"\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}" + _PHONE_END), frozenset(_WORD_CHARS + "+")),
     (re.compile(r"\([0-9]{3}\)[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS)),
-    (re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
+    (_NANP := re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
     (re.compile(r"0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
 )
 
 
 def phone_spans(text: str) -> Iterator[tuple[int, int]]:
-    for rx, before in _PHONE_PARTS:
+    parts = _PHONE_PARTS
+    if "+" not in text:   # the international form starts with '+', the bracketed one with '(': skip a search each
+        parts = parts[1:] if "(" in text else parts[2:]
+    elif "(" not in text:
+        parts = (parts[0],) + parts[2:]
+    if NANP_SHAPE not in shape(text):   # no North American number (bracketed or not) can be in it
+        parts = tuple(p for p in parts if p[0] is not _NANP)
+    for rx, before in parts:
         pos = 0
         while (m := rx.search(text, pos)) is not None:
             a = m.start()
@@ -354,6 +473,8 @@ _SSN = re.compile(r"[0-9]{3}([\- ])[0-9]{2}\1[0-9]{4}(?![0-9\-])")
 
 def ssn_spans(text: str) -> Iterator[tuple[int, int]]:
     """Dashed or spaced, not after a digit or a dash; no 000/666 area, 00 group or 0000 serial."""
+    if SSN_SHAPE not in shape(text):
+        return
     pos = 0
     while (m := _SSN.search(text, pos)) is not None:
         a, g = m.start(), m.group()

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ben.redact.detectors import SECRET_RULES, SecretRule
+from ben.redact.detectors import DOTTED_4, SECRET_RULES, SecretRule
 
 _SEP = "\x00"
 
@@ -86,7 +86,10 @@ _LUT, _CHAR_BIT, _DIGIT_BIT = _table()
 _ALL = (1 << 64) - 1
 _ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"]
 _PLUS_BIT, _SPACE_BIT = _CHAR_BIT["+"], _CHAR_BIT[" "]
-#: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13).
+#: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13);
+#: From ``_DOTS_FROM`` digits (a card's), four digits, a dot and four digits count too: every card number
+#: grouped by dots holds them (the card hint's test, ``detectors.DOTTED_4``), no IPv4 address does.
+_DOTS_FROM = 13
 _CHAIN = {t: re.compile(rf"[0-9](?:[ \-+]?[0-9]){{{t - 1}}}").search for t in _DIGIT_BIT}
 
 
@@ -106,7 +109,7 @@ def mask_of(text: str) -> int:
     for c in set(text):
         bits |= _CHAR_BIT.get(c, 0)
     for t, bit in _DIGIT_BIT.items():
-        if _CHAIN[t](text):
+        if _CHAIN[t](text) or (t >= _DOTS_FROM and DOTTED_4(text)):
             bits |= bit
     return _widen(bits)
 
@@ -191,7 +194,9 @@ _REQS: dict[SecretRule, tuple[int, ...]] = {}
 def _requirements(detector: SecretRule) -> tuple[int, ...]:
     reqs = _REQS.get(detector)
     if reqs is None:
-        reqs = _REQS[detector] = tuple(requirement(need, detector.min_digits) for need in detector.needs)
+        every = {requirement(need, detector.min_digits) for need in detector.needs}
+        # the weakest only (one holding all the bits of another is implied by it): fewer tests per plan
+        reqs = _REQS[detector] = tuple(sorted(r for r in every if not any(o != r and o & r == o for o in every)))
     return reqs
 
 
@@ -237,6 +242,8 @@ _BRIDGE[[ord(" "), ord("-"), ord("+")]] = True
 
 
 _RUN_CLASS = bytes(0x31 if chr(b) in "0123456789 -+" else 0x30 for b in range(256))   # "1": may be in a chain
+_DOT_CLASS = bytes(0x31 if chr(b) in "0123456789" else 0x2E if chr(b) == "." else 0x30 for b in range(256))
+DOTTED = b"1111.1111"   # DOTTED_4 in the _DOT_CLASS translation
 
 
 def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
@@ -244,6 +251,8 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
     at least t characters of [0-9 -]: those runs are found with one translate and ``bytes.find``
     (in C), and the few texts that hold one are checked with the chain's regex; when many do (log
     bodies with timestamps), the chains of all texts are found at once with numpy."""
+    if t >= _DOTS_FROM:
+        _dotted(a, starts, masks, t)
     runs = a.tobytes().translate(_RUN_CLASS)
     needle = b"1" * t
     pos = runs.find(needle)
@@ -263,10 +272,23 @@ def _digit_chains(texts: list[str], a: np.ndarray, starts: np.ndarray, masks: np
         masks[hits] |= bit
 
 
+def _dotted(a: np.ndarray, starts: np.ndarray, masks: np.ndarray, t: int) -> None:
+    """Set the bit of threshold t where a text holds four digits, a dot and four digits (a dotted card)."""
+    runs = a.tobytes().translate(_DOT_CLASS)
+    found = []
+    pos = runs.find(DOTTED)
+    while pos >= 0:
+        found.append(pos)
+        pos = runs.find(DOTTED, pos + 1)
+    if found:
+        masks[np.unique(np.searchsorted(starts, found, side="right") - 1)] |= np.uint64(_DIGIT_BIT[t])
+
+
 _FIND_FROM = 9   # thresholds from here: the texts with a run that long are found with bytes.find first
 
 
-def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, ts: list[int]) -> None:
+def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarray, ts: list[int],
+            bridge: np.ndarray = _BRIDGE) -> None:
     """The chains of every text at once: runs of digits, merged where exactly one space, dash or plus
     lies between two runs, counted; a chain never crosses a NUL, so it lies in one text. Sets the bit
     of each threshold in ts."""
@@ -277,7 +299,7 @@ def _chains(a: np.ndarray, isd: np.ndarray, starts: np.ndarray, masks: np.ndarra
         return
     run_start, run_end = edges[0::2], edges[1::2]
     first = np.ones(len(run_start), dtype=bool)   # does this run start a chain?
-    first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~_BRIDGE[a[run_end[:-1]]]
+    first[1:] = (run_start[1:] - run_end[:-1] != 1) | ~bridge[a[run_end[:-1]]]
     heads = np.flatnonzero(first)
     digits = np.add.reduceat(run_end - run_start, heads)
     for t in ts:

@@ -1,11 +1,16 @@
-"""Secrets wrapped in base64: a value that is the base64 of a token or of a ``password=`` line.
+"""Secrets wrapped in base64: a value that is the base64 of a token, of a ``password=`` line, of a
+configuration file or a Docker config holding one.
 
 A base64 blob that *starts* with a well-known prefix has a fixed beginning (``ghp_`` -> ``Z2hwX``,
-``-----BEGIN`` -> ``LS0tLS1CRUdJT``, ``password`` -> ``cGFzc3dvcm``): those beginnings are the hint's
-needles. Only a run of base64 characters that starts with one is decoded, and it is masked whole when
-the decoded text holds a secret by the other detectors' rules (``CHECKS``). A prefix in the middle
-of the encoded data (three possible alignments) is not looked for: decoding every base64 run of
-every string costs more than a log line's budget (ADR 0030, revision 2).
+``-----BEGIN`` -> ``LS0tLS1CRUdJT``, ``password`` -> ``cGFzc3dvcm``, ``{"auths"`` -> ``eyJhdXRocyI6``).
+A few words that announce a secret inside a configuration (``password``, ``passwd``, ``secret``,
+``token`` (and in capitals), ``PRIVATE KEY``, ``://`` of a URL with credentials, ``"auth"``) are looked for *anywhere*
+in a blob: a word at byte offset 0, 1 or 2 (mod 3) has one fixed encoding each, so three needles per
+word (``MIDDLE``). A run of base64 characters is decoded only if it starts with a prefix's needle or
+holds a word's, and is at most ``MAX_RUN`` characters (at most ``MAX_DECODED`` runs per text):
+the cost stays bounded, decoding every base64 run of every string would not (ADR 0030, revision 3).
+A decoded run is masked whole when it holds a secret by the other detectors' rules (``CHECKS``):
+the data of a Kubernetes Secret (``config.yaml: <base64>``), a ``.dockerconfigjson``, a wrapped key.
 """
 
 from __future__ import annotations
@@ -17,21 +22,67 @@ from collections.abc import Callable, Iterator
 
 #: Plain beginnings of a wrapped secret: few, since every needle costs 0.1-0.3 µs on every log line
 #: (``sk_`` stands for sk_live_/sk_test_, ``sk-`` for OpenAI and Anthropic keys, ``xox`` for Slack).
-PREFIXES = ("ghp_", "github_pat_", "glpat-", "sk_", "sk-", "xox", "AKIA", "-----BEGIN", "password", "eyJhbGci")
+PREFIXES = ("ghp_", "github_pat_", "glpat-", "sk_", "sk-", "xox", "AKIA", "-----BEGIN", "password", "eyJhbGci",
+            '{"auths"')
 #: Their base64, the characters the prefix alone decides.
 NEEDLES = tuple(sorted({base64.b64encode(p.encode()).decode()[:len(p) * 8 // 6] for p in PREFIXES}))
+#: Words that announce a secret anywhere inside a decoded blob (a configuration file, a Docker config).
+WORDS = ("password", "passwd", "secret", "token", "PASSWORD", "SECRET", "TOKEN", "PRIVATE KEY", "://", '"auth"')
+
+
+def _encodings(word: str) -> set[str]:
+    """The base64 characters `word` alone decides, at each of the three byte offsets (mod 3) it may start at."""
+    out = set()
+    raw = word.encode()
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + raw).decode()
+        first, last = -(-8 * k // 6), 8 * (k + len(raw)) // 6   # characters whose 6 bits all come from the word
+        out.add(enc[first:last])
+    return out
+
+
+_ALL_MIDDLE = {e for w in WORDS for e in _encodings(w)}
+MIDDLE = tuple(sorted(e for e in _ALL_MIDDLE if not any(o != e and o in e for o in _ALL_MIDDLE)))   # the shortest
+MAX_RUN = 65_536      # characters of one base64 run decoded, at most
+MAX_DECODED = 16      # runs decoded per text, at most
 _RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{16,}={0,2}")
 #: The detectors run over a decoded blob.
-CHECKS = ("token", "private_key", "password", "secret_pair", "aws_key", "gcp_key", "github_token", "slack_token", "jwt")
+CHECKS = ("token", "private_key", "password", "secret_pair", "aws_key", "gcp_key", "github_token", "slack_token", "jwt",
+          "url_userinfo", "password_hash")
+
+
+#: A word's needles are looked for only in a text with a ':' or a '=' (a value under a key: a
+#: Kubernetes data map, JSON, YAML, an .env line; or a blob's padding): 27 substring tests cost
+#: ~1.5 µs, too much for every id and "Bearer <hex>" value of an attribute, and the batch prefilter
+#: then rules those out by their characters (``REQUIRES``).
+WORD_CONTEXT = ("=", ":")
+REQUIRES = NEEDLES + tuple(n + c for n in MIDDLE for c in WORD_CONTEXT)
+
+
+def hint(text: str) -> bool:
+    """A needle of a prefix, or of a word in a text that may hold a blob with one (one substring test each)."""
+    for n in NEEDLES:
+        if n in text:
+            return True
+    if "=" in text or ":" in text:
+        for n in MIDDLE:
+            if n in text:
+                return True
+    return False
 
 
 def wrapped_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, int]]:
     """(start, end) of every base64 run of text that starts with a needle and decodes to a secret."""
     found = rules()
+    decoded = 0
+    words = "=" in text or ":" in text   # as the hint: the same spans on both paths
     for m in _RUN.finditer(text):
         run = m.group()
-        if not run.startswith(NEEDLES):
+        if len(run) > MAX_RUN or not (run.startswith(NEEDLES) or (words and any(n in run for n in MIDDLE))):
             continue
+        decoded += 1
+        if decoded > MAX_DECODED:
+            return
         core = run.rstrip("=")
         try:
             raw = base64.b64decode(core + "=" * (-len(core) % 4), altchars=b"-_" if "-" in core or "_" in core else None)
