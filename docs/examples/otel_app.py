@@ -4,6 +4,11 @@
     python docs/examples/otel_app.py          # OTEL_EXPORTER_OTLP_ENDPOINT defaults to localhost:4317
 
 Then: ben query "SELECT name, duration_ms, status FROM ben.spans ORDER BY start DESC LIMIT 5"
+Each row keeps the instrumentation scope ("shop" below) as otel.scope.name (otel.scope.version and
+scope.<key> when the tracer or logger has them) and the resource as resource.<key>:
+      ben query "SELECT attributes.value[indexOf(attributes.key, 'otel.scope.name')] AS scope, count()
+                 FROM ben.spans GROUP BY scope"
+With [sidecar.otlp] auth_token_file set: OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20<token>".
 """
 
 import logging
