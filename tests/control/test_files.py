@@ -30,6 +30,44 @@ def test_keys_generate_writes_a_private_file_0600(home: Path) -> None:
         load_signer(key)
 
 
+class _Killed(Exception):
+    pass
+
+
+def test_a_kill_during_keys_generate_never_leaves_a_key_without_its_public_half(home: Path, monkeypatch) -> None:
+    """A kill at any write, sync or rename of ``generate``: a NAME.key on disk always has its NAME.pub
+    (``ben audit verify`` and the trust store need it); a .pub alone is harmless (generate again)."""
+    import pathlib
+
+    real = {"replace": os.replace, "fsync": os.fsync, "write": os.write, "write_text": pathlib.Path.write_text}
+    for kill_at in range(1, 12):
+        calls = [0]
+
+        def hook(name):
+            def call(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == kill_at:
+                    raise _Killed(name)
+                return real[name](*args, **kwargs)
+            return call
+
+        directory = home / f"k{kill_at}"
+        with monkeypatch.context() as m:
+            for name in ("replace", "fsync", "write"):
+                m.setattr(os, name, hook(name))
+            m.setattr(pathlib.Path, "write_text", hook("write_text"))
+            try:
+                signer = generate(directory, "ops")
+            except _Killed:
+                signer = None
+        if (directory / "ops.key").exists():
+            assert (directory / "ops.pub").exists(), f"killed at call {kill_at}: a key without its .pub"
+            assert load_signer(directory / "ops.key").public_text == (directory / "ops.pub").read_text().strip()
+        if signer is not None:
+            break
+    assert signer is not None and calls[0] < kill_at, "generate never ran to the end"
+
+
 def test_sequence_numbers_increase_per_key(home: Path) -> None:
     signer = generate(home, "seq")
     assert [signer.next_sequence() for _ in range(3)] == [1, 2, 3]

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ben.core.errors import ConfigError, SignatureError
+from ben.core.files import write_atomic
 
 
 def key_id(public_raw: bytes) -> str:
@@ -105,17 +106,11 @@ def generate(directory: Path, name: str, *, overwrite: bool = False) -> Signer:
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    tmp = key_path.with_suffix(".key.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, key_path)
     signer = Signer(private, key_path)
-    pub_path.write_text(signer.public_text + "\n")
+    # the public half first: a kill between the two leaves a .pub without its .key (generate again),
+    # never a .key without the .pub that `ben audit verify` and the trust store need
+    write_atomic(pub_path, (signer.public_text + "\n").encode(), 0o644)
+    write_atomic(key_path, pem, 0o600)
     return signer
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 from pathlib import Path
 
 from cryptography import x509
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ben.core.errors import ConfigError
-from ben.core.files import check_private
+from ben.core.files import check_private, write_atomic
 
 CA_DAYS = 3650
 LEAF_DAYS = 825
@@ -31,15 +30,7 @@ DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 def _write(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise ConfigError(f"{path} exists (--force overwrites it)", field="--dir")
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, data, mode)
 
 
 def _key_pem(key) -> bytes:

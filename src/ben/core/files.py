@@ -55,6 +55,25 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
     return path
 
 
+def write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write ``path`` whole or not at all: a temporary file beside it (created with ``mode``), synced,
+    renamed over ``path``, and the directory synced, so a kill -9 leaves the old file or the new one."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def check_private(path: Path, flag: str) -> None:
     """Refuse a private key that group or others may read, write or run (or that is missing)."""
     try:
