@@ -160,8 +160,8 @@ def test_card_finder_equals_the_generic_scan() -> None:
 
 
 def test_digit_shape_gates_are_implied_by_their_regexes() -> None:
-    """The substring tests of ``finders.shape`` skip a regex only where it cannot match."""
-    from ben.redact.finders import _NANP, _SSN, IBAN, IBAN_SHAPE, NANP_SHAPE, SSN_SHAPE, shape
+    """The substring tests of ``digits.shape`` skip a regex only where it cannot match."""
+    from ben.redact.digits import _NANP, _SSN, IBAN, IBAN_SHAPE, NANP_SHAPE, SSN_SHAPE, shape
 
     rng = random.Random(11)
     pieces = ["0", "12", "345", "6789", "DE", "GB", "x", "ü", " ", ".", "-", "(", ")", "+"]

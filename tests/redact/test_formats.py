@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ben.redact.decode import decoded
 from ben.redact.detectors import SECRET_RULES
-from ben.redact.finders import iban_ok, token_hint, token_spans
+from ben.redact.digits import iban_ok
+from ben.redact.finders import token_hint, token_spans
 from ben.redact.formats import FORMATS, INDEX, PREFIXES_BY_HEAD, head
 
 

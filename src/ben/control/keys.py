@@ -109,7 +109,7 @@ def generate(directory: Path, name: str, *, overwrite: bool = False) -> Signer:
     signer = Signer(private, key_path)
     # the public half first: a kill between the two leaves a .pub without its .key (generate again),
     # never a .key without the .pub that `ben audit verify` and the trust store need
-    write_atomic(pub_path, (signer.public_text + "\n").encode(), 0o644)
+    write_atomic(pub_path, (signer.public_text + "\n").encode(), 0o600)
     write_atomic(key_path, pem, 0o600)
     return signer
 

@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, IBAN, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
-                                PASSWORD_TAILS, PASSWORD_TAILS_2, PHONE, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
-                                cookie_spans, credential_like, email_spans, hash_spans, iban_spans, not_placeholder, pair_spans, pairs, password_hint, phone_ok,
-                                phone_spans, random_b64, ssn_spans, token_hint, token_spans, validated)
+from ben.redact.digits import IBAN, PHONE, iban_spans, phone_ok, phone_spans, ssn_spans
+from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
+                                PASSWORD_TAILS, PASSWORD_TAILS_2, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
+                                cookie_spans, credential_like, email_spans, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
+                                random_b64, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
 from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, wrapped_spans
 
