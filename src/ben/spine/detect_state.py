@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ben.core.errors import StorageError
+from ben.core.files import write_atomic
 from ben.detect import MonitorBank
 from ben.detect.calibrated_bank import CalibratedBank
 from ben.detect.checkpoint import from_bytes, to_bytes
@@ -132,19 +133,7 @@ def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
 
 def write(path: Path, blob: bytes) -> None:
     """Atomically (temp file 0600, fsync, rename, fsync of the directory)."""
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        os.fchmod(f.fileno(), 0o600)
-        f.write(blob)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    write_atomic(path, blob, 0o600)
 
 
 def _correlator_state(c: Correlator) -> dict:
