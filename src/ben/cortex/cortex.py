@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ben.core.errors import ConfigError
+from ben.core.files import write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
@@ -333,20 +334,8 @@ class Cortex:
         return events
 
     def _save(self, applied: int) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, json.dumps({"applied": applied, "model": self.bandit.to_json(),
-                                     "features": self.index.to_json()}).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.state_path)
-        dfd = os.open(self.dir, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_atomic(self.state_path, json.dumps({"applied": applied, "model": self.bandit.to_json(),
+                                                  "features": self.index.to_json()}).encode(), 0o600)
 
 
 def receipt_of(accepted: dict, commands: list[dict]) -> str | None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
+
+from ben.core.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,4 @@ class Outbox:
 
     def _mark(self, seq: int) -> None:
         self.done = seq
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, json.dumps({"seq": seq}).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"seq": seq}).encode(), 0o600)
