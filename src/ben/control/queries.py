@@ -5,7 +5,7 @@ spine's query path (``Admin.Query``: ``ben query``, ``ben incidents``, the web i
 recorded here, the failed and refused ones too: the operator (the authenticated name, ADR 0034),
 what the caller says it runs for (the web interface names its own client: a uid, ``web token``, a
 certificate), the time, the statement (its first 4 KiB and the SHA-256 and length of the whole),
-and the outcome (rows and duration, or the error).
+and the outcome (rows and duration in microseconds, or the error).
 
 The log is a chain of its own (``QUERY_PREFIX``) in the control RocksDB beside the control plane's
 audit log, hash-chained and signed with the same audit key, verified by ``ben audit verify``; it is
@@ -101,7 +101,7 @@ class QueryAudit:
                   else f"{outcome.rows} row(s) in {outcome.duration_ms:.0f} ms")
         body = {"reason": f"query by {who} ({claim.origin}): {result}", "origin": claim.origin,
                 "for": claim.on_behalf, "operator": operator, "outcome": "error" if outcome.error else "ok",
-                "rows": outcome.rows, "duration_ms": round(outcome.duration_ms, 3),
+                "rows": outcome.rows, "duration_us": round(outcome.duration_ms * 1000),
                 "error": clean_text(outcome.error[:1024]), **stmt}
         return self.log.append("query", f"query:{query_id}", body, "spine")
 
@@ -112,11 +112,11 @@ class QueryAudit:
             seen = group.get(stmt["sql_sha256"])
             if seen is None:
                 seen = group[stmt["sql_sha256"]] = {**stmt, "count": 0, "errors": 0, "rows": 0, "first_ts": now,
-                                                    "max_duration_ms": 0.0, "last_error": ""}
+                                                    "max_duration_us": 0, "last_error": ""}
             seen["count"] += 1
             seen["last_ts"] = now
             seen["rows"] += outcome.rows or 0
-            seen["max_duration_ms"] = max(seen["max_duration_ms"], round(outcome.duration_ms, 3))
+            seen["max_duration_us"] = max(seen["max_duration_us"], round(outcome.duration_ms * 1000))
             if outcome.error:
                 seen["errors"] += 1
                 seen["last_error"] = clean_text(outcome.error[:1024])
@@ -157,7 +157,7 @@ class QueryAudit:
                     for name in ("count", "errors", "rows"):
                         new[name] += old[name]
                     new["first_ts"] = old["first_ts"]
-                    new["max_duration_ms"] = max(new["max_duration_ms"], old["max_duration_ms"])
+                    new["max_duration_us"] = max(new["max_duration_us"], old["max_duration_us"])
 
     def force_flush(self, timeout: float = 5.0) -> bool:
         try:
