@@ -20,6 +20,7 @@ Status (peers, lag, counts) goes to ``<data_dir>/federation/status.json`` every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -210,6 +211,8 @@ class Federation:
                 if not connecting.done():
                     connecting.cancel()
                     await asyncio.gather(connecting, return_exceptions=True)
+                    with contextlib.suppress(Exception):
+                        await nc.close()  # the half-made connection's socket
                     return None
                 connecting.result()
                 self._refusal = ""
