@@ -364,6 +364,12 @@ def test_a_non_loopback_bind_needs_the_token(site, browser, monkeypatch) -> None
         with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}),
                                     timeout=10) as ok:
             assert ok.status == 200
+        marker = f"token_{time.time_ns()}"  # the spine's query log: the client is the token (ADR 0045, 2026-12)
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/sql?q=SELECT+1+AS+{marker}",
+                                                           headers={"Authorization": f"Bearer {token}"}), timeout=30):
+            pass
+        (entry,) = [e for e in audit.audit_entries(site.cluster.spine_addr, log="queries") if marker in e["body"]]
+        assert json.loads(entry["body"])["for"] == "web token", entry
         context = browser.new_context()
         pg = context.new_page()
         assert pg.goto(url).status == 401
@@ -417,6 +423,12 @@ def test_client_certificates_stand_in_for_the_token(site, tmp_path) -> None:
 
         with urllib.request.urlopen(url, context=client("alice"), timeout=10) as r:
             assert r.status == 200 and "<title>ben · status</title>" in r.read().decode()
+        marker = f"cert_{time.time_ns()}"  # the spine's query log names the certificate (ADR 0045, 2026-12)
+        with urllib.request.urlopen(url.replace("/status", f"/sql?q=SELECT+1+AS+{marker}"), context=client("alice"),
+                                    timeout=30) as r:
+            assert r.status == 200
+        (entry,) = [e for e in audit.audit_entries(site.cluster.spine_addr, log="queries") if marker in e["body"]]
+        assert json.loads(entry["body"])["for"] == "certificate CN=alice", entry
         for ctx in (client(None), client("mallory", other)):  # no certificate; one another CA signed
             with pytest.raises(OSError):  # the handshake fails (ssl.SSLError, or reset: TLS 1.3)
                 urllib.request.urlopen(url, context=ctx, timeout=10).read()

@@ -62,3 +62,35 @@ def verify(
         typer.echo("audit: intact" if not problems else f"audit: {len(problems)} problem(s)")
     if problems:
         raise typer.Exit(1)
+
+
+@app.command()
+def queries(
+    spine: Annotated[Optional[str], typer.Option(help="the running spine (default)")] = None,
+    after: Annotated[int, typer.Option(help="entries after this seq")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the entries as JSON")] = False,
+) -> None:
+    """The spine's query log: every operator query, who ran it, when, the statement and how it ended."""
+    from datetime import datetime, timezone
+
+    from ben.control import client
+    from ben.core.address import check_address, default_spine_address
+    from ben.core.errors import TransportError
+
+    try:
+        address = check_address(spine or default_spine_address())
+    except ValueError as exc:
+        raise fail(f"--spine: {exc}") from None
+    try:
+        entries = client.audit_entries(address, after, log="queries")
+    except TransportError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps([{**e, "body": json.loads(e["body"])} for e in entries]))
+        return
+    for entry in entries:
+        body = json.loads(entry["body"])
+        when = datetime.fromtimestamp(entry["ts"] / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"{entry['seq']:>6} {when} {body['reason']}")
+        for stmt in body.get("statements", [body]):
+            typer.echo(f"         {stmt['sql'][:200]!r} sha256 {stmt['sql_sha256'][:16]}")

@@ -33,6 +33,8 @@ from ben.control.keys import Signer, verify
 log = logging.getLogger(__name__)
 
 PREFIX = b"a"
+#: The spine's query log (ADR 0045, 2026-12 amendment): its own chain, beside the control plane's.
+QUERY_PREFIX = b"q"
 GENESIS = "0" * 64
 KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", "receipt", "kill_switch", "pin",
          "acknowledgement")
@@ -40,8 +42,8 @@ KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", 
 RECORD_KINDS = ("recommendation", "decision", "outcome")
 
 
-def _key(seq: int) -> bytes:
-    return PREFIX + seq.to_bytes(8, "big")
+def _key(seq: int, prefix: bytes = PREFIX) -> bytes:
+    return prefix + seq.to_bytes(8, "big")
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,10 @@ def compare_copies(local: list[Entry], other: list[Entry], other_name: str) -> l
     return problems
 
 
-def read_positions(db: ControlDb) -> list[tuple[int, Entry | None]]:
+def read_positions(db: ControlDb, prefix: bytes = PREFIX) -> list[tuple[int, Entry | None]]:
     """Every entry of a local log with the seq it is kept under (None: unreadable)."""
     out = []
-    for key, value in db.scan(PREFIX):
+    for key, value in db.scan(prefix):
         try:
             entry = Entry.from_bytes(value)
         except (ValueError, TypeError, KeyError):
@@ -187,16 +189,19 @@ def report(verdicts: list[Verdict]) -> list[dict]:
 
 
 class AuditLog:
-    """Append-only, hash-chained, signed; thread-safe. ``mirror`` gets each new entry (spine: ClickHouse)."""
+    """Append-only, hash-chained, signed; thread-safe. ``mirror`` gets each new entry (spine: ClickHouse).
+    ``prefix``: the chain's keys in the control RocksDB (``QUERY_PREFIX``: the spine's query log)."""
 
-    def __init__(self, db: ControlDb, signer: Signer, actor: str, mirror: Callable[[list[Entry]], None] | None = None):
+    def __init__(self, db: ControlDb, signer: Signer, actor: str, mirror: Callable[[list[Entry]], None] | None = None,
+                 *, prefix: bytes = PREFIX):
         self._db = db
+        self._prefix = prefix
         self._signer = signer
         self.actor = actor
         self._mirror = mirror
         self.mirror_errors = 0
         last = None
-        for _, value in self._db.scan(PREFIX):
+        for _, value in self._db.scan(prefix):
             last = value
         if last is None:
             self.last_seq, self.last_hash = 0, GENESIS
@@ -206,7 +211,7 @@ class AuditLog:
                 self.last_seq, self.last_hash = entry.seq, entry.hash
             except (ValueError, TypeError, KeyError):
                 # A damaged last entry: keep numbering after it; verify reports it.
-                keys = [k for k, _ in self._db.scan(PREFIX)]
+                keys = [k for k, _ in self._db.scan(prefix)]
                 self.last_seq, self.last_hash = int.from_bytes(keys[-1][1:], "big"), "?"
                 log.error("audit log %s: the last entry is unreadable; `ben audit verify` will report it", db.path)
 
@@ -242,7 +247,7 @@ class AuditLog:
                 entry = Entry(**{**asdict(draft), "hash": digest,
                                  "signature": base64.b64encode(self._signer.sign(digest.encode())).decode()})
                 batch.update(puts or {})
-                batch[_key(seq)] = entry.to_bytes()
+                batch[_key(seq, self._prefix)] = entry.to_bytes()
                 entries.append(entry)
                 prev = digest
             self._db.write(batch, sync=sync)
@@ -256,12 +261,12 @@ class AuditLog:
             return entries
 
     def positions(self) -> list[tuple[int, Entry | None]]:
-        return read_positions(self._db)
+        return read_positions(self._db, self._prefix)
 
     def entries(self, after: int = 0, limit: int | None = None) -> list[Entry]:
         """Readable entries kept above ``after`` (at most ``limit``), read from there on."""
         out = []
-        for key, value in self._db.scan(PREFIX, _key(after + 1)):
+        for key, value in self._db.scan(self._prefix, _key(after + 1, self._prefix)):
             try:
                 out.append(Entry.from_bytes(value))
             except (ValueError, TypeError, KeyError):
@@ -270,6 +275,6 @@ class AuditLog:
                 break
         return out
 
-    def verify(self, keys: dict[str, Ed25519PublicKey]) -> Verdict:
+    def verify(self, keys: dict[str, Ed25519PublicKey], copy: str = "local log") -> Verdict:
         with self._db.lock:
-            return verify_entries(self.positions(), keys, "local log")
+            return verify_entries(self.positions(), keys, copy)

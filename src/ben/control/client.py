@@ -66,8 +66,9 @@ def verify_audit(address: str, timeout: float = 120.0) -> pb.AuditReply:
     return _call(address, "VerifyAudit", pb.AuditRequest(), timeout)
 
 
-def audit_entries(address: str, after: int = 0, timeout: float = 30.0) -> list[dict]:
-    return json.loads(_call(address, "AuditEntries", pb.AuditRequest(after=after), timeout).report_json)
+def audit_entries(address: str, after: int = 0, timeout: float = 30.0, *, log: str = "") -> list[dict]:
+    """Entries (rows) of the control plane's audit log, or with ``log="queries"`` the spine's query log."""
+    return json.loads(_call(address, "AuditEntries", pb.AuditRequest(after=after, log=log), timeout).report_json)
 
 
 def record(address: str, kind: str, subject: str, body: dict, timeout: float = 30.0) -> dict:

@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 
 from ben.control import canonical
-from ben.control.audit import RECORD_KINDS, AuditLog, report, verify_copy
+from ben.control.audit import QUERY_PREFIX, RECORD_KINDS, AuditLog, report, verify_copy
 from ben.control.component import ControlBase
 from ben.control.documents import Envelope, Receipt, Signed, now_ns
 from ben.control.keys import key_id, public_from_text, verify
@@ -60,6 +60,11 @@ class ControlPlane(ControlBase):
         self.audit = AuditLog(self.db, self.audit_signer, "spine", self._appended)
         if store is not None:
             self.mirror = Mirror(store, self.audit, self._record_copy, self._changed_since)
+        from ben.control.queries import QueryAudit
+
+        #: Operator queries: a chain of their own, not mirrored into the store (ADR 0045, 2026-12)
+        self.queries = QueryAudit(AuditLog(self.db, self.audit_signer, "spine", prefix=QUERY_PREFIX))
+        self.queries.start()
         self.records: dict[str, dict] = {}
         self._seqs: dict[tuple[str, int], str] = {}
         self._queue: dict[str, dict[str, None]] = {}     # target -> pending ids (never delivered), in order
@@ -104,6 +109,7 @@ class ControlPlane(ControlBase):
             return dict(rec) if rec is not None else None
 
     def close(self, timeout: float = 5.0) -> None:
+        self.queries.shutdown(timeout)
         if self.mirror is not None:
             self.mirror.shutdown(timeout)
         super().close()
@@ -397,7 +403,16 @@ class ControlPlane(ControlBase):
             if self.store is not None:
                 rows = json.loads(self.store.query_json(f"SELECT * FROM {AUDIT} ORDER BY seq"))["data"]
                 verdicts.append(verify_copy(rows, keys, self.audit.entries(), AUDIT))
-            return report(verdicts)
+        self.queries.force_flush()
+        verdicts.append(self.queries.log.verify(keys, "query log"))
+        return report(verdicts)
+
+    def audit_entries_json(self, after: int = 0, log_name: str = "") -> str:
+        """Entries of the control plane's log, or (``queries``) of the query log, above ``after``."""
+        if log_name == "queries":
+            self.queries.force_flush()
+            return json.dumps([e.row() for e in self.queries.log.entries(after)])
+        return super().audit_entries_json(after)
 
     def figures(self) -> dict:
         with self._lock:
@@ -406,7 +421,7 @@ class ControlPlane(ControlBase):
                 states[rec["state"]] = states.get(rec["state"], 0) + 1
             return {"states": states, "refusals": dict(self.refusals), "kill_switch": self.kill["on"],
                     "kill_switch_unacknowledged": self.orders.unacknowledged(),
-                    "audit_entries": self.audit.last_seq,
+                    "audit_entries": self.audit.last_seq, "query_log_entries": self.queries.log.last_seq,
                     "audit_mirror_errors": self.mirror.errors if self.mirror is not None else 0,
                     "audit_mirror_behind": self.mirror.behind if self.mirror is not None else 0}
 

@@ -261,8 +261,10 @@ class Router(pb_grpc.ControlServicer):
         return pb.AuditReply(ok=not problems, problems=problems, report_json=json.dumps(report))
 
     async def AuditEntries(self, request, context):
+        if request.log not in ("", "queries"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"log {request.log!r}: expected '' or 'queries'")
         return pb.AuditReply(ok=True, report_json=await asyncio.to_thread(self.plane.audit_entries_json,
-                                                                            request.after))
+                                                                            request.after, request.log))
 
     async def Record(self, request, context):
         try:

@@ -13,6 +13,11 @@ from ben.core.figures import Figure
 from ben.v1 import admin_pb2 as pb
 from ben.v1 import admin_pb2_grpc as pb_grpc
 
+#: Metadata a query's caller may send: where it comes from (``cli``, ``web-sql``, ``web-page``) and
+#: whom it runs it for (the web interface's client); recorded in the spine's query log as claims.
+ORIGIN_METADATA = "ben-query-origin"
+FOR_METADATA = "ben-query-for"
+
 
 class AdminServicer(pb_grpc.AdminServicer):
     """The ``Admin`` service every component serves: status figures, operator queries (cancelled when the client
@@ -23,14 +28,15 @@ class AdminServicer(pb_grpc.AdminServicer):
         component: str,
         ident: Callable[[], str],
         figures: Callable[[], list[Figure]],
-        query: Callable[[str, str], bytes] | None = None,
+        query: Callable[[str, str, str, str], bytes] | None = None,
         last_error: Callable[[], str] = lambda: "",
         acknowledge: Callable[[str, str], tuple[str, str]] | None = None,
         cancel_query: Callable[[str], None] | None = None,
         label: Callable[[str, str, str, str, str], int] | None = None,
     ):
-        """query(sql, query_id): an operator query (ADR 0032); cancel_query(query_id) stops it
-        when the client goes away, is interrupted, or the server stops."""
+        """query(sql, query_id, origin, on_behalf): an operator query (ADR 0032) with what its caller
+        claims (``ORIGIN_METADATA``, ``FOR_METADATA``); cancel_query(query_id) stops it when the
+        client goes away, is interrupted, or the server stops."""
         self._component = component
         self._ident = ident
         self._figures = figures
@@ -50,9 +56,11 @@ class AdminServicer(pb_grpc.AdminServicer):
         if self._query is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} does not answer queries")
         query_id = secrets.token_hex(8)  # the store's query_id (core imports no store code)
+        claims = dict(context.invocation_metadata() or ())
         self.queries_running += 1
         try:
-            data = await asyncio.to_thread(self._query, request.sql, query_id)
+            data = await asyncio.to_thread(self._query, request.sql, query_id, str(claims.get(ORIGIN_METADATA, "")),
+                                           str(claims.get(FOR_METADATA, "")))
         except asyncio.CancelledError:  # the client went away or was interrupted, or we stop
             self.queries_cancelled += 1
             if self._cancel_query is not None:
@@ -116,15 +124,18 @@ def fetch_status(address: str, timeout: float = 2.0) -> pb.StatusReply:
     return _call(address, "Status", pb.StatusRequest(), timeout)
 
 
-def run_query(address: str, sql: str, timeout: float = 600.0) -> bytes:
+def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "cli", on_behalf: str = "") -> bytes:
     """Run a read-only query through the spine; ClickHouse JSON bytes. The spine's own limits
     (max_execution_time, max_result_bytes) end a query first; ``timeout`` only bounds the wait
-    for a spine that does not answer. Ctrl-C (KeyboardInterrupt) cancels the query at the spine."""
+    for a spine that does not answer. Ctrl-C (KeyboardInterrupt) cancels the query at the spine.
+    ``origin`` and ``on_behalf`` go into the spine's query log (the web interface: ``web-sql`` for its
+    client's SQL, ``web-page`` for a page's own reads, and who its client is)."""
     from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
     from ben.core.transport import channel as open_channel
 
     metadata = operator_metadata(address)  # who asks (ADR 0034)
+    metadata += [(ORIGIN_METADATA, origin)] + ([(FOR_METADATA, on_behalf)] if on_behalf else [])
     with open_channel(address) as channel:
         call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=sql), timeout=timeout,
                                                        wait_for_ready=False, metadata=metadata)

@@ -325,7 +325,9 @@ class BenConfig(_Section):
 
 #: Paths a config file may give relative to itself: per component table, (sub-table or "", keys).
 _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "password_file")),
-                    ("federation", ("policy", "pseudonym_key", "trust", "key")), ("control", ("trust", "policy", "key")),
+                    ("federation", ("policy", "pseudonym_key", "trust", "key", "tls_ca_file", "tls_cert_file",
+                                    "tls_key_file", "token_file", "password_file")),
+                    ("control", ("trust", "policy", "key")),
                     ("otlp", ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "auth_token_file")),
                     ("tls", ("cert", "key", "ca")))
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))

@@ -110,6 +110,19 @@ class FederationConfig(_Section):
     retention_days: int = Field(default=90, ge=0, le=36_500)
     #: Replicas of the stream when ben creates it: 3 (R3) on a JetStream cluster of 3 or more servers.
     replicas: int = Field(default=1, ge=1, le=5)
+    # -- the NATS link's own transport security (ADR 0038, 2026-12; ben.federation.security) --
+    #: CA file the servers' certificates must chain to; set (or a tls:// server), every connection is TLS.
+    tls_ca_file: Path | None = None
+    #: Client certificate and key (PEM, key 0600) for servers that ask for one (mutual TLS).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    #: File holding the NATS token (one line, 0600).
+    token_file: Path | None = None
+    #: NATS user, and the file holding its password (one line, 0600).
+    user: str = ""
+    password_file: Path | None = None
+    #: A server that is not loopback, without TLS, is refused unless this is true (a WARNING at each start).
+    insecure: bool = False
 
     @model_validator(mode="after")
     def _window_within_age(self) -> FederationConfig:

@@ -20,6 +20,7 @@ Status (peers, lag, counts) goes to ``<data_dir>/federation/status.json`` every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,6 @@ import time
 from collections import Counter, deque
 from pathlib import Path
 
-import nats
 import pyarrow as pa
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
@@ -36,6 +36,7 @@ from ben.control.keys import load_or_create, load_signer
 from ben.core.config import FederationConfig
 from ben.federation.outbox import Outbox
 from ben.federation.policy import load_policy
+from ben.federation.security import TlsOnlyClient, explain, resolve
 from ben.federation.summary import Rejected, load_trust, open_summary
 from ben.store import retention
 from ben.store.schema import FEDERATED_INCIDENTS
@@ -94,6 +95,8 @@ class Federation:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._refusal = ""  # why the server refused the connection being tried (explain)
+        self._poll_lock = threading.Lock()
 
     def start(self) -> None:
         cfg = self.config
@@ -101,6 +104,7 @@ class Federation:
         self.policy = load_policy(cfg.policy, cfg.pseudonym_key or self.dir / "pseudonym.key")
         self.signer = load_signer(cfg.key) if cfg.key else load_or_create(self.dir, cfg.cluster)
         self.trust = load_trust(cfg.trust)
+        self._security = resolve(cfg)  # TLS and credentials: a bad option refuses the start (ADR 0038, 2026-12)
         if cfg.consume and hasattr(self.store, "capabilities"):  # retention of what peers sent (TTL)
             retention.set_ttl(self.store, self.store.capabilities, cfg.retention_days, FEDERATED_INCIDENTS,
                               "received_ts")
@@ -131,35 +135,100 @@ class Federation:
             self._loop.close()
 
     async def _main(self) -> None:
+        """Connect, publish and consume until stopped; a connection nats-py gives up on (the server
+        refused our credentials on a reconnection: it closes the client for good) is made anew."""
         cfg = self.config
-        nc = None
+        while not self._stop.is_set():
+            closed = asyncio.Event()
+            nc = await self._connect(closed)
+            if nc is None:
+                return
+            js = nc.jetstream()
+            self._nc = nc
+            tasks = [asyncio.create_task(self._publisher(nc, js))]
+            if cfg.consume:
+                tasks.append(asyncio.create_task(self._consumer(js)))
+            ends = [asyncio.create_task(self._stop.wait()), asyncio.create_task(closed.wait())]
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            for t in tasks + ends:
+                t.cancel()
+            await asyncio.gather(*tasks, *ends, return_exceptions=True)
+            try:
+                await nc.close()
+            except Exception:
+                pass
+            if not self._stop.is_set():  # closed under us: say why, then connect again
+                self.connected = False
+                why = explain(nc.last_error, cfg) if nc.last_error is not None else "NATS closed the connection"
+                self._refusal = "" if why.startswith("cannot connect") else why
+                self._error(why)
+                self._write_status()
+                await self._pause(1.0)
+
+    async def _connect(self, closed: asyncio.Event):
+        """A connected client, tried until it connects (None: stopped meanwhile); ``closed`` is set
+        when nats-py closes it for good."""
+        poller = asyncio.create_task(self._poll_unconnected())
+        try:
+            return await self._connect_loop(closed)
+        finally:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
+
+    def _poll(self) -> None:
+        with self._poll_lock:  # the unconnected poller's last poll may still run in its thread
+            self.outbox.poll()
+
+    async def _poll_unconnected(self) -> None:
+        """While not connected (NATS down, or refusing us), keep taking changes into the outbox:
+        a change polled late may have been merged away in the store (ADR 0038)."""
+        while True:
+            try:
+                await asyncio.to_thread(self._poll)
+                self._write_status()
+            except Exception as exc:  # the store busy: the next poll takes it
+                log.debug("federation: polling while unconnected failed: %r", exc)
+            await asyncio.sleep(self.config.poll_interval_ms / 1000)
+
+    async def _connect_loop(self, closed: asyncio.Event):
+        cfg = self.config
+
+        async def on_closed() -> None:
+            closed.set()
+
         while not self._stop.is_set():
             try:
-                nc = await nats.connect(servers=cfg.servers, name=f"ben-{cfg.cluster}", connect_timeout=2,
-                                        allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.2,
-                                        error_cb=self._nats_error)
-                break
-            except Exception as exc:  # no server yet: keep trying; the outbox keeps everything meanwhile
-                self._error(f"cannot connect to NATS ({exc!r})")
+                nc = TlsOnlyClient()
+                nc.require_tls = self._security.tls is not None
+                # nats-py tries an unreachable (or refusing) server for ever inside connect(): a stop ends that
+                connecting = asyncio.create_task(nc.connect(
+                    servers=cfg.servers, name=f"ben-{cfg.cluster}", connect_timeout=2, allow_reconnect=True,
+                    max_reconnect_attempts=-1, reconnect_time_wait=0.2, error_cb=self._nats_error,
+                    closed_cb=on_closed, **self._security.connect_options()))
+                stopping = asyncio.create_task(self._stop.wait())
+                await asyncio.wait([connecting, stopping], return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not connecting.done():
+                    connecting.cancel()
+                    await asyncio.gather(connecting, return_exceptions=True)
+                    with contextlib.suppress(Exception):
+                        await nc.close()  # the half-made connection's socket
+                    return None
+                connecting.result()
+                self._refusal = ""
+                return nc
+            except Exception as exc:  # no server yet, or it refused us: keep trying; the outbox keeps everything
+                self._error(self._refusal or explain(exc, cfg))
                 await self._pause(1.0)
-        if nc is None:
-            return
-        js = nc.jetstream()
-        self._nc = nc
-        tasks = [asyncio.create_task(self._publisher(nc, js))]
-        if cfg.consume:
-            tasks.append(asyncio.create_task(self._consumer(js)))
-        await self._stop.wait()
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        try:
-            await nc.close()
-        except Exception:
-            pass
+        return None
 
     async def _nats_error(self, exc: Exception) -> None:
-        self._error(f"NATS: {exc!r}")  # nats-py would log a traceback per reconnect attempt
+        message = explain(exc, self.config)  # one line naming the option (nats-py would log a traceback)
+        if not message.startswith("cannot connect"):
+            self._refusal = message  # the server refused us: reported until a connection succeeds
+        elif self._refusal:
+            return  # the connection the server refused, closing: not another line
+        self._error(message)
 
     async def _pause(self, seconds: float) -> None:
         try:
@@ -186,7 +255,7 @@ class Federation:
                 if not stream_ready:
                     await self._ensure_stream(js)
                     stream_ready = True
-                await asyncio.to_thread(self.outbox.poll)
+                await asyncio.to_thread(self._poll)
                 await self._drain(js)
                 self.connected = nc.is_connected
                 self._write_status()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 import grpc
@@ -31,6 +32,13 @@ from ben.store.query import QueryLimits
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
 log = logging.getLogger(__name__)
+_ROWS = re.compile(rb'"rows":\s*(\d+)')
+
+
+def rows_of(result: bytes) -> int | None:
+    """The row count of a ClickHouse JSON result (its ``"rows"`` near the end), without parsing it whole."""
+    found = _ROWS.findall(result[-4096:])
+    return int(found[-1]) if found else None
 
 
 class Spine:
@@ -122,7 +130,8 @@ class Spine:
                              cfg.store.query_max_memory_bytes)
         store = self.store
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
-                              lambda sql, query_id: self._operator_query(sql, query_id, limits),
+                              lambda sql, query_id, origin, on_behalf: self._operator_query(
+                                  sql, query_id, limits, origin=origin, on_behalf=on_behalf),
                               self.last_error, self.acknowledge if self.detector else None,
                               cancel_query=store.cancel_query, label=self._label)
         self._admin = admin
@@ -176,19 +185,32 @@ class Spine:
             if part.num_rows:
                 self.detector.submit(part)
 
-    def _operator_query(self, sql: str, query_id: str, limits: QueryLimits) -> bytes:
-        """An operator query (ADR 0032); a refused one (sandbox, limits, errors) is audited with the
-        operator's name and the statement (ADR 0045)."""
+    def _operator_query(self, sql: str, query_id: str, limits: QueryLimits, *, origin: str = "",
+                        on_behalf: str = "") -> bytes:
+        """An operator query (ADR 0032), recorded in the query log with its operator, statement and
+        outcome before the answer goes back (ADR 0045, 2026-12); a refused one (sandbox, limits,
+        errors) is also a refusal in the control plane's audit log."""
+        from ben.control.queries import QueryClaim, QueryOutcome
+
+        started = time.monotonic()
         try:
-            return self.store.operator_query(sql, query_id, limits)
-        except QueryError as exc:
+            data = self.store.operator_query(sql, query_id, limits)
+        except Exception as exc:
             if self.control is not None:
+                self.control.queries.record(query_id=query_id, sql=sql, claim=QueryClaim.of(origin, on_behalf),
+                                            outcome=QueryOutcome((time.monotonic() - started) * 1000, error=str(exc)))
+            if isinstance(exc, QueryError) and self.control is not None:
                 from ben.control.documents import clean_text
 
                 statement = clean_text(" ".join(sql.split())[:4096])
                 self.control.refuse(f"query:{query_id}", "query_refused", str(exc)[:1024], "operator",
                                     sql=statement)
             raise
+        if self.control is not None:
+            self.control.queries.record(query_id=query_id, sql=sql, claim=QueryClaim.of(origin, on_behalf),
+                                        outcome=QueryOutcome((time.monotonic() - started) * 1000,
+                                                             rows=rows_of(data)))
+        return data
 
     def _label(self, incident_id: str, label: str, kind: str, note: str, by: str) -> int:
         """An operator's label of an incident (baseline library, ADR 0038): audited, then stored."""

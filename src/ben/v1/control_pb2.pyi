@@ -173,10 +173,12 @@ class RedeliverRequest(_message.Message):
     def __init__(self, command_id: _Optional[str] = ...) -> None: ...
 
 class AuditRequest(_message.Message):
-    __slots__ = ("after",)
+    __slots__ = ("after", "log")
     AFTER_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
     after: int
-    def __init__(self, after: _Optional[int] = ...) -> None: ...
+    log: str
+    def __init__(self, after: _Optional[int] = ..., log: _Optional[str] = ...) -> None: ...
 
 class RecordRequest(_message.Message):
     __slots__ = ("kind", "subject", "body_json")

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
-from ben.web.auth import TokenAuth
+from ben.web.auth import TokenAuth, client_of
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
 from ben.web.triage import Recommend
@@ -176,7 +176,7 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         result, error = None, ""
         if text:
             try:
-                result = await read(reader.result, str(text))
+                result = await read(reader.result, str(text), origin="web-sql", on_behalf=client_of(request))
             except BenError as exc:
                 error = str(exc)
         return page(request, "sql.html", q=text, result=result, error=error, status_code=400 if error else 200)

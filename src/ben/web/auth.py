@@ -17,6 +17,34 @@ from ben.core.files import check_private
 from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
+#: The scope key naming who the interface is serving: ``uid N (name)``, ``web token``, a certificate.
+CLIENT = "ben.client"
+
+
+#: [web.tls]: the client certificate's name per open connection (client address), set by the server.
+CERTIFICATES: dict[tuple, str] = {}
+
+
+def certificate_name(cert: dict) -> str:
+    """``certificate CN=...`` of a peer certificate as ``ssl`` decodes it."""
+    names = [f"{k}={v}" for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName"]
+    return "certificate " + (",".join(names).replace("commonName", "CN") or "(no common name)")
+
+
+def client_of(request: Request) -> str:
+    """Who the interface is serving for this request (as ``TokenAuth`` or the TLS connection named it)."""
+    client = request.scope.get("client")
+    return (request.scope.get(CLIENT) or (CERTIFICATES.get(tuple(client)) if client else None)
+            or "unidentified client")
+
+
+def _uid_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return f"uid {uid} ({pwd.getpwuid(uid).pw_name})"
+    except KeyError:
+        return f"uid {uid}"
 
 
 def _loopback_host(header: str) -> bool:
@@ -106,7 +134,10 @@ class TokenAuth:
         if _cross_site(request):
             return "a form from another site cannot post here"
         client, server = scope.get("client"), scope.get("server")
-        if not client or not server or peer_uid((client[0], client[1]), (server[0], server[1])) not in self._local_uids:
+        uid = peer_uid((client[0], client[1]), (server[0], server[1])) if client and server else None
+        if uid is not None:
+            scope[CLIENT] = _uid_name(uid)
+        if uid not in self._local_uids:
             return ("on loopback this interface serves only the accounts of web.local_uids (default: the user it "
                     "runs as); others need web.token_env or token_file")
         return None
@@ -130,6 +161,7 @@ class TokenAuth:
         bearer = header[7:] if header.lower().startswith("bearer ") else None
         response: Response | None = None
         if self._ok(bearer) or self._ok(request.cookies.get(COOKIE)):
+            scope.setdefault(CLIENT, "web token")
             await self._app(scope, receive, send)
             return
         if self._ok(request.query_params.get("token")):

@@ -63,14 +63,16 @@ class Reader:
     def rows(self, sql: str) -> list[dict]:
         return self.result(sql)["data"]
 
-    def result(self, sql: str) -> dict:
+    def result(self, sql: str, *, on_behalf: str = "", origin: str = "web-page") -> dict:
         """Full ClickHouse JSON (meta, data, statistics). A connection refused is tried once more after
-        0.2 s (a spine busy accepting); a second refusal is the caller's TransportError."""
+        0.2 s (a spine busy accepting); a second refusal is the caller's TransportError. ``origin``:
+        ``web-page`` for a page's own reads, ``web-sql`` for its client's SQL (the spine's query log
+        records each with ``on_behalf``, the client, beside the operator the interface runs as)."""
         try:
-            return json.loads(run_query(self.spine, sql, self._timeout))
+            return json.loads(run_query(self.spine, sql, self._timeout, origin=origin, on_behalf=on_behalf))
         except TransportError:
             time.sleep(0.2)
-            return json.loads(run_query(self.spine, sql, self._timeout))
+            return json.loads(run_query(self.spine, sql, self._timeout, origin=origin, on_behalf=on_behalf))
 
     # -- incidents ------------------------------------------------------------------------------------
     def incidents(self, f: FeedFilter) -> list[dict]:

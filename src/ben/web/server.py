@@ -14,7 +14,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ben.core.config import WebConfig
 from ben.core.errors import BenError, ConfigError
 from ben.web.app import create_app
-from ben.web.auth import check_tls, resolve_token
+from ben.web.auth import CERTIFICATES, certificate_name, check_tls, resolve_token
 from ben.web.reads import Reader
 from ben.web.triage import Recommend
 
@@ -31,6 +31,9 @@ class HeaderDeadline(H11Protocol):
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        cert = transport.get_extra_info("peercert")  # [web.tls]: the client's certificate names it
+        if cert and self.client:
+            CERTIFICATES[tuple(self.client)] = certificate_name(cert)
         self._last_cycle = None
         self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._check_progress)
 
@@ -43,6 +46,8 @@ class HeaderDeadline(H11Protocol):
         self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._check_progress)
 
     def connection_lost(self, exc) -> None:
+        if self.client:
+            CERTIFICATES.pop(tuple(self.client), None)
         self._deadline.cancel()
         super().connection_lost(exc)
 
