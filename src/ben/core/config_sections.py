@@ -60,7 +60,7 @@ class OtlpConfig(_Section):
     #: How long (seconds) a request's digest is remembered after it was stored; 0 turns this off.
     dedup_window_s: float = Field(default=600.0, ge=0, le=86_400)
     #: At most this many requests' digests are remembered (memory and WAL entries; oldest forgotten first).
-    dedup_max_entries: int = Field(default=100_000, ge=0, le=10_000_000)
+    dedup_max_entries: int = Field(default=50_000, ge=0, le=10_000_000)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

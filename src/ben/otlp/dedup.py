@@ -37,18 +37,31 @@ _VALUE = struct.Struct(">QIQ")  # first stored (unix ns), parts of the request, 
 
 
 class Entry:
-    """One remembered request: when its first part was stored, its parts, which are stored (part -> lane),
-    and how many of its items were left out (told again to a resend, in partial_success)."""
+    """One remembered request: when its first part was stored, how many of its items were left out (told
+    again to a resend, in partial_success), and for each of its parts the lane it is stored in (compact:
+    one byte a part, 0 while not stored; about 300 bytes an entry with the digest and the table's own)."""
 
-    __slots__ = ("at_ns", "parts", "stored", "rejected")
+    __slots__ = ("at_ns", "rejected", "lanes")
 
     def __init__(self, at_ns: int, parts: int, rejected: int):
-        self.at_ns, self.parts, self.rejected = at_ns, parts, rejected
-        self.stored: dict[int, int] = {}
+        self.at_ns, self.rejected = at_ns, rejected
+        self.lanes = bytes(parts)
+
+    def has(self, part: int) -> bool:
+        return part < len(self.lanes) and self.lanes[part] != 0
+
+    def add(self, part: int, lane: int) -> None:
+        if part >= len(self.lanes):
+            self.lanes += bytes(part + 1 - len(self.lanes))
+        self.lanes = self.lanes[:part] + bytes((lane + 1,)) + self.lanes[part + 1:]
+
+    def stored(self) -> list[tuple[int, int]]:
+        """(part, lane) of every part stored."""
+        return [(part, code - 1) for part, code in enumerate(self.lanes) if code]
 
     @property
     def complete(self) -> bool:
-        return len(self.stored) >= self.parts
+        return 0 not in self.lanes
 
 
 def digest(signal: str, request) -> bytes:
@@ -99,7 +112,7 @@ class Digests:
                     continue
                 entry = found.setdefault(key, Entry(at_ns, parts, rejected))
                 entry.at_ns = min(entry.at_ns, at_ns)
-                entry.stored[index] = lane
+                entry.add(index, lane)
         for key, entry in sorted(found.items(), key=lambda kv: kv[1].at_ns):
             self._entries[key] = entry
         self.loaded = len(self._entries)
@@ -114,7 +127,7 @@ class Digests:
                 break
             del self._entries[key]
             self.dropped += 1
-            for part, lane in entry.stored.items():
+            for part, lane in entry.stored():
                 self._doomed[lane][_name(key, part)] = None
 
     def lookup(self, key: bytes) -> Entry | None:
@@ -144,7 +157,7 @@ class Digests:
         if entry is None:
             at_ns = _VALUE.unpack(meta[_name(key, part)])[0]
             entry = self._entries[key] = Entry(at_ns, parts, rejected)
-        entry.stored[part] = lane
+        entry.add(part, lane)
         self._forget()
 
     def not_written(self, lane: int, meta: dict[str, bytes | None]) -> None:

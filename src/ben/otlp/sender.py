@@ -56,7 +56,7 @@ class Slots:
         """Submit every part and wait until all are durable (or one is refused/rejected). With ``key``
         (the request's digest), each part carries its digest entry, and the parts ``seen`` holds stored
         already (a resend) are left out."""
-        todo = [(i, part) for i, part in enumerate(converted.parts) if seen is None or i not in seen.stored]
+        todo = [(i, part) for i, part in enumerate(converted.parts) if seen is None or not seen.has(i)]
         if not todo:
             return Delivery(True)
         digests = self.digests if key is not None else None
