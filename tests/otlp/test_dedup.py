@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 from pathlib import Path
 
 from ben.core.errors import WalError
@@ -173,3 +174,27 @@ def test_a_part_refused_for_its_lane_is_stored_by_the_resend_and_the_other_not_a
     first, state, second, third, final = run(tmp_path, scenario)
     assert first == DOWN and state == (1, 0, 1, 0)                 # an entry only where records were written
     assert second == OK and third == OK and final == (1, 1)
+
+
+def test_a_client_that_gives_up_while_its_request_is_written_then_resends_stores_it_once(tmp_path):
+    """A gRPC deadline cancels the handler while the WAL append runs; the request is written all the
+    same, and remembered: the resend that follows the timeout is answered success and not stored again."""
+    entered, release = threading.Event(), threading.Event()
+
+    async def scenario(s: Sidecar):
+        real = s.wals[ROUTINE].append
+
+        def held(payloads, meta=None):
+            entered.set()
+            release.wait(30)
+            return real(payloads, meta)
+
+        s.wals[ROUTINE].append = held
+        first = asyncio.create_task(s.exporting.export("logs", "grpc", body("timeout")))
+        await asyncio.to_thread(entered.wait, 30)
+        first.cancel()                                                   # the client's deadline
+        release.set()
+        again = await s.exporting.export("logs", "grpc", body("timeout"))
+        return first.cancelled(), again.outcome, s.records(), s.exporting.figures.duplicates["logs"]
+
+    assert run(tmp_path, scenario) == (True, OK, 1, 1)

@@ -121,15 +121,16 @@ class Exporting:
             return await self._deliver(signal, request)
         key = dedup.digest(signal, request)
         while key in self._in_flight:  # the same request twice at once: the second waits for the first
-            await asyncio.shield(self._in_flight[key])
+            await asyncio.wait([self._in_flight[key]])
         seen = self._digests.lookup(key)
         if seen is not None and seen.complete:
             return self._duplicate(signal, seen)
-        self._in_flight[key] = asyncio.get_running_loop().create_future()
-        try:
-            return await self._deliver(signal, request, key, seen)
-        finally:
-            self._in_flight.pop(key).set_result(None)
+        # Delivered to the end even if the client gives up (a gRPC deadline cancels the handler): what
+        # the WAL takes must be remembered, for the resend that follows a timeout.
+        task = asyncio.ensure_future(self._deliver(signal, request, key, seen))
+        self._in_flight[key] = task
+        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(task)
 
     def _duplicate(self, signal: str, seen: dedup.Entry) -> Answer:
         """A resend of a request stored within the window: success, with what was left out of it then."""
