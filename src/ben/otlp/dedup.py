@@ -66,8 +66,9 @@ class Entry:
 
 def digest(signal: str, request) -> bytes:
     """The digest of a parsed export request of ``signal``."""
-    data = request.SerializeToString(deterministic=True)
-    return hashlib.sha256(signal.encode() + b"\n" + data).digest()[:DIGEST_BYTES]
+    h = hashlib.sha256(signal.encode() + b"\n")
+    h.update(request.SerializeToString(deterministic=True))
+    return h.digest()[:DIGEST_BYTES]
 
 
 def _name(key: bytes, part: int) -> str:
