@@ -137,3 +137,17 @@ def test_a_refused_request_resent_after_room_is_made_is_stored_once(make_cluster
         c.spine_addr, f"SELECT substring(body, 1, 12) AS tag, count() AS n FROM ben.events "
                       f"WHERE startsWith(body, '{run}-') GROUP BY tag")}
     assert counts == {f"{run}-{i:03d}": 20 for i in range(accepted + 1)}
+
+
+def test_the_configured_count_bound_forgets_the_oldest_and_its_repeat_is_stored_again(make_cluster):
+    """``[sidecar.otlp] dedup_max_entries = 1`` (sidecar alone): A, B, B again (not stored), then A again,
+    forgotten for B, stored again. (The time window, with a controlled clock: test_dedup.py.)"""
+    c = make_cluster(sidecar={"otlp": {**ANY_PORT["otlp"], "dedup_max_entries": 1}})
+    c.start_sidecar()
+    _, http_port = ports(c)
+    a, b = (logs_request([f"{tag} line"]).SerializeToString() for tag in ("A", "B"))
+    for body in (a, b, b, a):
+        assert post(http_port, "/v1/logs", body)[0] == 200
+    status = c.status("sidecar")
+    assert duplicates(c) == 1 and status["otlp_dedup_entries"] == 1
+    assert status["wal_records"] == 3, {k: v for k, v in status.items() if k.startswith("wal_")}
