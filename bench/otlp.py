@@ -34,8 +34,10 @@ def _say(progress: bool, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def requests(records: int) -> list[tuple[str, bytes]]:
-    """Pre-encoded export requests: (method path, bytes), 4 logs requests for each metrics one."""
+def requests(records: int, run: int = 0) -> list[tuple[str, bytes]]:
+    """Pre-encoded export requests: (method path, bytes), 4 logs requests for each metrics one. Each run's
+    are its own (timestamps from ``T0 + run * records``): the sidecar answers a request it stored lately
+    as a resend, without storing it again (ben.otlp.dedup)."""
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -44,6 +46,7 @@ def requests(records: int) -> list[tuple[str, bytes]]:
         return KeyValue(key=k, value=AnyValue(string_value=v))
 
     out, sent, n = [], 0, 0
+    t0 = T0 + run * records
     while sent < records:
         k = min(PER_REQUEST, records - sent)
         if n % 5 == 4:
@@ -52,7 +55,7 @@ def requests(records: int) -> list[tuple[str, bytes]]:
             rm.resource.attributes.extend([kv("service.name", "bench"), kv("host.name", "h1")])
             metric = rm.scope_metrics.add().metrics.add(name="queue_depth")
             for i in range(k):
-                metric.gauge.data_points.add(time_unix_nano=T0 + sent + i, as_double=float(i % 97),
+                metric.gauge.data_points.add(time_unix_nano=t0 + sent + i, as_double=float(i % 97),
                                              attributes=[kv("queue", f"q{i % 16}")])
             out.append(("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", req.SerializeToString()))
         else:
@@ -61,7 +64,7 @@ def requests(records: int) -> list[tuple[str, bytes]]:
             rl.resource.attributes.extend([kv("service.name", "bench"), kv("host.name", "h1")])
             records_ = rl.scope_logs.add().log_records
             for i in range(k):
-                records_.add(time_unix_nano=T0 + sent + i, severity_number=9,
+                records_.add(time_unix_nano=t0 + sent + i, severity_number=9,
                              body=AnyValue(string_value=f"GET /api/items/{(sent + i) % 1000} 200 in {i % 50} ms"),
                              attributes=[kv("http.route", f"/api/r{i % 8}"), kv("zone", "a")])
             out.append(("/opentelemetry.proto.collector.logs.v1.LogsService/Export", req.SerializeToString()))
@@ -70,11 +73,11 @@ def requests(records: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def load(target: str, records: int, streams: int) -> None:
-    """Load generator (its own process): send every request, `streams` at a time; retry refusals."""
+def load(target: str, records: int, streams: int, run: int = 0) -> None:
+    """Load generator (its own process): send every request of ``run``, `streams` at a time; retry refusals."""
     import grpc
 
-    reqs = requests(records)
+    reqs = requests(records, run)
     channels = [grpc.insecure_channel(target) for _ in range(streams)]
     calls = {}
 
@@ -125,7 +128,8 @@ def run(records: int = 200_000, runs: int = 3, streams: int = 4, progress: bool 
             port = int(cluster.status("sidecar")["otlp_grpc_port"])
             stored = 0.0
             for r in range(runs):
-                otlp.append(_timed(cluster, [__file__, "load", f"127.0.0.1:{port}", str(records), str(streams)],
+                otlp.append(_timed(cluster, [__file__, "load", f"127.0.0.1:{port}", str(records), str(streams),
+                                             str(r)],
                                    records, stored))
                 stored += records
                 native.append(_timed(cluster, [ingest, "load", cluster.sidecar_addr, str(records)], records, stored))
@@ -144,12 +148,13 @@ def run(records: int = 200_000, runs: int = 3, streams: int = 4, progress: bool 
         "runs": runs,
         "streams": streams,
         "otlp_refused": sum(v for k, v in figures.items() if k.startswith("otlp_refused_total{")),
+        "otlp_duplicates": sum(v for k, v in figures.items() if k.startswith("otlp_duplicate_requests_total{")),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "load":
-        load(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "load":
+        load(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
         print(json.dumps(run()))

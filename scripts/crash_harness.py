@@ -9,9 +9,9 @@ the clients got, SIGKILLs processes at seeded random moments, restarts them the 
 way, and at the end reads the store with ``ben query`` and checks:
 
 - every event the SDK acknowledged is stored exactly once (``ben.events``, by its number);
-- every log record of an OTLP request answered with success is stored, once if the request
-  was sent once; a request sent again after a lost answer may be stored twice (OTLP is
-  at-least-once, ADR 0036): those are counted apart and reported, not failed;
+- every log record of an OTLP request answered with success is stored exactly once, also when the
+  request was sent again after a lost answer (the sidecar remembers the digests of the requests it
+  stored, ADR 0036, 2026-12-06); duplicates after a retry are counted apart, and fail the run too;
 - no incident is stored twice (``FINAL``), ``ben audit verify`` says intact for both
   components, and both stop on SIGTERM in time.
 
@@ -472,9 +472,10 @@ class Harness:
                         summary["otlp_duplicated_after_retry"] += c - 1
                     elif c > 1:
                         summary["otlp_duplicated_unexplained"] += c - 1
-            if summary["otlp_lost"] or summary["otlp_duplicated_unexplained"]:
+            if summary["otlp_lost"] or summary["otlp_duplicated_unexplained"] or summary["otlp_duplicated_after_retry"]:
                 self.finding(f"otlp {ld.name}: lost {summary['otlp_lost']}, duplicated without a retry "
-                             f"{summary['otlp_duplicated_unexplained']}")
+                             f"{summary['otlp_duplicated_unexplained']}, after a retry "
+                             f"{summary['otlp_duplicated_after_retry']}")
         twice = self.query("SELECT id, count() AS c FROM ben.incidents FINAL GROUP BY id HAVING c > 1")
         if twice:
             self.finding(f"incidents stored twice: {twice[:5]}")

@@ -96,8 +96,9 @@ def test_the_sdk_exporter_retries_a_full_sidecar_and_nothing_is_lost(make_cluste
 
     filler = uuid.uuid4().hex[:8]
     http = int(c.status("sidecar")["otlp_http_port"])
-    while post(http, "/v1/logs", logs_request([f"{filler} " + "x" * 900] * 20).SerializeToString())[0] == 200:
-        pass
+    n = 0  # each filler request its own: the same one again would be a resend, not stored (ben.otlp.dedup)
+    while post(http, "/v1/logs", logs_request([f"{filler} {n} " + "x" * 900] * 20).SerializeToString())[0] == 200:
+        n += 1
     refused = c.status("sidecar")["otlp_refused_total{reason=quota,signal=logs}"]
     run = uuid.uuid4().hex[:8]
     app = subprocess.Popen([sys.executable, str(APP), "grpc", run],

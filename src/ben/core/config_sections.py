@@ -56,6 +56,11 @@ class OtlpConfig(_Section):
     insecure: bool = False
     #: A private file (0600) with a bearer token every OTLP request must carry (ben.otlp.auth).
     auth_token_file: Path | None = None
+    # -- a resend of an accepted request is answered success, not stored again (ben.otlp.dedup) ---------
+    #: How long (seconds) a request's digest is remembered after it was stored; 0 turns this off.
+    dedup_window_s: float = Field(default=600.0, ge=0, le=86_400)
+    #: At most this many requests' digests are remembered (memory and WAL entries; oldest forgotten first).
+    dedup_max_entries: int = Field(default=50_000, ge=0, le=10_000_000)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

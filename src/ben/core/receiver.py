@@ -110,6 +110,7 @@ class _Pending:
     done: asyncio.Future = field(repr=False)
     undecodable: str = ""        # why the request's bytes could not be decoded (request: its header only)
     raw: bytes = field(default=b"", repr=False)
+    meta: dict | None = None     # WAL metadata written (None: deleted) in the batch of this request, if accepted
 
 
 class Undecodable:
@@ -273,10 +274,11 @@ class IngestReceiver(pb_grpc.IngestServicer):
             await self._queue.put(pending)
             self._arrived.set()
 
-    async def submit(self, request: pb.IngestRequest) -> IngestOutcome:
-        """One request from inside the process (the OTLP receiver): queued, committed with the
-        streams' requests (group commit), and answered once durable, refused or rejected."""
-        pending = _Pending(request, asyncio.get_running_loop().create_future())
+    async def submit(self, request: pb.IngestRequest, meta: dict[str, bytes | None] | None = None) -> IngestOutcome:
+        """One request from inside the process (the OTLP receiver): queued, committed with the streams'
+        requests (group commit), answered once durable, refused or rejected; ``meta`` (WAL metadata) is
+        written in the batch of its records if it is accepted, else not at all."""
+        pending = _Pending(request, asyncio.get_running_loop().create_future(), meta=meta)
         await self._enqueue(pending)
         out: _Outcome = await pending.done
         reason = "" if not out.retry_after_ms else ("wal_error" if out.retry_after_ms == RETRY_AFTER_MS_WAL_ERROR
@@ -389,6 +391,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             if todo:
                 encoded = await asyncio.to_thread(self._encode_all, todo)
         payloads: dict[int, list[bytes]] = {lane: [] for lane in LANES}
+        extra: dict[int, dict] = {lane: {} for lane in LANES}  # the accepted requests' own metadata
         marks: dict[tuple[str, int], int] = {}
         outcomes: list[_Outcome] = []
         events: Counter = Counter()
@@ -411,11 +414,12 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 pending_bytes += len(out.payload)
                 payloads[lane].append(out.payload)
                 events[lane] += len(req.batch.ts_unix_nano)
+                extra[lane].update(p.meta or {})
             if out.moves_mark:
                 marks[key] = req.last_seq
             outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms))
         if marks:
-            committed, error = await asyncio.to_thread(self._append, payloads, marks)
+            committed, error = await asyncio.to_thread(self._append, payloads, marks, extra)
             # Lanes are separate WALs: a lane that was written stays written even if another failed.
             self._hwm.update({key: m for key, m in marks.items() if key[1] in committed})
             self.figures.events_in.update({lane: n for lane, n in events.items() if lane in committed})
@@ -456,13 +460,13 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 self._refused_at[key], self._refused_why[key] = req.first_seq, "quota"
                 self.figures.refused["quota"] += 1
 
-    def _append(self, payloads: dict[int, list[bytes]],
-                marks: dict[tuple[str, int], int]) -> tuple[set[int], WalError | None]:
-        """Append each lane's share (records and marks) to its WAL; return the lanes written."""
+    def _append(self, payloads: dict[int, list[bytes]], marks: dict[tuple[str, int], int],
+                extra: dict[int, dict]) -> tuple[set[int], WalError | None]:
+        """Append each lane's share (records, marks, metadata) to its WAL; return the lanes written."""
         committed: set[int] = set()
         error: WalError | None = None
         for lane in LANES:
-            meta = {_HWM + sender: m.to_bytes(8, "big") for (sender, ln), m in marks.items() if ln == lane}
+            meta = {**extra[lane], **{_HWM + s: m.to_bytes(8, "big") for (s, ln), m in marks.items() if ln == lane}}
             if not (payloads[lane] or meta):
                 continue
             try:
@@ -490,11 +494,5 @@ class IngestReceiver(pb_grpc.IngestServicer):
 
 def _few_alerts(group: list[_Pending]) -> bool:
     """Whether a commit group is alerts only, of at most INLINE_ENCODE_EVENTS events in all."""
-    events = 0
-    for p in group:
-        if p.request.lane != LANE_ALERT:
-            return False
-        events += len(p.request.batch.ts_unix_nano)
-        if events > INLINE_ENCODE_EVENTS:
-            return False
-    return True
+    return all(p.request.lane == LANE_ALERT for p in group) \
+        and sum(len(p.request.batch.ts_unix_nano) for p in group) <= INLINE_ENCODE_EVENTS

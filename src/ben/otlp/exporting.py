@@ -16,7 +16,9 @@ no or wrong bearer token  UNAUTHENTICATED            401                        
 ========================  =========================  ===========================  ==================
 
 Success is answered only once every event of the request is fsync'd in the sidecar's WAL,
-redacted by the manifest in force (the ingest receiver's encoder), in its lane.
+redacted by the manifest in force (the ingest receiver's encoder), in its lane. A request whose digest
+says it was stored within the de-duplication window (a resend after a lost answer, ``dedup``) is
+answered with success at once and not stored again (``otlp_duplicate_requests_total``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_svc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
 
-from ben.otlp import jsonform
+from ben.otlp import dedup, jsonform
 from ben.otlp.convert import Converted, Converter
 from ben.otlp.sender import Slots
 
@@ -81,6 +83,7 @@ class OtlpFigures:
     items: Counter = field(default_factory=Counter)          # signal: items stored
     rejected_items: Counter = field(default_factory=Counter) # signal: left out (partial_success)
     refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid | unauthenticated
+    duplicates: Counter = field(default_factory=Counter)     # signal: requests answered as already stored
     last_error: str = ""
 
 
@@ -94,6 +97,9 @@ class Exporting:
         # time: the cumulative state of metric streams is updated in request order.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-convert")
         self.figures = OtlpFigures()
+        digests = getattr(slots, "digests", None)
+        self._digests = digests if digests is not None and digests.enabled else None
+        self._in_flight: dict[bytes, asyncio.Future] = {}  # digests of requests being delivered now
 
     def parse(self, signal: str, body: bytes, json_body: bool = False):
         """The request message of ``signal`` from protobuf or OTLP/JSON bytes; ValueError if malformed."""
@@ -111,13 +117,41 @@ class Exporting:
             request = self.parse(signal, body, json_body)
         except ValueError as exc:
             return self.invalid(signal, str(exc))
+        if self._digests is None:
+            return await self._deliver(signal, request)
+        key = dedup.digest(signal, request)
+        while key in self._in_flight:  # the same request twice at once: the second waits for the first
+            await asyncio.wait([self._in_flight[key]])
+        seen = self._digests.lookup(key)
+        if seen is not None and seen.complete:
+            return self._duplicate(signal, seen)
+        # Delivered to the end even if the client gives up (a gRPC deadline cancels the handler): what
+        # the WAL takes must be remembered, for the resend that follows a timeout.
+        task = asyncio.ensure_future(self._deliver(signal, request, key, seen))
+        self._in_flight[key] = task
+        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(task)
+
+    def _duplicate(self, signal: str, seen: dedup.Entry) -> Answer:
+        """A resend of a request stored within the window: success, with what was left out of it then."""
+        self.figures.duplicates[signal] += 1
+        types = _TYPES[signal]
+        response = types.response()
+        if seen.rejected:
+            partial = types.partial(error_message=f"{seen.rejected} items of this request were left out when it "
+                                                  "was first received (this is a resend; it was stored once)")
+            setattr(partial, types.rejected_field, seen.rejected)
+            response.partial_success.CopyFrom(partial)
+        return Answer(OK, response)
+
+    async def _deliver(self, signal: str, request, key: bytes | None = None, seen: dedup.Entry | None = None) -> Answer:
         convert = getattr(self._converter, signal)
         try:
             converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
         except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
             log.exception("otlp %s: could not convert a request", signal)
             return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
-        delivery = await self._slots.deliver(converted)
+        delivery = await self._slots.deliver(converted, key, seen)
         if delivery.error:
             return self.invalid(signal, delivery.error)
         if not delivery.ok:

@@ -25,6 +25,7 @@ from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
 from ben.otlp.convert import Converter
+from ben.otlp.dedup import Digests
 from ben.otlp.exporting import SIGNALS, Exporting
 from ben.otlp.sender import Slots
 
@@ -42,13 +43,16 @@ def _loopback(address: str) -> bool:
 class OtlpReceiver:
     """Both OTLP listeners of one sidecar; ``start`` / ``shutdown`` like every component."""
 
-    def __init__(self, config, receiver: IngestReceiver, sidecar_id: str, explicit: frozenset[str] = frozenset()):
+    def __init__(self, config, receiver: IngestReceiver, sidecar_id: str, explicit: frozenset[str] = frozenset(),
+                 wals: dict | None = None):
         """``config``: the sidecar's ``[sidecar.otlp]`` (``OtlpConfig``); ``explicit``: which of its
-        listen fields the config file set (a taken default port is then not an error)."""
+        listen fields the config file set (a taken default port is then not an error); ``wals``: the
+        receiver's WALs, which keep the digests of the requests accepted lately (``dedup``)."""
         self.config = config
         self._explicit = explicit
         converter = Converter(config.alert_severity_number, config.span_series, time.time_ns())
-        self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots), converter)
+        self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
+        self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter)
         self._grpc: grpc.aio.Server | None = None
         self._http: web.AppRunner | None = None
         self._token: bytes | None = None
@@ -167,6 +171,11 @@ class OtlpReceiver:
             for reason in ("quota", "wal_error", "invalid", "unauthenticated"):
                 out.append(counter("otlp_refused_total", f.refused[(signal, reason)],
                                    "OTLP requests refused", signal=signal, reason=reason))
+            out.append(counter("otlp_duplicate_requests_total", f.duplicates[signal], "OTLP requests answered "
+                               "success without being stored again (a resend within sidecar.otlp.dedup_window_s)",
+                               signal=signal))
+        if self.digests is not None:
+            out.append(gauge("otlp_dedup_entries", len(self.digests), "OTLP requests whose digest is remembered"))
         return out
 
     async def shutdown(self, timeout: float = 1.0) -> None:

@@ -9,7 +9,8 @@ request of the slot takes the refused numbers again, as a resending SDK would. S
 concurrent requests share one group commit (one fsync for all of them).
 
 OTLP itself is at-least-once: a client that does not get the answer (a timeout, a sidecar killed
-between the fsync and the answer) sends again, and the request is stored again.
+between the fsync and the answer) sends again. With a request's digest (``dedup``), each part carries
+its entry into the WAL batch of its records, and the parts a resend finds stored are not sent again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from ben.core.receiver import IngestOutcome, IngestReceiver
 from ben.otlp.convert import Converted
+from ben.otlp.dedup import Digests, Entry
 from ben.v1 import telemetry_pb2 as pb
 
 
@@ -35,8 +37,9 @@ class Delivery:
 class Slots:
     """The OTLP receiver's senders towards the local ingest receiver."""
 
-    def __init__(self, receiver: IngestReceiver, sidecar_id: str, slots: int = 8):
+    def __init__(self, receiver: IngestReceiver, sidecar_id: str, slots: int = 8, digests: Digests | None = None):
         self._receiver = receiver
+        self.digests = digests
         self._free: asyncio.Queue[str] = asyncio.Queue()
         self._next: dict[tuple[str, int], int] = {}
         for i in range(slots):
@@ -49,21 +52,34 @@ class Slots:
             self._next[key] = self._receiver.high_water_mark(sender, lane) + 1
         return self._next[key]
 
-    async def deliver(self, converted: Converted) -> Delivery:
-        """Submit every part and wait until all are durable (or one is refused/rejected)."""
-        if not converted.parts:
+    async def deliver(self, converted: Converted, key: bytes | None = None, seen: Entry | None = None) -> Delivery:
+        """Submit every part and wait until all are durable (or one is refused/rejected). With ``key``
+        (the request's digest), each part carries its digest entry, and the parts ``seen`` holds stored
+        already (a resend) are left out."""
+        todo = [(i, part) for i, part in enumerate(converted.parts) if seen is None or not seen.has(i)]
+        if not todo:
             return Delivery(True)
+        digests = self.digests if key is not None else None
+        n, rejected = len(converted.parts), converted.rejected
         sender = await self._free.get()
         try:
             requests: list[pb.IngestRequest] = []
-            for part in converted.parts:
+            metas: list[dict | None] = []
+            for i, part in todo:
                 first = self._first(sender, part.lane)
                 last = first + len(part.events) - 1
                 requests.append(pb.IngestRequest(sender_id=sender, first_seq=first, last_seq=last, lane=part.lane,
                                                  batch=part.build(sender, first)))
+                metas.append(digests.meta(key, i, n, part.lane, rejected) if digests is not None else None)
                 self._next[(sender, part.lane)] = last + 1
             outcomes: list[IngestOutcome] = await asyncio.gather(
-                *(self._receiver.submit(r) for r in requests))
+                *(self._receiver.submit(r, meta) for r, meta in zip(requests, metas)))
+            if digests is not None:
+                for (i, part), out, meta in zip(todo, outcomes, metas):
+                    if out.error or out.retry_after_ms:
+                        digests.not_written(part.lane, meta)
+                    else:
+                        digests.stored(key, i, n, part.lane, rejected, meta)
             # Where each lane of this slot goes on: after what the receiver holds durable.
             for r, out in zip(requests, outcomes):
                 self._next[(sender, r.lane)] = min(self._next[(sender, r.lane)], out.durable_seq + 1) \

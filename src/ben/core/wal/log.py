@@ -77,8 +77,9 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         self._open_at_start()
 
     # -- write ----------------------------------------------------------------------------
-    def append(self, payloads: list[bytes], meta: dict[str, bytes] | None = None) -> tuple[int, int]:
-        """Append records (and metadata) durably in one fsync'd batch; return (first, last) seq.
+    def append(self, payloads: list[bytes], meta: dict[str, bytes | None] | None = None) -> tuple[int, int]:
+        """Append records (and metadata; None deletes an entry) durably in one fsync'd batch; return
+        (first, last) seq.
 
         With no payloads, only the metadata is written (still fsync'd). Raises WalError (saying
         whether the disk is full, naming the path) when the batch could not be written: then
@@ -97,8 +98,11 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
                 wb.put(_key(seq), value)
                 entries.append((seq, len(value), now))
                 undo.append(_key(seq))
-            for name, value in (meta or {}).items():
-                wb.put(_META + name.encode(), value)
+            for name, value in (meta or {}).items():  # a None value deletes the entry, in the same batch
+                if value is None:
+                    wb.delete(_META + name.encode())
+                else:
+                    wb.put(_META + name.encode(), value)
                 undo.append(_META + name.encode())
             if payloads:
                 wb.put(_LAST_SEQ, seq.to_bytes(8, "big"))
