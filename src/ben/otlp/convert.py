@@ -1,4 +1,4 @@
-"""OTLP export requests -> ben's columnar batches, one per (resource, lane) (ADR 0036).
+"""OTLP export requests -> ben's columnar batches, one per (source, lane) (ADR 0036).
 
 The mapping (``docs/queries.md`` shows how to query each):
 
