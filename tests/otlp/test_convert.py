@@ -95,6 +95,41 @@ def test_cumulative_counter_becomes_increments_and_resets():
     assert [r[4] for r in rows(old.metrics(metrics_request(metric)))] == [0.0]  # the receiver restarted
 
 
+def test_a_part_not_stored_gives_its_cumulative_increment_back_to_its_resend():
+    """What a refused part's cumulative points changed is put back (``Cumulative.undo``), so its resend
+    counts the increment; a stream a later point has moved on is left alone."""
+    conv = Converter(started_ns=T0 - 10)
+    def request(value, t, name="requests", h=False):
+        if h:
+            metric = m.Metric(name=name, histogram=m.Histogram(
+                aggregation_temporality=m.AGGREGATION_TEMPORALITY_CUMULATIVE))
+            metric.histogram.data_points.add(start_time_unix_nano=T0, time_unix_nano=t, count=value, sum=value,
+                                             explicit_bounds=[1.0], bucket_counts=[value, 0])
+        else:
+            metric = m.Metric(name=name, sum=m.Sum(is_monotonic=True,
+                              aggregation_temporality=m.AGGREGATION_TEMPORALITY_CUMULATIVE))
+            metric.sum.data_points.add(start_time_unix_nano=T0, time_unix_nano=t, as_int=value)
+        return metrics_request(metric)
+    def counts(out):
+        return [r[4] for r in rows(out) if r[3] in ("requests", "lat.count")]
+    assert counts(conv.metrics(request(100, T0 + 1))) == [100.0]
+    refused = conv.metrics(request(150, T0 + 2))
+    assert counts(refused) == [50.0]
+    conv.cumulative.undo([c for p in refused.parts for c in p.undo])     # the WAL refused it
+    assert counts(conv.metrics(request(150, T0 + 2))) == [50.0]          # the resend counts it again
+    assert counts(conv.metrics(request(150, T0 + 2))) == [0.0]           # stored once: a repeat adds 0
+    # a later point moved the stream on before the refusal came back: undo leaves it
+    late = conv.metrics(request(170, T0 + 3))
+    assert counts(conv.metrics(request(200, T0 + 4))) == [30.0]
+    conv.cumulative.undo([c for p in late.parts for c in p.undo])
+    assert counts(conv.metrics(request(210, T0 + 5))) == [10.0]
+    # histograms too; and a first point undone is forgotten (counted again in full)
+    first = conv.metrics(request(4, T0 + 1, "lat", h=True))
+    assert counts(first) == [4.0]
+    conv.cumulative.undo([c for p in first.parts for c in p.undo])
+    assert counts(conv.metrics(request(4, T0 + 1, "lat", h=True))) == [4.0]
+
+
 def test_gauge_non_monotonic_sum_and_bad_points():
     metric = m.Metric(name="temp", gauge=m.Gauge())
     metric.gauge.data_points.add(time_unix_nano=T0, as_double=21.5)

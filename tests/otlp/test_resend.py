@@ -9,11 +9,15 @@ import http.client
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import grpc
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from ben.cli.procs import Cluster, query_rows, wait_for
 from ben.otlp.jsonform import dump
@@ -137,6 +141,44 @@ def test_a_refused_request_resent_after_room_is_made_is_stored_once(make_cluster
         c.spine_addr, f"SELECT substring(body, 1, 12) AS tag, count() AS n FROM ben.events "
                       f"WHERE startsWith(body, '{run}-') GROUP BY tag")}
     assert counts == {f"{run}-{i:03d}": 20 for i in range(accepted + 1)}
+
+
+def test_a_refused_cumulative_counter_keeps_its_increment_for_the_resend(make_cluster):
+    """A cumulative counter at 100 (stored), then at 150 refused by a full WAL (429), resent once the spine
+    drained it: the stored increments add up to 150 (the refusal used to keep 150 as the last total, so
+    the resend counted 0 and the 50 were lost)."""
+    c = make_cluster(sidecar={**ANY_PORT, "wal_max_bytes": 1 << 20, "wal_alert_reserve_bytes": 0,
+                              "wal_anomaly_reserve_bytes": 0})
+    c.start_sidecar()
+    _, http_port = ports(c)
+    run = uuid.uuid4().hex[:8]
+    name = f"requests_{run}"
+    start = time.time_ns()
+    def counter(total: int, at: int) -> bytes:
+        req = ExportMetricsServiceRequest()
+        rm = req.resource_metrics.add()
+        rm.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value="shop")))
+        metric = rm.scope_metrics.add().metrics.add(name=name, sum=metrics_pb2.Sum(
+            is_monotonic=True, aggregation_temporality=metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE))
+        metric.sum.data_points.add(start_time_unix_nano=start, time_unix_nano=at, as_int=total)
+        return req.SerializeToString()
+    assert post(http_port, "/v1/metrics", counter(100, start + 1))[0] == 200
+    filled = 0
+    while post(http_port, "/v1/logs", logs_request([f"{run}-{filled} {j} " + "x" * 900
+                                                      for j in range(20)]).SerializeToString())[0] == 200:
+        filled += 1
+        assert filled < 200, "the WAL budget never filled"
+    while post(http_port, "/v1/logs", logs_request([f"{filled}"]).SerializeToString())[0] == 200:  # the last bytes
+        filled += 1
+        assert filled < 10_000, "the WAL budget never filled"
+    later = counter(150, start + 2)
+    assert post(http_port, "/v1/metrics", later)[0] == 429
+    assert post(http_port, "/v1/metrics", later)[0] == 429          # refused twice: still nothing counted
+    c.start_spine()
+    wait_for(lambda: post(http_port, "/v1/metrics", later)[0] == 200, 120, "the refused request to be accepted")
+    c.wait_drained(120)
+    rows = query_rows(c.spine_addr, f"SELECT value FROM ben.events WHERE name = '{name}' ORDER BY ts")
+    assert [float(r["value"]) for r in rows] == [100.0, 50.0]
 
 
 def test_the_configured_count_bound_forgets_the_oldest_and_its_repeat_is_stored_again(make_cluster):

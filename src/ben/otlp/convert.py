@@ -78,6 +78,8 @@ class Part:
     lane: int
     source: pb.Source
     events: BatchBuilder
+    #: what its cumulative points changed in the converter's state (``Cumulative.undo`` if not stored)
+    undo: list = field(default_factory=list)
 
     def build(self, sender_id: str, first_seq: int) -> pb.Batch:
         batch = self.events.build(self.source, sender_id)
@@ -94,7 +96,7 @@ class Converted:
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)   # strings and attribute lists cut to ben's limits
-    builders: dict = field(default_factory=dict)      # (source key, lane) -> BatchBuilder, shared by resources
+    builders: dict = field(default_factory=dict)      # (source key, lane) -> Part, shared by resources
     sources: set = field(default_factory=set)         # the distinct (service, host, instance) of the request
 
     @property
@@ -135,12 +137,16 @@ class _Resource:
         if not self.over:
             out.sources.add(self.key)
 
+    def part(self, lane: int) -> Part:
+        """The part of the request holding this resource's source's events for ``lane``."""
+        part = self._out.builders.get((self.key, lane))
+        if part is None:
+            part = self._out.builders[(self.key, lane)] = Part(lane, self.source, BatchBuilder(1))
+            self._out.parts.append(part)
+        return part
+
     def add(self, lane: int, kind: int, name: str, value: float, body: str, attrs: dict, ts: int) -> None:
-        builder = self._out.builders.get((self.key, lane))
-        if builder is None:
-            builder = self._out.builders[(self.key, lane)] = BatchBuilder(1)
-            self._out.parts.append(Part(lane, self.source, builder))
-        builder.add(kind, name, value, body, attrs, ts, counts=self._out.counts)
+        self.part(lane).events.add(kind, name, value, body, attrs, ts, counts=self._out.counts)
 
 
 def _ts(*candidates: int) -> int:
@@ -233,7 +239,8 @@ class Converter:
             attrs = attributes(p.attributes)
             if temporality == _CUMULATIVE:
                 key = (res.key, name, tuple(sorted(attrs.items())))
-                value = float(self.cumulative.increment(key, p.start_time_unix_nano, [value])[0])
+                value = float(self.cumulative.increment(key, p.start_time_unix_nano, [value],
+                                                         journal=res.part(ROUTINE).undo)[0])
             res.add(ROUTINE, kind, name, value, "", attrs, ts)
 
     def _histograms(self, out, res, name, data, exponential: bool) -> None:
@@ -263,7 +270,8 @@ class Converter:
             totals = [float(p.count), total_sum if math.isfinite(total_sum) else 0.0, *counts]
             if cumulative:
                 key = (res.key, name, tuple(sorted(attrs.items())), "histogram")
-                totals = list(self.cumulative.increment(key, p.start_time_unix_nano, totals))
+                totals = list(self.cumulative.increment(key, p.start_time_unix_nano, totals,
+                                                        journal=res.part(ROUTINE).undo))
             delta = [(lo_, hi_, c) for (lo_, hi_, _), c in zip(intervals, totals[2:])]
             buckets = json.dumps({"bounds": [b for _, b, _ in intervals[:-1]],
                                   "counts": [int(c) for c in counts],
@@ -286,7 +294,8 @@ class Converter:
             attrs = attributes(p.attributes)
             key = (res.key, name, tuple(sorted(attrs.items())), "summary")
             count, total = self.cumulative.increment(key, p.start_time_unix_nano,
-                                                     [float(p.count), p.sum if math.isfinite(p.sum) else 0.0])
+                                                     [float(p.count), p.sum if math.isfinite(p.sum) else 0.0],
+                                                     journal=res.part(ROUTINE).undo)
             res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", float(count), "", attrs, ts)
             res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", float(total), "", attrs, ts)
             for qv in p.quantile_values:

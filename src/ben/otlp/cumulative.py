@@ -13,6 +13,11 @@ resource, metric name and attributes) keeps its last start time and totals here:
 
 The table is bounded (``max_streams``, least recently used streams forgotten first); a forgotten
 stream starts again as a first point.
+
+A point whose request the WAL refuses (quota, WAL error) is sent again by its client; had its totals
+stayed here, the resend would count nothing and that interval's increment would be lost. Each
+``increment`` can note what it changed in a ``journal``; :meth:`undo` puts back what a refused part
+changed, unless a later point of the stream has moved it on since.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ class Cumulative:
     def __len__(self) -> int:
         return len(self._last)
 
-    def increment(self, key: tuple, start_ns: int, totals) -> np.ndarray:
-        """The increments of ``totals`` (one or several counts of a stream) since its last point."""
+    def increment(self, key: tuple, start_ns: int, totals, journal: list | None = None) -> np.ndarray:
+        """The increments of ``totals`` (one or several counts of a stream) since its last point; with
+        ``journal``, what changed is appended to it (for :meth:`undo`)."""
         now = np.asarray(totals, dtype=np.float64)
         last = self._last.pop(key, None)
         if last is None:
@@ -45,7 +51,20 @@ class Cumulative:
             out = now.copy()
         else:
             out = now - last[1]
-        self._last[key] = (int(start_ns), now)
+        entry = self._last[key] = (int(start_ns), now)
+        if journal is not None:
+            journal.append((key, last, entry))
         if len(self._last) > self.max_streams:
             self._last.popitem(last=False)
         return out
+
+    def undo(self, journal: list) -> None:
+        """Put back what the increments noted in ``journal`` changed (their points were not stored), for
+        each stream still where that point left it."""
+        for key, before, entry in reversed(journal):
+            if self._last.get(key) is not entry:
+                continue   # a later point moved the stream on (or it was forgotten): leave it
+            if before is None:
+                del self._last[key]
+            else:
+                self._last[key] = before

@@ -152,6 +152,9 @@ class Exporting:
             log.exception("otlp %s: could not convert a request", signal)
             return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
         delivery = await self._slots.deliver(converted, key, seen)
+        undo = [change for i in delivery.unstored for change in converted.parts[i].undo]
+        if undo:   # cumulative points not stored: their resend must count the increment again
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._converter.cumulative.undo, undo)
         if delivery.error:
             return self.invalid(signal, delivery.error)
         if not delivery.ok:

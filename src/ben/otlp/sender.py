@@ -32,6 +32,7 @@ class Delivery:
     retry_after_ms: int = 0
     reason: str = ""       # "quota" | "wal_error" when refused for now
     error: str = ""        # rejected for good (the batch contract), names the field
+    unstored: tuple[int, ...] = ()   # the indices of the parts the WAL did not take
 
 
 class Slots:
@@ -84,13 +85,14 @@ class Slots:
             for r, out in zip(requests, outcomes):
                 self._next[(sender, r.lane)] = min(self._next[(sender, r.lane)], out.durable_seq + 1) \
                     if out.retry_after_ms else max(self._next[(sender, r.lane)], out.durable_seq + 1)
+            unstored = tuple(i for (i, _), o in zip(todo, outcomes) if o.error or o.retry_after_ms)
             refused = [o for o in outcomes if o.retry_after_ms]
             if refused:
                 worst = max(refused, key=lambda o: o.retry_after_ms)
-                return Delivery(False, worst.retry_after_ms, worst.reason)
+                return Delivery(False, worst.retry_after_ms, worst.reason, unstored=unstored)
             errors = [o.error for o in outcomes if o.error]
             if errors:
-                return Delivery(False, error=errors[0])
+                return Delivery(False, error=errors[0], unstored=unstored)
             return Delivery(True)
         finally:
             self._free.put_nowait(sender)
