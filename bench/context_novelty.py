@@ -17,7 +17,8 @@ monitor (standard profile, one threshold per corpus); a corpus without windows r
 scored), ``fuse`` / ``open`` (onsets rescored by the novelty around them; onsets opened by it),
 ``relent`` (a relative-entropy window score after Wang et al. 2011, alone and fused), ``kept`` (the
 two variants run once on the kept-aside corpora), ``auc`` (how well each feature, at the monitor's
-onsets, tells true onsets from false ones).
+onsets, tells true onsets from false ones), ``missed`` (whether the novelty stands out in the
+windows the monitor misses).
 """
 
 
@@ -242,10 +243,13 @@ def surprisal(counts, distinct, total, depth: int, form: str) -> np.ndarray:
 
 
 def novelty(run: Run, cfg: Ctx, memo: dict) -> np.ndarray:
-    k = (run.name, len(run.x)) + cfg.key()
+    # keyed by the run itself (files of different corpora share names and lengths); the run is held
+    # in the memo so that its id is not reused
+    k = (id(run),) + cfg.key()
     if k not in memo:
-        memo[k] = _context_counts(run.x, cfg.levels, cfg.range_mode, cfg.warm, cfg.expand, cfg.delta_levels)
-    return surprisal(*memo[k], cfg.depth, cfg.form)
+        memo[k] = (run, _context_counts(run.x, cfg.levels, cfg.range_mode, cfg.warm, cfg.expand,
+                                        cfg.delta_levels))
+    return surprisal(*memo[k][1], cfg.depth, cfg.form)
 
 
 def alone(s: np.ndarray, suppress: int) -> np.ndarray:
@@ -292,6 +296,13 @@ def fused(run: Run, s: np.ndarray, *, a: float, mid: float, back: int, mult: boo
     return out
 
 
+def _relent_memo(memo: dict, run: Run, window: int) -> np.ndarray:
+    k = ("re", id(run), window)
+    if k not in memo:
+        memo[k] = (run, relent_feature(run, window))
+    return memo[k][1]
+
+
 def relent_feature(run: Run, window: int) -> np.ndarray:
     """``ln(1 + statistic / critical value)`` of :func:`_relative_entropy` (10 levels, 20 references)."""
     k = 9.0
@@ -321,6 +332,29 @@ def onset_auc(runs: list[Run], feature) -> tuple[float, int, int]:
     return auc(pos, neg), len(pos), len(neg)
 
 
+def missed_windows(runs: list[Run], cfg: Ctx, memo: dict) -> dict:
+    """Windows without an onset of the monitor, and how many of them hold a point whose novelty
+    passes the 99th / 99.9th percentile of the novelty outside windows and episodes (after the
+    probation)."""
+    from ben.detect.nab import probation_rows
+
+    missed, background = [], []
+    for r in runs:
+        prob = probation_rows(len(r.ts))
+        s = novelty(r, cfg, memo)
+        inside = np.zeros(len(r.ts), bool)
+        for a, b in r.windows:
+            m = (r.ts >= a) & (r.ts <= b)
+            inside |= m
+            if b >= r.ts[prob] and not np.isfinite(r.onset[m]).any():
+                missed.append(float(s[m].max()))
+        background.append(s[prob:][~inside[prob:] & ~r.flags[prob:]])
+    q99, q999 = np.quantile(np.concatenate(background), [0.99, 0.999])
+    got = np.asarray(missed)
+    return {"missed": len(got), "above_q99": int((got > q99).sum()), "above_q999": int((got > q999).sum()),
+            "q99": round(float(q99), 2), "q999": round(float(q999), 2)}
+
+
 def _variants(stage: str, memo: dict):
     """``(label, scores(run))`` of every variant a stage measures (what ADR 0047 reports)."""
     if stage == "alone":
@@ -332,7 +366,6 @@ def _variants(stage: str, memo: dict):
                         yield (f"alone L{lv} r{rm} d{depth} gt sup{sup}",
                                lambda r, cfg=cfg, sup=sup: alone(novelty(r, cfg, memo), sup))
     elif stage == "fuse":
-        # measured: the first 20 of these (L5 r0 d2/d3, L5 r1 d2), then stopped (ADR 0047)
         for lv in (5, 8):
             for rm in (0, 1):
                 for depth in (2, 3):
@@ -361,12 +394,10 @@ def _variants(stage: str, memo: dict):
         for window in (48, 24):
             for aa in (0.5, 1.0, 2.0):
                 yield (f"fuse relative-entropy W{window} a{aa} mid ln2",
-                       lambda r, window=window, aa=aa: fused(r, memo.setdefault(("re", r.name, window),
-                                                                                relent_feature(r, window)),
-                                                             a=aa, mid=math.log(2.0), back=0))
+                       lambda r, window=window, aa=aa: fused(r, _relent_memo(memo, r, window), a=aa,
+                                                             mid=math.log(2.0), back=0))
             yield (f"alone relative-entropy W{window} sup12",
-                   lambda r, window=window: alone(10.0 * memo.setdefault(("re", r.name, window),
-                                                                        relent_feature(r, window)), 12))
+                   lambda r, window=window: alone(10.0 * _relent_memo(memo, r, window), 12))
     elif stage == "kept":
         yield ("fuse L8 r0 d2 back0 a0.5 mid3.0 mult0",
                lambda r: fused(r, novelty(r, Ctx(levels=8, depth=2), memo), a=0.5, mid=3.0, back=0))
@@ -395,7 +426,7 @@ def main() -> None:
     ap.add_argument("cache")
     ap.add_argument("corpora", nargs="+", help="NAME=DIR")
     ap.add_argument("--json")
-    ap.add_argument("--stage", default="alone", choices=("base", "alone", "fuse", "open", "relent", "kept", "auc"))
+    ap.add_argument("--stage", default="alone", choices=("base", "alone", "fuse", "open", "relent", "kept", "auc", "missed"))
     a = ap.parse_args()
     cache = Path(a.cache)
     corpora = {}
@@ -405,7 +436,15 @@ def main() -> None:
         print(f"{name}: {len(corpora[name])} files", file=sys.stderr, flush=True)
     memo: dict = {}
     rows = []
-    if a.stage == "auc":
+    if a.stage == "missed":
+        for depth in (1, 2, 3):
+            row = {"novelty": f"L8 r1 d{depth}"}
+            for name, runs in corpora.items():
+                if any(r.windows for r in runs):
+                    row[name] = missed_windows(runs, Ctx(levels=8, range_mode=1, depth=depth), memo)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    elif a.stage == "auc":
         for label, feature in _auc_features(memo):
             row = {"feature": label}
             for name, runs in corpora.items():
