@@ -66,3 +66,13 @@ def test_auc_counts_ties_half():
     assert cn.auc([2.0, 3.0], [1.0]) == 1.0
     assert cn.auc([1.0], [1.0]) == 0.5
     assert math.isnan(cn.auc([], [1.0]))
+
+
+def test_files_of_two_corpora_with_one_name_and_length_get_their_own_novelty():
+    # semi-real and hard corpora of different seeds share file names and lengths
+    memo = {}
+    a = _run(np.tile(np.arange(10.0), 30))
+    b = _run(np.random.default_rng(5).normal(0.0, 1.0, 300))
+    cfg = cn.Ctx(levels=10, depth=2)
+    assert not np.array_equal(cn.novelty(a, cfg, memo), cn.novelty(b, cfg, memo))
+    assert np.array_equal(cn.novelty(b, cfg, memo), cn.novelty(b, cfg, {}))
