@@ -123,8 +123,13 @@ def main() -> None:
     # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
     # data directories) is the user's alone (ADR 0034).
     os.umask(0o077)
+    from ben.cli.usage import UsageLine, run
+
     try:
-        app()
+        code = run(app)
+    except UsageLine as exc:  # a wrong flag, argument or value: one line, not typer's boxed panel
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except BenError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -141,3 +146,4 @@ def main() -> None:
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ben; BEN_TRACEBACK=1 shows where)",
                    err=True)
         sys.exit(1)
+    sys.exit(code)

@@ -57,7 +57,7 @@ def _table(rows: list[dict]):
 def incidents(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep showing them as they change")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
-    limit: Annotated[int, typer.Option(help="at most this many, newest first", min=1)] = 50,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first", min=1, max=100_000)] = 50,
     wait: Annotated[float, typer.Option(help="seconds to wait for a first incident when there is none yet",
                                         min=0)] = 0.0,
     spine: SpineOpt = None,

@@ -125,6 +125,12 @@ def synth(
         raise typer.BadParameter("must be a number of seconds >= 0 (0 = until SIGTERM/SIGINT)", param_hint="--duration")
     if not (math.isfinite(flush_timeout) and flush_timeout >= 0):
         raise typer.BadParameter("must be a number of seconds >= 0", param_hint="--flush-timeout")
+    if math.isnan(fault_start):
+        raise typer.BadParameter("must be a number of seconds (< 0: no fault)", param_hint="--fault-start")
+    if not (math.isfinite(fault_every) and fault_every >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0 (0: once)", param_hint="--fault-every")
+    if not (math.isfinite(fault_for) and fault_for > 0):
+        raise typer.BadParameter("must be a number of seconds > 0", param_hint="--fault-for")
     if fast and duration <= 0:
         raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
     if fast and rate * duration > MAX_FAST_EVENTS:
