@@ -83,6 +83,18 @@ def sidecar_listening(value: str | None) -> str:
     return address
 
 
+def sdk_client(subsystem: str, **kwargs):
+    """An SDK ``Client`` for ``emit`` and ``synth``: its refusal of the subsystem names the ``--subsystem`` flag."""
+    from ben.sdk import Client
+
+    try:
+        return Client(subsystem, **kwargs)
+    except ConfigError as exc:
+        if exc.field != "subsystem":
+            raise
+        raise fail(f"--subsystem: {str(exc).split(': ', 1)[-1]}") from None
+
+
 def address_flag(value: str | None, flag: str) -> str:
     """The gRPC target of an address flag (``--spine``, ``--sidecar``), or of its default under $BEN_HOME
     (``$BEN_SIDECAR_SOCKET`` for a sidecar) when the flag is not given; a ConfigError naming the flag or

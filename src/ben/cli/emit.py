@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, sidecar_listening
+from ben.cli import app, fail, sdk_client, sidecar_listening
 
 KINDS = ("metric", "counter", "event", "log", "alert")
 
@@ -34,7 +34,6 @@ def emit(
     timeout: Annotated[float, typer.Option(help="seconds to wait for the acknowledgement")] = 10.0,
 ) -> None:
     """Send one event and wait until the sidecar has it on disk."""
-    from ben.sdk import Client
 
     if kind not in KINDS:
         raise fail(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
@@ -44,7 +43,7 @@ def emit(
     if not (math.isfinite(timeout) and timeout > 0):
         raise fail(f"--timeout {timeout}: expected a number of seconds > 0")
     sidecar = sidecar_listening(sidecar)
-    client = Client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
+    client = sdk_client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
     try:
         if kind == "metric":
             seq = client.gauge(name, value, attrs)

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, sidecar_listening
+from ben.cli import app, fail, sdk_client, sidecar_listening
 
 #: --fast builds every event at once: past this, a mistyped flag would take hours and the machine's memory.
 MAX_FAST_EVENTS = 100_000_000
@@ -117,7 +117,6 @@ def synth(
                                                       "event on disk (else exit 1)")] = 30.0,
 ) -> None:
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
-    from ben.sdk import Client
 
     if not (math.isfinite(rate) and rate > 0):
         raise typer.BadParameter("must be a number > 0", param_hint="--rate")
@@ -150,7 +149,7 @@ def synth(
     what = f"{int(rate * duration):,} events at once" if fast else f"{rate:g} events/s"
     typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
-    client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
+    client = sdk_client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
     flushed = client.shutdown(timeout=flush_timeout)
     s = client.stats

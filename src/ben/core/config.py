@@ -333,11 +333,13 @@ _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make relative paths in a file relative to the file's directory (in place)."""
+    import os
+
     def resolve(table: Any, keys: tuple[str, ...]) -> None:
         if isinstance(table, dict):
             for key in keys:
-                if isinstance(table.get(key), str):
-                    table[key] = str(base / table[key])
+                if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
+                    table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
         table = raw.get(section)
@@ -408,8 +410,25 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
 
 
+#: Top-level keys of ben's other TOML files: given as the config, the error says which file it is (ADR 0033).
+_OTHER_FILES = (({"keys", "roles", "sidecars"}, "a trust store", "[spine.control] trust"),
+                ({"actions", "kill_switch"}, "a command policy", "[spine.control] policy"),
+                ({"rule", "hash", "allow"}, "a redaction manifest", "[sidecar] redact_manifest"),
+                ({"subsystems", "commands"}, "a cortex responses file", "[cortex] responses"))
+
+
+def _other_file(raw: dict[str, Any]) -> str:
+    """What ``raw`` is when it is another of ben's files and no config (no known table in it), or ""."""
+    if not raw or set(raw) & set(BenConfig.model_fields):
+        return ""
+    return next((f"this is {what}, not a ben config ([spine], [sidecar], [web], [cortex]); a config names it in "
+                 f"{where}" for keys, what, where in _OTHER_FILES if set(raw) & keys), "")
+
+
 def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:
     """Validate a parsed TOML document; errors name the field and the source."""
+    if other := _other_file(raw):
+        raise ConfigError(other, source=source)
     try:
         return BenConfig.model_validate(raw)
     except ValidationError as exc:
