@@ -147,9 +147,9 @@ def synth(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     what = f"{int(rate * duration):,} events at once" if fast else f"{rate:g} events/s"
-    typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
     client = sdk_client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
+    typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
     flushed = client.shutdown(timeout=flush_timeout)
     s = client.stats

@@ -27,7 +27,7 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
         raise UsageLine(one_line(exc, argv, _path(command, argv))) from None
     except typer.Abort:
         raise KeyboardInterrupt from None
-    return rv if isinstance(rv, int) else 0
+    return rv if type(rv) is int else 0  # typer.Exit(code) comes back as its code; a command returns None
 
 
 class UsageLine(Exception):

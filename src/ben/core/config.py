@@ -122,6 +122,18 @@ class _Listener(_Section):
     socket_mode: int = Field(default=0o660, ge=0, le=0o777)
     socket_group: str = ""
 
+    @field_validator("socket_mode", mode="before")
+    @classmethod
+    def _octal_mode(cls, value: Any) -> Any:
+        """A mode is octal: "0660" / "660" / "0o660" are read so; an int written as 660 is refused saying so."""
+        import re
+
+        if isinstance(value, str) and re.fullmatch(r"(0o|0)?[0-7]{1,4}", value.strip()):
+            return int(value.strip().removeprefix("0o") or "0", 8)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0o777 and set(str(value)) <= set("01234567"):
+            raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
+        return value
+
 
 class ControlConfig(_Section):
     """Signed commands (ben.control, ADR 0013). With no trust store every command is refused."""
@@ -381,7 +393,7 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
     ``model`` (the validated class) names the valid key nearest to it."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own ValueError
     if err["type"] == "extra_forbidden":
         near = _nearest_key(model, tuple(err["loc"]))
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
