@@ -375,3 +375,16 @@ def test_a_socket_mode_written_as_a_string_is_octal() -> None:
 
     for text in ("0660", "660", "0o660"):  # was refused: "less than or equal to 511 (got '0660')"
         assert parse_config({"sidecar": {"socket_mode": text}}).sidecar.socket_mode == 0o660
+
+
+def test_emit_to_a_socket_that_never_answers_is_one_line_and_bounded(home: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as mute:  # listens, takes the connection, never speaks gRPC
+        mute.bind(str(home / "mute.sock"))
+        mute.listen(8)
+        started = time.monotonic()
+        out = ben("emit", "x", "--timeout", "1", "--sidecar", f"unix://{home / 'mute.sock'}")
+    assert time.monotonic() - started < 30
+    one_clear_line(out, 1, "no acknowledgement from the sidecar at unix://", "within 1 s (--timeout)")
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr  # was followed by the SDK's shutdown warning

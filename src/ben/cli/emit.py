@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Annotated, Optional
 
@@ -44,6 +45,9 @@ def emit(
         raise fail(f"--timeout {timeout}: expected a number of seconds > 0")
     sidecar = sidecar_listening(sidecar)
     client = sdk_client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
+    # emit says every outcome itself, in one line: the SDK's own warnings (a refused event, a shutdown with the
+    # event unacknowledged) would repeat it, the latter after the error line.
+    logging.getLogger("ben.sdk").setLevel(logging.ERROR)
     try:
         if kind == "metric":
             seq = client.gauge(name, value, attrs)
@@ -61,8 +65,8 @@ def emit(
             flag = flags.get(field.split("[")[0], "")
             raise fail(f"{flag + ': ' if flag else ''}the event was refused: {client.stats.last_invalid}")
         if not client.flush(timeout):
-            raise fail(f"no acknowledgement from the sidecar within {timeout}s: "
-                       f"{client.last_error or 'no answer'}", code=1)
+            raise fail(f"no acknowledgement from the sidecar at {sidecar} within {timeout:g} s (--timeout): "
+                       f"{client.last_error or 'no answer; is a ben sidecar listening there?'}", code=1)
         if client.stats.rejected:
             raise fail("the sidecar refused the event (see its log)", code=1)
     finally:
