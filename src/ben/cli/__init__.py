@@ -70,6 +70,34 @@ def chdb_dir(data_dir: Path) -> Path:
     return data_dir
 
 
+def open_chdb(data_dir: Path):
+    """The chDB store a ``--data-dir`` names (:func:`chdb_dir`), opened. chDB reports a store it cannot load
+    in lines of its own on stderr: they are folded into the one error line."""
+    import tempfile
+
+    from ben.core.errors import StorageError
+    from ben.store.chdb import ChdbStore
+
+    path = chdb_dir(data_dir)
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            return ChdbStore(path)
+        except StorageError as exc:
+            error = exc
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        said = caught.read().decode("utf-8", "replace")
+    cause = next((line.strip() for line in said.splitlines() if "DB::Exception" in line), "")
+    if not cause or "in use by another process" in str(error):  # the hint says more than chDB's lock message
+        raise fail(f"--data-dir {data_dir}: {error}")
+    raise fail(f"--data-dir {data_dir}: {str(error).split(' (', 1)[0]}; chDB says: {cause[:300]}")
+
+
 def sidecar_listening(value: str | None) -> str:
     """The sidecar's address (``--sidecar`` or its default), refused at once when it is a unix socket that does
     not exist: nothing runs there, and the SDK would otherwise retry until its timeout."""

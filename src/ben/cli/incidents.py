@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, chdb_dir, fail, plain
+from ben.cli import address_flag, app, chdb_dir, fail, open_chdb, plain
 from ben.cli.query import SpineOpt
 
 INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts, narrative, anomaly_ids "
@@ -72,9 +72,7 @@ def incidents(
     if data_dir is not None:
         if follow or wait:
             raise fail("--data-dir reads a stopped spine's store: --follow and --wait need the running spine")
-        from ben.store.chdb import ChdbStore
-
-        store = ChdbStore(chdb_dir(data_dir))
+        store = open_chdb(data_dir)
         try:
             rows = _query(spine, sql, store)
         finally:
@@ -155,9 +153,7 @@ def explain(
         raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
     store = None
     if data_dir is not None:
-        from ben.store.chdb import ChdbStore
-
-        store = ChdbStore(chdb_dir(data_dir))
+        store = open_chdb(data_dir)
     try:
         inc, anomalies, commands = _explained(spine, incident_id, store)
         similar = _similar(config, inc, anomalies, spine, store)
@@ -243,7 +239,8 @@ def replay(
         raise fail("--to must be after --from")
     if data_dir is None:
         spine = address_flag(spine, "--spine")
-    else:
+    else:  # opened once first: a store chDB cannot load is one line naming --data-dir (open_chdb)
+        open_chdb(data_dir).close()
         data_dir = chdb_dir(data_dir)
     result = replay_range(t1, t2, load_config(config).spine.detect, spine=spine, data_dir=data_dir)
     if cortex:   # ADR 0039: the model is a function of the cortex's history (decisions, outcomes)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, chdb_dir, fail, plain
+from ben.cli import address_flag, app, fail, open_chdb, plain
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: ~/.local/state/ben/spine.sock)")]
 
@@ -70,9 +70,7 @@ def query(
         finally:
             store.close()
     elif data_dir is not None:
-        from ben.store.chdb import ChdbStore
-
-        store = ChdbStore(chdb_dir(data_dir))
+        store = open_chdb(data_dir)
         try:
             raw = store.operator_query(sql, new_query_id(), QueryLimits())
         except QueryError as exc:
