@@ -399,3 +399,14 @@ def test_a_damaged_store_is_said_damaged_in_one_line(home: Path) -> None:
     check_all(cases, outs, 2, lambda case: ("--data-dir", "a damaged store", "Syntax error (in file metadata/ben.sql)"))
     spilled = [(case, out.stderr) for case, out in zip(cases, outs) if len(out.stderr.strip().splitlines()) != 1]
     assert not spilled, spilled
+
+
+def test_a_relative_or_tilde_ben_home_is_made_absolute(home: Path) -> None:
+    def status(**env: str) -> str:
+        return subprocess.run([sys.executable, "-m", "ben", "status"], capture_output=True, text=True, timeout=60,
+                              cwd=home, env={**os.environ, "COLUMNS": "300", "HOME": str(home / "me"), **env}).stdout
+
+    # were unix:relhome/spine.sock and unix:~/x/spine.sock: another spine for every directory, or none at all
+    assert f"unix://{home}/relhome/spine.sock" in status(BEN_HOME="relhome")
+    assert f"unix://{home}/me/x/spine.sock" in status(BEN_HOME="~/x")
+    assert f"unix://{home}/rel.sock" in status(BEN_SIDECAR_SOCKET="rel.sock", BEN_HOME=str(home))
