@@ -410,3 +410,28 @@ def test_a_relative_or_tilde_ben_home_is_made_absolute(home: Path) -> None:
     assert f"unix://{home}/relhome/spine.sock" in status(BEN_HOME="relhome")
     assert f"unix://{home}/me/x/spine.sock" in status(BEN_HOME="~/x")
     assert f"unix://{home}/rel.sock" in status(BEN_SIDECAR_SOCKET="rel.sock", BEN_HOME=str(home))
+
+
+def test_incidents_follow_ends_with_one_line_when_the_spine_stops(home: Path) -> None:
+    from ben.cli.procs import Proc
+
+    config = home / "ben.toml"
+    sock = f"unix://{home / 'spine.sock'}"
+    config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "{sock}"\n')
+    spine = Proc(["spine", "--config", str(config)], home / "logs" / "spine.log")
+    follow = None
+    try:
+        spine.wait_ready(sock)
+        follow = subprocess.Popen([sys.executable, "-m", "ben", "incidents", "--follow", "--spine", sock],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**os.environ, "BEN_HOME": str(home)})
+        assert "following" in follow.stderr.readline()  # its first query was answered
+        assert spine.stop() == 0
+        out, err = follow.communicate(timeout=60)  # bounded: it does not wait for a spine that is gone
+    finally:
+        if follow is not None and follow.poll() is None:
+            follow.kill()
+        spine.stop()
+    lines = err.strip().splitlines()
+    assert follow.returncode == 1 and "Traceback" not in err, (follow.returncode, err)
+    assert lines[-1].startswith("error: ") and "the spine stopped answering while --follow" in lines[-1], err

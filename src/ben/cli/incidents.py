@@ -98,6 +98,10 @@ def incidents(
     rows = _query(spine, sql)
     typer.echo(f"ben incidents: following ({len(rows)} so far), refreshed every second; "
                f"{'waiting for the first one' if not rows else 'waiting for changes'}... (Ctrl-C stops)", err=True)
+    from ben.core.admin import run_query
+    from ben.core.errors import TransportError
+
+    address, lost = address_flag(spine, "--spine"), None
     try:  # Ctrl-C at any point ends it quietly
         with Live(_following(rows), refresh_per_second=2) as live:
             while True:
@@ -108,9 +112,14 @@ def incidents(
                             live.console.print(json.dumps(r), markup=False, emoji=False, highlight=False)
                 live.update(_following(rows))
                 time.sleep(1.0)
-                rows = _query(spine, sql)
+                try:
+                    rows = json.loads(run_query(address, sql))["data"]
+                except TransportError as exc:  # said once the live table is put away: the error is the last line
+                    lost = exc
+                    break
     except KeyboardInterrupt:
         return
+    raise fail(f"{lost}; the spine stopped answering while --follow was following it", code=1)
 
 
 def _following(rows: list[dict]):
