@@ -305,6 +305,7 @@ USAGE_CASES = [
     (("emit", "x", "--timeout", "abc"), ("'--timeout'", "not a number", "(got 'abc')")),
     (("emit", "x", "--timeout=abc"), ("'--timeout'", "(got 'abc')")),
     (("emit", "x", "--kind"), ("'--kind' requires an argument", "'ben emit --help'")),
+    (("query", "-- my query\nSELECT 1"), ("starts with '-' but is no option", "ben query [OPTIONS] -- '-- my query")),
     (("incidents", "--limit", "0"), ("'--limit'", "must be >= 1", "(got '0')")),
     (("incidents", "--limit", "99999999999999999999"), ("'--limit'", "must be <= 100000")),  # was a ClickHouse error
     (("command", "list", "--limit", "99999999999999999999"), ("'--limit'", "must be <= 100000")),  # was "a bug"

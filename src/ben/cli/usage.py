@@ -55,6 +55,13 @@ def _path(command, argv: list[str]) -> str:
 
 def one_line(exc, argv: list[str], path: str = "ben") -> str:
     """The usage error ``exc`` as one line, with the value given when click's message does not quote it."""
+    name = getattr(exc, "option_name", "")
+    if isinstance(exc, click_errors.NoSuchOption) and not re.fullmatch(r"-{1,2}[\w-]*", name.split("=")[0]):
+        # an argument that starts with "-" (SQL after a "-- comment", a negative number): not a flag at all
+        path = exc.ctx.command_path if exc.ctx is not None else path
+        short = " ".join(name.split())[:40]
+        return (f"{short!r} starts with '-' but is no option: give the options first, then '--' before it "
+                f"({path} [OPTIONS] -- '{short}'); '{path} --help' shows the usage")
     message = " ".join(exc.format_message().split())
     for long, short in _WORDS:
         message = message.replace(long, short)
