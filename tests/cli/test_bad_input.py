@@ -436,3 +436,14 @@ def test_incidents_follow_ends_with_one_line_when_the_spine_stops(home: Path) ->
     lines = err.strip().splitlines()
     assert follow.returncode == 1 and "Traceback" not in err, (follow.returncode, err)
     assert lines[-1].startswith("error: ") and "the spine stopped answering while --follow" in lines[-1], err
+
+
+def test_a_ben_config_given_as_another_file_says_so(home: Path) -> None:
+    (home / "ben.toml").write_text('[spine]\nlisten = "unix:///tmp/x.sock"\n')
+    (home / "spine.toml").write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "unix://{home / "s.sock"}"\n'
+                                     '[spine.control]\ntrust = "ben.toml"\n')
+    cases = [(("redact", "lint", str(home / "ben.toml")), ("this is a ben config ([spine]), not a redaction manifest",)),
+             (("spine", "--config", str(home / "spine.toml")), ("ben.toml", "this is a ben config ([spine]), not a "
+                                                                             "trust store"))]
+    # were "spine: unknown key 'spine' (check its spelling)" and "field 'spine': unknown field"
+    check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])

@@ -248,7 +248,7 @@ def kill_switch(
     from ben.control.documents import KillSwitch, new_nonce, now_ns
 
     if state not in ("on", "off"):
-        raise fail(f"on|off {state!r}: expected 'on' (stop all automation) or 'off' (resume)")
+        raise fail(f"on|off {state!r}: expected 'on' or 'off' (on: stop all automation; off: resume)")
     signer = _signer(key)
     order = KillSwitch(on=state == "on", issuer=signer.id, issued_at=now_ns(), nonce=new_nonce(),
                        reason=_reason(reason)).sign(signer)

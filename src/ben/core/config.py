@@ -437,6 +437,13 @@ def _other_file(raw: dict[str, Any]) -> str:
                  f"{where}" for keys, what, where in _OTHER_FILES if set(raw) & keys), "")
 
 
+def ben_config_given(raw: dict[str, Any], what: str) -> str:
+    """The error when ``raw`` (meant to be ``what``: a trust store, a policy...) is a ben config, or ""."""
+    if raw and set(raw) <= set(BenConfig.model_fields):
+        return f"this is a ben config ([{'], ['.join(raw)}]), not a {what}: a config names its {what} file"
+    return ""
+
+
 def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:
     """Validate a parsed TOML document; errors name the field and the source."""
     if other := _other_file(raw):
