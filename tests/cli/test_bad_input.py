@@ -447,3 +447,16 @@ def test_a_ben_config_given_as_another_file_says_so(home: Path) -> None:
                                                                              "trust store"))]
     # were "spine: unknown key 'spine' (check its spelling)" and "field 'spine': unknown field"
     check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])
+
+
+def test_flags_that_exclude_each_other_are_refused(home: Path) -> None:
+    spine = f"unix://{home / 's.sock'}"
+    cases = [("query", "SELECT 1", "--data-dir", str(home), "--spine", spine),
+             ("incidents", "--data-dir", str(home), "--spine", spine),
+             ("explain", "latest", "--data-dir", str(home), "--spine", spine),
+             ("replay", "--from", "1", "--to", "2", "--data-dir", str(home), "--spine", spine),
+             ("audit", "verify", "--spine", spine, "--sidecar", f"unix://{home / 'c.sock'}")]
+    # were: --spine ignored in silence (the stopped store was read), --spine ignored for --sidecar
+    check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args in cases]), 2,
+              lambda args: ("--spine and --sidecar" if "--sidecar" in args else "--data-dir and --spine",
+                            "pass one of them"))

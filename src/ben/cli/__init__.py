@@ -57,6 +57,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def one_of(**given: object) -> None:
+    """Refuse flags that exclude each other when more than one is given (keyword: the flag, ``_`` for ``-``):
+    ``--data-dir`` reads a stopped component, ``--spine`` asks a running one; one was ignored in silence."""
+    flags = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is not None]
+    if len(flags) > 1:
+        raise fail(f"{' and '.join(flags)}: pass one of them (each says where to read; the other was ignored)")
+
+
 def chdb_dir(data_dir: Path) -> Path:
     """The chDB directory a ``--data-dir`` names: a store directory (it has ``metadata/``), or a spine's
     data_dir (its store is ``chdb/`` inside). Anything else is refused: chDB would make an empty store there."""

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, chdb_dir, fail, open_chdb, plain
+from ben.cli import address_flag, app, chdb_dir, fail, one_of, open_chdb, plain
 from ben.cli.query import SpineOpt
 
 INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts, narrative, anomaly_ids "
@@ -68,6 +68,7 @@ def incidents(
     from rich.console import Console
     from rich.live import Live
 
+    one_of(data_dir=data_dir, spine=spine)
     sql = INCIDENTS_SQL.format(limit=int(limit))
     if data_dir is not None:
         if follow or wait:
@@ -158,6 +159,7 @@ def explain(
     commands sent because of it (with their reasons), and similar incidents at federated clusters."""
     from rich.console import Console
 
+    one_of(data_dir=data_dir, spine=spine)
     if not incident_id.replace("-", "").isalnum():
         raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
     store = None
@@ -243,6 +245,7 @@ def replay(
     from ben.core.config import load_config
     from ben.spine.replay import parse_time, replay_range
 
+    one_of(data_dir=data_dir, spine=spine)
     t1, t2 = parse_time(start, "--from"), parse_time(end, "--to")
     if t2 <= t1:
         raise fail("--to must be after --from")

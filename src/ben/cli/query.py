@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, fail, open_chdb, plain
+from ben.cli import address_flag, app, fail, one_of, open_chdb, plain
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: ~/.local/state/ben/spine.sock)")]
 
@@ -44,8 +44,7 @@ def query(
     from ben.core.errors import QueryError, StorageError, TransportError
     from ben.store.query import QueryLimits, new_query_id
 
-    if data_dir is not None and clickhouse is not None:
-        raise fail("--data-dir and --clickhouse: pass one of them")
+    one_of(data_dir=data_dir, clickhouse=clickhouse, spine=spine)
     try:
         sql.encode("utf-8")
     except UnicodeEncodeError as exc:
