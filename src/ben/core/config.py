@@ -130,7 +130,7 @@ class _Listener(_Section):
 
         if isinstance(value, str) and re.fullmatch(r"(0o|0)?[0-7]{1,4}", value.strip()):
             return int(value.strip().removeprefix("0o") or "0", 8)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0o777 and set(str(value)) <= set("01234567"):
+        if type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
             raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
         return value
 
