@@ -317,6 +317,7 @@ USAGE_CASES = [
     (("synth", "--fault-for", "nan", "--duration", "1"), ("--fault-for", "> 0")),  # ran
     (("synth", "--fault-every", "-5", "--fault-start", "0", "--duration", "1"), ("--fault-every", ">= 0")),  # ran
     (("command", "kill-switch", "maybe", "--reason", "r"), ("on|off", "'maybe'")),
+    (("acknowledge", "inc-1", "--by", "eve\nforged: line"), ("--by", "operator's name")),  # was sent to the spine
     (("emit", "x", "--subsystem", "a\nb", "--sidecar", "unix://{stale}"), ("--subsystem", "printable")),
     (("synth", "--subsystem", "", "--duration", "1", "--sidecar", "unix://{stale}"), ("--subsystem", "non-empty")),
 ]

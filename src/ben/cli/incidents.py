@@ -283,9 +283,13 @@ def acknowledge(
     """Take an incident: open -> acknowledged (it still resolves by itself when quiet)."""
     import getpass
 
+    import re
+
     from ben.core.admin import acknowledge as ack
     from ben.core.errors import QueryError, TransportError
 
+    if by and not re.fullmatch(r"[\w .@-]{1,64}", by):  # as the web's form: it goes into the incident and the audit
+        raise fail(f"--by {by[:80]!r}: the operator's name (letters, digits, '.', '@', '-' and spaces; at most 64)")
     try:
         reply = ack(address_flag(spine, "--spine"), incident_id, by or getpass.getuser())
     except QueryError as exc:
