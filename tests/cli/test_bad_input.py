@@ -173,6 +173,7 @@ BAD_CONFIGS = [
     ("[spine]\nlisten = 5\n", ("spine.listen", "got 5")),
     ("not toml [[[\n", ("not valid TOML", "line 1")),
     ("\udcff\x00\x01", ("cannot read",)),
+    ("[sidecar]\nsocket_mode = 660\n", ("sidecar.socket_mode", "octal", "0o660")),  # was "less than or equal to 511"
 ]
 
 
@@ -293,3 +294,170 @@ def test_a_second_ctrl_c_ends_a_synth_stuck_on_a_sidecar_that_is_gone(home: Path
             proc.kill()
     assert proc.returncode == 130 and "stopping" in err and "exiting now" in err, (proc.returncode, err)
     assert "Traceback" not in err, err
+
+
+# A second round (ADR 0033, amendment of 2026-12-06): usage errors were typer's boxed panel of five lines.
+# (args, names the one line must hold); {stale} is a unix socket nothing listens on (values are checked first)
+USAGE_CASES = [
+    (("status", "--bogus"), ("No such option: --bogus", "'ben status --help'")),
+    (("query",), ("Missing argument 'SQL'", "'ben query --help'")),
+    (("nosuch",), ("No such command 'nosuch'", "'ben --help'")),
+    (("emit", "x", "--timeout", "abc"), ("'--timeout'", "not a number", "(got 'abc')")),
+    (("emit", "x", "--timeout=abc"), ("'--timeout'", "(got 'abc')")),
+    (("emit", "x", "--kind"), ("'--kind' requires an argument", "'ben emit --help'")),
+    (("query", "-- my query\nSELECT 1"), ("starts with '-' but is no option", "ben query [OPTIONS] -- '-- my query")),
+    (("incidents", "--limit", "0"), ("'--limit'", "must be >= 1", "(got '0')")),
+    (("incidents", "--limit", "99999999999999999999"), ("'--limit'", "must be <= 100000")),  # was a ClickHouse error
+    (("command", "list", "--limit", "99999999999999999999"), ("'--limit'", "must be <= 100000")),  # was "a bug"
+    (("command", "send", "x", "--target", "y", "--reason", "r", "--ttl", "9999999999"),
+     ("'--ttl'", "must be <= 31536000")),  # was "command: command: $.expires_at: integer out of int64 range"
+    (("spine", "--config", "a.toml", "--config", "b.toml"), ("--config", "given more than once")),  # ran with b alone
+    (("query", "SELECT 1", "--spine", "unix:///tmp/a.sock", "--spine", "unix:///tmp/b.sock"),
+     ("--spine", "given more than once")),
+    (("synth", "--fault-for", "nan", "--duration", "1"), ("--fault-for", "> 0")),  # ran
+    (("synth", "--fault-every", "-5", "--fault-start", "0", "--duration", "1"), ("--fault-every", ">= 0")),  # ran
+    (("command", "kill-switch", "maybe", "--reason", "r"), ("on|off", "'maybe'")),
+    (("acknowledge", "inc-1", "--by", "eve\nforged: line"), ("--by", "operator's name")),  # was sent to the spine
+    (("emit", "x", "--subsystem", "a\nb", "--sidecar", "unix://{stale}"), ("--subsystem", "printable")),
+    (("synth", "--subsystem", "", "--duration", "1", "--sidecar", "unix://{stale}"), ("--subsystem", "non-empty")),
+]
+
+
+def test_a_usage_error_is_one_line_naming_the_flag_and_the_value(home: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as stale:
+        stale.bind(str(home / "sc.sock"))
+    runs = [(tuple(a.format(stale=home / "sc.sock") for a in args), {"BEN_HOME": str(home)}) for args, _ in USAGE_CASES]
+    outs = ben_all(runs)
+    check_all(USAGE_CASES, outs, 2, lambda case: case[1])
+    boxed = [(case, out.stderr) for case, out in zip(USAGE_CASES, outs) if len(out.stderr.strip().splitlines()) != 1]
+    assert not boxed, boxed
+
+
+def test_help_and_a_bare_group_still_show_the_usage(home: Path) -> None:
+    runs = [(("--help",), {}), (("emit", "--help"), {}), (("command", "send", "--help"), {}), ((), {}), (("keys",), {}),
+            (("--version",), {})]
+    top, emit, send, bare, keys, version = ben_all(runs)
+    assert top.returncode == 0 and "Usage: ben" in top.stdout and "emit" in top.stdout, top.stderr
+    assert emit.returncode == 0 and "--timeout" in emit.stdout and send.returncode == 0 and "--ttl" in send.stdout
+    assert bare.returncode == 2 and "Commands" in bare.stdout + bare.stderr and "error" not in bare.stderr
+    assert keys.returncode == 2 and "generate" in keys.stdout + keys.stderr
+    assert version.returncode == 0 and version.stdout.startswith("ben ")
+
+
+OTHER_FILES = [
+    ('[[keys]]\nname = "alice"\nrole = "operator"\npublic_key = "x"\n', ("a trust store", "[spine.control] trust")),
+    ('kill_switch = false\n[actions.throttle_job]\nrate = 1\n', ("a command policy", "[spine.control] policy")),
+    ('[[rule]]\nname = "r"\naction = "drop"\n', ("a redaction manifest", "[sidecar] redact_manifest")),
+]
+
+
+def test_another_ben_file_given_as_the_config_says_what_it_is(home: Path) -> None:
+    runs = []
+    for i, (text, _) in enumerate(OTHER_FILES):  # was "field 'keys': unknown field (check its spelling ...)"
+        (home / f"other{i}.toml").write_text(text)
+        runs.append((("spine", "--config", str(home / f"other{i}.toml")), {}))
+    check_all(list(zip(runs, OTHER_FILES)), ben_all(runs), 2, lambda case: (case[0][0][2], *case[1][1]))
+
+
+def test_a_tilde_in_a_config_path_is_the_home(home: Path, monkeypatch) -> None:
+    from ben.core.config import load_config
+
+    monkeypatch.setenv("HOME", str(home / "me"))
+    (home / "etc").mkdir()
+    (home / "etc" / "ben.toml").write_text('[spine]\ndata_dir = "~/ben-data"\n[sidecar]\ndata_dir = "rel"\n')
+    cfg = load_config(home / "etc" / "ben.toml")
+    assert Path(cfg.spine.data_dir) == home / "me" / "ben-data"  # was <config dir>/~/ben-data
+    assert Path(cfg.sidecar.data_dir) == home / "etc" / "rel"
+
+
+def test_a_socket_mode_written_as_a_string_is_octal() -> None:
+    from ben.core.config import parse_config
+
+    for text in ("0660", "660", "0o660"):  # was refused: "less than or equal to 511 (got '0660')"
+        assert parse_config({"sidecar": {"socket_mode": text}}).sidecar.socket_mode == 0o660
+
+
+def test_emit_to_a_socket_that_never_answers_is_one_line_and_bounded(home: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as mute:  # listens, takes the connection, never speaks gRPC
+        mute.bind(str(home / "mute.sock"))
+        mute.listen(8)
+        started = time.monotonic()
+        out = ben("emit", "x", "--timeout", "1", "--sidecar", f"unix://{home / 'mute.sock'}")
+    assert time.monotonic() - started < 30
+    one_clear_line(out, 1, "no acknowledgement from the sidecar at unix://", "within 1 s (--timeout)")
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr  # was followed by the SDK's shutdown warning
+
+
+def test_a_damaged_store_is_said_damaged_in_one_line(home: Path) -> None:
+    (home / "bad" / "metadata").mkdir(parents=True)  # a chDB store whose database file is junk
+    (home / "bad" / "metadata" / "ben.sql").write_text("junk")
+    cases = [("query", "SELECT 1"), ("incidents",), ("explain", "latest"), ("replay", "--from", "1", "--to", "2")]
+    runs = [((*args, "--data-dir", str(home / "bad")), {"BEN_HOME": str(home)}) for args in cases]
+    outs = ben_all(runs)  # was chDB's lines on stderr, then "... is in use by another process (is a spine running?)"
+    check_all(cases, outs, 2, lambda case: ("--data-dir", "a damaged store", "Syntax error (in file metadata/ben.sql)"))
+    spilled = [(case, out.stderr) for case, out in zip(cases, outs) if len(out.stderr.strip().splitlines()) != 1]
+    assert not spilled, spilled
+
+
+def test_a_relative_or_tilde_ben_home_is_made_absolute(home: Path) -> None:
+    def status(**env: str) -> str:
+        return subprocess.run([sys.executable, "-m", "ben", "status"], capture_output=True, text=True, timeout=60,
+                              cwd=home, env={**os.environ, "COLUMNS": "300", "HOME": str(home / "me"), **env}).stdout
+
+    # were unix:relhome/spine.sock and unix:~/x/spine.sock: another spine for every directory, or none at all
+    assert f"unix://{home}/relhome/spine.sock" in status(BEN_HOME="relhome")
+    assert f"unix://{home}/me/x/spine.sock" in status(BEN_HOME="~/x")
+    assert f"unix://{home}/rel.sock" in status(BEN_SIDECAR_SOCKET="rel.sock", BEN_HOME=str(home))
+
+
+def test_incidents_follow_ends_with_one_line_when_the_spine_stops(home: Path) -> None:
+    from ben.cli.procs import Proc
+
+    config = home / "ben.toml"
+    sock = f"unix://{home / 'spine.sock'}"
+    config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "{sock}"\n')
+    spine = Proc(["spine", "--config", str(config)], home / "logs" / "spine.log")
+    follow = None
+    try:
+        spine.wait_ready(sock)
+        follow = subprocess.Popen([sys.executable, "-m", "ben", "incidents", "--follow", "--spine", sock],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**os.environ, "BEN_HOME": str(home)})
+        assert "following" in follow.stderr.readline()  # its first query was answered
+        assert spine.stop() == 0
+        out, err = follow.communicate(timeout=60)  # bounded: it does not wait for a spine that is gone
+    finally:
+        if follow is not None and follow.poll() is None:
+            follow.kill()
+        spine.stop()
+    lines = err.strip().splitlines()
+    assert follow.returncode == 1 and "Traceback" not in err, (follow.returncode, err)
+    assert lines[-1].startswith("error: ") and "the spine stopped answering while --follow" in lines[-1], err
+
+
+def test_a_ben_config_given_as_another_file_says_so(home: Path) -> None:
+    (home / "ben.toml").write_text('[spine]\nlisten = "unix:///tmp/x.sock"\n')
+    (home / "spine.toml").write_text(f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "unix://{home / "s.sock"}"\n'
+                                     '[spine.control]\ntrust = "ben.toml"\n')
+    cases = [(("redact", "lint", str(home / "ben.toml")), ("this is a ben config ([spine]), not a redaction manifest",)),
+             (("spine", "--config", str(home / "spine.toml")), ("ben.toml", "this is a ben config ([spine]), not a "
+                                                                             "trust store"))]
+    # were "spine: unknown key 'spine' (check its spelling)" and "field 'spine': unknown field"
+    check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])
+
+
+def test_flags_that_exclude_each_other_are_refused(home: Path) -> None:
+    spine = f"unix://{home / 's.sock'}"
+    cases = [("query", "SELECT 1", "--data-dir", str(home), "--spine", spine),
+             ("incidents", "--data-dir", str(home), "--spine", spine),
+             ("explain", "latest", "--data-dir", str(home), "--spine", spine),
+             ("replay", "--from", "1", "--to", "2", "--data-dir", str(home), "--spine", spine),
+             ("audit", "verify", "--spine", spine, "--sidecar", f"unix://{home / 'c.sock'}")]
+    # were: --spine ignored in silence (the stopped store was read), --spine ignored for --sidecar
+    check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args in cases]), 2,
+              lambda args: ("--spine and --sidecar" if "--sidecar" in args else "--data-dir and --spine",
+                            "pass one of them"))

@@ -58,3 +58,24 @@ def test_an_event_after_shutdown_is_dropped_counted_and_said_once(caplog) -> Non
     assert client.stats.dropped_closed == 2
     said = [r for r in caplog.records if "after Client.shutdown()" in r.getMessage()]
     assert len(said) == 1, [r.getMessage() for r in caplog.records]
+
+
+@pytest.mark.parametrize("subsystem", ["x" * 257, "checkout\napi", "tab\there", "nul\x00"])
+def test_a_subsystem_too_long_or_with_control_characters_is_named(subsystem: str) -> None:
+    with pytest.raises(ConfigError) as err:  # was taken: it names every row, incident and command target
+        Client(subsystem, sidecar=NOWHERE)
+    assert err.value.field == "subsystem" and "printable" in str(err.value)
+
+
+def test_a_handler_registered_after_shutdown_is_refused() -> None:
+    client = Client("checkout-api", sidecar=NOWHERE)
+    client.shutdown(timeout=0)
+    with pytest.raises(ConfigError, match=r"on_command\(\).*'throttle_job' registered after Client.shutdown\(\)"):
+        client.on_command("throttle_job", lambda cmd: None)  # was taken in silence: it would never run
+
+
+def test_an_int_timeout_past_a_float_is_taken() -> None:
+    client = Client("checkout-api", sidecar=NOWHERE)
+    assert client.flush(timeout=10**400) is True  # was OverflowError: int too large to convert to float
+    assert client.force_flush(timeout=-10**400) is True
+    assert client.shutdown(timeout=10**400) is True

@@ -15,3 +15,11 @@ def test_a_bad_port_names_the_flag(tmp_path, monkeypatch):
         web_config(None, None, 99_999)
     with pytest.raises(ConfigError, match="'--port'"):
         web_config(None, None, -1)
+
+
+@pytest.mark.parametrize("host", ["", "no such host", "a;b", "127.0.0.1/8"])
+def test_a_host_that_is_no_address_names_the_flag(tmp_path, monkeypatch, host):
+    monkeypatch.setenv("BEN_HOME", str(tmp_path))  # was "web.listen_host = '...' is not loopback: set web.token_env"
+    with pytest.raises(ConfigError, match="field '--host': expected an IP address or a host name"):
+        web_config(None, host, None)
+    assert web_config(None, "::1", None).listen_host == "::1"

@@ -57,6 +57,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def one_of(**given: object) -> None:
+    """Refuse flags that exclude each other when more than one is given (keyword: the flag, ``_`` for ``-``):
+    ``--data-dir`` reads a stopped component, ``--spine`` asks a running one; one was ignored in silence."""
+    flags = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is not None]
+    if len(flags) > 1:
+        raise fail(f"{' and '.join(flags)}: pass one of them (each says where to read; the other was ignored)")
+
+
 def chdb_dir(data_dir: Path) -> Path:
     """The chDB directory a ``--data-dir`` names: a store directory (it has ``metadata/``), or a spine's
     data_dir (its store is ``chdb/`` inside). Anything else is refused: chDB would make an empty store there."""
@@ -70,6 +78,34 @@ def chdb_dir(data_dir: Path) -> Path:
     return data_dir
 
 
+def open_chdb(data_dir: Path):
+    """The chDB store a ``--data-dir`` names (:func:`chdb_dir`), opened. chDB reports a store it cannot load
+    in lines of its own on stderr: they are folded into the one error line."""
+    import tempfile
+
+    from ben.core.errors import StorageError
+    from ben.store.chdb import ChdbStore
+
+    path = chdb_dir(data_dir)
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            return ChdbStore(path)
+        except StorageError as exc:
+            error = exc
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        said = caught.read().decode("utf-8", "replace")
+    cause = next((line.strip() for line in said.splitlines() if "DB::Exception" in line), "")
+    if not cause or "in use by another process" in str(error):  # the hint says more than chDB's lock message
+        raise fail(f"--data-dir {data_dir}: {error}")
+    raise fail(f"--data-dir {data_dir}: {str(error).split(' (', 1)[0]}; chDB says: {cause[:300]}")
+
+
 def sidecar_listening(value: str | None) -> str:
     """The sidecar's address (``--sidecar`` or its default), refused at once when it is a unix socket that does
     not exist: nothing runs there, and the SDK would otherwise retry until its timeout."""
@@ -81,6 +117,18 @@ def sidecar_listening(value: str | None) -> str:
         where = "--sidecar" if value else "the default sidecar socket ($BEN_HOME or $BEN_SIDECAR_SOCKET)"
         raise fail(f"{where}: no sidecar listens at {path} (start one with: ben sidecar; or pass --sidecar ADDRESS)")
     return address
+
+
+def sdk_client(subsystem: str, **kwargs):
+    """An SDK ``Client`` for ``emit`` and ``synth``: its refusal of the subsystem names the ``--subsystem`` flag."""
+    from ben.sdk import Client
+
+    try:
+        return Client(subsystem, **kwargs)
+    except ConfigError as exc:
+        if exc.field != "subsystem":
+            raise
+        raise fail(f"--subsystem: {str(exc).split(': ', 1)[-1]}") from None
 
 
 def address_flag(value: str | None, flag: str) -> str:
@@ -123,8 +171,13 @@ def main() -> None:
     # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
     # data directories) is the user's alone (ADR 0034).
     os.umask(0o077)
+    from ben.cli.usage import UsageLine, run
+
     try:
-        app()
+        code = run(app)
+    except UsageLine as exc:  # a wrong flag, argument or value: one line, not typer's boxed panel
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except BenError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -141,3 +194,4 @@ def main() -> None:
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ben; BEN_TRACEBACK=1 shows where)",
                    err=True)
         sys.exit(1)
+    sys.exit(code)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import fail, one_of
 
 app = typer.Typer(help="The hash-chained, signed audit log of the control plane.", no_args_is_help=True)
 
@@ -29,6 +29,7 @@ def verify(
     from ben.core.address import check_address, default_spine_address
     from ben.core.errors import TransportError
 
+    one_of(data_dir=data_dir, spine=spine, sidecar=sidecar)
     if data_dir is not None:
         from ben.control.offline import verify_data_dir
 

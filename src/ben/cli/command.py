@@ -16,6 +16,8 @@ app = typer.Typer(help="Signed, bounded, audited commands (sent through the spin
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock)")]
 KeyOpt = Annotated[Optional[Path], typer.Option("--key", help="private key that signs (default: $BEN_KEY or "
                                                               "$BEN_HOME/keys/operator.key)")]
+#: --ttl's bound: a year (a signed expiry must fit in int64 nanoseconds; the spine's max_ttl_s is 1 day by default).
+MAX_TTL_S = 365 * 86_400
 ReasonOpt = Annotated[str, typer.Option("--reason", help="why, in a sentence a human reads later (required)")]
 
 
@@ -113,7 +115,8 @@ def send(
     reason: ReasonOpt,
     param: Annotated[Optional[list[str]], typer.Option("--param", help="KEY=VALUE (repeatable)")] = None,
     incident: Annotated[str, typer.Option("--incident", help="the incident that prompted it (inc-...)")] = "",
-    ttl: Annotated[int, typer.Option("--ttl", help="seconds the command stays valid", min=1)] = 600,
+    ttl: Annotated[int, typer.Option("--ttl", help="seconds the command stays valid (the spine's "
+                                                   "control.max_ttl_s bounds it)", min=1, max=MAX_TTL_S)] = 600,
     key: KeyOpt = None,
     wait: Annotated[float, typer.Option("--wait", help="wait up to SECS for the receipt", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the record as JSON")] = False,
@@ -160,7 +163,7 @@ def send(
 @app.command("list")
 def list_(
     state: Annotated[str, typer.Option(help="only commands in this state (e.g. awaiting_approval)")] = "",
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
 ) -> None:
@@ -245,7 +248,7 @@ def kill_switch(
     from ben.control.documents import KillSwitch, new_nonce, now_ns
 
     if state not in ("on", "off"):
-        raise fail(f"expected 'on' or 'off', got {state!r}")
+        raise fail(f"on|off {state!r}: expected 'on' or 'off' (on: stop all automation; off: resume)")
     signer = _signer(key)
     order = KillSwitch(on=state == "on", issuer=signer.id, issued_at=now_ns(), nonce=new_nonce(),
                        reason=_reason(reason)).sign(signer)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, sidecar_listening
+from ben.cli import app, fail, sdk_client, sidecar_listening
 
 KINDS = ("metric", "counter", "event", "log", "alert")
 
@@ -34,7 +35,6 @@ def emit(
     timeout: Annotated[float, typer.Option(help="seconds to wait for the acknowledgement")] = 10.0,
 ) -> None:
     """Send one event and wait until the sidecar has it on disk."""
-    from ben.sdk import Client
 
     if kind not in KINDS:
         raise fail(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
@@ -44,7 +44,10 @@ def emit(
     if not (math.isfinite(timeout) and timeout > 0):
         raise fail(f"--timeout {timeout}: expected a number of seconds > 0")
     sidecar = sidecar_listening(sidecar)
-    client = Client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
+    client = sdk_client(subsystem, sidecar=sidecar, flush_interval_ms=10, reconnect_max_ms=500)
+    # emit says every outcome itself, in one line: the SDK's own warnings (a refused event, a shutdown with the
+    # event unacknowledged) would repeat it, the latter after the error line.
+    logging.getLogger("ben.sdk").setLevel(logging.ERROR)
     try:
         if kind == "metric":
             seq = client.gauge(name, value, attrs)
@@ -62,8 +65,8 @@ def emit(
             flag = flags.get(field.split("[")[0], "")
             raise fail(f"{flag + ': ' if flag else ''}the event was refused: {client.stats.last_invalid}")
         if not client.flush(timeout):
-            raise fail(f"no acknowledgement from the sidecar within {timeout}s: "
-                       f"{client.last_error or 'no answer'}", code=1)
+            raise fail(f"no acknowledgement from the sidecar at {sidecar} within {timeout:g} s (--timeout): "
+                       f"{client.last_error or 'no answer; is a ben sidecar listening there?'}", code=1)
         if client.stats.rejected:
             raise fail("the sidecar refused the event (see its log)", code=1)
     finally:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, chdb_dir, fail, plain
+from ben.cli import address_flag, app, chdb_dir, fail, one_of, open_chdb, plain
 from ben.cli.query import SpineOpt
 
 INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts, narrative, anomaly_ids "
@@ -57,7 +57,7 @@ def _table(rows: list[dict]):
 def incidents(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep showing them as they change")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
-    limit: Annotated[int, typer.Option(help="at most this many, newest first", min=1)] = 50,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first", min=1, max=100_000)] = 50,
     wait: Annotated[float, typer.Option(help="seconds to wait for a first incident when there is none yet",
                                         min=0)] = 0.0,
     spine: SpineOpt = None,
@@ -68,13 +68,12 @@ def incidents(
     from rich.console import Console
     from rich.live import Live
 
+    one_of(data_dir=data_dir, spine=spine)
     sql = INCIDENTS_SQL.format(limit=int(limit))
     if data_dir is not None:
         if follow or wait:
             raise fail("--data-dir reads a stopped spine's store: --follow and --wait need the running spine")
-        from ben.store.chdb import ChdbStore
-
-        store = ChdbStore(chdb_dir(data_dir))
+        store = open_chdb(data_dir)
         try:
             rows = _query(spine, sql, store)
         finally:
@@ -100,6 +99,10 @@ def incidents(
     rows = _query(spine, sql)
     typer.echo(f"ben incidents: following ({len(rows)} so far), refreshed every second; "
                f"{'waiting for the first one' if not rows else 'waiting for changes'}... (Ctrl-C stops)", err=True)
+    from ben.core.admin import run_query
+    from ben.core.errors import TransportError
+
+    address, lost = address_flag(spine, "--spine"), None
     try:  # Ctrl-C at any point ends it quietly
         with Live(_following(rows), refresh_per_second=2) as live:
             while True:
@@ -110,9 +113,14 @@ def incidents(
                             live.console.print(json.dumps(r), markup=False, emoji=False, highlight=False)
                 live.update(_following(rows))
                 time.sleep(1.0)
-                rows = _query(spine, sql)
+                try:
+                    rows = json.loads(run_query(address, sql))["data"]
+                except TransportError as exc:  # said once the live table is put away: the error is the last line
+                    lost = exc
+                    break
     except KeyboardInterrupt:
         return
+    raise fail(f"{lost}; the spine stopped answering while --follow was following it", code=1)
 
 
 def _following(rows: list[dict]):
@@ -151,13 +159,12 @@ def explain(
     commands sent because of it (with their reasons), and similar incidents at federated clusters."""
     from rich.console import Console
 
+    one_of(data_dir=data_dir, spine=spine)
     if not incident_id.replace("-", "").isalnum():
         raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
     store = None
     if data_dir is not None:
-        from ben.store.chdb import ChdbStore
-
-        store = ChdbStore(chdb_dir(data_dir))
+        store = open_chdb(data_dir)
     try:
         inc, anomalies, commands = _explained(spine, incident_id, store)
         similar = _similar(config, inc, anomalies, spine, store)
@@ -238,12 +245,14 @@ def replay(
     from ben.core.config import load_config
     from ben.spine.replay import parse_time, replay_range
 
+    one_of(data_dir=data_dir, spine=spine)
     t1, t2 = parse_time(start, "--from"), parse_time(end, "--to")
     if t2 <= t1:
         raise fail("--to must be after --from")
     if data_dir is None:
         spine = address_flag(spine, "--spine")
-    else:
+    else:  # opened once first: a store chDB cannot load is one line naming --data-dir (open_chdb)
+        open_chdb(data_dir).close()
         data_dir = chdb_dir(data_dir)
     result = replay_range(t1, t2, load_config(config).spine.detect, spine=spine, data_dir=data_dir)
     if cortex:   # ADR 0039: the model is a function of the cortex's history (decisions, outcomes)
@@ -274,9 +283,13 @@ def acknowledge(
     """Take an incident: open -> acknowledged (it still resolves by itself when quiet)."""
     import getpass
 
+    import re
+
     from ben.core.admin import acknowledge as ack
     from ben.core.errors import QueryError, TransportError
 
+    if by and not re.fullmatch(r"[\w .@-]{1,64}", by):  # as the web's form: it goes into the incident and the audit
+        raise fail(f"--by {by[:80]!r}: the operator's name (letters, digits, '.', '@', '-' and spaces; at most 64)")
     try:
         reply = ack(address_flag(spine, "--spine"), incident_id, by or getpass.getuser())
     except QueryError as exc:

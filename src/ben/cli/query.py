@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, chdb_dir, fail, plain
+from ben.cli import address_flag, app, fail, one_of, open_chdb, plain
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: ~/.local/state/ben/spine.sock)")]
 
@@ -44,8 +44,7 @@ def query(
     from ben.core.errors import QueryError, StorageError, TransportError
     from ben.store.query import QueryLimits, new_query_id
 
-    if data_dir is not None and clickhouse is not None:
-        raise fail("--data-dir and --clickhouse: pass one of them")
+    one_of(data_dir=data_dir, clickhouse=clickhouse, spine=spine)
     try:
         sql.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -70,9 +69,7 @@ def query(
         finally:
             store.close()
     elif data_dir is not None:
-        from ben.store.chdb import ChdbStore
-
-        store = ChdbStore(chdb_dir(data_dir))
+        store = open_chdb(data_dir)
         try:
             raw = store.operator_query(sql, new_query_id(), QueryLimits())
         except QueryError as exc:

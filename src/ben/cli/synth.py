@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, sidecar_listening
+from ben.cli import app, fail, sdk_client, sidecar_listening
 
 #: --fast builds every event at once: past this, a mistyped flag would take hours and the machine's memory.
 MAX_FAST_EVENTS = 100_000_000
@@ -117,7 +117,6 @@ def synth(
                                                       "event on disk (else exit 1)")] = 30.0,
 ) -> None:
     """Emit synthetic telemetry (latency gauges, request counters, logs, events) at a rate."""
-    from ben.sdk import Client
 
     if not (math.isfinite(rate) and rate > 0):
         raise typer.BadParameter("must be a number > 0", param_hint="--rate")
@@ -125,6 +124,12 @@ def synth(
         raise typer.BadParameter("must be a number of seconds >= 0 (0 = until SIGTERM/SIGINT)", param_hint="--duration")
     if not (math.isfinite(flush_timeout) and flush_timeout >= 0):
         raise typer.BadParameter("must be a number of seconds >= 0", param_hint="--flush-timeout")
+    if math.isnan(fault_start):
+        raise typer.BadParameter("must be a number of seconds (< 0: no fault)", param_hint="--fault-start")
+    if not (math.isfinite(fault_every) and fault_every >= 0):
+        raise typer.BadParameter("must be a number of seconds >= 0 (0: once)", param_hint="--fault-every")
+    if not (math.isfinite(fault_for) and fault_for > 0):
+        raise typer.BadParameter("must be a number of seconds > 0", param_hint="--fault-for")
     if fast and duration <= 0:
         raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
     if fast and rate * duration > MAX_FAST_EVENTS:
@@ -142,9 +147,9 @@ def synth(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     what = f"{int(rate * duration):,} events at once" if fast else f"{rate:g} events/s"
-    typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
-    client = Client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
+    client = sdk_client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
+    typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
     flushed = client.shutdown(timeout=flush_timeout)
     s = client.stats

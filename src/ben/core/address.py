@@ -36,12 +36,14 @@ def is_loopback(host: str) -> bool:
 def ben_home() -> Path:
     """Where defaults live: ``$BEN_HOME`` or ``~/.local/state/ben``."""
     env = os.environ.get(ENV_HOME)
-    return Path(env) if env else Path.home() / ".local" / "state" / "ben"
+    # "~/x" (quoted, or from a unit file) is the home; a relative one is made absolute: the sockets under it are
+    # then the same for a component and a `ben` command started in another directory (was unix:relhome/...).
+    return Path(os.path.abspath(os.path.expanduser(env))) if env else Path.home() / ".local" / "state" / "ben"
 
 
 def default_sidecar_address() -> str:
     env = os.environ.get(ENV_SIDECAR_SOCKET)
-    return f"unix://{env}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+    return f"unix://{os.path.abspath(os.path.expanduser(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
 
 
 def default_spine_address() -> str:

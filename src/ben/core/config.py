@@ -122,6 +122,18 @@ class _Listener(_Section):
     socket_mode: int = Field(default=0o660, ge=0, le=0o777)
     socket_group: str = ""
 
+    @field_validator("socket_mode", mode="before")
+    @classmethod
+    def _octal_mode(cls, value: Any) -> Any:
+        """A mode is octal: "0660" / "660" / "0o660" are read so; an int written as 660 is refused saying so."""
+        import re
+
+        if isinstance(value, str) and re.fullmatch(r"(0o|0)?[0-7]{1,4}", value.strip()):
+            return int(value.strip().removeprefix("0o") or "0", 8)
+        if type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
+            raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
+        return value
+
 
 class ControlConfig(_Section):
     """Signed commands (ben.control, ADR 0013). With no trust store every command is refused."""
@@ -335,11 +347,13 @@ _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make relative paths in a file relative to the file's directory (in place)."""
+    import os
+
     def resolve(table: Any, keys: tuple[str, ...]) -> None:
         if isinstance(table, dict):
             for key in keys:
-                if isinstance(table.get(key), str):
-                    table[key] = str(base / table[key])
+                if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
+                    table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
         table = raw.get(section)
@@ -381,7 +395,7 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
     ``model`` (the validated class) names the valid key nearest to it."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own ValueError
     if err["type"] == "extra_forbidden":
         near = _nearest_key(model, tuple(err["loc"]))
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
@@ -410,8 +424,32 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
 
 
+#: Top-level keys of ben's other TOML files: given as the config, the error says which file it is (ADR 0033).
+_OTHER_FILES = (({"keys", "roles", "sidecars"}, "a trust store", "[spine.control] trust"),
+                ({"actions", "kill_switch"}, "a command policy", "[spine.control] policy"),
+                ({"rule", "hash", "allow"}, "a redaction manifest", "[sidecar] redact_manifest"),
+                ({"subsystems", "commands"}, "a cortex responses file", "[cortex] responses"))
+
+
+def _other_file(raw: dict[str, Any]) -> str:
+    """What ``raw`` is when it is another of ben's files and no config (no known table in it), or ""."""
+    if not raw or set(raw) & set(BenConfig.model_fields):
+        return ""
+    return next((f"this is {what}, not a ben config ([spine], [sidecar], [web], [cortex]); a config names it in "
+                 f"{where}" for keys, what, where in _OTHER_FILES if set(raw) & keys), "")
+
+
+def ben_config_given(raw: dict[str, Any], what: str) -> str:
+    """The error when ``raw`` (meant to be ``what``: a trust store, a policy...) is a ben config, or ""."""
+    if raw and set(raw) <= set(BenConfig.model_fields):
+        return f"this is a ben config ([{'], ['.join(raw)}]), not a {what}: a config names its {what} file"
+    return ""
+
+
 def parse_config(raw: dict[str, Any], source: str = "config") -> BenConfig:
     """Validate a parsed TOML document; errors name the field and the source."""
+    if other := _other_file(raw):
+        raise ConfigError(other, source=source)
     try:
         return BenConfig.model_validate(raw)
     except ValidationError as exc:

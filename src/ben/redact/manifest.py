@@ -318,6 +318,10 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise RedactionError(f"not valid TOML: {exc}", source=source, line=int(m.group(1)) if m else None) from None
+    from ben.core.config import ben_config_given
+
+    if other := ben_config_given(raw, "redaction manifest"):  # was "spine: unknown key 'spine'"
+        raise RedactionError(other, source=source)
     try:
         model = ManifestModel.model_validate(raw)
     except ValidationError as exc:

@@ -52,9 +52,11 @@ def _positive(name: str, value: int | float) -> None:
 def _timeout(method: str, value: float | None) -> float | None:
     """A timeout argument: None (wait as long as it takes) or seconds (<= 0: do not wait)."""
     if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                              or math.isnan(value)):
+                              or (isinstance(value, float) and math.isnan(value))):
         raise ConfigError(f"must be None or a number of seconds, got {value!r:.60}",
                           source=f"Client.{method}()", field="timeout")
+    if isinstance(value, int) and abs(value) > 10**18:  # past a float (was an OverflowError): no limit / no wait
+        return None if value > 0 else 0.0
     return None if value is None or value == math.inf else value
 
 
@@ -80,6 +82,9 @@ class Client:
     ):
         if not isinstance(subsystem, str) or not subsystem:
             raise ConfigError("must be a non-empty string", source="Client()", field="subsystem")
+        if len(subsystem) > limits.MAX_NAME_CHARS or not subsystem.isprintable():  # it names every row and incident
+            raise ConfigError(f"must be at most {limits.MAX_NAME_CHARS} printable characters (no newline or control "
+                              f"character), got {subsystem!r:.60}", source="Client()", field="subsystem")
         for name, value in (("max_batch_events", max_batch_events), ("flush_interval_ms", flush_interval_ms),
                             ("max_buffer_events", max_buffer_events), ("window_batches", window_batches),
                             ("reconnect_min_ms", reconnect_min_ms), ("reconnect_max_ms", reconnect_max_ms)):
@@ -136,6 +141,9 @@ class Client:
                               field="action")
         if not callable(handler):
             raise ConfigError("must be callable", source="Client.on_command()", field="handler")
+        if self.state is not Lifecycle.RUNNING:  # was taken in silence: the handler would never run
+            raise ConfigError(f"{action!r} registered after Client.shutdown(): it would never run; register "
+                              "handlers before shutting the client down", source="Client.on_command()", field="action")
         self._commands.add(action, handler)
 
     @property

@@ -75,6 +75,24 @@ INLINE_SETTINGS = ("SETTINGS input_format_skip_unknown_fields = 0, input_format_
                    "max_threads = 1, max_insert_threads = 1")
 
 
+def _in_use(path: Path) -> bool:
+    """Whether another engine holds the chDB directory: its ``status`` file is locked (ClickHouse's flock)."""
+    import fcntl
+
+    try:
+        fd = os.open(path / "status", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 class ChdbStore(SqlStore):
     """The events store in an embedded chDB data directory."""
 
@@ -93,12 +111,12 @@ class ChdbStore(SqlStore):
 
             self._session = chdb_session.Session(str(self.path))
         except Exception as exc:
-            if "EmbeddedServer" in str(exc) or "lock" in str(exc).lower():
+            if _in_use(self.path):  # was any "EmbeddedServer" error: a damaged store was said to be in use
                 raise StorageError(
                     f"chDB data directory {self.path} is in use by another process "
                     "(is a spine running on it? then query through the spine: ben query)"
                 ) from exc
-            raise StorageError(f"cannot open chDB at {self.path}: {exc}") from exc
+            raise StorageError(f"cannot open chDB at {self.path}: a damaged store, or not a chDB store ({exc})") from exc
         for setting in JSON_SETTINGS + QUIET_SETTINGS:
             self._run(f"SET {setting}")
         self._events = schema.EVENTS  # where insert_events writes (the urgent connection: its buffer)

@@ -28,6 +28,7 @@ from ben.web.triage import Recommend
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 NAME_RE = re.compile(r"^[\w .@-]{1,64}$")
+SQL_MAX_BYTES = 1 << 20  #: a POSTed SQL form past this is refused (413), never run cut or dropped
 
 
 async def _form(request: Request, limit: int = 1 << 20) -> dict[str, str]:
@@ -101,6 +102,9 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
                            since_s=int(q.get("since_s") or 0), limit=min(int(q.get("limit") or 100), 1000))
         except ValueError:
             return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
+        if f.limit < 1 or not 0 <= f.since_s <= 100 * 365 * 86_400:
+            return PlainTextResponse(f"limit must be 1 to 1000 (got {f.limit}) and since_s 0 to 100 years of seconds "
+                                     f"(got {f.since_s})", status_code=400)
         rows = await read(reader.incidents, f)
         name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
         return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES)
@@ -165,13 +169,17 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             data = await read(reader.series, subsystem=subsystem, name=name, t1=t1, t2=t2,
                               width=int(q.get("width") or 800),
                               attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
-        except ValueError:
-            return JSONResponse({"error": "from, to, range and width must be numbers"}, status_code=400)
+        except (ValueError, OverflowError):  # not a number; NaN; inf or 1e300 (no int of nanoseconds)
+            return JSONResponse({"error": "from, to, range and width must be finite numbers (seconds; width: pixels)"},
+                                status_code=400)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(data)
 
     async def sql(request: Request):
+        if request.method == "POST" and len(await request.body()) > SQL_MAX_BYTES:  # was dropped: an empty page
+            return page(request, "sql.html", q="", result=None, status_code=413,
+                        error=f"the query is over {SQL_MAX_BYTES >> 20} MiB: nothing was run")
         text = (await _form(request)).get("q", "") if request.method == "POST" else request.query_params.get("q", "")
         result, error = None, ""
         if text:

@@ -1,0 +1,55 @@
+"""The web interface given bad URL parameters and forms on purpose, over real HTTP (ADR 0033, amendment of
+2026-12-06): each is a 4xx naming the parameter, never a 500 or a silent empty page. No spine runs: every case is
+refused before anything is read (a valid request then reaches the reader, whose failure is a 503)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ben.core.config import WebConfig
+from ben.web import WebServer
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory) -> str:
+    home: Path = tmp_path_factory.mktemp("web")
+    server = WebServer(WebConfig(listen_port=0), f"unix://{home / 'no-spine.sock'}").start()
+    yield server.url.rstrip("/")
+    server.shutdown(2.0)
+
+
+def fetch(url: str, data: bytes | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.mark.parametrize("query", ["to=inf", "to=10&from=1e300", "to=-inf&from=0", "to=1e400", "to=10&range=1e300"])
+def test_a_series_time_that_is_no_number_of_nanoseconds_is_a_400(url: str, query: str) -> None:
+    status, body = fetch(f"{url}/api/series?subsystem=a&name=b&{query}")  # was 500 Internal Server Error
+    assert status == 400 and "finite numbers" in json.loads(body)["error"], (status, body)
+
+
+@pytest.mark.parametrize("query,named", [("limit=-5", "limit"), ("limit=0", "limit"),
+                                         ("since_s=-1", "since_s"), ("since_s=99999999999999999999", "since_s")])
+def test_a_feed_limit_or_window_out_of_range_is_a_400(url: str, query: str, named: str) -> None:
+    status, body = fetch(f"{url}/incidents?{query}")  # was 200 (LIMIT -5 sent to ClickHouse)
+    assert status == 400 and named in body and query.split("=")[1] in body, (status, body)
+
+
+def test_a_valid_feed_request_still_reaches_the_spine(url: str) -> None:
+    status, body = fetch(f"{url}/incidents?limit=5&since_s=3600")
+    assert status == 503 and "no-spine.sock" in body, (status, body[:500])
+
+
+def test_sql_over_a_mebibyte_is_refused_not_dropped(url: str) -> None:
+    status, body = fetch(f"{url}/sql", data=b"q=SELECT+" + b"1" * (1 << 20))  # was 200 and an empty SQL page
+    assert status == 413 and "the query is over 1 MiB: nothing was run" in body, (status, body[:500])
