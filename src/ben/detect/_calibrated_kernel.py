@@ -279,7 +279,8 @@ def step(s, ts_ns, x, p):
     # series' own chance that a point past the tail is followed by another (how its exceedances cluster:
     # about TAIL on white noise, far more on autocorrelated residuals), and the run's mean excess over
     # the tail is one exponential (the excesses of one cluster are not independent); less ln k, for the
-    # k run lengths looked at. Only to open an onset: once one is pending or open, points count alone.
+    # k run lengths looked at, and ln 2, for the point feature's two looks (one point or a run). Only to
+    # open an onset: once one is pending or open, points count alone (its score and confirmation as before).
     was_x = s[I_RK] > 0.5
     if e1 > 0.0 and not gap:
         s[I_RSUM] += e1
@@ -291,7 +292,9 @@ def step(s, ts_ns, x, p):
     k = s[I_RK]
     if k > 1.5 and s[I_EP] < 0.5 and s[I_PEND] < 0.5:
         excess = (s[I_RSUM] + k * math.log(TAIL)) / k
-        er = -math.log(TAIL) - (k - 1.0) * math.log(max(s[I_XQ], TAIL)) + excess - math.log(k)
+        q = s[I_XQ]
+        q_up = q + 2.0 * math.sqrt(q * (1.0 - q) / min(s[I_XN] + 2.0, 1.0 / RUN_LEARN))
+        er = -math.log(TAIL) - (k - 1.0) * math.log(min(max(q_up, TAIL), 1.0)) + excess - math.log(k) - LN2
     top = max(max(max(e1, er), e2), max(e3, e4))
     why = 1.0 if (e1 == top or er == top) else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
     evid = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)) - LN2
@@ -443,7 +446,9 @@ def step(s, ts_ns, x, p):
     _learn_week(s, k1, j1, a_wk * ww * ew)
     cw = min(max(rw, -hubw), hubw)
     if n > 1:
-        a_scl = max(a_scl, 1.0 / n)     # a running mean while young: one early step does not set the scale
+        # (a stuck value that became the new normal teaches the noise scale nothing: when the series
+        # moves again, its noise is judged against the scale it had, not one shrunk by hours of flat)
+        a_scl = max(a_scl, 1.0 / n) if f4 >= 0.0 else 0.0
         s[I_D0] += a_scl * (abs(c0) - s[I_D0])
         s[I_DS] += a_scl * (abs(cs) - s[I_DS])
         s[I_DW] += a_scl * (abs(cw) - s[I_DW])

@@ -31,8 +31,12 @@ Per point:
    flat-line feature (a run of ``k`` sampling intervals without a change) has its own model instead:
    with ``m`` the mean length of the series' past runs of equal values, a run goes on one more
    interval with probability ``exp(-1 / m)``, so its evidence is ``k / m`` (a quantised slow sensor
-   whose readings often repeat needs a far longer run than a series that never repeated). The
-   score is ``E / (E + score_half)`` in [0, 1).
+   whose readings often repeat needs a far longer run than a series that never repeated). A run of
+   ``k`` points past the point feature's tail is evidence too (before an onset is pending): the first
+   has probability ``TAIL``, each next one ``q``, the series' own chance that a point past the tail is
+   followed by another (how its exceedances cluster), plus the run's mean excess, less
+   ``ln k + ln 2``; a level that holds a few points out of line opens an onset that no single one of
+   its points would. The score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
    (the score there ranks it by the onset's evidence: its peak plus what the points after its first
    crossing, up to its confirmation, add (the point feature's evidence and ``PERSIST_OTHER`` of the
