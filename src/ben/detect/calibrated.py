@@ -34,9 +34,10 @@ Per point:
    whose readings often repeat needs a far longer run than a series that never repeated). A run of
    ``k`` points past the point feature's tail is evidence too (before an onset is pending): the first
    has probability ``TAIL``, each next one ``q``, the series' own chance that a point past the tail is
-   followed by another (how its exceedances cluster), plus the run's mean excess, less
-   ``ln k + ln 2``; a level that holds a few points out of line opens an onset that no single one of
-   its points would. The score is ``E / (E + score_half)`` in [0, 1).
+   followed by another (how its exceedances cluster; taken at its upper two-standard-error bound),
+   plus the run's mean excess, less ``ln k + ln 2``; a level that holds a few points out of line opens
+   an onset that no single one of its points would. A stuck value that became the new normal does not
+   teach the noise scale. The score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
    (the score there ranks it by the onset's evidence: its peak plus what the points after its first
    crossing, up to its confirmation, add (the point feature's evidence and ``PERSIST_OTHER`` of the
