@@ -251,3 +251,48 @@ def test_an_onset_that_holds_outranks_one_heavy_tailed_point_of_the_same_peak():
     # a single point is scored by its own evidence; a change that holds adds what its other points
     # show, up to PERSIST_CAP of the peak: it ranks above the lone point
     assert e_held[0] > 1.6 * e_spike[0]
+
+
+def _first_onset_after(x, ts, i0):
+    res = SeriesMonitor("m").update_many(ts, x)
+    on = [int((e.start_ts - int(ts[0])) // int(ts[1] - ts[0])) for e in res.episodes
+          if e.state == "open" and e.start_ts >= ts[i0]]
+    return on[0] if on else None
+
+
+def test_a_run_of_points_past_the_point_tail_opens_an_onset_that_no_single_one_would():
+    # 5-minute white noise; for six points the level sits 3.5 sd lower: each point alone lies within the
+    # series' tail of single points (or barely past it), but six in a row past the tail are improbable
+    # where exceedances come alone (the series' own continuation chance is a few percent)
+    n = 2600
+    ts = MONDAY * 10**9 + np.arange(n, dtype=np.int64) * EVERY * 10**9
+    delays = []
+    for seed in range(10):
+        x = 100 + np.random.default_rng(seed).normal(0, 1, n)
+        x[2500:2506] -= 3.5
+        first = _first_onset_after(x, ts, 2500)
+        if first is not None and first < 2506:
+            delays.append(first - 2500)
+    # every drop but one is found, half of them by their third point (without the run evidence: 8 of
+    # 10, half of them on the fourth point or later)
+    assert len(delays) >= 9
+    assert sorted(delays)[len(delays) // 2] <= 2
+    assert sum(d >= 3 for d in delays) <= 4
+
+
+def test_a_run_is_judged_against_how_the_series_own_exceedances_cluster():
+    # autocorrelated residuals (AR(1), phi 0.8) put points past the tail in runs all the time: a run is
+    # surprising only as far as it is longer than the series' own runs (taking each point past the tail
+    # as independent opened 41 episodes on these five series; the series' own chance of a run going on
+    # keeps it at what the single points open, 7, as before the run evidence existed)
+    n = 4000
+    ts = MONDAY * 10**9 + np.arange(n, dtype=np.int64) * EVERY * 10**9
+    opened = 0
+    for seed in range(5):
+        e = np.random.default_rng(seed).normal(0, 1, n)
+        ar = np.zeros(n)
+        for i in range(1, n):
+            ar[i] = 0.8 * ar[i - 1] + e[i]
+        res = SeriesMonitor("m").update_many(ts, 100 + ar)
+        opened += sum(1 for ep in res.episodes if ep.state == "open" and ep.start_ts >= ts[600])
+    assert opened <= 12

@@ -184,3 +184,18 @@ def test_a_series_constant_from_its_start_is_not_a_flat_line():
     assert _opens(SeriesMonitor("rate").update_many(ts, np.full(3000, 10.0))) == []
     for step in (1.0, 60.0, 3600.0):
         assert _opens(SeriesMonitor("rate").update_many(_ts(3000, step), np.full(3000, 10.0))) == []
+
+
+def test_a_stuck_value_that_became_the_new_normal_does_not_shrink_the_noise_scale():
+    # 16 hours stuck on a noisy 5-minute series: the flat episode closes as the new normal after 2 h;
+    # from then until the value moves, the noise scale stays what the noise taught (before: it shrank
+    # by more than a quarter, and the resumed noise read as a run of points out of line)
+    ts = _ts(5000, 300.0)
+    x = 10 + np.random.default_rng(0).normal(0, 1, 5000)
+    x[4000:4200] = x[4000]
+    mon = SeriesMonitor("temp")
+    mon.update_many(ts[:4060], x[:4060])
+    settled = mon.state()["state"][cal.I_D0]
+    mon.update_many(ts[4060:4199], x[4060:4199])
+    assert mon.state()["state"][cal.I_D0] == settled
+    assert 0.5 < settled < 1.0                                       # the noise's mean absolute deviation

@@ -25,6 +25,7 @@ from ben.detect.calibrated import (  # noqa: F401
     I_D0L, I_WK, I_A_WK, I_A_WL, I_WSUM, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK, N_BINS,
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
     P_RECENT, P_SCALE, I_PEND_SUM, PERSIST_CAP, PERSIST_OTHER, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
+    I_RSUM, I_RK, I_XQ, I_XN, XQ_INIT,
 )
 
 __all__ = ["step", "run"]
@@ -75,6 +76,7 @@ def _become_counter(s):
     s[I_F3M] = TAIL_INIT[4]
     s[I_F3S] = TAIL_INIT[5]
     s[I_RUNM] = RUN_INIT
+    s[I_XQ] = XQ_INIT
 
 
 @njit(cache=True, inline="always")
@@ -272,8 +274,29 @@ def step(s, ts_ns, x, p):
     # probability p ** k, and its evidence is -ln(p ** k) = k / m (a series that repeats often needs a far
     # longer run; one that never repeated, m at its prior of one interval, flags a stuck value at once)
     e4 = max(f4, 0.0) / s[I_RUNM]
-    top = max(max(e1, e2), max(e3, e4))
-    why = 1.0 if e1 == top else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
+    # a run of k points past the point feature's tail (a level that holds a few points out of line, each
+    # within the series' tail of single points): the first has probability TAIL, each next one q, the
+    # series' own chance that a point past the tail is followed by another (how its exceedances cluster:
+    # about TAIL on white noise, far more on autocorrelated residuals), and the run's mean excess over
+    # the tail is one exponential (the excesses of one cluster are not independent); less ln k, for the
+    # k run lengths looked at, and ln 2, for the point feature's two looks (one point or a run). Only to
+    # open an onset: once one is pending or open, points count alone (its score and confirmation as before).
+    was_x = s[I_RK] > 0.5
+    if e1 > 0.0 and not gap:
+        s[I_RSUM] += e1
+        s[I_RK] += 1.0
+    else:
+        s[I_RSUM] = e1
+        s[I_RK] = 1.0 if e1 > 0.0 else 0.0
+    er = 0.0
+    k = s[I_RK]
+    if k > 1.5 and s[I_EP] < 0.5 and s[I_PEND] < 0.5:
+        excess = (s[I_RSUM] + k * math.log(TAIL)) / k
+        q = s[I_XQ]
+        q_up = q + 2.0 * math.sqrt(q * (1.0 - q) / min(s[I_XN] + 2.0, 1.0 / RUN_LEARN))
+        er = -math.log(TAIL) - (k - 1.0) * math.log(min(max(q_up, TAIL), 1.0)) + excess - math.log(k) - LN2
+    top = max(max(max(e1, er), e2), max(e3, e4))
+    why = 1.0 if (e1 == top or er == top) else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
     evid = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)) - LN2
     if evid < 0.0:
         evid = 0.0
@@ -391,6 +414,10 @@ def step(s, ts_ns, x, p):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
+        if was_x:
+            # the point after one past the tail: did it continue the run? (Laplace's rule while young)
+            s[I_XN] += 1.0
+            s[I_XQ] += max(1.0 / (s[I_XN] + 2.0), RUN_LEARN) * ((1.0 if s[I_RK] > 1.5 else 0.0) - s[I_XQ])
     if run_ended and not in_ep and not pend:
         # a run of equal values ended outside an episode: its length teaches the mean run
         s[I_RUNN] += 1.0
@@ -419,7 +446,9 @@ def step(s, ts_ns, x, p):
     _learn_week(s, k1, j1, a_wk * ww * ew)
     cw = min(max(rw, -hubw), hubw)
     if n > 1:
-        a_scl = max(a_scl, 1.0 / n)     # a running mean while young: one early step does not set the scale
+        # (a stuck value that became the new normal teaches the noise scale nothing: when the series
+        # moves again, its noise is judged against the scale it had, not one shrunk by hours of flat)
+        a_scl = max(a_scl, 1.0 / n) if f4 >= 0.0 else 0.0
         s[I_D0] += a_scl * (abs(c0) - s[I_D0])
         s[I_DS] += a_scl * (abs(cs) - s[I_DS])
         s[I_DW] += a_scl * (abs(cw) - s[I_DW])

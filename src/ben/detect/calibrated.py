@@ -31,8 +31,13 @@ Per point:
    flat-line feature (a run of ``k`` sampling intervals without a change) has its own model instead:
    with ``m`` the mean length of the series' past runs of equal values, a run goes on one more
    interval with probability ``exp(-1 / m)``, so its evidence is ``k / m`` (a quantised slow sensor
-   whose readings often repeat needs a far longer run than a series that never repeated). The
-   score is ``E / (E + score_half)`` in [0, 1).
+   whose readings often repeat needs a far longer run than a series that never repeated). A run of
+   ``k`` points past the point feature's tail is evidence too (before an onset is pending): the first
+   has probability ``TAIL``, each next one ``q``, the series' own chance that a point past the tail is
+   followed by another (how its exceedances cluster; taken at its upper two-standard-error bound),
+   plus the run's mean excess, less ``ln k + ln 2``; a level that holds a few points out of line opens
+   an onset that no single one of its points would. A stuck value that became the new normal does not
+   teach the noise scale. The score is ``E / (E + score_half)`` in [0, 1).
 4. **Episodes.** After the warm-up, an episode opens at the first point with ``E >= open_evidence``
    (the score there ranks it by the onset's evidence: its peak plus what the points after its first
    crossing, up to its confirmation, add (the point feature's evidence and ``PERSIST_OTHER`` of the
@@ -144,7 +149,11 @@ I_WSUM = I_DW + 7      # per time of day (N_WEEK // 7 values): the sum over the 
 I_WK = I_WSUM + N_WEEK // 7   # start of the time-of-week profile (N_WEEK raw values; a bin's value is
 #                               its raw value less its time of day's mean over the week, so the profile
 #                               holds only how the days differ)
-N_STATE = I_WK + N_WEEK
+I_RSUM = I_WK + N_WEEK   # the point feature's run: summed evidence of the consecutive points past its tail
+I_RK = I_RSUM + 1        # ... and how many they are
+I_XQ = I_RK + 1          # the chance that a point past the point feature's tail is followed by another one
+I_XN = I_XQ + 1          # ... and the points it was learned from
+N_STATE = I_XN + 1
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,7 @@ def new_state(*, counter: bool = False) -> np.ndarray:
     s[I_F1M:I_F1M + 4] = TAIL_INIT[:4]
     s[I_F3M:I_F3M + 2] = TAIL_INIT[4:6]
     s[I_RUNM] = RUN_INIT
+    s[I_XQ] = XQ_INIT
     return s
 
 
@@ -245,6 +255,7 @@ RUN_INIT = 1.0     # feature 4: prior mean run of equal values (one pseudo-run o
 RUN_LEARN = 0.01   # each run's weight in that mean after the first 100 (a running mean until then)
 AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
 #                            is a counter: from then on its increase is watched
+XQ_INIT = 0.5      # prior chance that a point past the point tail is followed by another (Laplace's rule)
 N_FEATURES = 4
 LN_FEATURES = math.log(4.0)   # Bonferroni: four features
 SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data

@@ -33,7 +33,7 @@ from ben.detect.errors import DetectorError
 
 __all__ = ["CalibratedBank", "CalibratedResult"]
 
-FORMAT = 2
+FORMAT = 3
 #: Episode snapshots the loop keeps before it hands back to Python (events are rare).
 SNAPSHOTS = 64
 _NEVER = -(2 ** 63)

@@ -277,7 +277,7 @@ class SeriesMonitor:
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
-        return {"calibrated": 3, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
+        return {"calibrated": 4, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
 
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
@@ -290,9 +290,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
-        if s.shape != (cal.N_STATE,) or state["calibrated"] != 3:
+        if s.shape != (cal.N_STATE,) or state["calibrated"] != 4:
             raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
-                                f"{cal.N_STATE} (format 3)", series=name, problem="bad_state")
+                                f"{cal.N_STATE} (format 4)", series=name, problem="bad_state")
         mon = cls(name, timing=timing)
         mon._s = s
         mon._last = last
