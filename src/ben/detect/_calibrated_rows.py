@@ -14,8 +14,8 @@ import hashlib
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-_SOURCES = ("calibrated.py", "base.py", "_calibrated_kernel.py", "_calibrated_rows_loop.py")
-_CACHED = ("_calibrated_kernel", "_calibrated_rows_loop")
+_SOURCES = ("calibrated.py", "base.py", "_calibrated_parts.py", "_calibrated_kernel.py", "_calibrated_rows_loop.py")
+_CACHED = ("_calibrated_parts", "_calibrated_kernel", "_calibrated_rows_loop")
 _checked = False
 
 

@@ -1,0 +1,117 @@
+"""Small compiled pieces of the default detection's step (numba, inlined into it): time-based weights,
+tail learning, the counter switch, Fisher's combination, pending and peak bookkeeping, the week profile.
+They live beside :mod:`ben.detect._calibrated_kernel` (which inlines them) to keep each module small; the
+constants come from :mod:`ben.detect.calibrated`, and ``drop_stale_caches`` covers this file too.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ben.detect.calibrated import (  # noqa: F401
+    I_BASE_AT_OPEN, I_CNT_SEEN, I_COUNTER, I_EP_PEAK_THI, I_EP_PEAK_TLO, I_EP_PEAK_X, I_F1M, I_F3M, I_F3S,
+    I_PEND, I_PEND_PEAK, I_PEND_SUM, I_PEND_T, I_RAW, I_RUNM, I_SCALE_AT_OPEN, I_WHY, I_WK, I_WSUM, I_XQ,
+    N_FEATURES, N_WEEK, RUN_INIT, TAIL, TAIL_INIT, XQ_INIT,
+)
+
+@njit(cache=True, inline="always")
+def _alpha(dt, half_life, dt_est, min_points):
+    hl = max(half_life, min_points * dt_est)
+    return 1.0 - 2.0 ** (-dt / hl)
+
+
+@njit(cache=True, inline="always")
+def _tail(f, u, beta):
+    """``-ln P(F >= f)`` under the fitted tail: ``TAIL`` above ``u``, then exponential with mean
+    excess ``beta`` (a peaks-over-threshold fit with shape 0)."""
+    if f <= u:
+        return 0.0
+    return -math.log(TAIL) + (f - u) / beta
+
+
+@njit(cache=True, inline="always")
+def _learn_tail(s, i, f, a, floor):
+    """Track the upper ``TAIL`` quantile ``u`` (stochastic approximation) and the mean excess
+    ``beta`` over it.
+
+    ``floor`` bounds both from below (in the feature's own units): a series that is nearly always
+    the same does not make its smallest wobble infinitely surprising.
+    """
+    u, beta = s[i], s[i + 1]
+    if f > u:
+        exc = min(f - u, 4.0 * beta)     # one wild value moves the tail by a bounded factor
+        s[i + 1] = max(floor, beta + min(1.0, a / TAIL) * (exc - beta))
+        s[i] = u + a * beta * (1.0 / TAIL - 1.0) * min(1.0, exc / beta)
+    else:
+        s[i] = max(floor, u - a * beta)
+
+
+@njit(cache=True)
+def _become_counter(s):
+    """Start over as a counter (found to be one): keep the last reading as the origin."""
+    raw = s[I_RAW]
+    s[:] = 0.0
+    s[I_COUNTER] = 2.0
+    s[I_CNT_SEEN] = 1.0
+    s[I_RAW] = raw
+    for k in range(4):
+        s[I_F1M + k] = TAIL_INIT[k]
+    s[I_F3M] = TAIL_INIT[4]
+    s[I_F3S] = TAIL_INIT[5]
+    s[I_RUNM] = RUN_INIT
+    s[I_XQ] = XQ_INIT
+
+
+@njit(cache=True, inline="always")
+def _fisher(y):
+    """``-ln P(G >= y)`` for G the sum of N_FEATURES independent unit exponentials (each ``-ln p``):
+    the features' joint surprise when several move at once."""
+    if y <= 0.0:
+        return 0.0            # no feature past its tail threshold (most points): exactly 0
+    term = 1.0
+    total = 1.0
+    for j in range(1, N_FEATURES):
+        term *= y / j
+        total += term
+    return y - math.log(total)
+
+
+@njit(cache=True, inline="always")
+def _split(ts_ns):
+    return float(ts_ns >> 32), float(ts_ns & 0xFFFFFFFF)
+
+
+@njit(cache=True, inline="always")
+def _pend(s, t, evid, pred, d, why):
+    """A candidate onset from this point: pending until its evidence stops rising."""
+    s[I_PEND] = 1.0
+    s[I_PEND_T] = t
+    s[I_PEND_PEAK] = evid
+    s[I_PEND_SUM] = 0.0
+    s[I_BASE_AT_OPEN] = pred
+    s[I_SCALE_AT_OPEN] = d
+    s[I_WHY] = why
+
+
+@njit(cache=True, inline="always")
+def _peak(s, evid, ts_ns, x):
+    """A pending onset's evidence rose: this point is its peak so far."""
+    s[I_PEND_PEAK] = evid
+    s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
+    s[I_EP_PEAK_X] = x
+
+
+@njit(cache=True, inline="always")
+def _week(s, k, j):
+    """Time-of-week bin ``k``'s value (``j``: its time of day, ``k % (N_WEEK // 7)``): its raw value less
+    the mean of its time of day over the 7 days (what repeats daily is the daily profile's), so a series
+    with a daily cycle alone keeps a week profile of noise, and the two profiles never trade places."""
+    return s[I_WK + k] - s[I_WSUM + j] * (1.0 / 7.0)
+
+
+@njit(cache=True, inline="always")
+def _learn_week(s, k, j, delta):
+    s[I_WK + k] += delta
+    s[I_WSUM + j] += delta
