@@ -352,27 +352,26 @@ def hash_spans(text: str) -> Iterator[tuple[int, int]]:
 
 # -- e-mail addresses -------------------------------------------------------------------------------------
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_EMAIL_LOCAL_AT = re.compile(r"[A-Za-z0-9._%+\-]+@")
+_EMAIL_RUN_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@")   # from the start of a run only
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _URL_USERINFO = re.compile(r"[a-z][a-z0-9+.\-]{1,20}://[^\s/@:?#]*:[^\s/?#]*$", re.I)
 
 
 def _email_matches(text: str) -> Iterator[tuple[int, int, int]]:
-    """``EMAIL.finditer`` as (start, at, end), in linear time. The regex itself tries every start of a
-    long run of local-part characters and runs to the run's end each time (quadratic: 30 s for one
-    100,000-character word); its local part cannot hold '@', so a match starts where the run before an
-    '@' starts (or where the previous match ended, inside that run), and ends where the domain does."""
+    """``EMAIL.finditer`` as (start, at, end), in linear time. The pattern alone tries every start of a
+    long run of local-part characters and reads to the run's end each time (quadratic: 30 s for one
+    100,000-character word). Its local part cannot hold '@', so a match starts where the run before an
+    '@' starts, or where the previous match ended (inside that run): each run is read once."""
     pos = 0
-    while (at := text.find("@", pos)) >= 0:
-        start = at
-        while start > pos and text[start - 1] in _EMAIL_LOCAL:
-            start -= 1
-        m = _EMAIL_DOMAIN.match(text, at + 1) if start < at else None
-        if m is None:
+    while (m := _EMAIL_LOCAL_AT.match(text, pos) or _EMAIL_RUN_AT.search(text, pos)) is not None:
+        at = m.end() - 1
+        domain = _EMAIL_DOMAIN.match(text, at + 1)
+        if domain is None:
             pos = at + 1
             continue
-        yield start, at, m.end()
-        pos = m.end()
+        yield m.start(), at, domain.end()
+        pos = domain.end()
 
 
 def email_spans(text: str) -> Iterator[tuple[int, int]]:
