@@ -19,7 +19,7 @@ import pytest
 
 from tests.helpers import Load, assert_exactly_once
 
-KILLS_EACH = 12  # each kill is the same case at another moment; ~3 s a round (a restart), so 24 in all
+KILLS_EACH = 12  # 24 kills in all; each the same case at another moment, and each costs a restart (~3 s)
 
 
 @pytest.mark.timeout(400)
