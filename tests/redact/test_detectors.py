@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ben.redact.detectors import SECRET_RULES
+from ben.redact.finders import EMAIL, _email_matches
 from tests.redact.corpus import planted, secrets
 
 CORPUS = secrets()
@@ -85,3 +90,20 @@ def test_card_grouping_must_look_printed() -> None:
     assert found("card", "4111 1111 1111 1") == []                               # Luhn fails anyway
     assert found("card", "amex 3782 822463 10005 ok") == ["3782 822463 10005"]
     assert found("card", "mixed 4111-1111 1111 1111") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b.", ".io", "@", "@x.", "de", "-", "%", " ", "ü", "q@w.er", "1", "x@@y.zz",
+                                 "://u:p", "\n"]), max_size=20).map("".join))
+def test_email_finder_matches_the_email_pattern(text: str) -> None:
+    expected = [m.span() for m in EMAIL.finditer(text)]
+    assert [(a, b) for a, _, b in _email_matches(text)] == expected
+
+
+def test_email_finder_is_linear_in_a_long_word() -> None:
+    """The pattern alone retries every start of a run of local-part characters (quadratic: ~30 s for a
+    100,000-character word); the finder reads the run once."""
+    text = "y" * 200_000 + " a@b.io " + "z.%" * 50_000 + "@"
+    started = time.monotonic()
+    assert found("email", text) == ["a@b.io"]
+    assert time.monotonic() - started < 5.0

@@ -213,7 +213,7 @@ def test_caches_stay_bounded_with_unique_values(monkeypatch) -> None:
         rows = []
         for _ in range(50):
             body = f"{rng.getrandbits(64):x} Bearer {rng.getrandbits(64):x} " + "".join(
-                rng.choice("abcdefghij @.-0123456789") for _ in range(2000))
+                rng.choices("abcdefghij @.-0123456789", k=2000))
             rows.append(("log", body, {"user.id": f"u-{rng.getrandbits(64):x}", "long.id": body[:1500],
                                        "mail": f"{rng.getrandbits(64):x}@example.com", "note": body[500:]}))
         batch = build(rows, seq)

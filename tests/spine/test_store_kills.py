@@ -1,4 +1,4 @@
-"""kill -9 of the spine's store process, 50 times, under a mixed load with one alert in five.
+"""kill -9 of the spine's store process, 25 times, under a mixed load with one alert in five.
 
 Real sidecar, real spine, real store process, real chDB. Each kill comes at a seeded random moment
 after the new store process has taken alerts into its buffer (ADR 0022): what it held in memory
@@ -20,7 +20,7 @@ import pytest
 from ben.cli.procs import query_rows, wait_for
 from ben.sdk import Client
 
-KILLS = 50
+KILLS = 25  # each the same case at another moment (was 50; the defect of ADR 0031 still fails it at 25)
 
 
 class MixedLoad:

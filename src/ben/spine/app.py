@@ -94,11 +94,19 @@ class Spine:
             private_dir(cfg.store.path, "spine.store.path")
         self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
                               resume_free_bytes=cfg.wal_resume_free_bytes)
-        self.store = await self._retrying("open the store", open_store, cfg.store, cfg.store_path,
-                                          cfg.background_nice)
         det = cfg.detect
-        if det.enabled:
-            self.detection = Detection.from_config(det)
+        # Detection's compiled kernels load (or compile) in a thread while the store process opens the
+        # store: neither needs the other, and each takes about a second of a start.
+        warming = asyncio.ensure_future(asyncio.to_thread(Detection.from_config, det)) if det.enabled else None
+        try:
+            self.store = await self._retrying("open the store", open_store, cfg.store, cfg.store_path,
+                                              cfg.background_nice)
+        except BaseException:
+            if warming is not None:
+                await asyncio.gather(warming, return_exceptions=True)  # no thread left behind
+            raise
+        if warming is not None:
+            self.detection = await warming
             self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt")
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s,
