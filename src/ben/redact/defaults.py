@@ -67,7 +67,8 @@ action = "mask"
 # session cookies, password hashes ({SSHA}..., $2b$..., $6$..., $argon2id$...)
 [[rule]]
 name = "password"
-detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash"]
+detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
+          "layout"]
 action = "mask"
 
 [[rule]]
