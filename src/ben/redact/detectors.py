@@ -22,7 +22,7 @@ from functools import cached_property
 from ben.redact.digits import IBAN, PHONE, iban_spans, phone_ok, phone_spans, ssn_spans
 from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
                                 PASSWORD_TAILS, PASSWORD_TAILS_2, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
-                                cookie_spans, credential_like, email_spans, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
+                                cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
@@ -299,7 +299,7 @@ _SECRET_PAIR = re.compile(SECRET_KEYS + "(?:" + PAIR_VALUE % {"q": "8,400", "u":
 
 # a flag follows a space or, in an argv list, a quote: "u-5cb96538d3" (a dash alone) is not looked at;
 # "ass" stands for password, passwd, passphrase and htpasswd (each needle costs 0.1-0.3 µs a log line)
-_CMD_NEEDLES = (" -", '"-', "'-", "ass", "ASS", "oracle:", "dentified", "DENTIFIED", "contrase", "senha", "achtwoord")
+_CMD_NEEDLES = (" -", '"-', "'-", "ass", "ASS", "oracle:", "dentified", "DENTIFIED", "contrase", "senha", "achtwoord", "mqctl")
 
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "wif", "WIF", "oneycomb", "ONEYCOMB")
@@ -354,11 +354,11 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
              min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
-    SecretRule("password", _PASSWORD, password_hint, not_placeholder,
+    SecretRule("password", _PASSWORD, password_hint, password_value,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
              requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,("),
-             find=pair_spans(_PASSWORD, not_placeholder)),
+             find=pair_spans(_PASSWORD, password_value)),
     SecretRule("secret_pair", _SECRET_PAIR,
              pairs(_PAIR_NEEDLES),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,

@@ -100,6 +100,15 @@ def not_placeholder(text: str) -> bool:
     return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"})
 
 
+_PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
+
+
+def password_value(text: str) -> bool:
+    """A password pair's value: no placeholder, and no path (``PWD=/home/app`` is the shell's directory,
+    ``PASSWORD_FILE=/run/secrets/db`` names a file)."""
+    return not_placeholder(text) and _PATH(text) is None
+
+
 def credential_like(text: str) -> bool:
     """A token, not a word: holds a digit or punctuation, or letters in mixed case (not 'Validation')."""
     if not not_placeholder(text):
@@ -125,7 +134,7 @@ MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']>(?P<s8>[^<\s
                 r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\))""")
 # Words for a password, also in the languages logs are commonly written in ("pass" only after a
 # non-letter: "bypass=" is no key).
-PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?<![a-z])pw(?![a-z])|secret|"
+PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW])(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
                   r"kennwort|contrase(?:[ñn]a|nya)|clave|κωδικ[όο]ς|סיסמה|كلمة[_\-. ]?(?:ال)?مرور|m[ậa]t[_\-. ]?kh[ẩa]u|รหัสผ่าน|"
                   r"kata[_\-. ]?sandi|"
                   r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
@@ -135,7 +144,7 @@ PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})"
 #: the words written in two characters: the password hint looks only at what precedes a separator.
 PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "eña", "ena", "ave", "sse", "nha", "slo",
                             "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль", "nya", "κός", "κος", "מה",
-                            "רור", "hẩu", "hau", "่าน", "ndi"})
+                            "רור", "hẩu", "hau", "่าน", "ndi", "psk"})
 PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호", "pw", "PW", "Pw", "מה"})
 _QUOTES = "\"'\\ ]"
 
@@ -278,10 +287,13 @@ COMMAND_LINE = re.compile(
     rf"|\b(?:curl|wget|http)\b[^\r\n|;&]*?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
     rf"|\bhtpasswd(?=[^\r\n|;&]*?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
     rf"|\bldap\w+\b[^\r\n|;&]*?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
+    rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'
+    rf"|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+{_ARG.format('q')}"
+    rf"|\s-U\s+[^\s%/\-][^\s%/]*%(?P<s>[^\s\"']+)"                                                  # smbclient -U user%pw
     rf"|(?<=\s)-[uU]\s+[^\s\-]\S*\s+-[pP]\s+{_ARG.format('g').replace(chr(92) + '-]', chr(92) + '-(<]')}"   # -u user -p pw
     rf"|\becho\s+{_ARG.format('e')}\s*\|\s*(?:sudo\s+-S|\S+\s+--password-stdin|chpasswd|passwd)"     # echo pw | sudo -S
     rf"|\bjdbc:oracle:\w+:[^\s/@:\"']+/(?P<o>[^\s@\"']+)@"                                            # scott/tiger@db
-    rf"|\bidentified\s+by\s+(?:password\s+)?{_ARG.format('i')}"                             # SQL: IDENTIFIED BY 'pw'
+    rf"|\bidentified\s+(?:with\s+\w+\s+)?by\s+(?:password\s+)?{_ARG.format('i')}"           # SQL: IDENTIFIED BY 'pw'
     rf"|\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<n>\S+)"                                  # .netrc
     rf"|(?i:pass(?:word|wd|phrase)|passwort|kennwort|contrase[ñn]a|mot\s+de\s+passe|senha|wachtwoord|has[łl]o|пароль)"
     rf"(?:\s+(?:for|für|pour|para|de|do|da|del|voor|dla|of)\s+[^\s:]{{1,64}}?(?=\s*(?::|is\s)))?"      # password for admin:
@@ -307,7 +319,8 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
                     if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
                         yield m.start(g), m.end(g) - 1
                     break
-                if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
+                if len(v) >= 6 and credential_like(v) and not v.isalpha() and ("/" not in v or g[1] in "qa"
+                                                                               and v[0] != "/"):
                     yield m.span(g)
             elif g[0] in "fig":   # a flag's or IDENTIFIED BY's value: not a word, not a path
                 if credential_like(v) and not v.startswith(("/", "./", "~/")) and not v.isdigit():
@@ -385,22 +398,31 @@ def email_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 # -- random base64 of a key's length -------------------------------------------------------------------
-_B64_RUN = re.compile(r"[A-Za-z0-9+/]{16}")
+_B64_RUN = re.compile(r"[A-Za-z0-9+/ ]{16}")   # a space: a '+' the URL decoding made one
 
 
 def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     """Bare random keys (RANDOM_KEY, random_b64), but not the tail of a longer random base64 run after a
-    '/': a line of a certificate or a public key splits at its '/' into pieces of any length (ADR 0030,
-    revision 4). A key after a URL's '/' stays found: the 16 characters before that '/' are a path, not
-    random base64 (no capitals, small letters and digits all together, or a '.', ':' among them)."""
+    '/' or before one: a line of a certificate or a public key splits at its '/' into pieces of any
+    length (ADR 0030, revision 4); so does a space, which a '+' becomes in the URL-decoded pass. A key in a URL's path stays found: the 16 characters on the other
+    side of that '/' are a path, not random base64 (not capitals, small letters and digits together)."""
     for m in RANDOM_KEY.finditer(text):
-        a = m.start()
-        if a >= 17 and text[a - 1] == "/":
-            before = text[a - 17:a - 1]
-            if _B64_RUN.fullmatch(before) and not before.isalpha() and not before.islower() and not before.isupper():
-                continue
+        a, b = m.span()
+        if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
+            continue
+        if text[b:b + 1] in ("/", " ") and _random_run(text[b + 1:b + 17]):
+            continue
         if random_b64(m.group()):
-            yield m.span()
+            yield a, b
+
+
+def _random_run(piece: str) -> bool:
+    """16 characters of base64 with capitals, small letters and digits: a run of random base64, not a path."""
+    return _B64_RUN.fullmatch(piece) is not None and _mixed_digits(piece)
+
+
+def _mixed_digits(s: str) -> bool:
+    return any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)
 
 
 def random_b64(text: str) -> bool:

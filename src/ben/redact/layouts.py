@@ -176,7 +176,7 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
 # -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------
 SESSION_COOKIE = re.compile(
     r"(?i)(?<![\w.\-])(?:j?sessionid|phpsessid|connect\.sid|asp\.net_sessionid|laravel_session|rack\.session|_gh_sess"
-    r"|[\w.\-]*session[_\-.]token|_[a-z0-9]+_session|remember_(?:token|me)|ci_session|sails\.sid|express:sess)"
+    r"|[\w.\-]*session[_\-.]token|_[a-z0-9]+_session|_session_id|remember_(?:token|me)|ci_session|sails\.sid|express:sess)"
     r"=(?P<s>[^;\s\"'&,]{8,4000})")
 
 
