@@ -322,7 +322,7 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
                 if len(v) >= 6 and credential_like(v) and not v.isalpha() and ("/" not in v or g[1] in "qa"
                                                                                and v[0] != "/"):
                     yield m.span(g)
-            elif g[0] in "fig":   # a flag's or IDENTIFIED BY's value: not a word, not a path
+            elif g[0] in "fige":   # a flag's, IDENTIFIED BY's or echo's value: not a word, not a path
                 if credential_like(v) and not v.startswith(("/", "./", "~/")) and not v.isdigit():
                     yield m.span(g)
             elif not_placeholder(v):
