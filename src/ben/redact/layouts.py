@@ -154,7 +154,7 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 def layout_hint(text: str) -> bool:
     """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
     words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and " " in text)
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and len(text.split()) == 2)
 
 
 _SHORT = 256
@@ -169,7 +169,7 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
     if "\n" in text:
         yield from _csv(text)
         yield from _directives(text)
-    elif " " in text and len(text) < _SHORT:
+    elif len(text) < _SHORT and len(text.split()) == 2:
         yield from _directives(text)
 
 
