@@ -363,7 +363,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              pairs(_PAIR_NEEDLES),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
              requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,(")
-             + _PAIR_NEEDLES[12:],
+             + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:],
              find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
     SecretRule("command_line", COMMAND_LINE,
              _any(*_CMD_NEEDLES),

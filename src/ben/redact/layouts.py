@@ -154,7 +154,7 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 def layout_hint(text: str) -> bool:
     """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
     words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and len(text.split()) == 2)
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and " " in text and len(text.split()) == 2)
 
 
 _SHORT = 256
