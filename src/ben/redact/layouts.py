@@ -154,7 +154,16 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 def layout_hint(text: str) -> bool:
     """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
     words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and " " in text and len(text.split()) == 2)
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text))
+
+
+def _two_words(text: str) -> bool:
+    """One run of spaces between two words (a directive on its own line): two finds, no split."""
+    first = text.find(" ")
+    if first < 0:
+        return False
+    rest = text[first:].lstrip(" \t")
+    return bool(rest) and " " not in rest.rstrip()
 
 
 _SHORT = 256
@@ -169,7 +178,7 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
     if "\n" in text:
         yield from _csv(text)
         yield from _directives(text)
-    elif len(text) < _SHORT and len(text.split()) == 2:
+    elif len(text) < _SHORT and _two_words(text):
         yield from _directives(text)
 
 
@@ -188,4 +197,5 @@ def session_cookie_spans(text: str) -> Iterator[tuple[int, int]]:
             yield m.span("s")
 
 
-SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=", "remember_", "REMEMBER_")
+# remember_token= is a secret pair's ("token"): no needle of its own here
+SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=")
