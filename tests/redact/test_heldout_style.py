@@ -144,3 +144,12 @@ def test_an_aws_secret_key_after_a_path_is_still_found() -> None:
     key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     assert key not in redact(f"s3 sync s3://backups/db {key} --region eu-west-1")
     assert key not in redact(f"GET /v1/keys/{key} 200")
+
+
+@pytest.mark.parametrize("key", ["รหัสผ่าน", "κωδικός", "kata_sandi", "contrasenya", "root_pw", "wifi.psk", "AZDO_PAT",
+                                 "wallet.mnemonic", "seed_phrase", "x-honeycomb-team", "pagerduty.routing_key"])
+def test_attributes_under_the_new_secret_keys_are_masked(key: str) -> None:
+    from tests.redact.heldout_style import Sample
+
+    fig = run([Sample("password", "attr", "attribute", "config loaded", {key: "Zq81-xP2mLw9Kt"}, ("Zq81-xP2mLw9Kt",))])
+    assert fig.rate("family:password") == 1.0, fig.misses

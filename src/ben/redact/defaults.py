@@ -32,7 +32,12 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*salasana*", "attributes.*parola", "attributes.*jelsz?*", "attributes.*heslo*",
           "attributes.*şifre*", "attributes.*sifre*", "attributes.*adgangskode*", "attributes.*passord*",
           "attributes.*lozinka*", "attributes.*пароль*", "attributes.*密码*", "attributes.*口令*",
-          "attributes.*パスワード*", "attributes.*비밀번호*"]
+          "attributes.*パスワード*", "attributes.*비밀번호*", "attributes.*contrasenya*", "attributes.*κωδικ*",
+          "attributes.*סיסמה*", "attributes.*كلمة*مرور*", "attributes.*mật*khẩu*", "attributes.*mat_khau*",
+          "attributes.*รหัสผ่าน*", "attributes.*kata*sandi*", "attributes.pw", "attributes.*_pw", "attributes.*.pw",
+          "attributes.*psk", "attributes.*_pat", "attributes.*mnemonic*", "attributes.*seed_phrase*",
+          "attributes.*recovery_phrase*", "attributes.*keypair*", "attributes.*routing_key*",
+          "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*"]
 ignore_case = true
 action = "mask"
 
