@@ -49,6 +49,10 @@ def test_values_of_secret_keys_written_apart(text: str, secret: str) -> None:
     "name,password_policy,created_at\nbilling,strict,2026-12-06",
     "maxmemory 2gb\ntimeout 300",
     "password reset link sent",
+    "ts,token_count,latency_ms\n2026-12-06T10:00:00Z,1532,31\n2026-12-06T10:00:01Z,8803,44",
+    "INSERT INTO usage (model, prompt_tokens, completion_tokens) VALUES ('m-1', 1532, 88);",
+    "name,api_token\nbilling,2026-12-06",
+    "password_changed_at 2026-11-12T10:00:00Z\nsecret_version 3",
 ])
 def test_layouts_leave_other_values_alone(text: str) -> None:
     assert redact(text) == text

@@ -23,16 +23,21 @@ from collections.abc import Iterator
 
 from ben.redact.finders import PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
 
-_KEY_WORD = re.compile(PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword)")
+_KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
 
 
 def is_secret_key(key: str) -> bool:
-    """Does a key name a secret (``DB_PASSWORD``, ``api_token``, ``TWILIO_AUTH_TOKEN``, ``Passwort``)?"""
-    return _KEY_WORD.search(key) is not None
+    """Does a key name a secret (``DB_PASSWORD``, ``api_token``, ``TWILIO_AUTH_TOKEN``, ``Passwort``)? The
+    word ends the key, as in the pair rules: ``token_count``, ``max_tokens``, ``password_changed_at`` do not."""
+    return _KEY_WORD.search(key.strip()) is not None
+
+
+_NUMBER = re.compile(r"[0-9][0-9.,:\-TZ ]*").fullmatch
 
 
 def _value_ok(v: str) -> bool:
-    return len(v) >= 4 and not_placeholder(v) and credential_like(v)
+    """A credential: 4+ characters, no placeholder, not a word, not a number or a date."""
+    return len(v) >= 4 and not_placeholder(v) and credential_like(v) and _NUMBER(v) is None
 
 
 # -- name/value records ---------------------------------------------------------------------------
