@@ -157,3 +157,21 @@ def test_attributes_under_the_new_secret_keys_are_masked(key: str) -> None:
 
     fig = run([Sample("password", "attr", "attribute", "config loaded", {key: "Zq81-xP2mLw9Kt"}, ("Zq81-xP2mLw9Kt",))])
     assert fig.rate("family:password") == 1.0, fig.misses
+
+
+@pytest.mark.parametrize("key, value, masked", [
+    ("user.mobile", "0612345678", True), ("customer_phone", "+4915112345678", True), ("msisdn", "447700900123", True),
+    ("patient.ssn", "078051120", True), ("phone_verified", "true", False), ("device.iphone", "15 Pro", False),
+    ("session_count", "12", False),
+])
+def test_personal_numbers_under_their_key(key: str, value: str, masked: bool) -> None:
+    from tests.redact.heldout_style import Sample
+
+    fig = run([Sample("pii", "attr", "attribute", "profile updated", {key: value}, (value,))])
+    assert (fig.rate("family:pii") == 1.0) is masked, (key, fig.misses)
+
+
+@pytest.mark.parametrize("text, masked", [("tel (415)555-2671", True), ("call (415) 555-2671", True),
+                                          ("id (123)4567890", False), ("order (415)5552671", False)])
+def test_a_bracketed_area_code_without_a_space(text: str, masked: bool) -> None:
+    assert (redact(text) != text) is masked

@@ -41,6 +41,17 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
 ignore_case = true
 action = "mask"
 
+# personal numbers under their key, also written without separators (0612345678, 078051120), which the
+# value rules cannot tell from ids
+[[rule]]
+name = "pii-attribute"
+fields = ["attributes.phone", "attributes.*.phone", "attributes.*_phone", "attributes.*phone_number*",
+          "attributes.*phonenumber*", "attributes.mobile", "attributes.*.mobile", "attributes.*_mobile",
+          "attributes.*msisdn*", "attributes.ssn", "attributes.*.ssn", "attributes.*_ssn",
+          "attributes.*social_security*"]
+ignore_case = true
+action = "mask"
+
 [[rule]]
 name = "card"
 detect = "card"
