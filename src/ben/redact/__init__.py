@@ -4,7 +4,9 @@
     detectors the secret rules (SECRET_RULES) a manifest's ``detect`` names: e-mail, cards (Luhn), IPs,
               JWTs, bearer tokens, cloud keys, private keys, national IDs, passwords and secret pairs,
               URL userinfo, command lines, cookies, IBAN, phones, and (formats) ~176 token prefixes
-    decode    URL and JSON escapes undone, with offsets back into the original (ADR 0030)
+    layouts   secret keys written apart from their values (name/value records, SQL, CSV, directive lines),
+              session cookies anywhere (ADR 0030, revision 4)
+    decode    URL and JSON escapes and XML/HTML entities undone, with offsets back into the original (ADR 0030)
     wrapped   base64 blobs that begin with a token, a private key or a password line (ADR 0030, revision 2)
     corpus    fake secrets and look-alikes in every placement: recall and benign rate of a manifest
     actions   drop, mask, keyed hash (HMAC-SHA256), truncate

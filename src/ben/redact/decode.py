@@ -1,4 +1,5 @@
-"""What a secret may hide behind: URL encoding (``%xx``, ``+``) and JSON string escapes.
+"""What a secret may hide behind: URL encoding (``%xx``, ``+``), JSON string escapes and the XML/HTML
+entities of quotes, brackets and ``&`` (``&quot;``, ``&#x27;``: a value in a markup attribute).
 
 ``decoded(text)`` returns the text with those escapes undone, and for every character of the result
 where it starts in the original, so that a secret found in the decoded form masks exactly the
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import re
 
-_ESC = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|[\"\\/bfnrt])")
+_ESC = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|[\"\\/bfnrt])"
+                  r"|&(?:quot|amp|lt|gt|apos|#[0-9]{2,3}|#x[0-9A-Fa-f]{2});")
+_ENTITY = {"quot": '"', "amp": "&", "lt": "<", "gt": ">", "apos": "'"}
 _JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 ROUNDS = 2
 
@@ -60,6 +63,9 @@ def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
                 pos = b
                 continue
             ch = chr(int(esc[1:], 16))
+        elif esc[0] == "&":
+            name = esc[1:-1]
+            ch = _ENTITY.get(name) or chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
         elif esc[1] == "u":
             ch = chr(int(esc[2:], 16))
         else:

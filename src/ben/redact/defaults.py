@@ -32,7 +32,23 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*salasana*", "attributes.*parola", "attributes.*jelsz?*", "attributes.*heslo*",
           "attributes.*şifre*", "attributes.*sifre*", "attributes.*adgangskode*", "attributes.*passord*",
           "attributes.*lozinka*", "attributes.*пароль*", "attributes.*密码*", "attributes.*口令*",
-          "attributes.*パスワード*", "attributes.*비밀번호*"]
+          "attributes.*パスワード*", "attributes.*비밀번호*", "attributes.*contrasenya*", "attributes.*κωδικ*",
+          "attributes.*סיסמה*", "attributes.*كلمة*مرور*", "attributes.*mật*khẩu*", "attributes.*mat_khau*",
+          "attributes.*รหัสผ่าน*", "attributes.*kata*sandi*", "attributes.pw", "attributes.*_pw", "attributes.*.pw",
+          "attributes.*psk", "attributes.*_pat", "attributes.*mnemonic*", "attributes.*seed_phrase*",
+          "attributes.*recovery_phrase*", "attributes.*keypair*", "attributes.*routing_key*",
+          "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*"]
+ignore_case = true
+action = "mask"
+
+# personal numbers under their key, also written without separators (0612345678, 078051120), which the
+# value rules cannot tell from ids
+[[rule]]
+name = "pii-attribute"
+fields = ["attributes.phone", "attributes.*.phone", "attributes.*_phone", "attributes.*phone_number*",
+          "attributes.*phonenumber*", "attributes.mobile", "attributes.*.mobile", "attributes.*_mobile",
+          "attributes.*msisdn*", "attributes.ssn", "attributes.*.ssn", "attributes.*_ssn",
+          "attributes.*social_security*"]
 ignore_case = true
 action = "mask"
 
@@ -67,7 +83,8 @@ action = "mask"
 # session cookies, password hashes ({SSHA}..., $2b$..., $6$..., $argon2id$...)
 [[rule]]
 name = "password"
-detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash"]
+detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
+          "layout"]
 action = "mask"
 
 [[rule]]

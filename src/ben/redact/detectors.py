@@ -22,9 +22,10 @@ from functools import cached_property
 from ben.redact.digits import IBAN, PHONE, iban_spans, phone_ok, phone_spans, ssn_spans
 from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
                                 PASSWORD_TAILS, PASSWORD_TAILS_2, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
-                                cookie_spans, credential_like, email_spans, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
-                                random_b64, token_hint, token_spans, validated)
+                                cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
+                                random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, wrapped_spans
 
 
@@ -274,7 +275,7 @@ def _jwt_ok(text: str) -> bool:
         header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
     except (ValueError, UnicodeDecodeError):
         return False
-    return isinstance(header, dict) and ("alg" in header or "typ" in header)
+    return isinstance(header, dict) and ("alg" in header or "typ" in header or "enc" in header)
 
 
 def _ip_ok(text: str) -> bool:
@@ -298,8 +299,10 @@ _SECRET_PAIR = re.compile(SECRET_KEYS + "(?:" + PAIR_VALUE % {"q": "8,400", "u":
 
 # a flag follows a space or, in an argv list, a quote: "u-5cb96538d3" (a dash alone) is not looked at;
 # "ass" stands for password, passwd, passphrase and htpasswd (each needle costs 0.1-0.3 µs a log line)
-_CMD_NEEDLES = (" -", '"-', "'-", "ass", "ASS", "oracle:", "dentified", "DENTIFIED")
+_CMD_NEEDLES = (" -", '"-', "'-", "ass", "ASS", "oracle:", "dentified", "DENTIFIED", "contrase", "senha", "mqctl")
 
+_PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
+                 "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb")   # each ~0.1 µs a log line
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
@@ -314,20 +317,21 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("ipv6", re.compile(r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                                 r"(?:[0-9]{1,3}\.){3}[0-9]{1,3})?(?![0-9A-Za-z_:])"), _any(":"), _ip_ok,
              help="IPv6 addresses", min_len=2),
-    SecretRule("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), _any("eyJ"), _jwt_ok,
-             help="JSON Web Tokens", min_len=13),
+    SecretRule("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"
+                                 r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
+                                 r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
+             help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
     SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST"), credential_like,
              help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
                   "headers); a word is not one ('token validation succeeded')", min_len=14),
     SecretRule("aws_key", re.compile(
-        _B + r"(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}" + _E +
+        _B + r"(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}" + _E +
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
-        lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
-                                                      "ANVA"))) or "ecret" in t or "ECRET" in t,
+        lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "ABIA", "ACCA"))) or "ecret" in t or "ECRET" in t,
         help="AWS access key ids and secret access keys", min_len=20, alnum=True,
-        requires=("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ecret", "ECRET")),
+        requires=("AKIA", "ASIA", "ABIA", "ACCA", "ecret", "ECRET")),
     SecretRule("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"
                                    r"|(?<![A-Za-z0-9])1//0[0-9A-Za-z\-_]{30,}"),
              _any("AIza", "ya29.", "1//0"), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
@@ -343,21 +347,23 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
              _any("xox", "xapp-", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
     SecretRule("private_key", re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)",
-        re.DOTALL), _any("PRIVATE KEY"), help="PEM private key blocks (to the end of the text if unterminated)", min_len=27),
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)"
+        r"|PuTTY-User-Key-File-[0-9]+:.*?(?:Private-MAC:\s*[0-9a-fA-F]+|\Z)",
+        re.DOTALL), _any("PRIVATE KEY", "PuTTY-User-Key-File"),
+        help="PEM private key blocks (to the end of the text if unterminated) and PuTTY key files", min_len=27),
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
              min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
-    SecretRule("password", _PASSWORD, password_hint, not_placeholder,
+    SecretRule("password", _PASSWORD, password_hint, password_value,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
-             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,"),
-             find=pair_spans(_PASSWORD, not_placeholder)),
+             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,("),
+             find=pair_spans(_PASSWORD, password_value)),
     SecretRule("secret_pair", _SECRET_PAIR,
-             pairs(("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH")),
+             pairs(_PAIR_NEEDLES),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
-             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,")
-             + ("redential", "REDENTIAL", "ecret", "ECRET"),
+             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,(")
+             + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:],
              find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
     SecretRule("command_line", COMMAND_LINE,
              _any(*_CMD_NEEDLES),
@@ -367,6 +373,13 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("cookie", COOKIE, _any("ookie", "OOKIE"),
              help="session values of Cookie and Set-Cookie headers (attributes and short words stay)", min_len=10,
              find=cookie_spans),
+    SecretRule("session_cookie", SESSION_COOKIE, _any(*SESSION_NEEDLES),
+             help="values of well-known session cookies (JSESSIONID=, connect.sid=, laravel_session=...) anywhere",
+             min_len=12, find=session_cookie_spans),
+    SecretRule("layout", re.compile("(?!)"), layout_hint,
+             help="values of secret keys written apart from them: name/value records (k8s env, ECS, CloudFormation), "
+                  "SQL SET/INSERT, CSV columns, 'key  value' lines", min_len=8, requires=LAYOUT_REQUIRES,
+             find=layout_spans),
     SecretRule("url_userinfo", re.compile(
         r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
@@ -381,8 +394,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("discord_token", DISCORD,
              lambda t: "." in t and ("M" in t or "N" in t or "O" in t), help="Discord bot tokens", min_len=58,
              requires=("M.", "N.", "O."), find=after(DISCORD, WORD + "_-")),
-    SecretRule("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"),
-             _any("/api/webhooks", "webhookb2"), help="Discord and Microsoft Teams webhook URLs", min_len=30),
+    SecretRule("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"
+                                         r"|/hooks/(?P<s>[a-z0-9]{26})(?![A-Za-z0-9])"),
+             _any("/api/webhooks", "webhookb2", "/hooks/"),
+             help="Discord, Microsoft Teams and Mattermost (/hooks/<26 characters>) webhook URLs", min_len=30),
     SecretRule("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
              help="New Relic license keys", min_len=40, alnum=True),
     SecretRule("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),
@@ -397,7 +412,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
-             alnum=True, requires=("\x01\x02",), ),
+             alnum=True, requires=("\x01\x02",), find=random_key_spans),
     SecretRule("iban", IBAN, lambda t: _UPPER(t) is not None and _digits_hint(t),
              help="IBANs (country length and mod-97 checked)", min_len=15, alnum=True,
              requires=("\x01",), min_digits=3, find=iban_spans),

@@ -78,14 +78,14 @@ def iban_spans(text: str) -> Iterator[tuple[int, int]]:
 # -- phone numbers --------------------------------------------------------------------------------------
 PHONE = re.compile(
     r"(?:(?<![\w+])\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}"                         # international (E.164, spaced)
-    r"|(?<![\w+\-.:])\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}"                    # North American
+    r"|(?<![\w+\-.:])(?:\([0-9]{3}\)[ .\-]?|[0-9]{3}[ .\-])[0-9]{3}[ .\-][0-9]{4}"        # North American
     r"|(?<![\w+\-.:])0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4})(?![\w\-]|\.[0-9])")         # national, trunk prefix 0
 # The same alternatives apart, each starting with a character (re then skips ahead to it) and its
 # lookbehind checked in Python: a leading lookbehind made re try every position of a log line.
 _PHONE_END = r"(?![\w\-]|\.[0-9])"
 _PHONE_PARTS = (
     (re.compile(r"\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}" + _PHONE_END), frozenset(_WORD_CHARS + "+")),
-    (re.compile(r"\([0-9]{3}\)[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS)),
+    (re.compile(r"\([0-9]{3}\)[ .\-]?[0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS)),   # (415)555-2671
     (_NANP := re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
     (re.compile(r"0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
 )

@@ -11,7 +11,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 
-from ben.redact.formats import INDEX, PREFIXES_BY_HEAD, head
+from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
 TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9][A-Za-z0-9_\-.$~]{2,}")
@@ -29,9 +29,12 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
             forms = index.get(head(text, s))
             if forms is None:
                 continue
-            for _, rx in forms:
+            for name, rx in forms:
                 f = rx.match(text, s)
                 if f is not None:
+                    lead = LEADS.get(name)
+                    if lead is not None and s >= lead[0] and lead[1].fullmatch(text, s - lead[0], s):
+                        s -= lead[0]
                     yield s, f.end()
                     break
             else:
@@ -97,6 +100,15 @@ def not_placeholder(text: str) -> bool:
     return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"})
 
 
+_PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
+
+
+def password_value(text: str) -> bool:
+    """A password pair's value: no placeholder, and no path (``PWD=/home/app`` is the shell's directory,
+    ``PASSWORD_FILE=/run/secrets/db`` names a file)."""
+    return not_placeholder(text) and _PATH(text) is None
+
+
 def credential_like(text: str) -> bool:
     """A token, not a word: holds a digit or punctuation, or letters in mixed case (not 'Validation')."""
     if not not_placeholder(text):
@@ -111,26 +123,30 @@ def credential_like(text: str) -> bool:
 # quote, '&' before the next query parameter, ',' or ';'); brackets stay part of a password
 # ("pa(ss)word") but not of a list. Whether '&' ends an unquoted value depends on the syntax around
 # the key (``pair_spans``: only in a query string).
-PAIR_VALUE = (r"""(?:\\?["'])?\s{0,3}(?:::|:=|=>|[:=])\s{0,3}"""
+PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])\s{0,3}"""
           r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
           r"""|\\?["'](?P<s>[^"'\\\r\n]{%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
           r"""|(?P<s2>[^\s"'\\,;<>{}\[\]]{%(u)s}))""")
 # The same key in markup and calls: <password>v</password>, name="password" value="v",
 # define('DB_PASSWORD', 'v'), getenv("API_KEY", "v").
-MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400})"""
+MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']>(?P<s8>[^<\s]{1,400})</"""
+                r"""|\(\s{0,3}["'](?P<s7>[^"'\r\n]{1,400})["']\s{0,3}\)|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400})"""
                 r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\))""")
 # Words for a password, also in the languages logs are commonly written in ("pass" only after a
 # non-letter: "bypass=" is no key).
-PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|secret|kennwort|contrase[ñn]a|clave|"
+PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW])(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
+                  r"kennwort|contrase(?:[ñn]a|nya)|clave|κωδικ[όο]ς|סיסמה|كلمة[_\-. ]?(?:ال)?مرور|m[ậa]t[_\-. ]?kh[ẩa]u|รหัสผ่าน|"
+                  r"kata[_\-. ]?sandi|"
                   r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
                   r"jelsz[óo]|heslo|[şs]ifre|adgangskode|lozinka|пароль|密码|口令|パスワード|비밀번호")
 PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})"
 #: The last three characters (in small letters) of every word of PASSWORD_WORDS, and the last two of
 #: the words written in two characters: the password hint looks only at what precedes a separator.
 PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "eña", "ena", "ave", "sse", "nha", "slo",
-                            "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль"})
-PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호"})
-_QUOTES = "\"'\\ "
+                            "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль", "nya", "κός", "κος", "מה",
+                            "רור", "hẩu", "hau", "่าน", "ndi", "psk"})
+PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호", "pw", "PW", "Pw", "מה"})
+_QUOTES = "\"'\\ ]"
 
 
 def _tail_is_key(s: str, at: int) -> bool:
@@ -151,7 +167,7 @@ def password_hint(s: str) -> bool:
     separator and a set lookup of the three characters before it, in place of ~34 substring tests
     (a substring test costs 0.1-0.3 µs on a log line; lower-casing a line ~1 µs, one regex of the words ~20 µs)."""
     tails, quotes = PASSWORD_TAILS, _QUOTES
-    for sep in "=:>,":
+    for sep in "=:>,(":
         p = s.find(sep)
         while p > 0:
             if s[p - 1] in quotes or p < 3:
@@ -169,13 +185,16 @@ def password_hint(s: str) -> bool:
 _KEY_SUFFIX = r"(?:[_\-.]?(?i:base|value|b64|base64|hex|str|string|data|[0-9]))?"
 SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)?|secret[_\-. ]?key|private[_\-. ]?key"
                 r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
-                r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z]))" + _KEY_SUFFIX)
+                r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
+                r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|deploy|"
+                r"session|wallet|signer|signature)[_\-. ]?key|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
+                r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
 
 def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
     """A key word and a separator: one of the needles, and ':', '=', '>' (markup) or ',' (a call's arguments)."""
     def hint(s: str) -> bool:
-        if "=" not in s and ":" not in s and ">" not in s and "," not in s:
+        if "=" not in s and ":" not in s and ">" not in s and "," not in s and "(" not in s:
             return False
         for n in needles:
             if n in s:
@@ -233,7 +252,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                 if span is not None:
                     yield span
                 continue
-            for g in ("s", "s6", "s2", "s3", "s4", "s5"):
+            for g in ("s", "s6", "s2", "s3", "s4", "s5", "s7", "s8"):
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
@@ -244,8 +263,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()
-                    if g == "s5" and not credential_like(v):
-                        break   # a call's second argument that is a word: ("password", "username")
+                    if g in ("s5", "s7", "s8") and not credential_like(v):
+                        break   # a call's argument or an element's text that is a word: ("password", "username")
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
                         break   # 'pass' alone: "tests pass: 12" is a count
                     if v and ok(v):
@@ -266,12 +285,21 @@ COMMAND_LINE = re.compile(
     rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]*?\s-p\s+{_ARG.format('p')}"
     rf"|\bredis-cli\b[^\r\n|;&]*?\s-a\s+{_ARG.format('r')}"
     rf"|\b(?:curl|wget|http)\b[^\r\n|;&]*?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
-    rf"|\bhtpasswd\s+-\w*b\w*\s+\S+\s+\S+\s+{_ARG.format('h')}"
+    rf"|\bhtpasswd(?=[^\r\n|;&]*?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
+    rf"|\bldap\w+\b[^\r\n|;&]*?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
+    rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'
+    rf"|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+{_ARG.format('q')}"
+    rf"|\s-U\s+[^\s%/\-][^\s%/]*%(?P<s>[^\s\"']+)"                                                  # smbclient -U user%pw
+    rf"|(?<=\s)-[uU]\s+[^\s\-]\S*\s+-[pP]\s+{_ARG.format('g').replace(chr(92) + '-]', chr(92) + '-(<]')}"   # -u user -p pw
+    rf"|\becho\s+{_ARG.format('e')}\s*\|\s*(?:sudo\s+-S|\S+\s+--password-stdin|chpasswd|passwd)"     # echo pw | sudo -S
     rf"|\bjdbc:oracle:\w+:[^\s/@:\"']+/(?P<o>[^\s@\"']+)@"                                            # scott/tiger@db
-    rf"|\bidentified\s+by\s+(?:password\s+)?{_ARG.format('i')}"                             # SQL: IDENTIFIED BY 'pw'
+    rf"|\bidentified\s+(?:with\s+\w+\s+)?by\s+(?:password\s+)?{_ARG.format('i')}"           # SQL: IDENTIFIED BY 'pw'
     rf"|\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<n>\S+)"                                  # .netrc
-    rf"|(?i:pass(?:word|wd|phrase))\s{{1,3}}(?:(?:is|was|set\s+to|changed\s+to|reset\s+to)\s+{_ARG.format('w')}"
-    r"""|"(?P<xq>[^"\r\n]{1,400})"|'(?P<xa>[^'\r\n]{1,400})')""")   # password is X, password 'X'
+    rf"|(?i:pass(?:word|wd|phrase)|passwort|kennwort|contrase[ñn]a|mot\s+de\s+passe|senha|wachtwoord|has[łl]o|пароль)"
+    rf"(?:\s+(?:for|für|pour|para|de|do|da|del|voor|dla|of)\s+[^\s:]{{1,64}}?(?=\s*(?::|is\s)))?"      # password for admin:
+    rf"\s{{0,3}}(?::\s{{1,3}}{_ARG.format('v')}|\s(?:(?:is|was|set\s+to|changed\s+to|reset\s+to|lautet|ist|es|est|é|era|"
+    rf"is\s+now|är|er|on|jest|je|это)\s+{_ARG.format('w')}"
+    r"""|"(?P<xq>[^"\r\n]{1,400})"|'(?P<xa>[^'\r\n]{1,400})'))""")   # password is X, password 'X'
 
 _CMD_GROUPS = tuple(g for g in COMMAND_LINE.groupindex)
 
@@ -285,15 +313,16 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
             v = m.group(g)
             if v is None:
                 continue
-            if g[0] in "wx":   # a sentence: "password is X", "with password 'X'"
+            if g[0] in "wxv":   # a sentence: "password is X", "with password 'X'", "password for admin: X"
                 if g == "wu" and v[-1] in ".,;:)":
                     v = v[:-1]
                     if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
                         yield m.start(g), m.end(g) - 1
                     break
-                if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
+                if len(v) >= 6 and credential_like(v) and not v.isalpha() and ("/" not in v or g[1] in "qa"
+                                                                               and v[0] != "/"):
                     yield m.span(g)
-            elif g[0] in "fi":   # a flag's or IDENTIFIED BY's value: not a word, not a path
+            elif g[0] in "fige":   # a flag's, IDENTIFIED BY's or echo's value: not a word, not a path
                 if credential_like(v) and not v.startswith(("/", "./", "~/")) and not v.isdigit():
                     yield m.span(g)
             elif not_placeholder(v):
@@ -386,6 +415,33 @@ def email_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 # -- random base64 of a key's length -------------------------------------------------------------------
+_B64_RUN = re.compile(r"[A-Za-z0-9+/ ]{16}")   # a space: a '+' the URL decoding made one
+
+
+def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Bare random keys (RANDOM_KEY, random_b64), but not the tail of a longer random base64 run after a
+    '/' or before one: a line of a certificate or a public key splits at its '/' into pieces of any
+    length (ADR 0030, revision 4); so does a space, which a '+' becomes in the URL-decoded pass. A key in a URL's path stays found: the 16 characters on the other
+    side of that '/' are a path, not random base64 (not capitals, small letters and digits together)."""
+    for m in RANDOM_KEY.finditer(text):
+        a, b = m.span()
+        if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
+            continue
+        if text[b:b + 1] in ("/", " ") and _random_run(text[b + 1:b + 17]):
+            continue
+        if random_b64(m.group()):
+            yield a, b
+
+
+def _random_run(piece: str) -> bool:
+    """16 characters of base64 with capitals, small letters and digits: a run of random base64, not a path."""
+    return _B64_RUN.fullmatch(piece) is not None and _mixed_digits(piece)
+
+
+def _mixed_digits(s: str) -> bool:
+    return any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)
+
+
 def random_b64(text: str) -> bool:
     """Upper, lower and digits, and not the base64 of text (an AWS secret key decodes to random bytes)."""
     core = text.rstrip("=")

@@ -50,8 +50,9 @@ _HEX = "0-9a-f"
 
 _TABLE = (
     # -- cloud providers --
-    ("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"),
-     r"[A-Z0-9]{12,20}"),
+    # access key ids only: AROA/AIDA/AGPA/ANPA... are unique ids of roles, users and policies, in every
+    # CloudTrail record's principalId, and no credential (ADR 0030, revision 4)
+    ("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"), r"[A-Z0-9]{12,20}"),
     ("aws-session-token", ("IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE"), rf"[{_AN}+/=]{{60,}}"),
     ("gcp-api-key", ("AIza",), rf"[{_AN}_\-]{{30,40}}"),
     ("gcp-oauth-access-token", ("ya29.",), rf"[{_AN}_\-.]{{20,}}"),
@@ -64,7 +65,8 @@ _TABLE = (
     ("supabase-token", ("sbp_",), rf"[{_HEX}]{{30,50}}"),
     ("netlify-token", ("nfp_",), rf"[{_AN}]{{30,50}}"),
     ("render-token", ("rnd_",), rf"[{_AN}]{{24,40}}"),
-    ("hashicorp-tf-token", ("atlasv1.",), rf"[{_AN}_\-=]{{40,80}}"),
+    ("hashicorp-tf-token", ("atlasv1.",), rf"[{_AN}_\-=]{{40,80}}"),   # and its lead (``LEADS``)
+    ("tencent-secret-id", ("AKID",), rf"[{_AN}]{{32}}"),
     # -- version control --
     ("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), rf"[{_AN}]{{30,255}}"),
     ("github-fine-grained-pat", ("github_pat_",), rf"[{_AN}_]{{22,255}}"),
@@ -78,6 +80,7 @@ _TABLE = (
     ("circleci-token", ("CCIPAT_", "CCIPRJ_"), rf"[{_AN}_]{{30,}}"),
     ("buildkite-token", ("bkua_",), rf"[{_HEX}]{{36,40}}"),
     ("pulumi-token", ("pul-",), rf"[{_HEX}]{{36,40}}"),
+    ("sonarqube-token", ("squ_", "sqp_", "sqa_"), rf"[{_HEX}]{{40}}"),
     ("harness-token", ("pat.", "sat."), rf"[{_AN}_\-]{{18,24}}\.[{_AN}]{{20,24}}\.[{_AN}]{{16,20}}"),
     ("octopus-deploy-key", ("API-",), r"[A-Z0-9]{24,32}"),
     ("prefect-token", ("pnu_",), rf"[{_AN}]{{30,40}}"),
@@ -97,6 +100,10 @@ _TABLE = (
     ("easypost-token", ("EZAK", "EZTK"), rf"[{_AN}]{{40,60}}"),
     ("duffel-token", ("duffel_test_", "duffel_live_"), rf"[{_AN}_\-=]{{40,50}}"),
     ("shippo-token", ("shippo_live_", "shippo_test_"), r"[0-9a-fA-F]{36,40}"),
+    ("razorpay-key", ("rzp_live_", "rzp_test_"), rf"[{_AN}]{{14,32}}"),
+    ("mollie-key", ("live_",), rf"[{_AN}]{{30}}"),   # not test_: a test's name may be 30 letters
+    ("plaid-token", ("access-production-", "access-sandbox-", "access-development-"),
+     rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
     # -- messaging --
     ("slack-token", ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe-", "xoxe.xoxb-", "xoxe.xoxp-", "xapp-"),
      rf"[{_AN}\-]{{10,250}}"),
@@ -104,6 +111,7 @@ _TABLE = (
     ("sendgrid-key", ("SG.",), rf"[{_AN}_\-]{{16,32}}\.[{_AN}_\-]{{30,50}}"),
     ("sendinblue-key", ("xkeysib-",), rf"[{_HEX}]{{64}}-[{_AN}]{{16}}"),
     ("mailgun-key", ("key-", "pubkey-"), rf"[{_HEX}]{{32}}"),
+    ("resend-key", ("re_",), rf"[{_AN}]{{8}}_[{_AN}]{{24}}"),
     ("postman-key", ("PMAK-",), rf"[{_AN}]{{20,30}}-[{_AN}]{{30,40}}"),
     ("linear-key", ("lin_api_", "lin_oauth_"), rf"[{_AN}]{{32,64}}"),
     ("notion-token", ("ntn_",), rf"[{_AN}]{{40,50}}"),
@@ -119,6 +127,10 @@ _TABLE = (
     ("nuget-key", ("oy2",), r"[a-z0-9]{40,46}"),
     ("docker-pat", ("dckr_pat_", "dckr_oat_"), rf"[{_AN}_\-]{{20,40}}"),
     ("clojars-token", ("CLOJARS_",), rf"[{_AN}]{{50,60}}"),
+    ("crates-io-token", ("cio",), rf"[{_AN}]{{32}}"),
+    # -- crypto wallets: BIP32 extended private keys (base58) --
+    ("bip32-extended-private-key", ("xprv", "tprv", "yprv", "zprv", "Yprv", "Zprv", "uprv", "vprv"),
+     r"[1-9A-HJ-NP-Za-km-z]{100,112}"),
     ("artifactory-key", ("AKCp",), rf"[{_AN}]{{60,73}}"),
     ("artifactory-reference-token", ("cmVmd",), rf"[{_AN}]{{50,64}}"),
     # -- AI providers --
@@ -150,6 +162,9 @@ _TABLE = (
     ("defined-networking-key", ("dnkey-",), rf"[{_AN}=_\-]{{26}}-[{_AN}=_\-]{{52}}"),
 )
 FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE for p in ps)
+#: What some formats carry before their prefix, masked with them: (how many characters, the regex
+#: they match). Terraform Cloud's ``<14 characters>.atlasv1.<body>``: the first part is found after it.
+LEADS: dict[str, tuple[int, re.Pattern]] = {"hashicorp-tf-token": (15, re.compile(r"[A-Za-z0-9]{14}\."))}
 
 # -- the index: a token's head -> the formats that can start it ---------------------------------------
 def head(text: str, at: int = 0) -> str:

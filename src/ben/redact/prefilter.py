@@ -33,7 +33,7 @@ _SEP = "\x00"
 UPPER, LOWER = "\x01", "\x02"
 #: Characters that may hide others behind an escape (``%41``, ``\\u0041``): a text holding one may decode
 #: to anything, so its mask holds every bit (the engine scans its decoded form too, ``ben.redact.decode``).
-ESCAPES = "%\\"
+ESCAPES = "%\\&"   # & : an XML/HTML entity (&quot;)
 
 
 def _ranked(wanted: set[str], needs: list[str]) -> list[str]:
@@ -84,7 +84,7 @@ def _table() -> tuple[np.ndarray, dict[str, int], dict[int, int]]:
 
 _LUT, _CHAR_BIT, _DIGIT_BIT = _table()
 _ALL = (1 << 64) - 1
-_ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"]
+_ESCAPE_BITS = _CHAR_BIT["%"] | _CHAR_BIT["\\"] | _CHAR_BIT["&"]
 _PLUS_BIT, _SPACE_BIT = _CHAR_BIT["+"], _CHAR_BIT[" "]
 #: A chain of t digits, one space, dash or plus (a URL-encoded space) allowed between two of them (the card hint for t = 13);
 #: From ``_DOTS_FROM`` digits (a card's), four digits, a dot and four digits count too: every card number

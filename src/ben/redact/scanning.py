@@ -137,7 +137,7 @@ class Scanner:
                 if len(narrowed) < CACHE_MAX:
                     narrowed[key] = plan
         spans = self._spans(text, size, plan)
-        if "%" in text or "+" in text or "\\" in text:   # and in what an encoding hides (ben.redact.decode)
+        if "%" in text or "+" in text or "\\" in text or "&" in text:   # and what an encoding hides (ben.redact.decode)
             dec = decoded(text)
             if dec is not None:
                 d, starts = dec

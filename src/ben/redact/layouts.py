@@ -1,0 +1,206 @@
+"""Secrets whose key and value are apart: the layouts that split them (ADR 0030, revision 4).
+
+A pair rule finds ``password=v``, ``"password": "v"``, ``<password>v</password>``: the key right
+before its value. Config and log formats also write them apart:
+
+    name/value records   k8s ``env: - name: DB_PASSWORD / value: v``, ECS ``{"name": .., "value": ..}``,
+                         CloudFormation ``ParameterKey`` / ``ParameterValue``, settings tables
+    SQL                  ``UPDATE settings SET value = 'v' WHERE name = 'api_token'``,
+                         ``INSERT INTO users (login, password) VALUES ('jdoe', 'v')``
+    CSV                  a header naming a secret column, and the rows under it
+    directive lines      ``requirepass v``, ``password    v`` (a table, ``vault kv get``), one key and one
+                         value on a line, apart by spaces
+
+``layout_spans`` finds the value in each: the key must name a secret (``is_secret_key``: the pair
+rules' words, matched inside the key) and the value must look like a credential (not a word, not a
+placeholder). Also here: session cookies written without a ``Cookie:`` header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ben.redact.finders import PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
+
+_KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
+
+
+def is_secret_key(key: str) -> bool:
+    """Does a key name a secret (``DB_PASSWORD``, ``api_token``, ``TWILIO_AUTH_TOKEN``, ``Passwort``)? The
+    word ends the key, as in the pair rules: ``token_count``, ``max_tokens``, ``password_changed_at`` do not."""
+    return _KEY_WORD.search(key.strip()) is not None
+
+
+_NUMBER = re.compile(r"[0-9][0-9.,:\-TZ ]*").fullmatch
+
+
+def _value_ok(v: str) -> bool:
+    """A credential: 4+ characters, no placeholder, not a word, not a number or a date."""
+    return len(v) >= 4 and not_placeholder(v) and credential_like(v) and _NUMBER(v) is None
+
+
+# -- name/value records ---------------------------------------------------------------------------
+_NAME = re.compile(r"""(?i)(?<![\w.\-])(?:name|key|parameterkey|parameter_?name|setting|variable|option)["']?\s{0,3}[:=]"""
+                   r"""\s{0,3}["']?(?P<k>[^\s"',}{\]\[]{2,80})""")
+_VALUE = re.compile(r"""(?i)(?<![\w.\-])(?:value|parametervalue|val)["']?\s{0,3}[:=]\s{0,3}"""
+                    r"""(?:"(?P<q>[^"\r\n]{1,400})"|'(?P<a>[^'\r\n]{1,400})'|(?P<u>[^\s"',}\]]{1,400}))""")
+_WINDOW = 160
+
+
+def _name_value(text: str) -> Iterator[tuple[int, int]]:
+    for m in _NAME.finditer(text):
+        if not is_secret_key(m.group("k")):
+            continue
+        stop = min(len(text), m.end() + _WINDOW)
+        nxt = _NAME.search(text, m.end(), stop)   # the value belongs to this name, not the next record's
+        v = _VALUE.search(text, m.end(), nxt.start() if nxt else stop)
+        if v is None:
+            continue
+        g = "q" if v.group("q") is not None else "a" if v.group("a") is not None else "u"
+        if _value_ok(v.group(g).strip()):
+            yield v.span(g)
+
+
+# -- SQL ------------------------------------------------------------------------------------------
+_SQL_SET = re.compile(r"(?i)\bvalue\s*=\s*'(?P<v>(?:[^'\r\n]|'')+)'\s+where\s+(?:name|key|setting|param\w*)\s*=\s*"
+                      r"'(?P<k>[^'\r\n]{1,80})'")
+_SQL_INSERT = re.compile(r"""(?i)\binsert\s+into\s+[\w."`\[\]]+\s*\((?P<cols>[^()]{1,400})\)\s*values\s*\(""")
+_SQL_ITEM = re.compile(r"\s*(?:'(?P<q>(?:[^'\r\n]|'')*)'|(?P<u>[^,()'\s]+))\s*(?P<end>[,)])")
+
+
+def _sql(text: str) -> Iterator[tuple[int, int]]:
+    for m in _SQL_SET.finditer(text):
+        if is_secret_key(m.group("k")) and _value_ok(m.group("v")):
+            yield m.span("v")
+    for m in _SQL_INSERT.finditer(text):
+        cols = [c.strip().strip('`"[]').lower() for c in m.group("cols").split(",")]
+        items: list[tuple[int, int]] = []
+        pos = m.end()
+        while (it := _SQL_ITEM.match(text, pos)) is not None:
+            g = "q" if it.group("q") is not None else "u"
+            items.append(it.span(g))
+            pos = it.end()
+            if it.group("end") == ")":
+                break
+        if len(items) != len(cols):
+            continue
+        named = cols.index("value") if "value" in cols else -1
+        for i, col in enumerate(cols):
+            a, b = items[i]
+            if is_secret_key(col) and _value_ok(text[a:b]):
+                yield a, b
+            elif col in ("name", "key") and named >= 0 and is_secret_key(text[a:b]):
+                va, vb = items[named]
+                if _value_ok(text[va:vb]):
+                    yield va, vb
+
+
+# -- CSV ------------------------------------------------------------------------------------------
+_HEADER_FIELD = re.compile(r'"?[\w .\-]{1,60}"?')
+
+
+def _csv_fields(line: str, base: int) -> list[tuple[int, int]]:
+    """(start, end) of each field of a CSV line (quotes stripped from quoted fields)."""
+    out, i, n = [], 0, len(line)
+    while i <= n:
+        if i < n and line[i] == '"':
+            j = i + 1
+            while j < n and not (line[j] == '"' and (j + 1 >= n or line[j + 1] != '"')):
+                j += 2 if line[j] == '"' else 1
+            out.append((base + i + 1, base + j))
+            i = line.find(",", j)
+        else:
+            j = line.find(",", i)
+            out.append((base + i, base + (n if j < 0 else j)))
+            i = j
+        if i < 0:
+            break
+        i += 1
+    return out
+
+
+def _csv(text: str) -> Iterator[tuple[int, int]]:
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, line.rstrip("\r")))
+        pos += len(line) + 1
+    cols: list[int] = []
+    width = 0
+    for base, line in lines:
+        if "," not in line:
+            cols = []
+            continue
+        fields = _csv_fields(line, base)
+        if cols and len(fields) == width:
+            for i in cols:
+                a, b = fields[i]
+                if _value_ok(text[a:b]):
+                    yield a, b
+            continue
+        names = line.split(",")
+        if all(_HEADER_FIELD.fullmatch(f.strip()) for f in names):
+            cols = [i for i, f in enumerate(names) if is_secret_key(f)]
+            width = len(names)
+        else:
+            cols = []
+
+
+# -- directive lines -------------------------------------------------------------------------------
+_DIRECTIVE = re.compile(r"(?m)^[ \t]*(?P<k>[\w.\-]{2,40})[ \t]+(?P<v>[^\s\"']{4,400})[ \t]*\r?$")
+
+
+def _directives(text: str) -> Iterator[tuple[int, int]]:
+    for m in _DIRECTIVE.finditer(text):
+        if is_secret_key(m.group("k")) and _value_ok(m.group("v")) and not m.group("v").startswith(("/", "./", "$")):
+            yield m.span("v")
+
+
+def layout_hint(text: str) -> bool:
+    """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
+    words (a directive): else nothing to find."""
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text))
+
+
+def _two_words(text: str) -> bool:
+    """One run of spaces between two words (a directive on its own line): two finds, no split."""
+    first = text.find(" ")
+    if first < 0:
+        return False
+    rest = text[first:].lstrip(" \t")
+    return bool(rest) and " " not in rest.rstrip()
+
+
+_SHORT = 256
+LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ")
+
+
+def layout_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Values of secret keys written apart from them (see the module's docstring)."""
+    if "alue" in text or "ALUE" in text:
+        yield from _name_value(text)
+        yield from _sql(text)
+    if "\n" in text:
+        yield from _csv(text)
+        yield from _directives(text)
+    elif len(text) < _SHORT and _two_words(text):
+        yield from _directives(text)
+
+
+# -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------
+SESSION_COOKIE = re.compile(
+    r"(?i)(?<![\w.\-])(?:j?sessionid|phpsessid|connect\.sid|asp\.net_sessionid|laravel_session|rack\.session|_gh_sess"
+    r"|[\w.\-]*session[_\-.]token|_[a-z0-9]+_session|_session_id|remember_(?:token|me)|ci_session|sails\.sid|express:sess)"
+    r"=(?P<s>[^;\s\"'&,]{8,4000})")
+
+
+def session_cookie_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The values of well-known session cookies (``JSESSIONID=…``, ``connect.sid=…``), with or without a header."""
+    for m in SESSION_COOKIE.finditer(text):
+        v = m.group("s")
+        if not_placeholder(v) and credential_like(v):
+            yield m.span("s")
+
+
+# remember_token= is a secret pair's ("token"): no needle of its own here
+SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=")
