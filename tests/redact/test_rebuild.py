@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from ben.redact import DEFAULT_MANIFEST, REDACTED_KEY, Engine
 from ben.redact import cache as cache_mod
 from ben.redact.actions import keyed_hash
+from ben.redact.decode import decoded
 from tests.redact.test_engine import EVERY_DETECTOR, HASH, KEY, _keyed, build, engine, events
 from tests.redact.test_fast_path import PLANTED, text
 
@@ -23,9 +24,7 @@ MANIFESTS = [DEFAULT_MANIFEST, EVERY_DETECTOR + HASH,
              '[[rule]]\nname = "gone"\ndetect = ["email", "card"]\naction = "drop"\n']
 
 
-def _scan_reference(e: Engine, s: str, rules) -> tuple:
-    """Engine.scan's general path, as it was before the shortcuts: every span through SecretRule.spans,
-    sorted, overlapping spans merged into one secret masked whole (the earlier, longer span's rule)."""
+def _spans_reference(s: str, rules) -> list:
     spans = []
     for order, r in enumerate(rules):
         for det in r.secret_rules or (None,):
@@ -37,6 +36,18 @@ def _scan_reference(e: Engine, s: str, rules) -> tuple:
                     a, b = m.span("secret") if has_group and m.group("secret") is not None else m.span()
                     if b > a:
                         spans.append((a, -b, order, r))
+    return spans
+
+
+def _scan_reference(e: Engine, s: str, rules) -> tuple:
+    """Engine.scan's general path, as it was before the shortcuts: every span through SecretRule.spans,
+    in the text and in what an encoding hides in it (``ben.redact.decode``: the decoded text's spans mapped
+    back), sorted, overlapping spans merged into one secret masked whole (the earlier, longer span's rule)."""
+    spans = _spans_reference(s, rules)
+    dec = decoded(s)
+    if dec is not None:
+        d, starts = dec
+        spans += [(starts[a], -starts[-nb], order, r) for a, nb, order, r in _spans_reference(d, rules)]
     if not spans:
         return s, 0, False
     mask = 0
@@ -69,6 +80,7 @@ def _scan_reference(e: Engine, s: str, rules) -> tuple:
 @example(s="x\x00a@b.io\x00", which=1)
 @example(s="メール a@b.io 4111 1111 1111 1111", which=2)
 @example(s="y" * 100_000 + " a@b.io", which=0)
+@example(s="%20postgres://app_user:DJtW1FkuDPUX1CnW@db.internal:5432/orders", which=0)
 def test_scan_equals_the_general_span_collection(s: str, which: int) -> None:
     e = engine(MANIFESTS[which])
     rules = e.global_rules
