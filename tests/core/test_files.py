@@ -99,3 +99,43 @@ def test_spine_with_a_loose_tls_key_refuses_to_start(home) -> None:
         if proc.alive():
             proc.stop()
     assert f"key file {key} has mode 0640" in proc.tail() and "spine.tls.key" in proc.tail()
+
+
+NOBODY = 65534
+
+
+@pytest.mark.parametrize("planted", ["directory", "symlink"])
+def test_a_data_dir_another_user_made_first_is_refused(home, planted: str) -> None:
+    """Another account creates the data directory (or a symlink to one of its own) in a shared parent
+    before the spine first starts: the spine refuses it, naming the option, and writes nothing there
+    (before: it took the directory, left it the other user's, and put its WAL and keys in it)."""
+    shared = home / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp: anyone may create, only the owner may remove
+    trap = shared / "nobody-owns"
+    trap.mkdir()
+    os.chown(trap, NOBODY, NOBODY)
+    os.chmod(trap, 0o777)
+    data = trap if planted == "directory" else shared / "spine-data"
+    if planted == "symlink":
+        os.symlink(trap, data)
+        os.chown(data, NOBODY, NOBODY, follow_symlinks=False)
+    cluster = Cluster(home, spine={"data_dir": str(data)})
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    assert "spine.data_dir" in proc.tail() and "belongs to uid 65534" in proc.tail(), proc.tail()
+    assert os.listdir(trap) == []
+
+
+def test_a_data_dir_of_its_own_behind_its_own_symlink_is_used(tmp_path) -> None:
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    assert private_dir(tmp_path / "link", "spine.data_dir") == tmp_path / "link"
+    os.chown(tmp_path / "real", NOBODY, NOBODY)
+    with pytest.raises(ConfigError) as err:
+        private_dir(tmp_path / "link", "spine.data_dir")
+    assert err.value.field == "spine.data_dir" and "the directory belongs to uid 65534" in str(err.value)

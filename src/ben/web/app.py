@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
 from ben.web.auth import TokenAuth, client_of
+from ben.web.headers import SecurityHeaders
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
 from ben.web.triage import Recommend
@@ -74,7 +75,7 @@ class ServerTiming:
 
 def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
                operator: str | None = None, recommend: Recommend | None = None,
-               local_uids: frozenset[int] | None = None) -> TokenAuth:
+               local_uids: frozenset[int] | None = None) -> SecurityHeaders:
     """The web interface over `reader`; wrapped in token auth when `token` is set. ``recommend``: the
     cortex's recommendations for the incident page (ben.web.triage; None: the cortex is off)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -165,8 +166,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
             data = await read(reader.series, subsystem=subsystem, name=name, t1=t1, t2=t2,
                               width=int(q.get("width") or 800),
                               attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
-        except ValueError:
-            return JSONResponse({"error": "from, to, range and width must be numbers"}, status_code=400)
+        except (ValueError, OverflowError):  # "1e400": a float, but no time
+            return JSONResponse({"error": "from, to, range and width must be finite numbers"}, status_code=400)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(data)
@@ -231,4 +232,4 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], lifespan=lifespan)
-    return TokenAuth(ServerTiming(app), token, local_uids)
+    return SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids), HERE / "templates")

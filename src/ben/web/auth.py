@@ -14,6 +14,7 @@ from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
 from ben.core.files import check_private
+from ben.web.headers import foreign_request
 from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
@@ -148,6 +149,10 @@ class TokenAuth:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
+            return
+        foreign = foreign_request(Request(scope))  # token or not: a same-site page gets a SameSite cookie
+        if foreign is not None:
+            await PlainTextResponse(f"403: {foreign}", status_code=403)(scope, receive, send)
             return
         if self._token is None:
             refusal = self._local_refusal(scope) if self._local_uids is not None else None

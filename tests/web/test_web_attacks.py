@@ -1,0 +1,148 @@
+"""The attack matrix (ADR 0045, 2026-12-06), continued against the web interface of a real spine: what
+another site in the operator's browser, a local client on loopback and a crafted URL can do.
+
+The rig is ``tests/test_attack_matrix.py``'s (spine with ``--web``, store process, sidecar; umask 000).
+``docs/security.md`` maps each cell to its test.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.test_attack_matrix import Rig, rig  # noqa: F401 - the module's rig fixture
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    """Status, headers (lower-case names) and body of a GET."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode(errors="replace")
+
+
+def raw(port: int, request: bytes) -> bytes:
+    """A request sent as bytes (no client normalises its path), the answer until the server closes (or
+    resets the connection: what it answered before, if anything)."""
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        try:
+            s.sendall(request)
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return out
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+
+
+def port_of(r: Rig) -> int:
+    return int(r.web.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize("path", ["/", "/incidents", "/sql?q=SELECT%201", "/status", "/api/series?subsystem=a&name=b",
+                                  "/incident/nope", "/no-such-page"])
+def test_every_answer_carries_the_security_headers(rig: Rig, path: str) -> None:  # noqa: F811
+    """Clickjacking (the acknowledge button in a frame), sniffing, inline scripts of another's, caching."""
+    status, headers, _ = get(rig.web + path)
+    assert status in (200, 400, 404), status
+    csp = headers.get("content-security-policy", "")
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, headers
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0], csp
+    assert headers.get("x-frame-options") == "DENY" and headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("cross-origin-resource-policy") == "same-origin"
+    assert headers.get("cache-control") == "no-store", headers  # telemetry and query results: never cached
+
+
+def test_the_static_files_are_cacheable_and_not_sniffed(rig: Rig) -> None:  # noqa: F811
+    status, headers, body = get(rig.web + "/static/app.js")
+    assert status == 200 and "ben" in body
+    assert headers.get("x-content-type-options") == "nosniff" and headers.get("cache-control") != "no-store"
+
+
+CROSS = [  # what a page of another site (or another port of localhost: same-site) makes the browser send
+    ("/sql?q=SELECT%20now()", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}),
+    ("/sql?q=SELECT%20now()", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}),
+    ("/sql?q=SELECT%20now()", {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}),
+    ("/api/series?subsystem=a&name=b", {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors",
+                                        "Sec-Fetch-Dest": "script"}),
+    ("/incidents", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}),
+]
+
+
+@pytest.mark.parametrize("path, headers", CROSS, ids=[f"{p[:12]}-{h['Sec-Fetch-Dest']}" for p, h in CROSS])
+def test_another_site_cannot_make_the_browser_query_or_read(rig: Rig, path: str, headers: dict) -> None:  # noqa: F811
+    """``<img src="http://127.0.0.1:8427/sql?q=...">`` on any page ran a query in the operator's name (a
+    GET carries no Origin; only posts were checked)."""
+    status, _, body = get(rig.web + path, headers)
+    assert status == 403 and "another site" in body, (status, body[:300])
+
+
+def test_a_link_from_another_site_opens_a_page_and_ben_s_own_pages_query(rig: Rig) -> None:  # noqa: F811
+    nav = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    assert get(rig.web + "/incidents", nav)[0] == 200
+    assert get(rig.web + "/sql", nav)[0] == 200  # the form, without running anything
+    own = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
+    status, _, body = get(rig.web + "/sql?q=SELECT%2041%2B1%20AS%20answer", own)
+    assert status == 200 and "42" in body
+    typed = {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}  # the address bar
+    assert get(rig.web + "/sql?q=SELECT%201", typed)[0] == 200
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "inf", "nan"])
+def test_a_time_range_out_of_bounds_is_a_named_400(rig: Rig, value: str) -> None:  # noqa: F811
+    """``range=1e400`` is a float but no time: it was an uncaught OverflowError (500)."""
+    for param in ("range", "from", "to"):
+        status, _, body = get(f"{rig.web}/api/series?subsystem=a&name=b&{param}={value}")
+        assert status == 400 and "finite numbers" in json.loads(body)["error"], (param, status, body[:200])
+
+
+TRAVERSAL = [b"/static/../app.py", b"/static/%2e%2e/app.py", b"/static/..%2fapp.py", b"/static/vendor/../../auth.py",
+             b"/static/%2e%2e%2f%2e%2e%2fauth.py", b"/static//etc/passwd", b"/static/..\\app.py",
+             b"/static/%252e%252e/app.py"]
+
+
+@pytest.mark.parametrize("path", TRAVERSAL)
+def test_static_files_do_not_reach_outside_their_directory(rig: Rig, path: bytes) -> None:  # noqa: F811
+    answer = raw(port_of(rig), b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert status_of(answer) in (400, 404), answer[:300]
+    assert b"import" not in answer and b"root:" not in answer
+
+
+def test_over_long_urls_and_headers_are_refused_and_others_served(rig: Rig) -> None:  # noqa: F811
+    port = port_of(rig)
+    started = time.monotonic()
+    long_url = raw(port, b"GET /incidents?subsystem=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   b"Connection: close\r\n\r\n")
+    long_header = raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: " + b"b" * 200_000 + b"\r\n"
+                      b"Connection: close\r\n\r\n")
+    many = raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(20_000))
+               + b"Connection: close\r\n\r\n")
+    for answer in (long_url, long_header, many):
+        assert answer == b"" or 400 <= status_of(answer) < 500, answer[:200]
+    assert time.monotonic() - started < 20
+    assert get(rig.web + "/status")[0] == 200
+
+
+def test_values_in_urls_are_quoted_and_escaped(rig: Rig) -> None:  # noqa: F811
+    """SQL in the fixed pages' parameters stays a literal; markup in a reflected value or a result is text."""
+    for path in ("/incidents?subsystem=x%27%20OR%201%3D1%20--%20", "/incidents?subsystem=x%5C%27%20OR%201%3D1%20--",
+                 "/incidents?severity=%27)%20UNION%20SELECT%201--", "/incidents/items?state=%27%3BDROP%20TABLE%20ben.events"):
+        status, _, body = get(rig.web + path)
+        assert status == 200 and "Syntax error" not in body and "Exception" not in body, (path, body[:300])
+    status, _, body = get(f"{rig.web}/api/series?subsystem=x%27%20OR%20%271%27%3D%271&name=y%27%20OR%20%271%27%3D%271")
+    assert status == 200 and json.loads(body)["points"] == 0, body[:300]
+    xss = urllib.request.quote("SELECT '</script><script>alert(1)</script>' AS x, 'javascript:alert(2)' AS `<img src=x>`")
+    status, _, body = get(f"{rig.web}/sql?q={xss}")
+    assert status == 200, body[:500]
+    assert "<script>alert(1)" not in body and "<img src=x>" not in body, body
