@@ -60,7 +60,7 @@ def test_every_answer_carries_the_security_headers(rig: Rig, path: str) -> None:
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, headers
     assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0], csp
     assert headers.get("x-frame-options") == "DENY" and headers.get("x-content-type-options") == "nosniff"
-    assert headers.get("cross-origin-resource-policy") == "same-origin"
+    assert headers.get("cross-origin-resource-policy") == "same-origin" and headers.get("referrer-policy") == "same-origin"
     assert headers.get("cache-control") == "no-store", headers  # telemetry and query results: never cached
 
 

@@ -38,13 +38,14 @@ def policy(templates: Path) -> str:
 
 
 class SecurityHeaders:
-    """ASGI middleware: CSP, no framing, no sniffing, no referrer, same-origin resources; ``no-store``
-    on every answer but the static files (pages and JSON carry telemetry and query results)."""
+    """ASGI middleware: CSP, no framing, no sniffing, same-origin resources, no referrer to other sites
+    (``same-origin``: with ``no-referrer`` a browser sends ``Origin: null`` on the pages' own posts);
+    ``no-store`` on every answer but the static files (pages and JSON carry telemetry and results)."""
 
     def __init__(self, app, templates: Path):
         self._app = app
         self._fixed = [(b"content-security-policy", policy(templates).encode()), (b"x-frame-options", b"DENY"),
-                       (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                       (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
                        (b"cross-origin-opener-policy", b"same-origin"),
                        (b"cross-origin-resource-policy", b"same-origin")]
 
