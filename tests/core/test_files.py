@@ -139,3 +139,38 @@ def test_a_data_dir_of_its_own_behind_its_own_symlink_is_used(tmp_path) -> None:
     with pytest.raises(ConfigError) as err:
         private_dir(tmp_path / "link", "spine.data_dir")
     assert err.value.field == "spine.data_dir" and "the directory belongs to uid 65534" in str(err.value)
+
+
+@pytest.mark.parametrize("case", ["writable_by_all", "owned_by_another"])
+def test_a_socket_in_a_directory_another_user_controls_is_refused(home, case: str) -> None:
+    """After the spine binds there, the other user could remove its socket and listen in its place
+    (the sidecars' telemetry, the operators' tokens to that process): the spine refuses to start."""
+    rundir = home / "run"
+    rundir.mkdir()
+    if case == "writable_by_all":
+        os.chmod(rundir, 0o777)
+    else:
+        os.chown(rundir, NOBODY, NOBODY)
+        os.chmod(rundir, 0o755)
+    cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    word = "writable by any user" if case == "writable_by_all" else "belongs to uid 65534"
+    assert "spine.listen" in proc.tail() and word in proc.tail(), proc.tail()
+    assert not (rundir / "spine.sock").exists()
+
+
+def test_a_socket_in_a_sticky_shared_directory_is_served(home) -> None:
+    rundir = home / "tmp"
+    rundir.mkdir()
+    os.chmod(rundir, 0o1777)  # like /tmp: nobody removes what is not theirs
+    cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
+    cluster.start_spine()
+    try:
+        assert (rundir / "spine.sock").exists()
+    finally:
+        cluster.stop()
