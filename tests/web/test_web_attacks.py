@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.test_attack_matrix import Rig, rig  # noqa: F401 - the module's rig fixture
+from tests.test_attack_matrix import Rig, rig, rss_bytes  # noqa: F401 - the module's rig fixture
 
 
 def get(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
@@ -146,3 +146,37 @@ def test_values_in_urls_are_quoted_and_escaped(rig: Rig) -> None:  # noqa: F811
     status, _, body = get(f"{rig.web}/sql?q={xss}")
     assert status == 200, body[:500]
     assert "<script>alert(1)" not in body and "<img src=x>" not in body, body
+
+
+def _post_huge(port: int, headers: bytes, total: int, chunked: bool) -> bytes:
+    """POST /sql with a body of ``total`` bytes (sent while the server reads), the answer."""
+    piece = b"q=" + b"a" * (1 << 20)
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        try:
+            s.sendall(b"POST /sql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      + headers + b"Connection: close\r\n\r\n")
+            for _ in range(total // len(piece)):
+                s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                s.sendall(b"0\r\n\r\n")
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return out
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_a_huge_form_is_refused_as_it_arrives(rig: Rig, chunked: bool) -> None:  # noqa: F811
+    """A 300 MB form posted to /sql (or the acknowledgement) was read whole into the spine's memory
+    before its size was looked at."""
+    pid = rig.cluster.spine.pid
+    before = rss_bytes(pid)
+    total = 300 << 20
+    headers = b"Transfer-Encoding: chunked\r\n" if chunked else b"Content-Length: %d\r\n" % total
+    answer = _post_huge(port_of(rig), headers, total, chunked)
+    grown = rss_bytes(pid) - before
+    assert answer == b"" or status_of(answer) == 413, answer[:300]
+    assert grown < 100 << 20, f"the spine grew {grown >> 20} MiB"
+    assert get(rig.web + "/status")[0] == 200

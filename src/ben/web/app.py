@@ -31,12 +31,26 @@ log = logging.getLogger(__name__)
 NAME_RE = re.compile(r"^[\w .@-]{1,64}$")
 
 
-async def _form(request: Request, limit: int = 1 << 20) -> dict[str, str]:
-    """An urlencoded form body (the only kind the pages send), without python-multipart."""
-    body = await request.body()
-    if len(body) > limit:
-        return {}
+FORM_LIMIT = 1 << 20  # bytes of an urlencoded form (a statement of the SQL page, an operator's name)
+
+
+async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | None:
+    """An urlencoded form body (the only kind the pages send), without python-multipart; None when the
+    body is over ``limit`` bytes, found as it arrives (a declared length, or counted while read), so
+    a client cannot make the server hold more than that."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
     return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _too_large() -> PlainTextResponse:
+    return PlainTextResponse(f"413: the form is over {FORM_LIMIT >> 20} MiB", status_code=413)
 
 
 def _when(ts) -> str:
@@ -135,6 +149,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
             return PlainTextResponse("acknowledge from the incident page", status_code=403)
         form = await _form(request)
+        if form is None:
+            return _too_large()
         by = str(form.get("by", "")).strip()
         if not NAME_RE.match(by):
             return PlainTextResponse("by: the operator's name (letters, digits, . @ - and spaces)", status_code=400)
@@ -173,7 +189,13 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         return JSONResponse(data)
 
     async def sql(request: Request):
-        text = (await _form(request)).get("q", "") if request.method == "POST" else request.query_params.get("q", "")
+        if request.method == "POST":
+            form = await _form(request)
+            if form is None:
+                return _too_large()
+            text = form.get("q", "")
+        else:
+            text = request.query_params.get("q", "")
         result, error = None, ""
         if text:
             try:
