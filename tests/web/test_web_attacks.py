@@ -191,3 +191,39 @@ def test_other_methods_change_nothing(rig: Rig, method: bytes) -> None:  # noqa:
                      b"Connection: close\r\n\r\n")
         assert status_of(answer) in (404, 405), (path, answer[:200])
         assert b"TRACE " not in answer.split(b"\r\n\r\n", 1)[-1]  # no request echoed (cross-site tracing)
+
+
+def test_the_token_cookie_of_an_https_interface_is_secure(rig: Rig, tmp_path) -> None:  # noqa: F811
+    """Over HTTPS the cookie carrying the token is ``Secure``: a peer in the middle that makes the browser
+    ask ``http://`` the same host and port does not get it in clear."""
+    import ssl
+
+    from ben.core.certs import init_ca, issue
+    from ben.core.config import TlsConfig, WebConfig
+    from ben.web import WebServer
+
+    init_ca(tmp_path)
+    issue(tmp_path, "web", server=True)
+    issue(tmp_path, "alice")
+    token = tmp_path / "token"
+    token.write_text("a-web-token-long-enough-0123\n")
+    token.chmod(0o600)
+    cfg = WebConfig(listen_host="127.0.0.1", listen_port=0, token_file=token,
+                    tls=TlsConfig(cert=tmp_path / "web.crt", key=tmp_path / "web.key", ca=tmp_path / "ca.crt"))
+    web = WebServer(cfg, rig.cluster.spine_addr).start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+        ctx.load_cert_chain(tmp_path / "alice.crt", tmp_path / "alice.key")
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(f"https://127.0.0.1:{web.port}/status?token=a-web-token-long-enough-0123", timeout=20)
+        assert answer.value.code == 303
+        cookie = answer.value.headers["set-cookie"]
+        assert "ben_web_token=" in cookie and "secure" in cookie.lower() and "httponly" in cookie.lower(), cookie
+    finally:
+        web.shutdown(2.0)

@@ -171,7 +171,8 @@ class TokenAuth:
             return
         if self._ok(request.query_params.get("token")):
             response = RedirectResponse(request.url.remove_query_params("token"), status_code=303)
-            response.set_cookie(COOKIE, self._token.decode(), httponly=True, samesite="strict")
+            response.set_cookie(COOKIE, self._token.decode(), httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")  # never sent back over plain HTTP
         else:
             response = PlainTextResponse("401: this interface needs its access token (Authorization: Bearer ...)",
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})
