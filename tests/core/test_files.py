@@ -174,3 +174,32 @@ def test_a_socket_in_a_sticky_shared_directory_is_served(home) -> None:
         assert (rundir / "spine.sock").exists()
     finally:
         cluster.stop()
+
+
+def test_the_spine_raises_its_open_files_limit_to_the_hard_one(home) -> None:
+    """Started with the common soft limit of 1,024 descriptors, the spine takes its hard limit: a flood
+    of idle connections from another account must hold many more before it runs out (ADR 0045)."""
+    import resource
+    import subprocess
+    import sys
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard > 1024, "the hard limit must be above 1,024 for this test to show anything"
+    cluster = Cluster(home)
+
+    def low_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+
+    ben = str(Path(sys.executable).with_name("ben"))
+    proc = subprocess.Popen([ben, "spine", "--config", str(cluster.config)], preexec_fn=low_soft_limit,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from ben.cli.procs import wait_for
+
+        limits = wait_for(lambda: next((ln for ln in Path(f"/proc/{proc.pid}/limits").read_text().splitlines()
+                                        if ln.startswith("Max open files") and ln.split()[3] != "1024"), None),
+                          30, "the spine's open-files limit raised")
+        assert int(limits.split()[3]) == hard, limits
+    finally:
+        proc.terminate()
+        proc.wait(30)
