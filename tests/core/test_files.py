@@ -99,3 +99,107 @@ def test_spine_with_a_loose_tls_key_refuses_to_start(home) -> None:
         if proc.alive():
             proc.stop()
     assert f"key file {key} has mode 0640" in proc.tail() and "spine.tls.key" in proc.tail()
+
+
+NOBODY = 65534
+
+
+@pytest.mark.parametrize("planted", ["directory", "symlink"])
+def test_a_data_dir_another_user_made_first_is_refused(home, planted: str) -> None:
+    """Another account creates the data directory (or a symlink to one of its own) in a shared parent
+    before the spine first starts: the spine refuses it, naming the option, and writes nothing there
+    (before: it took the directory, left it the other user's, and put its WAL and keys in it)."""
+    shared = home / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp: anyone may create, only the owner may remove
+    trap = shared / "nobody-owns"
+    trap.mkdir()
+    os.chown(trap, NOBODY, NOBODY)
+    os.chmod(trap, 0o777)
+    data = trap if planted == "directory" else shared / "spine-data"
+    if planted == "symlink":
+        os.symlink(trap, data)
+        os.chown(data, NOBODY, NOBODY, follow_symlinks=False)
+    cluster = Cluster(home, spine={"data_dir": str(data)})
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    assert "spine.data_dir" in proc.tail() and "belongs to uid 65534" in proc.tail(), proc.tail()
+    assert os.listdir(trap) == []
+
+
+def test_a_data_dir_of_its_own_behind_its_own_symlink_is_used(tmp_path) -> None:
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    assert private_dir(tmp_path / "link", "spine.data_dir") == tmp_path / "link"
+    os.chown(tmp_path / "real", NOBODY, NOBODY)
+    with pytest.raises(ConfigError) as err:
+        private_dir(tmp_path / "link", "spine.data_dir")
+    assert err.value.field == "spine.data_dir" and "the directory belongs to uid 65534" in str(err.value)
+
+
+@pytest.mark.parametrize("case", ["writable_by_all", "owned_by_another"])
+def test_a_socket_in_a_directory_another_user_controls_is_refused(home, case: str) -> None:
+    """After the spine binds there, the other user could remove its socket and listen in its place
+    (the sidecars' telemetry, the operators' tokens to that process): the spine refuses to start."""
+    rundir = home / "run"
+    rundir.mkdir()
+    if case == "writable_by_all":
+        os.chmod(rundir, 0o777)
+    else:
+        os.chown(rundir, NOBODY, NOBODY)
+        os.chmod(rundir, 0o755)
+    cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    word = "writable by any user" if case == "writable_by_all" else "belongs to uid 65534"
+    assert "spine.listen" in proc.tail() and word in proc.tail(), proc.tail()
+    assert not (rundir / "spine.sock").exists()
+
+
+def test_a_socket_in_a_sticky_shared_directory_is_served(home) -> None:
+    rundir = home / "tmp"
+    rundir.mkdir()
+    os.chmod(rundir, 0o1777)  # like /tmp: nobody removes what is not theirs
+    cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
+    cluster.start_spine()
+    try:
+        assert (rundir / "spine.sock").exists()
+    finally:
+        cluster.stop()
+
+
+def test_the_spine_raises_its_open_files_limit_to_the_hard_one(home) -> None:
+    """Started with the common soft limit of 1,024 descriptors, the spine takes its hard limit: a flood
+    of idle connections from another account must hold many more before it runs out (ADR 0045)."""
+    import resource
+    import subprocess
+    import sys
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard > 1024, "the hard limit must be above 1,024 for this test to show anything"
+    cluster = Cluster(home)
+
+    def low_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+
+    ben = str(Path(sys.executable).with_name("ben"))
+    proc = subprocess.Popen([ben, "spine", "--config", str(cluster.config)], preexec_fn=low_soft_limit,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from ben.cli.procs import wait_for
+
+        limits = wait_for(lambda: next((ln for ln in Path(f"/proc/{proc.pid}/limits").read_text().splitlines()
+                                        if ln.startswith("Max open files") and ln.split()[3] != "1024"), None),
+                          30, "the spine's open-files limit raised")
+        assert int(limits.split()[3]) == hard, limits
+    finally:
+        proc.terminate()
+        proc.wait(30)

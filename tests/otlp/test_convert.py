@@ -286,3 +286,19 @@ def test_resources_of_one_source_share_a_batch_and_too_many_sources_are_left_out
     mreq.resource_metrics.append(metrics_request(metric, "b").resource_metrics[0])
     out = Converter(max_sources=1).metrics(mreq)
     assert out.events == 1 and out.rejected == 1
+
+
+def test_an_application_s_attributes_do_not_replace_ben_s_own():
+    """Attribute keys colliding with ben's (attack matrix, ADR 0045 2026-12-06): a record's ``trace_id``,
+    ``severity_number`` or ``otel.scope.name`` does not replace what ben read from the record itself."""
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.append(kv("service.name", "shop"))
+    sl = rl.scope_logs.add()
+    sl.scope.name = "lib"
+    sl.log_records.add(time_unix_nano=T0, severity_number=9, trace_id=bytes(range(16)),
+                       attributes=[kv("trace_id", "forged"), kv("severity_number", "24"), kv("otel.scope.name", "x")])
+    ((lane, subsystem, _, _, _, _, attrs),) = rows(Converter().logs(req))
+    assert (lane, subsystem) == (ROUTINE, "shop")
+    assert attrs["trace_id"] == bytes(range(16)).hex() and attrs["severity_number"] == "9", attrs
+    assert attrs["otel.scope.name"] == "lib", attrs

@@ -34,6 +34,7 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
     check that files can be written in it. ConfigError naming ``flag`` and the path otherwise."""
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        _check_owned(path, flag)
         tightened = 0
         for root, dirs, files in os.walk(path):
             for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
@@ -53,6 +54,18 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
     except OSError as exc:
         raise ConfigError(f"cannot write to {path}: {exc.strerror or exc}", field=flag) from None
     return path
+
+
+def _check_owned(path: Path, flag: str) -> None:
+    """A data directory (and a symlink standing for it) another account made is refused: in a shared
+    parent (``/tmp``) another user can create the path before ben first starts, then read, replace
+    or plant files (a control key, a symlink out of the directory) in what ben takes for its own."""
+    me = os.geteuid()
+    link, target = os.lstat(path), os.stat(path)
+    for what, st in (("symlink", link), ("directory", target)):
+        if st.st_uid != me:
+            raise ConfigError(f"{path}: the {what} belongs to uid {st.st_uid}, not to the user ben runs as (uid {me}); "
+                              "another account may have made it: give a directory of ben's own", field=flag)
 
 
 def write_atomic(path: Path, data: bytes, mode: int) -> None:

@@ -55,6 +55,22 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def raise_descriptor_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard one (often 1,024 against 524,288): a listener another
+    local account floods with idle connections (ADR 0045, 2026-12-06) must take many more before the
+    WAL, the store or the sidecars' connections find no descriptor. Returns the soft limit now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as exc:
+            log.info("cannot raise the open-files limit from %d to %d: %s", soft, hard, exc)
+    return soft
+
+
 async def serve(service: Service, shutdown_timeout_s: float, background_nice: int = BACKGROUND_NICE,
                 realtime_priority: int = 0) -> None:
     """Start the service, run until a stop signal, then shut it down. Background threads
@@ -65,6 +81,7 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
     # Before anything is opened: what RocksDB, chDB (its process inherits it) and the sockets create
     # is the owner's alone (ADR 0034).
     private_umask()
+    raise_descriptor_limit()
     if realtime_priority:
         set_realtime(realtime_priority)
     background = BackgroundPriority(ROCKSDB_BACKGROUND + CHDB_BACKGROUND, background_nice)

@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import socket
+import stat
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,12 +87,29 @@ def backoff(min_ms: int, max_ms: int) -> Iterator[float]:
         ceiling = min(float(max_ms), ceiling * 2)
 
 
+def check_socket_dir(path: Path, flag: str) -> None:
+    """Refuse a socket in a directory another account could swap it in: one owned by another user
+    (root aside), or one any user may write without the sticky bit (``/tmp`` has it). There, after
+    ben binds, the other user could remove the socket and listen in its place: the sidecars and
+    applications would send their telemetry, and the operators their tokens, to that process."""
+    st = os.stat(path.parent)
+    me = os.geteuid()
+    if st.st_uid not in (me, 0):
+        raise ConfigError(f"{path.parent} (the directory of the socket {path.name}) belongs to uid {st.st_uid}, not "
+                          f"to the user ben runs as (uid {me}): its owner could replace the socket", field=flag)
+    if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+        raise ConfigError(f"{path.parent} (the directory of the socket {path.name}) is writable by any user "
+                          f"(mode {stat.S_IMODE(st.st_mode):04o}): another account could replace the socket; "
+                          "choose a private directory (or chmod o-w, or +t)", field=flag)
+
+
 def prepare_listen(address: str, flag: str = "listen") -> None:
     """Before binding a unix socket: refuse if a live server owns it, else remove a stale file."""
     path = socket_path(address)
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_socket_dir(path, flag)
     if not path.exists():
         return
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
 from ben.web.auth import TokenAuth, client_of
+from ben.web.headers import SecurityHeaders
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
 from ben.web.triage import Recommend
@@ -28,15 +29,28 @@ from ben.web.triage import Recommend
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 NAME_RE = re.compile(r"^[\w .@-]{1,64}$")
-SQL_MAX_BYTES = 1 << 20  #: a POSTed SQL form past this is refused (413), never run cut or dropped
 
 
-async def _form(request: Request, limit: int = 1 << 20) -> dict[str, str]:
-    """An urlencoded form body (the only kind the pages send), without python-multipart."""
-    body = await request.body()
-    if len(body) > limit:
-        return {}
+FORM_LIMIT = 1 << 20  # bytes of an urlencoded form (a statement of the SQL page, an operator's name)
+
+
+async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | None:
+    """An urlencoded form body (the only kind the pages send), without python-multipart; None when the
+    body is over ``limit`` bytes, found as it arrives (a declared length, or counted while read), so
+    a client cannot make the server hold more than that."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
     return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _too_large() -> PlainTextResponse:
+    return PlainTextResponse(f"413: the form is over {FORM_LIMIT >> 20} MiB: nothing was run", status_code=413)
 
 
 def _when(ts) -> str:
@@ -75,7 +89,7 @@ class ServerTiming:
 
 def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
                operator: str | None = None, recommend: Recommend | None = None,
-               local_uids: frozenset[int] | None = None) -> TokenAuth:
+               local_uids: frozenset[int] | None = None) -> SecurityHeaders:
     """The web interface over `reader`; wrapped in token auth when `token` is set. ``recommend``: the
     cortex's recommendations for the incident page (ben.web.triage; None: the cortex is off)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -138,6 +152,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
             return PlainTextResponse("acknowledge from the incident page", status_code=403)
         form = await _form(request)
+        if form is None:
+            return _too_large()
         by = str(form.get("by", "")).strip()
         if not NAME_RE.match(by):
             return PlainTextResponse("by: the operator's name (letters, digits, . @ - and spaces)", status_code=400)
@@ -177,10 +193,13 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         return JSONResponse(data)
 
     async def sql(request: Request):
-        if request.method == "POST" and len(await request.body()) > SQL_MAX_BYTES:  # was dropped: an empty page
-            return page(request, "sql.html", q="", result=None, status_code=413,
-                        error=f"the query is over {SQL_MAX_BYTES >> 20} MiB: nothing was run")
-        text = (await _form(request)).get("q", "") if request.method == "POST" else request.query_params.get("q", "")
+        if request.method == "POST":
+            form = await _form(request)
+            if form is None:
+                return _too_large()
+            text = form.get("q", "")
+        else:
+            text = request.query_params.get("q", "")
         result, error = None, ""
         if text:
             try:
@@ -239,4 +258,4 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], lifespan=lifespan)
-    return TokenAuth(ServerTiming(app), token, local_uids)
+    return SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids), HERE / "templates")

@@ -14,6 +14,7 @@ from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
 from ben.core.files import check_private
+from ben.web.headers import foreign_request
 from ben.web.peer import peer_uid
 
 COOKIE = "ben_web_token"
@@ -149,6 +150,10 @@ class TokenAuth:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
+        foreign = foreign_request(Request(scope))  # token or not: a same-site page gets a SameSite cookie
+        if foreign is not None:
+            await PlainTextResponse(f"403: {foreign}", status_code=403)(scope, receive, send)
+            return
         if self._token is None:
             refusal = self._local_refusal(scope) if self._local_uids is not None else None
             if refusal is not None:
@@ -166,7 +171,8 @@ class TokenAuth:
             return
         if self._ok(request.query_params.get("token")):
             response = RedirectResponse(request.url.remove_query_params("token"), status_code=303)
-            response.set_cookie(COOKIE, self._token.decode(), httponly=True, samesite="strict")
+            response.set_cookie(COOKIE, self._token.decode(), httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")  # never sent back over plain HTTP
         else:
             response = PlainTextResponse("401: this interface needs its access token (Authorization: Bearer ...)",
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})

@@ -7,6 +7,7 @@ import logging
 import os
 import ssl
 import threading
+import time
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -22,6 +23,12 @@ log = logging.getLogger(__name__)
 
 
 HEADER_TIMEOUT_S = 10.0
+#: Connections held open at once. The interface runs in the spine's process: without a bound, any local
+#: account could open connections to the loopback port until the spine had no file descriptor left
+#: for its WAL, its store or its sidecars (each is held until HEADER_TIMEOUT_S). Past it, the oldest
+#: connection with no request running is closed (a browser asks at once; a held one waits); the
+#: listen backlog is as long, so one turn of the accept loop cannot take many more.
+MAX_CONNECTIONS = 256
 
 
 class HeaderDeadline(H11Protocol):
@@ -31,6 +38,13 @@ class HeaderDeadline(H11Protocol):
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._opened = time.monotonic()
+        if len(self.connections) > MAX_CONNECTIONS:
+            idle = [c for c in self.connections if isinstance(c, HeaderDeadline) and c is not self
+                    and not c.transport.is_closing()
+                    and (c.cycle is None or c.cycle.response_complete)]
+            victim = min(idle, key=lambda c: c._opened) if idle else self
+            victim.transport.close()
         cert = transport.get_extra_info("peercert")  # [web.tls]: the client's certificate names it
         if cert and self.client:
             CERTIFICATES[tuple(self.client)] = certificate_name(cert)
@@ -76,7 +90,7 @@ class WebServer:
         self._scheme = "https" if tls else "http"
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
-                                                     http=HeaderDeadline,
+                                                     http=HeaderDeadline, backlog=MAX_CONNECTIONS,
                                                      timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
 

@@ -1,0 +1,264 @@
+"""The attack matrix (ADR 0045, 2026-12-06), continued against the web interface of a real spine: what
+another site in the operator's browser, a local client on loopback and a crafted URL can do.
+
+The rig is ``tests/test_attack_matrix.py``'s (spine with ``--web``, store process, sidecar; umask 000).
+``docs/security.md`` maps each cell to its test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.test_attack_matrix import NOBODY, Rig, rig, rss_bytes  # noqa: F401 - the module's rig fixture
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    """Status, headers (lower-case names) and body of a GET."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode(errors="replace")
+
+
+def raw(port: int, request: bytes) -> bytes:
+    """A request sent as bytes (no client normalises its path), the answer until the server closes (or
+    resets the connection: what it answered before, if anything)."""
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        try:
+            s.sendall(request)
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return out
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+
+
+def port_of(r: Rig) -> int:
+    return int(r.web.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize("path", ["/", "/incidents", "/sql?q=SELECT%201", "/status", "/api/series?subsystem=a&name=b",
+                                  "/incident/nope", "/no-such-page"])
+def test_every_answer_carries_the_security_headers(rig: Rig, path: str) -> None:  # noqa: F811
+    """Clickjacking (the acknowledge button in a frame), sniffing, inline scripts of another's, caching."""
+    status, headers, _ = get(rig.web + path)
+    assert status in (200, 400, 404), status
+    csp = headers.get("content-security-policy", "")
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, headers
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0], csp
+    assert headers.get("x-frame-options") == "DENY" and headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("cross-origin-resource-policy") == "same-origin" and headers.get("referrer-policy") == "same-origin"
+    assert headers.get("cache-control") == "no-store", headers  # telemetry and query results: never cached
+
+
+def test_the_static_files_are_cacheable_and_not_sniffed(rig: Rig) -> None:  # noqa: F811
+    status, headers, body = get(rig.web + "/static/app.js")
+    assert status == 200 and "ben" in body
+    assert headers.get("x-content-type-options") == "nosniff" and headers.get("cache-control") != "no-store"
+
+
+CROSS = [  # what a page of another site (or another port of localhost: same-site) makes the browser send
+    ("/sql?q=SELECT%20now()", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}),
+    ("/sql?q=SELECT%20now()", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}),
+    ("/sql?q=SELECT%20now()", {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}),
+    ("/api/series?subsystem=a&name=b", {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors",
+                                        "Sec-Fetch-Dest": "script"}),
+    ("/incidents", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}),
+]
+
+
+@pytest.mark.parametrize("path, headers", CROSS, ids=[f"{p[:12]}-{h['Sec-Fetch-Dest']}" for p, h in CROSS])
+def test_another_site_cannot_make_the_browser_query_or_read(rig: Rig, path: str, headers: dict) -> None:  # noqa: F811
+    """``<img src="http://127.0.0.1:8427/sql?q=...">`` on any page ran a query in the operator's name (a
+    GET carries no Origin; only posts were checked)."""
+    status, _, body = get(rig.web + path, headers)
+    assert status == 403 and "another site" in body, (status, body[:300])
+
+
+def test_a_link_from_another_site_opens_a_page_and_ben_s_own_pages_query(rig: Rig) -> None:  # noqa: F811
+    nav = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    assert get(rig.web + "/incidents", nav)[0] == 200
+    assert get(rig.web + "/sql", nav)[0] == 200  # the form, without running anything
+    own = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
+    status, _, body = get(rig.web + "/sql?q=SELECT%2041%2B1%20AS%20answer", own)
+    assert status == 200 and "42" in body
+    typed = {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}  # the address bar
+    assert get(rig.web + "/sql?q=SELECT%201", typed)[0] == 200
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "inf", "nan"])
+def test_a_time_range_out_of_bounds_is_a_named_400(rig: Rig, value: str) -> None:  # noqa: F811
+    """``range=1e400`` is a float but no time: it was an uncaught OverflowError (500)."""
+    for param in ("range", "from", "to"):
+        status, _, body = get(f"{rig.web}/api/series?subsystem=a&name=b&{param}={value}")
+        assert status == 400 and "finite numbers" in json.loads(body)["error"], (param, status, body[:200])
+
+
+TRAVERSAL = [b"/static/../app.py", b"/static/%2e%2e/app.py", b"/static/..%2fapp.py", b"/static/vendor/../../auth.py",
+             b"/static/%2e%2e%2f%2e%2e%2fauth.py", b"/static//etc/passwd", b"/static/..\\app.py",
+             b"/static/%252e%252e/app.py"]
+
+
+@pytest.mark.parametrize("path", TRAVERSAL)
+def test_static_files_do_not_reach_outside_their_directory(rig: Rig, path: bytes) -> None:  # noqa: F811
+    answer = raw(port_of(rig), b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert status_of(answer) in (400, 404), answer[:300]
+    assert b"import" not in answer and b"root:" not in answer
+
+
+def test_over_long_urls_and_headers_are_refused_and_others_served(rig: Rig) -> None:  # noqa: F811
+    port = port_of(rig)
+    started = time.monotonic()
+    long_url = raw(port, b"GET /incidents?subsystem=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   b"Connection: close\r\n\r\n")
+    long_header = raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: " + b"b" * 200_000 + b"\r\n"
+                      b"Connection: close\r\n\r\n")
+    many = raw(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(20_000))
+               + b"Connection: close\r\n\r\n")
+    for answer in (long_url, long_header, many):
+        assert answer == b"" or 400 <= status_of(answer) < 500, answer[:200]
+    assert time.monotonic() - started < 20
+    assert get(rig.web + "/status")[0] == 200
+
+
+def test_values_in_urls_are_quoted_and_escaped(rig: Rig) -> None:  # noqa: F811
+    """SQL in the fixed pages' parameters stays a literal; markup in a reflected value or a result is text."""
+    for path in ("/incidents?subsystem=x%27%20OR%201%3D1%20--%20", "/incidents?subsystem=x%5C%27%20OR%201%3D1%20--",
+                 "/incidents?severity=%27)%20UNION%20SELECT%201--", "/incidents/items?state=%27%3BDROP%20TABLE%20ben.events",
+                 "/commands?state=%27%20OR%201%3D1%20--", "/incident/" + "a" * 5000, "/series?subsystem=%27%22%3E%3Cscript%3E"):
+        status, _, body = get(rig.web + path)
+        assert status in (200, 400) and "Syntax error" not in body and "Exception" not in body, (path, body[:300])
+        assert "<script>" not in body.split("</head>", 1)[-1].replace("<script>document.addEventListener", ""), path
+    status, _, body = get(f"{rig.web}/api/series?subsystem=x%27%20OR%20%271%27%3D%271&name=y%27%20OR%20%271%27%3D%271")
+    assert status == 200 and json.loads(body)["points"] == 0, body[:300]
+    xss = urllib.request.quote("SELECT '</script><script>alert(1)</script>' AS x, 'javascript:alert(2)' AS `<img src=x>`")
+    status, _, body = get(f"{rig.web}/sql?q={xss}")
+    assert status == 200, body[:500]
+    assert "<script>alert(1)" not in body and "<img src=x>" not in body, body
+
+
+def _post_huge(port: int, headers: bytes, total: int, chunked: bool) -> bytes:
+    """POST /sql with a body of ``total`` bytes (sent while the server reads), the answer."""
+    piece = b"q=" + b"a" * (1 << 20)
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        try:
+            s.sendall(b"POST /sql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      + headers + b"Connection: close\r\n\r\n")
+            for _ in range(total // len(piece)):
+                s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                s.sendall(b"0\r\n\r\n")
+            while chunk := s.recv(65536):
+                out += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return out
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_a_huge_form_is_refused_as_it_arrives(rig: Rig, chunked: bool) -> None:  # noqa: F811
+    """A 300 MB form posted to /sql (or the acknowledgement) was read whole into the spine's memory
+    before its size was looked at."""
+    pid = rig.cluster.spine.pid
+    before = rss_bytes(pid)
+    total = 300 << 20
+    headers = b"Transfer-Encoding: chunked\r\n" if chunked else b"Content-Length: %d\r\n" % total
+    answer = _post_huge(port_of(rig), headers, total, chunked)
+    grown = rss_bytes(pid) - before
+    assert answer == b"" or status_of(answer) == 413, answer[:300]
+    assert grown < 100 << 20, f"the spine grew {grown >> 20} MiB"
+    assert get(rig.web + "/status")[0] == 200
+
+
+@pytest.mark.parametrize("method", [b"PUT", b"DELETE", b"PATCH", b"TRACE"])
+def test_other_methods_change_nothing(rig: Rig, method: bytes) -> None:  # noqa: F811
+    for path in (b"/", b"/sql", b"/incident/inc-1/acknowledge", b"/static/app.js"):
+        answer = raw(port_of(rig), method + b" " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
+                     b"Connection: close\r\n\r\n")
+        assert status_of(answer) in (404, 405), (path, answer[:200])
+        assert b"TRACE " not in answer.split(b"\r\n\r\n", 1)[-1]  # no request echoed (cross-site tracing)
+
+
+def test_the_token_cookie_of_an_https_interface_is_secure(rig: Rig, tmp_path) -> None:  # noqa: F811
+    """Over HTTPS the cookie carrying the token is ``Secure``: a peer in the middle that makes the browser
+    ask ``http://`` the same host and port does not get it in clear."""
+    import ssl
+
+    from ben.core.certs import init_ca, issue
+    from ben.core.config import TlsConfig, WebConfig
+    from ben.web import WebServer
+
+    init_ca(tmp_path)
+    issue(tmp_path, "web", server=True)
+    issue(tmp_path, "alice")
+    token = tmp_path / "token"
+    token.write_text("a-web-token-long-enough-0123\n")
+    token.chmod(0o600)
+    cfg = WebConfig(listen_host="127.0.0.1", listen_port=0, token_file=token,
+                    tls=TlsConfig(cert=tmp_path / "web.crt", key=tmp_path / "web.key", ca=tmp_path / "ca.crt"))
+    web = WebServer(cfg, rig.cluster.spine_addr).start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+        ctx.load_cert_chain(tmp_path / "alice.crt", tmp_path / "alice.key")
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(f"https://127.0.0.1:{web.port}/status?token=a-web-token-long-enough-0123", timeout=20)
+        assert answer.value.code == 303
+        cookie = answer.value.headers["set-cookie"]
+        assert "ben_web_token=" in cookie and "secure" in cookie.lower() and "httponly" in cookie.lower(), cookie
+    finally:
+        web.shutdown(2.0)
+
+
+HOLD = """
+import socket, time, sys
+held = []
+for i in range(3000):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(('127.0.0.1', PORT))
+    held.append(s)
+print('holding', flush=True)
+sys.stdin.read()
+"""
+
+
+def test_another_user_cannot_take_the_spine_s_file_descriptors_through_the_web_port(rig: Rig) -> None:  # noqa: F811
+    """3,000 idle connections to the loopback port from another account: the spine (whose process serves
+    the interface) held one descriptor each until the header deadline, toward its RLIMIT_NOFILE (at
+    the limit, measured: ``accept`` failed with EMFILE, and so would its WAL and store files)."""
+    pid = rig.cluster.spine.pid
+    attacker = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                                 "/usr/bin/python3", "-c", HOLD.replace("PORT", str(port_of(rig)))],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert attacker.stdout.readline().strip() == "holding"
+        deadline, most = time.monotonic() + 3, 0
+        while time.monotonic() < deadline:  # while they are held (the header deadline is 10 s)
+            most = max(most, len(os.listdir(f"/proc/{pid}/fd")))
+            time.sleep(0.05)
+        assert most < 1000, f"the spine holds {most} descriptors"
+        assert get(rig.web + "/status")[0] == 200  # its own user is still served meanwhile
+    finally:
+        attacker.communicate("", timeout=30)
