@@ -393,10 +393,11 @@ def test_emit_to_a_socket_that_never_answers_is_one_line_and_bounded(home: Path)
 
 
 def test_a_damaged_store_is_said_damaged_in_one_line(home: Path) -> None:
-    (home / "bad" / "metadata").mkdir(parents=True)  # a chDB store whose database file is junk
-    (home / "bad" / "metadata" / "ben.sql").write_text("junk")
     cases = [("query", "SELECT 1"), ("incidents",), ("explain", "latest"), ("replay", "--from", "1", "--to", "2")]
-    runs = [((*args, "--data-dir", str(home / "bad")), {"BEN_HOME": str(home)}) for args in cases]
+    for i in range(len(cases)):  # a chDB store whose database file is junk; one each: the runs go at once, and
+        (home / f"bad{i}" / "metadata").mkdir(parents=True)  # one opening a shared store holds its lock
+        (home / f"bad{i}" / "metadata" / "ben.sql").write_text("junk")
+    runs = [((*args, "--data-dir", str(home / f"bad{i}")), {"BEN_HOME": str(home)}) for i, args in enumerate(cases)]
     outs = ben_all(runs)  # was chDB's lines on stderr, then "... is in use by another process (is a spine running?)"
     check_all(cases, outs, 2, lambda case: ("--data-dir", "a damaged store", "Syntax error (in file metadata/ben.sql)"))
     spilled = [(case, out.stderr) for case, out in zip(cases, outs) if len(out.stderr.strip().splitlines()) != 1]
