@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +60,22 @@ def dump_logs(home: Path) -> None:
     for log in sorted((home / "logs").glob("*.log")) if (home / "logs").is_dir() else []:
         print(f"----- {log.name} (last 40 lines) -----")
         print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+
+
+@contextlib.contextmanager
+def rig_in_tmp(prefix: str, make: Callable[[Path], Any]) -> Iterator[Any]:
+    """A module's rig (``make(home)``, holding a ``cluster``) in a fresh directory under /tmp (short socket
+    paths): stopped, its logs printed and the directory removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    r = None
+    try:
+        r = make(home)
+        yield r
+    finally:
+        if r is not None:
+            r.cluster.stop()
+        dump_logs(home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from ben.cli.procs import Cluster, Proc, query_rows, wait_for
 from ben.control import client as control_client
 from ben.core.admin import run_query
 from ben.core.errors import QueryError
-from tests.conftest import dump_logs
+from tests.conftest import rig_in_tmp
 
 NOBODY = 65534
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
@@ -97,19 +97,8 @@ class Rig:
 
 @pytest.fixture(scope="module")
 def rig() -> Iterator[Rig]:
-    import shutil
-    import tempfile
-
-    home = Path(tempfile.mkdtemp(prefix="bx-", dir="/tmp"))
-    r = None
-    try:
-        r = Rig(home)
+    with rig_in_tmp("bx-", Rig) as r:
         yield r
-    finally:
-        if r is not None:
-            r.cluster.stop()
-        dump_logs(home)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # -- local user -----------------------------------------------------------------------------------

@@ -7,10 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -29,7 +27,7 @@ from ben.control.queries import QueryAudit, QueryClaim, QueryOutcome
 from ben.core.admin import run_query
 from ben.core.errors import QueryError
 from ben.core.peers import CALLER
-from tests.conftest import dump_logs
+from tests.conftest import rig_in_tmp
 
 
 # -- the log itself (RocksDB, no processes) -------------------------------------------------------------
@@ -104,16 +102,8 @@ class Rig:
 
 @pytest.fixture(scope="module")
 def rig() -> Iterator[Rig]:
-    home = Path(tempfile.mkdtemp(prefix="bq-", dir="/tmp"))
-    r = None
-    try:
-        r = Rig(home)
+    with rig_in_tmp("bq-", Rig) as r:
         yield r
-    finally:
-        if r is not None:
-            r.cluster.stop()
-        dump_logs(home)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _one(entries: list[dict], marker: str) -> dict:
