@@ -224,6 +224,7 @@ def test_the_token_cookie_of_an_https_interface_is_secure(rig: Rig, tmp_path) ->
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), NoRedirect)
         with pytest.raises(urllib.error.HTTPError) as answer:
             opener.open(f"https://127.0.0.1:{web.port}/status?token=a-web-token-long-enough-0123", timeout=20)
+        answer.value.close()   # the answer holds the TLS connection: closed before the server stops
         assert answer.value.code == 303
         cookie = answer.value.headers["set-cookie"]
         assert "ben_web_token=" in cookie and "secure" in cookie.lower() and "httponly" in cookie.lower(), cookie
