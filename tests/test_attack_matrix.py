@@ -32,6 +32,7 @@ from ben.control import client as control_client
 from ben.core.admin import run_query
 from ben.core.errors import QueryError
 from tests.conftest import rig_in_tmp
+from tests.core.test_files import modes
 
 NOBODY = 65534
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
@@ -102,19 +103,9 @@ def rig() -> Iterator[Rig]:
 
 
 # -- local user -----------------------------------------------------------------------------------
-def _modes(root: Path) -> dict[Path, int]:
-    out = {root: stat.S_IMODE(os.lstat(root).st_mode)}
-    for d, dirs, files in os.walk(root):
-        for n in [*dirs, *files]:
-            st = os.lstat(Path(d) / n)
-            if not stat.S_ISLNK(st.st_mode):
-                out[Path(d) / n] = stat.S_IMODE(st.st_mode)
-    return out
-
-
 def test_local_files_private_under_umask_000(rig: Rig) -> None:
     """Data dirs, WALs, RocksDB, chDB parts, keys, audit log: no group/other bits though the umask was 000."""
-    seen = {**_modes(rig.home / "spine"), **_modes(rig.home / "sidecar")}
+    seen = {**modes(rig.home / "spine"), **modes(rig.home / "sidecar")}
     names = " ".join(str(p) for p in seen)
     for kind in ("wal-routine", "chdb", "control", ".key"):
         assert kind in names, f"no {kind} file made: the cell would not test it"

@@ -20,6 +20,17 @@ from ben.core.files import check_private, private_dir
 from tests.helpers import Load
 
 
+def refused_spine(cluster: Cluster, home: Path) -> Proc:
+    """Start the cluster's spine and wait for it to refuse its configuration (exit 2); the stopped process."""
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    return proc
+
+
 def modes(root: Path) -> dict[Path, int]:
     """Modes of everything under root (symbolic links have none of their own: chDB links tables)."""
     out = {root: stat.S_IMODE(os.lstat(root).st_mode)}
@@ -92,12 +103,7 @@ def test_spine_with_a_loose_tls_key_refuses_to_start(home) -> None:
         port = probe.getsockname()[1]
     cluster = Cluster(home, f"127.0.0.1:{port}", spine={"tls": {"cert": str(cert), "key": str(key),
                                                                 "ca": str(certs / "ca.crt")}})
-    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
-    try:
-        assert proc.popen.wait(60) == 2
-    finally:
-        if proc.alive():
-            proc.stop()
+    proc = refused_spine(cluster, home)
     assert f"key file {key} has mode 0640" in proc.tail() and "spine.tls.key" in proc.tail()
 
 
@@ -121,12 +127,7 @@ def test_a_data_dir_another_user_made_first_is_refused(home, planted: str) -> No
         os.symlink(trap, data)
         os.chown(data, NOBODY, NOBODY, follow_symlinks=False)
     cluster = Cluster(home, spine={"data_dir": str(data)})
-    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
-    try:
-        assert proc.popen.wait(60) == 2
-    finally:
-        if proc.alive():
-            proc.stop()
+    proc = refused_spine(cluster, home)
     assert "spine.data_dir" in proc.tail() and "belongs to uid 65534" in proc.tail(), proc.tail()
     assert os.listdir(trap) == []
 
@@ -153,12 +154,7 @@ def test_a_socket_in_a_directory_another_user_controls_is_refused(home, case: st
         os.chown(rundir, NOBODY, NOBODY)
         os.chmod(rundir, 0o755)
     cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
-    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
-    try:
-        assert proc.popen.wait(60) == 2
-    finally:
-        if proc.alive():
-            proc.stop()
+    proc = refused_spine(cluster, home)
     word = "writable by any user" if case == "writable_by_all" else "belongs to uid 65534"
     assert "spine.listen" in proc.tail() and word in proc.tail(), proc.tail()
     assert not (rundir / "spine.sock").exists()

@@ -88,18 +88,24 @@ def test_invalid_batches_are_refused_for_good(tmp_path: Path) -> None:
     asyncio.run(go())
 
 
+def _fail_appends(wal):
+    """Make ``wal.append`` raise as a full disk does; returns the real one (to put back)."""
+    from ben.core.errors import WalError
+
+    real = wal.append
+
+    def failing(*args, **kwargs):
+        raise WalError("disk full (no space left on device) at test")
+
+    wal.append = failing
+    return real
+
+
 def test_a_lane_written_stays_written_when_another_lane_fails(tmp_path: Path) -> None:
     async def go():
         wals = open_wals(tmp_path)
         rx = IngestReceiver(wals, lambda r: r.SerializeToString())
-        from ben.core.errors import WalError
-
-        real_append = wals[ROUTINE].append
-
-        def failing(*args, **kwargs):
-            raise WalError("disk full (no space left on device) at test")
-
-        wals[ROUTINE].append = failing
+        real_append = _fail_appends(wals[ROUTINE])
         out = await send(rx, req("s", 1, ALERT), req("s", 1))
         assert out[0] == (1, "", 0)          # the alert lane was written: acknowledged
         assert out[1][0] == 0 and out[1][2] > 0  # routine was not: back-pressure
@@ -220,17 +226,11 @@ def test_a_request_held_behind_a_wal_error_is_refused_as_wal_error_not_quota(tmp
     """What waits behind a request the WAL could not write is refused for that reason (and its
     retry_after_ms), not as "quota"."""
     from ben.core.admission import RETRY_AFTER_MS_WAL_ERROR
-    from ben.core.errors import WalError
 
     async def go():
         wals = open_wals(tmp_path)
         rx = IngestReceiver(wals, lambda r: r.SerializeToString())
-        real_append = wals[ROUTINE].append
-
-        def failing(*args, **kwargs):
-            raise WalError("disk full (no space left on device) at test")
-
-        wals[ROUTINE].append = failing
+        real_append = _fail_appends(wals[ROUTINE])
         assert await send(rx, req("s", 1)) == [(0, "", RETRY_AFTER_MS_WAL_ERROR)]
         wals[ROUTINE].append = real_append
         assert await send(rx, req("s", 2)) == [(0, "", RETRY_AFTER_MS_WAL_ERROR)]  # held behind seq 1
