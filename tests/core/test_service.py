@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 
+import pytest
+
 from ben.cli.procs import wait_for
+from ben.core.service import PARENT_GONE
 from ben.sdk import Client
 from tests.helpers import Load, assert_exactly_once
 
@@ -72,6 +78,60 @@ def test_second_signal_exits_at_once_without_losing_acknowledged_data(make_clust
     cluster.start_spine()
     cluster.wait_drained()
     assert_exactly_once(cluster.spine_addr, client.producer_id, 5_000)
+
+
+def test_the_parent_gone_signal_is_one_stop_however_often_the_kernel_sends_it(make_cluster) -> None:
+    """A component `ben demo` started gets PARENT_GONE once per thread the kernel reparents when the
+    demo dies: each after the first must not be taken as an operator's second signal (before, with
+    SIGTERM, the spine and sidecar skipped their drain and exited 1 at once)."""
+    cluster = make_cluster()
+    cluster.start()
+    client = emit_acked(cluster, 2_000)
+    side = cluster.sidecar
+    for _ in range(5):
+        side.signal(PARENT_GONE)
+    assert side.popen.wait(timeout=60) == 0, side.tail()
+    assert "the process that started it exited, shutting down" in side.tail()
+    assert "second signal" not in side.tail()
+    cluster.start_sidecar()
+    assert cluster.status("sidecar")["wal_records"] == 0  # it drained before it exited
+    cluster.wait_drained()
+    assert_exactly_once(cluster.spine_addr, client.producer_id, 2_000)
+
+
+_HANGS = {
+    "in its shutdown": "async def shutdown(self, timeout):\n        threading.Event().wait()",
+    "in a thread the interpreter waits for": ("async def shutdown(self, timeout):\n"
+                                              "        threading.Thread(target=threading.Event().wait).start()"),
+}
+
+
+@pytest.mark.parametrize("where", sorted(_HANGS))
+def test_a_stop_that_hangs_ends_by_force_after_its_deadline(where: str) -> None:
+    """Whatever hangs after the stop signal (the service's shutdown, a non-daemon thread the interpreter
+    joins at exit), the process is gone ``force_exit_after_s`` later, and says why."""
+    script = textwrap.dedent("""
+        import asyncio, threading
+        from ben.core.service import serve
+
+        class Hangs:
+            name = "hangs"
+            async def start(self):
+                pass
+            HANG
+
+        asyncio.run(serve(Hangs(), 1.0, force_exit_after_s=2.0))
+    """).replace("HANG", _HANGS[where].replace("\n", "\n    "))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "hangs: ready"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        _, err = proc.communicate()
+    assert code == 1, err
+    assert "hangs: still running 2 s after the stop began; exiting now" in err
 
 
 def test_keep_connected_reconnects_with_backoff_and_starts_low_after_a_success() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ben.core.admin import fetch_status, run_query
 from ben.core.errors import BenError, TransportError
+from ben.core.service import PARENT_GONE
 from ben.core.figures import flat
 
 
@@ -46,17 +47,19 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _stop_with_parent():
-    """A ``preexec_fn``: the child gets SIGTERM (drains, keeps the rest on disk) when the process that
-    started it dies, kill -9 included; without it a killed ``ben demo`` left its spine and sidecar
-    running in sessions of their own, holding the data directory the next ``ben demo`` wants."""
+def parent_death_preexec(sig: int = PARENT_GONE):
+    """A ``preexec_fn``: the child gets ``sig`` when the process that started it dies, kill -9
+    included; without it a killed ``ben demo`` left its spine and sidecar running in sessions of their
+    own, holding the data directory the next ``ben demo`` wants. ben's components take
+    ``PARENT_GONE`` as a stop (drain, keep the rest on disk) however often it comes: the kernel can
+    send it once per thread of the child, and a second SIGTERM would skip the drain."""
     parent = os.getpid()
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork: the child only calls it
 
     def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl(PR_SET_PDEATHSIG, sig)
         if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), sig)
 
     return preexec
 
@@ -64,7 +67,7 @@ def _stop_with_parent():
 class Proc:
     """A ben component in its own process, its output in a log file.
 
-    ``stop_with_parent``: SIGTERM it when this process dies (Linux; for ``ben demo``, whose
+    ``stop_with_parent``: stop it (``PARENT_GONE``) when this process dies (Linux; for ``ben demo``, whose
     components live and die with it); start it from a thread that lives as long as the process.
     """
 
@@ -73,7 +76,7 @@ class Proc:
         self.args = args
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        preexec = _stop_with_parent() if stop_with_parent and sys.platform == "linux" else None
+        preexec = parent_death_preexec() if stop_with_parent and sys.platform == "linux" else None
         with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=log,
                                           stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},

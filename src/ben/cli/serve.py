@@ -20,7 +20,7 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
                                                           "default http://127.0.0.1:8427/)")] = False) -> None:
     """Run the spine: ingest from sidecars, WAL, store writer (chDB), query API."""
     from ben.core.config import load_config
-    from ben.core.service import serve
+    from ben.core.service import EXIT_GRACE_S, serve
     from ben.spine import Spine
 
     full = load_config(config)
@@ -35,7 +35,7 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
         typer.echo(f"ben spine: web interface on {ui.url}", err=True)
     try:
         asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
-                          cfg.realtime_priority))
+                          cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))
     finally:
         if ui is not None:
             ui.shutdown(2.0)
@@ -45,10 +45,10 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
 def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
     """Run a sidecar: ingest from local SDKs on a unix socket, WAL, ship to the spine."""
     from ben.core.config import load_config
-    from ben.core.service import serve
+    from ben.core.service import EXIT_GRACE_S, serve
     from ben.sidecar import Sidecar
 
     cfg = load_config(config).sidecar
     setup_logging(verbose)
     asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
-                      cfg.realtime_priority))
+                      cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))

@@ -14,9 +14,11 @@ from typing import Annotated, Optional
 import typer
 
 from ben.cli import app, fail, sdk_client, sidecar_listening
+from ben.core.service import PARENT_GONE
 
 #: --fast builds every event at once: past this, a mistyped flag would take hours and the machine's memory.
 MAX_FAST_EVENTS = 100_000_000
+PARENT_GONE_FLUSH_S = 5.0  # what the synth gives its sidecar to take the rest when `ben demo` died
 
 ROUTES = ("/pay", "/cart", "/search", "/login")
 
@@ -137,21 +139,30 @@ def synth(
                                  f"{MAX_FAST_EVENTS:,}", param_hint="--duration")
     sidecar = sidecar_listening(sidecar)
     stop = threading.Event()
-    def on_signal(*_) -> None:
+    parent_gone = threading.Event()
+
+    def on_signal(signum, _frame) -> None:
+        if signum == PARENT_GONE:  # `ben demo` died: a stop, however often the kernel says so
+            if not stop.is_set():
+                os.write(2, b"ben synth: the process that started it exited; stopping\n")
+            parent_gone.set()
+            stop.set()
+            return
         if stop.is_set():  # a second Ctrl-C: out now (a --fast run may wait for room at a sidecar that is gone)
             os.write(2, b"ben synth: second signal, exiting now; events not yet acknowledged may be lost\n")
             os._exit(130)
         os.write(2, b"ben synth: stopping; flushing what was emitted (Ctrl-C again exits at once)\n")
         stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, PARENT_GONE):
         signal.signal(sig, on_signal)
     what = f"{int(rate * duration):,} events at once" if fast else f"{rate:g} events/s"
     # --fast waits for room as long as it takes: a drop would be a gap in event time, not a slower send.
     client = sdk_client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
-    flushed = client.shutdown(timeout=flush_timeout)
+    # Without the demo its sidecar stops too: a short flush, not the whole timeout at a closed socket.
+    flushed = client.shutdown(timeout=min(flush_timeout, PARENT_GONE_FLUSH_S) if parent_gone.is_set() else flush_timeout)
     s = client.stats
     typer.echo(json.dumps({"emitted": emitted, "acked": s.acked, "dropped_full": s.dropped_full,
                            "rejected": s.rejected, "flushed": flushed}))

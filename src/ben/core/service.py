@@ -1,6 +1,11 @@
 """Running a long-lived component: start, wait for SIGTERM/SIGINT, shut down within a timeout.
 
 A second signal during shutdown exits at once; everything acknowledged is already on disk.
+``PARENT_GONE`` (SIGUSR2) is what a component started by ``ben demo`` gets when the demo dies: a stop,
+never the second signal, however many times the kernel sends it. With ``force_exit_after_s`` (the
+``ben spine``/``ben sidecar`` commands pass their shutdown timeout + ``EXIT_GRACE_S``) the process is
+gone that long after the first stop whatever hangs (a thread that never ends, a library's exit hook):
+acknowledged data is in the WAL, as after kill -9.
 SIGHUP calls the service's ``reload()`` if it has one (the sidecar reloads its redaction manifest).
 The process's umask is 0o077 from the start on: every file it or its libraries create is private.
 """
@@ -14,6 +19,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import Protocol
 
 from ben.core.files import private_umask
@@ -46,6 +52,33 @@ class Service(Protocol):
 #: detection); at 5 ms every hand-over can add 5 ms to an alert's way, at 1 ms one.
 SWITCH_INTERVAL_S = 0.001
 
+#: The signal a component gets when the process that started it dies (``PR_SET_PDEATHSIG``, see
+#: ``ben.cli.procs``). Not SIGTERM: the kernel may deliver it more than once (once per thread it
+#: reparents), and a second SIGTERM means "exit at once, skip the drain".
+PARENT_GONE = signal.SIGUSR2
+
+#: Seconds past the shutdown timeout after which a stopping process exits by force: the spine's
+#: shutdown gives its store writer the whole timeout, then detection and federation up to 5 s each.
+EXIT_GRACE_S = 30.0
+
+
+def exit_deadline(name: str, seconds: float) -> None:
+    """Make sure this process is gone ``seconds`` from now, whatever hangs in its shutdown or in the
+    interpreter's exit (joining a thread that never ends, a library's atexit hook). A daemon thread
+    logs and ``os._exit(1)``s; should it not get the interpreter, SIGALRM (default action) ends the
+    process 5 s later. Call once, when the stop begins."""
+
+    def force() -> None:
+        log.error("%s: still running %.0f s after the stop began; exiting now (what was acknowledged "
+                  "is in the WAL)", name, seconds)
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+    signal.alarm(int(seconds) + 5)
+
 
 def freeze_heap() -> None:
     """Exempt what the start made (modules, config, connections: kept for the process's life) from
@@ -72,7 +105,7 @@ def raise_descriptor_limit() -> int:
 
 
 async def serve(service: Service, shutdown_timeout_s: float, background_nice: int = BACKGROUND_NICE,
-                realtime_priority: int = 0) -> None:
+                realtime_priority: int = 0, force_exit_after_s: float | None = None) -> None:
     """Start the service, run until a stop signal, then shut it down. Background threads
     (compactions, merges) run at ``background_nice`` (ADR 0024); with ``realtime_priority`` the
     others run under SCHED_RR at that priority, set before the service starts any (ADR 0027):
@@ -90,13 +123,18 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
 
     def on_signal(signum: int) -> None:
         if stop.is_set():
+            if signum == PARENT_GONE:
+                return
             log.warning("%s: second signal, exiting now", service.name)
             os._exit(1)
-        log.info("%s: %s received, shutting down (timeout %.1fs)", service.name, signal.Signals(signum).name,
-                 shutdown_timeout_s)
+        why = ("the process that started it exited" if signum == PARENT_GONE
+               else f"{signal.Signals(signum).name} received")
+        log.info("%s: %s, shutting down (timeout %.1fs)", service.name, why, shutdown_timeout_s)
         stop.set()
+        if force_exit_after_s is not None:
+            exit_deadline(service.name, force_exit_after_s)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, PARENT_GONE):
         loop.add_signal_handler(sig, on_signal, sig)
     reload = getattr(service, "reload", None)
     service_started = asyncio.Event()
