@@ -8,11 +8,15 @@ import re
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from ben.cli.procs import count_stored, query_rows, wait_for
+
+# a directory no one has: not /nonexistent, which anything else on the machine may create
+ABSENT_DIR = f"/tmp/ben-absent-{uuid.uuid4().hex}/x"
 
 
 def ben(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -56,7 +60,7 @@ def test_second_spine_is_refused(cluster) -> None:
     (["emit", "x", "--kind", "bogus"], "--kind 'bogus'"),
     (["emit", "x", "--value", "abc"], "'--value'"),
     (["emit", " "], "NAME must not be empty"),
-    (["query", "--data-dir", "/nonexistent/ben", "SELECT 1"], "not a directory"),
+    (["query", "--data-dir", ABSENT_DIR, "SELECT 1"], "not a directory"),
 ])
 def test_bad_cli_input(args: list[str], message: str) -> None:
     out = ben(*args)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import os
+import re
 import subprocess
 import sys
+import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from unittest import mock
 
@@ -20,6 +21,9 @@ from ben.control import client
 from ben.control.actions import SetMode
 from ben.control.documents import Receipt, Signed, make_envelope, now_ns
 from ben.control.keys import public_from_text, verify
+
+# a directory no one has: not /nonexistent, which anything else on the machine may create
+ABSENT_DIR = f"/tmp/ben-absent-{uuid.uuid4().hex}/x"
 
 S = 10**9
 LET_THROUGH = ("pending", "delivered", "accepted")
@@ -242,7 +246,7 @@ def test_handler_failure_is_a_failed_receipt(live) -> None:
      "key file not found"),
     (["command", "send", "ping", "--target", "sh op", "--reason", "r"], "--target 'sh op'"),
     (["command", "kill-switch", "maybe", "--reason", "r"], "expected 'on' or 'off'"),
-    (["audit", "verify", "--data-dir", "/nonexistent/x"], "not a directory"),
+    (["audit", "verify", "--data-dir", ABSENT_DIR], "not a directory"),
 ])
 def test_cli_errors_name_the_flag(args: list[str], message: str) -> None:
     out = ben(*args)
