@@ -152,6 +152,18 @@ def test_an_urgent_insert_runs_beside_a_call_in_flight(store) -> None:
     assert store.urgent().max_spine_seq(0) == 1 and store.urgent().count_by_spine_seq(0, 1, 1) == {1: 2}
 
 
+def test_a_read_that_meets_a_killed_child_is_asked_again_of_the_new_one(store) -> None:
+    """query_json / query_arrow have no side effect: the spine's own reads (``ben audit verify``'s
+    copy of ben.audit, the mirror's high-water mark) do not fail because the child died meanwhile."""
+    store.insert_events(to_table([(1, metric_request(1, 4, 1))]))
+    first = store.pid
+    os.kill(first, signal.SIGKILL)
+    assert b'"n":' in store.query_json("SELECT count() AS n FROM ben.events").replace(b" ", b"")
+    os.kill(store.pid, signal.SIGKILL)
+    assert store.query_arrow("SELECT count() AS n FROM ben.events").column("n").to_pylist() == [4]
+    assert store.pid != first and store.starts == 3
+
+
 def test_a_killed_child_fails_each_channel_once_and_both_come_back(store) -> None:
     store.insert_events(to_table([(1, metric_request(1, 2, 1))]))
     os.kill(store.pid, signal.SIGKILL)
