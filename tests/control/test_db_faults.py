@@ -10,6 +10,7 @@ not there), ``verify`` intact, and the next entry renumbered over those still on
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,21 @@ def _append(db_path: Path, signer: Signer, n: int, tag: str) -> None:
     db.close()
 
 
-def crashed(tmp_path: Path) -> tuple[Path, Signer]:
+@pytest.fixture(scope="module")
+def image(tmp_path_factory) -> tuple[Path, Signer]:
+    """One crashed database for the module (each test damages a copy of it)."""
+    return _crashed(tmp_path_factory.mktemp("image"))
+
+
+@pytest.fixture
+def crashed(image, tmp_path: Path):
+    def copy(_tmp_path: Path) -> tuple[Path, Signer]:
+        shutil.copytree(image[0], tmp_path / "db")
+        return tmp_path / "db", image[1]
+    return copy
+
+
+def _crashed(tmp_path: Path) -> tuple[Path, Signer]:
     """FLUSHED entries in a table file (a clean close), IN_LOG more in RocksDB's log (a killed process)."""
     signer = generate(tmp_path / "keys", "audit")
     path = tmp_path / "db"
@@ -70,7 +85,7 @@ def newest(path: Path, pattern: str) -> Path:
     ("MANIFEST-*", "flip"),
     ("MANIFEST-*", "cut"),
 ])
-def test_damage_refuses_in_one_line_naming_the_database_and_what_to_do(tmp_path: Path, pattern: str, how: str) -> None:
+def test_damage_refuses_in_one_line_naming_the_database_and_what_to_do(tmp_path: Path, crashed, pattern: str, how: str) -> None:
     path, _ = crashed(tmp_path)
     damage(newest(path, pattern), how)
     with pytest.raises(WalError) as caught:
@@ -81,7 +96,7 @@ def test_damage_refuses_in_one_line_naming_the_database_and_what_to_do(tmp_path:
     assert len(saved) == 1 and str(saved[0]) in text and list(saved[0].glob(pattern)), text
 
 
-def test_a_torn_log_tail_is_dropped_with_a_warning_and_every_entry_kept(tmp_path: Path, caplog) -> None:
+def test_a_torn_log_tail_is_dropped_with_a_warning_and_every_entry_kept(tmp_path: Path, crashed, caplog) -> None:
     path, signer = crashed(tmp_path)
     damage(newest(path, "*.log"), "torn")
     db = ControlDb(path)
@@ -94,7 +109,7 @@ def test_a_torn_log_tail_is_dropped_with_a_warning_and_every_entry_kept(tmp_path
     assert "incomplete write" in caplog.text and "db.damaged-" in caplog.text
 
 
-def test_a_scan_that_meets_damage_raises_instead_of_ending_early(tmp_path: Path, monkeypatch) -> None:
+def test_a_scan_that_meets_damage_raises_instead_of_ending_early(tmp_path: Path, crashed, monkeypatch) -> None:
     """Damage met by a scan after the open (here: the open's own check skipped): the scan says so; it
     never ends short, as if the keys after the damaged block were not there."""
     path, _ = crashed(tmp_path)

@@ -147,6 +147,7 @@ class DetectorThread:
             detection.bank.timing = self.detection.bank.timing  # the configured timing, on the restored states
         self.detection, self.last_seq = detection, last_seq
         if stored_upto <= last_seq:
+            log.info("detection resumed from its checkpoint at spine_seq %d; nothing stored after it", last_seq)
             return 0
         table = self._store.query_arrow(CATCH_UP_SQL.format(low=int(last_seq), high=int(stored_upto)))
         table = table.rename_columns(list(COLUMNS))
