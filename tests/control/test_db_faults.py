@@ -122,3 +122,38 @@ def test_a_scan_that_meets_damage_raises_instead_of_ending_early(tmp_path: Path,
                 pass
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("how", ["cut", "flip", "empty"])
+def test_a_damaged_component_key_says_which_file_and_what_to_do(tmp_path: Path, how: str) -> None:
+    from ben.control.keys import load_or_create
+    from ben.core.errors import ConfigError
+
+    load_or_create(tmp_path, "spine")
+    key = tmp_path / "spine.key"
+    if how == "empty":
+        key.write_bytes(b"")
+    else:
+        damage(key, how)
+    with pytest.raises(ConfigError) as caught:
+        load_or_create(tmp_path, "spine")
+    text = str(caught.value)
+    assert "\n" not in text and str(key) in text and "spine.key is damaged" in text, text
+    assert "Restore it from a backup" in text and "move spine.key and spine.pub aside" in text, text
+
+
+def test_a_spine_on_a_damaged_control_database_exits_with_one_line(home: Path) -> None:
+    """The start refuses once, in one line, with the exit code of a bad start: no traceback, no loop."""
+    from ben.cli.procs import Cluster
+
+    cluster = Cluster(home)
+    cluster.start_spine()
+    cluster.spine.kill()  # the control database as a kill -9 leaves it
+    db = home / "spine" / "control" / "db"
+    damage(newest(db, "MANIFEST-*"), "flip")
+    done = subprocess.run([sys.executable, "-m", "ben", "spine", "--config", str(cluster.config)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"control database {db} is damaged" in errors[0] and f"mv {db}" in errors[0], \
+        done.stderr[-2000:]
