@@ -32,7 +32,7 @@ import pytest
 from ben.cli.procs import Cluster, wait_for
 from ben.control import client
 from ben.control.documents import make_envelope
-from tests.control.conftest import make_setup
+from tests.control.conftest import POLICY, make_setup
 from tests.helpers import Load
 from tests.spine.test_store_kills import store_process
 
@@ -116,6 +116,9 @@ def test_commands_run_at_most_once_and_audited_through_kill9_at_every_step(home:
     print(f"command kill seed={seed} rounds={rounds} (BEN_COMMAND_KILL_SEED={seed} replays this run)")
     rng = random.Random(seed)
     setup = make_setup(home)
+    # Interrupted and failed runs are what this test makes: they must not open the breakers over rounds.
+    setup.policy.write_text(POLICY.replace("[actions.slow_job]\n", "[actions.slow_job]\nbreaker_failures = 1000\n")
+                            .replace("[actions.ping]\n", "[actions.ping]\nbreaker_failures = 1000\n"))
     # Detection checkpoints every 0.5 s, so kills land on and between checkpoint writes (step 6).
     cluster = Cluster(home, spine={**setup.control_options(), "detect": {"checkpoint_interval_s": 0.5}},
                       sidecar=setup.sidecar_options())
@@ -209,7 +212,8 @@ def test_commands_run_at_most_once_and_audited_through_kill9_at_every_step(home:
         print(f"command kill seed={seed}: {len(sent)} commands acknowledged, {len(queries)} query log entries")
         assert queries
         spine_log = (home / "logs" / "spine.log").read_text()
-        assert "Traceback" not in spine_log, spine_log[-3000:]
+        at = spine_log.find("Traceback")
+        assert at < 0, f"seed {seed}: " + spine_log[max(at - 1500, 0):at + 3000]
         assert "unreadable" not in spine_log  # a killed checkpoint write leaves the old file or the new one
 
         # The store process dies once more with nothing in flight: the verification below is the first

@@ -107,6 +107,28 @@ def test_the_child_exits_when_its_owner_dies(tmp_path: Path) -> None:
     reopened.close()
 
 
+def test_a_child_whose_owner_dies_while_it_opens_exits_without_a_traceback(tmp_path: Path) -> None:
+    """The spine killed while its store process opens chDB: the child's "ready" meets a closed pipe;
+    it exits quietly (before: a BrokenPipeError traceback in the spine's log)."""
+    import psutil
+
+    code = ("from ben.store import ChdbProcessStore\n"
+            f"ChdbProcessStore({str(tmp_path / 'chdb')!r})\n")
+    owner = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    try:
+        child = wait_for(lambda: next((c for c in psutil.Process(owner.pid).children()
+                                       if "ben.store.worker" in " ".join(c.cmdline())), None), 60, "the store process")
+        owner.kill()
+        owner.wait(timeout=30)
+        err = owner.stderr.read()  # to EOF: the child holds the pipe until it exits
+        assert not psutil.pid_exists(child.pid) or child.status() == psutil.STATUS_ZOMBIE
+        assert "Traceback" not in err, err
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
+        owner.stderr.close()
+
+
 def test_a_directory_in_use_is_a_clear_error(tmp_path: Path) -> None:
     holder = ChdbStore(tmp_path / "chdb")
     try:
