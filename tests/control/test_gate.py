@@ -295,3 +295,24 @@ def test_the_sidecar_signs_its_audit_with_audit_key_file(home: Path) -> None:
         assert {e.key_id for e in control.audit.entries()} == {audit_key.id} and control.base.verify_local().ok
     finally:
         control.base.close()
+
+
+def test_a_full_disk_under_the_ledger_runs_nothing_says_why_and_recovers(home: Path, caplog) -> None:
+    """The claim cannot be written: the handler does not run, the receipt says why (not "internal
+    error: WalError"), no traceback; with room again the ledger is written without a restart."""
+    from tests.core.test_wal_faults import fill, tmpfs
+
+    with tmpfs(home / "sc", "8m") as disk:
+        bench = Bench(home)
+        try:
+            filler = fill(disk / "filler")
+            env, signed = envelope(bench.setup.alice, "ping", params={})
+            rec = bench.handle(signed)
+            assert (rec.status, rec.code) == ("refused", "internal_error") and "No space left" in rec.reason, rec
+            assert bench.ran == [] and "Traceback" not in caplog.text
+            filler.unlink()
+            assert bench.handle(signed).status == "accepted" and bench.ran == [env.id]  # never claimed before
+            assert bench.handle(signed).status == "accepted" and bench.ran == [env.id]  # once
+            assert bench.audit.verify({bench.signer.id: bench.signer.public}).ok
+        finally:
+            bench.db.close()

@@ -107,6 +107,28 @@ def test_the_child_exits_when_its_owner_dies(tmp_path: Path) -> None:
     reopened.close()
 
 
+def test_a_child_whose_owner_dies_while_it_opens_exits_without_a_traceback(tmp_path: Path) -> None:
+    """The spine killed while its store process opens chDB: the child's "ready" meets a closed pipe;
+    it exits quietly (before: a BrokenPipeError traceback in the spine's log)."""
+    import psutil
+
+    code = ("from ben.store import ChdbProcessStore\n"
+            f"ChdbProcessStore({str(tmp_path / 'chdb')!r})\n")
+    owner = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    try:
+        child = wait_for(lambda: next((c for c in psutil.Process(owner.pid).children()
+                                       if "ben.store.worker" in " ".join(c.cmdline())), None), 60, "the store process")
+        owner.kill()
+        owner.wait(timeout=30)
+        err = owner.stderr.read()  # to EOF: the child holds the pipe until it exits
+        assert not psutil.pid_exists(child.pid) or child.status() == psutil.STATUS_ZOMBIE
+        assert "Traceback" not in err, err
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
+        owner.stderr.close()
+
+
 def test_a_directory_in_use_is_a_clear_error(tmp_path: Path) -> None:
     holder = ChdbStore(tmp_path / "chdb")
     try:
@@ -150,6 +172,18 @@ def test_an_urgent_insert_runs_beside_a_call_in_flight(store) -> None:
     worker.join()
     assert store.count_rows() == 2
     assert store.urgent().max_spine_seq(0) == 1 and store.urgent().count_by_spine_seq(0, 1, 1) == {1: 2}
+
+
+def test_a_read_that_meets_a_killed_child_is_asked_again_of_the_new_one(store) -> None:
+    """query_json / query_arrow have no side effect: the spine's own reads (``ben audit verify``'s
+    copy of ben.audit, the mirror's high-water mark) do not fail because the child died meanwhile."""
+    store.insert_events(to_table([(1, metric_request(1, 4, 1))]))
+    first = store.pid
+    os.kill(first, signal.SIGKILL)
+    assert b'"n":' in store.query_json("SELECT count() AS n FROM ben.events").replace(b" ", b"")
+    os.kill(store.pid, signal.SIGKILL)
+    assert store.query_arrow("SELECT count() AS n FROM ben.events").column("n").to_pylist() == [4]
+    assert store.pid != first and store.starts == 3
 
 
 def test_a_killed_child_fails_each_channel_once_and_both_come_back(store) -> None:

@@ -33,7 +33,7 @@ from ben.control.ledger import Ledger, counts_for_breaker
 from ben.control.policy import Policy, Releases
 from ben.control.trust_store import Trusted
 from ben.control.verify import Verifier
-from ben.core.errors import ControlError, PolicyError, SignatureError
+from ben.core.errors import ControlError, PolicyError, SignatureError, WalError
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,21 @@ class Gate:
             try:
                 return await self._handle(envelope, list(approvals))
             except Exception as exc:  # never crash the sidecar on a command
-                log.exception("control: unexpected error handling a command")
+                if isinstance(exc, WalError):  # the control database cannot be written (a full disk): nothing ran
+                    why = f"not run: {exc}"
+                    log.error("control: command %s %s", _peek_id(envelope.body), why)
+                else:
+                    why = f"internal error: {type(exc).__name__}"
+                    log.exception("control: unexpected error handling a command")
                 self.decisions["internal_error"] += 1
-                receipt = self._receipt(_peek_id(envelope.body), envelope.hash, "", REFUSED, "internal_error",
-                                        f"internal error: {type(exc).__name__}", now_ns())
+                receipt = self._receipt(_peek_id(envelope.body), envelope.hash, "", REFUSED, "internal_error", why,
+                                        now_ns())
                 try:
                     await asyncio.to_thread(self.audit.append, "refusal", _peek_id(envelope.body) or "(unreadable)",
-                                            {"reason": f"internal error: {type(exc).__name__}",
-                                             "code": "internal_error", "envelope_hash": envelope.hash}, "sidecar")
+                                            {"reason": why[:2000], "code": "internal_error",
+                                             "envelope_hash": envelope.hash}, "sidecar")
+                except WalError as again:
+                    log.error("control: the refusal could not be audited either: %s", again)
                 except Exception:
                     log.exception("control: the refusal could not be audited either")
                 return receipt

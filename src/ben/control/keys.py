@@ -137,9 +137,21 @@ def load_signer(path: Path | str) -> Signer:
 
 
 def load_or_create(directory: Path, name: str) -> Signer:
-    """A component's own key: load it, or create it at first start."""
+    """A component's own key: load it, or create it at first start. A damaged one (cut short, altered)
+    is refused with what to do: it signed the component's audit entries and receipts."""
     path = directory / f"{name}.key"
-    return load_signer(path) if path.exists() else generate(directory, name)
+    if not path.exists():
+        return generate(directory, name)
+    try:
+        return load_signer(path)
+    except ConfigError as exc:
+        if "private key" not in str(exc) or "accessible by others" in str(exc):
+            raise
+        raise ConfigError(
+            f"{name}.key is damaged (not a readable Ed25519 private key: cut short or altered). Restore it from a backup: it signed "
+            f"this component's audit entries (`ben audit verify` checks them with {name}.pub) and receipts. To "
+            f"start with a new key instead, move {name}.key and {name}.pub aside (a sidecar's new key must then be "
+            f"pinned again: ben keys trust --sidecar ID PUBKEY)", source=str(path)) from None
 
 
 __all__ = ["InvalidSignature", "SignatureError", "Signer", "generate", "key_id", "load_or_create", "load_signer",

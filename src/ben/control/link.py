@@ -69,7 +69,8 @@ class SpineLink:
         if isinstance(exc, grpc.aio.AioRpcError):
             level = logging.DEBUG if exc.code() in transport.RETRYABLE_CODES else logging.WARNING
             log.log(level, "control link to %s: %s %s", self._spine, exc.code().name, exc.details())
-        elif isinstance(exc, (ConnectionError, OSError)) or exc is None:
+        elif isinstance(exc, (ConnectionError, OSError, asyncio.InvalidStateError)) or exc is None:
+            # InvalidStateError: a receipt written as the spine died ("RPC already finished")
             log.debug("control link to %s: %s", self._spine, exc or "stream ended")
         else:  # keep the link alive whatever happens
             log.error("control link to %s broke", self._spine, exc_info=exc)

@@ -5,7 +5,8 @@ The control RocksDB is the record: a command and its audit entry are written the
 batch, and only then is anything mirrored. A background thread copies, in batches, the audit
 entries above the highest one the table holds and the latest version of every command record
 changed since its last pass. A failure (the store is down, an insert raises anything) is counted
-and retried from the log with backoff; it never reaches the operator's request, so no command is
+and retried from the log with backoff, from what the table holds then (an INSERT stored whose
+answer was lost is not sent twice); it never reaches the operator's request, so no command is
 ever left half-recorded by the mirror. ``force_flush`` waits until both copies caught up.
 """
 
@@ -126,6 +127,10 @@ class Mirror:
                 self._pass()
                 backoff = _BACKOFF_S[0]
             except Exception as exc:  # any failure: counted, retried from the log; never lost
+                # An INSERT may have been stored with its answer lost (the store process killed between
+                # the two): ask the table what it holds again rather than send those entries twice.
+                with self._cond:
+                    self.mirrored_seq = -1
                 self.errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 level = logging.WARNING if isinstance(exc, BenError) else logging.ERROR

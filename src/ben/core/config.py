@@ -290,6 +290,9 @@ class DetectConfig(_Section):
     #: *_s keys in seconds), e.g. {warmup_s = 5.0, warmup_points = 20.0}; a key not set keeps its
     #: documented default (warm-up 1 h and 150 points, level half-life 1 h, clear 15 min, ...).
     timing: dict[str, float] = Field(default_factory=dict)
+    # Restarts (ADR 0046, 2026-12 amendment).
+    #: The detection state is written to <data_dir>/detect.ckpt this often (and at shutdown).
+    checkpoint_interval_s: float = Field(default=10.0, gt=0)
 
     @field_validator("timing")
     @classmethod

@@ -107,7 +107,8 @@ class Spine:
             raise
         if warming is not None:
             self.detection = await warming
-            self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt")
+            self.detector = DetectorThread(self.detection, self.store, checkpoint_path=cfg.data_dir / "detect.ckpt",
+                                           checkpoint_interval_s=det.checkpoint_interval_s)
         self.writer = StoreWriter(self.wals, self.store, cfg.store.insert_max_rows, cfg.store.insert_max_bytes,
                                   self._on_stored if det.enabled else None, cfg.store.max_rows_per_s,
                                   min_free_bytes=cfg.store.min_free_bytes,

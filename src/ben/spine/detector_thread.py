@@ -27,6 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ben.core.errors import StorageError
 from ben.spine import detect_state
 from ben.spine.detection import COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
@@ -54,6 +55,8 @@ class DetectorThread:
         self._checkpoint_path = checkpoint_path
         self._checkpoint_interval = checkpoint_interval_s
         self._checkpointed_at = time.monotonic()
+        self._key_problem = ""       # why the checkpoint key cannot be used ("": it can, or not tried yet)
+        self.checkpoint_failed = ""  # the last checkpoint's write error ("": written)
         self._key: bytes | None = None
         self._waiting: collections.deque[float] = collections.deque()  # submit times of queued tables
         self._max_rows = max_queued_rows
@@ -122,6 +125,9 @@ class DetectorThread:
         if path is None or not path.exists():
             self.last_seq = stored_upto  # fresh: watch what comes from now on
             return 0
+        if not self._usable_key():  # the checkpoint stays where it is, for once the key is fixed
+            self.last_seq = stored_upto
+            return 0
         try:
             last_seq, detection = detect_state.decode(path.read_bytes(), self._key_bytes())
             detection.max_series_per_subsystem = self.detection.max_series_per_subsystem
@@ -141,6 +147,7 @@ class DetectorThread:
             detection.bank.timing = self.detection.bank.timing  # the configured timing, on the restored states
         self.detection, self.last_seq = detection, last_seq
         if stored_upto <= last_seq:
+            log.info("detection resumed from its checkpoint at spine_seq %d; nothing stored after it", last_seq)
             return 0
         table = self._store.query_arrow(CATCH_UP_SQL.format(low=int(last_seq), high=int(stored_upto)))
         table = table.rename_columns(list(COLUMNS))
@@ -151,12 +158,42 @@ class DetectorThread:
                  last_seq, table.num_rows, stored_upto)
         return table.num_rows
 
+    def _usable_key(self) -> bool:
+        """False (said once, with what to do) if the checkpoint key cannot be used: detection then runs
+        without checkpoints and leaves the one on disk alone (ADR 0046, 2026-12 amendment). Before, a
+        key readable by others set a good checkpoint aside, and a damaged key made every later
+        checkpoint raise: a traceback per stored table."""
+        if self._key_problem:
+            return False
+        try:
+            self._key_bytes()
+            return True
+        except (StorageError, OSError) as exc:
+            key = self._checkpoint_path.with_name("detect.key")
+            fix = (f"chmod 600 {key}" if "chmod" in str(exc) else
+                   f"delete {key}: a new one is made, and the checkpoint it sealed is set aside")
+            self._key_problem = str(exc)
+            log.error("detection checkpoint key unusable: %s; detection runs without checkpoints, the checkpoint "
+                      "on disk is left as it is; to fix: %s, then restart the spine", exc, fix)
+            return False
+
     def checkpoint(self) -> None:
+        """Write the checkpoint; a failure (no room, a bad key) is logged in one line and tried again after
+        ``checkpoint_interval_s``, never raised into detection or the spine's shutdown."""
         path = self._checkpoint_path
         if path is None:
             return
-        detect_state.write(path, detect_state.encode(self.detection, self.last_seq, self._key_bytes()))
         self._checkpointed_at = time.monotonic()
+        if not self._usable_key():
+            return
+        try:
+            detect_state.write(path, detect_state.encode(self.detection, self.last_seq, self._key_bytes()))
+            self.checkpoint_failed = ""
+        except (OSError, StorageError) as exc:
+            if not self.checkpoint_failed:
+                log.error("detection checkpoint %s not written: %s; the previous one stays, tried again every "
+                          "%.0f s", path, exc, self._checkpoint_interval)
+            self.checkpoint_failed = str(exc)
 
     def _run(self) -> None:
         while True:

@@ -293,10 +293,20 @@ class ChdbProcessStore:
         return self._call("enforce_retention", self.retention_days)
 
     def query_json(self, sql: str) -> bytes:
-        return self._call("query_json", sql)
+        return self._read("query_json", sql)
 
     def query_arrow(self, sql: str) -> pa.Table:
-        return self._call("query_arrow", sql)
+        return self._read("query_arrow", sql)
+
+    def _read(self, method: str, sql: str):
+        """A read of the spine's own (no side effect): asked once more of the new store process when
+        the one it met had died (each channel finds a dead process on its own next call; before, the
+        first ``ben audit verify`` after a store process was killed failed)."""
+        try:
+            return self._call(method, sql)
+        except StoreUnavailableError as exc:
+            log.warning("%s; asking the new store process once more", exc)
+            return self._call(method, sql)
 
     def operator_query(self, sql: str, query_id: str, limits: QueryLimits) -> bytes:
         """An operator's statement in the child's query sandbox (ADR 0032), over the ``query``

@@ -59,7 +59,7 @@ def serve(fd_main: int, fd_urgent: int, fd_query: int, path: str, retention_days
 
     def alive() -> None:  # while opening (a migration may copy data for a long time): "still opening"
         while not opened.wait(HEARTBEAT_S):
-            conn.send(("opening", None))
+            _to_owner(conn, ("opening", None))
 
     heartbeat = threading.Thread(target=alive, name="opening", daemon=True)
     heartbeat.start()
@@ -69,16 +69,25 @@ def serve(fd_main: int, fd_urgent: int, fd_query: int, path: str, retention_days
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit
         opened.set()
         heartbeat.join()
-        conn.send(_reply_error(exc))
+        _to_owner(conn, _reply_error(exc))
         os._exit(1)
     opened.set()
     heartbeat.join()
     freeze_heap()
     BackgroundPriority(CHDB_BACKGROUND, background_nice).start()  # for the process's life
-    conn.send(("ready", None))
+    _to_owner(conn, ("ready", None))
     threading.Thread(target=_answer, args=(urgent_conn, urgent, store), name="urgent", daemon=True).start()
     threading.Thread(target=_answer_queries, args=(query_conn, store), name="query", daemon=True).start()
     _answer(conn, store, store)
+
+
+def _to_owner(conn: Connection, message) -> None:
+    """Tell the spine; if it is gone (killed while this process opened the store) exit quietly, as
+    ``_answer`` does (before: a BrokenPipeError traceback in the spine's log)."""
+    try:
+        conn.send(message)
+    except OSError:
+        os._exit(0)
 
 
 def _answer(conn: Connection, store, owner) -> None:
