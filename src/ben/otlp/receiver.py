@@ -107,7 +107,12 @@ class OtlpReceiver:
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
                                           ("grpc.so_reuseport", 0),
-                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS)])
+                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS),
+                                          # descriptor floods (ADR 0045): gRPC's core closes a connection
+                                          # past the quota at accept; an idle one is closed after a while
+                                          ("grpc.max_allowed_incoming_connections", self.config.max_connections),
+                                          ("grpc.max_connection_idle_ms",
+                                           int(self.config.max_connection_idle_s * 1000))])
         server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token))
         transport.prepare_listen(address, field)
         try:
@@ -136,6 +141,7 @@ class OtlpReceiver:
                                keepalive_timeout=http_server.HEADER_TIMEOUT_S,
                                auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
+        http_server.cap_connections(runner.server, self.config.max_connections)
         path = socket_path(address)
         try:
             if path is not None:
@@ -143,7 +149,8 @@ class OtlpReceiver:
                 site = web.UnixSite(runner, str(path), ssl_context=tls)
             else:
                 host, _, port = address.rpartition(":")
-                site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls, reuse_port=False)
+                site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls, reuse_port=False,
+                                   backlog=min(self.config.max_connections, 128))
             await site.start()
         except OSError as exc:
             await runner.cleanup()
