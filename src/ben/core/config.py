@@ -185,6 +185,14 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
 
+#: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's
+#: own data and the engine's vocabulary; not stack_trace (thread names), disks (paths, sizes),
+#: server_settings, processes or query_log (others' statements), users or grants.
+QUERY_SYSTEM_TABLES = ("one", "numbers", "numbers_mt", "zeros", "zeros_mt", "databases", "tables", "columns",
+                       "parts", "functions", "table_functions", "aggregate_function_combinators",
+                       "data_type_families", "formats", "settings", "time_zones")
+
+
 class StoreConfig(_Section):
     """Where events are stored: embedded chDB (default) or a ClickHouse server (native protocol)::
 
@@ -231,6 +239,19 @@ class StoreConfig(_Section):
     query_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
     #: ... and the memory one operator query may use in the engine (max_memory_usage; ADR 0045).
     query_max_memory_bytes: int = Field(default=1 << 30, ge=16 << 20)
+    #: ... and the engine's ``system`` tables it may read, by name (ADR 0045; default QUERY_SYSTEM_TABLES
+    #: above; chDB: the sandbox refuses the others, naming the table; a server: grant query_user only these).
+    query_system_tables: list[str] = Field(default_factory=lambda: list(QUERY_SYSTEM_TABLES))
+
+    @field_validator("query_system_tables")
+    @classmethod
+    def _system_table_names(cls, value: list[str]) -> list[str]:
+        bad = [n for n in value if not n.replace("_", "").isalnum() or not n.isascii()]
+        if bad:
+            raise ValueError(f"not a table name: {bad[0]!r} (names of tables in the engine's system database, "
+                             "e.g. \"tables\")")
+        return [n.lower() for n in value]
+
     #: ClickHouse server: the user operator queries run as (a read-only user, ADR 0032); empty = ``user``.
     query_user: str = ""
     #: ... and the environment variable holding its password (empty: no password).

@@ -135,7 +135,7 @@ class Spine:
         self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes,
-                             cfg.store.query_max_memory_bytes)
+                             cfg.store.query_max_memory_bytes, tuple(cfg.store.query_system_tables))
         store = self.store
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
                               lambda sql, query_id, origin, on_behalf: self._operator_query(
