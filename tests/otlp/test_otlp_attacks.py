@@ -15,12 +15,19 @@ from pathlib import Path
 
 import grpc
 import pytest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from ben.cli.procs import Cluster, wait_for
+from ben.sdk import Client
 from tests.conftest import rig_in_tmp
 
 NOBODY = 65534
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+#: Small detection budgets, so that one application can try to spend them all.
+DETECT = {"max_series": 30, "max_series_per_subsystem": 10, "max_series_per_peer": 20}
 
 
 class Rig:
@@ -28,7 +35,8 @@ class Rig:
 
     def __init__(self, home: Path):
         os.chmod(home, 0o755)
-        self.cluster = Cluster(home, sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
+        self.cluster = Cluster(home, spine={"detect": DETECT},
+                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
         self.cluster.start()
         side = self.cluster.status("sidecar")
         self.otlp_grpc, self.otlp_http = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
@@ -108,3 +116,43 @@ def _grpc_ok(channel: grpc.Channel) -> bool:
         return True
     except grpc.RpcError:
         return False
+
+
+def _gauges(service: str, names: list[str], ts: int) -> bytes:
+    req = ExportMetricsServiceRequest()
+    rm = req.resource_metrics.add()
+    rm.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value=service)))
+    scope = rm.scope_metrics.add()
+    for name in names:
+        metric = scope.metrics.add(name=name)
+        metric.gauge.data_points.add(time_unix_nano=ts, as_double=1.0)
+    return req.SerializeToString()
+
+
+def test_one_local_application_cannot_spend_the_others_series(rig: Rig) -> None:
+    """A local application sends gauges under ten made-up service.names (50 series) to the OTLP port:
+    before, it took the whole max_series (30) and the real subsystems' new series were stored but not
+    watched. Now it holds its peer's share (max_series_per_peer = 20, the sidecar's OTLP receiver), the
+    refusal is counted and logged naming the peer, and a ben SDK subsystem still has its series watched."""
+    ts = time.time_ns()
+    for i in range(10):
+        req = urllib.request.Request(f"http://127.0.0.1:{rig.otlp_http}/v1/metrics",
+                                     data=_gauges(f"made-up-{i}", [f"m{j}" for j in range(5)], ts), method="POST",
+                                     headers={"Content-Type": "application/x-protobuf"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200  # acknowledged: stored, whether watched or not
+    spine = rig.cluster
+    wait_for(lambda: spine.status("spine").get("detect_refused_series_peer_total", 0) >= 30, 60,
+             "the application's series past its peer's share to be refused")
+    assert spine.status("spine")["detect_series"] == 20
+    real = Client("checkout-api", sidecar=rig.cluster.sidecar_addr)
+    for j in range(5):
+        real.gauge(f"latency_{j}", 120.0, ts=ts)
+    assert real.flush(timeout=60)
+    real.shutdown()
+    wait_for(lambda: spine.status("spine").get("detect_series", 0) == 25, 60,
+             "the real subsystem's five series to be watched beside the flood")
+    log = spine.spine.tail(400)
+    assert "max_series_per_peer" in log and "/otlp'" in log, log[-2000:]
+    rows = spine.status("spine")
+    assert rows["detect_refused_series_peer_total"] == 30  # nothing of the real subsystem refused

@@ -304,6 +304,10 @@ class DetectConfig(_Section):
     max_series_per_subsystem: int = Field(default=10_000, ge=1)
     #: Series watched in all (bounds detection's memory: about 11 KiB per series, see ADR 0029).
     max_series: int = Field(default=100_000, ge=1)
+    #: Series watched per peer: a sidecar's OTLP receiver, or its ben SDK subsystems (ADR 0045, round 4), so
+    #: one local application making up service.names cannot take the others' share; refusals are counted
+    #: (detect_refused_series_peer_total) and logged with the peer.
+    max_series_per_peer: int = Field(default=25_000, ge=1)
     # The detection algorithm (ADR 0040): "calibrated" runs ben.detect.calibrated (what SeriesMonitor runs:
     # memories in seconds, calibrated evidence, one episode per onset); "bank" the detector bank (ADR 0010).
     algorithm: Literal["calibrated", "bank"] = "calibrated"

@@ -255,6 +255,8 @@ class Spine:
                 gauge("detect_series", len(self.detection.series), "series watched"),
                 counter("detect_refused_series_total", self.detection.refused_series,
                         "new series not watched: over spine.detect.max_series[_per_subsystem] (still stored)"),
+                counter("detect_refused_series_peer_total", self.detection.refused_series_peer,
+                        "of them, over the share of the peer that sent them: spine.detect.max_series_per_peer"),
                 counter("detect_refused_points_total", self.detection.refused_points,
                         "points of series not watched (still stored)"),
                 gauge("detect_lag_seconds", self.detector.lag_seconds,
