@@ -15,10 +15,11 @@ from pathlib import Path
 
 import grpc
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from ben.cli.procs import Cluster, wait_for
+from ben.cli.procs import Cluster, query_rows, wait_for
 from ben.sdk import Client
 from tests.conftest import rig_in_tmp
 
@@ -36,7 +37,10 @@ class Rig:
     def __init__(self, home: Path):
         os.chmod(home, 0o755)
         self.cluster = Cluster(home, spine={"detect": DETECT},
-                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
+                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+                                                 # a share of 5 alerts at once, hardly refilled in a test's time
+                                                 "alert_burst_per_subsystem": 5,
+                                                 "alert_rate_per_subsystem_per_s": 0.001}})
         self.cluster.start()
         side = self.cluster.status("sidecar")
         self.otlp_grpc, self.otlp_http = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
@@ -156,3 +160,41 @@ def test_one_local_application_cannot_spend_the_others_series(rig: Rig) -> None:
     assert "max_series_per_peer" in log and "/otlp'" in log, log[-2000:]
     rows = spine.status("spine")
     assert rows["detect_refused_series_peer_total"] == 30  # nothing of the real subsystem refused
+
+
+def _errors(service: str, n: int, marked: bool) -> bytes:
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value=service)))
+    scope = rl.scope_logs.add()
+    for i in range(n):
+        rec = scope.log_records.add(time_unix_nano=time.time_ns(), body=AnyValue(string_value=f"{service} {i}"))
+        if marked:
+            rec.attributes.append(KeyValue(key="ben.alert", value=AnyValue(bool_value=True)))
+        else:
+            rec.severity_number = 17  # ERROR
+    return req.SerializeToString()
+
+
+def _post_logs(port: int, body: bytes) -> None:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=body, method="POST",
+                                 headers={"Content-Type": "application/x-protobuf"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+
+
+def test_one_application_s_alerts_take_only_its_share_of_the_alert_lane(rig: Rig) -> None:
+    """A chatty (or hostile) local application marks 60 logs ``ben.alert = true`` and sends 60 ERRORs: they
+    all took the alert lane, which the sidecar and spine serve first. Now its subsystem has a share
+    (``alert_burst_per_subsystem`` = 5 here): the rest is stored in the anomaly lane, counted and logged
+    naming it; another application's alert still takes the alert lane; nothing is lost."""
+    _post_logs(rig.otlp_http, _errors("chatty", 60, marked=True))
+    _post_logs(rig.otlp_http, _errors("chatty", 60, marked=False))
+    _post_logs(rig.otlp_http, _errors("payments", 1, marked=False))
+    rig.cluster.wait_drained(60)
+    lanes = {(r["subsystem"], r["lane"]): r["n"] for r in query_rows(
+        rig.cluster.spine_addr, "SELECT subsystem, toString(lane) AS lane, count() AS n FROM ben.events "
+                                "WHERE kind = 'log' AND subsystem IN ('chatty', 'payments') GROUP BY subsystem, lane")}
+    assert lanes == {("chatty", "alert"): 5, ("chatty", "anomaly"): 115, ("payments", "alert"): 1}, lanes
+    assert rig.cluster.status("sidecar")["otlp_alerts_demoted_total"] == 115
+    assert "subsystem 'chatty' sent alerts over its share" in rig.cluster.sidecar.tail(400)

@@ -24,6 +24,7 @@ from ben.core.files import check_private
 from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
+from ben.otlp.alert_share import AlertShare
 from ben.otlp.convert import Converter
 from ben.otlp.dedup import Digests
 from ben.otlp.exporting import SIGNALS, Exporting
@@ -50,7 +51,9 @@ class OtlpReceiver:
         receiver's WALs, which keep the digests of the requests accepted lately (``dedup``)."""
         self.config = config
         self._explicit = explicit
-        converter = Converter(config.alert_severity_number, config.span_series, time.time_ns())
+        self.alert_share = AlertShare(config.alert_rate_per_subsystem_per_s, config.alert_burst_per_subsystem)
+        converter = Converter(config.alert_severity_number, config.span_series, time.time_ns(),
+                              alert_share=self.alert_share)
         self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
         self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter)
         self._grpc: grpc.aio.Server | None = None
@@ -181,6 +184,9 @@ class OtlpReceiver:
             out.append(counter("otlp_duplicate_requests_total", f.duplicates[signal], "OTLP requests answered "
                                "success without being stored again (a resend within sidecar.otlp.dedup_window_s)",
                                signal=signal))
+        out.append(counter("otlp_alerts_demoted_total", self.alert_share.demoted, "OTLP log records stored in "
+                           "the anomaly lane instead of the alert lane: over their subsystem's share "
+                           "(sidecar.otlp.alert_rate_per_subsystem_per_s, alert_burst_per_subsystem)"))
         if self.digests is not None:
             out.append(gauge("otlp_dedup_entries", len(self.digests), "OTLP requests whose digest is remembered"))
         return out
