@@ -160,6 +160,11 @@ class ControlConfig(_Section):
     delivery_window: int = Field(default=64, ge=1, le=10_000)
     #: A delivered command without a receipt after this long is pushed again on the same stream (spine).
     redeliver_after_s: int = Field(default=60, ge=1)
+    # -- the spine's query log: retention behind a signed anchor (ben.control.anchor; ADR 0045, round 4) --
+    #: Entries kept at most (the oldest trimmed first); 0 = no bound.
+    query_log_max_entries: int = Field(default=1_000_000, ge=0)
+    #: Entries older than this (seconds) are trimmed; 0 = no bound. The newest entry is always kept.
+    query_log_max_age_s: float = Field(default=90 * 86_400.0, ge=0)
 
 
 class SidecarConfig(_WalQuota, _Scheduling, _Listener):
