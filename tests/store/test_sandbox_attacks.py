@@ -60,6 +60,14 @@ SYSTEM_REFUSED = [  # (statement, the system table the refusal names)
     ("EXPLAIN SELECT * FROM system.disks", "disks"),
     ("SELECT * FROM system.users", "users"),
 ]
+FILESYSTEM = ["SELECT filesystemAvailable()", "SELECT filesystemCapacity()", "SELECT filesystemUnreserved()"]
+
+
+@pytest.mark.parametrize("sql", FILESYSTEM)
+def test_the_operator_cannot_read_the_host_s_disk_sizes(rig: Rig, sql: str) -> None:  # noqa: F811
+    with pytest.raises(QueryError) as err:
+        run_query(rig.cluster.spine_addr, sql, timeout=120)
+    assert f"function {sql[7:-2]}() reaches outside the store" in str(err.value), err.value
 
 
 @pytest.mark.parametrize("sql, table", SYSTEM_REFUSED, ids=[s[:48] for s, _ in SYSTEM_REFUSED])

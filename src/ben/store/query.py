@@ -38,8 +38,9 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({
 DENIED_FUNCTIONS = frozenset({"file", "url", "s3", "remote", "executable"})
 #: ... and every function whose name starts with one of these: dictGet and the like (a
 #: dictionary's source may be a file, a URL or another server), the AI functions (aiGenerate,
-#: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files).
-DENIED_PREFIXES = ("dict", "ai", "naivebayes")
+#: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files),
+#: filesystemAvailable and the like (the host's disk sizes; ADR 0045, round 4).
+DENIED_PREFIXES = ("dict", "ai", "naivebayes", "filesystem")
 
 #: The engine's ``system`` tables an operator query may read (``[spine.store] query_system_tables``, ADR 0045
 #: round 4). Every other one is refused by name, including any table the engine adds later.
