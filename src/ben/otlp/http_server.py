@@ -46,8 +46,10 @@ def cap_connections(server: web.Server, limit: int) -> None:
         held = server._connections  # noqa: SLF001 - aiohttp keeps no public count of open transports
         if len(held) <= limit:
             return
-        victim = next((t for h, t in held.items() if h is not handler and not t.is_closing()
-                       and not h._request_in_progress), transport)  # noqa: SLF001
+        live = [(h, t) for h, t in held.items() if not t.is_closing()]  # (closed ones leave on their own)
+        if len(live) <= limit:
+            return
+        victim = next((t for h, t in live if h is not handler and not h._request_in_progress), transport)  # noqa: SLF001
         victim.close()
 
     server.connection_made = connection_made  # type: ignore[method-assign]

@@ -144,7 +144,7 @@ class OtlpReceiver:
                                keepalive_timeout=http_server.HEADER_TIMEOUT_S,
                                auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
-        http_server.cap_connections(runner.server, self.config.max_connections)
+        http_server.cap_connections(runner.server, self.config.max_connections)  # (ADR 0045, round 4)
         path = socket_path(address)
         try:
             if path is not None:
@@ -152,8 +152,10 @@ class OtlpReceiver:
                 site = web.UnixSite(runner, str(path), ssl_context=tls)
             else:
                 host, _, port = address.rpartition(":")
+                # asyncio accepts up to a backlog's worth per turn of the loop: a short one keeps a flood's
+                # excess (closed on the next turn) small (ADR 0045, round 4)
                 site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls, reuse_port=False,
-                                   backlog=min(self.config.max_connections, 128))
+                                   backlog=min(self.config.max_connections, 16))
             await site.start()
         except OSError as exc:
             await runner.cleanup()
