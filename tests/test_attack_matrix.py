@@ -369,8 +369,8 @@ REFUSED = [
     ("SELECT count() FROM numbers(10000000000000)", "max_execution_time"),
     ("SELECT length(groupArray(number)) FROM numbers(400000000)", "max_memory_usage"),
     ("SELECT * FROM system.zookeeper WHERE path = '/'", ""),
-    ("SELECT * FROM system.users", "ACCESS_DENIED"),
-    ("SELECT * FROM system.grants", "ACCESS_DENIED"),
+    ("SELECT * FROM system.users", "system.users"),  # (the engine's ACCESS_DENIED too, behind the sandbox)
+    ("SELECT * FROM system.grants", "system.grants"),
 ]
 
 

@@ -153,3 +153,30 @@ def test_a_scalar_where_a_table_belongs_says_so(tmp_path: Path) -> None:
     path.write_text("[spine]\nstore = 3\n")
     with pytest.raises(ConfigError, match=r"'spine.store': expected a table \[spine.store\], got 3"):
         load_config(path)
+
+
+ROUND_4 = [  # the attack matrix's round 4 bounds (ADR 0045): a bad value names its field
+    ({"sidecar": {"otlp": {"max_connections": 0}}}, "sidecar.otlp.max_connections"),
+    ({"sidecar": {"otlp": {"max_connection_idle_s": 0}}}, "sidecar.otlp.max_connection_idle_s"),
+    ({"sidecar": {"otlp": {"alert_rate_per_subsystem_per_s": -1}}}, "sidecar.otlp.alert_rate_per_subsystem_per_s"),
+    ({"sidecar": {"otlp": {"alert_burst_per_subsystem": 0}}}, "sidecar.otlp.alert_burst_per_subsystem"),
+    ({"spine": {"detect": {"max_series_per_peer": 0}}}, "spine.detect.max_series_per_peer"),
+    ({"spine": {"control": {"query_log_max_entries": -1}}}, "spine.control.query_log_max_entries"),
+    ({"spine": {"control": {"query_log_max_age_s": -1}}}, "spine.control.query_log_max_age_s"),
+    ({"spine": {"store": {"query_system_tables": ["one", "disks; --"]}}}, "spine.store.query_system_tables"),
+]
+
+
+@pytest.mark.parametrize("raw, field", ROUND_4, ids=[f for _, f in ROUND_4])
+def test_round_4_bounds_name_their_field(raw: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw)
+    assert field in str(err.value), err.value
+
+
+def test_round_4_defaults() -> None:
+    cfg = parse_config({})
+    assert cfg.sidecar.otlp.max_connections == 256 and cfg.spine.detect.max_series_per_peer == 25_000
+    assert cfg.spine.control.query_log_max_entries == 1_000_000 and "disks" not in cfg.spine.store.query_system_tables
+    assert parse_config({"spine": {"store": {"query_system_tables": ["Tables"]}}}).spine.store.query_system_tables == [
+        "tables"]

@@ -39,6 +39,7 @@ def test_checkpoint_restores_exactly(tmp_path: Path, algorithm: str) -> None:
     key = detect_state.load_key(tmp_path / "detect.key")
     last_seq, back = detect_state.decode(detect_state.encode(first, 150, key), key)
     assert last_seq == 150 and back.series == first.series and back.points == first.points
+    assert back.peers == first.peers and back.per_peer == first.per_peer == {"sc/sdk": len(first.series)}
     assert back.algorithm == algorithm
     if algorithm == "calibrated":  # the state matrix, bit for bit, and the timing
         assert back.bank.states.tobytes() == first.bank.states.tobytes() and back.bank.timing == QUICK

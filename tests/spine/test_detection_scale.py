@@ -125,6 +125,23 @@ def test_caps_refuse_new_series_and_count_them() -> None:
     assert det.refused_points == 9 and det.refused_series == 9
 
 
+def test_a_peer_holds_at_most_its_share_of_the_series() -> None:
+    """ADR 0045 round 4: one OTLP application making up service.names takes at most max_series_per_peer;
+    the SDK subsystems of the same sidecar, and other sidecars, keep theirs."""
+    det = Detection(S, max_series_per_subsystem=10, max_series=30, max_series_per_peer=20)
+    flood = rows([(T0 + i, KIND_METRIC, f"made-up-{i // 5}", f"m{i % 5}", 1.0, 1) for i in range(50)])
+    flood = flood.append_column("sidecar_id", pa.array(["host-a"] * 50)).append_column(
+        "producer_id", pa.array(["otlp-host-a-0"] * 50))
+    det.process(flood)
+    assert det.per_peer == {"host-a/otlp": 20} and det.refused_series_peer == 30
+    real = rows([(T0 + S + i, KIND_METRIC, sub, "latency_ms", 1.0, 2 + i) for i, sub in enumerate(["api", "db"])])
+    real = real.append_column("sidecar_id", pa.array(["host-a", "host-b"])).append_column(
+        "producer_id", pa.array(["api-1", "otlp-host-b-0"]))
+    det.process(real)
+    assert det.per_peer == {"host-a/otlp": 20, "host-a/sdk": 1, "host-b/otlp": 1} and len(det.series) == 22
+    assert det.peers[-2:] == ["host-a/sdk", "host-b/otlp"]
+
+
 def test_same_findings_whatever_the_chunking_with_many_series() -> None:
     rng = np.random.default_rng(1)
     specs, seq = [], 1

@@ -85,7 +85,7 @@ def test_table_functions_outside_the_allow_list_are_refused(store, place, functi
 def test_the_engines_readonly_alone_refuses_them(store, place, monkeypatch, function: str) -> None:
     """With ben's allow-list check switched off, readonly = 1 still refuses each of these (the
     engine lets ``cluster`` and ``input`` run read-only: only the allow-list refuses those)."""
-    monkeypatch.setattr(chdb_module, "check_ast", lambda explain: None)
+    monkeypatch.setattr(chdb_module, "check_ast", lambda explain, *system_tables: None)
     sql = next(f for f in OUTSIDE if f.startswith(function + "("))
     message = refused(store, place, f"SELECT * FROM {sql}")
     assert "READONLY" in message, message

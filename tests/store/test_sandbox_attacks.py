@@ -42,3 +42,44 @@ def test_the_operator_query_path_refuses(rig: Rig, sql: str, word: str) -> None:
         run_query(rig.cluster.spine_addr, sql, timeout=120)
     assert word.lower() in str(err.value).lower(), err.value
     assert run_query(rig.cluster.spine_addr, "SELECT count() FROM ben.events", timeout=60)  # the table is still there
+
+
+SYSTEM_REFUSED = [  # (statement, the system table the refusal names)
+    ("SELECT * FROM system.stack_trace", "stack_trace"),
+    ("SELECT name, path, free_space FROM system.disks", "disks"),
+    ("SELECT * FROM system.server_settings", "server_settings"),
+    ("SELECT query FROM system.processes", "processes"),
+    ("SELECT query FROM system.query_log", "query_log"),
+    ("SHOW PROCESSLIST", "processes"),
+    ("SELECT * FROM `system`.`disks`", "disks"),
+    ("DESCRIBE TABLE system.disks", "disks"),
+    ("SELECT count() FROM ben.events AS e JOIN system.disks AS d ON 1", "disks"),
+    ("SELECT (SELECT count() FROM system.stack_trace)", "stack_trace"),
+    ("WITH x AS (SELECT * FROM system.disks) SELECT * FROM x", "disks"),
+    ("SELECT * FROM view(SELECT * FROM system.server_settings)", "server_settings"),
+    ("EXPLAIN SELECT * FROM system.disks", "disks"),
+    ("SELECT * FROM system.users", "users"),
+]
+FILESYSTEM = ["SELECT filesystemAvailable()", "SELECT filesystemCapacity()", "SELECT filesystemUnreserved()"]
+
+
+@pytest.mark.parametrize("sql", FILESYSTEM)
+def test_the_operator_cannot_read_the_host_s_disk_sizes(rig: Rig, sql: str) -> None:  # noqa: F811
+    with pytest.raises(QueryError) as err:
+        run_query(rig.cluster.spine_addr, sql, timeout=120)
+    assert f"function {sql[7:-2]}() reaches outside the store" in str(err.value), err.value
+
+
+@pytest.mark.parametrize("sql, table", SYSTEM_REFUSED, ids=[s[:48] for s, _ in SYSTEM_REFUSED])
+def test_the_operator_reads_only_the_allowed_system_tables(rig: Rig, sql: str, table: str) -> None:  # noqa: F811
+    """ADR 0045 round 4: ``system`` tables outside ``[spine.store] query_system_tables`` are refused by the
+    sandbox, the refusal naming the table and the option (they answered: thread names, paths, disk sizes)."""
+    with pytest.raises(QueryError) as err:
+        run_query(rig.cluster.spine_addr, sql, timeout=120)
+    assert f"table system.{table} " in str(err.value) and "spine.store.query_system_tables" in str(err.value), err.value
+
+
+def test_the_allowed_system_tables_still_answer(rig: Rig) -> None:  # noqa: F811
+    out = run_query(rig.cluster.spine_addr, "SELECT count() AS n FROM system.tables WHERE database = 'ben'", timeout=60)
+    assert b'"n"' in out or '"n"' in str(out)
+    assert run_query(rig.cluster.spine_addr, "SELECT dummy FROM system.one", timeout=60)

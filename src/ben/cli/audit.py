@@ -56,7 +56,9 @@ def verify(
         typer.echo(json.dumps({"ok": not problems, "copies": report}))
     else:
         for copy in report:
-            typer.echo(f"{copy['copy']}: {copy['entries']} entries, head {copy['head'][:16]}, "
+            start = (f" from entry {copy['first_seq']} (earlier ones trimmed behind a signed anchor)"
+                     if copy.get("first_seq", 1) > 1 else "")
+            typer.echo(f"{copy['copy']}: {copy['entries']} entries{start}, head {copy['head'][:16]}, "
                        f"{'intact' if copy['ok'] else 'DAMAGED'}")
         for problem in problems:
             typer.echo(f"  - {problem}")

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ben.core.peers import CALLER
 from ben.control import canonical
+from ben.control.anchor import ANCHOR, DELETE_BATCH, Anchor, read_anchor
 from ben.control.db import ControlDb
 from ben.control.keys import Signer, verify
 
@@ -92,6 +93,8 @@ class Verdict:
     entries: int = 0
     head: str = GENESIS
     problems: list[str] = field(default_factory=list)
+    #: The first entry verified: 1, or the anchor's first kept entry once older ones were trimmed.
+    first_seq: int = 1
 
     @property
     def ok(self) -> bool:
@@ -99,10 +102,20 @@ class Verdict:
 
 
 def verify_entries(entries: Iterable[tuple[int, Entry | None]], keys: dict[str, Ed25519PublicKey],
-                   copy: str) -> Verdict:
-    """entries: (position seq, entry or None if unreadable), in position order."""
+                   copy: str, anchor: Anchor | None = None) -> Verdict:
+    """entries: (position seq, entry or None if unreadable), in position order. ``anchor``: the chain was
+    trimmed (``ben.control.anchor``): it starts at the anchor's entry, which must match it."""
     verdict = Verdict(copy)
     expected, prev = 1, GENESIS
+    if anchor is not None:
+        expected, prev, verdict.first_seq = anchor.first_seq, anchor.prev_hash, anchor.first_seq
+        if problem := anchor.problem(keys, copy):
+            verdict.problems.append(problem)
+        entries = [(p, e) for p, e in entries if p >= anchor.first_seq]  # (a trim a crash cut short: left over)
+        first = entries[0][1] if entries and entries[0][0] == anchor.first_seq else None
+        if first is None or first.hash != anchor.hash:
+            verdict.problems.append(f"{copy}: entry {anchor.first_seq}, the first kept after trimming, does not "
+                                    "match its anchor (altered or removed)")
     for position, entry in entries:
         verdict.entries += 1
         if entry is None:
@@ -184,8 +197,8 @@ def verify_copy(rows: list[dict], keys: dict[str, Ed25519PublicKey], local: list
 
 
 def report(verdicts: list[Verdict]) -> list[dict]:
-    return [{"copy": v.copy, "entries": v.entries, "head": v.head, "ok": v.ok, "problems": v.problems}
-            for v in verdicts]
+    return [{"copy": v.copy, "entries": v.entries, "head": v.head, "ok": v.ok, "problems": v.problems,
+             "first_seq": v.first_seq} for v in verdicts]
 
 
 class AuditLog:
@@ -277,4 +290,34 @@ class AuditLog:
 
     def verify(self, keys: dict[str, Ed25519PublicKey], copy: str = "local log") -> Verdict:
         with self._db.lock:
-            return verify_entries(self.positions(), keys, copy)
+            anchor, unreadable = read_anchor(self._db, self._prefix)
+            verdict = verify_entries(self.positions(), keys, copy, anchor)
+        if unreadable:
+            verdict.problems.insert(0, f"{copy}: {unreadable}")
+        return verdict
+
+    def first_kept(self) -> Entry | None:
+        """The oldest readable entry kept (past the anchor, if the log was trimmed)."""
+        anchor, _ = read_anchor(self._db, self._prefix)
+        start = anchor.first_seq if anchor is not None else 1
+        found = self.entries(after=start - 1, limit=1)
+        return found[0] if found else None
+
+    def trim(self, keep_from: int) -> int:
+        """Delete the entries below ``keep_from`` (never the newest), behind a signed anchor naming entry
+        ``keep_from``; the number deleted (``ben.control.anchor``)."""
+        with self._db.lock:
+            keep_from = min(keep_from, self.last_seq)
+            old, _ = read_anchor(self._db, self._prefix)
+            if keep_from <= 1 or (old is not None and keep_from <= old.first_seq):
+                return 0
+            kept = self.entries(after=keep_from - 1, limit=1)
+            if not kept or kept[0].seq != keep_from:
+                return 0  # not readable where it would start: verify reports that entry; trim nothing
+            doomed = [k for k, _ in self._db.scan(self._prefix) if int.from_bytes(k[1:], "big") < keep_from]
+            anchor = Anchor.make(self._signer, first_seq=keep_from, hash=kept[0].hash, prev_hash=kept[0].prev_hash,
+                                 trimmed=(old.trimmed if old is not None else 0) + len(doomed))
+            for i in range(0, max(len(doomed), 1), DELETE_BATCH):  # the anchor first, with the first deletions
+                puts = {ANCHOR + self._prefix: anchor.to_bytes()} if i == 0 else {}
+                self._db.write(puts, tuple(doomed[i:i + DELETE_BATCH]))
+            return len(doomed)

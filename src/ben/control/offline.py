@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ben.control.anchor import read_anchor
 from ben.control.audit import QUERY_PREFIX, read_positions, report, verify_copy, verify_entries
 from ben.control.component import component_public, control_dir
 from ben.control.db import ControlDb
@@ -31,12 +32,15 @@ def verify_data_dir(data_dir: Path, key: Path | None = None, store_path: Path | 
     try:
         positions = read_positions(db)
         queries = read_positions(db, QUERY_PREFIX)  # the spine's query log (ADR 0045, 2026-12)
+        anchor, unreadable = read_anchor(db, QUERY_PREFIX)  # ... trimmed behind a signed anchor (round 4)
     finally:
         db.close()
     local_entries = [e for _, e in positions if e is not None]
     verdicts = [verify_entries(positions, keys, "local log")]
-    if queries:
-        verdicts.append(verify_entries(queries, keys, "query log"))
+    if queries or anchor is not None or unreadable:
+        verdicts.append(verify_entries(queries, keys, "query log", anchor))
+        if unreadable:
+            verdicts[-1].problems.insert(0, f"query log: {unreadable}")
     chdb_dir = store_path or (data_dir / "chdb" if name == "spine" else None)
     sql = f"SELECT * FROM {AUDIT} ORDER BY seq"
     if store is not None:

@@ -63,7 +63,8 @@ class ControlPlane(ControlBase):
         from ben.control.queries import QueryAudit
 
         #: Operator queries: a chain of their own, not mirrored into the store (ADR 0045, 2026-12)
-        self.queries = QueryAudit(AuditLog(self.db, self.audit_signer, "spine", prefix=QUERY_PREFIX))
+        self.queries = QueryAudit(AuditLog(self.db, self.audit_signer, "spine", prefix=QUERY_PREFIX),
+                                  max_entries=cfg.query_log_max_entries, max_age_s=cfg.query_log_max_age_s)
         self.queries.start()
         self.records: dict[str, dict] = {}
         self._seqs: dict[tuple[str, int], str] = {}

@@ -76,9 +76,12 @@ def statement(sql: str) -> dict:
 class QueryAudit:
     """Records operator queries in their own hash-chained, signed log (see the module docstring)."""
 
-    def __init__(self, audit: AuditLog, flush_interval_s: float = FLUSH_INTERVAL_S):
+    def __init__(self, audit: AuditLog, flush_interval_s: float = FLUSH_INTERVAL_S, *, max_entries: int = 0,
+                 max_age_s: float = 0.0):
         self.log = audit
         self._interval = flush_interval_s
+        self.max_entries, self.max_age_s = max_entries, max_age_s
+        self.trimmed = 0
         self._lock = threading.Lock()
         self._gathered: dict[tuple[str, str, str], dict[str, dict]] = {}  # (operator, for, origin) -> by sha256
         self._wake = threading.Event()
@@ -167,11 +170,33 @@ class QueryAudit:
             log.error("query log: could not write the gathered page reads: %s", exc)
             return False
 
+    def retain(self) -> int:
+        """Trim the entries past ``max_entries`` or older than ``max_age_s`` behind a signed anchor
+        (``ben.control.anchor``); the number trimmed."""
+        keep_from = self.log.last_seq - self.max_entries + 1 if self.max_entries else 0
+        if self.max_age_s:
+            cutoff = time.time_ns() - int(self.max_age_s * 1e9)
+            first = self.log.first_kept()
+            while first is not None and first.ts < cutoff and first.seq < self.log.last_seq:
+                keep_from = max(keep_from, first.seq + 1)
+                found = self.log.entries(after=first.seq, limit=1)
+                first = found[0] if found else None
+        if keep_from <= 1:
+            return 0
+        n = self.log.trim(keep_from)
+        if n:
+            self.trimmed += n
+            log.info("query log: %d entries trimmed (spine.control.query_log_max_entries = %d, query_log_max_age_s "
+                     "= %g); it starts at entry %d, behind a signed anchor", n, self.max_entries, self.max_age_s,
+                     keep_from)
+        return n
+
     def _run(self) -> None:
         while not self._stop:
             self._wake.wait(self._interval)
             try:
                 self.flush()
+                self.retain()
             except Exception as exc:  # kept for the next interval
                 self.errors += 1
                 log.warning("query log: writing the gathered page reads failed (%s); trying again", exc)

@@ -160,6 +160,11 @@ class ControlConfig(_Section):
     delivery_window: int = Field(default=64, ge=1, le=10_000)
     #: A delivered command without a receipt after this long is pushed again on the same stream (spine).
     redeliver_after_s: int = Field(default=60, ge=1)
+    # -- the spine's query log: retention behind a signed anchor (ben.control.anchor; ADR 0045, round 4) --
+    #: Entries kept at most (the oldest trimmed first); 0 = no bound.
+    query_log_max_entries: int = Field(default=1_000_000, ge=0)
+    #: Entries older than this (seconds) are trimmed; 0 = no bound. The newest entry is always kept.
+    query_log_max_age_s: float = Field(default=90 * 86_400.0, ge=0)
 
 
 class SidecarConfig(_WalQuota, _Scheduling, _Listener):
@@ -183,6 +188,14 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     otlp: OtlpConfig = Field(default_factory=OtlpConfig)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
+
+
+#: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's
+#: own data and the engine's vocabulary; not stack_trace (thread names), disks (paths, sizes),
+#: server_settings, processes or query_log (others' statements), users or grants.
+QUERY_SYSTEM_TABLES = ("one", "numbers", "numbers_mt", "zeros", "zeros_mt", "databases", "tables", "columns",
+                       "parts", "functions", "table_functions", "aggregate_function_combinators",
+                       "data_type_families", "formats", "settings", "time_zones")
 
 
 class StoreConfig(_Section):
@@ -231,6 +244,19 @@ class StoreConfig(_Section):
     query_max_result_bytes: int = Field(default=256 << 20, ge=1 << 10)
     #: ... and the memory one operator query may use in the engine (max_memory_usage; ADR 0045).
     query_max_memory_bytes: int = Field(default=1 << 30, ge=16 << 20)
+    #: ... and the engine's ``system`` tables it may read, by name (ADR 0045; default QUERY_SYSTEM_TABLES
+    #: above; chDB: the sandbox refuses the others, naming the table; a server: grant query_user only these).
+    query_system_tables: list[str] = Field(default_factory=lambda: list(QUERY_SYSTEM_TABLES))
+
+    @field_validator("query_system_tables")
+    @classmethod
+    def _system_table_names(cls, value: list[str]) -> list[str]:
+        bad = [n for n in value if not n.replace("_", "").isalnum() or not n.isascii()]
+        if bad:
+            raise ValueError(f"not a table name: {bad[0]!r} (names of tables in the engine's system database, "
+                             "e.g. \"tables\")")
+        return [n.lower() for n in value]
+
     #: ClickHouse server: the user operator queries run as (a read-only user, ADR 0032); empty = ``user``.
     query_user: str = ""
     #: ... and the environment variable holding its password (empty: no password).
@@ -283,6 +309,10 @@ class DetectConfig(_Section):
     max_series_per_subsystem: int = Field(default=10_000, ge=1)
     #: Series watched in all (bounds detection's memory: about 11 KiB per series, see ADR 0029).
     max_series: int = Field(default=100_000, ge=1)
+    #: Series watched per peer: a sidecar's OTLP receiver, or its ben SDK subsystems (ADR 0045, round 4), so
+    #: one local application making up service.names cannot take the others' share; refusals are counted
+    #: (detect_refused_series_peer_total) and logged with the peer.
+    max_series_per_peer: int = Field(default=25_000, ge=1)
     # The detection algorithm (ADR 0040): "calibrated" runs ben.detect.calibrated (what SeriesMonitor runs:
     # memories in seconds, calibrated evidence, one episode per onset); "bank" the detector bank (ADR 0010).
     algorithm: Literal["calibrated", "bank"] = "calibrated"

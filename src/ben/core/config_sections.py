@@ -61,6 +61,18 @@ class OtlpConfig(_Section):
     dedup_window_s: float = Field(default=600.0, ge=0, le=86_400)
     #: At most this many requests' digests are remembered (memory and WAL entries; oldest forgotten first).
     dedup_max_entries: int = Field(default=50_000, ge=0, le=10_000_000)
+    # -- descriptor floods (ADR 0045, 2026-12-06 round 4) -------------------------------------------------
+    #: Connections each listener holds at once (a local account's idle connections cannot take the sidecar's
+    #: descriptors). OTLP/HTTP: past it the oldest idle one is closed; OTLP/gRPC: a new one is closed at accept.
+    max_connections: int = Field(default=256, ge=1, le=65_536)
+    #: An OTLP/gRPC connection with no call running for this long is closed (the exporter reconnects).
+    max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    # -- each service.name's share of the alert lane (ben.otlp.alert_share; ADR 0045, round 4) -------------
+    #: Alerts (ERROR and above, ben.alert = true) a subsystem may send a second, on average; past its share
+    #: they are stored in the anomaly lane (otlp_alerts_demoted_total), never refused.
+    alert_rate_per_subsystem_per_s: float = Field(default=10.0, gt=0, le=1_000_000)
+    #: ... and at once (the bucket's depth, records).
+    alert_burst_per_subsystem: int = Field(default=200, ge=1, le=10_000_000)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

@@ -12,7 +12,8 @@ The mapping (``docs/queries.md`` shows how to query each):
   the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``, the scope's
   (``otel.scope.name``, ``otel.scope.version``, ``scope.<key>``) and the resource's. Records with
   ``severity_number`` >= the configured alert severity (default 17, ERROR) or an attribute
-  ``ben.alert = true`` travel in the alert lane.
+  ``ben.alert = true`` travel in the alert lane, within their subsystem's share (``alert_share``: past
+  it, in the anomaly lane, marked ``ben.demoted = alert``).
 - **Metrics**: gauges and non-monotonic sums -> ``kind = 'metric'``; monotonic sums -> ``kind =
   'counter'`` holding increments (cumulative totals turned into increments, ``cumulative.py``);
   histograms and exponential histograms -> ``<name>.count`` and ``<name>.sum`` counters (the bucket
@@ -47,8 +48,9 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metr
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
-from ben.core.lanes import ALERT, ROUTINE
+from ben.core.lanes import ALERT, ANOMALY, ROUTINE
 from ben.otlp import quantiles
+from ben.otlp.alert_share import AlertShare
 from ben.otlp.cumulative import Cumulative
 from ben.otlp.values import (HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, bounded_json,
                              hex_id, text)
@@ -161,8 +163,9 @@ class Converter:
 
     def __init__(self, alert_severity_number: int = 17, span_series: bool = True,
                  started_ns: int | None = None, max_streams: int = 200_000,
-                 max_sources: int = MAX_SOURCES_PER_REQUEST):
+                 max_sources: int = MAX_SOURCES_PER_REQUEST, alert_share: AlertShare | None = None):
         self.alert_severity_number = alert_severity_number
+        self.alert_share = alert_share
         self.span_series = span_series
         self.max_sources = max_sources
         self.cumulative = Cumulative(time.time_ns() if started_ns is None else started_ns, max_streams)
@@ -189,7 +192,10 @@ class Converter:
             _merge(attrs, own)
             attrs.update(scope)
             attrs.update(res.attrs)
-            res.add(ALERT if alert else ROUTINE, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
+            lane = ALERT if alert else ROUTINE
+            if alert and self.alert_share is not None and not self.alert_share.take(res.source.subsystem):
+                lane, attrs["ben.demoted"] = ANOMALY, "alert"  # over its subsystem's share (alert_share)
+            res.add(lane, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
         return out
 
     # -- metrics ------------------------------------------------------------------------------

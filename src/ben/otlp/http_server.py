@@ -34,6 +34,27 @@ _HTTP = {BUSY: 429, DOWN: 503}
 ENCODINGS = {"": 0, "identity": 0, "gzip": 16 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}
 
 
+def cap_connections(server: web.Server, limit: int) -> None:
+    """At most ``limit`` connections held by ``server`` (a runner's ``web.Server``): past it, the oldest one
+    with no request running is closed (else the newest). Without it, any local account could hold one of
+    the sidecar's descriptors per idle connection (10 s each, the header deadline) until ``accept`` and
+    the WAL's files failed with EMFILE. ``server.connections`` is in arrival order (a dict)."""
+    made = server.connection_made
+
+    def connection_made(handler, transport) -> None:
+        made(handler, transport)
+        held = server._connections  # noqa: SLF001 - aiohttp keeps no public count of open transports
+        if len(held) <= limit:
+            return
+        live = [(h, t) for h, t in held.items() if not t.is_closing()]  # (closed ones leave on their own)
+        if len(live) <= limit:
+            return
+        victim = next((t for h, t in live if h is not handler and not h._request_in_progress), transport)  # noqa: SLF001
+        victim.close()
+
+    server.connection_made = connection_made  # type: ignore[method-assign]
+
+
 def _encode(message, json_body: bool) -> tuple[bytes, str]:
     return (jsonform.dump(message), JSON) if json_body else (message.SerializeToString(), PROTOBUF)
 

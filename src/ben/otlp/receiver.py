@@ -24,6 +24,7 @@ from ben.core.files import check_private
 from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
+from ben.otlp.alert_share import AlertShare
 from ben.otlp.convert import Converter
 from ben.otlp.dedup import Digests
 from ben.otlp.exporting import SIGNALS, Exporting
@@ -50,7 +51,9 @@ class OtlpReceiver:
         receiver's WALs, which keep the digests of the requests accepted lately (``dedup``)."""
         self.config = config
         self._explicit = explicit
-        converter = Converter(config.alert_severity_number, config.span_series, time.time_ns())
+        self.alert_share = AlertShare(config.alert_rate_per_subsystem_per_s, config.alert_burst_per_subsystem)
+        converter = Converter(config.alert_severity_number, config.span_series, time.time_ns(),
+                              alert_share=self.alert_share)
         self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
         self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter)
         self._grpc: grpc.aio.Server | None = None
@@ -107,7 +110,12 @@ class OtlpReceiver:
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
                                           ("grpc.so_reuseport", 0),
-                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS)])
+                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS),
+                                          # descriptor floods (ADR 0045): gRPC's core closes a connection
+                                          # past the quota at accept; an idle one is closed after a while
+                                          ("grpc.max_allowed_incoming_connections", self.config.max_connections),
+                                          ("grpc.max_connection_idle_ms",
+                                           int(self.config.max_connection_idle_s * 1000))])
         server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token))
         transport.prepare_listen(address, field)
         try:
@@ -136,6 +144,7 @@ class OtlpReceiver:
                                keepalive_timeout=http_server.HEADER_TIMEOUT_S,
                                auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
+        http_server.cap_connections(runner.server, self.config.max_connections)  # (ADR 0045, round 4)
         path = socket_path(address)
         try:
             if path is not None:
@@ -143,7 +152,10 @@ class OtlpReceiver:
                 site = web.UnixSite(runner, str(path), ssl_context=tls)
             else:
                 host, _, port = address.rpartition(":")
-                site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls, reuse_port=False)
+                # asyncio accepts up to a backlog's worth per turn of the loop: a short one keeps a flood's
+                # excess (closed on the next turn) small (ADR 0045, round 4)
+                site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=tls, reuse_port=False,
+                                   backlog=min(self.config.max_connections, 16))
             await site.start()
         except OSError as exc:
             await runner.cleanup()
@@ -174,6 +186,9 @@ class OtlpReceiver:
             out.append(counter("otlp_duplicate_requests_total", f.duplicates[signal], "OTLP requests answered "
                                "success without being stored again (a resend within sidecar.otlp.dedup_window_s)",
                                signal=signal))
+        out.append(counter("otlp_alerts_demoted_total", self.alert_share.demoted, "OTLP log records stored in "
+                           "the anomaly lane instead of the alert lane: over their subsystem's share "
+                           "(sidecar.otlp.alert_rate_per_subsystem_per_s, alert_burst_per_subsystem)"))
         if self.digests is not None:
             out.append(gauge("otlp_dedup_entries", len(self.digests), "OTLP requests whose digest is remembered"))
         return out

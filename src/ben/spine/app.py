@@ -136,7 +136,7 @@ class Spine:
         self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes,
-                             cfg.store.query_max_memory_bytes)
+                             cfg.store.query_max_memory_bytes, tuple(cfg.store.query_system_tables))
         store = self.store
         admin = AdminServicer("spine", lambda: str(cfg.data_dir), self.figures,
                               lambda sql, query_id, origin, on_behalf: self._operator_query(
@@ -256,6 +256,8 @@ class Spine:
                 gauge("detect_series", len(self.detection.series), "series watched"),
                 counter("detect_refused_series_total", self.detection.refused_series,
                         "new series not watched: over spine.detect.max_series[_per_subsystem] (still stored)"),
+                counter("detect_refused_series_peer_total", self.detection.refused_series_peer,
+                        "of them, over the share of the peer that sent them: spine.detect.max_series_per_peer"),
                 counter("detect_refused_points_total", self.detection.refused_points,
                         "points of series not watched (still stored)"),
                 gauge("detect_lag_seconds", self.detector.lag_seconds,

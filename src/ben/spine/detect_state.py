@@ -70,8 +70,9 @@ def encode(detection: Detection, last_seq: int, key: bytes) -> bytes:
         "version": VERSION, "last_seq": int(last_seq), "bucket_ns": det.bucket_ns, "algorithm": det.algorithm,
         "max_series_per_subsystem": det.max_series_per_subsystem, "max_series": det.max_series,
         "counts": {"points": det.points, "rows": det.rows, "late_points": det.late_points,
-                   "refused_points": det.refused_points, "refused_series": det.refused_series},
-        "series": det.series, "open": sorted(det._open),
+                   "refused_points": det.refused_points, "refused_series": det.refused_series,
+                   "refused_series_peer": det.refused_series_peer},
+        "series": det.series, "peers": det.peers, "open": sorted(det._open),
         "correlator": _correlator_state(det.correlator),
     }
     cm = det.comove
@@ -112,6 +113,9 @@ def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
         for k in det.series:
             sub = k[:k.index("\x1f")]
             det.per_subsystem[sub] = det.per_subsystem.get(sub, 0) + 1
+        det.peers = list(header.get("peers") or [""] * len(det.series))  # (a checkpoint from before peers: "")
+        for peer in det.peers:
+            det.per_peer[peer] = det.per_peer.get(peer, 0) + 1
         n = len(det.series)
         det.cols.grow(n)
         for k in _Columns.SPEC:

@@ -15,9 +15,14 @@ buckets of every record go to the detector in one call. Episodes are then put ba
 incidents are ticked after each record, so the result is the one a record-by-record feed gives:
 it does not depend on how records were grouped into inserts (``ben replay`` relies on it).
 
-Cardinality is bounded: a subsystem holds at most ``max_series_per_subsystem`` series and the
-whole detection ``max_series``; the points of a refused series are still stored, not watched,
-and counted (``refused_points``, ``refused_series``), with a log line at most once a minute.
+Cardinality is bounded: a subsystem holds at most ``max_series_per_subsystem`` series, a peer
+``max_series_per_peer`` and the whole detection ``max_series``; the points of a refused series are
+still stored, not watched, and counted (``refused_points``, ``refused_series``; over a peer's share
+also ``refused_series_peer``), with a log line at most once a minute. A peer is who delivered the
+series' first row, as the sidecar names it and no application can claim: its sidecar and whether it
+came through the OTLP receiver (producer ``otlp-...``) or a ben SDK on the sidecar's socket. So one
+local application, whatever ``service.name``s it makes up, cannot take the series of the others
+(ADR 0045, round 4).
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ log = logging.getLogger(__name__)
 KIND_METRIC, KIND_COUNTER = 1, 2
 #: What detection reads of a stored table (live and replay read the same).
 COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attributes.value", "spine_seq")
+#: ... and who delivered each row (the peer a new series is charged to); a table without them: one peer "".
+PEER_COLUMNS = ("sidecar_id", "producer_id")
+OTLP_PRODUCER = "otlp-"  # the OTLP receiver's senders (ben.otlp.sender.Slots): no application chooses it
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
 _REFUSED = -1
@@ -58,7 +66,13 @@ def watched(table: pa.Table) -> pa.Table:
     """Only the rows and columns detection uses: metrics and counters (keeps hand-overs small)."""
     kind = table["kind"].to_numpy(zero_copy_only=False)
     keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
-    return table.select(list(COLUMNS)).take(pa.array(keep))
+    names = list(COLUMNS) + [c for c in PEER_COLUMNS if c in table.column_names]
+    return table.select(names).take(pa.array(keep))
+
+
+def peer_of(sidecar_id: str | None, producer_id: str | None) -> str:
+    """The peer a series is charged to: ``<sidecar>/otlp`` or ``<sidecar>/sdk``."""
+    return f"{sidecar_id or ''}/{'otlp' if (producer_id or '').startswith(OTLP_PRODUCER) else 'sdk'}"
 
 
 def describe(key: str) -> tuple[str, str, str]:
@@ -122,12 +136,13 @@ class Detection:
 
     def __init__(self, bucket_ns: int = 10**9, correlator: Correlator | None = None, *,
                  max_series_per_subsystem: int = 10_000, max_series: int = 100_000, algorithm: str = "calibrated",
-                 timing: Timing | None = None):
+                 timing: Timing | None = None, max_series_per_peer: int | None = None):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm {algorithm!r}: expected one of {', '.join(ALGORITHMS)}")
         self.bucket_ns = bucket_ns
         self.max_series_per_subsystem = max_series_per_subsystem
         self.max_series = max_series
+        self.max_series_per_peer = max_series if max_series_per_peer is None else max_series_per_peer
         self.algorithm = algorithm
         self.bank: CalibratedBank | MonitorBank = (CalibratedBank(0, timing=timing) if algorithm == "calibrated"
                                                    else MonitorBank(0))
@@ -138,6 +153,8 @@ class Detection:
         self._known: list[pa.Array] = []         # the first _known_n series keys, as Arrow (see _lookup)
         self._known_n = 0
         self.per_subsystem: dict[str, int] = {}
+        self.per_peer: dict[str, int] = {}
+        self.peers: list[str] = []               # the peer of each series (charged with it)
         self.cols = _Columns()
         self._open: set[int] = set()             # series with an anomaly episode open
         self.points = 0                          # bucketed points run through the bank
@@ -145,6 +162,8 @@ class Detection:
         self.late_points = 0
         self.refused_points = 0
         self.refused_series = 0                  # distinct refused keys, counted once per table they appear in
+        self.refused_series_peer = 0             # ... of them, refused for their peer's share (max_series_per_peer)
+        self._refused_peer = ""                  # the last peer refused for its share (the log line names it)
         self._refusal_logged = 0.0
 
     @classmethod
@@ -154,7 +173,8 @@ class Detection:
         det = cls(detect.bucket_ms * 10**6,
                   Correlator(int(detect.group_window_s * 1e9), int(detect.resolve_after_s * 1e9)),
                   max_series_per_subsystem=detect.max_series_per_subsystem, max_series=detect.max_series,
-                  algorithm=detect.algorithm, timing=timing_of(detect.timing))
+                  algorithm=detect.algorithm, timing=timing_of(detect.timing),
+                  max_series_per_peer=detect.max_series_per_peer)
         det.warm_up()
         return det
 
@@ -185,8 +205,14 @@ class Detection:
         if len(new):
             first_row = np.full(len(dictionary), len(indices), dtype=np.int64)
             np.minimum.at(first_row, indices, np.arange(len(indices)))
+            firsts = pa.array(first_row[new])
+            if all(c in table.column_names for c in PEER_COLUMNS):
+                peers = [peer_of(s, p) for s, p in zip(table["sidecar_id"].take(firsts).to_pylist(),
+                                                       table["producer_id"].take(firsts).to_pylist())]
+            else:
+                peers = [""] * len(new)
             mapping[new] = self._register(dictionary.take(pa.array(new)).to_pylist(),
-                                          kind[first_row[new]] == KIND_COUNTER)
+                                          kind[first_row[new]] == KIND_COUNTER, peers)
         return mapping[indices]
 
     def _lookup(self, distinct: pa.Array) -> np.ndarray:
@@ -204,18 +230,25 @@ class Detection:
         get = self.keys.get
         return np.array([get(k, _REFUSED) for k in distinct.to_pylist()], dtype=np.int64)
 
-    def _register(self, keys: list[str], counters: np.ndarray) -> np.ndarray:
+    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str]) -> np.ndarray:
         """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
         out = np.full(len(keys), _REFUSED, dtype=np.int64)
         start = len(self.series)
-        per = self.per_subsystem
-        for i, key in enumerate(keys):
+        per, per_peer = self.per_subsystem, self.per_peer
+        for i, (key, peer) in enumerate(zip(keys, peers)):
             subsystem = key[:key.index(SEP)]
             held = per.get(subsystem, 0)
             if held >= self.max_series_per_subsystem or len(self.series) >= self.max_series:
                 self.refused_series += 1
                 continue
+            if per_peer.get(peer, 0) >= self.max_series_per_peer:
+                self.refused_series += 1
+                self.refused_series_peer += 1
+                self._refused_peer = peer
+                continue
             per[subsystem] = held + 1
+            per_peer[peer] = per_peer.get(peer, 0) + 1
+            self.peers.append(peer)
             out[i] = len(self.series)
             self.keys[key] = len(self.series)
             self.series.append(key)
@@ -285,9 +318,11 @@ class Detection:
         now = time.monotonic()
         if now - self._refusal_logged >= REFUSAL_LOG_INTERVAL_S:
             self._refusal_logged = now
-            log.warning("detection: series cap reached (max_series_per_subsystem=%d, max_series=%d): %d new "
-                        "series and %d points not watched so far (still stored)", self.max_series_per_subsystem,
-                        self.max_series, self.refused_series, self.refused_points)
+            log.warning("detection: series cap reached (max_series_per_subsystem=%d, max_series_per_peer=%d, "
+                        "max_series=%d): %d new series and %d points not watched so far (still stored); %d of the "
+                        "series over a peer's share (spine.detect.max_series_per_peer; the last: peer %r)",
+                        self.max_series_per_subsystem, self.max_series_per_peer, self.max_series,
+                        self.refused_series, self.refused_points, self.refused_series_peer, self._refused_peer)
 
     def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> _Closed:
         """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order.

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from ben.core.errors import StorageError
 from ben.spine import detect_state
-from ben.spine.detection import COLUMNS, Detection
+from ben.spine.detection import COLUMNS, PEER_COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
 from ben.store.base import Store
 from ben.store.schema import ANOMALIES, INCIDENTS
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
-    "spine_seq FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) AND spine_seq > {low} "
+    "spine_seq, sidecar_id, producer_id FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) AND spine_seq > {low} "
     "AND spine_seq <= {high} ORDER BY spine_seq, producer_seq"
 )
 
@@ -132,6 +132,7 @@ class DetectorThread:
             last_seq, detection = detect_state.decode(path.read_bytes(), self._key_bytes())
             detection.max_series_per_subsystem = self.detection.max_series_per_subsystem
             detection.max_series = self.detection.max_series
+            detection.max_series_per_peer = self.detection.max_series_per_peer
         except Exception as exc:  # damaged or from another version: start fresh, keep the file aside
             aside = path.with_suffix(f".unreadable-{int(time.time())}")
             path.rename(aside)
@@ -150,7 +151,7 @@ class DetectorThread:
             log.info("detection resumed from its checkpoint at spine_seq %d; nothing stored after it", last_seq)
             return 0
         table = self._store.query_arrow(CATCH_UP_SQL.format(low=int(last_seq), high=int(stored_upto)))
-        table = table.rename_columns(list(COLUMNS))
+        table = table.rename_columns(list(COLUMNS + PEER_COLUMNS))
         if table.num_rows:
             self._process(table)
         self.last_seq = stored_upto

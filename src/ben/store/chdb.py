@@ -368,7 +368,7 @@ class QuerySandbox:
             try:
                 formatted = "\n".join(self._engine(f"SELECT formatQuerySingleLine({quote(statement)})"))
                 check_canonical(formatted)
-                check_ast(self._engine(f"EXPLAIN AST {formatted}"))
+                check_ast(self._engine(f"EXPLAIN AST {formatted}"), self.limits.system_tables)
                 return self._session.query(MARK.format(query_id) + statement, "JSON").bytes()
                 # (a late cancel leaves its id in _cancelled: ids are never reused)
             except QueryError:

@@ -21,6 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from ben.core.config import QUERY_SYSTEM_TABLES
 from ben.core.errors import QueryError
 
 READ_ONLY_STARTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS")
@@ -37,8 +38,13 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({
 DENIED_FUNCTIONS = frozenset({"file", "url", "s3", "remote", "executable"})
 #: ... and every function whose name starts with one of these: dictGet and the like (a
 #: dictionary's source may be a file, a URL or another server), the AI functions (aiGenerate,
-#: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files).
-DENIED_PREFIXES = ("dict", "ai", "naivebayes")
+#: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files),
+#: filesystemAvailable and the like (the host's disk sizes; ADR 0045, round 4).
+DENIED_PREFIXES = ("dict", "ai", "naivebayes", "filesystem")
+
+#: The engine's ``system`` tables an operator query may read (``[spine.store] query_system_tables``, ADR 0045
+#: round 4). Every other one is refused by name, including any table the engine adds later.
+SYSTEM_TABLES = QUERY_SYSTEM_TABLES
 
 #: The comment that starts every operator statement (the engine's query text): ``cancel`` finds
 #: the statement by it, and nothing a user writes can come before it.
@@ -52,6 +58,8 @@ class QueryLimits:
     timeout_s: float = 60.0
     max_result_bytes: int = 256 << 20
     max_memory_bytes: int = 1 << 30
+    #: The ``system`` tables a statement may name (lower case; ``SYSTEM_TABLES`` by default).
+    system_tables: tuple[str, ...] = SYSTEM_TABLES
 
     def settings(self) -> dict[str, object]:
         """The engine settings that enforce them (applied before ``readonly = 1``)."""
@@ -149,9 +157,16 @@ def check_no_file_words(sql: str) -> None:
         raise QueryError(f"refused by the query sandbox: {found.group(1).upper()} (queries never read or write files)")
 
 
-def check_ast(explain: list[str]) -> None:
+def _system_table(table: str, allowed: tuple[str, ...]) -> None:
+    if table.lower() not in allowed:
+        raise QueryError(f"refused by the query sandbox: table system.{table} is not one an operator query may "
+                         f"read (allowed: {', '.join(allowed) or 'none'}; spine.store.query_system_tables)")
+
+
+def check_ast(explain: list[str], system_tables: tuple[str, ...] = SYSTEM_TABLES) -> None:
     """Refuse a statement whose ``EXPLAIN AST`` (the engine's parse, one node a line) uses a table
-    function outside ``ALLOWED_TABLE_FUNCTIONS`` or a function of ``DENIED_FUNCTIONS``."""
+    function outside ``ALLOWED_TABLE_FUNCTIONS``, a function of ``DENIED_FUNCTIONS`` or a ``system``
+    table outside ``system_tables`` (wherever it is named: a join, a subquery, ``view()``, ``DESCRIBE``)."""
     parents: list[tuple[int, str]] = []  # (indent, node kind) of the path to the current node
     for line in explain:
         match = _NODE.match(line)
@@ -160,6 +175,12 @@ def check_ast(explain: list[str]) -> None:
         indent, kind, name = len(match.group(1)), match.group(2), match.group(3) or ""
         while parents and parents[-1][0] >= indent:
             parents.pop()
+        if kind == "TableIdentifier" and "." in name:
+            database, _, table = name.partition(".")
+            if database.strip("`\"").lower() == "system":
+                _system_table(table.strip("`\""), system_tables)
+        elif kind == "ShowProcesslistQuery":  # SHOW PROCESSLIST reads system.processes
+            _system_table("processes", system_tables)
         if kind == "Function":
             lowered = name.lower()
             if parents and parents[-1][1] == "TableExpression":

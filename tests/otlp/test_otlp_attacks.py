@@ -1,0 +1,205 @@
+"""The attack matrix (ADR 0045, round 4) against the sidecar's OTLP ports: what another local account or
+application can do to the sidecar through them. Real spine and sidecar processes, real sockets; the
+flooding account is ``nobody`` (``setpriv``). ``docs/security.md`` maps each cell to its test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from ben.cli.procs import Cluster, query_rows, wait_for
+from ben.sdk import Client
+from tests.conftest import rig_in_tmp
+
+NOBODY = 65534
+LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+#: Small detection budgets, so that one application can try to spend them all.
+DETECT = {"max_series": 30, "max_series_per_subsystem": 10, "max_series_per_peer": 20}
+
+
+class Rig:
+    """A spine and a sidecar with both OTLP listeners on loopback TCP (any free ports)."""
+
+    def __init__(self, home: Path):
+        os.chmod(home, 0o755)
+        self.cluster = Cluster(home, spine={"detect": DETECT},
+                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+                                                 # a share of 5 alerts at once, hardly refilled in a test's time
+                                                 "alert_burst_per_subsystem": 5,
+                                                 "alert_rate_per_subsystem_per_s": 0.001,
+                                                 # a bound well under the flood's 3,000 (default 256)
+                                                 "max_connections": 64}})
+        self.cluster.start()
+        side = self.cluster.status("sidecar")
+        self.otlp_grpc, self.otlp_http = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
+
+
+@pytest.fixture(scope="module")
+def rig() -> Iterator[Rig]:
+    with rig_in_tmp("bo-", Rig) as r:
+        yield r
+
+
+#: Another account opens 3,000 connections (a few thousand, at once) and holds them until told to stop.
+FLOOD = """
+import socket, sys
+held = []
+for i in range(3000):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(('127.0.0.1', PORT))
+    held.append(s)
+print('holding', flush=True)
+sys.stdin.read()
+"""
+
+
+def _descriptors(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _http_export(port: int) -> int:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=b"", method="POST",
+                                 headers={"Content-Type": "application/x-protobuf"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:  # closed as the newest past the bound while the flood is accepted: try again
+        return 0
+
+
+@pytest.mark.parametrize("which", ["grpc", "http"])
+def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_ports(rig: Rig, which: str) -> None:
+    """3,000 idle connections from another account: the sidecar held one descriptor each (measured: 3,245
+    on OTLP/gRPC, 818 on OTLP/HTTP), toward its RLIMIT_NOFILE; its WAL and gRPC sockets share that budget.
+    Now each listener holds at most ``max_connections`` (64 here; OTLP/HTTP briefly a few accept batches of
+    16 more while a burst is being closed), and a connected exporter keeps exporting."""
+    pid, port = rig.cluster.sidecar.pid, rig.otlp_grpc if which == "grpc" else rig.otlp_http
+    wait_for(lambda: _descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
+    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
+        export = channel.unary_unary(LOGS_EXPORT)
+        export(b"", timeout=20)  # an exporter connected before the flood
+        attacker = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                                     "/usr/bin/python3", "-c", FLOOD.replace("PORT", str(port))],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert attacker.stdout.readline().strip() == "holding"
+            deadline, most = time.monotonic() + 3, 0
+            while time.monotonic() < deadline:  # while they are held (the handshake/header deadline is 10 s)
+                most = max(most, _descriptors(pid))
+                time.sleep(0.05)
+            assert most < 300, f"the sidecar holds {most} descriptors"
+            export(b"", timeout=20)  # the connected exporter is still served, on OTLP/gRPC ...
+            if which == "http":  # ... and a new one on OTLP/HTTP (the oldest idle connection makes room)
+                assert wait_for(lambda: _http_export(rig.otlp_http), 20, "OTLP/HTTP to answer beside the flood") == 200
+            assert rig.cluster.sidecar.alive()
+        finally:
+            attacker.communicate("", timeout=30)
+    # the flood's last connections leave (closed by the attacker); a new client might otherwise be the
+    # oldest idle connection when the bound is met again
+    wait_for(lambda: _descriptors(pid) < 200, 30, "the sidecar to close the flood's connections")
+    # once the flood is gone, a new exporter connects (the quota counts only connections held)
+    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as fresh:
+        wait_for(lambda: _grpc_ok(fresh), 30, "a new OTLP/gRPC exporter to be served after the flood")
+
+
+def _grpc_ok(channel: grpc.Channel) -> bool:
+    try:
+        channel.unary_unary(LOGS_EXPORT)(b"", timeout=5)
+        return True
+    except grpc.RpcError:
+        return False
+
+
+def _gauges(service: str, names: list[str], ts: int) -> bytes:
+    req = ExportMetricsServiceRequest()
+    rm = req.resource_metrics.add()
+    rm.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value=service)))
+    scope = rm.scope_metrics.add()
+    for name in names:
+        metric = scope.metrics.add(name=name)
+        metric.gauge.data_points.add(time_unix_nano=ts, as_double=1.0)
+    return req.SerializeToString()
+
+
+def test_one_local_application_cannot_spend_the_others_series(rig: Rig) -> None:
+    """A local application sends gauges under ten made-up service.names (50 series) to the OTLP port:
+    before, it took the whole max_series (30) and the real subsystems' new series were stored but not
+    watched. Now it holds its peer's share (max_series_per_peer = 20, the sidecar's OTLP receiver), the
+    refusal is counted and logged naming the peer, and a ben SDK subsystem still has its series watched."""
+    ts = time.time_ns()
+    for i in range(10):
+        req = urllib.request.Request(f"http://127.0.0.1:{rig.otlp_http}/v1/metrics",
+                                     data=_gauges(f"made-up-{i}", [f"m{j}" for j in range(5)], ts), method="POST",
+                                     headers={"Content-Type": "application/x-protobuf"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200  # acknowledged: stored, whether watched or not
+    spine = rig.cluster
+    wait_for(lambda: spine.status("spine").get("detect_refused_series_peer_total", 0) >= 30, 60,
+             "the application's series past its peer's share to be refused")
+    assert spine.status("spine")["detect_series"] == 20
+    real = Client("checkout-api", sidecar=rig.cluster.sidecar_addr)
+    for j in range(5):
+        real.gauge(f"latency_{j}", 120.0, ts=ts)
+    assert real.flush(timeout=60)
+    real.shutdown()
+    wait_for(lambda: spine.status("spine").get("detect_series", 0) == 25, 60,
+             "the real subsystem's five series to be watched beside the flood")
+    log = spine.spine.tail(400)
+    assert "max_series_per_peer" in log and "/otlp'" in log, log[-2000:]
+    rows = spine.status("spine")
+    assert rows["detect_refused_series_peer_total"] == 30  # nothing of the real subsystem refused
+
+
+def _errors(service: str, n: int, marked: bool) -> bytes:
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rl.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value=service)))
+    scope = rl.scope_logs.add()
+    for i in range(n):
+        rec = scope.log_records.add(time_unix_nano=time.time_ns(), body=AnyValue(string_value=f"{service} {i}"))
+        if marked:
+            rec.attributes.append(KeyValue(key="ben.alert", value=AnyValue(bool_value=True)))
+        else:
+            rec.severity_number = 17  # ERROR
+    return req.SerializeToString()
+
+
+def _post_logs(port: int, body: bytes) -> None:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=body, method="POST",
+                                 headers={"Content-Type": "application/x-protobuf"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+
+
+def test_one_application_s_alerts_take_only_its_share_of_the_alert_lane(rig: Rig) -> None:
+    """A chatty (or hostile) local application marks 60 logs ``ben.alert = true`` and sends 60 ERRORs: they
+    all took the alert lane, which the sidecar and spine serve first. Now its subsystem has a share
+    (``alert_burst_per_subsystem`` = 5 here): the rest is stored in the anomaly lane, counted and logged
+    naming it; another application's alert still takes the alert lane; nothing is lost."""
+    _post_logs(rig.otlp_http, _errors("chatty", 60, marked=True))
+    _post_logs(rig.otlp_http, _errors("chatty", 60, marked=False))
+    _post_logs(rig.otlp_http, _errors("payments", 1, marked=False))
+    rig.cluster.wait_drained(60)
+    lanes = {(r["subsystem"], r["lane"]): r["n"] for r in query_rows(
+        rig.cluster.spine_addr, "SELECT subsystem, toString(lane) AS lane, count() AS n FROM ben.events "
+                                "WHERE kind = 'log' AND subsystem IN ('chatty', 'payments') GROUP BY subsystem, lane")}
+    assert lanes == {("chatty", "alert"): 5, ("chatty", "anomaly"): 115, ("payments", "alert"): 1}, lanes
+    assert rig.cluster.status("sidecar")["otlp_alerts_demoted_total"] == 115
+    assert "subsystem 'chatty' sent alerts over its share" in rig.cluster.sidecar.tail(400)
