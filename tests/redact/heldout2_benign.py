@@ -40,7 +40,7 @@ def samples(r: Rand) -> list[tuple[str, str, dict]]:
     out = [
         ("uuid", f"request {_uuid(r)} completed in {r.between(3, 900)}ms", {"request.id": _uuid(r)}),
         ("git_sha", f"deployed commit {sha} ({sha[:7]}) to prod by ci", {}),
-        ("git_log", f"commit {sha}\nAuthor: Jane Doe <jane@example.com>\n\n    fix: rotate password hashing cost", {}),
+        ("git_log", f"commit {sha}\nAuthor: Jane Doe (ci-bot)\n\n    fix: rotate password hashing cost", {}),
         ("sha256_log", f"verified artifact sha256:{sha256} size={r.between(1000, 99999999)}", {}),
         ("image_digest", f"pulling ghcr.io/acme/api@sha256:{sha256}", {"container.image.tag": ver}),
         ("trace_ids", "handled GET /v1/orders", {"trace_id": tid, "span_id": sid, "otel.parent_span_id": r.hex(16)}),
