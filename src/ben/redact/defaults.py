@@ -48,7 +48,19 @@ name = "pii-attribute"
 fields = ["attributes.phone", "attributes.*.phone", "attributes.*_phone", "attributes.*phone_number*",
           "attributes.*phonenumber*", "attributes.mobile", "attributes.*.mobile", "attributes.*_mobile",
           "attributes.*msisdn*", "attributes.ssn", "attributes.*.ssn", "attributes.*_ssn",
-          "attributes.*social_security*"]
+          "attributes.*social_security*", "attributes.*passport*", "attributes.*nino", "attributes.*ni_number*",
+          "attributes.*national_insurance*", "attributes.*nationalinsurance*", "attributes.*socialinsurance*", "attributes.*national_id*", "attributes.*social_insurance*",
+          "attributes.*tax_id*", "attributes.*taxid*", "attributes.*taxpayer*", "attributes.*tax_file*",
+          "attributes.*licen?e_number*", "attributes.*licencenumber*", "attributes.*licensenumber*",
+          "attributes.*driver*licen?e*", "attributes.*dl_number*", "attributes.*personnummer*",
+          "attributes.*personal_number*", "attributes.*burgerservicenummer*", "attributes.*pesel",
+          "attributes.*cpf", "attributes.*cnpj", "attributes.*bsn", "attributes.*tfn", "attributes.*itin",
+          "attributes.*.ein", "attributes.*_ein", "attributes.ein", "attributes.*.sin", "attributes.*_sin",
+          "attributes.sin", "attributes.*dni", "attributes.*.nie", "attributes.nie", "attributes.*documento*",
+          "attributes.*.nir", "attributes.nir", "attributes.*secu*sociale*", "attributes.*num_secu*",
+          "attributes.*pan_number*", "attributes.*pan_card*", "attributes.*panno", "attributes.*iban*",
+          "attributes.*card_number*", "attributes.*cardnumber*", "attributes.*ccnumber*", "attributes.*creditcard*",
+          "attributes.*.pan", "attributes.pan"]
 ignore_case = true
 action = "mask"
 
@@ -100,6 +112,12 @@ action = "mask"
 [[rule]]
 name = "ssn"
 detect = "us_ssn"
+action = "mask"
+
+# national identifiers named as such (a key, or the words of a sentence: "passport no. 123456789")
+[[rule]]
+name = "national-id"
+detect = "id_number"
 action = "mask"
 
 [[rule]]

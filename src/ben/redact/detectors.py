@@ -25,6 +25,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact import identifiers
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, wrapped_spans
 
@@ -425,6 +426,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                   r"(?![0-9\-])"), lambda t: ("-" in t or " " in t) and _CHAIN_9(t) is not None,
              help="US social security numbers (dashed or spaced; ITINs too)", min_len=11,
              requires=("-", " "), min_digits=9, find=ssn_spans),
+    SecretRule("id_number", identifiers.ID_WORDS, identifiers.hint,
+             help="national identifiers named by a key or the words before them (ssn, passport_number, taxId, NINO, "
+                  "'NI number', 'passport no.', CPF, PESEL, DNI, BSN, TFN...): the value that follows, with digits",
+             min_len=9, alnum=True, requires=("",), min_digits=2, find=identifiers.id_number_spans),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),
