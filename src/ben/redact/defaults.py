@@ -96,7 +96,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout"]
+          "layout", "keyless_password"]
 action = "mask"
 
 [[rule]]

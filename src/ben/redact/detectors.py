@@ -430,6 +430,11 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="national identifiers named by a key or the words before them (ssn, passport_number, taxId, NINO, "
                   "'NI number', 'passport no.', CPF, PESEL, DNI, BSN, TFN...): the value that follows, with digits",
              min_len=9, alnum=True, requires=("",), min_digits=2, find=identifiers.id_number_spans),
+    SecretRule("keyless_password", identifiers.KEYLESS_COMMAND, lambda t: True,
+             help="passwords with no key name: program arguments (7z -pX, zip -P, openssl -k/-passout pass:, net user, "
+                  "keytool -storepass, sqlcmd -P, echo X | ... --password-stdin), credential lines (pgbouncer, "
+                  "sasl_passwd, user:pw alone) and password-shaped tokens in sentences about logging in", min_len=8,
+             requires=("",), find=identifiers.keyless_spans),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),

@@ -95,9 +95,15 @@ _TRIVIAL = frozenset({"null", "none", "nil", "true", "false", "undefined", "reda
                       "changeme", "******", "xxxxxx", "yes", "no", "on", "off", "set", "unset", "hidden", "masked"})
 
 
+#: A reference to a value kept elsewhere: $VAR, ${VAR} (or its "$" before a "{" the value stops at),
+#: %VAR%, Terraform's var.x / local.x / data.x / module.x.
+_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$|%[A-Za-z_][A-Za-z0-9_]*%|(?:var|local|data|module)\.[a-z_][\w.\-]*").fullmatch
+
+
 def not_placeholder(text: str) -> bool:
-    """A value that is no secret: a placeholder, a template, something already masked."""
-    return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"})
+    """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
+    return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
+                or text[0] in "$%vldm" and _REFERENCE(text) is not None)
 
 
 _PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch

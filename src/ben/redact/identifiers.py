@@ -83,3 +83,77 @@ def id_number_spans(text: str) -> Iterator[tuple[int, int]]:
 
 def hint(text: str) -> bool:
     return ID_WORDS.search(text) is not None
+
+
+# -- passwords written with no key name ---------------------------------------------------------------------
+_A = r"""(?:"(?P<{0}q>[^"\r\n]{{1,200}})"|'(?P<{0}a>[^'\r\n]{{1,200}})'|(?P<{0}u>[^\s"'\-/][^\s"']{{0,199}}))"""
+_C = r"[^\r\n|;&]*?"
+#: Programs that take a password as an argument with no word for it (beyond ``finders.COMMAND_LINE``).
+KEYLESS_COMMAND = re.compile(
+    rf"\b7z[ar]?\b{_C}\s-p(?P<z>[^\s\-\"'][^\s\"']*)"                                   # 7z a -pSECRET
+    rf"|\b(?:un)?zip\b{_C}\s-P\s+{_A.format('zp')}"                                    # zip -P pw
+    rf"|\s-pass(?:in|out)\s+pass:{_A.format('op')}"                                   # openssl -passout pass:pw
+    rf"|\bopenssl\b{_C}\s-k\s+{_A.format('ok')}"                                       # openssl enc -k pw
+    rf"|\bssh-keygen\b{_C}\s-N\s+{_A.format('sk')}"                                    # ssh-keygen -N pw
+    rf"|\becho\s+{_A.format('ec')}\s*\|{_C}(?:--password-stdin|sudo\s+-S|chpasswd|passwd)"   # echo pw | docker login ...
+    rf"|\bnet\s+user\s+[^\s/]+\s+{_A.format('nu')}"                                     # net user bob pw /add
+    rf"|\bnet\s+use\b{_C}/user:\S+\s+{_A.format('nw')}"                                 # net use \\fs /user:d\u pw
+    rf"|\s-(?:src|dest)?(?:store|key)pass\s+{_A.format('kt')}"                          # keytool -storepass pw
+    rf"|\b(?:sqlcmd|bcp|ipmitool|mosquitto_\w+|mongo\w*)\b{_C}\s-P\s+{_A.format('ip')}"     # sqlcmd -P pw
+    rf"|\bsqlplus\s+(?:-\w+\s+)*[^\s/@\-][^\s/@]*/(?P<sp>[^\s@/\"']+)@"                      # sqlplus scott/pw@db
+    rf"|(?i:ConvertTo-SecureString)\s+(?:-String\s+)?{_A.format('ss')}")                 # PowerShell
+_KC_GROUPS = tuple(KEYLESS_COMMAND.groupindex)
+_KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "pass ", "-P", "sqlplus", "SecureString")
+
+#: Credential files and sentences: a "user" "pw" line (pgbouncer), host user:pw (sasl_passwd), a
+#: ``user:pw`` line on its own, "u / pw" after a word for logging in, and a password-shaped token in a
+#: sentence about logging in.
+_EDGE_L, _EDGE_R = r"""(?:^|(?<=[\n"']))""", r"""(?=$|[\r\n"'\\])"""
+KEYLESS_LINE = re.compile(
+    rf'{_EDGE_L}[ \t]*\\?"[^"\s\\]{{1,64}}\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
+    rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"
+    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+)?[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\]{{8,200}})[ \t]*{_EDGE_R}")
+_LOGIN_WORDS = re.compile(
+    r"(?i)\b(?:log\s?in|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
+    r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
+_SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
+_TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
+_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|\S*=\S*)$")
+
+
+def strong(token: str) -> bool:
+    """Shaped like a password: 8+ characters of three of four classes (small, capital, digit, other)."""
+    classes = (any(c.islower() for c in token) + any(c.isupper() for c in token) + any(c.isdigit() for c in token)
+               + any(not c.isalnum() for c in token))
+    return classes >= 3 and _NOT_PW.match(token) is None
+
+
+def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
+    if any(n in text for n in _KC_NEEDLES):
+        for m in KEYLESS_COMMAND.finditer(text):
+            for g in _KC_GROUPS:
+                v = m.group(g)
+                if v is not None:
+                    if len(v) >= 4 and not v.startswith(("$", "%", "/")) and not v.isdigit():
+                        yield m.span(g)
+                    break
+    if ":" in text or '"' in text:
+        for m in KEYLESS_LINE.finditer(text):
+            for g in ("pg", "sa", "up"):
+                v = m.group(g)
+                if v is not None:
+                    if strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha() and _NOT_PW.match(v) is None):
+                        yield m.span(g)
+                    break
+    for w in _LOGIN_WORDS.finditer(text):
+        start = text.rfind("\n", 0, w.start()) + 1
+        end = text.find("\n", w.end())
+        end = len(text) if end < 0 else end
+        start, end = max(start, w.start() - 120), min(end, w.end() + 160)
+        for s in _SLASH.finditer(text, w.end(), end):
+            yield s.span("s")
+        for t in _TOKEN.finditer(text, start, end):
+            a, b = t.span()
+            v = text[a:b].rstrip(".,;:!?\\")
+            if strong(v) and not v.startswith("[") and "\\" not in v:
+                yield a, a + len(v)
