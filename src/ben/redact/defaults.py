@@ -37,7 +37,8 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*รหัสผ่าน*", "attributes.*kata*sandi*", "attributes.pw", "attributes.*_pw", "attributes.*.pw",
           "attributes.*psk", "attributes.*_pat", "attributes.*mnemonic*", "attributes.*seed_phrase*",
           "attributes.*recovery_phrase*", "attributes.*keypair*", "attributes.*routing_key*",
-          "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*"]
+          "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*",
+          "attributes.*application_key*", "attributes.*hmac*key*", "attributes.*_pk", "attributes.*webhook_url*"]
 ignore_case = true
 action = "mask"
 
@@ -88,7 +89,7 @@ action = "mask"
 [[rule]]
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
-          "okta_token", "random_key", "base64_wrapped"]
+          "okta_token", "random_key", "base64_wrapped", "wallet_key"]
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,

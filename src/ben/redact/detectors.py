@@ -338,7 +338,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              _any("AIza", "ya29.", "1//0"), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
     SecretRule("azure_key", re.compile(
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
-        r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
+        r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=_\-]{20,})"
         r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
         lambda t: ("=" in t and ("ccountKey" in t or "ccessKey" in t or "sig=" in t)) or "Q~" in t, help="Azure storage/service-bus keys, SAS signatures, "
                                                        "client secrets", min_len=25,
@@ -435,6 +435,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "keytool -storepass, sqlcmd -P, echo X | ... --password-stdin), credential lines (pgbouncer, "
                   "sasl_passwd, user:pw alone) and password-shaped tokens in sentences about logging in", min_len=8,
              requires=("",), find=identifiers.keyless_spans),
+    SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
+             help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
+                  "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,
+             requires=("",), find=identifiers.wallet_spans),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),

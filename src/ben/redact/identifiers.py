@@ -112,7 +112,7 @@ _EDGE_L, _EDGE_R = r"""(?:^|(?<=[\n"']))""", r"""(?=$|[\r\n"'\\])"""
 KEYLESS_LINE = re.compile(
     rf'{_EDGE_L}[ \t]*\\?"[^"\s\\]{{1,64}}\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
     rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"
-    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+)?[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\]{{8,200}})[ \t]*{_EDGE_R}")
+    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+)?[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,200}})[ \t]*{_EDGE_R}")
 _LOGIN_WORDS = re.compile(
     r"(?i)\b(?:log\s?in|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
@@ -157,3 +157,40 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             v = text[a:b].rstrip(".,;:!?\\")
             if strong(v) and not v.startswith("[") and "\\" not in v:
                 yield a, a + len(v)
+
+
+# -- wallet keys without a prefix of their own ---------------------------------------------------------------
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+WIF = re.compile(r"(?<![1-9A-HJ-NP-Za-km-z])[5KLc9][1-9A-HJ-NP-Za-km-z]{50,51}(?![1-9A-HJ-NP-Za-km-z])")
+_KEYPAIR = re.compile(r"\[\s*(?:[0-9]{1,3}\s*,\s*){63}[0-9]{1,3}\s*\]")
+_PHRASE = re.compile(r"(?i:seed|recovery|mnemonic|backup|secret|wallet)[ _\-]?(?i:phrase|words)s?\b[\s:=\"'\\]{0,6}"
+                     r"(?P<s>(?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})\b")
+
+
+def _wif_ok(text: str) -> bool:
+    """Base58Check with a private key's version byte (0x80 main net, 0xef test net) and length."""
+    import hashlib
+
+    n = 0
+    for c in text:
+        n = n * 58 + _B58.index(c)
+    raw = n.to_bytes(38 if len(text) == 52 else 37, "big") if n.bit_length() <= 304 else b""
+    if len(raw) not in (37, 38) or raw[0] not in (0x80, 0xEF) or (len(raw) == 38 and raw[33] != 1):
+        return False
+    return hashlib.sha256(hashlib.sha256(raw[:-4]).digest()).digest()[:4] == raw[-4:]
+
+
+def wallet_spans(text: str) -> Iterator[tuple[int, int]]:
+    for m in WIF.finditer(text):
+        if _wif_ok(m.group()):
+            yield m.span()
+    if text.count(",") >= 63:
+        for m in _KEYPAIR.finditer(text):
+            if all(int(x) < 256 for x in re.findall(r"[0-9]+", m.group())):
+                yield m.span()
+    for m in _PHRASE.finditer(text):
+        yield m.span("s")
+
+
+def wallet_hint(text: str) -> bool:
+    return True
