@@ -27,7 +27,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact import identifiers
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
-from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, wrapped_spans
+from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, k8s_secret_spans, wrapped_spans
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -439,6 +439,9 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
                   "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,
              requires=("",), find=identifiers.wallet_spans),
+    SecretRule("k8s_secret", re.compile(r"kind:\s*Secret"), _any("Secret"),
+             help="the data and stringData values of a Kubernetes Secret (YAML or JSON), whatever their keys",
+             min_len=20, requires=("Secret",), find=k8s_secret_spans),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),
