@@ -89,7 +89,8 @@ action = "mask"
 [[rule]]
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
-          "okta_token", "random_key", "base64_wrapped", "wallet_key", "k8s_secret"]
+          "okta_token", "random_key", "base64_wrapped", "wallet_key", "k8s_secret",
+          "fcm_key"]
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,

@@ -322,9 +322,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
-             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST"), credential_like,
+             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey"),
+             credential_like,
              help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
                   "headers); a word is not one ('token validation succeeded')", min_len=14),
     SecretRule("aws_key", re.compile(
@@ -382,7 +383,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "SQL SET/INSERT, CSV columns, 'key  value' lines", min_len=8, requires=LAYOUT_REQUIRES,
              find=layout_spans),
     SecretRule("url_userinfo", re.compile(
-        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200})"
+        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
@@ -442,6 +443,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("k8s_secret", re.compile(r"kind:\s*Secret"), _any("Secret"),
              help="the data and stringData values of a Kubernetes Secret (YAML or JSON), whatever their keys",
              min_len=20, requires=("Secret",), find=k8s_secret_spans),
+    SecretRule("fcm_key", re.compile(r"(?<![A-Za-z0-9_\-])AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{100,200}"), _any("APA91b"),
+             help="Firebase Cloud Messaging server keys", min_len=100),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),

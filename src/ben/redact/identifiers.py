@@ -58,7 +58,7 @@ def _value(text: str, at: int) -> tuple[int, int] | None:
         pos += len(tok)
         end = pos
     value = text[at:end]
-    if sum(c.isdigit() for c in value) < 4 or sum(c.isalnum() for c in value) < 6 or _DATEISH.search(value):
+    if sum(c.isdigit() for c in value) < 3 or sum(c.isalnum() for c in value) < 6 or _DATEISH.search(value):
         return None
     return at, end
 
@@ -111,14 +111,15 @@ _KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "p
 _EDGE_L, _EDGE_R = r"""(?:^|(?<=[\n"']))""", r"""(?=$|[\r\n"'\\])"""
 KEYLESS_LINE = re.compile(
     rf'{_EDGE_L}[ \t]*\\?"[^"\s\\]{{1,64}}\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
+    rf"|{_EDGE_L}[ \t]*[\w.\-*]+:(?:[0-9]{{1,5}}|\*):[\w.\-*]+:[\w.\-*]+:(?P<pp>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"   # .pgpass
     rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"
-    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+)?[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,200}})[ \t]*{_EDGE_R}")
+    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,200}})[ \t]*{_EDGE_R}")
 _LOGIN_WORDS = re.compile(
-    r"(?i)\b(?:log\s?in|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
+    r"(?i)\b(?:log\s?in(?:to)?|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
-_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|\S*=\S*)$")
+_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*)$")
 
 
 def strong(token: str) -> bool:
@@ -139,7 +140,7 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
                     break
     if ":" in text or '"' in text:
         for m in KEYLESS_LINE.finditer(text):
-            for g in ("pg", "sa", "up"):
+            for g in ("pp", "pg", "sa", "up"):
                 v = m.group(g)
                 if v is not None:
                     if strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha() and _NOT_PW.match(v) is None):
@@ -163,7 +164,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 WIF = re.compile(r"(?<![1-9A-HJ-NP-Za-km-z])[5KLc9][1-9A-HJ-NP-Za-km-z]{50,51}(?![1-9A-HJ-NP-Za-km-z])")
 _KEYPAIR = re.compile(r"\[\s*(?:[0-9]{1,3}\s*,\s*){63}[0-9]{1,3}\s*\]")
-_PHRASE = re.compile(r"(?i:seed|recovery|mnemonic|backup|secret|wallet)[ _\-]?(?i:phrase|words)s?\b[\s:=\"'\\]{0,6}"
+_PHRASE = re.compile(r"(?:(?i:seed|recovery|mnemonic|backup|secret|wallet)[ _\-]?(?i:phrase|words)s?\b|(?i:mnemonic)"
+                     r"|\becho)[\s:=\"'\\]{0,6}"
                      r"(?P<s>(?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})\b")
 
 

@@ -49,7 +49,7 @@ MAX_DECODED = 16      # runs decoded per text, at most
 _RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{16,}={0,2}")
 #: The detectors run over a decoded blob.
 CHECKS = ("token", "private_key", "password", "secret_pair", "aws_key", "gcp_key", "github_token", "slack_token", "jwt",
-          "url_userinfo", "password_hash")
+          "url_userinfo", "password_hash", "webhook_url", "azure_key", "telegram_token")
 
 
 #: A word's needles are looked for only in a text with a ':' or a '=' (a value under a key: a
