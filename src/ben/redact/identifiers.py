@@ -75,6 +75,8 @@ def id_number_spans(text: str) -> Iterator[tuple[int, int]]:
         if b < n and text[b].isalpha():
             continue   # inside a longer word (pancake, single, tinker)
         between = _BETWEEN.match(text, b)
+        if between.end() == b and not word[-1:] in ".#":
+            continue   # a name glued to what follows (a run of base64, an id) names nothing
         span = _value(text, between.end())
         if span is not None:
             yield span
@@ -87,7 +89,7 @@ def hint(text: str) -> bool:
 
 # -- passwords written with no key name ---------------------------------------------------------------------
 _A = r"""(?:"(?P<{0}q>[^"\r\n]{{1,200}})"|'(?P<{0}a>[^'\r\n]{{1,200}})'|(?P<{0}u>[^\s"'\-/][^\s"']{{0,199}}))"""
-_C = r"[^\r\n|;&]*?"
+_C = r"[^\r\n|;&]{0,400}?"   # bounded: a line of 100,000 "7z " must not be read once per "7z"
 #: Programs that take a password as an argument with no word for it (beyond ``finders.COMMAND_LINE``).
 KEYLESS_COMMAND = re.compile(
     rf"\b7z[ar]?\b{_C}\s-p(?P<z>[^\s\-\"'][^\s\"']*)"                                   # 7z a -pSECRET
@@ -112,8 +114,8 @@ _EDGE_L, _EDGE_R = r"""(?:^|(?<=[\n"']))""", r"""(?=$|[\r\n"'\\])"""
 KEYLESS_LINE = re.compile(
     rf'{_EDGE_L}[ \t]*\\?"[^"\s\\]{{1,64}}\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
     rf"|{_EDGE_L}[ \t]*[\w.\-*]+:(?:[0-9]{{1,5}}|\*):[\w.\-*]+:[\w.\-*]+:(?P<pp>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"   # .pgpass
-    rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"
-    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,200}})[ \t]*{_EDGE_R}")
+    rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,64}})[ \t]*{_EDGE_R}"
+    rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,64}})[ \t]*{_EDGE_R}")
 _LOGIN_WORDS = re.compile(
     r"(?i)\b(?:log\s?in(?:to)?|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
@@ -165,7 +167,7 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 WIF = re.compile(r"(?<![1-9A-HJ-NP-Za-km-z])[5KLc9][1-9A-HJ-NP-Za-km-z]{50,51}(?![1-9A-HJ-NP-Za-km-z])")
 _KEYPAIR = re.compile(r"\[\s*(?:[0-9]{1,3}\s*,\s*){63}[0-9]{1,3}\s*\]")
 _PHRASE = re.compile(r"(?:(?i:seed|recovery|mnemonic|backup|secret|wallet)[ _\-]?(?i:phrase|words)s?\b|(?i:mnemonic)"
-                     r"|\becho)[\s:=\"'\\]{0,6}"
+                     r"|\becho\s+\\?[\"'])[\s:=\"'\\]{0,6}"
                      r"(?P<s>(?:[a-z]{3,8}[ \t]+){11,23}[a-z]{3,8})\b")
 
 
@@ -191,7 +193,8 @@ def wallet_spans(text: str) -> Iterator[tuple[int, int]]:
             if all(int(x) < 256 for x in re.findall(r"[0-9]+", m.group())):
                 yield m.span()
     for m in _PHRASE.finditer(text):
-        yield m.span("s")
+        if m.group("s").count(" ") + m.group("s").count("\t") + 1 in (12, 15, 18, 21, 24):   # BIP39 lengths
+            yield m.span("s")
 
 
 def wallet_hint(text: str) -> bool:
