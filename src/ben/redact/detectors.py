@@ -444,7 +444,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="the data and stringData values of a Kubernetes Secret (YAML or JSON), whatever their keys",
              min_len=20, requires=("Secret",), find=k8s_secret_spans),
     SecretRule("fcm_key", re.compile(r"(?<![A-Za-z0-9_\-])AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{100,200}"), _any("APA91b"),
-             help="Firebase Cloud Messaging server keys", min_len=100),
+             help="Firebase Cloud Messaging server keys", min_len=64),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),
