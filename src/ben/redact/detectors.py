@@ -430,16 +430,16 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("id_number", identifiers.ID_WORDS, identifiers.hint,
              help="national identifiers named by a key or the words before them (ssn, passport_number, taxId, NINO, "
                   "'NI number', 'passport no.', CPF, PESEL, DNI, BSN, TFN...): the value that follows, with digits",
-             min_len=9, alnum=True, requires=("",), min_digits=2, find=identifiers.id_number_spans),
-    SecretRule("keyless_password", identifiers.KEYLESS_COMMAND, lambda t: True,
+             min_len=9, requires=identifiers.ID_REQUIRES, min_digits=2, find=identifiers.id_number_spans),
+    SecretRule("keyless_password", identifiers.KEYLESS_COMMAND, identifiers.keyless_hint,
              help="passwords with no key name: program arguments (7z -pX, zip -P, openssl -k/-passout pass:, net user, "
                   "keytool -storepass, sqlcmd -P, echo X | ... --password-stdin), credential lines (pgbouncer, "
                   "sasl_passwd, user:pw alone) and password-shaped tokens in sentences about logging in", min_len=8,
-             requires=("",), find=identifiers.keyless_spans),
+             requires=identifiers.KEYLESS_REQUIRES, find=identifiers.keyless_spans),
     SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
                   "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,
-             requires=("",), find=identifiers.wallet_spans),
+             requires=identifiers.WALLET_REQUIRES, find=identifiers.wallet_spans),
     SecretRule("k8s_secret", re.compile(r"kind:\s*Secret"), _any("Secret"),
              help="the data and stringData values of a Kubernetes Secret (YAML or JSON), whatever their keys",
              min_len=20, requires=("Secret",), find=k8s_secret_spans),

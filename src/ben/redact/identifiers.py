@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ben.redact.finders import credential_like
+
 _S = r"[ _.\-]?"
 _NUM = rf"(?:{_S}(?:number|num|nr|no|id|#))?"
 #: Words naming an identifier. Short ones (``ssn``, ``sin``, ``pan``...) must stand alone or end a
@@ -83,8 +85,15 @@ def id_number_spans(text: str) -> Iterator[tuple[int, int]]:
             pos = span[1]
 
 
+#: A name and its value are apart (a space, a quote, ':', '=', '#', '.'): hex ids and hashes skip the regex.
+ID_REQUIRES = (" ", "\t", "\n", ":", "=", "#", '"', "'", ".", "]")
+
+
 def hint(text: str) -> bool:
-    return ID_WORDS.search(text) is not None
+    for c in ID_REQUIRES:
+        if c in text:
+            return ID_WORDS.search(text) is not None
+    return False
 
 
 # -- passwords written with no key name ---------------------------------------------------------------------
@@ -131,13 +140,25 @@ def strong(token: str) -> bool:
     return classes >= 3 and _NOT_PW.match(token) is None
 
 
+#: What any text the keyless finder can match holds: a program's needle, a credential line's ':' or
+#: quote, or the space between a word for logging in and the password.
+KEYLESS_REQUIRES = _KC_NEEDLES + (":", '"', " ", "\t", "\n")
+
+
+def keyless_hint(text: str) -> bool:
+    for n in KEYLESS_REQUIRES:
+        if n in text:
+            return True
+    return False
+
+
 def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
     if any(n in text for n in _KC_NEEDLES):
         for m in KEYLESS_COMMAND.finditer(text):
             for g in _KC_GROUPS:
                 v = m.group(g)
                 if v is not None:
-                    if len(v) >= 4 and not v.startswith(("$", "%", "/")) and not v.isdigit():
+                    if len(v) >= 4 and not v.startswith(("$", "%", "/")) and not v.isdigit() and credential_like(v):
                         yield m.span(g)
                     break
     if ":" in text or '"' in text:
@@ -184,18 +205,30 @@ def _wif_ok(text: str) -> bool:
     return hashlib.sha256(hashlib.sha256(raw[:-4]).digest()).digest()[:4] == raw[-4:]
 
 
+_PHRASE_NEEDLES = ("hrase", "HRASE", "nemonic", "NEMONIC", "ords", "ORDS", "echo")
+_UPPER, _LOWER = re.compile(r"[A-Z]").search, re.compile(r"[a-z]").search
+#: A WIF key holds capitals and small letters ("\x01\x02": the prefilter's classes), a keypair '[' and ',',
+#: a phrase its name or an echo.
+WALLET_REQUIRES = ("\x01\x02", "[,") + _PHRASE_NEEDLES
+
+
+def wallet_hint(text: str) -> bool:
+    return (("[" in text and "," in text) or any(n in text for n in _PHRASE_NEEDLES)
+            or (len(text) >= 51 and _UPPER(text) is not None and _LOWER(text) is not None))
+
+
 def wallet_spans(text: str) -> Iterator[tuple[int, int]]:
-    for m in WIF.finditer(text):
-        if _wif_ok(m.group()):
-            yield m.span()
+    if len(text) >= 51 and _UPPER(text) is not None:
+        for m in WIF.finditer(text):
+            if _wif_ok(m.group()):
+                yield m.span()
     if text.count(",") >= 63:
         for m in _KEYPAIR.finditer(text):
             if all(int(x) < 256 for x in re.findall(r"[0-9]+", m.group())):
                 yield m.span()
+    if not any(n in text for n in _PHRASE_NEEDLES):
+        return
     for m in _PHRASE.finditer(text):
         if m.group("s").count(" ") + m.group("s").count("\t") + 1 in (12, 15, 18, 21, 24):   # BIP39 lengths
             yield m.span("s")
 
-
-def wallet_hint(text: str) -> bool:
-    return True

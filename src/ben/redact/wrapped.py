@@ -105,12 +105,26 @@ _JSON_DATA = re.compile(r"""["'](?:data|stringData)["']\s*:\s*\{([^{}]{1,65536})
 _JSON_ITEM = re.compile(r"""["'][\w.\-]+["']\s*:\s*["'](?P<v>[^"'\r\n]{1,65536})["']""")
 
 
+def _secret_value(value: str) -> bool:
+    """A value that is not a plain word or number once decoded (``username: YWRtaW4=`` is "admin")."""
+    from ben.redact.finders import credential_like
+
+    try:
+        plain = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        plain = value   # stringData, or bytes: judged as written
+    plain = plain.strip()
+    return len(plain) >= 6 and (credential_like(plain) or not plain.isprintable())
+
+
 def k8s_secret_spans(text: str) -> Iterator[tuple[int, int]]:
     if "Secret" not in text or _KIND_SECRET.search(text) is None:
         return
     for m in _YAML_DATA.finditer(text):
         for item in _YAML_ITEM.finditer(text, m.start(2), m.end(2)):
-            yield item.span("v")
+            if _secret_value(item.group("v")):
+                yield item.span("v")
     for m in _JSON_DATA.finditer(text):
         for item in _JSON_ITEM.finditer(text, m.start(1), m.end(1)):
-            yield item.span("v")
+            if _secret_value(item.group("v")):
+                yield item.span("v")
