@@ -5,7 +5,9 @@ DEFAULT_MANIFEST = '''\
 # they appear (names, bodies, attribute keys and values, the source's host, subsystem and instance),
 # also when URL-encoded or JSON-escaped. A match is masked, not the field around it. E-mail
 # addresses are masked: a keyed hash needs a key only the operator can provide (see
-# docs/examples/redact.toml). IP addresses and national IDs other than the US SSN are opt-in.
+# docs/examples/redact.toml). National IDs are masked when something names them (a key or the words
+# before them: ssn, passport_number, "NI number", CPF...); IP addresses and the bare-format national-ID
+# detectors (uk_nino, es_dni) are opt-in.
 version = 1
 
 [[rule]]

@@ -6,7 +6,8 @@ rejects look-alikes (Luhn and issuer prefixes for cards, ``ipaddress`` for IPs, 
 national IDs). A match's *secret* part is the named group ``s`` when the regex has one (e.g. the
 token after ``Bearer``), else the whole match.
 
-National ID detectors (``us_ssn``, ``uk_nino``, ``es_dni``) are opt-in: no default rule uses them.
+The bare-format national ID detectors ``uk_nino`` and ``es_dni`` are opt-in (no default rule uses them);
+``us_ssn`` and ``id_number`` (an identifier named by a key or a sentence, ``ben.redact.identifiers``) are on.
 """
 
 from __future__ import annotations
