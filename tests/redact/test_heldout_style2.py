@@ -154,12 +154,15 @@ ADVERSARIAL = {
     "fcm_key": ["AAAAaaaaaaa:APA91b" * 5_600],
     "url_userinfo": ["a://b:" + "c?" * 50_000, "a://" * 25_000],
     "bearer": ["jwt " * 25_000, "JWT" + " " * 100_000 + "x"],
+    # revision 4's command-line scans, bounded in revision 5 (100,000 "curl " took ~100 s)
+    "command_line": ["curl " * 20_000, "mysql " * 16_667, "ldapsearch " * 9_091, "htpasswd -b " * 8_334],
 }
 
 
 def test_new_pattern_families_are_linear_on_long_inputs() -> None:
     """Each input is 100,000 characters or more. A quadratic pattern takes minutes on one (the lazy
-    ``7z ... -p`` scan, unbounded, read the rest of the line once per "7z": ~10^10 steps); the child
+    ``7z ... -p`` scan, unbounded, read the rest of the line once per "7z": ~170 s for one input; revision
+    4's ``curl ... -u`` scan ~100 s); the child
     process must redact them all, through the detectors and the default manifest, within a generous bound."""
     code = (
         "import json, sys\n"
