@@ -287,12 +287,12 @@ _ARG = r"""(?:"(?P<{0}q>[^"\r\n]{{1,400}})"|'(?P<{0}a>[^'\r\n]{{1,400}})'|(?P<{0
 COMMAND_LINE = re.compile(
     rf"(?i)(?<![\w\-])--?[\w.\-]*?{_FLAG_KEYS}(?:[_\-]?(?:value|string|key|secret|b64|base64))?"   # --password v
     rf"(?:\s{{1,3}}|[\"'],\s{{0,3}}[\"']){_ARG.format('f')}"
-    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{0,400}?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
-    rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{0,400}?\s-p\s+{_ARG.format('p')}"
-    rf"|\bredis-cli\b[^\r\n|;&]{0,400}?\s-a\s+{_ARG.format('r')}"
-    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{0,400}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
-    rf"|\bhtpasswd(?=[^\r\n|;&]{0,400}?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
-    rf"|\bldap\w+\b[^\r\n|;&]{0,400}?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
+    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
+    rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{{0,400}}?\s-p\s+{_ARG.format('p')}"
+    rf"|\bredis-cli\b[^\r\n|;&]{{0,400}}?\s-a\s+{_ARG.format('r')}"
+    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
+    rf"|\bhtpasswd(?=[^\r\n|;&]{{0,400}}?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
+    rf"|\bldap\w+\b[^\r\n|;&]{{0,400}}?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
     rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'
     rf"|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+{_ARG.format('q')}"
     rf"|\s-U\s+[^\s%/\-][^\s%/]*%(?P<s>[^\s\"']+)"                                                  # smbclient -U user%pw
