@@ -93,7 +93,9 @@ ID_REQUIRES = (" ", "\t", "\n", ":", "=", "#", '"', "'", "]")
 #: an acronym in capitals (sre skips to the capitals), a long word in the lower-cased text, or the end of
 #: a key before '=', ':' or '#' (after quotes), as the password hint looks at what precedes a separator.
 # each starts with a character class: sre skips to the characters that can start a match
-_ACRONYM = re.compile(r"[SPTFENDCBUI](?:SN|IN|AN|EIN|IE|IR|NI|PF|NPJ|FN|TR|INO|TIN|ESEL|L|I)(?![a-z])")
+_ACRONYM = re.compile(r"(?:S(?:SN|IN)|P(?:AN|ESEL)|T(?:IN|FN)|F?EIN|N(?:IE|IR|INO|I)|D(?:NI|L)|C(?:PF|NPJ)|BSN|UTR|ITIN)(?![a-z])")
+#: The prefilter's digit chain (``min_digits = 2``): two digits, a space or a dash between them allowed.
+_TWO_DIGITS = re.compile(r"[0-9][ \-]?[0-9]")
 _LONG = re.compile(r"[spnlibdtsé](?:sn|assport|ummer|ecu|écu|icen|ocial|nsurance|urger|ational|ersonal|ocumento|ax)")
 _KEY_ENDS = ("ssn", "sin", "pan", "tin", "ein", "nie", "nir", "dni", "cpf", "cnpj", "bsn", "tfn", "utr", "nino", "itin",
              "pesel", "number", "num", "no", "nr", "no.", "dl#", "passport", "license", "licence", "documento",
@@ -120,6 +122,8 @@ def hint(text: str) -> bool:
         if c in text:
             break
     else:
+        return False
+    if _TWO_DIGITS.search(text) is None:
         return False
     m = _ACRONYM.search(text)
     while m is not None:
