@@ -5,7 +5,9 @@ DEFAULT_MANIFEST = '''\
 # they appear (names, bodies, attribute keys and values, the source's host, subsystem and instance),
 # also when URL-encoded or JSON-escaped. A match is masked, not the field around it. E-mail
 # addresses are masked: a keyed hash needs a key only the operator can provide (see
-# docs/examples/redact.toml). IP addresses and national IDs other than the US SSN are opt-in.
+# docs/examples/redact.toml). National IDs are masked when something names them (a key or the words
+# before them: ssn, passport_number, "NI number", CPF...); IP addresses and the bare-format national-ID
+# detectors (uk_nino, es_dni) are opt-in.
 version = 1
 
 [[rule]]
@@ -37,7 +39,8 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*รหัสผ่าน*", "attributes.*kata*sandi*", "attributes.pw", "attributes.*_pw", "attributes.*.pw",
           "attributes.*psk", "attributes.*_pat", "attributes.*mnemonic*", "attributes.*seed_phrase*",
           "attributes.*recovery_phrase*", "attributes.*keypair*", "attributes.*routing_key*",
-          "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*"]
+          "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*",
+          "attributes.*application_key*", "attributes.*hmac*key*", "attributes.*_pk", "attributes.*webhook_url*"]
 ignore_case = true
 action = "mask"
 
@@ -48,7 +51,19 @@ name = "pii-attribute"
 fields = ["attributes.phone", "attributes.*.phone", "attributes.*_phone", "attributes.*phone_number*",
           "attributes.*phonenumber*", "attributes.mobile", "attributes.*.mobile", "attributes.*_mobile",
           "attributes.*msisdn*", "attributes.ssn", "attributes.*.ssn", "attributes.*_ssn",
-          "attributes.*social_security*"]
+          "attributes.*social_security*", "attributes.*passport*", "attributes.*nino", "attributes.*ni_number*",
+          "attributes.*national_insurance*", "attributes.*nationalinsurance*", "attributes.*socialinsurance*", "attributes.*national_id*", "attributes.*social_insurance*",
+          "attributes.*tax_id*", "attributes.*taxid*", "attributes.*taxpayer*", "attributes.*tax_file*",
+          "attributes.*licen?e_number*", "attributes.*licencenumber*", "attributes.*licensenumber*",
+          "attributes.*driver*licen?e*", "attributes.*dl_number*", "attributes.*personnummer*",
+          "attributes.*personal_number*", "attributes.*burgerservicenummer*", "attributes.*pesel",
+          "attributes.*cpf", "attributes.*cnpj", "attributes.*bsn", "attributes.*tfn", "attributes.*itin",
+          "attributes.*.ein", "attributes.*_ein", "attributes.ein", "attributes.*.sin", "attributes.*_sin",
+          "attributes.sin", "attributes.*dni", "attributes.*.nie", "attributes.nie", "attributes.*documento*",
+          "attributes.*.nir", "attributes.nir", "attributes.*secu*sociale*", "attributes.*num_secu*",
+          "attributes.*pan_number*", "attributes.*pan_card*", "attributes.*panno", "attributes.*iban*",
+          "attributes.*card_number*", "attributes.*cardnumber*", "attributes.*ccnumber*", "attributes.*creditcard*",
+          "attributes.*.pan", "attributes.pan"]
 ignore_case = true
 action = "mask"
 
@@ -76,7 +91,8 @@ action = "mask"
 [[rule]]
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
-          "okta_token", "random_key", "base64_wrapped"]
+          "okta_token", "random_key", "base64_wrapped", "wallet_key", "k8s_secret",
+          "fcm_key"]
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,
@@ -84,7 +100,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout"]
+          "layout", "keyless_password"]
 action = "mask"
 
 [[rule]]
@@ -100,6 +116,12 @@ action = "mask"
 [[rule]]
 name = "ssn"
 detect = "us_ssn"
+action = "mask"
+
+# national identifiers named as such (a key, or the words of a sentence: "passport no. 123456789")
+[[rule]]
+name = "national-id"
+detect = "id_number"
 action = "mask"
 
 [[rule]]

@@ -6,7 +6,8 @@ rejects look-alikes (Luhn and issuer prefixes for cards, ``ipaddress`` for IPs, 
 national IDs). A match's *secret* part is the named group ``s`` when the regex has one (e.g. the
 token after ``Bearer``), else the whole match.
 
-National ID detectors (``us_ssn``, ``uk_nino``, ``es_dni``) are opt-in: no default rule uses them.
+The bare-format national ID detectors ``uk_nino`` and ``es_dni`` are opt-in (no default rule uses them);
+``us_ssn`` and ``id_number`` (an identifier named by a key or a sentence, ``ben.redact.identifiers``) are on.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact import identifiers
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
-from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, wrapped_spans
+from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, k8s_secret_spans, wrapped_spans
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -321,9 +323,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
-             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST"), credential_like,
+             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey"),
+             credential_like,
              help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
                   "headers); a word is not one ('token validation succeeded')", min_len=14),
     SecretRule("aws_key", re.compile(
@@ -337,7 +340,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              _any("AIza", "ya29.", "1//0"), help="Google API keys and OAuth access tokens", min_len=25, alnum=True),
     SecretRule("azure_key", re.compile(
         r"(?i:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/]{40,}={0,2})"
-        r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=]{20,})"
+        r"|[?&]sig=(?P<s2>[A-Za-z0-9%+/=_\-]{20,})"
         r"|" + _B + r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}" + _E),
         lambda t: ("=" in t and ("ccountKey" in t or "ccessKey" in t or "sig=" in t)) or "Q~" in t, help="Azure storage/service-bus keys, SAS signatures, "
                                                        "client secrets", min_len=25,
@@ -381,7 +384,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "SQL SET/INSERT, CSV columns, 'key  value' lines", min_len=8, requires=LAYOUT_REQUIRES,
              find=layout_spans),
     SecretRule("url_userinfo", re.compile(
-        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200})"
+        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
@@ -425,6 +428,24 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                   r"(?![0-9\-])"), lambda t: ("-" in t or " " in t) and _CHAIN_9(t) is not None,
              help="US social security numbers (dashed or spaced; ITINs too)", min_len=11,
              requires=("-", " "), min_digits=9, find=ssn_spans),
+    SecretRule("id_number", identifiers.ID_WORDS, identifiers.hint,
+             help="national identifiers named by a key or the words before them (ssn, passport_number, taxId, NINO, "
+                  "'NI number', 'passport no.', CPF, PESEL, DNI, BSN, TFN...): the value that follows, with digits",
+             min_len=9, requires=identifiers.ID_REQUIRES, min_digits=2, find=identifiers.id_number_spans),
+    SecretRule("keyless_password", identifiers.KEYLESS_COMMAND, identifiers.keyless_hint,
+             help="passwords with no key name: program arguments (7z -pX, zip -P, openssl -k/-passout pass:, net user, "
+                  "keytool -storepass, sqlcmd -P, echo X | ... --password-stdin), credential lines (pgbouncer, "
+                  "sasl_passwd, user:pw alone) and password-shaped tokens in sentences about logging in", min_len=8,
+             requires=identifiers.KEYLESS_REQUIRES, find=identifiers.keyless_spans),
+    SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
+             help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
+                  "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,
+             requires=identifiers.WALLET_REQUIRES, find=identifiers.wallet_spans),
+    SecretRule("k8s_secret", re.compile(r"kind:\s*Secret"), _any("Secret"),
+             help="the data and stringData values of a Kubernetes Secret (YAML or JSON), whatever their keys",
+             min_len=20, requires=("Secret",), find=k8s_secret_spans),
+    SecretRule("fcm_key", re.compile(r"(?<![A-Za-z0-9_\-])AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{100,200}"), _any("APA91b"),
+             help="Firebase Cloud Messaging server keys", min_len=64),
     SecretRule("uk_nino", re.compile(_B + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
                                    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]" + _E), _digits_hint,
              help="UK national insurance numbers, opt-in", min_len=9, alnum=True, requires=("",), min_digits=3),

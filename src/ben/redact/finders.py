@@ -95,9 +95,15 @@ _TRIVIAL = frozenset({"null", "none", "nil", "true", "false", "undefined", "reda
                       "changeme", "******", "xxxxxx", "yes", "no", "on", "off", "set", "unset", "hidden", "masked"})
 
 
+#: A reference to a value kept elsewhere: $VAR, ${VAR} (or its "$" before a "{" the value stops at),
+#: %VAR%, Terraform's var.x / local.x / data.x / module.x.
+_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$|%[A-Za-z_][A-Za-z0-9_]*%|(?:var|local|data|module)\.[a-z_][\w.\-]*").fullmatch
+
+
 def not_placeholder(text: str) -> bool:
-    """A value that is no secret: a placeholder, a template, something already masked."""
-    return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"})
+    """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
+    return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
+                or text[0] in "$%vldm" and _REFERENCE(text) is not None)
 
 
 _PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
@@ -187,7 +193,7 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
                 r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
                 r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|deploy|"
-                r"session|wallet|signer|signature)[_\-. ]?key|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
+                r"session|wallet|signer|signature|subscription|functions?|hmac|application|mailgun|jwt)[_\-. ]?key|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
 
@@ -281,12 +287,12 @@ _ARG = r"""(?:"(?P<{0}q>[^"\r\n]{{1,400}})"|'(?P<{0}a>[^'\r\n]{{1,400}})'|(?P<{0
 COMMAND_LINE = re.compile(
     rf"(?i)(?<![\w\-])--?[\w.\-]*?{_FLAG_KEYS}(?:[_\-]?(?:value|string|key|secret|b64|base64))?"   # --password v
     rf"(?:\s{{1,3}}|[\"'],\s{{0,3}}[\"']){_ARG.format('f')}"
-    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]*?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
-    rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]*?\s-p\s+{_ARG.format('p')}"
-    rf"|\bredis-cli\b[^\r\n|;&]*?\s-a\s+{_ARG.format('r')}"
-    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]*?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
-    rf"|\bhtpasswd(?=[^\r\n|;&]*?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
-    rf"|\bldap\w+\b[^\r\n|;&]*?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
+    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
+    rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{{0,400}}?\s-p\s+{_ARG.format('p')}"
+    rf"|\bredis-cli\b[^\r\n|;&]{{0,400}}?\s-a\s+{_ARG.format('r')}"
+    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
+    rf"|\bhtpasswd(?=[^\r\n|;&]{{0,400}}?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
+    rf"|\bldap\w+\b[^\r\n|;&]{{0,400}}?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
     rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'
     rf"|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+{_ARG.format('q')}"
     rf"|\s-U\s+[^\s%/\-][^\s%/]*%(?P<s>[^\s\"']+)"                                                  # smbclient -U user%pw

@@ -126,6 +126,7 @@ _TABLE = (
     ("rubygems-token", ("rubygems_",), rf"[{_HEX}]{{40,48}}"),
     ("nuget-key", ("oy2",), r"[a-z0-9]{40,46}"),
     ("docker-pat", ("dckr_pat_", "dckr_oat_"), rf"[{_AN}_\-]{{20,40}}"),
+    ("figma-token", ("figd_", "figu_"), rf"[{_AN}_\-]{{36,48}}"),
     ("clojars-token", ("CLOJARS_",), rf"[{_AN}]{{50,60}}"),
     ("crates-io-token", ("cio",), rf"[{_AN}]{{32}}"),
     # -- crypto wallets: BIP32 extended private keys (base58) --

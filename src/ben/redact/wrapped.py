@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 PREFIXES = ("ghp_", "github_pat_", "glpat-", "sk_", "sk-", "xox", "AKIA", "-----BEGIN", "password", "eyJhbGci",
             '{"auths"')
 #: Their base64, the characters the prefix alone decides.
-NEEDLES = tuple(sorted({base64.b64encode(p.encode()).decode()[:len(p) * 8 // 6] for p in PREFIXES}))
+#: and "eyJ": a JSON object ({" and a letter: a service account, a Docker config, a client's state blob).
+NEEDLES = tuple(sorted({base64.b64encode(p.encode()).decode()[:len(p) * 8 // 6] for p in PREFIXES} | {"eyJ"}))
 #: Words that announce a secret anywhere inside a decoded blob (a configuration file, a Docker config).
 WORDS = ("password", "passwd", "secret", "token", "PASSWORD", "SECRET", "TOKEN", "PRIVATE KEY", "://", '"auth"')
 
@@ -48,7 +49,7 @@ MAX_DECODED = 16      # runs decoded per text, at most
 _RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{16,}={0,2}")
 #: The detectors run over a decoded blob.
 CHECKS = ("token", "private_key", "password", "secret_pair", "aws_key", "gcp_key", "github_token", "slack_token", "jwt",
-          "url_userinfo", "password_hash")
+          "url_userinfo", "password_hash", "webhook_url", "azure_key", "telegram_token")
 
 
 #: A word's needles are looked for only in a text with a ':' or a '=' (a value under a key: a
@@ -91,3 +92,39 @@ def wrapped_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, i
         plain = raw.decode("utf-8", "replace")
         if any(next(found[name].spans(plain), None) is not None for name in CHECKS):
             yield m.span()
+
+
+# -- the data of a Kubernetes Secret ---------------------------------------------------------------------------
+#: A Secret's ``data`` (base64) and ``stringData`` (plain) values are secrets by definition, whatever
+#: their keys: masked in a manifest written as YAML or JSON (``kubectl get secret -o yaml``, an audit
+#: log's request object). Only in a text naming ``kind: Secret``.
+_KIND_SECRET = re.compile(r"""["']?kind["']?\s*:\s*["']?Secret\b""")
+_YAML_DATA = re.compile(r"(?m)^([ \t]*)(?:data|stringData):[ \t]*\r?\n((?:\1[ \t]+\S[^\r\n]*(?:\r?\n|$))+)")
+_YAML_ITEM = re.compile(r"(?m)^[ \t]+[\w.\-]+:[ \t]*[\"']?(?P<v>[^\s\"'|>][^\r\n\"']*?)[\"']?[ \t]*$")
+_JSON_DATA = re.compile(r"""["'](?:data|stringData)["']\s*:\s*\{([^{}]{1,65536})\}""")
+_JSON_ITEM = re.compile(r"""["'][\w.\-]+["']\s*:\s*["'](?P<v>[^"'\r\n]{1,65536})["']""")
+
+
+def _secret_value(value: str) -> bool:
+    """A value that is not a plain word or number once decoded (``username: YWRtaW4=`` is "admin")."""
+    from ben.redact.finders import credential_like
+
+    try:
+        plain = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        plain = value   # stringData, or bytes: judged as written
+    plain = plain.strip()
+    return len(plain) >= 6 and (credential_like(plain) or not plain.isprintable())
+
+
+def k8s_secret_spans(text: str) -> Iterator[tuple[int, int]]:
+    if "Secret" not in text or _KIND_SECRET.search(text) is None:
+        return
+    for m in _YAML_DATA.finditer(text):
+        for item in _YAML_ITEM.finditer(text, m.start(2), m.end(2)):
+            if _secret_value(item.group("v")):
+                yield item.span("v")
+    for m in _JSON_DATA.finditer(text):
+        for item in _JSON_ITEM.finditer(text, m.start(1), m.end(1)):
+            if _secret_value(item.group("v")):
+                yield item.span("v")
