@@ -18,6 +18,7 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
     """Run the ``ben`` command line; the exit code. Usage errors are :class:`UsageLine` (one line)."""
     command = typer.main.get_command(app)
     _check_repeats(command)
+    _verbatim_help(command)
     try:
         rv = command.main(args=args, prog_name="ben", standalone_mode=False)
     except click_errors.NoArgsIsHelpError:  # `ben`, `ben keys`: the help (printed as it was made), as before
@@ -83,6 +84,20 @@ def _given(opts: list[str], argv: list[str]) -> str | None:
         elif "=" in token and token.split("=", 1)[0] in opts:
             found = token.split("=", 1)[1]
     return found
+
+
+def _verbatim_help(command) -> None:
+    """Help texts are shown as written: typer reads them as rich markup, and a config table named in one
+    (``[web]``, ``[spine.control]``) vanished from ``--help`` ("also serve the web interface ( in the config")."""
+    from rich.markup import escape
+
+    for sub in getattr(command, "commands", {}).values():
+        _verbatim_help(sub)
+    for obj in (command, *command.params):
+        for attr in ("help", "short_help"):
+            text = getattr(obj, attr, None)
+            if isinstance(text, str) and "[" in text:
+                setattr(obj, attr, escape(text))
 
 
 def _check_repeats(command) -> None:
