@@ -138,7 +138,9 @@ def send(
     try:
         params = coerce_params(action, _params(param or []))
     except ControlError as exc:
-        raise fail(f"--param: {exc}") from None
+        from ben.cli.usage import shorter
+
+        raise fail(f"--param: {shorter(str(exc))}".replace(": Field required", ": missing (--param KEY=VALUE)")) from None
     address = _spine(spine)
     signer = _signer(key)
     try:
@@ -160,9 +162,14 @@ def send(
         raise typer.Exit(1)
 
 
+#: A command's states (``ben.control.plane``; the last three are its receipt's status).
+STATES = ("awaiting_approval", "pending", "delivered", "refused", "accepted", "failed")
+
+
 @app.command("list")
 def list_(
-    state: Annotated[str, typer.Option(help="only commands in this state (e.g. awaiting_approval)")] = "",
+    state: Annotated[str, typer.Option(help="only commands in this state: awaiting_approval, pending, delivered, "
+                                            "refused, accepted or failed")] = "",
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
@@ -173,6 +180,8 @@ def list_(
 
     from ben.control import client
 
+    if state and state not in STATES:
+        raise fail(f"--state {state!r}: expected one of {', '.join(STATES)}")
     records = _call(client.list_commands, _spine(spine), limit, state)
     if as_json:
         typer.echo(json.dumps(records))

@@ -42,6 +42,13 @@ _WORDS = [(r"Input should be a valid number, unable to parse string as a number"
           (r"Input should be greater than", "must be >"), (r"Input should be less than", "must be <")]
 
 
+def shorter(message: str) -> str:
+    """pydantic's "Input should be ..." worded as the rest of ben's errors."""
+    for long, short in _WORDS:
+        message = message.replace(long, short)
+    return message
+
+
 def _path(command, argv: list[str]) -> str:
     """``ben`` and the subcommands named at the start of ``argv`` (for the --help hint)."""
     path = ["ben"]
@@ -63,9 +70,7 @@ def one_line(exc, argv: list[str], path: str = "ben") -> str:
         short = " ".join(name.split())[:40]
         return (f"{short!r} starts with '-' but is no option: give the options first, then '--' before it "
                 f"({path} [OPTIONS] -- '{short}'); '{path} --help' shows the usage")
-    message = " ".join(exc.format_message().split())
-    for long, short in _WORDS:
-        message = message.replace(long, short)
+    message = shorter(" ".join(exc.format_message().split()))
     param = getattr(exc, "param", None)
     if isinstance(exc, click_errors.BadParameter) and getattr(param, "param_type_name", "") == "option":
         value = _given(param.opts + param.secondary_opts, argv)
