@@ -140,7 +140,8 @@ def send(
     except ControlError as exc:
         from ben.cli.usage import shorter
 
-        raise fail(f"--param: {shorter(str(exc))}".replace(": Field required", ": missing (--param KEY=VALUE)")) from None
+        why = shorter(str(exc)).replace(": Field required", ": missing (--param KEY=VALUE)")
+        raise fail(f"--param: {why}") from None
     address = _spine(spine)
     signer = _signer(key)
     try:

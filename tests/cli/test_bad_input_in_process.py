@@ -1,0 +1,65 @@
+"""Bad input to ``ben`` commands whose error comes before any process or peer is reached (ADR 0033, third
+amendment): run in-process through ``ben.cli.main``, the entry point the ``ben`` script calls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ben.cli import main
+
+PUBKEY = "A" * 43 + "="  # 32 zero bytes, base64: a well-formed Ed25519 public key text
+
+
+def ben(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, str, list[str]]:
+    """``ben ARGS`` in this process: exit code, stdout, the lines of stderr."""
+    monkeypatch.setenv("BEN_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(sys, "argv", ["ben", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    return exited.value.code, out.out, out.err.strip().splitlines()
+
+
+def cases(home: Path) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(arguments, what the one error line must name)."""
+    binary = home / "sidecar.pub"
+    binary.write_bytes(b"\xd0\xcf\x11\xe0\x00binary")
+    return [
+        # a public key file that is no text was "unexpected UnicodeDecodeError ... (a bug in ben)"
+        (("keys", "trust", "--sidecar", "sc1", "--trust", str(home / "t.toml"), str(binary)),
+         ("PUBKEY", str(binary), "not a text file")),
+        # a directory as the trust store, or one in a directory that does not exist ("x.toml.tmp: No such file")
+        (("keys", "trust", "--sidecar", "sc1", "--trust", str(home), PUBKEY), ("--trust", "a directory")),
+        (("keys", "trust", "--sidecar", "sc1", "--trust", str(home / "no" / "t.toml"), PUBKEY),
+         ("--trust", "no directory")),
+        # a role that breaks the printed TOML snippet (role = "x"y") was taken
+        (("keys", "generate", "alice", "--dir", str(home / "keys"), "--role", 'x"y'), ("--role", "'x\"y'")),
+        # an unknown state listed no command, in silence
+        (("command", "list", "--state", "bogus"), ("--state", "'bogus'", "awaiting_approval")),
+        # pydantic's wording of a parameter
+        (("command", "send", "throttle_job", "--target", "t", "--reason", "r", "--param", "job=x", "--param",
+          "rate_per_s=abc"), ("--param", "rate_per_s", "not a whole number")),
+        (("command", "send", "throttle_job", "--target", "t", "--reason", "r"), ("--param", "'job'", "missing")),
+    ]
+
+
+def test_bad_input_before_any_peer_is_one_line_naming_the_flag(monkeypatch, capsys, home: Path) -> None:
+    failed = []
+    for args, names in cases(home):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        line = err[-1] if err else ""
+        if code != 2 or len(err) != 1 or not line.startswith("error: ") or not all(n in line for n in names):
+            failed.append(f"{args}: exit {code}, {err}")
+    assert not failed, "\n".join(failed)
+    assert not (home / "keys" / "alice.key").exists()  # the refused --role wrote no key
+
+
+def test_help_shows_config_tables_verbatim(monkeypatch, capsys, home: Path) -> None:
+    """typer reads help texts as rich markup: "[web] in the config" showed as " in the config"."""
+    for args, table in ((("spine", "--help"), "[web] in the config"), (("web", "--help"), "[web] listen_port")):
+        code, out, _ = ben(monkeypatch, capsys, home, *args)
+        assert code == 0 and table in " ".join(out.replace("│", " ").split()), out
