@@ -163,10 +163,6 @@ def send(
         raise typer.Exit(1)
 
 
-#: A command's states (``ben.control.plane``; the last three are its receipt's status).
-STATES = ("awaiting_approval", "pending", "delivered", "refused", "accepted", "failed")
-
-
 @app.command("list")
 def list_(
     state: Annotated[str, typer.Option(help="only commands in this state: awaiting_approval, pending, delivered, "
@@ -181,8 +177,8 @@ def list_(
 
     from ben.control import client
 
-    if state and state not in STATES:
-        raise fail(f"--state {state!r}: expected one of {', '.join(STATES)}")
+    if state and state not in client.COMMAND_STATES:
+        raise fail(f"--state {state!r}: expected one of {', '.join(client.COMMAND_STATES)}")
     records = _call(client.list_commands, _spine(spine), limit, state)
     if as_json:
         typer.echo(json.dumps(records))
