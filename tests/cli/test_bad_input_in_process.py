@@ -63,3 +63,13 @@ def test_help_shows_config_tables_verbatim(monkeypatch, capsys, home: Path) -> N
     for args, table in ((("spine", "--help"), "[web] in the config"), (("web", "--help"), "[web] listen_port")):
         code, out, _ = ben(monkeypatch, capsys, home, *args)
         assert code == 0 and table in " ".join(out.replace("│", " ").split()), out
+
+
+def test_redact_check_refuses_an_event_key_it_does_not_know(monkeypatch, capsys, home: Path) -> None:
+    """``"attrs"`` for ``"attributes"`` was ignored: the dry run said "0 redacted" of attributes it never saw."""
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"name": "x"}\n{"name": "login", "attrs": {"password": "pw"}}\n'))
+    code, out, err = ben(monkeypatch, capsys, home, "redact", "check")
+    assert code == 2 and err == ["error: stdin line 2: unknown key 'attrs' (an event has attributes, body, kind, "
+                                 "name)"], (code, out, err)
