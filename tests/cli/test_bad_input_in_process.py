@@ -73,3 +73,21 @@ def test_redact_check_refuses_an_event_key_it_does_not_know(monkeypatch, capsys,
     code, out, err = ben(monkeypatch, capsys, home, "redact", "check")
     assert code == 2 and err == ["error: stdin line 2: unknown key 'attrs' (an event has attributes, body, kind, "
                                  "name)"], (code, out, err)
+
+
+def test_certs_and_audit_flags_out_of_their_domain(monkeypatch, capsys, home: Path) -> None:
+    """``--host ""`` and ``--host "not a host!"`` were signed into a server certificate (a SAN "DNS:" that no
+    client verifies); ``audit queries --after -5`` was "unexpected ValueError ... (a bug in ben)"."""
+    code, _, err = ben(monkeypatch, capsys, home, "certs", "init", "--dir", str(home / "certs"))
+    assert code == 0, err
+    for bad in ("", "not a host!", "a,b"):
+        code, _, err = ben(monkeypatch, capsys, home, "certs", "issue", "spine", "--server", "--host", bad,
+                           "--dir", str(home / "certs"))
+        assert code == 2 and err == [f"error: --host {bad!r}: expected a host name (spine.example) or an IP "
+                                     "address, one per --host"], err
+    assert not (home / "certs" / "spine.crt").exists()
+    code, _, err = ben(monkeypatch, capsys, home, "certs", "issue", "spine", "--server", "--host", "::1", "--host",
+                       "spine.example", "--dir", str(home / "certs"))
+    assert code == 0 and (home / "certs" / "spine.crt").exists(), err
+    code, _, err = ben(monkeypatch, capsys, home, "audit", "queries", "--after", "-5")
+    assert code == 2 and len(err) == 1 and "'--after'" in err[0] and "-5" in err[0], err
