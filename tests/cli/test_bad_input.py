@@ -172,7 +172,7 @@ BAD_CONFIGS = [
     ("[spine]\nstore = 3\n", ("spine.store", "expected a table")),
     ("[spine]\nlisten = 5\n", ("spine.listen", "got 5")),
     ("not toml [[[\n", ("not valid TOML", "line 1")),
-    ("\udcff\x00\x01", ("cannot read",)),
+    ("\udcff\x00\x01", ("not UTF-8 text at line 1",)),
     ("[sidecar]\nsocket_mode = 660\n", ("sidecar.socket_mode", "octal", "0o660")),  # was "less than or equal to 511"
 ]
 

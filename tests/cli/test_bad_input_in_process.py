@@ -91,3 +91,16 @@ def test_certs_and_audit_flags_out_of_their_domain(monkeypatch, capsys, home: Pa
     assert code == 0 and (home / "certs" / "spine.crt").exists(), err
     code, _, err = ben(monkeypatch, capsys, home, "audit", "queries", "--after", "-5")
     assert code == 2 and len(err) == 1 and "'--after'" in err[0] and "-5" in err[0], err
+
+
+def test_emit_to_a_sidecar_socket_that_is_a_file_is_refused_at_once(monkeypatch, capsys, home: Path) -> None:
+    """``BEN_SIDECAR_SOCKET`` (or ``--sidecar``) naming a file or a directory waited the whole ``--timeout`` (10 s)
+    for a connection that could never be made."""
+    (home / "a file").write_text("x")
+    monkeypatch.setenv("BEN_SIDECAR_SOCKET", str(home / "a file"))
+    code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy", "--timeout", "60")
+    assert code == 2 and err == [f"error: the default sidecar socket ($BEN_HOME or $BEN_SIDECAR_SOCKET): no socket, "
+                                 f"a file: {home / 'a file'} (start one with: ben sidecar; or pass --sidecar "
+                                 "ADDRESS)"], err
+    code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy", "--sidecar", f"unix://{home}")
+    assert code == 2 and err[0].startswith(f"error: --sidecar: no socket, a directory: {home}"), err
