@@ -6,7 +6,9 @@ Layout (NAB's)::
                                        ``2026-03-01 00:05:00``) or epoch seconds
     DIR/labels/combined_windows.json   {"<group>/<file>.csv": [["<start>", "<end>"], ...], ...}
 
-Files without an entry in the labels have no anomaly window. :func:`write_corpus` generates such a
+Files without an entry in the labels have no anomaly window; the labels file itself is required (``{}``: a
+corpus without anomalies). Rows are in time order with finite values; a window overlaps its file's data and
+names a file of ``data/``. Anything else is a :class:`DetectorError` naming the file and its line. :func:`write_corpus` generates such a
 corpus from operational-looking series: daily and weekly cycles by wall clock, heavy tails, integer
 and quantised values, 1-min / 5-min / 1-h sampling with jitter and gaps, counters that reset, slow
 drifts, public holidays (a weekday like a Sunday), bursty mention counts (Poisson with everyday bursts),
