@@ -104,3 +104,11 @@ def test_emit_to_a_sidecar_socket_that_is_a_file_is_refused_at_once(monkeypatch,
                                  "ADDRESS)"], err
     code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy", "--sidecar", f"unix://{home}")
     assert code == 2 and err[0].startswith(f"error: --sidecar: no socket, a directory: {home}"), err
+
+
+def test_bench_lanes_refuses_a_rate_or_duration_that_is_no_positive_number(monkeypatch, capsys, home: Path) -> None:
+    """``--seconds -1`` ran a whole cluster, then ended in "unexpected IndexError (a bug in ben)"; ``--routine-rate
+    nan`` ran for ever (click's FloatRange lets NaN through)."""
+    for flag, value in (("--seconds", "-1"), ("--seconds", "nan"), ("--routine-rate", "nan"), ("--routine-rate", "0")):
+        code, _, err = ben(monkeypatch, capsys, home, "bench", "lanes", flag, value)
+        assert code == 2 and len(err) == 1 and f"field '{flag}'" in err[0] and "finite number > 0" in err[0], err
