@@ -112,3 +112,9 @@ def test_bench_lanes_refuses_a_rate_or_duration_that_is_no_positive_number(monke
     for flag, value in (("--seconds", "-1"), ("--seconds", "nan"), ("--routine-rate", "nan"), ("--routine-rate", "0")):
         code, _, err = ben(monkeypatch, capsys, home, "bench", "lanes", flag, value)
         assert code == 2 and len(err) == 1 and f"field '{flag}'" in err[0] and "finite number > 0" in err[0], err
+
+
+def test_incidents_follow_and_wait_exclude_each_other(monkeypatch, capsys, home: Path) -> None:
+    """``--follow --wait 5`` followed for ever, the ``--wait`` ignored in silence."""
+    code, _, err = ben(monkeypatch, capsys, home, "incidents", "--follow", "--wait", "5")
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: --follow and --wait: pass one of them"), err
