@@ -172,7 +172,7 @@ BAD_CONFIGS = [
     ("[spine]\nstore = 3\n", ("spine.store", "expected a table")),
     ("[spine]\nlisten = 5\n", ("spine.listen", "got 5")),
     ("not toml [[[\n", ("not valid TOML", "line 1")),
-    ("\udcff\x00\x01", ("cannot read",)),
+    ("\udcff\x00\x01", ("not UTF-8 text at line 1",)),
     ("[sidecar]\nsocket_mode = 660\n", ("sidecar.socket_mode", "octal", "0o660")),  # was "less than or equal to 511"
 ]
 
@@ -205,6 +205,7 @@ def test_a_web_port_in_use_is_one_line(home: Path) -> None:
         port = taken.getsockname()[1]
         out = ben("web", "--port", str(port), env={"BEN_HOME": str(home)})
     one_clear_line(out, 2, "web.listen_port", f"127.0.0.1:{port}", "--port")
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr  # not uvicorn's "ERROR: [Errno 98] ..." first
 
 
 def test_a_sidecar_without_its_spine_says_so_and_keeps_the_events(home: Path) -> None:

@@ -180,3 +180,33 @@ def test_round_4_defaults() -> None:
     assert cfg.spine.control.query_log_max_entries == 1_000_000 and "disks" not in cfg.spine.store.query_system_tables
     assert parse_config({"spine": {"store": {"query_system_tables": ["Tables"]}}}).spine.store.query_system_tables == [
         "tables"]
+
+
+@pytest.mark.parametrize("text, field, words", [
+    # a unit written where the key's name gives it: pydantic's "unable to parse string as an integer"
+    ('[spine]\nshutdown_timeout_ms = "10s"\n', "spine.shutdown_timeout_ms", "a number of milliseconds, without a unit"),
+    ('[spine.store]\nquery_timeout_s = "60s"\n', "spine.store.query_timeout_s", "a number of seconds, without a unit"),
+    ('[sidecar]\nwal_max_bytes = "1 GiB"\n', "sidecar.wal_max_bytes", "a number of bytes, without a unit"),
+    # a time past the platform's timeouts was taken: the spine stopped with OverflowError (a bug in ben)
+    ("[spine]\nshutdown_timeout_ms = 99999999999999999\n", "spine.shutdown_timeout_ms", "at most a year"),
+    ("[sidecar.control]\nhandler_timeout_ms = 99999999999999999\n", "sidecar.control.handler_timeout_ms",
+     "at most a year"),
+    # inf was taken as a window of detection
+    ("[spine.detect]\ngroup_window_s = inf\n", "spine.detect.group_window_s", "finite time"),
+])
+def test_a_time_or_size_is_a_bounded_number_without_a_unit(tmp_path: Path, text: str, field: str, words: str) -> None:
+    path = tmp_path / "ben.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert field in message and words in message and str(path) in message, message
+
+
+def test_a_binary_config_says_where_it_stops_being_text(tmp_path: Path) -> None:
+    """It was "cannot read: 'utf-8' codec can't decode byte 0xd0 in position 24: invalid continuation byte"."""
+    path = tmp_path / "ben.toml"
+    path.write_bytes(b"[spine]\nlisten = 'x'\n\xd0\xcf\x11\xe0\x00")
+    with pytest.raises(ConfigError, match=r"not UTF-8 text at line 3 \(TOML is UTF-8; a binary file\?\)") as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)

@@ -66,6 +66,8 @@ def test_bad_corpus_is_named(tmp_path):
     with pytest.raises(DetectorError, match="no data/"):
         read_corpus(tmp_path)
     (tmp_path / "data" / "g").mkdir(parents=True)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text("{}")
     (tmp_path / "data" / "g" / "x.csv").write_text("time,val\n1,2\n")
     with pytest.raises(DetectorError, match="x.csv.*header"):
         read_corpus(tmp_path)
@@ -110,3 +112,71 @@ def test_semi_real_injection_labels_what_it_changes():
         assert first <= ts[changed[0]]                                     # the first change is labelled
         width = 0.1 * len(x) / len(s.windows) * 1800e9
         assert all(abs((b - a) - width) <= 2 * 1800e9 for a, b in s.windows)
+
+
+_GOOD_CSV = "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,2\n2026-01-01 00:10:00,3\n"
+_GOOD_LABELS = {"g/a.csv": [["2026-01-01 00:00:00", "2026-01-01 00:05:00"]]}
+
+#: (what is wrong, the CSV's bytes or None for the good one, the labels (None: no file; str: raw text), the
+#: error's start (the file, and its line where there is one), a word of the reason)
+BAD_CORPORA = [
+    ("binary file", b"timestamp,value\n\xd0\xcf\x11\xe0\x00\x01", _GOOD_LABELS, "data/g/a.csv:2:", "UTF-8"),
+    ("NUL byte", b"timestamp,value\n2026-01-01 00:00:00,1\x00\n", _GOOD_LABELS, "data/g/a.csv:2:", "NUL"),
+    ("empty file", b"", _GOOD_LABELS, "data/g/a.csv:", "empty"),
+    ("header only", b"timestamp,value\n", _GOOD_LABELS, "data/g/a.csv:", "no rows"),
+    ("short row", b"timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00\n", _GOOD_LABELS,
+     "data/g/a.csv:3:", "timestamp,value"),
+    ("NaN value", b"timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,nan\n", _GOOD_LABELS,
+     "data/g/a.csv:3:", "finite"),
+    ("inf value", b"timestamp,value\n2026-01-01 00:00:00,-inf\n", _GOOD_LABELS, "data/g/a.csv:2:", "finite"),
+    ("inf timestamp", b"timestamp,value\ninf,1\n", _GOOD_LABELS, "data/g/a.csv:2:", "no time"),
+    ("time goes back", b"timestamp,value\n2026-01-01 00:10:00,1\n2026-01-01 00:05:00,2\n", _GOOD_LABELS,
+     "data/g/a.csv:3:", "time order"),
+    ("no labels file", None, None, "labels/combined_windows.json:", "not found"),
+    ("labels not JSON", None, '{"g/a.csv": [[\n', "labels/combined_windows.json:2:", "not JSON"),
+    ("labels a list", None, "[1, 2]", "labels/combined_windows.json:", "JSON object"),
+    ("windows not a list", None, {"g/a.csv": "soon"}, "labels/combined_windows.json:", "list"),
+    ("label of no file", None, {"g/zzz.csv": []}, "labels/combined_windows.json:", "g/zzz.csv"),
+    ("window outside the data", None, {"g/a.csv": [["2030-01-01", "2030-01-02"]]}, "labels/combined_windows.json:",
+     "outside"),
+    ("window reversed", None, {"g/a.csv": [["2026-01-01 00:10:00", "2026-01-01 00:00:00"]]},
+     "labels/combined_windows.json:", "before its start"),
+    ("window of one time", None, {"g/a.csv": [["2026-01-01 00:10:00"]]}, "labels/combined_windows.json:",
+     "[start, end]"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_CORPORA, ids=[c[0] for c in BAD_CORPORA])
+def test_a_bad_corpus_names_the_file_and_the_line(tmp_path, case):
+    """Each was read in silence (NaN kept, rows sorted, short rows and stray labels dropped, a missing labels
+    file taken as "no anomalies") or raised an exception that was no DetectorError (a bug in ben)."""
+    _, data, labels, where, reason = case
+    (tmp_path / "data" / "g").mkdir(parents=True)
+    (tmp_path / "data" / "g" / "a.csv").write_bytes(_GOOD_CSV.encode() if data is None else data)
+    if labels is not None:
+        (tmp_path / "labels").mkdir()
+        text = labels if isinstance(labels, str) else json.dumps(labels)
+        (tmp_path / "labels" / "combined_windows.json").write_text(text)
+    with pytest.raises(DetectorError) as caught:
+        read_corpus(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / where)) and reason in message, message
+    assert "\n" not in message
+
+
+def test_bench_detect_real_on_a_bad_corpus_is_one_line(tmp_path, capsys, monkeypatch):
+    """Through ``ben``'s own entry point: one ``error:`` line naming the file and line, exit 2."""
+    import sys
+
+    from ben.cli import main
+
+    (tmp_path / "data" / "g").mkdir(parents=True)
+    (tmp_path / "data" / "g" / "a.csv").write_text("timestamp,value\n2026-01-01 00:00:00,nan\n")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text("{}")
+    monkeypatch.setattr(sys, "argv", ["ben", "bench", "detect-real", str(tmp_path), "--json"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exited.value.code == 2 and len(err) == 1, err
+    assert err[0] == f"error: {tmp_path}/data/g/a.csv:2: value 'nan' is not a finite number", err

@@ -219,3 +219,15 @@ def test_every_function_that_may_reach_outside_was_reviewed(store) -> None:
                                  "SELECT naiveBayesClassifier('m', 'x')"])
 def test_functions_that_call_out_are_refused(store, place, sql: str) -> None:
     assert "refused by the query sandbox: function" in refused(store, place, sql)
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1 +", "SELECT FROM WHERE", "SELECT a.b FROM ben.events WHERE (", "SELECT (1"])
+def test_a_syntax_error_is_short_and_names_only_the_users_sql(store: ChdbStore, sql: str) -> None:
+    """The engine's "Expected one of:" list runs to dozens of items, and the sandbox's own check
+    (formatQuerySingleLine) leaked into the message: the line says where the user's SQL failed, briefly."""
+    with pytest.raises(QueryError) as caught:
+        run(store, sql)
+    message = str(caught.value)
+    assert "Syntax error" in message and "\n" not in message, message
+    assert "formatQuerySingleLine" not in message, message
+    assert len(message) < 300 and message.count(",") <= 8, message

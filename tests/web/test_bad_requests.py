@@ -64,3 +64,24 @@ def test_sql_over_a_mebibyte_is_refused_not_dropped(url: str) -> None:
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413") and b"over 1 MiB: nothing was run" in body, answer[:500]
+
+
+@pytest.mark.parametrize("path,named", [
+    ("/incidents?severity=bogus", "severity must be one of critical"),
+    ("/incidents?state=closed", "state must be one of open, acknowledged, resolved"),
+    ("/incidents/items?state=%00", "state must be one of"),
+    ("/commands?state=bogus", "state must be one of awaiting_approval"),
+    ("/api/series?subsystem=a&name=b&attributes=garbage", "'garbage' is not KEY=VALUE"),
+    ("/api/series?subsystem=a&name=b&attributes=route%3D%2Fpay,%20eu", "'eu' is not KEY=VALUE"),
+])
+def test_a_filter_value_that_matches_nothing_by_construction_is_a_400(url: str, path: str, named: str) -> None:
+    """Each was a 200 with an empty feed, an empty command list, or the plot of every series (the attribute
+    filter dropped): the page looked as if there were nothing, in silence."""
+    status, body = fetch(f"{url}{path}")
+    assert status == 400 and named in body, (status, body[:500])
+
+
+def test_valid_filters_still_reach_the_spine(url: str) -> None:
+    for path in ("/incidents?severity=high&state=open", "/commands?state=awaiting_approval"):
+        status, body = fetch(f"{url}{path}")
+        assert status in (200, 503) and "must be one of" not in body, (path, status, body[:300])

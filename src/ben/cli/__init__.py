@@ -113,9 +113,11 @@ def sidecar_listening(value: str | None) -> str:
 
     address = address_flag(value, "--sidecar")
     path = socket_path(address)
-    if path is not None and not path.exists():
+    if path is not None and not path.is_socket():  # missing, or a file or directory: no socket at all
         where = "--sidecar" if value else "the default sidecar socket ($BEN_HOME or $BEN_SIDECAR_SOCKET)"
-        raise fail(f"{where}: no sidecar listens at {path} (start one with: ben sidecar; or pass --sidecar ADDRESS)")
+        what = "no sidecar listens at" if not path.exists() else "no socket, a " + ("directory" if path.is_dir()
+                                                                                   else "file") + ":"
+        raise fail(f"{where}: {what} {path} (start one with: ben sidecar; or pass --sidecar ADDRESS)")
     return address
 
 

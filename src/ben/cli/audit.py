@@ -70,7 +70,7 @@ def verify(
 @app.command()
 def queries(
     spine: Annotated[Optional[str], typer.Option(help="the running spine (default)")] = None,
-    after: Annotated[int, typer.Option(help="entries after this seq")] = 0,
+    after: Annotated[int, typer.Option(help="entries after this seq", min=0, max=2**63 - 1)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the entries as JSON")] = False,
 ) -> None:
     """The spine's query log: every operator query, who ran it, when, the statement and how it ended."""

@@ -121,7 +121,7 @@ def detect_real(
 @app.command("lanes")
 def lanes(
     routine_rate: Annotated[float, typer.Option(help="routine events/s offered")] = 30_000,
-    spine_rows_per_s: Annotated[int, typer.Option(help="what the spine may store per second (cap)")] = 15_000,
+    spine_rows_per_s: Annotated[int, typer.Option(help="what the spine may store per second (cap)", min=1)] = 15_000,
     seconds: Annotated[float, typer.Option(help="seconds of overload")] = 15.0,
     runs: Annotated[int, typer.Option(help="overload runs, each on a fresh cluster; medians are reported", min=1)] = 3,
     realtime_priority: Annotated[int, typer.Option(
@@ -129,6 +129,11 @@ def lanes(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Alert latency (SDK to stored) while routine traffic is twice what the spine can store."""
+    import math
+
+    for flag, value in (("--routine-rate", routine_rate), ("--seconds", seconds)):
+        if not (math.isfinite(value) and value > 0):  # -1 s was an IndexError after the run, nan ran for ever
+            raise ConfigError(f"{flag} {value}: expected a finite number > 0", source="command line", field=flag)
     _print(load("lanes").run(routine_rate=routine_rate, spine_rows_per_s=spine_rows_per_s, seconds=seconds,
                              progress=not as_json, runs=runs, realtime_priority=realtime_priority), as_json)
 

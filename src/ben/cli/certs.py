@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,6 +37,18 @@ def init(directory: DirOpt = None, force: ForceOpt = False) -> None:
     typer.echo(f"CA certificate: {path}\nCA key:         {path.with_suffix('.key')} (mode 600)")
 
 
+#: A DNS name (a leading "*." allowed); an IP address is the other name a certificate may carry.
+_HOST = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*\.?")
+
+
+def _is_host(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return len(text) <= 253 and _HOST.fullmatch(text) is not None
+
+
 @app.command()
 def issue(
     name: Annotated[str, typer.Argument(metavar="NAME", help="common name: a sidecar id, an operator name, or spine")],
@@ -47,6 +61,9 @@ def issue(
     """Create NAME.crt and NAME.key (mode 600) signed by the CA; print the config snippet."""
     from ben.core.certs import issue as make
 
+    for one in host or ():
+        if not _is_host(one):  # was signed as given: "" or "a,b" in the certificate, refused at the handshake
+            raise fail(f"--host {one!r}: expected a host name (spine.example) or an IP address, one per --host")
     directory = directory or default_cert_dir()
     try:
         cert, key = make(directory, name, server=server, hosts=tuple(host or ()), overwrite=force)

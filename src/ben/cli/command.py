@@ -138,7 +138,10 @@ def send(
     try:
         params = coerce_params(action, _params(param or []))
     except ControlError as exc:
-        raise fail(f"--param: {exc}") from None
+        from ben.cli.usage import shorter
+
+        why = shorter(str(exc)).replace(": Field required", ": missing (--param KEY=VALUE)")
+        raise fail(f"--param: {why}") from None
     address = _spine(spine)
     signer = _signer(key)
     try:
@@ -162,7 +165,8 @@ def send(
 
 @app.command("list")
 def list_(
-    state: Annotated[str, typer.Option(help="only commands in this state (e.g. awaiting_approval)")] = "",
+    state: Annotated[str, typer.Option(help="only commands in this state: awaiting_approval, pending, delivered, "
+                                            "refused, accepted or failed")] = "",
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     spine: SpineOpt = None,
@@ -173,6 +177,8 @@ def list_(
 
     from ben.control import client
 
+    if state and state not in client.COMMAND_STATES:
+        raise fail(f"--state {state!r}: expected one of {', '.join(client.COMMAND_STATES)}")
     records = _call(client.list_commands, _spine(spine), limit, state)
     if as_json:
         typer.echo(json.dumps(records))

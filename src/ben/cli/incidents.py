@@ -69,6 +69,9 @@ def incidents(
     from rich.live import Live
 
     one_of(data_dir=data_dir, spine=spine)
+    if follow and wait:  # --wait was ignored: --follow waits, for ever
+        raise fail("--follow and --wait: pass one of them (--follow keeps waiting until Ctrl-C; --wait S waits "
+                   "S seconds for a first incident)")
     sql = INCIDENTS_SQL.format(limit=int(limit))
     if data_dir is not None:
         if follow or wait:

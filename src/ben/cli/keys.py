@@ -30,6 +30,11 @@ def generate(
 ) -> None:
     """Create NAME.key (private, mode 0600) and NAME.pub; print its id and a trust-store entry."""
     from ben.control.keys import generate as make
+    from ben.control.trust_store import NAME
+
+    if not re.fullmatch(NAME.strip("^$"), role):  # it goes into the TOML snippet printed below
+        raise fail(f"--role {role!r}: expected letters, digits, '.', '_' or '-' (at most 64), a role of the trust "
+                   "store")
 
     try:
         signer = make(directory or default_key_dir(), name, overwrite=force)
@@ -63,7 +68,18 @@ def trust(
 
     if not re.fullmatch(NAME.strip("^$"), sidecar):
         raise fail(f"--sidecar {sidecar!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
-    text = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key.strip()
+    if Path(public_key).is_file():
+        try:
+            text = Path(public_key).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = "not a text file" if isinstance(exc, UnicodeDecodeError) else f"cannot read: {exc.strerror or exc}"
+            raise fail(f"PUBKEY {public_key}: {why} (expected the base64 text of <data_dir>/control/sidecar.pub)") \
+                from None
+    else:
+        text = public_key.strip()
+    if trust_file.is_dir() or not trust_file.parent.is_dir():
+        raise fail(f"--trust {trust_file}: " + ("a directory, not a file" if trust_file.is_dir() else
+                                                f"no directory {trust_file.parent}"))
     try:
         public = public_from_text(text, source="command line", field="PUBKEY")
         current = TrustStore.load(trust_file) if trust_file.exists() else None

@@ -41,6 +41,10 @@ def default() -> None:
     typer.echo(DEFAULT_MANIFEST, nl=False)
 
 
+#: The keys of an event on ``ben redact check``'s stdin.
+_EVENT_KEYS = {"name", "body", "attributes", "kind"}
+
+
 def _events(lines) -> list[tuple[int, dict]]:
     out = []
     for no, line in enumerate(lines, 1):
@@ -52,6 +56,9 @@ def _events(lines) -> list[tuple[int, dict]]:
             raise fail(f"stdin line {no}: not JSON: {exc}")
         if not isinstance(ev, dict):
             raise fail(f"stdin line {no}: expected a JSON object with name, body, attributes")
+        unknown = sorted(set(ev) - _EVENT_KEYS)
+        if unknown:  # "attrs" for "attributes" was ignored: the attributes went unchecked, in silence
+            raise fail(f"stdin line {no}: unknown key {unknown[0]!r} (an event has {', '.join(sorted(_EVENT_KEYS))})")
         attrs = ev.get("attributes", {})
         if not isinstance(attrs, dict):
             raise fail(f"stdin line {no}: 'attributes' must be an object")

@@ -18,6 +18,7 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
     """Run the ``ben`` command line; the exit code. Usage errors are :class:`UsageLine` (one line)."""
     command = typer.main.get_command(app)
     _check_repeats(command)
+    _verbatim_help(command)
     try:
         rv = command.main(args=args, prog_name="ben", standalone_mode=False)
     except click_errors.NoArgsIsHelpError:  # `ben`, `ben keys`: the help (printed as it was made), as before
@@ -41,6 +42,13 @@ _WORDS = [(r"Input should be a valid number, unable to parse string as a number"
           (r"Input should be greater than", "must be >"), (r"Input should be less than", "must be <")]
 
 
+def shorter(message: str) -> str:
+    """pydantic's "Input should be ..." worded as the rest of ben's errors."""
+    for long, short in _WORDS:
+        message = message.replace(long, short)
+    return message
+
+
 def _path(command, argv: list[str]) -> str:
     """``ben`` and the subcommands named at the start of ``argv`` (for the --help hint)."""
     path = ["ben"]
@@ -62,9 +70,7 @@ def one_line(exc, argv: list[str], path: str = "ben") -> str:
         short = " ".join(name.split())[:40]
         return (f"{short!r} starts with '-' but is no option: give the options first, then '--' before it "
                 f"({path} [OPTIONS] -- '{short}'); '{path} --help' shows the usage")
-    message = " ".join(exc.format_message().split())
-    for long, short in _WORDS:
-        message = message.replace(long, short)
+    message = shorter(" ".join(exc.format_message().split()))
     param = getattr(exc, "param", None)
     if isinstance(exc, click_errors.BadParameter) and getattr(param, "param_type_name", "") == "option":
         value = _given(param.opts + param.secondary_opts, argv)
@@ -83,6 +89,20 @@ def _given(opts: list[str], argv: list[str]) -> str | None:
         elif "=" in token and token.split("=", 1)[0] in opts:
             found = token.split("=", 1)[1]
     return found
+
+
+def _verbatim_help(command) -> None:
+    """Help texts are shown as written: typer reads them as rich markup, and a config table named in one
+    (``[web]``, ``[spine.control]``) vanished from ``--help`` ("also serve the web interface ( in the config")."""
+    from rich.markup import escape
+
+    for sub in getattr(command, "commands", {}).values():
+        _verbatim_help(sub)
+    for obj in (command, *command.params):
+        for attr in ("help", "short_help"):
+            text = getattr(obj, attr, None)
+            if isinstance(text, str) and "[" in text:
+                setattr(obj, attr, escape(text))
 
 
 def _check_repeats(command) -> None:

@@ -45,6 +45,10 @@ def kill_switch(address: str, order: Signed, timeout: float = 30.0) -> pb.Comman
     return _call(address, "SetKillSwitch", pb.KillSwitchRequest(order=order.to_proto(pb.Signed)), timeout)
 
 
+#: A command's states (``ben.control.plane``; the last three are its receipt's status): what a listing may filter on.
+COMMAND_STATES = ("awaiting_approval", "pending", "delivered", "refused", "accepted", "failed")
+
+
 def list_commands(address: str, limit: int = 100, state: str = "", command_id: str = "",
                   timeout: float = 30.0) -> list[dict]:
     reply = _call(address, "List", pb.ListRequest(limit=limit, state=state, command_id=command_id), timeout)

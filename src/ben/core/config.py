@@ -423,6 +423,19 @@ def _nearest_key(model: type | None, loc: tuple) -> str:
     return ".".join([*path, near[0]]) if near else ""
 
 
+#: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
+_UNITS = {"_ms": "milliseconds", "_s": "seconds", "_bytes": "bytes", "_days": "days"}
+
+
+def _unit_given(field: str, given: object) -> str:
+    """The unit of ``field`` when ``given`` is a number written with a unit ("10s", "5 MiB"), else ""."""
+    import re
+
+    if not isinstance(given, str) or not re.fullmatch(r"\s*[-+]?[\d.,_]+\s*[A-Za-z]+\s*", given):
+        return ""
+    return next((unit for end, unit in _UNITS.items() if field.endswith(end) and not field.endswith("_per_s")), "")
+
+
 def validation_error(exc: ValidationError, source: str, model: type | None = None) -> ConfigError:
     """A pydantic error as a ConfigError naming the field (dotted) and the source; an unknown key of
     ``model`` (the validated class) names the valid key nearest to it."""
@@ -434,6 +447,8 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
+    elif (unit := _unit_given(field, err.get("input"))):
+        msg = f"a number of {unit}, without a unit: the key's name says it (got {err['input']!r})"
     elif "input" in err and not isinstance(err["input"], (dict, list)):
         msg = f"{msg} (got {err['input']!r})"
     more = len(exc.errors()) - 1
@@ -446,10 +461,15 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
     """A TOML file parsed; ConfigError naming the file (and ``what`` it is) when it cannot be."""
     label = f"{what} " if what else ""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}file not found", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # a binary file, or another encoding: where, not the codec's byte position
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{label}not UTF-8 text at line {line} (TOML is UTF-8; a binary file?)",
+                          source=str(path)) from None
+    except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc}" if what else f"cannot read: {exc}", source=str(path)) from None
     try:
         return tomllib.loads(text)

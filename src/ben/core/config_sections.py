@@ -13,8 +13,26 @@ from ben.core.address import check_address
 __all__ = ["TlsConfig", "OtlpConfig", "FederationConfig", "WebConfig", "CortexConfig"]
 
 
+#: The longest time an option may give (ADR 0033): past it a wait overflows the platform's timeouts
+#: (``shutdown_timeout_ms = 99999999999999999`` stopped the spine with an OverflowError) or never ends.
+MAX_TIME_S = 366 * 86_400
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _a_time_is_bounded(cls, value, info):
+        """Every ``*_s`` / ``*_ms`` option (a time, not a ``*_per_s`` rate) is finite and at most a year."""
+        name = info.field_name or ""
+        if name.endswith(("_s", "_ms")) and not name.endswith("_per_s") and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            limit = MAX_TIME_S * (1000 if name.endswith("_ms") else 1)
+            if not value <= limit:  # NaN too
+                raise ValueError(f"must be a finite time of at most a year ({limit:,} "
+                                 f"{'milliseconds' if name.endswith('_ms') else 'seconds'})")
+        return value
 
 
 # -- authenticated transports and private files (ADR 0034) --------------------------------------------

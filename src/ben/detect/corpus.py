@@ -6,7 +6,9 @@ Layout (NAB's)::
                                        ``2026-03-01 00:05:00``) or epoch seconds
     DIR/labels/combined_windows.json   {"<group>/<file>.csv": [["<start>", "<end>"], ...], ...}
 
-Files without an entry in the labels have no anomaly window. :func:`write_corpus` generates such a
+Files without an entry in the labels have no anomaly window; the labels file itself is required (``{}``: a
+corpus without anomalies). Rows are in time order with finite values; a window overlaps its file's data and
+names a file of ``data/``. Anything else is a :class:`DetectorError` naming the file and its line. :func:`write_corpus` generates such a
 corpus from operational-looking series: daily and weekly cycles by wall clock, heavy tails, integer
 and quantised values, 1-min / 5-min / 1-h sampling with jitter and gaps, counters that reset, slow
 drifts, public holidays (a weekday like a Sunday), bursty mention counts (Poisson with everyday bursts),
@@ -21,7 +23,9 @@ its number of anomalies, centred on the anomaly.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,9 +53,13 @@ class Series:
 def _parse_ts(text: str, where: str) -> int:
     text = text.strip()
     try:
-        return int(round(float(text) * _NS))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds) or abs(seconds) > _MAX_EPOCH_S:
+            raise DetectorError(f"{where}: timestamp {text!r} is no time (epoch seconds up to year 9999)")
+        return int(round(seconds * _NS))
     try:
         dt = datetime.fromisoformat(text.replace("T", " ").replace("Z", ""))
     except ValueError as exc:
@@ -66,46 +74,114 @@ def _fmt_ts(ns: int) -> str:
     return datetime.fromtimestamp(ns / _NS, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
+#: Epoch seconds past year 9999 are no time (ISO 8601 cannot write them either).
+_MAX_EPOCH_S = 253_402_300_799
+
+
+def _read_labels(label_path: Path) -> dict[str, list]:
+    """The labels file: a JSON object of lists of ``[start, end]``; DetectorError naming the file otherwise."""
+    if not label_path.is_file():
+        raise DetectorError(f"{label_path}: not found (the anomaly windows, {{\"<group>/<file>.csv\": "
+                            f"[[\"<start>\", \"<end>\"], ...]}}; write {{}} for a corpus without anomalies)")
+    try:
+        labels = json.loads(label_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DetectorError(f"{label_path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise DetectorError(f"{label_path}:{exc.lineno}:{exc.colno}: not JSON ({exc.msg})") from None
+    if not isinstance(labels, dict):
+        raise DetectorError(f"{label_path}: expected a JSON object {{\"<group>/<file>.csv\": [[start, end], ...]}}, "
+                            f"got {type(labels).__name__}")
+    for key, pairs in labels.items():
+        if not isinstance(pairs, list):
+            raise DetectorError(f"{label_path}: the windows of {key!r} must be a list of [start, end], "
+                                f"got {type(pairs).__name__}")
+    return labels
+
+
+def _read_csv(path: Path) -> tuple[list[int], list[float]]:
+    """One file's rows; DetectorError naming the file and the line of the first bad row."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DetectorError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DetectorError(f"{path}:{line}: not UTF-8 text (a binary file?)") from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise DetectorError(f"{path}:{line}: a NUL byte (a binary file?)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _rows(path, reader)
+    except csv.Error as exc:  # a field over csv's limit (128 KiB), a quote left open
+        raise DetectorError(f"{path}:{reader.line_num}: not CSV ({exc})") from None
+
+
+def _rows(path: Path, reader) -> tuple[list[int], list[float]]:
+    header = next(reader, None)
+    if header is None:
+        raise DetectorError(f"{path}: empty file (expected the header 'timestamp,value', then rows)")
+    if [h.strip().lower() for h in header[:2]] != ["timestamp", "value"]:
+        raise DetectorError(f"{path}:1: the header must be 'timestamp,value', got {','.join(header)!r}")
+    ts: list[int] = []
+    vals: list[float] = []
+    for row in reader:
+        line = reader.line_num
+        if not row or row == [""]:
+            continue  # a blank line
+        if len(row) < 2:
+            raise DetectorError(f"{path}:{line}: expected 'timestamp,value', got {','.join(row)!r}")
+        t = _parse_ts(row[0], f"{path}:{line}")
+        if ts and t < ts[-1]:
+            raise DetectorError(f"{path}:{line}: timestamp {row[0].strip()!r} is before the row above "
+                                f"({_fmt_ts(ts[-1])}): rows must be in time order")
+        try:
+            v = float(row[1])
+        except ValueError:
+            raise DetectorError(f"{path}:{line}: value {row[1]!r} is not a number") from None
+        if not math.isfinite(v):
+            raise DetectorError(f"{path}:{line}: value {row[1].strip()!r} is not a finite number")
+        ts.append(t)
+        vals.append(v)
+    if not ts:
+        raise DetectorError(f"{path}: no rows after the header 'timestamp,value'")
+    return ts, vals
+
+
 def read_corpus(root: str | Path) -> list[Series]:
-    """Read a corpus in the layout above (raises :class:`DetectorError` naming the bad file)."""
+    """Read a corpus in the layout above (raises :class:`DetectorError` naming the bad file, and its line)."""
     root = Path(root)
     data = root / "data"
     if not data.is_dir():
         raise DetectorError(f"{root}: no data/ directory (expected DIR/data/<group>/<file>.csv)")
     label_path = root / "labels" / "combined_windows.json"
-    labels = {}
-    if label_path.is_file():
-        try:
-            labels = json.loads(label_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise DetectorError(f"{label_path}: not JSON ({exc})") from exc
+    labels = _read_labels(label_path)
     out = []
     for path in sorted(data.rglob("*.csv")):
         key = path.relative_to(data).as_posix()
-        ts, vals = [], []
-        with path.open(newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None or [h.strip().lower() for h in header[:2]] != ["timestamp", "value"]:
-                raise DetectorError(f"{path}: the header must be 'timestamp,value', got {header!r}")
-            for line, row in enumerate(reader, start=2):
-                if len(row) < 2:
-                    continue
-                ts.append(_parse_ts(row[0], f"{path}:{line}"))
-                try:
-                    vals.append(float(row[1]))
-                except ValueError as exc:
-                    raise DetectorError(f"{path}:{line}: value {row[1]!r} is not a number") from exc
+        ts, vals = _read_csv(path)
         windows = []
-        for pair in labels.get(key, []):
-            if len(pair) != 2:
-                raise DetectorError(f"{label_path}: window {pair!r} of {key} is not [start, end]")
-            windows.append((_parse_ts(str(pair[0]), str(label_path)), _parse_ts(str(pair[1]), str(label_path))))
-        ts_a = np.asarray(ts, dtype=np.int64)
-        order = np.argsort(ts_a, kind="stable")
-        out.append(Series(key, ts_a[order], np.asarray(vals, dtype=np.float64)[order], tuple(windows)))
+        for i, pair in enumerate(labels.get(key, [])):
+            where = f"{label_path}: window {i} of {key!r}"
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise DetectorError(f"{where}: {pair!r} is not [start, end]")
+            a, b = _parse_ts(str(pair[0]), where), _parse_ts(str(pair[1]), where)
+            if a > b:
+                raise DetectorError(f"{where}: its end {pair[1]!r} is before its start {pair[0]!r}")
+            if b < ts[0] or a > ts[-1]:
+                raise DetectorError(f"{where}: [{pair[0]!r}, {pair[1]!r}] is outside the file's data "
+                                    f"({_fmt_ts(ts[0])} to {_fmt_ts(ts[-1])})")
+            windows.append((a, b))
+        out.append(Series(key, np.asarray(ts, dtype=np.int64), np.asarray(vals, dtype=np.float64), tuple(windows)))
     if not out:
         raise DetectorError(f"{data}: no .csv files")
+    unknown = sorted(set(labels) - {s.name for s in out})
+    if unknown:
+        raise DetectorError(f"{label_path}: {unknown[0]!r} names no file of {data}"
+                            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
     return out
 
 

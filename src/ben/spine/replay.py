@@ -22,6 +22,9 @@ REPLAY_SQL = (
 def parse_time(text: str, flag: str) -> int:
     """Unix nanoseconds, or an ISO time (UTC unless it says otherwise)."""
     if text.strip().isdigit():
+        if int(text) >= 2**63:
+            raise ConfigError(f"{text.strip()!r} is past the largest time (unix nanoseconds below 2**63)",
+                              source="command line", field=flag)
         return int(text)
     try:
         when = dt.datetime.fromisoformat(text)
@@ -48,6 +51,9 @@ def fetch(t1: int, t2: int, spine: str | None = None, data_dir: Path | None = No
     from ben.core.admin import run_query
 
     rows = json.loads(run_query(check_address(spine or default_spine_address()), sql, timeout=600))["data"]
+    for row in rows:  # NaN and ±inf come as "nan", "inf", "-inf" (ADR 0033: told apart from null in JSON)
+        if isinstance(row.get("value"), str):
+            row["value"] = float(row["value"])
     schema = pa.schema([("ts", pa.int64()), ("kind", pa.int8()), ("subsystem", pa.string()), ("name", pa.string()),
                         ("value", pa.float64()), ("attributes.key", pa.list_(pa.string())),
                         ("attributes.value", pa.list_(pa.string())), ("spine_seq", pa.uint64()),

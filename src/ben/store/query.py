@@ -198,7 +198,9 @@ _TIMEOUT, _CANCELLED, _TOO_BIG, _READONLY, _MEMORY = 159, 394, 396, 164, 241
 
 def explain_error(message: str, limits: QueryLimits, *, cancelled: bool = False) -> QueryError:
     """The engine's error for an operator query, as an operator should read it."""
-    first = " ".join(message.split("Stack trace:")[0].split())[:600]
+    first = " ".join(message.split("Stack trace:")[0].split())
+    first = re.sub(r":? In scope SELECT formatQuerySingleLine\(.*?\)(?=\. \()", "", first)  # the sandbox's check
+    first = re.sub(r"Expected one of: ([^.]*)", _few_expected, first)[:600]
     code = re.search(r"Code: (\d+)", first)
     number = int(code.group(1)) if code else 0
     if number == _TIMEOUT or "TIMEOUT_EXCEEDED" in first:
@@ -215,6 +217,12 @@ def explain_error(message: str, limits: QueryLimits, *, cancelled: bool = False)
     if number == _READONLY:
         return QueryError(f"refused by the query sandbox (read-only): {first}")
     return QueryError(first)
+
+
+def _few_expected(found: re.Match) -> str:
+    """A syntax error's "Expected one of:" list cut to its first items (it runs to dozens, past the line)."""
+    items = [item.strip() for item in found.group(1).split(",") if item.strip()]
+    return "Expected one of: " + ", ".join(items[:6]) + (f" (and {len(items) - 6} more)" if len(items) > 6 else "")
 
 
 def _size(n: int) -> str:

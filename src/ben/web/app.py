@@ -116,6 +116,10 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
                            since_s=int(q.get("since_s") or 0), limit=min(int(q.get("limit") or 100), 1000))
         except ValueError:
             return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
+        for name, allowed in (("severity", SEVERITIES), ("state", STATES)):  # else an empty feed, in silence
+            if getattr(f, name) and getattr(f, name) not in allowed:
+                return PlainTextResponse(f"{name} must be one of {', '.join(allowed)} (got {getattr(f, name)!r:.80})",
+                                         status_code=400)
         if f.limit < 1 or not 0 <= f.since_s <= 100 * 365 * 86_400:
             return PlainTextResponse(f"limit must be 1 to 1000 (got {f.limit}) and since_s 0 to 100 years of seconds "
                                      f"(got {f.since_s})", status_code=400)
@@ -176,6 +180,10 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
     async def series_api(request: Request):
         q = request.query_params
         subsystem, name = q.get("subsystem", ""), q.get("name", "")
+        bad = [part for part in q.get("attributes", "").split(",") if part.strip() and "=" not in part]
+        if bad:  # was dropped: the plot of every series of that name, as if no attribute were given
+            return JSONResponse({"error": f"attributes: {bad[0].strip()!r:.80} is not KEY=VALUE "
+                                          "(e.g. route=/pay, region=eu)"}, status_code=400)
         try:
             if q.get("to"):
                 t2 = int(float(q["to"]) * 1e9)
@@ -215,6 +223,9 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         from ben.control import client
 
         state = request.query_params.get("state", "")
+        if state and state not in client.COMMAND_STATES:  # else an empty list, in silence
+            return PlainTextResponse(f"state must be one of {', '.join(client.COMMAND_STATES)} (got {state!r:.80})",
+                                     status_code=400)
         try:
             records = await read(client.list_commands, reader.spine, 200, state)
             error = ""

@@ -110,6 +110,7 @@ class WebServer:
 
     def run(self, announce=None) -> None:
         """Serve until SIGINT/SIGTERM (uvicorn's handlers); announce(url) once listening."""
+        self._probe()
 
         async def serve() -> None:
             try:
@@ -130,6 +131,20 @@ class WebServer:
         if not self._server.started:
             raise ConfigError(f"the web interface could not listen on {self._cfg.listen_host}:{self._cfg.listen_port} "
                               "(in use? choose another with --port)", field="web.listen_port")
+
+    def _probe(self) -> None:
+        """A port that cannot be bound is said in one line, before uvicorn logs its ERROR with the errno."""
+        import socket
+
+        host, port = self._cfg.listen_host, self._cfg.listen_port
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+                probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"the web interface could not listen on {host}:{port}: {exc.strerror or exc} "
+                              "(choose another with --port)", field="web.listen_port") from None
 
     def start(self, timeout: float = 10.0) -> "WebServer":
         # In a thread uvicorn installs no signal handlers: the host process keeps its own.
