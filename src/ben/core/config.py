@@ -32,8 +32,10 @@ from ben.core.errors import ConfigError
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
+    ControlConfig,
     CortexConfig,
     FederationConfig,
+    OperatorConfig,
     OtlpConfig,
     TlsConfig,
     WebConfig,
@@ -101,16 +103,6 @@ class _Scheduling(_Section):
     realtime_priority: int = Field(default=0, ge=0, le=99)
 
 
-class OperatorConfig(_Section):
-    """An operator allowed to List, Send, Decide, Query: by unix user id (local socket) or by the common
-    name of a client certificate (TCP with mutual TLS); the name goes into the audit entries."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
-    uids: list[int] = Field(default_factory=list)
-    #: Common name of the operator's client certificate; "" = the name.
-    cert: str = ""
-
-
 class _Listener(_Section):
     """How a component's listener and its dial to the spine are secured."""
 
@@ -133,38 +125,6 @@ class _Listener(_Section):
         if type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
             raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
         return value
-
-
-class ControlConfig(_Section):
-    """Signed commands (ben.control, ADR 0013). With no trust store every command is refused."""
-
-    #: Trust store (TOML: roles and public keys). None = no key is trusted.
-    trust: Path | None = None
-    #: Policy (TOML: limits per action). None: the spine refuses every command; a sidecar
-    #: without one relies on the spine's checks and enforces only signatures, replay and routing.
-    policy: Path | None = None
-    #: This component's own signing key (receipts, audit entries); None = <data_dir>/control/<name>.key,
-    #: created at first start.
-    key: Path | None = None
-    #: How far a command's times may be off this clock (expiry, not-yet-valid).
-    clock_skew_ms: int = Field(default=30_000, ge=0, le=3_600_000)
-    #: A command may be valid for at most this long.
-    max_ttl_s: int = Field(default=86_400, ge=1)
-    #: A handler must answer within this (sidecar); then the receipt says failed.
-    handler_timeout_ms: int = Field(default=30_000, ge=1)
-    # -- commands under attack and load (ADR 0035) --
-    #: Key that signs this component's audit entries, kept outside the data dir (its .pub beside
-    #: it); None = the component's key. Then rewriting the log needs this key too.
-    audit_key_file: Path | None = None
-    #: Commands delivered to one sidecar and not yet answered, at most (spine; back-pressure).
-    delivery_window: int = Field(default=64, ge=1, le=10_000)
-    #: A delivered command without a receipt after this long is pushed again on the same stream (spine).
-    redeliver_after_s: int = Field(default=60, ge=1)
-    # -- the spine's query log: retention behind a signed anchor (ben.control.anchor; ADR 0045, round 4) --
-    #: Entries kept at most (the oldest trimmed first); 0 = no bound.
-    query_log_max_entries: int = Field(default=1_000_000, ge=0)
-    #: Entries older than this (seconds) are trimmed; 0 = no bound. The newest entry is always kept.
-    query_log_max_age_s: float = Field(default=90 * 86_400.0, ge=0)
 
 
 class SidecarConfig(_WalQuota, _Scheduling, _Listener):
