@@ -180,3 +180,27 @@ def test_bench_detect_real_on_a_bad_corpus_is_one_line(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err.strip().splitlines()
     assert exited.value.code == 2 and len(err) == 1, err
     assert err[0] == f"error: {tmp_path}/data/g/a.csv:2: value 'nan' is not a finite number", err
+
+
+def test_bench_detect_real_json_is_strict_json_on_a_tiny_corpus(tmp_path, capsys, monkeypatch):
+    """A corpus too small to score gave ``Infinity`` in ``--json`` (no strict parser reads it): null now."""
+    import json
+    import sys
+
+    from ben.cli import main
+
+    (tmp_path / "data" / "g").mkdir(parents=True)
+    rows = "".join(f"2026-01-01 00:{i:02d}:00,{1.0 + (i % 3)}\n" for i in range(20))
+    (tmp_path / "data" / "g" / "a.csv").write_text("timestamp,value\n" + rows)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text("{}")
+    monkeypatch.setattr(sys, "argv", ["ben", "bench", "detect-real", str(tmp_path), "--json"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code in (0, None)
+
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} in --json output")
+
+    result = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert {"standard", "low_fp", "low_fn"} <= set(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -52,9 +53,25 @@ def ingest(
            as_json)
 
 
+def _finite(value):
+    """``value`` with every NaN or infinite float made None: JSON has no Infinity (a tiny corpus's
+    ratio printed as ``Infinity`` was not JSON any parser in strict mode reads)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(result: dict) -> str:
+    return json.dumps(_finite(result), allow_nan=False)
+
+
 def _print(result: dict, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(_json(result))
         return
     for key, value in result.items():
         if isinstance(value, float):
@@ -199,6 +216,6 @@ def web(
     same queries through the admin API (ben query)."""
     result = load("web").run(incidents=incidents, events=events, requests=requests, progress=not as_json)
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(_json(result))
         return
     _print(result, False)
