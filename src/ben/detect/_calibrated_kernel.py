@@ -173,9 +173,12 @@ def step(s, ts_ns, x, p):
     f3 = abs(s[I_L0] - s[I_LSLOW]) / d
     # sustained: the clipped residual's mean over hours, in scales, measured in its own spread (a level
     # held for hours, e.g. a 20 % drop in an hourly count, that no point and no 30-minute window shows)
-    m5 = s[I_SUS_M] + a_sus * (rc - s[I_SUS_M])
+    # (after a re-baselining the level takes hours to settle on the new normal: the mean starts over, and
+    # its spread learns again, once a window has passed, or the settling would read as a level held)
+    settled = t - s[I_REBASE_TS] >= SUSTAIN_S
+    m5 = s[I_SUS_M] + a_sus * (rc - s[I_SUS_M]) if settled else 0.0
     f5 = abs(m5) / d
-    z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0
+    z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if settled and s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0
     e5 = _sustained_evidence(z5)
     # calibrated evidence: peaks over each feature's tracked tail quantile (the run's own model for the
     # fourth); Bonferroni over the four
@@ -212,7 +215,9 @@ def step(s, ts_ns, x, p):
     why = 1.0 if (e1 == top or er == top) else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
     # three looks: the strongest feature (Bonferroni over four), their joint sum, and the sustained
     # feature alone (ln 2 against the first two; then ln 2 for the looks as before)
-    evid = max(max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)), e5 - LN2) - LN2
+    ev4 = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4))
+    evid = max(ev4, e5 - LN2) - LN2
+    ev4 = max(ev4 - LN2, 0.0)    # (without the sustained look: what an open episode's escalation is judged on)
     if e5 - LN2 > top - LN_FEATURES:
         why = 5.0
     z5 = z5 if m5 >= 0.0 else -z5
@@ -221,7 +226,7 @@ def step(s, ts_ns, x, p):
     score = evid / (evid + p[P_HALF])
     # what this point adds to a pending onset: the point feature's own evidence, and the others' at
     # PERSIST_OTHER (their windows overlap from point to point, so their persistence is partly echo)
-    held = max(e1 - LN_FEATURES - LN2, 0.0) + PERSIST_OTHER * evid
+    held = max(e1 - LN_FEATURES - LN2, 0.0) + PERSIST_OTHER * ev4
     warm = (n >= p[P_WARM_N]) and (t - s[I_T0] >= p[P_WARM_S])
     event = EV_NONE
     in_ep = s[I_EP] > 0.5
@@ -250,11 +255,11 @@ def step(s, ts_ns, x, p):
             s[I_EP_PEAK_X] = x
             s[I_EP_POINTS] = 1.0
             s[I_EP_SUM] = x
-        elif pend and (evid < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
+        elif pend and (ev4 < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
             # confirmed once its evidence stops rising (or after confirm_s): the episode starts when
             # the evidence first crossed open_evidence and is scored by its peak evidence so far
-            if evid > s[I_PEND_PEAK]:
-                _peak(s, evid, ts_ns, x)
+            if ev4 > s[I_PEND_PEAK]:
+                _peak(s, ev4, ts_ns, x)
             peak = s[I_PEND_PEAK]
             # ranked by the onset's evidence: its peak plus what its other points add (capped), so a
             # change that holds outranks a single heavy-tailed point of the same peak; the first point
@@ -273,15 +278,15 @@ def step(s, ts_ns, x, p):
             in_ep = True
             event = EV_OPEN
         elif pend:
-            if evid > s[I_PEND_PEAK]:
-                _peak(s, evid, ts_ns, x)
+            if ev4 > s[I_PEND_PEAK]:
+                _peak(s, ev4, ts_ns, x)
             s[I_PEND_SUM] += held
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
     else:
         # the episode is already reported: the score ranks only what exceeds its peak evidence (an
         # escalation), so a sustained condition does not read as fresh detections point after point
-        ex = evid - s[I_PEND_PEAK]
+        ex = ev4 - s[I_PEND_PEAK]
         score = ex / (ex + p[P_HALF]) if ex > 0.0 else 0.0
         if evid >= p[P_CLEAR]:
             s[I_EP_POINTS] += 1.0
@@ -290,7 +295,7 @@ def step(s, ts_ns, x, p):
                 s[I_EP_PEAK] = score
                 s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
                 s[I_EP_PEAK_X] = x
-        if evid >= ESCALATE * max(s[I_PEND_PEAK], p[P_OPEN]):
+        if ev4 >= ESCALATE * max(s[I_PEND_PEAK], p[P_OPEN]):
             # far stronger than what opened this episode: a new onset, not the same condition
             # (the episode closes here; the new one is pending from this point)
             s[I_EP] = 0.0
@@ -322,8 +327,8 @@ def step(s, ts_ns, x, p):
                 event = EV_CLOSE
         else:
             s[I_CLEAR_T] = 0.0
-        if in_ep and evid > s[I_PEND_PEAK]:
-            s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
+        if in_ep and ev4 > s[I_PEND_PEAK]:
+            s[I_PEND_PEAK] = ev4           # the episode's peak evidence: what an escalation must beat
     # learn: calibration (frozen while an onset is pending or an episode open), models, recent
     # (nor, during the warm-up, from a point the tails already call anomalous: an outage while warming
     # up must not teach the tails that it is normal; after an episode, a condition that lingers does
@@ -332,7 +337,8 @@ def step(s, ts_ns, x, p):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
-        _learn_sustained(s, f5, a_cal)
+        if settled:
+            _learn_sustained(s, f5, a_cal)
         if was_x:
             # the point after one past the tail: did it continue the run? (Laplace's rule while young)
             s[I_XN] += 1.0
