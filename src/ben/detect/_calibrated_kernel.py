@@ -217,7 +217,9 @@ def step(s, ts_ns, x, p):
     # feature alone (ln 2 against the first two; then ln 2 for the looks as before)
     ev4 = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4))
     evid = max(ev4, e5 - LN2) - LN2
-    ev4 = max(ev4 - LN2, 0.0)    # (without the sustained look: what an open episode's escalation is judged on)
+    # without the sustained look (it grows for as long as any condition holds): what holds an onset
+    # pending, its peak after its first point, an open episode's score and its escalation are judged on
+    ev4 = max(ev4 - LN2, 0.0)
     if e5 - LN2 > top - LN_FEATURES:
         why = 5.0
     z5 = z5 if m5 >= 0.0 else -z5
