@@ -273,11 +273,11 @@ def test_a_run_of_points_past_the_point_tail_opens_an_onset_that_no_single_one_w
         first = _first_onset_after(x, ts, 2500)
         if first is not None and first < 2506:
             delays.append(first - 2500)
-    # every drop but one is found, half of them by their third point (without the run evidence: 8 of
-    # 10, half of them on the fourth point or later)
+    # every drop but one is found, five by their third point (without the run evidence: 8 of 10, half of
+    # them on the fourth point or later; the residual's mean over hours finds the tenth, on its fifth)
     assert len(delays) >= 9
-    assert sorted(delays)[len(delays) // 2] <= 2
-    assert sum(d >= 3 for d in delays) <= 4
+    assert sum(d <= 2 for d in delays) >= 5
+    assert sum(d >= 3 for d in delays) <= 5
 
 
 def test_a_run_is_judged_against_how_the_series_own_exceedances_cluster():

@@ -60,7 +60,8 @@ def test_a_lasting_change_becomes_the_new_normal_and_the_evidence_says_why() -> 
     opened, closed = found[0], found[-1]
     assert opened.end_ns is None and T0 + 300 * S <= opened.start_ns <= T0 + 302 * S
     stats = opened.detectors["level"]
-    assert set(stats) == {"sigma", "evidence", "level_z", "kl", "drift_z", "flat_intervals", "expected", "band"}
+    assert set(stats) == {"sigma", "evidence", "level_z", "kl", "drift_z", "flat_intervals", "sustained_z",
+                          "expected", "band"}
     assert stats["evidence"] >= DEMO_TIMING.get("open_evidence", Timing().open_evidence)
     assert 110 < stats["expected"] and 0 < stats["band"] < 50
     assert "flagged by level" in opened.sentence() and "rose from" in opened.sentence()

@@ -126,3 +126,18 @@ def test_a_flat_series_never_rises_or_falls() -> None:
     text = anomaly_sentence("x latency_ms", "latency_ms", 120.0, 480.0, T0, {"cusum": {"sigma": 40.0, "points": 14}},
                             scale=20.0)
     assert "rose from 120 ms to 480 ms" in text and "(18.0 sigma; CUSUM over 14 points)" in text
+
+
+def test_an_onset_opened_by_the_mean_over_hours_is_explained_as_such() -> None:
+    from ben.detect.episode import Episode
+    from ben.spine.detection import calibrated_evidence
+
+    ep = Episode(3, "anomaly", "open", 1_767_571_200 * 10**9, None, 4, 0.6, 1_767_571_200 * 10**9, 80.0,
+                 ("sustained",), 100.0, 10.0, 82.0, -2.0, sustained_spreads=-4.2, sustained_s=10_800.0)
+    evidence = {"level_z": 1.5, "kl": 0.1, "drift_z": 0.4, "flat_intervals": 0.0, "sustained_z": -4.2,
+                "expected": 100.0, "scale": 10.0}
+    detectors = calibrated_evidence(ep, evidence, Timing())
+    assert list(detectors) == ["sustained"] and detectors["sustained"]["sustained_z"] == -4.2
+    sentence = anomaly_sentence("shop visits", "visits", 100.0, 82.0, ep.start_ts, detectors, scale=10.0)
+    assert sentence.endswith("(1.8 sigma; flagged by mean over hours)"), sentence
+    assert "(the last 3 h ran 4.2 spreads below the expected)" in ep.summary()

@@ -25,10 +25,12 @@ from ben.detect.calibrated import (  # noqa: F401
     I_D0L, I_WK, I_A_WK, I_A_WL, I_WSUM, N_WEEK, WEEK_S, MONDAY_S, WEEK_AFTER_S, WEEK_GAIN, P_WEEK, N_BINS,
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
     P_RECENT, P_SCALE, I_PEND_SUM, PERSIST_CAP, PERSIST_OTHER, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
-    I_RSUM, I_RK, I_XQ, I_XN, XQ_INIT,
+    I_RSUM, I_RK, I_XQ, I_XN, XQ_INIT, I_SUS_M, I_SUS_N, I_SUS_V, I_A_SUS, I_SUS_Z, SUSTAIN_S, SUSTAIN_POINTS,
+    SUSTAIN_AFTER,
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
+    _sustained_evidence, _learn_sustained,
 )
 
 __all__ = ["step", "run"]
@@ -95,6 +97,7 @@ def step(s, ts_ns, x, p):
         a_slow = s[I_A + 4]
         a_cal = s[I_A + 5]
         a_sea = s[I_A + 6]
+        a_sus = s[I_A_SUS]
     else:
         a_lvl = _alpha(dt, p[P_LEVEL], de, mp)
         a_scl = _alpha(dt, p[P_SCALE], de, mp * 8.0)
@@ -112,6 +115,8 @@ def step(s, ts_ns, x, p):
         s[I_A + 6] = a_sea
         s[I_A_WK] = _alpha(dt * N_WEEK, p[P_WEEK], de, mp)
         s[I_A_WL] = _alpha(dt, WEEK_S, de, mp)
+        a_sus = _alpha(dt, SUSTAIN_S, de, SUSTAIN_POINTS)
+        s[I_A_SUS] = a_sus
     # quantum: the smallest nonzero step seen lately; run: time the value has not changed (only a series
     # that ever moved can go flat: one constant from its start, e.g. a steady rate, is not a flat-line;
     # nor does a run of zeros count: a count at zero is an absence of events, not a stuck sensor, and a
@@ -166,6 +171,15 @@ def step(s, ts_ns, x, p):
     rdf = max(rd, floor * 0.5)
     f2 = math.log(d / rdf) + (rdf * rdf + rm * rm) / (2.0 * d * d) - 0.5
     f3 = abs(s[I_L0] - s[I_LSLOW]) / d
+    # sustained: the clipped residual's mean over hours, in scales, measured in its own spread (a level
+    # held for hours, e.g. a 20 % drop in an hourly count, that no point and no 30-minute window shows)
+    # (after a re-baselining the level takes hours to settle on the new normal: the mean starts over, and
+    # its spread learns again, once a window has passed, or the settling would read as a level held)
+    settled = t - s[I_REBASE_TS] >= SUSTAIN_S
+    m5 = s[I_SUS_M] + a_sus * (rc - s[I_SUS_M]) if settled else 0.0
+    f5 = abs(m5) / d
+    z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if settled and s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0
+    e5 = _sustained_evidence(z5)
     # calibrated evidence: peaks over each feature's tracked tail quantile (the run's own model for the
     # fourth); Bonferroni over the four
     e1 = _tail(f1, s[I_F1M], s[I_F1S])
@@ -199,13 +213,22 @@ def step(s, ts_ns, x, p):
         er = -math.log(TAIL) - (k - 1.0) * math.log(min(max(q_up, TAIL), 1.0)) + excess - math.log(k) - LN2
     top = max(max(max(e1, er), e2), max(e3, e4))
     why = 1.0 if (e1 == top or er == top) else (2.0 if e2 == top else (3.0 if e3 == top else 4.0))
-    evid = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4)) - LN2
+    # three looks: the strongest feature (Bonferroni over four), their joint sum, and the sustained
+    # feature alone (ln 2 against the first two; then ln 2 for the looks as before)
+    ev4 = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4))
+    evid = max(ev4, e5 - LN2) - LN2
+    # without the sustained look (it grows for as long as any condition holds): what holds an onset
+    # pending, its peak after its first point, an open episode's score and its escalation are judged on
+    ev4 = max(ev4 - LN2, 0.0)
+    if e5 - LN2 > top - LN_FEATURES:
+        why = 5.0
+    z5 = z5 if m5 >= 0.0 else -z5
     if evid < 0.0:
         evid = 0.0
     score = evid / (evid + p[P_HALF])
     # what this point adds to a pending onset: the point feature's own evidence, and the others' at
     # PERSIST_OTHER (their windows overlap from point to point, so their persistence is partly echo)
-    held = max(e1 - LN_FEATURES - LN2, 0.0) + PERSIST_OTHER * evid
+    held = max(e1 - LN_FEATURES - LN2, 0.0) + PERSIST_OTHER * ev4
     warm = (n >= p[P_WARM_N]) and (t - s[I_T0] >= p[P_WARM_S])
     event = EV_NONE
     in_ep = s[I_EP] > 0.5
@@ -228,17 +251,17 @@ def step(s, ts_ns, x, p):
                                                or evid > s[I_LAST_PEAK]):
             # (within an hour of an episode's end, only evidence above that episode's peak re-opens)
             pend = True
-            _pend(s, t, evid, pred, d, why)
+            _pend(s, t, evid, pred, d, why, z5)
             s[I_EP_THI], s[I_EP_TLO] = _split(ts_ns)
             s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
             s[I_EP_PEAK_X] = x
             s[I_EP_POINTS] = 1.0
             s[I_EP_SUM] = x
-        elif pend and (evid < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
+        elif pend and (ev4 < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
             # confirmed once its evidence stops rising (or after confirm_s): the episode starts when
             # the evidence first crossed open_evidence and is scored by its peak evidence so far
-            if evid > s[I_PEND_PEAK]:
-                _peak(s, evid, ts_ns, x)
+            if ev4 > s[I_PEND_PEAK]:
+                _peak(s, ev4, ts_ns, x)
             peak = s[I_PEND_PEAK]
             # ranked by the onset's evidence: its peak plus what its other points add (capped), so a
             # change that holds outranks a single heavy-tailed point of the same peak; the first point
@@ -257,15 +280,15 @@ def step(s, ts_ns, x, p):
             in_ep = True
             event = EV_OPEN
         elif pend:
-            if evid > s[I_PEND_PEAK]:
-                _peak(s, evid, ts_ns, x)
+            if ev4 > s[I_PEND_PEAK]:
+                _peak(s, ev4, ts_ns, x)
             s[I_PEND_SUM] += held
             s[I_EP_POINTS] += 1.0
             s[I_EP_SUM] += x
     else:
         # the episode is already reported: the score ranks only what exceeds its peak evidence (an
         # escalation), so a sustained condition does not read as fresh detections point after point
-        ex = evid - s[I_PEND_PEAK]
+        ex = ev4 - s[I_PEND_PEAK]
         score = ex / (ex + p[P_HALF]) if ex > 0.0 else 0.0
         if evid >= p[P_CLEAR]:
             s[I_EP_POINTS] += 1.0
@@ -274,14 +297,14 @@ def step(s, ts_ns, x, p):
                 s[I_EP_PEAK] = score
                 s[I_EP_PEAK_THI], s[I_EP_PEAK_TLO] = _split(ts_ns)
                 s[I_EP_PEAK_X] = x
-        if evid >= ESCALATE * max(s[I_PEND_PEAK], p[P_OPEN]):
+        if ev4 >= ESCALATE * max(s[I_PEND_PEAK], p[P_OPEN]):
             # far stronger than what opened this episode: a new onset, not the same condition
             # (the episode closes here; the new one is pending from this point)
             s[I_EP] = 0.0
             in_ep = False
             event = EV_CLOSE
             pend = True
-            _pend(s, t, evid, pred, d, why)
+            _pend(s, t, evid, pred, d, why, z5)
             s[I_EP_PENDING_THI], s[I_EP_PENDING_TLO] = _split(ts_ns)
             s[I_ESC] = 1.0
             s[I_ESC_X] = x
@@ -306,8 +329,8 @@ def step(s, ts_ns, x, p):
                 event = EV_CLOSE
         else:
             s[I_CLEAR_T] = 0.0
-        if in_ep and evid > s[I_PEND_PEAK]:
-            s[I_PEND_PEAK] = evid           # the episode's peak evidence: what an escalation must beat
+        if in_ep and ev4 > s[I_PEND_PEAK]:
+            s[I_PEND_PEAK] = ev4           # the episode's peak evidence: what an escalation must beat
     # learn: calibration (frozen while an onset is pending or an episode open), models, recent
     # (nor, during the warm-up, from a point the tails already call anomalous: an outage while warming
     # up must not teach the tails that it is normal; after an episode, a condition that lingers does
@@ -316,6 +339,8 @@ def step(s, ts_ns, x, p):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
+        if settled:
+            _learn_sustained(s, f5, a_cal)
         if was_x:
             # the point after one past the tail: did it continue the run? (Laplace's rule while young)
             s[I_XN] += 1.0
@@ -384,6 +409,8 @@ def step(s, ts_ns, x, p):
             s[I_USE_S] = 1.0
     s[I_RM] = rm
     s[I_RD] = rd
+    s[I_SUS_M] = m5
+    s[I_SUS_Z] = z5
     s[I_XR] += a_rec * (x - s[I_XR])
     s[I_XRS] += a_rec * (x - sb - (wb if use_w else 0.0) - s[I_XRS])
     # re-baselining: a distribution change (KL above kl_bound) that lasts rebaseline_s, or an
@@ -397,6 +424,7 @@ def step(s, ts_ns, x, p):
             s[I_D0] = max(rd, s[I_D0], floor)    # a noisier regime raises the scale at once; a quieter one
             s[I_DS] = max(rd, s[I_DS], floor)    # lowers it at the scale's own pace
             s[I_RM] = 0.0
+            s[I_SUS_M] = 0.0
             s[I_KL_T] = 0.0
             s[I_KL_AT] = f2
             s[I_REBASE_TS] = t

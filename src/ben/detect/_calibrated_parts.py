@@ -13,7 +13,8 @@ from numba import njit
 from ben.detect.calibrated import (  # noqa: F401
     I_BASE_AT_OPEN, I_CNT_SEEN, I_COUNTER, I_EP_PEAK_THI, I_EP_PEAK_TLO, I_EP_PEAK_X, I_F1M, I_F3M, I_F3S,
     I_PEND, I_PEND_PEAK, I_PEND_SUM, I_PEND_T, I_RAW, I_RUNM, I_SCALE_AT_OPEN, I_WHY, I_WK, I_WSUM, I_XQ,
-    N_FEATURES, N_WEEK, RUN_INIT, TAIL, TAIL_INIT, XQ_INIT,
+    N_FEATURES, N_WEEK, RUN_INIT, TAIL, TAIL_INIT, XQ_INIT, I_SUS_N, I_SUS_V, I_SUS_Z_AT, SUSTAIN_C, SUSTAIN_CLIP,
+    SUSTAIN_Z,
 )
 
 @njit(cache=True, inline="always")
@@ -84,8 +85,10 @@ def _split(ts_ns):
 
 
 @njit(cache=True, inline="always")
-def _pend(s, t, evid, pred, d, why):
-    """A candidate onset from this point: pending until its evidence stops rising."""
+def _pend(s, t, evid, pred, d, why, sus_z):
+    """A candidate onset from this point: pending until its evidence stops rising (``sus_z``: the
+    sustained feature in its spreads, signed, for the explanation)."""
+    s[I_SUS_Z_AT] = sus_z
     s[I_PEND] = 1.0
     s[I_PEND_T] = t
     s[I_PEND_PEAK] = evid
@@ -115,3 +118,20 @@ def _week(s, k, j):
 def _learn_week(s, k, j, delta):
     s[I_WK + k] += delta
     s[I_WSUM + j] += delta
+
+
+@njit(cache=True, inline="always")
+def _sustained_evidence(z):
+    """The sustained feature's evidence at ``z`` of its spreads: the two-sided Gaussian tail past SUSTAIN_Z."""
+    return 0.5 * z * z + math.log(z) + SUSTAIN_C if z > SUSTAIN_Z else 0.0
+
+
+@njit(cache=True, inline="always")
+def _learn_sustained(s, f, a):
+    """The sustained feature's spread learns ``f`` (a running mean while young, then weight ``a``; one
+    point teaches at most SUSTAIN_CLIP spreads)."""
+    s[I_SUS_N] += 1.0
+    if s[I_SUS_N] <= 1.5:
+        s[I_SUS_V] = f * f + 1e-6
+    else:
+        s[I_SUS_V] += max(a, 1.0 / s[I_SUS_N]) * (min(f, SUSTAIN_CLIP * math.sqrt(s[I_SUS_V])) ** 2 - s[I_SUS_V])

@@ -65,7 +65,8 @@ WEEK_S = 7 * 86400.0
 MONDAY_S = 3 * 86400.0      # 1970-01-01 was a Thursday: (t + MONDAY_S) % WEEK_S is the time since Monday
 WEEK_AFTER_S = 8 * 86400.0  # the week profile competes after a week and a day of data
 WEEK_GAIN = 0.9             # ... and is used while its slow residual is below WEEK_GAIN of the daily model's
-WHY = ("", "level", "distribution", "drift", "flat")   # what opened an episode (I_WHY), as Episode.detectors
+WHY = ("", "level", "distribution", "drift", "flat", "sustained")   # what opened an episode (I_WHY), as
+#                                                                      Episode.detectors
 EV_NONE, EV_OPEN, EV_CLOSE = 0, 1, 2
 
 # --- state layout (one float64 array per series) --------------------------------------------------------
@@ -153,7 +154,13 @@ I_RSUM = I_WK + N_WEEK   # the point feature's run: summed evidence of the conse
 I_RK = I_RSUM + 1        # ... and how many they are
 I_XQ = I_RK + 1          # the chance that a point past the point feature's tail is followed by another one
 I_XN = I_XQ + 1          # ... and the points it was learned from
-N_STATE = I_XN + 1
+I_SUS_M = I_XN + 1       # sustained feature: EW mean of the used model's clipped residual (half-life SUSTAIN_S)
+I_SUS_N = I_SUS_M + 1    # ... the points its spread was learned from
+I_SUS_V = I_SUS_M + 2    # ... its spread: EW mean square of |mean| / scale (a running mean while young)
+I_A_SUS = I_SUS_M + 3    # ... the mean's cached weight (with the others at I_A)
+I_SUS_Z = I_SUS_M + 4    # ... last |mean| / scale in its spreads, signed as the mean (0 until learned)
+I_SUS_Z_AT = I_SUS_M + 5  # ... the same at the pending onset / episode's first point (its explanation)
+N_STATE = I_SUS_M + 6
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,17 @@ SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
 TAIL_AFTER = 30     # the tails learn from the 30th point on (the first residuals measure the model,
 #                     not the series)
 GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
+# the sustained feature (ADR 0028, evidence over hours): the used model's Huber-clipped residual averaged
+# with a half-life of SUSTAIN_S seconds (floored at SUSTAIN_POINTS sampling intervals; the window is in
+# time, not points), in scales, and measured against its own spread (a mean over many residuals is close
+# to Gaussian): past SUSTAIN_Z spreads, its two-sided Gaussian tail -ln P(|Z| > z) ~ z^2 / 2 + ln z +
+# SUSTAIN_C is a look of its own (Bonferroni ln 2 against the four features' combination)
+SUSTAIN_S = 3 * 3600.0
+SUSTAIN_POINTS = 6.0
+SUSTAIN_AFTER = 30.0   # used once its spread was learned from more than this many points
+SUSTAIN_CLIP = 4.0     # one point teaches the spread at most this many spreads
+SUSTAIN_Z = 2.0
+SUSTAIN_C = 0.23       # ln sqrt(2 pi) - ln 2
 
 
 

@@ -33,7 +33,7 @@ from ben.detect.errors import DetectorError
 
 __all__ = ["CalibratedBank", "CalibratedResult"]
 
-FORMAT = 3
+FORMAT = 4
 #: Episode snapshots the loop keeps before it hands back to Python (events are rare).
 SNAPSHOTS = 64
 _NEVER = -(2 ** 63)
@@ -72,6 +72,7 @@ def _loop_for(step, compiled: bool):
 def _evidence(state: np.ndarray) -> dict:
     return {"evidence": float(state[cal.I_EVID]), "level_z": float(state[cal.I_F1]), "kl": float(state[cal.I_F2]),
             "drift_z": float(state[cal.I_F3]), "flat_intervals": float(state[cal.I_F4]),
+            "sustained_z": float(state[cal.I_SUS_Z]),
             "expected": float(state[cal.I_PRED]), "scale": float(state[cal.I_SCALE]),
             "rebaselines": float(state[cal.I_REBASES])}
 

@@ -45,6 +45,9 @@ class Episode:
         CUSUM statistic (sigma units) and excursion length at the peak (0 without CUSUM).
     note : str
         Why it ended, when that is worth saying (e.g. the change became the new baseline).
+    sustained_spreads, sustained_s : float, float
+        When the residual's mean over hours opened it (detector ``"sustained"``): that mean at the onset
+        in its own spreads (negative: below the expected), and its window (half-life, seconds); else 0.
     """
 
     series: int | str
@@ -64,6 +67,8 @@ class Episode:
     cusum_statistic: float = 0.0
     cusum_points: int = 0
     note: str = ""
+    sustained_spreads: float = 0.0
+    sustained_s: float = 0.0
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly)."""
@@ -91,11 +96,19 @@ class Episode:
         why = (f"CUSUM {self.cusum_statistic:.1f} sigma over {pts}"
                if self.cusum_statistic > 0 and "cusum" in self.detectors
                else f"{self.peak_deviation_sigma:+.1f} sigma, {', '.join(self.detectors) or 'combined'}")
+        if self.sustained_spreads and "sustained" in self.detectors:
+            why = sustained_text(self.sustained_spreads, self.sustained_s)
         end = "still open" if self.state == "open" else f"lasted {_dur(self)}"
         if self.note:
             end += f"; {self.note}"
         return (f"{who} {verb} from {_num(self.baseline)}{unit} to {_num(self.observed)}{unit} at {at} "
                 f"({why}); {end}")
+
+
+def sustained_text(spreads: float, window_s: float) -> str:
+    """'the last 3 h ran 2.4 spreads below the expected': the residual's mean over hours, in its spreads."""
+    side = "below" if spreads < 0 else "above"
+    return f"the last {duration_text(window_s)} ran {abs(spreads):.1f} spreads {side} the expected"
 
 
 def _num(v: float) -> str:

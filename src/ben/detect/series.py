@@ -221,7 +221,8 @@ class SeriesMonitor:
         s = self._s
         score, flag, event = self._step(s=s, ts_ns=ts_ns, x=value, p=self._p)
         evidence = {"score": score, "evidence": s[cal.I_EVID], "level_z": s[cal.I_F1], "kl": s[cal.I_F2],
-                    "drift_z": s[cal.I_F3], "expected": s[cal.I_PRED], "scale": s[cal.I_SCALE]}
+                    "drift_z": s[cal.I_F3], "sustained_z": s[cal.I_SUS_Z], "expected": s[cal.I_PRED],
+                    "scale": s[cal.I_SCALE]}
         if event:
             return MonitorVerdict(score, flag, evidence, (self._episode(event, ts_ns),))
         return MonitorVerdict(score, flag, evidence)
@@ -267,9 +268,12 @@ class SeriesMonitor:
         if closed and s[cal.I_EP_REBASED] > 0.5:
             note = (f"the change lasted {duration_text(self.timing.rebaseline_s)} and became the new baseline "
                     f"(KL divergence {float(s[cal.I_KL_AT]):.2f})")
+        why = cal.WHY[int(s[cal.I_WHY])]
+        sustained = (float(s[cal.I_SUS_Z_AT]), cal.SUSTAIN_S) if why == "sustained" else (0.0, 0.0)
         return Episode(self.name, "anomaly", "closed" if closed else "open", start, ts_ns if closed else None,
-                       pts, float(s[cal.I_EP_PEAK]), peak_ts, peak_x, (cal.WHY[int(s[cal.I_WHY])],),
-                       base, scale, observed, (peak_x - base) / scale if scale > 0 else 0.0, note=note)
+                       pts, float(s[cal.I_EP_PEAK]), peak_ts, peak_x, (why,),
+                       base, scale, observed, (peak_x - base) / scale if scale > 0 else 0.0, note=note,
+                       sustained_spreads=sustained[0], sustained_s=sustained[1])
 
     def clone(self) -> SeriesMonitor:
         """A fresh monitor with the same configuration."""
@@ -277,7 +281,7 @@ class SeriesMonitor:
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
-        return {"calibrated": 4, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
+        return {"calibrated": 5, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
 
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
@@ -290,9 +294,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
-        if s.shape != (cal.N_STATE,) or state["calibrated"] != 4:
+        if s.shape != (cal.N_STATE,) or state["calibrated"] != 5:
             raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
-                                f"{cal.N_STATE} (format 4)", series=name, problem="bad_state")
+                                f"{cal.N_STATE} (format 5)", series=name, problem="bad_state")
         mon = cls(name, timing=timing)
         mon._s = s
         mon._last = last

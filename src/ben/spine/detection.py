@@ -59,7 +59,8 @@ LOOKUP_RATIO = 8
 ALGORITHMS = ("calibrated", "bank")
 #: A calibrated episode's reason (``Episode.detectors``) as the anomaly's evidence key: ``drift`` there is
 #: the gap between the fast and the slow level, not the bank's KL drift detector, so it is named apart.
-CALIBRATED_KEYS = {"level": "level", "distribution": "distribution", "drift": "level_drift", "flat": "flat"}
+CALIBRATED_KEYS = {"level": "level", "distribution": "distribution", "drift": "level_drift", "flat": "flat",
+                   "sustained": "sustained"}
 
 
 def watched(table: pa.Table) -> pa.Table:
@@ -459,7 +460,8 @@ def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str
     half the peak again; the score is ``evidence / (evidence + score_half)``); at the
     point that caused this event, the four features (``level_z``: deviation from the prediction in
     scales, ``kl``: the recent residual distribution's KL divergence from the reference, ``drift_z``: the
-    fast level's gap to the slow one in scales, ``flat_intervals``: how long the value has not changed),
+    fast level's gap to the slow one in scales, ``flat_intervals``: how long the value has not changed,
+    ``sustained_z``: the residual's mean over hours in its own spreads, negative below the expected),
     the prediction (``expected``) and the band (``band``: the scale, so normal is ``expected +- band``);
     ``rebaselined`` 1.0 when the change became the new normal (the sentence then says so).
     """
@@ -467,6 +469,7 @@ def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str
     stats = {"sigma": abs(float(ep.peak_deviation_sigma)), "evidence": timing.score_half * score / (1.0 - score),
              "level_z": float(evidence["level_z"]), "kl": float(evidence["kl"]),
              "drift_z": float(evidence["drift_z"]), "flat_intervals": float(evidence["flat_intervals"]),
+             "sustained_z": float(evidence.get("sustained_z", 0.0)),
              "expected": float(evidence["expected"]), "band": float(evidence["scale"])}
     if ep.note:
         stats["rebaselined"] = 1.0

@@ -21,7 +21,7 @@ UNITS = {"_ms": "ms", "_us": "µs", "_s": "s", "_seconds": "s", "_bytes": "bytes
 DETECTOR_NAMES = {"ewma": "EWMA", "cusum": "CUSUM", "robust": "median/MAD", "drift": "drift (KL)",
                   # the calibrated detection's features (ADR 0040)
                   "level": "level", "distribution": "distribution (KL)", "level_drift": "level drift",
-                  "flat": "flat line"}
+                  "flat": "flat line", "sustained": "mean over hours"}
 #: Below this shift (in the series' sigmas) a sentence does not say "rose" or "fell".
 MIN_CLAIM_SIGMA = 1.0
 
