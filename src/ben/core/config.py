@@ -311,6 +311,12 @@ class SpineConfig(_WalQuota, _Scheduling, _Listener):
     #: the WAL (ADR 0034); none = the built-in default, as in the sidecar.
     redact_manifest: Path | None = None
     federation: FederationConfig = Field(default_factory=FederationConfig)
+    # -- descriptor floods on the listener (ADR 0045, round 5) ------------------------------------------
+    #: Connections the listener holds at once (one per sidecar, plus operators); past it a new one is closed
+    #: at accept, so a flood cannot take the descriptors of the WAL, the store and the sidecars' streams.
+    max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
+    #: A connection with no call running for this long is closed (a sidecar or operator reconnects).
+    max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import resource
 import time
 
 import grpc
@@ -32,6 +33,8 @@ from ben.store.query import QueryLimits
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
 log = logging.getLogger(__name__)
+#: Open files the spine keeps for itself beside its connections (WALs, RocksDB, the store, metrics).
+FILES_RESERVE = 1024
 _ROWS = re.compile(rb'"rows":\s*(\d+)')
 
 
@@ -133,7 +136,16 @@ class Spine:
         # Every call is authenticated before a servicer sees it (ADR 0034).
         self.tokens = TokenIssuer(operators)
         self.guard = Guard(operators, self.tokens)
-        self._server = grpc.aio.server(options=transport.SPINE_SERVER_OPTIONS, interceptors=[self.guard])
+        # descriptor floods (ADR 0045, round 5): gRPC's core closes a connection past the quota at accept,
+        # and an idle one after a while
+        options = [*transport.SPINE_SERVER_OPTIONS, ("grpc.max_allowed_incoming_connections", cfg.max_connections),
+                   ("grpc.max_connection_idle_ms", int(cfg.max_connection_idle_s * 1000))]
+        self._server = grpc.aio.server(options=options, interceptors=[self.guard])
+        files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if files != resource.RLIM_INFINITY and cfg.max_connections > files - FILES_RESERVE:
+            log.warning("spine.max_connections = %d leaves fewer than %d of the spine's %d open files for its WALs, "
+                        "store and metrics: a flood could still take them; lower it or raise RLIMIT_NOFILE",
+                        cfg.max_connections, FILES_RESERVE, files)
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes,
                              cfg.store.query_max_memory_bytes, tuple(cfg.store.query_system_tables))
