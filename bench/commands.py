@@ -103,7 +103,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
         home = Path(tmp)
         operator, spine_opts, sidecar_opts = _setup(home, commands)
         cluster = Cluster(home, spine={**spine_opts, "realtime_priority": realtime_priority},
-                          sidecar={**sidecar_opts, "realtime_priority": realtime_priority})
+                          sidecar={**sidecar_opts, "realtime_priority": realtime_priority}, stop_with_parent=True)
         runs: dict[str, int] = {}
         lock = threading.Lock()
         ran = threading.Semaphore(0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -162,17 +163,18 @@ def load(sidecar: str, events: int) -> None:
 
 
 def end_to_end(events: int, runs: int, progress: bool, store: dict | None = None) -> tuple[list[float], dict]:
-    from ben.cli.procs import Cluster, wait_for
+    from ben.cli.procs import Cluster, parent_death_preexec, wait_for
 
     rates = []
     with tempfile.TemporaryDirectory(prefix="ben-bench-") as tmp:
-        cluster = Cluster(Path(tmp), store=store or {})
+        cluster = Cluster(Path(tmp), store=store or {}, stop_with_parent=True)
         try:
             cluster.start()
             stored_before = 0.0
             for run in range(runs):
                 gen = subprocess.run([sys.executable, __file__, "load", cluster.sidecar_addr, str(events)],
-                                     capture_output=True, text=True, timeout=600)
+                                     capture_output=True, text=True, timeout=600,
+                                     preexec_fn=parent_death_preexec(signal.SIGTERM))  # gone with the bench
                 if gen.returncode != 0:
                     raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
                 target = stored_before + events

@@ -40,6 +40,7 @@ import json
 import math
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -86,10 +87,11 @@ def load(sidecar: str, routine_rate: float, seconds: float, alert_every_s: float
 
 
 def _phase(cluster, routine_rate: float, seconds: float) -> tuple[dict, dict]:
-    from ben.cli.procs import query_rows, wait_for
+    from ben.cli.procs import parent_death_preexec, query_rows, wait_for
 
     gen = subprocess.run([sys.executable, __file__, "load", cluster.sidecar_addr, str(routine_rate), str(seconds),
-                          "0.05"], capture_output=True, text=True, timeout=seconds + 120)
+                          "0.05"], capture_output=True, text=True, timeout=seconds + 120,
+                         preexec_fn=parent_death_preexec(signal.SIGTERM))  # gone with the bench, kill -9 too
     if gen.returncode != 0:
         raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
     out = json.loads(gen.stdout)
@@ -116,7 +118,7 @@ def _cluster(tmp: Path, spine_rows_per_s: int, realtime_priority: int = 0):
         "wal_max_bytes": 10 * MiB, "wal_alert_reserve_bytes": 4 * MiB, "wal_anomaly_reserve_bytes": 4 * MiB,
         "realtime_priority": realtime_priority,
         "store": {"max_rows_per_s": spine_rows_per_s, "alert_delay_window_s": WINDOW_S}},
-        sidecar={"realtime_priority": realtime_priority})
+        sidecar={"realtime_priority": realtime_priority}, stop_with_parent=True)
 
 
 def run(routine_rate: float = 30_000, spine_rows_per_s: int = 15_000, seconds: float = 15.0,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -104,9 +105,10 @@ def load(target: str, records: int, streams: int, run: int = 0) -> None:
 
 
 def _timed(cluster, args: list[str], events: int, stored_before: float) -> float:
-    from ben.cli.procs import wait_for
+    from ben.cli.procs import parent_death_preexec, wait_for
 
-    gen = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600)
+    gen = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600,
+                         preexec_fn=parent_death_preexec(signal.SIGTERM))  # gone with the bench, kill -9 too
     if gen.returncode != 0:
         raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
     wait_for(lambda: cluster.status("spine").get("rows_stored_total", 0) >= stored_before + events, 600,
@@ -122,7 +124,8 @@ def run(records: int = 200_000, runs: int = 3, streams: int = 4, progress: bool 
                    f"{streams} streams) against the native SDK path with as many events")
     otlp, native = [], []
     with tempfile.TemporaryDirectory(prefix="ben-bench-otlp-") as tmp:
-        cluster = Cluster(Path(tmp), sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": ""}})
+        cluster = Cluster(Path(tmp), sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": ""}},
+                          stop_with_parent=True)
         try:
             cluster.start()
             port = int(cluster.status("sidecar")["otlp_grpc_port"])

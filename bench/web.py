@@ -137,7 +137,7 @@ def run(incidents: int = 100_000, events: int = 10_000_000, requests: int = 30, 
     from ben.web.reads import FeedFilter, Reader
 
     tmp = Path(tempfile.mkdtemp(prefix="bbw-", dir="/tmp"))
-    cluster = Cluster(tmp)
+    cluster = Cluster(tmp, stop_with_parent=True)
     web = None
     try:
         now = time.time_ns()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,20 @@ import typer
 from ben.core.errors import ConfigError
 
 app = typer.Typer(help="Benchmarks (medians, with a baseline measured in the same run).", no_args_is_help=True)
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    """SIGTERM (``timeout``, a supervisor) raises SystemExit once, so the bench's ``finally`` blocks stop the
+    cluster it started (a spine, a sidecar, a store process); without this they outlived the bench. Later
+    SIGTERMs are ignored while that cleanup runs (a SIGKILL still ends the bench, and the cluster gets the
+    parent-death signal)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
+@app.callback()
+def _bench() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
 
 def bench_dir() -> Path:

@@ -1,0 +1,83 @@
+"""``ben bench`` commands that start a cluster, stopped by a signal (ADR 0033): every process they started
+(spine, its store process, sidecar, load generator) is gone afterwards. A real ``ben bench lanes``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import wait_for
+from ben.core.errors import BenError
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found + [g for k in found for g in _descendants(k)]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_bench_stopped_by_a_signal_leaves_no_process_running(home: Path, sig: int) -> None:
+    """SIGTERM (``timeout``) ran no cleanup: the bench died, and its spine, store process and sidecar ran on
+    (their parent gone, nothing stopped them). Now SIGTERM stops the bench through its ``finally`` blocks
+    (exit 143, its temporary directory removed), and even SIGKILL takes the cluster down (the parent-death
+    signal, a stop for ben's components)."""
+    tmp = home / "tmp"
+    tmp.mkdir()
+    bench = subprocess.Popen([sys.executable, "-m", "ben", "bench", "lanes", "--seconds", "60", "--runs", "1",
+                              "--routine-rate", "1000", "--realtime-priority", "0", "--json"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "TMPDIR": str(tmp), "BEN_HOME": str(home)}, start_new_session=True)
+    started: set[int] = set()
+    try:
+        def cluster_up() -> bool:  # the load generator runs once the spine and sidecar are ready
+            started.update(_descendants(bench.pid))
+            return any("lanes.py load" in _cmdline(p) for p in started)
+
+        wait_for(cluster_up, 120, "ben bench lanes to start its cluster and load")
+        started.update(_descendants(bench.pid))
+        names = " | ".join(_cmdline(p) for p in started)
+        assert " spine " in names and " sidecar " in names, names
+        bench.send_signal(sig)
+        _, err = bench.communicate(timeout=120)
+        try:
+            wait_for(lambda: not [p for p in started if _alive(p)], 60, "every process the bench started to be gone")
+        except BenError:
+            pytest.fail("still running: " + " | ".join(_cmdline(p) for p in started if _alive(p)))
+        if sig == signal.SIGTERM:
+            assert bench.returncode == 128 + signal.SIGTERM, (bench.returncode, err[-2000:])
+            assert "Traceback" not in err, err[-2000:]
+            assert not list(tmp.iterdir()), "the bench's temporary directory was left"
+    finally:
+        for log in sorted(tmp.glob("*/*/logs/*.log")):  # shown when the test failed
+            print(f"--- {log}:\n{log.read_text(errors='replace')[-3000:]}")
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait(30)
+        for pid in started:  # a failure leaves nothing running
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
