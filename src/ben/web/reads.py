@@ -7,6 +7,7 @@ Values are put into SQL only as quoted literals (``lit``) or checked numbers.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -30,6 +31,16 @@ PLOT_TTL_S = 600.0   # ... for at most this long
 def lit(value: str) -> str:
     """A ClickHouse string literal."""
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _finite(value) -> float | None:
+    """A bucket's value for the plot: None for NaN or ±inf (the query answers them as "nan" / "inf", which
+    the plot drew nowhere; a null is a gap)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -155,8 +166,9 @@ class Reader:
         rows = self.rows(f"SELECT intDiv(ts - {t1}, {step}) AS b, min(ts) AS t, min(value) AS lo, max(value) AS hi, "
                          f"avg(value) AS mean, count() AS n FROM ben.events WHERE {' AND '.join(cond)} "
                          "GROUP BY b ORDER BY b")
-        return {"t": [r["t"] / 1e9 for r in rows], "lo": [r["lo"] for r in rows], "hi": [r["hi"] for r in rows],
-                "mean": [r["mean"] for r in rows], "points": sum(int(r["n"]) for r in rows), "buckets": len(rows)}
+        return {"t": [r["t"] / 1e9 for r in rows], "lo": [_finite(r["lo"]) for r in rows],
+                "hi": [_finite(r["hi"]) for r in rows], "mean": [_finite(r["mean"]) for r in rows],
+                "points": sum(int(r["n"]) for r in rows), "buckets": len(rows)}
 
     def anomaly_plot(self, a: dict, width: int = 600) -> dict:
         """The anomalous series around its episode (min/max/mean per pixel), its baseline and a band: the
@@ -178,8 +190,8 @@ class Reader:
         data = self.series(subsystem=a["subsystem"], name=name, t1=start - 4 * span, t2=end + span, width=width,
                            attributes=attrs)
         before = [i for i, t in enumerate(data["t"]) if t < start / 1e9]
-        lows = sorted(data["lo"][i] for i in before)
-        highs = sorted(data["hi"][i] for i in before)
+        lows = sorted(data["lo"][i] for i in before if data["lo"][i] is not None)
+        highs = sorted(data["hi"][i] for i in before if data["hi"][i] is not None)
         data.update(baseline=a["baseline"], band_lo=lows[int(0.01 * (len(lows) - 1))] if lows else None,
                     band_hi=highs[int(0.99 * (len(highs) - 1))] if highs else None, start=start / 1e9,
                     end=end / 1e9, title=a["series"])
