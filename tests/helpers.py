@@ -30,7 +30,7 @@ class Load:
             if self._stop.is_set():
                 return
             if self.body:  # a unique body per event, so the dictionary encoding cannot shrink it
-                seq = self.client.log(f"{i:010d}{self.body}", level="n", attrs={"mod": str(i % 7)})
+                seq = self.client.log(f"{i:010d}{self.body}", level="info", attrs={"mod": str(i % 7)})
             else:
                 seq = self.client.gauge("n", float(i), {"mod": str(i % 7)})
             if seq is None:

@@ -233,6 +233,7 @@ def test_an_event_or_query_the_cli_cannot_send_names_the_flag(home: Path) -> Non
     side = f"unix://{home / 'sc.sock'}"
     cases = [(("emit", "c", "--kind", "counter", "--value", "-5", "--sidecar", side), ("--value", "increment")),
              (("emit", "c", "--kind", "counter", "--value", "inf", "--sidecar", side), ("--value", "increment")),
+             (("emit", "wran", "--kind", "log", "--sidecar", side), ("NAME", "'level'", "'wran'", "warn")),
              (("query", "SELECT '\udcff'", "--spine", "unix:///tmp/no-such-ben.sock"), ("SQL", "UTF-8", "0xff"))]
     check_all(cases, ben_all([(args, {"BEN_HOME": str(home)}) for args, _ in cases]), 2, lambda case: case[1])
 

@@ -72,7 +72,7 @@ def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home:
         client = Client("redact-e2e", sidecar=cluster.sidecar_addr, flush_interval_ms=10)
         for kind, name, body, attrs in evs:
             if kind == "log":
-                client.log(body, level=name, attrs=attrs)
+                client.log(body, level="info", attrs=attrs)
             else:
                 client.event(name, attrs, body=body)
         assert client.flush(30), client.last_error

@@ -8,8 +8,9 @@ import math
 
 import pytest
 
-from ben.core.errors import BenError, ConfigError
+from ben.core.errors import BenError, ConfigError, InvalidEventError
 from ben.sdk import Client
+from ben.sdk.limits import check_level
 
 NOWHERE = "unix:///tmp/ben-no-such-sidecar.sock"
 
@@ -79,3 +80,35 @@ def test_an_int_timeout_past_a_float_is_taken() -> None:
     assert client.flush(timeout=10**400) is True  # was OverflowError: int too large to convert to float
     assert client.force_flush(timeout=-10**400) is True
     assert client.shutdown(timeout=10**400) is True
+
+
+@pytest.mark.parametrize("level", ["wran", "", "information", None, 3, "warn\n2"])
+def test_an_unknown_log_level_is_refused_naming_it(level) -> None:
+    """A level is the log's series name: a typo became a series of its own. Now it is refused (raised with
+    strict) naming the argument and the levels accepted."""
+    client = Client("checkout-api", sidecar=NOWHERE, strict=True)
+    try:
+        with pytest.raises(InvalidEventError, match=r"argument 'level': unknown log level .*expected one of trace, "
+                                                    r"debug, info, warn, warning, error, critical, fatal"):
+            client.log("payment retried", level=level)
+    finally:
+        client.shutdown(timeout=0)
+    lenient = Client("checkout-api", sidecar=NOWHERE)
+    try:
+        assert lenient.log("payment retried", level=level) is None
+        assert lenient.stats.invalid_by_field["level"] == 1
+    finally:
+        lenient.shutdown(timeout=0)
+
+
+@pytest.mark.parametrize("level,stored", [("warn", "warn"), ("WARNING", "warning"), ("Error", "error"),
+                                          ("info", "info"), ("FATAL", "fatal"), ("critical", "critical"),
+                                          ("debug", "debug"), ("trace", "trace")])
+def test_every_documented_log_level_is_taken_in_any_case(level: str, stored: str) -> None:
+    client = Client("checkout-api", sidecar=NOWHERE, strict=True)
+    try:
+        assert client.log("payment retried", level=level) is not None
+        assert client.stats.invalid == 0
+        assert check_level(level) == stored  # the series name: lower case, as the OTLP receiver stores it
+    finally:
+        client.shutdown(timeout=0)

@@ -60,7 +60,8 @@ def emit(
         else:
             seq = client.event(name, attrs, body=body)
         if seq is None:
-            flags = {"value": "--value", "increment": "--value", "name": "NAME", "attrs": "--attr", "body": "--body"}
+            flags = {"value": "--value", "increment": "--value", "name": "NAME", "attrs": "--attr", "body": "--body",
+                     "level": "NAME"}
             field = client.stats.last_invalid.split("'", 2)[1] if "'" in client.stats.last_invalid else ""
             flag = flags.get(field.split("[")[0], "")
             raise fail(f"{flag + ': ' if flag else ''}the event was refused: {client.stats.last_invalid}")

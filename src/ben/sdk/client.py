@@ -185,7 +185,13 @@ class Client:
         return self._emit(EVENT, name, 1.0, body, attrs, ts)
 
     def log(self, message: str, *, level: str = "info", attrs: Attrs = None, ts: int | None = None) -> int | None:
-        """A log line; its series name is the level."""
+        """A log line; its series name is the level, one of ``limits.LOG_LEVELS`` in any case (stored lower
+        case); another is refused like any bad argument (counted, logged; raised with ``strict``)."""
+        try:
+            level = limits.check_level(level)
+        except InvalidEventError as exc:
+            self._buffer.invalid(exc)
+            return None
         return self._emit(LOG, level, 1.0, message, attrs, ts)
 
     def alert(self, name: str, message: str = "", attrs: Attrs = None, *, severity: str = "critical",

@@ -81,6 +81,21 @@ def check_increment(increment: object) -> float:
     return value
 
 
+#: Log levels ``Client.log`` takes (any case; stored lower case): OTLP's severity names as the OTLP receiver
+#: stores them, and Python logging's ``warning`` / ``critical``. A level is the log's series name, so a typo
+#: would have become a series of its own.
+LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "critical", "fatal")
+
+
+def check_level(level: object) -> str:
+    """A log level, lower case, or InvalidEventError naming ``level`` and the accepted values."""
+    name = level.strip().lower() if isinstance(level, str) else None
+    if name not in LOG_LEVELS:
+        raise InvalidEventError(f"unknown log level {level!r}; expected one of {', '.join(LOG_LEVELS)} (any case)",
+                                field="level")
+    return name
+
+
 def clean(s: object, limit: int, field: str, counts: Counts) -> str:
     """A str cut to `limit` characters and made valid UTF-8 (lone surrogates -> U+FFFD), counted."""
     if type(s) is not str:
