@@ -85,3 +85,31 @@ def test_valid_filters_still_reach_the_spine(url: str) -> None:
     for path in ("/incidents?severity=high&state=open", "/commands?state=awaiting_approval"):
         status, body = fetch(f"{url}{path}")
         assert status in (200, 503) and "must be one of" not in body, (path, status, body[:300])
+
+
+def _post(url: str, body: bytes, content_type: str) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.mark.parametrize("body,content_type,named", [
+    (b"--x\r\ngarbage\r\n--x--", "multipart/form-data; boundary=x", "Content-Type 'multipart/form-data'"),
+    (b'{"q": "SELECT 1"}', "application/json", "Content-Type 'application/json'"),
+    (b"\x00\xff garbage", "application/x-www-form-urlencoded", "not application/x-www-form-urlencoded"),
+    (b"sql=SELECT+1", "application/x-www-form-urlencoded", "no field q"),
+])
+def test_a_sql_form_that_is_no_form_of_the_page_is_a_400(url: str, body: bytes, content_type: str,
+                                                          named: str) -> None:
+    status, text = _post(f"{url}/sql", body, content_type)  # was 200 and an empty SQL page
+    assert status == 400 and named in text and "nothing was run" in text, (status, text[:500])
+
+
+def test_the_page_s_own_sql_form_still_reaches_the_spine(url: str) -> None:
+    status, text = _post(f"{url}/sql", b"q=SELECT+1", "application/x-www-form-urlencoded; charset=UTF-8")
+    assert status == 400 and "no-spine.sock" in text, (status, text[:500])  # the spine's absence, not the form
+    status, _ = _post(f"{url}/sql", b"q=", "application/x-www-form-urlencoded")
+    assert status == 200  # an empty statement: the empty page, as before

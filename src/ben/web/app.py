@@ -32,21 +32,31 @@ NAME_RE = re.compile(r"^[\w .@-]{1,64}$")
 
 
 FORM_LIMIT = 1 << 20  # bytes of an urlencoded form (a statement of the SQL page, an operator's name)
+URLENCODED = "application/x-www-form-urlencoded"
 
 
-async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | None:
-    """An urlencoded form body (the only kind the pages send), without python-multipart; None when the
-    body is over ``limit`` bytes, found as it arrives (a declared length, or counted while read), so
-    a client cannot make the server hold more than that."""
+async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | PlainTextResponse:
+    """An urlencoded form body (the only kind the pages send), without python-multipart; else the answer:
+    413 when the body is over ``limit`` bytes, found as it arrives (a declared length, or counted while
+    read), so a client cannot make the server hold more than that; 400 for another content type (a
+    multipart form was read as an empty one: 200 and an empty page) or a body that is no such form."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        return None
+        return _too_large()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("", URLENCODED):
+        return PlainTextResponse(f"400: Content-Type {kind[:80]!r}: a form is {URLENCODED} (as the pages send "
+                                 "it): nothing was run", status_code=400)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            return None
-    return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
+            return _too_large()
+    text = body.decode("utf-8", "replace")
+    if any(part and "=" not in part for part in text.split("&")):  # no form the pages send
+        return PlainTextResponse(f"400: the body is not {URLENCODED} (NAME=VALUE&...): nothing was run",
+                                 status_code=400)
+    return {k: v[0] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
 
 
 def _too_large() -> PlainTextResponse:
@@ -156,8 +166,8 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
             return PlainTextResponse("acknowledge from the incident page", status_code=403)
         form = await _form(request)
-        if form is None:
-            return _too_large()
+        if not isinstance(form, dict):
+            return form
         by = str(form.get("by", "")).strip()
         if not NAME_RE.match(by):
             return PlainTextResponse("by: the operator's name (letters, digits, . @ - and spaces)", status_code=400)
@@ -203,9 +213,12 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
     async def sql(request: Request):
         if request.method == "POST":
             form = await _form(request)
-            if form is None:
-                return _too_large()
-            text = form.get("q", "")
+            if not isinstance(form, dict):
+                return form
+            if "q" not in form:
+                return PlainTextResponse("400: the form has no field q (the SQL statement): nothing was run",
+                                         status_code=400)
+            text = form["q"]
         else:
             text = request.query_params.get("q", "")
         result, error = None, ""
