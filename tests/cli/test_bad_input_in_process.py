@@ -38,6 +38,9 @@ def cases(home: Path) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
          ("--trust", "no directory")),
         # a role that breaks the printed TOML snippet (role = "x"y") was taken
         (("keys", "generate", "alice", "--dir", str(home / "keys"), "--role", 'x"y'), ("--role", "'x\"y'")),
+        # a key name that is no file name of its own: ".." wrote "...key", "." ".key"
+        *[(("keys", "generate", name, "--dir", str(home / "keys")), ("NAME", repr(name)))
+          for name in ("..", ".", "", "a/b", "../x", "ali ce", "é", "x" * 65)],
         # an unknown state listed no command, in silence
         (("command", "list", "--state", "bogus"), ("--state", "'bogus'", "awaiting_approval")),
         # pydantic's wording of a parameter
@@ -56,6 +59,7 @@ def test_bad_input_before_any_peer_is_one_line_naming_the_flag(monkeypatch, caps
             failed.append(f"{args}: exit {code}, {err}")
     assert not failed, "\n".join(failed)
     assert not (home / "keys" / "alice.key").exists()  # the refused --role wrote no key
+    assert not [p.name for p in home.glob("**/*.key")]  # nor a refused name ("...key" beside the keys)
 
 
 def test_help_shows_config_tables_verbatim(monkeypatch, capsys, home: Path) -> None:

@@ -13,6 +13,7 @@ import base64
 import fcntl
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,11 @@ class Signer:
 
 def generate(directory: Path, name: str, *, overwrite: bool = False) -> Signer:
     """Create NAME.key (0600) and NAME.pub in directory; refuses to overwrite unless asked."""
-    if not name or not all(c.isalnum() or c in "._-" for c in name):
-        raise ConfigError("key name must be letters, digits, '.', '_' or '-'", source="command line", field="NAME")
+    # a name of the trust store (ASCII, at most 64), and a file name: "." or ".." wrote "...key" beside the
+    # directory's own entries, "/" or "" was refused only as it happened to be no letter
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name or "") or not name.strip("."):
+        raise ConfigError(f"key name {name!r:.80}: expected letters, digits, '.', '_' or '-' (at most 64, not only "
+                          "dots), as the trust store's names", source="command line", field="NAME")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_path, pub_path = directory / f"{name}.key", directory / f"{name}.pub"
     if key_path.exists() and not overwrite:
