@@ -164,6 +164,8 @@ ROUND_4 = [  # the attack matrix's round 4 bounds (ADR 0045): a bad value names 
     ({"spine": {"control": {"query_log_max_entries": -1}}}, "spine.control.query_log_max_entries"),
     ({"spine": {"control": {"query_log_max_age_s": -1}}}, "spine.control.query_log_max_age_s"),
     ({"spine": {"store": {"query_system_tables": ["one", "disks; --"]}}}, "spine.store.query_system_tables"),
+    ({"spine": {"max_connections": 0}}, "spine.max_connections"),  # round 5: the spine's listener
+    ({"spine": {"max_connection_idle_s": -1}}, "spine.max_connection_idle_s"),
 ]
 
 
@@ -177,6 +179,7 @@ def test_round_4_bounds_name_their_field(raw: dict, field: str) -> None:
 def test_round_4_defaults() -> None:
     cfg = parse_config({})
     assert cfg.sidecar.otlp.max_connections == 256 and cfg.spine.detect.max_series_per_peer == 25_000
+    assert cfg.spine.max_connections == 10_000 and cfg.spine.max_connection_idle_s == 300.0
     assert cfg.spine.control.query_log_max_entries == 1_000_000 and "disks" not in cfg.spine.store.query_system_tables
     assert parse_config({"spine": {"store": {"query_system_tables": ["Tables"]}}}).spine.store.query_system_tables == [
         "tables"]
