@@ -110,8 +110,11 @@ def _old_id_hint(text: str) -> bool:
     return any(identifiers._key_before(text, sep) for sep in "=:#")
 
 
+_OLD_PARTS = re.compile(r"[^A-Za-z0-9]+").split
+
+
 def _old_token_heads(text: str) -> set[str]:
-    return finders._KEYS.intersection([p[:3] for p in finders._PARTS(text)])
+    return finders._KEYS.intersection([p[:3] for p in _OLD_PARTS(text)])
 
 
 def _old_keyless_hint(text: str) -> bool:

@@ -42,10 +42,10 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
             break
 
 
-_PARTS = re.compile(r"[^A-Za-z0-9]+").split
 _KEYS = frozenset(INDEX)
-#: The first three characters of every part (``[p[:3] for p in _PARTS(text)]`` without the empty parts, which
-#: head no format): the runs are not copied whole and sliced (~4 against ~6.5 µs on a log line).
+#: The first three characters of every run of ASCII letters and digits (the parts a split at every other
+#: character gives, less the empty ones, which head no format), without copying each run whole to slice it
+#: (~4 against ~6.5 µs on a log line).
 _HEADS = re.compile(r"([A-Za-z0-9]{1,3})[A-Za-z0-9]*").findall
 
 
