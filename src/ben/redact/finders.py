@@ -42,15 +42,18 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
             break
 
 
-_PARTS = re.compile(r"[^A-Za-z0-9]+").split
 _KEYS = frozenset(INDEX)
+#: The first three characters of every run of ASCII letters and digits (the parts a split at every other
+#: character gives, less the empty ones, which head no format), without copying each run whole to slice it
+#: (~4 against ~6.5 µs on a log line).
+_HEADS = re.compile(r"([A-Za-z0-9]{1,3})[A-Za-z0-9]*").findall
 
 
 def token_hint(text: str) -> bool:
     """Does some token (or a part after a dot) start with the first three characters of a format, and
     does the text hold that format's whole prefix? One findall and a set test, in C, then a substring
     test per head found ("api" in "/api/v1" is no "api_org_"); the formats' regexes run only then."""
-    heads = _KEYS.intersection([p[:3] for p in _PARTS(text)])   # every candidate's head starts a part
+    heads = _KEYS.intersection(_HEADS(text))   # every candidate's head starts a part
     if not heads:
         return False
     for head in heads:

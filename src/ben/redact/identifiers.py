@@ -93,7 +93,9 @@ ID_REQUIRES = (" ", "\t", "\n", ":", "=", "#", '"', "'", "]")
 #: an acronym in capitals (sre skips to the capitals), a long word in the lower-cased text, or the end of
 #: a key before '=', ':' or '#' (after quotes), as the password hint looks at what precedes a separator.
 # each starts with a character class: sre skips to the characters that can start a match
-_ACRONYM = re.compile(r"(?:S(?:SN|IN)|P(?:AN|ESEL)|T(?:IN|FN)|F?EIN|N(?:IE|IR|INO|I)|D(?:NI|L)|C(?:PF|NPJ)|BSN|UTR|ITIN)(?![a-z])")
+# ("FEIN|EIN", not "F?EIN": a branch that starts with a repeat hid the first characters from sre, which then
+# tried the whole alternation at every position: ~10 against ~1 µs on a log line)
+_ACRONYM = re.compile(r"(?:S(?:SN|IN)|P(?:AN|ESEL)|T(?:IN|FN)|FEIN|EIN|N(?:IE|IR|INO|I)|D(?:NI|L)|C(?:PF|NPJ)|BSN|UTR|ITIN)(?![a-z])")
 #: The prefilter's digit chain (``min_digits = 2``): two digits, a space or a dash between them allowed.
 _TWO_DIGITS = re.compile(r"[0-9][ \-]?[0-9]")
 _LONG = re.compile(r"[spnlibdtsé](?:sn|assport|ummer|ecu|écu|icen|ocial|nsurance|urger|ational|ersonal|ocumento|ax)")
@@ -125,7 +127,7 @@ def hint(text: str) -> bool:
         return False
     if _TWO_DIGITS.search(text) is None:
         return False
-    m = _ACRONYM.search(text)
+    m = None if text.islower() else _ACRONYM.search(text)   # islower: no capital at all (sre would look anyway)
     while m is not None:
         if m.start() == 0 or not text[m.start() - 1].isalpha() or text[m.start() - 1].islower():
             return True
@@ -197,11 +199,11 @@ def keyless_hint(text: str) -> bool:
             return True
     if " " not in text and "\t" not in text and "\n" not in text:
         return False
-    low = text.lower()
-    for s in _LOGIN_STEMS:
-        if s in low:
-            return True
-    return False
+    return _STEM(text.lower()) is not None
+
+
+#: Any of the stems (one search in C in place of 13 substring tests: ~2 against ~3 µs on a log line).
+_STEM = re.compile("|".join(map(re.escape, _LOGIN_STEMS))).search
 
 
 

@@ -1,0 +1,160 @@
+"""The cheaper hints (ADR 0018, revision 4) redact exactly what the former ones did.
+
+Two checks that can fail: the engine's output bytes over a large fixed sample (the two held-out-style corpora,
+the adversarial corpus and the benchmark's workloads) against digests taken with the code before the change
+(``894b50c``); and each rewritten hint against the former one, kept here as the reference, on every text of
+those corpora and on hypothesis texts built from the hints' own words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+from pathlib import Path
+
+from hypothesis import given, settings, strategies as st
+
+from ben.redact import DEFAULT_MANIFEST, Engine, finders, identifiers, parse_manifest
+from ben.sdk.batch import BatchBuilder
+from ben.v1 import telemetry_pb2 as pb
+from tests.redact import adversarial, heldout_style, heldout_style2
+
+_BENCH = Path(__file__).resolve().parents[2] / "bench" / "redact.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("ben_bench_redact_hints", _BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _items() -> dict[str, list[tuple[str, dict]]]:
+    return {
+        "heldout_style2 seeds 1-20": [(s.body, s.attrs) for seed in range(1, 21) for s in heldout_style2.generate(seed)],
+        "heldout_style seeds 1-3": [(s.body, s.attrs) for seed in range(1, 4) for s in heldout_style.generate(seed)],
+        "adversarial": [(c.body, c.attrs) for c in adversarial.cases() + adversarial.benign()],
+    }
+
+
+def _digest(engine: Engine, batches) -> str:
+    h = hashlib.sha256()
+    for batch in batches:
+        h.update(engine.apply(batch).SerializeToString())
+    return h.hexdigest()
+
+
+def _batches(items: list[tuple[str, dict]], chunk: int = 256) -> list[pb.Batch]:
+    out = []
+    for at in range(0, len(items), chunk):
+        b = BatchBuilder(1)
+        for body, attrs in items[at:at + chunk]:
+            b.add(4, "app.log", 0.0, body, dict(attrs), 0)
+        out.append(b.build(pb.Source(host="hints"), "hints"))
+    return out
+
+
+def digests() -> dict[str, str]:
+    """The engine's output digest per sample (``python -m tests.redact.test_hints`` prints them)."""
+    import os
+
+    os.environ.setdefault("BEN_BENCH_REDACT_KEY", "bench-only-key-0123456789abcdef")
+    default = parse_manifest(DEFAULT_MANIFEST, need_key=False)
+    out = {name: _digest(Engine(default), _batches(items)) for name, items in _items().items()}
+    bench = _bench()
+    out["bench bodies"] = _digest(Engine(default), bench.body_batches(2))
+    attrs = bench.attribute_batches(2)
+    out["bench attributes, default"] = _digest(Engine(default), attrs)
+    out["bench attributes, attribute rules"] = _digest(
+        Engine(parse_manifest(DEFAULT_MANIFEST + bench.ATTRIBUTE_RULES, "bench manifest")), attrs)
+    return out
+
+
+#: Taken with the engine before the cheaper hints (``894b50c``).
+EXPECTED = {
+    'heldout_style2 seeds 1-20': '2fcec97daadda1bb3ff53e3d6daff92d19d0b48749bbb60a9700f52bc941621e',
+    'heldout_style seeds 1-3': 'f5e28e3b9d4adbe1afff4d8ac230d92f594b90576fa54c13cfa5cd407fa0dbcc',
+    'adversarial': '7b5cb2f2c152d376a80e906d0a294d77e3c6b2059193554892a113c821ba4190',
+    'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',
+    'bench attributes, default': '4050bc777af95d2d63afb37889cab03e75faf7c0ccfcea11fb7730986ca42ed8',
+    'bench attributes, attribute rules': 'f74122eea4afbab0485a730268b1ebf17c803bed2cf7626a127745d3d24bb251',
+}
+
+
+def test_engine_output_is_byte_identical_to_the_former_hints(monkeypatch) -> None:
+    monkeypatch.setenv("BEN_BENCH_REDACT_KEY", "bench-only-key-0123456789abcdef")
+    assert digests() == EXPECTED
+
+
+# -- the former hints, as references ----------------------------------------------------------------------
+_OLD_ACRONYM = re.compile(r"(?:S(?:SN|IN)|P(?:AN|ESEL)|T(?:IN|FN)|F?EIN|N(?:IE|IR|INO|I)|D(?:NI|L)|C(?:PF|NPJ)|BSN|UTR"
+                          r"|ITIN)(?![a-z])")
+
+
+def _old_id_hint(text: str) -> bool:
+    for c in identifiers.ID_REQUIRES:
+        if c in text:
+            break
+    else:
+        return False
+    if identifiers._TWO_DIGITS.search(text) is None:
+        return False
+    m = _OLD_ACRONYM.search(text)
+    while m is not None:
+        if m.start() == 0 or not text[m.start() - 1].isalpha() or text[m.start() - 1].islower():
+            return True
+        m = _OLD_ACRONYM.search(text, m.end())
+    if identifiers._LONG.search(text.lower()) is not None:
+        return True
+    return any(identifiers._key_before(text, sep) for sep in "=:#")
+
+
+_OLD_PARTS = re.compile(r"[^A-Za-z0-9]+").split
+
+
+def _old_token_heads(text: str) -> set[str]:
+    return finders._KEYS.intersection([p[:3] for p in _OLD_PARTS(text)])
+
+
+def _old_keyless_hint(text: str) -> bool:
+    if ":" in text or '"' in text:
+        return True
+    if any(n in text for n in identifiers._KC_NEEDLES):
+        return True
+    if " " not in text and "\t" not in text and "\n" not in text:
+        return False
+    low = text.lower()
+    return any(s in low for s in identifiers._LOGIN_STEMS)
+
+
+def _check(text: str) -> None:
+    assert identifiers.hint(text) == _old_id_hint(text), text
+    assert finders._KEYS.intersection(finders._HEADS(text)) == _old_token_heads(text), text
+    assert identifiers.keyless_hint(text) == _old_keyless_hint(text), text
+
+
+def test_hints_equal_the_former_hints_on_the_corpora() -> None:
+    texts = {t for items in _items().values() for body, attrs in items for t in (body, *attrs, *attrs.values())}
+    texts |= {s for b in _bench().body_batches(1) for s in b.strings}
+    assert len(texts) > 20_000
+    for text in texts:
+        _check(text)
+
+
+_WORDS = ["SSN", "SIN", "PAN", "PESEL", "TIN", "TFN", "FEIN", "EIN", "NIE", "NIR", "NINO", "NI", "DNI", "DL", "CPF",
+          "CNPJ", "BSN", "UTR", "ITIN", "XSSN", "ssn", "sin", "Ssn", "passport", "number", "no.", "dl#", "social",
+          "login", "Sign-in", "WiFi", "Kennung", "CRED", "7z", "-P", "echo", "ghp", "sk_live_", "xoxb-", "AKIA",
+          "glpat-", "npm_", "ghp_", "12", "1 2", "34-56", "é", "ÉCU", "İ", "ß"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(list(" \t\n:=#\"'_-./[]aZ9")),
+                          st.text(max_size=6)), max_size=20))
+def test_hints_equal_the_former_hints_on_their_words(parts: list[str]) -> None:
+    _check("".join(parts))
+
+
+if __name__ == "__main__":
+    for name, value in digests().items():
+        print(f"    {name!r}: {value!r},")
