@@ -185,3 +185,14 @@ def test_planted_secret_never_gets_through(which, before, after, where) -> None:
     out = ALL_ON.apply(build(row))
     batch_check.validate(out)
     assert all(secret not in s for s in out.strings), (name, list(out.strings))
+
+
+def test_a_wallet_shaped_word_too_large_for_its_length_is_not_a_failure() -> None:
+    """``'c' + 'z' * 50`` is Base58 for a number of 298 bits where a 51-character key holds 296: the WIF
+    check raised OverflowError, and the engine stored the whole batch as "[redaction failed]" (any app
+    could blank its own batch, and its neighbours' events in it, with one word)."""
+    e = engine(DEFAULT_MANIFEST)
+    words = ["c" + "z" * 50, "c" + "z" * 51, "L" + "z" * 50, "9" + "z" * 51]
+    out = e.apply(build(*[("x", f"Wallet {w} ok", {"k": w}) for w in words], ("y", "an ordinary line", {})))
+    assert FAILED not in out.strings and e.failures == 0
+    assert [body for _, body, _ in events(out)][-1] == "an ordinary line"

@@ -71,9 +71,10 @@ def digests() -> dict[str, str]:
     return out
 
 
-#: Taken with the engine before the cheaper hints (``894b50c``).
+#: Taken with the engine before the cheaper hints (``894b50c``); heldout_style2's since the WIF check no
+#: longer overflows on a word too large for its length (one batch of seeds 1-20 was "[redaction failed]").
 EXPECTED = {
-    'heldout_style2 seeds 1-20': '2fcec97daadda1bb3ff53e3d6daff92d19d0b48749bbb60a9700f52bc941621e',
+    'heldout_style2 seeds 1-20': '69aaa9a6075a4bf9a60b31e92c91c9203fa92ecd545eb9245b2799fb815c5211',
     'heldout_style seeds 1-3': 'f5e28e3b9d4adbe1afff4d8ac230d92f594b90576fa54c13cfa5cd407fa0dbcc',
     'adversarial': '7b5cb2f2c152d376a80e906d0a294d77e3c6b2059193554892a113c821ba4190',
     'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',

@@ -275,7 +275,10 @@ def _wif_ok(text: str) -> bool:
     n = 0
     for c in text:
         n = n * 58 + _B58.index(c)
-    raw = n.to_bytes(38 if len(text) == 52 else 37, "big") if n.bit_length() <= 304 else b""
+    size = 38 if len(text) == 52 else 37
+    if n.bit_length() > size * 8:  # too large for its length ('z' * 51 is 301 bits, not 296): not a key
+        return False
+    raw = n.to_bytes(size, "big")
     if len(raw) not in (37, 38) or raw[0] not in (0x80, 0xEF) or (len(raw) == 38 and raw[33] != 1):
         return False
     return hashlib.sha256(hashlib.sha256(raw[:-4]).digest()).digest()[:4] == raw[-4:]
