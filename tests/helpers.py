@@ -1,9 +1,13 @@
-"""Test helpers: a paced load generator through the real SDK, and exactly-once checks."""
+"""Test helpers: a paced load generator through the real SDK, exactly-once checks, processes seen
+through /proc, and another account's connection flood."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 from ben.cli.procs import query_rows, wait_for
 from ben.sdk import Client
@@ -72,3 +76,88 @@ def assert_exactly_once(spine: str, producer_id: str, total: int) -> dict:
     assert row["mismatched"] == 0, row
     assert row["total_value"] == total * (total - 1) / 2, row
     return row
+
+
+def children(pid: int, *, deep: bool = False) -> list[int]:
+    """The processes ``pid`` started (``deep``: and theirs), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found + [g for k in found for g in children(k, deep=True)] if deep else found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie is not: it has exited and waits for its parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def descriptors(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+NOBODY = 65534
+
+_FLOOD = """
+import resource, socket, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+held = []
+for i in range(COUNT):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(('127.0.0.1', PORT))
+    held.append(s)
+print('holding', flush=True)
+sys.stdin.read()
+"""
+
+
+class Flood:
+    """Another account (uid ``nobody``) opens ``n`` TCP connections to 127.0.0.1:``port`` at once and
+    holds them, idle, until ``close``; a context manager. Started when made; returns once they are open."""
+
+    def __init__(self, port: int, n: int = 3000):
+        script = _FLOOD.replace("PORT", str(port)).replace("COUNT", str(n))
+        self.proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                                      "/usr/bin/python3", "-c", script],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert self.proc.stdout.readline().strip() == "holding"
+        except BaseException:
+            self.close()
+            raise
+
+    def peak_descriptors(self, pid: int, seconds: float = 3.0) -> int:
+        """The most descriptors ``pid`` held, sampled for ``seconds`` while the flood is held."""
+        deadline, most = time.monotonic() + seconds, 0
+        while time.monotonic() < deadline:
+            most = max(most, descriptors(pid))
+            time.sleep(0.05)
+        return most
+
+    def close(self) -> None:
+        """Its stdin closed, it exits and the kernel closes every connection it held."""
+        try:
+            self.proc.communicate("", timeout=30)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            self.proc.kill()
+            self.proc.communicate()
+
+    def __enter__(self) -> "Flood":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

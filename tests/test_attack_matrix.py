@@ -33,8 +33,8 @@ from ben.core.admin import run_query
 from ben.core.errors import QueryError
 from tests.conftest import rig_in_tmp
 from tests.core.test_files import modes
+from tests.helpers import NOBODY
 
-NOBODY = 65534
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from ben.core.errors import BenError
 
-from tests.helpers import Load, assert_exactly_once
+from tests.helpers import Load, alive, assert_exactly_once, children, cmdline
 
 KILLS_EACH = 12  # 24 kills in all; each the same case at another moment, and each costs a restart (~3 s)
 
@@ -81,30 +81,6 @@ def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> 
         f"seed={seed}: {summary}"
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 @pytest.mark.timeout(300)
 def test_a_killed_demo_takes_its_components_down_and_starts_again_on_its_data(home) -> None:
     """kill -9 of `ben demo` stops its spine, sidecar and subsystem (they drained and exited), and
@@ -117,16 +93,16 @@ def test_a_killed_demo_takes_its_components_down_and_starts_again_on_its_data(ho
     try:
         wait_for(lambda: (data / "logs" / "synth.log").exists(), 120, "the demo to start its subsystem")
         wait_for(lambda: count_stored(f"unix://{data / 'spine.sock'}") > 0, 60, "events to be stored")
-        components = {pid: _cmdline(pid) for pid in _children(demo.pid)}  # with the OpenTelemetry example app
+        components = {pid: cmdline(pid) for pid in children(demo.pid)}  # with the OpenTelemetry example app
         assert sum(" -m ben " in c for c in components.values()) == 3, components  # spine, sidecar, synth
         demo.kill()
         demo.wait()
         try:
-            wait_for(lambda: not any(_alive(pid) for pid in components), 60, "the demo's components to exit")
+            wait_for(lambda: not any(alive(pid) for pid in components), 60, "the demo's components to exit")
         except BenError:
-            alive = {pid: c for pid, c in components.items() if _alive(pid)}
+            running = {pid: c for pid, c in components.items() if alive(pid)}
             logs = {f.name: f.read_text(errors="replace")[-3000:] for f in (data / "logs").glob("*.log")}
-            raise AssertionError(f"still running 60 s after the demo was killed: {alive}; logs: {logs}") from None
+            raise AssertionError(f"still running 60 s after the demo was killed: {running}; logs: {logs}") from None
         logs = "".join(f.read_text(errors="replace") for f in (data / "logs").glob("*.log"))
         assert "second signal" not in logs  # each drained (before, the kernel's repeated SIGTERM skipped that)
     finally:

@@ -13,30 +13,7 @@ import pytest
 
 from ben.cli.procs import wait_for
 from ben.core.errors import BenError
-
-
-def _descendants(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found + [g for k in found for g in _descendants(k)]
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
+from tests.helpers import alive, children, cmdline
 
 
 @pytest.mark.timeout(240)
@@ -55,19 +32,19 @@ def test_a_bench_stopped_by_a_signal_leaves_no_process_running(home: Path, sig: 
     started: set[int] = set()
     try:
         def cluster_up() -> bool:  # the load generator runs once the spine and sidecar are ready
-            started.update(_descendants(bench.pid))
-            return any("lanes.py load" in _cmdline(p) for p in started)
+            started.update(children(bench.pid, deep=True))
+            return any("lanes.py load" in cmdline(p) for p in started)
 
         wait_for(cluster_up, 120, "ben bench lanes to start its cluster and load")
-        started.update(_descendants(bench.pid))
-        names = " | ".join(_cmdline(p) for p in started)
+        started.update(children(bench.pid, deep=True))
+        names = " | ".join(cmdline(p) for p in started)
         assert " spine " in names and " sidecar " in names, names
         bench.send_signal(sig)
         _, err = bench.communicate(timeout=120)
         try:
-            wait_for(lambda: not [p for p in started if _alive(p)], 60, "every process the bench started to be gone")
+            wait_for(lambda: not [p for p in started if alive(p)], 60, "every process the bench started to be gone")
         except BenError:
-            pytest.fail("still running: " + " | ".join(_cmdline(p) for p in started if _alive(p)))
+            pytest.fail("still running: " + " | ".join(cmdline(p) for p in started if alive(p)))
         if sig == signal.SIGTERM:
             assert bench.returncode == 128 + signal.SIGTERM, (bench.returncode, err[-2000:])
             assert "Traceback" not in err, err[-2000:]
@@ -79,5 +56,5 @@ def test_a_bench_stopped_by_a_signal_leaves_no_process_running(home: Path, sig: 
             bench.kill()
             bench.wait(30)
         for pid in started:  # a failure leaves nothing running
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)

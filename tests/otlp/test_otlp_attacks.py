@@ -6,7 +6,6 @@ flooding account is ``nobody`` (``setpriv``). ``docs/security.md`` maps each cel
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -22,8 +21,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from ben.cli.procs import Cluster, query_rows, wait_for
 from ben.sdk import Client
 from tests.conftest import rig_in_tmp
+from tests.helpers import Flood, descriptors
 
-NOBODY = 65534
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 
 
@@ -54,24 +53,6 @@ def rig() -> Iterator[Rig]:
         yield r
 
 
-#: Another account opens 3,000 connections (a few thousand, at once) and holds them until told to stop.
-FLOOD = """
-import socket, sys
-held = []
-for i in range(3000):
-    s = socket.socket()
-    s.setblocking(False)
-    s.connect_ex(('127.0.0.1', PORT))
-    held.append(s)
-print('holding', flush=True)
-sys.stdin.read()
-"""
-
-
-def _descriptors(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
 def _http_export(port: int) -> int:
     req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=b"", method="POST",
                                  headers={"Content-Type": "application/x-protobuf"})
@@ -91,29 +72,20 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
     Now each listener holds at most ``max_connections`` (64 here; OTLP/HTTP briefly a few accept batches of
     16 more while a burst is being closed), and a connected exporter keeps exporting."""
     pid, port = rig.cluster.sidecar.pid, rig.otlp_grpc if which == "grpc" else rig.otlp_http
-    wait_for(lambda: _descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
+    wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
     with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
         export = channel.unary_unary(LOGS_EXPORT)
         export(b"", timeout=20)  # an exporter connected before the flood
-        attacker = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                                     "/usr/bin/python3", "-c", FLOOD.replace("PORT", str(port))],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert attacker.stdout.readline().strip() == "holding"
-            deadline, most = time.monotonic() + 3, 0
-            while time.monotonic() < deadline:  # while they are held (the handshake/header deadline is 10 s)
-                most = max(most, _descriptors(pid))
-                time.sleep(0.05)
+        with Flood(port) as flood:
+            most = flood.peak_descriptors(pid)  # while they are held (the handshake/header deadline is 10 s)
             assert most < 300, f"the sidecar holds {most} descriptors"
             export(b"", timeout=20)  # the connected exporter is still served, on OTLP/gRPC ...
             if which == "http":  # ... and a new one on OTLP/HTTP (the oldest idle connection makes room)
                 assert wait_for(lambda: _http_export(rig.otlp_http), 20, "OTLP/HTTP to answer beside the flood") == 200
             assert rig.cluster.sidecar.alive()
-        finally:
-            attacker.communicate("", timeout=30)
     # the flood's last connections leave (closed by the attacker); a new client might otherwise be the
     # oldest idle connection when the bound is met again
-    wait_for(lambda: _descriptors(pid) < 200, 30, "the sidecar to close the flood's connections")
+    wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close the flood's connections")
     # once the flood is gone, a new exporter connects (the quota counts only connections held)
     with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as fresh:
         wait_for(lambda: _grpc_ok(fresh), 30, "a new OTLP/gRPC exporter to be served after the flood")

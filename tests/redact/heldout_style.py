@@ -184,38 +184,44 @@ class Figures:
         return (t - self.caught["family:benign"]) / t if t else 0.0
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redact every sample through ben's engine and score it."""
+def redacted(samples: list, *, manifest_text: str | None = None, chunk: int = 256, host: str = "heldout"):
+    """Each sample with its body and attributes as ben's engine leaves them (``Engine.apply`` over
+    batches of ``chunk``, as the sidecar does; the provenance attribute dropped): (sample, body, attrs)."""
     from ben.redact import DEFAULT_MANIFEST, REDACTED_KEY, Engine, parse_manifest
     from ben.sdk.batch import BatchBuilder
     from ben.v1 import telemetry_pb2 as pb
 
     engine = Engine(parse_manifest(manifest_text or DEFAULT_MANIFEST, need_key=False))
-    fig = Figures()
     for at in range(0, len(samples), chunk):
         part = samples[at:at + chunk]
         builder = BatchBuilder(1)
         for s in part:
             builder.add(4, "app.log", 0.0, s.body, dict(s.attrs), 0)
-        batch = engine.apply(builder.build(pb.Source(host="heldout"), "heldout"))
+        batch = engine.apply(builder.build(pb.Source(host=host), host))
         strings, a = batch.strings, 0
         for i, s in enumerate(part):
             attrs = {strings[batch.attr_keys[j]]: strings[batch.attr_values[j]] for j in range(a, a + batch.attr_counts[i])}
             a += batch.attr_counts[i]
             attrs.pop(REDACTED_KEY, None)
-            body = strings[batch.bodies[i]]
-            if s.family == "benign":
-                ok = body == s.body and attrs == s.attrs
-                if not ok:
-                    fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
-            else:
-                out = body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items())
-                left = survivors(s, out)
-                ok = not left
-                if not ok:
-                    fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
-            fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}") if s.family != "benign"
-                    else ("family:benign", f"benign:{s.kind}"), ok)
+            yield s, strings[batch.bodies[i]], attrs
+
+
+def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
+    """Redact every sample through ben's engine and score it."""
+    fig = Figures()
+    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk):
+        if s.family == "benign":
+            ok = body == s.body and attrs == s.attrs
+            if not ok:
+                fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
+        else:
+            out = body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items())
+            left = survivors(s, out)
+            ok = not left
+            if not ok:
+                fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
+        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}") if s.family != "benign"
+                else ("family:benign", f"benign:{s.kind}"), ok)
     return fig
 
 

@@ -206,34 +206,20 @@ class Figures:
 
 def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
     """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does)."""
-    from ben.redact import DEFAULT_MANIFEST, REDACTED_KEY, Engine, parse_manifest
-    from ben.sdk.batch import BatchBuilder
-    from ben.v1 import telemetry_pb2 as pb
+    from tests.redact.heldout_style import redacted
 
-    engine = Engine(parse_manifest(manifest_text or DEFAULT_MANIFEST, need_key=False))
     fig = Figures()
-    for at in range(0, len(samples), chunk):
-        part = samples[at:at + chunk]
-        builder = BatchBuilder(1)
-        for s in part:
-            builder.add(4, "app.log", 0.0, s.body, dict(s.attrs), 0)
-        batch = engine.apply(builder.build(pb.Source(host="heldout2"), "heldout2"))
-        strings, a = batch.strings, 0
-        for i, s in enumerate(part):
-            attrs = {strings[batch.attr_keys[j]]: strings[batch.attr_values[j]] for j in range(a, a + batch.attr_counts[i])}
-            a += batch.attr_counts[i]
-            attrs.pop(REDACTED_KEY, None)
-            body = strings[batch.bodies[i]]
-            if s.family == "benign":
-                ok = body == s.body and attrs == s.attrs
-                if not ok:
-                    fig.damaged.append((s.kind, s.body, s.attrs, body, attrs))
-                fig.add(("family:benign", f"benign:{s.kind}"), ok)
-                continue
-            left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
-            if left:
-                fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
-            fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
+    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk, host="heldout2"):
+        if s.family == "benign":
+            ok = body == s.body and attrs == s.attrs
+            if not ok:
+                fig.damaged.append((s.kind, s.body, s.attrs, body, attrs))
+            fig.add(("family:benign", f"benign:{s.kind}"), ok)
+            continue
+        left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
+        if left:
+            fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
+        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
     return fig
 
 

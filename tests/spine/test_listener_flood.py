@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,25 +14,9 @@ import pytest
 from ben.cli.procs import Cluster, count_stored, wait_for
 from ben.sdk import Client
 from tests.conftest import rig_in_tmp
+from tests.helpers import Flood, descriptors
 
-NOBODY = 65534
 CAP = 64  # a bound well under the flood's 3,000 (default 10,000)
-
-#: Another account opens 3,000 connections at once and holds them until told to stop.
-FLOOD = """
-import resource, socket, sys
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
-held = []
-for i in range(3000):
-    s = socket.socket()
-    s.setblocking(False)
-    s.connect_ex(('127.0.0.1', PORT))
-    held.append(s)
-print('holding', flush=True)
-sys.stdin.read()
-"""
-
 
 class Rig:
     """A spine on loopback TCP (plain, as asked for) with a small connection cap, and its sidecar."""
@@ -56,10 +38,6 @@ def rig() -> Iterator[Rig]:
         yield r
 
 
-def _descriptors(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
 def _shipped(rig: Rig) -> bool:
     return rig.cluster.status("sidecar").get("wal_records", 1) == 0
 
@@ -75,24 +53,15 @@ def test_a_connection_flood_cannot_take_the_spine_s_descriptors(rig: Rig) -> Non
         client.gauge("before", 1.0)
         assert client.flush(10)
         wait_for(lambda: _shipped(rig), 30, "the sidecar to ship before the flood")  # its connection is up
-        baseline = _descriptors(pid)
-        attacker = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                                     "/usr/bin/python3", "-c", FLOOD.replace("PORT", str(rig.port))],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert attacker.stdout.readline().strip() == "holding"
+        baseline = descriptors(pid)
+        with Flood(rig.port) as flood:
             for i in range(100):  # the connected sidecar ships while the flood is held
                 client.gauge("during", float(i))
             assert client.flush(10)
-            deadline, most = time.monotonic() + 3, 0
-            while time.monotonic() < deadline:  # while they are held (the handshake deadline is 10 s)
-                most = max(most, _descriptors(pid))
-                time.sleep(0.05)
+            most = flood.peak_descriptors(pid)  # while they are held (the handshake deadline is 10 s)
             assert most < baseline + CAP + 40, f"the spine holds {most} descriptors (baseline {baseline})"
             wait_for(lambda: _shipped(rig), 8, "the sidecar to ship to the spine during the flood")
             assert rig.cluster.spine.alive()
-        finally:
-            attacker.communicate("", timeout=30)
     finally:
         client.shutdown(timeout=5)
     # every event is stored (asked over a new connection, once the flood is gone)

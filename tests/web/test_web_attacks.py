@@ -8,16 +8,15 @@ The rig is ``tests/test_attack_matrix.py``'s (spine with ``--web``, store proces
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.test_attack_matrix import NOBODY, Rig, rig, rss_bytes  # noqa: F401 - the module's rig fixture
+from tests.helpers import Flood
+from tests.test_attack_matrix import Rig, rig, rss_bytes  # noqa: F401 - the module's rig fixture
 
 
 def get(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
@@ -232,34 +231,12 @@ def test_the_token_cookie_of_an_https_interface_is_secure(rig: Rig, tmp_path) ->
         web.shutdown(2.0)
 
 
-HOLD = """
-import socket, time, sys
-held = []
-for i in range(3000):
-    s = socket.socket()
-    s.setblocking(False)
-    s.connect_ex(('127.0.0.1', PORT))
-    held.append(s)
-print('holding', flush=True)
-sys.stdin.read()
-"""
-
-
 def test_another_user_cannot_take_the_spine_s_file_descriptors_through_the_web_port(rig: Rig) -> None:  # noqa: F811
     """3,000 idle connections to the loopback port from another account: the spine (whose process serves
     the interface) held one descriptor each until the header deadline, toward its RLIMIT_NOFILE (at
     the limit, measured: ``accept`` failed with EMFILE, and so would its WAL and store files)."""
     pid = rig.cluster.spine.pid
-    attacker = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                                 "/usr/bin/python3", "-c", HOLD.replace("PORT", str(port_of(rig)))],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert attacker.stdout.readline().strip() == "holding"
-        deadline, most = time.monotonic() + 3, 0
-        while time.monotonic() < deadline:  # while they are held (the header deadline is 10 s)
-            most = max(most, len(os.listdir(f"/proc/{pid}/fd")))
-            time.sleep(0.05)
+    with Flood(port_of(rig)) as flood:
+        most = flood.peak_descriptors(pid)  # while they are held (the header deadline is 10 s)
         assert most < 1000, f"the spine holds {most} descriptors"
         assert get(rig.web + "/status")[0] == 200  # its own user is still served meanwhile
-    finally:
-        attacker.communicate("", timeout=30)
