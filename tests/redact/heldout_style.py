@@ -233,7 +233,7 @@ def opt_in_manifest() -> str:
 
 
 def report(fig: Figures, *, verbose: int = 0) -> str:
-    lines = [f"recall (default policy) {fig.recall():.3f}; benign damaged {fig.benign_damage():.3f} "
+    lines = [f"recall {fig.recall():.3f}; benign damaged {fig.benign_damage():.3f} "
              f"({fig.total['family:benign'] - fig.caught['family:benign']}/{fig.total['family:benign']})"]
     for prefix in ("family:", "carrier:", "kind:"):
         for k in sorted(fig.total):

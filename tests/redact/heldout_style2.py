@@ -21,13 +21,14 @@ import base64
 import html
 import json
 import random
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
 from tests.redact import heldout2_ids, heldout2_tokens  # noqa: F401  (their kinds register themselves)
 from tests.redact.heldout2_benign import samples as benign_samples
 from tests.redact.heldout2_gen import FAMILY, KINDS, WEIGHTS, Item, Rand
+from tests.redact.heldout_style import Figures as _Figures
+from tests.redact.heldout_style import redacted, report  # noqa: F401  (report: for main and callers)
 
 
 @dataclass(frozen=True)
@@ -177,43 +178,22 @@ def generate(seed: int, *, per_kind: int = 3, benign_rounds: int = 6) -> list[Sa
     return out
 
 
-@dataclass
-class Figures:
-    """Recall per family / kind / carrier, benign damage per kind, and the misses."""
-
-    caught: dict = field(default_factory=lambda: defaultdict(int))
-    total: dict = field(default_factory=lambda: defaultdict(int))
-    misses: list = field(default_factory=list)
-    damaged: list = field(default_factory=list)
-
-    def add(self, keys: tuple[str, ...], ok: bool) -> None:
-        for k in keys:
-            self.total[k] += 1
-            self.caught[k] += ok
-
-    def rate(self, key: str) -> float:
-        return self.caught[key] / self.total[key] if self.total[key] else 1.0
+class Figures(_Figures):
+    """The first corpus' figures; recall counts every family here (its national IDs are named by their
+    key or words, which the default policy masks; the first corpus' bare ones are opt-in)."""
 
     def recall(self) -> float:
-        fams = [k for k in self.total if k.startswith("family:") and k != "family:benign"]
-        t = sum(self.total[k] for k in fams)
-        return sum(self.caught[k] for k in fams) / t if t else 1.0
-
-    def benign_damage(self) -> float:
-        t = self.total["family:benign"]
-        return (t - self.caught["family:benign"]) / t if t else 0.0
+        return super().recall(opt_in=True)
 
 
 def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
     """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does)."""
-    from tests.redact.heldout_style import redacted
-
     fig = Figures()
     for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk, host="heldout2"):
         if s.family == "benign":
             ok = body == s.body and attrs == s.attrs
             if not ok:
-                fig.damaged.append((s.kind, s.body, s.attrs, body, attrs))
+                fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
             fig.add(("family:benign", f"benign:{s.kind}"), ok)
             continue
         left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
@@ -221,24 +201,6 @@ def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int =
             fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
         fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
     return fig
-
-
-def report(fig: Figures, *, verbose: int = 0) -> str:
-    lines = [f"recall {fig.recall():.3f} ({sum(fig.caught[k] for k in fig.total if k.startswith('family:') and k != 'family:benign')}"
-             f"/{sum(fig.total[k] for k in fig.total if k.startswith('family:') and k != 'family:benign')}); benign damaged "
-             f"{fig.benign_damage():.3f} ({fig.total['family:benign'] - fig.caught['family:benign']}/{fig.total['family:benign']})"]
-    for prefix in ("family:", "carrier:", "kind:"):
-        for k in sorted(fig.total):
-            if k.startswith(prefix) and (prefix == "family:" or fig.rate(k) < 1.0):
-                lines.append(f"  {k:36s} {fig.caught[k]:4d}/{fig.total[k]:<4d} {fig.rate(k):.3f}")
-    for k in sorted(fig.total):
-        if k.startswith("benign:") and fig.rate(k) < 1.0:
-            lines.append(f"  {k:36s} damaged {fig.total[k] - fig.caught[k]}/{fig.total[k]}")
-    for m in fig.misses[:verbose]:
-        lines.append(f"MISS {m[0]}/{m[1]} in {m[2]}: {m[3]!r} :: {m[4][:300]!r} {m[5]}")
-    for d in fig.damaged[:verbose]:
-        lines.append(f"DAMAGE {d[0]}: {d[1][:200]!r} {d[2]} -> {d[3][:200]!r} {d[4]}")
-    return "\n".join(lines)
 
 
 def main() -> None:

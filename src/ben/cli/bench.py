@@ -161,8 +161,6 @@ def lanes(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Alert latency (SDK to stored) while routine traffic is twice what the spine can store."""
-    import math
-
     for flag, value in (("--routine-rate", routine_rate), ("--seconds", seconds)):
         if not (math.isfinite(value) and value > 0):  # -1 s was an IndexError after the run, nan ran for ever
             raise ConfigError(f"{flag} {value}: expected a finite number > 0", source="command line", field=flag)
