@@ -163,7 +163,7 @@ def load(sidecar: str, events: int) -> None:
 
 
 def end_to_end(events: int, runs: int, progress: bool, store: dict | None = None) -> tuple[list[float], dict]:
-    from ben.cli.procs import Cluster, parent_death_preexec, wait_for
+    from ben.cli.procs import Cluster, stop_with_parent_env, wait_for
 
     rates = []
     with tempfile.TemporaryDirectory(prefix="ben-bench-") as tmp:
@@ -174,7 +174,7 @@ def end_to_end(events: int, runs: int, progress: bool, store: dict | None = None
             for run in range(runs):
                 gen = subprocess.run([sys.executable, __file__, "load", cluster.sidecar_addr, str(events)],
                                      capture_output=True, text=True, timeout=600,
-                                     preexec_fn=parent_death_preexec(signal.SIGTERM))  # gone with the bench
+                                     env={**os.environ, **stop_with_parent_env(signal.SIGTERM)})  # gone with the bench
                 if gen.returncode != 0:
                     raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
                 target = stored_before + events
@@ -266,6 +266,9 @@ def run_clickhouse(events: int, runs: int, progress: bool, address: str | None) 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "load":
+        from ben.cli.procs import follow_parent
+
+        follow_parent()  # gone with the bench that started it, kill -9 too
         load(sys.argv[2], int(sys.argv[3]))
     else:
         print(json.dumps(run()))

@@ -87,11 +87,11 @@ def load(sidecar: str, routine_rate: float, seconds: float, alert_every_s: float
 
 
 def _phase(cluster, routine_rate: float, seconds: float) -> tuple[dict, dict]:
-    from ben.cli.procs import parent_death_preexec, query_rows, wait_for
+    from ben.cli.procs import stop_with_parent_env, query_rows, wait_for
 
     gen = subprocess.run([sys.executable, __file__, "load", cluster.sidecar_addr, str(routine_rate), str(seconds),
                           "0.05"], capture_output=True, text=True, timeout=seconds + 120,
-                         preexec_fn=parent_death_preexec(signal.SIGTERM))  # gone with the bench, kill -9 too
+                         env={**os.environ, **stop_with_parent_env(signal.SIGTERM)})  # gone with the bench
     if gen.returncode != 0:
         raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
     out = json.loads(gen.stdout)
@@ -228,6 +228,9 @@ def _figures(out: dict, lat: dict, seconds: float, elapsed: float) -> dict:
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "load":
+        from ben.cli.procs import follow_parent
+
+        follow_parent()  # gone with the bench that started it, kill -9 too
         load(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
     else:
         print(json.dumps(run()))

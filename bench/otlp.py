@@ -105,10 +105,10 @@ def load(target: str, records: int, streams: int, run: int = 0) -> None:
 
 
 def _timed(cluster, args: list[str], events: int, stored_before: float) -> float:
-    from ben.cli.procs import parent_death_preexec, wait_for
+    from ben.cli.procs import stop_with_parent_env, wait_for
 
     gen = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600,
-                         preexec_fn=parent_death_preexec(signal.SIGTERM))  # gone with the bench, kill -9 too
+                         env={**os.environ, **stop_with_parent_env(signal.SIGTERM)})  # gone with the bench
     if gen.returncode != 0:
         raise RuntimeError(f"load generator failed: {gen.stderr[-2000:]}")
     wait_for(lambda: cluster.status("spine").get("rows_stored_total", 0) >= stored_before + events, 600,
@@ -158,6 +158,9 @@ def run(records: int = 200_000, runs: int = 3, streams: int = 4, progress: bool 
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "load":
+        from ben.cli.procs import follow_parent
+
+        follow_parent()  # gone with the bench that started it, kill -9 too
         load(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
         print(json.dumps(run()))

@@ -97,13 +97,10 @@ def _otel_app(side: dict, home: Path, console):
         return None
     console.print(f"ben demo: an OpenTelemetry-instrumented app ({example}) sends spans and logs to the "
                   f"sidecar's OTLP/gRPC port 127.0.0.1:{port}")
-    from ben.cli.procs import parent_death_preexec
-
-    preexec = parent_death_preexec(signal.SIGTERM) if sys.platform == "linux" else None  # dies with the demo
-    with open(home / "logs" / "otel_app.log", "ab") as log:
+    with open(home / "logs" / "otel_app.log", "ab") as log:  # it ends after its 50 requests
         return subprocess.Popen([sys.executable, str(example)], stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
-                                     "OTEL_APP_REQUESTS": "50"}, preexec_fn=preexec)
+                                     "OTEL_APP_REQUESTS": "50"})
 
 
 @app.command()

@@ -47,21 +47,33 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def parent_death_preexec(sig: int = PARENT_GONE):
-    """A ``preexec_fn``: the child gets ``sig`` when the process that started it dies, kill -9
-    included; without it a killed ``ben demo`` left its spine and sidecar running in sessions of their
-    own, holding the data directory the next ``ben demo`` wants. ben's components take
-    ``PARENT_GONE`` as a stop (drain, keep the rest on disk) however often it comes: the kernel can
-    send it once per thread of the child, and a second SIGTERM would skip the drain."""
-    parent = os.getpid()
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork: the child only calls it
+#: Set by the parent for a child that must stop when it dies: "<signal>:<parent pid>" (``follow_parent``).
+PARENT_ENV = "BEN_STOP_WITH_PARENT"
 
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, sig)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), sig)
 
-    return preexec
+def stop_with_parent_env(sig: int = PARENT_GONE) -> dict[str, str]:
+    """The environment that makes a child started with it get ``sig`` when this process dies, kill -9
+    included, once the child calls ``follow_parent`` (``ben``'s entry point does; so do the benches'
+    load generators). Without it a killed ``ben demo`` left its spine and sidecar running in sessions
+    of their own, holding the data directory the next ``ben demo`` wants. ben's components take
+    ``PARENT_GONE`` as a stop however often it comes (the kernel can send it more than once).
+
+    Set in the child, after exec, not in a ``preexec_fn``: that forks (not vfork) a process with
+    gRPC threads and runs Python in the child before exec, and ``ben bench lanes`` hung there in two
+    runs of four, its parent waiting in ``subprocess`` for an exec that never came."""
+    return {PARENT_ENV: f"{int(sig)}:{os.getpid()}"} if sys.platform == "linux" else {}
+
+
+def follow_parent() -> None:
+    """In a child started with ``stop_with_parent_env``: ask the kernel for the signal when the parent
+    dies (``PR_SET_PDEATHSIG``), and send it now if the parent is already gone. Not passed on."""
+    mark = os.environ.pop(PARENT_ENV, "")
+    sig, _, parent = mark.partition(":")
+    if not (sig.isdigit() and parent.isdigit()):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig))
+    if os.getppid() != int(parent):  # the parent died before prctl took effect
+        os.kill(os.getpid(), int(sig))
 
 
 class Proc:
@@ -76,11 +88,11 @@ class Proc:
         self.args = args
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        preexec = parent_death_preexec() if stop_with_parent and sys.platform == "linux" else None
+        follow = stop_with_parent_env() if stop_with_parent else {}
         with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=log,
-                                          stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                                          start_new_session=True, preexec_fn=preexec)
+                                          stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), **follow},
+                                          start_new_session=True)
 
     @property
     def pid(self) -> int:
