@@ -266,7 +266,7 @@ def run_clickhouse(events: int, runs: int, progress: bool, address: str | None) 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "load":
-        from ben.cli.procs import follow_parent
+        from ben.cli.parent import follow_parent
 
         follow_parent()  # gone with the bench that started it, kill -9 too
         load(sys.argv[2], int(sys.argv[3]))

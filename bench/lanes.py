@@ -228,7 +228,7 @@ def _figures(out: dict, lat: dict, seconds: float, elapsed: float) -> dict:
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "load":
-        from ben.cli.procs import follow_parent
+        from ben.cli.parent import follow_parent
 
         follow_parent()  # gone with the bench that started it, kill -9 too
         load(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))

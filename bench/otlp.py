@@ -158,7 +158,7 @@ def run(records: int = 200_000, runs: int = 3, streams: int = 4, progress: bool 
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "load":
-        from ben.cli.procs import follow_parent
+        from ben.cli.parent import follow_parent
 
         follow_parent()  # gone with the bench that started it, kill -9 too
         load(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))

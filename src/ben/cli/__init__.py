@@ -173,10 +173,10 @@ def main() -> None:
     # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
     # data directories) is the user's alone (ADR 0034).
     os.umask(0o077)
-    from ben.cli.procs import follow_parent
+    from ben.cli.parent import follow_parent
     from ben.cli.usage import UsageLine, run
 
-    follow_parent()  # started by `ben demo` or a bench: stop when it dies (ben.cli.procs)
+    follow_parent()  # started by `ben demo` or a bench: stop when it dies (ben.cli.parent)
 
     try:
         code = run(app)

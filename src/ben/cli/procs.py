@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from ben.core.admin import fetch_status, run_query
 from ben.core.errors import BenError, TransportError
+from ben.cli.parent import PARENT_ENV
 from ben.core.service import PARENT_GONE
 from ben.core.figures import flat
 
@@ -44,13 +44,6 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
     return path
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-#: Set by the parent for a child that must stop when it dies: "<signal>:<parent pid>" (``follow_parent``).
-PARENT_ENV = "BEN_STOP_WITH_PARENT"
-
-
 def stop_with_parent_env(sig: int = PARENT_GONE) -> dict[str, str]:
     """The environment that makes a child started with it get ``sig`` when this process dies, kill -9
     included, once the child calls ``follow_parent`` (``ben``'s entry point does; so do the benches'
@@ -62,18 +55,6 @@ def stop_with_parent_env(sig: int = PARENT_GONE) -> dict[str, str]:
     gRPC threads and runs Python in the child before exec, and ``ben bench lanes`` hung there in two
     runs of four, its parent waiting in ``subprocess`` for an exec that never came."""
     return {PARENT_ENV: f"{int(sig)}:{os.getpid()}"} if sys.platform == "linux" else {}
-
-
-def follow_parent() -> None:
-    """In a child started with ``stop_with_parent_env``: ask the kernel for the signal when the parent
-    dies (``PR_SET_PDEATHSIG``), and send it now if the parent is already gone. Not passed on."""
-    mark = os.environ.pop(PARENT_ENV, "")
-    sig, _, parent = mark.partition(":")
-    if not (sig.isdigit() and parent.isdigit()):
-        return
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig))
-    if os.getppid() != int(parent):  # the parent died before prctl took effect
-        os.kill(os.getpid(), int(sig))
 
 
 class Proc:
