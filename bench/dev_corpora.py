@@ -76,11 +76,13 @@ SETS = ("base", "ops")
 
 
 def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
-          pins: dict[str, str] | None = None, source_set: str = "base") -> dict:
+          pins: dict[str, str] | None = None, source_set: str = "base",
+          inject_into: tuple[str, ...] | None = None) -> dict:
     """Write ``out/labelled``, ``out/normal``, ``out/injected`` and ``out/sources.json``; return counts.
 
     ``source_set`` ``"base"`` is the first corpus (``dev_sources``), ``"ops"`` the operational one
-    (``dev_sources_ops``); each is built on its own so the first one's figures stay comparable."""
+    (``dev_sources_ops``); each is built on its own so the first one's figures stay comparable.
+    ``inject_into``: the event-free files that get injected copies (default: the set's own list)."""
     if source_set not in SETS:
         raise DetectorError(f"source_set {source_set!r}: must be one of {', '.join(SETS)}")
     mod = src if source_set == "base" else ops
@@ -99,7 +101,9 @@ def build(folder: str | Path, out: str | Path, seed: int = 5, variants: int = 3,
     inject = load("real_backgrounds").inject
     rng = np.random.default_rng(seed)
     injected = []
-    for name in (INJECT_INTO if source_set == "base" else ops.INJECT_INTO):
+    if inject_into is None:
+        inject_into = INJECT_INTO if source_set == "base" else ops.INJECT_INTO
+    for name in inject_into:
         if name not in by_name:
             raise DetectorError(f"{name}: the background to inject into is missing or not event-free")
         bg = by_name[name]
