@@ -90,3 +90,19 @@ def test_a_checkpoint_from_before_the_mean_over_hours_is_refused():
     with pytest.raises(DetectorError, match="expected format 4"):
         CalibratedBank.from_checkpoint(ckpt)
     assert mon.state()["calibrated"] == 5 and bank.checkpoint()["calibrated_bank"] == 4
+
+
+def test_a_count_that_starts_at_zero_does_not_teach_the_spread_zero():
+    # an hourly count with a daily cycle whose first three days are zeros (a shop closed over New Year, a
+    # service before it opens): the spread of the mean over hours must not be learned from the zeros,
+    # or every ordinary hour afterwards reads as a level held (before the fix: an onset every ~16 hours
+    # for weeks, each with a score near 1)
+    t = MONDAY + np.arange(5 * 7 * 24) * float(HOUR)
+    hour = (t - MONDAY) % DAY / HOUR
+    rate = np.where((hour >= 8) & (hour < 18), 6.0, 0.2)
+    for seed in (1, 2, 3):
+        x = np.random.default_rng(seed).poisson(rate).astype(float)
+        x[: 3 * 24] = 0.0
+        res = SeriesMonitor("orders").update_many((t * 1_000_000_000).astype(np.int64), x)
+        opens = [e for e in res.episodes if e.state == "open"]
+        assert len(opens) <= 4, [e.summary() for e in opens]          # the old code: 41 on seed 1

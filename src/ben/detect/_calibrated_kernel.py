@@ -339,7 +339,10 @@ def step(s, ts_ns, x, p):
         _learn_tail(s, I_F1M, f1, a_cal, F1_FLOOR)
         _learn_tail(s, I_F2M, f2, a_cal, F2_FLOOR)
         _learn_tail(s, I_F3M, f3, a_cal, F3_FLOOR)
-        if settled:
+        if settled and s[I_Q] > 0.0:
+            # (only once the series has moved: a series that starts constant, e.g. a count at zero
+            # before a service opens, would teach the spread 0, and with each point teaching at most
+            # SUSTAIN_CLIP spreads it then takes weeks to grow, every move reading as a level held)
             _learn_sustained(s, f5, a_cal)
         if was_x:
             # the point after one past the tail: did it continue the run? (Laplace's rule while young)
