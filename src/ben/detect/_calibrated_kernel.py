@@ -257,6 +257,13 @@ def step(s, ts_ns, x, p):
             s[I_EP_PEAK_X] = x
             s[I_EP_POINTS] = 1.0
             s[I_EP_SUM] = x
+        elif pend and gap and evid < p[P_OPEN]:
+            # a gap in the sampling is no evidence: an onset still pending when the sampling stopped (its
+            # evidence still rising) is not confirmed by the first point after it unless that point itself
+            # shows the condition (e.g. a busy evening of a car park, pending at the last reading of the
+            # day, would open at the next morning's first reading)
+            s[I_PEND] = 0.0
+            pend = False
         elif pend and (ev4 < s[I_PEND_PEAK] or t - s[I_PEND_T] >= max(p[P_CONFIRM_S], mp * 0.5 * de)):
             # confirmed once its evidence stops rising (or after confirm_s): the episode starts when
             # the evidence first crossed open_evidence and is scored by its peak evidence so far
@@ -363,6 +370,8 @@ def step(s, ts_ns, x, p):
     s[I_LS] += a_slow * cs
     s[I_LSLOW] += a_slow * c0
     err = x - s[I_LS] - sb
+    if de <= 600.0:
+        a_sea = max(a_sea, min(1.0, dt * N_BINS / max(age, 86400.0)))
     s[I_S + b0] += a_sea * (1.0 - w) * err
     s[I_S + b1] += a_sea * w * err
     # the week profile learns what the daily model leaves (a running mean while young, so two weeks of
