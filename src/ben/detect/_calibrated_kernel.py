@@ -26,7 +26,7 @@ from ben.detect.calibrated import (  # noqa: F401
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
     P_RECENT, P_SCALE, I_PEND_SUM, PERSIST_CAP, PERSIST_OTHER, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
     I_RSUM, I_RK, I_XQ, I_XN, XQ_INIT, I_SUS_M, I_SUS_N, I_SUS_V, I_A_SUS, I_SUS_Z, SUSTAIN_S, SUSTAIN_POINTS,
-    SUSTAIN_AFTER,
+    SUSTAIN_AFTER, SEASON_YOUNG_POINTS,
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
@@ -257,7 +257,7 @@ def step(s, ts_ns, x, p):
             s[I_EP_PEAK_X] = x
             s[I_EP_POINTS] = 1.0
             s[I_EP_SUM] = x
-        elif pend and gap and evid < p[P_OPEN]:
+        elif pend and gap and evid < p[P_OPEN] and s[I_PEND_PEAK] < ESCALATE * p[P_OPEN]:
             # a gap in the sampling is no evidence: an onset still pending when the sampling stopped (its
             # evidence still rising) is not confirmed by the first point after it unless that point itself
             # shows the condition (e.g. a busy evening of a car park, pending at the last reading of the
@@ -370,7 +370,11 @@ def step(s, ts_ns, x, p):
     s[I_LS] += a_slow * cs
     s[I_LSLOW] += a_slow * c0
     err = x - s[I_LS] - sb
-    if de <= 600.0:
+    if de * N_BINS * SEASON_YOUNG_POINTS <= 86400.0:
+        # where each hour-of-day bin sees SEASON_YOUNG_POINTS or more points a day, the profile learns as a
+        # running mean while young (as the week profile does), so a finely sampled daily cycle is learned
+        # as daily within days, not after a week of a plain level lagging it (where a bin sees one point
+        # a day, a running mean over its first days would rest on a few points: its memory alone)
         a_sea = max(a_sea, min(1.0, dt * N_BINS / max(age, 86400.0)))
     s[I_S + b0] += a_sea * (1.0 - w) * err
     s[I_S + b1] += a_sea * w * err

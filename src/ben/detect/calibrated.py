@@ -266,6 +266,8 @@ XQ_INIT = 0.5      # prior chance that a point past the point tail is followed b
 N_FEATURES = 4
 LN_FEATURES = math.log(4.0)   # Bonferroni: four features
 SEASON_AFTER_S = 86400.0      # the seasonal model competes after a day of data
+SEASON_YOUNG_POINTS = 6.0     # an hour-of-day bin that sees this many points a day (sampling of 10 min or
+#                               finer) learns as a running mean while young (ADR 0028)
 TAIL_AFTER = 30     # the tails learn from the 30th point on (the first residuals measure the model,
 #                     not the series)
 GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
