@@ -280,3 +280,18 @@ def test_a_key_taken_out_of_the_trust_store_is_refused_without_a_restart(rig: Ri
     finally:
         s.trust.write_text(original)
     assert rig.spine.deliver(make_envelope(s.bob, "ping", "shop", {}, "restored")[1])[0].status == "accepted"
+
+
+def test_a_backdated_command_counts_in_the_sidecar_s_window(rig: Rig) -> None:
+    """The sidecar counted a command in the policy's window at its signer's ``issued_at``: signed two hours
+    in the past with a 24-hour time to live (within ``max_ttl_s``), each command was valid and outside the
+    one-hour window at once, so rate and blast radius never bound a key that backdates. Now the window
+    counts by the sidecar's own clock at arrival."""
+    s, hours = rig.setup, 3600 * S
+    back = now_ns() - 2 * hours
+    codes = [rig.spine.deliver(make_envelope(s.alice, "capped", "shop", {}, "backdated", issued_at=back,
+                                             ttl_s=20 * 3600)[1])[0].code for _ in range(3)]
+    assert codes == ["ok", "ok", "over_rate"], codes  # rate = 2 per hour
+    codes = [rig.spine.deliver(make_envelope(s.alice, "capped", "shop-x", {}, "backdated", issued_at=back,
+                                             ttl_s=20 * 3600)[1])[0].code]
+    assert codes == ["over_rate"], codes
