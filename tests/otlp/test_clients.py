@@ -68,3 +68,25 @@ def test_the_grpc_listener_names_its_client(host: str) -> None:
     if ":" in host and not socket.has_ipv6:
         pytest.skip("no IPv6 on this host")
     assert asyncio.run(run()) == [f"u{os.getuid()}"]
+
+
+def test_each_client_has_senders_of_its_own_and_the_many_share(monkeypatch) -> None:
+    """Senders per client (``otlp-<sidecar>-u<uid>-<slot>``: the spine's peer), "" past MAX_CLIENTS."""
+    from ben.otlp import sender
+    from ben.spine.detection import peer_of
+
+    monkeypatch.setattr(sender, "MAX_CLIENTS", 2)
+
+    async def run() -> list[str]:
+        slots = sender.Slots(receiver=None, sidecar_id="host-a", slots=2)
+        out = []
+        for client in ("u1000", "", "u1", "u2"):
+            pool = slots._pool(client)
+            out.append(await asyncio.wait_for(pool.get(), 5))
+            pool.put_nowait(out[-1])
+        return out
+
+    names = asyncio.run(run())
+    assert names == ["otlp-host-a-u1000-0", "otlp-host-a-0", "otlp-host-a-u1-0", "otlp-host-a-1"], names
+    assert [peer_of("host-a", n) for n in names] == ["host-a/otlp/u1000", "host-a/otlp", "host-a/otlp/u1",
+                                                     "host-a/otlp"]

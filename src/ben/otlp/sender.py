@@ -53,14 +53,13 @@ class Slots:
         self._slots = slots
         self._pools: dict[str, asyncio.Queue[str]] = {}
         self._next: dict[tuple[str, int], int] = {}
-        self._free = self._pool("")
 
     def _pool(self, client: str) -> asyncio.Queue[str]:
         """The free senders of ``client`` (made at its first request; "" past MAX_CLIENTS)."""
         pool = self._pools.get(client)
         if pool is None:
             if client and len(self._pools) > MAX_CLIENTS:
-                return self._pools[""]
+                return self._pool("")
             pool = self._pools[client] = asyncio.Queue()
             for i in range(self._slots):
                 pool.put_nowait(f"otlp-{self._sidecar_id}-{client}-{i}" if client else f"otlp-{self._sidecar_id}-{i}")
