@@ -44,7 +44,12 @@ from pathlib import Path
 
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
-             "backlog")
+             "backlog", "replay", "checkpoint")
+#: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
+#: a ClickHouse server (``--store clickhouse``).
+DISK_SCENARIOS = ("disk-full",)
+SERVER_SCENARIOS = ("clickhouse",)
+ALL_SCENARIOS = SCENARIOS + DISK_SCENARIOS + SERVER_SCENARIOS
 OTLP_RECORDS = 20  # log records per OTLP request
 
 
@@ -175,9 +180,21 @@ class Loader:
 
 class Harness:
     def __init__(self, home: Path, seed: int, *, rate: float, otlp_rate: float, log=print,
-                 scenarios: tuple[str, ...] = SCENARIOS):
-        self.scenarios = tuple(scenarios)
+                 scenarios: tuple[str, ...] = SCENARIOS, store: str = "chdb", small_disk_mb: int = 0):
         self.home = home
+        self.mounted: list[Path] = []
+        self.clickhouse = None
+        store_toml = ""
+        if store == "clickhouse":  # a real server of its own, on loopback (Debian's clickhouse-server)
+            from ben.store.local_server import LocalClickHouse
+            self.clickhouse = LocalClickHouse(home / "clickhouse").start()
+            store_toml = (f'[spine.store]\nbackend = "clickhouse"\nhost = "{self.clickhouse.host}"\n'
+                          f'port = {self.clickhouse.port}\n')
+        if small_disk_mb:  # each component's data directory on a file system of its own, to fill
+            for which in ("spine", "sidecar"):
+                self.mount(home / which, small_disk_mb)
+        self.scenarios = tuple(sc for sc in scenarios if (sc not in DISK_SCENARIOS or self.mounted)
+                               and (sc not in SERVER_SCENARIOS or self.clickhouse is not None))
         self.seed = seed
         self.rng = random.Random(seed)
         self.rate = rate
@@ -191,13 +208,16 @@ class Harness:
             f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "{self.spine_addr}"\n'
             f'[sidecar]\ndata_dir = "{home / "sidecar"}"\nlisten = "{self.sidecar_addr}"\n'
             f'spine = "{self.spine_addr}"\n'
-            f'[sidecar.otlp]\ngrpc_listen = "{self.otlp_endpoint}"\nhttp_listen = ""\n')
+            f'[sidecar.otlp]\ngrpc_listen = "{self.otlp_endpoint}"\nhttp_listen = ""\n'
+            # a detection checkpoint every half second: a spine kill often meets one being written
+            f'[spine.detect]\ncheckpoint_interval_s = 0.5\n{store_toml}')
         self.procs: dict[str, subprocess.Popen | None] = {"spine": None, "sidecar": None}
         self.loaders: list[Loader] = []
         self.findings: list[str] = []
         self.restarts: list[float] = []
         self.resends = {"sidecar": 0, "spine": 0}  # requests resent and acknowledged again, not stored
-        self._seen: dict[str, tuple[int, float]] = {}  # component -> (pid, its duplicates_total when seen)
+        self._seen: dict[str, tuple[int, float]] = {}
+        self.faults: dict[str, int] = {}  # fault -> rounds that drew it  # component -> (pid, its duplicates_total when seen)
 
     # -- processes -------------------------------------------------------------------------------------------
     def spawn(self, which: str) -> subprocess.Popen:
@@ -311,6 +331,54 @@ class Harness:
             f.write(garbage)
         return f"{len(garbage)} bytes on {newest.relative_to(self.home)}"
 
+    def mount(self, path: Path, size_mb: int) -> None:
+        """A tmpfs of ``size_mb`` at ``path`` (root only; the harness says so and goes on without)."""
+        path.mkdir(parents=True, exist_ok=True)
+        out = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(path)],
+                             capture_output=True, text=True)
+        if out.returncode:
+            self.log(f"no small file system for {path.name} ({out.stderr.strip()}): disk-full is not drawn")
+            return
+        self.mounted.append(path)
+
+    def unmount(self) -> None:
+        for path in self.mounted:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+        self.mounted = []
+
+    def fill(self, which: str) -> tuple[Path, int]:
+        """Fill the component's file system but for 0-2 MiB: a file as large as the room left."""
+        path = self.home / which
+        st = os.statvfs(path)
+        leave = self.rng.randint(0, 2 << 20)
+        size = max(0, st.f_bavail * st.f_frsize - leave)
+        filler = path / "filler"
+        with open(filler, "wb") as f:
+            try:
+                os.posix_fallocate(f.fileno(), 0, size)
+            except OSError:  # the room shrank meanwhile: what fits
+                pass
+        return filler, leave
+
+    def checkpoint_moment(self, timeout: float = 5.0) -> bool:
+        """Wait until the spine writes its detection checkpoint (its temporary file appears, or the file
+        changes); True at that moment, False if none was seen in ``timeout``."""
+        ckpt = self.home / "spine" / "detect.ckpt"
+        tmp = ckpt.with_name(ckpt.name + ".tmp")
+
+        def mtime() -> int:
+            try:
+                return ckpt.stat().st_mtime_ns
+            except OSError:
+                return 0
+        before = mtime()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if tmp.exists() or mtime() != before:
+                return True
+            time.sleep(0.0005)
+        return False
+
     def count_resends(self) -> None:
         """Add what each component counted in ``duplicates_total`` (resends of what it had made
         durable: the clients' retries after a lost answer) since the last look; figures restart at 0."""
@@ -329,6 +397,7 @@ class Harness:
         self.rng_wait(0.3, 2.5)  # a random moment under load: that is the point
         self.count_resends()
         scenario = self.rng.choice(self.scenarios)
+        self.faults[scenario] = self.faults.get(scenario, 0) + 1
         detail = ""
         down: list[str] = []
         if scenario in ("sidecar", "spine"):
@@ -384,6 +453,38 @@ class Harness:
             self.kill("spine")
             detail = f"spine killed {after:.2f} s into its catch-up"
             down = ["spine"]
+        elif scenario == "replay":  # a sidecar with a backlog killed, then killed again while it replays it
+            self.kill("spine")
+            self.rng_wait(2.0, 5.0)             # the sidecar's WAL holds what the spine did not take
+            self.kill("sidecar")
+            self.start("spine")
+            self.start("sidecar")
+            after = self.rng.uniform(0.0, 2.0)
+            time.sleep(after)
+            self.kill("sidecar")
+            detail = f"sidecar killed {after:.2f} s into shipping its backlog after a kill"
+            down = ["sidecar"]
+        elif scenario == "checkpoint":  # the spine killed as it writes its detection checkpoint
+            seen = self.checkpoint_moment()
+            time.sleep(self.rng.uniform(0.0, 0.003))
+            self.kill("spine")
+            detail = "spine killed writing its detection checkpoint" if seen else "no checkpoint write seen in 5 s"
+            down = ["spine"]
+        elif scenario == "disk-full":  # a component's disk full under load, killed there half the time
+            which = self.rng.choice([m.name for m in self.mounted])
+            filler, leave = self.fill(which)
+            self.rng_wait(1.0, 4.0)
+            killed = self.rng.random() < 0.5
+            if killed:
+                self.kill(which)
+                down = [which]
+            filler.unlink()
+            detail = f"{which}'s disk full (<= {leave >> 10} KiB left){', killed there' if killed else ', then room again'}"
+        elif scenario == "clickhouse":  # the ClickHouse server killed under the store writer, back after a while
+            self.clickhouse.kill()
+            self.rng_wait(0.0, 3.0)
+            self.clickhouse.start()
+            detail = "clickhouse-server killed and started again"
         elif scenario == "torn-tail":
             which = self.rng.choice(["spine", "sidecar"])
             self.kill(which)
@@ -510,20 +611,32 @@ class Harness:
                 ld.proc.kill()
         self.kill("sidecar")
         self.kill("spine")
+        self.release()
+
+    def release(self) -> None:
+        """The ClickHouse server stopped, the small file systems unmounted."""
+        if self.clickhouse is not None:
+            self.clickhouse.stop()
+            self.clickhouse = None
+        self.unmount()
 
 
 def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, home: Path | None = None,
-        drain_timeout: float = 300, log=print, scenarios: tuple[str, ...] = SCENARIOS) -> dict:
-    """Run the harness; the summary (rounds, acked, lost, duplicated, findings)."""
-    unknown = set(scenarios) - set(SCENARIOS)
+        drain_timeout: float = 300, log=print, scenarios: tuple[str, ...] = ALL_SCENARIOS, store: str = "chdb",
+        small_disk_mb: int = 0) -> dict:
+    """Run the harness; the summary (rounds, acked, lost, duplicated, findings). ``store``: chdb or
+    clickhouse (a server the harness starts); ``small_disk_mb``: data directories on tmpfs of that size
+    (root), for the disk-full fault."""
+    unknown = set(scenarios) - set(ALL_SCENARIOS)
     if unknown or not scenarios:
-        raise SystemExit(f"--scenarios: unknown {sorted(unknown)} (known: {', '.join(SCENARIOS)})")
+        raise SystemExit(f"--scenarios: unknown {sorted(unknown)} (known: {', '.join(ALL_SCENARIOS)})")
     own = home is None
     home = Path(home or tempfile.mkdtemp(prefix="ben-crash-", dir="/tmp"))
     home.mkdir(parents=True, exist_ok=True)
-    h = Harness(home, seed, rate=rate, otlp_rate=otlp_rate, log=log, scenarios=scenarios)
+    h = Harness(home, seed, rate=rate, otlp_rate=otlp_rate, log=log, scenarios=scenarios, store=store,
+                small_disk_mb=small_disk_mb)
     t0 = time.monotonic()
-    log(f"crash harness: seed={seed} rounds={rounds} home={home}")
+    log(f"crash harness: seed={seed} rounds={rounds} store={store} home={home} faults={','.join(h.scenarios)}")
     try:
         for which in ("spine", "sidecar"):
             if h.rng.random() < 0.5:  # killed during its very first start (an empty data directory)
@@ -540,11 +653,12 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
         h.finish(drain_timeout)
         summary = h.check()
         h.stop()
+        h.release()
     except BaseException:
         log(f"crash harness: seed={seed} interrupted; logs in {home}")
         h.kill_all()
         raise
-    summary.update(rounds=rounds, seconds=round(time.monotonic() - t0, 1), findings=h.findings,
+    summary.update(rounds=rounds, store=store, faults=h.faults, seconds=round(time.monotonic() - t0, 1), findings=h.findings,
                    restart_median_s=round(sorted(h.restarts)[len(h.restarts) // 2], 2) if h.restarts else None)
     if own and not h.findings:
         shutil.rmtree(home, ignore_errors=True)
@@ -564,13 +678,19 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2_000, help="SDK events/s (default 2000)")
     parser.add_argument("--otlp-rate", type=float, default=400, help="OTLP log records/s (default 400)")
     parser.add_argument("--home", type=Path, default=None, help="working directory (default: a new one in /tmp)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help=f"faults to draw from, comma-separated (default: all: {','.join(SCENARIOS)})")
+    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS),
+                        help=f"faults to draw from, comma-separated (default: all: {','.join(ALL_SCENARIOS)}; "
+                             "disk-full needs --small-disk-mb, clickhouse --store clickhouse)")
+    parser.add_argument("--store", choices=("chdb", "clickhouse"), default="chdb",
+                        help="the spine's store: chDB, or a clickhouse-server the harness starts (default chdb)")
+    parser.add_argument("--small-disk-mb", type=int, default=0,
+                        help="put each data directory on a tmpfs of this size (root) for the disk-full fault")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
     summary = run(rounds=args.rounds, seed=seed, rate=args.rate, otlp_rate=args.otlp_rate, home=args.home,
-                  scenarios=tuple(s.strip() for s in args.scenarios.split(",") if s.strip()))
+                  scenarios=tuple(s.strip() for s in args.scenarios.split(",") if s.strip()), store=args.store,
+                  small_disk_mb=args.small_disk_mb)
     if args.json:
         print(json.dumps(summary))
     else:

@@ -70,9 +70,31 @@ def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> 
     seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
     print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
     harness = _harness()
-    quick = tuple(s for s in harness.SCENARIOS if s != "backlog")  # the long run has it (ADR 0046)
+    quick = tuple(s for s in harness.SCENARIOS if s not in ("backlog", "replay", "checkpoint"))  # (ADR 0046)
     summary = harness.run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
                           scenarios=quick)
+    print(summary)
+    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
+    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
+    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
+    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
+        f"seed={seed}: {summary}"
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_kills_in_replay_checkpoint_full_disk_and_the_clickhouse_server(home) -> None:
+    """Round 3 of the outside harness (ADR 0046): the spine on a ClickHouse server, each data directory on a
+    small file system of its own; faults drawn from a sidecar killed while it ships a backlog it replayed
+    after a kill, the spine killed as it writes its detection checkpoint, a disk filled under load (and the
+    component killed there half the time), the ClickHouse server killed. ``BEN_CRASH_SEED`` replays a run,
+    ``BEN_CRASH_ROUNDS`` (default 1) makes it longer."""
+    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
+    rounds = int(os.environ.get("BEN_CRASH_ROUNDS", "1"))
+    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
+    harness = _harness()
+    summary = harness.run(rounds=rounds, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
+                          scenarios=("replay", "checkpoint", "disk-full", "clickhouse"), store="clickhouse",
+                          small_disk_mb=256)
     print(summary)
     assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
     assert not summary["findings"], f"seed={seed}: {summary['findings']}"

@@ -131,3 +131,22 @@ def test_export_refuses_bad_input(home: Path, tmp_path: Path) -> None:
     assert out.returncode == 2 and "--from 'yesterday'" in out.stderr
     out = ben("baseline", "import", str(tmp_path))
     assert out.returncode == 2 and "datapackage.json" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_export_refuses_a_directory_another_account_may_write(home: Path) -> None:
+    """``ben baseline export OUT`` took an empty OUT another account owns (or may write in), then queried the
+    spine for seconds before writing ``datapackage.json``, ``README.md`` and the Parquet files by name: that
+    account planted symlinks in the meantime, and the export wrote through them into any file its user may
+    write. Now OUT is made (or checked) as the exporter's own before anything is read, naming OUT."""
+    os.chmod(home, 0o755)
+    theirs = home / "theirs"
+    theirs.mkdir()
+    os.chown(theirs, 65534, 65534)  # an empty directory of another account (nobody)
+    out = ben("baseline", "export", str(theirs), "--spine", f"unix://{home}/none.sock")
+    assert out.returncode == 2 and "OUT" in out.stderr and "uid 65534" in out.stderr, out.stderr
+    shared = home / "shared"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)  # ours, but any account may write in it
+    out = ben("baseline", "export", str(shared), "--spine", f"unix://{home}/none.sock")
+    assert out.returncode == 2 and "other accounts may write" in out.stderr, out.stderr
+    assert not any(shared.iterdir())

@@ -69,6 +69,12 @@ targets = ["shop*"]
 blast_radius = 2
 rate = 3
 window_s = 3600
+
+[actions.capped]
+targets = ["shop*"]
+blast_radius = 1
+rate = 2
+window_s = 3600
 """
 
 
@@ -180,7 +186,7 @@ class Recorder:
 
 def attach(sidecar_addr: str, subsystem: str, recorder: Recorder, cluster: Cluster | None = None,
            actions=("set_mode", "throttle_job", "quarantine_artifact", "ping", "boom", "limited", "slow_job",
-                    "two_person")) -> Client:
+                    "two_person", "capped")) -> Client:
     client = Client(subsystem, sidecar=sidecar_addr)
     for action in actions:
         client.on_command(action, recorder.handler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,61 @@ def test_spine_refuses_to_start_with_a_bad_trust_store(home: Path) -> None:
                       '[spine.control]\ntrust = "trust.toml"\n')
     out = ben("spine", "--config", str(config))
     assert out.returncode == 2 and str(bad) in out.stderr and "keys[0].role" in out.stderr, out.stderr[-2000:]
+
+
+NOBODY = 65534
+
+
+def _as_nobody(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("how", ["file", "symlink"])
+def test_a_temporary_name_another_account_made_first_gets_no_key(home: Path, how: str) -> None:
+    """``ben keys generate ops --dir <shared>`` wrote the key through ``ops.key.tmp``, a name anyone could
+    guess: another account that made it first in a directory it may write (here a sticky, world-writable
+    one, as /tmp) got the private key in its own file (and, through a symlink, into any file the key's
+    owner may write). Now the temporary name is unguessable and made with O_EXCL, and a directory other
+    accounts may write is refused, naming ``--dir``."""
+    shared = home / "shared"
+    shared.mkdir()
+    os.chmod(home, 0o755)
+    os.chmod(shared, 0o1777)
+    victim = home / "victim"
+    victim.write_text("untouched\n")
+    planted = shared / "ops.key.tmp"
+    if how == "file":
+        assert _as_nobody("/bin/sh", "-c", f"umask 0; : > {planted}").returncode == 0
+    else:
+        assert _as_nobody("ln", "-s", str(victim), str(planted)).returncode == 0
+    out = ben("keys", "generate", "ops", "--dir", str(shared))
+    assert out.returncode == 2 and "--dir" in out.stderr and "other accounts may write" in out.stderr, out.stderr
+    assert not (shared / "ops.key").exists()
+    assert victim.read_text() == "untouched\n"
+    if how == "file":
+        assert planted.stat().st_size == 0  # nothing written through the planted name
+    # and in a directory of its own, a leftover of that name (a kill mid-write) is no obstacle nor target
+    own = home / "own"
+    own.mkdir(mode=0o700)
+    (own / "ops.key.tmp").write_text("left by a kill\n")
+    assert ben("keys", "generate", "ops", "--dir", str(own)).returncode == 0
+    assert (own / "ops.key.tmp").read_text() == "left by a kill\n"
+    load_signer(own / "ops.key")
+
+
+def test_the_temporary_file_is_never_one_another_account_made(home: Path) -> None:
+    """The writer itself (used for keys, certificates, checkpoints, the cortex's state), below the
+    directory check: a planted ``<name>.tmp`` (another account's file, or a symlink) is left alone."""
+    from ben.core.files import write_atomic
+    shared = home / "s"
+    shared.mkdir()
+    os.chmod(home, 0o755)
+    os.chmod(shared, 0o1777)
+    planted = shared / "x.key.tmp"
+    assert _as_nobody("/bin/sh", "-c", f"umask 0; : > {planted}").returncode == 0
+    write_atomic(shared / "x.key", b"secret", 0o600)
+    assert planted.stat().st_size == 0 and planted.stat().st_uid == NOBODY
+    st = (shared / "x.key").stat()
+    assert st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o600
+    assert _as_nobody("cat", str(shared / "x.key")).returncode != 0

@@ -23,7 +23,7 @@ from ben.control.keys import public_from_text, verify
 from ben.core.transport import SERVER_OPTIONS
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
-from tests.control.conftest import Recorder, attach, make_setup
+from tests.control.conftest import Recorder, attach, make_setup, trust_toml
 from tests.conftest import dump_logs
 
 S = 10**9
@@ -259,3 +259,39 @@ def test_a_lone_surrogate_in_a_signed_reason_never_breaks_the_sidecar_stream(rig
     assert rig.audit(env.id)[-1]["kind"] == "refusal"
     env2, signed2 = make_envelope(s.alice, "ping", "shop", {}, "after the bad one")
     assert rig.spine.deliver(signed2)[0].status == "accepted" and rig.recorder.count(env2.id) == 1
+
+
+def test_a_key_taken_out_of_the_trust_store_is_refused_without_a_restart(rig: Rig) -> None:
+    """Revoking an operator's key (taking it out of the trust store, after a theft) did nothing until the
+    sidecar restarted: it verified commands with the store it read at start, so the stolen key still ran
+    commands. Now the store is read again when its file changed, before each verification."""
+    s = rig.setup
+    assert rig.spine.deliver(make_envelope(s.bob, "ping", "shop", {}, "before")[1])[0].status == "accepted"
+    original = s.trust.read_text()
+    try:
+        s.trust.write_text(trust_toml(s.alice, s.bot, s.victor, s.sidecar))  # bob revoked
+        env, signed = make_envelope(s.bob, "ping", "shop", {}, "after the revocation")
+        receipt, _ = rig.spine.deliver(signed)
+        assert (receipt.status, receipt.code) == ("refused", "unknown_key"), receipt.reason
+        assert rig.recorder.count(env.id) == 0
+        assert rig.audit(env.id)[-1]["body"]["code"] == "unknown_key"
+        # the other keys are unaffected
+        assert rig.spine.deliver(make_envelope(s.alice, "ping", "shop", {}, "alice")[1])[0].status == "accepted"
+    finally:
+        s.trust.write_text(original)
+    assert rig.spine.deliver(make_envelope(s.bob, "ping", "shop", {}, "restored")[1])[0].status == "accepted"
+
+
+def test_a_backdated_command_counts_in_the_sidecar_s_window(rig: Rig) -> None:
+    """The sidecar counted a command in the policy's window at its signer's ``issued_at``: signed two hours
+    in the past with a 24-hour time to live (within ``max_ttl_s``), each command was valid and outside the
+    one-hour window at once, so rate and blast radius never bound a key that backdates. Now the window
+    counts by the sidecar's own clock at arrival."""
+    s, hours = rig.setup, 3600 * S
+    back = now_ns() - 2 * hours
+    codes = [rig.spine.deliver(make_envelope(s.alice, "capped", "shop", {}, "backdated", issued_at=back,
+                                             ttl_s=20 * 3600)[1])[0].code for _ in range(3)]
+    assert codes == ["ok", "ok", "over_rate"], codes  # rate = 2 per hour
+    codes = [rig.spine.deliver(make_envelope(s.alice, "capped", "shop-x", {}, "backdated", issued_at=back,
+                                             ttl_s=20 * 3600)[1])[0].code]
+    assert codes == ["over_rate"], codes

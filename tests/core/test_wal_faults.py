@@ -37,7 +37,7 @@ SIZE = 300
 def tmpfs(mountpoint: Path, size: str = "8m") -> Iterator[Path]:
     """Mount a size-limited tmpfs at mountpoint (created if missing); unmount afterwards."""
     mountpoint.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mountpoint)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         pytest.fail(f"cannot mount a {size} tmpfs at {mountpoint} (the full-disk tests need root and "

@@ -232,7 +232,7 @@ def test_a_request_that_cannot_be_converted_is_refused_not_raised():
     from ben.otlp.exporting import INVALID, Exporting
 
     class Broken(Converter):
-        def logs(self, request):
+        def logs(self, request, client=""):
             raise RuntimeError("boom")
 
     exporting = Exporting(slots=None, converter=Broken())

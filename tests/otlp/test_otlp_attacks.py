@@ -6,6 +6,7 @@ flooding account is ``nobody`` (``setpriv``). ``docs/security.md`` maps each cel
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +22,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from ben.cli.procs import Cluster, query_rows, wait_for
 from ben.sdk import Client
 from tests.conftest import rig_in_tmp
-from tests.helpers import Flood, descriptors
+from tests.helpers import NOBODY, Flood, descriptors
 
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 
@@ -40,6 +41,8 @@ class Rig:
                                                  # a share of 5 alerts at once, hardly refilled in a test's time
                                                  "alert_burst_per_subsystem": 5,
                                                  "alert_rate_per_subsystem_per_s": 0.001,
+                                                 # two names with a share each per local account (+1 shared)
+                                                 "alert_subsystems_per_client": 2,
                                                  # a bound well under the flood's 3,000 (default 256)
                                                  "max_connections": 64}})
         self.cluster.start()
@@ -134,7 +137,7 @@ def test_one_local_application_cannot_spend_the_others_series(rig: Rig) -> None:
     wait_for(lambda: spine.status("spine").get("detect_series", 0) == 25, 60,
              "the real subsystem's five series to be watched beside the flood")
     log = spine.spine.tail(400)
-    assert "max_series_per_peer" in log and "/otlp'" in log, log[-2000:]
+    assert "max_series_per_peer" in log and "/otlp/u0'" in log, log[-2000:]  # the kernel-named account
     rows = spine.status("spine")
     assert rows["detect_refused_series_peer_total"] == 30  # nothing of the real subsystem refused
 
@@ -174,4 +177,75 @@ def test_one_application_s_alerts_take_only_its_share_of_the_alert_lane(rig: Rig
                                 "WHERE kind = 'log' AND subsystem IN ('chatty', 'payments') GROUP BY subsystem, lane")}
     assert lanes == {("chatty", "alert"): 5, ("chatty", "anomaly"): 115, ("payments", "alert"): 1}, lanes
     assert rig.cluster.status("sidecar")["otlp_alerts_demoted_total"] == 115
-    assert "subsystem 'chatty' sent alerts over its share" in rig.cluster.sidecar.tail(400)
+    assert "subsystem 'chatty' (client u0) sent alerts over its share" in rig.cluster.sidecar.tail(400)
+
+
+_POST_AS = """
+import sys, urllib.request
+port, path = int(sys.argv[1]), sys.argv[2]
+data = sys.stdin.buffer.read()
+while data:
+    size = int.from_bytes(data[:4], 'big')
+    body, data = data[4:4 + size], data[4 + size:]
+    req = urllib.request.Request(f'http://127.0.0.1:{port}{path}', data=body, method='POST',
+                                 headers={'Content-Type': 'application/x-protobuf'})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200, resp.status
+print('sent', flush=True)
+"""
+
+
+def _post_as_nobody(port: int, path: str, bodies: list[bytes]) -> None:
+    """Another account (``nobody``) posts ``bodies`` to the OTLP/HTTP port, each answered 200."""
+    data = b"".join(len(b).to_bytes(4, "big") + b for b in bodies)
+    out = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                          "/usr/bin/python3", "-c", _POST_AS, str(port), path], input=data, capture_output=True,
+                         timeout=120)
+    assert out.stdout.strip() == b"sent", out.stderr.decode(errors="replace")[-2000:]
+
+
+def test_one_local_account_cannot_spend_another_account_s_series(rig: Rig) -> None:
+    """Every loopback OTLP application of a host was one peer (``<sidecar>/otlp``): an application of one
+    account that spent that share (50 made-up series) left the applications of every other account on the
+    host with new series stored but not watched. Now the kernel names each client's uid and its series go
+    to a share of their own (``<sidecar>/otlp/u<uid>``): ``nobody``'s five series are watched beside it."""
+    ts = time.time_ns()
+    status = rig.cluster.status
+    start = status("spine")
+    for i in range(10):  # this account's applications spend their share (and more)
+        _post_logs_or_metrics(rig.otlp_http, "/v1/metrics", _gauges(f"spender-{i}", [f"s{j}" for j in range(5)], ts))
+
+    def seen(now: dict) -> float:  # the spender's 50 series, each watched or refused
+        return (now.get("detect_series", 0) - start.get("detect_series", 0)
+                + now.get("detect_refused_series_peer_total", 0) - start.get("detect_refused_series_peer_total", 0))
+    wait_for(lambda: seen(status("spine")) >= 50, 60, "detection to see the spender's 50 series")
+    before = status("spine")
+    _post_as_nobody(rig.otlp_http, "/v1/metrics", [_gauges("nobody-app", [f"n{j}" for j in range(5)], ts)])
+    wait_for(lambda: status("spine").get("detect_series", 0) == before["detect_series"] + 5, 60,
+             "another account's five series to be watched beside the spender")
+    assert status("spine")["detect_refused_series_peer_total"] == before["detect_refused_series_peer_total"]
+
+
+def test_one_local_account_rotating_names_gets_no_more_of_the_alert_lane(rig: Rig) -> None:
+    """An application making up a new service.name per batch of alerts got a share of the alert lane for
+    each (at least 4,096 of them). Now its account has shares for ``alert_subsystems_per_client`` names (2
+    here) and one more for the rest: 40 names x 5 alerts from ``nobody`` put (2 + 1) x 5 in the alert lane,
+    the rest in the anomaly lane, marked; another account's alert still takes the alert lane."""
+    names = [f"rotating-{i}" for i in range(40)]
+    _post_as_nobody(rig.otlp_http, "/v1/logs", [_errors(name, 5, marked=False) for name in names])
+    _post_logs(rig.otlp_http, _errors("billing", 1, marked=True))
+    rig.cluster.wait_drained(60)
+    lanes = {r["lane"]: r["n"] for r in query_rows(
+        rig.cluster.spine_addr, "SELECT toString(lane) AS lane, count() AS n FROM ben.events "
+                                "WHERE kind = 'log' AND startsWith(subsystem, 'rotating-') GROUP BY lane")}
+    assert lanes == {"alert": 15, "anomaly": 185}, lanes
+    billing = query_rows(rig.cluster.spine_addr, "SELECT toString(lane) AS lane FROM ben.events "
+                                                 "WHERE kind = 'log' AND subsystem = 'billing'")
+    assert [r["lane"] for r in billing] == ["alert"]
+
+
+def _post_logs_or_metrics(port: int, path: str, body: bytes) -> None:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method="POST",
+                                 headers={"Content-Type": "application/x-protobuf"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200

@@ -26,7 +26,7 @@ class StubSlots:
     def __init__(self, delivery: Delivery):
         self.delivery = delivery
 
-    async def deliver(self, converted, key=None, seen=None):
+    async def deliver(self, converted, key=None, seen=None, client=""):
         return self.delivery
 
 

@@ -74,6 +74,8 @@ def export(
     from ben.baseline.package import write_package
     from ben.cli.incidents import _query
     from ben.core.config import load_config
+    from ben.core.errors import ConfigError
+    from ben.core.files import own_dir
     from ben.federation.policy import load_policy
 
     from_ns, to_ns = _when(since, "--from"), _when(until, "--to") if until else time.time_ns()
@@ -81,6 +83,10 @@ def export(
         raise fail(f"--to must be after --from ({until} <= {since})")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise fail(f"OUT {out}: exists and is not an empty directory")
+    try:  # made now, ours: another account that owns OUT or may write in it would plant symlinks meanwhile
+        own_dir(out, "OUT")
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     cfg = load_config(config).spine
     fed = cfg.federation
     policy = load_policy(fed.policy, fed.pseudonym_key or (data_dir or cfg.data_dir) / "federation" / "pseudonym.key")

@@ -60,6 +60,7 @@ def trust(
     The spine reads the trust store again when it changed, and audits every pin change.
     """
     import os
+    import tempfile
 
     from ben.cli import fail
     from ben.control.keys import key_id, public_from_text
@@ -94,10 +95,11 @@ def trust(
     old = trust_file.read_text() if trust_file.exists() else ""
     new = old + ("" if not old or old.endswith("\n") else "\n") + (
         f'\n[[sidecars]]\nid = "{sidecar}"\npublic_key = "{text}"\n')
-    tmp = trust_file.with_name(trust_file.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, trust_file.stat().st_mode & 0o777
-                 if trust_file.exists() else 0o600)
+    # an unguessable name made with O_EXCL: never a file or symlink another account made first (ADR 0045)
+    fd, name = tempfile.mkstemp(prefix=f".{trust_file.name}.", suffix=".tmp", dir=trust_file.parent)
+    tmp = Path(name)
     try:
+        os.fchmod(fd, trust_file.stat().st_mode & 0o777 if trust_file.exists() else 0o600)
         os.write(fd, new.encode())
         os.fsync(fd)
     finally:

@@ -67,7 +67,7 @@ class ControlBase:
         self._trust_stamp = self._stamp()
         self.trust = TrustStore.load(cfg.trust) if cfg.trust else TrustStore.empty()
         self.policy = Policy.load(cfg.policy) if cfg.policy else None
-        self.verifier = Verifier(self.trust, cfg.clock_skew_ms, cfg.max_ttl_s)
+        self.verifier = Verifier(self.trust, cfg.clock_skew_ms, cfg.max_ttl_s, refresh=self.reload_trust)
         self.db = ControlDb(control_dir(data_dir) / "db")
         self.audit: AuditLog | None = None
 

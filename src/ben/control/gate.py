@@ -140,15 +140,15 @@ class Gate:
         body = {"reason": env.reason, "action": env.action, "target": env.target, "issuer": env.issuer,
                 "incident_id": env.incident_id, "envelope_hash": signed.hash, "approved_by": approved_by}
         await asyncio.to_thread(self.audit.append, "execution", env.id, body, env.issuer,
-                                puts=self.ledger.claim(env, signed, "claimed"))
-        if self._releases is not None:
-            self._releases.add(env.id, env.action, env.target, env.issued_at)
+                                puts=self.ledger.claim(env, signed, "claimed", at=received))
+        if self._releases is not None:  # counted at its arrival by this host's clock, not its signer's issued_at
+            self._releases.add(env.id, env.action, env.target, received)
         outcome = await self.runner(env)
         status, code = (ACCEPTED, "ok") if outcome.ok else (FAILED, "handler_error")
         reason = env.reason if outcome.ok else f"the handler failed: {outcome.error}"
         receipt = self._receipt(env.id, signed.hash, env.target, status, code, reason, received, outcome.result,
                                 env.incident_id)
-        await self._store(env, signed, receipt, "receipt")
+        await self._store(env, signed, receipt, "receipt", received)
         self.decisions[code] += 1
         return receipt
 
@@ -259,20 +259,20 @@ class Gate:
                     self._releases.add(command_id, past.action, past.target, past.at_ns, past.outcome)
         return self._releases
 
-    async def _store(self, env: Envelope, signed: Signed, receipt: Signed, kind: str) -> None:
+    async def _store(self, env: Envelope, signed: Signed, receipt: Signed, kind: str, received: int) -> None:
         rec = Receipt.parse(receipt.body)
         if self._releases is not None and (rec.status != REFUSED or counts_for_breaker(rec.status, rec.code)):
             # a refusal for the target's sake counts toward the breaker only (not rate nor blast radius)
-            self._releases.ended(env.id, env.action, env.issued_at, rec.status)
+            self._releases.ended(env.id, env.action, received, rec.status)
         body = {"reason": rec.reason, "status": rec.status, "code": rec.code, "receipt": receipt.to_json(),
                 "incident_id": env.incident_id}
         await asyncio.to_thread(self.audit.append, kind, env.id, body, self.signer.id,
-                                puts=self.ledger.done(env, signed, receipt))
+                                puts=self.ledger.done(env, signed, receipt, at=received))
 
     async def _refuse(self, env: Envelope, signed: Signed, exc: ControlError, received: int) -> Signed:
         receipt = self._receipt(env.id, signed.hash, env.target, REFUSED, exc.reason, str(exc), received,
                                 incident_id=env.incident_id)
-        await self._store(env, signed, receipt, "refusal")
+        await self._store(env, signed, receipt, "refusal", received)
         self.decisions[exc.reason] += 1
         log.warning("control: refused %s (%s on %s): %s", env.id, env.action, env.target, exc)
         return receipt
@@ -297,7 +297,7 @@ class Gate:
             receipt = self._receipt(env.id, signed.hash, env.target, REFUSED, "interrupted",
                                     "the sidecar stopped while the handler ran; at most once: it is not run again "
                                     "(check the subsystem for its effect)", received, incident_id=env.incident_id)
-            await self._store(env, signed, receipt, "receipt")
+            await self._store(env, signed, receipt, "receipt", int(record.get("at") or received))
             note = "delivered again after an interrupted run: not run again"
         else:
             receipt = self._receipt(env.id, signed.hash, env.target, REFUSED, "replayed_id",

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ben.core.errors import ConfigError, SignatureError
-from ben.core.files import write_atomic
+from ben.core.files import own_dir, write_atomic
 
 
 def key_id(public_raw: bytes) -> str:
@@ -103,7 +103,7 @@ def generate(directory: Path, name: str, *, overwrite: bool = False) -> Signer:
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name or "") or not name.strip("."):
         raise ConfigError(f"key name {name!r:.80}: expected letters, digits, '.', '_' or '-' (at most 64, not only "
                           "dots), as the trust store's names", source="command line", field="NAME")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    own_dir(directory, "--dir")  # not another account's, nor one it may write (ADR 0045, round 6)
     key_path, pub_path = directory / f"{name}.key", directory / f"{name}.pub"
     if key_path.exists() and not overwrite:
         raise ConfigError(f"{key_path} exists; refusing to overwrite a key (use --force)", source=str(key_path))

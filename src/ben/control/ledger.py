@@ -60,11 +60,14 @@ class Ledger:
             return "(older than the sequence window)"
         return None
 
-    def claim(self, env: Envelope, signed: Signed, state: str, receipt: Signed | None = None) -> dict[bytes, bytes]:
-        """The puts that record this command (to write with its audit entry)."""
+    def claim(self, env: Envelope, signed: Signed, state: str, receipt: Signed | None = None,
+              at: int | None = None) -> dict[bytes, bytes]:
+        """The puts that record this command (to write with its audit entry). ``at``: when it was received,
+        by this host's clock (what the policy's windows count; never the signer's ``issued_at``, which a
+        signer may set up to a time to live in the past to leave every window, ADR 0045 round 6)."""
         puts = {_id_key(env.id): json.dumps({
             "state": state, "hash": signed.hash, "action": env.action, "target": env.target,
-            "at": env.issued_at, "receipt": receipt.to_json() if receipt else None,
+            "at": env.issued_at if at is None else at, "receipt": receipt.to_json() if receipt else None,
             "outcome": "" if receipt is None else json.loads(receipt.body)["status"],
             "code": "" if receipt is None else json.loads(receipt.body)["code"]}).encode()}
         if self._db.get(_seq_key(env.issuer, env.seq)) is None:
@@ -74,8 +77,8 @@ class Ledger:
             puts[_hwm_key(env.issuer)] = env.seq.to_bytes(8, "big")
         return puts
 
-    def done(self, env: Envelope, signed: Signed, receipt: Signed) -> dict[bytes, bytes]:
-        return self.claim(env, signed, "done", receipt)
+    def done(self, env: Envelope, signed: Signed, receipt: Signed, at: int | None = None) -> dict[bytes, bytes]:
+        return self.claim(env, signed, "done", receipt, at)
 
     def history(self) -> list[tuple[str, Past]]:
         """(id, command) for what ran here, and what was refused for the target's sake (the

@@ -109,8 +109,8 @@ class Orders:
     def sidecar_key(self, sidecar_id: str) -> str | None:
         """The pinned receipt key of this sidecar (the trust store read again if it changed)."""
         with self.plane._lock:
-            if self.plane.reload_trust():
-                self.check_pins()
+            self.plane.reload_trust()  # (a command's verification may have read it first: compare anyway)
+            self.check_pins()
             return self.plane.trust.sidecars.get(sidecar_id)
 
     def check_pins(self) -> None:

@@ -7,6 +7,8 @@ Each failure raises ``SignatureError`` with the reason code receipts and audit e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ben.control.documents import Approval, Envelope, KillSwitch, Signed
 from ben.control.keys import verify
 from ben.control.trust_store import Trusted, TrustStore
@@ -17,10 +19,18 @@ class Verifier:
     """Checks a signed command: signature by a trusted key, role allows action and target, clock skew and time to
     live."""
 
-    def __init__(self, trust: TrustStore, clock_skew_ms: int = 30_000, max_ttl_s: int = 86_400):
+    def __init__(self, trust: TrustStore, clock_skew_ms: int = 30_000, max_ttl_s: int = 86_400,
+                 refresh: Callable[[], object] | None = None):
+        """``refresh``: called before each check, to read the trust store again if its file changed: a key
+        taken out of it (revoked) is refused from the next command on, without a restart (ADR 0045, round 6)."""
         self.trust = trust
         self.skew_ns = clock_skew_ms * 1_000_000
         self.max_ttl_ns = max_ttl_s * 1_000_000_000
+        self.refresh = refresh
+
+    def _fresh(self) -> None:
+        if self.refresh is not None:
+            self.refresh()
 
     def _signature(self, signed: Signed, trusted: Trusted) -> None:
         if not isinstance(signed.signature, (bytes, bytearray)) or len(signed.signature) != 64 or not verify(
@@ -30,6 +40,7 @@ class Verifier:
 
     def envelope(self, signed: Signed, now_ns: int) -> tuple[Envelope, Trusted]:
         """The envelope, if exactly these bytes are signed by a trusted key allowed to send it, now."""
+        self._fresh()
         env = Envelope.parse(signed.body)
         trusted = self.trust.key(env.issuer)
         self._signature(signed, trusted)
@@ -46,6 +57,7 @@ class Verifier:
 
     def approval(self, signed: Signed, envelope: Signed, command_id: str) -> tuple[Approval, Trusted]:
         """A human's decision, if signed by an approver and about exactly this envelope."""
+        self._fresh()
         approval = Approval.parse(signed.body)
         trusted = self.trust.approver(approval.issuer)
         self._signature(signed, trusted)
@@ -60,6 +72,7 @@ class Verifier:
         The spine takes only fresh orders from operators; a sidecar takes any order newer than the
         one it holds (the spine hands the latest one to every sidecar that attaches, however old).
         """
+        self._fresh()
         toggle = KillSwitch.parse(signed.body)
         trusted = self.trust.approver(toggle.issuer)
         self._signature(signed, trusted)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, write_atomic
+from ben.core.files import check_private, own_dir, write_atomic
 
 CA_DAYS = 3650
 LEAF_DAYS = 825
@@ -45,7 +45,7 @@ def _name(cn: str) -> x509.Name:
 
 def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -> Path:
     """Create ca.crt and ca.key (0600) in directory (made 0700)."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    own_dir(directory, "--dir")  # not another account's, nor one it may write (ADR 0045, round 6)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
@@ -82,6 +82,7 @@ def issue(directory: Path, name: str, *, server: bool = False, hosts: tuple[str,
     certificate for ``hosts`` (DNS names or IP addresses; default localhost and loopback)."""
     if not name or "/" in name or name.startswith("."):
         raise ConfigError(f"{name!r} is not a usable name", field="NAME")
+    own_dir(directory, "--dir")
     ca_key, ca_cert = _load_ca(directory)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)

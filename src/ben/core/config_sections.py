@@ -91,6 +91,10 @@ class OtlpConfig(_Section):
     alert_rate_per_subsystem_per_s: float = Field(default=10.0, gt=0, le=1_000_000)
     #: ... and at once (the bucket's depth, records).
     alert_burst_per_subsystem: int = Field(default=200, ge=1, le=10_000_000)
+    # -- one local account, one set of shares (ADR 0045, round 6) -------------------------------------------
+    #: Subsystems (service.names) of one client (a loopback client's uid, named by the kernel) with an
+    #: alert share each; its other names share one more. Bounds what rotating made-up names can take.
+    alert_subsystems_per_client: int = Field(default=32, ge=1, le=4_096)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import stat
+import tempfile
 from pathlib import Path
 
 from ben.core.errors import ConfigError
@@ -70,20 +70,45 @@ def _check_owned(path: Path, flag: str) -> None:
 
 def write_atomic(path: Path, data: bytes, mode: int) -> None:
     """Write ``path`` whole or not at all: a temporary file beside it (created with ``mode``), synced,
-    renamed over ``path``, and the directory synced, so a kill -9 leaves the old file or the new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:   # (f.write writes it all; one os.write may write part of a large blob)
-        os.fchmod(f.fileno(), mode)
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    renamed over ``path``, and the directory synced, so a kill -9 leaves the old file or the new one.
+
+    The temporary file has a name no one can guess and is made with ``O_EXCL`` (``mkstemp``): with a fixed
+    name (``<name>.tmp``), another account that may write the directory (``/tmp``, a shared one) made that
+    name first, as its own file or a symlink, and ben wrote the key into the other account's inode, which it
+    could then read (ADR 0045, round 6)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:   # (f.write writes it all; one os.write may write part of a large blob)
+            os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def own_dir(path: Path, flag: str) -> Path:
+    """Create ``path`` (0700), or check that an existing one is the user's and that no other account may
+    write in it (a shared directory would let it replace what ben writes there, or plant files first):
+    ConfigError naming ``flag`` otherwise. Nothing is changed in an existing directory."""
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        _check_owned(path, flag)
+        st = os.stat(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot use {exc.filename or path}: {exc.strerror}", field=flag) from None
+    if st.st_mode & 0o022:
+        raise ConfigError(f"{path}: other accounts may write in this directory (mode {stat.S_IMODE(st.st_mode):o}); "
+                          "give a directory only you can write", field=flag)
+    return path
 
 
 def check_private(path: Path, flag: str) -> None:

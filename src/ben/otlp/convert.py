@@ -171,7 +171,7 @@ class Converter:
         self.cumulative = Cumulative(time.time_ns() if started_ns is None else started_ns, max_streams)
 
     # -- logs ---------------------------------------------------------------------------------
-    def logs(self, request: logs_svc.ExportLogsServiceRequest) -> Converted:
+    def logs(self, request: logs_svc.ExportLogsServiceRequest, client: str = "") -> Converted:
         out = Converted()
         now = time.time_ns()
         records = _walk(out, request.resource_logs, "scope_logs", "log_records", self.max_sources)
@@ -193,13 +193,13 @@ class Converter:
             attrs.update(scope)
             attrs.update(res.attrs)
             lane = ALERT if alert else ROUTINE
-            if alert and self.alert_share is not None and not self.alert_share.take(res.source.subsystem):
+            if alert and self.alert_share is not None and not self.alert_share.take(res.source.subsystem, client):
                 lane, attrs["ben.demoted"] = ANOMALY, "alert"  # over its subsystem's share (alert_share)
             res.add(lane, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
         return out
 
     # -- metrics ------------------------------------------------------------------------------
-    def metrics(self, request: metrics_svc.ExportMetricsServiceRequest) -> Converted:
+    def metrics(self, request: metrics_svc.ExportMetricsServiceRequest, client: str = "") -> Converted:
         out = Converted()
         for rm in request.resource_metrics:
             res = _Resource(out, rm.resource, self.max_sources)
@@ -309,7 +309,7 @@ class Converter:
                     res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(qv.quantile)}", qv.value, "", attrs, ts)
 
     # -- traces -------------------------------------------------------------------------------
-    def traces(self, request: trace_svc.ExportTraceServiceRequest) -> Converted:
+    def traces(self, request: trace_svc.ExportTraceServiceRequest, client: str = "") -> Converted:
         out = Converted()
         for res, scope, span in _walk(out, request.resource_spans, "scope_spans", "spans", self.max_sources):
             start, end = _ts(span.start_time_unix_nano), _ts(span.end_time_unix_nano)

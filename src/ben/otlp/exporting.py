@@ -24,6 +24,7 @@ answered with success at once and not stored again (``otlp_duplicate_requests_to
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -111,14 +112,17 @@ class Exporting:
         except DecodeError as exc:
             raise ValueError(f"the body is not a valid {kind.DESCRIPTOR.full_name} (protobuf): {exc}") from None
 
-    async def export(self, signal: str, transport: str, body: bytes, json_body: bool = False) -> Answer:
+    async def export(self, signal: str, transport: str, body: bytes, json_body: bool = False,
+                     client: str = "") -> Answer:
+        """Parse, convert, deliver and answer one request; ``client``: who the kernel says sent it
+        (``clients``), with senders and alert shares of its own."""
         self.figures.requests[(signal, transport)] += 1
         try:
             request = self.parse(signal, body, json_body)
         except ValueError as exc:
             return self.invalid(signal, str(exc))
         if self._digests is None:
-            return await self._deliver(signal, request)
+            return await self._deliver(signal, request, client=client)
         key = dedup.digest(signal, request)
         while key in self._in_flight:  # the same request twice at once: the second waits for the first
             await asyncio.wait([self._in_flight[key]])
@@ -127,7 +131,7 @@ class Exporting:
             return self._duplicate(signal, seen)
         # Delivered to the end even if the client gives up (a gRPC deadline cancels the handler): what
         # the WAL takes must be remembered, for the resend that follows a timeout.
-        task = asyncio.ensure_future(self._deliver(signal, request, key, seen))
+        task = asyncio.ensure_future(self._deliver(signal, request, key, seen, client))
         self._in_flight[key] = task
         task.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return await asyncio.shield(task)
@@ -144,14 +148,16 @@ class Exporting:
             response.partial_success.CopyFrom(partial)
         return Answer(OK, response)
 
-    async def _deliver(self, signal: str, request, key: bytes | None = None, seen: dedup.Entry | None = None) -> Answer:
+    async def _deliver(self, signal: str, request, key: bytes | None = None, seen: dedup.Entry | None = None,
+                       client: str = "") -> Answer:
         convert = getattr(self._converter, signal)
         try:
-            converted: Converted = await asyncio.get_running_loop().run_in_executor(self._pool, convert, request)
+            converted: Converted = await asyncio.get_running_loop().run_in_executor(
+                self._pool, functools.partial(convert, request, client=client))
         except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
             log.exception("otlp %s: could not convert a request", signal)
             return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
-        delivery = await self._slots.deliver(converted, key, seen)
+        delivery = await self._slots.deliver(converted, key, seen, client=client)
         undo = [change for i in delivery.unstored for change in converted.parts[i].undo]
         if undo:   # cumulative points not stored: their resend must count the increment again
             await asyncio.get_running_loop().run_in_executor(self._pool, self._converter.cumulative.undo, undo)

@@ -7,11 +7,13 @@ would be answered INTERNAL; a malformed one must be INVALID_ARGUMENT). Refusals 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from ben.otlp import auth
+from ben.otlp import auth, clients
 from ben.otlp.exporting import BUSY, DOWN, INVALID, LOGS, METRICS, TRACES, Answer, Exporting
 
 _SERVICES = {
@@ -34,9 +36,11 @@ def status_details(answer: Answer) -> status_pb2.Status:
     return status
 
 
-def handlers(exporting: Exporting, token: bytes | None = None) -> list[grpc.GenericRpcHandler]:
+def handlers(exporting: Exporting, token: bytes | None = None,
+             local: Callable[[], clients.Address | None] = lambda: None) -> list[grpc.GenericRpcHandler]:
     """One generic handler per OTLP service, each with its ``Export`` method; with ``token``, a request
-    without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED."""
+    without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED. ``local``: the listener's
+    (host, port) on TCP, to ask the kernel who the client is (``clients``)."""
     out = []
     for signal, service in _SERVICES.items():
         async def export(body: bytes, context, signal=signal):
@@ -45,7 +49,8 @@ def handlers(exporting: Exporting, token: bytes | None = None) -> list[grpc.Gene
                 if not auth.authorized(token, metadata.get("authorization")):
                     exporting.unauthenticated(signal, "grpc")
                     await context.abort(grpc.StatusCode.UNAUTHENTICATED, auth.REFUSAL)
-            answer = await exporting.export(signal, "grpc", body)
+            client = clients.client_of(clients.grpc_address(context.peer()), local())
+            answer = await exporting.export(signal, "grpc", body, client=client)
             if answer.response is not None:
                 return answer.response
             code = _CODES[answer.outcome][0]

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from google.rpc import code_pb2, status_pb2
 
-from ben.otlp import auth, jsonform
+from ben.otlp import auth, clients, jsonform
 from ben.otlp.exporting import BUSY, DOWN, LOGS, METRICS, TRACES, Answer, Exporting
 from ben.otlp.grpc_server import status_details
 
@@ -123,7 +123,10 @@ def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None
                 body, why, status = _inflate(body, encoding, max_request_bytes)
                 if status:
                     return _refusal(exporting.invalid(signal, why), json_body, status=status)
-            answer: Answer = await exporting.export(signal, "http", body, json_body)
+            transport = request.transport
+            client = "" if transport is None else clients.client_of(transport.get_extra_info("peername"),
+                                                                    transport.get_extra_info("sockname"))
+            answer: Answer = await exporting.export(signal, "http", body, json_body, client=client)
             if answer.response is not None:
                 data, content_type = _encode(answer.response, json_body)
                 return web.Response(body=data, content_type=content_type)

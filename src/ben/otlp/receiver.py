@@ -51,7 +51,8 @@ class OtlpReceiver:
         receiver's WALs, which keep the digests of the requests accepted lately (``dedup``)."""
         self.config = config
         self._explicit = explicit
-        self.alert_share = AlertShare(config.alert_rate_per_subsystem_per_s, config.alert_burst_per_subsystem)
+        self.alert_share = AlertShare(config.alert_rate_per_subsystem_per_s, config.alert_burst_per_subsystem,
+                                      per_client=config.alert_subsystems_per_client)
         converter = Converter(config.alert_severity_number, config.span_series, time.time_ns(),
                               alert_share=self.alert_share)
         self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
@@ -116,7 +117,8 @@ class OtlpReceiver:
                                           ("grpc.max_allowed_incoming_connections", self.config.max_connections),
                                           ("grpc.max_connection_idle_ms",
                                            int(self.config.max_connection_idle_s * 1000))])
-        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token))
+        local: list[tuple[str, int] | None] = [None]  # (host, port) once bound on TCP: who a client is (clients)
+        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token, lambda: local[0]))
         transport.prepare_listen(address, field)
         try:
             if tls is not None:
@@ -134,6 +136,8 @@ class OtlpReceiver:
             raise ConfigError(f"cannot listen on {address}: {exc}", field=field) from exc
         await server.start()
         self._grpc, self.grpc_port = server, port
+        if socket_path(address) is None:
+            local[0] = (address.rpartition(":")[0].strip("[]"), port)
         log.info("OTLP/gRPC listening on %s%s", address if port == 0 or socket_path(address) else
                  f"{address.rpartition(':')[0]}:{port}", " (TLS)" if tls else "")
 

@@ -8,6 +8,11 @@ time, so each (slot, lane) numbers its events in order, with no gap: after a ref
 request of the slot takes the refused numbers again, as a resending SDK would. Several slots let
 concurrent requests share one group commit (one fsync for all of them).
 
+Each client the kernel names (``clients``: a loopback client's uid) has slots of its own,
+``otlp-<sidecar id>-u<uid>-<slot>``: the spine charges the series of a sender to its peer, which it
+reads from the sender's name (``<sidecar>/otlp/u<uid>``), so one local account's series cannot spend
+another's share. At most ``MAX_CLIENTS`` clients get slots of their own; others share the receiver's.
+
 OTLP itself is at-least-once: a client that does not get the answer (a timeout, a sidecar killed
 between the fsync and the answer) sends again. With a request's digest (``dedup``), each part carries
 its entry into the WAL batch of its records, and the parts a resend finds stored are not sent again.
@@ -35,17 +40,30 @@ class Delivery:
     unstored: tuple[int, ...] = ()   # the indices of the parts the WAL did not take
 
 
+MAX_CLIENTS = 1_024
+
+
 class Slots:
     """The OTLP receiver's senders towards the local ingest receiver."""
 
     def __init__(self, receiver: IngestReceiver, sidecar_id: str, slots: int = 8, digests: Digests | None = None):
         self._receiver = receiver
         self.digests = digests
-        self._free: asyncio.Queue[str] = asyncio.Queue()
+        self._sidecar_id = sidecar_id
+        self._slots = slots
+        self._pools: dict[str, asyncio.Queue[str]] = {}
         self._next: dict[tuple[str, int], int] = {}
-        for i in range(slots):
-            sender = f"otlp-{sidecar_id}-{i}"
-            self._free.put_nowait(sender)
+
+    def _pool(self, client: str) -> asyncio.Queue[str]:
+        """The free senders of ``client`` (made at its first request; "" past MAX_CLIENTS)."""
+        pool = self._pools.get(client)
+        if pool is None:
+            if client and len(self._pools) > MAX_CLIENTS:
+                return self._pool("")
+            pool = self._pools[client] = asyncio.Queue()
+            for i in range(self._slots):
+                pool.put_nowait(f"otlp-{self._sidecar_id}-{client}-{i}" if client else f"otlp-{self._sidecar_id}-{i}")
+        return pool
 
     def _first(self, sender: str, lane: int) -> int:
         key = (sender, lane)
@@ -53,7 +71,8 @@ class Slots:
             self._next[key] = self._receiver.high_water_mark(sender, lane) + 1
         return self._next[key]
 
-    async def deliver(self, converted: Converted, key: bytes | None = None, seen: Entry | None = None) -> Delivery:
+    async def deliver(self, converted: Converted, key: bytes | None = None, seen: Entry | None = None,
+                      client: str = "") -> Delivery:
         """Submit every part and wait until all are durable (or one is refused/rejected). With ``key``
         (the request's digest), each part carries its digest entry, and the parts ``seen`` holds stored
         already (a resend) are left out."""
@@ -62,7 +81,8 @@ class Slots:
             return Delivery(True)
         digests = self.digests if key is not None else None
         n, rejected = len(converted.parts), converted.rejected
-        sender = await self._free.get()
+        free = self._pool(client)
+        sender = await free.get()
         try:
             requests: list[pb.IngestRequest] = []
             metas: list[dict | None] = []
@@ -95,4 +115,4 @@ class Slots:
                 return Delivery(False, error=errors[0], unstored=unstored)
             return Delivery(True)
         finally:
-            self._free.put_nowait(sender)
+            free.put_nowait(sender)

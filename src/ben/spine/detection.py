@@ -72,8 +72,14 @@ def watched(table: pa.Table) -> pa.Table:
 
 
 def peer_of(sidecar_id: str | None, producer_id: str | None) -> str:
-    """The peer a series is charged to: ``<sidecar>/otlp`` or ``<sidecar>/sdk``."""
-    return f"{sidecar_id or ''}/{'otlp' if (producer_id or '').startswith(OTLP_PRODUCER) else 'sdk'}"
+    """The peer a series is charged to: ``<sidecar>/otlp/u<uid>`` (the OTLP senders of one local account,
+    ``otlp-<sidecar>-u<uid>-<slot>``, ``ben.otlp.sender``), ``<sidecar>/otlp`` or ``<sidecar>/sdk``."""
+    sidecar, producer = sidecar_id or "", producer_id or ""
+    if not producer.startswith(OTLP_PRODUCER):
+        return f"{sidecar}/sdk"
+    client = producer[len(OTLP_PRODUCER) + len(sidecar) + 1:].rpartition("-")[0] \
+        if producer.startswith(f"{OTLP_PRODUCER}{sidecar}-") else ""
+    return f"{sidecar}/otlp/{client}" if client.startswith("u") and client[1:].isdigit() else f"{sidecar}/otlp"
 
 
 def describe(key: str) -> tuple[str, str, str]:

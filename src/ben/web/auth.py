@@ -15,7 +15,7 @@ from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
 from ben.core.files import check_private
 from ben.web.headers import foreign_request
-from ben.web.peer import peer_uid
+from ben.core.peer import peer_uid
 
 COOKIE = "ben_web_token"
 #: The scope key naming who the interface is serving: ``uid N (name)``, ``web token``, a certificate.
@@ -118,7 +118,7 @@ class TokenAuth:
     ``?token=...`` on any page sets the cookie (HttpOnly, SameSite=Strict) and redirects without it.
     Comparison is constant-time (hmac.compare_digest). Without a token, ``local_uids`` (when not
     None) are the only accounts served: the kernel names the uid owning the client's socket
-    (``ben.web.peer``); any other local user gets 403 (a loopback port is open to every account).
+    (``ben.core.peer``); any other local user gets 403 (a loopback port is open to every account).
     """
 
     def __init__(self, app: ASGIApp, token: str | None, local_uids: frozenset[int] | None = None):

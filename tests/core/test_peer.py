@@ -1,4 +1,4 @@
-"""The kernel names the uid behind a loopback connection (ben.web.peer): netlink, and /proc as fallback."""
+"""The kernel names the uid behind a loopback connection (ben.core.peer): netlink, and /proc as fallback."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from ben.web import peer
+from ben.core import peer
 
 NOBODY = 65534
 

@@ -1,8 +1,8 @@
 """Who is on the other end of a loopback TCP connection: the kernel names the uid.
 
-A loopback port is reachable by every account on the host, and the web interface reads as the
-spine's operator; so without a token or client certificates it serves only the uids it was told
-to (its own by default). The client's socket is this host's too: the kernel's socket diagnostics
+A loopback port is reachable by every account on the host: the web interface (which reads as the
+spine's operator) serves, without a token or client certificates, only the uids it was told to (its
+own by default); the OTLP receiver gives each local account its own shares (ADR 0045, round 6). The client's socket is this host's too: the kernel's socket diagnostics
 (netlink ``SOCK_DIAG_BY_FAMILY``, one exact lookup by address and ports, ~10 us) give its owner's
 uid (fixed when the socket was made). Where netlink is not available, ``/proc/net/tcp`` and
 ``tcp6`` are read instead (the same record, milliseconds on a busy host).

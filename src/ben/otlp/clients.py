@@ -1,0 +1,58 @@
+"""Who sent an OTLP request, as the kernel says: a loopback client's uid (ADR 0045, round 6).
+
+Every local application reaches the loopback OTLP ports, and everything in a request (``service.name``
+included) is the application's to choose. What it cannot choose is the account its socket belongs to:
+the kernel's socket diagnostics name the uid at the client's end of a loopback TCP connection
+(``ben.core.peer``, one netlink lookup, ~10-600 us). That uid is the request's *client*: it has its own
+senders (``sender.Slots``), so its series are charged to its own detection share at the spine
+(``<sidecar>/otlp/u<uid>``, ``max_series_per_peer``), and its own alert shares (``alert_share``).
+
+A client that cannot be told apart this way (a unix socket, a peer on another host, a connection gone
+before the lookup) is "": the receiver's shared senders and shares, as before.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+
+from ben.core.peer import peer_uid
+
+Address = tuple[str, int]
+
+
+def _host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def grpc_address(peer: str) -> Address | None:
+    """``ipv4:127.0.0.1:5555`` / ``ipv6:[::1]:5555`` (``%5B::1%5D`` in newer gRPC) as (host, port); None for
+    ``unix:`` and anything else."""
+    kind, _, rest = urllib.parse.unquote(peer or "").partition(":")
+    if kind not in ("ipv4", "ipv6"):
+        return None
+    host, _, port = rest.rpartition(":")
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        return None
+
+
+def client_of(client: Address | None, server: Address | None) -> str:
+    """``u<uid>`` for a loopback TCP client the kernel names, else ""."""
+    if not isinstance(client, tuple) or not isinstance(server, tuple) or len(client) < 2 or len(server) < 2:
+        return ""  # a unix socket's peer, or none
+    src, dst = _host(str(client[0])), _host(str(server[0]))
+    if src is None or not src.is_loopback:
+        return ""
+    if dst is None or dst.is_unspecified:  # a wildcard bind: a loopback client reached the same address
+        dst = src
+    try:
+        uid = peer_uid((str(src), int(client[1])), (str(dst), int(server[1])))
+    except (OSError, ValueError):
+        return ""
+    return "" if uid is None else f"u{uid}"
