@@ -61,12 +61,25 @@ def iban_spans(text: str) -> Iterator[tuple[int, int]]:
     if IBAN_SHAPE in sh:   # two capitals and two digits start every IBAN in capitals
         yield from _iban_scan(text, IBAN)
     if IBAN_LOWER_SHAPE in sh and any(c in text for c in IBAN_LOWER_CONTEXT):
-        yield from _iban_scan(text, IBAN_LOWER)
+        yield from _iban_scan(text, IBAN_LOWER, sh if text.isascii() else None)
 
 
-def _iban_scan(text: str, rx: re.Pattern) -> Iterator[tuple[int, int]]:
+def _iban_scan(text: str, rx: re.Pattern, sh: bytes | None = None) -> Iterator[tuple[int, int]]:
+    """IBANs rx finds. Given the shape of an ASCII text (one byte a character), rx is tried only where the shape
+    holds ``xxdd`` (a search of IBAN_LOWER tries every small letter of a log line: ~3x slower)."""
     pos = 0
-    while (m := rx.search(text, pos)) is not None:
+    while True:
+        if sh is None:
+            m = rx.search(text, pos)
+        else:
+            at = sh.find(IBAN_LOWER_SHAPE, pos)
+            while at >= 0 and ((at and text[at - 1] in _WORD_CHARS) or text[at:at + 2].upper() not in _IBAN_LENGTHS
+                               or (m := rx.match(text, at)) is None):   # a country's code, not inside a word
+                at = sh.find(IBAN_LOWER_SHAPE, at + 1)
+            if at < 0:
+                m = None
+        if m is None:
+            return
         pos = m.start() + 1
         if m.start() and text[m.start() - 1].isascii() and text[m.start() - 1].isalnum():
             continue   # inside a word
