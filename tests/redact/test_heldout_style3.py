@@ -142,7 +142,7 @@ ADVERSARIAL = {
     "password": [("password=", "{", ""), ("password=“", "a", ""), ('password="', "a\\\n", "")],
     "command_line": [("", "пароль для ", ""), ("密码是", "a", ""), ("contraseña del ", "a b ", "")],
     "random_key": [("-----BEGIN CERTIFICATE-----", "a", "")],
-    "base64_wrapped": [("x=eyJ", "a", "")],
+    "base64_wrapped": [("x=eyJ", "a", ""), ("x=", "eyJleHAiOiAx", "")],   # the latter: '{"exp": 1' decoded, repeated
 }
 SIZE = 300_000
 
