@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
+from tests.redact import heldout3_pii  # noqa: F401  (its kinds register themselves)
 from tests.redact.heldout3_benign import benign
 from tests.redact.heldout3_values import REG, Draw, Value, b64_piece
 from tests.redact.heldout_style import Figures as _Figures
