@@ -72,10 +72,13 @@ def digests() -> dict[str, str]:
 
 
 #: Taken with the engine before the cheaper hints (``894b50c``); heldout_style2's since the WIF check no
-#: longer overflows on a word too large for its length (one batch of seeds 1-20 was "[redaction failed]").
+#: longer overflows on a word too large for its length (one batch of seeds 1-20 was "[redaction failed]");
+#: heldout_style's since ADR 0030 revision 6, on purpose: one of its 3,114 events changed, a password after
+#: "密码是" (percent-encoded UTF-8 in a query string: ``data=%E5%AF%86%E7%A0%81%E6%98%AF%20DHd%3Ak08uDULVR8``)
+#: is now masked; every other output byte of the six samples is unchanged.
 EXPECTED = {
     'heldout_style2 seeds 1-20': '69aaa9a6075a4bf9a60b31e92c91c9203fa92ecd545eb9245b2799fb815c5211',
-    'heldout_style seeds 1-3': 'f5e28e3b9d4adbe1afff4d8ac230d92f594b90576fa54c13cfa5cd407fa0dbcc',
+    'heldout_style seeds 1-3': '56a4a8b7b239c22a541d2c3c91fae4583ed44bff521c15042acfcfa81e867edc',
     'adversarial': '7b5cb2f2c152d376a80e906d0a294d77e3c6b2059193554892a113c821ba4190',
     'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',
     'bench attributes, default': '4050bc777af95d2d63afb37889cab03e75faf7c0ccfcea11fb7730986ca42ed8',

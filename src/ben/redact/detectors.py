@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from ben.redact.digits import IBAN, PHONE, iban_spans, phone_ok, phone_spans, ssn_spans
+from ben.redact.digits import IBAN, IBAN_LOWER_CONTEXT, PHONE, iban_spans, phone_ok, phone_spans, ssn_spans
 from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
                                 PASSWORD_TAILS, PASSWORD_TAILS_2, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
@@ -28,7 +28,8 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact import identifiers
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
-from ben.redact.wrapped import REQUIRES as B64_REQUIRES, hint as b64_hint, k8s_secret_spans, wrapped_spans
+from ben.redact.wrapped import (HEX_REQUIRES, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
+                                k8s_secret_spans, wrapped_spans)
 
 
 @dataclass(frozen=True, eq=False)   # identity: hashed in hot paths
@@ -150,6 +151,13 @@ def _card_hint(s: str) -> bool:
 
 
 def _digits_hint(s: str) -> bool:
+    return _DIGITS_6(s) is not None
+
+
+def _iban_hint(s: str) -> bool:
+    """A capital, or a small letter in a text that is not all letters and digits (``IBAN_LOWER_CONTEXT``), and digits."""
+    if _UPPER(s) is None and (_LOWER(s) is None or not any(c in s for c in IBAN_LOWER_CONTEXT)):
+        return False
     return _DIGITS_6(s) is not None
 
 
@@ -302,9 +310,25 @@ _SECRET_PAIR = re.compile(SECRET_KEYS + "(?:" + PAIR_VALUE % {"q": "8,400", "u":
 # a flag follows a space or, in an argv list, a quote: "u-5cb96538d3" (a dash alone) is not looked at;
 # "ass" stands for password, passwd, passphrase and htpasswd (each needle costs 0.1-0.3 µs a log line)
 _CMD_NEEDLES = (" -", '"-', "'-", "ass", "ASS", "oracle:", "dentified", "DENTIFIED", "contrase", "senha", "mqctl")
+# words for a password no ASCII needle holds: looked for only in a text with a space (a sentence), which the
+# batch prefilter can test (it has no bits for non-ASCII characters)
+_CMD_WORDS = ("ароль", "密码", "口令", "パスワード", "비밀번호")
+_cmd_needles = _any(*_CMD_NEEDLES)
+
+
+def _cmd_hint(s: str) -> bool:
+    if _cmd_needles(s):
+        return True
+    if " " in s:
+        for w in _CMD_WORDS:
+            if w in s:
+                return True
+    return False
+
 
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
-                 "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb")   # each ~0.1 µs a log line
+                 "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
+                 "add-mask")   # each ~0.1 µs a log line
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
@@ -369,10 +393,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:],
              find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
     SecretRule("command_line", COMMAND_LINE,
-             _any(*_CMD_NEEDLES),
+             _cmd_hint,
              help="passwords given to programs (--password v, mysql -pX, sshpass -p, redis-cli -a, curl -u user:pw, "
                   "oracle user/pw@db) and after 'password is' in sentences", min_len=8,
-             requires=_CMD_NEEDLES, find=command_line_spans),
+             requires=_CMD_NEEDLES + tuple(w + " " for w in _CMD_WORDS), find=command_line_spans),
     SecretRule("cookie", COOKIE, _any("ookie", "OOKIE"),
              help="session values of Cookie and Set-Cookie headers (attributes and short words stay)", min_len=10,
              find=cookie_spans),
@@ -413,12 +437,17 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "password=...) or hold a word announcing one (password, secret, token, PRIVATE KEY, ://, \"auth\") "
                   "and decode to a secret", min_len=16, alnum=True, requires=B64_REQUIRES,
              find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
+    SecretRule("hex_wrapped", HEX_TEXT, hex_hint,
+             help="text written as hex (printable ASCII once decoded) that is a credential-like word or holds a "
+                  "secret by the other detectors' rules (not in a text that is all hex: an id)", min_len=21,
+             requires=HEX_REQUIRES, find=lambda text: hex_text_spans(text, lambda: SECRET_RULES)),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
              alnum=True, requires=("\x01\x02",), find=random_key_spans),
-    SecretRule("iban", IBAN, lambda t: _UPPER(t) is not None and _digits_hint(t),
-             help="IBANs (country length and mod-97 checked)", min_len=15, alnum=True,
-             requires=("\x01",), min_digits=3, find=iban_spans),
+    SecretRule("iban", IBAN, _iban_hint,
+             help="IBANs (country length and mod-97 checked; in capitals or small letters, compact or grouped by "
+                  "spaces or dashes)", min_len=15, alnum=True,
+             requires=("\x01",) + tuple("\x02" + c for c in IBAN_LOWER_CONTEXT), min_digits=3, find=iban_spans),
     SecretRule("phone", PHONE, lambda t: _CHAIN_4(t) is not None and ("+" in t or "-" in t or " " in t or "." in t
                                                                     or "(" in t),
              phone_ok,

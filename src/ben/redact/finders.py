@@ -95,7 +95,9 @@ RANDOM_KEY = re.compile(r"(?<![A-Za-z0-9+_\-])(?:[A-Za-z0-9+/]{86}==|[A-Za-z0-9+
 
 # -- key = value pairs ----------------------------------------------------------------------------------
 _TRIVIAL = frozenset({"null", "none", "nil", "true", "false", "undefined", "redacted", "empty", "required",
-                      "changeme", "******", "xxxxxx", "yes", "no", "on", "off", "set", "unset", "hidden", "masked"})
+                      "changeme", "******", "xxxxxx", "yes", "no", "on", "off", "set", "unset", "hidden", "masked",
+                      "(sensitive", "sensitive", "(sensitive value)", "filtered", "omitted", "replace_me", "(hidden)",
+                      "(redacted)", "(masked)"})
 
 
 #: A reference to a value kept elsewhere: $VAR, ${VAR} (or its "$" before a "{" the value stops at),
@@ -109,6 +111,7 @@ def not_placeholder(text: str) -> bool:
                 or text[0] in "$%vldm" and _REFERENCE(text) is not None)
 
 
+_IDENT = re.compile(r"[A-Z0-9_.]+|[a-z_.]+").fullmatch
 _PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
 
 
@@ -130,11 +133,14 @@ def credential_like(text: str) -> bool:
 # A value after a key: a YAML block scalar (``secret: |`` and the more indented lines below: ``blk``),
 # quoted (to the quote), an LDAP scheme and its hash ({SSHA}...: ``s6``), or unquoted (to a space, a
 # quote, '&' before the next query parameter, ',' or ';'); brackets stay part of a password
-# ("pa(ss)word") but not of a list. Whether '&' ends an unquoted value depends on the syntax around
+# ("pa(ss)word") but not of a list. The value starts on the key's line (``SECRET_KEY=`` then a newline
+# is an empty value, not the next line); typographic quotes and backticks quote it (``„v“``, ``«v»``,
+# ```v```), and so do an ODBC connection string's braces (``Pwd={v};``). Whether '&' ends an unquoted value depends on the syntax around
 # the key (``pair_spans``: only in a query string).
-PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])\s{0,3}"""
+PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])[ \t]{0,3}"""
           r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
-          r"""|\\?["'](?P<s>[^"'\\\r\n]{%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
+          r"""|\\?["'](?P<s>(?:[^"'\\\r\n]|\\\r?\n){%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
+          r"""|[‘“„«‹`]\s?(?P<s9>[^’”“»›`\r\n]{%(q)s}?)\s?[’”“»›`]|\{(?P<s10>[^{}\r\n]{%(q)s})\}(?=[;"'\s]|$)"""
           r"""|(?P<s2>[^\s"'\\,;<>{}\[\]]{%(u)s}))""")
 # The same key in markup and calls: <password>v</password>, name="password" value="v",
 # define('DB_PASSWORD', 'v'), getenv("API_KEY", "v").
@@ -143,17 +149,17 @@ MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']>(?P<s8>[^<\s
                 r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\))""")
 # Words for a password, also in the languages logs are commonly written in ("pass" only after a
 # non-letter: "bypass=" is no key).
-PASSWORD_WORDS = (r"pass(?:word|wd|phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW])(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
+PASSWORD_WORDS = (r"pass(?:word|wd|[_\-.]?phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW])(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
                   r"kennwort|contrase(?:[ñn]a|nya)|clave|κωδικ[όο]ς|סיסמה|كلمة[_\-. ]?(?:ال)?مرور|m[ậa]t[_\-. ]?kh[ẩa]u|รหัสผ่าน|"
                   r"kata[_\-. ]?sandi|"
                   r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
                   r"jelsz[óo]|heslo|[şs]ifre|adgangskode|lozinka|пароль|密码|口令|パスワード|비밀번호")
-PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})"
+PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})(?:[_\-.]?(?i:b64|base64|hex))?"   # ADMIN_PASSWORD_B64=
 #: The last three characters (in small letters) of every word of PASSWORD_WORDS, and the last two of
 #: the words written in two characters: the password hint looks only at what precedes a separator.
 PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "eña", "ena", "ave", "sse", "nha", "slo",
                             "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль", "nya", "κός", "κος", "מה",
-                            "רור", "hẩu", "hau", "่าน", "ndi", "psk"})
+                            "רור", "hẩu", "hau", "่าน", "ndi", "psk", "b64", "e64", "hex"})
 PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호", "pw", "PW", "Pw", "מה"})
 _QUOTES = "\"'\\ ]"
 
@@ -197,6 +203,7 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
                 r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|deploy|"
                 r"session|wallet|signer|signature|subscription|functions?|hmac|application|mailgun|jwt)[_\-. ]?key|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
+                r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
 
@@ -261,7 +268,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                 if span is not None:
                     yield span
                 continue
-            for g in ("s", "s6", "s2", "s3", "s4", "s5", "s7", "s8"):
+            for g in ("s", "s6", "s9", "s10", "s2", "s3", "s4", "s5", "s7", "s8"):
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
@@ -272,6 +279,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()
+                    if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):
+                        break   # Pwd={DB_PASSWORD}, {password}: a template's field
                     if g in ("s5", "s7", "s8") and not credential_like(v):
                         break   # a call's argument or an element's text that is a word: ("password", "username")
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
@@ -305,10 +314,12 @@ COMMAND_LINE = re.compile(
     rf"|\bidentified\s+(?:with\s+\w+\s+)?by\s+(?:password\s+)?{_ARG.format('i')}"           # SQL: IDENTIFIED BY 'pw'
     rf"|\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<n>\S+)"                                  # .netrc
     rf"|(?i:pass(?:word|wd|phrase)|passwort|kennwort|contrase[ñn]a|mot\s+de\s+passe|senha|wachtwoord|has[łl]o|пароль)"
-    rf"(?:\s+(?:for|für|pour|para|de|do|da|del|voor|dla|of)\s+[^\s:]{{1,64}}?(?=\s*(?::|is\s)))?"      # password for admin:
-    rf"\s{{0,3}}(?::\s{{1,3}}{_ARG.format('v')}|\s(?:(?:is|was|set\s+to|changed\s+to|reset\s+to|lautet|ist|es|est|é|era|"
-    rf"is\s+now|är|er|on|jest|je|это)\s+{_ARG.format('w')}"
-    r"""|"(?P<xq>[^"\r\n]{1,400})"|'(?P<xa>[^'\r\n]{1,400})'))""")   # password is X, password 'X'
+    rf"(?:\s+(?:for|für|pour|para|de|do|da|del|voor|dla|of|для|van|di)\s+(?:[^\s:]{{1,64}}\s+)?[^\s:]{{1,64}}?"   # password for admin:
+    rf"(?=\s*:|\s+(?:is|ist|lautet|es|est|é|era|är|er|jest|je)\s))?"                     # la contraseña del usuario u es
+    rf"\s{{0,3}}(?::\s{{1,3}}{_ARG.format('v')}|\s(?:(?:is|was|set\s+to|changed\s+to|reset\s+to|lautet:?|ist|es|est|é|era|"
+    rf"is\s+now|är|er|on|jest|je|это)\s+[«„“]?\s?{_ARG.format('w')}"
+    r"""|"(?P<xq>[^"\r\n]{1,400})"|'(?P<xa>[^'\r\n]{1,400})'))"""   # password is X, password 'X'
+    r"""|(?:密码|口令|パスワード|비밀번호)(?:は|是|는|은)?[:：=]?\s{0,2}[「“"'«]?(?P<xj>[^\s」”"'»=][^\s」”"'»]{3,399})""")   # 密码是：X
 
 _CMD_GROUPS = tuple(g for g in COMMAND_LINE.groupindex)
 
@@ -432,14 +443,26 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     '/' or before one: a line of a certificate or a public key splits at its '/' into pieces of any
     length (ADR 0030, revision 4); so does a space, which a '+' becomes in the URL-decoded pass. A key in a URL's path stays found: the 16 characters on the other
     side of that '/' are a path, not random base64 (not capitals, small letters and digits together)."""
+    public = _public_blocks(text) if "-----BEGIN " in text else ()
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
+        if any(lo <= a < hi for lo, hi in public):
+            continue   # a line of a certificate or a public key (public; a private key is private_key's)
         if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
             continue
         if text[b:b + 1] in ("/", " ") and _random_run(text[b + 1:b + 17]):
             continue
         if random_b64(m.group()):
             yield a, b
+
+
+_PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9 ]+ )?(?:CERTIFICATE|PUBLIC KEY|CERTIFICATE REQUEST|X509 CRL)-----"
+                           r"(?:.(?!-----END ))*.?", re.DOTALL)
+
+
+def _public_blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each PEM certificate, public key, CSR or CRL (to its END line, or to the end of the text)."""
+    return [m.span() for m in _PUBLIC_BLOCK.finditer(text)]
 
 
 def _random_run(piece: str) -> bool:
