@@ -122,3 +122,33 @@ def test_incidents_follow_and_wait_exclude_each_other(monkeypatch, capsys, home:
     """``--follow --wait 5`` followed for ever, the ``--wait`` ignored in silence."""
     code, _, err = ben(monkeypatch, capsys, home, "incidents", "--follow", "--wait", "5")
     assert code == 2 and len(err) == 1 and err[0].startswith("error: --follow and --wait: pass one of them"), err
+
+
+def test_a_fifo_or_a_device_named_as_a_file_is_one_line_not_a_hang(monkeypatch, capsys, home: Path) -> None:
+    """A FIFO nobody writes to as ``--config`` (or a manifest, a signing key, a corpus file) made ben wait for
+    ever in ``open``; ``/dev/zero`` was read until memory ran out. Both are one line naming the file."""
+    import os
+
+    from ben.core import files
+
+    monkeypatch.setattr(files, "PIPE_WAIT_S", 0.3)
+    fifo = home / "ben.toml"
+    os.mkfifo(fifo)
+    corpus = home / "corpus"
+    (corpus / "data" / "g").mkdir(parents=True)
+    (corpus / "labels").mkdir()
+    (corpus / "labels" / "combined_windows.json").write_text("{}")
+    os.mkfifo(corpus / "data" / "g" / "a.csv")
+    send = ("command", "send", "throttle_job", "--target", "t", "--reason", "r", "--param", "job=x", "--param",
+            "rate_per_s=1", "--key")
+    failed = []
+    for args, path in ((("spine", "--config", str(fifo)), fifo), (("sidecar", "-c", "/dev/zero"), "/dev/zero"),
+                       (("web", "--config", "/dev/zero"), "/dev/zero"), (("redact", "lint", str(fifo)), fifo),
+                       (("redact", "check", "-m", "/dev/zero"), "/dev/zero"), ((*send, str(fifo)), fifo),
+                       ((*send, "/dev/zero"), "/dev/zero"),
+                       (("bench", "detect-real", str(corpus)), corpus / "data" / "g" / "a.csv")):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        what = "a character device" if path == "/dev/zero" else "a FIFO (named pipe) nobody wrote to"
+        if code != 2 or len(err) != 1 or str(path) not in err[0] or what not in err[0]:
+            failed.append(f"{args}: exit {code}, {err}")
+    assert not failed, "\n".join(failed)

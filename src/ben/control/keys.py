@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ben.core.errors import ConfigError, SignatureError
-from ben.core.files import write_atomic
+from ben.core.files import read_input, write_atomic
 
 
 def key_id(public_raw: bytes) -> str:
@@ -123,7 +123,7 @@ def load_signer(path: Path | str) -> Signer:
     path = Path(path)
     try:
         mode = path.stat().st_mode
-        data = path.read_bytes()
+        data = read_input(path)
     except FileNotFoundError:
         raise ConfigError("key file not found (create one with: ben keys generate NAME)", source=str(path)) from None
     except OSError as exc:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
+from ben.core.files import read_input, read_input_text
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
@@ -247,7 +248,7 @@ class StoreConfig(_Section):
 
             check_private(self.password_file, "spine.store.password_file")  # a password others may read is none
             try:
-                return self.password_file.read_text(encoding="utf-8").strip()
+                return read_input_text(self.password_file).strip()
             except OSError as exc:
                 raise ConfigError(f"cannot read {self.password_file}: {exc}", field="spine.store.password_file") from None
         return ""
@@ -427,7 +428,7 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
     """A TOML file parsed; ConfigError naming the file (and ``what`` it is) when it cannot be."""
     label = f"{what} " if what else ""
     try:
-        data = path.read_bytes()
+        data = read_input(path)  # a regular file (or a pipe): a FIFO or /dev/zero no longer hangs
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}file not found", source=str(path)) from None

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import RedactionError
+from ben.core.files import read_input, read_input_text
 from ben.redact.detectors import SECRET_RULES, SecretRule
 
 MAX_RULES = 60          # rules are bits of a 64-bit mask (the rest: built-in pseudo-rules)
@@ -297,7 +298,7 @@ def _load_key(settings: HashSettings, base: Path | None, source: str, text: str)
         if not path.is_absolute() and base is not None:
             path = base / path
         try:
-            key = path.read_bytes().strip()
+            key = read_input(path).strip()
         except OSError as exc:
             raise RedactionError(f"hash key: cannot read key_file {path}: {exc.strerror or exc}", source=source,
                                  line=line) from None
@@ -375,7 +376,7 @@ def lint_warnings(manifest: Manifest) -> list[str]:
 def load_manifest(path: Path | str, *, need_key: bool = True) -> Manifest:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input_text(path)
     except FileNotFoundError:
         raise RedactionError("file not found", source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
