@@ -345,25 +345,28 @@ _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "p
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 
-def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
-    """Make relative paths in a file relative to the file's directory (in place)."""
+def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> None:
+    """Make relative paths in a file relative to the file's directory (in place); an empty one is refused."""
     import os
 
-    def resolve(table: Any, keys: tuple[str, ...]) -> None:
+    def resolve(table: Any, keys: tuple[str, ...], where: str) -> None:
         if isinstance(table, dict):
             for key in keys:
                 if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
+                    if not table[key].strip():  # was the config's own directory: data_dir = "" took it over
+                        raise ConfigError("an empty path (leave the key out for its default)", source=source,
+                                          field=f"{where}.{key}")
                     table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
         table = raw.get(section)
         if isinstance(table, dict):
             for sub, keys in _COMPONENT_PATHS:
-                resolve(table.get(sub) if sub else table, keys)
+                resolve(table.get(sub) if sub else table, keys, f"{section}.{sub}" if sub else section)
     for section, keys in _TOP_PATHS:
-        resolve(raw.get(section), keys)
+        resolve(raw.get(section), keys, section)
     if isinstance(raw.get("web"), dict):  # [web.tls]
-        resolve(raw["web"].get("tls"), ("cert", "key", "ca"))
+        resolve(raw["web"].get("tls"), ("cert", "key", "ca"), "web.tls")
 
 
 def _nearest_key(model: type | None, loc: tuple) -> str:
@@ -390,6 +393,31 @@ def _nearest_key(model: type | None, loc: tuple) -> str:
     return ".".join([*path, near[0]]) if near else ""
 
 
+def _key_elsewhere(model: type | None, loc: tuple) -> str:
+    """The dotted place where the key at ``loc`` is valid in another table of the same component (the
+    shallowest), or "": ``[spine] retention_days`` is ``spine.store.retention_days``. (Another component's
+    key of the same name is another option: ``[web] port`` is not ``spine.store.port``.)"""
+    import typing
+
+    from pydantic import BaseModel
+
+    leaf, top, found = str(loc[-1]), str(loc[0]), []
+
+    def walk(m: type, path: list[str]) -> None:
+        for name, field in m.model_fields.items():
+            if name == leaf and path:
+                found.append(".".join([*path, name]))
+            sub = next((c for c in (field.annotation, *typing.get_args(field.annotation))
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            if sub is not None and len(path) < 4:
+                walk(sub, [*path, name])
+
+    if model is not None and not any(isinstance(part, int) for part in loc):
+        walk(model, [])
+    found = sorted((place for place in found if place.split(".")[0] == top), key=lambda place: place.count("."))
+    return found[0] if found else ""
+
+
 #: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
 _UNITS = {"_ms": "milliseconds", "_s": "seconds", "_bytes": "bytes", "_days": "days"}
 
@@ -412,6 +440,8 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
     if err["type"] == "extra_forbidden":
         near = _nearest_key(model, tuple(err["loc"]))
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
+        if (there := _key_elsewhere(model, tuple(err["loc"]))):  # a key in the wrong table ([spine] retention_days)
+            msg = f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})"
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif (unit := _unit_given(field, err.get("input"))):
@@ -482,5 +512,5 @@ def load_config(path: Path | str | None) -> BenConfig:
         return BenConfig()
     path = Path(path)
     raw = read_toml(path)
-    _resolve_paths(raw, path.resolve().parent)
+    _resolve_paths(raw, path.resolve().parent, str(path))
     return parse_config(raw, source=str(path))
