@@ -152,3 +152,29 @@ def test_a_fifo_or_a_device_named_as_a_file_is_one_line_not_a_hang(monkeypatch, 
         if code != 2 or len(err) != 1 or str(path) not in err[0] or what not in err[0]:
             failed.append(f"{args}: exit {code}, {err}")
     assert not failed, "\n".join(failed)
+
+
+def test_a_public_key_given_for_a_private_one_and_back_says_so(monkeypatch, capsys, home: Path) -> None:
+    """``--key alice.pub`` was "not a PEM private key: Unable to load PEM file. See https://cryptography.io/...
+    MalformedFraming" (or "chmod 600 it" when the .pub was 0644); ``ben keys trust ... alice.key`` was "not an
+    Ed25519 public key"; an encrypted key was cryptography's own words."""
+    import subprocess
+
+    keys = home / "keys"
+    code, _, err = ben(monkeypatch, capsys, home, "keys", "generate", "alice", "--dir", str(keys))
+    assert code == 0, err
+    (keys / "alice.pub").chmod(0o644)
+    (keys / "enc.key").write_bytes(subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:x"], capture_output=True,
+        check=True).stdout)
+    (keys / "enc.key").chmod(0o600)
+    send = ("command", "send", "throttle_job", "--target", "t", "--reason", "r", "--param", "job=x", "--param",
+            "rate_per_s=1", "--key")
+    for args, says in (((*send, str(keys / "alice.pub")), f"this is a public key: signing takes the private key "
+                                                           f"({keys / 'alice.key'}"),
+                       ((*send, str(keys / "enc.key")), "an encrypted private key"),
+                       (("keys", "trust", "--sidecar", "sc1", "--trust", str(home / "t.toml"), str(keys / "alice.key")),
+                        f"PUBKEY {keys / 'alice.key'}: a private key, not the public one")):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        assert code == 2 and len(err) == 1 and says in err[0] and "cryptography.io" not in err[0], (args, err)
+    assert not (home / "t.toml").exists()

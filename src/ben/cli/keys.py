@@ -77,6 +77,9 @@ def trust(
                 from None
     else:
         text = public_key.strip()
+    if "PRIVATE KEY-----" in text:  # was "not an Ed25519 public key": the .key beside the .pub, given by mistake
+        raise fail(f"PUBKEY {public_key if Path(public_key).is_file() else '(text)'}: a private key, not the public "
+                   "one: give the sidecar's <data_dir>/control/sidecar.pub")
     if trust_file.is_dir() or not trust_file.parent.is_dir():
         raise fail(f"--trust {trust_file}: " + ("a directory, not a file" if trust_file.is_dir() else
                                                 f"no directory {trust_file.parent}"))
