@@ -290,8 +290,9 @@ def _load_key(settings: HashSettings, base: Path | None, source: str, text: str)
     if settings.key_env is not None:
         value = os.environ.get(settings.key_env)
         if not value:
-            raise RedactionError(f"hash key: environment variable {settings.key_env} is not set or empty",
-                                 source=source, line=line)
+            raise RedactionError(f"hash key: environment variable {settings.key_env} is not set or empty (the "
+                                 f"secret of the keyed hashes, {MIN_KEY_BYTES}+ bytes: export {settings.key_env}=$(openssl rand "
+                                 "-hex 32), the same on every sidecar)", source=source, line=line)
         key = value.encode()
     else:
         path = Path(settings.key_file)
