@@ -178,3 +178,14 @@ def test_a_public_key_given_for_a_private_one_and_back_says_so(monkeypatch, caps
         code, _, err = ben(monkeypatch, capsys, home, *args)
         assert code == 2 and len(err) == 1 and says in err[0] and "cryptography.io" not in err[0], (args, err)
     assert not (home / "t.toml").exists()
+
+
+def test_a_file_given_where_a_directory_belongs_says_so(monkeypatch, capsys, home: Path) -> None:
+    """``--dir alice.key`` (a file) was "--dir alice.key: File exists", and a directory below a file "Not a
+    directory": errno's words for a path the user gave."""
+    afile = home / "alice.key"
+    afile.write_text("x")
+    for args in (("keys", "generate", "bob", "--dir", str(afile)), ("certs", "init", "--dir", str(afile)),
+                 ("keys", "generate", "bob", "--dir", str(afile / "sub")), ("baseline", "generate", str(afile))):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        assert code == 2 and len(err) == 1 and err[0].endswith(f"{afile} is a file, not a directory"), (args, err)
