@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
+from ben.core.config_places import key_elsewhere as _key_elsewhere
 from ben.core.files import read_input, read_input_text
 from ben.core.lanes import Quota
 
@@ -391,31 +392,6 @@ def _nearest_key(model: type | None, loc: tuple) -> str:
         return ""
     near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
     return ".".join([*path, near[0]]) if near else ""
-
-
-def _key_elsewhere(model: type | None, loc: tuple) -> str:
-    """The dotted place where the key at ``loc`` is valid in another table of the same component (the
-    shallowest), or "": ``[spine] retention_days`` is ``spine.store.retention_days``. (Another component's
-    key of the same name is another option: ``[web] port`` is not ``spine.store.port``.)"""
-    import typing
-
-    from pydantic import BaseModel
-
-    leaf, top, found = str(loc[-1]), str(loc[0]), []
-
-    def walk(m: type, path: list[str]) -> None:
-        for name, field in m.model_fields.items():
-            if name == leaf and path:
-                found.append(".".join([*path, name]))
-            sub = next((c for c in (field.annotation, *typing.get_args(field.annotation))
-                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
-            if sub is not None and len(path) < 4:
-                walk(sub, [*path, name])
-
-    if model is not None and not any(isinstance(part, int) for part in loc):
-        walk(model, [])
-    found = sorted((place for place in found if place.split(".")[0] == top), key=lambda place: place.count("."))
-    return found[0] if found else ""
 
 
 #: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
