@@ -122,3 +122,70 @@ def test_incidents_follow_and_wait_exclude_each_other(monkeypatch, capsys, home:
     """``--follow --wait 5`` followed for ever, the ``--wait`` ignored in silence."""
     code, _, err = ben(monkeypatch, capsys, home, "incidents", "--follow", "--wait", "5")
     assert code == 2 and len(err) == 1 and err[0].startswith("error: --follow and --wait: pass one of them"), err
+
+
+def test_a_fifo_or_a_device_named_as_a_file_is_one_line_not_a_hang(monkeypatch, capsys, home: Path) -> None:
+    """A FIFO nobody writes to as ``--config`` (or a manifest, a signing key, a corpus file) made ben wait for
+    ever in ``open``; ``/dev/zero`` was read until memory ran out. Both are one line naming the file."""
+    import os
+
+    from ben.core import files
+
+    monkeypatch.setattr(files, "PIPE_WAIT_S", 0.3)
+    fifo = home / "ben.toml"
+    os.mkfifo(fifo)
+    corpus = home / "corpus"
+    (corpus / "data" / "g").mkdir(parents=True)
+    (corpus / "labels").mkdir()
+    (corpus / "labels" / "combined_windows.json").write_text("{}")
+    os.mkfifo(corpus / "data" / "g" / "a.csv")
+    send = ("command", "send", "throttle_job", "--target", "t", "--reason", "r", "--param", "job=x", "--param",
+            "rate_per_s=1", "--key")
+    failed = []
+    for args, path in ((("spine", "--config", str(fifo)), fifo), (("sidecar", "-c", "/dev/zero"), "/dev/zero"),
+                       (("web", "--config", "/dev/zero"), "/dev/zero"), (("redact", "lint", str(fifo)), fifo),
+                       (("redact", "check", "-m", "/dev/zero"), "/dev/zero"), ((*send, str(fifo)), fifo),
+                       ((*send, "/dev/zero"), "/dev/zero"),
+                       (("bench", "detect-real", str(corpus)), corpus / "data" / "g" / "a.csv")):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        what = "a character device" if path == "/dev/zero" else "a FIFO (named pipe) nobody wrote to"
+        if code != 2 or len(err) != 1 or str(path) not in err[0] or what not in err[0]:
+            failed.append(f"{args}: exit {code}, {err}")
+    assert not failed, "\n".join(failed)
+
+
+def test_a_public_key_given_for_a_private_one_and_back_says_so(monkeypatch, capsys, home: Path) -> None:
+    """``--key alice.pub`` was "not a PEM private key: Unable to load PEM file. See https://cryptography.io/...
+    MalformedFraming" (or "chmod 600 it" when the .pub was 0644); ``ben keys trust ... alice.key`` was "not an
+    Ed25519 public key"; an encrypted key was cryptography's own words."""
+    import subprocess
+
+    keys = home / "keys"
+    code, _, err = ben(monkeypatch, capsys, home, "keys", "generate", "alice", "--dir", str(keys))
+    assert code == 0, err
+    (keys / "alice.pub").chmod(0o644)
+    (keys / "enc.key").write_bytes(subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:x"], capture_output=True,
+        check=True).stdout)
+    (keys / "enc.key").chmod(0o600)
+    send = ("command", "send", "throttle_job", "--target", "t", "--reason", "r", "--param", "job=x", "--param",
+            "rate_per_s=1", "--key")
+    for args, says in (((*send, str(keys / "alice.pub")), f"this is a public key: signing takes the private key "
+                                                           f"({keys / 'alice.key'}"),
+                       ((*send, str(keys / "enc.key")), "an encrypted private key"),
+                       (("keys", "trust", "--sidecar", "sc1", "--trust", str(home / "t.toml"), str(keys / "alice.key")),
+                        f"PUBKEY {keys / 'alice.key'}: a private key, not the public one")):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        assert code == 2 and len(err) == 1 and says in err[0] and "cryptography.io" not in err[0], (args, err)
+    assert not (home / "t.toml").exists()
+
+
+def test_a_file_given_where_a_directory_belongs_says_so(monkeypatch, capsys, home: Path) -> None:
+    """``--dir alice.key`` (a file) was "--dir alice.key: File exists", and a directory below a file "Not a
+    directory": errno's words for a path the user gave."""
+    afile = home / "alice.key"
+    afile.write_text("x")
+    for args in (("keys", "generate", "bob", "--dir", str(afile)), ("certs", "init", "--dir", str(afile)),
+                 ("keys", "generate", "bob", "--dir", str(afile / "sub")), ("baseline", "generate", str(afile))):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        assert code == 2 and len(err) == 1 and err[0].endswith(f"{afile} is a file, not a directory"), (args, err)

@@ -267,3 +267,41 @@ def test_demo_stops_cleanly_on_ctrl_c(home: Path) -> None:
         demo.kill()
     assert demo.returncode == 0, err[-2000:]
     assert out.strip().splitlines()[-1].startswith("demo: events_stored=")
+
+
+def test_demo_ctrl_c_while_it_starts_starts_nothing_more_and_twice_stops_at_once(home: Path) -> None:
+    """A Ctrl-C while the spine opened its store (the demo's first seconds) was only a flag read by the live
+    view: the demo went on to start the sidecar, the example app, the web interface and the subsystem, said
+    nothing, and a second Ctrl-C did nothing either (ADR 0033, fourth round)."""
+    from tests.helpers import alive, children
+
+    data = home / "d"
+    args = [sys.executable, "-m", "ben", "demo", "--rate", "500", "--no-web"]
+    demo = subprocess.Popen([*args, "--data-dir", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        wait_for(lambda: (data / "logs" / "spine.log").exists(), 60, "the demo to start its spine")
+        demo.send_signal(signal.SIGINT)
+        out, err = demo.communicate(timeout=120)
+    finally:
+        demo.kill()
+    assert demo.returncode == 0, err[-2000:]
+    assert "ben demo: SIGINT received, stopping" in err, err[-2000:]
+    assert out.strip().splitlines()[-1].startswith("demo: events_stored=0 ")
+    assert not (data / "logs" / "synth.log").exists() and not (data / "logs" / "otel_app.log").exists()
+
+    errfile = home / "e.err"
+    with open(errfile, "w") as errs:
+        demo = subprocess.Popen([*args, "--data-dir", str(home / "e")], stdout=subprocess.DEVNULL, stderr=errs)
+    try:
+        components = wait_for(lambda: children(demo.pid), 60, "the demo to start its spine")
+        demo.send_signal(signal.SIGINT)
+        wait_for(lambda: "stopping" in errfile.read_text(), 30, "the demo to take the first Ctrl-C")
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    finally:
+        demo.kill()
+    err = errfile.read_text()
+    assert demo.returncode == 130 and err.strip().splitlines()[-1] == "ben: interrupted", err[-2000:]
+    assert not (home / "e" / "logs" / "sidecar.log").exists()
+    wait_for(lambda: not any(alive(pid) for pid in components), 60, "the demo's spine to exit")

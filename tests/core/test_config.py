@@ -148,6 +148,46 @@ def test_an_unknown_key_with_nothing_near_says_to_check_it(tmp_path: Path) -> No
         load_config(path)
 
 
+@pytest.mark.parametrize("text, field, there", [
+    ("[spine]\nretention_days = 3\n", "spine.retention_days", "spine.store.retention_days"),
+    ("[spine]\nbucket_ms = 250\n", "spine.bucket_ms", "spine.detect.bucket_ms"),
+    ("[spine.store]\nlisten = 'unix:///tmp/s.sock'\n", "spine.store.listen", "spine.listen"),
+    ("[sidecar]\ngrpc_listen = ''\n", "sidecar.grpc_listen", "sidecar.otlp.grpc_listen"),
+])
+def test_a_key_in_the_wrong_table_names_the_table_it_belongs_in(tmp_path: Path, text: str, field: str,
+                                                                 there: str) -> None:
+    """``retention_days`` under ``[spine]`` (the README shows it in ``[spine.store]``) was "unknown field (check
+    its spelling and its [table])": the spelling was right, and the table was not named (ADR 0033)."""
+    path = tmp_path / "ben.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    table = there.rpartition(".")[0]
+    assert err.value.field == field and f"it belongs in [{table}] ({there!r})" in str(err.value), str(err.value)
+
+
+def test_a_key_of_another_component_is_not_offered(tmp_path: Path) -> None:
+    """``[web] port`` is not ``spine.store.port`` (the web's is ``listen_port``)."""
+    path = tmp_path / "ben.toml"
+    path.write_text("[web]\nport = 8000\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "spine.store" not in str(err.value) and err.value.field == "web.port", str(err.value)
+
+
+@pytest.mark.parametrize("table, key", [("spine", "data_dir"), ("sidecar", "data_dir"), ("spine.store", "path"),
+                                        ("sidecar", "redact_manifest"), ("web", "token_file")])
+def test_an_empty_path_is_refused_not_the_configs_own_directory(tmp_path: Path, table: str, key: str) -> None:
+    """``data_dir = ""`` was the config file's own directory: the spine made it its data directory, took
+    group and other permissions off the files there and wrote its WAL beside them (ADR 0033)."""
+    path = tmp_path / "ben.toml"
+    path.write_text(f"[{table}]\n{key} = \" \"\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.field == f"{table}.{key}" and "an empty path" in str(err.value), str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ben.toml"]
+
+
 def test_a_scalar_where_a_table_belongs_says_so(tmp_path: Path) -> None:
     path = tmp_path / "ben.toml"
     path.write_text("[spine]\nstore = 3\n")

@@ -199,3 +199,46 @@ def test_the_spine_raises_its_open_files_limit_to_the_hard_one(home) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+# -- files the user names: regular files, pipes written in time, /dev/null (ADR 0033, fourth round) ------------
+def test_read_input_refuses_devices_and_a_silent_fifo_and_reads_pipes(tmp_path, monkeypatch) -> None:
+    """A FIFO nobody writes to made ``open`` wait for ever and ``/dev/zero`` was read until memory ran out
+    (``ben spine --config``, ``redact lint``, ``command send --key``...). Pipes written in time still read."""
+    import threading
+    import time
+
+    from ben.core import files
+    from ben.core.files import InputFileError, read_input
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(InputFileError, match=r"^a FIFO \(named pipe\) nobody wrote to and closed within 0.3 s"):
+        read_input(fifo, pipe_wait_s=0.3)
+    assert time.monotonic() - started < 5
+    with pytest.raises(InputFileError, match=r"^a character device, not a regular file$") as refused:
+        read_input("/dev/zero")
+    assert refused.value.filename == "/dev/zero" and isinstance(refused.value, OSError)
+    assert read_input("/dev/null") == b""
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 2048)
+    with pytest.raises(InputFileError, match=r"more than 1,024 bytes"):
+        read_input(big, max_bytes=1024)
+    assert read_input(big, max_bytes=None) == b"x" * 2048
+    with pytest.raises(IsADirectoryError):
+        read_input(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        read_input(tmp_path / "nothing")
+    # a FIFO its writer fills a moment later (``mkfifo c; ben spine -c c & cat ben.toml > c``) is read whole
+    writer = threading.Thread(target=lambda: (time.sleep(0.2), fifo.write_bytes(b"[spine]\n")))
+    writer.start()
+    assert read_input(fifo, pipe_wait_s=10) == b"[spine]\n"
+    writer.join()
+    # an anonymous pipe (``--config <(...)``, /dev/stdin): the module default wait applies
+    monkeypatch.setattr(files, "PIPE_WAIT_S", 10.0)
+    r, w = os.pipe()
+    os.write(w, b"a = 1\n")
+    os.close(w)
+    assert read_input(f"/proc/self/fd/{r}") == b"a = 1\n"
+    os.close(r)

@@ -75,3 +75,14 @@ def test_lint_warns_about_a_drop_rule_that_would_empty_bodies(tmp_path: Path) ->
     assert "warning: rule 'private-key' (line 1)" in out.stderr and "becomes empty" in out.stderr, out.stderr
     out = ben("lint", "--no-key", str(EXAMPLE))
     assert out.returncode == 0 and "warning" not in out.stderr, out.stderr
+
+
+def test_lint_of_the_readme_example_without_its_key_says_how_to_go_on() -> None:
+    """``ben redact lint docs/examples/redact.toml``, as the README puts it, ended in "environment variable
+    BEN_REDACT_KEY is not set or empty": no word of ``--no-key``, of what the key is, or whether the rules were
+    valid (ADR 0033, fourth round)."""
+    out = ben("lint", str(EXAMPLE), env={"BEN_REDACT_KEY": ""})
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert "export BEN_REDACT_KEY=$(openssl rand -hex 32)" in lines[0] and "the rules are valid (13)" in lines[0] \
+        and "--no-key" in lines[0], lines

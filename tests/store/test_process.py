@@ -233,3 +233,17 @@ def test_an_insert_on_a_full_disk_raises_and_stores_nothing(tmp_path: Path) -> N
             assert store.count_by_spine_seq(0, failed, failed) == {failed: 500}
         finally:
             store.close()
+
+
+def test_a_module_file_in_the_current_directory_is_not_imported(tmp_path: Path, monkeypatch) -> None:
+    """The store process ran as ``python -m``, which puts the current directory first on sys.path: a
+    ``chdb.py`` where the spine was started made it say "a damaged store, or not a chDB store" (ADR 0033)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "chdb.py").write_text('raise ImportError("chdb.py of the current directory imported")\n')
+    monkeypatch.chdir(cwd)
+    s = ChdbProcessStore(tmp_path / "chdb")
+    try:
+        assert s.query_arrow("SELECT 1 AS one").column("one").to_pylist() == [1]
+    finally:
+        s.close()

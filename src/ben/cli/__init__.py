@@ -57,6 +57,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def os_reason(exc: OSError) -> str:
+    """An OSError's reason in words: "File exists" / "Not a directory" when a directory was to be made or used
+    where a file is (``--dir key.pem``) says so."""
+    import errno
+
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        path = Path(exc.filename) if exc.filename else None
+        while path is not None and not path.exists() and path != path.parent:  # .../file/sub: the file in it
+            path = path.parent
+        if path is not None and path.exists() and not path.is_dir():
+            return f"{path} is a file, not a directory"
+    return exc.strerror or str(exc)
+
+
 def one_of(**given: object) -> None:
     """Refuse flags that exclude each other when more than one is given (keyword: the flag, ``_`` for ``-``):
     ``--data-dir`` reads a stopped component, ``--spine`` asks a running one; one was ignored in silence."""
@@ -191,7 +205,7 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:  # a file or directory the command needed: one line naming it, not a traceback
         where = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{where}: {exc.strerror or exc}", err=True)
+        typer.echo(f"error:{where}: {os_reason(exc)}", err=True)
         sys.exit(2)
     except Exception as exc:  # a bug: one line, and the traceback with BEN_TRACEBACK=1
         if os.environ.get("BEN_TRACEBACK"):

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import fail, os_reason
 
 app = typer.Typer(help="Certificates for mutual TLS on TCP (a small CA; or use your own PKI).", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def init(directory: DirOpt = None, force: ForceOpt = False) -> None:
     try:
         path = init_ca(directory or default_cert_dir(), overwrite=force)
     except OSError as exc:
-        raise fail(f"--dir {exc.filename or directory}: {exc.strerror or exc}") from None
+        raise fail(f"--dir {exc.filename or directory}: {os_reason(exc)}") from None
     typer.echo(f"CA certificate: {path}\nCA key:         {path.with_suffix('.key')} (mode 600)")
 
 
@@ -68,7 +68,7 @@ def issue(
     try:
         cert, key = make(directory, name, server=server, hosts=tuple(host or ()), overwrite=force)
     except OSError as exc:
-        raise fail(f"--dir {exc.filename or directory}: {exc.strerror or exc}") from None
+        raise fail(f"--dir {exc.filename or directory}: {os_reason(exc)}") from None
     typer.echo(f"certificate: {cert}\nprivate key: {key} (mode 600)")
     section = "spine" if server else "sidecar"
     typer.echo(f'\n[{section}.tls]\ncert = "{cert}"\nkey = "{key}"\nca = "{directory / "ca.crt"}"')

@@ -142,42 +142,55 @@ def demo(
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)
     stopping = {"flag": False}
-    signal.signal(signal.SIGINT, lambda *_: stopping.update(flag=True))
-    signal.signal(signal.SIGTERM, lambda *_: stopping.update(flag=True))
+
+    def stop(signum, _frame) -> None:
+        """The first Ctrl-C (or SIGTERM) stops the demo in order, what has not started yet is not started; a
+        second one stops it at once (the components get their stop as the demo exits: stop_with_parent)."""
+        if stopping["flag"]:
+            raise KeyboardInterrupt
+        stopping["flag"] = True
+        sys.stderr.write(f"\nben demo: {signal.Signals(signum).name} received, stopping (again: stop at once)\n")
+        sys.stderr.flush()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     synth: Proc | None = None
     otel = None
     ui = None
     try:
         cluster.start()
-        otel = _otel_app(cluster.status("sidecar"), home, console)
-        if web:
-            from ben.web.server import start_beside
+        if not stopping["flag"]:  # a Ctrl-C while the spine opened its store: nothing more is started
+            otel = _otel_app(cluster.status("sidecar"), home, console)
+            if web:
+                from ben.web.server import start_beside
 
-            ui = start_beside(spine_addr, (side_addr,))
-            console.print(f"ben demo: web interface on {ui.url}")
-        synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr, "--fault-start", str(fault_start),
-                      "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log", stop_with_parent=True)
-        started = time.monotonic()
-        last = (started, 0.0)
-        rate_now = 0.0
-        incidents: list[dict] = []
-        last_incidents = 0.0
-        with Live(console=console, refresh_per_second=4, transient=False) as live:
-            while not stopping["flag"] and (duration <= 0 or time.monotonic() - started < duration):
-                side_f, spine_f = cluster.status("sidecar"), cluster.status("spine")
-                now, stored = time.monotonic(), spine_f.get("rows_stored_total", 0.0)
-                if now - last[0] >= 1.0:
-                    rate_now = (stored - last[1]) / (now - last[0])
-                    last = (now, stored)
-                if now - last_incidents >= 2.0:
-                    incidents, last_incidents = _incidents(spine_addr), now
-                live.update(_view(home, side_f, spine_f, rate_now, started, incidents, spine_addr))
-                if not synth.alive():
-                    console.print(f"synthetic subsystem exited:\n{synth.tail()}", markup=False, style="red")
-                    break
-                time.sleep(0.25)
+                ui = start_beside(spine_addr, (side_addr,))
+                console.print(f"ben demo: web interface on {ui.url}")
+            synth = Proc(["synth", "--rate", str(rate), "--sidecar", side_addr, "--fault-start", str(fault_start),
+                          "--fault-every", "45", "--fault-for", "10"], home / "logs" / "synth.log",
+                         stop_with_parent=True)
+            started = time.monotonic()
+            last = (started, 0.0)
+            rate_now = 0.0
+            incidents: list[dict] = []
+            last_incidents = 0.0
+            with Live(console=console, refresh_per_second=4, transient=False) as live:
+                while not stopping["flag"] and (duration <= 0 or time.monotonic() - started < duration):
+                    side_f, spine_f = cluster.status("sidecar"), cluster.status("spine")
+                    now, stored = time.monotonic(), spine_f.get("rows_stored_total", 0.0)
+                    if now - last[0] >= 1.0:
+                        rate_now = (stored - last[1]) / (now - last[0])
+                        last = (now, stored)
+                    if now - last_incidents >= 2.0:
+                        incidents, last_incidents = _incidents(spine_addr), now
+                    live.update(_view(home, side_f, spine_f, rate_now, started, incidents, spine_addr))
+                    if not synth.alive():
+                        console.print(f"synthetic subsystem exited:\n{synth.tail()}", markup=False, style="red")
+                        break
+                    time.sleep(0.25)
         console.print("\nben demo: stopping the subsystem and draining the WALs")
-        synth.stop()
+        if synth is not None:
+            synth.stop()
         if otel is not None:
             otel.wait(timeout=60)
         cluster.wait_drained()

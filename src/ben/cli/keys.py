@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import fail, os_reason
 
 app = typer.Typer(help="Ed25519 keys that sign commands and approvals.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def generate(
     try:
         signer = make(directory or default_key_dir(), name, overwrite=force)
     except OSError as exc:
-        raise fail(f"--dir {exc.filename or directory}: {exc.strerror or exc}") from None
+        raise fail(f"--dir {exc.filename or directory}: {os_reason(exc)}") from None
     typer.echo(f"key id:      {signer.id}")
     typer.echo(f"private key: {signer.path} (mode 600: keep it secret)")
     typer.echo(f"public key:  {signer.path.with_suffix('.pub')}")
@@ -78,6 +78,9 @@ def trust(
                 from None
     else:
         text = public_key.strip()
+    if "PRIVATE KEY-----" in text:  # was "not an Ed25519 public key": the .key beside the .pub, given by mistake
+        raise fail(f"PUBKEY {public_key if Path(public_key).is_file() else '(text)'}: a private key, not the public "
+                   "one: give the sidecar's <data_dir>/control/sidecar.pub")
     if trust_file.is_dir() or not trust_file.parent.is_dir():
         raise fail(f"--trust {trust_file}: " + ("a directory, not a file" if trust_file.is_dir() else
                                                 f"no directory {trust_file.parent}"))

@@ -70,8 +70,10 @@ class Proc:
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         follow = stop_with_parent_env() if stop_with_parent else {}
+        # -P: `python -m` would put the current directory first on sys.path, and a file there named like a
+        # module ben imports (attr.py, chdb.py) broke the component (ADR 0033); `ben` itself runs without it.
         with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=log,
+            self.popen = subprocess.Popen([sys.executable, "-P", "-m", "ben", *args], stdout=log,
                                           stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), **follow},
                                           start_new_session=True)
 

@@ -27,7 +27,14 @@ def lint(
     from ben.redact import load_manifest
     from ben.redact.manifest import lint_warnings
 
-    m = load_manifest(manifest, need_key=not no_key)
+    from ben.core.errors import RedactionError
+
+    m = load_manifest(manifest, need_key=False)  # the rules first: a missing key is said apart from them
+    if not no_key:
+        try:
+            m = load_manifest(manifest, need_key=True)
+        except RedactionError as exc:  # the example manifest failed here for a newcomer, rules unchecked
+            raise fail(f"{exc}; the rules are valid ({len(m.rules)}): --no-key checks them without the key") from None
     for warning in lint_warnings(m):
         typer.echo(f"{manifest}: warning: {warning}", err=True)
     typer.echo(f"{manifest}: ok, mode {m.mode}, {len(m.rules)} rules: {', '.join(r.name for r in m.rules) or '-'}")

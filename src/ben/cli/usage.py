@@ -19,8 +19,11 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     _check_repeats(command)
     _verbatim_help(command)
+    _keep_interrupts(command)
     try:
         rv = command.main(args=args, prog_name="ben", standalone_mode=False)
+    except _Interrupted:  # Ctrl-C: `ben.cli.main` says "ben: interrupted", exit 130
+        raise KeyboardInterrupt from None
     except click_errors.NoArgsIsHelpError:  # `ben`, `ben keys`: the help (printed as it was made), as before
         return 2
     except click_errors.UsageError as exc:
@@ -29,6 +32,24 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
     except typer.Abort:
         raise KeyboardInterrupt from None
     return rv if type(rv) is int else 0  # typer.Exit(code) comes back as its code; a command returns None
+
+
+class _Interrupted(BaseException):
+    """A KeyboardInterrupt on its way through typer, which turns one into a silent ``Exit(130)``."""
+
+
+def _keep_interrupts(command) -> None:
+    """Let a Ctrl-C reach ``ben.cli.main`` (typer 0.29 returned 130 without a word: ``ben demo`` stopped at
+    once by a second Ctrl-C ended in silence)."""
+    invoke = command.invoke
+
+    def keeping(ctx):
+        try:
+            return invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+
+    command.invoke = keeping
 
 
 class UsageLine(Exception):

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ben.core.errors import ConfigError, SignatureError
-from ben.core.files import own_dir, write_atomic
+from ben.core.files import own_dir, read_input, write_atomic
 
 
 def key_id(public_raw: bytes) -> str:
@@ -123,21 +123,42 @@ def load_signer(path: Path | str) -> Signer:
     path = Path(path)
     try:
         mode = path.stat().st_mode
-        data = path.read_bytes()
+        data = read_input(path)
     except FileNotFoundError:
         raise ConfigError("key file not found (create one with: ben keys generate NAME)", source=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read key file: {exc}", source=str(path)) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and not _public_key_text(data):  # a .pub: say that, not chmod
         raise ConfigError(f"private key file is accessible by others (mode {stat.S_IMODE(mode):o}); "
                           "chmod 600 it", source=str(path))
     try:
         private = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"not a PEM private key: {exc}", source=str(path)) from None
+        raise ConfigError(_not_a_private_key(data, path, exc), source=str(path)) from None
     if not isinstance(private, Ed25519PrivateKey):
         raise ConfigError("not an Ed25519 private key", source=str(path))
     return Signer(private, path)
+
+
+def _public_key_text(data: bytes) -> bool:
+    """``data`` is the text of an Ed25519 public key (a ``.pub`` file)."""
+    try:
+        public_from_text(data.decode("ascii"))
+    except (ConfigError, UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+def _not_a_private_key(data: bytes, path: Path, exc: Exception) -> str:
+    """Why ``data`` is no private key, in words: the ``.pub`` beside it given instead (its base64 text is a
+    valid public key) was "Unable to load PEM file. See https://cryptography.io/... MalformedFraming"."""
+    if _public_key_text(data):
+        private = path.with_suffix(".key") if path.suffix == ".pub" else "its .key file"
+        return f"this is a public key: signing takes the private key ({private}, written by ben keys generate)"
+    if data.lstrip().startswith(b"-----BEGIN") and b"ENCRYPTED" in data.split(b"\n", 1)[0]:
+        return "an encrypted private key: ben reads unencrypted PEM keys (mode 0600), as ben keys generate writes"
+    reason = str(exc).split(". See https://", 1)[0]  # cryptography's text points at its FAQ
+    return f"not a PEM private key ({reason}); ben keys generate NAME writes one"
 
 
 def load_or_create(directory: Path, name: str) -> Signer:

@@ -29,6 +29,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
+from ben.core.config_places import key_elsewhere as _key_elsewhere
+from ben.core.files import read_input, read_input_text
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
@@ -247,7 +249,7 @@ class StoreConfig(_Section):
 
             check_private(self.password_file, "spine.store.password_file")  # a password others may read is none
             try:
-                return self.password_file.read_text(encoding="utf-8").strip()
+                return read_input_text(self.password_file).strip()
             except OSError as exc:
                 raise ConfigError(f"cannot read {self.password_file}: {exc}", field="spine.store.password_file") from None
         return ""
@@ -344,25 +346,28 @@ _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "p
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 
-def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
-    """Make relative paths in a file relative to the file's directory (in place)."""
+def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> None:
+    """Make relative paths in a file relative to the file's directory (in place); an empty one is refused."""
     import os
 
-    def resolve(table: Any, keys: tuple[str, ...]) -> None:
+    def resolve(table: Any, keys: tuple[str, ...], where: str) -> None:
         if isinstance(table, dict):
             for key in keys:
                 if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
+                    if not table[key].strip():  # was the config's own directory: data_dir = "" took it over
+                        raise ConfigError("an empty path (leave the key out for its default)", source=source,
+                                          field=f"{where}.{key}")
                     table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
         table = raw.get(section)
         if isinstance(table, dict):
             for sub, keys in _COMPONENT_PATHS:
-                resolve(table.get(sub) if sub else table, keys)
+                resolve(table.get(sub) if sub else table, keys, f"{section}.{sub}" if sub else section)
     for section, keys in _TOP_PATHS:
-        resolve(raw.get(section), keys)
+        resolve(raw.get(section), keys, section)
     if isinstance(raw.get("web"), dict):  # [web.tls]
-        resolve(raw["web"].get("tls"), ("cert", "key", "ca"))
+        resolve(raw["web"].get("tls"), ("cert", "key", "ca"), "web.tls")
 
 
 def _nearest_key(model: type | None, loc: tuple) -> str:
@@ -411,6 +416,8 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
     if err["type"] == "extra_forbidden":
         near = _nearest_key(model, tuple(err["loc"]))
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
+        if (there := _key_elsewhere(model, tuple(err["loc"]))):  # a key in the wrong table ([spine] retention_days)
+            msg = f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})"
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif (unit := _unit_given(field, err.get("input"))):
@@ -427,7 +434,7 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
     """A TOML file parsed; ConfigError naming the file (and ``what`` it is) when it cannot be."""
     label = f"{what} " if what else ""
     try:
-        data = path.read_bytes()
+        data = read_input(path)  # a regular file (or a pipe): a FIFO or /dev/zero no longer hangs
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}file not found", source=str(path)) from None
@@ -481,5 +488,5 @@ def load_config(path: Path | str | None) -> BenConfig:
         return BenConfig()
     path = Path(path)
     raw = read_toml(path)
-    _resolve_paths(raw, path.resolve().parent)
+    _resolve_paths(raw, path.resolve().parent, str(path))
     return parse_config(raw, source=str(path))

@@ -9,10 +9,12 @@ in it. A private key whose file group or others may read refuses the start, nami
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from ben.core.errors import ConfigError
@@ -66,6 +68,101 @@ def _check_owned(path: Path, flag: str) -> None:
         if st.st_uid != me:
             raise ConfigError(f"{path}: the {what} belongs to uid {st.st_uid}, not to the user ben runs as (uid {me}); "
                               "another account may have made it: give a directory of ben's own", field=flag)
+
+
+#: The most ben reads of a file the user names (config, trust store, policy, manifest, key, certificate,
+#: token): these are small, and a bigger one is the wrong file (a log, a disk image, /dev/zero read for ever).
+MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024
+#: How long a pipe or FIFO named as a file may take to be written and closed (``--config <(...)`` takes
+#: milliseconds; a FIFO nobody writes to made ``open`` wait for ever).
+PIPE_WAIT_S = 10.0
+
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class InputFileError(OSError):
+    """A file the user named that ben will not read: a device, a FIFO nobody writes to, too big. Its text
+    is the reason alone (``exc.strerror``), so every ``cannot read {path}: {exc}`` says it in words."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+def read_input(path: Path | str, *, max_bytes: int | None = MAX_INPUT_FILE_BYTES,
+               pipe_wait_s: float | None = None) -> bytes:
+    """The bytes of a file the user named (ADR 0033): a regular file of at most ``max_bytes`` (None: any
+    size), ``/dev/null`` (nothing), or a pipe or FIFO written and closed within ``pipe_wait_s`` (default
+    ``PIPE_WAIT_S``; ``--config <(...)``). A FIFO nobody wrote to had ``open`` wait for ever and
+    ``/dev/zero`` was read until memory ran out; other devices, sockets, a silent FIFO and a bigger file
+    raise ``InputFileError`` (an ``OSError``) saying what the path is. A directory is
+    ``IsADirectoryError``, a missing file ``FileNotFoundError``, as before."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # O_NONBLOCK: a FIFO opens at once
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if stat.S_ISCHR(st.st_mode) and st.st_rdev == os.stat("/dev/null").st_rdev:
+            return b""
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+            raise InputFileError(errno.EINVAL, f"{kind}, not a regular file", str(path))
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise _too_big(path, max_bytes)
+        if stat.S_ISFIFO(st.st_mode):
+            return _read_pipe(fd, path, max_bytes, PIPE_WAIT_S if pipe_wait_s is None else pipe_wait_s)
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:  # grown while read, or a /proc file of size 0
+                raise _too_big(path, max_bytes)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _too_big(path: Path | str, max_bytes: int) -> InputFileError:
+    return InputFileError(errno.EFBIG, f"more than {max_bytes:,} bytes: not a file ben reads whole (the wrong "
+                          "file?)", str(path))
+
+
+def _read_pipe(fd: int, path: Path | str, max_bytes: int | None, wait_s: float) -> bytes:
+    """A pipe read to its end within ``wait_s``. Read without blocking, a FIFO that no writer has opened
+    yet looks ended (b""), one whose writer has not written yet raises BlockingIOError: both are waited
+    for, polling, until the deadline."""
+    import select
+
+    deadline = time.monotonic() + wait_s
+    chunks, size, writer_seen = [], 0, False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            chunk, writer_seen = None, True
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise _too_big(path, max_bytes)
+            continue
+        if chunk == b"" and (chunks or writer_seen):
+            return b"".join(chunks)  # the writer closed it: the end
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise InputFileError(errno.ETIMEDOUT, f"a FIFO (named pipe) nobody wrote to and closed within "
+                                 f"{wait_s:g} s: give a regular file", str(path))
+        if chunk is None:
+            poller.poll(min(left, 0.5) * 1000)
+        else:
+            time.sleep(min(left, 0.05))  # no writer yet: poll() would answer at once (POLLHUP)
+
+
+def read_input_text(path: Path | str, *, max_bytes: int | None = MAX_INPUT_FILE_BYTES) -> str:
+    """``read_input`` decoded as UTF-8 (``UnicodeDecodeError`` otherwise)."""
+    return read_input(path, max_bytes=max_bytes).decode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes, mode: int) -> None:

@@ -132,14 +132,14 @@ class TlsFiles:
     ca: Path
 
     def read(self, flag: str) -> tuple[bytes, bytes, bytes]:
-        from ben.core.files import check_private
+        from ben.core.files import check_private, read_input
 
         check_private(self.key, f"{flag}.key")
         out = []
         for name in ("cert", "key", "ca"):
             path = getattr(self, name)
             try:
-                out.append(path.read_bytes())
+                out.append(read_input(path))
             except OSError as exc:
                 raise ConfigError(f"cannot read {path}: {exc.strerror}", field=f"{flag}.{name}") from None
         return out[0], out[1], out[2]

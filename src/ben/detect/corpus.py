@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ben.core.files import read_input, read_input_text
 from ben.detect.errors import DetectorError
 
 __all__ = ["Series", "read_corpus", "write_corpus", "generate_corpus", "generate_hard_corpus"]
@@ -84,7 +85,7 @@ def _read_labels(label_path: Path) -> dict[str, list]:
         raise DetectorError(f"{label_path}: not found (the anomaly windows, {{\"<group>/<file>.csv\": "
                             f"[[\"<start>\", \"<end>\"], ...]}}; write {{}} for a corpus without anomalies)")
     try:
-        labels = json.loads(label_path.read_text(encoding="utf-8"))
+        labels = json.loads(read_input_text(label_path, max_bytes=None))
     except (OSError, UnicodeDecodeError) as exc:
         raise DetectorError(f"{label_path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
@@ -102,7 +103,7 @@ def _read_labels(label_path: Path) -> dict[str, list]:
 def _read_csv(path: Path) -> tuple[list[int], list[float]]:
     """One file's rows; DetectorError naming the file and the line of the first bad row."""
     try:
-        raw = path.read_bytes()
+        raw = read_input(path, max_bytes=None)
     except OSError as exc:
         raise DetectorError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ben.control._toml import load_model
 from ben.core.errors import ConfigError
+from ben.core.files import read_input
 
 #: fact -> the treatments it allows.
 TREATMENTS: dict[str, tuple[str, ...]] = {
@@ -160,7 +161,10 @@ def load_key(path: Path) -> bytes:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"federation key is accessible by others (mode {stat.S_IMODE(mode):o}); chmod 600 it",
                           source=str(path), field="pseudonym_key")
-    data = path.read_bytes().strip()
+    try:
+        data = read_input(path).strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", source=str(path), field="pseudonym_key") from None
     if len(data) < 32:
         raise ConfigError("federation key too short (want at least 32 bytes)", source=str(path), field="pseudonym_key")
     return data

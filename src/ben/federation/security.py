@@ -27,7 +27,7 @@ from nats.aio.client import Client
 from ben.core.address import is_loopback
 from ben.core.config import FederationConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private
+from ben.core.files import check_private, read_input_text
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _secret(path: Path, name: str) -> str:
     """One line from a file only its owner may read; ConfigError naming the option otherwise."""
     check_private(path, f"{FLAG}.{name}")
     try:
-        value = path.read_text(encoding="utf-8").strip()
+        value = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", field=f"{FLAG}.{name}") from None
     if not value:

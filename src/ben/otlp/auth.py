@@ -14,7 +14,7 @@ import hmac
 from pathlib import Path
 
 from ben.core.errors import ConfigError
-from ben.core.files import check_private
+from ben.core.files import check_private, read_input, read_input_text
 
 FIELD = "sidecar.otlp.auth_token_file"
 MIN_TOKEN_CHARS = 16
@@ -26,7 +26,7 @@ def load_token(path: Path | None) -> bytes | None:
         return None
     check_private(path, FIELD)
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        token = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", field=FIELD) from None
     if len(token) < MIN_TOKEN_CHARS or any(ch.isspace() for ch in token):

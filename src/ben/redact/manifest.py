@@ -36,6 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import RedactionError
+from ben.core.files import read_input, read_input_text
 from ben.redact.detectors import SECRET_RULES, SecretRule
 
 MAX_RULES = 60          # rules are bits of a 64-bit mask (the rest: built-in pseudo-rules)
@@ -289,15 +290,16 @@ def _load_key(settings: HashSettings, base: Path | None, source: str, text: str)
     if settings.key_env is not None:
         value = os.environ.get(settings.key_env)
         if not value:
-            raise RedactionError(f"hash key: environment variable {settings.key_env} is not set or empty",
-                                 source=source, line=line)
+            raise RedactionError(f"hash key: environment variable {settings.key_env} is not set or empty (the "
+                                 f"secret of the keyed hashes, {MIN_KEY_BYTES}+ bytes: export {settings.key_env}=$(openssl rand "
+                                 "-hex 32), the same on every sidecar)", source=source, line=line)
         key = value.encode()
     else:
         path = Path(settings.key_file)
         if not path.is_absolute() and base is not None:
             path = base / path
         try:
-            key = path.read_bytes().strip()
+            key = read_input(path).strip()
         except OSError as exc:
             raise RedactionError(f"hash key: cannot read key_file {path}: {exc.strerror or exc}", source=source,
                                  line=line) from None
@@ -375,7 +377,7 @@ def lint_warnings(manifest: Manifest) -> list[str]:
 def load_manifest(path: Path | str, *, need_key: bool = True) -> Manifest:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input_text(path)
     except FileNotFoundError:
         raise RedactionError("file not found", source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -71,6 +71,7 @@ class Buffer:
         self._acked_seq = 0
         self._buffered = 0
         self.closed = False
+        self.forked_from = 0  # the parent's pid in a forked child, where this buffer's sender does not run
         self.stats = BufferStats()
         self._counts = Counts()
         self._strict = strict
@@ -88,7 +89,9 @@ class Buffer:
                 return None
             if self.closed:
                 self.stats.dropped_closed += 1
-                if self.stats.dropped_closed == 1:  # a developer's mistake: said once, counted always
+                if self.forked_from:
+                    self._say_forked()
+                elif self.stats.dropped_closed == 1:  # a developer's mistake: said once, counted always
                     log.warning("ben sdk: an event emitted after Client.shutdown() was dropped "
                                 "(Client.stats.dropped_closed counts them)")
                 return None
@@ -222,3 +225,18 @@ class Buffer:
         with self._cv:
             self.closed = True
             self._cv.notify_all()
+
+    def disown(self, parent: int) -> None:
+        """In a process forked from the one that made this buffer: nothing sends it here (the loop's thread
+        stayed in the parent), so events are dropped and counted, said once, instead of buffered for ever.
+        Fresh locks: another thread of the parent may have held them at the fork."""
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self.closed, self.forked_from, self._fork_said = True, parent, False
+
+    def _say_forked(self) -> None:
+        if not self._fork_said:
+            self._fork_said = True
+            log.warning("ben sdk: an event emitted in a process forked (from pid %d) after its Client was made there "
+                        "was dropped (Client.stats.dropped_closed counts them): a Client works in the process that "
+                        "made it; make one in each process after forking, and none before it", self.forked_from)

@@ -23,6 +23,7 @@ import os
 import socket
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 
 from ben.core.address import check_address, default_sidecar_address
@@ -31,6 +32,7 @@ from ben.core.service import Lifecycle
 from ben.sdk import limits
 from ben.sdk.buffer import Buffer, BufferStats, FullPolicy
 from ben.sdk.commands import CommandChannel, Handler
+from ben.sdk import exporter as _exporter
 from ben.sdk.exporter import Exporter
 from ben.v1 import telemetry_pb2 as pb
 
@@ -82,6 +84,11 @@ class Client:
     ):
         if not isinstance(subsystem, str) or not subsystem:
             raise ConfigError("must be a non-empty string", source="Client()", field="subsystem")
+        if _exporter.forked_from_running_sdk:  # its events would have been buffered and never sent
+            raise ConfigError(f"this process was forked from pid {_exporter.forked_from_running_sdk} while a ben "
+                              "Client ran there, and gRPC does not work after such a fork: make Clients only after "
+                              "forking (gunicorn: without --preload; multiprocessing: the 'spawn' or 'forkserver' "
+                              "start method)", source="Client()", field="(process)")
         if len(subsystem) > limits.MAX_NAME_CHARS or not subsystem.isprintable():  # it names every row and incident
             raise ConfigError(f"must be at most {limits.MAX_NAME_CHARS} printable characters (no newline or control "
                               f"character), got {subsystem!r:.60}", source="Client()", field="subsystem")
@@ -121,6 +128,7 @@ class Client:
         self._exporter = Exporter(self._buffer, target, self.source, self.producer_id, flush_interval_ms / 1000,
                                   window_batches, (reconnect_min_ms, reconnect_max_ms))
         self.state = Lifecycle.RUNNING
+        _live.add(self)
         self._exporter.start()
         self._commands = CommandChannel(self._exporter.loop, target, subsystem, self.source.instance,
                                         (reconnect_min_ms, reconnect_max_ms))
@@ -230,6 +238,8 @@ class Client:
     def force_flush(self, timeout: float | None = None) -> bool:
         """Send what is buffered; True once the sidecar acknowledged every event emitted so far."""
         timeout = _timeout("force_flush", timeout)
+        if self._buffer.forked_from:  # nothing sends in a forked child: do not wait for what cannot come
+            return self._buffer.acked_seq >= self._buffer.last_seq
         target = self._buffer.last_seq
         self._buffer.seal()
         return self._buffer.wait_acked(target, timeout)
@@ -257,3 +267,17 @@ class Client:
 
     def __exit__(self, *exc) -> None:
         self.shutdown()
+
+
+#: Every Client of this process: in a forked child they are disowned (their sender stayed in the parent).
+_live: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def _disown_after_fork() -> None:
+    for client in list(_live):
+        client.state = Lifecycle.STOPPED
+        client._buffer.disown(os.getppid())
+    _live.clear()
+
+
+os.register_at_fork(after_in_child=_disown_after_fork)

@@ -48,9 +48,16 @@ def _run_forever(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_forever()
 
 
+#: The pid of the parent this process was forked from while the SDK's loop (and gRPC's threads) ran in it, or 0.
+#: gRPC does not survive such a fork: a Client made in the child never reached its sidecar (ADR 0033).
+forked_from_running_sdk = 0
+
+
 def _forget_after_fork() -> None:
     """A forked child has the loop but not its thread: its Clients start a loop of their own."""
-    global _shared, _shared_lock
+    global _shared, _shared_lock, forked_from_running_sdk
+    if _shared is not None:
+        forked_from_running_sdk = os.getppid()
     _shared, _shared_lock = None, threading.Lock()
 
 

@@ -129,8 +129,8 @@ class ChdbProcessStore:
         pairs = {name: socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for name in CHANNELS}
         theirs = [pairs[name][1] for name in CHANNELS]
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "ben.store.worker", *(str(t.fileno()) for t in theirs), str(self.path),
+            self._proc = subprocess.Popen(  # -P: no module from the spine's current directory (ADR 0033)
+                [sys.executable, "-P", "-m", "ben.store.worker", *(str(t.fileno()) for t in theirs), str(self.path),
                  str(self.retention_days), str(self._open_wait_s), str(self.background_nice)],
                 pass_fds=tuple(t.fileno() for t in theirs), stdin=subprocess.DEVNULL, close_fds=True)
         except OSError as exc:

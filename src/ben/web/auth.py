@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private
+from ben.core.files import check_private, read_input, read_input_text
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
 
@@ -77,7 +77,7 @@ def check_tls(cfg: WebConfig) -> bool:
             raise ConfigError("web.tls needs cert, key and ca together (ben certs makes them)",
                               field=f"web.tls.{name}")
         try:
-            path.read_bytes()
+            read_input(path)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc}", field=f"web.tls.{name}") from None
     return True
@@ -97,8 +97,8 @@ def resolve_token(cfg: WebConfig) -> str | None:
     elif cfg.token_file is not None:
         check_private(cfg.token_file, "web.token_file")  # a token others may read is no secret
         try:
-            token = cfg.token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
+            token = read_input_text(cfg.token_file).strip()
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {cfg.token_file}: {exc}", field="web.token_file") from None
         if not token:
             raise ConfigError(f"{cfg.token_file} is empty", field="web.token_file")

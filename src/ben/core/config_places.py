@@ -1,0 +1,29 @@
+"""Where a config key belongs when it is written in the wrong table (ADR 0033): ``[spine] retention_days``
+is ``spine.store.retention_days``. Used by ``ben.core.config.validation_error``."""
+
+from __future__ import annotations
+
+
+def key_elsewhere(model: type | None, loc: tuple) -> str:
+    """The dotted place where the key at ``loc`` is valid in another table of the same component (the
+    shallowest), or "": ``[spine] retention_days`` is ``spine.store.retention_days``. (Another component's
+    key of the same name is another option: ``[web] port`` is not ``spine.store.port``.)"""
+    import typing
+
+    from pydantic import BaseModel
+
+    leaf, top, found = str(loc[-1]), str(loc[0]), []
+
+    def walk(m: type, path: list[str]) -> None:
+        for name, field in m.model_fields.items():
+            if name == leaf and path:
+                found.append(".".join([*path, name]))
+            sub = next((c for c in (field.annotation, *typing.get_args(field.annotation))
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            if sub is not None and len(path) < 4:
+                walk(sub, [*path, name])
+
+    if model is not None and not any(isinstance(part, int) for part in loc):
+        walk(model, [])
+    found = sorted((place for place in found if place.split(".")[0] == top), key=lambda place: place.count("."))
+    return found[0] if found else ""
