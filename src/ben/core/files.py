@@ -201,6 +201,12 @@ def own_dir(path: Path, flag: str) -> Path:
         _check_owned(path, flag)
         st = os.stat(path)
     except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR):  # a file where the directory (or one above it) goes
+            above = Path(exc.filename or path)
+            while not above.exists() and above != above.parent:
+                above = above.parent
+            if above.exists() and not above.is_dir():
+                raise ConfigError(f"{above} is a file, not a directory", field=flag) from None
         raise ConfigError(f"cannot use {exc.filename or path}: {exc.strerror}", field=flag) from None
     if st.st_mode & 0o022:
         raise ConfigError(f"{path}: other accounts may write in this directory (mode {stat.S_IMODE(st.st_mode):o}); "
