@@ -11,7 +11,7 @@ import time
 import pytest
 
 from ben.cli.procs import wait_for
-from ben.core.service import PARENT_GONE
+from ben.core.service import PARENT_GONE, REPEAT_WINDOW_S
 from ben.sdk import Client
 from tests.helpers import Load, assert_exactly_once
 
@@ -67,8 +67,11 @@ def test_second_signal_exits_at_once_without_losing_acknowledged_data(make_clust
     cluster.spine.stop()
     client = emit_acked(cluster, 5_000)
     side = cluster.sidecar
+    first = time.monotonic()
     side.signal(signal.SIGTERM)  # it now waits up to 60 s for the spine to take the WAL
     wait_for(lambda: "shutting down" in side.tail(), 60, "the sidecar to start shutting down")
+    # an operator's second signal, not a copy of the first (those come within REPEAT_WINDOW_S)
+    wait_for(lambda: time.monotonic() - first > REPEAT_WINDOW_S + 0.2, 5, "the repeat window to pass")
     started = time.monotonic()
     side.signal(signal.SIGTERM)
     assert side.popen.wait(timeout=10) == 1
@@ -78,6 +81,28 @@ def test_second_signal_exits_at_once_without_losing_acknowledged_data(make_clust
     cluster.start_spine()
     cluster.wait_drained()
     assert_exactly_once(cluster.spine_addr, client.producer_id, 5_000)
+
+
+def test_a_stop_signal_sent_twice_at_once_is_one_stop(make_cluster) -> None:
+    """``timeout ben sidecar`` sends SIGTERM to the sidecar and then to its process group: two at once.
+    Before, the second was taken as an operator's second signal: exit 1 at once, without the drain."""
+    cluster = make_cluster()
+    cluster.start()
+    client = emit_acked(cluster, 2_000)
+    side = cluster.sidecar
+    first = time.monotonic()
+    side.signal(signal.SIGTERM)
+    # the second after the first was handled (two sent back to back are one pending signal to the kernel)
+    wait_for(lambda: "shutting down" in side.tail(), 60, "the sidecar to start shutting down", interval=0.01)
+    side.signal(signal.SIGTERM)
+    assert time.monotonic() - first < REPEAT_WINDOW_S, "the test was too slow to send a copy of the first stop"
+    assert side.popen.wait(timeout=60) == 0, side.tail()
+    assert "second signal" not in side.tail()
+    assert "SIGTERM again at once, the same stop" in side.tail()
+    cluster.start_sidecar()
+    assert cluster.status("sidecar")["wal_records"] == 0  # it drained before it exited
+    cluster.wait_drained()
+    assert_exactly_once(cluster.spine_addr, client.producer_id, 2_000)
 
 
 def test_the_parent_gone_signal_is_one_stop_however_often_the_kernel_sends_it(make_cluster) -> None:

@@ -1,6 +1,8 @@
 """Running a long-lived component: start, wait for SIGTERM/SIGINT, shut down within a timeout.
 
-A second signal during shutdown exits at once; everything acknowledged is already on disk.
+A second signal during shutdown exits at once; everything acknowledged is already on disk. A repeat
+within ``REPEAT_WINDOW_S`` of the first is the same stop, not a second one: ``timeout CMD`` sends SIGTERM
+to its child and then to its whole process group, so the child gets two at once, and skipped its drain.
 ``PARENT_GONE`` (SIGUSR2) is what a component started by ``ben demo`` gets when the demo dies: a stop,
 never the second signal, however many times the kernel sends it. With ``force_exit_after_s`` (the
 ``ben spine``/``ben sidecar`` commands pass their shutdown timeout + ``EXIT_GRACE_S``) the process is
@@ -26,6 +28,10 @@ from ben.core.files import private_umask
 from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, ROCKSDB_BACKGROUND, BackgroundPriority, set_realtime
 
 log = logging.getLogger(__name__)
+
+#: A stop signal this soon after the first is a copy of it (``timeout``, a supervisor signalling the
+#: process and its group), not an operator's second signal.
+REPEAT_WINDOW_S = 1.0
 
 
 class Lifecycle(enum.Enum):
@@ -121,15 +127,21 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
+    first_stop_at: list[float] = []
+
     def on_signal(signum: int) -> None:
         if stop.is_set():
             if signum == PARENT_GONE:
+                return
+            if loop.time() - first_stop_at[0] < REPEAT_WINDOW_S:
+                log.info("%s: %s again at once, the same stop", service.name, signal.Signals(signum).name)
                 return
             log.warning("%s: second signal, exiting now", service.name)
             os._exit(1)
         why = ("the process that started it exited" if signum == PARENT_GONE
                else f"{signal.Signals(signum).name} received")
         log.info("%s: %s, shutting down (timeout %.1fs)", service.name, why, shutdown_timeout_s)
+        first_stop_at.append(loop.time())
         stop.set()
         if force_exit_after_s is not None:
             exit_deadline(service.name, force_exit_after_s)
