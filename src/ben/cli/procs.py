@@ -15,6 +15,7 @@ from ben.core.errors import BenError, TransportError
 from ben.cli.parent import PARENT_ENV
 from ben.core.service import PARENT_GONE
 from ben.core.figures import flat
+from ben.core.interpreter import python_argv
 
 
 def _toml_table(name: str, options: dict) -> str:
@@ -71,7 +72,7 @@ class Proc:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         follow = stop_with_parent_env() if stop_with_parent else {}
         with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.popen = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=log,
+            self.popen = subprocess.Popen(python_argv("-m", "ben", *args), stdout=log,
                                           stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), **follow},
                                           start_new_session=True)
 
