@@ -3,6 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench proto clean screenshots node-otel
 
@@ -23,7 +24,10 @@ test: $(STAMP)
 	bash scripts/debian-deps.sh
 	$(MAKE) node-otel
 	$(BIN)/python -m compileall -q -j 0 src
-	$(BIN)/python -m pytest
+	@# ADR 0048: on $(TEST_WORKERS) workers (a module's tests on one), then the tests marked serial alone
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"; a=$$?; \
+	$(BIN)/python -m pytest -p no:xdist -m serial; b=$$?; \
+	test $$a -eq 0 && test $$b -eq 0
 
 # The pinned OpenTelemetry JS SDK the OTLP tests drive (tests/otlp/node, ADR 0036): `npm ci` from the
 # committed lockfile, only when the lockfile changed; a test installs it the same way when this was skipped.

@@ -36,6 +36,9 @@ from tests.core.test_files import modes
 from tests.helpers import NOBODY
 
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+#: The rig's slow-client timeouts (``[web] header_timeout_s``, ``[sidecar.otlp] slow_client_timeout_s``,
+#: ``[spine] metrics_connection_timeout_s``; each 10 s by default, checked in tests/core/test_config.py).
+SLOW_S = 4.0
 
 
 def rss_bytes(pid: int) -> int:
@@ -77,10 +80,14 @@ class Rig:
         self.home = home
         os.chmod(home, 0o755)  # any user may reach the sockets: only their own modes defend them
         self.metrics = free_port()
+        # Slow clients are cut after SLOW_S here, not the default 10 s: the slowloris cells wait for that
         self.cluster = Cluster(home, store={"query_timeout_s": 5, "query_max_memory_bytes": 256 << 20},
-                               spine={"metrics_listen": f"127.0.0.1:{self.metrics}"},
-                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}})
-        self.cluster.config.write_text(self.cluster.config.read_text() + "\n[web]\nlisten_port = 0\n")
+                               spine={"metrics_listen": f"127.0.0.1:{self.metrics}",
+                                      "metrics_connection_timeout_s": SLOW_S},
+                               sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+                                                 "slow_client_timeout_s": SLOW_S}})
+        self.cluster.config.write_text(self.cluster.config.read_text()
+                                       + f"\n[web]\nlisten_port = 0\nheader_timeout_s = {SLOW_S}\n")
         old = os.umask(0)
         try:
             self.cluster.spine = Proc(["spine", "--config", str(self.cluster.config), "--web"],
@@ -330,6 +337,8 @@ def test_slowloris_connections_are_cut_and_others_served(rig: Rig, which: str) -
             url = rig.web + "/status" if which == "web" else f"http://127.0.0.1:{port}/metrics"
             status = wait_for(lambda: _get_status(url), 20, f"{which} to answer beside the slow clients")
         assert status == 200 and time.monotonic() - t0 < 20
+        if which != "metrics":  # served beside them, not after they were cut (metrics: after, at its bound)
+            assert not all(_closed_by_server(s) for s in socks), f"{which} had cut every slow client already"
         # half-open clients that never finish their headers are cut, not held for ever
         wait_for(lambda: all(_closed_by_server(s) for s in socks), 60, f"{which} to cut slow clients")
     finally:
@@ -343,6 +352,7 @@ def test_half_open_grpc_connections_are_cut_and_others_served(rig: Rig) -> None:
     try:
         with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
             channel.unary_unary(LOGS_EXPORT)(b"", timeout=20)
+        assert not all(_closed_by_server(s) for s in socks), "OTLP/gRPC had cut every half-open client already"
         wait_for(lambda: all(_closed_by_server(s) for s in socks), 60, "OTLP/gRPC to cut half-open clients")
     finally:
         for s in socks:

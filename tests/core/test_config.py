@@ -253,3 +253,17 @@ def test_a_binary_config_says_where_it_stops_being_text(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not UTF-8 text at line 3 \(TOML is UTF-8; a binary file\?\)") as caught:
         load_config(path)
     assert str(path) in str(caught.value)
+
+
+def test_slow_clients_are_cut_after_10_s_by_default_and_a_config_may_say_otherwise(tmp_path: Path) -> None:
+    """The slowloris deadlines (tests/test_attack_matrix.py sets them short to wait less): 10 s unless set."""
+    cfg = load_config(None)
+    assert (cfg.web.header_timeout_s, cfg.sidecar.otlp.slow_client_timeout_s, cfg.spine.metrics_connection_timeout_s,
+            cfg.sidecar.metrics_connection_timeout_s) == (10.0, 10.0, 10.0, 10.0)
+    cfg = parse_config({"web": {"header_timeout_s": 2}, "sidecar": {"otlp": {"slow_client_timeout_s": 3}},
+                        "spine": {"metrics_connection_timeout_s": 4}})
+    assert (cfg.web.header_timeout_s, cfg.sidecar.otlp.slow_client_timeout_s,
+            cfg.spine.metrics_connection_timeout_s) == (2.0, 3.0, 4.0)
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "[web]\nheader_timeout_s = 0\n"))
+    assert "header_timeout_s" in str(err.value)

@@ -100,6 +100,7 @@ def test_email_finder_matches_the_email_pattern(text: str) -> None:
     assert [(a, b) for a, _, b in _email_matches(text)] == expected
 
 
+@pytest.mark.serial  # a time bound: alone, not beside another test (ADR 0048)
 def test_email_finder_is_linear_in_a_long_word() -> None:
     """The pattern alone retries every start of a run of local-part characters (quadratic: ~30 s for a
     100,000-character word); the finder reads the run once."""

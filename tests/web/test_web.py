@@ -183,6 +183,7 @@ def test_the_map_shows_the_nodes_live(site, page) -> None:
     assert page.input_value("#filters [name=subsystem]") == "checkout-api"
 
 
+@pytest.mark.serial  # a time bound: alone, not beside another test (ADR 0048)
 def test_an_injected_fault_appears_in_the_feed_within_5_s(site, page, request) -> None:
     if site.fault_at is not None:  # another test ran first and injected the module site's fault
         site = request.getfixturevalue("own_site")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ben.core.errors import ConfigError
+from ben.core.interpreter import python_argv
 
 FORMAT_VERSION = 1
 NAME = "ben-baseline"
@@ -105,7 +106,7 @@ def _error(path: Path, what: str, fieldname: str = "") -> ConfigError:
 def _to_parquet(jobs: list[tuple[Path, str, Path, str]]) -> None:
     """(JSONEachRow in, structure, Parquet out, ORDER BY) each through chDB's Parquet output, in a child."""
     spec = json.dumps([[str(a), s, str(b), o] for a, s, b, o in jobs])
-    proc = subprocess.run([sys.executable, "-P", "-m", "ben.baseline.package", spec], capture_output=True, text=True,
+    proc = subprocess.run(python_argv("-m", "ben.baseline.package", spec), capture_output=True, text=True,
                           timeout=300)
     if proc.returncode != 0:
         raise ConfigError(f"baseline package: chDB could not write Parquet: {proc.stderr.strip()[-500:]}",

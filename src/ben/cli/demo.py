@@ -7,7 +7,6 @@ import os
 import logging
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from ben.cli import app, fail
+from ben.core.interpreter import python_argv
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _otel_app(side: dict, home: Path, console):
     console.print(f"ben demo: an OpenTelemetry-instrumented app ({example}) sends spans and logs to the "
                   f"sidecar's OTLP/gRPC port 127.0.0.1:{port}")
     with open(home / "logs" / "otel_app.log", "ab") as log:  # it ends after its 50 requests
-        return subprocess.Popen([sys.executable, str(example)], stdout=log, stderr=subprocess.STDOUT,
+        return subprocess.Popen(python_argv(str(example)), stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
                                      "OTEL_APP_REQUESTS": "50"})
 

@@ -15,6 +15,7 @@ from ben.core.errors import BenError, TransportError
 from ben.cli.parent import PARENT_ENV
 from ben.core.service import PARENT_GONE
 from ben.core.figures import flat
+from ben.core.interpreter import python_argv
 
 
 def _toml_table(name: str, options: dict) -> str:
@@ -73,7 +74,7 @@ class Proc:
         # -P: `python -m` would put the current directory first on sys.path, and a file there named like a
         # module ben imports (attr.py, chdb.py) broke the component (ADR 0033); `ben` itself runs without it.
         with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.popen = subprocess.Popen([sys.executable, "-P", "-m", "ben", *args], stdout=log,
+            self.popen = subprocess.Popen(python_argv("-m", "ben", *args), stdout=log,
                                           stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), **follow},
                                           start_new_session=True)
 

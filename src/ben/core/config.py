@@ -80,6 +80,8 @@ class _WalQuota(_Section):
 
     #: Prometheus /metrics over HTTP on host:port; "" = off.
     metrics_listen: str = ""
+    #: ... and the time one /metrics connection may take, handshake included (slowloris), seconds.
+    metrics_connection_timeout_s: float = Field(default=10.0, gt=0, le=3_600)
 
     @field_validator("metrics_listen")
     @classmethod

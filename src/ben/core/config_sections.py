@@ -85,6 +85,9 @@ class OtlpConfig(_Section):
     max_connections: int = Field(default=256, ge=1, le=65_536)
     #: An OTLP/gRPC connection with no call running for this long is closed (the exporter reconnects).
     max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    #: Slow clients (slowloris): a connection whose request headers (OTLP/HTTP) or HTTP/2 handshake
+    #: (OTLP/gRPC) are not complete within this many seconds is closed.
+    slow_client_timeout_s: float = Field(default=10.0, gt=0, le=3_600)
     # -- each service.name's share of the alert lane (ben.otlp.alert_share; ADR 0045, round 4) -------------
     #: Alerts (ERROR and above, ben.alert = true) a subsystem may send a second, on average; past its share
     #: they are stored in the anomaly lane (otlp_alerts_demoted_total), never refused.
@@ -186,6 +189,9 @@ class WebConfig(_Section):
     #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
     #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
     local_uids: list[int] = Field(default_factory=list)
+    #: Slow clients (slowloris): a connection on which no request started for this many seconds, while
+    #: none is running, is closed.
+    header_timeout_s: float = Field(default=10.0, gt=0, le=3_600)
 
 
 # -- learning cortex (ben.cortex, ADR 0039) --

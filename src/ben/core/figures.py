@@ -99,12 +99,13 @@ class _Collector:
 
 
 #: The metrics listener's bounds against slow or idle clients (slowloris): connections served at
-#: once (more are closed at once), and the time one connection may take, handshake included.
+#: once (more are closed at once), and the time one connection may take, handshake included (the
+#: default of ``metrics_connection_timeout_s``).
 METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
 
 
 def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure]], *, tls=None,
-                  insecure: bool = False):
+                  insecure: bool = False, connection_timeout_s: float = METRICS_CONNECTION_S):
     """Serve /metrics on host:port; returns the server (call .shutdown()) or None if listen is "".
 
     Like every TCP listener (ADR 0034, 0045): with the component's ``[tls]`` it is HTTPS and asks
@@ -127,14 +128,15 @@ def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure
             log.warning("INSECURE: %s metrics on %s in plain text, without authentication", component, listen)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Collector(component, figures))
-        server = _metrics_server(host.strip("[]"), int(port), registry, tls if secure else None)
+        server = _metrics_server(host.strip("[]"), int(port), registry, tls if secure else None,
+                                 connection_timeout_s)
     except (ValueError, OSError) as exc:
         raise ConfigError(f"cannot serve metrics on {listen}: {exc}", field=field) from exc
     log.info("%s: Prometheus metrics on %s://%s/metrics", component, "https" if secure else "http", listen)
     return server
 
 
-def _metrics_server(host: str, port: int, registry, tls):
+def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: float = METRICS_CONNECTION_S):
     """prometheus_client's WSGI app on a threading server with bounded connections and time."""
     import socket
     import ssl
@@ -146,11 +148,11 @@ def _metrics_server(host: str, port: int, registry, tls):
     slots = threading.BoundedSemaphore(METRICS_CONNECTIONS)
 
     class Handler(_SilentHandler):
-        timeout = METRICS_CONNECTION_S
+        timeout = connection_timeout_s
 
         def setup(self) -> None:
             super().setup()
-            self._cut = threading.Timer(METRICS_CONNECTION_S, self._shut)
+            self._cut = threading.Timer(connection_timeout_s, self._shut)
             self._cut.daemon = True
             self._cut.start()
 

@@ -24,8 +24,9 @@ from ben.otlp.exporting import BUSY, DOWN, LOGS, METRICS, TRACES, Answer, Export
 from ben.otlp.grpc_server import status_details
 
 #: Slow clients (slowloris): a connection whose request headers are not complete within
-#: HEADER_TIMEOUT_S is closed (aiohttp's keep-alive deadline, armed when the connection opens and
-#: after each answer); a body not received within BODY_TIMEOUT_S is answered 408.
+#: HEADER_TIMEOUT_S (``[sidecar.otlp] slow_client_timeout_s``) is closed (aiohttp's keep-alive deadline,
+#: armed when the connection opens and after each answer); a body not received within BODY_TIMEOUT_S is
+#: answered 408.
 HEADER_TIMEOUT_S, BODY_TIMEOUT_S = 10.0, 60.0
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 _HTTP = {BUSY: 429, DOWN: 503}

@@ -111,7 +111,7 @@ class OtlpReceiver:
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
                                           ("grpc.so_reuseport", 0),
-                                          ("grpc.server_handshake_timeout_ms", transport.HANDSHAKE_TIMEOUT_MS),
+                                          ("grpc.server_handshake_timeout_ms", int(self.config.slow_client_timeout_s * 1000)),
                                           # descriptor floods (ADR 0045): gRPC's core closes a connection
                                           # past the quota at accept; an idle one is closed after a while
                                           ("grpc.max_allowed_incoming_connections", self.config.max_connections),
@@ -145,7 +145,7 @@ class OtlpReceiver:
         tls = self._check_transport(address, field)
         runner = web.AppRunner(http_server.app(self.exporting, self.config.max_request_bytes, self._token),
                                access_log=None, handle_signals=False,
-                               keepalive_timeout=http_server.HEADER_TIMEOUT_S,
+                               keepalive_timeout=self.config.slow_client_timeout_s,
                                auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
         http_server.cap_connections(runner.server, self.config.max_connections)  # (ADR 0045, round 4)

@@ -112,7 +112,8 @@ class Sidecar:
             if address and socket_path(address) is not None:
                 transport.secure_socket(address, cfg.socket_mode, cfg.socket_group, field)
         self._metrics = serve_metrics(cfg.metrics_listen, "sidecar", self.figures, tls=cfg.tls,
-                                      insecure=cfg.insecure)
+                                      insecure=cfg.insecure,
+                                      connection_timeout_s=cfg.metrics_connection_timeout_s)
         self.shipper.start()
         if cfg.redact_manifest is not None and cfg.redact_watch_interval_ms > 0:
             self._watch = asyncio.get_running_loop().create_task(self._watch_manifest(), name="redact-watch")

@@ -169,7 +169,8 @@ class Spine:
         await self._server.start()
         transport.secure_socket(cfg.listen, cfg.socket_mode, cfg.socket_group, "spine.listen")
         self._metrics = serve_metrics(cfg.metrics_listen, "spine", self.figures, tls=cfg.tls,
-                                      insecure=cfg.insecure)
+                                      insecure=cfg.insecure,
+                                      connection_timeout_s=cfg.metrics_connection_timeout_s)
         if cfg.federation.enabled:  # incident summaries to and from peers (ADR 0038)
             from ben.federation import Federation
 

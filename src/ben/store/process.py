@@ -37,7 +37,6 @@ import logging
 import pickle
 import socket
 import subprocess
-import sys
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -45,6 +44,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ben.core.errors import BenError, QueryError, StorageError, StoreUnavailableError
+from ben.core.interpreter import python_argv
 from ben.core.priority import BACKGROUND_NICE
 from ben.store import schema
 from ben.store.chdb import sync_filesystem
@@ -129,9 +129,9 @@ class ChdbProcessStore:
         pairs = {name: socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for name in CHANNELS}
         theirs = [pairs[name][1] for name in CHANNELS]
         try:
-            self._proc = subprocess.Popen(  # -P: no module from the spine's current directory (ADR 0033)
-                [sys.executable, "-P", "-m", "ben.store.worker", *(str(t.fileno()) for t in theirs), str(self.path),
-                 str(self.retention_days), str(self._open_wait_s), str(self.background_nice)],
+            self._proc = subprocess.Popen(
+                python_argv("-m", "ben.store.worker", *(str(t.fileno()) for t in theirs), str(self.path),
+                            str(self.retention_days), str(self._open_wait_s), str(self.background_nice)),
                 pass_fds=tuple(t.fileno() for t in theirs), stdin=subprocess.DEVNULL, close_fds=True)
         except OSError as exc:
             for ours, _ in pairs.values():

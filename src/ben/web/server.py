@@ -22,7 +22,7 @@ from ben.web.triage import Recommend
 log = logging.getLogger(__name__)
 
 
-HEADER_TIMEOUT_S = 10.0
+HEADER_TIMEOUT_S = 10.0  # the default of [web] header_timeout_s
 #: Connections held open at once. The interface runs in the spine's process: without a bound, any local
 #: account could open connections to the loopback port until the spine had no file descriptor left
 #: for its WAL, its store or its sidecars (each is held until HEADER_TIMEOUT_S). Past it, the oldest
@@ -33,8 +33,10 @@ MAX_CONNECTIONS = 256
 
 class HeaderDeadline(H11Protocol):
     """uvicorn's h11 protocol with a deadline on request headers (slowloris): a connection on which
-    no request started for ``HEADER_TIMEOUT_S`` while none is running is closed (uvicorn times
+    no request started for ``header_timeout_s`` while none is running is closed (uvicorn times
     out an idle keep-alive connection, not one that sends its headers a byte at a time)."""
+
+    header_timeout_s = HEADER_TIMEOUT_S
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -49,7 +51,7 @@ class HeaderDeadline(H11Protocol):
         if cert and self.client:
             CERTIFICATES[tuple(self.client)] = certificate_name(cert)
         self._last_cycle = None
-        self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._check_progress)
+        self._deadline = self.loop.call_later(self.header_timeout_s, self._check_progress)
 
     def _check_progress(self) -> None:
         cycle = self.cycle
@@ -57,7 +59,7 @@ class HeaderDeadline(H11Protocol):
             self.transport.close()
             return
         self._last_cycle = cycle
-        self._deadline = self.loop.call_later(HEADER_TIMEOUT_S, self._check_progress)
+        self._deadline = self.loop.call_later(self.header_timeout_s, self._check_progress)
 
     def connection_lost(self, exc) -> None:
         if self.client:
@@ -90,7 +92,9 @@ class WebServer:
         self._scheme = "https" if tls else "http"
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
-                                                     http=HeaderDeadline, backlog=MAX_CONNECTIONS,
+                                                     http=type("HeaderDeadline", (HeaderDeadline,),
+                                                               {"header_timeout_s": cfg.header_timeout_s}),
+                                                     backlog=MAX_CONNECTIONS,
                                                      timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
 
