@@ -188,6 +188,25 @@ def test_an_empty_path_is_refused_not_the_configs_own_directory(tmp_path: Path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ben.toml"]
 
 
+@pytest.mark.parametrize("body, field, words", [
+    ('[sidecar.otlp]\ninsecure = "yes"\n', "sidecar.otlp.insecure", "must be true or false"),
+    ('[sidecar.otlp]\ninsecure = "false"\n', "sidecar.otlp.insecure", "must be true or false"),
+    ("[spine]\ninsecure = 1\n", "spine.insecure", "must be true or false"),
+    ("[spine.detect]\nenabled = 0\n", "spine.detect.enabled", "must be true or false"),
+    ("[spine]\nmax_connections = true\n", "spine.max_connections", "must be a number, not true or false"),
+    ("[spine.store]\nretention_days = false\n", "spine.store.retention_days", "must be a number"),
+])
+def test_a_yes_no_option_takes_a_boolean_and_a_number_is_no_boolean(tmp_path: Path, body: str, field: str,
+                                                                     words: str) -> None:
+    """pydantic's lax reading took ``insecure = "yes"`` (and ``"false"``!) or ``1`` as true, so a typo
+    turned TLS off; ``max_connections = true`` was 1 (ADR 0033)."""
+    path = tmp_path / "ben.toml"
+    path.write_text(body)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.field == field and words in str(err.value), str(err.value)
+
+
 def test_a_scalar_where_a_table_belongs_says_so(tmp_path: Path) -> None:
     path = tmp_path / "ben.toml"
     path.write_text("[spine]\nstore = 3\n")

@@ -146,6 +146,16 @@ def test_gauge_non_monotonic_sum_and_bad_points():
     assert [(r[2], r[4]) for r in rows(Converter().metrics(metrics_request(queue)))] == [(pb.KIND_METRIC, -4.0)]
 
 
+def test_a_name_with_a_control_character_is_kept_with_it_replaced_not_refused():
+    """The SDK refuses a series name with a newline (its caller can fix it); what an OpenTelemetry
+    exporter sent is kept, each control character replaced with U+FFFD."""
+    metric = m.Metric(name="temp\nfake line", gauge=m.Gauge())
+    metric.gauge.data_points.add(time_unix_nano=T0, as_double=21.5)
+    out = Converter().metrics(metrics_request(metric))
+    assert [(r[3], r[4]) for r in rows(out)] == [("temp\ufffdfake line", 21.5)]
+    assert out.rejected == 0
+
+
 def test_histogram_count_sum_buckets_and_quantiles_of_the_interval():
     conv = Converter(started_ns=T0 - 10)
     def send(counts, total, n):

@@ -70,6 +70,20 @@ def test_bad_timestamps_are_refused_naming_ts(home, ts) -> None:
         strict.shutdown(timeout=0.1)
 
 
+@pytest.mark.parametrize("name, value, field", [("m", True, "value"), ("m", False, "value"),
+                                               ("a\nb", 1.0, "name"), ("cpu\tload", 1.0, "name"),
+                                               ("x\x1b[2J", 1.0, "name"), ("a\u2028b", 1.0, "name")])
+def test_a_flag_is_no_value_and_a_name_is_printable(name: str, value: object, field: str) -> None:
+    """``gauge("up", True)`` was stored as 1.0 (a flag where its count belongs); a newline in a series name
+    broke every table and log line that shows it (ADR 0033)."""
+    buf = make()
+    assert buf.append(pb.KIND_METRIC, name, value, "", None, TS) is None
+    assert buf.stats.invalid_by_field == {field: 1}, buf.stats.last_invalid
+    with pytest.raises(InvalidEventError, match=f"argument '{field}'"):
+        make(strict=True).append(pb.KIND_METRIC, name, value, "", None, TS)
+    assert make().append(pb.KIND_METRIC, "a b\u00a0\u00e9\u6f22\u200d", 1, "", None, TS) == 1  # spaces, letters
+
+
 def test_the_builder_refuses_before_changing_any_column() -> None:
     b = BatchBuilder(1)
     with pytest.raises(InvalidEventError):

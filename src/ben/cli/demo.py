@@ -7,6 +7,7 @@ import os
 import logging
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path

@@ -4,6 +4,7 @@ into the file's tables and re-exports them."""
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +21,21 @@ MAX_TIME_S = 366 * 86_400
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _a_boolean_is_a_boolean(cls, value, info):
+        """A yes/no option takes TOML's ``true``/``false`` only, and a number is not one (ADR 0033): pydantic
+        read ``insecure = "yes"`` or ``= 1`` as true (turning TLS off), ``max_connections = true`` as 1."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None:
+            return value
+        kinds = set(typing.get_args(field.annotation)) or {field.annotation}
+        if bool in kinds and not isinstance(value, bool) and not (value is None and type(None) in kinds):
+            raise ValueError("must be true or false (a TOML boolean, without quotes)")
+        if isinstance(value, bool) and bool not in kinds and kinds & {int, float}:
+            raise ValueError("must be a number, not true or false")
+        return value
 
     @field_validator("*")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 
@@ -10,14 +11,22 @@ from ben.sdk import limits
 from ben.sdk.limits import Counts, attr_value_text, check_value, clean
 from ben.v1 import telemetry_pb2 as pb
 
+#: What a series name may not hold: C0 and C1 control characters (newline, tab, escape) and the Unicode
+#: line and paragraph separators; a name broke every table and log line that shows it.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
 
 class BatchBuilder:
     """Accumulates events of one batch; strings are dictionary-encoded as they arrive."""
 
     __slots__ = ("first_seq", "last_seq", "seqs", "n", "created", "strings", "ts", "values", "kinds", "names", "bodies",
-                 "attr_counts", "attr_keys", "attr_values")
+                 "attr_counts", "attr_keys", "attr_values", "refuse_unprintable_names")
 
-    def __init__(self, first_seq: int):
+    def __init__(self, first_seq: int, *, refuse_unprintable_names: bool = True):
+        """``refuse_unprintable_names``: a name with a newline, tab or other control character raises
+        (the SDK: the caller can fix it); False replaces each such character with U+FFFD, counted (the
+        OTLP receiver: what an exporter sent is kept, not refused whole)."""
+        self.refuse_unprintable_names = refuse_unprintable_names
         self.first_seq = first_seq
         self.last_seq = first_seq - 1
         self.seqs: list[int] = []  # filled only once the numbering has a gap
@@ -54,6 +63,12 @@ class BatchBuilder:
             if not name or not isinstance(name, str):
                 raise InvalidEventError("must be a non-empty str", field="name")
             name = clean(name, limits.MAX_NAME_CHARS, "name", counts)
+            if not name.isprintable() and _CONTROL.search(name):  # (after clean: no lone surrogate)
+                if self.refuse_unprintable_names:
+                    raise InvalidEventError(f"must be printable text (no newline, tab or other control "
+                                            f"character): {name[:60]!r}", field="name")
+                name = _CONTROL.sub("\ufffd", name)
+                counts.replaced_strings += 1
             ni = get(name) or len(strings)
             strings.setdefault(name, ni)
         if body:

@@ -66,7 +66,8 @@ def check_ts(ts: object) -> int:
 def check_value(value: object) -> float:
     if type(value) is float:
         return value
-    if isinstance(value, (str, bytes, bytearray)) or value is None:
+    if isinstance(value, (str, bytes, bytearray)) or value is None or type(value).__name__ in ("bool", "bool_"):
+        # (True was 1.0: a flag passed where its count belongs; numpy's bool_ likewise)
         raise InvalidEventError(f"must be a number, got {type(value).__name__}", field="value")
     try:
         return float(value)
