@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -112,6 +111,7 @@ ADVERSARIAL = {
     "worded_secret": [("", "a_", "token is Zq9vK2mX7pL4"), ("", "token is ", ""), ("using ", "x-", ""),
                       ("", "password `", "")],
     "vault_legacy": [("", "s.", ""), ("", "s.Ab3", "")],
+    "base64_pii": [("", "aB3/", ""), ("", "YWxpY2VAZXhhbXBsZS5jb20= ", ""), ("", "aB3/", "=")],
     "password": [("Password=ab", "[c", ""), ("Password=", "[a]b", "")],
 }
 SIZE = 300_000

@@ -29,7 +29,7 @@ from ben.redact.formats import PREFIXES
 from ben.redact import identifiers
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
-from ben.redact.wrapped import (HEX_REQUIRES, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
+from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
                                 k8s_secret_spans, wrapped_spans)
 
 
@@ -446,6 +446,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="text written as hex (printable ASCII once decoded) that is a credential-like word or holds a "
                   "secret by the other detectors' rules (not in a text that is all hex: an id)", min_len=21,
              requires=HEX_REQUIRES, find=lambda text: hex_text_spans(text, lambda: SECRET_RULES)),
+    SecretRule("base64_pii", re.compile(r"[A-Za-z0-9+/]{16,128}={0,2}"), pii_hint,
+             help="e-mail addresses, card numbers and IBANs written as base64 (a short whole run of mixed case, "
+                  "decoding to printable ASCII)", min_len=16, alnum=True, requires=("\x01\x02",),
+             find=lambda text: base64_pii_spans(text, lambda: SECRET_RULES)),
     SecretRule("vault_legacy", VAULT_LEGACY, lambda t: "." in t and _mixed_case(t),
              help="legacy Vault tokens (s., b., r. and 24 letters and digits, mixed case)", min_len=26,
              requires=(".\x01\x02",), find=vault_legacy_spans),
