@@ -27,7 +27,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
 from ben.redact import identifiers
-from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_legacy_spans, worded_hint, worded_spans
+from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
                                 k8s_secret_spans, wrapped_spans)
@@ -450,7 +450,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="e-mail addresses, card numbers and IBANs written as base64 (a short whole run of mixed case, "
                   "decoding to printable ASCII)", min_len=16, alnum=True, requires=("\x01\x02",),
              find=lambda text: base64_pii_spans(text, lambda: SECRET_RULES)),
-    SecretRule("vault_legacy", VAULT_LEGACY, lambda t: "." in t and _mixed_case(t),
+    SecretRule("vault_legacy", VAULT_LEGACY, vault_hint,
              help="legacy Vault tokens (s., b., r. and 24 letters and digits, mixed case)", min_len=26,
              requires=(".\x01\x02",), find=vault_legacy_spans),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "

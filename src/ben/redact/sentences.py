@@ -29,9 +29,8 @@ WORDED = re.compile(
     rf"|(?<![A-Za-z])(?:using|with|via)\s{{1,3}}(?:the\s+|a\s+|an\s+)?(?:[A-Za-z0-9]+[_.\-])*?{_KEY}(?![a-z])[`'\"’”]?"
     rf"\s{{1,3}}{_VALUE.replace('?P<q>', '?P<q2>').replace('?P<u>', '?P<u2>')}")
 #: what a text the hint accepts holds: a space and a letter of every key word's tail
-WORDED_NEEDLES = ("ass", "ASS", "wd", "WD", "ecret", "ECRET", "oken", "OKEN", "ey ", "EY ", "ey`", "EY`", "ey'", "EY'",
-                  'ey"', 'EY"', "ey’", "ential", "ENTIAL")
-WORDED_REQUIRES = tuple(n + " " for n in WORDED_NEEDLES if n.isascii())
+WORDED_NEEDLES = ("ass", "ASS", "wd", "WD", "ecret", "ECRET", "oken", "OKEN", "ey", "EY", "ential", "ENTIAL")
+WORDED_REQUIRES = tuple(n + " " for n in WORDED_NEEDLES)
 
 
 def worded_hint(text: str) -> bool:
@@ -64,6 +63,14 @@ def worded_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 VAULT_LEGACY = re.compile(r"(?<![A-Za-z0-9_.\-/])[sbr]\.(?P<s>[A-Za-z0-9]{24})(?![A-Za-z0-9_\-.])")
+
+
+_VAULT_HINT = re.compile(r"[sbr]\.[A-Za-z0-9]{24}(?![A-Za-z0-9])").search
+
+
+def vault_hint(text: str) -> bool:
+    """One search for the shape (~1 µs a log line); the boundaries and the mix are checked by the finder."""
+    return _VAULT_HINT(text) is not None
 
 
 def vault_legacy_spans(text: str) -> Iterator[tuple[int, int]]:
