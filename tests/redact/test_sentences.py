@@ -21,6 +21,7 @@ LOOK_ALIKES = [
     "traceparent 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "the token was refreshed by the client",
     "set password policy to strict", "rotated the secret as planned", "using token authentication for /api/v1",
     "the password is stored in /run/secrets/db_password", "token of 32 characters", "using secret manager",
+    "sent the token to user_1234567", "api key of customer_12345678", "forwarded the token as Bearer",
 ]
 
 

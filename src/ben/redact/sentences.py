@@ -2,8 +2,8 @@
 
 ``worded_spans``: a secret-like key (``password``, ``DB_PASSWORD``, ``token``, ``API_KEY``, ``secret``,
 ``client_secret``, ``credentials`` ...; bare or in backticks or quotes) and a joining word (``is``, ``was``,
-``as``, ``to``, ``[was] set/changed/reset/rotated/updated to``, ``is now``, ``of``) or a preposition before the key (``using secret
-v``, ``with token v``), then the value, bare or quoted (straight, typographic quotes, backticks). The value must
+``as``, ``[was] set/changed/reset/rotated/updated to``, ``is now``) or a word before the key (``using secret
+v``, ``with token v``, ``set DB_PASSWORD to v``), then the value, bare or quoted (straight, typographic quotes, backticks). The value must
 look like a credential (8+ characters, not only letters, no path): "the token is valid", "password is required",
 "set timeout to 30", "token is <redacted>" stay.
 
@@ -25,9 +25,10 @@ _VALUE = (r"""(?:["'`‘“„«](?P<q>[^"'`’”“»\r\n]{8,400})["'`’”�
 #: key [in quotes] joined by a word; or "using/with [the] key v"
 WORDED = re.compile(
     rf"(?i)(?<![A-Za-z])(?:[A-Za-z0-9]+[_.\-])*?{_KEY}(?![a-z])[`'\"’”]?"
-    rf"\s{{1,3}}(?:(?:(?:is|was|has\s+been|got)\s+)?(?:set|changed|reset|rotated|updated)\s+to|is\s+now|is|was|as|to|of)\s{{1,3}}{_VALUE}"
-    rf"|(?<![A-Za-z])(?:using|with|via)\s{{1,3}}(?:the\s+|a\s+|an\s+)?(?:[A-Za-z0-9]+[_.\-])*?{_KEY}(?![a-z])[`'\"’”]?"
-    rf"\s{{1,3}}{_VALUE.replace('?P<q>', '?P<q2>').replace('?P<u>', '?P<u2>')}")
+    rf"\s{{1,3}}(?:(?:(?:is|was|has\s+been|got)\s+)?(?:set|changed|reset|rotated|updated)\s+to|is\s+now|is|was|as)\s{{1,3}}{_VALUE}"
+    rf"|(?<![A-Za-z])(?:(?P<verb>set|change[ds]?|reset|rotated?|update[ds]?)|using|with|via)\s{{1,3}}(?:the\s+|a\s+|an\s+)?"
+    rf"[`'\"‘“]?(?:[A-Za-z0-9]+[_.\-])*?{_KEY}(?![a-z])[`'\"’”]?"
+    rf"\s{{1,3}}(?(verb)to\s{{1,3}}){_VALUE.replace('?P<q>', '?P<q2>').replace('?P<u>', '?P<u2>')}")
 #: what a text the hint accepts holds: a space and a letter of every key word's tail
 WORDED_NEEDLES = ("ass", "ASS", "wd", "WD", "ecret", "ECRET", "oken", "OKEN", "ey", "EY", "ential", "ENTIAL")
 WORDED_REQUIRES = tuple(n + " " for n in WORDED_NEEDLES)
