@@ -11,6 +11,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 
+from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
@@ -219,16 +220,6 @@ def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
         return False
 
     return hint
-
-
-#: After an unquoted value stopped at a bracket: the rest of the value when more of it follows the bracket.
-_BRACKETED = re.compile(r"""[\[\]]+[^\s"'\\,;<>{}\[\]]+(?:[\[\]]+[^\s"'\\,;<>{}\[\]]+)*[\[\]]?""").match
-
-
-def _opened_before(text: str, at: int) -> bool:
-    """Is a '[' left open on the line before ``at`` (``cfg[token=v]loaded``: the ']' closes it, not the value)?"""
-    lo = text.rfind("\n", 0, at) + 1
-    return text.count("[", lo, at) > text.count("]", lo, at)
 
 
 _NEXT_PARAM = re.compile(r"&(?=[\w.\-\[\]%]{1,40}=)")
