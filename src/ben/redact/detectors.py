@@ -27,8 +27,9 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
 from ben.redact import identifiers
+from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
-from ben.redact.wrapped import (HEX_REQUIRES, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
+from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
                                 k8s_secret_spans, wrapped_spans)
 
 
@@ -397,6 +398,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="passwords given to programs (--password v, mysql -pX, sshpass -p, redis-cli -a, curl -u user:pw, "
                   "oracle user/pw@db) and after 'password is' in sentences", min_len=8,
              requires=_CMD_NEEDLES + tuple(w + " " for w in _CMD_WORDS), find=command_line_spans),
+    SecretRule("worded_secret", WORDED, worded_hint,
+             help="values joined to a secret-like key by words: 'the token is v', 'set DB_PASSWORD to v', "
+                  "'exported `API_KEY` as `v`', 'using secret v' (the value must look like a credential)", min_len=14,
+             requires=WORDED_REQUIRES, find=worded_spans),
     SecretRule("cookie", COOKIE, _any("ookie", "OOKIE"),
              help="session values of Cookie and Set-Cookie headers (attributes and short words stay)", min_len=10,
              find=cookie_spans),
@@ -441,6 +446,13 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="text written as hex (printable ASCII once decoded) that is a credential-like word or holds a "
                   "secret by the other detectors' rules (not in a text that is all hex: an id)", min_len=21,
              requires=HEX_REQUIRES, find=lambda text: hex_text_spans(text, lambda: SECRET_RULES)),
+    SecretRule("base64_pii", re.compile(r"[A-Za-z0-9+/]{16,128}={0,2}"), pii_hint,
+             help="e-mail addresses, card numbers and IBANs written as base64 (a short whole run of mixed case, "
+                  "decoding to printable ASCII)", min_len=16, alnum=True, requires=("\x01\x02",),
+             find=lambda text: base64_pii_spans(text, lambda: SECRET_RULES)),
+    SecretRule("vault_legacy", VAULT_LEGACY, vault_hint,
+             help="legacy Vault tokens (s., b., r. and 24 letters and digits, mixed case)", min_len=26,
+             requires=(".\x01\x02",), find=vault_legacy_spans),
     SecretRule("random_key", RANDOM_KEY, _mixed_case, random_b64, help="bare random keys of 40 (AWS secret access key) or 88 (Azure storage "
              "key) base64 characters: mixed case and digits, decoding to random bytes, not to text", min_len=40,
              alnum=True, requires=("\x01\x02",), find=random_key_spans),

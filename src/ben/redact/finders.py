@@ -11,6 +11,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 
+from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
@@ -140,6 +141,7 @@ def credential_like(text: str) -> bool:
 PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])[ \t]{0,3}"""
           r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
           r"""|\\?["'](?P<s>(?:[^"'\\\r\n]|\\\r?\n){%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
+          r"""|(?P<s11>\[[^\s"'\\,;<>{}\[\]]{1,200}\][^\s"'\\,;<>{}\[\]]{1,400})"""
           r"""|[‘“„«‹`]\s?(?P<s9>[^’”“»›`\r\n]{%(q)s}?)\s?[’”“»›`]|\{(?P<s10>[^{}\r\n]{%(q)s})\}(?=[;"'\s]|$)"""
           r"""|(?P<s2>[^\s"'\\,;<>{}\[\]]{%(u)s}))""")
 # The same key in markup and calls: <password>v</password>, name="password" value="v",
@@ -268,13 +270,17 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                 if span is not None:
                     yield span
                 continue
-            for g in ("s", "s6", "s9", "s10", "s2", "s3", "s4", "s5", "s7", "s8"):
+            for g in ("s", "s6", "s9", "s10", "s11", "s2", "s3", "s4", "s5", "s7", "s8"):
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
                     if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
                             and in_query(text, m.start()):   # the next parameter of a query string
                         b = pos = cut.start()
+                        v = text[a:b]
+                    elif g in ("s2", "s11") and text[b:b + 1] in "[]" and (more := _BRACKETED(text, b)) is not None \
+                            and not _opened_before(text, m.start()):
+                        b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
                         v = text[a:b]
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1

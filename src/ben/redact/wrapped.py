@@ -190,3 +190,48 @@ def hex_text_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, 
         found = found or rules()
         if any(next(found[name].spans(plain), None) is not None for name in CHECKS + ("email", "card", "iban")):
             yield a, b
+
+
+# -- personal data written as base64 -------------------------------------------------------------------------
+#: An e-mail address, a card number or an IBAN written as base64 has no fixed needle (its bytes vary), so a
+#: short whole run is decoded: 16-128 characters of standard base64, a multiple of 4 with its padding, capitals,
+#: small letters and digits (ids and hashes in hex, UUIDs, words are never candidates), at most
+#: ``MAX_DECODED`` runs a text; masked when the run decodes to printable ASCII holding one by the ``email``,
+#: ``card`` or ``iban`` rules.
+_PII_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-.])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=_\-])")
+PII_CHECKS = ("email", "card", "iban")
+_UPPER = re.compile(r"[A-Z]").search
+_LOWER = re.compile(r"[a-z]").search
+
+
+def _pii_runs(text: str) -> Iterator[re.Match]:
+    for m in _PII_RUN.finditer(text):
+        run = m.group()
+        if len(run) <= 128 and not len(run) % 4 and _UPPER(run) is not None and _LOWER(run) is not None:
+            yield m
+
+
+def pii_hint(text: str) -> bool:
+    return next(_pii_runs(text), None) is not None
+
+
+def base64_pii_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, int]]:
+    """(start, end) of every short whole base64 run that decodes to an e-mail address, a card number or an IBAN."""
+    found = None
+    decoded = 0
+    for m in _pii_runs(text):
+        if text[max(0, m.start() - 6):m.start()].lower() == "basic ":
+            continue   # an Authorization header's user:password: the bearer detector's
+        decoded += 1
+        if decoded > MAX_DECODED:
+            return
+        try:
+            raw = base64.b64decode(m.group(), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if not raw or any(b < 0x20 or b > 0x7e for b in raw):
+            continue
+        plain = raw.decode("ascii")
+        found = found or rules()
+        if any(next(found[name].spans(plain), None) is not None for name in PII_CHECKS):
+            yield m.span()
