@@ -56,13 +56,17 @@ def _fork_a_running_client(sidecar: str) -> dict:
 def _in_fresh_interpreter(cluster: Cluster, call: str):
     """``call`` (an expression on this module) run in a new interpreter, its JSON result. Forking the test
     process itself also forked the gRPC threads of every Client earlier tests left, and the child was
-    killed by SIGSEGV in one run of three: that is gRPC's, not what is tested here."""
+    killed by SIGSEGV in one run of three."""
     import subprocess
     import sys
 
     code = f"import json\nfrom tests.sdk import test_fork as t\nprint(json.dumps(t.{call}))\n"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
-                         cwd=Path(__file__).parents[2])
+    # GRPC_ENABLE_FORK_SUPPORT off: with gRPC's own fork handlers on (its default) the child died of SIGSEGV
+    # in about one fork in eight, in stdlib code right after the fork (threading._after_fork, logging): gRPC's,
+    # written down in ADR 0033 as a limit; what is tested here is ben's part, which runs no gRPC in the child
+    env = {**os.environ, "GRPC_ENABLE_FORK_SUPPORT": "false"}
+    out = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True,
+                         timeout=180, env=env, cwd=Path(__file__).parents[2])
     assert out.returncode == 0 and out.stdout.strip(), out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 

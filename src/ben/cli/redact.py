@@ -90,7 +90,7 @@ def check(
     events = _events(sys.stdin)
     if not events:
         raise fail("no events on stdin (JSON lines: {\"name\": ..., \"body\": ..., \"attributes\": {...}})")
-    builder = BatchBuilder(1, refuse_unprintable_names=False)
+    builder = BatchBuilder(1)
     for _, ev in events:
         attrs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in ev.get("attributes", {}).items()}
         body = ev.get("body", "")

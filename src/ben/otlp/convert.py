@@ -143,7 +143,7 @@ class _Resource:
         """The part of the request holding this resource's source's events for ``lane``."""
         part = self._out.builders.get((self.key, lane))
         if part is None:
-            builder = BatchBuilder(1, refuse_unprintable_names=False)  # what an exporter sent is kept
+            builder = BatchBuilder(1, unprintable_names="replace")  # what an exporter sent is kept
             part = self._out.builders[(self.key, lane)] = Part(lane, self.source, builder)
             self._out.parts.append(part)
         return part

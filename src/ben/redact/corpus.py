@@ -304,7 +304,7 @@ def _run(engine, items: list[Item]) -> list[str]:
         by_source.setdefault(tuple(sorted(it.source.items())), []).append(i)
     texts = [""] * len(items)
     for src, idx in by_source.items():
-        b = BatchBuilder(1, refuse_unprintable_names=False)
+        b = BatchBuilder(1)
         for i in idx:
             it = items[i]
             b.add(it.kind, it.name, 1.0, it.body, it.attributes, 1_764_000_000_000_000_000 + i)

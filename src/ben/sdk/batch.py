@@ -20,13 +20,16 @@ class BatchBuilder:
     """Accumulates events of one batch; strings are dictionary-encoded as they arrive."""
 
     __slots__ = ("first_seq", "last_seq", "seqs", "n", "created", "strings", "ts", "values", "kinds", "names", "bodies",
-                 "attr_counts", "attr_keys", "attr_values", "refuse_unprintable_names")
+                 "attr_counts", "attr_keys", "attr_values", "unprintable_names")
 
-    def __init__(self, first_seq: int, *, refuse_unprintable_names: bool = True):
-        """``refuse_unprintable_names``: a name with a newline, tab or other control character raises
-        (the SDK: the caller can fix it); False replaces each such character with U+FFFD, counted (the
-        OTLP receiver: what an exporter sent is kept, not refused whole)."""
-        self.refuse_unprintable_names = refuse_unprintable_names
+    def __init__(self, first_seq: int, *, unprintable_names: str = "keep"):
+        """``unprintable_names``: what a name with a newline, tab or other control character does:
+        ``"refuse"`` raises (the SDK's buffer: its caller can fix it), ``"replace"`` makes each such
+        character U+FFFD, counted (the OTLP receiver: what an exporter sent is kept, not refused whole),
+        ``"keep"`` keeps it (tools that rebuild stored batches)."""
+        if unprintable_names not in ("keep", "refuse", "replace"):
+            raise ValueError(f"unprintable_names must be keep, refuse or replace, got {unprintable_names!r}")
+        self.unprintable_names = unprintable_names
         self.first_seq = first_seq
         self.last_seq = first_seq - 1
         self.seqs: list[int] = []  # filled only once the numbering has a gap
@@ -63,8 +66,8 @@ class BatchBuilder:
             if not name or not isinstance(name, str):
                 raise InvalidEventError("must be a non-empty str", field="name")
             name = clean(name, limits.MAX_NAME_CHARS, "name", counts)
-            if not name.isprintable() and _CONTROL.search(name):  # (after clean: no lone surrogate)
-                if self.refuse_unprintable_names:
+            if self.unprintable_names != "keep" and not name.isprintable() and _CONTROL.search(name):
+                if self.unprintable_names == "refuse":  # (after clean: no lone surrogate is left)
                     raise InvalidEventError(f"must be printable text (no newline, tab or other control "
                                             f"character): {name[:60]!r}", field="name")
                 name = _CONTROL.sub("\ufffd", name)

@@ -98,7 +98,7 @@ class Buffer:
             seq = self._next_seq
             builder = self._builders[lane]
             if builder is None:
-                builder = self._builders[lane] = BatchBuilder(seq)
+                builder = self._builders[lane] = BatchBuilder(seq, unprintable_names="refuse")
             counts = self._counts
             try:
                 builder.add(kind, name, value, body, attrs, ts, seq, counts)
