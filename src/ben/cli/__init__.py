@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ben.core.errors import BenError, ConfigError
+from ben.core.files import os_reason
 
 app = typer.Typer(
     name="ben",
@@ -55,20 +56,6 @@ def setup_logging(verbose: bool = False) -> None:
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def os_reason(exc: OSError) -> str:
-    """An OSError's reason in words: "File exists" / "Not a directory" when a directory was to be made or used
-    where a file is (``--dir key.pem``) says so."""
-    import errno
-
-    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
-        path = Path(exc.filename) if exc.filename else None
-        while path is not None and not path.exists() and path != path.parent:  # .../file/sub: the file in it
-            path = path.parent
-        if path is not None and path.exists() and not path.is_dir():
-            return f"{path} is a file, not a directory"
-    return exc.strerror or str(exc)
 
 
 def one_of(**given: object) -> None:

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail, os_reason
+from ben.cli import fail
+from ben.core.files import os_reason
 
 app = typer.Typer(help="Certificates for mutual TLS on TCP (a small CA; or use your own PKI).", no_args_is_help=True)
 

@@ -192,6 +192,18 @@ def write_atomic(path: Path, data: bytes, mode: int) -> None:
         os.close(dir_fd)
 
 
+def os_reason(exc: OSError) -> str:
+    """An OSError's reason in words: "File exists" / "Not a directory" when a directory was to be made or used
+    where a file is (``--dir key.pem``) says so."""
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        path = Path(exc.filename) if exc.filename else None
+        while path is not None and not path.exists() and path != path.parent:  # .../file/sub: the file in it
+            path = path.parent
+        if path is not None and path.exists() and not path.is_dir():
+            return f"{path} is a file, not a directory"
+    return exc.strerror or str(exc)
+
+
 def own_dir(path: Path, flag: str) -> Path:
     """Create ``path`` (0700), or check that an existing one is the user's and that no other account may
     write in it (a shared directory would let it replace what ben writes there, or plant files first):
@@ -201,13 +213,10 @@ def own_dir(path: Path, flag: str) -> Path:
         _check_owned(path, flag)
         st = os.stat(path)
     except OSError as exc:
-        if exc.errno in (errno.EEXIST, errno.ENOTDIR):  # a file where the directory (or one above it) goes
-            above = Path(exc.filename or path)
-            while not above.exists() and above != above.parent:
-                above = above.parent
-            if above.exists() and not above.is_dir():
-                raise ConfigError(f"{above} is a file, not a directory", field=flag) from None
-        raise ConfigError(f"cannot use {exc.filename or path}: {exc.strerror}", field=flag) from None
+        reason = os_reason(exc)
+        if reason.endswith("is a file, not a directory"):
+            raise ConfigError(reason, field=flag) from None
+        raise ConfigError(f"cannot use {exc.filename or path}: {reason}", field=flag) from None
     if st.st_mode & 0o022:
         raise ConfigError(f"{path}: other accounts may write in this directory (mode {stat.S_IMODE(st.st_mode):o}); "
                           "give a directory only you can write", field=flag)
