@@ -165,7 +165,8 @@ N_STATE_5 = I_SUS_M + 6  # the state's length before the onset habit (checkpoint
 I_HABIT_T = N_STATE_5    # per hour-of-day bin (N_BINS values): when the last onset there started (seconds), or
 #                          when a habit there last held an onset back; 0 = never
 I_HABIT_E = I_HABIT_T + N_BINS   # ... and that onset's peak evidence (the highest held back since)
-N_STATE = I_HABIT_E + N_BINS
+I_HABIT_F = I_HABIT_E + N_BINS   # ... and when that time of day's record began (a habit once renewed a day later)
+N_STATE = I_HABIT_F + N_BINS
 
 
 @dataclass(frozen=True)
@@ -294,16 +295,17 @@ SUSTAIN_AFTER = 30.0   # used once its spread was learned from more than this ma
 SUSTAIN_CLIP = 4.0     # one point teaches the spread at most this many spreads
 SUSTAIN_Z = 2.0
 SUSTAIN_C = 0.23       # ln sqrt(2 pi) - ln 2
-# the onset habit (ADR 0028, "onsets that recur at the same time of day"): a condition that opened an onset at
-# about this time of day on one of the last three days (a batch job's edge, a shift change, a daily reset)
-# holds back a new onset here unless the new one is stronger than HABIT_SHARE of that onset's peak
-# evidence: the first is reported, its daily recurrences are not, a stronger event at that hour still is.
-# Each hold-back renews the record, so a daily habit stays learned; three days without one and it is gone.
+# the onset habit (ADR 0028, "onsets that recur at the same time of day"; a batch job's edge, a shift change,
+# a daily reset): an onset at about the time of day of one that opened on one of the last three days is held
+# back if it is no stronger than HABIT_SHARE of that one's peak evidence, and once that record was renewed on
+# a later day (the condition recurs daily), if it is no stronger than the strongest so far. A far stronger
+# event at that hour is still an onset. Each hold-back renews the record, so a daily habit stays learned;
+# three days without it and it is gone. Held back, an onset is a normal point: the tails learn its size.
 HABIT_AFTER_S = 72000.0               # a record counts from 20 h after it was made ...
 HABIT_FOR_S = 3.0 * 86400.0 + 7200.0  # ... until 3 days and 2 h after it
 HABIT_PHASE_S = 5400.0                # at the same time of day within 1.5 h (its bin and the two beside it)
 HABIT_RECENT_S = 7200.0               # (a record made within the last 2 h counts too: the same condition today)
-HABIT_SHARE = 0.85
+HABIT_SHARE = 0.85          # (a record not yet renewed on a later day: a share of its evidence; renewed: as strong)
 
 
 
