@@ -15,13 +15,14 @@ SD = 0.5
 
 
 def _cpu_like(seed: int):
-    """A flat series with noise (5 +- 0.5, 5-minute sampling, 21 days): spikes of 20 sds on days 3-12 at
-    05:00, and a step of 0.8 sds held for 6 hours on day 18 at 03:00. Returns times, values, the spikes'
-    indices and the step's."""
+    """A flat series with noise (5 +- 0.5, 5-minute sampling, 21 days): spikes of 20 sds on days 3-12, each
+    at another time of day (at the same time every day they would become that hour's habit: ADR 0028), and
+    a step of 0.8 sds held for 6 hours on day 18 at 03:00. Returns times, values, the spikes' indices and
+    the step's."""
     rng = np.random.default_rng(seed)
     t = MONDAY + np.arange(21 * DAY // EVERY) * float(EVERY)
     x = 5 + rng.normal(0, SD, len(t))
-    spikes = [(d * DAY + 5 * HOUR) // EVERY for d in range(3, 13)]
+    spikes = [(d * DAY + (5 + 7 * d) % 24 * HOUR) // EVERY for d in range(3, 13)]
     x[spikes] += 20 * SD
     step = (18 * DAY + 3 * HOUR) // EVERY
     x[step:step + 6 * HOUR // EVERY] += 0.8 * SD

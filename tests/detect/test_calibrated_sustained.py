@@ -82,14 +82,14 @@ def test_a_checkpoint_from_before_the_mean_over_hours_is_refused():
     mon.update(MONDAY * 10**9, 1.0)
     old = mon.state()
     old.update(calibrated=4, state=old["state"][:cal.I_SUS_M])
-    with pytest.raises(DetectorError, match="format 5"):
+    with pytest.raises(DetectorError, match="format 6"):
         SeriesMonitor.from_state(old)
     bank = CalibratedBank(1)
     ckpt = bank.checkpoint()
     ckpt.update(calibrated_bank=3, n_state=cal.I_SUS_M, states=ckpt["states"][:, :cal.I_SUS_M])
-    with pytest.raises(DetectorError, match="expected format 4"):
+    with pytest.raises(DetectorError, match="expected format 5"):
         CalibratedBank.from_checkpoint(ckpt)
-    assert mon.state()["calibrated"] == 5 and bank.checkpoint()["calibrated_bank"] == 4
+    assert mon.state()["calibrated"] == 6 and bank.checkpoint()["calibrated_bank"] == 5
 
 
 def test_a_count_that_starts_at_zero_does_not_teach_the_spread_zero():

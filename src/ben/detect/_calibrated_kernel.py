@@ -30,7 +30,7 @@ from ben.detect.calibrated import (  # noqa: F401
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
-    _sustained_evidence, _learn_sustained,
+    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record,
 )
 
 __all__ = ["step", "run"]
@@ -45,6 +45,16 @@ def step(s, ts_ns, x, p):
     """
     t = ts_ns * 1e-9
     n = s[I_N]
+    if s[I_COUNTER] == 2.0 and s[I_CNT_SEEN] > 0.5:
+        # found to be a counter (not said so): two steps down in a row make it a gauge after all
+        if x < s[I_RAW]:
+            if s[I_MONO] > 0.5:
+                _become_gauge(s)
+                n = 0.0
+            else:
+                s[I_MONO] = 1.0
+        elif x > s[I_RAW]:
+            s[I_MONO] = 0.0
     if s[I_COUNTER] > 0.5:
         raw = x
         x = x - s[I_RAW] if x >= s[I_RAW] else x
@@ -248,8 +258,9 @@ def step(s, ts_ns, x, p):
         score = 0.0
     elif not in_ep:
         if not pend and evid >= p[P_OPEN] and (t - s[I_LAST_CLOSE_T] >= max(p[P_REBASE_S] * 0.5, mp * de)
-                                               or evid > s[I_LAST_PEAK]):
-            # (within an hour of an episode's end, only evidence above that episode's peak re-opens)
+                                               or evid > s[I_LAST_PEAK]) and not _habit(s, t, ev4):
+            # (within an hour of an episode's end, only evidence above that episode's peak re-opens; nor
+            # does an onset that is this time of day's habit: one opened here on a recent day, as strong)
             pend = True
             _pend(s, t, evid, pred, d, why, z5)
             s[I_EP_THI], s[I_EP_TLO] = _split(ts_ns)
@@ -286,6 +297,7 @@ def step(s, ts_ns, x, p):
             s[I_EP_SUM] += x
             in_ep = True
             event = EV_OPEN
+            _habit_record(s, s[I_PEND_T], peak)
         elif pend:
             if ev4 > s[I_PEND_PEAK]:
                 _peak(s, ev4, ts_ns, x)

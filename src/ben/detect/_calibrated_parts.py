@@ -14,7 +14,8 @@ from ben.detect.calibrated import (  # noqa: F401
     I_BASE_AT_OPEN, I_CNT_SEEN, I_COUNTER, I_EP_PEAK_THI, I_EP_PEAK_TLO, I_EP_PEAK_X, I_F1M, I_F3M, I_F3S,
     I_PEND, I_PEND_PEAK, I_PEND_SUM, I_PEND_T, I_RAW, I_RUNM, I_SCALE_AT_OPEN, I_WHY, I_WK, I_WSUM, I_XQ,
     N_FEATURES, N_WEEK, RUN_INIT, TAIL, TAIL_INIT, XQ_INIT, I_SUS_N, I_SUS_V, I_SUS_Z_AT, SUSTAIN_C, SUSTAIN_CLIP,
-    SUSTAIN_Z,
+    SUSTAIN_Z, I_MONO, I_HABIT_T, I_HABIT_E, I_HABIT_F, N_BINS, HABIT_AFTER_S, HABIT_FOR_S, HABIT_PHASE_S, HABIT_RECENT_S,
+    HABIT_SHARE,
 )
 
 @njit(cache=True, inline="always")
@@ -63,6 +64,64 @@ def _become_counter(s):
     s[I_F3S] = TAIL_INIT[5]
     s[I_RUNM] = RUN_INIT
     s[I_XQ] = XQ_INIT
+
+
+@njit(cache=True)
+def _become_gauge(s):
+    """Start over as a gauge: a series found to be a counter went down twice in a row (a counter's reset
+    is followed by increases; a smooth gauge that rose over its first points, e.g. a daily cycle from its
+    trough, goes on to fall). It is never taken for a counter again."""
+    s[:] = 0.0
+    for k in range(4):
+        s[I_F1M + k] = TAIL_INIT[k]
+    s[I_F3M] = TAIL_INIT[4]
+    s[I_F3S] = TAIL_INIT[5]
+    s[I_RUNM] = RUN_INIT
+    s[I_XQ] = XQ_INIT
+    s[I_MONO] = -1e300
+
+
+@njit(cache=True, inline="always")
+def _habit_at(s, k, t):
+    """True if bin ``k``'s record was made at about this time of day on a recent day (or today, within
+    HABIT_RECENT_S)."""
+    tk = s[I_HABIT_T + k]
+    if tk <= 0.0:
+        return False
+    ago = t - tk
+    phase = ago % 86400.0
+    return ago <= HABIT_RECENT_S or (HABIT_AFTER_S <= ago <= HABIT_FOR_S
+                                     and (phase <= HABIT_PHASE_S or phase >= 86400.0 - HABIT_PHASE_S))
+
+
+@njit(cache=True, inline="always")
+def _habit(s, t, ev):
+    """True if an onset of evidence ``ev`` at ``t`` is the habit of this time of day (see HABIT_SHARE in
+    :mod:`ben.detect.calibrated`); a habit that holds an onset back renews its record."""
+    hb = int((t % 86400.0) * (N_BINS / 86400.0))
+    held = False
+    for kk in range(hb - 1, hb + 2):
+        k = kk % N_BINS
+        # (once a day's record was renewed on a later day, as strong is the habit; before, a share of it)
+        share = 1.0 if s[I_HABIT_T + k] - s[I_HABIT_F + k] >= HABIT_AFTER_S else HABIT_SHARE
+        if ev <= share * s[I_HABIT_E + k] and _habit_at(s, k, t):
+            held = True
+    if held:
+        _habit_record(s, t, ev)
+    return held
+
+
+@njit(cache=True, inline="always")
+def _habit_record(s, t, ev):
+    """An onset at ``t`` of peak evidence ``ev`` (opened, or held back): its time of day's record, which
+    goes on from the last one if that was made at this time of day on a recent day."""
+    hb = int((t % 86400.0) * (N_BINS / 86400.0))
+    if _habit_at(s, hb, t):
+        s[I_HABIT_E + hb] = max(s[I_HABIT_E + hb], ev)
+    else:
+        s[I_HABIT_F + hb] = t
+        s[I_HABIT_E + hb] = ev
+    s[I_HABIT_T + hb] = t
 
 
 @njit(cache=True, inline="always")

@@ -126,7 +126,8 @@ I_KL_AT = 51       # KL divergence at the last re-baselining
 I_RUNM = 52        # feature 4 (flat-line): the mean length of the series' runs of equal values (intervals)
 I_RUNN = 53        # feature 4: the runs that mean was learned from
 I_F4 = 54          # last feature 4 (the run so far)
-I_MONO = 55        # while young, increasing steps so far (negative once the series went down)
+I_MONO = 55        # while young, increasing steps so far (negative once the series went down); for a series
+#                    found to be a counter, 1.0 while its last step went down (two in a row: a gauge after all)
 I_CNT_SEEN = 56    # 1.0 once a counter's first reading (its origin) is known
 I_A_DT = 57        # the (time step, interval estimate) the cached per-point weights were computed for
 I_A_DE = 58
@@ -160,7 +161,12 @@ I_SUS_V = I_SUS_M + 2    # ... its spread: EW mean square of |mean| / scale (a r
 I_A_SUS = I_SUS_M + 3    # ... the mean's cached weight (with the others at I_A)
 I_SUS_Z = I_SUS_M + 4    # ... last |mean| / scale in its spreads, signed as the mean (0 until learned)
 I_SUS_Z_AT = I_SUS_M + 5  # ... the same at the pending onset / episode's first point (its explanation)
-N_STATE = I_SUS_M + 6
+N_STATE_5 = I_SUS_M + 6  # the state's length before the onset habit (checkpoints of that length are padded)
+I_HABIT_T = N_STATE_5    # per hour-of-day bin (N_BINS values): when the last onset there started (seconds), or
+#                          when a habit there last held an onset back; 0 = never
+I_HABIT_E = I_HABIT_T + N_BINS   # ... and that onset's peak evidence (the highest held back since)
+I_HABIT_F = I_HABIT_E + N_BINS   # ... and when that time of day's record began (a habit once renewed a day later)
+N_STATE = I_HABIT_F + N_BINS
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,13 @@ def new_state(*, counter: bool = False) -> np.ndarray:
     return s
 
 
+def upgrade(states: np.ndarray) -> np.ndarray:
+    """States (one or a matrix of rows) of the layout before the onset habit (``N_STATE_5`` values), in
+    today's layout: the habit's records start empty."""
+    pad = [(0, 0)] * (states.ndim - 1) + [(0, N_STATE - N_STATE_5)]
+    return np.pad(np.asarray(states, dtype=np.float64), pad)
+
+
 TAIL = 0.02        # the POT threshold is the feature's upper 2% quantile
 F1_FLOOR = 0.5     # floors of each feature's tail threshold and scale (scale units; nats for KL)
 F2_FLOOR = 0.3
@@ -282,6 +295,17 @@ SUSTAIN_AFTER = 30.0   # used once its spread was learned from more than this ma
 SUSTAIN_CLIP = 4.0     # one point teaches the spread at most this many spreads
 SUSTAIN_Z = 2.0
 SUSTAIN_C = 0.23       # ln sqrt(2 pi) - ln 2
+# the onset habit (ADR 0028, "onsets that recur at the same time of day"; a batch job's edge, a shift change,
+# a daily reset): an onset at about the time of day of one that opened on one of the last three days is held
+# back if it is no stronger than HABIT_SHARE of that one's peak evidence, and once that record was renewed on
+# a later day (the condition recurs daily), if it is no stronger than the strongest so far. A far stronger
+# event at that hour is still an onset. Each hold-back renews the record, so a daily habit stays learned;
+# three days without it and it is gone. Held back, an onset is a normal point: the tails learn its size.
+HABIT_AFTER_S = 72000.0               # a record counts from 20 h after it was made ...
+HABIT_FOR_S = 3.0 * 86400.0 + 7200.0  # ... until 3 days and 2 h after it
+HABIT_PHASE_S = 5400.0                # at the same time of day within 1.5 h (its bin and the two beside it)
+HABIT_RECENT_S = 7200.0               # (a record made within the last 2 h counts too: the same condition today)
+HABIT_SHARE = 0.85          # (a record not yet renewed on a later day: a share of its evidence; renewed: as strong)
 
 
 

@@ -33,7 +33,7 @@ from ben.detect.errors import DetectorError
 
 __all__ = ["CalibratedBank", "CalibratedResult"]
 
-FORMAT = 4
+FORMAT = 5
 #: Episode snapshots the loop keeps before it hands back to Python (events are rare).
 SNAPSHOTS = 64
 _NEVER = -(2 ** 63)
@@ -234,6 +234,8 @@ class CalibratedBank:
             last = np.asarray(checkpoint["last_ts"], dtype=np.int64)
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a CalibratedBank checkpoint: {exc}", problem="bad_state") from exc
+        if fmt == FORMAT - 1 and states.ndim == 2 and states.shape[1] == cal.N_STATE_5:
+            fmt, states = FORMAT, cal.upgrade(states)   # (format 4: before the onset habit, which starts empty)
         if fmt != FORMAT or states.ndim != 2 or states.shape[1] != cal.N_STATE or last.shape != (len(states),):
             raise DetectorError(f"checkpoint format {fmt!r} with states {states.shape} and {last.shape} timestamps; "
                                 f"expected format {FORMAT}, (n, {cal.N_STATE}) and (n,)", problem="bad_state")

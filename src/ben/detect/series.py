@@ -281,7 +281,7 @@ class SeriesMonitor:
 
     def state(self) -> dict:
         """Plain-data checkpoint (``ben.detect.to_bytes`` makes bytes of it); exact."""
-        return {"calibrated": 5, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
+        return {"calibrated": 6, "timing": asdict(self.timing), "state": self._s.copy(), "last_ts": self._last}
 
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
@@ -294,9 +294,11 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
-        if s.shape != (cal.N_STATE,) or state["calibrated"] != 5:
+        if state["calibrated"] == 5 and s.shape == (cal.N_STATE_5,):
+            s = cal.upgrade(s)   # (format 5: before the onset habit, which starts empty)
+        elif s.shape != (cal.N_STATE,) or state["calibrated"] != 6:
             raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
-                                f"{cal.N_STATE} (format 5)", series=name, problem="bad_state")
+                                f"{cal.N_STATE} (format 6)", series=name, problem="bad_state")
         mon = cls(name, timing=timing)
         mon._s = s
         mon._last = last
