@@ -26,7 +26,7 @@ from ben.detect.calibrated import (  # noqa: F401
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
     P_RECENT, P_SCALE, I_PEND_SUM, PERSIST_CAP, PERSIST_OTHER, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
     I_RSUM, I_RK, I_XQ, I_XN, XQ_INIT, I_SUS_M, I_SUS_N, I_SUS_V, I_A_SUS, I_SUS_Z, SUSTAIN_S, SUSTAIN_POINTS,
-    SUSTAIN_AFTER, SEASON_YOUNG_POINTS,
+    SUSTAIN_AFTER, SEASON_YOUNG_POINTS, RUN_REBASED_CAP,
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
@@ -131,9 +131,15 @@ def step(s, ts_ns, x, p):
     # that ever moved can go flat: one constant from its start, e.g. a steady rate, is not a flat-line;
     # nor does a run of zeros count: a count at zero is an absence of events, not a stuck sensor, and a
     # series that is seldom zero sees its drop to zero as a deviation of its level)
+    # (a run that became the new normal holds minus its length at that moment: no more evidence, and when
+    # it ends, that length teaches the mean run, so a daily flat stretch is learned, while one long stuck
+    # run teaches no more than the length that was reported; -1e300: from a checkpoint before, unknown)
     step_abs = abs(x - s[I_X])
-    f4 = s[I_F4] + dt / de if step_abs == 0.0 and s[I_Q] > 0.0 and x != 0.0 else 0.0
-    run_ended = s[I_F4] > 0.0 and step_abs > 0.0
+    if s[I_F4] < 0.0:
+        f4 = s[I_F4] if step_abs == 0.0 else 0.0
+    else:
+        f4 = s[I_F4] + dt / de if step_abs == 0.0 and s[I_Q] > 0.0 and x != 0.0 else 0.0
+    run_ended = s[I_F4] != 0.0 and step_abs > 0.0 and abs(s[I_F4]) < 1e299
     if step_abs > 0.0:
         if s[I_Q] == 0.0 or step_abs < s[I_Q]:
             s[I_Q] = step_abs
@@ -331,9 +337,10 @@ def step(s, ts_ns, x, p):
             s[I_LAST_PEAK] = s[I_PEND_PEAK]
             s[I_LAST_CLOSE_T] = t
             force = True            # sustained this long: the new normal (re-baselined below)
-            # a flat run that became the new normal is not counted on (until the value moves again)
+            # a flat run that became the new normal is not counted on (until the value moves again; its
+            # length so far is kept, negative, to teach the mean run when it ends)
             if f4 > 0.0:
-                f4 = -1e300
+                f4 = -f4
             s[I_EP] = 0.0
             s[I_EP_REBASED] = 1.0
             in_ep = False
@@ -370,7 +377,11 @@ def step(s, ts_ns, x, p):
     if run_ended and not in_ep and not pend:
         # a run of equal values ended outside an episode: its length teaches the mean run
         s[I_RUNN] += 1.0
-        s[I_RUNM] += max(1.0 / (s[I_RUNN] + 1.0), RUN_LEARN) * (s[I_F4] - s[I_RUNM])
+        # (a run that became the new normal teaches at most RUN_REBASED_CAP times the mean run so far: a
+        # stretch that recurs, e.g. a square wave's, is learned within days; one long stuck run moves the
+        # mean by a bounded step, and a sensor stuck again is still found)
+        run = s[I_F4] if s[I_F4] > 0.0 else min(-s[I_F4], RUN_REBASED_CAP * s[I_RUNM])
+        s[I_RUNM] += max(1.0 / (s[I_RUNN] + 1.0), RUN_LEARN) * (run - s[I_RUNM])
     hub0 = p[P_HUBER] * max(s[I_D0], floor)
     hubs = p[P_HUBER] * max(s[I_DS], floor)
     if n < 3:

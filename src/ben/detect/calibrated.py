@@ -125,7 +125,7 @@ I_EP_REBASED = 50  # 1.0: the episode closed because its change became the new n
 I_KL_AT = 51       # KL divergence at the last re-baselining
 I_RUNM = 52        # feature 4 (flat-line): the mean length of the series' runs of equal values (intervals)
 I_RUNN = 53        # feature 4: the runs that mean was learned from
-I_F4 = 54          # last feature 4 (the run so far)
+I_F4 = 54          # last feature 4 (the run so far; minus its length once it became the new normal)
 I_MONO = 55        # while young, increasing steps so far (negative once the series went down); for a series
 #                    found to be a counter, 1.0 while its last step went down (two in a row: a gauge after all)
 I_CNT_SEEN = 56    # 1.0 once a counter's first reading (its origin) is known
@@ -273,6 +273,7 @@ ESCALATE = 3.0     # evidence this many times what opened the open episode start
 TAIL_INIT = (3.0, 1.0, 0.5, 0.3, 2.0, 1.0)   # prior (u, beta) of features 1, 2, 3
 RUN_INIT = 1.0     # feature 4: prior mean run of equal values (one pseudo-run of one interval), and
 RUN_LEARN = 0.01   # each run's weight in that mean after the first 100 (a running mean until then)
+RUN_REBASED_CAP = 8.0   # a run that became the new normal teaches at most this many mean runs (ADR 0028)
 AUTO_COUNTER_POINTS = 64   # a series that only went up over its first 64 points (90% of steps strictly)
 #                            is a counter: from then on its increase is watched
 XQ_INIT = 0.5      # prior chance that a point past the point tail is followed by another (Laplace's rule)
