@@ -42,6 +42,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ben.core.interpreter import python_argv  # (every child with -P: a stray ben.py in the cwd is not ben)
+
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
              "backlog", "replay", "checkpoint")
@@ -142,7 +144,7 @@ def otlp_load(endpoint: str, service: str, rate: float) -> None:
 # -- the harness --------------------------------------------------------------------------------------------------
 def ben(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a documented ``ben`` command (the one beside this interpreter)."""
-    return subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(python_argv("-m", "ben", *args), capture_output=True, text=True, timeout=timeout)
 
 
 def free_port() -> int:
@@ -224,7 +226,7 @@ class Harness:
         logs = self.home / "logs"
         logs.mkdir(exist_ok=True)
         with open(logs / f"{which}.log", "ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "ben", which, "--config", str(self.config)],
+            proc = subprocess.Popen(python_argv("-m", "ben", which, "--config", str(self.config)),
                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[which] = proc
         return proc
@@ -308,7 +310,7 @@ class Harness:
         args = (["--sdk-load", self.sidecar_addr, name, str(self.rate)] if kind == "sdk"
                 else ["--otlp-load", self.otlp_endpoint, name, str(self.otlp_rate)])
         with open(self.home / "logs" / f"{name}.err", "ab") as err:
-            proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=err,
+            proc = subprocess.Popen(python_argv(__file__, *args), stdout=subprocess.PIPE, stderr=err,
                                     text=True, start_new_session=True)
         loader = Loader(kind, name, proc)
         loader.reader = threading.Thread(target=loader.read, daemon=True)

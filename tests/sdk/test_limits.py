@@ -84,6 +84,21 @@ def test_a_flag_is_no_value_and_a_name_is_printable(name: str, value: object, fi
     assert make().append(pb.KIND_METRIC, "a b\u00a0\u00e9\u6f22\u200d", 1, "", None, TS) == 1  # spaces, letters
 
 
+def test_a_name_first_seen_as_a_body_is_still_checked_as_a_name() -> None:
+    # the builder's string dictionary holds bodies and values too: a body "a\nb" made the same text pass as
+    # a series name later in the batch, unchecked
+    buf = make()
+    assert buf.append(pb.KIND_LOG, "log", 0.0, "a\nb", {"k": "x\ty"}, TS) == 1
+    for name in ("a\nb", "x\ty"):
+        assert buf.append(pb.KIND_METRIC, name, 1.0, "", None, TS) is None
+    assert buf.stats.invalid_by_field == {"name": 2}, buf.stats.last_invalid
+    b = BatchBuilder(1, unprintable_names="replace")
+    b.add(pb.KIND_LOG, "log", 0.0, "a\nb", None, TS)
+    b.add(pb.KIND_METRIC, "a\nb", 1.0, "", None, TS)
+    names = {i: s for s, i in b.strings.items()}
+    assert names[b.names[1]] == "a\ufffdb" and names[b.bodies[0]] == "a\nb"
+
+
 def test_the_builder_refuses_before_changing_any_column() -> None:
     b = BatchBuilder(1)
     with pytest.raises(InvalidEventError):

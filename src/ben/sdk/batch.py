@@ -62,6 +62,8 @@ class BatchBuilder:
         # A string found in the dictionary was cleaned when it went in: valid UTF-8 (its length is
         # still checked: the same text may be a long body and a name).
         ni = get(name) if type(name) is str and len(name) <= limits.MAX_NAME_CHARS else None
+        if ni and self.unprintable_names != "keep" and not name.isprintable():
+            ni = None   # (in the dictionary as a body or a value, which may hold a newline: not yet a name)
         if not ni:  # new, or "" (index 0), which is no name
             if not name or not isinstance(name, str):
                 raise InvalidEventError("must be a non-empty str", field="name")
