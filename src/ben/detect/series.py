@@ -128,7 +128,8 @@ def _named(e: Episode, name: str) -> Episode:
     return replace(e, series=name)
 
 
-_NEVER = -(2 ** 63)
+_NEVER = _I64_MIN = -(2 ** 63)
+_I64_MAX = 2 ** 63 - 1
 
 
 def _check_counter(counter, name) -> None:
@@ -139,8 +140,8 @@ def _check_counter(counter, name) -> None:
 
 def _point(name, ts_ns, value, *, fresh: bool) -> tuple[int, float]:
     """One point checked (:mod:`ben.detect.inputs`) before the monitor changes."""
-    ts = inputs.check_ts(ts_ns, series=name)
-    x = inputs.check_value(value, series=name)
+    ts = ts_ns if type(ts_ns) is int and _I64_MIN <= ts_ns <= _I64_MAX else inputs.check_ts(ts_ns, series=name)
+    x = value if type(value) is float else inputs.check_value(value, series=name)   # the common case, fast
     if not math.isfinite(x):
         raise DetectorError(f"value {x!r} at ts_ns={ts} is not finite", series=name, problem="not_finite")
     if fresh:
