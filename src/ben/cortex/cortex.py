@@ -320,13 +320,21 @@ class Cortex:
         except FileNotFoundError:
             return []
         events, good = [], 0
-        for line in raw.splitlines(keepends=True):
+        lines = raw.splitlines(keepends=True)
+        for n, line in enumerate(lines, start=1):
             try:
                 if not line.endswith(b"\n"):
                     raise ValueError("torn")
-                events.append(json.loads(line))
+                event = json.loads(line)
+                if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                    raise ValueError("not an event")
+                events.append(event)
                 good += len(line)
             except ValueError:
+                if n < len(lines):  # lines after it were written (fsynced) later: a damaged line, not a torn write
+                    raise ConfigError(f"line {n} is damaged (not a cortex event) and {len(lines) - n} lines follow "
+                                      "it: nothing was changed; remove or repair that line",
+                                      source=str(self.history_path)) from None
                 log.warning("cortex: dropping a torn last line of %s (%d bytes)", self.history_path, len(raw) - good)
                 with open(self.history_path, "r+b") as f:
                     f.truncate(good)
