@@ -402,7 +402,7 @@ def test_a_damaged_line_inside_the_history_stops_the_start_and_truncates_nothing
     for junk in ("garbage\n", "[1, 2]\n", '{"no": "type"}\n'):
         damaged = "".join([lines[0], junk, *lines[1:]])
         path.write_text(damaged)
-        with pytest.raises(ConfigError, match=r"history.jsonl: line 2 is damaged .* and \d+ lines follow it"):
+        with pytest.raises(ConfigError, match=r"history.jsonl: line 2 is damaged .* and \d+ lines? follows? it"):
             Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
         assert path.read_text() == damaged                      # every later line still there
     path.write_text("".join(lines) + '{"torn": ')             # a torn last line is still dropped

@@ -332,8 +332,10 @@ class Cortex:
                 good += len(line)
             except ValueError:
                 if n < len(lines):  # lines after it were written (fsynced) later: a damaged line, not a torn write
-                    raise ConfigError(f"line {n} is damaged (not a cortex event) and {len(lines) - n} lines follow "
-                                      "it: nothing was changed; remove or repair that line",
+                    more = len(lines) - n
+                    raise ConfigError(f"line {n} is damaged (not a cortex event) and {more} line"
+                                      f"{'s follow' if more > 1 else ' follows'} it: nothing was changed; remove or "
+                                      "repair that line",
                                       source=str(self.history_path)) from None
                 log.warning("cortex: dropping a torn last line of %s (%d bytes)", self.history_path, len(raw) - good)
                 with open(self.history_path, "r+b") as f:
