@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ben.detect import DetectorError, SeriesMonitor, from_bytes, to_bytes
@@ -26,7 +27,7 @@ BAD_POINTS = [  # (ts_ns, value, words the message holds)
     ("1767225600000000000", 1.0, "ts_ns: expected an int of nanoseconds since the epoch, got str"),
     (True, 1.0, "ts_ns: True is a bool"),
     (np.datetime64("NaT"), 1.0, "ts_ns: NaT"),
-    (datetime(2026, 1, 1, tzinfo=timezone.utc), 1.0, "Timestamp.value"),
+    (datetime(2026, 1, 1), 1.0, "a naive datetime: give it a timezone"),
     (T, None, "value: expected a real number, got NoneType"),
     (T, "3.5", "value: expected a real number, got str '3.5'"),
     (T, 1j, "value: expected a real number, got complex"),
@@ -138,6 +139,14 @@ def test_odd_but_valid_points_are_taken_as_their_number(cls):
     assert a.scores.tolist() == b.scores.tolist()
     as_float = cls("lat").update_many(ts.astype(np.float64), x)   # whole floats of ns: taken
     assert len(as_float.scores) == len(x)
+    us = ts // 1000 * 1000                                        # datetimes with a zone (pandas' tz-aware index)
+    aware = [datetime.fromtimestamp(int(t) // 1000 / 1e6, tz=timezone.utc) for t in us]
+    assert cls("lat").update_many(aware, x).scores.tolist() == cls("lat").update_many(us, x).scores.tolist()
+    index = pd.DatetimeIndex(ts).tz_localize("UTC").tz_convert("Europe/Paris")
+    assert cls("lat").update_many(index, x).scores.tolist() == cls("lat").update_many(ts, x).scores.tolist()
+    mon = cls("lat")
+    assert [mon.update(t, v).score for t, v in zip(index[:50], x[:50])] == \
+        cls("lat").update_many(ts[:50], x[:50]).scores.tolist()
 
 
 def test_duplicate_timestamps_and_refused_points_leave_a_working_monitor():

@@ -5,9 +5,10 @@
 
 ============  ====================================================================================
 ``ts_ns``     an int of nanoseconds since the epoch within int64 (numpy integers too), a float that
-              is a whole number (``time.time_ns()``-sized floats are), or a ``numpy.datetime64``
-              (any unit, converted to nanoseconds). A bool, str, None, a NaN or fractional float,
-              NaT, or a value past int64 is refused naming ``ts_ns`` (``ts_ns[i]`` in an array).
+              is a whole number (``time.time_ns()``-sized floats are), a ``numpy.datetime64`` (any
+              unit, converted to nanoseconds) or a datetime with a time zone (a pandas ``Timestamp``:
+              its ``value``). A bool, str, None, a naive datetime, a NaN or fractional float, NaT, or
+              a value past int64 is refused naming ``ts_ns`` (``ts_ns[i]`` in an array).
               The first point of a fresh monitor that reads as seconds, milliseconds or microseconds
               of 2000-2100 (``1767225600``) is refused: ns is what the memories and the hour of day
               are computed from, and a stream in seconds ran as if it lasted under two seconds.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = ["check_ts", "check_value", "check_arrays", "check_first_ts", "unit_hi
 
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1
 _Y2000_S, _Y2100_S = 946_684_800, 4_102_444_800
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UNITS = (("seconds", 1), ("milliseconds", 10 ** 3), ("microseconds", 10 ** 6))
 
 
@@ -82,8 +84,12 @@ def check_ts(ts, *, series, field: str = "ts_ns") -> int:
             raise DetectorError(f"{field}: {f!r} is not a whole number of nanoseconds{unit_hint(int(f))}",
                                 series=series, problem="bad_type")
         out = int(f)
+    elif isinstance(ts, datetime) and ts.utcoffset() is not None:  # aware: a pandas Timestamp keeps its ns
+        value = getattr(ts, "value", None)
+        out = value if type(value) is int else (ts - _EPOCH) // timedelta(microseconds=1) * 1000
     else:
-        hint = " (pandas: Timestamp.value; or numpy.datetime64)" if isinstance(ts, datetime) else ""
+        hint = (" (a naive datetime: give it a timezone, e.g. .replace(tzinfo=timezone.utc) or pandas' "
+                ".tz_localize('UTC'))") if isinstance(ts, datetime) else ""
         raise DetectorError(f"{field}: expected an int of nanoseconds since the epoch, got {_kind(ts)} "
                             f"{_shown(ts)}{hint}", series=series, problem="bad_type")
     if not _I64_MIN <= out <= _I64_MAX:
