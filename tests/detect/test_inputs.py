@@ -6,6 +6,7 @@ import math
 from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -169,3 +170,10 @@ def test_a_counter_flag_that_is_no_bool_is_refused():
         with pytest.raises(DetectorError, match="counter must be True or False, not str 'no'"):
             cls("lat", counter="no")
     assert SeriesMonitor("lat", counter=np.bool_(True)).clone() is not None
+
+
+def test_the_readme_s_notebook_lines_run(capsys):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("<!-- recipe: detect-a-series -->", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "README.md", "exec"), {})
+    assert "checkout p99 rose from 1" in capsys.readouterr().out
