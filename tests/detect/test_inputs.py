@@ -177,3 +177,20 @@ def test_the_readme_s_notebook_lines_run(capsys):
     block = readme.split("<!-- recipe: detect-a-series -->", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(block, "README.md", "exec"), {})
     assert "checkout p99 rose from 1" in capsys.readouterr().out
+
+
+def test_the_banks_name_an_argument_numpy_cannot_read():
+    """Banks report bad points per point; an argument numpy could not convert was its own ValueError or
+    OverflowError ("Python int too large to convert to C long"), and ``CalibratedBank("3")`` a TypeError."""
+    from ben.detect import CalibratedBank, EWMABank, MonitorBank
+
+    for bank, rows in ((MonitorBank(2), "series_index"), (CalibratedBank(2), "rows"), (EWMABank(2), "series_index")):
+        for args, name in ((([0], [2 ** 70], [1.0]), "ts_ns: cannot be read as int64"),
+                           ((["a"], [T], [1.0]), f"{rows}: cannot be read as int64"),
+                           (([0], [T], ["x"]), "values: cannot be read as float64")):
+            with pytest.raises(DetectorError, match=name):
+                bank.update(*args)
+        assert not bank.update([0, 1], [T, T], [1.0, 2.0]).status.any()     # and it goes on
+    for bad in ("3", 1.5, True):
+        with pytest.raises(DetectorError, match="n_series"):
+            CalibratedBank(bad)

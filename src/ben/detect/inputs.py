@@ -34,7 +34,7 @@ import numpy as np
 
 from ben.detect.errors import DetectorError
 
-__all__ = ["check_ts", "check_value", "check_arrays", "check_first_ts", "unit_hint"]
+__all__ = ["check_ts", "check_value", "check_arrays", "check_first_ts", "unit_hint", "as_arrays"]
 
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1
 _Y2000_S, _Y2100_S = 946_684_800, 4_102_444_800
@@ -180,3 +180,17 @@ def check_arrays(ts_ns, values, *, series) -> tuple[np.ndarray, np.ndarray]:
         x_out = np.array([check_value(v, series=series, field=f"values[{i}]") for i, v in enumerate(items)],
                          dtype=np.float64)
     return ts_out, x_out
+
+
+def as_arrays(**named) -> tuple[np.ndarray, ...]:
+    """The banks' arrays (``name=(data, dtype)``), as ``numpy.asarray`` converts them (the spine's hot path:
+    no copy of an array of the right dtype); a conversion that fails names the argument instead of numpy's
+    "could not convert string to float" / "Python int too large to convert to C long"."""
+    out = []
+    for name, (data, dtype) in named.items():
+        try:
+            out.append(np.asarray(data, dtype=dtype))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DetectorError(f"{name}: cannot be read as {np.dtype(dtype).name} ({exc})",
+                                problem="bad_type") from None
+    return tuple(out)
