@@ -43,3 +43,34 @@ def test_a_group_s_listing_shows_each_command_s_first_paragraph_on_one_line(monk
         assert code == 0 and phrase in " ".join(rows), out
         # a listing's row that ends a sentence's clause mid-way and the next row that starts a new entry
         assert not any(r.endswith(", the") for r in rows), out
+
+
+def test_emit_takes_gauge_for_metric_and_refuses_a_key_given_twice(monkeypatch, capsys, home: Path) -> None:
+    """``--kind gauge`` (the SDK's ``Client.gauge``) was "expected one of metric, ..."; ``--attr k=v --attr k=w``
+    sent k=w alone, in silence."""
+    import ben.cli.emit as emit
+
+    sent = []
+
+    class Recording:  # the SDK's Client as emit uses it (the real one is covered by the cluster tests)
+        producer_id, last_error = "p", None
+        stats = type("Stats", (), {"rejected": 0, "truncated": 0, "replaced_strings": 0, "last_invalid": ""})()
+
+        def gauge(self, name, value, attrs):
+            sent.append(("gauge", name, value, attrs))
+            return 1
+
+        def flush(self, timeout):
+            return True
+
+        def shutdown(self, timeout):
+            return True
+
+    monkeypatch.setattr(emit, "sidecar_listening", lambda address: "unix:///nowhere")
+    monkeypatch.setattr(emit, "sdk_client", lambda *a, **k: Recording())
+    code, out, err = ben(monkeypatch, capsys, home, "emit", "temp", "--kind", "gauge", "--value", "21.5",
+                         "--attr", "room=a", "--attr", "room=a")
+    assert code == 0 and sent == [("gauge", "temp", 21.5, {"room": "a"})], (code, out, err)
+    code, _, err = ben(monkeypatch, capsys, home, "emit", "temp", "--attr", "room=a", "--attr", "room=b")
+    assert code == 2 and err == ["error: --attr 'room' given twice ('a' and 'b'): an event has one value per key"]
+    assert len(sent) == 1
