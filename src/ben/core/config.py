@@ -22,6 +22,7 @@ no file at all and find each other.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -439,7 +440,10 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
         data = read_input(path)  # a regular file (or a pipe): a FIFO or /dev/zero no longer hangs
         text = data.decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{label}file not found", source=str(path)) from None
+        dangling = f" (a symbolic link to {os.readlink(path)}, which does not exist)" if os.path.islink(path) else ""
+        raise ConfigError(f"{label}file not found{dangling}", source=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{label}a directory, not a file", source=str(path)) from None
     except UnicodeDecodeError as exc:  # a binary file, or another encoding: where, not the codec's byte position
         line = data.count(b"\n", 0, exc.start) + 1
         raise ConfigError(f"{label}not UTF-8 text at line {line} (TOML is UTF-8; a binary file?)",
