@@ -194,3 +194,22 @@ def test_the_banks_name_an_argument_numpy_cannot_read():
     for bad in ("3", 1.5, True):
         with pytest.raises(DetectorError, match="n_series"):
             CalibratedBank(bad)
+
+
+def test_a_state_or_checkpoint_of_the_wrong_shape_is_refused_naming_what_it_should_be():
+    """``from_bytes(None)``: AttributeError; ``from_state(None)`` / ``({})``: TypeError / KeyError; a state whose
+    ``last_ts`` is past int64 was taken, and the monitor then refused every point as older than it."""
+    mon = _fed(SeriesMonitor)
+    for blob in ("abc", None, 5):
+        with pytest.raises(DetectorError, match="a checkpoint is bytes"):
+            from_bytes(blob)
+    for cls in MONITORS:
+        for state in (None, [1, 2], "state"):
+            with pytest.raises(DetectorError, match="a state is the dict state\\(\\) returned|not a BankSeriesMonitor"):
+                cls.from_state(state, name="lat")
+        with pytest.raises(DetectorError, match="not a BankSeriesMonitor state"):
+            cls.from_state({}, name="lat")
+    with pytest.raises(DetectorError, match="last_ts 1180591620717411303424 is past int64"):
+        SeriesMonitor.from_state({**mon.state(), "last_ts": 2 ** 70}, name="lat")
+    again = SeriesMonitor.from_state(from_bytes(bytearray(to_bytes(mon.state()))), name="lat")
+    assert again.update_many(TS[200:], X[200:]).scores.tolist() == mon.update_many(TS[200:], X[200:]).scores.tolist()

@@ -114,7 +114,11 @@ class BankSeriesMonitor:
         """Rebuild from :meth:`state` or from ``MonitorBank.select(i)``."""
         mon = cls.__new__(cls)
         mon.name = name
-        mon._bank = MonitorBank.from_checkpoint(state)
+        try:
+            mon._bank = MonitorBank.from_checkpoint(state)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:  # not what state() returned
+            raise DetectorError(f"not a BankSeriesMonitor state (from state() or from_bytes): {type(exc).__name__} "
+                                f"{exc}", series=name, problem="bad_state") from None
         if mon._bank.n_series != 1:
             raise DetectorError("a single-series state has 1 series", series=name, problem="bad_state")
         b = mon._bank
@@ -304,6 +308,9 @@ class SeriesMonitor:
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
         """Rebuild from :meth:`state` (or a bank monitor's state)."""
+        if not isinstance(state, dict):
+            raise DetectorError(f"a state is the dict state() returned (or from_bytes of to_bytes of it), not "
+                                f"{type(state).__name__}", series=name, problem="bad_state")
         if "calibrated" not in state:
             return BankSeriesMonitor.from_state(state, name=name)
         try:
@@ -312,6 +319,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
+        if not _I64_MIN <= last <= _I64_MAX:  # a later point would be refused as older, for ever
+            raise DetectorError(f"not a SeriesMonitor state: last_ts {last} is past int64", series=name,
+                                problem="bad_state")
         if s.shape != (cal.N_STATE,) or state["calibrated"] != 5:
             raise DetectorError(f"state has {s.shape} values (format {state['calibrated']!r}); expected "
                                 f"{cal.N_STATE} (format 5)", series=name, problem="bad_state")
