@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from ben.detect import DetectorError, SeriesMonitor, from_bytes, to_bytes
-from ben.detect.checks import probe_series
+from ben.detect.checks import probe_series, single_of
+from ben.detect.monitor import DETECTORS
 from ben.detect.series import BankSeriesMonitor
 
 MONITORS = [SeriesMonitor, BankSeriesMonitor]
@@ -213,3 +214,25 @@ def test_a_state_or_checkpoint_of_the_wrong_shape_is_refused_naming_what_it_shou
         SeriesMonitor.from_state({**mon.state(), "last_ts": 2 ** 70}, name="lat")
     again = SeriesMonitor.from_state(from_bytes(bytearray(to_bytes(mon.state()))), name="lat")
     assert again.update_many(TS[200:], X[200:]).scores.tolist() == mon.update_many(TS[200:], X[200:]).scores.tolist()
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS))
+def test_each_single_series_detector_checks_a_point_before_it_changes(name):
+    """``EWMA().update(2**70, v)``: OverflowError; ``update(t, "3")`` and ``update(t, True)`` were scored."""
+    cls = single_of(DETECTORS[name])
+    ref = cls(name="lat")
+    ref.update_many(TS[:200], X[:200])
+    for ts, value, words in BAD_POINTS:
+        det = cls(name="lat")
+        det.update_many(TS[:200], X[:200])
+        with pytest.raises(DetectorError) as err:
+            det.update(ts, value)
+        assert words in str(err.value), (ts, value, str(err.value))
+        assert to_bytes(det.state()) == to_bytes(ref.state())
+    for ts, values, words in BAD_ARRAYS:
+        det = cls(name="lat")
+        det.update_many(TS[:200], X[:200])
+        with pytest.raises(DetectorError) as err:
+            det.update_many(ts, values)
+        assert words in str(err.value), (words, str(err.value))
+    assert cls(name="lat").update_many(np.arange(3) * 10 ** 9, [1.0, 2.0, 3.0]).scores.shape == (3,)  # no unit check

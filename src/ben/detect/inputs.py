@@ -34,7 +34,8 @@ import numpy as np
 
 from ben.detect.errors import DetectorError
 
-__all__ = ["check_ts", "check_value", "check_arrays", "check_first_ts", "unit_hint", "as_arrays"]
+__all__ = ["point", "points", "check_ts", "check_value", "check_arrays", "check_first_ts", "unit_hint",
+           "as_arrays"]
 
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1
 _Y2000_S, _Y2100_S = 946_684_800, 4_102_444_800
@@ -194,3 +195,36 @@ def as_arrays(**named) -> tuple[np.ndarray, ...]:
             raise DetectorError(f"{name}: cannot be read as {np.dtype(dtype).name} ({exc})",
                                 problem="bad_type") from None
     return tuple(out)
+
+
+def point(name, ts_ns, value, *, fresh: bool) -> tuple[int, float]:
+    """One point checked before a monitor changes (``fresh``: its first point, whose unit is checked too)."""
+    ts = ts_ns if type(ts_ns) is int and _I64_MIN <= ts_ns <= _I64_MAX else check_ts(ts_ns, series=name)
+    x = value if type(value) is float else check_value(value, series=name)   # the common case, fast
+    if not math.isfinite(x):
+        raise DetectorError(f"value {x!r} at ts_ns={ts} is not finite", series=name, problem="not_finite")
+    if fresh:
+        check_first_ts(ts, series=name)
+    return ts, x
+
+
+def points(name, ts_ns, values, *, last: int, fresh: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Many points checked before a monitor changes: types, finite values, time order (after ``last``)."""
+    ts, x = check_arrays(ts_ns, values, series=name)
+    bad = np.flatnonzero(~np.isfinite(x))
+    if len(bad):
+        raise DetectorError(f"values[{bad[0]}] = {float(x[bad[0]])!r} at ts_ns={int(ts[bad[0]])} is not finite",
+                            series=name, problem="not_finite")
+    if not len(ts):
+        return ts, x
+    if fresh:
+        check_first_ts(int(ts[0]), series=name)
+    if ts[0] < last:
+        raise DetectorError(f"ts_ns[0] = {int(ts[0])} is older than the previous point's {last}"
+                            f"{unit_hint(int(ts[0]))}", series=name, problem="out_of_order")
+    back = np.flatnonzero(ts[1:] < ts[:-1])
+    if len(back):
+        i = int(back[0]) + 1
+        raise DetectorError(f"timestamps go back in time: ts_ns[{i}] = {int(ts[i])} is before ts_ns[{i - 1}] = "
+                            f"{int(ts[i - 1])} (sort the points by time)", series=name, problem="out_of_order")
+    return ts, x

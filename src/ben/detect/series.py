@@ -8,7 +8,6 @@ calibrated tail evidence, one episode per onset). Given ``detectors``, ``noise``
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -82,11 +81,11 @@ class BankSeriesMonitor:
             ``evidence`` (combined score and each detector's score) and ``episodes`` (events this
             point caused: an episode opened or closed, a mute started or ended).
         """
-        ts_ns, value = _point(self.name, ts_ns, value, fresh=int(self._bank.st.n[0]) == 0)
+        ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=int(self._bank.st.n[0]) == 0)
         last = int(self._bank.st.last_ts[0])
         if ts_ns < last:
-            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {last}{inputs.unit_hint(ts_ns)}",
-                                series=self.name, problem="out_of_order")
+            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {last}"
+                                f"{inputs.unit_hint(ts_ns)}", series=self.name, problem="out_of_order")
         res = self._bank.update(np.zeros(1, np.int64), np.array([ts_ns]), np.array([value]))
         evidence = {"score": float(res.scores[0]), "points": int(self._bank.st.n[0]),
                     **{f"{k}_score": float(v) for k, v in self._bank.last_scores.items()}}
@@ -95,7 +94,7 @@ class BankSeriesMonitor:
 
     def update_many(self, ts_ns, values):
         """Feed many points of this series at once; returns a ``MonitorResult`` (episodes named)."""
-        ts, x = _points(self.name, ts_ns, values, last=int(self._bank.st.last_ts[0]),
+        ts, x = inputs.points(self.name, ts_ns, values, last=int(self._bank.st.last_ts[0]),
                         fresh=int(self._bank.st.n[0]) == 0)
         res = self._bank.update_block(ts, x.reshape(-1, 1))
         return res._replace(scores=res.scores[:, 0], flags=res.flags[:, 0], status=res.status[:, 0],
@@ -136,43 +135,12 @@ _NEVER = _I64_MIN = -(2 ** 63)
 _I64_MAX = 2 ** 63 - 1
 
 
+
+
 def _check_counter(counter, name) -> None:
     if not isinstance(counter, (bool, np.bool_)):
         raise DetectorError(f"counter must be True or False, not {type(counter).__name__} {counter!r}",
                             series=name, problem="bad_param")
-
-
-def _point(name, ts_ns, value, *, fresh: bool) -> tuple[int, float]:
-    """One point checked (:mod:`ben.detect.inputs`) before the monitor changes."""
-    ts = ts_ns if type(ts_ns) is int and _I64_MIN <= ts_ns <= _I64_MAX else inputs.check_ts(ts_ns, series=name)
-    x = value if type(value) is float else inputs.check_value(value, series=name)   # the common case, fast
-    if not math.isfinite(x):
-        raise DetectorError(f"value {x!r} at ts_ns={ts} is not finite", series=name, problem="not_finite")
-    if fresh:
-        inputs.check_first_ts(ts, series=name)
-    return ts, x
-
-
-def _points(name, ts_ns, values, *, last: int, fresh: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Many points checked before the monitor changes: types, finite values, time order."""
-    ts, x = inputs.check_arrays(ts_ns, values, series=name)
-    bad = np.flatnonzero(~np.isfinite(x))
-    if len(bad):
-        raise DetectorError(f"values[{bad[0]}] = {float(x[bad[0]])!r} at ts_ns={int(ts[bad[0]])} is not finite",
-                            series=name, problem="not_finite")
-    if not len(ts):
-        return ts, x
-    if fresh:
-        inputs.check_first_ts(int(ts[0]), series=name)
-    if ts[0] < last:
-        raise DetectorError(f"ts_ns[0] = {int(ts[0])} is older than the previous point's {last}"
-                            f"{inputs.unit_hint(int(ts[0]))}", series=name, problem="out_of_order")
-    back = np.flatnonzero(ts[1:] < ts[:-1])
-    if len(back):
-        i = int(back[0]) + 1
-        raise DetectorError(f"timestamps go back in time: ts_ns[{i}] = {int(ts[i])} is before ts_ns[{i - 1}] = "
-                            f"{int(ts[i - 1])} (sort the points by time)", series=name, problem="out_of_order")
-    return ts, x
 
 
 class SeriesMonitor:
@@ -244,7 +212,7 @@ class SeriesMonitor:
 
     def update(self, ts_ns: int, value: float) -> MonitorVerdict:
         """Feed one point (in time order); returns its :class:`~ben.detect.MonitorVerdict`."""
-        ts_ns, value = _point(self.name, ts_ns, value, fresh=self._last == _NEVER)
+        ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=self._last == _NEVER)
         if ts_ns < self._last:
             raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {self._last}"
                                 f"{inputs.unit_hint(ts_ns)}", series=self.name, problem="out_of_order")
@@ -260,7 +228,7 @@ class SeriesMonitor:
 
     def update_many(self, ts_ns, values) -> MonitorResult:
         """Feed many points at once (one compiled loop); same results as :meth:`update` point by point."""
-        ts, x = _points(self.name, ts_ns, values, last=self._last, fresh=self._last == _NEVER)
+        ts, x = inputs.points(self.name, ts_ns, values, last=self._last, fresh=self._last == _NEVER)
         ts, x = np.ascontiguousarray(ts), np.ascontiguousarray(x)
         n = len(x)
         scores = np.empty(n)
