@@ -8,6 +8,7 @@ calibrated tail evidence, one episode per onset). Given ``detectors``, ``noise``
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -133,6 +134,7 @@ def _named(e: Episode, name: str) -> Episode:
 
 _NEVER = _I64_MIN = -(2 ** 63)
 _I64_MAX = 2 ** 63 - 1
+_FINITE = math.isfinite
 
 
 
@@ -212,7 +214,9 @@ class SeriesMonitor:
 
     def update(self, ts_ns: int, value: float) -> MonitorVerdict:
         """Feed one point (in time order); returns its :class:`~ben.detect.MonitorVerdict`."""
-        ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=self._last == _NEVER)
+        if type(ts_ns) is not int or type(value) is not float or not _FINITE(value) or ts_ns > _I64_MAX or \
+                self._last == _NEVER:  # else an int time past the previous one and a finite float: nothing to check
+            ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=self._last == _NEVER)
         if ts_ns < self._last:
             raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {self._last}"
                                 f"{inputs.unit_hint(ts_ns)}", series=self.name, problem="out_of_order")
