@@ -151,7 +151,7 @@ def check_arrays(ts_ns, values, *, series) -> tuple[np.ndarray, np.ndarray]:
         if k == "u" and len(ts) and int(ts.max()) > _I64_MAX:
             i = int(np.argmax(ts > _I64_MAX))
             check_ts(int(ts[i]), series=series, field=f"ts_ns[{i}]")
-        ts_out = ts.astype(np.int64)
+        ts_out = ts.astype(np.int64, copy=False)
     elif k == "M":
         nat = np.flatnonzero(np.isnat(ts))
         if len(nat):
@@ -167,10 +167,13 @@ def check_arrays(ts_ns, values, *, series) -> tuple[np.ndarray, np.ndarray]:
                           dtype=np.int64)
     k = x.dtype.kind
     if k in "iuf":
-        x_out = x.astype(np.float64)
-        big = np.flatnonzero(np.isfinite(x) & ~np.isfinite(x_out)) if k == "f" else []
+        wider = k == "f" and x.dtype.itemsize > 8  # a long double past float64's range becomes inf
+        with np.errstate(over="ignore"):
+            x_out = x.astype(np.float64, copy=False)
+        big = np.flatnonzero(np.isfinite(x) & ~np.isfinite(x_out)) if wider else []
         if len(big):
-            check_value(x[big[0]], series=series, field=f"values[{big[0]}]")
+            raise DetectorError(f"values[{big[0]}]: {_shown(x[big[0]])} is past the largest float", series=series,
+                                problem="not_finite")
     elif k == "b" and len(x):
         raise DetectorError("values: bools are flags, not numbers (values.astype(float) watches them as 0/1)",
                             series=series, problem="bad_type")

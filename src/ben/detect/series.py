@@ -96,7 +96,7 @@ class BankSeriesMonitor:
     def update_many(self, ts_ns, values):
         """Feed many points of this series at once; returns a ``MonitorResult`` (episodes named)."""
         ts, x = inputs.points(self.name, ts_ns, values, last=int(self._bank.st.last_ts[0]),
-                        fresh=int(self._bank.st.n[0]) == 0)
+                              fresh=int(self._bank.st.n[0]) == 0)
         res = self._bank.update_block(ts, x.reshape(-1, 1))
         return res._replace(scores=res.scores[:, 0], flags=res.flags[:, 0], status=res.status[:, 0],
                             episodes=[_named(e, self.name) for e in res.episodes])
@@ -135,8 +135,6 @@ def _named(e: Episode, name: str) -> Episode:
 _NEVER = _I64_MIN = -(2 ** 63)
 _I64_MAX = 2 ** 63 - 1
 _FINITE = math.isfinite
-
-
 
 
 def _check_counter(counter, name) -> None:
