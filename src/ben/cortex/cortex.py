@@ -6,7 +6,7 @@ audit trail), ``accept`` (a human chose a response) and ``learn`` (a reward for 
 context). The model (``state.json``: the bandit's arrays and how many ``learn`` lines it holds) is
 written atomically (temp file, fsync, rename; mode 0600) after each ``learn``. A crash between the
 two is repaired at start by replaying the ``learn`` lines the state lacks; a torn last line is
-dropped. ``rebuild`` replays the whole history into a fresh model: the same history gives the same
+dropped; a damaged line with lines after it stops the start naming it (nothing is truncated). ``rebuild`` replays the whole history into a fresh model: the same history gives the same
 model (the bandit is deterministic).
 """
 
