@@ -74,3 +74,10 @@ def test_emit_takes_gauge_for_metric_and_refuses_a_key_given_twice(monkeypatch, 
     code, _, err = ben(monkeypatch, capsys, home, "emit", "temp", "--attr", "room=a", "--attr", "room=b")
     assert code == 2 and err == ["error: --attr 'room' given twice ('a' and 'b'): an event has one value per key"]
     assert len(sent) == 1
+
+
+def test_the_default_addresses_in_help_name_ben_home(monkeypatch, capsys, home: Path) -> None:
+    """``--spine``'s help named ~/.local/state/ben/spine.sock even where $BEN_HOME moves it."""
+    for args, text in ((("query", "--help"), "$BEN_HOME/spine.sock"), (("emit", "--help"), "$BEN_HOME/sidecar.sock")):
+        code, out, _ = ben(monkeypatch, capsys, home, *args)
+        assert code == 0 and text in " ".join(out.replace("│", " ").split()), out

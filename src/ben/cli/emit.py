@@ -33,7 +33,7 @@ def emit(
     body: Annotated[str, typer.Option(help="text: log message, alert or event description")] = "",
     attr: Annotated[Optional[list[str]], typer.Option("--attr", "-a", help="KEY=VALUE, repeatable")] = None,
     subsystem: Annotated[str, typer.Option(help="subsystem the event belongs to")] = "shell",
-    sidecar: Annotated[Optional[str], typer.Option(help="sidecar address (default: $BEN_SIDECAR_SOCKET or ~/.local/state/ben/sidecar.sock)")] = None,
+    sidecar: Annotated[Optional[str], typer.Option(help="sidecar address (default: $BEN_SIDECAR_SOCKET, else $BEN_HOME/sidecar.sock; $BEN_HOME: ~/.local/state/ben unless set)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the acknowledgement")] = 10.0,
 ) -> None:
     """Send one event and wait until the sidecar has it on disk."""
