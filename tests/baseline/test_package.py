@@ -98,6 +98,22 @@ def test_bad_parquet_column_and_value_are_refused_naming_file_and_field(tmp_path
     assert err.value.source.endswith("points.parquet") and "Parquet" in str(err.value)
 
 
+def test_a_resource_path_out_of_the_package_or_a_directory_says_so(tmp_path: Path) -> None:
+    """Both were "file missing": a path that was not the resource's own file, and a directory in its place."""
+    pkg = _copy(tmp_path)
+    meta = json.loads((pkg / "datapackage.json").read_text())
+    next(r for r in meta["resources"] if r["name"] == "points")["path"] = "../../etc/passwd"
+    (pkg / "datapackage.json").write_text(json.dumps(meta))
+    with pytest.raises(ConfigError, match=r"resource points: path '../../etc/passwd', expected 'points.parquet'") as err:
+        read_package(pkg)
+    assert err.value.field == "resources.points.path" and err.value.source.endswith("datapackage.json")
+    pkg = _copy(tmp_path / "again")
+    (pkg / "episodes.parquet").unlink()
+    (pkg / "episodes.parquet").mkdir()
+    with pytest.raises(ConfigError, match="resource episodes: a directory, not a file"):
+        read_package(pkg)
+
+
 def test_missing_package_and_bad_json(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no datapackage.json"):
         read_package(tmp_path)

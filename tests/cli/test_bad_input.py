@@ -95,7 +95,7 @@ PATH_CASES = [
     (("keys", "generate", "k", "--dir", "{h}/a file/keys"), ("--dir", "a file")),
     (("certs", "init", "--dir", "{h}/a file/certs"), ("--dir", "a file")),
     (("certs", "issue", "x", "--dir", "{h}/empty"), ("--dir", "no CA", "ben certs init")),
-    (("spine", "--config", "{h}/empty"), ("empty", "Is a directory")),
+    (("spine", "--config", "{h}/empty"), ("empty", "a directory, not a file")),
     (("spine", "--config", "{h}/missing.toml"), ("missing.toml", "not found")),
 ]
 

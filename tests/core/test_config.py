@@ -68,6 +68,17 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.toml")
 
 
+def test_a_dangling_link_or_a_directory_given_as_the_config_says_which(tmp_path: Path) -> None:
+    """"file not found" for a link whose target is gone; "cannot read: [Errno 21] Is a directory: 'x'"."""
+    (tmp_path / "ben.toml").symlink_to(tmp_path / "gone.toml")
+    with pytest.raises(ConfigError, match=r"file not found \(a symbolic link to .*gone.toml, which does not exist\)"):
+        load_config(tmp_path / "ben.toml")
+    (tmp_path / "conf.d").mkdir()
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "conf.d")
+    assert str(err.value) == f"in {tmp_path / 'conf.d'}: a directory, not a file"
+
+
 def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[spine]\ndata_dir = "data/spine"\n[spine.store]\npath = "db"\n')
     cfg = load_config(path)

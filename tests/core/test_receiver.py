@@ -243,3 +243,28 @@ def test_a_request_held_behind_a_wal_error_is_refused_as_wal_error_not_quota(tmp
             w.close()
 
     asyncio.run(go())
+
+
+def test_a_source_named_with_a_control_character_is_stored_with_it_replaced(tmp_path: Path) -> None:
+    """A producer other than ben's SDK (which refuses such a subsystem) sent ``subsystem = "raw\\nsub"``: it was
+    stored as sent and headed rows and incidents with a line break. Now U+FFFD, counted; the events are kept."""
+    from ben.core.lanes import receiver_figures
+
+    async def go():
+        wals = open_wals(tmp_path)
+        for in_thread in (False, True):
+            rx = IngestReceiver(wals, lambda r: r.SerializeToString(), encode_in_thread=in_thread)
+            odd = req(f"raw-{in_thread}", 1)
+            odd.batch.source.subsystem, odd.batch.source.host = "raw\nsub\x1b[2J", "h\u2028ost"
+            plain = req(f"raw-{in_thread}", 2)
+            plain.batch.source.subsystem = "café bar"                   # letters and spaces stay as they are
+            assert await send(rx, odd, plain) == [(1, "", 0), (2, "", 0)]
+            assert rx.figures.unprintable_sources == 1
+            assert "unprintable_sources_total" in {f.name for f in receiver_figures(rx.figures)}
+        stored = [pb.IngestRequest.FromString(r.payload).batch.source for r in wals[ROUTINE].read(0)]
+        assert [(s.subsystem, s.host, s.instance) for s in stored] == [
+            ("raw\ufffdsub\ufffd[2J", "h\ufffdost", "7"), ("café bar", "h", "7")] * 2
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

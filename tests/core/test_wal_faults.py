@@ -520,3 +520,11 @@ def test_log_sync_follows_rocksdb_to_new_log_files(tmp_path: Path) -> None:
     assert len(read_all(wal)) == 3 * WRITE_BUFFER_BYTES // len(big)
     wal.close()
     assert not wal._log_sync._fds
+
+
+def test_a_file_where_the_wal_directory_belongs_is_said_so(tmp_path: Path) -> None:
+    """RocksDB's own words were "File exists (os error 17)"."""
+    (tmp_path / "wal-alert").write_text("")
+    with pytest.raises(WalError, match=r"wal-alert: a file, not a directory \(a WAL is a directory of its own"):
+        Wal(tmp_path / "wal-alert")
+    assert (tmp_path / "wal-alert").read_text() == ""

@@ -388,3 +388,23 @@ def test_learning_survives_kill_9_and_rebuilds_the_same(tmp_path):
     again.feedback(row, anomalies, verdict="helpful", response="watch")
     restarted = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
     assert restarted.bandit.updates == len(learns) + 1
+
+
+def test_a_damaged_line_inside_the_history_stops_the_start_and_truncates_nothing(tmp_path):
+    """Only a torn *last* line is dropped: a damaged line with fsynced lines after it truncated them all."""
+    responses, policy = _files(tmp_path)
+    cx = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+    for n in range(3):
+        r, a = _incident(n)
+        cx.feedback(r, a, verdict="helpful", response="cmd:throttle")
+    path = tmp_path / "cx" / "history.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    for junk in ("garbage\n", "[1, 2]\n", '{"no": "type"}\n'):
+        damaged = "".join([lines[0], junk, *lines[1:]])
+        path.write_text(damaged)
+        with pytest.raises(ConfigError, match=r"history.jsonl: line 2 is damaged .* and \d+ lines? follows? it"):
+            Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+        assert path.read_text() == damaged                      # every later line still there
+    path.write_text("".join(lines) + '{"torn": ')             # a torn last line is still dropped
+    again = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+    assert path.read_text() == "".join(lines) and again.bandit.updates == cx.bandit.updates

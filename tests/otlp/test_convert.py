@@ -156,6 +156,23 @@ def test_a_name_with_a_control_character_is_kept_with_it_replaced_not_refused():
     assert out.rejected == 0
 
 
+def test_a_resource_s_service_host_and_instance_are_printable_and_bounded_as_a_subsystem_is():
+    """service.name "shop\\x00\\n..." was stored as the subsystem verbatim (the SDK refuses such a subsystem: it
+    names every row, incident and command target); now each control character is U+FFFD, cut at 256."""
+    metric = m.Metric(name="temp", gauge=m.Gauge())
+    metric.gauge.data_points.add(time_unix_nano=T0, as_double=21.5)
+    req = metrics_request(metric, service="shop\x00\nfake: line\x1b[2J")
+    req.resource_metrics[0].resource.attributes.extend([kv("host.name", "h\u2028" + "x" * 300),
+                                                       kv("service.instance.id", "i\t1")])
+    out = Converter().metrics(req)
+    source = out.parts[0].build("s", 1).source
+    assert (source.subsystem, source.instance) == ("shop\ufffd\ufffdfake: line\ufffd[2J", "i\ufffd1")
+    assert source.host == ("h\ufffd" + "x" * 300)[:256]
+    assert out.counts.replaced_strings == 3 and out.counts.truncated == 1 and out.rejected == 0
+    plain = Converter().metrics(metrics_request(metric, service="shop-é 1"))
+    assert plain.parts[0].build("s", 1).source.subsystem == "shop-é 1" and plain.counts.replaced_strings == 0
+
+
 def test_histogram_count_sum_buckets_and_quantiles_of_the_interval():
     conv = Converter(started_ns=T0 - 10)
     def send(counts, total, n):

@@ -91,3 +91,8 @@ def test_allow_mode_and_missing_file(tmp_path: Path) -> None:
         parse_manifest('allow = ["x"]\n')
     with pytest.raises(RedactionError, match="file not found"):
         load_manifest(tmp_path / "nope.toml")
+    (tmp_path / "link.toml").symlink_to(tmp_path / "nope.toml")   # round 5: say what the path is
+    with pytest.raises(RedactionError, match=r"file not found \(a symbolic link to .*nope.toml, which does not"):
+        load_manifest(tmp_path / "link.toml")
+    with pytest.raises(RedactionError, match=r": a directory, not a file$"):
+        load_manifest(tmp_path)

@@ -188,9 +188,13 @@ def read_package(root: Path) -> Package:
             bad = next((w for w, h in zip(want + [None] * len(fields), fields + [None] * len(want)) if w != h), None)
             raise _error(meta_path, f"resource {name}: schema differs from format {FORMAT_VERSION} at "
                                     f"{bad[0] if bad else '?'}", f"resources.{name}.schema.fields")
-        path = root / str(res.get("path", ""))
-        if res.get("path") != f"{name}.parquet" or not path.is_file():
-            raise _error(path, f"resource {name}: file missing", f"resources.{name}.path")
+        if res.get("path") != f"{name}.parquet":  # never a path out of the package ("../../etc/passwd")
+            raise _error(meta_path, f"resource {name}: path {res.get('path')!r}, expected '{name}.parquet'",
+                         f"resources.{name}.path")
+        path = root / f"{name}.parquet"
+        if not path.is_file():
+            what = "a directory, not a file" if path.is_dir() else "file missing"
+            raise _error(path, f"resource {name}: {what}", f"resources.{name}.path")
         try:
             table = pq.read_table(path)
         except Exception as exc:  # pyarrow raises several kinds for a damaged file

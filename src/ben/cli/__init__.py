@@ -194,6 +194,10 @@ def main() -> None:
         where = f" {exc.filename}" if exc.filename else ""
         typer.echo(f"error:{where}: {os_reason(exc)}", err=True)
         sys.exit(2)
+    except MemoryError as exc:  # a size the machine does not have (a flag too large): not a bug of ben's
+        typer.echo(f"error: out of memory{f' ({exc})' if str(exc) else ''}: ask for less (a smaller count or size)",
+                   err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug: one line, and the traceback with BEN_TRACEBACK=1
         if os.environ.get("BEN_TRACEBACK"):
             raise

@@ -106,7 +106,7 @@ def federation(
 
 @app.command("detect")
 def detect(
-    series: Annotated[int, typer.Option(help="number of series", min=1)] = 10_000,
+    series: Annotated[int, typer.Option(help="number of series", min=1, max=1_000_000)] = 10_000,
     ingest_events: Annotated[int, typer.Option(help="events of the end-to-end ingest run the spine's detection "
                                                     "is set against (0: the recorded rate)", min=0)] = 200_000,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
@@ -118,7 +118,7 @@ def detect(
 
 @app.command("detect-quality")
 def detect_quality(
-    seed: Annotated[int, typer.Option(help="generator seed")] = 7,
+    seed: Annotated[int, typer.Option(help="generator seed", min=0)] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Detector quality on labelled synthetic series: precision, recall, F1, delay, false alarms."""
@@ -131,8 +131,8 @@ def detect_real(
                                                 "labels/combined_windows.json (NAB's layout)")],
     generate: Annotated[bool, typer.Option("--generate", help="first write the realistic synthetic corpus there")]
     = False,
-    seed: Annotated[int, typer.Option(help="generator seed (with --generate)")] = 17,
-    files: Annotated[int, typer.Option(help="files to generate (with --generate)", min=1)] = 40,
+    seed: Annotated[int, typer.Option(help="generator seed (with --generate)", min=0)] = 17,
+    files: Annotated[int, typer.Option(help="files to generate (with --generate)", min=1, max=10_000)] = 40,
     hard: Annotated[bool, typer.Option("--hard", help="with --generate: the harder operational categories instead "
                                                       "(ben.detect.corpus.generate_hard_corpus)")] = False,
     baseline: Annotated[bool, typer.Option("--baseline", help="also run the detector bank's monitor (before/after)")]

@@ -19,6 +19,8 @@ def parse_attrs(pairs: list[str], flag: str = "--attr") -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise fail(f"{flag} {pair!r}: expected KEY=VALUE")
+        if key in attrs and attrs[key] != value:  # the last one won, in silence
+            raise fail(f"{flag} {key!r} given twice ({attrs[key]!r} and {value!r}): an event has one value per key")
         attrs[key] = value
     return attrs
 
@@ -26,16 +28,17 @@ def parse_attrs(pairs: list[str], flag: str = "--attr") -> dict[str, str]:
 @app.command()
 def emit(
     name: Annotated[str, typer.Argument(metavar="NAME", help="series or event name, e.g. deploy or latency_ms")],
-    kind: Annotated[str, typer.Option(help=f"one of {', '.join(KINDS)}")] = "event",
+    kind: Annotated[str, typer.Option(help=f"one of {', '.join(KINDS)} (gauge: metric, the SDK's name)")] = "event",
     value: Annotated[float, typer.Option(help="the value (metric, counter)")] = 1.0,
     body: Annotated[str, typer.Option(help="text: log message, alert or event description")] = "",
     attr: Annotated[Optional[list[str]], typer.Option("--attr", "-a", help="KEY=VALUE, repeatable")] = None,
     subsystem: Annotated[str, typer.Option(help="subsystem the event belongs to")] = "shell",
-    sidecar: Annotated[Optional[str], typer.Option(help="sidecar address (default: $BEN_SIDECAR_SOCKET or ~/.local/state/ben/sidecar.sock)")] = None,
+    sidecar: Annotated[Optional[str], typer.Option(help="sidecar address (default: $BEN_SIDECAR_SOCKET, else $BEN_HOME/sidecar.sock; $BEN_HOME: ~/.local/state/ben unless set)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the acknowledgement")] = 10.0,
 ) -> None:
     """Send one event and wait until the sidecar has it on disk."""
 
+    kind = "metric" if kind == "gauge" else kind  # Client.gauge() stores a "metric" row: both words are taken
     if kind not in KINDS:
         raise fail(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
     if not name.strip():

@@ -10,7 +10,7 @@ import typer
 
 from ben.cli import address_flag, app, fail, one_of, open_chdb, plain
 
-SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: ~/.local/state/ben/spine.sock)")]
+SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
 
 def render_table(result: dict, title: str | None = None) -> None:

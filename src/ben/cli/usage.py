@@ -5,6 +5,7 @@ silently: ``--config a.toml --config b.toml`` ran with b alone)."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 import types
@@ -118,6 +119,8 @@ def _verbatim_help(command) -> None:
     from rich.markup import escape
 
     for sub in getattr(command, "commands", {}).values():
+        if not sub.short_help and sub.help:  # a group's listing: the first paragraph on one line (typer kept its
+            sub.short_help = " ".join(inspect.cleandoc(sub.help).split("\n\n")[0].split())  # breaks mid-phrase)
         _verbatim_help(sub)
     for obj in (command, *command.params):
         for attr in ("help", "short_help"):

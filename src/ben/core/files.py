@@ -88,6 +88,17 @@ class InputFileError(OSError):
         return self.strerror or super().__str__()
 
 
+def missing_or_directory(path: Path | str, exc: OSError) -> str | None:
+    """What a file the user named is when reading it failed for being absent or a directory, in words: "file
+    not found (a symbolic link to X, which does not exist)" / "a directory, not a file"; else None."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found" + (f" (a symbolic link to {os.readlink(path)}, which does not exist)"
+                                   if os.path.islink(path) else "")
+    if isinstance(exc, IsADirectoryError):
+        return "a directory, not a file"
+    return None
+
+
 def read_input(path: Path | str, *, max_bytes: int | None = MAX_INPUT_FILE_BYTES,
                pipe_wait_s: float | None = None) -> bytes:
     """The bytes of a file the user named (ADR 0033): a regular file of at most ``max_bytes`` (None: any

@@ -119,6 +119,8 @@ def receiver_figures(rx) -> list:
                 "refused requests kept in the quarantine dir (undecodable, unencodable)"),
         counter("bad_ts_events_total", rx.bad_ts_events,
                 "events stored with a ts outside 2000..2100 (an SDK refuses them; another producer sent them)"),
+        counter("unprintable_sources_total", rx.unprintable_sources,
+                "requests whose subsystem, host or instance held a control character (stored as U+FFFD)"),
     ]
     for producer, counts in list(rx.producers.items()):
         for reason in ("dropped_full", "dropped_closed", "invalid", "truncated", "replaced_strings", "quarantined",

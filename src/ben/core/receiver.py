@@ -57,6 +57,8 @@ MAX_GROUP = 4096
 #: An alert group of up to this many events is encoded on the event loop: a worker thread costs two
 #: wake-ups (each a wait for a busy core) for tens of microseconds of work. ADR 0025.
 INLINE_ENCODE_EVENTS = 16
+#: A control character in a source's names (C0, C1, line and paragraph separators; as ``ben.sdk.batch``).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
 MAX_PRODUCERS = 256
 #: Refused requests kept as files in the quarantine dir per run; past it only counted (no full disk).
@@ -74,6 +76,7 @@ class ReceiverFigures:
     rejected_by_reason: Counter = field(default_factory=Counter)  # invalid, undecodable, unencodable
     quarantined: int = 0                                       # refused requests saved to the quarantine dir
     bad_ts_events: int = 0                                     # events with ts outside timerange.MIN_TS_NS..MAX_TS_NS
+    unprintable_sources: int = 0                               # requests whose source named with a control character
     # Per producer (SDK), its latest own counts (drops, invalid, cuts): "subsystem/instance" -> counts.
     producers: dict = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)          # by reason: quota, wal_error
@@ -345,9 +348,25 @@ class IngestReceiver(pb_grpc.IngestServicer):
     def _encode_one(self, p: _Pending) -> bytes | str:
         """The WAL payload, or why the request could not be encoded (a str)."""
         try:
+            self._printable_source(p.request.batch.source)
             return self._encode(p.request)
         except Exception as exc:  # one bad batch must never stop the commit loop
             return f"could not be encoded: {type(exc).__name__}: {exc}"
+
+    def _printable_source(self, src: pb.Source) -> None:
+        """A producer other than ben's SDK (which refuses them) may name its subsystem, host or instance with
+        a newline or another control character: each becomes U+FFFD, as the OTLP receiver does, and the
+        request is counted (``unprintable_sources_total``); its events are kept. Those names head every row,
+        incident and command target, and a newline in one broke every line that showed it."""
+        if src.subsystem.isprintable() and src.host.isprintable() and src.instance.isprintable():
+            return
+        changed = False
+        for name in ("subsystem", "host", "instance"):
+            value = getattr(src, name)
+            if not value.isprintable() and _CONTROL.search(value):
+                setattr(src, name, _CONTROL.sub("\ufffd", value))
+                changed = True
+        self.figures.unprintable_sources += changed
 
     def _note_producer(self, req: pb.IngestRequest) -> None:
         src = req.batch.source

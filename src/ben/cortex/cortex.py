@@ -6,7 +6,7 @@ audit trail), ``accept`` (a human chose a response) and ``learn`` (a reward for 
 context). The model (``state.json``: the bandit's arrays and how many ``learn`` lines it holds) is
 written atomically (temp file, fsync, rename; mode 0600) after each ``learn``. A crash between the
 two is repaired at start by replaying the ``learn`` lines the state lacks; a torn last line is
-dropped. ``rebuild`` replays the whole history into a fresh model: the same history gives the same
+dropped; a damaged line with lines after it stops the start naming it (nothing is truncated). ``rebuild`` replays the whole history into a fresh model: the same history gives the same
 model (the bandit is deterministic).
 """
 
@@ -320,13 +320,23 @@ class Cortex:
         except FileNotFoundError:
             return []
         events, good = [], 0
-        for line in raw.splitlines(keepends=True):
+        lines = raw.splitlines(keepends=True)
+        for n, line in enumerate(lines, start=1):
             try:
                 if not line.endswith(b"\n"):
                     raise ValueError("torn")
-                events.append(json.loads(line))
+                event = json.loads(line)
+                if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                    raise ValueError("not an event")
+                events.append(event)
                 good += len(line)
             except ValueError:
+                if n < len(lines):  # lines after it were written (fsynced) later: a damaged line, not a torn write
+                    more = len(lines) - n
+                    raise ConfigError(f"line {n} is damaged (not a cortex event) and {more} line"
+                                      f"{'s follow' if more > 1 else ' follows'} it: nothing was changed; remove or "
+                                      "repair that line",
+                                      source=str(self.history_path)) from None
                 log.warning("cortex: dropping a torn last line of %s (%d bytes)", self.history_path, len(raw) - good)
                 with open(self.history_path, "r+b") as f:
                     f.truncate(good)

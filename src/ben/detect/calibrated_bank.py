@@ -22,6 +22,7 @@ start loads it instead of compiling it for seconds. With the compiled kernels of
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict
 from typing import NamedTuple
 
@@ -30,6 +31,7 @@ import numpy as np
 from ben.detect import calibrated as cal
 from ben.detect.episode import Episode
 from ben.detect.errors import DetectorError
+from ben.detect.inputs import as_arrays
 
 __all__ = ["CalibratedBank", "CalibratedResult"]
 
@@ -134,6 +136,9 @@ class CalibratedBank:
     def grow(self, n_series: int, counters=None) -> None:
         """Hold ``n_series`` series; the new ones start fresh (``counters``: which new ones are counters)."""
         old = self._n
+        if isinstance(n_series, (bool, np.bool_)) or not isinstance(n_series, numbers.Integral):
+            raise DetectorError(f"n_series must be a whole number of series, not {type(n_series).__name__} "
+                                f"{n_series!r}", problem="bad_param")
         if n_series < old:
             raise DetectorError(f"a bank holds {old} series; it cannot shrink to {n_series}")
         cap = len(self._last)
@@ -165,9 +170,8 @@ class CalibratedBank:
         A point that is not finite, or older than its series' previous one, is skipped and
         reported in ``status`` (the series is unchanged).
         """
-        rows = np.ascontiguousarray(rows, dtype=np.int64)
-        ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
-        xs = np.ascontiguousarray(values, dtype=np.float64)
+        rows, ts, xs = map(np.ascontiguousarray, as_arrays(rows=(rows, np.int64), ts_ns=(ts_ns, np.int64),
+                                                           values=(values, np.float64)))
         if not (rows.ndim == ts.ndim == xs.ndim == 1 and len(rows) == len(ts) == len(xs)):
             raise DetectorError(f"rows, ts_ns and values must be 1-d of one length, got {rows.shape}, {ts.shape}, "
                                 f"{xs.shape}")

@@ -86,6 +86,10 @@ def to_bytes(state: dict) -> bytes:
 
 def from_bytes(blob: bytes) -> dict:
     """Load a checkpoint written by :func:`to_bytes`."""
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise DetectorError(f"a checkpoint is bytes (what to_bytes returned), not {type(blob).__name__}",
+                            problem="bad_state")
+    blob = bytes(blob)
     if not blob.startswith(MAGIC):
         raise DetectorError("not a ben.detect checkpoint (bad magic)", problem="bad_state")
     try:

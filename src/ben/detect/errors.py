@@ -22,7 +22,8 @@ class DetectorError(BenError):
 
     ``series`` names the series (or is ``None`` for parameter errors) and ``problem`` is a short
     machine-readable tag: ``"not_finite"``, ``"out_of_order"``, ``"bad_series"``,
-    ``"bad_param"`` or ``"bad_state"``.
+    ``"bad_param"``, ``"bad_state"`` or ``"bad_type"`` (a point of the wrong type or unit,
+    :mod:`ben.detect.inputs`).
     """
 
     def __init__(self, message: str, *, series: str | None = None, problem: str = "bad_param"):

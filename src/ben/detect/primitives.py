@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ben.detect.errors import DetectorError
+from ben.detect.inputs import as_arrays
 
 __all__ = ["OK", "NOT_FINITE", "OUT_OF_ORDER", "STATUS", "TS_NONE", "BIG", "MEANAD_SIGMA", "FLOOR_EVERY", "score_of",
            "scale_floor", "sigma_of", "held", "block_runs", "last_runs", "check_param", "check_points", "rounds"]
@@ -129,9 +130,8 @@ def rounds(series_index: np.ndarray) -> list[np.ndarray]:
 
 
 def _as_batch(series_index, ts_ns, values, n_series: int):
-    idx = np.asarray(series_index, dtype=np.int64)
-    ts = np.asarray(ts_ns, dtype=np.int64)
-    x = np.asarray(values, dtype=np.float64)
+    idx, ts, x = as_arrays(series_index=(series_index, np.int64), ts_ns=(ts_ns, np.int64),
+                           values=(values, np.float64))
     if not (idx.ndim == ts.ndim == x.ndim == 1 and len(idx) == len(ts) == len(x)):
         raise DetectorError(f"series_index, ts_ns and values must be 1-d of one length, got shapes "
                             f"{idx.shape}, {ts.shape}, {x.shape}", problem="bad_series")
@@ -141,8 +141,7 @@ def _as_batch(series_index, ts_ns, values, n_series: int):
 
 
 def _as_block(ts_ns, values, n_series: int):
-    ts = np.asarray(ts_ns, dtype=np.int64)
-    x = np.asarray(values, dtype=np.float64)
+    ts, x = as_arrays(ts_ns=(ts_ns, np.int64), values=(values, np.float64))
     if ts.ndim != 1 or x.shape != (len(ts), n_series):
         raise DetectorError(f"update_block wants ts_ns (steps,) and values (steps, {n_series}), got "
                             f"{ts.shape} and {x.shape}", problem="bad_series")

@@ -14,6 +14,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from ben.detect import calibrated as cal
+from ben.detect import inputs
 
 from ben.detect.episode import Episode, duration_text
 from ben.detect.errors import DetectorError
@@ -63,6 +64,7 @@ class BankSeriesMonitor:
     def __init__(self, name: str = "series", *, detectors=tuple(DETECTORS), noise: NoiseControl | None = None,
                  params: dict | None = None, counter: bool = False, seasonal: bool | dict = True):
         self.name = name
+        _check_counter(counter, name)
         self._config = {"detectors": tuple(detectors), "noise": noise, "params": params, "seasonal": seasonal}
         self._bank = MonitorBank(1, detectors=detectors, noise=noise, params=params, counters=[counter],
                                  seasonal=seasonal)
@@ -80,15 +82,11 @@ class BankSeriesMonitor:
             ``evidence`` (combined score and each detector's score) and ``episodes`` (events this
             point caused: an episode opened or closed, a mute started or ended).
         """
-        ts_ns = int(ts_ns)
-        value = float(value)
-        if not math.isfinite(value):
-            raise DetectorError(f"value {value!r} at ts_ns={ts_ns} is not finite", series=self.name,
-                                problem="not_finite")
+        ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=int(self._bank.st.n[0]) == 0)
         last = int(self._bank.st.last_ts[0])
         if ts_ns < last:
-            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {last}",
-                                series=self.name, problem="out_of_order")
+            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {last}"
+                                f"{inputs.unit_hint(ts_ns)}", series=self.name, problem="out_of_order")
         res = self._bank.update(np.zeros(1, np.int64), np.array([ts_ns]), np.array([value]))
         evidence = {"score": float(res.scores[0]), "points": int(self._bank.st.n[0]),
                     **{f"{k}_score": float(v) for k, v in self._bank.last_scores.items()}}
@@ -97,16 +95,8 @@ class BankSeriesMonitor:
 
     def update_many(self, ts_ns, values):
         """Feed many points of this series at once; returns a ``MonitorResult`` (episodes named)."""
-        ts = np.asarray(ts_ns, dtype=np.int64)
-        x = np.asarray(values, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(x))
-        if len(bad):
-            raise DetectorError(f"value {x[bad[0]]!r} at ts_ns={ts[bad[0]]} is not finite", series=self.name,
-                                problem="not_finite")
-        back = np.flatnonzero(np.r_[ts[:1] < self._bank.st.last_ts[0], np.diff(ts) < 0]) if len(ts) else []
-        if len(back):
-            raise DetectorError(f"timestamp {ts[back[0]]} is older than the previous point's", series=self.name,
-                                problem="out_of_order")
+        ts, x = inputs.points(self.name, ts_ns, values, last=int(self._bank.st.last_ts[0]),
+                              fresh=int(self._bank.st.n[0]) == 0)
         res = self._bank.update_block(ts, x.reshape(-1, 1))
         return res._replace(scores=res.scores[:, 0], flags=res.flags[:, 0], status=res.status[:, 0],
                             episodes=[_named(e, self.name) for e in res.episodes])
@@ -124,7 +114,11 @@ class BankSeriesMonitor:
         """Rebuild from :meth:`state` or from ``MonitorBank.select(i)``."""
         mon = cls.__new__(cls)
         mon.name = name
-        mon._bank = MonitorBank.from_checkpoint(state)
+        try:
+            mon._bank = MonitorBank.from_checkpoint(state)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:  # not what state() returned
+            raise DetectorError(f"not a BankSeriesMonitor state (from state() or from_bytes): {type(exc).__name__} "
+                                f"{exc}", series=name, problem="bad_state") from None
         if mon._bank.n_series != 1:
             raise DetectorError("a single-series state has 1 series", series=name, problem="bad_state")
         b = mon._bank
@@ -138,7 +132,15 @@ def _named(e: Episode, name: str) -> Episode:
     return replace(e, series=name)
 
 
+_NEVER = _I64_MIN = -(2 ** 63)
+_I64_MAX = 2 ** 63 - 1
 _FINITE = math.isfinite
+
+
+def _check_counter(counter, name) -> None:
+    if not isinstance(counter, (bool, np.bool_)):
+        raise DetectorError(f"counter must be True or False, not {type(counter).__name__} {counter!r}",
+                            series=name, problem="bad_param")
 
 
 class SeriesMonitor:
@@ -190,6 +192,7 @@ class SeriesMonitor:
     def __init__(self, name: str = "series", *, timing=None, counter: bool = False, detectors=None, noise=None,
                  params=None, seasonal=None):
         self.name = name
+        _check_counter(counter, name)
         self.timing = timing if timing is not None else cal.Timing()
         if not isinstance(self.timing, cal.Timing):
             raise DetectorError(f"timing must be a ben.detect.calibrated.Timing, not {type(timing).__name__}",
@@ -197,7 +200,7 @@ class SeriesMonitor:
         self._p = self.timing.vector()
         self._s = cal.new_state(counter=counter)
         self._step, self._run = cal.kernel()
-        self._last = -(2 ** 63)
+        self._last = _NEVER
 
     def __repr__(self) -> str:
         return f"SeriesMonitor({self.name!r}, timing={self.timing!r})"
@@ -209,14 +212,12 @@ class SeriesMonitor:
 
     def update(self, ts_ns: int, value: float) -> MonitorVerdict:
         """Feed one point (in time order); returns its :class:`~ben.detect.MonitorVerdict`."""
-        ts_ns = int(ts_ns)
-        value = float(value)
-        if not _FINITE(value):
-            raise DetectorError(f"value {value!r} at ts_ns={ts_ns} is not finite", series=self.name,
-                                problem="not_finite")
+        if type(ts_ns) is not int or type(value) is not float or not _FINITE(value) or ts_ns > _I64_MAX or \
+                self._last == _NEVER:  # else an int time past the previous one and a finite float: nothing to check
+            ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=self._last == _NEVER)
         if ts_ns < self._last:
-            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {self._last}",
-                                series=self.name, problem="out_of_order")
+            raise DetectorError(f"timestamp {ts_ns} is older than the previous point's {self._last}"
+                                f"{inputs.unit_hint(ts_ns)}", series=self.name, problem="out_of_order")
         self._last = ts_ns
         s = self._s
         score, flag, event = self._step(s=s, ts_ns=ts_ns, x=value, p=self._p)
@@ -229,17 +230,8 @@ class SeriesMonitor:
 
     def update_many(self, ts_ns, values) -> MonitorResult:
         """Feed many points at once (one compiled loop); same results as :meth:`update` point by point."""
-        ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
-        x = np.ascontiguousarray(values, dtype=np.float64)
-        if ts.shape != x.shape or ts.ndim != 1:
-            raise DetectorError(f"ts_ns and values must be 1-d of one length, got {ts.shape} and {x.shape}",
-                                series=self.name)
-        bad = np.flatnonzero(~np.isfinite(x))
-        if len(bad):
-            raise DetectorError(f"value {x[bad[0]]!r} at ts_ns={ts[bad[0]]} is not finite", series=self.name,
-                                problem="not_finite")
-        if len(ts) and (ts[0] < self._last or (len(ts) > 1 and bool((ts[1:] < ts[:-1]).any()))):
-            raise DetectorError("timestamps go back in time", series=self.name, problem="out_of_order")
+        ts, x = inputs.points(self.name, ts_ns, values, last=self._last, fresh=self._last == _NEVER)
+        ts, x = np.ascontiguousarray(ts), np.ascontiguousarray(x)
         n = len(x)
         scores = np.empty(n)
         flags = np.empty(n, np.bool_)
@@ -286,6 +278,9 @@ class SeriesMonitor:
     @classmethod
     def from_state(cls, state: dict, name: str = "series"):
         """Rebuild from :meth:`state` (or a bank monitor's state)."""
+        if not isinstance(state, dict):
+            raise DetectorError(f"a state is the dict state() returned (or from_bytes of to_bytes of it), not "
+                                f"{type(state).__name__}", series=name, problem="bad_state")
         if "calibrated" not in state:
             return BankSeriesMonitor.from_state(state, name=name)
         try:
@@ -294,6 +289,9 @@ class SeriesMonitor:
             last = int(state["last_ts"])
         except (KeyError, TypeError, ValueError) as exc:
             raise DetectorError(f"not a SeriesMonitor state: {exc}", series=name, problem="bad_state") from exc
+        if not _I64_MIN <= last <= _I64_MAX:  # a later point would be refused as older, for ever
+            raise DetectorError(f"not a SeriesMonitor state: last_ts {last} is past int64", series=name,
+                                problem="bad_state")
         if state["calibrated"] == 5 and s.shape == (cal.N_STATE_5,):
             s = cal.upgrade(s)   # (format 5: before the onset habit, which starts empty)
         elif s.shape != (cal.N_STATE,) or state["calibrated"] != 6:

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ben.detect import inputs
 from ben.detect.base import BankResult, DetectorBank, Verdict
 from ben.detect.errors import DetectorError
 
@@ -42,7 +43,7 @@ class SeriesDetector:
         return int(self._bank.n[0])
 
     def _check(self, ts_ns: int, value: float) -> float:
-        value = float(value)
+        value = float(value)  # (values that inputs.point / inputs.points already took)
         if not math.isfinite(value):
             raise DetectorError(f"value {value!r} at ts_ns={ts_ns} is not finite", series=self.name,
                                 problem="not_finite")
@@ -54,7 +55,7 @@ class SeriesDetector:
 
     def update(self, ts_ns: int, value: float) -> Verdict:
         """Feed one point (in time order) and return its :class:`Verdict`."""
-        ts_ns = int(ts_ns)
+        ts_ns, value = inputs.point(self.name, ts_ns, value, fresh=False)  # type checks; no unit: memories count points
         x = np.array([self._check(ts_ns, value)])
         score, flag, aux = self._bank.step(slice(None), x)
         self._bank.last_ts[0] = ts_ns
@@ -66,14 +67,7 @@ class SeriesDetector:
         Returns a :class:`BankResult` with 1-d ``scores`` and ``flags``. Same results as
         calling :meth:`update` point by point.
         """
-        ts = np.asarray(ts_ns, dtype=np.int64)
-        x = np.asarray(values, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(x))
-        if len(bad):
-            self._check(int(ts[bad[0]]), x[bad[0]])
-        back = np.flatnonzero(np.r_[ts[:1] < self._bank.last_ts[0], np.diff(ts) < 0]) if len(ts) else []
-        if len(back):
-            self._check(int(ts[back[0]]), x[back[0]])
+        ts, x = inputs.points(self.name, ts_ns, values, last=int(self._bank.last_ts[0]), fresh=False)
         res = self._bank.update_block(ts, x.reshape(-1, 1))
         return BankResult(res.scores[:, 0], res.flags[:, 0], res.status[:, 0])
 

@@ -55,7 +55,7 @@ from ben.otlp.cumulative import Cumulative
 from ben.otlp.values import (HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, bounded_json,
                              hex_id, text)
 from ben.sdk import limits
-from ben.sdk.batch import BatchBuilder
+from ben.sdk.batch import _CONTROL, BatchBuilder
 from ben.sdk.limits import Counts
 from ben.v1 import telemetry_pb2 as pb
 
@@ -122,6 +122,19 @@ class Converted:
         return "; ".join(reasons)
 
 
+def _source_text(text: str, counts: Counts) -> str:
+    """A resource's service.name, host.name or service.instance.id as the native SDK takes a subsystem: each
+    control character (newline, NUL, escape) replaced with U+FFFD, at most ``MAX_NAME_CHARS``, each change
+    counted. They name every row, incident and command target; a newline in one broke every line showing it."""
+    if not text.isprintable() and _CONTROL.search(text):
+        text = _CONTROL.sub("\ufffd", text)
+        counts.replaced_strings += 1
+    if len(text) > limits.MAX_NAME_CHARS:
+        text = text[:limits.MAX_NAME_CHARS]
+        counts.truncated += 1
+    return text
+
+
 class _Resource:
     """One resource of a request: its source, the attributes it lends to rows, and the batches (by lane)
     of its source, which the request's other resources with the same source share (a Collector batches
@@ -129,8 +142,8 @@ class _Resource:
 
     def __init__(self, out: Converted, resource, max_sources: int):
         attrs = attributes(resource.attributes)
-        self.source = pb.Source(subsystem=attrs.pop(SERVICE_NAME, "") or UNKNOWN_SERVICE,
-                                host=attrs.pop(HOST_NAME, ""), instance=attrs.pop(INSTANCE_ID, ""))
+        src = [_source_text(attrs.pop(k, ""), out.counts) for k in (SERVICE_NAME, HOST_NAME, INSTANCE_ID)]
+        self.source = pb.Source(subsystem=src[0] or UNKNOWN_SERVICE, host=src[1], instance=src[2])
         self.attrs = {f"resource.{k}": v for k, v in attrs.items()}
         self.key = (self.source.subsystem, self.source.host, self.source.instance)
         self._out = out

@@ -10,7 +10,9 @@ refused naming the field. ``auth_token_file`` makes every request carry a bearer
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import ssl
 import time
 
@@ -120,6 +122,11 @@ class OtlpReceiver:
         local: list[tuple[str, int] | None] = [None]  # (host, port) once bound on TCP: who a client is (clients)
         server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token, lambda: local[0]))
         transport.prepare_listen(address, field)
+        busy = _in_use(address) if socket_path(address) is None else None
+        if busy is not None:  # said before gRPC's core prints its own "add_port.cc ... Failed to add port" line
+            if self._taken(field, address, busy):
+                return
+            raise ConfigError(f"cannot listen on {address}: {busy.strerror}", field=field)
         try:
             if tls is not None:
                 ca = self.config.tls_client_ca_file
@@ -206,3 +213,25 @@ class OtlpReceiver:
             await self._http.cleanup()
             self._http = None
         self.exporting.shutdown()
+
+
+def _in_use(address: str) -> OSError | None:
+    """The error of binding a TCP ``host:port`` that another process listens on, else None (port 0, a name that
+    does not resolve and any other error are left to gRPC, which says them itself)."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or int(port) == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host.strip("[]") or None, int(port), type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except OSError:
+        return None
+    for family, kind, proto, _, addr in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds: TIME_WAIT is no owner
+            try:
+                probe.bind(addr)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return exc
+    return None

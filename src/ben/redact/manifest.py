@@ -36,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import RedactionError
-from ben.core.files import read_input, read_input_text
+from ben.core.files import missing_or_directory, read_input, read_input_text
 from ben.redact.detectors import SECRET_RULES, SecretRule
 
 MAX_RULES = 60          # rules are bits of a 64-bit mask (the rest: built-in pseudo-rules)
@@ -378,8 +378,8 @@ def load_manifest(path: Path | str, *, need_key: bool = True) -> Manifest:
     path = Path(path)
     try:
         text = read_input_text(path)
-    except FileNotFoundError:
-        raise RedactionError("file not found", source=str(path)) from None
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise RedactionError(missing_or_directory(path, exc), source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RedactionError(f"cannot read: {exc}", source=str(path)) from None
     return parse_manifest(text, str(path), path.resolve().parent, need_key=need_key)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -162,6 +163,11 @@ def _answer_queries(conn: Connection, store) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C in a terminal (SIGINT) and systemd's stop (SIGTERM to the whole cgroup) reach this process too: it
+    # stops when the spine closes its sockets, after the spine's last writes (a KeyboardInterrupt traceback, or
+    # a store process gone mid-drain and started again, before). The spine kills it if it lingers.
+    for _sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_sig, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s store-process %(message)s")
     logging.getLogger("ben.store.migrations").setLevel(logging.INFO)  # a long migration shows its progress
     serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), float(sys.argv[6]),

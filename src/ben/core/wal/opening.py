@@ -72,6 +72,9 @@ class _Opening:
                 raise _Corrupt(text) from exc
             if _is_disk_full(exc):
                 raise _NoRoom(f"cannot open WAL at {path}: disk full: {text}") from exc
+            if path.exists() and not path.is_dir():  # RocksDB's "File exists (os error 17)" said nothing more
+                raise WalError(f"cannot open WAL at {path}: a file, not a directory (a WAL is a directory of its "
+                               "own; move the file aside)") from exc
             raise WalError(f"cannot open WAL at {path}: {text}") from exc
 
     def _open_and_load(self, mode: Callable[[], DBRecoveryMode]) -> None:
