@@ -1,0 +1,147 @@
+"""Values of secret keys in positional syntaxes: the key and its value apart, joined by where they stand
+(ADR 0030, revision 8). Part of the ``layout`` detector (``ben.redact.layouts``):
+
+    debug dumps          PHP ``var_dump`` (``["db_password"]=>`` then ``string(12) "v"``), Python bytes
+                         (``'api_key': b'v'``), XML CDATA (``<apiKey><![CDATA[v]]></apiKey>``)
+    declarations         HCL ``variable "db_password" { ... default = "v" }``
+    command lines        a secret's name then its value: ``aws ssm put-parameter --name /prod/db_password
+                         --value v``, ``gh secret set API_TOKEN --body v``, ``dotnet user-secrets set
+                         "Api:Key" "v"``, ``az keyvault secret set --name x --value v``
+    SIEM records         CEF's ``cs1Label=api_key ... cs1=v``
+    tables               a Markdown table whose header names a secret column, and its rows
+    config directives    ``password v`` / ``insecure-password v`` / ``requirepass v`` ending a line, also after
+                         a log shipper's prefix (``<ts> stderr F   password v``)
+    SQL procedures       ``sp_addlogin 'u', 'v'``, ``sp_password 'old', 'new'``
+
+The key must name a secret (``is_secret_key``: the pair rules' words ending the key, or its last part after
+``/``, ``:`` or ``.``) and the value must look like a credential. Each finder runs only when its needle is in
+the text (``NEEDLES``), so a log line pays a few substring tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+_ARG = r"""(?:'(?P<a>[^'\r\n]{1,400})'|"(?P<q>[^"\r\n]{1,400})"|(?P<u>[^\s'"]{1,400}))"""
+_VAR_DUMP = re.compile(r'\["(?P<k>[^"\r\n]{1,80})"\]=>\s{0,40}string\([0-9]{1,5}\) "(?P<v>[^"\r\n]{1,400})"')
+_BYTES = re.compile(r"""(?P<k>[\w.\-]{2,80})['"]?\s{0,3}[:=]\s{0,3}[bB](?P<o>['"])(?P<v>[^'"\r\n]{1,400})(?P=o)""")
+_CDATA = re.compile(r"<(?P<k>[A-Za-z_][\w.:\-]{1,80})(?:\s[^<>]{0,200})?>\s{0,3}<!\[CDATA\[(?P<v>[^\]\r\n]{1,400})\]\]>")
+_HCL_VAR = re.compile(r'variable\s+"(?P<k>[^"\r\n]{1,80})"\s*\{[^{}]{0,400}?\bdefault\s*=\s*"(?P<v>[^"\r\n]{1,400})"')
+_NAMED_FLAG = re.compile(r"(?:--(?:secret-)?name|--parameter-name|\bsecrets? set|\bsecret put)[= ]+[\"']?(?P<k>[^\s\"']{1,160})[\"']?"
+                         r"(?:[ \t]+(?!--(?:value|body|secret-string|secret-value)\b|-b\b)[^\s]{1,160}){0,8}?"
+                         r"[ \t]+(?:--value|--body|--secret-string|--secret-value|-b)[= ]" + _ARG)
+_SET_PAIR = re.compile(r"user-secrets set\s+[\"']?(?P<k>[^\s\"']{1,160})[\"']?\s+" + _ARG)
+_CEF_LABEL = re.compile(r"(?<![\w])(?P<l>cs[1-6]|cn[1-3]|flexString[12]|deviceCustomString[1-6])Label=(?P<k>[^=\r\n|]{1,80}?)(?= [\w.]+=|$)")
+_DIRECTIVE_END = re.compile(r"(?im)(?:(?<![\w\-])|(?<=\\[nrt]))(?:insecure-password|password|passwd|requirepass|masterauth)[ \t]+"
+                            r"(?P<v>[^\s\"'\\]{6,400})[ \t]*(?:\r?$|(?=\\[nr]))")   # a line's end, also JSON-escaped
+_GO_MAP = re.compile(r"(?<![\w.\-])(?P<k>[\w.\-]{2,80}):\[(?P<v>[^\]\s]{1,400})\]")
+_SP = re.compile(r"(?i)\bsp_(?P<p>addlogin|password)\s+(?:N?'(?P<f>(?:[^'\r\n]|''){0,400})'|NULL)\s*,\s*N?'(?P<v>(?:[^'\r\n]|''){1,400})'")
+_FLAG_FINDERS = ((("--name", "--secret-name", "--parameter-name", "secret set", "secrets set", "secret put"), _NAMED_FLAG),
+                 (("user-secrets set",), _SET_PAIR))
+_DIRECTIVE_NEEDLES = ("assw", "ASSW", "requirepass", "masterauth")
+_ROW = re.compile(r"(?m)^[ \t]*\|(?P<cells>[^\r\n]*)\|[ \t]*\r?$")
+_RULE = re.compile(r"[ \t]*:?-{3,}:?[ \t]*")
+
+
+def _arg_span(m: re.Match) -> tuple[int, int]:
+    g = "a" if m.group("a") is not None else "q" if m.group("q") is not None else "u"
+    return m.span(g)
+
+
+_ID_KEY = re.compile(r"(?i)(?:^|[_\-.]|(?<=[a-z])(?=[A-Z]))(?:ssn|social[_\-]?security(?:[_\-]?number)?|passport(?:[_\-]?(?:number|no))?"
+                     r"|nino|ni[_\-]number|national[_\-]?id|tax[_\-]?id|taxpayer[_\-]?id|itin|cpf|cnpj|bsn|pesel|personnummer|dni"
+                     r"|tfn|id[_\-]card|licen[cs]e[_\-]?number|dl[_\-]number)$")
+
+
+def _named(is_key: Callable[[str], bool], key: str) -> bool:
+    """The key names a secret or a national ID, or its last part does (``/prod/api/db_password``, ``Upstream:ApiKey``,
+    ``customer_national_id``)."""
+    last = re.split(r"[/:.]", key.strip("/:."))[-1]
+    return is_key(key) or is_key(last) or _ID_KEY.search(last) is not None
+
+
+_FIELD = re.compile(r"[\w.\-]+[=:]").match
+_ID_VALUE = re.compile(r"[A-Z0-9][A-Z0-9 .\-/]{4,28}[A-Z0-9]").fullmatch
+
+
+def _value(key: str, v: str, ok: Callable[[str], bool]) -> bool:
+    """A credential, or under a national ID's key an identifier (digits, capitals, separators; 3+ digits)."""
+    return ok(v) or (_ID_KEY.search(re.split(r"[/:.]", key.strip("/:."))[-1]) is not None and _ID_VALUE(v) is not None
+                     and sum(c.isdigit() for c in v) >= 3)
+
+
+def _tables(text: str, is_key, ok) -> Iterator[tuple[int, int]]:
+    rows = list(_ROW.finditer(text))
+    cols: list[int] = []
+    for i, r in enumerate(rows):
+        cells = r.group("cells").split("|")
+        if all(_RULE.fullmatch(c) for c in cells):
+            head = rows[i - 1].group("cells").split("|") if i else []
+            cols = [j for j, c in enumerate(head) if _named(is_key, c.strip().strip("`*"))] if len(head) == len(cells) else []
+            width = len(cells)
+            continue
+        if cols and len(cells) == width:
+            at = r.start("cells")
+            for j, c in enumerate(cells):
+                v = c.strip()
+                if j in cols and ok(v):
+                    a = at + c.index(v) if v else at
+                    yield a, a + len(v)
+                at += len(c) + 1
+        elif not cols:
+            continue
+
+
+def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """Values of secret keys in positional syntaxes (see the module's docstring)."""
+    if "]=>" in text:
+        for m in _VAR_DUMP.finditer(text):
+            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+                yield m.span("v")
+    if "b'" in text or 'b"' in text or "B'" in text or 'B"' in text:
+        for m in _BYTES.finditer(text):
+            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+                yield m.span("v")
+    if "CDATA[" in text:
+        for m in _CDATA.finditer(text):
+            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v").strip(), ok):
+                yield m.span("v")
+    if "variable" in text and "default" in text:
+        for m in _HCL_VAR.finditer(text):
+            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+                yield m.span("v")
+    for needles, rx in _FLAG_FINDERS:
+        if any(n in text for n in needles):
+            for m in rx.finditer(text):
+                a, b = _arg_span(m)
+                if _named(is_key, m.group("k")) and _value(m.group("k"), text[a:b], ok):
+                    yield a, b
+    if "Label=" in text:
+        for m in _CEF_LABEL.finditer(text):
+            if _named(is_key, m.group("k")):
+                v = re.compile(r"(?<![\w])" + m.group("l") + r"=(?P<v>[^\r\n]*?)(?= [\w.]+=|\r?$|\n)").search(text)
+                if v is not None and ok(v.group("v").strip()):
+                    yield v.span("v")
+    if any(n in text for n in _DIRECTIVE_NEEDLES):
+        for m in _DIRECTIVE_END.finditer(text):
+            if ok(m.group("v")) and _FIELD(m.group("v")) is None:   # "auth.method=password status=200": a field
+                yield m.span("v")
+    if "sp_" in text or "SP_" in text:
+        for m in _SP.finditer(text):
+            if ok(m.group("v")):
+                yield m.span("v")
+            if m.group("p").lower() == "password" and m.group("f") and ok(m.group("f")):
+                yield m.span("f")
+    if "map[" in text:   # a Go map's dump (gRPC metadata): map[key:[v] ...]
+        for m in _GO_MAP.finditer(text, text.find("map[")):
+            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+                yield m.span("v")
+    if "|" in text and "---" in text:
+        yield from _tables(text, is_key, ok)
+
+
+#: What a text must hold for ``positional_spans`` to find anything (for the prefilter: ``layout``'s requires).
+NEEDLES = ("]=>", "b'", 'b"', "B'", 'B"', "CDATA[", "variable", "--name", "--secret-name", "--parameter-name", "secret set",
+           "secrets set", "secret put", "user-secrets set", "Label=", "assw", "ASSW", "requirepass", "masterauth", "sp_", "SP_",
+           "---", "map[")
