@@ -115,13 +115,16 @@ def test_phone_numbers_with_00_are_masked(text: str, secret: str) -> None:
     "h1:Mk9KlnXWrM9lfTEAAtwml2nYgvGNaVuFNncr0L0GZ+s=",
     "dd.trace_id=4566702618455540244 dd.span_id=577085619560569610",
     "dd.trace_id=4995757478271616815",
+    '{"spanId": "4566702618455540244", "x-datadog-parent-id": "4995757478271616815"}',
 ])
 def test_look_alikes_stay(text: str) -> None:
     assert redact(text) == text
 
 
 @pytest.mark.parametrize("text, secret", [
-    ("charge declined for card 4026912891973506561", "4026912891973506561"),   # 19 digits, compact, named
+    ("charge declined for card 4026912891973506561", "4026912891973506561"),   # 19 digits, compact
+    ("invalid key '6759823750714944493' for tenant 42", "6759823750714944493"),  # not after an id's key
+    ("paid=4026912891973506561", "4026912891973506561"),
     ("visa 4026 9128 9197 3506 561", "9128 9197 3506"),                        # 19 digits, grouped
     ("password=sk-proj-abcd1234efgh", "abcd1234efgh"),                           # no ellipsis: a value
 ])

@@ -206,10 +206,10 @@ _CARD = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-.]?[0-9]){12,18}(?![0-9A-Za-z]|
 def _card_layout(text: str) -> bool:
     """Written with separators, a card number is grouped as printed: 4-4-4-4(-1..3), 4-4-4-1..4, or
     4-6-5 / 4-6-4 (Amex, Diners), with one kind of separator (a space, a dash or a dot: "4111.1111.1111.1111").
-    "order 4070888059 200" is not, nor a decimal number ("4111111111111.111"); compact, 13-16 digits (17-19: ids)."""
+    "order 4070888059 200" is not, nor a decimal number ("4111111111111.111")."""
     groups = _SEP.split(text)
     if len(groups) == 1:
-        return len(text) <= 16   # dd.trace_id=4566702618455540244: a 64-bit id in decimal; a 19-digit card is grouped
+        return True
     if ("-" in text) + (" " in text) + ("." in text) != 1:
         return False
     sizes = [len(g) for g in groups]
@@ -267,7 +267,7 @@ def card_spans(text: str) -> Iterator[tuple[int, int]]:
             if not cand.isdigit() and all(len(g) != 4 and len(g) < 13 for g in _SEP.split(cand)):
                 pos = start + 1   # no group of 4 to start a layout, none of 13+ digits alone: no card in it
                 continue
-            if _card_ok(cand) or (len(cand) > 16 and cand.isdigit() and cand[0] in "23456" and _card_issuer(cand) and luhn_ok(cand) and lookalikes.card_named(text)):
+            if _card_ok(cand) and not (len(cand) > 16 and cand.isdigit() and lookalikes.after_id_key(text, start)):
                 yield start, stop
                 pos = stop
                 continue

@@ -7,9 +7,9 @@ are none.
   ``r"…"``), not a password: the quoted string after it is the value (``ben.redact.positional``).
 - ``truncated``: a value shown cut (``sk-...a1b2``, ``ghp_…9fQ2``, ``AKIA****WXYZ``): a few characters, an
   ellipsis or stars, a few more; what a tool prints in place of the secret.
-- 17-19 digits written compact are a card only when the text names one (``card_named``): Datadog's decimal
-  trace and span ids (``dd.trace_id=4566702618455540244``) and snowflake ids pass a card's issuer and Luhn
-  checks one time in a few dozen; a card of 19 digits is printed grouped, or named.
+- ``after_id_key``: 17-19 digits written compact right after an id's key are the id (Datadog's decimal trace and
+  span ids, ``dd.trace_id=4566702618455540244``, snowflake ids ``"user_id": 1234...``), not a card, though one in a
+  few dozen passes a card's issuer and Luhn checks. A card of 13-16 digits, or grouped, is a card wherever it is.
 - ``digest_run``: a base64 run that is a digest's (an SSH key's ``SHA256:<43 characters>`` fingerprint, a
   subresource-integrity ``sha384-<64>``, a go.sum ``h1:<44>``): public hashes, not keys or passwords.
 """
@@ -47,9 +47,9 @@ def digest_run(text: str, at: int) -> bool:
     return text.endswith(_DIGEST_HEADS, max(0, lo - 7), lo)
 
 
-_CARD_WORDS = re.compile(r"(?i)card|(?<![a-z])pan(?![a-z])|visa|maestro|unionpay|carte|tarjeta|karte|cc_?num|ccnum")
+_ID_KEY_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]*(?:[_.\-](?:id|ID|Id)|[a-z]Id|[a-z]ID)|id|ID|Id)[\"']?\s{0,2}[:=]\s{0,2}[\"']?$")
 
 
-def card_named(text: str) -> bool:
-    """Does the text name a payment card (``card``, ``PAN``, ``visa``, ``tarjeta``...)?"""
-    return _CARD_WORDS.search(text) is not None
+def after_id_key(text: str, at: int) -> bool:
+    """Does an id's key (``trace_id=``, ``"spanId": "``, ``x-datadog-trace-id: ``) end right before ``at``?"""
+    return _ID_KEY_BEFORE.search(text, max(0, at - 60), at) is not None
