@@ -87,6 +87,15 @@ def test_positional_look_alikes_stay(text: str) -> None:
     assert redact(text) == text
 
 
+def test_positional_hint_groups_hold_every_needle_and_are_implied_by_them() -> None:
+    from ben.redact import positional
+
+    assert sorted(n for _, ns in positional._GROUPS for n in ns) == sorted(positional.SPACED)
+    assert all(gate in n for gate, ns in positional._GROUPS for n in ns)
+    for n in positional.SPACED:
+        assert positional.hint(f"x {n} y") and not positional.hint(n.replace(" ", "") + "x")  # spaced needles need whitespace
+
+
 # -- a separator at the start of a text no longer hides a key after it (finders.password_hint) --------------------
 def test_a_separator_at_the_start_does_not_hide_a_password_key() -> None:
     text = ":method: POST\n:path: /v1/sync\nkeystore-pass: eQBH6H5Pu=RsE*Pd7\ncontent-type: application/json"

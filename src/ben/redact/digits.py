@@ -129,6 +129,8 @@ def phone_spans(text: str) -> Iterator[tuple[int, int]]:
         parts = (parts[0],) + parts[2:]
     if NANP_SHAPE not in shape(text):   # no North American number (bracketed or not) can be in it
         parts = tuple(p for p in parts if p[0] is not _NANP)
+    if "00" not in text:   # the last form starts with 00
+        parts = parts[:-1]
     for rx, before in parts:
         pos = 0
         while (m := rx.search(text, pos)) is not None:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ben.redact.finders import PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
-from ben.redact.positional import NEEDLES as _POSITIONAL, positional_spans
+from ben.redact.positional import REQUIRES as _POSITIONAL, hint as _positional, positional_spans
 
 _KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
 
@@ -160,8 +160,7 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 def layout_hint(text: str) -> bool:
     """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
     words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) \
-        or any(n in text for n in _POSITIONAL)
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) or _positional(text)
 
 
 def _two_words(text: str) -> bool:
@@ -174,7 +173,7 @@ def _two_words(text: str) -> bool:
 
 
 _SHORT = 256
-LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ") + _POSITIONAL
+LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
 
 
 def layout_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -187,7 +186,8 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
         yield from _directives(text)
     elif len(text) < _SHORT and _two_words(text):
         yield from _directives(text)
-    yield from positional_spans(text, is_secret_key, _value_ok)   # ben.redact.positional: its own needles
+    if _positional(text):
+        yield from positional_spans(text, is_secret_key, _value_ok)   # ben.redact.positional
 
 
 # -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------
