@@ -63,6 +63,9 @@ def test_new_token_formats_are_masked(text: str, secret: str) -> None:
     ("rpc error: metadata=map[:authority:[api.internal:443] mysql-root-password:[maple3055!Orchid] te:[trailers]]", "maple3055!Orchid"),
     ("array(1) {\n  [\"passport_number\"]=>\n  string(9) \"AQ8448624\"\n}", "AQ8448624"),
     ("kwargs={'customer_national_id': b'37523722984'}", "37523722984"),
+    ("name,customer_national_id,region\nbilling,97559389568,eu-west-1", "97559389568"),
+    ("| service | customer_tax_id |\n|---|---|\n| billing | 50-8491252 |", "50-8491252"),
+    ('{"message": "userlist admins\\n  user svc_orders insecure-password orchid-velvet-ember27"}', "orchid-velvet-ember27"),
 ])
 def test_values_of_secret_keys_in_positional_syntaxes_are_masked(text: str, secret: str) -> None:
     assert secret not in redact(text)
@@ -78,6 +81,8 @@ def test_values_of_secret_keys_in_positional_syntaxes_are_masked(text: str, secr
     "gh secret set API_TOKEN --repo acme/api < token.txt",
     "CEF:0|Acme|Gateway|3.1|100|login|3|cs1Label=userName cs1=alice act=allow",
     "| service | token_count |\n|---|---|\n| billing | 1532 |",
+    "name,national_id_verified,region\nbilling,12345678901,eu-west-1",
+    "| service | tax_id |\n|---|---|\n| billing | pending |",
     "level=info msg=done auth.method=password status=200",
     "sshd[211]: Failed password for root from 10.0.4.17 port 52144 ssh2",
     "user changed password successfully",

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ben.redact.finders import PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
-from ben.redact.positional import REQUIRES as _POSITIONAL, hint as _positional, positional_spans
+from ben.redact.positional import REQUIRES as _POSITIONAL, hint as _positional, named, positional_spans, value_ok
 
 _KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
 
@@ -127,6 +127,7 @@ def _csv(text: str) -> Iterator[tuple[int, int]]:
         lines.append((pos, line.rstrip("\r")))
         pos += len(line) + 1
     cols: list[int] = []
+    names: list[str] = []
     width = 0
     for base, line in lines:
         if "," not in line:
@@ -136,12 +137,12 @@ def _csv(text: str) -> Iterator[tuple[int, int]]:
         if cols and len(fields) == width:
             for i in cols:
                 a, b = fields[i]
-                if _value_ok(text[a:b]):
+                if value_ok(names[i].strip(), text[a:b], _value_ok):   # a national ID's column too
                     yield a, b
             continue
         names = line.split(",")
         if all(_HEADER_FIELD.fullmatch(f.strip()) for f in names):
-            cols = [i for i, f in enumerate(names) if is_secret_key(f)]
+            cols = [i for i, f in enumerate(names) if named(is_secret_key, f.strip())]
             width = len(names)
         else:
             cols = []

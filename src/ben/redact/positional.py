@@ -34,7 +34,7 @@ _NAMED_FLAG = re.compile(r"(?:--(?:secret-)?name|--parameter-name|\bsecrets? set
 _SET_PAIR = re.compile(r"user-secrets set\s+[\"']?(?P<k>[^\s\"']{1,160})[\"']?\s+" + _ARG)
 _CEF_LABEL = re.compile(r"(?<![\w])(?P<l>cs[1-6]|cn[1-3]|flexString[12]|deviceCustomString[1-6])Label=(?P<k>[^=\r\n|]{1,80}?)(?= [\w.]+=|$)")
 _DIRECTIVE_END = re.compile(r"(?im)(?:(?<![\w\-])|(?<=\\[nrt]))(?:insecure-password|password|passwd|requirepass|masterauth)[ \t]+"
-                            r"(?P<v>[^\s\"'\\]{6,400})[ \t]*(?:\r?$|(?=\\[nr]))")   # a line's end, also JSON-escaped
+                            r"(?P<v>[^\s\"'\\]{5,399}[^\s\"'\\;,.])[;,.]?[ \t]*(?:\r?$|(?=\\[nr])|(?=\"))")   # a line's end, JSON-escaped, a string's
 _GO_MAP = re.compile(r"(?<![\w.\-])(?P<k>[\w.\-]{2,80}):\[(?P<v>[^\]\s]{1,400})\]")
 _SP = re.compile(r"(?i)\bsp_(?P<p>addlogin|password)\s+(?:N?'(?P<f>(?:[^'\r\n]|''){0,400})'|NULL)\s*,\s*N?'(?P<v>(?:[^'\r\n]|''){1,400})'")
 _FLAG_FINDERS = ((("--name", "--secret-name", "--parameter-name", "secret set", "secrets set", "secret put"), _NAMED_FLAG),
@@ -65,6 +65,11 @@ _FIELD = re.compile(r"[\w.\-]+[=:]").match
 _ID_VALUE = re.compile(r"[A-Z0-9][A-Z0-9 .\-/]{4,28}[A-Z0-9]").fullmatch
 
 
+def named(is_key: Callable[[str], bool], key: str) -> bool:
+    """``_named`` for other modules (``layouts``' CSV columns)."""
+    return _named(is_key, key)
+
+
 def _value(key: str, v: str, ok: Callable[[str], bool]) -> bool:
     """A credential, or under a national ID's key an identifier (digits, capitals, separators; 3+ digits)."""
     return ok(v) or (_ID_KEY.search(re.split(r"[/:.]", key.strip("/:."))[-1]) is not None and _ID_VALUE(v) is not None
@@ -78,14 +83,15 @@ def _tables(text: str, is_key, ok) -> Iterator[tuple[int, int]]:
         cells = r.group("cells").split("|")
         if all(_RULE.fullmatch(c) for c in cells):
             head = rows[i - 1].group("cells").split("|") if i else []
-            cols = [j for j, c in enumerate(head) if _named(is_key, c.strip().strip("`*"))] if len(head) == len(cells) else []
+            names = [c.strip().strip("`*") for c in head]
+            cols = [j for j, c in enumerate(names) if _named(is_key, c)] if len(head) == len(cells) else []
             width = len(cells)
             continue
         if cols and len(cells) == width:
             at = r.start("cells")
             for j, c in enumerate(cells):
                 v = c.strip()
-                if j in cols and ok(v):
+                if j in cols and _value(names[j], v, ok):
                     a = at + c.index(v) if v else at
                     yield a, a + len(v)
                 at += len(c) + 1
@@ -172,3 +178,8 @@ def hint(text: str) -> bool:
                 if n in text:
                     return True
     return False
+
+
+def value_ok(key: str, v: str, ok: Callable[[str], bool]) -> bool:
+    """A credential (``ok``), or under a national ID's key an identifier: for ``layouts``' CSV columns."""
+    return _value(key, v, ok)
