@@ -55,6 +55,7 @@ def test_new_token_formats_are_masked(text: str, secret: str) -> None:
     ('dotnet user-secrets set "Upstream:LlmApiKey" "13SQd0lxmhr8RDWGSfKDVNIybbTOxFZV"', "13SQd0lxmhr8RDWG"),
     ("CEF:0|Acme|Gateway|3.1|100|config loaded|3|src=10.0.0.1 cs1Label=cloudflareApiToken cs1=eUL_y1UqwMjrEpd7Wjmm act=allow",
      "eUL_y1UqwMjrEpd7"),
+    ("CEF:0|Acme|Gateway|3.1|100|x|3|cs2=Xk9fj3Lkd92Kdj39 cs2Label=apiKey\nCEF:0|Acme|Gateway|3.1|100|y|3|cs2=abc", "Xk9fj3Lkd92Kdj39"),
     ("| service | twilio_credentials |\n|---|---|\n| billing | xiIDBzMp9T6zb51YczRhWJLhOwvs9308 |", "xiIDBzMp9T6zb51Y"),
     ("userlist admins\n  user deploy insecure-password Kk+tZTFe*G4ca^oVgyTzmS9", "Kk+tZTFe*G4ca^oV"),
     ("2026-12-06T10:15:02.481Z stderr F   password jWttyaCsBLh9CwTQvKb7wv2wS8b7r", "jWttyaCsBLh9CwTQ"),
@@ -152,7 +153,7 @@ def test_long_adversarial_inputs_for_the_positional_patterns() -> None:
 import time
 from tests.redact.test_coverage import redact
 texts = ['["k"]=>' * 40000, "a: b'" * 60000, "<k><![CDATA[" * 30000, 'variable "x" { ' * 30000,
-         "--name x " * 40000 + "--value", "cs1Label=x " * 40000, "password " * 40000, "map[k:[" * 40000,
+         "--name x " * 40000 + "--value", "cs1Label=x " * 40000, "cs1Label=password " * 40000, "password " * 40000, "map[k:[" * 40000,
          "| a |\n|---|\n" * 30000, "sp_addlogin '" * 30000, "x " * 100000 + "SK" + "0" * 32 + ":"]
 t = time.perf_counter()
 for s in texts:

@@ -32,7 +32,17 @@ _NAMED_FLAG = re.compile(r"(?:--(?:secret-)?name|--parameter-name|\bsecrets? set
                          r"(?:[ \t]+(?!--(?:value|body|secret-string|secret-value)\b|-b\b)[^\s]{1,160}){0,8}?"
                          r"[ \t]+(?:--value|--body|--secret-string|--secret-value|-b)[= ]" + _ARG)
 _SET_PAIR = re.compile(r"user-secrets set\s+[\"']?(?P<k>[^\s\"']{1,160})[\"']?\s+" + _ARG)
-_CEF_LABEL = re.compile(r"(?<![\w])(?P<l>cs[1-6]|cn[1-3]|flexString[12]|deviceCustomString[1-6])Label=(?P<k>[^=\r\n|]{1,80}?)(?= [\w.]+=|$)")
+_CEF_LABEL = re.compile(r"(?<![\w])(?P<l>cs[1-6]|cn[1-3]|flexString[12]|deviceCustomString[1-6])Label=(?P<k>[^=\r\n|]{1,80}?)(?= [\w.]+=|\r?\n|$)")
+_CEF_VALUES: dict[str, re.Pattern] = {}
+
+
+def _cef_value(label: str) -> re.Pattern:
+    rx = _CEF_VALUES.get(label)
+    if rx is None:
+        rx = _CEF_VALUES[label] = re.compile(r"(?<![\w])" + label + r"=(?P<v>[^\r\n]{0,400}?)(?= [\w.]+=|\r?$)")
+    return rx
+
+
 _DIRECTIVE_END = re.compile(r"(?im)(?:(?<![\w\-])|(?<=\\[nrt]))(?:insecure-password|password|passwd|requirepass|masterauth)[ \t]+"
                             r"(?P<v>[^\s\"'\\]{5,399}[^\s\"'\\;,.])[;,.]?[ \t]*(?:\r?$|(?=\\[nr])|(?=\"))")   # a line's end, JSON-escaped, a string's
 _GO_MAP = re.compile(r"(?<![\w.\-])(?P<k>[\w.\-]{2,80}):\[(?P<v>[^\]\s]{1,400})\]")
@@ -49,12 +59,12 @@ def _arg_span(m: re.Match) -> tuple[int, int]:
     return m.span(g)
 
 
-_ID_KEY = re.compile(r"(?i)(?:^|[_\-.]|(?<=[a-z])(?=[A-Z]))(?:ssn|social[_\-]?security(?:[_\-]?number)?|passport(?:[_\-]?(?:number|no))?"
+_ID_KEY = re.compile(r"(?i)(?:^|[_\-.]|(?-i:(?<=[a-z])(?=[A-Z])))(?:ssn|social[_\-]?security(?:[_\-]?number)?|passport(?:[_\-]?(?:number|no))?"
                      r"|nino|ni[_\-]number|national[_\-]?id|tax[_\-]?id|taxpayer[_\-]?id|itin|cpf|cnpj|bsn|pesel|personnummer|dni"
                      r"|tfn|id[_\-]card|licen[cs]e[_\-]?number|dl[_\-]number)$")
 
 
-def _named(is_key: Callable[[str], bool], key: str) -> bool:
+def named(is_key: Callable[[str], bool], key: str) -> bool:
     """The key names a secret or a national ID, or its last part does (``/prod/api/db_password``, ``Upstream:ApiKey``,
     ``customer_national_id``)."""
     last = re.split(r"[/:.]", key.strip("/:."))[-1]
@@ -65,13 +75,8 @@ _FIELD = re.compile(r"[\w.\-]+[=:]").match
 _ID_VALUE = re.compile(r"[A-Z0-9][A-Z0-9 .\-/]{4,28}[A-Z0-9]").fullmatch
 
 
-def named(is_key: Callable[[str], bool], key: str) -> bool:
-    """``_named`` for other modules (``layouts``' CSV columns)."""
-    return _named(is_key, key)
-
-
-def _value(key: str, v: str, ok: Callable[[str], bool]) -> bool:
-    """A credential, or under a national ID's key an identifier (digits, capitals, separators; 3+ digits)."""
+def value_ok(key: str, v: str, ok: Callable[[str], bool]) -> bool:
+    """A credential (``ok``), or under a national ID's key an identifier (digits, capitals, separators; 3+ digits)."""
     return ok(v) or (_ID_KEY.search(re.split(r"[/:.]", key.strip("/:."))[-1]) is not None and _ID_VALUE(v) is not None
                      and sum(c.isdigit() for c in v) >= 3)
 
@@ -84,49 +89,49 @@ def _tables(text: str, is_key, ok) -> Iterator[tuple[int, int]]:
         if all(_RULE.fullmatch(c) for c in cells):
             head = rows[i - 1].group("cells").split("|") if i else []
             names = [c.strip().strip("`*") for c in head]
-            cols = [j for j, c in enumerate(names) if _named(is_key, c)] if len(head) == len(cells) else []
+            cols = [j for j, c in enumerate(names) if named(is_key, c)] if len(head) == len(cells) else []
             width = len(cells)
             continue
         if cols and len(cells) == width:
             at = r.start("cells")
             for j, c in enumerate(cells):
                 v = c.strip()
-                if j in cols and _value(names[j], v, ok):
+                if j in cols and value_ok(names[j], v, ok):
                     a = at + c.index(v) if v else at
                     yield a, a + len(v)
                 at += len(c) + 1
-        elif not cols:
-            continue
 
 
 def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
     """Values of secret keys in positional syntaxes (see the module's docstring)."""
     if "]=>" in text:
         for m in _VAR_DUMP.finditer(text):
-            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+            if named(is_key, m.group("k")) and value_ok(m.group("k"), m.group("v"), ok):
                 yield m.span("v")
     if "b'" in text or 'b"' in text or "B'" in text or 'B"' in text:
         for m in _BYTES.finditer(text):
-            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+            if named(is_key, m.group("k")) and value_ok(m.group("k"), m.group("v"), ok):
                 yield m.span("v")
     if "CDATA[" in text:
         for m in _CDATA.finditer(text):
-            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v").strip(), ok):
+            if named(is_key, m.group("k")) and value_ok(m.group("k"), m.group("v").strip(), ok):
                 yield m.span("v")
     if "variable" in text and "default" in text:
         for m in _HCL_VAR.finditer(text):
-            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+            if named(is_key, m.group("k")) and value_ok(m.group("k"), m.group("v"), ok):
                 yield m.span("v")
     for needles, rx in _FLAG_FINDERS:
         if any(n in text for n in needles):
             for m in rx.finditer(text):
                 a, b = _arg_span(m)
-                if _named(is_key, m.group("k")) and _value(m.group("k"), text[a:b], ok):
+                if named(is_key, m.group("k")) and value_ok(m.group("k"), text[a:b], ok):
                     yield a, b
     if "Label=" in text:
         for m in _CEF_LABEL.finditer(text):
-            if _named(is_key, m.group("k")):
-                v = re.compile(r"(?<![\w])" + m.group("l") + r"=(?P<v>[^\r\n]*?)(?= [\w.]+=|\r?$|\n)").search(text)
+            if named(is_key, m.group("k")):   # its value on the same record (line), within 2,000 characters
+                lo, hi = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+                hi = min(len(text) if hi < 0 else hi, m.end() + 2000)
+                v = _cef_value(m.group("l")).search(text, max(lo, m.start() - 2000), hi)
                 if v is not None and ok(v.group("v").strip()):
                     yield v.span("v")
     if any(n in text for n in _DIRECTIVE_NEEDLES):
@@ -141,7 +146,7 @@ def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str
                 yield m.span("f")
     if "map[" in text:   # a Go map's dump (gRPC metadata): map[key:[v] ...]
         for m in _GO_MAP.finditer(text, text.find("map[")):
-            if _named(is_key, m.group("k")) and _value(m.group("k"), m.group("v"), ok):
+            if named(is_key, m.group("k")) and value_ok(m.group("k"), m.group("v"), ok):
                 yield m.span("v")
     if "|" in text and ("|-" in text or "| -" in text or "|:-" in text):
         yield from _tables(text, is_key, ok)
@@ -178,8 +183,3 @@ def hint(text: str) -> bool:
                 if n in text:
                     return True
     return False
-
-
-def value_ok(key: str, v: str, ok: Callable[[str], bool]) -> bool:
-    """A credential (``ok``), or under a national ID's key an identifier: for ``layouts``' CSV columns."""
-    return _value(key, v, ok)
