@@ -59,6 +59,7 @@ def test_new_token_formats_are_masked(text: str, secret: str) -> None:
     ("| service | twilio_credentials |\n|---|---|\n| billing | xiIDBzMp9T6zb51YczRhWJLhOwvs9308 |", "xiIDBzMp9T6zb51Y"),
     ("userlist admins\n  user deploy insecure-password Kk+tZTFe*G4ca^oVgyTzmS9", "Kk+tZTFe*G4ca^oV"),
     ("2026-12-06T10:15:02.481Z stderr F   password jWttyaCsBLh9CwTQvKb7wv2wS8b7r", "jWttyaCsBLh9CwTQ"),
+    ("GET /setup?step=3&password Xk9fj3Lkd92Kd&next=/home", "Xk9fj3Lkd92Kd"),
     ('{"log": "bind 0.0.0.0\\nrequirepass OalZCIjerR&+GEJ^4s7\\nmaxmemory 2gb\\n"}', "OalZCIjerR&+GEJ"),
     ("EXEC sp_addlogin 'app_rw', 'quartz6097!Harbor', 'master';", "quartz6097!Harbor"),
     ("rpc error: metadata=map[:authority:[api.internal:443] mysql-root-password:[maple3055!Orchid] te:[trailers]]", "maple3055!Orchid"),
@@ -87,6 +88,8 @@ def test_values_of_secret_keys_in_positional_syntaxes_are_masked(text: str, secr
     "level=info msg=done auth.method=password status=200",
     "sshd[211]: Failed password for root from 10.0.4.17 port 52144 ssh2",
     "user changed password successfully",
+    "checkout.using default password policy.total",
+    "fetch https://example.com/search?q=using default password policy&page=2",
     "rpc error: metadata=map[:authority:[api.internal:443] content-type:[application/grpc]]",
 ])
 def test_positional_look_alikes_stay(text: str) -> None:

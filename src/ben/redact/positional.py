@@ -72,6 +72,8 @@ def named(is_key: Callable[[str], bool], key: str) -> bool:
 
 
 _FIELD = re.compile(r"[\w.\-]+[=:]").match
+_NEXT_PARAM = re.compile(r"&(?=[\w.\-]{1,40}=)")
+_WORDS = re.compile(r"[a-z][a-z._\-/]*").fullmatch
 _ID_VALUE = re.compile(r"[A-Z0-9][A-Z0-9 .\-/]{4,28}[A-Z0-9]").fullmatch
 
 
@@ -136,8 +138,10 @@ def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str
                     yield v.span("v")
     if any(n in text for n in _DIRECTIVE_NEEDLES):
         for m in _DIRECTIVE_END.finditer(text):
-            if ok(m.group("v")) and _FIELD(m.group("v")) is None:   # "auth.method=password status=200": a field
-                yield m.span("v")
+            a = m.start("v")   # to the next query parameter; not a field ("auth.method=password status=200"), not words
+            v = _NEXT_PARAM.split(m.group("v"), 1)[0]   # ("password policy.total", "q=default password policy&page=2")
+            if ok(v) and _FIELD(v) is None and _WORDS(v) is None:
+                yield a, a + len(v)
     if "sp_" in text or "SP_" in text:
         for m in _SP.finditer(text):
             if ok(m.group("v")):
