@@ -79,9 +79,14 @@ def digests() -> dict[str, str]:
 #: its events (a legacy Vault token ``s.`` + 24 characters under ``VAULT_TOKEN``, in an XML appSettings entry and
 #: an ``export`` line) are masked as ``[api-token]`` (the new ``vault_legacy`` detector) where they were
 #: ``[password]``, and their ``ben.redacted`` attribute lists both rules; the same characters are masked.
+#: Since revision 8, on purpose (adversarial and the bench samples unchanged): heldout_style2 (17 of 28,800 outputs)
+#: masks API keys in Go header-map dumps (``map[X-Api-Key:[v] ...]``), which it missed; heldout_style (22 of 6,228)
+#: masks a Twilio ``AC…:token`` as one ``[api-token]`` where it was ``[api-token]:[password]`` (the same characters),
+#: ``requirepass v`` / ``masterauth v`` before a JSON-escaped newline or a closing quote, and ``AnsibleSshPass:v``
+#: (a camelCase ``Pass`` key).
 EXPECTED = {
-    'heldout_style2 seeds 1-20': '69aaa9a6075a4bf9a60b31e92c91c9203fa92ecd545eb9245b2799fb815c5211',
-    'heldout_style seeds 1-3': 'd1042b4d88314159c94e33b72262d4cf69352d41c08a08aec1d08a43ca459027',
+    'heldout_style2 seeds 1-20': 'af19fcfe10bb2fae877b5cbf4182b902350bb444eea5062dac63aeddc6c07ccf',
+    'heldout_style seeds 1-3': '546179cd51c8b575a0e5f923441f8859bbf4d74869a243a2c0b1353304454a22',
     'adversarial': '7b5cb2f2c152d376a80e906d0a294d77e3c6b2059193554892a113c821ba4190',
     'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',
     'bench attributes, default': '4050bc777af95d2d63afb37889cab03e75faf7c0ccfcea11fb7730986ca42ed8',

@@ -26,7 +26,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
-from ben.redact import identifiers
+from ben.redact import identifiers, lookalikes
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -267,7 +267,7 @@ def card_spans(text: str) -> Iterator[tuple[int, int]]:
             if not cand.isdigit() and all(len(g) != 4 and len(g) < 13 for g in _SEP.split(cand)):
                 pos = start + 1   # no group of 4 to start a layout, none of 13+ digits alone: no card in it
                 continue
-            if _card_ok(cand):
+            if _card_ok(cand) and not (len(cand) > 16 and cand.isdigit() and lookalikes.after_id_key(text, start)):
                 yield start, stop
                 pos = stop
                 continue

@@ -107,7 +107,8 @@ def _iban_scan(text: str, rx: re.Pattern, sh: bytes | None = None) -> Iterator[t
 PHONE = re.compile(
     r"(?:(?<![\w+])\+[1-9](?:[ .\-]?\(?[0-9]\)?){7,14}"                         # international (E.164, spaced)
     r"|(?<![\w+\-.:])(?:\([0-9]{3}\)[ .\-]?|[0-9]{3}[ .\-])[0-9]{3}[ .\-][0-9]{4}"        # North American
-    r"|(?<![\w+\-.:])0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4})(?![\w\-]|\.[0-9])")         # national, trunk prefix 0
+    r"|(?<![\w+\-.:])0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4}"                          # national, trunk prefix 0
+    r"|(?<![\w+\-.])00[1-9][0-9]{0,3}(?:[ \-][0-9]{2,8}){2,4})(?![\w\-]|\.[0-9])")     # international, 00 for +
 # The same alternatives apart, each starting with a character (re then skips ahead to it) and its
 # lookbehind checked in Python: a leading lookbehind made re try every position of a log line.
 _PHONE_END = r"(?![\w\-]|\.[0-9])"
@@ -116,6 +117,7 @@ _PHONE_PARTS = (
     (re.compile(r"\([0-9]{3}\)[ .\-]?[0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS)),   # (415)555-2671
     (_NANP := re.compile(r"[0-9]{3}[ .\-][0-9]{3}[ .\-][0-9]{4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
     (re.compile(r"0[1-9][0-9]{0,4}(?:[ \-][0-9]{2,8}){1,4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-:")),
+    (re.compile(r"00[1-9][0-9]{0,3}(?:[ \-][0-9]{2,8}){2,4}" + _PHONE_END), frozenset(_WORD_CHARS + "+-")),   # Msisdn:0044 ...
 )
 
 
@@ -127,6 +129,8 @@ def phone_spans(text: str) -> Iterator[tuple[int, int]]:
         parts = (parts[0],) + parts[2:]
     if NANP_SHAPE not in shape(text):   # no North American number (bracketed or not) can be in it
         parts = tuple(p for p in parts if p[0] is not _NANP)
+    if "00" not in text:   # the last form starts with 00
+        parts = parts[:-1]
     for rx, before in parts:
         pos = 0
         while (m := rx.search(text, pos)) is not None:
@@ -160,6 +164,8 @@ def phone_ok(text: str) -> bool:
     digits = sum(c.isdigit() for c in text)
     if text[0] == "+":
         return 8 <= digits <= 15
+    if text[:2] == "00":   # 00 in place of '+': the country code and an E.164 number (up to 15 digits)
+        return 10 <= digits <= 17
     if text[0] == "0":
         return 10 <= digits <= 12
     return digits == 10

@@ -12,7 +12,8 @@ import string
 from collections.abc import Callable, Iterator
 
 from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
-from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head
+from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head, trail_end
+from ben.redact.lookalikes import digest_run, in_arn, string_prefix, truncated
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
 TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9][A-Za-z0-9_\-.$~]{2,}")
@@ -36,7 +37,7 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
                     lead = LEADS.get(name)
                     if lead is not None and s >= lead[0] and lead[1].fullmatch(text, s - lead[0], s):
                         s -= lead[0]
-                    yield s, f.end()
+                    yield s, trail_end(name, text, f.end())
                     break
             else:
                 continue
@@ -109,7 +110,7 @@ _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$|%[A-Za-z_][A-Za-z0-9
 def not_placeholder(text: str) -> bool:
     """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
     return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
-                or text[0] in "$%vldm" and _REFERENCE(text) is not None)
+                or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text))
 
 
 _IDENT = re.compile(r"[A-Z0-9_.]+|[a-z_.]+").fullmatch
@@ -151,7 +152,7 @@ MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']>(?P<s8>[^<\s
                 r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\))""")
 # Words for a password, also in the languages logs are commonly written in ("pass" only after a
 # non-letter: "bypass=" is no key).
-PASSWORD_WORDS = (r"pass(?:word|wd|[_\-.]?phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW])(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
+PASSWORD_WORDS = (r"pass(?:word|wd|[_\-.]?phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW]|(?<=[a-z])Pass)(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
                   r"kennwort|contrase(?:[ñn]a|nya)|clave|κωδικ[όο]ς|סיסמה|كلمة[_\-. ]?(?:ال)?مرور|m[ậa]t[_\-. ]?kh[ẩa]u|รหัสผ่าน|"
                   r"kata[_\-. ]?sandi|"
                   r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
@@ -186,7 +187,7 @@ def password_hint(s: str) -> bool:
     tails, quotes = PASSWORD_TAILS, _QUOTES
     for sep in "=:>,(":
         p = s.find(sep)
-        while p > 0:
+        while p >= 0:   # a separator at 0 (":path:" first) does not hide the later ones
             if s[p - 1] in quotes or p < 3:
                 if _tail_is_key(s, p):
                     return True
@@ -291,8 +292,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                         break   # a call's argument or an element's text that is a word: ("password", "username")
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
                         break   # 'pass' alone: "tests pass: 12" is a count
-                    if v and ok(v):
-                        yield a, b
+                    if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()):
+                        yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
                     break
 
     return find
@@ -452,7 +453,7 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     public = _public_blocks(text) if "-----BEGIN " in text else ()
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
-        if any(lo <= a < hi for lo, hi in public):
+        if any(lo <= a < hi for lo, hi in public) or digest_run(text, a):   # or an SSH key's SHA256: fingerprint
             continue   # a line of a certificate or a public key (public; a private key is private_key's)
         if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
             continue

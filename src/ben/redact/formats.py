@@ -87,7 +87,7 @@ _TABLE = (
     ("scalingo-token", ("tk-us-",), rf"[{_AN}_\-]{{40,50}}"),
     ("doppler-token", ("dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."), rf"[{_AN}_\-.]{{30,50}}"),
     ("vault-token", ("hvs.", "hvb.", "hvr."), rf"[{_AN}_\-]{{20,300}}"),
-    ("1password-service-account", ("ops_eyJ",), rf"[{_AN}+/=]{{40,}}"),
+    ("1password-service-account", ("ops_eyJ",), rf"[{_AN}+/=_\-]{{40,}}"),   # base64url too
     ("1password-secret-key", ("A3-",), r"[A-Z0-9]{6}-[A-Z0-9\-]{20,40}"),
     ("age-secret-key", ("AGE-SECRET-KEY-1",), r"[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,60}"),
     # -- payment --
@@ -143,6 +143,8 @@ _TABLE = (
     ("groq-key", ("gsk_",), rf"[{_AN}]{{48,56}}"),
     ("xai-key", ("xai-",), rf"[{_AN}]{{60,90}}"),
     ("perplexity-key", ("pplx-",), rf"[{_AN}]{{40,56}}"),
+    ("langsmith-key", ("lsv2_pt_", "lsv2_sk_"), rf"[{_HEX}]{{32}}_[{_HEX}]{{10}}"),
+    ("pinecone-key", ("pcsk_",), rf"[{_AN}]{{4,8}}_[{_AN}_]{{40,120}}"),
     # -- SaaS --
     ("shopify-token", ("shpat_", "shpca_", "shppa_", "shpss_"), r"[0-9a-fA-F]{32}"),
     ("heroku-key", ("HRKU-",), rf"[{_AN}_\-]{{30,70}}"),
@@ -166,6 +168,18 @@ FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE for p
 #: What some formats carry before their prefix, masked with them: (how many characters, the regex
 #: they match). Terraform Cloud's ``<14 characters>.atlasv1.<body>``: the first part is found after it.
 LEADS: dict[str, tuple[int, re.Pattern]] = {"hashicorp-tf-token": (15, re.compile(r"[A-Za-z0-9]{14}\."))}
+#: What a key id carries after it, masked with it: its secret after a ':' (``SK<32 hex>:<secret>`` as
+#: Twilio's basic credentials are written, ``AKIA...:<secret key>``), ADR 0030 revision 8.
+TRAILS: dict[str, re.Pattern] = {"twilio-key": re.compile(r":[A-Za-z0-9]{32}(?![A-Za-z0-9])"),
+                                 "aws-access-key-id": re.compile(r":[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")}
+
+
+def trail_end(name: str, text: str, end: int) -> int:
+    """The end of a token of format ``name`` ending at ``end``, with its trail (``TRAILS``) if one follows."""
+    rx = TRAILS.get(name)
+    t = rx.match(text, end) if rx is not None and text[end:end + 1] == ":" else None
+    return end if t is None else t.end()
+
 
 # -- the index: a token's head -> the formats that can start it ---------------------------------------
 def head(text: str, at: int = 0) -> str:

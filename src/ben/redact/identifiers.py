@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 from ben.redact.finders import credential_like
+from ben.redact.lookalikes import digest_run
 
 _S = r"[ _.\-]?"
 _NUM = rf"(?:{_S}(?:number|num|nr|no|id|#))?"
@@ -109,7 +110,7 @@ _KEY_QUOTES = "\"'\\] "
 
 def _key_before(text: str, sep: str) -> bool:
     p = text.find(sep)
-    while p > 0:
+    while p >= 0:   # a separator at 0 does not hide the later ones
         q = p
         while q > 0 and text[q - 1] in _KEY_QUOTES:
             q -= 1
@@ -171,7 +172,7 @@ _LOGIN_WORDS = re.compile(
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
-_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*)$")
+_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,})$")   # last: a record's fields (CEF:0|Acme|...)
 
 
 def strong(token: str) -> bool:
@@ -239,7 +240,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             for g in ("pp", "pg", "sa", "up"):
                 v = m.group(g)
                 if v is not None:
-                    if strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha() and _NOT_PW.match(v) is None):
+                    if (strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha() and _NOT_PW.match(v) is None)) \
+                            and not digest_run(text, m.start(g)):   # go.sum's h1:<hash>
                         yield m.span(g)
                     break
     low = text.lower()

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ben.redact.finders import PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
+from ben.redact.positional import REQUIRES as _POSITIONAL, hint as _positional, named, positional_spans, value_ok
 
 _KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
 
@@ -126,6 +127,7 @@ def _csv(text: str) -> Iterator[tuple[int, int]]:
         lines.append((pos, line.rstrip("\r")))
         pos += len(line) + 1
     cols: list[int] = []
+    names: list[str] = []
     width = 0
     for base, line in lines:
         if "," not in line:
@@ -135,12 +137,12 @@ def _csv(text: str) -> Iterator[tuple[int, int]]:
         if cols and len(fields) == width:
             for i in cols:
                 a, b = fields[i]
-                if _value_ok(text[a:b]):
+                if value_ok(names[i].strip(), text[a:b], _value_ok):   # a national ID's column too
                     yield a, b
             continue
         names = line.split(",")
         if all(_HEADER_FIELD.fullmatch(f.strip()) for f in names):
-            cols = [i for i, f in enumerate(names) if is_secret_key(f)]
+            cols = [i for i, f in enumerate(names) if named(is_secret_key, f.strip())]
             width = len(names)
         else:
             cols = []
@@ -159,7 +161,7 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 def layout_hint(text: str) -> bool:
     """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
     words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text))
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) or _positional(text)
 
 
 def _two_words(text: str) -> bool:
@@ -172,7 +174,7 @@ def _two_words(text: str) -> bool:
 
 
 _SHORT = 256
-LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ")
+LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
 
 
 def layout_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -185,6 +187,8 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
         yield from _directives(text)
     elif len(text) < _SHORT and _two_words(text):
         yield from _directives(text)
+    if _positional(text):
+        yield from positional_spans(text, is_secret_key, _value_ok)   # ben.redact.positional
 
 
 # -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------

@@ -1,0 +1,55 @@
+"""Look-alikes the finders leave alone (ADR 0030, revision 8): values that stand where a secret would and
+are none.
+
+- ``in_arn``: a key inside an Amazon resource name (``arn:aws:secretsmanager:…:secret:prod/db/password-AbCdEf``
+  names a secret, it holds none: ``secret:`` there is a resource type, not a key).
+- ``string_prefix``: a one-letter value just before a quote is a string literal's prefix (Python's ``b'…'``,
+  ``r"…"``), not a password: the quoted string after it is the value (``ben.redact.positional``).
+- ``truncated``: a value shown cut (``sk-...a1b2``, ``ghp_…9fQ2``, ``AKIA****WXYZ``): a few characters, an
+  ellipsis or stars, a few more; what a tool prints in place of the secret.
+- ``after_id_key``: 17-19 digits written compact right after an id's key are the id (Datadog's decimal trace and
+  span ids, ``dd.trace_id=4566702618455540244``, snowflake ids ``"user_id": 1234...``), not a card, though one in a
+  few dozen passes a card's issuer and Luhn checks. A card of 13-16 digits, or grouped, is a card wherever it is.
+- ``digest_run``: a base64 run that is a digest's (an SSH key's ``SHA256:<43 characters>`` fingerprint, a
+  subresource-integrity ``sha384-<64>``, a go.sum ``h1:<44>``): public hashes, not keys or passwords.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TRUNCATED = re.compile(r"[\w\-.]{0,12}?(?:\.{3}|…|\*{3,})[\w\-]{0,8}").fullmatch
+_DIGEST_HEADS = ("SHA256:", "SHA384:", "SHA512:", "SHA1:", "sha256-", "sha384-", "sha512-", "sha1-", "h1:")
+_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def in_arn(text: str, key_at: int) -> bool:
+    """Is the key at ``key_at`` part of an ARN (``arn:`` earlier in the same run of non-space characters)?"""
+    lo = max(text.rfind(" ", 0, key_at), text.rfind("\n", 0, key_at), text.rfind('"', 0, key_at)) + 1
+    return text.startswith("arn:", lo, key_at) or text.find(":arn:", lo, key_at) >= 0 or text.find("=arn:", lo, key_at) >= 0
+
+
+def string_prefix(text: str, a: int, b: int) -> bool:
+    """A value of one letter (b, r, u, f and their capitals, or two: rb) just before a quote."""
+    return b - a <= 2 and text[b:b + 1] in ("'", '"') and text[a:b].lower() in ("b", "r", "u", "f", "rb", "br")
+
+
+def truncated(value: str) -> bool:
+    """A value shown cut: up to 12 characters, '...', '…' or '***', up to 8 more (never a whole secret)."""
+    return ("..." in value or "…" in value or "***" in value) and _TRUNCATED(value) is not None
+
+
+def digest_run(text: str, at: int) -> bool:
+    """Does the base64 run holding ``at`` follow a digest's name (``SHA256:``, ``sha384-``)?"""
+    lo = at
+    while lo > 0 and text[lo - 1] in _B64:
+        lo -= 1
+    return text.endswith(_DIGEST_HEADS, max(0, lo - 7), lo)
+
+
+_ID_KEY_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]*(?:[_.\-](?:id|ID|Id)|[a-z]Id|[a-z]ID)|id|ID|Id)[\"']?\s{0,2}[:=]\s{0,2}[\"']?$")
+
+
+def after_id_key(text: str, at: int) -> bool:
+    """Does an id's key (``trace_id=``, ``"spanId": "``, ``x-datadog-trace-id: ``) end right before ``at``?"""
+    return _ID_KEY_BEFORE.search(text, max(0, at - 60), at) is not None
