@@ -26,7 +26,7 @@ from ben.detect.seasonal import SeasonalBank
 from ben.detect.state import BankState
 from ben.detect.variance import VarianceBank
 
-__all__ = ["MonitorBank", "SeriesMonitor", "MonitorResult", "MonitorVerdict", "DETECTORS"]
+__all__ = ["MonitorBank", "MonitorResult", "MonitorVerdict", "DETECTORS"]
 
 DETECTORS: dict[str, type[DetectorBank]] = {"ewma": EWMABank, "cusum": CUSUMBank, "robust": RobustBank,
                                             "drift": DriftBank, "variance": VarianceBank}
