@@ -25,6 +25,8 @@ from tests.conftest import rig_in_tmp
 from tests.helpers import NOBODY, Flood, descriptors
 
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+#: A channel of its own connection (gRPC shares one between channels of the same target in a process).
+NEW_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
 
 #: Small detection budgets, so that one application can try to spend them all.
@@ -44,7 +46,9 @@ class Rig:
                                                  # two names with a share each per local account (+1 shared)
                                                  "alert_subsystems_per_client": 2,
                                                  # a bound well under the flood's 3,000 (default 256)
-                                                 "max_connections": 64}})
+                                                 "max_connections": 64,
+                                                 # one account's share of the OTLP/gRPC listener (round 7)
+                                                 "max_connections_per_client": 16}})
         self.cluster.start()
         side = self.cluster.status("sidecar")
         self.otlp_grpc, self.otlp_http = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
@@ -80,6 +84,13 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
         export = channel.unary_unary(LOGS_EXPORT)
         export(b"", timeout=20)  # an exporter connected before the flood
         with Flood(port) as flood:
+            if which == "grpc":  # a new exporter of another account is served at once: the flood holds only
+                # its account's share (ADR 0045, round 7); before, the quota was the flood's until gRPC's
+                # 10 s handshake deadline cut its connections. First the flood reaches the listener:
+                wait_for(lambda: rig.cluster.status("sidecar").get("otlp_grpc_connections_refused_total", 0) >= 100,
+                         20, "the flood's connections past its account's 16 to be refused at accept")
+                with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
+                    fresh.unary_unary(LOGS_EXPORT)(b"", timeout=4, wait_for_ready=True)
             most = flood.peak_descriptors(pid)  # while they are held (the handshake/header deadline is 10 s)
             assert most < 300, f"the sidecar holds {most} descriptors"
             export(b"", timeout=20)  # the connected exporter is still served, on OTLP/gRPC ...
@@ -90,7 +101,7 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
     # oldest idle connection when the bound is met again
     wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close the flood's connections")
     # once the flood is gone, a new exporter connects (the quota counts only connections held)
-    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as fresh:
+    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
         wait_for(lambda: _grpc_ok(fresh), 30, "a new OTLP/gRPC exporter to be served after the flood")
 
 

@@ -60,6 +60,19 @@ SYSTEM_REFUSED = [  # (statement, the system table the refusal names)
     ("EXPLAIN SELECT * FROM system.disks", "disks"),
     ("SELECT * FROM system.users", "users"),
 ]
+#: Round 7: functions reading a refused system table one value at a time (getServerSetting('path') answered
+#: the engine's data path, as system.server_settings did before round 4).
+MIRRORS = ["SELECT getServerSetting('path')", "SELECT getMergeTreeSetting('index_granularity')",
+           "SELECT getMacro('shard')", "SELECT number FROM numbers(1) WHERE getServerSetting('path') != ''"]
+
+
+@pytest.mark.parametrize("sql", MIRRORS)
+def test_the_operator_cannot_read_refused_system_tables_through_functions(rig: Rig, sql: str) -> None:  # noqa: F811
+    with pytest.raises(QueryError) as err:
+        run_query(rig.cluster.spine_addr, sql, timeout=120)
+    assert "reads a system table" in str(err.value) and "spine.store.query_system_tables" in str(err.value), err.value
+
+
 FILESYSTEM = ["SELECT filesystemAvailable()", "SELECT filesystemCapacity()", "SELECT filesystemUnreserved()"]
 
 

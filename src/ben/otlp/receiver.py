@@ -28,6 +28,7 @@ from ben.otlp.alert_share import AlertShare
 from ben.otlp.convert import Converter
 from ben.otlp.dedup import Digests
 from ben.otlp.exporting import SIGNALS, Exporting
+from ben.otlp.gate import Gate
 from ben.otlp.sender import Slots
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class OtlpReceiver:
         self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
         self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter)
         self._grpc: grpc.aio.Server | None = None
+        self._gate: Gate | None = None
         self._http: web.AppRunner | None = None
         self._token: bytes | None = None
         self.grpc_port = 0
@@ -117,8 +119,12 @@ class OtlpReceiver:
                                           ("grpc.max_allowed_incoming_connections", self.config.max_connections),
                                           ("grpc.max_connection_idle_ms",
                                            int(self.config.max_connection_idle_s * 1000))])
-        local: list[tuple[str, int] | None] = [None]  # (host, port) once bound on TCP: who a client is (clients)
-        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token, lambda: local[0]))
+        gate = None
+        if socket_path(address) is None:  # TCP: gRPC behind the gate, per-account caps (ADR 0045, round 7)
+            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections)
+        server.add_generic_rpc_handlers(grpc_server.handlers(
+            self.exporting, self._token, gate.client_of_peer if gate is not None else lambda peer: ""))
+        bind = address if gate is None else f"unix:{gate.inner}"
         transport.prepare_listen(address, field)
         try:
             if tls is not None:
@@ -127,17 +133,21 @@ class OtlpReceiver:
                                                       open(self.config.tls_cert_file, "rb").read())],
                                                     root_certificates=open(ca, "rb").read() if ca else None,
                                                     require_client_auth=ca is not None)
-                port = server.add_secure_port(address, creds)
+                port = server.add_secure_port(bind, creds)
             else:
-                port = server.add_insecure_port(address)
-        except RuntimeError as exc:
+                port = server.add_insecure_port(bind)
+            if gate is not None:
+                host, _, wanted = address.rpartition(":")
+                port = await gate.start(host.strip("[]"), int(wanted), backlog=min(self.config.max_connections, 16))
+        except (RuntimeError, OSError) as exc:
+            if gate is not None:
+                await gate.shutdown()
+            await server.stop(None)
             if self._taken(field, address, exc):
                 return
             raise ConfigError(f"cannot listen on {address}: {exc}", field=field) from exc
         await server.start()
-        self._grpc, self.grpc_port = server, port
-        if socket_path(address) is None:
-            local[0] = (address.rpartition(":")[0].strip("[]"), port)
+        self._grpc, self._gate, self.grpc_port = server, gate, port
         log.info("OTLP/gRPC listening on %s%s", address if port == 0 or socket_path(address) else
                  f"{address.rpartition(':')[0]}:{port}", " (TLS)" if tls else "")
 
@@ -193,15 +203,24 @@ class OtlpReceiver:
         out.append(counter("otlp_alerts_demoted_total", self.alert_share.demoted, "OTLP log records stored in "
                            "the anomaly lane instead of the alert lane: over their subsystem's share "
                            "(sidecar.otlp.alert_rate_per_subsystem_per_s, alert_burst_per_subsystem)"))
+        if self._gate is not None:
+            out.append(counter("otlp_grpc_connections_refused_total", self._gate.refused, "OTLP/gRPC connections "
+                               "closed at accept: their client (the kernel-named account) held "
+                               "sidecar.otlp.max_connections_per_client, or the listener max_connections"))
         if self.digests is not None:
             out.append(gauge("otlp_dedup_entries", len(self.digests), "OTLP requests whose digest is remembered"))
         return out
 
     async def shutdown(self, timeout: float = 1.0) -> None:
         """Stop listening; requests in flight get ``timeout`` to be answered."""
+        if self._gate is not None:
+            await self._gate.close_listener()  # no new connection; those held are answered within the grace
         if self._grpc is not None:
             await self._grpc.stop(grace=timeout)
             self._grpc = None
+        if self._gate is not None:
+            await self._gate.shutdown(timeout)
+            self._gate = None
         if self._http is not None:
             await self._http.cleanup()
             self._http = None
