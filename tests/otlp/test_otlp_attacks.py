@@ -260,3 +260,43 @@ def _post_logs_or_metrics(port: int, path: str, body: bytes) -> None:
                                  headers={"Content-Type": "application/x-protobuf"})
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
+
+
+def _nested_json(depth: int) -> bytes:
+    value = '{"stringValue":"x"}'
+    for _ in range(depth):
+        value = '{"kvlistValue":{"values":[{"key":"k","value":' + value + "}]}}"
+    return ('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":' + value + "}]}]}]}").encode()
+
+
+def _nested_protobuf(depth: int) -> bytes:
+    """ExportLogsServiceRequest bytes whose log body is an AnyValue kvlist nested ``depth`` deep (built from
+    the inside out: protobuf's own builder would need the recursion the parser refuses)."""
+    def field(number: int, payload: bytes) -> bytes:
+        n, length = len(payload), b""
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            length += bytes([byte | (0x80 if n else 0)])
+            if not n:
+                return bytes([(number << 3) | 2]) + length + payload
+    value = field(1, b"x")                                        # AnyValue.string_value
+    for _ in range(depth):
+        value = field(6, field(1, field(1, b"k") + field(2, value)))  # kvlist_value{values{key, value}}
+    record = field(5, value)                                      # LogRecord.body
+    return field(1, field(2, field(2, record)))                   # resource_logs{scope_logs{log_records}}
+
+
+@pytest.mark.parametrize("depth", [200, 5_000])
+def test_deeply_nested_bodies_are_refused_and_the_sidecar_stays(rig: Rig, depth: int) -> None:
+    """Round 7 (held): a log body nested ``depth`` deep (JSON over OTLP/HTTP, protobuf over OTLP/gRPC) is a
+    400 / INVALID_ARGUMENT (the parsers' depth limits: 100 for protobuf), never a crash or a stack overflow."""
+    req = urllib.request.Request(f"http://127.0.0.1:{rig.otlp_http}/v1/logs", data=_nested_json(depth), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400
+    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
+        with pytest.raises(grpc.RpcError) as failed:
+            channel.unary_unary(LOGS_EXPORT)(_nested_protobuf(depth), timeout=30)
+    assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT, failed.value
+    assert rig.cluster.sidecar.alive() and _http_export(rig.otlp_http) == 200

@@ -33,6 +33,13 @@ REFUSED = [  # (statement, a word of the refusal)
     ("SELECT 1 SETTINGS max_threads = 10000", "READONLY"),
     ("SELECT repeat('a', 1000000000)", "max_memory_usage"),
     ("SELECT count() FROM numbers_mt(10000000000000)", "max_execution_time"),
+    # round 7 (held): lookalike letters, a NUL, '#' comments, nesting and length the parser bounds
+    ("SELECT \uff46\uff49\uff4c\uff45('/etc/passwd')", "SYNTAX_ERROR"),
+    ("SELECT 1\x00; DROP TABLE ben.events", "one statement"),
+    ("SELECT 1 # '\n; DROP TABLE ben.events; SELECT '", "Multi-statements"),
+    ("SELECT 1 #! '\n; SELECT file('/etc/passwd'); SELECT '", "Multi-statements"),
+    ("SELECT " + "(" * 5000 + "1" + ")" * 5000, "max_parser_depth"),
+    ("SELECT " + "+".join(["1"] * 200_000), "max_query_size"),
 ]
 
 

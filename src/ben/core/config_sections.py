@@ -117,7 +117,7 @@ class OtlpConfig(_Section):
     # -- OTLP/gRPC connections per local account (ben.otlp.gate; ADR 0045, round 7) ---------------------------
     #: Connections one client (a loopback client's uid, named by the kernel) holds at once on the OTLP/gRPC
     #: TCP listener; past it its new ones are closed at accept, so its flood leaves room for other accounts.
-    max_connections_per_client: int = Field(default=64, ge=1, le=65_536)
+    max_connections_per_client: int = Field(default=128, ge=1, le=65_536)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod
