@@ -294,6 +294,7 @@ def test_deeply_nested_bodies_are_refused_and_the_sidecar_stays(rig: Rig, depth:
                                  headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=30)
+    err.value.close()  # the answer holds the connection
     assert err.value.code == 400
     with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
         with pytest.raises(grpc.RpcError) as failed:

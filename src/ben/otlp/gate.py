@@ -89,12 +89,12 @@ class Gate:
     async def close_listener(self) -> None:
         """No new connection (those held stay, so calls in flight are answered)."""
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+            self._server.close()  # the listening socket at once (wait_closed would wait for every connection)
             self._server = None
 
     async def shutdown(self, timeout: float = 1.0) -> None:
-        await asyncio.wait_for(self.close_listener(), timeout)
+        """Stop listening, cut the connections still held, remove the directory."""
+        await self.close_listener()
         for pipe in list(self._pipes):
             pipe.abort()
         shutil.rmtree(self.directory, ignore_errors=True)
