@@ -10,7 +10,7 @@ cannot be handed an accepted socket, so ben accepts the TCP connections itself:
 - a client already holding ``per_client`` connections, or a listener holding ``total``, gets the new
   connection closed at once (counted in ``refused``); nothing else is refused;
 - an admitted connection is spliced to the gRPC server, which listens on a unix socket in a directory
-  of its own (``mkdtemp``: 0700, so no one else can reach it and go around the gate). The gate's end of
+  of its own (0700, so no one else can reach it and go around the gate). The gate's end of
   that socket is bound to ``<dir>/u<uid>.<n>`` (unlinked once connected), which gRPC reports as the
   call's peer: ``client_of_peer`` reads the client back from it. A client the kernel does not name (a
   peer on another host, a connection gone before the lookup) is ``n.<n>``: "", counted only in ``total``.
@@ -35,14 +35,24 @@ from ben.otlp import clients
 log = logging.getLogger(__name__)
 
 _HIGH_WATER = 256 << 10  # bytes buffered toward one side before the other side is paused
+_MAX_DIR = 107 - len("/u4294967295.") - 12  # a unix socket's path is at most 107 bytes
 
 
 class Gate:
     """The TCP listener in front of one OTLP/gRPC server; ``start`` / ``shutdown`` like every component."""
 
-    def __init__(self, *, per_client: int, total: int):
+    def __init__(self, *, per_client: int, total: int, directory: Path | None = None):
+        """``directory``: the unix sockets' (the sidecar's ``<data_dir>/otlp-gate``, made again 0700 at each
+        start, so a sidecar killed leaves nothing elsewhere); a new temporary one when None or too long for
+        a socket's path."""
         self.per_client, self.total = per_client, total
-        self.directory = Path(tempfile.mkdtemp(prefix="ben-otlp-"))  # 0700 whatever the umask
+        if directory is not None and len(str(directory)) <= _MAX_DIR:
+            shutil.rmtree(directory, ignore_errors=True)  # sockets of a sidecar that was killed
+            directory.mkdir(mode=0o700)
+            directory.chmod(0o700)
+            self.directory = directory
+        else:
+            self.directory = Path(tempfile.mkdtemp(prefix="ben-otlp-"))  # 0700 whatever the umask
         self.inner = str(self.directory / "grpc.sock")
         self.held: Counter[str] = Counter()   # client -> connections held
         self.refused = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
+from pathlib import Path
 
 import grpc
 from aiohttp import web
@@ -46,11 +47,13 @@ class OtlpReceiver:
     """Both OTLP listeners of one sidecar; ``start`` / ``shutdown`` like every component."""
 
     def __init__(self, config, receiver: IngestReceiver, sidecar_id: str, explicit: frozenset[str] = frozenset(),
-                 wals: dict | None = None):
+                 wals: dict | None = None, state_dir: Path | None = None):
         """``config``: the sidecar's ``[sidecar.otlp]`` (``OtlpConfig``); ``explicit``: which of its
         listen fields the config file set (a taken default port is then not an error); ``wals``: the
-        receiver's WALs, which keep the digests of the requests accepted lately (``dedup``)."""
+        receiver's WALs, which keep the digests of the requests accepted lately (``dedup``); ``state_dir``: the
+        sidecar's data directory (the OTLP/gRPC gate's sockets go in it)."""
         self.config = config
+        self._state_dir = state_dir
         self._explicit = explicit
         self.alert_share = AlertShare(config.alert_rate_per_subsystem_per_s, config.alert_burst_per_subsystem,
                                       per_client=config.alert_subsystems_per_client)
@@ -121,7 +124,8 @@ class OtlpReceiver:
                                            int(self.config.max_connection_idle_s * 1000))])
         gate = None
         if socket_path(address) is None:  # TCP: gRPC behind the gate, per-account caps (ADR 0045, round 7)
-            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections)
+            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections,
+                        directory=None if self._state_dir is None else Path(self._state_dir) / "otlp-gate")
         server.add_generic_rpc_handlers(grpc_server.handlers(
             self.exporting, self._token, gate.client_of_peer if gate is not None else lambda peer: ""))
         bind = address if gate is None else f"unix:{gate.inner}"
