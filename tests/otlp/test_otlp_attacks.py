@@ -301,3 +301,37 @@ def test_deeply_nested_bodies_are_refused_and_the_sidecar_stays(rig: Rig, depth:
             channel.unary_unary(LOGS_EXPORT)(_nested_protobuf(depth), timeout=30)
     assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT, failed.value
     assert rig.cluster.sidecar.alive() and _http_export(rig.otlp_http) == 200
+
+
+_BUSY = """
+import socket, sys
+held = []
+for i in range(COUNT):
+    s = socket.create_connection(('127.0.0.1', PORT), timeout=5)
+    s.sendall(b'POST /v1/logs HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/x-protobuf\\r\\n'
+              b'Content-Length: 100000\\r\\n\\r\\n')  # a request that runs, its body never sent
+    held.append(s)
+print('holding', flush=True)
+sys.stdin.read()
+"""
+
+
+def test_another_account_s_busy_connections_leave_room_for_a_new_otlp_http_exporter(rig: Rig) -> None:
+    """Round 7: OTLP/HTTP made room past its bound by closing the oldest *idle* connection; 100 connections
+    of another account each with a request running (headers sent, the body never) held all 64 places for the
+    60 s body deadline, and a new exporter's connection was closed at once. Now an account holds at most
+    ``max_connections_per_client`` (16 here) on OTLP/HTTP too; its connections past it are closed."""
+    pid = rig.cluster.sidecar.pid
+    wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
+    script = _BUSY.replace("PORT", str(rig.otlp_http)).replace("COUNT", "100")
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             "/usr/bin/python3", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "holding", proc.stderr.read() if proc.poll() is not None else ""
+        deadline = time.monotonic() + 10  # well within the flood's 60 s body deadline
+        while _http_export(rig.otlp_http) != 200:
+            assert time.monotonic() < deadline, "a new OTLP/HTTP exporter was not served beside the busy connections"
+            time.sleep(0.2)
+    finally:
+        proc.communicate("", timeout=30)

@@ -162,7 +162,8 @@ class OtlpReceiver:
                                keepalive_timeout=self.config.slow_client_timeout_s,
                                auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
-        http_server.cap_connections(runner.server, self.config.max_connections)  # (ADR 0045, round 4)
+        http_server.cap_connections(runner.server, self.config.max_connections,  # (ADR 0045, rounds 4 and 7)
+                                    per_client=self.config.max_connections_per_client)
         path = socket_path(address)
         try:
             if path is not None:
