@@ -313,3 +313,25 @@ def test_ambiguous_framing_is_refused_and_nothing_is_smuggled(rig: Rig, where: s
     answers = [line for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.")]
     assert len(answers) <= 1 and (not answers or b" 400 " in answers[0]), answer[:300]
     assert b"SMUGGLED" not in answer
+
+
+def test_another_account_s_busy_connections_neither_hold_the_spine_nor_keep_the_operator_out(rig: Rig) -> None:  # noqa: F811
+    """Round 7 (held): 400 connections of another account, each posting to /sql with a body that never
+    comes, are answered 403 before the body is read and count as idle: the spine's descriptors stay bounded
+    and its own user is served meanwhile."""
+    import subprocess
+
+    from tests.helpers import NOBODY, descriptors
+    from tests.otlp.test_otlp_attacks import _BUSY
+
+    script = (_BUSY.replace("PORT", str(port_of(rig))).replace("COUNT", "400").replace("/v1/logs", "/sql")
+              .replace("application/x-protobuf", "application/x-www-form-urlencoded"))
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             "/usr/bin/python3", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "holding"
+        assert get(rig.web + "/status")[0] == 200
+        assert descriptors(rig.cluster.spine.pid) < 1000
+    finally:
+        proc.communicate("", timeout=30)
