@@ -139,6 +139,7 @@ def test_valid_runs_once_and_a_replay_gets_the_same_receipt(rig: Rig) -> None:
     ("wrong_target", "wrong_target"),
     ("approval_missing", "approval_required"),
     ("forged_approval", "approval_required"),
+    ("another_kind", "malformed"),  # round 7: an operator's validly signed approval, sent as a command
 ])
 def test_the_sidecar_refuses_with_the_reason_and_an_audit_entry(rig: Rig, case: str, code: str) -> None:
     s, now = rig.setup, now_ns()
@@ -157,6 +158,8 @@ def test_the_sidecar_refuses_with_the_reason_and_an_audit_entry(rig: Rig, case: 
         "wrong_target": lambda: make_envelope(s.alice, "limited", "batch", {}, "r")[1],
         "approval_missing": lambda: make_envelope(s.alice, "quarantine_artifact", "shop", {"artifact": "m"}, "r")[1],
         "forged_approval": lambda: make_envelope(s.alice, "quarantine_artifact", "shop", {"artifact": "m"}, "r")[1],
+        "another_kind": lambda: Approval(command_id="c-1", envelope_hash="0" * 64, decision="approve",
+                                         issuer=s.alice.id, issued_at=now, nonce=new_nonce(), reason="ok").sign(s.alice),
     }[case]()
     if case == "forged_approval":
         env_id = __import__("json").loads(signed.body)["id"]

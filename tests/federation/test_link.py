@@ -6,6 +6,7 @@ import asyncio
 import logging
 import subprocess
 import sys
+import time
 
 import nats
 import pytest
@@ -117,4 +118,34 @@ def test_forged_altered_replayed_and_unknown_summaries_are_rejected(clusters, na
     assert dict(west.rejected) == {"bad_signature": 2, "unknown_cluster": 1, "replayed": 1}
     assert len(federated_rows(west.store)) == 1 and west.received == 1
     assert sum("rejected a summary" in r.getMessage() for r in caplog.records) == 4
+    wait_for(lambda: west.status()["lag"] == 0, 60, "the rejected messages acked (no redelivery)")
+
+
+def test_a_trusted_peer_s_poisoned_summaries_are_rejected_and_others_still_arrive(clusters, nats_server, caplog):
+    """ADR 0045, round 7: a summary signed by a trusted cluster (its key stolen, or its code broken) with a
+    count that is a JSON ``true`` passed the type check (a bool is an int) and failed the batch's insert:
+    redelivered for ever, with every summary fetched beside it. A negative count and a date ten days ahead
+    were stored as they came. Now each is rejected and acked, and the genuine summaries beside them arrive."""
+    east, west, east_key = clusters
+    now = int(time.time())
+    poisoned = [({"change": "opened", "severity": "low", "anomalies": True}, now, "bool"),
+                ({"change": "opened", "severity": "low", "anomalies": -7}, now, "negative"),
+                ({"change": "opened", "severity": "low", "anomalies": 1}, now + 10 * 86_400, "future")]
+    genuine = [({"change": "opened", "severity": "low", "anomalies": n}, now, f"ok-{n}") for n in range(3)]
+
+    async def publish():
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        for body, published, name in poisoned + genuine:  # one batch at west: the genuine ones beside the rest
+            await js.publish("ben.federation.east.opened",
+                             seal(east_key, summary_id=f"s-{name}", cluster="east", body=body, published=published),
+                             headers={"Nats-Msg-Id": f"poison-{name}"})
+        await nc.close()
+
+    with caplog.at_level(logging.WARNING, logger="ben.federation"):
+        asyncio.run(publish())
+        wait_for(lambda: len(federated_rows(west.store)) == 3, 30, "the genuine summaries beside the poisoned ones")
+    wait_for(lambda: sum(west.rejected.values()) == 3, 30, "3 rejections")
+    assert dict(west.rejected) == {"malformed": 2, "future": 1}
+    assert {r["summary_id"] for r in federated_rows(west.store)} == {"s-ok-0", "s-ok-1", "s-ok-2"}
     wait_for(lambda: west.status()["lag"] == 0, 60, "the rejected messages acked (no redelivery)")

@@ -25,6 +25,8 @@ from tests.conftest import rig_in_tmp
 from tests.helpers import NOBODY, Flood, descriptors
 
 LOGS_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+#: A channel of its own connection (gRPC shares one between channels of the same target in a process).
+NEW_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
 
 #: Small detection budgets, so that one application can try to spend them all.
@@ -44,7 +46,9 @@ class Rig:
                                                  # two names with a share each per local account (+1 shared)
                                                  "alert_subsystems_per_client": 2,
                                                  # a bound well under the flood's 3,000 (default 256)
-                                                 "max_connections": 64}})
+                                                 "max_connections": 64,
+                                                 # one account's share of the OTLP/gRPC listener (round 7)
+                                                 "max_connections_per_client": 16}})
         self.cluster.start()
         side = self.cluster.status("sidecar")
         self.otlp_grpc, self.otlp_http = int(side["otlp_grpc_port"]), int(side["otlp_http_port"])
@@ -80,6 +84,13 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
         export = channel.unary_unary(LOGS_EXPORT)
         export(b"", timeout=20)  # an exporter connected before the flood
         with Flood(port) as flood:
+            if which == "grpc":  # a new exporter of another account is served at once: the flood holds only
+                # its account's share (ADR 0045, round 7); before, the quota was the flood's until gRPC's
+                # 10 s handshake deadline cut its connections. First the flood reaches the listener:
+                wait_for(lambda: rig.cluster.status("sidecar").get("otlp_grpc_connections_refused_total", 0) >= 100,
+                         20, "the flood's connections past its account's 16 to be refused at accept")
+                with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
+                    fresh.unary_unary(LOGS_EXPORT)(b"", timeout=4, wait_for_ready=True)
             most = flood.peak_descriptors(pid)  # while they are held (the handshake/header deadline is 10 s)
             assert most < 300, f"the sidecar holds {most} descriptors"
             export(b"", timeout=20)  # the connected exporter is still served, on OTLP/gRPC ...
@@ -90,7 +101,7 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
     # oldest idle connection when the bound is met again
     wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close the flood's connections")
     # once the flood is gone, a new exporter connects (the quota counts only connections held)
-    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as fresh:
+    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
         wait_for(lambda: _grpc_ok(fresh), 30, "a new OTLP/gRPC exporter to be served after the flood")
 
 
@@ -249,3 +260,81 @@ def _post_logs_or_metrics(port: int, path: str, body: bytes) -> None:
                                  headers={"Content-Type": "application/x-protobuf"})
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
+
+
+def _nested_json(depth: int) -> bytes:
+    value = '{"stringValue":"x"}'
+    for _ in range(depth):
+        value = '{"kvlistValue":{"values":[{"key":"k","value":' + value + "}]}}"
+    return ('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":' + value + "}]}]}]}").encode()
+
+
+def _nested_protobuf(depth: int) -> bytes:
+    """ExportLogsServiceRequest bytes whose log body is an AnyValue kvlist nested ``depth`` deep (built from
+    the inside out: protobuf's own builder would need the recursion the parser refuses)."""
+    def field(number: int, payload: bytes) -> bytes:
+        n, length = len(payload), b""
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            length += bytes([byte | (0x80 if n else 0)])
+            if not n:
+                return bytes([(number << 3) | 2]) + length + payload
+    value = field(1, b"x")                                        # AnyValue.string_value
+    for _ in range(depth):
+        value = field(6, field(1, field(1, b"k") + field(2, value)))  # kvlist_value{values{key, value}}
+    record = field(5, value)                                      # LogRecord.body
+    return field(1, field(2, field(2, record)))                   # resource_logs{scope_logs{log_records}}
+
+
+@pytest.mark.parametrize("depth", [200, 5_000])
+def test_deeply_nested_bodies_are_refused_and_the_sidecar_stays(rig: Rig, depth: int) -> None:
+    """Round 7 (held): a log body nested ``depth`` deep (JSON over OTLP/HTTP, protobuf over OTLP/gRPC) is a
+    400 / INVALID_ARGUMENT (the parsers' depth limits: 100 for protobuf), never a crash or a stack overflow."""
+    req = urllib.request.Request(f"http://127.0.0.1:{rig.otlp_http}/v1/logs", data=_nested_json(depth), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    err.value.close()  # the answer holds the connection
+    assert err.value.code == 400
+    with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
+        with pytest.raises(grpc.RpcError) as failed:
+            channel.unary_unary(LOGS_EXPORT)(_nested_protobuf(depth), timeout=30)
+    assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT, failed.value
+    assert rig.cluster.sidecar.alive() and _http_export(rig.otlp_http) == 200
+
+
+_BUSY = """
+import socket, sys
+held = []
+for i in range(COUNT):
+    try:
+        s = socket.create_connection(('127.0.0.1', PORT), timeout=5)
+        s.sendall(b'POST /v1/logs HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/x-protobuf\\r\\n'
+                  b'Content-Length: 100000\\r\\n\\r\\n')  # a request that runs, its body never sent
+        held.append(s)
+    except OSError:  # closed by the server already (past a bound): the next one
+        pass
+print('holding', flush=True)
+sys.stdin.read()
+"""
+
+
+def test_another_account_s_busy_connections_leave_room_for_a_new_otlp_http_exporter(rig: Rig) -> None:
+    """Round 7: OTLP/HTTP made room past its bound by closing the oldest *idle* connection; 100 connections
+    of another account each with a request running (headers sent, the body never) held all 64 places for the
+    60 s body deadline, and a new exporter's connection was closed at once. Now an account holds at most
+    ``max_connections_per_client`` (16 here) on OTLP/HTTP too; its connections past it are closed."""
+    pid = rig.cluster.sidecar.pid
+    wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
+    script = _BUSY.replace("PORT", str(rig.otlp_http)).replace("COUNT", "100")
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             "/usr/bin/python3", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "holding", proc.stderr.read() if proc.poll() is not None else ""
+        deadline = time.monotonic() + 10  # well within the flood's 60 s body deadline
+        while _http_export(rig.otlp_http) != 200:
+            assert time.monotonic() < deadline, "a new OTLP/HTTP exporter was not served beside the busy connections"
+            time.sleep(0.2)
+    finally:
+        proc.communicate("", timeout=30)

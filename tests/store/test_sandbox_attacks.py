@@ -33,6 +33,13 @@ REFUSED = [  # (statement, a word of the refusal)
     ("SELECT 1 SETTINGS max_threads = 10000", "READONLY"),
     ("SELECT repeat('a', 1000000000)", "max_memory_usage"),
     ("SELECT count() FROM numbers_mt(10000000000000)", "max_execution_time"),
+    # round 7 (held): lookalike letters, a NUL, '#' comments, nesting and length the parser bounds
+    ("SELECT \uff46\uff49\uff4c\uff45('/etc/passwd')", "SYNTAX_ERROR"),
+    ("SELECT 1\x00; DROP TABLE ben.events", "one statement"),
+    ("SELECT 1 # '\n; DROP TABLE ben.events; SELECT '", "Multi-statements"),
+    ("SELECT 1 #! '\n; SELECT file('/etc/passwd'); SELECT '", "Multi-statements"),
+    ("SELECT " + "(" * 5000 + "1" + ")" * 5000, "max_parser_depth"),
+    ("SELECT " + "+".join(["1"] * 200_000), "max_query_size"),
 ]
 
 
@@ -60,6 +67,19 @@ SYSTEM_REFUSED = [  # (statement, the system table the refusal names)
     ("EXPLAIN SELECT * FROM system.disks", "disks"),
     ("SELECT * FROM system.users", "users"),
 ]
+#: Round 7: functions reading a refused system table one value at a time (getServerSetting('path') answered
+#: the engine's data path, as system.server_settings did before round 4).
+MIRRORS = ["SELECT getServerSetting('path')", "SELECT getMergeTreeSetting('index_granularity')",
+           "SELECT getMacro('shard')", "SELECT number FROM numbers(1) WHERE getServerSetting('path') != ''"]
+
+
+@pytest.mark.parametrize("sql", MIRRORS)
+def test_the_operator_cannot_read_refused_system_tables_through_functions(rig: Rig, sql: str) -> None:  # noqa: F811
+    with pytest.raises(QueryError) as err:
+        run_query(rig.cluster.spine_addr, sql, timeout=120)
+    assert "reads a system table" in str(err.value) and "spine.store.query_system_tables" in str(err.value), err.value
+
+
 FILESYSTEM = ["SELECT filesystemAvailable()", "SELECT filesystemCapacity()", "SELECT filesystemUnreserved()"]
 
 

@@ -240,3 +240,98 @@ def test_another_user_cannot_take_the_spine_s_file_descriptors_through_the_web_p
         most = flood.peak_descriptors(pid)  # while they are held (the header deadline is 10 s)
         assert most < 1000, f"the spine holds {most} descriptors"
         assert get(rig.web + "/status")[0] == 200  # its own user is still served meanwhile
+
+
+_GUESSER = """
+import sys, urllib.request, urllib.error
+codes = []
+for token in [f"guess-{i:04d}-long-enough" for i in range(COUNT)] + ["RIGHT"]:
+    req = urllib.request.Request("URL", headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            codes.append(r.status)
+    except urllib.error.HTTPError as e:
+        codes.append(e.code)
+print(" ".join(map(str, codes)))
+"""
+
+
+def test_a_local_account_guessing_the_token_runs_out_of_guesses_and_the_operator_is_served(rig: Rig,  # noqa: F811
+                                                                                            tmp_path) -> None:
+    """ADR 0045, round 7: wrong tokens were answered 401 as fast as they came (any number of guesses). Now a
+    client (on loopback: the kernel-named account) has 20 wrong tokens at once, then 2 a minute; past them it
+    is answered 429 without its token being looked at, even the right one. The operator's account has a
+    budget of its own and is served; the same stale token sent again and again (a browser's old cookie) is
+    one guess."""
+    import subprocess
+
+    from ben.core.config import WebConfig
+    from ben.web import WebServer
+    from tests.helpers import NOBODY
+
+    secret = "the-right-token-0123456789"
+    token = tmp_path / "token"
+    token.write_text(secret + "\n")
+    token.chmod(0o600)
+    web = WebServer(WebConfig(listen_host="127.0.0.1", listen_port=0, token_file=token), rig.cluster.spine_addr).start()
+    try:
+        url = f"http://127.0.0.1:{web.port}/status"
+        script = _GUESSER.replace("COUNT", "30").replace("URL", url).replace("RIGHT", secret)
+        out = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                              "/usr/bin/python3", "-c", script], capture_output=True, text=True, timeout=120)
+        codes = [int(c) for c in out.stdout.split()]
+        assert codes[:20] == [401] * 20 and set(codes[20:]) == {429}, (codes, out.stderr)  # the right one too
+        for _ in range(40):  # the operator's browser with a cookie from before the token changed
+            assert get(url, {"Cookie": "ben_web_token=an-old-token-0123456789"})[0] == 401
+        assert get(url, {"Authorization": f"Bearer {secret}"})[0] == 200
+        answer = raw(web.port, f"GET /status?token={secret} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ben_web_token="
+                     "an-old-token-0123456789\r\nConnection: close\r\n\r\n".encode())
+        assert status_of(answer) == 303 and b"ben_web_token=" + secret.encode() in answer, answer[:300]
+    finally:
+        web.shutdown()
+
+
+SMUGGLING = {  # (framing both servers must refuse, what it is)
+    "CL+TE": b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "TE+CL": b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+    "CL,CL": b"Content-Length: 0\r\nContent-Length: 40\r\n\r\nGET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "TE xchunked": b"Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n\r\n",
+    "TE space": b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+    "CL +5": b"Content-Length: +5\r\n\r\nabcde",
+}
+
+
+@pytest.mark.parametrize("case", list(SMUGGLING))
+@pytest.mark.parametrize("where", ["web", "otlp_http"])
+def test_ambiguous_framing_is_refused_and_nothing_is_smuggled(rig: Rig, where: str, case: str) -> None:  # noqa: F811
+    """Round 7 (held): a body whose length two parsers could read differently (request smuggling through a
+    proxy in front) is a 400 or a closed connection, and no second request is answered from it."""
+    port, path, ctype = ((port_of(rig), b"/sql", b"application/x-www-form-urlencoded") if where == "web" else
+                         (rig.otlp_http, b"/v1/logs", b"application/x-protobuf"))
+    answer = raw(port, b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: "
+                 + ctype + b"\r\n" + SMUGGLING[case])
+    answers = [line for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+    assert len(answers) <= 1 and (not answers or b" 400 " in answers[0]), answer[:300]
+    assert b"SMUGGLED" not in answer
+
+
+def test_another_account_s_busy_connections_neither_hold_the_spine_nor_keep_the_operator_out(rig: Rig) -> None:  # noqa: F811
+    """Round 7 (held): 400 connections of another account, each posting to /sql with a body that never
+    comes, are answered 403 before the body is read and count as idle: the spine's descriptors stay bounded
+    and its own user is served meanwhile."""
+    import subprocess
+
+    from tests.helpers import NOBODY, descriptors
+    from tests.otlp.test_otlp_attacks import _BUSY
+
+    script = (_BUSY.replace("PORT", str(port_of(rig))).replace("COUNT", "400").replace("/v1/logs", "/sql")
+              .replace("application/x-protobuf", "application/x-www-form-urlencoded"))
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             "/usr/bin/python3", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "holding"
+        assert get(rig.web + "/status")[0] == 200
+        assert descriptors(rig.cluster.spine.pid) < 1000
+    finally:
+        proc.communicate("", timeout=30)

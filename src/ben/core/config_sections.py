@@ -114,6 +114,11 @@ class OtlpConfig(_Section):
     #: Subsystems (service.names) of one client (a loopback client's uid, named by the kernel) with an
     #: alert share each; its other names share one more. Bounds what rotating made-up names can take.
     alert_subsystems_per_client: int = Field(default=32, ge=1, le=4_096)
+    # -- OTLP connections per local account (ben.otlp.gate, http_server; ADR 0045, round 7) -------------------
+    #: Connections one client (a loopback client's uid, named by the kernel) holds at once on each OTLP TCP
+    #: listener (gRPC: its new ones are closed at accept; HTTP: its oldest idle one, else the new one), so its
+    #: flood leaves room for other accounts.
+    max_connections_per_client: int = Field(default=128, ge=1, le=65_536)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

@@ -30,6 +30,9 @@ from ben.federation.policy import TREATMENTS
 VERSION = 1
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _INT_FACTS = {"anomalies", "opened", "resolved"}
+#: A summary published more than this far ahead of the receiver's clock is refused (ADR 0045, round 7): it
+#: would stay the newest of its peer, and "fresh" for the replay check, for as long as its date says.
+FUTURE_SKEW_S = 300
 
 
 class Rejected(Exception):
@@ -102,13 +105,21 @@ def open_summary(data: bytes, trust: dict[str, Ed25519PublicKey], *, max_age_s: 
         raise Rejected("bad_signature", f"signature does not verify with cluster {cluster!r}'s key")
     body = doc["body"]
     if not isinstance(body, dict) or not isinstance(doc["id"], str) or not _ID.fullmatch(doc["id"]) \
-            or not isinstance(doc["published"], int):
+            or type(doc["published"]) is not int:
         raise Rejected("malformed", "bad id, published or body")
     for fact, value in body.items():
-        if fact not in TREATMENTS or not isinstance(value, int if fact in _INT_FACTS else str) \
-                or (isinstance(value, str) and len(value) > 64):
+        # a count is a non-negative integer: not a JSON true/false (Python's bool is an int, and one of them
+        # failed the batch's insert, redelivered for ever: every peer's summaries stuck behind it)
+        if fact in _INT_FACTS:
+            ok = type(value) is int and value >= 0
+        else:
+            ok = isinstance(value, str) and len(value) <= 64
+        if fact not in TREATMENTS or not ok:
             raise Rejected("malformed", f"body fact {fact!r} is unknown or not of its type")
     now = time.time() if now is None else now
+    if doc["published"] > now + FUTURE_SKEW_S:
+        raise Rejected("future", f"published {int(doc['published'] - now)}s ahead of this clock "
+                                 f"(allowed: {FUTURE_SKEW_S}s)")
     if doc["published"] < now - max_age_s:
         raise Rejected("replayed", f"published {int(now - doc['published'])}s ago, older than the stream's max age")
     return Verified(summary_id=doc["id"], cluster=cluster, published=doc["published"], body=body)

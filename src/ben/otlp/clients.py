@@ -14,7 +14,6 @@ before the lookup) is "": the receiver's shared senders and shares, as before.
 from __future__ import annotations
 
 import ipaddress
-import urllib.parse
 
 from ben.core.peer import peer_uid
 
@@ -27,19 +26,6 @@ def _host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     except ValueError:
         return None
     return getattr(address, "ipv4_mapped", None) or address
-
-
-def grpc_address(peer: str) -> Address | None:
-    """``ipv4:127.0.0.1:5555`` / ``ipv6:[::1]:5555`` (``%5B::1%5D`` in newer gRPC) as (host, port); None for
-    ``unix:`` and anything else."""
-    kind, _, rest = urllib.parse.unquote(peer or "").partition(":")
-    if kind not in ("ipv4", "ipv6"):
-        return None
-    host, _, port = rest.rpartition(":")
-    try:
-        return host.strip("[]"), int(port)
-    except ValueError:
-        return None
 
 
 def client_of(client: Address | None, server: Address | None) -> str:

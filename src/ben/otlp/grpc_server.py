@@ -13,7 +13,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from ben.otlp import auth, clients
+from ben.otlp import auth
 from ben.otlp.exporting import BUSY, DOWN, INVALID, LOGS, METRICS, TRACES, Answer, Exporting
 
 _SERVICES = {
@@ -37,10 +37,10 @@ def status_details(answer: Answer) -> status_pb2.Status:
 
 
 def handlers(exporting: Exporting, token: bytes | None = None,
-             local: Callable[[], clients.Address | None] = lambda: None) -> list[grpc.GenericRpcHandler]:
+             client_of: Callable[[str], str] = lambda peer: "") -> list[grpc.GenericRpcHandler]:
     """One generic handler per OTLP service, each with its ``Export`` method; with ``token``, a request
-    without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED. ``local``: the listener's
-    (host, port) on TCP, to ask the kernel who the client is (``clients``)."""
+    without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED. ``client_of``: the client of a
+    call from its gRPC peer (``Gate.client_of_peer``: the account the gate's kernel lookup named)."""
     out = []
     for signal, service in _SERVICES.items():
         async def export(body: bytes, context, signal=signal):
@@ -49,7 +49,7 @@ def handlers(exporting: Exporting, token: bytes | None = None,
                 if not auth.authorized(token, metadata.get("authorization")):
                     exporting.unauthenticated(signal, "grpc")
                     await context.abort(grpc.StatusCode.UNAUTHENTICATED, auth.REFUSAL)
-            client = clients.client_of(clients.grpc_address(context.peer()), local())
+            client = client_of(context.peer())
             answer = await exporting.export(signal, "grpc", body, client=client)
             if answer.response is not None:
                 return answer.response

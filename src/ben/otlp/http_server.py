@@ -35,25 +35,41 @@ _HTTP = {BUSY: 429, DOWN: 503}
 ENCODINGS = {"": 0, "identity": 0, "gzip": 16 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}
 
 
-def cap_connections(server: web.Server, limit: int) -> None:
+def cap_connections(server: web.Server, limit: int, per_client: int | None = None) -> None:
     """At most ``limit`` connections held by ``server`` (a runner's ``web.Server``): past it, the oldest one
     with no request running is closed (else the newest). Without it, any local account could hold one of
     the sidecar's descriptors per idle connection (10 s each, the header deadline) until ``accept`` and
-    the WAL's files failed with EMFILE. ``server.connections`` is in arrival order (a dict)."""
-    made = server.connection_made
+    the WAL's files failed with EMFILE. ``server.connections`` is in arrival order (a dict).
+
+    ``per_client``: and at most this many of one client (the kernel-named uid, ``clients``; ADR 0045, round
+    7), the same way among its own: connections with a request running (a body that never comes, up to the
+    60 s body deadline) are not idle, so one account could otherwise hold every place."""
+    made, lost = server.connection_made, server.connection_lost
+    owners: dict = {}  # handler -> client ("" when the kernel does not name one)
 
     def connection_made(handler, transport) -> None:
         made(handler, transport)
+        client = "" if per_client is None else clients.client_of(transport.get_extra_info("peername"),
+                                                                 transport.get_extra_info("sockname"))
+        owners[handler] = client
         held = server._connections  # noqa: SLF001 - aiohttp keeps no public count of open transports
-        if len(held) <= limit:
-            return
         live = [(h, t) for h, t in held.items() if not t.is_closing()]  # (closed ones leave on their own)
-        if len(live) <= limit:
+        if client:
+            mine = [(h, t) for h, t in live if owners.get(h) == client]
+            if len(mine) > per_client:
+                next((t for h, t in mine if h is not handler and not h._request_in_progress), transport).close()  # noqa: SLF001
+                return
+        if len(held) <= limit or len(live) <= limit:
             return
         victim = next((t for h, t in live if h is not handler and not h._request_in_progress), transport)  # noqa: SLF001
         victim.close()
 
+    def connection_lost(handler, exc=None) -> None:
+        owners.pop(handler, None)
+        lost(handler, exc)
+
     server.connection_made = connection_made  # type: ignore[method-assign]
+    server.connection_lost = connection_lost  # type: ignore[method-assign]
 
 
 def _encode(message, json_body: bool) -> tuple[bytes, str]:

@@ -15,6 +15,7 @@ import logging
 import socket
 import ssl
 import time
+from pathlib import Path
 
 import grpc
 from aiohttp import web
@@ -30,6 +31,7 @@ from ben.otlp.alert_share import AlertShare
 from ben.otlp.convert import Converter
 from ben.otlp.dedup import Digests
 from ben.otlp.exporting import SIGNALS, Exporting
+from ben.otlp.gate import Gate
 from ben.otlp.sender import Slots
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,13 @@ class OtlpReceiver:
     """Both OTLP listeners of one sidecar; ``start`` / ``shutdown`` like every component."""
 
     def __init__(self, config, receiver: IngestReceiver, sidecar_id: str, explicit: frozenset[str] = frozenset(),
-                 wals: dict | None = None):
+                 wals: dict | None = None, state_dir: Path | None = None):
         """``config``: the sidecar's ``[sidecar.otlp]`` (``OtlpConfig``); ``explicit``: which of its
         listen fields the config file set (a taken default port is then not an error); ``wals``: the
-        receiver's WALs, which keep the digests of the requests accepted lately (``dedup``)."""
+        receiver's WALs, which keep the digests of the requests accepted lately (``dedup``); ``state_dir``: the
+        sidecar's data directory (the OTLP/gRPC gate's sockets go in it)."""
         self.config = config
+        self._state_dir = state_dir
         self._explicit = explicit
         self.alert_share = AlertShare(config.alert_rate_per_subsystem_per_s, config.alert_burst_per_subsystem,
                                       per_client=config.alert_subsystems_per_client)
@@ -60,6 +64,7 @@ class OtlpReceiver:
         self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
         self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter)
         self._grpc: grpc.aio.Server | None = None
+        self._gate: Gate | None = None
         self._http: web.AppRunner | None = None
         self._token: bytes | None = None
         self.grpc_port = 0
@@ -119,8 +124,13 @@ class OtlpReceiver:
                                           ("grpc.max_allowed_incoming_connections", self.config.max_connections),
                                           ("grpc.max_connection_idle_ms",
                                            int(self.config.max_connection_idle_s * 1000))])
-        local: list[tuple[str, int] | None] = [None]  # (host, port) once bound on TCP: who a client is (clients)
-        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token, lambda: local[0]))
+        gate = None
+        if socket_path(address) is None:  # TCP: gRPC behind the gate, per-account caps (ADR 0045, round 7)
+            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections,
+                        directory=None if self._state_dir is None else Path(self._state_dir) / "otlp-gate")
+        server.add_generic_rpc_handlers(grpc_server.handlers(
+            self.exporting, self._token, gate.client_of_peer if gate is not None else lambda peer: ""))
+        bind = address if gate is None else f"unix:{gate.inner}"
         transport.prepare_listen(address, field)
         busy = _in_use(address) if socket_path(address) is None else None
         if busy is not None:  # said before gRPC's core prints its own "add_port.cc ... Failed to add port" line
@@ -134,17 +144,21 @@ class OtlpReceiver:
                                                       open(self.config.tls_cert_file, "rb").read())],
                                                     root_certificates=open(ca, "rb").read() if ca else None,
                                                     require_client_auth=ca is not None)
-                port = server.add_secure_port(address, creds)
+                port = server.add_secure_port(bind, creds)
             else:
-                port = server.add_insecure_port(address)
-        except RuntimeError as exc:
+                port = server.add_insecure_port(bind)
+            if gate is not None:
+                host, _, wanted = address.rpartition(":")
+                port = await gate.start(host.strip("[]"), int(wanted), backlog=min(self.config.max_connections, 16))
+        except (RuntimeError, OSError) as exc:
+            if gate is not None:
+                await gate.shutdown()
+            await server.stop(None)
             if self._taken(field, address, exc):
                 return
             raise ConfigError(f"cannot listen on {address}: {exc}", field=field) from exc
         await server.start()
-        self._grpc, self.grpc_port = server, port
-        if socket_path(address) is None:
-            local[0] = (address.rpartition(":")[0].strip("[]"), port)
+        self._grpc, self._gate, self.grpc_port = server, gate, port
         log.info("OTLP/gRPC listening on %s%s", address if port == 0 or socket_path(address) else
                  f"{address.rpartition(':')[0]}:{port}", " (TLS)" if tls else "")
 
@@ -155,7 +169,8 @@ class OtlpReceiver:
                                keepalive_timeout=self.config.slow_client_timeout_s,
                                auto_decompress=False)  # ben inflates, bounded (http_server)
         await runner.setup()
-        http_server.cap_connections(runner.server, self.config.max_connections)  # (ADR 0045, round 4)
+        http_server.cap_connections(runner.server, self.config.max_connections,  # (ADR 0045, rounds 4 and 7)
+                                    per_client=self.config.max_connections_per_client)
         path = socket_path(address)
         try:
             if path is not None:
@@ -200,15 +215,24 @@ class OtlpReceiver:
         out.append(counter("otlp_alerts_demoted_total", self.alert_share.demoted, "OTLP log records stored in "
                            "the anomaly lane instead of the alert lane: over their subsystem's share "
                            "(sidecar.otlp.alert_rate_per_subsystem_per_s, alert_burst_per_subsystem)"))
+        if self._gate is not None:
+            out.append(counter("otlp_grpc_connections_refused_total", self._gate.refused, "OTLP/gRPC connections "
+                               "closed at accept: their client (the kernel-named account) held "
+                               "sidecar.otlp.max_connections_per_client, or the listener max_connections"))
         if self.digests is not None:
             out.append(gauge("otlp_dedup_entries", len(self.digests), "OTLP requests whose digest is remembered"))
         return out
 
     async def shutdown(self, timeout: float = 1.0) -> None:
         """Stop listening; requests in flight get ``timeout`` to be answered."""
+        if self._gate is not None:
+            await self._gate.close_listener()  # no new connection; those held are answered within the grace
         if self._grpc is not None:
             await self._grpc.stop(grace=timeout)
             self._grpc = None
+        if self._gate is not None:
+            await self._gate.shutdown(timeout)
+            self._gate = None
         if self._http is not None:
             await self._http.cleanup()
             self._http = None

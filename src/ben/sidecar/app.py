@@ -105,7 +105,8 @@ class Sidecar:
         transport.bind(self._server, cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         await self._server.start()
         # OpenTelemetry SDKs and Collectors: into the same receiver, redaction and WALs (ADR 0036).
-        self.otlp = OtlpReceiver(cfg.otlp, self.receiver, self.id, frozenset(cfg.otlp.model_fields_set), self.wals)
+        self.otlp = OtlpReceiver(cfg.otlp, self.receiver, self.id, frozenset(cfg.otlp.model_fields_set), self.wals,
+                                 state_dir=cfg.data_dir)
         await self.otlp.start()
         for address, field in ((cfg.listen, "sidecar.listen"), (cfg.otlp.grpc_listen, "sidecar.otlp.grpc_listen"),
                                (cfg.otlp.http_listen, "sidecar.otlp.http_listen")):

@@ -41,6 +41,10 @@ DENIED_FUNCTIONS = frozenset({"file", "url", "s3", "remote", "executable"})
 #: aiEmbed, ...: they send data to a model's endpoint), naiveBayesClassifier (models from files),
 #: filesystemAvailable and the like (the host's disk sizes; ADR 0045, round 4).
 DENIED_PREFIXES = ("dict", "ai", "naivebayes", "filesystem")
+#: Functions that read a ``system`` table the operator may not (``SYSTEM_TABLES``) one value at a time:
+#: getServerSetting (``system.server_settings``: the engine's paths), getMergeTreeSetting
+#: (``system.merge_tree_settings``), getMacro (``system.macros``); ADR 0045, round 7.
+DENIED_MIRRORS = frozenset({"getserversetting", "getmergetreesetting", "getmacro"})
 
 #: The engine's ``system`` tables an operator query may read (``[spine.store] query_system_tables``, ADR 0045
 #: round 4). Every other one is refused by name, including any table the engine adds later.
@@ -189,6 +193,9 @@ def check_ast(explain: list[str], system_tables: tuple[str, ...] = SYSTEM_TABLES
                                      f"{', '.join(sorted(ALLOWED_TABLE_FUNCTIONS))})")
             elif lowered in DENIED_FUNCTIONS or lowered.startswith(DENIED_PREFIXES):
                 raise QueryError(f"refused by the query sandbox: function {name}() reaches outside the store")
+            elif lowered in DENIED_MIRRORS:
+                raise QueryError(f"refused by the query sandbox: function {name}() reads a system table an operator "
+                                 "query may not (spine.store.query_system_tables)")
         parents.append((indent, kind))
 
 

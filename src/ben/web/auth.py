@@ -14,6 +14,7 @@ from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
 from ben.core.files import check_private, read_input, read_input_text
+from ben.web.guesses import Guesses, client_key
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
 
@@ -125,6 +126,7 @@ class TokenAuth:
         self._app = app
         self._token = token.encode() if token else None
         self._local_uids = local_uids
+        self.guesses = Guesses()  # wrong tokens per client (ADR 0045, round 7)
 
     def _local_refusal(self, scope: Scope) -> str | None:
         """Why a request to the loopback interface without a token is refused (None: it is served)."""
@@ -164,6 +166,13 @@ class TokenAuth:
         request = Request(scope)
         header = request.headers.get("authorization", "")
         bearer = header[7:] if header.lower().startswith("bearer ") else None
+        given = [t for t in (bearer, request.cookies.get(COOKIE), request.query_params.get("token")) if t is not None]
+        key = client_key(scope.get("client"), scope.get("server")) if given else ""
+        if given and not self.guesses.allowed(key):  # past its wrong tokens: not even looked at (guesses)
+            await PlainTextResponse("429: too many wrong access tokens from this client; try again later",
+                                    status_code=429, headers={"Retry-After": str(self.guesses.retry_after_s(key))}
+                                    )(scope, receive, send)
+            return
         response: Response | None = None
         if self._ok(bearer) or self._ok(request.cookies.get(COOKIE)):
             scope.setdefault(CLIENT, "web token")
@@ -174,6 +183,8 @@ class TokenAuth:
             response.set_cookie(COOKIE, self._token.decode(), httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")  # never sent back over plain HTTP
         else:
+            if given:
+                self.guesses.wrong(key, given)
             response = PlainTextResponse("401: this interface needs its access token (Authorization: Bearer ...)",
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})
         await response(scope, receive, send)

@@ -1,0 +1,204 @@
+"""OTLP/gRPC's accepting gate: connections counted per local account (ADR 0045, round 7).
+
+gRPC's core caps a listener's connections (``grpc.max_allowed_incoming_connections``) but knows no
+per-peer limit and evicts nothing: another account's flood of idle connections held the whole quota,
+and a *new* exporter of any other account was refused at accept until the flood left. Python's gRPC
+cannot be handed an accepted socket, so ben accepts the TCP connections itself:
+
+- for each, the kernel names the client's uid (``clients.client_of``: one netlink lookup per
+  connection, instead of one per request as before);
+- a client already holding ``per_client`` connections, or a listener holding ``total``, gets the new
+  connection closed at once (counted in ``refused``); nothing else is refused;
+- an admitted connection is spliced to the gRPC server, which listens on a unix socket in a directory
+  of its own (0700, so no one else can reach it and go around the gate). The gate's end of
+  that socket is bound to ``<dir>/u<uid>.<n>`` (unlinked once connected), which gRPC reports as the
+  call's peer: ``client_of_peer`` reads the client back from it. A client the kernel does not name (a
+  peer on another host, a connection gone before the lookup) is ``n.<n>``: "", counted only in ``total``.
+
+Everything the client sends reaches gRPC unchanged (TLS included: it ends at gRPC), so gRPC's own
+deadlines (handshake, idle, message size) apply as before; when either side closes, the other is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from ben.otlp import clients
+
+log = logging.getLogger(__name__)
+
+_HIGH_WATER = 256 << 10  # bytes buffered toward one side before the other side is paused
+_MAX_DIR = 107 - len("/u4294967295.") - 12  # a unix socket's path is at most 107 bytes
+
+
+class Gate:
+    """The TCP listener in front of one OTLP/gRPC server; ``start`` / ``shutdown`` like every component."""
+
+    def __init__(self, *, per_client: int, total: int, directory: Path | None = None):
+        """``directory``: the unix sockets' (the sidecar's ``<data_dir>/otlp-gate``, made again 0700 at each
+        start, so a sidecar killed leaves nothing elsewhere); a new temporary one when None or too long for
+        a socket's path."""
+        self.per_client, self.total = per_client, total
+        if directory is not None and len(str(directory)) <= _MAX_DIR:
+            shutil.rmtree(directory, ignore_errors=True)  # sockets of a sidecar that was killed
+            directory.mkdir(mode=0o700)
+            directory.chmod(0o700)
+            self.directory = directory
+        else:
+            self.directory = Path(tempfile.mkdtemp(prefix="ben-otlp-"))  # 0700 whatever the umask
+        self.inner = str(self.directory / "grpc.sock")
+        self.held: Counter[str] = Counter()   # client -> connections held
+        self.refused = 0
+        self._n = 0
+        self._pipes: set[_Outer] = set()
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self, host: str, port: int, backlog: int = 16) -> int:
+        """Listen on ``host:port`` (0: any free port); the port bound. ``OSError`` if it is taken."""
+        loop = asyncio.get_running_loop()
+        # asyncio accepts up to a backlog's worth per turn of the loop: a short one keeps a burst small
+        self._server = await loop.create_server(lambda: _Outer(self), host or None, port, backlog=backlog,
+                                                reuse_port=False)
+        return self._server.sockets[0].getsockname()[1]
+
+    def client_of_peer(self, peer: str) -> str:
+        """The client of a call whose gRPC peer is ``unix:<dir>/u<uid>.<n>``: ``u<uid>``; else ""."""
+        path = (peer or "").partition(":")[2]
+        if not path.startswith(f"{self.directory}/u"):
+            return ""
+        name = path[len(str(self.directory)) + 1:].partition(".")[0]
+        return name if name[1:].isdigit() else ""
+
+    def admit(self, client: str) -> bool:
+        if sum(self.held.values()) >= self.total or (client and self.held[client] >= self.per_client):
+            self.refused += 1
+            if self.refused == 1 or self.refused % 1000 == 0:
+                log.warning("OTLP/gRPC connection of client %r refused: %d held by it, %d in all "
+                            "(sidecar.otlp.max_connections_per_client, max_connections); %d refused so far",
+                            client or "?", self.held[client], sum(self.held.values()), self.refused)
+            return False
+        self.held[client] += 1
+        return True
+
+    def release(self, client: str) -> None:
+        self.held[client] -= 1
+        if self.held[client] <= 0:
+            del self.held[client]
+
+    def name(self, client: str) -> str:
+        self._n += 1
+        return str(self.directory / f"{client or 'n'}.{self._n}")
+
+    async def close_listener(self) -> None:
+        """No new connection (those held stay, so calls in flight are answered)."""
+        if self._server is not None:
+            self._server.close()  # the listening socket at once (wait_closed would wait for every connection)
+            self._server = None
+
+    async def shutdown(self, timeout: float = 1.0) -> None:
+        """Stop listening, cut the connections still held, remove the directory."""
+        await self.close_listener()
+        for pipe in list(self._pipes):
+            pipe.abort()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _Side(asyncio.Protocol):
+    """One end of a spliced connection; what it receives is written to ``other``."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.other: _Side | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        other = self.other
+        if other is None or other.transport is None:
+            return
+        other.transport.write(data)
+
+    def eof_received(self) -> bool:
+        self.close_both()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close_both()
+
+    def pause_writing(self) -> None:  # our outgoing buffer is full: stop reading the other side
+        if self.other is not None and self.other.transport is not None:
+            self.other.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.other is not None and self.other.transport is not None and not self.other.transport.is_closing():
+            self.other.transport.resume_reading()
+
+    def close_both(self) -> None:
+        for side in (self, self.other):
+            if side is not None and side.transport is not None and not side.transport.is_closing():
+                side.transport.close()  # what was written is still sent
+
+    def abort(self) -> None:
+        for side in (self, self.other):
+            if side is not None and side.transport is not None:
+                side.transport.abort()
+
+
+class _Outer(_Side):
+    def __init__(self, gate: Gate):
+        super().__init__()
+        self.gate, self.client, self.admitted = gate, "", False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        client = clients.client_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname"))
+        if not self.gate.admit(client):
+            transport.abort()
+            return
+        self.client, self.admitted = client, True
+        self.gate._pipes.add(self)
+        transport.set_write_buffer_limits(high=_HIGH_WATER)
+        transport.pause_reading()  # until the gRPC side is connected
+        asyncio.get_running_loop().create_task(self._connect())
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        name = self.gate.name(self.client)
+        try:
+            sock.setblocking(False)
+            sock.bind(name)  # gRPC's peer for this connection: the client's name (client_of_peer)
+            await loop.sock_connect(sock, self.gate.inner)
+            inner = _Side()
+            inner.other, self.other = self, inner
+            await loop.create_unix_connection(lambda: inner, sock=sock)
+        except OSError as exc:
+            sock.close()
+            log.debug("OTLP/gRPC gate: cannot reach the server: %s", exc)
+            self.abort()
+            return
+        finally:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+        inner.transport.set_write_buffer_limits(high=_HIGH_WATER)
+        if self.transport.is_closing():
+            inner.transport.close()
+            return
+        self.transport.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.admitted:
+            self.admitted = False
+            self.gate.release(self.client)
+            self.gate._pipes.discard(self)
