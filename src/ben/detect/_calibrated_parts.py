@@ -50,20 +50,26 @@ def _learn_tail(s, i, f, a, floor):
         s[i] = max(floor, u - a * beta)
 
 
-@njit(cache=True)
-def _become_counter(s):
-    """Start over as a counter (found to be one): keep the last reading as the origin."""
-    raw = s[I_RAW]
+@njit(cache=True, inline="always")
+def _start_over(s):
+    """A fresh state's values (as ``new_state``): all zero but the features' prior tails and runs."""
     s[:] = 0.0
-    s[I_COUNTER] = 2.0
-    s[I_CNT_SEEN] = 1.0
-    s[I_RAW] = raw
     for k in range(4):
         s[I_F1M + k] = TAIL_INIT[k]
     s[I_F3M] = TAIL_INIT[4]
     s[I_F3S] = TAIL_INIT[5]
     s[I_RUNM] = RUN_INIT
     s[I_XQ] = XQ_INIT
+
+
+@njit(cache=True)
+def _become_counter(s):
+    """Start over as a counter (found to be one): keep the last reading as the origin."""
+    raw = s[I_RAW]
+    _start_over(s)
+    s[I_COUNTER] = 2.0
+    s[I_CNT_SEEN] = 1.0
+    s[I_RAW] = raw
 
 
 @njit(cache=True)
@@ -71,13 +77,7 @@ def _become_gauge(s):
     """Start over as a gauge: a series found to be a counter went down twice in a row (a counter's reset
     is followed by increases; a smooth gauge that rose over its first points, e.g. a daily cycle from its
     trough, goes on to fall). It is never taken for a counter again."""
-    s[:] = 0.0
-    for k in range(4):
-        s[I_F1M + k] = TAIL_INIT[k]
-    s[I_F3M] = TAIL_INIT[4]
-    s[I_F3S] = TAIL_INIT[5]
-    s[I_RUNM] = RUN_INIT
-    s[I_XQ] = XQ_INIT
+    _start_over(s)
     s[I_MONO] = -1e300
 
 
