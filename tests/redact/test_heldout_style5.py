@@ -47,6 +47,10 @@ def test_values_wrapped_by_their_ecosystem_are_masked(text: str, secret: str) ->
 
 @pytest.mark.parametrize("text", [
     "POST: <QueryDict: {'username': ['bob'], 'next': ['/home']}>",
+    "ValidationError: {'password': ['This field is required.']}",        # a validation error names the key
+    '{"errors": {"password": ["The password must be at least 8 characters."], "token": ["Invalid token."]}}',
+    '{"rules": {"password": ["required", "min:8", "confirmed"]}}',       # Laravel's rules
+    '{"auth": ["basic", "oauth2"], "api_key": ["header"]}',             # short items: schemes, places
     '{"tags": ["prod", "eu-west-1"], "password_policy": ["min8"]}',
     '{"properties": {"LOG_LEVEL": {"value": "info", "origin": "System Environment"}}}',
     '{"DB_PASSWORD": {"value": "${DB_PASSWORD}"}}',

@@ -57,6 +57,7 @@ _DIRECTIVE_NEEDLES = ("assw", "ASSW", "requirepass", "masterauth")
 _LIST_KEY = re.compile(r"""['"](?P<k>[\w.\-]{2,80})['"]\s{0,3}:\s{0,3}$""")
 _LIST_VALUES = re.compile(r"""\[\s{0,3}(?:(?P<o>['"])[^'"\r\n]{1,400}(?P=o)\s{0,3},?\s{0,3}){1,8}\]""")
 _QUOTED = re.compile(r"""(?P<o>['"])(?P<v>[^'"\r\n]{1,400})(?P=o)""")
+_RULE_ITEM = re.compile(r"[a-z_]+:\S*").fullmatch   # a validation rule: min:8, required_with:x
 _OBJ_KEY = re.compile(r'"(?P<k>[^"\r\n]{1,80})"\s{0,3}:\s{0,3}$')
 _OBJ_VALUE = re.compile(r'\{"value"\s{0,3}:\s{0,3}"(?P<v>(?:[^"\\\r\n]|\\.){1,400})"')
 _PROPERTY = re.compile(r"(?i)\bproperty\s+'(?P<k>[^'\r\n]{1,120})'[^\r\n\[]{0,40}?\bvalue\s+\[(?P<v>[^\]\r\n]{1,400})\]"
@@ -134,8 +135,9 @@ def _wrapped(text: str, is_key, ok) -> Iterator[tuple[int, int]]:
     for needle in ("['", '["'):
         if needle in text:
             for k, v in _opened(text, needle, _LIST_KEY, _LIST_VALUES, is_key):
-                for q in _QUOTED.finditer(text, v.start(), v.end()):
-                    if value_ok(k.group("k"), q.group("v"), ok):
+                for q in _QUOTED.finditer(text, v.start(), v.end()):   # not a message nor a rule (DRF, Laravel)
+                    item = q.group("v")
+                    if len(item) >= 8 and " " not in item and _RULE_ITEM(item) is None and value_ok(k.group("k"), item, ok):
                         yield q.span("v")
     if '{"value"' in text:
         for k, v in _opened(text, '{"value"', _OBJ_KEY, _OBJ_VALUE, is_key):
