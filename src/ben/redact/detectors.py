@@ -329,7 +329,7 @@ def _cmd_hint(s: str) -> bool:
 
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
-                 "add-mask")   # each ~0.1 µs a log line
+                 "add-mask", "authtok")   # each ~0.1 µs a log line
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 

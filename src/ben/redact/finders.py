@@ -99,12 +99,12 @@ RANDOM_KEY = re.compile(r"(?<![A-Za-z0-9+_\-])(?:[A-Za-z0-9+/]{86}==|[A-Za-z0-9+
 _TRIVIAL = frozenset({"null", "none", "nil", "true", "false", "undefined", "redacted", "empty", "required",
                       "changeme", "******", "xxxxxx", "yes", "no", "on", "off", "set", "unset", "hidden", "masked",
                       "(sensitive", "sensitive", "(sensitive value)", "filtered", "omitted", "replace_me", "(hidden)",
-                      "(redacted)", "(masked)"})
+                      "(redacted)", "(masked)", "value_specified_in_no_log_parameter", "hidden_due_to_security_reasons"})
 
 
 #: A reference to a value kept elsewhere: $VAR, ${VAR} (or its "$" before a "{" the value stops at),
-#: %VAR%, Terraform's var.x / local.x / data.x / module.x.
-_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$|%[A-Za-z_][A-Za-z0-9_]*%|(?:var|local|data|module)\.[a-z_][\w.\-]*").fullmatch
+#: %VAR%, Terraform's var.x / local.x / data.x / module.x, Kubernetes' and make's $(VAR).
+_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\([A-Za-z_][A-Za-z0-9_]*\)|\$|%[A-Za-z_][A-Za-z0-9_]*%|(?:var|local|data|module)\.[a-z_][\w.\-]*").fullmatch
 
 
 def not_placeholder(text: str) -> bool:
@@ -205,7 +205,7 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
                 r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
                 r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|deploy|"
-                r"session|wallet|signer|signature|subscription|functions?|hmac|application|mailgun|jwt)[_\-. ]?key|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
+                r"session|wallet|signer|signature|subscription|functions?|hmac|application|mailgun|jwt)[_\-. ]?key|authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
@@ -309,7 +309,7 @@ COMMAND_LINE = re.compile(
     rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
     rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{{0,400}}?\s-p\s+{_ARG.format('p')}"
     rf"|\bredis-cli\b[^\r\n|;&]{{0,400}}?\s-a\s+{_ARG.format('r')}"
-    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}"               # curl -u user:pw
+    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}" rf"|\blftp\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s,]+,{_ARG.format('lf')}"  # curl -u user:pw, lftp -u user,pw
     rf"|\bhtpasswd(?=[^\r\n|;&]{{0,400}}?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
     rf"|\bldap\w+\b[^\r\n|;&]{{0,400}}?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
     rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'

@@ -12,6 +12,10 @@
     config directives    ``password v`` / ``insecure-password v`` / ``requirepass v`` ending a line, also after
                          a log shipper's prefix (``<ts> stderr F   password v``)
     SQL procedures       ``sp_addlogin 'u', 'v'``, ``sp_password 'old', 'new'``
+    wrapped values       a one-list value (Django's ``<QueryDict: {'password': ['v']}>``), a value object
+                         (Spring Boot actuator's ``"DB_PASSWORD": {"value": "v", "origin": ...}``), a binding
+                         error (``property 'dbPassword' value [v]``, ``Property: app.db.password`` / ``Value: v``)
+    mail sessions        SMTP ``AUTH PLAIN <base64>``, and the line answering ``334 UGFzc3dvcmQ6`` ("Password:")
 
 The key must name a secret (``is_secret_key``: the pair rules' words ending the key, or its last part after
 ``/``, ``:`` or ``.``) and the value must look like a credential. Each finder runs only when its needle is in
@@ -50,6 +54,17 @@ _SP = re.compile(r"(?i)\bsp_(?P<p>addlogin|password)\s+(?:N?'(?P<f>(?:[^'\r\n]|'
 _FLAG_FINDERS = ((("--name", "--secret-name", "--parameter-name", "secret set", "secrets set", "secret put"), _NAMED_FLAG),
                  (("user-secrets set",), _SET_PAIR))
 _DIRECTIVE_NEEDLES = ("assw", "ASSW", "requirepass", "masterauth")
+_LIST_KEY = re.compile(r"""['"](?P<k>[\w.\-]{2,80})['"]\s{0,3}:\s{0,3}$""")
+_LIST_VALUES = re.compile(r"""\[\s{0,3}(?:(?P<o>['"])[^'"\r\n]{1,400}(?P=o)\s{0,3},?\s{0,3}){1,8}\]""")
+_QUOTED = re.compile(r"""(?P<o>['"])(?P<v>[^'"\r\n]{1,400})(?P=o)""")
+_RULE_ITEM = re.compile(r"[a-z_]+:\S*").fullmatch   # a validation rule: min:8, required_with:x
+_OBJ_KEY = re.compile(r'"(?P<k>[^"\r\n]{1,80})"\s{0,3}:\s{0,3}$')
+_OBJ_VALUE = re.compile(r'\{"value"\s{0,3}:\s{0,3}"(?P<v>(?:[^"\\\r\n]|\\.){1,400})"')
+_PROPERTY = re.compile(r"(?i)\bproperty\s+'(?P<k>[^'\r\n]{1,120})'[^\r\n\[]{0,40}?\bvalue\s+\[(?P<v>[^\]\r\n]{1,400})\]"
+                       r"|\bProperty:\s+(?P<k2>\S{1,120})\r?\n[ \t]{0,16}Value:\s+(?:\"(?P<q2>[^\"\r\n]{1,400})\"|(?P<v2>[^\s\"][^\r\n]{0,399}))")
+_SMTP = re.compile(r"(?i)\bAUTH PLAIN[ \t]+(?P<v>[A-Za-z0-9+/]{8,400}={0,2})(?![\w\-])|(?-i:334 UGFzc3dvcmQ6)[ \t]*\r?\n"
+                   r"(?:(?![^\r\n]*\b[2-5][0-9]{2}[ \-])[^\r\n]{0,60}?[:<>][ \t]+)?"
+                   r"(?P<w>[A-Za-z0-9+/]{4,400}={0,2})[ \t]*\r?$", re.M)   # a client's line: "C: <b64>", "> host: <b64>", or alone
 _ROW = re.compile(r"(?m)^[ \t]*\|(?P<cells>[^\r\n]*)\|[ \t]*\r?$")
 _RULE = re.compile(r"[ \t]*:?-{3,}:?[ \t]*")
 
@@ -60,7 +75,7 @@ def _arg_span(m: re.Match) -> tuple[int, int]:
 
 
 _ID_KEY = re.compile(r"(?i)(?:^|[_\-.]|(?-i:(?<=[a-z])(?=[A-Z])))(?:ssn|social[_\-]?security(?:[_\-]?number)?|passport(?:[_\-]?(?:number|no))?"
-                     r"|nino|ni[_\-]number|national[_\-]?id|tax[_\-]?id|taxpayer[_\-]?id|itin|cpf|cnpj|bsn|pesel|personnummer|dni"
+                     r"|nino|ni[_\-]number|national[_\-]?id|national[_\-]?insurance(?:[_\-]?(?:number|no))?|tax[_\-]?id|taxpayer[_\-]?id|itin|cpf|cnpj|bsn|pesel|personnummer|dni"
                      r"|tfn|id[_\-]card|licen[cs]e[_\-]?number|dl[_\-]number)$")
 
 
@@ -102,6 +117,43 @@ def _tables(text: str, is_key, ok) -> Iterator[tuple[int, int]]:
                     a = at + c.index(v) if v else at
                     yield a, a + len(v)
                 at += len(c) + 1
+
+
+def _opened(text: str, needle: str, key_rx: re.Pattern, value_rx: re.Pattern, is_key) -> Iterator[re.Match]:
+    """Each ``value_rx`` match at a ``needle`` (the value's opening) whose key, ending just before, names a secret."""
+    at = text.find(needle)
+    while at >= 0:
+        k = key_rx.search(text, max(0, at - 100), at)
+        if k is not None and named(is_key, k.group("k")):
+            v = value_rx.match(text, at)
+            if v is not None:
+                yield k, v
+        at = text.find(needle, at + 1)
+
+
+def _wrapped(text: str, is_key, ok) -> Iterator[tuple[int, int]]:
+    for needle in ("['", '["'):
+        if needle in text:
+            for k, v in _opened(text, needle, _LIST_KEY, _LIST_VALUES, is_key):
+                for q in _QUOTED.finditer(text, v.start(), v.end()):   # not a message nor a rule (DRF, Laravel)
+                    item = q.group("v")
+                    if len(item) >= 8 and " " not in item and _RULE_ITEM(item) is None and value_ok(k.group("k"), item, ok):
+                        yield q.span("v")
+    if '{"value"' in text:
+        for k, v in _opened(text, '{"value"', _OBJ_KEY, _OBJ_VALUE, is_key):
+            if value_ok(k.group("k"), v.group("v"), ok):
+                yield v.span("v")
+    if "roperty" in text:
+        for m in _PROPERTY.finditer(text):
+            key = m.group("k") or m.group("k2")
+            g = "v" if m.group("v") is not None else "q2" if m.group("q2") is not None else "v2"
+            if named(is_key, key) and value_ok(key, m.group(g).strip(), ok):
+                yield m.span(g)
+    if "AUTH PLAIN" in text or "auth plain" in text or "UGFzc3dvcmQ6" in text:
+        for m in _SMTP.finditer(text):
+            g = "v" if m.group("v") is not None else "w"   # not a capability (LOGINDISABLED), nor a prompt again
+            if not m.group(g).isupper() and m.group(g) not in ("UGFzc3dvcmQ6", "VXNlcm5hbWU6"):
+                yield m.span(g)
 
 
 def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
@@ -154,6 +206,7 @@ def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str
                 yield m.span("v")
     if "|" in text and ("|-" in text or "| -" in text or "|:-" in text):
         yield from _tables(text, is_key, ok)
+    yield from _wrapped(text, is_key, ok)
 
 
 #: What a text must hold for ``positional_spans`` to find anything. Every finder but three needs a space, a tab or a
@@ -161,8 +214,9 @@ def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str
 #: (``BARE``). The prefilter's ``requires`` (``layout``'s) are whitespace or a ``BARE`` needle: a request id or a
 #: UUID holding '-' or '_' is not scanned (ADR 0018).
 SPACED = ("]=>", "variable", "--name", "--secret-name", "--parameter-name", "secret set", "secrets set", "secret put",
-          "user-secrets set", "Label=", "assw", "ASSW", "requirepass", "masterauth", "sp_", "SP_", "|-", "| -", "|:-")
-BARE = ("b'", 'b"', "B'", 'B"', "CDATA[", "map[")
+          "user-secrets set", "Label=", "assw", "ASSW", "requirepass", "masterauth", "sp_", "SP_", "|-", "| -", "|:-",
+          "roperty", "AUTH PLAIN", "auth plain", "UGFzc3dvcmQ6")
+BARE = ("b'", 'b"', "B'", 'B"', "CDATA[", "map[", "['", '["', '{"value"')
 REQUIRES = (" ", "\n", "\t") + BARE
 
 
@@ -170,7 +224,8 @@ REQUIRES = (" ", "\n", "\t") + BARE
 _GROUPS = (("=", ("]=>", "Label=")), ("--", ("--name", "--secret-name", "--parameter-name")),
            ("ecret", ("secret set", "secrets set", "secret put", "user-secrets set")), ("iable", ("variable",)),
            ("SS", ("ASSW",)), ("ss", ("assw", "requirepass")), ("auth", ("masterauth",)), ("P_", ("SP_",)),
-           ("p_", ("sp_",)), ("|", ("|-", "| -", "|:-")))
+           ("p_", ("sp_",)), ("|", ("|-", "| -", "|:-")), ("rop", ("roperty",)), ("UTH", ("AUTH PLAIN",)), ("uth", ("auth plain",)),
+           ("UGF", ("UGFzc3dvcmQ6",)))
 
 
 def hint(text: str) -> bool:
