@@ -45,8 +45,8 @@ def printable(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() or c in "\u200c\u200d" or unicodedata.category(c) == "Zs" else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-                   for c in text)
+    return "".join(c if c.isprintable() or c in "\u200c\u200d" or unicodedata.category(c) == "Zs"
+                   else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
 
 
 def plain(value: object):

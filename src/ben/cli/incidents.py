@@ -241,7 +241,9 @@ _OTHER_KINDS = {"cmd-": "a command's id: ben command list shows it, with its inc
 
 def check_id(incident_id: str) -> None:
     """Refuse an ID no incident or anomaly can have, saying so in one short line (the value cut at 40)."""
-    shown = f"'{printable(incident_id[:40])}'" + (f"... ({len(incident_id)} characters)" if len(incident_id) > 40 else "")
+    shown = f"'{printable(incident_id[:40])}'"
+    if len(incident_id) > 40:
+        shown += f"... ({len(incident_id)} characters)"
     if len(incident_id) > 64 or not incident_id or not set(incident_id) <= _ID_CHARS:
         raise fail(f"ID {shown}: expected an id such as inc-3f2a9c0d1e (ASCII letters, digits and '-', "
                    "at most 64), an-... or 'latest'")
