@@ -57,3 +57,11 @@ def test_a_file_that_is_no_key_is_said_to_be_none_even_when_others_can_read_it(t
     key.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_signer(key)
+
+
+def test_an_unknown_command_id_of_thousands_of_characters_is_one_short_line(spine, monkeypatch, capsys) -> None:
+    """Its 3,000 characters were echoed whole in "no command '...' at the spine"."""
+    setup, cluster = spine
+    code, _, err = ben(monkeypatch, capsys, "command", "approve", "cmd-" + "c" * 3000, "--reason", "ok",
+                       "--key", str(setup.home / "keys" / "alice.key"), "--spine", cluster.spine_addr)
+    assert code == 2 and len(err) == 1 and "(3004 characters)" in err[0] and len(err[0]) < 200, err
