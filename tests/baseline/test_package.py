@@ -129,3 +129,54 @@ def test_label_fields_are_checked(args, word) -> None:
     with pytest.raises(ValueError, match=word):
         check(*args)
     assert check("inc-1", "noise", "", "") == "other"
+
+
+def _edit(pkg: Path, resource: str, change) -> None:
+    """Rewrite one resource's rows with ``change(rows)`` applied, its schema kept."""
+    table = pq.read_table(pkg / f"{resource}.parquet")
+    rows = table.to_pylist()
+    change(rows)
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), pkg / f"{resource}.parquet")
+
+
+@pytest.mark.parametrize("resource, change, field, said", [
+    # ADR 0033 round 6: a series or episode names a file of the corpus: "../../../x" wrote <corpus>/../x.csv
+    ("points", lambda r: r[0].update(series="../../../x"), "series", "is no plain file name"),
+    ("points", lambda r: r[3].update(series="a/b"), "series", "row 3: 'a/b' is no plain file name"),
+    ("anomalies", lambda r: r[0].update(series="a\x1b[31mb"), "series", "is no plain file name"),
+    ("episodes", lambda r: r[0].update(episode=".."), "episode", "is no plain file name"),
+    ("points", lambda r: r[0].update(series="x" * 201), "series", "1 to 200 characters"),
+    # values a corpus cannot hold: imported, then refused by ben bench detect-real (or scored) later
+    ("points", lambda r: r[2].update(value=float("nan")), "value", "row 2: value nan is not a finite number"),
+    ("points", lambda r: r[0].update(value=float("-inf")), "value", "not a finite number"),
+    ("points", lambda r: r[0].update(ts_ns=-5), "ts_ns", "is not a time after 1970"),
+    ("episodes", lambda r: r[0].update(window_end_ns=r[0]["window_start_ns"] - 1), "window_end_ns", "is before"),
+    # an episode listed twice: its anomalies were said to be "not in episodes.parquet"
+    ("episodes", lambda r: r[1].update(episode=r[0]["episode"]), "episode", "rows 0 and 1: episode"),
+])
+def test_rows_a_corpus_cannot_hold_are_refused_and_nothing_is_written(tmp_path: Path, resource, change, field,
+                                                                      said) -> None:
+    from ben.baseline.package import write_detect_corpus
+
+    pkg = _copy(tmp_path)
+    _edit(pkg, resource, change)
+    with pytest.raises(ConfigError) as err:
+        write_detect_corpus(tmp_path / "a" / "b" / "out", read_package(pkg))
+    assert err.value.field == field and err.value.source.endswith(f"{resource}.parquet"), err.value
+    assert said in str(err.value), err.value
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"], list(tmp_path.iterdir())  # nothing outside
+
+
+@pytest.mark.parametrize("version, said", [(True, "the integer 1"), ("1", "the integer 1"), (None, "no format version"),
+                                           (2, "newer than this ben reads")])
+def test_a_format_version_that_is_not_the_integer_says_which(tmp_path: Path, version, said) -> None:
+    pkg = _copy(tmp_path)
+    meta = json.loads((pkg / "datapackage.json").read_text())
+    if version is None:
+        del meta["ben_baseline_format"]
+    else:
+        meta["ben_baseline_format"] = version
+    (pkg / "datapackage.json").write_text(json.dumps(meta))
+    with pytest.raises(ConfigError) as err:
+        read_package(pkg)
+    assert err.value.field == "ben_baseline_format" and said in str(err.value), err.value

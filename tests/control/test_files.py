@@ -98,6 +98,16 @@ def test_trust_store_errors_name_file_and_field(home: Path, text: str, field: st
     ('[actions.set_mode]\ntargets = ["*"]\nblast = 3\n', "actions.set_mode.blast", "unknown field"),
     ('[actions.Set-Mode]\ntargets = ["*"]\n', "actions", "action name 'Set-Mode'"),
     ('kill_switch = "yes"\n', "kill_switch", "valid boolean"),
+    # ADR 0033 round 6: a misspelt key of a rule offered nothing; contradictory or impossible limits were taken
+    ('[actions.set_mode]\ntargets = ["*"]\nblast_raduis = 3\n', "actions.set_mode.blast_raduis",
+     "did you mean 'actions.set_mode.blast_radius'?"),
+    ('[actions.set_mode]\ntargets = ["*"]\nrate = 2\nblast_radius = 5\n', "actions.set_mode",
+     "blast_radius = 5 is more than rate = 2"),
+    ('[actions.set_mode]\ntargets = ["shop*", ""]\n', "actions.set_mode.targets", "an empty target pattern ''"),
+    ('[actions.set_mode]\ntargets = ["*"]\nwindow_s = 99999999999999999999\n', "actions.set_mode.window_s",
+     "less than or equal to 31536000"),
+    ('[actions.set_mode]\ntargets = ["*"]\nbreaker_cooldown_s = 40000000\n', "actions.set_mode.breaker_cooldown_s",
+     "less than or equal to 31536000"),
 ])
 def test_policy_errors_name_file_and_rule(home: Path, text: str, field: str, message: str) -> None:
     path = home / "policy.toml"

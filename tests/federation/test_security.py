@@ -54,6 +54,12 @@ def test_plain_non_loopback_server_is_refused_and_insecure_warns(caplog):
 @pytest.mark.parametrize("options, field, words", [
     ({"servers": ["nats://ben:secret@127.0.0.1:4222"]}, "servers", "credentials in a server URL"),
     ({"servers": ["http://127.0.0.1:4222"]}, "servers", "nats://"),
+    # ADR 0033 round 6: taken, then retried for ever ("Port out of range") or a link with no server at all
+    ({"servers": ["nats://127.0.0.1:99999"]}, "servers", "a port of 1-65535"),
+    ({"servers": ["nats://127.0.0.1:0"]}, "servers", "a port of 1-65535"),
+    ({"servers": ["nats://127.0.0.1:abc"]}, "servers", "a port of 1-65535"),
+    ({"servers": ["nats://no such host:4222"], "insecure": True}, "servers", "a host name or address"),
+    ({"servers": []}, "servers", "no server"),
     ({"token_file": "loose"}, "token_file", "chmod 600"),
     ({"token_file": "empty"}, "token_file", "empty"),
     ({"token_file": "missing"}, "token_file", "not found"),

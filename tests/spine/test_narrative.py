@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 import numpy as np
@@ -141,3 +142,16 @@ def test_an_onset_opened_by_the_mean_over_hours_is_explained_as_such() -> None:
     sentence = anomaly_sentence("shop visits", "visits", 100.0, 82.0, ep.start_ts, detectors, scale=10.0)
     assert sentence.endswith("(1.8 sigma; flagged by mean over hours)"), sentence
     assert "(the last 3 h ran 4.2 spreads below the expected)" in ep.summary()
+
+
+def test_huge_tiny_and_missing_numbers_read_as_a_person_writes_them() -> None:
+    """ADR 0033 round 6: 1e300 was written with its 301 digits (and its sigma too), 1e-300 as "1e-300"."""
+    from ben.spine.narrative import fmt_value
+
+    assert fmt_value(1e300, "ms") == "1 × 10^300 ms" and fmt_value(-1.234e300) == "-1.23 × 10^300"
+    assert fmt_value(5e-5, "s") == "5 × 10^-5 s" and fmt_value(0.0) == "0" and fmt_value(math.nan) == "n/a"
+    assert fmt_value(48211.5) == "48,212" and fmt_value(0.001) == "0.001"  # the usual range unchanged
+    huge = anomaly_sentence("s x_ms", "x_ms", 1.0, 1e300, 10**18, {"level": {}}, scale=1.0)
+    assert huge == "s x_ms rose from 1 ms to 1 × 10^300 ms at 01:46:40 UTC (1 × 10^300 sigma; flagged by level)"
+    cusum = anomaly_sentence("s", "x", 1.0, 2.0, 10**18, {"cusum": {"sigma": 1e300, "points": 3}})
+    assert "CUSUM 1 × 10^300 sigma over 3 points" in cusum and "000" not in cusum

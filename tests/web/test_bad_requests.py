@@ -113,3 +113,13 @@ def test_the_page_s_own_sql_form_still_reaches_the_spine(url: str) -> None:
     assert status == 400 and "no-spine.sock" in text, (status, text[:500])  # the spine's absence, not the form
     status, _ = _post(f"{url}/sql", b"q=", "application/x-www-form-urlencoded")
     assert status == 200  # an empty statement: the empty page, as before
+
+
+@pytest.mark.parametrize("path", ["/nope", "/incidents/items/x", "/" + "a" * 5000])
+def test_an_unknown_page_is_the_site_s_page_saying_so(url: str, path: str) -> None:
+    """ADR 0033 round 6: an unknown page was a bare "Not Found" text (no way back, no word of the pages)."""
+    status, body = fetch(url + path)
+    assert status == 404 and "no page &#39;/" in body and "the pages are the map (/)" in body, (status, body[:300])
+    assert 'href="/incidents"' in body and len(body) < 20_000  # the site's navigation; the path cut
+    for api in ("/api/nope", "/static/nope.js"):  # the API and static files answer as before
+        assert fetch(url + api) == (404, "Not Found")

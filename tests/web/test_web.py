@@ -258,6 +258,7 @@ def test_the_incident_page_draws_its_plot_and_acknowledges(site, page) -> None:
         for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
     assert painted > 2_000, painted  # lines, band and the shaded episode
     assert "level_z" in page.inner_text("table.evidence").lower()
+    assert "sigma from normal at its peak" in page.inner_text("[data-testid=evidence-words]")  # in words (ADR 0033)
     # Hovering over the shaded episode shows the detectors' statistics.
     over = page.evaluate("""() => { const u = window.benPlots[0], box = u.over.getBoundingClientRect();
         const p = JSON.parse(document.getElementById('plots').textContent)[0];

@@ -173,9 +173,16 @@ def read_package(root: Path) -> Package:
         raise _error(meta_path, f"not JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("profile") != "tabular-data-package":
         raise _error(meta_path, "expected profile tabular-data-package", "profile")
-    if meta.get("ben_baseline_format") != FORMAT_VERSION:
-        raise _error(meta_path, f"format version {meta.get('ben_baseline_format')!r} is not one this ben reads "
-                                f"({FORMAT_VERSION})", "ben_baseline_format")
+    version = meta.get("ben_baseline_format")
+    if version is None:  # was "format version None is not one this ben reads"
+        raise _error(meta_path, "no format version: not a ben baseline package (ben baseline export writes one)",
+                     "ben_baseline_format")
+    if type(version) is int and version > FORMAT_VERSION:
+        raise _error(meta_path, f"format version {version} is newer than this ben reads ({FORMAT_VERSION}): "
+                                "a newer ben wrote it", "ben_baseline_format")
+    if type(version) is not int or version != FORMAT_VERSION:  # true was read as 1
+        raise _error(meta_path, f"format version {version!r} is not one this ben reads (the integer "
+                                f"{FORMAT_VERSION})", "ben_baseline_format")
     declared = {r.get("name"): r for r in meta.get("resources", []) if isinstance(r, dict)}
     pkg = Package(synthetic=bool(meta.get("synthetic")), description=meta.get("description") or {})
     for name, cols in SCHEMAS.items():
@@ -217,6 +224,7 @@ def read_package(root: Path) -> Package:
             for f, ch_type, _, _ in cols:
                 if isinstance(row[f], bytes):
                     row[f] = row[f].decode()
+        _check_rows(path, name, rows)
         setattr(pkg, name, rows)
     episodes = {e["episode"] for e in pkg.episodes}
     for name in ("anomalies", "points"):
@@ -225,6 +233,41 @@ def read_package(root: Path) -> Package:
                 raise _error(root / f"{name}.parquet", f"row {i}: episode {row['episode']!r} is not in "
                                                        "episodes.parquet", "episode")
     return pkg
+
+
+#: Longest episode or series name: each names a directory or file of the corpus (data/<episode>/<series>.csv).
+MAX_NAME_CHARS = 200
+
+
+def _check_rows(path: Path, name: str, rows: list[dict]) -> None:
+    """What the types cannot say (ADR 0033, round 6): an episode or series names a file of the corpus, so it
+    is one plain file name ("../../../etc/x" wrote outside it); a point's value is finite and its time after
+    1970; an episode's window does not end before it starts, and an episode is listed once."""
+    import math
+
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        for f in ("episode", "series"):
+            value = row.get(f)
+            if value is None:
+                continue
+            if (not value or len(value) > MAX_NAME_CHARS or value.startswith(".") or "/" in value or "\\" in value
+                    or not value.isprintable()):
+                raise _error(path, f"row {i}: {value[:80]!r} is no plain file name (it names a file of the corpus: "
+                                   f"no '/', '\\', leading '.' or control character, 1 to {MAX_NAME_CHARS} "
+                                   "characters)", f)
+        if name == "points":
+            if not math.isfinite(row["value"]):
+                raise _error(path, f"row {i}: value {row['value']!r} is not a finite number", "value")
+            if row["ts_ns"] <= 0:
+                raise _error(path, f"row {i}: ts_ns {row['ts_ns']} is not a time after 1970 (unix nanoseconds)",
+                             "ts_ns")
+        elif name == "episodes":
+            if row["window_end_ns"] < row["window_start_ns"]:
+                raise _error(path, f"row {i}: window_end_ns {row['window_end_ns']} is before window_start_ns "
+                                   f"{row['window_start_ns']}", "window_end_ns")
+            if (first := seen.setdefault(row["episode"], i)) != i:
+                raise _error(path, f"rows {first} and {i}: episode {row['episode']!r} twice", "episode")
 
 
 # ------------------------------------------------------------------------------- detect-real's layout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 import typer
@@ -37,12 +38,24 @@ def _main(
     """ben: observability with teeth, without lock-in."""
 
 
+def printable(value: object) -> str:
+    """Stored text as a terminal shows it safely: a control character (an escape sequence a producer put
+    in a series name or attribute would recolour, move or retitle the terminal) or a bidirectional override
+    is written as its escape (``\\x1b``, ``\\u202e``); letters of every script stay as they are."""
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\u200c\u200d" or unicodedata.category(c) == "Zs"
+                   else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+
+
 def plain(value: object):
     """Text shown verbatim in a rich table or line: stored data may hold "[red]", "[/]" or ":x:",
-    which rich would otherwise read as markup (or fail on) and emoji codes."""
+    which rich would otherwise read as markup (or fail on) and emoji codes; control characters are
+    shown escaped (``printable``)."""
     from rich.text import Text
 
-    return Text(value if isinstance(value, str) else str(value))
+    return Text(printable(value))
 
 
 def setup_logging(verbose: bool = False) -> None:

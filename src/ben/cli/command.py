@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail, plain
+from ben.cli import fail, plain, printable
 
 app = typer.Typer(help="Signed, bounded, audited commands (sent through the spine).", no_args_is_help=True)
 
@@ -161,6 +161,13 @@ def send(
     _show(reply, as_json)
     if reply.state in ("refused", "failed"):
         raise typer.Exit(1)
+    if reply.state in ("pending", "delivered"):  # was "pending. <reason>", exit 0: read as done
+        waited = f"no receipt within --wait {wait:g} s" if wait else "sent, no receipt yet"
+        typer.echo(f"{waited}: it runs when a sidecar of subsystem {printable(target)!r} is attached and takes it "
+                   "(ben status lists the sidecars; ben command list shows the receipt when it comes)",
+                   err=True)
+        if wait:
+            raise typer.Exit(1)
 
 
 @app.command("list")

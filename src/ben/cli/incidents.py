@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, chdb_dir, fail, one_of, open_chdb, plain
+from ben.cli import address_flag, app, chdb_dir, fail, one_of, open_chdb, plain, printable
 from ben.cli.query import SpineOpt
 
 INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts, narrative, anomaly_ids "
@@ -31,12 +31,21 @@ def _query(spine: str | None, sql: str, store=None) -> list[dict]:
 
 
 def _g(value, spec: str) -> str:
-    """A number from query JSON (NaN and infinities arrive as "nan", "inf", "-inf")."""
-    return format(value, spec) if isinstance(value, (int, float)) else str(value)
+    """A number from query JSON (NaN and infinities arrive as "nan", "inf", "-inf": shown "n/a")."""
+    from ben.spine.evidence_words import number
+
+    n = number(value)
+    return "n/a" if n is None else format(n, spec)
 
 
 def _when(ts: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts / 1e9)) if ts else ""
+    """A stored time in ns as 'YYYY-MM-DD HH:MM:SS' (UTC); "" for none, "n/a" for one no calendar holds."""
+    if not ts:
+        return ""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts / 1e9))
+    except (OverflowError, OSError, ValueError, TypeError):
+        return "n/a"
 
 
 def _table(rows: list[dict]):
@@ -163,8 +172,7 @@ def explain(
     from rich.console import Console
 
     one_of(data_dir=data_dir, spine=spine)
-    if not incident_id.replace("-", "").isalnum():
-        raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")
+    check_id(incident_id)
     store = None
     if data_dir is not None:
         store = open_chdb(data_dir)
@@ -182,34 +190,66 @@ def explain(
         typer.echo(json.dumps({"incident": inc, "anomalies": anomalies, "commands": commands,
                                "federated_similar": similar, "recommendations": recs}))
         return
-    console = Console(emoji=False)
-    console.print(f"{inc['id']} {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
-                  f"opened {_when(inc['opened_ts'])} UTC" + (f", resolved {_when(inc['resolved_ts'])} UTC"
-                                                              if inc["resolved_ts"] else ""), markup=False,
-                  style="bold")
-    console.print(inc["narrative"], markup=False)
+    print_explained(Console(emoji=False), inc, anomalies, commands, similar)
+    if recs is not None:
+        print_recommendations(Console(emoji=False), recs)
+
+
+def print_explained(console, inc: dict, anomalies: list[dict], commands: list[dict], similar: list[dict]) -> None:
+    """An incident as ``ben explain`` prints it: words and units, stored text shown safely (``printable``)."""
+    from ben.spine.evidence_words import detector_phrase, fmt_number
+    from ben.spine.narrative import unit_of
+
+    def say(text: str, **style) -> None:
+        console.print(printable(text), markup=False, **style)
+
+    say(f"{inc['id']} {inc['subsystem']}: {inc['state']}, severity {inc['severity']}, "
+        f"opened {_when(inc['opened_ts'])} UTC" + (f", resolved {_when(inc['resolved_ts'])} UTC"
+                                                   if inc["resolved_ts"] else ""), style="bold")
+    say(inc["narrative"])
     console.print("[bold]evidence[/bold]")
     for a in anomalies:
-        evidence = json.loads(a["evidence"])
-        dets = "; ".join(f"{d} " + ", ".join(f"{k}={v:.3g}" for k, v in ev.items()) if ev else d
-                         for d, ev in evidence.items())
-        console.print(f"- {a['id']} {a['series']}: {_when(a['start_ts'])} -> {_when(a['end_ts']) or 'ongoing'}; "
-                      f"baseline {_g(a['baseline'], '.4g')}, observed {_g(a['observed'], '.4g')}, score {_g(a['score'], '.3f')}; "
-                      f"detectors: {dets}", markup=False)
-        console.print(f"  {a['sentence']}", markup=False)
+        try:
+            evidence = json.loads(a["evidence"] or "{}")
+        except ValueError:
+            evidence = {"stored evidence (not JSON)": {}}
+        unit = unit_of(str(a.get("name") or ""))
+        end = _when(a["end_ts"]) or "still open"
+        say(f"- {a['id']} {a['series']}: {_when(a['start_ts'])} UTC -> {end}{' UTC' if a['end_ts'] else ''}; "
+            f"baseline {fmt_number(a['baseline'], unit)}, observed {fmt_number(a['observed'], unit)}, "
+            f"score {_g(a['score'], '.3f')} (0 to 1)")
+        for detector, stats in (evidence.items() if isinstance(evidence, dict) else ()):
+            say(f"  {detector_phrase(detector, stats, unit)}")
+        say(f"  {a['sentence']}")
     if similar:
         console.print("[bold]similar incidents at federated clusters (30 days)[/bold]")
         for f in similar:
-            console.print(f"- {f['cluster']} {f['subsystem_class']}: {f['detector']} {f['direction']} "
-                          f"{f['magnitude_class']}, severity {f['severity']}, {f['state']}"
-                          + (f" after {f['duration_bucket']}" if f["state"] == "resolved" else ""), markup=False)
+            say(f"- {f['cluster']} {f['subsystem_class']}: {f['detector']} {f['direction']} "
+                f"{f['magnitude_class']}, severity {f['severity']}, {f['state']}"
+                + (f" after {f['duration_bucket']}" if f["state"] == "resolved" else ""))
     if commands:
         console.print("[bold]commands[/bold]")
         for c in commands:
-            console.print(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
-                          f"reason: {c['reason']}", markup=False)
-    if recs is not None:
-        print_recommendations(console, recs)
+            say(f"- {c['id']} {c['action']} -> {c['target']}: {c['state']} ({_when(c['updated_ts'])} UTC); "
+                f"reason: {c['reason']}")
+
+
+#: Ids ben makes are ASCII and short (inc- and 10 hex digits, an- and 12, cmd- and 16).
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+_OTHER_KINDS = {"cmd-": "a command's id: ben command list shows it, with its incident"}
+
+
+def check_id(incident_id: str) -> None:
+    """Refuse an ID no incident or anomaly can have, saying so in one short line (the value cut at 40)."""
+    shown = f"'{printable(incident_id[:40])}'"
+    if len(incident_id) > 40:
+        shown += f"... ({len(incident_id)} characters)"
+    if len(incident_id) > 64 or not incident_id or not set(incident_id) <= _ID_CHARS:
+        raise fail(f"ID {shown}: expected an id such as inc-3f2a9c0d1e (ASCII letters, digits and '-', "
+                   "at most 64), an-... or 'latest'")
+    for prefix, what in _OTHER_KINDS.items():
+        if incident_id.startswith(prefix):
+            raise fail(f"ID {shown} is {what}; explain takes an incident (inc-...) or anomaly (an-...) id")
 
 
 def _explained(spine: str | None, incident_id: str, store) -> tuple[dict, list[dict], list[dict]]:

@@ -58,7 +58,8 @@ def list_commands(address: str, limit: int = 100, state: str = "", command_id: s
 def get_command(address: str, command_id: str, timeout: float = 30.0) -> dict:
     found = list_commands(address, 1, "", command_id, timeout)
     if not found:
-        raise ControlError(f"no command {command_id!r} at the spine (ben command list shows them)", reason="unknown")
+        shown = repr(command_id[:40]) + (f"... ({len(command_id)} characters)" if len(command_id) > 40 else "")
+        raise ControlError(f"no command {shown} at the spine (ben command list shows them)", reason="unknown")
     return found[0]
 
 

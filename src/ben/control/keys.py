@@ -128,7 +128,9 @@ def load_signer(path: Path | str) -> Signer:
         raise ConfigError("key file not found (create one with: ben keys generate NAME)", source=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read key file: {exc}", source=str(path)) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO) and not _public_key_text(data):  # a .pub: say that, not chmod
+    # a .pub, a trust store or a config given as --key: say what it is, not "chmod 600 it" (only a PEM private
+    # key others can read is the chmod's case; it is still refused before it is parsed)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and b"PRIVATE KEY-----" in data:
         raise ConfigError(f"private key file is accessible by others (mode {stat.S_IMODE(mode):o}); "
                           "chmod 600 it", source=str(path))
     try:

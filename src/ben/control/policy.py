@@ -27,11 +27,15 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ben.control._toml import load_model
 from ben.control.documents import ACTION_RE
 from ben.core.errors import PolicyError
+
+
+#: A window or cooldown of more than a year is a typo (in seconds: 31,536,000).
+MAX_WINDOW_S = 365 * 24 * 3600
 
 
 class _Strict(BaseModel):
@@ -44,13 +48,28 @@ class ActionRule(_Strict):
     targets: list[str] = Field(min_length=1)
     blast_radius: int = Field(default=1, ge=1)
     rate: int = Field(default=10, ge=1)
-    window_s: int = Field(default=3600, ge=1)
+    window_s: int = Field(default=3600, ge=1, le=MAX_WINDOW_S)
     breaker_failures: int = Field(default=3, ge=1)
-    breaker_cooldown_s: int = Field(default=600, ge=1)
+    breaker_cooldown_s: int = Field(default=600, ge=1, le=MAX_WINDOW_S)
     require_approval: bool = False
     #: Two-person rule: every command of this action waits for the approval of a key other than
     #: the one that signed it (implies require_approval).
     require_distinct_approver: bool = False
+
+    @field_validator("targets")
+    @classmethod
+    def _patterns(cls, targets: list[str]) -> list[str]:
+        for pattern in targets:  # "" matched only an empty target: the action was allowed nowhere, in silence
+            if not pattern.strip():
+                raise ValueError(f"an empty target pattern {pattern!r} matches no target (\"*\" matches every one)")
+        return targets
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActionRule:
+        if self.blast_radius > self.rate:  # the rate reaches fewer targets than the radius promises
+            raise ValueError(f"blast_radius = {self.blast_radius} is more than rate = {self.rate}: {self.rate} "
+                             f"commands per window reach at most {self.rate} targets (set blast_radius <= rate)")
+        return self
 
 
 class PolicyModel(_Strict):

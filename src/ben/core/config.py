@@ -380,14 +380,17 @@ def _nearest_key(model: type | None, loc: tuple) -> str:
     from pydantic import BaseModel
 
     path: list[str] = []
+    keyed = False  # the part after a table of tables ([actions.NAME] of a policy) is a name, not a field
     for part in loc[:-1]:
-        if isinstance(part, int):  # an element of a list of tables ([[spine.operators]])
+        if isinstance(part, int) or keyed:  # an element of a list of tables ([[spine.operators]])
             path.append(str(part))
+            keyed = False
             continue
         field = model.model_fields.get(str(part)) if model is not None else None
         if field is None:
             return ""
         path.append(str(part))
+        keyed = typing.get_origin(field.annotation) is dict
         candidates = [field.annotation, *typing.get_args(field.annotation)]
         model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
     if model is None:

@@ -16,6 +16,7 @@ outbox keeps every summary meanwhile, as when NATS is down.
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +99,19 @@ def _tls(cfg: FederationConfig, wanted: bool) -> ssl.SSLContext | None:
 def resolve(cfg: FederationConfig) -> NatsSecurity:
     """Check the servers and read the TLS and credential files; ConfigError naming the option."""
     hosts = []
+    if not cfg.servers:  # the link ran with no server, saying nothing
+        raise ConfigError("no server: give at least one, e.g. [\"nats://127.0.0.1:4222\"]", field=f"{FLAG}.servers")
     for url in cfg.servers:
         parsed = urlparse(url)
         if parsed.scheme not in SCHEMES or not parsed.hostname:
             raise ConfigError(f"server {url!r}: expected nats://HOST:PORT or tls://HOST:PORT", field=f"{FLAG}.servers")
+        try:  # port 99999 was taken here and retried for ever ("Port out of range 0-65535")
+            port = parsed.port
+        except ValueError:
+            port = 0
+        if port == 0 or not re.fullmatch(r"[A-Za-z0-9._:-]+", parsed.hostname):
+            raise ConfigError(f"server {url!r}: expected a host name or address and a port of 1-65535 "
+                              "(nats://HOST:PORT; 4222 if left out)", field=f"{FLAG}.servers")
         if parsed.username or parsed.password:
             raise ConfigError(f"server {parsed.hostname}: credentials in a server URL (the config file is no secret "
                               "store): use token_file, or user and password_file", field=f"{FLAG}.servers")

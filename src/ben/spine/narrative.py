@@ -34,11 +34,14 @@ def unit_of(name: str) -> str:
 
 
 def fmt_value(value: float, unit: str = "") -> str:
-    """12.0 -> '12', 0.1234 -> '0.123', 48211.5 -> '48,212'; with its unit."""
+    """12.0 -> '12', 0.1234 -> '0.123', 48211.5 -> '48,212', 1e300 -> '1 × 10^300'; with its unit."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     a = abs(value)
-    if a >= 1000:
+    if a >= 1e15 or 0 < a < 1e-3:  # neither 301 digits nor "1e-300": a power of ten a person reads
+        mantissa, exponent = f"{value:.2e}".split("e")
+        text = f"{float(mantissa):g} × 10^{int(exponent)}"
+    elif a >= 1000:
         text = f"{value:,.0f}"
     elif a >= 100 or value == int(value):
         text = f"{value:.0f}"
@@ -49,6 +52,16 @@ def fmt_value(value: float, unit: str = "") -> str:
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def fmt_sigma(sigma: float, floor: bool = False) -> str:
+    """6.21 -> '6.2' (``floor``: never rounded up, see anomaly_sentence); a million and more as fmt_value
+    writes it (not 300 digits)."""
+    if not math.isfinite(sigma):
+        return "n/a"
+    if abs(sigma) >= 1e6:
+        return fmt_value(sigma)
+    return f"{math.floor(sigma * 10) / 10:.1f}" if floor else f"{sigma:.1f}"
 
 
 def fmt_time(ts_ns: int) -> str:
@@ -78,12 +91,12 @@ def evidence_clause(detectors: Mapping[str, Mapping[str, float]]) -> str:
     cusum = detectors.get("cusum") or {}
     if "sigma" in cusum:
         points = int(cusum.get("points", 0))
-        parts.append(f"CUSUM {cusum['sigma']:.1f} sigma" + (f" over {points} point{'s' if points != 1 else ''}"
+        parts.append(f"CUSUM {fmt_sigma(cusum['sigma'])} sigma" + (f" over {points} point{'s' if points != 1 else ''}"
                                                            if points else ""))
     others = [name for name in detectors if name != "cusum" or "sigma" not in cusum]
     sigmas = [detectors[name]["sigma"] for name in others if "sigma" in detectors[name]]
     if not parts and sigmas:
-        parts.append(f"{max(sigmas):.1f} sigma from the baseline")
+        parts.append(f"{fmt_sigma(max(sigmas))} sigma from the baseline")
     if others:
         parts.append("flagged by " + ", ".join(DETECTOR_NAMES.get(name, name) for name in others))
     return f" ({'; '.join(parts)})" if parts else ""
@@ -98,7 +111,7 @@ def _shown(value: float, unit: str, other: float) -> tuple[str, str]:
     """Both values with enough digits to tell them apart (up to 6 significant)."""
     a, b = fmt_value(value, unit), fmt_value(other, unit)
     digits = 3
-    while a == b and digits <= 6 and math.isfinite(value) and math.isfinite(other):
+    while a == b and digits <= 6 and all(math.isfinite(v) and 1e-3 <= abs(v) < 1e15 for v in (value, other)):
         a, b = f"{value:,.{digits}g}", f"{other:,.{digits}g}"
         if unit:
             a, b = (f"{a}{unit}", f"{b}{unit}") if unit == "%" else (f"{a} {unit}", f"{b} {unit}")
@@ -119,8 +132,8 @@ def anomaly_sentence(series: str, name: str, baseline: float, observed: float, s
             evidence = _flagged(detectors)
         else:
             what = f"{series} {verb} from {frm} to {to}"
-            sigma = math.floor(shift * 10) / 10  # never round up: from and to differ by at least this
-            evidence = _flagged(detectors, f"{sigma:.1f} sigma")
+            # never round up: from and to differ by at least this
+            evidence = _flagged(detectors, f"{fmt_sigma(shift, floor=True)} sigma")
         return f"{what} at {fmt_time(start_ns)}{evidence}"
     if verb == "changed shape":
         what = f"{series} changed its distribution around {fmt_value(observed, unit)}"

@@ -275,7 +275,19 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
     async def unavailable(request: Request, exc: Exception):
         return page(request, "error.html", 503, message=f"{exc} (the interface reads through the spine)")
 
-    app = Starlette(exception_handlers={BenError: unavailable}, routes=[
+    async def not_found(request: Request, exc: Exception):
+        """An unknown page is the site's page saying so, with where to go (was a bare "Not Found" text);
+        the API and the static files answer as before."""
+        from starlette.responses import PlainTextResponse
+
+        path = request.url.path
+        if path.startswith(("/api/", "/static/")):
+            return PlainTextResponse("Not Found", status_code=404)
+        shown = path if len(path) <= 120 else path[:120] + f"... ({len(path)} characters)"
+        return page(request, "error.html", 404, message=f"no page {shown!r}: the pages are the map (/), "
+                                                        "incidents, series, SQL, status and commands (above)")
+
+    app = Starlette(exception_handlers={BenError: unavailable, 404: not_found}, routes=[
         Route("/", map_page), Route("/incidents", feed), Route("/incidents/items", feed), Route("/incident/{id}", incident),
         Route("/incident/{id}/acknowledge", ack, methods=["POST"]), Route("/series", series_page),
         Route("/api/series", series_api), Route("/sql", sql, methods=["GET", "POST"]), Route("/status", status),

@@ -127,6 +127,9 @@ class Reader:
                 a["evidence"] = json.loads(a["evidence"] or "{}")
             except ValueError:
                 a["evidence"] = {"raw": a["evidence"]}
+            if not isinstance(a["evidence"], dict):  # a list or a number stored: shown, not a 500 on .items()
+                a["evidence"] = {"raw": a["evidence"]}
+            words(a)
         return inc
 
     def open_counts(self) -> list[dict]:
@@ -237,3 +240,17 @@ def parse_attributes(series: str) -> dict[str, str]:
             k, v = part.split("=", 1)
             attrs[k.strip()] = v.strip()
     return attrs
+
+
+def words(a: dict) -> None:
+    """An anomaly's numbers as the incident page shows them (ADR 0033, round 6): each detector's evidence
+    in words and the series' unit (``a["words"]``), baseline, observed and score as text (``a["shown"]``: a
+    NaN the store answers as "nan" was a 500 of the template's number format)."""
+    from ben.spine.evidence_words import detector_phrase, fmt_number, number
+    from ben.spine.narrative import unit_of
+
+    unit = unit_of(str(a.get("name") or ""))
+    a["words"] = [detector_phrase(d, ev, unit) for d, ev in a["evidence"].items()]
+    score = number(a.get("score"))
+    a["shown"] = {"baseline": fmt_number(a.get("baseline"), unit), "observed": fmt_number(a.get("observed"), unit),
+                  "score": "n/a" if score is None else f"{score:.3f}"}

@@ -1,0 +1,74 @@
+"""An anomaly's evidence in words, for ``ben explain`` and the web's incident page.
+
+The spine stores each detector's numbers under short keys (``level_z``, ``kl``, ``band``...: the calibrated
+detection's features, ADR 0040; ``sigma`` and ``points`` of the bank's detectors). A newcomer reads them here
+as phrases, in the series' unit where the number is a value of the series::
+
+    level: 442 sigma from normal at its peak; surprise 642 nats; expected 123 ms, normal band ± 2.41 ms; ...
+
+A key this module does not know (a newer spine's) is shown as ``key = value``; a number that is none
+(NaN, an infinity, a string the store answered for one) is "n/a". Nothing here changes what is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from ben.spine.narrative import DETECTOR_NAMES, fmt_value
+
+#: key -> phrase; ``{n}`` a plain number, ``{v}`` a value in the series' unit.
+PHRASES = {
+    "sigma": "{n} sigma from normal at its peak",
+    "points": "over {n} points",
+    "evidence": "surprise {n} nats",
+    "level_z": "last point {n} bands from the expected value",
+    "kl": "distribution change {n} (KL divergence)",
+    "drift_z": "fast level {n} bands from the slow one",
+    "flat_intervals": "value unchanged for {n} intervals",
+    "sustained_z": "mean over hours {n} spreads from the expected value",
+    "expected": "expected {v}",
+    "band": "normal band ± {v}",
+    "rebaselined": "became the new normal",
+}
+#: Keys said only when they are not 0 (a flat line of 0 intervals is no evidence).
+QUIET_WHEN_ZERO = ("flat_intervals", "rebaselined", "points")
+
+
+def number(value: object) -> float | None:
+    """A finite float of a stored number, else None (NaN, ±inf, "nan" from the store, None, text)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def fmt_number(value: object, unit: str = "") -> str:
+    """A stored number for a person: ``fmt_value``'s rounding and unit; "n/a" for one that is none."""
+    n = number(value)
+    return "n/a" if n is None else fmt_value(n, unit)
+
+
+def detector_phrase(detector: str, stats: object, unit: str = "") -> str:
+    """'level: 442 sigma from normal at its peak; surprise 642 nats; ...' of one detector's stored numbers."""
+    name = DETECTOR_NAMES.get(detector, detector)
+    if not isinstance(stats, Mapping) or not stats:
+        return name
+    parts = []
+    order = list(PHRASES) + sorted(k for k in stats if k not in PHRASES)
+    for key in (k for k in order if k in stats):
+        value = stats[key]
+        template = PHRASES.get(key)
+        n = number(value)
+        if template is None:
+            parts.append(f"{key} = {fmt_number(value)}")
+        elif key in QUIET_WHEN_ZERO and n == 0:
+            continue
+        elif n is None:
+            parts.append(template.replace("{n}", "n/a").replace("{v}", "n/a"))
+        else:
+            parts.append(template.format(n=fmt_value(n), v=fmt_value(n, unit)))
+    return f"{name}: " + "; ".join(parts) if parts else name
