@@ -223,6 +223,7 @@ class Harness:
         self.loaders: list[Loader] = []
         self.findings: list[str] = []
         self.restarts: list[float] = []
+        self.checkpoint_writes_cut = 0  # checkpoint kills that left a write's temporary file
         self.resumed = 0  # spine starts that went on from a detection checkpoint
         self.otlp_reconnects: list[float] = []  # sidecar ready -> an OTLP request answered again (s)
         self.resends = {"sidecar": 0, "spine": 0}  # requests resent and acknowledged again, not stored
@@ -284,6 +285,9 @@ class Harness:
             f.seek(log_at)
             text = f.read().decode(errors="replace")
         self.resumed += 1
+        left = self.checkpoint_temporaries()
+        if left:
+            self.finding(f"the spine started with the temporary files of a killed checkpoint write left: {left}")
         if "detection resumed from its checkpoint" not in text or "unreadable" in text:
             self.resumed -= 1
             lines = [ln for ln in text.splitlines() if "detect" in ln][:5]
@@ -396,7 +400,6 @@ class Harness:
         """Wait until the spine writes its detection checkpoint (its temporary file appears, or the file
         changes); True at that moment, False if none was seen in ``timeout``."""
         ckpt = self.home / "spine" / "detect.ckpt"
-        tmp = ckpt.with_name(ckpt.name + ".tmp")
 
         def mtime() -> int:
             try:
@@ -406,7 +409,7 @@ class Harness:
         before = mtime()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if tmp.exists() or mtime() != before:
+            if self.checkpoint_temporaries() or mtime() != before:
                 return True
             time.sleep(0.0005)
         return False
@@ -459,6 +462,10 @@ class Harness:
                              f"was back: {self.tail('sidecar')}")
                 return
         self.otlp_reconnects.append(time.monotonic() - t0)
+
+    def checkpoint_temporaries(self) -> list[Path]:
+        """The temporary files of checkpoint writes in progress (or cut short): ``.detect.ckpt.<random>.tmp``."""
+        return list((self.home / "spine").glob(".detect.ckpt.*.tmp"))
 
     def count_resends(self) -> None:
         """Add what each component counted in ``duplicates_total`` (resends of what it had made
@@ -549,7 +556,10 @@ class Harness:
             seen = self.checkpoint_moment()
             time.sleep(self.rng.uniform(0.0, 0.003))
             self.kill("spine")
-            detail = "spine killed writing its detection checkpoint" if seen else "no checkpoint write seen in 5 s"
+            cut = bool(self.checkpoint_temporaries())
+            self.checkpoint_writes_cut += cut
+            detail = ("spine killed writing its detection checkpoint" + (" (its temporary file left)" if cut else "")
+                      if seen else "no checkpoint write seen in 5 s")
             down = ["spine"]
         elif scenario == "disk-full":  # a component's disk full under load, killed there half the time
             which = self.rng.choice([m.name for m in self.mounted])
@@ -567,7 +577,7 @@ class Harness:
             self.clickhouse.start()
             detail = "clickhouse-server killed and started again"
         elif scenario == "otlp-gate":  # the sidecar killed at one of its OTLP/gRPC gate's moments
-            moment = self.rng.choice(["in-flight", "start", "shutdown"])
+            moment = ("in-flight", "start", "shutdown")[(self.faults[scenario] - 1) % 3]  # each in turn
             detail = f"sidecar killed with the OTLP gate {self.gate_kill(moment)}"
             down = ["sidecar"]
         elif scenario == "torn-tail":
@@ -747,7 +757,7 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
         raise
     summary.update(rounds=rounds, store=store, faults=h.faults, seconds=round(time.monotonic() - t0, 1), findings=h.findings,
                    restart_median_s=round(sorted(h.restarts)[len(h.restarts) // 2], 2) if h.restarts else None,
-                   detection_resumed=h.resumed, otlp_reconnect_s=(round(sorted(h.otlp_reconnects)[len(h.otlp_reconnects) // 2], 2),
+                   detection_resumed=h.resumed, checkpoint_writes_cut=h.checkpoint_writes_cut, otlp_reconnect_s=(round(sorted(h.otlp_reconnects)[len(h.otlp_reconnects) // 2], 2),
                                      round(max(h.otlp_reconnects), 2)) if h.otlp_reconnects else None)
     if own and not h.findings:
         shutil.rmtree(home, ignore_errors=True)
@@ -793,7 +803,8 @@ def main() -> int:
               f"again without storing: {summary['resends_deduplicated']}; audit entries verified intact: "
               f"{summary['audit_entries']}; median restart "
               f"{summary['restart_median_s']} s; spine starts resumed from a detection checkpoint "
-              f"{summary['detection_resumed']}; OTLP answered again after a sidecar restart (median, max) "
+              f"{summary['detection_resumed']} ({summary['checkpoint_writes_cut']} after a kill inside a checkpoint "
+              f"write); OTLP answered again after a sidecar restart (median, max) "
               f"{summary['otlp_reconnect_s']} s; findings {len(summary['findings'])}")
         for f in summary["findings"]:
             print(f"  - {f}")
