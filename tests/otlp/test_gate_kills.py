@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_grpc
 
 from ben.cli.procs import Cluster, query_rows, wait_for
+from ben.otlp.gate import Gate
 from tests.otlp.test_transports import logs_request
 
 
@@ -81,3 +83,24 @@ def _export(stub, body: str) -> list[str] | None:
         return [body]
     except grpc.RpcError:
         return None
+
+
+def test_the_gate_removes_only_a_temporary_directory_of_its_own_that_its_record_names(tmp_path: Path) -> None:
+    directory = tmp_path / ("d" * 90) / "otlp-gate"  # too long for a socket path: a temporary directory
+    directory.parent.mkdir()
+    record = directory.with_name("otlp-gate.path")
+    victim = tmp_path / "victim"  # not under the temporary directory
+    victim.mkdir()
+    link = Path(tempfile.gettempdir()) / f"ben-otlp-link-{os.getpid()}"  # ours, but a symlink
+    link.symlink_to(victim)
+    try:
+        for named in (victim, link):
+            record.write_text(str(named))
+            gate = Gate(per_client=1, total=1, directory=directory)
+            assert victim.is_dir() and gate.directory.is_dir() and record.read_text() == str(gate.directory)
+            mine = gate.directory
+            gate2 = Gate(per_client=1, total=1, directory=directory)  # as after a kill -9 of the first
+            assert not mine.exists() and gate2.directory.is_dir() and record.read_text() == str(gate2.directory)
+            os.rmdir(gate2.directory)
+    finally:
+        link.unlink()
