@@ -19,6 +19,9 @@ Faults, one per round, chosen by the seed: SIGKILL of the sidecar, the spine, th
 process, the load process, several at once, a component killed while it starts or while it
 drains after SIGTERM, and a kill followed by a torn write appended to the newest RocksDB log
 of its WAL (a half-written record), and a spine killed again while it catches up on a backlog.
+``otlp-gate`` kills the sidecar at the OTLP/gRPC gate's moments (ADR 0045 round 7): a request in flight
+through it, the gate listening before gRPC serves behind it, the gate closed while gRPC drains; after every
+sidecar restart the OTLP exporter must get a request answered again (``OTLP_RECONNECT_S``).
 
     python scripts/crash_harness.py --rounds 50 --seed 7     # progress per round, then a summary
 
@@ -46,13 +49,16 @@ from ben.core.interpreter import python_argv  # (every child with -P: a stray be
 
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
-             "backlog", "replay", "checkpoint")
+             "backlog", "replay", "checkpoint", "otlp-gate")
 #: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
 #: a ClickHouse server (``--store clickhouse``).
 DISK_SCENARIOS = ("disk-full",)
 SERVER_SCENARIOS = ("clickhouse",)
 ALL_SCENARIOS = SCENARIOS + DISK_SCENARIOS + SERVER_SCENARIOS
 OTLP_RECORDS = 20  # log records per OTLP request
+#: After a sidecar restart, an OTLP exporter must get a request answered again within this (its gRPC channel
+#: redials with a backoff of its own: 1 s, x1.6, jittered; ADR 0046 round 4).
+OTLP_RECONNECT_S = 60.0
 
 
 # -- the load processes (this same file, run with --sdk-load / --otlp-load) -------------------------------------
@@ -217,6 +223,9 @@ class Harness:
         self.loaders: list[Loader] = []
         self.findings: list[str] = []
         self.restarts: list[float] = []
+        self.checkpoint_writes_cut = 0  # checkpoint kills that left a write's temporary file
+        self.resumed = 0  # spine starts that went on from a detection checkpoint
+        self.otlp_reconnects: list[float] = []  # sidecar ready -> an OTLP request answered again (s)
         self.resends = {"sidecar": 0, "spine": 0}  # requests resent and acknowledged again, not stored
         self._seen: dict[str, tuple[int, float]] = {}
         self.faults: dict[str, int] = {}  # fault -> rounds that drew it  # component -> (pid, its duplicates_total when seen)
@@ -250,14 +259,39 @@ class Harness:
         """Start it the documented way; a start that fails or hangs is a finding (started again once)."""
         t0 = time.monotonic()
         for attempt in (1, 2):
+            log_at = self.log_size(which)
+            checkpoint = which == "spine" and (self.home / "spine" / "detect.ckpt").exists()
             self.spawn(which)
             if self.ready(which):
                 self.restarts.append(time.monotonic() - t0)
+                if checkpoint:
+                    self.check_resumed(log_at)
                 return
             code = self.procs[which].poll()
             self.finding(f"{which} did not start (attempt {attempt}, exit code {code}): {self.tail(which)}")
             self.kill(which)
         raise SystemExit(f"seed={self.seed}: {which} cannot be restarted without manual repair")
+
+    def log_size(self, which: str) -> int:
+        try:
+            return (self.home / "logs" / f"{which}.log").stat().st_size
+        except OSError:
+            return 0
+
+    def check_resumed(self, log_at: int) -> None:
+        """A spine started on a data directory holding a detection checkpoint (the one a kill, even one
+        during its write, left) goes on from it: it says so before it answers (ADR 0046 round 4)."""
+        with open(self.home / "logs" / "spine.log", "rb") as f:
+            f.seek(log_at)
+            text = f.read().decode(errors="replace")
+        self.resumed += 1
+        left = self.checkpoint_temporaries()
+        if left:
+            self.finding(f"the spine started with the temporary files of a killed checkpoint write left: {left}")
+        if "detection resumed from its checkpoint" not in text or "unreadable" in text:
+            self.resumed -= 1
+            lines = [ln for ln in text.splitlines() if "detect" in ln][:5]
+            self.finding(f"the spine restarted without its detection checkpoint: {lines}")
 
     def kill(self, which: str) -> None:
         proc = self.procs.get(which)
@@ -366,7 +400,6 @@ class Harness:
         """Wait until the spine writes its detection checkpoint (its temporary file appears, or the file
         changes); True at that moment, False if none was seen in ``timeout``."""
         ckpt = self.home / "spine" / "detect.ckpt"
-        tmp = ckpt.with_name(ckpt.name + ".tmp")
 
         def mtime() -> int:
             try:
@@ -376,10 +409,63 @@ class Harness:
         before = mtime()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if tmp.exists() or mtime() != before:
+            if self.checkpoint_temporaries() or mtime() != before:
                 return True
             time.sleep(0.0005)
         return False
+
+    def otlp_port_open(self) -> bool:
+        host, _, port = self.otlp_endpoint.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def gate_kill(self, moment: str) -> str:
+        """SIGKILL the sidecar at a moment of its OTLP/gRPC gate (ADR 0045 round 7); what was hit."""
+        if moment == "in-flight":  # just after an answer: the loader's next request is on its way through the gate
+            loaders = self.live_loaders("otlp")
+            before = sum(len(ld.ok) for ld in loaders)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and sum(len(ld.ok) for ld in loaders) == before:
+                time.sleep(0.001)
+            time.sleep(self.rng.uniform(0.0, 0.02))
+            self.kill("sidecar")
+            return "passing a request (killed 0-20 ms after an answer)"
+        if moment == "start":  # its TCP port accepts (the gate is up) as soon as it can: gRPC behind may not be
+            self.kill("sidecar")
+            proc = self.spawn("sidecar")
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while time.monotonic() < deadline and proc.poll() is None and not self.otlp_port_open():
+                time.sleep(0.002)
+            self.kill("sidecar")
+            return "just listening in the sidecar's start"
+        proc = self.procs["sidecar"]  # shutdown: the gate stopped listening, gRPC answering what it holds
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None and self.otlp_port_open():
+            time.sleep(0.002)
+        self.kill("sidecar")
+        return "closed in the sidecar's SIGTERM drain"
+
+    def otlp_answered_again(self) -> None:
+        """After a sidecar restart: each live OTLP loader gets a request answered within ``OTLP_RECONNECT_S``
+        (the exporter reconnected through the gate); the time it took is kept."""
+        t0 = time.monotonic()
+        for ld in self.live_loaders("otlp"):
+            before = len(ld.ok)
+            while len(ld.ok) == before and ld.proc.poll() is None and time.monotonic() - t0 < OTLP_RECONNECT_S:
+                time.sleep(0.05)
+            if len(ld.ok) == before and ld.proc.poll() is None:
+                self.finding(f"OTLP exporter {ld.name} got no answer {OTLP_RECONNECT_S:.0f} s after the sidecar "
+                             f"was back: {self.tail('sidecar')}")
+                return
+        self.otlp_reconnects.append(time.monotonic() - t0)
+
+    def checkpoint_temporaries(self) -> list[Path]:
+        """The temporary files of checkpoint writes in progress (or cut short): ``.detect.ckpt.<random>.tmp``."""
+        return list((self.home / "spine").glob(".detect.ckpt.*.tmp"))
 
     def count_resends(self) -> None:
         """Add what each component counted in ``duplicates_total`` (resends of what it had made
@@ -470,7 +556,10 @@ class Harness:
             seen = self.checkpoint_moment()
             time.sleep(self.rng.uniform(0.0, 0.003))
             self.kill("spine")
-            detail = "spine killed writing its detection checkpoint" if seen else "no checkpoint write seen in 5 s"
+            cut = bool(self.checkpoint_temporaries())
+            self.checkpoint_writes_cut += cut
+            detail = ("spine killed writing its detection checkpoint" + (" (its temporary file left)" if cut else "")
+                      if seen else "no checkpoint write seen in 5 s")
             down = ["spine"]
         elif scenario == "disk-full":  # a component's disk full under load, killed there half the time
             which = self.rng.choice([m.name for m in self.mounted])
@@ -487,6 +576,10 @@ class Harness:
             self.rng_wait(0.0, 3.0)
             self.clickhouse.start()
             detail = "clickhouse-server killed and started again"
+        elif scenario == "otlp-gate":  # the sidecar killed at one of its OTLP/gRPC gate's moments
+            moment = ("in-flight", "start", "shutdown")[(self.faults[scenario] - 1) % 3]  # each in turn
+            detail = f"sidecar killed with the OTLP gate {self.gate_kill(moment)}"
+            down = ["sidecar"]
         elif scenario == "torn-tail":
             which = self.rng.choice(["spine", "sidecar"])
             self.kill(which)
@@ -498,6 +591,8 @@ class Harness:
         for which in order:                                                          # start with no spine
             if which in down:
                 self.start(which)
+        if "sidecar" in down:
+            self.otlp_answered_again()
         sdk_acked = sum(ld.acked for ld in self.loaders if ld.kind == "sdk")
         otlp_ok = sum(len(ld.ok) for ld in self.loaders if ld.kind == "otlp")
         self.log(f"round {n}/{total} seed={self.seed} {scenario}{': ' + detail if detail else ''} | "
@@ -661,7 +756,9 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
         h.kill_all()
         raise
     summary.update(rounds=rounds, store=store, faults=h.faults, seconds=round(time.monotonic() - t0, 1), findings=h.findings,
-                   restart_median_s=round(sorted(h.restarts)[len(h.restarts) // 2], 2) if h.restarts else None)
+                   restart_median_s=round(sorted(h.restarts)[len(h.restarts) // 2], 2) if h.restarts else None,
+                   detection_resumed=h.resumed, checkpoint_writes_cut=h.checkpoint_writes_cut, otlp_reconnect_s=(round(sorted(h.otlp_reconnects)[len(h.otlp_reconnects) // 2], 2),
+                                     round(max(h.otlp_reconnects), 2)) if h.otlp_reconnects else None)
     if own and not h.findings:
         shutil.rmtree(home, ignore_errors=True)
     else:
@@ -705,7 +802,10 @@ def main() -> int:
               f"incidents stored twice {summary['incidents_stored_twice']}; requests resent and acknowledged "
               f"again without storing: {summary['resends_deduplicated']}; audit entries verified intact: "
               f"{summary['audit_entries']}; median restart "
-              f"{summary['restart_median_s']} s; findings {len(summary['findings'])}")
+              f"{summary['restart_median_s']} s; spine starts resumed from a detection checkpoint "
+              f"{summary['detection_resumed']} ({summary['checkpoint_writes_cut']} after a kill inside a checkpoint "
+              f"write); OTLP answered again after a sidecar restart (median, max) "
+              f"{summary['otlp_reconnect_s']} s; findings {len(summary['findings'])}")
         for f in summary["findings"]:
             print(f"  - {f}")
     return 1 if summary["findings"] else 0

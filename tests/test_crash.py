@@ -82,6 +82,26 @@ def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> 
 
 
 @pytest.mark.timeout(300)
+def test_outside_harness_kills_the_sidecar_at_its_otlp_gate_and_exporters_come_back(home) -> None:
+    """Round 4 of the outside harness (ADR 0046): the sidecar killed with a request passing its OTLP/gRPC gate,
+    with the gate just listening in its start, and with the gate closed in its SIGTERM drain (one round
+    each); after each restart the OTLP exporter is answered again, and in the end every acknowledged record is
+    stored once. ``BEN_CRASH_SEED`` replays a run."""
+    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
+    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
+    harness = _harness()
+    summary = harness.run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
+                          scenarios=("otlp-gate",))
+    print(summary)
+    assert summary["faults"] == {"otlp-gate": 3} and summary["otlp_reconnect_s"] is not None, summary
+    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
+    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
+    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
+    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
+        f"seed={seed}: {summary}"
+
+
+@pytest.mark.timeout(300)
 def test_outside_harness_kills_in_replay_checkpoint_full_disk_and_the_clickhouse_server(home) -> None:
     """Round 3 of the outside harness (ADR 0046): the spine on a ClickHouse server, each data directory on a
     small file system of its own; faults drawn from a sidecar killed while it ships a backlog it replayed

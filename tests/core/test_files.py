@@ -16,7 +16,7 @@ import pytest
 
 from ben.cli.procs import Cluster, Proc
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, private_dir
+from ben.core.files import check_private, private_dir, remove_temporaries, write_atomic
 from tests.helpers import Load
 
 
@@ -242,3 +242,18 @@ def test_read_input_refuses_devices_and_a_silent_fifo_and_reads_pipes(tmp_path, 
     os.close(w)
     assert read_input(f"/proc/self/fd/{r}") == b"a = 1\n"
     os.close(r)
+
+
+def test_remove_temporaries_takes_only_the_files_a_killed_write_atomic_left(tmp_path: Path) -> None:
+    path = tmp_path / "detect.ckpt"
+    write_atomic(path, b"whole", 0o600)
+    left = [tmp_path / ".detect.ckpt.abc123.tmp", tmp_path / ".detect.ckpt.zz9.tmp"]
+    for p in left:
+        p.write_bytes(b"x" * 10)
+    kept = [tmp_path / "detect.key", tmp_path / ".detect.key.abc.tmp", tmp_path / ".detect.ckpt.dir.tmp"]
+    kept[0].write_bytes(b"k")
+    kept[1].write_bytes(b"k")
+    kept[2].mkdir()
+    assert remove_temporaries(path) == 20
+    assert not any(p.exists() for p in left) and all(p.exists() for p in kept) and path.read_bytes() == b"whole"
+    assert remove_temporaries(path) == 0

@@ -24,6 +24,7 @@ import pytest
 
 from ben.cli.procs import wait_for
 from ben.core.errors import WalError
+from ben.core.interpreter import python_argv
 from ben.core.wal import Wal
 
 LOG_BLOCK = 32 << 10   # RocksDB log block: damage loses at most the rest of one
@@ -528,3 +529,30 @@ def test_a_file_where_the_wal_directory_belongs_is_said_so(tmp_path: Path) -> No
     with pytest.raises(WalError, match=r"wal-alert: a file, not a directory \(a WAL is a directory of its own"):
         Wal(tmp_path / "wal-alert")
     assert (tmp_path / "wal-alert").read_text() == ""
+
+
+def test_a_torn_tail_that_looks_like_a_recycled_log_record_is_cut_not_looped_on(tmp_path: Path) -> None:
+    """Random bytes appended to the log (the crash harness's torn tail) whose header has a recycled-log type
+    and a length past its block: RocksDB's recovery looped forever on them in every mode, and the sidecar's
+    start hung at full CPU without a word (ADR 0046 round 4). The open runs in a process of its own, so the
+    old code fails the test by its deadline instead of hanging it."""
+    written = payloads()
+    crash_image(written, tmp_path / "live", tmp_path / "wal")
+    log_file = only(tmp_path / "wal", "*.log")
+    garbage = random.Random(3).randbytes(4) + (0xFFFF).to_bytes(2, "little") + b"\x05" + random.Random(4).randbytes(56)
+    with open(log_file, "ab") as f:
+        f.write(garbage)
+    damaged = log_file.read_bytes()
+    script = ("import sys; from pathlib import Path; from ben.core.wal import Wal\n"
+              "w = Wal(Path(sys.argv[1]), Path(sys.argv[2])); print(w.corruption_events, w.depth); w.close()")
+    try:
+        out = subprocess.run(python_argv("-c", script, str(tmp_path / "wal"), str(tmp_path / "quarantine")),
+                             capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("opening the WAL did not return in 60 s (RocksDB's recovery looping on the tail)")
+    assert out.returncode == 0 and out.stdout.split() == ["1", str(N)], out.stderr
+    assert "recycled-log record header" in out.stderr and log_file.name in out.stderr, out.stderr
+    check_quarantined(tmp_path / "quarantine", log_file.name, damaged)
+    wal = Wal(tmp_path / "wal", tmp_path / "quarantine")
+    assert read_all(wal) == written  # every record before the garbage
+    wal.close()

@@ -203,6 +203,29 @@ def write_atomic(path: Path, data: bytes, mode: int) -> None:
         os.close(dir_fd)
 
 
+def remove_temporaries(path: Path) -> int:
+    """Remove the temporary files ``write_atomic`` left beside ``path`` when it was killed before its rename
+    (one per kill -9 during a write, as large as the file; their names are unguessable, so no later write
+    replaces them); the bytes removed. Only for the directory's one writer, before it writes ``path``."""
+    freed = 0
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return 0
+    for name in names:
+        if not (name.startswith(f".{path.name}.") and name.endswith(".tmp")):
+            continue
+        tmp = path.parent / name
+        try:
+            st = os.lstat(tmp)
+            if stat.S_ISREG(st.st_mode):
+                tmp.unlink()
+                freed += st.st_size
+        except OSError:
+            pass
+    return freed
+
+
 def os_reason(exc: OSError) -> str:
     """An OSError's reason in words: "File exists" / "Not a directory" when a directory was to be made or used
     where a file is (``--dir key.pem``) says so."""

@@ -26,16 +26,19 @@ import logging
 import os
 import shutil
 import socket
+import stat
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+from ben.core.files import write_atomic
 from ben.otlp import clients
 
 log = logging.getLogger(__name__)
 
 _HIGH_WATER = 256 << 10  # bytes buffered toward one side before the other side is paused
 _MAX_DIR = 107 - len("/u4294967295.") - 12  # a unix socket's path is at most 107 bytes
+_TEMP_PREFIX = "ben-otlp-"
 
 
 class Gate:
@@ -44,15 +47,21 @@ class Gate:
     def __init__(self, *, per_client: int, total: int, directory: Path | None = None):
         """``directory``: the unix sockets' (the sidecar's ``<data_dir>/otlp-gate``, made again 0700 at each
         start, so a sidecar killed leaves nothing elsewhere); a new temporary one when None or too long for
-        a socket's path."""
+        a socket's path (then named in ``<directory>.path``: the next start removes the one a kill -9 left)."""
         self.per_client, self.total = per_client, total
+        self._record: Path | None = None
         if directory is not None and len(str(directory)) <= _MAX_DIR:
             shutil.rmtree(directory, ignore_errors=True)  # sockets of a sidecar that was killed
             directory.mkdir(mode=0o700)
             directory.chmod(0o700)
             self.directory = directory
         else:
-            self.directory = Path(tempfile.mkdtemp(prefix="ben-otlp-"))  # 0700 whatever the umask
+            if directory is not None:  # named in <dir>.path, so the next start removes what a kill -9 left
+                self._record = directory.with_name(directory.name + ".path")
+                _remove_left(self._record)
+            self.directory = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX))  # 0700 whatever the umask
+            if self._record is not None:
+                write_atomic(self._record, str(self.directory).encode(), 0o600)
         self.inner = str(self.directory / "grpc.sock")
         self.held: Counter[str] = Counter()   # client -> connections held
         self.refused = 0
@@ -108,6 +117,22 @@ class Gate:
         for pipe in list(self._pipes):
             pipe.abort()
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self._record is not None:
+            self._record.unlink(missing_ok=True)
+
+
+def _remove_left(record: Path) -> None:
+    """Remove the temporary socket directory that ``record`` names (a sidecar killed before its shutdown
+    left it in the temporary directory: one per kill, before), if it is still one of ours."""
+    try:
+        left = Path(record.read_text().strip())
+        st = os.lstat(left)
+    except (OSError, ValueError):
+        st = None
+    if (st is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+            and left.parent == Path(tempfile.gettempdir()) and left.name.startswith(_TEMP_PREFIX)):
+        shutil.rmtree(left, ignore_errors=True)
+    record.unlink(missing_ok=True)
 
 
 class _Side(asyncio.Protocol):

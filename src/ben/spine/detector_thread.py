@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ben.core.errors import StorageError
+from ben.core.files import remove_temporaries
 from ben.spine import detect_state
 from ben.spine.detection import COLUMNS, PEER_COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
@@ -122,6 +123,11 @@ class DetectorThread:
     def resume(self, stored_upto: int) -> int:
         """Load the checkpoint (if any) and replay stored rows after it; return rows replayed."""
         path = self._checkpoint_path
+        if path is not None:
+            freed = remove_temporaries(path)  # a write killed before its rename (ADR 0046, round 4)
+            if freed:
+                log.warning("removed the temporary files (%d bytes) of a detection checkpoint write cut short "
+                            "by a kill; the last whole checkpoint is read", freed)
         if path is None or not path.exists():
             self.last_seq = stored_upto  # fresh: watch what comes from now on
             return 0

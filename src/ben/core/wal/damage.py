@@ -97,6 +97,41 @@ class _ReadableEntries:
         return good.to_bytes(self.KEY_BYTES, "big")
 
 
+_LOG_BLOCK = 32 << 10  # RocksDB's log is written in blocks of 32 KiB; a physical record never crosses one
+_HEADER = 7            # checksum (4), length (2), type (1)
+_RECYCLED = range(5, 9)  # the record types of a recycled log (recycle_log_file_num, which ben never sets)
+
+
+def _recycled_header(path: Path) -> tuple[Path, int] | None:
+    """The first record header of a recycled-log type in a RocksDB log of ``path`` (log, byte), else None.
+
+    ben's logs never hold one; damage that makes one (random bytes appended to a log) and claims a length
+    past its block made RocksDB 9.8's log reader loop forever, in every recovery mode: the component's start
+    hung at full CPU without a word (found by the crash harness, ADR 0046 round 4). The scan reads the
+    headers only, up to the first one that is not a plain record (RocksDB says what is wrong with those)."""
+    for log_file in sorted(path.glob("*.log")):
+        try:
+            data = log_file.read_bytes()
+        except OSError:
+            continue
+        pos = 0
+        while pos + _HEADER <= len(data):
+            left = _LOG_BLOCK - pos % _LOG_BLOCK
+            if left < _HEADER:  # a block's trailer
+                pos += left
+                continue
+            length, kind = int.from_bytes(data[pos + 4:pos + 6], "little"), data[pos + 6]
+            if kind in _RECYCLED:
+                return log_file, pos
+            if kind == 0 and length == 0:  # zeros to the block's end
+                pos += left
+                continue
+            if not 1 <= kind <= 4 or _HEADER + length > left:
+                break
+            pos += _HEADER + length
+    return None
+
+
 class _DamageRepair:
     """A torn log tail is dropped in place; any other damage rebuilds the database from what is readable."""
 
@@ -105,14 +140,24 @@ class _DamageRepair:
 
         Other damage raises _Corrupt (the caller rebuilds the database).
         """
-        try:
-            return self._open(mode())
-        except _Corrupt as exc:
-            if mode is _resume_mode:  # that mode drops a torn tail itself: this is other damage
-                raise
-            reason = str(exc)
-        damaged = self._damaged_files(reason, self.path)  # before the open below replaces the log
-        saved = self._save_logs()
+        looping = _recycled_header(self.path)
+        if looping is None:
+            try:
+                return self._open(mode())
+            except _Corrupt as exc:
+                if mode is _resume_mode:  # that mode drops a torn tail itself: this is other damage
+                    raise
+                reason = str(exc)
+            damaged = self._damaged_files(reason, self.path)  # before the open below replaces the log
+            saved = self._save_logs()
+        else:  # RocksDB would never return from its open (ADR 0046 round 4): the tail is cut here first
+            log_file, offset = looping
+            reason, damaged = f"a recycled-log record header at byte {offset} (ben's logs have none)", str(log_file)
+            saved = self._save_logs()
+            if saved is None or offset // _LOG_BLOCK != (log_file.stat().st_size - 1) // _LOG_BLOCK:
+                raise WalError(f"WAL {self.path} is damaged ({reason}) before its last log block, or its log could "
+                               f"not be saved; move the directory aside to start with an empty WAL")
+            os.truncate(log_file, offset)
         try:
             db = self._open(_resume_mode())  # tolerates a damaged tail only
         except _Corrupt:
