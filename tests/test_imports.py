@@ -36,10 +36,6 @@ SDK_FROM_CONTROL = {"ben.control.contract", "ben.control.actions"}
 EXCEPTIONS = {
     ("redact/corpus.py", "ben.sdk.batch"): "the redaction corpus runner (benchmark tooling, never loaded by the "
                                            "sidecar) encodes its events with the SDK's batch builder",
-    ("web/reads.py", "ben.spine.evidence_words"): "the incident page words a stored anomaly's evidence with the "
-                                                  "phrasing `ben explain` uses (pure text functions, no state, "
-                                                  "nothing of the running spine)",
-    ("web/reads.py", "ben.spine.narrative"): "the same: the series' unit for those words (a pure text function)",
 }
 
 

@@ -32,7 +32,7 @@ def _query(spine: str | None, sql: str, store=None) -> list[dict]:
 
 def _g(value, spec: str) -> str:
     """A number from query JSON (NaN and infinities arrive as "nan", "inf", "-inf": shown "n/a")."""
-    from ben.spine.evidence_words import number
+    from ben.detect.words import number
 
     n = number(value)
     return "n/a" if n is None else format(n, spec)
@@ -197,8 +197,8 @@ def explain(
 
 def print_explained(console, inc: dict, anomalies: list[dict], commands: list[dict], similar: list[dict]) -> None:
     """An incident as ``ben explain`` prints it: words and units, stored text shown safely (``printable``)."""
-    from ben.spine.evidence_words import detector_phrase, fmt_number
-    from ben.spine.narrative import unit_of
+    from ben.detect.words import detector_phrase, fmt_number
+    from ben.detect.words import unit_of
 
     def say(text: str, **style) -> None:
         console.print(printable(text), markup=False, **style)

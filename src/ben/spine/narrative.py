@@ -15,43 +15,10 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 
-#: Series-name suffixes that carry a unit.
-UNITS = {"_ms": "ms", "_us": "µs", "_s": "s", "_seconds": "s", "_bytes": "bytes", "_pct": "%", "_percent": "%"}
+from ben.detect.words import DETECTOR_NAMES, fmt_value, unit_of
 
-DETECTOR_NAMES = {"ewma": "EWMA", "cusum": "CUSUM", "robust": "median/MAD", "drift": "drift (KL)",
-                  # the calibrated detection's features (ADR 0040)
-                  "level": "level", "distribution": "distribution (KL)", "level_drift": "level drift",
-                  "flat": "flat line", "sustained": "mean over hours"}
 #: Below this shift (in the series' sigmas) a sentence does not say "rose" or "fell".
 MIN_CLAIM_SIGMA = 1.0
-
-
-def unit_of(name: str) -> str:
-    for suffix, unit in UNITS.items():
-        if name.endswith(suffix):
-            return unit
-    return ""
-
-
-def fmt_value(value: float, unit: str = "") -> str:
-    """12.0 -> '12', 0.1234 -> '0.123', 48211.5 -> '48,212', 1e300 -> '1 × 10^300'; with its unit."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    a = abs(value)
-    if a >= 1e15 or 0 < a < 1e-3:  # neither 301 digits nor "1e-300": a power of ten a person reads
-        mantissa, exponent = f"{value:.2e}".split("e")
-        text = f"{float(mantissa):g} × 10^{int(exponent)}"
-    elif a >= 1000:
-        text = f"{value:,.0f}"
-    elif a >= 100 or value == int(value):
-        text = f"{value:.0f}"
-    elif a >= 1:
-        text = f"{value:.1f}"
-    else:
-        text = f"{value:.3g}"
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 def fmt_sigma(sigma: float, floor: bool = False) -> str:

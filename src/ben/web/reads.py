@@ -246,8 +246,8 @@ def words(a: dict) -> None:
     """An anomaly's numbers as the incident page shows them (ADR 0033, round 6): each detector's evidence
     in words and the series' unit (``a["words"]``), baseline, observed and score as text (``a["shown"]``: a
     NaN the store answers as "nan" was a 500 of the template's number format)."""
-    from ben.spine.evidence_words import detector_phrase, fmt_number, number
-    from ben.spine.narrative import unit_of
+    from ben.detect.words import detector_phrase, fmt_number, number
+    from ben.detect.words import unit_of
 
     unit = unit_of(str(a.get("name") or ""))
     a["words"] = [detector_phrase(d, ev, unit) for d, ev in a["evidence"].items()]

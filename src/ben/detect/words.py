@@ -1,4 +1,5 @@
-"""An anomaly's evidence in words, for ``ben explain`` and the web's incident page.
+"""Detection results in words, for the spine's narratives, ``ben explain`` and the web's incident page:
+the series' unit, numbers a person reads, each detector's name and its stored evidence as phrases.
 
 The spine stores each detector's numbers under short keys (``level_z``, ``kl``, ``band``...: the calibrated
 detection's features, ADR 0040; ``sigma`` and ``points`` of the bank's detectors). A newcomer reads them here
@@ -15,7 +16,43 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ben.spine.narrative import DETECTOR_NAMES, fmt_value
+#: Series-name suffixes that carry a unit.
+UNITS = {"_ms": "ms", "_us": "µs", "_s": "s", "_seconds": "s", "_bytes": "bytes", "_pct": "%", "_percent": "%"}
+
+DETECTOR_NAMES = {"ewma": "EWMA", "cusum": "CUSUM", "robust": "median/MAD", "drift": "drift (KL)",
+                  # the calibrated detection's features (ADR 0040)
+                  "level": "level", "distribution": "distribution (KL)", "level_drift": "level drift",
+                  "flat": "flat line", "sustained": "mean over hours"}
+
+
+def unit_of(name: str) -> str:
+    """The unit a series name carries in its suffix (``latency_ms`` -> ``ms``), or ""."""
+    for suffix, unit in UNITS.items():
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def fmt_value(value: float, unit: str = "") -> str:
+    """12.0 -> '12', 0.1234 -> '0.123', 48211.5 -> '48,212', 1e300 -> '1 × 10^300'; with its unit."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    a = abs(value)
+    if a >= 1e15 or 0 < a < 1e-3:  # neither 301 digits nor "1e-300": a power of ten a person reads
+        mantissa, exponent = f"{value:.2e}".split("e")
+        text = f"{float(mantissa):g} × 10^{int(exponent)}"
+    elif a >= 1000:
+        text = f"{value:,.0f}"
+    elif a >= 100 or value == int(value):
+        text = f"{value:.0f}"
+    elif a >= 1:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.3g}"
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
 
 #: key -> phrase; ``{n}`` a plain number, ``{v}`` a value in the series' unit.
 PHRASES = {
