@@ -168,10 +168,20 @@ def _errors(service: str, n: int, marked: bool) -> bytes:
 
 
 def _post_logs(port: int, body: bytes) -> None:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=body, method="POST",
-                                 headers={"Content-Type": "application/x-protobuf"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        assert resp.status == 200
+    """POST as an OTLP exporter does, which sends a request again after a connection reset (the OTLP spec's
+    retryable case): the listener's per-account cap may still count this account's connections of the tests
+    before while it closes them (seen once in 5 runs, right after the connection floods; the request was then
+    never read, so nothing is stored twice)."""
+    for attempt in range(3):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-protobuf"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                assert resp.status == 200
+                return
+        except ConnectionResetError:
+            if attempt == 2:
+                raise
 
 
 def test_one_application_s_alerts_take_only_its_share_of_the_alert_lane(rig: Rig) -> None:
