@@ -88,7 +88,7 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
                 # its account's share (ADR 0045, round 7); before, the quota was the flood's until gRPC's
                 # 10 s handshake deadline cut its connections. First the flood reaches the listener:
                 wait_for(lambda: rig.cluster.status("sidecar").get("otlp_grpc_connections_refused_total", 0) >= 100,
-                         20, "the flood's connections past its account's 16 to be refused at accept")
+                         60, "the flood's connections past its account's 16 to be refused at accept")
                 with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
                     fresh.unary_unary(LOGS_EXPORT)(b"", timeout=4, wait_for_ready=True)
             most = flood.peak_descriptors(pid)  # while they are held (the handshake/header deadline is 10 s)

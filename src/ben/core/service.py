@@ -173,6 +173,7 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
             raise
         await service.shutdown(min(shutdown_timeout_s, 5.0))  # what had started (a no-op if done already)
         log.info("%s: stopped before it was ready", service.name)
+        _ignore_stop_signals(loop)
         return
     except BaseException:
         # Threads already started (store writer, detection) must not be inside a native library
@@ -190,3 +191,13 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
     background.shutdown()
     await service.shutdown(shutdown_timeout_s)
     log.info("%s: stopped", service.name)
+    _ignore_stop_signals(loop)
+
+
+def _ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """Stopped: the process only exits now. A copy of the stop signal (``timeout`` signals the process and
+    then its group) must not kill it with -15 after a clean stop, as it would once the loop closes and puts
+    the default handlers back (the loop only restores the handlers still registered with it)."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)
