@@ -15,6 +15,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ben.core.errors import ConfigError
@@ -224,6 +225,35 @@ def remove_temporaries(path: Path) -> int:
         except OSError:
             pass
     return freed
+
+
+def replace_dir(out: Path, write: Callable[[Path], None]) -> None:
+    """Make directory ``out`` whole or not at all: ``write(staging)`` fills a new directory beside it
+    (``.<name>.<random>.tmp``), which then takes ``out``'s place (the old one renamed aside, then removed). A kill
+    -9 leaves the old ``out`` or the new one (between the two renames, none: made again by running the command
+    again), never a mix; what a killed run left beside it is removed by the next."""
+    import shutil
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name in os.listdir(out.parent):  # a killed run's staging or old directory (ours: our names, our account)
+        if name.startswith(f".{out.name}.") and name.endswith((".tmp", ".old")):
+            left = out.parent / name
+            if left.is_dir() and not left.is_symlink() and left.stat().st_uid == os.getuid():
+                shutil.rmtree(left, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        write(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = None
+    if out.exists() or out.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.rename(out, old / out.name)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def os_reason(exc: OSError) -> str:
