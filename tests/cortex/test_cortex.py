@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 
 import numpy as np
 import pytest
@@ -447,3 +448,35 @@ def test_a_cortex_takes_in_a_torn_line_a_killed_writer_left_by_cutting_it(tmp_pa
     lines = [json.loads(x) for x in (tmp_path / "cx" / "history.jsonl").read_text().splitlines()]
     assert [e["seq"] for e in lines] == [1, 2]
     assert Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start().bandit.updates == 2
+
+
+def test_a_cortex_killed_writing_its_state_leaves_a_file_the_next_start_removes_once_it_is_stale(tmp_path):
+    """Killed inside ``write_atomic`` of ``state.json``, a learning process leaves its temporary file (its name is
+    unguessable: no later write replaces it). A start removes such files once no live writer can own them
+    (``STALE_WRITE_S``): another cortex's write in progress on the directory is left alone."""
+    import signal
+    import subprocess
+    import sys
+
+    from ben.cli.procs import wait_for
+    from ben.cortex.cortex import STALE_WRITE_S
+
+    responses, policy = _files(tmp_path)
+    cx_dir = tmp_path / "cx"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: list(cx_dir.glob(".state.json.*.tmp")) if cx_dir.is_dir() else [], 60,
+                 "a state write in progress", interval=0.0002)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    left = list(cx_dir.glob(".state.json.*.tmp"))
+    assert left, "the kill came after the write's rename: run it again"
+    old = time.time() - STALE_WRITE_S - 60
+    for path in left:
+        os.utime(path, (old, old))      # ... found by a start some minutes later
+    live = cx_dir / ".audited.live1234.tmp"
+    live.write_text('{"seq": 1}')        # another cortex writing its outbox right now
+    again = Cortex(data_dir=cx_dir, responses=responses, policy=policy).start()
+    assert not any(p.exists() for p in left) and live.exists()
+    assert again.bandit.updates == sum(1 for e in again.events if e["type"] == "learn")

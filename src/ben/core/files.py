@@ -204,11 +204,13 @@ def write_atomic(path: Path, data: bytes, mode: int) -> None:
         os.close(dir_fd)
 
 
-def remove_temporaries(path: Path) -> int:
+def remove_temporaries(path: Path, older_than_s: float = 0.0) -> int:
     """Remove the temporary files ``write_atomic`` left beside ``path`` when it was killed before its rename
     (one per kill -9 during a write, as large as the file; their names are unguessable, so no later write
-    replaces them); the bytes removed. Only for the directory's one writer, before it writes ``path``."""
-    freed = 0
+    replaces them); the bytes removed. Only for the directory's one writer, before it writes ``path``; where
+    several may write it, ``older_than_s`` spares what a live writer is writing (a file not changed for that
+    long is a killed one's)."""
+    freed, cutoff = 0, time.time() - older_than_s
     try:
         names = os.listdir(path.parent)
     except OSError:
@@ -219,7 +221,7 @@ def remove_temporaries(path: Path) -> int:
         tmp = path.parent / name
         try:
             st = os.lstat(tmp)
-            if stat.S_ISREG(st.st_mode):
+            if stat.S_ISREG(st.st_mode) and (not older_than_s or st.st_mtime < cutoff):
                 tmp.unlink()
                 freed += st.st_size
         except OSError:

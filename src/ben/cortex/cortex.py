@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ben.core.errors import ConfigError
-from ben.core.files import write_atomic
+from ben.core.files import remove_temporaries, write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
@@ -70,6 +70,10 @@ def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, 
     return sum(signals) / len(signals)
 
 
+#: A temporary file of a state or outbox write not changed for this long is a killed writer's, not a live one's.
+STALE_WRITE_S = 300.0
+
+
 class Cortex:
     """Recommendations and learning for one data directory (see the module docstring)."""
 
@@ -94,6 +98,10 @@ class Cortex:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path in (self.state_path, self.outbox.path):   # a write killed before its rename (ADR 0046 round 5);
+            freed = remove_temporaries(path, older_than_s=STALE_WRITE_S)   # another cortex may be writing now
+            if freed:
+                log.warning("cortex: removed the temporary files of a killed write of %s (%d bytes)", path, freed)
         self.events = self._read_history()
         learns = [e for e in self.events if e["type"] == "learn"]
         applied = 0
