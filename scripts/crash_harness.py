@@ -22,8 +22,9 @@ of its WAL (a half-written record), and a spine killed again while it catches up
 ``otlp-gate`` kills the sidecar at the OTLP/gRPC gate's moments (ADR 0045 round 7): a request in flight
 through it, the gate listening before gRPC serves behind it, the gate closed while gRPC drains; after every
 sidecar restart the OTLP exporter must get a request answered again (``OTLP_RECONNECT_S``). ``wal-file`` kills
-a component within 3 ms of its WAL making or removing a file (a flush, a truncation's or a compaction's
-deletions), half the time in the recovery that follows a first kill; ``store-part`` kills the store process as
+a running component within 3 ms of its WAL making or removing a file (a flush, a log switch, a compaction's
+deletions), ``wal-open`` the same in the recovery that follows a first kill (RocksDB's open makes its new log
+and rotates its info log); ``store-part`` kills the store process as
 chDB writes a part (an insert's or a merge's ``tmp_*`` directory). After the final stop no file a killed write
 left may remain (a temporary file of an atomic write, a chDB part directory) (ADR 0046 round 5).
 
@@ -53,7 +54,7 @@ from ben.core.interpreter import python_argv  # (every child with -P: a stray be
 
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
-             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "store-part")
+             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part")
 #: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
 #: a ClickHouse server (``--store clickhouse``).
 DISK_SCENARIOS = ("disk-full",)
@@ -633,9 +634,9 @@ class Harness:
             moment = ("in-flight", "start", "shutdown")[(self.faults[scenario] - 1) % 3]  # each in turn
             detail = f"sidecar killed with the OTLP gate {self.gate_kill(moment)}"
             down = ["sidecar"]
-        elif scenario == "wal-file":  # killed as its WAL makes or removes a file (a flush, a truncation's or a
-            which = self.rng.choice(["spine", "sidecar"])  # compaction's deletions), half the time in the
-            recovering = self.rng.random() < 0.5           # recovery after a first kill (two kills in quick succession)
+        elif scenario in ("wal-file", "wal-open"):  # killed as its WAL makes or removes a file: running (a flush,
+            which = self.rng.choice(["spine", "sidecar"])  # a log switch, a compaction's deletions), or in the
+            recovering = scenario == "wal-open"            # recovery after a first kill (two kills in quick succession)
             if recovering:
                 self.kill(which)
                 self.spawn(which)
