@@ -292,8 +292,10 @@ def write_detect_corpus(out: Path, pkg: Package) -> int:
         series.append(Series(f"{episode}/{name}.csv", np.array([t for t, _ in pts], dtype=np.int64),
                              np.array([v for _, v in pts], dtype=np.float64),
                              tuple(sorted(windows.get((episode, name), [])))))
-    if series:
-        write_corpus(out, series)
+    if series:  # whole or not at all: a killed import leaves the corpus it had, never half of the new one
+        from ben.core.files import replace_dir
+
+        replace_dir(out, lambda staging: write_corpus(staging, series))
     return len(series)
 
 

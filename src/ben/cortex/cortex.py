@@ -8,10 +8,16 @@ written atomically (temp file, fsync, rename; mode 0600) after each ``learn``. A
 two is repaired at start by replaying the ``learn`` lines the state lacks; a torn last line is
 dropped; a damaged line with lines after it stops the start naming it (nothing is truncated). ``rebuild`` replays the whole history into a fresh model: the same history gives the same
 model (the bandit is deterministic).
+
+Several cortexes may share a data directory at once (the web page opens one per request, ``ben cortex
+accept`` another): each append holds an exclusive ``flock`` on the history and first takes in the lines
+the others appended since it read it (learning from theirs), so every line has its own ``seq`` and the
+outbox sends each one (ADR 0046 round 5).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -23,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ben.core.errors import ConfigError
-from ben.core.files import write_atomic
+from ben.core.files import remove_temporaries, write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
@@ -64,6 +70,10 @@ def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, 
     return sum(signals) / len(signals)
 
 
+#: A temporary file of a state or outbox write not changed for this long is a killed writer's, not a live one's.
+STALE_WRITE_S = 300.0
+
+
 class Cortex:
     """Recommendations and learning for one data directory (see the module docstring)."""
 
@@ -77,6 +87,7 @@ class Cortex:
         self.outbox = Outbox(self.dir / "audited", audit)
         self.bandit, self.index = self._fresh(), FeatureIndex(settings.feature_dim)
         self.events: list[dict] = []
+        self._size = 0   # bytes of the history read (its good lines)
         self.learned: list[tuple[str, np.ndarray, float]] = []   # (response, x, reward), for support
 
     def _fresh(self) -> LinUCB:
@@ -87,6 +98,10 @@ class Cortex:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path in (self.state_path, self.outbox.path):   # a write killed before its rename (ADR 0046 round 5);
+            freed = remove_temporaries(path, older_than_s=STALE_WRITE_S)   # another cortex may be writing now
+            if freed:
+                log.warning("cortex: removed the temporary files of a killed write of %s (%d bytes)", path, freed)
         self.events = self._read_history()
         learns = [e for e in self.events if e["type"] == "learn"]
         applied = 0
@@ -304,21 +319,50 @@ class Cortex:
                            key=Context.from_json(event["context"]).key)
 
     def _append(self, event: dict, *, now_ns: int | None = None) -> dict:
-        event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
-        fd = os.open(self.history_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.history_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (json.dumps(event, sort_keys=True) + "\n").encode())
+            fcntl.flock(fd, fcntl.LOCK_EX)   # one writer at a time (see the module doc); released by close
+            self._catch_up(fd)
+            event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
+            line = (json.dumps(event, sort_keys=True) + "\n").encode()
+            os.write(fd, line)
             os.fsync(fd)
+            self._size += len(line)
         finally:
             os.close(fd)
         self.events.append(event)
         return event
 
+    def _catch_up(self, fd: int) -> None:
+        """Take in the lines another cortex on this directory appended since this one read the history (the
+        lock held), learning from their ``learn`` lines as the start would."""
+        size = os.fstat(fd).st_size
+        if size == self._size:
+            return
+        new = self._parse(os.pread(fd, max(size - self._size, 0), self._size) if size > self._size else b"",
+                          first_line=len(self.events) + 1, base=self._size)
+        for e in new:
+            self.events.append(e)
+            if e["type"] == "learn":
+                self._apply(e)
+                self.learned.append((e["response"], self._x(e), e["reward"]))
+
     def _read_history(self) -> list[dict]:
+        self._size = 0
         try:
-            raw = self.history_path.read_bytes()
+            fd = os.open(self.history_path, os.O_RDONLY)
         except FileNotFoundError:
             return []
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)   # a tail another cortex is writing is not a torn one
+            raw = self.history_path.read_bytes()
+            return self._parse(raw, first_line=1, base=0)
+        finally:
+            os.close(fd)
+
+    def _parse(self, raw: bytes, *, first_line: int, base: int) -> list[dict]:
+        """The events of ``raw`` (the history from byte ``base``, line ``first_line``); a torn last line is cut
+        off the file (the lock held: no writer is alive in it); ``self._size``: where the good lines end."""
         events, good = [], 0
         lines = raw.splitlines(keepends=True)
         for n, line in enumerate(lines, start=1):
@@ -333,14 +377,15 @@ class Cortex:
             except ValueError:
                 if n < len(lines):  # lines after it were written (fsynced) later: a damaged line, not a torn write
                     more = len(lines) - n
-                    raise ConfigError(f"line {n} is damaged (not a cortex event) and {more} line"
+                    raise ConfigError(f"line {first_line + n - 1} is damaged (not a cortex event) and {more} line"
                                       f"{'s follow' if more > 1 else ' follows'} it: nothing was changed; remove or "
                                       "repair that line",
                                       source=str(self.history_path)) from None
                 log.warning("cortex: dropping a torn last line of %s (%d bytes)", self.history_path, len(raw) - good)
                 with open(self.history_path, "r+b") as f:
-                    f.truncate(good)
+                    f.truncate(base + good)
                 break
+        self._size = base + good
         return events
 
     def _save(self, applied: int) -> None:
