@@ -48,14 +48,20 @@ def label(
 def _when(text: str, flag: str) -> int:
     """ISO 8601 (UTC unless it says otherwise) or epoch seconds -> unix ns."""
     try:
-        return int(float(text) * 1e9)
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(f"{flag} {text!r}: expected ISO 8601 (2026-03-01 or 2026-03-01T12:00) or epoch seconds") from None
-    return int((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp() * 1e9)
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise fail(f"{flag} {text!r}: expected ISO 8601 (2026-03-01 or 2026-03-01T12:00) or epoch "
+                       "seconds") from None
+        seconds = (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    if not 0 <= seconds < _LAST_S:  # inf and 1e300 were "unexpected OverflowError (a bug in ben)"
+        raise fail(f"{flag} {text!r}: expected a time from 1970 to 2261 (ISO 8601 or epoch seconds)")
+    return int(seconds * 1e9)
+
+
+_LAST_S = (2**63 - 1) // 10**9  # the last second an int64 of nanoseconds holds (2262-04-11)
 
 
 @app.command("export")
@@ -136,6 +142,8 @@ def generate(
     from ben.baseline.package import write_package
     from ben.baseline.synthetic import build
 
+    if seed < 0:  # -1 was "unexpected ValueError (a bug in ben)": numpy's seeds are >= 0
+        raise fail(f"--seed {seed}: expected a whole number >= 0")
     pkg = build(seed=seed, files=files)
     write_package(out, pkg)
     typer.echo(f"{out}: SYNTHETIC baseline package, seed {seed}, {len(pkg.episodes)} episodes")
