@@ -8,15 +8,23 @@ written atomically (temp file, fsync, rename; mode 0600) after each ``learn``. A
 two is repaired at start by replaying the ``learn`` lines the state lacks; a torn last line is
 dropped; a damaged line with lines after it stops the start naming it (nothing is truncated). ``rebuild`` replays the whole history into a fresh model: the same history gives the same
 model (the bandit is deterministic).
+
+Several processes use one data directory (``ben explain``, ``ben cortex ...``, the web's incident page, each
+opening it for one call): every call that reads or writes takes an exclusive ``flock`` on ``<data_dir>/lock``
+and first reads what another process appended since (the history and the model it saved), so no line is
+numbered twice and no learned outcome is lost or applied twice (ADR 0033, round 7).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +72,19 @@ def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, 
     return sum(signals) / len(signals)
 
 
+#: How long a call waits for another process's call on the same data directory (each takes milliseconds).
+LOCK_WAIT_S = 60.0
+
+
+def _exclusive(method):
+    """Run ``method`` holding the data directory's lock, on the history as it is on disk now."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._locked():
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class Cortex:
     """Recommendations and learning for one data directory (see the module docstring)."""
 
@@ -78,6 +99,7 @@ class Cortex:
         self.bandit, self.index = self._fresh(), FeatureIndex(settings.feature_dim)
         self.events: list[dict] = []
         self.learned: list[tuple[str, np.ndarray, float]] = []   # (response, x, reward), for support
+        self._depth, self._seen = 0, -1   # lock nesting; the history's size when last read or written
 
     def _fresh(self) -> LinUCB:
         s = self.settings
@@ -87,6 +109,51 @@ class Cortex:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._locked():
+            pass
+        return self
+
+    def _history_size(self) -> int:
+        try:
+            return self.history_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The data directory's exclusive lock (re-entrant within this object); the history and model are
+        read again first when another process changed the history since this one last saw it."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ConfigError(f"in use by another process for over {LOCK_WAIT_S:.0f} s (a ben command "
+                                          "or the web stopped while it held the cortex?)",
+                                          source=str(self.dir)) from None
+                    time.sleep(0.02)
+            self._depth = 1
+            if self._history_size() != self._seen:
+                self._load()
+            yield
+        finally:
+            self._depth = 0
+            os.close(fd)  # releases the lock
+
+    def _load(self) -> None:
+        """The history and the model as on disk (the model repaired from the history if it lags)."""
+        self.bandit, self.index = self._fresh(), FeatureIndex(self.settings.feature_dim)
         self.events = self._read_history()
         learns = [e for e in self.events if e["type"] == "learn"]
         applied = 0
@@ -109,12 +176,13 @@ class Cortex:
         self.learned = [(e["response"], self._x(e), e["reward"]) for e in learns]
         if applied < len(learns):
             self._save(len(learns))
+        self._seen = self._history_size()
         self.outbox.flush(self.events)
-        return self
 
     def shutdown(self, timeout: float = 0.0) -> None:
         """Nothing pending: every change is on disk when its call returns."""
 
+    @_exclusive
     def rebuild(self) -> int:
         """A fresh model from every ``learn`` line of the history; how many it replayed."""
         self.bandit, self.index = self._fresh(), FeatureIndex(self.settings.feature_dim)
@@ -124,6 +192,7 @@ class Cortex:
         self._save(len(learns))
         return len(learns)
 
+    @_exclusive
     def rebuilt(self) -> dict:
         """``rebuild``, and whether the result equals the model that was stored (``ben replay --cortex``)."""
         before = self.bandit.to_json()
@@ -131,6 +200,7 @@ class Cortex:
         return {"outcomes": n, "history": len(self.events), "same": self.bandit.to_json() == before}
 
     # -- decisions ------------------------------------------------------------------------------
+    @_exclusive
     def recommend(self, incident: dict, anomalies: list[dict], *, changes: list[dict] = (),
                   now_ns: int | None = None) -> dict:
         """Ranked responses for an incident, explained; excluded ones apart. Each new ranking is a
@@ -160,6 +230,7 @@ class Cortex:
         self.outbox.flush(self.events)
         return out
 
+    @_exclusive
     def accept(self, incident: dict, anomalies: list[dict], response: str = "", *, by: str,
                changes: list[dict] = ()) -> dict:
         """A human accepts the top recommendation (``response`` empty) or picks another offered one;
@@ -182,6 +253,7 @@ class Cortex:
         self.outbox.flush(self.events)
         return {**chosen, "command": line}
 
+    @_exclusive
     def dismiss(self, incident: dict, anomalies: list[dict], *, by: str, why: str = "",
                 changes: list[dict] = ()) -> dict:
         """A human dismisses the recommendations (nothing is done; no reward: no response was tried)."""
@@ -215,6 +287,7 @@ class Cortex:
             return False
         return None
 
+    @_exclusive
     def observe(self, incident: dict, anomalies: list[dict], *, commands: list[dict] = (),
                 changes: list[dict] = (), now_ns: int | None = None) -> dict | None:
         """The outcome of an accepted response, learned once it is known (no human needed): the
@@ -232,6 +305,7 @@ class Cortex:
         return self._learn(incident, anomalies, changes, response=accepted["response"], verdict=None,
                            resolved_in_time=resolved_in_time, receipt=receipt, by="outcome", now_ns=now_ns)
 
+    @_exclusive
     def feedback(self, incident: dict, anomalies: list[dict], *, verdict: str | None = None, response: str = "",
                  receipt: str | None = None, commands: list[dict] = (), changes: list[dict] = (), by: str = "",
                  now_ns: int | None = None) -> dict:
@@ -309,6 +383,7 @@ class Cortex:
         try:
             os.write(fd, (json.dumps(event, sort_keys=True) + "\n").encode())
             os.fsync(fd)
+            self._seen = os.fstat(fd).st_size
         finally:
             os.close(fd)
         self.events.append(event)
