@@ -76,3 +76,22 @@ def test_times_and_seeds_out_of_range_are_one_line(monkeypatch, capsys, home: Pa
             args, err)
         assert "a bug in ben" not in err[0]
     assert not (home / "x").exists()
+
+
+def test_export_from_a_directory_that_is_no_store_is_refused_and_leaves_nothing(monkeypatch, capsys, home: Path) -> None:
+    """``export --data-dir`` of an empty (or missing) directory made a chDB store and a federation pseudonym key
+    there, then said "no labelled incident"; a failed export left an empty OUT; ``--spine`` beside it was
+    ignored."""
+    empty = home / "empty"
+    empty.mkdir()
+    for data_dir, said in ((empty, "not a chDB store"), (home / "no" / "where", "not a directory")):
+        code, _, err = ben(monkeypatch, capsys, home, "baseline", "export", str(home / "out"), "--data-dir",
+                           str(data_dir))
+        assert code == 2 and len(err) == 1 and "--data-dir" in err[0] and said in err[0], err
+    assert not any(empty.iterdir()) and not (home / "no").exists() and not (home / "out").exists()
+    code, _, err = ben(monkeypatch, capsys, home, "baseline", "export", str(home / "out"), "--data-dir", str(empty),
+                       "--spine", f"unix://{home}/none.sock")
+    assert code == 2 and "--data-dir and --spine" in err[0], err
+    code, _, err = ben(monkeypatch, capsys, home, "baseline", "export", str(home / "out"), "--spine",
+                       f"unix://{home}/none.sock")
+    assert code == 2 and "nothing answers" in err[-1] and not (home / "out").exists(), err

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, fail
+from ben.cli import address_flag, chdb_dir, fail, one_of, open_chdb
 from ben.cli.query import SpineOpt
 
 app = typer.Typer(help="The baseline library: labelled episodes as an open, versioned dataset.", no_args_is_help=True)
@@ -76,31 +76,46 @@ def export(
     spine: SpineOpt = None,
 ) -> None:
     """Labelled incidents as a dataset: Parquet, datapackage.json, datasheet README, detect-real corpus."""
-    from ben.baseline import export as exporter
     from ben.baseline.package import write_package
-    from ben.cli.incidents import _query
     from ben.core.config import load_config
     from ben.core.errors import ConfigError
     from ben.core.files import own_dir
-    from ben.federation.policy import load_policy
 
+    one_of(data_dir=data_dir, spine=spine)  # --spine was ignored in silence
     from_ns, to_ns = _when(since, "--from"), _when(until, "--to") if until else time.time_ns()
     if to_ns <= from_ns:
         raise fail(f"--to must be after --from ({until} <= {since})")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise fail(f"OUT {out}: exists and is not an empty directory")
+    made = not out.exists()
     try:  # made now, ours: another account that owns OUT or may write in it would plant symlinks meanwhile
         own_dir(out, "OUT")
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    cfg = load_config(config).spine
-    fed = cfg.federation
-    policy = load_policy(fed.policy, fed.pseudonym_key or (data_dir or cfg.data_dir) / "federation" / "pseudonym.key")
-    store = None
-    if data_dir is not None:
-        from ben.store.process import ChdbProcessStore
+    try:
+        pkg = _build(load_config(config).spine, data_dir, spine, from_ns, to_ns, before_s, after_s)
+    except BaseException:
+        if made and not any(out.iterdir()):  # a failed export left an empty OUT behind
+            out.rmdir()
+        raise
+    write_package(out, pkg)
+    typer.echo(f"{out}: {len(pkg.episodes)} episodes, {len(pkg.anomalies)} anomalies, {len(pkg.points)} points "
+               f"(score them: ben bench detect-real {out / 'corpus'})")
 
-        store = ChdbProcessStore(data_dir / "chdb")
+
+def _build(cfg, data_dir: Path | None, spine: str | None, from_ns: int, to_ns: int, before_s: float, after_s: float):
+    """The package of the labelled incidents (through the spine, or a stopped spine's store)."""
+    from ben.baseline import export as exporter
+    from ben.cli.incidents import _query
+    from ben.federation.policy import load_policy
+
+    spine_dir = cfg.data_dir
+    if data_dir is not None:  # a directory that is no store was made one (and given a pseudonym key), in silence
+        store_dir = chdb_dir(data_dir)
+        spine_dir = store_dir.parent if store_dir.name == "chdb" else data_dir
+    fed = cfg.federation
+    policy = load_policy(fed.policy, fed.pseudonym_key or spine_dir / "federation" / "pseudonym.key")
+    store = open_chdb(data_dir) if data_dir is not None else None  # chDB's own lines folded into one
     try:
         pkg = exporter.build(lambda sql: _query(spine, sql, store), policy, from_ns=from_ns, to_ns=to_ns,
                              before_s=before_s, after_s=after_s)
@@ -109,9 +124,7 @@ def export(
             store.close()
     if not pkg.episodes:
         raise fail("no labelled incident opened in that period (label them with: ben incidents label ID real|noise)")
-    write_package(out, pkg)
-    typer.echo(f"{out}: {len(pkg.episodes)} episodes, {len(pkg.anomalies)} anomalies, {len(pkg.points)} points "
-               f"(score them: ben bench detect-real {out / 'corpus'})")
+    return pkg
 
 
 @app.command("import")
