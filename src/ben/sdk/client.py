@@ -128,6 +128,7 @@ class Client:
         self._exporter = Exporter(self._buffer, target, self.source, self.producer_id, flush_interval_ms / 1000,
                                   window_batches, (reconnect_min_ms, reconnect_max_ms))
         self.state = Lifecycle.RUNNING
+        self._flush_said = ""  # the reason a failed flush was last logged for (said again once it changes)
         _live.add(self)
         self._exporter.start()
         self._commands = CommandChannel(self._exporter.loop, target, subsystem, self.source.instance,
@@ -242,7 +243,17 @@ class Client:
             return self._buffer.acked_seq >= self._buffer.last_seq
         target = self._buffer.last_seq
         self._buffer.seal()
-        return self._buffer.wait_acked(target, timeout)
+        done = self._buffer.wait_acked(target, timeout)
+        if done:
+            self._flush_said = ""
+        elif timeout is not None and timeout > 0 and self.state is Lifecycle.RUNNING:  # a bare False: guess why
+            why = self.last_error or "no error seen: the sidecar is slow to answer"
+            if why != self._flush_said:
+                self._flush_said = why
+                log.warning("ben sdk: flush: %d events not acknowledged by the sidecar within %g s (%s); they wait "
+                            "in this process and go when it answers (Client.last_error; is `ben sidecar` running?)",
+                            self._buffer.buffered, timeout, why)
+        return done
 
     flush = force_flush
 
