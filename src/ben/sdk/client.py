@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import socket
+import threading
 import time
 import uuid
 import weakref
@@ -57,8 +58,8 @@ def _timeout(method: str, value: float | None) -> float | None:
                               or (isinstance(value, float) and math.isnan(value))):
         raise ConfigError(f"must be None or a number of seconds, got {value!r:.60}",
                           source=f"Client.{method}()", field="timeout")
-    if isinstance(value, int) and abs(value) > 10**18:  # past a float (was an OverflowError): no limit / no wait
-        return None if value > 0 else 0.0
+    if value is not None and abs(value) > threading.TIMEOUT_MAX:  # a lock's wait takes no more (was an
+        return None if value > 0 else 0.0                          # OverflowError): no limit / no wait
     return None if value is None or value == math.inf else value
 
 
