@@ -95,3 +95,13 @@ def test_export_from_a_directory_that_is_no_store_is_refused_and_leaves_nothing(
     code, _, err = ben(monkeypatch, capsys, home, "baseline", "export", str(home / "out"), "--spine",
                        f"unix://{home}/none.sock")
     assert code == 2 and "nothing answers" in err[-1] and not (home / "out").exists(), err
+
+
+def test_an_infinite_span_around_the_episodes_is_refused_before_anything_is_read(monkeypatch, capsys,
+                                                                                   home: Path) -> None:
+    """``--before-s inf`` / ``1e300`` was taken, then "unexpected OverflowError" once an episode was read."""
+    for flag, value in (("--before-s", "inf"), ("--after-s", "1e300"), ("--before-s", "40000000")):
+        code, _, err = ben(monkeypatch, capsys, home, "baseline", "export", str(home / "out"), flag, value,
+                           "--spine", f"unix://{home}/none.sock")
+        assert code == 2 and len(err) == 1 and flag in err[0] and "nothing answers" not in err[0], err
+    assert not (home / "out").exists()

@@ -62,6 +62,7 @@ def _when(text: str, flag: str) -> int:
 
 
 _LAST_S = (2**63 - 1) // 10**9  # the last second an int64 of nanoseconds holds (2262-04-11)
+_MAX_SPAN_S = 366 * 86_400  # series exported around an episode: at most a year before and after
 
 
 @app.command("export")
@@ -82,6 +83,9 @@ def export(
     from ben.core.files import own_dir
 
     one_of(data_dir=data_dir, spine=spine)  # --spine was ignored in silence
+    for flag, seconds in (("--before-s", before_s), ("--after-s", after_s)):  # inf: OverflowError, once read
+        if not seconds <= _MAX_SPAN_S:
+            raise fail(f"{flag} {seconds:g}: expected seconds from 0 to {_MAX_SPAN_S} (a year)")
     from_ns, to_ns = _when(since, "--from"), _when(until, "--to") if until else time.time_ns()
     if to_ns <= from_ns:
         raise fail(f"--to must be after --from ({until} <= {since})")
