@@ -129,3 +129,14 @@ def test_a_flush_that_fails_says_why_once(caplog) -> None:
         assert client.last_error in said[0] or "slow to answer" in said[0]
     finally:
         client.shutdown(timeout=0)
+
+
+@pytest.mark.parametrize("field", ["host", "instance"])
+@pytest.mark.parametrize("value", ["web\n01", "tab\there", "esc\x1b[31m", "x" * 257])
+def test_a_host_or_instance_with_control_characters_is_named(field: str, value: str) -> None:
+    """Taken as given (the subsystem was refused): the receiver then stored them with U+FFFD and counted the
+    request as unprintable (ADR 0033, round 7)."""
+    with pytest.raises(ConfigError) as err:
+        Client("checkout-api", sidecar=NOWHERE, **{field: value})
+    assert err.value.field == field and "printable" in str(err.value)
+    Client("checkout-api", sidecar=NOWHERE, **{field: "web-01 é"}).shutdown(timeout=0)  # letters and spaces stay

@@ -120,6 +120,9 @@ class Client:
             except (AttributeError, UnicodeEncodeError):
                 raise ConfigError(f"must be a str of valid UTF-8, got {value!r:.60}", source="Client()",
                                   field=name) from None
+            if value and (len(value) > limits.MAX_NAME_CHARS or not value.isprintable()):  # stored on every row
+                raise ConfigError(f"must be at most {limits.MAX_NAME_CHARS} printable characters (no newline or "
+                                  f"control character), got {value!r:.60}", source="Client()", field=name)
         self.producer_id = uuid.uuid4().hex
         self.source = pb.Source(host=host or socket.gethostname(), subsystem=subsystem,
                                 instance=instance or str(os.getpid()))
