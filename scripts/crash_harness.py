@@ -21,7 +21,12 @@ drains after SIGTERM, and a kill followed by a torn write appended to the newest
 of its WAL (a half-written record), and a spine killed again while it catches up on a backlog.
 ``otlp-gate`` kills the sidecar at the OTLP/gRPC gate's moments (ADR 0045 round 7): a request in flight
 through it, the gate listening before gRPC serves behind it, the gate closed while gRPC drains; after every
-sidecar restart the OTLP exporter must get a request answered again (``OTLP_RECONNECT_S``).
+sidecar restart the OTLP exporter must get a request answered again (``OTLP_RECONNECT_S``). ``wal-file`` kills
+a running component within 3 ms of its WAL making or removing a file (a flush, a log switch, a compaction's
+deletions), ``wal-open`` the same in the recovery that follows a first kill (RocksDB's open makes its new log
+and rotates its info log); ``store-part`` kills the store process as
+chDB writes a part (an insert's or a merge's ``tmp_*`` directory). After the final stop no file a killed write
+left may remain (a temporary file of an atomic write, a chDB part directory) (ADR 0046 round 5).
 
     python scripts/crash_harness.py --rounds 50 --seed 7     # progress per round, then a summary
 
@@ -49,7 +54,7 @@ from ben.core.interpreter import python_argv  # (every child with -P: a stray be
 
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
-             "backlog", "replay", "checkpoint", "otlp-gate")
+             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part")
 #: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
 #: a ClickHouse server (``--store clickhouse``).
 DISK_SCENARIOS = ("disk-full",)
@@ -286,6 +291,15 @@ class Harness:
             text = f.read().decode(errors="replace")
         self.resumed += 1
         left = self.checkpoint_temporaries()
+        if left:  # the running spine's own write (every 0.5 s here) renames its file within milliseconds
+            ckpt = self.home / "spine" / "detect.ckpt"
+            seen = ckpt.stat().st_mtime_ns if ckpt.exists() else 0
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline and any(p.exists() for p in left):
+                if ckpt.exists() and ckpt.stat().st_mtime_ns != seen and any(p.exists() for p in left):
+                    break  # a later write finished and these are still there: a killed write's
+                time.sleep(0.01)
+            left = [p for p in left if p.exists()]
         if left:
             self.finding(f"the spine started with the temporary files of a killed checkpoint write left: {left}")
         if "detection resumed from its checkpoint" not in text or "unreadable" in text:
@@ -413,6 +427,46 @@ class Harness:
                 return True
             time.sleep(0.0005)
         return False
+
+    def wal_files(self, which: str) -> set[str]:
+        """The files of the component's WALs (RocksDB's logs, tables, MANIFESTs), by name."""
+        out = set()
+        for d in (self.home / which).glob("wal-*"):
+            try:
+                out.update(f"{d.name}/{n}" for n in os.listdir(d))
+            except OSError:
+                pass
+        return out
+
+    def file_moment(self, files, timeout: float = 5.0) -> str:
+        """Wait until ``files()`` changes (a file made or removed); what changed, or "" if nothing did."""
+        before = files()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = files()
+            if now != before:
+                made, gone = sorted(now - before), sorted(before - now)
+                return (f"made {made[:2]}" if made else "") + (" " if made and gone else "") + (
+                    f"removed {gone[:2]}" if gone else "")
+            time.sleep(0.0005)
+        return ""
+
+    def store_parts(self) -> set[str]:
+        """chDB's part directories being written (an insert's or a merge's ``tmp_*``) under the spine's store."""
+        out = set()
+        for table in (self.home / "spine" / "chdb" / "store").glob("*/*"):
+            try:
+                out.update(f"{table.name}/{n}" for n in os.listdir(table) if n.startswith("tmp_"))
+            except OSError:
+                pass
+        return out
+
+    def leaked(self) -> list[str]:
+        """Files a kill left that nothing will remove: temporary files of a killed atomic write (``.NAME.*.tmp``)
+        in the data directories, chDB's part directories of a killed insert or merge (``tmp_*``)."""
+        found = [str(p.relative_to(self.home)) for which in ("spine", "sidecar")
+                 for p in (self.home / which).rglob(".*.tmp")]
+        return found + [f"chdb {name}" for name in sorted(self.store_parts())]
 
     def otlp_port_open(self) -> bool:
         host, _, port = self.otlp_endpoint.rpartition(":")
@@ -580,6 +634,25 @@ class Harness:
             moment = ("in-flight", "start", "shutdown")[(self.faults[scenario] - 1) % 3]  # each in turn
             detail = f"sidecar killed with the OTLP gate {self.gate_kill(moment)}"
             down = ["sidecar"]
+        elif scenario in ("wal-file", "wal-open"):  # killed as its WAL makes or removes a file: running (a flush,
+            which = self.rng.choice(["spine", "sidecar"])  # a log switch, a compaction's deletions), or in the
+            recovering = scenario == "wal-open"            # recovery after a first kill (two kills in quick succession)
+            if recovering:
+                self.kill(which)
+                self.spawn(which)
+            wait = 30.0  # (a start opens its WALs after its imports: seconds under load; a running lane flushes
+                         # its 8 MiB memtable rarely at this load)
+            moment = self.file_moment(lambda: self.wal_files(which), timeout=wait)
+            time.sleep(self.rng.uniform(0.0, 0.003))
+            self.kill(which)
+            detail = (f"{which} killed {'in its recovery ' if recovering else ''}as its WAL "
+                      f"{moment or f'changed no file in {wait:.0f} s'}")
+            down = [which]
+        elif scenario == "store-part":  # the store process killed as chDB writes a part (an insert, a merge)
+            moment = self.file_moment(self.store_parts, timeout=8.0)
+            time.sleep(self.rng.uniform(0.0, 0.003))
+            killed = self.kill_store()
+            detail = f"store process {'killed' if killed else 'not found'} as chDB {moment or 'wrote no part in 8 s'}"
         elif scenario == "torn-tail":
             which = self.rng.choice(["spine", "sidecar"])
             self.kill(which)
@@ -686,6 +759,7 @@ class Harness:
                 copies = json.loads(out.stdout)["copies"]
                 summary["audit_entries"][flag[2:]] = {c["copy"]: c["entries"] for c in copies}
         summary["incidents_stored_twice"] = len(twice)
+        summary["leaked"] = self.leaked()  # (checked again after the final stop)
         self.count_resends()
         summary["resends_deduplicated"] = dict(self.resends)
         return summary
@@ -750,6 +824,9 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
         h.finish(drain_timeout)
         summary = h.check()
         h.stop()
+        left = h.leaked()
+        if left:  # after a clean stop: what the kills left that no restart removed
+            h.finding(f"files left by killed writes after the final stop: {left[:6]} ({len(left)} in all)")
         h.release()
     except BaseException:
         log(f"crash harness: seed={seed} interrupted; logs in {home}")

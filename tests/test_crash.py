@@ -70,7 +70,8 @@ def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> 
     seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
     print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
     harness = _harness()
-    quick = tuple(s for s in harness.SCENARIOS if s not in ("backlog", "replay", "checkpoint"))  # (ADR 0046)
+    quick = tuple(s for s in harness.SCENARIOS  # (ADR 0046: the slow ones and those with a test of their own)
+                  if s not in ("backlog", "replay", "checkpoint", "wal-file", "wal-open", "store-part"))
     summary = harness.run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
                           scenarios=quick)
     print(summary)
@@ -95,6 +96,26 @@ def test_outside_harness_kills_the_sidecar_at_its_otlp_gate_and_exporters_come_b
     print(summary)
     assert summary["faults"] == {"otlp-gate": 3} and summary["otlp_reconnect_s"] is not None, summary
     assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
+    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
+    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
+    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
+        f"seed={seed}: {summary}"
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_kills_as_a_wal_or_the_store_writes_a_file_and_nothing_is_left_behind(home) -> None:
+    """Round 5 of the outside harness (ADR 0046): a component killed again within 3 ms of its WAL making a file
+    in the recovery after a first kill (RocksDB's open), and the store process killed as chDB writes a part;
+    every acknowledged event stored once, and after the final stop no file a killed write left
+    (``BEN_CRASH_SEED`` replays a run). ``wal-file`` (running: a flush comes rarely at this load) is left to
+    the long run."""
+    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
+    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
+    harness = _harness()
+    summary = harness.run(rounds=2, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
+                          scenarios=("wal-open", "store-part"))
+    print(summary)
+    assert sum(summary["faults"].values()) == 2 and summary["sdk_acked"] > 0, summary
     assert not summary["findings"], f"seed={seed}: {summary['findings']}"
     assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
     assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \

@@ -232,6 +232,10 @@ def test_commands_run_at_most_once_and_audited_through_kill9_at_every_step(home:
         commanded = {e["command_id"] for e in spine_audit if e["kind"] == "command"}
         assert set(runs) <= executed, set(runs) - executed
         assert set(sent) <= commanded, set(sent) - commanded
+        # ... and audited once: one command entry each at the spine, one execution entry each at the sidecar.
+        twice = {kind: [i for i, k in Counter(e["command_id"] for e in log if e["kind"] == kind).items() if k > 1]
+                 for kind, log in (("command", spine_audit), ("execution", sidecar_audit))}
+        assert twice == {"command": [], "execution": []}, f"seed {seed}: audited twice: {twice}"
         for command_id in sent:
             settled(cluster.spine_addr, command_id)
         for flag, address in (("--spine", cluster.spine_addr), ("--sidecar", cluster.sidecar_addr)):

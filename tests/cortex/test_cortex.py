@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 
 import numpy as np
 import pytest
@@ -408,3 +409,74 @@ def test_a_damaged_line_inside_the_history_stops_the_start_and_truncates_nothing
     path.write_text("".join(lines) + '{"torn": ')             # a torn last line is still dropped
     again = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
     assert path.read_text() == "".join(lines) and again.bandit.updates == cx.bandit.updates
+
+
+def test_two_cortexes_on_one_directory_number_every_line_apart_and_learn_from_each_other(tmp_path):
+    """The web page's cortex and a CLI's share the directory: a cortex opened before another appended takes
+    in those lines first (and learns from them), so no two lines share a ``seq`` and the outbox sends each."""
+    responses, policy = _files(tmp_path)
+    entries: list[tuple[str, str, dict]] = []
+
+    def audit(kind, subject, body):
+        entries.append((kind, subject, body))
+        return {"seq": len(entries)}
+
+    web = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()        # no audit: lines wait
+    cli = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy, audit=audit).start()
+    row, anomalies = _incident()
+    web.feedback(row, anomalies, verdict="helpful", response="cmd:throttle")
+    cli.dismiss(row, anomalies, by="ann", why="handled")     # opened before the web's lines were written
+    web.recommend(*_incident(1))
+    cli.feedback(row, anomalies, verdict="unhelpful", response="watch")
+    lines = [json.loads(x) for x in (tmp_path / "cx" / "history.jsonl").read_text().splitlines()]
+    assert [e["seq"] for e in lines] == list(range(1, len(lines) + 1))
+    assert [b["cortex_seq"] for _, _, b in entries] == [e["seq"] for e in lines]   # the web's lines audited too
+    assert cli.bandit.updates == 2 and [e["seq"] for e in cli.events] == [e["seq"] for e in lines]
+    fresh = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+    fresh.rebuild()
+    assert fresh.bandit.to_json() == cli.bandit.to_json()     # learned in the history's order
+
+
+def test_a_cortex_takes_in_a_torn_line_a_killed_writer_left_by_cutting_it(tmp_path):
+    responses, policy = _files(tmp_path)
+    cx = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+    row, anomalies = _incident()
+    cx.feedback(row, anomalies, verdict="helpful", response="watch")
+    with open(tmp_path / "cx" / "history.jsonl", "a") as f:     # another writer killed inside its line
+        f.write('{"seq": 2, "type": "le')
+    cx.feedback(row, anomalies, verdict="helpful", response="watch")
+    lines = [json.loads(x) for x in (tmp_path / "cx" / "history.jsonl").read_text().splitlines()]
+    assert [e["seq"] for e in lines] == [1, 2]
+    assert Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start().bandit.updates == 2
+
+
+def test_a_cortex_killed_writing_its_state_leaves_a_file_the_next_start_removes_once_it_is_stale(tmp_path):
+    """Killed inside ``write_atomic`` of ``state.json``, a learning process leaves its temporary file (its name is
+    unguessable: no later write replaces it). A start removes such files once no live writer can own them
+    (``STALE_WRITE_S``): another cortex's write in progress on the directory is left alone."""
+    import signal
+    import subprocess
+    import sys
+
+    from ben.cli.procs import wait_for
+    from ben.cortex.cortex import STALE_WRITE_S
+
+    responses, policy = _files(tmp_path)
+    cx_dir = tmp_path / "cx"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: list(cx_dir.glob(".state.json.*.tmp")) if cx_dir.is_dir() else [], 60,
+                 "a state write in progress", interval=0.0002)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    left = list(cx_dir.glob(".state.json.*.tmp"))
+    assert left, "the kill came after the write's rename: run it again"
+    old = time.time() - STALE_WRITE_S - 60
+    for path in left:
+        os.utime(path, (old, old))      # ... found by a start some minutes later
+    live = cx_dir / ".audited.live1234.tmp"
+    live.write_text('{"seq": 1}')        # another cortex writing its outbox right now
+    again = Cortex(data_dir=cx_dir, responses=responses, policy=policy).start()
+    assert not any(p.exists() for p in left) and live.exists()
+    assert again.bandit.updates == sum(1 for e in again.events if e["type"] == "learn")

@@ -316,25 +316,12 @@ def write_detect_corpus(out: Path, pkg: Package) -> int:
                              np.array([v for _, v in pts], dtype=np.float64),
                              tuple(sorted(windows.get((episode, name), [])))))
     out = Path(out)
-    _may_write(out, CORPUS_FILES, "labels/combined_windows.json", "data", "--corpus",
-               "a detect-real corpus")
-    if series:  # a fresh corpus, then swapped in whole: an older one's series were kept beside the new labels
-        import shutil
+    # a directory of the user's is not replaced by the corpus (replace_dir removes what was there)
+    _may_write(out, CORPUS_FILES, "labels/combined_windows.json", "data", "--corpus", "a detect-real corpus")
+    if series:  # whole or not at all: a killed import leaves the corpus it had, never half of the new one
+        from ben.core.files import replace_dir
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-        try:
-            write_corpus(fresh, series)
-            if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-                out.rename(old / out.name)
-                fresh.rename(out)
-                shutil.rmtree(old)
-            else:
-                fresh.rename(out)
-        finally:
-            if fresh.exists():
-                shutil.rmtree(fresh)
+        replace_dir(out, lambda staging: write_corpus(staging, series))
     return len(series)
 
 

@@ -43,6 +43,10 @@ KINDS = ("command", "proposal", "approval", "refusal", "delivery", "execution", 
 RECORD_KINDS = ("recommendation", "decision", "outcome")
 
 
+#: What an entry writes beside it in its batch: keys and values, or a function of the entry's seq giving them.
+Puts = dict[bytes, bytes] | Callable[[int], dict[bytes, bytes]] | None
+
+
 def _key(seq: int, prefix: bytes = PREFIX) -> bytes:
     return prefix + seq.to_bytes(8, "big")
 
@@ -233,13 +237,14 @@ class AuditLog:
         return self._signer.id
 
     def append(self, kind: str, command_id: str, body: dict, actor: str | None = None, *,
-               puts: dict[bytes, bytes] | None = None, sync: bool = True) -> Entry:
+               puts: Puts = None, sync: bool = True) -> Entry:
         """Append durably (fsync), together with ``puts`` in the same RocksDB batch; then mirror."""
         return self.append_many([(kind, command_id, body, actor, puts)], sync=sync)[0]
 
-    def append_many(self, items: list[tuple[str, str, dict, str | None, dict[bytes, bytes] | None]], *,
+    def append_many(self, items: list[tuple[str, str, dict, str | None, Puts]], *,
                     sync: bool = True) -> list[Entry]:
-        """Several entries (kind, command_id, body, actor, puts) and their puts in one batch, one fsync.
+        """Several entries (kind, command_id, body, actor, puts) and their puts in one batch, one fsync;
+        ``puts`` may be a function of the entry's seq (a key that names the entry it was written with).
 
         Everything is built (and every body encoded) before anything is written: an entry that
         cannot be encoded raises here and nothing of the batch is kept. ``sync=False`` (for what
@@ -259,7 +264,7 @@ class AuditLog:
                 digest = hashlib.sha256(draft.chained()).hexdigest()
                 entry = Entry(**{**asdict(draft), "hash": digest,
                                  "signature": base64.b64encode(self._signer.sign(digest.encode())).decode()})
-                batch.update(puts or {})
+                batch.update((puts(seq) if callable(puts) else puts) or {})
                 batch[_key(seq, self._prefix)] = entry.to_bytes()
                 entries.append(entry)
                 prev = digest

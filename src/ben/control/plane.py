@@ -20,6 +20,7 @@ per sidecar (``orders``). All methods are thread-safe and blocking.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -44,6 +45,10 @@ REFUSED, AWAITING, PENDING, DELIVERED = "refused", "awaiting_approval", "pending
 LET_THROUGH = (PENDING, DELIVERED, "accepted", "failed")
 
 
+#: ``b"r" + sha256(kind, subject, body)`` -> the seq of the audit entry an operator's record made (ADR 0046 round 5)
+RECORDED = b"r"
+
+
 def _cmd_key(command_id: str) -> bytes:
     return b"c" + command_id.encode()
 
@@ -56,6 +61,7 @@ class ControlPlane(ControlBase):
         super().__init__(cfg, data_dir, "spine")
         self.store = store
         self._lock = threading.RLock()
+        self._record_lock = threading.Lock()
         self.mirror: Mirror | None = None
         self.audit = AuditLog(self.db, self.audit_signer, "spine", self._appended)
         if store is not None:
@@ -382,7 +388,18 @@ class ControlPlane(ControlBase):
         except ValueError as exc:
             raise ControlError(f"body_json: {exc}", reason="bad_record") from None
         body.pop("operator", None)   # who called is the authenticated caller (ADR 0034), never what the body says
-        return self.audit.append(kind, subject, body, "cortex").row()
+        # The same line sent again (its answer lost to a kill, or its sender killed before it noted the answer)
+        # is the entry it made, not a second one: a key of its content is written in the entry's batch.
+        key = RECORDED + hashlib.sha256(canonical.encode({"kind": kind, "subject": subject, "body": body})).digest()
+        with self._record_lock:
+            held = self.db.get(key)
+            if held is None:
+                return self.audit.append(kind, subject, body, "cortex", puts=lambda seq: {key: b"%d" % seq}).row()
+        seq = int(held)
+        log.info("control: %s record for %s sent again; it is audit entry %d", kind, subject, seq)
+        found = self.audit.entries(after=seq - 1, limit=1)
+        return found[0].row() if found and found[0].seq == seq else {"seq": seq, "kind": kind, "command_id": subject,
+                                                                     "trimmed": True}
 
     # -- reading ----------------------------------------------------------------------------------------
     def list(self, limit: int = 100, state: str = "", command_id: str = "") -> list[dict]:

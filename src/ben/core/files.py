@@ -15,6 +15,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ben.core.errors import ConfigError
@@ -203,11 +204,13 @@ def write_atomic(path: Path, data: bytes, mode: int) -> None:
         os.close(dir_fd)
 
 
-def remove_temporaries(path: Path) -> int:
+def remove_temporaries(path: Path, older_than_s: float = 0.0) -> int:
     """Remove the temporary files ``write_atomic`` left beside ``path`` when it was killed before its rename
     (one per kill -9 during a write, as large as the file; their names are unguessable, so no later write
-    replaces them); the bytes removed. Only for the directory's one writer, before it writes ``path``."""
-    freed = 0
+    replaces them); the bytes removed. Only for the directory's one writer, before it writes ``path``; where
+    several may write it, ``older_than_s`` spares what a live writer is writing (a file not changed for that
+    long is a killed one's)."""
+    freed, cutoff = 0, time.time() - older_than_s
     try:
         names = os.listdir(path.parent)
     except OSError:
@@ -218,12 +221,41 @@ def remove_temporaries(path: Path) -> int:
         tmp = path.parent / name
         try:
             st = os.lstat(tmp)
-            if stat.S_ISREG(st.st_mode):
+            if stat.S_ISREG(st.st_mode) and (not older_than_s or st.st_mtime < cutoff):
                 tmp.unlink()
                 freed += st.st_size
         except OSError:
             pass
     return freed
+
+
+def replace_dir(out: Path, write: Callable[[Path], None]) -> None:
+    """Make directory ``out`` whole or not at all: ``write(staging)`` fills a new directory beside it
+    (``.<name>.<random>.tmp``), which then takes ``out``'s place (the old one renamed aside, then removed). A kill
+    -9 leaves the old ``out`` or the new one (between the two renames, none: made again by running the command
+    again), never a mix; what a killed run left beside it is removed by the next."""
+    import shutil
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name in os.listdir(out.parent):  # a killed run's staging or old directory (ours: our names, our account)
+        if name.startswith(f".{out.name}.") and name.endswith((".tmp", ".old")):
+            left = out.parent / name
+            if left.is_dir() and not left.is_symlink() and left.stat().st_uid == os.getuid():
+                shutil.rmtree(left, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        write(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = None
+    if out.exists() or out.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.rename(out, old / out.name)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def os_reason(exc: OSError) -> str:

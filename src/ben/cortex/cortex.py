@@ -9,29 +9,27 @@ two is repaired at start by replaying the ``learn`` lines the state lacks; a tor
 dropped; a damaged line with lines after it stops the start naming it (nothing is truncated). ``rebuild`` replays the whole history into a fresh model: the same history gives the same
 model (the bandit is deterministic).
 
-Several processes use one data directory (``ben explain``, ``ben cortex ...``, the web's incident page, each
-opening it for one call): every call that reads or writes takes an exclusive ``flock`` on ``<data_dir>/lock``
-and first reads what another process appended since (the history and the model it saved), so no line is
-numbered twice and no learned outcome is lost or applied twice (ADR 0033, round 7).
+Several cortexes may share a data directory at once (the web page opens one per request, ``ben cortex
+accept`` another): each append holds an exclusive ``flock`` on the history and first takes in the lines
+the others appended since it read it (learning from theirs), so every line has its own ``seq`` and the
+outbox sends each one (ADR 0046 round 5).
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import functools
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ben.core.errors import ConfigError
-from ben.core.files import write_atomic
+from ben.core.files import remove_temporaries, write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
@@ -72,17 +70,8 @@ def reward(*, verdict: str | None = None, resolved_in_time: bool | None = None, 
     return sum(signals) / len(signals)
 
 
-#: How long a call waits for another process's call on the same data directory (each takes milliseconds).
-LOCK_WAIT_S = 60.0
-
-
-def _exclusive(method):
-    """Run ``method`` holding the data directory's lock, on the history as it is on disk now."""
-    @functools.wraps(method)
-    def locked(self, *args, **kwargs):
-        with self._locked():
-            return method(self, *args, **kwargs)
-    return locked
+#: A temporary file of a state or outbox write not changed for this long is a killed writer's, not a live one's.
+STALE_WRITE_S = 300.0
 
 
 class Cortex:
@@ -98,8 +87,8 @@ class Cortex:
         self.outbox = Outbox(self.dir / "audited", audit)
         self.bandit, self.index = self._fresh(), FeatureIndex(settings.feature_dim)
         self.events: list[dict] = []
+        self._size = 0   # bytes of the history read (its good lines)
         self.learned: list[tuple[str, np.ndarray, float]] = []   # (response, x, reward), for support
-        self._depth, self._seen = 0, -1   # lock nesting; the history's size when last read or written
 
     def _fresh(self) -> LinUCB:
         s = self.settings
@@ -109,51 +98,10 @@ class Cortex:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with self._locked():
-            pass
-        return self
-
-    def _history_size(self) -> int:
-        try:
-            return self.history_path.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The data directory's exclusive lock (re-entrant within this object); the history and model are
-        read again first when another process changed the history since this one last saw it."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + LOCK_WAIT_S
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ConfigError(f"in use by another process for over {LOCK_WAIT_S:.0f} s (a ben command "
-                                          "or the web stopped while it held the cortex?)",
-                                          source=str(self.dir)) from None
-                    time.sleep(0.02)
-            self._depth = 1
-            if self._history_size() != self._seen:
-                self._load()
-            yield
-        finally:
-            self._depth = 0
-            os.close(fd)  # releases the lock
-
-    def _load(self) -> None:
-        """The history and the model as on disk (the model repaired from the history if it lags)."""
-        self.bandit, self.index = self._fresh(), FeatureIndex(self.settings.feature_dim)
+        for path in (self.state_path, self.outbox.path):   # a write killed before its rename (ADR 0046 round 5);
+            freed = remove_temporaries(path, older_than_s=STALE_WRITE_S)   # another cortex may be writing now
+            if freed:
+                log.warning("cortex: removed the temporary files of a killed write of %s (%d bytes)", path, freed)
         self.events = self._read_history()
         learns = [e for e in self.events if e["type"] == "learn"]
         applied = 0
@@ -176,13 +124,12 @@ class Cortex:
         self.learned = [(e["response"], self._x(e), e["reward"]) for e in learns]
         if applied < len(learns):
             self._save(len(learns))
-        self._seen = self._history_size()
         self.outbox.flush(self.events)
+        return self
 
     def shutdown(self, timeout: float = 0.0) -> None:
         """Nothing pending: every change is on disk when its call returns."""
 
-    @_exclusive
     def rebuild(self) -> int:
         """A fresh model from every ``learn`` line of the history; how many it replayed."""
         self.bandit, self.index = self._fresh(), FeatureIndex(self.settings.feature_dim)
@@ -192,7 +139,6 @@ class Cortex:
         self._save(len(learns))
         return len(learns)
 
-    @_exclusive
     def rebuilt(self) -> dict:
         """``rebuild``, and whether the result equals the model that was stored (``ben replay --cortex``)."""
         before = self.bandit.to_json()
@@ -200,7 +146,6 @@ class Cortex:
         return {"outcomes": n, "history": len(self.events), "same": self.bandit.to_json() == before}
 
     # -- decisions ------------------------------------------------------------------------------
-    @_exclusive
     def recommend(self, incident: dict, anomalies: list[dict], *, changes: list[dict] = (),
                   now_ns: int | None = None) -> dict:
         """Ranked responses for an incident, explained; excluded ones apart. Each new ranking is a
@@ -230,7 +175,6 @@ class Cortex:
         self.outbox.flush(self.events)
         return out
 
-    @_exclusive
     def accept(self, incident: dict, anomalies: list[dict], response: str = "", *, by: str,
                changes: list[dict] = ()) -> dict:
         """A human accepts the top recommendation (``response`` empty) or picks another offered one;
@@ -253,7 +197,6 @@ class Cortex:
         self.outbox.flush(self.events)
         return {**chosen, "command": line}
 
-    @_exclusive
     def dismiss(self, incident: dict, anomalies: list[dict], *, by: str, why: str = "",
                 changes: list[dict] = ()) -> dict:
         """A human dismisses the recommendations (nothing is done; no reward: no response was tried)."""
@@ -287,7 +230,6 @@ class Cortex:
             return False
         return None
 
-    @_exclusive
     def observe(self, incident: dict, anomalies: list[dict], *, commands: list[dict] = (),
                 changes: list[dict] = (), now_ns: int | None = None) -> dict | None:
         """The outcome of an accepted response, learned once it is known (no human needed): the
@@ -305,7 +247,6 @@ class Cortex:
         return self._learn(incident, anomalies, changes, response=accepted["response"], verdict=None,
                            resolved_in_time=resolved_in_time, receipt=receipt, by="outcome", now_ns=now_ns)
 
-    @_exclusive
     def feedback(self, incident: dict, anomalies: list[dict], *, verdict: str | None = None, response: str = "",
                  receipt: str | None = None, commands: list[dict] = (), changes: list[dict] = (), by: str = "",
                  now_ns: int | None = None) -> dict:
@@ -378,22 +319,50 @@ class Cortex:
                            key=Context.from_json(event["context"]).key)
 
     def _append(self, event: dict, *, now_ns: int | None = None) -> dict:
-        event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
-        fd = os.open(self.history_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.history_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (json.dumps(event, sort_keys=True) + "\n").encode())
+            fcntl.flock(fd, fcntl.LOCK_EX)   # one writer at a time (see the module doc); released by close
+            self._catch_up(fd)
+            event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
+            line = (json.dumps(event, sort_keys=True) + "\n").encode()
+            os.write(fd, line)
             os.fsync(fd)
-            self._seen = os.fstat(fd).st_size
+            self._size += len(line)
         finally:
             os.close(fd)
         self.events.append(event)
         return event
 
+    def _catch_up(self, fd: int) -> None:
+        """Take in the lines another cortex on this directory appended since this one read the history (the
+        lock held), learning from their ``learn`` lines as the start would."""
+        size = os.fstat(fd).st_size
+        if size == self._size:
+            return
+        new = self._parse(os.pread(fd, max(size - self._size, 0), self._size) if size > self._size else b"",
+                          first_line=len(self.events) + 1, base=self._size)
+        for e in new:
+            self.events.append(e)
+            if e["type"] == "learn":
+                self._apply(e)
+                self.learned.append((e["response"], self._x(e), e["reward"]))
+
     def _read_history(self) -> list[dict]:
+        self._size = 0
         try:
-            raw = self.history_path.read_bytes()
+            fd = os.open(self.history_path, os.O_RDONLY)
         except FileNotFoundError:
             return []
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)   # a tail another cortex is writing is not a torn one
+            raw = self.history_path.read_bytes()
+            return self._parse(raw, first_line=1, base=0)
+        finally:
+            os.close(fd)
+
+    def _parse(self, raw: bytes, *, first_line: int, base: int) -> list[dict]:
+        """The events of ``raw`` (the history from byte ``base``, line ``first_line``); a torn last line is cut
+        off the file (the lock held: no writer is alive in it); ``self._size``: where the good lines end."""
         events, good = [], 0
         lines = raw.splitlines(keepends=True)
         for n, line in enumerate(lines, start=1):
@@ -408,14 +377,15 @@ class Cortex:
             except ValueError:
                 if n < len(lines):  # lines after it were written (fsynced) later: a damaged line, not a torn write
                     more = len(lines) - n
-                    raise ConfigError(f"line {n} is damaged (not a cortex event) and {more} line"
+                    raise ConfigError(f"line {first_line + n - 1} is damaged (not a cortex event) and {more} line"
                                       f"{'s follow' if more > 1 else ' follows'} it: nothing was changed; remove or "
                                       "repair that line",
                                       source=str(self.history_path)) from None
                 log.warning("cortex: dropping a torn last line of %s (%d bytes)", self.history_path, len(raw) - good)
                 with open(self.history_path, "r+b") as f:
-                    f.truncate(good)
+                    f.truncate(base + good)
                 break
+        self._size = base + good
         return events
 
     def _save(self, applied: int) -> None:

@@ -6,9 +6,10 @@ plane's (``ben.control.audit``), written with the spine's key. So every ``recomm
 history is sent to the spine (``Control.Record``, authenticated as the operator, who is recorded in
 the entry). It is an outbox: ``<data_dir>/audited`` holds the history ``seq`` the spine has taken
 up to; what a failed call (the spine down, ``ben explain --data-dir`` on a stopped one) leaves
-behind is sent by the next call that reaches the spine, in order. A crash between the spine's
-answer and the outbox write sends that line again (at least once: the entry's ``cortex_seq`` says
-it is the same line).
+behind is sent by the next call that reaches the spine, in order. A kill between the spine's
+answer and the outbox write (or a spine killed before its answer) sends that line again; the spine
+answers it with the entry the line made the first time (``ControlPlane.record``): each line is
+audited once.
 """
 
 from __future__ import annotations
