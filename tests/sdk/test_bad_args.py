@@ -112,3 +112,31 @@ def test_every_documented_log_level_is_taken_in_any_case(level: str, stored: str
         assert check_level(level) == stored  # the series name: lower case, as the OTLP receiver stores it
     finally:
         client.shutdown(timeout=0)
+
+
+def test_a_flush_that_fails_says_why_once(caplog) -> None:
+    """``flush()`` with no sidecar answered a bare False: a notebook's user learnt nothing of the socket nobody
+    listens on until ``shutdown()`` (ADR 0033, round 7). Said once per reason; a poll (timeout 0) says nothing."""
+    client = Client("checkout-api", sidecar=NOWHERE)
+    try:
+        assert client.gauge("latency_ms", 1.0) == 1
+        with caplog.at_level(logging.WARNING, logger="ben.sdk"):
+            assert client.flush(timeout=0) is False
+            assert client.flush(timeout=0.5) is False
+            assert client.flush(timeout=0.5) is False
+        said = [r.getMessage() for r in caplog.records if "flush:" in r.getMessage()]
+        assert len(said) == 1 and "1 events not acknowledged" in said[0] and "within 0.5 s" in said[0], said
+        assert client.last_error in said[0] or "slow to answer" in said[0]
+    finally:
+        client.shutdown(timeout=0)
+
+
+@pytest.mark.parametrize("field", ["host", "instance"])
+@pytest.mark.parametrize("value", ["web\n01", "tab\there", "esc\x1b[31m", "x" * 257])
+def test_a_host_or_instance_with_control_characters_is_named(field: str, value: str) -> None:
+    """Taken as given (the subsystem was refused): the receiver then stored them with U+FFFD and counted the
+    request as unprintable (ADR 0033, round 7)."""
+    with pytest.raises(ConfigError) as err:
+        Client("checkout-api", sidecar=NOWHERE, **{field: value})
+    assert err.value.field == field and "printable" in str(err.value)
+    Client("checkout-api", sidecar=NOWHERE, **{field: "web-01 é"}).shutdown(timeout=0)  # letters and spaces stay

@@ -55,3 +55,12 @@ def test_flush_reports_false_without_a_sidecar(home: Path) -> None:
 def test_bad_arguments_name_the_field(kwargs, field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         Client(**kwargs)
+
+
+def test_a_timeout_longer_than_a_lock_waits_is_no_limit(cluster) -> None:
+    """``flush(timeout=1e10)`` (``ben emit --timeout 1e10``) was "OverflowError: timestamp out of range for
+    platform time_t": past what a lock's wait takes, a timeout is no limit (ADR 0033, round 7)."""
+    client = Client("checkout", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
+    assert client.gauge("latency_ms", 1.0) == 1
+    assert client.flush(timeout=1e10) is True and client.flush(timeout=-1e300) is True
+    assert client.shutdown(timeout=1e12) is True

@@ -103,6 +103,28 @@ def _error(path: Path, what: str, fieldname: str = "") -> ConfigError:
 
 
 # --------------------------------------------------------------------------------------------- writing
+#: What a package directory and a detect-real corpus hold: a directory holding anything else is not
+#: written over (``ben baseline generate ~`` replaced a README.md of the user's; ADR 0033, round 7).
+PACKAGE_FILES = frozenset({"datapackage.json", "README.md", "corpus", *(f"{name}.parquet" for name in SCHEMAS)})
+CORPUS_FILES = frozenset({"data", "labels"})
+
+
+def _may_write(out: Path, allowed: frozenset[str], marker: str, mine: str, flag: str, what: str) -> None:
+    """``out`` is new, empty, or ``what`` already (every entry in ``allowed``, and ``mine``, a name a user's
+    directory may hold too, only beside ``marker``); else a ConfigError naming ``flag``, the path and what
+    it holds: nothing of the user's is overwritten."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"{out} is a file, not a directory", field=flag)
+    names = {p.name for p in out.iterdir()}
+    foreign = sorted(names - allowed) or ([mine] if mine in names and not (out / marker).is_file() else [])
+    if foreign:
+        shown = ", ".join(repr(n) for n in foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ConfigError(f"{out} holds {shown}, so it is not {what}: nothing was written (give a new or empty "
+                          "directory)", field=flag)
+
+
 def _to_parquet(jobs: list[tuple[Path, str, Path, str]]) -> None:
     """(JSONEachRow in, structure, Parquet out, ORDER BY) each through chDB's Parquet output, in a child."""
     spec = json.dumps([[str(a), s, str(b), o] for a, s, b, o in jobs])
@@ -142,6 +164,7 @@ def write_package(out: Path, pkg: Package) -> None:
     from ben.baseline.datasheet import datasheet
 
     out = Path(out)
+    _may_write(out, PACKAGE_FILES, "datapackage.json", "README.md", "OUT", "a baseline package")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ben-baseline-") as tmp:
         jobs = []
@@ -292,6 +315,9 @@ def write_detect_corpus(out: Path, pkg: Package) -> int:
         series.append(Series(f"{episode}/{name}.csv", np.array([t for t, _ in pts], dtype=np.int64),
                              np.array([v for _, v in pts], dtype=np.float64),
                              tuple(sorted(windows.get((episode, name), [])))))
+    out = Path(out)
+    # a directory of the user's is not replaced by the corpus (replace_dir removes what was there)
+    _may_write(out, CORPUS_FILES, "labels/combined_windows.json", "data", "--corpus", "a detect-real corpus")
     if series:  # whole or not at all: a killed import leaves the corpus it had, never half of the new one
         from ben.core.files import replace_dir
 

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import signal
 import sys
-import unicodedata
-from pathlib import Path
 
-import typer
+
+def _interrupted_while_starting(signum, frame) -> None:
+    """Ctrl-C in the second or two the ``ben`` command spends importing: one line, not a traceback of the
+    import under way (nothing has started yet). ``main()`` puts Python's own handler back."""
+    os.write(2, b"ben: interrupted\n")
+    os._exit(130)
+
+
+if (os.path.basename(sys.argv[0] if sys.argv else "") == "ben"  # the `ben` script only, not an import of ben.cli
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import logging  # noqa: E402 - after the handler above: these imports take the time
+import unicodedata  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import typer  # noqa: E402
 
 from ben.core.errors import BenError, ConfigError
 from ben.core.files import os_reason
@@ -187,10 +201,16 @@ def main() -> None:
     # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
     # data directories) is the user's alone (ADR 0034).
     os.umask(0o077)
-    from ben.cli.parent import follow_parent
-    from ben.cli.usage import UsageLine, run
+    try:
+        from ben.cli.parent import follow_parent
+        from ben.cli.usage import UsageLine, run
 
-    follow_parent()  # started by `ben demo` or a bench: stop when it dies (ben.cli.parent)
+        follow_parent()  # started by `ben demo` or a bench: stop when it dies (ben.cli.parent)
+    except KeyboardInterrupt:  # still starting (python -m ben): one line, as below
+        typer.echo("ben: interrupted", err=True)
+        sys.exit(130)
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on a KeyboardInterrupt, said below
 
     try:
         code = run(app)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, fail
+from ben.cli import address_flag, chdb_dir, fail, one_of, open_chdb
 from ben.cli.query import SpineOpt
 
 app = typer.Typer(help="The baseline library: labelled episodes as an open, versioned dataset.", no_args_is_help=True)
@@ -48,14 +48,21 @@ def label(
 def _when(text: str, flag: str) -> int:
     """ISO 8601 (UTC unless it says otherwise) or epoch seconds -> unix ns."""
     try:
-        return int(float(text) * 1e9)
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(f"{flag} {text!r}: expected ISO 8601 (2026-03-01 or 2026-03-01T12:00) or epoch seconds") from None
-    return int((dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp() * 1e9)
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise fail(f"{flag} {text!r}: expected ISO 8601 (2026-03-01 or 2026-03-01T12:00) or epoch "
+                       "seconds") from None
+        seconds = (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    if not 0 <= seconds < _LAST_S:  # inf and 1e300 were "unexpected OverflowError (a bug in ben)"
+        raise fail(f"{flag} {text!r}: expected a time from 1970 to 2261 (ISO 8601 or epoch seconds)")
+    return int(seconds * 1e9)
+
+
+_LAST_S = (2**63 - 1) // 10**9  # the last second an int64 of nanoseconds holds (2262-04-11)
+_MAX_SPAN_S = 366 * 86_400  # series exported around an episode: at most a year before and after
 
 
 @app.command("export")
@@ -70,31 +77,49 @@ def export(
     spine: SpineOpt = None,
 ) -> None:
     """Labelled incidents as a dataset: Parquet, datapackage.json, datasheet README, detect-real corpus."""
-    from ben.baseline import export as exporter
     from ben.baseline.package import write_package
-    from ben.cli.incidents import _query
     from ben.core.config import load_config
     from ben.core.errors import ConfigError
     from ben.core.files import own_dir
-    from ben.federation.policy import load_policy
 
+    one_of(data_dir=data_dir, spine=spine)  # --spine was ignored in silence
+    for flag, seconds in (("--before-s", before_s), ("--after-s", after_s)):  # inf: OverflowError, once read
+        if not seconds <= _MAX_SPAN_S:
+            raise fail(f"{flag} {seconds:g}: expected seconds from 0 to {_MAX_SPAN_S} (a year)")
     from_ns, to_ns = _when(since, "--from"), _when(until, "--to") if until else time.time_ns()
     if to_ns <= from_ns:
         raise fail(f"--to must be after --from ({until} <= {since})")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise fail(f"OUT {out}: exists and is not an empty directory")
+    made = not out.exists()
     try:  # made now, ours: another account that owns OUT or may write in it would plant symlinks meanwhile
         own_dir(out, "OUT")
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    cfg = load_config(config).spine
-    fed = cfg.federation
-    policy = load_policy(fed.policy, fed.pseudonym_key or (data_dir or cfg.data_dir) / "federation" / "pseudonym.key")
-    store = None
-    if data_dir is not None:
-        from ben.store.process import ChdbProcessStore
+    try:
+        pkg = _build(load_config(config).spine, data_dir, spine, from_ns, to_ns, before_s, after_s)
+    except BaseException:
+        if made and not any(out.iterdir()):  # a failed export left an empty OUT behind
+            out.rmdir()
+        raise
+    write_package(out, pkg)
+    typer.echo(f"{out}: {len(pkg.episodes)} episodes, {len(pkg.anomalies)} anomalies, {len(pkg.points)} points "
+               f"(score them: ben bench detect-real {out / 'corpus'})")
 
-        store = ChdbProcessStore(data_dir / "chdb")
+
+def _build(cfg, data_dir: Path | None, spine: str | None, from_ns: int, to_ns: int, before_s: float, after_s: float):
+    """The package of the labelled incidents (through the spine, or a stopped spine's store)."""
+    from ben.baseline import export as exporter
+    from ben.cli.incidents import _query
+    from ben.federation.policy import load_policy
+
+    spine_dir = cfg.data_dir
+    if data_dir is not None:  # a directory that is no store was made one (and given a pseudonym key), in silence
+        store_dir = chdb_dir(data_dir)
+        spine_dir = store_dir.parent if store_dir.name == "chdb" else data_dir
+    fed = cfg.federation
+    policy = load_policy(fed.policy, fed.pseudonym_key or spine_dir / "federation" / "pseudonym.key")
+    store = open_chdb(data_dir) if data_dir is not None else None  # chDB's own lines folded into one
     try:
         pkg = exporter.build(lambda sql: _query(spine, sql, store), policy, from_ns=from_ns, to_ns=to_ns,
                              before_s=before_s, after_s=after_s)
@@ -103,9 +128,7 @@ def export(
             store.close()
     if not pkg.episodes:
         raise fail("no labelled incident opened in that period (label them with: ben incidents label ID real|noise)")
-    write_package(out, pkg)
-    typer.echo(f"{out}: {len(pkg.episodes)} episodes, {len(pkg.anomalies)} anomalies, {len(pkg.points)} points "
-               f"(score them: ben bench detect-real {out / 'corpus'})")
+    return pkg
 
 
 @app.command("import")
@@ -136,6 +159,8 @@ def generate(
     from ben.baseline.package import write_package
     from ben.baseline.synthetic import build
 
+    if seed < 0:  # -1 was "unexpected ValueError (a bug in ben)": numpy's seeds are >= 0
+        raise fail(f"--seed {seed}: expected a whole number >= 0")
     pkg = build(seed=seed, files=files)
     write_package(out, pkg)
     typer.echo(f"{out}: SYNTHETIC baseline package, seed {seed}, {len(pkg.episodes)} episodes")

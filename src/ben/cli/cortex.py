@@ -84,8 +84,12 @@ def print_recommendations(console, rec: dict) -> None:
 
 def _incident(spine: str | None, incident_id: str, config: Path | None) -> dict:
     """The incident, its anomalies, its commands and its subsystem's recent changes (keyword args)."""
-    from ben.cli.incidents import _query
+    from ben.cli.incidents import _query as query
     from ben.cortex.features import change_sql
+
+    def _query(spine: str | None, sql: str) -> list[dict]:  # "or pass --data-dir": these commands have none
+        return query(spine, sql, how="the cortex reads incidents through the running spine (start it, or name it "
+                                     "with --spine)")
 
     if not incident_id.replace("-", "").isalnum():
         raise fail(f"ID {incident_id!r}: expected an id such as inc-3f2a9c0d1e")

@@ -16,8 +16,11 @@ INCIDENTS_SQL = ("SELECT id, subsystem, state, severity, opened_ts, resolved_ts,
                  "FROM ben.incidents FINAL ORDER BY opened_ts DESC LIMIT {limit}")
 
 
-def _query(spine: str | None, sql: str, store=None) -> list[dict]:
-    """Rows of sql, through the running spine, or from `store` (a stopped spine's chDB directory)."""
+def _query(spine: str | None, sql: str, store=None, *,
+           how: str = "incidents are read through the running spine (or pass --data-dir to read a stopped "
+                      "spine's store)") -> list[dict]:
+    """Rows of sql, through the running spine, or from `store` (a stopped spine's chDB directory); ``how``:
+    what the error says when nothing answers (a command without ``--data-dir`` must not offer it)."""
     from ben.core.admin import run_query
     from ben.core.errors import TransportError
 
@@ -26,8 +29,7 @@ def _query(spine: str | None, sql: str, store=None) -> list[dict]:
     try:
         return json.loads(run_query(address_flag(spine, "--spine"), sql))["data"]
     except TransportError as exc:
-        raise fail(f"{exc}; incidents are read through the running spine (or pass --data-dir to read a "
-                   "stopped spine's store)") from None
+        raise fail(f"{exc}; {how}") from None
 
 
 def _g(value, spec: str) -> str:

@@ -76,7 +76,7 @@ class Episode:
         out["detectors"] = list(self.detectors)
         return out
 
-    def summary(self, name: str | None = None, unit: str = "") -> str:
+    def summary(self, name: str | None = None, unit: str | None = "") -> str:
         """A sentence a person reads in one breath.
 
         Examples
@@ -86,6 +86,13 @@ class Episode:
         >>> e.summary(unit=" ms")
         'p99 latency rose from 120 ms to 480 ms at 22:13:20 (CUSUM 6.2 sigma over 14 points); still open'
         """
+        if unit is None:
+            unit = ""
+        elif not isinstance(unit, str):  # unit=5 read "from 1195 to 4815", None "from 119None": numbers made up
+            from ben.detect.errors import DetectorError
+
+            raise DetectorError(f"summary(unit=...): expected a str written after each number (' ms', '%'), got "
+                                f"{type(unit).__name__} {unit!r:.40}", problem="bad_type")
         who = name if name is not None else str(self.series)
         at = datetime.fromtimestamp(self.start_ts / 1e9, tz=timezone.utc).strftime("%H:%M:%S")
         if self.kind == "mute":

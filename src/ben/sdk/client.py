@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import socket
+import threading
 import time
 import uuid
 import weakref
@@ -57,8 +58,8 @@ def _timeout(method: str, value: float | None) -> float | None:
                               or (isinstance(value, float) and math.isnan(value))):
         raise ConfigError(f"must be None or a number of seconds, got {value!r:.60}",
                           source=f"Client.{method}()", field="timeout")
-    if isinstance(value, int) and abs(value) > 10**18:  # past a float (was an OverflowError): no limit / no wait
-        return None if value > 0 else 0.0
+    if value is not None and abs(value) > threading.TIMEOUT_MAX:  # a lock's wait takes no more (was an
+        return None if value > 0 else 0.0                          # OverflowError): no limit / no wait
     return None if value is None or value == math.inf else value
 
 
@@ -119,6 +120,9 @@ class Client:
             except (AttributeError, UnicodeEncodeError):
                 raise ConfigError(f"must be a str of valid UTF-8, got {value!r:.60}", source="Client()",
                                   field=name) from None
+            if value and (len(value) > limits.MAX_NAME_CHARS or not value.isprintable()):  # stored on every row
+                raise ConfigError(f"must be at most {limits.MAX_NAME_CHARS} printable characters (no newline or "
+                                  f"control character), got {value!r:.60}", source="Client()", field=name)
         self.producer_id = uuid.uuid4().hex
         self.source = pb.Source(host=host or socket.gethostname(), subsystem=subsystem,
                                 instance=instance or str(os.getpid()))
@@ -128,6 +132,7 @@ class Client:
         self._exporter = Exporter(self._buffer, target, self.source, self.producer_id, flush_interval_ms / 1000,
                                   window_batches, (reconnect_min_ms, reconnect_max_ms))
         self.state = Lifecycle.RUNNING
+        self._flush_said = ""  # the reason a failed flush was last logged for (said again once it changes)
         _live.add(self)
         self._exporter.start()
         self._commands = CommandChannel(self._exporter.loop, target, subsystem, self.source.instance,
@@ -242,7 +247,17 @@ class Client:
             return self._buffer.acked_seq >= self._buffer.last_seq
         target = self._buffer.last_seq
         self._buffer.seal()
-        return self._buffer.wait_acked(target, timeout)
+        done = self._buffer.wait_acked(target, timeout)
+        if done:
+            self._flush_said = ""
+        elif timeout is not None and timeout > 0 and self.state is Lifecycle.RUNNING:  # a bare False: guess why
+            why = self.last_error or "no error seen: the sidecar is slow to answer"
+            if why != self._flush_said:
+                self._flush_said = why
+                log.warning("ben sdk: flush: %d events not acknowledged by the sidecar within %g s (%s); they wait "
+                            "in this process and go when it answers (Client.last_error; is `ben sidecar` running?)",
+                            self._buffer.buffered, timeout, why)
+        return done
 
     flush = force_flush
 

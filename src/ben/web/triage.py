@@ -19,10 +19,13 @@ Recommend = Callable[[dict, list[dict]], dict]
 
 def recommender(cfg: BenConfig) -> Recommend | None:
     """A function (incident row, anomaly rows) -> the cortex's recommendation; None when it is off."""
+    from ben.cortex.responses import Responses
+
     c = cfg.cortex
     if c.responses is None:
         return None
     policy_path = cfg.spine.control.policy
+    Responses.load(c.responses)  # at start: a file that is not there was said on every incident page only
 
     def recommend(incident: dict, anomalies: list[dict]) -> dict:
         from ben.control.policy import Policy

@@ -1,0 +1,36 @@
+"""Ctrl-C while the ``ben`` command is still importing (its first second or two): one line, exit 130, not a
+traceback of the import under way (ADR 0033, round 7). A real ``ben`` process, held in an import until
+the signal comes by a module of the test's that stands in for one ben imports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+HOLD = """
+import os, signal
+os.write(2, b"importing\\n")
+while True:
+    signal.pause()
+"""
+
+
+def test_ctrl_c_while_ben_imports_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "unicodedata.py").write_text(HOLD)  # ben.cli imports it at the start: held there
+    script = shutil.which("ben", path=os.path.dirname(sys.executable))  # the venv's bin, beside its python
+    assert script, "the ben script of this environment"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "BEN_HOME": str(tmp_path)}
+    proc = subprocess.Popen([script, "status"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    try:
+        assert proc.stderr.readline() == b"importing\n"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and err.decode() == "ben: interrupted\n", (proc.returncode, err.decode()[-600:])
