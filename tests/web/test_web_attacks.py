@@ -335,3 +335,42 @@ def test_another_account_s_busy_connections_neither_hold_the_spine_nor_keep_the_
         assert descriptors(rig.cluster.spine.pid) < 1000
     finally:
         proc.communicate("", timeout=30)
+
+
+_SEND_AND_CLOSE = """
+import socket, sys
+for marker in sys.argv[2:]:  # many in a row: the interface answers them in turn, the last ones after they closed
+    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+    s.sendall(b'GET /sql?q=SELECT%20%27' + marker.encode() + b'%27 HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n')
+    s.close()  # at once: the kernel keeps its end as an orphan, then a TIME_WAIT entry listed with uid 0
+print('sent', flush=True)
+"""
+
+
+def test_another_account_that_closes_its_end_is_not_served_as_root(rig: Rig) -> None:  # noqa: F811
+    """Round 8: another account sends ``/sql?q=...`` and closes its socket at once. By the time the interface
+    asked the kernel who the client was, the client's end was a TIME_WAIT entry, which the kernel lists with
+    uid 0: a spine running as root (as here) served it as root, and the query ran in the operator's name
+    (recorded as ``uid 0 (root)``). A write (acknowledging an incident) would have gone through the same way.
+    Now an entry with no owner names no one, and the request is refused like any other account's."""
+    import subprocess
+
+    from ben.control import client
+    from ben.cli.procs import wait_for
+    from tests.helpers import NOBODY
+
+    stamp = time.time_ns()
+    markers = [f"closed{stamp}x{i}" for i in range(200)]
+    out = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "/usr/bin/python3",
+                          "-c", _SEND_AND_CLOSE, str(port_of(rig)), *markers], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "sent", out.stderr
+    mine = f"operator{stamp}"  # the operator's own query after them: the store runs them one at a time, in turn
+    assert get(rig.web + f"/sql?q=SELECT%20%27{mine}%27")[0] == 200
+
+    def sqls() -> list[str]:
+        return [json.loads(e["body"]).get("sql", "") for e in client.audit_entries(rig.cluster.spine_addr, log="queries")]
+
+    seen = wait_for(lambda: (lambda s: s if any(mine in q for q in s) else None)(sqls()), 60,
+                    "the operator's own query in the query log")
+    assert not [q for q in seen if "closed" + str(stamp) in q], "another account's query ran as the operator"
