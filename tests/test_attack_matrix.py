@@ -87,7 +87,8 @@ class Rig:
                                sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
                                                  "slow_client_timeout_s": SLOW_S}})
         self.cluster.config.write_text(self.cluster.config.read_text()
-                                       + f"\n[web]\nlisten_port = 0\nheader_timeout_s = {SLOW_S}\n")
+                                       + f"\n[web]\nlisten_port = 0\nheader_timeout_s = {SLOW_S}\n"
+                                       f"body_timeout_s = {SLOW_S}\n")
         old = os.umask(0)
         try:
             self.cluster.spine = Proc(["spine", "--config", str(self.cluster.config), "--web"],

@@ -374,3 +374,41 @@ def test_another_account_that_closes_its_end_is_not_served_as_root(rig: Rig) -> 
     seen = wait_for(lambda: (lambda s: s if any(mine in q for q in s) else None)(sqls()), 60,
                     "the operator's own query in the query log")
     assert not [q for q in seen if "closed" + str(stamp) in q], "another account's query ran as the operator"
+
+
+def test_a_served_client_sending_its_body_a_byte_at_a_time_is_cut(rig: Rig) -> None:  # noqa: F811
+    """Round 8: a client the interface serves (here its own uid) asks for a page, then on the same keep-alive
+    connection posts to ``/sql`` with a body sent a byte a second: the header deadline saw a request running
+    and the connection was held for as long as the client liked (one of the spine's descriptors and a task
+    each). Now the body must arrive within ``[web] body_timeout_s`` (4 s in this rig) of its headers: 408,
+    closed. The operator is served meanwhile."""
+    import select
+
+    from ben.cli.procs import wait_for
+
+    with socket.create_connection(("127.0.0.1", port_of(rig)), timeout=20) as s:
+        s.sendall(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += s.recv(65536)
+        assert status_of(first) == 200  # served: a client of the interface's own uid
+        s.sendall(b"POST /sql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: 1000\r\n\r\nq=SELECT+1")
+        answer, closed = b"", False
+
+        def trickle() -> bool:  # one more byte a second, until the server answers or closes
+            nonlocal answer, closed
+            if select.select([s], [], [], 1.0)[0]:
+                try:
+                    chunk = s.recv(65536)
+                except OSError:
+                    chunk = b""
+                answer += chunk
+                closed = not chunk
+                return closed
+            s.sendall(b"+")
+            return False
+
+        wait_for(trickle, 120, "the web interface to cut a body sent a byte a second")
+        assert get(rig.web + "/status")[0] == 200
+    assert answer == b"" or b" 408 " in answer.split(b"\r\n", 1)[0], answer[-300:]
