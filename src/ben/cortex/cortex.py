@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ben.core.errors import ConfigError
-from ben.core.files import write_atomic
+from ben.core.files import private_dir, write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
@@ -86,7 +86,9 @@ class Cortex:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # made, or checked as ben's own: another account's directory (made first in a shared parent, or a
+        # symlink to its own) would let it plant learned outcomes and read every decision (ADR 0045, round 8)
+        private_dir(self.dir, "cortex.data_dir")
         self.events = self._read_history()
         learns = [e for e in self.events if e["type"] == "learn"]
         applied = 0
