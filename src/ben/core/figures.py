@@ -102,6 +102,10 @@ class _Collector:
 #: once (more are closed at once), and the time one connection may take, handshake included (the
 #: default of ``metrics_connection_timeout_s``).
 METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
+#: Of those, what one local account (the kernel-named uid of a loopback client) may hold: one account's
+#: connections, renewed as they are cut, held every place and Prometheus was refused (ADR 0045, round 8).
+#: Clients the kernel does not name (another host, over mutual TLS) count only in METRICS_CONNECTIONS.
+METRICS_PER_CLIENT = 8
 
 
 def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure]], *, tls=None,
@@ -141,11 +145,23 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
     import socket
     import ssl
     import threading
+    from collections import Counter
     from wsgiref.simple_server import make_server
 
     from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler, make_wsgi_app
 
+    from ben.core.peer import peer_uid
+
     slots = threading.BoundedSemaphore(METRICS_CONNECTIONS)
+    held: Counter = Counter()  # uid -> connections being served (the accepting thread adds, each one's thread ends)
+    owners: dict[int, int | None] = {}  # id(request socket) -> its uid
+    lock = threading.Lock()
+
+    def client_of(client_address) -> int | None:
+        try:
+            return peer_uid(tuple(client_address)[:2], tuple(httpd.socket.getsockname())[:2])
+        except (OSError, ValueError, TypeError):
+            return None
 
     class Handler(_SilentHandler):
         timeout = connection_timeout_s
@@ -170,16 +186,27 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
         def process_request(self, request, client_address) -> None:
-            if not slots.acquire(blocking=False):
-                self.shutdown_request(request)
-                return
+            uid = client_of(client_address)
+            with lock:
+                if (uid is not None and held[uid] >= METRICS_PER_CLIENT) or not slots.acquire(blocking=False):
+                    self.shutdown_request(request)
+                    return
+                if uid is not None:
+                    held[uid] += 1
+                owners[id(request)] = uid
             super().process_request(request, client_address)
 
         def process_request_thread(self, request, client_address) -> None:
             try:
                 super().process_request_thread(request, client_address)
             finally:
-                slots.release()
+                with lock:
+                    uid = owners.pop(id(request), None)
+                    if uid is not None:
+                        held[uid] -= 1
+                        if held[uid] <= 0:
+                            del held[uid]
+                    slots.release()
 
         def shutdown(self) -> None:  # stop serving and close the listening socket
             super().shutdown()
