@@ -385,6 +385,24 @@ def test_another_account_cannot_hold_every_metrics_connection(rig: Rig) -> None:
         proc.communicate("", timeout=30)
 
 
+def test_several_accounts_together_cannot_hold_every_metrics_connection(rig: Rig) -> None:
+    """Round 8: five accounts open 8 slow metrics connections each, within their share: together 40, past
+    the listener's 32, and a scrape of another account was closed at once. Now a full listener cuts the newest
+    connection of the account holding most for an account holding fewer."""
+    script = _HOLD_METRICS.replace("PORT", str(rig.metrics)).replace("range(40)", "range(8)").replace(
+        "sum(closed(s) for s in held) < 8", "False")
+    procs = [subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "/usr/bin/python3",
+                               "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for uid in (NOBODY, 1, 2, 3, 4)]
+    try:
+        assert all(proc.stdout.readline().strip() == "holding" for proc in procs)
+        # all 40 are established: this connection is accepted after them (the accept queue is in order)
+        assert _get_status(f"http://127.0.0.1:{rig.metrics}/metrics") == 200
+    finally:
+        for proc in procs:
+            proc.communicate("", timeout=30)
+
+
 def test_half_open_grpc_connections_are_cut_and_others_served(rig: Rig) -> None:
     """Connections that never finish the HTTP/2 preface hold nothing for long (OTLP/gRPC on TCP)."""
     socks = _slow_clients(rig.otlp_grpc, 100, b"PRI * HTTP/2.0\r\n")
