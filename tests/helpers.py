@@ -126,12 +126,12 @@ sys.stdin.read()
 
 
 class Flood:
-    """Another account (uid ``nobody``) opens ``n`` TCP connections to 127.0.0.1:``port`` at once and
-    holds them, idle, until ``close``; a context manager. Started when made; returns once they are open."""
+    """Another account (uid ``nobody``, or ``uid``) opens ``n`` TCP connections to 127.0.0.1:``port`` at once
+    and holds them, idle, until ``close``; a context manager. Started when made; returns once they are open."""
 
-    def __init__(self, port: int, n: int = 3000):
+    def __init__(self, port: int, n: int = 3000, uid: int = NOBODY):
         script = _FLOOD.replace("PORT", str(port)).replace("COUNT", str(n))
-        self.proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+        self.proc = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                                       "/usr/bin/python3", "-c", script],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:

@@ -87,7 +87,8 @@ class Rig:
                                sidecar={"otlp": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
                                                  "slow_client_timeout_s": SLOW_S}})
         self.cluster.config.write_text(self.cluster.config.read_text()
-                                       + f"\n[web]\nlisten_port = 0\nheader_timeout_s = {SLOW_S}\n")
+                                       + f"\n[web]\nlisten_port = 0\nheader_timeout_s = {SLOW_S}\n"
+                                       f"body_timeout_s = {SLOW_S}\n")
         old = os.umask(0)
         try:
             self.cluster.spine = Proc(["spine", "--config", str(self.cluster.config), "--web"],
@@ -344,6 +345,62 @@ def test_slowloris_connections_are_cut_and_others_served(rig: Rig, which: str) -
     finally:
         for s in socks:
             s.close()
+
+
+_HOLD_METRICS = """
+import socket, sys, time
+held = []
+for i in range(40):
+    s = socket.create_connection(('127.0.0.1', PORT), timeout=5)
+    s.sendall(b'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n')  # and never the end of its headers
+    s.setblocking(False)
+    held.append(s)
+def closed(s):
+    try:
+        return s.recv(1) == b''
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+deadline = time.monotonic() + 30
+while sum(closed(s) for s in held) < 8 and time.monotonic() < deadline:  # the listener has seen all 40
+    time.sleep(0.01)
+print('holding', flush=True)
+sys.stdin.read()
+"""
+
+
+def test_another_account_cannot_hold_every_metrics_connection(rig: Rig) -> None:
+    """Round 8: the metrics listener serves 32 connections at once and closes more at once. Another account
+    opened 40 slow ones (renewing them as they are cut): all 32 places were its own, and Prometheus (any other
+    account) was refused. Now one kernel-named account holds at most 8 (``METRICS_PER_CLIENT``)."""
+    proc = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "/usr/bin/python3",
+                             "-c", _HOLD_METRICS.replace("PORT", str(rig.metrics))], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "holding"
+        # at once: the flood's connections are cut after SLOW_S; this is served beside them, not after
+        assert _get_status(f"http://127.0.0.1:{rig.metrics}/metrics") == 200
+    finally:
+        proc.communicate("", timeout=30)
+
+
+def test_several_accounts_together_cannot_hold_every_metrics_connection(rig: Rig) -> None:
+    """Round 8: five accounts open 8 slow metrics connections each, within their share: together 40, past
+    the listener's 32, and a scrape of another account was closed at once. Now a full listener cuts the newest
+    connection of the account holding most for an account holding fewer."""
+    script = _HOLD_METRICS.replace("PORT", str(rig.metrics)).replace("range(40)", "range(8)").replace(
+        "sum(closed(s) for s in held) < 8", "False")
+    procs = [subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "/usr/bin/python3",
+                               "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for uid in (NOBODY, 1, 2, 3, 4)]
+    try:
+        assert all(proc.stdout.readline().strip() == "holding" for proc in procs)
+        # all 40 are established: this connection is accepted after them (the accept queue is in order)
+        assert _get_status(f"http://127.0.0.1:{rig.metrics}/metrics") == 200
+    finally:
+        for proc in procs:
+            proc.communicate("", timeout=30)
 
 
 def test_half_open_grpc_connections_are_cut_and_others_served(rig: Rig) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ben.cli.procs import Cluster, wait_for
-from ben.control import client
+from ben.control import client, keys
 from ben.control.documents import Approval, Receipt, Signed, make_envelope, new_nonce, now_ns
 from ben.control.keys import public_from_text, verify
 from ben.core.transport import SERVER_OPTIONS
@@ -280,6 +281,31 @@ def test_a_key_taken_out_of_the_trust_store_is_refused_without_a_restart(rig: Ri
         assert rig.audit(env.id)[-1]["body"]["code"] == "unknown_key"
         # the other keys are unaffected
         assert rig.spine.deliver(make_envelope(s.alice, "ping", "shop", {}, "alice")[1])[0].status == "accepted"
+    finally:
+        s.trust.write_text(original)
+    assert rig.spine.deliver(make_envelope(s.bob, "ping", "shop", {}, "restored")[1])[0].status == "accepted"
+
+
+def test_a_key_replaced_within_one_clock_tick_at_the_same_size_is_refused(rig: Rig) -> None:
+    """Round 8: the trust store was known to have changed by its mtime and size. bob's key replaced by another
+    one (the same length) through a rename, within one tick of the file clock (played here by giving the new
+    file the old one's mtime), left both the same: the revoked key went on running commands."""
+    s = rig.setup
+    assert rig.spine.deliver(make_envelope(s.bob, "ping", "shop", {}, "before")[1])[0].status == "accepted"
+    original, was = s.trust.read_text(), s.trust.stat()
+    fresh = keys.generate(s.trust.parent / "rotated", "bob")  # bob's key rotated after a theft
+    rotated = trust_toml(s.alice, s.bot, s.victor, s.sidecar, bob=fresh)
+    assert len(rotated) == len(original)
+    try:
+        staged = s.trust.with_name(s.trust.name + ".new")
+        staged.write_text(rotated)
+        os.utime(staged, ns=(was.st_atime_ns, was.st_mtime_ns))
+        os.rename(staged, s.trust)
+        env, signed = make_envelope(s.bob, "ping", "shop", {}, "the stolen key, after the rotation")
+        receipt, _ = rig.spine.deliver(signed)
+        assert receipt.status == "refused", receipt
+        assert rig.recorder.count(env.id) == 0
+        assert rig.spine.deliver(make_envelope(fresh, "ping", "shop", {}, "the new key")[1])[0].status == "accepted"
     finally:
         s.trust.write_text(original)
     assert rig.spine.deliver(make_envelope(s.bob, "ping", "shop", {}, "restored")[1])[0].status == "accepted"

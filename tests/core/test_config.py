@@ -297,3 +297,8 @@ def test_slow_clients_are_cut_after_10_s_by_default_and_a_config_may_say_otherwi
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, "[web]\nheader_timeout_s = 0\n"))
     assert "header_timeout_s" in str(err.value)
+    # a request body on the web interface: 60 s after its headers (ADR 0045, round 8)
+    assert load_config(None).web.body_timeout_s == 60.0 and parse_config({"web": {"body_timeout_s": 5}}).web.body_timeout_s == 5
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "[web]\nbody_timeout_s = -1\n"))
+    assert "body_timeout_s" in str(err.value)

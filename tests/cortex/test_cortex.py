@@ -480,3 +480,36 @@ def test_a_cortex_killed_writing_its_state_leaves_a_file_the_next_start_removes_
     again = Cortex(data_dir=cx_dir, responses=responses, policy=policy).start()
     assert not any(p.exists() for p in left) and live.exists()
     assert again.bandit.updates == sum(1 for e in again.events if e["type"] == "learn")
+
+
+@pytest.mark.parametrize("planted", ["directory", "symlink"])
+def test_a_cortex_directory_another_account_made_first_is_refused(tmp_path, planted):
+    """Round 8: ``[cortex] data_dir`` in a shared parent (sticky, like /tmp) that another account made first (a
+    directory of its own, or a symlink to one): the cortex took it as it was, wrote its history and model into
+    it, and would read back the learned outcomes that account planted there. Now refused naming the option;
+    nothing is written. A real ``ben cortex rebuild``; the other account is ``nobody``."""
+    import subprocess
+    import sys
+
+    nobody = 65534
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp: anyone may create, only the owner may remove
+    theirs = shared / "nobody-owns"
+    theirs.mkdir()
+    os.chown(theirs, nobody, nobody)
+    os.chmod(theirs, 0o777)
+    if planted == "symlink":
+        os.symlink(theirs, shared / "cortex")
+        os.chown(shared / "cortex", nobody, nobody, follow_symlinks=False)
+    else:
+        theirs.rename(shared / "cortex")
+        theirs = shared / "cortex"
+    _files(tmp_path)
+    config = tmp_path / "ben.toml"
+    config.write_text(f'[cortex]\nresponses = "responses.toml"\ndata_dir = "{shared / "cortex"}"\n')
+    out = subprocess.run([sys.executable, "-m", "ben", "cortex", "rebuild", "--config", str(config)],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "BEN_HOME": str(tmp_path)})
+    assert out.returncode != 0 and "cortex.data_dir" in out.stderr + out.stdout, out
+    assert len((out.stderr + out.stdout).strip().splitlines()) <= 2, out  # one clear line, not a traceback
+    assert os.listdir(theirs) == []

@@ -335,3 +335,80 @@ def test_another_account_s_busy_connections_neither_hold_the_spine_nor_keep_the_
         assert descriptors(rig.cluster.spine.pid) < 1000
     finally:
         proc.communicate("", timeout=30)
+
+
+_SEND_AND_CLOSE = """
+import socket, sys
+for marker in sys.argv[2:]:  # many in a row: the interface answers them in turn, the last ones after they closed
+    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+    s.sendall(b'GET /sql?q=SELECT%20%27' + marker.encode() + b'%27 HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n')
+    s.close()  # at once: the kernel keeps its end as an orphan, then a TIME_WAIT entry listed with uid 0
+print('sent', flush=True)
+"""
+
+
+def test_another_account_that_closes_its_end_is_not_served_as_root(rig: Rig) -> None:  # noqa: F811
+    """Round 8: another account sends ``/sql?q=...`` and closes its socket at once. By the time the interface
+    asked the kernel who the client was, the client's end was a TIME_WAIT entry, which the kernel lists with
+    uid 0: a spine running as root (as here) served it as root, and the query ran in the operator's name
+    (recorded as ``uid 0 (root)``). A write (acknowledging an incident) would have gone through the same way.
+    Now an entry with no owner names no one, and the request is refused like any other account's."""
+    import subprocess
+
+    from ben.control import client
+    from ben.cli.procs import wait_for
+    from tests.helpers import NOBODY
+
+    stamp = time.time_ns()
+    markers = [f"closed{stamp}x{i}" for i in range(200)]
+    out = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "/usr/bin/python3",
+                          "-c", _SEND_AND_CLOSE, str(port_of(rig)), *markers], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "sent", out.stderr
+    mine = f"operator{stamp}"  # the operator's own query after them: the store runs them one at a time, in turn
+    assert get(rig.web + f"/sql?q=SELECT%20%27{mine}%27")[0] == 200
+
+    def sqls() -> list[str]:
+        return [json.loads(e["body"]).get("sql", "") for e in client.audit_entries(rig.cluster.spine_addr, log="queries")]
+
+    seen = wait_for(lambda: (lambda s: s if any(mine in q for q in s) else None)(sqls()), 60,
+                    "the operator's own query in the query log")
+    assert not [q for q in seen if "closed" + str(stamp) in q], "another account's query ran as the operator"
+
+
+def test_a_served_client_sending_its_body_a_byte_at_a_time_is_cut(rig: Rig) -> None:  # noqa: F811
+    """Round 8: a client the interface serves (here its own uid) asks for a page, then on the same keep-alive
+    connection posts to ``/sql`` with a body sent a byte a second: the header deadline saw a request running
+    and the connection was held for as long as the client liked (one of the spine's descriptors and a task
+    each). Now the body must arrive within ``[web] body_timeout_s`` (4 s in this rig) of its headers: 408,
+    closed. The operator is served meanwhile."""
+    import select
+
+    from ben.cli.procs import wait_for
+
+    with socket.create_connection(("127.0.0.1", port_of(rig)), timeout=20) as s:
+        s.sendall(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += s.recv(65536)
+        assert status_of(first) == 200  # served: a client of the interface's own uid
+        s.sendall(b"POST /sql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: 1000\r\n\r\nq=SELECT+1")
+        answer, closed = b"", False
+
+        def trickle() -> bool:  # one more byte a second, until the server answers or closes
+            nonlocal answer, closed
+            if select.select([s], [], [], 1.0)[0]:
+                try:
+                    chunk = s.recv(65536)
+                except OSError:
+                    chunk = b""
+                answer += chunk
+                closed = not chunk
+                return closed
+            s.sendall(b"+")
+            return False
+
+        wait_for(trickle, 120, "the web interface to cut a body sent a byte a second")
+        assert get(rig.web + "/status")[0] == 200
+    assert answer == b"" or b" 408 " in answer.split(b"\r\n", 1)[0], answer[-300:]

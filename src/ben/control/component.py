@@ -71,12 +71,16 @@ class ControlBase:
         self.db = ControlDb(control_dir(data_dir) / "db")
         self.audit: AuditLog | None = None
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stamp(self) -> tuple[int, ...] | None:
+        """What tells a changed trust store: its inode too (ADR 0045, round 8). A file's times move by the
+        kernel's clock tick (milliseconds), so a store replaced by a rename (``ben keys trust``, an editor)
+        within one tick, at the same size (one key's line for another's), kept its stamp: the revoked key
+        went on verifying until the next change."""
         try:
             st = Path(self.cfg.trust).stat() if self.cfg.trust else None
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size) if st else None
+        return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size) if st else None
 
     def reload_trust(self) -> bool:
         """Read the trust store again if its file changed (e.g. ``ben keys trust`` pinned a sidecar);

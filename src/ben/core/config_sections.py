@@ -213,6 +213,9 @@ class WebConfig(_Section):
     #: Slow clients (slowloris): a connection on which no request started for this many seconds, while
     #: none is running, is closed.
     header_timeout_s: float = Field(default=10.0, gt=0, le=3_600)
+    #: And a request whose body is not all received this many seconds after its headers is answered 408
+    #: and its connection closed (a client the interface serves, sending its body a byte at a time).
+    body_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
 
 
 # -- learning cortex (ben.cortex, ADR 0039) --

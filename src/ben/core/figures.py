@@ -102,6 +102,11 @@ class _Collector:
 #: once (more are closed at once), and the time one connection may take, handshake included (the
 #: default of ``metrics_connection_timeout_s``).
 METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
+#: Of those, what one local account (the kernel-named uid of a loopback client) may hold: one account's
+#: connections, renewed as they are cut, held every place and Prometheus was refused (ADR 0045, round 8).
+#: Clients the kernel does not name (another host, over mutual TLS) are not bounded by it. A full listener
+#: cuts the newest connection of the account (or the unnamed clients) holding most for one holding fewer.
+METRICS_PER_CLIENT = 8
 
 
 def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure]], *, tls=None,
@@ -141,11 +146,45 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
     import socket
     import ssl
     import threading
+    from collections import Counter
     from wsgiref.simple_server import make_server
 
     from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler, make_wsgi_app
 
-    slots = threading.BoundedSemaphore(METRICS_CONNECTIONS)
+    from ben.core.peer import peer_uid
+
+    held: Counter = Counter()  # uid (None: not named) -> connections being served
+    owners: dict[int, list] = {}  # id(request socket) -> [uid, request, order, counted]
+    lock = threading.Lock()
+    order = iter(range(1 << 62))
+
+    def client_of(client_address) -> int | None:
+        try:
+            return peer_uid(tuple(client_address)[:2], tuple(httpd.socket.getsockname())[:2])
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _uncount(uid) -> None:
+        held[uid] -= 1
+        if held[uid] <= 0:
+            del held[uid]
+
+    def _make_room(uid) -> bool:
+        """The listener is full: the newest connection of the account holding most is cut for an account
+        holding at least two fewer (several accounts, each within its share, held every place; round 8)."""
+        most, count = max(held.items(), key=lambda kv: kv[1], default=(None, 0))
+        if count - held[uid] < 2:
+            return False
+        victim = max((o for o in owners.values() if o[0] == most and o[3]), key=lambda o: o[2], default=None)
+        if victim is None:
+            return False
+        victim[3] = False  # out of the counts now; its thread ends once its socket is shut
+        _uncount(most)
+        try:
+            socket.socket.shutdown(victim[1], socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return True
 
     class Handler(_SilentHandler):
         timeout = connection_timeout_s
@@ -170,16 +209,24 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
         def process_request(self, request, client_address) -> None:
-            if not slots.acquire(blocking=False):
-                self.shutdown_request(request)
-                return
+            uid = client_of(client_address)
+            with lock:
+                if (uid is not None and held[uid] >= METRICS_PER_CLIENT) or (
+                        sum(held.values()) >= METRICS_CONNECTIONS and not _make_room(uid)):
+                    self.shutdown_request(request)
+                    return
+                held[uid] += 1
+                owners[id(request)] = [uid, request, next(order), True]
             super().process_request(request, client_address)
 
         def process_request_thread(self, request, client_address) -> None:
             try:
                 super().process_request_thread(request, client_address)
             finally:
-                slots.release()
+                with lock:
+                    uid, _, _, counted = owners.pop(id(request), [None, None, 0, False])
+                    if counted:
+                        _uncount(uid)
 
         def shutdown(self) -> None:  # stop serving and close the listening socket
             super().shutdown()

@@ -6,6 +6,11 @@ own by default); the OTLP receiver gives each local account its own shares (ADR 
 (netlink ``SOCK_DIAG_BY_FAMILY``, one exact lookup by address and ports, ~10 us) give its owner's
 uid (fixed when the socket was made). Where netlink is not available, ``/proc/net/tcp`` and
 ``tcp6`` are read instead (the same record, milliseconds on a busy host).
+
+A client that sent its request and closed its socket at once has no owner any more: the kernel keeps its
+end as an orphan, soon a TIME_WAIT entry (in state FIN_WAIT2 or TIME_WAIT), which both tables list with uid
+0 and inode 0. That is not root: an end no open socket holds (inode 0) names no one (None), or any local
+account could be served as root by closing its end before the lookup (ADR 0045, round 8).
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ def _diag(family: int, src: IP, sport: int, dst: IP, dport: int) -> int | None:
     kind = struct.unpack_from("=H", data, 4)[0]
     if kind == _NLMSG_ERROR or len(data) < 16 + 4 + 48 + 20:
         return None
-    return struct.unpack_from("=IIIII", data, 16 + 4 + 48)[3]  # expires, rqueue, wqueue, uid, inode
+    _, _, _, uid, inode = struct.unpack_from("=IIIII", data, 16 + 4 + 48)  # expires, rqueue, wqueue, uid, inode
+    return None if inode == 0 else uid  # inode 0: the client closed its end, no one holds it now
 
 
 def peer_uid(client: tuple[str, int], server: tuple[str, int]) -> int | None:
@@ -80,7 +86,7 @@ def _proc_uid(src: IP, sport: int, dst: IP, dport: int) -> int | None:
                     if not (parts[1].endswith(ports[0]) and parts[2].endswith(ports[1])):
                         continue
                     if (_address(parts[1])[0], _address(parts[2])[0]) == (src, dst):
-                        return int(parts[7])
+                        return None if parts[9] == "0" else int(parts[7])  # inode 0: closed
         except OSError:
             continue
     return None

@@ -104,14 +104,22 @@ def check_socket_dir(path: Path, flag: str) -> None:
 
 
 def prepare_listen(address: str, flag: str = "listen") -> None:
-    """Before binding a unix socket: refuse if a live server owns it, else remove a stale file."""
+    """Before binding a unix socket: refuse if a live server owns it, else remove a stale socket. Anything
+    else at the path (a file, a directory, a symlink) is refused naming ``flag`` and left as it is: it was
+    removed, whatever it was (a listen option mistyped onto a data file lost the file; ADR 0045, round 8)."""
     path = socket_path(address)
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     check_socket_dir(path, flag)
-    if not path.exists():
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
         return
+    if not stat.S_ISSOCK(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a symlink" if stat.S_ISLNK(st.st_mode) else "a file"
+        raise ConfigError(f"{path} is {kind}, not a socket: ben removes only a stale socket there; choose "
+                          "another path or remove it", field=flag)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))

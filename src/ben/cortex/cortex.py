@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ben.core.errors import ConfigError
-from ben.core.files import remove_temporaries, write_atomic
+from ben.core.files import private_dir, remove_temporaries, write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
 from ben.cortex.record import Outbox
@@ -97,7 +97,9 @@ class Cortex:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> Cortex:
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # made, or checked as ben's own: another account's directory (made first in a shared parent, or a
+        # symlink to its own) would let it plant learned outcomes and read every decision (ADR 0045, round 8)
+        private_dir(self.dir, "cortex.data_dir")
         for path in (self.state_path, self.outbox.path):   # a write killed before its rename (ADR 0046 round 5);
             freed = remove_temporaries(path, older_than_s=STALE_WRITE_S)   # another cortex may be writing now
             if freed:

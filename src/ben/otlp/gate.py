@@ -7,8 +7,11 @@ cannot be handed an accepted socket, so ben accepts the TCP connections itself:
 
 - for each, the kernel names the client's uid (``clients.client_of``: one netlink lookup per
   connection, instead of one per request as before);
-- a client already holding ``per_client`` connections, or a listener holding ``total``, gets the new
-  connection closed at once (counted in ``refused``); nothing else is refused;
+- a client already holding ``per_client`` connections gets the new connection closed at once (counted in
+  ``refused``). A listener holding ``total`` makes room for a client holding fewer than the one holding
+  most (by two or more): that one's newest connection is closed (``evicted``), so accounts flooding
+  together each keep about ``total / accounts`` and a new account is still let in (ADR 0045, round 8);
+  otherwise the new connection is closed;
 - an admitted connection is spliced to the gRPC server, which listens on a unix socket in a directory
   of its own (0700, so no one else can reach it and go around the gate). The gate's end of
   that socket is bound to ``<dir>/u<uid>.<n>`` (unlinked once connected), which gRPC reports as the
@@ -64,7 +67,7 @@ class Gate:
                 write_atomic(self._record, str(self.directory).encode(), 0o600)
         self.inner = str(self.directory / "grpc.sock")
         self.held: Counter[str] = Counter()   # client -> connections held
-        self.refused = 0
+        self.refused = self.evicted = 0
         self._n = 0
         self._pipes: set[_Outer] = set()
         self._server: asyncio.base_events.Server | None = None
@@ -86,7 +89,10 @@ class Gate:
         return name if name[1:].isdigit() else ""
 
     def admit(self, client: str) -> bool:
-        if sum(self.held.values()) >= self.total or (client and self.held[client] >= self.per_client):
+        full = sum(self.held.values()) >= self.total
+        if full and not (client and self.held[client] >= self.per_client):
+            full = not self._make_room(client)
+        if full or (client and self.held[client] >= self.per_client):
             self.refused += 1
             if self.refused == 1 or self.refused % 1000 == 0:
                 log.warning("OTLP/gRPC connection of client %r refused: %d held by it, %d in all "
@@ -94,6 +100,22 @@ class Gate:
                             client or "?", self.held[client], sum(self.held.values()), self.refused)
             return False
         self.held[client] += 1
+        return True
+
+    def _make_room(self, client: str) -> bool:
+        """Close the newest connection of the client holding most, if ``client`` holds two fewer or more."""
+        most, count = max(self.held.items(), key=lambda kv: kv[1], default=("", 0))
+        if count - self.held[client] < 2:
+            return False
+        victim = max((p for p in self._pipes if p.client == most and p.admitted), key=lambda p: p.order, default=None)
+        if victim is None:
+            return False
+        victim.evict()
+        self.evicted += 1
+        if self.evicted == 1 or self.evicted % 1000 == 0:
+            log.warning("OTLP/gRPC connection of client %r closed to let in one of client %r: the listener holds "
+                        "sidecar.otlp.max_connections (%d); %d closed so far", most or "?", client or "?",
+                        self.total, self.evicted)
         return True
 
     def release(self, client: str) -> None:
@@ -180,7 +202,14 @@ class _Side(asyncio.Protocol):
 class _Outer(_Side):
     def __init__(self, gate: Gate):
         super().__init__()
-        self.gate, self.client, self.admitted = gate, "", False
+        self.gate, self.client, self.admitted, self.order = gate, "", False, 0
+
+    def evict(self) -> None:
+        """Closed to make room: released at once (the listener's count must not wait for the loop)."""
+        self.admitted = False
+        self.gate.release(self.client)
+        self.gate._pipes.discard(self)
+        self.abort()
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -189,6 +218,7 @@ class _Outer(_Side):
             transport.abort()
             return
         self.client, self.admitted = client, True
+        self.order = self.gate._n = self.gate._n + 1
         self.gate._pipes.add(self)
         transport.set_write_buffer_limits(high=_HIGH_WATER)
         transport.pause_reading()  # until the gRPC side is connected

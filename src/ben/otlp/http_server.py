@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import zlib
+from collections import Counter
 
 from aiohttp import web
 
@@ -43,7 +44,9 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
 
     ``per_client``: and at most this many of one client (the kernel-named uid, ``clients``; ADR 0045, round
     7), the same way among its own: connections with a request running (a body that never comes, up to the
-    60 s body deadline) are not idle, so one account could otherwise hold every place."""
+    60 s body deadline) are not idle, so one account could otherwise hold every place. When every place is
+    busy, the oldest connection of the account holding most is closed for a new one of an account holding
+    fewer (round 8: several accounts, each within its share, held them all)."""
     made, lost = server.connection_made, server.connection_lost
     owners: dict = {}  # handler -> client ("" when the kernel does not name one)
 
@@ -61,8 +64,10 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
                 return
         if len(held) <= limit or len(live) <= limit:
             return
-        victim = next((t for h, t in live if h is not handler and not h._request_in_progress), transport)  # noqa: SLF001
-        victim.close()
+        victim = next((t for h, t in live if h is not handler and not h._request_in_progress), None)  # noqa: SLF001
+        if victim is None and per_client is not None:  # every place busy: the account holding most gives one up
+            victim = _of_the_most(live, owners, handler, client)
+        (victim or transport).close()
 
     def connection_lost(handler, exc=None) -> None:
         owners.pop(handler, None)
@@ -70,6 +75,18 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
 
     server.connection_made = connection_made  # type: ignore[method-assign]
     server.connection_lost = connection_lost  # type: ignore[method-assign]
+
+
+def _of_the_most(live: list, owners: dict, handler, client: str):
+    """The oldest connection of the client holding most, when ``client`` holds two fewer or more (ADR 0045,
+    round 8: accounts each within their share together held every place with requests running); else None."""
+    counts = Counter(owners.get(h, "") for h, _ in live if h is not handler)
+    if not counts:
+        return None
+    most, count = counts.most_common(1)[0]
+    if count - counts[client] < 2:
+        return None
+    return next(t for h, t in live if h is not handler and owners.get(h, "") == most)
 
 
 def _encode(message, json_body: bool) -> tuple[bytes, str]:

@@ -219,6 +219,11 @@ class OtlpReceiver:
             out.append(counter("otlp_grpc_connections_refused_total", self._gate.refused, "OTLP/gRPC connections "
                                "closed at accept: their client (the kernel-named account) held "
                                "sidecar.otlp.max_connections_per_client, or the listener max_connections"))
+            out.append(counter("otlp_grpc_connections_evicted_total", self._gate.evicted, "OTLP/gRPC connections "
+                               "closed to let in a client holding fewer: the listener held max_connections and "
+                               "their client held the most"))
+            out.append(gauge("otlp_grpc_connections", sum(self._gate.held.values()), "OTLP/gRPC connections held "
+                             "by the accepting gate (at most sidecar.otlp.max_connections)"))
         if self.digests is not None:
             out.append(gauge("otlp_dedup_entries", len(self.digests), "OTLP requests whose digest is remembered"))
         return out

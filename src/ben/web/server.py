@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 
 HEADER_TIMEOUT_S = 10.0  # the default of [web] header_timeout_s
+BODY_TIMEOUT_S = 60.0  # the default of [web] body_timeout_s
+_TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: %d\r\n\r\n%s"
 #: Connections held open at once. The interface runs in the spine's process: without a bound, any local
 #: account could open connections to the loopback port until the spine had no file descriptor left
 #: for its WAL, its store or its sidecars (each is held until HEADER_TIMEOUT_S). Past it, the oldest
@@ -34,9 +36,15 @@ MAX_CONNECTIONS = 256
 class HeaderDeadline(H11Protocol):
     """uvicorn's h11 protocol with a deadline on request headers (slowloris): a connection on which
     no request started for ``header_timeout_s`` while none is running is closed (uvicorn times
-    out an idle keep-alive connection, not one that sends its headers a byte at a time)."""
+    out an idle keep-alive connection, not one that sends its headers a byte at a time).
+
+    And on request bodies (ADR 0045, round 8): a request whose body is not all received within
+    ``body_timeout_s`` of its headers is answered 408 and its connection closed. Without it a client the
+    interface serves (its own uid, a token, a certificate) held a connection for ever with a body sent a
+    byte at a time, on its first request or any later one of a keep-alive connection."""
 
     header_timeout_s = HEADER_TIMEOUT_S
+    body_timeout_s = BODY_TIMEOUT_S
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -50,16 +58,31 @@ class HeaderDeadline(H11Protocol):
         cert = transport.get_extra_info("peercert")  # [web.tls]: the client's certificate names it
         if cert and self.client:
             CERTIFICATES[tuple(self.client)] = certificate_name(cert)
-        self._last_cycle = None
+        self._last_cycle = self._started_cycle = None
+        self._started = self._opened
         self._deadline = self.loop.call_later(self.header_timeout_s, self._check_progress)
 
     def _check_progress(self) -> None:
-        cycle = self.cycle
+        cycle, now = self.cycle, time.monotonic()
         if (cycle is None or cycle.response_complete) and cycle is self._last_cycle:
             self.transport.close()
             return
+        if cycle is not None and cycle is self._started_cycle and cycle.more_body and now - self._started >= self.body_timeout_s:
+            if not cycle.response_started:
+                why = f"request body not received within {self.body_timeout_s:g} s (web.body_timeout_s)\n".encode()
+                self.transport.write(_TIMED_OUT % (len(why), why))
+            self.transport.close()
+            return
         self._last_cycle = cycle
-        self._deadline = self.loop.call_later(self.header_timeout_s, self._check_progress)
+        wait = self.header_timeout_s
+        if cycle is not None and cycle.more_body:
+            wait = min(wait, max(0.1, self._started + self.body_timeout_s - now))
+        self._deadline = self.loop.call_later(wait, self._check_progress)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not self._started_cycle:  # a request's headers were just read: its body's clock starts
+            self._started_cycle, self._started = self.cycle, time.monotonic()
 
     def connection_lost(self, exc) -> None:
         if self.client:
@@ -93,7 +116,8 @@ class WebServer:
         self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
                                                      http=type("HeaderDeadline", (HeaderDeadline,),
-                                                               {"header_timeout_s": cfg.header_timeout_s}),
+                                                               {"header_timeout_s": cfg.header_timeout_s,
+                                                                "body_timeout_s": cfg.body_timeout_s}),
                                                      backlog=MAX_CONNECTIONS,
                                                      timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
