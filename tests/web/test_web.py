@@ -288,6 +288,21 @@ def test_the_incident_page_draws_its_plot_and_acknowledges(site, page) -> None:
     assert "acknowledgement" in page.inner_text("#audit") and "alice (web)" in page.inner_text("#audit")
 
 
+def test_an_acknowledgement_is_audited_once_however_often_it_is_sent(site) -> None:
+    """An acknowledgement is audited before it is applied, and only the one that changed the incident: a
+    click (or `ben incidents ack`) repeated after a lost answer added a second entry (ADR 0046 round 5)."""
+    from ben.core.admin import acknowledge
+
+    incident_id = site.incident_id()
+    for _ in range(3):
+        reply = acknowledge(site.cluster.spine_addr, incident_id, "bob")
+        assert reply.state == "acknowledged"
+    acks = [e for e in audit.audit_entries(site.cluster.spine_addr)
+            if e["kind"] == "acknowledgement" and e["command_id"] == incident_id]
+    assert len(acks) == 1, acks   # alice's from the page, if that test ran first, else bob's
+    assert audit.verify_audit(site.cluster.spine_addr).ok
+
+
 def test_the_incident_page_shows_the_cortex_recommendations(site, page) -> None:
     incident_id = site.incident_id()
     page.goto(f"{site.url}/incident/{incident_id}")

@@ -303,14 +303,18 @@ class Spine:
         return out
 
     def acknowledge(self, incident_id: str, by: str) -> tuple[str, str]:
-        """Acknowledge an incident (detection thread), then record it in the hash-chained audit log
-        (kind ``acknowledgement``, the operator's name as actor; ADR 0013, 0037)."""
-        state, narrative = self.detector.acknowledge(incident_id, by)
-        if self.control is not None:
-            self.control.audit.append("acknowledgement", incident_id,
-                                      {"reason": f"incident acknowledged by {by or 'an operator'}", "by": by,
-                                       "incident_id": incident_id, "state": state}, by or None)
-        return state, narrative
+        """Acknowledge an incident (detection thread), recorded first in the hash-chained audit log (kind
+        ``acknowledgement``, the operator's name as actor; ADR 0013, 0037): only an open incident's
+        acknowledgement is recorded, so a click repeated after a lost answer adds no second entry, and a
+        spine killed between the two leaves the record, never an acknowledgement without one."""
+        control = self.control
+
+        def record() -> None:
+            control.audit.append("acknowledgement", incident_id,
+                                 {"reason": f"incident acknowledged by {by or 'an operator'}", "by": by,
+                                  "incident_id": incident_id, "state": "acknowledged"}, by or None)
+
+        return self.detector.acknowledge(incident_id, by, before=record if control is not None else None)
 
     def last_error(self) -> str:
         """Every part's current problem, a line each: the receiver's refusals (by reason), the

@@ -18,10 +18,12 @@ spine's ``detect_lag_seconds``.
 from __future__ import annotations
 
 import collections
+import contextvars
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,6 +34,7 @@ from ben.core.files import remove_temporaries
 from ben.spine import detect_state
 from ben.spine.detection import COLUMNS, PEER_COLUMNS, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
+from ben.spine.incidents import State
 from ben.store.base import Store
 from ben.store.schema import ANOMALIES, INCIDENTS
 
@@ -94,11 +97,18 @@ class DetectorThread:
             self._key = detect_state.load_key(self._checkpoint_path.with_name("detect.key"))
         return self._key
 
-    def acknowledge(self, incident_id: str, by: str, timeout: float = 10.0) -> tuple[str, str]:
-        """Acknowledge an incident (in the detection thread, in order with the data); (state, narrative)."""
+    def acknowledge(self, incident_id: str, by: str, timeout: float = 10.0,
+                    before: Callable[[], None] | None = None) -> tuple[str, str]:
+        """Acknowledge an incident (in the detection thread, in order with the data); (state, narrative).
+
+        ``before`` runs (in the caller's context) only when the incident is open, before it is
+        acknowledged: the audit record comes first, and acknowledging again records nothing more; if it
+        raises, nothing is acknowledged."""
         result: list = []
         done = threading.Event()
-        self._queue.put(("ack", incident_id, by, result, done))  # type: ignore[arg-type]
+        ctx = contextvars.copy_context()
+        first = None if before is None else (lambda: ctx.run(before))
+        self._queue.put(("ack", incident_id, by, result, done, first))  # type: ignore[arg-type]
         if not done.wait(timeout):
             raise TimeoutError("detection is busy; try again")
         if isinstance(result[0], Exception):
@@ -210,9 +220,11 @@ class DetectorThread:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            if isinstance(item, tuple):  # ("ack", incident_id, by, result, done)
-                _, incident_id, by, result, done = item
+            if isinstance(item, tuple):  # ("ack", incident_id, by, result, done, before)
+                _, incident_id, by, result, done, before = item
                 try:
+                    if before is not None and self.detection.correlator.incidents[incident_id].state is State.OPEN:
+                        before()   # audited first (ADR 0046 round 5): a kill after it leaves an audited intent
                     inc = self.detection.correlator.acknowledge(incident_id, by)
                     self._store.insert_rows(INCIDENTS, incident_rows([inc]))
                     result.append((inc.state.value, inc.narrative()))
