@@ -110,6 +110,9 @@ FLAG_CASES = [
     (("emit", "x", "--timeout", "-1"), "--timeout"),
     (("emit", "x", "--timeout", "nan"), "--timeout"),
     (("emit", "x", "--attr", "novalue"), "--attr"),
+    (("emit", "x", "--kind", "log", "--value", "5"), "--value"),   # dropped in silence (ADR 0033 round 7)
+    (("emit", "x", "--value", "5"), "--value"),
+    (("emit", "x", "--kind", "metric", "--body", "hello"), "--body"),
     (("synth", "--duration", "-5"), "--duration"),
     (("synth", "--rate", "nan"), "--rate"),
     (("synth", "--rate", "1e6", "--duration", "1e6", "--fast"), "--duration"),

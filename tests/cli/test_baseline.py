@@ -105,3 +105,13 @@ def test_an_infinite_span_around_the_episodes_is_refused_before_anything_is_read
                            "--spine", f"unix://{home}/none.sock")
         assert code == 2 and len(err) == 1 and flag in err[0] and "nothing answers" not in err[0], err
     assert not (home / "out").exists()
+
+
+def test_generate_says_how_far_it_is(monkeypatch, capsys, home: Path) -> None:
+    """200 series take seconds and ``generate`` said nothing until the end (ADR 0033, round 7): about ten lines
+    on stderr now, the last one naming where it writes; the package is the same."""
+    code, out, err = ben(monkeypatch, capsys, home, "baseline", "generate", str(home / "pkg"), "--files", "20")
+    assert code == 0, err
+    steps = [line for line in err if line.startswith("generate: ") and line.endswith(" series")]
+    assert steps[0] == "generate: 2/20 series" and steps[-1] == "generate: 20/20 series" and len(steps) == 10, err
+    assert err[-1] == f"generate: writing {home / 'pkg'}" and "SYNTHETIC baseline package" in out

@@ -159,12 +159,17 @@ def datapackage(pkg: Package) -> dict:
             "resources": resources}
 
 
+def check_package_out(out: Path) -> None:
+    """Raise the ConfigError :func:`write_package` would for ``out`` (before long work, not after it)."""
+    _may_write(Path(out), PACKAGE_FILES, "datapackage.json", "README.md", "OUT", "a baseline package")
+
+
 def write_package(out: Path, pkg: Package) -> None:
     """Write ``pkg`` as a package directory (Parquet, datapackage.json, README.md datasheet, corpus/)."""
     from ben.baseline.datasheet import datasheet
 
     out = Path(out)
-    _may_write(out, PACKAGE_FILES, "datapackage.json", "README.md", "OUT", "a baseline package")
+    check_package_out(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ben-baseline-") as tmp:
         jobs = []

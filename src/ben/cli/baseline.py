@@ -156,12 +156,20 @@ def generate(
     files: Annotated[int, typer.Option(help="generated series", min=1, max=200)] = 8,
 ) -> None:
     """A synthetic baseline library from ben's series generator (how docs/baseline-library was made)."""
-    from ben.baseline.package import write_package
+    from ben.baseline.package import check_package_out, write_package
     from ben.baseline.synthetic import build
 
+    check_package_out(out)   # before the work, not after it
     if seed < 0:  # -1 was "unexpected ValueError (a bug in ben)": numpy's seeds are >= 0
         raise fail(f"--seed {seed}: expected a whole number >= 0")
-    pkg = build(seed=seed, files=files)
+    step = max(1, files // 10)
+
+    def said(done: int, total: int) -> None:   # about ten lines: 200 series take seconds
+        if done % step == 0 or done == total:
+            typer.echo(f"generate: {done}/{total} series", err=True)
+
+    pkg = build(seed=seed, files=files, progress=said)
+    typer.echo(f"generate: writing {out}", err=True)
     write_package(out, pkg)
     typer.echo(f"{out}: SYNTHETIC baseline package, seed {seed}, {len(pkg.episodes)} episodes")
 

@@ -29,7 +29,7 @@ def parse_attrs(pairs: list[str], flag: str = "--attr") -> dict[str, str]:
 def emit(
     name: Annotated[str, typer.Argument(metavar="NAME", help="series or event name, e.g. deploy or latency_ms")],
     kind: Annotated[str, typer.Option(help=f"one of {', '.join(KINDS)} (gauge: metric, the SDK's name)")] = "event",
-    value: Annotated[float, typer.Option(help="the value (metric, counter)")] = 1.0,
+    value: Annotated[Optional[float], typer.Option(help="the value (metric, counter; default 1)")] = None,
     body: Annotated[str, typer.Option(help="text: log message, alert or event description")] = "",
     attr: Annotated[Optional[list[str]], typer.Option("--attr", "-a", help="KEY=VALUE, repeatable")] = None,
     subsystem: Annotated[str, typer.Option(help="subsystem the event belongs to")] = "shell",
@@ -43,6 +43,13 @@ def emit(
         raise fail(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
     if not name.strip():
         raise fail("NAME must not be empty")
+    if value is not None and kind not in ("metric", "counter"):   # was dropped in silence
+        raise fail(f"--value applies to --kind metric or counter; an {kind} has none (its text goes in --body)"
+                   if kind in ("event", "alert") else f"--value applies to --kind metric or counter; a {kind} has "
+                   "none (its text goes in --body)")
+    if body and kind in ("metric", "counter"):
+        raise fail(f"--body applies to an event, log or alert; a {kind} has a --value and --attr, no text")
+    value = 1.0 if value is None else value
     attrs = parse_attrs(attr or [])
     if not (math.isfinite(timeout) and timeout > 0):
         raise fail(f"--timeout {timeout}: expected a number of seconds > 0")

@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -334,8 +335,14 @@ def _one(idx: int, rng) -> Series:
 
 def generate_corpus(n_files: int = 40, seed: int = 17) -> list[Series]:
     """``n_files`` labelled series (deterministic for a seed)."""
+    return list(iter_corpus(n_files, seed))
+
+
+def iter_corpus(n_files: int = 40, seed: int = 17) -> Iterator[Series]:
+    """:func:`generate_corpus`'s series one at a time (the same series, for a long run to show progress)."""
     rng = np.random.default_rng(seed)
-    return [_one(i, rng) for i in range(n_files)]
+    for i in range(n_files):
+        yield _one(i, rng)
 
 
 # ------------------------------------------------------------------------- harder operational categories
