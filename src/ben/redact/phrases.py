@@ -11,23 +11,29 @@ words that follow are the value's when what stops them closes it:
     a map's next entry or its end  ``{password=a b c, retries=3}`` (Java's Map.toString), ``... c}``
     a parenthetical                ``senha: a b c (usuário u)``
 
-At most five words of up to 24 characters each, none holding ``=`` or ``:`` (``password=x user=bob`` is two
-pairs) or a bracket or quote; a query string's value never continues (a space ends it there).
+The value and each word must have a passphrase word's shape (letters, then at most four digits and two symbols):
+a flag (``--password=v --verbose``), a path (``./deploy.sh``), a pair (``user=bob``), a random password followed by
+a sentence (``pw: cMp*w+3U7g deployed to prod``) stop it. At most five words more; a query string's value never
+continues (a space ends it there).
 """
 
 from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r" (?P<w>[^\s=:\"'`\[\](){}<>,;&|\\]{1,24})")
+#: A passphrase's word: letters (any script), then at most four digits and two symbols (``summit74``, ``Kaffee!``).
+#: A flag (``--verbose``), a path (``./deploy.sh``), a random string (``x9Kq2Lm``) is none.
+_SHAPE = r"[^\W\d_]{2,20}[0-9]{0,4}[!@#$%^&*?.~+_\-]{0,2}"
+_FIRST = re.compile(_SHAPE).fullmatch
+_WORD = re.compile(r" (?P<w>" + _SHAPE + r")(?=[\s\"';,)}]|$)")
 _MAX_WORDS = 5
 _NEXT_ENTRY = re.compile(r", ?[\w.\-]{1,40}=")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-def phrase_end(text: str, key_at: int, b: int) -> int:
-    """Where an unquoted value that ended at ``b`` (a space) ends when its words continue it, else ``b``."""
-    if text[b:b + 1] != " ":
+def phrase_end(text: str, key_at: int, a: int, b: int) -> int:
+    """Where an unquoted value ``text[a:b]`` followed by a space ends when its words continue it, else ``b``."""
+    if text[b:b + 1] != " " or _FIRST(text[a:b]) is None:
         return b
     pos, n = b, 0
     while n < _MAX_WORDS and (m := _WORD.match(text, pos)) is not None:
