@@ -111,6 +111,7 @@ def test_passphrase_ends_where_the_syntax_says(text: str, kept: str) -> None:
     ("rabbitmq.acme.io:5432:*:alice@acme.io:ember thunder orchid69", "thunder orchid69"),
     ("+ mysql -h db -u admin -p'meadow copper13' -e 'SELECT 1'", "copper13"),
     ('mysql -uroot -p"a b c1" db', "a b c1"),
+    ("+ curl -fsS -u 'reporting_ro:meadow lantern maple98' https://db.internal/api/health", "lantern maple98"),
     ("properties={url=https://api.acme.io, session=od4LGd6f3ye8rzk-4nIWvD8dTu5IqDeWfKGXkBPnJDJ, retries=3}", "od4LGd6f3ye8"),
     ('{"env": {"SESSION": "Hc5WULcavmza4b9-t_jsi07NS27N_8wug8HlK5PCoG5"}}', "Hc5WULcavmza"),
     ('echo "ZGJfcGFzc3dvcmQ9U3VwM3JTM2NyZXQh" | base64 -d', "ZGJfcGFzc3dvcmQ9"),

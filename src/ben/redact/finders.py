@@ -314,7 +314,7 @@ COMMAND_LINE = re.compile(
     rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?:'(?P<ma>[^'\r\n]{{1,400}})'|\"(?P<mb>[^\"\r\n]{{1,400}})\"|(?P<mp>[^\s\-'\"][^\s]*))"  # mysql -pSECRET, -p'S E
     rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{{0,400}}?\s-p\s+{_ARG.format('p')}"
     rf"|\bredis-cli\b[^\r\n|;&]{{0,400}}?\s-a\s+{_ARG.format('r')}"
-    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}" rf"|\blftp\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s,]+,{_ARG.format('lf')}"  # curl -u user:pw, lftp -u user,pw
+    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+(?:'[^\s:']*:(?P<cs>[^'\r\n]{{1,400}})'|\"[^\s:\"]*:(?P<cd>[^\"\r\n]{{1,400}})\"|[^\s:]+:{_ARG.format('c')})" rf"|\blftp\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s,]+,{_ARG.format('lf')}"  # curl -u user:pw, lftp -u user,pw
     rf"|\bhtpasswd(?=[^\r\n|;&]{{0,400}}?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
     rf"|\bldap\w+\b[^\r\n|;&]{{0,400}}?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
     rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'
