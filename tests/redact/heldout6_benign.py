@@ -62,8 +62,8 @@ def benign(d: Draw) -> list[tuple[str, str, dict]]:
                        f"elapsed={d.random() * 100:.3f}s", {}),
         ("k8s_names", f"pod/api-{d.hex(10)}-{d.s('bcdfghjklmnpqrstvwxz2456789', 5)} uid={d.uuid()} "
                       f"resourceVersion={d.randrange(10**8)}", {"k8s.pod.uid": d.uuid()}),
-        ("masked", f"config: password=******** api_key=[REDACTED] token=<hidden> DB_PASSWORD=${{DB_PASSWORD}} "
-                   f"client_secret={{{{ .Values.clientSecret }}}}", {}),
+        ("masked", "config: password=******** api_key=[REDACTED] token=<hidden> DB_PASSWORD=${DB_PASSWORD} "
+                   "client_secret={{ .Values.clientSecret }}", {}),
         ("oauth_reply", json.dumps({"token_type": "Bearer", "expires_in": 3600, "scope": "read:org", "refresh_token_expires_in": 15897600}), {}),
         ("sentences", d.pick(["Password reset email sent to user 4821", "token refresh succeeded after 2 retries",
                               "secret rotation scheduled for 2026-04-01", "Invalid password for user id=93 (attempt 3/5)",
@@ -71,8 +71,8 @@ def benign(d: Draw) -> list[tuple[str, str, dict]]:
                               "jeton expiré, renouvellement en cours", "密码错误，请重试"]), {"event": "auth"}),
         ("hash_fields", f'{{"password_hash_algo":"argon2id","password_changed_at":"{TS}","token_id":"{d.uuid()}",'
                         f'"key_fingerprint":"{":".join(d.hex(2) for _ in range(16))}"}}', {}),
-        ("session_meta", f"session started session_id_len=32 idle_timeout=1800 csrf=enabled user_agent=\"Mozilla/5.0 "
-                         f"(iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15\"", {}),
+        ("session_meta", "session started session_id_len=32 idle_timeout=1800 csrf=enabled user_agent=\"Mozilla/5.0 "
+                         "(iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15\"", {}),
         ("build_ids", f"##[group]Run actions/checkout@{d.hex(40)}\nGITHUB_SHA={d.hex(40)} GITHUB_RUN_ID={d.randrange(10**10)}", {}),
         ("mobile", f"03-14 09:26:53.589  {d.randrange(1000, 9999)}  {d.randrange(1000, 9999)} I FirebaseInstallations: "
                    f"installation id={d.s(ALNUM, 11)} appInstanceId={d.hex(32)}", {"device.id": d.uuid()}),
