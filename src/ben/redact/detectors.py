@@ -250,7 +250,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              _any("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), help="GitHub tokens", min_len=33),
     SecretRule("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
              _any("xox", "xapp-", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
-    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", "kty"),
+    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", *keyfiles.JWK_NEEDLES),
         help="PEM private key blocks (to the end of the text if unterminated), PuTTY key files and the private "
              "members of JSON Web Keys (d, p, q, dp, dq, qi, k)", min_len=27, find=keyfiles.private_key_spans),
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "

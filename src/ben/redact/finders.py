@@ -324,7 +324,6 @@ COMMAND_LINE = re.compile(
     rf"|\becho\s+{_ARG.format('e')}\s*\|\s*(?:sudo\s+-S|\S+\s+--password-stdin|chpasswd|passwd)"     # echo pw | sudo -S
     rf"|\bjdbc:oracle:\w+:[^\s/@:\"']+/(?P<o>[^\s@\"']+)@"                                            # scott/tiger@db
     rf"|\bidentified\s+(?:with\s+\w+\s+)?by\s+(?:password\s+)?{_ARG.format('i')}"           # SQL: IDENTIFIED BY 'pw'
-    rf"|\b(?:create|alter)\s+(?:role|user)\s[^;'\"\r\n]{{0,200}}?\bpassword\s+'(?P<sq>(?:[^'\r\n]|''){{1,400}})'"   # ROLE r LOGIN PASSWORD 'pw'
     rf"|\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<n>\S+)"                                  # .netrc
     rf"|(?i:pass(?:word|wd|phrase)|passwort|kennwort|contrase[ñn]a|mot\s+de\s+passe|senha|wachtwoord|has[łl]o|пароль)"
     rf"(?:\s+(?:for|für|pour|para|de|do|da|del|voor|dla|of|для|van|di)\s+(?:[^\s:]{{1,64}}\s+)?[^\s:]{{1,64}}?"   # password for admin:
@@ -335,6 +334,9 @@ COMMAND_LINE = re.compile(
     r"""|(?:密码|口令|パスワード|비밀번호)(?:は|是|는|은)?[:：=]?\s{0,2}[「“"'«]?(?P<xj>[^\s」”"'»=][^\s」”"'»]{3,399})""")   # 密码是：X
 
 _CMD_GROUPS = tuple(g for g in COMMAND_LINE.groupindex)
+#: SQL: CREATE/ALTER ROLE|USER r [WITH] [LOGIN ...] PASSWORD 'pw' (apart: one more alternative in COMMAND_LINE cost
+#: every text it scans ~6%); not a bind parameter ('$1', '?', '%s', ':pw').
+_SQL_ROLE = re.compile(r"(?i)\b(?:create|alter)\s+(?:role|user)\s[^;'\"\r\n]{0,200}?\bpassword\s+'(?P<sq>(?:[^'\r\n]|''){1,400})'")
 _BIND = re.compile(r"\$[0-9]+|\?|%s|:[A-Za-z_]\w*").fullmatch
 
 
@@ -359,9 +361,13 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
             elif g[0] in "fige":   # a flag's, IDENTIFIED BY's or echo's value: not a word, not a path
                 if credential_like(v) and not v.startswith(("/", "./", "~/")) and not v.isdigit():
                     yield m.span(g)
-            elif not_placeholder(v) and (g != "sq" or _BIND(v) is None):   # PASSWORD '$1': a bind parameter
+            elif not_placeholder(v):
                 yield m.span(g)
             break
+    if "ASSWORD" in text or "assword" in text:
+        for m in _SQL_ROLE.finditer(text):
+            if not_placeholder(m.group("sq")) and _BIND(m.group("sq")) is None:
+                yield m.span("sq")
 
 
 # -- cookies ----------------------------------------------------------------------------------------------

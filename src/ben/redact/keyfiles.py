@@ -15,12 +15,17 @@ _JWK_PRIVATE = re.compile(r"""(?<![\w\-])(?P<k>d|p|q|dp|dq|qi|k)\\{0,2}["']\s{0,
                           r"""(?P<s>[A-Za-z0-9_\-]{16,}={0,2})\\{0,2}["']""")
 
 
+#: A quoted ``kty`` (``"kty"``, ``\"kty\"``, ``'kty'``): with its quote, so that the batch prefilter (which tests the
+#: characters of a needle) does not send every text holding a k, a t and a y (user agents, "key type") here.
+JWK_NEEDLES = ('"kty', "'kty")
+
+
 def private_key_spans(text: str) -> Iterator[tuple[int, int]]:
     """PEM private key blocks and PuTTY key files (whole), and a JWK's private members (the value)."""
     if "PRIVATE KEY" in text or "PuTTY-User-Key-File" in text:
         for m in PEM.finditer(text):
             yield m.span()
-    if "kty" in text:
+    if '"kty' in text or "'kty" in text:
         for m in _JWK_PRIVATE.finditer(text):
             q = m.start("k") - 1   # the key's opening quote, escaped or not
             if q >= 0 and text[q] in "\"'":
