@@ -280,7 +280,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="session values of Cookie and Set-Cookie headers (attributes and short words stay)", min_len=10,
              find=cookie_spans),
     SecretRule("session_cookie", SESSION_COOKIE, _any(*SESSION_NEEDLES),
-             help="values of well-known session cookies (JSESSIONID=, connect.sid=, laravel_session=...) anywhere",
+             help="values of well-known session cookies (JSESSIONID=, connect.sid=, laravel_session=...) anywhere, and "
+                  "long random values under a bare 'session' key",
              min_len=12, find=session_cookie_spans),
     SecretRule("layout", re.compile("(?!)"), layout_hint,
              help="values of secret keys written apart from them: name/value records (k8s env, ECS, CloudFormation), "
@@ -350,7 +351,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("keyless_password", identifiers.KEYLESS_COMMAND, identifiers.keyless_hint,
              help="passwords with no key name: program arguments (7z -pX, zip -P, openssl -k/-passout pass:, net user, "
                   "keytool -storepass, sqlcmd -P, echo X | ... --password-stdin), credential lines (pgbouncer, "
-                  "sasl_passwd, user:pw alone) and password-shaped tokens in sentences about logging in", min_len=8,
+                  "sasl_passwd, user:pw alone), password-shaped tokens in sentences about logging in, GitHub Actions' "
+                  "evaluated secrets (=> 'v') and Redis AUTH (MONITOR, redis-cli)", min_len=8,
              requires=identifiers.KEYLESS_REQUIRES, find=identifiers.keyless_spans),
     SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
