@@ -83,10 +83,14 @@ def digests() -> dict[str, str]:
 #: masks API keys in Go header-map dumps (``map[X-Api-Key:[v] ...]``), which it missed; heldout_style (22 of 6,228)
 #: masks a Twilio ``AC…:token`` as one ``[api-token]`` where it was ``[api-token]:[password]`` (the same characters),
 #: ``requirepass v`` / ``masterauth v`` before a JSON-escaped newline or a closing quote, and ``AnsibleSshPass:v``
-#: (a camelCase ``Pass`` key).
+#: (a camelCase ``Pass`` key). Since revision 10, on purpose (adversarial and the bench samples unchanged):
+#: heldout_style2 (17 of 14,400 outputs) keeps the quotes of ``mysql -p'v'`` around the mask (``-p'[password]'``
+#: where it was ``-p[password]``: the same characters of the password masked, the quotes no longer); heldout_style
+#: (1 of 3,114) masks a session cookie's value under the bare key ``session`` (URL-encoded in a query string), which it
+#: missed.
 EXPECTED = {
-    'heldout_style2 seeds 1-20': 'af19fcfe10bb2fae877b5cbf4182b902350bb444eea5062dac63aeddc6c07ccf',
-    'heldout_style seeds 1-3': '546179cd51c8b575a0e5f923441f8859bbf4d74869a243a2c0b1353304454a22',
+    'heldout_style2 seeds 1-20': '8555bee0c962873de63b2143e785da6c6f4da61a65b175ca319b72f103bf9429',
+    'heldout_style seeds 1-3': '540b2f74cfcfc815b88fe79dc6fe4f1d929b2944592fc07b4d26b0e500fedc63',
     'adversarial': '7b5cb2f2c152d376a80e906d0a294d77e3c6b2059193554892a113c821ba4190',
     'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',
     'bench attributes, default': '4050bc777af95d2d63afb37889cab03e75faf7c0ccfcea11fb7730986ca42ed8',

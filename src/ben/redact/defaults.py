@@ -40,7 +40,11 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*psk", "attributes.*_pat", "attributes.*mnemonic*", "attributes.*seed_phrase*",
           "attributes.*recovery_phrase*", "attributes.*keypair*", "attributes.*routing_key*",
           "attributes.*integration_key*", "attributes.*service_key*", "attributes.*honeycomb-team*",
-          "attributes.*application_key*", "attributes.*hmac*key*", "attributes.*_pk", "attributes.*webhook_url*"]
+          "attributes.*application_key*", "attributes.*hmac*key*", "attributes.*_pk", "attributes.*webhook_url*",
+          "attributes.*app-key*", "attributes.*auth-key*", "attributes.*master-key*", "attributes.*encryption-key*",
+          "attributes.*license-key*", "attributes.*signing-key*", "attributes.*service-key*",
+          "attributes.*integration-key*", "attributes.*routing-key*", "attributes.*application-key*",
+          "attributes.session", "attributes.*.session"]
 ignore_case = true
 action = "mask"
 

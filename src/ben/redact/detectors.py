@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from ben.redact.cards import _CARD, DOTTED_4, _card_hint, _card_ok, _card_parts, card_spans, luhn_ok  # noqa: F401
 from ben.redact.digits import IBAN, IBAN_LOWER_CONTEXT, PHONE, iban_spans, phone_ok, phone_spans, ssn_spans
 from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_HASH, MARKUP_VALUE, OKTA, PAIR_VALUE, PASSWORD_KEYS,
                                 PASSWORD_TAILS, PASSWORD_TAILS_2, RANDOM_KEY, SECRET_KEYS, TOKEN, WORD, after, command_line_spans,
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
-from ben.redact import identifiers, lookalikes
+from ben.redact import identifiers, keyfiles
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -127,11 +128,6 @@ def _any(*needles: str) -> Callable[[str], bool]:
     return hint
 
 
-_DIGITS_13 = re.compile(r"[0-9](?:[ \-]?[0-9]){12}").search
-_DIGITS_13_DOTTED = re.compile(r"[0-9](?:[ \-.]?[0-9]){12}").search
-#: Every card number grouped by dots holds four digits, a dot and four digits (an IPv4 address never
-#: does): the batch prefilter tests this one for dotted cards (``prefilter.DOTTED``).
-DOTTED_4 = re.compile(r"[0-9]{4}\.[0-9]{4}").search
 _DIGITS_6 = re.compile(r"[0-9] ?[0-9] ?[0-9]").search
 # a phone number holds 4 digits in a row (its last group; spaces or dashes may join groups), an SSN 9
 _CHAIN_4 = re.compile(r"[0-9](?:[ \-]?[0-9]){3}").search
@@ -147,9 +143,6 @@ def _mixed_case(s: str) -> bool:
     return _UPPER(s) is not None and _LOWER(s) is not None
 
 
-def _card_hint(s: str) -> bool:
-    return _DIGITS_13(s) is not None or ("." in s and DOTTED_4(s) is not None and _DIGITS_13_DOTTED(s) is not None)
-
 
 def _digits_hint(s: str) -> bool:
     return _DIGITS_6(s) is not None
@@ -160,123 +153,6 @@ def _iban_hint(s: str) -> bool:
     if _UPPER(s) is None and (_LOWER(s) is None or not any(c in s for c in IBAN_LOWER_CONTEXT)):
         return False
     return _DIGITS_6(s) is not None
-
-
-# -- payment cards ------------------------------------------------------------------------------
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _card_issuer(d: str) -> bool:
-    """A known issuer prefix and a length it issues (Visa, Mastercard, Amex, Discover, JCB, Diners,
-    UnionPay, Maestro): random digit runs (nanosecond timestamps, ids) mostly fail here."""
-    n = len(d)
-    if d[0] == "4":
-        return n in (13, 16, 19)
-    p2, p4 = int(d[:2]), int(d[:4])
-    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
-        return n == 16
-    if p2 in (34, 37):
-        return n == 15
-    if d.startswith("6011") or p2 == 65 or 644 <= int(d[:3]) <= 649:
-        return 16 <= n <= 19
-    if 3528 <= p4 <= 3589:
-        return 16 <= n <= 19
-    if p2 in (36, 38, 39) or 300 <= int(d[:3]) <= 305 or d.startswith("3095"):
-        return 14 <= n <= 19
-    if p2 == 62:
-        return 16 <= n <= 19
-    if p2 in (50, 56, 57, 58, 63, 67):
-        return 12 <= n <= 19
-    return False
-
-
-_SEP = re.compile(r"[ \-.]")
-_CARD = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-.]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])")
-
-
-def _card_layout(text: str) -> bool:
-    """Written with separators, a card number is grouped as printed: 4-4-4-4(-1..3), 4-4-4-1..4, or
-    4-6-5 / 4-6-4 (Amex, Diners), with one kind of separator (a space, a dash or a dot: "4111.1111.1111.1111").
-    "order 4070888059 200" is not, nor a decimal number ("4111111111111.111")."""
-    groups = _SEP.split(text)
-    if len(groups) == 1:
-        return True
-    if ("-" in text) + (" " in text) + ("." in text) != 1:
-        return False
-    sizes = [len(g) for g in groups]
-    return sizes in ([4, 6, 5], [4, 6, 4]) or (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4)
-
-
-def _card_ok(text: str) -> bool:
-    if text[0] not in "23456":   # every issuer prefix starts with 2 to 6: timestamps and ids stop here
-        return False
-    digits = text.replace(" ", "").replace("-", "").replace(".", "")
-    return 13 <= len(digits) <= 19 and _card_issuer(digits) and _card_layout(text) and luhn_ok(digits)
-
-
-_GROUPS = re.compile(r"[0-9]+")
-
-
-def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
-    """The longest valid card number made of whole digit groups of a candidate, if any. Only runs of
-    groups holding 13 to 19 digits are tried ("order 4070888059 200" has none but itself)."""
-    if " " not in candidate and "-" not in candidate and "." not in candidate:
-        return   # one group: the only part is the candidate itself, which failed already
-    groups = [m.span() for m in _GROUPS.finditer(candidate)]
-    best = None
-    n = len(groups)
-    for i in range(n):
-        digits = 0
-        for j in range(i, n):
-            digits += groups[j][1] - groups[j][0]
-            if digits > 19:
-                break
-            if digits < 13 or (i == 0 and j == n - 1):
-                continue
-            a, b = groups[i][0], groups[j][1]
-            if (best is None or b - a > best[1] - best[0]) and _card_ok(candidate[a:b]):
-                best = (a, b)
-    if best is not None:
-        yield best
-
-
-#: Where a card can be: a run of 13+ digits, spaces, dots and dashes starting with a digit. One
-#: character class repeated: ``re`` finds these runs in ~0.2 µs on a log line, where the card regex
-#: (a leading lookbehind: every position tried) takes ~2.4 µs; the card regex runs inside them only.
-_CARD_RUN = re.compile(r"[0-9][0-9 .\-]{12,}")
-
-
-def card_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Card numbers: what ``SecretRule.spans`` finds with the card regex, `_card_ok` and `_card_parts`,
-    without its generic steps (the card is the costliest detector on log lines full of digits)."""
-    search, size = _CARD.search, len(text)
-    for run in _CARD_RUN.finditer(text):   # a card lies in a run of digits, spaces, dots and dashes
-        pos, end = run.start(), min(size, run.end() + 2)   # two characters more: the card regex's lookahead
-        while (m := search(text, pos, end)) is not None:
-            start, stop = m.span()
-            cand = m.group()
-            if not cand.isdigit() and all(len(g) != 4 and len(g) < 13 for g in _SEP.split(cand)):
-                pos = start + 1   # no group of 4 to start a layout, none of 13+ digits alone: no card in it
-                continue
-            if _card_ok(cand) and not (len(cand) > 16 and cand.isdigit() and lookalikes.after_id_key(text, start)):
-                yield start, stop
-                pos = stop
-                continue
-            part = next(_card_parts(cand), None)
-            if part is not None:
-                yield start + part[0], start + part[1]
-                pos = stop
-            else:
-                pos = start + 1
 
 
 # -- JWT, national IDs ----------------------------------------------------------------------------
@@ -374,11 +250,9 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              _any("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), help="GitHub tokens", min_len=33),
     SecretRule("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
              _any("xox", "xapp-", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
-    SecretRule("private_key", re.compile(
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*)"
-        r"|PuTTY-User-Key-File-[0-9]+:.*?(?:Private-MAC:\s*[0-9a-fA-F]+|\Z)",
-        re.DOTALL), _any("PRIVATE KEY", "PuTTY-User-Key-File"),
-        help="PEM private key blocks (to the end of the text if unterminated) and PuTTY key files", min_len=27),
+    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", *keyfiles.JWK_NEEDLES),
+        help="PEM private key blocks (to the end of the text if unterminated), PuTTY key files and the private "
+             "members of JSON Web Keys (d, p, q, dp, dq, qi, k)", min_len=27, find=keyfiles.private_key_spans),
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
              min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
@@ -386,7 +260,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
              requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,("),
-             find=pair_spans(_PASSWORD, password_value)),
+             find=pair_spans(_PASSWORD, password_value, phrases=True)),
     SecretRule("secret_pair", _SECRET_PAIR,
              pairs(_PAIR_NEEDLES),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
@@ -406,7 +280,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="session values of Cookie and Set-Cookie headers (attributes and short words stay)", min_len=10,
              find=cookie_spans),
     SecretRule("session_cookie", SESSION_COOKIE, _any(*SESSION_NEEDLES),
-             help="values of well-known session cookies (JSESSIONID=, connect.sid=, laravel_session=...) anywhere",
+             help="values of well-known session cookies (JSESSIONID=, connect.sid=, laravel_session=...) anywhere, and "
+                  "long random values under a bare 'session' key",
              min_len=12, find=session_cookie_spans),
     SecretRule("layout", re.compile("(?!)"), layout_hint,
              help="values of secret keys written apart from them: name/value records (k8s env, ECS, CloudFormation), "
@@ -476,7 +351,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("keyless_password", identifiers.KEYLESS_COMMAND, identifiers.keyless_hint,
              help="passwords with no key name: program arguments (7z -pX, zip -P, openssl -k/-passout pass:, net user, "
                   "keytool -storepass, sqlcmd -P, echo X | ... --password-stdin), credential lines (pgbouncer, "
-                  "sasl_passwd, user:pw alone) and password-shaped tokens in sentences about logging in", min_len=8,
+                  "sasl_passwd, user:pw alone), password-shaped tokens in sentences about logging in, GitHub Actions' "
+                  "evaluated secrets (=> 'v') and Redis AUTH (MONITOR, redis-cli)", min_len=8,
              requires=identifiers.KEYLESS_REQUIRES, find=identifiers.keyless_spans),
     SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "

@@ -12,8 +12,10 @@ import string
 from collections.abc import Callable, Iterator
 
 from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
+from ben.redact.emails import EMAIL, _email_matches, email_spans  # noqa: F401
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head, trail_end
 from ben.redact.lookalikes import digest_run, in_arn, string_prefix, truncated
+from ben.redact.phrases import phrase_end
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
 TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9][A-Za-z0-9_\-.$~]{2,}")
@@ -260,8 +262,9 @@ def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
     return None if first < 0 else (first, end)
 
 
-def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Iterator[tuple[int, int]]]:
-    """The value of every key = value (or markup) pair rx finds that ok accepts."""
+def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False) -> Callable[[str], Iterator[tuple[int, int]]]:
+    """The value of every key = value (or markup) pair rx finds that ok accepts; with ``phrases``, an unquoted
+    value goes on over the words after it where the syntax closes it (``ben.redact.phrases``)."""
     def find(text: str) -> Iterator[tuple[int, int]]:
         pos = 0
         while (m := rx.search(text, pos)) is not None:
@@ -293,6 +296,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool]) -> Callable[[str], Ite
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
                         break   # 'pass' alone: "tests pass: 12" is a count
                     if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()):
+                        if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):
+                            b = pos = phrase_end(text, m.start(), a, b)
                         yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
                     break
 
@@ -306,10 +311,10 @@ _ARG = r"""(?:"(?P<{0}q>[^"\r\n]{{1,400}})"|'(?P<{0}a>[^'\r\n]{{1,400}})'|(?P<{0
 COMMAND_LINE = re.compile(
     rf"(?i)(?<![\w\-])--?[\w.\-]*?{_FLAG_KEYS}(?:[_\-]?(?:value|string|key|secret|b64|base64))?"   # --password v
     rf"(?:\s{{1,3}}|[\"'],\s{{0,3}}[\"']){_ARG.format('f')}"
-    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?P<mp>[^\s\-][^\s]*)"                                # mysql -pSECRET
+    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?:'(?P<ma>[^'\r\n]{{1,400}})'|\"(?P<mb>[^\"\r\n]{{1,400}})\"|(?P<mp>[^\s\-'\"][^\s]*))"  # mysql -pSECRET, -p'S E
     rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{{0,400}}?\s-p\s+{_ARG.format('p')}"
     rf"|\bredis-cli\b[^\r\n|;&]{{0,400}}?\s-a\s+{_ARG.format('r')}"
-    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s:]+:{_ARG.format('c')}" rf"|\blftp\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s,]+,{_ARG.format('lf')}"  # curl -u user:pw, lftp -u user,pw
+    rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+(?:'[^\s:']*:(?P<cs>[^'\r\n]{{1,400}})'|\"[^\s:\"]*:(?P<cd>[^\"\r\n]{{1,400}})\"|[^\s:]+:{_ARG.format('c')})" rf"|\blftp\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s,]+,{_ARG.format('lf')}"  # curl -u user:pw, lftp -u user,pw
     rf"|\bhtpasswd(?=[^\r\n|;&]{{0,400}}?\s-\w*b)(?:\s+-\w+)+\s+\S+\s+\S+\s+{_ARG.format('h')}"          # htpasswd -b -c f u pw
     rf"|\bldap\w+\b[^\r\n|;&]{{0,400}}?\s-w\s+{_ARG.format('l')}"                                           # ldapsearch -w pw
     rf"|\bset\s+password\s+(?:for\s+\S+\s*)?=\s*(?:password\s*\(\s*)?{_ARG.format('k')}"           # SQL: SET PASSWORD = 'pw'
@@ -329,6 +334,10 @@ COMMAND_LINE = re.compile(
     r"""|(?:密码|口令|パスワード|비밀번호)(?:は|是|는|은)?[:：=]?\s{0,2}[「“"'«]?(?P<xj>[^\s」”"'»=][^\s」”"'»]{3,399})""")   # 密码是：X
 
 _CMD_GROUPS = tuple(g for g in COMMAND_LINE.groupindex)
+#: SQL: CREATE/ALTER ROLE|USER r [WITH] [LOGIN ...] PASSWORD 'pw' (apart: one more alternative in COMMAND_LINE cost
+#: every text it scans ~6%); not a bind parameter ('$1', '?', '%s', ':pw').
+_SQL_ROLE = re.compile(r"(?i)\b(?:create|alter)\s+(?:role|user)\s[^;'\"\r\n]{0,200}?\bpassword\s+'(?P<sq>(?:[^'\r\n]|''){1,400})'")
+_BIND = re.compile(r"\$[0-9]+|\?|%s|:[A-Za-z_]\w*").fullmatch
 
 
 def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -355,6 +364,10 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
             elif not_placeholder(v):
                 yield m.span(g)
             break
+    if "ASSWORD" in text or "assword" in text:
+        for m in _SQL_ROLE.finditer(text):
+            if not_placeholder(m.group("sq")) and _BIND(m.group("sq")) is None:
+                yield m.span("sq")
 
 
 # -- cookies ----------------------------------------------------------------------------------------------
@@ -404,41 +417,6 @@ def hash_spans(text: str) -> Iterator[tuple[int, int]]:
     $argon2id$, yescrypt), Django's; and the base64 value of an LDIF ``userPassword::``."""
     for m in PASSWORD_HASH.finditer(text):
         yield m.span("s") if m.group("s") is not None else m.span()
-
-
-# -- e-mail addresses -------------------------------------------------------------------------------------
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_EMAIL_LOCAL_AT = re.compile(r"[A-Za-z0-9._%+\-]+@")
-_EMAIL_RUN_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@")   # from the start of a run only
-_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_URL_USERINFO = re.compile(r"[a-z][a-z0-9+.\-]{1,20}://[^\s/@:?#]*:[^\s/?#]*$", re.I)
-
-
-def _email_matches(text: str) -> Iterator[tuple[int, int, int]]:
-    """``EMAIL.finditer`` as (start, at, end), in linear time. The pattern alone tries every start of a
-    long run of local-part characters and reads to the run's end each time (quadratic: 30 s for one
-    100,000-character word). Its local part cannot hold '@', so a match starts where the run before an
-    '@' starts, or where the previous match ended (inside that run): each run is read once."""
-    pos = 0
-    while (m := _EMAIL_LOCAL_AT.match(text, pos) or _EMAIL_RUN_AT.search(text, pos)) is not None:
-        at = m.end() - 1
-        domain = _EMAIL_DOMAIN.match(text, at + 1)
-        if domain is None:
-            pos = at + 1
-            continue
-        yield m.start(), at, domain.end()
-        pos = domain.end()
-
-
-def email_spans(text: str) -> Iterator[tuple[int, int]]:
-    """E-mail addresses, but not the ``password@host`` of ``scheme://user:password@host``: that '@' ends
-    a URL's credentials (url_userinfo masks the password; the host is no personal data)."""
-    for a, at, b in _email_matches(text):
-        if "://" in text[max(0, a - 230):a]:
-            lo = max(text.rfind(" ", 0, a), text.rfind("\n", 0, a), text.rfind("\t", 0, a), a - 230, -1) + 1
-            if _URL_USERINFO.search(text, lo, at) is not None:
-                continue
-        yield a, b
 
 
 # -- random base64 of a key's length -------------------------------------------------------------------

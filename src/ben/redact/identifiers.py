@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ben.redact.finders import credential_like
+from ben.redact.finders import credential_like, not_placeholder
 from ben.redact.lookalikes import digest_run
+from ben.redact.tooltraces import trace_spans
 
 _S = r"[ _.\-]?"
 _NUM = rf"(?:{_S}(?:number|num|nr|no|id|#))?"
@@ -164,7 +165,7 @@ _KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "p
 _EDGE_L, _EDGE_R = r"""(?:^|(?<=[\n"']))""", r"""(?=$|[\r\n"'\\])"""
 KEYLESS_LINE = re.compile(
     rf'{_EDGE_L}[ \t]*\\?"[^"\s\\]{{1,64}}\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
-    rf"|{_EDGE_L}[ \t]*[\w.\-*]+:(?:[0-9]{{1,5}}|\*):[\w.\-*]+:[\w.\-*]+:(?P<pp>[^\s\"'\\]{{6,200}})[ \t]*{_EDGE_R}"   # .pgpass
+    rf"|{_EDGE_L}[ \t]*[\w.\-*]+:(?:[0-9]{{1,5}}|\*):[\w.\-*]+:[\w.\-*@+]+:(?P<pp>[^\s\"'\\][^\r\n\"'\\]{{4,198}}[^\s\"'\\])[ \t]*{_EDGE_R}"   # .pgpass
     rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,64}})[ \t]*{_EDGE_R}"
     rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,64}})[ \t]*{_EDGE_R}")
 _LOGIN_WORDS = re.compile(
@@ -219,7 +220,12 @@ def _edges(text: str) -> Iterator[int]:
             at = text.find(ch, at + 1)
 
 
+#: A fingerprint or a MAC address (``b2:06:84:17:…``) is no .pgpass line (``host:port:db:user:pw``).
+_HEX_PAIRS = re.compile(r"[ \t]*(?:[0-9A-Fa-f]{2}:){4}")
+
+
 def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
+    yield from trace_spans(text)   # ben.redact.tooltraces: GitHub Actions' evaluations, Redis AUTH
     if any(n in text for n in _KC_NEEDLES):
         for m in KEYLESS_COMMAND.finditer(text):
             for g in _KC_GROUPS:
@@ -240,7 +246,11 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             for g in ("pp", "pg", "sa", "up"):
                 v = m.group(g)
                 if v is not None:
-                    if (strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha() and _NOT_PW.match(v) is None)) \
+                    if g == "pp" and _HEX_PAIRS.match(text, m.start()) is None and ":" not in v:
+                        if not_placeholder(v):   # a .pgpass line's last field is a password, whatever its shape
+                            yield m.span(g)
+                    elif g != "pp" and (strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha()
+                                                      and _NOT_PW.match(v) is None)) \
                             and not digest_run(text, m.start(g)):   # go.sum's h1:<hash>
                         yield m.span(g)
                     break

@@ -198,11 +198,23 @@ SESSION_COOKIE = re.compile(
     r"=(?P<s>[^;\s\"'&,]{8,4000})")
 
 
+#: A value under the bare key ``session`` (``session=v``, ``"SESSION": "v"``, ``{session=v, …}``): a session's
+#: credential when it is long and random (capitals, small letters and digits; not a UUID, not hex, not a word):
+#: ``session=3``, ``session: prod-eu-1`` and a session's UUID stay.
+_BARE_SESSION = re.compile(r"""(?i)(?<![\w.\-])session\\?["']?\s{0,3}[:=]\s{0,3}\\?["']?(?P<s>[A-Za-z0-9_\-+/%.]{20,400}={0,2})""")
+_UPPER, _LOWER, _DIGIT = re.compile("[A-Z]").search, re.compile("[a-z]").search, re.compile("[0-9]").search
+
+
 def session_cookie_spans(text: str) -> Iterator[tuple[int, int]]:
-    """The values of well-known session cookies (``JSESSIONID=…``, ``connect.sid=…``), with or without a header."""
+    """The values of well-known session cookies (``JSESSIONID=…``, ``connect.sid=…``), with or without a header,
+    and long random values under the bare key ``session``."""
     for m in SESSION_COOKIE.finditer(text):
         v = m.group("s")
         if not_placeholder(v) and credential_like(v):
+            yield m.span("s")
+    for m in _BARE_SESSION.finditer(text):
+        v = m.group("s")
+        if _UPPER(v) and _LOWER(v) and _DIGIT(v) and not_placeholder(v):
             yield m.span("s")
 
 

@@ -60,8 +60,13 @@ CHECKS = ("token", "private_key", "password", "secret_pair", "aws_key", "gcp_key
 #: Kubernetes data map, JSON, YAML, an .env line; or a blob's padding): 27 substring tests cost
 #: ~1.5 µs, too much for every id and "Bearer <hex>" value of an attribute, and the batch prefilter
 #: then rules those out by their characters (``REQUIRES``).
-WORD_CONTEXT = ("=", ":")
+#: A command that decodes the blob (``echo <blob> | base64 -d``, ``base64 --decode <<< <blob>``) is one too.
+WORD_CONTEXT = ("=", ":", "base64")
 REQUIRES = NEEDLES + tuple(n + c for n in MIDDLE for c in WORD_CONTEXT)
+
+
+def _words(text: str) -> bool:
+    return "=" in text or ":" in text or "base64" in text
 
 
 def hint(text: str) -> bool:
@@ -69,7 +74,7 @@ def hint(text: str) -> bool:
     for n in NEEDLES:
         if n in text:
             return True
-    if "=" in text or ":" in text:
+    if _words(text):
         for n in MIDDLE:
             if n in text:
                 return True
@@ -80,7 +85,7 @@ def wrapped_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, i
     """(start, end) of every base64 run of text that starts with a needle and decodes to a secret."""
     found = rules()
     decoded = 0
-    words = "=" in text or ":" in text   # as the hint: the same spans on both paths
+    words = _words(text)   # as the hint: the same spans on both paths
     for m in _RUN.finditer(text):
         run = m.group()
         if len(run) > MAX_RUN or not (run.startswith(NEEDLES) or (words and any(n in run for n in MIDDLE))):
