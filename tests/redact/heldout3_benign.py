@@ -43,7 +43,7 @@ def benign(d: Draw) -> list[tuple[str, str, dict]]:
         ("placeholder_env", f"API_KEY={placeholder}\nSECRET_KEY=\nLOG_LEVEL=debug", {}),
         ("masked_password", d.one(["password: ********", "Password=*****;", "--password=****", "passwd: [hidden]", "token: ***",
                                    "Authorization: Bearer ***", "api_key=<redacted>", "secret: REDACTED"]), {}),
-        ("gha_masked", f"2026-12-06T10:15:02.1Z   DEPLOY_TOKEN: ***\n2026-12-06T10:15:02.2Z   AWS_REGION: eu-west-1\n2026-12-06T10:15:02.3Z ##[endgroup]", {}),
+        ("gha_masked", "2026-12-06T10:15:02.1Z   DEPLOY_TOKEN: ***\n2026-12-06T10:15:02.2Z   AWS_REGION: eu-west-1\n2026-12-06T10:15:02.3Z ##[endgroup]", {}),
         ("tf_sensitive", "  + resource \"aws_db_instance\" \"main\" {\n      + password = (sensitive value)\n      + username = \"app\"\n    }", {}),
         ("masked_card", f"charged card **** **** **** {d.s(DG, 4)} (visa), auth code {d.s(UP + DG, 6)}", {}),
         ("non_luhn_number", f"order {_non_luhn(d, 16)} shipped; invoice {_non_luhn(d, 16)[:4]}-{d.s(DG, 6)}", {}),

@@ -19,7 +19,7 @@ CORPUS = secrets()
 EVERY_DETECTOR = "\n".join(
     f'[[rule]]\nname = "r-{name}"\ndetect = "{name}"\naction = "{action}"\n'
     for name, action in zip(CORPUS, ["mask", "hash"] * len(CORPUS)))
-HASH = f'[hash]\nkey_env = "BEN_TEST_KEY"\n'
+HASH = '[hash]\nkey_env = "BEN_TEST_KEY"\n'
 
 
 def engine(text: str, monkeypatch=None) -> Engine:

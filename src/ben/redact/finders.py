@@ -60,8 +60,8 @@ def token_hint(text: str) -> bool:
     heads = _KEYS.intersection(_HEADS(text))   # every candidate's head starts a part
     if not heads:
         return False
-    for head in heads:
-        for prefix in PREFIXES_BY_HEAD[head]:
+    for lead in heads:
+        for prefix in PREFIXES_BY_HEAD[lead]:
             if prefix in text:
                 return True
     return False
