@@ -24,7 +24,10 @@ def test_ctrl_c_while_ben_imports_is_one_line(tmp_path: Path) -> None:
     script = shutil.which("ben", path=os.path.dirname(sys.executable))  # the venv's bin, beside its python
     assert script, "the ben script of this environment"
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "BEN_HOME": str(tmp_path)}
-    proc = subprocess.Popen([script, "status"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    # as from a terminal: a background job of a shell starts with SIGINT ignored, and Python then installs no
+    # handler for it (the import would be held for ever)
+    proc = subprocess.Popen([script, "status"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stderr.readline() == b"importing\n"
         proc.send_signal(signal.SIGINT)

@@ -83,6 +83,7 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
     with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}") as channel:
         export = channel.unary_unary(LOGS_EXPORT)
         export(b"", timeout=20)  # an exporter connected before the flood
+        held = descriptors(pid)   # what the sidecar holds of its own (WAL files, sockets: ~150-200)
         with Flood(port) as flood:
             if which == "grpc":  # a new exporter of another account is served at once: the flood holds only
                 # its account's share (ADR 0045, round 7); before, the quota was the flood's until gRPC's
@@ -92,7 +93,9 @@ def test_another_user_cannot_take_the_sidecar_s_descriptors_through_the_otlp_por
                 with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
                     fresh.unary_unary(LOGS_EXPORT)(b"", timeout=4, wait_for_ready=True)
             most = flood.peak_descriptors(pid)  # while they are held (the handshake/header deadline is 10 s)
-            assert most < 300, f"the sidecar holds {most} descriptors"
+            # (over its own: 64 and accept batches of 16 while a burst is closed, measured up to 192 on OTLP/HTTP;
+            # unbounded, the flood added 818-3,245)
+            assert most - held < 300, f"the sidecar holds {most} descriptors, {held} before the flood"
             export(b"", timeout=20)  # the connected exporter is still served, on OTLP/gRPC ...
             if which == "http":  # ... and a new one on OTLP/HTTP (the oldest idle connection makes room)
                 assert wait_for(lambda: _http_export(rig.otlp_http), 20, "OTLP/HTTP to answer beside the flood") == 200
@@ -351,6 +354,8 @@ def test_another_account_s_busy_connections_leave_room_for_a_new_otlp_http_expor
         proc.communicate("", timeout=30)
 
 
+@pytest.mark.serial  # alone (ADR 0048): under load the first floods' idle connections meet gRPC's 10 s handshake
+# deadline before the last are accepted, and the listener is never full at once
 def test_several_accounts_flooding_together_leave_room_for_a_new_otlp_grpc_exporter(rig: Rig) -> None:
     """Round 8: five accounts each open 40 idle connections to OTLP/gRPC. Each holds at most its 16
     (``max_connections_per_client``), but together they filled the listener's 64 (``max_connections``), and a
@@ -358,24 +363,33 @@ def test_several_accounts_flooding_together_leave_room_for_a_new_otlp_grpc_expor
     full listener closes the newest connection of the account holding most when the new one's account holds
     fewer: each flooding account keeps about 64 / 6, and the exporter is served."""
     pid, status = rig.cluster.sidecar.pid, lambda: rig.cluster.status("sidecar")
-    wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
     closed = lambda: status().get("otlp_grpc_connections_refused_total", 0) + status().get(  # noqa: E731
         "otlp_grpc_connections_evicted_total", 0)
-    before = closed()
-    floods = []
-    try:
-        for uid in (NOBODY, 1, 2, 3, 4):
-            floods.append(Flood(rig.otlp_grpc, n=40, uid=uid))
-        # each account's 24 past its 16 are refused; together they hold every place of the listener
-        wait_for(lambda: status().get("otlp_grpc_connections", 0) >= 64 and closed() - before >= 5 * 24, 30,
-                 "the five floods to fill the OTLP/gRPC listener")
-        with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
-            fresh.unary_unary(LOGS_EXPORT)(b"", timeout=4, wait_for_ready=True)
-        assert status()["otlp_grpc_connections_evicted_total"] >= 1 and status()["otlp_grpc_connections"] <= 64
-        assert "closed to let in one of client" in rig.cluster.sidecar.tail(400)
-    finally:
-        for flood in floods:
-            flood.close()
+    seen = []
+    for _ in range(3):   # the floods' idle connections live 10 s (gRPC's handshake deadline): if the listener was
+        #                  not full at once within them (a loaded machine), the floods are made again
+        wait_for(lambda: descriptors(pid) < 200, 30, "the sidecar to close an earlier flood's connections")
+        before = closed()
+        floods = []
+        try:
+            for uid in (NOBODY, 1, 2, 3, 4):
+                floods.append(Flood(rig.otlp_grpc, n=40, uid=uid))
+            # each account's 24 past its 16 are refused; together they hold every place of the listener
+            try:
+                wait_for(lambda: status().get("otlp_grpc_connections", 0) >= 64 and closed() - before >= 5 * 24, 8,
+                         "the five floods to fill the OTLP/gRPC listener")
+            except Exception:
+                seen.append((status().get("otlp_grpc_connections"), closed() - before))
+                continue
+            with grpc.insecure_channel(f"127.0.0.1:{rig.otlp_grpc}", options=NEW_CONNECTION) as fresh:
+                fresh.unary_unary(LOGS_EXPORT)(b"", timeout=4, wait_for_ready=True)
+            assert status()["otlp_grpc_connections_evicted_total"] >= 1 and status()["otlp_grpc_connections"] <= 64
+            assert "closed to let in one of client" in rig.cluster.sidecar.tail(400)
+            return
+        finally:
+            for flood in floods:
+                flood.close()
+    raise AssertionError(f"the floods never filled the listener at once: (held, closed) per attempt {seen}")
 
 
 def test_several_accounts_busy_connections_leave_room_for_a_new_otlp_http_exporter(rig: Rig) -> None:
