@@ -80,6 +80,22 @@ def test_private_dir_tightens_what_exists(tmp_path) -> None:
     assert {p.name: m for p, m in modes(top).items()} == {"data": 0o700, "sub": 0o700, "f": 0o600}
 
 
+def test_private_dir_takes_an_entry_removed_while_it_walks(tmp_path, monkeypatch) -> None:
+    """Another process's temporary file renamed away between the walk's listing and its chmod (two cortexes
+    on one directory) stopped the start: 'cannot make .../.state.json.x.tmp private: No such file'."""
+    (tmp_path / "kept").write_text("x")
+    os.chmod(tmp_path / "kept", 0o644)
+    real_walk = os.walk
+
+    def walk(top, *a, **k):   # lists a file that is gone by the time it is looked at
+        for root, dirs, files in real_walk(top, *a, **k):
+            yield root, dirs, [*files, ".state.json.gone.tmp"]
+
+    monkeypatch.setattr(os, "walk", walk)
+    assert private_dir(tmp_path, "cortex.data_dir") == tmp_path
+    assert stat.S_IMODE((tmp_path / "kept").stat().st_mode) == 0o600
+
+
 def test_loose_key_file_refused_naming_it(tmp_path) -> None:
     key = tmp_path / "spine.key"
     key.write_text("-----BEGIN PRIVATE KEY-----\n")

@@ -41,10 +41,13 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
         tightened = 0
         for root, dirs, files in os.walk(path):
             for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
-                st = os.lstat(name)
-                if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid() or not st.st_mode & 0o077:
-                    continue
-                os.chmod(name, stat.S_IMODE(st.st_mode) & ~0o077)
+                try:
+                    st = os.lstat(name)
+                    if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid() or not st.st_mode & 0o077:
+                        continue
+                    os.chmod(name, stat.S_IMODE(st.st_mode) & ~0o077)
+                except FileNotFoundError:   # removed while this walked: another process's temporary file
+                    continue                # (a cortex renaming its state in), nothing left to tighten
                 tightened += 1
     except OSError as exc:
         raise ConfigError(f"cannot make {exc.filename or path} private: {exc.strerror}", field=flag) from None
