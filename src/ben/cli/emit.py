@@ -44,9 +44,7 @@ def emit(
     if not name.strip():
         raise fail("NAME must not be empty")
     if value is not None and kind not in ("metric", "counter"):   # was dropped in silence
-        raise fail(f"--value applies to --kind metric or counter; an {kind} has none (its text goes in --body)"
-                   if kind in ("event", "alert") else f"--value applies to --kind metric or counter; a {kind} has "
-                   "none (its text goes in --body)")
+        raise fail(f"--value applies to --kind metric or counter, not {kind} (its text goes in --body)")
     if body and kind in ("metric", "counter"):
         raise fail(f"--body applies to an event, log or alert; a {kind} has a --value and --attr, no text")
     value = 1.0 if value is None else value
