@@ -47,6 +47,19 @@ def test_tcp_listen_needs_tls_or_insecure() -> None:
     transport.check_listen("unix:///tmp/x.sock", "spine.listen", tls=None, insecure=False)
 
 
+@pytest.mark.parametrize("address", ["0.0.0.0:7070", "[::]:7070", "10.1.2.3:7070", "spine.example:7070"])
+@pytest.mark.parametrize("flag", ["spine.listen", "sidecar.listen"])
+def test_plain_tcp_beyond_loopback_is_refused_even_when_insecure(address: str, flag: str) -> None:
+    """A plain listener serves every caller as an unauthenticated operator (ADR 0034): a network peer could
+    query and command. ``insecure = true`` is for loopback only (ADR 0045, round 9)."""
+    with pytest.raises(ConfigError, match="not loopback") as refused:
+        transport.check_listen(address, flag, tls=None, insecure=True)
+    assert refused.value.field == flag and "mutual TLS" in str(refused.value)
+    transport.check_listen(address, flag, tls=transport.TlsFiles(Path("c"), Path("k"), Path("ca")), insecure=True)
+    for loopback in ("127.0.0.1:7070", "[::1]:7070", "localhost:7070", "127.8.9.1:7070"):
+        transport.check_listen(loopback, flag, tls=None, insecure=True)
+
+
 def test_client_material_from_the_environment(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BEN_TLS_CERT", str(tmp_path / "a.crt"))
     with pytest.raises(ConfigError, match="BEN_TLS_KEY"):

@@ -100,6 +100,17 @@ def test_plain_tcp_spine_refuses_to_start_and_insecure_warns(home) -> None:
         assert flag in proc.tail() and "insecure = true" in proc.tail()
         assert not (home / which).exists()  # refused before anything was opened
 
+    # insecure = true is for loopback only: beyond it a network peer would be served as an operator.
+    wide = Cluster(home, f"0.0.0.0:{free_port()}", spine={"insecure": True})
+    proc = Proc(["spine", "--config", str(wide.config)], home / "logs" / "refused-wide.log")
+    try:
+        assert proc.popen.wait(60) == 2
+    finally:
+        if proc.alive():
+            proc.stop()
+    assert "spine.listen" in proc.tail() and "not loopback" in proc.tail()
+    assert not (home / "spine").exists()
+
     plain = Cluster(home, addr, spine={"insecure": True}, sidecar={"insecure": True})
     try:
         plain.start_spine()

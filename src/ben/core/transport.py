@@ -22,7 +22,7 @@ from pathlib import Path
 
 import grpc
 
-from ben.core.address import ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY, socket_path
+from ben.core.address import ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY, is_loopback, socket_path
 from ben.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -164,10 +164,18 @@ def tls_files(tls, flag: str) -> TlsFiles | None:
 
 
 def check_listen(address: str, flag: str, *, tls: TlsFiles | None, insecure: bool) -> None:
-    """Refuse a TCP listen with neither mutual TLS nor an explicit ``insecure = true`` (at once, at start)."""
-    if socket_path(address) is None and tls is None and not insecure:
+    """Refuse a TCP listen with neither mutual TLS nor an explicit ``insecure = true`` (at once, at start),
+    and plain TCP beyond loopback whatever ``insecure`` says: every caller of a plain listener is served
+    as an unauthenticated operator, which a network peer must never be (ADR 0045, round 9)."""
+    if socket_path(address) is not None or tls is not None:
+        return
+    if not insecure:
         raise ConfigError(f"{address} is TCP: set [tls] cert, key and ca (mutual TLS; `ben certs` makes them) "
                           f"or insecure = true to serve plain TCP without authentication", field=flag)
+    if not is_loopback(address.rpartition(":")[0]):
+        raise ConfigError(f"{address} is not loopback: plain TCP (insecure = true) serves every caller as an "
+                          f"operator, so it is for loopback only; set [tls] cert, key and ca (mutual TLS; "
+                          f"`ben certs` makes them) to listen beyond it", field=flag)
 
 
 def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: TlsFiles | None = None,

@@ -22,7 +22,8 @@ from ben.core.errors import QueryError, StorageError
 from ben.store import schema
 from ben.store.rows import INLINE_MAX_ROWS, ipc_bytes
 from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
-from ben.store.query import MARK, QueryLimits, check_ast, check_canonical, check_read_only, explain_error, quote
+from ben.store.query import (MARK, QueryLimits, check_ast, check_canonical, check_read_only, check_show, explain_error,
+                             quote)
 
 log = logging.getLogger(__name__)
 
@@ -368,6 +369,7 @@ class QuerySandbox:
             try:
                 formatted = "\n".join(self._engine(f"SELECT formatQuerySingleLine({quote(statement)})"))
                 check_canonical(formatted)
+                check_show(formatted, self.limits.system_tables)
                 check_ast(self._engine(f"EXPLAIN AST {formatted}"), self.limits.system_tables)
                 return self._session.query(MARK.format(query_id) + statement, "JSON").bytes()
                 # (a late cancel leaves its id in _cancelled: ids are never reused)

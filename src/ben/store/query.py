@@ -45,6 +45,27 @@ DENIED_PREFIXES = ("dict", "ai", "naivebayes", "filesystem")
 #: getServerSetting (``system.server_settings``: the engine's paths), getMergeTreeSetting
 #: (``system.merge_tree_settings``), getMacro (``system.macros``); ADR 0045, round 7.
 DENIED_MIRRORS = frozenset({"getserversetting", "getmergetreesetting", "getmacro"})
+#: Functions that answer the host's or the engine's own facts rather than the store's: the host's name
+#: (hostName, FQDN), its kernel, how long the store process runs, the engine's identity, build and ports, the
+#: engine's user, profiles and roles, its TLS certificate, a thread's id (ADR 0045, round 9). ``version()``
+#: and ``timezone()`` stay (results are read with them).
+DENIED_HOST = frozenset({
+    "hostname", "fqdn", "fullhostname", "displayname", "getoskernelversion", "uptime", "serveruuid", "buildid",
+    "tcpport", "getserverport", "currentuser", "current_user", "user", "authuser", "authenticateduser",
+    "session_user", "currentprofiles", "enabledprofiles", "defaultprofiles", "currentroles", "enabledroles",
+    "defaultroles", "showcertificate", "tid", "zookeepersessionuptime",
+})
+#: Columns of the allowed ``system`` tables that hold the engine's paths on the host (``system.parts.path``,
+#: ``tables.data_paths``, ``databases.data_path``...: what ``getServerSetting('path')`` told, round 7): a statement
+#: naming one of these tables may neither name such a column nor read all columns (``*``, ``COLUMNS(...)``).
+PATH_COLUMNS = {"parts": ("path",), "tables": ("data_paths", "metadata_path"),
+                "databases": ("data_path", "metadata_path")}
+_PATH_NAMES = frozenset(name for names in PATH_COLUMNS.values() for name in names)
+#: ``SHOW`` statements the engine answers from a ``system`` table its parse does not name.
+_SHOW_TABLE = re.compile(r"^\s*SHOW\s+(?:(CLUSTERS?)|(MERGES)|(FILESYSTEM\s+CACHES?)|(DICTIONARIES))\b", re.IGNORECASE)
+_SHOW_TABLES = ("clusters", "merges", "filesystem_cache", "dictionaries")
+#: The same functions found in raw text (a ClickHouse server: no ``EXPLAIN AST`` to ask), a name then ``(``.
+_HOST_CALL = re.compile(r"(?<![\w.])[`\"]?(" + "|".join(sorted(DENIED_HOST)) + r")[`\"]?\s*\(", re.IGNORECASE)
 
 #: The engine's ``system`` tables an operator query may read (``[spine.store] query_system_tables``, ADR 0045
 #: round 4). Every other one is refused by name, including any table the engine adds later.
@@ -167,11 +188,59 @@ def _system_table(table: str, allowed: tuple[str, ...]) -> None:
                          f"read (allowed: {', '.join(allowed) or 'none'}; spine.store.query_system_tables)")
 
 
+def _host_function(name: str) -> QueryError:
+    return QueryError(f"refused by the query sandbox: function {name}() tells the host's or the engine's own facts "
+                      "(its name, kernel, identity, users), which operator queries do not read")
+
+
+def _code_only(sql: str) -> str:
+    """The SQL with string literals and comments blanked; quoted identifiers kept (`` `hostName`() `` calls)."""
+    out, i, n = [], 0, len(sql)
+    while i < n:
+        ch, two = sql[i], sql[i:i + 2]
+        if ch == "'":
+            j = i + 1
+            while j < n and sql[j] != "'":
+                j += 2 if sql[j] == "\\" else 1
+            end = j + 1
+        elif two == "/*":
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+        elif two == "--" or ch == "#":
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+        else:
+            out.append(ch)
+            i += 1
+            continue
+        out.append(" ")
+        i = end
+    return "".join(out)
+
+
+def check_host_calls(sql: str) -> None:
+    """Refuse raw statement text calling a function of ``DENIED_HOST`` outside strings and comments (a ClickHouse
+    server, where the engine cannot parse the statement for the sandbox first). Errs on the side of refusing."""
+    found = _HOST_CALL.search(_code_only(sql))
+    if found:
+        raise _host_function(found.group(1))
+
+
+def check_show(sql: str, system_tables: tuple[str, ...] = SYSTEM_TABLES) -> None:
+    """Refuse ``SHOW CLUSTERS``, ``MERGES``, ``FILESYSTEM CACHES``, ``DICTIONARIES`` unless the ``system`` table
+    the engine reads for it is allowed (its parse is ``ShowTables``, which names no table)."""
+    found = _SHOW_TABLE.match(sql)
+    if found:
+        _system_table(next(t for t, g in zip(_SHOW_TABLES, found.groups()) if g), system_tables)
+
+
 def check_ast(explain: list[str], system_tables: tuple[str, ...] = SYSTEM_TABLES) -> None:
     """Refuse a statement whose ``EXPLAIN AST`` (the engine's parse, one node a line) uses a table
-    function outside ``ALLOWED_TABLE_FUNCTIONS``, a function of ``DENIED_FUNCTIONS`` or a ``system``
-    table outside ``system_tables`` (wherever it is named: a join, a subquery, ``view()``, ``DESCRIBE``)."""
+    function outside ``ALLOWED_TABLE_FUNCTIONS``, a function of ``DENIED_FUNCTIONS`` or ``DENIED_HOST``, a
+    ``system`` table outside ``system_tables`` (wherever it is named: a join, a subquery, ``view()``,
+    ``DESCRIBE``), or a path column of ``PATH_COLUMNS`` (by name, or all columns) beside its table."""
     parents: list[tuple[int, str]] = []  # (indent, node kind) of the path to the current node
+    path_table, every_column, path_column = "", False, ""
     for line in explain:
         match = _NODE.match(line)
         if match is None:
@@ -183,6 +252,12 @@ def check_ast(explain: list[str], system_tables: tuple[str, ...] = SYSTEM_TABLES
             database, _, table = name.partition(".")
             if database.strip("`\"").lower() == "system":
                 _system_table(table.strip("`\""), system_tables)
+                if table.strip("`\"").lower() in PATH_COLUMNS:
+                    path_table = table.strip("`\"").lower()
+        elif "Asterisk" in kind or "Matcher" in kind:
+            every_column = True
+        elif kind == "Identifier" and name.rpartition(".")[2].strip("`\"").lower() in _PATH_NAMES:
+            path_column = name.rpartition(".")[2].strip("`\"")
         elif kind == "ShowProcesslistQuery":  # SHOW PROCESSLIST reads system.processes
             _system_table("processes", system_tables)
         if kind == "Function":
@@ -196,7 +271,14 @@ def check_ast(explain: list[str], system_tables: tuple[str, ...] = SYSTEM_TABLES
             elif lowered in DENIED_MIRRORS:
                 raise QueryError(f"refused by the query sandbox: function {name}() reads a system table an operator "
                                  "query may not (spine.store.query_system_tables)")
+            elif lowered in DENIED_HOST:
+                raise _host_function(name)
         parents.append((indent, kind))
+    if path_table and (every_column or path_column):
+        what = f"column {path_column}" if path_column else "all columns (* or COLUMNS())"
+        raise QueryError(f"refused by the query sandbox: {what} beside system.{path_table}: the engine's paths on the "
+                         f"host are not read by operator queries (name the columns wanted, but not "
+                         f"{', '.join(sorted(_PATH_NAMES))})")
 
 
 #: ClickHouse error codes an operator sees explained.

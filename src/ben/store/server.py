@@ -34,7 +34,7 @@ import pyarrow as pa
 from ben.core.errors import QueryError, StorageError, StoreUnavailableError
 from ben.store import schema
 from ben.store.base import SqlStore
-from ben.store.query import QueryLimits, check_no_file_words, check_read_only, explain_error
+from ben.store.query import QueryLimits, check_host_calls, check_no_file_words, check_read_only, explain_error
 
 log = logging.getLogger(__name__)
 # The driver logs a traceback at WARNING for every failed connect; this module reports the failure
@@ -256,6 +256,7 @@ class ClickHouseStore(SqlStore):
         JSON shaped like ClickHouse's JSON format."""
         statement = check_read_only(sql)
         check_no_file_words(statement)  # the server ignores INTO OUTFILE; refused anyway, as on chDB
+        check_host_calls(statement)  # no EXPLAIN AST on the server: the host's facts found in the text
         with self._urgent_lock:
             if self._reader is None:
                 params = dict(self._params)
