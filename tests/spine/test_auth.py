@@ -234,6 +234,45 @@ def test_insecure_tcp_stamp_is_not_believed(home) -> None:
         cluster.stop()
 
 
+_AS_ANOTHER = """
+import sys, grpc
+from ben.v1 import admin_pb2, admin_pb2_grpc, telemetry_pb2, telemetry_pb2_grpc
+with grpc.insecure_channel(sys.argv[1]) as channel:
+    for name, call in (("query", lambda: admin_pb2_grpc.AdminStub(channel).Query(admin_pb2.QueryRequest(sql="SELECT 1"),
+                                                                                 timeout=30)),
+                       ("ingest", lambda: list(telemetry_pb2_grpc.IngestStub(channel).Stream(
+                           iter([telemetry_pb2.IngestRequest(sender_id="x")]), timeout=30)))):
+        try:
+            call()
+            print(name, "served")
+        except grpc.RpcError as exc:
+            print(name, exc.code().name, exc.details())
+"""
+
+
+def test_plain_loopback_tcp_serves_only_the_spine_s_own_accounts(home) -> None:
+    """ADR 0045 round 9: a plain (``insecure = true``) TCP spine served every caller as an unauthenticated
+    operator, so any account of the host could read all telemetry and ingest through its loopback port. Now
+    the kernel names each caller's uid; another account (``nobody``) is refused, the spine's own uid served."""
+    from ben.core.admin import run_query
+
+    os.chmod(home, 0o755)
+    addr = f"127.0.0.1:{free_port()}"
+    cluster = Cluster(home, addr, spine={"insecure": True})
+    try:
+        cluster.start_spine()
+        env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": os.environ["PATH"]}
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                              _AS_ANOTHER, addr], capture_output=True, text=True, timeout=120, env=env)
+        lines = out.stdout.splitlines()
+        assert [line.split()[:2] for line in lines] == [["query", "PERMISSION_DENIED"],
+                                                         ["ingest", "PERMISSION_DENIED"]], (out.stdout, out.stderr)
+        assert "uid 65534 may not call this spine over plain TCP" in lines[0] and "socket_group" in lines[0]
+        assert json.loads(run_query(addr, "SELECT 1 AS one"))["data"] == [{"one": 1}]  # its own uid: served
+    finally:
+        cluster.stop()
+
+
 def test_operators_by_uid_on_the_unix_socket(home) -> None:
     from ben.control import client
     from ben.core.admin import run_query

@@ -20,7 +20,10 @@ unix peer's credentials, so an operator's client first connects to the spine's *
 and answers a random single-use token valid for ``TOKEN_TTL_S``, which the client sends as
 ``ben-operator-token`` metadata on its call. The token only ever travels over the two unix sockets.
 With ``insecure = true`` on TCP nobody is authenticated: calls run as ``unauthenticated@<peer>``
-and a sidecar's claim that it redacted a batch is not believed (the spine redacts it again).
+and a sidecar's claim that it redacted a batch is not believed (the spine redacts it again). Plain TCP
+listens on loopback only (``transport.check_listen``), where every account of the host can connect: the
+kernel names each caller's uid (``ben.core.peer``), and only the spine's own uid, the operators' uids and
+the members of ``socket_group`` (those the unix socket serves) are served (``PlainTcp``; ADR 0045, round 9).
 The operator's name is put in a context variable (``CALLER``) that the audit log records.
 """
 
@@ -54,6 +57,8 @@ TOKEN_TTL_S = 30.0
 AUTH_SUFFIX = ".auth"
 
 OPEN_METHODS = frozenset({"/ben.v1.Admin/Status"})
+_PLAIN_REFUSED = ("{} may not call this spine over plain TCP (insecure = true): only the spine's own uid, "
+                  "spine.operators' uids and spine.socket_group's members are served; use the unix socket or mutual TLS")
 SIDECAR_METHODS = frozenset({"/ben.v1.Ingest/Stream", "/ben.v1.Control/Attach"})
 
 
@@ -88,7 +93,7 @@ def operators_from_config(configured: Iterable, flag: str = "spine.operators") -
 class Peer:
     """An authenticated peer: kind ``operator`` or ``sidecar`` (with its name), or not authenticated."""
 
-    kind: str          # "operator" | "sidecar" | "local" (a unix peer, no token) | "insecure" (plain TCP)
+    kind: str  # "operator" | "sidecar" | "local" (a unix peer, no token) | "insecure" (plain TCP) | "refused"
     name: str = ""
 
 
@@ -183,12 +188,52 @@ def _common_name(context) -> str:
     return names[0].decode() if names else ""
 
 
+class PlainTcp:
+    """Who a plain (``insecure = true``) loopback TCP listener serves: the accounts its unix socket would."""
+
+    def __init__(self, address: str, operators: list[Operator], group: str = ""):
+        self.host = address.rpartition(":")[0].strip("[]")
+        self.port = int(address.rpartition(":")[2])
+        self.uids = frozenset({os.geteuid(), *(uid for op in operators for uid in op.uids), *_members(group)})
+
+    def uid_of(self, peer: str) -> int | None:
+        """The uid the kernel names for the client of gRPC peer ``ipv4:127.0.0.1:5555`` / ``ipv6:[::1]:5555``."""
+        import ipaddress
+        from urllib.parse import unquote
+
+        from ben.core.peer import peer_uid
+
+        family, _, rest = unquote(peer).partition(":")
+        host, _, port = rest.rpartition(":")
+        try:
+            client = ipaddress.ip_address(host.strip("[]"))
+            server = self.host if self.host != "localhost" else ("::1" if client.version == 6 else "127.0.0.1")
+            return peer_uid((str(client), int(port)), (server, self.port)) if family in ("ipv4", "ipv6") else None
+        except ValueError:
+            return None
+
+
+def _members(group: str) -> set[int]:
+    """The uids of a group's members (named in it, or by their primary group); none for ""."""
+    import grp
+
+    if not group:
+        return set()
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        return set()
+    named = set(entry.gr_mem)
+    return {u.pw_uid for u in pwd.getpwall() if u.pw_name in named or u.pw_gid == entry.gr_gid}
+
+
 class Guard(grpc.aio.ServerInterceptor):
     """Authenticates every call before the servicer sees it (see the module docstring)."""
 
-    def __init__(self, operators: list[Operator], tokens: TokenIssuer | None):
+    def __init__(self, operators: list[Operator], tokens: TokenIssuer | None, plain: PlainTcp | None = None):
         self._by_cert = {op.cert: op.name for op in operators if op.cert}
         self._tokens = tokens
+        self._plain = plain
         self.denied = 0
 
     def identify(self, context) -> Peer:
@@ -199,6 +244,10 @@ class Guard(grpc.aio.ServerInterceptor):
             return Peer("operator", name) if name else Peer("local")
         cn = _common_name(context)
         if not cn:
+            if self._plain is not None:
+                uid = self._plain.uid_of(peer)
+                if uid not in self._plain.uids:
+                    return Peer("refused", "an account the kernel does not name" if uid is None else f"uid {uid}")
             return Peer("insecure", f"unauthenticated@{peer}")
         if cn in self._by_cert:
             return Peer("operator", self._by_cert[cn])
@@ -229,7 +278,8 @@ class Guard(grpc.aio.ServerInterceptor):
             if peer.kind == "operator" or peer.kind == "insecure":
                 name = peer.name
             else:
-                why = ("an operator's client certificate is needed (spine.operators[].cert)" if peer.kind == "sidecar"
+                why = (_PLAIN_REFUSED.format(peer.name) if peer.kind == "refused" else
+                       "an operator's client certificate is needed (spine.operators[].cert)" if peer.kind == "sidecar"
                        else "not authenticated as an operator: the caller's uid must be in spine.operators "
                             "(the client fetches a token from the spine's auth socket)")
                 await self._deny(context, method, peer, why)
@@ -252,7 +302,8 @@ class Guard(grpc.aio.ServerInterceptor):
         async def guarded(request_iterator, context):
             peer = self.identify(context)
             if peer.kind not in ("operator", "insecure"):
-                await self._deny(context, method, peer, "not authenticated as an operator")
+                await self._deny(context, method, peer, _PLAIN_REFUSED.format(peer.name) if peer.kind == "refused"
+                                 else "not authenticated as an operator")
             CALLER.set(peer.name)  # the call's own task: its context ends with it
             async for reply in inner(request_iterator, context):
                 yield reply
@@ -271,6 +322,8 @@ class Guard(grpc.aio.ServerInterceptor):
             peer = self.identify(context)
             if peer.kind == "operator":
                 await self._deny(context, method, peer, "an operator's certificate cannot act as a sidecar")
+            if peer.kind == "refused":
+                await self._deny(context, method, peer, _PLAIN_REFUSED.format(peer.name))
             if peer.kind == "local":  # the socket's mode and group are the gate; nothing to check
                 async for reply in inner(request_iterator, context):
                     yield reply

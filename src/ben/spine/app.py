@@ -11,6 +11,7 @@ import time
 import grpc
 
 from ben.core import priority, transport
+from ben.core.address import socket_path
 from ben.control.plane import ControlPlane
 from ben.control.router import Router
 from ben.control.component import check_files as check_control_files
@@ -19,7 +20,7 @@ from ben.core.config import SpineConfig
 from ben.core.errors import QueryError, StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import claim_data_dir, private_dir
-from ben.core.peers import Guard, TokenIssuer, operators_from_config
+from ben.core.peers import Guard, PlainTcp, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
 from ben.spine.detection import Detection, timing_of, watched
@@ -135,7 +136,9 @@ class Spine:
         self.receiver.start()
         # Every call is authenticated before a servicer sees it (ADR 0034).
         self.tokens = TokenIssuer(operators)
-        self.guard = Guard(operators, self.tokens)
+        plain = (PlainTcp(cfg.listen, operators, cfg.socket_group)
+                 if tls is None and socket_path(cfg.listen) is None else None)  # insecure: loopback, by uid
+        self.guard = Guard(operators, self.tokens, plain)
         # descriptor floods (ADR 0045, round 5): gRPC's core closes a connection past the quota at accept,
         # and an idle one after a while
         options = [*transport.SPINE_SERVER_OPTIONS, ("grpc.max_allowed_incoming_connections", cfg.max_connections),
