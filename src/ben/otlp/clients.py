@@ -30,6 +30,13 @@ def _host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 def client_of(client: Address | None, server: Address | None) -> str:
     """``u<uid>`` for a loopback TCP client the kernel names, else ""."""
+    return name_of(client, server) or ""
+
+
+def name_of(client: Address | None, server: Address | None) -> str | None:
+    """``client_of``, but None for a loopback client whose end no open socket holds any more: it closed (or
+    reset) its connection before it was accepted, and nothing it sent can be answered. Loopback is this host's
+    (one network namespace), so the kernel lists every live client end of it (ADR 0045, round 9)."""
     if not isinstance(client, tuple) or not isinstance(server, tuple) or len(client) < 2 or len(server) < 2:
         return ""  # a unix socket's peer, or none
     src, dst = _host(str(client[0])), _host(str(server[0]))
@@ -41,4 +48,4 @@ def client_of(client: Address | None, server: Address | None) -> str:
         uid = peer_uid((str(src), int(client[1])), (str(dst), int(server[1])))
     except (OSError, ValueError):
         return ""
-    return "" if uid is None else f"u{uid}"
+    return None if uid is None else f"u{uid}"

@@ -16,7 +16,9 @@ cannot be handed an accepted socket, so ben accepts the TCP connections itself:
   of its own (0700, so no one else can reach it and go around the gate). The gate's end of
   that socket is bound to ``<dir>/u<uid>.<n>`` (unlinked once connected), which gRPC reports as the
   call's peer: ``client_of_peer`` reads the client back from it. A client the kernel does not name (a
-  peer on another host, a connection gone before the lookup) is ``n.<n>``: "", counted only in ``total``.
+  peer on another host) is ``n.<n>``: "", counted only in ``total``. A loopback connection whose client
+  end is already closed (a flood that exited, its last connections still in the accept queue) is closed at
+  once (``gone``): it took a place, and evicted a live account's connection, as "" before (round 9).
 
 Everything the client sends reaches gRPC unchanged (TLS included: it ends at gRPC), so gRPC's own
 deadlines (handshake, idle, message size) apply as before; when either side closes, the other is closed.
@@ -68,6 +70,9 @@ class Gate:
         self.inner = str(self.directory / "grpc.sock")
         self.held: Counter[str] = Counter()   # client -> connections held
         self.refused = self.evicted = 0
+        #: connections whose loopback client had closed its end before they were accepted (a flood that left,
+        #: stragglers of its SYN retries): closed at once, never admitted nor counted as refused (round 9)
+        self.gone = 0
         self._n = 0
         self._pipes: set[_Outer] = set()
         self._server: asyncio.base_events.Server | None = None
@@ -213,7 +218,11 @@ class _Outer(_Side):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        client = clients.client_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname"))
+        client = clients.name_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname"))
+        if client is None:  # its client closed it before it was accepted: it takes no place, evicts no one
+            self.gate.gone += 1
+            transport.abort()
+            return
         if not self.gate.admit(client):
             transport.abort()
             return

@@ -52,8 +52,11 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
 
     def connection_made(handler, transport) -> None:
         made(handler, transport)
-        client = "" if per_client is None else clients.client_of(transport.get_extra_info("peername"),
-                                                                 transport.get_extra_info("sockname"))
+        client = "" if per_client is None else clients.name_of(transport.get_extra_info("peername"),
+                                                               transport.get_extra_info("sockname"))
+        if client is None:  # closed by its client before it was accepted: no place, no eviction (round 9)
+            transport.close()
+            return
         owners[handler] = client
         held = server._connections  # noqa: SLF001 - aiohttp keeps no public count of open transports
         live = [(h, t) for h, t in held.items() if not t.is_closing()]  # (closed ones leave on their own)

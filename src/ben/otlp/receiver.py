@@ -222,6 +222,8 @@ class OtlpReceiver:
             out.append(counter("otlp_grpc_connections_evicted_total", self._gate.evicted, "OTLP/gRPC connections "
                                "closed to let in a client holding fewer: the listener held max_connections and "
                                "their client held the most"))
+            out.append(counter("otlp_grpc_connections_gone_total", self._gate.gone, "OTLP/gRPC connections "
+                               "closed at accept because their loopback client had already closed its end"))
             out.append(gauge("otlp_grpc_connections", sum(self._gate.held.values()), "OTLP/gRPC connections held "
                              "by the accepting gate (at most sidecar.otlp.max_connections)"))
         if self.digests is not None:
