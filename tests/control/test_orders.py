@@ -157,6 +157,29 @@ def test_every_refusal_at_the_spine_is_an_audit_entry_with_its_reason(spine) -> 
     assert plane.verify_audit()[0]["ok"]
 
 
+def test_a_command_whose_signer_was_revoked_while_it_waited_is_not_released_by_its_approval(spine) -> None:
+    """ADR 0045 round 9: the approval checked the approver's key, not the signer's. alice's command awaiting a
+    second person was released by bob's approval after alice's key had been taken out of the spine's trust store
+    (a theft found) or her role had lost the action: delivered to every sidecar whose own trust store was not yet
+    updated. Now the approval refuses it for good, naming why, audited."""
+    from tests.control.conftest import trust_toml
+
+    s, plane = spine
+    waiting = [plane.send(make_envelope(s.alice, "two_person", "shop", {}, f"needs two {i}")[1]) for i in range(2)]
+    assert [w["state"] for w in waiting] == ["awaiting_approval"] * 2
+    original = s.trust.read_text()
+    s.trust.write_text(original.replace('actions = ["*"]', 'actions = ["ping"]', 1))  # alice's role loses it
+    rec = plane.decide(decision(s.bob, waiting[0]))
+    assert (rec["state"], rec["code"]) == ("refused", "wrong_role") and "no longer may" in rec["refusal"]
+    assert refusals(plane)[-1] == (waiting[0]["id"], "wrong_role")
+    s.trust.write_text(trust_toml(s.bob, s.bot, s.victor, s.sidecar))  # alice revoked (bob kept, as the operator)
+    rec = plane.decide(decision(s.bob, waiting[1]))
+    assert (rec["state"], rec["code"]) == ("refused", "unknown_key"), rec
+    assert refusals(plane)[-1] == (waiting[1]["id"], "unknown_key")
+    assert plane.claim(SIDECAR_ID, {"shop"}, 100) == []  # nothing was released to a sidecar
+    assert plane.verify_audit()[0]["ok"]
+
+
 def test_a_replayed_older_kill_switch_order_cannot_lift_it(spine) -> None:
     """The reported attack: an approver's earlier "off", replayed after "on", within its 5 minutes."""
     s, plane = spine

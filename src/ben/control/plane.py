@@ -255,6 +255,13 @@ class ControlPlane(ControlBase):
                     "approval": signed.to_json(), "why": approval.reason}
             nonce_put = self.orders.nonce_put(approval.nonce)
             if approval.decision == "approve":
+                revoked = self._signer_revoked(rec)
+                if revoked is not None:  # taken out of the trust store, or its role changed, while it waited
+                    rec.update(state=REFUSED, code=revoked.reason, refusal=f"its signer no longer may: {revoked}")
+                    self.refusals[revoked.reason] = self.refusals.get(revoked.reason, 0) + 1
+                    log.warning("control: refused %s at its approval by %s: %s", rec["id"], trusted.name, revoked)
+                    return self._save(rec, "refusal", {**body, "code": revoked.reason, "refusal": rec["refusal"]},
+                                      trusted.id, nonce_put)
                 if now_ns() > rec["expires_at"] + self.verifier.skew_ns:
                     self._refuse_decision(signed, rec["id"], ControlError(
                         f"command {rec['id']} expired before it was approved; send it again", reason="expired"),
@@ -264,6 +271,16 @@ class ControlPlane(ControlBase):
                                      approved_by=trusted.name, approval_reason=approval.reason)
             rec.update(state=REFUSED, code="refused_by_human", refusal=f"refused by {trusted.name}: {approval.reason}")
             return self._save(rec, "refusal", {**body, "code": "refused_by_human"}, trusted.id, nonce_put)
+
+    def _signer_revoked(self, rec: dict) -> SignatureError | None:
+        """Why the command awaiting approval may no longer run as its signer sent it (its key taken out of the
+        trust store, or its role no longer allowing the action or target; ADR 0045, round 9); None if it may.
+        The approval released it whatever happened to its signer since it was proposed."""
+        try:
+            self.verifier.envelope(Signed.from_json(rec["envelope"]), now_ns())
+        except SignatureError as exc:
+            return None if exc.reason == "expired" else exc  # expiry: refused below, as before
+        return None
 
     def _refuse_decision(self, signed: Signed, subject: str, exc: ControlError, actor: str = "unverified"):
         self.refuse(subject, exc.reason, f"approval refused: {exc}", actor, approval_hash=signed.hash)
