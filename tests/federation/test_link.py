@@ -149,3 +149,67 @@ def test_a_trusted_peer_s_poisoned_summaries_are_rejected_and_others_still_arriv
     assert dict(west.rejected) == {"malformed": 2, "future": 1}
     assert {r["summary_id"] for r in federated_rows(west.store)} == {"s-ok-0", "s-ok-1", "s-ok-2"}
     wait_for(lambda: west.status()["lag"] == 0, 60, "the rejected messages acked (no redelivery)")
+
+
+def test_a_message_larger_than_any_summary_is_refused_by_the_stream(clusters, nats_server):
+    """ADR 0045 round 9: the stream took any message up to the server's ``max_payload`` (1 MB by default), and a
+    consumer fetches 1,000 at once: a peer publishing 1,000 of them put ~1 GB in each spine. Now the stream ben
+    makes (or brings to its configuration: a stream made before is updated) refuses one over a summary's size."""
+    from nats.js.errors import APIError
+
+    from ben.federation.link import MAX_MESSAGE_BYTES
+
+    east, west, east_key = clusters
+    _seeded(east.store, 1)
+    wait_for(lambda: len(federated_rows(west.store)) == 1, 60, "a genuine summary (the stream made)")
+
+    async def attack():
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        before = (await js.stream_info("BEN_FEDERATION")).state.messages
+        with pytest.raises(APIError) as refused:
+            await js.publish("ben.federation.east.opened", b"x" * (MAX_MESSAGE_BYTES + 1), headers={"Nats-Msg-Id": "big"})
+        fits = seal(east_key, summary_id="s-fits", cluster="east", body={"change": "opened", "severity": "low",
+                                                                          "anomalies": 1})
+        await js.publish("ben.federation.east.opened", fits, headers={"Nats-Msg-Id": "fits"})
+        after = (await js.stream_info("BEN_FEDERATION")).state.messages
+        await nc.close()
+        return refused.value, before, after
+
+    refused, before, after = asyncio.run(attack())
+    assert "maximum message size" in str(refused).lower() or refused.err_code == 10054, refused
+    assert after == before + 1  # only the one that fits
+    wait_for(lambda: len(federated_rows(west.store)) == 2, 60, "the summary that fits")
+
+
+def test_a_stream_made_before_is_brought_to_the_message_bound(nats_server, tmp_path):
+    """The same, on a stream an older ben made (no ``max_msg_size``): adding it again with the bound was refused
+    by the server (another configuration), so the stream is updated instead."""
+    from nats.js.api import StorageType, StreamConfig
+
+    from ben.federation.link import MAX_MESSAGE_BYTES
+
+    async def old_stream(check: bool = False):
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        if check:
+            size = (await js.stream_info("BEN_FEDERATION")).config.max_msg_size
+        else:
+            await js.add_stream(StreamConfig(name="BEN_FEDERATION", subjects=["ben.federation.>"],
+                                             storage=StorageType.FILE, max_age=float(7 * 86_400)))
+            size = None
+        await nc.close()
+        return size
+
+    asyncio.run(old_stream())
+    key = generate(tmp_path / "keys", "east")
+    store = ChdbProcessStore(tmp_path / "chdb")
+    fed = Federation(FederationConfig(cluster="east", consume=False, key=key.path, enabled=True,
+                                      servers=[nats_server.url], poll_interval_ms=100), tmp_path / "east", store)
+    fed.start()
+    try:
+        wait_for(lambda: asyncio.run(old_stream(check=True)) == MAX_MESSAGE_BYTES, 30, "the stream updated")
+        assert not fed.last_error, fed.last_error
+    finally:
+        fed.shutdown(5)
+        store.close()

@@ -32,6 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
+from ben.control import canonical
 from ben.control.keys import load_or_create, load_signer
 from ben.core.config import FederationConfig
 from ben.federation.outbox import Outbox
@@ -47,6 +48,9 @@ PUBLISH_CHUNK = 256      # summaries read from the outbox and published together
 PUBLISH_IN_FLIGHT = 2048  # summaries published and not yet PubAcked, at most (the outbox keeps them all)
 PUBACK_TIMEOUT_S = 10.0
 FETCH_BATCH = 1000       # summaries fetched, verified, inserted in ONE insert, then acked
+#: The largest message the stream stores: a summary (at most ``canonical.MAX_BYTES``) and its headers.
+MAX_MESSAGE_BYTES = canonical.MAX_BYTES + 4096
+_STREAM_NAME_IN_USE = 10058  # JetStream: a stream of that name exists with another configuration
 
 COLUMNS = ("summary_id", "cluster", "incident", "change", "subsystem_class", "subsystem", "detector", "direction",
            "magnitude_class", "severity", "state", "opened_minute", "resolved_minute", "duration_bucket",
@@ -242,10 +246,22 @@ class Federation:
         self.last_error = message
 
     async def _ensure_stream(self, js) -> None:
+        """Make the stream, or bring one made before (an older ben) to this configuration. Its ``max_msg_size``
+        makes the server refuse a message no summary can be (over ``canonical.MAX_BYTES``) at publish: a peer
+        could otherwise store messages up to the server's ``max_payload`` (1 MB by default, up to 64 MB), and
+        each consumer fetches ``FETCH_BATCH`` of them at once (ADR 0045, round 9)."""
+        from nats.js.errors import BadRequestError
+
         cfg = self.config
-        await js.add_stream(StreamConfig(name=cfg.stream, subjects=[f"{cfg.subject_prefix}.>"],
-                                         storage=StorageType.FILE, max_age=float(cfg.max_age_s),
-                                         duplicate_window=float(cfg.dedup_window_s), num_replicas=cfg.replicas))
+        config = StreamConfig(name=cfg.stream, subjects=[f"{cfg.subject_prefix}.>"], storage=StorageType.FILE,
+                              max_age=float(cfg.max_age_s), duplicate_window=float(cfg.dedup_window_s),
+                              num_replicas=cfg.replicas, max_msg_size=MAX_MESSAGE_BYTES)
+        try:
+            await js.add_stream(config)
+        except BadRequestError as exc:
+            if exc.err_code != _STREAM_NAME_IN_USE:
+                raise
+            await js.update_stream(config)
 
     async def _publisher(self, nc, js) -> None:
         cfg = self.config
