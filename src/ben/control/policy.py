@@ -106,6 +106,9 @@ class Policy:
 
     @classmethod
     def load(cls, path: Path | str) -> Policy:
+        from ben.core.files import check_trusted
+
+        check_trusted(Path(path), "control.policy")  # another account able to write it could lift every limit
         return cls(load_model(Path(path), PolicyModel, "policy"), source=str(path))
 
     @classmethod

@@ -137,6 +137,9 @@ class TrustStore:
 
     @classmethod
     def load(cls, path: Path | str) -> TrustStore:
+        from ben.core.files import check_trusted
+
+        check_trusted(Path(path), "control.trust")  # another account able to write it could trust its own key
         return cls(load_model(Path(path), TrustModel, "trust store"), source=str(path))
 
     @classmethod

@@ -306,6 +306,32 @@ def check_private(path: Path, flag: str) -> None:
                           f"run chmod 600 {path}", field=flag)
 
 
+def check_trusted(path: Path, flag: str) -> None:
+    """Refuse a file that decides whom ben trusts (a trust store, a policy, a CA, a redaction manifest) when
+    another account could change it: owned by another uid (root aside), writable by group or others, or in a
+    directory (its own or, for a symlink, the link's) another account owns or may write without the sticky bit.
+    Such an account could add its own key or CA and be obeyed (ADR 0045, round 9; ssh's StrictModes).
+    A missing file is left to the reader (its own error names it)."""
+    me = os.geteuid()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid not in (me, 0):
+        raise ConfigError(f"{path} belongs to uid {st.st_uid}, not to the user ben runs as (uid {me}) or root: "
+                          "its owner could change whom ben trusts", field=flag)
+    if mode & 0o022:
+        raise ConfigError(f"{path} has mode {mode:04o}: group or others may write it and change whom ben trusts; "
+                          f"run chmod go-w {path}", field=flag)
+    for parent in dict.fromkeys((Path(os.path.abspath(path)).parent, Path(os.path.realpath(path)).parent)):
+        pst = os.stat(parent)
+        if pst.st_uid not in (me, 0) or (pst.st_mode & 0o022 and not pst.st_mode & stat.S_ISVTX):
+            raise ConfigError(f"{path} is in {parent} (uid {pst.st_uid}, mode {stat.S_IMODE(pst.st_mode):04o}), "
+                              "which another account may write: it could replace the file and change whom ben "
+                              "trusts; keep it in a directory only you (or root) can write", field=flag)
+
+
 # -- whose data directory (ADR 0033) -------------------------------------------------------------------
 #: The file in a data directory that says which component owns it and which layout of it was written.
 DATA_DIR_MARKER = "ben-data-dir.json"

@@ -140,9 +140,10 @@ class TlsFiles:
     ca: Path
 
     def read(self, flag: str) -> tuple[bytes, bytes, bytes]:
-        from ben.core.files import check_private, read_input
+        from ben.core.files import check_private, check_trusted, read_input
 
         check_private(self.key, f"{flag}.key")
+        check_trusted(self.ca, f"{flag}.ca")  # another account able to write it could add its own CA
         out = []
         for name in ("cert", "key", "ca"):
             path = getattr(self, name)

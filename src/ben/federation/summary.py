@@ -66,6 +66,9 @@ class TrustFile(BaseModel):
 def load_trust(path: Path | None) -> dict[str, Ed25519PublicKey]:
     if path is None:
         return {}
+    from ben.core.files import check_trusted
+
+    check_trusted(path, "federation.trust")  # another account able to write it could trust its own cluster key
     trust = load_model(path, TrustFile, "federation trust file")
     return {name: public_from_text(c.public_key, source=str(path), field=f"clusters.{name}.public_key")
             for name, c in trust.clusters.items()}

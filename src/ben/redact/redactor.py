@@ -28,6 +28,9 @@ def load(path: Path | None) -> Manifest:
     """The manifest at path, or the built-in default."""
     if path is None:
         return parse_manifest(DEFAULT_MANIFEST, "built-in default manifest")
+    from ben.core.files import check_trusted
+
+    check_trusted(path, "redact_manifest")  # another account able to write it could turn redaction off
     return load_manifest(path)
 
 
