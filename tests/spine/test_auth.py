@@ -238,7 +238,8 @@ _AS_ANOTHER = """
 import sys, grpc
 from ben.v1 import admin_pb2, admin_pb2_grpc, telemetry_pb2, telemetry_pb2_grpc
 with grpc.insecure_channel(sys.argv[1]) as channel:
-    for name, call in (("query", lambda: admin_pb2_grpc.AdminStub(channel).Query(admin_pb2.QueryRequest(sql="SELECT 1"),
+    for name, call in (("status", lambda: admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=30)),
+                       ("query", lambda: admin_pb2_grpc.AdminStub(channel).Query(admin_pb2.QueryRequest(sql="SELECT 1"),
                                                                                  timeout=30)),
                        ("ingest", lambda: list(telemetry_pb2_grpc.IngestStub(channel).Stream(
                            iter([telemetry_pb2.IngestRequest(sender_id="x")]), timeout=30)))):
@@ -253,7 +254,8 @@ with grpc.insecure_channel(sys.argv[1]) as channel:
 def test_plain_loopback_tcp_serves_only_the_spine_s_own_accounts(home) -> None:
     """ADR 0045 round 9: a plain (``insecure = true``) TCP spine served every caller as an unauthenticated
     operator, so any account of the host could read all telemetry and ingest through its loopback port. Now
-    the kernel names each caller's uid; another account (``nobody``) is refused, the spine's own uid served."""
+    the kernel names each caller's uid; another account (``nobody``) is refused (even ``Status``: its figures and
+    the data directory's path), the spine's own uid served."""
     from ben.core.admin import run_query
 
     os.chmod(home, 0o755)
@@ -265,9 +267,9 @@ def test_plain_loopback_tcp_serves_only_the_spine_s_own_accounts(home) -> None:
         out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                               _AS_ANOTHER, addr], capture_output=True, text=True, timeout=120, env=env)
         lines = out.stdout.splitlines()
-        assert [line.split()[:2] for line in lines] == [["query", "PERMISSION_DENIED"],
+        assert [line.split()[:2] for line in lines] == [["status", "PERMISSION_DENIED"], ["query", "PERMISSION_DENIED"],
                                                          ["ingest", "PERMISSION_DENIED"]], (out.stdout, out.stderr)
-        assert "uid 65534 may not call this spine over plain TCP" in lines[0] and "socket_group" in lines[0]
+        assert "uid 65534 may not call this spine over plain TCP" in lines[1] and "socket_group" in lines[1]
         assert json.loads(run_query(addr, "SELECT 1 AS one"))["data"] == [{"one": 1}]  # its own uid: served
     finally:
         cluster.stop()

@@ -261,11 +261,27 @@ class Guard(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
         method = details.method
-        if handler is None or method in OPEN_METHODS:
+        if handler is None:
             return handler
+        if method in OPEN_METHODS:  # figures and the data directory's path: on plain TCP still not for everyone
+            return handler if self._plain is None else self._open_handler(handler, method)
         if method in SIDECAR_METHODS:
             return self._sidecar_handler(handler, method)
         return self._operator_handler(handler, method)
+
+    def _open_handler(self, handler, method: str):
+        """A method open to every caller the listener serves: on plain TCP, every account the kernel names as one
+        of the spine's own (``PlainTcp``)."""
+        inner = handler.unary_unary
+
+        async def guarded(request, context):
+            peer = self.identify(context)
+            if peer.kind == "refused":
+                await self._deny(context, method, peer, _PLAIN_REFUSED.format(peer.name))
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
 
     # -- operators ----------------------------------------------------------------------------------
     def _operator_handler(self, handler, method: str):
