@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -108,3 +109,29 @@ def test_a_spine_refuses_to_start_with_a_trust_file_others_may_write(home: Path,
             proc.stop()
     assert field in proc.tail() and "group or others may write it" in proc.tail(), proc.tail()
     assert not (home / "spine").exists()  # refused before anything was opened
+
+
+def test_the_other_cas_another_account_may_write_are_refused_naming_the_option(tmp_path: Path) -> None:
+    """The web interface's, the federation link's and the OTLP listeners' CAs, the same way."""
+    from ben.core.certs import init_ca, issue
+    from ben.core.config import FederationConfig, OtlpConfig, WebConfig
+    from ben.federation.security import resolve
+    from ben.otlp.receiver import OtlpReceiver
+    from ben.web.auth import check_tls
+
+    tmp_path.chmod(0o755)
+    certs = tmp_path / "certs"
+    init_ca(certs)
+    cert, key = issue(certs, "host", server=True)
+    ca = certs / "ca.crt"
+    ca.chmod(0o666)
+    with pytest.raises(ConfigError) as web:
+        check_tls(WebConfig(tls={"cert": cert, "key": key, "ca": ca}))
+    with pytest.raises(ConfigError) as federation:
+        resolve(FederationConfig(servers=["tls://127.0.0.1:4222"], tls_ca_file=ca))
+    otlp = OtlpConfig(grpc_listen="127.0.0.1:0", tls_cert_file=cert, tls_key_file=key, tls_client_ca_file=ca)
+    with pytest.raises(ConfigError) as sidecar:  # the receiver's check of its listeners' TLS, on its config alone
+        OtlpReceiver._check_transport(SimpleNamespace(config=otlp), "127.0.0.1:0", "sidecar.otlp.grpc_listen")
+    for refused, field in ((web, "web.tls.ca"), (federation, "spine.federation.tls_ca_file"),
+                           (sidecar, "sidecar.otlp.tls_client_ca_file")):
+        assert refused.value.field == field and "group or others may write it" in str(refused.value), refused.value

@@ -81,6 +81,10 @@ def _tls(cfg: FederationConfig, wanted: bool) -> ssl.SSLContext | None:
             raise ConfigError("a client certificate without TLS: set tls_ca_file (or tls:// server URLs)",
                               field=f"{FLAG}.tls_ca_file")
         return None
+    if cfg.tls_ca_file is not None:  # another account able to write it could add its own CA (ADR 0045, round 9)
+        from ben.core.files import check_trusted
+
+        check_trusted(cfg.tls_ca_file, f"{FLAG}.tls_ca_file")
     try:
         ctx = ssl.create_default_context(cafile=str(cfg.tls_ca_file) if cfg.tls_ca_file else None)
     except (OSError, ssl.SSLError) as exc:

@@ -23,7 +23,7 @@ from aiohttp import web
 from ben.core import transport
 from ben.core.address import is_loopback, socket_path
 from ben.core.errors import ConfigError
-from ben.core.files import check_private
+from ben.core.files import check_private, check_trusted
 from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
@@ -81,6 +81,7 @@ class OtlpReceiver:
                 raise ConfigError(f"cannot load the OTLP TLS certificate or key: {exc}",
                                   field="sidecar.otlp.tls_cert_file") from exc
             if cfg.tls_client_ca_file:  # mutual TLS: a client without a certificate of this CA fails the handshake
+                check_trusted(cfg.tls_client_ca_file, "sidecar.otlp.tls_client_ca_file")  # (ADR 0045, round 9)
                 try:
                     context.load_verify_locations(cafile=str(cfg.tls_client_ca_file))
                 except (OSError, ssl.SSLError) as exc:

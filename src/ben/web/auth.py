@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, read_input, read_input_text
+from ben.core.files import check_private, check_trusted, read_input, read_input_text
 from ben.web.guesses import Guesses, client_key
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
@@ -81,6 +81,7 @@ def check_tls(cfg: WebConfig) -> bool:
             read_input(path)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc}", field=f"web.tls.{name}") from None
+    check_trusted(tls.ca, "web.tls.ca")  # another account able to write it could add its own CA (ADR 0045, round 9)
     return True
 
 
