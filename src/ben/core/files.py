@@ -311,11 +311,13 @@ def check_trusted(path: Path, flag: str) -> None:
     another account could change it: owned by another uid (root aside), writable by group or others, or in a
     directory (its own or, for a symlink, the link's) another account owns or may write without the sticky bit.
     Such an account could add its own key or CA and be obeyed (ADR 0045, round 9; ssh's StrictModes).
-    A missing file is left to the reader (its own error names it)."""
+    A missing file, or one that is no regular file (a device, a FIFO), is left to the reader (its error names it)."""
     me = os.geteuid()
     try:
         st = os.stat(path)
     except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode):
         return
     mode = stat.S_IMODE(st.st_mode)
     if st.st_uid not in (me, 0):
