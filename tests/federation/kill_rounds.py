@@ -96,7 +96,16 @@ class Rounds:
         self.findings: list[str] = []
 
     def start(self, role: str) -> None:
+        """Start it and wait until its federation runs (it writes its status each poll): the next round's moment
+        is then one under load, not one in its start."""
         self.procs[role] = spawn(role, self.dirs[role], self.nats.url, *self.args[role])
+        status = self.dirs[role] / "federation" / "status.json"
+        try:
+            wait_for(lambda: status.exists() or self.procs[role].poll() is not None, 120, f"{role} to run", 0.05)
+        except AssertionError:
+            self.findings.append(f"{role} did not run within 120 s of its start: {self.tail(role)}")
+        if self.procs[role].poll() is not None:
+            self.findings.append(f"{role} exited in its start ({self.procs[role].returncode}): {self.tail(role)}")
 
     def kill(self, role: str) -> None:
         proc = self.procs[role]

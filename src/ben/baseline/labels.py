@@ -29,7 +29,7 @@ COLUMNS = ["incident_id", "label", "kind", "note", "operator", "audit_seq", "lab
 #: ``b"L" + seq`` (8 bytes big-endian) -> b"": audit entry ``seq`` is a label whose row may not be stored yet.
 PENDING = b"L"
 #: Set once every label audited before pending keys existed was checked against the store.
-CHECKED = b"L!checked"
+CHECKED = b"mlabels-checked"   # (a meta key, like the kill switch's b"mkill")
 
 
 def pending_key(seq: int) -> bytes:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 #: ``b"r" + sha256(kind, subject, body)`` -> the seq of the audit entry an operator's record made
 RECORDED = b"r"
 #: The oldest audit entry time whose record keys are all kept (written by ``retain``).
-HORIZON = b"r!horizon"
+HORIZON = b"mrecord-horizon"
 #: How often keys are trimmed while records arrive (they are also trimmed at each start).
 RETAIN_INTERVAL_S = 3600.0
 
