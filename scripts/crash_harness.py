@@ -29,7 +29,8 @@ chDB writes a part (an insert's or a merge's ``tmp_*`` directory). After the fin
 left may remain (a temporary file of an atomic write, a chDB part directory) (ADR 0046 round 5).
 ``reload`` (round 6) sends SIGHUP to the spine or the sidecar with a bad redaction manifest (it must keep the
 one in force, say why and go on answering), then with a good new one, and SIGKILLs it 0-50 ms into that
-reload; the restarted component must run the new one (``redact_rules``).
+reload; the restarted component must run the new one (``redact_rules``). ``store-repair`` kills the store
+process, then its successor 0-1.5 s after it appears (in the repair a new generation starts, ADR 0031).
 
     python scripts/crash_harness.py --rounds 50 --seed 7     # progress per round, then a summary
 
@@ -57,7 +58,8 @@ from ben.core.interpreter import python_argv  # (every child with -P: a stray be
 
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
-             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part", "reload")
+             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part", "reload",
+             "store-repair")
 #: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
 #: a ClickHouse server (``--store clickhouse``).
 DISK_SCENARIOS = ("disk-full",)
@@ -717,6 +719,17 @@ class Harness:
             time.sleep(self.rng.uniform(0.0, 0.003))
             killed = self.kill_store()
             detail = f"store process {'killed' if killed else 'not found'} as chDB {moment or 'wrote no part in 8 s'}"
+        elif scenario == "store-repair":  # the store process killed, then its successor killed again 0-1.5 s
+            killed = self.kill_store()      # after it appears: in the new generation's repair (ADR 0031)
+            first = set(self.store_pids())
+            deadline = time.monotonic() + 30.0
+            while time.monotonic() < deadline and not (set(self.store_pids()) - first):
+                time.sleep(0.005)
+            after = self.rng.uniform(0.0, 1.5)
+            time.sleep(after)
+            again = self.kill_store()
+            detail = (f"store process {'killed' if killed else 'not found'}, its successor "
+                      f"{'killed ' + format(after, '.2f') + ' s after it appeared' if again else 'not found'}")
         elif scenario == "reload":  # SIGHUP: a bad manifest refused, then a good one, killed in its reload
             which = self.rng.choice(["spine", "sidecar"])
             detail = f"{which}: {self.reload_fault(which)}"
