@@ -101,7 +101,9 @@ def store_pending(store, control) -> int:
             entries += [e for e in page if e.kind == "label" and e.seq not in stored and e.seq not in seqs]
             after = page[-1].seq
     _store(store, db, entries)
-    db.write({CHECKED: b"1"} if db.get(CHECKED) is None else {}, tuple(gone))
+    puts = {CHECKED: b"1"} if db.get(CHECKED) is None else {}
+    if puts or gone:
+        db.write(puts, tuple(gone))
     if entries:
         log.warning("labels: %d label(s) audited but not stored (a kill or a store error between the two) are "
                     "stored now: audit entries %s", len(entries), ", ".join(str(e.seq) for e in entries[:20]))
