@@ -27,6 +27,10 @@ deletions), ``wal-open`` the same in the recovery that follows a first kill (Roc
 and rotates its info log); ``store-part`` kills the store process as
 chDB writes a part (an insert's or a merge's ``tmp_*`` directory). After the final stop no file a killed write
 left may remain (a temporary file of an atomic write, a chDB part directory) (ADR 0046 round 5).
+``reload`` (round 6) sends SIGHUP to the spine or the sidecar with a bad redaction manifest (it must keep the
+one in force, say why and go on answering), then with a good new one, and SIGKILLs it 0-50 ms into that
+reload; the restarted component must run the new one (``redact_rules``). ``store-repair`` kills the store
+process, then its successor 0-1.5 s after it appears (in the repair a new generation starts, ADR 0031).
 
     python scripts/crash_harness.py --rounds 50 --seed 7     # progress per round, then a summary
 
@@ -54,13 +58,18 @@ from ben.core.interpreter import python_argv  # (every child with -P: a stray be
 
 READY_TIMEOUT_S = 180.0
 SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "startup", "shutdown", "torn-tail",
-             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part")
+             "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part", "reload",
+             "store-repair")
 #: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
 #: a ClickHouse server (``--store clickhouse``).
 DISK_SCENARIOS = ("disk-full",)
 SERVER_SCENARIOS = ("clickhouse",)
 ALL_SCENARIOS = SCENARIOS + DISK_SCENARIOS + SERVER_SCENARIOS
 OTLP_RECORDS = 20  # log records per OTLP request
+#: The redaction manifests the ``reload`` fault switches between (by their number of rules), and a bad one.
+MANIFESTS = {1: '[[rule]]\nname = "card"\ndetect = "card"\naction = "mask"\n'}
+MANIFESTS[2] = MANIFESTS[1] + '\n[[rule]]\nname = "ids"\npattern = "ID-[0-9]{6}"\naction = "mask"\n'
+BAD_MANIFEST = MANIFESTS[2] + '\n[[rule]]\nname = "oops"\ndetect = "cards"\naction = "mask"\n'
 #: After a sidecar restart, an OTLP exporter must get a request answered again within this (its gRPC channel
 #: redials with a backoff of its own: 1 s, x1.6, jittered; ADR 0046 round 4).
 OTLP_RECONNECT_S = 60.0
@@ -217,10 +226,14 @@ class Harness:
         self.sidecar_addr = f"unix://{home / 'sidecar.sock'}"
         self.otlp_endpoint = f"127.0.0.1:{free_port()}"
         self.config = home / "ben.toml"
+        self.manifest, self.manifest_rules = home / "redact.toml", 1   # both components' (SIGHUP reloads it)
+        self.write_manifest(MANIFESTS[1])
+        self.in_force = {"spine": 1, "sidecar": 1}   # rules of the manifest each read at its start
         self.config.write_text(
             f'[spine]\ndata_dir = "{home / "spine"}"\nlisten = "{self.spine_addr}"\n'
+            f'redact_manifest = "{self.manifest}"\n'
             f'[sidecar]\ndata_dir = "{home / "sidecar"}"\nlisten = "{self.sidecar_addr}"\n'
-            f'spine = "{self.spine_addr}"\n'
+            f'spine = "{self.spine_addr}"\nredact_manifest = "{self.manifest}"\nredact_watch_interval_ms = 0\n'
             f'[sidecar.otlp]\ngrpc_listen = "{self.otlp_endpoint}"\nhttp_listen = ""\n'
             # a detection checkpoint every half second: a spine kill often meets one being written
             f'[spine.detect]\ncheckpoint_interval_s = 0.5\n{store_toml}')
@@ -243,6 +256,7 @@ class Harness:
             proc = subprocess.Popen(python_argv("-m", "ben", which, "--config", str(self.config)),
                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[which] = proc
+        self.in_force[which] = self.manifest_rules
         return proc
 
     def ready(self, which: str, timeout: float = READY_TIMEOUT_S) -> bool:
@@ -347,6 +361,57 @@ class Harness:
             return "\n".join((self.home / "logs" / f"{which}.log").read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def write_manifest(self, text: str) -> None:
+        """As an operator's tool saves a file: written beside it, then renamed over it."""
+        tmp = self.manifest.with_suffix(".new")
+        tmp.write_text(text)
+        tmp.replace(self.manifest)
+
+    def log_since(self, which: str, at: int) -> str:
+        with open(self.home / "logs" / f"{which}.log", "rb") as f:
+            f.seek(at)
+            return f.read().decode(errors="replace")
+
+    def rules_in_force(self, which: str) -> int | None:
+        flag, addr = ("--spine", self.spine_addr) if which == "spine" else ("--sidecar", self.sidecar_addr)
+        comp = json.loads(ben("status", flag, addr, "--json").stdout or "{}").get(which, {})
+        found = [f["value"] for f in comp.get("figures", []) if f["name"] == "redact_rules"]
+        return int(found[0]) if found else None
+
+    def reload_fault(self, which: str) -> str:
+        """SIGHUP with a bad manifest (refused, said, still answering), then with a good new one, killed 0-50 ms
+        into that reload (ADR 0046 round 6)."""
+        proc, at = self.procs[which], self.log_size(which)
+        self.write_manifest(BAD_MANIFEST)
+        proc.send_signal(signal.SIGHUP)
+        deadline, said = time.monotonic() + 30.0, False
+        while time.monotonic() < deadline and proc.poll() is None and not said:
+            said = "previous one stays in force" in self.log_since(which, at)
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            self.finding(f"{which} exited on a SIGHUP with a bad redaction manifest: {self.tail(which)}")
+        elif not said:
+            self.finding(f"{which} did not say it refused a bad redaction manifest on SIGHUP: {self.tail(which)}")
+        elif (rules := self.rules_in_force(which)) != self.in_force[which]:
+            self.finding(f"{which}: after a refused reload {rules} rules in force, not the {self.in_force[which]} "
+                         "of the manifest before")
+        self.manifest_rules = 2 if self.manifest_rules == 1 else 1
+        self.write_manifest(MANIFESTS[self.manifest_rules])
+        proc.send_signal(signal.SIGHUP)
+        after = self.rng.uniform(0.0, 0.05)
+        time.sleep(after)
+        reloaded = "loaded (SIGHUP)" in self.log_since(which, at)
+        self.kill(which)
+        return (f"bad manifest refused{'' if said else ' NOT said'}; killed {after * 1000:.0f} ms into the reload "
+                f"of a {self.manifest_rules}-rule one ({'after' if reloaded else 'before'} it was in force)")
+
+    def check_manifest(self, which: str) -> None:
+        """A component started after a kill runs the manifest on disk."""
+        rules = self.rules_in_force(which)
+        if rules != self.manifest_rules:
+            self.finding(f"{which} restarted with {rules} redaction rules in force, not the {self.manifest_rules} "
+                         "of its manifest")
 
     def finding(self, text: str) -> None:
         self.findings.append(text)
@@ -464,8 +529,9 @@ class Harness:
     def leaked(self) -> list[str]:
         """Files a kill left that nothing will remove: temporary files of a killed atomic write (``.NAME.*.tmp``)
         in the data directories, chDB's part directories of a killed insert or merge (``tmp_*``)."""
-        found = [str(p.relative_to(self.home)) for which in ("spine", "sidecar")
-                 for p in (self.home / which).rglob(".*.tmp")]
+        found = [str((Path(d) / n).relative_to(self.home)) for which in ("spine", "sidecar")
+                 for d, _, names in os.walk(self.home / which)   # (a live store removes directories as it is
+                 for n in names if n.startswith(".") and n.endswith(".tmp")]   # walked: rglob raised on those)
         return found + [f"chdb {name}" for name in sorted(self.store_parts())]
 
     def otlp_port_open(self) -> bool:
@@ -653,6 +719,21 @@ class Harness:
             time.sleep(self.rng.uniform(0.0, 0.003))
             killed = self.kill_store()
             detail = f"store process {'killed' if killed else 'not found'} as chDB {moment or 'wrote no part in 8 s'}"
+        elif scenario == "store-repair":  # the store process killed, then its successor killed again 0-1.5 s
+            killed = self.kill_store()      # after it appears: in the new generation's repair (ADR 0031)
+            first = set(self.store_pids())
+            deadline = time.monotonic() + 30.0
+            while time.monotonic() < deadline and not (set(self.store_pids()) - first):
+                time.sleep(0.005)
+            after = self.rng.uniform(0.0, 1.5)
+            time.sleep(after)
+            again = self.kill_store()
+            detail = (f"store process {'killed' if killed else 'not found'}, its successor "
+                      f"{'killed ' + format(after, '.2f') + ' s after it appeared' if again else 'not found'}")
+        elif scenario == "reload":  # SIGHUP: a bad manifest refused, then a good one, killed in its reload
+            which = self.rng.choice(["spine", "sidecar"])
+            detail = f"{which}: {self.reload_fault(which)}"
+            down = [which]
         elif scenario == "torn-tail":
             which = self.rng.choice(["spine", "sidecar"])
             self.kill(which)
@@ -664,6 +745,7 @@ class Harness:
         for which in order:                                                          # start with no spine
             if which in down:
                 self.start(which)
+                self.check_manifest(which)
         if "sidecar" in down:
             self.otlp_answered_again()
         sdk_acked = sum(ld.acked for ld in self.loaders if ld.kind == "sdk")

@@ -173,3 +173,22 @@ def test_a_killed_demo_takes_its_components_down_and_starts_again_on_its_data(ho
     again = subprocess.run([*args, "--duration", "2"], capture_output=True, text=True, timeout=240)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.strip().splitlines()[-1].startswith("demo: events_stored=")
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_kills_a_component_in_its_sighup_reload_after_a_bad_manifest_was_refused(home) -> None:
+    """Round 6 of the outside harness (ADR 0046): SIGHUP with a bad redaction manifest is refused (the one in
+    force stays, the log says why, the component answers), then SIGHUP with a good new one and SIGKILL 0-50 ms
+    into that reload; the restarted component runs the new manifest and nothing acknowledged is lost or stored
+    twice. ``BEN_CRASH_SEED`` replays a run."""
+    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
+    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
+    harness = _harness()
+    summary = harness.run(rounds=1, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
+                          scenarios=("reload",))
+    print(summary)
+    assert summary["faults"] == {"reload": 1} and summary["sdk_acked"] > 0, summary
+    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
+    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
+    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
+        f"seed={seed}: {summary}"

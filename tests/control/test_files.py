@@ -225,3 +225,36 @@ def test_the_temporary_file_is_never_one_another_account_made(home: Path) -> Non
     st = (shared / "x.key").stat()
     assert st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o600
     assert _as_nobody("cat", str(shared / "x.key")).returncode != 0
+
+
+def test_a_kill_at_any_step_of_next_sequence_never_counts_back(home: Path, monkeypatch) -> None:
+    """ADR 0046 round 6: the counter was truncated, then written: a kill between the two left an empty file,
+    the count began again at 1, and the spine refused each next command as a replay of an old sequence number.
+    Killed at any call of its update, the next number is above every number it gave out."""
+    signer = generate(home, "seq")
+    given = [signer.next_sequence() for _ in range(3)]
+    real = {name: getattr(os, name) for name in ("ftruncate", "write", "pwrite", "fsync", "lseek")}
+    for kill_at in range(1, 6):
+        calls = [0]
+
+        def hook(name):
+            def call(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == kill_at:
+                    raise _Killed(name)
+                return real[name](*args, **kwargs)
+            return call
+
+        with monkeypatch.context() as m:
+            for name in real:
+                m.setattr(os, name, hook(name))
+            try:
+                given.append(signer.next_sequence())
+            except _Killed:
+                pass
+        after = signer.next_sequence()
+        assert after > max(given), f"killed at call {kill_at}: {after} after {given}"
+        given.append(after)
+    (home / "seq.seq").write_text("x1\n")
+    with pytest.raises(ConfigError, match="not a sequence number"):
+        signer.next_sequence()

@@ -50,3 +50,51 @@ def test_a_record_sent_again_is_the_entry_it_made(home: Path) -> None:
         assert all(v["ok"] for v in plane.verify_audit())
     finally:
         plane.close()
+
+
+def test_record_keys_are_trimmed_past_the_window_and_a_line_within_it_is_still_audited_once(home: Path) -> None:
+    """ADR 0046 round 6: the keys grew with every cortex line for good (about 50 bytes each); those of entries
+    older than ``record_dedup_window_s`` go, at each start and hourly as records arrive."""
+    setup = make_setup(home)
+    cfg = ControlConfig(trust=setup.trust, policy=setup.policy, record_dedup_window_s=3600)
+    plane = ControlPlane(cfg, home / "spine")
+
+    def keys() -> int:
+        return sum(1 for k, _ in plane.db.scan(b"r") if len(k) == 33)
+
+    try:
+        old = [plane.record("outcome", "inc-1", body(i, 100 + i)) for i in range(1, 6)]
+        new = plane.record("decision", "inc-1", body(6, 106))
+        assert keys() == 6
+        # an hour after the sixth line was audited, less a nanosecond: the first five are past the window
+        assert plane.record_keys.retain(now_ns=new["ts"] + 3600 * 10**9 - 1) == 5
+        assert keys() == 1 and plane.record_keys.retain(now_ns=new["ts"] + 3600 * 10**9 - 1) == 0
+        assert plane.record("decision", "inc-1", body(6, 106)) == new            # within the window: once
+        again = plane.record("outcome", "inc-1", body(1, 101))                  # past it: audited again
+        assert again["seq"] == new["seq"] + 1
+        assert records(plane) == [(o["seq"], i) for i, o in enumerate(old, 1)] + [(new["seq"], 6), (again["seq"], 1)]
+    finally:
+        plane.close()
+    plane = ControlPlane(cfg, home / "spine")    # the deletions and the horizon are in the control database
+    try:
+        assert keys() == 2 and plane.record_keys.horizon_ns > old[-1]["ts"]
+        assert plane.record("decision", "inc-1", body(6, 106)) == new
+        assert all(v["ok"] for v in plane.verify_audit())
+    finally:
+        plane.close()
+
+
+def test_record_keys_of_entries_older_than_the_window_go_at_the_next_start(home: Path) -> None:
+    setup = make_setup(home)
+    plane = ControlPlane(ControlConfig(trust=setup.trust, policy=setup.policy), home / "spine")
+    try:
+        first = plane.record("outcome", "inc-1", body(1, 100))
+    finally:
+        plane.close()
+    cfg = ControlConfig(trust=setup.trust, policy=setup.policy, record_dedup_window_s=1e-9)  # every entry is past it
+    plane = ControlPlane(cfg, home / "spine")
+    try:
+        assert plane.record_keys.trimmed == 1 and not any(len(k) == 33 for k, _ in plane.db.scan(b"r"))
+        assert records(plane) == [(first["seq"], 1)]
+    finally:
+        plane.close()

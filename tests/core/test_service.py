@@ -195,3 +195,46 @@ def test_keep_connected_reconnects_with_backoff_and_starts_low_after_a_success()
     assert [type(e).__name__ if e else None for e in ends[:5]] == \
         ["ConnectionError", "ConnectionError", None, "ConnectionError", "ConnectionError"]
     assert str(ends[0]) == "refused 1"
+
+
+def test_a_sighup_during_the_start_is_applied_once_started(tmp_path) -> None:
+    """ADR 0046 round 6: a SIGHUP while the component started (the spine waits for its store, seconds) was
+    ignored with a warning, so a manifest changed after the start had read it stayed out of force (the spine
+    watches no file: until the next SIGHUP). It is now applied once the start has finished."""
+    gate = tmp_path / "go"
+    script = textwrap.dedent(f"""
+        import asyncio, logging, os
+        from ben.core.service import serve
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+        class Slow:
+            name = "slow"
+            async def start(self):
+                print("starting", flush=True)
+                while not os.path.exists({str(gate)!r}):   # the start waits on something (the store)
+                    await asyncio.sleep(0.01)
+            def reload(self):
+                print("reloaded", flush=True)
+            async def shutdown(self, timeout):
+                pass
+
+        asyncio.run(serve(Slow(), 1.0))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "starting"
+        proc.send_signal(signal.SIGHUP)
+        while "SIGHUP before the start finished" not in (line := proc.stderr.readline()):
+            assert line, "the process ended without a word about the SIGHUP"
+        assert "reloading once started" in line, line
+        gate.touch()
+        assert proc.stdout.readline().strip() == "reloaded"   # in force before it says it is ready
+        assert proc.stdout.readline().strip() == "slow: ready"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+        out, err = proc.communicate()
+    finally:
+        proc.kill()
+    assert code == 0 and "reloaded" not in out, err
+    assert "reloading, as a SIGHUP during the start asked" in err

@@ -63,3 +63,39 @@ def test_classes_and_buckets():
     assert [magnitude_class(r) for r in (1.2, 2, 5, 50)] == ["<1.5x", "1.5-3x", "3-10x", ">10x"]
     assert [duration_bucket(s) for s in (None, 60, 600, 3600, 10_000, 90_000)] == \
         ["ongoing", "<5m", "5-30m", "30m-2h", "2-12h", ">12h"]
+
+
+class _Killed(BaseException):
+    pass
+
+
+def test_a_kill_while_the_key_is_made_never_leaves_a_key_file_the_next_start_refuses(tmp_path, monkeypatch):
+    """ADR 0046 round 6: the key file was made (O_EXCL), then written: a spine killed between the two left an
+    empty file, and every later start was refused ("federation key too short") until it was removed by hand.
+    Killed at any step now, the next start gets a whole key; an empty file an old start left is made anew."""
+    real = {name: getattr(os, name) for name in ("open", "fdopen", "write", "fchmod", "fsync", "link")}
+    for kill_at in range(1, 8):
+        key = tmp_path / f"k{kill_at}" / "pseudonym.key"
+        key.parent.mkdir()
+        calls = [0]
+
+        def hook(name):
+            def call(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == kill_at:
+                    raise _Killed(name)
+                return real[name](*args, **kwargs)
+            return call
+
+        with monkeypatch.context() as m:
+            for name in real:
+                m.setattr(os, name, hook(name))
+            try:
+                load_key(key)
+            except _Killed:
+                pass
+        assert not key.exists() or len(key.read_bytes()) == 65, f"killed at call {kill_at}: {key.read_bytes()!r}"
+        assert len(load_key(key)) == 64 and load_key(key) == load_key(key)
+    empty = tmp_path / "empty.key"
+    empty.touch(mode=0o600)
+    assert len(load_key(empty)) == 64

@@ -109,3 +109,41 @@ def test_a_spine_stopped_while_starting_leaves_its_checkpoint_alone(tmp_path: Pa
     started = time.monotonic()
     thread.shutdown(timeout=5.0)
     assert time.monotonic() - started < 1.0 and not path.exists()
+
+
+class _Killed(BaseException):
+    pass
+
+
+def test_a_kill_while_the_checkpoint_key_is_made_never_leaves_an_empty_key(tmp_path: Path, monkeypatch) -> None:
+    """ADR 0046 round 6: the key file was made (O_EXCL), then written: a spine killed between the two left an
+    empty key, and every later checkpoint was refused ("0 bytes, expected a 32-byte key") until it was removed
+    by hand. Killed at any step now, the next call gets a whole key; an empty file an old start left is replaced."""
+    import os
+
+    real = {name: getattr(os, name) for name in ("open", "fdopen", "write", "fchmod", "fsync", "link")}
+    for kill_at in range(1, 8):
+        path = tmp_path / f"k{kill_at}" / "detect.key"
+        path.parent.mkdir()
+        calls = [0]
+
+        def hook(name):
+            def call(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == kill_at:
+                    raise _Killed(name)
+                return real[name](*args, **kwargs)
+            return call
+
+        with monkeypatch.context() as m:
+            for name in real:
+                m.setattr(os, name, hook(name))
+            try:
+                detect_state.load_key(path)
+            except _Killed:
+                pass
+        assert not path.exists() or len(path.read_bytes()) == detect_state.KEY_BYTES, f"killed at call {kill_at}"
+        assert detect_state.load_key(path) == detect_state.load_key(path)
+    empty = tmp_path / "empty.key"
+    empty.touch(mode=0o600)
+    assert len(detect_state.load_key(empty)) == detect_state.KEY_BYTES

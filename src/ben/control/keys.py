@@ -85,11 +85,16 @@ class Signer:
         fd = os.open(seq_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            text = os.read(fd, 64).decode().strip()
-            seq = (int(text) if text.isdigit() else 0) + 1
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{seq}\n".encode())
+            text = os.read(fd, 64).decode(errors="replace").strip()
+            if text and not text.isdigit():
+                raise ConfigError(f"{seq_path} holds {text[:20]!r}, not a sequence number; write in it a number above "
+                                  "the last this key signed (ben command list shows them), or the spine refuses the "
+                                  "next commands as replays", source=str(seq_path))
+            seq = (int(text) if text else 0) + 1
+            # One write over the old number, never shorter (fixed width): a kill leaves the old number or the new
+            # one. Truncating first, as before, let a kill leave an empty file: the count began again at 1 and the
+            # spine refused each next command as a replay (ADR 0046 round 6).
+            os.pwrite(fd, f"{seq:020d}\n".encode(), 0)
             os.fsync(fd)
             return seq
         finally:

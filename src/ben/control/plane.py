@@ -20,7 +20,6 @@ per sidecar (``orders``). All methods are thread-safe and blocking.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -35,6 +34,7 @@ from ben.control.ledger import counts_for_breaker
 from ben.control.mirror import Mirror
 from ben.control.orders import Orders
 from ben.control.policy import Releases
+from ben.control.records import RecordKeys, record_key
 from ben.core.config import ControlConfig
 from ben.core.errors import BenError, ControlError, PolicyError, SignatureError
 from ben.store.schema import AUDIT
@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 
 REFUSED, AWAITING, PENDING, DELIVERED = "refused", "awaiting_approval", "pending", "delivered"
 LET_THROUGH = (PENDING, DELIVERED, "accepted", "failed")
-
-
-#: ``b"r" + sha256(kind, subject, body)`` -> the seq of the audit entry an operator's record made (ADR 0046 round 5)
-RECORDED = b"r"
 
 
 def _cmd_key(command_id: str) -> bytes:
@@ -72,6 +68,9 @@ class ControlPlane(ControlBase):
         self.queries = QueryAudit(AuditLog(self.db, self.audit_signer, "spine", prefix=QUERY_PREFIX),
                                   max_entries=cfg.query_log_max_entries, max_age_s=cfg.query_log_max_age_s)
         self.queries.start()
+        #: the record keys that make a cortex line audited once, trimmed to a window (``ben.control.records``)
+        self.record_keys = RecordKeys(self.db, self.audit, cfg.record_dedup_window_s)
+        self.record_keys.retain()
         self.records: dict[str, dict] = {}
         self._seqs: dict[tuple[str, int], str] = {}
         self._queue: dict[str, dict[str, None]] = {}     # target -> pending ids (never delivered), in order
@@ -407,12 +406,17 @@ class ControlPlane(ControlBase):
         body.pop("operator", None)   # who called is the authenticated caller (ADR 0034), never what the body says
         # The same line sent again (its answer lost to a kill, or its sender killed before it noted the answer)
         # is the entry it made, not a second one: a key of its content is written in the entry's batch.
-        key = RECORDED + hashlib.sha256(canonical.encode({"kind": kind, "subject": subject, "body": body})).digest()
+        key = record_key(kind, subject, body)
         with self._record_lock:
-            held = self.db.get(key)
-            if held is None:
-                return self.audit.append(kind, subject, body, "cortex", puts=lambda seq: {key: b"%d" % seq}).row()
-        seq = int(held)
+            if self.record_keys.due():
+                self.record_keys.retain()
+            seq = self.record_keys.seq_of(key)
+            if seq is None:
+                if self.record_keys.past_window(body):
+                    log.warning("control: a %s record for %s older than spine.control.record_dedup_window_s came; "
+                                "it is audited, and is there twice if it was audited before its key was trimmed",
+                                kind, subject)
+                return self.audit.append(kind, subject, body, "cortex", puts=lambda n: {key: b"%d" % n}).row()
         log.info("control: %s record for %s sent again; it is audit entry %d", kind, subject, seq)
         found = self.audit.entries(after=seq - 1, limit=1)
         return found[0].row() if found and found[0].seq == seq else {"seq": seq, "kind": kind, "command_id": subject,

@@ -284,3 +284,6 @@ class ControlConfig(_Section):
     query_log_max_entries: int = Field(default=1_000_000, ge=0)
     #: Entries older than this (seconds) are trimmed; 0 = no bound. The newest entry is always kept.
     query_log_max_age_s: float = Field(default=90 * 86_400.0, ge=0)
+    #: An operator's record (a cortex line) sent again within this long of its audit entry is answered with that
+    #: entry; the keys that tell are trimmed past it (ben.control.records; ADR 0046 round 6). 0 = keep them all.
+    record_dedup_window_s: float = Field(default=90 * 86_400.0, ge=0)

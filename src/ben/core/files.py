@@ -207,6 +207,40 @@ def write_atomic(path: Path, data: bytes, mode: int) -> None:
         os.close(dir_fd)
 
 
+def create_once(path: Path, data: bytes, mode: int) -> bool:
+    """Create ``path`` holding ``data`` whole, unless it exists; True if this call made it. Written to a
+    temporary file beside it and synced, then linked to ``path`` (``link`` refuses an existing name, like
+    ``O_EXCL``; two creators: one wins, the other reads its file) and the directory synced: a kill -9 leaves
+    no ``path`` (made by the next call) or the whole one, never the empty file an ``O_EXCL`` create killed
+    before its write left (ADR 0046 round 6). A temporary file a kill left is removed by the next call."""
+    remove_temporaries(path, older_than_s=STALE_CREATE_S)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return True
+
+
+#: A temporary file of ``create_once`` not changed for this long is a killed call's (a live one takes
+#: milliseconds).
+STALE_CREATE_S = 60.0
+
+
 def remove_temporaries(path: Path, older_than_s: float = 0.0) -> int:
     """Remove the temporary files ``write_atomic`` left beside ``path`` when it was killed before its rename
     (one per kill -9 during a write, as large as the file; their names are unguessable, so no later write

@@ -8,7 +8,8 @@ never the second signal, however many times the kernel sends it. With ``force_ex
 ``ben spine``/``ben sidecar`` commands pass their shutdown timeout + ``EXIT_GRACE_S``) the process is
 gone that long after the first stop whatever hangs (a thread that never ends, a library's exit hook):
 acknowledged data is in the WAL, as after kill -9.
-SIGHUP calls the service's ``reload()`` if it has one (the sidecar reloads its redaction manifest).
+SIGHUP calls the service's ``reload()`` if it has one (the sidecar and the spine reload their redaction manifest);
+one received while the service starts is applied once it has started (never dropped).
 The process's umask is 0o077 from the start on: every file it or its libraries create is private.
 """
 
@@ -150,13 +151,15 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
         loop.add_signal_handler(sig, on_signal, sig)
     reload = getattr(service, "reload", None)
     service_started = asyncio.Event()
+    reload_asked: list[bool] = []   # a SIGHUP during the start: the file may have changed after the start read it
     if reload is not None:
         def on_hup() -> None:
             if service_started.is_set():
                 log.info("%s: SIGHUP received, reloading", service.name)
                 reload()
-            else:
-                log.warning("%s: SIGHUP before the start finished; ignored", service.name)
+            elif not reload_asked:
+                log.info("%s: SIGHUP before the start finished; reloading once started", service.name)
+                reload_asked.append(True)
 
         loop.add_signal_handler(signal.SIGHUP, on_hup)
     starting = asyncio.ensure_future(service.start())
@@ -184,6 +187,9 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
             log.exception("%s: cleaning up after a failed start also failed", service.name)
         raise
     service_started.set()
+    if reload_asked:
+        log.info("%s: reloading, as a SIGHUP during the start asked", service.name)
+        reload()
     freeze_heap()
     background.start()
     print(f"{service.name}: ready", flush=True)

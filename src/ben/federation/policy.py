@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import stat
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ben.control._toml import load_model
 from ben.core.errors import ConfigError
-from ben.core.files import read_input
+from ben.core.files import create_once, read_input
+
+log = logging.getLogger(__name__)
 
 #: fact -> the treatments it allows.
 TREATMENTS: dict[str, tuple[str, ...]] = {
@@ -149,14 +152,12 @@ class Policy:
 def load_key(path: Path) -> bytes:
     """The pseudonymisation key: created (32 random bytes, 0600) at first start; refused if others can read it."""
     path = Path(path)
+    if path.exists() and path.stat().st_size == 0:   # made by a start killed before it wrote the key (the old
+        log.warning("federation: %s is empty (a start was killed making it); a new key is made", path)  # code):
+        path.unlink()                                 # nothing was ever pseudonymised with it
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, os.urandom(32).hex().encode() + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        create_once(path, os.urandom(32).hex().encode() + b"\n", 0o600)   # whole or not at all
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"federation key is accessible by others (mode {stat.S_IMODE(mode):o}); chmod 600 it",

@@ -164,6 +164,7 @@ class Spine:
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
         self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
         control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
+        await asyncio.to_thread(self._store_pending_labels)
         # The auth socket first: once Status answers, an operator's call can get its token (a client
         # that saw the spine ready must not find the auth socket missing or stale).
         await self.tokens.start(cfg.listen)
@@ -241,7 +242,17 @@ class Spine:
         """An operator's label of an incident (baseline library, ADR 0038): audited, then stored."""
         from ben.baseline.labels import record_label
 
-        return record_label(self.store, self.control.audit, incident_id, label, kind, note, by)
+        return record_label(self.store, self.control, incident_id, label, kind, note, by)
+
+    def _store_pending_labels(self) -> None:
+        """Labels a kill left audited but not stored (ADR 0046 round 6); never stops the start."""
+        from ben.baseline.labels import store_pending
+
+        try:
+            store_pending(self.store, self.control)
+        except Exception as exc:  # tried again by the next label and the next start
+            log.warning("labels: could not store the labels audited but not stored yet (%s); the next label or "
+                        "start tries again", exc)
 
     def figures(self) -> list[Figure]:
         rx, wr = self.receiver.figures, self.writer.figures

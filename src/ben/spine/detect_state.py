@@ -19,6 +19,7 @@ never calls pickle, so a crafted file cannot run code.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import struct
 from pathlib import Path
@@ -28,7 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ben.core.errors import StorageError
-from ben.core.files import write_atomic
+from ben.core.files import create_once, write_atomic
 from ben.detect import MonitorBank
 from ben.detect.calibrated_bank import CalibratedBank
 from ben.detect.checkpoint import from_bytes, to_bytes
@@ -37,28 +38,29 @@ from ben.spine.detection import Detection, _Columns
 from ben.spine.incidents import Anomaly, Correlator, Incident, State
 
 MAGIC = b"BENDCKP1\n"
+log = logging.getLogger(__name__)
+
 VERSION = 1
 KEY_BYTES = 32
 
 
 def load_key(path: Path) -> bytes:
-    """The checkpoint key, created (0600, exclusively) on first use; refused if readable by others."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise StorageError(f"{path}: mode {mode:o} lets others read the detection checkpoint key; "
-                               f"chmod 600 it") from None
-        key = path.read_bytes()
-        if len(key) != KEY_BYTES:
-            raise StorageError(f"{path}: {len(key)} bytes, expected a {KEY_BYTES}-byte key") from None
-        return key
+    """The checkpoint key, created (0600, whole or not at all) on first use; refused if readable by others.
+
+    An empty key file is what a spine killed between creating and writing it left (before ADR 0046 round 6 the
+    key was written into a file made first): no checkpoint was made with it, so a new key replaces it."""
+    if path.exists() and path.stat().st_size == 0:
+        log.warning("%s is empty (a start was killed making it); a new detection checkpoint key is made", path)
+        path.unlink()
     key = os.urandom(KEY_BYTES)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-        f.flush()
-        os.fsync(f.fileno())
+    if create_once(path, key, 0o600):
+        return key
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise StorageError(f"{path}: mode {mode:o} lets others read the detection checkpoint key; chmod 600 it")
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise StorageError(f"{path}: {len(key)} bytes, expected a {KEY_BYTES}-byte key")
     return key
 
 
