@@ -98,3 +98,21 @@ def test_redact_check_and_keys_trust_read_text_with_a_byte_order_mark(monkeypatc
     code, out, err = ben(monkeypatch, capsys, home, "keys", "trust", "--sidecar", "sc1", "--trust", str(trust), str(pub))
     assert code == 0 and "pinned sidecar sc1" in out, (out, err)
     assert "\ufeff" not in trust.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [("status",), ("keys", "generate", "alice"), ("spine",), ("emit", "deploy")])
+def test_a_ben_home_with_a_newline_is_refused_naming_it(monkeypatch, capsys, home: Path, args) -> None:
+    """``BEN_HOME=$'/tmp/a\\nb'`` was taken: the spine ran there and every line naming a path under it broke in
+    two (Round 7 left it). Refused before anything is made, naming the variable."""
+    weird = home / "a\nb"
+    code, _, err = ben(monkeypatch, capsys, weird, *args)
+    shown = str(weird).replace("\n", "\\n")
+    assert code == 2 and err == [f"error: field '$BEN_HOME': '{shown}' holds a control character (a newline?): "
+                                 "give a plain path"], err
+    assert not weird.exists()
+
+
+def test_a_sidecar_socket_variable_with_a_control_character_is_refused(monkeypatch, capsys, home: Path) -> None:
+    monkeypatch.setenv("BEN_SIDECAR_SOCKET", str(home / "side\tcar.sock"))
+    code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy")
+    assert code == 2 and len(err) == 1 and "field '$BEN_SIDECAR_SOCKET'" in err[0] and "side\\tcar" in err[0], err

@@ -158,3 +158,13 @@ def test_a_counter_s_increment_that_is_no_number_names_increment(increment) -> N
     finally:
         client.shutdown(timeout=0)
         strict.shutdown(timeout=0)
+
+
+def test_a_ben_home_with_a_newline_is_named_by_the_client(monkeypatch) -> None:
+    """The SDK's default socket is under ``$BEN_HOME``: a newline in it is a ConfigError naming the variable
+    (was taken: the client waited on a socket path no sidecar listens at)."""
+    monkeypatch.setenv("BEN_HOME", "/tmp/a\nb")
+    monkeypatch.delenv("BEN_SIDECAR_SOCKET", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        Client("checkout-api")
+    assert caught.value.field == "$BEN_HOME" and "control character" in str(caught.value)
