@@ -359,6 +359,9 @@ def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> N
                     if not table[key].strip():  # was the config's own directory: data_dir = "" took it over
                         raise ConfigError("an empty path (leave the key out for its default)", source=source,
                                           field=f"{where}.{key}")
+                    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in table[key]):  # as $BEN_HOME (round 8)
+                        raise ConfigError(f"{table[key][:120]!r} holds a control character (a newline?): give a "
+                                          "plain path", source=source, field=f"{where}.{key}")
                     table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
