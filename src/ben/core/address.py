@@ -51,13 +51,21 @@ def _env_path(name: str) -> str | None:
     (``$'/tmp/a\\nb'``, a stray newline from ``$(...)``): every data directory, socket and log line under it
     was then split in two (ADR 0033, round 8)."""
     env = os.environ.get(name)
-    if env and not env.isprintable() and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in env):
+    if env and (problem := path_problem(env)):
         from ben.core.errors import ConfigError
 
-        shown = env.encode("unicode_escape").decode("ascii")
-        raise ConfigError(f"'{shown[:120]}' holds a control character (a newline?): give a plain path",
-                          field=f"${name}")
+        raise ConfigError(problem, field=f"${name}")
     return env
+
+
+def path_problem(text: str) -> str:
+    """Why ``text`` is no path ben takes, or "": empty or blank (a config's ``data_dir = ""`` was the config's own
+    directory), or holding a control character (ADR 0033)."""
+    if not text.strip():
+        return "an empty path (leave the key out for its default)"
+    if not text.isprintable() and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
+        return f"{text[:120]!r} holds a control character (a newline?): give a plain path"
+    return ""
 
 
 def default_spine_address() -> str:

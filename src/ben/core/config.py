@@ -50,6 +50,7 @@ from ben.core.address import (  # noqa: F401  (re-exported for callers of config
     check_address,
     default_sidecar_address,
     default_spine_address,
+    path_problem,
     socket_path,
 )
 
@@ -356,12 +357,8 @@ def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> N
         if isinstance(table, dict):
             for key in keys:
                 if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
-                    if not table[key].strip():  # was the config's own directory: data_dir = "" took it over
-                        raise ConfigError("an empty path (leave the key out for its default)", source=source,
-                                          field=f"{where}.{key}")
-                    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in table[key]):  # as $BEN_HOME (round 8)
-                        raise ConfigError(f"{table[key][:120]!r} holds a control character (a newline?): give a "
-                                          "plain path", source=source, field=f"{where}.{key}")
+                    if problem := path_problem(table[key]):  # "": the config's own directory; "a\nb" (round 8)
+                        raise ConfigError(problem, source=source, field=f"{where}.{key}")
                     table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
