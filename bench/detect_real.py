@@ -95,12 +95,14 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
         make=None, baseline: bool = False, hard: bool = False) -> dict:
     """Read (or first generate) the corpus at ``root``, run the monitors, score. ``hard``: generate the
     harder operational categories (:func:`ben.detect.corpus.generate_hard_corpus`) instead."""
-    from ben.detect.corpus import generate_corpus, generate_hard_corpus, read_corpus, write_corpus
+    from ben.detect.corpus import (check_corpus_out, generate_corpus, generate_hard_corpus, read_corpus,
+                                   replace_corpus)
 
-    if generate:
+    if generate:  # a corpus there is replaced whole (its other files were scored too); a user's directory refused
+        check_corpus_out(root, "CORPUS")
         _say(progress, f"detect-real: writing {n_files} generated files (seed {seed}{', hard' if hard else ''}) "
                        f"to {root}")
-        write_corpus(root, (generate_hard_corpus if hard else generate_corpus)(n_files, seed=seed))
+        replace_corpus(root, (generate_hard_corpus if hard else generate_corpus)(n_files, seed=seed), "CORPUS")
     corpus = read_corpus(root)
     points = sum(len(s.values) for s in corpus)
     _say(progress, f"detect-real: {len(corpus)} files, {points} points, "

@@ -10,7 +10,7 @@ from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from ben.cli import app
-from ben.core.certs import issue
+from ben.core.certs import init_ca, issue
 from ben.core.errors import ConfigError
 
 
@@ -38,3 +38,24 @@ def test_ben_certs_makes_a_ca_and_certificates(tmp_path) -> None:
 def test_issue_without_a_ca_names_the_file(tmp_path) -> None:
     with pytest.raises(ConfigError, match="ca.key"):
         issue(tmp_path, "sc-1")
+
+
+@pytest.mark.parametrize("name", ["é", "x" * 100, "a b", "a\nb", "*", "a,b", ".hidden", "../evil", ""])
+def test_a_name_no_sidecar_or_operator_can_have_is_refused_before_anything_is_made(tmp_path, name) -> None:
+    """``é`` and a name over 64 were "unexpected ValueError (a bug in ben)" (cryptography's DNS name and common
+    name bounds); ``a b``, ``a\\nb``, ``*`` and ``a,b`` were signed and written, with a snippet ("set sidecar.id =
+    'a b'") that the config then refused (ADR 0033, round 8)."""
+    init_ca(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ConfigError) as caught:
+        issue(tmp_path, name)
+    assert caught.value.field == "NAME" and "not a usable name" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_names_a_sidecar_or_an_operator_can_have_are_issued(tmp_path) -> None:
+    init_ca(tmp_path)
+    for name in ("sc-web-1", "alice@example.com", "spine", "a_b.c"):
+        cert, key = issue(tmp_path, name)
+        assert cert.name == f"{name}.crt" and key.name == f"{name}.key"

@@ -199,6 +199,20 @@ def test_an_empty_path_is_refused_not_the_configs_own_directory(tmp_path: Path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ben.toml"]
 
 
+@pytest.mark.parametrize("table, key, value", [("spine", "data_dir", "srv/ben\\n"), ("sidecar", "data_dir", "a\\tb"),
+                                               ("spine.control", "trust", "trust\\u001b.toml")])
+def test_a_path_with_a_control_character_is_refused(tmp_path: Path, table: str, key: str, value: str) -> None:
+    """``data_dir = "srv/ben\\n"`` was taken: a data directory whose name ends in a newline, every log line naming
+    a path under it broken in two (ADR 0033, round 8; as ``$BEN_HOME``)."""
+    path = tmp_path / "ben.toml"
+    path.write_text(f'[{table}]\n{key} = "{value}"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.field == f"{table}.{key}" and "holds a control character" in str(err.value), str(err.value)
+    assert "\n" not in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ben.toml"]
+
+
 @pytest.mark.parametrize("body, field, words", [
     ('[sidecar.otlp]\ninsecure = "yes"\n', "sidecar.otlp.insecure", "must be true or false"),
     ('[sidecar.otlp]\ninsecure = "false"\n', "sidecar.otlp.insecure", "must be true or false"),

@@ -197,6 +197,26 @@ def test_feedback_teaches_persists_and_survives_torn_history(tmp_path):
         again.accept(row, anomalies, "cmd:mode", by="ann")
 
 
+def test_feedback_on_a_response_that_is_none_of_the_incident_s_is_refused(tmp_path):
+    """``ben cortex feedback ID helpful --response throtle`` (or ``$'x\\ny'``) was learned as a response of its
+    own: a line of history and an arm of the model no incident is ever offered, the operator's verdict on what
+    was done lost in silence (ADR 0033, round 8). A response of the catalogue is taken, an excluded one too
+    (an operator may have run it by hand)."""
+    responses, policy = _files(tmp_path)
+    cx = Cortex(data_dir=tmp_path / "cx", responses=responses, policy=policy).start()
+    row, anomalies = _incident()
+    before = (tmp_path / "cx" / "history.jsonl").read_text() if (tmp_path / "cx" / "history.jsonl").exists() else ""
+    for typo in ("cmd:throtle", "x\ny", "Watch"):
+        with pytest.raises(ConfigError) as caught:
+            cx.feedback(row, anomalies, verdict="helpful", response=typo)
+        assert caught.value.field == "--response" and "is no response for inc-" in str(caught.value)
+        assert "cmd:throttle" in str(caught.value) and "\n" not in str(caught.value)
+    history = (tmp_path / "cx" / "history.jsonl").read_text() if (tmp_path / "cx" / "history.jsonl").exists() else ""
+    assert '"learn"' not in history[len(before):] and cx.bandit.updates == 0
+    assert cx.feedback(row, anomalies, verdict="helpful", response="cmd:mode")["response"] == "cmd:mode"
+    assert cx.feedback(row, anomalies, verdict="unhelpful", response="watch")["reward"] < 0.5
+
+
 def test_command_line_quotes():
     line = command_line({"action": "set_mode", "target": "x", "params": {"mode": "safe now"}, "response": "cmd:m"},
                         "inc-1")

@@ -164,6 +164,21 @@ def test_a_bad_corpus_names_the_file_and_the_line(tmp_path, case):
     assert "\n" not in message
 
 
+def test_a_csv_or_labels_saved_with_a_byte_order_mark_are_read_and_utf16_is_named(tmp_path):
+    """Excel's "CSV UTF-8" (and Notepad's UTF-8) put a byte order mark first: the header was refused as not
+    'timestamp,value'. UTF-16 ("Unicode" in Windows) was "not UTF-8 text (a binary file?)"."""
+    (tmp_path / "data" / "g").mkdir(parents=True)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "data" / "g" / "a.csv").write_bytes(b"\xef\xbb\xbf" + _GOOD_CSV.encode())
+    (tmp_path / "labels" / "combined_windows.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(_GOOD_LABELS).encode())
+    (series,) = read_corpus(tmp_path)
+    assert list(series.values) == [1.0, 2.0, 3.0] and len(series.windows) == 1
+    (tmp_path / "data" / "g" / "a.csv").write_bytes(_GOOD_CSV.encode("utf-16"))
+    with pytest.raises(DetectorError) as caught:
+        read_corpus(tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'data' / 'g' / 'a.csv'}: UTF-16 text, not UTF-8 (save the file as UTF-8)"
+
+
 def test_bench_detect_real_on_a_bad_corpus_is_one_line(tmp_path, capsys, monkeypatch):
     """Through ``ben``'s own entry point: one ``error:`` line naming the file and line, exit 2."""
     import sys

@@ -40,6 +40,21 @@ def test_token_file_must_be_private_and_long(tmp_path):
     assert not auth.authorized(token, f"Bearer {TOKEN}x") and auth.authorized(None, None)
 
 
+def test_a_token_file_saved_with_a_byte_order_mark_holds_the_token_alone(tmp_path):
+    """Notepad's "UTF-8" puts a byte order mark first: it was read as part of the token (``strip`` keeps
+    U+FEFF), so the token the SDKs sent never matched and every request was a 401 (ADR 0033, round 8). The
+    web's ``token_file`` and the other secret files are read the same way (``ben.core.files.read_input_text``)."""
+    from ben.core.config import WebConfig
+    from ben.web.auth import resolve_token
+
+    path = tmp_path / "otlp.token"
+    path.write_bytes(b"\xef\xbb\xbf" + TOKEN.encode() + b"\r\n")
+    path.chmod(0o600)
+    token = auth.load_token(path)
+    assert token == TOKEN.encode() and auth.authorized(token, f"Bearer {TOKEN}")
+    assert resolve_token(WebConfig(token_file=path)) == TOKEN
+
+
 def test_sdks_send_the_token_from_the_environment_and_others_are_refused(make_cluster, home):
     token_file = home / "otlp.token"
     token_file.write_text(TOKEN)

@@ -76,6 +76,27 @@ def test_logs_severity_lane_body_and_ids():
     assert marked[3] == "log"
 
 
+def test_a_severity_number_outside_1_to_24_is_told_and_not_followed():
+    """``severityNumber: 99`` was stored as a "fatal" log in the alert lane, ``-5`` as a routine "log", both in
+    silence: the proto takes any int32. Each is now a record of unspecified severity (routine, "log"; its text
+    still names it), the number kept as sent, and the answer's partial_success says so without rejecting it."""
+    req = ExportLogsServiceRequest()
+    sl = req.resource_logs.add().scope_logs.add()
+    sl.log_records.add(time_unix_nano=T0, severity_number=99, body=AnyValue(string_value="ninety-nine"))
+    sl.log_records.add(time_unix_nano=T0, severity_number=-5, body=AnyValue(string_value="minus five"))
+    sl.log_records.add(time_unix_nano=T0, severity_number=99, severity_text="Warn", body=AnyValue(string_value="t"))
+    sl.log_records.add(time_unix_nano=T0, severity_number=24, body=AnyValue(string_value="fatal4"))
+    out = Converter().logs(req)
+    got = {r[5]: r for r in rows(out)}
+    assert out.items == 4 and out.rejected == 0 and len(got) == 4
+    assert got["ninety-nine"][:4] == (ROUTINE, "unknown_service", pb.KIND_LOG, "log")
+    assert got["ninety-nine"][6]["severity_number"] == "99"
+    assert got["minus five"][:4] == (ROUTINE, "unknown_service", pb.KIND_LOG, "log")
+    assert got["t"][0] == ROUTINE and got["t"][3] == "warn"
+    assert got["fatal4"][0] == ALERT and got["fatal4"][3] == "fatal"
+    assert "severity_number 99 is outside 1..24" in out.message and "severity_number -5" in out.message
+
+
 def test_cumulative_counter_becomes_increments_and_resets():
     conv = Converter(started_ns=T0 - 10)
     def point(value, start):

@@ -140,3 +140,31 @@ def test_a_host_or_instance_with_control_characters_is_named(field: str, value: 
         Client("checkout-api", sidecar=NOWHERE, **{field: value})
     assert err.value.field == field and "printable" in str(err.value)
     Client("checkout-api", sidecar=NOWHERE, **{field: "web-01 é"}).shutdown(timeout=0)  # letters and spaces stay
+
+
+@pytest.mark.parametrize("increment", ["1", None, b"1", True, 10**400],
+                         ids=["str", "None", "bytes", "bool", "int-past-a-float"])
+def test_a_counter_s_increment_that_is_no_number_names_increment(increment) -> None:
+    """``counter("x", "1")`` said "argument 'value': ...": ``counter`` has no argument ``value`` (a negative or
+    NaN increment already said 'increment')."""
+    client = Client("bad-args-counter", sidecar=NOWHERE)
+    strict = Client("bad-args-counter", sidecar=NOWHERE, strict=True)
+    try:
+        assert client.counter("requests", increment) is None
+        assert client.stats.invalid_by_field == {"increment": 1}
+        with pytest.raises(InvalidEventError) as caught:
+            strict.counter("requests", increment)
+        assert caught.value.field == "increment" and str(caught.value).startswith("argument 'increment': "), caught
+    finally:
+        client.shutdown(timeout=0)
+        strict.shutdown(timeout=0)
+
+
+def test_a_ben_home_with_a_newline_is_named_by_the_client(monkeypatch) -> None:
+    """The SDK's default socket is under ``$BEN_HOME``: a newline in it is a ConfigError naming the variable
+    (was taken: the client waited on a socket path no sidecar listens at)."""
+    monkeypatch.setenv("BEN_HOME", "/tmp/a\nb")
+    monkeypatch.delenv("BEN_SIDECAR_SOCKET", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        Client("checkout-api")
+    assert caught.value.field == "$BEN_HOME" and "control character" in str(caught.value)

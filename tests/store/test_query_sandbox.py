@@ -124,6 +124,18 @@ def test_clauses_and_functions_that_reach_outside_are_refused(store, place, sql:
     assert expected in refused(store, place, sql)
 
 
+def test_a_readonly_refusal_says_its_code_once() -> None:
+    """chDB's readonly refusal of ``SELECT 1 SETTINGS max_threads = 8`` repeats its head: "Code: 164.
+    DB::Exception: Code: 164. DB::Exception: Cannot modify ..." (ADR 0033, round 8)."""
+    from ben.store.query import explain_error
+
+    message = ("Code: 164. DB::Exception: Code: 164. DB::Exception: Cannot modify 'max_threads' setting in readonly "
+               "mode. (READONLY) (version 26.9.2.1). (READONLY)")
+    said = str(explain_error(message, QueryLimits()))
+    assert said.count("Code: 164") == 1 and said.startswith("refused by the query sandbox (read-only): Code: 164. "
+                                                             "DB::Exception: Cannot modify 'max_threads'"), said
+
+
 @pytest.mark.parametrize("sql", [
     "SELECT count() AS n FROM numbers(10)", "SELECT * FROM values('x Int8', 1, 2)",
     "SELECT * FROM generateRandom('x String') LIMIT 3", "SELECT * FROM view(SELECT 1 AS n)",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ben.core.errors import ConfigError
+from ben.core.files import may_write_dir
 from ben.core.interpreter import python_argv
 
 FORMAT_VERSION = 1
@@ -103,26 +104,9 @@ def _error(path: Path, what: str, fieldname: str = "") -> ConfigError:
 
 
 # --------------------------------------------------------------------------------------------- writing
-#: What a package directory and a detect-real corpus hold: a directory holding anything else is not
-#: written over (``ben baseline generate ~`` replaced a README.md of the user's; ADR 0033, round 7).
+#: What a package directory holds: a directory holding anything else is not written over (``ben baseline
+#: generate ~`` replaced a README.md of the user's; ADR 0033, round 7). A detect-real corpus: ben.detect.corpus.
 PACKAGE_FILES = frozenset({"datapackage.json", "README.md", "corpus", *(f"{name}.parquet" for name in SCHEMAS)})
-CORPUS_FILES = frozenset({"data", "labels"})
-
-
-def _may_write(out: Path, allowed: frozenset[str], marker: str, mine: str, flag: str, what: str) -> None:
-    """``out`` is new, empty, or ``what`` already (every entry in ``allowed``, and ``mine``, a name a user's
-    directory may hold too, only beside ``marker``); else a ConfigError naming ``flag``, the path and what
-    it holds: nothing of the user's is overwritten."""
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir():
-        raise ConfigError(f"{out} is a file, not a directory", field=flag)
-    names = {p.name for p in out.iterdir()}
-    foreign = sorted(names - allowed) or ([mine] if mine in names and not (out / marker).is_file() else [])
-    if foreign:
-        shown = ", ".join(repr(n) for n in foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise ConfigError(f"{out} holds {shown}, so it is not {what}: nothing was written (give a new or empty "
-                          "directory)", field=flag)
 
 
 def _to_parquet(jobs: list[tuple[Path, str, Path, str]]) -> None:
@@ -161,7 +145,7 @@ def datapackage(pkg: Package) -> dict:
 
 def check_package_out(out: Path) -> None:
     """Raise the ConfigError :func:`write_package` would for ``out`` (before long work, not after it)."""
-    _may_write(Path(out), PACKAGE_FILES, "datapackage.json", "README.md", "OUT", "a baseline package")
+    may_write_dir(Path(out), PACKAGE_FILES, "datapackage.json", "README.md", "OUT", "a baseline package")
 
 
 def write_package(out: Path, pkg: Package) -> None:
@@ -304,7 +288,7 @@ def write_detect_corpus(out: Path, pkg: Package) -> int:
     labelled real (an episode labelled noise has none: what fires there is a false alarm). Files."""
     import numpy as np
 
-    from ben.detect.corpus import Series, write_corpus
+    from ben.detect.corpus import Series, check_corpus_out, replace_corpus
 
     labels = {e["episode"]: e["label"] for e in pkg.episodes}
     windows: dict[tuple[str, str], list[tuple[int, int]]] = {}
@@ -321,12 +305,9 @@ def write_detect_corpus(out: Path, pkg: Package) -> int:
                              np.array([v for _, v in pts], dtype=np.float64),
                              tuple(sorted(windows.get((episode, name), [])))))
     out = Path(out)
-    # a directory of the user's is not replaced by the corpus (replace_dir removes what was there)
-    _may_write(out, CORPUS_FILES, "labels/combined_windows.json", "data", "--corpus", "a detect-real corpus")
+    check_corpus_out(out, "--corpus")  # before anything is written: a directory of the user's is left alone
     if series:  # whole or not at all: a killed import leaves the corpus it had, never half of the new one
-        from ben.core.files import replace_dir
-
-        replace_dir(out, lambda staging: write_corpus(staging, series))
+        replace_corpus(out, series, "--corpus")
     return len(series)
 
 

@@ -129,7 +129,8 @@ def detect_quality(
 def detect_real(
     corpus: Annotated[Path, typer.Argument(help="corpus directory: data/<group>/<file>.csv (timestamp,value) and "
                                                 "labels/combined_windows.json (NAB's layout)")],
-    generate: Annotated[bool, typer.Option("--generate", help="first write the realistic synthetic corpus there")]
+    generate: Annotated[bool, typer.Option("--generate", help="first write the realistic synthetic corpus there "
+                                                          "(a corpus there is replaced; another directory refused)")]
     = False,
     seed: Annotated[int, typer.Option(help="generator seed (with --generate)", min=0)] = 17,
     files: Annotated[int, typer.Option(help="files to generate (with --generate)", min=1, max=10_000)] = 40,

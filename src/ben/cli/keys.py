@@ -72,7 +72,7 @@ def trust(
         raise fail(f"--sidecar {sidecar!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
     if Path(public_key).is_file():
         try:
-            text = Path(public_key).read_text(encoding="utf-8").strip()
+            text = Path(public_key).read_text(encoding="utf-8-sig").strip()  # a byte order mark: no key
         except (OSError, UnicodeDecodeError) as exc:
             why = "not a text file" if isinstance(exc, UnicodeDecodeError) else f"cannot read: {exc.strerror or exc}"
             raise fail(f"PUBKEY {public_key}: {why} (expected the base64 text of <data_dir>/control/sidecar.pub)") \

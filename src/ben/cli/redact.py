@@ -55,6 +55,8 @@ _EVENT_KEYS = {"name", "body", "attributes", "kind"}
 def _events(lines) -> list[tuple[int, dict]]:
     out = []
     for no, line in enumerate(lines, 1):
+        if no == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark (a Windows editor's): "Unexpected UTF-8 BOM"
         if not line.strip():
             continue
         try:

@@ -41,16 +41,21 @@ class _Interrupted(BaseException):
 
 def _keep_interrupts(command) -> None:
     """Let a Ctrl-C reach ``ben.cli.main`` (typer 0.29 returned 130 without a word: ``ben demo`` stopped at
-    once by a second Ctrl-C ended in silence)."""
-    invoke = command.invoke
+    once by a second Ctrl-C ended in silence). Both steps of typer's ``main`` are kept: the parse of the
+    command line too (``make_context``, where typer imports pydantic: a Ctrl-C about a second after any
+    ``ben`` command started ended it in silence, exit 130; ADR 0033, round 8)."""
+    for step in ("make_context", "invoke"):
+        setattr(command, step, _keeping(getattr(command, step)))
 
-    def keeping(ctx):
+
+def _keeping(step):
+    def keeping(*args, **kwargs):
         try:
-            return invoke(ctx)
+            return step(*args, **kwargs)
         except KeyboardInterrupt:
             raise _Interrupted from None
 
-    command.invoke = keeping
+    return keeping
 
 
 class UsageLine(Exception):

@@ -35,15 +35,37 @@ def is_loopback(host: str) -> bool:
 
 def ben_home() -> Path:
     """Where defaults live: ``$BEN_HOME`` or ``~/.local/state/ben``."""
-    env = os.environ.get(ENV_HOME)
+    env = _env_path(ENV_HOME)
     # "~/x" (quoted, or from a unit file) is the home; a relative one is made absolute: the sockets under it are
     # then the same for a component and a `ben` command started in another directory (was unix:relhome/...).
     return Path(os.path.abspath(os.path.expanduser(env))) if env else Path.home() / ".local" / "state" / "ben"
 
 
 def default_sidecar_address() -> str:
-    env = os.environ.get(ENV_SIDECAR_SOCKET)
+    env = _env_path(ENV_SIDECAR_SOCKET)
     return f"unix://{os.path.abspath(os.path.expanduser(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+
+
+def _env_path(name: str) -> str | None:
+    """The path in environment variable ``name``; ConfigError naming it when it holds a control character
+    (``$'/tmp/a\\nb'``, a stray newline from ``$(...)``): every data directory, socket and log line under it
+    was then split in two (ADR 0033, round 8)."""
+    env = os.environ.get(name)
+    if env and (problem := path_problem(env)):
+        from ben.core.errors import ConfigError
+
+        raise ConfigError(problem, field=f"${name}")
+    return env
+
+
+def path_problem(text: str) -> str:
+    """Why ``text`` is no path ben takes, or "": empty or blank (a config's ``data_dir = ""`` was the config's own
+    directory), or holding a control character (ADR 0033)."""
+    if not text.strip():
+        return "an empty path (leave the key out for its default)"
+    if not text.isprintable() and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
+        return f"{text[:120]!r} holds a control character (a newline?): give a plain path"
+    return ""
 
 
 def default_spine_address() -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 from pathlib import Path
 
 from cryptography import x509
@@ -25,6 +26,9 @@ from ben.core.files import check_private, own_dir, write_atomic
 CA_DAYS = 3650
 LEAF_DAYS = 825
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
+#: A certificate's name is a sidecar id (``[sidecar] id``), an operator's name (``[[spine.operators]] name``) or
+#: ``spine``: the characters either may hold (a name of other characters made a certificate nothing accepts).
+NAME_RE = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,63}")
 
 
 def _write(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
@@ -80,8 +84,10 @@ def issue(directory: Path, name: str, *, server: bool = False, hosts: tuple[str,
           overwrite: bool = False) -> tuple[Path, Path]:
     """NAME.crt and NAME.key (0600) signed by the CA in directory. ``server``: also a TLS server
     certificate for ``hosts`` (DNS names or IP addresses; default localhost and loopback)."""
-    if not name or "/" in name or name.startswith("."):
-        raise ConfigError(f"{name!r} is not a usable name", field="NAME")
+    if not NAME_RE.fullmatch(name):  # "é", 100 characters: "a bug in ben"; "a b", "a\nb", "*": signed as given
+        shown = name if len(name) <= 40 else f"{name[:40]}... ({len(name)} characters)"
+        raise ConfigError(f"{shown!r} is not a usable name: a sidecar id or an operator's name, of letters, digits, "
+                          "'.', '_', '-' and '@' (at most 64, not starting with '.')", field="NAME")
     own_dir(directory, "--dir")
     ca_key, ca_cert = _load_ca(directory)
     key = ec.generate_private_key(ec.SECP256R1())

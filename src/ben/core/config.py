@@ -30,7 +30,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
 from ben.core.config_places import key_elsewhere as _key_elsewhere
-from ben.core.files import missing_or_directory, read_input, read_input_text
+from ben.core.files import is_utf16, missing_or_directory, read_input, read_input_text, utf8_text
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
@@ -50,6 +50,7 @@ from ben.core.address import (  # noqa: F401  (re-exported for callers of config
     check_address,
     default_sidecar_address,
     default_spine_address,
+    path_problem,
     socket_path,
 )
 
@@ -356,9 +357,8 @@ def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> N
         if isinstance(table, dict):
             for key in keys:
                 if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
-                    if not table[key].strip():  # was the config's own directory: data_dir = "" took it over
-                        raise ConfigError("an empty path (leave the key out for its default)", source=source,
-                                          field=f"{where}.{key}")
+                    if problem := path_problem(table[key]):  # "": the config's own directory; "a\nb" (round 8)
+                        raise ConfigError(problem, source=source, field=f"{where}.{key}")
                     table[key] = str(base / os.path.expanduser(table[key]))
 
     for section in ("spine", "sidecar"):
@@ -440,13 +440,14 @@ def read_toml(path: Path, what: str = "") -> dict[str, Any]:
     label = f"{what} " if what else ""
     try:
         data = read_input(path)  # a regular file (or a pipe): a FIFO or /dev/zero no longer hangs
-        text = data.decode("utf-8")
+        text = utf8_text(data)  # a byte order mark first was "Invalid statement (at line 1, column 1)"
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise ConfigError(f"{label}{missing_or_directory(path, exc)}", source=str(path)) from None
     except UnicodeDecodeError as exc:  # a binary file, or another encoding: where, not the codec's byte position
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"{label}not UTF-8 text at line {line} (TOML is UTF-8; a binary file?)",
-                          source=str(path)) from None
+        why = "UTF-16 text, not UTF-8 (TOML is UTF-8: save the file as UTF-8)" if is_utf16(data) else \
+            f"not UTF-8 text at line {line} (TOML is UTF-8; a binary file?)"
+        raise ConfigError(f"{label}{why}", source=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc}" if what else f"cannot read: {exc}", source=str(path)) from None
     try:

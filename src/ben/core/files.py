@@ -176,8 +176,21 @@ def _read_pipe(fd: int, path: Path | str, max_bytes: int | None, wait_s: float) 
 
 
 def read_input_text(path: Path | str, *, max_bytes: int | None = MAX_INPUT_FILE_BYTES) -> str:
-    """``read_input`` decoded as UTF-8 (``UnicodeDecodeError`` otherwise)."""
-    return read_input(path, max_bytes=max_bytes).decode("utf-8")
+    """``read_input`` decoded as UTF-8, a leading byte order mark dropped (``UnicodeDecodeError`` otherwise)."""
+    return utf8_text(read_input(path, max_bytes=max_bytes))
+
+
+def utf8_text(data: bytes) -> str:
+    """UTF-8 bytes as text without the byte order mark Windows editors and Excel's "CSV UTF-8" put first: with
+    it, a config's first line was "Invalid statement (at line 1, column 1)", a token file's token never matched
+    (ADR 0033, round 8). ``UnicodeDecodeError`` for what is not UTF-8."""
+    return data.decode("utf-8-sig")
+
+
+def is_utf16(data: bytes) -> bool:
+    """``data`` starts with UTF-16's byte order mark (what Windows calls "Unicode"): said as such, not as a
+    binary file, when it does not decode as UTF-8."""
+    return data.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def write_atomic(path: Path, data: bytes, mode: int) -> None:
@@ -293,6 +306,23 @@ def replace_dir(out: Path, write: Callable[[Path], None]) -> None:
     os.rename(staging, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def may_write_dir(out: Path, allowed: frozenset[str], marker: str, mine: str, flag: str, what: str) -> None:
+    """``out`` is new, empty, or ``what`` already (every entry in ``allowed``, and ``mine``, a name a user's
+    directory may hold too, only beside ``marker``); else a ConfigError naming ``flag``, the path and what
+    it holds: nothing of the user's is overwritten (ADR 0033, rounds 7 and 8)."""
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"{out} is a file, not a directory", field=flag)
+    names = {p.name for p in out.iterdir()}
+    foreign = sorted(names - allowed) or ([mine] if mine in names and not (out / marker).is_file() else [])
+    if foreign:
+        shown = ", ".join(repr(n) for n in foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ConfigError(f"{out} holds {shown}, so it is not {what}: nothing was written (give a new or empty "
+                          "directory)", field=flag)
 
 
 def os_reason(exc: OSError) -> str:

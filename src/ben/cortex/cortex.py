@@ -256,6 +256,12 @@ class Cortex:
         else the top one), with the outcome signals not learned yet (resolution, receipt)."""
         iid = incident.get("id", "")
         accepted = self.accepted_for(iid)
+        if response and (accepted is None or response != accepted["response"]):
+            known = [c.response for c in self.responses.for_incident(
+                from_incident(incident, anomalies, changes).subsystem, self.policy, now_ns)]
+            if response not in known:  # a typo was learned as a response of its own, in silence (round 8)
+                raise ConfigError(f"response {response[:80]!r} is no response for {iid} (its responses: "
+                                  f"{', '.join(known) or 'none'}; ben explain {iid} lists them)", field="--response")
         if not response:
             if accepted is not None:
                 response = accepted["response"]

@@ -33,10 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ben.core.files import read_input, read_input_text
+from ben.core.files import is_utf16, may_write_dir, read_input, read_input_text, replace_dir, utf8_text
 from ben.detect.errors import DetectorError
 
-__all__ = ["Series", "read_corpus", "write_corpus", "generate_corpus", "generate_hard_corpus"]
+__all__ = ["Series", "read_corpus", "write_corpus", "replace_corpus", "check_corpus_out", "generate_corpus",
+           "generate_hard_corpus"]
 
 _NS = 1_000_000_000
 
@@ -108,9 +109,11 @@ def _read_csv(path: Path) -> tuple[list[int], list[float]]:
     except OSError as exc:
         raise DetectorError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8")
+        text = utf8_text(raw)  # Excel's "CSV UTF-8" puts a byte order mark first: the header was refused
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
+        if is_utf16(raw):
+            raise DetectorError(f"{path}: UTF-16 text, not UTF-8 (save the file as UTF-8)") from None
         raise DetectorError(f"{path}:{line}: not UTF-8 text (a binary file?)") from None
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
@@ -187,8 +190,26 @@ def read_corpus(root: str | Path) -> list[Series]:
     return out
 
 
+#: What a corpus directory holds; a directory holding anything else is the user's, never written over.
+CORPUS_FILES = frozenset({"data", "labels"})
+
+
+def check_corpus_out(root: str | Path, flag: str) -> None:
+    """ConfigError naming ``flag`` unless ``root`` is new, empty or a corpus (``data/`` beside
+    ``labels/combined_windows.json``): a directory of the user's is not written into (ADR 0033)."""
+    may_write_dir(Path(root), CORPUS_FILES, "labels/combined_windows.json", "data", flag, "a detect-real corpus")
+
+
+def replace_corpus(root: str | Path, series: list[Series], flag: str) -> None:
+    """``series`` as the whole corpus at ``root``, whole or not at all: a corpus there before is replaced, not
+    written over (its files of other names stayed and were scored as files without anomalies), a directory of
+    the user's is refused (``check_corpus_out``)."""
+    check_corpus_out(root, flag)
+    replace_dir(Path(root), lambda staging: write_corpus(staging, series))
+
+
 def write_corpus(root: str | Path, series: list[Series]) -> None:
-    """Write ``series`` in the layout above."""
+    """Write ``series`` in the layout above (into ``root`` as it is: ``replace_corpus`` makes it whole)."""
     root = Path(root)
     labels = {}
     for s in series:

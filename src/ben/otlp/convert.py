@@ -11,7 +11,8 @@ The mapping (``docs/queries.md`` shows how to query each):
   numbers and booleans as JSON writes them, bytes as base64, arrays and maps as JSON), attributes
   the record's, plus ``trace_id``/``span_id`` (hex), ``severity_number``, the scope's
   (``otel.scope.name``, ``otel.scope.version``, ``scope.<key>``) and the resource's. Records with
-  ``severity_number`` >= the configured alert severity (default 17, ERROR) or an attribute
+  ``severity_number`` >= the configured alert severity (default 17, ERROR; a number outside 1..24 is
+  read as unspecified, kept as sent and told in ``partial_success``) or an attribute
   ``ben.alert = true`` travel in the alert lane, within their subsystem's share (``alert_share``: past
   it, in the anomaly lane, marked ``ben.demoted = alert``).
 - **Metrics**: gauges and non-monotonic sums -> ``kind = 'metric'``; monotonic sums -> ``kind =
@@ -66,6 +67,8 @@ from ben.v1 import telemetry_pb2 as pb
 MAX_SOURCES_PER_REQUEST = 4096
 #: Event times must fit ben's signed 64-bit nanoseconds.
 MAX_TS_NS = (1 << 63) - 1
+#: OTLP's severity numbers are 1 (TRACE) to 24 (FATAL4), 0 unspecified; a number outside is told, not followed.
+MAX_SEVERITY = 24
 _LEVELS = ((21, "fatal"), (17, "error"), (13, "warn"), (9, "info"), (5, "debug"), (1, "trace"))
 _SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
@@ -192,7 +195,12 @@ class Converter:
         for res, scope, rec in records:
             ts = _ts(rec.time_unix_nano, rec.observed_time_unix_nano, now)
             own = attributes(rec.attributes)
-            alert = (self.alert_severity_number and rec.severity_number >= self.alert_severity_number) \
+            severity = rec.severity_number
+            if not 0 <= severity <= MAX_SEVERITY:  # the proto takes any int32; 99 was "fatal", in the alert lane
+                out.reject(0, f"a log record's severity_number {severity} is outside 1..{MAX_SEVERITY}: its level "
+                              "and lane are those of an unspecified severity (the number is kept as sent)")
+                severity = 0
+            alert = (self.alert_severity_number and severity >= self.alert_severity_number) \
                 or own.get("ben.alert") == "true"
             # ben's own keys first: past MAX_ATTRS (64) the builder cuts the last ones.
             attrs = {}
@@ -209,7 +217,7 @@ class Converter:
             lane = ALERT if alert else ROUTINE
             if alert and self.alert_share is not None and not self.alert_share.take(res.source.subsystem, client):
                 lane, attrs["ben.demoted"] = ANOMALY, "alert"  # over its subsystem's share (alert_share)
-            res.add(lane, pb.KIND_LOG, _level(rec), 1.0, text(rec.body), attrs, ts)
+            res.add(lane, pb.KIND_LOG, _level(rec, severity), 1.0, text(rec.body), attrs, ts)
         return out
 
     # -- metrics ------------------------------------------------------------------------------
@@ -405,11 +413,11 @@ def _link(link) -> dict:
     return out
 
 
-def _level(rec) -> str:
+def _level(rec, severity: int) -> str:
     if rec.severity_text:
         return rec.severity_text.strip().lower() or "log"
     for floor, name in _LEVELS:
-        if rec.severity_number >= floor:
+        if severity >= floor:
             return name
     return "log"
 

@@ -63,20 +63,22 @@ def check_ts(ts: object) -> int:
     return ts
 
 
-def check_value(value: object) -> float:
+def check_value(value: object, field: str = "value") -> float:
+    """``value`` as a float; InvalidEventError naming ``field`` (the argument: ``value``, a counter's
+    ``increment``) when it is no real number."""
     if type(value) is float:
         return value
     if isinstance(value, (str, bytes, bytearray)) or value is None or type(value).__name__ in ("bool", "bool_"):
         # (True was 1.0: a flag passed where its count belongs; numpy's bool_ likewise)
-        raise InvalidEventError(f"must be a number, got {type(value).__name__}", field="value")
+        raise InvalidEventError(f"must be a number, got {type(value).__name__}", field=field)
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidEventError(f"must be a number, got {type(value).__name__}: {exc}", field="value") from None
+        raise InvalidEventError(f"must be a number, got {type(value).__name__}: {exc}", field=field) from None
 
 
 def check_increment(increment: object) -> float:
-    value = check_value(increment)
+    value = check_value(increment, "increment")  # counter("x", "1") named 'value', an argument it does not have
     if not (value >= 0 and math.isfinite(value)):
         raise InvalidEventError(f"a counter's increment must be finite and >= 0, got {value!r}", field="increment")
     return value

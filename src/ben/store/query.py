@@ -290,6 +290,7 @@ def explain_error(message: str, limits: QueryLimits, *, cancelled: bool = False)
     first = " ".join(message.split("Stack trace:")[0].split())
     first = re.sub(r":? In scope SELECT formatQuerySingleLine\(.*?\)(?=\. \()", "", first)  # the sandbox's check
     first = re.sub(r"Expected one of: ([^.]*)", _few_expected, first)[:600]
+    first = re.sub(r"^(Code: \d+\. DB::Exception: )\1", r"\1", first)  # chDB's readonly refusal said it twice
     code = re.search(r"Code: (\d+)", first)
     number = int(code.group(1)) if code else 0
     if number == _TIMEOUT or "TIMEOUT_EXCEEDED" in first:

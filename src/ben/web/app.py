@@ -123,14 +123,14 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         q = request.query_params
         try:
             f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
-                           since_s=int(q.get("since_s") or 0), limit=min(int(q.get("limit") or 100), 1000))
+                           since_s=int(q.get("since_s") or 0), limit=int(q.get("limit") or 100))
         except ValueError:
             return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
         for name, allowed in (("severity", SEVERITIES), ("state", STATES)):  # else an empty feed, in silence
             if getattr(f, name) and getattr(f, name) not in allowed:
                 return PlainTextResponse(f"{name} must be one of {', '.join(allowed)} (got {getattr(f, name)!r:.80})",
                                          status_code=400)
-        if f.limit < 1 or not 0 <= f.since_s <= 100 * 365 * 86_400:
+        if not 1 <= f.limit <= 1000 or not 0 <= f.since_s <= 100 * 365 * 86_400:  # 99999 was 1000, in silence
             return PlainTextResponse(f"limit must be 1 to 1000 (got {f.limit}) and since_s 0 to 100 years of seconds "
                                      f"(got {f.since_s})", status_code=400)
         rows = await read(reader.incidents, f)
