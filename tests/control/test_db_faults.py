@@ -9,7 +9,6 @@ not there), ``verify`` intact, and the next entry renumbered over those still on
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -70,7 +69,10 @@ def damage(file: Path, how: str) -> None:
     elif how == "cut":
         data = data[: len(data) // 2]
     elif how == "torn":
-        data += os.urandom(300)  # a write cut short at the end of the log
+        # A write cut short at the end of the log: a record's header (checksum, length 1,000, type "full")
+        # and 293 bytes of its body. (Random bytes once made a whole record with a bad checksum: damage,
+        # not a torn tail, and rightly refused.)
+        data += b"\x5a" * 4 + (1000).to_bytes(2, "little") + b"\x01" + b"\xa5" * 293
     file.write_bytes(bytes(data))
 
 
