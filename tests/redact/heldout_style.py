@@ -239,6 +239,27 @@ def score(samples: list, *, survivors, figures=None, host: str = "heldout", mani
     return fig
 
 
+def scorer(survivors, figures, host: str):
+    """A corpus' ``run(samples, *, manifest_text=None, chunk=256)``: ``score`` with its ``survivors``, ``Figures``, host."""
+    def run(samples: list, *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
+        """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
+        return score(samples, survivors=survivors, figures=figures, host=host, manifest_text=manifest_text, chunk=chunk)
+    return run
+
+
+def key_words(k: str) -> list[str]:
+    """A key's words in small letters: ``DD_API_KEY``, ``ddApiKey``, ``dd-api-key`` -> ``["dd", "api", "key"]``."""
+    out, cur = [], ""
+    for c in k:
+        if c.isalnum() and not (c.isupper() and cur and cur[-1].islower()):
+            cur += c
+        else:
+            if cur:
+                out.append(cur)
+            cur = c if c.isalnum() else ""
+    return [w.lower() for w in out + [cur] if w]
+
+
 def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
     """Redact every sample through ben's engine and score it."""
     return score(samples, survivors=survivors, manifest_text=manifest_text, chunk=chunk)
@@ -248,7 +269,7 @@ def opt_in_manifest() -> str:
     """The default manifest with the documented opt-in national IDs switched on."""
     from ben.redact import DEFAULT_MANIFEST
 
-    return DEFAULT_MANIFEST + '\n[[rule]]\nname = "national-id"\ndetect = ["uk_nino", "es_dni"]\naction = "mask"\n'
+    return DEFAULT_MANIFEST + '\n[[rule]]\nname = "national-id-bare"\ndetect = ["uk_nino", "es_dni"]\naction = "mask"\n'
 
 
 def report(fig: Figures, *, verbose: int = 0) -> str:

@@ -26,7 +26,7 @@ from tests.redact import heldout2_ids, heldout2_tokens  # noqa: F401  (their kin
 from tests.redact.heldout2_benign import samples as benign_samples
 from tests.redact.heldout2_gen import FAMILY, KINDS, WEIGHTS, Item, Rand
 from tests.redact.heldout_style import AllFamilies as Figures
-from tests.redact.heldout_style import Sample, cli, score
+from tests.redact.heldout_style import Sample, cli, scorer
 
 
 def _glue(key: str) -> str:
@@ -164,9 +164,7 @@ def generate(seed: int, *, per_kind: int = 3, benign_rounds: int = 6) -> list[Sa
     return out
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
-    return score(samples, survivors=survivors, figures=Figures, host="heldout2", manifest_text=manifest_text, chunk=chunk)
+run = scorer(survivors, Figures, "heldout2")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from tests.redact import heldout3_pii  # noqa: F401  (its kinds register themsel
 from tests.redact.heldout3_benign import benign
 from tests.redact.heldout3_values import REG, Draw, Value, b64_piece
 from tests.redact.heldout_style import AllFamilies as Figures
-from tests.redact.heldout_style import Sample, cli, look_alikes, score
+from tests.redact.heldout_style import Sample, cli, look_alikes, scorer
 
 
 def _env(k: str) -> str:
@@ -240,9 +240,7 @@ def generate(seed: int, *, per_kind: int = 5, benign_rounds: int = 6) -> list[Sa
     return out + look_alikes(benign, d, benign_rounds)
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
-    return score(samples, survivors=survivors, figures=Figures, host="heldout3", manifest_text=manifest_text, chunk=chunk)
+run = scorer(survivors, Figures, "heldout3")
 
 
 def main() -> None:

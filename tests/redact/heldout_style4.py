@@ -32,21 +32,10 @@ from urllib.parse import quote
 from tests.redact import heldout4_lines  # noqa: F401  (its kinds register themselves)
 from tests.redact.heldout4_benign import benign
 from tests.redact.heldout4_values import REG, Draw, Value, b64_piece
-from tests.redact.heldout_style import Sample, cli, look_alikes, score
+from tests.redact.heldout_style import Sample, cli, look_alikes, scorer
+from tests.redact.heldout_style import key_words as _words
 from tests.redact.heldout_style3 import Figures
 from tests.redact.heldout_style3 import forms as _forms3
-
-
-def _words(k: str) -> list[str]:
-    out, cur = [], ""
-    for c in k:
-        if c.isalnum() and not (c.isupper() and cur and cur[-1].islower()):
-            cur += c
-        else:
-            if cur:
-                out.append(cur)
-            cur = c if c.isalnum() else ""
-    return [w.lower() for w in out + [cur] if w]
 
 
 def _env(k):
@@ -249,9 +238,7 @@ def generate(seed: int, *, per_kind: int = 5, benign_rounds: int = 6) -> list[Sa
     return out + look_alikes(benign, d, benign_rounds)
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
-    return score(samples, survivors=survivors, figures=Figures, host="heldout4", manifest_text=manifest_text, chunk=chunk)
+run = scorer(survivors, Figures, "heldout4")
 
 
 def main() -> None:

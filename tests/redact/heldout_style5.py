@@ -29,7 +29,7 @@ import json
 from urllib.parse import quote
 
 from tests.redact.heldout5_values import Draw, Value, benign, password, pii, token
-from tests.redact.heldout_style import cli, look_alikes, score
+from tests.redact.heldout_style import cli, look_alikes, scorer
 from tests.redact.heldout_style3 import Figures
 from tests.redact.heldout_style4 import Sample, forms, survivors
 
@@ -216,9 +216,7 @@ def generate(seed: int, *, per_family: int = 120, benign_rounds: int = 6) -> lis
     return out + look_alikes(benign, d, benign_rounds)
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
-    return score(samples, survivors=survivors, figures=Figures, host="heldout5", manifest_text=manifest_text, chunk=chunk)
+run = scorer(survivors, Figures, "heldout5")
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from tests.redact.heldout6_benign import TS, benign
 from tests.redact.heldout6_values import Draw, Pem, Value, password, private_key, token
-from tests.redact.heldout_style import cli, look_alikes, score
+from tests.redact.heldout_style import cli, look_alikes, scorer
 from tests.redact.heldout_style3 import Figures
 from tests.redact.heldout_style4 import Sample, forms, survivors
 
@@ -221,9 +221,7 @@ def generate(seed: int, *, per_family: int = 150, benign_rounds: int = 6) -> lis
     return out + look_alikes(benign, d, benign_rounds)
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
-    return score(samples, survivors=survivors, figures=Figures, host="heldout6", manifest_text=manifest_text, chunk=chunk)
+run = scorer(survivors, Figures, "heldout6")
 
 
 def main() -> None:

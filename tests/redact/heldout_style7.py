@@ -27,20 +27,9 @@ from urllib.parse import quote
 from tests.redact.heldout7_benign import TS, benign
 from tests.redact.heldout7_values import Cred, Draw, b64, password, private_key, token
 from tests.redact.heldout_style import AllFamilies as Figures
-from tests.redact.heldout_style import Sample, cli, look_alikes, score
+from tests.redact.heldout_style import Sample, cli, look_alikes, scorer
+from tests.redact.heldout_style import key_words as _words
 from tests.redact.heldout_style4 import forms as _forms4
-
-
-def _words(k: str) -> list[str]:
-    out, cur = [], ""
-    for c in k:
-        if c.isalnum() and not (c.isupper() and cur and cur[-1].islower()):
-            cur += c
-        else:
-            if cur:
-                out.append(cur.lower())
-            cur = c.lower() if c.isalnum() else ""
-    return out + ([cur.lower()] if cur else [])
 
 
 def env(k: str) -> str:
@@ -239,9 +228,7 @@ def generate(seed: int, *, per_family: int = 150, benign_rounds: int = 5) -> lis
     return out + look_alikes(benign, d, benign_rounds)
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
-    return score(samples, survivors=survivors, figures=Figures, host="heldout7", manifest_text=manifest_text, chunk=chunk)
+run = scorer(survivors, Figures, "heldout7")
 
 
 def main() -> None:

@@ -175,3 +175,16 @@ def test_personal_numbers_under_their_key(key: str, value: str, masked: bool) ->
                                           ("id (123)4567890", False), ("order (415)5552671", False)])
 def test_a_bracketed_area_code_without_a_space(text: str, masked: bool) -> None:
     assert (redact(text) != text) is masked
+
+
+def test_the_opt_in_manifest_parses_and_the_command_line_scores_with_it(capsys) -> None:
+    """``--opt-in`` adds the bare national-ID detectors under a name of their own (the default manifest has had a
+    ``national-id`` rule since it masks named ones: the same name made every ``--opt-in`` run fail)."""
+    from ben.redact import parse_manifest
+    from tests.redact.heldout_style import Sample, cli, opt_in_manifest
+
+    rules = parse_manifest(opt_in_manifest(), need_key=False).rules
+    assert any(d.name == "uk_nino" for r in rules for d in r.secret_rules)
+    one = [Sample("national_id", "uk_nino", "prose", "NI number QQ123456C on file", {}, ("QQ123456C",))]
+    cli("corpus\n", lambda seed, per_kind: one, run, seed=1, opt_in=True, argv=["--opt-in", "--summary"])
+    assert capsys.readouterr().out.startswith("recall 1.000")
