@@ -132,6 +132,17 @@ def test_sql_and_key_look_alikes_stay(text: str) -> None:
     assert redact(text) == text
 
 
+# -- a URL fragment's parameters (finders.in_query) ----------------------------------------------------------------
+@pytest.mark.parametrize("text, kept", [
+    ("redirect to https://app.example.com/cb#access_token=Zq81xP2mLw9KtQ&expires_in=3600", "&expires_in=3600"),
+    ("redirect to https://app.example.com/cb#anthropickey=sk-ant-api03-vl8U343AJxHn5-wOx4xRxcEMnGAzhIGbNpvjEek6a73beDLtQnXVgizI0"
+     "9h0warR8TNz4FcDbxU2-BWN6iSfiDEGRsBnnAA&expires_in=3600", "&expires_in=3600"),
+])
+def test_a_fragment_parameter_ends_at_the_next_one(text: str, kept: str) -> None:
+    out = redact(text)
+    assert kept in out and "Zq81xP2m" not in out and "vl8U343A" not in out
+
+
 # -- long inputs: the new patterns stay linear ----------------------------------------------------------------------
 def test_long_adversarial_inputs_for_the_new_patterns() -> None:
     code = r"""

@@ -241,11 +241,12 @@ _SEGMENT_ENDS = " \t\r\n\"'"
 
 
 def in_query(text: str, at: int) -> bool:
-    """Is the key at ``at`` a parameter of a query string or form body (``?``, ``&`` before it in the
-    same run of non-space characters), where '&' ends a value? In an .env line, an INI file, a shell
-    assignment or a log field it does not: ``DB_PASSWORD=ab&cd=ef`` is one value."""
+    """Is the key at ``at`` a parameter of a query string, a URL's fragment (``#access_token=v&expires_in=…``, as
+    OAuth's implicit flow writes it) or a form body (``?``, ``#``, ``&`` before it in the same run of non-space
+    characters), where '&' ends a value? In an .env line, an INI file, a shell assignment or a log field it does not:
+    ``DB_PASSWORD=ab&cd=ef`` is one value."""
     lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
-    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0
+    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0 or text.find("#", lo, at) >= 0
 
 
 def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:

@@ -233,5 +233,8 @@ INDEX = _index()
 #: The prefixes filed under each head (a cheap substring test before any regex).
 PREFIXES_BY_HEAD: dict[str, tuple[str, ...]] = {
     key: tuple(sorted({f.prefix for f in FORMATS if key in _keys(f.prefix, f.body)})) for key in INDEX}
-#: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one).
-PREFIXES: tuple[str, ...] = tuple(sorted({f.prefix for f in FORMATS}))
+#: What a token of a prefix always holds beyond it, for the prefilter (which tests characters, not substrings): the
+#: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-".
+_MORE = {"st.": "st.-"}
+#: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one's characters).
+PREFIXES: tuple[str, ...] = tuple(sorted({_MORE.get(f.prefix, f.prefix) for f in FORMATS}))
