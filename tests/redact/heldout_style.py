@@ -184,6 +184,19 @@ class Figures:
         return (t - self.caught["family:benign"]) / t if t else 0.0
 
 
+class AllFamilies(Figures):
+    """Figures whose recall counts every family (the later corpora name their national IDs by a key or words, which
+    the default policy masks; the first corpus' bare ones are opt-in)."""
+
+    def recall(self) -> float:
+        return super().recall(opt_in=True)
+
+
+def look_alikes(benign, d, rounds: int) -> list[Sample]:
+    """``rounds`` times every look-alike ``benign(d)`` draws, as samples with no secret."""
+    return [Sample("benign", kind, "benign", body, attrs) for _ in range(rounds) for kind, body, attrs in benign(d)]
+
+
 def redacted(samples: list, *, manifest_text: str | None = None, chunk: int = 256, host: str = "heldout"):
     """Each sample with its body and attributes as ben's engine leaves them (``Engine.apply`` over
     batches of ``chunk``, as the sidecar does; the provenance attribute dropped): (sample, body, attrs)."""
@@ -206,30 +219,57 @@ def redacted(samples: list, *, manifest_text: str | None = None, chunk: int = 25
             yield s, strings[batch.bodies[i]], attrs
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redact every sample through ben's engine and score it."""
-    fig = Figures()
-    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk):
+def score(samples: list, *, survivors, figures=None, host: str = "heldout", manifest_text: str | None = None,
+          chunk: int = 256) -> "Figures":
+    """Redact every sample through ben's engine and score it, the scoring every corpus shares: a look-alike is damaged
+    if anything in its event changed; a secret is missed if ``survivors(sample, out)`` finds any of it left in ``out``
+    (the redacted body and attributes, NUL-joined). ``figures`` is the corpus' ``Figures`` class (its recall rule)."""
+    fig = (figures or Figures)()
+    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk, host=host):
         if s.family == "benign":
             ok = body == s.body and attrs == s.attrs
             if not ok:
                 fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
-        else:
-            out = body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items())
-            left = survivors(s, out)
-            ok = not left
-            if not ok:
-                fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
-        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}") if s.family != "benign"
-                else ("family:benign", f"benign:{s.kind}"), ok)
+            fig.add(("family:benign", f"benign:{s.kind}"), ok)
+            continue
+        left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
+        if left:
+            fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
+        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
     return fig
+
+
+def scorer(survivors, figures, host: str):
+    """A corpus' ``run(samples, *, manifest_text=None, chunk=256)``: ``score`` with its ``survivors``, ``Figures``, host."""
+    def run(samples: list, *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
+        """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does) and scores it."""
+        return score(samples, survivors=survivors, figures=figures, host=host, manifest_text=manifest_text, chunk=chunk)
+    return run
+
+
+def key_words(k: str) -> list[str]:
+    """A key's words in small letters: ``DD_API_KEY``, ``ddApiKey``, ``dd-api-key`` -> ``["dd", "api", "key"]``."""
+    out, cur = [], ""
+    for c in k:
+        if c.isalnum() and not (c.isupper() and cur and cur[-1].islower()):
+            cur += c
+        else:
+            if cur:
+                out.append(cur)
+            cur = c if c.isalnum() else ""
+    return [w.lower() for w in out + [cur] if w]
+
+
+def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
+    """Redact every sample through ben's engine and score it."""
+    return score(samples, survivors=survivors, manifest_text=manifest_text, chunk=chunk)
 
 
 def opt_in_manifest() -> str:
     """The default manifest with the documented opt-in national IDs switched on."""
     from ben.redact import DEFAULT_MANIFEST
 
-    return DEFAULT_MANIFEST + '\n[[rule]]\nname = "national-id"\ndetect = ["uk_nino", "es_dni"]\naction = "mask"\n'
+    return DEFAULT_MANIFEST + '\n[[rule]]\nname = "national-id-bare"\ndetect = ["uk_nino", "es_dni"]\naction = "mask"\n'
 
 
 def report(fig: Figures, *, verbose: int = 0) -> str:
@@ -249,16 +289,28 @@ def report(fig: Figures, *, verbose: int = 0) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--per-kind", type=int, default=6)
+def cli(doc: str, generate, run, *, seed: int, size: str = "per_kind", default: int = 6, opt_in: bool = False,
+        argv: list[str] | None = None) -> None:
+    """The command line every corpus shares: ``--seed``, its size flag (``--per-kind`` or ``--per-family``),
+    ``--verbose N`` misses and damages, ``--summary`` (the recall line and the families), ``--opt-in``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=seed)
+    ap.add_argument("--" + size.replace("_", "-"), dest="size", type=int, default=default)
     ap.add_argument("--verbose", "-v", type=int, default=0, help="print this many misses and damages")
-    ap.add_argument("--opt-in", action="store_true", help="switch on the opt-in national-ID detectors")
-    args = ap.parse_args()
-    samples = generate(args.seed, per_kind=args.per_kind)
-    fig = run(samples, manifest_text=opt_in_manifest() if args.opt_in else None)
-    print(report(fig, verbose=args.verbose))
+    ap.add_argument("--summary", action="store_true", help="only the recall line and the families")
+    if opt_in:
+        ap.add_argument("--opt-in", action="store_true", help="switch on the opt-in national-ID detectors")
+    args = ap.parse_args(argv)
+    samples = generate(args.seed, **{size: args.size})
+    fig = run(samples, manifest_text=opt_in_manifest()) if getattr(args, "opt_in", False) else run(samples)
+    text = report(fig, verbose=args.verbose)
+    if args.summary:
+        text = "\n".join(ln for ln in text.splitlines() if ln.startswith(("recall", "  family:")))
+    print(text)
+
+
+def main() -> None:
+    cli(__doc__, generate, run, seed=1, default=6, opt_in=True)
 
 
 if __name__ == "__main__":

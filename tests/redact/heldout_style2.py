@@ -16,31 +16,17 @@ Scoring as in the first corpus: a secret is caught only if no run of 8 character
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
 import random
-from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
 from tests.redact import heldout2_ids, heldout2_tokens  # noqa: F401  (their kinds register themselves)
 from tests.redact.heldout2_benign import samples as benign_samples
 from tests.redact.heldout2_gen import FAMILY, KINDS, WEIGHTS, Item, Rand
-from tests.redact.heldout_style import Figures as _Figures
-from tests.redact.heldout_style import redacted, report  # noqa: F401  (report: for main and callers)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One event: a secret's parts (empty for a look-alike) in a carrier."""
-
-    family: str
-    kind: str
-    carrier: str
-    body: str
-    attrs: dict
-    parts: tuple[str, ...] = ()
+from tests.redact.heldout_style import AllFamilies as Figures
+from tests.redact.heldout_style import Sample, cli, scorer
 
 
 def _glue(key: str) -> str:
@@ -178,38 +164,11 @@ def generate(seed: int, *, per_kind: int = 3, benign_rounds: int = 6) -> list[Sa
     return out
 
 
-class Figures(_Figures):
-    """The first corpus' figures; recall counts every family here (its national IDs are named by their
-    key or words, which the default policy masks; the first corpus' bare ones are opt-in)."""
-
-    def recall(self) -> float:
-        return super().recall(opt_in=True)
-
-
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does)."""
-    fig = Figures()
-    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk, host="heldout2"):
-        if s.family == "benign":
-            ok = body == s.body and attrs == s.attrs
-            if not ok:
-                fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
-            fig.add(("family:benign", f"benign:{s.kind}"), ok)
-            continue
-        left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
-        if left:
-            fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
-        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
-    return fig
+run = scorer(survivors, Figures, "heldout2")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--per-kind", type=int, default=3)
-    ap.add_argument("--verbose", "-v", type=int, default=0, help="print this many misses and damages")
-    args = ap.parse_args()
-    print(report(run(generate(args.seed, per_kind=args.per_kind)), verbose=args.verbose))
+    cli(__doc__, generate, run, seed=11, size="per_kind", default=3)
 
 
 if __name__ == "__main__":

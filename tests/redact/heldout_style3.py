@@ -15,30 +15,16 @@ of its secret parts, in any form it was written in, survives anywhere in the eve
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import json
-from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
 from tests.redact import heldout3_pii  # noqa: F401  (its kinds register themselves)
 from tests.redact.heldout3_benign import benign
 from tests.redact.heldout3_values import REG, Draw, Value, b64_piece
-from tests.redact.heldout_style import Figures as _Figures
-from tests.redact.heldout_style import redacted, report  # noqa: F401  (report: for main and callers)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One event: a secret's parts (empty for a look-alike) in a carrier."""
-
-    family: str
-    kind: str
-    carrier: str
-    body: str
-    attrs: dict
-    parts: tuple[str, ...] = ()
+from tests.redact.heldout_style import AllFamilies as Figures
+from tests.redact.heldout_style import Sample, cli, look_alikes, scorer
 
 
 def _env(k: str) -> str:
@@ -251,47 +237,14 @@ def generate(seed: int, *, per_kind: int = 5, benign_rounds: int = 6) -> list[Sa
         _family, weight, fn = REG[name]
         for _ in range(per_kind * weight):
             out.append(place(d, fn(d)))
-    for _ in range(benign_rounds):
-        for kind_name, body, attrs in benign(d):
-            out.append(Sample("benign", kind_name, "benign", body, attrs))
-    return out
+    return out + look_alikes(benign, d, benign_rounds)
 
 
-class Figures(_Figures):
-    """The first corpus' figures; every family counts in the recall (personal data is masked by default)."""
-
-    def recall(self) -> float:
-        return super().recall(opt_in=True)
-
-
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does)."""
-    fig = Figures()
-    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk, host="heldout3"):
-        if s.family == "benign":
-            ok = body == s.body and attrs == s.attrs
-            if not ok:
-                fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
-            fig.add(("family:benign", f"benign:{s.kind}"), ok)
-            continue
-        left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
-        if left:
-            fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
-        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
-    return fig
+run = scorer(survivors, Figures, "heldout3")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=31)
-    ap.add_argument("--per-kind", type=int, default=5)
-    ap.add_argument("--verbose", "-v", type=int, default=0, help="print this many misses and damages")
-    ap.add_argument("--summary", action="store_true", help="only the recall line and the families")
-    args = ap.parse_args()
-    text = report(run(generate(args.seed, per_kind=args.per_kind)), verbose=args.verbose)
-    if args.summary:
-        text = "\n".join(ln for ln in text.splitlines() if ln.startswith(("recall", "  family:")))
-    print(text)
+    cli(__doc__, generate, run, seed=31, size="per_kind", default=5)
 
 
 if __name__ == "__main__":

@@ -24,13 +24,12 @@ written, survives anywhere in the event).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 from urllib.parse import quote
 
 from tests.redact.heldout5_values import Draw, Value, benign, password, pii, token
-from tests.redact.heldout_style import redacted, report
+from tests.redact.heldout_style import cli, look_alikes, scorer
 from tests.redact.heldout_style3 import Figures
 from tests.redact.heldout_style4 import Sample, forms, survivors
 
@@ -214,40 +213,14 @@ def generate(seed: int, *, per_family: int = 120, benign_rounds: int = 6) -> lis
     for make, n in ((password, per_family), (token, per_family), (pii, per_family)):
         for _ in range(n):
             out.append(place(d, make(d)))
-    for _ in range(benign_rounds):
-        for kind_name, body, attrs in benign(d):
-            out.append(Sample("benign", kind_name, "benign", body, attrs))
-    return out
+    return out + look_alikes(benign, d, benign_rounds)
 
 
-def run(samples: list[Sample], *, manifest_text: str | None = None, chunk: int = 256) -> Figures:
-    """Redacts every sample through ben's engine (``Engine.apply`` over a batch, as the sidecar does)."""
-    fig = Figures()
-    for s, body, attrs in redacted(samples, manifest_text=manifest_text, chunk=chunk, host="heldout5"):
-        if s.family == "benign":
-            ok = body == s.body and attrs == s.attrs
-            if not ok:
-                fig.damaged.append((s.kind, s.carrier, s.body, s.attrs, body, attrs))
-            fig.add(("family:benign", f"benign:{s.kind}"), ok)
-            continue
-        left = survivors(s, body + "\x00" + "\x00".join(f"{k}\x00{v}" for k, v in attrs.items()))
-        if left:
-            fig.misses.append((s.family, s.kind, s.carrier, left[0], body, attrs))
-        fig.add((f"family:{s.family}", f"kind:{s.kind}", f"carrier:{s.carrier}"), not left)
-    return fig
+run = scorer(survivors, Figures, "heldout5")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=51)
-    ap.add_argument("--per-family", type=int, default=120)
-    ap.add_argument("--verbose", "-v", type=int, default=0, help="print this many misses and damages")
-    ap.add_argument("--summary", action="store_true", help="only the recall line and the families")
-    args = ap.parse_args()
-    text = report(run(generate(args.seed, per_family=args.per_family)), verbose=args.verbose)
-    if args.summary:
-        text = "\n".join(ln for ln in text.splitlines() if ln.startswith(("recall", "  family:")))
-    print(text)
+    cli(__doc__, generate, run, seed=51, size="per_family", default=120)
 
 
 if __name__ == "__main__":

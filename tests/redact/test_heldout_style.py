@@ -145,7 +145,7 @@ def test_token_look_alikes_stay(text: str) -> None:
 
 
 def test_an_aws_secret_key_after_a_path_is_still_found() -> None:
-    key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq3Tkv8Lm2"   # AWS's documentation key is an example, kept (revision 11)
     assert key not in redact(f"s3 sync s3://backups/db {key} --region eu-west-1")
     assert key not in redact(f"GET /v1/keys/{key} 200")
 
@@ -175,3 +175,16 @@ def test_personal_numbers_under_their_key(key: str, value: str, masked: bool) ->
                                           ("id (123)4567890", False), ("order (415)5552671", False)])
 def test_a_bracketed_area_code_without_a_space(text: str, masked: bool) -> None:
     assert (redact(text) != text) is masked
+
+
+def test_the_opt_in_manifest_parses_and_the_command_line_scores_with_it(capsys) -> None:
+    """``--opt-in`` adds the bare national-ID detectors under a name of their own (the default manifest has had a
+    ``national-id`` rule since it masks named ones: the same name made every ``--opt-in`` run fail)."""
+    from ben.redact import parse_manifest
+    from tests.redact.heldout_style import Sample, cli, opt_in_manifest
+
+    rules = parse_manifest(opt_in_manifest(), need_key=False).rules
+    assert any(d.name == "uk_nino" for r in rules for d in r.secret_rules)
+    one = [Sample("national_id", "uk_nino", "prose", "NI number QQ123456C on file", {}, ("QQ123456C",))]
+    cli("corpus\n", lambda seed, per_kind: one, run, seed=1, opt_in=True, argv=["--opt-in", "--summary"])
+    assert capsys.readouterr().out.startswith("recall 1.000")

@@ -27,6 +27,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact.lookalikes import documentation_value
 from ben.redact import identifiers, keyfiles
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
@@ -203,6 +204,15 @@ def _cmd_hint(s: str) -> bool:
     return False
 
 
+#: A URL's password that is the word for one: ``postgres://user:password@localhost`` is a documentation's example.
+_USERINFO_WORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "pw", "mypassword", "yourpassword"})
+
+
+def userinfo_value(text: str) -> bool:
+    """A URL's password: no placeholder, and not the word for a password."""
+    return not_placeholder(text) and text.lower() not in _USERINFO_WORDS
+
+
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
                  "add-mask", "authtok")   # each ~0.1 µs a log line
@@ -234,7 +244,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
         _B + r"(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}" + _E +
         r"|(?i:aws_?secret_?access_?key|aws_?secret)[\"']?\s*[:=]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40}))"),
         lambda t: ("A" in t and any(n in t for n in ("AKIA", "ASIA", "ABIA", "ACCA"))) or "ecret" in t or "ECRET" in t,
-        help="AWS access key ids and secret access keys", min_len=20, alnum=True,
+        lambda v: not documentation_value(v), help="AWS access key ids and secret access keys (not AWS's documentation "
+                                                    "examples, AKIAIOSFODNN7EXAMPLE and …EXAMPLEKEY)", min_len=20, alnum=True,
         requires=("AKIA", "ASIA", "ABIA", "ACCA", "ecret", "ECRET")),
     SecretRule("gcp_key", re.compile(_B + r"AIza[0-9A-Za-z\-_]{35}" + _E + r"|ya29\.[0-9A-Za-z\-_]{20,}"
                                    r"|(?<![A-Za-z0-9])1//0[0-9A-Za-z\-_]{30,}"),
@@ -289,7 +300,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              find=layout_spans),
     SecretRule("url_userinfo", re.compile(
         r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
-        r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
+        r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), userinfo_value,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
     SecretRule("password_hash", PASSWORD_HASH, _any("$", "{", "::"),

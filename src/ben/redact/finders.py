@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
 from ben.redact.emails import EMAIL, _email_matches, email_spans  # noqa: F401
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head, trail_end
-from ben.redact.lookalikes import digest_run, in_arn, string_prefix, truncated
+from ben.redact.lookalikes import digest_run, documentation_value, in_arn, resource_id, string_prefix, truncated
 from ben.redact.phrases import phrase_end
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
@@ -39,7 +39,8 @@ def token_spans(text: str) -> Iterator[tuple[int, int]]:
                     lead = LEADS.get(name)
                     if lead is not None and s >= lead[0] and lead[1].fullmatch(text, s - lead[0], s):
                         s -= lead[0]
-                    yield s, trail_end(name, text, f.end())
+                    if not documentation_value(f.group()):   # hf_xxxxxxxx…, AKIAIOSFODNN7EXAMPLE
+                        yield s, trail_end(name, text, f.end())
                     break
             else:
                 continue
@@ -112,7 +113,7 @@ _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\([A-Za-z_][A-Za-z0-9
 def not_placeholder(text: str) -> bool:
     """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
     return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
-                or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text))
+                or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text) or documentation_value(text))
 
 
 _IDENT = re.compile(r"[A-Z0-9_.]+|[a-z_.]+").fullmatch
@@ -147,11 +148,15 @@ PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])[ \t]{0,3}"""
           r"""|(?P<s11>\[[^\s"'\\,;<>{}\[\]]{1,200}\][^\s"'\\,;<>{}\[\]]{1,400})"""
           r"""|[‘“„«‹`]\s?(?P<s9>[^’”“»›`\r\n]{%(q)s}?)\s?[’”“»›`]|\{(?P<s10>[^{}\r\n]{%(q)s})\}(?=[;"'\s]|$)"""
           r"""|(?P<s2>[^\s"'\\,;<>{}\[\]]{%(u)s}))""")
-# The same key in markup and calls: <password>v</password>, name="password" value="v",
-# define('DB_PASSWORD', 'v'), getenv("API_KEY", "v").
+# The same key in markup and calls: <password>v</password>, <wsse:Password Type="…">v</wsse:Password> (an element
+# with attributes: s12), name="password" value="v", define('DB_PASSWORD', 'v'), getenv("API_KEY", "v"), and Gradle's
+# buildConfigField("String", "API_KEY", "\"v\""), also as Groovy writes it: buildConfigField 'String', 'API_KEY', '"v"'
+# (a string literal inside a string literal: s13).
 MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']>(?P<s8>[^<\s]{1,400})</"""
+                r"""|\s(?:\s{0,2}[\w:.\-]{1,40}\s{0,2}=\s{0,2}"[^"<>\r\n]{0,300}"){1,4}\s{0,2}>(?P<s12>[^<\s][^<\r\n]{0,399})</"""
                 r"""|\(\s{0,3}["'](?P<s7>[^"'\r\n]{1,400})["']\s{0,3}\)|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400})"""
-                r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\))""")
+                r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\)"""
+                r"""|["']\s{0,3},\s{0,3}(?:["']\\["']|'")(?P<s13>[^"'\\\r\n]{1,400})(?:\\["']["']|"')\s{0,3}(?:\)|(?=[\r\n]|$)))""")
 # Words for a password, also in the languages logs are commonly written in ("pass" only after a
 # non-letter: "bypass=" is no key).
 PASSWORD_WORDS = (r"pass(?:word|wd|[_\-.]?phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW]|(?<=[a-z])Pass)(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
@@ -201,13 +206,24 @@ def password_hint(s: str) -> bool:
     return False
 
 
+#: Vendors whose credential is called "<vendor> key" (FASTLY_KEY, stripeKey, X-Mailgun-Key; revision 11): a
+#: vendor's name before "key" makes it one, where "sort_key", "cache_key", "object_key" are none.
+_VENDOR_NAMES = ("fastly", "stripe", "sendgrid", "mailgun", "mailchimp", "mandrill", "postmark", "twilio", "vonage", "nexmo",
+                 "algolia", "pusher", "mapbox", "openai", "anthropic", "mistral", "cohere", "groq", "gemini", "replicate",
+                 "datadog", "relic", "honeycomb", "sentry", "rollbar", "bugsnag", "paypal", "adyen", "braintree",
+                 "square", "vercel", "netlify", "supabase", "cloudflare", "linode", "vultr", "hetzner", "heroku", "doppler",
+                 "infisical")
+#: A vendor's name just before "key": tried only where "key" (or "_key") follows, by a lookahead, then a look back per
+#: name (41 alternatives at every position of every text cost the pair rule ~50 %; this costs it nothing measurable).
+VENDOR_KEY = (r"(?=[_\-. ]?key)(?:" + "|".join(f"(?<={re.escape(n)})" for n in _VENDOR_NAMES) + r")[_\-. ]?key")
 # A key may end in a word saying how the secret is written: SECRET_KEY_BASE, api_key_value, token_b64.
 _KEY_SUFFIX = r"(?:[_\-.]?(?i:base|value|b64|base64|hex|str|string|data|[0-9]))?"
 SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)?|secret[_\-. ]?key|private[_\-. ]?key"
                 r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
                 r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
-                r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|deploy|"
-                r"session|wallet|signer|signature|subscription|functions?|hmac|application|mailgun|jwt)[_\-. ]?key|authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
+                r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|insert|deploy|"
+                r"session|wallet|signer|signature|subscription|functions?|hmac|application|jwt)[_\-. ]?key|" + VENDOR_KEY + "|"
+                r"authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
@@ -230,11 +246,12 @@ _SEGMENT_ENDS = " \t\r\n\"'"
 
 
 def in_query(text: str, at: int) -> bool:
-    """Is the key at ``at`` a parameter of a query string or form body (``?``, ``&`` before it in the
-    same run of non-space characters), where '&' ends a value? In an .env line, an INI file, a shell
-    assignment or a log field it does not: ``DB_PASSWORD=ab&cd=ef`` is one value."""
+    """Is the key at ``at`` a parameter of a query string, a URL's fragment (``#access_token=v&expires_in=…``, as
+    OAuth's implicit flow writes it) or a form body (``?``, ``#``, ``&`` before it in the same run of non-space
+    characters), where '&' ends a value? In an .env line, an INI file, a shell assignment or a log field it does not:
+    ``DB_PASSWORD=ab&cd=ef`` is one value."""
     lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
-    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0
+    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0 or text.find("#", lo, at) >= 0
 
 
 def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
@@ -274,7 +291,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                 if span is not None:
                     yield span
                 continue
-            for g in ("s", "s6", "s9", "s10", "s11", "s2", "s3", "s4", "s5", "s7", "s8"):
+            for g in ("s", "s6", "s9", "s10", "s11", "s2", "s3", "s12", "s4", "s5", "s13", "s7", "s8"):
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
@@ -291,7 +308,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                     v = v.strip()
                     if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):
                         break   # Pwd={DB_PASSWORD}, {password}: a template's field
-                    if g in ("s5", "s7", "s8") and not credential_like(v):
+                    if g in ("s5", "s13", "s7", "s8") and not credential_like(v):
                         break   # a call's argument or an element's text that is a word: ("password", "username")
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
                         break   # 'pass' alone: "tests pass: 12" is a count
@@ -431,17 +448,18 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     public = _public_blocks(text) if "-----BEGIN " in text else ()
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
-        if any(lo <= a < hi for lo, hi in public) or digest_run(text, a):   # or an SSH key's SHA256: fingerprint
-            continue   # a line of a certificate or a public key (public; a private key is private_key's)
+        if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b):
+            continue   # or an SSH key's SHA256: fingerprint, or /objects/<id>/ in a URL's path   # a line of a certificate or a public key (public; a private key is private_key's)
         if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
             continue
         if text[b:b + 1] in ("/", " ") and _random_run(text[b + 1:b + 17]):
             continue
-        if random_b64(m.group()):
+        if random_b64(m.group()) and not documentation_value(m.group()):
             yield a, b
 
 
-_PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9 ]+ )?(?:CERTIFICATE|PUBLIC KEY|CERTIFICATE REQUEST|X509 CRL)-----"
+_PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9 ]+ )?(?:CERTIFICATE|PUBLIC KEY|CERTIFICATE REQUEST|X509 CRL"
+                           r"|PGP PUBLIC KEY BLOCK|PGP SIGNATURE)-----"
                            r"(?:.(?!-----END ))*.?", re.DOTALL)
 
 

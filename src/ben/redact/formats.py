@@ -65,6 +65,8 @@ _TABLE = (
     ("supabase-token", ("sbp_",), rf"[{_HEX}]{{30,50}}"),
     ("netlify-token", ("nfp_",), rf"[{_AN}]{{30,50}}"),
     ("render-token", ("rnd_",), rf"[{_AN}]{{24,40}}"),
+    ("supabase-secret-key", ("sb_secret_",), rf"[{_AN}_\-]{{20,60}}"),
+    ("neon-api-key", ("napi_",), rf"[{_AN}]{{40,80}}"),
     ("hashicorp-tf-token", ("atlasv1.",), rf"[{_AN}_\-=]{{40,80}}"),   # and its lead (``LEADS``)
     ("tencent-secret-id", ("AKID",), rf"[{_AN}]{{32}}"),
     # -- version control --
@@ -87,12 +89,16 @@ _TABLE = (
     ("scalingo-token", ("tk-us-",), rf"[{_AN}_\-]{{40,50}}"),
     ("doppler-token", ("dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."), rf"[{_AN}_\-.]{{30,50}}"),
     ("vault-token", ("hvs.", "hvb.", "hvr."), rf"[{_AN}_\-]{{20,300}}"),
+    ("infisical-service-token", ("st.",), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"
+                                            rf"\.[{_HEX}]{{16,40}}\.[{_HEX}]{{16,40}}"),
     ("1password-service-account", ("ops_eyJ",), rf"[{_AN}+/=_\-]{{40,}}"),   # base64url too
     ("1password-secret-key", ("A3-",), r"[A-Z0-9]{6}-[A-Z0-9\-]{20,40}"),
     ("age-secret-key", ("AGE-SECRET-KEY-1",), r"[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,60}"),
     # -- payment --
-    ("stripe-key", ("sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "pk_live_", "pk_test_",
-                    "whsec_"), rf"[{_AN}]{{10,255}}"),
+    # not pk_live_/pk_test_: a publishable key is public by design (in every checkout page's script; ADR 0030,
+    # revision 11), as Supabase's sb_publishable_ is
+    ("stripe-key", ("sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "whsec_"), rf"[{_AN}]{{10,255}}"),
+    ("paypal-access-token", ("A21AA",), rf"[{_AN}_\-]{{50,200}}"),
     ("square-token", ("sq0atp-", "sq0csp-", "EAAA"), rf"[{_AN}_\-]{{22,100}}"),
     ("paypal-braintree-token", ("access_token$production$", "access_token$sandbox$"),
      rf"[{_AN}]{{12,20}}\$[{_AN}]{{24,40}}"),
@@ -148,8 +154,9 @@ _TABLE = (
     # -- SaaS --
     ("shopify-token", ("shpat_", "shpca_", "shppa_", "shpss_"), r"[0-9a-fA-F]{32}"),
     ("heroku-key", ("HRKU-",), rf"[{_AN}_\-]{{30,70}}"),
-    ("newrelic-key", ("NRAK-", "NRJS-", "NRII-", "NRAA-"), r"[A-Za-z0-9\-]{19,40}"),
-    ("sentry-token", ("sntrys_", "sntryu_"), rf"[{_AN}+/=_]{{40,}}"),
+    ("newrelic-key", ("NRAK-", "NRJS-", "NRII-", "NRAA-"), r"[A-Za-z0-9_\-]{19,40}"),
+    ("sentry-token", ("sntrys_", "sntryu_"), rf"[{_AN}+/=_\-]{{40,}}"),
+    ("honeycomb-key", ("hcaik_", "hcxik_"), rf"[{_AN}]{{40,80}}"),
     ("databricks-token", ("dapi",), rf"[{_HEX}]{{32}}(?:-[0-9])?"),
     ("dynatrace-token", ("dt0c01.",), rf"[{_AN}]{{24}}\.[{_AN}]{{64}}"),
     ("grafana-token", ("glc_", "glsa_", "eyJrIjoi"), rf"[{_AN}_+/=]{{32,400}}"),
@@ -226,5 +233,8 @@ INDEX = _index()
 #: The prefixes filed under each head (a cheap substring test before any regex).
 PREFIXES_BY_HEAD: dict[str, tuple[str, ...]] = {
     key: tuple(sorted({f.prefix for f in FORMATS if key in _keys(f.prefix, f.body)})) for key in INDEX}
-#: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one).
-PREFIXES: tuple[str, ...] = tuple(sorted({f.prefix for f in FORMATS}))
+#: What a token of a prefix always holds beyond it, for the prefilter (which tests characters, not substrings): the
+#: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-".
+_MORE = {"st.": "st.-"}
+#: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one's characters).
+PREFIXES: tuple[str, ...] = tuple(sorted({_MORE.get(f.prefix, f.prefix) for f in FORMATS}))

@@ -67,7 +67,7 @@ def _name_value(text: str) -> Iterator[tuple[int, int]]:
 _SQL_SET = re.compile(r"(?i)\bvalue\s*=\s*'(?P<v>(?:[^'\r\n]|'')+)'\s+where\s+(?:name|key|setting|param\w*)\s*=\s*"
                       r"'(?P<k>[^'\r\n]{1,80})'")
 _SQL_INSERT = re.compile(r"""(?i)\binsert\s+into\s+[\w."`\[\]]+\s*\((?P<cols>[^()]{1,400})\)\s*values\s*\(""")
-_SQL_ITEM = re.compile(r"\s*(?:'(?P<q>(?:[^'\r\n]|'')*)'|(?P<u>[^,()'\s]+))\s*(?P<end>[,)])")
+_SQL_ITEM = re.compile(r"\s*(?:'(?P<q>(?:[^'\r\n]|'')*)'|(?P<u>[^,()'\s]+(?:\([^()'\r\n]{0,80}\))?))\s*(?P<end>[,)])")   # now(), NULL, 42
 
 
 def _sql(text: str) -> Iterator[tuple[int, int]]:

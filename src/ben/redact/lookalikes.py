@@ -12,6 +12,12 @@ are none.
   few dozen passes a card's issuer and Luhn checks. A card of 13-16 digits, or grouped, is a card wherever it is.
 - ``digest_run``: a base64 run that is a digest's (an SSH key's ``SHA256:<43 characters>`` fingerprint, a
   subresource-integrity ``sha384-<64>``, a go.sum ``h1:<44>``): public hashes, not keys or passwords.
+- ``documentation_value`` (revision 11): a value that says it stands in for one — a vendor's documentation
+  example (AWS's ``AKIAIOSFODNN7EXAMPLE`` and ``…EXAMPLEKEY``), a run of eight ``x`` where the random part
+  would be (``hf_xxxxxxxx…``, ``sk_live_XXXXXXXX…``), ``YOUR_GITHUB_TOKEN``, ``your-api-key``.
+- ``resource_id`` (revision 11): a run of letters and digits that is a whole segment of a URL's path right
+  after a collection's name (``/v1/objects/<40 characters>/versions``): a REST resource's id, not a key.
+  After a segment that names a secret (``/keys/``, ``/tokens/``, ``/secrets/``, ``/webhooks/``) it stays one.
 """
 
 from __future__ import annotations
@@ -53,3 +59,25 @@ _ID_KEY_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]*(?:[_.\-](?:id|ID
 def after_id_key(text: str, at: int) -> bool:
     """Does an id's key (``trace_id=``, ``"spanId": "``, ``x-datadog-trace-id: ``) end right before ``at``?"""
     return _ID_KEY_BEFORE.search(text, max(0, at - 60), at) is not None
+
+
+_PLACEHOLDER = re.compile(r"EXAMPLE(?:KEY)?$|x{8}|X{8}").search
+_YOUR = re.compile(r"(?i)your[_\-]?[a-z][a-z_\-]*").fullmatch
+
+
+def documentation_value(value: str) -> bool:
+    """A documentation example (``…EXAMPLE``, ``…EXAMPLEKEY``), eight ``x`` in a row, or ``YOUR_…``/``your-…``."""
+    return _PLACEHOLDER(value) is not None or _YOUR(value) is not None
+
+
+_SEGMENT_END = frozenset("/?# \"\t\r\n;")
+_COLLECTION = re.compile(r"/[a-z][a-z_\-]{2,30}s/$")
+_SECRET_SEGMENT = re.compile(r"(?i)key|token|secret|hook|cred|pass|auth|sig|bot")
+
+
+def resource_id(text: str, a: int, b: int) -> bool:
+    """Is ``text[a:b]``, letters and digits only, a whole path segment after a collection's plural name?"""
+    if a < 5 or text[a - 1] != "/" or (b < len(text) and text[b] not in _SEGMENT_END) or not text[a:b].isalnum():
+        return False
+    m = _COLLECTION.search(text, max(0, a - 33), a)
+    return m is not None and _SECRET_SEGMENT.search(m.group()) is None
