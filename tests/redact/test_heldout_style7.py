@@ -66,8 +66,6 @@ def test_publishable_keys_and_prefix_look_alikes_stay(text: str) -> None:
     "STRIPE_SECRET_KEY=sk_live_XXXXXXXXXXXXXXXXXXXXXXXX",
     "export GITHUB_TOKEN=YOUR_GITHUB_TOKEN",
     "api_key: your-api-key-here",
-    "postgres://user:password@localhost:5432/mydb",
-    "https://username:password@example.com/",
     '10.0.4.7 - - "GET /v1/objects/nI8hzrdhLWAbq7iOQLLuDisOcKiSnNzz80HYSSKs/versions/2be981d47c16501b HTTP/1.1" 200',
     "GET https://api.acme.io/files/AbCdEf1234567890AbCdEf1234567890AbCdEf12?download=1",
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZbe3sM1vFMLtfj7knOcl4Penf4n8YfAsvM6+pGQ+oAjWvJPo44RkW2MAQcTj\n"
@@ -80,6 +78,10 @@ def test_documentation_values_resource_ids_and_public_blocks_stay(text: str) -> 
 @pytest.mark.parametrize("text, secret", [
     ("aws_access_key_id = AKIAZ7Q3LMPW4XK2RT6V", "AKIAZ7Q3LMPW4XK2RT6V"),           # a key of the same shape
     ("postgres://user:Harbor1970!@localhost:5432/mydb", "Harbor1970!"),
+    # A URL's password is masked whatever it is: 'password' in a connection string is a real, weak one as often as
+    # a documentation's example (revision 11, amended).
+    ("postgres://user:password@localhost:5432/mydb", ":password@"),
+    ("https://username:password@example.com/", ":password@"),
     ("HF_TOKEN=hf_xXkQpLmWvRtYzAbCdEfGhIjKlMnOpQrStU", "xXkQpLmWvRtY"),             # x's, but not eight in a row
     ("GET /v1/keys/AbCdEf1234567890AbCdEf1234567890AbCdEf12 200", "AbCdEf1234567890"),   # a segment naming a secret
     ("GET /v1/x?k=AbCdEf1234567890AbCdEf1234567890AbCdEf12 200", "AbCdEf1234567890"),    # not a path segment

@@ -204,15 +204,6 @@ def _cmd_hint(s: str) -> bool:
     return False
 
 
-#: A URL's password that is the word for one: ``postgres://user:password@localhost`` is a documentation's example.
-_USERINFO_WORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "pw", "mypassword", "yourpassword"})
-
-
-def userinfo_value(text: str) -> bool:
-    """A URL's password: no placeholder, and not the word for a password."""
-    return not_placeholder(text) and text.lower() not in _USERINFO_WORDS
-
-
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
                  "add-mask", "authtok")   # each ~0.1 µs a log line
@@ -300,7 +291,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              find=layout_spans),
     SecretRule("url_userinfo", re.compile(
         r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
-        r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), userinfo_value,
+        r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
     SecretRule("password_hash", PASSWORD_HASH, _any("$", "{", "::"),
