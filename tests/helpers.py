@@ -161,3 +161,37 @@ class Flood:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Killed(BaseException):
+    """A kill -9 simulated at a chosen call: a BaseException, so no ``except Exception`` in ben catches it."""
+
+
+def killed_at_call(monkeypatch, owner, names, kill_at: int):
+    """A context: within it, the ``kill_at``-th call (counted from 1 over every name in ``names`` of ``owner``,
+    e.g. ``os``) raises :class:`Killed` instead of running, and the block ends there quietly. It yields a
+    one-item list, the count of calls made (below ``kill_at`` when the block ran to its end)."""
+    import contextlib
+
+    real = {name: getattr(owner, name) for name in names}
+
+    @contextlib.contextmanager
+    def context():
+        calls = [0]
+
+        def hook(name):
+            def call(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == kill_at:
+                    raise Killed(name)
+                return real[name](*args, **kwargs)
+            return call
+
+        with monkeypatch.context() as m:
+            for name in real:
+                m.setattr(owner, name, hook(name))
+            try:
+                yield calls
+            except Killed:
+                pass
+    return context()

@@ -15,6 +15,7 @@ from ben.control.trust_store import TrustStore
 from ben.core.errors import ConfigError, PolicyError, SignatureError
 from tests.control.conftest import make_setup
 from tests.control.test_commands import ben
+from tests.helpers import killed_at_call
 
 
 def test_keys_generate_writes_a_private_file_0600(home: Path) -> None:
@@ -233,25 +234,9 @@ def test_a_kill_at_any_step_of_next_sequence_never_counts_back(home: Path, monke
     Killed at any call of its update, the next number is above every number it gave out."""
     signer = generate(home, "seq")
     given = [signer.next_sequence() for _ in range(3)]
-    real = {name: getattr(os, name) for name in ("ftruncate", "write", "pwrite", "fsync", "lseek")}
     for kill_at in range(1, 6):
-        calls = [0]
-
-        def hook(name):
-            def call(*args, **kwargs):
-                calls[0] += 1
-                if calls[0] == kill_at:
-                    raise _Killed(name)
-                return real[name](*args, **kwargs)
-            return call
-
-        with monkeypatch.context() as m:
-            for name in real:
-                m.setattr(os, name, hook(name))
-            try:
-                given.append(signer.next_sequence())
-            except _Killed:
-                pass
+        with killed_at_call(monkeypatch, os, ("ftruncate", "write", "pwrite", "fsync", "lseek"), kill_at):
+            given.append(signer.next_sequence())
         after = signer.next_sequence()
         assert after > max(given), f"killed at call {kill_at}: {after} after {given}"
         given.append(after)

@@ -9,6 +9,8 @@ import pytest
 from ben.core.errors import ConfigError
 from ben.federation.policy import Facts, duration_bucket, load_key, load_policy, magnitude_class
 
+from tests.helpers import killed_at_call
+
 FACTS = Facts(incident_id="inc-0123456789", change="resolved", subsystem="db-eu-west-7.internal", state="resolved",
               severity="high", detector="ewma", direction="up", ratio=7.3, opened_ns=1_780_000_123_456_789_000,
               resolved_ns=1_780_000_123_456_789_000 + 45 * 60 * 10**9, anomalies=3)
@@ -65,35 +67,15 @@ def test_classes_and_buckets():
         ["ongoing", "<5m", "5-30m", "30m-2h", "2-12h", ">12h"]
 
 
-class _Killed(BaseException):
-    pass
-
-
 def test_a_kill_while_the_key_is_made_never_leaves_a_key_file_the_next_start_refuses(tmp_path, monkeypatch):
     """ADR 0046 round 6: the key file was made (O_EXCL), then written: a spine killed between the two left an
     empty file, and every later start was refused ("federation key too short") until it was removed by hand.
     Killed at any step now, the next start gets a whole key; an empty file an old start left is made anew."""
-    real = {name: getattr(os, name) for name in ("open", "fdopen", "write", "fchmod", "fsync", "link")}
     for kill_at in range(1, 8):
         key = tmp_path / f"k{kill_at}" / "pseudonym.key"
         key.parent.mkdir()
-        calls = [0]
-
-        def hook(name):
-            def call(*args, **kwargs):
-                calls[0] += 1
-                if calls[0] == kill_at:
-                    raise _Killed(name)
-                return real[name](*args, **kwargs)
-            return call
-
-        with monkeypatch.context() as m:
-            for name in real:
-                m.setattr(os, name, hook(name))
-            try:
-                load_key(key)
-            except _Killed:
-                pass
+        with killed_at_call(monkeypatch, os, ("open", "fdopen", "write", "fchmod", "fsync", "link"), kill_at):
+            load_key(key)
         assert not key.exists() or len(key.read_bytes()) == 65, f"killed at call {kill_at}: {key.read_bytes()!r}"
         assert len(load_key(key)) == 64 and load_key(key) == load_key(key)
     empty = tmp_path / "empty.key"

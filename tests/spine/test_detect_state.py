@@ -18,6 +18,7 @@ from ben.spine.detection import Detection
 from ben.spine.detector_thread import DetectorThread
 from ben.spine.incidents import Correlator
 
+from tests.helpers import killed_at_call
 from tests.spine.test_detection import S, findings, stored_rows
 
 SECRET = "/pay"  # the attribute value in every series key of stored_rows()
@@ -111,37 +112,16 @@ def test_a_spine_stopped_while_starting_leaves_its_checkpoint_alone(tmp_path: Pa
     assert time.monotonic() - started < 1.0 and not path.exists()
 
 
-class _Killed(BaseException):
-    pass
-
-
 def test_a_kill_while_the_checkpoint_key_is_made_never_leaves_an_empty_key(tmp_path: Path, monkeypatch) -> None:
     """ADR 0046 round 6: the key file was made (O_EXCL), then written: a spine killed between the two left an
     empty key, and every later checkpoint was refused ("0 bytes, expected a 32-byte key") until it was removed
     by hand. Killed at any step now, the next call gets a whole key; an empty file an old start left is replaced."""
-    import os
 
-    real = {name: getattr(os, name) for name in ("open", "fdopen", "write", "fchmod", "fsync", "link")}
     for kill_at in range(1, 8):
         path = tmp_path / f"k{kill_at}" / "detect.key"
         path.parent.mkdir()
-        calls = [0]
-
-        def hook(name):
-            def call(*args, **kwargs):
-                calls[0] += 1
-                if calls[0] == kill_at:
-                    raise _Killed(name)
-                return real[name](*args, **kwargs)
-            return call
-
-        with monkeypatch.context() as m:
-            for name in real:
-                m.setattr(os, name, hook(name))
-            try:
-                detect_state.load_key(path)
-            except _Killed:
-                pass
+        with killed_at_call(monkeypatch, os, ("open", "fdopen", "write", "fchmod", "fsync", "link"), kill_at):
+            detect_state.load_key(path)
         assert not path.exists() or len(path.read_bytes()) == detect_state.KEY_BYTES, f"killed at call {kill_at}"
         assert detect_state.load_key(path) == detect_state.load_key(path)
     empty = tmp_path / "empty.key"
