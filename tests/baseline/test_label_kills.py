@@ -55,9 +55,9 @@ def test_a_label_killed_between_its_audit_entry_and_its_row_is_stored_by_the_nex
         stored = query_rows(spine, "SELECT label, kind FROM ben.incident_labels FINAL WHERE incident_id = "
                                    "'inc-00000000a1'")
         assert stored == [{"label": "noise", "kind": "level"}]
-        assert len(query_rows(spine, "SELECT seq FROM ben.audit WHERE kind = 'label'")) == 3
-        verify = ben("audit", "verify", "--spine", spine)
+        verify = ben("audit", "verify", "--spine", spine)   # (waits until ben.audit holds the third entry too)
         assert verify.returncode == 0, verify.stdout + verify.stderr
+        assert len(query_rows(spine, "SELECT seq FROM ben.audit WHERE kind = 'label'")) == 3
     finally:
         cluster.stop()
     log = (home / "logs" / "spine.log").read_text()
