@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
 from ben.redact.emails import EMAIL, _email_matches, email_spans  # noqa: F401
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head, trail_end
-from ben.redact.lookalikes import digest_run, documentation_value, in_arn, resource_id, string_prefix, truncated
+from ben.redact.lookalikes import (digest_run, documentation_value, in_arn, resource_id, ssh_public_run, string_prefix,
+                                   truncated)
 from ben.redact.phrases import phrase_end
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
@@ -286,6 +287,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
         pos = 0
         while (m := rx.search(text, pos)) is not None:
             pos = m.end()
+            if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
+                continue   # 'Pw=' at the end of an SSH public key's base64 (ecdsa-sha2-nistp256 AAAA…OqPw= ops@laptop)
             if m.group("blk") is not None:
                 span = block_span(text, m.start(), m.end("blk"))
                 if span is not None:
@@ -448,7 +451,8 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     public = _public_blocks(text) if "-----BEGIN " in text else ()
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
-        if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b):
+        if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b) \
+                or ssh_public_run(text, a):
             continue   # or an SSH key's SHA256: fingerprint, or /objects/<id>/ in a URL's path   # a line of a certificate or a public key (public; a private key is private_key's)
         if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
             continue

@@ -22,6 +22,8 @@ are none.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import re
 
 _TRUNCATED = re.compile(r"[\w\-.]{0,12}?(?:\.{3}|…|\*{3,})[\w\-]{0,8}").fullmatch
@@ -45,12 +47,46 @@ def truncated(value: str) -> bool:
     return ("..." in value or "…" in value or "***" in value) and _TRUNCATED(value) is not None
 
 
-def digest_run(text: str, at: int) -> bool:
-    """Does the base64 run holding ``at`` follow a digest's name (``SHA256:``, ``sha384-``)?"""
+#: A digest's length in base64 after its name: how far back a run split by spaces may still be its tail.
+_DIGEST_CHARS = {"SHA1:": 28, "sha1-": 28, "SHA256:": 44, "sha256-": 44, "h1:": 44, "SHA384:": 64, "sha384-": 64,
+                 "SHA512:": 88, "sha512-": 88}
+#: An SSH public key's blob opens with its type's name, length-prefixed, in base64; the most characters it can take.
+_SSH_BLOBS = {"AAAAC3NzaC1lZDI1NTE5": 70, "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t": 120, "AAAAB3NzaC1yc2E": 1400,
+              "AAAAB3NzaC1kc3M": 600, "AAAAE2VjZHNhLXNoYTItbmlzdHA": 240, "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20": 300}
+_SSH_HEADS = tuple(_SSH_BLOBS)
+
+
+def _run_starts(text: str, at: int, limit: int) -> Iterator[int]:
+    """The starts of the base64 run holding ``at``, going back over single spaces (in the URL-decoded pass a
+    '+' is one) while within ``limit`` characters of ``at``."""
     lo = at
-    while lo > 0 and text[lo - 1] in _B64:
+    while True:
+        while lo > 0 and text[lo - 1] in _B64:
+            lo -= 1
+        yield lo
+        if lo == 0 or text[lo - 1] != " " or at - lo >= limit:
+            return
         lo -= 1
-    return text.endswith(_DIGEST_HEADS, max(0, lo - 7), lo)
+
+
+def digest_run(text: str, at: int) -> bool:
+    """Does the base64 run holding ``at`` follow a digest's name (``SHA256:``, ``sha384-``)? A run after spaces
+    (a digest's '+' in the URL-decoded pass) is its tail while within the digest's length."""
+    for hops, lo in enumerate(_run_starts(text, at, 88)):
+        head = next((h for h in _DIGEST_HEADS if text.endswith(h, max(0, lo - 7), lo)), None)
+        if head is not None:
+            return hops == 0 or at - lo < _DIGEST_CHARS[head]
+    return False
+
+
+def ssh_public_run(text: str, at: int) -> bool:
+    """Is ``at`` inside an SSH public key's blob (``ssh-ed25519 AAAAC3NzaC1lZDI1NTE5…``, ``ssh-rsa AAAAB3…``),
+    within its length? Public by design, like a certificate; a private key is a PEM block (private_key's)."""
+    for lo in _run_starts(text, at, 1400):
+        head = next((h for h in _SSH_HEADS if text.startswith(h, lo)), None)
+        if head is not None:
+            return at - lo < _SSH_BLOBS[head]
+    return False
 
 
 _ID_KEY_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9])(?:[A-Za-z0-9]*(?:[_.\-](?:id|ID|Id)|[a-z]Id|[a-z]ID)|id|ID|Id)[\"']?\s{0,2}[:=]\s{0,2}[\"']?$")
