@@ -198,8 +198,9 @@ class Spine:
                 return await asyncio.to_thread(fn, *args)
             except StoreUnavailableError as exc:
                 delay = next(delays)
-                if time.monotonic() + delay > deadline:
-                    raise
+                if time.monotonic() + delay > deadline:   # named even when no retry was logged (a slow first try)
+                    raise StoreUnavailableError(f"{exc} (tried for {self.config.store.start_retry_timeout_s:g} s: "
+                                                "spine.store.start_retry_timeout_s)") from exc
                 log.error("spine: could not %s, trying again in %.1fs (for %.0f s more: "
                           "spine.store.start_retry_timeout_s): %s", what, delay, deadline - time.monotonic(), exc)
                 await asyncio.sleep(delay)
