@@ -63,23 +63,28 @@ def _harness():
     return module
 
 
-@pytest.mark.timeout(300)
-def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> None:
-    """A few seeded rounds of the outside harness: processes started and restarted with documented
-    commands, SDK and OTLP load, random kill -9 faults (BEN_CRASH_SEED replays one)."""
+def _run_harness(home, **options) -> dict:
+    """Seeded rounds of the outside harness (``BEN_CRASH_SEED`` replays one) at the suite's load; the summary,
+    checked for findings, SDK events and OTLP records lost or stored twice."""
     seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
     print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
-    harness = _harness()
-    quick = tuple(s for s in harness.SCENARIOS  # (ADR 0046: the slow ones and those with a test of their own)
-                  if s not in ("backlog", "replay", "checkpoint", "wal-file", "wal-open", "store-part"))
-    summary = harness.run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
-                          scenarios=quick)
+    summary = _harness().run(seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120, **options)
     print(summary)
-    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
     assert not summary["findings"], f"seed={seed}: {summary['findings']}"
     assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
     assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
         f"seed={seed}: {summary}"
+    return summary
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_random_kill_rounds_lose_and_duplicate_nothing(home) -> None:
+    """A few seeded rounds of the outside harness: processes started and restarted with documented
+    commands, SDK and OTLP load, random kill -9 faults (BEN_CRASH_SEED replays one)."""
+    quick = tuple(s for s in _harness().SCENARIOS  # (ADR 0046: the slow ones and those with a test of their own)
+                  if s not in ("backlog", "replay", "checkpoint", "wal-file", "wal-open", "store-part"))
+    summary = _run_harness(home, rounds=3, scenarios=quick)
+    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
 
 
 @pytest.mark.timeout(300)
@@ -88,18 +93,9 @@ def test_outside_harness_kills_the_sidecar_at_its_otlp_gate_and_exporters_come_b
     with the gate just listening in its start, and with the gate closed in its SIGTERM drain (one round
     each); after each restart the OTLP exporter is answered again, and in the end every acknowledged record is
     stored once. ``BEN_CRASH_SEED`` replays a run."""
-    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
-    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
-    harness = _harness()
-    summary = harness.run(rounds=3, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
-                          scenarios=("otlp-gate",))
-    print(summary)
+    summary = _run_harness(home, rounds=3, scenarios=("otlp-gate",))
     assert summary["faults"] == {"otlp-gate": 3} and summary["otlp_reconnect_s"] is not None, summary
     assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
-    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
-    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
-    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
-        f"seed={seed}: {summary}"
 
 
 @pytest.mark.timeout(300)
@@ -109,17 +105,8 @@ def test_outside_harness_kills_as_a_wal_or_the_store_writes_a_file_and_nothing_i
     every acknowledged event stored once, and after the final stop no file a killed write left
     (``BEN_CRASH_SEED`` replays a run). ``wal-file`` (running: a flush comes rarely at this load) is left to
     the long run."""
-    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
-    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
-    harness = _harness()
-    summary = harness.run(rounds=2, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
-                          scenarios=("wal-open", "store-part"))
-    print(summary)
+    summary = _run_harness(home, rounds=2, scenarios=("wal-open", "store-part"))
     assert sum(summary["faults"].values()) == 2 and summary["sdk_acked"] > 0, summary
-    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
-    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
-    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
-        f"seed={seed}: {summary}"
 
 
 @pytest.mark.timeout(300)
@@ -129,19 +116,10 @@ def test_outside_harness_kills_in_replay_checkpoint_full_disk_and_the_clickhouse
     after a kill, the spine killed as it writes its detection checkpoint, a disk filled under load (and the
     component killed there half the time), the ClickHouse server killed. ``BEN_CRASH_SEED`` replays a run,
     ``BEN_CRASH_ROUNDS`` (default 1) makes it longer."""
-    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
-    rounds = int(os.environ.get("BEN_CRASH_ROUNDS", "1"))
-    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
-    harness = _harness()
-    summary = harness.run(rounds=rounds, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
-                          scenarios=("replay", "checkpoint", "disk-full", "clickhouse"), store="clickhouse",
-                          small_disk_mb=256)
-    print(summary)
+    summary = _run_harness(home, rounds=int(os.environ.get("BEN_CRASH_ROUNDS", "1")),
+                           scenarios=("replay", "checkpoint", "disk-full", "clickhouse"), store="clickhouse",
+                           small_disk_mb=256)
     assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
-    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
-    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
-    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
-        f"seed={seed}: {summary}"
 
 
 @pytest.mark.timeout(300)
@@ -181,14 +159,5 @@ def test_outside_harness_kills_a_component_in_its_sighup_reload_after_a_bad_mani
     force stays, the log says why, the component answers), then SIGHUP with a good new one and SIGKILL 0-50 ms
     into that reload; the restarted component runs the new manifest and nothing acknowledged is lost or stored
     twice. ``BEN_CRASH_SEED`` replays a run."""
-    seed = int(os.environ.get("BEN_CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
-    print(f"crash harness seed={seed} (BEN_CRASH_SEED={seed} replays this run)")
-    harness = _harness()
-    summary = harness.run(rounds=1, seed=seed, rate=1_500, otlp_rate=300, home=home / "h", drain_timeout=120,
-                          scenarios=("reload",))
-    print(summary)
+    summary = _run_harness(home, rounds=1, scenarios=("reload",))
     assert summary["faults"] == {"reload": 1} and summary["sdk_acked"] > 0, summary
-    assert not summary["findings"], f"seed={seed}: {summary['findings']}"
-    assert summary["sdk_lost"] == summary["sdk_duplicated"] == 0, f"seed={seed}: {summary}"
-    assert summary["otlp_lost"] == summary["otlp_duplicated_unexplained"] == summary["otlp_duplicated_after_retry"] == 0, \
-        f"seed={seed}: {summary}"
