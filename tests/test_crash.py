@@ -1,7 +1,8 @@
-"""kill -9 torture: the sidecar and the spine are each SIGKILLed at random moments, 12 times, under load.
+"""kill -9 torture: the sidecar and the spine are each SIGKILLed at random moments, 8 times, under load.
 
 Every event the SDK saw acknowledged must be stored exactly once (identity and count).
-Seeded: set BEN_TORTURE_SEED to replay a run; the seed is printed.
+Seeded: set BEN_TORTURE_SEED to replay a run; the seed is printed. BEN_TORTURE_KILLS sets the kills of each
+(8 here, ADR 0048: each costs a restart of ~3 s, and the outside harness tests below kill at chosen moments).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ben.core.errors import BenError
 
 from tests.helpers import Load, alive, assert_exactly_once, children, cmdline
 
-KILLS_EACH = 12  # 24 kills in all; each the same case at another moment, and each costs a restart (~3 s)
+KILLS_EACH = int(os.environ.get("BEN_TORTURE_KILLS", "8"))  # each the same case at another moment
 
 
 @pytest.mark.timeout(400)
