@@ -294,3 +294,27 @@ def test_remove_temporaries_takes_only_the_files_a_killed_write_atomic_left(tmp_
     assert remove_temporaries(path) == 20
     assert not any(p.exists() for p in left) and all(p.exists() for p in kept) and path.read_bytes() == b"whole"
     assert remove_temporaries(path) == 0
+
+
+def test_the_data_dir_marker_is_synced_and_never_written_through_a_planted_name(tmp_path, monkeypatch) -> None:
+    """The marker was written to the fixed name ``ben-data-dir.tmp`` and renamed with no sync: a power cut could
+    leave an empty marker (every later start then refuses the directory as damaged), and a symlink planted at
+    that name was written through. It is now ``write_atomic``'s: a temporary name no one can guess, synced,
+    renamed, the directory synced."""
+    import json
+
+    from ben.core.files import claim_data_dir
+
+    outside = tmp_path / "outside"
+    outside.write_text("not ben's\n")
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "ben-data-dir.tmp").symlink_to(outside)
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    claim_data_dir(data, "spine", "spine.data_dir")
+    assert json.loads((data / "ben-data-dir.json").read_text())["component"] == "spine"
+    assert outside.read_text() == "not ben's\n"
+    assert len(synced) >= 2  # the file, then its directory
+    assert stat.S_IMODE((data / "ben-data-dir.json").stat().st_mode) == 0o600

@@ -425,11 +425,10 @@ def claim_data_dir(path: Path, component: str, flag: str = "data_dir") -> None:
             if other != component and (path / "control" / f"{other}.key").exists():
                 raise ConfigError(f"{path} is a {other}'s data directory (it holds control/{other}.key); give the "
                                   f"{component} a directory of its own", field=flag)
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"component": component, "layout": DATA_DIR_LAYOUT, "written_by": f"ben {__version__}"})
-                       + "\n", encoding="utf-8")
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, marker)
+        # synced, renamed and the directory synced: a power cut never leaves an empty marker, which every
+        # later start would refuse as damaged; no fixed temporary name to be planted as a symlink
+        write_atomic(marker, (json.dumps({"component": component, "layout": DATA_DIR_LAYOUT,
+                                          "written_by": f"ben {__version__}"}) + "\n").encode(), FILE_MODE)
         return
     try:
         info = json.loads(text)
