@@ -107,3 +107,23 @@ def test_corrupt_record_is_quarantined_and_skipped(tmp_path: Path) -> None:
     assert [r.payload for r in wal.read(0)] == [b"good-1", b"good-2"]
     assert wal.corrupt_records == 1 and wal.depth == 2
     wal.close()
+
+
+def test_a_quarantined_record_is_synced_to_its_side_file_before_the_log_lets_it_go(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    """A record moved out of the log (a later hop refused it) was written to its side file unsynced, then deleted
+    from the log: a power cut between could keep neither. The side file is now synced (and its directory) first."""
+    import os
+
+    wal = Wal(tmp_path / "wal", tmp_path / "quarantine")
+    wal.append([b"kept", b"refused"])
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))[1])
+    wal.quarantine(2, "refused by the store")
+    side = list((tmp_path / "quarantine").iterdir())
+    assert len(side) == 1 and side[0].read_bytes().endswith(b"refused")
+    quarantine = str(tmp_path / "quarantine")
+    assert any(path.startswith(quarantine + "/") for path in synced) and quarantine in synced  # file, directory
+    assert [r.payload for r in wal.read(0)] == [b"kept"]
+    wal.close()

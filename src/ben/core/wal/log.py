@@ -16,6 +16,7 @@ from typing import TypeVar
 from rocksdict import Rdict, WriteBatch, WriteOptions
 
 from ben.core.errors import WalError
+from ben.core.files import FILE_MODE, write_atomic
 from ben.core.wal.damage import _DamageRepair
 from ben.core.wal.full_disk import RESUME_INTERVAL_S, RESUME_SLACK_BYTES, _FullDiskResume
 from ben.core.wal.layout import _HEADER, _LAST_SEQ, _META, _REC, _SEQ, Record, _key
@@ -262,7 +263,7 @@ class Wal(_Opening, _DamageRepair, _FullDiskResume):
         side = self.quarantine_dir / f"{self.path.name}-{seq:020d}.bin"
         try:
             self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-            side.write_bytes(value)
+            write_atomic(side, value, FILE_MODE)  # synced before the log's delete below: a power cut keeps one
         except OSError as exc:
             log.error("WAL %s: record %d %s; could not save it to %s: %s", self.path, seq, reason, side, exc)
         else:
