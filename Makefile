@@ -24,8 +24,8 @@ test: $(STAMP)
 	bash scripts/debian-deps.sh
 	$(MAKE) node-otel
 	$(BIN)/python -m compileall -q -j 0 src
-	@# ADR 0048: on $(TEST_WORKERS) workers (a module's tests on one), then the tests marked serial alone
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"; a=$$?; \
+	@# ADR 0048: on $(TEST_WORKERS) workers (a module's tests on one; the slowest modules first), then the tests marked serial alone
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --order slow-first -m "not serial"; a=$$?; \
 	$(BIN)/python -m pytest -p no:xdist -m serial; b=$$?; \
 	test $$a -eq 0 && test $$b -eq 0
 

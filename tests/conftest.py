@@ -17,9 +17,24 @@ from ben.cli.procs import Cluster
 
 def pytest_addoption(parser) -> None:
     parser.addoption("--order", default="file", metavar="ORDER",
-                     help="test order: file (default), reverse, or random:SEED (modules shuffled, and the tests "
+                     help="test order: file (default), slow-first (the modules of SLOW_FIRST, then file order: "
+                          "make test's parallel phase), reverse, or random:SEED (modules shuffled, and the tests "
                           "within each module; a module's tests stay together so its fixtures start once). "
                           "A test that fails in another order depends on one that ran before it.")
+
+
+#: The slowest modules, slowest first, from the suite's measured durations (ADR 0048). Under ``--dist loadfile``
+#: a worker takes modules in collection order; a long module met last keeps one worker busy while the other
+#: idles, so ``make test`` starts with these (``--order slow-first``). A name here that no longer exists is ignored.
+SLOW_FIRST = (
+    "tests/spine/test_outage.py", "tests/crash/test_harness_rounds.py", "tests/crash/test_torture.py",
+    "tests/crash/test_harness_faults.py", "tests/cli/test_cli.py", "tests/cli/test_bad_input.py",
+    "tests/spine/test_detection.py", "tests/sdk/test_poison.py", "tests/core/test_service.py",
+    "tests/spine/test_auth.py", "tests/core/test_files.py", "tests/store/test_process.py",
+    "tests/detect/test_conformance.py", "tests/cli/test_first_hour.py", "tests/spine/test_store_writer.py",
+    "tests/otlp/test_resend.py", "tests/redact/test_sidecar_redaction.py", "tests/web/test_web.py",
+    "tests/detect/test_checks.py", "tests/baseline/test_export.py",
+)
 
 
 @pytest.hookimpl(trylast=True)
@@ -27,8 +42,12 @@ def pytest_collection_modifyitems(config, items: list) -> None:
     order = config.getoption("--order")
     if order == "file":
         return
+    if order == "slow-first":
+        rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: file order kept
+        return
     if order != "reverse" and not (order.startswith("random:") and order[7:].isdigit()):
-        raise pytest.UsageError(f"--order {order!r}: expected file, reverse or random:SEED (SEED an integer)")
+        raise pytest.UsageError(f"--order {order!r}: expected file, slow-first, reverse or random:SEED (SEED an integer)")
     modules: dict[str, list] = {}
     for item in items:
         modules.setdefault(item.nodeid.split("::")[0], []).append(item)

@@ -1,7 +1,7 @@
 """The sender engine without a network: window, credit, back-pressure (pause and rewind), resend, backoff.
 
 The SDK's exporter and the sidecar's shipper are thin users of it; their integration tests with real
-processes (tests/sdk, tests/sidecar, tests/test_crash.py) cover the rest.
+processes (tests/sdk, tests/sidecar, tests/crash) cover the rest.
 """
 
 from __future__ import annotations

@@ -1,0 +1,34 @@
+"""The outside kill -9 harness's file-level faults: kills as a WAL or the store writes a file, in a replay, a
+checkpoint, a full disk, and of the ClickHouse server (ADR 0046). ``BEN_CRASH_SEED`` replays a run."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.crash.harness import run_harness
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_kills_as_a_wal_or_the_store_writes_a_file_and_nothing_is_left_behind(home) -> None:
+    """Round 5 of the outside harness (ADR 0046): a component killed again within 3 ms of its WAL making a file
+    in the recovery after a first kill (RocksDB's open), and the store process killed as chDB writes a part;
+    every acknowledged event stored once, and after the final stop no file a killed write left
+    (``BEN_CRASH_SEED`` replays a run). ``wal-file`` (running: a flush comes rarely at this load) is left to
+    the long run."""
+    summary = run_harness(home, rounds=2, scenarios=("wal-open", "store-part"))
+    assert sum(summary["faults"].values()) == 2 and summary["sdk_acked"] > 0, summary
+
+
+@pytest.mark.timeout(300)
+def test_outside_harness_kills_in_replay_checkpoint_full_disk_and_the_clickhouse_server(home) -> None:
+    """Round 3 of the outside harness (ADR 0046): the spine on a ClickHouse server, each data directory on a
+    small file system of its own; faults drawn from a sidecar killed while it ships a backlog it replayed
+    after a kill, the spine killed as it writes its detection checkpoint, a disk filled under load (and the
+    component killed there half the time), the ClickHouse server killed. ``BEN_CRASH_SEED`` replays a run,
+    ``BEN_CRASH_ROUNDS`` (default 1) makes it longer."""
+    summary = run_harness(home, rounds=int(os.environ.get("BEN_CRASH_ROUNDS", "1")),
+                           scenarios=("replay", "checkpoint", "disk-full", "clickhouse"), store="clickhouse",
+                           small_disk_mb=256)
+    assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
