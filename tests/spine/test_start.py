@@ -85,3 +85,31 @@ def test_a_stop_signal_while_the_spine_waits_for_its_store_stops_it(home: Path, 
         sys.setswitchinterval(switch)
     assert spine.state is Lifecycle.STOPPED and spine.store is None
     assert 2 <= len(killed) <= 3  # stopped during the retries, not after the 300 s
+
+
+def test_a_reserve_no_disk_of_that_size_could_leave_refuses_the_start_naming_it(home: Path) -> None:
+    """A spine on a 100 MiB file system with the store's default reserve (256 MiB kept free) started, took
+    events into its WAL, and logged "store disk nearly full" every few seconds for ever: nothing could ever be
+    stored. The start now refuses it in one line naming the option; a reserve the disk can leave starts."""
+    import subprocess
+    import sys
+
+    disk = home / "small"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    assert mounted.returncode == 0, f"this test needs to mount a tmpfs (run as root): {mounted.stderr}"
+    try:
+        config = write_config(home / "ben.toml", disk / "data", spine={"wal_min_free_bytes": 0,
+                                                                       "wal_resume_free_bytes": 0})
+        run = subprocess.run([sys.executable, "-m", "ben", "spine", "--config", str(config)], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 2, run.stderr[-2000:]
+        last = run.stderr.strip().splitlines()[-1]
+        assert "spine.store.min_free_bytes" in last and "only 100 MiB" in last, run.stderr[-2000:]
+        config = write_config(home / "ben.toml", disk / "data")  # the WAL's defaults: 128 MiB to resume
+        run = subprocess.run([sys.executable, "-m", "ben", "spine", "--config", str(config)], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 2 and "spine.wal_resume_free_bytes" in run.stderr, run.stderr[-2000:]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

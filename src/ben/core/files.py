@@ -406,6 +406,26 @@ DATA_DIR_LAYOUT = 1
 _COMPONENTS = ("spine", "sidecar")
 
 
+def check_reserve(path: Path, reserve: int, field: str) -> None:
+    """Refuse a free-space reserve (``field``: bytes kept free on the file system holding ``path``) at or above
+    the size of that file system: nothing could ever be written, and the component would only log that the
+    disk is nearly full, for ever. ``path`` need not exist yet (its nearest existing parent is measured)."""
+    if not reserve:
+        return
+    where = Path(path)
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        fs = os.statvfs(where)
+    except OSError:
+        return  # the start's own opening of the path says what is wrong with it
+    total = fs.f_blocks * fs.f_frsize
+    if reserve >= total:
+        raise ConfigError(f"{reserve / 2**20:.0f} MiB must stay free on the file system holding {path}, which is "
+                          f"only {total / 2**20:.0f} MiB: nothing could ever be written there; lower it, or use a "
+                          "larger disk", field=field)
+
+
 def claim_data_dir(path: Path, component: str, flag: str = "data_dir") -> None:
     """Refuse a data directory that is another component's, or of a newer layout; mark it as ``component``'s
     otherwise (a directory of an older ben, without the marker, is recognised by its control key)."""

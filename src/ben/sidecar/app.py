@@ -14,7 +14,7 @@ from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.files import claim_data_dir, private_dir
+from ben.core.files import check_reserve, claim_data_dir, private_dir
 from ben.core.provenance import Stamper
 from ben.core.address import socket_path
 from ben.core.errors import ConfigError
@@ -84,6 +84,8 @@ class Sidecar:
         transport.use_client_tls(tls)
         private_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
         claim_data_dir(cfg.data_dir, "sidecar", "sidecar.data_dir")  # not another component's, nor a newer ben's
+        check_reserve(cfg.data_dir, cfg.wal_min_free_bytes, "sidecar.wal_min_free_bytes")
+        check_reserve(cfg.data_dir, cfg.wal_resume_free_bytes, "sidecar.wal_resume_free_bytes")
         self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
                               resume_free_bytes=cfg.wal_resume_free_bytes)
         self.id = self._identity()

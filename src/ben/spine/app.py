@@ -19,7 +19,7 @@ from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.errors import QueryError, StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.files import claim_data_dir, private_dir
+from ben.core.files import check_reserve, claim_data_dir, private_dir
 from ben.core.peers import Guard, PlainTcp, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
@@ -96,6 +96,10 @@ class Spine:
         claim_data_dir(cfg.data_dir, "spine", "spine.data_dir")  # not another component's, nor a newer ben's
         if cfg.store.backend == "chdb" and cfg.store.path is not None:
             private_dir(cfg.store.path, "spine.store.path")
+        check_reserve(cfg.data_dir, cfg.wal_min_free_bytes, "spine.wal_min_free_bytes")
+        check_reserve(cfg.data_dir, cfg.wal_resume_free_bytes, "spine.wal_resume_free_bytes")
+        if cfg.store.backend == "chdb":
+            check_reserve(cfg.store_path, cfg.store.min_free_bytes, "spine.store.min_free_bytes")
         self.wals = open_wals(cfg.data_dir, min_free_bytes=cfg.wal_min_free_bytes,
                               resume_free_bytes=cfg.wal_resume_free_bytes)
         det = cfg.detect
