@@ -35,7 +35,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_svc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
 
-from ben.otlp import dedup, jsonform
+from ben.otlp import dedup, jsonform, shape
 from ben.otlp.convert import Converted, Converter
 from ben.otlp.sender import Slots
 
@@ -97,6 +97,8 @@ class Exporting:
         # Conversion runs off the event loop (the sidecar's SDK streams share it), one request at a
         # time: the cumulative state of metric streams is updated in request order.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-convert")
+        # Parsing too (a 16 MiB body takes seconds, OTLP/JSON's ParseDict more): the loop keeps serving meanwhile.
+        self._parsing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-parse")
         self.figures = OtlpFigures()
         digests = getattr(slots, "digests", None)
         self._digests = digests if digests is not None and digests.enabled else None
@@ -105,8 +107,8 @@ class Exporting:
     def parse(self, signal: str, body: bytes, json_body: bool = False):
         """The request message of ``signal`` from protobuf or OTLP/JSON bytes; ValueError if malformed."""
         kind = _TYPES[signal].request
-        if json_body:
-            return jsonform.parse(body, kind())
+        if json_body:  # parts counted before ParseDict, which costs per part (ADR 0045, round 10)
+            return jsonform.parse(body, kind(), check=functools.partial(shape.too_many_json, signal))
         try:
             return kind.FromString(body)
         except DecodeError as exc:
@@ -118,7 +120,8 @@ class Exporting:
         (``clients``), with senders and alert shares of its own."""
         self.figures.requests[(signal, transport)] += 1
         try:
-            request = self.parse(signal, body, json_body)
+            request = await asyncio.get_running_loop().run_in_executor(self._parsing, self.parse, signal, body,
+                                                                        json_body)
         except ValueError as exc:
             return self.invalid(signal, str(exc))
         if self._digests is None:
@@ -151,6 +154,10 @@ class Exporting:
     async def _deliver(self, signal: str, request, key: bytes | None = None, seen: dedup.Entry | None = None,
                        client: str = "") -> Answer:
         convert = getattr(self._converter, signal)
+        # parts counted before any is converted: millions of empty ones held the conversion thread (round 10)
+        too_many = await asyncio.get_running_loop().run_in_executor(self._pool, shape.too_many, signal, request)
+        if too_many:
+            return self.invalid(signal, too_many)
         try:
             converted: Converted = await asyncio.get_running_loop().run_in_executor(
                 self._pool, functools.partial(convert, request, client=client))
@@ -194,4 +201,5 @@ class Exporting:
         return Answer(INVALID, message=message)
 
     def shutdown(self) -> None:
+        self._parsing.shutdown(wait=True)
         self._pool.shutdown(wait=True)
