@@ -327,6 +327,13 @@ def test_operators_by_uid_on_the_unix_socket(home) -> None:
             bare = admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=10)
             assert (bare.component, bare.id, len(bare.figures), bare.last_error) == ("spine", "", 0, "")
         assert fetch_status(addr).id == ""  # this user is no operator here: the client calls without a token
+        out = subprocess.run([sys.executable, "-m", "ben", "status", "--json", "--spine", addr, "--sidecar",
+                              f"unix://{home / 'none.sock'}"], capture_output=True, text=True, timeout=120)
+        assert json.loads(out.stdout)["spine"] == {"id": "", "last_error": "", "figures": []}, out.stderr
+        out = subprocess.run([sys.executable, "-m", "ben", "status", "--spine", addr, "--sidecar",
+                              f"unix://{home / 'none.sock'}"], capture_output=True, text=True, timeout=120)
+        assert "spine: up (its figures, last error and data directory are for its operators: spine.operators)" \
+            in " ".join(out.stdout.split()), out.stdout
         cluster.stop()
         cluster.config.write_text(cluster.config.read_text().replace("uids = [4242]", f"uids = [{os.geteuid()}]"))
         cluster.start_spine()
