@@ -38,6 +38,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_sv
 from ben.otlp import dedup, jsonform, shape
 from ben.otlp.convert import Converted, Converter
 from ben.otlp.sender import Slots
+from ben.otlp.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Exporting:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-convert")
         # Parsing too (a 16 MiB body takes seconds, OTLP/JSON's ParseDict more): the loop keeps serving meanwhile.
         self._parsing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-parse")
+        # ... each in turns handed round-robin between clients: no account's backlog goes before another's request
+        self._parse_turns, self._convert_turns = Turns(), Turns()
         self.figures = OtlpFigures()
         digests = getattr(slots, "digests", None)
         self._digests = digests if digests is not None and digests.enabled else None
@@ -120,8 +123,9 @@ class Exporting:
         (``clients``), with senders and alert shares of its own."""
         self.figures.requests[(signal, transport)] += 1
         try:
-            request = await asyncio.get_running_loop().run_in_executor(self._parsing, self.parse, signal, body,
-                                                                        json_body)
+            async with self._parse_turns.turn(client):
+                request = await asyncio.get_running_loop().run_in_executor(self._parsing, self.parse, signal, body,
+                                                                            json_body)
         except ValueError as exc:
             return self.invalid(signal, str(exc))
         if self._digests is None:
@@ -154,16 +158,17 @@ class Exporting:
     async def _deliver(self, signal: str, request, key: bytes | None = None, seen: dedup.Entry | None = None,
                        client: str = "") -> Answer:
         convert = getattr(self._converter, signal)
-        # parts counted before any is converted: millions of empty ones held the conversion thread (round 10)
-        too_many = await asyncio.get_running_loop().run_in_executor(self._pool, shape.too_many, signal, request)
-        if too_many:
-            return self.invalid(signal, too_many)
-        try:
-            converted: Converted = await asyncio.get_running_loop().run_in_executor(
-                self._pool, functools.partial(convert, request, client=client))
-        except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
-            log.exception("otlp %s: could not convert a request", signal)
-            return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
+        async with self._convert_turns.turn(client):
+            # parts counted before any is converted: millions of empty ones held the conversion thread (round 10)
+            too_many = await asyncio.get_running_loop().run_in_executor(self._pool, shape.too_many, signal, request)
+            if too_many:
+                return self.invalid(signal, too_many)
+            try:
+                converted: Converted = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, functools.partial(convert, request, client=client))
+            except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
+                log.exception("otlp %s: could not convert a request", signal)
+                return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
         delivery = await self._slots.deliver(converted, key, seen, client=client)
         undo = [change for i in delivery.unstored for change in converted.parts[i].undo]
         if undo:   # cumulative points not stored: their resend must count the increment again
