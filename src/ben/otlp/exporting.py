@@ -42,6 +42,10 @@ from ben.otlp.turns import Turns
 
 log = logging.getLogger(__name__)
 
+#: Protobuf bodies up to this size are parsed in the event loop (at most ~64,000 empty parts: milliseconds);
+#: larger ones, and every OTLP/JSON body (``ParseDict`` costs ~60 us a part), in the parse thread.
+INLINE_PARSE_BYTES = 128 << 10
+
 LOGS, METRICS, TRACES = "logs", "metrics", "traces"
 SIGNALS = (LOGS, METRICS, TRACES)
 
@@ -123,9 +127,12 @@ class Exporting:
         (``clients``), with senders and alert shares of its own."""
         self.figures.requests[(signal, transport)] += 1
         try:
-            async with self._parse_turns.turn(client):
-                request = await asyncio.get_running_loop().run_in_executor(self._parsing, self.parse, signal, body,
-                                                                            json_body)
+            if not json_body and len(body) <= INLINE_PARSE_BYTES:  # a few ms at most: no thread hop
+                request = self.parse(signal, body)
+            else:
+                async with self._parse_turns.turn(client):
+                    request = await asyncio.get_running_loop().run_in_executor(self._parsing, self.parse, signal,
+                                                                                body, json_body)
         except ValueError as exc:
             return self.invalid(signal, str(exc))
         if self._digests is None:
@@ -159,16 +166,14 @@ class Exporting:
                        client: str = "") -> Answer:
         convert = getattr(self._converter, signal)
         async with self._convert_turns.turn(client):
-            # parts counted before any is converted: millions of empty ones held the conversion thread (round 10)
-            too_many = await asyncio.get_running_loop().run_in_executor(self._pool, shape.too_many, signal, request)
-            if too_many:
-                return self.invalid(signal, too_many)
             try:
-                converted: Converted = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, functools.partial(convert, request, client=client))
+                converted: Converted | str = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, functools.partial(_counted, convert, signal, request, client))
             except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
                 log.exception("otlp %s: could not convert a request", signal)
                 return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
+        if isinstance(converted, str):
+            return self.invalid(signal, converted)
         delivery = await self._slots.deliver(converted, key, seen, client=client)
         undo = [change for i in delivery.unstored for change in converted.parts[i].undo]
         if undo:   # cumulative points not stored: their resend must count the increment again
@@ -208,3 +213,10 @@ class Exporting:
     def shutdown(self) -> None:
         self._parsing.shutdown(wait=True)
         self._pool.shutdown(wait=True)
+
+
+def _counted(convert, signal: str, request, client: str) -> Converted | str:
+    """The request converted, or why it is refused for its number of parts, counted first: millions of empty ones
+    held the conversion thread (ADR 0045, round 10)."""
+    too_many = shape.too_many(signal, request)
+    return too_many or convert(request, client=client)
