@@ -213,3 +213,44 @@ def test_a_stream_made_before_is_brought_to_the_message_bound(nats_server, tmp_p
     finally:
         fed.shutdown(5)
         store.close()
+
+
+def test_a_peer_s_flood_is_bounded_by_the_stream_s_size_and_later_summaries_arrive(tmp_path, nats_server):
+    """ADR 0045 round 10: the stream ben makes had no size bound, only ``max_age_s`` (30 days): any peer allowed to
+    publish on the subjects (its summaries signed by no trusted key, so every consumer rejects them) kept the NATS
+    server's disk for a month. Now ``stream_max_bytes`` bounds it, the oldest discarded first, and a genuine
+    summary published after the flood still arrives."""
+    east_key = generate(tmp_path / "keys", "east")
+    trust = tmp_path / "west-trust.toml"
+    trust.write_text(f'[clusters.east]\npublic_key = "{east_key.public_text}"\n')
+    common = dict(enabled=True, servers=[nats_server.url], poll_interval_ms=100, ack_wait_s=2,
+                  stream_max_bytes=1 << 20)
+    stores = [ChdbProcessStore(tmp_path / "east-chdb"), ChdbProcessStore(tmp_path / "west-chdb")]
+    east = Federation(FederationConfig(cluster="east", consume=False, key=east_key.path, **common),
+                      tmp_path / "east", stores[0])
+    west = Federation(FederationConfig(cluster="west", trust=trust, **common), tmp_path / "west", stores[1])
+    east.start()
+    west.start()
+    try:
+        _seeded(east.store, 1)
+        wait_for(lambda: len(federated_rows(west.store)) == 1, 60, "a genuine summary (the stream made)")
+
+        async def flood() -> tuple[int, int]:
+            nc = await nats.connect(nats_server.url)
+            js = nc.jetstream()
+            for n in range(48):  # 3 MB of 64 KB messages, each a distinct id
+                await js.publish("ben.federation.mallory.opened", b"{" + b" " * (63 << 10) + b"}",
+                                 headers={"Nats-Msg-Id": f"flood-{n}"})
+            state = (await js.stream_info("BEN_FEDERATION")).state
+            await nc.close()
+            return state.bytes, state.messages
+
+        stored, messages = asyncio.run(flood())
+        assert stored <= 1 << 20 and messages < 48, (stored, messages)
+        _seeded(east.store, 2)
+        wait_for(lambda: len(federated_rows(west.store)) == 2, 60, "the summary published after the flood")
+    finally:
+        for fed in (east, west):
+            fed.shutdown(5)
+        for store in stores:
+            store.close()

@@ -20,6 +20,7 @@ import grpc
 import pytest
 
 from ben.cli.procs import Cluster, Proc, wait_for
+from ben.core.admin import fetch_status
 from ben.control.documents import Signed
 from ben.core.certs import init_ca, issue
 from ben.core.errors import TransportError
@@ -193,7 +194,37 @@ def test_mutual_tls_ingest_and_unauthenticated_peers_refused(home, monkeypatch) 
                 with pytest.raises(grpc.RpcError) as denied:
                     call(request, timeout=10)
                 assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            # Status: alive, and nothing more; its details are an operator's (ADR 0045, round 10).
+            bare = admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=10)
+            assert (bare.component, bare.id, len(bare.figures), bare.last_error) == ("spine", "", 0, "")
         assert "spoofed" not in stored_bodies(cluster.spine_addr)
+        full = fetch_status(cluster.spine_addr)  # alice, an operator's certificate: every detail
+        assert full.id == str(home / "spine") and full.figures
+    finally:
+        cluster.stop()
+
+
+def test_status_details_are_for_operators_only_over_mutual_tls(home, monkeypatch) -> None:
+    """ADR 0045 round 10: over mutual TLS ``Admin.Status`` answered every certificate the CA signed (a sidecar's,
+    any other name) with the spine's figures, its last error and its data directory's path. A sidecar's
+    certificate now gets a bare liveness answer; an operator's gets the details."""
+    certs = make_certs(home / "certs")
+    addr = f"127.0.0.1:{free_port()}"
+    cluster = Cluster(home, addr, spine={"tls": tls(certs, "spine")})
+    cluster.config.write_text(cluster.config.read_text() + '\n[[spine.operators]]\nname = "alice"\n')
+    client_env(monkeypatch, certs, "alice")
+    try:
+        cluster.start_spine()
+        seen = {}
+        for name in ("sc-1", "intruder", "alice"):
+            creds = grpc.ssl_channel_credentials(root_certificates=(certs / "ca.crt").read_bytes(),
+                                                 private_key=(certs / f"{name}.key").read_bytes(),
+                                                 certificate_chain=(certs / f"{name}.crt").read_bytes())
+            with grpc.secure_channel(addr, creds) as channel:
+                reply = admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=30)
+            seen[name] = (reply.component, reply.id, len(reply.figures) > 0, reply.last_error)
+        assert seen["sc-1"] == seen["intruder"] == ("spine", "", False, "")
+        assert seen["alice"] == ("spine", str(home / "spine"), True, "")
     finally:
         cluster.stop()
 
@@ -292,12 +323,22 @@ def test_operators_by_uid_on_the_unix_socket(home) -> None:
             with pytest.raises(grpc.RpcError) as denied:
                 admin_pb2_grpc.AdminStub(channel).Query(admin_pb2.QueryRequest(sql="SELECT 1"), timeout=10)
             assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
-            # Status stays open to whoever may connect.
-            admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=10)
+            # Status stays open to whoever may connect: alive, its details only for an operator (round 10).
+            bare = admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=10)
+            assert (bare.component, bare.id, len(bare.figures), bare.last_error) == ("spine", "", 0, "")
+        assert fetch_status(addr).id == ""  # this user is no operator here: the client calls without a token
+        out = subprocess.run([sys.executable, "-m", "ben", "status", "--json", "--spine", addr, "--sidecar",
+                              f"unix://{home / 'none.sock'}"], capture_output=True, text=True, timeout=120)
+        assert json.loads(out.stdout)["spine"] == {"id": "", "last_error": "", "figures": []}, out.stderr
+        out = subprocess.run([sys.executable, "-m", "ben", "status", "--spine", addr, "--sidecar",
+                              f"unix://{home / 'none.sock'}"], capture_output=True, text=True, timeout=120)
+        assert "spine: up (its figures, last error and data directory are for its operators: spine.operators)" \
+            in " ".join(out.stdout.split()), out.stdout
         cluster.stop()
         cluster.config.write_text(cluster.config.read_text().replace("uids = [4242]", f"uids = [{os.geteuid()}]"))
         cluster.start_spine()
         assert json.loads(run_query(cluster.spine_addr, "SELECT 1 AS one"))["data"] == [{"one": 1}]
+        assert fetch_status(cluster.spine_addr).id == str(home / "spine")  # an operator: the details
         assert client.list_commands(cluster.spine_addr) == []
         # The operator's name goes into the audit entry the call writes (a forged envelope: refused, audited).
         reply = client.send(cluster.spine_addr, Signed(body=b'{"kind":"command"}', signature=b"x" * 64))

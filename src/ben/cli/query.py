@@ -130,6 +130,10 @@ def render_status(out: dict) -> None:
         if "error" in comp:
             console.print(Text.assemble((label, "bold"), ": ", (comp["error"], "red")))
             continue
+        if not comp["id"] and not comp["figures"]:  # the bare answer to a caller that is no operator (ADR 0045)
+            console.print(Text.assemble((label, "bold"), ": up (its figures, last error and data directory are for "
+                                        "its operators: spine.operators)"))
+            continue
         lanes = sorted({f["labels"]["lane"] for f in comp["figures"] if "lane" in f["labels"]},
                        key=["alert", "anomaly", "routine"].index)
         per_lane = Table(title=plain(f"{label} {comp['id']}: per lane"))

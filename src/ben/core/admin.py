@@ -103,7 +103,8 @@ def _call(address: str, method: str, request, timeout: float):
     from ben.core.peers import operator_metadata
     from ben.core.transport import channel as open_channel
 
-    metadata = operator_metadata(address) if method != "Status" else []
+    # Status answers anyone it serves, its details only an operator (ADR 0045, round 10): a token when this user is one
+    metadata = operator_metadata(address, required=method != "Status")
     with open_channel(address) as channel:
         stub = pb_grpc.AdminStub(channel)
         try:

@@ -158,6 +158,9 @@ class FederationConfig(_Section):
     dedup_window_s: int = Field(default=7 * 86_400, ge=60)
     #: Stream retention (max age of summaries in the stream).
     max_age_s: int = Field(default=30 * 86_400, ge=60)
+    #: ... and its size: past it the oldest messages go first (a peer allowed to publish filled the NATS server's
+    #: disk for max_age_s before; ADR 0045, round 10). 1 GiB holds about a million summaries.
+    stream_max_bytes: int = Field(default=1 << 30, ge=1 << 20)
     policy: Path | None = None
     pseudonym_key: Path | None = None
     trust: Path | None = None

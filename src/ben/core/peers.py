@@ -8,7 +8,8 @@ method                              who may call it
 ``Ingest.Stream``                   a sidecar: on TCP its client certificate's common name is its
                                     id and every request's ``sender_id`` must be that id
 ``Control.Attach``                  a sidecar: the hello's ``sidecar_id`` must be its certificate's
-``Admin.Status``                    anyone who can connect (figures, no data)
+``Admin.Status``                    anyone who can connect: an operator gets the figures, last error and
+                                    data directory; anyone else a bare liveness answer (the component)
 every other method                  an operator: on a unix socket by the peer's user id (kernel
                                     ``SO_PEERCRED``, through the token handshake below), on TCP
                                     by the client certificate's common name; mapped to a name
@@ -157,8 +158,9 @@ class TokenIssuer:
             self.path.unlink(missing_ok=True)
 
 
-def operator_metadata(address: str, timeout: float = 5.0) -> list[tuple[str, str]]:
-    """Client side: on a unix address with an auth socket, fetch a token for one call."""
+def operator_metadata(address: str, timeout: float = 5.0, *, required: bool = True) -> list[tuple[str, str]]:
+    """Client side: on a unix address with an auth socket, fetch a token for one call. ``required=False`` (``Status``,
+    whose details only an operator gets): a user the spine refuses as an operator calls without one."""
     path = socket_path(address)
     if path is None:
         return []
@@ -175,6 +177,8 @@ def operator_metadata(address: str, timeout: float = 5.0) -> list[tuple[str, str
         except OSError as exc:
             raise TransportError(f"cannot authenticate at {auth}: {exc}") from None
     verdict, _, rest = answer.partition(" ")
+    if verdict != "ok" and not required:
+        return []
     if verdict != "ok":
         raise TransportError(f"the spine refused this user as an operator: {rest or answer}")
     return [(TOKEN_METADATA, rest)]
@@ -263,22 +267,27 @@ class Guard(grpc.aio.ServerInterceptor):
         method = details.method
         if handler is None:
             return handler
-        if method in OPEN_METHODS:  # figures and the data directory's path: on plain TCP still not for everyone
-            return handler if self._plain is None else self._open_handler(handler, method)
+        if method in OPEN_METHODS:  # liveness for every caller served; its details for operators only
+            return self._open_handler(handler, method)
         if method in SIDECAR_METHODS:
             return self._sidecar_handler(handler, method)
         return self._operator_handler(handler, method)
 
     def _open_handler(self, handler, method: str):
-        """A method open to every caller the listener serves: on plain TCP, every account the kernel names as one
-        of the spine's own (``PlainTcp``)."""
+        """``Status``, open to every caller the listener serves (on plain TCP, every account the kernel names as one
+        of the spine's own: ``PlainTcp``). Its figures, last error and data directory's path are an operator's: a
+        sidecar's certificate, a socket group's member without a token get the bare answer, the component alone
+        (least privilege; ADR 0045, round 10)."""
         inner = handler.unary_unary
 
         async def guarded(request, context):
             peer = self.identify(context)
             if peer.kind == "refused":
                 await self._deny(context, method, peer, _PLAIN_REFUSED.format(peer.name))
-            return await inner(request, context)
+            reply = await inner(request, context)
+            if peer.kind in ("operator", "insecure"):  # insecure: a plain loopback account served as an operator
+                return reply
+            return type(reply)(component=reply.component)
 
         return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
                                                    response_serializer=handler.response_serializer)

@@ -30,7 +30,7 @@ from collections import Counter, deque
 from pathlib import Path
 
 import pyarrow as pa
-from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StorageType, StreamConfig
 
 from ben.control import canonical
 from ben.control.keys import load_or_create, load_signer
@@ -249,13 +249,15 @@ class Federation:
         """Make the stream, or bring one made before (an older ben) to this configuration. Its ``max_msg_size``
         makes the server refuse a message no summary can be (over ``canonical.MAX_BYTES``) at publish: a peer
         could otherwise store messages up to the server's ``max_payload`` (1 MB by default, up to 64 MB), and
-        each consumer fetches ``FETCH_BATCH`` of them at once (ADR 0045, round 9)."""
+        each consumer fetches ``FETCH_BATCH`` of them at once (ADR 0045, round 9). Its ``max_bytes`` bounds what the
+        server keeps on disk, the oldest discarded first (round 10)."""
         from nats.js.errors import BadRequestError
 
         cfg = self.config
         config = StreamConfig(name=cfg.stream, subjects=[f"{cfg.subject_prefix}.>"], storage=StorageType.FILE,
                               max_age=float(cfg.max_age_s), duplicate_window=float(cfg.dedup_window_s),
-                              num_replicas=cfg.replicas, max_msg_size=MAX_MESSAGE_BYTES)
+                              num_replicas=cfg.replicas, max_msg_size=MAX_MESSAGE_BYTES,
+                              max_bytes=cfg.stream_max_bytes, discard=DiscardPolicy.OLD)
         try:
             await js.add_stream(config)
         except BadRequestError as exc:

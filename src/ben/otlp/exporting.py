@@ -35,11 +35,16 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_svc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
 
-from ben.otlp import dedup, jsonform
+from ben.otlp import dedup, jsonform, shape
 from ben.otlp.convert import Converted, Converter
 from ben.otlp.sender import Slots
+from ben.otlp.turns import Turns
 
 log = logging.getLogger(__name__)
+
+#: Protobuf bodies up to this size are parsed in the event loop (at most ~64,000 empty parts: milliseconds);
+#: larger ones, and every OTLP/JSON body (``ParseDict`` costs ~60 us a part), in the parse thread.
+INLINE_PARSE_BYTES = 128 << 10
 
 LOGS, METRICS, TRACES = "logs", "metrics", "traces"
 SIGNALS = (LOGS, METRICS, TRACES)
@@ -97,6 +102,10 @@ class Exporting:
         # Conversion runs off the event loop (the sidecar's SDK streams share it), one request at a
         # time: the cumulative state of metric streams is updated in request order.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-convert")
+        # Parsing too (a 16 MiB body takes seconds, OTLP/JSON's ParseDict more): the loop keeps serving meanwhile.
+        self._parsing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-parse")
+        # ... each in turns handed round-robin between clients: no account's backlog goes before another's request
+        self._parse_turns, self._convert_turns = Turns(), Turns()
         self.figures = OtlpFigures()
         digests = getattr(slots, "digests", None)
         self._digests = digests if digests is not None and digests.enabled else None
@@ -105,8 +114,8 @@ class Exporting:
     def parse(self, signal: str, body: bytes, json_body: bool = False):
         """The request message of ``signal`` from protobuf or OTLP/JSON bytes; ValueError if malformed."""
         kind = _TYPES[signal].request
-        if json_body:
-            return jsonform.parse(body, kind())
+        if json_body:  # parts counted before ParseDict, which costs per part (ADR 0045, round 10)
+            return jsonform.parse(body, kind(), check=functools.partial(shape.too_many_json, signal))
         try:
             return kind.FromString(body)
         except DecodeError as exc:
@@ -118,7 +127,12 @@ class Exporting:
         (``clients``), with senders and alert shares of its own."""
         self.figures.requests[(signal, transport)] += 1
         try:
-            request = self.parse(signal, body, json_body)
+            if not json_body and len(body) <= INLINE_PARSE_BYTES:  # a few ms at most: no thread hop
+                request = self.parse(signal, body)
+            else:
+                async with self._parse_turns.turn(client):
+                    request = await asyncio.get_running_loop().run_in_executor(self._parsing, self.parse, signal,
+                                                                                body, json_body)
         except ValueError as exc:
             return self.invalid(signal, str(exc))
         if self._digests is None:
@@ -151,12 +165,15 @@ class Exporting:
     async def _deliver(self, signal: str, request, key: bytes | None = None, seen: dedup.Entry | None = None,
                        client: str = "") -> Answer:
         convert = getattr(self._converter, signal)
-        try:
-            converted: Converted = await asyncio.get_running_loop().run_in_executor(
-                self._pool, functools.partial(convert, request, client=client))
-        except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
-            log.exception("otlp %s: could not convert a request", signal)
-            return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
+        async with self._convert_turns.turn(client):
+            try:
+                converted: Converted | str = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, functools.partial(_counted, convert, signal, request, client))
+            except Exception as exc:  # a request this receiver cannot convert: refused for good, never retried
+                log.exception("otlp %s: could not convert a request", signal)
+                return self.invalid(signal, f"could not convert the request: {type(exc).__name__}: {exc}")
+        if isinstance(converted, str):
+            return self.invalid(signal, converted)
         delivery = await self._slots.deliver(converted, key, seen, client=client)
         undo = [change for i in delivery.unstored for change in converted.parts[i].undo]
         if undo:   # cumulative points not stored: their resend must count the increment again
@@ -194,4 +211,12 @@ class Exporting:
         return Answer(INVALID, message=message)
 
     def shutdown(self) -> None:
+        self._parsing.shutdown(wait=True)
         self._pool.shutdown(wait=True)
+
+
+def _counted(convert, signal: str, request, client: str) -> Converted | str:
+    """The request converted, or why it is refused for its number of parts, counted first: millions of empty ones
+    held the conversion thread (ADR 0045, round 10)."""
+    too_many = shape.too_many(signal, request)
+    return too_many or convert(request, client=client)

@@ -30,8 +30,9 @@ def _ids_to_base64(node, path: str = "") -> None:
             _ids_to_base64(value, f"{path}[{i}].")
 
 
-def parse(body: bytes, message):
-    """Fill ``message`` from an OTLP/JSON body; ValueError naming what is wrong."""
+def parse(body: bytes, message, check=None):
+    """Fill ``message`` from an OTLP/JSON body; ValueError naming what is wrong. ``check(obj)``: why the decoded
+    JSON is refused before it is turned into protobuf ("" when it is not)."""
     try:
         obj = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -40,6 +41,9 @@ def parse(body: bytes, message):
         raise ValueError("the body is not valid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise ValueError("the body must be a JSON object")
+    why = check(obj) if check is not None else ""
+    if why:
+        raise ValueError(why)
     try:
         _ids_to_base64(obj)
         json_format.ParseDict(obj, message, ignore_unknown_fields=True)

@@ -20,11 +20,13 @@ from ben.core.address import socket_path
 from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
+from ben.core.peers import PlainTcp
 from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
 from ben.redact import Redactor
+from ben.sidecar.guard import LocalAccounts
 from ben.sidecar.shipper import Shipper
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
@@ -99,7 +101,11 @@ class Sidecar:
         # Signed commands: verified and run here, receipts back to the spine (ADR 0013).
         self.control = SidecarControl(cfg.control, cfg.data_dir, self.id, cfg.spine,
                                       (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
-        self._server = grpc.aio.server(options=transport.SERVER_OPTIONS)
+        # Plain loopback TCP: telemetry for every local account, the rest for the sidecar's own (ADR 0045, round 10).
+        plain = (PlainTcp(cfg.listen, [], cfg.socket_group)
+                 if tls is None and socket_path(cfg.listen) is None else None)
+        self._server = grpc.aio.server(options=transport.SERVER_OPTIONS,
+                                       interceptors=[LocalAccounts(plain)] if plain is not None else None)
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)

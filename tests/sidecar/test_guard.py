@@ -1,0 +1,76 @@
+"""A sidecar's plain loopback TCP listener: telemetry for every local account, the rest for its own (ADR 0045,
+round 10). Real spine and sidecar; the other account is ``nobody`` through ``setpriv``."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from ben.cli.procs import Cluster, wait_for
+from ben.core.admin import fetch_status
+
+_AS_ANOTHER = """
+import sys, threading, grpc
+from ben.v1 import admin_pb2, admin_pb2_grpc, control_pb2, control_pb2_grpc, telemetry_pb2, telemetry_pb2_grpc
+register = control_pb2.SubsystemUp(register=control_pb2.Register(subsystem="payments", actions=["set_mode"]))
+
+
+def registered():  # a handler's stream: it registers and stays, waiting for the subsystem's commands
+    yield register
+    threading.Event().wait(10)
+
+
+with grpc.insecure_channel(sys.argv[1]) as channel:
+    control = control_pb2_grpc.ControlStub(channel)
+    for name, call in (
+            ("ingest", lambda: list(telemetry_pb2_grpc.IngestStub(channel).Stream(
+                iter([telemetry_pb2.IngestRequest(sender_id="x")]), timeout=30))),
+            ("commands", lambda: list(control.Commands(registered(), timeout=5))),
+            ("audit", lambda: control.AuditEntries(control_pb2.AuditRequest(), timeout=30)),
+            ("verify", lambda: control.VerifyAudit(control_pb2.AuditRequest(), timeout=30)),
+            ("status", lambda: admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=30))):
+        try:
+            call()
+            print(name, "served")
+        except grpc.RpcError as exc:
+            print(name, exc.code().name, exc.details())
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_another_account_sends_telemetry_but_cannot_take_commands_or_read_the_audit(home) -> None:
+    """On the code before, ``nobody`` registered as the ``payments`` subsystem's command handler on a plain
+    loopback sidecar (the first registered gets the subsystem's commands and answers their receipts) and read its
+    audit log and status. Now only its telemetry is served."""
+    from ben.control import client
+
+    os.chmod(home, 0o755)
+    addr = f"127.0.0.1:{_free_port()}"
+    cluster = Cluster(home, sidecar={"listen": addr, "insecure": True})
+    cluster.sidecar_addr = addr
+    try:
+        cluster.start()
+        env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": os.environ["PATH"]}
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                              _AS_ANOTHER, addr], capture_output=True, text=True, timeout=180, env=env)
+        verdicts = {line.split()[0]: line.split(None, 2)[1:] for line in out.stdout.splitlines()}
+        assert verdicts["ingest"] == ["served"], (out.stdout, out.stderr)  # telemetry: open to every account
+        for name in ("commands", "audit", "verify", "status"):
+            assert verdicts[name][0] == "PERMISSION_DENIED", (name, out.stdout, out.stderr)
+        assert "uid 65534 may not call" in verdicts["audit"][1] and "sidecar.socket_group" in verdicts["audit"][1]
+        assert "subsystem payments attached" not in cluster.sidecar.tail(400)
+        # The sidecar's own account: served.
+        assert fetch_status(addr).id
+        assert json.loads(client.verify_audit(addr).report_json)[0]["ok"]
+        wait_for(lambda: "refused /ben.v1.Control/Commands" in cluster.sidecar.tail(400), 30, "the refusal logged")
+    finally:
+        cluster.stop()
