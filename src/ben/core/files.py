@@ -364,6 +364,8 @@ def check_private(path: Path, flag: str) -> None:
         raise ConfigError(f"key file {path} not found", field=flag) from None
     except OSError as exc:
         raise ConfigError(f"cannot read key file {path}: {exc.strerror}", field=flag) from None
+    if stat.S_ISDIR(st.st_mode):  # "has mode 1777 ...; run chmod 600 /tmp" was the advice for a directory
+        raise ConfigError(f"key file {path} is a directory, not a file", field=flag)
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o077:
         raise ConfigError(f"key file {path} has mode {mode:04o}: group or others may read it; "
