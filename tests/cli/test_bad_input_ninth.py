@@ -96,3 +96,46 @@ def test_redact_check_with_stdin_closed_is_one_line(home: Path) -> None:
     out = subprocess.run(["/bin/sh", "-c", f'exec "{sys.executable}" -m ben redact check <&-'], env=_env(home),
                          text=True, timeout=120, capture_output=True)
     one_clear_line(out, 2, "no events on stdin")
+
+
+def test_detect_real_says_how_far_its_scoring_is_while_it_scores(monkeypatch, capsys, home: Path) -> None:
+    """`ben bench detect-real` printed its per-file lines after every file was scored: 40 files (or one file of
+    millions of points, a minute and more here) without a word. It now says "scored i/n files" as it goes."""
+    from tests.cli.test_bad_input_in_process import ben
+
+    code, _, err = ben(monkeypatch, capsys, home, "bench", "detect-real", str(home / "corpus"), "--generate",
+                       "--files", "3")
+    assert code == 0, err
+    scored = [i for i, line in enumerate(err) if line.startswith("detect-real: scored ")]
+    assert [err[i].split(" (")[0] for i in scored] == [f"detect-real: scored {n}/3 files" for n in (1, 2, 3)], err
+    first_file_line = next(i for i, line in enumerate(err) if " windows " in line and " onsets " in line)
+    assert scored[-1] < first_file_line, err
+
+
+def test_a_file_of_many_points_says_how_far_it_is() -> None:
+    import importlib.util
+
+    import numpy as np
+
+    from ben.cli.bench import bench_dir
+    from ben.detect.corpus import Series
+
+    spec = importlib.util.spec_from_file_location("ben_bench_detect_real_t", bench_dir() / "detect_real.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    n = module.SAY_EVERY_POINTS * 2 + 10
+    ts = np.arange(n, dtype=np.int64) * 1_000_000_000 + 1_700_000_000 * 1_000_000_000
+    said: list[str] = []
+
+    class Quiet:  # the loop, not the detector, is under test
+        def __init__(self, name):
+            pass
+
+        def update(self, t, v):
+            from types import SimpleNamespace
+
+            return SimpleNamespace(episodes=(), score=0.0)
+
+    module.onset_scores(Series("g/big.csv", ts, np.zeros(n), ()), Quiet, said.append)
+    every = module.SAY_EVERY_POINTS
+    assert said == [f"g/big.csv: {every}/{n} points", f"g/big.csv: {2 * every}/{n} points"]
