@@ -294,3 +294,25 @@ def test_remove_temporaries_takes_only_the_files_a_killed_write_atomic_left(tmp_
     assert remove_temporaries(path) == 20
     assert not any(p.exists() for p in left) and all(p.exists() for p in kept) and path.read_bytes() == b"whole"
     assert remove_temporaries(path) == 0
+
+
+def test_a_second_writer_of_a_directory_at_the_same_time_is_refused_and_the_first_completes(tmp_path) -> None:
+    """Two `ben baseline generate OUT` (or `detect-real --generate`) at once: the second took the first's staging
+    directory for a killed run's leftover and removed it, and the first failed with "No such file or directory"."""
+    from ben.core.files import replace_dir
+
+    out = tmp_path / "pkg"
+    second: list[str] = []
+
+    def first(staging: Path) -> None:
+        (staging / "a").write_text("first")
+        try:
+            replace_dir(out, lambda s: (s / "a").write_text("second"))
+        except ConfigError as exc:
+            second.append(str(exc))
+        (staging / "b").write_text("first")
+
+    replace_dir(out, first)
+    assert len(second) == 1 and f"another process is writing in {tmp_path} now" in second[0], second
+    assert sorted(p.name for p in out.iterdir()) == ["a", "b"] and (out / "a").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]

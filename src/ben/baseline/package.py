@@ -157,7 +157,7 @@ def write_package(out: Path, pkg: Package) -> None:
     out = Path(out)
     check_package_out(out)
     try:
-        replace_dir(out, lambda staging: _write_package(staging, pkg))
+        replace_dir(out, lambda staging: _write_package(staging, pkg), "OUT")
     except OSError as exc:
         raise ConfigError(f"cannot write {out}: {exc.strerror or exc} (nothing of it was written)",
                           field="OUT") from None
