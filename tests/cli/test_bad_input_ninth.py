@@ -139,3 +139,25 @@ def test_a_file_of_many_points_says_how_far_it_is() -> None:
     module.onset_scores(Series("g/big.csv", ts, np.zeros(n), ()), Quiet, said.append)
     every = module.SAY_EVERY_POINTS
     assert said == [f"g/big.csv: {every}/{n} points", f"g/big.csv: {2 * every}/{n} points"]
+
+
+def test_an_output_encoding_without_the_characters_or_a_zero_width_still_shows_the_rows(home: Path) -> None:
+    """`PYTHONIOENCODING=ascii ben query "SELECT 'é'"` was "unexpected UnicodeEncodeError (a bug in ben)" and
+    `ben redact check` of a JSON line holding "é" an "unexpected UnicodeDecodeError"; `COLUMNS=0` drew every table
+    0 characters wide: no row at all, exit 0."""
+    from ben.store.chdb import ChdbStore
+
+    ChdbStore(home / "store").close()
+
+    def run(env: dict, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ben", *args], env={**_env(home), **env}, text=True,
+                              timeout=120, capture_output=True, input=stdin, encoding="utf-8")
+
+    sql = ("query", "--data-dir", str(home / "store"), "SELECT 'café→' AS drink")
+    ascii_out = run({"PYTHONIOENCODING": "ascii"}, *sql)
+    assert ascii_out.returncode == 0 and "caf\\xe9\\u2192" in ascii_out.stdout, (ascii_out.stdout, ascii_out.stderr)
+    zero = run({"COLUMNS": "0"}, *sql)
+    assert zero.returncode == 0 and "café→" in zero.stdout, (zero.stdout, zero.stderr)
+    checked = run({"PYTHONIOENCODING": "ascii"}, "redact", "check", stdin='{"name": "café", "body": "é"}\n')
+    assert checked.returncode == 0 and "Traceback" not in checked.stderr and "bug in ben" not in checked.stderr, \
+        checked.stderr

@@ -6,7 +6,9 @@ pipe, which would then receive what is printed or logged (and the store process 
 stdout and stderr). ``guard`` puts ``/dev/null`` on each closed one first, as daemons do. What a command
 reads from a closed stdin is then nothing ("no events on stdin"); what it writes to a closed stdout is an
 error naming it, not a silent exit 0, and so is an output that cannot be written (``> /dev/full``: "No space
-left on device" named nothing). A broken pipe (``ben query ... | head -1``) stays the quiet end it was.
+left on device" named nothing). A character the output's encoding lacks (``PYTHONIOENCODING=ascii``) is written
+as its escape, not "unexpected UnicodeEncodeError"; ``COLUMNS=0`` (rich drew every table 0 characters wide, i.e. nothing) is ignored. A
+broken pipe (``ben query ... | head -1``) stays the quiet end it was.
 Standard library only: ``main`` calls it before anything else."""
 
 from __future__ import annotations
@@ -101,6 +103,14 @@ def guard():
         sys.stdin = open(0, encoding="utf-8", closefd=False)
     if 2 in closed or sys.stderr is None:
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+    if sys.stdin is not None and hasattr(sys.stdin, "reconfigure") and \
+            (sys.stdin.encoding or "").lower().replace("-", "") != "utf8":
+        sys.stdin.reconfigure(encoding="utf-8")  # what ben reads there is JSON lines: UTF-8 (RFC 8259)
+    for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii: "é" was "unexpected UnicodeEncodeError"
+        if stream is not None and hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+    if os.environ.get("COLUMNS", "").strip() in ("0", "-0"):  # rich drew every table 0 wide: nothing, exit 0
+        del os.environ["COLUMNS"]
     out = sys.stdout
     if 1 in closed or out is None:
         sys.stdout = NamedOutput(open(1, "w", encoding="utf-8", closefd=False), closed_at_start=True)
