@@ -216,12 +216,12 @@ def main() -> None:
 
     streams = stdio.guard()  # a closed stdin/stdout/stderr: /dev/null first, before any file takes its number
     try:
-        _main(stdio)
+        _run(stdio)
     finally:
         stdio.restore(streams)
 
 
-def _main(stdio) -> None:
+def _run(stdio) -> None:
     try:
         from ben.cli.parent import follow_parent
         from ben.cli.usage import UsageLine, run
