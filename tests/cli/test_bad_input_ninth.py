@@ -161,3 +161,24 @@ def test_an_output_encoding_without_the_characters_or_a_zero_width_still_shows_t
     checked = run({"PYTHONIOENCODING": "ascii"}, "redact", "check", stdin='{"name": "café", "body": "é"}\n')
     assert checked.returncode == 0 and "Traceback" not in checked.stderr and "bug in ben" not in checked.stderr, \
         checked.stderr
+
+
+def test_keys_trust_on_a_full_disk_names_the_store_and_leaves_it_as_it_was(monkeypatch, capsys, home: Path) -> None:
+    """`ben keys trust` onto a full disk said "error:: No space left on device" (naming nothing) and left its
+    temporary file beside the trust store; one ``os.write`` could also write part of the store and go on."""
+    from tests.cli.test_bad_input_in_process import ben
+    from tests.core.test_wal_faults import fill, tmpfs
+
+    assert ben(monkeypatch, capsys, home, "keys", "generate", "sc", "--dir", str(home / "keys"))[0] == 0
+    pub = next((home / "keys").glob("*.pub"))
+    with tmpfs(home / "disk", "1m") as disk:
+        store = disk / "trust.toml"
+        assert ben(monkeypatch, capsys, home, "keys", "trust", "--sidecar", "sc1", "--trust", str(store),
+                   str(pub))[0] == 0
+        before = store.read_bytes()
+        fill(disk / "filler")
+        code, _, err = ben(monkeypatch, capsys, home, "keys", "trust", "--sidecar", "sc2", "--trust", str(store),
+                           str(pub))
+        assert code == 2 and err[-1].startswith(f"error: --trust {store}: cannot write it: No space left"), err
+        assert store.read_bytes() == before
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "trust.toml"]
