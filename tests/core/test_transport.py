@@ -117,6 +117,7 @@ def test_tls_files_that_are_no_tls_material_are_named_before_any_connection(monk
 
     init_ca(tmp_path)
     cert, key = issue(tmp_path, "alice")
+    other_key = issue(tmp_path, "bob")[1]
     ca = tmp_path / "ca.crt"
     junk = tmp_path / "junk"
     junk.write_bytes(os.urandom(200))
@@ -132,6 +133,7 @@ def test_tls_files_that_are_no_tls_material_are_named_before_any_connection(monk
         ((key, key, ca), "$BEN_TLS_CERT", "a private key, not a certificate"),
         ((cert, key, junk), "$BEN_TLS_CA", "not a PEM certificate"),
         ((cert, key, tmp_path / "none.crt"), "$BEN_TLS_CA", "not found"),
+        ((cert, other_key, ca), "$BEN_TLS_KEY", "is not the key of"),
     ]:
         monkeypatch.setenv("BEN_TLS_CERT", str(c))
         monkeypatch.setenv("BEN_TLS_KEY", str(k))

@@ -161,9 +161,23 @@ class TlsFiles:
                 raise ConfigError(f"cannot read {path}: {exc.strerror}", field=where) from None
             _check_pem(name, path, data, where)
             out.append(data)
+        _check_pair(out[0], out[1], self.cert, self.key, fields[1])
         check_private(self.key, fields[1])
         check_trusted(self.ca, fields[2])  # another account able to write it could add its own CA
         return out[0], out[1], out[2]
+
+
+def _check_pair(cert: bytes, key: bytes, cert_path: Path, key_path: Path, where: str) -> None:
+    """The certificate (the first of its file) is the key's: another name's key beside it (alice.crt with bob.key)
+    failed every handshake, which the command called "nothing answers"."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public = serialization.load_pem_private_key(key, password=None).public_key().public_bytes(*pem)
+    if x509.load_pem_x509_certificates(cert)[0].public_key().public_bytes(*pem) != public:
+        raise ConfigError(f"{key_path} is not the key of {cert_path} (another certificate's key): give the .key "
+                          "ben certs issue wrote beside that .crt", field=where)
 
 
 def _check_pem(name: str, path: Path, data: bytes, where: str) -> None:
