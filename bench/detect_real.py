@@ -32,7 +32,11 @@ def _say(progress: bool, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def onset_scores(series, make=None) -> np.ndarray:
+#: A file of more points than this says how far it is every so many points while it is scored.
+SAY_EVERY_POINTS = 500_000
+
+
+def onset_scores(series, make=None, say=None) -> np.ndarray:
     """``verdict.score`` at every point whose ``verdict.episodes`` holds an episode in state ``"open"``
     (NaN elsewhere: no detection), fed point by point through ``update``. A verdict lists the episodes
     that point opened or closed, so for the default monitor these are the onsets; a monitor that
@@ -45,6 +49,8 @@ def onset_scores(series, make=None) -> np.ndarray:
         verdict = mon.update(t, v)
         if any(e.state == "open" for e in verdict.episodes):
             out[i] = verdict.score
+        if say is not None and i and not i % SAY_EVERY_POINTS:
+            say(f"{series.name}: {i}/{len(out)} points")
     return out
 
 
@@ -91,6 +97,20 @@ def evaluate(corpus, scores) -> dict:
     return out
 
 
+def _scored(corpus, make, progress: bool, who: str) -> list:
+    """Every file's onset scores, saying how far it is about ten times while it works (the per-file lines
+    come after the scoring: 40 files, or one of millions of points, were minutes without a word)."""
+    total, done, scores = len(corpus), 0, []
+    points = sum(len(s.values) for s in corpus)
+    for i, series in enumerate(corpus, 1):
+        scores.append(onset_scores(series, make, (lambda msg: _say(progress, f"{who}: {msg}"))
+                                   if len(series.values) > SAY_EVERY_POINTS else None))
+        done += len(series.values)
+        if i == total or i * 10 // total != (i - 1) * 10 // total:
+            _say(progress, f"{who}: scored {i}/{total} files ({done}/{points} points)")
+    return scores
+
+
 def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, progress: bool = True,
         make=None, baseline: bool = False, hard: bool = False) -> dict:
     """Read (or first generate) the corpus at ``root``, run the monitors, score. ``hard``: generate the
@@ -108,7 +128,7 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
     _say(progress, f"detect-real: {len(corpus)} files, {points} points, "
                    f"{sum(len(s.windows) for s in corpus)} windows")
     started = time.perf_counter()
-    scores = [onset_scores(s, make) for s in corpus]
+    scores = _scored(corpus, make, progress, "detect-real")
     elapsed = time.perf_counter() - started
     out = evaluate(corpus, scores)
     if progress:
@@ -125,7 +145,7 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
         from ben.detect.series import BankSeriesMonitor
 
         _say(progress, "detect-real: the same corpus through BankSeriesMonitor (the baseline)")
-        base = evaluate(corpus, [onset_scores(s, BankSeriesMonitor) for s in corpus])
+        base = evaluate(corpus, _scored(corpus, BankSeriesMonitor, progress, "baseline"))
         out["baseline"] = {k: v for k, v in base.items() if k != "files"}
         _say(progress, f"baseline: NAB standard {base['standard']:.1f}  low_fp {base['low_fp']:.1f}  "
                        f"low_fn {base['low_fn']:.1f}  precision {base['precision']:.3f}  recall {base['recall']:.3f}")

@@ -115,3 +115,26 @@ def test_generate_says_how_far_it_is(monkeypatch, capsys, home: Path) -> None:
     steps = [line for line in err if line.startswith("generate: ") and line.endswith(" series")]
     assert steps[0] == "generate: 2/20 series" and steps[-1] == "generate: 20/20 series" and len(steps) == 10, err
     assert err[-1] == f"generate: writing {home / 'pkg'}" and "SYNTHETIC baseline package" in out
+
+
+def test_a_package_that_does_not_fit_on_the_disk_is_one_line_and_leaves_what_was_there(monkeypatch, capsys,
+                                                                                       home: Path) -> None:
+    """`ben baseline generate OUT` on a full disk: "chDB could not write Parquet:" and the child's traceback, and a
+    0-byte `episodes.parquet` in the OUT it had made; over an older package, half of the new one over it. Now one
+    line naming OUT, and OUT as it was (absent, or the older package whole)."""
+    from tests.core.test_wal_faults import fill, tmpfs
+
+    with tmpfs(home / "disk", "4m") as disk:
+        old = disk / "pkg"
+        assert ben(monkeypatch, capsys, home, "baseline", "generate", str(old), "--files", "2")[0] == 0
+        before = {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()}
+        fill(disk / "filler")
+        for out in (old, disk / "new"):
+            code, _, err = ben(monkeypatch, capsys, home, "baseline", "generate", str(out), "--files", "2",
+                               "--seed", "9")
+            assert code == 2 and err[-1].startswith("error: ") and "OUT" in err[-1], err
+            assert str(out) in err[-1] and "No space left on device" in err[-1], err
+            assert not any("Traceback" in line or line.startswith("  File ") for line in err), err
+        assert not (disk / "new").exists()
+        assert {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()} == before
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "pkg"]  # no staging directory left

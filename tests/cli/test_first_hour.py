@@ -137,3 +137,14 @@ def test_follow_says_it_is_waiting(cluster) -> None:
         _, err = proc.communicate(timeout=30)
     # Ctrl-C ends it quietly: exit 0 or 130, or death by SIGINT (-2, what a shell also shows as 130)
     assert proc.returncode in (0, 130, -2) and "Traceback" not in err, err[-2000:]
+
+
+def test_a_wait_that_ends_without_an_incident_is_no_success(cluster) -> None:
+    """`ben incidents --wait S` that saw no incident printed an empty table and exited 0: the README's
+    `ben incidents --wait 120` then `ben explain latest` read as if the first had found one."""
+    for extra in ((), ("--json",)):
+        out = ben("incidents", "--wait", "0.5", "--spine", cluster.spine_addr, *extra)
+        assert out.returncode == 1, (out.returncode, out.stdout[-500:], out.stderr[-1000:])
+        last = out.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: no incident within --wait 0.5 s"), out.stderr
+    assert ben("incidents", "--spine", cluster.spine_addr).returncode == 0  # without --wait: a table, as before

@@ -59,3 +59,25 @@ def test_names_a_sidecar_or_an_operator_can_have_are_issued(tmp_path) -> None:
     for name in ("sc-web-1", "alice@example.com", "spine", "a_b.c"):
         cert, key = issue(tmp_path, name)
         assert cert.name == f"{name}.crt" and key.name == f"{name}.key"
+
+
+def test_a_ca_certificate_and_key_that_are_no_pair_issue_nothing(tmp_path) -> None:
+    """`ca.crt` copied from another CA beside this one's `ca.key`: a certificate was issued (signed by the key,
+    naming the other CA as its issuer) and every TLS handshake with it then failed. A ca.crt that is no PEM said
+    cryptography's FAQ link and not which file."""
+    import os
+    import shutil
+
+    init_ca(tmp_path / "a")
+    init_ca(tmp_path / "b")
+    shutil.copy(tmp_path / "b" / "ca.crt", tmp_path / "a" / "ca.crt")
+    with pytest.raises(ConfigError, match="ca.crt and ca.key in .* are not a pair") as refused:
+        issue(tmp_path / "a", "alice")
+    assert refused.value.field == "--dir"
+    assert sorted(os.listdir(tmp_path / "a")) == ["ca.crt", "ca.key"]
+    (tmp_path / "a" / "ca.crt").write_bytes(b"\x00junk")
+    with pytest.raises(ConfigError, match=r"ca\.crt: Unable to load PEM file \(ben certs init") as refused:
+        issue(tmp_path / "a", "alice")
+    assert "https://" not in str(refused.value)
+    assert sorted(os.listdir(tmp_path / "a")) == ["ca.crt", "ca.key"]
+    issue(tmp_path / "b", "alice")  # a pair still issues

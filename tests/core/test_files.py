@@ -318,3 +318,25 @@ def test_the_data_dir_marker_is_synced_and_never_written_through_a_planted_name(
     assert outside.read_text() == "not ben's\n"
     assert len(synced) >= 2  # the file, then its directory
     assert stat.S_IMODE((data / "ben-data-dir.json").stat().st_mode) == 0o600
+
+
+def test_a_second_writer_of_a_directory_at_the_same_time_is_refused_and_the_first_completes(tmp_path) -> None:
+    """Two `ben baseline generate OUT` (or `detect-real --generate`) at once: the second took the first's staging
+    directory for a killed run's leftover and removed it, and the first failed with "No such file or directory"."""
+    from ben.core.files import replace_dir
+
+    out = tmp_path / "pkg"
+    second: list[str] = []
+
+    def first(staging: Path) -> None:
+        (staging / "a").write_text("first")
+        try:
+            replace_dir(out, lambda s: (s / "a").write_text("second"))
+        except ConfigError as exc:
+            second.append(str(exc))
+        (staging / "b").write_text("first")
+
+    replace_dir(out, first)
+    assert len(second) == 1 and f"another process is writing in {tmp_path} now" in second[0], second
+    assert sorted(p.name for p in out.iterdir()) == ["a", "b"] and (out / "a").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]

@@ -105,3 +105,61 @@ def test_a_peer_paused_for_half_a_second_answers_and_a_missing_one_fails_at_once
     with pytest.raises(TransportError, match="nothing answers"):
         fetch_status(f"unix://{home / 'absent.sock'}", timeout=30.0)
     assert time.monotonic() - started < 5.0
+
+
+def test_tls_files_that_are_no_tls_material_are_named_before_any_connection(monkeypatch, tmp_path: Path) -> None:
+    """`BEN_TLS_CERT=/etc/passwd …`: the key was told "has mode 0644 …; run chmod 600 /etc/passwd" (a directory:
+    "chmod 600 /tmp"); bytes that are no PEM went to gRPC, which logged "Invalid cert chain file" lines of its
+    own while the command said "nothing answers". Each file is now named by its variable (or config key)."""
+    import os
+
+    from ben.core.certs import init_ca, issue
+
+    init_ca(tmp_path)
+    cert, key = issue(tmp_path, "alice")
+    other_key = issue(tmp_path, "bob")[1]
+    ca = tmp_path / "ca.crt"
+    junk = tmp_path / "junk"
+    junk.write_bytes(os.urandom(200))
+    os.chmod(junk, 0o600)
+    text = tmp_path / "passwd"
+    text.write_text("root:x:0:0:root:/root:/bin/bash\n")  # 0644, as /etc/passwd
+    for (c, k, a), field, said in [
+        ((text, text, text), "$BEN_TLS_CERT", "not a PEM certificate"),
+        ((cert, text, ca), "$BEN_TLS_KEY", "not a PEM private key"),
+        ((cert, junk, ca), "$BEN_TLS_KEY", "not a PEM private key"),
+        ((cert, tmp_path, ca), "$BEN_TLS_KEY", "Is a directory"),
+        ((cert, cert, ca), "$BEN_TLS_KEY", "a certificate, not its private key"),
+        ((key, key, ca), "$BEN_TLS_CERT", "a private key, not a certificate"),
+        ((cert, key, junk), "$BEN_TLS_CA", "not a PEM certificate"),
+        ((cert, key, tmp_path / "none.crt"), "$BEN_TLS_CA", "not found"),
+        ((cert, other_key, ca), "$BEN_TLS_KEY", "is not the key of"),
+    ]:
+        monkeypatch.setenv("BEN_TLS_CERT", str(c))
+        monkeypatch.setenv("BEN_TLS_KEY", str(k))
+        monkeypatch.setenv("BEN_TLS_CA", str(a))
+        with pytest.raises(ConfigError) as refused:
+            transport.client_tls().read("tls")
+        assert refused.value.field == field and said in str(refused.value), (c, k, a, str(refused.value))
+        assert "chmod" not in str(refused.value)
+    os.chmod(key, 0o644)  # a real key others may read: still refused, now with the chmod
+    monkeypatch.setenv("BEN_TLS_CERT", str(cert))
+    monkeypatch.setenv("BEN_TLS_KEY", str(key))
+    monkeypatch.setenv("BEN_TLS_CA", str(ca))
+    with pytest.raises(ConfigError, match="chmod 600"):
+        transport.client_tls().read("tls")
+    os.chmod(key, 0o600)
+    assert transport.client_tls().read("tls")[1] == key.read_bytes()
+    bundle = tmp_path / "bundle.pem"  # a certificate and its key in one file serves as the key
+    bundle.write_bytes(cert.read_bytes() + key.read_bytes())
+    os.chmod(bundle, 0o600)
+    monkeypatch.setenv("BEN_TLS_KEY", str(bundle))
+    transport.client_tls().read("tls")
+
+
+def test_a_directory_given_as_a_private_key_is_said_to_be_one(tmp_path: Path) -> None:
+    from ben.core.files import check_private
+
+    with pytest.raises(ConfigError, match="is a directory, not a file") as refused:
+        check_private(tmp_path, "web.token_file")
+    assert "chmod" not in str(refused.value) and refused.value.field == "web.token_file"

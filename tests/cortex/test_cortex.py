@@ -533,3 +533,43 @@ def test_a_cortex_directory_another_account_made_first_is_refused(tmp_path, plan
     assert out.returncode != 0 and "cortex.data_dir" in out.stderr + out.stdout, out
     assert len((out.stderr + out.stdout).strip().splitlines()) <= 2, out  # one clear line, not a traceback
     assert os.listdir(theirs) == []
+
+
+def test_a_full_disk_records_nothing_and_leaves_no_torn_line_inside_the_history(tmp_path):
+    """`ben cortex feedback` on a full disk: one ``os.write`` of the history line wrote what fitted (or raised with
+    the line's first part written) and the verdict was taken as learned; the next append, once there was room,
+    followed the torn part: a damaged line inside the history, which stops every later start. Now the failure
+    is named, nothing of the line stays, and later appends and starts work."""
+    from ben.core.errors import StorageError
+    from tests.core.test_wal_faults import fill, tmpfs
+
+    responses, policy = _files(tmp_path)
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        cx = Cortex(data_dir=disk / "cx", responses=responses, policy=policy).start()
+        row, anomalies = _incident()
+        cx.feedback(row, anomalies, verdict="helpful", response="cmd:throttle")
+        history = disk / "cx" / "history.jsonl"
+        before, learned = history.read_bytes(), cx.bandit.updates
+        filler = fill(disk / "filler")
+        refused = []
+        for n in range(200):  # the page the history ends in holds a line or two more, then part of one
+            r, a = _incident(n + 1)
+            try:
+                cx.feedback(r, a, verdict="helpful", response="cmd:throttle")
+            except StorageError as exc:
+                refused.append(str(exc))
+                assert history.read_bytes() == before and cx.bandit.updates == learned  # nothing of it kept
+                if len(refused) == 3:
+                    break
+            else:  # a line that fitted: whole, and learned (the model's cache not saved is a warning only)
+                assert history.read_bytes().endswith(b"\n") and cx.bandit.updates == learned + 1
+                before, learned = history.read_bytes(), cx.bandit.updates
+        assert len(refused) == 3, refused
+        assert all("cannot append to the cortex's history" in msg and str(history) in msg
+                   and "No space left on device" in msg for msg in refused), refused
+        filler.unlink()
+        r, a = _incident(5)
+        cx.feedback(r, a, verdict="unhelpful", response="watch")
+        again = Cortex(data_dir=disk / "cx", responses=responses, policy=policy).start()
+        assert again.bandit.updates == learned + 1 == cx.bandit.updates
+        assert all(json.loads(line) for line in history.read_text().splitlines())

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ben.core.errors import ConfigError
-from ben.core.files import may_write_dir
+from ben.core.files import may_write_dir, replace_dir
 from ben.core.interpreter import python_argv
 
 FORMAT_VERSION = 1
@@ -110,12 +110,14 @@ PACKAGE_FILES = frozenset({"datapackage.json", "README.md", "corpus", *(f"{name}
 
 
 def _to_parquet(jobs: list[tuple[Path, str, Path, str]]) -> None:
-    """(JSONEachRow in, structure, Parquet out, ORDER BY) each through chDB's Parquet output, in a child."""
+    """(JSONEachRow in, structure, Parquet out, ORDER BY) each through chDB's Parquet output, in a child.
+    Its failure is its last line (a file it could not write: ``_child``'s one line; else the exception's)."""
     spec = json.dumps([[str(a), s, str(b), o] for a, s, b, o in jobs])
     proc = subprocess.run(python_argv("-m", "ben.baseline.package", spec), capture_output=True, text=True,
                           timeout=300)
     if proc.returncode != 0:
-        raise ConfigError(f"baseline package: chDB could not write Parquet: {proc.stderr.strip()[-500:]}",
+        last = next((line.strip() for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
+        raise ConfigError(f"baseline package: chDB could not write Parquet: {last[-500:]}",
                           source=str(jobs[0][2].parent), field=None)
 
 
@@ -149,12 +151,26 @@ def check_package_out(out: Path) -> None:
 
 
 def write_package(out: Path, pkg: Package) -> None:
-    """Write ``pkg`` as a package directory (Parquet, datapackage.json, README.md datasheet, corpus/)."""
-    from ben.baseline.datasheet import datasheet
-
+    """Write ``pkg`` as a package directory (Parquet, datapackage.json, README.md datasheet, corpus/), whole or
+    not at all (``replace_dir``): a full disk or a kill left a half-written package (a 0-byte Parquet file and no
+    datapackage.json) in a directory the command had made, or half of a new one over an old one."""
     out = Path(out)
     check_package_out(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        replace_dir(out, lambda staging: _write_package(staging, pkg), "OUT")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror or exc} (nothing of it was written)",
+                          field="OUT") from None
+    except ConfigError as exc:
+        if "could not write Parquet" not in str(exc):
+            raise
+        raise ConfigError(f"cannot write {out}: {str(exc).split('could not write Parquet: ', 1)[1]} (nothing "
+                          "of it was written)", field="OUT") from None
+
+
+def _write_package(out: Path, pkg: Package) -> None:
+    from ben.baseline.datasheet import datasheet
+
     with tempfile.TemporaryDirectory(prefix="ben-baseline-") as tmp:
         jobs = []
         for name, cols in SCHEMAS.items():
@@ -316,7 +332,12 @@ def _child(spec: str) -> None:
 
     for src, structure, dst, order in json.loads(spec):
         sql = f"SELECT * FROM file('{src}', 'JSONEachRow', '{structure}') ORDER BY {order}"
-        Path(dst).write_bytes(chdb.query(sql, "Parquet").bytes())
+        data = chdb.query(sql, "Parquet").bytes()
+        try:
+            Path(dst).write_bytes(data)
+        except OSError as exc:  # a full disk: one line for the parent, not a traceback
+            sys.stderr.write(f"{exc.strerror or exc}\n")
+            sys.exit(1)
 
 
 if __name__ == "__main__":

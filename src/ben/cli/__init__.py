@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -197,10 +198,30 @@ baseline.add_label_command()
 del audit, baseline, bench, certs, command, cortex, demo, emit, federation, incidents, keys, query, redact, serve, synth, web
 
 
+def _drop_stdout() -> None:
+    """Point descriptor 1 at /dev/null after its output failed: the exit's flush of what is left in the buffer
+    would otherwise print Python's "Exception ignored ... BrokenPipeError" lines."""
+    try:
+        if sys.stdout.fileno() == 1:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    except (OSError, ValueError):  # a stream without a descriptor (tests capturing it): nothing to do
+        pass
+
+
 def main() -> None:
     # Whatever a ben command creates (chDB opened by `ben query --data-dir`, keys, certificates,
     # data directories) is the user's alone (ADR 0034).
     os.umask(0o077)
+    from ben.cli import stdio
+
+    streams = stdio.guard()  # a closed stdin/stdout/stderr: /dev/null first, before any file takes its number
+    try:
+        _run(stdio)
+    finally:
+        stdio.restore(streams)
+
+
+def _run(stdio) -> None:
     try:
         from ben.cli.parent import follow_parent
         from ben.cli.usage import UsageLine, run
@@ -214,6 +235,7 @@ def main() -> None:
 
     try:
         code = run(app)
+        sys.stdout.flush()  # the last of the output, while an error writing it is still said below
     except UsageLine as exc:  # a wrong flag, argument or value: one line, not typer's boxed panel
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -224,6 +246,12 @@ def main() -> None:
         typer.echo("ben: interrupted", err=True)
         sys.exit(130)
     except OSError as exc:  # a file or directory the command needed: one line naming it, not a traceback
+        if exc.filename == stdio.STDOUT:  # `> /dev/full`, `>&-`: the output is lost, and that is no success
+            if not isinstance(exc, BrokenPipeError):  # `| head -1`: the reader had enough; quiet, as before
+                cut = "" if exc.errno == errno.EBADF else " (the output is cut short)"
+                typer.echo(f"error: {stdio.STDOUT}: {exc.strerror}{cut}", err=True)
+            _drop_stdout()
+            sys.exit(1)
         where = f" {exc.filename}" if exc.filename else ""
         typer.echo(f"error:{where}: {os_reason(exc)}", err=True)
         sys.exit(2)

@@ -108,6 +108,9 @@ def incidents(
             if rows:
                 where = f" --data-dir {data_dir}" if data_dir is not None else ""
                 typer.echo(f"see why with: ben explain {rows[0]['id']}{where}")
+        if not rows and wait > 0:  # what was waited for did not come: no success (`--wait 120 && ben explain latest`)
+            raise fail(f"no incident within --wait {wait:g} s (ben incidents --follow keeps waiting; ben status shows "
+                       "whether events arrive)", code=1)
         return
     seen: dict[str, str] = {}
     rows = _query(spine, sql)

@@ -102,12 +102,17 @@ def trust(
     # an unguessable name made with O_EXCL: never a file or symlink another account made first (ADR 0045)
     fd, name = tempfile.mkstemp(prefix=f".{trust_file.name}.", suffix=".tmp", dir=trust_file.parent)
     tmp = Path(name)
-    try:
-        os.fchmod(fd, trust_file.stat().st_mode & 0o777 if trust_file.exists() else 0o600)
-        os.write(fd, new.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    try:  # all of it (one os.write may write part on a nearly full disk), or nothing: a full disk left the
+        # temporary file beside the store and said "error:: No space left on device", naming nothing
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), trust_file.stat().st_mode & 0o777 if trust_file.exists() else 0o600)
+            f.write(new.encode())
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise fail(f"--trust {trust_file}: cannot write it: {exc.strerror or exc} (it is as it was; nothing "
+                   "was pinned)") from None
     try:
         TrustStore.load(tmp)
     except ConfigError as exc:

@@ -71,12 +71,22 @@ def _load_ca(directory: Path):
         raise ConfigError(f"no CA in {directory}: {directory / 'ca.key'} does not exist "
                           f"(ben certs init --dir {directory} makes one)", field="--dir")
     check_private(directory / "ca.key", "ca.key")
-    try:
-        key = serialization.load_pem_private_key((directory / "ca.key").read_bytes(), password=None)
-        cert = x509.load_pem_x509_certificate((directory / "ca.crt").read_bytes())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load the CA in {directory}: {exc} (ben certs init makes one)",
-                          field="--dir") from None
+    loaded = []
+    for name, load in (("ca.key", lambda data: serialization.load_pem_private_key(data, password=None)),
+                       ("ca.crt", x509.load_pem_x509_certificate)):
+        try:
+            loaded.append(load((directory / name).read_bytes()))
+        except (OSError, ValueError, TypeError) as exc:  # which file, without cryptography's FAQ link
+            reason = getattr(exc, "strerror", None) or str(exc).split(". See https://", 1)[0]
+            raise ConfigError(f"cannot load the CA in {directory}: {name}: {reason} (ben certs init makes one)",
+                              field="--dir") from None
+    key, cert = loaded
+    pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*pem) != cert.public_key().public_bytes(*pem):
+        # a ca.crt copied from another CA: the certificate was issued and every TLS handshake then failed
+        raise ConfigError(f"ca.crt and ca.key in {directory} are not a pair (ca.crt is another CA's certificate, "
+                          "or ca.key another CA's key): nothing was issued; ben certs init makes a CA",
+                          field="--dir")
     return key, cert
 
 

@@ -10,6 +10,7 @@ in it. A private key whose file group or others may read refuses the start, nami
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 import stat
@@ -279,15 +280,32 @@ def remove_temporaries(path: Path, older_than_s: float = 0.0) -> int:
     return freed
 
 
-def replace_dir(out: Path, write: Callable[[Path], None]) -> None:
+def replace_dir(out: Path, write: Callable[[Path], None], flag: str | None = None) -> None:
     """Make directory ``out`` whole or not at all: ``write(staging)`` fills a new directory beside it
     (``.<name>.<random>.tmp``), which then takes ``out``'s place (the old one renamed aside, then removed). A kill
     -9 leaves the old ``out`` or the new one (between the two renames, none: made again by running the command
-    again), never a mix; what a killed run left beside it is removed by the next."""
-    import shutil
-
+    again), never a mix; what a killed run left beside it is removed by the next. One writer at a time in
+    ``out``'s parent (``flock`` on it): a second is refused, naming ``flag``."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # One writer at a time in a directory: a second `ben baseline generate OUT` (or `detect-real --generate`) at
+    # the same time took the first one's staging for a killed run's and removed it ("No such file or directory").
+    fd = os.open(out.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"another process is writing in {out.parent} now (a second ben command writing "
+                              f"{out.name} there?): nothing was written; run it again when that one is done",
+                              field=flag or str(out)) from None
+        _replace_dir(out, write)
+    finally:
+        os.close(fd)
+
+
+def _replace_dir(out: Path, write: Callable[[Path], None]) -> None:
+    import shutil
+
     for name in os.listdir(out.parent):  # a killed run's staging or old directory (ours: our names, our account)
         if name.startswith(f".{out.name}.") and name.endswith((".tmp", ".old")):
             left = out.parent / name
@@ -364,6 +382,8 @@ def check_private(path: Path, flag: str) -> None:
         raise ConfigError(f"key file {path} not found", field=flag) from None
     except OSError as exc:
         raise ConfigError(f"cannot read key file {path}: {exc.strerror}", field=flag) from None
+    if stat.S_ISDIR(st.st_mode):  # "has mode 1777 ...; run chmod 600 /tmp" was the advice for a directory
+        raise ConfigError(f"key file {path} is a directory, not a file", field=flag)
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o077:
         raise ConfigError(f"key file {path} has mode {mode:04o}: group or others may read it; "

@@ -192,7 +192,11 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
         reload()
     freeze_heap()
     background.start()
-    print(f"{service.name}: ready", flush=True)
+    try:
+        print(f"{service.name}: ready", flush=True)
+    except (OSError, ValueError, AttributeError) as exc:  # stdout a pipe nobody reads any more, or closed
+        log.warning("%s: ready (could not say so on stdout: %s); running on", service.name,
+                    getattr(exc, "strerror", None) or exc)
     await stop.wait()
     background.shutdown()
     await service.shutdown(shutdown_timeout_s)

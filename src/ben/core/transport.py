@@ -17,7 +17,7 @@ import random
 import socket
 import stat
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -133,25 +133,75 @@ def prepare_listen(address: str, flag: str = "listen") -> None:
 
 @dataclass(frozen=True)
 class TlsFiles:
-    """PEM files of one end of a mutual-TLS connection."""
+    """PEM files of one end of a mutual-TLS connection. ``names``: what an error calls each file when it is
+    not ``<flag>.cert|key|ca`` (the environment variables of the command line)."""
 
     cert: Path
     key: Path
     ca: Path
+    names: tuple[str, str, str] | None = field(default=None, compare=False)
 
     def read(self, flag: str) -> tuple[bytes, bytes, bytes]:
+        """The three files' bytes, each checked to be what it is named: a certificate (or CA bundle) and a
+        private key in PEM. gRPC took any bytes, logged "E… Invalid cert chain file" lines of its own and
+        failed every connection, which the command then called "nothing answers"; a file that was no key at
+        all was told to be chmod 600'd. A key others may read and a CA another account may write are refused
+        after the content (ADR 0034, 0045)."""
         from ben.core.files import check_private, check_trusted, read_input
 
-        check_private(self.key, f"{flag}.key")
-        check_trusted(self.ca, f"{flag}.ca")  # another account able to write it could add its own CA
+        fields = self.names or (f"{flag}.cert", f"{flag}.key", f"{flag}.ca")
         out = []
-        for name in ("cert", "key", "ca"):
+        for name, where in zip(("cert", "key", "ca"), fields):
             path = getattr(self, name)
             try:
-                out.append(read_input(path))
+                data = read_input(path)
+            except FileNotFoundError:
+                raise ConfigError(f"{path}: not found", field=where) from None
             except OSError as exc:
-                raise ConfigError(f"cannot read {path}: {exc.strerror}", field=f"{flag}.{name}") from None
+                raise ConfigError(f"cannot read {path}: {exc.strerror}", field=where) from None
+            _check_pem(name, path, data, where)
+            out.append(data)
+        _check_pair(out[0], out[1], self.cert, self.key, fields[1])
+        check_private(self.key, fields[1])
+        check_trusted(self.ca, fields[2])  # another account able to write it could add its own CA
         return out[0], out[1], out[2]
+
+
+def _check_pair(cert: bytes, key: bytes, cert_path: Path, key_path: Path, where: str) -> None:
+    """The certificate (the first of its file) is the key's: another name's key beside it (alice.crt with bob.key)
+    failed every handshake, which the command called "nothing answers"."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public = serialization.load_pem_private_key(key, password=None).public_key().public_bytes(*pem)
+    if x509.load_pem_x509_certificates(cert)[0].public_key().public_bytes(*pem) != public:
+        raise ConfigError(f"{key_path} is not the key of {cert_path} (another certificate's key): give the .key "
+                          "ben certs issue wrote beside that .crt", field=where)
+
+
+def _check_pem(name: str, path: Path, data: bytes, where: str) -> None:
+    """``data`` is a PEM certificate (``cert``, ``ca``: one or more) or an unencrypted PEM private key (``key``)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    made = "ben certs init / ben certs issue NAME write them"
+    if name == "key":
+        if b"PRIVATE KEY-----" in data:
+            try:
+                serialization.load_pem_private_key(data, password=None)
+                return
+            except (ValueError, TypeError) as exc:
+                reason = str(exc).split(". See https://", 1)[0]
+                raise ConfigError(f"{path}: not a usable PEM private key ({reason}); {made}", field=where) from None
+        what = "a certificate, not its private key" if b"CERTIFICATE-----" in data else "not a PEM private key"
+        raise ConfigError(f"{path}: {what}; {made}", field=where)
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError:
+        what = ("a private key, not a certificate" if b"PRIVATE KEY-----" in data
+                else "not a PEM certificate")
+        raise ConfigError(f"{path}: {what}; {made}", field=where) from None
 
 
 def tls_files(tls, flag: str) -> TlsFiles | None:
@@ -236,7 +286,8 @@ def client_tls() -> TlsFiles | None:
         return _client_tls
     env = [os.environ.get(name, "") for name in (ENV_TLS_CERT, ENV_TLS_KEY, ENV_TLS_CA)]
     if all(env):
-        return TlsFiles(Path(env[0]), Path(env[1]), Path(env[2]))
+        return TlsFiles(Path(env[0]), Path(env[1]), Path(env[2]), names=(f"${ENV_TLS_CERT}", f"${ENV_TLS_KEY}",
+                                                                        f"${ENV_TLS_CA}"))
     if any(env):
         raise ConfigError(f"set all of {ENV_TLS_CERT}, {ENV_TLS_KEY} and {ENV_TLS_CA}, or none", field=ENV_TLS_CERT)
     return None

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ben.core.errors import ConfigError
+from ben.core.errors import ConfigError, StorageError
 from ben.core.files import private_dir, remove_temporaries, write_atomic
 from ben.cortex.bandit import LinUCB
 from ben.cortex.features import Context, FeatureIndex, from_incident
@@ -333,8 +333,7 @@ class Cortex:
             self._catch_up(fd)
             event = {"seq": len(self.events) + 1, "at_ns": time.time_ns() if now_ns is None else now_ns, **event}
             line = (json.dumps(event, sort_keys=True) + "\n").encode()
-            os.write(fd, line)
-            os.fsync(fd)
+            _append_whole(fd, line, self.history_path)
             self._size += len(line)
         finally:
             os.close(fd)
@@ -397,8 +396,15 @@ class Cortex:
         return events
 
     def _save(self, applied: int) -> None:
-        write_atomic(self.state_path, json.dumps({"applied": applied, "model": self.bandit.to_json(),
-                                                  "features": self.index.to_json()}).encode(), 0o600)
+        """The model after the history's lines: a cache of them (replayed at start past ``applied``). Not written
+        (a full disk) is a warning: the line is in the history, and a failure here had the user give the same
+        verdict again, learned twice."""
+        try:
+            write_atomic(self.state_path, json.dumps({"applied": applied, "model": self.bandit.to_json(),
+                                                      "features": self.index.to_json()}).encode(), 0o600)
+        except OSError as exc:
+            log.warning("cortex: %s not saved (%s); what it holds is in the history and is learned again from it "
+                        "at the next start", self.state_path, exc.strerror or exc)
 
 
 def receipt_of(accepted: dict, commands: list[dict]) -> str | None:
@@ -419,3 +425,23 @@ def command_line(entry: dict, incident_id: str) -> str:
         parts += ["--param", f"{k}={str(v).lower() if isinstance(v, bool) else v}"]
     parts += ["--incident", incident_id, "--reason", f"cortex recommendation {entry['response']} for {incident_id}"]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def _append_whole(fd: int, line: bytes, path: Path) -> None:
+    """Append ``line`` whole and synced, or nothing (the flock held). On a nearly full disk one ``os.write`` wrote
+    part of a line and said nothing: the event was taken as learned, and the next append, once there was room,
+    followed the torn part, a damaged line *inside* the history that stops every later start. A part written is
+    cut off again and the failure named."""
+    end = os.lseek(fd, 0, os.SEEK_END)
+    view = memoryview(line)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except OSError as exc:
+        try:
+            os.ftruncate(fd, end)
+        except OSError:
+            pass
+        raise StorageError(f"{path}: cannot append to the cortex's history: {exc.strerror or exc} (nothing was "
+                           "recorded or learned; free some space and run it again)") from None

@@ -205,7 +205,7 @@ def replace_corpus(root: str | Path, series: list[Series], flag: str) -> None:
     written over (its files of other names stayed and were scored as files without anomalies), a directory of
     the user's is refused (``check_corpus_out``)."""
     check_corpus_out(root, flag)
-    replace_dir(Path(root), lambda staging: write_corpus(staging, series))
+    replace_dir(Path(root), lambda staging: write_corpus(staging, series), flag)
 
 
 def write_corpus(root: str | Path, series: list[Series]) -> None:
