@@ -49,31 +49,47 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
     fewer (round 8: several accounts, each within its share, held them all)."""
     made, lost = server.connection_made, server.connection_lost
     owners: dict = {}  # handler -> client ("" when the kernel does not name one)
+    refused: set = set()  # handlers whose connection closes at the next turn (holding no place meanwhile)
 
     def connection_made(handler, transport) -> None:
         made(handler, transport)
+        # The new connection is closed a turn later: closed here, before aiohttp's handler task first ran, that
+        # task failed ("assert manager is not None") and asyncio logged a traceback per connection.
+        def refuse() -> None:
+            refused.add(handler)
+            asyncio.get_running_loop().call_soon(transport.close)
+
         client = "" if per_client is None else clients.name_of(transport.get_extra_info("peername"),
                                                                transport.get_extra_info("sockname"))
         if client is None:  # closed by its client before it was accepted: no place, no eviction (round 9)
-            transport.close()
+            refuse()
             return
         owners[handler] = client
         held = server._connections  # noqa: SLF001 - aiohttp keeps no public count of open transports
-        live = [(h, t) for h, t in held.items() if not t.is_closing()]  # (closed ones leave on their own)
+        live = [(h, t) for h, t in held.items()  # (closed ones leave on their own)
+                if not t.is_closing() and h not in refused]
         if client:
             mine = [(h, t) for h, t in live if owners.get(h) == client]
             if len(mine) > per_client:
-                next((t for h, t in mine if h is not handler and not h._request_in_progress), transport).close()  # noqa: SLF001
+                victim = next((t for h, t in mine if h is not handler and not h._request_in_progress), None)  # noqa: SLF001
+                if victim is not None:
+                    victim.close()
+                else:
+                    refuse()
                 return
         if len(held) <= limit or len(live) <= limit:
             return
         victim = next((t for h, t in live if h is not handler and not h._request_in_progress), None)  # noqa: SLF001
         if victim is None and per_client is not None:  # every place busy: the account holding most gives one up
             victim = _of_the_most(live, owners, handler, client)
-        (victim or transport).close()
+        if victim is not None:
+            victim.close()
+        else:
+            refuse()
 
     def connection_lost(handler, exc=None) -> None:
         owners.pop(handler, None)
+        refused.discard(handler)
         lost(handler, exc)
 
     server.connection_made = connection_made  # type: ignore[method-assign]
