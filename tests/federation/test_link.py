@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
 import sys
@@ -24,24 +25,34 @@ SEEDS = ["pg-primary-eu7.corp.example", "10.42.17.201", "checkout-payments-svc",
          "ERROR disk quota exceeded for user mallard"]
 
 
-@pytest.fixture
-def clusters(tmp_path, nats_server):
-    """east publishes, west consumes (and trusts east); each with its own store process."""
+@contextlib.contextmanager
+def east_and_west(tmp_path, nats_server, **options):
+    """east publishes, west consumes (and trusts east); each with its own store process; ``options`` are both
+    links' (FederationConfig fields). Yields (east, west, east's key)."""
     east_key = generate(tmp_path / "keys", "east")
     trust = tmp_path / "west-trust.toml"
     trust.write_text(f'[clusters.east]\npublic_key = "{east_key.public_text}"\n')
-    common = dict(enabled=True, servers=[nats_server.url], poll_interval_ms=100, ack_wait_s=2)
+    common = dict(enabled=True, servers=[nats_server.url], poll_interval_ms=100, ack_wait_s=2, **options)
     stores = [ChdbProcessStore(tmp_path / "east-chdb"), ChdbProcessStore(tmp_path / "west-chdb")]
     east = Federation(FederationConfig(cluster="east", consume=False, key=east_key.path, **common),
                       tmp_path / "east", stores[0])
     west = Federation(FederationConfig(cluster="west", trust=trust, **common), tmp_path / "west", stores[1])
     east.start()
     west.start()
-    yield east, west, east_key
-    for fed in (east, west):
-        fed.shutdown(5)
-    for store in stores:
-        store.close()
+    try:
+        yield east, west, east_key
+    finally:
+        for fed in (east, west):
+            fed.shutdown(5)
+        for store in stores:
+            store.close()
+
+
+@pytest.fixture
+def clusters(tmp_path, nats_server):
+    """east publishes, west consumes (and trusts east); each with its own store process."""
+    with east_and_west(tmp_path, nats_server) as pair:
+        yield pair
 
 
 def _seeded(store, n: int, **kw) -> str:
@@ -220,18 +231,7 @@ def test_a_peer_s_flood_is_bounded_by_the_stream_s_size_and_later_summaries_arri
     publish on the subjects (its summaries signed by no trusted key, so every consumer rejects them) kept the NATS
     server's disk for a month. Now ``stream_max_bytes`` bounds it, the oldest discarded first, and a genuine
     summary published after the flood still arrives."""
-    east_key = generate(tmp_path / "keys", "east")
-    trust = tmp_path / "west-trust.toml"
-    trust.write_text(f'[clusters.east]\npublic_key = "{east_key.public_text}"\n')
-    common = dict(enabled=True, servers=[nats_server.url], poll_interval_ms=100, ack_wait_s=2,
-                  stream_max_bytes=1 << 20)
-    stores = [ChdbProcessStore(tmp_path / "east-chdb"), ChdbProcessStore(tmp_path / "west-chdb")]
-    east = Federation(FederationConfig(cluster="east", consume=False, key=east_key.path, **common),
-                      tmp_path / "east", stores[0])
-    west = Federation(FederationConfig(cluster="west", trust=trust, **common), tmp_path / "west", stores[1])
-    east.start()
-    west.start()
-    try:
+    with east_and_west(tmp_path, nats_server, stream_max_bytes=1 << 20) as (east, west, _):
         _seeded(east.store, 1)
         wait_for(lambda: len(federated_rows(west.store)) == 1, 60, "a genuine summary (the stream made)")
 
@@ -249,8 +249,3 @@ def test_a_peer_s_flood_is_bounded_by_the_stream_s_size_and_later_summaries_arri
         assert stored <= 1 << 20 and messages < 48, (stored, messages)
         _seeded(east.store, 2)
         wait_for(lambda: len(federated_rows(west.store)) == 2, 60, "the summary published after the flood")
-    finally:
-        for fed in (east, west):
-            fed.shutdown(5)
-        for store in stores:
-            store.close()
