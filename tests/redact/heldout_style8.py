@@ -80,9 +80,9 @@ def sq(v: str) -> str:
 
 def forms(part: str) -> set[str]:
     """The seventh corpus' forms, and C-escaped, ODBC-braced, JSON with ``\\uXXXX``, and shell-quoted ones."""
-    a = json.dumps(part)[1:-1]
-    return _forms7(part) | {c_str(part), part.replace("}", "}}"), a, json.dumps(a)[1:-1], json.dumps(json.dumps(a))[1:-1],
-                            part.replace("'", "'\\''")} - {""}
+    a1 = json.dumps(part)[1:-1]
+    a2 = json.dumps(a1)[1:-1]
+    return _forms7(part) | {c_str(part), part.replace("}", "}}"), a1, a2, json.dumps(a2)[1:-1], part.replace("'", "'\\''")} - {""}
 
 
 def survivors(s: Sample, out: str) -> list[str]:
@@ -264,12 +264,15 @@ def _wrapped_b64(v: str, d: Draw) -> tuple[str, tuple[str, ...]]:
     return body, tuple(ln for ln in lines if len(ln) >= 8)
 
 
-def _terminal_wrap(k: str, v: str, d: Draw) -> tuple[str, tuple[str, ...]]:
-    """``export K=v`` in a terminal capture that wraps at 80 columns."""
-    line = f"$ export {env(k)}={v}"
+def _terminal_wrap(k: str, c: Cred, d: Draw) -> tuple[str, tuple[str, ...]]:
+    """``export K=v`` in a terminal capture that wraps at 80 columns; the parts are the secret parts' pieces."""
+    line = f"$ export {env(k)}={c.value}"
     pieces = [line[i:i + 80] for i in range(0, len(line), 80)]
-    head = len(f"$ export {env(k)}=")
-    parts = [v[:80 - head]] + [v[i:i + 80] for i in range(80 - head, len(v), 80)]
+    parts = []
+    for p in c.parts:
+        at = line.find(p)
+        cuts = [at] + [b for b in range(80, len(line), 80) if at < b < at + len(p)] + [at + len(p)]
+        parts += [line[x:y] for x, y in zip(cuts, cuts[1:])]
     return "\n".join(pieces) + "\n$ ./deploy.sh", tuple(p for p in parts if len(p) >= 8)
 
 
@@ -303,7 +306,7 @@ def place(d: Draw, c: Cred) -> Sample:
         body, parts = _wrapped_b64(c.value, d)
         return _finish(c, "enc_b64_wrapped", body, {}, parts)
     if r < 0.12 and len(c.value) > 70:
-        body, parts = _terminal_wrap(k, c.value, d)
+        body, parts = _terminal_wrap(k, c, d)
         return _finish(c, "enc_terminal_wrap", body, {}, parts)
     name = d.pick(sorted(KEYED))
     return _finish(c, "kv_" + name, *KEYED[name](k, c.value, d))
