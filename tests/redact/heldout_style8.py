@@ -260,7 +260,7 @@ def _wrapped_b64(v: str, d: Draw) -> tuple[str, tuple[str, ...]]:
     """``echo -n "$X" | base64`` in a CI log: the value's base64, wrapped at 76 columns."""
     enc = b64(v)
     lines = [enc[i:i + 76] for i in range(0, len(enc), 76)]
-    body = f"+ echo -n \"$SECRET\" | base64\n" + "\n".join(lines) + "\n+ ./upload.sh"
+    body = "+ echo -n \"$SECRET\" | base64\n" + "\n".join(lines) + "\n+ ./upload.sh"
     return body, tuple(ln for ln in lines if len(ln) >= 8)
 
 
