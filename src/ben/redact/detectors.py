@@ -27,6 +27,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
 from ben.redact import identifiers, keyfiles
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
@@ -206,7 +207,7 @@ def _cmd_hint(s: str) -> bool:
 
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
-                 "add-mask", "authtok")   # each ~0.1 µs a log line
+                 "add-mask", "authtok", "ebhook", "EBHOOK")   # each ~0.1 µs a log line
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
@@ -252,8 +253,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              _any("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), help="GitHub tokens", min_len=33),
     SecretRule("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
              _any("xox", "xapp-", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
-    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", *keyfiles.JWK_NEEDLES),
-        help="PEM private key blocks (to the end of the text if unterminated), PuTTY key files and the private "
+    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", keyfiles.STATIC_KEY, *keyfiles.JWK_NEEDLES),
+        help="PEM private key blocks (to the end of the text if unterminated), OpenVPN static keys, PuTTY key files and the private "
              "members of JSON Web Keys (d, p, q, dp, dq, qi, k)", min_len=27, find=keyfiles.private_key_spans),
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
@@ -261,13 +262,14 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("password", _PASSWORD, password_hint, password_value,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
-             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,("),
+             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in SEPARATORS),
              find=pair_spans(_PASSWORD, password_value, phrases=True)),
     SecretRule("secret_pair", _SECRET_PAIR,
-             pairs(_PAIR_NEEDLES),
+             pairs(_PAIR_NEEDLES + FOREIGN_NEEDLES),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
-             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,(")
-             + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:],
+             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in SEPARATORS)
+             + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:]
+             + tuple(n + sep for n in FOREIGN_NEEDLES for sep in SEPARATORS),   # "令牌" alone would be no requirement
              find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
     SecretRule("command_line", COMMAND_LINE,
              _cmd_hint,

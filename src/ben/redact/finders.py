@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 
 from ben.redact.emails import EMAIL, _email_matches, email_spans  # noqa: F401
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head, trail_end
-from ben.redact.lookalikes import digest_run, documentation_value, resource_id, ssh_public_run
+from ben.redact.lookalikes import digest_run, documentation_value, resource_id, sops_value, ssh_public_run
 from ben.redact.pairs import (MARKUP_VALUE, PAIR_VALUE, PASSWORD_KEYS, PASSWORD_TAILS, PASSWORD_TAILS_2,  # noqa: F401
-                              PASSWORD_WORDS, SECRET_KEYS, VENDOR_KEY, block_span, in_query, pair_spans, pairs,
-                              password_hint)
+                              PASSWORD_WORDS, SECRET_KEYS, VENDOR_KEY, _YAML_TAG, block_span, in_query, pair_spans,
+                              pairs, password_hint)
 from ben.redact.values import (_IDENT, _PATH, _REFERENCE, _TRIVIAL, credential_like, not_placeholder,  # noqa: F401
                                password_value)
 
@@ -150,6 +150,8 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
             if v is None:
                 continue
             if g[0] in "wxv":   # a sentence: "password is X", "with password 'X'", "password for admin: X"
+                if _YAML_TAG(v) is not None:   # password: !vault | (Ansible's encrypted value on the next lines)
+                    break
                 if g == "wu" and v[-1] in ".,;:)":
                     v = v[:-1]
                     if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
@@ -232,7 +234,7 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
         if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b) \
-                or ssh_public_run(text, a):
+                or ssh_public_run(text, a) or sops_value(text, a):
             continue   # or an SSH key's SHA256: fingerprint, or /objects/<id>/ in a URL's path   # a line of a certificate or a public key (public; a private key is private_key's)
         if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
             continue

@@ -13,6 +13,11 @@ from ben.redact.lookalikes import in_arn, ssh_public_run, string_prefix
 from ben.redact.phrases import phrase_end
 from ben.redact.values import _IDENT, credential_like
 
+# Revision 12: a key may carry a type before its '=' (``API_KEY: &str = "v"``, ``api_key: str = "v"``, ``apiKey: string =
+# "v"``: ``typed``), Make's ``?=`` assigns, an aligned table may put many spaces after the separator (``heroku config``'s
+# ``KEY:        v``), and a quoted value may follow its key after spaces or a comma alone (EDN ``:acme/api-secret "v"``,
+# C's ``#define API_TOKEN "v"``: ``sp``, where the value must look random, ``spaced_ok``; Erlang's ``{api_secret, "v"}``,
+# Node's ``rawHeaders: ['X-Api-Key', 'v']``: ``cm``, where it must look like a credential).
 # A value after a key: a YAML block scalar (``secret: |`` and the more indented lines below: ``blk``),
 # quoted (to the quote), an LDAP scheme and its hash ({SSHA}...: ``s6``), or unquoted (to a space, a
 # quote, '&' before the next query parameter, ',' or ';'); brackets stay part of a password
@@ -20,7 +25,8 @@ from ben.redact.values import _IDENT, credential_like
 # is an empty value, not the next line); typographic quotes and backticks quote it (``„v“``, ``«v»``,
 # ```v```), and so do an ODBC connection string's braces (``Pwd={v};``). Whether '&' ends an unquoted value depends on the syntax around
 # the key (``pair_spans``: only in a query string).
-PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])[ \t]{0,3}"""
+PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:(?:(?P<typed>:[ \t]{0,3}&?(?:'static[ \t]+)?[A-Za-z_][\w<>\[\]:?.]{0,40}[ \t]{1,3}=(?=[ \t]{0,3}\\?["']))"""
+          r"""|::|:=|=>|\?=|[:=])[ \t]{0,40}|(?<=[\w"'])(?:(?P<sp>[ \t]{1,3})|(?P<cm>[ \t]{0,3},[ \t]{0,3}))(?=\\?["']))"""
           r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
           r"""|\\?["'](?P<s>(?:[^"'\\\r\n]|\\\r?\n){%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
           r"""|(?P<s11>\[[^\s"'\\,;<>{}\[\]]{1,200}\][^\s"'\\,;<>{}\[\]]{1,400})"""
@@ -50,6 +56,8 @@ PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "e�
                             "רור", "hẩu", "hau", "่าน", "ndi", "psk", "b64", "e64", "hex"})
 PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호", "pw", "PW", "Pw", "מה"})
 _QUOTES = "\"'\\ ]"
+#: What may follow a key: a separator, or a quote (``#define DB_PASSWORD "v"``, ``{:db/password "v"}``; revision 12).
+SEPARATORS = "=:>,(\""
 
 
 def _tail_is_key(s: str, at: int) -> bool:
@@ -70,7 +78,7 @@ def password_hint(s: str) -> bool:
     separator and a set lookup of the three characters before it, in place of ~34 substring tests
     (a substring test costs 0.1-0.3 µs on a log line; lower-casing a line ~1 µs, one regex of the words ~20 µs)."""
     tails, quotes = PASSWORD_TAILS, _QUOTES
-    for sep in "=:>,(":
+    for sep in SEPARATORS:
         p = s.find(sep)
         while p >= 0:   # a separator at 0 (":path:" first) does not hide the later ones
             if s[p - 1] in quotes or p < 3:
@@ -94,8 +102,16 @@ _VENDOR_NAMES = ("fastly", "stripe", "sendgrid", "mailgun", "mailchimp", "mandri
 #: A vendor's name just before "key": tried only where "key" (or "_key") follows, by a lookahead, then a look back per
 #: name (41 alternatives at every position of every text cost the pair rule ~50 %; this costs it nothing measurable).
 VENDOR_KEY = (r"(?=[_\-. ]?key)(?:" + "|".join(f"(?<={re.escape(n)})" for n in _VENDOR_NAMES) + r")[_\-. ]?key")
+#: A token's or an API key's name in the languages logs are commonly written in (revision 12; a password's are in
+#: PASSWORD_WORDS): API-Schlüssel, clé_api, clave_api, chave_api, ключ_api, jeton, токен, 令牌, 密钥, 秘钥, トークン, APIキー, 토큰.
+#: "Schlüssel", "clave", "ключ" alone are any key (a door's, a map's): only with "api".
+FOREIGN_KEYS = (r"(?:cl[ée]|clave|chave|ключ)[_\-. ]?(?:d[e']?[_\-. ]?)?api|api[_\-. ]?(?:schl[üu]ssel|キー|키)|schl[üu]ssel[_\-. ]?api"
+                r"|jeton(?:[_\-. ]?(?:api|d[e']?[_\-. ]?acc[eè]s))?|токен|令牌|密钥|秘钥|トークン|토큰")
+#: Their ASCII parts and their words, for the pair rule's hint (``detectors._PAIR_NEEDLES``).
+FOREIGN_NEEDLES = ("lüssel", "LÜSSEL", "have", "HAVE", "lave", "LAVE", "lé", "LÉ", "eton", "ETON", "ключ", "КЛЮЧ", "токен",
+                   "Токен", "ТОКЕН", "令牌", "密钥", "秘钥", "トークン", "キー", "토큰", "키")
 # A key may end in a word saying how the secret is written: SECRET_KEY_BASE, api_key_value, token_b64.
-_KEY_SUFFIX = r"(?:[_\-.]?(?i:base|value|b64|base64|hex|str|string|data|[0-9]))?"
+_KEY_SUFFIX = r"(?:[_\-.]?(?i:base|value|b64|base64|hex|str|string|data)|[_\-. ]?[0-9])?"   # "Unseal Key 1: v"
 SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)?|secret[_\-. ]?key|private[_\-. ]?key"
                 r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
                 r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
@@ -103,13 +119,30 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"session|wallet|signer|signature|subscription|functions?|hmac|application|jwt)[_\-. ]?key|" + VENDOR_KEY + "|"
                 r"authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
-                r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
+                r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team|"
+                r"webhook(?:[_\-. ]?url)?|secret[_\-. ]?id|(?:fernet|unseal)[_\-. ]?key|" + FOREIGN_KEYS + ")" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
+
+
+#: A quoted string followed by ':' is a key, not a value (``{"name": "db-password", "version_id": …}``).
+_NEXT_IS_KEY = re.compile(r"""\\?["']\s{0,3}:""").match
+#: An unquoted value that is code reading another name: a dotted identifier or a call's name before '(' or '['.
+_CODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\(?|[A-Za-z_][A-Za-z0-9_]*\(").fullmatch
+#: A YAML tag (``password: !vault |``, Ansible's encrypted value follows on the next lines).
+_YAML_TAG = re.compile(r"!{1,2}[a-z][a-z0-9_\-]*").fullmatch
+
+
+def spaced_ok(v: str) -> bool:
+    """A value quoted after its key and a space alone (no separator): random-looking, not a name. Eight characters or
+    more, no space, and two of capitals, small letters and digits (``secret "db-password" not found`` stays)."""
+    if len(v) < 8 or " " in v:
+        return False
+    return (any(c.isupper() for c in v) + any(c.islower() for c in v) + any(c.isdigit() for c in v)) >= 2
 
 
 def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
     """A key word and a separator: one of the needles, and ':', '=', '>' (markup) or ',' (a call's arguments)."""
     def hint(s: str) -> bool:
-        if "=" not in s and ":" not in s and ">" not in s and "," not in s and "(" not in s:
+        if "=" not in s and ":" not in s and ">" not in s and "," not in s and "(" not in s and '"' not in s:
             return False
         for n in needles:
             if n in s:
@@ -157,6 +190,11 @@ def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
     return None if first < 0 else (first, end)
 
 
+#: The rest of a quoted (``s``) or unquoted (``s2``) value its pattern's bound of 400 characters cut (revision 12: a GCS
+#: V4 signature is 512 hex characters, an lnd macaroon 460): read to the value's end without a bound in the regex.
+_LONG_TAIL = {"s": re.compile(r"[^\"'\\\r\n]*").match, "s2": re.compile(r"[^\s\"'\\,;<>{}\[\]]*").match}
+
+
 def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False) -> Callable[[str], Iterator[tuple[int, int]]]:
     """The value of every key = value (or markup) pair rx finds that ok accepts; with ``phrases``, an unquoted
     value goes on over the words after it where the syntax closes it (``ben.redact.phrases``)."""
@@ -175,6 +213,9 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                 v = m.group(g)
                 if v is not None:
                     a, b = m.span(g)
+                    if b - a >= 400 and g in _LONG_TAIL:   # a value longer than the pattern reads (a 512-hex signature)
+                        b = pos = _LONG_TAIL[g](text, b).end()
+                        v = text[a:b]
                     if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
                             and in_query(text, m.start()):   # the next parameter of a query string
                         b = pos = cut.start()
@@ -186,6 +227,12 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()
+                    if g == "s" and (m.group("sp") is not None or m.group("cm") is not None) and (
+                            not (spaced_ok(v) if m.group("sp") is not None else credential_like(v))
+                            or _NEXT_IS_KEY(text, b) is not None):
+                        break   # secret "db-password" not found; ("password", "username"); {"a": "db-password", "k": v}
+                    if g == "s2" and _CODE(v) is not None and (v[-1] == "(" or text[b:b + 1] in "([") or g == "s2" and _YAML_TAG(v) is not None:
+                        break   # environment["API_KEY"], os.Getenv("TOKEN"), !vault | (code reading a secret by its name)
                     if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):
                         break   # Pwd={DB_PASSWORD}, {password}: a template's field
                     if g in ("s5", "s13", "s7", "s8") and not credential_like(v):
