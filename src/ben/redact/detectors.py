@@ -205,6 +205,12 @@ def _cmd_hint(s: str) -> bool:
     return False
 
 
+def _webhook_ok(v: str) -> bool:
+    """A webhook's secret path: random (a digit in it, or Mattermost's 26 small letters), not a word path
+    (/hooks/deployment-status-updates)."""
+    return any(c.isdigit() for c in v) or len(v) == 26 and v.isalpha() and v.islower()
+
+
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
                  "add-mask", "authtok", "ebhook", "EBHOOK")   # each ~0.1 µs a log line
@@ -226,11 +232,15 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
-                                   r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
-             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey"),
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+                                   r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"
+                                   r"|(?i:authorization)[\"']?\s{0,3}[:=,]\s{0,3}[\[\"'\s]{0,4}(?!digest\s)(?:[A-Za-z][\w\-]{1,30}\s+(?:[a-z]{1,10}=)?)?"
+                                   r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"),
+             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey",
+                  "enieKey", "acaroon", "uthorization", "UTHORIZATION"),
              credential_like,
-             help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
+             help="credentials after 'Bearer', 'Token', 'Basic', 'GenieKey'..., any scheme's credential in an Authorization "
+                  "header (Klaviyo-API-Key, Token token=...), and the parameters of 'Digest' (authorization "
                   "headers); a word is not one ('token validation succeeded')", min_len=14),
     SecretRule("aws_key", re.compile(
         _B + r"(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}" + _E +
@@ -306,9 +316,14 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              lambda t: "." in t and ("M" in t or "N" in t or "O" in t), help="Discord bot tokens", min_len=58,
              requires=("M.", "N.", "O."), find=after(DISCORD, WORD + "_-")),
     SecretRule("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"
-                                         r"|/hooks/(?P<s>[a-z0-9]{26})(?![A-Za-z0-9])"),
-             _any("/api/webhooks", "webhookb2", "/hooks/"),
-             help="Discord, Microsoft Teams and Mattermost (/hooks/<26 characters>) webhook URLs", min_len=30),
+                                         r"|/(?:web|build_)?hooks?/(?P<s>[A-Za-z0-9_\-]{16,200}(?:/[A-Za-z0-9_\-]{8,200})*)"
+                                         r"|/with/key/(?P<s2>[A-Za-z0-9_\-]{16,200})|/webhook/send\?key=(?P<s3>[A-Za-z0-9\-]{16,100})"
+                                         r"|\bhook\.[a-z0-9]{2,8}\.make\.com/(?P<s4>[a-z0-9]{20,100})"),
+             _any("/api/webhooks", "webhookb2", "hooks/", "hook/", "/with/key/", "/webhook/send?key=", ".make.com/"),
+             _webhook_ok,
+             help="webhook URLs: Discord, Microsoft Teams, and the random path segment after /hooks/, /hook/, /webhook/, "
+                  "/build_hooks/ (Mattermost, Rocket.Chat, Feishu/Lark, Home Assistant, Netlify...), IFTTT's /with/key/, "
+                  "WeCom's send?key=, Make's hook.<zone>.make.com/", min_len=24),
     SecretRule("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
              help="New Relic license keys", min_len=40, alnum=True),
     SecretRule("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),
