@@ -159,9 +159,26 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 
 
 def layout_hint(text: str) -> bool:
-    """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
-    words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) or _positional(text)
+    """A value field (name/value records, SQL), several lines (CSV, directives), one short line of two
+    words (a directive) or a CI service message: else nothing to find."""
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) or _positional(text) \
+        or _CI_NEEDLE in text or "::set-" in text
+
+
+#: A CI runner's service message setting a variable (revision 12): Azure Pipelines' ``##vso[task.setvariable
+#: variable=NAME;issecret=false]VALUE`` and GitHub Actions' deprecated ``::set-output name=NAME::VALUE`` /
+#: ``::set-env``: the value is a secret's when its name is a secret key or the message says ``issecret=true``.
+_CI_NEEDLE = "setvariable"
+_CI_MESSAGE = re.compile(r"##vso\[task\.setvariable\s+variable=(?P<n>[^;\]\r\n]{1,100})(?P<o>[^\]\r\n]{0,200})\](?P<s>[^\r\n]{1,4000})"
+                         r"|::set-(?:output|env)\s+name=(?P<n2>[^:\r\n]{1,100})::(?P<s2>[^\r\n]{1,4000})")
+
+
+def _ci_messages(text: str) -> Iterator[tuple[int, int]]:
+    for m in _CI_MESSAGE.finditer(text):
+        name, g = (m.group("n"), "s") if m.group("n") is not None else (m.group("n2"), "s2")
+        v = m.group(g).strip()
+        if v and not_placeholder(v) and (is_secret_key(name.strip()) or "issecret=true" in (m.group("o") or "").lower()):
+            yield m.start(g), m.start(g) + len(m.group(g).rstrip())
 
 
 def _two_words(text: str) -> bool:
@@ -174,7 +191,7 @@ def _two_words(text: str) -> bool:
 
 
 _SHORT = 256
-LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
+LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ", "setvariable", "::set-") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
 
 
 def layout_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -189,6 +206,8 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
         yield from _directives(text)
     if _positional(text):
         yield from positional_spans(text, is_secret_key, _value_ok)   # ben.redact.positional
+    if _CI_NEEDLE in text or "::set-" in text:
+        yield from _ci_messages(text)
 
 
 # -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------

@@ -55,7 +55,7 @@ PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "e�
                             "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль", "nya", "κός", "κος", "מה",
                             "רור", "hẩu", "hau", "่าน", "ndi", "psk", "b64", "e64", "hex"})
 PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호", "pw", "PW", "Pw", "מה"})
-_QUOTES = "\"'\\ ]"
+_QUOTES = "\"'\\ ]?"   # ?: Make's ?=
 #: What may follow a key: a separator, or a quote (``#define DB_PASSWORD "v"``, ``{:db/password "v"}``; revision 12).
 SEPARATORS = "=:>,(\""
 
@@ -124,7 +124,7 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
 
 
 #: A quoted string followed by ':' is a key, not a value (``{"name": "db-password", "version_id": …}``).
-_NEXT_IS_KEY = re.compile(r"""\\?["']\s{0,3}:""").match
+_NEXT_IS_KEY = re.compile(r"""\\?["'](?::|\s{1,3}:(?=\s))""").match   # not EDN's "v" :next/key
 #: An unquoted value that is code reading another name: a dotted identifier or a call's name before '(' or '['.
 _CODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\(?|[A-Za-z_][A-Za-z0-9_]*\(").fullmatch
 #: A YAML tag (``password: !vault |``, Ansible's encrypted value follows on the next lines).
