@@ -231,7 +231,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             not (spaced_ok(v) if m.group("sp") is not None else credential_like(v))
                             or _NEXT_IS_KEY(text, b) is not None):
                         break   # secret "db-password" not found; ("password", "username"); {"a": "db-password", "k": v}
-                    if g == "s2" and _CODE(v) is not None and (v[-1] == "(" or text[b:b + 1] in "([") or g == "s2" and _YAML_TAG(v) is not None:
+                    if g == "s2" and _CODE(v) is not None and (v[-1] == "(" or text.startswith(("(", "["), b)) or g == "s2" and _YAML_TAG(v) is not None:
                         break   # environment["API_KEY"], os.Getenv("TOKEN"), !vault | (code reading a secret by its name)
                     if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):
                         break   # Pwd={DB_PASSWORD}, {password}: a template's field
