@@ -230,7 +230,7 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     '/' or before one: a line of a certificate or a public key splits at its '/' into pieces of any
     length (ADR 0030, revision 4); so does a space, which a '+' becomes in the URL-decoded pass. A key in a URL's path stays found: the 16 characters on the other
     side of that '/' are a path, not random base64 (not capitals, small letters and digits together)."""
-    public = _public_blocks(text) if "-----BEGIN " in text else ()
+    public = _public_blocks(text) if "-----BEGIN " in text or "untrusted comment:" in text else ()
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
         if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b) \
@@ -246,7 +246,8 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
 
 _PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9 ]+ )?(?:CERTIFICATE|PUBLIC KEY|CERTIFICATE REQUEST|X509 CRL"
                            r"|PGP PUBLIC KEY BLOCK|PGP SIGNATURE)-----"
-                           r"(?:.(?!-----END ))*.?", re.DOTALL)
+                           r"(?:.(?!-----END ))*.?"
+                           r"|untrusted comment: [^\r\n]*(?:public key|signature)[^\r\n]*\r?\n[A-Za-z0-9+/= ]+", re.DOTALL)   # minisign, signify
 
 
 def _public_blocks(text: str) -> list[tuple[int, int]]:

@@ -159,10 +159,14 @@ KEYLESS_COMMAND = re.compile(
     rf"|(?i:\bconfig\s+set\s+(?:requirepass|masterauth)\s+){_A.format('rc')}"           # Redis CONFIG SET requirepass pw
     rf"|\bdb\.auth\(\s*[\"'][^\"'\r\n]{{1,64}}[\"']\s*,\s*{_A.format('da')}"              # mongo db.auth("u", "pw")
     rf"|\bcommunity\s+{_A.format('sn')}(?=\s+(?:RO|RW|ro|rw)\b)"                            # snmp-server community s RO
+    rf"|\b(?:password|secret)\s+[07]\s+(?P<cp>\S+)"                                         # Cisco: password 0 pw (7: reversible)
+    rf"|(?i:\bcreate_?user)\(\s*[\"'][^\"'\r\n]{{1,64}}[\"']\s*,\s*{_A.format('cu')}"           # Neo4j createUser('u', 'pw', …)
+    rf"|\"AUTH\s+(?:[^\s\"\\]+\s+)?(?P<ra>[^\s\"\\]+)\\r\\n\""                              # strace: write(5, "AUTH pw\r\n", …)
     rf"|(?i:ConvertTo-SecureString)\s+(?:-String\s+)?{_A.format('ss')}")                 # PowerShell
 _KC_GROUPS = tuple(KEYLESS_COMMAND.groupindex)
 _KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "pass ", "-P", "sqlplus", "SecureString", " /p:",
-               " /pass", "requirepass", "REQUIREPASS", "masterauth", "db.auth(", "community ")
+               " /pass", "requirepass", "REQUIREPASS", "masterauth", "db.auth(", "community ", "password 0 ",
+               "password 7 ", "secret 0 ", "secret 7 ", "reateUser(", "reate_user(", "AUTH ")
 
 #: Credential files and sentences: a "user" "pw" line (pgbouncer), host user:pw (sasl_passwd), a
 #: ``user:pw`` line on its own, "u / pw" after a word for logging in, and a password-shaped token in a

@@ -120,13 +120,16 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team|"
-                r"webhook(?:[_\-. ]?url)?|secret[_\-. ]?id|(?:fernet|unseal)[_\-. ]?key|" + FOREIGN_KEYS + ")" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
+                r"webhook(?:[_\-. ]?url)?|secret[_\-. ]?id|(?:fernet|unseal)[_\-. ]?key|key[_\-. ]?store|keytab|" + FOREIGN_KEYS + ")"
+                + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
 
 #: A quoted string followed by ':' is a key, not a value (``{"name": "db-password", "version_id": …}``).
 _NEXT_IS_KEY = re.compile(r"""\\?["'](?::|\s{1,3}:(?=\s))""").match   # not EDN's "v" :next/key
 #: An unquoted value that is code reading another name: a dotted identifier or a call's name before '(' or '['.
 _CODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\(?|[A-Za-z_][A-Za-z0-9_]*\(").fullmatch
+#: An environment variable read by name (``process.env.STRIPE_SECRET_KEY``, ``import.meta.env.VITE_KEY``): code.
+_ENV_READ = re.compile(r"(?:process|import\.meta|Deno)\.env\.[A-Za-z_][A-Za-z0-9_]*").fullmatch
 #: A YAML tag (``password: !vault |``, Ansible's encrypted value follows on the next lines).
 _YAML_TAG = re.compile(r"!{1,2}[a-z][a-z0-9_\-]*").fullmatch
 
@@ -231,7 +234,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             not (spaced_ok(v) if m.group("sp") is not None else credential_like(v))
                             or _NEXT_IS_KEY(text, b) is not None):
                         break   # secret "db-password" not found; ("password", "username"); {"a": "db-password", "k": v}
-                    if g == "s2" and _CODE(v) is not None and (v[-1] == "(" or text.startswith(("(", "["), b)) or g == "s2" and _YAML_TAG(v) is not None:
+                    if g == "s2" and (_CODE(v) is not None and (v[-1] == "(" or text.startswith(("(", "["), b))
+                                      or _YAML_TAG(v) is not None or _ENV_READ(v) is not None):
                         break   # environment["API_KEY"], os.Getenv("TOKEN"), !vault | (code reading a secret by its name)
                     if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):
                         break   # Pwd={DB_PASSWORD}, {password}: a template's field
