@@ -319,7 +319,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                          r"|/(?:web|build_)?hooks?/(?P<s>[A-Za-z0-9_\-]{16,200}(?:/[A-Za-z0-9_\-]{8,200})*)"
                                          r"|/with/key/(?P<s2>[A-Za-z0-9_\-]{16,200})|/webhook/send\?key=(?P<s3>[A-Za-z0-9\-]{16,100})"
                                          r"|\bhook\.[a-z0-9]{2,8}\.make\.com/(?P<s4>[a-z0-9]{20,100})"),
-             _any("/api/webhooks", "webhookb2", "hooks/", "hook/", "/with/key/", "/webhook/send?key=", ".make.com/"),
+             _any("/api/webhooks", "webhookb2", "hooks/", "hook/", "/with/key/", "/webhook/send", ".make.com/"),   # no '?': the prefilter reads non-ASCII as '?' 
              _webhook_ok,
              help="webhook URLs: Discord, Microsoft Teams, and the random path segment after /hooks/, /hook/, /webhook/, "
                   "/build_hooks/ (Mattermost, Rocket.Chat, Feishu/Lark, Home Assistant, Netlify...), IFTTT's /with/key/, "

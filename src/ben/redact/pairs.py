@@ -243,7 +243,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         break   # a call's argument or an element's text that is a word: ("password", "username")
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
                         break   # 'pass' alone: "tests pass: 12" is a count
-                    if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()):
+                    if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()) \
+                            and not v.startswith("arn:"):   # "SecretId": "arn:aws:secretsmanager:…" names a secret
                         if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):
                             b = pos = phrase_end(text, m.start(), a, b)
                         yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
