@@ -87,6 +87,7 @@ def test_a_dotted_value_at_the_end_of_a_text_is_no_call() -> None:
      "waydrp4x0z9p"),
     ("-----BEGIN USER NKEY SEED-----\nSUAM3XKZ7WQ2LRJ6BOSPNSU4DYIHXZ6Q5VZ2DJYHKQCFR4CPMO4ZB3KFPE\n------END USER NKEY SEED------",
      "AM3XKZ7WQ2LR"),
+    ("Grpc-Metadata-macaroon: 0201036c6e6402f801abcdef0123456789abcdef0123456789abcdef0123456789", "abcdef012345"),
     ("untrusted comment: minisign encrypted secret key\nRWRTY0IyH90UxgJEvaYO9F0P+T+v0si8nlHb9JHPS+xVB1El+ZaOf29/1GaGGZRqSRmsD3wER14D1b"
      "+VaNtx1mTsUgHJjmUkMNJcByGSlblaiQ247ZnXFpzndVXVfFmfRA8l", "H90UxgJEvaYO"),
     ("<tls-crypt>\n-----BEGIN OpenVPN Static key V1-----\n959dae790bd3c3ae12105a9eddd60812\nb0aabf9daf6ec353550e6ebdae3fd10d\n"

@@ -176,7 +176,6 @@ _TABLE = (
     ("yandex-cloud-iam-token", ("t1.9euelZ",), rf"[{_AN}_\-.]{{50,}}"),
     ("akamai-edgegrid-token", ("akab-",), r"[a-z0-9]{16}-[a-z0-9]{16}"),
     ("exoscale-key", ("EXO",), rf"[{_HEX}]{{24}}"),
-    ("backblaze-application-key", ("K00",), rf"[0-9][{_AN}+/]{{27,31}}"),
     ("posthog-personal-key", ("phx_",), rf"[{_AN}]{{40,50}}"),   # not phc_: a project key is public (in every page)
     ("hubspot-private-app-token", ("pat-na1-", "pat-na2-", "pat-eu1-", "pat-ap1-"), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
     ("airtable-pat", ("pat",), rf"[{_AN}]{{14}}\.[{_HEX}]{{64}}"),
@@ -189,10 +188,8 @@ _TABLE = (
     ("k3s-token", ("K10",), rf"[{_HEX}]{{64}}::[a-z]+:[{_HEX}]{{32}}"),
     ("docker-swarm-join-token", ("SWMTKN-1-",), r"[a-z0-9]{50}-[a-z0-9]{25}"),
     ("cloudflare-tunnel-token", ("eyJhIjoi",), rf"[{_AN}+/]{{60,}}={{0,2}}"),
-    ("nats-nkey-seed", ("SU", "SA", "SO"), r"[A-Z2-7]{56}"),
     ("nostr-private-key", ("nsec1",), r"[02-9ac-hj-np-z]{58}"),
     ("paseto", tuple(f"v{n}.{p}." for n in range(1, 5) for p in ("local", "public")), rf"[{_AN}_\-]{{40,}}(?:\.[{_AN}_\-]+)?"),
-    ("lnd-macaroon", ("0201036c6e64",), rf"[{_HEX}]{{60,}}"),
     ("minisign-secret-key", ("RWRTY0Iy",), rf"[{_AN}+/]{{100,}}={{0,2}}"),
     ("signify-secret-key", ("RWRCSwAAAA",), rf"[{_AN}+/]{{60,}}={{0,2}}"),
     ("django-insecure-secret-key", ("django-insecure-",), r"[a-z0-9!@#$%^&*(\-_=+)]{30,60}"),
@@ -260,7 +257,8 @@ INDEX = _index()
 PREFIXES_BY_HEAD: dict[str, tuple[str, ...]] = {
     key: tuple(sorted({f.prefix for f in FORMATS if key in _keys(f.prefix, f.body)})) for key in INDEX}
 #: What a token of a prefix always holds beyond it, for the prefilter (which tests characters, not substrings): the
-#: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-".
-_MORE = {"st.": "st.-"}
+#: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-". An Airtable token
+#: holds a ".", Telnyx's a "_", k3s' a ":", Salesforce's a "!".
+_MORE = {"st.": "st.-", "pat": "pat.", "KEY": "KEY_", "K10": "K10:", "00D": "00D!"}   # revision 12's short prefixes too
 #: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one's characters).
 PREFIXES: tuple[str, ...] = tuple(sorted({_MORE.get(f.prefix, f.prefix) for f in FORMATS}))

@@ -107,8 +107,10 @@ VENDOR_KEY = (r"(?=[_\-. ]?key)(?:" + "|".join(f"(?<={re.escape(n)})" for n in _
 #: "Schlüssel", "clave", "ключ" alone are any key (a door's, a map's): only with "api".
 FOREIGN_KEYS = (r"(?:cl[ée]|clave|chave|ключ)[_\-. ]?(?:d[e']?[_\-. ]?)?api|api[_\-. ]?(?:schl[üu]ssel|キー|키)|schl[üu]ssel[_\-. ]?api"
                 r"|jeton(?:[_\-. ]?(?:api|d[e']?[_\-. ]?acc[eè]s))?|токен|令牌|密钥|秘钥|トークン|토큰")
-#: Their ASCII parts and their words, for the pair rule's hint (``detectors._PAIR_NEEDLES``).
-FOREIGN_NEEDLES = ("lüssel", "LÜSSEL", "have", "HAVE", "lave", "LAVE", "lé", "LÉ", "eton", "ETON", "ключ", "КЛЮЧ", "токен",
+#: Their ASCII parts and their words, for the pair rule's hint (``detectors._PAIR_NEEDLES``); the prefilter tests a
+#: needle's ASCII characters only, so none is a short ASCII rest ("lé" would be "l").
+FOREIGN_NEEDLES = ("lüssel", "LÜSSEL", "have", "HAVE", "lave", "LAVE", "le_api", "LE_API", "leApi", "lé_api", "léApi", "LÉ_API",
+                   "lé-api", "eton", "ETON", "ключ", "КЛЮЧ", "токен",
                    "Токен", "ТОКЕН", "令牌", "密钥", "秘钥", "トークン", "キー", "토큰", "키")
 # A key may end in a word saying how the secret is written: SECRET_KEY_BASE, api_key_value, token_b64.
 _KEY_SUFFIX = r"(?:[_\-.]?(?i:base|value|b64|base64|hex|str|string|data)|[_\-. ]?[0-9])?"   # "Unseal Key 1: v"
@@ -120,7 +122,7 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team|"
-                r"webhook(?:[_\-. ]?url)?|secret[_\-. ]?id|(?:fernet|unseal)[_\-. ]?key|key[_\-. ]?store|keytab|" + FOREIGN_KEYS + ")"
+                r"webhook(?:[_\-. ]?url)?|secret[_\-. ]?id|(?:fernet|unseal)[_\-. ]?key|key[_\-. ]?store|keytab|macaroon|" + FOREIGN_KEYS + ")"
                 + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
 
 
