@@ -16,7 +16,7 @@ detect = "private_key"
 action = "mask"
 
 # the whole value of an attribute whose key names a secret (any case: Authorization, X-Api-Key, DB_PASSWORD,
-# DB_PASS, and the word for a password in the languages logs are commonly written in)
+# DB_PASS, and the word for a password, a token or an API key in the languages logs are commonly written in)
 [[rule]]
 name = "secret-attribute"
 fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphrase*", "attributes.*pwd",
@@ -44,7 +44,11 @@ fields = ["attributes.*password*", "attributes.*passwd*", "attributes.*passphras
           "attributes.*app-key*", "attributes.*auth-key*", "attributes.*master-key*", "attributes.*encryption-key*",
           "attributes.*license-key*", "attributes.*signing-key*", "attributes.*service-key*",
           "attributes.*integration-key*", "attributes.*routing-key*", "attributes.*application-key*",
-          "attributes.session", "attributes.*.session"]
+          "attributes.session", "attributes.*.session", "attributes.*webhook", "attributes.*fernet*key*",
+          "attributes.*unseal*key*", "attributes.*api*schl?ssel*", "attributes.*schl?ssel*api*", "attributes.*clé*api*", "attributes.*cle_api*",
+          "attributes.*clave*api*", "attributes.*chave*api*", "attributes.*jeton*", "attributes.*токен*",
+          "attributes.*ключ*api*", "attributes.*令牌*", "attributes.*密钥*", "attributes.*秘钥*", "attributes.*トークン*",
+          "attributes.*토큰*", "attributes.*apiキー*"]
 ignore_case = true
 action = "mask"
 

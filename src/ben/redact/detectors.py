@@ -27,6 +27,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
                                 cookie_spans, credential_like, email_spans, password_value, hash_spans, not_placeholder, pair_spans, pairs, password_hint,
                                 random_b64, random_key_spans, token_hint, token_spans, validated)
 from ben.redact.formats import PREFIXES
+from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
 from ben.redact import identifiers, keyfiles
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
@@ -204,9 +205,18 @@ def _cmd_hint(s: str) -> bool:
     return False
 
 
+def _webhook_ok(v: str) -> bool:
+    """A webhook's secret path: random (a digit in it, or Mattermost's 26 small letters), not a word path
+    (/hooks/deployment-status-updates)."""
+    return any(c.isdigit() for c in v) or len(v) == 26 and v.isalpha() and v.islower()
+
+
 _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", "ECRET", "sn", "SN", "uth", "UTH",
                  "PAT", "_pat", "Pat", "nemonic", "NEMONIC", "hrase", "HRASE", "oneycomb", "ignature", "IGNATURE",
-                 "add-mask", "authtok")   # each ~0.1 µs a log line
+                 "add-mask", "authtok", "ebhook", "EBHOOK")   # each ~0.1 µs a log line
+#: Needles the prefilter gets with a separator (revision 12): a non-ASCII word's ASCII rest, and "macaroon" (an lnd
+#: macaroon is hex: as a token format its "0201036c6e64" admitted every hex id to the token rule's scan).
+_SEP_NEEDLES = FOREIGN_NEEDLES + ("acaroon", "ACAROON")
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
@@ -225,11 +235,16 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
-                                   r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"),
-             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey"),
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+                                   r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"
+                                   r"|(?i:authorization)[\"']?\s{0,3}[:=,]\s{0,3}[\[\"'\s]{0,4}(?!digest\s)(?:[A-Za-z][\w\-]{1,30}\s+(?:[a-z]{1,10}=)?)?"
+                                   r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"),
+             _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey",
+                  "enieKey ", "eniekey ", "ENIEKEY ", "acaroon ", "ACAROON ", "uthorization", "UTHORIZATION"),   # with their
+             # space: the prefilter tests characters, and a, c, r, o, n alone are in most words
              credential_like,
-             help="credentials after 'Bearer', 'Token' or 'Basic', and the parameters of 'Digest' (authorization "
+             help="credentials after 'Bearer', 'Token', 'Basic', 'GenieKey'..., any scheme's credential in an Authorization "
+                  "header (Klaviyo-API-Key, Token token=...), and the parameters of 'Digest' (authorization "
                   "headers); a word is not one ('token validation succeeded')", min_len=14),
     SecretRule("aws_key", re.compile(
         _B + r"(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}" + _E +
@@ -252,8 +267,8 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              _any("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), help="GitHub tokens", min_len=33),
     SecretRule("slack_token", re.compile(r"(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/+]+"),
              _any("xox", "xapp-", "hooks.slack.com"), help="Slack tokens and webhook URLs", min_len=15),
-    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", *keyfiles.JWK_NEEDLES),
-        help="PEM private key blocks (to the end of the text if unterminated), PuTTY key files and the private "
+    SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", keyfiles.STATIC_KEY, keyfiles.NKEY_SEED, *keyfiles.JWK_NEEDLES),
+        help="PEM private key blocks (to the end of the text if unterminated), OpenVPN static keys, PuTTY key files and the private "
              "members of JSON Web Keys (d, p, q, dp, dq, qi, k)", min_len=27, find=keyfiles.private_key_spans),
     SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
              "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
@@ -261,13 +276,14 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("password", _PASSWORD, password_hint, password_value,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,
-             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in "=:>,("),
+             requires=tuple(n + sep for n in PASSWORD_TAILS | PASSWORD_TAILS_2 for sep in SEPARATORS),
              find=pair_spans(_PASSWORD, password_value, phrases=True)),
     SecretRule("secret_pair", _SECRET_PAIR,
-             pairs(_PAIR_NEEDLES),
+             pairs(_PAIR_NEEDLES + _SEP_NEEDLES),
              credential_like, help="values of token=, api_key:, access_key, client_secret, auth, ... pairs", min_len=11,
-             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in "=:>,(")
-             + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:],
+             requires=tuple(n + sep for n in ("oken", "OKEN", "ey", "EY", "sn", "SN", "uth", "UTH") for sep in SEPARATORS)
+             + ("redential", "REDENTIAL", "ecret", "ECRET") + _PAIR_NEEDLES[12:]
+             + tuple(n + sep for n in _SEP_NEEDLES for sep in SEPARATORS),   # "令牌" alone would be no requirement
              find=pair_spans(_SECRET_PAIR, lambda v: len(v) >= 8 and credential_like(v))),
     SecretRule("command_line", COMMAND_LINE,
              _cmd_hint,
@@ -304,9 +320,14 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              lambda t: "." in t and ("M" in t or "N" in t or "O" in t), help="Discord bot tokens", min_len=58,
              requires=("M.", "N.", "O."), find=after(DISCORD, WORD + "_-")),
     SecretRule("webhook_url", re.compile(r"(?:discord(?:app)?\.com/api/webhooks|\.webhook\.office\.com/webhookb2)/\S+"
-                                         r"|/hooks/(?P<s>[a-z0-9]{26})(?![A-Za-z0-9])"),
-             _any("/api/webhooks", "webhookb2", "/hooks/"),
-             help="Discord, Microsoft Teams and Mattermost (/hooks/<26 characters>) webhook URLs", min_len=30),
+                                         r"|/(?:web|build_)?hooks?/(?P<s>[A-Za-z0-9_\-]{16,200}(?:/[A-Za-z0-9_\-]{8,200})*)"
+                                         r"|/with/key/(?P<s2>[A-Za-z0-9_\-]{16,200})|/webhook/send\?key=(?P<s3>[A-Za-z0-9\-]{16,100})"
+                                         r"|\bhook\.[a-z0-9]{2,8}\.make\.com/(?P<s4>[a-z0-9]{20,100})"),
+             _any("/api/webhooks", "webhookb2", "hooks/", "hook/", "/with/key/", "/webhook/send", ".make.com/"),   # no '?': the prefilter reads non-ASCII as '?' 
+             _webhook_ok,
+             help="webhook URLs: Discord, Microsoft Teams, and the random path segment after /hooks/, /hook/, /webhook/, "
+                  "/build_hooks/ (Mattermost, Rocket.Chat, Feishu/Lark, Home Assistant, Netlify...), IFTTT's /with/key/, "
+                  "WeCom's send?key=, Make's hook.<zone>.make.com/", min_len=24),
     SecretRule("newrelic_license", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{36}NRAL(?![A-Za-z0-9])"), _any("NRAL"),
              help="New Relic license keys", min_len=40, alnum=True),
     SecretRule("mailchimp_key", re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])"), _any("-us"),

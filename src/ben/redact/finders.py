@@ -1,7 +1,8 @@
 """Finders and checks the detectors use (``ben.redact.detectors``): prefixed tokens looked up by
-their head (``ben.redact.formats``), key = value pairs, command lines, cookies, password hashes, e-mail
-addresses, bare random keys (IBAN, phone numbers and SSNs: ``ben.redact.digits``). Each finder yields (start, end) spans; a lookbehind that would keep ``re``
-from skipping ahead to a pattern's first character is checked here in Python instead.
+their head (``ben.redact.formats``), command lines, cookies, password hashes, e-mail addresses, bare random keys (IBAN, phone numbers and SSNs: ``ben.redact.digits``). Each finder yields (start, end) spans; a lookbehind that would keep ``re``
+from skipping ahead to a pattern's first character is checked here in Python instead. Key = value pairs are
+``ben.redact.pairs``'s and the checks of a value ``ben.redact.values``'s (split out in revision 12; their names are
+re-exported here).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import re
 import string
 from collections.abc import Callable, Iterator
 
-from ben.redact.brackets import bracketed_rest as _BRACKETED, opened_before as _opened_before
 from ben.redact.emails import EMAIL, _email_matches, email_spans  # noqa: F401
 from ben.redact.formats import INDEX, LEADS, PREFIXES_BY_HEAD, head, trail_end
-from ben.redact.lookalikes import (digest_run, documentation_value, in_arn, resource_id, ssh_public_run, string_prefix,
-                                   truncated)
-from ben.redact.phrases import phrase_end
+from ben.redact.lookalikes import digest_run, documentation_value, resource_id, sops_value, ssh_public_run
+from ben.redact.pairs import (MARKUP_VALUE, PAIR_VALUE, PASSWORD_KEYS, PASSWORD_TAILS, PASSWORD_TAILS_2,  # noqa: F401
+                              PASSWORD_WORDS, SECRET_KEYS, VENDOR_KEY, _YAML_TAG, block_span, in_query, pair_spans,
+                              pairs, password_hint)
+from ben.redact.values import (_IDENT, _PATH, _REFERENCE, _TRIVIAL, credential_like, not_placeholder,  # noqa: F401
+                               password_value)
 
 # -- prefixed tokens (ben.redact.formats) -----------------------------------------------------------
 TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9][A-Za-z0-9_\-.$~]{2,}")
@@ -99,229 +102,6 @@ OKTA = re.compile(r"00[A-Za-z0-9_\-]{40}(?![A-Za-z0-9_\-])")
 RANDOM_KEY = re.compile(r"(?<![A-Za-z0-9+_\-])(?:[A-Za-z0-9+/]{86}==|[A-Za-z0-9+/]{40})(?![A-Za-z0-9+=_\-])")
 
 
-# -- key = value pairs ----------------------------------------------------------------------------------
-_TRIVIAL = frozenset({"null", "none", "nil", "true", "false", "undefined", "redacted", "empty", "required",
-                      "changeme", "******", "xxxxxx", "yes", "no", "on", "off", "set", "unset", "hidden", "masked",
-                      "(sensitive", "sensitive", "(sensitive value)", "filtered", "omitted", "replace_me", "(hidden)",
-                      "(redacted)", "(masked)", "value_specified_in_no_log_parameter", "hidden_due_to_security_reasons"})
-
-
-#: A reference to a value kept elsewhere: $VAR, ${VAR} (or its "$" before a "{" the value stops at),
-#: %VAR%, Terraform's var.x / local.x / data.x / module.x, Kubernetes' and make's $(VAR).
-_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\([A-Za-z_][A-Za-z0-9_]*\)|\$|%[A-Za-z_][A-Za-z0-9_]*%|(?:var|local|data|module)\.[a-z_][\w.\-]*").fullmatch
-
-
-def not_placeholder(text: str) -> bool:
-    """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
-    return not (text.lower() in _TRIVIAL or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
-                or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text) or documentation_value(text))
-
-
-_IDENT = re.compile(r"[A-Z0-9_.]+|[a-z_.]+").fullmatch
-_PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
-
-
-def password_value(text: str) -> bool:
-    """A password pair's value: no placeholder, and no path (``PWD=/home/app`` is the shell's directory,
-    ``PASSWORD_FILE=/run/secrets/db`` names a file)."""
-    return not_placeholder(text) and _PATH(text) is None
-
-
-def credential_like(text: str) -> bool:
-    """A token, not a word: holds a digit or punctuation, or letters in mixed case (not 'Validation')."""
-    if not not_placeholder(text):
-        return False
-    if not text.isalpha():
-        return True
-    return not (text.islower() or text.isupper() or text.istitle())
-
-
-# A value after a key: a YAML block scalar (``secret: |`` and the more indented lines below: ``blk``),
-# quoted (to the quote), an LDAP scheme and its hash ({SSHA}...: ``s6``), or unquoted (to a space, a
-# quote, '&' before the next query parameter, ',' or ';'); brackets stay part of a password
-# ("pa(ss)word") but not of a list. The value starts on the key's line (``SECRET_KEY=`` then a newline
-# is an empty value, not the next line); typographic quotes and backticks quote it (``„v“``, ``«v»``,
-# ```v```), and so do an ODBC connection string's braces (``Pwd={v};``). Whether '&' ends an unquoted value depends on the syntax around
-# the key (``pair_spans``: only in a query string).
-PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:::|:=|=>|[:=])[ \t]{0,3}"""
-          r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
-          r"""|\\?["'](?P<s>(?:[^"'\\\r\n]|\\\r?\n){%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
-          r"""|(?P<s11>\[[^\s"'\\,;<>{}\[\]]{1,200}\][^\s"'\\,;<>{}\[\]]{1,400})"""
-          r"""|[‘“„«‹`]\s?(?P<s9>[^’”“»›`\r\n]{%(q)s}?)\s?[’”“»›`]|\{(?P<s10>[^{}\r\n]{%(q)s})\}(?=[;"'\s]|$)"""
-          r"""|(?P<s2>[^\s"'\\,;<>{}\[\]]{%(u)s}))""")
-# The same key in markup and calls: <password>v</password>, <wsse:Password Type="…">v</wsse:Password> (an element
-# with attributes: s12), name="password" value="v", define('DB_PASSWORD', 'v'), getenv("API_KEY", "v"), and Gradle's
-# buildConfigField("String", "API_KEY", "\"v\""), also as Groovy writes it: buildConfigField 'String', 'API_KEY', '"v"'
-# (a string literal inside a string literal: s13).
-MARKUP_VALUE = (r"""(?:\s{0,3}>(?P<s3>[^<\s][^<\r\n]{0,399})</|["']>(?P<s8>[^<\s]{1,400})</"""
-                r"""|\s(?:\s{0,2}[\w:.\-]{1,40}\s{0,2}=\s{0,2}"[^"<>\r\n]{0,300}"){1,4}\s{0,2}>(?P<s12>[^<\s][^<\r\n]{0,399})</"""
-                r"""|\(\s{0,3}["'](?P<s7>[^"'\r\n]{1,400})["']\s{0,3}\)|["']\s{1,3}value\s{0,3}=\s{0,3}["'](?P<s4>[^"'\r\n]{1,400})"""
-                r"""|["']\s{0,3},\s{0,3}["'](?P<s5>[^"'\r\n]{1,400})["']\s{0,3}\)"""
-                r"""|["']\s{0,3},\s{0,3}(?:["']\\["']|'")(?P<s13>[^"'\\\r\n]{1,400})(?:\\["']["']|"')\s{0,3}(?:\)|(?=[\r\n]|$)))""")
-# Words for a password, also in the languages logs are commonly written in ("pass" only after a
-# non-letter: "bypass=" is no key).
-PASSWORD_WORDS = (r"pass(?:word|wd|[_\-.]?phrase|wort|ord)|(?<![a-z])(?P<bare>pass)(?![a-z])|pwd|(?-i:(?<![A-Za-z])(?:pw|PW|Pw)|(?<=[a-z])P[wW]|(?<=[a-z])Pass)(?![a-z])|(?<![a-z])psk(?![a-z])|secret|"
-                  r"kennwort|contrase(?:[ñn]a|nya)|clave|κωδικ[όο]ς|סיסמה|كلمة[_\-. ]?(?:ال)?مرور|m[ậa]t[_\-. ]?kh[ẩa]u|รหัสผ่าน|"
-                  r"kata[_\-. ]?sandi|"
-                  r"mot[_\-. ]?de[_\-. ]?passe|motdepasse|senha|wachtwoord|has[lł]o|l[öo]senord|salasana|parola|"
-                  r"jelsz[óo]|heslo|[şs]ifre|adgangskode|lozinka|пароль|密码|口令|パスワード|비밀번호")
-PASSWORD_KEYS = rf"(?i:{PASSWORD_WORDS})(?:[_\-.]?(?i:b64|base64|hex))?"   # ADMIN_PASSWORD_B64=
-#: The last three characters (in small letters) of every word of PASSWORD_WORDS, and the last two of
-#: the words written in two characters: the password hint looks only at what precedes a separator.
-PASSWORD_TAILS = frozenset({"ord", "swd", "ase", "ort", "ass", "pwd", "ret", "eña", "ena", "ave", "sse", "nha", "slo",
-                            "sło", "ana", "ola", "szó", "szo", "fre", "ode", "nka", "оль", "nya", "κός", "κος", "מה",
-                            "רור", "hẩu", "hau", "่าน", "ndi", "psk", "b64", "e64", "hex"})
-PASSWORD_TAILS_2 = frozenset({"密码", "口令", "ード", "번호", "pw", "PW", "Pw", "מה"})
-_QUOTES = "\"'\\ ]"
-
-
-def _tail_is_key(s: str, at: int) -> bool:
-    """Does a password word end just before ``at`` (after quotes, a backslash and spaces are skipped)?"""
-    q = at
-    while q > 0 and s[q - 1] in _QUOTES:
-        q -= 1
-    tail = s[q - 3 if q > 3 else 0:q].lower()
-    if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
-        return True
-    if tail == "lue" and s[q - 5:q].lower() == "value":   # name="password" value="..."
-        return _tail_is_key(s, q - 5)
-    return False
-
-
-def password_hint(s: str) -> bool:
-    """A password word just before a separator (``= : > ,``, after quotes and spaces): one find per
-    separator and a set lookup of the three characters before it, in place of ~34 substring tests
-    (a substring test costs 0.1-0.3 µs on a log line; lower-casing a line ~1 µs, one regex of the words ~20 µs)."""
-    tails, quotes = PASSWORD_TAILS, _QUOTES
-    for sep in "=:>,(":
-        p = s.find(sep)
-        while p >= 0:   # a separator at 0 (":path:" first) does not hide the later ones
-            if s[p - 1] in quotes or p < 3:
-                if _tail_is_key(s, p):
-                    return True
-            else:   # the common case, inline
-                tail = s[p - 3:p].lower()
-                if tail in tails or s[p - 2:p] in PASSWORD_TAILS_2 or (tail == "lue" and _tail_is_key(s, p)):
-                    return True
-            p = s.find(sep, p + 1)
-    return False
-
-
-#: Vendors whose credential is called "<vendor> key" (FASTLY_KEY, stripeKey, X-Mailgun-Key; revision 11): a
-#: vendor's name before "key" makes it one, where "sort_key", "cache_key", "object_key" are none.
-_VENDOR_NAMES = ("fastly", "stripe", "sendgrid", "mailgun", "mailchimp", "mandrill", "postmark", "twilio", "vonage", "nexmo",
-                 "algolia", "pusher", "mapbox", "openai", "anthropic", "mistral", "cohere", "groq", "gemini", "replicate",
-                 "datadog", "relic", "honeycomb", "sentry", "rollbar", "bugsnag", "paypal", "adyen", "braintree",
-                 "square", "vercel", "netlify", "supabase", "cloudflare", "linode", "vultr", "hetzner", "heroku", "doppler",
-                 "infisical")
-#: A vendor's name just before "key": tried only where "key" (or "_key") follows, by a lookahead, then a look back per
-#: name (41 alternatives at every position of every text cost the pair rule ~50 %; this costs it nothing measurable).
-VENDOR_KEY = (r"(?=[_\-. ]?key)(?:" + "|".join(f"(?<={re.escape(n)})" for n in _VENDOR_NAMES) + r")[_\-. ]?key")
-# A key may end in a word saying how the secret is written: SECRET_KEY_BASE, api_key_value, token_b64.
-_KEY_SUFFIX = r"(?:[_\-.]?(?i:base|value|b64|base64|hex|str|string|data|[0-9]))?"
-SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)?|secret[_\-. ]?key|private[_\-. ]?key"
-                r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
-                r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
-                r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|insert|deploy|"
-                r"session|wallet|signer|signature|subscription|functions?|hmac|application|jwt)[_\-. ]?key|" + VENDOR_KEY + "|"
-                r"authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
-                r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
-                r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team)" + _KEY_SUFFIX)   # OTLP's x-honeycomb-team
-
-
-def pairs(needles: tuple[str, ...]) -> Callable[[str], bool]:
-    """A key word and a separator: one of the needles, and ':', '=', '>' (markup) or ',' (a call's arguments)."""
-    def hint(s: str) -> bool:
-        if "=" not in s and ":" not in s and ">" not in s and "," not in s and "(" not in s:
-            return False
-        for n in needles:
-            if n in s:
-                return True
-        return False
-
-    return hint
-
-
-_NEXT_PARAM = re.compile(r"&(?=[\w.\-\[\]%]{1,40}=)")
-_SEGMENT_ENDS = " \t\r\n\"'"
-
-
-def in_query(text: str, at: int) -> bool:
-    """Is the key at ``at`` a parameter of a query string, a URL's fragment (``#access_token=v&expires_in=…``, as
-    OAuth's implicit flow writes it) or a form body (``?``, ``#``, ``&`` before it in the same run of non-space
-    characters), where '&' ends a value? In an .env line, an INI file, a shell assignment or a log field it does not:
-    ``DB_PASSWORD=ab&cd=ef`` is one value."""
-    lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
-    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0 or text.find("#", lo, at) >= 0
-
-
-def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
-    """The lines of a YAML block scalar (``key: |`` / ``key: >-`` ...) after the key's line: those more
-    indented than the key (blank lines inside it included); None if there are none."""
-    line = text.rfind("\n", 0, key_at) + 1
-    indent = 0
-    while line + indent < key_at and text[line + indent] in " \t-":   # "- key: |" in a list counts the dash
-        indent += 1
-    pos = text.find("\n", body_at)
-    first = end = -1
-    while pos >= 0:
-        start = pos + 1
-        nxt = text.find("\n", start)
-        stop = len(text) if nxt < 0 else nxt
-        content = text[start:stop].rstrip(" \t\r")
-        if content.strip():
-            lead = len(content) - len(content.lstrip(" \t"))
-            if lead <= indent:
-                break
-            if first < 0:
-                first = start + lead
-            end = start + len(content)
-        pos = nxt
-    return None if first < 0 else (first, end)
-
-
-def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False) -> Callable[[str], Iterator[tuple[int, int]]]:
-    """The value of every key = value (or markup) pair rx finds that ok accepts; with ``phrases``, an unquoted
-    value goes on over the words after it where the syntax closes it (``ben.redact.phrases``)."""
-    def find(text: str) -> Iterator[tuple[int, int]]:
-        pos = 0
-        while (m := rx.search(text, pos)) is not None:
-            pos = m.end()
-            if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
-                continue   # 'Pw=' at the end of an SSH public key's base64 (ecdsa-sha2-nistp256 AAAA…OqPw= ops@laptop)
-            if m.group("blk") is not None:
-                span = block_span(text, m.start(), m.end("blk"))
-                if span is not None:
-                    yield span
-                continue
-            for g in ("s", "s6", "s9", "s10", "s11", "s2", "s3", "s12", "s4", "s5", "s13", "s7", "s8"):
-                v = m.group(g)
-                if v is not None:
-                    a, b = m.span(g)
-                    if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
-                            and in_query(text, m.start()):   # the next parameter of a query string
-                        b = pos = cut.start()
-                        v = text[a:b]
-                    elif g in ("s2", "s11") and text[b:b + 1] in "[]" and (more := _BRACKETED(text, b)) is not None \
-                            and not _opened_before(text, m.start()):
-                        b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
-                        v = text[a:b]
-                    if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
-                        v, b = v[:-1], b - 1
-                    v = v.strip()
-                    if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):
-                        break   # Pwd={DB_PASSWORD}, {password}: a template's field
-                    if g in ("s5", "s13", "s7", "s8") and not credential_like(v):
-                        break   # a call's argument or an element's text that is a word: ("password", "username")
-                    if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
-                        break   # 'pass' alone: "tests pass: 12" is a count
-                    if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()):
-                        if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):
-                            b = pos = phrase_end(text, m.start(), a, b)
-                        yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
-                    break
-
-    return find
 
 
 # -- passwords on command lines and in sentences -------------------------------------------------------
@@ -370,6 +150,8 @@ def command_line_spans(text: str) -> Iterator[tuple[int, int]]:
             if v is None:
                 continue
             if g[0] in "wxv":   # a sentence: "password is X", "with password 'X'", "password for admin: X"
+                if _YAML_TAG(v) is not None:   # password: !vault | (Ansible's encrypted value on the next lines)
+                    break
                 if g == "wu" and v[-1] in ".,;:)":
                     v = v[:-1]
                     if len(v) >= 6 and credential_like(v) and not v.isalpha() and "/" not in v:
@@ -448,11 +230,11 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     '/' or before one: a line of a certificate or a public key splits at its '/' into pieces of any
     length (ADR 0030, revision 4); so does a space, which a '+' becomes in the URL-decoded pass. A key in a URL's path stays found: the 16 characters on the other
     side of that '/' are a path, not random base64 (not capitals, small letters and digits together)."""
-    public = _public_blocks(text) if "-----BEGIN " in text else ()
+    public = _public_blocks(text) if "-----BEGIN " in text or "untrusted comment:" in text else ()
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
         if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b) \
-                or ssh_public_run(text, a):
+                or ssh_public_run(text, a) or sops_value(text, a):
             continue   # or an SSH key's SHA256: fingerprint, or /objects/<id>/ in a URL's path   # a line of a certificate or a public key (public; a private key is private_key's)
         if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
             continue
@@ -464,7 +246,8 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
 
 _PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9 ]+ )?(?:CERTIFICATE|PUBLIC KEY|CERTIFICATE REQUEST|X509 CRL"
                            r"|PGP PUBLIC KEY BLOCK|PGP SIGNATURE)-----"
-                           r"(?:.(?!-----END ))*.?", re.DOTALL)
+                           r"(?:.(?!-----END ))*.?"
+                           r"|untrusted comment: [^\r\n]*(?:public key|signature)[^\r\n]*\r?\n[A-Za-z0-9+/= ]+", re.DOTALL)   # minisign, signify
 
 
 def _public_blocks(text: str) -> list[tuple[int, int]]:

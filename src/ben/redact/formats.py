@@ -170,6 +170,29 @@ _TABLE = (
     ("settlemint-token", ("sm_pat_", "sm_aat_", "sm_sat_"), rf"[{_AN}]{{16}}"),
     ("intra42-secret", ("s-s4t2ud-", "s-s4t2af-"), rf"[{_HEX}]{{64}}"),
     ("defined-networking-key", ("dnkey-",), rf"[{_AN}=_\-]{{26}}-[{_AN}=_\-]{{52}}"),
+    # -- revision 12: less common clouds, SaaS, infrastructure join tokens, token formats, key files --
+    ("scaleway-access-key", ("SCW",), r"[A-Z0-9]{17}"),
+    ("yandex-cloud-api-key", ("AQVN",), rf"[{_AN}_\-]{{30,40}}"),
+    ("yandex-cloud-iam-token", ("t1.9euelZ",), rf"[{_AN}_\-.]{{50,}}"),
+    ("akamai-edgegrid-token", ("akab-",), r"[a-z0-9]{16}-[a-z0-9]{16}"),
+    ("exoscale-key", ("EXO",), rf"[{_HEX}]{{24}}"),
+    ("posthog-personal-key", ("phx_",), rf"[{_AN}]{{40,50}}"),   # not phc_: a project key is public (in every page)
+    ("hubspot-private-app-token", ("pat-na1-", "pat-na2-", "pat-eu1-", "pat-ap1-"), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
+    ("airtable-pat", ("pat",), rf"[{_AN}]{{14}}\.[{_HEX}]{{64}}"),
+    ("clickup-token", ("pk_",), r"[0-9]{6,10}_[A-Z0-9]{32}"),
+    ("salesforce-access-token", ("00D",), rf"[{_AN}]{{12,15}}![{_AN}._]{{80,}}"),
+    ("salesforce-refresh-token", ("5Aep861",), rf"[{_AN}.]{{60,}}"),
+    ("telnyx-key", ("KEY",), r"[0-9A-Z]{26}_[A-Za-z0-9]{22}"),
+    ("onesignal-key", ("os_v2_app_",), r"[a-z2-7]{60,}"),
+    ("launchdarkly-sdk-key", ("sdk-",), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
+    ("k3s-token", ("K10",), rf"[{_HEX}]{{64}}::[a-z]+:[{_HEX}]{{32}}"),
+    ("docker-swarm-join-token", ("SWMTKN-1-",), r"[a-z0-9]{50}-[a-z0-9]{25}"),
+    ("cloudflare-tunnel-token", ("eyJhIjoi",), rf"[{_AN}+/]{{60,}}={{0,2}}"),
+    ("nostr-private-key", ("nsec1",), r"[02-9ac-hj-np-z]{58}"),
+    ("paseto", tuple(f"v{n}.{p}." for n in range(1, 5) for p in ("local", "public")), rf"[{_AN}_\-]{{40,}}(?:\.[{_AN}_\-]+)?"),
+    ("minisign-secret-key", ("RWRTY0Iy",), rf"[{_AN}+/]{{100,}}={{0,2}}"),
+    ("signify-secret-key", ("RWRCSwAAAA",), rf"[{_AN}+/]{{60,}}={{0,2}}"),
+    ("django-insecure-secret-key", ("django-insecure-",), r"[a-z0-9!@#$%^&*(\-_=+)]{30,60}"),
 )
 FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE for p in ps)
 #: What some formats carry before their prefix, masked with them: (how many characters, the regex
@@ -234,7 +257,8 @@ INDEX = _index()
 PREFIXES_BY_HEAD: dict[str, tuple[str, ...]] = {
     key: tuple(sorted({f.prefix for f in FORMATS if key in _keys(f.prefix, f.body)})) for key in INDEX}
 #: What a token of a prefix always holds beyond it, for the prefilter (which tests characters, not substrings): the
-#: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-".
-_MORE = {"st.": "st.-"}
+#: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-". An Airtable token
+#: holds a ".", Telnyx's a "_", k3s' a ":", Salesforce's a "!".
+_MORE = {"st.": "st.-", "pat": "pat.", "KEY": "KEY_", "K10": "K10:", "00D": "00D!"}   # revision 12's short prefixes too
 #: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one's characters).
 PREFIXES: tuple[str, ...] = tuple(sorted({_MORE.get(f.prefix, f.prefix) for f in FORMATS}))

@@ -144,7 +144,7 @@ _A = r"""(?:"(?P<{0}q>[^"\r\n]{{1,200}})"|'(?P<{0}a>[^'\r\n]{{1,200}})'|(?P<{0}u
 _C = r"[^\r\n|;&]{0,400}?"   # bounded: a line of 100,000 "7z " must not be read once per "7z"
 #: Programs that take a password as an argument with no word for it (beyond ``finders.COMMAND_LINE``).
 KEYLESS_COMMAND = re.compile(
-    rf"\b7z[ar]?\b{_C}\s-p(?P<z>[^\s\-\"'][^\s\"']*)"                                   # 7z a -pSECRET
+    rf"\b7z[ar]?\b{_C}\s-p(?:(?P<z>[^\s\-\"'][^\s\"']*)|'(?P<zq>[^'\r\n]{{1,200}})'|\"(?P<zd>[^\"\r\n]{{1,200}})\")"   # 7z a -pSECRET
     rf"|\b(?:un)?zip\b{_C}\s-P\s+{_A.format('zp')}"                                    # zip -P pw
     rf"|\s-pass(?:in|out)\s+pass:{_A.format('op')}"                                   # openssl -passout pass:pw
     rf"|\bopenssl\b{_C}\s-k\s+{_A.format('ok')}"                                       # openssl enc -k pw
@@ -154,10 +154,19 @@ KEYLESS_COMMAND = re.compile(
     rf"|\bnet\s+use\b{_C}/user:\S+\s+{_A.format('nw')}"                                 # net use \\fs /user:d\u pw
     rf"|\s-(?:src|dest)?(?:store|key)pass\s+{_A.format('kt')}"                          # keytool -storepass pw
     rf"|\b(?:sqlcmd|bcp|ipmitool|mosquitto_\w+|mongo\w*)\b{_C}\s-P\s+{_A.format('ip')}"     # sqlcmd -P pw
-    rf"|\bsqlplus\s+(?:-\w+\s+)*[^\s/@\-][^\s/@]*/(?P<sp>[^\s@/\"']+)@"                      # sqlplus scott/pw@db
+    rf"|\bsqlplus\s+(?:-\w+\s+)*[^\s/@\-][^\s/@]*/(?:(?P<sp>[^\s@/\"']+)|\"(?P<sq>[^\"\r\n]{{1,200}})\")@"   # sqlplus scott/pw@db
+    rf"|(?<=\s)/(?:p|pass|password):{_A.format('wp')}"                                  # xfreerdp /p:pw, rdesktop
+    rf"|(?i:\bconfig\s+set\s+(?:requirepass|masterauth)\s+){_A.format('rc')}"           # Redis CONFIG SET requirepass pw
+    rf"|\bdb\.auth\(\s*[\"'][^\"'\r\n]{{1,64}}[\"']\s*,\s*{_A.format('da')}"              # mongo db.auth("u", "pw")
+    rf"|\bcommunity\s+{_A.format('sn')}(?=\s+(?:RO|RW|ro|rw)\b)"                            # snmp-server community s RO
+    rf"|\b(?:password|secret)\s+[07]\s+(?P<cp>\S+)"                                         # Cisco: password 0 pw (7: reversible)
+    rf"|(?i:\bcreate_?user)\(\s*[\"'][^\"'\r\n]{{1,64}}[\"']\s*,\s*{_A.format('cu')}"           # Neo4j createUser('u', 'pw', …)
+    rf"|\"AUTH\s+(?:[^\s\"\\]+\s+)?(?P<ra>[^\s\"\\]+)\\r\\n\""                              # strace: write(5, "AUTH pw\r\n", …)
     rf"|(?i:ConvertTo-SecureString)\s+(?:-String\s+)?{_A.format('ss')}")                 # PowerShell
 _KC_GROUPS = tuple(KEYLESS_COMMAND.groupindex)
-_KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "pass ", "-P", "sqlplus", "SecureString")
+_KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "pass ", "-P", "sqlplus", "SecureString", " /p:",
+               " /pass", "requirepass", "REQUIREPASS", "masterauth", "db.auth(", "community ", "password 0 ",
+               "password 7 ", "secret 0 ", "secret 7 ", "reateUser(", "reate_user(", "AUTH ")
 
 #: Credential files and sentences: a "user" "pw" line (pgbouncer), host user:pw (sasl_passwd), a
 #: ``user:pw`` line on its own, "u / pw" after a word for logging in, and a password-shaped token in a
@@ -173,7 +182,7 @@ _LOGIN_WORDS = re.compile(
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
-_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+))$")   # CEF:0|Acme|..., 250-AUTH, CRAM-MD5
+_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15})$")   # CEF:0|Acme|..., 250-AUTH, CRAM-MD5, a Windows SID
 
 
 def strong(token: str) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ben.redact.finders import PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
+from ben.redact.finders import _SESSION_NAME, PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
 from ben.redact.positional import REQUIRES as _POSITIONAL, hint as _positional, named, positional_spans, value_ok
 
 _KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
@@ -159,9 +159,26 @@ def _directives(text: str) -> Iterator[tuple[int, int]]:
 
 
 def layout_hint(text: str) -> bool:
-    """A value field (name/value records, SQL), several lines (CSV, directives) or one short line of two
-    words (a directive): else nothing to find."""
-    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) or _positional(text)
+    """A value field (name/value records, SQL), several lines (CSV, directives), one short line of two
+    words (a directive) or a CI service message: else nothing to find."""
+    return "alue" in text or "ALUE" in text or "\n" in text or (len(text) < _SHORT and _two_words(text)) or _positional(text) \
+        or _CI_NEEDLE in text or "::set-" in text
+
+
+#: A CI runner's service message setting a variable (revision 12): Azure Pipelines' ``##vso[task.setvariable
+#: variable=NAME;issecret=false]VALUE`` and GitHub Actions' deprecated ``::set-output name=NAME::VALUE`` /
+#: ``::set-env``: the value is a secret's when its name is a secret key or the message says ``issecret=true``.
+_CI_NEEDLE = "setvariable"
+_CI_MESSAGE = re.compile(r"##vso\[task\.setvariable\s+variable=(?P<n>[^;\]\r\n]{1,100})(?P<o>[^\]\r\n]{0,200})\](?P<s>[^\r\n]{1,4000})"
+                         r"|::set-(?:output|env)\s+name=(?P<n2>[^:\r\n]{1,100})::(?P<s2>[^\r\n]{1,4000})")
+
+
+def _ci_messages(text: str) -> Iterator[tuple[int, int]]:
+    for m in _CI_MESSAGE.finditer(text):
+        name, g = (m.group("n"), "s") if m.group("n") is not None else (m.group("n2"), "s2")
+        v = m.group(g).strip()
+        if v and not_placeholder(v) and (is_secret_key(name.strip()) or "issecret=true" in (m.group("o") or "").lower()):
+            yield m.start(g), m.start(g) + len(m.group(g).rstrip())
 
 
 def _two_words(text: str) -> bool:
@@ -174,7 +191,7 @@ def _two_words(text: str) -> bool:
 
 
 _SHORT = 256
-LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
+LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ", "setvariable", "::set-") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
 
 
 def layout_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -189,6 +206,8 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
         yield from _directives(text)
     if _positional(text):
         yield from positional_spans(text, is_secret_key, _value_ok)   # ben.redact.positional
+    if _CI_NEEDLE in text or "::set-" in text:
+        yield from _ci_messages(text)
 
 
 # -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------
@@ -216,7 +235,30 @@ def session_cookie_spans(text: str) -> Iterator[tuple[int, int]]:
         v = m.group("s")
         if _UPPER(v) and _LOWER(v) and _DIGIT(v) and not_placeholder(v):
             yield m.span("s")
+    if '"value' in text or "\\\"value" in text or "\tTRUE\t" in text or "\tFALSE\t" in text:
+        yield from cookie_record_spans(text)
+
+
+#: A cookie written as a name and a value apart (revision 12): a Netscape ``cookies.txt`` line (curl's and wget's cookie
+#: jars: domain, flag, path, secure, expiry, name, value, tab-separated) and a JSON cookie (Playwright's and Puppeteer's
+#: storage state, a browser extension's export: ``{"name": "sessionid", "value": "v", …}``).
+_COOKIE_JAR = re.compile(r"(?m)^[^\t\r\n]+\t(?:TRUE|FALSE)\t[^\t\r\n]*\t(?:TRUE|FALSE)\t-?[0-9]+\t(?P<n>[^\t\r\n]+)\t(?P<s>[^\t\r\n]+)")
+_JSON_COOKIE = re.compile(r"""\\?"name\\?"\s{0,3}:\s{0,3}\\?"(?P<n>[^"\\]{1,200})\\?"\s{0,3},\s{0,3}\\?"value\\?"\s{0,3}:\s{0,3}"""
+                          r"""\\?"(?P<s>[^"\\]{6,4000})\\?["]""")
+
+
+def cookie_record_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The value of a cookie in a jar or a JSON record, when its name says it carries a session (``finders``' cookie
+    names) or it is long and random (capitals, small letters and digits: not ``GA1.1.42.1``)."""
+    jars = (_COOKIE_JAR, _JSON_COOKIE) if "ookie" in text or "domain" in text else (_COOKIE_JAR,)
+    for rx in jars:   # a JSON name/value record is a cookie in a text about cookies (not a HAR's header)
+        for m in rx.finditer(text):
+            v = m.group("s")
+            if not not_placeholder(v):
+                continue
+            if _SESSION_NAME.search(m.group("n")) and len(v) >= 8 and credential_like(v) or len(v) >= 16 and _UPPER(v) and _LOWER(v) and _DIGIT(v):
+                yield m.span("s")
 
 
 # remember_token= is a secret pair's ("token"): no needle of its own here
-SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=")
+SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=", "\tTRUE\t", "\tFALSE\t", '"value', "\\\"value")

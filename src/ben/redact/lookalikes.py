@@ -117,3 +117,10 @@ def resource_id(text: str, a: int, b: int) -> bool:
         return False
     m = _COLLECTION.search(text, max(0, a - 33), a)
     return m is not None and _SECRET_SEGMENT.search(m.group()) is None
+
+
+def sops_value(text: str, at: int) -> bool:
+    """Is ``at`` inside a SOPS-encrypted value (``ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]``)? Its data, iv and tag
+    are ciphertext, made to be committed to a repository (revision 12): no key."""
+    lo = text.rfind("ENC[", max(0, at - 4000), at)
+    return lo >= 0 and text.find("]", lo, at) < 0 and text.startswith(("AES256_GCM,", "AES256_GCM_SIV,"), lo + 4)
