@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import uuid
 from pathlib import Path
@@ -50,6 +51,13 @@ def corpus_events(canary: str) -> tuple[list[str], list[tuple]]:
     return hidden, evs
 
 
+
+def paused_store(home) -> dict:
+    """Store options that keep the store writer paused: a free-space reserve more than is free on the data
+    directory's file system, yet below its size (ADR 0033: a reserve no disk of that size could leave refuses
+    the start)."""
+    return {"min_free_bytes": shutil.disk_usage(home).total - 1}
+
 def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home: Path, monkeypatch) -> None:
     monkeypatch.setenv("BEN_REDACT_KEY", KEY)       # the sidecar process inherits it
     proxy = RecordingProxy(home / "proxy.sock", home / "spine.sock")
@@ -57,7 +65,7 @@ def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home:
     # The store writer first keeps everything in the spine WAL (inserts pause below min_free_bytes).
     # The spine names the same manifest: it stores the sidecar's batches as they come (ADR 0034).
     spine = {"redact_manifest": str(EXAMPLE)}
-    cluster = make_cluster(spine=spine, sidecar=sidecar, store={"min_free_bytes": 1 << 60})
+    cluster = make_cluster(spine=spine, sidecar=sidecar, store=paused_store(home))
     canary = "canary-" + uuid.uuid4().hex[:12]
     hidden, evs = corpus_events(canary)
 
@@ -191,7 +199,7 @@ def test_default_manifest_keeps_the_corpus_out_of_wal_and_store(make_cluster, ho
     from ben.redact.corpus import secrets as formats
 
     found = formats(20)
-    cluster = make_cluster(store={"min_free_bytes": 1 << 60})   # the spine WAL keeps everything at first
+    cluster = make_cluster(store=paused_store(home))   # the spine WAL keeps everything at first
     canary = "canary-" + uuid.uuid4().hex[:12]
     hidden = list(found.values())
     cluster.start_sidecar()
