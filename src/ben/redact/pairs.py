@@ -60,10 +60,17 @@ _QUOTES = "\"'\\ ]?"   # ?: Make's ?=
 SEPARATORS = "=:>,(\""
 
 
+#: Quotes, backslashes and spaces skipped back from a separator to the word before it, at most: unbounded, a
+#: text of 40,000 quotes (each one a separator since revision 12) cost a walk back over all the others from each,
+#: 59 s for one 40 KB line (``test_heldout_style7``'s long inputs, 2 s before).
+MAX_GAP = 64
+
+
 def _tail_is_key(s: str, at: int) -> bool:
-    """Does a password word end just before ``at`` (after quotes, a backslash and spaces are skipped)?"""
-    q = at
-    while q > 0 and s[q - 1] in _QUOTES:
+    """Does a password word end just before ``at`` (after quotes, a backslash and spaces are skipped, up to
+    ``MAX_GAP`` of them)?"""
+    q, stop = at, max(0, at - MAX_GAP)
+    while q > stop and s[q - 1] in _QUOTES:
         q -= 1
     tail = s[q - 3 if q > 3 else 0:q].lower()
     if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
