@@ -27,7 +27,7 @@ def pytest_addoption(parser) -> None:
 #: a worker takes modules in collection order; a long module met last keeps one worker busy while the other
 #: idles, so ``make test`` starts with these (``--order slow-first``). A name here that no longer exists is ignored.
 SLOW_FIRST = (
-    "tests/spine/test_outage.py", "tests/crash/test_harness_rounds.py", "tests/crash/test_torture.py",
+    "tests/crash/test_harness_rounds.py", "tests/crash/test_torture.py",
     "tests/crash/test_harness_faults.py", "tests/cli/test_cli.py", "tests/cli/test_bad_input.py",
     "tests/spine/test_detection.py", "tests/sdk/test_poison.py", "tests/core/test_service.py",
     "tests/spine/test_auth.py", "tests/core/test_files.py", "tests/store/test_process.py",

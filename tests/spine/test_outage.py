@@ -67,6 +67,7 @@ def small_store_disk(home):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.serial  # a memory bound: alone (ADR 0048; beside the kill harness its sidecar grew 116 MiB, bound 106)
 @pytest.mark.timeout(1400)  # the sum of its waits' deadlines: each bounds a failure, none paces the test
 def test_outages_buffer_then_drain_with_bounded_memory(make_cluster, small_store_disk) -> None:
     cluster = make_cluster(store={"min_free_bytes": 64 * MiB})
