@@ -48,11 +48,14 @@ def test_two_openers_of_one_directory_each_see_what_the_other_wrote(tmp_path) ->
 CHILD = """
 import sys
 from pathlib import Path
-from tests.cortex.test_cortex import _files, _incident
+from tests.cortex.test_cortex import _incident
+from ben.control.policy import Policy
 from ben.cortex.cortex import Cortex
+from ben.cortex.responses import Responses
 
 tmp, me = Path(sys.argv[1]), int(sys.argv[2])
-responses, policy = _files(tmp)
+# read, never rewrite: a child that rewrote the files truncated them under another child's read (failed CI once)
+responses, policy = Responses.load(tmp / "responses.toml"), Policy.load(tmp / "policy.toml")
 for n in range(15):  # each call opens the directory, as each ben command and each web request does
     row, anomalies = _incident(me * 100 + n)
     cx = Cortex(data_dir=tmp / "cx", responses=responses, policy=policy).start()
