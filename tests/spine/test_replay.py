@@ -30,8 +30,13 @@ def test_replay_reads_stored_nan_and_infinite_values(make_cluster) -> None:
     assert client.flush(timeout=60)
     client.shutdown()
     cluster.wait_drained()
-    out = ben("replay", "--from", str(T0), "--to", str(T0 + 10 * S), "--json", "--spine", cluster.spine_addr)
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "ben", "replay", "--from", str(T0), "--to",
+                          str(T0 + 10 * S), "--json", "--spine", cluster.spine_addr], capture_output=True, text=True,
+                         timeout=120, stdin=subprocess.DEVNULL)
     assert out.returncode == 0, out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    # ADR 0048: its Arrow table built without pandas (pyarrow's attempt at "pandas" is logged, none of its modules)
+    assert "pyarrow.lib" in imported and not [m for m in imported if m.startswith("pandas.")], imported
     points = json.loads(out.stdout)["points"]
     assert points >= 2, out.stdout
     wait_for(lambda: cluster.status("spine").get("detect_points_total", 0) == points, 60,

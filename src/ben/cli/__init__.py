@@ -233,6 +233,9 @@ def _run(stdio) -> None:
     if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on a KeyboardInterrupt, said below
 
+    from ben.cli.lean import without_pandas
+
+    without_pandas(sys.argv)  # ADR 0048: no ben command loads pandas (but `ben bench`)
     try:
         code = run(app)
         sys.stdout.flush()  # the last of the output, while an error writing it is still said below

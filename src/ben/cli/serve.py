@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.abc
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,24 +14,11 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")]
 
 
-class _NoPandas(importlib.abc.MetaPathFinder):
-    """ADR 0048: pyarrow imports pandas at its first array only to ask whether it was given a DataFrame, and
-    the spine has none (chDB runs in the store process): 0.6 s of CPU and ~50 MiB at every start. In the
-    spine's process an import of pandas fails, which pyarrow reads as "no pandas"."""
-
-    def find_spec(self, name: str, path=None, target=None) -> None:
-        if name.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError("the spine's process does not load pandas (ADR 0048)", name=name)
-        return None
-
-
 @app.command()
 def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
           web: Annotated[bool, typer.Option("--web", help="also serve the web interface ([web] in the config; "
                                                           "default http://127.0.0.1:8427/)")] = False) -> None:
     """Run the spine: ingest from sidecars, WAL, store writer (chDB), query API."""
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
     from ben.core.config import load_config
     from ben.core.service import EXIT_GRACE_S, serve
     from ben.spine import Spine
