@@ -61,10 +61,19 @@ SCENARIOS = ("sidecar", "spine", "store", "spine+sidecar", "all", "loader", "sta
              "backlog", "replay", "checkpoint", "otlp-gate", "wal-file", "wal-open", "store-part", "reload",
              "store-repair")
 #: Drawn only when the harness can make them: a small file system of its own (root: ``--small-disk-mb``),
-#: a ClickHouse server (``--store clickhouse``).
+#: a ClickHouse server (``--store clickhouse``), a store process (chDB: with a ClickHouse server the spine has
+#: none, and these rounds killed nothing: "no store process found").
 DISK_SCENARIOS = ("disk-full",)
 SERVER_SCENARIOS = ("clickhouse",)
+CHDB_SCENARIOS = ("store", "store-part", "store-repair")
 ALL_SCENARIOS = SCENARIOS + DISK_SCENARIOS + SERVER_SCENARIOS
+
+
+def drawable(scenarios: tuple[str, ...], *, server: bool, disk: bool) -> tuple[str, ...]:
+    """The faults of ``scenarios`` this run can make (``server``: a ClickHouse server is the store; ``disk``:
+    data directories on small file systems of their own)."""
+    return tuple(sc for sc in scenarios if (sc not in DISK_SCENARIOS or disk)
+                 and (sc not in SERVER_SCENARIOS or server) and (sc not in CHDB_SCENARIOS or not server))
 OTLP_RECORDS = 20  # log records per OTLP request
 #: The redaction manifests the ``reload`` fault switches between (by their number of rules), and a bad one.
 MANIFESTS = {1: '[[rule]]\nname = "card"\ndetect = "card"\naction = "mask"\n'}
@@ -217,8 +226,7 @@ class Harness:
                 self.mount(home / which, small_disk_mb)
             if store == "chdb":  # the store's default reserve (256 MiB kept free) is refused on a disk this size
                 store_toml = f"[spine.store]\nmin_free_bytes = {(small_disk_mb << 20) // 4}\n"
-        self.scenarios = tuple(sc for sc in scenarios if (sc not in DISK_SCENARIOS or self.mounted)
-                               and (sc not in SERVER_SCENARIOS or self.clickhouse is not None))
+        self.scenarios = drawable(scenarios, server=self.clickhouse is not None, disk=bool(self.mounted))
         self.seed = seed
         self.rng = random.Random(seed)
         self.rate = rate
@@ -948,6 +956,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
+    asked = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+    if not drawable(asked, server=args.store == "clickhouse", disk=args.small_disk_mb > 0):
+        parser.error(f"--scenarios: none of {','.join(asked)} can be made in this run (disk-full needs "
+                     "--small-disk-mb, clickhouse --store clickhouse, store/store-part/store-repair a chDB store)")
     summary = run(rounds=args.rounds, seed=seed, rate=args.rate, otlp_rate=args.otlp_rate, home=args.home,
                   scenarios=tuple(s.strip() for s in args.scenarios.split(",") if s.strip()), store=args.store,
                   small_disk_mb=args.small_disk_mb)

@@ -4,6 +4,9 @@ checkpoint, a full disk, and of the ClickHouse server (ADR 0046). ``BEN_CRASH_SE
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +35,20 @@ def test_outside_harness_kills_in_replay_checkpoint_full_disk_and_the_clickhouse
                            scenarios=("replay", "checkpoint", "disk-full", "clickhouse"), store="clickhouse",
                            small_disk_mb=256)
     assert summary["sdk_acked"] > 0 and summary["otlp_records_acked"] > 0, summary
+
+
+def test_the_harness_draws_only_the_faults_its_store_and_disks_can_make() -> None:
+    """With a ClickHouse server as the store there is no store process: ``store``, ``store-part`` and
+    ``store-repair`` rounds killed nothing ("no store process found"), and a run asked for only those refused
+    nothing; they are no longer drawn, and such a run is refused at its start, naming the flag."""
+    from tests.crash.harness import outside_harness
+
+    h = outside_harness()
+    every = h.ALL_SCENARIOS
+    on_server = h.drawable(every, server=True, disk=False)
+    assert "clickhouse" in on_server and not {"store", "store-part", "store-repair", "disk-full"} & set(on_server)
+    on_chdb = h.drawable(every, server=False, disk=True)
+    assert {"store", "store-part", "store-repair", "disk-full"} <= set(on_chdb) and "clickhouse" not in on_chdb
+    out = subprocess.run([sys.executable, str(Path(h.__file__)), "--store", "clickhouse", "--scenarios", "store-part"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--scenarios: none of store-part can be made in this run" in out.stderr, out.stderr
