@@ -245,11 +245,13 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon|ntlm|negotiate|zoho-oauthtoken)"
+                                   r"\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)(?![A-Za-z0-9=])"   # not a pair: Bearer expires_in=3600
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"
                                    r"|(?i:authorization)[\"']?\s{0,3}[:=,]\s{0,3}[\[\"'\s]{0,4}(?!digest\s)(?:[A-Za-z][\w\-]{1,30}\s+(?:[a-z]{1,10}=)?)?"
                                    r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"),
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey",
+                  "NTLM ", "Ntlm ", "egotiate ", "EGOTIATE ",
                   "enieKey ", "eniekey ", "ENIEKEY ", "acaroon ", "ACAROON ", "uthorization", "UTHORIZATION"),   # with their
              # space: the prefilter tests characters, and a, c, r, o, n alone are in most words
              credential_like,
