@@ -45,8 +45,9 @@ def _value_ok(v: str) -> bool:
 _NAME = re.compile(r"""(?i)(?<![\w.\-])(?:name|key|parameterkey|parameter_?name|setting|variable|option)["']?\s{0,3}[:=]"""
                    r"""\s{0,3}["']?(?P<k>[^\s"',}{\]\[]{2,80})""")
 _VALUE = re.compile(r"""(?i)(?<![\w.\-])(?:value|parametervalue|val)["']?\s{0,3}[:=]\s{0,3}"""
-                    r"""(?:"(?P<q>[^"\r\n]{1,400})"|'(?P<a>[^'\r\n]{1,400})'|(?P<u>[^\s"',}\]]{1,400}))""")
+                    r"""(?:"(?P<q>[^"\r\n]{1,4000})"|'(?P<a>[^'\r\n]{1,4000})'|(?P<u>[^\s"',}\]]{1,4000}))""")
 _WINDOW = 160
+_LONGEST = 4000
 
 
 def _name_value(text: str) -> Iterator[tuple[int, int]]:
@@ -55,8 +56,9 @@ def _name_value(text: str) -> Iterator[tuple[int, int]]:
             continue
         stop = min(len(text), m.end() + _WINDOW)
         nxt = _NAME.search(text, m.end(), stop)   # the value belongs to this name, not the next record's
-        v = _VALUE.search(text, m.end(), nxt.start() if nxt else stop)
-        if v is None:
+        # the value starts within the window and may end past it (a 172-character LINE token; revision 13)
+        v = _VALUE.search(text, m.end(), nxt.start() if nxt else min(len(text), stop + _LONGEST))
+        if v is None or v.start() >= stop:
             continue
         g = "q" if v.group("q") is not None else "a" if v.group("a") is not None else "u"
         if _value_ok(v.group(g).strip()):

@@ -111,7 +111,7 @@ _VENDOR_NAMES = ("fastly", "stripe", "sendgrid", "mailgun", "mailchimp", "mandri
                  "cerebras", "openrouter", "langfuse", "mixpanel", "amplitude", "launchdarkly", "devcycle", "unkey", "zuplo",
                  "axiom", "logzio", "coralogix", "honeybadger", "paddle", "xendit", "midtrans", "razorpay", "persona", "onfido",
                  "stytch", "clerk", "weaviate", "qdrant", "pinecone", "meilisearch", "typesense", "trello", "zendesk",
-                 "intercom", "hubspot", "airtable", "notion", "figma")
+                 "intercom", "hubspot", "airtable", "notion", "figma", "adafruit_io", "adafruitio", "adafruit-io")
 #: A vendor's name just before "key": tried only where "key" (or "_key") follows, by a lookahead, then a look back per
 #: name (41 alternatives at every position of every text cost the pair rule ~50 %; this costs it nothing measurable).
 VENDOR_KEY = (r"(?=[_\-. ]?key)(?:" + "|".join(f"(?<={re.escape(n)})" for n in _VENDOR_NAMES) + r")[_\-. ]?key")

@@ -111,7 +111,7 @@ def _prints(line: str) -> bool:
 
 
 #: The printed value: the whole next line, one run without spaces (not a prompt, an error or a table).
-_PRINTED = re.compile(r"[ \t]*(?P<s>[^\s$#>][^\s]{7,4000})[ \t]*\r?(?:\n|$)")
+_PRINTED = re.compile(r"[ \t]*(?P<s>(?:[^\s$#>]|[#>](?=\S))[^\s]{7,4000})[ \t]*\r?(?:\n|$)")   # "# " / "> ": a prompt
 
 
 def printed_spans(text: str) -> Iterator[tuple[int, int]]:
