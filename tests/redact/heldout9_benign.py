@@ -62,7 +62,7 @@ def benign(d: Draw) -> list[tuple[str, str, dict]]:
                            "                name: db-credentials\n                key: password", {}),
         ("sql_bind", "UPDATE users SET password_hash = $1, password_changed_at = now() WHERE id = $2 -- params: <redacted>", {}),
         ("public_keys", f"LANGFUSE_PUBLIC_KEY=pk-lf-{d.uuid()}\nNEXT_PUBLIC_POSTHOG_KEY=phc_{d.s(ALNUM, 43)}", {}),
-        ("masked", f"api_key=******** token=<redacted> password=[REDACTED] secret={{{{ .Values.secret }}}} dsn=%(dsn)s", {}),
+        ("masked", "api_key=******** token=<redacted> password=[REDACTED] secret={{ .Values.secret }} dsn=%(dsn)s", {}),
         ("short_ids", f"request_id={d.s(ALNUM, 20)} session_id={d.uuid()} pod=api-{d.s(LOWNUM, 10)}-{d.s(LOWNUM, 5)} "
                       f"build={d.randrange(10**4)} tx=0x{d.hex(64)}", {}),
         ("sha_checksums", f"{d.hex(64)}  ben-linux-amd64.tar.gz\n{d.hex(128)}  ben-linux-arm64.tar.gz", {}),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import string
 from urllib.parse import quote
 
-from tests.redact.heldout7_values import ALNUM, B64, HEX, LOWNUM, UPNUM, URLSAFE, Draw, b64
+from tests.redact.heldout7_values import ALNUM, B64, LOWNUM, UPNUM, URLSAFE, Draw, b64
 from tests.redact.heldout8_values import Cred
 
 UPHEX = "0123456789ABCDEF"
