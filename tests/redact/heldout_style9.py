@@ -35,7 +35,7 @@ from tests.redact.heldout9_values import (TOKEN_FAMILIES, Cred, Draw, b64, conne
                                           private_key, token)
 from tests.redact.heldout_style import AllFamilies as Figures
 from tests.redact.heldout_style import Sample, cli, look_alikes, scorer
-from tests.redact.heldout_style8 import c_str, camel, env, kebab, snake, sq
+from tests.redact.heldout_style8 import _finish, c_str, camel, env, kebab, snake, sq
 from tests.redact.heldout_style8 import survivors as survivors
 
 RESERVED_SEEDS = (97, 98)
@@ -197,17 +197,6 @@ def place(d: Draw, c: Cred) -> Sample:
     name = d.pick(sorted(KEYED))
     body, attrs, parts = KEYED[name](d.pick(c.keys), c.value, d)
     return _finish(c, "kv_" + name, body, attrs, parts)
-
-
-def _finish(c: Cred, carrier: str, body: str, attrs: dict, parts: tuple[str, ...] | None = None) -> Sample:
-    from tests.redact.heldout_style8 import forms
-
-    parts = c.parts if parts is None else parts
-    text = body + "\x00" + "\x00".join(f"{k}\x00{x}" for k, x in attrs.items())
-    kept = tuple(p for p in parts if any(f in text for f in forms(p)))
-    if not kept:
-        raise AssertionError(f"generator error: no part of {c.kind} is written in {carrier}: {parts} / {body[:200]!r}")
-    return Sample(c.family, c.kind, carrier, body, attrs, kept)
 
 
 FAMILIES = (*TOKEN_FAMILIES, "header", "cookie", "password", "connstr", "key")
