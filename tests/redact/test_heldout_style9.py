@@ -25,7 +25,7 @@ from tests.redact.test_pairs import _Counted
 def test_heldout_style9_recall_on_reserved_seeds_and_look_alikes(seed: int) -> None:
     fig = run(generate(seed))
     assert fig.total["family:benign"] == 170 and sum(1 for k in fig.total if k.startswith("family:")) == 14
-    # revision 12's code: 84.2 / 86.0 %, 15 / 15 look-alikes changed; revision 13: 97.5 / 97.3 %, none changed
+    # revision 12's code: 84.2 / 86.0 %, 15 / 15 look-alikes changed; revision 13: 97.5 / 97.5 %, none changed
     assert fig.recall() >= 0.95, (fig.recall(), fig.misses[:3])
     assert len(fig.damaged) <= 1, fig.damaged
     for key in ("family:cloud", "family:payment", "family:header", "family:cookie", "family:connstr", "family:key",
@@ -129,6 +129,8 @@ def test_azure_keys_read_each_character_a_bounded_number_of_times() -> None:
     ("Authorization: Negotiate YIIG6dVM3A1f01QEiU2kyVl40P4eY7o7z4jkpaFgEX0j+7iz50cL+7PPcl2oO91", "A1f01QEiU2ky"),
     ('{"name": "Authorization", "value": "Zoho-oauthtoken 1000.3f5357501ab507fd595734e7880a45c4.0fa6520ff1573bc0e221"}',
      "3f5357501ab507fd"),
+    ("< PASS oauth:e7wipsw2nptzztidvq7zbeibkd16mz", "e7wipsw2nptzzt"),                       # Twitch's chat token
+    ("GET /report?key=oauth%3Avrkmto8bysqb178wqfl215d77lp334&fmt=json", "vrkmto8bysqb17"),
 ])
 def test_new_authorization_schemes_are_masked(text: str, secret: str) -> None:
     assert secret not in redact(text)
@@ -138,6 +140,7 @@ def test_new_authorization_schemes_are_masked(text: str, secret: str) -> None:
     "token_type=Bearer expires_in=3600 scope=read",           # a scheme's name as a value, then the next pair
     "failed to negotiate protocols with the peer",
     "ntlm authentication is disabled on this host",
+    "redirect to https://example.com/oauth:callback?state=abc",
 ])
 def test_look_alikes_of_the_schemes_stay(text: str) -> None:
     assert redact(text) == text
@@ -234,7 +237,8 @@ texts = ['"sensitive": true, "type": "string", ' * 20000, '"sensitive": true, "v
          '{"name": "API_TOKEN", "value": "' * 20000, '"name": "API_TOKEN", ' * 20000 + '"value": "' + "x" * 5000,
          "mosquitto_passwd -b " * 30000, "log in " + "a/" * 100000 + "@v1", "login-action@v3 " * 30000,
          '"messageId": "' + "4111111111111111 " * 20000, ".AspNetCore.Cookies=" * 20000, "bindpw " * 40000,
-         "GOOG1E" * 30000, "AAAAAAAAAAAAAAAAAAAAA" * 10000 + "%", "sk-or-v1-" * 20000, "live_" * 40000, "0 bytes " * 40000]
+         "GOOG1E" * 30000, "AAAAAAAAAAAAAAAAAAAAA" * 10000 + "%", "sk-or-v1-" * 20000, "live_" * 40000, "0 bytes " * 40000,
+         "oauth:" * 40000, "oauth:" + "a" * 200000, "oauth%3A" * 30000]
 for s in texts:
     redact(s)
 print("done")

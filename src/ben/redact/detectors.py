@@ -249,9 +249,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                    r"\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)(?![A-Za-z0-9=])"   # not a pair: Bearer expires_in=3600
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"
                                    r"|(?i:authorization)[\"']?\s{0,3}[:=,]\s{0,3}[\[\"'\s]{0,4}(?!digest\s)(?:[A-Za-z][\w\-]{1,30}\s+(?:[a-z]{1,10}=)?)?"
-                                   r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"),
+                                   r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"
+                                   r"|\boauth(?::|%3[Aa])(?P<s4>[a-z0-9]{30})(?![A-Za-z0-9])"),   # Twitch's chat token (IRC PASS)
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey",
-                  "NTLM ", "Ntlm ", "egotiate ", "EGOTIATE ",
+                  "NTLM ", "Ntlm ", "egotiate ", "EGOTIATE ", "oauth:", "oauth%3",
                   "enieKey ", "eniekey ", "ENIEKEY ", "acaroon ", "ACAROON ", "uthorization", "UTHORIZATION"),   # with their
              # space: the prefilter tests characters, and a, c, r, o, n alone are in most words
              credential_like,
