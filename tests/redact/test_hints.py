@@ -98,10 +98,15 @@ def digests() -> dict[str, str]:
 #: ``django-insecure-`` keys as ``[api-token]`` (the new format) and an ``Authorization`` value as ``[bearer]`` where the
 #: key's rule named them, and an invalid credential quoted after the word (``credential 'https://…'``) whole; one output
 #: keeps what the old code masked: the YAML tag of ``ftp_password: !vault |`` (a tag, not a password).
+#: Since revision 13, on purpose (heldout_style2 and the bench samples unchanged; outputs compared one by one with
+#: revision 12's code): adversarial (3 of 2,340) keeps the key before a value the bearer rule used to take whole
+#: (``POST /oauth/token grant_type=client_credentials&…``: ``token grant_type=`` is no scheme and its credential,
+#: ``--credentials=[password]`` where the flag went too); heldout_style (1 of 8,502 strings) lists ``password`` beside
+#: ``api-token`` in an event's ``ben.redacted`` (the same characters masked).
 EXPECTED = {
     'heldout_style2 seeds 1-20': 'c116b4d844aa6f3a4e1f959b88207072b5963419b770e5adaa24b22ec1cb654b',
-    'heldout_style seeds 1-3': '7791eb9e7000000b0536e8ad121afa808d39530e333cd9ff8e4fd7ef24ca63ec',
-    'adversarial': '5e9e172c1bfda8875fe5626b47039907e2be0c3d4384a653c1a93c317e925dff',
+    'heldout_style seeds 1-3': '49e7e8f18cde0def5fba311789a6771ccb2dc635534587ec3890abc3337d8832',
+    'adversarial': '2b67af45e6cdac7052f67e26acf14454d074da7d54002164e053555b1dcfff0f',
     'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',
     'bench attributes, default': '4050bc777af95d2d63afb37889cab03e75faf7c0ccfcea11fb7730986ca42ed8',
     'bench attributes, attribute rules': 'f74122eea4afbab0485a730268b1ebf17c803bed2cf7626a127745d3d24bb251',

@@ -114,6 +114,11 @@ def _card_parts(candidate: str) -> Iterator[tuple[int, int]]:
 _CARD_RUN = re.compile(r"[0-9][0-9 .\-]{12,}")
 
 
+#: 13-16 digits after an id's key are the id too (a Pub/Sub ``"messageId": "568450375033421"``; revision 13), unless the
+#: key speaks of a card or an account (``card_id``, ``pan_id``, ``payment_method_id``: a tokenised card may be digits).
+_CARD_WORD = re.compile(r"(?i)card|pan|cc|payment|account|acct").search
+
+
 def card_spans(text: str) -> Iterator[tuple[int, int]]:
     """Card numbers: what ``SecretRule.spans`` finds with the card regex, `_card_ok` and `_card_parts`,
     without its generic steps (the card is the costliest detector on log lines full of digits)."""
@@ -126,7 +131,8 @@ def card_spans(text: str) -> Iterator[tuple[int, int]]:
             if not cand.isdigit() and all(len(g) != 4 and len(g) < 13 for g in _SEP.split(cand)):
                 pos = start + 1   # no group of 4 to start a layout, none of 13+ digits alone: no card in it
                 continue
-            if _card_ok(cand) and not (len(cand) > 16 and cand.isdigit() and lookalikes.after_id_key(text, start)):
+            if _card_ok(cand) and not (cand.isdigit() and lookalikes.after_id_key(text, start)
+                                       and (len(cand) > 16 or _CARD_WORD(text, max(0, start - 40), start) is None)):
                 yield start, stop
                 pos = stop
                 continue

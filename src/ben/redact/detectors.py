@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import identifiers, keyfiles
+from ben.redact import azurekeys, identifiers, keyfiles
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -217,6 +217,16 @@ _PAIR_NEEDLES = ("oken", "OKEN", "ey", "EY", "redential", "REDENTIAL", "ecret", 
 #: Needles the prefilter gets with a separator (revision 12): a non-ASCII word's ASCII rest, and "macaroon" (an lnd
 #: macaroon is hex: as a token format its "0201036c6e64" admitted every hex id to the token rule's scan).
 _SEP_NEEDLES = FOREIGN_NEEDLES + ("acaroon", "ACAROON")
+def _token_hint(text: str) -> bool:
+    return token_hint(text) or azurekeys.hint(text)
+
+
+def _token_spans(text: str) -> Iterator[tuple[int, int]]:
+    yield from token_spans(text)
+    if azurekeys.hint(text):
+        yield from azurekeys.spans(text)
+
+
 _B = r"(?<![A-Za-z0-9])"   # not preceded by a letter or digit
 _E = r"(?![A-Za-z0-9])"    # not followed by one
 
@@ -235,11 +245,14 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"|\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
-    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon)\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)"
+    SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon|ntlm|negotiate|zoho-oauthtoken)"
+                                   r"\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)(?![A-Za-z0-9=])"   # not a pair: Bearer expires_in=3600
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"
                                    r"|(?i:authorization)[\"']?\s{0,3}[:=,]\s{0,3}[\[\"'\s]{0,4}(?!digest\s)(?:[A-Za-z][\w\-]{1,30}\s+(?:[a-z]{1,10}=)?)?"
-                                   r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"),
+                                   r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"
+                                   r"|\boauth(?::|%3[Aa])(?P<s4>[a-z0-9]{30})(?![A-Za-z0-9])"),   # Twitch's chat token (IRC PASS)
              _any("earer", "EARER", "oken", "OKEN", "asic", "ASIC", "igest", "IGEST", "JWT", "jwt", "SSWS", "plunk", "piKey",
+                  "NTLM ", "Ntlm ", "egotiate ", "EGOTIATE ", "oauth:", "oauth%3",
                   "enieKey ", "eniekey ", "ENIEKEY ", "acaroon ", "ACAROON ", "uthorization", "UTHORIZATION"),   # with their
              # space: the prefilter tests characters, and a, c, r, o, n alone are in most words
              credential_like,
@@ -270,9 +283,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("private_key", keyfiles.PEM, _any("PRIVATE KEY", "PuTTY-User-Key-File", keyfiles.STATIC_KEY, keyfiles.NKEY_SEED, *keyfiles.JWK_NEEDLES),
         help="PEM private key blocks (to the end of the text if unterminated), OpenVPN static keys, PuTTY key files and the private "
              "members of JSON Web Keys (d, p, q, dp, dq, qi, k)", min_len=27, find=keyfiles.private_key_spans),
-    SecretRule("token", TOKEN, token_hint, help="tokens of the formats of a maintained secret scanner "
-             "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...)",
-             min_len=16, alnum=True, requires=PREFIXES, find=token_spans),
+    SecretRule("token", TOKEN, _token_hint, help="tokens of the formats of a maintained secret scanner "
+             "(ben.redact.formats: GitHub, GitLab, Stripe, Slack, npm, PyPI, OpenAI, Anthropic, ...) and Azure's "
+             "identifiable keys (a signature near their end: ben.redact.azurekeys)",
+             min_len=16, alnum=True, requires=PREFIXES + azurekeys.SIGNATURES, find=_token_spans),
     SecretRule("password", _PASSWORD, password_hint, password_value,
              help="values of password=, passwd:, \"secret\": ..., <password>...</password> pairs (text, JSON, XML, "
                   "query strings, logs; also passwort, contraseña, senha, mot de passe, пароль, 密码 ...)", min_len=5,

@@ -47,6 +47,7 @@ class Format:
 
 _AN = "A-Za-z0-9"
 _HEX = "0-9a-f"
+_UUID = rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"
 
 _TABLE = (
     # -- cloud providers --
@@ -89,8 +90,7 @@ _TABLE = (
     ("scalingo-token", ("tk-us-",), rf"[{_AN}_\-]{{40,50}}"),
     ("doppler-token", ("dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."), rf"[{_AN}_\-.]{{30,50}}"),
     ("vault-token", ("hvs.", "hvb.", "hvr."), rf"[{_AN}_\-]{{20,300}}"),
-    ("infisical-service-token", ("st.",), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"
-                                            rf"\.[{_HEX}]{{16,40}}\.[{_HEX}]{{16,40}}"),
+    ("infisical-service-token", ("st.",), _UUID + rf"\.[{_HEX}]{{16,40}}\.[{_HEX}]{{16,40}}"),
     ("1password-service-account", ("ops_eyJ",), rf"[{_AN}+/=_\-]{{40,}}"),   # base64url too
     ("1password-secret-key", ("A3-",), r"[A-Z0-9]{6}-[A-Z0-9\-]{20,40}"),
     ("age-secret-key", ("AGE-SECRET-KEY-1",), r"[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,60}"),
@@ -109,7 +109,7 @@ _TABLE = (
     ("razorpay-key", ("rzp_live_", "rzp_test_"), rf"[{_AN}]{{14,32}}"),
     ("mollie-key", ("live_",), rf"[{_AN}]{{30}}"),   # not test_: a test's name may be 30 letters
     ("plaid-token", ("access-production-", "access-sandbox-", "access-development-"),
-     rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
+     _UUID),
     # -- messaging --
     ("slack-token", ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe-", "xoxe.xoxb-", "xoxe.xoxp-", "xapp-"),
      rf"[{_AN}\-]{{10,250}}"),
@@ -177,14 +177,14 @@ _TABLE = (
     ("akamai-edgegrid-token", ("akab-",), r"[a-z0-9]{16}-[a-z0-9]{16}"),
     ("exoscale-key", ("EXO",), rf"[{_HEX}]{{24}}"),
     ("posthog-personal-key", ("phx_",), rf"[{_AN}]{{40,50}}"),   # not phc_: a project key is public (in every page)
-    ("hubspot-private-app-token", ("pat-na1-", "pat-na2-", "pat-eu1-", "pat-ap1-"), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
+    ("hubspot-private-app-token", ("pat-na1-", "pat-na2-", "pat-eu1-", "pat-ap1-"), _UUID),
     ("airtable-pat", ("pat",), rf"[{_AN}]{{14}}\.[{_HEX}]{{64}}"),
     ("clickup-token", ("pk_",), r"[0-9]{6,10}_[A-Z0-9]{32}"),
     ("salesforce-access-token", ("00D",), rf"[{_AN}]{{12,15}}![{_AN}._]{{80,}}"),
     ("salesforce-refresh-token", ("5Aep861",), rf"[{_AN}.]{{60,}}"),
     ("telnyx-key", ("KEY",), r"[0-9A-Z]{26}_[A-Za-z0-9]{22}"),
     ("onesignal-key", ("os_v2_app_",), r"[a-z2-7]{60,}"),
-    ("launchdarkly-sdk-key", ("sdk-",), rf"[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}"),
+    ("launchdarkly-sdk-key", ("sdk-",), _UUID),
     ("k3s-token", ("K10",), rf"[{_HEX}]{{64}}::[a-z]+:[{_HEX}]{{32}}"),
     ("docker-swarm-join-token", ("SWMTKN-1-",), r"[a-z0-9]{50}-[a-z0-9]{25}"),
     ("cloudflare-tunnel-token", ("eyJhIjoi",), rf"[{_AN}+/]{{60,}}={{0,2}}"),
@@ -194,7 +194,51 @@ _TABLE = (
     ("signify-secret-key", ("RWRCSwAAAA",), rf"[{_AN}+/]{{60,}}={{0,2}}"),
     ("django-insecure-secret-key", ("django-insecure-",), r"[a-z0-9!@#$%^&*(\-_=+)]{30,60}"),
 )
-FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE for p in ps)
+#: Revision 13's formats (ADR 0030): their prefixes' requirements are written apart (``_MORE_13``).
+_TABLE_13 = (
+    # -- revision 13: a secret-scanning partner list's providers not above (a prefix of their own, or a prefix and a
+    # shape: a prefix whose characters every id holds — "fc-", "pa-", "4b1d", "ion_", "aio_" — would send most strings
+    # to this scan, ADR 0018; those are found by their key only) --
+    ("gcs-hmac-access-id", ("GOOG1E",), r"[A-Z0-9]{50,64}"),
+    ("baidu-access-key", ("ALTAK",), rf"[{_AN}]{{16,32}}"),
+    ("volcengine-access-key", ("AKLT",), rf"[{_AN}_\-]{{32,60}}"),
+    ("vercel-blob-token", ("vercel_blob_rw_",), rf"[{_AN}]{{12,20}}_[{_AN}]{{20,40}}"),
+    ("openrouter-key", ("sk-or-v1-",), rf"[{_HEX}]{{64}}"),
+    ("langfuse-secret-key", ("sk-lf-",), _UUID),
+    ("nvidia-key", ("nvapi-",), rf"[{_AN}_\-]{{56,72}}"),
+    ("cerebras-key", ("csk-",), r"[a-z0-9]{40,56}"),
+    ("tavily-key", ("tvly-",), rf"(?:dev-|prod-)?[{_AN}]{{28,40}}"),
+    ("jina-key", ("jina_",), rf"[{_AN}]{{50,70}}"),
+    ("anyscale-key", ("esecret_",), r"[a-z0-9]{20,32}"),
+    ("checkout-secret-key", ("sk_sbox_",), r"[a-z0-9]{24,32}"),
+    ("paddle-key", ("pdl_live_apikey_", "pdl_sdbx_apikey_"), rf"[{_AN}_]{{40,60}}"),
+    ("mercadopago-token", ("APP_USR-",), r"[0-9]{10,20}-[0-9]{6}-[0-9a-f]{32}-[0-9]{6,12}"),
+    ("gocardless-token", ("live_", "sandbox_"), rf"(?=[{_AN}_\-]{{0,49}}[0-9])(?=[{_AN}_\-]{{0,49}}[A-Z])[{_AN}_\-]{{38,50}}"),
+    ("midtrans-server-key", ("Mid-server-", "SB-Mid-server-"), rf"[{_AN}_\-]{{20,30}}"),
+    ("xendit-key", ("xnd_production_", "xnd_development_"), rf"[{_AN}]{{40,70}}"),
+    ("intercom-token", ("dG9rOj",), rf"[{_AN}+/_\-]{{40,}}={{0,2}}"),   # base64 of "tok:"
+    ("twitter-bearer-token", ("AAAAAAAAAAAAAAAAAAAAA",), rf"[{_AN}%]{{40,}}"),
+    ("facebook-access-token", ("EAAG", "EAAB", "EAAJ", "EAAI", "EAAQ"), rf"[{_AN}]{{80,}}"),
+    ("instagram-token", ("IGAA",),   # not IGQV: its capitals have no prefilter bit (ADR 0030 r13)
+     rf"[{_AN}_\-]{{80,}}"),
+    ("pinterest-token", ("pina_",), rf"[{_AN}]{{40,}}"),
+    ("trello-token", ("ATTA",), r"[0-9a-fA-F]{60,80}"),
+    ("rootly-key", ("rootly_",), rf"[{_HEX}]{{64}}"),
+    ("devcycle-server-key", ("dvc_server_",), _UUID + rf"_[{_HEX}]{{6,8}}"),
+    ("unkey-root-key", ("unkey_",), rf"[{_AN}]{{16,40}}"),
+    ("zuplo-key", ("zpka_",), rf"[{_HEX}]{{32}}_[{_HEX}]{{8}}"),
+    ("aiven-password", ("AVNS_",), rf"[{_AN}_\-]{{18,32}}"),
+    ("xata-key", ("xau_",), rf"[{_AN}]{{30,40}}"),
+    ("cockroach-cloud-key", ("CCDB1_",), rf"[{_AN}]{{18,26}}_[{_AN}]{{30,45}}"),
+    ("axiom-token", ("xaat-", "xapt-"), _UUID),
+    ("honeybadger-key", ("hbp_",), rf"[{_AN}]{{30,40}}"),
+    ("coralogix-key", ("cxtp_",), rf"[{_AN}]{{25,35}}"),
+    ("stytch-secret", ("secret-live-", "secret-test-"), rf"[{_AN}_\-=]{{30,44}}"),
+    ("onfido-token", ("api_live.", "api_sandbox."), rf"[{_AN}_\-]{{8,15}}\.[{_AN}_\-]{{30,40}}"),
+    ("persona-key", ("persona_production_", "persona_sandbox_"), _UUID),
+    ("samsara-token", ("samsara_api_",), rf"[{_AN}]{{25,40}}"),
+)
+FORMATS: tuple[Format, ...] = tuple(Format(n, p, b) for n, ps, b in _TABLE + _TABLE_13 for p in ps)
 #: What some formats carry before their prefix, masked with them: (how many characters, the regex
 #: they match). Terraform Cloud's ``<14 characters>.atlasv1.<body>``: the first part is found after it.
 LEADS: dict[str, tuple[int, re.Pattern]] = {"hashicorp-tf-token": (15, re.compile(r"[A-Za-z0-9]{14}\."))}
@@ -262,5 +306,11 @@ INDEX, PREFIXES_BY_HEAD = _index()
 #: "s", "t", "." of Infisical's "st." are in every "request.id"; its token also holds a UUID's "-". An Airtable token
 #: holds a ".", Telnyx's a "_", k3s' a ":", Salesforce's a "!".
 _MORE = {"st.": "st.-", "pat": "pat.", "KEY": "KEY_", "K10": "K10:", "00D": "00D!"}   # revision 12's short prefixes too
+#: Revision 13's prefixes less the capitals no earlier prefix names: the prefilter gives a bit of its own to the capitals
+#: most requirements name (A, E, N, R, S; ``prefilter._ranked``), so a new prefix's I or T took R's bit and Gitlab's
+#: ``GR1348941`` then read "any capital": 2,800 more of the bench's strings went to this scan. A capital without a bit
+#: is "any capital" whether named or not. Twitter's app bearer tokens are URL-encoded (``%2F``, ``%3D``): ``%``.
+_MORE_13 = {p: "".join(c for c in p if not ("A" <= c <= "Z") or c in "AENRS") or "\x01"
+            for _, ps, _ in _TABLE_13 for p in ps} | {"AAAAAAAAAAAAAAAAAAAAA": "A%"}
 #: Every prefix (for the prefilter's requirements: a token can only be found in a text holding one's characters).
-PREFIXES: tuple[str, ...] = tuple(sorted({_MORE.get(f.prefix, f.prefix) for f in FORMATS}))
+PREFIXES: tuple[str, ...] = tuple(sorted({_MORE_13.get(f.prefix, _MORE.get(f.prefix, f.prefix)) for f in FORMATS}))

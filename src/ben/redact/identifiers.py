@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from ben.redact.finders import credential_like, not_placeholder
 from ben.redact.lookalikes import digest_run
-from ben.redact.tooltraces import trace_spans
+from ben.redact.tooltraces import PRINT_NEEDLES, trace_spans
 
 _S = r"[ _.\-]?"
 _NUM = rf"(?:{_S}(?:number|num|nr|no|id|#))?"
@@ -154,6 +154,7 @@ KEYLESS_COMMAND = re.compile(
     rf"|\bnet\s+use\b{_C}/user:\S+\s+{_A.format('nw')}"                                 # net use \\fs /user:d\u pw
     rf"|\s-(?:src|dest)?(?:store|key)pass\s+{_A.format('kt')}"                          # keytool -storepass pw
     rf"|\b(?:sqlcmd|bcp|ipmitool|mosquitto_\w+|mongo\w*)\b{_C}\s-P\s+{_A.format('ip')}"     # sqlcmd -P pw
+    rf"|\bmosquitto_passwd\s+-b\s+\S+\s+\S+\s+{_A.format('mq')}"                          # mosquitto_passwd -b file u pw
     rf"|\bsqlplus\s+(?:-\w+\s+)*[^\s/@\-][^\s/@]*/(?:(?P<sp>[^\s@/\"']+)|\"(?P<sq>[^\"\r\n]{{1,200}})\")@"   # sqlplus scott/pw@db
     rf"|(?<=\s)/(?:p|pass|password):{_A.format('wp')}"                                  # xfreerdp /p:pw, rdesktop
     rf"|(?i:\bconfig\s+set\s+(?:requirepass|masterauth)\s+){_A.format('rc')}"           # Redis CONFIG SET requirepass pw
@@ -166,7 +167,15 @@ KEYLESS_COMMAND = re.compile(
 _KC_GROUPS = tuple(KEYLESS_COMMAND.groupindex)
 _KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "pass ", "-P", "sqlplus", "SecureString", " /p:",
                " /pass", "requirepass", "REQUIREPASS", "masterauth", "db.auth(", "community ", "password 0 ",
-               "password 7 ", "secret 0 ", "secret 7 ", "reateUser(", "reate_user(", "AUTH ")
+               "password 7 ", "secret 0 ", "secret 7 ", "reateUser(", "reate_user(", "AUTH ", "_passwd -b") + PRINT_NEEDLES
+
+#: Connection strings with no scheme (revision 13): Go's MySQL DSN ``user:pw@tcp(host:3306)/db`` (also ``unix(``,
+#: ``udp(``) and Oracle's easy connect ``user/pw@host:1521/service`` (a port and a service: ``owner/repo@v1`` stays).
+#: Both hold a ':' (the keyless hint's); the password is read lazily to the last '@' before the address.
+DSN = re.compile(r"(?<![\w.\-])[\w.\-]{1,64}:(?P<gd>[^\s'\"]{1,200}?)@(?:tcp6?|unix|udp)\("
+                 r"|(?<![\w.\-/:@])[A-Za-z_][\w$#]{0,29}/(?P<oe>[^\s'\"/][^\s'\"]{0,127}?)@(?:\[[0-9A-Fa-f:]{2,45}\]|[\w\-]+(?:\.[\w\-]+)*)"
+                 r":[0-9]{2,5}/[\w.$#\-]+")
+
 
 #: Credential files and sentences: a "user" "pw" line (pgbouncer), host user:pw (sasl_passwd), a
 #: ``user:pw`` line on its own, "u / pw" after a word for logging in, and a password-shaped token in a
@@ -182,7 +191,9 @@ _LOGIN_WORDS = re.compile(
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
-_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15})$")   # CEF:0|Acme|..., 250-AUTH, CRAM-MD5, a Windows SID
+_NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15}"
+                     r"|[\w.\-]+(?:/[\w.\-]+)+@(?:v?[0-9][\w.\-]*|sha256:[0-9a-f]+))$")   # CEF:0|Acme|..., 250-AUTH, CRAM-MD5, a Windows SID,
+# an action's or an image's reference (docker/login-action@v3, ghcr.io/acme/api@sha256:…)
 
 
 def strong(token: str) -> bool:
@@ -243,6 +254,11 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
                     if len(v) >= 4 and not v.startswith(("$", "%", "/")) and not v.isdigit() and credential_like(v):
                         yield m.span(g)
                     break
+    if "@" in text:
+        for m in DSN.finditer(text):
+            a, b = m.span("gd") if m.group("gd") is not None else m.span("oe")
+            if not_placeholder(text[a:b]):
+                yield a, b
     if ":" in text or '"' in text:
         seen = -1
         for at in sorted(set(_edges(text))):
@@ -275,6 +291,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             yield s.span("s")
         for t in _TOKEN.finditer(text, start, end):
             a, b = t.span()
+            if a <= w.start() < b:
+                continue   # the word for logging in is part of it: docker/login-action@v3, --login-server=…
             v = text[a:b].rstrip(".,;:!?\\")
             if strong(v) and not v.startswith("[") and "\\" not in v:
                 yield a, a + len(v)

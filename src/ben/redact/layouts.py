@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from ben.redact.finders import _SESSION_NAME, PASSWORD_KEYS, SECRET_KEYS, credential_like, not_placeholder
 from ben.redact.positional import REQUIRES as _POSITIONAL, hint as _positional, named, positional_spans, value_ok
 
-_KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword))[\"'`\]]?$")
+_KEY_WORD = re.compile("(?:" + PASSWORD_KEYS + "|" + SECRET_KEYS + r"|(?i:requirepass|masterauth|rpcpassword|bindpw|rootpw))[\"'`\]]?$")
 
 
 def is_secret_key(key: str) -> bool:
@@ -45,8 +45,9 @@ def _value_ok(v: str) -> bool:
 _NAME = re.compile(r"""(?i)(?<![\w.\-])(?:name|key|parameterkey|parameter_?name|setting|variable|option)["']?\s{0,3}[:=]"""
                    r"""\s{0,3}["']?(?P<k>[^\s"',}{\]\[]{2,80})""")
 _VALUE = re.compile(r"""(?i)(?<![\w.\-])(?:value|parametervalue|val)["']?\s{0,3}[:=]\s{0,3}"""
-                    r"""(?:"(?P<q>[^"\r\n]{1,400})"|'(?P<a>[^'\r\n]{1,400})'|(?P<u>[^\s"',}\]]{1,400}))""")
+                    r"""(?:"(?P<q>[^"\r\n]{1,4000})"|'(?P<a>[^'\r\n]{1,4000})'|(?P<u>[^\s"',}\]]{1,4000}))""")
 _WINDOW = 160
+_LONGEST = 4000
 
 
 def _name_value(text: str) -> Iterator[tuple[int, int]]:
@@ -55,8 +56,9 @@ def _name_value(text: str) -> Iterator[tuple[int, int]]:
             continue
         stop = min(len(text), m.end() + _WINDOW)
         nxt = _NAME.search(text, m.end(), stop)   # the value belongs to this name, not the next record's
-        v = _VALUE.search(text, m.end(), nxt.start() if nxt else stop)
-        if v is None:
+        # the value starts within the window and may end past it (a 172-character LINE token; revision 13)
+        v = _VALUE.search(text, m.end(), nxt.start() if nxt else min(len(text), stop + _LONGEST))
+        if v is None or v.start() >= stop:
             continue
         g = "q" if v.group("q") is not None else "a" if v.group("a") is not None else "u"
         if _value_ok(v.group(g).strip()):
@@ -194,11 +196,25 @@ _SHORT = 256
 LAYOUT_REQUIRES = ("alue", "ALUE", "\n", " ", "setvariable", "::set-") + _POSITIONAL[2:]   # ben.redact.positional: a tab or a BARE needle
 
 
+#: ``terraform output -json`` (revision 13): a value Terraform itself marks sensitive, whatever its output's name
+#: (``{"db_dsn": {"sensitive": true, "type": "string", "value": "v"}}``); ``"sensitive": false`` ones stay.
+_SENSITIVE = re.compile(r'"sensitive"\s{0,40}:\s{0,40}true\s{0,40},\s{0,40}(?:"type"\s{0,40}:\s{0,40}(?:"[^"\r\n]{0,100}"'
+                        r'|\[[^\]\r\n]{0,200}\])\s{0,40},\s{0,40})?"value"\s{0,40}:\s{0,40}"(?P<s>(?:[^"\\\r\n]|\\.){1,4000})"')
+
+
+def _sensitive(text: str) -> Iterator[tuple[int, int]]:
+    for m in _SENSITIVE.finditer(text):
+        if not_placeholder(m.group("s")):
+            yield m.span("s")
+
+
 def layout_spans(text: str) -> Iterator[tuple[int, int]]:
     """Values of secret keys written apart from them (see the module's docstring)."""
     if "alue" in text or "ALUE" in text:
         yield from _name_value(text)
         yield from _sql(text)
+        if '"sensitive"' in text:
+            yield from _sensitive(text)
     if "\n" in text:
         yield from _csv(text)
         yield from _directives(text)
@@ -213,7 +229,8 @@ def layout_spans(text: str) -> Iterator[tuple[int, int]]:
 # -- session cookies without a header; kubeadm bootstrap tokens -------------------------------------
 SESSION_COOKIE = re.compile(
     r"(?i)(?<![\w.\-])(?:j?sessionid|phpsessid|connect\.sid|asp\.net_sessionid|laravel_session|rack\.session|_gh_sess"
-    r"|[\w.\-]*session[_\-.]token|_[a-z0-9]+_session|_session_id|remember_(?:token|me)|ci_session|sails\.sid|express:sess)"
+    r"|[\w.\-]*session[_\-.]token|_[a-z0-9]+_session|_session_id|remember_(?:token|me)|ci_session|sails\.sid|express:sess"
+    r"|\.aspnetcore\.(?:cookies|session|identity\.application|[\w\-]*auth[\w\-]*)|\.aspxauth)"   # ASP.NET (Core)'s
     r"=(?P<s>[^;\s\"'&,]{8,4000})")
 
 
@@ -261,4 +278,5 @@ def cookie_record_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 # remember_token= is a secret pair's ("token"): no needle of its own here
-SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=", "\tTRUE\t", "\tFALSE\t", '"value', "\\\"value")
+SESSION_NEEDLES = ("ession", "ESSION", "sid=", "SID=", "sess=", "\tTRUE\t", "\tFALSE\t", '"value', "\\\"value", "spNetCore.",
+                   "SPNETCORE.", "spnetcore.", "SPXAUTH", "spxauth")

@@ -7,7 +7,7 @@ are none.
   ``r"…"``), not a password: the quoted string after it is the value (``ben.redact.positional``).
 - ``truncated``: a value shown cut (``sk-...a1b2``, ``ghp_…9fQ2``, ``AKIA****WXYZ``): a few characters, an
   ellipsis or stars, a few more; what a tool prints in place of the secret.
-- ``after_id_key``: 17-19 digits written compact right after an id's key are the id (Datadog's decimal trace and
+- ``after_id_key``: 17-19 digits (13-16 too, unless the key speaks of a card: ``ben.redact.cards``) written compact right after an id's key are the id (Datadog's decimal trace and
   span ids, ``dd.trace_id=4566702618455540244``, snowflake ids ``"user_id": 1234...``), not a card, though one in a
   few dozen passes a card's issuer and Luhn checks. A card of 13-16 digits, or grouped, is a card wherever it is.
 - ``digest_run``: a base64 run that is a digest's (an SSH key's ``SHA256:<43 characters>`` fingerprint, a

@@ -105,7 +105,13 @@ _VENDOR_NAMES = ("fastly", "stripe", "sendgrid", "mailgun", "mailchimp", "mandri
                  "algolia", "pusher", "mapbox", "openai", "anthropic", "mistral", "cohere", "groq", "gemini", "replicate",
                  "datadog", "relic", "honeycomb", "sentry", "rollbar", "bugsnag", "paypal", "adyen", "braintree",
                  "square", "vercel", "netlify", "supabase", "cloudflare", "linode", "vultr", "hetzner", "heroku", "doppler",
-                 "infisical")
+                 "infisical",
+                 # revision 13: AI, payment, observability, identity and data vendors of a secret-scanning partner list
+                 "adafruit", "aio", "elevenlabs", "deepgram", "assemblyai", "firecrawl", "tavily", "jina", "voyage", "fireworks",
+                 "cerebras", "openrouter", "langfuse", "mixpanel", "amplitude", "launchdarkly", "devcycle", "unkey", "zuplo",
+                 "axiom", "logzio", "coralogix", "honeybadger", "paddle", "xendit", "midtrans", "razorpay", "persona", "onfido",
+                 "stytch", "clerk", "weaviate", "qdrant", "pinecone", "meilisearch", "typesense", "trello", "zendesk",
+                 "intercom", "hubspot", "airtable", "notion", "figma", "adafruit_io", "adafruitio", "adafruit-io")
 #: A vendor's name just before "key": tried only where "key" (or "_key") follows, by a lookahead, then a look back per
 #: name (41 alternatives at every position of every text cost the pair rule ~50 %; this costs it nothing measurable).
 VENDOR_KEY = (r"(?=[_\-. ]?key)(?:" + "|".join(f"(?<={re.escape(n)})" for n in _VENDOR_NAMES) + r")[_\-. ]?key")
@@ -125,7 +131,8 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
                 r"(?:[_\-. ]?id)?|auth[_\-. ]?key|app[_\-. ]?key|license[_\-. ]?key|credentials?|client[_\-. ]?secret|"
                 r"signing[_\-. ]?key|encryption[_\-. ]?key|master[_\-. ]?key|dsn|(?<![a-z])auth(?![a-z])|"
                 r"(?:routing|service|integration|webhook|server|shared|account|consumer|admin|write|ingest|insert|deploy|"
-                r"session|wallet|signer|signature|subscription|functions?|hmac|application|jwt)[_\-. ]?key|" + VENDOR_KEY + "|"
+                r"session|wallet|signer|signature|subscription|functions?|hmac|application|jwt|sdk|root|sas|relay)[_\-. ]?key|"
+                + VENDOR_KEY + "|"
                 r"authtok|(?<![a-z])pat(?![a-z])|mnemonic|seed[_\-. ]?phrase|"
                 r"(?<![a-z])(?:x-amz-|x-goog-)?signature(?![a-z])|add-mask|"
                 r"recovery[_\-. ]?phrase|key[_\-. ]?pair|honeycomb[_\-. ]?team|"
@@ -252,6 +259,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         break   # a call's argument or an element's text that is a word: ("password", "username")
                     if "bare" in m.re.groupindex and m.group("bare") and (len(v) < 4 or v.isdigit()):
                         break   # 'pass' alone: "tests pass: 12" is a count
+                    if v.isdigit() and text.startswith(" bytes", b):
+                        break   # kubectl describe secret: "password:  24 bytes" is a size
                     if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()) \
                             and not v.startswith("arn:"):   # "SecretId": "arn:aws:secretsmanager:…" names a secret
                         if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):

@@ -7,6 +7,10 @@
     Redis            ``MONITOR`` prints every command quoted, ``AUTH`` with its password
                      (``1773480413.589301 [0 10.0.1.9:53122] "AUTH" "app" "v"``), ``redis-cli``'s prompt
                      (``127.0.0.1:6379> AUTH default v``)
+    secret stores    a command that prints one secret's value alone, the value on the next line (revision 13):
+                     ``vault kv get -field=password secret/db``, ``kubectl get secret db -o jsonpath='{.data.k}' |
+                     base64 -d``, ``gcloud secrets versions access``, ``aws secretsmanager get-secret-value … --output
+                     text``, ``op read``, ``doppler secrets get … --plain``, ``heroku config:get``, ``pass show``…
 
 Each finder yields (start, end) spans.
 """
@@ -81,8 +85,60 @@ def redis_auth_spans(text: str) -> Iterator[tuple[int, int]]:
             yield a, b
 
 
+# -- a secret store's command line, then the value it printed -----------------------------------------------------
+#: Commands that print one secret's value and nothing else (a table or JSON is the pair rules'): vault's ``-field``,
+#: kubectl reading a Secret's ``.data`` (base64, or decoded by ``base64 -d``), the clouds' and password managers' CLIs.
+PRINT_NEEDLES = ("-field", "jsonpath", "base64 -d", "base64 --decode", "versions access", "get-secret-value", "get-parameter",
+                 "op read", "secrets get", "config:get", "find-generic-password", "pass show", "gopass show", "bw get",
+                 "keyvault secret show")
+_PASS_SHOW = re.compile(r"\b(?:go)?pass\s+show\b").search
+
+
+def _prints(line: str) -> bool:
+    """Does this command line print one secret's value alone? (Substring tests: a line is read once.)"""
+    if "-field" in line and "vault" in line and ("kv get" in line or "vault read" in line):
+        return True
+    if "kubectl" in line and "secret" in line:
+        return ".data" in line or "base64 -d" in line or "base64 --decode" in line or "base64 -D" in line
+    if "--output text" in line and ("get-secret-value" in line or "get-parameter" in line):
+        return True
+    if "--plain" in line and "doppler secrets get" in line or " -w" in line and "find-generic-password" in line:
+        return True
+    if "tsv" in line and "keyvault secret show" in line:
+        return True
+    return ("secrets versions access" in line or "op read " in line or "heroku config:get" in line
+            or "bw get password" in line or _PASS_SHOW(line) is not None)
+
+
+#: The printed value: the whole next line, one run without spaces (not a prompt, an error or a table).
+_PRINTED = re.compile(r"[ \t]*(?P<s>(?:[^\s$#>]|[#>](?=\S))[^\s]{7,4000})[ \t]*\r?(?:\n|$)")   # "# " / "> ": a prompt
+
+
+def printed_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The line a secret store's command printed after it (``$ vault kv get -field=password secret/db`` then ``v``)."""
+    seen = set()
+    for n in PRINT_NEEDLES:
+        at = text.find(n)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            if end < 0:
+                break   # no line after it
+            if start not in seen:
+                seen.add(start)
+                if _prints(text[start:end]):
+                    v = _PRINTED.match(text, end + 1)
+                    if v is not None and not_placeholder(v.group("s")) and not v.group("s").startswith(("Error", "error:")):
+                        yield v.span("s")
+            at = text.find(n, end)   # the next line: a line of many needles is read once
+
+
 def trace_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Both, each behind its needle."""
+    """Each behind its needle."""
+    for n in PRINT_NEEDLES:
+        if n in text:
+            yield from printed_spans(text)
+            break
     if "=> '" in text:
         yield from gha_spans(text)
     if "AUTH" in text or "auth" in text or "Auth" in text:
