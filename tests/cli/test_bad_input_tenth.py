@@ -1,0 +1,124 @@
+"""Round 10 of a new user giving bad input on purpose (ADR 0033): two copies of a command at once, a home that is
+no directory, times in the wrong unit, public keys given as paths that are no file. In-process (``ben.cli.main``
+or the command's own function): no peer is reached."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+import ben.control.keys as control_keys
+import ben.core.certs as certs
+from ben.cli import keys as cli_keys
+from ben.cli import main
+from ben.core import dirlock
+from ben.core.errors import ConfigError
+
+PUBKEY = "A" * 43 + "="  # 32 zero bytes, base64: a well-formed Ed25519 public key text
+
+
+def ben(monkeypatch, capsys, home: Path, *args: str, env: dict | None = None) -> tuple[int, str, list[str]]:
+    """``ben ARGS`` in this process: exit code, stdout, the lines of stderr."""
+    monkeypatch.setenv("BEN_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    for name, value in (env or {}).items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["ben", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    return exited.value.code, out.out, out.err.strip().splitlines()
+
+
+def _second_copy_inside(monkeypatch, module, name: str, when, second) -> list:
+    """Run ``second()`` once, inside the first command, at the moment ``module.name`` is first called with
+    arguments ``when`` accepts: the second copy of a command that starts while the first is between its read and
+    its write. Returns [outcome of the second]: its result, or the error it was refused with."""
+    real, outcome = getattr(module, name), []
+
+    def hooked(*args, **kwargs):
+        if not outcome and when(*args):
+            outcome.append(None)
+            try:
+                outcome[0] = ("done", second())
+            except (ConfigError, typer.Exit) as exc:
+                outcome[0] = ("refused", exc)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, hooked)
+    monkeypatch.setattr(dirlock, "WAIT_S", 0.05)  # the second copy waits this long for the first, then is refused
+    return outcome
+
+
+def test_two_keys_trust_at_once_lose_no_pin_they_said_they_made(monkeypatch, home: Path) -> None:
+    """Two `ben keys trust` at once (a script pinning its sidecars in parallel): both said "pinned sidecar …" and
+    the trust store kept one of the two pins (8 in parallel kept 6 or 7): the second read the store before the
+    first wrote it back. One at a time now: a pin said made is in the store, or the command said it was not."""
+    trust = home / "trust.toml"
+    trust.write_text(f'[[sidecars]]\nid = "sc-0"\npublic_key = "{PUBKEY}"\n')
+    import ben.control.trust_store as trust_store
+
+    store = trust_store.TrustStore
+    second = _second_copy_inside(
+        monkeypatch, store, "load", lambda path: str(path).endswith(".tmp"),  # the new store, written, not renamed in
+        lambda: cli_keys.trust(sidecar="sc-b", public_key=PUBKEY, trust_file=trust))
+    monkeypatch.setattr(store, "load", staticmethod(store.load))
+    cli_keys.trust(sidecar="sc-a", public_key=PUBKEY, trust_file=trust)
+    pinned = set(trust_store.TrustStore.load(trust).sidecars)
+    assert second and "sc-a" in pinned, (second, pinned)
+    if second[0][0] == "done":
+        assert "sc-b" in pinned, f"the second `ben keys trust` said it pinned sc-b, the store has {sorted(pinned)}"
+    else:
+        assert "another process" in str(second[0][1]) and "nothing was written" in str(second[0][1]), second
+
+
+def test_two_keys_generate_at_once_leave_the_pair_each_one_printed(monkeypatch, home: Path) -> None:
+    """Two `ben keys generate alice` at once both printed a key id and a trust entry; alice.pub then held one key
+    and alice.key the other (every command it signed refused as signed by an unknown key)."""
+    keys = home / "keys"
+    second = _second_copy_inside(monkeypatch, control_keys, "write_atomic", lambda path, *_: path.suffix == ".pub",
+                                 lambda: control_keys.generate(keys, "alice"))
+    first = control_keys.generate(keys, "alice")
+    signers = [first] + ([second[0][1]] if second and second[0][0] == "done" else [])
+    on_disk = control_keys.load_signer(keys / "alice.key")
+    assert (keys / "alice.pub").read_text().strip() == on_disk.public_text, "alice.key and alice.pub are two keys"
+    assert all(s.public_text == on_disk.public_text for s in signers), \
+        "a `ben keys generate` printed a key that is not the one on disk"
+    assert second and (second[0][0] == "done" or "exists" in str(second[0][1])
+                       or "another process" in str(second[0][1])), second
+
+
+def test_two_certs_init_at_once_make_one_ca(monkeypatch, home: Path) -> None:
+    """Two `ben certs init` at once could both say they made the CA, ca.key of one and ca.crt of the other."""
+    ca_dir = home / "certs"
+    second = _second_copy_inside(monkeypatch, certs, "write_atomic", lambda path, *_: path.name == "ca.key",
+                                 lambda: certs.init_ca(ca_dir))
+    certs.init_ca(ca_dir)
+    assert second and second[0][0] == "refused", f"both made the CA: {second}"
+    certs.issue(ca_dir, "sc-1")  # refuses a ca.crt and ca.key that are no pair (round 9)
+
+
+def test_a_public_key_path_that_is_no_file_says_so_not_that_the_path_is_no_key(monkeypatch, capsys, home: Path) -> None:
+    """`ben keys trust --sidecar ID PUBKEY` with a path that has a typo, or names a directory, a FIFO or a link to
+    /dev/zero: the path was read as the key's base64 text, "not an Ed25519 public key (expected 32 bytes, base64)"."""
+    import os
+
+    fifo, device, directory = home / "fifo.pub", home / "zero.pub", home / "dir.pub"
+    os.mkfifo(fifo)
+    device.symlink_to("/dev/zero")
+    directory.mkdir()
+    trust = str(home / "trust.toml")
+    for given, said in ((str(home / "no" / "sidecar.pub"), "no such file"), (str(fifo), "a FIFO"),
+                        (str(device), "a character device"), (str(directory), "a directory"),
+                        ("sidecar.pub", "no such file")):
+        code, _, err = ben(monkeypatch, capsys, home, "keys", "trust", "--sidecar", "sc1", "--trust", trust, given)
+        assert code == 2 and len(err) == 1 and "PUBKEY" in err[0] and given in err[0] and said in err[0], (given, err)
+    assert not (home / "trust.toml").exists()
+    code, out, err = ben(monkeypatch, capsys, home, "keys", "trust", "--sidecar", "sc1", "--trust", trust, PUBKEY)
+    assert code == 0 and "pinned sidecar sc1" in out, err
