@@ -122,3 +122,40 @@ def test_a_public_key_path_that_is_no_file_says_so_not_that_the_path_is_no_key(m
     assert not (home / "trust.toml").exists()
     code, out, err = ben(monkeypatch, capsys, home, "keys", "trust", "--sidecar", "sc1", "--trust", trust, PUBKEY)
     assert code == 0 and "pinned sidecar sc1" in out, err
+
+
+@pytest.mark.parametrize("given", ["", "rel", "/tmp/a\nb"])
+def test_an_empty_or_relative_home_is_named_not_made_the_root_or_the_current_directory(
+        monkeypatch, capsys, home: Path, given: str) -> None:
+    """With $BEN_HOME unset, ben's defaults are under ~/.local/state/ben. `HOME=` (an empty HOME, what `env HOME=`
+    or a unit file's `Environment=HOME=` gives) put them under /.local/state/ben: `ben keys generate alice` wrote
+    the private key there; `HOME=rel` made every socket and data directory relative to the directory each command
+    ran in ("unix:rel/.local/state/ben/spine.sock"), so a spine and a `ben status` never met."""
+    from ben.core.config import load_config
+    from ben.sdk import Client
+
+    monkeypatch.chdir(home)  # where a relative home would have been written (the code before: rel/.local/...)
+    unset = {"BEN_HOME": None, "BEN_SIDECAR_SOCKET": None, "HOME": given}
+    for args in (("status",), ("keys", "generate", "alice"), ("query", "SELECT 1"), ("emit", "deploy")):
+        code, _, err = ben(monkeypatch, capsys, home, *args, env=unset)
+        assert code == 2 and len(err) == 1 and "$HOME" in err[0] and "BEN_HOME" in err[0], (args, err)
+    assert not (home / "rel").exists() and sorted(p.name for p in home.iterdir()) == []
+    with pytest.raises(ConfigError, match=r"\$HOME"):
+        Client("checkout-api")
+    (home / "ben.toml").write_text('[spine]\ndata_dir = "~/ben-data"\n')
+    with pytest.raises(ConfigError, match=r"\$HOME"):  # "~/ben-data" was /ben-data
+        load_config(home / "ben.toml")
+    # $BEN_HOME set: the home is not needed, and not read
+    code, _, err = ben(monkeypatch, capsys, home, "keys", "generate", "alice", env={"HOME": given})
+    assert code == 0 and (home / "keys" / "alice.key").is_file(), err
+
+
+def test_a_data_directory_that_cannot_be_made_says_so_not_that_it_cannot_be_made_private() -> None:
+    """As `nobody` (home /nonexistent), `ben spine` said "cannot make /nonexistent private: Permission denied" of a
+    directory it had failed to create."""
+    from ben.core.files import private_dir
+
+    with pytest.raises(ConfigError) as refused:
+        private_dir(Path("/proc/ben-no-such-dir/spine"), "spine.data_dir")
+    assert "cannot create /proc/ben-no-such-dir/spine" in str(refused.value) and "private" not in str(refused.value)
+    assert "spine.data_dir" in str(refused.value)

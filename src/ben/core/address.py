@@ -38,12 +38,38 @@ def ben_home() -> Path:
     env = _env_path(ENV_HOME)
     # "~/x" (quoted, or from a unit file) is the home; a relative one is made absolute: the sockets under it are
     # then the same for a component and a `ben` command started in another directory (was unix:relhome/...).
-    return Path(os.path.abspath(os.path.expanduser(env))) if env else Path.home() / ".local" / "state" / "ben"
+    return Path(os.path.abspath(expand_user(env))) if env else home_dir() / ".local" / "state" / "ben"
+
+
+def home_dir() -> Path:
+    """The user's home, as ``~`` reads it (``$HOME``, else the account's entry), or a ConfigError naming ``$HOME``
+    when it is empty or relative: ``HOME= ben keys generate alice`` wrote the key in ``/.local/state/ben/keys``,
+    ``HOME=rel`` made every default relative to where each command ran, so a spine and a ``ben status`` started
+    in two directories never met (ADR 0033, round 10)."""
+    env = os.environ.get("HOME")
+    if env is None:
+        return Path.home()
+    if not env.strip() or not os.path.isabs(env) or (not env.isprintable() and path_problem(env)):
+        from ben.core.errors import ConfigError
+
+        what = "empty" if not env.strip() else f"{env[:120]!r}, " + (
+            "a relative path" if env.isprintable() else "which holds a control character")
+        raise ConfigError(f"{what}: ben's defaults go under ~/.local/state/ben; set HOME to your home directory (an "
+                          f"absolute path), or {ENV_HOME} to where ben keeps its files", field="$HOME")
+    return Path(env)
+
+
+def expand_user(text: str) -> str:
+    """``os.path.expanduser``, with ``~`` and ``~/...`` read from :func:`home_dir` (an empty ``$HOME`` made ``~/x``
+    the root's ``/x``)."""
+    if text == "~" or text.startswith("~/"):
+        return str(home_dir()) + text[1:]
+    return os.path.expanduser(text)
 
 
 def default_sidecar_address() -> str:
     env = _env_path(ENV_SIDECAR_SOCKET)
-    return f"unix://{os.path.abspath(os.path.expanduser(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+    return f"unix://{os.path.abspath(expand_user(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
 
 
 def _env_path(name: str) -> str | None:
