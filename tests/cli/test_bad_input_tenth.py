@@ -159,3 +159,19 @@ def test_a_data_directory_that_cannot_be_made_says_so_not_that_it_cannot_be_made
         private_dir(Path("/proc/ben-no-such-dir/spine"), "spine.data_dir")
     assert "cannot create /proc/ben-no-such-dir/spine" in str(refused.value) and "private" not in str(refused.value)
     assert "spine.data_dir" in str(refused.value)
+
+
+def test_replay_times_in_seconds_or_milliseconds_are_named_not_read_as_nanoseconds(monkeypatch, capsys,
+                                                                                 home: Path) -> None:
+    """`ben replay --from $(date +%s -d '1 hour ago') --to $(date +%s)` (epoch seconds, what `ben baseline export
+    --from` takes) replayed the first seconds of 1970: "replay: points=0 anomalies=0 incidents=0", exit 0."""
+    for start, end, unit in (("1767225600", "1767229200", "seconds"), ("1767225600000", "1767229200000",
+                                                                       "milliseconds"),
+                             ("1767225600000000", "1767229200000000", "microseconds")):
+        code, _, err = ben(monkeypatch, capsys, home, "replay", "--from", start, "--to", end)
+        assert code == 2 and len(err) == 1 and "--from" in err[0] and f"unix {unit}" in err[0], err
+        assert "1767225600000000000" in err[0] and "2026-01-01T00:00:00" in err[0], err
+    # nanoseconds and ISO times are read as before (nothing answers at the spine this test never started)
+    for start in ("1767225600000000000", "2026-01-01T00:00"):
+        code, _, err = ben(monkeypatch, capsys, home, "replay", "--from", start, "--to", "2026-01-01T01:00")
+        assert code == 2 and "nothing answers" in err[-1], err
