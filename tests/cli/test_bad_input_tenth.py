@@ -175,3 +175,50 @@ def test_replay_times_in_seconds_or_milliseconds_are_named_not_read_as_nanosecon
     for start in ("1767225600000000000", "2026-01-01T00:00"):
         code, _, err = ben(monkeypatch, capsys, home, "replay", "--from", start, "--to", "2026-01-01T01:00")
         assert code == 2 and "nothing answers" in err[-1], err
+
+
+def test_a_spine_that_stops_during_a_query_is_said_to_have_stopped(home: Path) -> None:
+    """`ben query` while the spine stopped (a restart): "error: unix:///…/spine.sock: UNAVAILABLE: Cancelling all
+    calls", gRPC's words. A real gRPC server on a unix socket, stopped while the call waits in it."""
+    import threading
+    from concurrent import futures
+
+    import grpc
+
+    from ben.core.admin import run_query
+    from ben.core.errors import QueryError
+    from ben.v1 import admin_pb2_grpc as pb_grpc
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Admin(pb_grpc.AdminServicer):
+        def Query(self, request, context):
+            entered.set()
+            release.wait(60)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "Cancelling all calls")
+
+    server = grpc.server(futures.ThreadPoolExecutor(2))
+    pb_grpc.add_AdminServicer_to_server(Admin(), server)
+    address = f"unix://{home}/spine.sock"
+    server.add_insecure_port(address)
+    server.start()
+    try:
+        caught: list = []
+        call = threading.Thread(target=lambda: caught.append(_raised(lambda: run_query(address, "SELECT 1"))))
+        call.start()
+        assert entered.wait(30), "the query never reached the server"
+        release.set()  # what a spine's shutdown answers the calls it cancels
+        call.join(30)
+    finally:
+        server.stop(None)
+    assert caught and isinstance(caught[0], QueryError), caught
+    said = str(caught[0])
+    assert "stopped answering while it ran" in said and address in said and "run it again" in said, said
+
+
+def _raised(call):
+    try:
+        call()
+    except Exception as exc:  # the error under test
+        return exc
+    return None
