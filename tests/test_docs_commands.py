@@ -169,3 +169,20 @@ def _load_file(cls, text: str):
         path = Path(tmp) / "x.toml"
         path.write_text(text)
         return cls.load(path)
+
+
+def test_no_help_text_shows_source_markup() -> None:
+    """`ben redact lint --help` said "Warnings (a ``drop`` that would empty bodies)": a docstring's reST shown as is."""
+    shown = []
+
+    def walk(command, path: str) -> None:
+        for obj in (command, *command.params):
+            for attr in ("help", "short_help"):
+                text = getattr(obj, attr, None)
+                if isinstance(text, str) and ("``" in text or ":func:" in text or ":class:" in text):
+                    shown.append(f"{path} ({getattr(obj, 'name', '')}): {text[:80]}")
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+
+    walk(_tree(), "ben")
+    assert not shown, "\n".join(shown)

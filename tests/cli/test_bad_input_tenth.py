@@ -222,3 +222,20 @@ def _raised(call):
     except Exception as exc:  # the error under test
         return exc
     return None
+
+
+def test_a_key_written_above_every_table_names_the_tables_it_belongs_in(home: Path) -> None:
+    """`listen = "…"` above `[spine]` (TOML puts it at the top level) said "unknown field (check its spelling and its
+    [table])": the spelling was right, and no table was named."""
+    from ben.core.config import load_config
+
+    for text, places in (('listen = "127.0.0.1:7070"\n[spine]\n', "sidecar.listen, spine.listen"),
+                         ("retention_days = 3\n", "spine.store.retention_days")):
+        (home / "ben.toml").write_text(text)
+        with pytest.raises(ConfigError) as refused:
+            load_config(home / "ben.toml")
+        said = str(refused.value)
+        assert "top level" in said and places in said and "ben.toml" in said, said
+    (home / "ben.toml").write_text("lisen = 1\n")  # no table has it: as before
+    with pytest.raises(ConfigError, match=r"unknown field \(check its spelling"):
+        load_config(home / "ben.toml")

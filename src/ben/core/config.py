@@ -422,7 +422,8 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
         near = _nearest_key(model, tuple(err["loc"]))
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
         if (there := _key_elsewhere(model, tuple(err["loc"]))):  # a key in the wrong table ([spine] retention_days)
-            msg = f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})"
+            msg = (f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})" if len(err["loc"]) > 1
+                   else f"a key at the top level (above every [table]): write it under its table's header ({there})")
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif (unit := _unit_given(field, err.get("input"))):
