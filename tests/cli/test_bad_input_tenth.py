@@ -239,3 +239,14 @@ def test_a_key_written_above_every_table_names_the_tables_it_belongs_in(home: Pa
     (home / "ben.toml").write_text("lisen = 1\n")  # no table has it: as before
     with pytest.raises(ConfigError, match=r"unknown field \(check its spelling"):
         load_config(home / "ben.toml")
+
+
+@pytest.mark.parametrize("mark", ["99999:1", "99999999999999999999999:1", "0:1", "x:y", ""])
+def test_a_stop_with_parent_mark_ben_did_not_write_is_ignored_not_a_traceback(monkeypatch, capsys, home: Path,
+                                                                               mark: str) -> None:
+    """$BEN_STOP_WITH_PARENT (set by `ben demo` for its children) of a signal number no signal has, or numbers past
+    a C int, was an OSError / ctypes OverflowError traceback before any command ran."""
+    from ben import __version__
+
+    code, out, err = ben(monkeypatch, capsys, home, "--version", env={"BEN_STOP_WITH_PARENT": mark})
+    assert code == 0 and out.strip() == f"ben {__version__}" and not err, (code, out, err)
