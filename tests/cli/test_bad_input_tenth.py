@@ -250,3 +250,14 @@ def test_a_stop_with_parent_mark_ben_did_not_write_is_ignored_not_a_traceback(mo
 
     code, out, err = ben(monkeypatch, capsys, home, "--version", env={"BEN_STOP_WITH_PARENT": mark})
     assert code == 0 and out.strip() == f"ben {__version__}" and not err, (code, out, err)
+
+
+def test_federation_status_names_a_data_dir_that_is_none_and_refuses_two_places(monkeypatch, capsys,
+                                                                                home: Path) -> None:
+    """`ben federation status --data-dir /nonexistent` asked "is [spine.federation] enabled and the spine running?"
+    of a directory that is not there; with `--config` too, the config was ignored in silence."""
+    (home / "ben.toml").write_text("[spine]\n")
+    for args, said in ((("--data-dir", str(home / "nope")), "not a directory"),
+                       (("--data-dir", str(home), "--config", str(home / "ben.toml")), "pass one of them")):
+        code, _, err = ben(monkeypatch, capsys, home, "federation", "status", *args)
+        assert code == 2 and len(err) == 1 and "--data-dir" in err[0] and said in err[0], err
