@@ -261,3 +261,25 @@ def test_federation_status_names_a_data_dir_that_is_none_and_refuses_two_places(
                        (("--data-dir", str(home), "--config", str(home / "ben.toml")), "pass one of them")):
         code, _, err = ben(monkeypatch, capsys, home, "federation", "status", *args)
         assert code == 2 and len(err) == 1 and "--data-dir" in err[0] and said in err[0], err
+
+
+def test_an_address_given_as_a_url_is_refused_naming_it(monkeypatch, capsys, home: Path) -> None:
+    """`Client(sidecar="http://127.0.0.1:4318")` (the OTLP/HTTP URL), `ben status --spine http://…:7070`, `[sidecar]
+    spine = "http://…"`: taken as the host "http://127.0.0.1", then gRPC's "errors resolving …: Misformatted domain
+    name" at every call (the SDK: a warning after each flush, every event held)."""
+    from ben.core.address import check_address
+    from ben.core.config import parse_config
+    from ben.sdk import Client
+
+    for url in ("http://127.0.0.1:4318", "https://spine.example:7070", "grpc://h:1", "tcp://10.0.0.1:7070"):
+        with pytest.raises(ValueError, match="is a URL"):
+            check_address(url)
+    assert check_address("unix:///run/ben/spine.sock") == "unix:///run/ben/spine.sock"
+    assert check_address("spine.example:7070") == "spine.example:7070"
+    with pytest.raises(ConfigError, match=r"'sidecar'.*is a URL"):
+        Client("checkout-api", sidecar="http://127.0.0.1:4318")
+    with pytest.raises(ConfigError, match=r"sidecar\.spine.*is a URL"):
+        parse_config({"sidecar": {"spine": "http://spine.example:7070"}})
+    for args in (("status", "--spine", "http://127.0.0.1:7070"), ("emit", "x", "--sidecar", "https://localhost:4317")):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        assert code == 2 and len(err) == 1 and args[-2] in err[0] and "is a URL" in err[0], (args, err)

@@ -107,6 +107,8 @@ def check_address(value: str) -> str:
         if len(os.fsencode(path)) > UNIX_PATH_MAX:
             raise ValueError(f"unix socket path is {len(path)} bytes; the limit is {UNIX_PATH_MAX}")
         return f"unix://{path}" if path.startswith("/") else f"unix:{path}"
+    if "://" in value:  # http://127.0.0.1:4318 (the OTLP/HTTP port's URL) was taken as host "http://127.0.0.1"
+        raise ValueError(f"{value!r} is a URL: ben's addresses are unix:///path or host:port, without a scheme")
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r} is neither unix:///path nor host:port")

@@ -123,8 +123,11 @@ def _call(address: str, method: str, request, timeout: float):
 def _lost(address: str, exc) -> str:
     """A call the peer cut while it ran (it stopped or restarted: "UNAVAILABLE: Cancelling all calls" was all the
     line said, ADR 0033 round 10), in words; "" for any other error."""
-    if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-        return ""
+    said = (exc.details() or "").lower()
+    if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED) or not any(
+            cut in said for cut in ("cancelling all calls", "socket closed", "goaway", "stream removed", "rst_stream",
+                                    "broken pipe", "end of tcp stream")):
+        return ""  # a name that does not resolve, a refused connection: no call ran
     return (f"{address} stopped answering while it ran this call (did it stop or restart?): the call did not "
             f"finish; run it again once it answers ({exc.code().name}: {exc.details()})")
 
