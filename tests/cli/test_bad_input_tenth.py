@@ -283,3 +283,23 @@ def test_an_address_given_as_a_url_is_refused_naming_it(monkeypatch, capsys, hom
     for args in (("status", "--spine", "http://127.0.0.1:7070"), ("emit", "x", "--sidecar", "https://localhost:4317")):
         code, _, err = ben(monkeypatch, capsys, home, *args)
         assert code == 2 and len(err) == 1 and args[-2] in err[0] and "is a URL" in err[0], (args, err)
+
+
+@pytest.mark.parametrize("value, shown", [("0", False), ("", False), ("1", True)])
+def test_ben_traceback_0_shows_no_traceback(monkeypatch, capsys, home: Path, value: str, shown: bool) -> None:
+    """`BEN_TRACEBACK=0` (to turn it off) showed the traceback: any value that was not empty turned it on."""
+    import ben.core.address as address
+
+    def broken(value: str) -> str:
+        raise RuntimeError("probe")
+
+    monkeypatch.setattr(address, "check_address", broken)
+    if shown:
+        monkeypatch.setenv("BEN_TRACEBACK", value)
+        monkeypatch.setenv("BEN_HOME", str(home))
+        monkeypatch.setattr(sys, "argv", ["ben", "status", "--spine", "unix:///x.sock"])
+        with pytest.raises(RuntimeError, match="probe"):
+            main()
+        return
+    code, _, err = ben(monkeypatch, capsys, home, "status", "--spine", "unix:///x.sock", env={"BEN_TRACEBACK": value})
+    assert code == 1 and err == ["error: unexpected RuntimeError: probe (a bug in ben; BEN_TRACEBACK=1 shows where)"], err
