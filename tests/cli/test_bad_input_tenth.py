@@ -303,3 +303,23 @@ def test_ben_traceback_0_shows_no_traceback(monkeypatch, capsys, home: Path, val
         return
     code, _, err = ben(monkeypatch, capsys, home, "status", "--spine", "unix:///x.sock", env={"BEN_TRACEBACK": value})
     assert code == 1 and err == ["error: unexpected RuntimeError: probe (a bug in ben; BEN_TRACEBACK=1 shows where)"], err
+
+
+def test_a_ctrl_c_while_keys_trust_writes_leaves_the_store_as_it_was_and_nothing_beside_it(monkeypatch,
+                                                                                          home: Path) -> None:
+    """Ctrl-C while `ben keys trust` synced its new store left `.trust.toml.XXXX.tmp` beside it (only an OSError
+    removed it)."""
+    import os
+
+    trust = home / "trust.toml"
+    trust.write_text(f'[[sidecars]]\nid = "sc-0"\npublic_key = "{PUBKEY}"\n')
+    before = trust.read_bytes()
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli_keys.trust(sidecar="sc-1", public_key=PUBKEY, trust_file=trust)
+    monkeypatch.undo()
+    assert trust.read_bytes() == before and sorted(p.name for p in home.iterdir()) == ["trust.toml"]

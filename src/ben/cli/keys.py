@@ -144,14 +144,13 @@ def _pin(trust_file: Path, sidecar: str, text: str, kid: str) -> bool:
             f.write(new.encode())
             f.flush()
             os.fsync(f.fileno())
+        TrustStore.load(tmp)
+        os.replace(tmp, trust_file)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise fail(f"--trust {trust_file}: cannot write it: {exc.strerror or exc} (it is as it was; nothing "
                    "was pinned)") from None
-    try:
-        TrustStore.load(tmp)
     except ConfigError as exc:
-        tmp.unlink()
         raise fail(f"the trust store would not load with this pin: {exc}") from None
-    os.replace(tmp, trust_file)
+    finally:  # Ctrl-C while it wrote left the temporary file beside the store (only an OSError removed it)
+        tmp.unlink(missing_ok=True)
     return True
