@@ -323,3 +323,22 @@ def test_a_ctrl_c_while_keys_trust_writes_leaves_the_store_as_it_was_and_nothing
         cli_keys.trust(sidecar="sc-1", public_key=PUBKEY, trust_file=trust)
     monkeypatch.undo()
     assert trust.read_bytes() == before and sorted(p.name for p in home.iterdir()) == ["trust.toml"]
+
+
+def test_a_component_that_fails_to_start_is_not_taken_for_another_one_at_its_address(home: Path) -> None:
+    """`ben demo --data-dir DIR` with DIR's sidecar running (the user's own `ben sidecar`, BEN_HOME=DIR): the demo's
+    sidecar exited at once ("WAL … is in use by another process"), but the user's sidecar answered at the same
+    socket, so the demo took its sidecar for started and ran on with the user's. Real sidecar processes."""
+    from ben.cli.procs import Cluster, Proc
+    from ben.core.errors import BenError
+
+    cluster = Cluster(home)  # the user's: a sidecar (no spine: it waits for one, as it does)
+    cluster.start_sidecar()
+    try:
+        second = Proc(["sidecar", "--config", str(cluster.config)], home / "logs" / "sidecar.log")
+        with pytest.raises(BenError) as failed:
+            second.wait_ready(cluster.sidecar_addr, timeout=60)
+        assert "exited with 2" in str(failed.value) and "in use by another process" in str(failed.value), failed.value
+        assert cluster.sidecar.alive()
+    finally:
+        cluster.stop()
