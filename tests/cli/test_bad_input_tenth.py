@@ -342,3 +342,24 @@ def test_a_component_that_fails_to_start_is_not_taken_for_another_one_at_its_add
         assert cluster.sidecar.alive()
     finally:
         cluster.stop()
+
+
+def test_a_quoted_tilde_in_ben_key_and_the_tls_variables_is_the_home(monkeypatch, capsys, home: Path) -> None:
+    """`BEN_KEY="~/keys/alice.key"` (quoted, as in a unit or .env file, where no shell expands it), or `--key
+    '~/…'`: "in ~/keys/alice.key: key file not found" of a key that is there; the same for `BEN_TLS_CERT|KEY|CA`.
+    `$BEN_HOME` and `$BEN_SIDECAR_SOCKET` already read `~` as the home (round 2)."""
+    import ben.core.transport as transport
+
+    control_keys.generate(home / "keys", "alice")
+    spine = f"unix://{home}/no-spine.sock"
+    monkeypatch.setenv("HOME", str(home))
+    for args, env in ((("--key", "~/keys/alice.key"), {}), ((), {"BEN_KEY": "~/keys/alice.key"})):
+        code, _, err = ben(monkeypatch, capsys, home, "command", "kill-switch", "on", "--reason", "r", "--spine",
+                           spine, *args, env=env)
+        assert code == 2 and "nothing answers" in err[-1] and "not found" not in err[-1], err  # the key was read
+    for name in ("BEN_TLS_CERT", "BEN_TLS_KEY", "BEN_TLS_CA"):
+        monkeypatch.setenv(name, f"~/certs/{name.lower()}.pem")
+    monkeypatch.setattr(transport, "_client_tls", None)
+    tls = transport.client_tls()
+    assert tls is not None and tls.cert == home / "certs" / "ben_tls_cert.pem" and tls.ca == home / "certs" / \
+        "ben_tls_ca.pem", tls
