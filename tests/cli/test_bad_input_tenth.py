@@ -363,3 +363,21 @@ def test_a_quoted_tilde_in_ben_key_and_the_tls_variables_is_the_home(monkeypatch
     tls = transport.client_tls()
     assert tls is not None and tls.cert == home / "certs" / "ben_tls_cert.pem" and tls.ca == home / "certs" / \
         "ben_tls_ca.pem", tls
+
+
+def test_a_tilde_after_an_equals_sign_is_the_home_not_a_directory_named_tilde(monkeypatch, capsys,
+                                                                            home: Path) -> None:
+    """`ben keys generate alice --dir=~/keys`: no shell expands a `~` after `=` (nor a quoted one); ben made a
+    directory named `~` in the current one, wrote the private key in it and printed "private key: ~/keys/alice.key"
+    (a later `rm -rf ~` to tidy it up is another matter)."""
+    cwd = home / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("HOME", str(home))
+    code, out, err = ben(monkeypatch, capsys, home, "keys", "generate", "alice", "--dir=~/keys")
+    assert code == 0 and (home / "keys" / "alice.key").is_file() and f"{home}/keys/alice.key" in out, (out, err)
+    code, out, err = ben(monkeypatch, capsys, home, "certs", "init", "--dir", "~/certs")
+    assert code == 0 and (home / "certs" / "ca.key").is_file(), err
+    code, _, err = ben(monkeypatch, capsys, home, "incidents", "--data-dir=~/no-store")  # a group's own option
+    assert code == 2 and f"--data-dir {home}/no-store" in err[-1], err
+    assert list(cwd.iterdir()) == []
