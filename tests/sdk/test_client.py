@@ -64,3 +64,41 @@ def test_a_timeout_longer_than_a_lock_waits_is_no_limit(cluster) -> None:
     assert client.gauge("latency_ms", 1.0) == 1
     assert client.flush(timeout=1e10) is True and client.flush(timeout=-1e300) is True
     assert client.shutdown(timeout=1e12) is True
+
+
+EXITS_WITHOUT_SHUTDOWN = """
+import sys
+import ben.sdk.client
+from ben.sdk import Client
+ben.sdk.client.EXIT_FLUSH_S = float(sys.argv[2])
+client = Client("exit-probe", sidecar=sys.argv[1])
+for i in range(1000):
+    client.gauge("g", float(i))
+# a script that ends here, without flush() or shutdown()
+"""
+
+
+def test_a_script_that_ends_without_shutdown_sends_what_it_holds_or_says_it_could_not(home: Path) -> None:
+    """A script that emitted and ended without `shutdown()` (the README's last line, forgotten) lost every event in
+    silence: the sender's daemon thread went with the interpreter. At exit each Client never shut down now sends
+    what it holds (up to `EXIT_FLUSH_S`), or says how many the sidecar did not take (ADR 0033, round 10). Real
+    sidecar and interpreters."""
+    import subprocess
+    import sys
+
+    from ben.cli.procs import Cluster, wait_for
+
+    cluster = Cluster(home)  # a sidecar alone acknowledges what is on its disk
+    cluster.start_sidecar()
+    try:
+        out = subprocess.run([sys.executable, "-c", EXITS_WITHOUT_SHUTDOWN, cluster.sidecar_addr, "30"],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and not out.stderr, out.stderr
+        received = wait_for(lambda: cluster.status("sidecar").get("events_received_total{lane=routine}"), 30,
+                            "the sidecar's figures")
+        assert received == 1000, cluster.status("sidecar")
+    finally:
+        cluster.stop()
+    out = subprocess.run([sys.executable, "-c", EXITS_WITHOUT_SHUTDOWN, f"unix://{home}/no-sidecar.sock", "0.2"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "1000 events not acknowledged by the sidecar" in out.stderr, out.stderr

@@ -23,3 +23,19 @@ def test_a_host_that_is_no_address_names_the_flag(tmp_path, monkeypatch, host):
     with pytest.raises(ConfigError, match="field '--host': expected an IP address or a host name"):
         web_config(None, host, None)
     assert web_config(None, "::1", None).listen_host == "::1"
+
+
+def test_a_bracketed_ipv6_host_is_that_address_and_a_host_that_cannot_be_bound_names_the_host(tmp_path, monkeypatch):
+    """`ben web --host [::1]` (as a URL writes it) passed the check and then could not be bound: "Name or service not
+    known (choose another with --port)"; an address that is not this machine's also sent the user to --port."""
+    from ben.core.config_sections import WebConfig
+    from ben.web.server import WebServer
+
+    monkeypatch.setenv("BEN_HOME", str(tmp_path))
+    assert web_config(None, "[::1]", None).listen_host == "::1"
+    monkeypatch.setenv("BEN_WEB_TEST_TOKEN", "t" * 32)
+    server = WebServer(WebConfig(listen_host="192.0.2.1", listen_port=0, token_env="BEN_WEB_TEST_TOKEN"),
+                       f"unix://{tmp_path}/spine.sock")
+    with pytest.raises(ConfigError) as refused:
+        server._probe()  # 192.0.2.1 (TEST-NET-1) is no address of this machine
+    assert "web.listen_host" in str(refused.value) and "--host" in str(refused.value), refused.value

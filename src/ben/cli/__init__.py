@@ -263,7 +263,7 @@ def _run(stdio) -> None:
                    err=True)
         sys.exit(1)
     except Exception as exc:  # a bug: one line, and the traceback with BEN_TRACEBACK=1
-        if os.environ.get("BEN_TRACEBACK"):
+        if os.environ.get("BEN_TRACEBACK", "").strip() not in ("", "0"):  # =0 showed it too (ADR 0033, round 10)
             raise
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ben; BEN_TRACEBACK=1 shows where)",
                    err=True)

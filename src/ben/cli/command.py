@@ -36,9 +36,11 @@ def _signer(key: Path | None):
 
     from ben.cli.keys import default_key_dir
     from ben.control.keys import load_signer
-    from ben.core.address import ENV_KEY
+    from ben.core.address import ENV_KEY, expand_user
 
     chosen = key or os.environ.get(ENV_KEY)
+    if chosen and str(chosen).startswith("~"):  # quoted ("~/keys/alice.key" in a unit or .env file): the home's,
+        chosen = expand_user(str(chosen))     # as $BEN_HOME's is (was "key file not found" of a key that is there)
     if not chosen:
         kdir = default_key_dir()
         present = sorted(kdir.glob("*.key")) if kdir.is_dir() else []

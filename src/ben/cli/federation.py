@@ -21,15 +21,22 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
 ) -> None:
     """What the running spine's federation reports (written by it every poll)."""
+    from ben.cli import one_of
     from ben.core.config import load_config
+    from ben.core.files import os_reason
 
+    one_of(config=config, data_dir=data_dir)  # the config only names the data directory: one was ignored
+    if data_dir is not None and not data_dir.is_dir():  # was "no federation status (is ... the spine running?)"
+        raise fail(f"--data-dir {data_dir}: not a directory (the spine's data_dir)")
     spine = load_config(config).spine
     path = (data_dir or spine.data_dir) / "federation" / "status.json"
     try:
         st = json.loads(path.read_text())
     except FileNotFoundError:
         raise fail(f"{path}: no federation status (is [spine.federation] enabled and the spine running?)") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise fail(f"{path}: cannot read the federation status: {os_reason(exc)}") from None
+    except ValueError as exc:
         raise fail(f"{path}: cannot read the federation status: {exc}") from None
     if as_json:
         typer.echo(json.dumps(st, indent=1, sort_keys=True))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Optional
@@ -60,12 +61,10 @@ def trust(
 
     The spine reads the trust store again when it changed, and audits every pin change.
     """
-    import os
-    import tempfile
-
     from ben.cli import fail
     from ben.control.keys import key_id, public_from_text
-    from ben.control.trust_store import NAME, TrustStore
+    from ben.control.trust_store import NAME
+    from ben.core.dirlock import writing_in
     from ben.core.errors import ConfigError
 
     if not re.fullmatch(NAME.strip("^$"), sidecar):
@@ -77,8 +76,14 @@ def trust(
             why = "not a text file" if isinstance(exc, UnicodeDecodeError) else f"cannot read: {exc.strerror or exc}"
             raise fail(f"PUBKEY {public_key}: {why} (expected the base64 text of <data_dir>/control/sidecar.pub)") \
                 from None
+    elif os.path.lexists(public_key):  # a directory, a FIFO, a device, a dangling link: was read as key text
+        raise fail(f"PUBKEY {public_key}: {_not_a_file(Path(public_key))} (expected the base64 text of "
+                   "<data_dir>/control/sidecar.pub, or that file)")
     else:
         text = public_key.strip()
+        if not re.fullmatch(r"[A-Za-z0-9+/]{42,44}=*", text):  # a path with a typo: was "not an Ed25519 public key"
+            raise fail(f"PUBKEY {public_key[:120]!r}: no such file, and not the base64 text of a public key "
+                       "(give the sidecar's <data_dir>/control/sidecar.pub, or its text)")
     if "PRIVATE KEY-----" in text:  # was "not an Ed25519 public key": the .key beside the .pub, given by mistake
         raise fail(f"PUBKEY {public_key if Path(public_key).is_file() else '(text)'}: a private key, not the public "
                    "one: give the sidecar's <data_dir>/control/sidecar.pub")
@@ -87,13 +92,43 @@ def trust(
                                                 f"no directory {trust_file.parent}"))
     try:
         public = public_from_text(text, source="command line", field="PUBKEY")
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    # the store is read, checked and written back by one `ben keys trust` at a time: two at once (a script pinning
+    # its sidecars in parallel) both said "pinned" and the store kept one of the two pins (ADR 0033, round 10)
+    with writing_in(trust_file.parent, "--trust", trust_file.name):
+        if not _pin(trust_file, sidecar, text, key_id(public.public_bytes_raw())):
+            return
+    typer.echo(f"pinned sidecar {sidecar} to key {key_id(public.public_bytes_raw())} in {trust_file}")
+
+
+def _not_a_file(path: Path) -> str:
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:  # a dangling link, a loop
+        return f"cannot read it: {os_reason(exc)}"
+    kinds = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket",
+             stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+    return kinds.get(stat.S_IFMT(mode), "no regular file") + ", not a file"
+
+
+def _pin(trust_file: Path, sidecar: str, text: str, kid: str) -> bool:
+    """Add the pin to ``trust_file`` (whole or not at all); False when it is there already."""
+    import tempfile
+
+    from ben.control.trust_store import TrustStore
+    from ben.core.errors import ConfigError
+
+    try:
         current = TrustStore.load(trust_file) if trust_file.exists() else None
     except ConfigError as exc:
         raise fail(str(exc)) from None
     if current is not None and sidecar in current.sidecars:
         if current.sidecars[sidecar] == text:
-            typer.echo(f"sidecar {sidecar} is already pinned to {key_id(public.public_bytes_raw())} in {trust_file}")
-            return
+            typer.echo(f"sidecar {sidecar} is already pinned to {kid} in {trust_file}")
+            return False
         raise fail(f"--sidecar {sidecar}: already pinned to another key in {trust_file}; edit its [[sidecars]] "
                    "entry to change it (the spine audits the change)")
     old = trust_file.read_text() if trust_file.exists() else ""
@@ -109,14 +144,13 @@ def trust(
             f.write(new.encode())
             f.flush()
             os.fsync(f.fileno())
+        TrustStore.load(tmp)
+        os.replace(tmp, trust_file)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise fail(f"--trust {trust_file}: cannot write it: {exc.strerror or exc} (it is as it was; nothing "
                    "was pinned)") from None
-    try:
-        TrustStore.load(tmp)
     except ConfigError as exc:
-        tmp.unlink()
         raise fail(f"the trust store would not load with this pin: {exc}") from None
-    os.replace(tmp, trust_file)
-    typer.echo(f"pinned sidecar {sidecar} to key {key_id(public.public_bytes_raw())} in {trust_file}")
+    finally:  # Ctrl-C while it wrote left the temporary file beside the store (only an OSError removed it)
+        tmp.unlink(missing_ok=True)
+    return True

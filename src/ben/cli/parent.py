@@ -18,7 +18,9 @@ def follow_parent() -> None:
     dies (``PR_SET_PDEATHSIG``), and send it now if the parent is already gone. Not passed on."""
     mark = os.environ.pop(PARENT_ENV, "")
     sig, _, parent = mark.partition(":")
-    if not (sig.isdigit() and parent.isdigit()):
+    # a value ben did not write (set by hand: "99999:1") is ignored, as one that is no number always was: it was an
+    # OSError or ctypes' OverflowError traceback before any command ran (ADR 0033, round 10)
+    if not (sig.isdigit() and parent.isdigit() and 0 < int(sig) < 65 and 0 < int(parent) < 2**22):
         return
     import ctypes
 

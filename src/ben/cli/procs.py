@@ -70,6 +70,7 @@ class Proc:
         self.args = args
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_from = log_path.stat().st_size if log_path.exists() else 0  # this run's lines come after
         follow = stop_with_parent_env() if stop_with_parent else {}
         # -P: `python -m` would put the current directory first on sys.path, and a file there named like a
         # module ben imports (attr.py, chdb.py) broke the component (ADR 0033); `ben` itself runs without it.
@@ -91,13 +92,29 @@ class Proc:
         except OSError:
             return ""
 
+    def said_ready(self) -> bool:
+        """This run of a spine or sidecar printed "<component>: ready" (True for any other command)."""
+        if self.args[0] not in ("spine", "sidecar"):
+            return True
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_from)
+                return f"{self.args[0]}: ready".encode() in log.read()
+        except OSError:
+            return False
+
     def wait_ready(self, address: str, timeout: float = 60.0) -> None:
-        """Wait until the component answers Status at address (or died: raise with its log)."""
+        """Wait until the component said it is ready and answers Status at address (or died: raise with its log).
+        An answer alone is not enough: another process listening at that address (a sidecar the user runs, given
+        the same data directory to ``ben demo --data-dir``) answered while this one failed to start, and the demo
+        went on with the user's sidecar (ADR 0033, round 10)."""
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise BenError(f"ben {' '.join(self.args)} exited with {self.popen.returncode}:\n{self.tail()}")
             try:
+                if not self.said_ready():
+                    raise TransportError("not ready yet")
                 fetch_status(address, timeout=1.0)
                 return
             except TransportError:

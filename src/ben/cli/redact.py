@@ -22,7 +22,7 @@ def lint(
     manifest: Annotated[Path, typer.Argument(metavar="FILE", help="manifest (TOML)")],
     no_key: Annotated[bool, typer.Option("--no-key", help="do not read the hash key (env var or key_file)")] = False,
 ) -> None:
-    """Validate a manifest; errors name the rule and the line (exit code 2). Warnings (a ``drop`` that
+    """Validate a manifest; errors name the rule and the line (exit code 2). Warnings (a drop rule that
     would empty bodies) go to stderr; the exit code stays 0."""
     from ben.redact import load_manifest
     from ben.redact.manifest import lint_warnings

@@ -20,6 +20,7 @@ def run(app: typer.Typer, args: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     _check_repeats(command)
     _verbatim_help(command)
+    _expand_home(command)
     _keep_interrupts(command)
     try:
         rv = command.main(args=args, prog_name="ben", standalone_mode=False)
@@ -154,3 +155,24 @@ def _check_repeats(command) -> None:
         return parse(ctx, args)
 
     command.parse_args = types.MethodType(parse_args, command)
+
+
+def _expand_home(command) -> None:
+    """A path given as ``--dir=~/keys`` is the home's: no shell expands a ``~`` after ``=`` (nor a quoted one), and
+    ``ben keys generate alice --dir=~/keys`` made a directory named ``~`` in the current one, the private key in it,
+    while it printed "private key: ~/keys/alice.key" (ADR 0033, round 10)."""
+    from pathlib import PurePath
+
+    from ben.core.address import expand_user
+
+    for sub in getattr(command, "commands", {}).values():
+        _expand_home(sub)
+    invoke = command.invoke
+
+    def expanding(ctx):
+        for name, value in list(ctx.params.items()):
+            if isinstance(value, PurePath) and str(value).startswith("~"):
+                ctx.params[name] = type(value)(expand_user(str(value)))
+        return invoke(ctx)
+
+    command.invoke = expanding

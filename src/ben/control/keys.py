@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ben.core.dirlock import writing_in
 from ben.core.errors import ConfigError, SignatureError
 from ben.core.files import own_dir, read_input, write_atomic
 
@@ -110,16 +111,19 @@ def generate(directory: Path, name: str, *, overwrite: bool = False) -> Signer:
                           "dots), as the trust store's names", source="command line", field="NAME")
     own_dir(directory, "--dir")  # not another account's, nor one it may write (ADR 0045, round 6)
     key_path, pub_path = directory / f"{name}.key", directory / f"{name}.pub"
-    if key_path.exists() and not overwrite:
-        raise ConfigError(f"{key_path} exists; refusing to overwrite a key (use --force)", source=str(key_path))
-    private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    signer = Signer(private, key_path)
-    # the public half first: a kill between the two leaves a .pub without its .key (generate again),
-    # never a .key without the .pub that `ben audit verify` and the trust store need
-    write_atomic(pub_path, (signer.public_text + "\n").encode(), 0o600)
-    write_atomic(key_path, pem, 0o600)
+    # one generator at a time in the directory: two `ben keys generate alice` at once both printed a trust entry,
+    # and one of the two keys was gone (or alice.key and alice.pub were halves of two keys) (ADR 0033, round 10)
+    with writing_in(directory, "--dir", f"{name}.key"):
+        if key_path.exists() and not overwrite:
+            raise ConfigError(f"{key_path} exists; refusing to overwrite a key (use --force)", source=str(key_path))
+        private = Ed25519PrivateKey.generate()
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        signer = Signer(private, key_path)
+        # the public half first: a kill between the two leaves a .pub without its .key (generate again),
+        # never a .key without the .pub that `ben audit verify` and the trust store need
+        write_atomic(pub_path, (signer.public_text + "\n").encode(), 0o600)
+        write_atomic(key_path, pem, 0o600)
     return signer
 
 

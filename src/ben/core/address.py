@@ -38,12 +38,38 @@ def ben_home() -> Path:
     env = _env_path(ENV_HOME)
     # "~/x" (quoted, or from a unit file) is the home; a relative one is made absolute: the sockets under it are
     # then the same for a component and a `ben` command started in another directory (was unix:relhome/...).
-    return Path(os.path.abspath(os.path.expanduser(env))) if env else Path.home() / ".local" / "state" / "ben"
+    return Path(os.path.abspath(expand_user(env))) if env else home_dir() / ".local" / "state" / "ben"
+
+
+def home_dir() -> Path:
+    """The user's home, as ``~`` reads it (``$HOME``, else the account's entry), or a ConfigError naming ``$HOME``
+    when it is empty or relative: ``HOME= ben keys generate alice`` wrote the key in ``/.local/state/ben/keys``,
+    ``HOME=rel`` made every default relative to where each command ran, so a spine and a ``ben status`` started
+    in two directories never met (ADR 0033, round 10)."""
+    env = os.environ.get("HOME")
+    if env is None:
+        return Path.home()
+    if not env.strip() or not os.path.isabs(env) or (not env.isprintable() and path_problem(env)):
+        from ben.core.errors import ConfigError
+
+        what = "empty" if not env.strip() else f"{env[:120]!r}, " + (
+            "a relative path" if env.isprintable() else "which holds a control character")
+        raise ConfigError(f"{what}: ben's defaults go under ~/.local/state/ben; set HOME to your home directory (an "
+                          f"absolute path), or {ENV_HOME} to where ben keeps its files", field="$HOME")
+    return Path(env)
+
+
+def expand_user(text: str) -> str:
+    """``os.path.expanduser``, with ``~`` and ``~/...`` read from :func:`home_dir` (an empty ``$HOME`` made ``~/x``
+    the root's ``/x``)."""
+    if text == "~" or text.startswith("~/"):
+        return str(home_dir()) + text[1:]
+    return os.path.expanduser(text)
 
 
 def default_sidecar_address() -> str:
     env = _env_path(ENV_SIDECAR_SOCKET)
-    return f"unix://{os.path.abspath(os.path.expanduser(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+    return f"unix://{os.path.abspath(expand_user(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
 
 
 def _env_path(name: str) -> str | None:
@@ -81,6 +107,8 @@ def check_address(value: str) -> str:
         if len(os.fsencode(path)) > UNIX_PATH_MAX:
             raise ValueError(f"unix socket path is {len(path)} bytes; the limit is {UNIX_PATH_MAX}")
         return f"unix://{path}" if path.startswith("/") else f"unix:{path}"
+    if "://" in value:  # http://127.0.0.1:4318 (the OTLP/HTTP port's URL) was taken as host "http://127.0.0.1"
+        raise ValueError(f"{value!r} is a URL: ben's addresses are unix:///path or host:port, without a scheme")
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r} is neither unix:///path nor host:port")

@@ -117,7 +117,19 @@ def _call(address: str, method: str, request, timeout: float):
                 raise TransportError(f"{address} refused this caller: {exc.details()}") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
-            raise TransportError(f"{address}: {code.name}: {exc.details()}") from None
+            raise TransportError(_lost(address, exc) or f"{address}: {code.name}: {exc.details()}") from None
+
+
+def _lost(address: str, exc) -> str:
+    """A call the peer cut while it ran (it stopped or restarted: "UNAVAILABLE: Cancelling all calls" was all the
+    line said, ADR 0033 round 10), in words; "" for any other error."""
+    said = (exc.details() or "").lower()
+    if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED) or not any(
+            cut in said for cut in ("cancelling all calls", "socket closed", "goaway", "stream removed", "rst_stream",
+                                    "broken pipe", "end of tcp stream")):
+        return ""  # a name that does not resolve, a refused connection: no call ran
+    return (f"{address} stopped answering while it ran this call (did it stop or restart?): the call did not "
+            f"finish; run it again once it answers ({exc.code().name}: {exc.details()})")
 
 
 def fetch_status(address: str, timeout: float = 2.0) -> pb.StatusReply:
@@ -156,7 +168,7 @@ def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "
                 raise TransportError(f"{address} refused this caller: {exc.details()}") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
-            raise QueryError(f"{address}: {code.name}: {exc.details()}") from None
+            raise QueryError(_lost(address, exc) or f"{address}: {code.name}: {exc.details()}") from None
 
 
 def acknowledge(address: str, incident_id: str, by: str, timeout: float = 10.0) -> pb.AcknowledgeReply:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ben.core.dirlock import writing_in
 from ben.core.errors import ConfigError
 from ben.core.files import check_private, own_dir, write_atomic
 
@@ -61,8 +62,11 @@ def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -
                                          content_commitment=False, key_encipherment=False, data_encipherment=False,
                                          key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
             .sign(key, hashes.SHA256()))
-    _write(directory / "ca.key", _key_pem(key), 0o600, overwrite)
-    _write(directory / "ca.crt", cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
+    # one `ben certs init` at a time: two at once both said they made the CA, and ca.crt and ca.key could be of
+    # two different CAs (ADR 0033, round 10)
+    with writing_in(directory, "--dir", "ca.key"):
+        _write(directory / "ca.key", _key_pem(key), 0o600, overwrite)
+        _write(directory / "ca.crt", cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
     return directory / "ca.crt"
 
 
@@ -99,6 +103,11 @@ def issue(directory: Path, name: str, *, server: bool = False, hosts: tuple[str,
         raise ConfigError(f"{shown!r} is not a usable name: a sidecar id or an operator's name, of letters, digits, "
                           "'.', '_', '-' and '@' (at most 64, not starting with '.')", field="NAME")
     own_dir(directory, "--dir")
+    with writing_in(directory, "--dir", f"{name}.crt"):  # the CA read and the pair written by one issuer at a time
+        return _issue(directory, name, server, hosts, overwrite)
+
+
+def _issue(directory: Path, name: str, server: bool, hosts: tuple[str, ...], overwrite: bool) -> tuple[Path, Path]:
     ca_key, ca_cert = _load_ca(directory)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)

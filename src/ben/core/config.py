@@ -50,6 +50,7 @@ from ben.core.address import (  # noqa: F401  (re-exported for callers of config
     check_address,
     default_sidecar_address,
     default_spine_address,
+    expand_user,
     path_problem,
     socket_path,
 )
@@ -351,7 +352,6 @@ _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
 
 def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> None:
     """Make relative paths in a file relative to the file's directory (in place); an empty one is refused."""
-    import os
 
     def resolve(table: Any, keys: tuple[str, ...], where: str) -> None:
         if isinstance(table, dict):
@@ -359,7 +359,7 @@ def _resolve_paths(raw: dict[str, Any], base: Path, source: str = "config") -> N
                 if isinstance(table.get(key), str):  # "~/x" is the user's home, as in a shell (was <config dir>/~/x)
                     if problem := path_problem(table[key]):  # "": the config's own directory; "a\nb" (round 8)
                         raise ConfigError(problem, source=source, field=f"{where}.{key}")
-                    table[key] = str(base / os.path.expanduser(table[key]))
+                    table[key] = str(base / expand_user(table[key]))
 
     for section in ("spine", "sidecar"):
         table = raw.get(section)
@@ -422,7 +422,8 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
         near = _nearest_key(model, tuple(err["loc"]))
         msg = f"unknown field; did you mean {near!r}?" if near else "unknown field (check its spelling and its [table])"
         if (there := _key_elsewhere(model, tuple(err["loc"]))):  # a key in the wrong table ([spine] retention_days)
-            msg = f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})"
+            msg = (f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})" if len(err["loc"]) > 1
+                   else f"a key at the top level (above every [table]): write it under its table's header ({there})")
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif (unit := _unit_given(field, err.get("input"))):

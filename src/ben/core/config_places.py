@@ -7,7 +7,8 @@ from __future__ import annotations
 def key_elsewhere(model: type | None, loc: tuple) -> str:
     """The dotted place where the key at ``loc`` is valid in another table of the same component (the
     shallowest), or "": ``[spine] retention_days`` is ``spine.store.retention_days``. (Another component's
-    key of the same name is another option: ``[web] port`` is not ``spine.store.port``.)"""
+    key of the same name is another option: ``[web] port`` is not ``spine.store.port``.) A key at the top level:
+    the places of every table that has it, at most three, joined by ", "."""
     import typing
 
     from pydantic import BaseModel
@@ -20,10 +21,12 @@ def key_elsewhere(model: type | None, loc: tuple) -> str:
                 found.append(".".join([*path, name]))
             sub = next((c for c in (field.annotation, *typing.get_args(field.annotation))
                         if isinstance(c, type) and issubclass(c, BaseModel)), None)
-            if sub is not None and len(path) < 4:
-                walk(sub, [*path, name])
+            if sub is not None and len(path) < 4:  # a table of tables ([actions.NAME] of a policy): its NAME
+                walk(sub, [*path, name, *(["NAME"] if typing.get_origin(field.annotation) is dict else [])])
 
     if model is not None and not any(isinstance(part, int) for part in loc):
         walk(model, [])
+    if len(loc) == 1:  # above every [table]: `listen = ...` before `[spine]` (ADR 0033, round 10); every table
+        return ", ".join(sorted(found, key=lambda place: (place.count("."), place))[:3])  # that has the key
     found = sorted((place for place in found if place.split(".")[0] == top), key=lambda place: place.count("."))
     return found[0] if found else ""

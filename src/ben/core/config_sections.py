@@ -220,6 +220,13 @@ class WebConfig(_Section):
     #: and its connection closed (a client the interface serves, sending its body a byte at a time).
     body_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
 
+    @field_validator("listen_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        """``[::1]``, an IPv6 address as a URL writes it, is that address (it could not be bound: "Name or service not
+        known (choose another with --port)"; ADR 0033, round 10)."""
+        return value[1:-1] if value.startswith("[") and value.endswith("]") else value
+
 
 # -- learning cortex (ben.cortex, ADR 0039) --
 class CortexConfig(_Section):

@@ -36,8 +36,11 @@ def private_umask() -> int:
 def private_dir(path: Path, flag: str = "data_dir") -> Path:
     """Create ``path`` (0700) or tighten it: no bit for group or others on it or anything below; and
     check that files can be written in it. ConfigError naming ``flag`` and the path otherwise."""
-    try:
+    try:  # "cannot make /nonexistent private" said of a directory that could not be made at all
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {path}: {os_reason(exc)}", field=flag) from None
+    try:
         _check_owned(path, flag)
         tightened = 0
         for root, dirs, files in os.walk(path):

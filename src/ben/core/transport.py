@@ -22,7 +22,7 @@ from pathlib import Path
 
 import grpc
 
-from ben.core.address import ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY, is_loopback, socket_path
+from ben.core.address import ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY, expand_user, is_loopback, socket_path
 from ben.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -286,8 +286,9 @@ def client_tls() -> TlsFiles | None:
         return _client_tls
     env = [os.environ.get(name, "") for name in (ENV_TLS_CERT, ENV_TLS_KEY, ENV_TLS_CA)]
     if all(env):
-        return TlsFiles(Path(env[0]), Path(env[1]), Path(env[2]), names=(f"${ENV_TLS_CERT}", f"${ENV_TLS_KEY}",
-                                                                        f"${ENV_TLS_CA}"))
+        # "~/certs/x.crt" quoted (a unit file, an .env file: no shell expands it) is the home's, as $BEN_HOME's is
+        cert, key, ca = (Path(expand_user(value)) for value in env)
+        return TlsFiles(cert, key, ca, names=(f"${ENV_TLS_CERT}", f"${ENV_TLS_KEY}", f"${ENV_TLS_CA}"))
     if any(env):
         raise ConfigError(f"set all of {ENV_TLS_CERT}, {ENV_TLS_KEY} and {ENV_TLS_CA}, or none", field=ENV_TLS_CERT)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from itertools import islice
 
 from ben.core.errors import InvalidEventError
 from ben.sdk import limits
@@ -92,8 +93,8 @@ class BatchBuilder:
             keys = []
             vals = []
             items = attrs.items()
-            if len(attrs) > limits.MAX_ATTRS:
-                items = list(items)[:limits.MAX_ATTRS]
+            if len(attrs) > limits.MAX_ATTRS:  # the first ones only: a list of all of a million-key dict took 0.2 s
+                items = islice(items, limits.MAX_ATTRS)  # of the caller's thread on the hot path (ADR 0033, round 10)
                 counts.truncated += 1
             for k, v in items:
                 i = get(k) if type(k) is str and len(k) <= limits.MAX_ATTR_KEY_CHARS else None

@@ -17,6 +17,7 @@ may hold (types, ``ts`` range, sizes, UTF-8) is checked at the call: ``ben.sdk.l
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -296,3 +297,22 @@ def _disown_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_disown_after_fork)
+
+#: How long the interpreter's exit waits for the sidecar to take what a Client that was never shut down holds.
+EXIT_FLUSH_S = 5.0
+
+
+def _shutdown_at_exit() -> None:
+    """At the interpreter's exit, each Client never shut down sends what the sidecar has not acknowledged (up to
+    ``EXIT_FLUSH_S``) and says what it could not: a script that emitted and ended without ``shutdown()`` lost every
+    event in silence, the sender's daemon thread gone with the interpreter (ADR 0033, round 10). A Client with
+    nothing left to send costs nothing here. ``atexit`` runs this before the daemon threads stop, and after the
+    application's own exit handlers registered later (their last events go too)."""
+    deadline = time.monotonic() + EXIT_FLUSH_S  # for them all: an exit waits that long at most
+    for client in list(_live):
+        if client.state is Lifecycle.RUNNING and client._buffer.buffered and not client._buffer.forked_from:
+            # warns with the count and the reason when some are not taken
+            client.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_shutdown_at_exit)

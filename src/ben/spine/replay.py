@@ -25,6 +25,14 @@ def parse_time(text: str, flag: str) -> int:
         if int(text) >= 2**63:
             raise ConfigError(f"{text.strip()!r} is past the largest time (unix nanoseconds below 2**63)",
                               source="command line", field=flag)
+        for unit, per_s in (("seconds", 1), ("milliseconds", 10**3), ("microseconds", 10**6)):
+            # `--from $(date +%s)` (what `ben baseline export --from` takes) was read as nanoseconds: a replay of
+            # the first seconds of 1970 that found nothing, exit 0 (ADR 0033, round 10)
+            if 946_684_800 * per_s <= int(text) < 4_102_444_800 * per_s:
+                when = dt.datetime.fromtimestamp(int(text) / per_s, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+                raise ConfigError(f"{text.strip()!r} reads as unix {unit} ({when}Z); {flag} takes unix nanoseconds "
+                                  f"({int(text) * (10**9 // per_s)}) or an ISO time ({when})",
+                                  source="command line", field=flag)
         return int(text)
     try:
         when = dt.datetime.fromisoformat(text)

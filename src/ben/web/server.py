@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import ssl
@@ -178,9 +179,12 @@ class WebServer:
             with socket.socket(family, kind, proto) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
                 probe.bind(address)
-        except OSError as exc:
+        except OSError as exc:  # a port in use or privileged: the port's fault; else the host's (an address that is
+            # not this machine's, a name that does not resolve: "choose another with --port" sent the user astray)
+            port_fault = exc.errno in (errno.EADDRINUSE, errno.EACCES)
             raise ConfigError(f"the web interface could not listen on {host}:{port}: {exc.strerror or exc} "
-                              "(choose another with --port)", field="web.listen_port") from None
+                              f"(choose another with {'--port' if port_fault else '--host'})",
+                              field="web.listen_port" if port_fault else "web.listen_host") from None
 
     def start(self, timeout: float = 10.0) -> "WebServer":
         # In a thread uvicorn installs no signal handlers: the host process keeps its own.
