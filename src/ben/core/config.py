@@ -140,6 +140,9 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     spine: str = Field(default_factory=default_spine_address)
     #: Stable identity towards the spine; empty = generated once and kept in data_dir.
     id: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,64}$")
+    #: Over a mutual-TLS ``listen``: the certificate names (common names) served beyond telemetry (command
+    #: handlers, the audit log, the status) besides the sidecar's own certificate; telemetry is open to the CA's.
+    tls_clients: list[str] = Field(default_factory=list)
     #: WAL records shipped to the spine but not yet acknowledged, at most.
     ship_window_records: int = Field(default=64, ge=1, le=100_000)
     reconnect_min_ms: int = Field(default=50, ge=1)
@@ -153,6 +156,16 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     otlp: OtlpConfig = Field(default_factory=OtlpConfig)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
+
+    @field_validator("tls_clients")
+    @classmethod
+    def _certificate_names(cls, names: list[str]) -> list[str]:
+        from ben.core.certs import NAME_RE
+
+        for name in names:
+            if not NAME_RE.fullmatch(name):
+                raise ValueError(f"{name!r} is no certificate name (letters, digits, . _ @ -; 64 at most)")
+        return names
 
 
 #: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's
