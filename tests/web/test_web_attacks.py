@@ -210,7 +210,8 @@ def test_the_token_cookie_of_an_https_interface_is_secure(rig: Rig, tmp_path) ->
     token.write_text("a-web-token-long-enough-0123\n")
     token.chmod(0o600)
     cfg = WebConfig(listen_host="127.0.0.1", listen_port=0, token_file=token,
-                    tls=TlsConfig(cert=tmp_path / "web.crt", key=tmp_path / "web.key", ca=tmp_path / "ca.crt"))
+                    tls=TlsConfig(cert=tmp_path / "web.crt", key=tmp_path / "web.key", ca=tmp_path / "ca.crt"),
+                    tls_clients=["alice"])
     web = WebServer(cfg, rig.cluster.spine_addr).start()
     try:
         ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))

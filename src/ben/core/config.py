@@ -42,6 +42,7 @@ from ben.core.config_sections import (  # noqa: F401  (re-exported for callers o
     TlsConfig,
     WebConfig,
     _Section,
+    certificate_names,
 )
 from ben.core.address import (  # noqa: F401  (re-exported for callers of config)
     ENV_HOME,
@@ -157,15 +158,7 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
-    @field_validator("tls_clients")
-    @classmethod
-    def _certificate_names(cls, names: list[str]) -> list[str]:
-        from ben.core.certs import NAME_RE
-
-        for name in names:
-            if not NAME_RE.fullmatch(name):
-                raise ValueError(f"{name!r} is no certificate name (letters, digits, . _ @ -; 64 at most)")
-        return names
+    _tls_clients = field_validator("tls_clients")(lambda cls, v: certificate_names(v))
 
 
 #: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's

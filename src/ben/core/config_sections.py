@@ -52,6 +52,16 @@ class _Section(BaseModel):
 
 
 # -- authenticated transports and private files (ADR 0034) --------------------------------------------
+def certificate_names(names: list[str]) -> list[str]:
+    """A list of certificate names (common names ``ben certs issue`` can give), each checked."""
+    from ben.core.certs import NAME_RE
+
+    for name in names:
+        if not NAME_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is no certificate name (letters, digits, . _ @ -; 64 at most)")
+    return names
+
+
 class TlsConfig(_Section):
     """Mutual TLS on TCP: this component's certificate and key (PEM), and the CA its peers' certificates
     must chain to (``ben certs`` makes all three, or the operator's PKI)."""
@@ -210,6 +220,11 @@ class WebConfig(_Section):
     #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
     #: client must present a certificate the CA signed; it stands in for the token off loopback.
     tls: TlsConfig = Field(default_factory=TlsConfig)
+    #: With [web.tls]: the client certificates (common names) the interface serves, its operators'. Every
+    #: certificate of ``tls.ca`` passes the handshake (a sidecar's too); the others are answered 403. Required
+    #: with [web.tls] (ADR 0045, round 11).
+    tls_clients: list[str] = Field(default_factory=list)
+    _tls_clients = field_validator("tls_clients")(lambda cls, v: certificate_names(v))
     #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
     #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
     local_uids: list[int] = Field(default_factory=list)
