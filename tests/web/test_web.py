@@ -456,6 +456,17 @@ def test_client_certificates_stand_in_for_the_token(site, tmp_path) -> None:
                 urllib.request.urlopen(url.replace("/status", path), context=client("sc-1"), timeout=30)
             assert refused.value.code == 403, path
             assert "certificate CN=sc-1 is not named in web.tls_clients" in refused.value.read().decode()
+        # a form of another site posted by a browser without fetch metadata: the browser presents the operator's
+        # certificate to any site, so the form's Origin decides (ran the query on the code before)
+        for origin, code in ((f"https://127.0.0.1:{web.port}", 200), ("https://elsewhere.example", 403)):
+            form = urllib.request.Request(url.replace("/status", "/sql"), data=b"q=SELECT+1", method="POST",
+                                          headers={"Origin": origin})
+            try:
+                with urllib.request.urlopen(form, context=client("alice"), timeout=30) as r:
+                    assert (r.status, origin) == (code, origin)
+            except urllib.error.HTTPError as answer:
+                assert (answer.code, origin) == (code, origin)
+                assert "another site" in answer.read().decode()
         for ctx in (client(None), client("mallory", other)):  # no certificate; one another CA signed
             with pytest.raises(OSError):  # the handshake fails (ssl.SSLError, or reset: TLS 1.3)
                 urllib.request.urlopen(url, context=ctx, timeout=10).read()

@@ -149,8 +149,6 @@ class TokenAuth:
         if not _loopback_host(request.headers.get("host", "")):
             # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
             return "on loopback this interface answers only to a loopback Host (127.0.0.1, [::1], localhost)"
-        if _cross_site(request):
-            return "a form from another site cannot post here"
         client, server = scope.get("client"), scope.get("server")
         uid = peer_uid((client[0], client[1]), (server[0], server[1])) if client and server else None
         if uid is not None:
@@ -181,6 +179,8 @@ class TokenAuth:
             await PlainTextResponse(f"403: {foreign}", status_code=403)(scope, receive, send)
             return
         refused = self._certificate_refusal(scope) if self._certificates is not None else None
+        if refused is None and _cross_site(Request(scope)):  # any mode: a browser sends client certificates
+            refused = "a form from another site cannot post here"  # to every site (old ones no fetch metadata)
         if refused is not None:  # a sidecar's certificate of the same CA read everything through the spine
             await PlainTextResponse(f"403: {refused}", status_code=403)(scope, receive, send)
             return
