@@ -86,6 +86,11 @@ class OtlpConfig(_Section):
     http_listen: str = "127.0.0.1:4318"
     #: Largest request accepted (after gzip inflation); larger ones are refused before parsing.
     max_request_bytes: int = Field(default=16 << 20, ge=1 << 10, le=256 << 20)
+    #: Bytes of requests (after inflating) one client (a local account, named by the kernel; other hosts
+    #: together) may have in the receiver at once, waiting for their turn or being converted; past it a request
+    #: is answered 429 / RESOURCE_EXHAUSTED with a delay to retry after. At least ``max_request_bytes``: one
+    #: request alone always passes (ADR 0045, round 11: a gzip body of 15 KB inflating to 15 MiB, 100 at once).
+    max_bytes_in_flight_per_client: int = Field(default=64 << 20, ge=1 << 10, le=16 << 30)
     #: Log records with severity_number at or above this go to the alert lane (17 = ERROR); 0 = none.
     alert_severity_number: int = Field(default=17, ge=0, le=24)
     #: Spans also feed two series per (service, span name): span.duration_ms and span.errors.
@@ -146,6 +151,9 @@ class OtlpConfig(_Section):
             raise ValueError("tls_cert_file and tls_key_file go together")
         if self.tls_client_ca_file and not self.tls_cert_file:
             raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        if self.max_bytes_in_flight_per_client < self.max_request_bytes:
+            raise ValueError(f"max_bytes_in_flight_per_client ({self.max_bytes_in_flight_per_client}) must be at "
+                             f"least max_request_bytes ({self.max_request_bytes}): one request alone always passes")
         return self
 
 
