@@ -225,6 +225,9 @@ class WebConfig(_Section):
     token_env: str = ""
     token_file: Path | None = None
     poll_interval_ms: int = Field(default=500, ge=50)
+    #: The SQL page's results: a larger one is refused as it arrives ("add a LIMIT"), never held whole nor
+    #: rendered (the page shows 1,000 rows; ``ben query`` has the spine's own bound).
+    sql_max_result_bytes: int = Field(default=16 << 20, ge=64 << 10, le=256 << 20)
     #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
     #: client must present a certificate the CA signed; it stands in for the token off loopback.
     tls: TlsConfig = Field(default_factory=TlsConfig)
