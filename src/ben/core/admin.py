@@ -115,10 +115,6 @@ def _call(address: str, method: str, request, timeout: float):
                 raise QueryError(exc.details()) from None
             if code == grpc.StatusCode.PERMISSION_DENIED:
                 raise TransportError(f"{address} refused this caller: {exc.details()}") from None
-            if code == grpc.StatusCode.RESOURCE_EXHAUSTED and max_reply is not None \
-                    and "larger than max" in (exc.details() or ""):
-                raise QueryError(f"the result is over {max_reply[0]} bytes ({max_reply[1]}): add a LIMIT or choose "
-                                 "fewer columns, or use ben query") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
             raise TransportError(f"{address}: {code.name}: {exc.details()}") from None

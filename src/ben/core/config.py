@@ -34,6 +34,7 @@ from ben.core.files import is_utf16, missing_or_directory, read_input, read_inpu
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
+    CertificateNames,
     ControlConfig,
     CortexConfig,
     FederationConfig,
@@ -42,7 +43,6 @@ from ben.core.config_sections import (  # noqa: F401  (re-exported for callers o
     TlsConfig,
     WebConfig,
     _Section,
-    certificate_names,
 )
 from ben.core.address import (  # noqa: F401  (re-exported for callers of config)
     ENV_HOME,
@@ -141,9 +141,7 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     spine: str = Field(default_factory=default_spine_address)
     #: Stable identity towards the spine; empty = generated once and kept in data_dir.
     id: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,64}$")
-    #: Over a mutual-TLS ``listen``: the certificate names (common names) served beyond telemetry (command
-    #: handlers, the audit log, the status) besides the sidecar's own certificate; telemetry is open to the CA's.
-    tls_clients: list[str] = Field(default_factory=list)
+    tls_clients: CertificateNames = Field(default_factory=list)  # served over mTLS beyond telemetry (ADR 0045)
     #: WAL records shipped to the spine but not yet acknowledged, at most.
     ship_window_records: int = Field(default=64, ge=1, le=100_000)
     reconnect_min_ms: int = Field(default=50, ge=1)
@@ -157,8 +155,6 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     otlp: OtlpConfig = Field(default_factory=OtlpConfig)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
-
-    _tls_clients = field_validator("tls_clients")(lambda cls, v: certificate_names(v))
 
 
 #: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's

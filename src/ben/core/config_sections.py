@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ben.core.address import check_address
 
@@ -60,6 +60,10 @@ def certificate_names(names: list[str]) -> list[str]:
         if not NAME_RE.fullmatch(name):
             raise ValueError(f"{name!r} is no certificate name (letters, digits, . _ @ -; 64 at most)")
     return names
+
+
+#: A list of certificate names, each checked (``sidecar.tls_clients``, ``web.tls_clients``).
+CertificateNames = typing.Annotated[list[str], AfterValidator(certificate_names)]
 
 
 class TlsConfig(_Section):
@@ -234,8 +238,7 @@ class WebConfig(_Section):
     #: With [web.tls]: the client certificates (common names) the interface serves, its operators'. Every
     #: certificate of ``tls.ca`` passes the handshake (a sidecar's too); the others are answered 403. Required
     #: with [web.tls] (ADR 0045, round 11).
-    tls_clients: list[str] = Field(default_factory=list)
-    _tls_clients = field_validator("tls_clients")(lambda cls, v: certificate_names(v))
+    tls_clients: CertificateNames = Field(default_factory=list)
     #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
     #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
     local_uids: list[int] = Field(default_factory=list)
