@@ -192,7 +192,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._commit_loop(self._alerts, self._alert_arrived, True), name="wal-commit-alerts"),
+        self._tasks = [loop.create_task(self._commit_loop(self._alerts, self._alert_arrived, True),
+                                        name="wal-commit-alerts"),
                        loop.create_task(self._commit_loop(self._queue, self._arrived, False), name="wal-commit")]
 
     async def shutdown(self, timeout: float = 5.0) -> None:

@@ -89,7 +89,8 @@ class OtlpFigures:
     requests: Counter = field(default_factory=Counter)       # (signal, transport)
     items: Counter = field(default_factory=Counter)          # signal: items stored
     rejected_items: Counter = field(default_factory=Counter) # signal: left out (partial_success)
-    refused: Counter = field(default_factory=Counter)        # (signal, reason): quota | wal_error | invalid | unauthenticated | in_flight
+    # (signal, reason): quota | wal_error | invalid | unauthenticated | in_flight
+    refused: Counter = field(default_factory=Counter)
     duplicates: Counter = field(default_factory=Counter)     # signal: requests answered as already stored
     last_error: str = ""
 

@@ -110,7 +110,8 @@ class WebServer:
         secure = check_tls(cfg)
         # No token, no client certificates (loopback): only these accounts, named by the kernel.
         local_uids = None if self._token or secure else frozenset({os.geteuid(), *cfg.local_uids})
-        app = create_app(Reader(spine, sidecars, sql_max_result_bytes=cfg.sql_max_result_bytes), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
+        reader = Reader(spine, sidecars, sql_max_result_bytes=cfg.sql_max_result_bytes)
+        app = create_app(reader, token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
                          recommend=recommend, local_uids=local_uids, certificates=certificates_served(cfg))
         tls = {}
         if secure:  # HTTPS; a client without a certificate the CA signed fails the handshake
