@@ -316,3 +316,13 @@ def test_slow_clients_are_cut_after_10_s_by_default_and_a_config_may_say_otherwi
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, "[web]\nbody_timeout_s = -1\n"))
     assert "body_timeout_s" in str(err.value)
+
+
+def test_a_tls_client_that_is_no_certificate_name_is_named(tmp_path: Path) -> None:
+    """``sidecar.tls_clients`` names certificates (ADR 0045, round 11): a name no certificate can hold is refused."""
+    cfg = tmp_path / "ben.toml"
+    cfg.write_text('[sidecar]\ntls_clients = ["alice", "a b"]\n')
+    with pytest.raises(ConfigError, match=r"sidecar\.tls_clients.*'a b' is no certificate name"):
+        load_config(cfg)
+    cfg.write_text('[sidecar]\ntls_clients = ["alice", "ops@example"]\n')
+    assert load_config(cfg).sidecar.tls_clients == ["alice", "ops@example"]

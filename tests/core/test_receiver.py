@@ -268,3 +268,40 @@ def test_a_source_named_with_a_control_character_is_stored_with_it_replaced(tmp_
             w.close()
 
     asyncio.run(go())
+
+
+def test_a_commit_group_and_the_queue_are_bounded_in_bytes(tmp_path: Path, monkeypatch) -> None:
+    """ADR 0045, round 11: the whole queue made one commit group, encoded (redacted) and written at once: 60
+    streams' batches of 15 MiB took a real sidecar from 103 MB to 4 GB. Now a group holds at most MAX_GROUP_BYTES
+    (one request always goes) and each queue at most MAX_QUEUED_BYTES, the streams beyond waiting; all are stored."""
+    from ben.core import receiver
+
+    monkeypatch.setattr(receiver, "MAX_GROUP_BYTES", 64_000)
+    monkeypatch.setattr(receiver, "MAX_QUEUED_BYTES", 128_000)
+
+    async def go():
+        wals = open_wals(tmp_path)
+        rx = IngestReceiver(wals, lambda r: r.SerializeToString(), encode_in_thread=True)
+        groups, queued = [], []
+        encode_all = rx._encode_all
+
+        def watched(pending):
+            groups.append(sum(p.size for p in pending))
+            queued.append(rx._bytes[False])
+            return encode_all(pending)
+
+        rx._encode_all = watched
+        rx.start()
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(req(f"s{i}", 1, body_bytes=20_000), loop.create_future()) for i in range(40)]
+        await asyncio.gather(*(rx._enqueue(p) for p in pending))  # forty streams at once
+        outcomes = await asyncio.gather(*(p.done for p in pending))
+        await rx.shutdown()
+        assert [(o.seq, o.error) for o in outcomes] == [(1, "")] * 40
+        assert wals[ROUTINE].depth == 40
+        assert len(groups) > 1 and max(groups) <= 64_000, groups  # one group of 800 kB on the code before
+        assert max(queued) <= 128_000, queued
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

@@ -74,3 +74,81 @@ def test_another_account_sends_telemetry_but_cannot_take_commands_or_read_the_au
         wait_for(lambda: "refused /ben.v1.Control/Commands" in cluster.sidecar.tail(400), 30, "the refusal logged")
     finally:
         cluster.stop()
+
+
+_AS_A_CERTIFICATE = """
+import sys, threading, grpc
+from ben.v1 import admin_pb2, admin_pb2_grpc, control_pb2, control_pb2_grpc, telemetry_pb2, telemetry_pb2_grpc
+address, certs, name = sys.argv[1], sys.argv[2], sys.argv[3]
+register = control_pb2.SubsystemUp(register=control_pb2.Register(subsystem="payments", actions=["set_mode"]))
+
+
+def registered():
+    yield register
+    threading.Event().wait(5)
+
+
+creds = grpc.ssl_channel_credentials(root_certificates=open(f"{certs}/ca.crt", "rb").read(),
+                                     private_key=open(f"{certs}/{name}.key", "rb").read(),
+                                     certificate_chain=open(f"{certs}/{name}.crt", "rb").read())
+with grpc.secure_channel(address, creds) as channel:
+    control = control_pb2_grpc.ControlStub(channel)
+    calls = [("ingest", lambda: list(telemetry_pb2_grpc.IngestStub(channel).Stream(
+                  iter([telemetry_pb2.IngestRequest(sender_id="x")]), timeout=30))),
+             ("audit", lambda: control.AuditEntries(control_pb2.AuditRequest(), timeout=30)),
+             ("verify", lambda: control.VerifyAudit(control_pb2.AuditRequest(), timeout=30)),
+             ("status", lambda: admin_pb2_grpc.AdminStub(channel).Status(admin_pb2.StatusRequest(), timeout=30))]
+    if sys.argv[4:] == ["register"]:
+        calls.append(("commands", lambda: list(control.Commands(registered(), timeout=3))))
+    for what, call in calls:
+        try:
+            call()
+            print(what, "served")
+        except grpc.RpcError as exc:
+            print(what, exc.code().name, exc.details())
+"""
+
+
+def test_another_certificate_of_the_ca_sends_telemetry_but_cannot_take_commands_or_read_the_audit(home,
+                                                                                                 monkeypatch):
+    """ADR 0045 round 11: over mutual TLS a sidecar served every certificate its CA signed alike. On the code
+    before, another host's sidecar certificate (``sc-2``) registered here as the ``payments`` subsystem's command
+    handler (it gets the subsystem's commands and answers their receipts, which this sidecar signs) and read the
+    audit log and the status. Now telemetry alone; the sidecar's own certificate and ``sidecar.tls_clients``
+    (``alice``) are served."""
+    from ben.core.certs import init_ca, issue
+
+    certs = home / "certs"
+    init_ca(certs)
+    issue(certs, "sc-1", server=True)  # the sidecar's own: it serves its listen with it
+    for name in ("sc-2", "alice"):
+        issue(certs, name)
+    addr = f"127.0.0.1:{_free_port()}"
+    cluster = Cluster(home, sidecar={"id": "sc-1", "listen": addr, "tls_clients": ["alice"],
+                                     "tls": {"cert": str(certs / "sc-1.crt"), "key": str(certs / "sc-1.key"),
+                                             "ca": str(certs / "ca.crt")}})
+    cluster.sidecar_addr = addr
+    for variable, path in (("BEN_TLS_CERT", "alice.crt"), ("BEN_TLS_KEY", "alice.key"), ("BEN_TLS_CA", "ca.crt")):
+        monkeypatch.setenv(variable, str(certs / path))
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": os.environ["PATH"]}
+
+    def verdicts(name: str, *extra: str) -> dict[str, list[str]]:
+        out = subprocess.run([sys.executable, "-c", _AS_A_CERTIFICATE, addr, str(certs), name, *extra],
+                             capture_output=True, text=True, timeout=120, env=env)
+        found = {line.split()[0]: line.split(None, 2)[1:] for line in out.stdout.splitlines()}
+        assert set(found) >= {"ingest", "audit", "verify", "status"}, (out.stdout, out.stderr)
+        return found
+
+    try:
+        cluster.start()
+        intruder = verdicts("sc-2", "register")
+        assert intruder["ingest"] == ["served"], intruder  # telemetry: open to the CA's certificates
+        for what in ("commands", "audit", "verify", "status"):
+            assert intruder[what][0] == "PERMISSION_DENIED", (what, intruder)
+        assert "'sc-2' may not call" in intruder["audit"][1] and "sidecar.tls_clients" in intruder["audit"][1]
+        assert "subsystem payments attached" not in cluster.sidecar.tail(400)
+        for name in ("sc-1", "alice"):  # the sidecar's own certificate, and the one configured
+            assert all(v == ["served"] for v in verdicts(name).values()), name
+        wait_for(lambda: "refused /ben.v1.Control/Commands" in cluster.sidecar.tail(400), 30, "the refusal logged")
+    finally:
+        cluster.stop()

@@ -417,15 +417,20 @@ def test_read_only_except_acknowledgement(site) -> None:
 
 def test_client_certificates_stand_in_for_the_token(site, tmp_path) -> None:
     """[web.tls] from `ben certs`: HTTPS off loopback without a token; only clients whose certificate
-    the CA signed get an answer."""
+    the CA signed get an answer, and of those only the names of ``web.tls_clients`` (ADR 0045, round 11: a
+    sidecar's certificate of the same CA read every page and ran SQL through the spine's operator path)."""
     certs, other = tmp_path / "certs", tmp_path / "other"
     init_ca(certs)
     issue(certs, "web", server=True)
     issue(certs, "alice")
+    issue(certs, "sc-1")  # a sidecar's certificate, the same CA
     init_ca(other)
     issue(other, "mallory")
-    cfg = WebConfig(listen_host="0.0.0.0", listen_port=0,
-                    tls=TlsConfig(cert=certs / "web.crt", key=certs / "web.key", ca=certs / "ca.crt"))
+    tls = TlsConfig(cert=certs / "web.crt", key=certs / "web.key", ca=certs / "ca.crt")
+    with pytest.raises(ConfigError) as err:  # client certificates without naming whose: refused at start
+        WebServer(WebConfig(listen_host="0.0.0.0", listen_port=0, tls=tls), site.cluster.spine_addr)
+    assert err.value.field == "web.tls_clients" and "a sidecar's too" in str(err.value)
+    cfg = WebConfig(listen_host="0.0.0.0", listen_port=0, tls=tls, tls_clients=["alice"])
     assert resolve_token(cfg) is None  # no token needed: the certificates authenticate
     web = WebServer(cfg, site.cluster.spine_addr).start()
     try:
@@ -446,6 +451,22 @@ def test_client_certificates_stand_in_for_the_token(site, tmp_path) -> None:
             assert r.status == 200
         (entry,) = [e for e in audit.audit_entries(site.cluster.spine_addr, log="queries") if marker in e["body"]]
         assert json.loads(entry["body"])["for"] == "certificate CN=alice", entry
+        for path in ("/status", "/sql?q=SELECT+1", "/api/series?subsystem=x&name=y"):  # the CA's, not named
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url.replace("/status", path), context=client("sc-1"), timeout=30)
+            assert refused.value.code == 403, path
+            assert "certificate CN=sc-1 is not named in web.tls_clients" in refused.value.read().decode()
+        # a form of another site posted by a browser without fetch metadata: the browser presents the operator's
+        # certificate to any site, so the form's Origin decides (ran the query on the code before)
+        for origin, code in ((f"https://127.0.0.1:{web.port}", 200), ("https://elsewhere.example", 403)):
+            form = urllib.request.Request(url.replace("/status", "/sql"), data=b"q=SELECT+1", method="POST",
+                                          headers={"Origin": origin})
+            try:
+                with urllib.request.urlopen(form, context=client("alice"), timeout=30) as r:
+                    assert (r.status, origin) == (code, origin)
+            except urllib.error.HTTPError as answer:
+                assert (answer.code, origin) == (code, origin)
+                assert "another site" in answer.read().decode()
         for ctx in (client(None), client("mallory", other)):  # no certificate; one another CA signed
             with pytest.raises(OSError):  # the handshake fails (ssl.SSLError, or reset: TLS 1.3)
                 urllib.request.urlopen(url, context=ctx, timeout=10).read()

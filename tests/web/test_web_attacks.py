@@ -210,7 +210,8 @@ def test_the_token_cookie_of_an_https_interface_is_secure(rig: Rig, tmp_path) ->
     token.write_text("a-web-token-long-enough-0123\n")
     token.chmod(0o600)
     cfg = WebConfig(listen_host="127.0.0.1", listen_port=0, token_file=token,
-                    tls=TlsConfig(cert=tmp_path / "web.crt", key=tmp_path / "web.key", ca=tmp_path / "ca.crt"))
+                    tls=TlsConfig(cert=tmp_path / "web.crt", key=tmp_path / "web.key", ca=tmp_path / "ca.crt"),
+                    tls_clients=["alice"])
     web = WebServer(cfg, rig.cluster.spine_addr).start()
     try:
         ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
@@ -414,3 +415,21 @@ def test_a_served_client_sending_its_body_a_byte_at_a_time_is_cut(rig: Rig) -> N
         wait_for(trickle, 120, "the web interface to cut a body sent a byte a second")
         assert get(rig.web + "/status")[0] == 200
     assert answer == b"" or b" 408 " in answer.split(b"\r\n", 1)[0], answer[-300:]
+
+
+def test_a_huge_result_on_the_sql_page_is_refused_as_it_arrives(rig: Rig) -> None:  # noqa: F811
+    """ADR 0045 round 11: the SQL page took any result the spine allows (256 MiB): one of 200 MB (a page of 300 MB)
+    took the interface's process (the spine's, with ``ben spine --web``) from 62 MB to 1.3 GB. Now a result over
+    ``web.sql_max_result_bytes`` is refused as it arrives, naming the option; a smaller one is shown."""
+    from ben.core.config import WebConfig
+    from ben.web import WebServer
+
+    web = WebServer(WebConfig(listen_port=0, sql_max_result_bytes=64 << 10), rig.cluster.spine_addr).start()
+    try:
+        status, _, body = get(f"http://127.0.0.1:{web.port}/sql?q=SELECT+repeat('x',+1000)+AS+s+FROM+numbers(200)")
+        assert status == 400 and "web.sql_max_result_bytes" in body and "add a LIMIT" in body, (status, body[:500])
+        assert len(body) < 64 << 10
+        status, _, body = get(f"http://127.0.0.1:{web.port}/sql?q=SELECT+repeat('x',+1000)+AS+s+FROM+numbers(20)")
+        assert status == 200 and body.count("x" * 1000) >= 20, status
+    finally:
+        web.shutdown(2.0)

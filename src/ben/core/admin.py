@@ -137,19 +137,25 @@ def fetch_status(address: str, timeout: float = 2.0) -> pb.StatusReply:
     return _call(address, "Status", pb.StatusRequest(), timeout)
 
 
-def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "cli", on_behalf: str = "") -> bytes:
+def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "cli", on_behalf: str = "",
+              max_reply: tuple[int, str] | None = None) -> bytes:
     """Run a read-only query through the spine; ClickHouse JSON bytes. The spine's own limits
     (max_execution_time, max_result_bytes) end a query first; ``timeout`` only bounds the wait
     for a spine that does not answer. Ctrl-C (KeyboardInterrupt) cancels the query at the spine.
     ``origin`` and ``on_behalf`` go into the spine's query log (the web interface: ``web-sql`` for its
-    client's SQL, ``web-page`` for a page's own reads, and who its client is)."""
+    client's SQL, ``web-page`` for a page's own reads, and who its client is). ``max_reply``: (bytes, the option
+    naming them): a larger result is refused as it arrives, before this process holds it (the web interface)."""
     from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
+    from ben.core.transport import CHANNEL_OPTIONS
     from ben.core.transport import channel as open_channel
 
     metadata = operator_metadata(address)  # who asks (ADR 0034)
     metadata += [(ORIGIN_METADATA, origin)] + ([(FOR_METADATA, on_behalf)] if on_behalf else [])
-    with open_channel(address) as channel:
+    options = None if max_reply is None else [
+        *(o for o in CHANNEL_OPTIONS if o[0] != "grpc.max_receive_message_length"),
+        ("grpc.max_receive_message_length", max_reply[0])]
+    with open_channel(address, options) as channel:
         call = pb_grpc.AdminStub(channel).Query.future(pb.QueryRequest(sql=sql), timeout=timeout,
                                                        wait_for_ready=False, metadata=metadata)
         try:
@@ -166,6 +172,10 @@ def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "
                                  "cancelled") from None
             if code == grpc.StatusCode.PERMISSION_DENIED:
                 raise TransportError(f"{address} refused this caller: {exc.details()}") from None
+            if code == grpc.StatusCode.RESOURCE_EXHAUSTED and max_reply is not None \
+                    and "larger than max" in (exc.details() or ""):
+                raise QueryError(f"the result is over {max_reply[0]} bytes ({max_reply[1]}): add a LIMIT or choose "
+                                 "fewer columns, or use ben query") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
             raise QueryError(_lost(address, exc) or f"{address}: {code.name}: {exc.details()}") from None

@@ -131,3 +131,9 @@ def _issue(directory: Path, name: str, server: bool, hosts: tuple[str, ...], ove
     _write(key_path, _key_pem(key), 0o600, overwrite)
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
     return cert_path, key_path
+
+
+def common_name_of(pem: bytes) -> str:
+    """The common name of the first certificate in ``pem`` ("" when it names none)."""
+    names = x509.load_pem_x509_certificate(pem).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""

@@ -34,6 +34,7 @@ from ben.core.files import is_utf16, missing_or_directory, read_input, read_inpu
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
+    CertificateNames,
     ControlConfig,
     CortexConfig,
     FederationConfig,
@@ -141,6 +142,7 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     spine: str = Field(default_factory=default_spine_address)
     #: Stable identity towards the spine; empty = generated once and kept in data_dir.
     id: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,64}$")
+    tls_clients: CertificateNames = Field(default_factory=list)  # served over mTLS beyond telemetry (ADR 0045)
     #: WAL records shipped to the spine but not yet acknowledged, at most.
     ship_window_records: int = Field(default=64, ge=1, le=100_000)
     reconnect_min_ms: int = Field(default=50, ge=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ben.core.address import check_address
 
@@ -52,6 +52,20 @@ class _Section(BaseModel):
 
 
 # -- authenticated transports and private files (ADR 0034) --------------------------------------------
+def certificate_names(names: list[str]) -> list[str]:
+    """A list of certificate names (common names ``ben certs issue`` can give), each checked."""
+    from ben.core.certs import NAME_RE
+
+    for name in names:
+        if not NAME_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is no certificate name (letters, digits, . _ @ -; 64 at most)")
+    return names
+
+
+#: A list of certificate names, each checked (``sidecar.tls_clients``, ``web.tls_clients``).
+CertificateNames = typing.Annotated[list[str], AfterValidator(certificate_names)]
+
+
 class TlsConfig(_Section):
     """Mutual TLS on TCP: this component's certificate and key (PEM), and the CA its peers' certificates
     must chain to (``ben certs`` makes all three, or the operator's PKI)."""
@@ -76,6 +90,11 @@ class OtlpConfig(_Section):
     http_listen: str = "127.0.0.1:4318"
     #: Largest request accepted (after gzip inflation); larger ones are refused before parsing.
     max_request_bytes: int = Field(default=16 << 20, ge=1 << 10, le=256 << 20)
+    #: Bytes of requests (after inflating) one client (a local account, named by the kernel; other hosts
+    #: together) may have in the receiver at once, waiting for their turn or being converted; past it a request
+    #: is answered 429 / RESOURCE_EXHAUSTED with a delay to retry after. At least ``max_request_bytes``: one
+    #: request alone always passes (ADR 0045, round 11: a gzip body of 15 KB inflating to 15 MiB, 100 at once).
+    max_bytes_in_flight_per_client: int = Field(default=64 << 20, ge=1 << 10, le=16 << 30)
     #: Log records with severity_number at or above this go to the alert lane (17 = ERROR); 0 = none.
     alert_severity_number: int = Field(default=17, ge=0, le=24)
     #: Spans also feed two series per (service, span name): span.duration_ms and span.errors.
@@ -136,6 +155,9 @@ class OtlpConfig(_Section):
             raise ValueError("tls_cert_file and tls_key_file go together")
         if self.tls_client_ca_file and not self.tls_cert_file:
             raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file")
+        if self.max_bytes_in_flight_per_client < self.max_request_bytes:
+            raise ValueError(f"max_bytes_in_flight_per_client ({self.max_bytes_in_flight_per_client}) must be at "
+                             f"least max_request_bytes ({self.max_request_bytes}): one request alone always passes")
         return self
 
 
@@ -207,9 +229,16 @@ class WebConfig(_Section):
     token_env: str = ""
     token_file: Path | None = None
     poll_interval_ms: int = Field(default=500, ge=50)
+    #: The SQL page's results: a larger one is refused as it arrives ("add a LIMIT"), never held whole nor
+    #: rendered (the page shows 1,000 rows; ``ben query`` has the spine's own bound).
+    sql_max_result_bytes: int = Field(default=16 << 20, ge=64 << 10, le=256 << 20)
     #: HTTPS with client certificates ([web.tls] cert, key, ca; ``ben certs`` makes them): every
     #: client must present a certificate the CA signed; it stands in for the token off loopback.
     tls: TlsConfig = Field(default_factory=TlsConfig)
+    #: With [web.tls]: the client certificates (common names) the interface serves, its operators'. Every
+    #: certificate of ``tls.ca`` passes the handshake (a sidecar's too); the others are answered 403. Required
+    #: with [web.tls] (ADR 0045, round 11).
+    tls_clients: CertificateNames = Field(default_factory=list)
     #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
     #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
     local_uids: list[int] = Field(default_factory=list)

@@ -184,7 +184,7 @@ def operator_metadata(address: str, timeout: float = 5.0, *, required: bool = Tr
     return [(TOKEN_METADATA, rest)]
 
 
-def _common_name(context) -> str:
+def common_name(context) -> str:
     auth = context.auth_context()
     if auth.get("transport_security_type") != [b"ssl"]:
         return ""
@@ -246,7 +246,7 @@ class Guard(grpc.aio.ServerInterceptor):
             token = dict(context.invocation_metadata() or ()).get(TOKEN_METADATA, "")
             name = self._tokens.redeem(token) if (token and self._tokens is not None) else None
             return Peer("operator", name) if name else Peer("local")
-        cn = _common_name(context)
+        cn = common_name(context)
         if not cn:
             if self._plain is not None:
                 uid = self._plain.uid_of(peer)

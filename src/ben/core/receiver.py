@@ -53,6 +53,13 @@ log = logging.getLogger(__name__)
 
 _HWM = "hwm:"
 MAX_GROUP = 4096
+#: Bytes of requests in one commit group at most (one request always goes): the group is encoded (redacted) and
+#: written at once, so without a bound 60 streams' batches of 15 MiB made one group and took a sidecar from 103 MB
+#: to 4 GB (ADR 0045, round 11).
+MAX_GROUP_BYTES = 32 << 20
+#: Bytes of requests queued in each of the receiver's queues (alerts, the others) at most; a stream whose next
+#: request does not fit waits (its sender is held by flow control), and one request always fits an empty queue.
+MAX_QUEUED_BYTES = 128 << 20
 #: An alert group of up to this many events is encoded on the event loop: a worker thread costs two
 #: wake-ups (each a wait for a busy core) for tens of microseconds of work. ADR 0025.
 INLINE_ENCODE_EVENTS = 16
@@ -113,6 +120,7 @@ class _Pending:
     undecodable: str = ""        # why the request's bytes could not be decoded (request: its header only)
     raw: bytes = field(default=b"", repr=False)
     meta: dict | None = None     # WAL metadata written (None: deleted) in the batch of this request, if accepted
+    size: int = 0                # its bytes, counted while it is in the receiver
 
 
 @dataclass
@@ -157,6 +165,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._alerts: asyncio.Queue[_Pending] = asyncio.Queue()
         self._arrived = asyncio.Event()
         self._alert_arrived = asyncio.Event()
+        self._bytes = {True: 0, False: 0}  # bytes queued or being committed, by "is the alert queue"
+        self._room = asyncio.Condition()   # notified when a commit frees bytes
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
         self._refused_at, self._refused_why = {}, {}  # by (sender, lane): first seq refused; why (quota, wal_error)
         self._tasks: list[asyncio.Task] = []
@@ -182,8 +192,9 @@ class IngestReceiver(pb_grpc.IngestServicer):
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._commit_loop(self._alerts, self._alert_arrived), name="wal-commit-alerts"),
-                       loop.create_task(self._commit_loop(self._queue, self._arrived), name="wal-commit")]
+        self._tasks = [loop.create_task(self._commit_loop(self._alerts, self._alert_arrived, True),
+                                        name="wal-commit-alerts"),
+                       loop.create_task(self._commit_loop(self._queue, self._arrived, False), name="wal-commit")]
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Commit what is queued (it may be acknowledged still), then stop."""
@@ -191,7 +202,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             return
         try:
             async with asyncio.timeout(timeout):
-                while not (self._queue.empty() and self._alerts.empty()):
+                while not (self._queue.empty() and self._alerts.empty()) or any(self._bytes.values()):
                     await asyncio.sleep(0.005)
         except TimeoutError:
             log.warning("receiver: %d requests not committed at shutdown; their senders will resend",
@@ -206,8 +217,16 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._tasks = []
 
     async def _enqueue(self, pending: _Pending) -> None:
-        """To the commit task of its lane: alerts to their own (never waiting), others to the bounded queue."""
-        if pending.request.lane == LANE_ALERT:
+        """To the commit task of its lane: alerts to their own, others to the bounded queue; each queue holds
+        at most MAX_QUEUED_BYTES (a request waits for room; an alert waits only behind alerts)."""
+        alert = pending.request.lane == LANE_ALERT
+        pending.size = pending.size or max(1, len(pending.raw) or pending.request.ByteSize())
+        if self._bytes[alert] and self._bytes[alert] + pending.size > MAX_QUEUED_BYTES:
+            async with self._room:
+                await self._room.wait_for(lambda: not self._bytes[alert]
+                                          or self._bytes[alert] + pending.size <= MAX_QUEUED_BYTES)
+        self._bytes[alert] += pending.size
+        if alert:
             self._alerts.put_nowait(pending)
             self._alert_arrived.set()
         else:
@@ -258,16 +277,27 @@ class IngestReceiver(pb_grpc.IngestServicer):
             reader.cancel()
 
     # -- group commit -----------------------------------------------------------------------
-    async def _commit_loop(self, source: asyncio.Queue, arrived: asyncio.Event) -> None:
+    async def _commit_loop(self, source: asyncio.Queue, arrived: asyncio.Event, alerts: bool) -> None:
+        carry: _Pending | None = None  # taken from the queue, over the last group's bytes: first of the next
         while True:
             arrived.clear()
-            if source.empty():
+            if carry is None and source.empty():
                 await arrived.wait()
                 continue
-            group = [source.get_nowait()]
+            group, carry = [carry or source.get_nowait()], None
+            size = group[0].size
             while len(group) < MAX_GROUP and not source.empty():
-                group.append(source.get_nowait())
-            await self._commit(group)
+                carry = source.get_nowait()
+                if size + carry.size > MAX_GROUP_BYTES:
+                    break
+                group.append(carry)
+                size, carry = size + carry.size, None
+            try:
+                await self._commit(group)
+            finally:
+                self._bytes[alerts] -= size
+                async with self._room:
+                    self._room.notify_all()
 
     def _note_error(self, message: str) -> None:
         now = time.monotonic()

@@ -62,7 +62,8 @@ class OtlpReceiver:
         converter = Converter(config.alert_severity_number, config.span_series, time.time_ns(),
                               alert_share=self.alert_share)
         self.digests = None if wals is None else Digests(wals, config.dedup_window_s, config.dedup_max_entries)
-        self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter)
+        self.exporting = Exporting(Slots(receiver, sidecar_id, config.slots, self.digests), converter,
+                                   config.max_bytes_in_flight_per_client)
         self._grpc: grpc.aio.Server | None = None
         self._gate: Gate | None = None
         self._http: web.AppRunner | None = None
@@ -207,7 +208,7 @@ class OtlpReceiver:
                                "points, spans)", signal=signal))
             out.append(counter("otlp_rejected_items_total", f.rejected_items[signal],
                                "OTLP items left out (partial_success)", signal=signal))
-            for reason in ("quota", "wal_error", "invalid", "unauthenticated"):
+            for reason in ("quota", "wal_error", "invalid", "unauthenticated", "in_flight"):
                 out.append(counter("otlp_refused_total", f.refused[(signal, reason)],
                                    "OTLP requests refused", signal=signal, reason=reason))
             out.append(counter("otlp_duplicate_requests_total", f.duplicates[signal], "OTLP requests answered "

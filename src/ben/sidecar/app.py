@@ -12,6 +12,7 @@ from ben.core import priority, transport
 from ben.control.sidecar_side import SidecarControl
 from ben.control.component import check_files as check_control_files
 from ben.core.admin import AdminServicer
+from ben.core.certs import common_name_of
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import check_reserve, claim_data_dir, private_dir
@@ -26,7 +27,7 @@ from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
 from ben.redact import Redactor
-from ben.sidecar.guard import LocalAccounts
+from ben.sidecar.guard import LocalAccounts, NamedCertificates
 from ben.sidecar.shipper import Shipper
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
@@ -81,7 +82,8 @@ class Sidecar:
             raise ConfigError(f"the spine address {cfg.spine} is TCP: set [sidecar.tls] cert, key and ca (this "
                               "sidecar's certificate names its id) or insecure = true", field="sidecar.spine")
         if tls is not None:
-            tls.read("sidecar.tls")  # a missing or loose key refuses the start now, not at the first dial
+            # a missing or loose key refuses the start now, not at the first dial
+            own_cert = tls.read("sidecar.tls")[0]
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         transport.use_client_tls(tls)
         private_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
@@ -101,11 +103,14 @@ class Sidecar:
         # Signed commands: verified and run here, receipts back to the spine (ADR 0013).
         self.control = SidecarControl(cfg.control, cfg.data_dir, self.id, cfg.spine,
                                       (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
-        # Plain loopback TCP: telemetry for every local account, the rest for the sidecar's own (ADR 0045, round 10).
-        plain = (PlainTcp(cfg.listen, [], cfg.socket_group)
-                 if tls is None and socket_path(cfg.listen) is None else None)
+        # TCP: telemetry for every local account (plain loopback) or certificate of the CA (mutual TLS), the rest
+        # for the sidecar's own account or certificate and those configured (ADR 0045, rounds 10 and 11).
+        guard = None
+        if socket_path(cfg.listen) is None:
+            guard = (LocalAccounts(PlainTcp(cfg.listen, [], cfg.socket_group)) if tls is None
+                     else NamedCertificates(common_name_of(own_cert), cfg.tls_clients))
         self._server = grpc.aio.server(options=transport.SERVER_OPTIONS,
-                                       interceptors=[LocalAccounts(plain)] if plain is not None else None)
+                                       interceptors=[guard] if guard is not None else None)
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)

@@ -1,4 +1,4 @@
-"""Who a sidecar's plain loopback TCP listener serves beyond telemetry (ADR 0045, round 10).
+"""Who a sidecar's TCP listener serves beyond telemetry (ADR 0045, rounds 10 and 11).
 
 A sidecar's ``listen`` may be plain TCP on loopback (``insecure = true``), where every account of the host can
 connect. Telemetry (``Ingest.Stream``) stays open to every local application there, as the loopback OTLP ports
@@ -8,17 +8,24 @@ commands, with their parameters, and answers for it: a receipt of ``ok`` for a c
 ``Control.AuditEntries`` and ``VerifyAudit`` read the sidecar's audit log, ``Admin.Status`` its figures and last
 error. Those are served only to the accounts the sidecar's unix socket would serve: the sidecar's own uid and the
 members of ``sidecar.socket_group`` (``PlainTcp``, one netlink lookup per call). A unix socket (its mode and
-group are the gate) and mutual TLS (the CA's certificates) are unchanged.
+group are the gate) is unchanged.
+
+Over mutual TLS (round 11) every certificate the CA signed passes the handshake: other hosts' sidecars, the
+spine, operators. Telemetry stays open to them all; the rest is served only to the certificate named by the
+sidecar's own id (the sidecar's own certificate, ADR 0034) and to the names in ``sidecar.tls_clients``
+(``NamedCertificates``): a certificate of another host's sidecar no longer registers as a subsystem's command
+handler here, nor reads this sidecar's audit log or status.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Iterable
 
 import grpc
 
-from ben.core.peers import PlainTcp
+from ben.core.peers import PlainTcp, common_name
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +36,18 @@ _REFUSED = ("{} may not call {} on this sidecar over plain TCP (insecure = true)
             "stays open); use the unix socket")
 
 
-class LocalAccounts(grpc.aio.ServerInterceptor):
-    """On a plain loopback TCP listener: every method but telemetry only for ``plain.uids``."""
+_REFUSED_CERT = ("the certificate {!r} may not call {} on this sidecar: command handlers, the audit log and the "
+                 "status are served only to the sidecar's own certificate ({!r}) and the names in "
+                 "sidecar.tls_clients (telemetry stays open to every certificate of the CA)")
 
-    def __init__(self, plain: PlainTcp):
-        self._plain = plain
-        self.denied = 0
+
+class BeyondTelemetry(grpc.aio.ServerInterceptor):
+    """Every method but telemetry only for the callers ``_refusal`` lets through (None: served)."""
+
+    denied = 0
 
     def _refusal(self, context, method: str) -> str | None:
-        uid = self._plain.uid_of(context.peer() or "")
-        if uid in self._plain.uids:
-            return None
-        self.denied += 1
-        who = "an account the kernel does not name" if uid is None else f"uid {uid}"
-        log.warning("refused %s from %s (%s): not the sidecar's own account nor sidecar.socket_group's",
-                    method, context.peer(), who)
-        return _REFUSED.format(who, method)
+        raise NotImplementedError
 
     async def intercept_service(self, continuation, details):
         handler = await continuation(details)
@@ -75,3 +78,40 @@ class LocalAccounts(grpc.aio.ServerInterceptor):
             return grpc.stream_stream_rpc_method_handler(streaming, request_deserializer=handler.request_deserializer,
                                                          response_serializer=handler.response_serializer)
         return None  # another shape (none is served today): UNIMPLEMENTED, nothing unguarded gets through
+
+
+class LocalAccounts(BeyondTelemetry):
+    """On a plain loopback TCP listener: every method but telemetry only for ``plain.uids``."""
+
+    def __init__(self, plain: PlainTcp):
+        self._plain = plain
+        self.denied = 0
+
+    def _refusal(self, context, method: str) -> str | None:
+        uid = self._plain.uid_of(context.peer() or "")
+        if uid in self._plain.uids:
+            return None
+        self.denied += 1
+        who = "an account the kernel does not name" if uid is None else f"uid {uid}"
+        log.warning("refused %s from %s (%s): not the sidecar's own account nor sidecar.socket_group's",
+                    method, context.peer(), who)
+        return _REFUSED.format(who, method)
+
+
+class NamedCertificates(BeyondTelemetry):
+    """On a mutual-TLS listener: every method but telemetry only for the sidecar's own certificate name and
+    ``sidecar.tls_clients``."""
+
+    def __init__(self, own: str, clients: Iterable[str]):
+        self._own = own
+        self._names = frozenset({own, *clients})
+        self.denied = 0
+
+    def _refusal(self, context, method: str) -> str | None:
+        name = common_name(context)
+        if name and name in self._names:
+            return None
+        self.denied += 1
+        log.warning("refused %s from %s (certificate %r): not the sidecar's own certificate nor one named in "
+                    "sidecar.tls_clients", method, context.peer(), name)
+        return _REFUSED_CERT.format(name, method, self._own)

@@ -99,7 +99,8 @@ class ServerTiming:
 
 def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: float = 0.5,
                operator: str | None = None, recommend: Recommend | None = None,
-               local_uids: frozenset[int] | None = None) -> SecurityHeaders:
+               local_uids: frozenset[int] | None = None,
+               certificates: frozenset[str] | None = None) -> SecurityHeaders:
     """The web interface over `reader`; wrapped in token auth when `token` is set. ``recommend``: the
     cortex's recommendations for the incident page (ben.web.triage; None: the cortex is off)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -294,4 +295,4 @@ def create_app(reader: Reader, *, token: str | None = None, poll_interval_s: flo
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], lifespan=lifespan)
-    return SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids), HERE / "templates")
+    return SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids, certificates), HERE / "templates")

@@ -1,5 +1,6 @@
 """Who may read: loopback by default; any other bind needs the access token the config names, or
-client certificates ([web.tls]: HTTPS, every client presents a certificate the CA signed)."""
+client certificates ([web.tls]: HTTPS, every client presents a certificate the CA signed, and only those
+``web.tls_clients`` names are served: the CA may sign sidecars' too; ADR 0045, round 11)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,18 @@ def check_tls(cfg: WebConfig) -> bool:
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc}", field=f"web.tls.{name}") from None
     check_trusted(tls.ca, "web.tls.ca")  # another account able to write it could add its own CA (ADR 0045, round 9)
+    if not cfg.tls_clients:  # every certificate of the CA passes the handshake: a sidecar's too (round 11)
+        raise ConfigError("web.tls needs web.tls_clients: the names of the operators' certificates the interface "
+                          "serves (every certificate web.tls.ca signed passes the handshake, a sidecar's too)",
+                          field="web.tls_clients")
     return True
+
+
+def certificates_served(cfg: WebConfig) -> frozenset[str] | None:
+    """With [web.tls], the certificate names (as ``certificate_name`` writes them) the interface serves."""
+    if not cfg.tls.configured:
+        return None
+    return frozenset(f"certificate CN={name}" for name in cfg.tls_clients)
 
 
 def resolve_token(cfg: WebConfig) -> str | None:
@@ -123,10 +135,12 @@ class TokenAuth:
     (``ben.core.peer``); any other local user gets 403 (a loopback port is open to every account).
     """
 
-    def __init__(self, app: ASGIApp, token: str | None, local_uids: frozenset[int] | None = None):
+    def __init__(self, app: ASGIApp, token: str | None, local_uids: frozenset[int] | None = None,
+                 certificates: frozenset[str] | None = None):
         self._app = app
         self._token = token.encode() if token else None
         self._local_uids = local_uids
+        self._certificates = certificates
         self.guesses = Guesses()  # wrong tokens per client (ADR 0045, round 7)
 
     def _local_refusal(self, scope: Scope) -> str | None:
@@ -135,8 +149,6 @@ class TokenAuth:
         if not _loopback_host(request.headers.get("host", "")):
             # DNS rebinding: a page from elsewhere whose name now points at 127.0.0.1 would read as us
             return "on loopback this interface answers only to a loopback Host (127.0.0.1, [::1], localhost)"
-        if _cross_site(request):
-            return "a form from another site cannot post here"
         client, server = scope.get("client"), scope.get("server")
         uid = peer_uid((client[0], client[1]), (server[0], server[1])) if client and server else None
         if uid is not None:
@@ -145,6 +157,15 @@ class TokenAuth:
             return ("on loopback this interface serves only the accounts of web.local_uids (default: the user it "
                     "runs as); others need web.token_env or token_file")
         return None
+
+    def _certificate_refusal(self, scope: Scope) -> str | None:
+        """[web.tls]: why a client's certificate is not served (None: it is one of ``web.tls_clients``)."""
+        client = scope.get("client")
+        name = CERTIFICATES.get(tuple(client)) if client else None
+        if name is not None and name in self._certificates:
+            return None
+        return (f"the {name or 'client certificate'} is not named in web.tls_clients: the interface serves only "
+                "the operators' certificates named there")
 
     def _ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self._token or b"")
@@ -156,6 +177,12 @@ class TokenAuth:
         foreign = foreign_request(Request(scope))  # token or not: a same-site page gets a SameSite cookie
         if foreign is not None:
             await PlainTextResponse(f"403: {foreign}", status_code=403)(scope, receive, send)
+            return
+        refused = self._certificate_refusal(scope) if self._certificates is not None else None
+        if refused is None and _cross_site(Request(scope)):  # any mode: a browser sends client certificates
+            refused = "a form from another site cannot post here"  # to every site (old ones no fetch metadata)
+        if refused is not None:  # a sidecar's certificate of the same CA read everything through the spine
+            await PlainTextResponse(f"403: {refused}", status_code=403)(scope, receive, send)
             return
         if self._token is None:
             refusal = self._local_refusal(scope) if self._local_uids is not None else None

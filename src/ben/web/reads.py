@@ -63,8 +63,12 @@ class FeedFilter:
 class Reader:
     """Read-only access to one spine (and, for the map and status, sidecars) for the pages."""
 
-    def __init__(self, spine: str, sidecars: tuple[str, ...] = (), timeout_s: float = 30.0):
+    def __init__(self, spine: str, sidecars: tuple[str, ...] = (), timeout_s: float = 30.0,
+                 sql_max_result_bytes: int = 16 << 20):
         self.spine = spine
+        # The SQL page's results (ADR 0045, round 11): one of 200 MB (a page of 300 MB) took the interface's
+        # process, the spine's with ``ben spine --web``, 1.3 GB; refused as it arrives past this many bytes.
+        self._sql_max = (sql_max_result_bytes, "web.sql_max_result_bytes")
         self.sidecars = tuple(sidecars)
         self._timeout = timeout_s
         self._lock = threading.Lock()
@@ -79,11 +83,14 @@ class Reader:
         0.2 s (a spine busy accepting); a second refusal is the caller's TransportError. ``origin``:
         ``web-page`` for a page's own reads, ``web-sql`` for its client's SQL (the spine's query log
         records each with ``on_behalf``, the client, beside the operator the interface runs as)."""
+        bound = self._sql_max if origin == "web-sql" else None
         try:
-            return json.loads(run_query(self.spine, sql, self._timeout, origin=origin, on_behalf=on_behalf))
+            return json.loads(run_query(self.spine, sql, self._timeout, origin=origin, on_behalf=on_behalf,
+                                        max_reply=bound))
         except TransportError:
             time.sleep(0.2)
-            return json.loads(run_query(self.spine, sql, self._timeout, origin=origin, on_behalf=on_behalf))
+            return json.loads(run_query(self.spine, sql, self._timeout, origin=origin, on_behalf=on_behalf,
+                                        max_reply=bound))
 
     # -- incidents ------------------------------------------------------------------------------------
     def incidents(self, f: FeedFilter) -> list[dict]:

@@ -16,7 +16,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ben.core.config import WebConfig
 from ben.core.errors import BenError, ConfigError
 from ben.web.app import create_app
-from ben.web.auth import CERTIFICATES, certificate_name, check_tls, resolve_token
+from ben.web.auth import CERTIFICATES, certificate_name, certificates_served, check_tls, resolve_token
 from ben.web.reads import Reader
 from ben.web.triage import Recommend
 
@@ -111,8 +111,9 @@ class WebServer:
         secure = check_tls(cfg)
         # No token, no client certificates (loopback): only these accounts, named by the kernel.
         local_uids = None if self._token or secure else frozenset({os.geteuid(), *cfg.local_uids})
-        app = create_app(Reader(spine, sidecars), token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
-                         recommend=recommend, local_uids=local_uids)
+        reader = Reader(spine, sidecars, sql_max_result_bytes=cfg.sql_max_result_bytes)
+        app = create_app(reader, token=self._token, poll_interval_s=cfg.poll_interval_ms / 1000,
+                         recommend=recommend, local_uids=local_uids, certificates=certificates_served(cfg))
         tls = {}
         if secure:  # HTTPS; a client without a certificate the CA signed fails the handshake
             tls = {"ssl_certfile": str(cfg.tls.cert), "ssl_keyfile": str(cfg.tls.key),
