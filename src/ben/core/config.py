@@ -34,26 +34,12 @@ from ben.core.files import is_utf16, missing_or_directory, read_input, read_inpu
 from ben.core.lanes import Quota
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
-    CertificateNames,
-    ControlConfig,
-    CortexConfig,
-    FederationConfig,
-    OperatorConfig,
-    OtlpConfig,
-    TlsConfig,
-    WebConfig,
+    CertificateNames, ControlConfig, CortexConfig, FederationConfig, OperatorConfig, OtlpConfig, TlsConfig, WebConfig,
     _Section,
 )
 from ben.core.address import (  # noqa: F401  (re-exported for callers of config)
-    ENV_HOME,
-    ENV_SIDECAR_SOCKET,
-    ben_home,
-    check_address,
-    default_sidecar_address,
-    default_spine_address,
-    expand_user,
-    path_problem,
-    socket_path,
+    ENV_HOME, ENV_SIDECAR_SOCKET, ben_home, check_address, default_sidecar_address, default_spine_address, expand_user,
+    path_problem, socket_path,
 )
 
 
