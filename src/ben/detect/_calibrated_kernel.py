@@ -26,11 +26,11 @@ from ben.detect.calibrated import (  # noqa: F401
     P_CLEAR, P_CLEAR_S, P_CONFIRM_S, P_GAIN, P_HALF, P_HUBER, P_KL, P_LEVEL, P_MINPTS, P_OPEN, P_REBASE_S,
     P_RECENT, P_SCALE, I_PEND_SUM, PERSIST_CAP, PERSIST_OTHER, P_SEASON, P_SLOW, P_CAL, P_WARM_N, P_WARM_S,
     I_RSUM, I_RK, I_XQ, I_XN, XQ_INIT, I_SUS_M, I_SUS_N, I_SUS_V, I_A_SUS, I_SUS_Z, SUSTAIN_S, SUSTAIN_POINTS,
-    SUSTAIN_AFTER, SEASON_YOUNG_POINTS, RUN_REBASED_CAP, DAY_LOOK, I_DAY_OFF, I_DAY_NO,
+    SUSTAIN_AFTER, SEASON_YOUNG_POINTS, RUN_REBASED_CAP,
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
-    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record, _day_look, _learn_day,
+    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record,
 )
 
 __all__ = ["step", "run"]
@@ -196,12 +196,6 @@ def step(s, ts_ns, x, p):
     f5 = abs(m5) / d
     z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if settled and s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0
     e5 = _sustained_evidence(z5)
-    e6 = 0.0
-    hb6 = 0
-    if DAY_LOOK > 0:
-        # the day look: the day's mean residual so far against past whole days' at this hour
-        z6, hb6 = _day_look(s, t, dt, rc / d, use_s and not gap)
-        e6 = _sustained_evidence(z6) - (LN2 if DAY_LOOK == 2 else 0.0)
     # calibrated evidence: peaks over each feature's tracked tail quantile (the run's own model for the
     # fourth); Bonferroni over the four
     e1 = _tail(f1, s[I_F1M], s[I_F1S])
@@ -238,11 +232,11 @@ def step(s, ts_ns, x, p):
     # three looks: the strongest feature (Bonferroni over four), their joint sum, and the sustained
     # feature alone (ln 2 against the first two; then ln 2 for the looks as before)
     ev4 = max(top - LN_FEATURES, _fisher(e1 + e2 + e3 + e4))
-    evid = max(ev4, max(e5, e6) - LN2) - LN2
+    evid = max(ev4, e5 - LN2) - LN2
     # without the sustained look (it grows for as long as any condition holds): what holds an onset
     # pending, its peak after its first point, an open episode's score and its escalation are judged on
     ev4 = max(ev4 - LN2, 0.0)
-    if max(e5, e6) - LN2 > top - LN_FEATURES:
+    if e5 - LN2 > top - LN_FEATURES:
         why = 5.0
     z5 = z5 if m5 >= 0.0 else -z5
     if evid < 0.0:
@@ -376,8 +370,6 @@ def step(s, ts_ns, x, p):
             # before a service opens, would teach the spread 0, and with each point teaching at most
             # SUSTAIN_CLIP spreads it then takes weeks to grow, every move reading as a level held)
             _learn_sustained(s, f5, a_cal)
-        if DAY_LOOK > 0:
-            _learn_day(s, t, dt, hb6, de, mp)
         if was_x:
             # the point after one past the tail: did it continue the run? (Laplace's rule while young)
             s[I_XN] += 1.0
@@ -472,7 +464,6 @@ def step(s, ts_ns, x, p):
             s[I_DS] = max(rd, s[I_DS], floor)    # lowers it at the scale's own pace
             s[I_RM] = 0.0
             s[I_SUS_M] = 0.0
-            s[I_DAY_OFF] = s[I_DAY_NO]
             s[I_KL_T] = 0.0
             s[I_KL_AT] = f2
             s[I_REBASE_TS] = t

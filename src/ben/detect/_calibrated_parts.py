@@ -15,7 +15,7 @@ from ben.detect.calibrated import (  # noqa: F401
     I_PEND, I_PEND_PEAK, I_PEND_SUM, I_PEND_T, I_RAW, I_RUNM, I_SCALE_AT_OPEN, I_WHY, I_WK, I_WSUM, I_XQ,
     N_FEATURES, N_WEEK, RUN_INIT, TAIL, TAIL_INIT, XQ_INIT, I_SUS_N, I_SUS_V, I_SUS_Z_AT, SUSTAIN_C, SUSTAIN_CLIP,
     SUSTAIN_Z, I_MONO, I_HABIT_T, I_HABIT_E, I_HABIT_F, N_BINS, HABIT_AFTER_S, HABIT_FOR_S, HABIT_PHASE_S, HABIT_RECENT_S,
-    HABIT_SHARE, I_DAY_NO, I_DAY_SUM, I_DAY_T, I_DAY_T0, I_DAY_OFF, I_DAY_V, DAY_AFTER_S, DAY_HALF_S,
+    HABIT_SHARE,
 )
 
 @njit(cache=True, inline="always")
@@ -194,40 +194,3 @@ def _learn_sustained(s, f, a):
         s[I_SUS_V] = f * f + 1e-6
     else:
         s[I_SUS_V] += max(a, 1.0 / s[I_SUS_N]) * (min(f, SUSTAIN_CLIP * math.sqrt(s[I_SUS_V])) ** 2 - s[I_SUS_V])
-
-
-@njit(cache=True, inline="always")
-def _day_look(s, t, dt, rz, on):
-    """The day look: add this point's residual ``rz`` (in scales) over ``dt`` seconds to the day's mean so
-    far (a new day starts at 00:00 UTC) and return ``(z, bin)``: that mean in its spread at this hour of day
-    (0 while the spreads are young, on a re-baselined day, or ``on`` false), and the hour's bin."""
-    day = math.floor(t / 86400.0)
-    if day != s[I_DAY_NO]:
-        if s[I_DAY_NO] > 0.0 and s[I_DAY_T0] == 0.0:
-            s[I_DAY_T0] = t
-        s[I_DAY_NO] = day
-        s[I_DAY_SUM] = 0.0
-        s[I_DAY_T] = 0.0
-    s[I_DAY_SUM] += rz * dt
-    s[I_DAY_T] += dt
-    hb = int((t % 86400.0) * (N_BINS / 86400.0))
-    v = s[I_DAY_V + hb]
-    if (not on or s[I_DAY_T0] == 0.0 or t - s[I_DAY_T0] < DAY_AFTER_S or v <= 0.0 or s[I_DAY_T] <= 0.0
-            or s[I_DAY_OFF] == day):
-        return 0.0, hb
-    return abs(s[I_DAY_SUM] / s[I_DAY_T]) / math.sqrt(v), hb
-
-
-@njit(cache=True, inline="always")
-def _learn_day(s, t, dt, hb, de, mp):
-    """The spread of the day's mean at bin ``hb`` learns this point's (whole days only: from the first
-    midnight on; a running mean over days while young, then a half-life of DAY_HALF_S)."""
-    if s[I_DAY_T0] == 0.0 or s[I_DAY_T] <= 0.0 or s[I_DAY_OFF] == s[I_DAY_NO]:
-        return
-    m2 = (s[I_DAY_SUM] / s[I_DAY_T]) ** 2
-    v = s[I_DAY_V + hb]
-    if v <= 0.0:
-        s[I_DAY_V + hb] = m2 + 1e-6
-        return
-    a = max(_alpha(dt * N_BINS, DAY_HALF_S, de, mp), min(1.0, dt * N_BINS / max(t - s[I_DAY_T0], 86400.0)))
-    s[I_DAY_V + hb] += a * (min(m2, SUSTAIN_CLIP * SUSTAIN_CLIP * v) - v)

@@ -166,14 +166,7 @@ I_HABIT_T = N_STATE_5    # per hour-of-day bin (N_BINS values): when the last on
 #                          when a habit there last held an onset back; 0 = never
 I_HABIT_E = I_HABIT_T + N_BINS   # ... and that onset's peak evidence (the highest held back since)
 I_HABIT_F = I_HABIT_E + N_BINS   # ... and when that time of day's record began (a habit once renewed a day later)
-N_STATE_6 = I_HABIT_F + N_BINS   # the state's length before the day look (checkpoints of that length are padded)
-I_DAY_NO = N_STATE_6     # the day look (ADR 0028, fifth amendment): the current day (whole days since the epoch, UTC)
-I_DAY_SUM = I_DAY_NO + 1  # ... the used model's clipped residual in scales, summed over the day's time so far
-I_DAY_T = I_DAY_NO + 2    # ... the day's time so far (seconds; capped steps)
-I_DAY_T0 = I_DAY_NO + 3   # ... the first midnight seen (seconds; 0 before): whole days are learned from there on
-I_DAY_OFF = I_DAY_NO + 4  # ... a day re-baselined (its mean mixes two baselines: no evidence, nothing learned)
-I_DAY_V = I_DAY_NO + 5    # ... per hour-of-day bin (N_BINS values): the spread (mean square) of the day's mean so far
-N_STATE = I_DAY_V + N_BINS
+N_STATE = I_HABIT_F + N_BINS
 
 
 @dataclass(frozen=True)
@@ -314,13 +307,6 @@ HABIT_FOR_S = 3.0 * 86400.0 + 7200.0  # ... until 3 days and 2 h after it
 HABIT_PHASE_S = 5400.0                # at the same time of day within 1.5 h (its bin and the two beside it)
 HABIT_RECENT_S = 7200.0               # (a record made within the last 2 h counts too: the same condition today)
 HABIT_SHARE = 0.85          # (a record not yet renewed on a later day: a share of its evidence; renewed: as strong)
-# the day look (ADR 0028, fifth amendment): the used model's clipped residual in scales, averaged over the day
-# so far (from 00:00 UTC, in time), against the spread of that mean on past whole days at this hour of day; past
-# SUSTAIN_Z spreads its Gaussian tail is evidence of a day that runs unlike the series' days (a holiday) though
-# no point or window of hours does. Only while the seasonal model is in use (a series with a daily cycle).
-DAY_LOOK = 0                 # 0: off; 1: shares the sustained feature's look; 2: a look of its own (ln 2 more)
-DAY_AFTER_S = 7.0 * 86400.0  # evidence once the spreads were learned from a week of whole days
-DAY_HALF_S = 28.0 * 86400.0  # the spreads' memory (half-life in days; a running mean over days until then)
 
 
 
