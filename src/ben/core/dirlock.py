@@ -24,22 +24,23 @@ _POLL_S = 0.02
 
 
 @contextmanager
-def writing_in(directory: Path, flag: str, what: str) -> Iterator[None]:
-    """Hold ``directory``'s lock (``flock`` on it, as ``files.replace_dir`` takes) while the caller reads, checks
-    and writes ``what`` there; wait up to ``WAIT_S`` for another holder, then refuse naming ``flag``: nothing
-    written. The lock goes with the process (a kill -9 leaves none behind)."""
+def writing_in(directory: Path, flag: str, what: str, wait: bool = True) -> Iterator[None]:
+    """Hold ``directory``'s lock (``flock`` on it) while the caller reads, checks and writes ``what`` there; wait up
+    to ``WAIT_S`` for another holder (``wait=False``: not at all), then refuse naming ``flag``: nothing written.
+    The lock goes with the process (a kill -9 leaves none behind)."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        deadline = time.monotonic() + WAIT_S
+        deadline = time.monotonic() + (WAIT_S if wait else 0.0)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise ConfigError(f"another process has been writing in {directory} for {WAIT_S:g} s (a second "
-                                      f"ben command writing {what} there?): nothing was written; run it again when "
-                                      "that one is done", field=flag) from None
+                    since = f"has been writing in {directory} for {WAIT_S:g} s" if wait else \
+                        f"is writing in {directory} now"
+                    raise ConfigError(f"another process {since} (a second ben command writing {what} there?): "
+                                      "nothing was written; run it again when that one is done", field=flag) from None
                 time.sleep(_POLL_S)
         yield
     finally:

@@ -10,7 +10,6 @@ in it. A private key whose file group or others may read refuses the start, nami
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import stat
@@ -19,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ben.core.dirlock import writing_in
 from ben.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -293,17 +293,8 @@ def replace_dir(out: Path, write: Callable[[Path], None], flag: str | None = Non
     out.parent.mkdir(parents=True, exist_ok=True)
     # One writer at a time in a directory: a second `ben baseline generate OUT` (or `detect-real --generate`) at
     # the same time took the first one's staging for a killed run's and removed it ("No such file or directory").
-    fd = os.open(out.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConfigError(f"another process is writing in {out.parent} now (a second ben command writing "
-                              f"{out.name} there?): nothing was written; run it again when that one is done",
-                              field=flag or str(out)) from None
+    with writing_in(out.parent, flag or str(out), out.name, wait=False):
         _replace_dir(out, write)
-    finally:
-        os.close(fd)
 
 
 def _replace_dir(out: Path, write: Callable[[Path], None]) -> None:
