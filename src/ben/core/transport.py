@@ -59,6 +59,26 @@ SERVER_OPTIONS = [
     ("grpc.so_reuseport", 0),
     ("grpc.server_handshake_timeout_ms", HANDSHAKE_TIMEOUT_MS),
 ]
+#: Open files a server leaves to everything but its connections (WALs, RocksDB, the store, metrics): a
+#: ``max_connections`` leaving fewer is warned of at start.
+FILES_RESERVE = 1024
+
+
+def connection_quota(max_connections: int, idle_s: float, field: str) -> list[tuple[str, int]]:
+    """gRPC server options bounding a listener's connections (ADR 0045, rounds 5 and 12): its core closes a
+    connection past ``max_connections`` at accept, and one with no call for ``idle_s``; a flood cannot take
+    the process's descriptors. WARNING when the bound leaves fewer than ``FILES_RESERVE`` open files."""
+    import resource
+
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if files != resource.RLIM_INFINITY and max_connections > files - FILES_RESERVE:
+        log.warning("%s = %d leaves fewer than %d of the process's %d open files for its WALs, store and metrics: "
+                    "a flood could still take them; lower it or raise RLIMIT_NOFILE",
+                    field, max_connections, FILES_RESERVE, files)
+    return [("grpc.max_allowed_incoming_connections", max_connections),
+            ("grpc.max_connection_idle_ms", int(idle_s * 1000))]
+
+
 SPINE_SERVER_OPTIONS = [(k, SPINE_MAX_MESSAGE_BYTES if k == "grpc.max_receive_message_length" else v)
                         for k, v in SERVER_OPTIONS]
 #: Channels of a sidecar to its spine send what the spine takes.
