@@ -176,14 +176,16 @@ def test_a_socket_in_a_directory_another_user_controls_is_refused(home, case: st
     assert not (rundir / "spine.sock").exists()
 
 
+@pytest.mark.parametrize("name", ["spine.sock", "spine.sock.auth"])
 @pytest.mark.parametrize("kind", ["file", "directory", "symlink"])
-def test_something_other_than_a_socket_at_the_listen_path_is_refused_and_kept(home, kind: str) -> None:
+def test_something_other_than_a_socket_at_the_listen_path_is_refused_and_kept(home, kind: str, name: str) -> None:
     """Round 8: a listen path naming a file (a typo onto a data file) was taken for a stale socket and
     removed; a directory stopped the start with a traceback. Now the spine refuses naming ``spine.listen``
-    and leaves what is there."""
+    and leaves what is there. Round 12: the same at the auth socket's path beside it (``<listen>.auth``), which
+    was still unlinked whatever it was."""
     rundir = home / "run"
     rundir.mkdir(mode=0o700)
-    target = rundir / "spine.sock"
+    target = rundir / name
     if kind == "file":
         target.write_text("precious\n")
     elif kind == "directory":
@@ -191,7 +193,7 @@ def test_something_other_than_a_socket_at_the_listen_path_is_refused_and_kept(ho
     else:
         (rundir / "elsewhere").write_text("precious\n")
         os.symlink(rundir / "elsewhere", target)
-    cluster = Cluster(home, f"unix://{target}")
+    cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
     proc = refused_spine(cluster, home)
     assert "spine.listen" in proc.tail() and "not a socket" in proc.tail() and "Traceback" not in proc.tail(), proc.tail()
     assert os.path.lexists(target) and (kind == "directory" or target.read_text() == "precious\n")

@@ -144,7 +144,11 @@ def prepare_listen(address: str, flag: str = "listen") -> None:
     try:
         probe.connect(str(path))
     except OSError:
-        path.unlink(missing_ok=True)  # stale: its server is gone
+        try:
+            path.unlink(missing_ok=True)  # stale: its server is gone
+        except PermissionError:  # another account's, in a sticky directory: was a traceback (round 12)
+            raise ConfigError(f"{path} is a stale socket of uid {st.st_uid}, which the user ben runs as may not "
+                              "remove (a sticky directory): choose another path, or have it removed", field=flag) from None
     else:
         raise ConfigError(f"another process is already listening on {path}", field=flag)
     finally:
