@@ -104,8 +104,9 @@ class _Collector:
 METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
 #: Of those, what one local account (the kernel-named uid of a loopback client) may hold: one account's
 #: connections, renewed as they are cut, held every place and Prometheus was refused (ADR 0045, round 8).
-#: Clients the kernel does not name (another host, over mutual TLS) are not bounded by it. A full listener
-#: cuts the newest connection of the account (or the unnamed clients) holding most for one holding fewer.
+#: Over mutual TLS a connection is its certificate's once the handshake is done (before, its account, or the
+#: unnamed clients for another host): one certificate of the CA (another host's sidecar) held every place
+#: (round 12). A full listener cuts the newest connection of the client holding most for one holding fewer.
 METRICS_PER_CLIENT = 8
 
 
@@ -153,7 +154,7 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
 
     from ben.core.peer import peer_uid
 
-    held: Counter = Counter()  # uid (None: not named) -> connections being served
+    held: Counter = Counter()  # uid (None: not named), or a certificate's name -> connections being served
     owners: dict[int, list] = {}  # id(request socket) -> [uid, request, order, counted]
     lock = threading.Lock()
     order = iter(range(1 << 62))
@@ -194,6 +195,29 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
             self._cut = threading.Timer(connection_timeout_s, self._shut)
             self._cut.daemon = True
             self._cut.start()
+            if tls is not None:
+                self._by_certificate()
+
+        def _by_certificate(self) -> None:
+            """Mutual TLS: the handshake (under the deadline), then the connection counts as its certificate's;
+            past ``METRICS_PER_CLIENT`` of that certificate it is cut (round 12)."""
+            try:
+                self.connection.do_handshake()
+                subject = self.connection.getpeercert().get("subject", ())
+            except (OSError, ValueError, AttributeError):
+                return  # the handler's read fails next: no certificate, no answer
+            name = "certificate CN=" + ",".join(v for rdn in subject for k, v in rdn if k == "commonName")
+            with lock:
+                owner = owners.get(id(self.request))
+                if owner is None or not owner[3]:
+                    return
+                _uncount(owner[0])
+                if held[name] >= METRICS_PER_CLIENT:
+                    owner[3] = False
+                    self._shut()
+                    return
+                owner[0] = name
+                held[name] += 1
 
         def _shut(self) -> None:
             try:
