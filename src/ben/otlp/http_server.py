@@ -143,7 +143,8 @@ def _inflate(body: bytes, encoding: str, limit: int) -> tuple[bytes, str, int]:
     return data, "", 0
 
 
-def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None) -> web.Application:
+def app(exporting: Exporting, max_request_bytes: int,
+        token: bytes | auth.TokenFile | None = None) -> web.Application:
     """``POST /v1/<signal>``; with ``token``, a request without ``Authorization: Bearer <token>`` is a 401
     (before its body is read)."""
     application = web.Application(client_max_size=max_request_bytes)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, check_trusted, read_input, read_input_text
+from ben.core.files import check_private, check_trusted, file_stamp, read_input, read_input_text
 from ben.web.guesses import Guesses, client_key
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
@@ -116,14 +116,6 @@ def read_token_file(path: Path) -> str:
     return token
 
 
-def _stamp(path: Path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
-
-
 class TokenFile:
     """``web.token_file``'s token, read again when the file changed (one ``stat`` per request): an operator
     replacing a token that leaked has the old one refused at once, without restarting the interface (the
@@ -131,10 +123,10 @@ class TokenFile:
     the token in force, logged (ADR 0045, round 12)."""
 
     def __init__(self, path: Path, token: str):
-        self.path, self.token, self._stamp = path, token, _stamp(path)
+        self.path, self.token, self._stamp = path, token, file_stamp(path)
 
     def current(self) -> str:
-        stamp = _stamp(self.path)
+        stamp = file_stamp(self.path)
         if stamp != self._stamp:
             self._stamp = stamp
             try:
