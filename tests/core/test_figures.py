@@ -112,3 +112,43 @@ def test_one_certificate_of_the_ca_cannot_hold_every_metrics_connection(tmp_path
         for conn in held:
             conn.close()
         server.shutdown()
+
+
+def test_one_peer_of_another_host_cannot_hold_every_metrics_connection(monkeypatch) -> None:
+    """ADR 0045 round 12: a client of another host (the kernel names no uid for it) was the one unnamed client,
+    without a share: one network peer holding 32 slow connections (no certificate needed: a TLS handshake left
+    open is one) kept Prometheus, also unnamed, out. Now such a client is its address: here the kernel's answer is
+    taken away (as for another host) and the peer is 127.0.0.2, Prometheus 127.0.0.1."""
+    import ben.core.peer
+    from ben.cli.procs import wait_for
+    from ben.core.figures import METRICS_PER_CLIENT, serve_metrics
+
+    monkeypatch.setattr(ben.core.peer, "peer_uid", lambda client, server: None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = serve_metrics(f"127.0.0.1:{port}", "spine", lambda: [], connection_timeout_s=60)
+    held = []
+    try:
+        for _ in range(40):  # headers that never end
+            conn = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0))
+            conn.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            conn.setblocking(False)
+            held.append(conn)
+
+        def still_open(conn) -> bool:
+            try:
+                return conn.recv(1) != b""
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+
+        wait_for(lambda: sum(still_open(c) for c in held) <= METRICS_PER_CLIENT, 30,
+                 "the listener to cut the peer's connections past its share")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        for conn in held:
+            conn.close()
+        server.shutdown()

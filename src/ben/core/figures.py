@@ -104,9 +104,10 @@ class _Collector:
 METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
 #: Of those, what one local account (the kernel-named uid of a loopback client) may hold: one account's
 #: connections, renewed as they are cut, held every place and Prometheus was refused (ADR 0045, round 8).
-#: Over mutual TLS a connection is its certificate's once the handshake is done (before, its account, or the
-#: unnamed clients for another host): one certificate of the CA (another host's sidecar) held every place
-#: (round 12). A full listener cuts the newest connection of the client holding most for one holding fewer.
+#: A client of another host is its address (IPv6: its /64), and over mutual TLS a connection is its
+#: certificate's once the handshake is done: every client of other hosts was one unnamed client, so one peer
+#: held every place (round 12). A full listener cuts the newest connection of the client holding most for one
+#: holding fewer.
 METRICS_PER_CLIENT = 8
 
 
@@ -144,6 +145,7 @@ def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure
 
 def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: float = METRICS_CONNECTION_S):
     """prometheus_client's WSGI app on a threading server with bounded connections and time."""
+    import ipaddress
     import socket
     import ssl
     import threading
@@ -154,16 +156,28 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
 
     from ben.core.peer import peer_uid
 
-    held: Counter = Counter()  # uid (None: not named), or a certificate's name -> connections being served
+    held: Counter = Counter()  # uid, address, or a certificate's name (None: none) -> connections being served
     owners: dict[int, list] = {}  # id(request socket) -> [uid, request, order, counted]
     lock = threading.Lock()
     order = iter(range(1 << 62))
 
-    def client_of(client_address) -> int | None:
+    def client_of(client_address) -> int | str | None:
+        """The kernel-named uid; else (another host) the address, an IPv6 one's /64 (round 12: every client
+        of other hosts was one unnamed client, so one peer with no certificate, holding 32 handshakes open,
+        kept Prometheus out); None if it has none."""
         try:
-            return peer_uid(tuple(client_address)[:2], tuple(httpd.socket.getsockname())[:2])
+            uid = peer_uid(tuple(client_address)[:2], tuple(httpd.socket.getsockname())[:2])
         except (OSError, ValueError, TypeError):
+            uid = None
+        if uid is not None:
+            return uid
+        try:
+            address = ipaddress.ip_address(str(client_address[0]))
+        except (ValueError, TypeError, IndexError):
             return None
+        if address.version == 6 and getattr(address, "ipv4_mapped", None) is None:
+            return f"address {ipaddress.ip_network(f'{address}/64', strict=False)}"
+        return f"address {getattr(address, 'ipv4_mapped', None) or address}"
 
     def _uncount(uid) -> None:
         held[uid] -= 1
