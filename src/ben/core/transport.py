@@ -279,20 +279,36 @@ def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: Tl
 
 
 def secure_socket(address: str, mode: int, group: str, flag: str = "listen") -> None:
-    """Give a bound unix socket its mode and group (after the server started: it creates the file)."""
+    """Give a bound unix socket its mode and group (after the server started: it creates the file).
+
+    Through the socket itself, never a name: the path is opened without following a symlink and must be a socket,
+    then changed through ``/proc/self/fd``. A member of a group that may write the socket's directory replaced the
+    socket by a symlink to any file between the bind and this, and ben (root) gave that file the socket's group and
+    mode (``/etc/shadow``, 0660; ADR 0045, round 12)."""
     path = socket_path(address)
     if path is None:
         return
+    gid = -1
+    if group:
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise ConfigError(f"no group {group!r} on this host", field=f"{flag.rsplit('.', 1)[0]}.socket_group")
     try:
-        if group:
-            try:
-                gid = grp.getgrnam(group).gr_gid
-            except KeyError:
-                raise ConfigError(f"no group {group!r} on this host", field=f"{flag.rsplit('.', 1)[0]}.socket_group")
-            os.chown(path, -1, gid)
-        os.chmod(path, mode)
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
     except OSError as exc:
         raise ConfigError(f"cannot set the mode of {path}: {exc.strerror}", field=flag) from None
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path} is no longer the socket ben bound: something in its directory replaced it "
+                              "(another account that may write there); choose a directory only ben may write",
+                              field=flag)
+        os.chown(f"/proc/self/fd/{fd}", -1, gid)
+        os.chmod(f"/proc/self/fd/{fd}", mode)
+    except OSError as exc:
+        raise ConfigError(f"cannot set the mode of {path}: {exc.strerror}", field=flag) from None
+    finally:
+        os.close(fd)
 
 
 # -- the client side --------------------------------------------------------------------------------
