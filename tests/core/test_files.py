@@ -176,14 +176,16 @@ def test_a_socket_in_a_directory_another_user_controls_is_refused(home, case: st
     assert not (rundir / "spine.sock").exists()
 
 
+@pytest.mark.parametrize("name", ["spine.sock", "spine.sock.auth"])
 @pytest.mark.parametrize("kind", ["file", "directory", "symlink"])
-def test_something_other_than_a_socket_at_the_listen_path_is_refused_and_kept(home, kind: str) -> None:
+def test_something_other_than_a_socket_at_the_listen_path_is_refused_and_kept(home, kind: str, name: str) -> None:
     """Round 8: a listen path naming a file (a typo onto a data file) was taken for a stale socket and
     removed; a directory stopped the start with a traceback. Now the spine refuses naming ``spine.listen``
-    and leaves what is there."""
+    and leaves what is there. Round 12: the same at the auth socket's path beside it (``<listen>.auth``), which
+    was still unlinked whatever it was."""
     rundir = home / "run"
     rundir.mkdir(mode=0o700)
-    target = rundir / "spine.sock"
+    target = rundir / name
     if kind == "file":
         target.write_text("precious\n")
     elif kind == "directory":
@@ -191,7 +193,7 @@ def test_something_other_than_a_socket_at_the_listen_path_is_refused_and_kept(ho
     else:
         (rundir / "elsewhere").write_text("precious\n")
         os.symlink(rundir / "elsewhere", target)
-    cluster = Cluster(home, f"unix://{target}")
+    cluster = Cluster(home, f"unix://{rundir / 'spine.sock'}")
     proc = refused_spine(cluster, home)
     assert "spine.listen" in proc.tail() and "not a socket" in proc.tail() and "Traceback" not in proc.tail(), proc.tail()
     assert os.path.lexists(target) and (kind == "directory" or target.read_text() == "precious\n")
@@ -340,3 +342,59 @@ def test_a_second_writer_of_a_directory_at_the_same_time_is_refused_and_the_firs
     assert len(second) == 1 and f"another process is writing in {tmp_path} now" in second[0], second
     assert sorted(p.name for p in out.iterdir()) == ["a", "b"] and (out / "a").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+
+
+_SWAP = """
+import os, stat, sys, time
+sock, secret = sys.argv[1], sys.argv[2]
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:  # the moment the spine binds its socket
+    try:
+        if stat.S_ISSOCK(os.lstat(sock).st_mode):
+            break
+    except FileNotFoundError:
+        pass
+    time.sleep(0.0002)
+os.symlink(secret, sock + ".swap")
+os.rename(sock + ".swap", sock)  # the directory is the group's to write
+print("swapped", flush=True)
+"""
+
+
+def test_a_group_member_swapping_the_socket_for_a_symlink_gets_no_file_s_mode(home) -> None:
+    """Round 12: the spine binds its socket, opens its control plane, then gives the socket its group and mode by
+    name. In a socket directory its group may write (allowed: the group is trusted with the socket, round 3), a
+    member (``nobody`` here, gid ``nogroup``) renamed a symlink to any file over the socket meanwhile, and the spine,
+    as root, gave that file the group and 0660 (on the code before: a root file 0600 became ``nogroup`` 0660). Now
+    the socket is changed through itself: a path that is no longer a socket is refused naming ``spine.listen``."""
+    import subprocess
+    import sys
+
+    from ben.cli.procs import wait_for
+
+    os.chmod(home, 0o755)
+    rundir = home / "run"
+    rundir.mkdir()
+    os.chown(rundir, 0, NOBODY)
+    os.chmod(rundir, 0o770)
+    secret = home / "secret"
+    secret.write_text("root's\n")
+    os.chmod(secret, 0o600)
+    sock = rundir / "spine.sock"
+    attacker = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable,
+                                 "-c", _SWAP, str(sock), str(secret)], stdout=subprocess.PIPE, text=True)
+    cluster = Cluster(home, f"unix://{sock}", spine={"socket_group": "nogroup"})
+    proc = Proc(["spine", "--config", str(cluster.config)], home / "logs" / "spine.log")
+    try:
+        assert attacker.stdout.readline().strip() == "swapped"
+        wait_for(lambda: not proc.alive() or stat.S_IMODE(os.stat(secret).st_mode) != 0o600, 60,
+                 "the spine to refuse its swapped socket")
+        st = os.stat(secret)
+        assert (stat.S_IMODE(st.st_mode), st.st_gid) == (0o600, 0), (oct(st.st_mode), st.st_gid)
+        assert proc.popen.wait(30) == 2
+        assert "spine.listen" in proc.tail() and "no longer the socket" in proc.tail(), proc.tail()
+    finally:
+        attacker.kill()
+        attacker.communicate()
+        if proc.alive():
+            proc.stop()

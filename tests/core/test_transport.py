@@ -163,3 +163,32 @@ def test_a_directory_given_as_a_private_key_is_said_to_be_one(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="is a directory, not a file") as refused:
         check_private(tmp_path, "web.token_file")
     assert "chmod" not in str(refused.value) and refused.value.field == "web.token_file"
+
+
+def test_another_account_s_stale_socket_in_a_sticky_directory_is_named_not_a_traceback(home: Path) -> None:
+    """Round 12: in a sticky shared directory (``/tmp``, allowed for sockets since round 3) a stale socket another
+    account left at the listen path (or the auth socket's beside it) cannot be removed by the user ben runs as:
+    ``prepare_listen`` raised PermissionError, a traceback. Now a ConfigError naming the option and the owner. Real
+    accounts: the socket is root's, ben runs as ``nobody`` through ``setpriv``."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    os.chmod(home, 0o755)  # traversable by nobody (tmp_path's parents are not)
+    shared = home / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    stale = shared / "spine.sock.auth"
+    with socket.socket(socket.AF_UNIX) as left:
+        left.bind(str(stale))  # closed at once: nothing listens there, the file stays
+    src = str(Path(transport.__file__).resolve().parents[2])
+    out = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+         "import sys; from ben.core.transport import prepare_listen; from ben.core.errors import ConfigError\n"
+         "try:\n    prepare_listen(sys.argv[1], 'spine.listen')\nexcept ConfigError as exc:\n"
+         "    print('refused', exc.field, exc)", f"unix://{stale}"],
+        capture_output=True, text=True, timeout=60, env={"PYTHONPATH": src, "PATH": os.environ["PATH"]})
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stdout.startswith("refused spine.listen") and "stale socket of uid 0" in out.stdout, out.stdout
+    assert stale.exists()

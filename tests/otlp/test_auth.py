@@ -96,3 +96,53 @@ def test_sdks_send_the_token_from_the_environment_and_others_are_refused(make_cl
                                    "ORDER BY subsystem")
     assert [(r["subsystem"], r["n"]) for r in got] == [("checkout", 6), (f"node-{run}", 8)]
     assert query_rows(c.spine_addr, "SELECT count() AS n FROM ben.events WHERE body = 'no token'")[0]["n"] == 0
+
+
+def test_a_replaced_token_file_refuses_the_old_token_at_once(home) -> None:
+    """ADR 0045 round 12: ``auth_token_file`` was read once, at start: a token that leaked, replaced in the file,
+    went on being accepted until the sidecar restarted. Now the file is read again when it changes, on both
+    transports; a changed file that cannot be used keeps the token in force. A real sidecar."""
+    import urllib.request
+
+    from ben.cli.procs import Cluster
+
+    old, new = TOKEN, "r0tated-" + "e5f6a7b8" * 3
+    path = home / "otlp.token"
+    path.write_text(old + "\n")
+    path.chmod(0o600)
+    cluster = Cluster(home, sidecar={"otlp": {**ANY_PORT["otlp"], "auth_token_file": str(path)}})
+    try:
+        cluster.start_sidecar()
+        grpc_port, http_port = ports(cluster)
+        body = logs_request(["rotated"]).SerializeToString()
+
+        def http(token: str) -> int:
+            request = urllib.request.Request(f"http://127.0.0.1:{http_port}/v1/logs", data=body, method="POST",
+                                             headers={"Content-Type": "application/x-protobuf",
+                                                      "Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    return answer.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        def grpc_code(token: str) -> str:
+            with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+                try:
+                    channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Export")(
+                        body, metadata=(("authorization", f"Bearer {token}"),), timeout=30)
+                    return "OK"
+                except grpc.RpcError as exc:
+                    return exc.code().name
+
+        assert http(old) == 200 and grpc_code(old) == "OK"
+        tmp = home / "otlp.token.new"
+        tmp.write_text(new + "\n")
+        tmp.chmod(0o600)
+        os.replace(tmp, path)  # as an editor or a script writes it
+        assert http(old) == 401 and grpc_code(old) == "UNAUTHENTICATED"  # on the code before: 200, OK
+        assert http(new) == 200 and grpc_code(new) == "OK"
+        path.chmod(0o644)  # others may read it now: not taken, the token in force is kept
+        assert http(new) == 200
+    finally:
+        cluster.stop()

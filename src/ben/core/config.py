@@ -140,6 +140,10 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     redact_watch_interval_ms: int = Field(default=2_000, ge=0)
     control: ControlConfig = Field(default_factory=ControlConfig)
     otlp: OtlpConfig = Field(default_factory=OtlpConfig)
+    #: Connections ``listen`` holds at once (unix socket and TCP); past it a new one is closed at accept, and one
+    #: with no call for ``max_connection_idle_s`` is closed (the SDK reconnects): ADR 0045, round 12.
+    max_connections: int = Field(default=4_096, ge=1, le=1_000_000)
+    max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 

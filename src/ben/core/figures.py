@@ -104,8 +104,10 @@ class _Collector:
 METRICS_CONNECTIONS, METRICS_CONNECTION_S = 32, 10.0
 #: Of those, what one local account (the kernel-named uid of a loopback client) may hold: one account's
 #: connections, renewed as they are cut, held every place and Prometheus was refused (ADR 0045, round 8).
-#: Clients the kernel does not name (another host, over mutual TLS) are not bounded by it. A full listener
-#: cuts the newest connection of the account (or the unnamed clients) holding most for one holding fewer.
+#: A client of another host is its address (IPv6: its /64), and over mutual TLS a connection is its
+#: certificate's once the handshake is done: every client of other hosts was one unnamed client, so one peer
+#: held every place (round 12). A full listener cuts the newest connection of the client holding most for one
+#: holding fewer.
 METRICS_PER_CLIENT = 8
 
 
@@ -143,6 +145,7 @@ def serve_metrics(listen: str, component: str, figures: Callable[[], list[Figure
 
 def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: float = METRICS_CONNECTION_S):
     """prometheus_client's WSGI app on a threading server with bounded connections and time."""
+    import ipaddress
     import socket
     import ssl
     import threading
@@ -153,16 +156,28 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
 
     from ben.core.peer import peer_uid
 
-    held: Counter = Counter()  # uid (None: not named) -> connections being served
+    held: Counter = Counter()  # uid, address, or a certificate's name (None: none) -> connections being served
     owners: dict[int, list] = {}  # id(request socket) -> [uid, request, order, counted]
     lock = threading.Lock()
     order = iter(range(1 << 62))
 
-    def client_of(client_address) -> int | None:
+    def client_of(client_address) -> int | str | None:
+        """The kernel-named uid; else (another host) the address, an IPv6 one's /64 (round 12: every client
+        of other hosts was one unnamed client, so one peer with no certificate, holding 32 handshakes open,
+        kept Prometheus out); None if it has none."""
         try:
-            return peer_uid(tuple(client_address)[:2], tuple(httpd.socket.getsockname())[:2])
+            uid = peer_uid(tuple(client_address)[:2], tuple(httpd.socket.getsockname())[:2])
         except (OSError, ValueError, TypeError):
+            uid = None
+        if uid is not None:
+            return uid
+        try:
+            address = ipaddress.ip_address(str(client_address[0]))
+        except (ValueError, TypeError, IndexError):
             return None
+        if address.version == 6 and getattr(address, "ipv4_mapped", None) is None:
+            return f"address {ipaddress.ip_network(f'{address}/64', strict=False)}"
+        return f"address {getattr(address, 'ipv4_mapped', None) or address}"
 
     def _uncount(uid) -> None:
         held[uid] -= 1
@@ -194,6 +209,29 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
             self._cut = threading.Timer(connection_timeout_s, self._shut)
             self._cut.daemon = True
             self._cut.start()
+            if tls is not None:
+                self._by_certificate()
+
+        def _by_certificate(self) -> None:
+            """Mutual TLS: the handshake (under the deadline), then the connection counts as its certificate's;
+            past ``METRICS_PER_CLIENT`` of that certificate it is cut (round 12)."""
+            try:
+                self.connection.do_handshake()
+                subject = self.connection.getpeercert().get("subject", ())
+            except (OSError, ValueError, AttributeError):
+                return  # the handler's read fails next: no certificate, no answer
+            name = "certificate CN=" + ",".join(v for rdn in subject for k, v in rdn if k == "commonName")
+            with lock:
+                owner = owners.get(id(self.request))
+                if owner is None or not owner[3]:
+                    return
+                _uncount(owner[0])
+                if held[name] >= METRICS_PER_CLIENT:
+                    owner[3] = False
+                    self._shut()
+                    return
+                owner[0] = name
+                held[name] += 1
 
         def _shut(self) -> None:
             try:

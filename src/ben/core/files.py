@@ -476,3 +476,14 @@ def claim_data_dir(path: Path, component: str, flag: str = "data_dir") -> None:
     if layout > DATA_DIR_LAYOUT:
         raise ConfigError(f"{path} was written by a newer ben ({writer}, layout {layout}); ben {__version__} reads "
                           f"layout {DATA_DIR_LAYOUT}: run the newer ben, or give this one another directory", field=flag)
+
+
+def file_stamp(path: Path | str) -> tuple[int, ...] | None:
+    """What tells a changed file (a secret read again when it changes): its inode too, as the trust store's (ADR
+    0045, round 8: a file replaced by a rename within one clock tick at the same size keeps its times); None when
+    it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size

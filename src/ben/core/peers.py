@@ -119,9 +119,14 @@ class TokenIssuer:
         path = socket_path(grpc_address)
         if path is None:
             return
-        self.path = Path(str(path) + AUTH_SUFFIX)
-        self.path.unlink(missing_ok=True)  # the gRPC socket beside it was checked: no live spine owns it
-        self._server = await asyncio.start_unix_server(self._answer, path=str(self.path))
+        from ben.core.transport import prepare_listen
+
+        auth = Path(str(path) + AUTH_SUFFIX)
+        # only a stale socket is removed there, as at the listen path beside it: a file, a directory or a symlink
+        # was removed (or a traceback), another account's socket in a sticky directory a traceback (round 12)
+        prepare_listen(f"unix://{auth}", "spine.listen")
+        self._server = await asyncio.start_unix_server(self._answer, path=str(auth))
+        self.path = auth  # ours from now on: removed at shutdown
 
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -59,6 +59,26 @@ SERVER_OPTIONS = [
     ("grpc.so_reuseport", 0),
     ("grpc.server_handshake_timeout_ms", HANDSHAKE_TIMEOUT_MS),
 ]
+#: Open files a server leaves to everything but its connections (WALs, RocksDB, the store, metrics): a
+#: ``max_connections`` leaving fewer is warned of at start.
+FILES_RESERVE = 1024
+
+
+def connection_quota(max_connections: int, idle_s: float, field: str) -> list[tuple[str, int]]:
+    """gRPC server options bounding a listener's connections (ADR 0045, rounds 5 and 12): its core closes a
+    connection past ``max_connections`` at accept, and one with no call for ``idle_s``; a flood cannot take
+    the process's descriptors. WARNING when the bound leaves fewer than ``FILES_RESERVE`` open files."""
+    import resource
+
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if files != resource.RLIM_INFINITY and max_connections > files - FILES_RESERVE:
+        log.warning("%s = %d leaves fewer than %d of the process's %d open files for its WALs, store and metrics: "
+                    "a flood could still take them; lower it or raise RLIMIT_NOFILE",
+                    field, max_connections, FILES_RESERVE, files)
+    return [("grpc.max_allowed_incoming_connections", max_connections),
+            ("grpc.max_connection_idle_ms", int(idle_s * 1000))]
+
+
 SPINE_SERVER_OPTIONS = [(k, SPINE_MAX_MESSAGE_BYTES if k == "grpc.max_receive_message_length" else v)
                         for k, v in SERVER_OPTIONS]
 #: Channels of a sidecar to its spine send what the spine takes.
@@ -124,7 +144,11 @@ def prepare_listen(address: str, flag: str = "listen") -> None:
     try:
         probe.connect(str(path))
     except OSError:
-        path.unlink(missing_ok=True)  # stale: its server is gone
+        try:
+            path.unlink(missing_ok=True)  # stale: its server is gone
+        except PermissionError:  # another account's, in a sticky directory: was a traceback (round 12)
+            raise ConfigError(f"{path} is a stale socket of uid {st.st_uid}, which the user ben runs as may not "
+                              "remove (a sticky directory): choose another path, or have it removed", field=flag) from None
     else:
         raise ConfigError(f"another process is already listening on {path}", field=flag)
     finally:
@@ -255,20 +279,36 @@ def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: Tl
 
 
 def secure_socket(address: str, mode: int, group: str, flag: str = "listen") -> None:
-    """Give a bound unix socket its mode and group (after the server started: it creates the file)."""
+    """Give a bound unix socket its mode and group (after the server started: it creates the file).
+
+    Through the socket itself, never a name: the path is opened without following a symlink and must be a socket,
+    then changed through ``/proc/self/fd``. A member of a group that may write the socket's directory replaced the
+    socket by a symlink to any file between the bind and this, and ben (root) gave that file the socket's group and
+    mode (``/etc/shadow``, 0660; ADR 0045, round 12)."""
     path = socket_path(address)
     if path is None:
         return
+    gid = -1
+    if group:
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise ConfigError(f"no group {group!r} on this host", field=f"{flag.rsplit('.', 1)[0]}.socket_group")
     try:
-        if group:
-            try:
-                gid = grp.getgrnam(group).gr_gid
-            except KeyError:
-                raise ConfigError(f"no group {group!r} on this host", field=f"{flag.rsplit('.', 1)[0]}.socket_group")
-            os.chown(path, -1, gid)
-        os.chmod(path, mode)
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
     except OSError as exc:
         raise ConfigError(f"cannot set the mode of {path}: {exc.strerror}", field=flag) from None
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path} is no longer the socket ben bound: something in its directory replaced it "
+                              "(another account that may write there); choose a directory only ben may write",
+                              field=flag)
+        os.chown(f"/proc/self/fd/{fd}", -1, gid)
+        os.chmod(f"/proc/self/fd/{fd}", mode)
+    except OSError as exc:
+        raise ConfigError(f"cannot set the mode of {path}: {exc.strerror}", field=flag) from None
+    finally:
+        os.close(fd)
 
 
 # -- the client side --------------------------------------------------------------------------------

@@ -9,10 +9,15 @@ senders (``sender.Slots``), so its series are charged to its own detection share
 
 A client that cannot be told apart this way (a unix socket, a peer on another host, a connection gone
 before the lookup) is "": the receiver's shared senders and shares, as before.
+
+Over mutual TLS (``tls_client_ca_file``) the client is its certificate, ``c<16 hex>`` (its common name,
+hashed: the CA may put any character in a name), wherever it connects from: every exporter of other hosts
+was "", so one certificate of the CA took the shares of all of them (ADR 0045, round 12).
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 
 from ben.core.peer import peer_uid
@@ -49,3 +54,19 @@ def name_of(client: Address | None, server: Address | None) -> str | None:
     except (OSError, ValueError):
         return ""
     return None if uid is None else f"u{uid}"
+
+
+def of_common_name(name: str | bytes | None) -> str:
+    """``c<16 hex>`` for a TLS client certificate's common name (None or empty: "")."""
+    if not name:
+        return ""
+    raw = name if isinstance(name, bytes) else name.encode()
+    return "c" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def of_certificate(cert: dict | None) -> str:
+    """``of_common_name`` of a peer certificate as ``ssl`` decodes it (``getpeercert()``); "" without one."""
+    if not cert:
+        return ""
+    return of_common_name(",".join(v for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName")
+                          or repr(cert.get("subject")))

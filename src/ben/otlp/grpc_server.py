@@ -13,7 +13,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from ben.otlp import auth
+from ben.otlp import auth, clients
 from ben.otlp.exporting import BUSY, DOWN, INVALID, LOGS, METRICS, TRACES, Answer, Exporting
 
 _SERVICES = {
@@ -36,7 +36,7 @@ def status_details(answer: Answer) -> status_pb2.Status:
     return status
 
 
-def handlers(exporting: Exporting, token: bytes | None = None,
+def handlers(exporting: Exporting, token: bytes | auth.TokenFile | None = None,
              client_of: Callable[[str], str] = lambda peer: "") -> list[grpc.GenericRpcHandler]:
     """One generic handler per OTLP service, each with its ``Export`` method; with ``token``, a request
     without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED. ``client_of``: the client of a
@@ -49,7 +49,9 @@ def handlers(exporting: Exporting, token: bytes | None = None,
                 if not auth.authorized(token, metadata.get("authorization")):
                     exporting.unauthenticated(signal, "grpc")
                     await context.abort(grpc.StatusCode.UNAUTHENTICATED, auth.REFUSAL)
-            client = client_of(context.peer())
+            # mutual TLS: the client is its certificate (ADR 0045, round 12), else the account the gate named
+            names = (context.auth_context() or {}).get("x509_common_name") or [b""]
+            client = clients.of_common_name(names[0]) or client_of(context.peer())
             answer = await exporting.export(signal, "grpc", body, client=client)
             if answer.response is not None:
                 return answer.response

@@ -59,8 +59,9 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
             refused.add(handler)
             asyncio.get_running_loop().call_soon(transport.close)
 
-        client = "" if per_client is None else clients.name_of(transport.get_extra_info("peername"),
-                                                               transport.get_extra_info("sockname"))
+        client = "" if per_client is None else (
+            clients.of_certificate(transport.get_extra_info("peercert"))  # mutual TLS: its certificate (round 12)
+            or clients.name_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname")))
         if client is None:  # closed by its client before it was accepted: no place, no eviction (round 9)
             refuse()
             return
@@ -142,7 +143,8 @@ def _inflate(body: bytes, encoding: str, limit: int) -> tuple[bytes, str, int]:
     return data, "", 0
 
 
-def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None) -> web.Application:
+def app(exporting: Exporting, max_request_bytes: int,
+        token: bytes | auth.TokenFile | None = None) -> web.Application:
     """``POST /v1/<signal>``; with ``token``, a request without ``Authorization: Bearer <token>`` is a 401
     (before its body is read)."""
     application = web.Application(client_max_size=max_request_bytes)
@@ -177,8 +179,9 @@ def app(exporting: Exporting, max_request_bytes: int, token: bytes | None = None
                 if status:
                     return _refusal(exporting.invalid(signal, why), json_body, status=status)
             transport = request.transport
-            client = "" if transport is None else clients.client_of(transport.get_extra_info("peername"),
-                                                                    transport.get_extra_info("sockname"))
+            client = "" if transport is None else (
+                clients.of_certificate(transport.get_extra_info("peercert"))  # mutual TLS: its certificate
+                or clients.client_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname")))
             answer: Answer = await exporting.export(signal, "http", body, json_body, client=client)
             if answer.response is not None:
                 data, content_type = _encode(answer.response, json_body)

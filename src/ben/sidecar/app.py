@@ -109,7 +109,10 @@ class Sidecar:
         if socket_path(cfg.listen) is None:
             guard = (LocalAccounts(PlainTcp(cfg.listen, [], cfg.socket_group)) if tls is None
                      else NamedCertificates(common_name_of(own_cert), cfg.tls_clients))
-        self._server = grpc.aio.server(options=transport.SERVER_OPTIONS,
+        # descriptor floods (ADR 0045, round 12): the spine's quota and idle deadline on the sidecar's listener
+        options = [*transport.SERVER_OPTIONS, *transport.connection_quota(
+            cfg.max_connections, cfg.max_connection_idle_s, "sidecar.max_connections")]
+        self._server = grpc.aio.server(options=options,
                                        interceptors=[guard] if guard is not None else None)
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin_pb2_grpc.add_AdminServicer_to_server(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import resource
 import time
 
 import grpc
@@ -34,8 +33,6 @@ from ben.store.query import QueryLimits
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc
 
 log = logging.getLogger(__name__)
-#: Open files the spine keeps for itself beside its connections (WALs, RocksDB, the store, metrics).
-FILES_RESERVE = 1024
 _ROWS = re.compile(rb'"rows":\s*(\d+)')
 
 
@@ -145,14 +142,9 @@ class Spine:
         self.guard = Guard(operators, self.tokens, plain)
         # descriptor floods (ADR 0045, round 5): gRPC's core closes a connection past the quota at accept,
         # and an idle one after a while
-        options = [*transport.SPINE_SERVER_OPTIONS, ("grpc.max_allowed_incoming_connections", cfg.max_connections),
-                   ("grpc.max_connection_idle_ms", int(cfg.max_connection_idle_s * 1000))]
+        options = [*transport.SPINE_SERVER_OPTIONS,
+                   *transport.connection_quota(cfg.max_connections, cfg.max_connection_idle_s, "spine.max_connections")]
         self._server = grpc.aio.server(options=options, interceptors=[self.guard])
-        files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        if files != resource.RLIM_INFINITY and cfg.max_connections > files - FILES_RESERVE:
-            log.warning("spine.max_connections = %d leaves fewer than %d of the spine's %d open files for its WALs, "
-                        "store and metrics: a flood could still take them; lower it or raise RLIMIT_NOFILE",
-                        cfg.max_connections, FILES_RESERVE, files)
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes,
                              cfg.store.query_max_memory_bytes, tuple(cfg.store.query_system_tables))

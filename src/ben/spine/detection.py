@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -73,13 +74,15 @@ def watched(table: pa.Table) -> pa.Table:
 
 def peer_of(sidecar_id: str | None, producer_id: str | None) -> str:
     """The peer a series is charged to: ``<sidecar>/otlp/u<uid>`` (the OTLP senders of one local account,
-    ``otlp-<sidecar>-u<uid>-<slot>``, ``ben.otlp.sender``), ``<sidecar>/otlp`` or ``<sidecar>/sdk``."""
+    ``otlp-<sidecar>-u<uid>-<slot>``, ``ben.otlp.sender``), ``<sidecar>/otlp/c<hex>`` (one client certificate
+    over mutual TLS, round 12), ``<sidecar>/otlp`` or ``<sidecar>/sdk``."""
     sidecar, producer = sidecar_id or "", producer_id or ""
     if not producer.startswith(OTLP_PRODUCER):
         return f"{sidecar}/sdk"
     client = producer[len(OTLP_PRODUCER) + len(sidecar) + 1:].rpartition("-")[0] \
         if producer.startswith(f"{OTLP_PRODUCER}{sidecar}-") else ""
-    return f"{sidecar}/otlp/{client}" if client.startswith("u") and client[1:].isdigit() else f"{sidecar}/otlp"
+    named = (client.startswith("u") and client[1:].isdigit()) or re.fullmatch(r"c[0-9a-f]{16}", client)
+    return f"{sidecar}/otlp/{client}" if named else f"{sidecar}/otlp"
 
 
 def describe(key: str) -> tuple[str, str, str]:

@@ -5,7 +5,9 @@ client certificates ([web.tls]: HTTPS, every client presents a certificate the C
 from __future__ import annotations
 
 import hmac
+import logging
 import os
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -14,10 +16,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, check_trusted, read_input, read_input_text
+from ben.core.files import check_private, check_trusted, file_stamp, read_input, read_input_text
 from ben.web.guesses import Guesses, client_key
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
+
+log = logging.getLogger(__name__)
 
 COOKIE = "ben_web_token"
 #: The scope key naming who the interface is serving: ``uid N (name)``, ``web token``, a certificate.
@@ -97,6 +101,46 @@ def certificates_served(cfg: WebConfig) -> frozenset[str] | None:
     return frozenset(f"certificate CN={name}" for name in cfg.tls_clients)
 
 
+def read_token_file(path: Path) -> str:
+    """The token in ``web.token_file``: private (a token others may read is no secret), not empty, at least 16
+    characters; ConfigError naming ``web.token_file`` otherwise."""
+    check_private(path, "web.token_file")
+    try:
+        token = read_input_text(path).strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", field="web.token_file") from None
+    if not token:
+        raise ConfigError(f"{path} is empty", field="web.token_file")
+    if len(token) < 16:
+        raise ConfigError("the access token must be at least 16 characters", field="web.token_file")
+    return token
+
+
+class TokenFile:
+    """``web.token_file``'s token, read again when the file changed (one ``stat`` per request): an operator
+    replacing a token that leaked has the old one refused at once, without restarting the interface (the
+    spine's, with ``ben spine --web``). A changed file that cannot be used (gone, loose, empty, short) keeps
+    the token in force, logged (ADR 0045, round 12)."""
+
+    def __init__(self, path: Path, token: str):
+        self.path, self.token, self._stamp = path, token, file_stamp(path)
+
+    def current(self) -> str:
+        stamp = file_stamp(self.path)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                token = read_token_file(self.path)
+            except ConfigError as exc:
+                log.warning("web.token_file %s changed and cannot be used, the token in force is kept: %s",
+                            self.path, exc)
+            else:
+                if token != self.token:
+                    log.info("web.token_file %s changed: the new token is in force, the old one refused", self.path)
+                self.token = token
+        return self.token
+
+
 def resolve_token(cfg: WebConfig) -> str | None:
     """The access token, or None on loopback (or with client certificates) without one; ConfigError
     naming the field otherwise."""
@@ -109,13 +153,7 @@ def resolve_token(cfg: WebConfig) -> str | None:
             raise ConfigError(f"the environment variable {cfg.token_env} (named by web.token_env) is empty or unset",
                               field="web.token_env")
     elif cfg.token_file is not None:
-        check_private(cfg.token_file, "web.token_file")  # a token others may read is no secret
-        try:
-            token = read_input_text(cfg.token_file).strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read {cfg.token_file}: {exc}", field="web.token_file") from None
-        if not token:
-            raise ConfigError(f"{cfg.token_file} is empty", field="web.token_file")
+        token = read_token_file(cfg.token_file)
     if token and len(token) < 16:
         raise ConfigError("the access token must be at least 16 characters", field="web.token_env"
                           if cfg.token_env else "web.token_file")
@@ -135,10 +173,11 @@ class TokenAuth:
     (``ben.core.peer``); any other local user gets 403 (a loopback port is open to every account).
     """
 
-    def __init__(self, app: ASGIApp, token: str | None, local_uids: frozenset[int] | None = None,
+    def __init__(self, app: ASGIApp, token: str | TokenFile | None, local_uids: frozenset[int] | None = None,
                  certificates: frozenset[str] | None = None):
         self._app = app
-        self._token = token.encode() if token else None
+        self._source = token if isinstance(token, TokenFile) else None  # read again when its file changes
+        self._token = (token.token if self._source else token).encode() if token else None
         self._local_uids = local_uids
         self._certificates = certificates
         self.guesses = Guesses()  # wrong tokens per client (ADR 0045, round 7)
@@ -184,6 +223,8 @@ class TokenAuth:
         if refused is not None:  # a sidecar's certificate of the same CA read everything through the spine
             await PlainTextResponse(f"403: {refused}", status_code=403)(scope, receive, send)
             return
+        if self._source is not None:
+            self._token = self._source.current().encode()
         if self._token is None:
             refusal = self._local_refusal(scope) if self._local_uids is not None else None
             if refusal is not None:
