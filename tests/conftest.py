@@ -108,6 +108,33 @@ def cluster(home: Path) -> Iterator[Cluster]:
         dump_logs(home)
 
 
+@pytest.fixture(scope="module")
+def _module_cluster() -> Iterator[Cluster]:
+    home = Path(tempfile.mkdtemp(prefix="bt-", dir="/tmp"))
+    c = Cluster(home)
+    try:
+        yield c.start()
+    finally:
+        c.stop()
+        dump_logs(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def module_cluster(_module_cluster: Cluster) -> Iterator[Cluster]:
+    """The default spine and sidecar, started once for the module's tests that use it (ADR 0048): for tests that
+    check only what they sent themselves (their own producer, names or subsystem), never the cluster's totals,
+    and leave both components running. A test that leaves one stopped or dead fails here, at its teardown (the
+    next test then finds it restarted)."""
+    c = _module_cluster
+    for proc, start in ((c.spine, c.start_spine), (c.sidecar, c.start_sidecar)):
+        if proc is None or not proc.alive():
+            start()
+    yield c
+    down = [name for name, proc in (("spine", c.spine), ("sidecar", c.sidecar)) if proc is None or not proc.alive()]
+    assert not down, f"the test left the module's cluster without its {' and '.join(down)}"
+
+
 @pytest.fixture
 def make_cluster(home: Path) -> Iterator:
     """A cluster the test starts and restarts itself."""

@@ -63,7 +63,8 @@ def test_version() -> None:
 MARKUP = ["closing [/] tag", "[red]not red[/red]", ":x: stays text", "[bold", "a [link=x]y[/link]"]
 
 
-def test_tables_show_stored_markup_verbatim(cluster) -> None:
+def test_tables_show_stored_markup_verbatim(module_cluster) -> None:
+    cluster = module_cluster
     client = Client("markup[/]", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
     for text in MARKUP:
         client.log(text, attrs={"k": text})
@@ -96,7 +97,8 @@ def test_an_unwritable_data_dir_is_one_clear_line(home: Path, command: str) -> N
     assert "Traceback" not in out.stderr + out.stdout
 
 
-def test_several_clients_in_one_process_print_no_tracebacks(cluster) -> None:
+def test_several_clients_in_one_process_print_no_tracebacks(module_cluster) -> None:
+    cluster = module_cluster
     script = f"""
 import gc
 from ben.sdk import Client
@@ -120,7 +122,8 @@ print("done")
     assert query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.events WHERE name = 'm'")
 
 
-def test_follow_says_it_is_waiting(cluster) -> None:
+def test_follow_says_it_is_waiting(module_cluster) -> None:
+    cluster = module_cluster
     import threading
 
     proc = subprocess.Popen([sys.executable, "-m", "ben", "incidents", "--follow", "--spine", cluster.spine_addr],
@@ -139,9 +142,10 @@ def test_follow_says_it_is_waiting(cluster) -> None:
     assert proc.returncode in (0, 130, -2) and "Traceback" not in err, err[-2000:]
 
 
-def test_a_wait_that_ends_without_an_incident_is_no_success(cluster) -> None:
+def test_a_wait_that_ends_without_an_incident_is_no_success(module_cluster) -> None:
     """`ben incidents --wait S` that saw no incident printed an empty table and exited 0: the README's
     `ben incidents --wait 120` then `ben explain latest` read as if the first had found one."""
+    cluster = module_cluster
     for extra in ((), ("--json",)):
         out = ben("incidents", "--wait", "0.5", "--spine", cluster.spine_addr, *extra)
         assert out.returncode == 1, (out.returncode, out.stdout[-500:], out.stderr[-1000:])

@@ -25,7 +25,8 @@ def emit_acked(cluster, n: int) -> Client:
     return client
 
 
-def test_sigterm_under_load_then_restart(cluster) -> None:
+def test_sigterm_under_load_then_restart(module_cluster) -> None:
+    cluster = module_cluster
     load = Load(cluster.sidecar_addr, 30_000, rate=15_000)
     load.wait_emitted(10_000)
     started = time.monotonic()
@@ -37,7 +38,8 @@ def test_sigterm_under_load_then_restart(cluster) -> None:
     assert_exactly_once(cluster.spine_addr, load.client.producer_id, 30_000)
 
 
-def test_sigterm_drains_to_the_spine(cluster) -> None:
+def test_sigterm_drains_to_the_spine(module_cluster) -> None:
+    cluster = module_cluster
     client = emit_acked(cluster, 5_000)
     assert cluster.sidecar.stop() == 0
     cluster.start_sidecar()
@@ -83,11 +85,10 @@ def test_second_signal_exits_at_once_without_losing_acknowledged_data(make_clust
     assert_exactly_once(cluster.spine_addr, client.producer_id, 5_000)
 
 
-def test_a_stop_signal_sent_twice_at_once_is_one_stop(make_cluster) -> None:
+def test_a_stop_signal_sent_twice_at_once_is_one_stop(module_cluster) -> None:
     """``timeout ben sidecar`` sends SIGTERM to the sidecar and then to its process group: two at once.
     Before, the second was taken as an operator's second signal: exit 1 at once, without the drain."""
-    cluster = make_cluster()
-    cluster.start()
+    cluster = module_cluster
     client = emit_acked(cluster, 2_000)
     side = cluster.sidecar
     first = time.monotonic()
@@ -107,12 +108,11 @@ def test_a_stop_signal_sent_twice_at_once_is_one_stop(make_cluster) -> None:
     assert_exactly_once(cluster.spine_addr, client.producer_id, 2_000)
 
 
-def test_the_parent_gone_signal_is_one_stop_however_often_the_kernel_sends_it(make_cluster) -> None:
+def test_the_parent_gone_signal_is_one_stop_however_often_the_kernel_sends_it(module_cluster) -> None:
     """A component `ben demo` started gets PARENT_GONE once per thread the kernel reparents when the
     demo dies: each after the first must not be taken as an operator's second signal (before, with
     SIGTERM, the spine and sidecar skipped their drain and exited 1 at once)."""
-    cluster = make_cluster()
-    cluster.start()
+    cluster = module_cluster
     client = emit_acked(cluster, 2_000)
     side = cluster.sidecar
     for _ in range(5):

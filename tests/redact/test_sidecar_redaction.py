@@ -58,6 +58,11 @@ def paused_store(home) -> dict:
     the start)."""
     return {"min_free_bytes": shutil.disk_usage(home).total - 1}
 
+
+#: The spine's options while its store is paused: its stop waited its whole shutdown timeout (10 s by default)
+#: for a store writer that cannot write; what it holds is in its WAL either way, stored after the restart.
+PAUSED_SPINE = {"shutdown_timeout_ms": 1_000}
+
 def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home: Path, monkeypatch) -> None:
     monkeypatch.setenv("BEN_REDACT_KEY", KEY)       # the sidecar process inherits it
     proxy = RecordingProxy(home / "proxy.sock", home / "spine.sock")
@@ -65,7 +70,7 @@ def test_seeded_secrets_reach_neither_wal_nor_wire_nor_store(make_cluster, home:
     # The store writer first keeps everything in the spine WAL (inserts pause below min_free_bytes).
     # The spine names the same manifest: it stores the sidecar's batches as they come (ADR 0034).
     spine = {"redact_manifest": str(EXAMPLE)}
-    cluster = make_cluster(spine=spine, sidecar=sidecar, store=paused_store(home))
+    cluster = make_cluster(spine={**spine, **PAUSED_SPINE}, sidecar=sidecar, store=paused_store(home))
     canary = "canary-" + uuid.uuid4().hex[:12]
     hidden, evs = corpus_events(canary)
 
@@ -199,7 +204,7 @@ def test_default_manifest_keeps_the_corpus_out_of_wal_and_store(make_cluster, ho
     from ben.redact.corpus import secrets as formats
 
     found = formats(20)
-    cluster = make_cluster(store=paused_store(home))   # the spine WAL keeps everything at first
+    cluster = make_cluster(spine=PAUSED_SPINE, store=paused_store(home))   # the spine WAL keeps everything at first
     canary = "canary-" + uuid.uuid4().hex[:12]
     hidden = list(found.values())
     cluster.start_sidecar()

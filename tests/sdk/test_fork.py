@@ -71,7 +71,8 @@ def _in_fresh_interpreter(cluster: Cluster, call: str):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_a_fork_of_a_process_whose_client_runs(cluster: Cluster) -> None:
+def test_a_fork_of_a_process_whose_client_runs(module_cluster: Cluster) -> None:
+    cluster = module_cluster
     got = _in_fresh_interpreter(cluster, f"_fork_a_running_client({cluster.sidecar_addr!r})")
     assert got["before"] and got["after"], got
     assert got["inherited"] == {"seq": None, "flushed": True, "dropped": 1, "shutdown": True}, got
@@ -79,8 +80,9 @@ def test_a_fork_of_a_process_whose_client_runs(cluster: Cluster) -> None:
     assert "field '(process)'" in raised and "'spawn'" in raised, got
 
 
-def test_a_client_made_in_a_child_of_a_process_without_one_works(cluster: Cluster) -> None:
+def test_a_client_made_in_a_child_of_a_process_without_one_works(module_cluster: Cluster) -> None:
     """In a fresh interpreter (this one's SDK may have run already): fork first, then a Client in the child."""
+    cluster = module_cluster
     got = _in_fresh_interpreter(cluster, f"_in_child(lambda: t._fresh_client({cluster.sidecar_addr!r}))")
     assert got == {"seq": 1, "flushed": True, "shutdown": True}, got
 

@@ -42,7 +42,8 @@ def _probes(client: Client) -> tuple[list, list]:
     return accepted, refused
 
 
-def test_every_probe_then_good_events_and_an_alert_are_delivered(cluster) -> None:
+def test_every_probe_then_good_events_and_an_alert_are_delivered(module_cluster) -> None:
+    cluster = module_cluster
     client = Client("poison", sidecar=cluster.sidecar_addr, max_batch_events=500, flush_interval_ms=20)
     try:
         accepted, refused = _probes(client)
@@ -133,9 +134,10 @@ def test_undecodable_wal_records_are_set_aside_by_shipper_and_store_writer(make_
     assert query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.events WHERE name = 'after'")[0]["n"] == 100
 
 
-def test_a_batch_that_cannot_be_encoded_is_dropped_and_the_lane_goes_on(cluster) -> None:
+def test_a_batch_that_cannot_be_encoded_is_dropped_and_the_lane_goes_on(module_cluster) -> None:
     """Defence in depth: a batch poisoned after the checks (here by hand) is dropped and counted by the
     exporter, never allowed to break the stream; the events after it are delivered."""
+    cluster = module_cluster
     client = Client("poisoned-batch", sidecar=cluster.sidecar_addr, max_batch_events=10, flush_interval_ms=20)
     try:
         for i in range(5):
