@@ -122,3 +122,17 @@ def socket_path(address: str) -> Path | None:
     if address.startswith("unix:"):
         return Path(address[len("unix:"):])
     return None
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Whether dialling address ``b`` reaches a listener on address ``a`` for sure: one unix socket (paths
+    resolved), or one TCP port where both hosts are the same or ``a`` listens on every address (or loopback)
+    and ``b`` names loopback. Other hosts may be this machine too; they are not guessed."""
+    pa, pb = socket_path(a), socket_path(b)
+    if pa is not None or pb is not None:
+        return pa is not None and pb is not None and os.path.realpath(pa) == os.path.realpath(pb)
+    (host_a, _, port_a), (host_b, _, port_b) = a.rpartition(":"), b.rpartition(":")
+    if port_a != port_b:
+        return False
+    host_a, host_b = host_a.strip("[]"), host_b.strip("[]")
+    return host_a == host_b or ((host_a in ("0.0.0.0", "::") or is_loopback(host_a)) and is_loopback(host_b))
