@@ -1,0 +1,78 @@
+"""Round 11 of a new user giving bad input on purpose (ADR 0033). In-process (``ben.cli.main``): no peer is
+reached."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import ben.core.certs as certs
+from ben.cli import main
+
+
+def ben(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, str, list[str]]:
+    """``ben ARGS`` in this process: exit code, stdout, the lines of stderr."""
+    monkeypatch.setenv("BEN_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(sys, "argv", ["ben", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    return exited.value.code, out.out, out.err.strip().splitlines()
+
+
+def _pair(directory: Path, name: str) -> tuple[bytes, bytes]:
+    """The public key of ``name``'s certificate and of its key (equal for a pair)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    cert = x509.load_pem_x509_certificate((directory / f"{name}.crt").read_bytes())
+    key = serialization.load_pem_private_key((directory / f"{name}.key").read_bytes(), password=None)
+    return cert.public_key().public_bytes(*pem), key.public_key().public_bytes(*pem)
+
+
+@pytest.mark.parametrize("name, init", [("alice", False), ("ca", True)])
+def test_a_certificate_there_without_its_key_gets_no_key_that_is_not_its_own(monkeypatch, capsys, home: Path,
+                                                                            name: str, init: bool) -> None:
+    """``ben certs issue alice`` where ``alice.crt`` is and ``alice.key`` is not (removed, or a run stopped between
+    the two): the key was written, then "alice.crt exists (--force overwrites it)", exit 2: a key beside a
+    certificate of another key, which every handshake then refused. ``ben certs init`` the same with ca.crt.
+    Both are checked before either is written now: nothing is written."""
+    d = home / "certs"
+    assert ben(monkeypatch, capsys, home, "certs", "init", "--dir", str(d))[0] == 0
+    assert ben(monkeypatch, capsys, home, "certs", "issue", "alice", "--dir", str(d))[0] == 0
+    (d / f"{name}.key").unlink()
+    args = ("certs", "init") if init else ("certs", "issue", name)
+    code, _, err = ben(monkeypatch, capsys, home, *args, "--dir", str(d))
+    assert code == 2 and err == [f"error: field '--dir': {d / name}.crt exists (--force overwrites it; nothing was "
+                                 "written)"], err
+    assert not (d / f"{name}.key").exists()
+    assert ben(monkeypatch, capsys, home, *args, "--dir", str(d), "--force")[0] == 0
+    cert_key, key_key = _pair(d, name)
+    assert cert_key == key_key
+
+
+def test_a_ctrl_c_between_the_key_and_its_certificate_leaves_neither(monkeypatch, capsys, home: Path) -> None:
+    """Ctrl-C (or a full disk) after ``alice.key`` was written and before ``alice.crt``: the key stayed, and the
+    run again said "alice.key exists (--force overwrites it)" of a key without a certificate. The key this run
+    made is removed now: the run again issues the pair."""
+    d = home / "certs"
+    assert ben(monkeypatch, capsys, home, "certs", "init", "--dir", str(d))[0] == 0
+    real = certs.write_atomic
+
+    def interrupted(path, data, mode):
+        if str(path).endswith("alice.crt"):
+            raise KeyboardInterrupt
+        return real(path, data, mode)
+
+    monkeypatch.setattr(certs, "write_atomic", interrupted)
+    code, _, err = ben(monkeypatch, capsys, home, "certs", "issue", "alice", "--dir", str(d))
+    assert code == 130 and err == ["ben: interrupted"], err
+    assert not (d / "alice.key").exists() and not (d / "alice.crt").exists()
+    monkeypatch.setattr(certs, "write_atomic", real)
+    assert ben(monkeypatch, capsys, home, "certs", "issue", "alice", "--dir", str(d))[0] == 0
+    cert_key, key_key = _pair(d, "alice")
+    assert cert_key == key_key
