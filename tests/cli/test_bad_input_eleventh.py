@@ -76,3 +76,20 @@ def test_a_ctrl_c_between_the_key_and_its_certificate_leaves_neither(monkeypatch
     assert ben(monkeypatch, capsys, home, "certs", "issue", "alice", "--dir", str(d))[0] == 0
     cert_key, key_key = _pair(d, "alice")
     assert cert_key == key_key
+
+
+def test_a_reconnect_wait_whose_start_is_above_its_cap_is_refused(monkeypatch, capsys, home: Path) -> None:
+    """``reconnect_min_ms = 60000`` with ``reconnect_max_ms = 10`` (in ``[sidecar]`` or ``Client()``) was taken:
+    the first wait was a minute, the next ones anywhere between 10 ms and a minute. Refused naming both."""
+    from ben.core.errors import ConfigError
+    from ben.sdk import Client
+
+    config = home / "ben.toml"
+    config.write_text("[sidecar]\nreconnect_min_ms = 60000\nreconnect_max_ms = 10\n")
+    code, _, err = ben(monkeypatch, capsys, home, "sidecar", "--config", str(config))
+    assert code == 2 and err == [f"error: in {config}, field 'sidecar': reconnect_min_ms = 60000 is above "
+                                 "reconnect_max_ms = 10: the wait before a reconnect starts at the first and doubles "
+                                 "up to the second"], err
+    with pytest.raises(ConfigError) as refused:
+        Client("api", sidecar=f"unix://{home}/absent.sock", reconnect_min_ms=60_000, reconnect_max_ms=10)
+    assert refused.value.field == "reconnect_min_ms" and "above reconnect_max_ms = 10" in str(refused.value)

@@ -98,6 +98,10 @@ class Client:
                             ("max_buffer_events", max_buffer_events), ("window_batches", window_batches),
                             ("reconnect_min_ms", reconnect_min_ms), ("reconnect_max_ms", reconnect_max_ms)):
             _positive(name, value)
+        if reconnect_min_ms > reconnect_max_ms:  # the waits then ran between the two in no order
+            raise ConfigError(f"{reconnect_min_ms} is above reconnect_max_ms = {reconnect_max_ms}: the wait before a "
+                              "reconnect starts at the first and doubles up to the second", source="Client()",
+                              field="reconnect_min_ms")
         if block_timeout_ms is not None:
             _positive("block_timeout_ms", block_timeout_ms)
         try:
