@@ -93,3 +93,39 @@ def test_a_reconnect_wait_whose_start_is_above_its_cap_is_refused(monkeypatch, c
     with pytest.raises(ConfigError) as refused:
         Client("api", sidecar=f"unix://{home}/absent.sock", reconnect_min_ms=60_000, reconnect_max_ms=10)
     assert refused.value.field == "reconnect_min_ms" and "above reconnect_max_ms = 10" in str(refused.value)
+
+
+def test_an_async_handler_or_one_of_the_wrong_arity_is_refused_not_reported_as_run(home: Path) -> None:
+    """``client.on_command("throttle_job", throttle)`` with ``async def throttle(cmd)`` (what an asyncio
+    application writes) was taken; at each command the handler made a coroutine nobody awaited and the signed
+    receipt said **ran, ok** (``{"value": "<coroutine object …>"}``): a command reported done that never ran.
+    A handler taking no argument was taken too, and failed at the first command. Both are refused at
+    ``on_command``; one that still returns an awaitable (a plain function returning a coroutine) is a failed
+    receipt saying it did not run."""
+    import asyncio
+
+    from ben.core.errors import ConfigError
+    from ben.sdk import Client
+    from ben.sdk.commands import CommandChannel
+    from ben.v1 import control_pb2 as pb
+
+    async def throttle(cmd):
+        return {"limited": cmd.params.job}
+
+    client = Client("api", sidecar=f"unix://{home}/absent.sock")
+    try:
+        for handler, words in ((throttle, "an async def"), (lambda: {}, "must take one argument, the command")):
+            with pytest.raises(ConfigError) as refused:
+                client.on_command("throttle_job", handler)
+            assert refused.value.field == "handler" and words in str(refused.value), refused.value
+        client.on_command("ping", lambda cmd, extra=1: {"pong": extra})  # a default argument is fine
+    finally:
+        client.shutdown(timeout=1)
+    loop = asyncio.new_event_loop()
+    try:
+        channel = CommandChannel(loop, "unix:///absent.sock", "api", "i", (50, 100))
+        channel.handlers["ping"] = lambda cmd: throttle(cmd)
+        result = channel._run_one(pb.CommandToRun(command_id="cmd-1", action="ping", params_json="{}"))
+    finally:
+        loop.close()
+    assert not result.ok and "did not run" in result.error and channel.ran == 0, result
