@@ -129,3 +129,53 @@ def test_an_async_handler_or_one_of_the_wrong_arity_is_refused_not_reported_as_r
     finally:
         loop.close()
     assert not result.ok and "did not run" in result.error and channel.ran == 0, result
+
+
+@pytest.fixture
+def foreign_ports():
+    """A gRPC server with none of ben's services (what the OTLP/gRPC port is to ben's calls) and an HTTP/1 server
+    (the OTLP/HTTP port), on loopback: their addresses."""
+    import http.server
+    import threading
+    from concurrent import futures
+
+    import grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    grpc_port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # not on the stderr the test reads
+            pass
+
+    web = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{grpc_port}", f"127.0.0.1:{web.server_address[1]}"
+    finally:
+        web.shutdown()
+        web.server_close()
+        server.stop(None)
+
+
+@pytest.mark.timeout(90)  # the emit below waited its whole --timeout (120 s) before it said anything
+def test_an_otlp_port_given_as_a_ben_address_is_said_to_be_no_ben_component(monkeypatch, capsys, home: Path,
+                                                                           foreign_ports) -> None:
+    """The README gives the sidecar's OTLP ports (4317, 4318) beside its own socket: ``ben emit --sidecar
+    127.0.0.1:4317`` waited the whole --timeout, then "UNIMPLEMENTED: Method not found!"; ``ben status --spine
+    127.0.0.1:4318`` said "nothing answers at 127.0.0.1:4318 (is it running?)" of a port that answers. Both now
+    say what answered there and where ben's components answer; emit stops as soon as it knows."""
+    grpc_addr, http_addr = foreign_ports
+    for addr, what in ((grpc_addr, "is a gRPC server that serves none of ben's calls"),
+                       (http_addr, "is an HTTP/1 server")):
+        code, _, err = ben(monkeypatch, capsys, home, "query", "SELECT 1", "--spine", addr)
+        assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {addr} {what}"), err
+        assert "not a ben spine or sidecar" in err[0], err
+        code, _, err = ben(monkeypatch, capsys, home, "command", "list", "--spine", addr)
+        assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {addr} {what}"), err
+    code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy", "--sidecar", grpc_addr, "--timeout", "120")
+    assert code == 1 and err == [f"error: no acknowledgement from the sidecar: {grpc_addr} is a gRPC server that "
+                                 "serves none of ben's calls (an OTLP/gRPC port such as 4317? another program?), not "
+                                 "a ben spine or sidecar: ben's components answer at their listen address (by default "
+                                 "unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)"], err

@@ -136,3 +136,21 @@ def same_endpoint(a: str, b: str) -> bool:
         return False
     host_a, host_b = host_a.strip("[]"), host_b.strip("[]")
     return host_a == host_b or ((host_a in ("0.0.0.0", "::") or is_loopback(host_a)) and is_loopback(host_b))
+
+
+#: In every line of :func:`foreign_peer` (what the SDK keeps as its last error, ``ben emit`` looks for).
+NOT_BEN = "not a ben spine or sidecar"
+
+
+def foreign_peer(address: str, said: str) -> str:
+    """What answered at ``address`` when it is no ben component, from gRPC's words ``said`` ("" otherwise): a gRPC
+    server without ben's services ("UNIMPLEMENTED: Method not found!", e.g. the OTLP/gRPC port 4317), or an HTTP/1
+    server (e.g. the OTLP/HTTP port 4318). Before, the line was gRPC's alone, after the whole wait."""
+    if "Method not found!" in said:
+        what = "a gRPC server that serves none of ben's calls (an OTLP/gRPC port such as 4317? another program?)"
+    elif "http1.x server" in said or "Failed parsing HTTP/2" in said:
+        what = "an HTTP/1 server (an OTLP/HTTP port such as 4318? a web page?)"
+    else:
+        return ""
+    return (f"{address} is {what}, {NOT_BEN}: ben's components answer at their listen address "
+            f"(by default unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)")
