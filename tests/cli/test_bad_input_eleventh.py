@@ -3,6 +3,7 @@ reached."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -179,3 +180,38 @@ def test_an_otlp_port_given_as_a_ben_address_is_said_to_be_no_ben_component(monk
                                  "serves none of ben's calls (an OTLP/gRPC port such as 4317? another program?), not "
                                  "a ben spine or sidecar: ben's components answer at their listen address (by default "
                                  "unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)"], err
+
+
+@contextlib.contextmanager
+def _holding(path: Path, posix: bool = False):
+    """A process of its own holding a lock on ``path`` (flock, or a POSIX lock as RocksDB's): its pid, while held."""
+    import subprocess
+
+    take = "fcntl.lockf(fd, fcntl.LOCK_EX)" if posix else "fcntl.flock(fd, fcntl.LOCK_EX)"
+    with subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR "
+                           f"| os.O_CREAT); {take}; print('held', flush=True); time.sleep(120)", str(path)],
+                          stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "held"
+            yield proc.pid
+        finally:
+            proc.kill()
+
+
+def test_a_store_or_wal_in_use_names_the_process_that_holds_it(monkeypatch, capsys, home: Path) -> None:
+    """Two ``ben query --data-dir DIR`` at once: the second said "in use by another process (is a spine running on
+    it? …)" when no spine was; a WAL in use said "is another ben component running on the same data_dir?" of
+    whatever held it. Each now names the process (pid and command line; a chDB store process by the process
+    that started it)."""
+    from ben.core.errors import WalError
+    from ben.core.wal import Wal
+    from ben.store.chdb import ChdbStore
+
+    ChdbStore(home / "store").close()
+    with _holding(home / "store" / "status") as pid:
+        code, _, err = ben(monkeypatch, capsys, home, "query", "SELECT 1", "--data-dir", str(home / "store"))
+    assert code == 2 and len(err) == 1 and f"is in use by another process (pid {pid}: -c import fcntl" in err[0], err
+    Wal(home / "wal").close()
+    with _holding(home / "wal" / "LOCK", posix=True) as pid, pytest.raises(WalError) as refused:
+        Wal(home / "wal")
+    assert f"is in use by another process (pid {pid}: -c import fcntl" in str(refused.value), refused.value
