@@ -215,3 +215,27 @@ def test_a_store_or_wal_in_use_names_the_process_that_holds_it(monkeypatch, caps
     with _holding(home / "wal" / "LOCK", posix=True) as pid, pytest.raises(WalError) as refused:
         Wal(home / "wal")
     assert f"is in use by another process (pid {pid}: -c import fcntl" in str(refused.value), refused.value
+
+
+def test_tls_clients_without_tls_are_refused_not_taken_as_a_restriction(home: Path) -> None:
+    """``[web] tls_clients = ["alice"]`` (or ``[sidecar] tls_clients``) without TLS was taken in silence: served
+    as before, the names restricting nothing, to a reader who believed only alice could connect. Refused now,
+    naming the field."""
+    import asyncio
+
+    from ben.core.config import SidecarConfig
+    from ben.core.config_sections import WebConfig
+    from ben.core.errors import ConfigError
+    from ben.sidecar import Sidecar
+    from ben.web.auth import check_tls
+
+    with pytest.raises(ConfigError) as refused:
+        check_tls(WebConfig(tls_clients=["alice"]))
+    assert refused.value.field == "web.tls_clients" and "[web.tls] is not set" in str(refused.value)
+    assert check_tls(WebConfig()) is False
+    cfg = SidecarConfig(data_dir=home / "sc", listen=f"unix://{home}/sc.sock", spine=f"unix://{home}/spine.sock",
+                        tls_clients=["alice"], otlp={"grpc_listen": "", "http_listen": ""})
+    with pytest.raises(ConfigError) as refused:
+        asyncio.run(Sidecar(cfg).start())
+    assert refused.value.field == "sidecar.tls_clients" and "is a unix socket" in str(refused.value)
+    assert not (home / "sc").exists()

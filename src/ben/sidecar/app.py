@@ -85,6 +85,11 @@ class Sidecar:
             # a missing or loose key refuses the start now, not at the first dial
             own_cert = tls.read("sidecar.tls")[0]
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
+        if cfg.tls_clients and (tls is None or socket_path(cfg.listen) is not None):  # restricted nothing, in silence
+            kind = "a unix socket" if socket_path(cfg.listen) else "plain TCP"
+            raise ConfigError(f"names the client certificates served over mutual TLS ({', '.join(cfg.tls_clients)}), "
+                              f"but sidecar.listen = {cfg.listen} is {kind}: they restrict nothing there; leave "
+                              "tls_clients out, or listen on TCP with [sidecar.tls]", field="sidecar.tls_clients")
         if same_endpoint(cfg.listen, cfg.spine):  # it shipped to itself, and its command link attached to itself
             raise ConfigError(f"{cfg.spine} is this sidecar's own address (sidecar.listen = {cfg.listen}): name "
                               "the spine's address", field="sidecar.spine")
