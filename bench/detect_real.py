@@ -97,6 +97,21 @@ def evaluate(corpus, scores) -> dict:
     return out
 
 
+def _not_read(root: str) -> str:
+    """The note for files of ``data/`` that are not read ("" when there is none): only ``*.csv`` is, so an export
+    saved as ``.CSV``, ``.tsv`` or ``.csv.gz`` was left out of the scores in silence."""
+    from pathlib import Path
+
+    data = Path(root) / "data"
+    others = sorted(p.relative_to(data).as_posix() for p in data.rglob("*")
+                    if not p.name.startswith(".") and p.suffix != ".csv" and p.is_file())
+    if not others:
+        return ""
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return (f"detect-real: {len(others)} file{'s' if len(others) > 1 else ''} of {data} not read (only *.csv is "
+            f"read): {', '.join(others[:3])}{more}")
+
+
 def _holds_a_row(ts: np.ndarray, start: int, end: int) -> bool:
     """Whether a row's time is inside ``[start, end]`` (NAB's scores leave out a window that holds none)."""
     return bool(np.searchsorted(ts, end, "right") > np.searchsorted(ts, start, "left"))
@@ -151,6 +166,7 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
         replace_corpus(root, (generate_hard_corpus if hard else generate_corpus)(n_files, seed=seed), "CORPUS")
     corpus = read_corpus(root)
     _say(True, _unscored_windows(corpus))  # --json too: the windows it counts are fewer than the labels give
+    _say(True, _not_read(root))
     points = sum(len(s.values) for s in corpus)
     _say(progress, f"detect-real: {len(corpus)} files, {points} points, "
                    f"{sum(len(s.windows) for s in corpus)} windows")
