@@ -239,3 +239,25 @@ def test_tls_clients_without_tls_are_refused_not_taken_as_a_restriction(home: Pa
         asyncio.run(Sidecar(cfg).start())
     assert refused.value.field == "sidecar.tls_clients" and "is a unix socket" in str(refused.value)
     assert not (home / "sc").exists()
+
+
+def test_ben_sidecar_socket_written_as_an_address_is_read_as_one_or_refused(monkeypatch, capsys, home: Path) -> None:
+    """``$BEN_SIDECAR_SOCKET`` takes a path: ``unix:///run/ben/sidecar.sock`` (what ``--sidecar`` takes) was the
+    relative path ``unix:/run/…`` under the current directory, and ``127.0.0.1:7777`` a socket file of that name
+    made in the current directory, where ``ben sidecar`` listened and said "ready". The first is the path it
+    names; the second is refused naming the variable (a TCP sidecar is given as --sidecar or Client(sidecar=))."""
+    from ben.core.address import default_sidecar_address
+    from ben.core.errors import ConfigError
+
+    monkeypatch.chdir(home)
+    monkeypatch.setenv("BEN_SIDECAR_SOCKET", f"unix://{home}/sc.sock")
+    assert default_sidecar_address() == f"unix://{home}/sc.sock"
+    monkeypatch.setenv("BEN_SIDECAR_SOCKET", "unix:rel.sock")
+    assert default_sidecar_address() == f"unix://{home}/rel.sock"
+    monkeypatch.setenv("BEN_SIDECAR_SOCKET", "127.0.0.1:7777")
+    with pytest.raises(ConfigError) as refused:
+        default_sidecar_address()
+    assert refused.value.field == "$BEN_SIDECAR_SOCKET" and "is host:port" in str(refused.value)
+    code, _, err = ben(monkeypatch, capsys, home, "sidecar")
+    assert code == 2 and len(err) == 1 and "'$BEN_SIDECAR_SOCKET': '127.0.0.1:7777' is host:port" in err[0], err
+    assert not (home / "127.0.0.1:7777").exists() and not (home / "sidecar").exists()

@@ -69,7 +69,17 @@ def expand_user(text: str) -> str:
 
 def default_sidecar_address() -> str:
     env = _env_path(ENV_SIDECAR_SOCKET)
-    return f"unix://{os.path.abspath(expand_user(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+    if not env:
+        return f"unix://{ben_home() / 'sidecar.sock'}"
+    if env.startswith("unix:"):  # the form --sidecar takes: was the relative path "unix:/…" under the current directory
+        env = str(socket_path(env))
+    elif "/" not in env and env.rpartition(":")[2].isdigit():  # host:port: was a socket file named so, made here
+        from ben.core.errors import ConfigError
+
+        raise ConfigError(f"{env!r} is host:port: this variable names the sidecar's unix socket (a path, e.g. "
+                          "/run/ben/sidecar.sock); a sidecar on TCP is given to the SDK as Client(sidecar=...) and to "
+                          "ben as --sidecar", field=f"${ENV_SIDECAR_SOCKET}")
+    return f"unix://{os.path.abspath(expand_user(env))}"
 
 
 def _env_path(name: str) -> str | None:
