@@ -177,9 +177,10 @@ def test_an_otlp_port_given_as_a_ben_address_is_said_to_be_no_ben_component(monk
         assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {addr} {what}"), err
     code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy", "--sidecar", grpc_addr, "--timeout", "120")
     assert code == 1 and err == [f"error: no acknowledgement from the sidecar: {grpc_addr} is a gRPC server that "
-                                 "serves none of ben's calls (an OTLP/gRPC port such as 4317? another program?), not "
-                                 "a ben spine or sidecar: ben's components answer at their listen address (by default "
-                                 "unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)"], err
+                                 "serves none of ben's calls (an OTLP/gRPC port such as 4317? another program? an "
+                                 "older ben?), not a ben spine or sidecar: ben's components answer at their listen "
+                                 "address (by default unix://$BEN_HOME/spine.sock and "
+                                 "unix://$BEN_HOME/sidecar.sock)"], err
 
 
 @contextlib.contextmanager

@@ -71,7 +71,7 @@ def default_sidecar_address() -> str:
     env = _env_path(ENV_SIDECAR_SOCKET)
     if not env:
         return f"unix://{ben_home() / 'sidecar.sock'}"
-    if env.startswith("unix:"):  # the form --sidecar takes: was the relative path "unix:/…" under the current directory
+    if env.startswith("unix:"):  # the form --sidecar takes: was the relative path "unix:/…" under the current one
         env = str(socket_path(env))
     elif "/" not in env and env.rpartition(":")[2].isdigit():  # host:port: was a socket file named so, made here
         from ben.core.errors import ConfigError
@@ -157,7 +157,8 @@ def foreign_peer(address: str, said: str) -> str:
     server without ben's services ("UNIMPLEMENTED: Method not found!", e.g. the OTLP/gRPC port 4317), or an HTTP/1
     server (e.g. the OTLP/HTTP port 4318). Before, the line was gRPC's alone, after the whole wait."""
     if "Method not found!" in said:
-        what = "a gRPC server that serves none of ben's calls (an OTLP/gRPC port such as 4317? another program?)"
+        what = ("a gRPC server that serves none of ben's calls (an OTLP/gRPC port such as 4317? another program? an "
+                "older ben?)")
     elif "http1.x server" in said or "Failed parsing HTTP/2" in said:
         what = "an HTTP/1 server (an OTLP/HTTP port such as 4318? a web page?)"
     else:
