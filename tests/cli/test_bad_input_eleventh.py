@@ -160,13 +160,16 @@ def foreign_ports():
         server.stop(None)
 
 
-@pytest.mark.timeout(90)  # the emit below waited its whole --timeout (120 s) before it said anything
+@pytest.mark.timeout(90)  # emit waited its whole --timeout (120 s) before it said anything, synth for ever
 def test_an_otlp_port_given_as_a_ben_address_is_said_to_be_no_ben_component(monkeypatch, capsys, home: Path,
                                                                            foreign_ports) -> None:
     """The README gives the sidecar's OTLP ports (4317, 4318) beside its own socket: ``ben emit --sidecar
-    127.0.0.1:4317`` waited the whole --timeout, then "UNIMPLEMENTED: Method not found!"; ``ben status --spine
-    127.0.0.1:4318`` said "nothing answers at 127.0.0.1:4318 (is it running?)" of a port that answers. Both now
-    say what answered there and where ben's components answer; emit stops as soon as it knows."""
+    127.0.0.1:4317`` waited the whole --timeout, then "UNIMPLEMENTED: Method not found!"; ``ben synth --fast`` to it
+    blocked for ever on its full buffer, without a word; ``ben status --spine 127.0.0.1:4318`` said "nothing
+    answers at 127.0.0.1:4318 (is it running?)" of a port that answers. Each now says what answered there and
+    where ben's components answer; emit and synth before they send anything."""
+    from ben.sdk import Client
+
     grpc_addr, http_addr = foreign_ports
     for addr, what in ((grpc_addr, "is a gRPC server that serves none of ben's calls"),
                        (http_addr, "is an HTTP/1 server")):
@@ -175,12 +178,20 @@ def test_an_otlp_port_given_as_a_ben_address_is_said_to_be_no_ben_component(monk
         assert "not a ben spine or sidecar" in err[0], err
         code, _, err = ben(monkeypatch, capsys, home, "command", "list", "--spine", addr)
         assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {addr} {what}"), err
+    foreign = (f"{grpc_addr} is a gRPC server that serves none of ben's calls (an OTLP/gRPC port such as 4317? another "
+               "program? an older ben?), not a ben spine or sidecar: ben's components answer at their listen address "
+               "(by default unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)")
     code, _, err = ben(monkeypatch, capsys, home, "emit", "deploy", "--sidecar", grpc_addr, "--timeout", "120")
-    assert code == 1 and err == [f"error: no acknowledgement from the sidecar: {grpc_addr} is a gRPC server that "
-                                 "serves none of ben's calls (an OTLP/gRPC port such as 4317? another program? an "
-                                 "older ben?), not a ben spine or sidecar: ben's components answer at their listen "
-                                 "address (by default unix://$BEN_HOME/spine.sock and "
-                                 "unix://$BEN_HOME/sidecar.sock)"], err
+    assert code == 2 and err == [f"error: --sidecar: {foreign}"], err
+    # --fast blocked on its full buffer for ever (390,000 events, a buffer of 100,000), without a word
+    code, _, err = ben(monkeypatch, capsys, home, "synth", "--fast", "--rate", "100", "--duration", "3900",
+                       "--sidecar", grpc_addr)
+    assert code == 2 and err == [f"error: --sidecar: {foreign}"], err
+    client = Client("api", sidecar=grpc_addr)  # the SDK: its flush warning and last_error say the same
+    try:
+        assert client.gauge("g", 1.0) is not None and not client.flush(timeout=2) and client.last_error == foreign
+    finally:
+        client.shutdown(timeout=0.1)
 
 
 @contextlib.contextmanager
