@@ -4,6 +4,7 @@ reached."""
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from pathlib import Path
 
@@ -273,3 +274,48 @@ def test_ben_sidecar_socket_written_as_an_address_is_read_as_one_or_refused(monk
     code, _, err = ben(monkeypatch, capsys, home, "sidecar")
     assert code == 2 and len(err) == 1 and "'$BEN_SIDECAR_SOCKET': '127.0.0.1:7777' is host:port" in err[0], err
     assert not (home / "127.0.0.1:7777").exists() and not (home / "sidecar").exists()
+
+
+def test_status_with_the_two_addresses_swapped_says_so(monkeypatch, capsys, home: Path) -> None:
+    """``ben status --sidecar <the spine's socket> --spine <the sidecar's>`` printed the spine's figures under
+    "sidecar …" and the sidecar's under "spine …", exit 0. Each answer names its component: a mismatch is that
+    address's error line now, exit 1."""
+    import asyncio
+    import threading
+
+    import grpc
+
+    from ben.core.admin import AdminServicer
+    from ben.v1 import admin_pb2_grpc
+
+    loop = asyncio.new_event_loop()
+    addresses = {name: f"unix://{home}/{name}.sock" for name in ("spine", "sidecar")}
+
+    async def serve() -> list:
+        servers = []
+        for name, address in addresses.items():
+            server = grpc.aio.server()
+            admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(name, lambda: f"{name}-1", lambda: []), server)
+            server.add_insecure_port(address)
+            await server.start()
+            servers.append(server)
+        return servers
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    servers = asyncio.run_coroutine_threadsafe(serve(), loop).result(30)
+    try:
+        code, out, err = ben(monkeypatch, capsys, home, "status", "--json", "--sidecar", addresses["spine"],
+                             "--spine", addresses["sidecar"])
+        code_right, _, _ = ben(monkeypatch, capsys, home, "status", "--json", "--sidecar", addresses["sidecar"],
+                               "--spine", addresses["spine"])
+    finally:
+        for server in servers:
+            asyncio.run_coroutine_threadsafe(server.stop(None), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
+    got = json.loads(out)
+    assert code == 1 and got["sidecar"] == {"error": f"{addresses['spine']} is the spine's address, not a sidecar's "
+                                                     "(--sidecar names the sidecar's; the spine's is --spine)"}, got
+    assert "is the sidecar's address, not a spine's" in got["spine"]["error"] and code_right == 0
