@@ -28,7 +28,7 @@ import numpy as np
 
 
 def _say(progress: bool, msg: str) -> None:
-    if progress:
+    if progress and msg:
         print(msg, file=sys.stderr, flush=True)
 
 
@@ -72,7 +72,7 @@ def evaluate(corpus, scores) -> dict:
         ts = s.ts_ns
         inside = np.zeros(len(onsets), bool)
         hits, file_delays = 0, []
-        scored = [(a, b) for a, b in s.windows if b >= ts[prob]] if len(ts) > prob else []
+        scored = [(a, b) for a, b in s.windows if b >= ts[prob] and _holds_a_row(ts, a, b)] if len(ts) > prob else []
         for a, b in scored:
             m = (ts[onsets] >= a) & (ts[onsets] <= b)
             inside |= m
@@ -95,6 +95,47 @@ def evaluate(corpus, scores) -> dict:
     out["onsets_per_10k"] = round(1e4 * on_all / scored, 2) if scored else 0.0
     out["files"] = table
     return out
+
+
+def _not_read(root: str) -> str:
+    """The note for files of ``data/`` that are not read ("" when there is none): only ``*.csv`` is, so an export
+    saved as ``.CSV``, ``.tsv`` or ``.csv.gz`` was left out of the scores in silence."""
+    from pathlib import Path
+
+    data = Path(root) / "data"
+    others = sorted(p.relative_to(data).as_posix() for p in data.rglob("*")
+                    if not p.name.startswith(".") and p.suffix != ".csv" and p.is_file())
+    if not others:
+        return ""
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return (f"detect-real: {len(others)} file{'s' if len(others) > 1 else ''} of {data} not read (only *.csv is "
+            f"read): {', '.join(others[:3])}{more}")
+
+
+def _holds_a_row(ts: np.ndarray, start: int, end: int) -> bool:
+    """Whether a row's time is inside ``[start, end]`` (NAB's scores leave out a window that holds none)."""
+    return bool(np.searchsorted(ts, end, "right") > np.searchsorted(ts, start, "left"))
+
+
+def _unscored_windows(corpus) -> str:
+    """The note for labelled windows NAB's rules do not score ("" when there is none): one that ends within its
+    file's probationary period, or holds no row of its file. They were left out of every figure in silence."""
+    from ben.detect.nab import probation_rows
+
+    unscored = []
+    for s in corpus:
+        ts, prob = s.ts_ns, probation_rows(len(s.ts_ns))
+        for i, (start, end) in enumerate(s.windows):
+            if len(ts) <= prob or end < ts[prob]:
+                unscored.append(f"{s.name} window {i}: it ends within the file's first {prob} rows, NAB's "
+                                "probationary period (15% of the rows, at most 750)")
+            elif not _holds_a_row(ts, start, end):
+                unscored.append(f"{s.name} window {i}: no row of the file is inside it")
+    if not unscored:
+        return ""
+    more = f"; and {len(unscored) - 2} more" if len(unscored) > 2 else ""
+    return (f"detect-real: {len(unscored)} labelled window{'s are' if len(unscored) > 1 else ' is'} not scored "
+            f"(NAB's rules): {'; '.join(unscored[:2])}{more}")
 
 
 def _scored(corpus, make, progress: bool, who: str) -> list:
@@ -124,6 +165,8 @@ def run(root: str, generate: bool = False, seed: int = 17, n_files: int = 40, pr
                        f"to {root}")
         replace_corpus(root, (generate_hard_corpus if hard else generate_corpus)(n_files, seed=seed), "CORPUS")
     corpus = read_corpus(root)
+    _say(True, _unscored_windows(corpus))  # --json too: the windows it counts are fewer than the labels give
+    _say(True, _not_read(root))
     points = sum(len(s.values) for s in corpus)
     _say(progress, f"detect-real: {len(corpus)} files, {points} points, "
                    f"{sum(len(s.windows) for s in corpus)} windows")

@@ -180,3 +180,22 @@ def test_a_format_version_that_is_not_the_integer_says_which(tmp_path: Path, ver
     with pytest.raises(ConfigError) as err:
         read_package(pkg)
     assert err.value.field == "ben_baseline_format" and said in str(err.value), err.value
+
+
+def test_overlapping_anomalies_of_one_series_become_one_window_of_the_corpus(tmp_path: Path) -> None:
+    """Two anomalies of one series in an episode (two detectors, or one that opened again) may overlap; as two
+    windows, ``ben bench detect-real`` counted one of them missed whatever was detected, and now refuses such
+    labels (ADR 0033 round 11). The import makes them one window; windows apart stay apart."""
+    from ben.baseline.package import Package, write_detect_corpus
+    from ben.detect.corpus import read_corpus
+
+    t0 = 1_767_225_600 * 10**9
+    minute = 60 * 10**9
+    pkg = Package(episodes=[{"episode": "e1", "label": "real"}],
+                  anomalies=[{"episode": "e1", "series": "s", "start_ns": t0 + a * minute, "end_ns": t0 + b * minute}
+                             for a, b in ((10, 20), (15, 30), (40, 45))],
+                  points=[{"episode": "e1", "series": "s", "ts_ns": t0 + i * minute, "value": 1.0 + i % 3}
+                          for i in range(60)])
+    assert write_detect_corpus(tmp_path / "corpus", pkg) == 1
+    (series,) = read_corpus(tmp_path / "corpus")
+    assert series.windows == ((t0 + 10 * minute, t0 + 30 * minute), (t0 + 40 * minute, t0 + 45 * minute))

@@ -143,6 +143,14 @@ BAD_CORPORA = [
      "labels/combined_windows.json:", "before its start"),
     ("window of one time", None, {"g/a.csv": [["2026-01-01 00:10:00"]]}, "labels/combined_windows.json:",
      "[start, end]"),
+    # ADR 0033 round 11: json keeps the last of a key given twice, and a row is scored in one window only
+    ("file named twice", None, '{"g/a.csv": [["2026-01-01 00:00:00", "2026-01-01 00:05:00"]],\n "g/a.csv": []}',
+     "labels/combined_windows.json:2:", "'g/a.csv' is given twice"),
+    ("window given twice", None, {"g/a.csv": _GOOD_LABELS["g/a.csv"] * 2}, "labels/combined_windows.json:",
+     "window 1 ['2026-01-01 00:00:00', '2026-01-01 00:05:00'] is window 0 again"),
+    ("windows that overlap", None, {"g/a.csv": [["2026-01-01 00:05:00", "2026-01-01 00:10:00"],
+                                                ["2026-01-01 00:00:00", "2026-01-01 00:05:00"]]},
+     "labels/combined_windows.json:", "window 1 ['2026-01-01 00:00:00', '2026-01-01 00:05:00'] overlaps window 0"),
 ]
 
 
@@ -219,3 +227,32 @@ def test_bench_detect_real_json_is_strict_json_on_a_tiny_corpus(tmp_path, capsys
 
     result = json.loads(capsys.readouterr().out, parse_constant=refuse)
     assert {"standard", "low_fp", "low_fn"} <= set(result)
+
+
+def test_windows_nab_does_not_score_are_said_not_left_out_in_silence(tmp_path, capsys, monkeypatch):
+    """A window ending within its file's probationary period (or holding no row) is not scored by NAB's rules:
+    ``"windows": 0`` of a corpus whose labels gave one, and nothing said; a file of ``data/`` saved as ``.CSV`` or
+    compressed was left out in silence (ADR 0033 round 11). Said on stderr now, with ``--json`` too; the JSON on
+    stdout is unchanged."""
+    import sys
+
+    from ben.cli import main
+
+    (tmp_path / "data" / "g").mkdir(parents=True)
+    rows = "".join(f"{1_767_225_600 + 60 * i},{1.0 + (i % 3)}\n" for i in range(100))  # probation: 15 rows
+    (tmp_path / "data" / "g" / "a.csv").write_text("timestamp,value\n" + rows)
+    for other in ("B.CSV", "c.csv.gz", ".DS_Store"):  # saved as .CSV, compressed; a hidden file is no data
+        (tmp_path / "data" / "g" / other).write_text("timestamp,value\n")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text(json.dumps(
+        {"g/a.csv": [[1_767_225_600 + 60, 1_767_225_600 + 600], [1_767_225_600 + 3000.5, 1_767_225_600 + 3001]]}))
+    monkeypatch.setattr(sys, "argv", ["ben", "bench", "detect-real", str(tmp_path), "--json"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    assert exited.value.code in (0, None) and json.loads(out.out)["windows"] == 0
+    assert out.err.strip().splitlines() == [
+        "detect-real: 2 labelled windows are not scored (NAB's rules): g/a.csv window 0: it ends within the file's "
+        "first 15 rows, NAB's probationary period (15% of the rows, at most 750); g/a.csv window 1: no row of the "
+        "file is inside it",
+        f"detect-real: 2 files of {tmp_path / 'data'} not read (only *.csv is read): g/B.CSV, g/c.csv.gz"], out.err

@@ -350,3 +350,26 @@ def test_an_application_s_attributes_do_not_replace_ben_s_own():
     assert (lane, subsystem) == (ROUTINE, "shop")
     assert attrs["trace_id"] == bytes(range(16)).hex() and attrs["severity_number"] == "9", attrs
     assert attrs["otel.scope.name"] == "lib", attrs
+
+
+def test_an_id_of_the_wrong_size_is_named_not_stored_as_an_id():
+    """A span whose ``traceId`` is ``"abcd"`` (2 bytes; OTLP's are 16, span ids 8) was stored with
+    ``otel.trace_id = "abcd"``, a trace no tracer made, in silence (ADR 0033 round 11). The span is rejected
+    naming the field and both sizes; a log record keeps its body and loses only the id, and the answer says so."""
+    req = ExportTraceServiceRequest()
+    spans = req.resource_spans.add().scope_spans.add().spans
+    spans.add(trace_id=b"\xab\xcd", span_id=b"\x02" * 8, name="short trace", start_time_unix_nano=T0)
+    spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 9, name="long span", start_time_unix_nano=T0)
+    spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, parent_span_id=b"\x03", name="x", start_time_unix_nano=T0)
+    spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="good", start_time_unix_nano=T0)
+    out = Converter().traces(req)
+    assert out.rejected == 3 and {r[3] for r in rows(out) if r[2] == pb.KIND_EVENT} == {"good"}
+    for words in ("trace_id is 2 bytes (OTLP: 16)", "span_id is 9 bytes (OTLP: 8)", "parent_span_id is 1 bytes"):
+        assert words in out.message, out.message
+    logs = ExportLogsServiceRequest()
+    logs.resource_logs.add().scope_logs.add().log_records.add(
+        time_unix_nano=T0, body=AnyValue(string_value="kept"), trace_id=b"\xab\xcd", span_id=b"\x02" * 8)
+    out = Converter().logs(logs)
+    ((*_, body, attrs),) = rows(out)
+    assert out.rejected == 0 and body == "kept" and "trace_id" not in attrs and attrs["span_id"] == "02" * 8
+    assert "a log record's trace_id is 2 bytes (OTLP: 16): stored without it" in out.message, out.message

@@ -96,3 +96,18 @@ def test_allow_mode_and_missing_file(tmp_path: Path) -> None:
         load_manifest(tmp_path / "link.toml")
     with pytest.raises(RedactionError, match=r": a directory, not a file$"):
         load_manifest(tmp_path)
+
+
+def test_a_field_rule_shadowed_by_an_earlier_one_is_a_lint_warning() -> None:
+    """The first field rule naming a field applies: a ``drop`` of ``attributes.user`` written under an older
+    ``mask`` of it never dropped it, and ``ben redact lint`` said ok (ADR 0033 round 11). The manifest still
+    loads (a refusal would stop sidecars whose manifests hold such a pair); lint says it."""
+    from ben.redact.manifest import lint_warnings
+
+    m = parse_manifest('[[rule]]\nname = "a"\nfields = ["attributes.user"]\naction = "mask"\n\n[[rule]]\n'
+                       'name = "b"\nfields = ["attributes.token", "attributes.user"]\naction = "drop"\n\n[[rule]]\n'
+                       'name = "c"\nfields = ["attributes.token"]\naction = "drop"\n')
+    assert lint_warnings(m) == [
+        "rule 'b' (line 6): field 'attributes.user' is named by rule 'a' already (line 1, action mask), which applies "
+        "first: this rule's drop never applies to it (name each field in one rule)"]
+    assert lint_warnings(parse_manifest(DEFAULT_MANIFEST)) == []

@@ -138,6 +138,23 @@ def test_a_directory_in_use_is_a_clear_error(tmp_path: Path) -> None:
         holder.close()
 
 
+def test_a_directory_in_use_names_its_holder_without_chdb_s_lines_at_every_try(tmp_path: Path, capfd) -> None:
+    """A spine started while another process held its store (a ``ben query --data-dir`` of it, a baseline export):
+    the store process tried again for ``open_wait_s`` and chDB printed "Code: 76. DB::Exception: Cannot lock file
+    …" on stderr at every try, about 60 lines before the spine's one error line (ADR 0033 round 11). Now the
+    error alone, naming the process that holds the store."""
+    holder = ChdbStore(tmp_path / "chdb")
+    try:
+        capfd.readouterr()
+        with pytest.raises(StorageError) as refused:
+            ChdbProcessStore(tmp_path / "chdb", open_wait_s=1.0)
+    finally:
+        holder.close()
+    err = capfd.readouterr().err
+    assert f"in use by another process (pid {os.getpid()}: " in str(refused.value), refused.value
+    assert "Cannot lock file" not in err and "DB::Exception" not in err, err
+
+
 def test_close_stops_the_child_and_twice_is_harmless(tmp_path: Path) -> None:
     s = ChdbProcessStore(tmp_path / "chdb")
     pid = s.pid

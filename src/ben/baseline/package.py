@@ -319,12 +319,25 @@ def write_detect_corpus(out: Path, pkg: Package) -> int:
         pts.sort()
         series.append(Series(f"{episode}/{name}.csv", np.array([t for t, _ in pts], dtype=np.int64),
                              np.array([v for _, v in pts], dtype=np.float64),
-                             tuple(sorted(windows.get((episode, name), [])))))
+                             _merged(windows.get((episode, name), []))))
     out = Path(out)
     check_corpus_out(out, "--corpus")  # before anything is written: a directory of the user's is left alone
     if series:  # whole or not at all: a killed import leaves the corpus it had, never half of the new one
         replace_corpus(out, series, "--corpus")
     return len(series)
+
+
+def _merged(windows: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """A series' anomaly windows, those that overlap made one: two anomalies of one series in an episode (two
+    detectors, or one that opened again) may overlap, and ``ben bench detect-real`` scores each row in one window
+    only (it refuses labels whose windows overlap; ADR 0033 round 11)."""
+    out: list[list[int]] = []
+    for start, end in sorted(windows):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return tuple((a, b) for a, b in out)
 
 
 def _child(spec: str) -> None:

@@ -135,6 +135,19 @@ def open_chdb(data_dir: Path):
     raise fail(f"--data-dir {data_dir}: {str(error).split(' (', 1)[0]}; chDB says: {cause[:300]}")
 
 
+def _no_foreign_peer(address: str) -> None:
+    """Refuse at once a TCP ``--sidecar`` where something that is no ben component answers (an OTLP port): the SDK
+    held the events and retried until the timeout, and ``ben synth --fast`` blocked on its full buffer for ever."""
+    from ben.core.address import NOT_BEN
+    from ben.core.admin import fetch_status
+
+    try:
+        fetch_status(address, timeout=2.0)
+    except Exception as exc:  # noqa: BLE001 - a probe: only what says "no ben component" is acted on
+        if NOT_BEN in str(exc):
+            raise fail(f"--sidecar: {exc}") from None  # nothing answering, or refusing: the SDK says it as before
+
+
 def sidecar_listening(value: str | None) -> str:
     """The sidecar's address (``--sidecar`` or its default), refused at once when it is a unix socket that does
     not exist: nothing runs there, and the SDK would otherwise retry until its timeout."""
@@ -142,6 +155,8 @@ def sidecar_listening(value: str | None) -> str:
 
     address = address_flag(value, "--sidecar")
     path = socket_path(address)
+    if path is None:  # TCP: the sidecar's OTLP ports are TCP too, and a --fast synth waited on one for ever
+        _no_foreign_peer(address)
     if path is not None and not path.is_socket():  # missing, or a file or directory: no socket at all
         where = "--sidecar" if value else "the default sidecar socket ($BEN_HOME or $BEN_SIDECAR_SOCKET)"
         what = "no sidecar listens at" if not path.exists() else "no socket, a " + ("directory" if path.is_dir()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Annotated, Optional
 
 import typer
 
 from ben.cli import app, fail, sdk_client, sidecar_listening
+from ben.core.address import NOT_BEN
 
 KINDS = ("metric", "counter", "event", "log", "alert")
 
@@ -23,6 +25,19 @@ def parse_attrs(pairs: list[str], flag: str = "--attr") -> dict[str, str]:
             raise fail(f"{flag} {key!r} given twice ({attrs[key]!r} and {value!r}): an event has one value per key")
         attrs[key] = value
     return attrs
+
+
+def _flushed(client, sidecar: str, timeout: float) -> bool:
+    """``client.flush(timeout)``, cut short once what answers at ``sidecar`` is no ben component (an OTLP port):
+    it never acknowledges, and the whole --timeout was waited before the line said so."""
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if client.flush(min(0.25, left)):
+            return True
+        if left <= 0.25 or NOT_BEN in client.last_error:
+            return False
 
 
 @app.command()
@@ -73,9 +88,11 @@ def emit(
             field = client.stats.last_invalid.split("'", 2)[1] if "'" in client.stats.last_invalid else ""
             flag = flags.get(field.split("[")[0], "")
             raise fail(f"{flag + ': ' if flag else ''}the event was refused: {client.stats.last_invalid}")
-        if not client.flush(timeout):
-            raise fail(f"no acknowledgement from the sidecar at {sidecar} within {timeout:g} s (--timeout): "
-                       f"{client.last_error or 'no answer; is a ben sidecar listening there?'}", code=1)
+        if not _flushed(client, sidecar, timeout):
+            why = client.last_error or "no answer; is a ben sidecar listening there?"
+            raise fail(f"no acknowledgement from the sidecar: {why}" if NOT_BEN in why else
+                       f"no acknowledgement from the sidecar at {sidecar} within {timeout:g} s (--timeout): {why}",
+                       code=1)
         if client.stats.rejected:
             raise fail("the sidecar refused the event (see its log)", code=1)
     finally:

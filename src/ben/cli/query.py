@@ -110,6 +110,10 @@ def status(
         except TransportError as exc:
             out[label] = {"error": str(exc)}
             continue
+        if reply.component and reply.component != label:  # the two addresses swapped: each shown under the other
+            out[label] = {"error": f"{address} is the {reply.component}'s address, not a {label}'s (--{label} names "
+                                   f"the {label}'s; the {reply.component}'s is --{reply.component})"}
+            continue
         out[label] = {"id": reply.id, "last_error": reply.last_error,
                       "figures": [{"name": f.name, "labels": dict(f.labels), "value": f.value} for f in reply.figures]}
     if as_json:

@@ -86,8 +86,12 @@ class ControlDb:
         except Exception as exc:  # rocksdict raises plain Exception
             first = exc
         if "lock" in str(first).lower() and not _is_corruption(first):
-            raise WalError(f"control database {self.path} is in use by another process (is the component "
-                           "running? then ask it instead)") from first
+            from ben.core.dirlock import lock_holder
+
+            holder = lock_holder(self.path / "LOCK")
+            raise WalError(f"control database {self.path} is in use by another process "
+                           f"({holder + '; ' if holder else ''}is the component running? then ask it "
+                           "instead)") from first
         if not _is_corruption(first):
             raise WalError(f"cannot open control database {self.path}: {_one_line(first)}") from first
         # A torn tail (a write cut short) opens when an incomplete last record may be dropped; damage

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+
+import grpc
 from pathlib import Path
 
 from ben.control.audit import AuditLog
@@ -23,6 +25,7 @@ class SidecarControl(pb_grpc.ControlServicer):
     service."""
 
     def __init__(self, cfg: ControlConfig, data_dir: Path, sidecar_id: str, spine: str, backoff_ms: tuple[int, int]):
+        self.sidecar_id = sidecar_id
         self.base = ControlBase(cfg, data_dir, "sidecar")
         self.audit = self.base.audit = AuditLog(self.base.db, self.base.audit_signer, f"sidecar:{sidecar_id}")
         self.hub = Hub(cfg.handler_timeout_ms / 1000)
@@ -60,3 +63,33 @@ class SidecarControl(pb_grpc.ControlServicer):
     async def AuditEntries(self, request, context):
         return pb.AuditReply(ok=True, report_json=await asyncio.to_thread(self.base.audit_entries_json, request.after))
 
+
+    # -- the spine's methods, called here by mistake (a sidecar whose sidecar.spine names another sidecar, an
+    # operator's --spine naming a sidecar): UNIMPLEMENTED saying what answered, not a traceback in this log
+    # per call (grpc's "Unexpected [NotImplementedError]") and "Method not implemented!" at the caller.
+    async def _not_a_spine(self, context, method: str):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                            f"this is sidecar {self.sidecar_id}, not a spine: {method} is the spine's (point "
+                            "sidecar.spine, or --spine, at the spine's address)")
+
+    async def Attach(self, request_iterator, context):
+        await self._not_a_spine(context, "Attach (a sidecar's command link)")
+        yield pb.Delivery()  # never reached: abort raises; this makes the method a stream
+
+    async def Send(self, request, context):
+        await self._not_a_spine(context, "Send")
+
+    async def Decide(self, request, context):
+        await self._not_a_spine(context, "Decide")
+
+    async def SetKillSwitch(self, request, context):
+        await self._not_a_spine(context, "SetKillSwitch")
+
+    async def List(self, request, context):
+        await self._not_a_spine(context, "List")
+
+    async def Redeliver(self, request, context):
+        await self._not_a_spine(context, "Redeliver")
+
+    async def Record(self, request, context):
+        await self._not_a_spine(context, "Record")

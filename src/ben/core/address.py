@@ -69,7 +69,17 @@ def expand_user(text: str) -> str:
 
 def default_sidecar_address() -> str:
     env = _env_path(ENV_SIDECAR_SOCKET)
-    return f"unix://{os.path.abspath(expand_user(env))}" if env else f"unix://{ben_home() / 'sidecar.sock'}"
+    if not env:
+        return f"unix://{ben_home() / 'sidecar.sock'}"
+    if env.startswith("unix:"):  # the form --sidecar takes: was the relative path "unix:/…" under the current one
+        env = str(socket_path(env))
+    elif "/" not in env and env.rpartition(":")[2].isdigit():  # host:port: was a socket file named so, made here
+        from ben.core.errors import ConfigError
+
+        raise ConfigError(f"{env!r} is host:port: this variable names the sidecar's unix socket (a path, e.g. "
+                          "/run/ben/sidecar.sock); a sidecar on TCP is given to the SDK as Client(sidecar=...) and to "
+                          "ben as --sidecar", field=f"${ENV_SIDECAR_SOCKET}")
+    return f"unix://{os.path.abspath(expand_user(env))}"
 
 
 def _env_path(name: str) -> str | None:
@@ -122,3 +132,36 @@ def socket_path(address: str) -> Path | None:
     if address.startswith("unix:"):
         return Path(address[len("unix:"):])
     return None
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Whether dialling address ``b`` reaches a listener on address ``a`` for sure: one unix socket (paths
+    resolved), or one TCP port where both hosts are the same or ``a`` listens on every address (or loopback)
+    and ``b`` names loopback. Other hosts may be this machine too; they are not guessed."""
+    pa, pb = socket_path(a), socket_path(b)
+    if pa is not None or pb is not None:
+        return pa is not None and pb is not None and os.path.realpath(pa) == os.path.realpath(pb)
+    (host_a, _, port_a), (host_b, _, port_b) = a.rpartition(":"), b.rpartition(":")
+    if port_a != port_b:
+        return False
+    host_a, host_b = host_a.strip("[]"), host_b.strip("[]")
+    return host_a == host_b or ((host_a in ("0.0.0.0", "::") or is_loopback(host_a)) and is_loopback(host_b))
+
+
+#: In every line of :func:`foreign_peer` (what the SDK keeps as its last error, ``ben emit`` looks for).
+NOT_BEN = "not a ben spine or sidecar"
+
+
+def foreign_peer(address: str, said: str) -> str:
+    """What answered at ``address`` when it is no ben component, from gRPC's words ``said`` ("" otherwise): a gRPC
+    server without ben's services ("UNIMPLEMENTED: Method not found!", e.g. the OTLP/gRPC port 4317), or an HTTP/1
+    server (e.g. the OTLP/HTTP port 4318). Before, the line was gRPC's alone, after the whole wait."""
+    if "Method not found!" in said:
+        what = ("a gRPC server that serves none of ben's calls (an OTLP/gRPC port such as 4317? another program? an "
+                "older ben?)")
+    elif "http1.x server" in said or "Failed parsing HTTP/2" in said:
+        what = "an HTTP/1 server (an OTLP/HTTP port such as 4318? a web page?)"
+    else:
+        return ""
+    return (f"{address} is {what}, {NOT_BEN}: ben's components answer at their listen address "
+            f"(by default unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)")

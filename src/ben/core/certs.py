@@ -32,10 +32,20 @@ DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 NAME_RE = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,63}")
 
 
-def _write(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise ConfigError(f"{path} exists (--force overwrites it)", field="--dir")
-    write_atomic(path, data, mode)
+def _write_pair(key_path: Path, key: bytes, cert_path: Path, cert: bytes, overwrite: bool) -> None:
+    """A key and its certificate, both or neither: each is checked before either is written (a certificate
+    there without its key got a new key beside it, then the refusal: a pair that was none), and a key this call
+    made is removed when its certificate is not written (Ctrl-C or a full disk between the two)."""
+    there = [p for p in (key_path, cert_path) if p.exists()]
+    if there and not overwrite:
+        raise ConfigError(f"{there[0]} exists (--force overwrites it; nothing was written)", field="--dir")
+    write_atomic(key_path, key, 0o600)
+    try:
+        write_atomic(cert_path, cert, 0o644)
+    except BaseException:
+        if key_path not in there:
+            key_path.unlink(missing_ok=True)
+        raise
 
 
 def _key_pem(key) -> bytes:
@@ -65,8 +75,8 @@ def init_ca(directory: Path, name: str = "ben CA", *, overwrite: bool = False) -
     # one `ben certs init` at a time: two at once both said they made the CA, and ca.crt and ca.key could be of
     # two different CAs (ADR 0033, round 10)
     with writing_in(directory, "--dir", "ca.key"):
-        _write(directory / "ca.key", _key_pem(key), 0o600, overwrite)
-        _write(directory / "ca.crt", cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
+        _write_pair(directory / "ca.key", _key_pem(key), directory / "ca.crt",
+                    cert.public_bytes(serialization.Encoding.PEM), overwrite)
     return directory / "ca.crt"
 
 
@@ -128,8 +138,7 @@ def _issue(directory: Path, name: str, server: bool, hosts: tuple[str, ...], ove
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     key_path, cert_path = directory / f"{name}.key", directory / f"{name}.crt"
-    _write(key_path, _key_pem(key), 0o600, overwrite)
-    _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644, overwrite)
+    _write_pair(key_path, _key_pem(key), cert_path, cert.public_bytes(serialization.Encoding.PEM), overwrite)
     return cert_path, key_path
 
 

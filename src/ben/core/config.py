@@ -147,6 +147,14 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
+    @model_validator(mode="after")
+    def _backoff_in_order(self):
+        if self.reconnect_min_ms > self.reconnect_max_ms:  # the waits then ran between the two in no order
+            raise ValueError(f"reconnect_min_ms = {self.reconnect_min_ms} is above reconnect_max_ms = "
+                             f"{self.reconnect_max_ms}: the wait before a reconnect starts at the first and doubles "
+                             "up to the second")
+        return self
+
 
 #: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's
 #: own data and the engine's vocabulary; not stack_trace (thread names), disks (paths, sizes),

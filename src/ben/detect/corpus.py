@@ -7,9 +7,10 @@ Layout (NAB's)::
     DIR/labels/combined_windows.json   {"<group>/<file>.csv": [["<start>", "<end>"], ...], ...}
 
 Files without an entry in the labels have no anomaly window; the labels file itself is required (``{}``: a
-corpus without anomalies). Rows are in time order with finite values; a window overlaps its file's data and
-names a file of ``data/``. Anything else is a :class:`DetectorError` naming the file and its line. :func:`write_corpus` generates such a
-corpus from operational-looking series: daily and weekly cycles by wall clock, heavy tails, integer
+corpus without anomalies). Rows are in time order with finite values; a window overlaps its file's data,
+names a file of ``data/`` and shares no row with another window of that file (each file is named once).
+Anything else is a :class:`DetectorError` naming the file and its line. :func:`write_corpus` generates such
+a corpus from operational-looking series: daily and weekly cycles by wall clock, heavy tails, integer
 and quantised values, 1-min / 5-min / 1-h sampling with jitter and gaps, counters that reset, slow
 drifts, public holidays (a weekday like a Sunday), bursty mention counts (Poisson with everyday bursts),
 regime changes that are incidents (labelled) and that are not (a deploy that moves a level a little,
@@ -87,7 +88,13 @@ def _read_labels(label_path: Path) -> dict[str, list]:
         raise DetectorError(f"{label_path}: not found (the anomaly windows, {{\"<group>/<file>.csv\": "
                             f"[[\"<start>\", \"<end>\"], ...]}}; write {{}} for a corpus without anomalies)")
     try:
-        labels = json.loads(read_input_text(label_path, max_bytes=None))
+        text = read_input_text(label_path, max_bytes=None)
+        labels = json.loads(text, object_pairs_hook=_no_key_twice)
+    except _KeyTwice as twice:  # json keeps the last in silence: the windows given first were not scored
+        line = _line_of_second(text, twice.key)
+        raise DetectorError(f"{label_path}{f':{line}' if line else ''}: {twice.key!r} is given twice (JSON keeps "
+                            "only the last, and the windows of the first would not be scored): give each file "
+                            "once, with all its windows") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DetectorError(f"{label_path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     except json.JSONDecodeError as exc:
@@ -100,6 +107,43 @@ def _read_labels(label_path: Path) -> dict[str, list]:
             raise DetectorError(f"{label_path}: the windows of {key!r} must be a list of [start, end], "
                                 f"got {type(pairs).__name__}")
     return labels
+
+
+class _KeyTwice(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_key_twice(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _KeyTwice(key)
+        out[key] = value
+    return out
+
+
+def _line_of_second(text: str, key: str) -> int:
+    """The line of ``key``'s second occurrence as a JSON string in ``text`` (0: not found as written)."""
+    quoted = json.dumps(key, ensure_ascii=False)
+    first = text.find(quoted)
+    second = text.find(quoted, first + 1) if first >= 0 else -1
+    return text.count("\n", 0, second) + 1 if second >= 0 else 0
+
+
+def _check_overlaps(where: str, windows: list[tuple[int, int]], pairs: list) -> None:
+    """A window given twice, or two that share a row: each row is scored in one window only (NAB's rules), so
+    the one scored second took the rows of the first, which then counted as missed whatever was detected."""
+    order = sorted(range(len(windows)), key=lambda i: windows[i])
+    for before, after in zip(order, order[1:]):
+        if windows[after][0] <= windows[before][1]:
+            first, second = sorted((before, after))
+            same = windows[first] == windows[second]
+            raise DetectorError(f"{where}: window {second} {pairs[second]!r} "
+                                f"{'is window ' + str(first) + ' again' if same else 'overlaps window ' + str(first)}"
+                                f"{'' if same else ' ' + repr(pairs[first])}: a row is scored in one window only "
+                                "(give each anomaly one window; merge windows that overlap)")
 
 
 def _read_csv(path: Path) -> tuple[list[int], list[float]]:
@@ -180,6 +224,7 @@ def read_corpus(root: str | Path) -> list[Series]:
                 raise DetectorError(f"{where}: [{pair[0]!r}, {pair[1]!r}] is outside the file's data "
                                     f"({_fmt_ts(ts[0])} to {_fmt_ts(ts[-1])})")
             windows.append((a, b))
+        _check_overlaps(f"{label_path}: {key!r}", windows, labels.get(key, []))
         out.append(Series(key, np.asarray(ts, dtype=np.int64), np.asarray(vals, dtype=np.float64), tuple(windows)))
     if not out:
         raise DetectorError(f"{data}: no .csv files")

@@ -54,7 +54,7 @@ from ben.otlp import quantiles
 from ben.otlp.alert_share import AlertShare
 from ben.otlp.cumulative import Cumulative
 from ben.otlp.values import (HOST_NAME, INSTANCE_ID, SERVICE_NAME, UNKNOWN_SERVICE, attributes, bounded_json,
-                             hex_id, text)
+                             hex_id, id_problem, text)
 from ben.sdk import limits
 from ben.sdk.batch import _CONTROL, BatchBuilder
 from ben.sdk.limits import Counts
@@ -205,7 +205,10 @@ class Converter:
             # ben's own keys first: past MAX_ATTRS (64) the builder cuts the last ones.
             attrs = {}
             for key, raw in (("trace_id", rec.trace_id), ("span_id", rec.span_id)):
-                if hex_id(raw):
+                why = id_problem(key, raw)
+                if why:  # the record is kept, without the id (the partial_success says so)
+                    out.reject(0, f"a log record's {why}: stored without it")
+                elif hex_id(raw):
                     attrs[key] = hex_id(raw)
             if rec.severity_number:
                 attrs["severity_number"] = str(rec.severity_number)
@@ -337,6 +340,11 @@ class Converter:
             start, end = _ts(span.start_time_unix_nano), _ts(span.end_time_unix_nano)
             if not start or not span.name or not hex_id(span.trace_id) or not hex_id(span.span_id):
                 out.reject(1, "a span lacks a name, trace_id, span_id or start_time_unix_nano")
+                continue
+            why = next(filter(None, (id_problem(f, getattr(span, f)) for f in ("trace_id", "span_id",
+                                                                                  "parent_span_id"))), "")
+            if why:
+                out.reject(1, f"a span's {why}")
                 continue
             duration_ms = max(0, (end or start) - start) / 1e6
             status = _STATUS.get(span.status.code, str(span.status.code))

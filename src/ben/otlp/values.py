@@ -79,3 +79,14 @@ def bounded_json(items: list[dict], counts, limit: int = MAX_ATTR_VALUE_CHARS) -
 def hex_id(raw: bytes) -> str:
     """A trace or span id as the lowercase hex OpenTelemetry shows (empty when unset)."""
     return raw.hex() if raw and any(raw) else ""
+
+
+#: OTLP's id sizes in bytes: a trace id is 16, a span id 8 (trace.proto, logs.proto).
+ID_BYTES = {"trace_id": 16, "span_id": 8, "parent_span_id": 8}
+
+
+def id_problem(field: str, raw: bytes) -> str:
+    """Why an id set to ``raw`` is none ("" when it is of its size, or unset): an id of another length named no
+    span any tracer made, and was stored as its hex (``"abcd"``), to join with nothing."""
+    size = ID_BYTES[field]
+    return f"{field} is {len(raw)} bytes (OTLP: {size})" if raw and len(raw) != size else ""

@@ -357,10 +357,27 @@ def parse_manifest(text: str, source: str = "manifest", base: Path | None = None
                     tuple(r.name for r in rules) + (ALLOW_RULE,))
 
 
+def _shadowed_fields(manifest: Manifest) -> list[str]:
+    """Two field rules naming one field with different actions: the first applies and the second never does (a
+    ``drop`` added under an older ``mask`` of the same field was taken, and ``lint`` said ok)."""
+    first: dict[str, Rule] = {}
+    out = []
+    for r in manifest.rules:
+        if r.is_value_rule:
+            continue
+        for glob in r.fields:
+            earlier = first.setdefault(glob, r)
+            if earlier is not r and earlier.action != r.action:
+                out.append(f"rule {r.name!r} (line {r.line}): field {glob!r} is named by rule {earlier.name!r} already "
+                           f"(line {earlier.line}, action {earlier.action}), which applies first: this rule's "
+                           f"{r.action} never applies to it (name each field in one rule)")
+    return out
+
+
 def lint_warnings(manifest: Manifest) -> list[str]:
     """What a manifest allows but probably does not mean (``ben redact lint`` prints them; the manifest
-    still loads): a ``drop`` that empties whole bodies."""
-    out = []
+    still loads): a field rule another one shadows, a ``drop`` that empties whole bodies."""
+    out = _shadowed_fields(manifest)
     for r in manifest.rules:
         if r.action != "drop":
             continue

@@ -33,7 +33,7 @@ from ben.core.errors import ConfigError, InvalidEventError
 from ben.core.service import Lifecycle
 from ben.sdk import limits
 from ben.sdk.buffer import Buffer, BufferStats, FullPolicy
-from ben.sdk.commands import CommandChannel, Handler
+from ben.sdk.commands import CommandChannel, Handler, handler_problem
 from ben.sdk import exporter as _exporter
 from ben.sdk.exporter import Exporter
 from ben.v1 import telemetry_pb2 as pb
@@ -98,6 +98,10 @@ class Client:
                             ("max_buffer_events", max_buffer_events), ("window_batches", window_batches),
                             ("reconnect_min_ms", reconnect_min_ms), ("reconnect_max_ms", reconnect_max_ms)):
             _positive(name, value)
+        if reconnect_min_ms > reconnect_max_ms:  # the waits then ran between the two in no order
+            raise ConfigError(f"{reconnect_min_ms} is above reconnect_max_ms = {reconnect_max_ms}: the wait before a "
+                              "reconnect starts at the first and doubles up to the second", source="Client()",
+                              field="reconnect_min_ms")
         if block_timeout_ms is not None:
             _positive("block_timeout_ms", block_timeout_ms)
         try:
@@ -155,6 +159,9 @@ class Client:
                               field="action")
         if not callable(handler):
             raise ConfigError("must be callable", source="Client.on_command()", field="handler")
+        why = handler_problem(handler)
+        if why:  # an async def's coroutine was never awaited and the signed receipt said the command ran
+            raise ConfigError(why, source="Client.on_command()", field="handler")
         if self.state is not Lifecycle.RUNNING:  # was taken in silence: the handler would never run
             raise ConfigError(f"{action!r} registered after Client.shutdown(): it would never run; register "
                               "handlers before shutting the client down", source="Client.on_command()", field="action")

@@ -11,6 +11,7 @@ raises, the receipt says ``failed`` with the error. Reconnects with backoff afte
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections.abc import Callable
@@ -38,6 +39,22 @@ class Command:
 
 
 Handler = Callable[[Command], "dict | None"]
+
+
+def handler_problem(handler: Callable) -> str:
+    """Why ``handler`` cannot be a command handler ("" when it can): handlers run in a worker thread of ben's, so an
+    ``async def`` would only make a coroutine nobody awaits; and one is called with the command alone."""
+    if inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(getattr(handler, "__call__", None)):
+        return ("an async def: ben runs handlers in a thread of its own, where its coroutine would never run; give a "
+                "plain function (from an asyncio application: lambda cmd: "
+                "asyncio.run_coroutine_threadsafe(handler(cmd), loop).result())")
+    try:
+        inspect.signature(handler).bind(None)
+    except TypeError:
+        return f"must take one argument, the command: {getattr(handler, '__name__', handler)!s:.60} does not"
+    except ValueError:  # no signature to read (some built-ins): called as it is
+        pass
+    return ""
 
 
 class CommandChannel:
@@ -142,6 +159,10 @@ class CommandChannel:
         except Exception as exc:  # the handler's failure goes into the receipt, never up the stack
             log.exception("ben sdk: handler for %s failed", run.action)
             return pb.CommandResult(command_id=run.command_id, ok=False, error=f"{type(exc).__name__}: {exc}")
+        if inspect.isawaitable(result):  # a handler that slipped past on_command's check: it did not run
+            getattr(result, "close", lambda: None)()
+            return pb.CommandResult(command_id=run.command_id, ok=False, error=handler_problem(handler) or
+                                    "the handler returned an awaitable: it did not run; give a plain function")
         self.ran += 1
         if result is None:
             result = {}

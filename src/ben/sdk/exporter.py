@@ -22,6 +22,7 @@ import threading
 import grpc
 
 from ben.core import transport
+from ben.core.address import foreign_peer
 from ben.core.sender import Dial, Item, Sender
 from ben.sdk.buffer import Buffer
 from ben.v1 import telemetry_pb2 as pb
@@ -184,7 +185,8 @@ class Exporter:
 
     def _on_break(self, exc: Exception | None) -> None:
         if isinstance(exc, grpc.aio.AioRpcError):
-            self.last_error = f"{exc.code().name}: {exc.details()}"
+            said = f"{exc.code().name}: {exc.details()}"
+            self.last_error = foreign_peer(self._target, said) or said
         elif isinstance(exc, (TimeoutError, OSError)):
             self.last_error = f"sidecar {self._target} unreachable: {exc or type(exc).__name__}"
         elif exc is not None:  # e.g. a write racing the end of the stream: reconnect all the same

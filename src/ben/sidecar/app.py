@@ -17,7 +17,7 @@ from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import check_reserve, claim_data_dir, private_dir
 from ben.core.provenance import Stamper
-from ben.core.address import socket_path
+from ben.core.address import same_endpoint, socket_path
 from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
@@ -85,6 +85,14 @@ class Sidecar:
             # a missing or loose key refuses the start now, not at the first dial
             own_cert = tls.read("sidecar.tls")[0]
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
+        if cfg.tls_clients and (tls is None or socket_path(cfg.listen) is not None):  # restricted nothing, in silence
+            kind = "a unix socket" if socket_path(cfg.listen) else "plain TCP"
+            raise ConfigError(f"names the client certificates served over mutual TLS ({', '.join(cfg.tls_clients)}), "
+                              f"but sidecar.listen = {cfg.listen} is {kind}: they restrict nothing there; leave "
+                              "tls_clients out, or listen on TCP with [sidecar.tls]", field="sidecar.tls_clients")
+        if same_endpoint(cfg.listen, cfg.spine):  # it shipped to itself, and its command link attached to itself
+            raise ConfigError(f"{cfg.spine} is this sidecar's own address (sidecar.listen = {cfg.listen}): name "
+                              "the spine's address", field="sidecar.spine")
         transport.use_client_tls(tls)
         private_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
         claim_data_dir(cfg.data_dir, "sidecar", "sidecar.data_dir")  # not another component's, nor a newer ben's

@@ -113,10 +113,13 @@ class ChdbStore(SqlStore):
             self._session = chdb_session.Session(str(self.path))
         except Exception as exc:
             if _in_use(self.path):  # was any "EmbeddedServer" error: a damaged store was said to be in use
+                from ben.core.dirlock import lock_holder
+
+                holder = lock_holder(self.path / "status")
                 raise StorageError(
                     f"chDB data directory {self.path} is in use by another process "
-                    "(is a spine running on it? then query through the spine: ben query)"
-                ) from exc
+                    f"({holder + '; ' if holder else ''}is a spine running on it? then query through the "
+                    "spine: ben query)") from exc
             raise StorageError(f"cannot open chDB at {self.path}: a damaged store, or not a chDB store ({exc})") from exc
         for setting in JSON_SETTINGS + QUIET_SETTINGS:
             self._run(f"SET {setting}")

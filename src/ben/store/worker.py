@@ -31,12 +31,44 @@ def _open(path: str, retention_days: int, open_wait_s: float):
 
     deadline = time.monotonic() + open_wait_s
     while True:
-        try:
-            return ChdbStore(path, retention_days=retention_days)
-        except StorageError as exc:
-            if "in use" not in str(exc) or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.1)  # the previous spine's store process is still exiting
+        with _stderr_kept() as kept:  # chDB says "Cannot lock file …" on stderr at every try: 60 lines in 10 s
+            try:
+                return ChdbStore(path, retention_days=retention_days)
+            except StorageError as exc:
+                if "in use" not in str(exc):
+                    raise  # what chDB said of a store it cannot load goes to stderr (the log) as it is
+                if time.monotonic() >= deadline:
+                    kept.drop()  # the error names the process holding the store; chDB's lines said less
+                    raise
+                kept.drop()
+        time.sleep(0.1)  # the previous spine's store process is still exiting
+
+
+class _stderr_kept:
+    """File descriptor 2 into a temporary file while chDB opens; written back to stderr on exit unless dropped."""
+
+    def __enter__(self):
+        import tempfile
+
+        sys.stderr.flush()
+        self._file = tempfile.TemporaryFile()
+        self._saved = os.dup(2)
+        os.dup2(self._file.fileno(), 2)
+        self._keep = True
+        return self
+
+    def drop(self) -> None:
+        self._keep = False
+
+    def __exit__(self, *exc) -> None:
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        with self._file:
+            if self._keep:
+                self._file.seek(0)
+                said = memoryview(self._file.read())
+                while said:
+                    said = said[os.write(2, said):]
 
 
 def _reply_error(exc: BaseException) -> tuple[str, BaseException]:

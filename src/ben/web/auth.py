@@ -76,6 +76,10 @@ def check_tls(cfg: WebConfig) -> bool:
     only part of it is, or a file cannot be read."""
     tls = cfg.tls
     if not tls.configured:
+        if cfg.tls_clients:  # taken in silence: the names restricted nothing, served over plain HTTP
+            raise ConfigError(f"names the client certificates served over HTTPS ({', '.join(cfg.tls_clients)}), but "
+                              "[web.tls] is not set: without it they restrict nothing; set [web.tls] cert, key and ca "
+                              "(ben certs makes them), or leave tls_clients out", field="web.tls_clients")
         return False
     for name in ("cert", "key", "ca"):
         path = getattr(tls, name)

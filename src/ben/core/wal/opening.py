@@ -66,8 +66,12 @@ class _Opening:
         except Exception as exc:  # rocksdict raises plain Exception
             text = str(exc)
             if "lock" in text.lower() and not read_only:
+                from ben.core.dirlock import lock_holder
+
+                holder = lock_holder(path / "LOCK")
                 raise WalError(f"WAL at {path} is in use by another process "
-                               "(is another ben component running on the same data_dir?)") from exc
+                               f"({holder + '; ' if holder else ''}is another ben component running on the same "
+                               "data_dir?)") from exc
             if _is_corruption(exc):
                 raise _Corrupt(text) from exc
             if _is_disk_full(exc):
