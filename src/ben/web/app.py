@@ -165,7 +165,12 @@ def create_app(reader: Reader, *, token: str | TokenFile | None = None, poll_int
 
     async def ack(request: Request):
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
-            return PlainTextResponse("acknowledge from the incident page", status_code=403)
+            # A form sent without the page's script (JavaScript off) came here too: it was a GET of the page
+            # itself, which looked the same (nothing said, nothing acknowledged). Now it is told, with the way out.
+            return PlainTextResponse(
+                "403: nothing was acknowledged: the incident page acknowledges through its script (htmx sends the "
+                "HX-Request header, which another site's form cannot); with JavaScript off run: ben acknowledge "
+                f"{request.path_params['id'][:64]} --by NAME", status_code=403)
         form = await _form(request)
         if not isinstance(form, dict):
             return form

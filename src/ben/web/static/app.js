@@ -80,12 +80,23 @@ const ben = (() => {
     // A change among the newest incidents re-asks the server for this page's list, with the filters the
     // page was asked with: the store filters (a filtered list may reach past the newest 100 the live
     // message carries), and the server renders every item the same way.
-    let asked = 0;
+    // A list that could not be read again (the spine stopped) says so above it, with the time it is from:
+    // it stayed as it was, as if live, in silence.
+    let asked = 0, asOf = new Date();
     live({incidents: async () => {
       const mine = ++asked;
-      const r = await fetch(`/incidents/items${location.search}`);
-      const feed = document.getElementById("feed"), text = r.ok ? await r.text() : null;
-      if (text !== null && mine === asked) { feed.innerHTML = text; feed.dataset.updated = String(mine); }
+      const feed = document.getElementById("feed"), note = document.getElementById("feed-status");
+      let text = null, why = "";
+      try {
+        const r = await fetch(`/incidents/items${location.search}`);
+        if (r.ok) text = await r.text();
+        else why = new DOMParser().parseFromString(await r.text(), "text/html").querySelector("#error-message")?.textContent
+          || `${r.status} ${r.statusText}`;
+      } catch (e) { why = "the web interface does not answer"; }
+      if (mine !== asked) return;
+      if (text !== null) { feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date(); }
+      note.hidden = text !== null;
+      note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${why}`;
     }});
   }
 

@@ -1,0 +1,83 @@
+"""The web interface as a newcomer meets it (ADR 0033, "Web, federation and cortex newcomers"), in Debian's
+headless Chromium: a browser with JavaScript off, and a feed page left open while the spine stops and
+starts again."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import Cluster
+from ben.core.config import WebConfig
+from ben.web import WebServer
+from ben.web.reads import Reader
+from tests.web.test_incident_words import ANOMALIES, INC, no_plot, rows
+from tests.web.test_web import browser  # noqa: F401 - the module's browser fixture
+
+OPEN = {**INC, "state": "open", "resolved_ts": 0}
+
+
+def open_rows(self, sql: str) -> list[dict]:
+    return [dict(OPEN)] if sql.startswith("SELECT * FROM ben.incidents") else rows(self, sql)
+
+
+@pytest.fixture
+def url(tmp_path: Path, monkeypatch) -> str:
+    """An open incident the page can acknowledge; no spine (the acknowledgement would reach none)."""
+    monkeypatch.setattr(Reader, "rows", open_rows)
+    monkeypatch.setattr(Reader, "anomaly_plot", no_plot)
+    server = WebServer(WebConfig(listen_port=0), f"unix://{tmp_path / 'no-spine.sock'}").start()
+    yield server.url.rstrip("/")
+    server.shutdown(2.0)
+
+
+def test_with_javascript_off_the_page_says_so_and_acknowledging_says_nothing_was_done(browser, url) -> None:  # noqa: F811
+    """The page said nothing of it: the map and plots were blank, and the acknowledge button sent the form as a
+    GET of the page itself, which came back the same (nothing acknowledged, nothing said)."""
+    assert ANOMALIES
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        pg = context.new_page()
+        pg.goto(f"{url}/incident/{OPEN['id']}")
+        note = pg.get_by_test_id("noscript")
+        assert note.is_visible() and "ben acknowledge ID" in note.inner_text(), pg.content()[:2000]
+        pg.fill("input[name=by]", "alice")
+        with pg.expect_navigation():
+            pg.click("form.ack button")
+        body = pg.inner_text("body")
+        assert "nothing was acknowledged" in body and f"ben acknowledge {OPEN['id']} --by NAME" in body, body
+    finally:
+        context.close()
+
+
+def test_a_feed_left_open_says_when_the_spine_stops_and_clears_when_it_is_back(browser) -> None:  # noqa: F811
+    """The list stayed as it was, as if live: an empty feed changed nothing when the spine stopped, and a
+    list that could not be read again was kept in silence. (Its own page: the browser logs the 503 the
+    stopped spine gives, which the module's ``page`` fixture counts as an error.)"""
+    home = Path(tempfile.mkdtemp(prefix="bwn-", dir="/tmp"))
+    cluster = Cluster(home)
+    web = None
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        cluster.start_spine()
+        web = WebServer(WebConfig(listen_port=0, poll_interval_ms=200), cluster.spine_addr).start()
+        page.goto(f"{web.url.rstrip('/')}/incidents")
+        status = page.get_by_test_id("feed-status")
+        page.wait_for_selector("#live-dot.on")
+        assert status.is_hidden()
+        cluster.spine.stop()
+        page.wait_for_selector("[data-testid=feed-status]:not([hidden])", timeout=30_000)
+        said = status.inner_text()
+        assert said.startswith("not updated since") and "spine" in said, said
+        cluster.start_spine()
+        page.wait_for_selector("[data-testid=feed-status][hidden]", state="attached", timeout=30_000)
+    finally:
+        context.close()
+        if web is not None:
+            web.shutdown(2.0)
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
