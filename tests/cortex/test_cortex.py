@@ -87,6 +87,24 @@ def test_bad_responses_name_file_and_field(tmp_path, text, field):
     assert str(path) in str(exc.value) and field in str(exc.value)
 
 
+@pytest.mark.parametrize("text, field, said", [
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["cmd:nope"]\n', "subsystems", "names no [commands.nope]"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\n[commands.t]\naction = "throttle_job"\n', "commands",
+     "commands.t.params"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\n[commands.Throttle]\naction = "custom"\n', "commands",
+     "[commands.Throttle]: a name is lower-case"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["page:Payments"]\n', "subsystems.0.responses", "team: lower-case"),
+])
+def test_each_check_of_a_responses_file_names_its_field(tmp_path, text, field, said):
+    """The checks across fields said "field '(top level)'"; a command no response could name ('cmd:Throttle' is
+    no response) was taken in silence; 'page:Payments' was refused without saying what a team may hold."""
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        Responses.load(path)
+    assert exc.value.field == field and said in str(exc.value), (exc.value.field, str(exc.value))
+
+
 def test_features_are_named_and_stable():
     row, anomalies = _incident()
     ctx = from_incident(row, anomalies)
