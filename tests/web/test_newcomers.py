@@ -4,8 +4,11 @@ starts again."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,34 @@ def test_a_feed_left_open_says_when_the_spine_stops_and_clears_when_it_is_back(b
             web.shutdown(2.0)
         cluster.stop()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.parametrize("by, said", [("ops/alice", "by: the operator's name"),
+                                      ("alice", "nothing answers at unix://")])
+def test_an_acknowledgement_that_fails_says_so_on_the_page(browser, url, by, said) -> None:  # noqa: F811
+    """htmx swaps only 2xx answers: a name the server refuses, or a spine that stopped, left the result empty as
+    if the button had done nothing (and the spine's failure was a whole HTML page, which was never shown)."""
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{url}/incident/{OPEN['id']}")
+        pg.fill("input[name=by]", by)
+        pg.click("form.ack button")
+        result = pg.locator("#ack-result")
+        pg.wait_for_function("() => document.getElementById('ack-result').textContent !== ''", timeout=30_000)
+        text = result.inner_text()
+        assert text.startswith("nothing was acknowledged: ") and said in text and "<" not in text, text
+        assert result.get_attribute("class") == "error"
+    finally:
+        context.close()
+
+
+def test_the_series_explorer_says_when_the_spine_does_not_answer(tmp_path) -> None:
+    """/api/series answered the site's HTML error page: the explorer's JSON.parse failed and it said nothing."""
+    server = WebServer(WebConfig(listen_port=0), f"unix://{tmp_path / 'no-spine.sock'}").start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{server.url.rstrip('/')}/api/series?subsystem=a&name=b", timeout=30)
+        assert answer.value.code == 503 and "nothing answers" in json.loads(answer.value.read())["error"]
+    finally:
+        server.shutdown(2.0)

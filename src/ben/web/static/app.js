@@ -148,7 +148,9 @@ const ben = (() => {
                                      attributes: document.getElementById("series-attrs").value,
                                      ...(to === undefined ? {range: range.value} : {from, to})});
       const started = performance.now();
-      const d = await (await fetch(`/api/series?${q}`)).json();
+      let d;
+      try { d = await (await fetch(`/api/series?${q}`)).json(); }
+      catch (e) { infoEl.textContent = "the web interface does not answer"; return; }
       if (d.error) { infoEl.textContent = d.error; return; }
       infoEl.textContent = `${d.points.toLocaleString()} points in ${d.buckets} buckets, ${Math.round(performance.now() - started)} ms`;
       if (plot) plot.destroy();
@@ -174,5 +176,12 @@ const ben = (() => {
       series: [{label: xNum ? first : "row"}, ...ys.map((n, i) => ({label: n, stroke: colors[i % 5]}))]},
       [x, ...ys.map((n) => rows.map((row) => Number(row[n])))], el);
   }
+  // htmx swaps only 2xx answers: a refused or failed acknowledgement (a name with '/', the spine stopped, the
+  // web interface gone) left its result empty, as if the button did nothing. Its text goes there, as text.
+  const said = (e, text) => { const t = e.detail.target; if (t) { t.textContent = text; t.className = "error"; } };
+  document.addEventListener("htmx:responseError", (e) => said(e, e.detail.xhr.responseText.slice(0, 500)
+    || `${e.detail.xhr.status}: nothing was acknowledged`));
+  document.addEventListener("htmx:sendError", (e) => said(e, "the web interface does not answer: nothing was acknowledged"));
+  document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.successful && e.detail.target) e.detail.target.className = ""; });
   return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, live};
 })();
