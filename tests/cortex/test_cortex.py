@@ -591,3 +591,23 @@ def test_a_full_disk_records_nothing_and_leaves_no_torn_line_inside_the_history(
         again = Cortex(data_dir=disk / "cx", responses=responses, policy=policy).start()
         assert again.bandit.updates == learned + 1 == cx.bandit.updates
         assert all(json.loads(line) for line in history.read_text().splitlines())
+
+
+def test_an_incident_no_route_matches_says_why_nothing_is_recommended(tmp_path):
+    """`ben explain` printed its heading over nothing and the incident page an empty table: no word of the
+    responses file having no [[subsystems]] entry for the incident's subsystem."""
+    import io
+
+    from rich.console import Console
+
+    from ben.cli.cortex import print_recommendations
+
+    (tmp_path / "r.toml").write_text('[[subsystems]]\nmatch = "batch-*"\nresponses = ["watch"]\n')
+    cx = Cortex(data_dir=tmp_path / "cx", responses=Responses.load(tmp_path / "r.toml")).start()
+    rec = cx.recommend(*_incident(sub="api"))
+    assert rec["ranked"] == [] and rec["excluded"] == []
+    assert "subsystem 'api'" in rec["note"] and str(tmp_path / "r.toml") in rec["note"], rec["note"]
+    out = io.StringIO()
+    print_recommendations(Console(file=out, width=300), rec)
+    assert rec["note"] in out.getvalue(), out.getvalue()
+    assert "note" not in cx.recommend(*_incident(sub="batch-etl"))

@@ -115,3 +115,23 @@ def test_the_series_explorer_says_when_the_spine_does_not_answer(tmp_path) -> No
         assert answer.value.code == 503 and "nothing answers" in json.loads(answer.value.read())["error"]
     finally:
         server.shutdown(2.0)
+
+
+def test_the_incident_page_says_why_the_cortex_recommends_nothing(tmp_path, monkeypatch) -> None:
+    """A responses file with no [[subsystems]] entry for the incident's subsystem: the page showed the table's
+    headings over no row."""
+    from ben.core.config import BenConfig, CortexConfig
+    from ben.web.triage import recommender
+
+    monkeypatch.setattr(Reader, "rows", open_rows)
+    monkeypatch.setattr(Reader, "anomaly_plot", no_plot)
+    (tmp_path / "r.toml").write_text('[[subsystems]]\nmatch = "batch-*"\nresponses = ["watch"]\n')
+    cfg = BenConfig(cortex=CortexConfig(data_dir=tmp_path / "cx", responses=tmp_path / "r.toml"))
+    server = WebServer(WebConfig(listen_port=0), f"unix://{tmp_path / 'no-spine.sock'}",
+                       recommend=recommender(cfg)).start()
+    try:
+        with urllib.request.urlopen(f"{server.url.rstrip('/')}/incident/{OPEN['id']}", timeout=30) as answer:
+            page = answer.read().decode()
+        assert "no response for subsystem &#39;checkout-api&#39;" in page and "r.toml" in page, page[-3000:]
+    finally:
+        server.shutdown(2.0)
