@@ -27,3 +27,18 @@ def test_a_federation_status_of_another_shape_is_one_line_naming_the_file(monkey
     assert code == 2 and len(err) == 1 and "status.json" in err[0] and said in err[0], (code, err)
     code, out, err = ben(monkeypatch, capsys, home, "federation", "status", "--data-dir", str(home), "--json")
     assert code == 0 and json.loads(out) == status and not err, (code, out, err)
+
+
+def test_a_federation_status_the_spine_stopped_writing_says_it_is_stale(monkeypatch, capsys, home: Path) -> None:
+    """A spine stopped while connected left "connected; status 3600s old": read as connected."""
+    import time
+
+    status = {"cluster": "east", "servers": ["nats://127.0.0.1:4222"], "stream": "BEN_FEDERATION", "connected": True,
+              "published": 3, "publish_duplicates": 0, "outbox_depth": 0, "held_back": 0, "received": 0,
+              "redelivered": 0, "rejected": {}, "rejected_total": 0, "lag": 0, "peers": {}, "last_error": "",
+              "poll_interval_ms": 1000}
+    (home / "federation").mkdir()
+    for age, stale in ((3600, True), (1, False)):
+        (home / "federation" / "status.json").write_text(json.dumps({**status, "updated": int(time.time()) - age}))
+        code, out, err = ben(monkeypatch, capsys, home, "federation", "status", "--data-dir", str(home))
+        assert code == 0 and not err and out.startswith("cluster east") and ("STALE" in out) == stale, (code, out)

@@ -57,8 +57,11 @@ def status(
 def _lines(st: dict) -> list[str]:
     out = []
     age = int(time.time()) - int(st.get("updated", 0))
+    # Written every poll: one much older is a spine that stopped (its last word may be "connected").
+    stale = age > max(60, 5 * int(st.get("poll_interval_ms", 1000)) // 1000)
     out.append(f"cluster {st['cluster']} on {', '.join(st['servers'])} (stream {st['stream']}): "
-               f"{'connected' if st['connected'] else 'NOT connected'}; status {age}s old")
+               f"{'connected' if st['connected'] else 'NOT connected'}; status {age}s old"
+               + (": STALE (the spine writes it every poll: is it running?)" if stale else ""))
     out.append(f"published {st['published']} (duplicates dropped by JetStream {st['publish_duplicates']}), "
                f"outbox {st['outbox_depth']}, held back {st['held_back']}")
     rejected = ", ".join(f"{k} {v}" for k, v in sorted(st["rejected"].items())) or "none"
