@@ -135,3 +135,12 @@ def test_the_incident_page_says_why_the_cortex_recommends_nothing(tmp_path, monk
         assert "no response for subsystem &#39;checkout-api&#39;" in page and "r.toml" in page, page[-3000:]
     finally:
         server.shutdown(2.0)
+
+
+def test_a_feed_window_the_menu_does_not_list_is_shown_as_chosen(url) -> None:
+    """`/incidents?since_s=60` (a URL edited by hand) filtered the list to the last minute while the menu said
+    "any time" (no option selected: the browser shows the first): the page said another filter than the one
+    applied."""
+    with urllib.request.urlopen(f"{url}/incidents?since_s=60", timeout=30) as answer:
+        page = answer.read().decode()
+    assert '<option value="60" selected>last 60 s</option>' in page, page
