@@ -199,3 +199,32 @@ def test_overlapping_anomalies_of_one_series_become_one_window_of_the_corpus(tmp
     assert write_detect_corpus(tmp_path / "corpus", pkg) == 1
     (series,) = read_corpus(tmp_path / "corpus")
     assert series.windows == ((t0 + 10 * minute, t0 + 30 * minute), (t0 + 40 * minute, t0 + 45 * minute))
+
+
+@pytest.mark.parametrize("change, field, said", [
+    (lambda m: m["resources"][0].update(schema=None), "resources.episodes.schema.fields", "not a list of fields"),
+    (lambda m: m["resources"][0].update(schema={"fields": "x"}), "resources.episodes.schema.fields", "not a list"),
+    (lambda m: m["resources"][0]["schema"].update(fields=[1, 2]), "resources.episodes.schema.fields", "not a list"),
+    (lambda m: m.update(synthetic="false"), "synthetic", "is not true or false"),
+    (lambda m: m.update(description="hello"), "description", "is not an object"),
+])
+def test_a_datapackage_of_other_shapes_names_the_field(tmp_path: Path, change, field, said) -> None:
+    """Each was "unexpected AttributeError (a bug in ben)", or taken: "synthetic": "false" said SYNTHETIC."""
+    pkg = _copy(tmp_path)
+    meta = json.loads((pkg / "datapackage.json").read_text())
+    change(meta)
+    (pkg / "datapackage.json").write_text(json.dumps(meta))
+    with pytest.raises(ConfigError) as err:
+        read_package(pkg)
+    assert err.value.field == field and said in str(err.value), err.value
+
+
+def test_a_datapackage_saved_with_a_byte_order_mark_is_read_and_one_not_utf8_is_named(tmp_path: Path) -> None:
+    pkg = _copy(tmp_path)
+    text = (pkg / "datapackage.json").read_bytes()
+    (pkg / "datapackage.json").write_bytes(b"\xef\xbb\xbf" + text)  # was "not JSON (Unexpected UTF-8 BOM ...)"
+    assert read_package(pkg).synthetic
+    (pkg / "datapackage.json").write_bytes(b"\xff\xfe{" + text)  # was "unexpected UnicodeDecodeError"
+    with pytest.raises(ConfigError) as err:
+        read_package(pkg)
+    assert "not UTF-8" in str(err.value) and err.value.source.endswith("datapackage.json"), err.value

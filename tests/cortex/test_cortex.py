@@ -87,6 +87,24 @@ def test_bad_responses_name_file_and_field(tmp_path, text, field):
     assert str(path) in str(exc.value) and field in str(exc.value)
 
 
+@pytest.mark.parametrize("text, field, said", [
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["cmd:nope"]\n', "subsystems", "names no [commands.nope]"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\n[commands.t]\naction = "throttle_job"\n', "commands",
+     "commands.t.params"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["watch"]\n[commands.Throttle]\naction = "custom"\n', "commands",
+     "[commands.Throttle]: a name is lower-case"),
+    ('[[subsystems]]\nmatch = "*"\nresponses = ["page:Payments"]\n', "subsystems.0.responses", "team: lower-case"),
+])
+def test_each_check_of_a_responses_file_names_its_field(tmp_path, text, field, said):
+    """The checks across fields said "field '(top level)'"; a command no response could name ('cmd:Throttle' is
+    no response) was taken in silence; 'page:Payments' was refused without saying what a team may hold."""
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        Responses.load(path)
+    assert exc.value.field == field and said in str(exc.value), (exc.value.field, str(exc.value))
+
+
 def test_features_are_named_and_stable():
     row, anomalies = _incident()
     ctx = from_incident(row, anomalies)
@@ -573,3 +591,23 @@ def test_a_full_disk_records_nothing_and_leaves_no_torn_line_inside_the_history(
         again = Cortex(data_dir=disk / "cx", responses=responses, policy=policy).start()
         assert again.bandit.updates == learned + 1 == cx.bandit.updates
         assert all(json.loads(line) for line in history.read_text().splitlines())
+
+
+def test_an_incident_no_route_matches_says_why_nothing_is_recommended(tmp_path):
+    """`ben explain` printed its heading over nothing and the incident page an empty table: no word of the
+    responses file having no [[subsystems]] entry for the incident's subsystem."""
+    import io
+
+    from rich.console import Console
+
+    from ben.cli.cortex import print_recommendations
+
+    (tmp_path / "r.toml").write_text('[[subsystems]]\nmatch = "batch-*"\nresponses = ["watch"]\n')
+    cx = Cortex(data_dir=tmp_path / "cx", responses=Responses.load(tmp_path / "r.toml")).start()
+    rec = cx.recommend(*_incident(sub="api"))
+    assert rec["ranked"] == [] and rec["excluded"] == []
+    assert "subsystem 'api'" in rec["note"] and str(tmp_path / "r.toml") in rec["note"], rec["note"]
+    out = io.StringIO()
+    print_recommendations(Console(file=out, width=300), rec)
+    assert rec["note"] in out.getvalue(), out.getvalue()
+    assert "note" not in cx.recommend(*_incident(sub="batch-etl"))

@@ -195,8 +195,10 @@ def read_package(root: Path) -> Package:
     meta_path = root / "datapackage.json"
     if not meta_path.is_file():
         raise _error(root, "no datapackage.json (not a baseline package directory)")
-    try:
-        meta = json.loads(meta_path.read_text())
+    try:  # a byte order mark (a file saved by Notepad) is no error, as for every file ben reads
+        meta = json.loads(meta_path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:  # was "unexpected UnicodeDecodeError (a bug in ben)"
+        raise _error(meta_path, f"not UTF-8 text (byte {exc.start}): not JSON") from None
     except json.JSONDecodeError as exc:
         raise _error(meta_path, f"not JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("profile") != "tabular-data-package":
@@ -211,13 +213,25 @@ def read_package(root: Path) -> Package:
     if type(version) is not int or version != FORMAT_VERSION:  # true was read as 1
         raise _error(meta_path, f"format version {version!r} is not one this ben reads (the integer "
                                 f"{FORMAT_VERSION})", "ben_baseline_format")
-    declared = {r.get("name"): r for r in meta.get("resources", []) if isinstance(r, dict)}
-    pkg = Package(synthetic=bool(meta.get("synthetic")), description=meta.get("description") or {})
+    synthetic = meta.get("synthetic", False)
+    if type(synthetic) is not bool:  # "false" was read as true: the package said SYNTHETIC
+        raise _error(meta_path, f"synthetic {synthetic!r:.40} is not true or false", "synthetic")
+    description = meta.get("description") or {}
+    if not isinstance(description, dict):
+        raise _error(meta_path, f"description {description!r:.40} is not an object", "description")
+    resources = meta.get("resources", [])
+    declared = {r.get("name"): r for r in resources if isinstance(r, dict)} if isinstance(resources, list) else {}
+    pkg = Package(synthetic=synthetic, description=description)
     for name, cols in SCHEMAS.items():
         res = declared.get(name)
         if res is None:
             raise _error(meta_path, f"no resource {name!r}", "resources")
-        fields = [(f.get("name"), f.get("type")) for f in res.get("schema", {}).get("fields", [])]
+        schema = res.get("schema")
+        listed = schema.get("fields") if isinstance(schema, dict) else None
+        if not isinstance(listed, list) or not all(isinstance(f, dict) for f in listed):  # was an AttributeError
+            raise _error(meta_path, f"resource {name}: schema.fields is not a list of fields "
+                                    "({\"name\": ..., \"type\": ...})", f"resources.{name}.schema.fields")
+        fields = [(f.get("name"), f.get("type")) for f in listed]
         want = [(f, t) for f, _, t, _ in cols]
         if fields != want:
             bad = next((w for w, h in zip(want + [None] * len(fields), fields + [None] * len(want)) if w != h), None)

@@ -80,6 +80,8 @@ def print_recommendations(console, rec: dict) -> None:
             console.print(f"   ranks lower: {e['why_lower']}", markup=False)
     for e in rec["excluded"]:
         console.print(f"- {e['response']} not offered: {e['note']}", markup=False)
+    if rec.get("note"):
+        console.print(rec["note"], markup=False)
 
 
 def _incident(spine: str | None, incident_id: str, config: Path | None) -> dict:

@@ -41,16 +41,35 @@ def status(
     if as_json:
         typer.echo(json.dumps(st, indent=1, sort_keys=True))
         return
+    if not isinstance(st, dict):  # was "unexpected AttributeError (a bug in ben)"
+        raise fail(f"{path}: not a federation status (a JSON {type(st).__name__}, not an object)")
+    try:  # a status another version of ben wrote, or a damaged one: was "unexpected KeyError (a bug in ben)"
+        lines = _lines(st)
+    except KeyError as exc:
+        raise fail(f"{path}: not a federation status this ben reads (no field {exc.args[0]!r}); "
+                   "--json shows it as it is") from None
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        raise fail(f"{path}: not a federation status this ben reads ({exc}); --json shows it as it is") from None
+    for line in lines:
+        typer.echo(line)
+
+
+def _lines(st: dict) -> list[str]:
+    out = []
     age = int(time.time()) - int(st.get("updated", 0))
-    typer.echo(f"cluster {st['cluster']} on {', '.join(st['servers'])} (stream {st['stream']}): "
-               f"{'connected' if st['connected'] else 'NOT connected'}; status {age}s old")
-    typer.echo(f"published {st['published']} (duplicates dropped by JetStream {st['publish_duplicates']}), "
+    # Written every poll: one much older is a spine that stopped (its last word may be "connected").
+    stale = age > max(60, 5 * int(st.get("poll_interval_ms", 1000)) // 1000)
+    out.append(f"cluster {st['cluster']} on {', '.join(st['servers'])} (stream {st['stream']}): "
+               f"{'connected' if st['connected'] else 'NOT connected'}; status {age}s old"
+               + (": STALE (the spine writes it every poll: is it running?)" if stale else ""))
+    out.append(f"published {st['published']} (duplicates dropped by JetStream {st['publish_duplicates']}), "
                f"outbox {st['outbox_depth']}, held back {st['held_back']}")
     rejected = ", ".join(f"{k} {v}" for k, v in sorted(st["rejected"].items())) or "none"
-    typer.echo(f"received {st['received']} (redelivered {st['redelivered']}), lag {st['lag']}, "
+    out.append(f"received {st['received']} (redelivered {st['redelivered']}), lag {st['lag']}, "
                f"rejected {st['rejected_total']} ({rejected})")
     for name, peer in sorted(st["peers"].items()):
         last = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(peer["last_published"]))
-        typer.echo(f"  peer {name}: {peer['received']} summaries, last published {last} UTC")
+        out.append(f"  peer {name}: {peer['received']} summaries, last published {last} UTC")
     if st.get("last_error"):
-        typer.echo(f"last error: {st['last_error']}")
+        out.append(f"last error: {st['last_error']}")
+    return out

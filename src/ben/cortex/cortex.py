@@ -167,6 +167,9 @@ class Cortex:
             entries[1]["why_lower"] = self._why_lower(ranked[0], ranked[1], ctx)
         out = {"incident": incident.get("id", ""), "model_updates": self.bandit.updates, "ranked": entries,
                "excluded": [c.to_json() for c in cands.values() if c.mode == "excluded"], "context": ctx.values}
+        if not cands:  # a heading over nothing (ben explain, the incident page) was all a newcomer saw
+            out["note"] = (f"no response for subsystem {ctx.subsystem!r}: no [[subsystems]] match of "
+                           f"{self.responses.source} matches it (add one, e.g. match = \"*\")")
         last = next((e for e in reversed(self.events) if e["type"] == "recommendation"
                      and e["incident"] == out["incident"]), None)
         if last is None or last["model_updates"] != out["model_updates"] or last["ranked"] != [

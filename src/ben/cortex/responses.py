@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ben.control._toml import load_model
 from ben.control.documents import ACTION_RE, TARGET_RE
@@ -85,7 +85,9 @@ class Route(_Strict):
             if r == "watch" or (kind == "page" and TEAM_RE.fullmatch(arg)) or (
                     kind == "cmd" and NAME_RE.fullmatch(arg)):
                 continue
-            raise ValueError(f"response {r!r}: expected 'watch', 'page:<team>' or 'cmd:<name>'")
+            raise ValueError(f"response {r!r}: expected 'watch', 'page:<team>' (team: lower-case letters, digits, "
+                             "'_', '.', '-'; up to 64) or 'cmd:<name>' (name: a [commands.<name>] of lower-case "
+                             "letters, digits and '_')")
         if len(set(v)) != len(v):
             raise ValueError("a response is listed twice")
         return v
@@ -94,25 +96,39 @@ class Route(_Strict):
 class ResponsesModel(_Strict):
     """The responses file as validated: routes per subsystem and the command templates they name."""
 
-    subsystems: list[Route] = Field(min_length=1)
+    # Commands first: they are validated before the routes that name them, and each check's error names its
+    # field (a check of the whole model was "field '(top level)'").
     commands: dict[str, CommandTemplate] = Field(default_factory=dict)
+    subsystems: list[Route] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _known(self) -> ResponsesModel:
+    @field_validator("commands")
+    @classmethod
+    def _commands(cls, v: dict[str, CommandTemplate]) -> dict[str, CommandTemplate]:
         from ben.control.actions import coerce_params
         from ben.core.errors import ControlError
 
-        for name, tpl in self.commands.items():
+        for name, tpl in v.items():
+            if not NAME_RE.fullmatch(name):  # no response could name it ('cmd:<name>'): taken in silence
+                raise ValueError(f"[commands.{name[:64]}]: a name is lower-case letters, digits and '_', starting "
+                                 "with a letter (it is named as 'cmd:<name>')")
             try:   # the parameters a built-in action needs, typed as `ben command send` would
                 coerce_params(tpl.action, {k: str(v).lower() if isinstance(v, bool) else str(v)
                                            for k, v in tpl.params.items()})
             except ControlError as exc:
                 raise ValueError(f"commands.{name}.params: {exc}") from None
-        for i, route in enumerate(self.subsystems):
+        return v
+
+    @field_validator("subsystems")
+    @classmethod
+    def _known(cls, v: list[Route], info: ValidationInfo) -> list[Route]:
+        commands = info.data.get("commands")
+        if commands is None:  # the commands were refused: that error is the one said
+            return v
+        for i, route in enumerate(v):
             for r in route.responses:
-                if r.startswith("cmd:") and r[4:] not in self.commands:
+                if r.startswith("cmd:") and r[4:] not in commands:
                     raise ValueError(f"subsystems[{i}].responses: {r!r} names no [commands.{r[4:]}]")
-        return self
+        return v
 
 
 @dataclass(frozen=True)

@@ -430,7 +430,8 @@ class Federation:
                 "held_back": self.outbox.held if self.outbox else 0, "received": self.received,
                 "redelivered": self.redelivered, "rejected": dict(self.rejected),
                 "rejected_total": sum(self.rejected.values()), "lag": self.lag, "peers": self.peers,
-                "last_error": self.last_error, "updated": int(time.time())}
+                "last_error": self.last_error, "updated": int(time.time()),
+                "poll_interval_ms": self.config.poll_interval_ms}
 
     def _write_status(self) -> None:
         tmp = self.dir / "status.json.tmp"

@@ -165,18 +165,26 @@ def create_app(reader: Reader, *, token: str | TokenFile | None = None, poll_int
 
     async def ack(request: Request):
         if request.headers.get("hx-request") != "true":  # no cross-site form posts (CSRF)
-            return PlainTextResponse("acknowledge from the incident page", status_code=403)
+            # A form sent without the page's script (JavaScript off) came here too: it was a GET of the page
+            # itself, which looked the same (nothing said, nothing acknowledged). Now it is told, with the way out.
+            return PlainTextResponse(
+                "403: nothing was acknowledged: the incident page acknowledges through its script (htmx sends the "
+                "HX-Request header, which another site's form cannot); with JavaScript off run: ben acknowledge "
+                f"{request.path_params['id'][:64]} --by NAME", status_code=403)
         form = await _form(request)
         if not isinstance(form, dict):
             return form
         by = str(form.get("by", "")).strip()
         if not NAME_RE.match(by):
-            return PlainTextResponse("by: the operator's name (letters, digits, . @ - and spaces)", status_code=400)
+            return PlainTextResponse("nothing was acknowledged: by: the operator's name (letters, digits, . @ - and "
+                                     "spaces, up to 64)", status_code=400)
         try:
             incident_id = check_id(request.path_params["id"])
             reply = await read(acknowledge, reader.spine, incident_id, f"{by} (web)")
         except QueryError as exc:
-            return PlainTextResponse(str(exc), status_code=404)
+            return PlainTextResponse(f"nothing was acknowledged: {exc}", status_code=404)
+        except BenError as exc:  # the spine stopped: was the site's error page, which the form did not show
+            return PlainTextResponse(f"nothing was acknowledged: {exc}", status_code=503)
         client = request.client.host if request.client else "?"
         log.info("incident %s acknowledged by %s (web, from %s): %s", incident_id, by, client, reply.state)
         return PlainTextResponse(f"{reply.state}: {reply.narrative}")
@@ -274,7 +282,10 @@ def create_app(reader: Reader, *, token: str | TokenFile | None = None, poll_int
         await live.shutdown()
 
     async def unavailable(request: Request, exc: Exception):
-        return page(request, "error.html", 503, message=f"{exc} (the interface reads through the spine)")
+        message = f"{exc} (the interface reads through the spine)"
+        if request.url.path.startswith("/api/"):  # the explorer reads JSON: an HTML page was no answer it showed
+            return JSONResponse({"error": message}, status_code=503)
+        return page(request, "error.html", 503, message=message)
 
     async def not_found(request: Request, exc: Exception):
         """An unknown page is the site's page saying so, with where to go (was a bare "Not Found" text);

@@ -84,13 +84,17 @@ class Live:
                 log.debug("flows: %s", exc)
             self._flows_at = now
         status = self._reader.status()
+        error = ""
         try:
             counts = self._reader.open_counts()
             incidents = self._reader.incidents(FeedFilter(limit=100))
         except Exception as exc:  # noqa: BLE001 - spine down: the map shows it red
             log.debug("incidents: %s", exc)
-            counts, incidents = [], []
-        return {"map": map_model(status, self._flows, counts), "incidents": {"incidents": incidents}}
+            counts, incidents, error = [], [], str(exc)
+        # The error is part of the message: an empty feed whose spine stopped changed nothing else, so no
+        # page heard of it (a feed page then says its list is stale; ben.web static app.js).
+        return {"map": map_model(status, self._flows, counts),
+                "incidents": {"incidents": incidents, **({"error": error} if error else {})}}
 
     def subscribe(self) -> asyncio.Queue:
         q: asyncio.Queue = asyncio.Queue(maxsize=16)

@@ -80,12 +80,23 @@ const ben = (() => {
     // A change among the newest incidents re-asks the server for this page's list, with the filters the
     // page was asked with: the store filters (a filtered list may reach past the newest 100 the live
     // message carries), and the server renders every item the same way.
-    let asked = 0;
+    // A list that could not be read again (the spine stopped) says so above it, with the time it is from:
+    // it stayed as it was, as if live, in silence.
+    let asked = 0, asOf = new Date();
     live({incidents: async () => {
       const mine = ++asked;
-      const r = await fetch(`/incidents/items${location.search}`);
-      const feed = document.getElementById("feed"), text = r.ok ? await r.text() : null;
-      if (text !== null && mine === asked) { feed.innerHTML = text; feed.dataset.updated = String(mine); }
+      const feed = document.getElementById("feed"), note = document.getElementById("feed-status");
+      let text = null, why = "";
+      try {
+        const r = await fetch(`/incidents/items${location.search}`);
+        if (r.ok) text = await r.text();
+        else why = new DOMParser().parseFromString(await r.text(), "text/html").querySelector("#error-message")?.textContent
+          || `${r.status} ${r.statusText}`;
+      } catch (e) { why = "the web interface does not answer"; }
+      if (mine !== asked) return;
+      if (text !== null) { feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date(); }
+      note.hidden = text !== null;
+      note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${why}`;
     }});
   }
 
@@ -137,7 +148,9 @@ const ben = (() => {
                                      attributes: document.getElementById("series-attrs").value,
                                      ...(to === undefined ? {range: range.value} : {from, to})});
       const started = performance.now();
-      const d = await (await fetch(`/api/series?${q}`)).json();
+      let d;
+      try { d = await (await fetch(`/api/series?${q}`)).json(); }
+      catch (e) { infoEl.textContent = "the web interface does not answer"; return; }
       if (d.error) { infoEl.textContent = d.error; return; }
       infoEl.textContent = `${d.points.toLocaleString()} points in ${d.buckets} buckets, ${Math.round(performance.now() - started)} ms`;
       if (plot) plot.destroy();
@@ -163,5 +176,12 @@ const ben = (() => {
       series: [{label: xNum ? first : "row"}, ...ys.map((n, i) => ({label: n, stroke: colors[i % 5]}))]},
       [x, ...ys.map((n) => rows.map((row) => Number(row[n])))], el);
   }
+  // htmx swaps only 2xx answers: a refused or failed acknowledgement (a name with '/', the spine stopped, the
+  // web interface gone) left its result empty, as if the button did nothing. Its text goes there, as text.
+  const said = (e, text) => { const t = e.detail.target; if (t) { t.textContent = text; t.className = "error"; } };
+  document.addEventListener("htmx:responseError", (e) => said(e, e.detail.xhr.responseText.slice(0, 500)
+    || `${e.detail.xhr.status}: nothing was acknowledged`));
+  document.addEventListener("htmx:sendError", (e) => said(e, "the web interface does not answer: nothing was acknowledged"));
+  document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.successful && e.detail.target) e.detail.target.className = ""; });
   return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, live};
 })();
