@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import azurekeys, identifiers, keyfiles
+from ben.redact import azurekeys, identifiers, keyfiles, layered
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -354,6 +354,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "password=...) or hold a word announcing one (password, secret, token, PRIVATE KEY, ://, \"auth\") "
                   "and decode to a secret", min_len=16, alnum=True, requires=B64_REQUIRES,
              find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
+    SecretRule("base64_text", layered.TEXT_GROUPS, layered.hint,
+             help="documents written as base64 (a run whose first 8 groups are the base64 of ASCII; wrapped lines "
+                  "joined) that hold a secret by the other detectors' rules, through further layers",
+             min_len=32, alnum=True, requires=("\x01", "\x02"), find=lambda text: layered.text_spans(text, lambda: SECRET_RULES)),
     SecretRule("hex_wrapped", HEX_TEXT, hex_hint,
              help="text written as hex (printable ASCII once decoded) that is a credential-like word or holds a "
                   "secret by the other detectors' rules (not in a text that is all hex: an id)", min_len=21,
