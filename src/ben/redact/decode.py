@@ -1,14 +1,15 @@
 """What a secret may hide behind: URL encoding (``%xx``, ``+``), JSON string escapes and the XML/HTML
 entities of quotes, brackets and ``&`` (``&quot;``, ``&#x27;``: a value in a markup attribute); ``\\xHH``
 escapes of ASCII (nginx's ``\\x22`` in a logged request body, a Python repr); a quote doubled inside a quoted
-CSV cell or SQL literal (``""password"": ""v""``, ``'it''s'``) or closed and reopened in a shell word (``'\\''``);
+CSV cell or SQL literal (``""password"": ""v""``, ``BY ''v''``: a doubled quote with another one after it on its
+line) or closed and reopened in a shell word (``'\\''``);
 and ANSI colour codes around a key or a value (``\\x1b[36mpassword\\x1b[0m=\\x1b[35mv``, raw or escaped),
 which are removed (a decoded character then stands for nothing in the original).
 
 ``decoded(text)`` returns the text with those escapes undone, and for every character of the result
 where it starts in the original, so that a secret found in the decoded form masks exactly the
-original characters that spell it (``Bearer%20abc`` -> the ``abc`` of the original). Two rounds
-undo a double encoding (``%2520``); ``+`` is a space in the first round only (in the second it
+original characters that spell it (``Bearer%20abc`` -> the ``abc`` of the original). Three rounds
+undo a double or triple encoding (``%2520``, JSON in JSON in JSON); ``+`` is a space in the first round only (later it
 was written ``%2B``). Percent-escapes of non-ASCII bytes are left as they are (secrets
 and the words around them are ASCII); a character count is kept either way.
 """
@@ -20,10 +21,11 @@ import re
 _ESC = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m"   # a colour code: removed
                   r"|(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|x[0-7][0-9A-Fa-f]|[\"\\/bfnrt])"
                   r"|&(?:quot|amp|lt|gt|apos|#[0-9]{2,3}|#x[0-9A-Fa-f]{2});"
-                  r"|(?<=[\w}\]>])\"\"|\"\"(?=[\w{\[<$/.+\-])|(?<=\w)''|''(?=\w)|'\\''")   # doubled or reopened quotes
+                  r"|\"\"(?=[^\"\r\n]{1,400}\"\")|''(?=[^'\r\n]{1,400}'')|'\\''")   # doubled (before another) or reopened quotes
+_COLOURED = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m").search
 _ENTITY = {"quot": '"', "amp": "&", "lt": "<", "gt": ">", "apos": "'"}
 _JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-ROUNDS = 2
+ROUNDS = 3
 
 
 def _utf8(run: str) -> list[tuple[int, str]] | None:
@@ -106,7 +108,7 @@ def may_decode(text: str) -> bool:
 def decoded(text: str) -> tuple[str, list[int]] | None:
     """(the decoded text, the start in ``text`` of each of its characters, then ``len(text)``), or None
     when there is nothing to decode."""
-    out = _once(text, True)
+    out = _once(text, "+" in text and _COLOURED(text) is None)   # a terminal's colours: no URL encoding
     if out is None:
         return None
     result, starts = out

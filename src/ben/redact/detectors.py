@@ -320,7 +320,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "SQL SET/INSERT, CSV columns, 'key  value' lines", min_len=8, requires=LAYOUT_REQUIRES,
              find=layout_spans),
     SecretRule("url_userinfo", re.compile(
-        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
+        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-_]{1,40}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
@@ -357,7 +357,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
     SecretRule("base64_text", layered.TEXT_GROUPS, layered.hint,
              help="documents written as base64 (a run whose first 8 groups are the base64 of ASCII; wrapped lines "
                   "joined) that hold a secret by the other detectors' rules, through further layers",
-             min_len=32, alnum=True, requires=("\x01", "\x02"), find=lambda text: layered.text_spans(text, lambda: SECRET_RULES)),
+             min_len=32, alnum=True, requires=("\x01\x02",), find=lambda text: layered.text_spans(text, lambda: SECRET_RULES)),
     SecretRule("hex_wrapped", HEX_TEXT, hex_hint,
              help="text written as hex (printable ASCII once decoded) that is a credential-like word or holds a "
                   "secret by the other detectors' rules (not in a text that is all hex: an id)", min_len=21,

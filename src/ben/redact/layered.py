@@ -28,9 +28,11 @@ _RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{32,}={0,2}")
 #: 8 groups that are the base64 of ASCII bytes (each byte < 0x80: three bits of every group are fixed).
 TEXT_GROUPS = re.compile(r"(?:[A-Za-f][A-HQ-Xg-nwxyz0-3][ABEFIJMNQRUVYZcdghklopstwx014589][A-Za-z0-9+/_\-]){8}")
 _MATCH = TEXT_GROUPS.match
+_UPPER, _LOWER = re.compile("[A-Z]").search, re.compile("[a-z]").search
 #: What separates the lines of a wrapped run: a line break, or one written as ``\n`` inside a JSON string.
-_LINE_BREAK = re.compile(r"\r?\n|\\r\\n|\\n")
+_LINE_BREAK = re.compile(r"\r?\n[ \t]*|\\r\\n|\\n")
 _LINE = re.compile(r"[A-Za-z0-9+/_\-]{4,}={0,2}")
+_LINE_END = re.compile(r"$|\r?\n|\\[rn]|[\s\"'<]").match
 MAX_RUN = 65_536      # characters of one run decoded, at most
 MAX_DECODED = 16      # runs decoded per text, at most
 MAX_DEPTH = 4         # layers looked through, at most
@@ -64,13 +66,15 @@ def _candidates(text: str) -> Iterator[tuple[int, int]]:
                 break
         else:
             continue
+        if _UPPER(run) is None or _LOWER(run) is None:
+            continue   # capitals and small letters: what the batch prefilter requires (a hex id is never read)
         a, end = m.start() + off, m.end()
         width = end - a
         if width % 4 == 0 and width >= 40:   # a wrapped run: lines of the first one's width, the last one shorter
             while (br := _LINE_BREAK.match(text, end)) is not None and (line := _LINE.match(text, br.end())) is not None:
                 n = line.end() - line.start()
-                if n > width or (n < width and text[line.end():line.end() + 1].isalnum()):
-                    break
+                if n > width or _LINE_END(text, line.end()) is None:
+                    break   # not a line of the run (kind: ConfigMap)
                 end = line.end()
                 if n < width or text[end - 1] == "=":
                     break
