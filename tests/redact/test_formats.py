@@ -80,7 +80,7 @@ def test_decoded_characters_map_back_to_the_original(text: str) -> None:
     for i, ch in enumerate(d):   # each decoded character comes from its own slice of the original
         piece = text[starts[i]:starts[i + 1]]
         assert piece == ch or piece.startswith(("%", "\\", "+")) or decoded(piece) is not None \
-            or piece in ('""', "''", "'\\''"), (text, i, piece)   # a doubled quote decodes before another one only
+            or piece in ('""', "''"), (text, i, piece)   # a doubled quote decodes before another one only
 
 
 @pytest.mark.parametrize("secret", ["Bearer abc/def+ghi=", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "a b&c=d"])

@@ -2,7 +2,7 @@
 entities of quotes, brackets and ``&`` (``&quot;``, ``&#x27;``: a value in a markup attribute); ``\\xHH``
 escapes of ASCII (nginx's ``\\x22`` in a logged request body, a Python repr); a quote doubled inside a quoted
 CSV cell or SQL literal (``""password"": ""v""``, ``BY ''v''``: a doubled quote with another one after it on its
-line) or closed and reopened in a shell word (``'\\''``);
+line);
 and ANSI colour codes around a key or a value (``\\x1b[36mpassword\\x1b[0m=\\x1b[35mv``, raw or escaped),
 which are removed (a decoded character then stands for nothing in the original).
 
@@ -21,7 +21,7 @@ import re
 _ESC = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m"   # a colour code: removed
                   r"|(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|x[0-7][0-9A-Fa-f]|[\"\\/bfnrt])"
                   r"|&(?:quot|amp|lt|gt|apos|#[0-9]{2,3}|#x[0-9A-Fa-f]{2});"
-                  r"|\"\"(?=[^\"\r\n]{1,400}\"\")|''(?=[^'\r\n]{1,400}'')|'\\''")   # doubled (before another) or reopened quotes
+                  r"|\"\"(?=[^\"\r\n]{1,400}\"\")|''(?=[^'\r\n]{1,400}'')")   # a doubled quote before another
 _COLOURED = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m").search
 _ENTITY = {"quot": '"', "amp": "&", "lt": "<", "gt": ">", "apos": "'"}
 _JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}

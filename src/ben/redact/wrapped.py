@@ -189,7 +189,7 @@ def hex_text_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, 
         if decoded > MAX_DECODED:
             return
         plain = bytes.fromhex(m.group()).decode("ascii")
-        if len(plain) <= 100 and " " not in plain and "\n" not in plain and credential_like(plain):   # a password
+        if len(plain) <= 100 and not any(c in plain for c in " \n\"") and credential_like(plain):   # a password
             yield a, b
             continue
         if holds_secret(plain, rules):   # by the value rules, through further layers (ben.redact.layered)
