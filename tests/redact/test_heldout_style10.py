@@ -147,6 +147,8 @@ def test_values_the_revision_reads_whole(text: str, secret: str) -> None:
 
 def test_a_value_cut_at_a_comma_goes_on_only_where_no_key_follows() -> None:
     assert redact("cfapitoken:Zx81qPe0Lm2Kd,region:eu-west-1") == "cfapitoken:[password],region:eu-west-1"
+    assert redact("export DB_PASSWORD=ab;cd!Xy9k2;\n") == "export DB_PASSWORD=[password];\n"   # not the last ';'
+    assert redact("Password=*****;") == "Password=*****;"   # a mask, then the connection string's ';' 
 
 
 @pytest.mark.parametrize("text", [

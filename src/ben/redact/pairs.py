@@ -250,9 +250,10 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
                         v = text[a:b]
                     elif g == "s2" and text[b:b + 1] in ",;" and (rest := _REST_OF_LINE(text, b)) is not None \
+                            and len(rest.group().rstrip(",;")) > 1 \
                             and _LINE_START(text, text.rfind("\n", 0, m.start()) + 1, m.start()) is not None:
-                        b = pos = rest.end()   # a .properties/.env line: the value runs to the line's end (pw,with;these)
-                        v = text[a:b]
+                        b = pos = b + len(rest.group().rstrip(",;"))   # a .properties/.env line: the value runs to the
+                        v = text[a:b]                                  # line's end (pw,with;these), not a last ';'
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()
