@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from tests.redact.heldout7_values import B64, HEX, Draw, b64, b64u
+from tests.redact.heldout7_values import B64, Draw, b64, b64u
 
 TS = "2026-12-07T09:12:44.902Z"
 
@@ -52,13 +52,13 @@ def benign_documents(d: Draw) -> list[tuple[str, str]]:
         ("jwt_header", f"kid lookup failed for header {b64u(json.dumps({'alg': 'RS256', 'kid': d.hex(16), 'typ': 'JWT'}).encode())}"),
         ("masks", "password=**** token=[REDACTED] api_key=sk-...a1b2 Authorization: Bearer <token>\n"
                   "client_secret=xxxxxxxxxxxxxxxx session=(filtered) AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}"),
-        ("uri_no_password", f"postgresql://app@db.internal:5432/orders?sslmode=require\nredis://cache:6379/0\n"
-                            f"mongodb://db-0.db,db-1.db/?replicaSet=rs0&authSource=admin\nclickhouse://default@ch:9000/analytics"),
+        ("uri_no_password", "postgresql://app@db.internal:5432/orders?sslmode=require\nredis://cache:6379/0\n"
+                            "mongodb://db-0.db,db-1.db/?replicaSet=rs0&authSource=admin\nclickhouse://default@ch:9000/analytics"),
         ("http_no_credentials", f"GET /v1/orders/{uid} HTTP/1.1\r\nHost: api.acme.io\r\nAccept: application/json\r\n"
                                 f"User-Agent: acme-sdk/2.4.1\r\nX-Request-Id: {d.uuid()}\r\ntraceparent: 00-{d.hex(32)}-{d.hex(16)}-01\r\n"
                                 f"Cookie: _ga=GA1.1.{d.randrange(10**9)}.1796610067; theme=dark; lang=en\r\n\r\n"),
-        ("config_no_secret", f"[server]\nhost = 0.0.0.0\nport = 8080\n[limits]\npassword_min_length = 12\ntoken_ttl = 3600\n"
-                             f"max_tokens = 4096\nrequest_id_header = X-Request-Id\n"),
+        ("config_no_secret", "[server]\nhost = 0.0.0.0\nport = 8080\n[limits]\npassword_min_length = 12\ntoken_ttl = 3600\n"
+                             "max_tokens = 4096\nrequest_id_header = X-Request-Id\n"),
         ("k8s_meta", f"metadata:\n  name: billing-7d9f8c6b5-x2x9q\n  uid: {d.uuid()}\n  resourceVersion: \"{d.randrange(10**7)}\"\n"
                      f"  annotations:\n    checksum/config: {d.hex(64)}\n"),
         ("prose", "Rotate your API token every 90 days; the password policy requires 12 characters. Secrets are read from "
