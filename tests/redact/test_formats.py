@@ -79,7 +79,8 @@ def test_decoded_characters_map_back_to_the_original(text: str) -> None:
     assert len(starts) == len(d) + 1 and starts[-1] == len(text) and starts == sorted(starts)
     for i, ch in enumerate(d):   # each decoded character comes from its own slice of the original
         piece = text[starts[i]:starts[i + 1]]
-        assert piece == ch or piece.startswith(("%", "\\", "+")) or decoded(piece) is not None, (text, i, piece)
+        assert piece == ch or piece.startswith(("%", "\\", "+")) or decoded(piece) is not None \
+            or piece in ('""', "''"), (text, i, piece)   # a doubled quote decodes before another one only
 
 
 @pytest.mark.parametrize("secret", ["Bearer abc/def+ghi=", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "a b&c=d"])

@@ -103,10 +103,16 @@ def digests() -> dict[str, str]:
 #: (``POST /oauth/token grant_type=client_credentials&…``: ``token grant_type=`` is no scheme and its credential,
 #: ``--credentials=[password]`` where the flag went too); heldout_style (1 of 8,502 strings) lists ``password`` beside
 #: ``api-token`` in an event's ``ben.redacted`` (the same characters masked).
+#: Since revision 14, on purpose (the bench samples unchanged; bodies compared one by one with revision 13's code):
+#: heldout_style2 (4 of 14,400) masks a base64 JSON ``blob`` holding a credential (base64_text), which it missed;
+#: heldout_style (20 of 3,114) masks values in CSV cells and SQL literals whose quotes are doubled (``""auth"": ""v""``,
+#: ``BY ''v''``), which it missed, and names a Docker ``auth`` value ``[api-token]`` where it was ``[password]`` (the
+#: same characters), keeps the ``&#x27;`` before a password that was masked with it; adversarial (3 of 2,340) keeps
+#: ``&next=%2F`` after a password in ``POST /login?…`` (the login rule no longer reads a path's ``/login``).
 EXPECTED = {
-    'heldout_style2 seeds 1-20': 'c116b4d844aa6f3a4e1f959b88207072b5963419b770e5adaa24b22ec1cb654b',
-    'heldout_style seeds 1-3': '49e7e8f18cde0def5fba311789a6771ccb2dc635534587ec3890abc3337d8832',
-    'adversarial': '2b67af45e6cdac7052f67e26acf14454d074da7d54002164e053555b1dcfff0f',
+    'heldout_style2 seeds 1-20': 'f59c2e395fb3d0f54795b7d2f6d98a0f3457096577fc41bc7534d3edbb61095a',
+    'heldout_style seeds 1-3': '041fd55647003fd4b7ce087f7e1ea1871839efea38f7ce8e8110a0f7a7176406',
+    'adversarial': '28e6ff89ee61949a32f344ff51fa1e1af80e994f2d3b05b5b40524a1eef07bc1',
     'bench bodies': 'fb19bde062cd805778b3360fda87c03b35b200072b6e752e6a792cebb0a8a373',
     'bench attributes, default': '4050bc777af95d2d63afb37889cab03e75faf7c0ccfcea11fb7730986ca42ed8',
     'bench attributes, attribute rules': 'f74122eea4afbab0485a730268b1ebf17c803bed2cf7626a127745d3d24bb251',

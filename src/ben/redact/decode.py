@@ -1,10 +1,15 @@
 """What a secret may hide behind: URL encoding (``%xx``, ``+``), JSON string escapes and the XML/HTML
-entities of quotes, brackets and ``&`` (``&quot;``, ``&#x27;``: a value in a markup attribute).
+entities of quotes, brackets and ``&`` (``&quot;``, ``&#x27;``: a value in a markup attribute); ``\\xHH``
+escapes of ASCII (nginx's ``\\x22`` in a logged request body, a Python repr); a quote doubled inside a quoted
+CSV cell or SQL literal (``""password"": ""v""``, ``BY ''v''``: a doubled quote with another one after it on its
+line);
+and ANSI colour codes around a key or a value (``\\x1b[36mpassword\\x1b[0m=\\x1b[35mv``, raw or escaped),
+which are removed (a decoded character then stands for nothing in the original).
 
 ``decoded(text)`` returns the text with those escapes undone, and for every character of the result
 where it starts in the original, so that a secret found in the decoded form masks exactly the
-original characters that spell it (``Bearer%20abc`` -> the ``abc`` of the original). Two rounds
-undo a double encoding (``%2520``); ``+`` is a space in the first round only (in the second it
+original characters that spell it (``Bearer%20abc`` -> the ``abc`` of the original). Three rounds
+undo a double or triple encoding (``%2520``, JSON in JSON in JSON); ``+`` is a space in the first round only (later it
 was written ``%2B``). Percent-escapes of non-ASCII bytes are left as they are (secrets
 and the words around them are ASCII); a character count is kept either way.
 """
@@ -13,11 +18,14 @@ from __future__ import annotations
 
 import re
 
-_ESC = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|[\"\\/bfnrt])"
-                  r"|&(?:quot|amp|lt|gt|apos|#[0-9]{2,3}|#x[0-9A-Fa-f]{2});")
+_ESC = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m"   # a colour code: removed
+                  r"|(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|x[0-7][0-9A-Fa-f]|[\"\\/bfnrt])"
+                  r"|&(?:quot|amp|lt|gt|apos|#[0-9]{2,3}|#x[0-9A-Fa-f]{2});"
+                  r"|\"\"(?=[^\"\r\n]{1,400}\"\")|''(?=[^'\r\n]{1,400}'')")   # a doubled quote before another
+_COLOURED = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m").search
 _ENTITY = {"quot": '"', "amp": "&", "lt": "<", "gt": ">", "apos": "'"}
 _JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-ROUNDS = 2
+ROUNDS = 3
 
 
 def _utf8(run: str) -> list[tuple[int, str]] | None:
@@ -49,6 +57,14 @@ def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
             if not plus:
                 continue
             ch = " "
+        elif esc[-1] == "m" and "[" in esc:   # a colour code stands for nothing
+            if a > pos:
+                pieces.append(text[pos:a])
+                starts.extend(range(pos, a))
+            pos = b
+            continue
+        elif esc[0] in "'\"" and esc[-1] in "'\"":
+            ch = esc[0]
         elif esc[0] == "%":
             if len(esc) > 3 or esc[1] in "89ABCDEFabcdef":   # UTF-8 bytes: a key such as contrase%C3%B1a
                 chars = _utf8(esc)
@@ -66,7 +82,7 @@ def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
         elif esc[0] == "&":
             name = esc[1:-1]
             ch = _ENTITY.get(name) or chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
-        elif esc[1] == "u":
+        elif esc[1] in "ux":
             ch = chr(int(esc[2:], 16))
         else:
             ch = _JSON[esc[1]]
@@ -83,10 +99,16 @@ def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
     return "".join(pieces), starts
 
 
+def may_decode(text: str) -> bool:
+    """Could ``decoded(text)`` differ from text? (Substring tests: a superset of the escapes.)"""
+    return ("%" in text or "+" in text or "\\" in text or "&" in text or "\x1b" in text or '""' in text
+            or "''" in text)
+
+
 def decoded(text: str) -> tuple[str, list[int]] | None:
     """(the decoded text, the start in ``text`` of each of its characters, then ``len(text)``), or None
     when there is nothing to decode."""
-    out = _once(text, True)
+    out = _once(text, "+" in text and _COLOURED(text) is None)   # a terminal's colours: no URL encoding
     if out is None:
         return None
     result, starts = out

@@ -100,7 +100,7 @@ action = "mask"
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
           "okta_token", "random_key", "base64_wrapped", "wallet_key", "k8s_secret",
-          "fcm_key", "hex_wrapped", "vault_legacy", "base64_pii"]
+          "fcm_key", "hex_wrapped", "vault_legacy", "base64_pii", "base64_text"]
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,

@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import azurekeys, identifiers, keyfiles
+from ben.redact import azurekeys, identifiers, keyfiles, layered
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -320,7 +320,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "SQL SET/INSERT, CSV columns, 'key  value' lines", min_len=8, requires=LAYOUT_REQUIRES,
              find=layout_spans),
     SecretRule("url_userinfo", re.compile(
-        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
+        r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-_]{1,40}://(?:[^\s/@:?#]*:(?P<s>[^\s/?]{1,200}|[^\s/?]{1,200}\?[^\s/?@]{0,200})"
         r"|(?P<s2>[a-z0-9_\-.]{20,200}))@"), _any("://"), not_placeholder,
         help="passwords in URLs (scheme://user:password@host, any scheme) and keys as a URL's user (Sentry DSNs)",
         min_len=8),
@@ -354,6 +354,10 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "password=...) or hold a word announcing one (password, secret, token, PRIVATE KEY, ://, \"auth\") "
                   "and decode to a secret", min_len=16, alnum=True, requires=B64_REQUIRES,
              find=lambda text: wrapped_spans(text, lambda: SECRET_RULES)),
+    SecretRule("base64_text", layered.TEXT_GROUPS, layered.hint,
+             help="documents written as base64 (a run whose first 8 groups are the base64 of ASCII; wrapped lines "
+                  "joined) that hold a secret by the other detectors' rules, through further layers",
+             min_len=32, alnum=True, requires=("\x01\x02",), find=lambda text: layered.text_spans(text, lambda: SECRET_RULES)),
     SecretRule("hex_wrapped", HEX_TEXT, hex_hint,
              help="text written as hex (printable ASCII once decoded) that is a credential-like word or holds a "
                   "secret by the other detectors' rules (not in a text that is all hex: an id)", min_len=21,

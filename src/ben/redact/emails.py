@@ -12,6 +12,7 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-
 _EMAIL_LOCAL_AT = re.compile(r"[A-Za-z0-9._%+\-]+@")
 _EMAIL_RUN_AT = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@")   # from the start of a run only
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_PORT = re.compile(r":[0-9]{1,5}(?![0-9])").match
 _URL_USERINFO = re.compile(r"[a-z][a-z0-9+.\-]{1,20}://[^\s/@:?#]*:[^\s/?#]*$", re.I)
 
 
@@ -33,8 +34,11 @@ def _email_matches(text: str) -> Iterator[tuple[int, int, int]]:
 
 def email_spans(text: str) -> Iterator[tuple[int, int]]:
     """E-mail addresses, but not the ``password@host`` of ``scheme://user:password@host``: that '@' ends
-    a URL's credentials (url_userinfo masks the password; the host is no personal data)."""
+    a URL's credentials (url_userinfo masks the password; the host is no personal data); nor the ``user@host`` of
+    ``scheme://user@host:port`` (a login name, a host and its port; ``https://ann@example.com/x`` is still masked)."""
     for a, at, b in _email_matches(text):
+        if a >= 3 and text[a - 3:a] == "://" and _PORT(text, b) is not None:
+            continue   # scheme://user@host:port/…: a login name, a host and its port (postgresql://app@db.internal:5432)
         if "://" in text[max(0, a - 230):a]:
             lo = max(text.rfind(" ", 0, a), text.rfind("\n", 0, a), text.rfind("\t", 0, a), a - 230, -1) + 1
             if _URL_USERINFO.search(text, lo, at) is not None:

@@ -177,6 +177,9 @@ COOKIE = re.compile(r"(?i)(?<![a-z\-])(?:set-)?cookie2?[\"']?\s{0,3}[:=]\s{0,3}[
 _COOKIE_PAIR = re.compile(r"([^=;,\s]+)=([^;\r\n]*)")
 _COOKIE_ATTRS = frozenset({"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority",
                            "partitioned", "version", "comment"})
+#: An analytics cookie's value: numbers joined by dots after a short version tag (``_ga=GA1.1.397601456.1796610067``,
+#: ``_gcl_au=1.1.1234.1796610067``, ``_fbp=fb.1.1796610067.123``): client ids and timestamps, no session.
+_COUNTERS = re.compile(r"(?:[A-Za-z]{1,3}[0-9]?\.)?[0-9]{1,20}(?:\.[0-9]{1,20}){1,8}").fullmatch
 _SESSION_NAME = re.compile(r"(?i)sess|sid|token|auth|jwt|login|remember|csrf|xsrf|key|secret|pass|ident|user_?id")
 
 
@@ -191,7 +194,8 @@ def cookie_spans(text: str) -> Iterator[tuple[int, int]]:
             found = True
             if not v or name.lower() in _COOKIE_ATTRS:
                 continue
-            if (_SESSION_NAME.search(name) and len(v) >= 6 and not_placeholder(v)) or (len(v) >= 16 and credential_like(v)):
+            if (_SESSION_NAME.search(name) and len(v) >= 6 and not_placeholder(v)) or (
+                    len(v) >= 16 and credential_like(v) and _COUNTERS(v) is None):
                 yield base + p.start(2), base + p.end(2)
         if not found:
             v = value.split(";")[0].strip()
@@ -236,7 +240,7 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
         if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b) \
                 or ssh_public_run(text, a) or sops_value(text, a):
             continue   # or an SSH key's SHA256: fingerprint, or /objects/<id>/ in a URL's path   # a line of a certificate or a public key (public; a private key is private_key's)
-        if a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1]):
+        if text[a - 1:a] == "%" or (a >= 17 and text[a - 1] in "/ " and _random_run(text[a - 17:a - 1])):
             continue
         if text[b:b + 1] in ("/", " ") and _random_run(text[b + 1:b + 17]):
             continue

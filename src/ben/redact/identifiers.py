@@ -182,7 +182,7 @@ DSN = re.compile(r"(?<![\w.\-])[\w.\-]{1,64}:(?P<gd>[^\s'\"]{1,200}?)@(?:tcp6?|u
 #: sentence about logging in.
 _EDGE_L, _EDGE_R = r"""(?:^|(?<=[\n"']))""", r"""(?=$|[\r\n"'\\])"""
 KEYLESS_LINE = re.compile(
-    rf'{_EDGE_L}[ \t]*\\?"[^"\s\\]{{1,64}}\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
+    rf'{_EDGE_L}[ \t]*\\?"(?P<pgu>[^"\s\\]{{1,64}})\\?"[ \t]+\\?"(?P<pg>[^"\r\n\\]{{6,200}})\\?"[ \t]*{_EDGE_R}'
     rf"|{_EDGE_L}[ \t]*[\w.\-*]+:(?:[0-9]{{1,5}}|\*):[\w.\-*]+:[\w.\-*@+]+:(?P<pp>[^\s\"'\\][^\r\n\"'\\]{{4,198}}[^\s\"'\\])[ \t]*{_EDGE_R}"   # .pgpass
     rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,64}})[ \t]*{_EDGE_R}"
     rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,64}})[ \t]*{_EDGE_R}")
@@ -274,6 +274,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
                     if g == "pp" and _HEX_PAIRS.match(text, m.start()) is None and ":" not in v:
                         if not_placeholder(v):   # a .pgpass line's last field is a password, whatever its shape
                             yield m.span(g)
+                    elif g == "pg" and "/" in m.group("pgu") and any(c.isspace() for c in v):
+                        pass   # a user agent, then a sentence (nginx's last two fields): no pgbouncer line
                     elif g != "pp" and (strong(v) or (g != "up" and len(v) >= 8 and not v.isalpha()
                                                       and _NOT_PW.match(v) is None)) \
                             and not digest_run(text, m.start(g)):   # go.sum's h1:<hash>
@@ -283,6 +285,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
     if not any(s in low for s in _LOGIN_STEMS):
         return
     for w in _LOGIN_WORDS.finditer(text):
+        if text[w.start() - 1:w.start()] == "/" or text[w.end():w.end() + 1] == "/":
+            continue   # a path's segment (/login/callback, /oauth/login): no sentence about logging in
         start = text.rfind("\n", 0, w.start()) + 1
         end = text.find("\n", w.end())
         end = len(text) if end < 0 else end

@@ -214,6 +214,12 @@ def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
 _LONG_TAIL = {"s": re.compile(r"[^\"'\\\r\n]*").match, "s2": re.compile(r"[^\s\"'\\,;<>{}\[\]]*").match}
 
 
+#: An unquoted value cut at ',' or ';' whose key starts its line and whose line goes on without a space, a quote or
+#: another key (``cfapitoken:v,region:eu-west-1`` ends at the ',').
+_REST_OF_LINE = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(?=\r?\n|$)").match   # no key after it
+_LINE_START = re.compile(r"[ \t]*(?:export[ \t]+)?[\w.\-]*$").match
+
+
 def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False) -> Callable[[str], Iterator[tuple[int, int]]]:
     """The value of every key = value (or markup) pair rx finds that ok accepts; with ``phrases``, an unquoted
     value goes on over the words after it where the syntax closes it (``ben.redact.phrases``)."""
@@ -243,6 +249,11 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             and not _opened_before(text, m.start()):
                         b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
                         v = text[a:b]
+                    elif g == "s2" and text[b:b + 1] in ",;" and (rest := _REST_OF_LINE(text, b)) is not None \
+                            and len(rest.group().rstrip(",;")) > 1 \
+                            and _LINE_START(text, text.rfind("\n", 0, m.start()) + 1, m.start()) is not None:
+                        b = pos = b + len(rest.group().rstrip(",;"))   # a .properties/.env line: the value runs to the
+                        v = text[a:b]                                  # line's end (pw,with;these), not a last ';'
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from ben.redact.actions import KeyedHasher, truncate
 from ben.redact.cache import CACHE_MAX, CACHE_MAX_CHARS, Cache
-from ben.redact.decode import decoded
+from ben.redact.decode import decoded, may_decode
 from ben.redact.detectors import SecretRule
 from ben.redact.manifest import Manifest, Rule
 from ben.redact.prefilter import Prefilter, possible
@@ -137,7 +137,7 @@ class Scanner:
                 if len(narrowed) < CACHE_MAX:
                     narrowed[key] = plan
         spans = self._spans(text, size, plan)
-        if "%" in text or "+" in text or "\\" in text or "&" in text:   # and what an encoding hides (ben.redact.decode)
+        if may_decode(text):   # and what an encoding hides (ben.redact.decode)
             dec = decoded(text)
             if dec is not None:
                 d, starts = dec

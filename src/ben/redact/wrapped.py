@@ -148,11 +148,11 @@ def k8s_secret_spans(text: str) -> Iterator[tuple[int, int]]:
 #: A run of hex that is printable ASCII once decoded: every byte 0x20-0x7e is two hex digits, the first 2-7.
 #: Hashes and ids are random bytes: a whole run of 10+ such pairs is one in ~17,000 for 20 hex digits and
 #: one in ~6.7 million for a 32-digit trace id (a 16-digit span id, 8 pairs, is too short to be looked at).
-HEX_TEXT = re.compile(r"(?:[2-7][0-9a-fA-F]){10,4096}")
+HEX_TEXT = re.compile(r"(?:[2-7][0-9a-fA-F]|0[9aAdD]|1[bB]){10,4096}")
 #: Found as maximal runs of 20+ hex digits, then each run tested whole (one search of the text for the runs
 #: costs ~1.2 µs a log line, searching HEX_TEXT itself ~7.7 µs: every digit 2-7 of the line starts a trial).
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{20,}")
-_HEX_PAIRS = re.compile(r"(?:[2-7][0-9a-fA-F])+").fullmatch
+_HEX_PAIRS = re.compile(r"(?:[2-7][0-9a-fA-F]|0[9aAdD]|1[bB])+").fullmatch   # and tabs, line breaks, ESC
 
 
 def _hex_runs(text: str) -> Iterator[re.Match]:
@@ -178,10 +178,10 @@ def hex_text_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, 
     """(start, end) of every whole run of hex (not a piece of a longer one) that decodes to text holding a
     secret by the other detectors' rules, or to one credential-like word (``keystorePassword(hex)=7475...``)."""
     from ben.redact.finders import credential_like
+    from ben.redact.layered import holds_secret
 
     if not hex_hint(text):   # as the hint: the same spans on both paths
         return
-    found = None
     decoded = 0
     for m in _hex_runs(text):
         a, b = m.span()
@@ -189,11 +189,10 @@ def hex_text_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, 
         if decoded > MAX_DECODED:
             return
         plain = bytes.fromhex(m.group()).decode("ascii")
-        if " " not in plain and credential_like(plain):
+        if len(plain) <= 100 and not any(c in plain for c in " \n\"") and credential_like(plain):   # a password
             yield a, b
             continue
-        found = found or rules()
-        if any(next(found[name].spans(plain), None) is not None for name in CHECKS + ("email", "card", "iban")):
+        if holds_secret(plain, rules):   # by the value rules, through further layers (ben.redact.layered)
             yield a, b
 
 
