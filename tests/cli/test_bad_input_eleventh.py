@@ -11,18 +11,7 @@ from pathlib import Path
 import pytest
 
 import ben.core.certs as certs
-from ben.cli import main
-
-
-def ben(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, str, list[str]]:
-    """``ben ARGS`` in this process: exit code, stdout, the lines of stderr."""
-    monkeypatch.setenv("BEN_HOME", str(home))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(sys, "argv", ["ben", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    out = capsys.readouterr()
-    return exited.value.code, out.out, out.err.strip().splitlines()
+from tests.cli.test_bad_input_in_process import ben
 
 
 def _pair(directory: Path, name: str) -> tuple[bytes, bytes]:
