@@ -373,3 +373,68 @@ def test_an_id_of_the_wrong_size_is_named_not_stored_as_an_id():
     ((*_, body, attrs),) = rows(out)
     assert out.rejected == 0 and body == "kept" and "trace_id" not in attrs and attrs["span_id"] == "02" * 8
     assert "a log record's trace_id is 2 bytes (OTLP: 16): stored without it" in out.message, out.message
+
+
+def test_a_histogram_without_buckets_keeps_its_count_and_sum():
+    """metrics.proto: bucket_counts may be empty, and explicit_bounds then too (count and sum only); such a point
+    was rejected ("bucket_counts has 0 entries, expected 1")."""
+    metric = m.Metric(name="latency", histogram=m.Histogram(aggregation_temporality=1))
+    metric.histogram.data_points.add(time_unix_nano=T0, count=3, sum=6.0)
+    out = Converter().metrics(metrics_request(metric))
+    assert out.rejected == 0
+    assert {r[3]: r[4] for r in rows(out)} == {"latency.count": 3.0, "latency.sum": 6.0}
+
+
+def test_an_exponential_histogram_at_every_scale_otlp_allows_is_stored():
+    """Scale -10 (the SDKs' smallest: a huge range of values) made the base 2**1024, past a float: the point was
+    rejected with "Numerical result out of range". Negative offsets and a zero bucket are read too."""
+    for scale in (-10, 0, 20):
+        metric = m.Metric(name="size", exponential_histogram=m.ExponentialHistogram(aggregation_temporality=1))
+        p = metric.exponential_histogram.data_points.add(time_unix_nano=T0, count=4, sum=1.0, scale=scale,
+                                                         zero_count=1)
+        p.positive.offset = -1
+        p.positive.bucket_counts.extend([1, 1])
+        p.negative.bucket_counts.append(1)
+        out = Converter().metrics(metrics_request(metric))
+        got = {r[3]: r[4] for r in rows(out)}
+        assert out.rejected == 0 and got["size.count"] == 4.0 and got["size.p50"] == 0.0, (scale, out.message)
+
+
+def test_an_infinite_explicit_bound_does_not_refuse_the_whole_request():
+    """An explicit bound of +inf made the buckets' JSON raise: the whole request, its other metrics too, was
+    refused as one that cannot be converted (400, never retried)."""
+    metric = m.Metric(name="latency", histogram=m.Histogram(aggregation_temporality=1))
+    metric.histogram.data_points.add(time_unix_nano=T0, count=3, sum=6.0, explicit_bounds=[1.0, math.inf],
+                                     bucket_counts=[1, 1, 1])
+    req = metrics_request(metric)
+    gauge = req.resource_metrics[0].scope_metrics[0].metrics.add(name="temp")
+    gauge.gauge.data_points.add(time_unix_nano=T0, as_int=5)
+    out = Converter().metrics(req)
+    got = {r[3]: r for r in rows(out)}
+    assert out.rejected == 0 and got["temp"][4] == 5.0
+    assert json.loads(got["latency.count"][5])["bounds"] == [1.0, "inf"]
+
+
+def test_a_number_point_without_a_value_is_rejected_not_stored_as_zero():
+    """metrics.proto: a NumberDataPoint with neither as_int nor as_double is invalid; it was stored as 0 (and a
+    cumulative one as a reset). With NO_RECORDED_VALUE it is the spec's staleness marker: left out silently."""
+    metric = m.Metric(name="temp", gauge=m.Gauge())
+    metric.gauge.data_points.add(time_unix_nano=T0)
+    metric.gauge.data_points.add(time_unix_nano=T0, flags=m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
+    metric.gauge.data_points.add(time_unix_nano=T0, as_double=0.0)
+    out = Converter().metrics(metrics_request(metric))
+    assert [r[4] for r in rows(out)] == [0.0]
+    assert out.rejected == 1 and "has no value (as_int or as_double)" in out.message
+
+
+def test_a_summary_staleness_marker_is_not_a_reset():
+    """A summary point flagged NO_RECORDED_VALUE (count 0) was converted as a reset: the next point's whole total
+    was counted again (10 then 12 gave 10 + 0 + 12, not 10 + 2)."""
+    conv = Converter(started_ns=T0 - 10)
+    counts = []
+    for flags, count in ((0, 10), (m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK, 0), (0, 12)):
+        metric = m.Metric(name="rpc", summary=m.Summary())
+        metric.summary.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 1, count=count,
+                                       sum=float(count), flags=flags)
+        counts += [r[4] for r in rows(conv.metrics(metrics_request(metric))) if r[3] == "rpc.count"]
+    assert counts == [10.0, 2.0]

@@ -259,7 +259,11 @@ class Converter:
             out.items += 1
             if p.flags & _NO_VALUE:
                 continue
-            value = float(p.as_int) if p.WhichOneof("value") == "as_int" else p.as_double
+            which = p.WhichOneof("value")
+            if which is None:  # "invalid" (metrics.proto): it was stored as 0, and a cumulative one as a reset
+                out.reject(1, f"metric {name!r}: a data point has no value (as_int or as_double)")
+                continue
+            value = float(p.as_int) if which == "as_int" else p.as_double
             ts = _ts(p.time_unix_nano)
             if not ts:
                 out.reject(1, f"metric {name!r}: a data point has no time_unix_nano")
@@ -304,7 +308,7 @@ class Converter:
                 totals = list(self.cumulative.increment(key, p.start_time_unix_nano, totals,
                                                         journal=res.part(ROUTINE).undo))
             delta = [(lo_, hi_, c) for (lo_, hi_, _), c in zip(intervals, totals[2:])]
-            buckets = json.dumps({"bounds": [b for _, b, _ in intervals[:-1]],
+            buckets = json.dumps({"bounds": [b if math.isfinite(b) else str(b) for _, b, _ in intervals[:-1]],
                                   "counts": [int(c) for c in counts],
                                   "temporality": "cumulative" if cumulative else "delta"}, allow_nan=False)
             res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", totals[0], buckets, attrs, ts)
@@ -318,6 +322,8 @@ class Converter:
     def _summaries(self, out, res, name, points) -> None:
         for p in points:
             out.items += 1
+            if p.flags & _NO_VALUE:  # a staleness marker (count 0): it was stored as a reset of the totals
+                continue
             ts = _ts(p.time_unix_nano)
             if not ts:
                 out.reject(1, f"summary {name!r}: a data point has no time_unix_nano")

@@ -31,9 +31,12 @@ def quantile(intervals, q: float) -> float:
 
 
 def explicit(bounds, counts, lo: float | None = None, hi: float | None = None) -> list[tuple]:
-    """Intervals of an explicit-bounds histogram: (-inf, b0], (b0, b1], ..., (b_last, +inf)."""
+    """Intervals of an explicit-bounds histogram: (-inf, b0], (b0, b1], ..., (b_last, +inf); none when it has
+    neither bounds nor counts."""
     bounds = [float(b) for b in bounds]
     counts = [float(c) for c in counts]
+    if not counts and not bounds:  # no distribution, only count and sum (metrics.proto allows it): no intervals
+        return []
     if len(counts) != len(bounds) + 1:
         raise ValueError(f"bucket_counts has {len(counts)} entries, expected {len(bounds) + 1} "
                          "(one more than explicit_bounds)")
@@ -47,12 +50,13 @@ def explicit(bounds, counts, lo: float | None = None, hi: float | None = None) -
 
 def exponential(scale: int, zero_count: float, positive, negative, zero_threshold: float = 0.0) -> list[tuple]:
     """Intervals of an exponential histogram: bucket ``i`` of a side covers
-    (base**(offset+i), base**(offset+i+1)] with base = 2**(2**-scale), mirrored for negatives."""
-    base = 2.0 ** (2.0 ** -scale)
+    (base**(offset+i), base**(offset+i+1)] with base = 2**(2**-scale), mirrored for negatives (scale -10 to 20,
+    as OTLP allows: an edge past the largest float is infinite)."""
+    width = 2.0 ** -scale  # log2 of the base; the base itself, 2**1024 at scale -10, is past a float
 
     def edge(index: int) -> float:
         try:
-            return base ** index
+            return 2.0 ** (index * width)
         except OverflowError:
             return math.inf
 
