@@ -438,3 +438,25 @@ def test_a_summary_staleness_marker_is_not_a_reset():
                                        sum=float(count), flags=flags)
         counts += [r[4] for r in rows(conv.metrics(metrics_request(metric))) if r[3] == "rpc.count"]
     assert counts == [10.0, 2.0]
+
+
+def test_otlp_json_ids_are_read_in_every_message_and_unknown_fields_are_ignored_whatever_they_hold():
+    """The spec: receivers MUST ignore fields with unknown names. A future field holding a ``traceId`` that is not
+    hex (another encoding of a message ben does not know) refused the whole request as a bad id; ids are now read
+    only in the fields OTLP defines (span, link, log record, exemplar), in upper or lower case, either spelling."""
+    trace, span = "5B8EFFF798038103D269B633813FC60C", "EEE19B7EC3C1B174"
+    body = json.dumps({"resourceMetrics": [{"futureField": {"traceId": "not hex", "spanId": 1}, "scopeMetrics": [
+        {"metrics": [{"name": "g", "gauge": {"dataPoints": [{"asInt": "3", "timeUnixNano": "1", "exemplars": [
+            {"trace_id": trace, "spanId": span, "asDouble": 1.5, "futureField": {"spanId": "?"}}]}]}}]}]}]})
+    req = jsonform.parse(body.encode(), ExportMetricsServiceRequest())
+    exemplar = req.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0].exemplars[0]
+    assert (exemplar.trace_id.hex(), exemplar.span_id.hex()) == (trace.lower(), span.lower())
+    logs = jsonform.parse(json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"traceId": trace, "span_id": span, "body": {"kvlistValue": {"values": [
+            {"key": "traceId", "value": {"stringValue": "not hex: an attribute, not an id"}}]}}}]}]}]}).encode(),
+        ExportLogsServiceRequest())
+    record = logs.resource_logs[0].scope_logs[0].log_records[0]
+    assert (record.trace_id.hex(), record.span_id.hex()) == (trace.lower(), span.lower())
+    with pytest.raises(ValueError, match=r"links.\[0\].spanId is not a hex id"):
+        jsonform.parse(b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"links":[{"spanId":"zz"}]}]}]}]}',
+                       ExportTraceServiceRequest())

@@ -11,23 +11,48 @@ import base64
 import json
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
 
-_ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
+_ID_FIELDS = frozenset({"trace_id", "span_id", "parent_span_id"})
+_ID, _MESSAGE = "id", "message"
+_KEYS: dict = {}  # message descriptor -> {JSON key (either spelling): (_ID, None) | (_MESSAGE, its descriptor)}
 
 
-def _ids_to_base64(node, path: str = "") -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _ID_KEYS and isinstance(value, str):
-                try:
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
-                except ValueError:
-                    raise ValueError(f"field {path}{key!s} is not a hex id: {value[:40]!r}") from None
+def _keys(descriptor) -> dict:
+    keys = _KEYS.get(descriptor)
+    if keys is None:
+        keys = {}
+        for field in descriptor.fields:
+            if field.name in _ID_FIELDS and field.type == FieldDescriptor.TYPE_BYTES:
+                what = (_ID, None)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                what = (_MESSAGE, field.message_type)
             else:
-                _ids_to_base64(value, f"{path}{key}.")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _ids_to_base64(value, f"{path}[{i}].")
+                continue
+            keys[field.name] = keys[field.json_name] = what
+        keys = _KEYS[descriptor] = keys
+    return keys
+
+
+def _ids_to_base64(node, descriptor, path: str = "") -> None:
+    """The hex ids of ``node`` (the JSON of a ``descriptor`` message) as base64, for ``ParseDict``. Only the
+    message's own fields are followed: an unknown field is ignored whatever it holds (the spec's MUST), even a
+    ``traceId`` inside it that is no hex."""
+    if not isinstance(node, dict):
+        return
+    keys = _keys(descriptor)
+    for key, value in node.items():
+        what, inner = keys.get(key, (None, None))
+        if what is _ID and isinstance(value, str):
+            try:
+                node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+            except ValueError:
+                raise ValueError(f"field {path}{key!s} is not a hex id: {value[:40]!r}") from None
+        elif what is _MESSAGE and isinstance(value, list):
+            for i, item in enumerate(value):
+                _ids_to_base64(item, inner, f"{path}{key}.[{i}].")
+        elif what is _MESSAGE:
+            _ids_to_base64(value, inner, f"{path}{key}.")
 
 
 def parse(body: bytes, message, check=None):
@@ -45,7 +70,7 @@ def parse(body: bytes, message, check=None):
     if why:
         raise ValueError(why)
     try:
-        _ids_to_base64(obj)
+        _ids_to_base64(obj, message.DESCRIPTOR)
         json_format.ParseDict(obj, message, ignore_unknown_fields=True)
     except RecursionError:
         raise ValueError("the body is nested too deeply") from None
