@@ -133,6 +133,44 @@ def test_json_in_every_form_the_spec_allows(cluster):
                                        "attributes": {"why": "batch"}, "trace_state": "a=1"}]
 
 
+def test_metric_points_metrics_proto_allows_are_stored_over_the_wire(cluster):
+    """Points a conforming sender may send that were refused or mangled: a histogram without buckets (count and sum
+    only) and one with an infinite bound (it refused the whole request, 400), an exponential histogram at scale -10,
+    a summary's staleness marker (it became a reset: the next point's total counted again), a gauge point with no
+    value (it was stored as 0; metrics.proto calls it invalid: now rejected, told in partialSuccess), and a field of
+    a future OTLP holding a ``traceId`` that is not hex (it refused the request)."""
+    c = cluster
+    _, http = ports(c)
+    svc = f"points-{uuid.uuid4().hex[:8]}"
+    now = time.time_ns()
+    stale = {"timeUnixNano": str(now + 1), "startTimeUnixNano": str(now), "count": "0", "sum": 0, "flags": 1}
+    metrics = {"resourceMetrics": [{"resource": _resource(svc), "futureField": {"traceId": "not hex"},
+                                    "scopeMetrics": [{"metrics": [
+        {"name": "h", "histogram": {"aggregationTemporality": 1, "dataPoints": [
+            {"timeUnixNano": str(now), "count": "3", "sum": 6}]}},
+        {"name": "hinf", "histogram": {"aggregationTemporality": 1, "dataPoints": [
+            {"timeUnixNano": str(now), "count": "2", "sum": 3, "bucketCounts": [1, 1, 0],
+             "explicitBounds": [1, "Infinity"]}]}},
+        {"name": "eh", "exponentialHistogram": {"aggregationTemporality": 1, "dataPoints": [
+            {"timeUnixNano": str(now), "count": "2", "sum": 1.5, "scale": -10,
+             "positive": {"offset": -1, "bucketCounts": ["1", "1"]}}]}},
+        {"name": "s", "summary": {"dataPoints": [
+            {"timeUnixNano": str(now), "startTimeUnixNano": str(now), "count": "10", "sum": 10}, stale,
+            {"timeUnixNano": str(now + 2), "startTimeUnixNano": str(now), "count": "12", "sum": 12}]}},
+        {"name": "g", "gauge": {"dataPoints": [{"timeUnixNano": str(now)}, {"timeUnixNano": str(now), "asInt": 0}]}},
+    ]}]}]}
+    status, _, data = post(http, "/v1/metrics", json.dumps(metrics).encode(), JSON)
+    assert status == 200, data
+    partial = json.loads(data)["partialSuccess"]
+    assert partial["rejectedDataPoints"] == "1" and "has no value" in partial["errorMessage"], partial
+    c.wait_drained()
+    sql = (f"SELECT name, sum(value) AS total, count() AS n FROM ben.events WHERE subsystem = '{svc}' "
+           "AND name IN ('h.count', 'h.sum', 'hinf.count', 'eh.count', 's.count', 'g') GROUP BY name")
+    got = {r["name"]: (r["total"], r["n"]) for r in query_rows(c.spine_addr, sql)}
+    assert got == {"h.count": (3, 1), "h.sum": (6, 1), "hinf.count": (2, 1), "eh.count": (2, 1), "s.count": (12, 2),
+                   "g": (0, 1)}
+
+
 @pytest.mark.parametrize("signal", list(SERVICES))
 def test_empty_requests_are_answered_success(cluster, signal):
     """An empty body (protobuf: the empty message), an empty JSON object, a resource with nothing in it,
