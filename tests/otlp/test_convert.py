@@ -460,3 +460,15 @@ def test_otlp_json_ids_are_read_in_every_message_and_unknown_fields_are_ignored_
     with pytest.raises(ValueError, match=r"links.\[0\].spanId is not a hex id"):
         jsonform.parse(b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"links":[{"spanId":"zz"}]}]}]}]}',
                        ExportTraceServiceRequest())
+
+
+def test_a_span_keeps_its_trace_state_and_a_summary_its_unknown_sum_unknown():
+    """A span's W3C ``trace_state`` was dropped (its links' was kept); a summary's NaN sum was stored as a ``.sum``
+    increment of 0, a value nobody measured (a histogram's is left out)."""
+    req = ExportTraceServiceRequest()
+    req.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=b"\1" * 16, span_id=b"\2" * 8, name="GET", start_time_unix_nano=T0, trace_state="vendor=a1")
+    assert rows(Converter(span_series=False).traces(req))[0][6]["otel.trace_state"] == "vendor=a1"
+    metric = m.Metric(name="rpc", summary=m.Summary())
+    metric.summary.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 1, count=4, sum=math.nan)
+    assert {r[3] for r in rows(Converter(started_ns=T0 - 1).metrics(metrics_request(metric)))} == {"rpc.count"}

@@ -24,10 +24,10 @@ The mapping (``docs/queries.md`` shows how to query each):
 - **Spans** -> rows of ``kind = 'event'`` with ``otel.signal = span`` (the ``ben.spans`` view reads
   them): name, start (``ts``), duration in ms (``value``), status message (``body``) and attributes
   ``otel.trace_id``, ``otel.span_id``, ``otel.parent_span_id``, ``otel.span_kind``,
-  ``otel.status``, ``otel.events`` and ``otel.links`` (JSON, with their attributes), the span's, the
-  scope's and the resource's; plus two series per (service, span name) for the detectors:
-  ``span.duration_ms`` (gauge) and
-  ``span.errors`` (counter, 1 per span whose status is ERROR, 0 otherwise).
+  ``otel.status``, ``otel.trace_state`` (when set), ``otel.events`` and ``otel.links`` (JSON, with
+  their attributes), the span's, the scope's and the resource's; plus two series per (service, span
+  name) for the detectors: ``span.duration_ms`` (gauge) and ``span.errors`` (counter, 1 per span whose
+  status is ERROR, 0 otherwise).
 
 Items that cannot be stored (no timestamp that fits, a NaN or infinite value, a histogram whose
 bucket counts do not match its bounds) are left out, counted and described: the receiver reports
@@ -334,7 +334,8 @@ class Converter:
                                                      [float(p.count), p.sum if math.isfinite(p.sum) else 0.0],
                                                      journal=res.part(ROUTINE).undo)
             res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", float(count), "", attrs, ts)
-            res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", float(total), "", attrs, ts)
+            if math.isfinite(p.sum):  # (a NaN sum was stored as an increment of 0; histograms leave it out too)
+                res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", float(total), "", attrs, ts)
             for qv in p.quantile_values:
                 if math.isfinite(qv.value):
                     res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(qv.quantile)}", qv.value, "", attrs, ts)
@@ -358,6 +359,8 @@ class Converter:
             attrs = {"otel.signal": "span", "otel.trace_id": hex_id(span.trace_id),
                      "otel.span_id": hex_id(span.span_id), "otel.parent_span_id": hex_id(span.parent_span_id),
                      "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)), "otel.status": status}
+            if span.trace_state:  # W3C tracestate, as links keep theirs
+                attrs["otel.trace_state"] = span.trace_state
             if span.events:
                 attrs["otel.events"] = bounded_json(
                     [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
