@@ -472,3 +472,30 @@ def test_a_span_keeps_its_trace_state_and_a_summary_its_unknown_sum_unknown():
     metric = m.Metric(name="rpc", summary=m.Summary())
     metric.summary.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 1, count=4, sum=math.nan)
     assert {r[3] for r in rows(Converter(started_ns=T0 - 1).metrics(metrics_request(metric)))} == {"rpc.count"}
+
+
+def test_the_python_sdk_s_histograms_at_its_extremes_are_stored():
+    """The pinned OpenTelemetry Python SDK's own encoding: an exponential histogram of a wide range in few buckets
+    (a view's ``max_size=2``) is sent at scale -10, which was rejected; a histogram view without boundaries."""
+    from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.metrics.view import (ExplicitBucketHistogramAggregation,
+                                                ExponentialBucketHistogramAggregation, View)
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], views=[
+        View(instrument_name="wide", aggregation=ExponentialBucketHistogramAggregation(max_size=2)),
+        View(instrument_name="flat", aggregation=ExplicitBucketHistogramAggregation(boundaries=[]))])
+    meter = provider.get_meter("t")
+    for value in (1e-300, 5.0, 1e300):
+        meter.create_histogram("wide").record(value)
+    meter.create_histogram("flat").record(4.0)
+    request = encode_metrics(reader.get_metrics_data())
+    provider.shutdown()
+    scales = [p.scale for rm in request.resource_metrics for sm in rm.scope_metrics for metric in sm.metrics
+              for p in metric.exponential_histogram.data_points]
+    assert scales == [-10]
+    out = Converter(started_ns=0).metrics(request)
+    got = {r[3]: r[4] for r in rows(out)}
+    assert out.rejected == 0, out.message
+    assert (got["wide.count"], got["wide.sum"], got["flat.count"], got["flat.p50"]) == (3.0, 1e300, 1.0, 4.0)
