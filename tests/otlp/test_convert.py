@@ -309,6 +309,36 @@ def test_bounded_json_stays_valid_within_the_limit():
     assert json.loads(bounded_json(huge_names, counts, limit=100)) == [{"dropped": 1}]
 
 
+def test_a_span_of_many_tiny_events_and_links_costs_what_fits_not_their_square(monkeypatch):
+    """100,000 empty events (2 bytes each: a 200 KB request) and as many links: the array was written again after
+    each item left out, a time quadratic in their number (8,000 took 36 s; a 16 MB request, 8 million)."""
+    from ben.otlp import values
+
+    written = []   # items written to JSON: what fits in 4,096 characters is about 100 of each
+
+    class Counting:
+        @staticmethod
+        def dumps(value, **kwargs):
+            written.append(len(value) if isinstance(value, list) else 1)
+            assert sum(written) < 2_000, "bounded_json wrote every item, or the array again for each left out"
+            return json.dumps(value, **kwargs)
+
+    monkeypatch.setattr(values, "json", Counting)
+    req = ExportTraceServiceRequest()
+    span = req.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="s", start_time_unix_nano=T0)
+    for _ in range(100_000):
+        span.events.add()
+        span.links.add()
+    out = Converter().traces(ExportTraceServiceRequest.FromString(req.SerializeToString()))
+    attrs = next(r for r in rows(out) if r[2] == pb.KIND_EVENT)[6]
+    for key in ("otel.events", "otel.links"):
+        got = json.loads(attrs[key])
+        assert len(attrs[key]) <= values.MAX_ATTR_VALUE_CHARS and 50 < len(got) < 200
+        assert got[-1] == {"dropped": 100_000 - (len(got) - 1)}
+    assert got[0] == {"trace_id": "", "span_id": ""} and out.counts.truncated == 2
+
+
 def test_resources_of_one_source_share_a_batch_and_too_many_sources_are_left_out():
     req = ExportLogsServiceRequest()
     for pod in range(50):                       # one service on one host, 50 resources (pods)

@@ -353,11 +353,9 @@ class Converter:
                      "otel.span_id": hex_id(span.span_id), "otel.parent_span_id": hex_id(span.parent_span_id),
                      "otel.span_kind": _SPAN_KINDS.get(span.kind, str(span.kind)), "otel.status": status}
             if span.events:
-                attrs["otel.events"] = bounded_json(
-                    [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
-                     for e in span.events], out.counts)
+                attrs["otel.events"] = bounded_json(span.events, out.counts, make=_event)
             if span.links:
-                attrs["otel.links"] = bounded_json([_link(ln) for ln in span.links], out.counts)
+                attrs["otel.links"] = bounded_json(span.links, out.counts, make=_link)
             _merge(attrs, attributes(span.attributes))
             attrs.update(scope)
             attrs.update(res.attrs)
@@ -410,6 +408,10 @@ def _merge(attrs: dict, own: dict) -> None:
     """The item's own attributes after ben's keys (which they do not replace)."""
     for key, value in own.items():
         attrs.setdefault(key, value)
+
+
+def _event(event) -> dict:
+    return {"name": event.name, "ts": event.time_unix_nano, "attributes": attributes(event.attributes)}
 
 
 def _link(link) -> dict:
