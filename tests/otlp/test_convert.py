@@ -339,6 +339,33 @@ def test_a_span_of_many_tiny_events_and_links_costs_what_fits_not_their_square(m
     assert got[0] == {"trace_id": "", "span_id": ""} and out.counts.truncated == 2
 
 
+def test_a_record_of_many_tiny_attributes_makes_only_what_it_keeps(monkeypatch):
+    """200,000 attributes of one record and of its resource: each was made a string in a dict, to be cut to 64 by
+    the builder (1.2 million, 15.7 MB of OTLP: 1.5 s and 170 MB). A later duplicate of a kept key still wins, the
+    resource's service.name after them is still its subsystem, the cut is counted."""
+    from ben.otlp import values
+
+    made = []
+
+    def text(value):
+        made.append(1)
+        return value.string_value
+
+    monkeypatch.setattr(values, "text", text)
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rec = rl.scope_logs.add().log_records.add(time_unix_nano=T0, body=AnyValue(string_value="b"))
+    for i in range(200_000):
+        rl.resource.attributes.append(kv(f"r{i}", "x"))
+        rec.attributes.append(kv(f"k{i}", "x"))
+    rl.resource.attributes.append(kv("service.name", "shop"))
+    rec.attributes.append(kv("k0", "last"))
+    out = Converter().logs(ExportLogsServiceRequest.FromString(req.SerializeToString()))
+    ((_, subsystem, _, _, _, _, attrs),) = rows(out)
+    assert len(made) < 1_000, f"{len(made)} attribute values made"
+    assert subsystem == "shop" and attrs["k0"] == "last" and len(attrs) == 64 and out.counts.truncated == 1
+
+
 def test_resources_of_one_source_share_a_batch_and_too_many_sources_are_left_out():
     req = ExportLogsServiceRequest()
     for pod in range(50):                       # one service on one host, 50 resources (pods)

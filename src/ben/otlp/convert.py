@@ -144,7 +144,7 @@ class _Resource:
     many resources of one service into a request: one batch each would cost one WAL record each)."""
 
     def __init__(self, out: Converted, resource, max_sources: int):
-        attrs = attributes(resource.attributes)
+        attrs = attributes(resource.attributes, always=(SERVICE_NAME, HOST_NAME, INSTANCE_ID))
         src = [_source_text(attrs.pop(k, ""), out.counts) for k in (SERVICE_NAME, HOST_NAME, INSTANCE_ID)]
         self.source = pb.Source(subsystem=src[0] or UNKNOWN_SERVICE, host=src[1], instance=src[2])
         self.attrs = {f"resource.{k}": v for k, v in attrs.items()}
