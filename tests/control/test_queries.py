@@ -199,3 +199,17 @@ def test_the_query_log_is_signed_a_rewrite_on_disk_is_found(tmp_path):
         db.close()
     (queries,) = [c for c in verify_data_dir(data, with_store=False) if c["copy"] == "query log"]
     assert not queries["ok"] and any("entry 1" in p and "altered" in p for p in queries["problems"]), queries
+
+
+def test_a_statement_s_escape_sequences_reach_no_terminal_through_the_query_log(rig: Rig):
+    """An operator's failed statement is quoted by the engine's error, which the entry's reason holds: on the code
+    before, ``ben audit queries`` wrote it as it came, and an escape sequence in a table's name retitled, cleared or
+    recoloured the terminal of whoever read the log, a bidirectional override reordered the line."""
+    m = f"esc{time.time_ns()}"
+    with pytest.raises(QueryError):
+        run_query(rig.addr, f"SELECT * FROM `no_such_{m}\x1b]0;owned\x07\x1b[2J\u202e`")
+    (entry,) = [e for e in rig.entries() if e["kind"] == "query" and m in e["body"]["sql"]]
+    assert "\x1b" in entry["body"]["reason"], entry  # the record keeps what happened; the terminal gets escapes
+    listed = rig.ben("audit", "queries", "--spine", rig.addr)
+    assert listed.returncode == 0 and f"no_such_{m}\\x1b]0;owned\\x07" in listed.stdout, repr(listed.stdout)
+    assert not {"\x1b", "\x07", "\u202e"} & set(listed.stdout), listed.stdout[-2000:]

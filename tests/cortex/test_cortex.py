@@ -72,6 +72,17 @@ def test_modes_follow_the_command_policy(tmp_path):
     assert [c.response for c in responses.for_incident("api", policy, now_ns=0)] == ["watch"]
 
 
+@pytest.mark.parametrize("sub", ["batch-a/../b", "batch-etl ", "batch-\uff45tl", "batch-" + "x" * 200])
+def test_a_subsystem_that_is_no_command_target_never_makes_a_command_automatic(tmp_path, sub):
+    """The incident's subsystem is what an application named: the policy's "batch-*" took a path, a trailing space,
+    a look-alike letter, and the candidate was automatic for a target no signed command may carry."""
+    responses, policy = _files(tmp_path)
+    cands = {c.response: c for c in responses.for_incident(sub, policy, now_ns=0)}
+    assert {r: c.mode for r, c in cands.items() if r.startswith("cmd:")} == {
+        "cmd:throttle": "excluded", "cmd:quarantine": "excluded", "cmd:mode": "excluded"}
+    assert "is no command target" in cands["cmd:throttle"].note
+
+
 @pytest.mark.parametrize("text, field", [
     ('[[subsystems]]\nmatch = "*"\nresponses = ["cmd:nope"]\n', "cmd:nope"),
     ('[[subsystems]]\nmatch = "*"\nresponses = ["shout"]\n', "subsystems.0.responses"),

@@ -309,6 +309,63 @@ def test_bounded_json_stays_valid_within_the_limit():
     assert json.loads(bounded_json(huge_names, counts, limit=100)) == [{"dropped": 1}]
 
 
+def test_a_span_of_many_tiny_events_and_links_costs_what_fits_not_their_square(monkeypatch):
+    """100,000 empty events (2 bytes each: a 200 KB request) and as many links: the array was written again after
+    each item left out, a time quadratic in their number (8,000 took 36 s; a 16 MB request, 8 million)."""
+    from ben.otlp import values
+
+    written = []   # items written to JSON: what fits in 4,096 characters is about 100 of each
+
+    class Counting:
+        @staticmethod
+        def dumps(value, **kwargs):
+            written.append(len(value) if isinstance(value, list) else 1)
+            assert sum(written) < 2_000, "bounded_json wrote every item, or the array again for each left out"
+            return json.dumps(value, **kwargs)
+
+    monkeypatch.setattr(values, "json", Counting)
+    req = ExportTraceServiceRequest()
+    span = req.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="s", start_time_unix_nano=T0)
+    for _ in range(100_000):
+        span.events.add()
+        span.links.add()
+    out = Converter().traces(ExportTraceServiceRequest.FromString(req.SerializeToString()))
+    attrs = next(r for r in rows(out) if r[2] == pb.KIND_EVENT)[6]
+    for key in ("otel.events", "otel.links"):
+        got = json.loads(attrs[key])
+        assert len(attrs[key]) <= values.MAX_ATTR_VALUE_CHARS and 50 < len(got) < 200
+        assert got[-1] == {"dropped": 100_000 - (len(got) - 1)}
+    assert got[0] == {"trace_id": "", "span_id": ""} and out.counts.truncated == 2
+
+
+def test_a_record_of_many_tiny_attributes_makes_only_what_it_keeps(monkeypatch):
+    """200,000 attributes of one record and of its resource: each was made a string in a dict, to be cut to 64 by
+    the builder (1.2 million, 15.7 MB of OTLP: 1.5 s and 170 MB). A later duplicate of a kept key still wins, the
+    resource's service.name after them is still its subsystem, the cut is counted."""
+    from ben.otlp import values
+
+    made = []
+
+    def text(value):
+        made.append(1)
+        return value.string_value
+
+    monkeypatch.setattr(values, "text", text)
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    rec = rl.scope_logs.add().log_records.add(time_unix_nano=T0, body=AnyValue(string_value="b"))
+    for i in range(200_000):
+        rl.resource.attributes.append(kv(f"r{i}", "x"))
+        rec.attributes.append(kv(f"k{i}", "x"))
+    rl.resource.attributes.append(kv("service.name", "shop"))
+    rec.attributes.append(kv("k0", "last"))
+    out = Converter().logs(ExportLogsServiceRequest.FromString(req.SerializeToString()))
+    ((_, subsystem, _, _, _, _, attrs),) = rows(out)
+    assert len(made) < 1_000, f"{len(made)} attribute values made"
+    assert subsystem == "shop" and attrs["k0"] == "last" and len(attrs) == 64 and out.counts.truncated == 1
+
+
 def test_resources_of_one_source_share_a_batch_and_too_many_sources_are_left_out():
     req = ExportLogsServiceRequest()
     for pod in range(50):                       # one service on one host, 50 resources (pods)

@@ -20,13 +20,14 @@ if (os.path.basename(sys.argv[0] if sys.argv else "") == "ben"  # the `ben` scri
     signal.signal(signal.SIGINT, _interrupted_while_starting)
 
 import logging  # noqa: E402 - after the handler above: these imports take the time
-import unicodedata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import typer  # noqa: E402
 
+from ben.core import loglines
 from ben.core.errors import BenError, ConfigError
 from ben.core.files import os_reason
+from ben.core.loglines import printable  # noqa: F401 - ben.cli's name for it
 
 app = typer.Typer(
     name="ben",
@@ -53,17 +54,6 @@ def _main(
     """ben: observability with teeth, without lock-in."""
 
 
-def printable(value: object) -> str:
-    """Stored text as a terminal shows it safely: a control character (an escape sequence a producer put
-    in a series name or attribute would recolour, move or retitle the terminal) or a bidirectional override
-    is written as its escape (``\\x1b``, ``\\u202e``); letters of every script stay as they are."""
-    text = value if isinstance(value, str) else str(value)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c in "\u200c\u200d" or unicodedata.category(c) == "Zs"
-                   else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
-
-
 def plain(value: object):
     """Text shown verbatim in a rich table or line: stored data may hold "[red]", "[/]" or ":x:",
     which rich would otherwise read as markup (or fail on) and emoji codes; control characters are
@@ -74,11 +64,8 @@ def plain(value: object):
 
 
 def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    loglines.configure(logging.DEBUG if verbose else logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s",
+                       sys.stderr)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail, one_of
+from ben.cli import fail, one_of, printable
 
 app = typer.Typer(help="The hash-chained, signed audit log of the control plane.", no_args_is_help=True)
 
@@ -94,6 +94,6 @@ def queries(
     for entry in entries:
         body = json.loads(entry["body"])
         when = datetime.fromtimestamp(entry["ts"] / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-        typer.echo(f"{entry['seq']:>6} {when} {body['reason']}")
+        typer.echo(f"{entry['seq']:>6} {when} {printable(body['reason'])}")  # the engine's error quotes the SQL
         for stmt in body.get("statements", [body]):
             typer.echo(f"         {stmt['sql'][:200]!r} sha256 {stmt['sql_sha256'][:16]}")

@@ -182,7 +182,11 @@ class Responses:
                 continue
             tpl = self.model.commands[r[4:]]
             target = tpl.target.replace("{subsystem}", subsystem)
-            mode, note = _mode(tpl, target, policy, time.time_ns() if now_ns is None else now_ns)
+            if TARGET_RE.fullmatch(target):
+                mode, note = _mode(tpl, target, policy, time.time_ns() if now_ns is None else now_ns)
+            else:  # a subsystem an application named ("batch-a/../b", "batch-ｅｔｌ "): the policy's "batch-*" took it
+                mode, note = "excluded", (f"target {target[:80]!r} is no command target (letters, digits, '.', '_' "
+                                          f"and '-', 1 to 128): the incident's subsystem cannot be one")
             out.append(Candidate(response=r, mode=mode, action=tpl.action, target=target, params=dict(tpl.params),
                                  note=note))
         return out

@@ -144,7 +144,7 @@ class _Resource:
     many resources of one service into a request: one batch each would cost one WAL record each)."""
 
     def __init__(self, out: Converted, resource, max_sources: int):
-        attrs = attributes(resource.attributes)
+        attrs = attributes(resource.attributes, always=(SERVICE_NAME, HOST_NAME, INSTANCE_ID))
         src = [_source_text(attrs.pop(k, ""), out.counts) for k in (SERVICE_NAME, HOST_NAME, INSTANCE_ID)]
         self.source = pb.Source(subsystem=src[0] or UNKNOWN_SERVICE, host=src[1], instance=src[2])
         self.attrs = {f"resource.{k}": v for k, v in attrs.items()}
@@ -362,11 +362,9 @@ class Converter:
             if span.trace_state:  # W3C tracestate, as links keep theirs
                 attrs["otel.trace_state"] = span.trace_state
             if span.events:
-                attrs["otel.events"] = bounded_json(
-                    [{"name": e.name, "ts": e.time_unix_nano, "attributes": attributes(e.attributes)}
-                     for e in span.events], out.counts)
+                attrs["otel.events"] = bounded_json(span.events, out.counts, make=_event)
             if span.links:
-                attrs["otel.links"] = bounded_json([_link(ln) for ln in span.links], out.counts)
+                attrs["otel.links"] = bounded_json(span.links, out.counts, make=_link)
             _merge(attrs, attributes(span.attributes))
             attrs.update(scope)
             attrs.update(res.attrs)
@@ -419,6 +417,10 @@ def _merge(attrs: dict, own: dict) -> None:
     """The item's own attributes after ben's keys (which they do not replace)."""
     for key, value in own.items():
         attrs.setdefault(key, value)
+
+
+def _event(event) -> dict:
+    return {"name": event.name, "ts": event.time_unix_nano, "attributes": attributes(event.attributes)}
 
 
 def _link(link) -> dict:

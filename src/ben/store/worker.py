@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 
 import pyarrow as pa
 
+from ben.core import loglines
 from ben.core.errors import BenError, QueryError, StorageError
 from ben.core.priority import BACKGROUND_NICE, CHDB_BACKGROUND, BackgroundPriority
 from ben.core.service import freeze_heap
@@ -200,7 +201,7 @@ if __name__ == "__main__":
     # a store process gone mid-drain and started again, before). The spine kills it if it lingers.
     for _sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(_sig, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s store-process %(message)s")
+    loglines.configure(logging.WARNING, "%(asctime)s %(levelname)s store-process %(message)s", sys.stderr)
     logging.getLogger("ben.store.migrations").setLevel(logging.INFO)  # a long migration shows its progress
     serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), float(sys.argv[6]),
           int(sys.argv[7]))
