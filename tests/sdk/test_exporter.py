@@ -48,3 +48,26 @@ def test_the_exporter_honours_the_sidecars_credit() -> None:
         assert routine().seqs == [1, 11, 21, 31]
     finally:
         exporter.stop(timeout=2.0)
+
+
+def test_a_foreign_server_seen_stays_said_when_a_later_break_says_only_internal() -> None:
+    """A write racing a foreign gRPC server's end of the stream breaks it with "INTERNAL: Internal error from Core"
+    instead of "UNIMPLEMENTED: Method not found!"; that later break hid what was seen of the address (a CI run: the
+    SDK's last_error was INTERNAL after its reconnects to an OTLP/gRPC port). Any other later error replaces it."""
+    import types
+
+    import grpc
+    from grpc.aio import AioRpcError, Metadata
+
+    from ben.core.address import NOT_BEN
+
+    exporter = types.SimpleNamespace(_target="127.0.0.1:4317", last_error="", reconnects=0)
+    Exporter._on_break(exporter, AioRpcError(grpc.StatusCode.UNIMPLEMENTED, Metadata(), Metadata(),
+                                             details="Method not found!"))
+    foreign = exporter.last_error
+    assert foreign.startswith("127.0.0.1:4317 is a gRPC server") and NOT_BEN in foreign, foreign
+    Exporter._on_break(exporter, AioRpcError(grpc.StatusCode.INTERNAL, Metadata(), Metadata(),
+                                             details="Internal error from Core"))
+    assert exporter.last_error == foreign and exporter.reconnects == 2
+    Exporter._on_break(exporter, AioRpcError(grpc.StatusCode.UNAVAILABLE, Metadata(), Metadata(), details="down"))
+    assert exporter.last_error == "UNAVAILABLE: down"

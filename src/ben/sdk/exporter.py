@@ -22,7 +22,7 @@ import threading
 import grpc
 
 from ben.core import transport
-from ben.core.address import foreign_peer
+from ben.core.address import NOT_BEN, foreign_peer
 from ben.core.sender import Dial, Item, Sender
 from ben.sdk.buffer import Buffer
 from ben.v1 import telemetry_pb2 as pb
@@ -186,7 +186,9 @@ class Exporter:
     def _on_break(self, exc: Exception | None) -> None:
         if isinstance(exc, grpc.aio.AioRpcError):
             said = f"{exc.code().name}: {exc.details()}"
-            self.last_error = foreign_peer(self._target, said) or said
+            # A write racing a foreign server's end of the stream says only INTERNAL: it keeps what was seen of it.
+            if not (exc.code() is grpc.StatusCode.INTERNAL and NOT_BEN in self.last_error):
+                self.last_error = foreign_peer(self._target, said) or said
         elif isinstance(exc, (TimeoutError, OSError)):
             self.last_error = f"sidecar {self._target} unreachable: {exc or type(exc).__name__}"
         elif exc is not None:  # e.g. a write racing the end of the stream: reconnect all the same
