@@ -79,3 +79,20 @@ def test_a_finely_sampled_daily_cycle_is_learned_as_daily_within_days(seed):
     assert _seasonal_from_day(300, seed) < 5.0
     # hourly sampling (one point per bin a day) is unchanged: its running mean would rest on a few points
     assert 3.0 < _seasonal_from_day(3600, seed) < 4.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_points_that_share_a_timestamp_do_not_make_every_interval_a_gap(seed):
+    # noise read every 5 minutes, each reading written twice under one timestamp (two values a time, as
+    # a log of several events a second gives): the old code took each repeat for an interval of ~0 and
+    # its interval estimate fell toward a millisecond, so every real 5-minute step was a gap and an episode
+    # opened every 3 hours (27-41 onsets in 5,000 points); the same noise with distinct times opens 0-2
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, 5000)
+    t = MONDAY + (np.arange(5000) // 2) * 300.0
+    distinct = MONDAY + np.arange(5000) * 150.0
+    assert len(_opened_at(t, x)) <= len(_opened_at(distinct, x)) + 1
+    mon = SeriesMonitor("twice")
+    for ts, v in zip((t[:400] * 1_000_000_000).astype(np.int64).tolist(), x[:400].tolist()):
+        mon.update(ts, v)
+    assert mon._s[cal.I_DT] == pytest.approx(300.0, rel=0.3)   # the interval learned is the real one

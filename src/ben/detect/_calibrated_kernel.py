@@ -84,17 +84,22 @@ def step(s, ts_ns, x, p):
         s[I_N] = 1.0
         return 0.0, False, EV_NONE
     dt = t - s[I_T]
-    if dt <= 0.0:
-        dt = 1e-3 if s[I_DT] <= 0 else s[I_DT] * 1e-3
-    # robust sampling interval: median tracking, multiplicative steps (faster while young)
+    # robust sampling interval: median tracking, multiplicative steps (faster while young); a point at
+    # the previous point's time (several values one timestamp) weighs a thousandth of an interval and
+    # teaches no interval: counted as one, pairs of equal times would drag the interval toward zero and
+    # every real interval would then look like a gap (ADR 0028, "points that share a timestamp")
     g = 1.25 if n < 32 else 1.05
-    if s[I_DT] <= 0.0:
-        s[I_DT] = dt
-    elif dt > s[I_DT]:
-        s[I_DT] = s[I_DT] * g if dt > s[I_DT] * g else dt
+    if dt <= 0.0:
+        de = 1e-3 if s[I_DT] <= 0.0 else s[I_DT]
+        dt = de * 1e-3
     else:
-        s[I_DT] = s[I_DT] / g if dt < s[I_DT] / g else dt
-    de = s[I_DT]
+        if s[I_DT] <= 0.0:
+            s[I_DT] = dt
+        elif dt > s[I_DT]:
+            s[I_DT] = s[I_DT] * g if dt > s[I_DT] * g else dt
+        else:
+            s[I_DT] = s[I_DT] / g if dt < s[I_DT] / g else dt
+        de = s[I_DT]
     mp = p[P_MINPTS]
     # a gap decays memory as GAP_INTERVALS intervals would: one point after it must not replace
     # what the series has taught so far (nor does it show that a pending onset held through the gap)
