@@ -228,3 +228,13 @@ def test_a_datapackage_saved_with_a_byte_order_mark_is_read_and_one_not_utf8_is_
     with pytest.raises(ConfigError) as err:
         read_package(pkg)
     assert "not UTF-8" in str(err.value) and err.value.source.endswith("datapackage.json"), err.value
+
+
+def test_a_package_an_import_would_refuse_is_not_written(tmp_path: Path, monkeypatch) -> None:
+    from ben.baseline import package
+
+    pkg = synthetic.build(seed=1, files=1)
+    monkeypatch.setattr(package, "MAX_RESOURCE_ROWS", len(pkg.points) - 1)
+    with pytest.raises(ConfigError, match=r"points rows, more than the .* --from/--to; nothing was written"):
+        write_package(tmp_path / "out", pkg)
+    assert not (tmp_path / "out").exists()

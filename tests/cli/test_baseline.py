@@ -138,3 +138,39 @@ def test_a_package_that_does_not_fit_on_the_disk_is_one_line_and_leaves_what_was
         assert not (disk / "new").exists()
         assert {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()} == before
         assert sorted(p.name for p in disk.iterdir()) == ["filler", "pkg"]  # no staging directory left
+
+
+def test_a_package_whose_parquet_declares_more_than_an_import_holds_is_refused_before_reading(
+        monkeypatch, capsys, home: Path) -> None:
+    """A package is a stranger's file: 3,000,000 equal points compress to a few kilobytes of Parquet and took
+    about 3 GB of the importer's memory (a Python object per row). The footer's row count and decompressed size
+    are checked first; the limits are lowered here so the test needs no gigabytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ben.baseline import package
+
+    pkg = home / "pkg"
+    assert ben(monkeypatch, capsys, home, "baseline", "generate", str(pkg), "--files", "1")[0] == 0
+    points = pkg / "points.parquet"
+    table = pq.read_table(points)
+    row = table.slice(0, 1).to_pylist()[0]
+    n = 3_000_000
+    bomb = pa.table({f.name: pa.repeat(pa.scalar(row[f.name], f.type), n) for f in table.schema}, schema=table.schema)
+    pq.write_table(bomb, points, compression="zstd")
+    assert points.stat().st_size < 200_000  # a few kilobytes on disk: the size of the file says nothing
+    monkeypatch.setattr(package, "MAX_RESOURCE_ROWS", 1_000_000, raising=False)
+    code, _, err = ben(monkeypatch, capsys, home, "baseline", "import", str(pkg), "--corpus", str(home / "c"))
+    assert code == 2 and len(err) == 1 and "points.parquet" in err[0] and "3,000,000 rows" in err[0], err
+    # values all different take their size once decompressed (a long unique text would too)
+    import random
+
+    rng = random.Random(1)
+    spread = pa.table({f.name: (pa.array([rng.random() for _ in range(100_000)], f.type) if f.name == "value"
+                                else pa.repeat(pa.scalar(row[f.name], f.type), 100_000)) for f in table.schema},
+                      schema=table.schema)
+    pq.write_table(spread, points, compression="zstd")
+    monkeypatch.setattr(package, "MAX_RESOURCE_BYTES", 256 << 10, raising=False)
+    code, _, err = ben(monkeypatch, capsys, home, "baseline", "import", str(pkg), "--corpus", str(home / "c"))
+    assert code == 2 and len(err) == 1 and "points.parquet" in err[0] and "once decompressed" in err[0], err
+    assert not (home / "c").exists()

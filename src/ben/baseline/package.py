@@ -156,6 +156,11 @@ def write_package(out: Path, pkg: Package) -> None:
     datapackage.json) in a directory the command had made, or half of a new one over an old one."""
     out = Path(out)
     check_package_out(out)
+    for name in SCHEMAS:  # what an import would refuse is not written (ADR 0038, "2026-12-07")
+        if len(pkg.rows(name)) > MAX_RESOURCE_ROWS:
+            raise ConfigError(f"cannot write {out}: {len(pkg.rows(name)):,} {name} rows, more than the "
+                              f"{MAX_RESOURCE_ROWS:,} a package's resource may hold (export a shorter period: "
+                              "--from/--to; nothing was written)", field="OUT")
     try:
         replace_dir(out, lambda staging: _write_package(staging, pkg), "OUT")
     except OSError as exc:
@@ -245,7 +250,10 @@ def read_package(root: Path) -> Package:
             what = "a directory, not a file" if path.is_dir() else "file missing"
             raise _error(path, f"resource {name}: {what}", f"resources.{name}.path")
         try:
+            _check_size(path, pq.ParquetFile(path).metadata)
             table = pq.read_table(path)
+        except ConfigError:
+            raise
         except Exception as exc:  # pyarrow raises several kinds for a damaged file
             raise _error(path, f"not a readable Parquet file ({exc})") from None
         for f, ch_type, _, _ in cols:
@@ -275,6 +283,26 @@ def read_package(root: Path) -> Package:
                 raise _error(root / f"{name}.parquet", f"row {i}: episode {row['episode']!r} is not in "
                                                        "episodes.parquet", "episode")
     return pkg
+
+
+#: The most rows one resource may hold, and the most bytes its columns may take once decompressed, as its
+#: footer declares them (checked before a row is read). A package is a stranger's file: a few kilobytes of
+#: Parquet can declare gigabytes of repeated values, and every row becomes a Python object here (about 1 KB),
+#: so past these an import would take the machine's memory. The shipped library holds 12,674 points.
+MAX_RESOURCE_ROWS = 5_000_000
+MAX_RESOURCE_BYTES = 1 << 30
+
+
+def _check_size(path: Path, meta) -> None:
+    """Refuse a resource whose footer declares more rows or decompressed bytes than an import holds."""
+    rows = meta.num_rows
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if rows > MAX_RESOURCE_ROWS:
+        raise _error(path, f"{rows:,} rows: more than the {MAX_RESOURCE_ROWS:,} one resource of a package may hold "
+                           "(split the export into several packages)")
+    if size > MAX_RESOURCE_BYTES:
+        raise _error(path, f"{size / (1 << 20):,.0f} MiB once decompressed: more than the "
+                           f"{MAX_RESOURCE_BYTES >> 20:,} MiB one resource of a package may take")
 
 
 #: Longest episode or series name: each names a directory or file of the corpus (data/<episode>/<series>.csv).

@@ -84,10 +84,8 @@ def step(s, ts_ns, x, p):
         s[I_N] = 1.0
         return 0.0, False, EV_NONE
     dt = t - s[I_T]
-    # robust sampling interval: median tracking, multiplicative steps (faster while young); a point at
-    # the previous point's time (several values one timestamp) weighs a thousandth of an interval and
-    # teaches no interval: counted as one, pairs of equal times would drag the interval toward zero and
-    # every real interval would then look like a gap (ADR 0028, "points that share a timestamp")
+    # robust sampling interval: median tracking, multiplicative steps (faster while young); a point at the
+    # previous one's time weighs a thousandth of an interval and teaches none (ADR 0028, eighth amendment)
     g = 1.25 if n < 32 else 1.05
     if dt <= 0.0:
         de = 1e-3 if s[I_DT] <= 0.0 else s[I_DT]
