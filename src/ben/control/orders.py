@@ -113,6 +113,20 @@ class Orders:
             self.check_pins()
             return self.plane.trust.sidecars.get(sidecar_id)
 
+    def pinned_targets(self, sidecar_id: str, announced: set[str]) -> set[str]:
+        """The announced targets this sidecar may take commands for (the trust store's ``[[sidecars]] targets``,
+        read again if it changed); any other is left out, audited and logged (ADR 0045, round 14)."""
+        with self.plane._lock:
+            self.plane.reload_trust()
+            kept, others = self.plane.trust.pinned_targets(sidecar_id, set(announced))
+            if others:
+                more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                self.plane.refuse(others[0][:128], "target_not_pinned",
+                                  f"sidecar {sidecar_id!r} announced targets its [[sidecars]] entry does not list: "
+                                  f"{', '.join(repr(t[:128]) for t in others[:10])}{more}; it takes no command for "
+                                  "them", f"sidecar:{sidecar_id[:64]}")
+        return kept
+
     def check_pins(self) -> None:
         """Audit every difference between the trust store's pins and the pins last seen."""
         with self.plane._lock:

@@ -181,7 +181,8 @@ class Router(pb_grpc.ControlServicer):
         if any(s.sidecar_id == hello.sidecar_id for s in self._attached):
             log.warning("control: sidecar %s attached again; the older stream stays until it ends", hello.sidecar_id)
         sidecar.sidecar_id = hello.sidecar_id
-        sidecar.targets = set(hello.targets)
+        sidecar.targets = await asyncio.to_thread(self.plane.orders.pinned_targets, sidecar.sidecar_id,
+                                                  set(hello.targets))
         self._attached.append(sidecar)
         log.info("control: sidecar %s attached with targets %s", sidecar.sidecar_id, sorted(sidecar.targets))
         if hello.HasField("kill_switch"):  # what it holds: the spine adopts a newer order
@@ -200,8 +201,9 @@ class Router(pb_grpc.ControlServicer):
                 await self._hello(msg.hello, sidecar)
             elif not sidecar.sidecar_id:
                 continue  # nothing counts before an authenticated hello
-            elif which == "targets":
-                sidecar.targets = set(msg.targets.targets)
+            elif which == "targets":  # only those pinned to it ([[sidecars]] targets; ADR 0045, round 14)
+                sidecar.targets = await asyncio.to_thread(self.plane.orders.pinned_targets, sidecar.sidecar_id,
+                                                          set(msg.targets.targets))
                 await self._pump(sidecar)
             elif which == "receipt":
                 await self._answered(sidecar, Signed.from_proto(msg.receipt))
