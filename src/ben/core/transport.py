@@ -177,7 +177,7 @@ class TlsFiles:
         failed every connection, which the command then called "nothing answers"; a file that was no key at
         all was told to be chmod 600'd. A key others may read and a CA another account may write are refused
         after the content (ADR 0034, 0045)."""
-        from ben.core.files import check_private, check_trusted, read_input
+        from ben.core.files import check_secret, check_trusted, read_input
 
         fields = self.names or (f"{flag}.cert", f"{flag}.key", f"{flag}.ca")
         out = []
@@ -192,7 +192,7 @@ class TlsFiles:
             _check_pem(name, path, data, where)
             out.append(data)
         _check_pair(out[0], out[1], self.cert, self.key, fields[1])
-        check_private(self.key, fields[1])
+        check_secret(self.key, fields[1])  # and no other account's (ADR 0045, round 14)
         check_trusted(self.ca, fields[2])  # another account able to write it could add its own CA
         return out[0], out[1], out[2]
 
