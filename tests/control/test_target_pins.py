@@ -48,6 +48,9 @@ class Attached:
         while (item := self._out.get()) is not None:
             yield item
 
+    def announce(self, targets: list[str]) -> None:
+        self._out.put(control_pb2.SidecarUp(targets=control_pb2.Targets(targets=targets)))
+
     def close(self) -> None:
         self._out.put(None)
         self._call.cancel()
@@ -79,6 +82,13 @@ def test_a_sidecar_takes_only_the_commands_of_the_targets_pinned_to_it(home) -> 
         assert client.get_command(address, ids["shop-b"])["state"] == "pending"  # on the code before: delivered
         assert len(attached[0].deliveries) == 1 and client.get_command(address, ids["shop-a"])["sidecar_id"] == "sc-a"
         wait_for(lambda: "target_not_pinned" in cluster.spine.tail(200), 30, "the refusal logged")
+        # the same announcement again writes no audit entry (a pinned sidecar cannot flood the audit log with it);
+        # another one does
+        for _ in range(50):
+            attached[0].announce(["shop-a", "shop-b"])
+        attached[0].announce(["shop-a", "shop-c"])
+        wait_for(lambda: "'shop-c'" in cluster.spine.tail(400), 30, "the second announcement's refusal")
+        assert cluster.spine.tail(400).count("(target_not_pinned)") == 2, cluster.spine.tail(400)
         # sc-b, whose target it is, takes it
         attached.append(Attached(address, "sc-b", sc_b, ["shop-b"]))
         wait_for(lambda: attached[1].deliveries, 30, "sc-b's command")
