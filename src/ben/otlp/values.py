@@ -56,8 +56,13 @@ def text(value: common_pb2.AnyValue, limit: int = MAX_JSON_CHARS) -> str:
         return repr(value.double_value)
     if which == "bytes_value":
         return base64.b64encode(value.bytes_value).decode()
+    return _bounded(value, limit)
+
+
+def _bounded(value: common_pb2.AnyValue, limit: int) -> str:
+    """``value`` as JSON, its first ``limit`` characters at least (the rest never made)."""
     parts, size = [], 0
-    for part in _json(value):
+    for part in _json(value, limit):
         parts.append(part)
         size += len(part)
         if size > limit:
@@ -65,23 +70,27 @@ def text(value: common_pb2.AnyValue, limit: int = MAX_JSON_CHARS) -> str:
     return "".join(parts)
 
 
-def _json(value: common_pb2.AnyValue) -> Iterator[str]:
-    """``json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=True)`` in pieces."""
+def _json(value: common_pb2.AnyValue, limit: int) -> Iterator[str]:
+    """``json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=True)`` in pieces, as far as
+    ``limit`` characters at least. A map's entries are read only until they make more than ``limit``: a later
+    duplicate of a key wins (as in a dict) among those read (1.5 million entries were all read first: 6.7 s)."""
     which = value.WhichOneof("value")
     if which == "array_value":
         yield "["
         for i, item in enumerate(value.array_value.values):
             if i:
                 yield ","
-            yield from _json(item)
+            yield from _json(item, limit)
         yield "]"
     elif which == "kvlist_value":
-        entries = {kv.key: kv.value for kv in value.kvlist_value.values}  # a later duplicate wins, as in a dict
-        yield "{"
-        for i, (key, item) in enumerate(entries.items()):
-            yield ("," if i else "") + json.dumps(key, ensure_ascii=False) + ":"
-            yield from _json(item)
-        yield "}"
+        entries: dict[str, str] = {}
+        size = 0
+        for kv in value.kvlist_value.values:
+            entries[kv.key] = item = _bounded(kv.value, limit)
+            size += len(kv.key) + len(item) + 4
+            if size > limit:
+                break
+        yield "{" + ",".join(json.dumps(key, ensure_ascii=False) + ":" + item for key, item in entries.items()) + "}"
     else:
         yield json.dumps(plain(value), ensure_ascii=False, allow_nan=True)
 
