@@ -121,7 +121,9 @@ class Orders:
         with self.plane._lock:
             self.plane.reload_trust()
             kept, others = self.plane.trust.pinned_targets(sidecar_id, set(announced))
-            if others and self.unpinned.get(sidecar_id) != tuple(others):  # once per change: no audit flood
+            if not others:
+                self.unpinned.pop(sidecar_id, None)
+            elif self.unpinned.get(sidecar_id) != tuple(others):  # once per change: no audit flood
                 self.unpinned[sidecar_id] = tuple(others)
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
                 self.plane.refuse(others[0][:128], "target_not_pinned",

@@ -19,7 +19,7 @@ Verdicts, in the order they are decided:
 - HELD: a request of the same (sender, lane) before this one was refused and not resent yet:
   refused too, at the mark, for the same reason and ``retry_after_ms`` as that one (``quota`` or
   ``wal_error``, from ``refusal_reasons``); the sender resends from the mark.
-- REJECTED: invalid (empty sender, unknown lane, overlapping range, a batch that fails
+- REJECTED: invalid (unknown lane, overlapping range, a batch that fails
   validation), undecodable or unencodable (``reason``): refused for good with ``error``; its range
   is passed over (the mark moves to its ``last_seq``) so the sender goes on.
 - OVER_QUOTA: its payload does not fit in what the WALs' byte budget leaves its lane (``room``):
