@@ -94,6 +94,12 @@ def test_a_sidecar_takes_only_the_commands_of_the_targets_pinned_to_it(home) -> 
         wait_for(lambda: attached[1].deliveries, 30, "sc-b's command")
         rec = client.get_command(address, ids["shop-b"])
         assert rec["state"] == "delivered" and rec["sidecar_id"] == "sc-b", rec
+        # the operator narrows sc-a's targets while it is attached: its next claim counts (Send pumps before it
+        # answers)
+        trust.write_text(trust.read_text().replace('targets = ["shop-a*"]', 'targets = ["shop-z*"]'))
+        _, signed = make_envelope(alice, "ping", "shop-a", {}, "ping shop-a again")
+        later = client.send(address, signed).command_id
+        assert client.get_command(address, later)["state"] == "pending" and len(attached[0].deliveries) == 1
     finally:
         for a in attached:
             a.close()
