@@ -65,3 +65,36 @@ def test_an_unknown_command_id_of_thousands_of_characters_is_one_short_line(spin
     code, _, err = ben(monkeypatch, capsys, "command", "approve", "cmd-" + "c" * 3000, "--reason", "ok",
                        "--key", str(setup.home / "keys" / "alice.key"), "--spine", cluster.spine_addr)
     assert code == 2 and len(err) == 1 and "(3004 characters)" in err[0] and len(err[0]) < 200, err
+
+
+#: A right-to-left override, an isolate and a zero-width joiner's look-alike break: signed texts refuse control
+#: characters but take these, and a terminal shows the line reordered (ADR 0045, round 14).
+BIDI = "fix \u202egnp.exe\u2066 now"
+RAW = ("\u202e", "\u2066", "\x1b", "\x07")
+
+
+def _safe(text: str) -> bool:
+    return not any(ch in text for ch in RAW)
+
+
+def test_send_and_approve_echo_a_reason_s_bidirectional_overrides_escaped(spine, monkeypatch, capsys) -> None:
+    """``ben command send`` and ``approve`` printed the command's reason (another operator's, for the approver) with
+    its bidirectional overrides as they came: the terminal reordered the line (round 14)."""
+    setup, cluster = spine
+    key = str(setup.home / "keys" / "alice.key")
+    code, out, err = ben(monkeypatch, capsys, "command", "send", "quarantine_artifact", "--target", "shop",
+                         "--param", "artifact=a1", "--reason", BIDI, "--key", key, "--spine", cluster.spine_addr)
+    assert code == 0 and "awaiting_approval" in out, (code, out, err)
+    assert _safe(out) and "\\u202e" in out and "\\u2066" in out, out
+    command_id = out.split(":")[0]
+    code, out, err = ben(monkeypatch, capsys, "command", "approve", command_id, "--reason", "ok \u202eevil",
+                         "--key", key, "--spine", cluster.spine_addr)
+    assert code == 0 and command_id in out, (code, out, err)
+    assert _safe(out) and _safe("\n".join(err)), (out, err)
+
+
+def test_an_error_that_quotes_what_came_is_one_escaped_line(monkeypatch, capsys) -> None:
+    """An error's text holds what an operator or a peer sent (here an address with an escape sequence and an
+    override): ``fail`` and the top-level handler write it escaped, on one line."""
+    code, out, err = ben(monkeypatch, capsys, "command", "list", "--spine", "unix:/nonexistent/\x1b]0;owned\x07\u202e/s")
+    assert code != 0 and len(err) == 1 and _safe(err[0]) and "\\x1b" in err[0], err

@@ -123,6 +123,30 @@ def test_spine_with_a_loose_tls_key_refuses_to_start(home) -> None:
     assert f"key file {key} has mode 0640" in proc.tail() and "spine.tls.key" in proc.tail()
 
 
+def test_spine_with_a_tls_key_another_account_may_replace_refuses_to_start(home) -> None:
+    """ADR 0045 round 14: only a key's mode was checked. In a directory any account may write, another account
+    could put its own key (0600, its file) at the path before the spine starts, and know the spine's private key.
+    Refused now, naming the field and the directory; so are the other secrets (tokens, passwords, keys)."""
+    from ben.core.certs import init_ca, issue
+
+    certs = home / "certs"
+    init_ca(certs)
+    cert, key = issue(certs, "spine", server=True)
+    shared = home / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    planted = shared / "spine.key"
+    planted.write_bytes(key.read_bytes())
+    planted.chmod(0o600)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cluster = Cluster(home, f"127.0.0.1:{port}", spine={"tls": {"cert": str(cert), "key": str(planted),
+                                                                "ca": str(certs / "ca.crt")}})
+    proc = refused_spine(cluster, home)
+    assert "spine.tls.key" in proc.tail() and str(shared) in proc.tail(), proc.tail()
+
+
 NOBODY = 65534
 
 

@@ -12,7 +12,7 @@ import uuid
 import grpc
 import pytest
 
-from ben.cli.procs import query_rows
+from ben.cli.procs import query_rows, wait_for
 from ben.core.errors import ConfigError
 from ben.otlp import auth
 from tests.otlp.node_sdk import NODE_DIR, ensure_installed
@@ -144,5 +144,66 @@ def test_a_replaced_token_file_refuses_the_old_token_at_once(home) -> None:
         assert http(new) == 200 and grpc_code(new) == "OK"
         path.chmod(0o644)  # others may read it now: not taken, the token in force is kept
         assert http(new) == 200
+    finally:
+        cluster.stop()
+
+
+def test_a_token_file_another_account_may_replace_is_refused_and_its_file_never_taken(home) -> None:
+    """ADR 0045 round 14: the token file is read again when it changes (round 12), and only its mode was checked.
+    In a directory another account may write, that account swapped in its own file (0600, its token): on the code
+    before, a real sidecar then took the other account's token and refused its own applications'. Now a token file
+    in such a directory refuses the start, naming the field and the directory, and a changed file another account
+    owns is not taken (the token in force is kept, logged)."""
+    import urllib.request
+
+    from ben.cli.procs import Cluster, Proc
+
+    nobody = 65534
+    shared = home / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # any account may write here, no sticky bit
+    loose = shared / "otlp.token"
+    loose.write_text(TOKEN + "\n")
+    loose.chmod(0o600)
+    refused = Cluster(home, sidecar={"otlp": {**ANY_PORT["otlp"], "auth_token_file": str(loose)}})
+    proc = Proc(["sidecar", "--config", str(refused.config)], home / "logs" / "refused-sidecar.log")
+    try:
+        assert proc.popen.wait(60) == 2, proc.tail()
+    finally:
+        if proc.alive():
+            proc.stop()
+    assert auth.FIELD in proc.tail() and str(shared) in proc.tail(), proc.tail()
+
+    sticky = home / "sticky"  # like /tmp: any account may add files, none may replace another's
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    path = sticky / "otlp.token"
+    path.write_text(TOKEN + "\n")
+    path.chmod(0o600)
+    cluster = Cluster(home, sidecar={"otlp": {**ANY_PORT["otlp"], "auth_token_file": str(path)}})
+    try:
+        cluster.start_sidecar()
+        _, http_port = ports(cluster)
+        body = logs_request(["swapped"]).SerializeToString()
+
+        def http(token: str) -> int:
+            request = urllib.request.Request(f"http://127.0.0.1:{http_port}/v1/logs", data=body, method="POST",
+                                             headers={"Content-Type": "application/x-protobuf",
+                                                      "Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    return answer.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert http(TOKEN) == 200
+        # The operator removes the file to write a new one; another account is there first with its own.
+        path.unlink()
+        theirs = "th3irs-" + "f0e1d2c3" * 3
+        path.write_text(theirs + "\n")
+        path.chmod(0o600)
+        os.chown(path, nobody, nobody)
+        assert http(theirs) == 401 and http(TOKEN) == 200  # on the code before: 200 and 401
+        wait_for(lambda: "cannot be used" in cluster.sidecar.tail(200), 30, "the refusal in the sidecar's log")
     finally:
         cluster.stop()

@@ -556,3 +556,39 @@ def test_the_python_sdk_s_histograms_at_its_extremes_are_stored():
     got = {r[3]: r[4] for r in rows(out)}
     assert out.rejected == 0, out.message
     assert (got["wide.count"], got["wide.sum"], got["flat.count"], got["flat.p50"]) == (3.0, 1e300, 1.0, 4.0)
+
+
+def test_an_attribute_or_body_of_a_huge_array_makes_only_what_it_keeps(monkeypatch):
+    """ADR 0045 round 14: an array or map value was made whole into JSON, then cut to what an item keeps (4,096
+    characters an attribute, 65,536 a body): an array of two million integers (12 MB of OTLP) took the conversion
+    thread, which every client shares in turn, 4.3 s for 14.9 MB of JSON; a map of 1.5 million entries 8.2 s. The values made are counted; what is kept
+    is the same, its cut counted."""
+    from opentelemetry.proto.common.v1.common_pb2 import ArrayValue, KeyValueList
+
+    from ben.otlp import values
+
+    made = []
+    plain = values.plain
+
+    def counted(value):
+        made.append(1)
+        return plain(value)
+
+    monkeypatch.setattr(values, "plain", counted)
+    huge = AnyValue(array_value=ArrayValue(values=[AnyValue(int_value=i) for i in range(200_000)]))
+    nested = AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key="k", value=huge), KeyValue(key="z", value=huge)]))
+    wide = AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key=f"k{i}", value=AnyValue(int_value=i))
+                                                      for i in range(200_000)]))
+    req = ExportLogsServiceRequest()
+    rec = req.resource_logs.add().scope_logs.add().log_records.add(time_unix_nano=T0, body=huge)
+    rec.attributes.append(KeyValue(key="a", value=huge))
+    rec.attributes.append(KeyValue(key="m", value=nested))
+    rec.attributes.append(KeyValue(key="w", value=wide))
+    out = Converter().logs(ExportLogsServiceRequest.FromString(req.SerializeToString()))
+    ((_, _, _, _, _, body, attrs),) = rows(out)
+    assert len(made) < 50_000, f"{len(made)} values made"
+    whole = "[" + ",".join(map(str, range(200_000))) + "]"
+    assert body == whole[:len(body)] and len(body) >= 60_000, len(body)
+    assert attrs["a"] == whole[:len(attrs["a"])] and attrs["m"].startswith('{"k":[0,1,2,') and len(attrs["a"]) > 4_000
+    assert attrs["w"].startswith('{"k0":0,"k1":1,') and len(attrs["w"]) > 4_000
+    assert out.counts.truncated >= 4

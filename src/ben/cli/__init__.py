@@ -27,7 +27,7 @@ import typer  # noqa: E402
 from ben.core import loglines
 from ben.core.errors import BenError, ConfigError
 from ben.core.files import os_reason
-from ben.core.loglines import printable  # noqa: F401 - ben.cli's name for it
+from ben.core.loglines import printable, printable_lines  # noqa: F401 - ben.cli's names for them
 
 app = typer.Typer(
     name="ben",
@@ -69,7 +69,9 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    """An error line; its text often quotes what an operator or a peer sent, so it is written ``printable``: one line,
+    no escape sequence or bidirectional override reaches the terminal (ADR 0045, round 14)."""
+    typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -242,10 +244,10 @@ def _run(stdio) -> None:
         code = run(app)
         sys.stdout.flush()  # the last of the output, while an error writing it is still said below
     except UsageLine as exc:  # a wrong flag, argument or value: one line, not typer's boxed panel
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {printable(exc)}", err=True)
         sys.exit(2)
-    except BenError as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except BenError as exc:  # a process's tail after its first line (``ben.cli.procs``): its lines kept, each escaped
+        typer.echo(f"error: {printable_lines(exc)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("ben: interrupted", err=True)
@@ -258,7 +260,7 @@ def _run(stdio) -> None:
             _drop_stdout()
             sys.exit(1)
         where = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{where}: {os_reason(exc)}", err=True)
+        typer.echo(f"error:{printable(where)}: {os_reason(exc)}", err=True)
         sys.exit(2)
     except MemoryError as exc:  # a size the machine does not have (a flag too large): not a bug of ben's
         typer.echo(f"error: out of memory{f' ({exc})' if str(exc) else ''}: ask for less (a smaller count or size)",
@@ -267,7 +269,7 @@ def _run(stdio) -> None:
     except Exception as exc:  # a bug: one line, and the traceback with BEN_TRACEBACK=1
         if os.environ.get("BEN_TRACEBACK", "").strip() not in ("", "0"):  # =0 showed it too (ADR 0033, round 10)
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (a bug in ben; BEN_TRACEBACK=1 shows where)",
-                   err=True)
+        typer.echo(f"error: unexpected {type(exc).__name__}: {printable(exc)} (a bug in ben; BEN_TRACEBACK=1 shows "
+                   "where)", err=True)
         sys.exit(1)
     sys.exit(code)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, chdb_dir, fail, one_of, open_chdb
+from ben.cli import address_flag, chdb_dir, fail, one_of, open_chdb, printable
 from ben.cli.query import SpineOpt
 
 app = typer.Typer(help="The baseline library: labelled episodes as an open, versioned dataset.", no_args_is_help=True)
@@ -42,7 +42,7 @@ def label(
         raise fail(str(exc)) from None
     except TransportError as exc:
         raise fail(f"{exc}; incidents are labelled through the running spine") from None
-    typer.echo(f"{incident_id}: labelled {verdict} ({kind}); audit entry {reply.audit_seq}")
+    typer.echo(printable(f"{incident_id}: labelled {verdict} ({kind}); audit entry {reply.audit_seq}"))
 
 
 def _when(text: str, flag: str) -> int:

@@ -106,7 +106,9 @@ def _show(reply, as_json: bool) -> None:
     line = f"{reply.command_id}: {reply.state}"
     if rec.get("code") and rec.get("code") not in ("ok", "approved"):
         line += f" ({rec['code']})"
-    typer.echo(f"{line}. {reply.reason}")
+    # the reason is an operator's (for the approver, another's), a refusal quoting it, or a sidecar's receipt: signed
+    # texts take bidirectional overrides, so the line is written ``printable`` (ADR 0045, round 14)
+    typer.echo(printable(f"{line}. {reply.reason}"))
 
 
 @app.command()
@@ -269,7 +271,7 @@ def kill_switch(
                        reason=_reason(reason)).sign(signer)
     _checked(KillSwitch, order)
     reply = _call(client.kill_switch, _spine(spine), order)
-    typer.echo(f"kill switch {state}: {reply.reason}")
+    typer.echo(printable(f"kill switch {state}: {reply.reason}"))
 
 
 @app.command()
@@ -281,4 +283,4 @@ def redeliver(
     from ben.control import client
 
     reply = _call(client.redeliver, _spine(spine), command_id)
-    typer.echo(f"{reply.command_id}: redelivered ({reply.state})")
+    typer.echo(printable(f"{reply.command_id}: redelivered ({reply.state})"))

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, fail
+from ben.cli import address_flag, fail, printable
 from ben.cli.bench import app as bench_app
 from ben.cli.query import SpineOpt
 from ben.core.errors import BenError
@@ -129,11 +129,12 @@ def accept(
     except BenError as exc:
         raise fail(str(exc)) from None
     if not out["command"]:
-        typer.echo(f"{incident_id}: {out['response']} accepted (advice: nothing to send)")
+        typer.echo(printable(f"{incident_id}: {out['response']} accepted (advice: nothing to send)"))
         return
     if out["mode"] == "proposal":
-        typer.echo(f"# proposal ({out['note']}): the spine holds it for approval, or review it before running")
-    typer.echo(out["command"])
+        typer.echo(printable(f"# proposal ({out['note']}): the spine holds it for approval, or review it before "
+                             "running"))
+    typer.echo(printable(out["command"]))
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import fail
+from ben.cli import fail, printable
 
 app = typer.Typer(help="Federated incident summaries over NATS JetStream.", no_args_is_help=True)
 
@@ -50,8 +50,8 @@ def status(
                    "--json shows it as it is") from None
     except (TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         raise fail(f"{path}: not a federation status this ben reads ({exc}); --json shows it as it is") from None
-    for line in lines:
-        typer.echo(line)
+    for line in lines:  # names of other clusters, as their summaries came: escaped
+        typer.echo(printable(line))
 
 
 def _lines(st: dict) -> list[str]:

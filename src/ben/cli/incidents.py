@@ -311,9 +311,9 @@ def replay(
         typer.echo(json.dumps(result))
         return
     for a in result["anomalies"]:
-        typer.echo(f"anomaly {a['id']}: {a['sentence']}")
+        typer.echo(printable(f"anomaly {a['id']}: {a['sentence']}"))  # names an application chose: escaped
     for i in result["incidents"]:
-        typer.echo(f"incident {i['id']} [{i['state']}]: {i['narrative']}")
+        typer.echo(printable(f"incident {i['id']} [{i['state']}]: {i['narrative']}"))
     typer.echo(f"replay: points={result['points']} anomalies={len(result['anomalies'])} "
                f"incidents={len(result['incidents'])}")
     if cortex:
@@ -344,4 +344,4 @@ def acknowledge(
         raise fail(str(exc)) from None
     except TransportError as exc:
         raise fail(f"{exc}; incidents are acknowledged through the running spine") from None
-    typer.echo(f"{incident_id}: {reply.state}. {reply.narrative}")
+    typer.echo(printable(f"{incident_id}: {reply.state}. {reply.narrative}"))  # the narrative names subsystems

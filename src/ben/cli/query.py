@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, fail, one_of, open_chdb, plain
+from ben.cli import address_flag, app, fail, one_of, open_chdb, plain, printable
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
@@ -132,7 +132,7 @@ def render_status(out: dict) -> None:
     console = Console()
     for label, comp in out.items():
         if "error" in comp:
-            console.print(Text.assemble((label, "bold"), ": ", (comp["error"], "red")))
+            console.print(Text.assemble((label, "bold"), ": ", (printable(comp["error"]), "red")))
             continue
         if not comp["id"] and not comp["figures"]:  # the bare answer to a caller that is no operator (ADR 0045)
             console.print(Text.assemble((label, "bold"), ": up (its figures, last error and data directory are for "
@@ -160,7 +160,7 @@ def render_status(out: dict) -> None:
         console.print(per_lane)
         console.print(others)
         for line in comp["last_error"].splitlines():  # each part's current problem (refusals by reason)
-            console.print(Text.assemble(("now:", "red"), " ", line))
+            console.print(Text.assemble(("now:", "red"), " ", printable(line)))  # a peer's name may be in it
 
 
 def _num(value: float) -> str:

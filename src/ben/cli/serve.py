@@ -14,16 +14,27 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")]
 
 
+def trusted_config(config: Path | None):
+    """The config a component runs with, refused (naming ``--config``) when another account could change it: it
+    names the operators' uids, the socket group, the trust store, the redaction manifest, ``insecure``. Its trust
+    store and policy were already refused so (ADR 0045, round 9), the file naming them was not (round 14)."""
+    from ben.core.config import load_config
+    from ben.core.files import check_trusted
+
+    if config is not None:
+        check_trusted(config, "--config")
+    return load_config(config)
+
+
 @app.command()
 def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
           web: Annotated[bool, typer.Option("--web", help="also serve the web interface ([web] in the config; "
                                                           "default http://127.0.0.1:8427/)")] = False) -> None:
     """Run the spine: ingest from sidecars, WAL, store writer (chDB), query API."""
-    from ben.core.config import load_config
     from ben.core.service import EXIT_GRACE_S, serve
     from ben.spine import Spine
 
-    full = load_config(config)
+    full = trusted_config(config)
     cfg = full.spine
     setup_logging(verbose)
     ui = None
@@ -44,11 +55,10 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
 @app.command()
 def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
     """Run a sidecar: ingest from local SDKs on a unix socket, WAL, ship to the spine."""
-    from ben.core.config import load_config
     from ben.core.service import EXIT_GRACE_S, serve
     from ben.sidecar import Sidecar
 
-    cfg = load_config(config).sidecar
+    cfg = trusted_config(config).sidecar
     setup_logging(verbose)
     asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
                       cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))

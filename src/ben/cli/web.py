@@ -14,10 +14,11 @@ def web_config(config: Path | None, host: str | None, port: int | None):
     """[web] from the config file, with --host/--port over it (validated like the file)."""
     import re
 
-    from ben.core.config import WebConfig, load_config
+    from ben.cli.serve import trusted_config
+    from ben.core.config import WebConfig
     from ben.core.errors import ConfigError
 
-    cfg = load_config(config).web
+    cfg = trusted_config(config).web  # [web] names the token file and the local uids it serves (round 14)
     if host is not None and not re.fullmatch(r"[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?", host):  # was "not loopback"
         raise ConfigError(f"expected an IP address or a host name, got {host!r}", source="command line", field="--host")
     changes = {k: v for k, v in (("listen_host", host), ("listen_port", port)) if v is not None}

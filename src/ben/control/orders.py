@@ -43,6 +43,7 @@ class Orders:
             self.kill["issued_at"] = KillSwitch.parse(Signed.from_json(self.kill["order"]).body).issued_at \
                 if self.kill.get("order") else 0
         self.acks: dict[str, str] = {}  # attached sidecar id -> hash of the order it holds ("" none)
+        self.unpinned: dict[str, tuple[str, ...]] = {}  # sidecar id -> the unpinned targets last audited
 
     # -- nonces -------------------------------------------------------------------------------------
     def nonce_put(self, nonce: str) -> dict[bytes, bytes]:
@@ -112,6 +113,24 @@ class Orders:
             self.plane.reload_trust()  # (a command's verification may have read it first: compare anyway)
             self.check_pins()
             return self.plane.trust.sidecars.get(sidecar_id)
+
+    def pinned_targets(self, sidecar_id: str, announced: set[str]) -> set[str]:
+        """The announced targets this sidecar may take commands for (the trust store's ``[[sidecars]] targets``,
+        read again if it changed); any other is left out, audited and logged when they change (a sidecar sending
+        the same announcement again writes no entry) (ADR 0045, round 14)."""
+        with self.plane._lock:
+            self.plane.reload_trust()
+            kept, others = self.plane.trust.pinned_targets(sidecar_id, set(announced))
+            if not others:
+                self.unpinned.pop(sidecar_id, None)
+            elif self.unpinned.get(sidecar_id) != tuple(others):  # once per change: no audit flood
+                self.unpinned[sidecar_id] = tuple(others)
+                more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                self.plane.refuse(others[0][:128], "target_not_pinned",
+                                  f"sidecar {sidecar_id!r} announced targets its [[sidecars]] entry does not list: "
+                                  f"{', '.join(repr(t[:128]) for t in others[:10])}{more}; it takes no command for "
+                                  "them", f"sidecar:{sidecar_id[:64]}")
+        return kept
 
     def check_pins(self) -> None:
         """Audit every difference between the trust store's pins and the pins last seen."""

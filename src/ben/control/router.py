@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 class _Attached:
     sidecar_id: str
     challenge: bytes = b""
-    targets: set[str] = field(default_factory=set)
+    targets: set[str] = field(default_factory=set)   # of those announced, the ones pinned to it (round 14)
+    announced: set[str] = field(default_factory=set)
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
     inflight: dict[str, float] = field(default_factory=dict)  # command id -> monotonic time pushed
     pump: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -81,13 +82,19 @@ class Router(pb_grpc.ControlServicer):
                 room = self.window - len(sidecar.inflight)
                 if room <= 0:
                     return
-                records = await asyncio.to_thread(self.plane.claim, sidecar.sidecar_id, set(sidecar.targets), room)
+                records = await asyncio.to_thread(self._claim, sidecar, room)
                 if not records:
                     return
                 now = time.monotonic()
                 for rec in records:
                     sidecar.inflight[rec["id"]] = now
                     sidecar.outbox.put_nowait(_delivery(rec))
+
+    def _claim(self, sidecar: _Attached, room: int) -> list[dict]:
+        """(In a worker thread.) Pending commands for the announced targets pinned to it now: a trust store that
+        changed its ``[[sidecars]] targets`` counts from the next claim (ADR 0045, round 14)."""
+        sidecar.targets = self.plane.orders.pinned_targets(sidecar.sidecar_id, sidecar.announced)
+        return self.plane.claim(sidecar.sidecar_id, set(sidecar.targets), room)
 
     async def _answered(self, sidecar: _Attached, signed: Signed) -> None:
         """Take a receipt and refill the slot it frees, in one hop to a worker thread."""
@@ -97,7 +104,7 @@ class Router(pb_grpc.ControlServicer):
 
             def answer() -> tuple[dict | None, list[dict]]:
                 rec = self.plane.receipt(sidecar.sidecar_id, signed)
-                more = self.plane.claim(sidecar.sidecar_id, set(sidecar.targets), room) if rec and room > 0 else []
+                more = self._claim(sidecar, room) if rec and room > 0 else []
                 return rec, more
 
             rec, records = await asyncio.to_thread(answer)
@@ -180,8 +187,9 @@ class Router(pb_grpc.ControlServicer):
             raise PermissionError(why)
         if any(s.sidecar_id == hello.sidecar_id for s in self._attached):
             log.warning("control: sidecar %s attached again; the older stream stays until it ends", hello.sidecar_id)
-        sidecar.sidecar_id = hello.sidecar_id
-        sidecar.targets = set(hello.targets)
+        sidecar.sidecar_id, sidecar.announced = hello.sidecar_id, set(hello.targets)
+        sidecar.targets = await asyncio.to_thread(self.plane.orders.pinned_targets, sidecar.sidecar_id,
+                                                  sidecar.announced)
         self._attached.append(sidecar)
         log.info("control: sidecar %s attached with targets %s", sidecar.sidecar_id, sorted(sidecar.targets))
         if hello.HasField("kill_switch"):  # what it holds: the spine adopts a newer order
@@ -200,8 +208,10 @@ class Router(pb_grpc.ControlServicer):
                 await self._hello(msg.hello, sidecar)
             elif not sidecar.sidecar_id:
                 continue  # nothing counts before an authenticated hello
-            elif which == "targets":
-                sidecar.targets = set(msg.targets.targets)
+            elif which == "targets":  # only those pinned to it ([[sidecars]] targets; ADR 0045, round 14)
+                sidecar.announced = set(msg.targets.targets)
+                sidecar.targets = await asyncio.to_thread(self.plane.orders.pinned_targets, sidecar.sidecar_id,
+                                                          sidecar.announced)
                 await self._pump(sidecar)
             elif which == "receipt":
                 await self._answered(sidecar, Signed.from_proto(msg.receipt))

@@ -21,6 +21,7 @@ A TOML file::
     [[sidecars]]                   # the spine takes commands' receipts only from pinned sidecars
     id = "web-1"
     public_key = "base64 of the sidecar's key (<data_dir>/control/sidecar.pub)"
+    targets = ["web-*"]            # optional: the only targets it may take commands for (default: any)
 
 Each key's id is computed from its public key. Every check raises ``SignatureError`` with the
 reason code a receipt carries: ``unknown_key``, ``wrong_role``, ``wrong_target``.
@@ -74,10 +75,18 @@ class KeyModel(_Strict):
 
 
 class SidecarModel(_Strict):
-    """A sidecar's receipt key, by sidecar id."""
+    """A sidecar's receipt key, by sidecar id, and the targets it may take commands for (None: any)."""
 
     id: str = Field(pattern=NAME)
     public_key: str  # the sidecar's receipt key (its <data_dir>/control/sidecar.pub)
+    # Commands go to a sidecar that announces their target; any pinned sidecar could announce another's
+    # subsystems and take their commands, answering for them (ADR 0045, round 14).
+    targets: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("targets")
+    @classmethod
+    def _patterns(cls, values: list[str] | None) -> list[str] | None:
+        return values if values is None else RoleModel._patterns(values)
 
 
 class TrustModel(_Strict):
@@ -128,12 +137,15 @@ class TrustStore:
             self.keys[kid] = Trusted(kid, entry.name, entry.role, model.roles[entry.role], public)
         #: Pinned sidecar receipt keys: sidecar id -> public key text (base64).
         self.sidecars: dict[str, str] = {}
+        #: The targets a pinned sidecar may take commands for: sidecar id -> glob patterns (None: any).
+        self.sidecar_targets: dict[str, list[str] | None] = {}
         for i, pin in enumerate(model.sidecars):
             where = f"sidecars[{i}]"
             public = public_from_text(pin.public_key, source=source, field=f"{where}.public_key")
             if pin.id in self.sidecars:
                 raise ConfigError(f"sidecar {pin.id!r} is pinned twice", source=source, field=f"{where}.id")
             self.sidecars[pin.id] = public_text(public)
+            self.sidecar_targets[pin.id] = pin.targets
 
     @classmethod
     def load(cls, path: Path | str) -> TrustStore:
@@ -162,6 +174,14 @@ class TrustStore:
             raise SignatureError(f"key {trusted.name} ({kid}) has role {trusted.role_name!r}, which may not act on "
                                  f"target {target!r}", reason="wrong_target")
         return trusted
+
+    def pinned_targets(self, sidecar_id: str, announced: set[str]) -> tuple[set[str], list[str]]:
+        """The targets of ``announced`` this sidecar may take commands for, and the others (sorted)."""
+        patterns = self.sidecar_targets.get(sidecar_id)
+        if patterns is None:
+            return set(announced), []
+        kept = {t for t in announced if _matches(t, patterns)}
+        return kept, sorted(announced - kept)
 
     def approver(self, kid: str) -> Trusted:
         """The key, if it is a human's allowed to approve (and to flip the kill switch)."""

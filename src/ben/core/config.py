@@ -249,9 +249,9 @@ class StoreConfig(_Section):
                 raise ConfigError(f"environment variable {self.password_env} is not set", field="spine.store.password_env")
             return os.environ[self.password_env]
         if self.password_file is not None:
-            from ben.core.files import check_private
+            from ben.core.files import check_secret
 
-            check_private(self.password_file, "spine.store.password_file")  # a password others may read is none
+            check_secret(self.password_file, "spine.store.password_file")  # a password others may read is none
             try:
                 return read_input_text(self.password_file).strip()
             except OSError as exc:

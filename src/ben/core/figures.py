@@ -270,10 +270,10 @@ def _metrics_server(host: str, port: int, registry, tls, connection_timeout_s: f
             super().shutdown()
             self.server_close()
 
-    from ben.core.files import check_private
+    from ben.core.files import check_secret
 
     if tls is not None:
-        check_private(tls.key, "tls.key")
+        check_secret(tls.key, "tls.key")
     httpd = make_server(host, port, make_wsgi_app(registry), Server, handler_class=Handler)
     if tls is not None:  # the handshake runs in the connection's thread, under its deadline
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

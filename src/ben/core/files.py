@@ -412,6 +412,15 @@ def check_trusted(path: Path, flag: str) -> None:
                               "trusts; keep it in a directory only you (or root) can write", field=flag)
 
 
+def check_secret(path: Path, flag: str) -> None:
+    """A token that decides who is let in (``web.token_file``, ``[sidecar.otlp] auth_token_file``): private
+    (``check_private``), and no other account's to write (``check_trusted``). Both files are read again when they
+    change: one in a directory another account may write could be swapped for that account's own, 0600 and
+    its token, and was taken (ADR 0045, round 14)."""
+    check_private(path, flag)
+    check_trusted(path, flag)
+
+
 # -- whose data directory (ADR 0033) -------------------------------------------------------------------
 #: The file in a data directory that says which component owns it and which layout of it was written.
 DATA_DIR_MARKER = "ben-data-dir.json"

@@ -24,6 +24,12 @@ def printable(value: object) -> str:
                    else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
 
 
+def printable_lines(value: object) -> str:
+    """``printable`` line by line: the line breaks are kept, every other control character is escaped (a message
+    of ben's own that quotes a process's last lines)."""
+    return "\n".join(printable(line) for line in str(value).split("\n"))
+
+
 class OneLine(logging.Formatter):
     """A ``logging.Formatter`` whose message is one line (``printable``); the traceback after it is as written."""
 

@@ -401,8 +401,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 payloads[lane].append(out.payload)
                 events[lane] += len(req.batch.ts_unix_nano)
                 extra[lane].update(p.meta or {})
-            if out.moves_mark:
-                marks[key] = req.last_seq
+            if out.moves_mark and out.ack_seq > durable.get(key, 0):  # (a range that is none: at the mark)
+                marks[key] = out.ack_seq
             outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms))
         if marks:
             committed, error = await asyncio.to_thread(self._append, payloads, marks, extra)

@@ -53,11 +53,17 @@ CHANNEL_OPTIONS = [
 #: A connection that has not finished its handshake (TLS, and the HTTP/2 preface and settings)
 #: within this is closed: half-open and slow clients hold nothing for long (gRPC's default: 120 s).
 HANDSHAKE_TIMEOUT_MS = 10_000
+#: Calls one connection carries at once (HTTP/2 ``SETTINGS_MAX_CONCURRENT_STREAMS``; more wait in the client). gRPC
+#: sets none: 20,000 ingest streams that never sent, on one connection, took a sidecar from 106 MB to 394 MB, past
+#: the connection quota (ADR 0045, round 14). ben's clients hold at most a few on one channel (an SDK: ingest and
+#: commands; a sidecar to its spine: ingest, attach, status).
+MAX_STREAMS_PER_CONNECTION = 32
 SERVER_OPTIONS = [
     ("grpc.max_send_message_length", MAX_REPLY_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.so_reuseport", 0),
     ("grpc.server_handshake_timeout_ms", HANDSHAKE_TIMEOUT_MS),
+    ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
 ]
 #: Open files a server leaves to everything but its connections (WALs, RocksDB, the store, metrics): a
 #: ``max_connections`` leaving fewer is warned of at start.
@@ -171,7 +177,7 @@ class TlsFiles:
         failed every connection, which the command then called "nothing answers"; a file that was no key at
         all was told to be chmod 600'd. A key others may read and a CA another account may write are refused
         after the content (ADR 0034, 0045)."""
-        from ben.core.files import check_private, check_trusted, read_input
+        from ben.core.files import check_secret, check_trusted, read_input
 
         fields = self.names or (f"{flag}.cert", f"{flag}.key", f"{flag}.ca")
         out = []
@@ -186,7 +192,7 @@ class TlsFiles:
             _check_pem(name, path, data, where)
             out.append(data)
         _check_pair(out[0], out[1], self.cert, self.key, fields[1])
-        check_private(self.key, fields[1])
+        check_secret(self.key, fields[1])  # and no other account's (ADR 0045, round 14)
         check_trusted(self.ca, fields[2])  # another account able to write it could add its own CA
         return out[0], out[1], out[2]
 

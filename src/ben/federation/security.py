@@ -28,7 +28,7 @@ from nats.aio.client import Client
 from ben.core.address import is_loopback
 from ben.core.config import FederationConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, read_input_text
+from ben.core.files import check_secret, read_input_text
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class NatsSecurity:
 
 def _secret(path: Path, name: str) -> str:
     """One line from a file only its owner may read; ConfigError naming the option otherwise."""
-    check_private(path, f"{FLAG}.{name}")
+    check_secret(path, f"{FLAG}.{name}")
     try:
         value = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -91,7 +91,7 @@ def _tls(cfg: FederationConfig, wanted: bool) -> ssl.SSLContext | None:
         raise ConfigError(f"cannot load the CA {cfg.tls_ca_file}: {exc}", field=f"{FLAG}.tls_ca_file") from None
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if cfg.tls_cert_file is not None:
-        check_private(cfg.tls_key_file, f"{FLAG}.tls_key_file")
+        check_secret(cfg.tls_key_file, f"{FLAG}.tls_key_file")
         try:
             ctx.load_cert_chain(str(cfg.tls_cert_file), str(cfg.tls_key_file))
         except (OSError, ssl.SSLError) as exc:

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, file_stamp, read_input, read_input_text
+from ben.core.files import check_secret, file_stamp, read_input, read_input_text
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def load_token(path: Path | None) -> bytes | None:
     """The token of ``auth_token_file`` (None when unset); ConfigError naming the field otherwise."""
     if path is None:
         return None
-    check_private(path, FIELD)
+    check_secret(path, FIELD)  # private, and no other account's (ADR 0045, round 14)
     try:
         token = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:

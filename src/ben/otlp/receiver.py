@@ -23,7 +23,7 @@ from aiohttp import web
 from ben.core import transport
 from ben.core.address import is_loopback, socket_path
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, check_trusted
+from ben.core.files import check_secret, check_trusted
 from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
@@ -74,7 +74,7 @@ class OtlpReceiver:
     def _check_transport(self, address: str, field: str) -> ssl.SSLContext | None:
         cfg = self.config
         if cfg.tls_cert_file and cfg.tls_key_file:
-            check_private(cfg.tls_key_file, "sidecar.otlp.tls_key_file")  # a loose key refuses the start
+            check_secret(cfg.tls_key_file, "sidecar.otlp.tls_key_file")  # a loose key refuses the start
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             try:
                 context.load_cert_chain(cfg.tls_cert_file, cfg.tls_key_file)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_private, check_trusted, file_stamp, read_input, read_input_text
+from ben.core.files import check_secret, check_trusted, file_stamp, read_input, read_input_text
 from ben.web.guesses import Guesses, client_key
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
@@ -108,7 +108,7 @@ def certificates_served(cfg: WebConfig) -> frozenset[str] | None:
 def read_token_file(path: Path) -> str:
     """The token in ``web.token_file``: private (a token others may read is no secret), not empty, at least 16
     characters; ConfigError naming ``web.token_file`` otherwise."""
-    check_private(path, "web.token_file")
+    check_secret(path, "web.token_file")  # private, and no other account's (ADR 0045, round 14)
     try:
         token = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:
