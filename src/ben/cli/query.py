@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, fail, one_of, open_chdb, plain
+from ben.cli import address_flag, app, fail, one_of, only_with, open_chdb, plain
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
@@ -45,6 +45,7 @@ def query(
     from ben.store.query import QueryLimits, new_query_id
 
     one_of(data_dir=data_dir, clickhouse=clickhouse, spine=spine)
+    only_with("--clickhouse", clickhouse is not None, "clickhouse_user")
     try:
         sql.encode("utf-8")
     except UnicodeEncodeError as exc:
