@@ -3,6 +3,7 @@ another one, options given to the wrong command of a group. In-process (``ben.cl
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -139,3 +140,54 @@ def test_synth_says_what_the_sidecar_did_not_take_once(home: Path) -> None:
                           "--sidecar", f"unix://{home / 'mute.sock'}")
     one_clear_line(out, 1, "events not acknowledged by the sidecar at unix://", "within 1 s")
     assert not [line for line in out.stderr.splitlines() if line.startswith("ben sdk:")], out.stderr
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.timeout(180)  # before: the query ran to its own limit (query_timeout_s, 60 s), then "ben: interrupted"
+def test_ctrl_c_cancels_a_query_of_a_stopped_spine_s_store(home: Path) -> None:
+    """``ben query --data-dir DIR "SELECT … FROM numbers(100000000000)"`` and Ctrl-C: nothing happened for 55 s
+    (chDB held the thread Python hears signals on until the query reached its own time limit), then "ben:
+    interrupted". The query runs in a thread of its own now; Ctrl-C cancels it (again until it ends: a cancel
+    before the statement started finds nothing to kill): "query interrupted; it was cancelled", 130, as through
+    the spine. A real process, SIGINT sent once the query has used CPU seconds of its own (it is running)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ben.store.chdb import ChdbStore
+
+    ChdbStore(home / "store").close()
+    with subprocess.Popen([sys.executable, "-m", "ben", "query", "--data-dir", str(home / "store"),
+                           "SELECT sum(cityHash64(number)) FROM numbers(100000000000)"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env={**os.environ, "BEN_HOME": str(home)},
+                          stdin=subprocess.DEVNULL) as proc:
+        started = _cpu_seconds(proc.pid)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and _cpu_seconds(proc.pid) < started + 5 and time.monotonic() < deadline:
+            time.sleep(0.05)  # waiting on the condition: the query is using CPU (no timing is asserted)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=170)
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    one_clear_line(result, 130, "query interrupted; it was cancelled")
+    again = ben_process("query", "--data-dir", str(home / "store"), "SELECT 1 AS one", "--json")
+    assert again.returncode == 0 and again.stdout.strip() == '[{"one": 1}]', again.stderr  # the store is free
+
+
+def test_a_detection_timing_key_names_the_config_file_and_the_nearest_key(monkeypatch, capsys, home: Path) -> None:
+    """``[spine.detect] timing = {warmup = 5}`` (for ``warmup_s``) said "field 'spine.detect.timing.warmup': unknown
+    key; known: " and all nineteen keys, naming no file (every other key of a config names its file and the valid
+    key nearest to a misspelt one); ``ben replay -c`` the same. Both now."""
+    config = home / "ben.toml"
+    config.write_text(f'[spine]\ndata_dir = "{home / "spine"}"\n[spine.detect]\ntiming = {{warmup = 5}}\n')
+    for args in (("spine", "--config", str(config)),
+                 ("replay", "--from", "2026-12-07T00:00", "--to", "2026-12-07T01:00", "--config", str(config))):
+        code, _, err = ben(monkeypatch, capsys, home, *args)
+        assert code == 2 and err == [f"error: in {config}, field 'spine.detect.timing.warmup': unknown key; did you "
+                                     "mean 'spine.detect.timing.warmup_s'?"], (args, err)
+    assert not (home / "spine").exists()
