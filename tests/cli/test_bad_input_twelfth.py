@@ -191,3 +191,29 @@ def test_a_detection_timing_key_names_the_config_file_and_the_nearest_key(monkey
         assert code == 2 and err == [f"error: in {config}, field 'spine.detect.timing.warmup': unknown key; did you "
                                      "mean 'spine.detect.timing.warmup_s'?"], (args, err)
     assert not (home / "spine").exists()
+
+
+def test_an_sdk_time_in_seconds_says_so_and_by_what_to_multiply(home: Path) -> None:
+    """``client.gauge("g", 1.0, ts=int(time.time()))`` (seconds, what most code has at hand; or a JavaScript
+    ``Date.now()`` in ms) was refused as "1796653149 is outside [946684800000000000, 4102444800000000000) ns": the
+    range, not that the number was seconds. It says which unit it looks like and by what to multiply, as
+    ``SeriesMonitor`` does; a number of no such unit is refused as before."""
+    import time
+
+    from ben.core.errors import InvalidEventError
+    from ben.sdk import Client
+
+    client = Client("api", sidecar=f"unix://{home}/absent.sock", strict=True)
+    try:
+        for scale, unit, factor in ((1, "seconds", "1_000_000_000"), (1_000, "milliseconds", "1_000_000"),
+                                    (1_000_000, "microseconds", "1_000")):
+            with pytest.raises(InvalidEventError) as refused:
+                client.gauge("g", 1.0, ts=int(time.time() * scale))
+            assert refused.value.field == "ts" and f"it looks like {unit} since the epoch" in str(refused.value)
+            assert f"multiply by {factor})" in str(refused.value), refused.value
+        with pytest.raises(InvalidEventError) as refused:
+            client.gauge("g", 1.0, ts=5)
+        assert "looks like" not in str(refused.value)
+        assert client.gauge("g", 1.0, ts=time.time_ns()) is not None
+    finally:
+        client.shutdown(timeout=0)
