@@ -1,6 +1,6 @@
 """Detection on labelled (real) data, scored with the NAB rules.
 
-    ben bench detect-real DIR [--generate [--hard]] [--seed S] [--files N] [--baseline] [--json]
+    ben bench detect-real DIR [--generate [--hard] [--seed S] [--files N]] [--baseline] [--json]
 
 DIR holds a corpus in the layout of :mod:`ben.detect.corpus` (NAB's: ``data/<group>/<file>.csv`` with
 ``timestamp,value`` and ``labels/combined_windows.json``); ``--generate`` first writes the realistic

@@ -83,6 +83,23 @@ def one_of(**given: object) -> None:
         raise fail(f"{' and '.join(flags)}: pass one of them (each says where to read; the other was ignored)")
 
 
+def only_with(needed: str, present: bool, *names: str) -> None:
+    """Refuse options that apply only with ``needed`` when it is absent: each was ignored in silence (``ben audit
+    verify --audit-key K`` asked the running spine, which verifies with its own key, and said "intact"). ``names``
+    are the parameters' names; one is refused only when the command line gave it (its default is no choice)."""
+    if present:
+        return
+    from typer._click.globals import get_current_context
+    from typer._click.core import ParameterSource
+
+    ctx = get_current_context(silent=True)
+    given = [f"--{name.replace('_', '-')}" for name in names
+             if ctx is not None and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    if given:
+        raise fail(f"{' and '.join(given)} {'applies' if len(given) == 1 else 'apply'} only with {needed}, which was "
+                   "not given (it would be ignored)")
+
+
 def chdb_dir(data_dir: Path) -> Path:
     """The chDB directory a ``--data-dir`` names: a store directory (it has ``metadata/``), or a spine's
     data_dir (its store is ``chdb/`` inside). Anything else is refused: chDB would make an empty store there."""

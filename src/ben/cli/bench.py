@@ -141,6 +141,9 @@ def detect_real(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Detection on labelled data: NAB scores (standard, low-FP, low-FN), episode precision/recall, delay."""
+    from ben.cli import only_with
+
+    only_with("--generate", generate, "seed", "files", "hard")  # the corpus there was scored as it was
     if not generate and not corpus.is_dir():
         raise ConfigError(f"{corpus}: not a directory (use --generate to write a corpus there)",
                           source="command line", field="CORPUS")

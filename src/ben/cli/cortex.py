@@ -229,6 +229,18 @@ def _incidents_group() -> None:
     def show(ctx: typer.Context, **options) -> None:
         if ctx.invoked_subcommand is None:
             listing.incidents(**options)
+            return
+        # `ben incidents --spine S label …`: the listing's options were dropped in silence, and the label went to
+        # the default spine
+        from typer._click.core import ParameterSource
+
+        given = [p.opts[0] for p in ctx.command.params
+                 if ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE]
+        if given:
+            sub = ctx.invoked_subcommand
+            raise fail(f"{' and '.join(given)} before '{sub}' {'is an option' if len(given) == 1 else 'are options'} "
+                       f"of the listing (ben incidents), not of 'ben incidents {sub}': give {sub}'s options after its "
+                       f"arguments ('ben incidents {sub} --help' lists them)")
 
     sig = inspect.signature(listing.incidents, eval_str=True)
     ctx_param = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)

@@ -302,7 +302,12 @@ def replay(
     else:  # opened once first: a store chDB cannot load is one line naming --data-dir (open_chdb)
         open_chdb(data_dir).close()
         data_dir = chdb_dir(data_dir)
-    result = replay_range(t1, t2, load_config(config).spine.detect, spine=spine, data_dir=data_dir)
+    detect = load_config(config).spine.detect
+    if config is not None:  # a key of [spine.detect.timing] the detection cannot take: named with the file
+        from ben.spine.detection import timing_of
+
+        timing_of(detect.timing, source=str(config))
+    result = replay_range(t1, t2, detect, spine=spine, data_dir=data_dir)
     if cortex:   # ADR 0039: the model is a function of the cortex's history (decisions, outcomes)
         from ben.cli.cortex import open_cortex
 

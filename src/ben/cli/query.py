@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import address_flag, app, fail, one_of, open_chdb, plain, printable
+from ben.cli import address_flag, app, fail, one_of, only_with, open_chdb, plain, printable
 
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
@@ -25,6 +25,50 @@ def render_table(result: dict, title: str | None = None) -> None:
         table.add_row(*(plain(v if isinstance(v, str) else json.dumps(v)) for v in (row[n] for n in names)))
     Console().print(table)
     typer.echo(f"{result.get('rows', len(result.get('data', [])))} row(s)")
+
+
+def _cancelled_by_ctrl_c(store, sql: str, limits) -> bytes:
+    """``store.operator_query`` of a stopped spine's chDB store, run in a thread of its own so that Ctrl-C cancels
+    it: run by this thread, chDB held it until the query ended (``query_timeout_s``, a minute by default) and Ctrl-C
+    was heard only then. Through the spine, Ctrl-C cancels the call (``run_query``)."""
+    import signal
+    import threading
+
+    from ben.store.query import new_query_id
+
+    query_id, box, done = new_query_id(), {}, threading.Event()
+
+    def run() -> None:
+        try:
+            box["raw"] = store.operator_query(sql, query_id, limits)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run, name="ben-query", daemon=True)
+    # SIGINT is held while the worker starts (a Ctrl-C within start() could not tell whether it runs), and the
+    # worker and chDB's threads keep it held: the signal is this thread's. The wait is on an Event, not join():
+    # Python 3.11's join() interrupted by Ctrl-C takes the thread for ended (bpo-45274's handling) while it runs.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        worker.start()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held meanwhile arrives here
+        done.wait()
+    except KeyboardInterrupt:
+        # again until the query ends: a cancel before its statement started (its sandbox not yet open, its checks
+        # under way) finds nothing to kill; a second Ctrl-C leaves at once
+        while not done.is_set():
+            store.cancel_query(query_id)
+            done.wait(0.1)
+        raise fail("query interrupted; it was cancelled", code=130) from None
+    if "error" in box:
+        raise box["error"]
+    return box["raw"]
 
 
 @app.command()
@@ -45,6 +89,7 @@ def query(
     from ben.store.query import QueryLimits, new_query_id
 
     one_of(data_dir=data_dir, clickhouse=clickhouse, spine=spine)
+    only_with("--clickhouse", clickhouse is not None, "clickhouse_user")
     try:
         sql.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -71,7 +116,7 @@ def query(
     elif data_dir is not None:
         store = open_chdb(data_dir)
         try:
-            raw = store.operator_query(sql, new_query_id(), QueryLimits())
+            raw = _cancelled_by_ctrl_c(store, sql, QueryLimits())
         except QueryError as exc:
             raise fail(str(exc)) from None
         finally:

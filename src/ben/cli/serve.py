@@ -36,6 +36,10 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
 
     full = trusted_config(config)
     cfg = full.spine
+    if config is not None and cfg.detect.enabled:  # the spine checks it again at start, without the file's name
+        from ben.spine.detection import timing_of
+
+        timing_of(cfg.detect.timing, source=str(config))
     setup_logging(verbose)
     ui = None
     if web:  # started before serve() so that its thread never inherits realtime scheduling (ADR 0037)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -164,6 +165,9 @@ def synth(
     client = sdk_client(subsystem, sidecar=sidecar, full_policy="block", block_timeout_ms=None if fast else 1000)
     typer.echo(f"ben synth: {what} to the sidecar at {sidecar} (Ctrl-C stops)", err=True)
     emitted = run_synth(client, rate, duration, stop, seed, fault_start, fault_every, fault_for, fast)
+    # synth says what the sidecar did not take itself, in its last line: the SDK's shutdown warning said it first,
+    # in other words ("no error seen" beside "no answer"); its warnings during the run are kept
+    logging.getLogger("ben.sdk").setLevel(logging.ERROR)
     # Without the demo its sidecar stops too: a short flush, not the whole timeout at a closed socket.
     flushed = client.shutdown(timeout=min(flush_timeout, PARENT_GONE_FLUSH_S) if parent_gone.is_set() else flush_timeout)
     s = client.stats

@@ -8,6 +8,7 @@ calibrated tail evidence, one episode per onset). Given ``detectors``, ``noise``
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, replace
 
@@ -97,7 +98,12 @@ class BankSeriesMonitor:
         """Feed many points of this series at once; returns a ``MonitorResult`` (episodes named)."""
         ts, x = inputs.points(self.name, ts_ns, values, last=int(self._bank.st.last_ts[0]),
                               fresh=int(self._bank.st.n[0]) == 0)
-        res = self._bank.update_block(ts, x.reshape(-1, 1))
+        before = copy.deepcopy(self._bank.checkpoint())
+        try:
+            res = self._bank.update_block(ts, x.reshape(-1, 1))
+        except BaseException:  # Ctrl-C in a notebook: the monitor as it was, not past points it never took the time of
+            self._bank.restore(before)
+            raise
         return res._replace(scores=res.scores[:, 0], flags=res.flags[:, 0], status=res.status[:, 0],
                             episodes=[_named(e, self.name) for e in res.episodes])
 
@@ -237,18 +243,23 @@ class SeriesMonitor:
         flags = np.empty(n, np.bool_)
         events = np.empty(n, np.int64)
         episodes = []
+        # The points run on a copy of the state, which becomes the monitor's with the last time at the end: a
+        # call that does not finish (Ctrl-C in a notebook) leaves the monitor as it was. Running on the
+        # state itself left it past points whose time it had not taken: the same call again was taken, and
+        # the monitor counted each of those points twice.
+        s = self._s.copy()
         i = 0
         while i < n:
-            i = self._run(s=self._s, ts_ns=ts, xs=x, p=self._p, scores=scores, flags=flags, events=events,
-                          start=i)
+            i = self._run(s=s, ts_ns=ts, xs=x, p=self._p, scores=scores, flags=flags, events=events, start=i)
             if events[i - 1]:
-                episodes.append(self._episode(int(events[i - 1]), int(ts[i - 1])))
+                episodes.append(self._episode(int(events[i - 1]), int(ts[i - 1]), s))
+        self._s = s
         if n:
             self._last = int(ts[-1])
         return MonitorResult(scores, flags, np.zeros(n, np.uint8), episodes)
 
-    def _episode(self, event: int, ts_ns: int) -> Episode:
-        s = self._s
+    def _episode(self, event: int, ts_ns: int, s: np.ndarray | None = None) -> Episode:
+        s = self._s if s is None else s
         start = (int(s[cal.I_EP_THI]) << 32) | int(s[cal.I_EP_TLO])
         peak_ts = (int(s[cal.I_EP_PEAK_THI]) << 32) | int(s[cal.I_EP_PEAK_TLO])
         base, scale = float(s[cal.I_BASE_AT_OPEN]), float(s[cal.I_SCALE_AT_OPEN])

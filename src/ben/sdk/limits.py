@@ -58,9 +58,18 @@ def check_ts(ts: object) -> int:
                                     f"{ts!r:.40}", field="ts")
         ts = operator.index(ts)
     if not MIN_TS_NS <= ts < MAX_TS_NS:
-        raise InvalidEventError(f"{ts} is outside [{MIN_TS_NS}, {MAX_TS_NS}) ns (2000-01-01 to 2100-01-01 UTC)",
-                                field="ts")
+        raise InvalidEventError(f"{ts} is outside [{MIN_TS_NS}, {MAX_TS_NS}) ns (2000-01-01 to 2100-01-01 UTC)"
+                                f"{_unit_hint(ts)}", field="ts")
     return ts
+
+
+def _unit_hint(ts: int) -> str:
+    """What a time of 2000-2100 in seconds, ms or µs (``int(time.time())``, a JavaScript ``Date.now()``) is
+    multiplied by to be the nanoseconds ``ts`` takes, as ``SeriesMonitor`` says it; "" for any other number."""
+    for unit, per_s in (("seconds", 1), ("milliseconds", 1_000), ("microseconds", 1_000_000)):
+        if MIN_TS_NS // 10**9 * per_s <= ts < MAX_TS_NS // 10**9 * per_s:
+            return f": it looks like {unit} since the epoch; ts is nanoseconds (multiply by {10**9 // per_s:_})"
+    return ""
 
 
 def check_value(value: object, field: str = "value") -> float:

@@ -449,16 +449,21 @@ class Detection:
         changes.incidents.append(incident)
 
 
-def timing_of(keys: dict[str, float]) -> Timing:
-    """``[spine.detect.timing]`` as a :class:`Timing`; a ConfigError naming the key it cannot take."""
+def timing_of(keys: dict[str, float], source: str | None = None) -> Timing:
+    """``[spine.detect.timing]`` as a :class:`Timing`; a ConfigError naming the key it cannot take (and the
+    config file, ``source``, when the caller knows it), with the known key nearest to a misspelt one."""
+    import difflib
+
     known = [f.name for f in dataclasses.fields(Timing)]
     unknown = sorted(set(keys) - set(known))
     if unknown:
-        raise ConfigError(f"unknown key; known: {', '.join(known)}", field=f"spine.detect.timing.{unknown[0]}")
+        near = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+        hint = f"did you mean 'spine.detect.timing.{near[0]}'?" if near else f"known: {', '.join(known)}"
+        raise ConfigError(f"unknown key; {hint}", source=source, field=f"spine.detect.timing.{unknown[0]}")
     try:
         return Timing(**keys)
     except DetectorError as exc:
-        raise ConfigError(str(exc), field="spine.detect.timing") from None
+        raise ConfigError(str(exc), source=source, field="spine.detect.timing") from None
 
 
 def calibrated_evidence(ep: Episode, evidence: dict, timing: Timing) -> dict[str, dict[str, float]]:
