@@ -31,12 +31,13 @@ def test_the_store_process_loads_no_configuration() -> None:
 
 def test_the_backends_are_still_names_of_the_package() -> None:
     from ben.core.config import QUERY_SYSTEM_TABLES, StoreConfig
-    from ben.store import ChdbProcessStore, ChdbStore, ClickHouseStore, Store, open_store  # noqa: F401
+    from ben.store import ChdbProcessStore, ChdbStore, ClickHouseStore, Store, open_store
     from ben.store.chdb import ChdbStore as chdb_store
     from ben.store.query import SYSTEM_TABLES
 
     assert ChdbStore is chdb_store and ClickHouseStore.__module__ == "ben.store.server"
     assert ChdbProcessStore.__module__ == "ben.store.process" and Store.__module__ == "ben.store.base"
+    assert open_store.__module__ == "ben.store"
     assert SYSTEM_TABLES == QUERY_SYSTEM_TABLES and StoreConfig().query_system_tables == list(QUERY_SYSTEM_TABLES)
     import ben.store
 
