@@ -16,7 +16,7 @@ from ben.redact import DEFAULT_MANIFEST, SECRET_RULES, Engine, parse_manifest
 from ben.redact import cache as cache_mod
 from ben.redact import wire
 from ben.redact.actions import KeyedHasher, keyed_hash
-from ben.redact.prefilter import Prefilter, layout, mask_of, masks_of, possible
+from ben.redact.prefilter import Prefilter, layout, mask_of, masks_of, possible, requirement, weakest
 from ben.sdk.batch import BatchBuilder
 from ben.v1 import telemetry_pb2 as pb
 from ben.redact import corpus as ben_corpus
@@ -85,6 +85,22 @@ def test_candidates_are_exactly_the_texts_whose_mask_meets_a_requirement() -> No
     assert Prefilter(SECRET_RULES.values(), everything=True).candidates(texts)[0].all()
     assert not Prefilter(()).candidates(texts)[0].any()
 
+
+
+def test_the_weakest_requirements_are_those_no_other_one_implies() -> None:
+    """``weakest`` (one pass against the kept requirements, fewest bits first) keeps what the definition keeps:
+    a requirement holding all the bits of another is implied by it (ADR 0048, fifth round: the pairwise
+    reduction took 14 ms of every engine's start)."""
+    def by_definition(reqs: set[int]) -> tuple[int, ...]:
+        return tuple(sorted(r for r in reqs if not any(o != r and o & r == o for o in reqs)))
+
+    default = {requirement(need, d.min_digits) for d in SECRET_RULES.values() for need in d.needs}
+    rng = random.Random(11)
+    sets = [default, set(), {0}, {0, 1, 3}, {5, 7, 13, 15}] + [
+        {rng.getrandbits(rng.choice((3, 6, 12, 40))) for _ in range(rng.randint(0, 60))} for _ in range(2000)]
+    for reqs in sets:
+        assert weakest(reqs) == by_definition(reqs), sorted(reqs)
+    assert Prefilter(SECRET_RULES.values()).reqs == by_definition(default)
 
 # -- the engine, fast against plain ----------------------------------------------------------------
 MANIFESTS = {

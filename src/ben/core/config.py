@@ -32,6 +32,7 @@ from ben.core.errors import ConfigError
 from ben.core.config_places import key_elsewhere as _key_elsewhere
 from ben.core.files import is_utf16, missing_or_directory, read_input, read_input_text, utf8_text
 from ben.core.lanes import Quota
+from ben.core.query_tables import QUERY_SYSTEM_TABLES  # noqa: F401  (ben.core.config's name for it)
 
 from ben.core.config_sections import (  # noqa: F401  (re-exported for callers of config)
     CertificateNames, ControlConfig, CortexConfig, FederationConfig, OperatorConfig, OtlpConfig, TlsConfig, WebConfig,
@@ -154,14 +155,6 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
                              f"{self.reconnect_max_ms}: the wait before a reconnect starts at the first and doubles "
                              "up to the second")
         return self
-
-
-#: The ``system`` tables operator queries may read by default (ADR 0045, round 4): what describes the store's
-#: own data and the engine's vocabulary; not stack_trace (thread names), disks (paths, sizes),
-#: server_settings, processes or query_log (others' statements), users or grants.
-QUERY_SYSTEM_TABLES = ("one", "numbers", "numbers_mt", "zeros", "zeros_mt", "databases", "tables", "columns",
-                       "parts", "functions", "table_functions", "aggregate_function_combinators",
-                       "data_type_families", "formats", "settings", "time_zones")
 
 
 class StoreConfig(_Section):

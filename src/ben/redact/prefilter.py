@@ -131,8 +131,7 @@ class Prefilter:
         detectors = list(detectors)
         reqs = {requirement(need, d.min_digits) for d in detectors for need in d.needs}
         self.thresholds = tuple(sorted({d.min_digits for d in detectors if d.min_digits}))
-        # a requirement that holds all the bits of another is implied by it: keep the weakest
-        self.reqs = tuple(sorted(r for r in reqs if not any(o != r and o & r == o for o in reqs)))
+        self.reqs = weakest(reqs)
         self.everything = everything
         self._verdicts: dict[int, bool] = {}
         self._reqs = np.asarray(self.reqs, dtype=np.uint64)
@@ -194,10 +193,21 @@ _REQS: dict[SecretRule, tuple[int, ...]] = {}
 def _requirements(detector: SecretRule) -> tuple[int, ...]:
     reqs = _REQS.get(detector)
     if reqs is None:
-        every = {requirement(need, detector.min_digits) for need in detector.needs}
-        # the weakest only (one holding all the bits of another is implied by it): fewer tests per plan
-        reqs = _REQS[detector] = tuple(sorted(r for r in every if not any(o != r and o & r == o for o in every)))
+        # the weakest only: fewer tests per plan
+        reqs = _REQS[detector] = weakest({requirement(need, detector.min_digits) for need in detector.needs})
     return reqs
+
+
+def weakest(reqs: set[int]) -> tuple[int, ...]:
+    """The requirements no other one implies, ascending: one that holds all the bits of another is implied by it.
+    Taken fewest bits first, a requirement is implied by another exactly when it holds the bits of one kept
+    before it: one pass against the kept few (~90 of the default manifest's 853), not against all of them
+    (14 ms of every engine's start; ADR 0048, fifth round)."""
+    kept: list[int] = []
+    for r in sorted(reqs, key=lambda r: (r.bit_count(), r)):
+        if not any(k & r == k for k in kept):
+            kept.append(r)
+    return tuple(sorted(kept))
 
 
 def layout(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

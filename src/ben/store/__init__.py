@@ -10,23 +10,49 @@ the spine; ``ben.store.process``); tools that run alone (replay, offline queries
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ben.core.priority import BACKGROUND_NICE
-from ben.store.base import Store
-from ben.store.chdb import ChdbStore
-from ben.store.process import ChdbProcessStore
-from ben.store.server import ClickHouseStore
+
+if TYPE_CHECKING:
+    from ben.store.base import Store
+    from ben.store.chdb import ChdbStore
+    from ben.store.process import ChdbProcessStore
+    from ben.store.server import ClickHouseStore
 
 __all__ = ["ChdbProcessStore", "ChdbStore", "ClickHouseStore", "Store", "open_store"]
+
+
+def __getattr__(name: str):
+    """The backends, imported at their first use (ADR 0048): a process that needs one module of the store
+    (``ben query`` to a running spine checks its SQL with ``ben.store.query``) no longer loads pyarrow, chDB's
+    module and both backends with the package. ``open_store`` imports the configured backend when the
+    component starts, so a backend that cannot load still fails the start."""
+    if name == "Store":
+        from ben.store.base import Store as value
+    elif name == "ChdbStore":
+        from ben.store.chdb import ChdbStore as value
+    elif name == "ChdbProcessStore":
+        from ben.store.process import ChdbProcessStore as value
+    elif name == "ClickHouseStore":
+        from ben.store.server import ClickHouseStore as value
+    else:
+        raise AttributeError(f"module 'ben.store' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def open_store(config, path: Path | str, background_nice: int = BACKGROUND_NICE) -> Store:
     """The store a ``StoreConfig`` names; ``path`` is the chDB directory (unused for a server);
     chDB's background threads run at ``background_nice`` (ADR 0024)."""
     if config.backend == "chdb":
+        from ben.store.process import ChdbProcessStore
+
         return ChdbProcessStore(path, retention_days=config.retention_days, background_nice=background_nice)
     if config.backend == "clickhouse":
         import os
+
+        from ben.store.server import ClickHouseStore
 
         store = ClickHouseStore(config.host, config.port, config.user, config.password(), config.secure,
                                 config.connect_timeout_s, retention_days=config.retention_days,

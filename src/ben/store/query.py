@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from ben.core.config import QUERY_SYSTEM_TABLES
+from ben.core.query_tables import QUERY_SYSTEM_TABLES
 from ben.core.errors import QueryError
 
 READ_ONLY_STARTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS")
