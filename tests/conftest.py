@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,13 @@ from typing import Any
 import pytest
 
 from ben.cli.procs import Cluster
+
+# The tests that press Ctrl-C on a ben child (SIGINT) need the child to hear it. A background job of a shell without
+# job control starts with SIGINT ignored, every child inherits that, and Python then installs no handler for it: the
+# child never sees the Ctrl-C and the test waits out its timeout. A Python handler here is reset to the default at
+# every exec, so the children start as from a terminal, however pytest was started (ADR 0048, 2026-12-07, fifth).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser) -> None:
