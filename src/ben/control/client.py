@@ -7,7 +7,7 @@ import json
 import grpc
 
 from ben.control.documents import Signed
-from ben.core.address import foreign_peer
+from ben.core.address import foreign_peer, tls_refused
 from ben.core.errors import ControlError, TransportError
 from ben.core.peers import operator_metadata
 from ben.core.transport import channel as open_channel
@@ -27,8 +27,8 @@ def _call(address: str, method: str, request, timeout: float):
                         grpc.StatusCode.INVALID_ARGUMENT):
                 reason, _, text = details.partition(": ")
                 raise ControlError(text or details, reason=reason if text else "refused") from None
-            if foreign_peer(address, details):  # the OTLP ports, another program
-                raise TransportError(foreign_peer(address, details)) from None
+            if foreign := foreign_peer(address, details) or tls_refused(address, details):  # the OTLP ports, a name
+                raise TransportError(foreign) from None
             if code == grpc.StatusCode.UNIMPLEMENTED:
                 raise TransportError(f"{address} does not serve {method} (is it a spine?)") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in details.lower():

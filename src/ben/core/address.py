@@ -165,3 +165,22 @@ def foreign_peer(address: str, said: str) -> str:
         return ""
     return (f"{address} is {what}, {NOT_BEN}: ben's components answer at their listen address "
             f"(by default unix://$BEN_HOME/spine.sock and unix://$BEN_HOME/sidecar.sock)")
+
+
+def tls_refused(address: str, said: str) -> str:
+    """Why the TLS handshake with ``address`` failed, from gRPC's words ``said`` ("" when it did not): the command
+    said "nothing answers (is it running?)" of a spine that answered with a certificate for another name (the
+    README's ``--host spine.example`` dialled as 127.0.0.1), of another CA, or with no TLS at all."""
+    host = address.rpartition(":")[0].strip("[]") or address
+    if "Hostname Verification Check failed" in said:
+        return (f"{address} answers, but its certificate does not name {host!r}: dial it by a name its certificate "
+                f"holds, or issue it again naming this one (ben certs issue NAME --server --host {host})")
+    if "WRONG_VERSION_NUMBER" in said:
+        return (f"{address} answers without TLS (a listener with insecure = true?), and this end speaks mutual TLS "
+                "(BEN_TLS_CERT, BEN_TLS_KEY, BEN_TLS_CA are set)")
+    if "certificate signature failure" in said or "CERTIFICATE_VERIFY_FAILED" in said:
+        return (f"{address} answers with a certificate the CA this end trusts (BEN_TLS_CA) did not sign: give the "
+                "ca.crt of the ben certs directory that issued it")
+    if "handshake failed" in said.lower():
+        return f"the TLS handshake with {address} failed: {said.rpartition(': ')[2] or said}"
+    return ""

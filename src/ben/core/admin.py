@@ -99,7 +99,7 @@ class AdminServicer(pb_grpc.AdminServicer):
 
 # -- client side ------------------------------------------------------------------------------------
 def _call(address: str, method: str, request, timeout: float):
-    from ben.core.address import foreign_peer
+    from ben.core.address import foreign_peer, tls_refused
     from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
     from ben.core.transport import channel as open_channel
@@ -116,7 +116,7 @@ def _call(address: str, method: str, request, timeout: float):
                 raise QueryError(exc.details()) from None
             if code == grpc.StatusCode.PERMISSION_DENIED:
                 raise TransportError(f"{address} refused this caller: {exc.details()}") from None
-            foreign = foreign_peer(address, exc.details() or "")  # the OTLP ports, another program
+            foreign = foreign_peer(address, exc.details() or "") or tls_refused(address, exc.details() or "")
             if foreign:
                 raise TransportError(foreign) from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
@@ -149,7 +149,7 @@ def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "
     ``origin`` and ``on_behalf`` go into the spine's query log (the web interface: ``web-sql`` for its
     client's SQL, ``web-page`` for a page's own reads, and who its client is). ``max_reply``: (bytes, the option
     naming them): a larger result is refused as it arrives, before this process holds it (the web interface)."""
-    from ben.core.address import foreign_peer
+    from ben.core.address import foreign_peer, tls_refused
     from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
     from ben.core.transport import CHANNEL_OPTIONS
@@ -181,8 +181,9 @@ def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "
                     and "larger than max" in (exc.details() or ""):
                 raise QueryError(f"the result is over {max_reply[0]} bytes ({max_reply[1]}): add a LIMIT or choose "
                                  "fewer columns, or use ben query") from None
-            if foreign_peer(address, exc.details() or ""):  # the OTLP ports, another program
-                raise TransportError(foreign_peer(address, exc.details() or "")) from None
+            foreign = foreign_peer(address, exc.details() or "") or tls_refused(address, exc.details() or "")
+            if foreign:  # the OTLP ports, another program, a certificate for another name
+                raise TransportError(foreign) from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
                 raise TransportError(f"nothing answers at {address} (is it running?)") from None
             raise QueryError(_lost(address, exc) or f"{address}: {code.name}: {exc.details()}") from None
