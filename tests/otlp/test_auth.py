@@ -98,12 +98,25 @@ def test_sdks_send_the_token_from_the_environment_and_others_are_refused(make_cl
     assert query_rows(c.spine_addr, "SELECT count() AS n FROM ben.events WHERE body = 'no token'")[0]["n"] == 0
 
 
+def _http_status(port: int, body: bytes, token: str) -> int:
+    """The status of one OTLP/HTTP logs export with ``token`` as its bearer."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=body, method="POST",
+                                     headers={"Content-Type": "application/x-protobuf",
+                                              "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def test_a_replaced_token_file_refuses_the_old_token_at_once(home) -> None:
     """ADR 0045 round 12: ``auth_token_file`` was read once, at start: a token that leaked, replaced in the file,
     went on being accepted until the sidecar restarted. Now the file is read again when it changes, on both
     transports; a changed file that cannot be used keeps the token in force. A real sidecar."""
-    import urllib.request
-
     from ben.cli.procs import Cluster
 
     old, new = TOKEN, "r0tated-" + "e5f6a7b8" * 3
@@ -117,14 +130,7 @@ def test_a_replaced_token_file_refuses_the_old_token_at_once(home) -> None:
         body = logs_request(["rotated"]).SerializeToString()
 
         def http(token: str) -> int:
-            request = urllib.request.Request(f"http://127.0.0.1:{http_port}/v1/logs", data=body, method="POST",
-                                             headers={"Content-Type": "application/x-protobuf",
-                                                      "Authorization": f"Bearer {token}"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    return answer.status
-            except urllib.error.HTTPError as exc:
-                return exc.code
+            return _http_status(http_port, body, token)
 
         def grpc_code(token: str) -> str:
             with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
@@ -154,8 +160,6 @@ def test_a_token_file_another_account_may_replace_is_refused_and_its_file_never_
     before, a real sidecar then took the other account's token and refused its own applications'. Now a token file
     in such a directory refuses the start, naming the field and the directory, and a changed file another account
     owns is not taken (the token in force is kept, logged)."""
-    import urllib.request
-
     from ben.cli.procs import Cluster, Proc
 
     nobody = 65534
@@ -187,14 +191,7 @@ def test_a_token_file_another_account_may_replace_is_refused_and_its_file_never_
         body = logs_request(["swapped"]).SerializeToString()
 
         def http(token: str) -> int:
-            request = urllib.request.Request(f"http://127.0.0.1:{http_port}/v1/logs", data=body, method="POST",
-                                             headers={"Content-Type": "application/x-protobuf",
-                                                      "Authorization": f"Bearer {token}"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    return answer.status
-            except urllib.error.HTTPError as exc:
-                return exc.code
+            return _http_status(http_port, body, token)
 
         assert http(TOKEN) == 200
         # The operator removes the file to write a new one; another account is there first with its own.
