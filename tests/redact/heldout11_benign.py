@@ -17,7 +17,7 @@ def benign_argvs(d: Draw) -> list[tuple[str, list[str]]]:
     return [
         ("mysql_prompt", ["mysql", "-u", "root", "-p", "-h", h, "shop"]),
         ("mysql_port", ["mysql", "-u", "app", "-P", port, "-h", h, "--ssl-mode=REQUIRED"]),
-        ("mysql_env", ["mysql", "-u", "app", f"-p$MYSQL_PWD", "-h", h]),
+        ("mysql_env", ["mysql", "-u", "app", "-p$MYSQL_PWD", "-h", h]),
         ("psql_no_pw", ["psql", "-h", h, "-p", port, "-U", "app", "-d", "shop", "-c", "SELECT count(*) FROM orders"]),
         ("psql_uri_no_pw", ["psql", f"postgresql://app@{h}:5432/shop?sslmode=verify-full"]),
         ("redis_port", ["redis-cli", "-h", h, "-p", port, "--scan", "--pattern", "session:*"]),

@@ -10,7 +10,7 @@ desktops, network gear, JVM flags, provisioning tools, PowerShell.
 
 from __future__ import annotations
 
-from tests.redact.heldout7_values import ALNUM, HEX, URLSAFE, Draw, b64, password_text
+from tests.redact.heldout7_values import ALNUM, URLSAFE, Draw, b64, password_text
 
 USERS = ["root", "app", "admin", "deploy", "svc_backup", "ops", "sa", "ci"]
 HOSTS = ["db.internal", "10.0.4.21", "db-prod.acme.io", "nas01.corp.acme.io", "bmc-07.dc1.acme.io", "cache.internal"]
