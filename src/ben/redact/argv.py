@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+from ben.redact.identifiers import keyless_command_spans
+
 MAX_ITEMS = 200          # items of one list, at most
 MAX_LISTS = 16           # lists joined per text, at most
 
@@ -28,22 +30,26 @@ _EXECVE = re.compile(r"\ba(?P<n>[0-9]{1,3})=(?:\"(?P<q>[^\"\r\n]{0,400})\"|(?P<h
 _PROCTITLE = re.compile(r"\bproctitle=(?P<h>(?:[0-9A-F]{2}){4,2048})(?![\w])")
 _COMMAND = re.compile(r"[?&]command=(?P<v>[^&\s\"'\\]{0,400})")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_SMALL = re.compile("[a-z]").search
 #: The program a list of arguments leaves out, named just before it: ``docker inspect``'s ``"Path"``, a container's
 #: ``command``, Node's ``spawn X``.
 _PROGRAM = re.compile(r"""(?:"Path"\s{0,3}:\s{0,3}"|\bcommand:\s{0,3}\[?\s{0,3}["']?|\bspawn\s+)(?:[^\s"',\]]{0,200}[/\\])?(?P<p>[\w.\-]{1,64})""")
 _BEFORE = 400            # characters before a list where its program may be named
-#: The detectors that read a joined command line.
-CHECKS = ("command_line", "keyless_password", "password", "secret_pair", "url_userinfo")
+#: The detectors that read a joined command line (and ``identifiers.keyless_command_spans``: programs' password
+#: arguments, not the rest of ``keyless_password``, whose credential lines and login sentences a joined line is not).
+CHECKS = ("command_line", "password", "secret_pair", "url_userinfo")
 
-#: What a text holding a recorded argv holds (the prefilter's requirements: each string's characters).
-REQUIRES = ("\x00", "^@", '",', "',", "- ", "a1=", "proctitle=", "command=")
+#: What a text holding a recorded argv holds (the prefilter's requirements: each string's characters; "\x02" is any
+#: small letter). NUL separates the prefilter's strings and has no bit: a NUL-separated list is required to hold a dash
+#: (a flag) and a small letter (a program's name).
+REQUIRES = ("-\x02", "^@", '",', "',", "- ", "a1=", "proctitle=", "command=")
 
 Item = list[tuple[str, int, int]]   # (character, start, end in the original)
 
 
 def hint(text: str) -> bool:
     """Could ``argv_spans`` find anything? (Substring tests.)"""
-    return ("\x00" in text or "^@" in text or '", "' in text or "', '" in text or '",' in text or "\n" in text and "- " in text
+    return ("\x00" in text and "-" in text and _SMALL(text) is not None or "^@" in text or '", "' in text or "', '" in text or '",' in text or "\n" in text and "- " in text
             or " a1=" in text or "proctitle=" in text or "command=" in text)
 
 
@@ -166,9 +172,10 @@ def _lists(text: str) -> Iterator[list[Item]]:
         yield from _json_lists(text)
     if "- " in text and "\n" in text:
         yield from _yaml_lists(text)
-    for sep in ("\x00", "^@"):
-        if sep in text:
-            yield from _separated(text, sep)
+    if "\x00" in text and "-" in text:
+        yield from _separated(text, "\x00")
+    if "^@" in text:
+        yield from _separated(text, "^@")
     if " a1=" in text:
         yield from _execve(text)
     if "proctitle=" in text:
@@ -213,7 +220,6 @@ def argv_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, int]
             return
         found = found or rules()
         line, where = _joined(items)
-        for name in CHECKS:
-            for a, b in found[name].spans(line):
-                if b > a:
-                    yield where[a][0], where[b - 1][1]
+        for a, b in (*(s for name in CHECKS for s in found[name].spans(line)), *keyless_command_spans(line)):
+            if b > a:
+                yield where[a][0], where[b - 1][1]
