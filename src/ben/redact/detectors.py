@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import azurekeys, identifiers, keyfiles, layered
+from ben.redact import argv, azurekeys, identifiers, keyfiles, layered
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -395,6 +395,11 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "sasl_passwd, user:pw alone), password-shaped tokens in sentences about logging in, GitHub Actions' "
                   "evaluated secrets (=> 'v') and Redis AUTH (MONITOR, redis-cli)", min_len=8,
              requires=identifiers.KEYLESS_REQUIRES, find=identifiers.keyless_spans),
+    SecretRule("argv", re.compile("(?!)"), argv.hint,
+             help="passwords on a command line recorded as a list of its arguments (/proc/PID/cmdline's NULs, a JSON, "
+                  "Python or YAML list, auditd's EXECVE and PROCTITLE, kubectl exec's command= parameters): the list "
+                  "joined and read by the command_line and keyless_password rules", min_len=12,
+             requires=argv.REQUIRES, find=lambda text: argv.argv_spans(text, lambda: SECRET_RULES)),
     SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
                   "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,

@@ -111,7 +111,7 @@ _ARG = r"""(?:"(?P<{0}q>[^"\r\n]{{1,400}})"|'(?P<{0}a>[^'\r\n]{{1,400}})'|(?P<{0
 COMMAND_LINE = re.compile(
     rf"(?i)(?<![\w\-])--?[\w.\-]*?{_FLAG_KEYS}(?:[_\-]?(?:value|string|key|secret|b64|base64))?"   # --password v
     rf"(?:\s{{1,3}}|[\"'],\s{{0,3}}[\"']){_ARG.format('f')}"
-    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s-p(?:'(?P<ma>[^'\r\n]{{1,400}})'|\"(?P<mb>[^\"\r\n]{{1,400}})\"|(?P<mp>[^\s\-'\"][^\s]*))"  # mysql -pSECRET, -p'S E
+    rf"|\b(?:mysql\w*|mariadb\w*)\b[^\r\n|;&]{{0,400}}?\s(?:-p(?:'(?P<ma>[^'\r\n]{{1,400}})'|\"(?P<mb>[^\"\r\n]{{1,400}})\"|(?P<mp>[^\s\-'\"][^\s'\"]*))|['\"]-p(?P<mq>[^\s\-'\"][^\s'\"]*))"  # mysql -pSECRET, -p'S E
     rf"|\b(?:sshpass|docker\s+login|podman\s+login|helm\s+repo\s+add)\b[^\r\n|;&]{{0,400}}?\s-p\s+{_ARG.format('p')}"
     rf"|\bredis-cli\b[^\r\n|;&]{{0,400}}?\s-a\s+{_ARG.format('r')}"
     rf"|\b(?:curl|wget|http)\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+(?:'[^\s:']*:(?P<cs>[^'\r\n]{{1,400}})'|\"[^\s:\"]*:(?P<cd>[^\"\r\n]{{1,400}})\"|[^\s:]+:{_ARG.format('c')})" rf"|\blftp\b[^\r\n|;&]{{0,400}}?\s(?:-u|--user)\s+[^\s,]+,{_ARG.format('lf')}"  # curl -u user:pw, lftp -u user,pw

@@ -144,7 +144,7 @@ _A = r"""(?:"(?P<{0}q>[^"\r\n]{{1,200}})"|'(?P<{0}a>[^'\r\n]{{1,200}})'|(?P<{0}u
 _C = r"[^\r\n|;&]{0,400}?"   # bounded: a line of 100,000 "7z " must not be read once per "7z"
 #: Programs that take a password as an argument with no word for it (beyond ``finders.COMMAND_LINE``).
 KEYLESS_COMMAND = re.compile(
-    rf"\b7z[ar]?\b{_C}\s-p(?:(?P<z>[^\s\-\"'][^\s\"']*)|'(?P<zq>[^'\r\n]{{1,200}})'|\"(?P<zd>[^\"\r\n]{{1,200}})\")"   # 7z a -pSECRET
+    rf"\b(?:7z[ar]?|unrar|rar)\b{_C}\s(?:-p(?:(?P<z>[^\s\-\"'][^\s\"']*)|'(?P<zq>[^'\r\n]{{1,200}})'|\"(?P<zd>[^\"\r\n]{{1,200}})\")|['\"]-p(?P<z2>[^\s\-\"'][^\s\"']*))"   # 7z a -pSECRET
     rf"|\b(?:un)?zip\b{_C}\s-P\s+{_A.format('zp')}"                                    # zip -P pw
     rf"|\s-pass(?:in|out)\s+pass:{_A.format('op')}"                                   # openssl -passout pass:pw
     rf"|\bopenssl\b{_C}\s-k\s+{_A.format('ok')}"                                       # openssl enc -k pw
@@ -156,18 +156,32 @@ KEYLESS_COMMAND = re.compile(
     rf"|\b(?:sqlcmd|bcp|ipmitool|mosquitto_\w+|mongo\w*)\b{_C}\s-P\s+{_A.format('ip')}"     # sqlcmd -P pw
     rf"|\bmosquitto_passwd\s+-b\s+\S+\s+\S+\s+{_A.format('mq')}"                          # mosquitto_passwd -b file u pw
     rf"|\bsqlplus\s+(?:-\w+\s+)*[^\s/@\-][^\s/@]*/(?:(?P<sp>[^\s@/\"']+)|\"(?P<sq>[^\"\r\n]{{1,200}})\")@"   # sqlplus scott/pw@db
-    rf"|(?<=\s)/(?:p|pass|password):{_A.format('wp')}"                                  # xfreerdp /p:pw, rdesktop
+    rf"|(?:(?<=\s)|(?<=\s['\"]))/(?:p|pass|password):{_A.format('wp')}"                                  # xfreerdp /p:pw, rdesktop
     rf"|(?i:\bconfig\s+set\s+(?:requirepass|masterauth)\s+){_A.format('rc')}"           # Redis CONFIG SET requirepass pw
     rf"|\bdb\.auth\(\s*[\"'][^\"'\r\n]{{1,64}}[\"']\s*,\s*{_A.format('da')}"              # mongo db.auth("u", "pw")
     rf"|\bcommunity\s+{_A.format('sn')}(?=\s+(?:RO|RW|ro|rw)\b)"                            # snmp-server community s RO
     rf"|\b(?:password|secret)\s+[07]\s+(?P<cp>\S+)"                                         # Cisco: password 0 pw (7: reversible)
     rf"|(?i:\bcreate_?user)\(\s*[\"'][^\"'\r\n]{{1,64}}[\"']\s*,\s*{_A.format('cu')}"           # Neo4j createUser('u', 'pw', …)
     rf"|\"AUTH\s+(?:[^\s\"\\]+\s+)?(?P<ra>[^\s\"\\]+)\\r\\n\""                              # strace: write(5, "AUTH pw\r\n", …)
-    rf"|(?i:ConvertTo-SecureString)\s+(?:-String\s+)?{_A.format('ss')}")                 # PowerShell
+    rf"|(?i:ConvertTo-SecureString)\s+(?:-String\s+)?{_A.format('ss')}"                 # PowerShell
+    # revision 15: more programs that take a password or a key as an argument with no word for it
+    rf"|\b(?:vsql\b{_C}\s-w|swift\b{_C}\s-K|rdesktop\b{_C}\s-p|(?i:psexec(?:64)?)(?:\.exe)?\b{_C}\s-p)\s+{_A.format('pw')}"   # vsql -w pw, swift -K key
+    rf"|\b(?:set-initial-password|reset-admin-password|bw\s+unlock)\s+{_A.format('ip2')}"     # neo4j-admin, grafana-cli, bw
+    rf"|\bnpm\s+config\s+set\s+\S*:_(?:authToken|auth|password)\s+{_A.format('np')}"      # npm config set //r/:_authToken t
+    rf"|\bwpa_passphrase\s+(?:\"[^\"\r\n]*\"|'[^'\r\n]*'|\S+)\s+{_A.format('wpa')}"         # wpa_passphrase ssid pw
+    rf"|\bnmcli\b{_C}\s(?:password|wifi-sec\.psk|802-11-wireless-security\.psk)\s+{_A.format('nm')}"
+    rf"|\bnet\s+use\s+(?:[A-Za-z]:\s+|\*\s+)?['\"]?\\\\[^\s'\"]+['\"]?\s+{_A.format('nus')}"   # net use Z: \\fs\share pw /user:u
+    rf"|\b(?:expdp|impdp|exp|imp|sqlldr|rman)\s+(?:(?:userid|target)=)?['\"]?[A-Za-z_][\w$#]{{0,29}}/(?P<xp>[^\s@/\"']+)(?=[\s@\"']|$)"   # expdp u/pw
+    rf"|\bmysqladmin\b{_C}\spassword\s+{_A.format('ma')}"                                   # mysqladmin -u root password pw
+    rf"|\bsnmp\w+\b{_C}\s-A\s+{_A.format('sa')}(?:{_C}\s-X\s+{_A.format('sx')})?"            # snmpwalk -A auth -X priv
+    rf"|\bredis-cli\b{_C}\s(?i:auth)\s+(?:[^\s\"']+\s+(?=[^\s\-]))?{_A.format('ra2')}"       # redis-cli AUTH [user] pw
+    rf"|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+\S+\s+\S+\s+{_A.format('mc')}")  # mc alias set n url ak sk
 _KC_GROUPS = tuple(KEYLESS_COMMAND.groupindex)
 _KC_NEEDLES = ("7z", "zip", "-pass", "openssl", "ssh-keygen", "echo", "net ", "pass ", "-P", "sqlplus", "SecureString", " /p:",
                " /pass", "requirepass", "REQUIREPASS", "masterauth", "db.auth(", "community ", "password 0 ",
-               "password 7 ", "secret 0 ", "secret 7 ", "reateUser(", "reate_user(", "AUTH ", "_passwd -b") + PRINT_NEEDLES
+               "password 7 ", "secret 0 ", "secret 7 ", "reateUser(", "reate_user(", "AUTH ", "_passwd -b", "rar", "vsql", "swift",
+               "rdesktop", "sexec", "sExec", "SEXEC", "/p:", "-password", "bw unlock", "npm", "wpa_passphrase", "nmcli", "expdp", "impdp", "exp ",
+               "imp ", "sqlldr", "rman", "snmp", "redis-cli", "mc ", "mysqladmin") + PRINT_NEEDLES
 
 #: Connection strings with no scheme (revision 13): Go's MySQL DSN ``user:pw@tcp(host:3306)/db`` (also ``unix(``,
 #: ``udp(``) and Oracle's easy connect ``user/pw@host:1521/service`` (a port and a service: ``owner/repo@v1`` stays).
@@ -192,8 +206,11 @@ _LOGIN_WORDS = re.compile(
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
 _NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15}"
-                     r"|[\w.\-]+(?:/[\w.\-]+)+@(?:v?[0-9][\w.\-]*|sha256:[0-9a-f]+))$")   # CEF:0|Acme|..., 250-AUTH, CRAM-MD5, a Windows SID,
-# an action's or an image's reference (docker/login-action@v3, ghcr.io/acme/api@sha256:…)
+                     r"|[\w.\-]+(?:/[\w.\-]+)+@(?:v?[0-9][\w.\-]*|sha256:[0-9a-f]+)"
+                     r"|[\w.\-]+@[\w.\-]+:[~/][^\s$#>]{0,200}[$#>]|(?-i:(?:[A-Za-z_]\w*\.)*[A-Z][a-z]\w*(?:Error|Exception)):?|[0-9]{9,11}:[0-9]+;\S*)$")   # CEF:0|Acme|..., 250-AUTH, CRAM-MD5, a Windows SID,
+# an action's or an image's reference (docker/login-action@v3, ghcr.io/acme/api@sha256:…), a shell's prompt
+# (ops@bastion-1:~$), an exception's class (subprocess.CalledProcessError:),
+# zsh's extended history (: 1796610067:0;vault login)
 
 
 def strong(token: str) -> bool:
@@ -244,16 +261,19 @@ def _edges(text: str) -> Iterator[int]:
 _HEX_PAIRS = re.compile(r"[ \t]*(?:[0-9A-Fa-f]{2}:){4}")
 
 
-def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
-    yield from trace_spans(text)   # ben.redact.tooltraces: GitHub Actions' evaluations, Redis AUTH
+def keyless_command_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Passwords programs take as an argument with no word for them (``KEYLESS_COMMAND``)."""
     if any(n in text for n in _KC_NEEDLES):
         for m in KEYLESS_COMMAND.finditer(text):
             for g in _KC_GROUPS:
                 v = m.group(g)
-                if v is not None:
-                    if len(v) >= 4 and not v.startswith(("$", "%", "/")) and not v.isdigit() and credential_like(v):
-                        yield m.span(g)
-                    break
+                if v is not None and len(v) >= 4 and not v.startswith(("$", "%", "/")) and not v.isdigit() and credential_like(v):
+                    yield m.span(g)   # each group found: only snmp's -A and -X are two in one alternative
+
+
+def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
+    yield from trace_spans(text)   # ben.redact.tooltraces: GitHub Actions' evaluations, Redis AUTH
+    yield from keyless_command_spans(text)
     if "@" in text:
         for m in DSN.finditer(text):
             a, b = m.span("gd") if m.group("gd") is not None else m.span("oe")

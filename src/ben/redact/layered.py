@@ -39,7 +39,7 @@ MAX_DEPTH = 4         # layers looked through, at most
 #: The detectors that judge a decoded document (the default manifest's, personal data included: a document that
 #: holds an e-mail address is masked as a whole, as the address would be).
 CHECKS = ("token", "private_key", "password", "secret_pair", "url_userinfo", "command_line", "cookie", "session_cookie",
-          "layout", "keyless_password", "worded_secret", "bearer", "jwt", "aws_key", "gcp_key", "azure_key",
+          "layout", "keyless_password", "worded_secret", "argv", "bearer", "jwt", "aws_key", "gcp_key", "azure_key",
           "github_token", "slack_token", "telegram_token", "discord_token", "webhook_url", "password_hash", "k8s_secret",
           "base64_wrapped", "hex_wrapped", "base64_text", "email", "card", "iban")
 _DEPTH = threading.local()
