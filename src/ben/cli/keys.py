@@ -56,10 +56,16 @@ def trust(
                                                                      "<data_dir>/control/sidecar.pub, or that file")],
     trust_file: Annotated[Path, typer.Option("--trust", help="the trust store to add the pin to (the spine's "
                                                              "control.trust)")],
+    target: Annotated[Optional[list[str]], typer.Option(
+        "--target", metavar="PATTERN", help="a glob of the targets this sidecar may take commands for (repeat it; "
+                                            "default: any target it announces)")] = None,
 ) -> None:
     """Pin a sidecar's receipt key in the trust store: the spine takes its attach and receipts only then.
 
-    The spine reads the trust store again when it changed, and audits every pin change.
+    The spine reads the trust store again when it changed, and audits every pin change. With ``--target`` the
+    pin also names the only targets the sidecar may take commands for (``targets`` of its ``[[sidecars]]``
+    entry, ADR 0045 round 14): without it, a pinned sidecar that announces another's subsystems is sent their
+    commands.
     """
     from ben.cli import fail
     from ben.control.keys import key_id, public_from_text
@@ -69,6 +75,9 @@ def trust(
 
     if not re.fullmatch(NAME.strip("^$"), sidecar):
         raise fail(f"--sidecar {sidecar!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
+    for pattern in target or ():
+        if not pattern or not pattern.isprintable() or any(c.isspace() for c in pattern):
+            raise fail(f"--target {pattern!r}: not a glob of targets (no space or control character; e.g. 'web-*')")
     if Path(public_key).is_file():
         try:
             text = Path(public_key).read_text(encoding="utf-8-sig").strip()  # a byte order mark: no key
@@ -97,9 +106,10 @@ def trust(
     # the store is read, checked and written back by one `ben keys trust` at a time: two at once (a script pinning
     # its sidecars in parallel) both said "pinned" and the store kept one of the two pins (ADR 0033, round 10)
     with writing_in(trust_file.parent, "--trust", trust_file.name):
-        if not _pin(trust_file, sidecar, text, key_id(public.public_bytes_raw())):
+        if not _pin(trust_file, sidecar, text, key_id(public.public_bytes_raw()), target or None):
             return
-    typer.echo(f"pinned sidecar {sidecar} to key {key_id(public.public_bytes_raw())} in {trust_file}")
+    typer.echo(f"pinned sidecar {sidecar} to key {key_id(public.public_bytes_raw())}"
+               f"{' for targets ' + ', '.join(target) if target else ''} in {trust_file}")
 
 
 def _not_a_file(path: Path) -> str:
@@ -114,8 +124,9 @@ def _not_a_file(path: Path) -> str:
     return kinds.get(stat.S_IFMT(mode), "no regular file") + ", not a file"
 
 
-def _pin(trust_file: Path, sidecar: str, text: str, kid: str) -> bool:
+def _pin(trust_file: Path, sidecar: str, text: str, kid: str, targets: list[str] | None = None) -> bool:
     """Add the pin to ``trust_file`` (whole or not at all); False when it is there already."""
+    import json
     import tempfile
 
     from ben.control.trust_store import TrustStore
@@ -127,13 +138,18 @@ def _pin(trust_file: Path, sidecar: str, text: str, kid: str) -> bool:
         raise fail(str(exc)) from None
     if current is not None and sidecar in current.sidecars:
         if current.sidecars[sidecar] == text:
+            held = current.sidecar_targets.get(sidecar)
+            if targets is not None and held != targets:  # was: "already pinned", the targets asked for not written
+                raise fail(f"--target: sidecar {sidecar} is already pinned in {trust_file} with targets "
+                           f"{held or 'any'}; edit its [[sidecars]] entry to change them (the spine audits the change)")
             typer.echo(f"sidecar {sidecar} is already pinned to {kid} in {trust_file}")
             return False
         raise fail(f"--sidecar {sidecar}: already pinned to another key in {trust_file}; edit its [[sidecars]] "
                    "entry to change it (the spine audits the change)")
     old = trust_file.read_text() if trust_file.exists() else ""
     new = old + ("" if not old or old.endswith("\n") else "\n") + (
-        f'\n[[sidecars]]\nid = "{sidecar}"\npublic_key = "{text}"\n')
+        f'\n[[sidecars]]\nid = "{sidecar}"\npublic_key = "{text}"\n'
+        + (f"targets = [{', '.join(json.dumps(t) for t in targets)}]\n" if targets else ""))
     # an unguessable name made with O_EXCL: never a file or symlink another account made first (ADR 0045)
     fd, name = tempfile.mkstemp(prefix=f".{trust_file.name}.", suffix=".tmp", dir=trust_file.parent)
     tmp = Path(name)
