@@ -62,10 +62,9 @@ def trust(
 ) -> None:
     """Pin a sidecar's receipt key in the trust store: the spine takes its attach and receipts only then.
 
-    The spine reads the trust store again when it changed, and audits every pin change. With ``--target`` the
-    pin also names the only targets the sidecar may take commands for (``targets`` of its ``[[sidecars]]``
-    entry, ADR 0045 round 14): without it, a pinned sidecar that announces another's subsystems is sent their
-    commands.
+    The spine reads the trust store again when it changed, and audits every pin change.
+
+    With --target, the pin names the only targets the sidecar may take commands for (ADR 0045 round 14).
     """
     from ben.cli import fail
     from ben.control.keys import key_id, public_from_text
