@@ -11,13 +11,11 @@ no exporter retries. The comparison is constant-time.
 from __future__ import annotations
 
 import hmac
-import logging
 from pathlib import Path
 
 from ben.core.errors import ConfigError
-from ben.core.files import check_secret, file_stamp, read_input, read_input_text
-
-log = logging.getLogger(__name__)
+from ben.core.files import check_secret, read_input, read_input_text
+from ben.core.reloaded import ReloadedSecret
 
 FIELD = "sidecar.otlp.auth_token_file"
 MIN_TOKEN_CHARS = 16
@@ -38,32 +36,16 @@ def load_token(path: Path | None) -> bytes | None:
     return token.encode()
 
 
-class TokenFile:
-    """``auth_token_file``'s token, read again when the file changed (one ``stat`` per request): a token that
-    leaked and was replaced is refused from the next request, without restarting the sidecar. A changed file
-    that cannot be used (gone, loose, short) keeps the token in force, logged (ADR 0045, round 12)."""
-
-    def __init__(self, path: Path):
-        self.path, self.token, self._stamp = path, load_token(path), file_stamp(path)
-
-    def current(self) -> bytes:
-        stamp = file_stamp(self.path)
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self.token = load_token(self.path)
-            except ConfigError as exc:
-                log.warning("%s %s changed and cannot be used, the token in force is kept: %s", FIELD, self.path, exc)
-            else:
-                log.info("%s %s changed: the new token is in force", FIELD, self.path)
-        return self.token
+def token_file(path: Path) -> ReloadedSecret[bytes]:
+    """``auth_token_file``'s token, read again when the file changed (ADR 0045, round 12)."""
+    return ReloadedSecret(path, load_token, FIELD)
 
 
-def authorized(token: bytes | TokenFile | None, header: str | None) -> bool:
+def authorized(token: bytes | ReloadedSecret[bytes] | None, header: str | None) -> bool:
     """True when no token is configured, or ``header`` is ``Bearer <token>`` (scheme case-insensitive)."""
     if token is None:
         return True
-    if isinstance(token, TokenFile):
+    if isinstance(token, ReloadedSecret):
         token = token.current()
     if not header or not header[:7].lower() == "bearer ":
         return False

@@ -36,7 +36,7 @@ def status_details(answer: Answer) -> status_pb2.Status:
     return status
 
 
-def handlers(exporting: Exporting, token: bytes | auth.TokenFile | None = None,
+def handlers(exporting: Exporting, token: bytes | auth.ReloadedSecret[bytes] | None = None,
              client_of: Callable[[str], str] = lambda peer: "") -> list[grpc.GenericRpcHandler]:
     """One generic handler per OTLP service, each with its ``Export`` method; with ``token``, a request
     without ``authorization: Bearer <token>`` metadata is UNAUTHENTICATED. ``client_of``: the client of a

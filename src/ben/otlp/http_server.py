@@ -144,7 +144,7 @@ def _inflate(body: bytes, encoding: str, limit: int) -> tuple[bytes, str, int]:
 
 
 def app(exporting: Exporting, max_request_bytes: int,
-        token: bytes | auth.TokenFile | None = None) -> web.Application:
+        token: bytes | auth.ReloadedSecret[bytes] | None = None) -> web.Application:
     """``POST /v1/<signal>``; with ``token``, a request without ``Authorization: Bearer <token>`` is a 401
     (before its body is read)."""
     application = web.Application(client_max_size=max_request_bytes)

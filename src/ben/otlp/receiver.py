@@ -67,7 +67,7 @@ class OtlpReceiver:
         self._grpc: grpc.aio.Server | None = None
         self._gate: Gate | None = None
         self._http: web.AppRunner | None = None
-        self._token: auth.TokenFile | None = None
+        self._token: auth.ReloadedSecret[bytes] | None = None
         self.grpc_port = 0
         self.http_port = 0
 
@@ -109,7 +109,7 @@ class OtlpReceiver:
     async def start(self) -> None:
         cfg = self.config
         # read again when its file changes: a leaked token replaced is refused at once (ADR 0045, round 12)
-        self._token = auth.TokenFile(cfg.auth_token_file) if cfg.auth_token_file is not None else None
+        self._token = auth.token_file(cfg.auth_token_file) if cfg.auth_token_file is not None else None
         if cfg.grpc_listen:
             await self._start_grpc(cfg.grpc_listen, "sidecar.otlp.grpc_listen")
         if cfg.http_listen:

@@ -20,7 +20,8 @@ from starlette.templating import Jinja2Templates
 
 from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
-from ben.web.auth import TokenAuth, TokenFile, client_of
+from ben.core.reloaded import ReloadedSecret
+from ben.web.auth import TokenAuth, client_of
 from ben.web.headers import SecurityHeaders
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
@@ -97,7 +98,7 @@ class ServerTiming:
         await self._app(scope, receive, timed)
 
 
-def create_app(reader: Reader, *, token: str | TokenFile | None = None, poll_interval_s: float = 0.5,
+def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None, poll_interval_s: float = 0.5,
                operator: str | None = None, recommend: Recommend | None = None,
                local_uids: frozenset[int] | None = None,
                certificates: frozenset[str] | None = None) -> SecurityHeaders:

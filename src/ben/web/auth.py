@@ -5,7 +5,6 @@ client certificates ([web.tls]: HTTPS, every client presents a certificate the C
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 from pathlib import Path
 
@@ -16,12 +15,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ben.core.address import is_loopback
 from ben.core.config import WebConfig
 from ben.core.errors import ConfigError
-from ben.core.files import check_secret, check_trusted, file_stamp, read_input, read_input_text
+from ben.core.files import check_secret, check_trusted, read_input, read_input_text
+from ben.core.reloaded import ReloadedSecret
 from ben.web.guesses import Guesses, client_key
 from ben.web.headers import foreign_request
 from ben.core.peer import peer_uid
-
-log = logging.getLogger(__name__)
 
 COOKIE = "ben_web_token"
 #: The scope key naming who the interface is serving: ``uid N (name)``, ``web token``, a certificate.
@@ -120,29 +118,11 @@ def read_token_file(path: Path) -> str:
     return token
 
 
-class TokenFile:
-    """``web.token_file``'s token, read again when the file changed (one ``stat`` per request): an operator
+def token_file(path: Path, token: str) -> ReloadedSecret[str]:
+    """``web.token_file``'s token (``token``, read at start), read again when the file changed: an operator
     replacing a token that leaked has the old one refused at once, without restarting the interface (the
-    spine's, with ``ben spine --web``). A changed file that cannot be used (gone, loose, empty, short) keeps
-    the token in force, logged (ADR 0045, round 12)."""
-
-    def __init__(self, path: Path, token: str):
-        self.path, self.token, self._stamp = path, token, file_stamp(path)
-
-    def current(self) -> str:
-        stamp = file_stamp(self.path)
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                token = read_token_file(self.path)
-            except ConfigError as exc:
-                log.warning("web.token_file %s changed and cannot be used, the token in force is kept: %s",
-                            self.path, exc)
-            else:
-                if token != self.token:
-                    log.info("web.token_file %s changed: the new token is in force, the old one refused", self.path)
-                self.token = token
-        return self.token
+    spine's, with ``ben spine --web``; ADR 0045, round 12)."""
+    return ReloadedSecret(path, read_token_file, "web.token_file", token)
 
 
 def resolve_token(cfg: WebConfig) -> str | None:
@@ -177,11 +157,11 @@ class TokenAuth:
     (``ben.core.peer``); any other local user gets 403 (a loopback port is open to every account).
     """
 
-    def __init__(self, app: ASGIApp, token: str | TokenFile | None, local_uids: frozenset[int] | None = None,
+    def __init__(self, app: ASGIApp, token: str | ReloadedSecret[str] | None, local_uids: frozenset[int] | None = None,
                  certificates: frozenset[str] | None = None):
         self._app = app
-        self._source = token if isinstance(token, TokenFile) else None  # read again when its file changes
-        self._token = (token.token if self._source else token).encode() if token else None
+        self._source = token if isinstance(token, ReloadedSecret) else None  # read again when its file changes
+        self._token = (token.value if self._source else token).encode() if token else None
         self._local_uids = local_uids
         self._certificates = certificates
         self.guesses = Guesses()  # wrong tokens per client (ADR 0045, round 7)

@@ -16,8 +16,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ben.core.config import WebConfig
 from ben.core.errors import BenError, ConfigError
 from ben.web.app import create_app
-from ben.web.auth import (CERTIFICATES, TokenFile, certificate_name, certificates_served, check_tls,
-                          resolve_token)
+from ben.web.auth import (CERTIFICATES, certificate_name, certificates_served, check_tls,
+                          resolve_token, token_file)
 from ben.web.reads import Reader
 from ben.web.triage import Recommend
 
@@ -111,7 +111,7 @@ class WebServer:
         self._token = resolve_token(cfg)
         secure = check_tls(cfg)
         # a token file is read again when it changes: a leaked token replaced is refused at once (round 12)
-        token = TokenFile(cfg.token_file, self._token) if self._token and cfg.token_file is not None else self._token
+        token = token_file(cfg.token_file, self._token) if self._token and cfg.token_file is not None else self._token
         # No token, no client certificates (loopback): only these accounts, named by the kernel.
         local_uids = None if self._token or secure else frozenset({os.geteuid(), *cfg.local_uids})
         reader = Reader(spine, sidecars, sql_max_result_bytes=cfg.sql_max_result_bytes)
