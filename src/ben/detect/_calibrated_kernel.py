@@ -194,7 +194,7 @@ def step(s, ts_ns, x, p):
     # held for hours, e.g. a 20 % drop in an hourly count, that no point and no 30-minute window shows)
     # (after a re-baselining the level takes hours to settle on the new normal: the mean starts over, and
     # its spread learns again, once a window has passed, or the settling would read as a level held)
-    settled = t - s[I_REBASE_TS] >= SUSTAIN_S
+    settled = s[I_REBASES] == 0.0 or t - s[I_REBASE_TS] >= SUSTAIN_S   # (no time since 0: t < 0 before 1970)
     m5 = s[I_SUS_M] + a_sus * (rc - s[I_SUS_M]) if settled else 0.0
     f5 = abs(m5) / d
     z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if settled and s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0

@@ -86,7 +86,7 @@ def _habit_at(s, k, t):
     """True if bin ``k``'s record was made at about this time of day on a recent day (or today, within
     HABIT_RECENT_S)."""
     tk = s[I_HABIT_T + k]
-    if tk <= 0.0:
+    if tk == 0.0:   # never (a record made before 1970 is negative, and a record: ADR 0028, ninth amendment)
         return False
     ago = t - tk
     phase = ago % 86400.0

@@ -1,0 +1,36 @@
+"""The default detection on quirks of real exports (ADR 0028, ninth amendment; bench/export_quirks_probe.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ben.detect import SeriesMonitor
+
+WEEK = 7 * 86_400
+T2015 = 1_420_070_400           # 2015-01-01 00:00 UTC, a Thursday: exactly 2348 weeks after the epoch
+
+
+def _onsets(t0_s: int, x: np.ndarray, step_s: int = 300) -> list[tuple[int, str]]:
+    """``(index, what opened it)`` of each onset, the series fed point by point from ``t0_s`` (seconds)."""
+    mon = SeriesMonitor("s")
+    ts = (t0_s + np.arange(len(x), dtype=np.int64) * step_s) * 1_000_000_000
+    out = []
+    for i, (t, v) in enumerate(zip(ts.tolist(), x.tolist())):
+        out += [(i, e.detectors[0]) for e in mon.update(t, v).episodes if e.state == "open"]
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_series_before_1970_or_from_the_epoch_is_watched_as_the_same_series_later(seed):
+    # a level 1.2 noise scales up for 25 hours (only the mean over hours shows it) on a 5-minute series:
+    # the same points from 2015, from the epoch and from 1950 (whole weeks apart: the same hours and
+    # weekdays) open the same onsets. Before, the mean over hours counted its settling from a time of 0
+    # (its "never re-baselined"): before 1970 it never spoke (no onset at all), and from the epoch it
+    # was silent for the first 3 hours, which moved later onsets on seed 3
+    x = 100 + np.random.default_rng(seed).normal(0, 1, 4000)
+    x[3000:3300] += 1.2
+    later = _onsets(T2015, x)
+    assert any(3000 <= i < 3400 and why == "sustained" for i, why in later)
+    assert _onsets(0, x) == later
+    assert _onsets(T2015 - 3400 * WEEK, x) == later
