@@ -34,3 +34,16 @@ def test_a_series_before_1970_or_from_the_epoch_is_watched_as_the_same_series_la
     assert any(3000 <= i < 3400 and why == "sustained" for i, why in later)
     assert _onsets(0, x) == later
     assert _onsets(T2015 - 3400 * WEEK, x) == later
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_first_reading_that_is_a_gross_outlier_does_not_blind_the_monitor_for_days(seed):
+    # 100 +- 1 read every 5 minutes whose first reading is bogus (1e6, a gauge before it had data): the
+    # scale learned from it is 1e5 times the noise. A re-baselining now lowers a scale over GROSS_SCALE
+    # times the recent spread at once; before, it came down at its own pace (a day's half-life): the
+    # scale was still ~60 noise scales after 3 days, and a spike of 12 noise scales then was not opened
+    x = 100 + np.random.default_rng(seed).normal(0, 1, 4000)
+    x[0] = 1e6
+    assert len([i for i, _ in _onsets(T2015, x) if i >= 600]) <= 1
+    x[864] += 12.0
+    assert any(i in (864, 865) for i, _ in _onsets(T2015, x))

@@ -30,7 +30,7 @@ from ben.detect.calibrated import (  # noqa: F401
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
-    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record,
+    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record, _rebaseline,
 )
 
 __all__ = ["step", "run"]
@@ -460,17 +460,7 @@ def step(s, ts_ns, x, p):
     if f2 > p[P_KL] or force:
         s[I_KL_T] += dt
         if force or s[I_KL_T] >= max(p[P_REBASE_S], mp * 2.0 * de):
-            s[I_L0] = s[I_XR]
-            s[I_LS] = s[I_XRS]
-            s[I_LSLOW] = s[I_XR]
-            s[I_D0] = max(rd, s[I_D0], floor)    # a noisier regime raises the scale at once; a quieter one
-            s[I_DS] = max(rd, s[I_DS], floor)    # lowers it at the scale's own pace
-            s[I_RM] = 0.0
-            s[I_SUS_M] = 0.0
-            s[I_KL_T] = 0.0
-            s[I_KL_AT] = f2
-            s[I_REBASE_TS] = t
-            s[I_REBASES] += 1.0
+            _rebaseline(s, t, rd, floor, f2, f4 != 0.0)
     else:
         s[I_KL_T] = 0.0
     s[I_N] = n + 1.0
