@@ -47,3 +47,21 @@ def test_a_first_reading_that_is_a_gross_outlier_does_not_blind_the_monitor_for_
     assert len([i for i, _ in _onsets(T2015, x) if i >= 600]) <= 1
     x[864] += 12.0
     assert any(i in (864, 865) for i, _ in _onsets(T2015, x))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_sensor_stuck_for_days_on_a_daily_cycle_is_one_onset_and_is_watched_as_before_once_it_moves(seed):
+    # a 5-minute reading with a daily cycle (10 noise scales) stuck at one value for 3 days from day 8.7:
+    # the flat episode opens, and closes as the new normal after 2 h. From then until the value moves, the
+    # daily model's residuals on it (the cycle the stuck value does not follow) are no evidence and teach
+    # nothing but a perfect fit. Before, they opened 5 more onsets, taught the point feature's tail that
+    # 5 scales are ordinary and the week's model comparison that the plain level fits best, so a spike of
+    # 12 noise scales 21 hours after the sensor resumed was not opened
+    t = T2015 + np.arange(4000) * 300
+    x = 100 + 10 * np.sin(2 * np.pi * (t % 86_400) / 86_400) + np.random.default_rng(seed).normal(0, 1, 4000)
+    x[2500:3364] = x[2500]
+    stuck = [i for i, _ in _onsets(T2015, x) if 2500 <= i < 3364]
+    assert len(stuck) == 1
+    x[3600] += 12.0
+    assert any(i in (3600, 3601) for i, _ in _onsets(T2015, x))
+

@@ -198,6 +198,13 @@ def step(s, ts_ns, x, p):
     m5 = s[I_SUS_M] + a_sus * (rc - s[I_SUS_M]) if settled else 0.0
     f5 = abs(m5) / d
     z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if settled and s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0
+    # a stuck value that became the new normal (its flat episode said so), where a daily model is in use: its
+    # residuals are the cycle the stuck value does not follow, not the series' (the plain level follows the
+    # value): no evidence, learned as a perfect fit, no lesson for the profiles or which model fits (ADR
+    # 0028, ninth amendment)
+    stuck = f4 < 0.0 and use_s
+    if stuck:
+        f1, f2, f3, f5, z5 = 0.0, 0.0, 0.0, 0.0, 0.0
     e5 = _sustained_evidence(z5)
     # calibrated evidence: peaks over each feature's tracked tail quantile (the run's own model for the
     # fourth); Bonferroni over the four
@@ -402,6 +409,7 @@ def step(s, ts_ns, x, p):
         # as daily within days, not after a week of a plain level lagging it (where a bin sees one point
         # a day, a running mean over its first days would rest on a few points: its memory alone)
         a_sea = max(a_sea, min(1.0, dt * N_BINS / max(age, 86400.0)))
+    a_sea = 0.0 if stuck else a_sea
     s[I_S + b0] += a_sea * (1.0 - w) * err
     s[I_S + b1] += a_sea * w * err
     # the week profile learns what the daily model leaves (a running mean while young, so two weeks of
@@ -409,7 +417,7 @@ def step(s, ts_ns, x, p):
     hubw = p[P_HUBER] * max(s[I_DW], floor)
     if n < 3:
         hubw = 1e300
-    a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S)))
+    a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S))) if not stuck else 0.0
     ew = min(max(err - wb, -hubw), hubw)
     _learn_week(s, k0, j0, a_wk * (1.0 - ww) * ew)
     _learn_week(s, k1, j1, a_wk * ww * ew)
@@ -428,7 +436,7 @@ def step(s, ts_ns, x, p):
     if age > WEEK_S:
         # after a week (every time-of-week bin seen once), a slow comparison of the daily model with and
         # without the week profile: a series without a weekly cycle is not forced into one
-        a_wl = max(s[I_A_WL], min(1.0, dt / (age - WEEK_S + dt)))
+        a_wl = max(s[I_A_WL], min(1.0, dt / (age - WEEK_S + dt))) if not stuck else 0.0
         s[I_DSL] += a_wl * (abs(cs) - s[I_DSL])
         s[I_DWL] += a_wl * (abs(cw) - s[I_DWL])
         s[I_D0L] += a_wl * (abs(c0) - s[I_D0L])
