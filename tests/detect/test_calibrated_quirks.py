@@ -65,3 +65,15 @@ def test_a_sensor_stuck_for_days_on_a_daily_cycle_is_one_onset_and_is_watched_as
     x[3600] += 12.0
     assert any(i in (3600, 3601) for i, _ in _onsets(T2015, x))
 
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_counter_that_resets_within_its_first_points_is_still_found_to_be_a_counter(seed):
+    # a request counter (about 50 a point) fed as a gauge, its process restarted at the 20th point: the
+    # series is found to be a counter (its increase is watched) all the same. Before, any step down in the
+    # first 64 points made it a gauge for good: a level ramping by 50 a point, whose lag dwarfs the
+    # noise, so a burst of 300 extra requests (40 noise scales of the increase) opened nothing, ever
+    x = np.cumsum(np.random.default_rng(seed).poisson(50, 4000)).astype(float)
+    x[20:] -= x[19]
+    assert len([i for i, _ in _onsets(T2015, x) if i >= 600]) <= 1
+    x[3000:] += 300.0
+    assert any(i in (3000, 3001, 3002) for i, _ in _onsets(T2015, x))

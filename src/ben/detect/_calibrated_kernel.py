@@ -64,8 +64,8 @@ def step(s, ts_ns, x, p):
             return 0.0, False, EV_NONE
     elif n < AUTO_COUNTER_POINTS:
         if n > 0:
-            if x < s[I_RAW]:
-                s[I_MONO] = -1e300
+            if x < s[I_RAW]:   # (but one drop to at most half, a counter's reset: + 0.5; ADR 0028, ninth)
+                s[I_MONO] = s[I_MONO] + 0.5 if s[I_MONO] % 1.0 == 0.0 and 0.0 <= x <= 0.5 * s[I_RAW] else -1e300
             elif x > s[I_RAW]:
                 s[I_MONO] += 1.0
         s[I_RAW] = x
