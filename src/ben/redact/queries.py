@@ -279,7 +279,7 @@ def statement_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield m.span("v")
 
 
-_REDIS_NEEDLES = ("AUTH", "auth", "requirepass", "masterauth", "SETUSER", "setuser", "HSET", "hset", "HMSET")
+_REDIS_NEEDLES = ("AUTH", "auth", "requirepass", "masterauth", "SETUSER", "l setuser", "HSET", "hset", "HMSET")
 _SQL_NEEDLES = ("REPLACE", "replace", "FROM '", "from '", "USING", "using", "PRAGMA", "pragma", "CRYPT", "crypt", "ypassphrase",
                 "YPASSPHRASE", "ysql(", "stgresql(", "ongodb(", "emote", "N'", "` =", "`=", '" =', '"=', "] =", "]=",
                 "Key (", "Duplicate entry")
@@ -290,12 +290,13 @@ NEEDLES = _SQL_NEEDLES + _BOUND_NEEDLES + _STORE_NEEDLES + ("\\040", "\\'")
 REQUIRES = NEEDLES
 
 
+#: Any of the needles (one search in C in place of ~50 substring tests).
+_ANY = re.compile("|".join(map(re.escape, NEEDLES))).search
+
+
 def hint(text: str) -> bool:
-    """Could ``query_spans`` find anything? (Substring tests.)"""
-    for n in NEEDLES:
-        if n in text:
-            return True
-    return False
+    """Could ``query_spans`` find anything? (One search for the needles.)"""
+    return _ANY(text) is not None
 
 
 def query_spans(text: str, rules: Callable[[], dict] | None = None) -> Iterator[tuple[int, int]]:
