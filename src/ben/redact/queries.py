@@ -236,6 +236,7 @@ _LDAP = re.compile(r"""\b(?:simple_)?bind(?:_s)?\b[\s(]{1,8}u?(?P<q>["'])[^"'\r\
 #: ``key``, ``value``, ``secret`` or ``token`` field.
 _COLLECTION = re.compile(r"""(?:\bdb\.|\bns["']?\s{0,3}:\s{0,3}["'][\w\-]{1,64}\.)(?P<c>\w{1,64})""")
 _DOC_FIELD = re.compile(r"""["']?\b(?:key|value|secret|token)["']?\s{0,3}:\s{0,3}(?P<q>["'])(?P<v>[^"'\\\r\n]{8,400})(?P=q)""")
+_DOC_WINDOW = 600
 _ES_KEY = re.compile(r""""api_key"\s{0,3}:\s{0,3}"[^"\r\n]{0,200}"\s{0,3},\s{0,3}"encoded"\s{0,3}:\s{0,3}"(?P<v>[A-Za-z0-9+/=]{16,400})\"""")
 
 
@@ -248,9 +249,12 @@ def store_spans(text: str) -> Iterator[tuple[int, int]]:
                 if value_ok(text[a:b]) and not (text[a] == "(" and text[b - 1] == ")"):   # MONITOR's (redacted)
                     yield a, b
     if "db." in text or "ns" in text:
-        for m in _COLLECTION.finditer(text):
-            if is_secret_key(m.group("c").rstrip("s")):
-                for f in _DOC_FIELD.finditer(text, m.end(), min(len(text), m.end() + 600)):
+        pos, seen = 0, 0
+        while seen < 16 and (m := _COLLECTION.search(text, pos)) is not None:
+            pos = m.end()
+            if is_secret_key(m.group("c").rstrip("s")):   # a window read once: the next collection after it
+                seen, pos = seen + 1, min(len(text), m.end() + _DOC_WINDOW)
+                for f in _DOC_FIELD.finditer(text, m.end(), pos):
                     if value_ok(f.group("v")):
                         yield f.span("v")
     for needles, rx in ((("changeUserPassword",), _MONGO), (("bind", "simple"), _LDAP), (('"encoded"',), _ES_KEY)):
