@@ -51,6 +51,13 @@ def test_heldout_style12_recall_on_reserved_seeds_and_look_alikes(seed: int) -> 
     f"(0.001) UPDATE \"users\" SET \"api_token\" = '{TOK}' WHERE \"id\" = 42; args=('{TOK}', 42); alias=default",
     f'  Setting Create (0.6ms)  INSERT INTO "settings" ("name", "value") VALUES ($1, $2)  [["name", "smtp_password"], ["value", "{PW}"]]',
     f"{PG} LOG:  execute S_1: UPDATE settings SET value = $1 WHERE name = $2\n{PG} DETAIL:  parameters: $1 = '{PW}', $2 = 'stripe_secret_key'",
+    # not in the corpus: EF Core, MyBatis, SQLAlchemy's positional parameters
+    f"      Executed DbCommand (3ms) [Parameters=[@p0='{TOK}' (Size = 4000), @p1='42'], CommandType='Text', CommandTimeout='30']\n"
+    "      UPDATE [Users] SET [ApiToken] = @p0\n      WHERE [Id] = @p1;",
+    f"DEBUG c.a.m.UserMapper.updateToken - ==>  Preparing: UPDATE users SET api_token = ? WHERE id = ?\nDEBUG c.a.m.UserMapper.updateToken - "
+    f"==> Parameters: {TOK}(String), 42(Long)",
+    f"INFO sqlalchemy.engine.Engine UPDATE users SET api_token=%s WHERE users.id = %s\nINFO sqlalchemy.engine.Engine [generated in 0.00021s] "
+    f"('{TOK}', 42)",
 ])
 def test_a_bound_parameter_named_by_its_placeholders_column_is_masked(text: str) -> None:
     out = redact(text)
@@ -65,6 +72,10 @@ def test_a_bound_parameter_named_by_its_placeholders_column_is_masked(text: str)
     f"{PG} LOG:  execute S_1: UPDATE settings SET value = $1 WHERE name = $2\n{PG} DETAIL:  parameters: $1 = 'true', $2 = 'password_reset_enabled'",
     "knex:query UPDATE `api_keys` SET `revoked_at` = ? WHERE `id` = ? AND `name` = ? undefined\nknex:bindings [ '2026-12-07 09:12:44', 42, "
     "'ci-deploy' ] undefined",
+    "      Executed DbCommand (3ms) [Parameters=[@__email_0='ann-example' (Size = 4000)], CommandType='Text', CommandTimeout='30']\n"
+    "      SELECT TOP(1) [u].[Id] FROM [Users] AS [u] WHERE [u].[Email] = @__email_0",
+    "DEBUG c.a.m.UserMapper.byId - ==>  Preparing: SELECT * FROM users WHERE id = ? AND plan = ?\nDEBUG c.a.m.UserMapper.byId - "
+    "==> Parameters: 42(Long), pro-annual(String)",
 ])
 def test_bound_parameters_that_are_no_secret_stay(text: str) -> None:
     assert redact(text) == text
@@ -124,6 +135,7 @@ def test_sql_without_a_secret_stays(text: str) -> None:
     f'shop> db.api_keys.insertOne({{ name: "ci-deploy", key: "{TOK}", scopes: [ "read" ] }})',
     f"*** <ldap.ldapobject.SimpleLDAPObject object at 0x7f3c> ldaps://ldap - SimpleLDAPObject.simple_bind_s\n(('cn=admin,dc=acme,dc=io', '{PW}', None, None), {{}})",
     f"DEBUG:ldap3:PROTOCOL:BIND request <{{'version': 3, 'name': 'cn=admin', 'authentication': {{'simple': '{PW}', 'sasl': None}}}}>",
+    f'err := l.Bind("cn=admin,dc=acme,dc=io", "{PW}")', f"1796610067.902311 [0 10.0.4.7:53122] \"SENTINEL\" \"SET\" \"main\" \"auth-pass\" \"{PW}\"",
     f'{{\n  "id" : "o-X95LQCcpS7oMrylfcW",\n  "api_key" : "{TOK}",\n  "encoded" : "by1YOTVMUUNjcFM3b01yeWxmY1c6TXllN2pZMmJNOHRQaUVDVHB2aXJzUw=="\n}}',
 ])
 def test_a_stores_command_with_a_secret_is_masked(text: str) -> None:
@@ -163,7 +175,8 @@ texts = ["UPDATE x SET a = ? " * 20000, "SELECT " + "$1 = " * 40000, "INSERT INT
          "1796610067.902311 [0 a] " + '"a" ' * 60000, '   4) 1) "a"\n' * 30000, "      2) \"a\"\n" * 40000, "*3\r\n" * 50000,
          "$4\r\nAUTH\r\n" * 40000, "h:6379> " * 40000, "h:6379> AUTH " + "a " * 50000, "db.api_keys." * 40000,
          'key: "' * 40000, "changeUserPassword(" * 30000, "simple_bind_s(('" * 30000, "'simple': '" * 30000, '"encoded" : "' * 30000,
-         "\\040" * 60000, "\\'" * 60000, "QUERY OK " + "[\"a\", " * 40000, '[["a", "b"], ' * 30000, "args=\"[" + "a " * 60000]
+         "\\040" * 60000, "\\'" * 60000, "@p0='" * 40000, "==> Parameters: " + "a(String), " * 40000,
+         "[generated in 0.1s] (" * 30000, "UPDATE t SET a = @p " * 20000, "SENTINEL SET m " + "auth-pass " * 40000, "l.Bind(\"" * 30000, "QUERY OK " + "[\"a\", " * 40000, '[["a", "b"], ' * 30000, "args=\"[" + "a " * 60000]
 for s in texts:
     redact(s)
 print("done")

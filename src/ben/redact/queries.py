@@ -17,7 +17,7 @@ A statement's secret is often apart from the word that names it, or named by no 
                          a password key's T-SQL literal ``@rmtpassword = N'v'``
     stores' commands     Redis' argument lists as ``MONITOR``, ``SLOWLOG GET``, the AOF and the prompt write them
                          (``AUTH [u] pw``, ``HELLO 3 AUTH u pw``, ``CONFIG SET requirepass pw``, ``ACL SETUSER u >pw``,
-                         ``MIGRATE … AUTH2 u pw``, ``HSET k api_key v``); MongoDB's ``changeUserPassword("u", "pw")``;
+                         ``MIGRATE … AUTH2 u pw``, ``SENTINEL SET m auth-pass pw``, ``HSET k api_key v``); MongoDB's ``changeUserPassword("u", "pw")``;
                          LDAP binds (python-ldap's ``simple_bind_s(('dn', 'pw'…``, ldap3's ``'simple': 'pw'``);
                          Elasticsearch's ``"encoded"`` API key after its ``"api_key"``
     mysql's history      ``~/.mysql_history`` writes a space as ``\\040``: read with spaces in their place
@@ -55,26 +55,33 @@ _DUPLICATE = re.compile(r"\bDuplicate entry '(?P<v>(?:[^'\\\r\n]|\\.){1,400})' f
 
 # -- bound parameters --------------------------------------------------------------------------------------------
 _STATEMENT = re.compile(r"(?i)\b(?:select|insert|update|delete|replace|merge|upsert)\b[^\r\n]{0,4000}")
-_PLACEHOLDER = re.compile(r"\$(?P<n>[0-9]{1,3})(?![0-9])|\?|%s|%\((?P<name>\w{1,64})\)s")
+_PLACEHOLDER = re.compile(r"\$(?P<n>[0-9]{1,3})(?![0-9])|\?|%s|%\((?P<name>\w{1,64})\)s|(?<![\w@])@(?P<at>[A-Za-z_]\w{0,63})")
 _COL = r"""(?:\\?[`"\[]?[\w$]{1,64}\\?[`"\]]?\.)?\\?[`"\[]?(?P<col>[\w$]{1,64})\\?[`"\]]?"""
-_COMPARED = re.compile(_COL + r"""\s{0,3}(?:=|<>|!=|(?i:\s+like))\s{0,3}(?=\$[0-9]|\?|%s|%\()""")
+_COMPARED = re.compile(_COL + r"""\s{0,3}(?:=|<>|!=|(?i:\s+like))\s{0,3}(?=\$[0-9]|\?|%s|%\(|@[A-Za-z_])""")
 _INSERT = re.compile(r"""(?i)\binsert\s+into\s+[\w."`\[\]]+\s*\((?P<cols>[^()]{1,400})\)\s*values\s*\(""")
 _NAME_COLS, _VALUE_COLS = ("name", "key", "setting", "param", "parameter"), ("value", "val", "setting_value")
 #: Where a statement's parameters are written apart from it.
 _PG_PARAM = re.compile(r"\$(?P<n>[0-9]{1,3}) = '(?P<v>(?:[^'\r\n]|''){0,400})'")
 _BINDER = re.compile(r"binding parameter \[(?P<n>[0-9]{1,3})\] as \[\w{1,40}\] - \[(?P<v>[^\r\n]{0,400})\][ \t]*$", re.M)
 _SPRING = re.compile(r"column index (?P<n>[0-9]{1,3}), parameter value \[(?P<v>[^\r\n]{0,400}?)\], value class")
-_LIST_CUE = re.compile(r"""(?:\bargs=\(|\bargs="\[|\bParams:\s{0,3}\[|\bbindings\s{0,3}\[|"bindings"\s{0,3}:\s{0,3}\[|[ \t]\[(?=["']))""")
+#: EF Core's ``[Parameters=[@p0='v' (Size = 4000), …]`` (written before the statement) and MyBatis' ``==> Parameters: v(String),
+#: 42(Long)``.
+_EF_PARAM = re.compile(r"@(?P<n>[A-Za-z_]\w{0,63})='(?P<v>(?:[^'\r\n]|''){0,400})'")
+_MYBATIS = re.compile(r"==>\s{0,3}Parameters:[ \t]?")
+_MYBATIS_ITEM = re.compile(r"(?P<v>[^\r\n]{0,400}?)\((?:[A-Z][\w.]{1,40})\)(?P<e>, |[ \t]*(?:\r?\n|$))")
+_LIST_CUE = re.compile(r"""(?:\bargs=\(|\bargs="\[|\b(?:generated in|cached since) [^\]\r\n]{1,40}\] [\[(]|\bParams:\s{0,3}\[|\bbindings\s{0,3}\[|"bindings"\s{0,3}:\s{0,3}\[|[ \t]\[(?=["']))""")
 _ITEM = re.compile(r"""\s{0,3}(?:'(?P<a>(?:[^'\\\r\n]|\\.){0,400})'|"(?P<d>(?:[^"\\\r\n]|\\.){0,400})"|(?P<u>[^,\s\])"'][^,\])\r\n]{0,400}?))"""
                    r"""\s{0,3}(?P<e>[,\])])""")
 
 
-def _columns(stmt: str) -> dict[int, str]:
+def _columns(stmt: str) -> dict[int | str, str]:
     """Each placeholder's ordinal (``$n``'s n, else its place among the anonymous ones) and the column that names it."""
     ordinals, anon = {}, 0
     for m in _PLACEHOLDER.finditer(stmt):
         if m.group("n") is not None:
             ordinals[m.start()] = int(m.group("n"))
+        elif m.group("at") is not None:   # EF Core's, Dapper's @p0, @token: by name
+            ordinals[m.start()] = m.group("at").lower()
         else:
             anon += 1
             ordinals[m.start()] = anon
@@ -107,12 +114,22 @@ def _list_items(text: str, at: int, spaced: bool = False) -> list[tuple[int, int
     return items
 
 
-def _parameters(text: str, at: int) -> dict[int, tuple[int, int]]:
-    """The spans of a statement's parameters written after ``at``, by ordinal."""
-    out: dict[int, tuple[int, int]] = {}
+def _parameters(text: str, at: int) -> dict[int | str, tuple[int, int]]:
+    """The spans of a statement's parameters written after ``at`` (EF Core's anywhere), by ordinal or name."""
+    out: dict[int | str, tuple[int, int]] = {}
     for rx in (_PG_PARAM, _BINDER, _SPRING):
         for m in rx.finditer(text, at):
             out.setdefault(int(m.group("n")), m.span("v"))
+    if "@" in text:
+        for m in _EF_PARAM.finditer(text):
+            out.setdefault(m.group("n").lower(), m.span("v"))
+    if not out and (mb := _MYBATIS.search(text, at)) is not None:
+        pos = mb.end()
+        while len(out) < 200 and (it := _MYBATIS_ITEM.match(text, pos)) is not None:
+            out[len(out) + 1] = it.span("v")
+            pos = it.end()
+            if it.group("e") != ", ":
+                break
     if not out and (cue := _LIST_CUE.search(text, at)) is not None:
         out = {i + 1: span for i, span in enumerate(_list_items(text, cue.end(), cue.group().endswith('"[')))}
     return out
@@ -223,6 +240,10 @@ def _redis_secrets(text: str, args: Args) -> Iterator[tuple[int, int]]:
                 yield args[i + 2] if cmd == "hello" else args[i + 1]
             elif w == "auth2" and i + 2 < len(words):
                 yield args[i + 2]
+    elif cmd == "sentinel" and len(words) >= 5 and words[1] == "set":   # SENTINEL SET master auth-pass pw
+        for i in range(3, len(words) - 1, 2):
+            if words[i] == "auth-pass":
+                yield args[i + 1]
     elif cmd in ("hset", "hmset", "hsetnx"):
         for i in range(2, len(words) - 1, 2):
             if is_secret_key(words[i]):
@@ -230,7 +251,7 @@ def _redis_secrets(text: str, args: Args) -> Iterator[tuple[int, int]]:
 
 
 _MONGO = re.compile(r"""\bchangeUserPassword\(\s*["'][^"'\r\n]{1,64}["']\s*,\s*["'](?P<v>[^"'\r\n]{1,400})["']""")
-_LDAP = re.compile(r"""\b(?:simple_)?bind(?:_s)?\b[\s(]{1,8}u?(?P<q>["'])[^"'\r\n]{1,200}(?P=q)\s*,\s*u?(?P<r>["'])(?P<v>[^"'\r\n]{1,400})(?P=r)"""
+_LDAP = re.compile(r"""\b(?i:(?:simple_)?bind(?:_s)?)\b[\s(]{1,8}u?(?P<q>["'])[^"'\r\n]{1,200}(?P=q)\s*,\s*u?(?P<r>["'])(?P<v>[^"'\r\n]{1,400})(?P=r)"""
                    r"""|['"]simple['"]\s*:\s*(?P<s>["'])(?P<w>[^"'\r\n]{1,400})(?P=s)""")
 #: A document of a collection named for secrets (``db.api_keys.insertOne({… key: "v"})``, ``"ns": "shop.api_keys"``): its
 #: ``key``, ``value``, ``secret`` or ``token`` field.
@@ -257,7 +278,7 @@ def store_spans(text: str) -> Iterator[tuple[int, int]]:
                 for f in _DOC_FIELD.finditer(text, m.end(), pos):
                     if value_ok(f.group("v")):
                         yield f.span("v")
-    for needles, rx in ((("changeUserPassword",), _MONGO), (("bind", "simple"), _LDAP), (('"encoded"',), _ES_KEY)):
+    for needles, rx in ((("changeUserPassword",), _MONGO), (("bind", "Bind", "simple"), _LDAP), (('"encoded"',), _ES_KEY)):
         if any(n in text for n in needles):
             for m in rx.finditer(text):
                 g = "w" if "w" in rx.groupindex and m.group("w") is not None else "v"
@@ -283,12 +304,13 @@ def statement_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield m.span("v")
 
 
-_REDIS_NEEDLES = ("AUTH", "auth", "requirepass", "masterauth", "SETUSER", "l setuser", "HSET", "hset", "HMSET")
+_REDIS_NEEDLES = ("AUTH", "auth", "uth-pass", "requirepass", "masterauth", "SETUSER", "l setuser", "HSET", "hset", "HMSET")
 _SQL_NEEDLES = ("REPLACE", "replace", "FROM '", "from '", "USING", "using", "PRAGMA", "pragma", "CRYPT", "crypt", "ypassphrase",
                 "YPASSPHRASE", "ysql(", "stgresql(", "ongodb(", "emote", "N'", "` =", "`=", '" =', '"=', "] =", "]=",
                 "Key (", "Duplicate entry")
-_BOUND_NEEDLES = ("parameters: $", "binding parameter", "parameter value [", "args=", "Params:", "bindings", "QUERY OK", "[[\"")
-_STORE_NEEDLES = _REDIS_NEEDLES + ("changeUserPassword", "bind", "simple", '"encoded"', "db.", '"ns"', "ns:")
+_BOUND_NEEDLES = ("parameters: $", "binding parameter", "parameter value [", "args=", "Params:", "bindings", "QUERY OK", "[[\"",
+                  "Parameters=[", "Parameters: ", "generated in", "cached since")
+_STORE_NEEDLES = _REDIS_NEEDLES + ("changeUserPassword", "bind", "Bind", "simple", '"encoded"', "db.", '"ns"', "ns:")
 NEEDLES = _SQL_NEEDLES + _BOUND_NEEDLES + _STORE_NEEDLES + ("\\040", "\\'")
 #: The prefilter's requirements: every needle's characters.
 REQUIRES = NEEDLES
