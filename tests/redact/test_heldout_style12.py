@@ -151,6 +151,7 @@ def test_a_stores_command_with_a_secret_is_masked(text: str) -> None:
     'shop> db.sessions.find({ expiresAt: { $lt: ISODate("2026-12-07T00:00:00Z") } })',
     'shop> db.orders.insertOne({ key: "checkout-v2-2026-12-07", total: 42 })',
     "dn: uid=ann,ou=people,dc=acme,dc=io\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/bash",
+    '$(document).bind("click", "handlerName2")', "cache.internal:6379> SENTINEL SET main down-after-milliseconds 5000",
 ])
 def test_a_stores_command_without_a_secret_stays(text: str) -> None:
     assert redact(text) == text

@@ -251,7 +251,7 @@ def _redis_secrets(text: str, args: Args) -> Iterator[tuple[int, int]]:
 
 
 _MONGO = re.compile(r"""\bchangeUserPassword\(\s*["'][^"'\r\n]{1,64}["']\s*,\s*["'](?P<v>[^"'\r\n]{1,400})["']""")
-_LDAP = re.compile(r"""\b(?i:(?:simple_)?bind(?:_s)?)\b[\s(]{1,8}u?(?P<q>["'])[^"'\r\n]{1,200}(?P=q)\s*,\s*u?(?P<r>["'])(?P<v>[^"'\r\n]{1,400})(?P=r)"""
+_LDAP = re.compile(r"""\b(?i:(?:simple_)?bind(?:_s)?)\b[\s(]{1,8}u?(?P<q>["'])[^"'\r\n]{0,200}[=@\\][^"'\r\n]{0,200}(?P=q)\s*,\s*u?(?P<r>["'])(?P<v>[^"'\r\n]{1,400})(?P=r)"""
                    r"""|['"]simple['"]\s*:\s*(?P<s>["'])(?P<w>[^"'\r\n]{1,400})(?P=s)""")
 #: A document of a collection named for secrets (``db.api_keys.insertOne({… key: "v"})``, ``"ns": "shop.api_keys"``): its
 #: ``key``, ``value``, ``secret`` or ``token`` field.
