@@ -99,6 +99,9 @@ def test_bound_parameters_that_are_no_secret_stay(text: str) -> None:
     f"CREATE LOGIN [app] WITH PASSWORD = N'{PW}', CHECK_POLICY = OFF",
     f"$ tail -1 ~/.mysql_history\nCREATE\\040USER\\040'app'@'%'\\040IDENTIFIED\\040BY\\040'{PW}';",
     f"20261207 09:12:44,db-1,root,10.0.4.7,42,311,QUERY,shop,'SET PASSWORD FOR app = PASSWORD(\\'{PW}\\')',0",
+    f"INSERT INTO api_tokens (user_id, token) VALUES (1, 'Zz3Kq9ZpL2vX8rT4'), (2, '{TOK}')",          # a later row
+    f'LOG:  execute <unnamed>: INSERT INTO "api_tokens" ("user_id", "token") VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING\n'
+    f"DETAIL:  parameters: $1 = '1', $2 = 'Zz3Kq9ZpL2vX8rT4', $3 = '2', $4 = '{TOK}'",
 ])
 def test_sql_secrets_no_pair_rule_reads_are_masked(text: str) -> None:
     out = redact(text)
@@ -116,6 +119,7 @@ def test_sql_secrets_no_pair_rule_reads_are_masked(text: str) -> None:
     "CREATE SUBSCRIPTION s CONNECTION 'host=db-1 dbname=shop user=repl passfile=/var/lib/postgresql/.pgpass' PUBLICATION p",
     "SELECT count() FROM s3('https://datasets.example.org/hits/*.parquet', NOSIGN, 'Parquet')",
     "$ tail -1 ~/.mysql_history\nshow\\040databases;",
+    "INSERT INTO spans (trace_id, name) VALUES ('4bf92f3577b34da6a3ce929d0e0e4736', 'GET /'), ('4bf92f3577b34da6a3ce929d0e0e4737', 'GET /x')",
 ])
 def test_sql_without_a_secret_stays(text: str) -> None:
     assert redact(text) == text
@@ -135,7 +139,7 @@ def test_sql_without_a_secret_stays(text: str) -> None:
     f'shop> db.api_keys.insertOne({{ name: "ci-deploy", key: "{TOK}", scopes: [ "read" ] }})',
     f"*** <ldap.ldapobject.SimpleLDAPObject object at 0x7f3c> ldaps://ldap - SimpleLDAPObject.simple_bind_s\n(('cn=admin,dc=acme,dc=io', '{PW}', None, None), {{}})",
     f"DEBUG:ldap3:PROTOCOL:BIND request <{{'version': 3, 'name': 'cn=admin', 'authentication': {{'simple': '{PW}', 'sasl': None}}}}>",
-    f'err := l.Bind("cn=admin,dc=acme,dc=io", "{PW}")', f"1796610067.902311 [0 10.0.4.7:53122] \"SENTINEL\" \"SET\" \"main\" \"auth-pass\" \"{PW}\"",
+    f'err := l.Bind("cn=admin,dc=acme,dc=io", "{PW}")', f'{{"TableName":"sessions","Item":{{"auth_token":{{"S":"{TOK}"}}}}}}', f"1796610067.902311 [0 10.0.4.7:53122] \"SENTINEL\" \"SET\" \"main\" \"auth-pass\" \"{PW}\"",
     f'{{\n  "id" : "o-X95LQCcpS7oMrylfcW",\n  "api_key" : "{TOK}",\n  "encoded" : "by1YOTVMUUNjcFM3b01yeWxmY1c6TXllN2pZMmJNOHRQaUVDVHB2aXJzUw=="\n}}',
 ])
 def test_a_stores_command_with_a_secret_is_masked(text: str) -> None:
@@ -151,7 +155,7 @@ def test_a_stores_command_with_a_secret_is_masked(text: str) -> None:
     'shop> db.sessions.find({ expiresAt: { $lt: ISODate("2026-12-07T00:00:00Z") } })',
     'shop> db.orders.insertOne({ key: "checkout-v2-2026-12-07", total: 42 })',
     "dn: uid=ann,ou=people,dc=acme,dc=io\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/bash",
-    '$(document).bind("click", "handlerName2")', "cache.internal:6379> SENTINEL SET main down-after-milliseconds 5000",
+    '$(document).bind("click", "handlerName2")', '{"TableName":"sessions","Item":{"session_id":{"S":"5f0c1c1e-8a4b"}}}', "cache.internal:6379> SENTINEL SET main down-after-milliseconds 5000",
 ])
 def test_a_stores_command_without_a_secret_stays(text: str) -> None:
     assert redact(text) == text
@@ -177,7 +181,8 @@ texts = ["UPDATE x SET a = ? " * 20000, "SELECT " + "$1 = " * 40000, "INSERT INT
          "$4\r\nAUTH\r\n" * 40000, "h:6379> " * 40000, "h:6379> AUTH " + "a " * 50000, "db.api_keys." * 40000,
          'key: "' * 40000, "changeUserPassword(" * 30000, "simple_bind_s(('" * 30000, "'simple': '" * 30000, '"encoded" : "' * 30000,
          "\\040" * 60000, "\\'" * 60000, "@p0='" * 40000, "==> Parameters: " + "a(String), " * 40000,
-         "[generated in 0.1s] (" * 30000, "UPDATE t SET a = @p " * 20000, "SENTINEL SET m " + "auth-pass " * 40000, "l.Bind(\"" * 30000, "QUERY OK " + "[\"a\", " * 40000, '[["a", "b"], ' * 30000, "args=\"[" + "a " * 60000]
+         "[generated in 0.1s] (" * 30000, "UPDATE t SET a = @p " * 20000, "SENTINEL SET m " + "auth-pass " * 40000, "l.Bind(\"" * 30000, "INSERT INTO t (a, token) VALUES (" * 20000,
+         "INSERT INTO t (token) VALUES ('x'" + "), (" * 60000, '"token": {"S": "' * 30000, "QUERY OK " + "[\"a\", " * 40000, '[["a", "b"], ' * 30000, "args=\"[" + "a " * 60000]
 for s in texts:
     redact(s)
 print("done")

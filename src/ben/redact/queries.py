@@ -10,7 +10,8 @@ A statement's secret is often apart from the word that names it, or named by no 
                          (``"api_token" = $1``, ``(token, …) VALUES (?, …)``) names the value
     constraint errors    ``Key (token)=(v) already exists``, ``Duplicate entry 'v' for key 'api_keys.secret'``
     quoted columns       ```password` = 'v'``, ``"session_token" = 'v'``, ``[secret] = N'v'`` (MySQL's backticks,
-                         SQL's double quotes and brackets around a column the pair rules read bare)
+                         SQL's double quotes and brackets around a column the pair rules read bare); a many-row
+                         ``INSERT``'s later rows (``layouts`` reads the first)
     positional SQL       ``IDENTIFIED BY "n" REPLACE "o"``, ``SET PASSWORD FROM 'o' TO 'n'``, DB2's ``CONNECT TO db
                          USER u USING pw``, ``PRAGMA key = 'k'``, ``pgp_sym_decrypt(col, 'k')``, ``AES_DECRYPT(col,
                          'k')``, ``DecryptByPassPhrase('k', …)``, ClickHouse's ``mysql('h', 'db', 't', 'u', 'pw')``,
@@ -19,7 +20,7 @@ A statement's secret is often apart from the word that names it, or named by no 
                          (``AUTH [u] pw``, ``HELLO 3 AUTH u pw``, ``CONFIG SET requirepass pw``, ``ACL SETUSER u >pw``,
                          ``MIGRATE … AUTH2 u pw``, ``SENTINEL SET m auth-pass pw``, ``HSET k api_key v``); MongoDB's ``changeUserPassword("u", "pw")``;
                          LDAP binds (python-ldap's ``simple_bind_s(('dn', 'pw'…``, ldap3's ``'simple': 'pw'``);
-                         Elasticsearch's ``"encoded"`` API key after its ``"api_key"``
+                         Elasticsearch's ``"encoded"`` API key after its ``"api_key"``; DynamoDB's ``"token": {"S": "v"}``
     mysql's history      ``~/.mysql_history`` writes a space as ``\\040``: read with spaces in their place
 
 A value must look like a credential (``layouts.value_ok``: not a placeholder, a word, a number or a date).
@@ -59,6 +60,7 @@ _PLACEHOLDER = re.compile(r"\$(?P<n>[0-9]{1,3})(?![0-9])|\?|%s|%\((?P<name>\w{1,
 _COL = r"""(?:\\?[`"\[]?[\w$]{1,64}\\?[`"\]]?\.)?\\?[`"\[]?(?P<col>[\w$]{1,64})\\?[`"\]]?"""
 _COMPARED = re.compile(_COL + r"""\s{0,3}(?:=|<>|!=|(?i:\s+like))\s{0,3}(?=\$[0-9]|\?|%s|%\(|@[A-Za-z_])""")
 _INSERT = re.compile(r"""(?i)\binsert\s+into\s+[\w."`\[\]]+\s*\((?P<cols>[^()]{1,400})\)\s*values\s*\(""")
+_AFTER_VALUES = re.compile(r"(?i)\b(?:on|returning|where|select|output)\b")
 _NAME_COLS, _VALUE_COLS = ("name", "key", "setting", "param", "parameter"), ("value", "val", "setting_value")
 #: Where a statement's parameters are written apart from it.
 _PG_PARAM = re.compile(r"\$(?P<n>[0-9]{1,3}) = '(?P<v>(?:[^'\r\n]|''){0,400})'")
@@ -92,9 +94,10 @@ def _columns(stmt: str) -> dict[int | str, str]:
     ins = _INSERT.search(stmt)
     if ins is not None:
         cols = [c.strip().strip('`"[]').lower() for c in ins.group("cols").split(",")]
-        marks = [p for p in sorted(ordinals) if p >= ins.end()][:len(cols)]
-        for col, p in zip(cols, marks):
-            out.setdefault(ordinals[p], col)
+        tail = _AFTER_VALUES.search(stmt, ins.end())   # VALUES (…), (…) …: the rows end at ON, RETURNING, WHERE
+        marks = [p for p in sorted(ordinals) if ins.end() <= p < (tail.start() if tail else len(stmt))][:200]
+        for i, p in enumerate(marks):   # many rows: the columns again in each
+            out.setdefault(ordinals[p], cols[i % len(cols)])
     return out
 
 
@@ -258,6 +261,8 @@ _LDAP = re.compile(r"""\b(?i:(?:simple_)?bind(?:_s)?)\b[\s(]{1,8}u?(?P<q>["'])[^
 _COLLECTION = re.compile(r"""(?:\bdb\.|\bns["']?\s{0,3}:\s{0,3}["'][\w\-]{1,64}\.)(?P<c>\w{1,64})""")
 _DOC_FIELD = re.compile(r"""["']?\b(?:key|value|secret|token)["']?\s{0,3}:\s{0,3}(?P<q>["'])(?P<v>[^"'\\\r\n]{8,400})(?P=q)""")
 _DOC_WINDOW = 600
+#: DynamoDB's typed attribute values (``"api_token": {"S": "v"}``), as the SDKs and CloudTrail log an item.
+_DYNAMO = re.compile(r'"(?P<c>[\w$.\-]{1,64})"\s{0,3}:\s{0,3}\{\s{0,3}"S"\s{0,3}:\s{0,3}"(?P<v>[^"\\\r\n]{1,400})"')
 _ES_KEY = re.compile(r""""api_key"\s{0,3}:\s{0,3}"[^"\r\n]{0,200}"\s{0,3},\s{0,3}"encoded"\s{0,3}:\s{0,3}"(?P<v>[A-Za-z0-9+/=]{16,400})\"""")
 
 
@@ -278,6 +283,10 @@ def store_spans(text: str) -> Iterator[tuple[int, int]]:
                 for f in _DOC_FIELD.finditer(text, m.end(), pos):
                     if value_ok(f.group("v")):
                         yield f.span("v")
+    if '"S"' in text:
+        for m in _DYNAMO.finditer(text):
+            if is_secret_key(m.group("c")) and value_ok(m.group("v")):
+                yield m.span("v")
     for needles, rx in ((("changeUserPassword",), _MONGO), (("bind", "Bind", "simple"), _LDAP), (('"encoded"',), _ES_KEY)):
         if any(n in text for n in needles):
             for m in rx.finditer(text):
@@ -287,6 +296,46 @@ def store_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 # -- the finder ----------------------------------------------------------------------------------------------------
+_ROW = re.compile(r"\s{0,3},\s{0,3}\(")
+
+
+def _more_rows(text: str) -> Iterator[tuple[int, int]]:
+    """A many-row ``INSERT``'s later rows (``VALUES (…), (…)``; the first is ``layouts``'): their secret columns' literals."""
+    for ins in _INSERT.finditer(text):
+        cols = [c.strip().strip('`"[]').lower() for c in ins.group("cols").split(",")]
+        secret = [i for i, c in enumerate(cols) if is_secret_key(c)]
+        if not secret:
+            continue
+        pos, rows = ins.end(), 0
+        while rows < 1000:
+            items = _row_items(text, pos)
+            if len(items) != len(cols):
+                break
+            if rows:
+                for i in secret:
+                    a, b = items[i][0]
+                    if value_ok(text[a:b]):
+                        yield a, b
+            rows, pos = rows + 1, items[-1][1]
+            if (nxt := _ROW.match(text, pos)) is None:
+                break
+            pos = nxt.end()
+
+
+_SQL_ITEM = re.compile(r"\s{0,3}(?:N?'(?P<q>(?:[^'\r\n]|''){0,400})'|(?P<u>[^,()'\s]{1,400}(?:\([^()'\r\n]{0,80}\))?))\s{0,3}(?P<e>[,)])")
+
+
+def _row_items(text: str, pos: int) -> list[tuple[tuple[int, int], int]]:
+    """A row's literals from ``pos`` (after its ``(``): each item's span and where the row's reading stopped."""
+    items = []
+    while len(items) < 200 and (it := _SQL_ITEM.match(text, pos)) is not None:
+        items.append((it.span("q" if it.group("q") is not None else "u"), it.end()))
+        pos = it.end()
+        if it.group("e") == ")":
+            break
+    return items
+
+
 def statement_spans(text: str) -> Iterator[tuple[int, int]]:
     """Secrets in SQL written where no pair rule reads them: positional, quoted columns, constraint errors."""
     for m in POSITIONAL.finditer(text):
@@ -310,8 +359,8 @@ _SQL_NEEDLES = ("REPLACE", "replace", "FROM '", "from '", "USING", "using", "PRA
                 "Key (", "Duplicate entry")
 _BOUND_NEEDLES = ("parameters: $", "binding parameter", "parameter value [", "args=", "Params:", "bindings", "QUERY OK", "[[\"",
                   "Parameters=[", "Parameters: ", "generated in", "cached since")
-_STORE_NEEDLES = _REDIS_NEEDLES + ("changeUserPassword", "bind", "Bind", "simple", '"encoded"', "db.", '"ns"', "ns:")
-NEEDLES = _SQL_NEEDLES + _BOUND_NEEDLES + _STORE_NEEDLES + ("\\040", "\\'")
+_STORE_NEEDLES = _REDIS_NEEDLES + ("changeUserPassword", '"S"', "bind", "Bind", "simple", '"encoded"', "db.", '"ns"', "ns:")
+NEEDLES = _SQL_NEEDLES + _BOUND_NEEDLES + _STORE_NEEDLES + ("), (", "),(", "\\040", "\\'")
 #: The prefilter's requirements: every needle's characters.
 REQUIRES = NEEDLES
 
@@ -329,6 +378,8 @@ def query_spans(text: str, rules: Callable[[], dict] | None = None) -> Iterator[
     """Every secret this module finds in ``text`` (``rules()``: the detectors by name, for mysql's history)."""
     if any(n in text for n in _SQL_NEEDLES):
         yield from statement_spans(text)
+    if "), (" in text or "),(" in text:
+        yield from _more_rows(text)
     if any(n in text for n in _BOUND_NEEDLES):
         yield from bound_spans(text)
     if any(n in text for n in _STORE_NEEDLES):
