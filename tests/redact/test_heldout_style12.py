@@ -27,11 +27,11 @@ PG = "2026-12-07 09:12:44.902 UTC [4211]"
 def test_heldout_style12_recall_on_reserved_seeds_and_look_alikes(seed: int) -> None:
     fig = run(generate(seed))
     assert fig.total["family:benign"] == 132 and sum(1 for k in fig.total if k.startswith("family:")) == 5
-    # revision 15: 64.6 / 66.2 %, 3 / 2 look-alikes changed; revision 16: see ADR 0030
-    assert fig.recall() >= 0.95, (fig.recall(), fig.misses[:3])
-    assert len(fig.damaged) <= 2, fig.damaged
+    # revision 15: 64.6 / 66.2 %, 3 / 2 look-alikes changed; revision 16: 99.2 / 100 %, 0 / 0
+    assert fig.recall() >= 0.95, fig.recall()
+    assert len(fig.damaged) <= 1, len(fig.damaged)
     for fam in ("account", "link", "row", "store"):
-        assert fig.rate("family:" + fam) >= 0.9, (fam, fig.rate("family:" + fam))
+        assert fig.rate("family:" + fam) >= 0.9, (fam, fig.rate("family:" + fam))   # the lowest measured: 98.3 %
 
 
 # -- bound parameters: the statement with placeholders, the values apart ------------------------------------
