@@ -353,9 +353,9 @@ def statement_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield m.span("v")
 
 
-_REDIS_NEEDLES = ("AUTH", "auth", "uth-pass", "requirepass", "masterauth", "SETUSER", "l setuser", "HSET", "hset", "HMSET")
-_SQL_NEEDLES = ("REPLACE", "replace", "FROM '", "from '", "USING", "using", "PRAGMA", "pragma", "CRYPT", "crypt", "ypassphrase",
-                "YPASSPHRASE", "ysql(", "stgresql(", "ongodb(", "emote", "N'", "` =", "`=", '" =', '"=', "] =", "]=",
+_REDIS_NEEDLES = ("AUTH", "> auth", "uth-pass", "requirepass", "masterauth", "SETUSER", "l setuser", "HSET", "hset", "HMSET")
+_SQL_NEEDLES = ("DENTIFIED", "dentified", "FROM '", "from '", "ONNECT TO", "onnect to", "PRAGMA", "pragma", "CRYPT(", "crypt(",
+                "ypassphrase", "YPASSPHRASE", "yPassPhrase", "yPassphrase", "ysql(", "stgresql(", "ongodb(", "emote(", "Secure(", "N'", "` =", "`=", '" =', '"=', "] =", "]=",
                 "Key (", "Duplicate entry")
 _BOUND_NEEDLES = ("parameters: $", "binding parameter", "parameter value [", "args=", "Params:", "bindings", "QUERY OK", "[[\"",
                   "Parameters=[", "Parameters: ", "generated in", "cached since")
@@ -369,9 +369,18 @@ REQUIRES = NEEDLES
 _ANY = re.compile("|".join(map(re.escape, NEEDLES))).search
 
 
+#: What every form this module reads holds besides its needle: a quote, a backtick, a bracket, a backslash, a prompt's
+#: '>' or RESP's and a placeholder's '$' (DB2's unquoted ``CONNECT TO … USING pw`` alone holds none: its own needle).
+_MARKS = ("'", '"', "(", "[", "`", "\\", ">", "$")
+
+
 def hint(text: str) -> bool:
-    """Could ``query_spans`` find anything? (One search for the needles.)"""
-    return _ANY(text) is not None
+    """Could ``query_spans`` find anything? A mark (most log lines hold none: a few tests of one character each), then
+    one search for the needles."""
+    for c in _MARKS:
+        if c in text:
+            return _ANY(text) is not None
+    return "ONNECT TO" in text or "onnect to" in text
 
 
 def query_spans(text: str, rules: Callable[[], dict] | None = None) -> Iterator[tuple[int, int]]:
