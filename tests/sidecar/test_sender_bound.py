@@ -84,6 +84,9 @@ def test_a_stranger_making_up_sender_ids_holds_marks_for_a_bounded_number(home) 
                                                         "IN ('p-made-up', 'p-my-own')")[0]["n"] >= CAP + 2,
                  60, "the stored batches at the spine")
         assert "refused new sender" in cluster.sidecar.tail(400)
+        figures = cluster.status("sidecar")
+        assert figures["refused_total{reason=senders}"] == MADE_UP - CAP, {k: v for k, v in figures.items()
+                                                                           if "refused" in k}
         cluster.sidecar.stop()
         wals = open_wals(cluster.home / "sidecar")
         try:
