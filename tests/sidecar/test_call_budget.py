@@ -48,7 +48,8 @@ async def main():
     try:
         async with asyncio.timeout(60):
             while len(done) < want:
-                finished, _ = await asyncio.wait([t for t in tasks if t not in done], return_when=asyncio.FIRST_COMPLETED)
+                left = [t for t in tasks if t not in done]
+                finished, _ = await asyncio.wait(left, return_when=asyncio.FIRST_COMPLETED)
                 done += finished
     except TimeoutError:
         pass

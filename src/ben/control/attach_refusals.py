@@ -4,10 +4,10 @@ Every refused ``Control.Attach`` (an unpinned sidecar id, another key, no proof)
 the control plane's log is not trimmed: a socket group member (or a certificate of the CA) looping attaches with
 made-up ids wrote about 550 bytes an attempt, 120 a second from one client, for as long as it liked (round 14:
 2,000 attempts, 1.1 MB). Now a caller has ``attach_refusals_audited`` entries a window of
-``attach_refusals_window_s``; past it its refusals are counted, and one entry (code ``attach_refusals_collapsed``),
-written at the first refused attach after the window ended, says how many, by code, and which sidecar ids they claimed (the first
-``MAX_IDS``): every refusal is still in the log, as an entry or in a count. The spine's stop writes what is
-counted. A caller is what the listener can tell apart: a certificate's common name over mutual TLS, else the
+``attach_refusals_window_s``; past it its refusals are counted, and one entry (code
+``attach_refusals_collapsed``), written at the first refused attach after the window ended, says how many, by
+code, and which sidecar ids they claimed (the first ``MAX_IDS``): every refusal is still in the log, as an entry
+or in a count. The spine's stop writes what is counted. A caller is what the listener can tell apart: a certificate's common name over mutual TLS, else the
 local callers (the unix socket's group, the accounts plain loopback TCP serves) as one.
 """
 
