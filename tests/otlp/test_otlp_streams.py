@@ -117,3 +117,32 @@ def test_one_otlp_grpc_connection_carries_a_bounded_number_of_calls(home) -> Non
         if sender is not None:
             sender.close()
         cluster.stop()
+
+
+def test_malformed_requests_write_a_line_a_minute_not_one_each(home) -> None:
+    """Each malformed OTLP request was a WARNING line, and any local application may send them to the loopback
+    ports: on the code before, 200 bodies that are no protobuf wrote 200 lines into the sidecar's log. Now a line a
+    minute per signal (the rest counted in the next line and in ``otlp_refused_total{reason=invalid}``); every one
+    is still answered 400 (ADR 0045, round 15)."""
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    cluster = Cluster(home, sidecar={"otlp": {"http_listen": f"127.0.0.1:{port}", "grpc_listen": ""}})
+    try:
+        cluster.start()
+        codes = []
+        for i in range(200):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/logs", data=b"\xff\xff\xff not protobuf %d" % i,
+                                         method="POST", headers={"Content-Type": "application/x-protobuf"})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    codes.append(resp.status)
+            except urllib.error.HTTPError as exc:
+                codes.append(exc.code)
+        assert codes == [400] * 200, sorted(set(codes))
+        assert cluster.status("sidecar")["otlp_refused_total{reason=invalid,signal=logs}"] == 200
+        lines = [line for line in cluster.sidecar.tail(2000).splitlines() if "refused a malformed request" in line]
+        assert len(lines) == 1, len(lines)
+    finally:
+        cluster.stop()

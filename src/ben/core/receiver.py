@@ -47,11 +47,13 @@ from ben.core.lanes import LANES, Quota, used_bytes
 from ben.core.request_decode import Undecodable, decode_request
 from ben.core.request_quarantine import quarantine_request
 from ben.core.senders import INTERNAL, SenderBook
+from ben.core.sparse_log import Sparse
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
+_sparse = Sparse(log)  # a refused batch: a line a minute per client and reason, the rest counted (round 15)
 
 _HWM = "hwm:"
 MAX_GROUP = 4096
@@ -160,8 +162,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
         records are durable, so the consumer starts while the loop is still being told of the
         commit (a thread wake-up saved on an alert's way). Otherwise it is called on the loop.
 
-        senders: how many senders each client may make marks for (``ben.core.senders``; None: no bound);
-        client_of(context): a stream's client, as the listener tells them apart (default: one for all)."""
+        senders, client_of(context): the senders each client may mark (``ben.core.senders``), a stream's client."""
         self._wals = wals
         self._encode = encode
         self._encode_in_thread = encode_in_thread
@@ -453,7 +454,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
             if out.reason != "invalid":
                 if quarantine_request(self._wals, self.figures.quarantined, req, p.raw, out.error):
                     self.figures.quarantined += 1
-            log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, out.error)
+            _sparse.warning(f"{p.client} ({out.reason})", "refused batch %d..%d from %s: %s", req.first_seq,
+                            req.last_seq, req.sender_id, out.error)
         elif verdict in (Verdict.ACCEPTED, Verdict.OVER_QUOTA):
             self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
             if verdict is Verdict.OVER_QUOTA:
