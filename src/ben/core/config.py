@@ -145,6 +145,11 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     #: with no call for ``max_connection_idle_s`` is closed (the SDK reconnects): ADR 0045, round 12.
     max_connections: int = Field(default=4_096, ge=1, le=1_000_000)
     max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    #: Per client of ``listen`` (a uid on plain TCP, a certificate, the unix socket): senders it holds marks for (a new
+    #: one past it refused for now unless one was silent ``sender_idle_s``) and calls at once: ADR 0045, round 15.
+    max_senders_per_client: int = Field(default=16_384, ge=1, le=10_000_000)
+    sender_idle_s: float = Field(default=3_600.0, ge=60, le=365 * 86_400)
+    max_calls_per_client: int = Field(default=2_048, ge=1, le=1_000_000)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
@@ -316,6 +321,9 @@ class SpineConfig(_WalQuota, _Scheduling, _Listener):
     max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
     #: A connection with no call running for this long is closed (a sidecar or operator reconnects).
     max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    #: Per client: senders (sidecars) it holds marks for, past it a new one refused, none retired; calls at once.
+    max_senders_per_client: int = Field(default=4_096, ge=1, le=10_000_000)
+    max_calls_per_client: int = Field(default=2_048, ge=1, le=1_000_000)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))
 
