@@ -148,7 +148,7 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     #: Per client of ``listen`` (a uid on plain TCP, a certificate, the unix socket): senders it holds marks for (a new
     #: one past it refused for now unless one was silent ``sender_idle_s``) and calls at once: ADR 0045, round 15.
     max_senders_per_client: int = Field(default=16_384, ge=1, le=10_000_000)
-    sender_idle_s: float = Field(default=3_600.0, ge=60, le=365 * 86_400)
+    sender_idle_s: float = Field(default=600.0, ge=60, le=365 * 86_400)
     max_calls_per_client: int = Field(default=2_048, ge=1, le=1_000_000)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
