@@ -71,3 +71,23 @@ def test_a_foreign_server_seen_stays_said_when_a_later_break_says_only_internal(
     assert exporter.last_error == foreign and exporter.reconnects == 2
     Exporter._on_break(exporter, AioRpcError(grpc.StatusCode.UNAVAILABLE, Metadata(), Metadata(), details="down"))
     assert exporter.last_error == "UNAVAILABLE: down"
+
+
+def test_a_wait_the_sidecar_asks_for_with_its_reason_is_said_a_line_a_minute(caplog) -> None:
+    """A sidecar refuses a new sender past ``max_senders_per_client`` for now (ADR 0045, round 15): acknowledged at
+    mark 0 with ``retry_after_ms`` and an error naming the option. The SDK only counted it as back-pressure, so an
+    application held back saw no word of why; now a warning a minute names it, every wait still counted."""
+    import logging
+
+    from ben.sdk.exporter import BufferSource
+
+    buffer = Buffer(1000, 10, FullPolicy.DROP, None, lambda: None)
+    source = BufferSource(buffer, pb.Source(subsystem="test"), "p1")
+    why = "too many senders for this client: sidecar.max_senders_per_client = 32; retried later"
+    with caplog.at_level(logging.WARNING, logger="ben.sdk"):
+        for _ in range(5):
+            source.acked(ROUTINE, pb.IngestAck(lane=ROUTINE, durable_seq=0, retry_after_ms=5000, error=why))
+        source.acked(ROUTINE, pb.IngestAck(lane=ROUTINE, durable_seq=0, retry_after_ms=5000))  # a plain wait: a count
+    lines = [r.getMessage() for r in caplog.records if "holds these events back" in r.getMessage()]
+    assert len(lines) == 1 and why in lines[0] and "5000 ms" in lines[0], lines
+    assert buffer.stats.backpressure == 6 and buffer.stats.rejected == 0

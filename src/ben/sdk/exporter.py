@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 
 import grpc
 
@@ -65,6 +66,10 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+#: A wait the sidecar asks for with its reason is logged at most this often (each one is counted).
+WAIT_LINE_EVERY_S = 60.0
+
+
 class BufferSource:
     """The SDK's buffer as a sender's source: sealed batches, each built into a request as it is sent."""
 
@@ -72,6 +77,7 @@ class BufferSource:
         self._buffer = buffer
         self._source = source
         self._producer_id = producer_id
+        self._waits_told = -WAIT_LINE_EVERY_S
 
     def start_mark(self, lane: int) -> int:
         return self._buffer.acked_seq
@@ -99,6 +105,13 @@ class BufferSource:
     def acked(self, lane: int, ack: pb.IngestAck) -> None:
         if ack.retry_after_ms:  # back-pressure: not stored; the sender resends this lane from the mark later
             self._buffer.stats.backpressure += 1
+            now = time.monotonic()
+            if ack.error and now - self._waits_told >= WAIT_LINE_EVERY_S:
+                # a wait that names its cause (a full WAL, the sidecar's senders per client: ADR 0045, round 15)
+                # is said, a line a minute: before, only a count said the SDK was held back
+                self._waits_told = now
+                log.warning("ben sdk: the sidecar holds these events back for now (resent in %d ms): %s",
+                            ack.retry_after_ms, ack.error)
         elif ack.error:
             log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
         self._buffer.ack(lane, ack.durable_seq, ack.error)
