@@ -10,14 +10,11 @@ RESOURCE_EXHAUSTED naming the option, and other clients are served.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
-from ben.cli.procs import Cluster, count_stored, wait_for
+from ben.cli.procs import count_stored, wait_for
 from ben.sdk import Client
+from tests.sidecar.stranger import AS_NOBODY, loopback_cluster, nobody_env
 
 BUDGET = 64
 CONNECTIONS = 4  # x 32 calls each (transport.MAX_STREAMS_PER_CONNECTION): 128 calls
@@ -67,26 +64,17 @@ asyncio.run(main())
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_one_account_holds_a_bounded_number_of_calls_across_its_connections(home) -> None:
-    os.chmod(home, 0o755)
-    addr = f"127.0.0.1:{_free_port()}"
-    cluster = Cluster(home, sidecar={"listen": addr, "insecure": True, "max_calls_per_client": BUDGET})
-    cluster.sidecar_addr = addr
-    root = Path(__file__).resolve().parents[2]
+    cluster = loopback_cluster(home, max_calls_per_client=BUDGET)
+    addr = cluster.sidecar_addr
     stranger = client = None
     try:
         cluster.start()
         stranger = subprocess.Popen(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", _AS_A_STRANGER,
+            [*AS_NOBODY, _AS_A_STRANGER,
              addr, str(CONNECTIONS), "32", str(CONNECTIONS * 32 - BUDGET)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={"PYTHONPATH": str(root / "src"), "PATH": os.environ["PATH"]}, cwd="/")
+            env=nobody_env(), cwd="/")
         line = stranger.stdout.readline()
         ended, codes, detail = (line.split(" ", 2) + ["", ""])[:3]
         assert (int(ended), codes) == (CONNECTIONS * 32 - BUDGET, "RESOURCE_EXHAUSTED"), (line, stranger.poll())

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from ben.cli.procs import Cluster, wait_for
 from ben.core.admin import fetch_status
+from tests.sidecar.stranger import AS_NOBODY, free_port, loopback_cluster, nobody_env
 
 _AS_ANOTHER = """
 import sys, threading, grpc
@@ -41,27 +41,17 @@ with grpc.insecure_channel(sys.argv[1]) as channel:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_another_account_sends_telemetry_but_cannot_take_commands_or_read_the_audit(home) -> None:
     """On the code before, ``nobody`` registered as the ``payments`` subsystem's command handler on a plain
     loopback sidecar (the first registered gets the subsystem's commands and answers their receipts) and read its
     audit log and status. Now only its telemetry is served."""
     from ben.control import client
 
-    os.chmod(home, 0o755)
-    addr = f"127.0.0.1:{_free_port()}"
-    cluster = Cluster(home, sidecar={"listen": addr, "insecure": True})
-    cluster.sidecar_addr = addr
+    cluster = loopback_cluster(home)
+    addr = cluster.sidecar_addr
     try:
         cluster.start()
-        env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": os.environ["PATH"]}
-        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                              _AS_ANOTHER, addr], capture_output=True, text=True, timeout=180, env=env)
+        out = subprocess.run([*AS_NOBODY, _AS_ANOTHER, addr], capture_output=True, text=True, timeout=180, env=nobody_env())
         verdicts = {line.split()[0]: line.split(None, 2)[1:] for line in out.stdout.splitlines()}
         assert verdicts["ingest"] == ["served"], (out.stdout, out.stderr)  # telemetry: open to every account
         for name in ("commands", "audit", "verify", "status"):
@@ -123,7 +113,7 @@ def test_another_certificate_of_the_ca_sends_telemetry_but_cannot_take_commands_
     issue(certs, "sc-1", server=True)  # the sidecar's own: it serves its listen with it
     for name in ("sc-2", "alice"):
         issue(certs, name)
-    addr = f"127.0.0.1:{_free_port()}"
+    addr = f"127.0.0.1:{free_port()}"
     cluster = Cluster(home, sidecar={"id": "sc-1", "listen": addr, "tls_clients": ["alice"],
                                      "tls": {"cert": str(certs / "sc-1.crt"), "key": str(certs / "sc-1.key"),
                                              "ca": str(certs / "ca.crt")}})
@@ -173,15 +163,11 @@ def test_a_stranger_s_refused_calls_write_one_line_not_one_each(home) -> None:
     """Every refused call was a WARNING line: any local account, looping refused calls on a sidecar's plain loopback
     ``listen``, wrote a line a call into its log (on the code before: 300 calls, 300 lines). Now a line a minute per
     caller, the rest counted in the next line (ADR 0045, round 15); every call is still refused."""
-    os.chmod(home, 0o755)
-    addr = f"127.0.0.1:{_free_port()}"
-    cluster = Cluster(home, sidecar={"listen": addr, "insecure": True})
-    cluster.sidecar_addr = addr
+    cluster = loopback_cluster(home)
+    addr = cluster.sidecar_addr
     try:
         cluster.start()
-        env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": os.environ["PATH"]}
-        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                              _REFUSED_LOOP, addr, "300"], capture_output=True, text=True, timeout=180, env=env)
+        out = subprocess.run([*AS_NOBODY, _REFUSED_LOOP, addr, "300"], capture_output=True, text=True, timeout=180, env=nobody_env())
         assert out.stdout.strip() == "300", (out.stdout, out.stderr[-2000:])
         assert fetch_status(addr).id  # the sidecar's own account: served, and it answered after the loop
         lines = [line for line in cluster.sidecar.tail(2000).splitlines() if "refused /ben.v1.Admin/Status" in line]

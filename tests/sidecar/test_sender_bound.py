@@ -11,18 +11,15 @@ it kept, while the client's senders already known and every other client go on.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import grpc
 
-from ben.cli.procs import Cluster, query_rows, wait_for
+from ben.cli.procs import query_rows, wait_for
 from ben.core.lanes import open_wals
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
+from tests.sidecar.stranger import AS_NOBODY, loopback_cluster, nobody_env
 from tests.store.test_rows import request
 
 CAP = 32
@@ -49,24 +46,13 @@ with grpc.insecure_channel(address) as channel:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_stranger_making_up_sender_ids_holds_marks_for_a_bounded_number(home) -> None:
-    os.chmod(home, 0o755)
-    addr = f"127.0.0.1:{_free_port()}"
-    cluster = Cluster(home, sidecar={"listen": addr, "insecure": True, "max_senders_per_client": CAP})
-    cluster.sidecar_addr = addr
-    root = Path(__file__).resolve().parents[2]
+    cluster = loopback_cluster(home, max_senders_per_client=CAP)
+    addr = cluster.sidecar_addr
     try:
         cluster.start()
-        env = {"PYTHONPATH": f"{root / 'src'}:{root}", "PATH": os.environ["PATH"]}
-        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                              _AS_A_STRANGER, addr, str(MADE_UP)], capture_output=True, text=True, timeout=300,
-                             env=env, cwd="/")
+        out = subprocess.run([*AS_NOBODY, _AS_A_STRANGER, addr, str(MADE_UP)], capture_output=True, text=True,
+                             timeout=300, env=nobody_env(tests=True), cwd="/")
         acks = [line.split(" ", 2) for line in out.stdout.splitlines()]
         assert len(acks) == MADE_UP + 1, (out.stdout[-2000:], out.stderr[-2000:])
         stored = [a for a in acks[:MADE_UP] if a[0] == "1"]
