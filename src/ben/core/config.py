@@ -120,6 +120,17 @@ class _Listener(_Section):
             raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
         return value
 
+    @field_validator("socket_mode")
+    @classmethod
+    def _owner_connects(cls, value: int) -> int:
+        """Connecting to a unix socket needs write permission on it: a mode without the owner's (0, 0o400, 0o060)
+        made a socket only root could use, the component saying "ready" and every SDK "Permission denied"."""
+        if not value & 0o200:
+            raise ValueError(f"0o{value:03o} leaves the socket's owner no write permission, which connecting to a unix "
+                             "socket needs: the account the component runs as (its SDKs, ben status) could not "
+                             "connect; give 0o600 (the owner) or 0o660 (and its group)")
+        return value
+
 
 class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     """The ``[sidecar]`` section of the configuration."""
@@ -337,7 +348,7 @@ class BenConfig(_Section):
 _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "password_file")),
                     ("federation", ("policy", "pseudonym_key", "trust", "key", "tls_ca_file", "tls_cert_file",
                                     "tls_key_file", "token_file", "password_file")),
-                    ("control", ("trust", "policy", "key")),
+                    ("control", ("trust", "policy", "key", "audit_key_file")),
                     ("otlp", ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "auth_token_file")),
                     ("tls", ("cert", "key", "ca")))
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))

@@ -62,6 +62,10 @@ def certificate_names(names: list[str]) -> list[str]:
     return names
 
 
+#: A user id as the kernel names a client: -1 or 2**40 named no account, and were taken (ADR 0033, round 13).
+Uid = typing.Annotated[int, Field(ge=0, le=0xFFFF_FFFE)]
+
+
 #: A list of certificate names, each checked (``sidecar.tls_clients``, ``web.tls_clients``).
 CertificateNames = typing.Annotated[list[str], AfterValidator(certificate_names)]
 
@@ -241,7 +245,7 @@ class WebConfig(_Section):
     tls_clients: CertificateNames = Field(default_factory=list)
     #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
     #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
-    local_uids: list[int] = Field(default_factory=list)
+    local_uids: list[Uid] = Field(default_factory=list)
     #: Slow clients (slowloris): a connection on which no request started for this many seconds, while
     #: none is running, is closed.
     header_timeout_s: float = Field(default=10.0, gt=0, le=3_600)
@@ -278,7 +282,7 @@ class CortexConfig(_Section):
     #: Change detection per response: the smallest fall of its reward that is looked for (0 = off)...
     change_drop: float = Field(default=0.3, ge=0.0, lt=1.0)
     #: ... and the CUSUM level at which the response forgets what it knew about such incidents.
-    change_threshold: float = Field(default=3.0, gt=0.0)
+    change_threshold: float = Field(default=3.0, gt=0.0, allow_inf_nan=False)  # inf: never (ADR 0033, round 13)
     #: How far before an incident's onset its subsystem's deploy/config log lines count as features.
     change_window_s: float = Field(default=3600.0, gt=0)
 
@@ -288,7 +292,7 @@ class OperatorConfig(_Section):
     name of a client certificate (TCP with mutual TLS); the name goes into the audit entries."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
-    uids: list[int] = Field(default_factory=list)
+    uids: list[Uid] = Field(default_factory=list)
     #: Common name of the operator's client certificate; "" = the name.
     cert: str = ""
 

@@ -1,0 +1,145 @@
+"""Round 13 of a new user giving bad input on purpose (ADR 0033): every key of the config file given a wrong value,
+ben's environment variables set to nonsense. Real ``ben`` processes where a component would otherwise start."""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from tests.cli.test_bad_input import ben as ben_process
+from tests.cli.test_bad_input import one_clear_line
+
+
+def _path_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> typing.Iterator[tuple[str, ...]]:
+    """Every key of the config whose value is a path, dotted as the file writes it (lists of tables aside)."""
+    for name, field in model.model_fields.items():
+        kinds = [field.annotation, *typing.get_args(field.annotation)]
+        table = next((k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)), None)
+        if table is not None and typing.get_origin(field.annotation) is not list:
+            yield from _path_keys(table, (*prefix, name))
+        elif Path in kinds:
+            yield (*prefix, name)
+
+
+def _config_text(key: tuple[str, ...], value: str) -> str:
+    """A config setting ``key`` to ``value`` (a TOML string), with what the key needs beside it to be valid."""
+    *tables, name = key
+    partner = {"tls_cert_file": "tls_key_file", "tls_key_file": "tls_cert_file"}
+    lines = [f"[{'.'.join(tables)}]", f"{name} = {value}"]
+    if tables[-1] == "otlp" and name.startswith("tls_"):  # the OTLP TLS files go together
+        lines += [f'{partner.get(name, "tls_cert_file")} = "x.pem"'] + (['tls_key_file = "x.key"']
+                                                                        if name == "tls_client_ca_file" else [])
+    return "\n".join(lines) + "\n"
+
+
+def test_every_path_of_a_config_file_is_taken_from_the_file_s_directory_and_none_may_be_empty(tmp_path: Path) -> None:
+    """``[spine.control] audit_key_file = "audit.key"`` was read from the directory ben was started in, not the config
+    file's (as every other path of the file, and the module's docstring, say): the spine started from / said "in
+    audit.key: key file not found" of a key beside its config; ``audit_key_file = ""`` was the current directory
+    ("cannot read key file: [Errno 21] Is a directory: '.'"). Every path key of every table, checked by walking the
+    config's model, so that the next key added is not left out again."""
+    from ben.core.config import BenConfig, load_config
+    from ben.core.errors import ConfigError
+
+    config = tmp_path / "conf" / "ben.toml"
+    config.parent.mkdir()
+    keys = list(_path_keys(BenConfig))
+    assert ("spine", "control", "audit_key_file") in keys and len(keys) > 30, keys
+    wrong, empty_taken = [], []
+    for key in keys:
+        config.write_text(_config_text(key, '"rel/x.pem"'))
+        value: typing.Any = load_config(config)
+        for part in key:
+            value = getattr(value, part)
+        if Path(value) != config.parent / "rel" / "x.pem":
+            wrong.append(f"{'.'.join(key)} = {value}")
+        config.write_text(_config_text(key, '""'))
+        try:
+            load_config(config)
+            empty_taken.append(".".join(key))
+        except ConfigError as exc:
+            if exc.field != ".".join(key) or "empty path" not in str(exc):
+                empty_taken.append(f"{'.'.join(key)}: {exc}")
+    assert not wrong, f"paths not taken from the config file's directory: {wrong}"
+    assert not empty_taken, f"an empty path taken, or refused without naming its key: {empty_taken}"
+
+
+def test_a_control_file_that_cannot_be_used_names_its_config_key(home: Path) -> None:
+    """``[sidecar.control] key`` and ``audit_key_file`` said the same line of a bad file ("in /etc/ben/x: key file not
+    found") without the key that named it; a directory given as a key was "[Errno 21] Is a directory". The start
+    now refuses naming the file, the config key and what it expected (a real sidecar, from another directory than
+    its config's)."""
+    conf = home / "conf"
+    conf.mkdir()
+    (conf / "audit.key").write_text("not a key\n")
+    (conf / "audit.key").chmod(0o600)
+    (conf / "keys").mkdir()
+    config = conf / "ben.toml"
+    base = f'[sidecar]\ndata_dir = "{home}/sc"\nlisten = "unix://{home}/sc.sock"\nspine = "unix://{home}/sp.sock"\n'
+    cases = [('audit_key_file = "audit.key"', "sidecar.control.audit_key_file", str(conf / "audit.key"),
+              "not a PEM private key"),
+             ('key = "keys"', "sidecar.control.key", str(conf / "keys"), "a directory, not a key file"),
+             ('trust = "missing.toml"', "sidecar.control.trust", str(conf / "missing.toml"), "not found")]
+    for line, *names in cases:
+        config.write_text(base + "[sidecar.otlp]\ngrpc_listen = \"\"\nhttp_listen = \"\"\n[sidecar.control]\n"
+                          + line + "\n")
+        out = ben_process("sidecar", "-c", str(config), env={"BEN_HOME": str(home)}, timeout=60)
+        one_clear_line(out, 2, *names)
+    assert not (home / "sc.sock").exists()
+
+
+def test_a_socket_mode_that_shuts_out_its_own_owner_is_refused(home: Path) -> None:
+    """``socket_mode = 0`` (or ``0o400``, ``"0060"``) was taken: the sidecar said "ready" on a socket only root could
+    connect to, and every SDK and ``ben status`` of the account it ran as got "Permission denied" (connecting to a
+    unix socket needs write permission). Refused at start, naming the key."""
+    config = home / "ben.toml"
+    for mode in ("0", "0o400", '"0060"'):
+        config.write_text(f'[sidecar]\ndata_dir = "{home}/sc"\nlisten = "unix://{home}/sc.sock"\n'
+                          f'socket_mode = {mode}\n[sidecar.otlp]\ngrpc_listen = ""\nhttp_listen = ""\n')
+        out = ben_process("sidecar", "-c", str(config), env={"BEN_HOME": str(home)}, timeout=30)
+        one_clear_line(out, 2, str(config), "sidecar.socket_mode", "write permission")
+    assert not (home / "sc.sock").exists()
+
+
+def test_ben_home_naming_a_file_is_refused_not_searched_for_sockets(home: Path) -> None:
+    """``BEN_HOME=/etc/ben/ben.toml`` (the config file where the directory goes) was taken: ``ben status`` said
+    "nothing answers at unix:///etc/ben/ben.toml/spine.sock (is it running?)" of a spine that was running; ``ben
+    spine`` would have made its data under it. One line naming ``$BEN_HOME`` and what it names."""
+    config = home / "ben.toml"
+    config.write_text("[spine]\n")
+    for args in (("status",), ("query", "SELECT 1")):
+        out = ben_process(*args, env={"BEN_HOME": str(config)})
+        one_clear_line(out, 2, "$BEN_HOME", str(config), "not a directory")
+
+
+def test_ben_sidecar_socket_of_no_path_or_a_url_is_refused(home: Path) -> None:
+    """``BEN_SIDECAR_SOCKET=unix:`` (or ``unix://``, a variable left half-written) was the current directory ("no
+    socket, a directory: /home/me"); ``=tcp://host:4317`` the relative path ``tcp:/host:4317``. Each is one line
+    naming the variable."""
+    for value, said in (("unix:", "no path"), ("unix://", "no path"), ("tcp://127.0.0.1:7777", "is a URL")):
+        out = ben_process("emit", "x", "--timeout", "2", env={"BEN_HOME": str(home), "BEN_SIDECAR_SOCKET": value},
+                          timeout=30)
+        one_clear_line(out, 2, "$BEN_SIDECAR_SOCKET", said)
+
+
+@pytest.mark.parametrize("text, field", [
+    ("[web]\nlocal_uids = [-1]\n", "web.local_uids.0"),
+    ("[web]\nlocal_uids = [1099511627776]\n", "web.local_uids.0"),
+    ('[[spine.operators]]\nname = "alice"\nuids = [-1000]\n', "spine.operators.0.uids.0"),
+    ("[cortex]\nchange_threshold = inf\n", "cortex.change_threshold"),
+])
+def test_a_uid_no_account_can_have_or_an_infinite_threshold_is_refused(tmp_path: Path, text: str, field: str) -> None:
+    """``local_uids = [-1]`` (or 2**40, a uid the kernel never names) was taken, serving nobody it named; so were an
+    operator's; ``change_threshold = inf`` turned the cortex's change detection off without a word (0 of
+    ``change_drop`` is the documented off)."""
+    from ben.core.config import load_config
+    from ben.core.errors import ConfigError
+
+    config = tmp_path / "ben.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert refused.value.field == field and str(config) in str(refused.value), refused.value
