@@ -143,3 +143,25 @@ def test_a_uid_no_account_can_have_or_an_infinite_threshold_is_refused(tmp_path:
     with pytest.raises(ConfigError) as refused:
         load_config(config)
     assert refused.value.field == field and str(config) in str(refused.value), refused.value
+
+
+def test_is_acked_of_what_a_refused_emit_returned_says_so(home: Path) -> None:
+    """In a notebook, ``seq = client.gauge("p99", "12 ms")`` (refused: the emit returns None, counted) and then
+    ``client.is_acked(seq)`` was "TypeError: '<=' not supported between instances of 'NoneType' and 'int'", naming
+    neither the argument nor why it was None (and a loop waiting for it could not end). It raises naming ``seq``
+    and the refusal; a string is said not to be a sequence number; an int is answered as before."""
+    from ben.core.errors import InvalidEventError
+    from ben.sdk import Client
+
+    client = Client("api", sidecar=f"unix://{home}/no-sidecar.sock")
+    try:
+        seq = client.gauge("p99", "12 ms")  # type: ignore[arg-type]
+        assert seq is None
+        with pytest.raises(InvalidEventError) as refused:
+            client.is_acked(seq)  # type: ignore[arg-type]
+        assert refused.value.field == "seq" and "refused" in str(refused.value) and "'value'" in str(refused.value)
+        with pytest.raises(InvalidEventError, match="not a sequence number"):
+            client.is_acked("1")  # type: ignore[arg-type]
+        assert client.is_acked(0) and not client.is_acked(1)
+    finally:
+        client.shutdown(0.1)
