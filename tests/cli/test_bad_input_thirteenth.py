@@ -165,3 +165,24 @@ def test_is_acked_of_what_a_refused_emit_returned_says_so(home: Path) -> None:
         assert client.is_acked(0) and not client.is_acked(1)
     finally:
         client.shutdown(0.1)
+
+
+def test_a_component_s_tcp_port_another_process_holds_is_said_in_one_line(home: Path) -> None:
+    """The README's ``ben sidecar`` (or ``ben spine``) started on a TCP ``listen`` that another process already held
+    (a sidecar started twice, another program) printed gRPC's own "E1207 ... add_port.cc:83] Failed to add port to
+    server ..." line, then "cannot listen on 127.0.0.1:17071: Failed to bind to address 127.0.0.1:17071; set
+    GRPC_VERBOSITY=debug environment variable to see detailed error message": the reason only in gRPC's line. As the
+    OTLP listeners already did: one line of ben's, with the reason, before gRPC binds."""
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        config = home / "ben.toml"
+        config.write_text(f'[sidecar]\ndata_dir = "sc"\nlisten = "127.0.0.1:{port}"\ninsecure = true\n'
+                          '[sidecar.otlp]\ngrpc_listen = ""\nhttp_listen = ""\n')
+        out = ben_process("sidecar", "-c", str(config), env={"BEN_HOME": str(home)}, timeout=60)
+    line = one_clear_line(out, 2, "sidecar.listen", f"127.0.0.1:{port}", "Address already in use")
+    assert "GRPC_VERBOSITY" not in out.stderr and "add_port" not in out.stderr, out.stderr
+    assert line.startswith("error: field 'sidecar.listen'")
