@@ -3,6 +3,7 @@ ben's environment variables set to nonsense. Real ``ben`` processes where a comp
 
 from __future__ import annotations
 
+import os
 import typing
 from pathlib import Path
 
@@ -186,3 +187,19 @@ def test_a_component_s_tcp_port_another_process_holds_is_said_in_one_line(home: 
     line = one_clear_line(out, 2, "sidecar.listen", f"127.0.0.1:{port}", "Address already in use")
     assert "GRPC_VERBOSITY" not in out.stderr and "add_port" not in out.stderr, out.stderr
     assert line.startswith("error: field 'sidecar.listen'")
+
+
+def test_a_data_directory_of_another_account_is_called_a_directory(tmp_path: Path, monkeypatch) -> None:
+    """``data_dir`` naming a directory another account owns was refused as "/srv/ben: the symlink belongs to uid
+    65534": there was no symlink. The directory is called a directory; a symlink standing for it, a symlink."""
+    from ben.core.errors import ConfigError
+    from ben.core.files import own_dir
+
+    (tmp_path / "data").mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)  # the directory is now another account's
+    with pytest.raises(ConfigError, match="the directory belongs to uid") as refused:
+        own_dir(tmp_path / "data", "sidecar.data_dir")
+    assert "symlink" not in str(refused.value) and refused.value.field == "sidecar.data_dir"
+    with pytest.raises(ConfigError, match="the symlink belongs to uid"):
+        own_dir(tmp_path / "link", "sidecar.data_dir")
