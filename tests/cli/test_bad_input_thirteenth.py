@@ -203,3 +203,33 @@ def test_a_data_directory_of_another_account_is_called_a_directory(tmp_path: Pat
     assert "symlink" not in str(refused.value) and refused.value.field == "sidecar.data_dir"
     with pytest.raises(ConfigError, match="the symlink belongs to uid"):
         own_dir(tmp_path / "link", "sidecar.data_dir")
+
+
+def test_an_integer_past_64_bits_is_refused_at_start_not_at_every_batch(home: Path) -> None:
+    """``wal_max_bytes = 1000000000000000000000000000000`` ("no limit", written large) was taken: the sidecar said
+    "ready", then every acknowledgement failed to encode its credit (a uint64): "Value out of range" with a traceback
+    in its log for every batch, and `ben emit` "no acknowledgement … UNKNOWN: Unexpected <class 'ValueError'>": **no
+    event taken**. TOML's integers are 64-bit; a larger one is refused at start naming the key (the largest, 2**63-1,
+    starts and takes events: checked by hand, ADR 0033 round 13)."""
+    config = home / "ben.toml"
+    config.write_text(f'[sidecar]\ndata_dir = "{home}/sc"\nlisten = "unix://{home}/sc.sock"\n'
+                      'wal_max_bytes = 1000000000000000000000000000000\n'
+                      '[sidecar.otlp]\ngrpc_listen = ""\nhttp_listen = ""\n')
+    out = ben_process("sidecar", "-c", str(config), env={"BEN_HOME": str(home)}, timeout=30)
+    one_clear_line(out, 2, str(config), "sidecar.wal_max_bytes", "64-bit")
+    assert not (home / "sc.sock").exists()
+
+
+def test_ben_key_of_nonsense_is_named_as_the_variable_it_came_from(home: Path) -> None:
+    """``ben command send`` with ``BEN_KEY`` set to a blank said "error: in  : key file not found"; to a path with a
+    newline, an error line cut in two; to a path that is no key, "in /x: key file not found", naming neither
+    ``$BEN_KEY`` nor ``--key``, so a user who had forgotten the variable in their environment looked for the flag.
+    Each is one line naming where the key came from (no spine is asked: the key is read first)."""
+    send = ("command", "send", "throttle_job", "--target", "api", "--reason", "a test", "--param", "job=x",
+            "--param", "rate_per_s=1", "--spine", f"unix://{home}/no-spine.sock")
+    for value, said in ((" ", "an empty path"), ("a\nb", "control character"), (str(home / "none.key"), "not found"),
+                        ("/etc/passwd", "not a PEM private key")):
+        out = ben_process(*send, env={"BEN_HOME": str(home), "BEN_KEY": value})
+        one_clear_line(out, 2, "$BEN_KEY", said)
+    out = ben_process(*send, "--key", str(home / "none.key"), env={"BEN_HOME": str(home), "BEN_KEY": ""})
+    one_clear_line(out, 2, "--key", str(home / "none.key"), "not found")
