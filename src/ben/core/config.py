@@ -111,21 +111,15 @@ class _Listener(_Section):
     @field_validator("socket_mode", mode="before")
     @classmethod
     def _octal_mode(cls, value: Any) -> Any:
-        """A mode is octal: "0660" / "660" / "0o660" are read so; an int written as 660 is refused saying so."""
+        """A mode is octal: "0660" / "660" / "0o660" are read so; an int written as 660 is refused saying so. One
+        without the owner's write (0, 0o400, "0060"), which connecting needs, made a socket only root could use."""
         import re
 
         if isinstance(value, str) and re.fullmatch(r"(0o|0)?[0-7]{1,4}", value.strip()):
-            return int(value.strip().removeprefix("0o") or "0", 8)
-        if type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
+            value = int(value.strip().removeprefix("0o") or "0", 8)
+        elif type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
             raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
-        return value
-
-    @field_validator("socket_mode")
-    @classmethod
-    def _owner_connects(cls, value: int) -> int:
-        """Connecting to a unix socket needs write permission on it: a mode without the owner's (0, 0o400, 0o060)
-        made a socket only root could use, the component saying "ready" and every SDK "Permission denied"."""
-        if not value & 0o200:
+        if type(value) is int and 0 <= value <= 0o777 and not value & 0o200:  # ADR 0033, round 13
             raise ValueError(f"0o{value:03o} leaves the socket's owner no write permission, which connecting to a unix "
                              "socket needs: the account the component runs as (its SDKs, ben status) could not "
                              "connect; give 0o600 (the owner) or 0o660 (and its group)")
