@@ -233,3 +233,26 @@ def test_ben_key_of_nonsense_is_named_as_the_variable_it_came_from(home: Path) -
         one_clear_line(out, 2, "$BEN_KEY", said)
     out = ben_process(*send, "--key", str(home / "none.key"), env={"BEN_HOME": str(home), "BEN_KEY": ""})
     one_clear_line(out, 2, "--key", str(home / "none.key"), "not found")
+
+
+@pytest.mark.parametrize("text, said", [
+    ("[otlp]\ngrpc_listen = \"\"\n", "write it as [sidecar.otlp]"),
+    ("[federation]\nenabled = true\n", "write it as [spine.federation]"),
+    ("[tls]\ncert = \"a.pem\"\n", "write it as [sidecar.tls] or [spine.tls] or [web.tls]"),
+    ("[spine.otlp]\nhttp_listen = \"\"\n", "write it as [sidecar.otlp]"),
+    ("[sidecar.detect]\nbucket_ms = 5\n", "write it as [spine.detect]"),
+    ("[web.cortex]\nalpha = 1.0\n", "write it as [cortex]"),
+])
+def test_a_table_written_in_the_wrong_place_names_where_it_goes(tmp_path: Path, text: str, said: str) -> None:
+    """``[otlp]`` (the README's OTLP table without its component) was "a key at the top level (above every [table]):
+    write it under its table's header (sidecar.otlp)" — it was a table, written as one; ``[spine.otlp]``,
+    ``[sidecar.detect]`` and ``[web.cortex]`` were only "unknown field (check its spelling and its [table])", the
+    spelling being right. Each names the table it is."""
+    from ben.core.config import load_config
+    from ben.core.errors import ConfigError
+
+    config = tmp_path / "ben.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert said in str(refused.value) and str(config) in str(refused.value), refused.value

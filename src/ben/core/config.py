@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
-from ben.core.config_places import key_elsewhere as _key_elsewhere
+from ben.core.config_places import key_elsewhere as _key_elsewhere, table_elsewhere as _table_elsewhere
 from ben.core.files import is_utf16, missing_or_directory, read_input, read_input_text, utf8_text
 from ben.core.lanes import Quota
 from ben.core.query_tables import QUERY_SYSTEM_TABLES  # noqa: F401  (ben.core.config's name for it)
@@ -422,6 +422,7 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
         if (there := _key_elsewhere(model, tuple(err["loc"]))):  # a key in the wrong table ([spine] retention_days)
             msg = (f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})" if len(err["loc"]) > 1
                    else f"a key at the top level (above every [table]): write it under its table's header ({there})")
+        msg = _table_elsewhere(model, tuple(err["loc"]), err.get("input")) or msg  # [otlp], [spine.otlp]: round 13
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif (unit := _unit_given(field, err.get("input"))):
