@@ -256,3 +256,14 @@ def test_a_table_written_in_the_wrong_place_names_where_it_goes(tmp_path: Path, 
     with pytest.raises(ConfigError) as refused:
         load_config(config)
     assert said in str(refused.value) and str(config) in str(refused.value), refused.value
+
+
+def test_a_web_token_env_that_names_no_variable_is_refused_in_one_line(home: Path) -> None:
+    """``[web] token_env = "a\\nb"`` (a name pasted with its newline) cut the error line in two ("…variable a" and
+    "b (named by web.token_env) is empty or unset"); a blank was "the environment variable   (named by …)". Refused
+    as no name of a variable, naming the file and the key, before the token is looked for."""
+    config = home / "ben.toml"
+    for value in ('"a\\nb"', '" "', '"1X"'):
+        config.write_text(f'[web]\nlisten_host = "0.0.0.0"\nlisten_port = 0\ntoken_env = {value}\n')
+        out = ben_process("web", "-c", str(config), env={"BEN_HOME": str(home)}, timeout=30)
+        one_clear_line(out, 2, str(config), "web.token_env", "not the name of an environment variable")

@@ -240,6 +240,8 @@ class WebConfig(_Section):
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8427, ge=0, le=65535)
+    #: The name of an environment variable (a blank, a newline, "1X" named none: "the environment variable   (named by
+    #: web.token_env) is empty or unset", the line cut by the newline; ADR 0033, round 13).
     token_env: str = ""
     token_file: Path | None = None
     poll_interval_ms: int = Field(default=500, ge=50)
@@ -262,6 +264,15 @@ class WebConfig(_Section):
     #: And a request whose body is not all received this many seconds after its headers is answered 408
     #: and its connection closed (a client the interface serves, sending its body a byte at a time).
     body_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
+
+    @field_validator("token_env")
+    @classmethod
+    def _variable_name(cls, value: str) -> str:
+        import re
+
+        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("not the name of an environment variable (letters, digits and '_', not first a digit)")
+        return value
 
     @field_validator("listen_host")
     @classmethod
