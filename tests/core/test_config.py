@@ -250,6 +250,13 @@ ROUND_4 = [  # the attack matrix's round 4 bounds (ADR 0045): a bad value names 
     ({"spine": {"store": {"query_system_tables": ["one", "disks; --"]}}}, "spine.store.query_system_tables"),
     ({"spine": {"max_connections": 0}}, "spine.max_connections"),  # round 5: the spine's listener
     ({"spine": {"max_connection_idle_s": -1}}, "spine.max_connection_idle_s"),
+    ({"sidecar": {"max_senders_per_client": 0}}, "sidecar.max_senders_per_client"),  # round 15
+    ({"sidecar": {"sender_idle_s": 1}}, "sidecar.sender_idle_s"),
+    ({"sidecar": {"max_calls_per_client": 0}}, "sidecar.max_calls_per_client"),
+    ({"spine": {"max_senders_per_client": 0}}, "spine.max_senders_per_client"),
+    ({"spine": {"max_calls_per_client": 0}}, "spine.max_calls_per_client"),
+    ({"spine": {"control": {"attach_refusals_audited": 0}}}, "spine.control.attach_refusals_audited"),
+    ({"spine": {"control": {"attach_refusals_window_s": 0}}}, "spine.control.attach_refusals_window_s"),
 ]
 
 

@@ -91,3 +91,33 @@ def test_nothing_listening_is_still_nothing_answers(servers, tmp_path) -> None:
         port = probe.getsockname()[1]
     code, err = _ben(servers[0], "query", "SELECT 1", "--spine", f"127.0.0.1:{port}")
     assert code == 2 and len(err) == 1 and "nothing answers" in err[0], err
+
+
+def _mixed(ours: Path, theirs: Path, *args: str) -> tuple[int, list[str]]:
+    """``ben`` trusting the listener's CA (``ours``) with a client certificate another CA (``theirs``) issued."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BEN_TLS_CERT": str(theirs / "alice.crt"),
+           "BEN_TLS_KEY": str(theirs / "alice.key"), "BEN_TLS_CA": str(ours / "ca.crt")}
+    done = subprocess.run([sys.executable, "-m", "ben", *args], env=env, capture_output=True, text=True, timeout=120)
+    return done.returncode, [line for line in done.stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("command", [["query", "SELECT 1", "--spine"], ["command", "list", "--spine"]])
+def test_a_client_certificate_the_listener_refuses_is_said_not_nothing_answers(tmp_path, command) -> None:
+    """gRPC's client hears only "Socket closed" when the listener refuses its certificate (TLS 1.3 judges it after the
+    client's handshake is done): the command said "nothing answers (is it running?)" of a running spine."""
+    ours, theirs = _certs(tmp_path / "ours"), _certs(tmp_path / "theirs")
+    issue(ours, "local", server=True, hosts=("127.0.0.1",))
+    server = grpc.server(futures.ThreadPoolExecutor(2))
+    creds = grpc.ssl_server_credentials([((ours / "local.key").read_bytes(), (ours / "local.crt").read_bytes())],
+                                        root_certificates=(ours / "ca.crt").read_bytes(), require_client_auth=True)
+    port = server.add_secure_port("127.0.0.1:0", creds)
+    server.start()
+    try:
+        code, err = _mixed(ours, theirs, *command, f"127.0.0.1:{port}")
+        assert code == 2 and len(err) == 1, err
+        assert "nothing answers" not in err[0] and "closed the connection once it saw this end's certificate" in err[0]
+        assert "$BEN_TLS_CERT" in err[0] and "start the spine" not in err[0], err
+        code, err = _ben(ours, *command, f"127.0.0.1:{port}")  # its own CA's certificate: the call goes through
+        assert not any("certificate" in line for line in err), err
+    finally:
+        server.stop(None)

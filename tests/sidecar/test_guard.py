@@ -152,3 +152,39 @@ def test_another_certificate_of_the_ca_sends_telemetry_but_cannot_take_commands_
         wait_for(lambda: "refused /ben.v1.Control/Commands" in cluster.sidecar.tail(400), 30, "the refusal logged")
     finally:
         cluster.stop()
+
+
+_REFUSED_LOOP = """
+import sys, grpc
+from ben.v1 import admin_pb2, admin_pb2_grpc
+refused = 0
+with grpc.insecure_channel(sys.argv[1]) as channel:
+    stub = admin_pb2_grpc.AdminStub(channel)
+    for _ in range(int(sys.argv[2])):
+        try:
+            stub.Status(admin_pb2.StatusRequest(), timeout=10)
+        except grpc.RpcError as exc:
+            refused += exc.code() == grpc.StatusCode.PERMISSION_DENIED
+print(refused)
+"""
+
+
+def test_a_stranger_s_refused_calls_write_one_line_not_one_each(home) -> None:
+    """Every refused call was a WARNING line: any local account, looping refused calls on a sidecar's plain loopback
+    ``listen``, wrote a line a call into its log (on the code before: 300 calls, 300 lines). Now a line a minute per
+    caller, the rest counted in the next line (ADR 0045, round 15); every call is still refused."""
+    os.chmod(home, 0o755)
+    addr = f"127.0.0.1:{_free_port()}"
+    cluster = Cluster(home, sidecar={"listen": addr, "insecure": True})
+    cluster.sidecar_addr = addr
+    try:
+        cluster.start()
+        env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": os.environ["PATH"]}
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                              _REFUSED_LOOP, addr, "300"], capture_output=True, text=True, timeout=180, env=env)
+        assert out.stdout.strip() == "300", (out.stdout, out.stderr[-2000:])
+        assert fetch_status(addr).id  # the sidecar's own account: served, and it answered after the loop
+        lines = [line for line in cluster.sidecar.tail(2000).splitlines() if "refused /ben.v1.Admin/Status" in line]
+        assert len(lines) == 1 and "uid 65534" in lines[0], len(lines)
+    finally:
+        cluster.stop()

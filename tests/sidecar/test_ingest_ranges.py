@@ -69,3 +69,16 @@ def test_a_sender_id_too_long_for_a_mark_is_refused_and_makes_none(cluster) -> N
             wal.close()
     assert senders and max(len(s) for s in senders) <= len("hwm:") + 128, [len(s) for s in senders]
     cluster.start_sidecar()
+
+
+def test_refused_batches_write_a_line_a_minute_not_one_each(cluster) -> None:
+    """Each refused batch was a WARNING line naming its sender: a client looping invalid batches (any local account
+    on a plain loopback ``listen``) wrote a line per batch into the sidecar's log (on the code before: 100 batches,
+    100 lines). Now a line a minute per client and reason, the rest counted (ADR 0045, round 15); every batch is
+    still refused with its error."""
+    bad = [_req(0, 0, f"ghost-{i}") for i in range(100)]
+    with grpc.insecure_channel(cluster.sidecar_addr) as channel:
+        acks = list(pb_grpc.IngestStub(channel).Stream(iter(bad), timeout=30))
+    assert len(acks) == 100 and all(a.error.startswith("bad sequence range 0..0") for a in acks)
+    lines = [line for line in cluster.sidecar.tail(2000).splitlines() if "refused batch 0..0" in line]
+    assert len(lines) == 1, len(lines)

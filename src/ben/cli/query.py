@@ -129,8 +129,9 @@ def query(
             raise fail("query interrupted; the spine cancels it", code=130) from None
         except QueryError as exc:  # the spine answered: what happened to the query
             raise fail(str(exc)) from None
-        except TransportError as exc:  # nothing answered
-            raise fail(f"{exc}; start the spine, or pass --data-dir to read a stopped spine's store") from None
+        except TransportError as exc:  # nothing answered, or what answered is not the spine this end may talk to
+            hint = "; start the spine, or pass --data-dir to read a stopped spine's store"
+            raise fail(f"{exc}{hint if 'nothing answers' in str(exc) else ''}") from None
     result = json.loads(raw)
     if as_json:
         typer.echo(json.dumps(result.get("data", []), indent=None))

@@ -10,6 +10,7 @@ from ben.control.documents import Signed
 from ben.core.address import foreign_peer, tls_refused
 from ben.core.errors import ControlError, TransportError
 from ben.core.peers import operator_metadata
+from ben.core.transport import certificate_refused
 from ben.core.transport import channel as open_channel
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
@@ -32,7 +33,8 @@ def _call(address: str, method: str, request, timeout: float):
             if code == grpc.StatusCode.UNIMPLEMENTED:
                 raise TransportError(f"{address} does not serve {method} (is it a spine?)") from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in details.lower():
-                raise TransportError(f"nothing answers at {address} (is it running?)") from None
+                raise TransportError(certificate_refused(address)  # a client certificate refused: "Socket closed"
+                                     or f"nothing answers at {address} (is it running?)") from None
             raise TransportError(f"{address}: {code.name}: {details}") from None
 
 

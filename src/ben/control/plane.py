@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from ben.control import canonical
+from ben.control.attach_refusals import AttachRefusals
 from ben.control.audit import QUERY_PREFIX, RECORD_KINDS, AuditLog, report, verify_copy
 from ben.control.component import ControlBase
 from ben.control.documents import Envelope, Receipt, Signed, now_ns
@@ -79,6 +80,7 @@ class ControlPlane(ControlBase):
             self._index(json.loads(raw))
         self.orders = Orders(self)
         self.refusals: dict[str, int] = {}
+        self.attach_refusals = AttachRefusals(cfg.attach_refusals_audited, cfg.attach_refusals_window_s)
         if self.mirror is not None:
             self.mirror.start()
         self.orders.check_pins()
@@ -115,6 +117,10 @@ class ControlPlane(ControlBase):
             return dict(rec) if rec is not None else None
 
     def close(self, timeout: float = 5.0) -> None:
+        try:
+            self._collapsed(self.attach_refusals.ended(every=True))  # what was counted, written before the stop
+        except Exception:  # the stop goes on; the count is in the log line
+            log.exception("control: could not write the counted attach refusals")
         self.queries.shutdown(timeout)
         if self.mirror is not None:
             self.mirror.shutdown(timeout)
@@ -142,6 +148,21 @@ class ControlPlane(ControlBase):
         self.audit.append("refusal", subject, {"reason": why, "code": code, **body}, actor)
         log.warning("control: refused %s (%s): %s", subject, code, why)
         return {"id": subject, "state": REFUSED, "code": code, "reason": why}
+
+    def refuse_attach(self, caller: str, code: str, why: str, sidecar_id: str) -> None:
+        """A refused attach: an entry of its own within ``caller``'s budget, else counted in the entry that ends
+        the window (``ben.control.attach_refusals``; ADR 0045, round 15)."""
+        own, collapsed = self.attach_refusals.take(caller, code, sidecar_id)
+        self._collapsed(collapsed)
+        if own:
+            self.refuse("", code, f"attach refused: {why}", f"sidecar:{sidecar_id}")
+        else:
+            self.refusals[code] = self.refusals.get(code, 0) + 1
+
+    def _collapsed(self, entries: list[dict]) -> None:
+        for body in entries:
+            log.warning("control: %s", body["reason"])
+            self.audit.append("refusal", "", {**body, "code": "attach_refusals_collapsed"}, f"peer:{body['caller']}")
 
     def _refuse_unrecorded(self, signed: Signed, exc: ControlError, actor: str) -> dict:
         return self.refuse(_peek(signed.body, "id") or "(unreadable)", exc.reason, str(exc), actor,

@@ -28,6 +28,7 @@ from ben.control.keys import public_from_text, verify
 from ben.control.outbox import broke, relay
 from ben.control.plane import ControlPlane
 from ben.core.errors import BenError, ControlError
+from ben.core.peers import common_name
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 class _Attached:
     sidecar_id: str
     challenge: bytes = b""
+    caller: str = "local callers"  # whose refusals budget an attach's refusal counts in (round 15)
     targets: set[str] = field(default_factory=set)   # of those announced, the ones pinned to it (round 14)
     announced: set[str] = field(default_factory=set)
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
@@ -145,7 +147,9 @@ class Router(pb_grpc.ControlServicer):
                 await self._pump(sidecar)
 
     async def Attach(self, request_iterator, context):
-        sidecar = _Attached("", challenge=secrets.token_bytes(32))
+        name = common_name(context)
+        sidecar = _Attached("", challenge=secrets.token_bytes(32),
+                            caller=f"certificate {name}" if name else "local callers")
         reader = asyncio.ensure_future(self._read(request_iterator, sidecar))
         watch = asyncio.ensure_future(self._watch(sidecar))
         try:
@@ -182,8 +186,7 @@ class Router(pb_grpc.ControlServicer):
             if not good:
                 why, code = f"sidecar {hello.sidecar_id!r} did not prove it holds its pinned key", "bad_proof"
         if why:
-            await asyncio.to_thread(self.plane.refuse, "", code, f"attach refused: {why}",
-                                    f"sidecar:{hello.sidecar_id[:64]}")
+            await asyncio.to_thread(self.plane.refuse_attach, sidecar.caller, code, why, hello.sidecar_id[:64])
             raise PermissionError(why)
         if any(s.sidecar_id == hello.sidecar_id for s in self._attached):
             log.warning("control: sidecar %s attached again; the older stream stays until it ends", hello.sidecar_id)

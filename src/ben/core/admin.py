@@ -102,6 +102,7 @@ def _call(address: str, method: str, request, timeout: float):
     from ben.core.address import foreign_peer, tls_refused
     from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
+    from ben.core.transport import certificate_refused
     from ben.core.transport import channel as open_channel
 
     # Status answers anyone it serves, its details only an operator (ADR 0045, round 10): a token when this user is one
@@ -120,7 +121,8 @@ def _call(address: str, method: str, request, timeout: float):
             if foreign:
                 raise TransportError(foreign) from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
-                raise TransportError(f"nothing answers at {address} (is it running?)") from None
+                raise TransportError(certificate_refused(address)  # a client certificate refused: "Socket closed"
+                                     or f"nothing answers at {address} (is it running?)") from None
             raise TransportError(_lost(address, exc) or f"{address}: {code.name}: {exc.details()}") from None
 
 
@@ -153,6 +155,7 @@ def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "
     from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
     from ben.core.transport import CHANNEL_OPTIONS
+    from ben.core.transport import certificate_refused
     from ben.core.transport import channel as open_channel
 
     metadata = operator_metadata(address)  # who asks (ADR 0034)
@@ -185,7 +188,8 @@ def run_query(address: str, sql: str, timeout: float = 600.0, *, origin: str = "
             if foreign:  # the OTLP ports, another program, a certificate for another name
                 raise TransportError(foreign) from None
             if code == grpc.StatusCode.UNAVAILABLE and "connect" in (exc.details() or "").lower():
-                raise TransportError(f"nothing answers at {address} (is it running?)") from None
+                raise TransportError(certificate_refused(address)  # a client certificate refused: "Socket closed"
+                                     or f"nothing answers at {address} (is it running?)") from None
             raise QueryError(_lost(address, exc) or f"{address}: {code.name}: {exc.details()}") from None
 
 

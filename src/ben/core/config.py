@@ -30,6 +30,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
 from ben.core.config_places import key_elsewhere as _key_elsewhere, table_elsewhere as _table_elsewhere
+from ben.core.config_places import unit_given as _unit_given
 from ben.core.files import is_utf16, missing_or_directory, read_input, read_input_text, utf8_text
 from ben.core.lanes import Quota
 from ben.core.query_tables import QUERY_SYSTEM_TABLES  # noqa: F401  (ben.core.config's name for it)
@@ -150,6 +151,11 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     #: with no call for ``max_connection_idle_s`` is closed (the SDK reconnects): ADR 0045, round 12.
     max_connections: int = Field(default=4_096, ge=1, le=1_000_000)
     max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    #: Per client of ``listen`` (a uid on plain TCP, a certificate, the unix socket): senders it holds marks for (a new
+    #: one past it refused for now unless one was silent ``sender_idle_s``) and calls at once: ADR 0045, round 15.
+    max_senders_per_client: int = Field(default=16_384, ge=1, le=10_000_000)
+    sender_idle_s: float = Field(default=600.0, ge=60, le=365 * 86_400)
+    max_calls_per_client: int = Field(default=2_048, ge=1, le=1_000_000)
 
     _addresses = field_validator("listen", "spine")(lambda cls, v: check_address(v))
 
@@ -321,6 +327,9 @@ class SpineConfig(_WalQuota, _Scheduling, _Listener):
     max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
     #: A connection with no call running for this long is closed (a sidecar or operator reconnects).
     max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    #: Per client: senders (sidecars) it holds marks for, past it a new one refused, none retired; calls at once.
+    max_senders_per_client: int = Field(default=4_096, ge=1, le=10_000_000)
+    max_calls_per_client: int = Field(default=2_048, ge=1, le=1_000_000)
 
     _addresses = field_validator("listen")(lambda cls, v: check_address(v))
 
@@ -395,19 +404,6 @@ def _nearest_key(model: type | None, loc: tuple) -> str:
         return ""
     near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
     return ".".join([*path, near[0]]) if near else ""
-
-
-#: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
-_UNITS = {"_ms": "milliseconds", "_s": "seconds", "_bytes": "bytes", "_days": "days"}
-
-
-def _unit_given(field: str, given: object) -> str:
-    """The unit of ``field`` when ``given`` is a number written with a unit ("10s", "5 MiB"), else ""."""
-    import re
-
-    if not isinstance(given, str) or not re.fullmatch(r"\s*[-+]?[\d.,_]+\s*[A-Za-z]+\s*", given):
-        return ""
-    return next((unit for end, unit in _UNITS.items() if field.endswith(end) and not field.endswith("_per_s")), "")
 
 
 def validation_error(exc: ValidationError, source: str, model: type | None = None) -> ConfigError:

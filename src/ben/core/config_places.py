@@ -1,5 +1,6 @@
 """Where a config key belongs when it is written in the wrong table (ADR 0033): ``[spine] retention_days``
-is ``spine.store.retention_days``. Used by ``ben.core.config.validation_error``."""
+is ``spine.store.retention_days``; a table written where ben has none of its name; the unit a key's name says.
+Used by ``ben.core.config.validation_error``."""
 
 from __future__ import annotations
 
@@ -60,3 +61,16 @@ def table_elsewhere(model: type | None, loc: tuple, value: object) -> str:
         return ""
     where = " or ".join(f"[{place}]" for place in sorted(found, key=lambda place: (place.count("."), place))[:3])
     return f"ben has no table [{'.'.join(map(str, loc))}]: write it as {where}"
+
+
+#: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
+UNITS = {"_ms": "milliseconds", "_s": "seconds", "_bytes": "bytes", "_days": "days"}
+
+
+def unit_given(field: str, given: object) -> str:
+    """The unit of ``field`` when ``given`` is a number written with a unit ("10s", "5 MiB"), else ""."""
+    import re
+
+    if not isinstance(given, str) or not re.fullmatch(r"\s*[-+]?[\d.,_]+\s*[A-Za-z]+\s*", given):
+        return ""
+    return next((unit for end, unit in UNITS.items() if field.endswith(end) and not field.endswith("_per_s")), "")

@@ -351,3 +351,7 @@ class ControlConfig(_Section):
     #: An operator's record (a cortex line) sent again within this long of its audit entry is answered with that
     #: entry; the keys that tell are trimmed past it (ben.control.records; ADR 0046 round 6). 0 = keep them all.
     record_dedup_window_s: float = Field(default=90 * 86_400.0, ge=0)
+    #: Refused attaches of one caller audited one by one per ``attach_refusals_window_s``; past it counted, one entry
+    #: a window says how many (ben.control.attach_refusals; ADR 0045, round 15).
+    attach_refusals_audited: int = Field(default=10, ge=1, le=1_000_000)
+    attach_refusals_window_s: float = Field(default=600.0, ge=1, le=86_400)

@@ -129,7 +129,7 @@ def receiver_figures(rx) -> list:
             if value:  # only what happened: a quiet producer adds no rows to `ben status`
                 out.append(counter("sdk_events_total", value, "events an SDK dropped, refused or changed, as it "
                                    "reported them (reason: its BufferStats field)", producer=producer, reason=reason))
-    for reason in ("quota", "wal_error"):
+    for reason in ("quota", "wal_error", "senders"):  # senders: a new sender past its client's bound (round 15)
         out.append(counter("refused_total", rx.refused[reason], "requests refused for now (sender keeps them)",
                            reason=reason))
     return out

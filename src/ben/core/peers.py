@@ -48,8 +48,10 @@ import grpc
 
 from ben.core.address import socket_path
 from ben.core.errors import ConfigError, TransportError
+from ben.core.sparse_log import Sparse
 
 log = logging.getLogger(__name__)
+_sparse = Sparse(log)  # refusals: a line a minute per caller (and method), the rest counted (round 15)
 
 #: The operator (or ``sidecar:<id>``) a request of this task runs for; read by the audit log.
 CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("ben_caller", default="")
@@ -134,7 +136,7 @@ class TokenIssuer:
             name = self._by_uid.get(uid)
             if name is None:
                 self.refused += 1
-                log.warning("auth socket: uid %d is no operator (spine.operators)", uid)
+                _sparse.warning(f"uid {uid}", "auth socket: uid %d is no operator (spine.operators)", uid)
                 writer.write(f"refused uid {uid} is not an operator of this spine\n".encode())
             else:
                 token = secrets.token_urlsafe(24)
@@ -264,7 +266,8 @@ class Guard(grpc.aio.ServerInterceptor):
 
     async def _deny(self, context, method: str, peer: Peer, why: str) -> None:
         self.denied += 1
-        log.warning("refused %s from %s (%s): %s", method, context.peer(), peer.kind, why)
+        _sparse.warning(f"{peer.kind} {peer.name} calling {method}", "refused %s from %s (%s): %s", method,
+                        context.peer(), peer.kind, why)
         await context.abort(grpc.StatusCode.PERMISSION_DENIED, why)
 
     async def intercept_service(self, continuation, details):

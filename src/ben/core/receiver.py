@@ -45,11 +45,15 @@ from ben.core.errors import WalError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import LANES, Quota, used_bytes
 from ben.core.request_decode import Undecodable, decode_request
+from ben.core.request_quarantine import quarantine_request
+from ben.core.senders import INTERNAL, SenderBook
+from ben.core.sparse_log import Sparse
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
 from ben.v1 import telemetry_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
+_sparse = Sparse(log)  # a refused batch: a line a minute per client and reason, the rest counted (round 15)
 
 _HWM = "hwm:"
 MAX_GROUP = 4096
@@ -67,8 +71,8 @@ INLINE_ENCODE_EVENTS = 16
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
 MAX_PRODUCERS = 256
-#: Refused requests kept as files in the quarantine dir per run; past it only counted (no full disk).
-MAX_QUARANTINE_FILES = 1_000
+#: A new sender refused for its client's bound of senders (``ben.core.senders``) is asked back after this long.
+RETRY_AFTER_MS_SENDERS = 5_000
 
 
 @dataclass
@@ -121,6 +125,7 @@ class _Pending:
     raw: bytes = field(default=b"", repr=False)
     meta: dict | None = None     # WAL metadata written (None: deleted) in the batch of this request, if accepted
     size: int = 0                # its bytes, counted while it is in the receiver
+    client: str | None = INTERNAL  # who sent it, as the listener tells clients apart (None: from inside)
 
 
 @dataclass
@@ -145,6 +150,8 @@ class IngestReceiver(pb_grpc.IngestServicer):
         queue_requests: int = 1024,
         encode_in_thread: bool = False,
         notify_from_thread: bool = False,
+        senders: SenderBook | None = None,
+        client_of: Callable[[object], str] | None = None,
     ):
         """encode_in_thread: run `encode` in the commit's worker thread, off the event loop (the
         sidecar's encoder redacts, which costs CPU per string; the loop keeps answering meanwhile),
@@ -153,7 +160,9 @@ class IngestReceiver(pb_grpc.IngestServicer):
         notify_from_thread: `on_durable` may be called from any thread (the spine's store writer:
         a threading.Event). It is then called by the thread that wrote the WAL, as soon as a lane's
         records are durable, so the consumer starts while the loop is still being told of the
-        commit (a thread wake-up saved on an alert's way). Otherwise it is called on the loop."""
+        commit (a thread wake-up saved on an alert's way). Otherwise it is called on the loop.
+
+        senders, client_of(context): the senders each client may mark (``ben.core.senders``), a stream's client."""
         self._wals = wals
         self._encode = encode
         self._encode_in_thread = encode_in_thread
@@ -168,6 +177,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
         self._bytes = {True: 0, False: 0}  # bytes queued or being committed, by "is the alert queue"
         self._room = asyncio.Condition()   # notified when a commit frees bytes
         self._hwm: dict[tuple[str, int], int] = self._load_hwm()
+        self._senders, self._client_of = senders, client_of or (lambda context: "")
+        if senders is not None:
+            senders.load(sender for sender, _ in self._hwm)
+        self._retired: list[str] = []  # senders retired, their marks to delete from the WALs' metadata
         self._refused_at, self._refused_why = {}, {}  # by (sender, lane): first seq refused; why (quota, wal_error)
         self._tasks: list[asyncio.Task] = []
         self.figures = ReceiverFigures()
@@ -248,16 +261,17 @@ class IngestReceiver(pb_grpc.IngestServicer):
     async def Stream(self, request_iterator: AsyncIterator[pb.IngestRequest], context) -> AsyncIterator[pb.IngestAck]:
         loop = asyncio.get_running_loop()
         order: asyncio.Queue[asyncio.Future | None] = asyncio.Queue()
+        client = self._client_of(context)
 
         async def read() -> None:
             try:
                 async for request in request_iterator:
                     done = loop.create_future()
                     if isinstance(request, Undecodable):
-                        pending = _Pending(request.header, done, request.reason, request.raw)
+                        pending = _Pending(request.header, done, request.reason, request.raw, client=client)
                         request = request.header
                     else:
-                        pending = _Pending(request, done)
+                        pending = _Pending(request, done, client=client)
                     await self._enqueue(pending)
                     await order.put(done)
             finally:
@@ -344,29 +358,6 @@ class IngestReceiver(pb_grpc.IngestServicer):
         if len(producers) > MAX_PRODUCERS:
             del producers[next(iter(producers))]
 
-    def _quarantine(self, p: _Pending, reason: str) -> None:
-        """Keep a refused request's bytes and reason beside the WAL quarantine, for an operator."""
-        req = p.request
-        if self.figures.quarantined >= MAX_QUARANTINE_FILES:
-            log.warning("not keeping refused request %d..%d of %s: %d kept already (MAX_QUARANTINE_FILES)",
-                        req.first_seq, req.last_seq, req.sender_id, self.figures.quarantined)
-            return
-        wal = self._wals.get(req.lane) or next(iter(self._wals.values()))
-        stem = (f"ingest-{re.sub(r'[^A-Za-z0-9_-]', '_', req.sender_id)[:64]}-{req.lane}-"
-                f"{req.first_seq}-{req.last_seq}")
-        try:
-            raw = p.raw or req.SerializeToString()
-        except Exception:  # noqa: BLE001 - the reason is what matters
-            raw = b""
-        try:
-            wal.quarantine_dir.mkdir(parents=True, exist_ok=True)
-            (wal.quarantine_dir / f"{stem}.bin").write_bytes(raw)
-            (wal.quarantine_dir / f"{stem}.reason").write_text(reason + "\n", errors="replace")
-        except OSError as exc:
-            log.error("could not quarantine refused request %s: %s", stem, exc)
-            return
-        self.figures.quarantined += 1
-
     async def _commit(self, group: list[_Pending]) -> None:
         encoded: dict[int, bytes] = {}
         # In a worker thread: what is not yet durable (resends are not encoded again), unless the
@@ -392,6 +383,11 @@ class IngestReceiver(pb_grpc.IngestServicer):
             self.figures.requests += 1
             if req.HasField("producer_counts"):
                 self._note_producer(req)
+            new = self._senders is not None and not self._senders.known(req.sender_id)
+            if new and self._new_sender_refused(p, outcomes):
+                continue
+            if self._senders is not None and not new:
+                self._senders.heard(req.sender_id)
             room = None if self._quota is None else self._quota.limit(lane) - in_use - pending_bytes
             out = admit(req, durable, self._refused_at, lanes=lanes, room=room, undecodable=p.undecodable,
                         encode=partial(self._payload, encoded, p), refusal_reasons=self._refused_why)
@@ -403,8 +399,15 @@ class IngestReceiver(pb_grpc.IngestServicer):
                 extra[lane].update(p.meta or {})
             if out.moves_mark and out.ack_seq > durable.get(key, 0):  # (a range that is none: at the mark)
                 marks[key] = out.ack_seq
+            if new and (key in marks or out.verdict is Verdict.OVER_QUOTA):  # it keeps state: it is the client's
+                self._senders.add(req.sender_id, p.client)
             outcomes.append(_Outcome(p, lane, out.ack_seq, out.error, out.retry_after_ms))
-        if marks:
+        gone, self._retired = self._retired, []
+        for sender in gone:  # retired: their marks deleted with this group's (ADR 0045, round 15)
+            for lane in LANES:
+                if self._hwm.pop((sender, lane), None) is not None:
+                    extra[lane][_HWM + sender] = None
+        if marks or gone:
             committed, error = await asyncio.to_thread(self._append, payloads, marks, extra)
             # Lanes are separate WALs: a lane that was written stays written even if another failed.
             self._hwm.update({key: m for key, m in marks.items() if key[1] in committed})
@@ -425,6 +428,17 @@ class IngestReceiver(pb_grpc.IngestServicer):
             if not out.pending.done.done():
                 out.pending.done.set_result(out)
 
+    def _new_sender_refused(self, p: _Pending, outcomes: list[_Outcome]) -> bool:
+        """Whether ``p``'s sender, new, is one more than its client may hold marks for: then refused for now at
+        mark 0, nothing of it kept (its outcome appended). Senders retired to make room are noted for deletion."""
+        why, retired = self._senders.room(p.client, lambda s: any((s, ln) in self._refused_at for ln in LANES),
+                                          p.request.sender_id)
+        self._retired += retired
+        if why:
+            self.figures.refused["senders"] += 1
+            outcomes.append(_Outcome(p, p.request.lane, 0, why, RETRY_AFTER_MS_SENDERS))
+        return bool(why)
+
     def _apply(self, p: _Pending, out: Admission) -> None:
         """Count an admission and note what it changes of the (sender, lane)'s refusal."""
         req = p.request
@@ -438,8 +452,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
             self.figures.rejected += 1
             self.figures.rejected_by_reason[out.reason] += 1
             if out.reason != "invalid":
-                self._quarantine(p, out.error)
-            log.warning("refused batch %d..%d from %s: %s", req.first_seq, req.last_seq, req.sender_id, out.error)
+                if quarantine_request(self._wals, self.figures.quarantined, req, p.raw, out.error):
+                    self.figures.quarantined += 1
+            _sparse.warning(f"{p.client} ({out.reason})", "refused batch %d..%d from %s: %s", req.first_seq,
+                            req.last_seq, req.sender_id, out.error)
         elif verdict in (Verdict.ACCEPTED, Verdict.OVER_QUOTA):
             self.figures.bad_ts_events += batch_check.count_bad_ts(req.batch)
             if verdict is Verdict.OVER_QUOTA:

@@ -417,3 +417,52 @@ async def keep_connected(session: Callable[[], Awaitable[None]], backoff_ms: tup
             delays = backoff(*backoff_ms)
         on_break(error)
         await asyncio.sleep(next(delays))
+
+
+
+#: The HTTP/2 client preface and an empty SETTINGS frame: a gRPC listener that took the handshake answers them.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def certificate_refused(address: str, timeout: float = 3.0) -> str:
+    """Why gRPC said only "Socket closed" of a TCP ``address`` that answers: it refused this end's certificate (a
+    client certificate of another CA than the one the listener trusts). Under TLS 1.3 the listener judges the client's
+    certificate after the client's side of the handshake is done, then closes the connection without a word, and the
+    command said "nothing answers (is it running?)" of a running spine (ADR 0033). One handshake of its own with this
+    process's material, then HTTP/2's preface, tells: a listener that took the certificate answers it. "" when nothing
+    answers, TLS is not in use, the handshake fails otherwise (said by ``tls_refused``) or the listener answers."""
+    import ssl
+
+    if socket_path(address) is not None:
+        return ""
+    try:
+        tls = client_tls()
+    except ConfigError:
+        return ""
+    host, _, port = address.rpartition(":")
+    if tls is None or not port.isdigit():
+        return ""
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False  # a name the certificate does not hold is said by tls_refused
+        context.load_verify_locations(cafile=str(tls.ca))
+        context.load_cert_chain(str(tls.cert), str(tls.key))
+        context.set_alpn_protocols(["h2"])
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as raw, \
+                context.wrap_socket(raw) as conn:
+            conn.sendall(_H2_PREFACE)
+            answered = conn.recv(9)
+    except ssl.SSLError as exc:
+        if "ALERT" not in str(exc).upper():
+            return ""  # not this end's certificate: the listener's own, or no TLS (tls_refused says those)
+        answered = b""
+    except (ConnectionResetError, BrokenPipeError):
+        answered = b""
+    except (OSError, ValueError):
+        return ""  # nothing listens, no route, material that does not load: the caller's words stand
+    if answered:
+        return ""
+    name = tls.names[0] if tls.names else "tls.cert"
+    return (f"{address} answers, but closed the connection once it saw this end's certificate ({name}: {tls.cert}): "
+            "the listener trusts another CA; use a certificate its CA issued (ben certs issue NAME in the ben certs "
+            "directory whose ca.crt the listener's tls.ca names)")

@@ -18,7 +18,7 @@ from ben.detect.calibrated import (  # noqa: F401
     I_F1S, I_F2M, I_F2S, I_EP, I_EP_START, I_CLEAR_T, I_KL_T, I_REBASE_TS, I_REBASES, I_EVID, I_F1, I_F2,
     I_PRED, I_SCALE, I_BASE_AT_OPEN, I_SCALE_AT_OPEN, I_X, I_PEND, I_PEND_T, I_PEND_PEAK, I_LSLOW, I_F3M,
     I_F3S, I_F3, I_XR, I_XRS, I_WHY, I_COUNTER, I_RAW, I_EP_PEAK, I_EP_PEAK_X, I_EP_PEAK_THI, I_EP_PEAK_TLO,
-    I_EP_THI, I_EP_TLO, I_EP_POINTS, I_EP_SUM, I_EP_REBASED, I_KL_AT, I_S, N_STATE, TAIL, F1_FLOOR, F2_FLOOR,
+    I_EP_THI, I_EP_TLO, I_EP_POINTS, I_EP_SUM, I_EP_REBASED, I_S, N_STATE, TAIL, F1_FLOOR, F2_FLOOR,
     F3_FLOOR, RUN_INIT, RUN_LEARN, ESCALATE, I_LAST_PEAK, I_LAST_CLOSE_T, I_ESC, I_ESC_X, I_EP_PENDING_THI,
     I_EP_PENDING_TLO, I_A, I_A_DT, I_A_DE, TAIL_INIT, AUTO_COUNTER_POINTS, I_MONO, I_CNT_SEEN, I_RUNM, I_RUNN,
     I_F4, LN_FEATURES, N_FEATURES, SEASON_AFTER_S, GAP_INTERVALS, TAIL_AFTER, I_DW, I_USE_W, I_DSL, I_DWL,
@@ -30,7 +30,7 @@ from ben.detect.calibrated import (  # noqa: F401
 )
 from ben.detect._calibrated_parts import (
     _alpha, _tail, _learn_tail, _become_counter, _fisher, _split, _pend, _peak, _week, _learn_week,
-    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record,
+    _sustained_evidence, _learn_sustained, _become_gauge, _habit, _habit_record, _rebaseline,
 )
 
 __all__ = ["step", "run"]
@@ -64,8 +64,8 @@ def step(s, ts_ns, x, p):
             return 0.0, False, EV_NONE
     elif n < AUTO_COUNTER_POINTS:
         if n > 0:
-            if x < s[I_RAW]:
-                s[I_MONO] = -1e300
+            if x < s[I_RAW]:   # (but one drop to at most half, a counter's reset: + 0.5; ADR 0028, ninth)
+                s[I_MONO] = s[I_MONO] + 0.5 if s[I_MONO] % 1.0 == 0.0 and 0.0 <= x <= 0.5 * s[I_RAW] else -1e300
             elif x > s[I_RAW]:
                 s[I_MONO] += 1.0
         s[I_RAW] = x
@@ -194,10 +194,17 @@ def step(s, ts_ns, x, p):
     # held for hours, e.g. a 20 % drop in an hourly count, that no point and no 30-minute window shows)
     # (after a re-baselining the level takes hours to settle on the new normal: the mean starts over, and
     # its spread learns again, once a window has passed, or the settling would read as a level held)
-    settled = t - s[I_REBASE_TS] >= SUSTAIN_S
+    settled = s[I_REBASES] == 0.0 or t - s[I_REBASE_TS] >= SUSTAIN_S   # (no time since 0: t < 0 before 1970)
     m5 = s[I_SUS_M] + a_sus * (rc - s[I_SUS_M]) if settled else 0.0
     f5 = abs(m5) / d
     z5 = f5 / math.sqrt(max(s[I_SUS_V], 1e-300)) if settled and s[I_SUS_N] > SUSTAIN_AFTER and f5 > 0.0 else 0.0
+    # a stuck value that became the new normal (its flat episode said so), where a daily model is in use: its
+    # residuals are the cycle the stuck value does not follow, not the series' (the plain level follows the
+    # value): no evidence, learned as a perfect fit, no lesson for the profiles or which model fits (ADR
+    # 0028, ninth amendment)
+    stuck = f4 < 0.0 and use_s
+    if stuck:
+        f1, f2, f3, f5, z5 = 0.0, 0.0, 0.0, 0.0, 0.0
     e5 = _sustained_evidence(z5)
     # calibrated evidence: peaks over each feature's tracked tail quantile (the run's own model for the
     # fourth); Bonferroni over the four
@@ -402,6 +409,7 @@ def step(s, ts_ns, x, p):
         # as daily within days, not after a week of a plain level lagging it (where a bin sees one point
         # a day, a running mean over its first days would rest on a few points: its memory alone)
         a_sea = max(a_sea, min(1.0, dt * N_BINS / max(age, 86400.0)))
+    a_sea = 0.0 if stuck else a_sea
     s[I_S + b0] += a_sea * (1.0 - w) * err
     s[I_S + b1] += a_sea * w * err
     # the week profile learns what the daily model leaves (a running mean while young, so two weeks of
@@ -409,7 +417,7 @@ def step(s, ts_ns, x, p):
     hubw = p[P_HUBER] * max(s[I_DW], floor)
     if n < 3:
         hubw = 1e300
-    a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S)))
+    a_wk = max(s[I_A_WK], min(1.0, dt * N_WEEK / max(age, WEEK_S))) if not stuck else 0.0
     ew = min(max(err - wb, -hubw), hubw)
     _learn_week(s, k0, j0, a_wk * (1.0 - ww) * ew)
     _learn_week(s, k1, j1, a_wk * ww * ew)
@@ -428,7 +436,7 @@ def step(s, ts_ns, x, p):
     if age > WEEK_S:
         # after a week (every time-of-week bin seen once), a slow comparison of the daily model with and
         # without the week profile: a series without a weekly cycle is not forced into one
-        a_wl = max(s[I_A_WL], min(1.0, dt / (age - WEEK_S + dt)))
+        a_wl = max(s[I_A_WL], min(1.0, dt / (age - WEEK_S + dt))) if not stuck else 0.0
         s[I_DSL] += a_wl * (abs(cs) - s[I_DSL])
         s[I_DWL] += a_wl * (abs(cw) - s[I_DWL])
         s[I_D0L] += a_wl * (abs(c0) - s[I_D0L])
@@ -460,17 +468,7 @@ def step(s, ts_ns, x, p):
     if f2 > p[P_KL] or force:
         s[I_KL_T] += dt
         if force or s[I_KL_T] >= max(p[P_REBASE_S], mp * 2.0 * de):
-            s[I_L0] = s[I_XR]
-            s[I_LS] = s[I_XRS]
-            s[I_LSLOW] = s[I_XR]
-            s[I_D0] = max(rd, s[I_D0], floor)    # a noisier regime raises the scale at once; a quieter one
-            s[I_DS] = max(rd, s[I_DS], floor)    # lowers it at the scale's own pace
-            s[I_RM] = 0.0
-            s[I_SUS_M] = 0.0
-            s[I_KL_T] = 0.0
-            s[I_KL_AT] = f2
-            s[I_REBASE_TS] = t
-            s[I_REBASES] += 1.0
+            _rebaseline(s, t, rd, floor, f2, f4 != 0.0)
     else:
         s[I_KL_T] = 0.0
     s[I_N] = n + 1.0

@@ -15,7 +15,8 @@ from ben.detect.calibrated import (  # noqa: F401
     I_PEND, I_PEND_PEAK, I_PEND_SUM, I_PEND_T, I_RAW, I_RUNM, I_SCALE_AT_OPEN, I_WHY, I_WK, I_WSUM, I_XQ,
     N_FEATURES, N_WEEK, RUN_INIT, TAIL, TAIL_INIT, XQ_INIT, I_SUS_N, I_SUS_V, I_SUS_Z_AT, SUSTAIN_C, SUSTAIN_CLIP,
     SUSTAIN_Z, I_MONO, I_HABIT_T, I_HABIT_E, I_HABIT_F, N_BINS, HABIT_AFTER_S, HABIT_FOR_S, HABIT_PHASE_S, HABIT_RECENT_S,
-    HABIT_SHARE,
+    HABIT_SHARE, I_L0, I_XR, I_LS, I_XRS, I_LSLOW, I_D0, I_DS, I_RM, I_SUS_M, I_KL_T, I_KL_AT, I_REBASE_TS,
+    I_REBASES, GROSS_SCALE,
 )
 
 @njit(cache=True, inline="always")
@@ -86,7 +87,7 @@ def _habit_at(s, k, t):
     """True if bin ``k``'s record was made at about this time of day on a recent day (or today, within
     HABIT_RECENT_S)."""
     tk = s[I_HABIT_T + k]
-    if tk <= 0.0:
+    if tk == 0.0:   # never (a record made before 1970 is negative, and a record: ADR 0028, ninth amendment)
         return False
     ago = t - tk
     phase = ago % 86400.0
@@ -194,3 +195,24 @@ def _learn_sustained(s, f, a):
         s[I_SUS_V] = f * f + 1e-6
     else:
         s[I_SUS_V] += max(a, 1.0 / s[I_SUS_N]) * (min(f, SUSTAIN_CLIP * math.sqrt(s[I_SUS_V])) ** 2 - s[I_SUS_V])
+
+
+@njit(cache=True, inline="always")
+def _rebaseline(s, t, rd, floor, f2, flat):
+    """Re-baselining: the recent distribution (KL ``f2``, recent spread ``rd``) becomes the new normal
+    (``flat``: the value has not changed lately)."""
+    s[I_L0] = s[I_XR]
+    s[I_LS] = s[I_XRS]
+    s[I_LSLOW] = s[I_XR]
+    # a noisier regime raises the scale at once; a quieter one lowers it at the scale's own pace, but a
+    # scale over GROSS_SCALE times the recent spread of a series that moves at once: it measured gross
+    # outliers (e.g. bogus first readings; ADR 0028, ninth amendment), not a noise
+    low = 1e300 if flat else GROSS_SCALE * max(rd, floor)
+    s[I_D0] = max(rd, s[I_D0] if s[I_D0] <= low else 0.0, floor)
+    s[I_DS] = max(rd, s[I_DS] if s[I_DS] <= low else 0.0, floor)
+    s[I_RM] = 0.0
+    s[I_SUS_M] = 0.0
+    s[I_KL_T] = 0.0
+    s[I_KL_AT] = f2
+    s[I_REBASE_TS] = t
+    s[I_REBASES] += 1.0

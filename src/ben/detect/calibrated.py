@@ -284,6 +284,7 @@ SEASON_YOUNG_POINTS = 6.0     # an hour-of-day bin that sees this many points a 
 #                               finer) learns as a running mean while young (ADR 0028)
 TAIL_AFTER = 30     # the tails learn from the 30th point on (the first residuals measure the model,
 #                     not the series)
+GROSS_SCALE = 100.0  # a re-baselining lowers a scale this many times the recent spread at once (not its own pace)
 GAP_INTERVALS = 3.0  # the longest time step the memories take from one point, in sampling intervals
 # the sustained feature (ADR 0028, evidence over hours): the used model's Huber-clipped residual averaged
 # with a half-life of SUSTAIN_S seconds (floored at SUSTAIN_POINTS sampling intervals; the window is in

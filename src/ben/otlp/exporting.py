@@ -36,12 +36,15 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_svc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_svc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_svc
 
+from ben.core.sparse_log import Sparse
 from ben.otlp import dedup, jsonform, shape
 from ben.otlp.convert import Converted, Converter
 from ben.otlp.sender import Slots
 from ben.otlp.turns import Turns
 
 log = logging.getLogger(__name__)
+#: Malformed requests (any local application may send them): a line a minute per signal, the rest counted (round 15).
+_sparse = Sparse(log)
 
 #: Protobuf bodies up to this size are parsed in the event loop (at most ~64,000 empty parts: milliseconds);
 #: larger ones, and every OTLP/JSON body (``ParseDict`` costs ~60 us a part), in the parse thread.
@@ -230,7 +233,7 @@ class Exporting:
         """Refuse a malformed request for good (400 / INVALID_ARGUMENT), counted and logged."""
         self.figures.refused[(signal, "invalid")] += 1
         self.figures.last_error = f"otlp {signal}: {message}"
-        log.warning("otlp %s: refused a malformed request: %s", signal, message)
+        _sparse.warning(f"otlp {signal} exporters", "otlp %s: refused a malformed request: %s", signal, message)
         return Answer(INVALID, message=message)
 
     def shutdown(self) -> None:

@@ -108,7 +108,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout", "keyless_password", "worded_secret", "argv"]
+          "layout", "keyless_password", "worded_secret", "query", "argv"]
 action = "mask"
 
 [[rule]]

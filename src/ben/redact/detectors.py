@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import argv, azurekeys, identifiers, keyfiles, layered
+from ben.redact import argv, azurekeys, identifiers, keyfiles, layered, queries
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -400,6 +400,11 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "Python or YAML list, auditd's EXECVE and PROCTITLE, kubectl exec's command= parameters): the list "
                   "joined and read by the command_line and keyless_password rules", min_len=12,
              requires=argv.REQUIRES, find=lambda text: argv.argv_spans(text, lambda: SECRET_RULES)),
+    SecretRule("query", re.compile("(?!)"), queries.hint,
+             help="secrets as databases, drivers and ORMs log them: bound parameters named by their placeholder's column, "
+                  "constraint errors, quoted columns, positional SQL (REPLACE, USING, PRAGMA key, pgp_sym_decrypt, table "
+                  "functions), Redis' argument lists (MONITOR, SLOWLOG, AOF), LDAP binds, mysql's history", min_len=8,
+             requires=queries.REQUIRES, find=lambda text: queries.query_spans(text, lambda: SECRET_RULES)),
     SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
                   "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,

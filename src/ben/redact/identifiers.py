@@ -203,6 +203,7 @@ KEYLESS_LINE = re.compile(
 _LOGIN_WORDS = re.compile(
     r"(?i)\b(?:log\s?in(?:to)?|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
+_SQL_LOGIN = re.compile(r"(?i)(?:create|alter|drop)\s{1,3}$").search
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
 _NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15}"
@@ -307,6 +308,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
     for w in _LOGIN_WORDS.finditer(text):
         if text[w.start() - 1:w.start()] == "/" or text[w.end():w.end() + 1] == "/":
             continue   # a path's segment (/login/callback, /oauth/login): no sentence about logging in
+        if _SQL_LOGIN(text, max(0, w.start() - 8), w.start()) is not None:
+            continue   # SQL's CREATE/ALTER/DROP LOGIN (a server's login object): a statement, no sentence (revision 16)
         start = text.rfind("\n", 0, w.start()) + 1
         end = text.find("\n", w.end())
         end = len(text) if end < 0 else end

@@ -142,8 +142,9 @@ SECRET_KEYS = (r"(?i:token|api[_\-. ]?key|apikey|access[_\-. ]?key(?:[_\-. ]?id)
 
 #: A quoted string followed by ':' is a key, not a value (``{"name": "db-password", "version_id": …}``).
 _NEXT_IS_KEY = re.compile(r"""\\?["'](?::|\s{1,3}:(?=\s))""").match   # not EDN's "v" :next/key
-#: An unquoted value that is code reading another name: a dotted identifier or a call's name before '(' or '['.
-_CODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\(?|[A-Za-z_][A-Za-z0-9_]*\(").fullmatch
+#: An unquoted value that is code reading another name: a dotted identifier or a call's name before '(' or '[', or a call
+#: without arguments (mongosh's ``pwd: passwordPrompt()``; revision 16).
+_CODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\(?|[A-Za-z_][A-Za-z0-9_]*\(\)?").fullmatch
 #: An environment variable read by name (``process.env.STRIPE_SECRET_KEY``, ``import.meta.env.VITE_KEY``): code.
 _ENV_READ = re.compile(r"(?:process|import\.meta|Deno)\.env\.[A-Za-z_][A-Za-z0-9_]*").fullmatch
 #: A YAML tag (``password: !vault |``, Ansible's encrypted value follows on the next lines).
@@ -261,7 +262,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             not (spaced_ok(v) if m.group("sp") is not None else credential_like(v))
                             or _NEXT_IS_KEY(text, b) is not None):
                         break   # secret "db-password" not found; ("password", "username"); {"a": "db-password", "k": v}
-                    if g == "s2" and (_CODE(v) is not None and (v[-1] == "(" or text.startswith(("(", "["), b))
+                    if g == "s2" and (_CODE(v) is not None and (v[-1] in "()" or text.startswith(("(", "["), b))
                                       or _YAML_TAG(v) is not None or _ENV_READ(v) is not None):
                         break   # environment["API_KEY"], os.Getenv("TOKEN"), !vault | (code reading a secret by its name)
                     if g == "s10" and (not credential_like(v) or _IDENT(v) is not None):

@@ -21,6 +21,8 @@ from ben.core.address import same_endpoint, socket_path
 from ben.core.errors import ConfigError
 from ben.core.lanes import ALERT as LANE_ALERT
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
+from ben.core.calls import CallBudget
+from ben.core.senders import SenderBook, client_of_listener
 from ben.core.peers import PlainTcp
 from ben.core.receiver import IngestReceiver, recent_error
 from ben.core.service import Lifecycle
@@ -105,23 +107,27 @@ class Sidecar:
                                (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         # The sidecar WAL keeps the batch alone, redacted before it is written: nothing the manifest
         # names reaches the WAL, the spine or the store.
+        # TCP: telemetry for every local account (plain loopback) or certificate of the CA (mutual TLS), the rest
+        # for the sidecar's own account or certificate and those configured (ADR 0045, rounds 10 and 11).
+        guard, plain = None, None
+        if socket_path(cfg.listen) is None:
+            plain = PlainTcp(cfg.listen, [], cfg.socket_group) if tls is None else None
+            guard = (LocalAccounts(plain) if tls is None
+                     else NamedCertificates(common_name_of(own_cert), cfg.tls_clients))
+        # Senders per client (ADR 0045, round 15): an SDK makes one at each start; a stranger, as many as it likes.
+        senders = SenderBook(cfg.max_senders_per_client, cfg.sender_idle_s, "sidecar.max_senders_per_client")
+        client_of = client_of_listener(tls is not None, plain)
         self.receiver = IngestReceiver(self.wals, self._encode, self.shipper.notify, cfg.quota,
-                                       encode_in_thread=True)
+                                       encode_in_thread=True, senders=senders, client_of=client_of)
         self.receiver.start()
         # Signed commands: verified and run here, receipts back to the spine (ADR 0013).
         self.control = SidecarControl(cfg.control, cfg.data_dir, self.id, cfg.spine,
                                       (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
-        # TCP: telemetry for every local account (plain loopback) or certificate of the CA (mutual TLS), the rest
-        # for the sidecar's own account or certificate and those configured (ADR 0045, rounds 10 and 11).
-        guard = None
-        if socket_path(cfg.listen) is None:
-            guard = (LocalAccounts(PlainTcp(cfg.listen, [], cfg.socket_group)) if tls is None
-                     else NamedCertificates(common_name_of(own_cert), cfg.tls_clients))
         # descriptor floods (ADR 0045, round 12): the spine's quota and idle deadline on the sidecar's listener
         options = [*transport.SERVER_OPTIONS, *transport.connection_quota(
             cfg.max_connections, cfg.max_connection_idle_s, "sidecar.max_connections")]
-        self._server = grpc.aio.server(options=options,
-                                       interceptors=[guard] if guard is not None else None)
+        budget = CallBudget(cfg.max_calls_per_client, client_of, "sidecar.max_calls_per_client")  # round 15
+        self._server = grpc.aio.server(options=options, interceptors=[guard, budget] if guard is not None else [budget])
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)

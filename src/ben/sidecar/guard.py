@@ -26,8 +26,10 @@ from collections.abc import Iterable
 import grpc
 
 from ben.core.peers import PlainTcp, common_name
+from ben.core.sparse_log import Sparse
 
 log = logging.getLogger(__name__)
+_sparse = Sparse(log)  # a line a minute per caller and method, the rest counted (ADR 0045, round 15)
 
 #: Open to every local account on a plain loopback listener: telemetry in.
 TELEMETRY_METHODS = frozenset({"/ben.v1.Ingest/Stream"})
@@ -93,8 +95,8 @@ class LocalAccounts(BeyondTelemetry):
             return None
         self.denied += 1
         who = "an account the kernel does not name" if uid is None else f"uid {uid}"
-        log.warning("refused %s from %s (%s): not the sidecar's own account nor sidecar.socket_group's",
-                    method, context.peer(), who)
+        _sparse.warning(f"{who} calling {method}", "refused %s from %s (%s): not the sidecar's own account nor "
+                        "sidecar.socket_group's", method, context.peer(), who)
         return _REFUSED.format(who, method)
 
 
@@ -112,6 +114,6 @@ class NamedCertificates(BeyondTelemetry):
         if name and name in self._names:
             return None
         self.denied += 1
-        log.warning("refused %s from %s (certificate %r): not the sidecar's own certificate nor one named in "
-                    "sidecar.tls_clients", method, context.peer(), name)
+        _sparse.warning(f"certificate {name!r} calling {method}", "refused %s from %s (certificate %r): not the "
+                        "sidecar's own certificate nor one named in sidecar.tls_clients", method, context.peer(), name)
         return _REFUSED_CERT.format(name, method, self._own)

@@ -19,6 +19,8 @@ from ben.core.config import SpineConfig
 from ben.core.errors import QueryError, StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
 from ben.core.files import check_reserve, claim_data_dir, private_dir
+from ben.core.calls import CallBudget
+from ben.core.senders import SenderBook, client_of_listener
 from ben.core.peers import Guard, PlainTcp, TokenIssuer, operators_from_config
 from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
@@ -132,19 +134,25 @@ class Spine:
             self.detection = self.detector.detection
             self.detector.start()
         # The spine WAL keeps the whole request: it carries the sidecar's id and record number.
+        plain = (PlainTcp(cfg.listen, operators, cfg.socket_group)
+                 if tls is None and socket_path(cfg.listen) is None else None)  # insecure: loopback, by uid
+        # Senders per client (ADR 0045, round 15); a sidecar's id is for good: none is retired.
+        client_of = client_of_listener(tls is not None, plain)
         self.receiver = IngestReceiver(self.wals, self.redaction.encode, self.writer.notify,
-                                       cfg.quota, notify_from_thread=True)  # notify: a threading.Event
+                                       cfg.quota, notify_from_thread=True,  # notify: a threading.Event
+                                       senders=SenderBook(cfg.max_senders_per_client, None,
+                                                          "spine.max_senders_per_client"),
+                                       client_of=client_of)
         self.receiver.start()
         # Every call is authenticated before a servicer sees it (ADR 0034).
         self.tokens = TokenIssuer(operators)
-        plain = (PlainTcp(cfg.listen, operators, cfg.socket_group)
-                 if tls is None and socket_path(cfg.listen) is None else None)  # insecure: loopback, by uid
         self.guard = Guard(operators, self.tokens, plain)
         # descriptor floods (ADR 0045, round 5): gRPC's core closes a connection past the quota at accept,
         # and an idle one after a while
         options = [*transport.SPINE_SERVER_OPTIONS,
                    *transport.connection_quota(cfg.max_connections, cfg.max_connection_idle_s, "spine.max_connections")]
-        self._server = grpc.aio.server(options=options, interceptors=[self.guard])
+        budget = CallBudget(cfg.max_calls_per_client, client_of, "spine.max_calls_per_client")  # round 15
+        self._server = grpc.aio.server(options=options, interceptors=[self.guard, budget])
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         limits = QueryLimits(cfg.store.query_timeout_s, cfg.store.query_max_result_bytes,
                              cfg.store.query_max_memory_bytes, tuple(cfg.store.query_system_tables))
