@@ -233,8 +233,10 @@ class Client:
         for an event it refused, was "TypeError: '<=' not supported between instances of 'NoneType' and 'int'"
         (ADR 0033, round 13): a wait for it would never end, so it is said."""
         if seq is None:
-            raise InvalidEventError(f"None: that event was refused, never sent (the emit returned None; "
-                                    f"stats.last_invalid says why: {self._buffer.stats.last_invalid or '-'})", field="seq")
+            why = self._buffer.stats.last_invalid
+            raise InvalidEventError("None: that event was refused, never sent (the emit returned None; stats.last_invalid "
+                                    f"says why: {why})" if why else "None is no sequence number (an emit returns None "
+                                    "for an event it refused, and this client refused none)", field="seq")
         try:
             seq = operator.index(seq)  # an int, numpy's too
         except TypeError:
