@@ -115,6 +115,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
             return {"ok": 1}
 
         client = None
+        stopping = threading.Event()
         try:
             cluster.start()
             client = Client(TARGET, sidecar=cluster.sidecar_addr)
@@ -152,15 +153,24 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
                 own = pb_grpc.ControlStub(grpc.insecure_channel(cluster.spine_addr, options=CHANNEL_OPTIONS))
                 for _, signed in part:
                     slots.acquire()
-                    reply = own.Send(pb.SendRequest(envelope=signed.to_proto(pb.Signed)), timeout=60, metadata=who())
+                    try:
+                        reply = own.Send(pb.SendRequest(envelope=signed.to_proto(pb.Signed)), timeout=60,
+                                         metadata=who())
+                    except grpc.RpcError:
+                        if stopping.is_set():  # interrupted: the cluster is going, not a failure to print
+                            return
+                        raise
                     if reply.state not in ("pending", "delivered", "accepted"):
                         errors.append(f"{reply.command_id}: {reply.state}: {reply.reason}")
                         slots.release()
 
-            threads = [threading.Thread(target=send, args=(envelopes[i::senders],)) for i in range(senders)]
+            # Daemons: interrupted (Ctrl-C), the senders waiting for a slot no receipt would free held the exit for
+            # ever after "ben: interrupted" (ADR 0033, round 13).
+            threads = [threading.Thread(target=send, args=(envelopes[i::senders],), daemon=True)
+                       for i in range(senders)]
             for t in threads:
                 t.start()
-            for i, t in enumerate(threads):
+            for t in threads:
                 t.join()
             _say(progress, f"  sent {commands:,} in {time.monotonic() - started:.1f} s; waiting for receipts")
             ids = [env.id for env, _ in envelopes]
@@ -184,6 +194,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
             rss_after = _rss_mib(cluster.sidecar.pid)
             channel.close()
         finally:
+            stopping.set()
             if client is not None:
                 client.shutdown(timeout=2)
             cluster.stop()

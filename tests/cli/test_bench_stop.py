@@ -58,3 +58,45 @@ def test_a_bench_stopped_by_a_signal_leaves_no_process_running(home: Path, sig: 
         for pid in started:  # a failure leaves nothing running
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.timeout(240)
+def test_ctrl_c_in_the_middle_of_bench_commands_exits_130_and_stops_its_cluster(home: Path) -> None:
+    """Ctrl-C while ``ben bench commands`` sent its burst: "ben: interrupted", a sender thread's traceback
+    (UNAVAILABLE: the spine it sent to was stopped), and then nothing for ever: the senders (not daemons) waiting for
+    a slot no receipt would free held the interpreter's exit (ADR 0033, round 13; 5 runs of 5). Now: exit 130, no
+    traceback, every process it started gone."""
+    log = home / "bench.err"
+    with open(log, "w") as err:
+        bench = subprocess.Popen([sys.executable, "-m", "ben", "bench", "commands"], stdout=subprocess.DEVNULL,
+                                 stderr=err, env={**os.environ, "BEN_HOME": str(home)}, start_new_session=True)
+    started: set[int] = set()
+    baseline: list[int] = []
+
+    def threads() -> int:
+        status = Path(f"/proc/{bench.pid}/status").read_text()
+        return int(status.split("Threads:")[1].split()[0])
+
+    try:
+        def sending() -> bool:  # the four senders run: four threads more than when the baseline was said
+            started.update(children(bench.pid, deep=True))
+            if not baseline and "baseline gRPC round trip" in log.read_text():
+                baseline.append(threads())
+            return bool(baseline) and threads() >= baseline[0] + 4
+
+        wait_for(sending, 120, "ben bench commands to start sending")
+        names = " | ".join(cmdline(p) for p in started)
+        assert " spine " in names and " sidecar " in names, names
+        os.killpg(bench.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+        bench.wait(timeout=60)
+        text = log.read_text()
+        assert bench.returncode == 130, (bench.returncode, text[-2000:])
+        assert "Traceback" not in text and text.strip().splitlines()[-1] == "ben: interrupted", text[-2000:]
+        wait_for(lambda: not [p for p in started if alive(p)], 60, "every process the bench started to be gone")
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait(30)
+        for pid in started:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

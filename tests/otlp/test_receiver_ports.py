@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ben.otlp.receiver import _in_use
+from ben.core.transport import in_use as _in_use
 
 
 def test_a_grpc_port_in_use_is_one_line_of_bens_without_grpc_s_log(home: Path) -> None:

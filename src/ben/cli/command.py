@@ -36,9 +36,13 @@ def _signer(key: Path | None):
 
     from ben.cli.keys import default_key_dir
     from ben.control.keys import load_signer
-    from ben.core.address import ENV_KEY, expand_user
+    from ben.core.address import ENV_KEY, expand_user, path_problem
+    from ben.core.errors import ConfigError
 
     chosen = key or os.environ.get(ENV_KEY)
+    named = "--key" if key else f"${ENV_KEY}"  # said in the error: "in /x: key file not found" named neither
+    if chosen and (problem := path_problem(str(chosen))):  # " " was "in  : key file …"; a newline split the line
+        raise ConfigError(problem, field=named)
     if chosen and str(chosen).startswith("~"):  # quoted ("~/keys/alice.key" in a unit or .env file): the home's,
         chosen = expand_user(str(chosen))     # as $BEN_HOME's is (was "key file not found" of a key that is there)
     if not chosen:
@@ -54,7 +58,14 @@ def _signer(key: Path | None):
         else:
             raise fail(f"--key: {len(present)} keys in {kdir} ({', '.join(p.stem for p in present)}): say which one "
                        f"with --key {kdir}/NAME.key or ${ENV_KEY}")
-    return load_signer(chosen)
+        named = "--key"
+    try:
+        return load_signer(chosen)
+    except ConfigError as exc:
+        if exc.field is not None:
+            raise
+        message = str(exc).removeprefix(f"in {exc.source}: ") if exc.source else str(exc)
+        raise ConfigError(message, source=exc.source, field=named) from None
 
 
 #: Which flag gives each signed field (for errors).

@@ -15,6 +15,7 @@ from ben.control.policy import Policy
 from ben.control.trust_store import TrustStore
 from ben.control.verify import Verifier
 from ben.core.config import ControlConfig
+from ben.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,25 @@ def component_public(data_dir: Path, name: str, key: Path | None = None) -> dict
     return {key_id(public.public_bytes_raw()): public}
 
 
-def check_files(cfg: ControlConfig) -> None:
+def check_files(cfg: ControlConfig, section: str = "") -> None:
     """Load (validate) the trust store, the policy and a configured key; ConfigError naming file and field.
 
     Components call this first thing at start, before opening anything, so a bad file stops
-    them cleanly.
+    them cleanly. ``section`` ("spine", "sidecar") names the config key in the error: "in /etc/ben/x: key file
+    not found" was said alike of ``control.key`` and ``control.audit_key_file`` (ADR 0033, round 13).
     """
-    if cfg.trust:
-        TrustStore.load(cfg.trust)
-    if cfg.policy:
-        Policy.load(cfg.policy)
-    if cfg.key:
-        load_signer(cfg.key)
-    if cfg.audit_key_file:
-        load_signer(cfg.audit_key_file)
+    for key, load in (("trust", TrustStore.load), ("policy", Policy.load), ("key", load_signer),
+                      ("audit_key_file", load_signer)):
+        path = getattr(cfg, key)
+        if not path:
+            continue
+        try:
+            load(path)
+        except ConfigError as exc:
+            if exc.field is not None or not section:
+                raise
+            message = str(exc).removeprefix(f"in {exc.source}: ") if exc.source else str(exc)
+            raise ConfigError(message, source=exc.source, field=f"{section}.control.{key}") from None
 
 
 class ControlBase:

@@ -135,6 +135,8 @@ def load_signer(path: Path | str) -> Signer:
         data = read_input(path)
     except FileNotFoundError:
         raise ConfigError("key file not found (create one with: ben keys generate NAME)", source=str(path)) from None
+    except IsADirectoryError:  # was "cannot read key file: [Errno 21] Is a directory: '…'"
+        raise ConfigError("a directory, not a key file (ben keys generate NAME writes one)", source=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read key file: {exc}", source=str(path)) from None
     # a .pub, a trust store or a config given as --key: say what it is, not "chmod 600 it" (only a PEM private

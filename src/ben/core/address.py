@@ -38,7 +38,15 @@ def ben_home() -> Path:
     env = _env_path(ENV_HOME)
     # "~/x" (quoted, or from a unit file) is the home; a relative one is made absolute: the sockets under it are
     # then the same for a component and a `ben` command started in another directory (was unix:relhome/...).
-    return Path(os.path.abspath(expand_user(env))) if env else home_dir() / ".local" / "state" / "ben"
+    if not env:
+        return home_dir() / ".local" / "state" / "ben"
+    home = Path(os.path.abspath(expand_user(env)))
+    if os.path.exists(home) and not os.path.isdir(home):  # BEN_HOME=/etc/ben.toml: "nothing answers at
+        from ben.core.errors import ConfigError          # unix:///etc/ben.toml/spine.sock" (ADR 0033, round 13)
+
+        raise ConfigError(f"{home} is a file, not a directory: it names the directory ben keeps its sockets, data and "
+                          "keys in (a config file is given with --config)", field=f"${ENV_HOME}")
+    return home
 
 
 def home_dir() -> Path:
@@ -72,7 +80,18 @@ def default_sidecar_address() -> str:
     if not env:
         return f"unix://{ben_home() / 'sidecar.sock'}"
     if env.startswith("unix:"):  # the form --sidecar takes: was the relative path "unix:/…" under the current one
+        try:
+            check_address(env)  # "unix:" / "unix://" were the current directory (ADR 0033, round 13)
+        except ValueError as exc:
+            from ben.core.errors import ConfigError
+
+            raise ConfigError(str(exc), field=f"${ENV_SIDECAR_SOCKET}") from None
         env = str(socket_path(env))
+    elif "://" in env:  # tcp://host:1 was the relative path "tcp:/host:1" under the current directory
+        from ben.core.errors import ConfigError
+
+        raise ConfigError(f"{env!r} is a URL: this variable names the sidecar's unix socket (a path, e.g. "
+                          "/run/ben/sidecar.sock, or unix:///run/ben/sidecar.sock)", field=f"${ENV_SIDECAR_SOCKET}")
     elif "/" not in env and env.rpartition(":")[2].isdigit():  # host:port: was a socket file named so, made here
         from ben.core.errors import ConfigError
 

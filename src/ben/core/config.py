@@ -29,7 +29,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ben.core.errors import ConfigError
-from ben.core.config_places import key_elsewhere as _key_elsewhere
+from ben.core.config_places import key_elsewhere as _key_elsewhere, table_elsewhere as _table_elsewhere
+from ben.core.config_places import unit_given as _unit_given
 from ben.core.files import is_utf16, missing_or_directory, read_input, read_input_text, utf8_text
 from ben.core.lanes import Quota
 from ben.core.query_tables import QUERY_SYSTEM_TABLES  # noqa: F401  (ben.core.config's name for it)
@@ -111,13 +112,18 @@ class _Listener(_Section):
     @field_validator("socket_mode", mode="before")
     @classmethod
     def _octal_mode(cls, value: Any) -> Any:
-        """A mode is octal: "0660" / "660" / "0o660" are read so; an int written as 660 is refused saying so."""
+        """A mode is octal: "0660" / "660" / "0o660" are read so; an int written as 660 is refused saying so. One
+        without the owner's write (0, 0o400, "0060"), which connecting needs, made a socket only root could use."""
         import re
 
         if isinstance(value, str) and re.fullmatch(r"(0o|0)?[0-7]{1,4}", value.strip()):
-            return int(value.strip().removeprefix("0o") or "0", 8)
-        if type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
+            value = int(value.strip().removeprefix("0o") or "0", 8)
+        elif type(value) is int and value > 0o777 and set(str(value)) <= set("01234567"):  # 660 meant as 0o660
             raise ValueError(f"a file mode is octal: write 0o{value} (TOML) or \"{value:04d}\"")
+        if type(value) is int and 0 <= value <= 0o777 and not value & 0o200:  # ADR 0033, round 13
+            raise ValueError(f"0o{value:03o} leaves the socket's owner no write permission, which connecting to a unix "
+                             "socket needs: the account the component runs as (its SDKs, ben status) could not "
+                             "connect; give 0o600 (the owner) or 0o660 (and its group)")
         return value
 
 
@@ -345,7 +351,7 @@ class BenConfig(_Section):
 _COMPONENT_PATHS = (("", ("data_dir", "redact_manifest")), ("store", ("path", "password_file")),
                     ("federation", ("policy", "pseudonym_key", "trust", "key", "tls_ca_file", "tls_cert_file",
                                     "tls_key_file", "token_file", "password_file")),
-                    ("control", ("trust", "policy", "key")),
+                    ("control", ("trust", "policy", "key", "audit_key_file")),
                     ("otlp", ("tls_cert_file", "tls_key_file", "tls_client_ca_file", "auth_token_file")),
                     ("tls", ("cert", "key", "ca")))
 _TOP_PATHS = (("cortex", ("data_dir", "responses")), ("web", ("token_file",)))
@@ -400,19 +406,6 @@ def _nearest_key(model: type | None, loc: tuple) -> str:
     return ".".join([*path, near[0]]) if near else ""
 
 
-#: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
-_UNITS = {"_ms": "milliseconds", "_s": "seconds", "_bytes": "bytes", "_days": "days"}
-
-
-def _unit_given(field: str, given: object) -> str:
-    """The unit of ``field`` when ``given`` is a number written with a unit ("10s", "5 MiB"), else ""."""
-    import re
-
-    if not isinstance(given, str) or not re.fullmatch(r"\s*[-+]?[\d.,_]+\s*[A-Za-z]+\s*", given):
-        return ""
-    return next((unit for end, unit in _UNITS.items() if field.endswith(end) and not field.endswith("_per_s")), "")
-
-
 def validation_error(exc: ValidationError, source: str, model: type | None = None) -> ConfigError:
     """A pydantic error as a ConfigError naming the field (dotted) and the source; an unknown key of
     ``model`` (the validated class) names the valid key nearest to it."""
@@ -425,6 +418,7 @@ def validation_error(exc: ValidationError, source: str, model: type | None = Non
         if (there := _key_elsewhere(model, tuple(err["loc"]))):  # a key in the wrong table ([spine] retention_days)
             msg = (f"unknown field here: it belongs in [{there.rpartition('.')[0]}] ({there!r})" if len(err["loc"]) > 1
                    else f"a key at the top level (above every [table]): write it under its table's header ({there})")
+        msg = _table_elsewhere(model, tuple(err["loc"]), err.get("input")) or msg  # [otlp], [spine.otlp]: round 13
     elif err["type"] == "model_type":
         msg = f"expected a table [{field}], got {err.get('input')!r:.60}"
     elif (unit := _unit_given(field, err.get("input"))):

@@ -1,5 +1,6 @@
 """Where a config key belongs when it is written in the wrong table (ADR 0033): ``[spine] retention_days``
-is ``spine.store.retention_days``. Used by ``ben.core.config.validation_error``."""
+is ``spine.store.retention_days``; a table written where ben has none of its name; the unit a key's name says.
+Used by ``ben.core.config.validation_error``."""
 
 from __future__ import annotations
 
@@ -30,3 +31,46 @@ def key_elsewhere(model: type | None, loc: tuple) -> str:
         return ", ".join(sorted(found, key=lambda place: (place.count("."), place))[:3])  # that has the key
     found = sorted((place for place in found if place.split(".")[0] == top), key=lambda place: place.count("."))
     return found[0] if found else ""
+
+
+def table_elsewhere(model: type | None, loc: tuple, value: object) -> str:
+    """What to say of a table written where ben has none of that name, when ben has it elsewhere, or "": ``[otlp]``
+    was "a key at the top level (above every [table])", ``[spine.otlp]`` "unknown field" (ADR 0033, round 13); each
+    is the table ``[sidecar.otlp]``. Only tables are named (a table ``[port]`` is not ``spine.store.port``)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    if not isinstance(value, dict) or model is None or any(isinstance(part, int) for part in loc):
+        return ""
+    leaf, found = str(loc[-1]), []
+
+    def walk(m: type, path: list[str]) -> None:
+        for name, field in m.model_fields.items():
+            if typing.get_origin(field.annotation) in (list, dict):
+                continue
+            sub = next((c for c in (field.annotation, *typing.get_args(field.annotation))
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            if sub is not None:
+                if name == leaf and [*path, name] != [str(p) for p in loc]:
+                    found.append(".".join([*path, name]))
+                walk(sub, [*path, name])
+
+    walk(model, [])
+    if not found:
+        return ""
+    where = " or ".join(f"[{place}]" for place in sorted(found, key=lambda place: (place.count("."), place))[:3])
+    return f"ben has no table [{'.'.join(map(str, loc))}]: write it as {where}"
+
+
+#: The unit a key's name ends with, for "10s" given where ``shutdown_timeout_ms`` wants milliseconds.
+UNITS = {"_ms": "milliseconds", "_s": "seconds", "_bytes": "bytes", "_days": "days"}
+
+
+def unit_given(field: str, given: object) -> str:
+    """The unit of ``field`` when ``given`` is a number written with a unit ("10s", "5 MiB"), else ""."""
+    import re
+
+    if not isinstance(given, str) or not re.fullmatch(r"\s*[-+]?[\d.,_]+\s*[A-Za-z]+\s*", given):
+        return ""
+    return next((unit for end, unit in UNITS.items() if field.endswith(end) and not field.endswith("_per_s")), "")

@@ -37,6 +37,16 @@ class _Section(BaseModel):
             raise ValueError("must be a number, not true or false")
         return value
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _an_integer_is_64_bits(cls, value):
+        """TOML's integers are 64-bit, and so are the fields ben sends them in: ``wal_max_bytes = 10**30`` was taken,
+        and then every acknowledgement failed to encode its credit (a uint64), a traceback per batch in the sidecar's
+        log and **no event taken** (ADR 0033, round 13)."""
+        if type(value) is int and not -2**63 <= value < 2**63:
+            raise ValueError(f"must be at most {2**63 - 1:,} (TOML integers are 64-bit)")
+        return value
+
     @field_validator("*")
     @classmethod
     def _a_time_is_bounded(cls, value, info):
@@ -60,6 +70,10 @@ def certificate_names(names: list[str]) -> list[str]:
         if not NAME_RE.fullmatch(name):
             raise ValueError(f"{name!r} is no certificate name (letters, digits, . _ @ -; 64 at most)")
     return names
+
+
+#: A user id as the kernel names a client: -1 or 2**40 named no account, and were taken (ADR 0033, round 13).
+Uid = typing.Annotated[int, Field(ge=0, le=0xFFFF_FFFE)]
 
 
 #: A list of certificate names, each checked (``sidecar.tls_clients``, ``web.tls_clients``).
@@ -226,6 +240,8 @@ class WebConfig(_Section):
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8427, ge=0, le=65535)
+    #: The name of an environment variable (a blank, a newline, "1X" named none: "the environment variable   (named by
+    #: web.token_env) is empty or unset", the line cut by the newline; ADR 0033, round 13).
     token_env: str = ""
     token_file: Path | None = None
     poll_interval_ms: int = Field(default=500, ge=50)
@@ -241,13 +257,22 @@ class WebConfig(_Section):
     tls_clients: CertificateNames = Field(default_factory=list)
     #: Without a token or [web.tls] (loopback), the accounts served besides the one the interface
     #: runs as: any local user can reach a loopback port; the kernel names the client's uid.
-    local_uids: list[int] = Field(default_factory=list)
+    local_uids: list[Uid] = Field(default_factory=list)
     #: Slow clients (slowloris): a connection on which no request started for this many seconds, while
     #: none is running, is closed.
     header_timeout_s: float = Field(default=10.0, gt=0, le=3_600)
     #: And a request whose body is not all received this many seconds after its headers is answered 408
     #: and its connection closed (a client the interface serves, sending its body a byte at a time).
     body_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
+
+    @field_validator("token_env")
+    @classmethod
+    def _variable_name(cls, value: str) -> str:
+        import re
+
+        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("not the name of an environment variable (letters, digits and '_', not first a digit)")
+        return value
 
     @field_validator("listen_host")
     @classmethod
@@ -278,7 +303,7 @@ class CortexConfig(_Section):
     #: Change detection per response: the smallest fall of its reward that is looked for (0 = off)...
     change_drop: float = Field(default=0.3, ge=0.0, lt=1.0)
     #: ... and the CUSUM level at which the response forgets what it knew about such incidents.
-    change_threshold: float = Field(default=3.0, gt=0.0)
+    change_threshold: float = Field(default=3.0, gt=0.0, allow_inf_nan=False)  # inf: never (ADR 0033, round 13)
     #: How far before an incident's onset its subsystem's deploy/config log lines count as features.
     change_window_s: float = Field(default=3600.0, gt=0)
 
@@ -288,7 +313,7 @@ class OperatorConfig(_Section):
     name of a client certificate (TCP with mutual TLS); the name goes into the audit entries."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")
-    uids: list[int] = Field(default_factory=list)
+    uids: list[Uid] = Field(default_factory=list)
     #: Common name of the operator's client certificate; "" = the name.
     cert: str = ""
 

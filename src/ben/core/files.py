@@ -72,7 +72,8 @@ def _check_owned(path: Path, flag: str) -> None:
     or plant files (a control key, a symlink out of the directory) in what ben takes for its own."""
     me = os.geteuid()
     link, target = os.lstat(path), os.stat(path)
-    for what, st in (("symlink", link), ("directory", target)):
+    links = (("symlink", link),) if stat.S_ISLNK(link.st_mode) else ()  # a directory was said to be "the symlink"
+    for what, st in (*links, ("directory", target)):
         if st.st_uid != me:
             raise ConfigError(f"{path}: the {what} belongs to uid {st.st_uid}, not to the user ben runs as (uid {me}); "
                               "another account may have made it: give a directory of ben's own", field=flag)

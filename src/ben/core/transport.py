@@ -10,6 +10,7 @@ material (``use_client_tls``, set by the sidecar from its config; else ``BEN_TLS
 from __future__ import annotations
 
 import asyncio
+import errno
 import grp
 import logging
 import os
@@ -259,6 +260,29 @@ def check_listen(address: str, flag: str, *, tls: TlsFiles | None, insecure: boo
                           f"`ben certs` makes them) to listen beyond it", field=flag)
 
 
+def in_use(address: str) -> OSError | None:
+    """The error of binding a TCP ``host:port`` that another process listens on, else None (port 0, a name that
+    does not resolve and any other error are left to gRPC, which says them itself). Asked before gRPC binds: its
+    own refusal is "Failed to bind to address ...; set GRPC_VERBOSITY=debug ...", the reason only in its log."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or int(port) == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host.strip("[]") or None, int(port), type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except OSError:
+        return None
+    for family, kind, proto, _, addr in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds: TIME_WAIT is no owner
+            try:
+                probe.bind(addr)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return exc
+    return None
+
+
 def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: TlsFiles | None = None,
          insecure: bool = False) -> None:
     """Bind an aio server to an address, translating failures into ConfigError.
@@ -267,6 +291,11 @@ def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: Tl
     the start is refused. A unix socket is plain: its mode and group are its gate (``secure_socket``)."""
     prepare_listen(address, flag)
     tcp = socket_path(address) is None
+    if tcp and tls is None:
+        check_listen(address, flag, tls=tls, insecure=insecure)  # the missing TLS first, as before
+    if tcp and (busy := in_use(address)) is not None:  # was "Failed to bind ...; set GRPC_VERBOSITY=debug ..."
+        raise ConfigError(f"cannot listen on {address}: {busy.strerror} (another process listens there: a ben "
+                          "component already running, or another program)", field=flag)
     try:
         if tcp and tls is not None:
             cert, key, ca = tls.read(flag.rsplit(".", 1)[0] + ".tls")

@@ -10,9 +10,7 @@ refused naming the field. ``auth_token_file`` makes every request carry a bearer
 
 from __future__ import annotations
 
-import errno
 import logging
-import socket
 import ssl
 import time
 from pathlib import Path
@@ -138,7 +136,7 @@ class OtlpReceiver:
             self.exporting, self._token, gate.client_of_peer if gate is not None else lambda peer: ""))
         bind = address if gate is None else f"unix:{gate.inner}"
         transport.prepare_listen(address, field)
-        busy = _in_use(address) if socket_path(address) is None else None
+        busy = transport.in_use(address) if socket_path(address) is None else None
         if busy is not None:  # said before gRPC's core prints its own "add_port.cc ... Failed to add port" line
             if self._taken(field, address, busy):
                 return
@@ -250,25 +248,3 @@ class OtlpReceiver:
             await self._http.cleanup()
             self._http = None
         self.exporting.shutdown()
-
-
-def _in_use(address: str) -> OSError | None:
-    """The error of binding a TCP ``host:port`` that another process listens on, else None (port 0, a name that
-    does not resolve and any other error are left to gRPC, which says them itself)."""
-    host, _, port = address.rpartition(":")
-    if not port.isdigit() or int(port) == 0:
-        return None
-    try:
-        infos = socket.getaddrinfo(host.strip("[]") or None, int(port), type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
-    except OSError:
-        return None
-    for family, kind, proto, _, addr in infos:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds: TIME_WAIT is no owner
-            try:
-                probe.bind(addr)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    return exc
-    return None

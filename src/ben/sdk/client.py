@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import logging
 import math
+import operator
 import os
 import socket
 import threading
@@ -228,6 +229,19 @@ class Client:
         return self._buffer.acked_seq
 
     def is_acked(self, seq: int) -> bool:
+        """Whether the event ``seq`` (what an emit returned) is durable at the sidecar. None, what an emit returns
+        for an event it refused, was "TypeError: '<=' not supported between instances of 'NoneType' and 'int'"
+        (ADR 0033, round 13): a wait for it would never end, so it is said."""
+        if seq is None:
+            why = self._buffer.stats.last_invalid
+            raise InvalidEventError("None: that event was refused, never sent (the emit returned None; stats.last_invalid "
+                                    f"says why: {why})" if why else "None is no sequence number (an emit returns None "
+                                    "for an event it refused, and this client refused none)", field="seq")
+        try:
+            seq = operator.index(seq)  # an int, numpy's too
+        except TypeError:
+            raise InvalidEventError(f"{seq!r:.60} is not a sequence number (the int an emit returned)",
+                                    field="seq") from None
         return seq <= self._buffer.acked_seq
 
     @property

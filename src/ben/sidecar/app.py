@@ -76,7 +76,7 @@ class Sidecar:
 
     async def start(self) -> None:
         cfg = self.config
-        check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
+        check_control_files(cfg.control, "sidecar")  # a bad trust store or policy stops the start before anything opens
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
         self.redactor = Redactor(cfg.redact_manifest)
         tls = transport.tls_files(cfg.tls, "sidecar.tls")

@@ -83,7 +83,7 @@ class Spine:
 
     async def _start(self) -> None:
         cfg = self.config
-        check_control_files(cfg.control)  # a bad trust store or policy stops the start before anything opens
+        check_control_files(cfg.control, "spine")  # a bad trust store or policy stops the start before anything opens
         tls = transport.tls_files(cfg.tls, "spine.tls")
         if tls is not None:
             tls.read("spine.tls")  # a missing or loose key refuses the start before anything opens
