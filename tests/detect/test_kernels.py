@@ -218,6 +218,9 @@ def test_import_does_not_load_numba_and_env_switches_kernels_off():
             "print('numba' in sys.modules)")
     assert _python(code).split() == ["False", "True"]
     assert _python(code, **{ENV_KERNELS: "0"}).split() == ["False", "False"]
+    # the words a newcomer writes for "off" (before: only "0"; "false" left the kernels on, ADR 0033 round 13)
+    assert _python(code, **{ENV_KERNELS: " False"}).split() == ["False", "False"]
+    assert _python(code, **{ENV_KERNELS: "off"}).split() == ["False", "False"]
 
 
 def test_no_writable_cache_directory_compiles_in_memory(monkeypatch, caplog):

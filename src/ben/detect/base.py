@@ -38,7 +38,10 @@ __all__ = ["Verdict", "BankResult", "Step", "DetectorBank", "STATUS", "OK", "NOT
 #: ``BEN_DETECT_KERNELS=0`` runs the block fast path in numpy instead of the compiled kernels
 #: (same results, bit for bit; about half the speed). Read once, at import.
 ENV_KERNELS = "BEN_DETECT_KERNELS"
-_KERNELS: dict[str, Any] = {"on": os.environ.get(ENV_KERNELS, "1").strip() != "0", "module": None}
+#: What turns them off: ``0`` as documented, and the words a newcomer writes for it (``false`` left them on).
+KERNELS_OFF = ("0", "false", "no", "off")
+_KERNELS: dict[str, Any] = {"on": os.environ.get(ENV_KERNELS, "1").strip().lower() not in KERNELS_OFF,
+                            "module": None}
 
 
 def use_kernels(on: bool) -> bool:
