@@ -9,6 +9,11 @@ made-up ids wrote about 550 bytes an attempt, 120 a second from one client, for 
 code, and which sidecar ids they claimed (the first ``MAX_IDS``): every refusal is still in the log, as an entry
 or in a count. The spine's stop writes what is counted. A caller is what the listener can tell apart: a certificate's common name over mutual TLS, else the
 local callers (the unix socket's group, the accounts plain loopback TCP serves) as one.
+
+Round 16 takes the same budget (the same options) for a pinned sidecar's announcements of targets its
+``[[sidecars]]`` entry does not list (``target_not_pinned``, audited once per change since round 14): a socket
+group member registering made-up subsystems on the sidecar made every announcement a change, an entry each. The
+caller is then the sidecar, the entry that ends a window ``target_announcements_collapsed`` with the targets named.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ class _Window:
 class AttachRefusals:
     """Which refusals of a caller get an audit entry of their own; the rest counted and written per window."""
 
-    def __init__(self, audited: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, audited: int, window_s: float, clock: Callable[[], float] = time.monotonic,
+                 what: str = "attaches", code: str = "attach_refusals_collapsed", named: str = "sidecar_ids"):
         self.audited, self.window_s, self._clock = audited, window_s, clock
+        self._what, self._code, self._named = what, code, named  # the collapsed entry's words, code and list
         self._windows: dict[str, _Window] = {}
 
     def take(self, caller: str, code: str, sidecar_id: str) -> tuple[bool, list[dict]]:
@@ -58,14 +65,13 @@ class AttachRefusals:
             if every or now - window.started >= self.window_s:
                 del self._windows[caller]
                 if window.counted:
-                    out.append(_collapsed(caller, window, now))
+                    out.append(self._collapsed(caller, window, now))
         return out
 
-
-def _collapsed(caller: str, window: _Window, now: float) -> dict:
-    n = sum(window.counted.values())
-    return {"caller": caller, "count": n, "by_code": dict(window.counted), "sidecar_ids": window.ids,
-            "seconds": int(now - window.started),
-            "reason": (f"{n} more attaches of {caller} refused in {now - window.started:.0f} s, counted here rather "
-                       f"than one entry each (past {window.audited} entries a window; "
-                       "spine.control.attach_refusals_audited)")}
+    def _collapsed(self, caller: str, window: _Window, now: float) -> dict:
+        n = sum(window.counted.values())
+        return {"code": self._code, "caller": caller, "count": n, "by_code": dict(window.counted),
+                self._named: window.ids, "seconds": int(now - window.started),
+                "reason": (f"{n} more {self._what} of {caller} refused in {now - window.started:.0f} s, counted here "
+                           f"rather than one entry each (past {window.audited} entries a window; "
+                           "spine.control.attach_refusals_audited)")}

@@ -4,6 +4,9 @@ Each SDK client keeps one ``Control.Commands`` stream open and registers its sub
 command target) and the actions it handles. ``run`` hands a verified command to the first
 client registered for that target and action and waits for its result (bounded by the handler
 timeout). A client that goes away fails what it was running.
+
+A registration and a detach are logged a burst of ``LINES_A_MINUTE`` a minute, the rest counted in the next line
+written (ADR 0045, round 16): a socket group member registering in a loop wrote a line a message.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ from dataclasses import dataclass, field
 from ben.control.documents import Envelope, clean_text
 from ben.control.gate import Outcome
 from ben.control.outbox import broke, relay
+from ben.core.sparse_log import Sparse
 from ben.v1 import control_pb2 as pb
 
 log = logging.getLogger(__name__)
+#: Registration (and detach, and broken stream) lines a minute; the rest are counted in the next one written.
+LINES_A_MINUTE = 20
+_sparse = Sparse(log, burst=LINES_A_MINUTE)
 
 
 @dataclass
@@ -77,7 +84,8 @@ class Hub:
             async for message in relay(session.outbox, reader):
                 yield message
             if broke(reader) is not None:
-                log.warning("control: command stream of %s broke: %r", session.subsystem or "a client", broke(reader))
+                _sparse.warning("broken command streams", "control: command stream of %s broke: %r",
+                                session.subsystem or "a client", broke(reader))
         finally:
             reader.cancel()
             self._sessions.remove(session)
@@ -85,7 +93,7 @@ class Hub:
                 if not fut.done():
                     fut.set_result(Outcome(False, {}, f"subsystem {session.subsystem!r} disconnected while running"))
             if session.subsystem:
-                log.info("control: subsystem %s detached", session.subsystem)
+                _sparse.info("subsystem detaches", "control: subsystem %s detached", session.subsystem)
                 self.on_change()
 
     async def _read(self, request_iterator, session: _Session) -> None:
@@ -94,7 +102,8 @@ class Hub:
             if which == "register":
                 session.subsystem = msg.register.subsystem
                 session.actions = set(msg.register.actions)
-                log.info("control: subsystem %s attached with actions %s", session.subsystem, sorted(session.actions))
+                _sparse.info("subsystem registrations", "control: subsystem %s attached with actions %s",
+                             session.subsystem, sorted(session.actions))
                 self.on_change()
             elif which == "result":
                 fut = session.running.get(msg.result.command_id)

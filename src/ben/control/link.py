@@ -44,6 +44,7 @@ class SpineLink:
         self._backoff_ms = backoff_ms
         self._task: asyncio.Task | None = None
         self._outbox: asyncio.Queue | None = None
+        self._announced: list[str] | None = None  # the targets last sent on this session
         self.connected = False
         self.deliveries = 0
 
@@ -51,8 +52,12 @@ class SpineLink:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="control-link")
 
     def targets_changed(self) -> None:
-        if self._outbox is not None:
-            self._outbox.put_nowait(pb.SidecarUp(targets=pb.Targets(targets=self._hub.targets())))
+        """Announce the hub's targets when they differ from those last sent (a subsystem registering the same
+        handlers again sends nothing; ADR 0045, round 16)."""
+        targets = self._hub.targets()
+        if self._outbox is not None and targets != self._announced:
+            self._announced = targets
+            self._outbox.put_nowait(pb.SidecarUp(targets=pb.Targets(targets=targets)))
 
     async def shutdown(self) -> None:
         if self._task is not None:
@@ -106,8 +111,9 @@ class SpineLink:
     def _hello(self, challenge: bytes) -> pb.SidecarUp:
         """Who this sidecar is, proven by signing the spine's challenge, and the kill-switch order it holds."""
         held = self._gate.held_order()
+        self._announced = self._hub.targets()
         return pb.SidecarUp(hello=pb.SidecarHello(
-            sidecar_id=self._id, public_key=self._signer.public_text, targets=self._hub.targets(),
+            sidecar_id=self._id, public_key=self._signer.public_text, targets=self._announced,
             proof=self._signer.sign(attach_proof(self._id, challenge)),
             kill_switch=held.to_proto(pb.Signed) if held is not None else None))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 
+from ben.control.attach_refusals import AttachRefusals
 from ben.control.documents import KillSwitch, Signed, now_ns
 from ben.control.keys import key_id, public_from_text
 from ben.core.errors import ControlError, SignatureError
@@ -44,6 +45,10 @@ class Orders:
                 if self.kill.get("order") else 0
         self.acks: dict[str, str] = {}  # attached sidecar id -> hash of the order it holds ("" none)
         self.unpinned: dict[str, tuple[str, ...]] = {}  # sidecar id -> the unpinned targets last audited
+        # announcements of unpinned targets audited a budget a window per sidecar, the rest counted (round 16)
+        self.target_refusals = AttachRefusals(plane.cfg.attach_refusals_audited, plane.cfg.attach_refusals_window_s,
+                                              what="announcements of unpinned targets",
+                                              code="target_announcements_collapsed", named="targets")
 
     # -- nonces -------------------------------------------------------------------------------------
     def nonce_put(self, nonce: str) -> dict[bytes, bytes]:
@@ -126,6 +131,12 @@ class Orders:
             elif self.unpinned.get(sidecar_id) != tuple(others):  # once per change: no audit flood
                 self.unpinned[sidecar_id] = tuple(others)
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                own, collapsed = self.target_refusals.take(f"sidecar {sidecar_id[:64]}", "target_not_pinned",
+                                                           others[0][:128])
+                self.plane._collapsed(collapsed)  # a window of the budget ended (ADR 0045, round 16)
+                if not own:
+                    self.plane.refusals["target_not_pinned"] = self.plane.refusals.get("target_not_pinned", 0) + 1
+                    return kept
                 self.plane.refuse(others[0][:128], "target_not_pinned",
                                   f"sidecar {sidecar_id!r} announced targets its [[sidecars]] entry does not list: "
                                   f"{', '.join(repr(t[:128]) for t in others[:10])}{more}; it takes no command for "

@@ -118,7 +118,7 @@ class ControlPlane(ControlBase):
 
     def close(self, timeout: float = 5.0) -> None:
         try:
-            self._collapsed(self.attach_refusals.ended(every=True))  # what was counted, written before the stop
+            self._collapsed(self.attach_refusals.ended(every=True) + self.orders.target_refusals.ended(every=True))
         except Exception:  # the stop goes on; the count is in the log line
             log.exception("control: could not write the counted attach refusals")
         self.queries.shutdown(timeout)
@@ -162,7 +162,7 @@ class ControlPlane(ControlBase):
     def _collapsed(self, entries: list[dict]) -> None:
         for body in entries:
             log.warning("control: %s", body["reason"])
-            self.audit.append("refusal", "", {**body, "code": "attach_refusals_collapsed"}, f"peer:{body['caller']}")
+            self.audit.append("refusal", "", body, f"peer:{body['caller']}")
 
     def _refuse_unrecorded(self, signed: Signed, exc: ControlError, actor: str) -> dict:
         return self.refuse(_peek(signed.body, "id") or "(unreadable)", exc.reason, str(exc), actor,

@@ -29,10 +29,15 @@ from ben.control.outbox import broke, relay
 from ben.control.plane import ControlPlane
 from ben.core.errors import BenError, ControlError
 from ben.core.peers import common_name
+from ben.core.sparse_log import Sparse
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
+#: A sidecar's attach, detach and ended-stream lines a minute (each); the rest are counted in the next one written:
+#: a pinned sidecar attaching in a loop wrote two lines a stream (ADR 0045, round 16).
+LINES_A_MINUTE = 5
+_sparse = Sparse(log, burst=LINES_A_MINUTE)
 
 
 @dataclass
@@ -159,14 +164,15 @@ class Router(pb_grpc.ControlServicer):
             if broke(reader) is not None:
                 if isinstance(broke(reader), PermissionError):
                     await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(broke(reader)))
-                log.info("control: sidecar %s stream ended: %s", sidecar.sidecar_id, broke(reader))
+                _sparse.info(f"{sidecar.sidecar_id} ended", "control: sidecar %s stream ended: %s", sidecar.sidecar_id,
+                             broke(reader))
         finally:
             reader.cancel()
             watch.cancel()
             if sidecar in self._attached:
                 self._attached.remove(sidecar)
                 self.plane.orders.detached(sidecar.sidecar_id)
-                log.info("control: sidecar %s detached", sidecar.sidecar_id)
+                _sparse.info(f"{sidecar.sidecar_id} detached", "control: sidecar %s detached", sidecar.sidecar_id)
 
     async def _hello(self, hello, sidecar: _Attached) -> None:
         pinned = await asyncio.to_thread(self.plane.sidecar_key, hello.sidecar_id)
@@ -189,12 +195,14 @@ class Router(pb_grpc.ControlServicer):
             await asyncio.to_thread(self.plane.refuse_attach, sidecar.caller, code, why, hello.sidecar_id[:64])
             raise PermissionError(why)
         if any(s.sidecar_id == hello.sidecar_id for s in self._attached):
-            log.warning("control: sidecar %s attached again; the older stream stays until it ends", hello.sidecar_id)
+            _sparse.warning(f"{hello.sidecar_id} again", "control: sidecar %s attached again; the older stream stays "
+                            "until it ends", hello.sidecar_id)
         sidecar.sidecar_id, sidecar.announced = hello.sidecar_id, set(hello.targets)
         sidecar.targets = await asyncio.to_thread(self.plane.orders.pinned_targets, sidecar.sidecar_id,
                                                   sidecar.announced)
         self._attached.append(sidecar)
-        log.info("control: sidecar %s attached with targets %s", sidecar.sidecar_id, sorted(sidecar.targets))
+        _sparse.info(f"{sidecar.sidecar_id} attached", "control: sidecar %s attached with targets %s",
+                     sidecar.sidecar_id, sorted(sidecar.targets))
         if hello.HasField("kill_switch"):  # what it holds: the spine adopts a newer order
             await asyncio.to_thread(self.plane.orders.acknowledged, sidecar.sidecar_id, True, "", "",
                                     Signed.from_proto(hello.kill_switch))

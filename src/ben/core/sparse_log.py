@@ -6,6 +6,10 @@ wrote as many lines as it made calls (on the code before, 300 refused calls of `
 sidecar's log), into the log an operator reads and the disk it fills. ``Sparse`` writes the first refusal of a
 key and then at most one line per ``every_s``, saying how many were not written since; the guards' own counts are
 unchanged.
+
+Round 16 uses it for lines that are not refusals but that a peer causes at will: a subsystem registering its command
+handlers on a sidecar, a sidecar's control stream attaching to the spine. Those take ``burst`` lines a window (an
+honest start of several subsystems is written whole) at the level they had.
 """
 
 from __future__ import annotations
@@ -19,23 +23,36 @@ MAX_KEYS = 4096
 
 
 class Sparse:
-    """At most one line per key and ``every_s``; the lines left out are counted in the next one."""
+    """At most ``burst`` lines per key and ``every_s`` (a window opened by the first); the lines left out are
+    counted in the next one written."""
 
-    def __init__(self, log: logging.Logger, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
-        self._log, self._every, self._clock = log, every_s, clock
-        self._keys: dict[str, tuple[float, int]] = {}  # key -> (when its last line was written, lines left out)
+    def __init__(self, log: logging.Logger, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 burst: int = 1):
+        self._log, self._every, self._clock, self._burst = log, every_s, clock, burst
+        # key -> (when its window began, lines written in it, lines left out)
+        self._keys: dict[str, tuple[float, int, int]] = {}
 
     def warning(self, key: str, message: str, *args) -> None:
+        self.log(logging.WARNING, key, message, *args)
+
+    def info(self, key: str, message: str, *args) -> None:
+        self.log(logging.INFO, key, message, *args)
+
+    def log(self, level: int, key: str, message: str, *args) -> None:
         now = self._clock()
-        last, left_out = self._keys.get(key, (None, 0))
-        if last is not None and now - last < self._every:
-            self._keys[key] = (last, left_out + 1)
+        began, written, left_out = self._keys.get(key, (None, 0, 0))
+        if began is not None and now - began < self._every:
+            if written >= self._burst:
+                self._keys[key] = (began, written, left_out + 1)
+                return
+            self._keys[key] = (began, written + 1, left_out)
+            self._log.log(level, message, *args)
             return
         self._keys.pop(key, None)
-        self._keys[key] = (now, 0)
+        self._keys[key] = (now, 1, 0)
         if len(self._keys) > MAX_KEYS:
             del self._keys[next(iter(self._keys))]
         if left_out:
             message += " (and %d more like it from %s not logged in the last %.0f s)"
-            args = (*args, left_out, key, now - last)
-        self._log.warning(message, *args)
+            args = (*args, left_out, key, now - began)
+        self._log.log(level, message, *args)
