@@ -146,3 +146,65 @@ def test_malformed_requests_write_a_line_a_minute_not_one_each(home) -> None:
         assert len(lines) == 1, len(lines)
     finally:
         cluster.stop()
+
+
+_HOLD_AS_A_STRANGER = """
+import sys, grpc
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_grpc
+from tests.otlp.test_otlp_streams import PartSender
+from tests.otlp.test_transports import logs_request
+port, n = int(sys.argv[1]), int(sys.argv[2])
+senders = [PartSender(port) for _ in range(n)]
+for s in senders:
+    assert s.settled.wait(30)
+    s.open(32)
+print("held", flush=True)
+sys.stdin.readline()
+with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    try:
+        logs_grpc.LogsServiceStub(channel).Export(logs_request(["a stranger's export past its budget"]), timeout=30)
+        print("OK", flush=True)
+    except grpc.RpcError as exc:
+        details = dict(exc.trailing_metadata() or ())
+        print(exc.code().name, "retry-info" if "grpc-status-details-bin" in details else "-", exc.details(),
+              flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_one_account_holds_a_bounded_number_of_otlp_grpc_calls_across_its_connections(home) -> None:
+    """Round 16: 32 calls a connection times 128 connections of one account, each call holding a message in part,
+    took a sidecar from 103 MB to 173 MB (the ingest listener's budget counts unary calls only once their message
+    came). Now ``sidecar.otlp.max_calls_per_client`` calls of one client are held from their start; past it a call
+    is refused RESOURCE_EXHAUSTED with a RetryInfo, before its message is read, and another account is served."""
+    import subprocess
+
+    import grpc
+
+    from tests.sidecar.stranger import AS_NOBODY, nobody_env
+
+    port = free_port()
+    cluster = Cluster(home, sidecar={"otlp": {"grpc_listen": f"127.0.0.1:{port}", "http_listen": "",
+                                              "max_calls_per_client": 64}})
+    stranger = None
+    try:
+        cluster.start()
+        stranger = subprocess.Popen([*AS_NOBODY, _HOLD_AS_A_STRANGER, str(port), "3"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True, env=nobody_env(tests=True))
+        assert stranger.stdout.readline().strip() == "held"
+        wait_for(lambda: cluster.status("sidecar").get("otlp_grpc_calls_refused_total", 0) > 0, 30,
+                 "the stranger's calls past its budget refused")  # on the code before: no budget, none refused
+        stranger.stdin.write("\n")
+        stranger.stdin.flush()
+        answer = stranger.stdout.readline()
+        assert answer.startswith("RESOURCE_EXHAUSTED retry-info") and "max_calls_per_client" in answer, answer
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:  # the test's own account is served meanwhile
+            logs_grpc.LogsServiceStub(channel).Export(logs_request(["beside a stranger's held calls"]), timeout=30)
+        wait_for(lambda: query_rows(cluster.spine_addr, "SELECT count() AS n FROM ben.events "
+                                                        "WHERE body = 'beside a stranger''s held calls'")[0]["n"] == 1,
+                 60, "the export stored")
+    finally:
+        if stranger is not None:
+            stranger.kill()
+            stranger.communicate(timeout=30)  # and its pipes closed
+        cluster.stop()

@@ -152,6 +152,10 @@ class OtlpConfig(_Section):
     #: listener (gRPC: its new ones are closed at accept; HTTP: its oldest idle one, else the new one), so its
     #: flood leaves room for other accounts.
     max_connections_per_client: int = Field(default=128, ge=1, le=65_536)
+    # -- OTLP/gRPC calls per client (ben.otlp.call_budget; ADR 0045, round 16) ---------------------------------
+    #: Calls one client (a certificate's name, else the kernel-named account) has in progress on the OTLP/gRPC
+    #: listener, counted from the call's start; past it one is refused RESOURCE_EXHAUSTED with a RetryInfo.
+    max_calls_per_client: int = Field(default=512, ge=1, le=1_000_000)
 
     @field_validator("grpc_listen", "http_listen")
     @classmethod

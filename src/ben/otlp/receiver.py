@@ -26,6 +26,7 @@ from ben.core.figures import Figure, counter, gauge
 from ben.core.receiver import IngestReceiver
 from ben.otlp import auth, grpc_server, http_server
 from ben.otlp.alert_share import AlertShare
+from ben.otlp.call_budget import OtlpCallBudget
 from ben.otlp.convert import Converter
 from ben.otlp.dedup import Digests
 from ben.otlp.exporting import SIGNALS, Exporting
@@ -64,6 +65,7 @@ class OtlpReceiver:
                                    config.max_bytes_in_flight_per_client)
         self._grpc: grpc.aio.Server | None = None
         self._gate: Gate | None = None
+        self.call_budget: OtlpCallBudget | None = None
         self._http: web.AppRunner | None = None
         self._token: auth.ReloadedSecret[bytes] | None = None
         self.grpc_port = 0
@@ -116,7 +118,14 @@ class OtlpReceiver:
     async def _start_grpc(self, address: str, field: str) -> None:
         tls = self._check_transport(address, field)
         limit = self.config.max_request_bytes
-        server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit),
+        gate = None
+        if socket_path(address) is None:  # TCP: gRPC behind the gate, per-account caps (ADR 0045, round 7)
+            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections,
+                        directory=None if self._state_dir is None else Path(self._state_dir) / "otlp-gate")
+        client_of_peer = gate.client_of_peer if gate is not None else lambda peer: ""
+        # calls per client, counted from their start (ADR 0045, round 16)
+        self.call_budget = OtlpCallBudget(self.config.max_calls_per_client, client_of_peer)
+        server = grpc.aio.server(interceptors=[self.call_budget], options=[("grpc.max_receive_message_length", limit),
                                           ("grpc.max_send_message_length", 1 << 20),
                                           ("grpc.so_reuseport", 0),
                                           ("grpc.server_handshake_timeout_ms", int(self.config.slow_client_timeout_s * 1000)),
@@ -128,12 +137,7 @@ class OtlpReceiver:
                                           # calls per connection (ADR 0045, round 15): gRPC sets none; 5,000
                                           # streams of a message in part took a sidecar from 103 MB to 198 MB
                                           ("grpc.max_concurrent_streams", transport.MAX_STREAMS_PER_CONNECTION)])
-        gate = None
-        if socket_path(address) is None:  # TCP: gRPC behind the gate, per-account caps (ADR 0045, round 7)
-            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections,
-                        directory=None if self._state_dir is None else Path(self._state_dir) / "otlp-gate")
-        server.add_generic_rpc_handlers(grpc_server.handlers(
-            self.exporting, self._token, gate.client_of_peer if gate is not None else lambda peer: ""))
+        server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token, client_of_peer))
         bind = address if gate is None else f"unix:{gate.inner}"
         transport.prepare_listen(address, field)
         busy = transport.in_use(address) if socket_path(address) is None else None
@@ -219,6 +223,9 @@ class OtlpReceiver:
         out.append(counter("otlp_alerts_demoted_total", self.alert_share.demoted, "OTLP log records stored in "
                            "the anomaly lane instead of the alert lane: over their subsystem's share "
                            "(sidecar.otlp.alert_rate_per_subsystem_per_s, alert_burst_per_subsystem)"))
+        if self.call_budget is not None:
+            out.append(counter("otlp_grpc_calls_refused_total", self.call_budget.refused, "OTLP/gRPC calls refused "
+                               "at their start: their client held sidecar.otlp.max_calls_per_client calls"))
         if self._gate is not None:
             out.append(counter("otlp_grpc_connections_refused_total", self._gate.refused, "OTLP/gRPC connections "
                                "closed at accept: their client (the kernel-named account) held "
