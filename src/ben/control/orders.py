@@ -122,7 +122,8 @@ class Orders:
     def pinned_targets(self, sidecar_id: str, announced: set[str]) -> set[str]:
         """The announced targets this sidecar may take commands for (the trust store's ``[[sidecars]] targets``,
         read again if it changed); any other is left out, audited and logged when they change (a sidecar sending
-        the same announcement again writes no entry) (ADR 0045, round 14)."""
+        the same announcement again writes no entry) (ADR 0045, round 14); a changing one has a budget of entries a
+        window per sidecar, the rest counted (``target_refusals``; round 16)."""
         with self.plane._lock:
             self.plane.reload_trust()
             kept, others = self.plane.trust.pinned_targets(sidecar_id, set(announced))
