@@ -102,3 +102,47 @@ def test_a_pinned_sidecar_attaching_in_a_loop_writes_a_burst_of_lines_not_two_a_
         assert attaches <= 10 and detaches <= 10, (attaches, detaches)  # on the code before: 50 and 50
     finally:
         cluster.stop()
+
+
+def test_registrations_no_command_can_target_cannot_cut_the_sidecar_off_its_spine() -> None:
+    """Round 16: a registration's subsystem and actions were taken as they came (up to a 16 MB message). Two
+    subsystems of 9 MB names made the sidecar's announcement of its targets larger than a message to the spine
+    may be: its control stream broke at every attach, and no command reached any subsystem of the host. A
+    registration whose subsystem no command can target (``TARGET_RE``) or whose actions none can name is now
+    ignored (logged, counted in the next line), and the honest subsystem still gets its command."""
+    from tests.control.conftest import Recorder, attach
+
+    home = Path(tempfile.mkdtemp(prefix="bpr-", dir="/tmp"))
+    setup = make_setup(home)
+    cluster = Cluster(home, spine=setup.control_options(), sidecar=setup.sidecar_options())
+    done = threading.Event()
+    calls, channels, honest = [], [], None
+
+    def huge(i: int):
+        yield pb.SubsystemUp(register=pb.Register(subsystem=f"{i}" * (9 << 20), actions=["ping"]))
+        done.wait(120)
+
+    try:
+        cluster.start()
+        wait_for(lambda: f"sidecar {SIDECAR_ID} attached" in cluster.spine.tail(200), 60, "the sidecar attached")
+        for i in range(2):
+            channels.append(grpc.insecure_channel(cluster.sidecar_addr,
+                                                  options=[("grpc.max_send_message_length", 16 << 20)]))
+            calls.append(pb_grpc.ControlStub(channels[-1]).Commands(huge(i), timeout=120))
+            threading.Thread(target=_drain, args=(calls[-1],), daemon=True).start()
+        recorder = Recorder()
+        honest = attach(cluster.sidecar_addr, "shop", recorder)
+        _, signed = make_envelope(setup.alice, "ping", "shop", {}, "the honest subsystem's command")
+        command_id = client.send(cluster.spine_addr, signed).command_id
+        wait_for(lambda: client.get_command(cluster.spine_addr, command_id)["state"] == "accepted", 60,
+                 "the honest subsystem's command answered")  # on the code before: the link broke, never delivered
+        assert recorder.count(command_id) == 1
+    finally:
+        done.set()
+        for call in calls:
+            call.cancel()
+        for channel in channels:
+            channel.close()
+        if honest is not None:
+            honest.shutdown(timeout=5)
+        cluster.stop()

@@ -6,7 +6,10 @@ client registered for that target and action and waits for its result (bounded b
 timeout). A client that goes away fails what it was running.
 
 A registration and a detach are logged a burst of ``LINES_A_MINUTE`` a minute, the rest counted in the next line
-written (ADR 0045, round 16): a socket group member registering in a loop wrote a line a message.
+written (ADR 0045, round 16): a socket group member registering in a loop wrote a line a message. A registration
+whose subsystem no command can target (``TARGET_RE``) or whose actions no command can name (``ACTION_RE``, at most
+``MAX_ACTIONS``) is ignored: two subsystems of 9 MB names made the sidecar's announcement of its targets larger
+than a message to the spine may be, and its control stream broke at every attach.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ben.control.contract import ACTION_RE, TARGET_RE
 from ben.control.documents import Envelope, clean_text
 from ben.control.gate import Outcome
 from ben.control.outbox import broke, relay
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 #: Registration (and detach, and broken stream) lines a minute; the rest are counted in the next one written.
 LINES_A_MINUTE = 20
 _sparse = Sparse(log, burst=LINES_A_MINUTE)
+#: Actions one registration may name (an SDK registers one per handler).
+MAX_ACTIONS = 256
 
 
 @dataclass
@@ -100,6 +106,10 @@ class Hub:
         async for msg in request_iterator:
             which = msg.WhichOneof("msg")
             if which == "register":
+                why = _unreachable(msg.register)
+                if why:
+                    _sparse.warning("registrations ignored", "control: a registration ignored: %s", why)
+                    continue
                 session.subsystem = msg.register.subsystem
                 session.actions = set(msg.register.actions)
                 _sparse.info("subsystem registrations", "control: subsystem %s attached with actions %s",
@@ -115,6 +125,20 @@ class Hub:
                     if not isinstance(result, dict):
                         result = {"value": result}
                     fut.set_result(Outcome(msg.result.ok, _integral(result), clean_text(msg.result.error[:2000])))
+
+
+def _unreachable(register) -> str:
+    """Why no command could reach this registration ("" if one can): its subsystem is no command target, or its
+    actions are not names an action may have."""
+    if not TARGET_RE.match(register.subsystem):
+        return (f"subsystem {register.subsystem[:64]!r} ({len(register.subsystem)} characters) is no command "
+                f"target ({TARGET_RE.pattern})")
+    if len(register.actions) > MAX_ACTIONS:
+        return f"subsystem {register.subsystem!r} names {len(register.actions)} actions, more than {MAX_ACTIONS}"
+    bad = next((a for a in register.actions if not ACTION_RE.match(a)), None)
+    if bad is not None:
+        return f"subsystem {register.subsystem!r} names action {bad[:64]!r}, no action name ({ACTION_RE.pattern})"
+    return ""
 
 
 def _integral(value):
