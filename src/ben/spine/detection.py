@@ -443,7 +443,8 @@ class Detection:
                     detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
-                          scale=float(ep.scale), index=index, note=ep.note)
+                          scale=float(ep.scale), index=index, note=ep.note,
+                          per_ns=self.bucket_ns if self.cols.counter[index] else 0, peak=float(ep.peak_value))
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)

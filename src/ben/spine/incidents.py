@@ -59,6 +59,8 @@ class Anomaly:
     index: int = -1             # the series' index in detection (-1: none)
     moved_with: list[tuple[str, float]] = field(default_factory=list)  # (series, MI in nats) it moved with
     note: str = ""              # why it ended, when worth saying (the change became the new baseline)
+    per_ns: int = 0             # a counter's bucket (values are sums per bucket); 0: a gauge
+    peak: float = math.nan      # the episode's most extreme value (observed is its mean); NaN: unknown
 
     @property
     def id(self) -> str:
@@ -84,7 +86,7 @@ class Anomaly:
 
     def sentence(self) -> str:
         text = anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors,
-                                scale=self.scale)
+                                scale=self.scale, per_ns=self.per_ns, peak=self.peak)
         if self.note:
             text += f"; {self.note}"
         if self.moved_with:
@@ -148,7 +150,10 @@ class Incident:
             shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
             text += f"; also {shown}"
         if self.state is State.RESOLVED and self.resolved_ns is not None:
-            text += f"; resolved at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
+            after = f"at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
+            # the lead's change was accepted as the new normal: the value did not come back (no "resolved")
+            text += f"; closed {after}, the new level taken as normal (not a recovery)" if lead.note \
+                else f"; resolved {after}"
         elif self.state is State.ACKNOWLEDGED:
             text += f"; acknowledged{f' by {self.acknowledged_by}' if self.acknowledged_by else ''}, still open"
         else:
