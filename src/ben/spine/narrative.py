@@ -104,12 +104,20 @@ def _with_unit(text: str, unit: str) -> str:
     return text if not unit else f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+def _same(a: str, b: str) -> bool:
+    """Whether two shown values read as one number ("1 GB" and "1.0 GB" do)."""
+    try:
+        return float(a.split(" ")[0].rstrip("%").replace(",", "")) == float(b.split(" ")[0].rstrip("%").replace(",", ""))
+    except ValueError:
+        return a == b
+
+
 def _shown(value: float, unit: str, other: float) -> tuple[str, str]:
     """Both values with enough digits to tell them apart (up to 6 significant)."""
     (va, ua), (vb, ub) = scaled(value, unit), scaled(other, unit)
     a, b = fmt_value(va, ua), fmt_value(vb, ub)
     digits = 3
-    while a == b and digits <= 6 and all(math.isfinite(v) and 1e-3 <= abs(v) < 1e15 for v in (va, vb)):
+    while _same(a, b) and digits <= 6 and all(math.isfinite(v) and 1e-3 <= abs(v) < 1e15 for v in (va, vb)):
         a, b = _with_unit(f"{va:,.{digits}g}", ua), _with_unit(f"{vb:,.{digits}g}", ub)
         digits += 1
     return a, b

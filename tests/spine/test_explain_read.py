@@ -1,0 +1,106 @@
+"""Narratives as an on-call operator reads them (ADR 0012, 2026-12-07): byte amounts in kB/MB/GB, a
+counter's values per its bucket, the peak beside the episode's mean, and a change that became the new
+normal not called "resolved" (the value did not come back)."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+
+from ben.cli.demo import DEMO_TIMING
+from ben.detect.calibrated import Timing
+from ben.sdk.batch import BatchBuilder
+from ben.spine.detection import Detection
+from ben.spine.incidents import Anomaly, Correlator, State
+from ben.spine import narrative
+from ben.spine.narrative import anomaly_sentence
+from ben.store.rows import to_table
+from ben.v1 import telemetry_pb2 as pb
+
+S = 10**9
+T0 = 1_795_000_000 * S
+QUICK = Timing(**DEMO_TIMING)
+LEVEL = {"level": {"sigma": 150.0}}
+
+
+def test_bytes_are_said_in_kb_mb_gb_not_in_ten_digits() -> None:
+    text = anomaly_sentence("cache mem_bytes", "mem_bytes", 500_510_451.0, 1_999_371_272.0, T0, LEVEL, scale=1e7)
+    assert "rose from 501 MB to 2.0 GB" in text and "bytes" not in text.replace("mem_bytes", ""), text
+    assert narrative.fmt_amount(512.0, "bytes") == "512 bytes" and narrative.fmt_amount(1536.0, "bytes") == "1.5 kB"
+    assert narrative.fmt_amount(2.5e12, "bytes per s") == "2.5 TB per s" and narrative.fmt_amount(3.0, "ms") == "3 ms"
+    close = anomaly_sentence("c m_bytes", "m_bytes", 1_000_000_000.0, 1_004_000_000.0, T0, LEVEL, scale=1e6)
+    assert "from 1 GB to 1.004 GB" in close, close  # told apart with more digits, still in GB
+
+
+def test_a_counter_is_said_per_its_bucket() -> None:
+    per_s = anomaly_sentence("payments errors", "errors", 1.0, 15.8, T0, LEVEL, scale=0.5, per_ns=S)
+    assert "rose from 1 per s to 15.8 per s" in per_s, per_s
+    assert "to 40 per 10 s" in anomaly_sentence("a n", "n", 10.0, 40.0, T0, LEVEL, scale=1.0, per_ns=10 * S)
+    assert "to 4 per 250 ms" in anomaly_sentence("a n", "n", 1.0, 4.0, T0, LEVEL, scale=0.5, per_ns=S // 4)
+    assert "per" not in anomaly_sentence("a n", "n", 1.0, 4.0, T0, LEVEL, scale=0.5)  # a gauge: no rate
+
+
+def test_the_peak_is_said_when_it_went_further_than_the_mean() -> None:
+    spike = anomaly_sentence("checkout latency_ms", "latency_ms", 120.0, 473.0, T0, LEVEL, scale=5.0, peak=912.0)
+    assert "rose from 120 ms to 473 ms (peak 912 ms) at" in spike, spike
+    drop = anomaly_sentence("ingest throughput_pct", "throughput_pct", 100.0, 59.4, T0, LEVEL, scale=1.0, peak=19.8)
+    assert "fell from 100% to 59.4% (peak 19.8%)" in drop, drop
+    for peak in (480.0, 300.0, 90.0):  # the mean itself, a smaller excursion, the other side: nothing added
+        assert "peak" not in anomaly_sentence("a x_ms", "x_ms", 120.0, 480.0, T0, LEVEL, scale=5.0, peak=peak)
+
+
+def test_an_incident_closed_because_the_change_became_the_new_normal_is_not_called_resolved() -> None:
+    """Memory went from 500 MB to 2 GB and stayed: the narrative said "resolved at ... after 2 min 30 s"."""
+    note = "the change lasted 60 s and became the new baseline (KL divergence 6.89)"
+    moved = Anomaly("cache mem_bytes", "cache", "mem_bytes", T0, 5e8, 2e9, 0.99, dict(LEVEL), end_ns=T0 + 60 * S,
+                    scale=1e7, note=note)
+    back = Anomaly("cache job_seconds", "cache", "job_seconds", T0, 0.12, 0.9, 0.9, dict(LEVEL), end_ns=T0 + 20 * S,
+                   scale=0.01)
+    corr = Correlator(60 * S, 30 * S)
+    inc = corr.add(moved)
+    corr.add(back)
+    corr.tick(T0 + 150 * S)
+    assert inc.state is State.RESOLVED
+    text = inc.narrative()
+    assert "resolved" not in text and "closed at 11:09:10 UTC after 2 min 30 s, the new level taken as normal " \
+                                      "(not a recovery)" in text, text
+    plain = Correlator(60 * S, 30 * S)
+    other = plain.add(back)
+    plain.tick(T0 + 150 * S)
+    assert "; resolved at 11:09:10 UTC after 2 min 30 s" in other.narrative()  # it came back: resolved
+
+
+def _rows(seconds: int, counter_rate, gauge) -> pa.Table:
+    """What the store writer hands over: ``counter_rate(sec)`` increments of 1 and 4 gauge points a second."""
+    rng, records, seq = random.Random(11), [], 1
+    for sec in range(seconds):
+        b = BatchBuilder(seq)
+        for j in range(4):
+            ts = T0 + sec * S + j * S // 4
+            b.add(pb.KIND_METRIC, "latency_ms", gauge(sec, rng), "", {}, ts)
+        for j in range(counter_rate(sec)):
+            b.add(pb.KIND_COUNTER, "errors", 1.0, "", {}, T0 + sec * S + j * S // (counter_rate(sec) + 1))
+        seq = b.last_seq + 1
+        req = pb.IngestRequest(sender_id="sc", first_seq=sec + 1, last_seq=sec + 1,
+                               batch=b.build(pb.Source(subsystem="pay"), "p"))
+        records.append((sec + 1, req))
+    return to_table(records)
+
+
+def test_detection_says_a_counters_rate_and_a_spikes_peak() -> None:
+    """Through the spine's detection: a counter's values were bare numbers ("errors rose from 2 to 16", per what?)
+    and a 10-second spike to ~900 ms was told as "rose to 473 ms" (the episode's mean) with no word of its peak."""
+    det = Detection(S, Correlator(60 * S, 30 * S), timing=QUICK)
+
+    def spike(sec: int, rng: random.Random) -> float:
+        level = 900.0 if 300 <= sec < 310 else 120.0
+        return rng.gauss(level, level / 10)
+
+    det.process(_rows(420, lambda sec: 16 if 200 <= sec < 230 else 2, spike))
+    found = {a.name: a for i in det.correlator.incidents.values() for a in i.anomalies}
+    errors, latency = found.get("errors"), found.get("latency_ms")
+    assert errors is not None and latency is not None, found
+    assert errors.per_ns == S and " per s to " in errors.sentence(), errors.sentence()
+    assert latency.per_ns == 0 and " per " not in latency.sentence()
+    assert latency.peak > 700 and f"(peak {narrative.fmt_amount(latency.peak, 'ms')})" in latency.sentence(), latency.sentence()
