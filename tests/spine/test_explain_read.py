@@ -63,8 +63,14 @@ def test_an_incident_closed_because_the_change_became_the_new_normal_is_not_call
     corr.tick(T0 + 150 * S)
     assert inc.state is State.RESOLVED
     text = inc.narrative()
-    assert "resolved" not in text and "closed at 11:09:10 UTC after 2 min 30 s, the new level taken as normal " \
-                                      "(not a recovery)" in text, text
+    assert "resolved" not in text and text.endswith(
+        "also cache job_seconds; closed at 11:09:10 UTC after 2 min 30 s because the new level became the normal, "
+        "not because it recovered"), text
+    assert "KL divergence" not in text and "KL divergence 6.89" in moved.sentence()  # jargon kept for explain
+    ongoing = Correlator(60 * S, 30 * S)
+    still = ongoing.add(moved)
+    ongoing.add(Anomaly("cache hits", "cache", "hits", T0 + 5 * S, 10.0, 50.0, 0.9, dict(LEVEL), scale=1.0))
+    assert still.narrative().endswith("; also cache hits; its new level became the normal; still open")
     plain = Correlator(60 * S, 30 * S)
     other = plain.add(back)
     plain.tick(T0 + 150 * S)

@@ -135,6 +135,8 @@ class Incident:
         text = lead.sentence()
         if lead.moved_with:
             text = text[:text.rindex("; moved with ")]
+        if lead.note:  # said once, in words, where the incident's state is (the KL figure is explain's)
+            text = text.replace(f"; {lead.note}", "", 1)
         moved: dict[str, float] = {}  # series that moved with the lead's series, best MI either way
         for a in self.anomalies:
             pairs = a.moved_with if a.series == lead.series else [(a.series, mi) for s, mi in a.moved_with
@@ -149,12 +151,16 @@ class Incident:
             names = sorted({a.series for a in others})
             shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
             text += f"; also {shown}"
-        if self.state is State.RESOLVED and self.resolved_ns is not None:
+        resolved = self.state is State.RESOLVED and self.resolved_ns is not None
+        if resolved:
             after = f"at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
-            # the lead's change was accepted as the new normal: the value did not come back (no "resolved")
-            text += f"; closed {after}, the new level taken as normal (not a recovery)" if lead.note \
-                else f"; resolved {after}"
-        elif self.state is State.ACKNOWLEDGED:
+            # closed because the lead's change was accepted as the new normal, not because it went back
+            text += f"; closed {after} because the new level became the normal, not because it recovered" \
+                if lead.note else f"; resolved {after}"
+            return text
+        if lead.note:
+            text += "; its new level became the normal"
+        if self.state is State.ACKNOWLEDGED:
             text += f"; acknowledged{f' by {self.acknowledged_by}' if self.acknowledged_by else ''}, still open"
         else:
             text += "; still open"
