@@ -50,6 +50,19 @@ def test_the_peak_is_said_when_it_went_further_than_the_mean() -> None:
         assert "peak" not in anomaly_sentence("a x_ms", "x_ms", 120.0, 480.0, T0, LEVEL, scale=5.0, peak=peak)
 
 
+def test_a_flat_line_is_said_as_a_value_that_stopped_varying() -> None:
+    """A rate of exactly 30 a second, caught by the flat-line feature alone, read "orders rose from 19.3 to 30
+    (1.0 sigma; flagged by flat line)" or "changed its distribution around 20": neither says what was seen."""
+    flat = {"flat": {"sigma": 1.1, "flat_intervals": 40.0}}
+    text = anomaly_sentence("orders orders", "orders", 19.3, 30.0, T0, flat, scale=10.0, per_ns=S)
+    assert text == "orders orders stopped varying at 30 per s from 11:06:40 UTC (before: 19.3 per s; flagged by " \
+                   "flat line)", text
+    same = anomaly_sentence("f n.count", "n.count", 20.0, 20.0, T0, flat, scale=10.0)
+    assert same == "f n.count stopped varying at 20 from 11:06:40 UTC (flagged by flat line)", same
+    both = anomaly_sentence("a n", "n", 19.3, 30.0, T0, {"flat": {}, "level": {}}, scale=1.0)
+    assert "rose from 19.3 to 30" in both  # another feature fired too: the change is said as before
+
+
 def test_an_incident_closed_because_the_change_became_the_new_normal_is_not_called_resolved() -> None:
     """Memory went from 500 MB to 2 GB and stayed: the narrative said "resolved at ... after 2 min 30 s"."""
     note = "the change lasted 60 s and became the new baseline (KL divergence 6.89)"
@@ -103,7 +116,7 @@ def test_detection_says_a_counters_rate_and_a_spikes_peak() -> None:
         level = 900.0 if 300 <= sec < 310 else 120.0
         return rng.gauss(level, level / 10)
 
-    det.process(_rows(420, lambda sec: 16 if 200 <= sec < 230 else 2, spike))
+    det.process(_rows(420, lambda sec: 16 + sec % 3 if 200 <= sec < 230 else 2 + sec % 2, spike))
     found = {a.name: a for i in det.correlator.incidents.values() for a in i.anomalies}
     errors, latency = found.get("errors"), found.get("latency_ms")
     assert errors is not None and latency is not None, found

@@ -138,6 +138,8 @@ def anomaly_sentence(series: str, name: str, baseline: float, observed: float, s
     """``per_ns``: a counter's bucket (its values are sums per bucket: "per s"); ``peak``: the episode's most
     extreme point (``observed`` is its mean), said when it went further."""
     unit = rate_unit(unit_of(name), per_ns)
+    if set(detectors) == {"flat"}:  # the flat-line feature alone: the value stopped changing (no "rose", no shape)
+        return _flat(series, baseline, observed, unit, start_ns, detectors)
     verb = direction(baseline, observed)
     known = math.isfinite(scale) and scale > 0
     shift = abs(observed - baseline) / scale if known else math.nan
@@ -157,6 +159,14 @@ def anomaly_sentence(series: str, name: str, baseline: float, observed: float, s
         to = fmt_amount(observed, unit)
         what = f"{series} {verb} from {fmt_amount(baseline, unit)} to {to}{_peak(baseline, observed, peak, unit, to)}"
     return f"{what} at {fmt_time(start_ns)}{evidence_clause(detectors)}"
+
+
+def _flat(series: str, baseline: float, observed: float, unit: str, start_ns: int,
+          detectors: Mapping[str, Mapping[str, float]]) -> str:
+    """'x stopped varying at 30 per s from 11:15:09 UTC (before: 19.3 per s; flagged by flat line)'."""
+    frm, to = _shown(baseline, unit, observed) if math.isfinite(baseline) else ("", fmt_amount(observed, unit))
+    before = f"before: {frm}" if frm and not _same(frm, to) else ""
+    return f"{series} stopped varying at {to} from {fmt_time(start_ns)}{_flagged(detectors, before)}"
 
 
 def _flagged(detectors: Mapping[str, Mapping[str, float]], lead: str = "") -> str:
