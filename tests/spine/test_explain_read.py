@@ -4,12 +4,18 @@ normal not called "resolved" (the value did not come back)."""
 
 from __future__ import annotations
 
+import json
 import random
+import re
+import subprocess
+import sys
 
 import pyarrow as pa
 
 from ben.cli.demo import DEMO_TIMING
+from ben.cli.procs import wait_for
 from ben.detect.calibrated import Timing
+from ben.sdk import Client
 from ben.sdk.batch import BatchBuilder
 from ben.spine.detection import Detection
 from ben.spine.incidents import Anomaly, Correlator, State
@@ -123,3 +129,36 @@ def test_detection_says_a_counters_rate_and_a_spikes_peak() -> None:
     assert errors.per_ns == S and " per s to " in errors.sentence(), errors.sentence()
     assert latency.per_ns == 0 and " per " not in latency.sentence()
     assert latency.peak > 700 and f"(peak {narrative.fmt_amount(latency.peak, 'ms')})" in latency.sentence(), latency.sentence()
+
+
+def _ben(*args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_ben_incidents_and_explain_say_memory_that_stayed_high_in_gb_and_not_resolved(make_cluster) -> None:
+    """Real spine and sidecar, the SDK: memory goes from 500 MB to 2 GB and stays. ``ben incidents`` said
+    "rose from 500,510,451 bytes to 1,999,371,272 bytes ...; resolved at ..." and ``ben explain`` the same
+    ten-digit numbers: the operator read of a recovery that never came."""
+    c = make_cluster(spine={"detect": {"bucket_ms": 1000, "group_window_s": 60.0, "resolve_after_s": 30.0,
+                                       "timing": DEMO_TIMING}}).start()
+    rng = random.Random(7)
+    client = Client("cache", sidecar=c.sidecar_addr)
+    for sec in range(900):
+        for j in range(4):
+            client.gauge("mem_bytes", rng.gauss(2e9 if sec >= 600 else 5e8, 1e7), ts=T0 + sec * S + j * S // 4)
+    assert client.flush(timeout=60)
+    client.shutdown(timeout=10)
+    c.wait_drained()
+
+    def closed() -> list[dict]:
+        rows = json.loads(_ben("incidents", "--json", "--spine", c.spine_addr))
+        return [r for r in rows if r["state"] == "resolved" and "mem_bytes" in r["narrative"]]
+
+    wait_for(closed, 120, "the memory incident to close")
+    text = closed()[0]["narrative"]
+    assert re.search(r"rose from 50\d MB to 2\.0 GB", text) and "because the new level became the normal" in text, text
+    assert "resolved" not in text and "bytes" not in text.replace("mem_bytes", ""), text
+    explained = " ".join(_ben("explain", closed()[0]["id"], "--spine", c.spine_addr).split())
+    assert re.search(r"baseline 50\d MB, observed 2\.0 GB", explained), explained
