@@ -83,13 +83,13 @@ def test_an_incident_closed_because_the_change_became_the_new_normal_is_not_call
     assert inc.state is State.RESOLVED
     text = inc.narrative()
     assert "resolved" not in text and text.endswith(
-        "also cache job_seconds; closed at 11:09:10 UTC after 2 min 30 s because the new level became the normal, "
-        "not because it recovered"), text
+        "also cache job_seconds; closed at 11:09:10 UTC after 2 min 30 s as ben took the new level as normal "
+        "(not a sign it recovered)"), text
     assert "KL divergence" not in text and "KL divergence 6.89" in moved.sentence()  # jargon kept for explain
     ongoing = Correlator(60 * S, 30 * S)
     still = ongoing.add(moved)
     ongoing.add(Anomaly("cache hits", "cache", "hits", T0 + 5 * S, 10.0, 50.0, 0.9, dict(LEVEL), scale=1.0))
-    assert still.narrative().endswith("; also cache hits; its new level became the normal; still open")
+    assert still.narrative().endswith("; also cache hits; ben took its new level as normal; still open")
     plain = Correlator(60 * S, 30 * S)
     other = plain.add(back)
     plain.tick(T0 + 150 * S)
@@ -158,7 +158,7 @@ def test_ben_incidents_and_explain_say_memory_that_stayed_high_in_gb_and_not_res
 
     wait_for(closed, 120, "the memory incident to close")
     text = closed()[0]["narrative"]
-    assert re.search(r"rose from 50\d MB to 2\.0 GB", text) and "because the new level became the normal" in text, text
+    assert re.search(r"rose from 50\d MB to 2\.0 GB", text) and "as ben took the new level as normal" in text, text
     assert "resolved" not in text and "bytes" not in text.replace("mem_bytes", ""), text
     explained = " ".join(_ben("explain", closed()[0]["id"], "--spine", c.spine_addr).split())
     assert re.search(r"baseline 50\d MB, observed 2\.0 GB", explained), explained

@@ -155,11 +155,11 @@ class Incident:
         if resolved:
             after = f"at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
             # closed because the lead's change was accepted as the new normal, not because it went back
-            text += f"; closed {after} because the new level became the normal, not because it recovered" \
+            text += f"; closed {after} as ben took the new level as normal (not a sign it recovered)" \
                 if lead.note else f"; resolved {after}"
             return text
         if lead.note:
-            text += "; its new level became the normal"
+            text += "; ben took its new level as normal"
         if self.state is State.ACKNOWLEDGED:
             text += f"; acknowledged{f' by {self.acknowledged_by}' if self.acknowledged_by else ''}, still open"
         else:
