@@ -86,3 +86,11 @@ def ben(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, list[str]]:
 def test_an_id_no_incident_can_have_is_one_short_line(monkeypatch, capsys, tmp_path, given, said) -> None:
     code, err = ben(monkeypatch, capsys, tmp_path, "explain", "--spine", f"unix:{tmp_path}/none.sock", given)
     assert code == 2 and len(err) == 1 and said in err[0] and len(err[0]) < 300, err
+
+
+def test_byte_amounts_are_said_in_kb_mb_gb() -> None:
+    """ADR 0012, 2026-12-07: memory that went from 500 MB to 2 GB read "baseline 500,510,451 bytes, observed
+    1,999,371,272 bytes" (ten digits to count at 3 a.m.); the narrative above it says "from 501 MB to 2.0 GB"."""
+    text = explained([anomaly(series="cache mem_bytes", name="mem_bytes", baseline=500_510_451.0,
+                              observed=1_999_371_272.0, evidence="{}")])
+    assert "baseline 501 MB, observed 2.0 GB" in text, text

@@ -202,7 +202,12 @@ def explain(
 
 def print_explained(console, inc: dict, anomalies: list[dict], commands: list[dict], similar: list[dict]) -> None:
     """An incident as ``ben explain`` prints it: words and units, stored text shown safely (``printable``)."""
-    from ben.detect.words import detector_phrase, fmt_number
+    from ben.detect.words import detector_phrase, number
+    from ben.spine.narrative import fmt_amount
+
+    def fmt_number(value: object, unit: str) -> str:  # bytes in kB, MB, GB as the narrative says them
+        n = number(value)
+        return "n/a" if n is None else fmt_amount(n, unit)
     from ben.detect.words import unit_of
 
     def say(text: str, **style) -> None:

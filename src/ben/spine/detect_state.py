@@ -155,7 +155,8 @@ def _correlator_state(c: Correlator) -> dict:
 def _anomaly_state(a: Anomaly) -> dict:
     return {"series": a.series, "subsystem": a.subsystem, "name": a.name, "start_ns": a.start_ns,
             "baseline": a.baseline, "observed": a.observed, "score": a.score, "detectors": a.detectors,
-            "end_ns": a.end_ns, "scale": a.scale, "index": a.index, "moved_with": a.moved_with, "note": a.note}
+            "end_ns": a.end_ns, "scale": a.scale, "index": a.index, "moved_with": a.moved_with, "note": a.note,
+            "per_ns": a.per_ns, "peak": a.peak}
 
 
 def _correlator(state: dict) -> Correlator:

@@ -291,7 +291,7 @@ class Detection:
         record_max_ts = np.maximum.reduceat(ts_all, starts)
         kind = table["kind"].to_numpy(zero_copy_only=False)
         keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
-        events: list[tuple[int, Episode]] = []
+        events: list[tuple[int, Episode, dict | None, int]] = []
         closed = None
         if len(keep):
             part = table if len(keep) == table.num_rows else table.take(pa.array(keep))
@@ -319,7 +319,7 @@ class Detection:
         if isinstance(self.bank, CalibratedBank):  # each episode comes with the point that caused it
             for ep in result.episodes:
                 (self._open.add if ep.state == "open" else self._open.discard)(int(ep.series))
-            return [(int(closed.record[at]), ep, ev) for at, ep, ev in
+            return [(int(closed.record[at]), ep, ev, at) for at, ep, ev in
                     zip(result.at.tolist(), result.episodes, result.evidence)], closed
         return self._place(result.episodes, result.flags, closed), closed
 
@@ -393,25 +393,28 @@ class Detection:
             placed.append((at, ep))
         placed.sort(key=lambda item: item[0])  # stable: a point's events keep the bank's order
         last_record = int(closed.record[-1])
-        return [(int(closed.record[at]) if at < n else last_record, ep, None) for at, ep in placed]
+        return [(int(closed.record[at]) if at < n else last_record, ep, None, at) for at, ep in placed]
 
-    def _correlate(self, events: list[tuple[int, Episode, dict | None]], closed: _Closed | None,
+    def _correlate(self, events: list[tuple[int, Episode, dict | None, int]], closed: _Closed | None,
                    record_max_ts: np.ndarray,
                    changes: Changes) -> None:
         """Episodes to incidents, record by record, ticking incidents after each record.
 
-        The co-movement rings take each record's closed buckets before that record's episodes
-        are correlated, so what they hold then does not depend on how records were grouped.
+        The co-movement rings take the closed buckets up to the point that caused an episode's event
+        (in feed order: record, time, series) before it is correlated, so what they hold then does not
+        depend on how records were grouped, nor on how many seconds one record carries (a record of a
+        sidecar's backlog holding minutes after the episode filled the rings with them: ADR 0012, 2026-12-07).
         """
         at = 0
         fed = 0
         corr = self.correlator
         for rec, now in enumerate(record_max_ts.tolist()):
-            if at < len(events) and events[at][0] == rec:
-                upto = int(np.searchsorted(closed.record, rec, side="right"))
-                self._ring(closed, fed, upto)
-                fed = upto
             while at < len(events) and events[at][0] == rec:
+                pos = events[at][3]
+                upto = pos + 1 if pos < len(closed.series) else len(closed.series)
+                if upto > fed:
+                    self._ring(closed, fed, upto)
+                    fed = upto
                 self._on_episode(events[at][1], events[at][2], changes)
                 at += 1
             if corr.pending():
@@ -443,7 +446,8 @@ class Detection:
                     detectors[d] = {"sigma": abs(float(ep.peak_deviation_sigma))}
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
-                          scale=float(ep.scale), index=index, note=ep.note)
+                          scale=float(ep.scale), index=index, note=ep.note,
+                          per_ns=self.bucket_ns if self.cols.counter[index] else 0, peak=float(ep.peak_value))
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)

@@ -59,6 +59,8 @@ class Anomaly:
     index: int = -1             # the series' index in detection (-1: none)
     moved_with: list[tuple[str, float]] = field(default_factory=list)  # (series, MI in nats) it moved with
     note: str = ""              # why it ended, when worth saying (the change became the new baseline)
+    per_ns: int = 0             # a counter's bucket (values are sums per bucket); 0: a gauge
+    peak: float = math.nan      # the episode's most extreme value (observed is its mean); NaN: unknown
 
     @property
     def id(self) -> str:
@@ -84,7 +86,7 @@ class Anomaly:
 
     def sentence(self) -> str:
         text = anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors,
-                                scale=self.scale)
+                                scale=self.scale, per_ns=self.per_ns, peak=self.peak)
         if self.note:
             text += f"; {self.note}"
         if self.moved_with:
@@ -133,6 +135,8 @@ class Incident:
         text = lead.sentence()
         if lead.moved_with:
             text = text[:text.rindex("; moved with ")]
+        if lead.note:  # said once, in words, where the incident's state is (the KL figure is explain's)
+            text = text.replace(f"; {lead.note}", "", 1)
         moved: dict[str, float] = {}  # series that moved with the lead's series, best MI either way
         for a in self.anomalies:
             pairs = a.moved_with if a.series == lead.series else [(a.series, mi) for s, mi in a.moved_with
@@ -147,9 +151,16 @@ class Incident:
             names = sorted({a.series for a in others})
             shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
             text += f"; also {shown}"
-        if self.state is State.RESOLVED and self.resolved_ns is not None:
-            text += f"; resolved at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
-        elif self.state is State.ACKNOWLEDGED:
+        resolved = self.state is State.RESOLVED and self.resolved_ns is not None
+        if resolved:
+            after = f"at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
+            # closed because the lead's change was accepted as the new normal, not because it went back
+            text += f"; closed {after} as ben took the new level as normal (not a sign it recovered)" \
+                if lead.note else f"; resolved {after}"
+            return text
+        if lead.note:
+            text += "; ben took its new level as normal"
+        if self.state is State.ACKNOWLEDGED:
             text += f"; acknowledged{f' by {self.acknowledged_by}' if self.acknowledged_by else ''}, still open"
         else:
             text += "; still open"

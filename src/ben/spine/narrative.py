@@ -20,6 +20,32 @@ from ben.detect.words import DETECTOR_NAMES, fmt_value, unit_of
 #: Below this shift (in the series' sigmas) a sentence does not say "rose" or "fell".
 MIN_CLAIM_SIGMA = 1.0
 
+#: Byte amounts in powers of 1000: "2.0 GB", not "1,999,371,272 bytes" (read at 3 a.m.).
+BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB", "PB")
+
+
+def scaled(value: float, unit: str) -> tuple[float, str]:
+    """(value, unit) for a person: bytes (and "bytes per s") in kB, MB, GB...; other units as they are."""
+    if not unit.startswith("bytes") or not math.isfinite(value):
+        return value, unit
+    rest, k = unit[len("bytes"):], 0
+    while abs(value) >= 1000 and k < len(BYTE_UNITS) - 1:
+        value, k = value / 1000, k + 1
+    return value, BYTE_UNITS[k] + rest
+
+
+def fmt_amount(value: float, unit: str = "") -> str:
+    """``fmt_value`` with bytes scaled: 1999371272, "bytes" -> '2.0 GB'."""
+    return fmt_value(*scaled(value, unit))
+
+
+def rate_unit(unit: str, per_ns: int) -> str:
+    """The unit of a counter's bucketed sum: "per s", "bytes per 10 s" ("" and 0: a gauge, ``unit``)."""
+    if per_ns <= 0:
+        return unit
+    per = "s" if per_ns == 10**9 else f"{per_ns / 1e6:g} ms" if per_ns < 10**9 else fmt_duration(per_ns)
+    return f"{unit} per {per}".strip()
+
 
 def fmt_sigma(sigma: float, floor: bool = False) -> str:
     """6.21 -> '6.2' (``floor``: never rounded up, see anomaly_sentence); a million and more as fmt_value
@@ -74,39 +100,73 @@ def fmt_mi(mi: float) -> str:
     return f"MI {mi:.2f}"
 
 
+def _with_unit(text: str, unit: str) -> str:
+    return text if not unit else f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two shown values read as one number ("1 GB" and "1.0 GB" do)."""
+    try:
+        return float(a.split(" ")[0].rstrip("%").replace(",", "")) == float(b.split(" ")[0].rstrip("%").replace(",", ""))
+    except ValueError:
+        return a == b
+
+
 def _shown(value: float, unit: str, other: float) -> tuple[str, str]:
     """Both values with enough digits to tell them apart (up to 6 significant)."""
-    a, b = fmt_value(value, unit), fmt_value(other, unit)
+    (va, ua), (vb, ub) = scaled(value, unit), scaled(other, unit)
+    a, b = fmt_value(va, ua), fmt_value(vb, ub)
     digits = 3
-    while a == b and digits <= 6 and all(math.isfinite(v) and 1e-3 <= abs(v) < 1e15 for v in (value, other)):
-        a, b = f"{value:,.{digits}g}", f"{other:,.{digits}g}"
-        if unit:
-            a, b = (f"{a}{unit}", f"{b}{unit}") if unit == "%" else (f"{a} {unit}", f"{b} {unit}")
+    while _same(a, b) and digits <= 6 and all(math.isfinite(v) and 1e-3 <= abs(v) < 1e15 for v in (va, vb)):
+        a, b = _with_unit(f"{va:,.{digits}g}", ua), _with_unit(f"{vb:,.{digits}g}", ub)
         digits += 1
     return a, b
 
 
+def _peak(baseline: float, observed: float, peak: float, unit: str, to: str) -> str:
+    """' (peak 912 ms)' when the episode's extreme point went further than its mean and reads otherwise."""
+    if not (math.isfinite(peak) and math.isfinite(observed)) or (peak - baseline) * (observed - baseline) <= 0 \
+            or abs(peak - baseline) <= abs(observed - baseline):
+        return ""
+    shown = fmt_amount(peak, unit)
+    return f" (peak {shown})" if shown != to else ""
+
+
 def anomaly_sentence(series: str, name: str, baseline: float, observed: float, start_ns: int,
-                     detectors: Mapping[str, Mapping[str, float]], scale: float = math.nan) -> str:
-    unit = unit_of(name)
+                     detectors: Mapping[str, Mapping[str, float]], scale: float = math.nan, per_ns: int = 0,
+                     peak: float = math.nan) -> str:
+    """``per_ns``: a counter's bucket (its values are sums per bucket: "per s"); ``peak``: the episode's most
+    extreme point (``observed`` is its mean), said when it went further."""
+    unit = rate_unit(unit_of(name), per_ns)
+    if set(detectors) == {"flat"}:  # the flat-line feature alone: the value stopped changing (no "rose", no shape)
+        return _flat(series, baseline, observed, unit, start_ns, detectors)
     verb = direction(baseline, observed)
     known = math.isfinite(scale) and scale > 0
     shift = abs(observed - baseline) / scale if known else math.nan
     if known:
         frm, to = _shown(baseline, unit, observed)
         if verb == "changed shape" or shift < MIN_CLAIM_SIGMA or frm == to:
-            what = f"{series} changed its distribution around {fmt_value(observed, unit)}"
+            what = f"{series} changed its distribution around {fmt_amount(observed, unit)}"
             evidence = _flagged(detectors)
         else:
-            what = f"{series} {verb} from {frm} to {to}"
+            what = f"{series} {verb} from {frm} to {to}{_peak(baseline, observed, peak, unit, to)}"
             # never round up: from and to differ by at least this
             evidence = _flagged(detectors, f"{fmt_sigma(shift, floor=True)} sigma")
         return f"{what} at {fmt_time(start_ns)}{evidence}"
     if verb == "changed shape":
-        what = f"{series} changed its distribution around {fmt_value(observed, unit)}"
+        what = f"{series} changed its distribution around {fmt_amount(observed, unit)}"
     else:
-        what = f"{series} {verb} from {fmt_value(baseline, unit)} to {fmt_value(observed, unit)}"
+        to = fmt_amount(observed, unit)
+        what = f"{series} {verb} from {fmt_amount(baseline, unit)} to {to}{_peak(baseline, observed, peak, unit, to)}"
     return f"{what} at {fmt_time(start_ns)}{evidence_clause(detectors)}"
+
+
+def _flat(series: str, baseline: float, observed: float, unit: str, start_ns: int,
+          detectors: Mapping[str, Mapping[str, float]]) -> str:
+    """'x stopped varying at 30 per s from 11:15:09 UTC (before: 19.3 per s; flagged by flat line)'."""
+    frm, to = _shown(baseline, unit, observed) if math.isfinite(baseline) else ("", fmt_amount(observed, unit))
+    before = f"before: {frm}" if frm and not _same(frm, to) else ""
+    return f"{series} stopped varying at {to} from {fmt_time(start_ns)}{_flagged(detectors, before)}"
 
 
 def _flagged(detectors: Mapping[str, Mapping[str, float]], lead: str = "") -> str:
