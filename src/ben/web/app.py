@@ -64,6 +64,17 @@ def _too_large() -> PlainTextResponse:
     return PlainTextResponse(f"413: the form is over {FORM_LIMIT >> 20} MiB: nothing was run", status_code=413)
 
 
+def _acknowledged(state: str, narrative: str, by: str) -> str:
+    """The acknowledge form's answer. An incident another tab or operator acknowledged first keeps that one's name
+    (the spine's acknowledgement is idempotent): it was "acknowledged: ..." as if this one had, now said."""
+    if state == "resolved":  # a page opened before it resolved (the page hides the button of a resolved one)
+        return f"already resolved: nothing was acknowledged ({narrative})"
+    first = re.search(r"; acknowledged by (.+), still open$", narrative)
+    if first and first.group(1) != by:
+        return f"already acknowledged by {first.group(1)}: nothing changed ({state}: {narrative})"
+    return f"{state}: {narrative}"
+
+
 def _when(ts) -> str:
     ts = int(ts or 0)
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts / 1e9)) if ts else ""
@@ -123,11 +134,14 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
     async def feed(request: Request):
         """The feed; ``/incidents/items``: its list only (what a live update of the page asks for)."""
         q = request.query_params
-        try:
-            f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
-                           since_s=int(q.get("since_s") or 0), limit=int(q.get("limit") or 100))
-        except ValueError:
-            return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
+        numbers = {}
+        for field, default in (("since_s", 0), ("limit", 100)):  # was "since_s and limit must be whole numbers"
+            try:
+                numbers[field] = int(q.get(field) or default)
+            except ValueError:
+                return PlainTextResponse(f"{field} must be a whole number (got {q[field]!r:.80})", status_code=400)
+        f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
+                       **numbers)
         for name, allowed in (("severity", SEVERITIES), ("state", STATES)):  # else an empty feed, in silence
             if getattr(f, name) and getattr(f, name) not in allowed:
                 return PlainTextResponse(f"{name} must be one of {', '.join(allowed)} (got {getattr(f, name)!r:.80})",
@@ -188,14 +202,19 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
             return PlainTextResponse(f"nothing was acknowledged: {exc}", status_code=503)
         client = request.client.host if request.client else "?"
         log.info("incident %s acknowledged by %s (web, from %s): %s", incident_id, by, client, reply.state)
-        return PlainTextResponse(f"{reply.state}: {reply.narrative}")
+        return PlainTextResponse(_acknowledged(reply.state, reply.narrative, f"{by} (web)"))
 
     async def series_page(request: Request):
         names = await read(reader.series_names)
         q = dict(request.query_params)
-        chosen = next((n for n in names if n["subsystem"] == q.get("subsystem")
+        chosen = next((n for n in names if q.get("subsystem", n["subsystem"]) == n["subsystem"]
                        and q.get("name", n["name"]) == n["name"]), None)  # ?subsystem= alone: its first series
-        return page(request, "series.html", names=names, q=q, chosen=chosen)
+        missing = ""
+        if (q.get("subsystem") or q.get("name")) and chosen is None:  # the first series was drawn, said to be it
+            asked = " · ".join(repr(q[k])[:80] for k in ("subsystem", "name") if q.get(k))
+            missing = f"no series {asked} is stored" + (f": showing {names[0]['subsystem']} · {names[0]['name']}, "
+                                                       "choose another above" if names else "")
+        return page(request, "series.html", names=names, q=q, chosen=chosen, missing=missing)
 
     async def series_api(request: Request):
         q = request.query_params

@@ -148,6 +148,19 @@ def resolve_token(cfg: WebConfig) -> str | None:
     return token or None
 
 
+def _refusal(request: Request, bearer: str | None) -> str:
+    """The 401's line: which token was wrong (the cookie, ?token=, the header) or that none came, and how a
+    browser gives one (was "Authorization: Bearer ...", which a person with a browser cannot send, for all)."""
+    how = "open any page once with ?token=TOKEN (a cookie keeps it), or send Authorization: Bearer TOKEN"
+    wrong = [name for name, value in (("the Authorization header", bearer),
+                                      (f"the {COOKIE} cookie", request.cookies.get(COOKIE)),
+                                      ("?token=", request.query_params.get("token"))) if value is not None]
+    if not wrong:
+        return f"401: this interface needs its access token: {how}"
+    return (f"401: the access token of {' and '.join(wrong)} is not this interface's (mistyped, or the token was "
+            f"changed since): {how}")
+
+
 class TokenAuth:
     """ASGI middleware: every request carries the token (Bearer header or cookie) or gets 401.
 
@@ -238,6 +251,6 @@ class TokenAuth:
         else:
             if given:
                 self.guesses.wrong(key, given)
-            response = PlainTextResponse("401: this interface needs its access token (Authorization: Bearer ...)",
-                                         status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            response = PlainTextResponse(_refusal(request, bearer), status_code=401,
+                                         headers={"WWW-Authenticate": "Bearer"})
         await response(scope, receive, send)

@@ -5,11 +5,29 @@ const ben = (() => {
   const json = (id) => JSON.parse(document.getElementById(id).textContent);
   const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 1e4 ? v.toExponential(3) : +v.toPrecision(4)) : v;
 
+  // What a refused answer says, as text: the site's error page's message, a plain-text answer's line (a 401 of a
+  // token that changed, a 400 naming a field), else the status. (A 401 was "the web interface does not answer".)
+  async function why(r) {
+    const text = await r.text().catch(() => "");
+    if (/^\s*</.test(text)) return new DOMParser().parseFromString(text, "text/html").querySelector("#error-message")
+      ?.textContent || `${r.status} ${r.statusText}`;
+    try { const d = JSON.parse(text); if (d && d.error) return String(d.error); } catch (e) { /* not JSON */ }
+    return text.trim().slice(0, 500) || `${r.status} ${r.statusText}`;
+  }
   function live(handlers) {
     const src = new EventSource("/live");
-    const dot = document.getElementById("live-dot");
-    src.onopen = () => dot && dot.classList.add("on");
-    src.onerror = () => dot && dot.classList.remove("on");
+    const dot = document.getElementById("live-dot"), note = document.getElementById("live-status");
+    src.onopen = () => { if (dot) dot.classList.add("on"); if (note) note.hidden = true; };
+    src.onerror = async () => {
+      if (dot) dot.classList.remove("on");
+      // A stream the server refused (a 401 once the access token changed, a 403) is closed for good by the browser,
+      // which never asks again: the page stayed as it was with only a grey dot. Say why, and that a reload is needed.
+      if (src.readyState !== EventSource.CLOSED || !note) return;
+      let reason = "the web interface does not answer";
+      try { const r = await fetch("/static/favicon.svg", {cache: "no-store"}); if (!r.ok) reason = await why(r); } catch (e) { /* down */ }
+      note.textContent = `live updates stopped at ${new Date().toLocaleTimeString()}: ${reason} (reload the page)`;
+      note.hidden = false;
+    };
     for (const [name, fn] of Object.entries(handlers)) src.addEventListener(name, (e) => fn(JSON.parse(e.data)));
     return src;
   }
@@ -86,17 +104,16 @@ const ben = (() => {
     live({incidents: async () => {
       const mine = ++asked;
       const feed = document.getElementById("feed"), note = document.getElementById("feed-status");
-      let text = null, why = "";
+      let text = null, reason = "";
       try {
         const r = await fetch(`/incidents/items${location.search}`);
         if (r.ok) text = await r.text();
-        else why = new DOMParser().parseFromString(await r.text(), "text/html").querySelector("#error-message")?.textContent
-          || `${r.status} ${r.statusText}`;
-      } catch (e) { why = "the web interface does not answer"; }
+        else reason = await why(r);
+      } catch (e) { reason = "the web interface does not answer"; }
       if (mine !== asked) return;
       if (text !== null) { feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date(); }
       note.hidden = text !== null;
-      note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${why}`;
+      note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${reason}`;
     }});
   }
 
@@ -142,16 +159,17 @@ const ben = (() => {
     let plot = null;
     async function show(from, to) {
       if (!pick.value) { infoEl.textContent = "no series stored yet"; return; }
-      const [subsystem, name] = pick.value.split("|");
+      const {subsystem, name} = pick.selectedOptions[0].dataset;  // a subsystem may hold '|' (was split on it)
       // Without a zoom: the chosen range up to the series' newest point (the server finds it).
       const q = new URLSearchParams({subsystem, name, width: Math.min(1200, el.clientWidth || 1000),
                                      attributes: document.getElementById("series-attrs").value,
                                      ...(to === undefined ? {range: range.value} : {from, to})});
       const started = performance.now();
-      let d;
-      try { d = await (await fetch(`/api/series?${q}`)).json(); }
+      let r;
+      try { r = await fetch(`/api/series?${q}`); }
       catch (e) { infoEl.textContent = "the web interface does not answer"; return; }
-      if (d.error) { infoEl.textContent = d.error; return; }
+      if (!r.ok) { infoEl.textContent = await why(r); return; }  // a 401 or 403 is text, not JSON
+      const d = await r.json();
       infoEl.textContent = `${d.points.toLocaleString()} points in ${d.buckets} buckets, ${Math.round(performance.now() - started)} ms`;
       if (plot) plot.destroy();
       plot = new uPlot({title: `${subsystem} · ${name}`, width: Math.min(1200, el.clientWidth || 1000), height: 360,
@@ -172,9 +190,17 @@ const ben = (() => {
     const rows = xNum ? [...r.data].sort((a, b) => Number(a[first]) - Number(b[first])) : r.data;
     const x = rows.map((row, i) => xNum ? Number(row[first]) : i);
     const colors = ["#2563eb", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed"];
-    new uPlot({title: xNum ? `by ${first}` : "by row", width: 900, height: 240, scales: {x: {time: false}},
+    new uPlot({title: xNum ? `by ${first}` : "by row", width: Math.min(900, el.clientWidth || 900), height: 240, scales: {x: {time: false}},
       series: [{label: xNum ? first : "row"}, ...ys.map((n, i) => ({label: n, stroke: colors[i % 5]}))]},
       [x, ...ys.map((n) => rows.map((row) => Number(row[n])))], el);
+  }
+  // The SQL form posts (a statement may be long): Back to a page of results was the browser's "Confirm Form
+  // Resubmission" (ERR_CACHE_MISS), and reload asked again. The statement run goes into the page's address
+  // instead (/sql?q=..., which runs it the same), when it is short enough to be one.
+  function sqlHistory() {
+    const ran = document.getElementById("sql-form")?.dataset.ran || "";
+    if (!ran || ran.length > 4000 || new URLSearchParams(location.search).get("q") === ran) return;
+    history.replaceState(null, "", `/sql?${new URLSearchParams({q: ran})}`);
   }
   // htmx swaps only 2xx answers: a refused or failed acknowledgement (a name with '/', the spine stopped, the
   // web interface gone) left its result empty, as if the button did nothing. Its text goes there, as text.
@@ -183,5 +209,5 @@ const ben = (() => {
     || `${e.detail.xhr.status}: nothing was acknowledged`));
   document.addEventListener("htmx:sendError", (e) => said(e, "the web interface does not answer: nothing was acknowledged"));
   document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.successful && e.detail.target) e.detail.target.className = ""; });
-  return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, live};
+  return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, sqlHistory, live};
 })();
