@@ -187,3 +187,32 @@ def test_a_page_left_open_while_the_token_changes_says_so(site, browser, monkeyp
     finally:
         context.close()
         web.shutdown(2.0)
+
+
+def test_ben_web_stopped_while_a_page_is_open_says_no_traceback(home) -> None:
+    """Ctrl-C on `ben web` with a page open (its live stream): uvicorn waited its graceful second, cancelled the
+    stream and logged "ERROR: Cancel 1 running task(s)", "ERROR: Exception in ASGI application" and a 40-line
+    traceback in the operator's terminal. The streams now end as the server stops."""
+    import http.client
+    import signal
+
+    from ben.cli.procs import Proc, wait_for
+    from tests.web.test_cli import url_in
+
+    web = Proc(["web", "--spine", f"unix://{home / 'no-spine.sock'}", "--port", "0"], home / "web.log")
+    try:
+        url = wait_for(lambda: url_in(web) or (not web.alive() and web.tail()), 30, "ben web's URL")
+        host, port = url.split("//")[1].rstrip("/").split(":")
+        stream = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            stream.request("GET", "/live")
+            answer = stream.getresponse()
+            assert answer.status == 200 and answer.readline() == b"retry: 1000\n"
+            web.signal(signal.SIGINT)
+            web.popen.wait(30)  # (exit 130, "ben: interrupted": uvicorn raises the SIGINT it caught again once stopped)
+        finally:
+            stream.close()
+        said = web.tail(200)
+        assert "Traceback" not in said and "ERROR" not in said, said
+    finally:
+        web.stop()

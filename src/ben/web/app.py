@@ -284,7 +284,10 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
                 yield "retry: 1000\n\n"
                 while True:
                     try:
-                        event, body = await asyncio.wait_for(q.get(), 15.0)
+                        item = await asyncio.wait_for(q.get(), 15.0)
+                        if item is None:  # the server is stopping (Live.end_streams)
+                            return
+                        event, body = item
                         yield f"event: {event}\ndata: {body}\n\n"
                     except asyncio.TimeoutError:
                         yield ": keep-alive\n\n"
@@ -326,4 +329,6 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], lifespan=lifespan)
-    return SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids, certificates), HERE / "templates")
+    wrapped = SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids, certificates), HERE / "templates")
+    wrapped.end_streams = live.end_streams  # called by the server as it stops (ben.web.server)
+    return wrapped
