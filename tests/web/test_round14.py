@@ -5,6 +5,7 @@ Chromium (``tests/web/test_web.py``'s browser), with a real spine where the beha
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.error
 import urllib.request
@@ -216,3 +217,51 @@ def test_ben_web_stopped_while_a_page_is_open_says_no_traceback(home) -> None:
         assert "Traceback" not in said and "ERROR" not in said, said
     finally:
         web.stop()
+
+
+@pytest.mark.parametrize("query, said", [("attributes=%3Dx", "attributes: '=x' is not KEY=VALUE"),
+                                         ("attributes=route%3D%2Fpay%2C%20%3D", "attributes: '=' is not KEY=VALUE"),
+                                         ("range=-5", "range must be a positive number of seconds (got '-5')"),
+                                         ("range=0", "range must be a positive number of seconds (got '0')")])
+def test_a_series_query_without_a_key_or_with_no_range_names_it(no_spine, query, said) -> None:
+    """`attributes==x` (no key) matched no series: 200 and "0 points"; `range=-5` said "the time range is empty (to
+    must be after from)", naming two fields the explorer never sent."""
+    status, text = answer(f"{no_spine}/api/series?subsystem=a&name=b&{query}")
+    assert status == 400 and said in json.loads(text)["error"], text
+
+
+def test_a_series_with_no_points_in_the_range_says_what_was_asked(browser, no_spine, monkeypatch) -> None:  # noqa: F811
+    """Attributes no stored point has (or a range before the first point) showed "0 points in 0 buckets, 3 ms"
+    over an empty plot: nothing named the series, the attributes or the range."""
+    monkeypatch.setattr(Reader, "series_names", names)
+    monkeypatch.setattr(Reader, "series", lambda self, **kwargs: {"t": [], "lo": [], "hi": [], "mean": [],
+                                                                  "points": 0, "buckets": 0})
+    monkeypatch.setattr(Reader, "last_ts", lambda self, **kwargs: 0)
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{no_spine}/series")
+        pg.fill("#series-attrs", "route=/nowhere")
+        pg.press("#series-attrs", "Enter")
+        pg.wait_for_function("() => document.getElementById('series-info').textContent.startsWith('no stored')")
+        said = pg.inner_text("#series-info")
+        assert "checkout-api · latency_ms with route=/nowhere in this range" in said, said
+    finally:
+        context.close()
+
+
+def test_the_map_s_nodes_open_from_the_keyboard(site, browser) -> None:  # noqa: F811
+    """The nodes are drawn on a canvas: Tab went through the menu and back, and no key opened a node's figures."""
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{site.url}/")
+        pg.wait_for_selector("[data-testid=node-list] button[data-node=spine]")
+        for _ in range(30):
+            pg.keyboard.press("Tab")
+            if pg.evaluate("document.activeElement.dataset.node") == "spine":
+                break
+        pg.keyboard.press("Enter")
+        assert pg.inner_text("#node-info h2") == "spine" and "up" in pg.inner_text("#node-info")
+    finally:
+        context.close()

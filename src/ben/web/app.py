@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -219,10 +220,18 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
     async def series_api(request: Request):
         q = request.query_params
         subsystem, name = q.get("subsystem", ""), q.get("name", "")
-        bad = [part for part in q.get("attributes", "").split(",") if part.strip() and "=" not in part]
+        bad = [part for part in q.get("attributes", "").split(",")  # "=x": no key, matched no series, in silence
+               if part.strip() and ("=" not in part or not part.split("=", 1)[0].strip())]
         if bad:  # was dropped: the plot of every series of that name, as if no attribute were given
             return JSONResponse({"error": f"attributes: {bad[0].strip()!r:.80} is not KEY=VALUE "
                                           "(e.g. route=/pay, region=eu)"}, status_code=400)
+        try:
+            span = float(q.get("range") or 3600)
+        except ValueError:
+            span = 3600.0  # said below, with the other numbers
+        if not q.get("from") and math.isfinite(span) and span <= 0:  # was "the time range is empty (to must be after from)": neither given
+            return JSONResponse({"error": f"range must be a positive number of seconds (got {q['range']!r:.40})"},
+                                status_code=400)
         try:
             if q.get("to"):
                 t2 = int(float(q["to"]) * 1e9)

@@ -80,6 +80,18 @@ const ben = (() => {
         ${d.error ? `<br><span class="error">${esc(d.error)}</span>` : ""}</p><table>${rows}</table><p>${links}</p>`;
     };
     cy.on("tap", "node", (e) => { selected = e.target.id(); info(e.target); });
+    // The nodes are drawn on a canvas, which the keyboard cannot reach: a keyboard-only user (or a screen reader)
+    // could open no node's figures. A button per node beside the map does what a click on it does.
+    const keys = document.getElementById("node-list");
+    const buttons = () => {
+      keys.replaceChildren(...cy.nodes().map((n) => {
+        const b = document.createElement("button");
+        b.type = "button"; b.textContent = n.data("label"); b.dataset.node = n.id();
+        b.addEventListener("click", () => { selected = n.id(); info(cy.getElementById(selected)); });
+        return b;
+      }));
+    };
+    buttons();
     live({map: (m) => {
       const same = m.nodes.length === model.nodes.length && m.nodes.every((n, i) => n.id === model.nodes[i].id);
       model = m;
@@ -87,6 +99,7 @@ const ben = (() => {
         for (const n of m.nodes) cy.getElementById(n.id).data({...n, display: nodeLabel(n), color: nodeColor(n)});
       } else {
         cy.elements().remove(); cy.add(elements(m)); cy.layout({name: "breadthfirst", directed: true, spacingFactor: 1.1}).run();
+        buttons();
       }
       document.getElementById("map").dataset.updated = String(m.ts);
       if (selected) info(cy.getElementById(selected));
@@ -170,6 +183,13 @@ const ben = (() => {
       catch (e) { infoEl.textContent = "the web interface does not answer"; return; }
       if (!r.ok) { infoEl.textContent = await why(r); return; }  // a 401 or 403 is text, not JSON
       const d = await r.json();
+      if (!d.points) {  // was "0 points in 0 buckets" and an empty plot: nothing said of what was asked
+        if (plot) { plot.destroy(); plot = null; }
+        const attrs = document.getElementById("series-attrs").value.trim();
+        infoEl.textContent = `no stored points of ${subsystem} · ${name}${attrs ? ` with ${attrs}` : ""} in this range ` +
+          "(choose a longer range, or other attributes)";
+        return;
+      }
       infoEl.textContent = `${d.points.toLocaleString()} points in ${d.buckets} buckets, ${Math.round(performance.now() - started)} ms`;
       if (plot) plot.destroy();
       plot = new uPlot({title: `${subsystem} · ${name}`, width: Math.min(1200, el.clientWidth || 1000), height: 360,
