@@ -265,3 +265,28 @@ def test_the_map_s_nodes_open_from_the_keyboard(site, browser) -> None:  # noqa:
         assert pg.inner_text("#node-info h2") == "spine" and "up" in pg.inner_text("#node-info")
     finally:
         context.close()
+
+
+def test_a_live_stream_opened_with_a_token_since_replaced_ends(tmp_path) -> None:
+    """`web.token_file` replaced (a token that leaked): every new request with the old token was refused, but a
+    `/live` stream opened with it went on streaming the map and the incidents for as long as it stayed open."""
+    import http.client
+
+    from tests.web.test_token_file import NEW, OLD, _replace
+
+    token = tmp_path / "token"
+    token.write_text(OLD + "\n")
+    token.chmod(0o600)
+    web = WebServer(WebConfig(listen_port=0, token_file=token, poll_interval_ms=200),
+                    f"unix://{tmp_path / 'no-spine.sock'}").start()
+    stream = http.client.HTTPConnection("127.0.0.1", web.port, timeout=60)
+    try:
+        stream.request("GET", "/live", headers={"Authorization": f"Bearer {OLD}"})
+        answer = stream.getresponse()
+        assert answer.status == 200 and answer.readline() == b"retry: 1000\n"
+        _replace(token, NEW)
+        rest = answer.read()  # the server ends it (at its next message or keep-alive); before, the read timed out
+        assert rest.count(b"event: ") <= 2, rest[:500]  # at most what was on its way when the file was replaced
+    finally:
+        stream.close()
+        web.shutdown(2.0)

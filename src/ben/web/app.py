@@ -22,7 +22,7 @@ from starlette.templating import Jinja2Templates
 from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
 from ben.core.reloaded import ReloadedSecret
-from ben.web.auth import TokenAuth, client_of
+from ben.web.auth import STILL_VALID, TokenAuth, client_of
 from ben.web.headers import SecurityHeaders
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
@@ -287,6 +287,7 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
     async def stream(request: Request):
         q = live.subscribe()
         live.reset()
+        still_valid = request.scope.get(STILL_VALID, lambda: True)
 
         async def events():
             try:
@@ -294,11 +295,13 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
                 while True:
                     try:
                         item = await asyncio.wait_for(q.get(), 15.0)
-                        if item is None:  # the server is stopping (Live.end_streams)
-                            return
+                        if item is None or not still_valid():  # the server is stopping (Live.end_streams); the
+                            return  # token was replaced: the browser asks again, gets a 401, and the page says so
                         event, body = item
                         yield f"event: {event}\ndata: {body}\n\n"
                     except asyncio.TimeoutError:
+                        if not still_valid():
+                            return
                         yield ": keep-alive\n\n"
             finally:
                 live.unsubscribe(q)

@@ -26,6 +26,9 @@ COOKIE = "ben_web_token"
 CLIENT = "ben.client"
 
 
+#: The scope key of a callable: is the token this request came with still the interface's (``web.token_file``
+#: read again)? A ``/live`` stream opened with a token that leaked, and was replaced, went on streaming for ever.
+STILL_VALID = "ben.token_still_valid"
 #: [web.tls]: the client certificate's name per open connection (client address), set by the server.
 CERTIFICATES: dict[tuple, str] = {}
 
@@ -242,6 +245,9 @@ class TokenAuth:
         response: Response | None = None
         if self._ok(bearer) or self._ok(request.cookies.get(COOKIE)):
             scope.setdefault(CLIENT, "web token")
+            if self._source is not None:  # a /live stream asks again as it goes: a token replaced ends it
+                used = self._token
+                scope[STILL_VALID] = lambda: self._source.current().encode() == used
             await self._app(scope, receive, send)
             return
         if self._ok(request.query_params.get("token")):
