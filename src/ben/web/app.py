@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -21,7 +22,7 @@ from starlette.templating import Jinja2Templates
 from ben.core.admin import acknowledge
 from ben.core.errors import BenError, QueryError
 from ben.core.reloaded import ReloadedSecret
-from ben.web.auth import TokenAuth, client_of
+from ben.web.auth import STILL_VALID, TokenAuth, client_of
 from ben.web.headers import SecurityHeaders
 from ben.web.live import Live
 from ben.web.reads import SEVERITIES, STATES, FeedFilter, Reader, check_id, parse_attributes
@@ -62,6 +63,17 @@ async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | P
 
 def _too_large() -> PlainTextResponse:
     return PlainTextResponse(f"413: the form is over {FORM_LIMIT >> 20} MiB: nothing was run", status_code=413)
+
+
+def _acknowledged(state: str, narrative: str, by: str) -> str:
+    """The acknowledge form's answer. An incident another tab or operator acknowledged first keeps that one's name
+    (the spine's acknowledgement is idempotent): it was "acknowledged: ..." as if this one had, now said."""
+    if state == "resolved":  # a page opened before it resolved (the page hides the button of a resolved one)
+        return f"already resolved: nothing was acknowledged ({narrative})"
+    first = re.search(r"; acknowledged by (.+), still open$", narrative)
+    if first and first.group(1) != by:
+        return f"already acknowledged by {first.group(1)}: nothing changed ({state}: {narrative})"
+    return f"{state}: {narrative}"
 
 
 def _when(ts) -> str:
@@ -123,11 +135,14 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
     async def feed(request: Request):
         """The feed; ``/incidents/items``: its list only (what a live update of the page asks for)."""
         q = request.query_params
-        try:
-            f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
-                           since_s=int(q.get("since_s") or 0), limit=int(q.get("limit") or 100))
-        except ValueError:
-            return PlainTextResponse("since_s and limit must be whole numbers", status_code=400)
+        numbers = {}
+        for field, default in (("since_s", 0), ("limit", 100)):  # was "since_s and limit must be whole numbers"
+            try:
+                numbers[field] = int(q.get(field) or default)
+            except ValueError:
+                return PlainTextResponse(f"{field} must be a whole number (got {q[field]!r:.80})", status_code=400)
+        f = FeedFilter(subsystem=q.get("subsystem", ""), severity=q.get("severity", ""), state=q.get("state", ""),
+                       **numbers)
         for name, allowed in (("severity", SEVERITIES), ("state", STATES)):  # else an empty feed, in silence
             if getattr(f, name) and getattr(f, name) not in allowed:
                 return PlainTextResponse(f"{name} must be one of {', '.join(allowed)} (got {getattr(f, name)!r:.80})",
@@ -188,22 +203,35 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
             return PlainTextResponse(f"nothing was acknowledged: {exc}", status_code=503)
         client = request.client.host if request.client else "?"
         log.info("incident %s acknowledged by %s (web, from %s): %s", incident_id, by, client, reply.state)
-        return PlainTextResponse(f"{reply.state}: {reply.narrative}")
+        return PlainTextResponse(_acknowledged(reply.state, reply.narrative, f"{by} (web)"))
 
     async def series_page(request: Request):
         names = await read(reader.series_names)
         q = dict(request.query_params)
-        chosen = next((n for n in names if n["subsystem"] == q.get("subsystem")
+        chosen = next((n for n in names if q.get("subsystem", n["subsystem"]) == n["subsystem"]
                        and q.get("name", n["name"]) == n["name"]), None)  # ?subsystem= alone: its first series
-        return page(request, "series.html", names=names, q=q, chosen=chosen)
+        missing = ""
+        if (q.get("subsystem") or q.get("name")) and chosen is None:  # the first series was drawn, said to be it
+            asked = " · ".join(repr(q[k])[:80] for k in ("subsystem", "name") if q.get(k))
+            missing = f"no series {asked} is stored" + (f": showing {names[0]['subsystem']} · {names[0]['name']}, "
+                                                       "choose another above" if names else "")
+        return page(request, "series.html", names=names, q=q, chosen=chosen, missing=missing)
 
     async def series_api(request: Request):
         q = request.query_params
         subsystem, name = q.get("subsystem", ""), q.get("name", "")
-        bad = [part for part in q.get("attributes", "").split(",") if part.strip() and "=" not in part]
+        bad = [part for part in q.get("attributes", "").split(",")  # "=x": no key, matched no series, in silence
+               if part.strip() and ("=" not in part or not part.split("=", 1)[0].strip())]
         if bad:  # was dropped: the plot of every series of that name, as if no attribute were given
             return JSONResponse({"error": f"attributes: {bad[0].strip()!r:.80} is not KEY=VALUE "
                                           "(e.g. route=/pay, region=eu)"}, status_code=400)
+        try:
+            span = float(q.get("range") or 3600)
+        except ValueError:
+            span = 3600.0  # said below, with the other numbers
+        if not q.get("from") and math.isfinite(span) and span <= 0:  # was "the time range is empty (to must be after from)": neither given
+            return JSONResponse({"error": f"range must be a positive number of seconds (got {q['range']!r:.40})"},
+                                status_code=400)
         try:
             if q.get("to"):
                 t2 = int(float(q["to"]) * 1e9)
@@ -259,15 +287,21 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
     async def stream(request: Request):
         q = live.subscribe()
         live.reset()
+        still_valid = request.scope.get(STILL_VALID, lambda: True)
 
         async def events():
             try:
                 yield "retry: 1000\n\n"
                 while True:
                     try:
-                        event, body = await asyncio.wait_for(q.get(), 15.0)
+                        item = await asyncio.wait_for(q.get(), 15.0)
+                        if item is None or not still_valid():  # the server is stopping (Live.end_streams); the
+                            return  # token was replaced: the browser asks again, gets a 401, and the page says so
+                        event, body = item
                         yield f"event: {event}\ndata: {body}\n\n"
                     except asyncio.TimeoutError:
+                        if not still_valid():
+                            return
                         yield ": keep-alive\n\n"
             finally:
                 live.unsubscribe(q)
@@ -307,4 +341,6 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
         Route("/commands", commands), Route("/live", stream), Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], lifespan=lifespan)
-    return SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids, certificates), HERE / "templates")
+    wrapped = SecurityHeaders(TokenAuth(ServerTiming(app), token, local_uids, certificates), HERE / "templates")
+    wrapped.end_streams = live.end_streams  # called by the server as it stops (ben.web.server)
+    return wrapped

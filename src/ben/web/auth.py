@@ -26,6 +26,9 @@ COOKIE = "ben_web_token"
 CLIENT = "ben.client"
 
 
+#: The scope key of a callable: is the token this request came with still the interface's (``web.token_file``
+#: read again)? A ``/live`` stream opened with a token that leaked, and was replaced, went on streaming for ever.
+STILL_VALID = "ben.token_still_valid"
 #: [web.tls]: the client certificate's name per open connection (client address), set by the server.
 CERTIFICATES: dict[tuple, str] = {}
 
@@ -148,6 +151,19 @@ def resolve_token(cfg: WebConfig) -> str | None:
     return token or None
 
 
+def _refusal(request: Request, bearer: str | None) -> str:
+    """The 401's line: which token was wrong (the cookie, ?token=, the header) or that none came, and how a
+    browser gives one (was "Authorization: Bearer ...", which a person with a browser cannot send, for all)."""
+    how = "open any page once with ?token=TOKEN (a cookie keeps it), or send Authorization: Bearer TOKEN"
+    wrong = [name for name, value in (("the Authorization header", bearer),
+                                      (f"the {COOKIE} cookie", request.cookies.get(COOKIE)),
+                                      ("?token=", request.query_params.get("token"))) if value is not None]
+    if not wrong:
+        return f"401: this interface needs its access token: {how}"
+    return (f"401: the access token of {' and '.join(wrong)} is not this interface's (mistyped, or the token was "
+            f"changed since): {how}")
+
+
 class TokenAuth:
     """ASGI middleware: every request carries the token (Bearer header or cookie) or gets 401.
 
@@ -229,6 +245,9 @@ class TokenAuth:
         response: Response | None = None
         if self._ok(bearer) or self._ok(request.cookies.get(COOKIE)):
             scope.setdefault(CLIENT, "web token")
+            if self._source is not None:  # a /live stream asks again as it goes: a token replaced ends it
+                used = self._token
+                scope[STILL_VALID] = lambda: self._source.current().encode() == used
             await self._app(scope, receive, send)
             return
         if self._ok(request.query_params.get("token")):
@@ -238,6 +257,6 @@ class TokenAuth:
         else:
             if given:
                 self.guesses.wrong(key, given)
-            response = PlainTextResponse("401: this interface needs its access token (Authorization: Bearer ...)",
-                                         status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            response = PlainTextResponse(_refusal(request, bearer), status_code=401,
+                                         headers={"WWW-Authenticate": "Bearer"})
         await response(scope, receive, send)

@@ -97,6 +97,17 @@ class HeaderDeadline(H11Protocol):
         super().connection_lost(exc)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which first ends the open ``/live`` streams when it stops (else it cancels them after its
+    graceful timeout, logging an ERROR and a traceback for each page left open)."""
+
+    async def shutdown(self, sockets=None) -> None:
+        end = getattr(self.config.app, "end_streams", None)
+        if end is not None:
+            end()
+        await super().shutdown(sockets)
+
+
 class WebServer:
     """The web interface for one spine. ``start()`` runs it in a daemon thread; ``run()`` blocks.
 
@@ -122,7 +133,7 @@ class WebServer:
             tls = {"ssl_certfile": str(cfg.tls.cert), "ssl_keyfile": str(cfg.tls.key),
                    "ssl_ca_certs": str(cfg.tls.ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
         self._scheme = "https" if tls else "http"
-        self._server = uvicorn.Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
+        self._server = _Server(uvicorn.Config(app, host=cfg.listen_host, port=cfg.listen_port,
                                                      log_level="warning", access_log=False, lifespan="on",
                                                      # a client is its socket: X-Forwarded-For from loopback was
                                                      # believed, a new token-guess budget per made-up address

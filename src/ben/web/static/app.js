@@ -5,11 +5,29 @@ const ben = (() => {
   const json = (id) => JSON.parse(document.getElementById(id).textContent);
   const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 1e4 ? v.toExponential(3) : +v.toPrecision(4)) : v;
 
+  // What a refused answer says, as text: the site's error page's message, a plain-text answer's line (a 401 of a
+  // token that changed, a 400 naming a field), else the status. (A 401 was "the web interface does not answer".)
+  async function why(r) {
+    const text = await r.text().catch(() => "");
+    if (/^\s*</.test(text)) return new DOMParser().parseFromString(text, "text/html").querySelector("#error-message")
+      ?.textContent || `${r.status} ${r.statusText}`;
+    try { const d = JSON.parse(text); if (d && d.error) return String(d.error); } catch (e) { /* not JSON */ }
+    return text.trim().slice(0, 500) || `${r.status} ${r.statusText}`;
+  }
   function live(handlers) {
     const src = new EventSource("/live");
-    const dot = document.getElementById("live-dot");
-    src.onopen = () => dot && dot.classList.add("on");
-    src.onerror = () => dot && dot.classList.remove("on");
+    const dot = document.getElementById("live-dot"), note = document.getElementById("live-status");
+    src.onopen = () => { if (dot) dot.classList.add("on"); if (note) note.hidden = true; };
+    src.onerror = async () => {
+      if (dot) dot.classList.remove("on");
+      // A stream the server refused (a 401 once the access token changed, a 403) is closed for good by the browser,
+      // which never asks again: the page stayed as it was with only a grey dot. Say why, and that a reload is needed.
+      if (src.readyState !== EventSource.CLOSED || !note) return;
+      let reason = "the web interface does not answer";
+      try { const r = await fetch("/static/favicon.svg", {cache: "no-store"}); if (!r.ok) reason = await why(r); } catch (e) { /* down */ }
+      note.textContent = `live updates stopped at ${new Date().toLocaleTimeString()}: ${reason} (reload the page)`;
+      note.hidden = false;
+    };
     for (const [name, fn] of Object.entries(handlers)) src.addEventListener(name, (e) => fn(JSON.parse(e.data)));
     return src;
   }
@@ -62,6 +80,18 @@ const ben = (() => {
         ${d.error ? `<br><span class="error">${esc(d.error)}</span>` : ""}</p><table>${rows}</table><p>${links}</p>`;
     };
     cy.on("tap", "node", (e) => { selected = e.target.id(); info(e.target); });
+    // The nodes are drawn on a canvas, which the keyboard cannot reach: a keyboard-only user (or a screen reader)
+    // could open no node's figures. A button per node beside the map does what a click on it does.
+    const keys = document.getElementById("node-list");
+    const buttons = () => {
+      keys.replaceChildren(...cy.nodes().map((n) => {
+        const b = document.createElement("button");
+        b.type = "button"; b.textContent = n.data("label"); b.dataset.node = n.id();
+        b.addEventListener("click", () => { selected = n.id(); info(cy.getElementById(selected)); });
+        return b;
+      }));
+    };
+    buttons();
     live({map: (m) => {
       const same = m.nodes.length === model.nodes.length && m.nodes.every((n, i) => n.id === model.nodes[i].id);
       model = m;
@@ -69,6 +99,7 @@ const ben = (() => {
         for (const n of m.nodes) cy.getElementById(n.id).data({...n, display: nodeLabel(n), color: nodeColor(n)});
       } else {
         cy.elements().remove(); cy.add(elements(m)); cy.layout({name: "breadthfirst", directed: true, spacingFactor: 1.1}).run();
+        buttons();
       }
       document.getElementById("map").dataset.updated = String(m.ts);
       if (selected) info(cy.getElementById(selected));
@@ -86,17 +117,16 @@ const ben = (() => {
     live({incidents: async () => {
       const mine = ++asked;
       const feed = document.getElementById("feed"), note = document.getElementById("feed-status");
-      let text = null, why = "";
+      let text = null, reason = "";
       try {
         const r = await fetch(`/incidents/items${location.search}`);
         if (r.ok) text = await r.text();
-        else why = new DOMParser().parseFromString(await r.text(), "text/html").querySelector("#error-message")?.textContent
-          || `${r.status} ${r.statusText}`;
-      } catch (e) { why = "the web interface does not answer"; }
+        else reason = await why(r);
+      } catch (e) { reason = "the web interface does not answer"; }
       if (mine !== asked) return;
       if (text !== null) { feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date(); }
       note.hidden = text !== null;
-      note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${why}`;
+      note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${reason}`;
     }});
   }
 
@@ -142,16 +172,24 @@ const ben = (() => {
     let plot = null;
     async function show(from, to) {
       if (!pick.value) { infoEl.textContent = "no series stored yet"; return; }
-      const [subsystem, name] = pick.value.split("|");
+      const {subsystem, name} = pick.selectedOptions[0].dataset;  // a subsystem may hold '|' (was split on it)
       // Without a zoom: the chosen range up to the series' newest point (the server finds it).
       const q = new URLSearchParams({subsystem, name, width: Math.min(1200, el.clientWidth || 1000),
                                      attributes: document.getElementById("series-attrs").value,
                                      ...(to === undefined ? {range: range.value} : {from, to})});
       const started = performance.now();
-      let d;
-      try { d = await (await fetch(`/api/series?${q}`)).json(); }
+      let r;
+      try { r = await fetch(`/api/series?${q}`); }
       catch (e) { infoEl.textContent = "the web interface does not answer"; return; }
-      if (d.error) { infoEl.textContent = d.error; return; }
+      if (!r.ok) { infoEl.textContent = await why(r); return; }  // a 401 or 403 is text, not JSON
+      const d = await r.json();
+      if (!d.points) {  // was "0 points in 0 buckets" and an empty plot: nothing said of what was asked
+        if (plot) { plot.destroy(); plot = null; }
+        const attrs = document.getElementById("series-attrs").value.trim();
+        infoEl.textContent = `no stored points of ${subsystem} · ${name}${attrs ? ` with ${attrs}` : ""} in this range ` +
+          "(choose a longer range, or other attributes)";
+        return;
+      }
       infoEl.textContent = `${d.points.toLocaleString()} points in ${d.buckets} buckets, ${Math.round(performance.now() - started)} ms`;
       if (plot) plot.destroy();
       plot = new uPlot({title: `${subsystem} · ${name}`, width: Math.min(1200, el.clientWidth || 1000), height: 360,
@@ -172,9 +210,17 @@ const ben = (() => {
     const rows = xNum ? [...r.data].sort((a, b) => Number(a[first]) - Number(b[first])) : r.data;
     const x = rows.map((row, i) => xNum ? Number(row[first]) : i);
     const colors = ["#2563eb", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed"];
-    new uPlot({title: xNum ? `by ${first}` : "by row", width: 900, height: 240, scales: {x: {time: false}},
+    new uPlot({title: xNum ? `by ${first}` : "by row", width: Math.min(900, el.clientWidth || 900), height: 240, scales: {x: {time: false}},
       series: [{label: xNum ? first : "row"}, ...ys.map((n, i) => ({label: n, stroke: colors[i % 5]}))]},
       [x, ...ys.map((n) => rows.map((row) => Number(row[n])))], el);
+  }
+  // The SQL form posts (a statement may be long): Back to a page of results was the browser's "Confirm Form
+  // Resubmission" (ERR_CACHE_MISS), and reload asked again. The statement run goes into the page's address
+  // instead (/sql?q=..., which runs it the same), when it is short enough to be one.
+  function sqlHistory() {
+    const ran = document.getElementById("sql-form")?.dataset.ran || "";
+    if (!ran || ran.length > 4000 || new URLSearchParams(location.search).get("q") === ran) return;
+    history.replaceState(null, "", `/sql?${new URLSearchParams({q: ran})}`);
   }
   // htmx swaps only 2xx answers: a refused or failed acknowledgement (a name with '/', the spine stopped, the
   // web interface gone) left its result empty, as if the button did nothing. Its text goes there, as text.
@@ -183,5 +229,5 @@ const ben = (() => {
     || `${e.detail.xhr.status}: nothing was acknowledged`));
   document.addEventListener("htmx:sendError", (e) => said(e, "the web interface does not answer: nothing was acknowledged"));
   document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.successful && e.detail.target) e.detail.target.className = ""; });
-  return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, live};
+  return {mapPage, feedPage, incidentPage, seriesPage, sqlPage, sqlHistory, live};
 })();
