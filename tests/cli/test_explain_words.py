@@ -94,3 +94,12 @@ def test_byte_amounts_are_said_in_kb_mb_gb() -> None:
     text = explained([anomaly(series="cache mem_bytes", name="mem_bytes", baseline=500_510_451.0,
                               observed=1_999_371_272.0, evidence="{}")])
     assert "baseline 501 MB, observed 2.0 GB" in text, text
+
+
+def test_a_detector_s_phrases_say_byte_amounts_in_kb_mb_gb_too() -> None:
+    """The detector's own phrase under the narrative still read "expected 621,395,754 bytes" (ADR 0012, 2026-12-07:
+    reported by the operator's reading, fixed at the merge: ``ben.detect.words.scaled`` serves both)."""
+    from ben.detect.words import detector_phrase
+
+    said = detector_phrase("calibrated", {"expected": 621_395_754.0, "band": 2_400_000.0, "sigma": 9.0}, "bytes")
+    assert "expected 621 MB" in said and "2.4 MB" in said and "621,395,754" not in said, said

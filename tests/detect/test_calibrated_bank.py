@@ -150,3 +150,20 @@ def test_bad_arguments_are_refused():
     state["states"] = state["states"][:, :-1]
     with pytest.raises(DetectorError, match="expected format"):
         CalibratedBank.from_checkpoint(state)
+
+
+def test_a_flat_run_that_became_the_new_normal_is_said_as_its_length_never_negative():
+    """The kernel keeps a flat run that became the new normal as minus its length; the bank's evidence passed it on,
+    and an operator read "value unchanged for -69 intervals" (ADR 0012, 2026-12-07)."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    ts = T0 + np.arange(n, dtype=np.int64) * 10**9
+    x = 100 + rng.normal(0, 1, n)
+    x[1500:] = x[1500]                                    # stuck for good: a flat line that becomes the new normal
+    x[3000] += 40                                         # and a spike after it, whose evidence is read
+    bank = CalibratedBank(1, timing=SHORT)
+    out = bank.update(np.zeros(n, np.int64), ts, x)
+    flats = [e["flat_intervals"] for e in out.evidence]
+    assert flats and all(f >= 0.0 for f in flats), flats
+    state = bank._states[0]
+    assert state[cal.I_F4] < 0.0, "the probe no longer reaches a run taken as the new normal"

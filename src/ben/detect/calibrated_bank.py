@@ -72,8 +72,11 @@ def _loop_for(step, compiled: bool):
 
 
 def _evidence(state: np.ndarray) -> dict:
+    # the kernel keeps a flat run that became the new normal as minus its length (-1e300: unknown, from an old
+    # checkpoint): said as its length, never "unchanged for -69 intervals" (ADR 0012, 2026-12-07)
+    flat = abs(float(state[cal.I_F4]))
     return {"evidence": float(state[cal.I_EVID]), "level_z": float(state[cal.I_F1]), "kl": float(state[cal.I_F2]),
-            "drift_z": float(state[cal.I_F3]), "flat_intervals": float(state[cal.I_F4]),
+            "drift_z": float(state[cal.I_F3]), "flat_intervals": flat if flat < 1e299 else 0.0,
             "sustained_z": float(state[cal.I_SUS_Z]),
             "expected": float(state[cal.I_PRED]), "scale": float(state[cal.I_SCALE]),
             "rebaselines": float(state[cal.I_REBASES])}

@@ -33,6 +33,20 @@ def unit_of(name: str) -> str:
     return ""
 
 
+#: Byte amounts in powers of 1000: "2.0 GB", not "1,999,371,272 bytes" (read at 3 a.m.).
+BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB", "PB")
+
+
+def scaled(value: float, unit: str) -> tuple[float, str]:
+    """(value, unit) for a person: bytes (and "bytes per s") in kB, MB, GB...; other units as they are."""
+    if not unit.startswith("bytes") or not math.isfinite(value):
+        return value, unit
+    rest, k = unit[len("bytes"):], 0
+    while abs(value) >= 1000 and k < len(BYTE_UNITS) - 1:
+        value, k = value / 1000, k + 1
+    return value, BYTE_UNITS[k] + rest
+
+
 def fmt_value(value: float, unit: str = "") -> str:
     """12.0 -> '12', 0.1234 -> '0.123', 48211.5 -> '48,212', 1e300 -> '1 × 10^300'; with its unit."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -107,5 +121,5 @@ def detector_phrase(detector: str, stats: object, unit: str = "") -> str:
         elif n is None:
             parts.append(template.replace("{n}", "n/a").replace("{v}", "n/a"))
         else:
-            parts.append(template.format(n=fmt_value(n), v=fmt_value(n, unit)))
+            parts.append(template.format(n=fmt_value(n), v=fmt_value(*scaled(n, unit))))
     return f"{name}: " + "; ".join(parts) if parts else name

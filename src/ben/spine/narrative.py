@@ -15,24 +15,10 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 
-from ben.detect.words import DETECTOR_NAMES, fmt_value, unit_of
+from ben.detect.words import DETECTOR_NAMES, fmt_value, scaled, unit_of
 
 #: Below this shift (in the series' sigmas) a sentence does not say "rose" or "fell".
 MIN_CLAIM_SIGMA = 1.0
-
-#: Byte amounts in powers of 1000: "2.0 GB", not "1,999,371,272 bytes" (read at 3 a.m.).
-BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB", "PB")
-
-
-def scaled(value: float, unit: str) -> tuple[float, str]:
-    """(value, unit) for a person: bytes (and "bytes per s") in kB, MB, GB...; other units as they are."""
-    if not unit.startswith("bytes") or not math.isfinite(value):
-        return value, unit
-    rest, k = unit[len("bytes"):], 0
-    while abs(value) >= 1000 and k < len(BYTE_UNITS) - 1:
-        value, k = value / 1000, k + 1
-    return value, BYTE_UNITS[k] + rest
-
 
 def fmt_amount(value: float, unit: str = "") -> str:
     """``fmt_value`` with bytes scaled: 1999371272, "bytes" -> '2.0 GB'."""
@@ -107,7 +93,10 @@ def _with_unit(text: str, unit: str) -> str:
 def _same(a: str, b: str) -> bool:
     """Whether two shown values read as one number ("1 GB" and "1.0 GB" do)."""
     try:
-        return float(a.split(" ")[0].rstrip("%").replace(",", "")) == float(b.split(" ")[0].rstrip("%").replace(",", ""))
+        def number(text: str) -> float:
+            return float(text.split(" ")[0].rstrip("%").replace(",", ""))
+
+        return number(a) == number(b)
     except ValueError:
         return a == b
 
