@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import inspect
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
 
 import grpc
+
+from ben.core.sparse_log import Sparse
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class CallBudget(grpc.aio.ServerInterceptor):
         self.limit, self._client_of, self.field = limit, client_of, field
         self.running: Counter = Counter()
         self.refused = 0
-        self._told: dict[str, float] = {}
+        self._said = Sparse(log)  # a refusal: a line a minute per client, the rest counted
 
     def _take(self, context) -> str | None:
         """The call's client if it may run (counted), else None (refused, logged once a minute per client)."""
@@ -40,11 +41,8 @@ class CallBudget(grpc.aio.ServerInterceptor):
             self.running[client] += 1
             return client
         self.refused += 1
-        now = time.monotonic()
-        if now - self._told.get(client, now - 60.0) >= 60.0:
-            self._told[client] = now
-            log.warning("refused a call of %s: %d calls in progress already, the most %s allows (%d refused so "
-                        "far)", client, self.running[client], self.field, self.refused)
+        self._said.warning(client, "refused a call of %s: %d calls in progress already, the most %s allows (%d "
+                           "refused so far)", client, self.running[client], self.field, self.refused)
         return None
 
     def _give(self, client: str) -> None:

@@ -26,6 +26,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from ben.core.sparse_log import Sparse
+
 log = logging.getLogger("ben.core.receiver")
 
 #: The receiver's senders made inside the process (the OTLP receiver's slots, bounded by their own clients).
@@ -43,7 +45,7 @@ class SenderBook:
         self._order: dict[str | None, OrderedDict[str, float]] = {}  # client -> sender -> last heard
         self.refused = 0
         self.retired = 0
-        self._told: dict[str | None, float] = {}  # client -> when a refusal of its was last logged
+        self._said = Sparse(log, clock=clock)  # a refusal: a line a minute per client, the rest counted
 
     def __len__(self) -> int:
         return len(self._client)
@@ -87,11 +89,8 @@ class SenderBook:
         why = (f"this client holds marks for {len(pool)} senders already, the most {self.field} allows{silent}: "
                "a new sender id is refused for now, nothing of it stored (send under a sender id already in use, "
                "or retry later)")
-        now = self._clock()
-        if now - self._told.get(client, now - 60.0) >= 60.0:
-            self._told[client] = now
-            log.warning("refused new sender %s of client %s (%d refused so far): %s", sender, client,
-                        self.refused, why)
+        self._said.warning(client, "refused new sender %s of client %s (%d refused so far): %s", sender, client,
+                           self.refused, why)
         return why, retired
 
     def add(self, sender: str, client: str | None) -> None:

@@ -18,13 +18,13 @@ import asyncio
 import logging
 import os
 import threading
-import time
 
 import grpc
 
 from ben.core import transport
 from ben.core.address import NOT_BEN, foreign_peer
 from ben.core.sender import Dial, Item, Sender
+from ben.core.sparse_log import Sparse
 from ben.sdk.buffer import Buffer
 from ben.v1 import telemetry_pb2 as pb
 
@@ -66,10 +66,6 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-#: A wait the sidecar asks for with its reason is logged at most this often (each one is counted).
-WAIT_LINE_EVERY_S = 60.0
-
-
 class BufferSource:
     """The SDK's buffer as a sender's source: sealed batches, each built into a request as it is sent."""
 
@@ -77,7 +73,7 @@ class BufferSource:
         self._buffer = buffer
         self._source = source
         self._producer_id = producer_id
-        self._waits_told = -WAIT_LINE_EVERY_S
+        self._waits = Sparse(log)  # a wait with its reason: a line a minute, each one counted in stats
 
     def start_mark(self, lane: int) -> int:
         return self._buffer.acked_seq
@@ -105,13 +101,10 @@ class BufferSource:
     def acked(self, lane: int, ack: pb.IngestAck) -> None:
         if ack.retry_after_ms:  # back-pressure: not stored; the sender resends this lane from the mark later
             self._buffer.stats.backpressure += 1
-            now = time.monotonic()
-            if ack.error and now - self._waits_told >= WAIT_LINE_EVERY_S:
-                # a wait that names its cause (a full WAL, the sidecar's senders per client: ADR 0045, round 15)
-                # is said, a line a minute: before, only a count said the SDK was held back
-                self._waits_told = now
-                log.warning("ben sdk: the sidecar holds these events back for now (resent in %d ms): %s",
-                            ack.retry_after_ms, ack.error)
+            if ack.error:  # a wait that names its cause (a full WAL, the sidecar's senders per client: ADR 0045,
+                # round 15) is said, a line a minute: before, only a count said the SDK was held back
+                self._waits.warning("waits", "ben sdk: the sidecar holds these events back for now (resent in %d ms): "
+                                    "%s", ack.retry_after_ms, ack.error)
         elif ack.error:
             log.error("ben sdk: sidecar refused events up to %d: %s", ack.durable_seq, ack.error)
         self._buffer.ack(lane, ack.durable_seq, ack.error)
