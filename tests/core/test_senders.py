@@ -112,3 +112,45 @@ def test_a_retired_sender_s_marks_leave_the_wal_and_a_refused_one_makes_none(tmp
             w.close()
 
     asyncio.run(go())
+
+
+def test_a_silent_sender_heard_again_in_the_group_of_a_new_one_is_not_retired(tmp_path) -> None:
+    """A client at its bound whose silent sender ``old`` sends again in the same commit group as a new sender's first
+    request, after it: on the code before, ``old`` was retired to make room for ``new`` (its marks deleted, so a
+    resend of a batch whose acknowledgement it lost would be stored twice) and its own request then refused as a
+    stranger's. A sender with a request in the group is busy: ``new`` is refused for now, ``old``'s mark moves and
+    is kept through a restart."""
+    import asyncio
+
+    from ben.core.lanes import ROUTINE, open_wals
+    from ben.core.receiver import IngestReceiver, _Pending
+    from tests.core.test_receiver import req
+
+    clock = Clock()
+
+    def receiver(wals) -> IngestReceiver:
+        return IngestReceiver(wals, lambda r: r.SerializeToString(),
+                              senders=SenderBook(1, 600.0, "sidecar.max_senders_per_client", clock=clock))
+
+    async def send(rx: IngestReceiver, *requests):
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(r, loop.create_future(), client="uid 7") for r in requests]
+        await rx._commit(pending)
+        return [(o.seq, bool(o.error)) for o in (await asyncio.gather(*(p.done for p in pending)))]
+
+    async def go():
+        wals = open_wals(tmp_path)
+        rx = receiver(wals)
+        assert await send(rx, req("old", 1)) == [(1, False)]
+        clock.now += 601
+        assert await send(rx, req("new", 1), req("old", 2)) == [(0, True), (2, False)]
+        for w in wals.values():
+            w.close()
+        wals = open_wals(tmp_path)
+        rx = receiver(wals)
+        assert rx.high_water_mark("old", ROUTINE) == 2
+        assert await send(rx, req("old", 2)) == [(2, False)] and wals[ROUTINE].depth == 2  # a resend: not stored
+        for w in wals.values():
+            w.close()
+
+    asyncio.run(go())

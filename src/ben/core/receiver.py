@@ -384,7 +384,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             if req.HasField("producer_counts"):
                 self._note_producer(req)
             new = self._senders is not None and not self._senders.known(req.sender_id)
-            if new and self._new_sender_refused(p, outcomes):
+            if new and self._new_sender_refused(p, outcomes, group):
                 continue
             if self._senders is not None and not new:
                 self._senders.heard(req.sender_id)
@@ -428,11 +428,11 @@ class IngestReceiver(pb_grpc.IngestServicer):
             if not out.pending.done.done():
                 out.pending.done.set_result(out)
 
-    def _new_sender_refused(self, p: _Pending, outcomes: list[_Outcome]) -> bool:
-        """Whether ``p``'s sender, new, is one more than its client may hold marks for: then refused for now at
-        mark 0, nothing of it kept (its outcome appended). Senders retired to make room are noted for deletion."""
-        why, retired = self._senders.room(p.client, lambda s: any((s, ln) in self._refused_at for ln in LANES),
-                                          p.request.sender_id)
+    def _new_sender_refused(self, p: _Pending, outcomes: list[_Outcome], group: list[_Pending]) -> bool:
+        """Whether ``p``'s new sender is past its client's bound: then refused for now at mark 0, nothing kept. Senders
+        retired to make room (none with a refusal pending, nor a request in this group) are noted for deletion."""
+        why, retired = self._senders.room(p.client, lambda s: any((s, ln) in self._refused_at for ln in LANES) or any(
+            q.request.sender_id == s for q in group), p.request.sender_id)
         self._retired += retired
         if why:
             self.figures.refused["senders"] += 1
