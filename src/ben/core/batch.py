@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ben.core.timerange import MAX_TS_NS, MIN_TS_NS
@@ -9,6 +11,8 @@ from ben.v1 import telemetry_pb2 as pb
 
 MAX_EVENTS_PER_BATCH = 1_000_000
 _KIND_MAX = max(pb.Kind.values())
+#: A control character in a source's names (C0, C1, line and paragraph separators; as ``ben.sdk.batch``).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class BatchError(ValueError):
@@ -57,3 +61,21 @@ def count_bad_ts(batch: pb.Batch) -> int:
     """How many events of a batch have a ts outside [MIN_TS_NS, MAX_TS_NS)."""
     ts = np.asarray(batch.ts_unix_nano, dtype=np.int64)
     return int(np.count_nonzero((ts < MIN_TS_NS) | (ts >= MAX_TS_NS)))
+
+
+def printable_source(src: pb.Source) -> bool:
+    """Make a source's names printable; whether any changed.
+
+    A producer other than ben's SDK (which refuses them) may name its subsystem, host or instance with a newline or
+    another control character: each becomes U+FFFD, as the OTLP receiver does, and the receiver counts the request
+    (``unprintable_sources_total``); its events are kept. Those names head every row, incident and command target,
+    and a newline in one broke every line that showed it."""
+    if src.subsystem.isprintable() and src.host.isprintable() and src.instance.isprintable():
+        return False
+    changed = False
+    for name in ("subsystem", "host", "instance"):
+        value = getattr(src, name)
+        if not value.isprintable() and _CONTROL.search(value):
+            setattr(src, name, _CONTROL.sub("\ufffd", value))
+            changed = True
+    return changed

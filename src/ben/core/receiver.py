@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import ChainMap, Counter
 from collections.abc import AsyncIterator, Callable
@@ -47,6 +46,7 @@ from ben.core.lanes import LANES, Quota, used_bytes
 from ben.core.request_decode import Undecodable, decode_request
 from ben.core.request_quarantine import quarantine_request
 from ben.core.senders import INTERNAL, SenderBook
+from ben.core.receiver_figures import IngestOutcome, ReceiverFigures, note_producer
 from ben.core.sparse_log import Sparse
 from ben.core.wal import Wal
 from ben.v1 import telemetry_pb2 as pb
@@ -67,54 +67,8 @@ MAX_QUEUED_BYTES = 128 << 20
 #: An alert group of up to this many events is encoded on the event loop: a worker thread costs two
 #: wake-ups (each a wait for a busy core) for tens of microseconds of work. ADR 0025.
 INLINE_ENCODE_EVENTS = 16
-#: A control character in a source's names (C0, C1, line and paragraph separators; as ``ben.sdk.batch``).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: Producers whose own counts the receiver keeps for status (the least recently heard from go first).
-MAX_PRODUCERS = 256
 #: A new sender refused for its client's bound of senders (``ben.core.senders``) is asked back after this long.
 RETRY_AFTER_MS_SENDERS = 5_000
-
-
-@dataclass
-class ReceiverFigures:
-    """What the receiver counted since start (requests, events by lane, duplicates, refusals), for status."""
-
-    requests: int = 0
-    events_in: Counter = field(default_factory=Counter)        # by lane
-    duplicates: int = 0
-    rejected: int = 0                                          # invalid batches (permanent)
-    rejected_by_reason: Counter = field(default_factory=Counter)  # invalid, undecodable, unencodable
-    quarantined: int = 0                                       # refused requests saved to the quarantine dir
-    bad_ts_events: int = 0                                     # events with ts outside timerange.MIN_TS_NS..MAX_TS_NS
-    unprintable_sources: int = 0                               # requests whose source named with a control character
-    # Per producer (SDK), its latest own counts (drops, invalid, cuts): "subsystem/instance" -> counts.
-    producers: dict = field(default_factory=dict)
-    refused: Counter = field(default_factory=Counter)          # by reason: quota, wal_error
-    commits: int = 0
-    acks: int = 0
-    last_error: str = ""
-    last_error_at: float = 0.0
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    """What became of one submitted request: durable up to ``durable_seq`` (the request is durable
-    when it is at least its ``last_seq``), rejected for good (``error``), or refused for now
-    (``retry_after_ms`` > 0: nothing of it was stored)."""
-
-    durable_seq: int
-    error: str = ""
-    retry_after_ms: int = 0
-    reason: str = ""  # why it was refused: "quota" (the WAL budget) or "wal_error" (e.g. a full disk)
-
-
-def recent_error(receiver: IngestReceiver | None, window_s: float = 60.0) -> str:
-    """The receiver's last error if it is at most window_s old ("" otherwise): for ``ben status``."""
-    if receiver is None or not receiver.figures.last_error:
-        return ""
-    if time.monotonic() - receiver.figures.last_error_at > window_s:
-        return ""
-    return f"receiver: {receiver.figures.last_error}"
 
 
 @dataclass
@@ -329,34 +283,10 @@ class IngestReceiver(pb_grpc.IngestServicer):
     def _encode_one(self, p: _Pending) -> bytes | str:
         """The WAL payload, or why the request could not be encoded (a str)."""
         try:
-            self._printable_source(p.request.batch.source)
+            self.figures.unprintable_sources += batch_check.printable_source(p.request.batch.source)
             return self._encode(p.request)
         except Exception as exc:  # one bad batch must never stop the commit loop
             return f"could not be encoded: {type(exc).__name__}: {exc}"
-
-    def _printable_source(self, src: pb.Source) -> None:
-        """A producer other than ben's SDK (which refuses them) may name its subsystem, host or instance with
-        a newline or another control character: each becomes U+FFFD, as the OTLP receiver does, and the
-        request is counted (``unprintable_sources_total``); its events are kept. Those names head every row,
-        incident and command target, and a newline in one broke every line that showed it."""
-        if src.subsystem.isprintable() and src.host.isprintable() and src.instance.isprintable():
-            return
-        changed = False
-        for name in ("subsystem", "host", "instance"):
-            value = getattr(src, name)
-            if not value.isprintable() and _CONTROL.search(value):
-                setattr(src, name, _CONTROL.sub("\ufffd", value))
-                changed = True
-        self.figures.unprintable_sources += changed
-
-    def _note_producer(self, req: pb.IngestRequest) -> None:
-        src = req.batch.source
-        name = f"{src.subsystem or '?'}/{src.instance or req.sender_id[:12]}"
-        producers = self.figures.producers
-        producers.pop(name, None)
-        producers[name] = req.producer_counts
-        if len(producers) > MAX_PRODUCERS:
-            del producers[next(iter(producers))]
 
     async def _commit(self, group: list[_Pending]) -> None:
         encoded: dict[int, bytes] = {}
@@ -382,7 +312,7 @@ class IngestReceiver(pb_grpc.IngestServicer):
             key = key_of(req)
             self.figures.requests += 1
             if req.HasField("producer_counts"):
-                self._note_producer(req)
+                note_producer(self.figures, req)
             new = self._senders is not None and not self._senders.known(req.sender_id)
             if new and self._new_sender_refused(p, outcomes, group):
                 continue

@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from ben.core.receiver import IngestOutcome, IngestReceiver
+from ben.core.receiver import IngestReceiver
+from ben.core.receiver_figures import IngestOutcome
 from ben.otlp.convert import Converted
 from ben.otlp.dedup import Digests, Entry
 from ben.v1 import telemetry_pb2 as pb

@@ -24,7 +24,8 @@ from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals
 from ben.core.calls import CallBudget
 from ben.core.senders import SenderBook, client_of_listener
 from ben.core.peers import PlainTcp
-from ben.core.receiver import IngestReceiver, recent_error
+from ben.core.receiver import IngestReceiver
+from ben.core.receiver_figures import recent_error
 from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver

@@ -26,7 +26,8 @@ from ben.spine.redaction import IngestRedaction
 from ben.core.lanes import NAMES, ROUTINE, open_wals, receiver_figures, refusals, wal_figures
 from ben.spine.detection import Detection, timing_of, watched
 from ben.spine.detector_thread import DetectorThread
-from ben.core.receiver import IngestReceiver, recent_error
+from ben.core.receiver import IngestReceiver
+from ben.core.receiver_figures import recent_error
 from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.spine.store_writer import StoreWriter
