@@ -28,6 +28,9 @@ DEMO_TIMING = {"level_half_life_s": 10.0, "scale_half_life_s": 120.0, "recent_ha
                "calibration_half_life_s": 600.0, "slow_half_life_s": 120.0, "warmup_s": 15.0, "warmup_points": 30.0,
                "clear_s": 5.0, "rebaseline_s": 60.0, "confirm_s": 3.0}
 #: The demo's ``[spine.detect]``: short buckets, the timing above, a quick incident lifecycle.
+#: The spine's first start after an install compiles detection's kernels (~15 s of CPU; minutes on a busy machine):
+#: the demo waits this long for each component, saying every few seconds what it waits for (a dead one is said at once).
+START_TIMEOUT_S = 300.0
 DEMO_DETECT = {"bucket_ms": 250, "group_window_s": 30.0, "resolve_after_s": 8.0, "timing": DEMO_TIMING}
 
 
@@ -159,7 +162,8 @@ def demo(
     otel = None
     ui = None
     try:
-        cluster.start()
+        cluster.start(START_TIMEOUT_S, lambda what, waited, line: console.print(
+            f"ben demo: the {what} is still starting ({waited:.0f} s): {line.partition(': ')[2] or line}", markup=False))
         if not stopping["flag"]:  # a Ctrl-C while the spine opened its store: nothing more is started
             otel = _otel_app(cluster.status("sidecar"), home, console)
             if web:

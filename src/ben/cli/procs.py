@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ben.core.admin import fetch_status, run_query
@@ -16,6 +18,9 @@ from ben.cli.parent import PARENT_ENV
 from ben.core.service import PARENT_GONE
 from ben.core.figures import flat
 from ben.core.interpreter import python_argv
+
+#: A start that takes longer says so this often (``Proc.wait_ready``'s progress).
+PROGRESS_EVERY_S = 10.0
 
 
 def _toml_table(name: str, options: dict) -> str:
@@ -103,13 +108,19 @@ class Proc:
         except OSError:
             return False
 
-    def wait_ready(self, address: str, timeout: float = 60.0) -> None:
+    def wait_ready(self, address: str, timeout: float = 60.0,
+                   progress: Callable[[float, str], None] | None = None) -> None:
         """Wait until the component said it is ready and answers Status at address (or died: raise with its log).
         An answer alone is not enough: another process listening at that address (a sidecar the user runs, given
         the same data directory to ``ben demo --data-dir``) answered while this one failed to start, and the demo
-        went on with the user's sidecar (ADR 0033, round 10)."""
-        deadline = time.monotonic() + timeout
+        went on with the user's sidecar (ADR 0033, round 10). progress(seconds waited, its last log line) is
+        called every PROGRESS_EVERY_S while it waits."""
+        started = time.monotonic()
+        deadline, said = started + timeout, started
         while True:
+            if progress is not None and time.monotonic() - said >= PROGRESS_EVERY_S:
+                said = time.monotonic()
+                progress(said - started, self.tail(1))
             if not self.alive():
                 raise BenError(f"ben {' '.join(self.args)} exited with {self.popen.returncode}:\n{self.tail()}")
             try:
@@ -181,21 +192,23 @@ class Cluster:
         self.spine: Proc | None = None
         self.sidecar: Proc | None = None
 
-    def start_spine(self, timeout: float = 60.0) -> Proc:
+    def start_spine(self, timeout: float = 60.0, progress: Callable[[float, str], None] | None = None) -> Proc:
         self.spine = Proc(["spine", "--config", str(self.config)], self.home / "logs" / "spine.log",
                           stop_with_parent=self.stop_with_parent)
-        self.spine.wait_ready(self.spine_addr, timeout)
+        self.spine.wait_ready(self.spine_addr, timeout, progress)
         return self.spine
 
-    def start_sidecar(self, timeout: float = 60.0) -> Proc:
+    def start_sidecar(self, timeout: float = 60.0, progress: Callable[[float, str], None] | None = None) -> Proc:
         self.sidecar = Proc(["sidecar", "--config", str(self.config)], self.home / "logs" / "sidecar.log",
                             stop_with_parent=self.stop_with_parent)
-        self.sidecar.wait_ready(self.sidecar_addr, timeout)
+        self.sidecar.wait_ready(self.sidecar_addr, timeout, progress)
         return self.sidecar
 
-    def start(self) -> Cluster:
-        self.start_spine()
-        self.start_sidecar()
+    def start(self, timeout: float = 60.0, progress: Callable[[str, float, str], None] | None = None) -> Cluster:
+        """Start the spine, then the sidecar, each within timeout; progress(component, seconds, last log line)
+        while either is still starting."""
+        self.start_spine(timeout, None if progress is None else partial(progress, "spine"))
+        self.start_sidecar(timeout, None if progress is None else partial(progress, "sidecar"))
         return self
 
     def status(self, which: str) -> dict[str, float]:

@@ -193,12 +193,15 @@ class Detection:
         a few seconds, which must not happen at the first stored table while the spine takes data."""
         from ben.spine._bucket_kernel import bucket_rows
 
+        log.info("detection: loading its compiled kernels (the first start after an install compiles them: ~15 s of CPU)")
+        started = time.monotonic()
         one = np.zeros(1, dtype=np.int64)
         bucket_rows(series=one, bucket=one, values=np.zeros(1), record=one, open_bucket=np.full(1, -1),
                     sums=np.zeros(1), counts=one.copy(), counter=np.zeros(1, dtype=np.bool_), bucket_ns=self.bucket_ns,
                     out_series=one.copy(), out_bucket=one.copy(), out_value=np.zeros(1), out_record=one.copy())
         if isinstance(self.bank, CalibratedBank):
             self.bank.warm_up()
+        log.info("detection: kernels ready in %.1f s", time.monotonic() - started)
 
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table, kind: np.ndarray) -> np.ndarray:
