@@ -2,7 +2,8 @@
 # Debian packages the tests need: clickhouse-server (the ClickHouse server backend's tests start one);
 # chromium (the web interface's tests drive Debian's headless browser; no browser is ever downloaded);
 # nats-server (the federation tests start one with JetStream on loopback); nodejs and npm (the OTLP tests
-# run the official OpenTelemetry JS SDK, installed from tests/otlp/node/package-lock.json).
+# run the official OpenTelemetry JS SDK, installed from tests/otlp/node/package-lock.json); systemd (its
+# systemd-analyze verifies the unit files of docs/deploy.md).
 # Idempotent: installs only what is missing; needs root for that (CI runs as root).
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from ben.cli.procs import Cluster, query_rows
@@ -32,3 +35,54 @@ def test_the_spine_stores_and_answers_without_loading_pandas(home: Path) -> None
         assert "pandas" not in _libraries(cluster.spine.popen.pid)  # ...and pandas was never loaded
     finally:
         cluster.stop()
+
+
+def _ben(*args: str, home: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "BEN_HOME": str(home), "COLUMNS": "200"}, stdin=subprocess.DEVNULL)
+
+
+def test_check_says_a_configuration_would_start_and_opens_nothing(tmp_path: Path) -> None:
+    """An operator changing a production config wants to know it starts before restarting (``nginx -t``):
+    ``ben spine --check`` / ``ben sidecar --check`` run the component's own start-up checks and exit, creating no
+    directory, socket or file."""
+    home = tmp_path / "home"
+    config = tmp_path / "ben.toml"
+    config.write_text(f'[spine]\ndata_dir = "{tmp_path / "spine"}"\n[sidecar]\ndata_dir = "{tmp_path / "sc"}"\n')
+    config.chmod(0o600)
+    for component in ("spine", "sidecar"):
+        out = _ben(component, "--check", "--config", str(config), home=home)
+        assert out.returncode == 0, out.stderr
+        assert f"ben {component}: {config} would start" in out.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ben.toml"]  # no data directory, no socket, no home
+
+
+def test_check_refuses_what_the_start_refuses_in_one_line_naming_the_field(tmp_path: Path) -> None:
+    """Each refusal is the start's own (``Spine.check`` / ``Sidecar.check`` run first at every start): one line
+    naming the field, exit non-zero, nothing created. The sidecar's OTLP token was read only once the sidecar had
+    opened its WAL and bound its socket; it is now refused before anything opens."""
+    key = tmp_path / "junk.pem"
+    key.write_text("not a certificate")
+    key.chmod(0o600)
+    cases = [
+        ("spine", '[spine.control]\ntrust = "missing-trust.toml"\n', "spine.control.trust", "not found"),
+        ("spine", '[spine]\nlisten = "0.0.0.0:7070"\n', "spine.listen", "is TCP"),
+        ("spine", '[spine.store]\nbackend = "clickhouse"\npassword_env = "BEN_NO_SUCH_PASSWORD_VARIABLE"\n',
+         "spine.store.password_env", "not set"),
+        ("sidecar", '[sidecar.otlp]\nauth_token_file = "missing-token"\n', "sidecar.otlp.auth_token_file",
+         "token file"),
+        ("sidecar", f'[sidecar]\nlisten = "127.0.0.1:17999"\n[sidecar.tls]\ncert = "{key}"\nkey = "{key}"\n'
+                    f'ca = "{key}"\n', "sidecar.tls.cert", "not a PEM certificate"),
+    ]
+    for i, (component, text, field, words) in enumerate(cases):
+        config = tmp_path / f"c{i}" / "ben.toml"
+        config.parent.mkdir()
+        config.parent.chmod(0o700)
+        config.write_text(text)
+        config.chmod(0o600)
+        out = _ben(component, "--check", "--config", str(config), home=tmp_path / "home")
+        assert out.returncode != 0, (text, out.stdout)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and field in lines[0] and words in lines[0], (text, out.stderr)
+        assert "Traceback" not in out.stderr
+        assert sorted(p.name for p in config.parent.iterdir()) == ["ben.toml"], text

@@ -12,6 +12,8 @@ from ben.cli import app, setup_logging
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (defaults work without)")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="check the configuration and the files it names as a start "
+                                                     "would, then exit (0: it would start); opens nothing")]
 
 
 def trusted_config(config: Path | None):
@@ -26,10 +28,18 @@ def trusted_config(config: Path | None):
     return load_config(config)
 
 
+def checked(name: str, config: Path | None, component, where: str) -> None:
+    """``--check``: the component's own checks (``check()``, what its start refuses before it opens anything); a
+    refusal is raised as the start would raise it, one line naming the field and file."""
+    component.check()
+    typer.echo(f"ben {name}: {config or 'the defaults (no --config)'} would start: {where}")
+
+
 @app.command()
 def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
           web: Annotated[bool, typer.Option("--web", help="also serve the web interface ([web] in the config; "
-                                                          "default http://127.0.0.1:8427/)")] = False) -> None:
+                                                          "default http://127.0.0.1:8427/)")] = False,
+          check: CheckOpt = False) -> None:
     """Run the spine: ingest from sidecars, WAL, store writer (chDB), query API."""
     from ben.core.service import EXIT_GRACE_S, serve
     from ben.spine import Spine
@@ -40,6 +50,10 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
         from ben.spine.detection import timing_of
 
         timing_of(cfg.detect.timing, source=str(config))
+    if check:
+        return checked("spine", config, Spine(cfg), f"listen {cfg.listen}, data in {cfg.data_dir}, store "
+                       + (f"chDB in {cfg.store_path}" if cfg.store.backend == "chdb"
+                          else f"ClickHouse server {cfg.store.host}:{cfg.store.port}"))
     setup_logging(verbose)
     ui = None
     if web:  # started before serve() so that its thread never inherits realtime scheduling (ADR 0037)
@@ -57,12 +71,15 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
 
 
 @app.command()
-def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False) -> None:
+def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False, check: CheckOpt = False) -> None:
     """Run a sidecar: ingest from local SDKs on a unix socket, WAL, ship to the spine."""
     from ben.core.service import EXIT_GRACE_S, serve
     from ben.sidecar import Sidecar
 
     cfg = trusted_config(config).sidecar
+    if check:
+        return checked("sidecar", config, Sidecar(cfg), f"listen {cfg.listen}, spine {cfg.spine}, data in "
+                       f"{cfg.data_dir}")
     setup_logging(verbose)
     asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
                       cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))

@@ -104,7 +104,7 @@ class StoreConfig(_Section):
         if self.password_file is not None:
             from ben.core.files import check_secret
 
-            check_secret(self.password_file, "spine.store.password_file")  # a password others may read is none
+            check_secret(self.password_file, "spine.store.password_file", "password file")  # a password others may read is none
             try:
                 return read_input_text(self.password_file).strip()
             except OSError as exc:

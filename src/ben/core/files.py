@@ -369,19 +369,20 @@ def own_dir(path: Path, flag: str) -> Path:
     return path
 
 
-def check_private(path: Path, flag: str) -> None:
-    """Refuse a private key that group or others may read, write or run (or that is missing)."""
+def check_private(path: Path, flag: str, what: str = "key file") -> None:
+    """Refuse a private key (or another secret: ``what``) that group or others may read, write or run, or that is
+    missing."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ConfigError(f"key file {path} not found", field=flag) from None
+        raise ConfigError(f"{what} {path} not found", field=flag) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read key file {path}: {exc.strerror}", field=flag) from None
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}", field=flag) from None
     if stat.S_ISDIR(st.st_mode):  # "has mode 1777 ...; run chmod 600 /tmp" was the advice for a directory
-        raise ConfigError(f"key file {path} is a directory, not a file", field=flag)
+        raise ConfigError(f"{what} {path} is a directory, not a file", field=flag)
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o077:
-        raise ConfigError(f"key file {path} has mode {mode:04o}: group or others may read it; "
+        raise ConfigError(f"{what} {path} has mode {mode:04o}: group or others may read it; "
                           f"run chmod 600 {path}", field=flag)
 
 
@@ -413,12 +414,12 @@ def check_trusted(path: Path, flag: str) -> None:
                               "trusts; keep it in a directory only you (or root) can write", field=flag)
 
 
-def check_secret(path: Path, flag: str) -> None:
+def check_secret(path: Path, flag: str, what: str = "key file") -> None:
     """A token that decides who is let in (``web.token_file``, ``[sidecar.otlp] auth_token_file``): private
     (``check_private``), and no other account's to write (``check_trusted``). Both files are read again when they
     change: one in a directory another account may write could be swapped for that account's own, 0600 and
     its token, and was taken (ADR 0045, round 14)."""
-    check_private(path, flag)
+    check_private(path, flag, what)
     check_trusted(path, flag)
 
 

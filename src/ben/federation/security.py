@@ -62,7 +62,7 @@ class NatsSecurity:
 
 def _secret(path: Path, name: str) -> str:
     """One line from a file only its owner may read; ConfigError naming the option otherwise."""
-    check_secret(path, f"{FLAG}.{name}")
+    check_secret(path, f"{FLAG}.{name}", "secret file")
     try:
         value = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:

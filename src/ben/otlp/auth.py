@@ -25,7 +25,7 @@ def load_token(path: Path | None) -> bytes | None:
     """The token of ``auth_token_file`` (None when unset); ConfigError naming the field otherwise."""
     if path is None:
         return None
-    check_secret(path, FIELD)  # private, and no other account's (ADR 0045, round 14)
+    check_secret(path, FIELD, "token file")  # private, and no other account's (ADR 0045, round 14)
     try:
         token = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:

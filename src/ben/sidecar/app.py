@@ -29,6 +29,7 @@ from ben.core.receiver_figures import recent_error
 from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
+from ben.otlp.auth import load_token
 from ben.redact import Redactor
 from ben.sidecar.guard import LocalAccounts, NamedCertificates
 from ben.sidecar.shipper import Shipper
@@ -56,6 +57,7 @@ class Sidecar:
         self.control: SidecarControl | None = None
         self.otlp: OtlpReceiver | None = None
 
+        self._tls, self._own_cert = None, b""  # by check()
         self._stampers = {False: Stamper(), True: Stamper()}  # one per engine: they run in two threads
 
     def _identity(self) -> str:
@@ -75,18 +77,21 @@ class Sidecar:
             routine.put_meta("sidecar_id", ident.encode())
         return ident
 
-    async def start(self) -> None:
+    def check(self) -> None:
+        """Refuse, as the start would and before anything opens, what the configuration names that cannot work: the
+        trust store and policy, the redaction manifest, the TLS files, the listen and spine addresses, the OTLP
+        receiver's token. Opens, creates and binds nothing (``ben sidecar --check``)."""
         cfg = self.config
-        check_control_files(cfg.control, "sidecar")  # a bad trust store or policy stops the start before anything opens
+        check_control_files(cfg.control, "sidecar")
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
         self.redactor = Redactor(cfg.redact_manifest)
-        tls = transport.tls_files(cfg.tls, "sidecar.tls")
+        tls = self._tls = transport.tls_files(cfg.tls, "sidecar.tls")
         if tls is None and not cfg.insecure and socket_path(cfg.spine) is None:
             raise ConfigError(f"the spine address {cfg.spine} is TCP: set [sidecar.tls] cert, key and ca (this "
                               "sidecar's certificate names its id) or insecure = true", field="sidecar.spine")
         if tls is not None:
             # a missing or loose key refuses the start now, not at the first dial
-            own_cert = tls.read("sidecar.tls")[0]
+            self._own_cert = tls.read("sidecar.tls")[0]
         transport.check_listen(cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
         if cfg.tls_clients and (tls is None or socket_path(cfg.listen) is not None):  # restricted nothing, in silence
             kind = "a unix socket" if socket_path(cfg.listen) else "plain TCP"
@@ -96,6 +101,12 @@ class Sidecar:
         if same_endpoint(cfg.listen, cfg.spine):  # it shipped to itself, and its command link attached to itself
             raise ConfigError(f"{cfg.spine} is this sidecar's own address (sidecar.listen = {cfg.listen}): name "
                               "the spine's address", field="sidecar.spine")
+        if cfg.otlp.grpc_listen or cfg.otlp.http_listen:
+            load_token(cfg.otlp.auth_token_file)  # its start reads it so
+
+    async def start(self) -> None:
+        self.check()
+        cfg, tls, own_cert = self.config, self._tls, self._own_cert
         transport.use_client_tls(tls)
         private_dir(cfg.data_dir, "sidecar.data_dir")  # one clear line naming the path, not a traceback
         claim_data_dir(cfg.data_dir, "sidecar", "sidecar.data_dir")  # not another component's, nor a newer ben's

@@ -69,12 +69,30 @@ class Spine:
         self.guard: Guard | None = None
         self.tokens: TokenIssuer | None = None
         self.redaction: IngestRedaction | None = None
+        self._tls, self._operators = None, []  # by check()
+
+    def check(self) -> None:
+        """Refuse, as the start would and before anything opens, what the configuration names that cannot work:
+        detection's timing, the trust store and policy, the TLS files, the listen address, the operators, the
+        redaction manifest, the store's password. Opens, creates and binds nothing (``ben spine --check``)."""
+        cfg = self.config
+        if cfg.detect.enabled:
+            timing_of(cfg.detect.timing)
+        check_control_files(cfg.control, "spine")
+        self._tls = transport.tls_files(cfg.tls, "spine.tls")
+        if self._tls is not None:
+            self._tls.read("spine.tls")  # a missing or loose key
+        transport.check_listen(cfg.listen, "spine.listen", tls=self._tls, insecure=cfg.insecure)
+        self._operators = operators_from_config(cfg.operators)
+        # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
+        self.redaction = IngestRedaction(cfg.redact_manifest)
+        if cfg.store.backend == "clickhouse":
+            cfg.store.password()  # a variable not set, a file not readable
 
     async def start(self) -> None:
         """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
         re-raise: exiting with the store writer's and chDB's threads still busy could crash the process."""
-        if self.config.detect.enabled:  # a detection setting it cannot take: refused before anything opens
-            timing_of(self.config.detect.timing)
+        self.check()
         try:
             await self._start()
         except BaseException:
@@ -84,14 +102,7 @@ class Spine:
 
     async def _start(self) -> None:
         cfg = self.config
-        check_control_files(cfg.control, "spine")  # a bad trust store or policy stops the start before anything opens
-        tls = transport.tls_files(cfg.tls, "spine.tls")
-        if tls is not None:
-            tls.read("spine.tls")  # a missing or loose key refuses the start before anything opens
-        transport.check_listen(cfg.listen, "spine.listen", tls=tls, insecure=cfg.insecure)
-        operators = operators_from_config(cfg.operators)
-        # The deployment's manifest: what no authenticated sidecar redacted with it is redacted here.
-        self.redaction = IngestRedaction(cfg.redact_manifest)
+        tls, operators = self._tls, self._operators
         private_dir(cfg.data_dir, "spine.data_dir")  # one clear line naming the path, not a traceback
         claim_data_dir(cfg.data_dir, "spine", "spine.data_dir")  # not another component's, nor a newer ben's
         if cfg.store.backend == "chdb" and cfg.store.path is not None:

@@ -109,7 +109,7 @@ def certificates_served(cfg: WebConfig) -> frozenset[str] | None:
 def read_token_file(path: Path) -> str:
     """The token in ``web.token_file``: private (a token others may read is no secret), not empty, at least 16
     characters; ConfigError naming ``web.token_file`` otherwise."""
-    check_secret(path, "web.token_file")  # private, and no other account's (ADR 0045, round 14)
+    check_secret(path, "web.token_file", "token file")  # private, and no other account's (ADR 0045, round 14)
     try:
         token = read_input_text(path).strip()
     except (OSError, UnicodeDecodeError) as exc:
