@@ -74,13 +74,20 @@ def test_check_refuses_what_the_start_refuses_in_one_line_naming_the_field(tmp_p
         ("sidecar", f'[sidecar]\nlisten = "127.0.0.1:17999"\n[sidecar.tls]\ncert = "{key}"\nkey = "{key}"\n'
                     f'ca = "{key}"\n', "sidecar.tls.cert", "not a PEM certificate"),
     ]
-    for i, (component, text, field, words) in enumerate(cases):
+    configs = []
+    for i, (component, text, _, _) in enumerate(cases):
         config = tmp_path / f"c{i}" / "ben.toml"
         config.parent.mkdir()
         config.parent.chmod(0o700)
         config.write_text(text)
         config.chmod(0o600)
-        out = _ben(component, "--check", "--config", str(config), home=tmp_path / "home")
+        configs.append(config)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(cases)) as pool:  # each run is mostly the interpreter's start
+        outs = list(pool.map(lambda case: _ben(case[0][0], "--check", "--config", str(case[1]), home=tmp_path / "home"),
+                             zip(cases, configs)))
+    for (component, text, field, words), config, out in zip(cases, configs, outs):
         assert out.returncode != 0, (text, out.stdout)
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and field in lines[0] and words in lines[0], (text, out.stderr)
