@@ -55,6 +55,9 @@ def test_check_says_a_configuration_would_start_and_opens_nothing(tmp_path: Path
         assert out.returncode == 0, out.stderr
         assert f"ben {component}: {config} would start" in out.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ben.toml"]  # no data directory, no socket, no home
+    (tmp_path / "spine").mkdir(mode=0o700)  # one that exists is read, not marked as the spine's
+    assert _ben("spine", "--check", "--config", str(config), home=home).returncode == 0
+    assert list((tmp_path / "spine").iterdir()) == []
 
 
 def test_check_refuses_what_the_start_refuses_in_one_line_naming_the_field(tmp_path: Path) -> None:
@@ -64,8 +67,12 @@ def test_check_refuses_what_the_start_refuses_in_one_line_naming_the_field(tmp_p
     key = tmp_path / "junk.pem"
     key.write_text("not a certificate")
     key.chmod(0o600)
+    theirs = tmp_path / "sidecar-data"  # a sidecar's data directory given to a spine
+    theirs.mkdir(mode=0o700)
+    (theirs / "ben-data-dir.json").write_text('{"component": "sidecar", "layout": 1}\n')
     cases = [
         ("spine", '[spine.control]\ntrust = "missing-trust.toml"\n', "spine.control.trust", "not found"),
+        ("spine", f'[spine]\ndata_dir = "{theirs}"\n', "spine.data_dir", "is a sidecar's data directory"),
         ("spine", '[spine]\nlisten = "0.0.0.0:7070"\n', "spine.listen", "is TCP"),
         ("spine", '[spine.store]\nbackend = "clickhouse"\npassword_env = "BEN_NO_SUCH_PASSWORD_VARIABLE"\n',
          "spine.store.password_env", "not set"),

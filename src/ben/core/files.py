@@ -451,9 +451,10 @@ def check_reserve(path: Path, reserve: int, field: str) -> None:
                           "larger disk", field=field)
 
 
-def claim_data_dir(path: Path, component: str, flag: str = "data_dir") -> None:
+def claim_data_dir(path: Path, component: str, flag: str = "data_dir", *, mark: bool = True) -> None:
     """Refuse a data directory that is another component's, or of a newer layout; mark it as ``component``'s
-    otherwise (a directory of an older ben, without the marker, is recognised by its control key)."""
+    otherwise (a directory of an older ben, without the marker, is recognised by its control key; ``mark=False``:
+    refuse only, as ``--check`` does)."""
     import json
 
     from ben import __version__
@@ -470,6 +471,8 @@ def claim_data_dir(path: Path, component: str, flag: str = "data_dir") -> None:
             if other != component and (path / "control" / f"{other}.key").exists():
                 raise ConfigError(f"{path} is a {other}'s data directory (it holds control/{other}.key); give the "
                                   f"{component} a directory of its own", field=flag)
+        if not mark:
+            return
         # synced, renamed and the directory synced: a power cut never leaves an empty marker, which every
         # later start would refuse as damaged; no fixed temporary name to be planted as a symlink
         write_atomic(marker, (json.dumps({"component": component, "layout": DATA_DIR_LAYOUT,

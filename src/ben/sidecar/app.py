@@ -80,7 +80,8 @@ class Sidecar:
     def check(self) -> None:
         """Refuse, as the start would and before anything opens, what the configuration names that cannot work: the
         trust store and policy, the redaction manifest, the TLS files, the listen and spine addresses, the OTLP
-        receiver's token. Opens, creates and binds nothing (``ben sidecar --check``)."""
+        receiver's token, a data directory of another component or a newer ben. Opens, creates and binds nothing
+        (``ben sidecar --check``)."""
         cfg = self.config
         check_control_files(cfg.control, "sidecar")
         # The manifest first: a bad one refuses the start before anything is opened (ADR 0014).
@@ -103,6 +104,8 @@ class Sidecar:
                               "the spine's address", field="sidecar.spine")
         if cfg.otlp.grpc_listen or cfg.otlp.http_listen:
             load_token(cfg.otlp.auth_token_file)  # its start reads it so
+        if cfg.data_dir.is_dir():  # another component's, or a newer ben's
+            claim_data_dir(cfg.data_dir, "sidecar", "sidecar.data_dir", mark=False)
 
     async def start(self) -> None:
         self.check()

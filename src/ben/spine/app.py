@@ -74,7 +74,8 @@ class Spine:
     def check(self) -> None:
         """Refuse, as the start would and before anything opens, what the configuration names that cannot work:
         detection's timing, the trust store and policy, the TLS files, the listen address, the operators, the
-        redaction manifest, the store's password. Opens, creates and binds nothing (``ben spine --check``)."""
+        redaction manifest, the store's password, a data directory of another component or a newer ben. Opens,
+        creates and binds nothing (``ben spine --check``)."""
         cfg = self.config
         if cfg.detect.enabled:
             timing_of(cfg.detect.timing)
@@ -88,6 +89,8 @@ class Spine:
         self.redaction = IngestRedaction(cfg.redact_manifest)
         if cfg.store.backend == "clickhouse":
             cfg.store.password()  # a variable not set, a file not readable
+        if cfg.data_dir.is_dir():  # another component's, or a newer ben's
+            claim_data_dir(cfg.data_dir, "spine", "spine.data_dir", mark=False)
 
     async def start(self) -> None:
         """Start everything; if any part fails (e.g. the socket is taken), stop what already runs and
