@@ -21,7 +21,7 @@ TOTAL, PER_CLIENT, MINE = 64, 48, 16
 #: Opens N connections, each past HTTP/2's preface and a SETTINGS frame (gRPC then holds it as a client's), and
 #: says how many the server closed once ``closed`` of them were (or 30 s passed); holds the rest until stdin ends.
 HOLD = r"""
-import select, socket, sys, time
+import selectors, socket, sys, time
 port, n, closed_wanted = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 socks = []
@@ -32,18 +32,19 @@ for _ in range(n):
     except OSError:
         pass
     socks.append(s)
-open_ = set(socks)
+watch = selectors.DefaultSelector()
+for s in socks:
+    watch.register(s, selectors.EVENT_READ)
 closed = 0
 deadline = time.monotonic() + 30
 while closed < closed_wanted and time.monotonic() < deadline:
-    ready, _, _ = select.select(list(open_), [], [], 0.2)
-    for s in ready:
+    for key, _ in watch.select(0.2):
         try:
-            data = s.recv(65536)
+            data = key.fileobj.recv(65536)
         except OSError:
             data = b""
         if not data:
-            open_.discard(s)
+            watch.unregister(key.fileobj)
             closed += 1
 print(closed, flush=True)
 sys.stdin.readline()
