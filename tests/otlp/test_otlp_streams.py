@@ -39,8 +39,13 @@ class PartSender:
     """A raw HTTP/2 connection that opens calls, each sending its headers and 900 bytes of a 1,000-byte message,
     never the rest. Counts the server's refused streams and reads its ``MAX_CONCURRENT_STREAMS``."""
 
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port))
+    def __init__(self, port: int | str):
+        """``port``: of 127.0.0.1, or a unix socket's path."""
+        if isinstance(port, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port))
         self.max_streams: int | None = None
         self.refused: set[int] = set()
         self.settled = threading.Event()
@@ -48,7 +53,7 @@ class PartSender:
         self.sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _frame(4, 0, 0))
         threading.Thread(target=self._read, daemon=True).start()
         self.headers = b"".join(_literal(k, v) for k, v in (
-            (":method", "POST"), (":scheme", "http"), (":path", PATH), (":authority", f"127.0.0.1:{port}"),
+            (":method", "POST"), (":scheme", "http"), (":path", PATH), (":authority", "localhost"),
             ("content-type", "application/grpc"), ("te", "trailers")))
 
     def _exact(self, n: int) -> bytes:
@@ -88,6 +93,10 @@ class PartSender:
             self.sock.sendall(_frame(1, 4, 2 * i + 1, self.headers) + _frame(0, 0, 2 * i + 1, part))
 
     def close(self) -> None:
+        try:  # the reader thread's recv holds the socket open past a close alone
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
 
@@ -207,4 +216,49 @@ def test_one_account_holds_a_bounded_number_of_otlp_grpc_calls_across_its_connec
         if stranger is not None:
             stranger.kill()
             stranger.communicate(timeout=30)  # and its pipes closed
+        cluster.stop()
+
+
+def test_callers_of_the_otlp_grpc_unix_socket_share_a_bounded_number_of_calls(home) -> None:
+    """Round 17: the callers the listener cannot tell apart (the unix socket's, another host's without a client
+    certificate) were counted by no budget (round 16): 32 calls a connection times ``max_connections`` (256), each
+    holding a message in part. Now they are one client of ``max_calls_per_client``: past it a call is refused
+    RESOURCE_EXHAUSTED with a RetryInfo before its message is read; served again once those held end."""
+    import grpc
+
+    path = str(home / "otlp.sock")
+    cluster = Cluster(home, sidecar={"otlp": {"grpc_listen": f"unix:{path}", "http_listen": "",
+                                              "max_calls_per_client": 64}})
+    senders = []
+    try:
+        cluster.start()
+        senders = [PartSender(path) for _ in range(3)]
+        for sender in senders:
+            assert sender.settled.wait(30)
+            sender.open(32)
+        wait_for(lambda: cluster.status("sidecar").get("otlp_grpc_calls_refused_total", 0) >= 32, 30,
+                 "the calls past the budget refused")  # on the code before: no budget, none refused
+        with grpc.insecure_channel(f"unix:{path}") as channel:
+            try:
+                logs_grpc.LogsServiceStub(channel).Export(logs_request(["past the budget"]), timeout=30)
+                raise AssertionError("an export past the unix socket's budget was served")
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, exc
+                assert "max_calls_per_client" in exc.details()
+        for sender in senders:
+            sender.close()
+        senders = []
+
+        def served() -> bool:
+            with grpc.insecure_channel(f"unix:{path}") as channel:
+                try:
+                    logs_grpc.LogsServiceStub(channel).Export(logs_request(["after the held calls"]), timeout=30)
+                    return True
+                except grpc.RpcError as exc:
+                    assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, exc
+                    return False
+        wait_for(served, 30, "an export served once the held calls ended")
+    finally:
+        for sender in senders:
+            sender.close()
         cluster.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
@@ -13,6 +14,12 @@ from ben.core.figures import Figure
 from ben.v1 import admin_pb2 as pb
 from ben.v1 import admin_pb2_grpc as pb_grpc
 
+#: Threads of operator queries, their own (ADR 0045, round 17): on the default pool, 10 queries of 3 s each held
+#: every thread of it (min(32, cores + 4)), and the spine's WAL appends, which share that pool, waited behind
+#: them: a sidecar's batch was acknowledged after 13 s. The chDB store runs one query at a time anyway.
+QUERY_THREADS = 4
+#: Operator queries in progress or waiting at once; past it one is refused (RESOURCE_EXHAUSTED), not queued.
+MAX_QUERIES_WAITING = 64
 #: Metadata a query's caller may send: where it comes from (``cli``, ``web-sql``, ``web-page``) and
 #: whom it runs it for (the web interface's client); recorded in the spine's query log as claims.
 ORIGIN_METADATA = "ben-query-origin"
@@ -47,6 +54,8 @@ class AdminServicer(pb_grpc.AdminServicer):
         self._label = label  # (incident_id, label, kind, note, by) -> audit seq (ben.baseline.labels)
         self.queries_running = 0    # operator queries in flight
         self.queries_cancelled = 0  # ... cancelled because their client went away (or we stopped)
+        self.queries_refused = 0    # ... refused: MAX_QUERIES_WAITING in progress or waiting already
+        self._pool: ThreadPoolExecutor | None = None
 
     async def Status(self, request, context):
         return pb.StatusReply(component=self._component, id=self._ident(),
@@ -55,12 +64,20 @@ class AdminServicer(pb_grpc.AdminServicer):
     async def Query(self, request, context):
         if self._query is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} does not answer queries")
+        if self.queries_running >= MAX_QUERIES_WAITING:
+            self.queries_refused += 1
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{MAX_QUERIES_WAITING} operator queries are in "
+                                "progress or waiting on this spine already (ben.core.admin.MAX_QUERIES_WAITING): "
+                                "retry when one ends")
         query_id = secrets.token_hex(8)  # the store's query_id (core imports no store code)
         claims = dict(context.invocation_metadata() or ())
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="operator-query")
         self.queries_running += 1
         try:
-            data = await asyncio.to_thread(self._query, request.sql, query_id, str(claims.get(ORIGIN_METADATA, "")),
-                                           str(claims.get(FOR_METADATA, "")))
+            data = await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._query, request.sql, query_id, str(claims.get(ORIGIN_METADATA, "")),
+                str(claims.get(FOR_METADATA, "")))
         except asyncio.CancelledError:  # the client went away or was interrupted, or we stop
             self.queries_cancelled += 1
             if self._cancel_query is not None:
@@ -73,6 +90,11 @@ class AdminServicer(pb_grpc.AdminServicer):
         finally:
             self.queries_running -= 1
         return pb.QueryReply(json=data)
+
+    def close(self) -> None:
+        """The queries' threads: those waiting are dropped (their calls were cancelled), none waited for."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def Acknowledge(self, request, context):
         if self._acknowledge is None:

@@ -151,6 +151,8 @@ class SidecarConfig(_WalQuota, _Scheduling, _Listener):
     #: with no call for ``max_connection_idle_s`` is closed (the SDK reconnects): ADR 0045, round 12.
     max_connections: int = Field(default=4_096, ge=1, le=1_000_000)
     max_connection_idle_s: float = Field(default=300.0, gt=0, le=86_400)
+    #: Plain loopback ``listen``: connections one account holds; when full the largest holder yields (ADR 0045, round 17).
+    max_connections_per_client: int = Field(default=1_024, ge=1, le=1_000_000)
     #: Per client of ``listen`` (a uid on plain TCP, a certificate, the unix socket): senders it holds marks for (a new
     #: one past it refused for now unless one was silent ``sender_idle_s``) and calls at once: ADR 0045, round 15.
     max_senders_per_client: int = Field(default=16_384, ge=1, le=10_000_000)

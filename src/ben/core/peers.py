@@ -40,7 +40,7 @@ import secrets
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,18 +202,26 @@ def common_name(context) -> str:
 class PlainTcp:
     """Who a plain (``insecure = true``) loopback TCP listener serves: the accounts its unix socket would."""
 
-    def __init__(self, address: str, operators: list[Operator], group: str = ""):
+    def __init__(self, address: str, operators: list[Operator], group: str = "",
+                 gated: Callable[[str], str] | None = None):
+        """``gated``: the listener is behind an accepting gate (a sidecar's ``listen``, ADR 0045, round 17), whose
+        ``client_of_peer`` names a call's client ``u<uid>`` (the kernel's, read at accept) from its unix peer."""
         self.host = address.rpartition(":")[0].strip("[]")
         self.port = int(address.rpartition(":")[2])
         self.uids = frozenset({os.geteuid(), *(uid for op in operators for uid in op.uids), *_members(group)})
+        self._gated = gated
 
     def uid_of(self, peer: str) -> int | None:
-        """The uid the kernel names for the client of gRPC peer ``ipv4:127.0.0.1:5555`` / ``ipv6:[::1]:5555``."""
+        """The uid the kernel names for the client of gRPC peer ``ipv4:127.0.0.1:5555`` / ``ipv6:[::1]:5555``
+        (behind a gate: ``unix:<gate's directory>/u<uid>.<n>``; any other peer is no one)."""
         import ipaddress
         from urllib.parse import unquote
 
         from ben.core.peer import peer_uid
 
+        if self._gated is not None:
+            client = self._gated(unquote(peer))
+            return int(client[1:]) if client else None
         family, _, rest = unquote(peer).partition(":")
         host, _, port = rest.rpartition(":")
         try:

@@ -71,17 +71,18 @@ SERVER_OPTIONS = [
 FILES_RESERVE = 1024
 
 
-def connection_quota(max_connections: int, idle_s: float, field: str) -> list[tuple[str, int]]:
+def connection_quota(max_connections: int, idle_s: float, field: str, each: int = 1) -> list[tuple[str, int]]:
     """gRPC server options bounding a listener's connections (ADR 0045, rounds 5 and 12): its core closes a
     connection past ``max_connections`` at accept, and one with no call for ``idle_s``; a flood cannot take
-    the process's descriptors. WARNING when the bound leaves fewer than ``FILES_RESERVE`` open files."""
+    the process's descriptors. WARNING when the bound leaves fewer than ``FILES_RESERVE`` open files (``each``:
+    descriptors a connection costs, three behind an accepting gate)."""
     import resource
 
     files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if files != resource.RLIM_INFINITY and max_connections > files - FILES_RESERVE:
-        log.warning("%s = %d leaves fewer than %d of the process's %d open files for its WALs, store and metrics: "
-                    "a flood could still take them; lower it or raise RLIMIT_NOFILE",
-                    field, max_connections, FILES_RESERVE, files)
+    if files != resource.RLIM_INFINITY and max_connections * each > files - FILES_RESERVE:
+        log.warning("%s = %d (%d descriptors each) leaves fewer than %d of the process's %d open files for its "
+                    "WALs, store and metrics: a flood could still take them; lower it or raise RLIMIT_NOFILE",
+                    field, max_connections, each, FILES_RESERVE, files)
     return [("grpc.max_allowed_incoming_connections", max_connections),
             ("grpc.max_connection_idle_ms", int(idle_s * 1000))]
 

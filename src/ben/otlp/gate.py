@@ -1,4 +1,5 @@
-"""OTLP/gRPC's accepting gate: connections counted per local account (ADR 0045, round 7).
+"""OTLP/gRPC's accepting gate: connections counted per local account (ADR 0045, round 7); since round 17 also in
+front of a sidecar's plain loopback ``listen`` (``ben.sidecar.listen``).
 
 gRPC's core caps a listener's connections (``grpc.max_allowed_incoming_connections``) but knows no
 per-peer limit and evicts nothing: another account's flood of idle connections held the whole quota,
@@ -47,13 +48,17 @@ _TEMP_PREFIX = "ben-otlp-"
 
 
 class Gate:
-    """The TCP listener in front of one OTLP/gRPC server; ``start`` / ``shutdown`` like every component."""
+    """The TCP listener in front of one gRPC server; ``start`` / ``shutdown`` like every component."""
 
-    def __init__(self, *, per_client: int, total: int, directory: Path | None = None):
+    def __init__(self, *, per_client: int, total: int, directory: Path | None = None, what: str = "OTLP/gRPC",
+                 fields: tuple[str, str] = ("sidecar.otlp.max_connections_per_client", "sidecar.otlp.max_connections")):
         """``directory``: the unix sockets' (the sidecar's ``<data_dir>/otlp-gate``, made again 0700 at each
         start, so a sidecar killed leaves nothing elsewhere); a new temporary one when None or too long for
-        a socket's path (then named in ``<directory>.path``: the next start removes the one a kill -9 left)."""
+        a socket's path (then named in ``<directory>.path``: the next start removes the one a kill -9 left).
+        ``what`` and ``fields`` name the listener and its two options in the log lines (the sidecar's own
+        ``listen`` is gated too: ADR 0045, round 17)."""
         self.per_client, self.total = per_client, total
+        self.what, self.fields = what, fields
         self._record: Path | None = None
         if directory is not None and len(str(directory)) <= _MAX_DIR:
             shutil.rmtree(directory, ignore_errors=True)  # sockets of a sidecar that was killed
@@ -100,9 +105,9 @@ class Gate:
         if full or (client and self.held[client] >= self.per_client):
             self.refused += 1
             if self.refused == 1 or self.refused % 1000 == 0:
-                log.warning("OTLP/gRPC connection of client %r refused: %d held by it, %d in all "
-                            "(sidecar.otlp.max_connections_per_client, max_connections); %d refused so far",
-                            client or "?", self.held[client], sum(self.held.values()), self.refused)
+                log.warning("%s connection of client %r refused: %d held by it, %d in all (%s, %s); %d refused so "
+                            "far", self.what, client or "?", self.held[client], sum(self.held.values()),
+                            *self.fields, self.refused)
             return False
         self.held[client] += 1
         return True
@@ -118,8 +123,8 @@ class Gate:
         victim.evict()
         self.evicted += 1
         if self.evicted == 1 or self.evicted % 1000 == 0:
-            log.warning("OTLP/gRPC connection of client %r closed to let in one of client %r: the listener holds "
-                        "sidecar.otlp.max_connections (%d); %d closed so far", most or "?", client or "?",
+            log.warning("%s connection of client %r closed to let in one of client %r: the listener holds "
+                        "%s (%d); %d closed so far", self.what, most or "?", client or "?", self.fields[1],
                         self.total, self.evicted)
         return True
 
@@ -246,7 +251,7 @@ class _Outer(_Side):
             await loop.create_unix_connection(lambda: inner, sock=sock)
         except OSError as exc:
             sock.close()
-            log.debug("OTLP/gRPC gate: cannot reach the server: %s", exc)
+            log.debug("%s gate: cannot reach the server: %s", self.gate.what, exc)
             self.abort()
             return
         finally:

@@ -30,7 +30,9 @@ from ben.core.service import Lifecycle
 from ben.core.wal import Wal
 from ben.otlp import OtlpReceiver
 from ben.otlp.auth import load_token
+from ben.otlp.gate import Gate
 from ben.redact import Redactor
+from ben.sidecar import listen
 from ben.sidecar.guard import LocalAccounts, NamedCertificates
 from ben.sidecar.shipper import Shipper
 from ben.v1 import admin_pb2_grpc, control_pb2_grpc
@@ -51,12 +53,12 @@ class Sidecar:
         self.receiver: IngestReceiver | None = None
         self.shipper: Shipper | None = None
         self._server: grpc.aio.Server | None = None
+        self._gate: Gate | None = None  # a plain loopback listen's (ADR 0045, round 17)
         self._metrics = None
         self.redactor: Redactor | None = None
         self._watch: asyncio.Task | None = None
         self.control: SidecarControl | None = None
         self.otlp: OtlpReceiver | None = None
-
         self._tls, self._own_cert = None, b""  # by check()
         self._stampers = {False: Stamper(), True: Stamper()}  # one per engine: they run in two threads
 
@@ -124,9 +126,11 @@ class Sidecar:
         # names reaches the WAL, the spine or the store.
         # TCP: telemetry for every local account (plain loopback) or certificate of the CA (mutual TLS), the rest
         # for the sidecar's own account or certificate and those configured (ADR 0045, rounds 10 and 11).
-        guard, plain = None, None
+        guard, plain, gate = None, None, None
         if socket_path(cfg.listen) is None:
-            plain = PlainTcp(cfg.listen, [], cfg.socket_group) if tls is None else None
+            if tls is None:  # plain loopback: ben accepts, connections per account (ADR 0045, round 17)
+                gate = listen.gate(cfg.max_connections_per_client, cfg.max_connections, cfg.data_dir)
+                plain = PlainTcp(cfg.listen, [], cfg.socket_group, gated=gate.client_of_peer)
             guard = (LocalAccounts(plain) if tls is None
                      else NamedCertificates(common_name_of(own_cert), cfg.tls_clients))
         # Senders per client (ADR 0045, round 15): an SDK makes one at each start; a stranger, as many as it likes.
@@ -140,15 +144,22 @@ class Sidecar:
                                       (cfg.reconnect_min_ms, cfg.reconnect_max_ms))
         # descriptor floods (ADR 0045, round 12): the spine's quota and idle deadline on the sidecar's listener
         options = [*transport.SERVER_OPTIONS, *transport.connection_quota(
-            cfg.max_connections, cfg.max_connection_idle_s, "sidecar.max_connections")]
+            cfg.max_connections, cfg.max_connection_idle_s, "sidecar.max_connections",
+            listen.DESCRIPTORS_EACH if gate is not None else 1)]
         budget = CallBudget(cfg.max_calls_per_client, client_of, "sidecar.max_calls_per_client")  # round 15
         self._server = grpc.aio.server(options=options, interceptors=[guard, budget] if guard is not None else [budget])
         self.receiver.add_to_server(self._server)  # tolerant of undecodable requests (ADR 0033)
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer("sidecar", lambda: self.id, self.figures, last_error=self.last_error), self._server)
         control_pb2_grpc.add_ControlServicer_to_server(self.control, self._server)
-        transport.bind(self._server, cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
+        if gate is None:
+            transport.bind(self._server, cfg.listen, "sidecar.listen", tls=tls, insecure=cfg.insecure)
+        else:
+            listen.bind_inner(self._server, gate, cfg.listen, "sidecar.listen")
         await self._server.start()
+        if gate is not None:
+            self._gate = gate
+            await listen.start(gate, cfg.listen, "sidecar.listen")
         # OpenTelemetry SDKs and Collectors: into the same receiver, redaction and WALs (ADR 0036).
         self.otlp = OtlpReceiver(cfg.otlp, self.receiver, self.id, frozenset(cfg.otlp.model_fields_set), self.wals,
                                  state_dir=cfg.data_dir)
@@ -217,6 +228,8 @@ class Sidecar:
             out += self.control.figures()
         if self.otlp is not None:
             out += self.otlp.figures()
+        if self._gate is not None:
+            out += listen.figures(self._gate)
         return out
 
     def last_error(self) -> str:
@@ -240,8 +253,12 @@ class Sidecar:
             self._watch.cancel()
         if self.otlp is not None:
             await self.otlp.shutdown(min(1.0, timeout))
+        if self._gate is not None:
+            await self._gate.close_listener()  # no new connection; those held are answered within the grace
         if self._server is not None:
             await self._server.stop(grace=min(1.0, timeout))
+        if self._gate is not None:
+            await self._gate.shutdown()
         if self.receiver is not None:
             await self.receiver.shutdown()
         if self._metrics is not None:

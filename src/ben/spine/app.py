@@ -328,7 +328,9 @@ class Spine:
         if self._admin is not None:
             out += [gauge("queries_running", self._admin.queries_running, "operator queries in flight (ADR 0032)"),
                     counter("queries_cancelled_total", self._admin.queries_cancelled,
-                            "operator queries cancelled because their client went away or the spine stopped")]
+                            "operator queries cancelled because their client went away or the spine stopped"),
+                    counter("queries_refused_total", self._admin.queries_refused, "operator queries refused: "
+                            "ben.core.admin.MAX_QUERIES_WAITING in progress or waiting already (ADR 0045, round 17)")]
 
         out += self.redaction.figures()
         out += [counter("peers_refused_total", self.guard.denied + self.tokens.refused,
@@ -364,6 +366,8 @@ class Spine:
         self.state = Lifecycle.STOPPING
         if self._server is not None:
             await self._server.stop(grace=min(1.0, timeout))
+        if self._admin is not None:
+            self._admin.close()
         if self.tokens is not None:
             await self.tokens.shutdown()
         if self.receiver is not None:
