@@ -75,6 +75,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def interrupted_by(signum: int | None) -> None:
+    """A command stopped by Ctrl-C (SIGINT) ends as interrupted, once it has stopped cleanly: ``ben.cli.main`` says
+    "ben: interrupted" and exits 130. Any other stop (SIGTERM, the parent gone, the end of a run) is left as it is."""
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+
+
 def one_of(**given: object) -> None:
     """Refuse flags that exclude each other when more than one is given (keyword: the flag, ``_`` for ``-``):
     ``--data-dir`` reads a stopped component, ``--spine`` asks a running one; one was ignored in silence."""

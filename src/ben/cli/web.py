@@ -54,4 +54,11 @@ def web(
 
     server = WebServer(web_config(config, host, port), address_flag(spine, "--spine"),
                        tuple(address_flag(s, "--sidecar") for s in sidecar or ()), recommend=recommender(load_config(config)))
+    import signal
+    import sys
+
+    # uvicorn raises the signal it stopped on again once it has stopped cleanly: SIGINT is then "ben: interrupted",
+    # 130, as every interrupted command; SIGTERM (a service manager's stop) killed the process (-15) where the spine
+    # and sidecar exit 0: it exits 0 too (ADR 0033, round 14)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.run(announce=lambda url: typer.echo(f"ben web: serving {url} (Ctrl-C stops)", err=True))

@@ -1,0 +1,86 @@
+"""Round 14 of a new user giving bad input on purpose (ADR 0033): Ctrl-C at every stage ends every command the same
+way, and what the thirteen rounds before had not tried. Real ``ben`` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ben.cli.procs import Cluster, wait_for
+from tests.cli.test_bad_input import ben as ben_process
+from tests.cli.test_bad_input import one_clear_line
+
+
+def stopped_by(sig: int, home: Path, name: str, ready: str, *args: str, env: dict | None = None,
+               ) -> subprocess.CompletedProcess:
+    """``ben ARGS`` started as from a terminal (a process group of its own), sent ``sig`` to its group once
+    ``ready`` is in what it printed (as a terminal's Ctrl-C reaches every process of the foreground group)."""
+    out, err = home / f"{name}.out", home / f"{name}.err"
+    with open(out, "wb") as stdout, open(err, "wb") as stderr:  # files: no pipe to fill while it runs
+        proc = subprocess.Popen([sys.executable, "-m", "ben", *args], stdout=stdout, stderr=stderr,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, "BEN_HOME": str(home), **(env or {})})
+    try:
+        wait_for(lambda: proc.poll() is not None or ready in out.read_text() + err.read_text(), 120,
+                 f"ben {' '.join(args)} to say {ready!r}")
+        assert proc.poll() is None, err.read_text()[-2000:]
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out.read_text(), err.read_text())
+
+
+def interrupted(out: subprocess.CompletedProcess) -> None:
+    """Ctrl-C's end: 130, "ben: interrupted" the last line, no traceback."""
+    assert "Traceback" not in out.stdout + out.stderr, out.stderr[-3000:]
+    assert out.returncode == 130, (out.args, out.returncode, out.stderr[-2000:])
+    assert out.stderr.strip().splitlines()[-1] == "ben: interrupted", (out.args, out.stderr[-2000:])
+
+
+def test_ctrl_c_ends_every_long_running_command_with_130_once_it_stopped_cleanly(home: Path) -> None:
+    """Ctrl-C of ``ben synth``, ``ben incidents --follow``, ``ben sidecar`` and ``ben spine`` exited 0, of ``ben web``
+    130, of every other command 130: a script (``ben synth && next``) went on as if the run had ended as asked. Each
+    now stops as cleanly as before (synth flushes and prints its summary, a server drains), then ends as interrupted:
+    "ben: interrupted", 130. SIGTERM (a service manager's stop) is a clean stop, 0, for the servers and ``ben web``
+    alike (``ben web`` died of it, -15, where the spine and sidecar exited 0)."""
+    cluster = Cluster(home / "c")
+    try:
+        cluster.start()
+        synth = stopped_by(signal.SIGINT, home, "synth", "Ctrl-C stops", "synth", "--rate", "200",
+                           "--sidecar", cluster.sidecar_addr)
+        interrupted(synth)
+        summary = json.loads(synth.stdout.strip().splitlines()[-1])
+        assert summary["flushed"] is True and summary["acked"] == summary["emitted"] > 0, synth.stdout
+        interrupted(stopped_by(signal.SIGINT, home, "follow", "following", "incidents", "--follow",
+                               "--spine", cluster.spine_addr))
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 0)):
+            web = stopped_by(sig, home, f"web-{sig}", "serving", "web", "--port", "0", "--spine", cluster.spine_addr)
+            if code:
+                interrupted(web)
+            else:
+                assert web.returncode == 0 and "Traceback" not in web.stderr, (web.returncode, web.stderr[-2000:])
+    finally:
+        cluster.stop()
+    config = home / "ben.toml"  # a sidecar and a spine of their own, as the README starts them
+    config.write_text(f'[sidecar]\ndata_dir = "{home}/sc"\nlisten = "unix://{home}/sc.sock"\n'
+                      '[sidecar.otlp]\ngrpc_listen = ""\nhttp_listen = ""\n'
+                      f'[spine]\ndata_dir = "{home}/sp"\nlisten = "unix://{home}/sp.sock"\n')
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 0)):
+        sidecar = stopped_by(sig, home, f"sidecar-{sig}", "sidecar: ready", "sidecar", "-c", str(config))
+        assert "sidecar: stopped" in sidecar.stderr, sidecar.stderr[-2000:]
+        if code:
+            interrupted(sidecar)
+        else:
+            assert sidecar.returncode == 0 and "Traceback" not in sidecar.stderr, sidecar.stderr[-2000:]
+    spine = stopped_by(signal.SIGINT, home, "spine", "spine: ready", "spine", "-c", str(config))
+    assert "spine: stopped" in spine.stderr, spine.stderr[-2000:]
+    interrupted(spine)
