@@ -84,3 +84,20 @@ def test_ctrl_c_ends_every_long_running_command_with_130_once_it_stopped_cleanly
     spine = stopped_by(signal.SIGINT, home, "spine", "spine: ready", "spine", "-c", str(config))
     assert "spine: stopped" in spine.stderr, spine.stderr[-2000:]
     interrupted(spine)
+
+
+def test_a_time_zone_or_temporary_directory_chdb_cannot_use_is_named(home: Path) -> None:
+    """``TZ=Nowhere/Nope`` (a zone the system has not got) made every command that opens chDB (``ben spine``, ``ben
+    demo``, ``ben query --data-dir``) say "cannot open chDB at …: a damaged store, or not a chDB store (chdb-core
+    engine not found. Install it with: pip install chdb-core)": a store that was fine, and a package that was
+    installed; the reason was in the exception's context. A ``TMPDIR`` chDB cannot write (a read-only mount; ``/proc``
+    here) was "a damaged store" too, followed by ClickHouse's stack trace of some 30 lines. Each names the variable."""
+    store = home / "stopped"
+    (store / "metadata").mkdir(parents=True)  # what `--data-dir` looks for before it opens the store
+    out = ben_process("query", "--data-dir", str(store), "SELECT 1", env={"BEN_HOME": str(home), "TZ": "Nowhere/Nope"})
+    line = one_clear_line(out, 2, "$TZ", "'Nowhere/Nope'", "no time zone")
+    assert "damaged" not in line and "pip install" not in line, line
+    for args in (("query", "--data-dir", str(store), "SELECT 1"), ("spine",)):
+        out = ben_process(*args, env={"BEN_HOME": str(home), "TMPDIR": "/proc"})
+        line = one_clear_line(out, 2, "$TMPDIR", "/proc/clickhouse-embedded-", "cannot make its temporary directory")
+        assert len(out.stderr.strip().splitlines()) == 1 and "damaged" not in line, out.stderr[-3000:]
