@@ -101,3 +101,30 @@ def test_a_time_zone_or_temporary_directory_chdb_cannot_use_is_named(home: Path)
         out = ben_process(*args, env={"BEN_HOME": str(home), "TMPDIR": "/proc"})
         line = one_clear_line(out, 2, "$TMPDIR", "/proc/clickhouse-embedded-", "cannot make its temporary directory")
         assert len(out.stderr.strip().splitlines()) == 1 and "damaged" not in line, out.stderr[-3000:]
+
+
+def test_a_file_the_demo_cannot_write_is_named(home: Path) -> None:
+    """``ben demo --data-dir`` on a full disk said "error:: No space left on device": the write of its config fails
+    when the file is closed, where Python names no file, and the line had nothing between its two colons. A file
+    size limit (``ulimit -f 0``: the same failure at the same place, without a full disk) stands for it here."""
+    import resource
+
+    def no_room() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes fail with EFBIG (Python ignores SIGXFSZ)
+
+    data = home / "demo"
+    out = subprocess.run([sys.executable, "-m", "ben", "demo", "--duration", "1", "--no-web", "--data-dir", str(data)],
+                         capture_output=True, text=True, timeout=120, preexec_fn=no_room, stdin=subprocess.DEVNULL,
+                         env={**os.environ, "BEN_HOME": str(home)})
+    line = one_clear_line(out, 2, str(data / "ben.toml"), "File too large")
+    assert "error::" not in line and not (data / "spine").exists(), out.stderr[-2000:]
+
+
+def test_a_web_host_that_is_no_ip_address_names_the_flag(home: Path) -> None:
+    """``ben web --host 999.1.1.1`` (an address mistyped) said "field 'web.token_env': web.listen_host = '999.1.1.1' is
+    not loopback: set web.token_env or web.token_file …": a config key the user had not written, and a token asked
+    for an address that is none. One line naming ``--host``."""
+    for host in ("999.1.1.1", "127.0.0.1.5"):
+        out = ben_process("web", "--host", host, "--port", "0", env={"BEN_HOME": str(home)})
+        line = one_clear_line(out, 2, "--host", f"'{host}' is no IPv4 address")
+        assert "token" not in line, line

@@ -283,8 +283,8 @@ def _run(stdio) -> None:
                 typer.echo(f"error: {stdio.STDOUT}: {exc.strerror}{cut}", err=True)
             _drop_stdout()
             sys.exit(1)
-        where = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{printable(where)}: {os_reason(exc)}", err=True)
+        where = f" {exc.filename}:" if exc.filename else ""  # none named: "error:: …" was the line (round 14)
+        typer.echo(f"error:{printable(where)} {os_reason(exc)}", err=True)
         sys.exit(2)
     except MemoryError as exc:  # a size the machine does not have (a flag too large): not a bug of ben's
         typer.echo(f"error: out of memory{f' ({exc})' if str(exc) else ''}: ask for less (a smaller count or size)",
