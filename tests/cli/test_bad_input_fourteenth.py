@@ -128,3 +128,30 @@ def test_a_web_host_that_is_no_ip_address_names_the_flag(home: Path) -> None:
         out = ben_process("web", "--host", host, "--port", "0", env={"BEN_HOME": str(home)})
         line = one_clear_line(out, 2, "--host", f"'{host}' is no IPv4 address")
         assert "token" not in line, line
+
+
+def test_a_second_ctrl_c_of_a_server_is_an_interruption_too(make_cluster) -> None:
+    """A sidecar draining its WAL to a spine that is gone, stopped by a second Ctrl-C, exited 1, where a second Ctrl-C
+    of ``ben synth`` or ``ben demo`` exits 130. It exits 130 now when Ctrl-C was either signal (a second SIGTERM still
+    exits 1, ``tests/core/test_service.py``), and the acknowledged events are all there at the next start."""
+    import time
+
+    from ben.core.service import REPEAT_WINDOW_S
+    from tests.core.test_service import emit_acked
+    from tests.helpers import assert_exactly_once
+
+    cluster = make_cluster(sidecar={"shutdown_timeout_ms": 60_000})
+    cluster.start()
+    cluster.spine.stop()
+    client = emit_acked(cluster, 2_000)
+    side = cluster.sidecar
+    first = time.monotonic()
+    side.signal(signal.SIGINT)  # it now waits up to 60 s for the spine to take the WAL
+    wait_for(lambda: "shutting down" in side.tail(), 60, "the sidecar to start shutting down")
+    wait_for(lambda: time.monotonic() - first > REPEAT_WINDOW_S + 0.2, 5, "the repeat window to pass")
+    side.signal(signal.SIGINT)
+    assert side.popen.wait(timeout=30) == 130 and "second signal" in side.tail(), side.tail()
+    cluster.start_sidecar()
+    cluster.start_spine()
+    cluster.wait_drained()
+    assert_exactly_once(cluster.spine_addr, client.producer_id, 2_000)
