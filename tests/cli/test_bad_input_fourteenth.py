@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ben.cli.procs import Cluster, wait_for
 from tests.cli.test_bad_input import ben as ben_process
 from tests.cli.test_bad_input import one_clear_line
