@@ -170,7 +170,7 @@ def test_demo_injects_a_fault_and_shows_the_incident(home: Path) -> None:
     finally:
         demo.kill()
     out = subprocess.CompletedProcess(demo.args, demo.returncode, printed.read_text(), errors.read_text())
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert out.returncode == 130, out.stdout[-3000:] + out.stderr[-2000:]  # interrupted, once summed up (ADR 0033)
     summary = demo_summary(out.stdout)
     assert summary["anomalies"] >= 1 and summary["incidents"] >= 1, out.stdout[-3000:]
     assert RISE in " ".join(out.stdout.split())
@@ -265,7 +265,8 @@ def test_demo_stops_cleanly_on_ctrl_c(home: Path) -> None:
         out, err = demo.communicate(timeout=120)
     finally:
         demo.kill()
-    assert demo.returncode == 0, err[-2000:]
+    # stopped in order and summed up, then interrupted as every command: 130 (it was 0; ADR 0033, round 14)
+    assert demo.returncode == 130 and err.strip().splitlines()[-1] == "ben: interrupted", err[-2000:]
     assert out.strip().splitlines()[-1].startswith("demo: events_stored=")
 
 
@@ -285,7 +286,7 @@ def test_demo_ctrl_c_while_it_starts_starts_nothing_more_and_twice_stops_at_once
         out, err = demo.communicate(timeout=120)
     finally:
         demo.kill()
-    assert demo.returncode == 0, err[-2000:]
+    assert demo.returncode == 130, err[-2000:]
     assert "ben demo: SIGINT received, stopping" in err, err[-2000:]
     assert out.strip().splitlines()[-1].startswith("demo: events_stored=0 ")
     assert not (data / "logs" / "synth.log").exists() and not (data / "logs" / "otel_app.log").exists()

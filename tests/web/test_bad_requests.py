@@ -37,7 +37,8 @@ def fetch(url: str, data: bytes | None = None) -> tuple[int, str]:
 @pytest.mark.parametrize("query", ["to=inf", "to=10&from=1e300", "to=-inf&from=0", "to=1e400", "to=10&range=1e300"])
 def test_a_series_time_that_is_no_number_of_nanoseconds_is_a_400(url: str, query: str) -> None:
     status, body = fetch(f"{url}/api/series?subsystem=a&name=b&{query}")  # was 500 Internal Server Error
-    assert status == 400 and "finite numbers" in json.loads(body)["error"], (status, body)
+    said = json.loads(body)["error"]  # range is named with its value since web round 15 (ADR 0033)
+    assert status == 400 and ("finite numbers" in said or said.startswith("range must be")), (status, body)
 
 
 @pytest.mark.parametrize("query,named", [("limit=-5", "limit"), ("limit=0", "limit"), ("limit=99999", "limit"),

@@ -179,7 +179,9 @@ def test_a_page_left_open_while_the_token_changes_says_so(site, browser, monkeyp
         os.environ["BEN_R14_TOKEN"] = "another-token-long-enough-1"
         web = WebServer(WebConfig(listen_port=port, token_env="BEN_R14_TOKEN", poll_interval_ms=200),
                         site.cluster.spine_addr).start()
-        feed.wait_for_selector("[data-testid=live-status]:not([hidden])", timeout=30_000)
+        # (while the interface is away the note says "live updates paused", web round 15; then the 401's line)
+        feed.wait_for_function("() => document.getElementById('live-status').textContent.startsWith('live updates "
+                               "stopped')", timeout=30_000)
         said = feed.inner_text("[data-testid=live-status]")
         assert said.startswith("live updates stopped at") and "cookie is not this interface's" in said, said
         series.click("#series-form button")

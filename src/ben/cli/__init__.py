@@ -75,6 +75,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def interrupted_by(signum: int | None) -> None:
+    """A command stopped by Ctrl-C (SIGINT) ends as interrupted, once it has stopped cleanly: ``ben.cli.main`` says
+    "ben: interrupted" and exits 130. Any other stop (SIGTERM, the parent gone, the end of a run) is left as it is."""
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+
+
 def one_of(**given: object) -> None:
     """Refuse flags that exclude each other when more than one is given (keyword: the flag, ``_`` for ``-``):
     ``--data-dir`` reads a stopped component, ``--spine`` asks a running one; one was ignored in silence."""
@@ -276,8 +283,8 @@ def _run(stdio) -> None:
                 typer.echo(f"error: {stdio.STDOUT}: {exc.strerror}{cut}", err=True)
             _drop_stdout()
             sys.exit(1)
-        where = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{printable(where)}: {os_reason(exc)}", err=True)
+        where = f" {exc.filename}:" if exc.filename else ""  # none named: "error:: …" was the line (round 14)
+        typer.echo(f"error:{printable(where)} {os_reason(exc)}", err=True)
         sys.exit(2)
     except MemoryError as exc:  # a size the machine does not have (a flag too large): not a bug of ben's
         typer.echo(f"error: out of memory{f' ({exc})' if str(exc) else ''}: ask for less (a smaller count or size)",

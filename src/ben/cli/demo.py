@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail
+from ben.cli import app, fail, interrupted_by
 from ben.core.interpreter import python_argv
 
 log = logging.getLogger(__name__)
@@ -145,14 +145,14 @@ def demo(
     spine_addr, side_addr = cluster.spine_addr, cluster.sidecar_addr  # noqa: F841
     console = Console()
     console.print(f"ben demo: starting spine, sidecar and a synthetic subsystem in {home}", markup=False)
-    stopping = {"flag": False}
+    stopping: dict = {"flag": False, "by": None}
 
     def stop(signum, _frame) -> None:
         """The first Ctrl-C (or SIGTERM) stops the demo in order, what has not started yet is not started; a
         second one stops it at once (the components get their stop as the demo exits: stop_with_parent)."""
         if stopping["flag"]:
             raise KeyboardInterrupt
-        stopping["flag"] = True
+        stopping["flag"], stopping["by"] = True, signum
         sys.stderr.write(f"\nben demo: {signal.Signals(signum).name} received, stopping (again: stop at once)\n")
         sys.stderr.flush()
 
@@ -224,3 +224,4 @@ def demo(
     print(f"demo: events_stored={stored} anomalies={found['a']} incidents={found['i']} otel_spans={found['s']} "
           f"otel_events={found['o']}",
           flush=True)
+    interrupted_by(stopping["by"])  # Ctrl-C: stopped in order, summed up, then 130 as every command (ADR 0033 round 14)

@@ -120,23 +120,22 @@ def incidents(
     from ben.core.errors import TransportError
 
     address, lost = address_flag(spine, "--spine"), None
-    try:  # Ctrl-C at any point ends it quietly
-        with Live(_following(rows), refresh_per_second=2) as live:
-            while True:
-                if as_json:
-                    for r in rows:
-                        if seen.get(r["id"]) != r["narrative"] + r["state"]:
-                            seen[r["id"]] = r["narrative"] + r["state"]
-                            live.console.print(json.dumps(r), markup=False, emoji=False, highlight=False)
-                live.update(_following(rows))
-                time.sleep(1.0)
-                try:
-                    rows = json.loads(run_query(address, sql))["data"]
-                except TransportError as exc:  # said once the live table is put away: the error is the last line
-                    lost = exc
-                    break
-    except KeyboardInterrupt:
-        return
+    # Ctrl-C at any point ends it: "ben: interrupted", 130, as every interrupted command (it exited 0: ADR 0033,
+    # round 14); the live table is put away first
+    with Live(_following(rows), refresh_per_second=2) as live:
+        while True:
+            if as_json:
+                for r in rows:
+                    if seen.get(r["id"]) != r["narrative"] + r["state"]:
+                        seen[r["id"]] = r["narrative"] + r["state"]
+                        live.console.print(json.dumps(r), markup=False, emoji=False, highlight=False)
+            live.update(_following(rows))
+            time.sleep(1.0)
+            try:
+                rows = json.loads(run_query(address, sql))["data"]
+            except TransportError as exc:  # said once the live table is put away: the error is the last line
+                lost = exc
+                break
     raise fail(f"{lost}; the spine stopped answering while --follow was following it", code=1)
 
 

@@ -46,7 +46,10 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
                      "spine": spine_addr, **(sidecar or {})}
     sidecar_table["otlp"] = {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
                              **sidecar_table.get("otlp", {})}
-    path.write_text(_toml_table("spine", spine_table) + _toml_table("sidecar", sidecar_table))
+    try:
+        path.write_text(_toml_table("spine", spine_table) + _toml_table("sidecar", sidecar_table))
+    except OSError as exc:  # a full disk fails at close, with no file named: "error:: No space left on device"
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     return path
 
 

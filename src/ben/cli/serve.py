@@ -1,4 +1,8 @@
-"""``ben spine`` and ``ben sidecar``: run one component until SIGTERM/SIGINT."""
+"""``ben spine`` and ``ben sidecar``: run one component until SIGTERM/SIGINT.
+
+Stopped by SIGTERM (a service manager's stop) the command exits 0 once the component stopped cleanly; by Ctrl-C
+(SIGINT) it stops as cleanly and then exits 130 with "ben: interrupted", as every interrupted ``ben`` command
+(ADR 0033, round 14)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, setup_logging
+from ben.cli import app, interrupted_by, setup_logging
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file (defaults work without)")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")]
@@ -63,11 +67,13 @@ def spine(config: ConfigOpt = None, verbose: VerboseOpt = False,
         ui = WebServer(full.web, cfg.listen, recommend=recommender(full)).start()
         typer.echo(f"ben spine: web interface on {ui.url}", err=True)
     try:
-        asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
-                          cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))
+        stopped_by = asyncio.run(serve(Spine(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
+                                       cfg.realtime_priority,
+                                       force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))
     finally:
         if ui is not None:
             ui.shutdown(2.0)
+    interrupted_by(stopped_by)
 
 
 @app.command()
@@ -81,5 +87,5 @@ def sidecar(config: ConfigOpt = None, verbose: VerboseOpt = False, check: CheckO
         return checked("sidecar", config, Sidecar(cfg), f"listen {cfg.listen}, spine {cfg.spine}, data in "
                        f"{cfg.data_dir}")
     setup_logging(verbose)
-    asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
-                      cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S))
+    interrupted_by(asyncio.run(serve(Sidecar(cfg), cfg.shutdown_timeout_ms / 1000, cfg.background_nice,
+                                     cfg.realtime_priority, force_exit_after_s=cfg.shutdown_timeout_ms / 1000 + EXIT_GRACE_S)))

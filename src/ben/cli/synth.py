@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ben.cli import app, fail, sdk_client, sidecar_listening
+from ben.cli import app, fail, interrupted_by, sdk_client, sidecar_listening
 from ben.core.service import PARENT_GONE
 
 #: --fast builds every event at once: past this, a mistyped flag would take hours and the machine's memory.
@@ -144,6 +144,7 @@ def synth(
     sidecar = sidecar_listening(sidecar)
     stop = threading.Event()
     parent_gone = threading.Event()
+    stopped_by: list[int] = []
 
     def on_signal(signum, _frame) -> None:
         if signum == PARENT_GONE:  # `ben demo` died: a stop, however often the kernel says so
@@ -156,6 +157,7 @@ def synth(
             os.write(2, b"ben synth: second signal, exiting now; events not yet acknowledged may be lost\n")
             os._exit(130)
         os.write(2, b"ben synth: stopping; flushing what was emitted (Ctrl-C again exits at once)\n")
+        stopped_by.append(signum)
         stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT, PARENT_GONE):
@@ -176,3 +178,6 @@ def synth(
     if not flushed:  # not on the sidecar's disk: say so, and fail
         raise fail(f"{client.buffered} events not acknowledged by the sidecar at {sidecar} within {flush_timeout:g} s "
                    f"({client.last_error or 'no answer'})", code=1)
+    # flushed and summed up: a Ctrl-C ends it as interrupted ("ben: interrupted", 130), as every command; a SIGTERM's
+    # stop, done, is 0; events not acknowledged (above) outrank both (ADR 0033, round 14)
+    interrupted_by(stopped_by[0] if stopped_by else None)

@@ -21,6 +21,14 @@ def web_config(config: Path | None, host: str | None, port: int | None):
     cfg = trusted_config(config).web  # [web] names the token file and the local uids it serves (round 14)
     if host is not None and not re.fullmatch(r"[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?", host):  # was "not loopback"
         raise ConfigError(f"expected an IP address or a host name, got {host!r}", source="command line", field="--host")
+    if host is not None and re.fullmatch(r"[0-9.]+", host):  # 999.1.1.1 was "not loopback: set web.token_env"
+        import ipaddress
+
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ConfigError(f"{host!r} is no IPv4 address (four numbers 0 to 255, e.g. 127.0.0.1)",
+                              source="command line", field="--host") from None
     changes = {k: v for k, v in (("listen_host", host), ("listen_port", port)) if v is not None}
     if not changes:
         return cfg
@@ -54,4 +62,11 @@ def web(
 
     server = WebServer(web_config(config, host, port), address_flag(spine, "--spine"),
                        tuple(address_flag(s, "--sidecar") for s in sidecar or ()), recommend=recommender(load_config(config)))
+    import signal
+    import sys
+
+    # uvicorn raises the signal it stopped on again once it has stopped cleanly: SIGINT is then "ben: interrupted",
+    # 130, as every interrupted command; SIGTERM (a service manager's stop) killed the process (-15) where the spine
+    # and sidecar exit 0: it exits 0 too (ADR 0033, round 14)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.run(announce=lambda url: typer.echo(f"ben web: serving {url} (Ctrl-C stops)", err=True))

@@ -1,6 +1,8 @@
 """Running a long-lived component: start, wait for SIGTERM/SIGINT, shut down within a timeout.
 
-A second signal during shutdown exits at once; everything acknowledged is already on disk. A repeat
+A second signal during shutdown exits at once (130 when Ctrl-C was either signal, else 1); everything acknowledged
+is already on disk. ``serve`` returns the signal that stopped the service: the command exits 130 for SIGINT (an
+interrupted command, ADR 0033 round 14) and 0 for SIGTERM (a service manager's stop, done cleanly). A repeat
 within ``REPEAT_WINDOW_S`` of the first is the same stop, not a second one: ``timeout CMD`` sends SIGTERM
 to its child and then to its whole process group, so the child gets two at once, and skipped its drain.
 ``PARENT_GONE`` (SIGUSR2) is what a component started by ``ben demo`` gets when the demo dies: a stop,
@@ -116,8 +118,8 @@ def raise_descriptor_limit() -> int:
 
 
 async def serve(service: Service, shutdown_timeout_s: float, background_nice: int = BACKGROUND_NICE,
-                realtime_priority: int = 0, force_exit_after_s: float | None = None) -> None:
-    """Start the service, run until a stop signal, then shut it down. Background threads
+                realtime_priority: int = 0, force_exit_after_s: float | None = None) -> int:
+    """Start the service, run until a stop signal, then shut it down; returns that signal. Background threads
     (compactions, merges) run at ``background_nice`` (ADR 0024); with ``realtime_priority`` the
     others run under SCHED_RR at that priority, set before the service starts any (ADR 0027):
     background threads inherit it until ``BackgroundPriority`` puts them back."""
@@ -133,6 +135,7 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
     stop = asyncio.Event()
 
     first_stop_at: list[float] = []
+    first_signal: list[int] = []
 
     def on_signal(signum: int) -> None:
         if stop.is_set():
@@ -142,11 +145,12 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
                 log.info("%s: %s again at once, the same stop", service.name, signal.Signals(signum).name)
                 return
             log.warning("%s: second signal, exiting now", service.name)
-            os._exit(1)
+            os._exit(130 if signal.SIGINT in (signum, first_signal[0]) else 1)  # Ctrl-C: interrupted, as every command
         why = ("the process that started it exited" if signum == PARENT_GONE
                else f"{signal.Signals(signum).name} received")
         log.info("%s: %s, shutting down (timeout %.1fs)", service.name, why, shutdown_timeout_s)
         first_stop_at.append(loop.time())
+        first_signal.append(signum)
         stop.set()
         if force_exit_after_s is not None:
             exit_deadline(service.name, force_exit_after_s)
@@ -181,7 +185,7 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
         await service.shutdown(min(shutdown_timeout_s, 5.0))  # what had started (a no-op if done already)
         log.info("%s: stopped before it was ready", service.name)
         _ignore_stop_signals(loop)
-        return
+        return first_signal[0]
     except BaseException:
         # Threads already started (store writer, detection) must not be inside a native library
         # while the interpreter exits: stop what started, then report the error.
@@ -206,6 +210,7 @@ async def serve(service: Service, shutdown_timeout_s: float, background_nice: in
     await service.shutdown(shutdown_timeout_s)
     log.info("%s: stopped", service.name)
     _ignore_stop_signals(loop)
+    return first_signal[0]
 
 
 def _ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:

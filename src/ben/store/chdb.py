@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ben.core.errors import QueryError, StorageError
 from ben.store import schema
+from ben.store.chdb_env import open_error
 from ben.store.rows import INLINE_MAX_ROWS, ipc_bytes
 from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
 from ben.store.query import (MARK, QueryLimits, check_ast, check_canonical, check_read_only, check_show, explain_error,
@@ -120,7 +121,8 @@ class ChdbStore(SqlStore):
                     f"chDB data directory {self.path} is in use by another process "
                     f"({holder + '; ' if holder else ''}is a spine running on it? then query through the "
                     "spine: ben query)") from exc
-            raise StorageError(f"cannot open chDB at {self.path}: a damaged store, or not a chDB store ({exc})") from exc
+            raise open_error(self.path, exc, f"cannot open chDB at {self.path}: a damaged store, or not a chDB "
+                             "store") from exc
         for setting in JSON_SETTINGS + QUIET_SETTINGS:
             self._run(f"SET {setting}")
         self._events = schema.EVENTS  # where insert_events writes (the urgent connection: its buffer)
@@ -344,10 +346,10 @@ class QuerySandbox:
     def _open(self) -> None:
         """(Re)open both sessions: after a statement failed, chDB 4.4 may hand its late result
         to the next statement of the same session, so a failure costs the session."""
-        from chdb import session as chdb_session
-
         self._close_sessions()
         try:
+            from chdb import session as chdb_session
+
             self._session = chdb_session.Session(str(self.path))
             self._killer = chdb_session.Session(str(self.path))
             for setting in JSON_SETTINGS + QUIET_SETTINGS:
@@ -356,7 +358,7 @@ class QuerySandbox:
                 self._session.query(f"SET {name} = {quote(value) if isinstance(value, str) else value}")
             self._session.query("SET readonly = 1")  # last: from here on no setting changes
         except Exception as exc:
-            raise StorageError(f"chDB: cannot open the query sandbox: {str(exc).strip()}") from exc
+            raise open_error(self.path, exc, "chDB: cannot open the query sandbox") from exc
 
     def _engine(self, sql: str) -> list[str]:
         """One value a line (the engine's parse of an operator statement), on the read-only session."""

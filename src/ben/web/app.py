@@ -61,6 +61,28 @@ async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | P
     return {k: v[0] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
 
 
+#: The longest range the series explorer reads (as the feed's since_s): past it, no int of nanoseconds is a time.
+MAX_RANGE_S = 100 * 365 * 86_400
+
+
+def series_numbers(q) -> dict | str:
+    """``/api/series``'s ``width`` (pixels) and ``range`` (seconds), or the line that names the one that is none, with
+    its value: ``width=1e9`` and ``range=1e308`` were "must be finite numbers" (they are), and ``width=-3`` was taken
+    as 10 (web round 15)."""
+    raw = q.get("width") or "800"
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 4000):
+        return f"width must be a whole number of pixels, 1 to 4000 (got {raw!r:.40})"
+    span = q.get("range") or "3600"
+    try:
+        seconds = float(span)
+    except ValueError:
+        seconds = math.nan
+    if not q.get("from") and not (seconds > 0 and seconds <= MAX_RANGE_S):
+        more = "" if math.isfinite(seconds) and seconds <= 0 else ", at most 100 years"
+        return f"range must be a positive number of seconds{more} (got {span!r:.40})"
+    return {"width": int(raw)}
+
+
 def _too_large() -> PlainTextResponse:
     return PlainTextResponse(f"413: the form is over {FORM_LIMIT >> 20} MiB: nothing was run", status_code=413)
 
@@ -147,9 +169,11 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
             if getattr(f, name) and getattr(f, name) not in allowed:
                 return PlainTextResponse(f"{name} must be one of {', '.join(allowed)} (got {getattr(f, name)!r:.80})",
                                          status_code=400)
-        if not 1 <= f.limit <= 1000 or not 0 <= f.since_s <= 100 * 365 * 86_400:  # 99999 was 1000, in silence
-            return PlainTextResponse(f"limit must be 1 to 1000 (got {f.limit}) and since_s 0 to 100 years of seconds "
-                                     f"(got {f.since_s})", status_code=400)
+        # 99999 was 1000, in silence; the line named both fields whichever was out of range (web round 15)
+        if not 1 <= f.limit <= 1000:
+            return PlainTextResponse(f"limit must be 1 to 1000 (got {f.limit})", status_code=400)
+        if not 0 <= f.since_s <= 100 * 365 * 86_400:
+            return PlainTextResponse(f"since_s must be 0 to 100 years of seconds (got {f.since_s})", status_code=400)
         rows = await read(reader.incidents, f)
         name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
         return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES)
@@ -220,18 +244,18 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
     async def series_api(request: Request):
         q = request.query_params
         subsystem, name = q.get("subsystem", ""), q.get("name", "")
+        for field, value in (("subsystem", subsystem), ("name", name)):  # was 200 and "0 points": nothing asked
+            if not value:
+                return JSONResponse({"error": f"{field} is needed: the series' subsystem and name (the menu of "
+                                              "/series lists them)"}, status_code=400)
+        numbers = series_numbers(q)  # each named with its value (was "… must be finite numbers" of width=1e9)
+        if isinstance(numbers, str):
+            return JSONResponse({"error": numbers}, status_code=400)
         bad = [part for part in q.get("attributes", "").split(",")  # "=x": no key, matched no series, in silence
                if part.strip() and ("=" not in part or not part.split("=", 1)[0].strip())]
         if bad:  # was dropped: the plot of every series of that name, as if no attribute were given
             return JSONResponse({"error": f"attributes: {bad[0].strip()!r:.80} is not KEY=VALUE "
                                           "(e.g. route=/pay, region=eu)"}, status_code=400)
-        try:
-            span = float(q.get("range") or 3600)
-        except ValueError:
-            span = 3600.0  # said below, with the other numbers
-        if not q.get("from") and math.isfinite(span) and span <= 0:  # was "the time range is empty (to must be after from)": neither given
-            return JSONResponse({"error": f"range must be a positive number of seconds (got {q['range']!r:.40})"},
-                                status_code=400)
         try:
             if q.get("to"):
                 t2 = int(float(q["to"]) * 1e9)
@@ -239,10 +263,10 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
                 t2 = (await read(reader.last_ts, subsystem=subsystem, name=name) or time.time_ns()) + 10**9
             t1 = int(float(q["from"]) * 1e9) if q.get("from") else t2 - int(float(q.get("range") or 3600) * 1e9)
             data = await read(reader.series, subsystem=subsystem, name=name, t1=t1, t2=t2,
-                              width=int(q.get("width") or 800),
+                              width=numbers["width"],
                               attributes=parse_attributes("{" + q.get("attributes", "") + "}"))
         except (ValueError, OverflowError):  # not a number; NaN; inf or 1e300 (no int of nanoseconds)
-            return JSONResponse({"error": "from, to, range and width must be finite numbers (seconds; width: pixels)"},
+            return JSONResponse({"error": "from and to must be finite numbers (seconds since the epoch)"},
                                 status_code=400)
         except QueryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)

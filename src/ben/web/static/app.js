@@ -20,6 +20,13 @@ const ben = (() => {
     src.onopen = () => { if (dot) dot.classList.add("on"); if (note) note.hidden = true; };
     src.onerror = async () => {
       if (dot) dot.classList.remove("on");
+      // The web interface stopped (restarted, gone): the browser asks again every second, and the page stayed as it
+      // was, only the dot grey, as if what it shows were live. Said until the stream is back (onopen hides it).
+      if (src.readyState === EventSource.CONNECTING && note && note.hidden) {
+        note.textContent = `live updates paused at ${new Date().toLocaleTimeString()}: the web interface does not ` +
+          "answer (asking again every second; what is shown may be out of date)";
+        note.hidden = false;
+      }
       // A stream the server refused (a 401 once the access token changed, a 403) is closed for good by the browser,
       // which never asks again: the page stayed as it was with only a grey dot. Say why, and that a reload is needed.
       if (src.readyState !== EventSource.CLOSED || !note) return;
