@@ -126,6 +126,12 @@ def test_a_web_host_that_is_no_ip_address_names_the_flag(home: Path) -> None:
         out = ben_process("web", "--host", host, "--port", "0", env={"BEN_HOME": str(home)})
         line = one_clear_line(out, 2, "--host", f"'{host}' is no IPv4 address")
         assert "token" not in line, line
+    config = home / "web.toml"  # the same address in a config file: its key, not a token it never set
+    config.write_text('[web]\nlisten_host = "999.1.1.1"\n')
+    config.chmod(0o600)
+    out = ben_process("web", "--config", str(config), env={"BEN_HOME": str(home)})
+    line = one_clear_line(out, 2, "web.listen_host", "'999.1.1.1' is no IPv4 address")
+    assert "token" not in line, line
 
 
 def test_a_second_ctrl_c_of_a_server_is_an_interruption_too(make_cluster) -> None:

@@ -16,19 +16,14 @@ def web_config(config: Path | None, host: str | None, port: int | None):
 
     from ben.cli.serve import trusted_config
     from ben.core.config import WebConfig
+    from ben.core.config_sections import not_ipv4
     from ben.core.errors import ConfigError
 
     cfg = trusted_config(config).web  # [web] names the token file and the local uids it serves (round 14)
     if host is not None and not re.fullmatch(r"[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?", host):  # was "not loopback"
         raise ConfigError(f"expected an IP address or a host name, got {host!r}", source="command line", field="--host")
-    if host is not None and re.fullmatch(r"[0-9.]+", host):  # 999.1.1.1 was "not loopback: set web.token_env"
-        import ipaddress
-
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            raise ConfigError(f"{host!r} is no IPv4 address (four numbers 0 to 255, e.g. 127.0.0.1)",
-                              source="command line", field="--host") from None
+    if host is not None and (problem := not_ipv4(host)):  # 999.1.1.1 was "not loopback: set web.token_env"
+        raise ConfigError(problem, source="command line", field="--host")
     changes = {k: v for k, v in (("listen_host", host), ("listen_port", port)) if v is not None}
     if not changes:
         return cfg

@@ -282,8 +282,25 @@ class WebConfig(_Section):
     @classmethod
     def _host(cls, value: str) -> str:
         """``[::1]``, an IPv6 address as a URL writes it, is that address (it could not be bound: "Name or service not
-        known (choose another with --port)"; ADR 0033, round 10)."""
+        known (choose another with --port)"; ADR 0033, round 10). Dotted numbers that are no IPv4 address are said
+        so (999.1.1.1 was "not loopback: set web.token_env"; round 14)."""
+        if problem := not_ipv4(value):
+            raise ValueError(problem)
         return value[1:-1] if value.startswith("[") and value.endswith("]") else value
+
+
+def not_ipv4(host: str) -> str:
+    """Why ``host``, written as dotted numbers, is no IPv4 address ("" if it is one, or is not written so)."""
+    import ipaddress
+    import re
+
+    if not re.fullmatch(r"[0-9.]+", host):
+        return ""
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return f"{host!r} is no IPv4 address (four numbers 0 to 255, e.g. 127.0.0.1)"
+    return ""
 
 
 # -- learning cortex (ben.cortex, ADR 0039) --
