@@ -33,8 +33,8 @@ from ben.core.files import create_once, write_atomic
 from ben.detect import MonitorBank
 from ben.detect.calibrated_bank import CalibratedBank
 from ben.detect.checkpoint import from_bytes, to_bytes
-from ben.spine.comove import CoMovement
-from ben.spine.detection import Detection, _Columns
+from ben.spine.buckets import Columns as _Columns
+from ben.spine.detection import Detection
 from ben.spine.incidents import Anomaly, Correlator, Incident, State
 
 MAGIC = b"BENDCKP1\n"

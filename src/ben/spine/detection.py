@@ -41,6 +41,8 @@ from ben.core.errors import ConfigError
 from ben.detect import DetectorError, Episode, MonitorBank
 from ben.detect.calibrated import Timing
 from ben.detect.calibrated_bank import CalibratedBank
+from ben.spine.buckets import Closed, Columns, close_buckets
+from ben.spine.buckets import warm_up as warm_buckets
 from ben.spine.comove import CoMovement
 from ben.spine.incidents import Anomaly, Correlator, Incident
 
@@ -54,6 +56,9 @@ PEER_COLUMNS = ("sidecar_id", "producer_id")
 OTLP_PRODUCER = "otlp-"  # the OTLP receiver's senders (ben.otlp.sender.Slots): no application chooses it
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
+#: A counter's bucketed value is its sum per second whatever the bucket (``_bucket_kernel``): its anomalies are
+#: said "per s" (they were said "per 250 ms" of values per second with 250 ms buckets: ADR 0012, round 2).
+RATE_NS = 10**9
 _REFUSED = -1
 #: A table's distinct keys are looked up in Arrow when they are at least 1/LOOKUP_RATIO of the known ones.
 LOOKUP_RATIO = 8
@@ -103,40 +108,6 @@ class Changes:
     incidents: list[Incident | None] = field(default_factory=list)  # None: an anomaly attached to none
 
 
-class _Columns:
-    """Per-series arrays with capacity doubling: registering a series is amortised O(1)."""
-
-    SPEC = {"open_bucket": (np.int64, -1), "sum": (np.float64, 0.0), "count": (np.int64, 0),
-            "counter": (np.bool_, False)}
-
-    def __init__(self, n: int = 0):
-        self.n = 0
-        self._cap = {k: np.full(max(16, n), fill, dtype=dt) for k, (dt, fill) in self.SPEC.items()}
-        self.grow(n)
-
-    def grow(self, n: int) -> None:
-        cap = len(self._cap["sum"])
-        if n > cap:
-            new = max(n, 2 * cap)
-            for k, (dt, fill) in self.SPEC.items():
-                arr = np.full(new, fill, dtype=dt)
-                arr[:self.n] = self._cap[k][:self.n]
-                self._cap[k] = arr
-        self.n = n
-        for k in self.SPEC:
-            setattr(self, k, self._cap[k][:n])
-
-
-@dataclass
-class _Closed:
-    """Closed buckets of a table, in feed order (record, time, series): one bank point each."""
-
-    series: np.ndarray
-    ts: np.ndarray
-    value: np.ndarray
-    record: np.ndarray
-
-
 class Detection:
     """Detection over stored rows: series, buckets, the detector, co-movement and incidents.
 
@@ -165,7 +136,7 @@ class Detection:
         self.per_subsystem: dict[str, int] = {}
         self.per_peer: dict[str, int] = {}
         self.peers: list[str] = []               # the peer of each series (charged with it)
-        self.cols = _Columns()
+        self.cols = Columns()
         self._open: set[int] = set()             # series with an anomaly episode open
         self.points = 0                          # bucketed points run through the bank
         self.rows = 0                            # watched rows taken in
@@ -191,12 +162,7 @@ class Detection:
     def warm_up(self) -> None:
         """Compile (or load) the compiled kernels now, once per process: compiling holds the interpreter for
         a few seconds, which must not happen at the first stored table while the spine takes data."""
-        from ben.spine._bucket_kernel import bucket_rows
-
-        one = np.zeros(1, dtype=np.int64)
-        bucket_rows(series=one, bucket=one, values=np.zeros(1), record=one, open_bucket=np.full(1, -1),
-                    sums=np.zeros(1), counts=one.copy(), counter=np.zeros(1, dtype=np.bool_), bucket_ns=self.bucket_ns,
-                    out_series=one.copy(), out_bucket=one.copy(), out_value=np.zeros(1), out_record=one.copy())
+        warm_buckets(self.bucket_ns)
         if isinstance(self.bank, CalibratedBank):
             self.bank.warm_up()
 
@@ -300,7 +266,7 @@ class Detection:
         return changes
 
     def _points(self, part: pa.Table, kind: np.ndarray,
-                record: np.ndarray) -> tuple[list[tuple[int, Episode, dict | None]], _Closed | None]:
+                record: np.ndarray) -> tuple[list[tuple[int, Episode, dict | None]], Closed | None]:
         series = self._series_index(part, kind)
         ts = part["ts"].to_numpy()
         values = part["value"].to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -334,36 +300,15 @@ class Detection:
                         self.max_series_per_subsystem, self.max_series_per_peer, self.max_series,
                         self.refused_series, self.refused_points, self.refused_series_peer, self._refused_peer)
 
-    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> _Closed:
-        """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order.
-
-        Per series, in row order: a point of the open bucket adds to it; a point of a later
-        bucket closes the open one (one output point, at the closing row's record) and opens
-        its own; a point of an older bucket is late: counted and folded into the open bucket.
-        One compiled pass over the rows (``ben.spine._bucket_kernel``, ADR 0040).
-        """
-        from ben.spine._bucket_kernel import bucket_rows
-
-        cols = self.cols
-        n = len(series)
-        out_s = np.empty(n, dtype=np.int64)
-        out_b = np.empty(n, dtype=np.int64)
-        out_v = np.empty(n)
-        out_r = np.empty(n, dtype=np.int64)
-        closed, late = bucket_rows(series=np.ascontiguousarray(series, dtype=np.int64),
-                                   bucket=np.ascontiguousarray(bucket, dtype=np.int64),
-                                   values=np.ascontiguousarray(values, dtype=np.float64),
-                                   record=np.ascontiguousarray(record, dtype=np.int64),
-                                   open_bucket=cols.open_bucket, sums=cols.sum, counts=cols.count,
-                                   counter=cols.counter, bucket_ns=self.bucket_ns, out_series=out_s,
-                                   out_bucket=out_b, out_value=out_v, out_record=out_r)
-        self.late_points += int(late)
-        cs, c_ts, c_val, c_rec = out_s[:closed], out_b[:closed] * self.bucket_ns, out_v[:closed], out_r[:closed]
-        by = np.lexsort((cs, c_ts, c_rec))  # record, then time, then series
-        return _Closed(cs[by], c_ts[by], c_val[by], c_rec[by])
+    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> Closed:
+        """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order
+        (``ben.spine.buckets``: a counter's empty buckets are rates of 0; one compiled pass, ADR 0040)."""
+        closed, late = close_buckets(self.cols, series, bucket, values, record, self.bucket_ns)
+        self.late_points += late
+        return closed
 
     def _place(self, episodes: list[Episode], flags: np.ndarray,
-               closed: _Closed) -> list[tuple[int, Episode, dict | None]]:
+               closed: Closed) -> list[tuple[int, Episode, dict | None]]:
         """Each episode event with the feed position of the point that caused it.
 
         An anomaly opens at the point whose in-episode flag turns on and closes at the one whose
@@ -395,7 +340,7 @@ class Detection:
         last_record = int(closed.record[-1])
         return [(int(closed.record[at]) if at < n else last_record, ep, None, at) for at, ep in placed]
 
-    def _correlate(self, events: list[tuple[int, Episode, dict | None, int]], closed: _Closed | None,
+    def _correlate(self, events: list[tuple[int, Episode, dict | None, int]], closed: Closed | None,
                    record_max_ts: np.ndarray,
                    changes: Changes) -> None:
         """Episodes to incidents, record by record, ticking incidents after each record.
@@ -424,7 +369,7 @@ class Detection:
         if closed is not None:
             self._ring(closed, fed, len(closed.series))
 
-    def _ring(self, closed: _Closed, lo: int, hi: int) -> None:
+    def _ring(self, closed: Closed, lo: int, hi: int) -> None:
         if hi > lo:
             self.comove.add(closed.series[lo:hi], closed.ts[lo:hi] // self.bucket_ns, closed.value[lo:hi])
 
@@ -447,7 +392,7 @@ class Detection:
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
                           scale=float(ep.scale), index=index, note=ep.note,
-                          per_ns=self.bucket_ns if self.cols.counter[index] else 0, peak=float(ep.peak_value))
+                          per_ns=RATE_NS if self.cols.counter[index] else 0, peak=float(ep.peak_value))
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)

@@ -59,7 +59,7 @@ class Anomaly:
     index: int = -1             # the series' index in detection (-1: none)
     moved_with: list[tuple[str, float]] = field(default_factory=list)  # (series, MI in nats) it moved with
     note: str = ""              # why it ended, when worth saying (the change became the new baseline)
-    per_ns: int = 0             # a counter's bucket (values are sums per bucket); 0: a gauge
+    per_ns: int = 0             # a counter's values are per this many ns (detection: 1 s); 0: a gauge
     peak: float = math.nan      # the episode's most extreme value (observed is its mean); NaN: unknown
 
     @property
