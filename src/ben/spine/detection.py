@@ -23,6 +23,10 @@ series' first row, as the sidecar names it and no application can claim: its sid
 came through the OTLP receiver (producer ``otlp-...``) or a ben SDK on the sidecar's socket. So one
 local application, whatever ``service.name``s it makes up, cannot take the series of the others
 (ADR 0045, round 4).
+
+A series' unit is the body of its first row, when that reads as one (``ben.detect.words.ucum_words``: the
+OTLP receiver stores a metric's ``unit`` there, ``ben.otlp.convert``); its anomalies say their numbers in it
+(ADR 0012, 2026-12-07 round 2). A series without one is said in the unit its name's suffix carries.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from ben.core.errors import ConfigError
 from ben.detect import DetectorError, Episode, MonitorBank
 from ben.detect.calibrated import Timing
 from ben.detect.calibrated_bank import CalibratedBank
+from ben.detect.words import ucum_words
 from ben.spine.buckets import Closed, Columns, close_buckets
 from ben.spine.buckets import warm_up as warm_buckets
 from ben.spine.comove import CoMovement
@@ -53,6 +58,8 @@ KIND_METRIC, KIND_COUNTER = 1, 2
 COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attributes.value", "spine_seq")
 #: ... and who delivered each row (the peer a new series is charged to); a table without them: one peer "".
 PEER_COLUMNS = ("sidecar_id", "producer_id")
+#: ... and each row's body: a metric's unit (a table without it: series without a unit).
+UNIT_COLUMN = "body"
 OTLP_PRODUCER = "otlp-"  # the OTLP receiver's senders (ben.otlp.sender.Slots): no application chooses it
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
@@ -73,7 +80,7 @@ def watched(table: pa.Table) -> pa.Table:
     """Only the rows and columns detection uses: metrics and counters (keeps hand-overs small)."""
     kind = table["kind"].to_numpy(zero_copy_only=False)
     keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
-    names = list(COLUMNS) + [c for c in PEER_COLUMNS if c in table.column_names]
+    names = list(COLUMNS) + [c for c in (*PEER_COLUMNS, UNIT_COLUMN) if c in table.column_names]
     return table.select(names).take(pa.array(keep))
 
 
@@ -136,6 +143,7 @@ class Detection:
         self.per_subsystem: dict[str, int] = {}
         self.per_peer: dict[str, int] = {}
         self.peers: list[str] = []               # the peer of each series (charged with it)
+        self.units: list[str] = []               # the unit of each series, in words ("": its name's suffix)
         self.cols = Columns()
         self._open: set[int] = set()             # series with an anomaly episode open
         self.points = 0                          # bucketed points run through the bank
@@ -187,8 +195,10 @@ class Detection:
                                                        table["producer_id"].take(firsts).to_pylist())]
             else:
                 peers = [""] * len(new)
+            units = ([ucum_words(b or "") for b in table[UNIT_COLUMN].take(firsts).to_pylist()]
+                     if UNIT_COLUMN in table.column_names else [""] * len(new))
             mapping[new] = self._register(dictionary.take(pa.array(new)).to_pylist(),
-                                          kind[first_row[new]] == KIND_COUNTER, peers)
+                                          kind[first_row[new]] == KIND_COUNTER, peers, units)
         return mapping[indices]
 
     def _lookup(self, distinct: pa.Array) -> np.ndarray:
@@ -206,12 +216,12 @@ class Detection:
         get = self.keys.get
         return np.array([get(k, _REFUSED) for k in distinct.to_pylist()], dtype=np.int64)
 
-    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str]) -> np.ndarray:
+    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str], units: list[str]) -> np.ndarray:
         """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
         out = np.full(len(keys), _REFUSED, dtype=np.int64)
         start = len(self.series)
         per, per_peer = self.per_subsystem, self.per_peer
-        for i, (key, peer) in enumerate(zip(keys, peers)):
+        for i, (key, peer, unit) in enumerate(zip(keys, peers, units)):
             subsystem = key[:key.index(SEP)]
             held = per.get(subsystem, 0)
             if held >= self.max_series_per_subsystem or len(self.series) >= self.max_series:
@@ -225,6 +235,7 @@ class Detection:
             per[subsystem] = held + 1
             per_peer[peer] = per_peer.get(peer, 0) + 1
             self.peers.append(peer)
+            self.units.append(unit)
             out[i] = len(self.series)
             self.keys[key] = len(self.series)
             self.series.append(key)
@@ -392,7 +403,8 @@ class Detection:
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
                           scale=float(ep.scale), index=index, note=ep.note,
-                          per_ns=RATE_NS if self.cols.counter[index] else 0, peak=float(ep.peak_value))
+                          per_ns=RATE_NS if self.cols.counter[index] else 0, peak=float(ep.peak_value),
+                          unit=self.units[index])
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)
