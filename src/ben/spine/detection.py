@@ -195,10 +195,9 @@ class Detection:
                                                        table["producer_id"].take(firsts).to_pylist())]
             else:
                 peers = [""] * len(new)
-            units = ([ucum_words(b or "") for b in table[UNIT_COLUMN].take(firsts).to_pylist()]
-                     if UNIT_COLUMN in table.column_names else [""] * len(new))
+            bodies = table[UNIT_COLUMN].take(firsts) if UNIT_COLUMN in table.column_names else None
             mapping[new] = self._register(dictionary.take(pa.array(new)).to_pylist(),
-                                          kind[first_row[new]] == KIND_COUNTER, peers, units)
+                                          kind[first_row[new]] == KIND_COUNTER, peers, bodies)
         return mapping[indices]
 
     def _lookup(self, distinct: pa.Array) -> np.ndarray:
@@ -216,12 +215,13 @@ class Detection:
         get = self.keys.get
         return np.array([get(k, _REFUSED) for k in distinct.to_pylist()], dtype=np.int64)
 
-    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str], units: list[str]) -> np.ndarray:
-        """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
+    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str], bodies) -> np.ndarray:
+        """Register new series (in first-seen order) within the caps; ``-1`` for each refused one. ``bodies``:
+        the body of each one's first row (its unit, read for the registered ones only), or None."""
         out = np.full(len(keys), _REFUSED, dtype=np.int64)
         start = len(self.series)
         per, per_peer = self.per_subsystem, self.per_peer
-        for i, (key, peer, unit) in enumerate(zip(keys, peers, units)):
+        for i, (key, peer) in enumerate(zip(keys, peers)):
             subsystem = key[:key.index(SEP)]
             held = per.get(subsystem, 0)
             if held >= self.max_series_per_subsystem or len(self.series) >= self.max_series:
@@ -235,7 +235,7 @@ class Detection:
             per[subsystem] = held + 1
             per_peer[peer] = per_peer.get(peer, 0) + 1
             self.peers.append(peer)
-            self.units.append(unit)
+            self.units.append(ucum_words(bodies[i].as_py() or "") if bodies is not None else "")
             out[i] = len(self.series)
             self.keys[key] = len(self.series)
             self.series.append(key)
