@@ -6,8 +6,8 @@ Layout (ADR 0029)::
 
 The JSON header holds the spine_seq covered, the configuration and counters, the series keys (with
 their peers and units) and the correlator's incidents; the arrays (the detector's state, open buckets,
-co-movement rings) are the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a JSON index and raw
-little-endian bytes, never pickle). For the calibrated detection (ADR 0040) the detector's state is
+co-movement rings) are the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a
+JSON index and raw little-endian bytes, never pickle). For the calibrated detection (ADR 0040) the detector's state is
 ``CalibratedBank.checkpoint()``: the ``(series, N_STATE)`` float64 state matrix, each series' last
 timestamp (int64 ns), the timing and the format number. Series keys are built from attribute values, so the whole
 payload is encrypted and authenticated with a key of its own (``detect.key``, 32 random bytes,

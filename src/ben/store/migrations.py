@@ -108,7 +108,7 @@ def repartition_events(ex: Executor, caps: Capabilities) -> None:
 def add_anomaly_unit(ex: Executor, caps: Capabilities) -> None:
     """Migration 9: ``ben.anomalies.unit``, the unit an anomaly's baseline and observed values are in as
     said ("ms", "bytes per s"; '' in rows written before: their name's suffix says it). Added where it
-    is missing (18.16 has no ``ADD COLUMN IF NOT EXISTS``): a crash before the record runs it again."""
+    is missing (a check every server answers, 18.16 too): a crash before the record runs it again."""
     have = ex.rows(f"SELECT count() FROM system.columns WHERE database = '{schema.DATABASE}' "
                    "AND table = 'anomalies' AND name = 'unit'")
     if not int(have[0][0]):
