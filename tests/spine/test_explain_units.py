@@ -16,7 +16,7 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from ben.cli.demo import DEMO_TIMING
 from ben.cli.incidents import SIGMA_SAID
-from ben.cli.procs import wait_for
+from ben.cli.procs import query_rows, wait_for
 from ben.detect.words import ucum_words
 from ben.spine.incidents import Anomaly, Correlator
 from tests.otlp.test_transports import ANY_PORT, ports, post
@@ -96,6 +96,13 @@ def test_otlp_units_are_said_by_incidents_and_explain(make_cluster) -> None:
     assert re.search(r"cache http\.server\.requests: [^;]*; baseline (9|10|11)(\.\d)? requests per s, observed "
                      r"(2\d|3\d)(\.\d)? requests per s", text), text
     assert "2026-11-18 11:1" in text and SIGMA_SAID in text, text  # the narrative's time with its date
+    # a replay over the stored rows reads the units back: the same sentences (ids and words)
+    stored = query_rows(c.spine_addr, "SELECT id, sentence FROM ben.anomalies FINAL WHERE subsystem = 'cache'")
+    replayed = json.loads(_ben("replay", "--from", str(T0), "--to", str(T0 + 600 * S), "--json", "--spine",
+                               c.spine_addr, "--config", str(c.home / "ben.toml")))
+    said = {a["id"]: a["sentence"] for a in replayed["anomalies"]}
+    assert stored and all(said.get(r["id"]) == r["sentence"] for r in stored), (stored, said)
+    assert any("requests per s" in r["sentence"] for r in stored), stored
 
 
 def test_ucum_units_in_words() -> None:

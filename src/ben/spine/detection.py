@@ -45,7 +45,7 @@ from ben.core.errors import ConfigError
 from ben.detect import DetectorError, Episode, MonitorBank
 from ben.detect.calibrated import Timing
 from ben.detect.calibrated_bank import CalibratedBank
-from ben.detect.words import ucum_words
+from ben.detect.words import MAX_UNIT_CHARS, ucum_words
 from ben.spine.buckets import Closed, Columns, close_buckets
 from ben.spine.buckets import warm_up as warm_buckets
 from ben.spine.comove import CoMovement
@@ -60,6 +60,8 @@ COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attrib
 PEER_COLUMNS = ("sidecar_id", "producer_id")
 #: ... and each row's body: a metric's unit (a table without it: series without a unit).
 UNIT_COLUMN = "body"
+#: The body as catch-up and replay read it: a body too long to be a unit (a histogram's buckets) is not read back.
+UNIT_SQL = f"if(length(body) <= {4 * MAX_UNIT_CHARS}, body, '') AS body"
 OTLP_PRODUCER = "otlp-"  # the OTLP receiver's senders (ben.otlp.sender.Slots): no application chooses it
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from ben.core.errors import StorageError
 from ben.core.files import remove_temporaries
 from ben.spine import detect_state
-from ben.spine.detection import COLUMNS, PEER_COLUMNS, UNIT_COLUMN, Detection
+from ben.spine.detection import COLUMNS, PEER_COLUMNS, UNIT_COLUMN, UNIT_SQL, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
 from ben.spine.incidents import State
 from ben.store.base import Store
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
-    "spine_seq, sidecar_id, producer_id, body FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
+    f"spine_seq, sidecar_id, producer_id, {UNIT_SQL} FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
     "AND spine_seq > {low} AND spine_seq <= {high} ORDER BY spine_seq, producer_seq"
 )
 

@@ -10,11 +10,11 @@ import pyarrow as pa
 
 from ben.core.config import DetectConfig
 from ben.core.errors import ConfigError
-from ben.spine.detection import COLUMNS, PEER_COLUMNS, UNIT_COLUMN, Detection
+from ben.spine.detection import COLUMNS, PEER_COLUMNS, UNIT_COLUMN, UNIT_SQL, Detection
 
 REPLAY_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
-    "spine_seq, sidecar_id, producer_id, body FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
+    f"spine_seq, sidecar_id, producer_id, {UNIT_SQL} FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
     "AND ts >= {t1} AND ts < {t2} ORDER BY spine_seq, producer_seq"
 )
 
