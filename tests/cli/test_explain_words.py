@@ -103,3 +103,22 @@ def test_a_detector_s_phrases_say_byte_amounts_in_kb_mb_gb_too() -> None:
 
     said = detector_phrase("calibrated", {"expected": 621_395_754.0, "band": 2_400_000.0, "sigma": 9.0}, "bytes")
     assert "expected 621 MB" in said and "2.4 MB" in said and "621,395,754" not in said, said
+
+
+def test_the_stored_unit_is_said_and_sigma_is_defined_once() -> None:
+    """ADR 0012, 2026-12-07 round 2: an OTLP p99 in seconds read "baseline 0.113, observed 0.915" (the unit was
+    lost), a counter's rate had no "per s", and "442 sigma" was nowhere defined for whoever reads it."""
+    from ben.cli.incidents import SIGMA_SAID
+
+    p99 = anomaly(series="api http.server.request.duration.p99", name="http.server.request.duration.p99",
+                  baseline=0.113, observed=0.915, unit="s")
+    rate = anomaly(id="an-2", series="api http.server.requests", name="http.server.requests", baseline=10.2,
+                   observed=30.2, unit="requests per s")
+    text = explained([p99, rate])
+    assert "baseline 0.113 s, observed 0.915 s" in text and "expected 123 s" in text, text
+    assert "baseline 10.2 requests per s, observed 30.2 requests per s" in text, text
+    assert text.count(SIGMA_SAID) == 1, text
+    old = explained([anomaly(unit="")])  # a row from before the unit column: the name's suffix, as before
+    assert "baseline 120 ms, observed 440 ms" in old, old
+    quiet = explained([anomaly(evidence="{}", sentence="x changed its distribution around 3")])
+    assert SIGMA_SAID not in quiet, quiet  # no sigma shown: nothing to define

@@ -592,3 +592,24 @@ def test_an_attribute_or_body_of_a_huge_array_makes_only_what_it_keeps(monkeypat
     assert attrs["a"] == whole[:len(attrs["a"])] and attrs["m"].startswith('{"k":[0,1,2,') and len(attrs["a"]) > 4_000
     assert attrs["w"].startswith('{"k0":0,"k1":1,') and len(attrs["w"]) > 4_000
     assert out.counts.truncated >= 4
+
+
+def test_a_metric_s_unit_is_the_body_of_its_rows():
+    """ADR 0012, 2026-12-07 round 2: the unit was dropped, so a p99 in seconds and memory in bytes read as bare
+    numbers; it is the body of the rows of every kind of metric (a histogram's ``.count`` keeps its buckets)."""
+    conv = Converter(started_ns=T0 - 10)
+    said = {}
+    gauge = m.Metric(name="mem", unit="By")
+    gauge.gauge.data_points.add(time_unix_nano=T0, as_double=5e8)
+    total = m.Metric(name="reqs", unit="{requests}", sum=m.Sum(is_monotonic=True, aggregation_temporality=1))
+    total.sum.data_points.add(time_unix_nano=T0, as_int=3)
+    hist = m.Metric(name="dur", unit="s", histogram=m.Histogram(aggregation_temporality=1))
+    hist.histogram.data_points.add(time_unix_nano=T0, count=2, sum=0.4, explicit_bounds=[0.1, 1], bucket_counts=[0, 2, 0])
+    summ = m.Metric(name="rpc", unit="ms", summary=m.Summary())
+    summ.summary.data_points.add(start_time_unix_nano=T0, time_unix_nano=T0 + 1, count=4, sum=2.0).quantile_values.add(
+        quantile=0.99, value=0.9)
+    for metric in (gauge, total, hist, summ):
+        said.update({r[3]: r[5] for r in rows(conv.metrics(metrics_request(metric)))})
+    assert said.pop("dur.count").startswith('{"bounds"') and said.pop("rpc.count") == ""
+    assert said == {"mem": "By", "reqs": "{requests}", "dur.sum": "s", "dur.p50": "s", "dur.p99": "s", "rpc.sum": "ms",
+                    "rpc.p99": "ms"}, said

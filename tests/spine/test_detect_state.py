@@ -127,3 +127,30 @@ def test_a_kill_while_the_checkpoint_key_is_made_never_leaves_an_empty_key(tmp_p
     empty = tmp_path / "empty.key"
     empty.touch(mode=0o600)
     assert len(detect_state.load_key(empty)) == detect_state.KEY_BYTES
+
+
+def test_series_units_survive_a_checkpoint_and_an_older_one_has_none(tmp_path: Path) -> None:
+    """ADR 0012, 2026-12-07 round 2: a series' unit is read from its first row (an OTLP metric's ``unit``, stored
+    as the row's body); a restart from the checkpoint must not lose it (the next anomaly would read unitless)."""
+    import json
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    table = stored_rows(30)
+    bodies = ["s" if n == "latency_ms" else "{requests}" for n in table["name"].to_pylist()]
+    det = Detection(S, timing=QUICK)
+    det.process(table.set_column(table.column_names.index("body"), "body", [bodies]))
+    assert det.units == ["s", "requests"], (det.series, det.units)  # latency_ms, then requests
+    key = detect_state.load_key(tmp_path / "detect.key")
+    blob = detect_state.encode(det, 30, key)
+    assert detect_state.decode(blob, key)[1].units == det.units
+    nonce = blob[len(detect_state.MAGIC):len(detect_state.MAGIC) + 12]  # the same checkpoint without "units"
+    plain = AESGCM(key).decrypt(nonce, blob[len(detect_state.MAGIC) + 12:], detect_state.MAGIC)
+    (size,) = struct.unpack_from("<I", plain, 0)
+    header = json.loads(plain[4:4 + size])
+    del header["units"]
+    head = json.dumps(header).encode()
+    older = AESGCM(key).encrypt(nonce, struct.pack("<I", len(head)) + head + plain[4 + size:], detect_state.MAGIC)
+    back = detect_state.decode(detect_state.MAGIC + nonce + older, key)[1]
+    assert back.units == [""] * len(det.series)

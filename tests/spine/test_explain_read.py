@@ -61,10 +61,10 @@ def test_a_flat_line_is_said_as_a_value_that_stopped_varying() -> None:
     (1.0 sigma; flagged by flat line)" or "changed its distribution around 20": neither says what was seen."""
     flat = {"flat": {"sigma": 1.1, "flat_intervals": 40.0}}
     text = anomaly_sentence("orders orders", "orders", 19.3, 30.0, T0, flat, scale=10.0, per_ns=S)
-    assert text == "orders orders stopped varying at 30 per s from 11:06:40 UTC (before: 19.3 per s; flagged by " \
-                   "flat line)", text
+    assert text == "orders orders stopped varying at 30 per s from 2026-11-18 11:06:40 UTC (before: 19.3 per s; " \
+                   "flagged by flat line)", text
     same = anomaly_sentence("f n.count", "n.count", 20.0, 20.0, T0, flat, scale=10.0)
-    assert same == "f n.count stopped varying at 20 from 11:06:40 UTC (flagged by flat line)", same
+    assert same == "f n.count stopped varying at 20 from 2026-11-18 11:06:40 UTC (flagged by flat line)", same
     both = anomaly_sentence("a n", "n", 19.3, 30.0, T0, {"flat": {}, "level": {}}, scale=1.0)
     assert "rose from 19.3 to 30" in both  # another feature fired too: the change is said as before
 

@@ -152,6 +152,7 @@ def test_huge_tiny_and_missing_numbers_read_as_a_person_writes_them() -> None:
     assert fmt_value(5e-5, "s") == "5 × 10^-5 s" and fmt_value(0.0) == "0" and fmt_value(math.nan) == "n/a"
     assert fmt_value(48211.5) == "48,212" and fmt_value(0.001) == "0.001"  # the usual range unchanged
     huge = anomaly_sentence("s x_ms", "x_ms", 1.0, 1e300, 10**18, {"level": {}}, scale=1.0)
-    assert huge == "s x_ms rose from 1 ms to 1 × 10^300 ms at 01:46:40 UTC (1 × 10^300 sigma; flagged by level)"
+    assert huge == ("s x_ms rose from 1 ms to 1 × 10^300 ms at 2001-09-09 01:46:40 UTC (1 × 10^300 sigma; flagged by "
+                    "level)")
     cusum = anomaly_sentence("s", "x", 1.0, 2.0, 10**18, {"cusum": {"sigma": 1e300, "points": 3}})
     assert "CUSUM 1 × 10^300 sigma over 3 points" in cusum and "000" not in cusum

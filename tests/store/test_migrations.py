@@ -173,3 +173,24 @@ def test_retention_drops_every_lane_of_an_expired_day(store) -> None:
     dropped = retention.drop_expired(store, 3, now_ns=now)
     assert len(dropped) == 3 and all(p.startswith("(") for p in dropped)
     assert sorted(r[0] for r in _all_rows(store)) == sorted(r[0] for r in rows if r[0] >= first_day_ns + DAY_NS)
+
+
+def test_migration_9_adds_the_anomaly_unit_keeping_the_rows_before_it(open_backend) -> None:
+    """ADR 0012, 2026-12-07 round 2: ``ben.anomalies.unit`` (what an anomaly's numbers are in, as said) on a store
+    whose anomalies were written before it: they stay, with '' (explain then says the name's suffix)."""
+    from ben.spine.findings import anomaly_rows
+    from ben.spine.incidents import Anomaly
+
+    store = open_backend()
+    store.execute("ALTER TABLE ben.anomalies DROP COLUMN unit")  # the table as migrations 1-8 left it
+    old = Anomaly("api lat_ms", "api", "lat_ms", 10**18, 120.0, 480.0, 0.9, {"level": {"sigma": 9.0}}, scale=5.0)
+    store.insert_rows(schema.ANOMALIES, anomaly_rows([(old, "inc-1")]).drop(["unit"]))
+    for _ in range(2):  # a crash before the migration's record runs it again
+        migrations.add_anomaly_unit(store, store.capabilities)
+    new = Anomaly("api d.p99", "api", "d.p99", 2 * 10**18, 0.1, 0.9, 0.9, {"level": {"sigma": 9.0}}, scale=0.01,
+                  unit="s")
+    store.insert_rows(schema.ANOMALIES, anomaly_rows([(new, "inc-2")]))
+    assert store.rows("SELECT name, unit FROM ben.anomalies FINAL ORDER BY start_ts") == [("lat_ms", ""), ("d.p99", "s")]
+    store.close()
+    again = open_backend()
+    assert migrations.apply(again, again.capabilities) == [] and again.schema_version() == migrations.LATEST

@@ -199,6 +199,11 @@ def explain(
         print_recommendations(Console(emoji=False), recs)
 
 
+#: What "sigma" means, under the evidence that gives one.
+SIGMA_SAID = ("sigma: the move in multiples of the series' usual spread (its normal noise); 3 is unusual, 10 or more "
+              "far out of line")
+
+
 def print_explained(console, inc: dict, anomalies: list[dict], commands: list[dict], similar: list[dict]) -> None:
     """An incident as ``ben explain`` prints it: words and units, stored text shown safely (``printable``)."""
     from ben.detect.words import detector_phrase, number
@@ -217,19 +222,25 @@ def print_explained(console, inc: dict, anomalies: list[dict], commands: list[di
                                                    if inc["resolved_ts"] else ""), style="bold")
     say(inc["narrative"])
     console.print("[bold]evidence[/bold]")
+    sigma = " sigma" in str(inc["narrative"])
     for a in anomalies:
         try:
             evidence = json.loads(a["evidence"] or "{}")
         except ValueError:
             evidence = {"stored evidence (not JSON)": {}}
-        unit = unit_of(str(a.get("name") or ""))
+        unit = str(a.get("unit") or "") or unit_of(str(a.get("name") or ""))  # (rows before the unit column: '')
         end = _when(a["end_ts"]) or "still open"
         say(f"- {a['id']} {a['series']}: {_when(a['start_ts'])} UTC -> {end}{' UTC' if a['end_ts'] else ''}; "
             f"baseline {fmt_number(a['baseline'], unit)}, observed {fmt_number(a['observed'], unit)}, "
             f"score {_g(a['score'], '.3f')} (0 to 1)")
         for detector, stats in (evidence.items() if isinstance(evidence, dict) else ()):
-            say(f"  {detector_phrase(detector, stats, unit)}")
+            phrase = detector_phrase(detector, stats, unit)
+            sigma = sigma or " sigma" in phrase
+            say(f"  {phrase}")
         say(f"  {a['sentence']}")
+        sigma = sigma or " sigma" in str(a["sentence"])
+    if sigma:  # the figure every sentence gives, said once for whoever reads it (ADR 0012, round 2)
+        say(SIGMA_SAID)
     if similar:
         console.print("[bold]similar incidents at federated clusters (30 days)[/bold]")
         for f in similar:

@@ -33,6 +33,31 @@ def unit_of(name: str) -> str:
     return ""
 
 
+#: UCUM units (OpenTelemetry's ``unit``) as a person reads them; the rest as given ("{requests}" -> "requests").
+UCUM_WORDS = {"1": "", "By": "bytes", "bit": "bits", "us": "µs", "Cel": "°C", "kBy": "kB", "MBy": "MB", "GBy": "GB",
+              "TBy": "TB", "KiBy": "KiB", "MiBy": "MiB", "GiBy": "GiB", "TiBy": "TiB"}
+#: The longest unit taken from a metric's body (a longer body is no unit).
+MAX_UNIT_CHARS = 40
+
+
+def ucum_words(unit: str) -> str:
+    """A metric's unit as stored (OTLP's UCUM ``unit``: "s", "By", "1", "%", "{requests}", "By/s") as a person
+    reads it: "s", "bytes", "", "%", "requests", "bytes per s"; "" for a text that is no unit (longer than
+    ``MAX_UNIT_CHARS``, with spaces, quotes or control characters: a body that is something else)."""
+    unit = unit.strip() if isinstance(unit, str) else ""
+    if not unit or len(unit) > MAX_UNIT_CHARS or not unit.isprintable() or any(c in unit for c in " \t\"'`<>"):
+        return ""
+    if unit.startswith("{") and unit.endswith("}") and unit.count("{") == 1:
+        return unit[1:-1]  # an annotation alone: a count of things
+    if "/" in unit:
+        num, _, den = unit.partition("/")
+        num, den = ucum_words(num), ucum_words(den)
+        return f"{num} per {den}".strip() if den else num
+    if "{" in unit and unit.endswith("}"):  # a unit with an annotation: "By{compressed}" is bytes
+        unit = unit[:unit.index("{")] or "1"
+    return UCUM_WORDS.get(unit, unit)
+
+
 #: Byte amounts in powers of 1000: "2.0 GB", not "1,999,371,272 bytes" (read at 3 a.m.).
 BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB", "PB")
 

@@ -20,7 +20,9 @@ The mapping (``docs/queries.md`` shows how to query each):
   histograms and exponential histograms -> ``<name>.count`` and ``<name>.sum`` counters (the bucket
   bounds and counts as JSON in the ``.count`` row's body) and ``<name>.p50``/``<name>.p99`` gauges
   of the interval's observations; summaries -> ``.count``/``.sum`` counters and one gauge per
-  quantile (``<name>.p<q>``).
+  quantile (``<name>.p<q>``). A metric's ``unit`` (UCUM: ``s``, ``By``, ``{requests}``) is the body of its
+  rows (of ``.sum`` and the quantiles; ``.count`` counts observations): the spine's detection says an
+  anomaly's numbers in it (``ben.spine.detection``, ADR 0012); the series' identity does not change with it.
 - **Spans** -> rows of ``kind = 'event'`` with ``otel.signal = span`` (the ``ben.spans`` view reads
   them): name, start (``ts``), duration in ms (``value``), status message (``body``) and attributes
   ``otel.trace_id``, ``otel.span_id``, ``otel.parent_span_id``, ``otel.span_kind``,
@@ -240,21 +242,22 @@ class Converter:
                         out.reject(n, "a metric has no name")
                         continue
                     if which == "gauge":
-                        self._numbers(out, res, metric.name, metric.gauge.data_points, pb.KIND_METRIC, None)
+                        self._numbers(out, res, metric.name, metric.gauge.data_points, pb.KIND_METRIC, None,
+                                      metric.unit)
                     elif which == "sum":
                         s = metric.sum
                         kind = pb.KIND_COUNTER if s.is_monotonic else pb.KIND_METRIC
                         self._numbers(out, res, metric.name, s.data_points, kind,
-                                      s.aggregation_temporality if s.is_monotonic else None)
+                                      s.aggregation_temporality if s.is_monotonic else None, metric.unit)
                     elif which == "histogram":
-                        self._histograms(out, res, metric.name, metric.histogram, exponential=False)
+                        self._histograms(out, res, metric.name, metric.histogram, False, metric.unit)
                     elif which == "exponential_histogram":
-                        self._histograms(out, res, metric.name, metric.exponential_histogram, exponential=True)
+                        self._histograms(out, res, metric.name, metric.exponential_histogram, True, metric.unit)
                     elif which == "summary":
-                        self._summaries(out, res, metric.name, metric.summary.data_points)
+                        self._summaries(out, res, metric.name, metric.summary.data_points, metric.unit)
         return out
 
-    def _numbers(self, out, res, name, points, kind, temporality) -> None:
+    def _numbers(self, out, res, name, points, kind, temporality, unit: str) -> None:
         for p in points:
             out.items += 1
             if p.flags & _NO_VALUE:
@@ -276,9 +279,9 @@ class Converter:
                 key = (res.key, name, tuple(sorted(attrs.items())))
                 value = float(self.cumulative.increment(key, p.start_time_unix_nano, [value],
                                                          journal=res.part(ROUTINE).undo)[0])
-            res.add(ROUTINE, kind, name, value, "", attrs, ts)
+            res.add(ROUTINE, kind, name, value, unit, attrs, ts)
 
-    def _histograms(self, out, res, name, data, exponential: bool) -> None:
+    def _histograms(self, out, res, name, data, exponential: bool, unit: str) -> None:
         cumulative = data.aggregation_temporality == _CUMULATIVE
         for p in data.data_points:
             out.items += 1
@@ -313,13 +316,13 @@ class Converter:
                                   "temporality": "cumulative" if cumulative else "delta"}, allow_nan=False)
             res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", totals[0], buckets, attrs, ts)
             if math.isfinite(total_sum):
-                res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", totals[1], "", attrs, ts)
+                res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", totals[1], unit, attrs, ts)
             for q in quantiles.QUANTILES:
                 value = quantiles.quantile(delta, q)
                 if math.isfinite(value):
-                    res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(q)}", value, "", attrs, ts)
+                    res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(q)}", value, unit, attrs, ts)
 
-    def _summaries(self, out, res, name, points) -> None:
+    def _summaries(self, out, res, name, points, unit: str) -> None:
         for p in points:
             out.items += 1
             if p.flags & _NO_VALUE:  # a staleness marker (count 0): it was stored as a reset of the totals
@@ -335,10 +338,10 @@ class Converter:
                                                      journal=res.part(ROUTINE).undo)
             res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.count", float(count), "", attrs, ts)
             if math.isfinite(p.sum):  # (a NaN sum was stored as an increment of 0; histograms leave it out too)
-                res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", float(total), "", attrs, ts)
+                res.add(ROUTINE, pb.KIND_COUNTER, f"{name}.sum", float(total), unit, attrs, ts)
             for qv in p.quantile_values:
                 if math.isfinite(qv.value):
-                    res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(qv.quantile)}", qv.value, "", attrs, ts)
+                    res.add(ROUTINE, pb.KIND_METRIC, f"{name}.p{_pct(qv.quantile)}", qv.value, unit, attrs, ts)
 
     # -- traces -------------------------------------------------------------------------------
     def traces(self, request: trace_svc.ExportTraceServiceRequest, client: str = "") -> Converted:

@@ -4,10 +4,10 @@ Layout (ADR 0029)::
 
     b"BENDCKP1\\n" | nonce (12 bytes) | AES-256-GCM( u32 header length | JSON header | BENDET1 arrays )
 
-The JSON header holds the spine_seq covered, the configuration and counters, the series keys and
-the correlator's incidents; the arrays (the detector's state, open buckets, co-movement rings) are
-the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a JSON index and raw
-little-endian bytes, never pickle). For the calibrated detection (ADR 0040) the detector's state is
+The JSON header holds the spine_seq covered, the configuration and counters, the series keys (with
+their peers and units) and the correlator's incidents; the arrays (the detector's state, open buckets,
+co-movement rings) are the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a
+JSON index and raw little-endian bytes, never pickle). For the calibrated detection (ADR 0040) the detector's state is
 ``CalibratedBank.checkpoint()``: the ``(series, N_STATE)`` float64 state matrix, each series' last
 timestamp (int64 ns), the timing and the format number. Series keys are built from attribute values, so the whole
 payload is encrypted and authenticated with a key of its own (``detect.key``, 32 random bytes,
@@ -33,8 +33,8 @@ from ben.core.files import create_once, write_atomic
 from ben.detect import MonitorBank
 from ben.detect.calibrated_bank import CalibratedBank
 from ben.detect.checkpoint import from_bytes, to_bytes
-from ben.spine.comove import CoMovement
-from ben.spine.detection import Detection, _Columns
+from ben.spine.buckets import Columns as _Columns
+from ben.spine.detection import Detection
 from ben.spine.incidents import Anomaly, Correlator, Incident, State
 
 MAGIC = b"BENDCKP1\n"
@@ -74,7 +74,7 @@ def encode(detection: Detection, last_seq: int, key: bytes) -> bytes:
         "counts": {"points": det.points, "rows": det.rows, "late_points": det.late_points,
                    "refused_points": det.refused_points, "refused_series": det.refused_series,
                    "refused_series_peer": det.refused_series_peer},
-        "series": det.series, "peers": det.peers, "open": sorted(det._open),
+        "series": det.series, "peers": det.peers, "units": det.units, "open": sorted(det._open),
         "correlator": _correlator_state(det.correlator),
     }
     cm = det.comove
@@ -116,6 +116,8 @@ def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
             sub = k[:k.index("\x1f")]
             det.per_subsystem[sub] = det.per_subsystem.get(sub, 0) + 1
         det.peers = list(header.get("peers") or [""] * len(det.series))  # (a checkpoint from before peers: "")
+        units = [str(u) for u in header.get("units") or []]  # (a checkpoint from before units: none)
+        det.units = (units + [""] * len(det.series))[:len(det.series)]
         for peer in det.peers:
             det.per_peer[peer] = det.per_peer.get(peer, 0) + 1
         n = len(det.series)
@@ -156,7 +158,7 @@ def _anomaly_state(a: Anomaly) -> dict:
     return {"series": a.series, "subsystem": a.subsystem, "name": a.name, "start_ns": a.start_ns,
             "baseline": a.baseline, "observed": a.observed, "score": a.score, "detectors": a.detectors,
             "end_ns": a.end_ns, "scale": a.scale, "index": a.index, "moved_with": a.moved_with, "note": a.note,
-            "per_ns": a.per_ns, "peak": a.peak}
+            "per_ns": a.per_ns, "peak": a.peak, "unit": a.unit}
 
 
 def _correlator(state: dict) -> Correlator:

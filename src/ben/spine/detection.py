@@ -23,6 +23,10 @@ series' first row, as the sidecar names it and no application can claim: its sid
 came through the OTLP receiver (producer ``otlp-...``) or a ben SDK on the sidecar's socket. So one
 local application, whatever ``service.name``s it makes up, cannot take the series of the others
 (ADR 0045, round 4).
+
+A series' unit is the body of its first row, when that reads as one (``ben.detect.words.ucum_words``: the
+OTLP receiver stores a metric's ``unit`` there, ``ben.otlp.convert``); its anomalies say their numbers in it
+(ADR 0012, 2026-12-07 round 2). A series without one is said in the unit its name's suffix carries.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from ben.core.errors import ConfigError
 from ben.detect import DetectorError, Episode, MonitorBank
 from ben.detect.calibrated import Timing
 from ben.detect.calibrated_bank import CalibratedBank
+from ben.detect.words import MAX_UNIT_CHARS, ucum_words
+from ben.spine.buckets import Closed, Columns, close_buckets
+from ben.spine.buckets import warm_up as warm_buckets
 from ben.spine.comove import CoMovement
 from ben.spine.incidents import Anomaly, Correlator, Incident
 
@@ -51,9 +58,16 @@ KIND_METRIC, KIND_COUNTER = 1, 2
 COLUMNS = ("ts", "kind", "subsystem", "name", "value", "attributes.key", "attributes.value", "spine_seq")
 #: ... and who delivered each row (the peer a new series is charged to); a table without them: one peer "".
 PEER_COLUMNS = ("sidecar_id", "producer_id")
+#: ... and each row's body: a metric's unit (a table without it: series without a unit).
+UNIT_COLUMN = "body"
+#: The body as catch-up and replay read it: a body too long to be a unit (a histogram's buckets) is not read back.
+UNIT_SQL = f"if(length(body) <= {4 * MAX_UNIT_CHARS}, body, '') AS body"
 OTLP_PRODUCER = "otlp-"  # the OTLP receiver's senders (ben.otlp.sender.Slots): no application chooses it
 SEP = "\x1f"  # between subsystem, name and attributes in a series key
 REFUSAL_LOG_INTERVAL_S = 60.0
+#: A counter's bucketed value is its sum per second whatever the bucket (``_bucket_kernel``): its anomalies are
+#: said "per s" (they were said "per 250 ms" of values per second with 250 ms buckets: ADR 0012, round 2).
+RATE_NS = 10**9
 _REFUSED = -1
 #: A table's distinct keys are looked up in Arrow when they are at least 1/LOOKUP_RATIO of the known ones.
 LOOKUP_RATIO = 8
@@ -68,7 +82,7 @@ def watched(table: pa.Table) -> pa.Table:
     """Only the rows and columns detection uses: metrics and counters (keeps hand-overs small)."""
     kind = table["kind"].to_numpy(zero_copy_only=False)
     keep = np.flatnonzero((kind == KIND_METRIC) | (kind == KIND_COUNTER))
-    names = list(COLUMNS) + [c for c in PEER_COLUMNS if c in table.column_names]
+    names = list(COLUMNS) + [c for c in (*PEER_COLUMNS, UNIT_COLUMN) if c in table.column_names]
     return table.select(names).take(pa.array(keep))
 
 
@@ -103,40 +117,6 @@ class Changes:
     incidents: list[Incident | None] = field(default_factory=list)  # None: an anomaly attached to none
 
 
-class _Columns:
-    """Per-series arrays with capacity doubling: registering a series is amortised O(1)."""
-
-    SPEC = {"open_bucket": (np.int64, -1), "sum": (np.float64, 0.0), "count": (np.int64, 0),
-            "counter": (np.bool_, False)}
-
-    def __init__(self, n: int = 0):
-        self.n = 0
-        self._cap = {k: np.full(max(16, n), fill, dtype=dt) for k, (dt, fill) in self.SPEC.items()}
-        self.grow(n)
-
-    def grow(self, n: int) -> None:
-        cap = len(self._cap["sum"])
-        if n > cap:
-            new = max(n, 2 * cap)
-            for k, (dt, fill) in self.SPEC.items():
-                arr = np.full(new, fill, dtype=dt)
-                arr[:self.n] = self._cap[k][:self.n]
-                self._cap[k] = arr
-        self.n = n
-        for k in self.SPEC:
-            setattr(self, k, self._cap[k][:n])
-
-
-@dataclass
-class _Closed:
-    """Closed buckets of a table, in feed order (record, time, series): one bank point each."""
-
-    series: np.ndarray
-    ts: np.ndarray
-    value: np.ndarray
-    record: np.ndarray
-
-
 class Detection:
     """Detection over stored rows: series, buckets, the detector, co-movement and incidents.
 
@@ -165,7 +145,8 @@ class Detection:
         self.per_subsystem: dict[str, int] = {}
         self.per_peer: dict[str, int] = {}
         self.peers: list[str] = []               # the peer of each series (charged with it)
-        self.cols = _Columns()
+        self.units: list[str] = []               # the unit of each series, in words ("": its name's suffix)
+        self.cols = Columns()
         self._open: set[int] = set()             # series with an anomaly episode open
         self.points = 0                          # bucketed points run through the bank
         self.rows = 0                            # watched rows taken in
@@ -191,14 +172,9 @@ class Detection:
     def warm_up(self) -> None:
         """Compile (or load) the compiled kernels now, once per process: compiling holds the interpreter for
         a few seconds, which must not happen at the first stored table while the spine takes data."""
-        from ben.spine._bucket_kernel import bucket_rows
-
         log.info("detection: loading its compiled kernels (the first start after an install compiles them: ~15 s of CPU)")
         started = time.monotonic()
-        one = np.zeros(1, dtype=np.int64)
-        bucket_rows(series=one, bucket=one, values=np.zeros(1), record=one, open_bucket=np.full(1, -1),
-                    sums=np.zeros(1), counts=one.copy(), counter=np.zeros(1, dtype=np.bool_), bucket_ns=self.bucket_ns,
-                    out_series=one.copy(), out_bucket=one.copy(), out_value=np.zeros(1), out_record=one.copy())
+        warm_buckets(self.bucket_ns)
         if isinstance(self.bank, CalibratedBank):
             self.bank.warm_up()
         log.info("detection: kernels ready in %.1f s", time.monotonic() - started)
@@ -224,8 +200,9 @@ class Detection:
                                                        table["producer_id"].take(firsts).to_pylist())]
             else:
                 peers = [""] * len(new)
+            bodies = table[UNIT_COLUMN].take(firsts) if UNIT_COLUMN in table.column_names else None
             mapping[new] = self._register(dictionary.take(pa.array(new)).to_pylist(),
-                                          kind[first_row[new]] == KIND_COUNTER, peers)
+                                          kind[first_row[new]] == KIND_COUNTER, peers, bodies)
         return mapping[indices]
 
     def _lookup(self, distinct: pa.Array) -> np.ndarray:
@@ -243,8 +220,9 @@ class Detection:
         get = self.keys.get
         return np.array([get(k, _REFUSED) for k in distinct.to_pylist()], dtype=np.int64)
 
-    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str]) -> np.ndarray:
-        """Register new series (in first-seen order) within the caps; ``-1`` for each refused one."""
+    def _register(self, keys: list[str], counters: np.ndarray, peers: list[str], bodies) -> np.ndarray:
+        """Register new series (in first-seen order) within the caps; ``-1`` for each refused one. ``bodies``:
+        the body of each one's first row (its unit, read for the registered ones only), or None."""
         out = np.full(len(keys), _REFUSED, dtype=np.int64)
         start = len(self.series)
         per, per_peer = self.per_subsystem, self.per_peer
@@ -262,6 +240,7 @@ class Detection:
             per[subsystem] = held + 1
             per_peer[peer] = per_peer.get(peer, 0) + 1
             self.peers.append(peer)
+            self.units.append(ucum_words(bodies[i].as_py() or "") if bodies is not None else "")
             out[i] = len(self.series)
             self.keys[key] = len(self.series)
             self.series.append(key)
@@ -303,7 +282,7 @@ class Detection:
         return changes
 
     def _points(self, part: pa.Table, kind: np.ndarray,
-                record: np.ndarray) -> tuple[list[tuple[int, Episode, dict | None]], _Closed | None]:
+                record: np.ndarray) -> tuple[list[tuple[int, Episode, dict | None]], Closed | None]:
         series = self._series_index(part, kind)
         ts = part["ts"].to_numpy()
         values = part["value"].to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -337,36 +316,15 @@ class Detection:
                         self.max_series_per_subsystem, self.max_series_per_peer, self.max_series,
                         self.refused_series, self.refused_points, self.refused_series_peer, self._refused_peer)
 
-    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> _Closed:
-        """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order.
-
-        Per series, in row order: a point of the open bucket adds to it; a point of a later
-        bucket closes the open one (one output point, at the closing row's record) and opens
-        its own; a point of an older bucket is late: counted and folded into the open bucket.
-        One compiled pass over the rows (``ben.spine._bucket_kernel``, ADR 0040).
-        """
-        from ben.spine._bucket_kernel import bucket_rows
-
-        cols = self.cols
-        n = len(series)
-        out_s = np.empty(n, dtype=np.int64)
-        out_b = np.empty(n, dtype=np.int64)
-        out_v = np.empty(n)
-        out_r = np.empty(n, dtype=np.int64)
-        closed, late = bucket_rows(series=np.ascontiguousarray(series, dtype=np.int64),
-                                   bucket=np.ascontiguousarray(bucket, dtype=np.int64),
-                                   values=np.ascontiguousarray(values, dtype=np.float64),
-                                   record=np.ascontiguousarray(record, dtype=np.int64),
-                                   open_bucket=cols.open_bucket, sums=cols.sum, counts=cols.count,
-                                   counter=cols.counter, bucket_ns=self.bucket_ns, out_series=out_s,
-                                   out_bucket=out_b, out_value=out_v, out_record=out_r)
-        self.late_points += int(late)
-        cs, c_ts, c_val, c_rec = out_s[:closed], out_b[:closed] * self.bucket_ns, out_v[:closed], out_r[:closed]
-        by = np.lexsort((cs, c_ts, c_rec))  # record, then time, then series
-        return _Closed(cs[by], c_ts[by], c_val[by], c_rec[by])
+    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> Closed:
+        """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order
+        (``ben.spine.buckets``: a counter's empty buckets are rates of 0; one compiled pass, ADR 0040)."""
+        closed, late = close_buckets(self.cols, series, bucket, values, record, self.bucket_ns)
+        self.late_points += late
+        return closed
 
     def _place(self, episodes: list[Episode], flags: np.ndarray,
-               closed: _Closed) -> list[tuple[int, Episode, dict | None]]:
+               closed: Closed) -> list[tuple[int, Episode, dict | None]]:
         """Each episode event with the feed position of the point that caused it.
 
         An anomaly opens at the point whose in-episode flag turns on and closes at the one whose
@@ -398,7 +356,7 @@ class Detection:
         last_record = int(closed.record[-1])
         return [(int(closed.record[at]) if at < n else last_record, ep, None, at) for at, ep in placed]
 
-    def _correlate(self, events: list[tuple[int, Episode, dict | None, int]], closed: _Closed | None,
+    def _correlate(self, events: list[tuple[int, Episode, dict | None, int]], closed: Closed | None,
                    record_max_ts: np.ndarray,
                    changes: Changes) -> None:
         """Episodes to incidents, record by record, ticking incidents after each record.
@@ -427,7 +385,7 @@ class Detection:
         if closed is not None:
             self._ring(closed, fed, len(closed.series))
 
-    def _ring(self, closed: _Closed, lo: int, hi: int) -> None:
+    def _ring(self, closed: Closed, lo: int, hi: int) -> None:
         if hi > lo:
             self.comove.add(closed.series[lo:hi], closed.ts[lo:hi] // self.bucket_ns, closed.value[lo:hi])
 
@@ -450,7 +408,8 @@ class Detection:
         anomaly = Anomaly(display, subsystem, name, int(ep.start_ts), float(ep.baseline), float(ep.observed),
                           float(ep.peak_score), detectors, None if ep.state == "open" else int(ep.end_ts),
                           scale=float(ep.scale), index=index, note=ep.note,
-                          per_ns=self.bucket_ns if self.cols.counter[index] else 0, peak=float(ep.peak_value))
+                          per_ns=RATE_NS if self.cols.counter[index] else 0, peak=float(ep.peak_value),
+                          unit=self.units[index])
         incident = self.correlator.add(anomaly, related=self.comove.related)
         changes.anomalies.append(anomaly)
         changes.incidents.append(incident)

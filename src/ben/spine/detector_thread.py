@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from ben.core.errors import StorageError
 from ben.core.files import remove_temporaries
 from ben.spine import detect_state
-from ben.spine.detection import COLUMNS, PEER_COLUMNS, Detection
+from ben.spine.detection import COLUMNS, PEER_COLUMNS, UNIT_COLUMN, UNIT_SQL, Detection
 from ben.spine.findings import anomaly_rows, incident_rows
 from ben.spine.incidents import State
 from ben.store.base import Store
@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
-    "spine_seq, sidecar_id, producer_id FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) AND spine_seq > {low} "
-    "AND spine_seq <= {high} ORDER BY spine_seq, producer_seq"
+    f"spine_seq, sidecar_id, producer_id, {UNIT_SQL} FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
+    "AND spine_seq > {low} AND spine_seq <= {high} ORDER BY spine_seq, producer_seq"
 )
 
 
@@ -167,7 +167,7 @@ class DetectorThread:
             log.info("detection resumed from its checkpoint at spine_seq %d; nothing stored after it", last_seq)
             return 0
         table = self._store.query_arrow(CATCH_UP_SQL.format(low=int(last_seq), high=int(stored_upto)))
-        table = table.rename_columns(list(COLUMNS + PEER_COLUMNS))
+        table = table.rename_columns([*COLUMNS, *PEER_COLUMNS, UNIT_COLUMN])
         if table.num_rows:
             self._process(table)
         self.last_seq = stored_upto

@@ -11,7 +11,7 @@ from ben.spine.incidents import Anomaly, Incident
 
 
 def anomaly_rows(anomalies: list[tuple[Anomaly, str]]) -> pa.Table:
-    """(anomaly, incident id) pairs -> rows for ben.anomalies."""
+    """(anomaly, incident id) pairs -> rows for ben.anomalies (``unit``: what its values are in, as said)."""
     version = time.time_ns()
     return pa.table({
         "id": [a.id for a, _ in anomalies],
@@ -27,6 +27,7 @@ def anomaly_rows(anomalies: list[tuple[Anomaly, str]]) -> pa.Table:
         "evidence": [json.dumps(a.detectors, sort_keys=True) for a, _ in anomalies],
         "sentence": [a.sentence() for a, _ in anomalies],
         "incident_id": [inc for _, inc in anomalies],
+        "unit": [a.shown_unit for a, _ in anomalies],
         "version": pa.array([version + i for i in range(len(anomalies))], pa.int64()),
     })
 

@@ -21,8 +21,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ben.detect.words import unit_of
 from ben.spine.comove import MIN_MI
-from ben.spine.narrative import anomaly_sentence, fmt_duration, fmt_mi, fmt_time
+from ben.spine.narrative import anomaly_sentence, fmt_duration, fmt_mi, fmt_time, rate_unit
 
 #: An anomaly that shifted its series by less than this many of its own sigmas does not join an open
 #: incident unless it moved with one of its series (it would be a tag-along, not evidence).
@@ -59,8 +60,9 @@ class Anomaly:
     index: int = -1             # the series' index in detection (-1: none)
     moved_with: list[tuple[str, float]] = field(default_factory=list)  # (series, MI in nats) it moved with
     note: str = ""              # why it ended, when worth saying (the change became the new baseline)
-    per_ns: int = 0             # a counter's bucket (values are sums per bucket); 0: a gauge
+    per_ns: int = 0             # a counter's values are per this many ns (detection: 1 s); 0: a gauge
     peak: float = math.nan      # the episode's most extreme value (observed is its mean); NaN: unknown
+    unit: str = ""              # the series' unit in words (OTLP's ``unit``); "": its name's suffix (latency_ms)
 
     @property
     def id(self) -> str:
@@ -84,9 +86,14 @@ class Anomaly:
             return math.nan
         return abs(self.observed - self.baseline) / self.scale
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit its baseline and observed values are in, as said: "ms", "bytes", "requests per s"."""
+        return rate_unit(self.unit or unit_of(self.name), self.per_ns)
+
     def sentence(self) -> str:
         text = anomaly_sentence(self.series, self.name, self.baseline, self.observed, self.start_ns, self.detectors,
-                                scale=self.scale, per_ns=self.per_ns, peak=self.peak)
+                                scale=self.scale, per_ns=self.per_ns, peak=self.peak, unit=self.unit)
         if self.note:
             text += f"; {self.note}"
         if self.moved_with:
@@ -153,7 +160,8 @@ class Incident:
             text += f"; also {shown}"
         resolved = self.state is State.RESOLVED and self.resolved_ns is not None
         if resolved:
-            after = f"at {fmt_time(self.resolved_ns)} after {fmt_duration(self.resolved_ns - self.opened_ns)}"
+            after = (f"at {fmt_time(self.resolved_ns, since_ns=lead.start_ns)} "  # the date if not the lead's
+                     f"after {fmt_duration(self.resolved_ns - self.opened_ns)}")
             # closed because the lead's change was accepted as the new normal, not because it went back
             text += f"; closed {after} as ben took the new level as normal (not a sign it recovered)" \
                 if lead.note else f"; resolved {after}"

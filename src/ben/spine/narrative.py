@@ -1,6 +1,6 @@
 """Sentences a person reads in one breath, from an anomaly's numbers.
 
-    checkout-api latency_ms{route=/pay} rose from 120 ms to 480 ms at 12:03:05 UTC
+    checkout-api latency_ms{route=/pay} rose from 120 ms to 480 ms at 2026-12-07 12:03:05 UTC
     (18.0 sigma; CUSUM over 14 points); still open
 
 A sentence never claims a change its numbers do not show (ADR 0029): the sigma it states is the
@@ -43,8 +43,14 @@ def fmt_sigma(sigma: float, floor: bool = False) -> str:
     return f"{math.floor(sigma * 10) / 10:.1f}" if floor else f"{sigma:.1f}"
 
 
-def fmt_time(ts_ns: int) -> str:
-    return dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.timezone.utc).strftime("%H:%M:%S UTC")
+def fmt_time(ts_ns: int, since_ns: int | None = None) -> str:
+    """'11:16:40 UTC' when ``since_ns`` (a time already said with its date) is of the same UTC day; else with
+    the date, '2026-12-07 11:16:40 UTC': an incident read days later, or one that spans midnight, is not
+    read on the wrong day (ADR 0012, 2026-12-07 round 2). The same in a replay (event time only)."""
+    when = dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.timezone.utc)
+    if since_ns is not None and dt.datetime.fromtimestamp(since_ns / 1e9, tz=dt.timezone.utc).date() == when.date():
+        return when.strftime("%H:%M:%S UTC")
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def fmt_duration(ns: int) -> str:
@@ -123,10 +129,11 @@ def _peak(baseline: float, observed: float, peak: float, unit: str, to: str) -> 
 
 def anomaly_sentence(series: str, name: str, baseline: float, observed: float, start_ns: int,
                      detectors: Mapping[str, Mapping[str, float]], scale: float = math.nan, per_ns: int = 0,
-                     peak: float = math.nan) -> str:
-    """``per_ns``: a counter's bucket (its values are sums per bucket: "per s"); ``peak``: the episode's most
-    extreme point (``observed`` is its mean), said when it went further."""
-    unit = rate_unit(unit_of(name), per_ns)
+                     peak: float = math.nan, unit: str = "") -> str:
+    """``per_ns``: a counter's values are per this long ("per s"); ``peak``: the episode's most extreme point
+    (``observed`` is its mean), said when it went further; ``unit``: the series' unit in words (OTLP's, see
+    ``ben.detect.words.ucum_words``; "": the one its name's suffix carries, ``latency_ms``)."""
+    unit = rate_unit(unit or unit_of(name), per_ns)
     if set(detectors) == {"flat"}:  # the flat-line feature alone: the value stopped changing (no "rose", no shape)
         return _flat(series, baseline, observed, unit, start_ns, detectors)
     verb = direction(baseline, observed)

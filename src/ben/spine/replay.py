@@ -10,11 +10,11 @@ import pyarrow as pa
 
 from ben.core.config import DetectConfig
 from ben.core.errors import ConfigError
-from ben.spine.detection import COLUMNS, PEER_COLUMNS, Detection
+from ben.spine.detection import COLUMNS, PEER_COLUMNS, UNIT_COLUMN, UNIT_SQL, Detection
 
 REPLAY_SQL = (
     "SELECT ts, CAST(kind, 'Int8') AS kind, subsystem, name, value, `attributes.key`, `attributes.value`, "
-    "spine_seq, sidecar_id, producer_id FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
+    f"spine_seq, sidecar_id, producer_id, {UNIT_SQL} FROM ben.events WHERE lane = 'routine' AND kind IN (1, 2) "
     "AND ts >= {t1} AND ts < {t2} ORDER BY spine_seq, producer_seq"
 )
 
@@ -54,7 +54,7 @@ def fetch(t1: int, t2: int, spine: str | None = None, data_dir: Path | None = No
             table = store.query_arrow(sql)
         finally:
             store.close()
-        return table.rename_columns(list(COLUMNS + PEER_COLUMNS))
+        return table.rename_columns([*COLUMNS, *PEER_COLUMNS, UNIT_COLUMN])
     from ben.core.address import check_address, default_spine_address
     from ben.core.admin import run_query
 
@@ -65,7 +65,7 @@ def fetch(t1: int, t2: int, spine: str | None = None, data_dir: Path | None = No
     schema = pa.schema([("ts", pa.int64()), ("kind", pa.int8()), ("subsystem", pa.string()), ("name", pa.string()),
                         ("value", pa.float64()), ("attributes.key", pa.list_(pa.string())),
                         ("attributes.value", pa.list_(pa.string())), ("spine_seq", pa.uint64()),
-                        ("sidecar_id", pa.string()), ("producer_id", pa.string())])
+                        ("sidecar_id", pa.string()), ("producer_id", pa.string()), (UNIT_COLUMN, pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 

@@ -105,6 +105,16 @@ def repartition_events(ex: Executor, caps: Capabilities) -> None:
     _drop(ex, _OLD_EVENTS)
 
 
+def add_anomaly_unit(ex: Executor, caps: Capabilities) -> None:
+    """Migration 9: ``ben.anomalies.unit``, the unit an anomaly's baseline and observed values are in as
+    said ("ms", "bytes per s"; '' in rows written before: their name's suffix says it). Added where it
+    is missing (a check every server answers, 18.16 too): a crash before the record runs it again."""
+    have = ex.rows(f"SELECT count() FROM system.columns WHERE database = '{schema.DATABASE}' "
+                   "AND table = 'anomalies' AND name = 'unit'")
+    if not int(have[0][0]):
+        ex.execute(f"ALTER TABLE {schema.ANOMALIES} ADD COLUMN unit String DEFAULT ''")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "events", lambda caps: [schema.create_events(caps)]),
     Migration(2, "anomalies_incidents", lambda caps: [schema.create_anomalies(caps), schema.create_incidents(caps)]),
@@ -115,6 +125,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "spans_view", lambda caps: [schema.create_spans_view()]),
     Migration(7, "federated_incidents", lambda caps: [schema.create_federated_incidents(caps)]),
     Migration(8, "incident_labels", lambda caps: [schema.create_incident_labels(caps)]),
+    Migration(9, "anomaly_unit", lambda caps: [], add_anomaly_unit,
+              "ALTER TABLE ben.anomalies ADD COLUMN unit String DEFAULT '' where system.columns lacks it"),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -256,7 +256,7 @@ def words(a: dict) -> None:
     from ben.detect.words import detector_phrase, fmt_number, number
     from ben.detect.words import unit_of
 
-    unit = unit_of(str(a.get("name") or ""))
+    unit = str(a.get("unit") or "") or unit_of(str(a.get("name") or ""))  # (rows before the unit column: '')
     a["words"] = [detector_phrase(d, ev, unit) for d, ev in a["evidence"].items()]
     score = number(a.get("score"))
     a["shown"] = {"baseline": fmt_number(a.get("baseline"), unit), "observed": fmt_number(a.get("observed"), unit),
