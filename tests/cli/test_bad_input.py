@@ -160,7 +160,7 @@ def test_a_data_dir_of_another_component_or_version_is_refused(tree: Path) -> No
 
 
 def test_a_data_dir_is_marked_and_then_refused_to_the_other_component(home: Path) -> None:
-    from ben.core.files import claim_data_dir
+    from ben.core.data_dir import claim_data_dir
     from ben.core.errors import ConfigError
 
     claim_data_dir(home, "sidecar", "sidecar.data_dir")

@@ -329,7 +329,7 @@ def test_the_data_dir_marker_is_synced_and_never_written_through_a_planted_name(
     renamed, the directory synced."""
     import json
 
-    from ben.core.files import claim_data_dir
+    from ben.core.data_dir import claim_data_dir
 
     outside = tmp_path / "outside"
     outside.write_text("not ben's\n")

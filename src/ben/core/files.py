@@ -423,14 +423,6 @@ def check_secret(path: Path, flag: str, what: str = "key file") -> None:
     check_trusted(path, flag)
 
 
-# -- whose data directory (ADR 0033) -------------------------------------------------------------------
-#: The file in a data directory that says which component owns it and which layout of it was written.
-DATA_DIR_MARKER = "ben-data-dir.json"
-#: The layout this ben writes and reads; a directory of a higher one was written by a newer ben.
-DATA_DIR_LAYOUT = 1
-_COMPONENTS = ("spine", "sidecar")
-
-
 def check_reserve(path: Path, reserve: int, field: str) -> None:
     """Refuse a free-space reserve (``field``: bytes kept free on the file system holding ``path``) at or above
     the size of that file system: nothing could ever be written, and the component would only log that the
@@ -449,47 +441,6 @@ def check_reserve(path: Path, reserve: int, field: str) -> None:
         raise ConfigError(f"{reserve / 2**20:.0f} MiB must stay free on the file system holding {path}, which is "
                           f"only {total / 2**20:.0f} MiB: nothing could ever be written there; lower it, or use a "
                           "larger disk", field=field)
-
-
-def claim_data_dir(path: Path, component: str, flag: str = "data_dir", *, mark: bool = True) -> None:
-    """Refuse a data directory that is another component's, or of a newer layout; mark it as ``component``'s
-    otherwise (a directory of an older ben, without the marker, is recognised by its control key; ``mark=False``:
-    refuse only, as ``--check`` does)."""
-    import json
-
-    from ben import __version__
-
-    marker = path / DATA_DIR_MARKER
-    try:
-        text = marker.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {marker}: {exc}", field=flag) from None
-    if text is None:
-        for other in _COMPONENTS:
-            if other != component and (path / "control" / f"{other}.key").exists():
-                raise ConfigError(f"{path} is a {other}'s data directory (it holds control/{other}.key); give the "
-                                  f"{component} a directory of its own", field=flag)
-        if not mark:
-            return
-        # synced, renamed and the directory synced: a power cut never leaves an empty marker, which every
-        # later start would refuse as damaged; no fixed temporary name to be planted as a symlink
-        write_atomic(marker, (json.dumps({"component": component, "layout": DATA_DIR_LAYOUT,
-                                          "written_by": f"ben {__version__}"}) + "\n").encode(), FILE_MODE)
-        return
-    try:
-        info = json.loads(text)
-        owner, layout, writer = str(info["component"]), int(info["layout"]), str(info.get("written_by", "?"))
-    except (ValueError, KeyError, TypeError):
-        raise ConfigError(f"{marker} is damaged (it says whose data directory this is); if the directory is the "
-                          f"{component}'s, delete the file", field=flag) from None
-    if owner != component:
-        raise ConfigError(f"{path} is a {owner}'s data directory ({marker.name}); give the {component} a directory "
-                          "of its own", field=flag)
-    if layout > DATA_DIR_LAYOUT:
-        raise ConfigError(f"{path} was written by a newer ben ({writer}, layout {layout}); ben {__version__} reads "
-                          f"layout {DATA_DIR_LAYOUT}: run the newer ben, or give this one another directory", field=flag)
 
 
 def file_stamp(path: Path | str) -> tuple[int, ...] | None:

@@ -15,7 +15,8 @@ from ben.core.admin import AdminServicer
 from ben.core.certs import common_name_of
 from ben.core.config import SidecarConfig
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.files import check_reserve, claim_data_dir, private_dir
+from ben.core.data_dir import claim_data_dir
+from ben.core.files import check_reserve, private_dir
 from ben.core.provenance import Stamper
 from ben.core.address import same_endpoint, socket_path
 from ben.core.errors import ConfigError

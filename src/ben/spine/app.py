@@ -18,7 +18,8 @@ from ben.core.admin import AdminServicer
 from ben.core.config import SpineConfig
 from ben.core.errors import QueryError, StoreUnavailableError
 from ben.core.figures import Figure, counter, gauge, serve_metrics
-from ben.core.files import check_reserve, claim_data_dir, private_dir
+from ben.core.data_dir import claim_data_dir
+from ben.core.files import check_reserve, private_dir
 from ben.core.calls import CallBudget
 from ben.core.senders import SenderBook, client_of_listener
 from ben.core.peers import Guard, PlainTcp, TokenIssuer, operators_from_config
