@@ -44,14 +44,28 @@ def test_operator_queries_waiting_for_the_store_never_hold_the_spine_s_ingest(ho
             return [*operator_metadata(cluster.spine_addr), (ORIGIN_METADATA, "cli")]
         # a connection carries MAX_STREAMS_PER_CONNECTION calls at once: the queries on connections of their own
         channels = [open_channel(cluster.spine_addr, [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)])
-                    for _ in range(-(-MAX_QUERIES_WAITING // MAX_STREAMS_PER_CONNECTION) + 1)]
+                    for _ in range(-(-4 * MAX_QUERIES_WAITING // MAX_STREAMS_PER_CONNECTION) + 1)]
         try:
             stub = pb_grpc.AdminStub(channels[-1])
-            calls = [pb_grpc.AdminStub(channels[i // MAX_STREAMS_PER_CONNECTION]).Query.future(
-                pb.QueryRequest(sql=LONG if i == 0 else "SELECT 1"), timeout=600, metadata=metadata())
-                for i in range(MAX_QUERIES_WAITING)]
-            wait_for(lambda: cluster.status("spine").get("queries_running", 0) == MAX_QUERIES_WAITING, 60,
-                     "every query in progress or waiting")
+
+            def query(sql: str):
+                return pb_grpc.AdminStub(channels[len(calls) // MAX_STREAMS_PER_CONNECTION]).Query.future(
+                    pb.QueryRequest(sql=sql), timeout=600, metadata=metadata())
+
+            calls.append(query(LONG))
+            wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 60, "the long query running")
+
+            def full() -> bool:
+                """Every query in progress or waiting: short ones the store served before the long one took it (their
+                calls raced it there) are replaced."""
+                running = cluster.status("spine").get("queries_running", 0)
+                pending = sum(not call.done() for call in calls)
+                while pending < MAX_QUERIES_WAITING and len(calls) < 4 * MAX_QUERIES_WAITING:
+                    calls.append(query("SELECT 1"))
+                    pending += 1
+                return running == MAX_QUERIES_WAITING
+
+            wait_for(full, 60, "every query in progress or waiting")
             try:  # one more is refused, not queued
                 stub.Query(pb.QueryRequest(sql="SELECT 2"), timeout=60, metadata=metadata())
                 raise AssertionError("a query past MAX_QUERIES_WAITING was served")
@@ -62,7 +76,7 @@ def test_operator_queries_waiting_for_the_store_never_hold_the_spine_s_ingest(ho
             client.gauge("during", 2.0)
             assert client.flush(30)
             wait_for(lambda: _acked(cluster) > acked, 60, "the batch sent beside the queries acknowledged")
-            assert not any(call.done() for call in calls), "the long query ended before the test did"
+            assert not calls[0].done(), "the long query ended before the test did"
             for call in calls:
                 call.cancel()
         finally:
