@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 
 #: The detectors that read a line as it was and as it is.
 CHECKS = ("password", "secret_pair", "url_userinfo", "token", "layout")
-#: What a text holding a word diff holds (the prefilter's requirements: each string's characters).
-REQUIRES = ("[-]", "{+}")
+#: What a text holding a word diff holds (the prefilter's requirements: each string's characters). Only characters
+#: other detectors already name: a new one would take one of the prefilter's 64 bits from a capital letter that
+#: sharpens theirs (``ben.redact.prefilter._ranked``: '}' and '<' took those of 'A' and 'E').
+REQUIRES = ("[-]", "{+")
 MAX_LINES = 64           # changed lines read per text, at most
 #: The marks of a changed word (``{ `` and `` }`` too: the engine's URL-decoded pass reads a ``+`` as a space).
 _MARKS = re.compile(r"\[-(?P<old>.*?)-\]|\{[+ ](?P<new>.*?)[+ ]\}")
@@ -75,8 +77,8 @@ _ASCII_RUNS = re.compile(rb"[\x20-\x7e]{12,}").finditer
 #: The names an OpenSSH private key holds (its magic, key types, ciphers): text that does not make it a certificate.
 _SSH_NAMES = re.compile(rb"openssh-key-v1|ecdsa-sha2-nistp[0-9]+|sk-ssh-ed25519@openssh\.com|ssh-ed25519|ssh-rsa"
                         rb"|aes[0-9]+-[a-z]+(?:@openssh\.com)?|chacha20-poly1305@openssh\.com|rsa-sha2-[0-9]+|bcrypt")
-#: What a text holding such lines holds (the prefilter's requirements).
-KEY_LINES_REQUIRES = ("\n<", "\n>", "\n+", "\n-")
+#: What a text holding such lines holds (the prefilter's requirements): a line break (``<`` would take a bit, as above).
+KEY_LINES_REQUIRES = ("\n",)
 
 
 def key_lines_hint(text: str) -> bool:
