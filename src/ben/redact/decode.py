@@ -1,6 +1,7 @@
 """What a secret may hide behind: URL encoding (``%xx``, ``+``), JSON string escapes and the XML/HTML
 entities of quotes, brackets and ``&`` (``&quot;``, ``&#x27;``: a value in a markup attribute); ``\\xHH``
-escapes of ASCII (nginx's ``\\x22`` in a logged request body, a Python repr); a quote doubled inside a quoted
+escapes of ASCII (nginx's ``\\x22`` in a logged request body, a Python repr); a .properties file's ``\\=`` and ``\\:``
+(``jdbc\\:…;password\\=v``); a quote doubled inside a quoted
 CSV cell or SQL literal (``""password"": ""v""``, ``BY ''v''``: a doubled quote with another one after it on its
 line);
 and ANSI colour codes around a key or a value (``\\x1b[36mpassword\\x1b[0m=\\x1b[35mv``, raw or escaped),
@@ -19,12 +20,13 @@ from __future__ import annotations
 import re
 
 _ESC = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m"   # a colour code: removed
-                  r"|(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|x[0-7][0-9A-Fa-f]|[\"\\/bfnrt])"
+                  r"|(?:%[89A-Fa-f][0-9A-Fa-f])+|%[0-9A-Fa-f]{2}|\+|\\(?:u[0-9A-Fa-f]{4}|x[0-7][0-9A-Fa-f]|[\"\\/bfnrt=:])"
                   r"|&(?:quot|amp|lt|gt|apos|#[0-9]{2,3}|#x[0-9A-Fa-f]{2});"
                   r"|\"\"(?=[^\"\r\n]{1,400}\"\")|''(?=[^'\r\n]{1,400}'')")   # a doubled quote before another
 _COLOURED = re.compile(r"(?:\x1b|\\(?:u001[bB]|x1[bB]|033|e))\[[0-9;]{0,16}m").search
 _ENTITY = {"quot": '"', "amp": "&", "lt": "<", "gt": ">", "apos": "'"}
-_JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_JSON = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+         "=": "=", ":": ":"}   # and a Java .properties file's \= and \: (revision 17)
 ROUNDS = 3
 
 

@@ -12,7 +12,7 @@ version = 1
 
 [[rule]]
 name = "private-key"
-detect = "private_key"
+detect = ["private_key", "key_lines"]
 action = "mask"
 
 # the whole value of an attribute whose key names a secret (any case: Authorization, X-Api-Key, DB_PASSWORD,
@@ -108,7 +108,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout", "keyless_password", "worded_secret", "query", "argv"]
+          "layout", "keyless_password", "worded_secret", "change", "query", "argv"]
 action = "mask"
 
 [[rule]]

@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import argv, azurekeys, identifiers, keyfiles, layered, queries
+from ben.redact import argv, azurekeys, changes, identifiers, keyfiles, layered, queries
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -246,7 +246,7 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                                  r"(?:\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)?"), _any("eyJ"), _jwt_ok,
              help="JSON Web Tokens: JWS (3 parts) and JWE (5 parts, the key part empty with alg 'dir')", min_len=13),
     SecretRule("bearer", re.compile(r"(?i)\b(?:bearer|token|basic|jwt|ssws|splunk|apikey|geniekey|macaroon|ntlm|negotiate|zoho-oauthtoken)"
-                                   r"\s+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)(?![A-Za-z0-9=])"   # not a pair: Bearer expires_in=3600
+                                   r"[ \t]+(?P<s>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/]{7,}=*)(?![A-Za-z0-9=])"   # not a pair: Bearer expires_in=3600
                                    r"|(?i:digest)\s+(?P<s2>(?:[a-z\-]+=(?:\"[^\"\r\n]*\"|[^\s,\"]+),?\s*){2,})"
                                    r"|(?i:authorization)[\"']?\s{0,3}[:=,]\s{0,3}[\[\"'\s]{0,4}(?!digest\s)(?:[A-Za-z][\w\-]{1,30}\s+(?:[a-z]{1,10}=)?)?"
                                    r"(?P<s3>[A-Za-z0-9._~+/][A-Za-z0-9\-._~+/:]{7,}=*)"
@@ -405,6 +405,15 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
                   "constraint errors, quoted columns, positional SQL (REPLACE, USING, PRAGMA key, pgp_sym_decrypt, table "
                   "functions), Redis' argument lists (MONITOR, SLOWLOG, AOF), LDAP binds, mysql's history", min_len=8,
              requires=queries.REQUIRES, find=lambda text: queries.query_spans(text, lambda: SECRET_RULES)),
+    SecretRule("change", re.compile("(?!)"), changes.hint,
+             help="secrets on a word diff's changed lines (git diff --word-diff: KEY=[-old-]{+new+}): each line read as it "
+                  "was and as it is by the pair and token rules", min_len=8, requires=changes.REQUIRES,
+             find=lambda text: changes.change_spans(text, lambda: SECRET_RULES)),
+    SecretRule("key_lines", re.compile("(?!)"), changes.key_lines_hint,
+             help="a private key's body lines in a diff that does not show its BEGIN and END lines (diff's < and >, a "
+                  "unified diff's + and -: three or more lines of 64 base64 characters decoding to random bytes; a "
+                  "certificate's hold its names and stay)", min_len=64, requires=changes.KEY_LINES_REQUIRES,
+             find=changes.key_lines_spans),
     SecretRule("wallet_key", identifiers.WIF, identifiers.wallet_hint,
              help="wallet keys with no prefix: WIF private keys (Base58Check verified), 64-byte keypair arrays "
                   "(Solana), BIP39 phrases after 'seed phrase'/'recovery phrase'", min_len=51, alnum=True,

@@ -222,7 +222,13 @@ def hash_spans(text: str) -> Iterator[tuple[int, int]]:
     """Password hashes (crackable offline): LDAP {SCHEME} values, crypt(3) strings ($2b$, $6$, $apr1$,
     $argon2id$, yescrypt), Django's; and the base64 value of an LDIF ``userPassword::``."""
     for m in PASSWORD_HASH.finditer(text):
+        if _FILE_DIGEST(m.group()) is not None:
+            continue   # Puppet's checksums: content '{md5}<32 hex>', '{sha256}<64 hex>' (a file's digest, revision 17)
         yield m.span("s") if m.group("s") is not None else m.span()
+
+
+#: A file's digest as configuration tools write it: the scheme in small letters, then hex of a digest's length.
+_FILE_DIGEST = re.compile(r"\{(?:md5|sha1|sha256|sha384|sha512)\}(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})").fullmatch
 
 
 # -- random base64 of a key's length -------------------------------------------------------------------

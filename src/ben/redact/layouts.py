@@ -44,7 +44,7 @@ def _value_ok(v: str) -> bool:
 # -- name/value records ---------------------------------------------------------------------------
 _NAME = re.compile(r"""(?i)(?<![\w.\-])(?:name|key|parameterkey|parameter_?name|setting|variable|option)["']?\s{0,3}[:=]"""
                    r"""\s{0,3}["']?(?P<k>[^\s"',}{\]\[]{2,80})""")
-_VALUE = re.compile(r"""(?i)(?<![\w.\-])(?:value|parametervalue|val)["']?\s{0,3}[:=]\s{0,3}"""
+_VALUE = re.compile(r"""(?i)(?<![\w.\-])(?:value|parametervalue|val|beforevalue|aftervalue)["']?\s{0,3}[:=]\s{0,3}"""
                     r"""(?:"(?P<q>[^"\r\n]{1,4000})"|'(?P<a>[^'\r\n]{1,4000})'|(?P<u>[^\s"',}\]]{1,4000}))""")
 _WINDOW = 160
 _LONGEST = 4000
@@ -57,12 +57,16 @@ def _name_value(text: str) -> Iterator[tuple[int, int]]:
         stop = min(len(text), m.end() + _WINDOW)
         nxt = _NAME.search(text, m.end(), stop)   # the value belongs to this name, not the next record's
         # the value starts within the window and may end past it (a 172-character LINE token; revision 13)
-        v = _VALUE.search(text, m.end(), nxt.start() if nxt else min(len(text), stop + _LONGEST))
-        if v is None or v.start() >= stop:
-            continue
-        g = "q" if v.group("q") is not None else "a" if v.group("a") is not None else "u"
-        if _value_ok(v.group(g).strip()):
-            yield v.span(g)
+        end = nxt.start() if nxt else min(len(text), stop + _LONGEST)
+        v = _VALUE.search(text, m.end(), end)
+        while v is not None and v.start() < stop:
+            g = "q" if v.group("q") is not None else "a" if v.group("a") is not None else "u"
+            if _value_ok(v.group(g).strip()):
+                yield v.span(g)
+            if not v.group(0)[:1] in "bBaA":
+                break   # one value to a name, but a change's two: BeforeValue and AfterValue (revision 17)
+            stop = min(len(text), v.end() + _WINDOW)
+            v = _VALUE.search(text, v.end(), end)
 
 
 # -- SQL ------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ben.redact.values import _IDENT, credential_like
 # is an empty value, not the next line); typographic quotes and backticks quote it (``„v“``, ``«v»``,
 # ```v```), and so do an ODBC connection string's braces (``Pwd={v};``). Whether '&' ends an unquoted value depends on the syntax around
 # the key (``pair_spans``: only in a query string).
-PAIR_VALUE = (r"""(?:\\?["'])?\]?\s{0,3}(?:(?:(?P<typed>:[ \t]{0,3}&?(?:'static[ \t]+)?[A-Za-z_][\w<>\[\]:?.]{0,40}[ \t]{1,3}=(?=[ \t]{0,3}\\?["']))"""
+PAIR_VALUE = (r"""(?:\\?["'])?\]?(?:[ \t]{4,40}(?==)|\s{0,3})(?:(?:(?P<typed>:[ \t]{0,3}&?(?:'static[ \t]+)?[A-Za-z_][\w<>\[\]:?.]{0,40}[ \t]{1,3}=(?=[ \t]{0,3}\\?["']))"""
           r"""|::|:=|=>|\?=|[:=])[ \t]{0,40}|(?<=[\w"'])(?:(?P<sp>[ \t]{1,3})|(?P<cm>[ \t]{0,3},[ \t]{0,3}))(?=\\?["']))"""
           r"""(?:(?P<blk>[|>][+\-]?[1-9]?[+\-]?[ \t]*(?:\#[^\r\n]*)?(?=\r?\n))"""
           r"""|\\?["'](?P<s>(?:[^"'\\\r\n]|\\\r?\n){%(q)s})|(?P<s6>\{[A-Z][A-Z0-9\-]{1,15}\}[^\s"'\\,;<>{}\[\]]{4,400})"""
@@ -217,6 +217,9 @@ _LONG_TAIL = {"s": re.compile(r"[^\"'\\\r\n]*").match, "s2": re.compile(r"[^\s\"
 
 #: An unquoted value cut at ',' or ';' whose key starts its line and whose line goes on without a space, a quote or
 #: another key (``cfapitoken:v,region:eu-west-1`` ends at the ',').
+#: A plan's change after a value (revision 17): Terraform's ``"old" -> "new"``, Pulumi's ``"old" => "new"``; the new
+#: value quoted, on the same line.
+_CHANGED_TO = re.compile(r"""["']?[ \t]{1,3}(?:->|=>)[ \t]{1,3}(?P<q>["'])(?P<v>[^"'\\\r\n]{1,400})(?P=q)""").match
 _REST_OF_LINE = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(?=\r?\n|$)").match   # no key after it
 _LINE_START = re.compile(r"[ \t]*(?:export[ \t]+)?[\w.\-]*$").match
 
@@ -230,6 +233,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
             pos = m.end()
             if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
                 continue   # 'Pw=' at the end of an SSH public key's base64 (ecdsa-sha2-nistp256 AAAA…OqPw= ops@laptop)
+            if text.endswith(("checksum/", "Checksum/", "CHECKSUM/"), max(0, m.start() - 9), m.start()):
+                continue   # a chart's annotation checksum/secret: <sha256 of the rendered Secret> (revision 17)
             if m.group("blk") is not None:
                 span = block_span(text, m.start(), m.end("blk"))
                 if span is not None:
@@ -255,6 +260,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             and _LINE_START(text, text.rfind("\n", 0, m.start()) + 1, m.start()) is not None:
                         b = pos = b + len(rest.group().rstrip(",;"))   # a .properties/.env line: the value runs to the
                         v = text[a:b]                                  # line's end (pw,with;these), not a last ';'
+                    if g == "s2" and text[b - 1:b + 1] in ("+}", "-]") and text.rfind("{+" if text[b] == "}" else "[-", 0, a) >= 0:
+                        v, b = v[:-1], b - 1   # a word diff's mark closes the value: {+SMTP_PASSWORD=+} (revision 17)
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
                     v = v.strip()
@@ -278,6 +285,9 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):
                             b = pos = phrase_end(text, m.start(), a, b)
                         yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
+                        if (nxt := _CHANGED_TO(text, b)) is not None and ok(nxt.group("v")):
+                            pos = max(pos, nxt.end("v"))
+                            yield nxt.span("v")   # a plan's change: "old" -> "new", "old" => "new" (revision 17)
                     break
 
     return find

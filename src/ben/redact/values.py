@@ -22,7 +22,8 @@ def not_placeholder(text: str) -> bool:
     """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
     return not (text.lower() in _TRIVIAL or text.startswith(("}}", "%}")) or text[0] == "&" and _QUOTE_ENTITY(text) is not None
                 or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
-                or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text) or documentation_value(text))
+                or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text) or documentation_value(text)
+                or text.startswith("ENC[") and text.endswith("]"))   # a value encrypted in place (SOPS; revision 17)
 
 
 #: A value that starts with a quote or a bracket written as an entity (``password: &quot;{{ .Values.x }}&quot;`` in an
@@ -30,12 +31,15 @@ def not_placeholder(text: str) -> bool:
 _QUOTE_ENTITY = re.compile(r"&(?:quot|apos|lt|#3[49]|#x2[27]|#60|#x3[cC])(?:;|$)").match
 _IDENT = re.compile(r"[A-Z0-9_.]+|[a-z_.]+").fullmatch
 _PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
+#: A secret's name in a store, not its value (revision 17): ``prod/db/credentials``, ``kv/data/app/api`` — words in
+#: small letters, three or more, apart by '/'.
+_STORE_PATH = re.compile(r"[a-z][a-z0-9_\-]*(?:/[a-z0-9][a-z0-9_.\-]*){2,}").fullmatch
 
 
 def password_value(text: str) -> bool:
     """A password pair's value: no placeholder, and no path (``PWD=/home/app`` is the shell's directory,
     ``PASSWORD_FILE=/run/secrets/db`` names a file)."""
-    return not_placeholder(text) and _PATH(text) is None
+    return not_placeholder(text) and _PATH(text) is None and _STORE_PATH(text) is None
 
 
 def credential_like(text: str) -> bool:
@@ -43,5 +47,5 @@ def credential_like(text: str) -> bool:
     if not not_placeholder(text):
         return False
     if not text.isalpha():
-        return True
+        return _STORE_PATH(text) is None
     return not (text.islower() or text.isupper() or text.istitle())

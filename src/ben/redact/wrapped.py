@@ -128,7 +128,14 @@ def _secret_value(value: str) -> bool:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         plain = value   # stringData, or bytes: judged as written
     plain = plain.strip()
+    if _HOST(plain) is not None or plain.startswith("arn:"):
+        return False   # host: ZGItMS5pbnRlcm5hbA== is "db-1.internal"; a key's ARN names it (revision 17)
     return len(plain) >= 6 and (credential_like(plain) or not plain.isprintable())
+
+
+#: A host's name in small letters (``db-1.internal``, ``pg.prod.acme.io``; its last label a word, so that a dotted number
+#: — a CPF, ``271.425.806-90`` — is none): where a Secret says where, not what.
+_HOST = re.compile(r"[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9][a-z0-9\-]*)*\.[a-z][a-z\-]*[a-z]").fullmatch   # not 271.425.806-90
 
 
 def k8s_secret_spans(text: str) -> Iterator[tuple[int, int]]:
