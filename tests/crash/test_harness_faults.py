@@ -52,3 +52,26 @@ def test_the_harness_draws_only_the_faults_its_store_and_disks_can_make() -> Non
     out = subprocess.run([sys.executable, str(Path(h.__file__)), "--store", "clickhouse", "--scenarios", "store-part"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "--scenarios: none of store-part can be made in this run" in out.stderr, out.stderr
+
+
+def test_after_a_finding_the_small_file_systems_are_kept_before_they_are_unmounted(tmp_path: Path) -> None:
+    """Seed 8901 once lost 12 % of what was acknowledged on small file systems, and the store that lost it went with
+    them when the harness unmounted them: after a finding their contents are copied under ``<home>/kept/``."""
+    from tests.crash.harness import outside_harness
+
+    home = tmp_path / "h"
+    home.mkdir()
+    harness = outside_harness().Harness(home, 1, rate=1, otlp_rate=1, small_disk_mb=8, log=lambda *a: None)
+    try:
+        assert [p.name for p in harness.mounted] == ["spine", "sidecar"]  # root, as the suite runs
+        (home / "spine" / "part.bin").write_bytes(b"rows")
+        harness.unmount()  # no finding: nothing kept
+        assert not (home / "kept").exists() and not os.path.ismount(home / "spine")
+        harness.mount(home / "spine", 8)
+        (home / "spine" / "part.bin").write_bytes(b"rows")
+        harness.finding("lost 1 of 1")
+        harness.unmount()
+        assert (home / "kept" / "spine" / "part.bin").read_bytes() == b"rows"
+        assert not os.path.ismount(home / "spine")
+    finally:
+        harness.unmount()  # (nothing left mounted if an assertion failed)
