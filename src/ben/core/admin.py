@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -75,9 +76,11 @@ class AdminServicer(pb_grpc.AdminServicer):
             self._pool = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="operator-query")
         self.queries_running += 1
         try:
+            # in the caller's context, as asyncio.to_thread ran it: the operator its audit entry names is a context
+            # variable (ben.core.peers.CALLER), which run_in_executor alone does not carry
             data = await asyncio.get_running_loop().run_in_executor(
-                self._pool, self._query, request.sql, query_id, str(claims.get(ORIGIN_METADATA, "")),
-                str(claims.get(FOR_METADATA, "")))
+                self._pool, contextvars.copy_context().run, self._query, request.sql, query_id,
+                str(claims.get(ORIGIN_METADATA, "")), str(claims.get(FOR_METADATA, "")))
         except asyncio.CancelledError:  # the client went away or was interrupted, or we stop
             self.queries_cancelled += 1
             if self._cancel_query is not None:
