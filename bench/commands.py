@@ -90,6 +90,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
 
     from ben.cli.procs import Cluster, wait_for
     from ben.control.documents import make_envelope
+    from ben.core.errors import TransportError
     from ben.core.peers import operator_metadata
     from ben.core.transport import CHANNEL_OPTIONS
     from ben.sdk import Client
@@ -156,7 +157,7 @@ def run(commands: int = 10_000, in_flight: int = 16, senders: int = 4, progress:
                     try:
                         reply = own.Send(pb.SendRequest(envelope=signed.to_proto(pb.Signed)), timeout=60,
                                          metadata=who())
-                    except grpc.RpcError:
+                    except (grpc.RpcError, TransportError):  # (its operator token is asked of the spine first)
                         if stopping.is_set():  # interrupted: the cluster is going, not a failure to print
                             return
                         raise

@@ -40,6 +40,24 @@ def test_a_start_that_takes_a_while_says_what_it_waits_for(tmp_path: Path, monke
     assert {what for what, _, _ in said} == {"spine", "sidecar"}
     assert all(waited >= 0 for _, waited, _ in said)
     assert any(line for what, _, line in said if what == "spine")  # its log's last line, as it starts
-    log = (tmp_path / "c" / "logs" / "spine.log").read_text()
-    assert "detection: loading its compiled kernels" in log and "detection: kernels ready in" in log
     assert demo.START_TIMEOUT_S >= 300
+
+
+def test_a_slow_warm_up_of_detection_s_kernels_is_said_and_a_quick_one_is_not(monkeypatch, caplog) -> None:
+    """What the demo's progress shows while the spine compiles: a warm-up that takes SLOW_WARM_UP_S or more is said
+    as it goes and when done; a quick one (kernels loaded from the cache) prints nothing, so a spine that fails to
+    start still says one line (``tests/cli/test_bad_input_fourteenth.py``)."""
+    import logging
+
+    from ben.core.config import DetectConfig
+    from ben.spine import detection
+
+    caplog.set_level(logging.INFO, logger="ben.spine.detection")
+    detection.Detection.from_config(DetectConfig())  # loaded (compiled once if the cache was cold)
+    caplog.clear()
+    detection.Detection.from_config(DetectConfig())
+    assert not [r for r in caplog.records if "kernels" in r.getMessage()]
+    monkeypatch.setattr(detection, "SLOW_WARM_UP_S", 0.0)  # every warm-up is slow
+    detection.Detection.from_config(DetectConfig())
+    said = [r.getMessage() for r in caplog.records]
+    assert any("kernels ready in" in m for m in said), said  # (the line "as it goes" races a warm-up this quick)

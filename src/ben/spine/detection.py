@@ -52,6 +52,8 @@ from ben.spine.comove import CoMovement
 from ben.spine.incidents import Anomaly, Correlator, Incident
 
 log = logging.getLogger(__name__)
+#: A warm-up of the kernels this long or longer (a compile) is said in the log, as it goes and when done.
+SLOW_WARM_UP_S = 3.0
 
 KIND_METRIC, KIND_COUNTER = 1, 2
 #: What detection reads of a stored table (live and replay read the same).
@@ -171,13 +173,22 @@ class Detection:
 
     def warm_up(self) -> None:
         """Compile (or load) the compiled kernels now, once per process: compiling holds the interpreter for
-        a few seconds, which must not happen at the first stored table while the spine takes data."""
-        log.info("detection: loading its compiled kernels (the first start after an install compiles them: ~15 s of CPU)")
-        started = time.monotonic()
-        warm_buckets(self.bucket_ns)
-        if isinstance(self.bank, CalibratedBank):
-            self.bank.warm_up()
-        log.info("detection: kernels ready in %.1f s", time.monotonic() - started)
+        a few seconds, which must not happen at the first stored table while the spine takes data. Said in the log
+        only when it takes SLOW_WARM_UP_S or more (compiling, after an install), so a quick start prints nothing."""
+        import threading
+
+        slow = threading.Timer(SLOW_WARM_UP_S, log.info, ("detection: compiling its kernels (the first start after "
+                                                          "an install: ~15 s of CPU; later starts load them)",))
+        slow.daemon, started = True, time.monotonic()
+        slow.start()
+        try:
+            warm_buckets(self.bucket_ns)
+            if isinstance(self.bank, CalibratedBank):
+                self.bank.warm_up()
+        finally:
+            slow.cancel()
+        if (took := time.monotonic() - started) >= SLOW_WARM_UP_S:
+            log.info("detection: kernels ready in %.1f s", took)
 
     # -- series -------------------------------------------------------------------------------
     def _series_index(self, table: pa.Table, kind: np.ndarray) -> np.ndarray:
