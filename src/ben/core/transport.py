@@ -284,6 +284,13 @@ def in_use(address: str) -> OSError | None:
     return None
 
 
+def refuse_in_use(address: str, flag: str) -> None:
+    """ConfigError naming ``flag`` when another process listens on the TCP ``address`` (``in_use``)."""
+    if (busy := in_use(address)) is not None:
+        raise ConfigError(f"cannot listen on {address}: {busy.strerror} (another process listens there: a ben "
+                          "component already running, or another program)", field=flag)
+
+
 def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: TlsFiles | None = None,
          insecure: bool = False) -> None:
     """Bind an aio server to an address, translating failures into ConfigError.
@@ -294,9 +301,8 @@ def bind(server: grpc.aio.Server, address: str, flag: str = "listen", *, tls: Tl
     tcp = socket_path(address) is None
     if tcp and tls is None:
         check_listen(address, flag, tls=tls, insecure=insecure)  # the missing TLS first, as before
-    if tcp and (busy := in_use(address)) is not None:  # was "Failed to bind ...; set GRPC_VERBOSITY=debug ..."
-        raise ConfigError(f"cannot listen on {address}: {busy.strerror} (another process listens there: a ben "
-                          "component already running, or another program)", field=flag)
+    if tcp:  # was "Failed to bind ...; set GRPC_VERBOSITY=debug ..."
+        refuse_in_use(address, flag)
     try:
         if tcp and tls is not None:
             cert, key, ca = tls.read(flag.rsplit(".", 1)[0] + ".tls")

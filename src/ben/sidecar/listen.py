@@ -42,9 +42,7 @@ def gate(per_client: int, total: int, data_dir: Path) -> Gate:
 
 def bind_inner(server: grpc.aio.Server, gated: Gate, address: str, flag: str) -> None:
     """gRPC on the gate's private unix socket; ``address`` checked first as ``transport.bind`` checks a TCP one."""
-    if (busy := transport.in_use(address)) is not None:
-        raise ConfigError(f"cannot listen on {address}: {busy.strerror} (another process listens there: a ben "
-                          "component already running, or another program)", field=flag)
+    transport.refuse_in_use(address, flag)
     log.warning("INSECURE: %s serves plain TCP on %s without TLS or authentication (insecure = true): "
                 "any local account can send telemetry; the rest is for the sidecar's own account and "
                 "sidecar.socket_group's", flag, address)
