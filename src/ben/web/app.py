@@ -61,7 +61,7 @@ async def _form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str] | P
     return {k: v[0] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
 
 
-#: The longest range the series explorer reads (as the feed's since_s): past it, no int of nanoseconds is a time.
+#: The longest range the series explorer reads, and the feed's since_s: past it, no int of nanoseconds is a time.
 MAX_RANGE_S = 100 * 365 * 86_400
 
 
@@ -172,7 +172,7 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
         # 99999 was 1000, in silence; the line named both fields whichever was out of range (web round 15)
         if not 1 <= f.limit <= 1000:
             return PlainTextResponse(f"limit must be 1 to 1000 (got {f.limit})", status_code=400)
-        if not 0 <= f.since_s <= 100 * 365 * 86_400:
+        if not 0 <= f.since_s <= MAX_RANGE_S:
             return PlainTextResponse(f"since_s must be 0 to 100 years of seconds (got {f.since_s})", status_code=400)
         rows = await read(reader.incidents, f)
         name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
