@@ -18,13 +18,39 @@ CHECKS = ("password", "secret_pair", "url_userinfo", "token", "layout")
 #: sharpens theirs (``ben.redact.prefilter._ranked``: '}' and '<' took those of 'A' and 'E').
 REQUIRES = ("[-]", "{+")
 MAX_LINES = 64           # changed lines read per text, at most
-#: The marks of a changed word (``{ `` and `` }`` too: the engine's URL-decoded pass reads a ``+`` as a space).
-_MARKS = re.compile(r"\[-(?P<old>.*?)-\]|\{[+ ](?P<new>.*?)[+ ]\}")
+#: The marks of a changed word (``{ `` and `` }`` too: the engine's URL-decoded pass reads a ``+`` as a space): where
+#: each side's words open, and where they close. ``_marks`` reads them as ``\[-(?P<old>.*?)-\]|\{[+ ](?P<new>.*?)[+ ]\}``
+#: would, in one pass: that expression, run by ``finditer``, scanned from every opening mark that never closes to the end
+#: of its line again (``"[-a-]{+" * 30000``, 210 kB on one line, took 22 s of CPU).
+_OPEN = {"old": re.compile(r"\[-"), "new": re.compile(r"\{[+ ]")}
+_CLOSE = {"old": re.compile(r"-\]"), "new": re.compile(r"[+ ]\}")}
 
 
 def hint(text: str) -> bool:
     """Could ``change_spans`` find anything? (Substring tests.)"""
     return "[-" in text and "-]" in text or "{+" in text and "+}" in text
+
+
+def _marks(line: str) -> Iterator[tuple[int, int, str, int, int]]:
+    """The changed words of ``line``, left to right, as ``(start, end, side, words_start, words_end)`` (``side``:
+    ``old`` or ``new``): each opening mark with the first closing mark of its side after it, the earliest opening first.
+    Linear: an opening mark with no closing one after it means no later one of its side closes either."""
+    ahead = {side: _OPEN[side].search(line) for side in _OPEN}
+    pos = 0
+    while True:
+        for side, m in ahead.items():
+            if m is not None and m.start() < pos:
+                ahead[side] = _OPEN[side].search(line, pos)
+        opened = [(m.start(), side) for side, m in ahead.items() if m is not None]
+        if not opened:
+            return
+        start, side = min(opened)
+        close = _CLOSE[side].search(line, start + 2)
+        if close is None:
+            ahead[side] = None
+            continue
+        yield start, close.end(), side, start + 2, close.start()
+        pos = close.end()
 
 
 def _side(line: str, at: int, keep: str) -> tuple[str, list[int]]:
@@ -33,14 +59,13 @@ def _side(line: str, at: int, keep: str) -> tuple[str, list[int]]:
     chars: list[str] = []
     where: list[int] = []
     pos = 0
-    for m in _MARKS.finditer(line):
-        chars.append(line[pos:m.start()])
-        where.extend(range(at + pos, at + m.start()))
-        if m.group(keep) is not None:
-            a = m.start(keep)
-            chars.append(m.group(keep))
-            where.extend(range(at + a, at + m.end(keep)))
-        pos = m.end()
+    for start, end, kind, a, b in _marks(line):
+        chars.append(line[pos:start])
+        where.extend(range(at + pos, at + start))
+        if kind == keep:
+            chars.append(line[a:b])
+            where.extend(range(at + a, at + b))
+        pos = end
     chars.append(line[pos:])
     where.extend(range(at + pos, at + len(line)))
     return "".join(chars), where
@@ -54,7 +79,7 @@ def change_spans(text: str, rules: Callable[[], dict]) -> Iterator[tuple[int, in
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         line = text[start:end]
-        if ("[-" in line and "-]" in line or "{+" in line and "+}" in line) and _MARKS.search(line) is not None:
+        if ("[-" in line and "-]" in line or "{+" in line and "+}" in line) and next(_marks(line), None) is not None:
             n += 1
             found = found or rules()
             for keep in ("old", "new"):
