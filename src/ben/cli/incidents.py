@@ -199,14 +199,9 @@ def explain(
         print_recommendations(Console(emoji=False), recs)
 
 
-#: What "sigma" means, under the evidence that gives one.
-SIGMA_SAID = ("sigma: the move in multiples of the series' usual spread (its normal noise); 3 is unusual, 10 or more "
-              "far out of line")
-
-
 def print_explained(console, inc: dict, anomalies: list[dict], commands: list[dict], similar: list[dict]) -> None:
     """An incident as ``ben explain`` prints it: words and units, stored text shown safely (``printable``)."""
-    from ben.detect.words import detector_phrase, number
+    from ben.detect.words import SIGMA_SAID, detector_phrase, number  # SIGMA_SAID: what "sigma" means, said once
     from ben.spine.narrative import fmt_amount
 
     def fmt_number(value: object, unit: str) -> str:  # bytes in kB, MB, GB as the narrative says them

@@ -47,16 +47,31 @@ def web(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file ([web]; [cortex]: "
                                                                           "recommendations on incident pages)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+    check: Annotated[bool, typer.Option("--check", help="check the configuration and the files it names as a start "
+                                                        "would, then exit (0: it would start); opens nothing")] = False,
 ) -> None:
     """Serve the web interface: cluster map, incident feed, series, SQL, status, commands."""
+    from ben.core.errors import ConfigError
     from ben.web import WebServer
 
     setup_logging(verbose)
     from ben.core.config import load_config
     from ben.web.triage import recommender
 
-    server = WebServer(web_config(config, host, port), address_flag(spine, "--spine"),
-                       tuple(address_flag(s, "--sidecar") for s in sidecar or ()), recommend=recommender(load_config(config)))
+    # Everything the start refuses before it listens (the config and its owner, --host/--port, the addresses, the
+    # access token, [web.tls], [cortex] responses) is checked by building the server, which opens nothing
+    cfg = web_config(config, host, port)
+    try:
+        server = WebServer(cfg, address_flag(spine, "--spine"), tuple(address_flag(s, "--sidecar") for s in sidecar or ()),
+                           recommend=recommender(load_config(config)))
+    except ConfigError as exc:  # a [web] key's refusal named the field, not the file it is in (web round 16)
+        if config is None or exc.source is not None or not str(exc.field or "").startswith("web."):
+            raise
+        raise ConfigError(str(exc).split(": ", 1)[1], source=str(config), field=exc.field) from None
+    if check:  # as ben spine --check / ben sidecar --check (ADR 0049): one line, nothing bound or read from the spine
+        typer.echo(f"ben web: {config or 'the defaults (no --config)'} would start: listen {server.url}, spine "
+                   f"{server.spine}" + (f", sidecars {', '.join(server.sidecars)}" if sidecar else ""))
+        return
     import signal
     import sys
 

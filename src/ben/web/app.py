@@ -175,8 +175,11 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
         if not 0 <= f.since_s <= MAX_RANGE_S:
             return PlainTextResponse(f"since_s must be 0 to 100 years of seconds (got {f.since_s})", status_code=400)
         rows = await read(reader.incidents, f)
+        from ben.detect.words import SIGMA_SAID, says_sigma  # what "sigma" means, under a list that gives one
+
         name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
-        return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES)
+        return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES, sigma_said=SIGMA_SAID,
+                    sigma_shown=says_sigma(*(i.get("narrative") for i in rows)))
 
     async def incident(request: Request):
         try:

@@ -137,6 +137,12 @@ class Reader:
             if not isinstance(a["evidence"], dict):  # a list or a number stored: shown, not a 500 on .items()
                 a["evidence"] = {"raw": a["evidence"]}
             words(a)
+        # "sigma" said once where the page gives one, as ``ben explain`` says it (web round 16: the page used the
+        # word without saying what it is)
+        from ben.detect.words import SIGMA_SAID, says_sigma
+
+        inc["sigma_said"] = SIGMA_SAID if says_sigma(inc.get("narrative"), *(t for a in inc["anomalies"] for t in
+                                                                            (a.get("sentence"), *a["words"]))) else ""
         return inc
 
     def open_counts(self) -> list[dict]:

@@ -132,6 +132,9 @@ const ben = (() => {
       } catch (e) { reason = "the web interface does not answer"; }
       if (mine !== asked) return;
       if (text !== null) { feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date(); }
+      // what "sigma" means, under the list while a narrative in it gives one (as ben explain says it once)
+      const sigma = document.getElementById("sigma-said");
+      if (sigma && text !== null) sigma.hidden = !feed.textContent.includes(" sigma");
       note.hidden = text !== null;
       note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${reason}`;
     }});

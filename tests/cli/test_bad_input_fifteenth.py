@@ -1,0 +1,63 @@
+"""ben as the fifteenth stranger used it (ADR 0033, "2026-12-07/08, round 15"): each test fails on the code before
+its fix. Real ``ben`` processes; runs of a table go in parallel (each is mostly the interpreter's start)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+def ben(*args: str, home: Path, env: dict | None = None, cwd: Path | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ben", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "BEN_HOME": str(home), "COLUMNS": "200", **(env or {})},
+                          stdin=subprocess.DEVNULL, cwd=cwd)
+
+
+def private(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def one_line(out: subprocess.CompletedProcess) -> str:
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in out.stderr, out.stderr
+    return lines[0]
+
+
+def test_web_check_says_it_would_start_and_binds_nothing(tmp_path: Path) -> None:
+    """``ben spine --check`` and ``ben sidecar --check`` existed (ADR 0049); ``ben web --check`` was "No such option:
+    --check". It checks what the start checks (the config and its owner, the flags, the access token, [web.tls], the
+    cortex's responses file), binds nothing and asks the spine nothing: it passes with its port held by another
+    socket, makes no home, and refuses what the start refuses in one line naming the field and the file."""
+    home = tmp_path / "home"
+    with socket.socket() as held:  # the port taken: a check that bound it would fail
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        good = private(tmp_path / "web.toml", f"[web]\nlisten_port = {port}\n")
+        cases = [
+            (["web", "--check", "--config", str(good)], None),
+            (["web", "--check", "--config", str(private(tmp_path / "open.toml", '[web]\nlisten_host = "0.0.0.0"\n'))],
+             ("open.toml", "web.token_env", "not loopback")),
+            (["web", "--check", "--config", str(private(tmp_path / "tok.toml", '[web]\ntoken_env = "BEN_R15_UNSET"\n'))],
+             ("tok.toml", "web.token_env", "empty or unset")),
+            (["web", "--check", "--config", str(private(tmp_path / "cx.toml", '[cortex]\nresponses = "none.toml"\n'))],
+             ("none.toml", "responses file not found")),
+        ]
+        with ThreadPoolExecutor(len(cases)) as pool:
+            outs = list(pool.map(lambda c: ben(*c[0], home=home), cases))
+    first = outs[0]
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == (f"ben web: {good} would start: listen http://127.0.0.1:{port}/, spine "
+                                    f"unix://{home}/spine.sock"), first.stdout
+    for (args, words), out in zip(cases[1:], outs[1:]):
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        line = one_line(out)
+        assert all(w in line for w in words), (args, line)
+    assert not home.exists()

@@ -1,0 +1,83 @@
+"""The web interface as the sixteenth stranger used it (ADR 0033, "2026-12-07/08, round 15", its web part): what the
+pages say of "sigma", and what they say with no data yet. Over real HTTP to ``WebServer``; the pages in Debian's
+headless Chromium (``tests/web/test_web.py``'s browser). The stored rows are given to the interface's reader (no spine
+is started for a page's wording)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ben.detect.words import SIGMA_SAID
+from ben.web.reads import Reader
+from tests.web.test_round14 import answer, no_spine  # noqa: F401 - a web interface with no spine behind it
+from tests.web.test_web import browser  # noqa: F401 - the module's browser
+
+NS = 1_796_000_000_000_000_000
+INCIDENT = {"id": "inc-5161a0000a", "subsystem": "checkout-api", "state": "open", "severity": "high",
+            "opened_ts": NS, "updated_ts": NS, "resolved_ts": 0,
+            "narrative": "11:02 checkout-api latency_ms rose from 120 ms to 480 ms (18.0 sigma; CUSUM over 14 points); "
+                         "still open"}
+ANOMALY = {"id": "an-5161a0000b", "series": "latency_ms{route=/pay}", "subsystem": "checkout-api",
+           "name": "latency_ms", "unit": "ms", "start_ts": NS, "end_ts": 0, "baseline": 120.0, "observed": 480.0,
+           "score": 0.99, "version": 1, "sentence": "latency_ms rose from 120 ms to 480 ms (18.0 sigma)",
+           "evidence": json.dumps({"cusum": {"sigma": 18.0, "points": 14}})}
+
+
+def stored(incidents: list[dict]):
+    """A reader's ``rows`` answering the pages' queries from these incidents (their anomaly: ANOMALY)."""
+    def rows(self, sql: str) -> list[dict]:
+        if "FROM ben.anomalies" in sql:
+            return [dict(ANOMALY)]
+        if sql.startswith("SELECT * FROM ben.incidents"):
+            return [dict(i) for i in incidents if repr(i["id"]) in sql]
+        if "FROM ben.incidents" in sql and "ORDER BY opened_ts DESC" in sql:
+            return [dict(i) for i in incidents]
+        return []
+    return rows
+
+
+@pytest.fixture
+def plotless(monkeypatch):
+    monkeypatch.setattr(Reader, "anomaly_plot", lambda self, a, width=600: {"title": a["series"], "t": []})
+
+
+def test_the_incident_page_says_what_sigma_is_once(browser, no_spine, monkeypatch, plotless) -> None:  # noqa: F811
+    """The narrative and the evidence say "18.0 sigma", "18 sigma from normal at its peak": the page never said what a
+    sigma is (``ben explain`` says it once under the evidence since ADR 0012's round 2)."""
+    monkeypatch.setattr(Reader, "rows", stored([INCIDENT]))
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{no_spine}/incident/{INCIDENT['id']}")
+        said = pg.locator("[data-testid=sigma-said]")
+        assert said.count() == 1 and said.is_visible() and said.inner_text() == SIGMA_SAID, pg.content()[:2000]
+        assert pg.inner_text("body").count("multiples of the series' usual spread") == 1
+    finally:
+        context.close()
+
+
+def test_a_page_without_sigma_does_not_define_it(no_spine, monkeypatch, plotless) -> None:  # noqa: F811
+    """Said only where a figure in sigma is shown."""
+    quiet = {**INCIDENT, "narrative": "11:02 checkout-api latency_ms changed shape; still open"}
+    anomaly = {**ANOMALY, "sentence": "latency_ms changed shape", "evidence": json.dumps({"flat": {"points": 30}})}
+    monkeypatch.setattr(Reader, "rows", lambda self, sql: [anomaly] if "ben.anomalies" in sql
+                        else [quiet] if "ben.incidents" in sql else [])
+    status, text = answer(f"{no_spine}/incident/{INCIDENT['id']}")
+    assert status == 200 and "usual spread" not in text, text
+    status, text = answer(f"{no_spine}/incidents")
+    assert status == 200 and 'data-testid="sigma-said" hidden' in text, text
+
+
+def test_the_feed_says_what_sigma_is_under_a_list_that_gives_one(browser, no_spine, monkeypatch) -> None:  # noqa: F811
+    """Every narrative of the feed says "(18.0 sigma; ...)": the feed said nothing of what it is either."""
+    monkeypatch.setattr(Reader, "rows", stored([INCIDENT]))
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{no_spine}/incidents")
+        said = pg.locator("[data-testid=sigma-said]")
+        assert said.is_visible() and said.inner_text() == SIGMA_SAID, pg.content()[:2000]
+    finally:
+        context.close()
