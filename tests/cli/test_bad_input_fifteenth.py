@@ -61,3 +61,34 @@ def test_web_check_says_it_would_start_and_binds_nothing(tmp_path: Path) -> None
         line = one_line(out)
         assert all(w in line for w in words), (args, line)
     assert not home.exists()
+
+
+def test_a_blank_ben_home_or_socket_variable_says_to_unset_it(tmp_path: Path) -> None:
+    """``BEN_HOME=" "`` (a blank left by a shell script) said "an empty path (leave the key out for its default)": a
+    config file's words, and there is no key to leave out of an environment."""
+    cases = [(["status"], {"BEN_HOME": " "}, "$BEN_HOME"), (["emit", "x"], {"BEN_SIDECAR_SOCKET": "  "},
+                                                             "$BEN_SIDECAR_SOCKET")]
+    with ThreadPoolExecutor(len(cases)) as pool:
+        outs = list(pool.map(lambda c: ben(*c[0], home=tmp_path / "home", env=c[1]), cases))
+    for (args, env, name), out in zip(cases, outs):
+        line = one_line(out)
+        assert out.returncode == 2 and name in line and f"unset {name[1:]}" in line and "key" not in line, line
+
+
+def test_is_acked_of_a_negative_or_boolean_number_is_refused(tmp_path: Path) -> None:
+    """``client.is_acked(-1)`` answered True, "durable", of an event no emit returned (``True``, an int to Python, was
+    event 1); a wait on such a number is wrong for ever. 0 (where ``acked_seq`` starts) is still answered."""
+    import pytest
+
+    from ben.core.errors import InvalidEventError
+    from ben.sdk import Client
+
+    client = Client("api", sidecar=f"unix://{tmp_path}/no-sidecar.sock")
+    try:
+        for seq in (-1, -(2 ** 70), True):
+            with pytest.raises(InvalidEventError) as refused:
+                client.is_acked(seq)
+            assert refused.value.field == "seq" and "sequence number" in str(refused.value), refused.value
+        assert client.is_acked(0)
+    finally:
+        client.shutdown(0.1)
