@@ -105,3 +105,17 @@ def test_an_incident_of_a_long_series_name_keeps_its_pages_inside_the_window(bro
                 assert pg.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("query, said", [
+    ("", "no incidents yet: detection learns each series before it calls anything abnormal (an hour"),
+    ("?subsystem=checkout", "no incidents match these filters (subsystem is the exact name: 'checkout')"),
+    ("?severity=high", "no incidents match these filters"),
+])
+def test_an_empty_feed_says_why(no_spine, monkeypatch, query, said) -> None:  # noqa: F811
+    """An empty feed said "no incidents", whether nothing had been detected yet (a newcomer's first hour: detection
+    learns each series first) or the filters matched nothing (``subsystem=checkout`` for ``checkout-api``: the
+    filter is an exact name, round 12 of the web)."""
+    monkeypatch.setattr(Reader, "rows", lambda self, sql: [])
+    status, text = answer(f"{no_spine}/incidents{query}")
+    assert status == 200 and said in text.replace("&#39;", "'"), text
