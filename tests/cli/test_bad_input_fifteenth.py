@@ -92,3 +92,19 @@ def test_is_acked_of_a_negative_or_boolean_number_is_refused(tmp_path: Path) -> 
         assert client.is_acked(0)
     finally:
         client.shutdown(0.1)
+
+
+def test_a_query_of_many_rows_shows_the_first_thousand_and_says_so(tmp_path: Path) -> None:
+    """``ben query "SELECT number, toString(number) s, now() t FROM numbers(200000)"`` (a few MB, well under the
+    store's 256 MiB bound) printed nothing for over five minutes while rich laid out the whole table (690 MB and
+    growing): ben looked hung. The table shows the first 1,000 rows, as the web's SQL page does, and says so;
+    ``--json`` prints every row."""
+    from ben.store import ChdbStore
+
+    ChdbStore(tmp_path / "chdb").close()
+    sql = "SELECT number FROM numbers(5000)"
+    table = ben("query", "--data-dir", str(tmp_path / "chdb"), sql, home=tmp_path / "home")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.strip().splitlines()
+    assert lines[-1] == "5000 row(s); the first 1,000 shown (--json prints every row)", lines[-3:]
+    assert "│ 999 " in table.stdout and "│ 1000 " not in table.stdout  # (--json's output is unchanged)

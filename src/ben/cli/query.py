@@ -13,6 +13,12 @@ from ben.cli import address_flag, app, fail, one_of, only_with, open_chdb, plain
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
 
+#: The most rows a table shows (as the web's SQL page). A result of 200,000 rows (well under the store's 256 MiB bound) was laid out by rich
+#: for over five minutes, 690 MB and growing, printing nothing: ben looked hung (ADR 0033, round 15). ``--json``
+#: prints every row.
+MAX_TABLE_ROWS = 1_000
+
+
 def render_table(result: dict, title: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -21,10 +27,13 @@ def render_table(result: dict, title: str | None = None) -> None:
     names = [m["name"] for m in result.get("meta", [])]
     for name in names:
         table.add_column(plain(name))
-    for row in result.get("data", []):
+    data = result.get("data", [])
+    for row in data[:MAX_TABLE_ROWS]:
         table.add_row(*(plain(v if isinstance(v, str) else json.dumps(v)) for v in (row[n] for n in names)))
     Console().print(table)
-    typer.echo(f"{result.get('rows', len(result.get('data', [])))} row(s)")
+    rows = result.get("rows", len(data))
+    typer.echo(f"{rows} row(s)" + (f"; the first {MAX_TABLE_ROWS:,} shown (--json prints every row)"
+                                   if len(data) > MAX_TABLE_ROWS else ""))
 
 
 def _cancelled_by_ctrl_c(store, sql: str, limits) -> bytes:
