@@ -108,3 +108,17 @@ def test_a_query_of_many_rows_shows_the_first_thousand_and_says_so(tmp_path: Pat
     lines = table.stdout.strip().splitlines()
     assert lines[-1] == "5000 row(s); the first 1,000 shown (--json prints every row)", lines[-3:]
     assert "│ 999 " in table.stdout and "│ 1000 " not in table.stdout  # (--json's output is unchanged)
+
+
+def test_status_piped_writes_each_line_whole(tmp_path: Path) -> None:
+    """``ben status | grep …`` (or a log of it): piped, rich lays text out 80 columns wide, and "sidecar: nothing
+    answers at unix:///…/sidecar.sock (is it" and "running?)" came out as two lines, which a script reads apart."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    sock = Path("/tmp") / f"ben-r15-{os.getpid()}-a-directory-long-enough-to-take-the-line-past-80-columns" / "s.sock"
+    out = subprocess.run([sys.executable, "-m", "ben", "status", "--spine", f"unix://{sock}", "--sidecar",
+                          f"unix://{sock}"], capture_output=True, text=True, timeout=60, env=env,
+                         stdin=subprocess.DEVNULL)
+    assert out.returncode == 1, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["sidecar", "spine"], lines
+    assert all(line.endswith("(is it running?)") for line in lines), lines

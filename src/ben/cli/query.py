@@ -185,13 +185,15 @@ def render_status(out: dict) -> None:
     from rich.text import Text
 
     console = Console()
+    # a line is one line (soft_wrap): piped (rich's 80 columns) "nothing answers at ... (is it" and "running?)" were
+    # two, which a script's grep or a log reads apart (ADR 0033, round 15); a terminal still wraps it on screen
     for label, comp in out.items():
         if "error" in comp:
-            console.print(Text.assemble((label, "bold"), ": ", (printable(comp["error"]), "red")))
+            console.print(Text.assemble((label, "bold"), ": ", (printable(comp["error"]), "red")), soft_wrap=True)
             continue
         if not comp["id"] and not comp["figures"]:  # the bare answer to a caller that is no operator (ADR 0045)
             console.print(Text.assemble((label, "bold"), ": up (its figures, last error and data directory are for "
-                                        "its operators: spine.operators)"))
+                                        "its operators: spine.operators)"), soft_wrap=True)
             continue
         lanes = sorted({f["labels"]["lane"] for f in comp["figures"] if "lane" in f["labels"]},
                        key=["alert", "anomaly", "routine"].index)
@@ -215,7 +217,7 @@ def render_status(out: dict) -> None:
         console.print(per_lane)
         console.print(others)
         for line in comp["last_error"].splitlines():  # each part's current problem (refusals by reason)
-            console.print(Text.assemble(("now:", "red"), " ", printable(line)))  # a peer's name may be in it
+            console.print(Text.assemble(("now:", "red"), " ", printable(line)), soft_wrap=True)  # a peer's name may be in it
 
 
 def _num(value: float) -> str:
