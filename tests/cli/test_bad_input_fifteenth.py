@@ -122,3 +122,21 @@ def test_status_piped_writes_each_line_whole(tmp_path: Path) -> None:
     lines = out.stdout.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["sidecar", "spine"], lines
     assert all(line.endswith("(is it running?)") for line in lines), lines
+
+
+def test_synth_refuses_a_run_that_would_send_nothing_or_inject_no_fault(tmp_path: Path) -> None:
+    """``ben synth --fast --rate 0.001 --duration 10`` sent 0 events and said ``"flushed": true``, exit 0;
+    ``--duration 3900 --fault-start 3900`` (the README's recipe with the fault moved one step too far) ran its hour
+    of telemetry without the fault it asked for, and no incident came of it, in silence. Both are refused before
+    anything is sent, naming the flag (no sidecar is needed to be told)."""
+    cases = [(["--fast", "--rate", "0.001", "--duration", "10"], ("--duration", "0.01 events", "would send none")),
+             (["--fast", "--rate", "100", "--duration", "3900", "--fault-start", "3900"],
+              ("--fault-start", "not before --duration 3900 s", "no fault would be injected")),
+             (["--rate", "10", "--duration", "1", "--fault-start", "5"], ("--fault-start", "no fault"))]
+    with ThreadPoolExecutor(len(cases)) as pool:
+        outs = list(pool.map(lambda c: ben("synth", *c[0], "--sidecar", f"unix://{tmp_path}/none.sock",
+                                           home=tmp_path / "home"), cases))
+    for (args, words), out in zip(cases, outs):
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        line = one_line(out)
+        assert all(w in line for w in words), (args, line)
