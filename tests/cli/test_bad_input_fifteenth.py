@@ -34,13 +34,16 @@ def test_web_check_says_it_would_start_and_binds_nothing(tmp_path: Path) -> None
     """``ben spine --check`` and ``ben sidecar --check`` existed (ADR 0049); ``ben web --check`` was "No such option:
     --check". It checks what the start checks (the config and its owner, the flags, the access token, [web.tls], the
     cortex's responses file), binds nothing and asks the spine nothing: it passes with its port held by another
-    socket, makes no home, and refuses what the start refuses in one line naming the field and the file."""
+    socket, makes no home, and refuses what the start refuses in one line naming the field and the file. Without
+    ``--spine`` it reads the spine the config's ``[spine] listen`` names (it read ``$BEN_HOME/spine.sock`` whatever
+    the config said: ``ben spine -c ben.toml`` and ``ben web -c ben.toml`` never met)."""
     home = tmp_path / "home"
     with socket.socket() as held:  # the port taken: a check that bound it would fail
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        good = private(tmp_path / "web.toml", f"[web]\nlisten_port = {port}\n")
+        elsewhere = f"unix://{tmp_path}/elsewhere/spine.sock"  # the spine's listen of the config: read without --spine
+        good = private(tmp_path / "web.toml", f'[spine]\nlisten = "{elsewhere}"\n[web]\nlisten_port = {port}\n')
         cases = [
             (["web", "--check", "--config", str(good)], None),
             (["web", "--check", "--config", str(private(tmp_path / "open.toml", '[web]\nlisten_host = "0.0.0.0"\n'))],
@@ -55,7 +58,7 @@ def test_web_check_says_it_would_start_and_binds_nothing(tmp_path: Path) -> None
     first = outs[0]
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == (f"ben web: {good} would start: listen http://127.0.0.1:{port}/, spine "
-                                    f"unix://{home}/spine.sock"), first.stdout
+                                    f"{elsewhere}"), first.stdout
     for (args, words), out in zip(cases[1:], outs[1:]):
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         line = one_line(out)
