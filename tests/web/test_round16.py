@@ -6,6 +6,7 @@ is started for a page's wording)."""
 from __future__ import annotations
 
 import json
+import urllib.error
 
 import pytest
 
@@ -119,3 +120,34 @@ def test_an_empty_feed_says_why(no_spine, monkeypatch, query, said) -> None:  # 
     monkeypatch.setattr(Reader, "rows", lambda self, sql: [])
     status, text = answer(f"{no_spine}/incidents{query}")
     assert status == 200 and said in text.replace("&#39;", "'"), text
+
+
+def test_the_incident_page_takes_latest_and_an_anomaly_s_id_as_ben_explain_does(no_spine, monkeypatch) -> None:  # noqa: F811
+    """``ben explain latest`` and ``ben explain an-…`` explain an incident; ``/incident/latest`` and
+    ``/incident/an-…`` said "no incident 'latest'" (404), and a command's id "no incident 'cmd-…'". They go to the
+    incident (303), or say there is none yet, or what a ``cmd-`` id is."""
+    asked: list[str] = []
+
+    def rows(self, sql: str) -> list[dict]:
+        asked.append(sql)
+        if "ORDER BY opened_ts DESC LIMIT 1" in sql or "'an-5161a0000b'" in sql:
+            return [{"id": INCIDENT["id"]}]
+        return []
+    monkeypatch.setattr(Reader, "rows", rows)
+    import urllib.request
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    opener = urllib.request.build_opener(Stay)
+    for path in ("latest", "an-5161a0000b"):
+        try:
+            opener.open(f"{no_spine}/incident/{path}", timeout=30)
+            raise AssertionError("not redirected")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 303 and exc.headers["location"] == f"/incident/{INCIDENT['id']}", (path, exc.code)
+    monkeypatch.setattr(Reader, "rows", lambda self, sql: [])
+    for path, said in (("latest", "no incidents yet"), ("an-000000000000", "no anomaly 'an-000000000000'"),
+                       ("cmd-0123456789abcdef", "is a command's id: the commands page lists it")):
+        status, text = answer(f"{no_spine}/incident/{path}")
+        assert status == 404 and said in text.replace("&#39;", "'"), (path, text)

@@ -145,6 +145,16 @@ class Reader:
                                                                             (a.get("sentence"), *a["words"]))) else ""
         return inc
 
+    def incident_named(self, name: str) -> str | None:
+        """The incident id that ``latest`` (the newest incident) or an anomaly id (``an-...``) names, as ``ben
+        explain`` takes them; None when there is none (the page then says so)."""
+        if name == "latest":
+            rows = self.rows("SELECT id FROM ben.incidents FINAL ORDER BY opened_ts DESC LIMIT 1")
+        else:
+            rows = self.rows(f"SELECT incident_id AS id FROM ben.anomalies FINAL WHERE id = {lit(check_id(name))} "
+                             "AND incident_id != '' LIMIT 1")
+        return str(rows[0]["id"]) if rows else None
+
     def open_counts(self) -> list[dict]:
         return self.rows("SELECT subsystem, severity, count() AS n FROM ben.incidents FINAL "
                          "WHERE state != 'resolved' GROUP BY subsystem, severity")
