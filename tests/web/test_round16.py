@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.request
 
 import pytest
 
@@ -134,7 +135,6 @@ def test_the_incident_page_takes_latest_and_an_anomaly_s_id_as_ben_explain_does(
             return [{"id": INCIDENT["id"]}]
         return []
     monkeypatch.setattr(Reader, "rows", rows)
-    import urllib.request
 
     class Stay(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
