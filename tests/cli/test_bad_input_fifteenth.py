@@ -64,6 +64,8 @@ def test_web_check_says_it_would_start_and_binds_nothing(tmp_path: Path) -> None
         line = one_line(out)
         assert all(w in line for w in words), (args, line)
     assert not home.exists()
+    free = ben("web", "--check", "--port", "0", home=home)  # port 0: a free one, which only the start knows
+    assert free.returncode == 0 and "listen http://127.0.0.1 on a free port (said at start)," in free.stdout, free
 
 
 def test_a_blank_ben_home_or_socket_variable_says_to_unset_it(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ from ben.cli import address_flag, app, fail, one_of, only_with, open_chdb, plain
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
 
-#: The most rows a table shows (as the web's SQL page). A result of 200,000 rows (well under the store's 256 MiB bound) was laid out by rich
-#: for over five minutes, 690 MB and growing, printing nothing: ben looked hung (ADR 0033, round 15). ``--json``
-#: prints every row.
+#: The most rows a table shows (as the web's SQL page). A result of 200,000 rows (well under the store's 256 MiB
+#: bound) was laid out by rich for over five minutes, 690 MB and growing, printing nothing: ben looked hung (ADR 0033,
+#: round 15). ``--json`` prints every row.
 MAX_TABLE_ROWS = 1_000
 
 
@@ -217,7 +217,8 @@ def render_status(out: dict) -> None:
         console.print(per_lane)
         console.print(others)
         for line in comp["last_error"].splitlines():  # each part's current problem (refusals by reason)
-            console.print(Text.assemble(("now:", "red"), " ", printable(line)), soft_wrap=True)  # a peer's name may be in it
+            # a peer's name may be in it
+            console.print(Text.assemble(("now:", "red"), " ", printable(line)), soft_wrap=True)
 
 
 def _num(value: float) -> str:

@@ -74,7 +74,8 @@ def web(
             raise
         raise ConfigError(str(exc).split(": ", 1)[1], source=str(config), field=exc.field) from None
     if check:  # as ben spine --check / ben sidecar --check (ADR 0049): one line, nothing bound or read from the spine
-        typer.echo(f"ben web: {config or 'the defaults (no --config)'} would start: listen {server.url}, spine "
+        where = server.url if cfg.listen_port else f"{server.url.rpartition(':')[0]} on a free port (said at start)"
+        typer.echo(f"ben web: {config or 'the defaults (no --config)'} would start: listen {where}, spine "
                    f"{server.spine}" + (f", sidecars {', '.join(server.sidecars)}" if sidecar else ""))
         return
     import signal
