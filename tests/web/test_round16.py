@@ -151,3 +151,31 @@ def test_the_incident_page_takes_latest_and_an_anomaly_s_id_as_ben_explain_does(
                        ("cmd-0123456789abcdef", "is a command's id: the commands page lists it")):
         status, text = answer(f"{no_spine}/incident/{path}")
         assert status == 404 and said in text.replace("&#39;", "'"), (path, text)
+
+
+def test_a_live_update_of_the_feed_keeps_the_keyboard_s_place(browser, tmp_path, monkeypatch) -> None:  # noqa: F811
+    """From the keyboard, Tab to an incident's link in the feed: the next live update (any change among the newest
+    incidents) drew the list again and the focused link went with the old one, focus back at the page's top, the
+    user's place lost, at every update. Focus stays on the same incident's link."""
+    from ben.core.config import WebConfig
+    from ben.web import WebServer
+
+    said = {"narrative": INCIDENT["narrative"]}
+    other = {**INCIDENT, "id": "inc-5161a0000d", "opened_ts": NS - 10**12}
+    monkeypatch.setattr(Reader, "rows", lambda self, sql: [{**INCIDENT, **said}, dict(other)]
+                        if "ORDER BY opened_ts DESC" in sql else [])
+    server = WebServer(WebConfig(listen_port=0, poll_interval_ms=100), f"unix://{tmp_path}/no.sock").start()
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server.url}incidents")
+        pg.wait_for_function("() => document.getElementById('live-dot').classList.contains('on')")
+        link = f"a[href='/incident/{other['id']}']"
+        pg.focus(link)
+        before = pg.evaluate("document.getElementById('feed').dataset.updated || ''")
+        said["narrative"] = INCIDENT["narrative"] + "; acknowledged by alice, still open"  # a change the poller sees
+        pg.wait_for_function("(b) => (document.getElementById('feed').dataset.updated || '') !== b", arg=before)
+        assert pg.evaluate("document.activeElement.getAttribute('href')") == f"/incident/{other['id']}"
+    finally:
+        context.close()
+        server.shutdown(2.0)
