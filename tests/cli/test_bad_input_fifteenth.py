@@ -10,6 +10,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 
 def ben(*args: str, home: Path, env: dict | None = None, cwd: Path | None = None,
         timeout: float = 120) -> subprocess.CompletedProcess:
@@ -83,8 +85,6 @@ def test_a_blank_ben_home_or_socket_variable_says_to_unset_it(tmp_path: Path) ->
 def test_is_acked_of_a_negative_or_boolean_number_is_refused(tmp_path: Path) -> None:
     """``client.is_acked(-1)`` answered True, "durable", of an event no emit returned (``True``, an int to Python, was
     event 1); a wait on such a number is wrong for ever. 0 (where ``acked_seq`` starts) is still answered."""
-    import pytest
-
     from ben.core.errors import InvalidEventError
     from ben.sdk import Client
 
@@ -99,16 +99,30 @@ def test_is_acked_of_a_negative_or_boolean_number_is_refused(tmp_path: Path) -> 
         client.shutdown(0.1)
 
 
-def test_a_query_of_many_rows_shows_the_first_thousand_and_says_so(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory) -> Path:
+    """A chDB store of ben's tables, empty (read with --data-dir, one process at a time)."""
+    from ben.store import ChdbStore
+
+    path = tmp_path_factory.mktemp("store") / "chdb"
+    ChdbStore(path).close()
+    return path
+
+
+def test_an_empty_incident_list_says_why(empty_store: Path, tmp_path: Path) -> None:
+    """``ben incidents`` before any incident printed an empty table and nothing else: a newcomer's first hour
+    (detection learns each series first) looked like ben not working."""
+    out = ben("incidents", "--data-dir", str(empty_store), home=tmp_path / "home")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1].startswith("no incidents yet: detection learns each series"), out.stdout
+
+
+def test_a_query_of_many_rows_shows_the_first_thousand_and_says_so(empty_store: Path, tmp_path: Path) -> None:
     """``ben query "SELECT number, toString(number) s, now() t FROM numbers(200000)"`` (a few MB, well under the
     store's 256 MiB bound) printed nothing for over five minutes while rich laid out the whole table (690 MB and
     growing): ben looked hung. The table shows the first 1,000 rows, as the web's SQL page does, and says so;
     ``--json`` prints every row."""
-    from ben.store import ChdbStore
-
-    ChdbStore(tmp_path / "chdb").close()
-    sql = "SELECT number FROM numbers(5000)"
-    table = ben("query", "--data-dir", str(tmp_path / "chdb"), sql, home=tmp_path / "home")
+    table = ben("query", "--data-dir", str(empty_store), "SELECT number FROM numbers(5000)", home=tmp_path / "home")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.strip().splitlines()
     assert lines[-1] == "5000 row(s); the first 1,000 shown (--json prints every row)", lines[-3:]

@@ -108,6 +108,10 @@ def incidents(
             if rows:
                 where = f" --data-dir {data_dir}" if data_dir is not None else ""
                 typer.echo(f"see why with: ben explain {rows[0]['id']}{where}")
+            elif not wait:  # an empty table, nothing said: a newcomer's first hour (ADR 0033, round 15)
+                typer.echo("no incidents yet: detection learns each series before it calls anything abnormal (an hour "
+                           "with the default settings; the README's \"make an incident yourself\" makes one in seconds "
+                           "with ben synth --fast)")
         if not rows and wait > 0:  # what was waited for did not come: no success (`--wait 120 && ben explain latest`)
             raise fail(f"no incident within --wait {wait:g} s (ben incidents --follow keeps waiting; ben status shows "
                        "whether events arrive)", code=1)
