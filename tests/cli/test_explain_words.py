@@ -108,7 +108,7 @@ def test_a_detector_s_phrases_say_byte_amounts_in_kb_mb_gb_too() -> None:
 def test_the_stored_unit_is_said_and_sigma_is_defined_once() -> None:
     """ADR 0012, 2026-12-07 round 2: an OTLP p99 in seconds read "baseline 0.113, observed 0.915" (the unit was
     lost), a counter's rate had no "per s", and "442 sigma" was nowhere defined for whoever reads it."""
-    from ben.cli.incidents import SIGMA_SAID
+    from ben.detect.words import SIGMA_SAID
 
     p99 = anomaly(series="api http.server.request.duration.p99", name="http.server.request.duration.p99",
                   baseline=0.113, observed=0.915, unit="s")

@@ -15,7 +15,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from ben.cli.demo import DEMO_TIMING
-from ben.cli.incidents import SIGMA_SAID
+from ben.detect.words import SIGMA_SAID
 from ben.cli.procs import query_rows, wait_for
 from ben.detect.words import ucum_words
 from ben.spine.incidents import Anomaly, Correlator

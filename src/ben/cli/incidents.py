@@ -108,6 +108,10 @@ def incidents(
             if rows:
                 where = f" --data-dir {data_dir}" if data_dir is not None else ""
                 typer.echo(f"see why with: ben explain {rows[0]['id']}{where}")
+            elif not wait:  # an empty table, nothing said: a newcomer's first hour (ADR 0033, round 15)
+                typer.echo("no incidents yet: detection learns each series before it calls anything abnormal (an hour "
+                           "with the default settings; the README's \"make an incident yourself\" makes one in seconds "
+                           "with ben synth --fast)")
         if not rows and wait > 0:  # what was waited for did not come: no success (`--wait 120 && ben explain latest`)
             raise fail(f"no incident within --wait {wait:g} s (ben incidents --follow keeps waiting; ben status shows "
                        "whether events arrive)", code=1)
@@ -199,14 +203,9 @@ def explain(
         print_recommendations(Console(emoji=False), recs)
 
 
-#: What "sigma" means, under the evidence that gives one.
-SIGMA_SAID = ("sigma: the move in multiples of the series' usual spread (its normal noise); 3 is unusual, 10 or more "
-              "far out of line")
-
-
 def print_explained(console, inc: dict, anomalies: list[dict], commands: list[dict], similar: list[dict]) -> None:
     """An incident as ``ben explain`` prints it: words and units, stored text shown safely (``printable``)."""
-    from ben.detect.words import detector_phrase, number
+    from ben.detect.words import SIGMA_SAID, detector_phrase, number  # SIGMA_SAID: what "sigma" means, said once
     from ben.spine.narrative import fmt_amount
 
     def fmt_number(value: object, unit: str) -> str:  # bytes in kB, MB, GB as the narrative says them

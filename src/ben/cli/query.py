@@ -13,6 +13,12 @@ from ben.cli import address_flag, app, fail, one_of, only_with, open_chdb, plain
 SpineOpt = Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock, $BEN_HOME being ~/.local/state/ben unless set)")]
 
 
+#: The most rows a table shows (as the web's SQL page). A result of 200,000 rows (well under the store's 256 MiB
+#: bound) was laid out by rich for over five minutes, 690 MB and growing, printing nothing: ben looked hung (ADR 0033,
+#: round 15). ``--json`` prints every row.
+MAX_TABLE_ROWS = 1_000
+
+
 def render_table(result: dict, title: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -21,10 +27,13 @@ def render_table(result: dict, title: str | None = None) -> None:
     names = [m["name"] for m in result.get("meta", [])]
     for name in names:
         table.add_column(plain(name))
-    for row in result.get("data", []):
+    data = result.get("data", [])
+    for row in data[:MAX_TABLE_ROWS]:
         table.add_row(*(plain(v if isinstance(v, str) else json.dumps(v)) for v in (row[n] for n in names)))
     Console().print(table)
-    typer.echo(f"{result.get('rows', len(result.get('data', [])))} row(s)")
+    rows = result.get("rows", len(data))
+    typer.echo(f"{rows} row(s)" + (f"; the first {MAX_TABLE_ROWS:,} shown (--json prints every row)"
+                                   if len(data) > MAX_TABLE_ROWS else ""))
 
 
 def _cancelled_by_ctrl_c(store, sql: str, limits) -> bytes:
@@ -176,13 +185,15 @@ def render_status(out: dict) -> None:
     from rich.text import Text
 
     console = Console()
+    # a line is one line (soft_wrap): piped (rich's 80 columns) "nothing answers at ... (is it" and "running?)" were
+    # two, which a script's grep or a log reads apart (ADR 0033, round 15); a terminal still wraps it on screen
     for label, comp in out.items():
         if "error" in comp:
-            console.print(Text.assemble((label, "bold"), ": ", (printable(comp["error"]), "red")))
+            console.print(Text.assemble((label, "bold"), ": ", (printable(comp["error"]), "red")), soft_wrap=True)
             continue
         if not comp["id"] and not comp["figures"]:  # the bare answer to a caller that is no operator (ADR 0045)
             console.print(Text.assemble((label, "bold"), ": up (its figures, last error and data directory are for "
-                                        "its operators: spine.operators)"))
+                                        "its operators: spine.operators)"), soft_wrap=True)
             continue
         lanes = sorted({f["labels"]["lane"] for f in comp["figures"] if "lane" in f["labels"]},
                        key=["alert", "anomaly", "routine"].index)
@@ -206,7 +217,8 @@ def render_status(out: dict) -> None:
         console.print(per_lane)
         console.print(others)
         for line in comp["last_error"].splitlines():  # each part's current problem (refusals by reason)
-            console.print(Text.assemble(("now:", "red"), " ", printable(line)))  # a peer's name may be in it
+            # a peer's name may be in it
+            console.print(Text.assemble(("now:", "red"), " ", printable(line)), soft_wrap=True)
 
 
 def _num(value: float) -> str:

@@ -138,6 +138,12 @@ def synth(
         raise typer.BadParameter("must be a number of seconds > 0", param_hint="--fault-for")
     if fast and duration <= 0:
         raise typer.BadParameter("--fast needs a --duration > 0", param_hint="--duration")
+    if fast and int(rate * duration) < 1:  # 0 events sent, "flushed": true, exit 0 (ADR 0033, round 15)
+        raise typer.BadParameter(f"--rate {rate:g} x --duration {duration:g} s is {rate * duration:.3g} events: --fast "
+                                 "would send none", param_hint="--duration")
+    if duration > 0 and fault_start >= duration:  # the fault asked for was never injected, in silence (round 15)
+        raise typer.BadParameter(f"{fault_start:g} s is not before --duration {duration:g} s: no fault would be "
+                                 "injected (< 0: none)", param_hint="--fault-start")
     if fast and rate * duration > MAX_FAST_EVENTS:
         raise typer.BadParameter(f"--rate x --duration is {rate * duration:.3g} events; --fast emits at most "
                                  f"{MAX_FAST_EVENTS:,}", param_hint="--duration")

@@ -39,7 +39,8 @@ def web_config(config: Path | None, host: str | None, port: int | None):
 
 @app.command()
 def web(
-    spine: Annotated[Optional[str], typer.Option(help="spine address (default: $BEN_HOME/spine.sock)")] = None,
+    spine: Annotated[Optional[str], typer.Option(help="spine address (default: the config's [spine] listen, "
+                                                      "$BEN_HOME/spine.sock without one)")] = None,
     sidecar: Annotated[Optional[list[str]], typer.Option(help="a sidecar to show on the map (repeatable)")] = None,
     host: Annotated[Optional[str], typer.Option(help="listen address (default [web] listen_host, 127.0.0.1); "
                                                      "not loopback: needs [web] token_env or token_file")] = None,
@@ -47,16 +48,36 @@ def web(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file ([web]; [cortex]: "
                                                                           "recommendations on incident pages)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+    check: Annotated[bool, typer.Option("--check", help="check the configuration and the files it names as a start "
+                                                        "would, then exit (0: it would start); opens nothing")] = False,
 ) -> None:
     """Serve the web interface: cluster map, incident feed, series, SQL, status, commands."""
+    from ben.core.errors import ConfigError
     from ben.web import WebServer
 
     setup_logging(verbose)
     from ben.core.config import load_config
     from ben.web.triage import recommender
 
-    server = WebServer(web_config(config, host, port), address_flag(spine, "--spine"),
-                       tuple(address_flag(s, "--sidecar") for s in sidecar or ()), recommend=recommender(load_config(config)))
+    # Everything the start refuses before it listens (the config and its owner, --host/--port, the addresses, the
+    # access token, [web.tls], [cortex] responses) is checked by building the server, which opens nothing
+    cfg = web_config(config, host, port)
+    full = load_config(config)
+    # Without --spine, the spine of the config given: `ben spine -c ben.toml` and `ben web -c ben.toml` (a [spine]
+    # listen of its own) read $BEN_HOME/spine.sock, "nothing answers", where `ben spine --web -c` found it (round 15)
+    spine_addr = address_flag(spine, "--spine") if spine is not None or config is None else full.spine.listen
+    try:
+        server = WebServer(cfg, spine_addr, tuple(address_flag(s, "--sidecar") for s in sidecar or ()),
+                           recommend=recommender(full))
+    except ConfigError as exc:  # a [web] key's refusal named the field, not the file it is in (web round 16)
+        if config is None or exc.source is not None or not str(exc.field or "").startswith("web."):
+            raise
+        raise ConfigError(str(exc).split(": ", 1)[1], source=str(config), field=exc.field) from None
+    if check:  # as ben spine --check / ben sidecar --check (ADR 0049): one line, nothing bound or read from the spine
+        where = server.url if cfg.listen_port else f"{server.url.rpartition(':')[0]} on a free port (said at start)"
+        typer.echo(f"ben web: {config or 'the defaults (no --config)'} would start: listen {where}, spine "
+                   f"{server.spine}" + (f", sidecars {', '.join(server.sidecars)}" if sidecar else ""))
+        return
     import signal
     import sys
 

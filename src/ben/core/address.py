@@ -109,6 +109,8 @@ def _env_path(name: str) -> str | None:
     if env and (problem := path_problem(env)):
         from ben.core.errors import ConfigError
 
+        if not env.strip():  # "leave the key out" is a config file's words: a variable is unset (round 15)
+            problem = f"blank ({env!r}): give a path, or unset {name} for its default"
         raise ConfigError(problem, field=f"${name}")
     return env
 

@@ -93,6 +93,17 @@ def fmt_value(value: float, unit: str = "") -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+#: What "sigma" means, said once wherever a sentence or the evidence gives one (``ben explain``, the incident page and
+#: the incident feed of the web interface).
+SIGMA_SAID = ("sigma: the move in multiples of the series' usual spread (its normal noise); 3 is unusual, 10 or more "
+              "far out of line")
+
+
+def says_sigma(*texts: object) -> bool:
+    """True when any of ``texts`` gives a figure in sigma (then ``SIGMA_SAID`` is said once beside them)."""
+    return any(" sigma" in str(t) for t in texts)
+
+
 #: key -> phrase; ``{n}`` a plain number, ``{v}`` a value in the series' unit.
 PHRASES = {
     "sigma": "{n} sigma from normal at its peak",

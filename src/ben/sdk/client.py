@@ -238,10 +238,14 @@ class Client:
                                     f"says why: {why})" if why else "None is no sequence number (an emit returns None "
                                     "for an event it refused, and this client refused none)", field="seq")
         try:
+            if isinstance(seq, bool):  # True was event 1
+                raise TypeError
             seq = operator.index(seq)  # an int, numpy's too
         except TypeError:
             raise InvalidEventError(f"{seq!r:.60} is not a sequence number (the int an emit returned)",
                                     field="seq") from None
+        if seq < 0:  # -1 was True, "durable", of an event no emit returned (ADR 0033, round 15); 0 is acked_seq's start
+            raise InvalidEventError(f"{seq} is no sequence number (an emit returns 1, 2, ...)", field="seq")
         return seq <= self._buffer.acked_seq
 
     @property

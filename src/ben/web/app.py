@@ -175,12 +175,29 @@ def create_app(reader: Reader, *, token: str | ReloadedSecret[str] | None = None
         if not 0 <= f.since_s <= MAX_RANGE_S:
             return PlainTextResponse(f"since_s must be 0 to 100 years of seconds (got {f.since_s})", status_code=400)
         rows = await read(reader.incidents, f)
+        from ben.detect.words import SIGMA_SAID, says_sigma  # what "sigma" means, under a list that gives one
+
         name = "feed_items.html" if request.url.path.endswith("/items") else "feed.html"
-        return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES)
+        return page(request, name, incidents=rows, f=f, severities=SEVERITIES, states=STATES, sigma_said=SIGMA_SAID,
+                    sigma_shown=says_sigma(*(i.get("narrative") for i in rows)))
 
     async def incident(request: Request):
+        name = request.path_params["id"]
+        # What ben explain takes, the page takes (round 15: /incident/latest and an anomaly's id were "no incident")
+        if name == "latest" or name.startswith("an-"):
+            try:
+                found = await read(reader.incident_named, name)
+            except QueryError as exc:
+                return page(request, "error.html", 400, message=str(exc))
+            if found is None:
+                return page(request, "error.html", 404, message="no incidents yet (the feed shows them as they open)"
+                            if name == "latest" else f"no anomaly {name!r} of an incident")
+            return RedirectResponse(f"/incident/{urllib.parse.quote(found, safe='')}", status_code=303)
+        if name.startswith("cmd-"):
+            return page(request, "error.html", 404, message=f"{name[:64]!r} is a command's id: the commands page "
+                        "lists it, with its incident")
         try:
-            inc = await read(reader.incident, request.path_params["id"])
+            inc = await read(reader.incident, name)
         except QueryError as exc:
             return page(request, "error.html", 400, message=str(exc))
         if inc is None:

@@ -137,7 +137,23 @@ class Reader:
             if not isinstance(a["evidence"], dict):  # a list or a number stored: shown, not a 500 on .items()
                 a["evidence"] = {"raw": a["evidence"]}
             words(a)
+        # "sigma" said once where the page gives one, as ``ben explain`` says it (web round 16: the page used the
+        # word without saying what it is)
+        from ben.detect.words import SIGMA_SAID, says_sigma
+
+        inc["sigma_said"] = SIGMA_SAID if says_sigma(inc.get("narrative"), *(t for a in inc["anomalies"] for t in
+                                                                            (a.get("sentence"), *a["words"]))) else ""
         return inc
+
+    def incident_named(self, name: str) -> str | None:
+        """The incident id that ``latest`` (the newest incident) or an anomaly id (``an-...``) names, as ``ben
+        explain`` takes them; None when there is none (the page then says so)."""
+        if name == "latest":
+            rows = self.rows("SELECT id FROM ben.incidents FINAL ORDER BY opened_ts DESC LIMIT 1")
+        else:
+            rows = self.rows(f"SELECT incident_id AS id FROM ben.anomalies FINAL WHERE id = {lit(check_id(name))} "
+                             "AND incident_id != '' LIMIT 1")
+        return str(rows[0]["id"]) if rows else None
 
     def open_counts(self) -> list[dict]:
         return self.rows("SELECT subsystem, severity, count() AS n FROM ben.incidents FINAL "

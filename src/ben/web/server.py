@@ -125,7 +125,7 @@ class WebServer:
         token = token_file(cfg.token_file, self._token) if self._token and cfg.token_file is not None else self._token
         # No token, no client certificates (loopback): only these accounts, named by the kernel.
         local_uids = None if self._token or secure else frozenset({os.geteuid(), *cfg.local_uids})
-        reader = Reader(spine, sidecars, sql_max_result_bytes=cfg.sql_max_result_bytes)
+        reader = self._reader = Reader(spine, sidecars, sql_max_result_bytes=cfg.sql_max_result_bytes)
         app = create_app(reader, token=token, poll_interval_s=cfg.poll_interval_ms / 1000,
                          recommend=recommend, local_uids=local_uids, certificates=certificates_served(cfg))
         tls = {}
@@ -145,6 +145,16 @@ class WebServer:
                                                      backlog=ACCEPT_BURST,
                                                      timeout_graceful_shutdown=1, **tls))
         self._thread: threading.Thread | None = None
+
+    @property
+    def spine(self) -> str:
+        """The spine's address the pages read through."""
+        return self._reader.spine
+
+    @property
+    def sidecars(self) -> tuple[str, ...]:
+        """The sidecars the map shows besides those the spine knows."""
+        return self._reader.sidecars
 
     @property
     def url(self) -> str:

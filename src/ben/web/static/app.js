@@ -131,7 +131,16 @@ const ben = (() => {
         else reason = await why(r);
       } catch (e) { reason = "the web interface does not answer"; }
       if (mine !== asked) return;
-      if (text !== null) { feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date(); }
+      if (text !== null) {
+        // The list is drawn again: a keyboard user's place in it (a focused incident link) went with the old one,
+        // focus falling back to the page's top at every live update. It stays on the same incident's link.
+        const held = feed.contains(document.activeElement) ? document.activeElement.closest("li[data-id]")?.dataset.id : null;
+        feed.innerHTML = text; feed.dataset.updated = String(mine); asOf = new Date();
+        if (held) [...feed.querySelectorAll("li[data-id]")].find((li) => li.dataset.id === held)?.querySelector("a")?.focus();
+      }
+      // what "sigma" means, under the list while a narrative in it gives one (as ben explain says it once)
+      const sigma = document.getElementById("sigma-said");
+      if (sigma && text !== null) sigma.hidden = !feed.textContent.includes(" sigma");
       note.hidden = text !== null;
       note.textContent = text !== null ? "" : `not updated since ${asOf.toLocaleTimeString()}: ${reason}`;
     }});
