@@ -131,16 +131,16 @@ def test_a_bad_number_or_time_names_the_flag(home: Path) -> None:
         assert flag in out.stderr, (args, out.stderr)
 
 
-NO_SIDECAR = [("emit", "deploy"), ("synth", "--rate", "10", "--duration", "1"),
-              ("emit", "deploy", "--sidecar", "unix:///tmp/no-such-ben.sock")]
+#: Each with a wait for its acknowledgements far longer than the run may take: a command that waited for a sidecar
+#: that is not there would meet ``ben``'s subprocess timeout (a bound on the failure, not a measure).
+NO_SIDECAR = [("emit", "deploy", "--timeout", "3600"),
+              ("synth", "--rate", "10", "--duration", "1", "--flush-timeout", "3600"),
+              ("emit", "deploy", "--sidecar", "unix:///tmp/no-such-ben.sock", "--timeout", "3600")]
 
 
-@pytest.mark.serial  # a time bound: alone, not beside another test (ADR 0048); under load 9.6 s was once seen
 def test_no_sidecar_is_said_at_once(home: Path) -> None:
-    started = time.monotonic()
     outs = ben_all([(args, {"BEN_HOME": str(home)}) for args in NO_SIDECAR])
     check_all(NO_SIDECAR, outs, 2, lambda args: ("no sidecar listens at", "ben sidecar"))
-    assert time.monotonic() - started < 9.5  # not the SDK's 10 s (emit) or 30 s (synth) of retries
 
 
 OTHER_DATA_DIRS = [
