@@ -34,11 +34,10 @@ def rows(specs: list[tuple[int, int, str, str, float, int]]) -> pa.Table:
 
 def reference_buckets(specs, bucket_ns: int):
     """The row-by-row rule: a later bucket closes the open one; an older one is late and folded in. A counter's
-    point is a rate over the interval since its previous point (its first: none, not watched), cut to the last
-    ``buckets.fill_max`` buckets, shared among the buckets it covers (ADR 0012, round 3). Written apart from
-    the kernel: each bucket's share is the interval's overlap with it, bucket by bucket."""
+    point is a rate over the interval since its previous point (its first: none, not watched), shared among the
+    buckets it covers, of which the last ``buckets.fill_max`` between its two points are points (ADR 0012,
+    round 3). Written apart from the kernel: each bucket's share is the interval's overlap with it."""
     open_b, sums, counts, counter, last, out, late = {}, {}, {}, {}, {}, [], 0
-    bound = fill_max(bucket_ns) * bucket_ns
     for ts, kind, sub, name, value, seq in specs:
         key = (sub, name)
         counter.setdefault(key, kind == KIND_COUNTER)
@@ -62,15 +61,13 @@ def reference_buckets(specs, bucket_ns: int):
         prev = last.get(key)
         shares = {}  # bucket -> the increment's share
         if prev is not None:
-            lo = max(prev, ts - bound)
-            for k in range(lo // bucket_ns, b + 1):
-                overlap = min((k + 1) * bucket_ns, ts) - max(k * bucket_ns, lo)
-                if overlap > 0 or k == b:
-                    shares[k] = value * overlap / (ts - prev)
+            for k in range(prev // bucket_ns, b + 1):
+                overlap = min((k + 1) * bucket_ns, ts) - max(k * bucket_ns, prev)
+                shares[k] = value * overlap / (ts - prev)
         if ob >= 0:
-            out.append((seq, ob * bucket_ns, key, (sums[key] + shares.pop(ob, 0.0)) * 1e9 / bucket_ns))
-        for k in sorted(shares):
-            if k < b:
+            out.append((seq, ob * bucket_ns, key, (sums[key] + shares.get(ob, 0.0)) * 1e9 / bucket_ns))
+        for k in range(max(ob + 1, b - fill_max(bucket_ns)), b):  # the last buckets between
+            if k in shares:
                 out.append((seq, k * bucket_ns, key, shares[k] * 1e9 / bucket_ns))
         open_b[key], sums[key], last[key] = b, shares.get(b, 0.0), ts
     return out, late

@@ -9,11 +9,11 @@ A counter's point is an increment measured over an interval: from the counter's 
 its own time (an OTLP exporter's minute, a batch of a ben SDK). It is a rate over that interval, and
 every bucket the interval covers gets its share (the increment times the bucket's part of the interval):
 the open bucket before it closes, the buckets between (each one output point at the closing row's
-record; up to ``fill_max`` of them) and the point's own bucket, which it opens. An interval longer than
-``fill_max`` buckets is cut to its last ``fill_max`` buckets at the rate of the whole interval (the rest:
-a gap, no points). The first point of a counter has no interval: it starts the counter (its increment is
-stored, not watched). ADR 0012, 2026-12-07 round 3; before, a counter exported once a minute was one
-bucket at 240 times its rate (at 250 ms buckets) and a minute of rates of 0.
+record) and the point's own bucket, which it opens. Of the buckets between, at most the last
+``fill_max`` are points (an interval longer than that: the ones before are a gap, no points, their
+share not watched). The first point of a counter has no interval: it starts the counter (its increment
+is stored, not watched). ADR 0012, 2026-12-07 round 3; before, a counter exported once a minute was
+one bucket at 240 times its rate (at 250 ms buckets) and a minute of rates of 0.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ def bucket_rows(series, ts, values, record, open_bucket, sums, counts, counter, 
     """
     late = 0
     cap = len(out_series)
-    bound = fill_max * bucket_ns  # the longest interval an increment is spread over
     for i in range(start, len(series)):
         s = series[i]
         t = ts[i]
@@ -71,30 +70,30 @@ def bucket_rows(series, ts, values, record, open_bucket, sums, counts, counter, 
             if t > last:
                 last_ts[s] = t
             continue
-        # a later bucket: the increment is spread over (last, t], cut to the last ``bound`` of it
+        # a later bucket: the increment is a rate over (last, t], each bucket of it gets its share
         known = 0 <= last < t  # (last < 0: the counter's first point, whose interval is not known)
-        lo = max(last, t - bound)
-        first = max(ob + 1, lo // bucket_ns)  # the first bucket after the open one with a share
+        first = max(ob + 1, b - fill_max)  # the buckets between: at most the last fill_max are points
         between = b - first if known else 0
         if n_out + (1 if ob >= 0 else 0) + between > cap:
             return n_out, late, i
         span = t - last
         if ob >= 0:
-            if known and lo < (ob + 1) * bucket_ns:
-                sums[s] += v * ((ob + 1) * bucket_ns - lo) / span
+            if known:
+                sums[s] += v * ((ob + 1) * bucket_ns - last) / span
             out_series[n_out] = s
             out_bucket[n_out] = ob
             out_value[n_out] = sums[s] * 1e9 / bucket_ns
             out_record[n_out] = record[i]
             n_out += 1
+        whole = v * bucket_ns / span * 1e9 / bucket_ns  # a bucket wholly inside the interval
         for k in range(first, first + between):
             out_series[n_out] = s
             out_bucket[n_out] = k
-            out_value[n_out] = v * (min((k + 1) * bucket_ns, t) - max(k * bucket_ns, lo)) / span * 1e9 / bucket_ns
+            out_value[n_out] = whole
             out_record[n_out] = record[i]
             n_out += 1
         open_bucket[s] = b
-        sums[s] = v * (t - max(b * bucket_ns, lo)) / span if known else 0.0
+        sums[s] = v * (t - b * bucket_ns) / span if known else 0.0
         counts[s] = 1
         last_ts[s] = t
     return n_out, late, len(series)

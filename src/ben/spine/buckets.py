@@ -8,11 +8,11 @@ series, with capacity doubling) and the call that feeds it a table's rows (:func
 A counter's point is an increment measured over an interval, from the counter's previous point to its own
 time: a rate over that interval, shared among the buckets it covers (ADR 0012, 2026-12-07 round 3). An OTLP
 exporter sends a counter once a minute by default; a steady 10 a second read as one bucket of 2,400 a
-second (at 250 ms buckets) then a minute of rates of 0, spikes and drops that were not there. An interval
-is spread over at most ``COUNTER_FILL_NS`` (the buckets before it: a gap, no points, which the detection
-takes as no evidence), at the rate of the whole interval; so a counter costs at most one point a bucket,
-as a gauge sampled every bucket does. The first point of a counter has no interval: it starts the counter,
-its increment stored and not watched. Before round 3 the buckets between two points were rates of 0
+second (at 250 ms buckets) then a minute of rates of 0, spikes and drops that were not there. Of the buckets
+between two points of a counter, the last ``COUNTER_FILL_NS`` of them are points, at the rate of the whole
+interval (those before: a gap, no points, which the detection takes as no evidence); so a counter costs at
+most one point a bucket, as a gauge sampled every bucket does. The first point of a counter has no interval:
+it starts the counter, its increment stored and not watched. Before round 3 the buckets between two points were rates of 0
 (round 2: before that they gave no point at all, so errors counted in bursts at 0.2 a second had a
 baseline of 1 per second).
 """
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The longest interval a counter's increment is spread over (a longer one: its last COUNTER_FILL_NS, then a gap).
+#: Of the buckets between two points of a counter, the last this long of them are points (the rest: a gap).
 COUNTER_FILL_NS = 60 * 10**9
 
 
 def fill_max(bucket_ns: int) -> int:
-    """How many buckets before its own an increment is spread over, at most (a minute's, at least one)."""
+    """How many buckets between two points of a counter are points, at most (a minute's, at least one)."""
     return max(1, COUNTER_FILL_NS // bucket_ns)
 
 
