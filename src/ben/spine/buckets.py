@@ -12,9 +12,9 @@ second (at 250 ms buckets) then a minute of rates of 0, spikes and drops that we
 between two points of a counter, the last ``COUNTER_FILL_NS`` of them are points, at the rate of the whole
 interval (those before: a gap, no points, which the detection takes as no evidence); so a counter costs at
 most one point a bucket, as a gauge sampled every bucket does. The first point of a counter has no interval:
-it starts the counter, its increment stored and not watched. Before round 3 the buckets between two points were rates of 0
-(round 2: before that they gave no point at all, so errors counted in bursts at 0.2 a second had a
-baseline of 1 per second).
+it starts the counter, its increment stored and not watched. Before round 3 the buckets between two points
+were rates of 0 (round 2: before that they gave no point at all, so errors counted in bursts at 0.2 a second
+had a baseline of 1 per second).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def close_buckets(cols: Columns, series: np.ndarray, ts: np.ndarray, values: np.
     while True:  # a counter's buckets between two points are points too: the output grows when it is full
         closed, more, at = bucket_rows(series=series, ts=ts, values=values, record=record,
                                        open_bucket=cols.open_bucket, sums=cols.sum, counts=cols.count,
-                                       counter=cols.counter, last_ts=cols.last_ts, bucket_ns=bucket_ns, fill_max=most, start=at,
+                                       counter=cols.counter, last_ts=cols.last_ts, bucket_ns=bucket_ns,
+                                       fill_max=most, start=at,
                                        n_out=closed, out_series=out[0], out_bucket=out[1], out_value=out[2],
                                        out_record=out[3])
         late += more
