@@ -2,8 +2,9 @@
 
 The store writer hands every routine-lane table it has stored to ``Detection.process``, in
 spine order. Metrics and counters become series (subsystem, name, attributes); their points are
-aggregated per series into fixed buckets of event time (mean for gauges, sum for counters, so a
-counter is watched as a rate); each closed bucket is one point for the detection algorithm:
+aggregated per series into fixed buckets of event time (mean for gauges, sum per second for counters,
+each increment shared among the buckets of its interval since the counter's previous point, so a
+counter is watched as a rate: ``ben.spine.buckets``); each closed bucket is one point for the detection algorithm:
 ``calibrated`` (the default, ADR 0040: ``ben.detect.CalibratedBank``, the compiled per-point step
 ``SeriesMonitor`` runs, one state row per series) or ``bank`` (``ben.detect.MonitorBank``, the detector
 bank of ADR 0010). Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
