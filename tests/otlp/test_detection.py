@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 
@@ -79,3 +80,37 @@ def test_a_span_latency_storm_and_an_error_spike_show_up_in_incidents(make_clust
         name for i in incidents(c) for name in ("span.duration_ms", "span.errors") if name in i["narrative"]},
         60, "incidents on span latency and errors")
     assert query_rows(c.spine_addr, "SELECT count() AS n FROM ben.spans WHERE status = 'error'")[0]["n"] == 180
+
+
+def test_a_counter_exported_once_a_minute_reads_its_rate_and_a_burst_its_minutes_rate(make_cluster):
+    """ADR 0012, 2026-12-07 round 3, end to end: an OTLP cumulative counter exported once a minute (the SDKs'
+    default), 10 requests a second at random, four hours, a burst of 3,000 in 5 s three hours in; the spine's
+    default detection. One anomaly, the burst's minute at its rate over that minute. Before, each export was one
+    bucket of ~600 per second and a minute of zeros (and the first export one of ~36,000)."""
+    import numpy as np
+
+    from opentelemetry.proto.metrics.v1 import metrics_pb2
+
+    c = make_cluster(spine={"detect": {"bucket_ms": 1000}}, sidecar=ANY_PORT).start()
+    _, http = ports(c)
+    rng = np.random.default_rng(1)
+    start, end = T0 - 3_600 * S, T0 + 240 * 60 * S
+    arrivals = np.sort(np.concatenate([rng.uniform(start, end, rng.poisson(10 * (end - start) / S)),
+                                       T0 + 10_840 * S + rng.uniform(0, 5 * S, 3_000)]))
+    for first in range(0, 241, 20):                       # 20 exports a request
+        req = ExportMetricsServiceRequest()
+        rm = req.resource_metrics.add()
+        rm.resource.attributes.append(kv("service.name", "checkout-api"))
+        total = rm.scope_metrics.add().metrics.add(name="http.requests", unit="{requests}").sum
+        total.is_monotonic, total.aggregation_temporality = True, metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
+        for minute in range(first, min(first + 20, 241)):
+            ts = T0 + minute * 60 * S
+            total.data_points.add(start_time_unix_nano=start, time_unix_nano=ts,
+                                  as_int=int(np.searchsorted(arrivals, ts, side="right")))
+        assert post(http, "/v1/metrics", req.SerializeToString())[0] == 200
+    c.wait_drained()
+    wait_for(lambda: any("http.requests" in i["narrative"] for i in incidents(c)), 120, "an incident on the counter")
+    said = [i["narrative"] for i in incidents(c) if "http.requests" in i["narrative"]]
+    assert len(said) == 1 and " fell " not in said[0] and "stopped varying" not in said[0], said
+    assert re.search(r"http\.requests rose from (9\.9|10\.0) requests per s to (59\.\d|60\.\d) requests per s at "
+                     r"2026-11-18 14:06:40 UTC", said[0]), said

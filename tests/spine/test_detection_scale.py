@@ -33,26 +33,43 @@ def rows(specs: list[tuple[int, int, str, str, float, int]]) -> pa.Table:
 
 
 def reference_buckets(specs, bucket_ns: int):
-    """The row-by-row rule: a later bucket closes the open one; an older one is late and folded in; a
-    counter's empty buckets after the closed one are rates of 0 (a minute's at most, ``buckets.fill_max``)."""
-    open_b, sums, counts, counter, out, late = {}, {}, {}, {}, [], 0
+    """The row-by-row rule: a later bucket closes the open one; an older one is late and folded in. A counter's
+    point is a rate over the interval since its previous point (its first: none, not watched), shared among the
+    buckets it covers, of which the last ``buckets.fill_max`` between its two points are points (ADR 0012,
+    round 3). Written apart from the kernel: each bucket's share is the interval's overlap with it."""
+    open_b, sums, counts, counter, last, out, late = {}, {}, {}, {}, {}, [], 0
     for ts, kind, sub, name, value, seq in specs:
         key = (sub, name)
         counter.setdefault(key, kind == KIND_COUNTER)
         b = ts // bucket_ns
         ob = open_b.get(key, -1)
-        if ob < 0 or b == ob:
-            open_b[key] = b
-        elif b > ob:
-            v = sums[key] * 1e9 / bucket_ns if counter[key] else sums[key] / counts[key]
-            out.append((seq, ob * bucket_ns, key, v))
-            if counter[key]:
-                out += [(seq, (ob + k) * bucket_ns, key, 0.0) for k in range(1, min(b - ob, fill_max(bucket_ns) + 1))]
-            open_b[key], sums[key], counts[key] = b, 0.0, 0
-        else:
-            late += 1
-        sums[key] = sums.get(key, 0.0) + value
-        counts[key] = counts.get(key, 0) + 1
+        if not counter[key]:
+            if b > ob:
+                if ob >= 0:
+                    out.append((seq, ob * bucket_ns, key, sums[key] / counts[key]))
+                open_b[key], sums[key], counts[key] = b, 0.0, 0
+            elif b < ob:
+                late += 1
+            sums[key] += value
+            counts[key] += 1
+            continue
+        if b <= ob:
+            late += b < ob
+            sums[key] += value
+            last[key] = max(last[key], ts)
+            continue
+        prev = last.get(key)
+        shares = {}  # bucket -> the increment's share
+        if prev is not None:
+            for k in range(prev // bucket_ns, b + 1):
+                overlap = min((k + 1) * bucket_ns, ts) - max(k * bucket_ns, prev)
+                shares[k] = value * overlap / (ts - prev)
+        if ob >= 0:
+            out.append((seq, ob * bucket_ns, key, (sums[key] + shares.get(ob, 0.0)) * 1e9 / bucket_ns))
+        for k in range(max(ob + 1, b - fill_max(bucket_ns)), b):  # the last buckets between
+            if k in shares:
+                out.append((seq, k * bucket_ns, key, shares[k] * 1e9 / bucket_ns))
+        open_b[key], sums[key], last[key] = b, shares.get(b, 0.0), ts
     return out, late
 
 

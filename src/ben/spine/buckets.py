@@ -5,11 +5,16 @@ closed bucket for the detection algorithm: a gauge's mean, a counter's sum per s
 (ADR 0012) runs compiled in :mod:`ben.spine._bucket_kernel`; here are its state (:class:`Columns`, per
 series, with capacity doubling) and the call that feeds it a table's rows (:func:`close_buckets`).
 
-A counter's bucket with no increment, after a bucket it was seen in, is a rate of 0 for up to
-``COUNTER_FILL_NS`` of buckets: before, buckets without an increment gave no point at all, so errors
-counted in bursts at 0.2 a second had a baseline of 1 per second (every point was a burst; ADR 0012,
-2026-12-07 round 2). A longer silence is a gap: no points, which the detection takes as no evidence. So
-a counter costs at most one point a bucket, as a gauge sampled every bucket does.
+A counter's point is an increment measured over an interval, from the counter's previous point to its own
+time: a rate over that interval, shared among the buckets it covers (ADR 0012, 2026-12-07 round 3). An OTLP
+exporter sends a counter once a minute by default; a steady 10 a second read as one bucket of 2,400 a
+second (at 250 ms buckets) then a minute of rates of 0, spikes and drops that were not there. Of the buckets
+between two points of a counter, the last ``COUNTER_FILL_NS`` of them are points, at the rate of the whole
+interval (those before: a gap, no points, which the detection takes as no evidence); so a counter costs at
+most one point a bucket, as a gauge sampled every bucket does. The first point of a counter has no interval:
+it starts the counter, its increment stored and not watched. Before round 3 the buckets between two points
+were rates of 0 (round 2: before that they gave no point at all, so errors counted in bursts at 0.2 a second
+had a baseline of 1 per second).
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A seen counter's empty buckets are rates of 0 for up to this long after its last (then: a gap).
+#: Of the buckets between two points of a counter, the last this long of them are points (the rest: a gap).
 COUNTER_FILL_NS = 60 * 10**9
 
 
 def fill_max(bucket_ns: int) -> int:
-    """How many empty buckets in a row of a seen counter are rates of 0 (a minute's, at least one)."""
+    """How many buckets between two points of a counter are points, at most (a minute's, at least one)."""
     return max(1, COUNTER_FILL_NS // bucket_ns)
 
 
@@ -31,7 +36,7 @@ class Columns:
     """Per-series arrays with capacity doubling: registering a series is amortised O(1)."""
 
     SPEC = {"open_bucket": (np.int64, -1), "sum": (np.float64, 0.0), "count": (np.int64, 0),
-            "counter": (np.bool_, False)}
+            "counter": (np.bool_, False), "last_ts": (np.int64, -1)}
 
     def __init__(self, n: int = 0):
         self.n = 0
@@ -67,29 +72,31 @@ def warm_up(bucket_ns: int) -> None:
     close_buckets(Columns(1), one, one, np.zeros(1), one, bucket_ns)
 
 
-def close_buckets(cols: Columns, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray,
+def close_buckets(cols: Columns, series: np.ndarray, ts: np.ndarray, values: np.ndarray, record: np.ndarray,
                   bucket_ns: int) -> tuple[Closed, int]:
-    """Feed rows (series index, bucket number, value, record) to the carried state ``cols``; return the
+    """Feed rows (series index, time in ns, value, record) to the carried state ``cols``; return the
     buckets that closed, in (record, time, series) order, and how many rows were late.
 
     Per series, in row order: a point of the open bucket adds to it; a point of a later bucket closes
-    the open one (one output point, at the closing row's record; a counter's empty buckets after it too)
-    and opens its own; a point of an older bucket is late: counted and folded into the open bucket.
+    the open one (one output point, at the closing row's record; for a counter, the buckets its interval
+    covers after it too) and opens its own; a point of an older bucket is late: counted and folded into
+    the open bucket.
     """
     from ben.spine._bucket_kernel import bucket_rows
 
     n = len(series)
     most = fill_max(bucket_ns)
     series = np.ascontiguousarray(series, dtype=np.int64)
-    bucket = np.ascontiguousarray(bucket, dtype=np.int64)
+    ts = np.ascontiguousarray(ts, dtype=np.int64)
     values = np.ascontiguousarray(values, dtype=np.float64)
     record = np.ascontiguousarray(record, dtype=np.int64)
     out = [np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n, dtype=np.int64)]
     closed = late = at = 0
-    while True:  # a counter's empty buckets are points too: the output grows when it is full
-        closed, more, at = bucket_rows(series=series, bucket=bucket, values=values, record=record,
+    while True:  # a counter's buckets between two points are points too: the output grows when it is full
+        closed, more, at = bucket_rows(series=series, ts=ts, values=values, record=record,
                                        open_bucket=cols.open_bucket, sums=cols.sum, counts=cols.count,
-                                       counter=cols.counter, bucket_ns=bucket_ns, fill_max=most, start=at,
+                                       counter=cols.counter, last_ts=cols.last_ts, bucket_ns=bucket_ns,
+                                       fill_max=most, start=at,
                                        n_out=closed, out_series=out[0], out_bucket=out[1], out_value=out[2],
                                        out_record=out[3])
         late += more

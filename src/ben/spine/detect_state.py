@@ -6,7 +6,7 @@ Layout (ADR 0029)::
 
 The JSON header holds the spine_seq covered, the configuration and counters, the series keys (with
 their peers and units) and the correlator's incidents; the arrays (the detector's state, open buckets,
-co-movement rings) are the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a
+each counter's latest point, co-movement rings) are the detectors' own documented checkpoint format (``ben.detect.checkpoint``: a
 JSON index and raw little-endian bytes, never pickle). For the calibrated detection (ADR 0040) the detector's state is
 ``CalibratedBank.checkpoint()``: the ``(series, N_STATE)`` float64 state matrix, each series' last
 timestamp (int64 ns), the timing and the format number. Series keys are built from attribute values, so the whole
@@ -123,7 +123,10 @@ def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
         n = len(det.series)
         det.cols.grow(n)
         for k in _Columns.SPEC:
-            getattr(det.cols, k)[:] = arrays["cols"][k]
+            if k in arrays["cols"]:
+                getattr(det.cols, k)[:] = arrays["cols"][k]
+        if "last_ts" not in arrays["cols"]:  # (a checkpoint from before round 3 of ADR 0012: see _last_ts)
+            det.cols.last_ts[:] = _last_ts(det.cols, det.bucket_ns)
         det.comove.grow(n)
         det.comove._bucket[:n], det.comove._value[:n] = arrays["comove"]["bucket"], arrays["comove"]["value"]
         det.comove._count[:n] = arrays["comove"]["count"]
@@ -137,6 +140,13 @@ def decode(blob: bytes, key: bytes) -> tuple[int, Detection]:
     if det.bank.n_series != n:
         raise StorageError(f"detection checkpoint damaged: {det.bank.n_series} series in the bank, {n} keys")
     return int(header["last_seq"]), det
+
+
+def _last_ts(cols: _Columns, bucket_ns: int) -> np.ndarray:
+    """Each counter's latest point, for a checkpoint from before counters kept it (ADR 0012, 2026-12-07 round 3):
+    the start of its open bucket, so its next increment is spread from there, as from a point at that time (a
+    counter not yet seen, and a gauge: -1, none)."""
+    return np.where(cols.counter & (cols.open_bucket >= 0), cols.open_bucket * bucket_ns, -1).astype(np.int64)
 
 
 def write(path: Path, blob: bytes) -> None:

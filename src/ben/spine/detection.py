@@ -2,8 +2,9 @@
 
 The store writer hands every routine-lane table it has stored to ``Detection.process``, in
 spine order. Metrics and counters become series (subsystem, name, attributes); their points are
-aggregated per series into fixed buckets of event time (mean for gauges, sum for counters, so a
-counter is watched as a rate); each closed bucket is one point for the detection algorithm:
+aggregated per series into fixed buckets of event time (mean for gauges, sum per second for counters,
+each increment shared among the buckets of its interval since the counter's previous point, so a
+counter is watched as a rate: ``ben.spine.buckets``); each closed bucket is one point for the detection algorithm:
 ``calibrated`` (the default, ADR 0040: ``ben.detect.CalibratedBank``, the compiled per-point step
 ``SeriesMonitor`` runs, one state row per series) or ``bank`` (``ben.detect.MonitorBank``, the detector
 bank of ADR 0010). Its episodes become ``Anomaly`` objects, grouped into incidents by ``Correlator``.
@@ -304,7 +305,7 @@ class Detection:
             series, ts, values, record = series[ok], ts[ok], values[ok], record[ok]
             if not len(series):
                 return [], None
-        closed = self._bucket(series, ts // self.bucket_ns, values, record)
+        closed = self._bucket(series, ts, values, record)
         if not len(closed.series):
             return [], None
         self.points += len(closed.series)
@@ -327,10 +328,11 @@ class Detection:
                         self.max_series_per_subsystem, self.max_series_per_peer, self.max_series,
                         self.refused_series, self.refused_points, self.refused_series_peer, self._refused_peer)
 
-    def _bucket(self, series: np.ndarray, bucket: np.ndarray, values: np.ndarray, record: np.ndarray) -> Closed:
+    def _bucket(self, series: np.ndarray, ts: np.ndarray, values: np.ndarray, record: np.ndarray) -> Closed:
         """Aggregate points into buckets; return the buckets that closed, in (record, time, series) order
-        (``ben.spine.buckets``: a counter's empty buckets are rates of 0; one compiled pass, ADR 0040)."""
-        closed, late = close_buckets(self.cols, series, bucket, values, record, self.bucket_ns)
+        (``ben.spine.buckets``: a counter's increment is a rate over the interval since its previous point,
+        shared among the buckets it covers; one compiled pass, ADR 0040)."""
+        closed, late = close_buckets(self.cols, series, ts, values, record, self.bucket_ns)
         self.late_points += late
         return closed
 
