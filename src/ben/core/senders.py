@@ -123,10 +123,12 @@ class SenderBook:
         return len(self._order.get(client, ()))
 
 
-def client_of_listener(tls: bool, plain) -> Callable[[object], str]:
+def client_of_listener(tls: bool, plain, gated: Callable[[str], str] | None = None) -> Callable[[object], str]:
     """A listener's ``client_of(context)``: over mutual TLS the certificate's common name, on plain loopback TCP
     the uid the kernel names (``plain``: a ``ben.core.peers.PlainTcp``; "unnamed" when it names none), on a unix
-    socket one client (its mode and group are the gate; gRPC names no unix peer)."""
+    socket behind an accepting gate (``gated``: its ``client_of_peer``, ``u<uid>`` from ``SO_PEERCRED``, ADR 0045,
+    round 18) the uid of the process that connected, on any other unix socket one client (gRPC names no unix
+    peer)."""
     from ben.core.peers import common_name
 
     if tls:
@@ -136,4 +138,11 @@ def client_of_listener(tls: bool, plain) -> Callable[[object], str]:
             uid = plain.uid_of(context.peer() or "")
             return "unnamed" if uid is None else f"uid {uid}"
         return by_uid
+    if gated is not None:
+        def by_account(context) -> str:
+            from urllib.parse import unquote
+
+            client = gated(unquote(context.peer() or ""))
+            return f"uid {client[1:]}" if client else "unix socket"
+        return by_account
     return lambda context: "unix socket"
