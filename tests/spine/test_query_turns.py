@@ -6,7 +6,8 @@ On the code before (round 17), operator queries waited for the operators' thread
 ``MAX_QUERIES_WAITING`` of them: the first operator holding all 64 made the second's query be refused
 (RESOURCE_EXHAUSTED); holding fewer, it made it wait behind every one of its own. Now the calls wait per operator and
 a free thread goes to the next operator in turn; a full pool sets aside the newest waiting call of the operator
-holding most to let in one holding fewer (``ben.core.operator_pool``).
+holding most to let in one holding fewer (``ben.core.operator_pool``). ``Control.VerifyAudit`` ran on the spine's
+default pool, beside the WAL appends, unbounded; now it waits on the operators' threads and counts in their bound.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ben.core.transport import CHANNEL_OPTIONS, MAX_STREAMS_PER_CONNECTION
 from ben.core.transport import channel as open_channel
 from ben.v1 import admin_pb2 as pb
 from ben.v1 import admin_pb2_grpc as pb_grpc
+from ben.v1 import control_pb2 as pb_control_messages
+from ben.v1 import control_pb2_grpc as pb_control
 from tests.sidecar.stranger import AS_NOBODY, nobody_env
 
 #: Runs until cancelled: the queries after it wait for the store's query channel, their threads with them.
@@ -72,6 +75,13 @@ def test_an_operator_s_query_is_served_in_turn_beside_another_operator_s_sixty_f
             calls.append(query(SLOW))
         wait_for(lambda: cluster.status("spine").get("queries_running", 0) == MAX_QUERIES_WAITING, 60,
                  "the first operator's queries all in progress or waiting")
+        # the audit's calls wait on the same threads (before: on the default pool the WAL appends share, unbounded)
+        try:
+            pb_control.ControlStub(channels[-1]).VerifyAudit(
+                pb_control_messages.AuditRequest(), timeout=60, metadata=operator_metadata(cluster.spine_addr))
+            raise AssertionError("VerifyAudit was served beside the operator's 64 queries, off the operators' threads")
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "MAX_QUERIES_WAITING" in exc.details(), exc
         # the second operator's one query: let in (the first's newest waiting one set aside), not refused
         second = subprocess.Popen([*AS_NOBODY, SECOND, cluster.spine_addr], stdout=subprocess.PIPE, text=True,
                                   env=nobody_env(), cwd="/")
