@@ -1,10 +1,12 @@
 """The attack matrix (ADR 0045, round 18): what ben makes under a shared umask of 000. Real spine and sidecar
-processes started as ``ben demo`` starts them (``ben.cli.procs.Cluster``), from a process whose umask is 000.
+processes started by ``ben.cli.procs.Cluster`` (what ``ben demo``, the benches and the tests start them with) from a
+process whose umask is 000.
 
-On the code before, the cluster's config file was written 0666 and the spine refused it ("has mode 0666: group or
-others may write it"): ``ben demo`` did not start under umask 000; written 0644 by hand, the logs directory was 0777
-and the components' logs 0666 (any account could write lines into them or replace them). The data directories were
-0700 already (``ben.core.files.private_dir``) and the sockets took their configured mode.
+The ``ben`` command sets the umask 0o077 before anything (``ben.cli.main``) and every component does at its start
+(``ben.core.files.private_umask``), so ``ben demo`` held. A program using ``Cluster`` itself (a test, a bench run from
+Python) did not: on the code before, the cluster's config file was written 0666 and the spine refused it ("has mode
+0666: group or others may write it"); and its logs directory was 0777 and the components' logs 0666 (any account
+could write lines into them, or replace them). Now they are 0755 and 0644 whatever the umask.
 """
 
 from __future__ import annotations
