@@ -7,8 +7,8 @@ a random one at every process start, and a stranger who may connect (any local a
 to 142 MB, and its start from 2.3 s to 5.2 s).
 
 ``SenderBook`` bounds the senders each *client* holds marks for: a client is what the listener can tell apart (the
-kernel-named uid on plain loopback TCP, the certificate over mutual TLS, the unix socket's group as one), never
-what the request says. A new sender of a client holding ``per_client`` already is refused for now (the receiver
+kernel-named uid on plain loopback TCP and, since round 18, on a sidecar's unix socket; the certificate over
+mutual TLS; the spine's unix socket as one), never what the request says. A new sender of a client holding ``per_client`` already is refused for now (the receiver
 answers ``retry_after_ms`` at mark 0 and an error naming the limit, keeps nothing of it), unless the client's
 least recently heard sender has been silent for ``idle_s``: that sender is taken as gone (an SDK process that
 exited: its id is never used again) and its marks are retired to make room. A mark is never forgotten otherwise,
