@@ -422,3 +422,39 @@ def test_a_group_member_swapping_the_socket_for_a_symlink_gets_no_file_s_mode(ho
         attacker.communicate()
         if proc.alive():
             proc.stop()
+
+
+def test_tightening_a_data_directory_never_follows_an_entry_swapped_for_a_symlink(tmp_path, monkeypatch) -> None:
+    """ADR 0045, round 18: ``private_dir`` takes group and other bits off everything under a data directory. An
+    entry of a loose directory there (0777: made under umask 000 before, or by hand) is another account's to
+    replace, and it was chmod-ed by name after its ``lstat``: replaced by a symlink in between (the other account
+    keeps a working directory inside, or swaps in a loop), the link's target got the entry's mode less group and
+    other, as root: ``/etc/passwd`` 0600. The swap is made here at that very moment, on a real filesystem."""
+    from ben.core.files import private_dir
+
+    data = tmp_path / "data"
+    loose = data / "loose"
+    loose.mkdir(parents=True)
+    os.chmod(loose, 0o777)
+    planted = loose / "state"
+    planted.write_bytes(b"x")
+    os.chmod(planted, 0o666)
+    victim = tmp_path / "victim"  # stands for /etc/passwd: not the data directory's
+    victim.write_bytes(b"v")
+    os.chmod(victim, 0o644)
+    real, swapped = os.lstat, []
+
+    def racing(name, *args, **kwargs):
+        seen = real(name, *args, **kwargs)
+        if str(name) == str(planted) and not swapped:  # the other account swaps it now
+            swapped.append(True)
+            os.unlink(planted)
+            os.symlink(victim, planted)
+        return seen
+
+    monkeypatch.setattr(os, "lstat", racing)
+    private_dir(data)
+    monkeypatch.undo()
+    assert swapped, "the walk never looked at the planted entry"
+    assert stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(loose).st_mode) == 0o700

@@ -46,8 +46,11 @@ def write_config(path: Path, home: Path, spine_addr: str | None = None, *, spine
                      "spine": spine_addr, **(sidecar or {})}
     sidecar_table["otlp"] = {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
                              **sidecar_table.get("otlp", {})}
-    try:
-        path.write_text(_toml_table("spine", spine_table) + _toml_table("sidecar", sidecar_table))
+    try:  # 0644 whatever the umask: under umask 000 the spine refused the file it was started with (round 18)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w") as out:
+            os.fchmod(fd, 0o644)
+            out.write(_toml_table("spine", spine_table) + _toml_table("sidecar", sidecar_table))
     except OSError as exc:  # a full disk fails at close, with no file named: "error:: No space left on device"
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     return path
@@ -77,12 +80,13 @@ class Proc:
                  stop_with_parent: bool = False):
         self.args = args
         self.log_path = log_path
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)  # not the umask's: no other account
         self._log_from = log_path.stat().st_size if log_path.exists() else 0  # this run's lines come after
         follow = stop_with_parent_env() if stop_with_parent else {}
         # -P: `python -m` would put the current directory first on sys.path, and a file there named like a
         # module ben imports (attr.py, chdb.py) broke the component (ADR 0033); `ben` itself runs without it.
-        with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        # the child keeps its own copy of the descriptor; 0644 whatever the umask (000 made it 0666: round 18)
+        with os.fdopen(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644), "ab") as log:
             self.popen = subprocess.Popen(python_argv("-m", "ben", *args), stdout=log,
                                           stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), **follow},
                                           start_new_session=True)
@@ -188,7 +192,7 @@ class Cluster:
         stop_with_parent: see ``Proc``."""
         self.stop_with_parent = stop_with_parent
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o755)  # its sockets' and config's: no other account's
         self.spine_addr = spine_addr or f"unix://{self.home / 'spine.sock'}"
         self.config = write_config(self.home / "ben.toml", self.home, self.spine_addr, **options)
         self.sidecar_addr = f"unix://{self.home / 'sidecar.sock'}"

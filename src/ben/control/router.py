@@ -28,6 +28,7 @@ from ben.control.keys import public_from_text, verify
 from ben.control.outbox import broke, relay
 from ben.control.plane import ControlPlane
 from ben.core.errors import BenError, ControlError
+from ben.core.operator_pool import OperatorPool, PoolFull
 from ben.core.peers import common_name
 from ben.core.sparse_log import Sparse
 from ben.v1 import control_pb2 as pb
@@ -75,8 +76,11 @@ class Router(pb_grpc.ControlServicer):
     """The spine's ``Control`` service: sidecars attach, and commands for their targets are pushed in a window and
     redelivered until receipted."""
 
-    def __init__(self, plane: ControlPlane):
+    def __init__(self, plane: ControlPlane, pool: OperatorPool | None = None):
+        """``pool``: the operators' threads, which the audit's calls share with their queries (ADR 0045, round 18);
+        a pool of its own when None."""
         self.plane = plane
+        self.pool = pool or OperatorPool(2, 64, "operator-audit", "the operators' pool")
         self.window = plane.cfg.delivery_window
         self.redeliver_after_s = plane.cfg.redeliver_after_s
         self._attached: list[_Attached] = []
@@ -276,16 +280,24 @@ class Router(pb_grpc.ControlServicer):
         await self._resend(sidecar, [rec])
         return _reply(rec)
 
+    async def _operators(self, context, fn, *args):
+        """``fn(*args)`` on the operators' threads, in turn per operator (``ben.core.operator_pool``): a flood of
+        audit calls on the default pool delayed the WAL appends that share it, as the queries did (round 18)."""
+        try:
+            return await self.pool.run(fn, *args)
+        except PoolFull as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+
     async def VerifyAudit(self, request, context):
-        report = await asyncio.to_thread(self.plane.verify_audit)
+        report = await self._operators(context, self.plane.verify_audit)
         problems = [p for copy in report for p in copy["problems"]]
         return pb.AuditReply(ok=not problems, problems=problems, report_json=json.dumps(report))
 
     async def AuditEntries(self, request, context):
         if request.log not in ("", "queries"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"log {request.log!r}: expected '' or 'queries'")
-        return pb.AuditReply(ok=True, report_json=await asyncio.to_thread(self.plane.audit_entries_json,
-                                                                            request.after, request.log))
+        return pb.AuditReply(ok=True, report_json=await self._operators(context, self.plane.audit_entries_json,
+                                                                         request.after, request.log))
 
     async def Record(self, request, context):
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import grpc
@@ -16,6 +15,7 @@ from ben.control.ledger import Ledger
 from ben.control.link import SpineLink
 from ben.core.config import ControlConfig
 from ben.core.figures import Figure, counter, gauge
+from ben.core.operator_pool import OperatorPool, PoolFull
 from ben.v1 import control_pb2 as pb
 from ben.v1 import control_pb2_grpc as pb_grpc
 
@@ -33,12 +33,16 @@ class SidecarControl(pb_grpc.ControlServicer):
                          sidecar_id, self.hub.routes, self.hub.run)
         self.link = SpineLink(spine, sidecar_id, self.base.signer, self.gate, self.hub, backoff_ms)
         self.hub.on_change = self.link.targets_changed
+        # the audit's readers (its own account, the socket group) on a thread of their own, not the default pool
+        # the WAL appends share (ADR 0045, round 18): a flood of them waits here, refused past 64
+        self.audit_pool = OperatorPool(1, 64, "audit", "the sidecar's audit calls")
 
     def start(self) -> None:
         self.link.start()
 
     async def shutdown(self) -> None:
         await self.link.shutdown()
+        self.audit_pool.close()
         self.base.close()
 
     def figures(self) -> list[Figure]:
@@ -55,13 +59,20 @@ class SidecarControl(pb_grpc.ControlServicer):
         async for message in self.hub.Commands(request_iterator, context):
             yield message
 
+    async def _audit(self, context, fn, *args):
+        try:
+            return await self.audit_pool.run(fn, *args)
+        except PoolFull as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+
     async def VerifyAudit(self, request, context):
-        verdict = await asyncio.to_thread(self.base.verify_local)
+        verdict = await self._audit(context, self.base.verify_local)
         return pb.AuditReply(ok=verdict.ok, problems=verdict.problems, report_json=json.dumps(
             [{"copy": verdict.copy, "entries": verdict.entries, "head": verdict.head, "ok": verdict.ok}]))
 
     async def AuditEntries(self, request, context):
-        return pb.AuditReply(ok=True, report_json=await asyncio.to_thread(self.base.audit_entries_json, request.after))
+        return pb.AuditReply(ok=True, report_json=await self._audit(context, self.base.audit_entries_json,
+                                                                      request.after))
 
 
     # -- the spine's methods, called here by mistake (a sidecar whose sidecar.spine names another sidecar, an

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
 from ben.core.errors import BenError, QueryError
 from ben.core.figures import Figure
+from ben.core.operator_pool import OperatorPool, PoolFull
 from ben.v1 import admin_pb2 as pb
 from ben.v1 import admin_pb2_grpc as pb_grpc
 
@@ -21,6 +20,8 @@ from ben.v1 import admin_pb2_grpc as pb_grpc
 QUERY_THREADS = 4
 #: Operator queries in progress or waiting at once; past it one is refused (RESOURCE_EXHAUSTED), not queued.
 MAX_QUERIES_WAITING = 64
+#: The bound's name in a refusal.
+FIELD = "ben.core.admin.MAX_QUERIES_WAITING"
 #: Metadata a query's caller may send: where it comes from (``cli``, ``web-sql``, ``web-page``) and
 #: whom it runs it for (the web interface's client); recorded in the spine's query log as claims.
 ORIGIN_METADATA = "ben-query-origin"
@@ -41,6 +42,7 @@ class AdminServicer(pb_grpc.AdminServicer):
         acknowledge: Callable[[str, str], tuple[str, str]] | None = None,
         cancel_query: Callable[[str], None] | None = None,
         label: Callable[[str, str, str, str, str], int] | None = None,
+        pool: OperatorPool | None = None,
     ):
         """query(sql, query_id, origin, on_behalf): an operator query (ADR 0032) with what its caller
         claims (``ORIGIN_METADATA``, ``FOR_METADATA``); cancel_query(query_id) stops it when the
@@ -56,7 +58,8 @@ class AdminServicer(pb_grpc.AdminServicer):
         self.queries_running = 0    # operator queries in flight
         self.queries_cancelled = 0  # ... cancelled because their client went away (or we stopped)
         self.queries_refused = 0    # ... refused: MAX_QUERIES_WAITING in progress or waiting already
-        self._pool: ThreadPoolExecutor | None = None
+        #: the operators' threads (the spine shares them with its audit calls: ``ben.control.router``)
+        self.pool = pool or OperatorPool(QUERY_THREADS, MAX_QUERIES_WAITING, "operator-query", FIELD)
 
     async def Status(self, request, context):
         return pb.StatusReply(component=self._component, id=self._ident(),
@@ -65,22 +68,17 @@ class AdminServicer(pb_grpc.AdminServicer):
     async def Query(self, request, context):
         if self._query is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the {self._component} does not answer queries")
-        if self.queries_running >= MAX_QUERIES_WAITING:
-            self.queries_refused += 1
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"{MAX_QUERIES_WAITING} operator queries are in "
-                                "progress or waiting on this spine already (ben.core.admin.MAX_QUERIES_WAITING): "
-                                "retry when one ends")
         query_id = secrets.token_hex(8)  # the store's query_id (core imports no store code)
         claims = dict(context.invocation_metadata() or ())
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="operator-query")
         self.queries_running += 1
         try:
-            # in the caller's context, as asyncio.to_thread ran it: the operator its audit entry names is a context
-            # variable (ben.core.peers.CALLER), which run_in_executor alone does not carry
-            data = await asyncio.get_running_loop().run_in_executor(
-                self._pool, contextvars.copy_context().run, self._query, request.sql, query_id,
-                str(claims.get(ORIGIN_METADATA, "")), str(claims.get(FOR_METADATA, "")))
+            # served in turn per operator, in the caller's context (the operator its audit entry names is a context
+            # variable, ben.core.peers.CALLER): ben.core.operator_pool (ADR 0045, rounds 17 and 18)
+            data = await self.pool.run(self._query, request.sql, query_id, str(claims.get(ORIGIN_METADATA, "")),
+                                       str(claims.get(FOR_METADATA, "")))
+        except PoolFull as exc:
+            self.queries_refused += 1
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except asyncio.CancelledError:  # the client went away or was interrupted, or we stop
             self.queries_cancelled += 1
             if self._cancel_query is not None:
@@ -96,8 +94,7 @@ class AdminServicer(pb_grpc.AdminServicer):
 
     def close(self) -> None:
         """The queries' threads: those waiting are dropped (their calls were cancelled), none waited for."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()
 
     async def Acknowledge(self, request, context):
         if self._acknowledge is None:

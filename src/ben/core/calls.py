@@ -7,8 +7,8 @@ and the sidecar went from 103 MB to 339 MB (about 15 kB a call); at the 4,096 co
 about 1.9 GB. ``CallBudget`` (a gRPC server interceptor) holds a client to ``limit`` calls at once: past it a new
 call is refused with RESOURCE_EXHAUSTED naming the option (ben's senders retry it), before its handler runs. A
 client is what ``client_of(context)`` names (``ben.core.senders.client_of_listener``: a uid, a certificate, the
-unix socket as one). Unary calls and the two-way streams (every method ben serves) are counted; a handler of
-another shape passes uncounted.
+spine's unix socket as one; a sidecar's names each account, round 18). Unary calls and the two-way streams (every
+method ben serves) are counted; a handler of another shape passes uncounted.
 """
 
 from __future__ import annotations

@@ -49,10 +49,9 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
                     st = os.lstat(name)
                     if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid() or not st.st_mode & 0o077:
                         continue
-                    os.chmod(name, stat.S_IMODE(st.st_mode) & ~0o077)
+                    tightened += _tighten(name, st)
                 except FileNotFoundError:   # removed while this walked: another process's temporary file
                     continue                # (a cortex renaming its state in), nothing left to tighten
-                tightened += 1
     except OSError as exc:
         raise ConfigError(f"cannot make {exc.filename or path} private: {exc.strerror}", field=flag) from None
     if tightened:
@@ -64,6 +63,22 @@ def private_dir(path: Path, flag: str = "data_dir") -> Path:
     except OSError as exc:
         raise ConfigError(f"cannot write to {path}: {exc.strerror or exc}", field=flag) from None
     return path
+
+
+def _tighten(name: str, seen: os.stat_result) -> bool:
+    """Take group and other bits off the entry ``lstat`` saw at ``name``, through a descriptor of it: an entry of a
+    loose directory (one another account may write) replaced by a symlink in between is left alone, never followed.
+    ``os.chmod(name)`` followed it: ben (root) gave the link's target the entry's mode less group and other, and
+    ``/etc/passwd`` made 0600 locks every other account out (ADR 0045, round 18)."""
+    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW)
+    try:
+        now = os.fstat(fd)
+        if stat.S_ISLNK(now.st_mode) or (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):
+            return False
+        os.chmod(f"/proc/self/fd/{fd}", stat.S_IMODE(now.st_mode) & ~0o077)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _check_owned(path: Path, flag: str) -> None:

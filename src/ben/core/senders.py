@@ -7,8 +7,8 @@ a random one at every process start, and a stranger who may connect (any local a
 to 142 MB, and its start from 2.3 s to 5.2 s).
 
 ``SenderBook`` bounds the senders each *client* holds marks for: a client is what the listener can tell apart (the
-kernel-named uid on plain loopback TCP, the certificate over mutual TLS, the unix socket's group as one), never
-what the request says. A new sender of a client holding ``per_client`` already is refused for now (the receiver
+kernel-named uid on plain loopback TCP and, since round 18, on a sidecar's unix socket; the certificate over
+mutual TLS; the spine's unix socket as one), never what the request says. A new sender of a client holding ``per_client`` already is refused for now (the receiver
 answers ``retry_after_ms`` at mark 0 and an error naming the limit, keeps nothing of it), unless the client's
 least recently heard sender has been silent for ``idle_s``: that sender is taken as gone (an SDK process that
 exited: its id is never used again) and its marks are retired to make room. A mark is never forgotten otherwise,
@@ -123,10 +123,12 @@ class SenderBook:
         return len(self._order.get(client, ()))
 
 
-def client_of_listener(tls: bool, plain) -> Callable[[object], str]:
+def client_of_listener(tls: bool, plain, gated: Callable[[str], str] | None = None) -> Callable[[object], str]:
     """A listener's ``client_of(context)``: over mutual TLS the certificate's common name, on plain loopback TCP
     the uid the kernel names (``plain``: a ``ben.core.peers.PlainTcp``; "unnamed" when it names none), on a unix
-    socket one client (its mode and group are the gate; gRPC names no unix peer)."""
+    socket behind an accepting gate (``gated``: its ``client_of_peer``, ``u<uid>`` from ``SO_PEERCRED``, ADR 0045,
+    round 18) the uid of the process that connected, on any other unix socket one client (gRPC names no unix
+    peer)."""
     from ben.core.peers import common_name
 
     if tls:
@@ -136,4 +138,11 @@ def client_of_listener(tls: bool, plain) -> Callable[[object], str]:
             uid = plain.uid_of(context.peer() or "")
             return "unnamed" if uid is None else f"uid {uid}"
         return by_uid
+    if gated is not None:
+        def by_account(context) -> str:
+            from urllib.parse import unquote
+
+            client = gated(unquote(context.peer() or ""))
+            return f"uid {client[1:]}" if client else "unix socket"
+        return by_account
     return lambda context: "unix socket"

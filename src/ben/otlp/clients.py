@@ -7,8 +7,9 @@ the kernel's socket diagnostics name the uid at the client's end of a loopback T
 senders (``sender.Slots``), so its series are charged to its own detection share at the spine
 (``<sidecar>/otlp/u<uid>``, ``max_series_per_peer``), and its own alert shares (``alert_share``).
 
-A client that cannot be told apart this way (a unix socket, a peer on another host, a connection gone
-before the lookup) is "": the receiver's shared senders and shares, as before.
+On a unix socket the client is the uid of the process that connected (``SO_PEERCRED``, ``of_transport``; round 18).
+A client that cannot be told apart this way (a peer on another host, a connection gone before the lookup) is "":
+the receiver's shared senders and shares, as before.
 
 Over mutual TLS (``tls_client_ca_file``) the client is its certificate, ``c<16 hex>`` (its common name,
 hashed: the CA may put any character in a name), wherever it connects from: every exporter of other hosts
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import socket
 
 from ben.core.peer import peer_uid
+from ben.core.peers import peer_credentials
 
 Address = tuple[str, int]
 
@@ -54,6 +57,18 @@ def name_of(client: Address | None, server: Address | None) -> str | None:
     except (OSError, ValueError):
         return ""
     return None if uid is None else f"u{uid}"
+
+
+def of_transport(transport) -> str | None:
+    """``name_of`` a connection's client from its asyncio transport; on a unix socket ``u<uid>`` of the process that
+    connected (the kernel's ``SO_PEERCRED``): every account of a unix socket was one client, "" (ADR 0045, round 18)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family == socket.AF_UNIX:
+        try:
+            return f"u{peer_credentials(sock)[1]}"
+        except OSError:
+            return None
+    return name_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname"))
 
 
 def of_common_name(name: str | bytes | None) -> str:

@@ -1,5 +1,7 @@
 """OTLP/gRPC's accepting gate: connections counted per local account (ADR 0045, round 7); since round 17 also in
-front of a sidecar's plain loopback ``listen`` (``ben.sidecar.listen``).
+front of a sidecar's plain loopback ``listen`` (``ben.sidecar.listen``), since round 18 in front of the unix sockets
+of both (``start_unix``: the kernel names the connecting process's uid, ``SO_PEERCRED``, and every account of the
+socket's group was one client of the connection, call and sender bounds before).
 
 gRPC's core caps a listener's connections (``grpc.max_allowed_incoming_connections``) but knows no
 per-peer limit and evicts nothing: another account's flood of idle connections held the whole quota,
@@ -81,6 +83,16 @@ class Gate:
         self._n = 0
         self._pipes: set[_Outer] = set()
         self._server: asyncio.base_events.Server | None = None
+        self._unix: tuple[str, int, int] | None = None  # the unix socket listened on: removed at shutdown if ours
+
+    async def start_unix(self, path: str, backlog: int = 16) -> None:
+        """Listen on the unix socket ``path`` (``transport.prepare_listen`` checked it; its mode and group are set
+        after, as gRPC's were). A client is the uid the kernel names for the connecting process (``SO_PEERCRED``):
+        every account of a unix socket was one client of the listener's bounds (ADR 0045, round 18)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(lambda: _Outer(self), path, backlog=backlog)
+        st = os.lstat(path)
+        self._unix = (path, st.st_dev, st.st_ino)
 
     async def start(self, host: str, port: int, backlog: int = 16) -> int:
         """Listen on ``host:port`` (0: any free port); the port bound. ``OSError`` if it is taken."""
@@ -142,6 +154,15 @@ class Gate:
         if self._server is not None:
             self._server.close()  # the listening socket at once (wait_closed would wait for every connection)
             self._server = None
+        if self._unix is not None:  # asyncio leaves the file: the next start would find a stale socket
+            path, dev, ino = self._unix
+            self._unix = None
+            try:
+                st = os.lstat(path)
+                if (st.st_dev, st.st_ino) == (dev, ino):
+                    os.unlink(path)
+            except OSError:
+                pass
 
     async def shutdown(self, timeout: float = 1.0) -> None:
         """Stop listening, cut the connections still held, remove the directory."""
@@ -223,7 +244,7 @@ class _Outer(_Side):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        client = clients.name_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname"))
+        client = clients.of_transport(transport)  # a unix socket's: the connecting process's uid (round 18)
         if client is None:  # its client closed it before it was accepted: it takes no place, evicts no one
             self.gate.gone += 1
             transport.abort()

@@ -61,7 +61,7 @@ def cap_connections(server: web.Server, limit: int, per_client: int | None = Non
 
         client = "" if per_client is None else (
             clients.of_certificate(transport.get_extra_info("peercert"))  # mutual TLS: its certificate (round 12)
-            or clients.name_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname")))
+            or clients.of_transport(transport))  # a unix socket's: the connecting process's uid (round 18)
         if client is None:  # closed by its client before it was accepted: no place, no eviction (round 9)
             refuse()
             return
@@ -181,7 +181,7 @@ def app(exporting: Exporting, max_request_bytes: int,
             transport = request.transport
             client = "" if transport is None else (
                 clients.of_certificate(transport.get_extra_info("peercert"))  # mutual TLS: its certificate
-                or clients.client_of(transport.get_extra_info("peername"), transport.get_extra_info("sockname")))
+                or clients.of_transport(transport) or "")
             answer: Answer = await exporting.export(signal, "http", body, json_body, client=client)
             if answer.response is not None:
                 data, content_type = _encode(answer.response, json_body)

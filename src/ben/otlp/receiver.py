@@ -118,11 +118,10 @@ class OtlpReceiver:
     async def _start_grpc(self, address: str, field: str) -> None:
         tls = self._check_transport(address, field)
         limit = self.config.max_request_bytes
-        gate = None
-        if socket_path(address) is None:  # TCP: gRPC behind the gate, per-account caps (ADR 0045, round 7)
-            gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections,
-                        directory=None if self._state_dir is None else Path(self._state_dir) / "otlp-gate")
-        client_of_peer = gate.client_of_peer if gate is not None else lambda peer: ""
+        # gRPC behind the gate, per-account caps (ADR 0045, round 7), on a unix socket too (round 18: SO_PEERCRED)
+        gate = Gate(per_client=self.config.max_connections_per_client, total=self.config.max_connections,
+                    directory=None if self._state_dir is None else Path(self._state_dir) / "otlp-gate")
+        client_of_peer = gate.client_of_peer
         # calls per client, counted from their start (ADR 0045, round 16)
         self.call_budget = OtlpCallBudget(self.config.max_calls_per_client, client_of_peer)
         server = grpc.aio.server(interceptors=[self.call_budget], options=[("grpc.max_receive_message_length", limit),
@@ -138,7 +137,7 @@ class OtlpReceiver:
                                           # streams of a message in part took a sidecar from 103 MB to 198 MB
                                           ("grpc.max_concurrent_streams", transport.MAX_STREAMS_PER_CONNECTION)])
         server.add_generic_rpc_handlers(grpc_server.handlers(self.exporting, self._token, client_of_peer))
-        bind = address if gate is None else f"unix:{gate.inner}"
+        bind = f"unix:{gate.inner}"
         transport.prepare_listen(address, field)
         busy = transport.in_use(address) if socket_path(address) is None else None
         if busy is not None:  # said before gRPC's core prints its own "add_port.cc ... Failed to add port" line
@@ -155,12 +154,13 @@ class OtlpReceiver:
                 port = server.add_secure_port(bind, creds)
             else:
                 port = server.add_insecure_port(bind)
-            if gate is not None:
+            if socket_path(address) is not None:
+                await gate.start_unix(str(socket_path(address)), backlog=min(self.config.max_connections, 16))
+            else:
                 host, _, wanted = address.rpartition(":")
                 port = await gate.start(host.strip("[]"), int(wanted), backlog=min(self.config.max_connections, 16))
         except (RuntimeError, OSError) as exc:
-            if gate is not None:
-                await gate.shutdown()
+            await gate.shutdown()
             await server.stop(None)
             if self._taken(field, address, exc):
                 return

@@ -127,16 +127,18 @@ class Sidecar:
         # names reaches the WAL, the spine or the store.
         # TCP: telemetry for every local account (plain loopback) or certificate of the CA (mutual TLS), the rest
         # for the sidecar's own account or certificate and those configured (ADR 0045, rounds 10 and 11).
-        guard, plain, gate = None, None, None
-        if socket_path(cfg.listen) is None:
-            if tls is None:  # plain loopback: ben accepts, connections per account (ADR 0045, round 17)
-                gate = listen.gate(cfg.max_connections_per_client, cfg.max_connections, cfg.data_dir)
+        guard, plain, unix = None, None, socket_path(cfg.listen) is not None
+        # ben accepts, connections per account (ADR 0045, rounds 17 and 18): a mutual-TLS listener is gRPC's alone
+        gate = listen.gate(cfg.max_connections_per_client, cfg.max_connections, cfg.data_dir) \
+            if tls is None or unix else None
+        if not unix:
+            if tls is None:  # plain loopback
                 plain = PlainTcp(cfg.listen, [], cfg.socket_group, gated=gate.client_of_peer)
             guard = (LocalAccounts(plain) if tls is None
                      else NamedCertificates(common_name_of(own_cert), cfg.tls_clients))
         # Senders per client (ADR 0045, round 15): an SDK makes one at each start; a stranger, as many as it likes.
         senders = SenderBook(cfg.max_senders_per_client, cfg.sender_idle_s, "sidecar.max_senders_per_client")
-        client_of = client_of_listener(tls is not None, plain)
+        client_of = client_of_listener(tls is not None and not unix, plain, None if gate is None else gate.client_of_peer)
         self.receiver = IngestReceiver(self.wals, self._encode, self.shipper.notify, cfg.quota,
                                        encode_in_thread=True, senders=senders, client_of=client_of)
         self.receiver.start()

@@ -12,6 +12,11 @@ the senders' bound and the call budget read back (``PlainTcp(gated=...)``) inste
 
 Costs: three descriptors a connection instead of one (the client's, the gate's two ends of the unix socket) and
 every byte copied once more in the sidecar's event loop (measured in the ADR).
+
+Since round 18 the unix socket (``sidecar.sock``, the default) is gated too: its mode and group decide who connects
+at all, as before, and the kernel names each connecting process's uid (``SO_PEERCRED``), so every account of the
+socket's group is a client of its own for ``max_connections_per_client``, ``max_calls_per_client`` and
+``max_senders_per_client``: before, they were one, and one member of the group could take the budget of all.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 import grpc
 
 from ben.core import transport
+from ben.core.address import socket_path
 from ben.core.errors import ConfigError
 from ben.core.figures import Figure, counter, gauge
 from ben.otlp.gate import Gate
@@ -41,7 +47,11 @@ def gate(per_client: int, total: int, data_dir: Path) -> Gate:
 
 
 def bind_inner(server: grpc.aio.Server, gated: Gate, address: str, flag: str) -> None:
-    """gRPC on the gate's private unix socket; ``address`` checked first as ``transport.bind`` checks a TCP one."""
+    """gRPC on the gate's private unix socket; ``address`` checked first as ``transport.bind`` checks it."""
+    if socket_path(address) is not None:  # a stale socket removed, a live one or anything else refused
+        transport.prepare_listen(address, flag)
+        server.add_insecure_port(f"unix:{gated.inner}")
+        return
     transport.refuse_in_use(address, flag)
     log.warning("INSECURE: %s serves plain TCP on %s without TLS or authentication (insecure = true): "
                 "any local account can send telemetry; the rest is for the sidecar's own account and "
@@ -50,9 +60,12 @@ def bind_inner(server: grpc.aio.Server, gated: Gate, address: str, flag: str) ->
 
 
 async def start(gated: Gate, address: str, flag: str) -> int:
-    """The gate's TCP listener on ``address``; the port bound."""
+    """The gate's listener on ``address`` (TCP: the port bound; a unix socket: 0)."""
     host, _, port = address.rpartition(":")
     try:
+        if socket_path(address) is not None:
+            await gated.start_unix(str(socket_path(address)), backlog=BACKLOG)
+            return 0
         return await gated.start(host.strip("[]"), int(port), backlog=BACKLOG)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {address}: {exc}", field=flag) from exc

@@ -183,7 +183,8 @@ class Spine:
         transport.bind(self._server, cfg.listen, "spine.listen", tls=tls, insecure=cfg.insecure)
         # Signed commands: policy, proposals, delivery to sidecars, audit (ADR 0013).
         self.control = await asyncio.to_thread(ControlPlane, cfg.control, cfg.data_dir, self.store)
-        control_pb2_grpc.add_ControlServicer_to_server(Router(self.control), self._server)
+        control_pb2_grpc.add_ControlServicer_to_server(Router(self.control, admin.pool),  # audit: the operators' threads
+                                                       self._server)
         await asyncio.to_thread(self._store_pending_labels)
         # The auth socket first: once Status answers, an operator's call can get its token (a client
         # that saw the spine ready must not find the auth socket missing or stale).
@@ -331,7 +332,11 @@ class Spine:
                     counter("queries_cancelled_total", self._admin.queries_cancelled,
                             "operator queries cancelled because their client went away or the spine stopped"),
                     counter("queries_refused_total", self._admin.queries_refused, "operator queries refused: "
-                            "ben.core.admin.MAX_QUERIES_WAITING in progress or waiting already (ADR 0045, round 17)")]
+                            "ben.core.admin.MAX_QUERIES_WAITING in progress or waiting already (ADR 0045, round 17)"),
+                    gauge("operator_calls_held", sum(self._admin.pool.held.values()), "operator queries and audit "
+                          "calls in progress or waiting for the operators' threads (ADR 0045, round 18)"),
+                    counter("operator_calls_set_aside_total", self._admin.pool.set_aside, "operator calls waiting "
+                            "that were refused to let in another operator's: the pool was full, theirs held most")]
 
         out += self.redaction.figures()
         out += [counter("peers_refused_total", self.guard.denied + self.tokens.refused,

@@ -1,0 +1,160 @@
+"""The attack matrix (ADR 0045, round 18): the accounts of a sidecar's unix socket were one client. Real spine and
+sidecar processes, the sidecar's ``listen`` its default unix socket (mode 0666 here, so every account of the host
+connects, as the members of ``sidecar.socket_group`` do); the other account is ``nobody``.
+
+On the code before, gRPC served the unix socket itself and named no peer: every account connecting there was one
+client (``"unix socket"``) of the sidecar's connection, call and sender bounds, so one account holding them kept
+every other account's SDKs out. Now ben accepts on the unix socket too (``ben.otlp.gate.Gate.start_unix``) and the
+kernel names each connecting process's uid (``SO_PEERCRED``): the bounds are per account, as on plain loopback TCP.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from ben.cli.procs import Cluster, count_stored, wait_for
+from ben.sdk import Client
+from tests.sidecar.stranger import AS_NOBODY, nobody_env
+from tests.sidecar.test_call_budget import _AS_A_STRANGER
+
+TOTAL, PER_CLIENT, MINE = 64, 48, 16
+BUDGET = 64
+
+#: Opens N connections to a unix socket, each past HTTP/2's preface and a SETTINGS frame, and says how many the
+#: server closed once ``closed`` of them were (or 30 s passed); holds the rest until stdin ends.
+HOLD = r"""
+import selectors, socket, sys, time
+path, n, closed_wanted = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+socks = []
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    try:
+        s.sendall(PREFACE)
+    except OSError:
+        pass
+    socks.append(s)
+watch = selectors.DefaultSelector()
+for s in socks:
+    watch.register(s, selectors.EVENT_READ)
+closed = 0
+deadline = time.monotonic() + 30
+while closed < closed_wanted and time.monotonic() < deadline:
+    for key, _ in watch.select(0.2):
+        try:
+            data = key.fileobj.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            watch.unregister(key.fileobj)
+            closed += 1
+print(closed, flush=True)
+sys.stdin.readline()
+"""
+
+
+def _cluster(home, **sidecar) -> Cluster:
+    os.chmod(home, 0o755)  # nobody reaches the sidecar's socket
+    return Cluster(home, sidecar={"socket_mode": "0666", **sidecar})
+
+
+def _hold(path: str, n: int, closed: int, *, as_nobody: bool) -> subprocess.Popen:
+    command = [*AS_NOBODY, HOLD] if as_nobody else ["python3", "-c", HOLD]
+    return subprocess.Popen([*command, path, str(n), str(closed)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, env=nobody_env(), cwd="/")
+
+
+def test_one_account_cannot_hold_every_connection_of_a_sidecar_s_unix_socket(home) -> None:
+    cluster = _cluster(home, max_connections=TOTAL, max_connections_per_client=PER_CLIENT)
+    path = str(home / "sidecar.sock")
+    held, client = [], None
+    try:
+        cluster.start()
+        # nobody opens the whole listener's worth: past its share, its connections are closed at accept
+        held.append(_hold(path, TOTAL, TOTAL - PER_CLIENT, as_nobody=True))
+        assert held[-1].stdout.readline().strip() == str(TOTAL - PER_CLIENT)
+        # the test's account fills the listener (nobody 48 + 16): nothing of either is closed
+        held.append(_hold(path, MINE, 0, as_nobody=False))
+        assert held[-1].stdout.readline().strip() == "0"
+        # a new SDK of the test's account (16 held against nobody's 48) is let in: nobody's newest makes room
+        client = Client("beside-the-flood", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
+        client.gauge("served", 1.0)
+        assert client.flush(30)
+        wait_for(lambda: count_stored(cluster.spine_addr) >= 1, 60, "the application's event stored")
+        assert cluster.status("sidecar").get("listen_connections_evicted_total", 0) >= 1
+        assert cluster.sidecar.alive()
+    finally:
+        for proc in held:
+            proc.communicate("\n", timeout=60)
+        if client is not None:
+            client.shutdown(timeout=5)
+        cluster.stop()
+
+
+def test_one_account_holds_a_bounded_number_of_calls_of_a_sidecar_s_unix_socket(home) -> None:
+    cluster = _cluster(home, max_calls_per_client=BUDGET)
+    stranger = client = None
+    try:
+        cluster.start()
+        stranger = subprocess.Popen([*AS_NOBODY, _AS_A_STRANGER, cluster.sidecar_addr, "4", "32", str(4 * 32 - BUDGET)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=nobody_env(), cwd="/")
+        line = stranger.stdout.readline()
+        ended, codes, detail = (line.split(" ", 2) + ["", ""])[:3]
+        assert (int(ended), codes) == (4 * 32 - BUDGET, "RESOURCE_EXHAUSTED"), (line, stranger.poll())
+        assert "sidecar.max_calls_per_client" in detail, detail
+        # while nobody holds its budget, an application of the test's account is served (before: refused, one client)
+        client = Client("beside-the-calls", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
+        client.gauge("served", 1.0)
+        assert client.flush(30)
+        wait_for(lambda: count_stored(cluster.spine_addr) >= 1, 60, "the application's event stored")
+        assert cluster.sidecar.alive()
+    finally:
+        if stranger is not None:
+            stranger.communicate("\n", timeout=60)
+        if client is not None:
+            client.shutdown(timeout=5)
+        cluster.stop()
+
+
+#: Holds ``n`` raw OTLP/gRPC connections of 32 calls each, every call 900 bytes of a 1,000-byte message.
+HOLD_OTLP = r"""
+import sys
+from tests.otlp.test_otlp_streams import PartSender
+path, n = sys.argv[1], int(sys.argv[2])
+senders = [PartSender(path) for _ in range(n)]
+for s in senders:
+    assert s.settled.wait(30)
+    s.open(32)
+print("held", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_one_account_holds_a_bounded_number_of_calls_of_an_otlp_grpc_unix_socket(home) -> None:
+    """Round 17 made the OTLP/gRPC unix socket's callers one client of ``max_calls_per_client`` (they had none):
+    ``nobody`` holding the 64 made the test's account's export be refused. Now each account has its own."""
+    import grpc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_grpc
+
+    from tests.otlp.test_transports import logs_request
+
+    path = str(home / "otlp.sock")
+    cluster = _cluster(home, otlp={"grpc_listen": f"unix:{path}", "http_listen": "", "max_calls_per_client": BUDGET})
+    stranger = None
+    try:
+        cluster.start()
+        stranger = subprocess.Popen([*AS_NOBODY, HOLD_OTLP, path, "3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    text=True, env=nobody_env(tests=True), cwd="/")
+        assert stranger.stdout.readline().strip() == "held"
+        wait_for(lambda: cluster.status("sidecar").get("otlp_grpc_calls_refused_total", 0) >= 3 * 32 - BUDGET, 30,
+                 "nobody's calls past its budget refused")
+        with grpc.insecure_channel(f"unix:{path}") as channel:  # the test's own account is served meanwhile
+            logs_grpc.LogsServiceStub(channel).Export(logs_request(["beside nobody's held calls"]), timeout=30)
+        wait_for(lambda: count_stored(cluster.spine_addr) >= 1, 60, "the export stored")
+    finally:
+        if stranger is not None:
+            stranger.communicate("\n", timeout=60)
+        cluster.stop()
