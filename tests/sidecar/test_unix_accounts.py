@@ -10,91 +10,18 @@ kernel names each connecting process's uid (``SO_PEERCRED``): the bounds are per
 
 from __future__ import annotations
 
-import os
 import subprocess
 
-from ben.cli.procs import Cluster, count_stored, wait_for
+from ben.cli.procs import count_stored, wait_for
 from ben.sdk import Client
-from tests.sidecar.stranger import AS_NOBODY, nobody_env
+from tests.sidecar.stranger import AS_NOBODY, nobody_env, unix_cluster
 from tests.sidecar.test_call_budget import _AS_A_STRANGER
 
-TOTAL, PER_CLIENT, MINE = 64, 48, 16
 BUDGET = 64
-
-#: Opens N connections to a unix socket, each past HTTP/2's preface and a SETTINGS frame, and says how many the
-#: server closed once ``closed`` of them were (or 30 s passed); holds the rest until stdin ends.
-HOLD = r"""
-import selectors, socket, sys, time
-path, n, closed_wanted = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
-socks = []
-for _ in range(n):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    try:
-        s.sendall(PREFACE)
-    except OSError:
-        pass
-    socks.append(s)
-watch = selectors.DefaultSelector()
-for s in socks:
-    watch.register(s, selectors.EVENT_READ)
-closed = 0
-deadline = time.monotonic() + 30
-while closed < closed_wanted and time.monotonic() < deadline:
-    for key, _ in watch.select(0.2):
-        try:
-            data = key.fileobj.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            watch.unregister(key.fileobj)
-            closed += 1
-print(closed, flush=True)
-sys.stdin.readline()
-"""
-
-
-def _cluster(home, **sidecar) -> Cluster:
-    os.chmod(home, 0o755)  # nobody reaches the sidecar's socket
-    return Cluster(home, sidecar={"socket_mode": "0666", **sidecar})
-
-
-def _hold(path: str, n: int, closed: int, *, as_nobody: bool) -> subprocess.Popen:
-    command = [*AS_NOBODY, HOLD] if as_nobody else ["python3", "-c", HOLD]
-    return subprocess.Popen([*command, path, str(n), str(closed)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env=nobody_env(), cwd="/")
-
-
-def test_one_account_cannot_hold_every_connection_of_a_sidecar_s_unix_socket(home) -> None:
-    cluster = _cluster(home, max_connections=TOTAL, max_connections_per_client=PER_CLIENT)
-    path = str(home / "sidecar.sock")
-    held, client = [], None
-    try:
-        cluster.start()
-        # nobody opens the whole listener's worth: past its share, its connections are closed at accept
-        held.append(_hold(path, TOTAL, TOTAL - PER_CLIENT, as_nobody=True))
-        assert held[-1].stdout.readline().strip() == str(TOTAL - PER_CLIENT)
-        # the test's account fills the listener (nobody 48 + 16): nothing of either is closed
-        held.append(_hold(path, MINE, 0, as_nobody=False))
-        assert held[-1].stdout.readline().strip() == "0"
-        # a new SDK of the test's account (16 held against nobody's 48) is let in: nobody's newest makes room
-        client = Client("beside-the-flood", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
-        client.gauge("served", 1.0)
-        assert client.flush(30)
-        wait_for(lambda: count_stored(cluster.spine_addr) >= 1, 60, "the application's event stored")
-        assert cluster.status("sidecar").get("listen_connections_evicted_total", 0) >= 1
-        assert cluster.sidecar.alive()
-    finally:
-        for proc in held:
-            proc.communicate("\n", timeout=60)
-        if client is not None:
-            client.shutdown(timeout=5)
-        cluster.stop()
 
 
 def test_one_account_holds_a_bounded_number_of_calls_of_a_sidecar_s_unix_socket(home) -> None:
-    cluster = _cluster(home, max_calls_per_client=BUDGET)
+    cluster = unix_cluster(home, max_calls_per_client=BUDGET)
     stranger = client = None
     try:
         cluster.start()
@@ -142,7 +69,7 @@ def test_one_account_holds_a_bounded_number_of_calls_of_an_otlp_grpc_unix_socket
     from tests.otlp.test_transports import logs_request
 
     path = str(home / "otlp.sock")
-    cluster = _cluster(home, otlp={"grpc_listen": f"unix:{path}", "http_listen": "", "max_calls_per_client": BUDGET})
+    cluster = unix_cluster(home, otlp={"grpc_listen": f"unix:{path}", "http_listen": "", "max_calls_per_client": BUDGET})
     stranger = None
     try:
         cluster.start()
