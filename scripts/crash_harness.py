@@ -74,6 +74,9 @@ def drawable(scenarios: tuple[str, ...], *, server: bool, disk: bool) -> tuple[s
     data directories on small file systems of their own)."""
     return tuple(sc for sc in scenarios if (sc not in DISK_SCENARIOS or disk)
                  and (sc not in SERVER_SCENARIOS or server) and (sc not in CHDB_SCENARIOS or not server))
+#: What the spine's log says when its store engine set parts aside (broken, unexpected) as it opened the data: rows
+#: gone from the store with no error anywhere else (ADR 0046, round 7). Every such line is a finding.
+SET_ASIDE = "the store engine set aside"
 OTLP_RECORDS = 20  # log records per OTLP request
 #: The redaction manifests the ``reload`` fault switches between (by their number of rules), and a bad one.
 MANIFESTS = {1: '[[rule]]\nname = "card"\ndetect = "card"\naction = "mask"\n'}
@@ -371,6 +374,14 @@ class Harness:
             return "\n".join((self.home / "logs" / f"{which}.log").read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def parts_set_aside(self) -> list[str]:
+        """The spine log's lines saying its store engine set parts aside as it opened the data (``SET_ASIDE``)."""
+        try:
+            text = (self.home / "logs" / "spine.log").read_text(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if SET_ASIDE in line]
 
     def write_manifest(self, text: str) -> None:
         """As an operator's tool saves a file: written beside it, then renamed over it."""
@@ -939,6 +950,8 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
         left = h.leaked()
         if left:  # after a clean stop: what the kills left that no restart removed
             h.finding(f"files left by killed writes after the final stop: {left[:6]} ({len(left)} in all)")
+        for line in h.parts_set_aside():  # kept (below) with the store that says it
+            h.finding(f"the spine's store set parts aside at a start: {line}")
         h.release()
     except BaseException:
         log(f"crash harness: seed={seed} interrupted; logs in {home}")

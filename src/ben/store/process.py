@@ -62,7 +62,7 @@ OPEN_WAIT_S = 10.0       # a directory still held by a dying child: keep trying 
 METHODS = frozenset({
     "insert_events", "insert_event_json", "insert_rows", "insert_values", "max_spine_seq", "count_rows",
     "count_by_spine_seq", "delete_spine_seqs", "enforce_retention", "query_json", "query_arrow", "execute", "rows",
-    "schema_version", "capabilities", "flush",
+    "schema_version", "capabilities", "flush", "detached_parts",
 })
 
 
@@ -118,6 +118,7 @@ class ChdbProcessStore:
         self._query_running: tuple[str, Connection] | None = None
         self._query_cancelled: set[str] = set()  # cancelled before they started
         self.capabilities = schema.PORTABLE
+        self.detached_parts = 0  # parts the latest child's engine set aside at its open (ben.store.detached)
         self.starts = 0
         with self._lock:
             self._start()
@@ -161,6 +162,7 @@ class ChdbProcessStore:
         if status != "ready":
             self._reap()
             raise value if isinstance(value, BenError) else StorageError(str(value))
+        self.detached_parts = int(value or 0)  # what this child's engine set aside as it opened the data
 
     def _reap(self):
         """Forget the child (the caller holds ``_lock``): close the connections no channel took yet
