@@ -86,7 +86,7 @@ class SqlStore:
             log.info("store: schema now at version %d (applied %s)", migrations.LATEST, ran)
         self.retention_days = retention_days
         retention.set_ttl(self, self.capabilities, retention_days)
-        self.detached_parts = detached.say(self, self.path or "the ClickHouse server")
+        self.detached_parts = detached.say(self, self.path or f"ClickHouse at {getattr(self, 'address', '?')}")
 
     def schema_version(self) -> int:
         done = migrations.applied(self)

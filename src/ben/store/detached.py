@@ -34,7 +34,7 @@ def count(ex) -> dict[tuple[str, str], int]:
     except StorageError as exc:
         log.debug("store: system.detached_parts not read: %s", exc)
         return {}
-    return {(str(table), str(reason) or "detached"): int(n) for table, reason, n in rows}
+    return {(str(table), str(reason) or "detached by a statement"): int(n) for table, reason, n in rows}
 
 
 def say(ex, where: object) -> int:
