@@ -62,7 +62,7 @@ OPEN_WAIT_S = 10.0       # a directory still held by a dying child: keep trying 
 METHODS = frozenset({
     "insert_events", "insert_event_json", "insert_rows", "insert_values", "max_spine_seq", "count_rows",
     "count_by_spine_seq", "delete_spine_seqs", "enforce_retention", "query_json", "query_arrow", "execute", "rows",
-    "schema_version", "capabilities", "flush", "detached_parts",
+    "schema_version", "capabilities", "flush",
 })
 
 
