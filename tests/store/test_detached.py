@@ -60,3 +60,38 @@ def test_a_part_broken_on_disk_when_the_store_process_restarts_is_said_and_count
     finally:
         store.close()
 
+
+
+def _parts_on_disk(directory: Path) -> list[str]:
+    return sorted(n for n in os.listdir(directory) if n[0].isdigit() or n.startswith("all_"))
+
+
+def test_a_merged_part_set_aside_at_an_open_falls_back_to_its_sources_after_a_clean_up(tmp_path: Path) -> None:
+    """A merge on a full disk left a part of empty files (seed 8901, round 7), set aside at the next open. chDB
+    removed a merge's source parts at its next clean-up (``old_parts_lifetime`` 0), and the set-aside part then held
+    the only copy of its rows; ben.events now keeps them as ClickHouse does (480 s), past that clean-up."""
+    store = ChdbProcessStore(tmp_path / "chdb")
+    try:
+        store.execute("CREATE TABLE ben.__control (a UInt64) ENGINE = MergeTree ORDER BY a")  # chDB's default lifetime
+        for seq in range(1, 4):
+            store.insert_events(to_table([(seq, metric_request(seq * 10, 4, seq))]))
+            store.execute(f"INSERT INTO ben.__control SELECT number FROM numbers({seq * 10}, 10)")
+        store.execute("OPTIMIZE TABLE ben.events FINAL")
+        store.execute("OPTIMIZE TABLE ben.__control FINAL")
+        events, control = (Path(store.rows(f"SELECT data_paths[1] FROM system.tables WHERE database = 'ben' "
+                                           f"AND name = '{name}'")[0][0]) for name in ("events", "__control"))
+        merged = Path(store.rows("SELECT path FROM system.parts WHERE database = 'ben' AND table = 'events' "
+                                 "AND active")[0][0])
+        # The engine's clean-up has run once the control table's sources are gone.
+        wait_for(lambda: len(_parts_on_disk(control)) == 1, timeout=300, what="chDB's clean-up of merged sources")
+        assert len(_parts_on_disk(events)) == 4, _parts_on_disk(events)  # the merged part and its three sources
+        pid = store.pid
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: _gone(pid), timeout=30, what="the killed store process")
+        for f in merged.iterdir():  # as the full disk left it: every file empty
+            f.write_bytes(b"")
+        with pytest.raises(StoreUnavailableError):
+            store.count_rows()
+        assert store.count_rows() == 12 and store.detached_parts == 1  # the sources are back in service
+    finally:
+        store.close()
