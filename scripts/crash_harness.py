@@ -74,6 +74,9 @@ def drawable(scenarios: tuple[str, ...], *, server: bool, disk: bool) -> tuple[s
     data directories on small file systems of their own)."""
     return tuple(sc for sc in scenarios if (sc not in DISK_SCENARIOS or disk)
                  and (sc not in SERVER_SCENARIOS or server) and (sc not in CHDB_SCENARIOS or not server))
+#: What the spine's log says when its store engine set parts aside (broken, unexpected) as it opened the data: rows
+#: gone from the store with no error anywhere else (ADR 0046, round 7). Every such line is a finding.
+SET_ASIDE = "the store engine set aside"
 OTLP_RECORDS = 20  # log records per OTLP request
 #: The redaction manifests the ``reload`` fault switches between (by their number of rules), and a bad one.
 MANIFESTS = {1: '[[rule]]\nname = "card"\ndetect = "card"\naction = "mask"\n'}
@@ -371,6 +374,14 @@ class Harness:
             return "\n".join((self.home / "logs" / f"{which}.log").read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def parts_set_aside(self) -> list[str]:
+        """The spine log's lines saying its store engine set parts aside as it opened the data (``SET_ASIDE``)."""
+        try:
+            text = (self.home / "logs" / "spine.log").read_text(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if SET_ASIDE in line]
 
     def write_manifest(self, text: str) -> None:
         """As an operator's tool saves a file: written beside it, then renamed over it."""
@@ -838,7 +849,7 @@ class Harness:
                 seqs = self.query(f"SELECT producer_seq AS s, count() AS c FROM ben.events WHERE subsystem = "
                                   f"'{ld.name}' GROUP BY s HAVING c > 1 ORDER BY s LIMIT 5")
                 self.finding(f"sdk {ld.name}: acknowledged 1..{ld.acked}, {lost} of them not stored; "
-                             f"{dup} rows stored twice (first: {seqs})")
+                             f"{dup} rows stored twice (first: {seqs})" + (f"; missing: {self.gaps(ld)}" if lost else ""))
         for ld in (ld for ld in self.loaders if ld.kind == "otlp"):
             rows = self.query("SELECT body, count() AS c FROM ben.events "
                               f"WHERE subsystem = '{ld.name}' AND kind = 'log' GROUP BY body")
@@ -875,6 +886,27 @@ class Harness:
         self.count_resends()
         summary["resends_deduplicated"] = dict(self.resends)
         return summary
+
+    def gaps(self, ld: Loader) -> str:
+        """The first runs of acknowledged SDK events not stored, each with the events stored on either side of it
+        (their event times, lanes and spine WAL records): which round lost them, and where (seed 8901, ADR 0046)."""
+        sql = ("SELECT prev + 1 AS first, s - 1 AS last, prev_at, at, prev_spine, spine FROM (SELECT s, "
+               "lagInFrame(s, 1, 0) OVER w AS prev, at, lagInFrame(at, 1, '') OVER w AS prev_at, spine, "
+               "lagInFrame(spine, 1, '') OVER w AS prev_spine FROM (SELECT producer_seq AS s, "
+               "formatDateTime(fromUnixTimestamp64Nano(any(ts)), '%T') AS at, "
+               "concat(toString(any(lane)), '/', toString(any(spine_seq))) AS spine FROM ben.events "
+               f"WHERE subsystem = '{ld.name}' AND producer_seq <= {ld.acked} GROUP BY producer_seq) "
+               "WINDOW w AS (ORDER BY s ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)) WHERE s > prev + 1 ORDER BY first LIMIT 8")
+        out = ben("query", "--spine", self.spine_addr, "--json", sql)
+        if out.returncode != 0:
+            return f"(not read: {out.stderr.strip()[:300]})"
+        runs = [f"{r['first']}..{r['last']} (after {r['prev_at'] or '-'} lane/spine_seq {r['prev_spine'] or '-'}, "
+                f"before {r['at']} {r['spine']})" for r in json.loads(out.stdout)]
+        top = self.query(f"SELECT max(producer_seq) AS m FROM ben.events WHERE subsystem = '{ld.name}'")
+        last = int(top[0]["m"] or 0) if top else 0
+        if last < ld.acked:
+            runs.append(f"{last + 1}..{ld.acked} (after the last stored)")
+        return "; ".join(runs) or "none found"
 
     def stop(self, timeout: float = 60.0) -> None:
         for which in ("sidecar", "spine"):
@@ -939,6 +971,8 @@ def run(*, rounds: int, seed: int, rate: float = 2_000, otlp_rate: float = 400, 
         left = h.leaked()
         if left:  # after a clean stop: what the kills left that no restart removed
             h.finding(f"files left by killed writes after the final stop: {left[:6]} ({len(left)} in all)")
+        for line in h.parts_set_aside():  # kept (below) with the store that says it
+            h.finding(f"the spine's store set parts aside at a start: {line}")
         h.release()
     except BaseException:
         log(f"crash harness: seed={seed} interrupted; logs in {home}")

@@ -113,3 +113,39 @@ def test_a_reserve_no_disk_of_that_size_could_leave_refuses_the_start_naming_it(
         assert run.returncode == 2 and "spine.wal_resume_free_bytes" in run.stderr, run.stderr[-2000:]
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_spine_whose_store_set_a_broken_part_aside_says_so_and_counts_it(home: Path, capfd) -> None:
+    """A part of ben.events torn on disk while no spine ran: the store engine sets it aside as it opens the data
+    (``detached/broken-on-start_...``) and its rows leave the store; the spine's log says it in one line naming
+    the table and the reason, and ``store_detached_parts`` counts it (ADR 0046 round 7: before, nothing said so)."""
+    from ben.store import ChdbStore
+    from ben.store.detached import SAID
+    from ben.store.rows import to_table
+    from tests.store.test_chdb import metric_request
+
+    cfg = load_config(write_config(home / "ben.toml", home)).spine
+    store = ChdbStore(cfg.store_path)
+    try:
+        store.insert_events(to_table([(1, metric_request(1, 5, 1))]))
+        part = Path(store.rows("SELECT path FROM system.parts WHERE database = 'ben' AND table = 'events' "
+                               "AND active")[0][0])
+    finally:
+        store.close()
+    (part / "checksums.txt").write_bytes(b"")
+
+    async def run() -> None:
+        spine = Spine(cfg)
+        try:
+            await spine.start()
+            figures = {f.name: f.value for f in spine.figures() if not f.labels}
+            assert figures["store_detached_parts"] == 1
+            assert spine.store.rows("SELECT count() FROM ben.events") == [(0,)]
+        finally:
+            await spine.shutdown(5.0)
+
+    capfd.readouterr()
+    asyncio.run(run())
+    said = [line for line in capfd.readouterr().err.splitlines() if SAID in line]  # the store process's log line
+    assert len(said) == 1 and "(ben.events: 1 broken-on-start)" in said[0], said
+    assert (part.parent / "detached" / f"broken-on-start_{part.name}").is_dir()

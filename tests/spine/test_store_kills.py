@@ -104,4 +104,7 @@ def test_kill9_of_the_store_process_loses_nothing_acknowledged(cluster) -> None:
     assert row["uniq"] == total and row["lo"] == 1 and row["hi"] == total, f"missing: {row}, {total} acknowledged"
     assert row["n"] == total, f"duplicated: {row}"
     assert row["alerts"] == total // 5
+    # No store process started after a kill found a part it could not load (ADR 0046 round 7: said and counted).
+    figures = wait_for(lambda: cluster.status("spine"), 60, "the spine's figures")  # ({} when it answers late)
+    assert figures.get("store_detached_parts") == 0, figures.get("store_detached_parts")
     load.client.shutdown(timeout=5)

@@ -294,6 +294,9 @@ class Spine:
             counter("store_quarantined_records_total", wr.quarantined_records,
                     "WAL records that could not be decoded (set aside, not stored)"),
             gauge("store_last_insert_seconds", wr.last_insert_s, "duration of the latest INSERT"),
+            gauge("store_detached_parts", getattr(self.store, "detached_parts", 0),
+                  "parts the store engine set aside (broken, unexpected) when it last opened the data: their rows "
+                  "are not in the store (ADR 0046)"),
         ]
         out += [gauge("alert_store_delay_seconds", delay, "event time to stored (INSERT returned), alerts of "
                       "the last store.alert_delay_window_s", quantile=f"{q:g}")

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from ben.store import migrations, retention, schema
+from ben.store import detached, migrations, retention, schema
 from ben.store.query import QueryLimits
 from ben.store.schema import Capabilities
 
@@ -28,6 +28,9 @@ class Store(Protocol):
     #: Seconds after an INSERT returned before the WAL may drop its records (beyond ``sync``): a
     #: server that does not fsync what it acknowledged (ADR 0031). 0 elsewhere.
     durable_after_s: float
+    #: Parts the store engine set aside (``detached/``) as it last opened the data: their rows are not
+    #: in the store (``ben.store.detached``, ADR 0046 round 7).
+    detached_parts: int
 
     def insert_events(self, table: pa.Table) -> None: ...
     def insert_rows(self, target: str, table: pa.Table) -> None: ...
@@ -58,6 +61,7 @@ class SqlStore:
     generation: int = 0  # an engine in this process, or a server: nothing acknowledged lives in memory only
     durable_after_s: float = 0.0  # an acknowledged INSERT is durable after its sync (a server: see server.py)
     capabilities: Capabilities = schema.PORTABLE
+    detached_parts: int = 0  # parts the engine set aside when this store opened (ben.store.detached)
 
     def execute(self, sql: str) -> None:
         raise NotImplementedError
@@ -82,6 +86,7 @@ class SqlStore:
             log.info("store: schema now at version %d (applied %s)", migrations.LATEST, ran)
         self.retention_days = retention_days
         retention.set_ttl(self, self.capabilities, retention_days)
+        self.detached_parts = detached.say(self, self.path or f"ClickHouse at {getattr(self, 'address', '?')}")
 
     def schema_version(self) -> int:
         done = migrations.applied(self)

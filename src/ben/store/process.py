@@ -118,6 +118,7 @@ class ChdbProcessStore:
         self._query_running: tuple[str, Connection] | None = None
         self._query_cancelled: set[str] = set()  # cancelled before they started
         self.capabilities = schema.PORTABLE
+        self.detached_parts = 0  # parts the latest child's engine set aside at its open (ben.store.detached)
         self.starts = 0
         with self._lock:
             self._start()
@@ -161,6 +162,7 @@ class ChdbProcessStore:
         if status != "ready":
             self._reap()
             raise value if isinstance(value, BenError) else StorageError(str(value))
+        self.detached_parts = int(value or 0)  # what this child's engine set aside as it opened the data
 
     def _reap(self):
         """Forget the child (the caller holds ``_lock``): close the connections no channel took yet

@@ -109,7 +109,7 @@ def serve(fd_main: int, fd_urgent: int, fd_query: int, path: str, retention_days
     heartbeat.join()
     freeze_heap()
     BackgroundPriority(CHDB_BACKGROUND, background_nice).start()  # for the process's life
-    _to_owner(conn, ("ready", None))
+    _to_owner(conn, ("ready", store.detached_parts))  # parts the engine set aside as it opened (ADR 0046)
     threading.Thread(target=_answer, args=(urgent_conn, urgent, store), name="urgent", daemon=True).start()
     threading.Thread(target=_answer_queries, args=(query_conn, store), name="query", daemon=True).start()
     _answer(conn, store, store)
