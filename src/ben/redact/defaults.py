@@ -92,7 +92,7 @@ action = "mask"
 
 [[rule]]
 name = "cloud-key"
-detect = ["aws_key", "gcp_key", "azure_key", "github_token", "slack_token"]
+detect = ["aws_key", "gcp_key", "azure_key", "github_token", "slack_token", "key_pair"]
 action = "mask"
 
 # token formats of a maintained secret scanner (ben.redact.formats) and other structured tokens
@@ -108,7 +108,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout", "keyless_password", "worded_secret", "change", "query", "argv"]
+          "layout", "keyless_password", "worded_secret", "change", "query", "argv", "message", "table"]
 action = "mask"
 
 [[rule]]

@@ -201,9 +201,10 @@ KEYLESS_LINE = re.compile(
     rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,64}})[ \t]*{_EDGE_R}"
     rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,64}})[ \t]*{_EDGE_R}")
 _LOGIN_WORDS = re.compile(
-    r"(?i)\b(?:log\s?in(?:to)?|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
+    r"(?i)\b(?:log(?:ging|ged)?\s?in(?:to)?|logon|sign(?:ing|ed)?[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SQL_LOGIN = re.compile(r"(?i)(?:create|alter|drop)\s{1,3}$").search
+_LABEL = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+").fullmatch
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
 _NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15}"
@@ -310,10 +311,15 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             continue   # a path's segment (/login/callback, /oauth/login): no sentence about logging in
         if _SQL_LOGIN(text, max(0, w.start() - 8), w.start()) is not None:
             continue   # SQL's CREATE/ALTER/DROP LOGIN (a server's login object): a statement, no sentence (revision 16)
+        if text[w.start() - 1:w.start()] in ("\"", "'") and text[w.end():w.end() + 2] in ('":', "':"):
+            continue   # a key ({"login": "ann"}): a record's field, no sentence (revision 18)
         start = text.rfind("\n", 0, w.start()) + 1
         end = text.find("\n", w.end())
         end = len(text) if end < 0 else end
         start, end = max(start, w.start() - 120), min(end, w.end() + 160)
+        if text[:1] in "{[":   # a JSON document: the sentence is its string's (revision 18: a title, not the next field)
+            q = text.find('"', w.end(), end)
+            start, end = max(start, text.rfind('"', start, w.start()) + 1), end if q < 0 else q
         for s in _SLASH.finditer(text, w.end(), end):
             yield s.span("s")
         for t in _TOKEN.finditer(text, start, end):
@@ -321,6 +327,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             if a <= w.start() < b:
                 continue   # the word for logging in is part of it: docker/login-action@v3, --login-server=…
             v = text[a:b].rstrip(".,;:!?\\")
+            if text[a + len(v):a + len(v) + 1] == ":" and _LABEL(v) is not None:
+                continue   # a label before its colon (a mail's Thread-Topic:, X-Mailer:): no password (revision 18)
             if strong(v) and not v.startswith("[") and "\\" not in v:
                 yield a, a + len(v)
 
