@@ -92,7 +92,7 @@ action = "mask"
 
 [[rule]]
 name = "cloud-key"
-detect = ["aws_key", "gcp_key", "azure_key", "github_token", "slack_token", "key_pair"]
+detect = ["aws_key", "gcp_key", "azure_key", "github_token", "slack_token"]
 action = "mask"
 
 # token formats of a maintained secret scanner (ben.redact.formats) and other structured tokens
@@ -100,7 +100,7 @@ action = "mask"
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
           "okta_token", "random_key", "base64_wrapped", "wallet_key", "k8s_secret",
-          "fcm_key", "hex_wrapped", "vault_legacy", "base64_pii", "base64_text"]
+          "fcm_key", "hex_wrapped", "vault_legacy", "base64_pii", "base64_text", "key_pair"]
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,

@@ -205,6 +205,8 @@ _LOGIN_WORDS = re.compile(
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SQL_LOGIN = re.compile(r"(?i)(?:create|alter|drop)\s{1,3}$").search
 _LABEL = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+").fullmatch
+_JSON_QUOTE = re.compile(r'(?<!\\)"')   # a quote that opens or closes a JSON string (not an escaped one inside it)
+_JSON_VALUE = re.compile(r'"[ \t]{0,3}:[ \t]{0,3}"').match   # a key's end, then its string value's start
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
 _NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15}"
@@ -311,15 +313,19 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             continue   # a path's segment (/login/callback, /oauth/login): no sentence about logging in
         if _SQL_LOGIN(text, max(0, w.start() - 8), w.start()) is not None:
             continue   # SQL's CREATE/ALTER/DROP LOGIN (a server's login object): a statement, no sentence (revision 16)
-        if text[w.start() - 1:w.start()] in ("\"", "'") and text[w.end():w.end() + 2] in ('":', "':"):
-            continue   # a key ({"login": "ann"}): a record's field, no sentence (revision 18)
         start = text.rfind("\n", 0, w.start()) + 1
         end = text.find("\n", w.end())
         end = len(text) if end < 0 else end
         start, end = max(start, w.start() - 120), min(end, w.end() + 160)
-        if text[:1] in "{[":   # a JSON document: the sentence is its string's (revision 18: a title, not the next field)
-            q = text.find('"', w.end(), end)
-            start, end = max(start, text.rfind('"', start, w.start()) + 1), end if q < 0 else q
+        if text[:1] in "{[":   # a JSON document (revision 18): the sentence is its string's, a title's and not the next
+            value = _JSON_VALUE(text, w.end())   # field's; a key's ("login": "ann", "cred": "v") is its value
+            if value is not None:
+                start = value.end()
+            else:
+                before = [m.end() for m in _JSON_QUOTE.finditer(text, start, w.start())]
+                start = max([start, *before[-1:]])
+            q = _JSON_QUOTE.search(text, max(start, w.end()), end)
+            end = end if q is None else q.start()
         for s in _SLASH.finditer(text, w.end(), end):
             yield s.span("s")
         for t in _TOKEN.finditer(text, start, end):
