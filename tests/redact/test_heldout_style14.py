@@ -3,8 +3,8 @@ pastes it into a chat, a ticket or an e-mail), one test per rule it led to (each
 leave), and long adversarial inputs for the new patterns, redacted in a subprocess (a hang fails by its timeout).
 
 Seeds 141-146 were used while the rules were fixed; the misses of seeds 147 and 148 were never read. The corpus tests
-run a slice of each seed (the first ``per_family`` secrets of every family and one round of look-alikes): a whole seed
-costs ~12 s of CPU, over the suite's budget.
+run a slice of each seed (the first five secrets of every family and one round of look-alikes, ~1-1.5 s of CPU): a whole
+seed costs ~12 s, over the suite's budget.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ KEY88 = base64.b64encode(random.Random(18).randbytes(64)).decode()
 # -- the corpus: a slice of the reserved seeds ----------------------------------------------------------------------
 @pytest.mark.parametrize("seed", RESERVED_SEEDS)
 def test_heldout_style14_recall_on_a_slice_of_the_reserved_seeds(seed: int) -> None:
-    fig = run(generate(seed, per_family=8, benign_rounds=1))
+    fig = run(generate(seed, per_family=5, benign_rounds=1))
     assert fig.total["family:benign"] == 24 and sum(1 for k in fig.total if k.startswith("family:")) == 6
     # the whole seeds, revision 17 -> 18: ADR 0030 revision 18
     assert fig.recall() >= 0.95, fig.recall()

@@ -101,8 +101,8 @@ _RULE_ROW = re.compile(r"\|(?:[ \t]*:?-{3,}:?[ \t]*\|)+")
 
 
 def table_hint(text: str) -> bool:
-    """Could ``table_spans`` find anything? A markdown table's rule row."""
-    return "|---" in text or "| ---" in text or "|:--" in text
+    """Could ``table_spans`` find anything? A markdown table's rule row, under a line."""
+    return "\n" in text and ("|---" in text or "| ---" in text or "|:--" in text)
 
 
 TABLE_REQUIRES = ("-\n",)
