@@ -108,7 +108,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout", "keyless_password", "worded_secret", "change", "query", "argv", "message", "table"]
+          "layout", "keyless_password", "worded_secret", "change", "query", "message", "table", "argv"]
 action = "mask"
 
 [[rule]]
