@@ -104,12 +104,62 @@ def _once(text: str, plus: bool) -> tuple[str, list[int]] | None:
 def may_decode(text: str) -> bool:
     """Could ``decoded(text)`` differ from text? (Substring tests: a superset of the escapes.)"""
     return ("%" in text or "+" in text or "\\" in text or "&" in text or "\x1b" in text or '""' in text
-            or "''" in text)
+            or "''" in text or "=\n" in text or "=\r\n" in text or "rintable" in text)
+
+
+# -- quoted-printable (RFC 2045: a mail's body part) ------------------------------------------------------------
+#: ``=XX`` (a byte) or a soft line break (``=`` ending a line: the line goes on).
+_QP = re.compile(r"(?:=[0-9A-F]{2})+|=\r?\n")
+#: A text is read as quoted-printable when it says so (a part's ``Content-Transfer-Encoding``), or has a soft line
+#: break and holds an escape an encoder writes: ``=3D`` (an ``=``), ``=20``/``=09`` (a space before a line's end),
+#: ``=C3=B1`` (UTF-8).
+_QP_ESCAPE = re.compile(r"=(?:3D|20|09|[C-F][0-9A-F]=[89AB][0-9A-F])").search
+
+
+def _quoted_printable(text: str) -> tuple[str, list[int]] | None:
+    """``text`` with its quoted-printable escapes and soft line breaks undone, when it is quoted-printable: (the
+    decoded text, the start in ``text`` of each character, then ``len(text)``); else None."""
+    said = "rintable" in text and "quoted-printable" in text.lower()
+    if not said and ("=\n" not in text and "=\r\n" not in text or _QP_ESCAPE(text) is None):
+        return None
+    pieces: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for m in _QP.finditer(text):
+        a, b = m.span()
+        if a > pos:
+            pieces.append(text[pos:a])
+            starts.extend(range(pos, a))
+        pos = b
+        esc = m.group()
+        if esc[1] in "\r\n":
+            continue   # a soft line break stands for nothing
+        raw = bytes.fromhex(esc.replace("=", ""))
+        try:
+            chars, utf8 = raw.decode("utf-8"), True
+        except UnicodeDecodeError:
+            chars, utf8 = raw.decode("latin-1"), False
+        at = a
+        for ch in chars:   # each character starts at its first byte's escape (3 characters a byte)
+            pieces.append(ch)
+            starts.append(at)
+            at += 3 * (len(ch.encode("utf-8")) if utf8 else 1)
+    pieces.append(text[pos:])
+    starts.extend(range(pos, len(text) + 1))
+    return "".join(pieces), starts
 
 
 def decoded(text: str) -> tuple[str, list[int]] | None:
     """(the decoded text, the start in ``text`` of each of its characters, then ``len(text)``), or None
     when there is nothing to decode."""
+    qp = _quoted_printable(text)
+    if qp is not None:   # a mail's part: its escapes first, then the others with no '+' as a space
+        result, starts = qp
+        more = _once(result, False)
+        if more is not None:
+            result, inner = more
+            starts = [starts[i] for i in inner]
+        return result, starts
     out = _once(text, "+" in text and _COLOURED(text) is None)   # a terminal's colours: no URL encoding
     if out is None:
         return None

@@ -100,7 +100,7 @@ action = "mask"
 name = "api-token"
 detect = ["token", "telegram_token", "discord_token", "webhook_url", "mailchimp_key", "newrelic_license",
           "okta_token", "random_key", "base64_wrapped", "wallet_key", "k8s_secret",
-          "fcm_key", "hex_wrapped", "vault_legacy", "base64_pii", "base64_text"]
+          "fcm_key", "hex_wrapped", "vault_legacy", "base64_pii", "base64_text", "key_pair"]
 action = "mask"
 
 # password=..., "api_key": "...", <password>...</password>, scheme://user:password@host, --password ...,
@@ -108,7 +108,7 @@ action = "mask"
 [[rule]]
 name = "password"
 detect = ["password", "secret_pair", "url_userinfo", "command_line", "cookie", "password_hash", "session_cookie",
-          "layout", "keyless_password", "worded_secret", "change", "query", "argv"]
+          "layout", "keyless_password", "worded_secret", "change", "query", "message", "table", "argv"]
 action = "mask"
 
 [[rule]]

@@ -29,7 +29,7 @@ from ben.redact.finders import (COMMAND_LINE, COOKIE, DISCORD, EMAIL, PASSWORD_H
 from ben.redact.formats import PREFIXES
 from ben.redact.pairs import FOREIGN_NEEDLES, SEPARATORS
 from ben.redact.lookalikes import documentation_value
-from ben.redact import argv, azurekeys, changes, identifiers, keyfiles, layered, queries
+from ben.redact import argv, azurekeys, changes, identifiers, keyfiles, layered, messages, queries
 from ben.redact.sentences import VAULT_LEGACY, WORDED, WORDED_REQUIRES, vault_hint, vault_legacy_spans, worded_hint, worded_spans
 from ben.redact.layouts import LAYOUT_REQUIRES, SESSION_COOKIE, SESSION_NEEDLES, layout_hint, layout_spans, session_cookie_spans
 from ben.redact.wrapped import (HEX_REQUIRES, base64_pii_spans, pii_hint, HEX_TEXT, REQUIRES as B64_REQUIRES, hex_hint, hex_text_spans, hint as b64_hint,
@@ -409,6 +409,17 @@ SECRET_RULES: dict[str, SecretRule] = {d.name: d for d in (
              help="secrets on a word diff's changed lines (git diff --word-diff: KEY=[-old-]{+new+}): each line read as it "
                   "was and as it is by the pair and token rules", min_len=8, requires=changes.REQUIRES,
              find=lambda text: changes.change_spans(text, lambda: SECRET_RULES)),
+    SecretRule("message", re.compile("(?!)"), messages.hint,
+             help="secrets in a chat's or a mail's rich text: an editor's text runs joined (Slack blocks, ADF), inline "
+                  "tags left out (password: <code>v</code>), read by the pair and sentence rules", min_len=12,
+             requires=messages.REQUIRES, find=lambda text: messages.message_spans(text, lambda: SECRET_RULES)),
+    SecretRule("table", re.compile("(?!)"), messages.table_hint,
+             help="the cells of a markdown table's column whose header names a secret (| user | password |)", min_len=12,
+             requires=messages.TABLE_REQUIRES, find=messages.table_spans),
+    SecretRule("key_pair", re.compile("(?!)"), messages.key_pair_hint,
+             help="the secret pasted after an AWS or Alibaba access key id (AKIA…, ASIA…, LTAI… then, within 160 "
+                  "characters, 30-40 random base64 characters)", min_len=46, requires=messages.KEY_PAIR_NEEDLES,
+             find=messages.key_pair_spans),
     SecretRule("key_lines", re.compile("(?!)"), changes.key_lines_hint,
              help="a private key's body lines in a diff that does not show its BEGIN and END lines (diff's < and >, a "
                   "unified diff's + and -: three or more lines of 64 base64 characters decoding to random bytes; a "

@@ -241,6 +241,8 @@ def random_key_spans(text: str) -> Iterator[tuple[int, int]]:
     length (ADR 0030, revision 4); so does a space, which a '+' becomes in the URL-decoded pass. A key in a URL's path stays found: the 16 characters on the other
     side of that '/' are a path, not random base64 (not capitals, small letters and digits together)."""
     public = _public_blocks(text) if "-----BEGIN " in text or "untrusted comment:" in text else ()
+    if _MAIL_NEEDLES(text):
+        public = [*public, *_mail_signed(text)]
     for m in RANDOM_KEY.finditer(text):
         a, b = m.span()
         if any(lo <= a < hi for lo, hi in public) or digest_run(text, a) or resource_id(text, a, b) \
@@ -258,6 +260,17 @@ _PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:[A-Z0-9 ]+ )?(?:CERTIFICATE|PUBLIC KE
                            r"|PGP PUBLIC KEY BLOCK|PGP SIGNATURE)-----"
                            r"(?:.(?!-----END ))*.?"
                            r"|untrusted comment: [^\r\n]*(?:public key|signature)[^\r\n]*\r?\n[A-Za-z0-9+/= ]+", re.DOTALL)   # minisign, signify
+
+
+#: A mail's signatures, hashes and trace stamps (revision 18): a header that holds them, with its folded lines.
+_MAIL_SIGNED = re.compile(r"(?im)^(?:X-Google-)?(?:DKIM-Signature|ARC-Seal|ARC-Message-Signature|X-Google-Smtp-Source"
+                          r"|X-Gm-Message-State|X-Gm-Gg|X-Gm-Features|Thread-Index):[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*")
+_MAIL_NEEDLES = re.compile(r"DKIM-Signature|ARC-|X-G(?:oogle|m)-|Thread-Index", re.I).search
+
+
+def _mail_signed(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each such header of a mail (its folded lines too)."""
+    return [m.span() for m in _MAIL_SIGNED.finditer(text)]
 
 
 def _public_blocks(text: str) -> list[tuple[int, int]]:

@@ -201,9 +201,12 @@ KEYLESS_LINE = re.compile(
     rf"|{_EDGE_L}[ \t]*(?:\[[\w.\-]+\]|[\w.\-]+)(?::[0-9]{{1,5}})?[ \t]+[A-Za-z_][\w.+\-]{{0,63}}(?:@[\w.\-]+)?:(?P<sa>[^\s\"'\\]{{6,64}})[ \t]*{_EDGE_R}"
     rf"|{_EDGE_L}[ \t]*(?:[\w.\-]+[ \t]+){{0,2}}[a-z_][a-z0-9_.\-]{{0,31}}:(?P<up>[^\s\"'\\:/]{{8,64}})[ \t]*{_EDGE_R}")
 _LOGIN_WORDS = re.compile(
-    r"(?i)\b(?:log\s?in(?:to)?|logon|sign[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
+    r"(?i)\b(?:log(?:ging|ged)?\s?in(?:to)?|logon|sign(?:ing|ed)?[\s\-]?in|ssh\s+in|creds?|credentials|wi-?fi|unseal|kennung|passphrase|identifiants"
     r"|zugangsdaten|anmeldedaten|temp(?:orary)?\s+(?:login|access))\b")
 _SQL_LOGIN = re.compile(r"(?i)(?:create|alter|drop)\s{1,3}$").search
+_LABEL = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+").fullmatch
+_JSON_QUOTE = re.compile(r'(?<!\\)"')   # a quote that opens or closes a JSON string (not an escaped one inside it)
+_JSON_VALUE = re.compile(r'"[ \t]{0,3}:[ \t]{0,3}"').match   # a key's end, then its string value's start
 _SLASH = re.compile(r"[^\s/]{1,64}\s+/\s+(?P<s>[^\s\"']{6,200})")
 _TOKEN = re.compile(r"""[^\s"'`(){}\[\]<>,]{8,200}""")
 _NOT_PW = re.compile(r"(?i)^(?:\S*[0-9]{2}:[0-9]{2}\S*|[0-9a-f\-]+|[0-9.:\-/]+|v?[0-9]+(?:\.[0-9]+)+\S*|https?://\S*|[~.]?/\S*|[^@\s]+@[\w\-]+\.[\w.\-]+|[A-Za-z][\w.\-]{2,}=\S*|[^|\s]*(?:\|[^|\s]*){3,}|[1-5][0-9]{2}-[A-Z][A-Z0-9\-]*|(?-i:(?:CRAM|DIGEST|SCRAM|GS2)-[A-Z0-9\-]+)|S-1(?:-[0-9]+){2,15}"
@@ -314,6 +317,15 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
         end = text.find("\n", w.end())
         end = len(text) if end < 0 else end
         start, end = max(start, w.start() - 120), min(end, w.end() + 160)
+        if text[:1] in "{[":   # a JSON document (revision 18): the sentence is its string's, a title's and not the next
+            value = _JSON_VALUE(text, w.end())   # field's; a key's ("login": "ann", "cred": "v") is its value
+            if value is not None:
+                start = value.end()
+            else:
+                before = [m.end() for m in _JSON_QUOTE.finditer(text, start, w.start())]
+                start = max([start, *before[-1:]])
+            q = _JSON_QUOTE.search(text, max(start, w.end()), end)
+            end = end if q is None else q.start()
         for s in _SLASH.finditer(text, w.end(), end):
             yield s.span("s")
         for t in _TOKEN.finditer(text, start, end):
@@ -321,6 +333,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             if a <= w.start() < b:
                 continue   # the word for logging in is part of it: docker/login-action@v3, --login-server=…
             v = text[a:b].rstrip(".,;:!?\\")
+            if text[a + len(v):a + len(v) + 1] == ":" and _LABEL(v) is not None:
+                continue   # a label before its colon (a mail's Thread-Topic:, X-Mailer:): no password (revision 18)
             if strong(v) and not v.startswith("[") and "\\" not in v:
                 yield a, a + len(v)
 

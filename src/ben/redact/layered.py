@@ -45,6 +45,15 @@ CHECKS = ("token", "private_key", "password", "secret_pair", "url_userinfo", "co
 _DEPTH = threading.local()
 
 
+#: The headers of a mail's part encoded in base64, ending where its body starts (revision 18).
+_PART = re.compile(r"(?i)content-transfer-encoding:[ \t]*base64[ \t]*\r?\n(?:[^\r\n]{1,200}\r?\n){0,8}\r?\n$").search
+
+
+def _declared(text: str, at: int) -> bool:
+    """Does a mail's part that says it is base64 start at ``at``?"""
+    return text[at - 1:at] == "\n" and "ncoding" in text[max(0, at - 2000):at] and _PART(text, max(0, at - 2000), at) is not None
+
+
 def _starts(run: str) -> Iterator[int]:
     """Where a document may start in a run: its beginning, or after a ``-``/``_`` that glues a prefix to it
     (Supabase's ``base64-`` cookie values)."""
@@ -65,7 +74,9 @@ def _candidates(text: str) -> Iterator[tuple[int, int]]:
             if _MATCH(run, off) is not None:
                 break
         else:
-            continue
+            if not _declared(text, m.start()):
+                continue
+            off = 0   # a mail's part that says it is base64: its text may start with any UTF-8 (revision 18)
         if _UPPER(run) is None or _LOWER(run) is None:
             continue   # capitals and small letters: what the batch prefilter requires (a hex id is never read)
         a, end = m.start() + off, m.end()

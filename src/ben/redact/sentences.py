@@ -18,19 +18,19 @@ from collections.abc import Iterator
 
 from ben.redact.finders import credential_like
 
-_KEY = (r"(?:pass(?:word|wd|phrase)|pwd|secret(?:[_\-. ]?key)?|client[_\-. ]?secret|token|api[_\-. ]?key|apikey"
+_KEY = (r"(?:pass(?:word|wd|phrase)|pwd|pw|secret(?:[_\-. ]?key)?|client[_\-. ]?secret|token|api[_\-. ]?key|apikey"
         r"|access[_\-. ]?key|private[_\-. ]?key|auth[_\-. ]?key|credentials?)")
 _VALUE = (r"""(?:["'`‘“„«](?P<q>[^"'`’”“»\r\n]{8,400})["'`’”“»]"""
           r"""|(?P<u>[^\s"'`’”“»<>\[\]{}(),;][^\s"'`’”“»<>]{7,399}))""")
 #: key [in quotes] joined by a word; or "using/with [the] key v"
 WORDED = re.compile(
     rf"(?i)(?<![A-Za-z])(?:[A-Za-z0-9]+[_.\-])*?{_KEY}(?![a-z])[`'\"’”]?"
-    rf"\s{{1,3}}(?:(?:(?:is|was|has\s+been|got)\s+)?(?:set|changed|reset|rotated|updated)\s+to|is\s+now|is|was|as)\s{{1,3}}{_VALUE}"
+    rf"\s{{1,3}}(?:(?:(?:is|was|has\s+been|got)\s+)?(?:set|changed|reset|rotated|updated)\s+to|is\s+now|is|was|as):?\s{{1,3}}{_VALUE}"
     rf"|(?<![A-Za-z])(?:(?P<verb>set|change[ds]?|reset|rotated?|update[ds]?)|using|with|via)\s{{1,3}}(?:the\s+|a\s+|an\s+)?"
     rf"[`'\"‘“]?(?:[A-Za-z0-9]+[_.\-])*?{_KEY}(?![a-z])[`'\"’”]?"
     rf"\s{{1,3}}(?(verb)to\s{{1,3}}){_VALUE.replace('?P<q>', '?P<q2>').replace('?P<u>', '?P<u2>')}")
 #: what a text the hint accepts holds: a space and a letter of every key word's tail
-WORDED_NEEDLES = ("ass", "ASS", "wd", "WD", "ecret", "ECRET", "oken", "OKEN", "ey", "EY", "ential", "ENTIAL")
+WORDED_NEEDLES = ("ass", "ASS", "wd", "WD", "pw", "PW", "Pw", "ecret", "ECRET", "oken", "OKEN", "ey", "EY", "ential", "ENTIAL")
 WORDED_REQUIRES = tuple(n + " " for n in WORDED_NEEDLES)
 
 

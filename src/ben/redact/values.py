@@ -21,6 +21,7 @@ _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\([A-Za-z_][A-Za-z0-9
 def not_placeholder(text: str) -> bool:
     """A value that is no secret: a placeholder, a template, a variable's reference, something already masked."""
     return not (text.lower() in _TRIVIAL or text.startswith(("}}", "%}")) or text[0] == "&" and _QUOTE_ENTITY(text) is not None
+                or text[:2] == "3D" and text[2:3] in _QP_REFERENCE
                 or text[0] in "[<{$*%" and text[-1:] in "]>}*%" or set(text) <= {"*", "x", "X"}
                 or text[0] in "$%vldm" and _REFERENCE(text) is not None or truncated(text) or documentation_value(text)
                 or text.startswith("ENC[") and text.endswith("]"))   # a value encrypted in place (SOPS; revision 17)
@@ -29,6 +30,9 @@ def not_placeholder(text: str) -> bool:
 #: A value that starts with a quote or a bracket written as an entity (``password: &quot;{{ .Values.x }}&quot;`` in an
 #: HTML page): its decoded form is judged in the decoded pass (``ben.redact.decode``), not these characters.
 _QUOTE_ENTITY = re.compile(r"&(?:quot|apos|lt|#3[49]|#x2[27]|#60|#x3[cC])(?:;|$)").match
+#: A value after a quoted-printable ``=3D`` (a mail's ``DB_PASSWORD=3D${DB_PASSWORD}``) that starts a reference or a
+#: quote: judged in the decoded pass, where the mail's escapes are undone (revision 18).
+_QP_REFERENCE = frozenset("$%{<[\"'*")
 _IDENT = re.compile(r"[A-Z0-9_.]+|[a-z_.]+").fullmatch
 _PATH = re.compile(r"(?:~?/|\./)[\w.\-/]*").fullmatch
 #: A secret's name in a store, not its value (revision 17): ``prod/db/credentials``, ``kv/data/app/api`` — words in
