@@ -224,11 +224,23 @@ _REST_OF_LINE = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(
 _LINE_START = re.compile(r"[ \t]*(?:export[ \t]+)?[\w.\-]*$").match
 
 
+def _first(text: str, mark: str, marks: dict[str, int]) -> int:
+    """Where ``mark`` first occurs in ``text`` (-1: nowhere), looked for once per text: ``text.rfind(mark, 0, a) >= 0``
+    is ``0 <= first <= a - len(mark)``, without reading back to the text's start from every value (2026-12-08)."""
+    at = marks.get(mark)
+    if at is None:
+        at = marks[mark] = text.find(mark)
+    return at
+
+
 def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False) -> Callable[[str], Iterator[tuple[int, int]]]:
     """The value of every key = value (or markup) pair rx finds that ok accepts; with ``phrases``, an unquoted
     value goes on over the words after it where the syntax closes it (``ben.redact.phrases``)."""
     def find(text: str) -> Iterator[tuple[int, int]]:
         pos = 0
+        tails: dict[str, tuple[int, int]] = {}   # per group: the last long tail read, (from, to)
+        marks: dict[str, int] = {}               # where '{+' and '[-' first occur, once looked for
+        seen: list[int] = []                     # brackets counted on the line so far (ben.redact.brackets)
         while (m := rx.search(text, pos)) is not None:
             pos = m.end()
             if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
@@ -245,14 +257,19 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                 if v is not None:
                     a, b = m.span(g)
                     if b - a >= 400 and g in _LONG_TAIL:   # a value longer than the pattern reads (a 512-hex signature)
-                        b = pos = _LONG_TAIL[g](text, b).end()
+                        t = tails.get(g)
+                        if t is None or not t[0] <= b <= t[1]:   # a run read once, not again from each key inside it
+                            t = tails[g] = (b, _LONG_TAIL[g](text, b).end())
+                        b = pos = t[1]
+                        if g == "s2" and (cut := _NEXT_PARAM.search(text, a, b)) is not None and in_query(text, m.start()):
+                            b = pos = cut.start()   # not copied past the query's next parameter (2026-12-08)
                         v = text[a:b]
                     if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
                             and in_query(text, m.start()):   # the next parameter of a query string
                         b = pos = cut.start()
                         v = text[a:b]
                     elif g in ("s2", "s11") and text[b:b + 1] in "[]" and (more := _BRACKETED(text, b)) is not None \
-                            and not _opened_before(text, m.start()):
+                            and not _opened_before(text, m.start(), seen):
                         b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
                         v = text[a:b]
                     elif g == "s2" and text[b:b + 1] in ",;" and (rest := _REST_OF_LINE(text, b)) is not None \
@@ -260,7 +277,8 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             and _LINE_START(text, text.rfind("\n", 0, m.start()) + 1, m.start()) is not None:
                         b = pos = b + len(rest.group().rstrip(",;"))   # a .properties/.env line: the value runs to the
                         v = text[a:b]                                  # line's end (pw,with;these), not a last ';'
-                    if g == "s2" and text[b - 1:b + 1] in ("+}", "-]") and text.rfind("{+" if text[b] == "}" else "[-", 0, a) >= 0:
+                    if g == "s2" and text[b - 1:b + 1] in ("+}", "-]") \
+                            and 0 <= _first(text, "{+" if text[b] == "}" else "[-", marks) <= a - 2:
                         v, b = v[:-1], b - 1   # a word diff's mark closes the value: {+SMTP_PASSWORD=+} (revision 17)
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
