@@ -176,13 +176,26 @@ _NEXT_PARAM = re.compile(r"&(?=[\w.\-\[\]%]{1,40}=)")
 _SEGMENT_ENDS = " \t\r\n\"'"
 
 
-def in_query(text: str, at: int) -> bool:
+def in_query(text: str, at: int, seen: list | None = None) -> bool:
     """Is the key at ``at`` a parameter of a query string, a URL's fragment (``#access_token=v&expires_in=…``, as
     OAuth's implicit flow writes it) or a form body (``?``, ``#``, ``&`` before it in the same run of non-space
     characters), where '&' ends a value? In an .env line, an INI file, a shell assignment or a log field it does not:
-    ``DB_PASSWORD=ab&cd=ef`` is one value."""
-    lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
-    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0 or text.find("#", lo, at) >= 0
+    ``DB_PASSWORD=ab&cd=ef`` is one value. ``seen`` (a list the caller keeps per text, empty at first): what the last
+    call read, so that calls going right read each character once (2026-12-08: each read back to the run's start, a
+    long run of pairs took time quadratic in its length)."""
+    if seen and seen[0] <= at:
+        prev, lo, found = seen
+        cut = max(text.rfind(c, prev, at) for c in _SEGMENT_ENDS)
+        if cut >= 0:   # a new run
+            prev = lo = cut + 1
+            found = False
+    else:
+        prev = lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
+        found = False
+    found = found or text.find("?", prev, at) >= 0 or text.find("&", prev, at) >= 0 or text.find("#", prev, at) >= 0
+    if seen is not None:
+        seen[:] = at, lo, found
+    return found
 
 
 def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
@@ -241,6 +254,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
         tails: dict[str, tuple[int, int]] = {}   # per group: the last long tail read, (from, to)
         marks: dict[str, int] = {}               # where '{+' and '[-' first occur, once looked for
         seen: list[int] = []                     # brackets counted on the line so far (ben.redact.brackets)
+        run: list = []                           # the run of non-space characters read so far (in_query)
         while (m := rx.search(text, pos)) is not None:
             pos = m.end()
             if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
@@ -261,11 +275,11 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         if t is None or not t[0] <= b <= t[1]:   # a run read once, not again from each key inside it
                             t = tails[g] = (b, _LONG_TAIL[g](text, b).end())
                         b = pos = t[1]
-                        if g == "s2" and (cut := _NEXT_PARAM.search(text, a, b)) is not None and in_query(text, m.start()):
+                        if g == "s2" and (cut := _NEXT_PARAM.search(text, a, b)) is not None and in_query(text, m.start(), run):
                             b = pos = cut.start()   # not copied past the query's next parameter (2026-12-08)
                         v = text[a:b]
                     if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
-                            and in_query(text, m.start()):   # the next parameter of a query string
+                            and in_query(text, m.start(), run):   # the next parameter of a query string
                         b = pos = cut.start()
                         v = text[a:b]
                     elif g in ("s2", "s11") and text[b:b + 1] in "[]" and (more := _BRACKETED(text, b)) is not None \
@@ -300,7 +314,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         break   # kubectl describe secret: "password:  24 bytes" is a size
                     if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()) \
                             and not v.startswith("arn:"):   # "SecretId": "arn:aws:secretsmanager:…" names a secret
-                        if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):
+                        if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start(), run):
                             b = pos = phrase_end(text, m.start(), a, b)
                         yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
                         if (nxt := _CHANGED_TO(text, b)) is not None and ok(nxt.group("v")):
