@@ -1,0 +1,147 @@
+"""The rules' worst case on a long line (ADR 0030, 2026-12-08): what a check reads per match stays bounded, so a line of
+a few hundred kB costs time linear in its length. Counted, never timed: the characters handed to ``str.find``,
+``rfind`` and ``count`` (``Reads``), and those a long value's tail is read over; and each changed helper equal to what
+it replaced on random inputs."""
+
+from __future__ import annotations
+
+import random
+
+import ben.redact.pairs as pairs
+from ben.redact.brackets import opened_before
+from ben.redact.detectors import SECRET_RULES
+from ben.redact.emails import email_spans
+from ben.redact.identifiers import keyless_spans
+from ben.redact.lookalikes import ARN_MAX, in_arn
+from ben.redact.pairs import _SEGMENT_ENDS, in_query
+from ben.redact.positional import positional_spans
+
+
+class Reads(str):
+    """A text that adds up the characters its ``find``, ``rfind`` and ``count`` are asked to read."""
+    read = 0
+
+    def _count(self, start: int | None, end: int | None) -> None:
+        lo, hi, _ = slice(start, end).indices(len(self))
+        Reads.read += max(0, hi - lo)
+
+    def find(self, sub, start=None, end=None):  # noqa: D102 - str's
+        self._count(start, end)
+        return str.find(self, sub, start, end)
+
+    def rfind(self, sub, start=None, end=None):  # noqa: D102 - str's
+        self._count(start, end)
+        return str.rfind(self, sub, start, end)
+
+    def count(self, sub, start=None, end=None):  # noqa: D102 - str's
+        self._count(start, end)
+        return str.count(self, sub, start, end)
+
+
+def reads(run, text: str) -> tuple[int, list]:
+    Reads.read = 0
+    out = list(run(Reads(text)))
+    return Reads.read, out
+
+
+def rule(name: str):
+    return SECRET_RULES[name]
+
+
+# -- the old helpers, as they were before 2026-12-08 ----------------------------------------------------------------
+def old_in_query(text: str, at: int) -> bool:
+    lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
+    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0 or text.find("#", lo, at) >= 0
+
+
+def old_opened_before(text: str, at: int) -> bool:
+    lo = text.rfind("\n", 0, at) + 1
+    return text.count("[", lo, at) > text.count("]", lo, at)
+
+
+def old_in_arn(text: str, key_at: int) -> bool:
+    lo = max(text.rfind(" ", 0, key_at), text.rfind("\n", 0, key_at), text.rfind('"', 0, key_at)) + 1
+    return text.startswith("arn:", lo, key_at) or text.find(":arn:", lo, key_at) >= 0 or text.find("=arn:", lo, key_at) >= 0
+
+
+def test_the_remembering_helpers_answer_as_before_on_random_texts() -> None:
+    """``in_query`` and ``opened_before`` called left to right with what they read kept: the old answers, every time."""
+    rng = random.Random(8)
+    for _ in range(3000):
+        text = "".join(rng.choice("ab=?&#[] \t\n\"'") for _ in range(rng.randint(0, 40)))
+        ats = sorted(rng.randint(0, len(text)) for _ in range(rng.randint(1, 8)))
+        run: list = []
+        seen: list = []
+        for at in ats:
+            assert in_query(text, at, run) == old_in_query(text, at), (text, at)
+            assert opened_before(text, at, seen) == old_opened_before(text, at), (text, at)
+
+
+def test_an_arn_within_its_length_is_found_as_before() -> None:
+    rng = random.Random(12)
+    for _ in range(3000):
+        text = "".join(rng.choice(["arn:", ":arn:", "=arn:", "a", " ", '"', "\n", ":", "="]) for _ in range(rng.randint(0, 30)))
+        for at in range(len(text) + 1):
+            assert in_arn(text, at) == old_in_arn(text, at), (text, at)
+    key = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db/" + "x" * 1500 + "/password"
+    assert in_arn(key, key.index("password"))
+
+
+def test_an_arn_check_reads_no_further_back_than_an_arn_is_long() -> None:
+    text = "ab=cd," * 40_000   # 240 kB with no space: the old check read back to the start three times
+    read, _ = reads(lambda t: [in_arn(t, len(t) - 3)], text)
+    assert read <= 5 * ARN_MAX
+
+
+def test_a_line_of_query_parameters_is_read_once() -> None:
+    """200 kB of ``?password=ab1&x=`` on one line: each value is longer than the pattern reads, so its tail was read to
+    the line's end from every key (5.7 s of CPU); and the query, the brackets and the word-diff marks back to its start."""
+    text = "?password=ab1&x=" * 12_500
+    tail_read = []
+    saved, saved_arn = pairs._LONG_TAIL, pairs.in_arn
+
+    def counted(match):
+        def run(s, pos):
+            m = match(s, pos)
+            tail_read.append(m.end() - pos)
+            return m
+        return run
+
+    pairs._LONG_TAIL = {g: counted(f) for g, f in saved.items()}
+    pairs.in_arn = lambda t, at: saved_arn(str(t), at)   # counted on its own above
+    try:
+        read, spans = reads(rule("password").find, text)
+    finally:
+        pairs._LONG_TAIL, pairs.in_arn = saved, saved_arn
+    assert len(spans) == 12_500 and spans[0] == (10, 13)
+    assert sum(tail_read) <= 2 * len(text), sum(tail_read)
+    assert read <= 20 * len(text), read
+
+
+def test_a_line_of_word_diff_and_bracket_values_is_read_once() -> None:
+    for unit in ("password=ab+}", "a_password=ab[c]d;", "password=abcdefgh1;"):
+        text = unit * (200_000 // len(unit))
+        saved_arn = pairs.in_arn
+        pairs.in_arn = lambda t, at: saved_arn(str(t), at)
+        try:
+            read, spans = reads(rule("password").find, text)
+        finally:
+            pairs.in_arn = saved_arn
+        assert spans and read <= 20 * len(text), (unit, read)
+
+
+def test_a_login_sentence_is_read_within_its_window() -> None:
+    """Each login word's line was found by reading back to the line's start and on to its end (then cut to 120 and
+    160 characters around the word)."""
+    login = "failed login for bob / Xy7abcdefgh " * 6000
+    read, spans = reads(keyless_spans, login)
+    assert spans and read <= 400 * len(login), read
+
+
+def test_a_cef_label_and_a_url_before_an_address_are_read_within_their_windows() -> None:
+    cef = "cs1Label=password cs1=abcdefgh1 " * 6000
+    read, spans = reads(lambda t: positional_spans(t, lambda k: k == "password", lambda v: True), cef)
+    assert spans and read <= 4100 * 2 * 6000, read
+    mail = "x://a@b.cc" * 20_000
+    read, spans = reads(email_spans, mail)
+    assert read <= 3 * 231 * 20_000, read
