@@ -145,3 +145,39 @@ def test_a_cef_label_and_a_url_before_an_address_are_read_within_their_windows()
     mail = "x://a@b.cc" * 20_000
     read, spans = reads(email_spans, mail)
     assert read <= 3 * 231 * 20_000, read
+
+
+def old_tail_is_key(s: str, at: int) -> bool:
+    q, stop = at, max(0, at - pairs.MAX_GAP)
+    while q > stop and s[q - 1] in pairs._QUOTES:
+        q -= 1
+    tail = s[q - 3 if q > 3 else 0:q].lower()
+    if tail in pairs.PASSWORD_TAILS or tail[-2:] in pairs.PASSWORD_TAILS_2:
+        return True
+    if tail == "lue" and s[q - 5:q].lower() == "value":
+        return old_tail_is_key(s, q - 5)
+    return False
+
+
+def test_a_chain_of_value_words_before_a_separator_is_followed_without_recursion() -> None:
+    """``"value" * 2000 + "=x"`` (10 kB): a call per ``value`` went past the interpreter's recursion limit, and the
+    engine failed the whole batch closed. The loop answers as the calls did on random chains."""
+    rng = random.Random(5)
+    for _ in range(3000):
+        s = "".join(rng.choice(["value", "VALUE", "password", "pwd", '"', "'", " ", "=", "a", "lue"]) for _ in range(rng.randint(0, 12)))
+        for at in range(len(s) + 1):
+            assert pairs._tail_is_key(s, at) == old_tail_is_key(s, at), (s, at)
+    assert pairs.password_hint("value" * 5000 + "=x") is False
+    assert pairs.password_hint("password" + '"value"' * 5000 + "=x") is True
+    from ben.sdk.batch import BatchBuilder
+    from ben.v1 import telemetry_pb2 as pb
+    from tests.redact.test_coverage import shared_default
+    b = BatchBuilder(1)
+    b.add(pb.KIND_LOG, "log", 0.0, "value" * 2000 + "=x", {}, 1)
+    b.add(pb.KIND_LOG, "log", 0.0, "password=Wint3r-Is-Coming!", {}, 1)
+    engine = shared_default()
+    failures = engine.failures
+    out = engine.apply(b.build(pb.Source(host="h"), "p"))
+    assert engine.failures == failures
+    assert [out.strings[i] for i in out.bodies][0] == "value" * 2000 + "=x"
+    assert "Wint3r" not in out.strings[out.bodies[1]]

@@ -68,16 +68,19 @@ MAX_GAP = 64
 
 def _tail_is_key(s: str, at: int) -> bool:
     """Does a password word end just before ``at`` (after quotes, a backslash and spaces are skipped, up to
-    ``MAX_GAP`` of them)?"""
-    q, stop = at, max(0, at - MAX_GAP)
-    while q > stop and s[q - 1] in _QUOTES:
-        q -= 1
-    tail = s[q - 3 if q > 3 else 0:q].lower()
-    if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
-        return True
-    if tail == "lue" and s[q - 5:q].lower() == "value":   # name="password" value="..."
-        return _tail_is_key(s, q - 5)
-    return False
+    ``MAX_GAP`` of them)? A loop, not a call per ``value`` (2026-12-08: ``"value" * 2000 + "="`` went 2,000 calls deep
+    and failed the batch closed with a RecursionError)."""
+    while True:
+        q, stop = at, max(0, at - MAX_GAP)
+        while q > stop and s[q - 1] in _QUOTES:
+            q -= 1
+        tail = s[q - 3 if q > 3 else 0:q].lower()
+        if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
+            return True
+        if tail == "lue" and s[q - 5:q].lower() == "value":   # name="password" value="..."
+            at = q - 5
+            continue
+        return False
 
 
 def password_hint(s: str) -> bool:
