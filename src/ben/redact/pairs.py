@@ -236,8 +236,26 @@ _LONG_TAIL = {"s": re.compile(r"[^\"'\\\r\n]*").match, "s2": re.compile(r"[^\s\"
 #: A plan's change after a value (revision 17): Terraform's ``"old" -> "new"``, Pulumi's ``"old" => "new"``; the new
 #: value quoted, on the same line.
 _CHANGED_TO = re.compile(r"""["']?[ \t]{1,3}(?:->|=>)[ \t]{1,3}(?P<q>["'])(?P<v>[^"'\\\r\n]{1,400})(?P=q)""").match
-_REST_OF_LINE = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(?=\r?\n|$)").match   # no key after it
+#: Read as ``(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(?=\r?\n|$)`` would (``_rest_of_line``): the run, no key after it, then
+#: the line's end. That expression, failing, gave back its run a character at a time, from every pair of the line (2026-12-08:
+#: 200 kB of ``-password=ab,1`` then a space took 76 s of CPU).
+_RUN_TO_KEY = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])*+").match
+_LINE_END = re.compile(r"\r?\n|$").match
 _LINE_START = re.compile(r"[ \t]*(?:export[ \t]+)?[\w.\-]*$").match
+
+
+def _rest_of_line(text: str, b: int, memo: list) -> int:
+    """Where an unquoted value cut at ``b`` (a ',' or ';') ends if the rest of its line is one run with no key in it:
+    the line's end less its last ',' and ';' (-1: it is not). ``memo`` (a list the caller keeps per text, empty at
+    first): the last run read, which every ``b`` inside it shares (a position's test looks only ahead of it)."""
+    if not (memo and memo[0] <= b <= memo[1]):
+        e = _RUN_TO_KEY(text, b).end()
+        s = e
+        while s > b and text[s - 1] in ",;":
+            s -= 1
+        memo[:] = b, e, s, _LINE_END(text, e) is not None
+    _, e, s, at_end = memo
+    return max(b, s) if e > b and at_end else -1
 
 
 def _first(text: str, mark: str, marks: dict[str, int]) -> int:
@@ -258,6 +276,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
         marks: dict[str, int] = {}               # where '{+' and '[-' first occur, once looked for
         seen: list[int] = []                     # brackets counted on the line so far (ben.redact.brackets)
         run: list = []                           # the run of non-space characters read so far (in_query)
+        lines: list = []                         # the last run read to a line's end (_rest_of_line)
         while (m := rx.search(text, pos)) is not None:
             pos = m.end()
             if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
@@ -289,10 +308,9 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                             and not _opened_before(text, m.start(), seen):
                         b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
                         v = text[a:b]
-                    elif g == "s2" and text[b:b + 1] in ",;" and (rest := _REST_OF_LINE(text, b)) is not None \
-                            and len(rest.group().rstrip(",;")) > 1 \
+                    elif g == "s2" and text[b:b + 1] in ",;" and (rest := _rest_of_line(text, b, lines)) - b > 1 \
                             and _LINE_START(text, text.rfind("\n", 0, m.start()) + 1, m.start()) is not None:
-                        b = pos = b + len(rest.group().rstrip(",;"))   # a .properties/.env line: the value runs to the
+                        b = pos = rest   # a .properties/.env line: the value runs to the
                         v = text[a:b]                                  # line's end (pw,with;these), not a last ';'
                     if g == "s2" and text[b - 1:b + 1] in ("+}", "-]") \
                             and 0 <= _first(text, "{+" if text[b] == "}" else "[-", marks) <= a - 2:
