@@ -40,7 +40,8 @@ def email_spans(text: str) -> Iterator[tuple[int, int]]:
         if a >= 3 and text[a - 3:a] == "://" and _PORT(text, b) is not None:
             continue   # scheme://user@host:port/…: a login name, a host and its port (postgresql://app@db.internal:5432)
         if "://" in text[max(0, a - 230):a]:
-            lo = max(text.rfind(" ", 0, a), text.rfind("\n", 0, a), text.rfind("\t", 0, a), a - 230, -1) + 1
+            w0 = max(0, a - 230)   # not read further back than used (2026-12-08)
+            lo = max(text.rfind(" ", w0, a), text.rfind("\n", w0, a), text.rfind("\t", w0, a), a - 230, -1) + 1
             if _URL_USERINFO.search(text, lo, at) is not None:
                 continue
         yield a, b

@@ -313,8 +313,8 @@ def keyless_spans(text: str) -> Iterator[tuple[int, int]]:
             continue   # a path's segment (/login/callback, /oauth/login): no sentence about logging in
         if _SQL_LOGIN(text, max(0, w.start() - 8), w.start()) is not None:
             continue   # SQL's CREATE/ALTER/DROP LOGIN (a server's login object): a statement, no sentence (revision 16)
-        start = text.rfind("\n", 0, w.start()) + 1
-        end = text.find("\n", w.end())
+        start = text.rfind("\n", max(0, w.start() - 120), w.start()) + 1   # not read further than used (2026-12-08)
+        end = text.find("\n", w.end(), w.end() + 160)
         end = len(text) if end < 0 else end
         start, end = max(start, w.start() - 120), min(end, w.end() + 160)
         if text[:1] in "{[":   # a JSON document (revision 18): the sentence is its string's, a title's and not the next

@@ -31,10 +31,17 @@ _DIGEST_HEADS = ("SHA256:", "SHA384:", "SHA512:", "SHA1:", "sha256-", "sha384-",
 _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
 
+ARN_MAX = 2048   # an ARN's length, at most (IAM's limit)
+
+
 def in_arn(text: str, key_at: int) -> bool:
-    """Is the key at ``key_at`` part of an ARN (``arn:`` earlier in the same run of non-space characters)?"""
-    lo = max(text.rfind(" ", 0, key_at), text.rfind("\n", 0, key_at), text.rfind('"', 0, key_at)) + 1
-    return text.startswith("arn:", lo, key_at) or text.find(":arn:", lo, key_at) >= 0 or text.find("=arn:", lo, key_at) >= 0
+    """Is the key at ``key_at`` part of an ARN (``arn:`` earlier in the same run of non-space characters)? Looked for
+    within ``ARN_MAX`` characters before the key, an ARN's longest (2026-12-08: read back to the run's start from every
+    key, a long run of pairs took time quadratic in its length)."""
+    w0 = max(0, key_at - ARN_MAX)
+    lo = max(text.rfind(" ", w0, key_at), text.rfind("\n", w0, key_at), text.rfind('"', w0, key_at), w0 - 1) + 1
+    return (text.startswith("arn:", lo, key_at) and (lo == 0 or text[lo - 1] in ' \n"')
+            or text.find(":arn:", lo, key_at) >= 0 or text.find("=arn:", lo, key_at) >= 0)
 
 
 def string_prefix(text: str, a: int, b: int) -> bool:

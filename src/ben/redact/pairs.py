@@ -68,16 +68,19 @@ MAX_GAP = 64
 
 def _tail_is_key(s: str, at: int) -> bool:
     """Does a password word end just before ``at`` (after quotes, a backslash and spaces are skipped, up to
-    ``MAX_GAP`` of them)?"""
-    q, stop = at, max(0, at - MAX_GAP)
-    while q > stop and s[q - 1] in _QUOTES:
-        q -= 1
-    tail = s[q - 3 if q > 3 else 0:q].lower()
-    if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
-        return True
-    if tail == "lue" and s[q - 5:q].lower() == "value":   # name="password" value="..."
-        return _tail_is_key(s, q - 5)
-    return False
+    ``MAX_GAP`` of them)? A loop, not a call per ``value`` (2026-12-08: ``"value" * 2000 + "="`` went 2,000 calls deep
+    and failed the batch closed with a RecursionError)."""
+    while True:
+        q, stop = at, max(0, at - MAX_GAP)
+        while q > stop and s[q - 1] in _QUOTES:
+            q -= 1
+        tail = s[q - 3 if q > 3 else 0:q].lower()
+        if tail in PASSWORD_TAILS or tail[-2:] in PASSWORD_TAILS_2:
+            return True
+        if tail == "lue" and s[q - 5:q].lower() == "value":   # name="password" value="..."
+            at = q - 5
+            continue
+        return False
 
 
 def password_hint(s: str) -> bool:
@@ -176,13 +179,26 @@ _NEXT_PARAM = re.compile(r"&(?=[\w.\-\[\]%]{1,40}=)")
 _SEGMENT_ENDS = " \t\r\n\"'"
 
 
-def in_query(text: str, at: int) -> bool:
+def in_query(text: str, at: int, seen: list | None = None) -> bool:
     """Is the key at ``at`` a parameter of a query string, a URL's fragment (``#access_token=v&expires_in=…``, as
     OAuth's implicit flow writes it) or a form body (``?``, ``#``, ``&`` before it in the same run of non-space
     characters), where '&' ends a value? In an .env line, an INI file, a shell assignment or a log field it does not:
-    ``DB_PASSWORD=ab&cd=ef`` is one value."""
-    lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
-    return text.find("?", lo, at) >= 0 or text.find("&", lo, at) >= 0 or text.find("#", lo, at) >= 0
+    ``DB_PASSWORD=ab&cd=ef`` is one value. ``seen`` (a list the caller keeps per text, empty at first): what the last
+    call read, so that calls going right read each character once (2026-12-08: each read back to the run's start, a
+    long run of pairs took time quadratic in its length)."""
+    if seen and seen[0] <= at:
+        prev, lo, found = seen
+        cut = max(text.rfind(c, prev, at) for c in _SEGMENT_ENDS)
+        if cut >= 0:   # a new run
+            prev = lo = cut + 1
+            found = False
+    else:
+        prev = lo = max(text.rfind(c, 0, at) for c in _SEGMENT_ENDS) + 1
+        found = False
+    found = found or text.find("?", prev, at) >= 0 or text.find("&", prev, at) >= 0 or text.find("#", prev, at) >= 0
+    if seen is not None:
+        seen[:] = at, lo, found
+    return found
 
 
 def block_span(text: str, key_at: int, body_at: int) -> tuple[int, int] | None:
@@ -220,8 +236,35 @@ _LONG_TAIL = {"s": re.compile(r"[^\"'\\\r\n]*").match, "s2": re.compile(r"[^\s\"
 #: A plan's change after a value (revision 17): Terraform's ``"old" -> "new"``, Pulumi's ``"old" => "new"``; the new
 #: value quoted, on the same line.
 _CHANGED_TO = re.compile(r"""["']?[ \t]{1,3}(?:->|=>)[ \t]{1,3}(?P<q>["'])(?P<v>[^"'\\\r\n]{1,400})(?P=q)""").match
-_REST_OF_LINE = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(?=\r?\n|$)").match   # no key after it
+#: Read as ``(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])+(?=\r?\n|$)`` would (``_rest_of_line``): the run, no key after it, then
+#: the line's end. That expression, failing, gave back its run a character at a time, from every pair of the line (2026-12-08:
+#: 200 kB of ``-password=ab,1`` then a space took 76 s of CPU).
+_RUN_TO_KEY = re.compile(r"(?:(?![,;][ \t]*[A-Za-z_][\w.\-]*[:=])[^\s\"'\\])*+").match
+_LINE_END = re.compile(r"\r?\n|$").match
 _LINE_START = re.compile(r"[ \t]*(?:export[ \t]+)?[\w.\-]*$").match
+
+
+def _rest_of_line(text: str, b: int, memo: list) -> int:
+    """Where an unquoted value cut at ``b`` (a ',' or ';') ends if the rest of its line is one run with no key in it:
+    the line's end less its last ',' and ';' (-1: it is not). ``memo`` (a list the caller keeps per text, empty at
+    first): the last run read, which every ``b`` inside it shares (a position's test looks only ahead of it)."""
+    if not (memo and memo[0] <= b <= memo[1]):
+        e = _RUN_TO_KEY(text, b).end()
+        s = e
+        while s > b and text[s - 1] in ",;":
+            s -= 1
+        memo[:] = b, e, s, _LINE_END(text, e) is not None
+    _, e, s, at_end = memo
+    return max(b, s) if e > b and at_end else -1
+
+
+def _first(text: str, mark: str, marks: dict[str, int]) -> int:
+    """Where ``mark`` first occurs in ``text`` (-1: nowhere), looked for once per text: ``text.rfind(mark, 0, a) >= 0``
+    is ``0 <= first <= a - len(mark)``, without reading back to the text's start from every value (2026-12-08)."""
+    at = marks.get(mark)
+    if at is None:
+        at = marks[mark] = text.find(mark)
+    return at
 
 
 def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False) -> Callable[[str], Iterator[tuple[int, int]]]:
@@ -229,6 +272,11 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
     value goes on over the words after it where the syntax closes it (``ben.redact.phrases``)."""
     def find(text: str) -> Iterator[tuple[int, int]]:
         pos = 0
+        tails: dict[str, tuple[int, int]] = {}   # per group: the last long tail read, (from, to)
+        marks: dict[str, int] = {}               # where '{+' and '[-' first occur, once looked for
+        seen: list[int] = []                     # brackets counted on the line so far (ben.redact.brackets)
+        run: list = []                           # the run of non-space characters read so far (in_query)
+        lines: list = []                         # the last run read to a line's end (_rest_of_line)
         while (m := rx.search(text, pos)) is not None:
             pos = m.end()
             if text[m.start()].isalnum() and ssh_public_run(text, m.start()):
@@ -245,22 +293,27 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                 if v is not None:
                     a, b = m.span(g)
                     if b - a >= 400 and g in _LONG_TAIL:   # a value longer than the pattern reads (a 512-hex signature)
-                        b = pos = _LONG_TAIL[g](text, b).end()
+                        t = tails.get(g)
+                        if t is None or not t[0] <= b <= t[1]:   # a run read once, not again from each key inside it
+                            t = tails[g] = (b, _LONG_TAIL[g](text, b).end())
+                        b = pos = t[1]
+                        if g == "s2" and (cut := _NEXT_PARAM.search(text, a, b)) is not None and in_query(text, m.start(), run):
+                            b = pos = cut.start()   # not copied past the query's next parameter (2026-12-08)
                         v = text[a:b]
                     if g == "s2" and "&" in v and (cut := _NEXT_PARAM.search(text, a, b)) is not None \
-                            and in_query(text, m.start()):   # the next parameter of a query string
+                            and in_query(text, m.start(), run):   # the next parameter of a query string
                         b = pos = cut.start()
                         v = text[a:b]
                     elif g in ("s2", "s11") and text[b:b + 1] in "[]" and (more := _BRACKETED(text, b)) is not None \
-                            and not _opened_before(text, m.start()):
+                            and not _opened_before(text, m.start(), seen):
                         b = pos = more.end()   # ADO.NET Password=ab[c]d: a bracket inside the value, not a list
                         v = text[a:b]
-                    elif g == "s2" and text[b:b + 1] in ",;" and (rest := _REST_OF_LINE(text, b)) is not None \
-                            and len(rest.group().rstrip(",;")) > 1 \
+                    elif g == "s2" and text[b:b + 1] in ",;" and (rest := _rest_of_line(text, b, lines)) - b > 1 \
                             and _LINE_START(text, text.rfind("\n", 0, m.start()) + 1, m.start()) is not None:
-                        b = pos = b + len(rest.group().rstrip(",;"))   # a .properties/.env line: the value runs to the
+                        b = pos = rest   # a .properties/.env line: the value runs to the
                         v = text[a:b]                                  # line's end (pw,with;these), not a last ';'
-                    if g == "s2" and text[b - 1:b + 1] in ("+}", "-]") and text.rfind("{+" if text[b] == "}" else "[-", 0, a) >= 0:
+                    if g == "s2" and text[b - 1:b + 1] in ("+}", "-]") \
+                            and 0 <= _first(text, "{+" if text[b] == "}" else "[-", marks) <= a - 2:
                         v, b = v[:-1], b - 1   # a word diff's mark closes the value: {+SMTP_PASSWORD=+} (revision 17)
                     if v.endswith(")") and "(" not in v:   # "(using password: YES)": the bracket closes the text
                         v, b = v[:-1], b - 1
@@ -282,7 +335,7 @@ def pair_spans(rx: re.Pattern, ok: Callable[[str], bool], phrases: bool = False)
                         break   # kubectl describe secret: "password:  24 bytes" is a size
                     if v and ok(v) and not string_prefix(text, a, b) and not in_arn(text, m.start()) \
                             and not v.startswith("arn:"):   # "SecretId": "arn:aws:secretsmanager:…" names a secret
-                        if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start()):
+                        if phrases and g == "s2" and b < len(text) and text[b] == " " and not in_query(text, m.start(), run):
                             b = pos = phrase_end(text, m.start(), a, b)
                         yield a, b   # not b'...' (a string's prefix), nor secret: in an ARN (ben.redact.lookalikes)
                         if (nxt := _CHANGED_TO(text, b)) is not None and ok(nxt.group("v")):

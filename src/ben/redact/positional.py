@@ -183,7 +183,7 @@ def positional_spans(text: str, is_key: Callable[[str], bool], ok: Callable[[str
     if "Label=" in text:
         for m in _CEF_LABEL.finditer(text):
             if named(is_key, m.group("k")):   # its value on the same record (line), within 2,000 characters
-                lo, hi = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+                lo, hi = text.rfind("\n", max(0, m.start() - 2000), m.start()) + 1, text.find("\n", m.end(), m.end() + 2000)
                 hi = min(len(text) if hi < 0 else hi, m.end() + 2000)
                 v = _cef_value(m.group("l")).search(text, max(lo, m.start() - 2000), hi)
                 if v is not None and ok(v.group("v").strip()):
