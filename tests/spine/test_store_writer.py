@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import threading
 import time
@@ -475,6 +477,42 @@ def test_a_repair_of_tens_of_thousands_of_records_goes_in_runs(tmp_path: Path) -
         assert store.rows("SELECT count() FROM (SELECT spine_seq, count() AS c FROM ben.events "
                           "GROUP BY spine_seq HAVING c != 1)") == [(0,)]
     finally:
+        store.close()
+        for wal in wals.values():
+            wal.close()
+
+
+def _merged_parts_kept(store) -> int:
+    create = store.rows("SELECT create_table_query FROM system.tables WHERE database = 'ben' AND name = 'events'")[0][0]
+    found = re.search(r"old_parts_lifetime = (\d+)", create)
+    assert found, create
+    return int(found.group(1))
+
+
+def test_on_a_nearly_full_store_disk_merged_away_parts_are_not_kept(tmp_path: Path) -> None:
+    """A merge's source parts are kept 480 s (ADR 0046). On a small disk near ``min_free_bytes`` they held half of it
+    for 8 minutes and the WALs did not drain (the kill -9 harness, seed 8901, 256 MiB): below ``min_free_bytes`` the
+    writer keeps them 0 s, and 480 s again once twice ``min_free_bytes`` are free. A real store process."""
+    from ben.store.schema import OLD_PARTS_LIFETIME_S
+
+    wals = open_wals(tmp_path)
+    store = ChdbProcessStore(tmp_path / "chdb")
+    writer = None
+    try:
+        assert _merged_parts_kept(store) == OLD_PARTS_LIFETIME_S  # set at the open
+        fill(wals[ROUTINE], 3)
+        free = shutil.disk_usage(tmp_path).free
+        writer = StoreWriter(wals, store, min_free_bytes=free * 4)  # "nearly full": more kept free than there is
+        writer.start()
+        wait_for(lambda: writer.figures.insert_errors >= 1, 60, "the writer to refuse inserting")
+        wait_for(lambda: _merged_parts_kept(store) == 0, 60, "merged-away parts kept 0 s")
+        assert store.count_rows() == 0  # nothing inserted meanwhile: the WAL keeps it
+        writer.min_free_bytes = 1  # room again
+        wait_for(lambda: store.count_rows() == 30, 60, "the WAL's rows stored")
+        assert _merged_parts_kept(store) == OLD_PARTS_LIFETIME_S
+    finally:
+        if writer is not None:
+            writer.shutdown(timeout=5)
         store.close()
         for wal in wals.values():
             wal.close()

@@ -47,7 +47,7 @@ from ben.core.figures import RecentSamples
 from ben.core.lanes import ALERT, LANES, NAMES
 from ben.core.transport import backoff
 from ben.core.wal import Wal
-from ben.store import rows
+from ben.store import rows, schema
 from ben.spine.store_sync import StoreSync
 from ben.store.base import Store
 
@@ -117,6 +117,9 @@ class StoreWriter:
         self._refilled = time.monotonic()
         self.alert_delay_window_s = alert_delay_window_s
         self.min_free_bytes = min_free_bytes
+        self._room_lock = threading.Lock()
+        self._room_generation: int | None = None
+        self._parts_yielded = False
         self.retention_check_interval_s = retention_check_interval_s
         self._sync = StoreSync(wals, store, interval_s=sync_interval_s, repair=self._repair,
                                on_done=self._wake_all, note_error=self._note_error)
@@ -294,10 +297,36 @@ class StoreWriter:
         if not self.min_free_bytes or self._store.path is None:  # a server minds its own disk
             return
         free = shutil.disk_usage(self._store.path).free
+        self._yield_merged_parts(free)
         if free < self.min_free_bytes:
             raise StorageError(f"store disk nearly full at {self._store.path}: {free / 2**20:.0f} MiB free, "
                                f"keeping {self.min_free_bytes / 2**20:.0f} MiB free (store.min_free_bytes); "
                                "the WAL keeps the data")
+
+    def _yield_merged_parts(self, free: int) -> None:
+        """A merge's source parts are kept ``OLD_PARTS_LIFETIME_S`` (the rows of a merged part the engine sets aside at
+        an open fall back to them). On a store disk below ``min_free_bytes`` they are what holds the room (on a
+        small disk, a hundred MiB of small parts for 8 minutes, ingest paused all that time: ADR 0046): kept 0 s
+        there, and again ``OLD_PARTS_LIFETIME_S`` once twice ``min_free_bytes`` are free (a new store process sets
+        that at its open)."""
+        generation = getattr(self._store, "generation", 0)
+        with self._room_lock:
+            if generation != self._room_generation:
+                self._room_generation, self._parts_yielded = generation, False
+            if free < self.min_free_bytes and not self._parts_yielded:
+                seconds = 0
+            elif free >= 2 * self.min_free_bytes and self._parts_yielded:
+                seconds = schema.OLD_PARTS_LIFETIME_S
+            else:
+                return
+            try:
+                self._store.execute(schema.keep_merged_parts(seconds))
+            except BenError as exc:
+                log.warning("store writer: could not set how long merged-away parts are kept: %s", exc)
+                return
+            self._parts_yielded = seconds == 0
+        log.warning("store writer: store disk at %s: %.0f MiB free; merged-away parts of ben.events kept %d s",
+                    self._store.path, free / 2**20, seconds)
 
     def _retention(self) -> None:
         """Drop expired data now and then (when idle, so it never delays inserts)."""

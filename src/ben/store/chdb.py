@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ben.core.errors import QueryError, StorageError
 from ben.store import schema
+from ben.store.schema import OLD_PARTS_LIFETIME_S, keep_merged_parts
 from ben.store.chdb_env import open_error
 from ben.store.rows import INLINE_MAX_ROWS, ipc_bytes
 from ben.store.base import SqlStore, Store  # noqa: F401  (Store re-exported)
@@ -62,9 +63,6 @@ QUIET_SETTINGS = (
 #: 64-bit integers as numbers; NaN, inf and -inf as "nan", "inf", "-inf", not null (ADR 0033).
 JSON_SETTINGS = ("output_format_json_quote_64bit_integers = 0", "output_format_json_quote_denormals = 1")
 
-#: Seconds a merge's source parts of ben.events stay on disk after the merge (ClickHouse's default; chDB's is 0): a
-#: merged part the engine sets aside at the next open falls back to them (``ben.store.detached``, ADR 0046).
-OLD_PARTS_LIFETIME_S = 480
 
 #: Arrow tables up to this size are inserted from Arrow IPC bytes, larger ones through Python(table).
 STREAM_MAX_BYTES = 1 << 20
@@ -142,7 +140,7 @@ class ChdbStore(SqlStore):
             # chDB removes a merge's source parts at its next clean-up (old_parts_lifetime 0): a merged part
             # found broken at the next open (a merge on a full disk left one of empty files, seed 8901) then
             # held the only copy of its rows. Kept as long as ClickHouse keeps them (ADR 0046, round 7).
-            self._run(f"ALTER TABLE {schema.EVENTS} MODIFY SETTING old_parts_lifetime = {OLD_PARTS_LIFETIME_S}")
+            self._run(keep_merged_parts(OLD_PARTS_LIFETIME_S))
             self._run(schema.create_urgent_buffer())
         except BaseException:
             self.close()

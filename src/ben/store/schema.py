@@ -14,6 +14,16 @@ from dataclasses import dataclass
 
 DATABASE = "ben"
 EVENTS = f"{DATABASE}.events"
+
+#: Seconds a merge's source parts of ben.events stay on disk after the merge (ClickHouse's default; chDB's is 0): a
+#: merged part the engine sets aside at the next open falls back to them (``ben.store.detached``, ADR 0046). A chDB
+#: store sets it at every open; the spine's store writer sets 0 while the store's disk is below ``min_free_bytes``.
+OLD_PARTS_LIFETIME_S = 480
+
+
+def keep_merged_parts(seconds: int) -> str:
+    """The statement that keeps a merge's source parts of ben.events ``seconds`` after the merge."""
+    return f"ALTER TABLE {EVENTS} MODIFY SETTING old_parts_lifetime = {int(seconds)}"
 ANOMALIES = f"{DATABASE}.anomalies"
 INCIDENTS = f"{DATABASE}.incidents"
 COMMANDS = f"{DATABASE}.commands"
