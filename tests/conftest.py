@@ -41,7 +41,9 @@ SLOW_FIRST = (
     "tests/spine/test_auth.py", "tests/core/test_files.py", "tests/store/test_process.py",
     "tests/detect/test_conformance.py", "tests/cli/test_first_hour.py", "tests/spine/test_store_writer.py",
     "tests/otlp/test_resend.py", "tests/redact/test_sidecar_redaction.py", "tests/web/test_web.py",
-    "tests/detect/test_checks.py", "tests/baseline/test_export.py",
+    "tests/detect/test_checks.py", "tests/baseline/test_export.py", "tests/cli/test_bad_input_fourteenth.py",
+    "tests/cli/test_bad_input_thirteenth.py", "tests/cli/test_baseline.py", "tests/cli/test_bad_input_ninth.py",
+    "tests/otlp/test_transports.py", "tests/spine/test_explain_units.py",
 )
 
 
