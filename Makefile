@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench proto clean screenshots node-otel
 

@@ -46,7 +46,8 @@ def test_one_account_cannot_hold_every_connection_of_a_sidecar_s_listen(home: Pa
         assert client.flush(30)
         wait_for(lambda: count_stored(cluster.spine_addr) >= 1, 60, "the application's event stored")
         if listen == "unix socket":  # (the status of a sidecar on plain loopback is not read here)
-            assert cluster.status("sidecar").get("listen_connections_evicted_total", 0) >= 1
+            wait_for(lambda: cluster.status("sidecar").get("listen_connections_evicted_total", 0) >= 1, 30,
+                     "the sidecar to say it closed nobody's newest connection")
         assert cluster.sidecar.alive()
     finally:
         for proc in held:
