@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from ben.cli.procs import count_stored, wait_for
 from ben.sdk import Client
-from tests.sidecar.stranger import AS_NOBODY, loopback_cluster, nobody_env
+from tests.sidecar.stranger import AS_NOBODY, loopback_cluster, nobody_env, unix_cluster
 
 BUDGET = 64
 CONNECTIONS = 4  # x 32 calls each (transport.MAX_STREAMS_PER_CONNECTION): 128 calls
@@ -64,8 +66,12 @@ asyncio.run(main())
 """
 
 
-def test_one_account_holds_a_bounded_number_of_calls_across_its_connections(home) -> None:
-    cluster = loopback_cluster(home, max_calls_per_client=BUDGET)
+@pytest.mark.parametrize("listen", ["plain loopback", "unix socket"])
+def test_one_account_holds_a_bounded_number_of_calls_across_its_connections(home, listen: str) -> None:
+    """On plain loopback TCP (round 16) and on the sidecar's unix socket, whose accounts were one client until round
+    18: ``nobody`` holding its call budget gets RESOURCE_EXHAUSTED past it, and the test's account is served."""
+    make = unix_cluster if listen == "unix socket" else loopback_cluster
+    cluster = make(home, max_calls_per_client=BUDGET)
     addr = cluster.sidecar_addr
     stranger = client = None
     try:

@@ -13,37 +13,9 @@ from __future__ import annotations
 import subprocess
 
 from ben.cli.procs import count_stored, wait_for
-from ben.sdk import Client
 from tests.sidecar.stranger import AS_NOBODY, nobody_env, unix_cluster
-from tests.sidecar.test_call_budget import _AS_A_STRANGER
 
 BUDGET = 64
-
-
-def test_one_account_holds_a_bounded_number_of_calls_of_a_sidecar_s_unix_socket(home) -> None:
-    cluster = unix_cluster(home, max_calls_per_client=BUDGET)
-    stranger = client = None
-    try:
-        cluster.start()
-        stranger = subprocess.Popen([*AS_NOBODY, _AS_A_STRANGER, cluster.sidecar_addr, "4", "32", str(4 * 32 - BUDGET)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    env=nobody_env(), cwd="/")
-        line = stranger.stdout.readline()
-        ended, codes, detail = (line.split(" ", 2) + ["", ""])[:3]
-        assert (int(ended), codes) == (4 * 32 - BUDGET, "RESOURCE_EXHAUSTED"), (line, stranger.poll())
-        assert "sidecar.max_calls_per_client" in detail, detail
-        # while nobody holds its budget, an application of the test's account is served (before: refused, one client)
-        client = Client("beside-the-calls", sidecar=cluster.sidecar_addr, flush_interval_ms=20)
-        client.gauge("served", 1.0)
-        assert client.flush(30)
-        wait_for(lambda: count_stored(cluster.spine_addr) >= 1, 60, "the application's event stored")
-        assert cluster.sidecar.alive()
-    finally:
-        if stranger is not None:
-            stranger.communicate("\n", timeout=60)
-        if client is not None:
-            client.shutdown(timeout=5)
-        cluster.stop()
 
 
 #: Holds ``n`` raw OTLP/gRPC connections of 32 calls each, every call 900 bytes of a 1,000-byte message.
