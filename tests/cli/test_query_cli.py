@@ -42,7 +42,7 @@ def test_ctrl_c_cancels_the_query_at_the_spine(home: Path) -> None:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: cluster.status("spine").get("queries_running", 0) == 1, 30, "the query to run")
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=90)  # a bound on the failure (it exits at once)
         assert proc.returncode == 130 and "interrupted" in err, err
         wait_for(lambda: cluster.status("spine").get("queries_cancelled_total", 0) == 1, 10, "the spine to cancel it")
         started = time.monotonic()
